@@ -1,0 +1,102 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "mxharness",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mxharness", targets: ["mxharness"]),
+        .library(name: "MXHarness", targets: ["Runner"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // libunbound, imported only by the Resolver module.
+        .systemLibrary(name: "CUnbound", path: "Sources/CUnbound"),
+
+        // Addresses, names, record data and the lookup protocol every DNS consumer shares.
+        .target(name: "DNSCore"),
+        // libunbound wrapper: the only code that touches the C API.
+        .target(name: "Resolver", dependencies: [
+            "DNSCore", "CUnbound", "Sandbox",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Network namespaces, processes inside them, and guaranteed clean-up.
+        .target(name: "Sandbox", dependencies: [
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // A scenario's DNS world: zone lines, unbound configuration, the daemon.
+        .target(name: "DNSWorld", dependencies: [
+            "DNSCore", "Sandbox",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // RFC 5321 as pure state machines (no I/O).
+        .target(name: "SMTPProtocol", dependencies: ["DNSCore"]),
+        // RFC 7208 evaluator over a DNSLookup.
+        .target(name: "SPF", dependencies: ["DNSCore"]),
+        // Receiver policies: checks, presets, replies, and their evaluation.
+        .target(name: "Policy", dependencies: ["DNSCore", "SMTPProtocol", "SPF"]),
+        // The built-in MX: SwiftNIO server driving the SMTP server state machine.
+        .target(name: "ReferenceMX", dependencies: [
+            "DNSCore", "SMTPProtocol", "Policy", "Sandbox",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The sending MTA: Postfix's delivery model and an NIO SMTP client.
+        .target(name: "Sender", dependencies: [
+            "DNSCore", "SMTPProtocol", "Sandbox",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The scenario format: model, YAML loading, merging, expectations.
+        .target(name: "Scenario", dependencies: [
+            "DNSCore", "Policy",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // Runs cases: one sealed world per case, then the verdict.
+        .target(name: "Runner", dependencies: [
+            "DNSCore", "Resolver", "Sandbox", "DNSWorld", "SMTPProtocol", "Policy",
+            "ReferenceMX", "Sender", "Scenario",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Console, JUnit, JSON and TAP output.
+        .target(name: "Reports", dependencies: ["Runner", "Scenario"]),
+        .executableTarget(name: "mxharness", dependencies: [
+            "Runner", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Sender", "Policy",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Fixtures several test targets share.
+        .target(name: "MXHarnessTestKit", dependencies: ["DNSCore", "Sandbox"], path: "Tests/MXHarnessTestKit"),
+
+        .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "MXHarnessTestKit"]),
+        .testTarget(name: "DNSWorldTests", dependencies: ["DNSWorld", "Resolver", "Sandbox", "MXHarnessTestKit"]),
+        .testTarget(name: "ResolverTests", dependencies: ["Resolver", "DNSWorld", "Sandbox", "MXHarnessTestKit"]),
+        .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
+        .testTarget(name: "SPFTests", dependencies: [
+            "SPF", "DNSCore", "DNSWorld", "Resolver", "Sandbox", "MXHarnessTestKit",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "SPF", "MXHarnessTestKit"]),
+        .testTarget(name: "ReferenceMXTests", dependencies: [
+            "ReferenceMX", "Policy", "SMTPProtocol", "MXHarnessTestKit",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .testTarget(name: "SenderTests", dependencies: ["Sender", "SMTPProtocol", "MXHarnessTestKit"]),
+        .testTarget(name: "ScenarioTests", dependencies: ["Scenario"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Scenario", "Sandbox", "MXHarnessTestKit"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

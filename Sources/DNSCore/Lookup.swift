@@ -1,0 +1,71 @@
+/// Why a lookup produced no data. RFC 7208 2.6 and Postfix both tell permanent absence
+/// (NXDOMAIN, NODATA) apart from temporary failure (SERVFAIL, REFUSED, no answer).
+public enum DNSLookupError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The name does not exist (RCODE 3).
+    case nxdomain(name: String)
+    /// The name exists but has no record of the type asked.
+    case nodata(name: String, type: RecordType)
+    /// The server answered SERVFAIL (RCODE 2).
+    case servfail(name: String, type: RecordType)
+    /// The server answered REFUSED (RCODE 5).
+    case refused(name: String, type: RecordType)
+    /// No answer came within the resolver's timeout.
+    case timeout(name: String, type: RecordType)
+    /// Anything else the resolver reported (a broken answer, a local failure).
+    case other(name: String, type: RecordType, reason: String)
+
+    /// NXDOMAIN and NODATA are answers; the rest are temporary errors.
+    public var isTemporary: Bool {
+        switch self {
+        case .nxdomain, .nodata: false
+        case .servfail, .refused, .timeout, .other: true
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .nxdomain(let name): "\(name): NXDOMAIN"
+        case .nodata(let name, let type): "\(name) \(type): NODATA"
+        case .servfail(let name, let type): "\(name) \(type): SERVFAIL"
+        case .refused(let name, let type): "\(name) \(type): REFUSED"
+        case .timeout(let name, let type): "\(name) \(type): timed out"
+        case .other(let name, let type, let reason): "\(name) \(type): \(reason)"
+        }
+    }
+}
+
+/// Something that answers DNS questions: the libunbound resolver in production, a table in unit tests.
+///
+/// `query` returns the records of `type` at `name` (after following CNAMEs, as a resolver does;
+/// the returned records are those of the final name) and throws `DNSLookupError` when there are none.
+public protocol DNSLookup: Sendable {
+    func query(_ name: String, _ type: RecordType) async throws(DNSLookupError) -> [RecordData]
+}
+
+extension DNSLookup {
+    /// The addresses of `name` in one family.
+    public func addresses(of name: String, family: AddressFamily) async throws(DNSLookupError) -> [IPAddress] {
+        try await query(name, .address(family)).compactMap(\.address)
+    }
+
+    /// The PTR names of an address.
+    public func reverseNames(of address: IPAddress) async throws(DNSLookupError) -> [String] {
+        try await query(address.reverseName, .ptr).compactMap {
+            if case .ptr(let name) = $0 { return name }
+            return nil
+        }
+    }
+
+    /// The MX records of a domain as (preference, exchange).
+    public func mailExchangers(of domain: String) async throws(DNSLookupError) -> [(preference: UInt16, exchange: String)] {
+        try await query(domain, .mx).compactMap {
+            if case .mx(let preference, let exchange) = $0 { return (preference, exchange) }
+            return nil
+        }
+    }
+
+    /// The TXT records of a name, each joined into one string.
+    public func texts(of name: String) async throws(DNSLookupError) -> [String] {
+        try await query(name, .txt).compactMap(\.text)
+    }
+}

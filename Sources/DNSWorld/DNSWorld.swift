@@ -1,0 +1,1 @@
+// DNSWorld: see Package.swift.

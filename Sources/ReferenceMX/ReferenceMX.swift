@@ -1,0 +1,1 @@
+// ReferenceMX: see Package.swift.

@@ -1,0 +1,1 @@
+// Resolver: see Package.swift.

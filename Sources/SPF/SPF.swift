@@ -1,0 +1,1 @@
+// SPF: see Package.swift.

@@ -1,0 +1,1 @@
+// Sandbox: see Package.swift.

@@ -1,0 +1,1 @@
+// Sender: see Package.swift.
