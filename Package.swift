@@ -25,8 +25,11 @@ let package = Package(
             "DNSCore", "CUnbound", "Sandbox",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // setns(2), which Glibc's Swift overlay does not export; imported only by Sandbox.
+        .target(name: "CNamespace"),
         // Network namespaces, processes inside them, and guaranteed clean-up.
         .target(name: "Sandbox", dependencies: [
+            "DNSCore", "CNamespace",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // A scenario's DNS world: zone lines, unbound configuration, the daemon.

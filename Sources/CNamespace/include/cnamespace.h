@@ -1,0 +1,8 @@
+#ifndef CNAMESPACE_H
+#define CNAMESPACE_H
+
+/// Moves the calling thread into the network namespace open at `fd` (setns(2), CLONE_NEWNET).
+/// Returns 0, or -1 with errno set.
+int mxh_enter_network_namespace(int fd);
+
+#endif

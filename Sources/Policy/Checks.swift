@@ -1,0 +1,108 @@
+import DNSCore
+import SMTPProtocol
+
+/// One receiver check of the scenario format's policy table.
+public enum Check: Sendable, Hashable, CustomStringConvertible {
+    case ptr
+    case fcrdns
+    case heloValid
+    case heloFQDN
+    case heloResolves
+    case heloMatches
+    case spf
+    case spfPass
+    case dnsbl(zone: String)
+
+    /// Parses a check as written in a scenario (`ptr`, `helo-valid`, `dnsbl:bl.example.test`).
+    public init?(name: String) {
+        switch name {
+        case "ptr": self = .ptr
+        case "fcrdns": self = .fcrdns
+        case "helo-valid": self = .heloValid
+        case "helo-fqdn": self = .heloFQDN
+        case "helo-resolves": self = .heloResolves
+        case "helo-matches": self = .heloMatches
+        case "spf": self = .spf
+        case "spf-pass": self = .spfPass
+        default:
+            guard name.hasPrefix("dnsbl:") else { return nil }
+            let zone = String(name.dropFirst("dnsbl:".count))
+            guard DNSName.isValidHostname(zone) else { return nil }
+            self = .dnsbl(zone: DNSName.normalize(zone))
+        }
+    }
+
+    public var name: String {
+        switch self {
+        case .ptr: "ptr"
+        case .fcrdns: "fcrdns"
+        case .heloValid: "helo-valid"
+        case .heloFQDN: "helo-fqdn"
+        case .heloResolves: "helo-resolves"
+        case .heloMatches: "helo-matches"
+        case .spf: "spf"
+        case .spfPass: "spf-pass"
+        case .dnsbl(let zone): "dnsbl:\(zone)"
+        }
+    }
+
+    public var description: String { name }
+
+    public static let allNames = ["ptr", "fcrdns", "helo-valid", "helo-fqdn", "helo-resolves", "helo-matches", "spf", "spf-pass", "dnsbl:ZONE"]
+}
+
+/// When a failed check is answered (Postfix's `smtpd_delay_reject = yes` answers at RCPT).
+public enum RejectStage: String, Sendable, Hashable, Codable {
+    case rcpt
+    case data
+}
+
+/// Whether a failed check rejects (5xx) or defers (4xx).
+public enum FailureMode: String, Sendable, Hashable, Codable {
+    case reject
+    case `defer`
+}
+
+/// How a failed check is worded, when a preset words it its own way.
+public struct CustomReply: Sendable, Hashable {
+    public var code: Int
+    public var enhanced: String
+    /// The text; `[ADDR]` in it is replaced by the client address in brackets.
+    public var text: String
+
+    public init(code: Int, enhanced: String, text: String) {
+        self.code = code
+        self.enhanced = enhanced
+        self.text = text
+    }
+}
+
+/// What a receiver checks, per family, and how it answers a failure.
+public struct ReceiverPolicy: Sendable, Hashable {
+    public var ipv4: [Check]
+    public var ipv6: [Check]
+    public var rejectAt: RejectStage
+    public var onFail: FailureMode
+    /// The preset this policy came from, if any.
+    public var preset: Preset?
+    /// Replies that replace the standard ones on failure (not on DNS error), per family.
+    public var customReplies: [AddressFamily: [Check: CustomReply]]
+
+    public init(
+        ipv4: [Check] = [], ipv6: [Check] = [], rejectAt: RejectStage = .rcpt, onFail: FailureMode = .reject,
+        preset: Preset? = nil, customReplies: [AddressFamily: [Check: CustomReply]] = [:]
+    ) {
+        self.ipv4 = ipv4
+        self.ipv6 = ipv6
+        self.rejectAt = rejectAt
+        self.onFail = onFail
+        self.preset = preset
+        self.customReplies = customReplies
+    }
+
+    public func checks(for family: AddressFamily) -> [Check] {
+        family == .ipv4 ? ipv4 : ipv6
+    }
+
+    public static let open = ReceiverPolicy(preset: .open)
+}

@@ -1,1 +1,0 @@
-// Policy: see Package.swift.

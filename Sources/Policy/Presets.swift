@@ -1,0 +1,83 @@
+import DNSCore
+
+/// The presets of the scenario format (section "Presets").
+public enum Preset: String, Sendable, Hashable, CaseIterable, Codable {
+    case open
+    case reverse
+    case fcrdns
+    case fcrdnsStrict = "fcrdns-strict"
+    case heloStrict = "helo-strict"
+    case ipv6Strict = "ipv6-strict"
+    case gmailLike = "gmail-like"
+    case microsoftLike = "microsoft-like"
+
+    public var policy: ReceiverPolicy {
+        switch self {
+        case .open:
+            return ReceiverPolicy(preset: self)
+        case .reverse:
+            return ReceiverPolicy(ipv4: [.ptr], ipv6: [.ptr], onFail: .defer, preset: self)
+        case .fcrdns:
+            return ReceiverPolicy(ipv4: [.fcrdns], ipv6: [.fcrdns], onFail: .defer, preset: self)
+        case .fcrdnsStrict:
+            return ReceiverPolicy(ipv4: [.fcrdns], ipv6: [.fcrdns], preset: self)
+        case .heloStrict:
+            let checks: [Check] = [.heloValid, .heloFQDN, .heloResolves]
+            return ReceiverPolicy(ipv4: checks, ipv6: checks, preset: self)
+        case .ipv6Strict:
+            return ReceiverPolicy(ipv6: [.fcrdns, .spf], preset: self)
+        case .gmailLike:
+            let v4 = CustomReply(
+                code: 550, enhanced: "5.7.25",
+                text: "The IP address sending this message does not have a PTR record setup, or the corresponding forward DNS entry does not point to the sending IP.")
+            let v6 = CustomReply(
+                code: 550, enhanced: "5.7.1",
+                text: "Our system has detected that this message does not meet IPv6 sending guidelines regarding PTR records and authentication.")
+            return ReceiverPolicy(
+                ipv4: [.fcrdns], ipv6: [.fcrdns, .spfPass], rejectAt: .data, preset: self,
+                customReplies: [.ipv4: [.fcrdns: v4], .ipv6: [.fcrdns: v6, .spfPass: v6]])
+        case .microsoftLike:
+            let ptr = CustomReply(
+                code: 450, enhanced: "4.7.25",
+                text: "Service unavailable, sending IPv6 address [ADDR] must have reverse DNS record.")
+            let spf = CustomReply(
+                code: 450, enhanced: "4.7.26",
+                text: "Service unavailable, message sent over IPv6 [ADDR] must pass either SPF or DKIM validation.")
+            return ReceiverPolicy(ipv6: [.ptr, .spfPass], preset: self, customReplies: [.ipv6: [.ptr: ptr, .spfPass: spf]])
+        }
+    }
+
+    /// The Postfix `main.cf` settings equivalent to this preset, or nil when it has none
+    /// (the case is then skipped on `--target postfix`, with `postfixUnsupportedReason`).
+    public var postfixSettings: [String: String]? {
+        switch self {
+        case .open:
+            return [:]
+        case .reverse:
+            // reject_unknown_reverse_client_hostname answers unknown_client_reject_code's sibling,
+            // which defaults to 450 (postconf(5)).
+            return ["smtpd_client_restrictions": "reject_unknown_reverse_client_hostname"]
+        case .fcrdns:
+            return ["smtpd_client_restrictions": "reject_unknown_client_hostname"]
+        case .fcrdnsStrict:
+            return ["smtpd_client_restrictions": "reject_unknown_client_hostname", "unknown_client_reject_code": "550"]
+        case .heloStrict:
+            return [
+                "smtpd_helo_required": "yes",
+                "smtpd_helo_restrictions": "reject_invalid_helo_hostname, reject_non_fqdn_helo_hostname, reject_unknown_helo_hostname",
+                "unknown_hostname_reject_code": "550",
+            ]
+        case .ipv6Strict, .gmailLike, .microsoftLike:
+            return nil
+        }
+    }
+
+    public var postfixUnsupportedReason: String? {
+        switch self {
+        case .ipv6Strict: "preset ipv6-strict needs SPF in Postfix, which needs a policy service: builtin only"
+        case .gmailLike: "preset gmail-like is builtin only (no Postfix equivalent)"
+        case .microsoftLike: "preset microsoft-like is builtin only (no Postfix equivalent)"
+        default: nil
+        }
+    }
+}
