@@ -1,1 +1,0 @@
-// SPF: see Package.swift.
