@@ -79,7 +79,7 @@ let package = Package(
         ]),
 
         // Fixtures several test targets share.
-        .target(name: "MXHarnessTestKit", dependencies: ["DNSCore", "Sandbox"], path: "Tests/MXHarnessTestKit"),
+        .target(name: "MXHarnessTestKit", dependencies: ["DNSCore", "Sandbox", "DNSWorld", "Resolver"], path: "Tests/MXHarnessTestKit"),
 
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "MXHarnessTestKit"]),

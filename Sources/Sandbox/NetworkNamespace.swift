@@ -25,6 +25,7 @@ public final class NetworkNamespace: Sendable {
     /// Creates the namespace, brings `lo` up and assigns `addresses` to it (/32 and /128).
     public static func create(name: String, addresses: [IPAddress] = [], logger: Logger = Logger(label: "mxharness.sandbox")) async throws -> NetworkNamespace {
         try await Command.run("/usr/sbin/ip", ["netns", "add", name])
+        ResourceRegistry.shared.register(namespace: name)
         let namespace = NetworkNamespace(name: name)
         do {
             var batch = ["link set lo up"]
@@ -56,6 +57,7 @@ public final class NetworkNamespace: Sendable {
         }
         _ = try? Command.runSync("/usr/sbin/ip", ["netns", "delete", name])
         try? FileManager.default.removeItem(atPath: "/etc/netns/\(name)")
+        ResourceRegistry.shared.unregister(namespace: name)
     }
 
     /// The pids of processes whose network namespace is the one mounted at `path`.
