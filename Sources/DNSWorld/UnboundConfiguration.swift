@@ -56,6 +56,9 @@ public struct UnboundConfiguration: Sendable {
         set("log-local-actions", "yes")
         set("log-servfail", "yes")
         set("num-threads", "1")
+        // unbound 1.17 defaults to SO_REUSEPORT, which would let a second daemon share port 53
+        // silently; a world must fail loudly instead.
+        set("so-reuseport", "no")
         set("outgoing-range", "64")
         set("msg-cache-size", "1m")
         set("rrset-cache-size", "1m")

@@ -45,6 +45,11 @@ public final class NetworkNamespace: Sendable {
         return namespace
     }
 
+    /// A handle on a namespace that already exists (created by `ip netns add` or an earlier run).
+    public static func existing(name: String) -> NetworkNamespace {
+        NetworkNamespace(name: name)
+    }
+
     /// Kills every process left in the namespace and deletes it. Safe to call twice.
     public func destroy() async {
         Self.destroy(name: name)
