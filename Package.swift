@@ -72,15 +72,8 @@ let package = Package(
         ]),
         // Console, JUnit, JSON and TAP output.
         .target(name: "Reports", dependencies: ["Runner", "Scenario"]),
-        // What each command does, so the executable only parses arguments.
-        .target(name: "Harness", dependencies: [
-            "DNSCore", "Runner", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Sender", "Policy",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
         .executableTarget(name: "mxharness", dependencies: [
-            "Harness", "Runner", "Scenario",
+            "Runner", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Sender", "Policy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -106,8 +99,7 @@ let package = Package(
         .testTarget(name: "SenderTests", dependencies: ["Sender", "SMTPProtocol", "MXHarnessTestKit"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Scenario", "Sandbox", "MXHarnessTestKit"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner", "Scenario", "Sender", "ReferenceMX"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Sandbox", "MXHarnessTestKit"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner"]),
     ],
     swiftLanguageModes: [.v6]
 )
