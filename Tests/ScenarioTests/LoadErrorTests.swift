@@ -135,10 +135,24 @@ import Testing
             "Scenarios/rdns.yaml:19:3: YAML syntax error: did not find expected ',' or ']' (while parsing a flow sequence at line 18, column 14)"
         ])
         #expect(loadErrors(yaml: example("tags: [ipv6, ptr]\n", "tags: [ipv6, ptr]\ntags: [x]\n")) == [
-            "Scenarios/rdns.yaml:5:1: duplicate key \"tags\" in one map: each key may appear once (the later one would silently win)"
+            "Scenarios/rdns.yaml:6:1: duplicate key \"tags\" in one map, first at line 5: each key may appear once (the later one would silently win)"
+        ])
+        #expect(loadErrors(yaml: example("  helo: mail.sender.test", "  helo: a.test\n  prefer: ipv6\n  helo: b.test")) == [
+            "Scenarios/rdns.yaml:25:3: duplicate key \"helo\" in one map, first at line 23: each key may appear once (the later one would silently win)"
+        ])
+        #expect(loadErrors(yaml: "tags: {a: 1, a: 2}\n", file: "f.yaml") == [
+            "f.yaml:1:8: duplicate key \"a\" in one map: each key may appear once (the later one would silently win)"
         ])
         #expect(loadErrors(yaml: "dns:\n\t records: []\n", file: "t.yaml") == [
             "t.yaml:2:1: YAML syntax error: found character that cannot start any token (while scanning for the next token at line 2, column 1)"
+        ])
+    }
+
+    @Test func badNameStillReportsTheRest() {
+        let yaml = example("name: ipv6-sender-without-ptr", "name: {a: b}").replacingOccurrences(of: "  outcome: bounced", with: "  outcome: lost")
+        #expect(loadErrors(yaml: yaml) == [
+            "Scenarios/rdns.yaml:1:7: name: expected a case name, found a map",
+            "Scenarios/rdns.yaml:28:12: expect.outcome: unknown outcome \"lost\" (known: delivered, bounced, deferred)",
         ])
     }
 

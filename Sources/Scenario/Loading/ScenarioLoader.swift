@@ -93,7 +93,7 @@ private final class LoadSession {
             return
         }
         for name in entries where !name.hasPrefix(".") {
-            let path = directory == "/" ? "/" + name : directory + "/" + name
+            let path = directory == "/" ? "/" + name : directory == "." ? name : directory + "/" + name
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
             if isDirectory.boolValue {
@@ -153,8 +153,8 @@ private final class LoadSession {
         var name = defaultName
         var nameLocation = document.location
         if let nameTree = document["name"], !nameTree.isNull {
-            guard let text = read.nonEmptyString(nameTree, .root.key("name"), what: "a case name") else { return }
-            name = text
+            // A bad name is reported; the document is still read under its default name, to report the rest.
+            if let text = read.nonEmptyString(nameTree, .root.key("name"), what: "a case name") { name = text }
             nameLocation = nameTree.location
         }
         let chain = [Paths.canonical(file)]

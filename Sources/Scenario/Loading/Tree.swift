@@ -165,13 +165,35 @@ enum TreeReader {
             let location = offset.map { locationOf(characterOffset: $0, in: text, file: file) } ?? SourceLocation(file: file, line: 1, column: 1)
             return ScenarioDiagnostic(.syntax, at: location, keyPath: "", "YAML cannot read this text: \(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
+            // Yams marks the first occurrence; point at the repeat when it is a block-style key below it.
             let keys = duplicates.map { "\"\($0)\"" }.joined(separator: ", ")
+            let first = at(context.mark)
+            if duplicates.count == 1, let key = duplicates.first, let second = repeatedBlockKey(key, after: first, in: text) {
+                return ScenarioDiagnostic(
+                    .syntax, at: second, keyPath: "",
+                    "duplicate key \(keys) in one map, first at line \(first.line): each key may appear once (the later one would silently win)")
+            }
             return ScenarioDiagnostic(
-                .syntax, at: at(context.mark), keyPath: "",
+                .syntax, at: first, keyPath: "",
                 "duplicate key \(keys) in one map: each key may appear once (the later one would silently win)")
         default:
             return ScenarioDiagnostic(.syntax, at: SourceLocation(file: file, line: 1, column: 1), keyPath: "", "cannot parse YAML: \(error)")
         }
+    }
+
+    /// The next line below `first` that holds `key:` at the same column with only spaces before it.
+    static func repeatedBlockKey(_ key: String, after first: SourceLocation, in text: String) -> SourceLocation? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard first.line >= 1, first.line < lines.count else { return nil }
+        let indent = String(repeating: " ", count: max(0, first.column - 1))
+        for index in first.line..<lines.count {
+            let line = lines[index]
+            if line.hasPrefix(indent + key + ":") { return SourceLocation(file: first.file, line: index + 1, column: first.column) }
+            // Leaving the map: a line indented less than its keys (blank lines and comments do not count).
+            let content = line.drop(while: { $0 == " " })
+            if !content.isEmpty, !content.hasPrefix("#"), line.count - content.count < indent.count { return nil }
+        }
+        return nil
     }
 
     /// Line and column (1-based) of the `offset`-th Character of `text`.
