@@ -120,6 +120,9 @@ struct SeededGenerator: RandomNumberGenerator {
         assertWellFormed(bomb + "dns: {records: *i}\n")
         assertWellFormed(String(repeating: "k", count: 100_000) + ": v\n")
         assertWellFormed("name: \"\\0\"\ndns: {records: [\"\\0 A 1.2.3.4\"]}\n")
+        assertWellFormed("a: \"\\uD800\"\nb: \"\\U0010FFFF\\x00\\xff\"\n")
+        assertWellFormed("\u{FEFF}name: bom\r\ndns: {}\r\n")
+        assertWellFormed("%YAML 1.2\n---\nname: x\n...\n---\n!!map {}\n")
         assertWellFormed("? [a, b]\n: c\n")
         assertWellFormed("dns: !!binary aGVsbG8=\n")
     }

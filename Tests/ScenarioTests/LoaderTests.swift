@@ -281,6 +281,40 @@ import Testing
         #expect(cases[1].expect == Expectation(outcome: .deferred, text: .substring("cannot find your hostname")))
     }
 
+    @Test func theSpecsVariantOnTheSpecsExampleKeepsTheExamplesOtherExpectKeys() throws {
+        // Literally the format's rule: expect is a map, so it merges key by key, and the example's
+        // stage/code/enhanced/text stay in the variant unless the variant clears them with `~`.
+        let yaml = specExample + """
+            variants:
+              - name: receiver-defers
+                receiver: {policy: fcrdns}
+                expect: {outcome: delivered, family: ipv4,
+                         attempts: [{family: ipv6, result: tempfailed, code: 450}, {family: ipv4, result: accepted}]}
+              - name: receiver-defers-cleared
+                receiver: {policy: fcrdns}
+                expect: {outcome: delivered, family: ipv4, stage: ~, code: ~, enhanced: ~, text: ~}
+            """
+        let cases = try ScenarioLoader().load(yaml: yaml, file: "e.yaml")
+        #expect(cases.map(\.name) == ["ipv6-sender-without-ptr", "ipv6-sender-without-ptr/receiver-defers", "ipv6-sender-without-ptr/receiver-defers-cleared"])
+        #expect(cases[1].receiver.policy == Preset.fcrdns.policy)
+        #expect(cases[1].expect == Expectation(
+            outcome: .delivered, family: .ipv4, stage: .rcpt, code: CodePattern("550"), enhanced: EnhancedPattern("5.7.25"),
+            text: .substring("cannot find your hostname"),
+            attempts: [
+                ExpectedAttempt(family: .ipv6, result: .tempfailed, code: CodePattern("450")),
+                ExpectedAttempt(family: .ipv4, result: .accepted),
+            ]))
+        #expect(cases[2].expect == Expectation(outcome: .delivered, family: .ipv4))
+    }
+
+    @Test func checksApplyToBothFamiliesAndAFamilyListReplacesIt() throws {
+        let yaml = minimalWorld.replacingOccurrences(of: "  addresses: [192.0.2.10]", with: "  addresses: [192.0.2.10]\n  policy: {checks: [ptr, helo-valid]}")
+            + "\nexpect: {outcome: delivered}\nvariants:\n  - name: v6\n    receiver: {policy: {ipv6: [fcrdns]}}\n"
+        let cases = try ScenarioLoader().load(yaml: yaml, file: "c.yaml")
+        #expect(cases[0].receiver.policy == ReceiverPolicy(ipv4: [.ptr, .heloValid], ipv6: [.ptr, .heloValid]))
+        #expect(cases[1].receiver.policy == ReceiverPolicy(ipv4: [.ptr, .heloValid], ipv6: [.fcrdns]))
+    }
+
     @Test func expectIsRequiredUnlessEveryVariantHasOne() {
         let yaml = minimalWorld + """
 
