@@ -59,7 +59,7 @@ let package = Package(
         ]),
         // The scenario format: model, YAML loading, merging, expectations.
         .target(name: "Scenario", dependencies: [
-            "DNSCore", "Policy",
+            "DNSCore", "SMTPProtocol", "Policy",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Runs cases: one sealed world per case, then the verdict.
@@ -97,7 +97,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "SenderTests", dependencies: ["Sender", "SMTPProtocol", "MXHarnessTestKit"]),
-        .testTarget(name: "ScenarioTests", dependencies: ["Scenario"]),
+        .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Scenario", "Sandbox", "MXHarnessTestKit"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner"]),
     ],
