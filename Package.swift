@@ -72,8 +72,15 @@ let package = Package(
         ]),
         // Console, JUnit, JSON and TAP output.
         .target(name: "Reports", dependencies: ["Runner", "Scenario"]),
+        // What each command does, so the executable only parses arguments.
+        .target(name: "Harness", dependencies: [
+            "DNSCore", "Runner", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Sender", "Policy",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "mxharness", dependencies: [
-            "Runner", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Sender", "Policy",
+            "Harness", "Runner", "Scenario",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -99,7 +106,8 @@ let package = Package(
         .testTarget(name: "SenderTests", dependencies: ["Sender", "SMTPProtocol", "MXHarnessTestKit"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Scenario", "Sandbox", "MXHarnessTestKit"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner", "Scenario", "Sender", "ReferenceMX"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Sandbox", "MXHarnessTestKit"]),
     ],
     swiftLanguageModes: [.v6]
 )

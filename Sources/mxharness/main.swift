@@ -1,1 +1,83 @@
-print("mxharness")
+import ArgumentParser
+import Foundation
+import Harness
+import Logging
+import Runner
+import Scenario
+
+@main
+struct MXHarness: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mxharness",
+        abstract: "Find out which mail gets through and which bounces, before your users do.",
+        subcommands: [Run.self])
+}
+
+struct GlobalOptions: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Log what the harness does (namespaces, worlds, sessions).")
+    var verbose = false
+
+    func logger() -> Logger {
+        var logger = Logger(label: "mxharness")
+        logger.logLevel = verbose ? .debug : .warning
+        return logger
+    }
+}
+
+extension MXHarness {
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run scenarios and compare what happened with what they expect.")
+
+        @Argument(help: "Scenario files or folders (searched recursively).")
+        var paths: [String] = ["Scenarios"]
+
+        @Option(help: "Cases run in parallel (default: the number of cores).")
+        var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+        @Option(name: .customLong("tag"), help: "Run only cases with this tag (repeatable).")
+        var tags: [String] = []
+
+        @Option(name: .customLong("filter"), help: "Run only cases whose name matches this glob (repeatable).")
+        var filters: [String] = []
+
+        @Option(help: "The receiver: builtin or postfix (overrides each scenario's receiver.target).")
+        var target: String?
+
+        @Option(help: "Write a JUnit XML report here.")
+        var junit: String?
+
+        @Option(help: "Write a JSON report (one object per case, every attempt) here.")
+        var json: String?
+
+        @Flag(help: "Print TAP instead of the progress lines and table.")
+        var tap = false
+
+        @Option(help: "Keep per-case artifacts (transcripts, unbound config and query log, MX log) in this folder.")
+        var artifacts: String?
+
+        @Option(help: "Seconds one DNS query may take before it counts as a timeout.")
+        var dnsTimeout: Double = 1.5
+
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+            if let target, !["builtin", "postfix"].contains(target) {
+                throw ValidationError("--target must be builtin or postfix, not \(target)")
+            }
+            guard dnsTimeout > 0 else { throw ValidationError("--dns-timeout must be positive") }
+        }
+
+        func run() async throws {
+            let configuration = RunConfiguration(
+                target: target.flatMap(ReceiverTarget.init(rawValue:)),
+                resolverTimeout: .milliseconds(Int(dnsTimeout * 1000)),
+                artifactsDirectory: artifacts)
+            let options = RunOptions(
+                paths: paths, jobs: jobs, selection: CaseSelection(tags: tags, filters: filters),
+                configuration: configuration, junitPath: junit, jsonPath: json, tap: tap)
+            let code = await Harness.run(options, logger: global.logger())
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+}

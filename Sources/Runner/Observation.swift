@@ -1,0 +1,34 @@
+import DNSCore
+import SMTPProtocol
+import Scenario
+import Sender
+
+extension ObservedDelivery {
+    /// What the sender recorded, in the terms `expect` is written in.
+    public init(_ report: DeliveryReport) {
+        let deciding = report.decidingAttempt.flatMap { report.attempts.indices.contains($0) ? report.attempts[$0] : nil }
+        self.init(
+            outcome: report.outcome.rawValue,
+            family: deciding?.family,
+            stage: deciding?.stage,
+            reply: deciding?.reply,
+            attempts: report.attempts.map {
+                ObservedAttempt(family: $0.family, result: $0.result.rawValue, stage: $0.stage, reply: $0.reply)
+            })
+    }
+}
+
+extension DeliveryRequest {
+    /// The delivery a scenario's sender makes.
+    public init(_ sender: SenderSpec, connectTimeout: Duration, replyTimeout: Duration) {
+        let relay: Relay
+        switch sender.relay {
+        case .mx: relay = .mx
+        case .host(let name): relay = .host(name)
+        }
+        self.init(
+            sources: sender.addresses, prefer: sender.prefer, helo: sender.helo, mailFrom: sender.mailFrom,
+            recipients: sender.rcptTo, relay: relay, message: sender.messageBytes(),
+            connectTimeout: connectTimeout, replyTimeout: replyTimeout)
+    }
+}
