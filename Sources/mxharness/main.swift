@@ -10,7 +10,7 @@ struct MXHarness: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mxharness",
         abstract: "Find out which mail gets through and which bounces, before your users do.",
-        subcommands: [Run.self])
+        subcommands: [Run.self, DNS.self, Bench.self])
 }
 
 struct GlobalOptions: ParsableArguments {
@@ -78,6 +78,57 @@ extension MXHarness {
                 configuration: configuration, junitPath: junit, jsonPath: json, tap: tap)
             let code = await Harness.run(options, logger: global.logger())
             if code != 0 { throw ExitCode(code) }
+        }
+    }
+}
+
+extension MXHarness {
+    struct DNS: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dns", abstract: "Bring up one scenario's DNS world on its own.",
+            subcommands: [Serve.self, Check.self])
+
+        struct Serve: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Serve the world until Ctrl-C and print how to query it with dig.")
+            @Argument(help: "A scenario file.") var file: String
+            @Option(help: "The variant (case) of the file to use.") var variant: String?
+            @OptionGroup var global: GlobalOptions
+
+            func run() async throws {
+                let code = await Harness.dnsServe(file: file, variant: variant, logger: global.logger())
+                if code != 0 { throw ExitCode(code) }
+            }
+        }
+
+        struct Check: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Print every name of the world with what it answers.")
+            @Argument(help: "A scenario file.") var file: String
+            @Option(help: "The variant (case) of the file to use.") var variant: String?
+            @Option(help: "Seconds one DNS query may take.") var dnsTimeout: Double = 1.5
+            @OptionGroup var global: GlobalOptions
+
+            func run() async throws {
+                let code = await Harness.dnsCheck(file: file, variant: variant, timeout: .milliseconds(Int(dnsTimeout * 1000)), logger: global.logger())
+                if code != 0 { throw ExitCode(code) }
+            }
+        }
+    }
+
+    struct Bench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Benchmarks that print figures (see scripts/bench-*).", shouldDisplay: false,
+            subcommands: [DNSBench.self])
+
+        struct DNSBench: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "dns", abstract: "World up/down times and resolver lookups per second.")
+            @Option var rounds = 50
+            @Option var lookups = 20000
+            @OptionGroup var global: GlobalOptions
+
+            func run() async throws {
+                let code = await Benchmarks.dns(rounds: rounds, lookups: lookups, logger: global.logger())
+                if code != 0 { throw ExitCode(code) }
+            }
         }
     }
 }
