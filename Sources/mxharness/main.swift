@@ -10,7 +10,7 @@ struct MXHarness: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mxharness",
         abstract: "Find out which mail gets through and which bounces, before your users do.",
-        subcommands: [Run.self, DNS.self, Bench.self])
+        subcommands: [Run.self, Validate.self, List.self, Explain.self, DNS.self, Bench.self])
 }
 
 struct GlobalOptions: ParsableArguments {
@@ -129,6 +129,39 @@ extension MXHarness {
                 let code = await Benchmarks.dns(rounds: rounds, lookups: lookups, logger: global.logger())
                 if code != 0 { throw ExitCode(code) }
             }
+        }
+    }
+}
+
+extension MXHarness {
+    struct Validate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check scenario files without running them.")
+        @Argument(help: "Scenario files or folders.") var paths: [String] = ["Scenarios"]
+
+        func run() throws {
+            let code = Harness.validate(paths: paths)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List cases with their tags and descriptions.")
+        @Argument(help: "Scenario files or folders.") var paths: [String] = ["Scenarios"]
+
+        func run() throws {
+            let code = Harness.list(paths: paths)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+
+    struct Explain: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print one case merged (includes, variants), as the runner sees it.")
+        @Argument(help: "A scenario file.") var file: String
+        @Option(help: "The variant (case) of the file.") var variant: String?
+
+        func run() throws {
+            let code = Harness.explain(file: file, variant: variant)
+            if code != 0 { throw ExitCode(code) }
         }
     }
 }
