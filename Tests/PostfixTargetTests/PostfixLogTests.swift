@@ -77,3 +77,26 @@ struct ListeningSocketsTests {
         #expect(!wildcard.accepts(IPAddress("2001:db8::1")!, port: 25))
     }
 }
+
+struct QueueLayoutTests {
+    @Test func readsTheQueueFoldersFromPostfixFiles() {
+        let files = """
+        # comment
+        $config_directory:d:root:-:755:u
+        $data_directory:d:$mail_owner:-:700:uc
+        $queue_directory:d:root:-:755:uc
+        $queue_directory/active:d:$mail_owner:-:700:ucr
+        $queue_directory/maildrop:d:$mail_owner:$setgid_group:730:uc
+        $queue_directory/pid:d:root:-:755:uc
+        $queue_directory/broken:d:$mail_owner:-:9z9:uc
+        $queue_directory/not-a-folder:f:root:-:644
+        """
+        let layout = QueueLayout(postfixFiles: files, mailOwner: "postfix", setgidGroup: "postdrop")
+        #expect(layout.folders == [
+            .init(path: "", owner: "root", group: nil, mode: 0o755),
+            .init(path: "active", owner: "postfix", group: nil, mode: 0o700),
+            .init(path: "maildrop", owner: "postfix", group: "postdrop", mode: 0o730),
+            .init(path: "pid", owner: "root", group: nil, mode: 0o755),
+        ])
+    }
+}
