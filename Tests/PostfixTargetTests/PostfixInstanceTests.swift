@@ -28,9 +28,10 @@ private let records = [
 
 /// Runs `body` with Postfix as the receiver of a fresh world; stops it afterwards, also on failure.
 private func withPostfix<T: Sendable>(
-    _ policy: ReceiverPolicy, delivery: PostfixDelivery = .discard, _ body: (PostfixInstance, WorldFixture) async throws -> T
+    _ policy: ReceiverPolicy, delivery: PostfixDelivery = .discard, faults: [DNSFault] = [],
+    _ body: (PostfixInstance, WorldFixture) async throws -> T
 ) async throws -> T {
-    let spec = WorldSpec(records: try WorldFixture.records(records))
+    let spec = WorldSpec(records: try WorldFixture.records(records), faults: faults)
     return try await WorldFixture.withWorld(spec, addresses: [mx4, mx6, bare6, bare4, named6, named4]) { fixture in
         let configuration = PostfixConfiguration(
             hostname: "mx.example.test", addresses: [mx4, mx6], domains: ["example.test"], policy: policy, delivery: delivery)
@@ -99,6 +100,17 @@ struct PostfixInstanceTests {
             let transcript = try await SMTPProbe.deliver(from: bare6, to: mx6, in: fixture.namespace, helo: "mail.sender.test")
             #expect(transcript.last?.stage == "rcpt")
             #expect(transcript.last?.reply.lines == ["450 4.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]"])
+        }
+    }
+
+    @Test func aReverseLookupThatTimesOutIsATemporaryFailureEvenWhenStrict() async throws {
+        // resolv.conf in /etc/netns/NAME keeps the wait at `dnsTimeoutSeconds` (2 s), not glibc's 5 s twice.
+        try await withPostfix(Preset.fcrdnsStrict.policy, faults: [DNSFault(name: bare6.reverseName, kind: .timeout)]) { instance, fixture in
+            let transcript = try await SMTPProbe.deliver(from: bare6, to: mx6, in: fixture.namespace, helo: "mail.sender.test")
+            #expect(transcript.last?.stage == "rcpt")
+            #expect(transcript.last?.reply.lines == ["450 4.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]"], "\(transcript)")
+            #expect(fixture.world.queryLog.contains(bare6.reverseName), "Postfix asked the world's unbound")
+            #expect(instance.rejectLine(client: bare6)?.contains(" 450 4.7.25 ") == true)
         }
     }
 
