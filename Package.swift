@@ -50,6 +50,11 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // A real Postfix as the receiver: main.cf for a case, a private instance in the case's namespace.
+        .target(name: "PostfixTarget", dependencies: [
+            "DNSCore", "Policy", "Sandbox",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The sending MTA: Postfix's delivery model and an NIO SMTP client.
         .target(name: "Sender", dependencies: [
             "DNSCore", "SMTPProtocol", "Sandbox",
@@ -102,6 +107,9 @@ let package = Package(
             "ReferenceMX", "Policy", "SMTPProtocol", "MXHarnessTestKit",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .testTarget(name: "PostfixTargetTests", dependencies: [
+            "PostfixTarget", "Policy", "DNSCore", "DNSWorld", "Resolver", "Sandbox", "MXHarnessTestKit",
         ]),
         .testTarget(name: "SenderTests", dependencies: ["Sender", "SMTPProtocol", "MXHarnessTestKit"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy"]),
