@@ -70,7 +70,7 @@ let package = Package(
         // Runs cases: one sealed world per case, then the verdict.
         .target(name: "Runner", dependencies: [
             "DNSCore", "Resolver", "Sandbox", "DNSWorld", "SMTPProtocol", "Policy",
-            "ReferenceMX", "Sender", "Scenario",
+            "ReferenceMX", "Sender", "Scenario", "PostfixTarget",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -79,7 +79,7 @@ let package = Package(
         .target(name: "Reports", dependencies: ["Runner", "Scenario"]),
         // What each command does, so the executable only parses arguments.
         .target(name: "Harness", dependencies: [
-            "DNSCore", "Runner", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Sender", "Policy",
+            "DNSCore", "Runner", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Sender", "Policy", "PostfixTarget",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Policy
+import PostfixTarget
 import ReferenceMX
 import Resolver
 import Sandbox
@@ -21,16 +22,20 @@ public struct RunConfiguration: Sendable {
     public var replyTimeout: Duration
     /// Where per-case artifacts go (transcripts, unbound config and log, MX log); nil: none kept.
     public var artifactsDirectory: String?
+    /// A user's own main.cf (`--postfix-config`), the base of every Postfix receiver's configuration.
+    public var postfixBase: MainCF?
 
     public init(
         target: ReceiverTarget? = nil, resolverTimeout: Duration = .milliseconds(1500),
-        connectTimeout: Duration = .seconds(3), replyTimeout: Duration = .seconds(15), artifactsDirectory: String? = nil
+        connectTimeout: Duration = .seconds(3), replyTimeout: Duration = .seconds(15), artifactsDirectory: String? = nil,
+        postfixBase: MainCF? = nil
     ) {
         self.target = target
         self.resolverTimeout = resolverTimeout
         self.connectTimeout = connectTimeout
         self.replyTimeout = replyTimeout
         self.artifactsDirectory = artifactsDirectory
+        self.postfixBase = postfixBase
     }
 }
 
@@ -51,8 +56,10 @@ public struct CaseRunner: Sendable {
     public func run(_ scenario: ScenarioCase) async -> CaseResult {
         let target = configuration.target ?? scenario.receiver.target ?? .builtin
         var result = CaseResult(scenario: scenario, target: target, status: .passed)
-        if target == .postfix {
-            result.status = .skipped("--target postfix is not available yet (Postfix as the target arrives with its own issue)")
+        let postfixConfiguration = target == .postfix ? postfixConfiguration(for: scenario) : nil
+        // The spec: a policy with no Postfix equivalent is skipped with the reason, never passed.
+        if let reason = postfixConfiguration?.unsupportedReason {
+            result.status = .skipped(reason)
             return result
         }
         let registry = ResourceRegistry.shared
@@ -63,6 +70,7 @@ public struct CaseRunner: Sendable {
         var world: DNSWorld?
         var resolver: Resolver?
         var mx: ReferenceMX?
+        var postfix: PostfixInstance?
         do {
             directory = try registry.makeTemporaryDirectory("case")
             var addresses = scenario.receiver.addresses
@@ -71,10 +79,14 @@ public struct CaseRunner: Sendable {
             world = try await DNSWorld.start(scenario.dns, in: namespace!, directory: directory!, logger: logger)
             resolver = try await Resolver(configuration: ResolverConfiguration(
                 server: world!.resolverAddress, timeout: configuration.resolverTimeout, namespace: namespace, directory: directory!), logger: logger)
-            mx = ReferenceMX(
-                configuration: MXConfiguration(hostname: scenario.receiver.hostname, policy: scenario.receiver.policy),
-                lookup: resolver!, eventLoopGroup: eventLoopGroup, logger: logger)
-            try await mx!.start(listeningOn: scenario.receiver.addresses, port: 25, in: namespace)
+            if let postfixConfiguration {
+                postfix = try await PostfixInstance.start(postfixConfiguration, in: namespace!, caseDirectory: directory!, logger: logger)
+            } else {
+                mx = ReferenceMX(
+                    configuration: MXConfiguration(hostname: scenario.receiver.hostname, policy: scenario.receiver.policy),
+                    lookup: resolver!, eventLoopGroup: eventLoopGroup, logger: logger)
+                try await mx!.start(listeningOn: scenario.receiver.addresses, port: 25, in: namespace)
+            }
             result.timings.setup = clock.now - phase
             phase = clock.now
 
@@ -84,19 +96,32 @@ public struct CaseRunner: Sendable {
             result.timings.exchange = clock.now - phase
             phase = clock.now
 
-            await mx!.stop()
+            if let mx {
+                await mx.stop()
+                result.sessions = mx.sessions
+            }
+            if let postfix {
+                await postfix.stop()
+                result.receiverLog = scenario.sender.addresses.values.sorted()
+                    .flatMap { postfix.sessionLog(client: $0) }.joined(separator: "\n")
+            }
             result.delivery = report
-            result.sessions = mx!.sessions
             let observed = ObservedDelivery(report)
             result.observed = observed
             result.mismatches = scenario.expect.mismatches(observed)
             result.status = result.mismatches.isEmpty ? .passed : .failed
+        } catch let error as PostfixConfigurationError where error.unsupportedReason != nil {
+            result.status = .skipped(error.unsupportedReason!)
         } catch {
             result.status = .error("\(error)")
             if result.timings.setup == .zero { result.timings.setup = clock.now - phase }
             phase = clock.now
         }
         if let mx { await mx.stop() }
+        if let postfix {
+            if result.receiverLog.isEmpty { result.receiverLog = postfix.log.joined(separator: "\n") }
+            await postfix.stop()
+        }
         resolver?.shutdown()
         if let world {
             await world.stop()
@@ -109,5 +134,20 @@ public struct CaseRunner: Sendable {
         if let directory { registry.removeDirectory(directory) }
         result.timings.teardown = clock.now - phase
         return result
+    }
+
+    /// The Postfix receiver of a case: the scenario's policy and `receiver.postfix` over the user's
+    /// main.cf, accepting mail for every recipient domain.
+    func postfixConfiguration(for scenario: ScenarioCase) -> PostfixConfiguration {
+        var domains: [String] = []
+        for recipient in scenario.sender.rcptTo {
+            if let at = recipient.lastIndex(of: "@") {
+                let domain = DNSName.normalize(recipient[recipient.index(after: at)...])
+                if !domains.contains(domain) { domains.append(domain) }
+            }
+        }
+        return PostfixConfiguration(
+            hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: domains,
+            policy: scenario.receiver.policy, settings: scenario.receiver.postfix, base: configuration.postfixBase)
     }
 }
