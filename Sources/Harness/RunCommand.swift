@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PostfixTarget
 import Reports
 import Runner
 import Sandbox
@@ -86,5 +87,16 @@ final class Counter: @unchecked Sendable {
             value += 1
             return value
         }
+    }
+}
+
+extension Harness {
+    /// Reads a user's main.cf for `--postfix-config`; the error names the file and line.
+    public static func postfixBase(path: String) throws -> MainCF {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw CaseLookupError(description: "\(path): cannot read the Postfix configuration: \(error.localizedDescription)")
+        }
+        return try MainCF.parse(text, source: path)
     }
 }

@@ -58,6 +58,9 @@ extension MXHarness {
         @Option(help: "Seconds one DNS query may take before it counts as a timeout.")
         var dnsTimeout: Double = 1.5
 
+        @Option(help: "Your own main.cf as the base of every Postfix receiver (the harness overrides only paths, interfaces, hostname and logging).")
+        var postfixConfig: String?
+
         @OptionGroup var global: GlobalOptions
 
         func validate() throws {
@@ -69,10 +72,13 @@ extension MXHarness {
         }
 
         func run() async throws {
+            let base = try postfixConfig.map { path in
+                do { return try Harness.postfixBase(path: path) } catch { throw ValidationError("\(error)") }
+            }
             let configuration = RunConfiguration(
                 target: target.flatMap(ReceiverTarget.init(rawValue:)),
                 resolverTimeout: .milliseconds(Int(dnsTimeout * 1000)),
-                artifactsDirectory: artifacts)
+                artifactsDirectory: artifacts, postfixBase: base)
             let options = RunOptions(
                 paths: paths, jobs: jobs, selection: CaseSelection(tags: tags, filters: filters),
                 configuration: configuration, junitPath: junit, jsonPath: json, tap: tap)
