@@ -42,9 +42,8 @@ struct CheckHost {
     /// does not, since the included domain's explanation is never used (RFC 7208 6.2).
     mutating func evaluate(domain: String, explain: Bool, depth: Int = 0) async throws(CheckHostAbort) -> CheckHostDecision {
         let name = SPFDomain.withoutTrailingDot(domain)
-        guard SPFDomain.isValidIdentity(name) else {
-            return CheckHostDecision(
-                result: .none, reason: "\"\(domain)\" is not a multi-label domain name SPF can look up (RFC 7208 4.3)")
+        if let problem = SPFDomain.identityProblem(name) {
+            return CheckHostDecision(result: .none, reason: "\"\(domain)\" is no domain SPF can look up: \(problem) (RFC 7208 4.3)")
         }
         guard let text = try await fetchRecord(name) else {
             return CheckHostDecision(result: .none, reason: "no SPF record at \(name)")
