@@ -262,7 +262,8 @@ extension Resolver {
             let item = InFlight(request: request, deadline: .now + timeout)
             let unmanaged = Unmanaged.passRetained(item)
             var asyncID: Int32 = 0
-            let status = ub_resolve_async(ctx, request.name, Int32(request.type.code), 1, unmanaged.toOpaque(), { mydata, err, result in
+            // libunbound reads the name in presentation form: escape what it would read specially.
+            let status = ub_resolve_async(ctx, DNSName.presentation(request.name), Int32(request.type.code), 1, unmanaged.toOpaque(), { mydata, err, result in
                 guard let mydata else { return }
                 let item = Unmanaged<InFlight>.fromOpaque(mydata).takeRetainedValue()
                 item.finish(Worker.interpret(err: err, result: result, name: item.request.name, type: item.request.type))

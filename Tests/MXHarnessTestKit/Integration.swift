@@ -30,6 +30,7 @@ public struct WorldFixture: Sendable {
 
     public static func withWorld<T: Sendable>(
         _ spec: WorldSpec, addresses: [IPAddress] = [], timeout: Duration = .milliseconds(800),
+        timeoutFaultsKeepRecords: Bool = false,
         _ body: (WorldFixture) async throws -> T
     ) async throws -> T {
         let registry = ResourceRegistry.shared
@@ -44,7 +45,7 @@ public struct WorldFixture: Sendable {
         var world: DNSWorld?
         var resolver: Resolver?
         do {
-            world = try await DNSWorld.start(spec, in: namespace, directory: directory)
+            world = try await DNSWorld.start(spec, in: namespace, directory: directory, timeoutFaultsKeepRecords: timeoutFaultsKeepRecords)
             resolver = try await Resolver(configuration: ResolverConfiguration(server: world!.resolverAddress, timeout: timeout, namespace: namespace, directory: directory))
             let fixture = WorldFixture(namespace: namespace, world: world!, resolver: resolver!, directory: directory)
             let result = try await body(fixture)
