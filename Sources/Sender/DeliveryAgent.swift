@@ -1,0 +1,144 @@
+import DNSCore
+import Logging
+import NIOCore
+import NIOPosix
+import Sandbox
+import SMTPProtocol
+
+/// Runs one SMTP session to one address. The NIO transport in production; scripted in tests.
+package protocol DeliveryTransport: Sendable {
+    func attempt(
+        to destination: Destination, from source: IPAddress, recipients: [String],
+        request: DeliveryRequest, in namespace: NetworkNamespace?, since start: ContinuousClock.Instant
+    ) async -> DeliveryAttempt
+}
+
+/// The sending MTA: resolves the destination, walks its addresses with Postfix's rules, and
+/// reports what happened to each recipient with a transcript of every attempt.
+public struct DeliveryAgent: Sendable {
+    private let lookup: any DNSLookup
+    private let transport: any DeliveryTransport
+    private let logger: Logger
+
+    public init(lookup: any DNSLookup, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+        self.init(lookup: lookup, transport: NIODeliveryTransport(group: eventLoopGroup, logger: logger), logger: logger)
+    }
+
+    package init(lookup: any DNSLookup, transport: any DeliveryTransport, logger: Logger) {
+        self.lookup = lookup
+        self.transport = transport
+        self.logger = logger
+    }
+
+    /// Delivers `request`, connecting from inside `namespace` (the current one when nil).
+    public func deliver(_ request: DeliveryRequest, in namespace: NetworkNamespace?) async -> DeliveryReport {
+        let start = ContinuousClock.now
+        let plan = await DestinationResolver(lookup: lookup).resolve(request)
+        logger.debug("destinations resolved", metadata: [
+            "source": "\(plan.source?.rawValue ?? "none")",
+            "candidates": "\(plan.candidates.map { "[\($0.address)]" }.joined(separator: " "))",
+            "failure": "\(plan.failure?.note ?? "none")",
+        ])
+        var machine = DeliveryStateMachine(recipients: request.recipients, destinations: plan.candidates, sources: request.sources)
+        var action = plan.failure == nil ? machine.start() : .finished
+        while case .attempt(let destination, let source, let recipients) = action {
+            let attempt = await transport.attempt(
+                to: destination, from: source, recipients: recipients, request: request, in: namespace, since: start)
+            logger.debug("attempt finished", metadata: [
+                "remote": "[\(destination.address)]:\(request.port)", "result": "\(attempt.result)",
+                "stage": "\(attempt.stage)", "reply": "\(attempt.reply?.description ?? "-")",
+            ])
+            action = machine.attemptFinished(attempt)
+        }
+        return machine.report(plan: plan)
+    }
+}
+
+/// One attempt over TCP: a socket bound to the source address inside the namespace, handed to NIO.
+struct NIODeliveryTransport: DeliveryTransport {
+    let group: any EventLoopGroup
+    let logger: Logger
+
+    func attempt(
+        to destination: Destination, from source: IPAddress, recipients: [String],
+        request: DeliveryRequest, in namespace: NetworkNamespace?, since start: ContinuousClock.Instant
+    ) async -> DeliveryAttempt {
+        func offset() -> Double {
+            let elapsed = ContinuousClock.now - start
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        }
+        var attempt = DeliveryAttempt(
+            family: destination.family, localAddress: source, remoteAddress: destination.address,
+            remoteHost: destination.host, port: request.port, preference: destination.preference,
+            stage: .connect, reply: nil, result: .unreachable, recipients: [])
+        let fd: CInt
+        do {
+            fd = try await Sockets.connect(from: source, to: destination.address, port: request.port, timeout: request.connectTimeout, in: namespace)
+        } catch {
+            let message = "connect to \(destination.host)[\(destination.address)]:\(request.port): \(error)"
+            attempt.error = message
+            attempt.transcript = [TranscriptLine(offset: offset(), direction: .note, text: message)]
+            attempt.recipients = recipients.map {
+                SMTPClientRecipientStatus(address: $0, rcptReply: nil, outcome: .tempfailed, stage: .connect, reply: nil)
+            }
+            return attempt
+        }
+        let connectedAt = offset()
+
+        let configuration = SMTPClientConfiguration(
+            helo: request.helo, mailFrom: request.mailFrom, recipients: recipients, message: request.message)
+        let eventLoop = group.next()
+        let done = eventLoop.makePromise(of: SMTPClientStateMachine.self)
+        let replyTimeout = request.replyTimeout
+        let machine: SMTPClientStateMachine
+        do {
+            let channel = try await ClientBootstrap(group: eventLoop)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let handler = SMTPClientHandler(
+                            machine: SMTPClientStateMachine(configuration: configuration),
+                            replyTimeout: replyTimeout, start: start, done: done)
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
+                }
+                .withConnectedSocket(fd)
+                .get()
+            machine = try await done.futureResult.get()
+            try? await channel.closeFuture.get()
+        } catch {
+            done.fail(error)
+            attempt.result = .tempfailed
+            attempt.stage = .greeting
+            attempt.error = "cannot run the session over the connected socket: \(error)"
+            attempt.transcript = [TranscriptLine(offset: offset(), direction: .note, text: attempt.error ?? "")]
+            attempt.recipients = recipients.map {
+                SMTPClientRecipientStatus(address: $0, rcptReply: nil, outcome: .tempfailed, stage: .greeting, reply: nil)
+            }
+            return attempt
+        }
+
+        attempt.transcript = [TranscriptLine(offset: connectedAt, direction: .note, text: "Connected to \(destination.host)[\(destination.address)]:\(request.port)")]
+            + machine.transcript
+        guard let result = machine.result else {
+            attempt.result = .tempfailed
+            attempt.stage = .greeting
+            attempt.error = "session ended without an outcome"
+            attempt.recipients = recipients.map {
+                SMTPClientRecipientStatus(address: $0, rcptReply: nil, outcome: .tempfailed, stage: .greeting, reply: nil)
+            }
+            return attempt
+        }
+        attempt.stage = result.stage
+        attempt.reply = result.reply
+        attempt.error = result.error
+        attempt.recipients = result.recipients
+        attempt.extensions = result.extensions
+        attempt.usedHELO = result.usedHELO
+        switch result.outcome {
+        case .accepted: attempt.result = .accepted
+        case .rejected: attempt.result = .rejected
+        case .tempfailed: attempt.result = .tempfailed
+        }
+        return attempt
+    }
+}
