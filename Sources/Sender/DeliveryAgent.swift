@@ -67,21 +67,13 @@ struct NIODeliveryTransport: DeliveryTransport {
             let elapsed = ContinuousClock.now - start
             return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         }
-        var attempt = DeliveryAttempt(
-            family: destination.family, localAddress: source, remoteAddress: destination.address,
-            remoteHost: destination.host, port: request.port, preference: destination.preference,
-            stage: .connect, reply: nil, result: .unreachable, recipients: [])
         let fd: CInt
         do {
             fd = try await Sockets.connect(from: source, to: destination.address, port: request.port, timeout: request.connectTimeout, in: namespace)
         } catch {
-            let message = "connect to \(destination.host)[\(destination.address)]:\(request.port): \(error)"
-            attempt.error = message
-            attempt.transcript = [TranscriptLine(offset: offset(), direction: .note, text: message)]
-            attempt.recipients = recipients.map {
-                SMTPClientRecipientStatus(address: $0, rcptReply: nil, outcome: .tempfailed, stage: .connect, reply: nil)
-            }
-            return attempt
+            return DeliveryAttempt(
+                unreachable: destination, source: source, port: request.port, recipients: recipients,
+                error: "connect to \(destination.host)[\(destination.address)]:\(request.port): \(error)", at: offset())
         }
         let connectedAt = offset()
 
@@ -107,38 +99,56 @@ struct NIODeliveryTransport: DeliveryTransport {
             try? await channel.closeFuture.get()
         } catch {
             done.fail(error)
+            var attempt = DeliveryAttempt(
+                unreachable: destination, source: source, port: request.port, recipients: recipients,
+                error: "cannot run the session over the connected socket: \(error)", at: offset())
             attempt.result = .tempfailed
             attempt.stage = .greeting
-            attempt.error = "cannot run the session over the connected socket: \(error)"
-            attempt.transcript = [TranscriptLine(offset: offset(), direction: .note, text: attempt.error ?? "")]
-            attempt.recipients = recipients.map {
-                SMTPClientRecipientStatus(address: $0, rcptReply: nil, outcome: .tempfailed, stage: .greeting, reply: nil)
-            }
             return attempt
         }
 
-        attempt.transcript = [TranscriptLine(offset: connectedAt, direction: .note, text: "Connected to \(destination.host)[\(destination.address)]:\(request.port)")]
+        return DeliveryAttempt(session: machine, destination: destination, source: source, port: request.port, connectedAt: connectedAt)
+    }
+}
+
+extension DeliveryAttempt {
+    /// The record of a session that got connected, from the finished client state machine.
+    package init(session machine: SMTPClientStateMachine, destination: Destination, source: IPAddress?, port: UInt16, connectedAt: Double) {
+        self.init(
+            family: destination.family, localAddress: source, remoteAddress: destination.address,
+            remoteHost: destination.host, port: port, preference: destination.preference,
+            stage: .greeting, reply: nil, result: .tempfailed, recipients: [])
+        transcript = [TranscriptLine(offset: connectedAt, direction: .note, text: "Connected to \(destination.host)[\(destination.address)]:\(port)")]
             + machine.transcript
         guard let result = machine.result else {
-            attempt.result = .tempfailed
-            attempt.stage = .greeting
-            attempt.error = "session ended without an outcome"
-            attempt.recipients = recipients.map {
+            error = "session ended without an outcome"
+            recipients = machine.configuration.recipients.map {
                 SMTPClientRecipientStatus(address: $0, rcptReply: nil, outcome: .tempfailed, stage: .greeting, reply: nil)
             }
-            return attempt
+            return
         }
-        attempt.stage = result.stage
-        attempt.reply = result.reply
-        attempt.error = result.error
-        attempt.recipients = result.recipients
-        attempt.extensions = result.extensions
-        attempt.usedHELO = result.usedHELO
+        stage = result.stage
+        reply = result.reply
+        error = result.error
+        recipients = result.recipients
+        extensions = result.extensions
+        usedHELO = result.usedHELO
         switch result.outcome {
-        case .accepted: attempt.result = .accepted
-        case .rejected: attempt.result = .rejected
-        case .tempfailed: attempt.result = .tempfailed
+        case .accepted: self.result = .accepted
+        case .rejected: self.result = .rejected
+        case .tempfailed: self.result = .tempfailed
         }
-        return attempt
+    }
+
+    /// The record of a connection that could not be made.
+    package init(unreachable destination: Destination, source: IPAddress?, port: UInt16, recipients: [String], error message: String, at offset: Double) {
+        self.init(
+            family: destination.family, localAddress: source, remoteAddress: destination.address,
+            remoteHost: destination.host, port: port, preference: destination.preference,
+            stage: .connect, reply: nil, result: .unreachable, error: message,
+            transcript: [TranscriptLine(offset: offset, direction: .note, text: message)],
+            recipients: recipients.map {
+                SMTPClientRecipientStatus(address: $0, rcptReply: nil, outcome: .tempfailed, stage: .connect, reply: nil)
+            })
     }
 }
