@@ -96,7 +96,12 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .testTarget(name: "SenderTests", dependencies: ["Sender", "SMTPProtocol", "MXHarnessTestKit"]),
+        .testTarget(name: "SenderTests", dependencies: [
+            "Sender", "SMTPProtocol", "DNSCore", "Sandbox", "MXHarnessTestKit",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Scenario", "Sandbox", "MXHarnessTestKit"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner"]),
