@@ -17,7 +17,7 @@ extension DeliveryReport {
         }
         for (index, attempt) in attempts.enumerated() {
             let from = attempt.localAddress.map { " from [\($0)]" } ?? ""
-            out.append("=== Trying [\(attempt.remoteAddress)]:\(attempt.port)\(from) (\(attempt.remoteHost))...")
+            out.append("=== Trying [\(attempt.remoteAddress)]:\(attempt.port)\(from)...")
             for line in attempt.transcript {
                 out.append(line.description)
             }

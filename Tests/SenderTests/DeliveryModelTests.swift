@@ -331,7 +331,8 @@ struct DeliveryModelTests {
     @Test func renderedTranscriptShowsEachAttemptAndTheOutcome() async {
         let report = await World.deliver(endpoints: [World.mx6: .refused, World.mx4: accept])
         let text = report.renderTranscript()
-        #expect(text.contains("=== Trying [2001:db8::10]:25 from [2001:db8:5::25] (mx.example.test)..."))
+        #expect(text.contains("=== Trying [2001:db8::10]:25 from [2001:db8:5::25]...\n"))
+        #expect(text.contains("=== connect to mx.example.test[2001:db8::10]:25: connection refused"))
         #expect(text.contains("connection refused"))
         #expect(text.contains("=== Trying [192.0.2.10]:25 from [198.51.100.25]"))
         #expect(text.contains("<- 220 mx.example.test ESMTP"))
