@@ -50,6 +50,11 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // A real Postfix as the receiver: main.cf for a case, a private instance in the case's namespace.
+        .target(name: "PostfixTarget", dependencies: [
+            "DNSCore", "Policy", "Sandbox",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The sending MTA: Postfix's delivery model and an NIO SMTP client.
         .target(name: "Sender", dependencies: [
             "DNSCore", "SMTPProtocol", "Sandbox",
@@ -59,7 +64,7 @@ let package = Package(
         ]),
         // The scenario format: model, YAML loading, merging, expectations.
         .target(name: "Scenario", dependencies: [
-            "DNSCore", "Policy",
+            "DNSCore", "SMTPProtocol", "Policy",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Runs cases: one sealed world per case, then the verdict.
@@ -79,7 +84,7 @@ let package = Package(
         ]),
 
         // Fixtures several test targets share.
-        .target(name: "MXHarnessTestKit", dependencies: ["DNSCore", "Sandbox"], path: "Tests/MXHarnessTestKit"),
+        .target(name: "MXHarnessTestKit", dependencies: ["DNSCore", "Sandbox", "DNSWorld", "Resolver"], path: "Tests/MXHarnessTestKit"),
 
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "MXHarnessTestKit"]),
@@ -96,13 +101,16 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        .testTarget(name: "PostfixTargetTests", dependencies: [
+            "PostfixTarget", "Policy", "DNSCore", "DNSWorld", "Resolver", "Sandbox", "MXHarnessTestKit",
+        ]),
         .testTarget(name: "SenderTests", dependencies: [
             "Sender", "SMTPProtocol", "DNSCore", "Sandbox", "MXHarnessTestKit",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "ScenarioTests", dependencies: ["Scenario"]),
+        .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Scenario", "Sandbox", "MXHarnessTestKit"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner"]),
     ],

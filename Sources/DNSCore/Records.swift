@@ -91,6 +91,8 @@ public enum RecordData: Sendable, Hashable, CustomStringConvertible {
             switch byte {
             case 0x22: out += "\\\""
             case 0x5c: out += "\\\\"
+            // A quote mark is escaped too, so the line can sit inside unbound.conf's '...'.
+            case 0x27: out += "\\039"
             case 0x20...0x7e: out.append(Character(Unicode.Scalar(byte)))
             default:
                 let digits = String(byte)

@@ -1,1 +1,88 @@
-// DNSWorld: see Package.swift.
+import DNSCore
+import Foundation
+import Logging
+import Sandbox
+
+/// A world that could not be brought up, with what unbound said.
+public struct DNSWorldError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var log: String
+
+    public var description: String {
+        let said = log.trimmingCharacters(in: .whitespacesAndNewlines)
+        return message + (said.isEmpty ? "" : "\nunbound said:\n" + said)
+    }
+}
+
+/// One scenario's DNS: a real unbound daemon inside the case's namespace, listening on
+/// 127.0.0.1 and ::1 port 53 there, serving exactly the world's records and faults.
+public final class DNSWorld: Sendable {
+    public let spec: WorldSpec
+    public let namespace: NetworkNamespace
+    public let directory: String
+    public let configPath: String
+    /// unbound's log: one line per query and per reply (the evidence behind a rejection).
+    public let logPath: String
+    public let port: UInt16
+    private let process: ManagedProcess
+
+    /// Where clients inside the namespace send queries.
+    public var resolverAddress: IPAddress { IPAddress("127.0.0.1")! }
+
+    private init(spec: WorldSpec, namespace: NetworkNamespace, directory: String, configPath: String, logPath: String, port: UInt16, process: ManagedProcess) {
+        self.spec = spec
+        self.namespace = namespace
+        self.directory = directory
+        self.configPath = configPath
+        self.logPath = logPath
+        self.port = port
+        self.process = process
+    }
+
+    public static let unboundPath = "/usr/sbin/unbound"
+
+    /// Writes the configuration into `directory`, starts unbound in `namespace` and returns once it
+    /// accepts connections on 127.0.0.1 port `port` there.
+    public static func start(
+        _ spec: WorldSpec, in namespace: NetworkNamespace, directory: String, port: UInt16 = 53,
+        startTimeout: Duration = .seconds(5), logger: Logger = Logger(label: "mxharness.dns")
+    ) async throws -> DNSWorld {
+        guard FileManager.default.isExecutableFile(atPath: unboundPath) else {
+            throw DNSWorldError(message: "unbound is not installed at \(unboundPath): apt-get install unbound", log: "")
+        }
+        let configPath = directory + "/unbound.conf"
+        let logPath = directory + "/unbound.log"
+        let config = UnboundConfiguration(world: spec, directory: directory, logFile: logPath, port: port)
+        try config.render().write(toFile: configPath, atomically: true, encoding: .utf8)
+        let process = try ManagedProcess.launch(unboundPath, ["-d", "-c", configPath], in: namespace, outputPath: directory + "/unbound.out")
+        let world = DNSWorld(spec: spec, namespace: namespace, directory: directory, configPath: configPath, logPath: logPath, port: port, process: process)
+        let deadline = ContinuousClock.now + startTimeout
+        // Ready when this daemon (not another one on the port) logs that it serves, which it does
+        // after binding its sockets.
+        while true {
+            let log = world.queryLog
+            if log.contains("start of service") && process.isRunning { break }
+            if !process.isRunning {
+                let said = (try? String(contentsOfFile: directory + "/unbound.out", encoding: .utf8)) ?? ""
+                await process.terminate()
+                throw DNSWorldError(message: "unbound exited at start (config \(configPath))", log: said + log)
+            }
+            if ContinuousClock.now > deadline {
+                await world.stop()
+                throw DNSWorldError(message: "unbound did not start within \(startTimeout)", log: log)
+            }
+            try? await Task.sleep(for: .milliseconds(1))
+        }
+        logger.debug("dns world up", metadata: ["netns": "\(namespace.name)", "records": "\(spec.records.count)"])
+        return world
+    }
+
+    public func stop() async {
+        await process.terminate()
+    }
+
+    /// The query log so far.
+    public var queryLog: String {
+        (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    }
+}

@@ -25,6 +25,7 @@ public final class NetworkNamespace: Sendable {
     /// Creates the namespace, brings `lo` up and assigns `addresses` to it (/32 and /128).
     public static func create(name: String, addresses: [IPAddress] = [], logger: Logger = Logger(label: "mxharness.sandbox")) async throws -> NetworkNamespace {
         try await Command.run("/usr/sbin/ip", ["netns", "add", name])
+        ResourceRegistry.shared.register(namespace: name)
         let namespace = NetworkNamespace(name: name)
         do {
             var batch = ["link set lo up"]
@@ -44,6 +45,11 @@ public final class NetworkNamespace: Sendable {
         return namespace
     }
 
+    /// A handle on a namespace that already exists (created by `ip netns add` or an earlier run).
+    public static func existing(name: String) -> NetworkNamespace {
+        NetworkNamespace(name: name)
+    }
+
     /// Kills every process left in the namespace and deletes it. Safe to call twice.
     public func destroy() async {
         Self.destroy(name: name)
@@ -56,6 +62,7 @@ public final class NetworkNamespace: Sendable {
         }
         _ = try? Command.runSync("/usr/sbin/ip", ["netns", "delete", name])
         try? FileManager.default.removeItem(atPath: "/etc/netns/\(name)")
+        ResourceRegistry.shared.unregister(namespace: name)
     }
 
     /// The pids of processes whose network namespace is the one mounted at `path`.

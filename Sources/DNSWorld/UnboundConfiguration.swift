@@ -1,0 +1,104 @@
+import DNSCore
+
+/// Renders unbound.conf for one world: every record as `local-data` under a `static` root zone,
+/// so a name that is not in the world is NXDOMAIN and a name with other types is NODATA, with
+/// unbound's built-in answers for special and private zones switched off.
+///
+/// Faults are produced by unbound itself, on the wire:
+/// - `nxdomain`: `local-zone: NAME always_nxdomain`;
+/// - `refused`: `local-zone: NAME refuse` (RCODE REFUSED);
+/// - `timeout`: `local-zone: NAME deny` (the query is dropped; no answer at all);
+/// - `servfail`: NAME is made `transparent` and stubbed to this same unbound, which it queries
+///   from 127.0.0.2 (`outgoing-interface`); that address is refused by `access-control`, and an
+///   iterator whose only server refuses answers SERVFAIL (RFC 1035 4.1.1 RCODE 2).
+/// Records at or below a faulty name are left out: the fault replaces them.
+public struct UnboundConfiguration: Sendable {
+    public var world: WorldSpec
+    public var directory: String
+    public var logFile: String
+    public var listenAddresses: [String]
+    public var port: UInt16
+
+    /// The address unbound queries itself from for `servfail` names.
+    public static let selfQueryAddress = "127.0.0.2"
+
+    public init(world: WorldSpec, directory: String, logFile: String, listenAddresses: [String] = ["127.0.0.1", "::1"], port: UInt16 = 53) {
+        self.world = world
+        self.directory = directory
+        self.logFile = logFile
+        self.listenAddresses = listenAddresses
+        self.port = port
+    }
+
+    /// The records unbound serves: the world's effective records minus those a fault covers.
+    public var servedRecords: [ResourceRecord] {
+        world.effectiveRecords.filter { record in
+            !world.faults.contains { DNSName.isSubdomain(record.owner, of: $0.name) }
+        }
+    }
+
+    public func render() -> String {
+        var lines: [String] = ["# mxharness world: generated, do not edit", "server:"]
+        func set(_ key: String, _ value: String) { lines.append("  \(key): \(value)") }
+        for address in listenAddresses { set("interface", address) }
+        set("port", "\(port)")
+        set("do-daemonize", "no")
+        set("username", "\"\"")
+        set("chroot", "\"\"")
+        set("pidfile", "\"\"")
+        set("directory", quoted(directory))
+        set("use-syslog", "no")
+        set("logfile", quoted(logFile))
+        set("log-time-ascii", "yes")
+        set("verbosity", "1")
+        set("log-queries", "yes")
+        set("log-replies", "yes")
+        set("log-local-actions", "yes")
+        set("log-servfail", "yes")
+        set("num-threads", "1")
+        // unbound 1.17 defaults to SO_REUSEPORT, which would let a second daemon share port 53
+        // silently; a world must fail loudly instead.
+        set("so-reuseport", "no")
+        set("outgoing-range", "64")
+        set("msg-cache-size", "1m")
+        set("rrset-cache-size", "1m")
+        set("infra-cache-numhosts", "64")
+        set("module-config", "\"iterator\"")
+        set("qname-minimisation", "no")
+        set("minimal-responses", "yes")
+        set("do-not-query-localhost", "no")
+        set("outgoing-interface", Self.selfQueryAddress)
+        set("access-control", "0.0.0.0/0 allow")
+        set("access-control", "::/0 allow")
+        set("access-control", "\(Self.selfQueryAddress)/32 refuse")
+        for zone in UnboundDefaultZones.names {
+            set("local-zone", "\(quoted(zone)) nodefault")
+        }
+        set("local-zone", "\".\" static")
+        var stubs: [String] = []
+        for fault in world.faults {
+            let zone = quoted(DNSName.absolute(fault.name))
+            switch fault.kind {
+            case .nxdomain: set("local-zone", "\(zone) always_nxdomain")
+            case .refused: set("local-zone", "\(zone) refuse")
+            case .timeout: set("local-zone", "\(zone) deny")
+            case .servfail:
+                set("local-zone", "\(zone) transparent")
+                stubs.append(zone)
+            }
+        }
+        for record in servedRecords {
+            set("local-data", "'\(record.description)'")
+        }
+        for zone in stubs {
+            lines.append("stub-zone:")
+            lines.append("  name: \(zone)")
+            lines.append("  stub-addr: 127.0.0.1@\(port)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func quoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\"", with: "") + "\""
+    }
+}

@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DNSCore
+import Foundation
+import MXHarnessTestKit
+import Sandbox
+import Testing
+
+struct IntegrationEnvironmentTests {
+    /// In CI the integration suites must run, never skip.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["MXHARNESS_CI"] == "1"))
+    func ciProvidesEverythingIntegrationTestsNeed() {
+        #expect(IntegrationEnvironment.isRoot, "CI must run as root")
+        #expect(IntegrationEnvironment.hasUnbound, "CI must install unbound")
+        #expect(IntegrationEnvironment.hasPostfix, "CI must install postfix")
+    }
+}
+
+@Suite(.enabled(if: IntegrationEnvironment.isRoot, "needs root to create network namespaces"))
+struct NetworkNamespaceTests {
+    @Test func realSourceAddressesInsideANamespace() async throws {
+        let receiver = IPAddress("2001:db8::10")!, sender = IPAddress("2001:db8:5::25")!
+        let v4receiver = IPAddress("192.0.2.10")!, v4sender = IPAddress("198.51.100.25")!
+        let namespace = try await NetworkNamespace.create(
+            name: ResourceRegistry.shared.makeName("nstest"), addresses: [receiver, sender, v4receiver, v4sender])
+        defer { NetworkNamespace.destroy(name: namespace.name) }
+        for (to, from) in [(receiver, sender), (v4receiver, v4sender)] {
+            let listener = try await Sockets.listen(on: to, port: 25, in: namespace)
+            defer { close(listener) }
+            let client = try await Sockets.connect(from: from, to: to, port: 25, timeout: .seconds(2), in: namespace)
+            defer { close(client) }
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let accepted = withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listener, $0, &length) }
+            }
+            #expect(accepted >= 0)
+            defer { close(accepted) }
+            let peer: IPAddress? = withUnsafeBytes(of: storage) { raw in
+                if to.family == .ipv6 {
+                    return IPAddress(bytes: Array(raw[8..<24]))
+                }
+                return IPAddress(bytes: Array(raw[4..<8]))
+            }
+            #expect(peer == from, "the receiver sees the sender's real source address")
+        }
+        // The namespace is sealed: the host's addresses and anything else are unreachable.
+        await #expect(throws: ConnectFailure.unreachable) {
+            _ = try await Sockets.connect(from: sender, to: IPAddress("2001:db8:ffff::1")!, port: 25, timeout: .seconds(1), in: namespace)
+        }
+        await #expect(throws: ConnectFailure.refused) {
+            _ = try await Sockets.connect(from: sender, to: receiver, port: 26, timeout: .seconds(1), in: namespace)
+        }
+        #expect(!FileManager.default.fileExists(atPath: "/run/netns/\(namespace.name)") == false)
+        await namespace.destroy()
+        #expect(!FileManager.default.fileExists(atPath: "/run/netns/\(namespace.name)"))
+    }
+
+    @Test func theJanitorRemovesWhatADeadOwnerLeftAndSparesTheLiving() async throws {
+        // A pid that cannot be running: beyond pid_max.
+        let deadName = "mxh-99999999-1-left"
+        try await Command.run("/usr/sbin/ip", ["netns", "add", deadName])
+        let process = try ManagedProcess.launch("/bin/sleep", ["60"], in: NetworkNamespace.existing(name: deadName))
+        let liveNamespace = try await NetworkNamespace.create(name: ResourceRegistry.shared.makeName("live"))
+        defer { NetworkNamespace.destroy(name: liveNamespace.name) }
+        let deadDirectory = NSTemporaryDirectory() + "/mxh-99999999-2-dir"
+        try FileManager.default.createDirectory(atPath: deadDirectory, withIntermediateDirectories: true)
+
+        let report = ResourceJanitor.sweep()
+        #expect(report.namespaces.contains(deadName))
+        #expect(!FileManager.default.fileExists(atPath: "/run/netns/\(deadName)"))
+        #expect(!FileManager.default.fileExists(atPath: deadDirectory))
+        #expect(FileManager.default.fileExists(atPath: "/run/netns/\(liveNamespace.name)"))
+        for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(!process.isRunning, "processes inside a stale namespace are killed")
+    }
+}
