@@ -104,7 +104,12 @@ let package = Package(
         .testTarget(name: "PostfixTargetTests", dependencies: [
             "PostfixTarget", "Policy", "DNSCore", "DNSWorld", "Resolver", "Sandbox", "MXHarnessTestKit",
         ]),
-        .testTarget(name: "SenderTests", dependencies: ["Sender", "SMTPProtocol", "MXHarnessTestKit"]),
+        .testTarget(name: "SenderTests", dependencies: [
+            "Sender", "SMTPProtocol", "DNSCore", "Sandbox", "MXHarnessTestKit",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Scenario", "Sandbox", "MXHarnessTestKit"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner"]),
