@@ -43,7 +43,7 @@ public struct ResolverError: Error, Sendable, CustomStringConvertible {
 /// its asynchronous API (`ub_resolve_async`, `ub_fd`, `ub_process`) under `poll`, so lookups are
 /// concurrent and each has its own deadline. libunbound's own worker thread is started from that
 /// thread and so inherits its network namespace.
-public final class Resolver: DNSLookup, @unchecked Sendable {
+public final class DNSResolver: DNSLookup, @unchecked Sendable {
     public let configuration: ResolverConfiguration
     private let worker: Worker
 
@@ -90,7 +90,7 @@ public final class Resolver: DNSLookup, @unchecked Sendable {
     }
 }
 
-extension Resolver {
+extension DNSResolver {
     final class Worker: @unchecked Sendable {
         struct Request: Sendable {
             var name: String

@@ -25,7 +25,7 @@ public enum IntegrationEnvironment {
 public struct WorldFixture: Sendable {
     public let namespace: NetworkNamespace
     public let world: DNSWorld
-    public let resolver: Resolver
+    public let resolver: DNSResolver
     public let directory: String
 
     public static func withWorld<T: Sendable>(
@@ -43,10 +43,10 @@ public struct WorldFixture: Sendable {
             throw error
         }
         var world: DNSWorld?
-        var resolver: Resolver?
+        var resolver: DNSResolver?
         do {
             world = try await DNSWorld.start(spec, in: namespace, directory: directory, timeoutFaultsKeepRecords: timeoutFaultsKeepRecords)
-            resolver = try await Resolver(configuration: ResolverConfiguration(server: world!.resolverAddress, timeout: timeout, namespace: namespace, directory: directory))
+            resolver = try await DNSResolver(configuration: ResolverConfiguration(server: world!.resolverAddress, timeout: timeout, namespace: namespace, directory: directory))
             let fixture = WorldFixture(namespace: namespace, world: world!, resolver: resolver!, directory: directory)
             let result = try await body(fixture)
             resolver?.shutdown()

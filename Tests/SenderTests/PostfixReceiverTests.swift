@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MXHarnessTestKit
 import NIOPosix
+import Sandbox
 import SMTPProtocol
 import Testing
 @testable import Sender
@@ -11,8 +12,6 @@ import Testing
 /// directories under one temporary folder, mail for example.test discarded after acceptance.
 struct PrivatePostfix {
     static let executable = "/usr/sbin/postfix"
-    static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: executable) }
-    static var isRoot: Bool { getuid() == 0 }
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -24,8 +23,9 @@ struct PrivatePostfix {
 
     /// Sets up and starts the instance; on failure, removes what it made and throws.
     static func start(port: Int, recipientRejects: [String: String]) throws -> PrivatePostfix {
-        // Every parent folder must be traversable by user postfix (FIELD-NOTES): mode 0755.
-        let directory = NSTemporaryDirectory() + "mxh-sender-postfix-\(getpid())-\(port)"
+        // /tmp/mxh-PID-N-senderpostfix, mode 0755 (user postfix must traverse it), registered so that
+        // a run killed midway leaves it to ResourceJanitor.
+        let directory = try ResourceRegistry.shared.makeTemporaryDirectory("senderpostfix")
         let postfix = PrivatePostfix(directory: directory, port: port)
         do {
             try postfix.setUp(recipientRejects: recipientRejects)
@@ -42,8 +42,7 @@ struct PrivatePostfix {
 
     private func setUp(recipientRejects: [String: String]) throws {
         let files = FileManager.default
-        try? files.removeItem(atPath: directory)
-        for folder in [directory, configDirectory, directory + "/queue", directory + "/data"] {
+        for folder in [configDirectory, directory + "/queue", directory + "/data"] {
             try files.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         }
         _ = try Self.run("/bin/chown", ["postfix", directory + "/data"])
@@ -99,7 +98,7 @@ struct PrivatePostfix {
             for _ in 0..<50 where kill(pid, 0) == 0 && !Self.isZombie(pid) { usleep(100_000) }
             if kill(pid, 0) == 0 && !Self.isZombie(pid) { kill(pid, SIGKILL) }
         }
-        try? FileManager.default.removeItem(atPath: directory)
+        ResourceRegistry.shared.removeDirectory(directory)
     }
 
     private static func isZombie(_ pid: pid_t) -> Bool {
@@ -130,8 +129,8 @@ struct PrivatePostfix {
 @Suite("Real Postfix receiver", .serialized)
 struct PostfixReceiverTests {
     @Test(
-        .enabled(if: PrivatePostfix.isInstalled, "postfix is not installed (/usr/sbin/postfix missing)"),
-        .enabled(if: PrivatePostfix.isRoot, "starting a private Postfix instance needs root")
+        .enabled(if: IntegrationEnvironment.hasPostfix, "postfix is not installed (/usr/sbin/postfix missing): apt-get install postfix"),
+        .enabled(if: IntegrationEnvironment.isRoot, "starting a private Postfix instance needs root")
     )
     func deliversToPostfixAndBouncesTheRejectedRecipient() async throws {
         // A port that was free a moment ago.
