@@ -118,7 +118,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy"]),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Scenario", "Sandbox", "MXHarnessTestKit"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Scenario", "Sandbox", "DNSCore", "MXHarnessTestKit"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner", "Scenario", "Sender", "ReferenceMX"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Sandbox", "MXHarnessTestKit"]),
     ],

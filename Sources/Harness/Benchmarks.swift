@@ -43,7 +43,7 @@ public enum Benchmarks {
                 let namespace = try await NetworkNamespace.create(name: registry.makeName("bench"), addresses: addresses)
                 let afterNamespace = clock.now
                 let world = try await DNSWorld.start(spec, in: namespace, directory: directory)
-                let resolver = try await Resolver(configuration: ResolverConfiguration(server: world.resolverAddress, namespace: namespace, directory: directory))
+                let resolver = try await DNSResolver(configuration: ResolverConfiguration(server: world.resolverAddress, namespace: namespace, directory: directory))
                 _ = try await resolver.addresses(of: "mx.example.test", family: .ipv6)
                 let up = clock.now
                 resolver.shutdown()
@@ -69,7 +69,7 @@ public enum Benchmarks {
             let directory = try registry.makeTemporaryDirectory("bench")
             let namespace = try await NetworkNamespace.create(name: registry.makeName("bench"), addresses: addresses)
             let world = try await DNSWorld.start(spec, in: namespace, directory: directory)
-            let resolver = try await Resolver(configuration: ResolverConfiguration(server: world.resolverAddress, namespace: namespace, directory: directory))
+            let resolver = try await DNSResolver(configuration: ResolverConfiguration(server: world.resolverAddress, namespace: namespace, directory: directory))
             let names = ["mx.example.test", "mail.sender.test", "example.test", "nothere.example.test"]
             let start = clock.now
             await withTaskGroup(of: Void.self) { group in

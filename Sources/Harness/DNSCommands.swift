@@ -10,7 +10,7 @@ import Scenario
 struct StandaloneWorld {
     let namespace: NetworkNamespace
     let world: DNSWorld
-    let resolver: Resolver
+    let resolver: DNSResolver
     let directory: String
 
     static func start(_ scenario: ScenarioCase, timeout: Duration, logger: Logger) async throws -> StandaloneWorld {
@@ -21,7 +21,7 @@ struct StandaloneWorld {
             let namespace = try await NetworkNamespace.create(name: registry.makeName("dns"), addresses: addresses, logger: logger)
             do {
                 let world = try await DNSWorld.start(scenario.dns, in: namespace, directory: directory, logger: logger)
-                let resolver = try await Resolver(configuration: ResolverConfiguration(
+                let resolver = try await DNSResolver(configuration: ResolverConfiguration(
                     server: world.resolverAddress, timeout: timeout, namespace: namespace, directory: directory), logger: logger)
                 return StandaloneWorld(namespace: namespace, world: world, resolver: resolver, directory: directory)
             } catch {

@@ -68,7 +68,7 @@ public struct CaseRunner: Sendable {
         var directory: String?
         var namespace: NetworkNamespace?
         var world: DNSWorld?
-        var resolver: Resolver?
+        var resolver: DNSResolver?
         var mx: ReferenceMX?
         var postfix: PostfixInstance?
         do {
@@ -77,7 +77,7 @@ public struct CaseRunner: Sendable {
             addresses += scenario.sender.addresses.values
             namespace = try await NetworkNamespace.create(name: registry.makeName("case"), addresses: addresses, logger: logger)
             world = try await DNSWorld.start(scenario.dns, in: namespace!, directory: directory!, logger: logger)
-            resolver = try await Resolver(configuration: ResolverConfiguration(
+            resolver = try await DNSResolver(configuration: ResolverConfiguration(
                 server: world!.resolverAddress, timeout: configuration.resolverTimeout, namespace: namespace, directory: directory!), logger: logger)
             if let postfixConfiguration {
                 postfix = try await PostfixInstance.start(postfixConfiguration, in: namespace!, caseDirectory: directory!, logger: logger)

@@ -6,12 +6,13 @@ import Sender
 extension ObservedDelivery {
     /// What the sender recorded, in the terms `expect` is written in.
     public init(_ report: DeliveryReport) {
-        let deciding = report.decidingAttempt.flatMap { report.attempts.indices.contains($0) ? report.attempts[$0] : nil }
+        // The first recipient's: with several recipients the deciding attempt may have delivered
+        // another one, and with none tried (null MX) the sender states the reply itself.
         self.init(
             outcome: report.outcome.rawValue,
-            family: deciding?.family,
-            stage: deciding?.stage,
-            reply: deciding?.reply,
+            family: report.decidingFamily,
+            stage: report.decidingStage,
+            reply: report.decidingReply,
             attempts: report.attempts.map {
                 ObservedAttempt(family: $0.family, result: $0.result.rawValue, stage: $0.stage, reply: $0.reply)
             })
