@@ -121,6 +121,8 @@ let package = Package(
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Scenario", "Sandbox", "DNSCore", "MXHarnessTestKit"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner", "Scenario", "Sender", "ReferenceMX"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Sandbox", "MXHarnessTestKit"]),
+        // docker-compose.yml: the Compose schema and the agreement of its addresses with docker/.
+        .testTarget(name: "ComposeTests", dependencies: ["DNSCore", .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]
 )
