@@ -8,8 +8,9 @@ need_root() {
 
 # The Debian/Ubuntu packages mxharness uses: unbound (the world's DNS), libunbound-dev (our
 # resolver), iproute2 (namespaces), dnsutils (dig, for `dns serve` and tests), postfix (target and
-# smtp-source/smtp-sink for benchmarks), util-linux (nsenter).
-PACKAGES="unbound libunbound-dev iproute2 dnsutils postfix util-linux ca-certificates"
+# smtp-source/smtp-sink for benchmarks), util-linux (nsenter), python3-jsonschema and python3-yaml
+# (Tests/ComposeTests validates docker-compose.yml against the Compose schema).
+PACKAGES="unbound libunbound-dev iproute2 dnsutils postfix util-linux ca-certificates python3-jsonschema python3-yaml"
 
 install_packages() {
     local missing=""
