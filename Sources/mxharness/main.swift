@@ -10,7 +10,7 @@ struct MXHarness: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mxharness",
         abstract: "Find out which mail gets through and which bounces, before your users do.",
-        subcommands: [Run.self, Validate.self, List.self, Explain.self, DNS.self, Bench.self])
+        subcommands: [Run.self, Send.self, Validate.self, List.self, Explain.self, DNS.self, Bench.self])
 }
 
 struct GlobalOptions: ParsableArguments {
@@ -167,6 +167,22 @@ extension MXHarness {
 
         func run() throws {
             let code = Harness.explain(file: file, variant: variant)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+}
+
+extension MXHarness {
+    struct Send: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run one scenario's delivery and print every attempt's transcript, swaks-style, and the outcome.")
+        @Argument(help: "A scenario file.") var file: String
+        @Option(help: "The variant (case) of the file.") var variant: String?
+        @Option(help: "The receiver: builtin or postfix.") var target: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let configuration = RunConfiguration(target: target.flatMap(ReceiverTarget.init(rawValue:)))
+            let code = await Harness.send(file: file, variant: variant, configuration: configuration, logger: global.logger())
             if code != 0 { throw ExitCode(code) }
         }
     }
