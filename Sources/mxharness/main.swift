@@ -10,7 +10,7 @@ struct MXHarness: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mxharness",
         abstract: "Find out which mail gets through and which bounces, before your users do.",
-        subcommands: [Run.self, Send.self, Validate.self, List.self, Explain.self, DNS.self, Bench.self])
+        subcommands: [Run.self, Send.self, Parity.self, Validate.self, List.self, Explain.self, DNS.self, Bench.self])
 }
 
 struct GlobalOptions: ParsableArguments {
@@ -183,6 +183,24 @@ extension MXHarness {
         func run() async throws {
             let configuration = RunConfiguration(target: target.flatMap(ReceiverTarget.init(rawValue:)))
             let code = await Harness.send(file: file, variant: variant, configuration: configuration, logger: global.logger())
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+}
+
+extension MXHarness {
+    struct Parity: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run every case on the built-in MX and on Postfix and mark where they differ.")
+        @Argument(help: "Scenario files or folders.") var paths: [String] = ["Scenarios"]
+        @Option(help: "Cases run in parallel.") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+        @Option(help: "Your own main.cf as the Postfix base.") var postfixConfig: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let base = try postfixConfig.map { path in
+                do { return try Harness.postfixBase(path: path) } catch { throw ValidationError("\(error)") }
+            }
+            let code = await Harness.parity(paths: paths, jobs: max(1, jobs), configuration: RunConfiguration(postfixBase: base), logger: global.logger())
             if code != 0 { throw ExitCode(code) }
         }
     }
