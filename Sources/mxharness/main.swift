@@ -123,7 +123,20 @@ extension MXHarness {
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Benchmarks that print figures (see scripts/bench-*).", shouldDisplay: false,
-            subcommands: [DNSBench.self])
+            subcommands: [DNSBench.self, RunBench.self])
+
+        struct RunBench: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "run", abstract: "Cases per second, per-case overhead and peak memory over the library.")
+            @Argument var paths: [String] = ["Scenarios"]
+            @Option var rounds = 3
+            @Option var jobs = ProcessInfo.processInfo.activeProcessorCount
+            @OptionGroup var global: GlobalOptions
+
+            func run() async throws {
+                let code = await Benchmarks.run(paths: paths, rounds: rounds, jobs: max(1, jobs), logger: global.logger())
+                if code != 0 { throw ExitCode(code) }
+            }
+        }
 
         struct DNSBench: AsyncParsableCommand {
             static let configuration = CommandConfiguration(commandName: "dns", abstract: "World up/down times and resolver lookups per second.")
