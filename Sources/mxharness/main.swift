@@ -10,7 +10,7 @@ struct MXHarness: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mxharness",
         abstract: "Find out which mail gets through and which bounces, before your users do.",
-        subcommands: [Run.self, Send.self, Parity.self, Validate.self, List.self, Explain.self, DNS.self, Bench.self])
+        subcommands: [Run.self, Send.self, Parity.self, MX.self, Validate.self, List.self, Explain.self, DNS.self, Bench.self])
 }
 
 struct GlobalOptions: ParsableArguments {
@@ -215,6 +215,33 @@ extension MXHarness {
             }
             let code = await Harness.parity(paths: paths, jobs: max(1, jobs), configuration: RunConfiguration(postfixBase: base), logger: global.logger())
             if code != 0 { throw ExitCode(code) }
+        }
+    }
+}
+
+extension MXHarness {
+    struct MX: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "mx", abstract: "The built-in MX on its own.", subcommands: [Serve.self])
+
+        struct Serve: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Serve SMTP with a policy preset until Ctrl-C, logging each session's decision.")
+            @Option(help: "A policy preset: open, reverse, fcrdns, fcrdns-strict, helo-strict, ipv6-strict, gmail-like, microsoft-like.")
+            var policy = "open"
+            @Option(help: "ADDR:PORT to listen on (repeatable), e.g. 127.0.0.1:2525 or [::1]:2525.")
+            var listen: [String] = ["127.0.0.1:2525"]
+            @Option(help: "The DNS server every lookup goes to: ADDR or ADDR@PORT.")
+            var resolver = "127.0.0.1"
+            @Option(help: "The name in the greeting.")
+            var hostname = "mx.example.test"
+            @Flag(name: .shortAndLong, help: "Log every command and reply, not only each session's decision.")
+            var verbose = false
+
+            func run() async throws {
+                var logger = Logger(label: "mxharness.mx")
+                logger.logLevel = verbose ? .debug : .info
+                let code = await Harness.mxServe(policy: policy, listen: listen, resolver: resolver, hostname: hostname, logger: logger)
+                if code != 0 { throw ExitCode(code) }
+            }
         }
     }
 }
