@@ -50,6 +50,11 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // A real Postfix as the receiver: main.cf for a case, a private instance in the case's namespace.
+        .target(name: "PostfixTarget", dependencies: [
+            "DNSCore", "Policy", "Sandbox",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The sending MTA: Postfix's delivery model and an NIO SMTP client.
         .target(name: "Sender", dependencies: [
             "DNSCore", "SMTPProtocol", "Sandbox",
@@ -59,7 +64,7 @@ let package = Package(
         ]),
         // The scenario format: model, YAML loading, merging, expectations.
         .target(name: "Scenario", dependencies: [
-            "DNSCore", "Policy",
+            "DNSCore", "SMTPProtocol", "Policy",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Runs cases: one sealed world per case, then the verdict.
@@ -72,15 +77,8 @@ let package = Package(
         ]),
         // Console, JUnit, JSON and TAP output.
         .target(name: "Reports", dependencies: ["Runner", "Scenario"]),
-        // What each command does, so the executable only parses arguments.
-        .target(name: "Harness", dependencies: [
-            "DNSCore", "Runner", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Sender", "Policy",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
         .executableTarget(name: "mxharness", dependencies: [
-            "Harness", "Runner", "Scenario",
+            "Runner", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Sender", "Policy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -103,11 +101,13 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        .testTarget(name: "PostfixTargetTests", dependencies: [
+            "PostfixTarget", "Policy", "DNSCore", "DNSWorld", "Resolver", "Sandbox", "MXHarnessTestKit",
+        ]),
         .testTarget(name: "SenderTests", dependencies: ["Sender", "SMTPProtocol", "MXHarnessTestKit"]),
-        .testTarget(name: "ScenarioTests", dependencies: ["Scenario"]),
+        .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Scenario", "Sandbox", "MXHarnessTestKit"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner", "Scenario", "Sender", "ReferenceMX"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Sandbox", "MXHarnessTestKit"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,57 @@
+/// The master.cf of a private instance, derived from the installed one (master(5)).
+public enum MasterCF {
+    /// `stock` with every `inet` service removed and one smtpd on port 25 added (so nothing else
+    /// listens: no submission, no smtps, no postscreen), and the chroot column set to `n` in every
+    /// entry: a chroot would be the case's queue directory, which has no etc/resolv.conf, so smtpd
+    /// could not resolve through the world's unbound.
+    public static func render(stock: String) -> String {
+        var out = "# Written by mxharness from the installed master.cf: smtpd on port 25 only, no chroot.\n"
+        out += "25        inet  n       -       n       -       -       smtpd\n"
+        var skipping = false
+        for rawLine in stock.split(separator: "\n", omittingEmptySubsequences: false) {
+            let line = String(rawLine)
+            let trimmed = line.trimmingWhitespace()
+            if trimmed.isEmpty || trimmed.hasPrefix("#") {
+                if !skipping { out += line + "\n" }
+                continue
+            }
+            if line.first == " " || line.first == "\t" {
+                // `-o` options and arguments continue the entry above.
+                if !skipping { out += line + "\n" }
+                continue
+            }
+            let fields = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard fields.count >= 8 else {
+                skipping = false
+                out += line + "\n"
+                continue
+            }
+            if fields[1] == "inet" {
+                skipping = true
+                continue
+            }
+            skipping = false
+            out += replacingField(4, of: line, with: "n") + "\n"
+        }
+        return out
+    }
+
+    /// `line` with its white-space separated field number `index` replaced, the rest untouched
+    /// (arguments may hold `{ ... }` values whose spacing matters).
+    static func replacingField(_ index: Int, of line: String, with value: String) -> String {
+        var field = -1
+        var position = line.startIndex
+        while position < line.endIndex {
+            while position < line.endIndex, line[position] == " " || line[position] == "\t" { position = line.index(after: position) }
+            guard position < line.endIndex else { break }
+            var end = position
+            while end < line.endIndex, line[end] != " ", line[end] != "\t" { end = line.index(after: end) }
+            field += 1
+            if field == index {
+                return String(line[..<position]) + value + String(line[end...])
+            }
+            position = end
+        }
+        return line
+    }
+}

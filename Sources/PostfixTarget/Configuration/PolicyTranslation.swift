@@ -1,0 +1,121 @@
+import DNSCore
+import Policy
+
+/// A receiver policy as Postfix settings: main.cf parameters and the lookup tables they name.
+public struct PostfixPolicySettings: Sendable, Hashable {
+    public var parameters: MainCF
+    /// Files the parameters refer to, by absolute path, with their contents.
+    public var files: [String: String]
+
+    public init(parameters: MainCF = MainCF(), files: [String: String] = [:]) {
+        self.parameters = parameters
+        self.files = files
+    }
+}
+
+/// Translates the scenario format's policies into Postfix restrictions (spec "Policies" and the
+/// presets table's Postfix column).
+public enum PolicyTranslation {
+    /// The file, in `tableDirectory`, that sends each family to its own restriction class.
+    public static let familyTableName = "mxh-client-family.cidr"
+    public static let ipv4Class = "mxh_ipv4_checks"
+    public static let ipv6Class = "mxh_ipv6_checks"
+
+    /// Why `policy` cannot be played by Postfix, or nil when it can.
+    public static func unsupportedReason(_ policy: ReceiverPolicy) -> String? {
+        if case .failure(let unsupported) = settings(for: policy, tableDirectory: "/unused") { return unsupported.reason }
+        return nil
+    }
+
+    /// The Postfix settings of `policy`; tables it needs are placed in `tableDirectory`.
+    public static func settings(for policy: ReceiverPolicy, tableDirectory: String) -> Result<PostfixPolicySettings, PostfixUnsupported> {
+        if let preset = policy.preset {
+            guard let settings = preset.postfixSettings else {
+                return .failure(PostfixUnsupported(reason: preset.postfixUnsupportedReason ?? "preset \(preset.rawValue) has no Postfix equivalent"))
+            }
+            return .success(PostfixPolicySettings(parameters: MainCF(settings.sorted { $0.key < $1.key })))
+        }
+        if policy.rejectAt == .data {
+            return .failure(PostfixUnsupported(
+                reason: "reject_at: data has no Postfix equivalent (smtpd_delay_reject = yes moves client and HELO checks to RCPT, never to the end of DATA)"))
+        }
+        if !policy.customReplies.isEmpty {
+            return .failure(PostfixUnsupported(reason: "custom reply texts have no Postfix equivalent without a policy service"))
+        }
+        var restrictions: [AddressFamily: [String]] = [:]
+        for family in AddressFamily.allCases {
+            var list: [String] = []
+            for check in policy.checks(for: family) {
+                switch restriction(for: check) {
+                case .success(let restriction): list.append(restriction)
+                case .failure(let unsupported): return .failure(unsupported)
+                }
+            }
+            restrictions[family] = list
+        }
+        let v4 = restrictions[.ipv4] ?? [], v6 = restrictions[.ipv6] ?? []
+        var parameters = MainCF()
+        var files: [String: String] = [:]
+        // One list, in the policy's order, so that the first failing check decides, as in the
+        // spec. With smtpd_delay_reject = yes, smtpd_client_restrictions are evaluated at RCPT,
+        // when the HELO name is known, so HELO restrictions work there too (postconf(5)).
+        if v4 == v6 {
+            if !v4.isEmpty { parameters["smtpd_client_restrictions"] = v4.joined(separator: ", ") }
+        } else {
+            // Lists that differ per family: a cidr table (cidr_table(5)) maps each family's whole
+            // range to a restriction class (smtpd_restriction_classes) holding that family's list.
+            let path = tableDirectory + "/" + familyTableName
+            var classes: [String] = []
+            var table = "# client address family -> restriction class (written by mxharness)\n"
+            if !v4.isEmpty {
+                classes.append(ipv4Class)
+                table += "0.0.0.0/0 \(ipv4Class)\n"
+            }
+            if !v6.isEmpty {
+                classes.append(ipv6Class)
+                table += "::/0 \(ipv6Class)\n"
+            }
+            parameters["smtpd_restriction_classes"] = classes.joined(separator: ", ")
+            if !v4.isEmpty { parameters[ipv4Class] = v4.joined(separator: ", ") }
+            if !v6.isEmpty { parameters[ipv6Class] = v6.joined(separator: ", ") }
+            parameters["smtpd_client_restrictions"] = "check_client_access cidr:\(path)"
+            files[path] = table
+        }
+        let all = Set(policy.ipv4 + policy.ipv6)
+        let heloChecks: Set<Check> = [.heloValid, .heloFQDN, .heloResolves]
+        if !all.isDisjoint(with: heloChecks) {
+            // Without it a client that sends no HELO at all would pass every HELO restriction.
+            parameters["smtpd_helo_required"] = "yes"
+        }
+        // Reply codes (postconf(5)); a 4xx code also turns the enhanced code's class into 4
+        // (smtpd_check.c), which is the spec's on_fail: defer.
+        let deferring = policy.onFail == .defer
+        if all.contains(.ptr) || all.contains(.fcrdns) {
+            parameters["unknown_client_reject_code"] = deferring ? "450" : "550"
+        }
+        if all.contains(.heloValid) { parameters["invalid_hostname_reject_code"] = deferring ? "450" : "501" }
+        if all.contains(.heloFQDN) { parameters["non_fqdn_reject_code"] = deferring ? "450" : "504" }
+        if all.contains(.heloResolves) { parameters["unknown_hostname_reject_code"] = deferring ? "450" : "550" }
+        if all.contains(where: { if case .dnsbl = $0 { true } else { false } }) {
+            parameters["maps_rbl_reject_code"] = deferring ? "450" : "554"
+        }
+        return .success(PostfixPolicySettings(parameters: parameters, files: files))
+    }
+
+    /// The Postfix restriction equivalent to one check.
+    public static func restriction(for check: Check) -> Result<String, PostfixUnsupported> {
+        switch check {
+        case .ptr: .success("reject_unknown_reverse_client_hostname")
+        case .fcrdns: .success("reject_unknown_client_hostname")
+        case .heloValid: .success("reject_invalid_helo_hostname")
+        case .heloFQDN: .success("reject_non_fqdn_helo_hostname")
+        case .heloResolves: .success("reject_unknown_helo_hostname")
+        case .dnsbl(let zone): .success("reject_rbl_client \(zone)")
+        case .spf, .spfPass:
+            .failure(PostfixUnsupported(reason: "check \(check.name) needs SPF in Postfix, which needs a policy service: builtin only"))
+        case .heloMatches:
+            .failure(PostfixUnsupported(
+                reason: "check helo-matches has no Postfix restriction (none requires the HELO name to resolve to the client address): builtin only"))
+        }
+    }
+}

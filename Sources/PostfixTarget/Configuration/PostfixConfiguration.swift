@@ -1,0 +1,204 @@
+import DNSCore
+import Policy
+
+/// Where one Postfix instance keeps its state, as seen by Postfix (absolute paths).
+public struct PostfixPaths: Sendable, Hashable {
+    public var queueDirectory: String
+    public var dataDirectory: String
+    public var logFile: String
+    /// Lookup tables the configuration writes (the per-family cidr table).
+    public var tableDirectory: String
+    /// Where accepted mail is kept with `Delivery.maildir`.
+    public var mailDirectory: String
+
+    public init(queueDirectory: String, dataDirectory: String, logFile: String, tableDirectory: String, mailDirectory: String) {
+        self.queueDirectory = queueDirectory
+        self.dataDirectory = dataDirectory
+        self.logFile = logFile
+        self.tableDirectory = tableDirectory
+        self.mailDirectory = mailDirectory
+    }
+
+    /// The layout under one folder (the case's): `queue/`, `data/`, `postfix.log`, `tables/`, `mail/`.
+    public init(under directory: String) {
+        self.init(
+            queueDirectory: directory + "/queue", dataDirectory: directory + "/data", logFile: directory + "/postfix.log",
+            tableDirectory: directory + "/tables", mailDirectory: directory + "/mail")
+    }
+}
+
+/// What happens to mail the receiver accepts. Either way nothing leaves the instance.
+public enum PostfixDelivery: Sendable, Hashable {
+    /// Thrown away after queueing (discard(8)); the log still says `status=sent`.
+    case discard
+    /// Kept as one Maildir under `PostfixPaths.mailDirectory` by virtual(8), as user `uid`/`gid`
+    /// (virtual(8) will not deliver as root or below virtual_minimum_uid).
+    case maildir(uid: UInt32, gid: UInt32)
+}
+
+/// main.cf and the tables it names, ready to write.
+public struct RenderedPostfixConfiguration: Sendable, Hashable {
+    public var mainCF: String
+    public var parameters: MainCF
+    /// Lookup tables by absolute path.
+    public var files: [String: String]
+    /// Settings from the base or the scenario that the harness replaced, because it owns them
+    /// (paths, listening addresses, hostname, logging): `name (origin)`.
+    public var overridden: [String]
+}
+
+/// The Postfix configuration of one case: the receiver's name and addresses, the domains it
+/// accepts mail for, its policy, the scenario's own `receiver.postfix` settings, and an optional
+/// user main.cf as the base. Pure: rendering touches no file.
+///
+/// Layers, each on top of the previous one: the harness defaults, the base main.cf, the policy's
+/// Postfix equivalent, the scenario's `receiver.postfix`, then what the harness owns (paths,
+/// `inet_interfaces`, `inet_protocols`, `myhostname`, logging), which nothing overrides.
+public struct PostfixConfiguration: Sendable, Hashable {
+    public var hostname: String
+    public var addresses: [IPAddress]
+    /// Recipient domains accepted as final destination (mydestination).
+    public var domains: [String]
+    public var policy: ReceiverPolicy
+    /// The scenario's `receiver.postfix`, applied on top of the policy.
+    public var settings: [String: String]
+    /// The user's main.cf (`--postfix-config`), the base under everything else.
+    public var base: MainCF?
+    public var delivery: PostfixDelivery
+
+    public init(
+        hostname: String, addresses: [IPAddress], domains: [String], policy: ReceiverPolicy = .open,
+        settings: [String: String] = [:], base: MainCF? = nil, delivery: PostfixDelivery = .discard
+    ) {
+        self.hostname = hostname
+        self.addresses = addresses
+        self.domains = domains
+        self.policy = policy
+        self.settings = settings
+        self.base = base
+        self.delivery = delivery
+    }
+
+    /// Parameters only the harness sets: what makes the instance private and observable.
+    public static let harnessOwned: Set<String> = [
+        "queue_directory", "data_directory", "maillog_file", "maillog_file_prefixes", "inet_interfaces", "inet_protocols",
+        "myhostname", "multi_instance_enable", "multi_instance_directories",
+    ]
+
+    /// Why this configuration's policy cannot run on Postfix, or nil.
+    public var unsupportedReason: String? { PolicyTranslation.unsupportedReason(policy) }
+
+    public func render(paths: PostfixPaths) throws(PostfixConfigurationError) -> RenderedPostfixConfiguration {
+        guard DNSName.isValidHostname(hostname), hostname.contains(".") else {
+            throw .invalidReceiver(problem: "hostname `\(hostname)` is not a fully qualified host name, which Postfix needs as myhostname")
+        }
+        guard !addresses.isEmpty else {
+            throw .invalidReceiver(problem: "no addresses: Postfix needs at least one for inet_interfaces")
+        }
+        for domain in domains where !DNSName.isValidHostname(domain) {
+            throw .invalidReceiver(problem: "recipient domain `\(domain)` is not a domain name")
+        }
+        let policySettings: PostfixPolicySettings
+        switch PolicyTranslation.settings(for: policy, tableDirectory: paths.tableDirectory) {
+        case .success(let settings): policySettings = settings
+        case .failure(let unsupported): throw .unsupported(unsupported)
+        }
+
+        var main = MainCF()
+        var origin: [String: String] = [:]
+        var overridden: [String] = []
+        func apply(_ layer: MainCF, _ name: String) {
+            for (key, value) in layer.parameters {
+                main[key] = value
+                origin[key] = name
+            }
+        }
+        apply(defaults(paths: paths), "harness default")
+        if let base {
+            for key in base.names where Self.harnessOwned.contains(key) { overridden.append("\(key) (base main.cf)") }
+            apply(base, "base main.cf")
+        }
+        apply(policySettings.parameters, "policy \(policy.preset?.rawValue ?? "map")")
+        var scenario = MainCF()
+        for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
+            guard MainCF.isValidName(key) else {
+                throw .invalidSetting(name: key, origin: "receiver.postfix", problem: "not a parameter name (letters, digits and _)")
+            }
+            guard !value.contains("\n"), !value.contains("\r") else {
+                throw .invalidSetting(name: key, origin: "receiver.postfix", problem: "a value must be one line")
+            }
+            if Self.harnessOwned.contains(key) { overridden.append("\(key) (receiver.postfix)") }
+            scenario[key] = value
+        }
+        apply(scenario, "receiver.postfix")
+        apply(owned(paths: paths), "harness (not overridable)")
+
+        let comments = Dictionary(uniqueKeysWithValues: main.names.map { ($0, origin[$0] ?? "") })
+        let text = main.render(comments: comments, header: "Written by mxharness for receiver \(hostname); do not edit.")
+        return RenderedPostfixConfiguration(mainCF: text, parameters: main, files: policySettings.files, overridden: overridden)
+    }
+
+    /// Harness defaults: a receiver that accepts mail for `domains`, delivers it nowhere outside,
+    /// and looks names up only in DNS (the world's unbound, through resolv.conf).
+    func defaults(paths: PostfixPaths) -> MainCF {
+        var main = MainCF()
+        main["compatibility_level"] = "3.6"
+        main["smtpd_banner"] = "$myhostname ESMTP"
+        main["biff"] = "no"
+        main["smtputf8_enable"] = "no"
+        main["append_dot_mydomain"] = "no"
+        main["mydestination"] = (["$myhostname", "localhost"] + domains.map { DNSName.normalize($0) }).joined(separator: ", ")
+        // Any recipient of those domains is accepted (postconf(5) local_recipient_maps: empty
+        // turns recipient validation off).
+        main["local_recipient_maps"] = ""
+        main["alias_maps"] = ""
+        main["alias_database"] = ""
+        main["relay_domains"] = ""
+        // The sender's addresses sit on the same loopback link; mynetworks_style = host would
+        // trust them. Only loopback is trusted.
+        main["mynetworks"] = "127.0.0.0/8 [::1]/128"
+        main["smtpd_delay_reject"] = "yes"
+        main["disable_dns_lookups"] = "no"
+        main["smtp_host_lookup"] = "dns"
+        main["lmtp_host_lookup"] = "dns"
+        main["smtpd_peername_lookup"] = "yes"
+        main["mailbox_size_limit"] = "0"
+        main["virtual_mailbox_limit"] = "0"
+        // Nothing is relayed or bounced onwards: whatever is not local is discarded.
+        main["default_transport"] = "discard:mxharness delivers nothing onwards"
+        main["relay_transport"] = "discard:mxharness delivers nothing onwards"
+        switch delivery {
+        case .discard:
+            main["local_transport"] = "discard:accepted by mxharness"
+        case .maildir(let uid, let gid):
+            main["local_transport"] = "virtual"
+            main["virtual_mailbox_base"] = paths.mailDirectory
+            // One Maildir for every recipient (a trailing / means Maildir format, virtual(8)).
+            main["virtual_mailbox_maps"] = "static:Maildir/"
+            main["virtual_uid_maps"] = "static:\(uid)"
+            main["virtual_gid_maps"] = "static:\(gid)"
+        }
+        return main
+    }
+
+    /// What the harness owns: private paths, the receiver's addresses and name, logging to a file.
+    func owned(paths: PostfixPaths) -> MainCF {
+        var main = MainCF()
+        main["myhostname"] = DNSName.normalize(hostname)
+        main["inet_interfaces"] = addresses.map { $0.family == .ipv6 ? "[\($0)]" : "\($0)" }.joined(separator: ", ")
+        main["inet_protocols"] = "all"
+        main["queue_directory"] = paths.queueDirectory
+        main["data_directory"] = paths.dataDirectory
+        // postlogd(8) writes maillog_file only under one of maillog_file_prefixes.
+        main["maillog_file"] = paths.logFile
+        main["maillog_file_prefixes"] = "/var, /dev/stdout, " + parentDirectory(paths.logFile)
+        main["multi_instance_enable"] = "no"
+        main["multi_instance_directories"] = ""
+        return main
+    }
+
+    private func parentDirectory(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
+        return String(path[..<slash])
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import DNSCore
+
+/// One line of Postfix's maillog_file: `Nov 29 02:25:27 mx postfix/smtpd[13604]: message`.
+public struct PostfixLogLine: Sendable, Hashable {
+    public var text: String
+    /// `postfix/smtpd` (syslog_name/program).
+    public var program: String
+    public var pid: Int?
+    public var message: String
+
+    public init?(_ text: String) {
+        guard let close = text.range(of: "]: ") else { return nil }
+        let head = text[..<close.lowerBound]
+        guard let open = head.lastIndex(of: "["), let pid = Int(head[head.index(after: open)...]) else { return nil }
+        let programStart = head[..<open].lastIndex(of: " ").map { head.index(after: $0) } ?? head.startIndex
+        self.text = text
+        self.program = String(head[programStart..<open])
+        self.pid = pid
+        self.message = String(text[close.upperBound...])
+    }
+
+    /// `smtpd` for `postfix/smtpd` and `postfix/submission/smtpd`.
+    public var daemon: Substring { program.split(separator: "/").last ?? Substring(program) }
+}
+
+/// A rejection as smtpd logs it: `NOQUEUE: reject: RCPT from unknown[ADDR]: 550 5.7.25 TEXT; from=<...> ...`.
+public struct PostfixRejection: Sendable, Hashable {
+    /// The SMTP stage Postfix names: `CONNECT`, `EHLO`, `HELO`, `MAIL`, `RCPT`, `DATA`, `END-OF-MESSAGE`.
+    public var stage: String
+    public var code: Int
+    public var enhanced: String?
+    public var text: String
+    /// `NOQUEUE`, or the queue id when the message was already queued.
+    public var queueID: String
+    public var line: String
+
+    public init?(line: String) {
+        guard let parsed = PostfixLogLine(line) else { return nil }
+        let message = parsed.message
+        guard let reject = message.range(of: ": reject: ") else { return nil }
+        queueID = String(message[..<reject.lowerBound])
+        let rest = message[reject.upperBound...]
+        guard let from = rest.range(of: " from ") else { return nil }
+        stage = String(rest[..<from.lowerBound])
+        // The client is `NAME[ADDR]`; the reply follows the first "]: " after it.
+        guard let clientEnd = rest[from.upperBound...].range(of: "]: ") else { return nil }
+        var reply = rest[clientEnd.upperBound...]
+        if let details = reply.range(of: "; from=<", options: .backwards) { reply = reply[..<details.lowerBound] }
+        let words = reply.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+        guard let first = words.first, first.count == 3, let code = Int(first) else { return nil }
+        self.code = code
+        if words.count > 1, Self.isEnhanced(words[1]) {
+            enhanced = String(words[1])
+            text = words.count > 2 ? String(words[2]) : ""
+        } else {
+            enhanced = nil
+            text = words.dropFirst().joined(separator: " ")
+        }
+        self.line = line
+    }
+
+    static func isEnhanced(_ word: Substring) -> Bool {
+        let parts = word.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 3 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+    }
+}
+
+/// One SMTP session of smtpd, from `connect from` to `disconnect from`, with the lines of the
+/// messages it queued (cleanup, qmgr, the delivery agent), found by queue id.
+public struct PostfixSession: Sendable, Hashable {
+    public var client: IPAddress
+    /// The name smtpd found for the client (`unknown` when reverse lookup failed).
+    public var clientName: String
+    public var pid: Int
+    public var lines: [String]
+    public var queueIDs: [String]
+    /// True once `disconnect from` was logged.
+    public var isComplete: Bool
+
+    public var rejectLine: String? { lines.first { $0.contains(": reject: ") } }
+    public var rejection: PostfixRejection? { rejectLine.flatMap { PostfixRejection(line: $0) } }
+}
+
+/// Postfix's maillog_file, read as sessions.
+public struct PostfixLog: Sendable, Hashable {
+    public var lines: [String]
+
+    public init(text: String) {
+        lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+    }
+
+    public init(lines: [String]) {
+        self.lines = lines
+    }
+
+    /// Every smtpd session, in the order they began.
+    public var sessions: [PostfixSession] {
+        var sessions: [PostfixSession] = []
+        var open: [Int: Int] = [:]  // smtpd pid -> index in sessions
+        var byQueueID: [String: Int] = [:]
+        for text in lines {
+            guard let line = PostfixLogLine(text), let pid = line.pid else { continue }
+            if line.daemon == "smtpd" {
+                if line.message.hasPrefix("connect from "), let (name, address) = Self.client(in: line.message.dropFirst("connect from ".count)) {
+                    open[pid] = sessions.count
+                    sessions.append(PostfixSession(client: address, clientName: name, pid: pid, lines: [text], queueIDs: [], isComplete: false))
+                    continue
+                }
+                guard let index = open[pid] else { continue }
+                sessions[index].lines.append(text)
+                if let range = line.message.range(of: ": client=") {
+                    let id = String(line.message[..<range.lowerBound])
+                    sessions[index].queueIDs.append(id)
+                    byQueueID[id] = index
+                }
+                if line.message.hasPrefix("disconnect from ") {
+                    sessions[index].isComplete = true
+                    open[pid] = nil
+                }
+                continue
+            }
+            if let colon = line.message.range(of: ": "), let index = byQueueID[String(line.message[..<colon.lowerBound])] {
+                sessions[index].lines.append(text)
+            }
+        }
+        return sessions
+    }
+
+    public func sessions(client: IPAddress) -> [PostfixSession] {
+        sessions.filter { $0.client == client }
+    }
+
+    /// The lines of every session of `client`, session after session.
+    public func sessionLog(client: IPAddress) -> [String] {
+        sessions(client: client).flatMap(\.lines)
+    }
+
+    /// The first reject line (`NOQUEUE: reject: ...`) of `client`'s sessions.
+    public func rejectLine(client: IPAddress) -> String? {
+        sessions(client: client).lazy.compactMap(\.rejectLine).first
+    }
+
+    /// `NAME[ADDR]` at the start of `text`.
+    static func client(in text: Substring) -> (String, IPAddress)? {
+        guard let open = text.firstIndex(of: "["), let close = text[open...].firstIndex(of: "]") else { return nil }
+        guard let address = IPAddress(text[text.index(after: open)..<close]) else { return nil }
+        return (String(text[..<open]), address)
+    }
+}

@@ -1,0 +1,1 @@
+// Reports: see Package.swift.

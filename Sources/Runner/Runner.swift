@@ -1,0 +1,1 @@
+// Runner: see Package.swift.

@@ -1,0 +1,374 @@
+import DNSCore
+import Foundation
+import Policy
+import SMTPProtocol
+
+/// Turns one merged scenario tree into a `ScenarioCase`, reporting every problem it finds (it does not
+/// stop at the first). Each map of the format is read by a `MapReader`: the keys it asks for are the
+/// format's keys there, so a new key is one `optional(...)` line.
+struct CaseDecoder {
+    let diagnostics: Diagnostics
+    private var read: Reader { Reader(diagnostics: diagnostics) }
+
+    init(_ diagnostics: Diagnostics) {
+        self.diagnostics = diagnostics
+    }
+
+    /// Top-level keys handled by the loader before decoding (merging, naming).
+    static let loaderKeys = ["name", "include", "variants"]
+
+    func decode(_ tree: Tree, name: String, location: SourceLocation, expectHint: String) -> ScenarioCase? {
+        guard let top = MapReader(tree, .root, diagnostics, what: "a scenario") else { return nil }
+        top.accept("name", "include")
+        let description = top.optional("description").flatMap { read.string($0, .root.key("description")) }
+        let tags = top.optional("tags").map { tagList($0, .root.key("tags")) } ?? []
+        let dns = top.required("dns", "the DNS world (dns: {records: [...]})").flatMap { world($0, .root.key("dns")) }
+        let receiver = top.required("receiver", "the MX under test (receiver: {addresses: [...]})").flatMap { receiverSpec($0, .root.key("receiver")) }
+        let sender = top.required("sender", "the sending MTA (sender: {addresses, helo, mail_from, rcpt_to})").flatMap { senderSpec($0, .root.key("sender")) }
+        let expect = top.required("expect", expectHint).flatMap { expectation($0, .root.key("expect")) }
+        top.accept("variants")
+        top.finish()
+        guard let tags, let dns, let receiver, let sender, let expect else { return nil }
+        return ScenarioCase(
+            name: name, description: description.map(Self.trimmed), tags: tags, location: location,
+            dns: dns, receiver: receiver, sender: sender, expect: expect)
+    }
+
+    private static func trimmed(_ text: String) -> String {
+        text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func tagList(_ tree: Tree, _ path: KeyPath) -> [String]? {
+        read.list(tree, path, what: "a list of strings") { read.nonEmptyString($0, $1, what: "a tag") }
+    }
+
+    // MARK: dns
+
+    func world(_ tree: Tree, _ path: KeyPath) -> WorldSpec? {
+        guard let map = MapReader(tree, path, diagnostics, what: "the DNS world") else { return nil }
+        let records = map.optional("records").map {
+            read.list($0, path.key("records"), what: "a list of zone-file lines") { record($0, $1) }
+        } ?? []
+        let faults = map.optional("faults").map {
+            read.list($0, path.key("faults"), what: "a list of faults ({name: NAME, fault: KIND})") { fault($0, $1) }
+        } ?? []
+        let reverse = map.optional("reverse").map {
+            choice($0, path.key("reverse"), "reverse mode", names: ["auto", "none"], ReverseMode.init(rawValue:))
+        } ?? ReverseMode.none
+        map.finish()
+        guard let records, let faults, let reverse else { return nil }
+        return WorldSpec(records: records, faults: faults, reverse: reverse)
+    }
+
+    func record(_ item: Tree, _ path: KeyPath) -> ResourceRecord? {
+        if let entries = item.entries, entries.count == 1 {
+            // `- 2001:db8:: PTR x.` is a map to YAML (": " after the address).
+            diagnostics.add(
+                .wrongType, at: item.location, path,
+                "expected a zone-file line, found a map: YAML reads \": \" inside a plain line as a key; quote the whole line")
+            return nil
+        }
+        guard case .scalar(let line, false, let verbatim) = item.value else {
+            diagnostics.add(.wrongType, at: item.location, path, "expected a zone-file line such as \"mx.example.test. A 192.0.2.10\", found \(item.kindName)")
+            return nil
+        }
+        do {
+            return try ZoneLine.parse(line)
+        } catch {
+            var location = item.location
+            var message = "bad record \"\(Tree.clip(line))\": \(error.message)"
+            if verbatim {
+                location.column += Self.scalarOffset(in: line, utf8Column: error.column)
+            } else {
+                message += " (at column \(error.column) of the record)"
+            }
+            diagnostics.add(.invalidValue, at: location, path, message)
+            return nil
+        }
+    }
+
+    /// ZoneSyntaxError columns count UTF-8 bytes; YAML marks count Unicode scalars.
+    static func scalarOffset(in line: String, utf8Column: Int) -> Int {
+        var bytes = 0, scalars = 0
+        for scalar in line.unicodeScalars {
+            if bytes >= utf8Column - 1 { break }
+            bytes += UTF8.width(scalar)
+            scalars += 1
+        }
+        return scalars + max(0, utf8Column - 1 - bytes)
+    }
+
+    func fault(_ item: Tree, _ path: KeyPath) -> DNSFault? {
+        guard let map = MapReader(item, path, diagnostics, what: "a fault ({name: NAME, fault: KIND})") else { return nil }
+        let name = map.required("name", "the name whose queries fail (and every name below it)").flatMap { tree -> String? in
+            guard let text = read.nonEmptyString(tree, path.key("name"), what: "a domain name") else { return nil }
+            guard DNSName.isValidHostname(text) else {
+                diagnostics.add(.invalidValue, at: tree.location, path.key("name"), "\"\(text)\" is not a valid domain name")
+                return nil
+            }
+            return text
+        }
+        let kind = map.required("fault", "what queries get: \(DNSFaultKind.allCases.map(\.rawValue).joined(separator: ", "))").flatMap {
+            read.choice($0, path.key("fault"), "fault kind", DNSFaultKind.self)
+        }
+        map.finish()
+        guard let name, let kind else { return nil }
+        return DNSFault(name: name, kind: kind)
+    }
+
+    // MARK: receiver
+
+    func receiverSpec(_ tree: Tree, _ path: KeyPath) -> ReceiverSpec? {
+        guard let map = MapReader(tree, path, diagnostics, what: "the receiver") else { return nil }
+        let hostname = map.optional("hostname").map { read.nonEmptyString($0, path.key("hostname"), what: "a host name") } ?? ReceiverSpec.defaultHostname
+        let addresses = map.required("addresses", "where the MX listens (addresses: [192.0.2.10, \"2001:db8::10\"])").flatMap { tree -> [IPAddress]? in
+            guard let list = read.list(tree, path.key("addresses"), what: "a list of IP addresses", item: { read.address($0, $1) }) else { return nil }
+            guard !list.isEmpty else {
+                diagnostics.add(.invalidValue, at: tree.location, path.key("addresses"), "the MX needs at least one address to listen on")
+                return nil
+            }
+            return list
+        }
+        let target: ReceiverTarget?? = map.optional("target").map { read.choice($0, path.key("target"), "receiver target", ReceiverTarget.self) }
+        let policy = map.optional("policy").map { receiverPolicy($0, path.key("policy")) } ?? Preset.open.policy
+        let postfix = map.optional("postfix").map { stringMap($0, path.key("postfix"), what: "main.cf settings (a map of strings)") } ?? []
+        map.finish()
+        guard let hostname, let addresses, let policy, let postfix else { return nil }
+        if case .some(.none) = target { return nil }
+        return ReceiverSpec(
+            hostname: hostname, addresses: addresses, target: target ?? nil, policy: policy,
+            postfix: Dictionary(postfix.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }))
+    }
+
+    func receiverPolicy(_ tree: Tree, _ path: KeyPath) -> ReceiverPolicy? {
+        let presets = Preset.allCases.map(\.rawValue)
+        if case .scalar(let text, false, _) = tree.value {
+            if let preset = Preset(rawValue: text) { return preset.policy }
+            diagnostics.add(.invalidValue, at: tree.location, path, Suggest.unknown("preset", text, presets))
+            return nil
+        }
+        guard let map = MapReader(tree, path, diagnostics, what: "a preset name (\(presets.joined(separator: ", "))) or a policy map") else { return nil }
+        // `checks` applies to both families; `ipv4`/`ipv6` then replace their family's list, so a
+        // variant can override one family of a scenario that used `checks`.
+        let both = map.optional("checks").map { checks($0, path.key("checks")) }
+        let ipv4 = map.optional("ipv4").map { checks($0, path.key("ipv4")) }
+        let ipv6 = map.optional("ipv6").map { checks($0, path.key("ipv6")) }
+        let rejectAt = map.optional("reject_at").map {
+            choice($0, path.key("reject_at"), "reject stage", names: ["rcpt", "data"], RejectStage.init(rawValue:))
+        } ?? RejectStage.rcpt
+        let onFail = map.optional("on_fail").map {
+            choice($0, path.key("on_fail"), "failure mode", names: ["reject", "defer"], FailureMode.init(rawValue:))
+        } ?? FailureMode.reject
+        map.finish()
+        if case .some(.none) = both { return nil }
+        if case .some(.none) = ipv4 { return nil }
+        if case .some(.none) = ipv6 { return nil }
+        guard let rejectAt, let onFail else { return nil }
+        let common = (both ?? nil) ?? []
+        return ReceiverPolicy(ipv4: (ipv4 ?? nil) ?? common, ipv6: (ipv6 ?? nil) ?? common, rejectAt: rejectAt, onFail: onFail)
+    }
+
+    func checks(_ tree: Tree, _ path: KeyPath) -> [Check]? {
+        read.list(tree, path, what: "a list of checks") { item, itemPath in
+            guard let name = read.nonEmptyString(item, itemPath, what: "a check name") else { return nil }
+            if let check = Check(name: name) { return check }
+            if name.hasPrefix("dnsbl:") {
+                diagnostics.add(.invalidValue, at: item.location, itemPath, "dnsbl zone \"\(name.dropFirst(6))\" is not a valid domain name (dnsbl:ZONE, such as dnsbl:bl.example.test)")
+            } else {
+                diagnostics.add(.invalidValue, at: item.location, itemPath, Suggest.unknown("check", name, Check.allNames))
+            }
+            return nil
+        }
+    }
+
+    // MARK: sender
+
+    func senderSpec(_ tree: Tree, _ path: KeyPath) -> SenderSpec? {
+        guard let map = MapReader(tree, path, diagnostics, what: "the sender") else { return nil }
+        let addresses = map.required("addresses", "the source address per family ({ipv4: IP, ipv6: IP}, at least one)").flatMap {
+            sourceAddresses($0, path.key("addresses"))
+        }
+        let prefer = map.optional("prefer").map { read.choice($0, path.key("prefer"), "family", AddressFamily.self) } ?? .ipv6
+        let helo = map.required("helo", "the EHLO argument (a host name or an address literal such as [IPv6:2001:db8::25])").flatMap {
+            read.nonEmptyString($0, path.key("helo"), what: "an EHLO argument")
+        }
+        let mailFrom = map.required("mail_from", "the envelope sender (\"\" for the null sender <>)").flatMap { tree -> String? in
+            guard let text = read.string(tree, path.key("mail_from"), what: "an address (\"\" for the null sender)") else { return nil }
+            return text == "<>" ? "" : text
+        }
+        let rcptTo = map.required("rcpt_to", "the envelope recipients (an address or a list)").flatMap { recipients($0, path.key("rcpt_to")) }
+        let relay = map.optional("relay").map { relaySpec($0, path.key("relay")) } ?? .mx
+        let message = map.optional("message").map { messageSpec($0, path.key("message")) }
+        map.finish()
+        guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay else { return nil }
+        if case .some(.none) = message { return nil }
+        return SenderSpec(addresses: addresses, prefer: prefer, helo: helo, mailFrom: mailFrom, rcptTo: rcptTo, relay: relay, message: message ?? nil)
+    }
+
+    func sourceAddresses(_ tree: Tree, _ path: KeyPath) -> [AddressFamily: IPAddress]? {
+        guard let map = MapReader(tree, path, diagnostics, what: "source addresses ({ipv4: IP, ipv6: IP})") else { return nil }
+        var out: [AddressFamily: IPAddress] = [:]
+        var failed = false
+        for family in AddressFamily.allCases {
+            guard let value = map.optional(family.rawValue) else { continue }
+            if let address = read.address(value, path.key(family.rawValue), family: family) { out[family] = address } else { failed = true }
+        }
+        map.finish()
+        if out.isEmpty && !failed {
+            diagnostics.add(.missingKey, at: tree.location, path, "the sender needs a source address for at least one family (ipv4 or ipv6)")
+            return nil
+        }
+        return failed ? nil : out
+    }
+
+    func recipients(_ tree: Tree, _ path: KeyPath) -> [String]? {
+        if case .scalar(_, false, _) = tree.value {
+            return read.nonEmptyString(tree, path, what: "a recipient address").map { [$0] }
+        }
+        guard let list = read.list(tree, path, what: "a recipient address or a list of them", item: { read.nonEmptyString($0, $1, what: "a recipient address") }) else { return nil }
+        guard !list.isEmpty else {
+            diagnostics.add(.invalidValue, at: tree.location, path, "needs at least one recipient")
+            return nil
+        }
+        return list
+    }
+
+    func relaySpec(_ tree: Tree, _ path: KeyPath) -> RelaySpec? {
+        if case .scalar(let text, false, _) = tree.value {
+            if text == "mx" { return .mx }
+            diagnostics.add(.invalidValue, at: tree.location, path, "relay is mx or {host: NAME}, not \"\(Tree.clip(text))\"")
+            return nil
+        }
+        guard let map = MapReader(tree, path, diagnostics, what: "mx or {host: NAME}") else { return nil }
+        let host = map.required("host", "the host to deliver to, by its A/AAAA records").flatMap { tree -> String? in
+            guard let text = read.nonEmptyString(tree, path.key("host"), what: "a host name") else { return nil }
+            guard DNSName.isValidHostname(text) else {
+                diagnostics.add(.invalidValue, at: tree.location, path.key("host"), "\"\(text)\" is not a valid host name")
+                return nil
+            }
+            return DNSName.normalize(text)
+        }
+        map.finish()
+        return host.map(RelaySpec.host)
+    }
+
+    func messageSpec(_ tree: Tree, _ path: KeyPath) -> MessageSpec? {
+        guard let map = MapReader(tree, path, diagnostics, what: "a message ({headers: map, body: string})") else { return nil }
+        let headers = map.optional("headers").map { tree -> [MessageHeader]? in
+            guard let pairs = stringMap(tree, path.key("headers"), what: "headers (a map of strings)") else { return nil }
+            var failed = false
+            for (pair, entry) in zip(pairs, tree.entries ?? []) where !Self.isHeaderName(pair.name) {
+                // RFC 5322 2.2: a field name is printable US-ASCII other than ":".
+                diagnostics.add(.invalidValue, at: entry.keyLocation, path.key("headers").key(pair.name), "\"\(pair.name)\" is not a header field name (printable ASCII without \":\" or spaces)")
+                failed = true
+            }
+            return failed ? nil : pairs.map { MessageHeader(name: $0.name, value: $0.value) }
+        }
+        let body = map.optional("body").map { read.string($0, path.key("body"), what: "the body text") }
+        map.finish()
+        if case .some(.none) = headers { return nil }
+        if case .some(.none) = body { return nil }
+        return MessageSpec(headers: headers ?? nil, body: body ?? nil)
+    }
+
+    static func isHeaderName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f && $0 != 0x3a }
+    }
+
+    /// A map whose values are scalars, in the order written.
+    func stringMap(_ tree: Tree, _ path: KeyPath, what: String) -> [(name: String, value: String)]? {
+        guard let entries = tree.entries else {
+            diagnostics.add(.wrongType, at: tree.location, path, "expected \(what), found \(tree.kindName)")
+            return nil
+        }
+        var out: [(name: String, value: String)] = []
+        var failed = false
+        for entry in entries {
+            if case .scalar(let text, let isNull, _) = entry.value.value {
+                out.append((entry.key, isNull ? "" : text))
+            } else {
+                diagnostics.add(.wrongType, at: entry.value.location, path.key(entry.key), "expected a string, found \(entry.value.kindName)")
+                failed = true
+            }
+        }
+        return failed ? nil : out
+    }
+
+    // MARK: expect
+
+    func expectation(_ tree: Tree, _ path: KeyPath) -> Expectation? {
+        guard let map = MapReader(tree, path, diagnostics, what: "an expectation") else { return nil }
+        var failed = false
+        func check<T>(_ value: T??) -> T? {
+            if case .some(.none) = value { failed = true }
+            return value ?? nil
+        }
+        let outcome = check(map.optional("outcome").map { read.choice($0, path.key("outcome"), "outcome", ExpectedOutcome.self) })
+        let family = check(map.optional("family").map { read.choice($0, path.key("family"), "family", AddressFamily.self) })
+        let stage = check(map.optional("stage").map { read.choice($0, path.key("stage"), "stage", SMTPStage.self) })
+        let code = check(map.optional("code").map { codePattern($0, path.key("code")) })
+        let enhanced = check(map.optional("enhanced").map { enhancedPattern($0, path.key("enhanced")) })
+        let text = check(map.optional("text").map { textMatcher($0, path.key("text")) })
+        let attempts = check(map.optional("attempts").map {
+            read.list($0, path.key("attempts"), what: "a list of attempts ({family, result, code?, enhanced?, stage?})") { attempt($0, $1) }
+        })
+        map.finish()
+        guard !failed else { return nil }
+        return Expectation(outcome: outcome, family: family, stage: stage, code: code, enhanced: enhanced, text: text, attempts: attempts)
+    }
+
+    func attempt(_ tree: Tree, _ path: KeyPath) -> ExpectedAttempt? {
+        guard let map = MapReader(tree, path, diagnostics, what: "an attempt ({family, result, code?, enhanced?, stage?})") else { return nil }
+        let family = map.required("family", "ipv4 or ipv6").flatMap { read.choice($0, path.key("family"), "family", AddressFamily.self) }
+        let result = map.required("result", AttemptResult.allCases.map(\.rawValue).joined(separator: ", ")).flatMap {
+            read.choice($0, path.key("result"), "attempt result", AttemptResult.self)
+        }
+        let code = map.optional("code").map { codePattern($0, path.key("code")) }
+        let enhanced = map.optional("enhanced").map { enhancedPattern($0, path.key("enhanced")) }
+        let stage = map.optional("stage").map { read.choice($0, path.key("stage"), "stage", SMTPStage.self) }
+        map.finish()
+        guard let family, let result else { return nil }
+        if case .some(.none) = code { return nil }
+        if case .some(.none) = enhanced { return nil }
+        if case .some(.none) = stage { return nil }
+        return ExpectedAttempt(family: family, result: result, code: code ?? nil, enhanced: enhanced ?? nil, stage: stage ?? nil)
+    }
+
+    func codePattern(_ tree: Tree, _ path: KeyPath) -> CodePattern? {
+        guard let text = read.string(tree, path, what: "a reply code (550, 55x, 5xx)") else { return nil }
+        guard let pattern = CodePattern(text) else {
+            diagnostics.add(.invalidValue, at: tree.location, path, "\"\(Tree.clip(text))\" is not a reply code: three digits, x for any digit (550, 55x, 5xx), the first 2 to 5")
+            return nil
+        }
+        return pattern
+    }
+
+    func enhancedPattern(_ tree: Tree, _ path: KeyPath) -> EnhancedPattern? {
+        guard let text = read.string(tree, path, what: "an enhanced status code (5.7.25, 5.7.x)") else { return nil }
+        guard let pattern = EnhancedPattern(text) else {
+            diagnostics.add(.invalidValue, at: tree.location, path, "\"\(Tree.clip(text))\" is not an enhanced status code: class.subject.detail (RFC 3463), x for any component (5.7.25, 5.7.x)")
+            return nil
+        }
+        return pattern
+    }
+
+    func textMatcher(_ tree: Tree, _ path: KeyPath) -> TextMatcher? {
+        guard let text = read.string(tree, path, what: "a text to find in the reply, or /regex/") else { return nil }
+        do {
+            return try TextMatcher.parse(text)
+        } catch {
+            diagnostics.add(.invalidValue, at: tree.location, path, error.description)
+            return nil
+        }
+    }
+
+    // MARK: helpers
+
+    /// One of `names`, made by `make` (for enums that are not CaseIterable).
+    func choice<T>(_ tree: Tree, _ path: KeyPath, _ what: String, names: [String], _ make: (String) -> T?) -> T? {
+        guard let text = read.string(tree, path, what: "\(what): \(names.joined(separator: ", "))") else { return nil }
+        if names.contains(text), let value = make(text) { return value }
+        diagnostics.add(.invalidValue, at: tree.location, path, Suggest.unknown(what, text, names))
+        return nil
+    }
+}

@@ -1,0 +1,220 @@
+import DNSCore
+import Policy
+import SMTPProtocol
+
+/// Where something is written: a scenario file, a line and a column (both 1-based; columns count
+/// Unicode scalars, as libyaml does).
+public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    /// `file:line:col`, the form editors and compilers use.
+    public var description: String { "\(file):\(line):\(column)" }
+
+    public static func < (lhs: SourceLocation, rhs: SourceLocation) -> Bool {
+        (lhs.file, lhs.line, lhs.column) < (rhs.file, rhs.line, rhs.column)
+    }
+}
+
+/// One test case: a scenario document, or one of its variants merged onto it.
+public struct ScenarioCase: Sendable {
+    /// `scenario`, or `scenario/variant` for a variant.
+    public var name: String
+    public var description: String?
+    public var tags: [String]
+    /// Where the scenario document starts, or the variant's entry in `variants`.
+    public var location: SourceLocation
+    public var dns: WorldSpec
+    public var receiver: ReceiverSpec
+    public var sender: SenderSpec
+    public var expect: Expectation
+
+    public init(
+        name: String, description: String? = nil, tags: [String] = [], location: SourceLocation,
+        dns: WorldSpec, receiver: ReceiverSpec, sender: SenderSpec, expect: Expectation
+    ) {
+        self.name = name
+        self.description = description
+        self.tags = tags
+        self.location = location
+        self.dns = dns
+        self.receiver = receiver
+        self.sender = sender
+        self.expect = expect
+    }
+}
+
+/// Which MTA plays the receiver (`receiver.target`).
+public enum ReceiverTarget: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    case builtin
+    case postfix
+
+    public var description: String { rawValue }
+}
+
+/// The MX under test (`receiver`).
+public struct ReceiverSpec: Sendable {
+    public static let defaultHostname = "mx.example.test"
+
+    /// The name in the greeting.
+    public var hostname: String
+    /// Where the MX listens, on port 25.
+    public var addresses: [IPAddress]
+    /// nil means "builtin unless the runner's `--target` says otherwise".
+    public var target: ReceiverTarget?
+    public var policy: ReceiverPolicy
+    /// `main.cf` settings added for `target: postfix`, on top of the policy's own.
+    public var postfix: [String: String]
+
+    public init(
+        hostname: String = ReceiverSpec.defaultHostname, addresses: [IPAddress], target: ReceiverTarget? = nil,
+        policy: ReceiverPolicy = Preset.open.policy, postfix: [String: String] = [:]
+    ) {
+        self.hostname = hostname
+        self.addresses = addresses
+        self.target = target
+        self.policy = policy
+        self.postfix = postfix
+    }
+}
+
+/// Where the sender delivers (`sender.relay`).
+public enum RelaySpec: Sendable, Hashable, CustomStringConvertible {
+    /// The MX records of the first recipient's domain (RFC 5321 5.1).
+    case mx
+    /// One named host, by its A/AAAA records.
+    case host(String)
+
+    public var description: String {
+        switch self {
+        case .mx: "mx"
+        case .host(let name): "host \(name)"
+        }
+    }
+}
+
+/// One header of `sender.message.headers`, in the order written.
+public struct MessageHeader: Sendable, Hashable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// `sender.message`: the DATA content.
+public struct MessageSpec: Sendable, Hashable {
+    /// nil when `headers` is not given: the default headers built from the envelope are used.
+    public var headers: [MessageHeader]?
+    /// nil when `body` is not given: a one-line default body is used.
+    public var body: String?
+
+    public init(headers: [MessageHeader]? = nil, body: String? = nil) {
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// The sending MTA (`sender`).
+public struct SenderSpec: Sendable {
+    /// The source address per family; an absent family is unreachable for this sender.
+    public var addresses: [AddressFamily: IPAddress]
+    /// Which family is tried first among addresses of equal MX preference.
+    public var prefer: AddressFamily
+    /// The EHLO argument, sent as written.
+    public var helo: String
+    /// The envelope sender; `""` is the null sender `<>`.
+    public var mailFrom: String
+    public var rcptTo: [String]
+    public var relay: RelaySpec
+    public var message: MessageSpec?
+
+    public init(
+        addresses: [AddressFamily: IPAddress], prefer: AddressFamily = .ipv6, helo: String, mailFrom: String,
+        rcptTo: [String], relay: RelaySpec = .mx, message: MessageSpec? = nil
+    ) {
+        self.addresses = addresses
+        self.prefer = prefer
+        self.helo = helo
+        self.mailFrom = mailFrom
+        self.rcptTo = rcptTo
+        self.relay = relay
+        self.message = message
+    }
+}
+
+/// `expect.outcome`: the end of the delivery, as the sending MTA records it.
+public enum ExpectedOutcome: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    case delivered
+    case bounced
+    case deferred
+
+    public var description: String { rawValue }
+}
+
+/// `expect.attempts[].result`.
+public enum AttemptResult: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    case accepted
+    /// A 5xx reply.
+    case rejected
+    /// A 4xx reply.
+    case tempfailed
+    /// No SMTP session: refused, timed out, no route.
+    case unreachable
+
+    public var description: String { rawValue }
+}
+
+/// One entry of `expect.attempts`.
+public struct ExpectedAttempt: Sendable, Hashable {
+    public var family: AddressFamily
+    public var result: AttemptResult
+    public var code: CodePattern?
+    public var enhanced: EnhancedPattern?
+    public var stage: SMTPStage?
+
+    public init(
+        family: AddressFamily, result: AttemptResult, code: CodePattern? = nil, enhanced: EnhancedPattern? = nil,
+        stage: SMTPStage? = nil
+    ) {
+        self.family = family
+        self.result = result
+        self.code = code
+        self.enhanced = enhanced
+        self.stage = stage
+    }
+}
+
+/// What must happen (`expect`). Only the keys given (non-nil here) are checked.
+public struct Expectation: Sendable, Hashable {
+    public var outcome: ExpectedOutcome?
+    public var family: AddressFamily?
+    public var stage: SMTPStage?
+    public var code: CodePattern?
+    public var enhanced: EnhancedPattern?
+    public var text: TextMatcher?
+    public var attempts: [ExpectedAttempt]?
+
+    public init(
+        outcome: ExpectedOutcome? = nil, family: AddressFamily? = nil, stage: SMTPStage? = nil,
+        code: CodePattern? = nil, enhanced: EnhancedPattern? = nil, text: TextMatcher? = nil,
+        attempts: [ExpectedAttempt]? = nil
+    ) {
+        self.outcome = outcome
+        self.family = family
+        self.stage = stage
+        self.code = code
+        self.enhanced = enhanced
+        self.text = text
+        self.attempts = attempts
+    }
+}

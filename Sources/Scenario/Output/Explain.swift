@@ -1,0 +1,165 @@
+import DNSCore
+import Policy
+import SMTPProtocol
+import Yams
+
+/// The merged case as YAML, as the runner sees it (for `mxharness explain`): includes and variants
+/// merged, defaults filled in, a preset shown as its checks, records in zone-file form. The YAML part
+/// loads back as the same case; comment lines above it say what the YAML cannot.
+public func explain(_ scenario: ScenarioCase) -> String {
+    var notes = ["# \(scenario.name) (\(scenario.location))"]
+    if let preset = scenario.receiver.policy.preset {
+        notes.append("# receiver.policy: preset \(preset.rawValue), shown as its checks")
+        if !scenario.receiver.policy.customReplies.isEmpty {
+            notes.append("#   with the preset's own reply texts (see the format's Presets table)")
+        }
+        if let settings = preset.postfixSettings {
+            for key in settings.keys.sorted() { notes.append("#   for target postfix: \(key) = \(settings[key] ?? "")") }
+        } else if let reason = preset.postfixUnsupportedReason {
+            notes.append("#   for target postfix: skipped (\(reason))")
+        }
+    }
+    if scenario.receiver.target == nil {
+        notes.append("# receiver.target: builtin unless the runner's --target says otherwise")
+    }
+    if scenario.dns.reverse == .auto {
+        let added = scenario.dns.effectiveRecords.dropFirst(Set(scenario.dns.records).count)
+        notes.append(added.isEmpty ? "# dns.reverse auto adds no PTR (every A/AAAA address has one)" : "# dns.reverse auto adds:")
+        for record in added { notes.append("#   \(record)") }
+    }
+    if scenario.sender.message?.headers == nil {
+        notes.append("# sender.message: \(scenario.sender.message == nil ? "the default message" : "default headers"): From, To, Subject, Date, Message-ID from the envelope")
+    }
+
+    var top: [(Node, Node)] = [("name", .plain(scenario.name))]
+    if let description = scenario.description { top.append(("description", .plain(description))) }
+    if !scenario.tags.isEmpty { top.append(("tags", .flowList(scenario.tags.map(Node.plain)))) }
+    top.append(("dns", dnsNode(scenario.dns)))
+    top.append(("receiver", receiverNode(scenario.receiver)))
+    top.append(("sender", senderNode(scenario.sender)))
+    top.append(("expect", expectNode(scenario.expect)))
+    let body: String
+    do {
+        body = try Yams.serialize(node: .blockMap(top), indent: 2, width: -1, allowUnicode: true)
+    } catch {
+        body = "# cannot write this case as YAML: \(error)\n"
+    }
+    return notes.joined(separator: "\n") + "\n" + body
+}
+
+/// One line per case for `mxharness list`: name, tags, and the first line of the description.
+public func listing(_ cases: [ScenarioCase]) -> String {
+    let rows = cases.map { scenario -> [String] in
+        let tags = scenario.tags.isEmpty ? "-" : scenario.tags.joined(separator: ",")
+        let description = (scenario.description ?? "").split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return [scenario.name, tags, description]
+    }
+    let nameWidth = rows.map { $0[0].count }.max() ?? 0
+    let tagWidth = rows.map { $0[1].count }.max() ?? 0
+    return rows.map { row in
+        let line = row[0].padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  "
+            + row[1].padding(toLength: tagWidth, withPad: " ", startingAt: 0) + "  " + row[2]
+        return String(line.reversed().drop(while: { $0 == " " }).reversed())
+    }.joined(separator: "\n")
+}
+
+private func dnsNode(_ dns: WorldSpec) -> Node {
+    var pairs: [(Node, Node)] = [("records", .blockList(dns.records.map { .plain($0.description) }))]
+    if !dns.faults.isEmpty {
+        pairs.append(("faults", .blockList(dns.faults.map { fault in
+            .flowMap([("name", .plain(fault.name)), ("fault", .plain(fault.kind.rawValue))])
+        })))
+    }
+    pairs.append(("reverse", .plain(dns.reverse.rawValue)))
+    return .blockMap(pairs)
+}
+
+private func receiverNode(_ receiver: ReceiverSpec) -> Node {
+    var pairs: [(Node, Node)] = [
+        ("hostname", .plain(receiver.hostname)),
+        ("addresses", .flowList(receiver.addresses.map { .plain($0.description) })),
+    ]
+    if let target = receiver.target { pairs.append(("target", .plain(target.rawValue))) }
+    let policy = receiver.policy
+    pairs.append(("policy", .blockMap([
+        ("ipv4", .flowList(policy.ipv4.map { .plain($0.name) })),
+        ("ipv6", .flowList(policy.ipv6.map { .plain($0.name) })),
+        ("reject_at", .plain(policy.rejectAt.rawValue)),
+        ("on_fail", .plain(policy.onFail.rawValue)),
+    ])))
+    if !receiver.postfix.isEmpty {
+        pairs.append(("postfix", .blockMap(receiver.postfix.keys.sorted().map { (Node.plain($0), Node.plain(receiver.postfix[$0] ?? "")) })))
+    }
+    return .blockMap(pairs)
+}
+
+private func senderNode(_ sender: SenderSpec) -> Node {
+    let addresses = AddressFamily.allCases.compactMap { family in
+        sender.addresses[family].map { (Node.plain(family.rawValue), Node.plain($0.description)) }
+    }
+    var pairs: [(Node, Node)] = [
+        ("addresses", .flowMap(addresses)),
+        ("prefer", .plain(sender.prefer.rawValue)),
+        ("helo", .plain(sender.helo)),
+        ("mail_from", .plain(sender.mailFrom)),
+        ("rcpt_to", .flowList(sender.rcptTo.map(Node.plain))),
+    ]
+    switch sender.relay {
+    case .mx: pairs.append(("relay", "mx"))
+    case .host(let name): pairs.append(("relay", .flowMap([("host", .plain(name))])))
+    }
+    if let message = sender.message {
+        var parts: [(Node, Node)] = []
+        if let headers = message.headers {
+            parts.append(("headers", .blockMap(headers.map { (Node.plain($0.name), Node.plain($0.value)) })))
+        }
+        if let body = message.body { parts.append(("body", .plain(body))) }
+        pairs.append(("message", .blockMap(parts)))
+    }
+    return .blockMap(pairs)
+}
+
+private func expectNode(_ expect: Expectation) -> Node {
+    var pairs: [(Node, Node)] = []
+    if let outcome = expect.outcome { pairs.append(("outcome", .plain(outcome.rawValue))) }
+    if let family = expect.family { pairs.append(("family", .plain(family.rawValue))) }
+    if let stage = expect.stage { pairs.append(("stage", .plain(stage.rawValue))) }
+    if let code = expect.code { pairs.append(("code", .plain(code.pattern))) }
+    if let enhanced = expect.enhanced { pairs.append(("enhanced", .plain(enhanced.description))) }
+    if let text = expect.text { pairs.append(("text", .plain(text.description))) }
+    if let attempts = expect.attempts {
+        pairs.append(("attempts", .blockList(attempts.map { attempt in
+            var entry: [(Node, Node)] = [("family", .plain(attempt.family.rawValue)), ("result", .plain(attempt.result.rawValue))]
+            if let code = attempt.code { entry.append(("code", .plain(code.pattern))) }
+            if let enhanced = attempt.enhanced { entry.append(("enhanced", .plain(enhanced.description))) }
+            if let stage = attempt.stage { entry.append(("stage", .plain(stage.rawValue))) }
+            return .flowMap(entry)
+        })))
+    }
+    return .blockMap(pairs)
+}
+
+extension Node {
+    /// A string; the emitter quotes it only when plain YAML cannot hold it, and it is quoted here
+    /// when plain it would read as null (the empty null sender `""` above all).
+    fileprivate static func plain(_ text: String) -> Node {
+        let readsAsNull = ["", "~", "null", "Null", "NULL"].contains(text)
+        return .scalar(Node.Scalar(text, Tag(.str), readsAsNull ? .doubleQuoted : .any))
+    }
+
+    fileprivate static func flowList(_ items: [Node]) -> Node {
+        .sequence(Node.Sequence(items, Tag(.seq), .flow))
+    }
+
+    fileprivate static func blockList(_ items: [Node]) -> Node {
+        .sequence(Node.Sequence(items, Tag(.seq), .block))
+    }
+
+    fileprivate static func flowMap(_ pairs: [(Node, Node)]) -> Node {
+        .mapping(Node.Mapping(pairs, Tag(.map), .flow))
+    }
+
+    fileprivate static func blockMap(_ pairs: [(Node, Node)]) -> Node {
+        .mapping(Node.Mapping(pairs, Tag(.map), .block))
+    }
+}

@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DNSCore
+import Foundation
+import Sandbox
+
+/// A minimal SMTP client for the tests: plain reads and writes on a socket made inside the
+/// namespace, one command at a time, stopping at the first reply that is not 2xx/3xx.
+struct SMTPProbe {
+    struct Reply: Sendable, Equatable, CustomStringConvertible {
+        var code: Int
+        var lines: [String]
+        /// The last line's text after the code (`5.7.25 Client host rejected: ...`).
+        var text: String { lines.last.map { String($0.dropFirst(4)) } ?? "" }
+        var description: String { lines.joined(separator: " / ") }
+    }
+
+    struct Transcript: Sendable, CustomStringConvertible {
+        /// (stage, reply): `greeting`, `ehlo`, `mail`, `rcpt`, `data`, `dot`.
+        var replies: [(stage: String, reply: Reply)] = []
+        var last: (stage: String, reply: Reply)? { replies.last }
+        var description: String { replies.map { "\($0.stage): \($0.reply)" }.joined(separator: "\n") }
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Connects from `client` to `server:25` in `namespace` and speaks until a rejection or the
+    /// end of DATA; then QUIT.
+    static func deliver(
+        from client: IPAddress, to server: IPAddress, in namespace: NetworkNamespace, helo: String,
+        mailFrom: String = "alice@sender.test", rcptTo: String = "bob@example.test"
+    ) async throws -> Transcript {
+        let fd = try await Sockets.connect(from: client, to: server, port: 25, timeout: .seconds(5), in: namespace)
+        return try await NetworkNamespace.perform(in: nil) { () throws -> Transcript in
+            defer { close(fd) }
+            var connection = Connection(fd: fd)
+            var transcript = Transcript()
+            let steps: [(String, String?)] = [
+                ("greeting", nil), ("ehlo", "EHLO \(helo)"), ("mail", "MAIL FROM:<\(mailFrom)>"), ("rcpt", "RCPT TO:<\(rcptTo)>"),
+                ("data", "DATA"),
+                ("dot", "From: <\(mailFrom)>\r\nTo: <\(rcptTo)>\r\nSubject: mxharness postfix test\r\nMessage-ID: <test@sender.test>\r\n\r\nHello.\r\n."),
+            ]
+            for (stage, command) in steps {
+                if let command { try connection.send(command) }
+                let reply = try connection.readReply()
+                transcript.replies.append((stage, reply))
+                if reply.code >= 400 { break }
+            }
+            try? connection.send("QUIT")
+            _ = try? connection.readReply()
+            return transcript
+        }
+    }
+
+    struct Connection {
+        let fd: CInt
+        var buffer: [UInt8] = []
+
+        init(fd: CInt) { self.fd = fd }
+
+        func send(_ line: String) throws {
+            let bytes = Array((line + "\r\n").utf8)
+            var sent = 0
+            while sent < bytes.count {
+                let n = bytes[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                if n < 0 {
+                    if errno == EAGAIN || errno == EINTR {
+                        var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                        _ = poll(&pfd, 1, 1000)
+                        continue
+                    }
+                    throw Failure(description: "write: \(String(cString: strerror(errno)))")
+                }
+                sent += n
+            }
+        }
+
+        mutating func readLine() throws -> String {
+            let deadline = ContinuousClock.now + .seconds(30)
+            while true {
+                if let newline = buffer.firstIndex(of: 10) {
+                    var line = Array(buffer[..<newline])
+                    buffer.removeFirst(newline + 1)
+                    if line.last == 13 { line.removeLast() }
+                    return String(decoding: line, as: UTF8.self)
+                }
+                guard ContinuousClock.now < deadline else { throw Failure(description: "no reply within 30 s") }
+                var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&pfd, 1, 1000) > 0 else { continue }
+                var chunk = [UInt8](repeating: 0, count: 4096)
+                let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n == 0 { throw Failure(description: "connection closed by the server") }
+                if n < 0 {
+                    if errno == EAGAIN || errno == EINTR { continue }
+                    throw Failure(description: "read: \(String(cString: strerror(errno)))")
+                }
+                buffer += chunk[..<n]
+            }
+        }
+
+        /// RFC 5321 4.2.1: `CODE-text` lines continue, `CODE text` ends the reply.
+        mutating func readReply() throws -> Reply {
+            var lines: [String] = []
+            while true {
+                let line = try readLine()
+                lines.append(line)
+                let bytes = Array(line.utf8)
+                guard bytes.count >= 3, let code = Int(String(decoding: bytes[0..<3], as: UTF8.self)) else {
+                    throw Failure(description: "not an SMTP reply: \(line)")
+                }
+                if bytes.count == 3 || bytes[3] != UInt8(ascii: "-") { return Reply(code: code, lines: lines) }
+            }
+        }
+    }
+}
