@@ -13,6 +13,24 @@ public enum DNSName {
         return normal == "." ? "." : normal + "."
     }
 
+    /// The name in zone-file presentation form with its trailing dot (RFC 1035 5.1): bytes outside
+    /// printable ASCII, and characters a zone file or unbound.conf would read specially, as `\DDD`.
+    public static func presentation(_ name: some StringProtocol) -> String {
+        let absolute = absolute(name)
+        if absolute == "." { return absolute }
+        var out = ""
+        for byte in absolute.utf8 {
+            switch byte {
+            case 0x21...0x7e where !"\"'();@$\\ ".utf8.contains(byte):
+                out.append(Character(Unicode.Scalar(byte)))
+            default:
+                let digits = String(byte)
+                out += "\\" + String(repeating: "0", count: 3 - digits.count) + digits
+            }
+        }
+        return out
+    }
+
     /// True when `name` equals `zone` or lies below it.
     public static func isSubdomain(_ name: some StringProtocol, of zone: some StringProtocol) -> Bool {
         let n = normalize(name), z = normalize(zone)

@@ -76,11 +76,11 @@ public enum RecordData: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .a(let address), .aaaa(let address): address.description
-        case .ptr(let name), .cname(let name), .ns(let name): DNSName.absolute(name)
-        case .mx(let preference, let exchange): "\(preference) \(DNSName.absolute(exchange))"
+        case .ptr(let name), .cname(let name), .ns(let name): DNSName.presentation(name)
+        case .mx(let preference, let exchange): "\(preference) \(DNSName.presentation(exchange))"
         case .txt(let strings): strings.map(Self.quote).joined(separator: " ")
         case .soa(let mname, let rname, let serial, let refresh, let retry, let expire, let minimum):
-            "\(DNSName.absolute(mname)) \(DNSName.absolute(rname)) \(serial) \(refresh) \(retry) \(expire) \(minimum)"
+            "\(DNSName.presentation(mname)) \(DNSName.presentation(rname)) \(serial) \(refresh) \(retry) \(expire) \(minimum)"
         }
     }
 
@@ -119,6 +119,6 @@ public struct ResourceRecord: Sendable, Hashable, CustomStringConvertible {
 
     /// The record as one zone-file line: `owner. TTL IN TYPE RDATA`.
     public var description: String {
-        "\(DNSName.absolute(owner)) \(ttl) IN \(data.type) \(data)"
+        "\(DNSName.presentation(owner)) \(ttl) IN \(data.type) \(data)"
     }
 }

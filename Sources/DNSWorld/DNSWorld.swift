@@ -45,6 +45,7 @@ public final class DNSWorld: Sendable {
     /// accepts connections on 127.0.0.1 port `port` there.
     public static func start(
         _ spec: WorldSpec, in namespace: NetworkNamespace, directory: String, port: UInt16 = 53,
+        timeoutFaultsKeepRecords: Bool = false,
         startTimeout: Duration = .seconds(5), logger: Logger = Logger(label: "mxharness.dns")
     ) async throws -> DNSWorld {
         guard FileManager.default.isExecutableFile(atPath: unboundPath) else {
@@ -52,7 +53,8 @@ public final class DNSWorld: Sendable {
         }
         let configPath = directory + "/unbound.conf"
         let logPath = directory + "/unbound.log"
-        let config = UnboundConfiguration(world: spec, directory: directory, logFile: logPath, port: port)
+        var config = UnboundConfiguration(world: spec, directory: directory, logFile: logPath, port: port)
+        config.timeoutFaultsKeepRecords = timeoutFaultsKeepRecords
         try config.render().write(toFile: configPath, atomically: true, encoding: .utf8)
         let process = try ManagedProcess.launch(unboundPath, ["-d", "-c", configPath], in: namespace, outputPath: directory + "/unbound.out")
         let world = DNSWorld(spec: spec, namespace: namespace, directory: directory, configPath: configPath, logPath: logPath, port: port, process: process)

@@ -18,6 +18,10 @@ public struct UnboundConfiguration: Sendable {
     public var logFile: String
     public var listenAddresses: [String]
     public var port: UInt16
+    /// When set, a `timeout` fault still answers the records written at and below its name and
+    /// drops only the other queries (unbound's `deny` answers local data that matches). The scenario
+    /// format never sets this (its faults replace data); the RFC 7208 suite's `TIMEOUT` needs it.
+    public var timeoutFaultsKeepRecords = false
 
     /// The address unbound queries itself from for `servfail` names.
     public static let selfQueryAddress = "127.0.0.2"
@@ -33,7 +37,9 @@ public struct UnboundConfiguration: Sendable {
     /// The records unbound serves: the world's effective records minus those a fault covers.
     public var servedRecords: [ResourceRecord] {
         world.effectiveRecords.filter { record in
-            !world.faults.contains { DNSName.isSubdomain(record.owner, of: $0.name) }
+            !world.faults.contains { fault in
+                DNSName.isSubdomain(record.owner, of: fault.name) && !(timeoutFaultsKeepRecords && fault.kind == .timeout)
+            }
         }
     }
 
@@ -86,6 +92,16 @@ public struct UnboundConfiguration: Sendable {
                 set("local-zone", "\(zone) transparent")
                 stubs.append(zone)
             }
+        }
+        if timeoutFaultsKeepRecords {
+            // Names below a timeout that own records answer normally (NODATA for other types).
+            var below: [String] = []
+            for fault in world.faults where fault.kind == .timeout {
+                for record in servedRecords where record.owner != fault.name && DNSName.isSubdomain(record.owner, of: fault.name) && !below.contains(record.owner) {
+                    below.append(record.owner)
+                }
+            }
+            for owner in below { set("local-zone", "\(quoted(DNSName.absolute(owner))) static") }
         }
         for record in servedRecords {
             set("local-data", "'\(record.description)'")

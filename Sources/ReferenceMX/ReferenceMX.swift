@@ -1,1 +1,210 @@
-// ReferenceMX: see Package.swift.
+import DNSCore
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Policy
+import SMTPProtocol
+import Sandbox
+import Synchronization
+
+/// The built-in MX: a SwiftNIO server per listening address, each connection driven by
+/// `SMTPServerStateMachine` and answered by the `PolicyEngine`; every session leaves a
+/// `SessionRecord` and every accepted message a `ReceivedMessage`.
+public final class ReferenceMX: Sendable {
+    let core: MXCore
+    private let eventLoopGroup: any EventLoopGroup
+    private let listeners = Mutex<ListenerState>(ListenerState())
+
+    private struct ListenerState {
+        var channels: [any Channel] = []
+        var endpoints: [ListeningEndpoint] = []
+        var stopped = false
+    }
+
+    public init(configuration: MXConfiguration, lookup: any DNSLookup, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+        self.core = MXCore(configuration: configuration, lookup: lookup, logger: logger)
+        self.eventLoopGroup = eventLoopGroup
+    }
+
+    public var configuration: MXConfiguration { core.configuration }
+
+    /// Binds every address (port 25 by default) inside `namespace` (nil: the current one) via Sandbox's `Sockets.listen(on:port:in:)` + `ServerBootstrap.withBoundSocket`.
+    ///
+    /// Port 0 binds each address to a free port of the kernel's choosing; `endpoints` tells which.
+    public func start(listeningOn addresses: [IPAddress], port: UInt16 = 25, in namespace: NetworkNamespace?) async throws {
+        try await start(listeningOn: addresses.map { ListeningEndpoint(address: $0, port: port) }, in: namespace)
+    }
+
+    /// Binds each endpoint (address and port) inside `namespace`.
+    public func start(listeningOn endpoints: [ListeningEndpoint], in namespace: NetworkNamespace?) async throws {
+        for endpoint in endpoints {
+            let fd: CInt
+            do {
+                fd = try await Sockets.listen(on: endpoint.address, port: endpoint.port, in: namespace)
+            } catch {
+                throw MXError(message: "cannot listen on \(endpoint): \(error); is the address configured in the namespace and the port free?")
+            }
+            let core = self.core
+            let channel: any Channel
+            do {
+                channel = try await ServerBootstrap(group: eventLoopGroup)
+                    .serverChannelOption(.backlog, value: 256)
+                    .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            let recorder = core.makeRecorder(channel: channel)
+                            try channel.pipeline.syncOperations.addHandler(
+                                ByteToMessageHandler(SMTPLineDecoder(maximumLength: core.configuration.limits.frameLength)))
+                            try channel.pipeline.syncOperations.addHandler(SMTPServerHandler(core: core, recorder: recorder))
+                        }
+                    }
+                    .withBoundSocket(fd)
+                    .get()
+            } catch {
+                throw MXError(message: "cannot serve on \(endpoint): \(error)")
+            }
+            let bound = ListeningEndpoint(address: endpoint.address, port: UInt16(clamping: channel.localAddress?.port ?? Int(endpoint.port)))
+            let stopped = listeners.withLock { state -> Bool in
+                if state.stopped { return true }
+                state.channels.append(channel)
+                state.endpoints.append(bound)
+                return false
+            }
+            if stopped {
+                try? await channel.close()
+                throw MXError(message: "the MX was stopped while starting on \(endpoint)")
+            }
+            core.logger.debug("MX listening", metadata: ["endpoint": "\(bound)", "hostname": "\(core.configuration.hostname)"])
+        }
+    }
+
+    /// Closes listeners and open sessions; idempotent.
+    public func stop() async {
+        let channels = listeners.withLock { state -> [any Channel] in
+            state.stopped = true
+            defer { state.channels = [] }
+            return state.channels
+        }
+        for channel in channels {
+            try? await channel.close()
+        }
+        for channel in core.openChannels() {
+            try? await channel.close()
+        }
+        // Sessions still open are finished by their handlers' channelInactive; make sure every
+        // record ends even if a channel was already gone.
+        core.markUnfinished(reason: "MX stopped")
+    }
+
+    /// Where the MX listens (with the ports the kernel chose for port 0).
+    public var endpoints: [ListeningEndpoint] { listeners.withLock { $0.endpoints } }
+
+    /// Completed and ongoing sessions, in the order they started.
+    public var sessions: [SessionRecord] { core.sessions }
+
+    /// Accepted messages: envelope + bytes, readable back.
+    public var messages: [ReceivedMessage] { core.messages }
+}
+
+/// Why the MX could not start.
+public struct MXError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+
+    public init(message: String) {
+        self.message = message
+    }
+}
+
+/// What the MX's connections share: configuration, the policy engine, the records.
+final class MXCore: Sendable {
+    let configuration: MXConfiguration
+    let engine: PolicyEngine
+    let logger: Logger
+    private let state = Mutex<State>(State())
+
+    private struct State {
+        var nextID = 1
+        var recorders: [SessionRecorder] = []
+        var open: [Int: any Channel] = [:]
+        var messages: [ReceivedMessage] = []
+    }
+
+    init(configuration: MXConfiguration, lookup: any DNSLookup, logger: Logger) {
+        self.configuration = configuration
+        self.engine = PolicyEngine(policy: configuration.policy, lookup: lookup, receiver: configuration.hostname)
+        self.logger = logger
+    }
+
+    func makeRecorder(channel: any Channel) -> SessionRecorder {
+        let remote = channel.remoteAddress, local = channel.localAddress
+        return state.withLock { state in
+            let recorder = SessionRecorder(record: SessionRecord(
+                id: state.nextID, client: remote?.ipAddress.flatMap { IPAddress($0) }, clientPort: remote?.port,
+                server: local?.ipAddress.flatMap { IPAddress($0) }, serverPort: local?.port))
+            state.nextID += 1
+            state.recorders.append(recorder)
+            return recorder
+        }
+    }
+
+    func sessionStarted(_ recorder: SessionRecorder, channel: any Channel) {
+        state.withLock { $0.open[recorder.id] = channel }
+    }
+
+    func sessionEnded(_ recorder: SessionRecorder) {
+        let wasOpen = state.withLock { $0.open.removeValue(forKey: recorder.id) != nil }
+        guard wasOpen else { return }
+        let record = recorder.snapshot
+        logger.log(level: configuration.sessionLogLevel, "MX session decision\n\(record.summary)", metadata: ["session": "\(record.id)"])
+    }
+
+    func accepted(_ message: SMTPMessage, recorder: SessionRecorder) {
+        let record = recorder.update { record -> SessionRecord in
+            record.messagesAccepted += 1
+            return record
+        }
+        let received = ReceivedMessage(
+            session: record.id, client: record.client, helo: message.helo, mailFrom: message.reversePath,
+            recipients: message.recipients, data: message.data, queueID: message.queueID, received: Date())
+        state.withLock { $0.messages.append(received) }
+    }
+
+    func openChannels() -> [any Channel] {
+        state.withLock { Array($0.open.values) }
+    }
+
+    func markUnfinished(reason: String) {
+        for recorder in state.withLock({ $0.recorders }) {
+            recorder.update { record in
+                guard record.ended == nil else { return }
+                record.ended = Date()
+                record.closeReason = reason
+            }
+        }
+    }
+
+    var sessions: [SessionRecord] { state.withLock { $0.recorders }.map(\.snapshot) }
+    var messages: [ReceivedMessage] { state.withLock { $0.messages } }
+}
+
+/// One session's record, written by its handler and read by anyone.
+final class SessionRecorder: Sendable {
+    let id: Int
+    let client: IPAddress?
+    private let record: Mutex<SessionRecord>
+
+    init(record: SessionRecord) {
+        self.id = record.id
+        self.client = record.client
+        self.record = Mutex(record)
+    }
+
+    var snapshot: SessionRecord { record.withLock { $0 } }
+
+    @discardableResult
+    func update<T>(_ body: (inout SessionRecord) -> T) -> T {
+        record.withLock { body(&$0) }
+    }
+}

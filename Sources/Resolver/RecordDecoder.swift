@@ -45,15 +45,9 @@ enum RecordDecoder {
             let length = Int(bytes[index])
             if length == 0 { return (labels.isEmpty ? "." : DNSName.normalize(labels.joined(separator: ".")), index + 1) }
             guard length < 64, index + 1 + length <= bytes.count else { return nil }
-            let label = bytes[(index + 1)..<(index + 1 + length)].map { byte -> String in
-                switch byte {
-                case 0x2e, 0x5c: return "\\" + String(UnicodeScalar(byte))
-                case 0x21...0x7e: return String(UnicodeScalar(byte))
-                default:
-                    let digits = String(byte)
-                    return "\\" + String(repeating: "0", count: 3 - digits.count) + digits
-                }
-            }.joined()
+            // Raw characters, as the names mxharness keeps; only a dot inside a label needs escaping.
+            let raw = String(decoding: bytes[(index + 1)..<(index + 1 + length)], as: UTF8.self)
+            let label = raw.replacingOccurrences(of: ".", with: "\\046")
             labels.append(label)
             index += 1 + length
         }

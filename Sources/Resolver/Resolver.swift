@@ -43,7 +43,7 @@ public struct ResolverError: Error, Sendable, CustomStringConvertible {
 /// its asynchronous API (`ub_resolve_async`, `ub_fd`, `ub_process`) under `poll`, so lookups are
 /// concurrent and each has its own deadline. libunbound's own worker thread is started from that
 /// thread and so inherits its network namespace.
-public final class Resolver: DNSLookup, @unchecked Sendable {
+public final class DNSResolver: DNSLookup, @unchecked Sendable {
     public let configuration: ResolverConfiguration
     private let worker: Worker
 
@@ -90,7 +90,7 @@ public final class Resolver: DNSLookup, @unchecked Sendable {
     }
 }
 
-extension Resolver {
+extension DNSResolver {
     final class Worker: @unchecked Sendable {
         struct Request: Sendable {
             var name: String
@@ -262,7 +262,8 @@ extension Resolver {
             let item = InFlight(request: request, deadline: .now + timeout)
             let unmanaged = Unmanaged.passRetained(item)
             var asyncID: Int32 = 0
-            let status = ub_resolve_async(ctx, request.name, Int32(request.type.code), 1, unmanaged.toOpaque(), { mydata, err, result in
+            // libunbound reads the name in presentation form: escape what it would read specially.
+            let status = ub_resolve_async(ctx, DNSName.presentation(request.name), Int32(request.type.code), 1, unmanaged.toOpaque(), { mydata, err, result in
                 guard let mydata else { return }
                 let item = Unmanaged<InFlight>.fromOpaque(mydata).takeRetainedValue()
                 item.finish(Worker.interpret(err: err, result: result, name: item.request.name, type: item.request.type))

@@ -1,1 +1,220 @@
-print("mxharness")
+import ArgumentParser
+import Foundation
+import Harness
+import Logging
+import Runner
+import Scenario
+
+@main
+struct MXHarness: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mxharness",
+        abstract: "Find out which mail gets through and which bounces, before your users do.",
+        subcommands: [Run.self, Send.self, Parity.self, Validate.self, List.self, Explain.self, DNS.self, Bench.self])
+}
+
+struct GlobalOptions: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Log what the harness does (namespaces, worlds, sessions).")
+    var verbose = false
+
+    func logger() -> Logger {
+        var logger = Logger(label: "mxharness")
+        logger.logLevel = verbose ? .debug : .warning
+        return logger
+    }
+}
+
+extension MXHarness {
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run scenarios and compare what happened with what they expect.")
+
+        @Argument(help: "Scenario files or folders (searched recursively).")
+        var paths: [String] = ["Scenarios"]
+
+        @Option(help: "Cases run in parallel (default: the number of cores).")
+        var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+        @Option(name: .customLong("tag"), help: "Run only cases with this tag (repeatable).")
+        var tags: [String] = []
+
+        @Option(name: .customLong("filter"), help: "Run only cases whose name matches this glob (repeatable).")
+        var filters: [String] = []
+
+        @Option(help: "The receiver: builtin or postfix (overrides each scenario's receiver.target).")
+        var target: String?
+
+        @Option(help: "Write a JUnit XML report here.")
+        var junit: String?
+
+        @Option(help: "Write a JSON report (one object per case, every attempt) here.")
+        var json: String?
+
+        @Flag(help: "Print TAP instead of the progress lines and table.")
+        var tap = false
+
+        @Option(help: "Keep per-case artifacts (transcripts, unbound config and query log, MX log) in this folder.")
+        var artifacts: String?
+
+        @Option(help: "Seconds one DNS query may take before it counts as a timeout.")
+        var dnsTimeout: Double = 1.5
+
+        @Option(help: "Your own main.cf as the base of every Postfix receiver (the harness overrides only paths, interfaces, hostname and logging).")
+        var postfixConfig: String?
+
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+            if let target, !["builtin", "postfix"].contains(target) {
+                throw ValidationError("--target must be builtin or postfix, not \(target)")
+            }
+            guard dnsTimeout > 0 else { throw ValidationError("--dns-timeout must be positive") }
+        }
+
+        func run() async throws {
+            let base = try postfixConfig.map { path in
+                do { return try Harness.postfixBase(path: path) } catch { throw ValidationError("\(error)") }
+            }
+            let configuration = RunConfiguration(
+                target: target.flatMap(ReceiverTarget.init(rawValue:)),
+                resolverTimeout: .milliseconds(Int(dnsTimeout * 1000)),
+                artifactsDirectory: artifacts, postfixBase: base)
+            let options = RunOptions(
+                paths: paths, jobs: jobs, selection: CaseSelection(tags: tags, filters: filters),
+                configuration: configuration, junitPath: junit, jsonPath: json, tap: tap)
+            let code = await Harness.run(options, logger: global.logger())
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+}
+
+extension MXHarness {
+    struct DNS: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dns", abstract: "Bring up one scenario's DNS world on its own.",
+            subcommands: [Serve.self, Check.self])
+
+        struct Serve: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Serve the world until Ctrl-C and print how to query it with dig.")
+            @Argument(help: "A scenario file.") var file: String
+            @Option(help: "The variant (case) of the file to use.") var variant: String?
+            @OptionGroup var global: GlobalOptions
+
+            func run() async throws {
+                let code = await Harness.dnsServe(file: file, variant: variant, logger: global.logger())
+                if code != 0 { throw ExitCode(code) }
+            }
+        }
+
+        struct Check: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Print every name of the world with what it answers.")
+            @Argument(help: "A scenario file.") var file: String
+            @Option(help: "The variant (case) of the file to use.") var variant: String?
+            @Option(help: "Seconds one DNS query may take.") var dnsTimeout: Double = 1.5
+            @OptionGroup var global: GlobalOptions
+
+            func run() async throws {
+                let code = await Harness.dnsCheck(file: file, variant: variant, timeout: .milliseconds(Int(dnsTimeout * 1000)), logger: global.logger())
+                if code != 0 { throw ExitCode(code) }
+            }
+        }
+    }
+
+    struct Bench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Benchmarks that print figures (see scripts/bench-*).", shouldDisplay: false,
+            subcommands: [DNSBench.self, RunBench.self])
+
+        struct RunBench: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "run", abstract: "Cases per second, per-case overhead and peak memory over the library.")
+            @Argument var paths: [String] = ["Scenarios"]
+            @Option var rounds = 3
+            @Option var jobs = ProcessInfo.processInfo.activeProcessorCount
+            @OptionGroup var global: GlobalOptions
+
+            func run() async throws {
+                let code = await Benchmarks.run(paths: paths, rounds: rounds, jobs: max(1, jobs), logger: global.logger())
+                if code != 0 { throw ExitCode(code) }
+            }
+        }
+
+        struct DNSBench: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "dns", abstract: "World up/down times and resolver lookups per second.")
+            @Option var rounds = 50
+            @Option var lookups = 20000
+            @OptionGroup var global: GlobalOptions
+
+            func run() async throws {
+                let code = await Benchmarks.dns(rounds: rounds, lookups: lookups, logger: global.logger())
+                if code != 0 { throw ExitCode(code) }
+            }
+        }
+    }
+}
+
+extension MXHarness {
+    struct Validate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check scenario files without running them.")
+        @Argument(help: "Scenario files or folders.") var paths: [String] = ["Scenarios"]
+
+        func run() throws {
+            let code = Harness.validate(paths: paths)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List cases with their tags and descriptions.")
+        @Argument(help: "Scenario files or folders.") var paths: [String] = ["Scenarios"]
+
+        func run() throws {
+            let code = Harness.list(paths: paths)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+
+    struct Explain: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print one case merged (includes, variants), as the runner sees it.")
+        @Argument(help: "A scenario file.") var file: String
+        @Option(help: "The variant (case) of the file.") var variant: String?
+
+        func run() throws {
+            let code = Harness.explain(file: file, variant: variant)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+}
+
+extension MXHarness {
+    struct Send: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run one scenario's delivery and print every attempt's transcript, swaks-style, and the outcome.")
+        @Argument(help: "A scenario file.") var file: String
+        @Option(help: "The variant (case) of the file.") var variant: String?
+        @Option(help: "The receiver: builtin or postfix.") var target: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let configuration = RunConfiguration(target: target.flatMap(ReceiverTarget.init(rawValue:)))
+            let code = await Harness.send(file: file, variant: variant, configuration: configuration, logger: global.logger())
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+}
+
+extension MXHarness {
+    struct Parity: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run every case on the built-in MX and on Postfix and mark where they differ.")
+        @Argument(help: "Scenario files or folders.") var paths: [String] = ["Scenarios"]
+        @Option(help: "Cases run in parallel.") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+        @Option(help: "Your own main.cf as the Postfix base.") var postfixConfig: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let base = try postfixConfig.map { path in
+                do { return try Harness.postfixBase(path: path) } catch { throw ValidationError("\(error)") }
+            }
+            let code = await Harness.parity(paths: paths, jobs: max(1, jobs), configuration: RunConfiguration(postfixBase: base), logger: global.logger())
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+}

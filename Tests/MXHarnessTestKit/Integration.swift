@@ -25,11 +25,12 @@ public enum IntegrationEnvironment {
 public struct WorldFixture: Sendable {
     public let namespace: NetworkNamespace
     public let world: DNSWorld
-    public let resolver: Resolver
+    public let resolver: DNSResolver
     public let directory: String
 
     public static func withWorld<T: Sendable>(
         _ spec: WorldSpec, addresses: [IPAddress] = [], timeout: Duration = .milliseconds(800),
+        timeoutFaultsKeepRecords: Bool = false,
         _ body: (WorldFixture) async throws -> T
     ) async throws -> T {
         let registry = ResourceRegistry.shared
@@ -42,10 +43,10 @@ public struct WorldFixture: Sendable {
             throw error
         }
         var world: DNSWorld?
-        var resolver: Resolver?
+        var resolver: DNSResolver?
         do {
-            world = try await DNSWorld.start(spec, in: namespace, directory: directory)
-            resolver = try await Resolver(configuration: ResolverConfiguration(server: world!.resolverAddress, timeout: timeout, namespace: namespace, directory: directory))
+            world = try await DNSWorld.start(spec, in: namespace, directory: directory, timeoutFaultsKeepRecords: timeoutFaultsKeepRecords)
+            resolver = try await DNSResolver(configuration: ResolverConfiguration(server: world!.resolverAddress, timeout: timeout, namespace: namespace, directory: directory))
             let fixture = WorldFixture(namespace: namespace, world: world!, resolver: resolver!, directory: directory)
             let result = try await body(fixture)
             resolver?.shutdown()

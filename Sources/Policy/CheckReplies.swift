@@ -1,0 +1,93 @@
+import DNSCore
+import SMTPProtocol
+import SPF
+
+/// How one check came out for one client.
+public enum CheckOutcome: String, Sendable, Hashable, Codable, CustomStringConvertible {
+    case pass
+    /// The check failed: its standard failure reply (or the preset's own).
+    case fail
+    /// SPF `permerror` under the `spf` check (550 5.5.2).
+    case permerror
+    /// A DNS error (or SPF `temperror`) kept the check from deciding: its 4xx reply.
+    case temporary
+    /// A DNS error that the check ignores (DNSBL lookups, as Postfix's `reject_rbl_client` does).
+    case ignored
+
+    public var description: String { rawValue }
+    public var decides: Bool { self == .fail || self == .permerror || self == .temporary }
+}
+
+extension Check {
+    /// The reply for a check that did not pass, per the scenario format's policy table, before
+    /// `customReplies` and `on_fail: defer` are applied. `[ADDR]` becomes the client address as
+    /// Postfix prints it (`[2001:db8::66]`), `<HELO>` the HELO argument in angle brackets.
+    public func standardReply(for outcome: CheckOutcome, client: IPAddress, helo: String) -> SMTPReply? {
+        let addr = "[\(client)]"
+        let heloText = "<\(helo)>"
+        switch (self, outcome) {
+        case (_, .pass), (_, .ignored):
+            return nil
+        case (.ptr, .temporary):
+            return SMTPReply(code: 450, enhanced: "4.7.1", "Client host rejected: cannot find your reverse hostname, \(addr)")
+        case (.ptr, _):
+            return SMTPReply(code: 550, enhanced: "5.7.1", "Client host rejected: cannot find your reverse hostname, \(addr)")
+        case (.fcrdns, .temporary):
+            return SMTPReply(code: 450, enhanced: "4.7.25", "Client host rejected: cannot find your hostname, \(addr)")
+        case (.fcrdns, _):
+            return SMTPReply(code: 550, enhanced: "5.7.25", "Client host rejected: cannot find your hostname, \(addr)")
+        case (.heloValid, _):
+            return SMTPReply(code: 501, enhanced: "5.5.2", "\(heloText): Helo command rejected: Invalid name")
+        case (.heloFQDN, _):
+            return SMTPReply(code: 504, enhanced: "5.5.2", "\(heloText): Helo command rejected: need fully-qualified hostname")
+        case (.heloResolves, .temporary):
+            return SMTPReply(code: 450, enhanced: "4.7.1", "\(heloText): Helo command rejected: Host not found")
+        case (.heloResolves, _):
+            return SMTPReply(code: 550, enhanced: "5.7.1", "\(heloText): Helo command rejected: Host not found")
+        case (.heloMatches, .temporary):
+            return SMTPReply(code: 450, enhanced: "4.7.1", "\(heloText): Helo command rejected: does not match calling host")
+        case (.heloMatches, _):
+            return SMTPReply(code: 550, enhanced: "5.7.1", "\(heloText): Helo command rejected: does not match calling host")
+        case (.spf, .temporary), (.spfPass, .temporary):
+            return SMTPReply(code: 451, enhanced: "4.4.3", "SPF temporary error")
+        case (.spf, .permerror):
+            return SMTPReply(code: 550, enhanced: "5.5.2", "SPF permanent error")
+        case (.spf, _):
+            return SMTPReply(code: 550, enhanced: "5.7.23", "SPF fail - not authorized")
+        case (.spfPass, _):
+            return SMTPReply(code: 550, enhanced: "5.7.23", "SPF check did not pass")
+        case (.dnsbl(let zone), _):
+            return SMTPReply(code: 554, enhanced: "5.7.1", "Service unavailable; Client host \(addr) blocked using \(zone)")
+        }
+    }
+
+    /// What an SPF verdict means for this check (`spf` or `spf-pass`); other checks pass.
+    public func outcome(of verdict: SPFVerdict) -> CheckOutcome {
+        switch (self, verdict.result) {
+        case (.spf, .fail): .fail
+        case (.spf, .permerror): .permerror
+        case (.spf, .temperror), (.spfPass, .temperror): .temporary
+        case (.spf, _): .pass
+        case (.spfPass, .pass): .pass
+        case (.spfPass, _): .fail
+        default: .pass
+        }
+    }
+}
+
+extension ReceiverPolicy {
+    /// The reply a check that did not pass gets under this policy: the standard reply, replaced
+    /// by the preset's own on failure (not on DNS error), and with `on_fail: defer` every 5xx
+    /// sent as 450 with enhanced class 4.
+    public func reply(for check: Check, outcome: CheckOutcome, client: IPAddress, helo: String) -> SMTPReply? {
+        guard var reply = check.standardReply(for: outcome, client: client, helo: helo) else { return nil }
+        if outcome != .temporary, let custom = customReplies[client.family]?[check] {
+            reply = SMTPReply(code: custom.code, enhanced: custom.enhanced, custom.text.replacing("[ADDR]", with: "[\(client)]"))
+        }
+        if onFail == .defer, reply.isPermanentFailure {
+            reply.code = 450
+            if let enhanced = reply.enhanced, enhanced.hasPrefix("5") { reply.enhanced = "4" + enhanced.dropFirst() }
+        }
+        return reply
+    }
+}

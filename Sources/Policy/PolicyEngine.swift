@@ -1,0 +1,287 @@
+import DNSCore
+import SMTPProtocol
+import SPF
+
+/// Evaluates a `ReceiverPolicy` for SMTP sessions, with every lookup through a `DNSLookup`.
+public struct PolicyEngine: Sendable {
+    public typealias SPFCheck = @Sendable (_ ip: IPAddress, _ mailFrom: String, _ helo: String) async -> SPFVerdict
+
+    public let policy: ReceiverPolicy
+    public let lookup: any DNSLookup
+    let spf: SPFCheck
+
+    /// An engine whose SPF checks use `SPFEvaluator` with `receiver` as the `%{r}` name.
+    public init(policy: ReceiverPolicy, lookup: any DNSLookup, receiver: String) {
+        let evaluator = SPFEvaluator(lookup: lookup, receiver: receiver)
+        self.init(policy: policy, lookup: lookup, spf: { ip, mailFrom, helo in
+            await evaluator.evaluate(ip: ip, mailFrom: mailFrom, helo: helo)
+        })
+    }
+
+    /// An engine with its own SPF function (tests use it to feed a verdict).
+    public init(policy: ReceiverPolicy, lookup: any DNSLookup, spf: @escaping SPFCheck) {
+        self.policy = policy
+        self.lookup = lookup
+        self.spf = spf
+    }
+
+    /// A session for one client connection.
+    public func session(client: IPAddress) -> PolicySession {
+        PolicySession(engine: self, client: client)
+    }
+}
+
+/// The policy for one connection: answers the SMTP server's questions and keeps its findings.
+///
+/// Postfix's `smtpd_delay_reject = yes` is the model for `reject_at: rcpt`: client, HELO and
+/// sender checks run when the first RCPT arrives and are answered there; with `reject_at: data`
+/// they are answered after the final dot. PTR and its forward confirmation are looked up at
+/// connect whatever the policy, as Postfix does, so the decision record always has them.
+public actor PolicySession {
+    public let engine: PolicyEngine
+    public let client: IPAddress
+    public private(set) var findings: PolicyFindings
+    private var helo = ""
+    private var mailFrom = ""
+    /// The decision for the current HELO and MAIL FROM, once made.
+    private var decision: (check: Check, reply: SMTPReply)??
+
+    init(engine: PolicyEngine, client: IPAddress) {
+        self.engine = engine
+        self.client = client
+        self.findings = PolicyFindings(client: client)
+    }
+
+    private var policy: ReceiverPolicy { engine.policy }
+    private var lookup: any DNSLookup { engine.lookup }
+
+    /// The verdict for one question of the SMTP server state machine.
+    public func answer(_ question: SMTPPolicyQuestion) async -> SMTPPolicyVerdict {
+        switch question {
+        case .connect:
+            await lookUpClient()
+            return .proceed
+        case .helo(let name, _):
+            helo = name
+            resetDecision()
+            return .proceed
+        case .mail(let reversePath, let heloName):
+            if let heloName { helo = heloName }
+            mailFrom = reversePath
+            resetDecision()
+            return .proceed
+        case .rcpt(_, let reversePath, let heloName):
+            guard policy.rejectAt == .rcpt else { return .proceed }
+            if let heloName { helo = heloName }
+            if reversePath != mailFrom { mailFrom = reversePath; resetDecision() }
+            return await verdict()
+        case .endOfData(let message):
+            guard policy.rejectAt == .data else { return .proceed }
+            if let heloName = message.helo { helo = heloName }
+            if message.reversePath != mailFrom { mailFrom = message.reversePath; resetDecision() }
+            return await verdict()
+        }
+    }
+
+    /// Runs the checks for the current HELO and MAIL FROM (once) and returns the first failure.
+    public func evaluate() async -> (check: Check, reply: SMTPReply)? {
+        if let decision { return decision }
+        findings.checks = []
+        var result: (Check, SMTPReply)?
+        for check in policy.checks(for: client.family) {
+            let (outcome, detail) = await run(check)
+            let reply = outcome.decides ? policy.reply(for: check, outcome: outcome, client: client, helo: helo) : nil
+            findings.checks.append(CheckRecord(check: check.name, outcome: outcome, detail: detail, reply: reply))
+            if let reply {
+                result = (check, reply)
+                break
+            }
+        }
+        findings.decidingCheck = result?.0.name
+        findings.decidingReply = result?.1
+        decision = .some(result)
+        return result
+    }
+
+    private func verdict() async -> SMTPPolicyVerdict {
+        guard let (check, reply) = await evaluate() else { return .proceed }
+        return .reply(reply, cause: check.name)
+    }
+
+    private func resetDecision() {
+        decision = nil
+        findings.spf = nil
+    }
+
+    // MARK: Checks
+
+    private func run(_ check: Check) async -> (CheckOutcome, String) {
+        switch check {
+        case .ptr:
+            let ptr = await ptrFinding()
+            if !ptr.names.isEmpty { return (.pass, "PTR \(ptr.names.joined(separator: ", "))") }
+            return (ptr.isTemporary ? .temporary : .fail, "PTR lookup: \(ptr.error ?? "no PTR")")
+        case .fcrdns:
+            let fcrdns = await fcrdnsFinding()
+            if let name = fcrdns.confirmedName { return (.pass, "\(name) resolves to \(client)") }
+            return (fcrdns.isTemporary ? .temporary : .fail, fcrdns.reason ?? "not confirmed")
+        case .heloValid:
+            return Self.isValidHELO(helo) ? (.pass, "valid") : (.fail, "\"\(helo)\" is neither a hostname nor an address literal")
+        case .heloFQDN:
+            return Self.isFullyQualified(helo) ? (.pass, "fully qualified") : (.fail, "\"\(helo)\" is not fully qualified")
+        case .heloResolves:
+            return await heloResolves()
+        case .heloMatches:
+            return await heloMatches()
+        case .spf, .spfPass:
+            let verdict = await spfVerdict()
+            return (check.outcome(of: verdict), verdict.description)
+        case .dnsbl(let zone):
+            let query = client.reversedLabels.joined(separator: ".") + "." + zone
+            var entry = DNSBLFinding(zone: zone, query: query, answers: [], error: nil)
+            defer { findings.dnsbl.removeAll { $0.zone == zone }; findings.dnsbl.append(entry) }
+            do {
+                entry.answers = try await lookup.query(query, .a).compactMap(\.address).map(\.description)
+                guard entry.isListed else { return (.pass, "\(query): no A record") }
+                return (.fail, "\(query) A \(entry.answers.joined(separator: ", "))")
+            } catch {
+                if error.isTemporary {
+                    entry.error = error.shortName
+                    return (.ignored, "\(query): \(error.shortName), ignored")
+                }
+                return (.pass, "\(query): \(error.shortName)")
+            }
+        }
+    }
+
+    private func lookUpClient() async {
+        _ = await fcrdnsFinding()
+    }
+
+    private func ptrFinding() async -> PTRFinding {
+        if let ptr = findings.ptr { return ptr }
+        let finding: PTRFinding
+        do {
+            let names = try await lookup.reverseNames(of: client)
+            finding = names.isEmpty ? PTRFinding(names: [], error: "NODATA") : PTRFinding(names: names)
+        } catch {
+            finding = PTRFinding(names: [], error: error.shortName, isTemporary: error.isTemporary)
+        }
+        findings.ptr = finding
+        return finding
+    }
+
+    /// Like Postfix's `reject_unknown_client_hostname`: some PTR name must have an address record
+    /// of the client's own family (A for IPv4, AAAA for IPv6) equal to the client address.
+    private func fcrdnsFinding() async -> FCrDNSFinding {
+        if let fcrdns = findings.fcrdns { return fcrdns }
+        let ptr = await ptrFinding()
+        var finding: FCrDNSFinding
+        if ptr.names.isEmpty {
+            finding = FCrDNSFinding(reason: ptr.isTemporary ? "PTR lookup: \(ptr.error ?? "error")" : "no PTR", isTemporary: ptr.isTemporary)
+        } else {
+            var reasons: [String] = []
+            var temporary = false
+            var confirmed: String?
+            let type = RecordType.address(client.family)
+            for name in ptr.names.prefix(10) {
+                guard DNSName.isValidHostname(name) else {
+                    reasons.append("\(name): not a valid hostname")
+                    continue
+                }
+                do {
+                    let addresses = try await lookup.addresses(of: name, family: client.family)
+                    if addresses.contains(client) {
+                        confirmed = name
+                        break
+                    }
+                    reasons.append("\(name) \(type): \(addresses.map(\.description).joined(separator: ", "))")
+                } catch {
+                    temporary = temporary || error.isTemporary
+                    reasons.append("\(name) \(type): \(error.shortName)")
+                }
+            }
+            if let confirmed {
+                finding = FCrDNSFinding(confirmedName: confirmed)
+            } else {
+                finding = FCrDNSFinding(reason: reasons.joined(separator: "; "), isTemporary: temporary)
+            }
+        }
+        findings.fcrdns = finding
+        return finding
+    }
+
+    private func spfVerdict() async -> SPFVerdict {
+        if let spf = findings.spf { return spf }
+        let verdict = await engine.spf(client, mailFrom, helo)
+        findings.spf = verdict
+        return verdict
+    }
+
+    /// Postfix `reject_unknown_helo_hostname`: the name has an A, AAAA or MX record; address
+    /// literals are not looked up.
+    private func heloResolves() async -> (CheckOutcome, String) {
+        if Self.literalAddress(helo) != nil { return (.pass, "address literal") }
+        var errors: [String] = []
+        var temporary = false
+        for type in [RecordType.a, .aaaa, .mx] {
+            do {
+                let records = try await lookup.query(helo, type)
+                if !records.isEmpty { return (.pass, "\(helo) \(type): \(records.map(\.description).joined(separator: ", "))") }
+            } catch {
+                temporary = temporary || error.isTemporary
+                errors.append("\(type): \(error.shortName)")
+                // NXDOMAIN answers for every type at once.
+                if case .nxdomain = error { break }
+            }
+        }
+        return (temporary ? .temporary : .fail, "\(helo) " + errors.joined(separator: ", "))
+    }
+
+    /// The HELO is the client's address literal, or a name with an address record (of the
+    /// client's family) equal to the client address.
+    private func heloMatches() async -> (CheckOutcome, String) {
+        if let literal = Self.literalAddress(helo) {
+            return literal == client ? (.pass, "address literal of the client") : (.fail, "address literal \(literal) is not \(client)")
+        }
+        do {
+            let addresses = try await lookup.addresses(of: helo, family: client.family)
+            if addresses.contains(client) { return (.pass, "\(helo) resolves to \(client)") }
+            return (.fail, "\(helo) \(RecordType.address(client.family)): \(addresses.map(\.description).joined(separator: ", "))")
+        } catch {
+            return (error.isTemporary ? .temporary : .fail, "\(helo) \(RecordType.address(client.family)): \(error.shortName)")
+        }
+    }
+
+    // MARK: HELO syntax
+
+    /// The address of `[192.0.2.1]`, `[IPv6:2001:db8::1]` or a bare address, else nil.
+    public static func literalAddress(_ helo: String) -> IPAddress? {
+        if helo.hasPrefix("["), helo.hasSuffix("]") {
+            let inner = helo.dropFirst().dropLast()
+            if inner.lowercased().hasPrefix("ipv6:") {
+                let text = inner.dropFirst(5)
+                guard let address = IPAddress(text), address.family == .ipv6 else { return nil }
+                return address
+            }
+            guard let address = IPAddress(inner), address.family == .ipv4 else { return nil }
+            return address
+        }
+        return IPAddress(helo)
+    }
+
+    /// Postfix `reject_invalid_helo_hostname`: a valid hostname or an address literal (RFC 5321 4.1.3).
+    public static func isValidHELO(_ helo: String) -> Bool {
+        if literalAddress(helo) != nil { return true }
+        guard !helo.hasPrefix("["), DNSName.isValidHostname(helo) else { return false }
+        // Postfix's valid_hostname() refuses an all-numeric last label ("numeric domain name").
+        let last = DNSName.normalize(helo).split(separator: ".").last ?? ""
+        return !last.allSatisfy(\.isNumber)
+    }
+
+    /// Postfix `reject_non_fqdn_helo_hostname`: the name has a dot inside it; address literals pass.
+    public static func isFullyQualified(_ helo: String) -> Bool {
+        if literalAddress(helo) != nil { return true }
+        return DNSName.normalize(helo).contains(".")
+    }
+}

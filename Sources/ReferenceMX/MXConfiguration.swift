@@ -1,0 +1,58 @@
+import DNSCore
+import Logging
+import Policy
+import SMTPProtocol
+
+/// What the built-in MX is: its name, its policy, its limits.
+public struct MXConfiguration: Sendable {
+    /// The name in the greeting, the EHLO reply and the SPF `%{r}` macro.
+    public var hostname: String
+    public var policy: ReceiverPolicy
+    public var limits: SMTPServerLimits
+    /// The level at which each finished session's decision is logged (`mx serve` uses `.info`).
+    public var sessionLogLevel: Logger.Level
+
+    public init(hostname: String, policy: ReceiverPolicy, limits: SMTPServerLimits = .init()) {
+        self.hostname = hostname
+        self.policy = policy
+        self.limits = limits
+        self.sessionLogLevel = .debug
+    }
+}
+
+/// An address and port the MX listens on.
+public struct ListeningEndpoint: Sendable, Hashable, CustomStringConvertible {
+    public var address: IPAddress
+    public var port: UInt16
+
+    public init(address: IPAddress, port: UInt16) {
+        self.address = address
+        self.port = port
+    }
+
+    /// Parses `192.0.2.10:25`, `[2001:db8::10]:25` (or a bare address with `defaultPort`).
+    public init?(_ text: String, defaultPort: UInt16 = 25) {
+        var host = Substring(text)
+        var port = defaultPort
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return nil }
+            let rest = host[host.index(after: close)...]
+            host = host[host.index(after: host.startIndex)..<close]
+            if !rest.isEmpty {
+                guard rest.hasPrefix(":"), let value = UInt16(rest.dropFirst()) else { return nil }
+                port = value
+            }
+        } else if host.filter({ $0 == ":" }).count == 1, let colon = host.firstIndex(of: ":") {
+            guard let value = UInt16(host[host.index(after: colon)...]) else { return nil }
+            port = value
+            host = host[..<colon]
+        }
+        guard let address = IPAddress(host) else { return nil }
+        self.init(address: address, port: port)
+    }
+
+    public var description: String {
+        address.family == .ipv6 ? "[\(address)]:\(port)" : "\(address):\(port)"
+    }
+}
+

@@ -1,0 +1,153 @@
+import DNSCore
+import Foundation
+import Policy
+import SMTPProtocol
+import SPF
+
+/// One line of a session transcript as the server saw it.
+public struct TranscriptLine: Sendable, Hashable, Codable, CustomStringConvertible {
+    public enum Direction: String, Sendable, Hashable, Codable {
+        /// From the client (`C:`).
+        case client
+        /// From the server (`S:`).
+        case server
+        /// The server's own note (connect, policy, close).
+        case note
+    }
+
+    public var time: Date
+    public var direction: Direction
+    public var text: String
+
+    public var description: String {
+        let prefix = switch direction {
+        case .client: "C:"
+        case .server: "S:"
+        case .note: "--"
+        }
+        return "\(Self.format(time)) \(prefix) \(text)"
+    }
+
+    static func format(_ date: Date) -> String {
+        let seconds = date.timeIntervalSince1970
+        let whole = Int(seconds)
+        let millis = Int((seconds - Double(whole)) * 1000)
+        let day = whole % 86400
+        return String(format: "%02d:%02d:%02d.%03d", day / 3600, day / 60 % 60, day % 60, millis)
+    }
+}
+
+/// One reply the server sent, with the stage and the check (or limit) that produced it.
+public struct RecordedReply: Sendable, Hashable, Codable {
+    public var stage: SMTPStage?
+    public var command: String?
+    public var reply: SMTPReply
+    /// A policy check name (`fcrdns`, `spf-pass`), a limit (`limit:recipients`), `bare-lf`,
+    /// `timeout`; nil for the server's ordinary replies.
+    public var cause: String?
+}
+
+/// What the built-in MX saw and decided in one SMTP session.
+public struct SessionRecord: Sendable, Codable {
+    public var id: Int
+    public var client: IPAddress?
+    public var clientPort: Int?
+    public var family: AddressFamily?
+    public var server: IPAddress?
+    public var serverPort: Int?
+    public var started: Date
+    public var ended: Date?
+    public var helo: String?
+    public var mailFrom: String?
+    /// Every RCPT TO argument, in order, whatever its reply.
+    public var recipients: [String]
+    /// PTR, FCrDNS, checks, SPF and DNSBL as the policy engine found them.
+    public var findings: PolicyFindings?
+    public var replies: [RecordedReply]
+    public var transcript: [TranscriptLine]
+    /// Transcript lines left out past `SessionRecord.transcriptLimit`.
+    public var transcriptOmitted: Int
+    public var messagesAccepted: Int
+    /// Why the session ended (`QUIT`, `client disconnected`, `timeout`, `MX stopped`); nil while it runs.
+    public var closeReason: String?
+
+    public static let transcriptLimit = 2000
+
+    public init(id: Int, client: IPAddress?, clientPort: Int?, server: IPAddress?, serverPort: Int?, started: Date = Date()) {
+        self.id = id
+        self.client = client
+        self.clientPort = clientPort
+        self.family = client?.family
+        self.server = server
+        self.serverPort = serverPort
+        self.started = started
+        self.recipients = []
+        self.replies = []
+        self.transcript = []
+        self.transcriptOmitted = 0
+        self.messagesAccepted = 0
+    }
+
+    public var isFinished: Bool { ended != nil }
+
+    /// The check that produced the last 4xx/5xx reply, with that reply.
+    public var decidingReply: RecordedReply? {
+        replies.last { $0.reply.code >= 400 }
+    }
+
+    /// A few lines for a human, shown by the runner on a failure:
+    /// `session 1 from [2001:db8:5::25]:40000 (ipv6), HELO mail.sender.test`, `PTR 2001:db8:5::25: NXDOMAIN`,
+    /// `FCrDNS: failed (no PTR)`, `SPF: pass (ip6:2001:db8:5::/64)`, then each rejection and why.
+    public var summary: String {
+        var lines: [String] = []
+        var head = "session \(id)"
+        if let client { head += " from " + (client.family == .ipv6 ? "[\(client)]" : "\(client)") + (clientPort.map { ":\($0)" } ?? "") + " (\(client.family))" }
+        if let helo { head += ", HELO \(helo)" }
+        if let mailFrom { head += ", MAIL FROM <\(mailFrom)>" }
+        if !recipients.isEmpty { head += ", RCPT " + recipients.map { "<\($0)>" }.joined(separator: " ") }
+        lines.append(head)
+        if let findings {
+            lines += findings.summaryLines.filter { !$0.hasPrefix("decision:") }
+        }
+        for reply in replies where reply.reply.code >= 400 {
+            var text = "\(reply.stage.map { "\($0)" } ?? "command"): \(reply.reply)"
+            if let cause = reply.cause { text += " (\(cause))" }
+            lines.append(text)
+        }
+        var end = "accepted \(messagesAccepted) message" + (messagesAccepted == 1 ? "" : "s")
+        if let closeReason { end += "; closed: \(closeReason)" } else { end += "; still open" }
+        lines.append(end)
+        return lines.joined(separator: "\n")
+    }
+
+    /// The transcript as text, one line each.
+    public var transcriptText: String {
+        var lines = transcript.map(\.description)
+        if transcriptOmitted > 0 { lines.append("... \(transcriptOmitted) more lines not kept") }
+        return lines.joined(separator: "\n")
+    }
+
+    mutating func note(_ direction: TranscriptLine.Direction, _ text: String, at time: Date = Date()) {
+        guard transcript.count < Self.transcriptLimit else {
+            transcriptOmitted += 1
+            return
+        }
+        transcript.append(TranscriptLine(time: time, direction: direction, text: text))
+    }
+}
+
+/// A message the MX accepted: the envelope and the bytes, readable back.
+public struct ReceivedMessage: Sendable, Hashable, Codable {
+    public var session: Int
+    public var client: IPAddress?
+    public var helo: String?
+    /// Empty for the null sender.
+    public var mailFrom: String
+    public var recipients: [String]
+    /// The content after dot-unstuffing, CRLF line endings, without the final dot.
+    public var data: [UInt8]
+    public var queueID: String
+    public var received: Date
+
+    public var text: String { String(decoding: data, as: UTF8.self) }
+}

@@ -1,0 +1,179 @@
+import DNSCore
+import Foundation
+import Logging
+import NIOCore
+import Policy
+import SMTPProtocol
+
+/// The thin NIO side of one SMTP session: feeds lines to `SMTPServerStateMachine`, writes its
+/// replies in order (batched until the machine waits), runs policy questions asynchronously,
+/// and arms the command timer at the machine's deadline.
+final class SMTPServerHandler: ChannelInboundHandler {
+    typealias InboundIn = SMTPLine
+    typealias OutboundOut = ByteBuffer
+
+    private var machine: SMTPServerStateMachine<ContinuousClock>
+    private let core: MXCore
+    private let recorder: SessionRecorder
+    private var policy: PolicySession?
+    private var context: ChannelHandlerContext?
+    private var outgoing: ByteBuffer?
+    private var timer: Scheduled<Void>?
+    private var closing = false
+    private var active = false
+
+    init(core: MXCore, recorder: SessionRecorder) {
+        self.core = core
+        self.recorder = recorder
+        self.machine = SMTPServerStateMachine(
+            hostname: core.configuration.hostname, limits: core.configuration.limits, clock: ContinuousClock(),
+            queuePrefix: "S\(recorder.id)Q")
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        active = true
+        let client = recorder.client ?? IPAddress("0.0.0.0")!
+        policy = core.engine.session(client: client)
+        recorder.update { $0.note(.note, "connect from \(client)") }
+        core.sessionStarted(recorder, channel: context.channel)
+        run(machine.connected())
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        run(machine.received(unwrapInboundIn(data)))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        active = false
+        timer?.cancel()
+        timer = nil
+        let closedByServer = machine.isClosed
+        machine.disconnected()
+        finish(reason: closedByServer ? nil : "client disconnected")
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        recorder.update { $0.note(.note, "error: \(error)") }
+        finish(reason: "error: \(error)")
+        context.close(promise: nil)
+    }
+
+    // MARK: Driving the machine
+
+    private func run(_ first: SMTPServerStateMachine<ContinuousClock>.Action) {
+        var action = first
+        while active, !closing {
+            switch action {
+            case .send(let reply):
+                write(reply)
+            case .askPolicy(let question):
+                flush()
+                ask(question)
+                return
+            case .accept(let message):
+                core.accepted(message, recorder: recorder)
+            case .close:
+                close()
+                return
+            case .wait:
+                flush()
+                armTimer()
+                return
+            }
+            action = machine.nextAction()
+        }
+    }
+
+    private func ask(_ question: SMTPPolicyQuestion) {
+        guard let context, let policy else { return }
+        recorder.update { record in
+            switch question {
+            case .helo(let name, _): record.helo = name
+            case .mail(let reversePath, _): record.mailFrom = reversePath
+            case .rcpt(let forwardPath, _, _): record.recipients.append(forwardPath)
+            default: break
+            }
+        }
+        let future = context.eventLoop.makeFutureWithTask { () -> (SMTPPolicyVerdict, PolicyFindings) in
+            let verdict = await policy.answer(question)
+            return (verdict, await policy.findings)
+        }
+        future.assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case .success(let (verdict, findings)):
+                recorder.update { $0.findings = findings }
+                guard active, !closing else { return }
+                run(machine.verdict(verdict))
+            case .failure(let error):
+                // The task cannot throw; this is a cancelled event loop at shutdown.
+                recorder.update { $0.note(.note, "policy failed: \(error)") }
+            }
+        }
+    }
+
+    private func write(_ reply: SMTPServerReply) {
+        guard let context else { return }
+        let time = Date()
+        recorder.update { record in
+            if let command = reply.command { record.note(.client, command, at: time) }
+            for line in reply.reply.wireFormat.split(separator: "\r\n") { record.note(.server, String(line), at: time) }
+            if let cause = reply.cause { record.note(.note, "reply caused by \(cause)", at: time) }
+            record.replies.append(RecordedReply(stage: reply.stage, command: reply.command, reply: reply.reply, cause: reply.cause))
+        }
+        if outgoing == nil { outgoing = context.channel.allocator.buffer(capacity: 256) }
+        outgoing!.writeString(reply.reply.wireFormat)
+    }
+
+    private func flush() {
+        guard let context, let buffer = outgoing else { return }
+        outgoing = nil
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    private func close() {
+        guard let context, !closing else { return }
+        closing = true
+        timer?.cancel()
+        timer = nil
+        let buffer = outgoing ?? context.channel.allocator.buffer(capacity: 0)
+        outgoing = nil
+        let last = recorder.snapshot.replies.last
+        finish(reason: last.map { "\($0.reply.code) \($0.cause ?? ($0.command.map { SMTPCommand.verb(of: $0) } ?? "server"))" } ?? "closed by server")
+        context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    private func armTimer() {
+        guard timer == nil, let context, let deadline = machine.deadline else { return }
+        let delay = ContinuousClock.now.duration(to: deadline)
+        let nanoseconds = max(Int64(0), delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(nanoseconds)) { [self] in
+            timer = nil
+            guard active, !closing else { return }
+            run(machine.timeoutFired())
+        }
+    }
+
+    private func finish(reason: String?) {
+        recorder.update { record in
+            guard record.ended == nil else { return }
+            record.ended = Date()
+            if record.closeReason == nil { record.closeReason = reason }
+            record.note(.note, "session ended" + (reason.map { ": \($0)" } ?? ""))
+        }
+        core.sessionEnded(recorder)
+    }
+}

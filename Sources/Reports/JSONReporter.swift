@@ -1,0 +1,85 @@
+import DNSCore
+import Foundation
+import ReferenceMX
+import Runner
+import SMTPProtocol
+import Scenario
+import Sender
+
+/// One JSON object per case, with every attempt and the MX's decision record.
+public enum JSONReporter {
+    struct Document: Encodable {
+        var summary: Summary
+        var cases: [Case]
+    }
+
+    struct Summary: Encodable {
+        var passed: Int
+        var failed: Int
+        var skipped: Int
+        var errors: Int
+    }
+
+    struct Case: Encodable {
+        var name: String
+        var file: String
+        var line: Int
+        var tags: [String]
+        var description: String?
+        var target: String
+        var status: String
+        var reason: String?
+        var mismatches: [MismatchEntry]
+        var outcome: String?
+        var family: String?
+        var stage: String?
+        var reply: SMTPReply?
+        var delivery: DeliveryReport?
+        var sessions: [SessionRecord]
+        var timings: Timings
+        var artifacts: String?
+    }
+
+    struct MismatchEntry: Encodable {
+        var key: String
+        var expected: String
+        var got: String
+    }
+
+    struct Timings: Encodable {
+        var setupSeconds: Double
+        var exchangeSeconds: Double
+        var teardownSeconds: Double
+    }
+
+    public static func render(_ results: [CaseResult]) throws -> Data {
+        let summary = RunSummary(results)
+        let document = Document(
+            summary: Summary(passed: summary.passed, failed: summary.failed, skipped: summary.skipped, errors: summary.errors),
+            cases: results.map(entry))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(document)
+    }
+
+    static func entry(_ result: CaseResult) -> Case {
+        var reason: String?
+        switch result.status {
+        case .skipped(let why), .error(let why): reason = why
+        default: break
+        }
+        return Case(
+            name: result.name, file: result.scenario.location.file, line: result.scenario.location.line,
+            tags: result.scenario.tags, description: result.scenario.description, target: result.target.rawValue,
+            status: result.status.label, reason: reason,
+            mismatches: result.mismatches.map { MismatchEntry(key: $0.key, expected: $0.expected, got: $0.got) },
+            outcome: result.observed?.outcome, family: result.observed?.family?.rawValue, stage: result.observed?.stage?.rawValue,
+            reply: result.observed?.reply, delivery: result.delivery, sessions: result.sessions,
+            timings: Timings(setupSeconds: seconds(result.timings.setup), exchangeSeconds: seconds(result.timings.exchange), teardownSeconds: seconds(result.timings.teardown)),
+            artifacts: result.artifactsDirectory)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}

@@ -1,1 +1,0 @@
-// Reports: see Package.swift.

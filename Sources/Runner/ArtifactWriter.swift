@@ -1,0 +1,38 @@
+import Foundation
+import Sender
+
+/// Keeps a case's evidence: transcripts, the unbound configuration and query log, the MX's
+/// decision record, each under `ARTIFACTS/CASE-NAME/`.
+public enum ArtifactWriter {
+    /// Folder-safe form of a case name (`rdns/ipv6-no-ptr#2` → `rdns_ipv6-no-ptr_2`).
+    public static func slug(_ name: String) -> String {
+        String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" })
+    }
+
+    /// Writes the artifacts; returns the folder, or nil when it could not be written (the run goes on).
+    public static func write(_ result: CaseResult, from workDirectory: String, into root: String) -> String? {
+        let folder = (root as NSString).appendingPathComponent(slug(result.name))
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            for name in ["unbound.conf", "unbound.log", "libunbound.conf"] {
+                let source = (workDirectory as NSString).appendingPathComponent(name)
+                let destination = (folder as NSString).appendingPathComponent(name)
+                try? fm.removeItem(atPath: destination)
+                if fm.fileExists(atPath: source) { try fm.copyItem(atPath: source, toPath: destination) }
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            if let delivery = result.delivery {
+                try delivery.renderTranscript().write(toFile: folder + "/transcript.txt", atomically: true, encoding: .utf8)
+                try encoder.encode(delivery).write(to: URL(fileURLWithPath: folder + "/delivery.json"))
+            }
+            try encoder.encode(result.sessions).write(to: URL(fileURLWithPath: folder + "/mx-sessions.json"))
+            let mxLog = result.sessions.map(\.summary).joined(separator: "\n\n")
+            try (mxLog + "\n" + result.receiverLog).write(toFile: folder + "/mx.log", atomically: true, encoding: .utf8)
+            return folder
+        } catch {
+            return nil
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import DNSCore
+import DNSWorld
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Policy
+import PostfixTarget
+import ReferenceMX
+import Resolver
+import Sandbox
+import Scenario
+import Sender
+
+/// Settings every case of a run shares.
+public struct RunConfiguration: Sendable {
+    /// Overrides each scenario's `receiver.target`.
+    public var target: ReceiverTarget?
+    /// How long one DNS query may take before it counts as a timeout (keeps `timeout` faults cheap).
+    public var resolverTimeout: Duration
+    public var connectTimeout: Duration
+    public var replyTimeout: Duration
+    /// Where per-case artifacts go (transcripts, unbound config and log, MX log); nil: none kept.
+    public var artifactsDirectory: String?
+    /// A user's own main.cf (`--postfix-config`), the base of every Postfix receiver's configuration.
+    public var postfixBase: MainCF?
+
+    public init(
+        target: ReceiverTarget? = nil, resolverTimeout: Duration = .milliseconds(1500),
+        connectTimeout: Duration = .seconds(3), replyTimeout: Duration = .seconds(15), artifactsDirectory: String? = nil,
+        postfixBase: MainCF? = nil
+    ) {
+        self.target = target
+        self.resolverTimeout = resolverTimeout
+        self.connectTimeout = connectTimeout
+        self.replyTimeout = replyTimeout
+        self.artifactsDirectory = artifactsDirectory
+        self.postfixBase = postfixBase
+    }
+}
+
+/// Runs one case in a world of its own: a fresh namespace holding the receiver's and the sender's
+/// addresses, an unbound serving the case's records, the MX, and the sender; then compares what
+/// happened with `expect` and takes everything down, also when a step fails.
+public struct CaseRunner: Sendable {
+    public var configuration: RunConfiguration
+    public var eventLoopGroup: any EventLoopGroup
+    public var logger: Logger
+
+    public init(configuration: RunConfiguration, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger = Logger(label: "mxharness.runner")) {
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+    }
+
+    public func run(_ scenario: ScenarioCase) async -> CaseResult {
+        let target = configuration.target ?? scenario.receiver.target ?? .builtin
+        var result = CaseResult(scenario: scenario, target: target, status: .passed)
+        let postfixConfiguration = target == .postfix ? postfixConfiguration(for: scenario) : nil
+        // The spec: a policy with no Postfix equivalent is skipped with the reason, never passed.
+        if let reason = postfixConfiguration?.unsupportedReason {
+            result.status = .skipped(reason)
+            return result
+        }
+        let registry = ResourceRegistry.shared
+        let clock = ContinuousClock()
+        var phase = clock.now
+        var directory: String?
+        var namespace: NetworkNamespace?
+        var world: DNSWorld?
+        var resolver: DNSResolver?
+        var mx: ReferenceMX?
+        var postfix: PostfixInstance?
+        do {
+            directory = try registry.makeTemporaryDirectory("case")
+            var addresses = scenario.receiver.addresses
+            addresses += scenario.sender.addresses.values
+            namespace = try await NetworkNamespace.create(name: registry.makeName("case"), addresses: addresses, logger: logger)
+            world = try await DNSWorld.start(scenario.dns, in: namespace!, directory: directory!, logger: logger)
+            resolver = try await DNSResolver(configuration: ResolverConfiguration(
+                server: world!.resolverAddress, timeout: configuration.resolverTimeout, namespace: namespace, directory: directory!), logger: logger)
+            if let postfixConfiguration {
+                postfix = try await PostfixInstance.start(postfixConfiguration, in: namespace!, caseDirectory: directory!, logger: logger)
+            } else {
+                mx = ReferenceMX(
+                    configuration: MXConfiguration(hostname: scenario.receiver.hostname, policy: scenario.receiver.policy),
+                    lookup: resolver!, eventLoopGroup: eventLoopGroup, logger: logger)
+                try await mx!.start(listeningOn: scenario.receiver.addresses, port: 25, in: namespace)
+            }
+            result.timings.setup = clock.now - phase
+            phase = clock.now
+
+            let agent = DeliveryAgent(lookup: resolver!, eventLoopGroup: eventLoopGroup, logger: logger)
+            let request = DeliveryRequest(scenario.sender, connectTimeout: configuration.connectTimeout, replyTimeout: configuration.replyTimeout)
+            let report = await agent.deliver(request, in: namespace)
+            result.timings.exchange = clock.now - phase
+            phase = clock.now
+
+            if let mx {
+                await mx.stop()
+                result.sessions = mx.sessions
+            }
+            if let postfix {
+                await postfix.stop()
+                result.receiverLog = scenario.sender.addresses.values.sorted()
+                    .flatMap { postfix.sessionLog(client: $0) }.joined(separator: "\n")
+            }
+            result.delivery = report
+            let observed = ObservedDelivery(report)
+            result.observed = observed
+            result.mismatches = scenario.expect.mismatches(observed)
+            result.status = result.mismatches.isEmpty ? .passed : .failed
+        } catch let error as PostfixConfigurationError where error.unsupportedReason != nil {
+            result.status = .skipped(error.unsupportedReason!)
+        } catch {
+            result.status = .error("\(error)")
+            if result.timings.setup == .zero { result.timings.setup = clock.now - phase }
+            phase = clock.now
+        }
+        if let mx { await mx.stop() }
+        if let postfix {
+            if result.receiverLog.isEmpty { result.receiverLog = postfix.log.joined(separator: "\n") }
+            await postfix.stop()
+        }
+        resolver?.shutdown()
+        if let world {
+            await world.stop()
+            result.queryLog = world.queryLog
+        }
+        if let artifacts = configuration.artifactsDirectory, let directory {
+            result.artifactsDirectory = ArtifactWriter.write(result, from: directory, into: artifacts)
+        }
+        if let namespace { await namespace.destroy() }
+        if let directory { registry.removeDirectory(directory) }
+        result.timings.teardown = clock.now - phase
+        return result
+    }
+
+    /// The Postfix receiver of a case: the scenario's policy and `receiver.postfix` over the user's
+    /// main.cf, accepting mail for every recipient domain.
+    func postfixConfiguration(for scenario: ScenarioCase) -> PostfixConfiguration {
+        var domains: [String] = []
+        for recipient in scenario.sender.rcptTo {
+            if let at = recipient.lastIndex(of: "@") {
+                let domain = DNSName.normalize(recipient[recipient.index(after: at)...])
+                if !domains.contains(domain) { domains.append(domain) }
+            }
+        }
+        return PostfixConfiguration(
+            hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: domains,
+            policy: scenario.receiver.policy, settings: scenario.receiver.postfix, base: configuration.postfixBase)
+    }
+}

@@ -1,1 +1,0 @@
-// Runner: see Package.swift.

@@ -1,0 +1,97 @@
+/// One line of a client session's transcript.
+public struct SMTPClientTranscriptLine: Sendable, Hashable, Codable, CustomStringConvertible {
+    public enum Direction: String, Sendable, Hashable, Codable {
+        /// Sent by the client.
+        case client
+        /// Received from the server.
+        case server
+        /// A remark of the client's (connection events, fallbacks, timeouts).
+        case note
+    }
+
+    /// Seconds since the start of the delivery (or of the session, for a bare state machine).
+    public var offset: Double
+    public var direction: Direction
+    public var text: String
+
+    public init(offset: Double, direction: Direction, text: String) {
+        self.offset = offset
+        self.direction = direction
+        self.text = text
+    }
+
+    /// swaks style: `<- ` for the server, ` -> ` for the client, `=== ` for notes.
+    public var description: String {
+        switch direction {
+        case .server: "<- \(text)"
+        case .client: " -> \(text)"
+        case .note: "=== \(text)"
+        }
+    }
+}
+
+/// How an SMTP exchange ended, by the class of the reply that decided it.
+public enum SMTPClientOutcome: String, Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The server took the message (2xx to the final dot) or the recipient (2xx to RCPT).
+    case accepted
+    /// A 5xx reply, or a reply of a class that makes no sense at that point (Postfix: "Protocol error", 5.5.0).
+    case rejected
+    /// A 4xx reply, or no reply at all: timeout, lost connection, malformed reply.
+    case tempfailed
+
+    public var description: String { rawValue }
+}
+
+/// What became of one recipient in one SMTP session.
+public struct SMTPClientRecipientStatus: Sendable, Hashable, Codable {
+    public var address: String
+    /// The reply to `RCPT TO`, nil when the session ended before it.
+    public var rcptReply: SMTPReply?
+    /// accepted: the message was taken for this recipient; rejected: it must bounce;
+    /// tempfailed: it may be tried at another address.
+    public var outcome: SMTPClientOutcome
+    /// Where its fate was decided.
+    public var stage: SMTPStage
+    /// The reply that decided it; nil when the connection broke or timed out.
+    public var reply: SMTPReply?
+
+    public init(address: String, rcptReply: SMTPReply?, outcome: SMTPClientOutcome, stage: SMTPStage, reply: SMTPReply?) {
+        self.address = address
+        self.rcptReply = rcptReply
+        self.outcome = outcome
+        self.stage = stage
+        self.reply = reply
+    }
+}
+
+/// The end of one SMTP session (one mail transaction).
+public struct SMTPClientResult: Sendable, Hashable, Codable {
+    /// By the class of `reply`; tempfailed when there was no reply.
+    public var outcome: SMTPClientOutcome
+    /// Where the deciding reply came (or where the session broke).
+    public var stage: SMTPStage
+    /// The deciding reply: the one that ended the session, or with no recipient accepted the
+    /// reply to the first `RCPT TO`.
+    public var reply: SMTPReply?
+    /// Timeout, lost connection or malformed reply, in words.
+    public var error: String?
+    /// Per recipient, in envelope order.
+    public var recipients: [SMTPClientRecipientStatus]
+    /// EHLO keywords the server announced (upper case, without parameters).
+    public var extensions: [String]
+    /// True when the client fell back from EHLO to HELO.
+    public var usedHELO: Bool
+
+    public init(
+        outcome: SMTPClientOutcome, stage: SMTPStage, reply: SMTPReply?, error: String? = nil,
+        recipients: [SMTPClientRecipientStatus], extensions: [String] = [], usedHELO: Bool = false
+    ) {
+        self.outcome = outcome
+        self.stage = stage
+        self.reply = reply
+        self.error = error
+        self.recipients = recipients
+        self.extensions = extensions
+        self.usedHELO = usedHELO
+    }
+}

@@ -1,0 +1,358 @@
+/// What the client sends in one session.
+public struct SMTPClientConfiguration: Sendable, Hashable {
+    /// The EHLO/HELO argument, sent as written.
+    public var helo: String
+    /// Envelope sender without angle brackets; empty for the null sender `<>`.
+    public var mailFrom: String
+    public var recipients: [String]
+    /// The full RFC 5322 message, CRLF or LF line endings.
+    public var message: [UInt8]
+    /// Postfix's `smtp_skip_5xx_greeting` (default yes): a 5xx greeting counts as a temporary
+    /// failure of this server, so the next address is tried and the mail is deferred, not bounced.
+    public var skip5xxGreeting: Bool
+
+    public init(helo: String, mailFrom: String, recipients: [String], message: [UInt8], skip5xxGreeting: Bool = true) {
+        self.helo = helo
+        self.mailFrom = mailFrom
+        self.recipients = recipients
+        self.message = message
+        self.skip5xxGreeting = skip5xxGreeting
+    }
+}
+
+/// One SMTP session of a sending MTA as a pure state machine, after Postfix's smtp(8):
+/// greeting, EHLO (HELO when EHLO is refused), MAIL FROM, one RCPT TO per recipient, DATA,
+/// the dot-stuffed message, QUIT. Commands go one at a time (no PIPELINING), so every reply
+/// belongs to exactly one command.
+///
+/// The driver feeds events with the time they happened (seconds since a start of its choice)
+/// and carries out the returned action: after `.send` and `.wait` it reads (with the reply timer
+/// running), after `.close` it closes the connection, and `result` is final.
+public struct SMTPClientStateMachine: Sendable {
+    public enum Event: Sendable, Hashable {
+        /// The TCP connection is up; the greeting is next.
+        case connected
+        /// One line from the server, without its CRLF.
+        case line(String)
+        /// No complete reply within the reply timeout.
+        case timedOut
+        /// The server closed the connection.
+        case closed
+        /// A read or write failed.
+        case failed(String)
+    }
+
+    public enum Action: Sendable, Hashable {
+        /// Keep reading.
+        case wait
+        /// Write these bytes, then read the reply.
+        case send([UInt8])
+        /// Close the connection; the session is over.
+        case close
+    }
+
+    private enum State: Sendable, Hashable {
+        case connecting
+        case greeting
+        case ehlo
+        case helo
+        case mail
+        case rcpt(Int)
+        case data
+        case message
+        case quit
+        case done
+    }
+
+    public let configuration: SMTPClientConfiguration
+    public private(set) var transcript: [SMTPClientTranscriptLine] = []
+    /// Set once the session's outcome is known (possibly before QUIT is answered).
+    public private(set) var result: SMTPClientResult?
+
+    private var state: State = .connecting
+    private var parser = ReplyParser()
+    private var rcptReplies: [SMTPReply?]
+    private var decided: [SMTPClientRecipientStatus?]
+    private var extensions: [String] = []
+    private var usedHELO = false
+
+    public init(configuration: SMTPClientConfiguration) {
+        self.configuration = configuration
+        self.rcptReplies = Array(repeating: nil, count: configuration.recipients.count)
+        self.decided = Array(repeating: nil, count: configuration.recipients.count)
+    }
+
+    public var isFinished: Bool { state == .done }
+
+    public mutating func event(_ event: Event, at offset: Double) -> Action {
+        switch event {
+        case .connected:
+            guard state == .connecting else { return .wait }
+            state = .greeting
+            return .wait
+
+        case .line(let text):
+            transcript.append(.init(offset: offset, direction: .server, text: text))
+            if state == .connecting { state = .greeting }
+            guard state != .done else { return .wait }
+            let reply: SMTPReply
+            do {
+                guard let complete = try parser.feed(text) else { return .wait }
+                reply = complete
+            } catch {
+                if state == .quit { return finishQuietly() }
+                return breakOff(error: "\(error)", at: offset)
+            }
+            return handle(reply, at: offset)
+
+        case .timedOut:
+            guard state != .done else { return .close }
+            if state == .quit { return finishQuietly() }
+            return breakOff(error: "conversation timed out while \(activity)", at: offset)
+
+        case .closed:
+            guard state != .done else { return .close }
+            if state == .quit { return finishQuietly() }
+            if state == .greeting || state == .connecting {
+                return breakOff(error: "server dropped connection without sending the initial SMTP greeting", at: offset)
+            }
+            return breakOff(error: "lost connection while \(activity)", at: offset)
+
+        case .failed(let message):
+            guard state != .done else { return .close }
+            if state == .quit { return finishQuietly() }
+            return breakOff(error: "\(message) while \(activity)", at: offset)
+        }
+    }
+
+    // MARK: replies
+
+    private mutating func handle(_ reply: SMTPReply, at offset: Double) -> Action {
+        switch state {
+        case .connecting, .done:
+            return .wait
+
+        case .greeting:
+            if reply.code / 100 == 2 { return sendEHLO(at: offset) }
+            if reply.isPermanentFailure && configuration.skip5xxGreeting {
+                // smtp_proto.c smtp_helo(): with smtp_skip_5xx_greeting the reply is handled as 4xx.
+                note("5xx greeting: trying the next address, as with smtp_skip_5xx_greeting = yes", at: offset)
+                return fail(.greeting, reply: reply, recipientOutcome: .tempfailed, at: offset)
+            }
+            return fail(.greeting, reply: reply, at: offset)
+
+        case .ehlo:
+            if reply.code / 100 == 2 {
+                extensions = Self.keywords(of: reply)
+                return sendMAIL(at: offset)
+            }
+            if reply.code == 421 { return fail(.helo, reply: reply, at: offset) }
+            // smtp_proto.c smtp_helo(): any EHLO reply but 2xx and 421 turns ESMTP off and sends HELO.
+            note("EHLO refused: falling back to HELO", at: offset)
+            usedHELO = true
+            state = .helo
+            return send("HELO \(Self.clean(configuration.helo))", at: offset)
+
+        case .helo:
+            if reply.code / 100 == 2 { return sendMAIL(at: offset) }
+            return fail(.helo, reply: reply, at: offset)
+
+        case .mail:
+            if reply.code / 100 == 2 { return sendRCPT(0, at: offset) }
+            return fail(.mail, reply: reply, at: offset)
+
+        case .rcpt(let index):
+            guard index < configuration.recipients.count else { return fail(.rcpt, reply: reply, at: offset) }
+            rcptReplies[index] = reply
+            if reply.code == 421 {
+                // The server is closing the session (RFC 5321 3.8): nothing after this counts.
+                return fail(.rcpt, reply: reply, at: offset)
+            }
+            if reply.code / 100 != 2 {
+                decided[index] = SMTPClientRecipientStatus(
+                    address: configuration.recipients[index], rcptReply: reply,
+                    outcome: Self.outcome(of: reply), stage: .rcpt, reply: reply)
+            }
+            if index + 1 < configuration.recipients.count { return sendRCPT(index + 1, at: offset) }
+            if rcptReplies.contains(where: { $0?.code ?? 0 >= 200 && $0?.code ?? 0 < 300 }) {
+                state = .data
+                return send("DATA", at: offset)
+            }
+            // No recipient accepted: the first one's reply decides the session.
+            let first = rcptReplies.first.flatMap { $0 } ?? reply
+            return fail(.rcpt, reply: first, at: offset)
+
+        case .data:
+            if reply.code / 100 == 3 {
+                state = .message
+                let size = ClientMessage.measure(configuration.message)
+                transcript.append(.init(offset: offset, direction: .client, text: "<message: \(size.lines) lines, \(size.octets) bytes>"))
+                transcript.append(.init(offset: offset, direction: .client, text: "."))
+                return .send(ClientMessage.dataPayload(configuration.message))
+            }
+            return fail(.data, reply: reply, at: offset)
+
+        case .message:
+            if reply.code / 100 == 2 {
+                finish(.data, reply: reply, outcome: .accepted, recipientOutcome: .accepted, error: nil)
+                state = .quit
+                return send("QUIT", at: offset)
+            }
+            return fail(.data, reply: reply, at: offset)
+
+        case .quit:
+            return finishQuietly()
+        }
+    }
+
+    // MARK: commands
+
+    private mutating func sendEHLO(at offset: Double) -> Action {
+        state = .ehlo
+        return send("EHLO \(Self.clean(configuration.helo))", at: offset)
+    }
+
+    private mutating func sendMAIL(at offset: Double) -> Action {
+        state = .mail
+        var command = "MAIL FROM:<\(Self.clean(Self.unbracketed(configuration.mailFrom)))>"
+        if extensions.contains("SIZE") {
+            command += " SIZE=\(ClientMessage.measure(configuration.message).octets)"
+        }
+        if extensions.contains("8BITMIME"), ClientMessage.has8BitContent(configuration.message) {
+            command += " BODY=8BITMIME"
+        }
+        return send(command, at: offset)
+    }
+
+    private mutating func sendRCPT(_ index: Int, at offset: Double) -> Action {
+        guard index < configuration.recipients.count else {
+            // An envelope without recipients: nothing can be delivered.
+            return breakOff(error: "no recipients to send", at: offset)
+        }
+        state = .rcpt(index)
+        return send("RCPT TO:<\(Self.clean(Self.unbracketed(configuration.recipients[index])))>", at: offset)
+    }
+
+    private mutating func send(_ command: String, at offset: Double) -> Action {
+        transcript.append(.init(offset: offset, direction: .client, text: command))
+        return .send(Array((command + "\r\n").utf8))
+    }
+
+    private mutating func note(_ text: String, at offset: Double) {
+        transcript.append(.init(offset: offset, direction: .note, text: text))
+    }
+
+    // MARK: endings
+
+    /// The deciding reply ended the session: every recipient still open shares its fate, then QUIT
+    /// (except after 421, when the server is closing the connection itself).
+    private mutating func fail(
+        _ stage: SMTPStage, reply: SMTPReply, recipientOutcome: SMTPClientOutcome? = nil, at offset: Double
+    ) -> Action {
+        let outcome = Self.outcome(of: reply)
+        var error: String?
+        if reply.code / 100 == 2 || reply.code / 100 == 3 {
+            error = "protocol error: unexpected \(reply.code) reply at \(stage)"
+        }
+        finish(stage, reply: reply, outcome: outcome, recipientOutcome: recipientOutcome ?? outcome, error: error)
+        if reply.code == 421 {
+            state = .done
+            return .close
+        }
+        state = .quit
+        return send("QUIT", at: offset)
+    }
+
+    /// The connection broke or the server talked nonsense: no reply decides, every open
+    /// recipient may be tried elsewhere.
+    private mutating func breakOff(error: String, at offset: Double) -> Action {
+        note(error, at: offset)
+        finish(currentStage, reply: nil, outcome: .tempfailed, recipientOutcome: .tempfailed, error: error)
+        state = .done
+        return .close
+    }
+
+    private mutating func finishQuietly() -> Action {
+        state = .done
+        return .close
+    }
+
+    private mutating func finish(
+        _ stage: SMTPStage, reply: SMTPReply?, outcome: SMTPClientOutcome, recipientOutcome: SMTPClientOutcome, error: String?
+    ) {
+        var statuses: [SMTPClientRecipientStatus] = []
+        for (index, address) in configuration.recipients.enumerated() {
+            if let status = decided[index] {
+                statuses.append(status)
+            } else {
+                statuses.append(SMTPClientRecipientStatus(
+                    address: address, rcptReply: rcptReplies[index], outcome: recipientOutcome, stage: stage, reply: reply))
+            }
+        }
+        result = SMTPClientResult(
+            outcome: outcome, stage: stage, reply: reply, error: error,
+            recipients: statuses, extensions: extensions, usedHELO: usedHELO)
+    }
+
+    private var currentStage: SMTPStage {
+        switch state {
+        case .connecting, .greeting: .greeting
+        case .ehlo, .helo: .helo
+        case .mail: .mail
+        case .rcpt: .rcpt
+        case .data, .message, .quit, .done: .data
+        }
+    }
+
+    /// Postfix's wording for where a session broke ("... while receiving the initial server greeting").
+    private var activity: String {
+        switch state {
+        case .connecting, .greeting: "receiving the initial server greeting"
+        case .ehlo: "performing the EHLO handshake"
+        case .helo: "performing the HELO handshake"
+        case .mail: "sending MAIL FROM"
+        case .rcpt: "sending RCPT TO"
+        case .data: "sending DATA command"
+        case .message: "sending end of data -- message may be sent more than once"
+        case .quit, .done: "sending QUIT"
+        }
+    }
+
+    // MARK: helpers
+
+    static func outcome(of reply: SMTPReply) -> SMTPClientOutcome {
+        switch reply.code / 100 {
+        case 4: .tempfailed
+        default: .rejected
+        }
+    }
+
+    /// EHLO keywords from the second line on (RFC 5321 4.1.1.1), upper-cased, parameters dropped.
+    static func keywords(of reply: SMTPReply) -> [String] {
+        reply.lines.dropFirst().compactMap { line in
+            line.split(whereSeparator: { $0 == " " || $0 == "=" }).first.map { $0.uppercased() }
+        }
+    }
+
+    /// CR and LF in an argument would end the command early and inject another one.
+    static func clean(_ argument: String) -> String {
+        String(argument.unicodeScalars.filter { $0 != "\r" && $0 != "\n" })
+    }
+
+    static func unbracketed(_ address: String) -> String {
+        var text = Substring(address.trimmingSpaces)
+        if text.hasPrefix("<") && text.hasSuffix(">") && text.count >= 2 {
+            text = text.dropFirst().dropLast()
+        }
+        return String(text)
+    }
+}
+
+extension String {
+    fileprivate var trimmingSpaces: String {
+        var slice = Substring(self)
+        while slice.first == " " { slice = slice.dropFirst() }
+        while slice.last == " " { slice = slice.dropLast() }
+        return String(slice)
+    }
+}

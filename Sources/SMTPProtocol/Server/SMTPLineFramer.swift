@@ -1,0 +1,77 @@
+/// One line of client input, as cut by `SMTPLineFramer`.
+public struct SMTPLine: Sendable, Hashable {
+    public enum Ending: Sendable, Hashable {
+        /// `<CR><LF>`, the only line ending RFC 5321 2.3.8 allows.
+        case crlf
+        /// `<LF>` without `<CR>` before it.
+        case bareLF
+    }
+
+    /// The bytes before the line ending (at most the framer's limit; the rest of an overlong line is dropped).
+    public var bytes: [UInt8]
+    public var ending: Ending
+    /// True when the line, terminator included, was longer than the framer's limit.
+    public var isOverlong: Bool
+    /// How many bytes the line had on the wire, terminator included.
+    public var wireLength: Int
+
+    public init(bytes: [UInt8], ending: Ending = .crlf, isOverlong: Bool = false, wireLength: Int? = nil) {
+        self.bytes = bytes
+        self.ending = ending
+        self.isOverlong = isOverlong
+        self.wireLength = wireLength ?? bytes.count + (ending == .crlf ? 2 : 1)
+    }
+
+    public init(_ text: String) {
+        self.init(bytes: Array(text.utf8))
+    }
+
+    /// The line as text (invalid UTF-8 replaced), for commands and transcripts.
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+/// Cuts a byte stream into lines at `<LF>`, noting whether `<CR>` came before it. A bare `<CR>`
+/// does not end a line (RFC 5321 2.3.8), so `\r.\r` can never be taken for the end of data.
+/// Memory stays bounded: bytes past `maximumLength` are counted, not kept.
+public struct SMTPLineFramer: Sendable {
+    public let maximumLength: Int
+    private var current: [UInt8] = []
+    private var overflow = 0
+    private var lastByte: UInt8?
+
+    public init(maximumLength: Int) {
+        self.maximumLength = max(maximumLength, 3)
+    }
+
+    /// Bytes received but not yet part of a complete line.
+    public var bufferedCount: Int { current.count + overflow }
+
+    /// Appends `bytes` and returns every line they complete, in order.
+    public mutating func append(_ bytes: some Sequence<UInt8>) -> [SMTPLine] {
+        var lines: [SMTPLine] = []
+        for byte in bytes {
+            if byte == 0x0a {
+                lines.append(finishLine())
+                continue
+            }
+            if current.count < maximumLength {
+                current.append(byte)
+            } else {
+                overflow += 1
+            }
+            lastByte = byte
+        }
+        return lines
+    }
+
+    private mutating func finishLine() -> SMTPLine {
+        let ending: SMTPLine.Ending = lastByte == 0x0d ? .crlf : .bareLF
+        let wireLength = current.count + overflow + 1
+        var bytes = current
+        if overflow == 0, ending == .crlf { bytes.removeLast() }
+        current.removeAll(keepingCapacity: true)
+        overflow = 0
+        lastByte = nil
+        return SMTPLine(bytes: bytes, ending: ending, isOverlong: wireLength > maximumLength, wireLength: wireLength)
+    }
+}

@@ -1,0 +1,478 @@
+/// The server side of an RFC 5321 session as a pure state machine: lines in, actions out, no I/O.
+///
+/// The handler feeds events (`connected()`, `received(_:)`, `verdict(_:)`, `timeoutFired()`), each
+/// of which returns the first action; it then calls `nextAction()` until it gets `.wait` or `.close`.
+/// Lines that arrive while a policy verdict is pending are queued and processed in order once the
+/// verdict is in (RFC 2920 pipelining); replies may be written in one batch at `.wait`.
+///
+/// The command timeout runs against `C`, so tests drive it with a manual clock: `deadline` is when
+/// the handler should call `timeoutFired()`.
+public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Duration {
+    public enum Action: Sendable, Hashable {
+        /// Write this reply.
+        case send(SMTPServerReply)
+        /// Ask the policy and call `verdict(_:)` with its answer; input is buffered meanwhile.
+        case askPolicy(SMTPPolicyQuestion)
+        /// A message was accepted (its 250 reply follows as the next action).
+        case accept(SMTPMessage)
+        /// Flush what was written and close the connection. Nothing follows.
+        case close
+        /// Nothing to do until more input, a verdict or the deadline.
+        case wait
+    }
+
+    private enum Pending: Sendable {
+        case connect
+        case helo(name: String, extended: Bool, line: String)
+        case mail(reversePath: String, is8Bit: Bool, line: String)
+        case rcpt(forwardPath: String, line: String)
+        case endOfData(SMTPMessage)
+    }
+
+    private enum State: Sendable {
+        /// Before `connected()`.
+        case initial
+        case awaitingVerdict(Pending)
+        case commands
+        case data
+        /// The connection was refused with a non-closing reply at connect: only QUIT is served
+        /// (RFC 5321 3.1: answer 503 to anything else).
+        case refused
+        case closed
+    }
+
+    private struct Transaction: Sendable {
+        var reversePath: String
+        var is8Bit: Bool
+        var recipients: [String] = []
+    }
+
+    /// The message being received.
+    private struct Body: Sendable {
+        var data: [UInt8] = []
+        var size = 0
+        var tooBig = false
+        var overlongLine = false
+    }
+
+    public let hostname: String
+    public let limits: SMTPServerLimits
+    public let clock: C
+    /// Prefix of the ids in `250 2.0.0 Ok: queued as ID`.
+    public let queuePrefix: String
+
+    private var state: State = .initial
+    private var helo: String?
+    private var transaction: Transaction?
+    private var body = Body()
+    private var pending: [SMTPLine] = []
+    private var pendingStart = 0
+    private var pendingBytes = 0
+    private var output: [Action] = []
+    private var outputStart = 0
+    private var acceptedMessages = 0
+    /// 4xx and 5xx replies sent so far.
+    public private(set) var errorCount = 0
+    /// When `timeoutFired()` should be called; nil while the server itself is busy (awaiting a verdict) or closed.
+    public private(set) var deadline: C.Instant?
+
+    public init(hostname: String, limits: SMTPServerLimits = .init(), clock: C, queuePrefix: String = "Q") {
+        self.hostname = hostname
+        self.limits = limits
+        self.clock = clock
+        self.queuePrefix = queuePrefix
+    }
+
+    /// True while text lines of a message are being received.
+    public var isReceivingData: Bool {
+        if case .data = state { return true }
+        return false
+    }
+
+    public var isClosed: Bool {
+        if case .closed = state { return true }
+        return false
+    }
+
+    // MARK: Events
+
+    /// The connection is up: asks the policy about the client before the greeting.
+    public mutating func connected() -> Action {
+        guard case .initial = state else { return nextAction() }
+        state = .awaitingVerdict(.connect)
+        emit(.askPolicy(.connect))
+        return nextAction()
+    }
+
+    /// A line arrived (from `SMTPLineFramer`).
+    public mutating func received(_ line: SMTPLine) -> Action {
+        switch state {
+        case .closed:
+            return nextAction()
+        default:
+            pending.append(line)
+            pendingBytes += line.wireLength
+            if pendingBytes > limits.pendingInput {
+                closeWith(SMTPReply(code: 421, enhanced: "4.7.0", "\(hostname) Error: too much pipelined input"), cause: "limit:pending-input")
+            }
+            return nextAction()
+        }
+    }
+
+    /// The policy's answer to the last `.askPolicy`.
+    public mutating func verdict(_ verdict: SMTPPolicyVerdict) -> Action {
+        guard case .awaitingVerdict(let question) = state else { return nextAction() }
+        let stage: SMTPStage, command: String?
+        switch question {
+        case .connect: (stage, command) = (.greeting, nil)
+        case .helo(_, _, let line), .mail(_, _, let line), .rcpt(_, let line): (stage, command) = (Self.stage(of: question), line)
+        case .endOfData(let message): (stage, command) = (.data, "<message: \(message.data.count) bytes>")
+        }
+        switch verdict {
+        case .proceed:
+            proceed(question)
+        case .reply(let reply, let cause):
+            switch question {
+            case .connect:
+                state = reply.isPositive ? .commands : .refused
+            case .endOfData:
+                transaction = nil
+                body = Body()
+                state = .commands
+            default:
+                state = .commands
+            }
+            send(reply, stage: stage, command: command, cause: cause)
+        case .replyAndClose(let reply, let cause):
+            closeWith(reply, stage: stage, command: command, cause: cause)
+        }
+        return nextAction()
+    }
+
+    /// The deadline passed (by the handler's timer). Answers 421 4.4.2 and closes if the client
+    /// has indeed been silent since; otherwise nothing happens and `deadline` tells the next check.
+    public mutating func timeoutFired() -> Action {
+        if let deadline, clock.now >= deadline {
+            // Postfix smtpd: "421 4.4.2 <myhostname> Error: timeout exceeded".
+            closeWith(SMTPReply(code: 421, enhanced: "4.4.2", "\(hostname) Error: timeout exceeded"), cause: "timeout")
+        }
+        return nextAction()
+    }
+
+    /// The client closed its side; nothing more will be sent.
+    public mutating func disconnected() {
+        state = .closed
+        deadline = nil
+        pending.removeAll()
+        pendingStart = 0
+    }
+
+    /// The next thing for the handler to do.
+    public mutating func nextAction() -> Action {
+        while true {
+            if outputStart < output.count {
+                let action = output[outputStart]
+                outputStart += 1
+                if outputStart == output.count {
+                    output.removeAll(keepingCapacity: true)
+                    outputStart = 0
+                }
+                return action
+            }
+            switch state {
+            case .commands, .data, .refused:
+                guard pendingStart < pending.count else {
+                    if deadline == nil { deadline = clock.now.advanced(by: limits.commandTimeout) }
+                    return .wait
+                }
+                let line = pending[pendingStart]
+                pendingStart += 1
+                pendingBytes -= line.wireLength
+                if pendingStart == pending.count {
+                    pending.removeAll(keepingCapacity: true)
+                    pendingStart = 0
+                }
+                deadline = nil
+                handle(line)
+            case .initial, .awaitingVerdict:
+                return .wait
+            case .closed:
+                return .wait
+            }
+        }
+    }
+
+    // MARK: Input
+
+    private mutating func handle(_ line: SMTPLine) {
+        if line.ending == .bareLF {
+            // SMTP smuggling (CVE-2023-51764): like Postfix with `smtpd_forbid_bare_newline = yes`,
+            // a line ending in a bare <LF>, in a command or in the message, is answered and the
+            // session closed, so `\n.\n` or `\r.\n` can never end or split a message. Postfix's
+            // smtpd.c sends `"%d 5.5.2 %s Error: bare <LF> received"` with
+            // `smtpd_forbid_bare_newline_reject_code` (default 550) and `myhostname`, then disconnects.
+            let command: String? = isReceivingData ? nil : line.text
+            transaction = nil
+            body = Body()
+            closeWith(SMTPReply(code: 550, enhanced: "5.5.2", "\(hostname) Error: bare <LF> received"), command: command, cause: "bare-lf")
+            return
+        }
+        switch state {
+        case .data:
+            handleText(line)
+        case .refused:
+            if case .success(.quit) = SMTPCommand.parse(line.text) {
+                closeWith(SMTPReply(code: 221, enhanced: "2.0.0", "Bye"), command: line.text)
+            } else {
+                send(SMTPReply(code: 503, enhanced: "5.5.1", "Error: access denied, send QUIT"), stage: nil, command: line.text)
+            }
+        default:
+            handleCommand(line)
+        }
+    }
+
+    private mutating func handleCommand(_ line: SMTPLine) {
+        let text = line.text
+        guard line.wireLength <= limits.commandLineLength else {
+            // RFC 5321 4.5.3.1.4 / 4.2.2: 500 covers "command line too long".
+            send(SMTPReply(code: 500, enhanced: "5.5.2", "Error: line too long"), stage: nil,
+                 command: String(text.prefix(64)) + "...", cause: "limit:line-length")
+            return
+        }
+        let parsed = SMTPCommand.parse(text)
+        if case .failure(.syntax) = parsed, let reply = sequenceError(verb: SMTPCommand.verb(of: text)) {
+            // Like Postfix: a command out of sequence is told so before its syntax is looked at.
+            return send(reply, stage: Self.stage(ofVerb: SMTPCommand.verb(of: text)), command: text)
+        }
+        if case .failure(.unsupportedParameter) = parsed, let reply = sequenceError(verb: SMTPCommand.verb(of: text)) {
+            return send(reply, stage: Self.stage(ofVerb: SMTPCommand.verb(of: text)), command: text)
+        }
+        let command: SMTPCommand
+        switch parsed {
+        case .success(let parsed):
+            command = parsed
+        case .failure(.empty):
+            send(SMTPReply(code: 500, enhanced: "5.5.2", "Error: bad syntax"), stage: nil, command: text)
+            return
+        case .failure(.unrecognized):
+            send(SMTPReply(code: 502, enhanced: "5.5.2", "Error: command not recognized"), stage: nil, command: text)
+            return
+        case .failure(.syntax(let usage)):
+            send(SMTPReply(code: 501, enhanced: "5.5.4", "Syntax: \(usage)"), stage: Self.stage(ofVerb: SMTPCommand.verb(of: text)), command: text)
+            return
+        case .failure(.unsupportedParameter(let keyword)):
+            send(SMTPReply(code: 555, enhanced: "5.5.4", "Unsupported option: \(keyword)"), stage: Self.stage(ofVerb: SMTPCommand.verb(of: text)), command: text)
+            return
+        }
+        switch command {
+        case .ehlo(let name), .helo(let name):
+            let extended = if case .ehlo = command { true } else { false }
+            ask(.helo(name: name, extended: extended, line: text), .helo(name: name, extended: extended))
+        case .mail(let reversePath, let parameters):
+            guard helo != nil else {
+                return send(SMTPReply(code: 503, enhanced: "5.5.1", "Error: send HELO/EHLO first"), stage: .mail, command: text)
+            }
+            guard transaction == nil else {
+                return send(SMTPReply(code: 503, enhanced: "5.5.1", "Error: nested MAIL command"), stage: .mail, command: text)
+            }
+            var is8Bit = false
+            for parameter in parameters {
+                switch parameter {
+                case .size(let size) where size > limits.messageSize:
+                    // RFC 1870 6.1.
+                    return send(SMTPReply(code: 552, enhanced: "5.3.4", "Message size exceeds fixed limit"), stage: .mail, command: text, cause: "limit:message-size")
+                case .body(let value):
+                    is8Bit = value == "8BITMIME"
+                default:
+                    break
+                }
+            }
+            ask(.mail(reversePath: reversePath, is8Bit: is8Bit, line: text), .mail(reversePath: reversePath, helo: helo))
+        case .rcpt(let forwardPath):
+            guard let transaction else {
+                return send(SMTPReply(code: 503, enhanced: "5.5.1", "Error: need MAIL command"), stage: .rcpt, command: text)
+            }
+            guard transaction.recipients.count < limits.recipients else {
+                // RFC 5321 4.5.3.1.10: 452 for too many recipients.
+                return send(SMTPReply(code: 452, enhanced: "4.5.3", "Error: too many recipients"), stage: .rcpt, command: text, cause: "limit:recipients")
+            }
+            ask(.rcpt(forwardPath: forwardPath, line: text), .rcpt(forwardPath: forwardPath, reversePath: transaction.reversePath, helo: helo))
+        case .data:
+            guard let transaction else {
+                return send(SMTPReply(code: 503, enhanced: "5.5.1", "Error: need RCPT command"), stage: .data, command: text)
+            }
+            guard !transaction.recipients.isEmpty else {
+                return send(SMTPReply(code: 554, enhanced: "5.5.1", "Error: no valid recipients"), stage: .data, command: text)
+            }
+            body = Body()
+            state = .data
+            send(SMTPReply(code: 354, lines: ["End data with <CR><LF>.<CR><LF>"]), stage: .data, command: text)
+        case .rset:
+            transaction = nil
+            send(SMTPReply(code: 250, enhanced: "2.0.0", "Ok"), stage: nil, command: text)
+        case .noop:
+            send(SMTPReply(code: 250, enhanced: "2.0.0", "Ok"), stage: nil, command: text)
+        case .vrfy:
+            // RFC 5321 3.5.3: 252 when the server will not verify but would accept the address.
+            send(SMTPReply(code: 252, enhanced: "2.5.2", "Cannot VRFY user, but will accept message and attempt delivery"), stage: nil, command: text)
+        case .quit:
+            closeWith(SMTPReply(code: 221, enhanced: "2.0.0", "Bye"), command: text)
+        }
+    }
+
+    /// The 503 for MAIL, RCPT or DATA given at the wrong point (RFC 5321 4.1.4), or nil.
+    private func sequenceError(verb: String) -> SMTPReply? {
+        switch verb {
+        case "MAIL":
+            if helo == nil { return SMTPReply(code: 503, enhanced: "5.5.1", "Error: send HELO/EHLO first") }
+            if transaction != nil { return SMTPReply(code: 503, enhanced: "5.5.1", "Error: nested MAIL command") }
+        case "RCPT":
+            if transaction == nil { return SMTPReply(code: 503, enhanced: "5.5.1", "Error: need MAIL command") }
+        case "DATA":
+            if transaction == nil { return SMTPReply(code: 503, enhanced: "5.5.1", "Error: need RCPT command") }
+        default:
+            break
+        }
+        return nil
+    }
+
+    private mutating func handleText(_ line: SMTPLine) {
+        if line.bytes == [UInt8(ascii: ".")] {
+            endOfData()
+            return
+        }
+        var content = line.bytes[...]
+        var wireLength = line.wireLength
+        if content.first == UInt8(ascii: ".") {
+            // RFC 5321 4.5.2: remove the transparency dot; it does not count toward the line limit
+            // (RFC 5321 4.5.3.1.6).
+            content = content.dropFirst()
+            wireLength -= 1
+        }
+        if wireLength > limits.textLineLength { body.overlongLine = true }
+        let size = content.count + 2
+        if body.size + size > limits.messageSize { body.tooBig = true }
+        body.size += size
+        if !body.tooBig && !body.overlongLine {
+            body.data.append(contentsOf: content)
+            body.data.append(contentsOf: [0x0d, 0x0a])
+        }
+    }
+
+    private mutating func endOfData() {
+        let command = "<message: \(body.size) bytes>"
+        if body.tooBig {
+            // RFC 5321 4.5.3.1.10 / RFC 1870: 552 for a message over the size limit; Postfix words it so.
+            resetAfterData()
+            send(SMTPReply(code: 552, enhanced: "5.3.4", "Error: message file too big"), stage: .data, command: command, cause: "limit:message-size")
+            return
+        }
+        if body.overlongLine {
+            // RFC 5321 4.5.3.1.6 allows 1000 octets per text line; Postfix would split such a line,
+            // this server refuses the message so the limit is visible.
+            resetAfterData()
+            send(SMTPReply(code: 500, enhanced: "5.5.2", "Error: text line too long"), stage: .data, command: command, cause: "limit:line-length")
+            return
+        }
+        guard let transaction else { return resetAfterData() }
+        acceptedMessages += 1
+        let message = SMTPMessage(
+            helo: helo, reversePath: transaction.reversePath, recipients: transaction.recipients, data: body.data,
+            is8BitMIME: transaction.is8Bit, queueID: "\(queuePrefix)\(acceptedMessages)")
+        body = Body()
+        ask(.endOfData(message), .endOfData(message))
+    }
+
+    private mutating func resetAfterData() {
+        transaction = nil
+        body = Body()
+        state = .commands
+    }
+
+    // MARK: Verdicts
+
+    private mutating func ask(_ pending: Pending, _ question: SMTPPolicyQuestion) {
+        state = .awaitingVerdict(pending)
+        deadline = nil
+        emit(.askPolicy(question))
+    }
+
+    private mutating func proceed(_ question: Pending) {
+        switch question {
+        case .connect:
+            state = .commands
+            send(SMTPReply(code: 220, lines: ["\(hostname) ESMTP"]), stage: .greeting, command: nil)
+        case .helo(let name, let extended, let line):
+            // RFC 5321 4.1.4: EHLO/HELO resets any transaction.
+            helo = name
+            transaction = nil
+            state = .commands
+            if extended {
+                send(SMTPReply(code: 250, lines: [hostname, "PIPELINING", "SIZE \(limits.messageSize)", "8BITMIME", "ENHANCEDSTATUSCODES"]), stage: .helo, command: line)
+            } else {
+                send(SMTPReply(code: 250, lines: [hostname]), stage: .helo, command: line)
+            }
+        case .mail(let reversePath, let is8Bit, let line):
+            transaction = Transaction(reversePath: reversePath, is8Bit: is8Bit)
+            state = .commands
+            send(SMTPReply(code: 250, enhanced: "2.1.0", "Ok"), stage: .mail, command: line)
+        case .rcpt(let forwardPath, let line):
+            transaction?.recipients.append(forwardPath)
+            state = .commands
+            send(SMTPReply(code: 250, enhanced: "2.1.5", "Ok"), stage: .rcpt, command: line)
+        case .endOfData(let message):
+            transaction = nil
+            state = .commands
+            emit(.accept(message))
+            send(SMTPReply(code: 250, enhanced: "2.0.0", "Ok: queued as \(message.queueID)"), stage: .data, command: "<message: \(message.data.count) bytes>")
+        }
+    }
+
+    // MARK: Output
+
+    private mutating func emit(_ action: Action) {
+        output.append(action)
+    }
+
+    private mutating func send(_ reply: SMTPReply, stage: SMTPStage?, command: String?, cause: String? = nil) {
+        emit(.send(SMTPServerReply(reply: reply, stage: stage, command: command, cause: cause)))
+        guard reply.code >= 400 else { return }
+        errorCount += 1
+        if errorCount >= limits.errors, !isClosed {
+            // Postfix `smtpd_hard_error_limit`: "421 4.7.0 <myhostname> Error: too many errors".
+            closeWith(SMTPReply(code: 421, enhanced: "4.7.0", "\(hostname) Error: too many errors"), cause: "limit:errors")
+        }
+    }
+
+    private mutating func closeWith(_ reply: SMTPReply, stage: SMTPStage? = nil, command: String? = nil, cause: String? = nil) {
+        guard !isClosed else { return }
+        state = .closed
+        deadline = nil
+        pending.removeAll()
+        pendingStart = 0
+        pendingBytes = 0
+        emit(.send(SMTPServerReply(reply: reply, stage: stage, command: command, cause: cause)))
+        if reply.code >= 400 { errorCount += 1 }
+        emit(.close)
+    }
+
+    private static func stage(of pending: Pending) -> SMTPStage {
+        switch pending {
+        case .connect: .greeting
+        case .helo: .helo
+        case .mail: .mail
+        case .rcpt: .rcpt
+        case .endOfData: .data
+        }
+    }
+
+    private static func stage(ofVerb verb: String) -> SMTPStage? {
+        switch verb {
+        case "EHLO", "HELO": .helo
+        case "MAIL": .mail
+        case "RCPT": .rcpt
+        case "DATA": .data
+        default: nil
+        }
+    }
+}

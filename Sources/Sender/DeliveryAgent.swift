@@ -1,0 +1,154 @@
+import DNSCore
+import Logging
+import NIOCore
+import NIOPosix
+import Sandbox
+import SMTPProtocol
+
+/// Runs one SMTP session to one address. The NIO transport in production; scripted in tests.
+package protocol DeliveryTransport: Sendable {
+    func attempt(
+        to destination: Destination, from source: IPAddress, recipients: [String],
+        request: DeliveryRequest, in namespace: NetworkNamespace?, since start: ContinuousClock.Instant
+    ) async -> DeliveryAttempt
+}
+
+/// The sending MTA: resolves the destination, walks its addresses with Postfix's rules, and
+/// reports what happened to each recipient with a transcript of every attempt.
+public struct DeliveryAgent: Sendable {
+    private let lookup: any DNSLookup
+    private let transport: any DeliveryTransport
+    private let logger: Logger
+
+    public init(lookup: any DNSLookup, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+        self.init(lookup: lookup, transport: NIODeliveryTransport(group: eventLoopGroup, logger: logger), logger: logger)
+    }
+
+    package init(lookup: any DNSLookup, transport: any DeliveryTransport, logger: Logger) {
+        self.lookup = lookup
+        self.transport = transport
+        self.logger = logger
+    }
+
+    /// Delivers `request`, connecting from inside `namespace` (the current one when nil).
+    public func deliver(_ request: DeliveryRequest, in namespace: NetworkNamespace?) async -> DeliveryReport {
+        let start = ContinuousClock.now
+        let plan = await DestinationResolver(lookup: lookup).resolve(request)
+        logger.debug("destinations resolved", metadata: [
+            "source": "\(plan.source?.rawValue ?? "none")",
+            "candidates": "\(plan.candidates.map { "[\($0.address)]" }.joined(separator: " "))",
+            "failure": "\(plan.failure?.note ?? "none")",
+        ])
+        var machine = DeliveryStateMachine(recipients: request.recipients, destinations: plan.candidates, sources: request.sources)
+        var action = plan.failure == nil ? machine.start() : .finished
+        while case .attempt(let destination, let source, let recipients) = action {
+            let attempt = await transport.attempt(
+                to: destination, from: source, recipients: recipients, request: request, in: namespace, since: start)
+            logger.debug("attempt finished", metadata: [
+                "remote": "[\(destination.address)]:\(request.port)", "result": "\(attempt.result)",
+                "stage": "\(attempt.stage)", "reply": "\(attempt.reply?.description ?? "-")",
+            ])
+            action = machine.attemptFinished(attempt)
+        }
+        return machine.report(plan: plan)
+    }
+}
+
+/// One attempt over TCP: a socket bound to the source address inside the namespace, handed to NIO.
+struct NIODeliveryTransport: DeliveryTransport {
+    let group: any EventLoopGroup
+    let logger: Logger
+
+    func attempt(
+        to destination: Destination, from source: IPAddress, recipients: [String],
+        request: DeliveryRequest, in namespace: NetworkNamespace?, since start: ContinuousClock.Instant
+    ) async -> DeliveryAttempt {
+        func offset() -> Double {
+            let elapsed = ContinuousClock.now - start
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        }
+        let fd: CInt
+        do {
+            fd = try await Sockets.connect(from: source, to: destination.address, port: request.port, timeout: request.connectTimeout, in: namespace)
+        } catch {
+            return DeliveryAttempt(
+                unreachable: destination, source: source, port: request.port, recipients: recipients,
+                error: "connect to \(destination.host)[\(destination.address)]:\(request.port): \(error)", at: offset())
+        }
+        let connectedAt = offset()
+
+        let configuration = SMTPClientConfiguration(
+            helo: request.helo, mailFrom: request.mailFrom, recipients: recipients, message: request.message)
+        let eventLoop = group.next()
+        let done = eventLoop.makePromise(of: SMTPClientStateMachine.self)
+        let replyTimeout = request.replyTimeout
+        let machine: SMTPClientStateMachine
+        do {
+            let channel = try await ClientBootstrap(group: eventLoop)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let handler = SMTPClientHandler(
+                            machine: SMTPClientStateMachine(configuration: configuration),
+                            replyTimeout: replyTimeout, start: start, done: done)
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
+                }
+                .withConnectedSocket(fd)
+                .get()
+            machine = try await done.futureResult.get()
+            try? await channel.closeFuture.get()
+        } catch {
+            done.fail(error)
+            var attempt = DeliveryAttempt(
+                unreachable: destination, source: source, port: request.port, recipients: recipients,
+                error: "cannot run the session over the connected socket: \(error)", at: offset())
+            attempt.result = .tempfailed
+            attempt.stage = .greeting
+            return attempt
+        }
+
+        return DeliveryAttempt(session: machine, destination: destination, source: source, port: request.port, connectedAt: connectedAt)
+    }
+}
+
+extension DeliveryAttempt {
+    /// The record of a session that got connected, from the finished client state machine.
+    package init(session machine: SMTPClientStateMachine, destination: Destination, source: IPAddress?, port: UInt16, connectedAt: Double) {
+        self.init(
+            family: destination.family, localAddress: source, remoteAddress: destination.address,
+            remoteHost: destination.host, port: port, preference: destination.preference,
+            stage: .greeting, reply: nil, result: .tempfailed, recipients: [])
+        transcript = [TranscriptLine(offset: connectedAt, direction: .note, text: "Connected to \(destination.host)[\(destination.address)]:\(port)")]
+            + machine.transcript
+        guard let result = machine.result else {
+            error = "session ended without an outcome"
+            recipients = machine.configuration.recipients.map {
+                SMTPClientRecipientStatus(address: $0, rcptReply: nil, outcome: .tempfailed, stage: .greeting, reply: nil)
+            }
+            return
+        }
+        stage = result.stage
+        reply = result.reply
+        error = result.error
+        recipients = result.recipients
+        extensions = result.extensions
+        usedHELO = result.usedHELO
+        switch result.outcome {
+        case .accepted: self.result = .accepted
+        case .rejected: self.result = .rejected
+        case .tempfailed: self.result = .tempfailed
+        }
+    }
+
+    /// The record of a connection that could not be made.
+    package init(unreachable destination: Destination, source: IPAddress?, port: UInt16, recipients: [String], error message: String, at offset: Double) {
+        self.init(
+            family: destination.family, localAddress: source, remoteAddress: destination.address,
+            remoteHost: destination.host, port: port, preference: destination.preference,
+            stage: .connect, reply: nil, result: .unreachable, error: message,
+            transcript: [TranscriptLine(offset: offset, direction: .note, text: message)],
+            recipients: recipients.map {
+                SMTPClientRecipientStatus(address: $0, rcptReply: nil, outcome: .tempfailed, stage: .connect, reply: nil)
+            })
+    }
+}

@@ -1,1 +1,0 @@
-// Sender: see Package.swift.

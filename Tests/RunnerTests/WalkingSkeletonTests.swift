@@ -1,0 +1,77 @@
+import DNSCore
+import Foundation
+import MXHarnessTestKit
+import Runner
+import Sandbox
+import Scenario
+import Testing
+
+/// The two bundled reverse-DNS scenarios through every real part: namespace, unbound, libunbound,
+/// the built-in MX and the sender, via the library (no shelling out).
+@Suite(.serialized, .enabled(if: IntegrationEnvironment.canRunWorlds, IntegrationEnvironment.worldSkipReason))
+struct WalkingSkeletonTests {
+    static let scenarios = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Scenarios/reverse-dns").path
+
+    static func load(_ file: String) throws -> ScenarioCase {
+        let cases = try ScenarioLoader().load(paths: [scenarios + "/" + file])
+        return try #require(cases.first)
+    }
+
+    @Test func ipv6SenderWithoutPTRBouncesAtRCPT() async throws {
+        let result = await CaseRunner(configuration: RunConfiguration()).run(try Self.load("ipv6-sender-without-ptr.yaml"))
+        #expect(result.status == .passed, "\(result.mismatches) \(result.status)")
+        #expect(result.observed?.outcome == "bounced")
+        #expect(result.observed?.reply?.code == 550)
+        #expect(result.delivery?.attempts.first?.localAddress == IPAddress("2001:db8:5::25"), "the real IPv6 source address")
+        #expect(result.sessions.first?.summary.contains("NXDOMAIN") == true, "the MX records why it decided")
+        #expect(result.queryLog.contains("ip6.arpa. PTR IN"), "unbound saw the MX's PTR query")
+    }
+
+    @Test func ipv6SenderWithForwardConfirmedPTRIsDelivered() async throws {
+        let result = await CaseRunner(configuration: RunConfiguration()).run(try Self.load("ipv6-sender-with-fcrdns.yaml"))
+        #expect(result.status == .passed, "\(result.mismatches) \(result.status)")
+        #expect(result.observed?.outcome == "delivered")
+        #expect(result.observed?.family == .ipv6)
+    }
+
+    @Test func aWrongExpectationFailsWithExpectedAndGot() async throws {
+        var scenario = try Self.load("ipv6-sender-without-ptr.yaml")
+        scenario.expect = Expectation(outcome: .delivered, family: .ipv4)
+        let result = await CaseRunner(configuration: RunConfiguration()).run(scenario)
+        #expect(result.status == .failed)
+        #expect(result.mismatches.map(\.description).contains("outcome: expected delivered, got bounced"))
+        #expect(result.mismatches.map(\.description).contains("family: expected ipv4, got ipv6"))
+    }
+
+    @Test func everythingIsTakenDownAfterEachCase() async throws {
+        let scenario = try Self.load("ipv6-sender-without-ptr.yaml")
+        let before = Self.ours()
+        _ = await ScenarioRun(runner: CaseRunner(configuration: RunConfiguration()), jobs: 2).run([scenario, scenario, scenario])
+        #expect(Self.ours() == before, "no namespace or temporary folder of this process is left")
+    }
+
+    @Test func aCaseThatCannotStartIsAnErrorAndLeavesNothing() async throws {
+        var scenario = try Self.load("ipv6-sender-without-ptr.yaml")
+        // Two receivers on one address and port: the second bind fails.
+        scenario.receiver.addresses = [IPAddress("2001:db8::10")!, IPAddress("2001:db8::10")!]
+        let before = Self.ours()
+        let result = await CaseRunner(configuration: RunConfiguration()).run(scenario)
+        guard case .error(let message) = result.status else {
+            Issue.record("expected an error, got \(result.status)")
+            return
+        }
+        #expect(message.contains("2001:db8::10"), "\(message)")
+        #expect(Self.ours() == before)
+    }
+
+    /// Namespaces and temporary folders named for this process.
+    static func ours() -> Set<String> {
+        let prefix = "mxh-\(getpid())-"
+        let fm = FileManager.default
+        let spaces = (try? fm.contentsOfDirectory(atPath: "/run/netns")) ?? []
+        let dirs = (try? fm.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []
+        return Set((spaces + dirs).filter { $0.hasPrefix(prefix) && !$0.contains("-test") })
+    }
+}

@@ -1,0 +1,105 @@
+import Synchronization
+import Testing
+@testable import SMTPProtocol
+
+/// A clock that moves only when a test says so.
+final class TestClock: Clock, Sendable {
+    struct Instant: InstantProtocol {
+        var offset: Duration
+        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        func duration(to other: Instant) -> Duration { other.offset - offset }
+        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+    }
+
+    private let current = Mutex(Instant(offset: .zero))
+    var now: Instant { current.withLock { $0 } }
+    var minimumResolution: Duration { .zero }
+    func sleep(until deadline: Instant, tolerance: Duration?) async throws {}
+    func advance(by duration: Duration) { current.withLock { $0 = $0.advanced(by: duration) } }
+}
+
+/// Drives a server state machine from bytes, answering policy questions with `policy`
+/// (nil leaves the question pending), and collects what the machine does.
+struct ServerDriver {
+    var machine: SMTPServerStateMachine<TestClock>
+    var framer: SMTPLineFramer
+    var policy: (SMTPPolicyQuestion) -> SMTPPolicyVerdict?
+    var replies: [SMTPServerReply] = []
+    var questions: [SMTPPolicyQuestion] = []
+    var accepted: [SMTPMessage] = []
+    var closed = false
+    var waitingForVerdict = false
+    let clock: TestClock
+
+    init(limits: SMTPServerLimits = .init(), policy: @escaping (SMTPPolicyQuestion) -> SMTPPolicyVerdict? = { _ in .proceed }) {
+        let clock = TestClock()
+        self.clock = clock
+        self.machine = SMTPServerStateMachine(hostname: "mx.example.test", limits: limits, clock: clock)
+        self.framer = SMTPLineFramer(maximumLength: limits.frameLength)
+        self.policy = policy
+    }
+
+    /// A driver past the greeting.
+    static func greeted(limits: SMTPServerLimits = .init(), policy: @escaping (SMTPPolicyQuestion) -> SMTPPolicyVerdict? = { _ in .proceed }) -> ServerDriver {
+        var driver = ServerDriver(limits: limits, policy: policy)
+        driver.connect()
+        return driver
+    }
+
+    mutating func connect() {
+        run(machine.connected())
+    }
+
+    /// Feeds raw bytes (CRLF must be written out).
+    mutating func send(_ text: String) {
+        send(bytes: Array(text.utf8))
+    }
+
+    mutating func send(bytes: [UInt8]) {
+        for line in framer.append(bytes) {
+            run(machine.received(line))
+        }
+    }
+
+    mutating func answer(_ verdict: SMTPPolicyVerdict) {
+        waitingForVerdict = false
+        run(machine.verdict(verdict))
+    }
+
+    mutating func fireTimeout() {
+        run(machine.timeoutFired())
+    }
+
+    private mutating func run(_ first: SMTPServerStateMachine<TestClock>.Action) {
+        var action = first
+        while true {
+            switch action {
+            case .send(let reply):
+                replies.append(reply)
+            case .askPolicy(let question):
+                questions.append(question)
+                if let verdict = policy(question) {
+                    action = machine.verdict(verdict)
+                    continue
+                }
+                waitingForVerdict = true
+            case .accept(let message):
+                accepted.append(message)
+            case .close:
+                closed = true
+                return
+            case .wait:
+                return
+            }
+            action = machine.nextAction()
+        }
+    }
+
+    var codes: [Int] { replies.map(\.reply.code) }
+    var last: SMTPReply? { replies.last?.reply }
+
+    /// Replies since the given count, as `code enhanced text`.
+    func lines(from start: Int = 0) -> [String] {
+        replies[start...].map(\.reply.description)
+    }
+}
