@@ -5,7 +5,30 @@ import Logging
 import Runner
 import Scenario
 
+/// Exit codes: 0 all passed, 1 some failed, 2 usage or load errors (argument-parser's own usage
+/// errors, 64, are reported as 2 too).
 @main
+enum Entry {
+    static func main() async {
+        do {
+            var command = try MXHarness.parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = MXHarness.exitCode(for: error)
+            let message = MXHarness.fullMessage(for: error)
+            if !message.isEmpty {
+                let stream = code == .success ? FileHandle.standardOutput : FileHandle.standardError
+                stream.write(Data((message + "\n").utf8))
+            }
+            exit(code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
+}
+
 struct MXHarness: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mxharness",

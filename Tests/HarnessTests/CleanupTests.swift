@@ -111,3 +111,32 @@ struct CleanupTests {
         #expect(said.contains("must run as root"), "\(said)")
     }
 }
+
+/// The exit codes the issue fixes: 0 all passed, 1 some failed, 2 usage or load errors.
+@Suite(.enabled(if: IntegrationEnvironment.canRunWorlds, IntegrationEnvironment.worldSkipReason))
+struct ExitCodeTests {
+    func run(_ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CleanupTests.binary)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    @Test func zeroOneAndTwo() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CleanupTests.binary), "build mxharness first (swift build)")
+        let good = CleanupTests.root.appendingPathComponent("Scenarios/reverse-dns/ipv6-sender-with-fcrdns.yaml").path
+        #expect(try run(["run", good]) == 0)
+        let wrong = NSTemporaryDirectory() + "/exit-\(getpid()).yaml"
+        let text = try String(contentsOfFile: good, encoding: .utf8).replacingOccurrences(of: "outcome: delivered", with: "outcome: bounced")
+        try text.write(toFile: wrong, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: wrong) }
+        #expect(try run(["run", wrong]) == 1)
+        #expect(try run(["run", "/nonexistent/scenarios"]) == 2)
+        #expect(try run(["run", "--jobs", "0", good]) == 2)
+        #expect(try run(["no-such-command"]) == 2)
+    }
+}
