@@ -128,12 +128,20 @@ struct ExitCodeTests {
 
     @Test func zeroOneAndTwo() throws {
         try #require(FileManager.default.isExecutableFile(atPath: CleanupTests.binary), "build mxharness first (swift build)")
-        let good = CleanupTests.root.appendingPathComponent("Scenarios/reverse-dns/ipv6-sender-with-fcrdns.yaml").path
+        let scenario = """
+            dns:
+              records: [example.test. MX 10 mx.example.test., mx.example.test. AAAA 2001:db8::10]
+            receiver: {addresses: ["2001:db8::10"]}
+            sender: {addresses: {ipv6: "2001:db8:5::25"}, helo: mail.sender.test, mail_from: a@sender.test, rcpt_to: [b@example.test]}
+            expect: {outcome: OUTCOME, family: ipv6}
+            """
+        let directory = NSTemporaryDirectory() + "/exit-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let good = directory + "/good.yaml", wrong = directory + "/wrong.yaml"
+        try scenario.replacingOccurrences(of: "OUTCOME", with: "delivered").write(toFile: good, atomically: true, encoding: .utf8)
+        try scenario.replacingOccurrences(of: "OUTCOME", with: "bounced").write(toFile: wrong, atomically: true, encoding: .utf8)
         #expect(try run(["run", good]) == 0)
-        let wrong = NSTemporaryDirectory() + "/exit-\(getpid()).yaml"
-        let text = try String(contentsOfFile: good, encoding: .utf8).replacingOccurrences(of: "outcome: delivered", with: "outcome: bounced")
-        try text.write(toFile: wrong, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: wrong) }
         #expect(try run(["run", wrong]) == 1)
         #expect(try run(["run", "/nonexistent/scenarios"]) == 2)
         #expect(try run(["run", "--jobs", "0", good]) == 2)
