@@ -73,9 +73,12 @@ public struct CaseRunner: Sendable {
         var postfix: PostfixInstance?
         do {
             directory = try registry.makeTemporaryDirectory("case")
+            result.workDirectory = directory
             var addresses = scenario.receiver.addresses
             addresses += scenario.sender.addresses.values
-            namespace = try await NetworkNamespace.create(name: registry.makeName("case"), addresses: addresses, logger: logger)
+            let namespaceName = registry.makeName("case")
+            result.namespaceName = namespaceName
+            namespace = try await NetworkNamespace.create(name: namespaceName, addresses: addresses, logger: logger)
             // unbound starts while the resolver and the receiver are set up; neither asks it anything
             // before the sender connects.
             world = try DNSWorld.launch(scenario.dns, in: namespace!, directory: directory!)
