@@ -24,10 +24,7 @@ public enum Benchmarks {
     /// lookups per second through the resolver against one world.
     public static func dns(rounds: Int, lookups: Int, logger: Logger) async -> Int32 {
         let out = Output()
-        if let problem = Preflight.prepare(logger: logger) {
-            out.error(problem)
-            return HarnessExit.usage
-        }
+        guard Preflight.ready(logger: logger) else { return HarnessExit.usage }
         let spec = WorldSpec(records: [
             ResourceRecord(owner: "example.test", data: .mx(preference: 10, exchange: "mx.example.test")),
             ResourceRecord(owner: "mx.example.test", data: .a(IPAddress("192.0.2.10")!)),
@@ -106,15 +103,7 @@ extension Benchmarks {
     /// overhead (namespace + world + MX up and down, without the SMTP exchange) and peak memory.
     public static func run(paths: [String], rounds: Int, jobs: Int, logger: Logger) async -> Int32 {
         let out = Output()
-        let cases: [ScenarioCase]
-        do { cases = try ScenarioLoader().load(paths: paths) } catch {
-            out.error("\(error)")
-            return HarnessExit.usage
-        }
-        if let problem = Preflight.prepare(logger: logger) {
-            out.error(problem)
-            return HarnessExit.usage
-        }
+        guard let cases = Preflight.cases(paths, logger: logger) else { return HarnessExit.usage }
         var configuration = RunConfiguration()
         configuration.target = .builtin
         let run = ScenarioRun(runner: CaseRunner(configuration: configuration, logger: logger), jobs: jobs)

@@ -46,15 +46,7 @@ extension Harness {
     /// `mxharness dns check FILE`: every name in the world with what it answers, through libunbound.
     public static func dnsCheck(file: String, variant: String?, timeout: Duration, logger: Logger) async -> Int32 {
         let out = Output()
-        let scenario: ScenarioCase
-        do { scenario = try CaseLookup.one(file: file, variant: variant) } catch {
-            out.error("\(error)")
-            return HarnessExit.usage
-        }
-        if let problem = Preflight.prepare(logger: logger) {
-            out.error(problem)
-            return HarnessExit.usage
-        }
+        guard let scenario = Preflight.oneCase(file: file, variant: variant, logger: logger) else { return HarnessExit.usage }
         let standalone: StandaloneWorld
         do { standalone = try await StandaloneWorld.start(scenario, timeout: timeout, logger: logger) } catch {
             out.error("mxharness: cannot bring up the world of \(scenario.name): \(error)")
@@ -68,15 +60,7 @@ extension Harness {
     /// `mxharness dns serve FILE`: the world stays up, with instructions for dig, until Ctrl-C.
     public static func dnsServe(file: String, variant: String?, logger: Logger) async -> Int32 {
         let out = Output()
-        let scenario: ScenarioCase
-        do { scenario = try CaseLookup.one(file: file, variant: variant) } catch {
-            out.error("\(error)")
-            return HarnessExit.usage
-        }
-        if let problem = Preflight.prepare(logger: logger) {
-            out.error(problem)
-            return HarnessExit.usage
-        }
+        guard let scenario = Preflight.oneCase(file: file, variant: variant, logger: logger) else { return HarnessExit.usage }
         let standalone: StandaloneWorld
         do { standalone = try await StandaloneWorld.start(scenario, timeout: .seconds(2), logger: logger) } catch {
             out.error("mxharness: cannot bring up the world of \(scenario.name): \(error)")

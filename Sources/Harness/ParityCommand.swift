@@ -53,15 +53,7 @@ extension Harness {
     /// `mxharness parity PATHS`: the table, differences marked; exit 1 when any case differs.
     public static func parity(paths: [String], jobs: Int, configuration: RunConfiguration, logger: Logger) async -> Int32 {
         let out = Output()
-        let cases: [ScenarioCase]
-        do { cases = try ScenarioLoader().load(paths: paths) } catch {
-            out.error("\(error)")
-            return HarnessExit.usage
-        }
-        if let problem = Preflight.prepare(logger: logger) {
-            out.error(problem)
-            return HarnessExit.usage
-        }
+        guard let cases = Preflight.cases(paths, logger: logger) else { return HarnessExit.usage }
         let rows = await parityRows(cases, configuration: configuration, jobs: jobs, logger: logger)
         out.line(renderParity(rows, terminal: Terminal.detect()))
         return rows.contains { !$0.differences.isEmpty } ? HarnessExit.failures : HarnessExit.success

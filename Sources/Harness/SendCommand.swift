@@ -9,15 +9,7 @@ extension Harness {
     /// session: every attempt's transcript, then the outcome and why the receiver decided.
     public static func send(file: String, variant: String?, configuration: RunConfiguration, logger: Logger) async -> Int32 {
         let out = Output()
-        let scenario: ScenarioCase
-        do { scenario = try CaseLookup.one(file: file, variant: variant) } catch {
-            out.error("\(error)")
-            return HarnessExit.usage
-        }
-        if let problem = Preflight.prepare(logger: logger) {
-            out.error(problem)
-            return HarnessExit.usage
-        }
+        guard let scenario = Preflight.oneCase(file: file, variant: variant, logger: logger) else { return HarnessExit.usage }
         let result = await CaseRunner(configuration: configuration, logger: logger).run(scenario)
         switch result.status {
         case .error(let message):
