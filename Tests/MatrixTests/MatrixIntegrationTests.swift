@@ -65,6 +65,13 @@ struct MatrixIntegrationTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: baseline)) == first, "the baseline file is stable across runs")
         let page = try String(contentsOfFile: html, encoding: .utf8)
         #expect(page.components(separatedBy: "<td class=\"cell ").count - 1 == 3)
+        if Chromium.path != nil {
+            // The page of a real run, with real transcripts and decision records, in the browser.
+            let run = try Chromium.run(html, ["--dump-dom"])
+            #expect(run.consoleErrors.isEmpty, "\(run.consoleErrors)")
+            #expect(run.stdout.components(separatedBy: "<td class=\"cell ").count - 1 == 3)
+            #expect(run.stdout.contains("Why the MX decided"))
+        }
 
         try "policy: fcrdns-strict\n".write(toFile: ours, atomically: true, encoding: .utf8)
         #expect(await Harness.matrix(options(compare: true), logger: logger) == 1, "the stricter policy bounces the dual-stack sender")
