@@ -26,6 +26,9 @@ struct PolicyColumnTests {
             let text = "\(error)"
             return text.contains("\"fcrdns-strikt\" is neither a preset") && text.contains("no such file") && text.contains("did you mean fcrdns-strict?")
         }
+        #expect { try PolicyColumn.columns(policies: ["nope"], postfixConfigurations: [], target: .builtin) } throws: {
+            !"\($0)".contains("did you mean")
+        }
     }
 
     @Test func columnsMustBeNamedOnceAndBeThere() {

@@ -69,7 +69,7 @@ public struct Baseline: Sendable, Hashable, Codable {
     public static func read(from path: String) throws(MatrixError) -> Baseline {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw MatrixError("cannot read the baseline \(path): \(error.localizedDescription); write one with --save-baseline \(path)")
+            throw MatrixError("cannot read the baseline \(path) (\(error.localizedDescription)): write one with --save-baseline \(path)")
         }
         return try decode(data, path: path)
     }

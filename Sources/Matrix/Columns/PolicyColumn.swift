@@ -151,11 +151,11 @@ extension PolicyColumn {
 
 /// "did you mean" for a misspelt name.
 enum Suggest {
-    /// The closest of `names` to `word`, when it is close (at most 2 edits, or a third of the word).
+    /// The closest of `names` to `word`, when it is close (one edit, or up to a third of the word).
     static func nearest(_ word: String, in names: [String]) -> String? {
         let scored = names.map { ($0, distance(Array(word.lowercased()), Array($0))) }
         guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
-        return best.1 <= max(2, word.count / 3) ? best.0 : nil
+        return best.1 <= max(1, word.count / 3) ? best.0 : nil
     }
 
     /// Levenshtein distance.
