@@ -47,8 +47,8 @@ extension Harness {
     public static func matrix(_ options: MatrixOptions, logger: Logger) async -> Int32 {
         let out = Output()
         var configuration = options.configuration
-        configuration.target = configuration.target ?? .builtin
         let target = configuration.target ?? .builtin
+        configuration.target = target
         let columns: [PolicyColumn]
         do {
             columns = try PolicyColumn.columns(policies: options.policies, postfixConfigurations: options.postfixConfigurations, target: target)
@@ -89,14 +89,10 @@ extension Harness {
             let comparison = BaselineComparison.compare(baseline, with: matrix, includeRemoved: !selectedByOption)
             changed = !comparison.isUnchanged
             out.line(text.renderComparison(comparison, baselinePath: path, comparedCells: matrix.rows.count * matrix.columns.count))
-            let failures = matrix.expectationFailures
+            let failures = text.expectationFailures(matrix)
             if !failures.isEmpty {
                 out.line("")
-                out.line("Expectations that fail (in the column of the case's own policy):")
-                for failure in failures {
-                    out.line("  ✗ \(failure.row.name) [\(failure.column.name)]" + (failure.row.location.map { " (\($0))" } ?? ""))
-                    for mismatch in failure.cell.mismatches { out.line("      \(mismatch)") }
-                }
+                out.line(failures)
             }
             out.line(text.summaryLine(matrix.summary))
         } else {

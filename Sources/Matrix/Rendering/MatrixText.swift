@@ -35,15 +35,10 @@ public struct MatrixText: Sendable {
         out.append(table(matrix))
         out.append("")
         out.append(terminal.dim(Self.legend))
-        let failures = matrix.expectationFailures
+        let failures = expectationFailures(matrix)
         if !failures.isEmpty {
             out.append("")
-            out.append(terminal.bold("Expectations that fail (in the column of the case's own policy):"))
-            for failure in failures {
-                let at = failure.row.location.map { " (\($0))" } ?? ""
-                out.append("  \(terminal.red(Self.failsMark)) \(failure.row.name) [\(failure.column.name)]\(at)")
-                for mismatch in failure.cell.mismatches { out.append("      " + terminal.red(mismatch.description)) }
-            }
+            out.append(failures)
         }
         let notRun = notRunLines(matrix)
         if !notRun.isEmpty {
@@ -116,6 +111,19 @@ public struct MatrixText: Sendable {
             lines.append(trimEnd(second))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// Each own-policy cell whose `expect` fails, with its mismatches; empty when there is none.
+    public func expectationFailures(_ matrix: Matrix) -> String {
+        let failures = matrix.expectationFailures
+        guard !failures.isEmpty else { return "" }
+        var out = [terminal.bold("Expectations that fail (in the column of the case's own policy):")]
+        for failure in failures {
+            let at = failure.row.location.map { " (\($0))" } ?? ""
+            out.append("  \(terminal.red(Self.failsMark)) \(failure.row.name) [\(failure.column.name)]\(at)")
+            for mismatch in failure.cell.mismatches { out.append("      " + terminal.red(mismatch.description)) }
+        }
+        return out.joined(separator: "\n")
     }
 
     /// Cells that did not run, grouped by column and reason.
