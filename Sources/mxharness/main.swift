@@ -22,7 +22,7 @@ enum Entry {
             let message = MXHarness.fullMessage(for: error)
             if !message.isEmpty {
                 let stream = code == .success ? FileHandle.standardOutput : FileHandle.standardError
-                stream.write(Data((message + "\n").utf8))
+                try? stream.write(contentsOf: Data((message + "\n").utf8))
             }
             exit(code == .validationFailure ? 2 : code.rawValue)
         }
