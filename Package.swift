@@ -77,9 +77,14 @@ let package = Package(
         ]),
         // Console, JUnit, JSON and TAP output.
         .target(name: "Reports", dependencies: ["Runner", "Scenario"]),
+        // The outcome matrix: cases against several policies, baselines, text and HTML.
+        .target(name: "Matrix", dependencies: [
+            "DNSCore", "SMTPProtocol", "Policy", "PostfixTarget", "Scenario", "Runner", "Sender", "ReferenceMX", "Reports",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         // What each command does, so the executable only parses arguments.
         .target(name: "Harness", dependencies: [
-            "DNSCore", "Runner", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Sender", "Policy", "PostfixTarget",
+            "DNSCore", "Runner", "Matrix", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Sender", "Policy", "PostfixTarget",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -119,7 +124,10 @@ let package = Package(
         ]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Scenario", "Sandbox", "DNSCore", "MXHarnessTestKit"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner", "Scenario", "Sender", "ReferenceMX"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner", "Scenario", "Sender", "ReferenceMX", "DNSCore", "SMTPProtocol"]),
+        .testTarget(name: "MatrixTests", dependencies: [
+            "Matrix", "Harness", "Runner", "Scenario", "Policy", "PostfixTarget", "Sender", "ReferenceMX", "SMTPProtocol", "DNSCore", "MXHarnessTestKit",
+        ]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Sandbox", "MXHarnessTestKit"]),
         // docker-compose.yml: the Compose schema and the agreement of its addresses with docker/.
         .testTarget(name: "ComposeTests", dependencies: ["DNSCore", .product(name: "Yams", package: "Yams")]),

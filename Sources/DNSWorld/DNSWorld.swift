@@ -42,12 +42,24 @@ public final class DNSWorld: Sendable {
     public static let unboundPath = "/usr/sbin/unbound"
 
     /// Writes the configuration into `directory`, starts unbound in `namespace` and returns once it
-    /// accepts connections on 127.0.0.1 port `port` there.
+    /// serves.
     public static func start(
         _ spec: WorldSpec, in namespace: NetworkNamespace, directory: String, port: UInt16 = 53,
         timeoutFaultsKeepRecords: Bool = false,
         startTimeout: Duration = .seconds(5), logger: Logger = Logger(label: "mxharness.dns")
     ) async throws -> DNSWorld {
+        let world = try launch(spec, in: namespace, directory: directory, port: port, timeoutFaultsKeepRecords: timeoutFaultsKeepRecords)
+        try await world.waitUntilServing(timeout: startTimeout)
+        logger.debug("dns world up", metadata: ["netns": "\(namespace.name)", "records": "\(spec.records.count)"])
+        return world
+    }
+
+    /// Writes the configuration and starts unbound without waiting for it, so that a caller can set
+    /// up other parts meanwhile; `waitUntilServing` then waits for it.
+    public static func launch(
+        _ spec: WorldSpec, in namespace: NetworkNamespace, directory: String, port: UInt16 = 53,
+        timeoutFaultsKeepRecords: Bool = false
+    ) throws -> DNSWorld {
         guard FileManager.default.isExecutableFile(atPath: unboundPath) else {
             throw DNSWorldError(message: "unbound is not installed at \(unboundPath): apt-get install unbound", log: "")
         }
@@ -57,26 +69,27 @@ public final class DNSWorld: Sendable {
         config.timeoutFaultsKeepRecords = timeoutFaultsKeepRecords
         try config.render().write(toFile: configPath, atomically: true, encoding: .utf8)
         let process = try ManagedProcess.launch(unboundPath, ["-d", "-c", configPath], in: namespace, outputPath: directory + "/unbound.out")
-        let world = DNSWorld(spec: spec, namespace: namespace, directory: directory, configPath: configPath, logPath: logPath, port: port, process: process)
-        let deadline = ContinuousClock.now + startTimeout
-        // Ready when this daemon (not another one on the port) logs that it serves, which it does
-        // after binding its sockets.
+        return DNSWorld(spec: spec, namespace: namespace, directory: directory, configPath: configPath, logPath: logPath, port: port, process: process)
+    }
+
+    /// Returns once this daemon (not another one on the port) logs that it serves, which it does after
+    /// binding its sockets; throws with unbound's words when it exits or does not get there in time.
+    public func waitUntilServing(timeout: Duration = .seconds(5)) async throws {
+        let deadline = ContinuousClock.now + timeout
         while true {
-            let log = world.queryLog
-            if log.contains("start of service") && process.isRunning { break }
+            let log = queryLog
+            if log.contains("start of service") && process.isRunning { return }
             if !process.isRunning {
                 let said = (try? String(contentsOfFile: directory + "/unbound.out", encoding: .utf8)) ?? ""
                 await process.terminate()
                 throw DNSWorldError(message: "unbound exited at start (config \(configPath))", log: said + log)
             }
             if ContinuousClock.now > deadline {
-                await world.stop()
-                throw DNSWorldError(message: "unbound did not start within \(startTimeout)", log: log)
+                await stop()
+                throw DNSWorldError(message: "unbound did not start within \(timeout)", log: log)
             }
             try? await Task.sleep(for: .milliseconds(1))
         }
-        logger.debug("dns world up", metadata: ["netns": "\(namespace.name)", "records": "\(spec.records.count)"])
-        return world
     }
 
     public func stop() async {

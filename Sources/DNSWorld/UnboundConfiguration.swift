@@ -66,6 +66,11 @@ public struct UnboundConfiguration: Sendable {
         // silently; a world must fail loudly instead.
         set("so-reuseport", "no")
         set("outgoing-range", "64")
+        // unbound shuffles its list of permitted outgoing ports at start, one getrandom(2) per port:
+        // with all 64k ports that is most of its start-up time (about 40 ms here). A world only
+        // queries itself (servfail faults), so 256 ports are plenty.
+        set("outgoing-port-avoid", "\"0-65535\"")
+        set("outgoing-port-permit", "\"61000-61255\"")
         set("msg-cache-size", "1m")
         set("rrset-cache-size", "1m")
         set("infra-cache-numhosts", "64")

@@ -3,7 +3,9 @@ import DNSWorld
 import Foundation
 import Logging
 import Resolver
+import Runner
 import Sandbox
+import Scenario
 
 /// Figures printed by `scripts/bench-*`; never asserted in tests.
 public enum Benchmarks {
@@ -22,10 +24,7 @@ public enum Benchmarks {
     /// lookups per second through the resolver against one world.
     public static func dns(rounds: Int, lookups: Int, logger: Logger) async -> Int32 {
         let out = Output()
-        if let problem = Preflight.prepare(logger: logger) {
-            out.error(problem)
-            return HarnessExit.usage
-        }
+        guard Preflight.ready(logger: logger) else { return HarnessExit.usage }
         let spec = WorldSpec(records: [
             ResourceRecord(owner: "example.test", data: .mx(preference: 10, exchange: "mx.example.test")),
             ResourceRecord(owner: "mx.example.test", data: .a(IPAddress("192.0.2.10")!)),
@@ -95,6 +94,47 @@ public enum Benchmarks {
             out.error("lookup benchmark failed: \(error)")
             return HarnessExit.failures
         }
+        return HarnessExit.success
+    }
+}
+
+extension Benchmarks {
+    /// Runs the cases `rounds` times on the built-in MX; prints cases per second, the median per-case
+    /// overhead (namespace + world + MX up and down, without the SMTP exchange) and peak memory.
+    public static func run(paths: [String], rounds: Int, jobs: Int, logger: Logger) async -> Int32 {
+        let out = Output()
+        guard let cases = Preflight.cases(paths, logger: logger) else { return HarnessExit.usage }
+        var configuration = RunConfiguration()
+        configuration.target = .builtin
+        let run = ScenarioRun(runner: CaseRunner(configuration: configuration, logger: logger), jobs: jobs)
+        let clock = ContinuousClock()
+        var overheads: [Duration] = [], setups: [Duration] = [], teardowns: [Duration] = [], walls: [Duration] = []
+        var failures = 0
+        for round in 1...max(1, rounds) {
+            let start = clock.now
+            let results = await run.run(cases)
+            let wall = clock.now - start
+            walls.append(wall)
+            overheads += results.map(\.timings.overhead)
+            setups += results.map(\.timings.setup)
+            teardowns += results.map(\.timings.teardown)
+            failures += results.filter { $0.status != .passed && !($0.status.label == "skipped") }.count
+            let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+            out.line(String(format: "round %d: %d cases in %.2f s (%.1f cases/s)", round, cases.count, seconds, Double(cases.count) / seconds))
+        }
+        let wall = median(walls)
+        let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+        var selfUsage = rusage(), childUsage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &selfUsage)
+        getrusage(RUSAGE_CHILDREN.rawValue, &childUsage)
+        out.line("")
+        out.line("\(cases.count) cases x \(rounds) rounds, --jobs \(jobs)")
+        out.line(String(format: "  median wall time per round: %.2f s (%.1f cases/s)", seconds, Double(cases.count) / seconds))
+        out.line("  median per-case overhead (setup + teardown): \(milliseconds(median(overheads)))")
+        out.line("    setup (namespace, unbound, resolver, MX):  \(milliseconds(median(setups)))")
+        out.line("    teardown:                                  \(milliseconds(median(teardowns)))")
+        out.line("  peak memory: mxharness \(selfUsage.ru_maxrss / 1024) MiB, largest child (unbound, ip, postfix) \(childUsage.ru_maxrss / 1024) MiB")
+        if failures > 0 { out.line("  (\(failures) case runs did not pass: the figures include them)") }
         return HarnessExit.success
     }
 }

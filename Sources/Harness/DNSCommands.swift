@@ -46,15 +46,7 @@ extension Harness {
     /// `mxharness dns check FILE`: every name in the world with what it answers, through libunbound.
     public static func dnsCheck(file: String, variant: String?, timeout: Duration, logger: Logger) async -> Int32 {
         let out = Output()
-        let scenario: ScenarioCase
-        do { scenario = try CaseLookup.one(file: file, variant: variant) } catch {
-            out.error("\(error)")
-            return HarnessExit.usage
-        }
-        if let problem = Preflight.prepare(logger: logger) {
-            out.error(problem)
-            return HarnessExit.usage
-        }
+        guard let scenario = Preflight.oneCase(file: file, variant: variant, logger: logger) else { return HarnessExit.usage }
         let standalone: StandaloneWorld
         do { standalone = try await StandaloneWorld.start(scenario, timeout: timeout, logger: logger) } catch {
             out.error("mxharness: cannot bring up the world of \(scenario.name): \(error)")
@@ -68,15 +60,7 @@ extension Harness {
     /// `mxharness dns serve FILE`: the world stays up, with instructions for dig, until Ctrl-C.
     public static func dnsServe(file: String, variant: String?, logger: Logger) async -> Int32 {
         let out = Output()
-        let scenario: ScenarioCase
-        do { scenario = try CaseLookup.one(file: file, variant: variant) } catch {
-            out.error("\(error)")
-            return HarnessExit.usage
-        }
-        if let problem = Preflight.prepare(logger: logger) {
-            out.error(problem)
-            return HarnessExit.usage
-        }
+        guard let scenario = Preflight.oneCase(file: file, variant: variant, logger: logger) else { return HarnessExit.usage }
         let standalone: StandaloneWorld
         do { standalone = try await StandaloneWorld.start(scenario, timeout: .seconds(2), logger: logger) } catch {
             out.error("mxharness: cannot bring up the world of \(scenario.name): \(error)")
@@ -104,33 +88,51 @@ extension Harness {
 enum WorldReport {
     static let types: [RecordType] = [.a, .aaaa, .mx, .txt, .ptr, .cname, .ns, .soa]
 
+    static func kind(_ error: DNSLookupError) -> String {
+        switch error {
+        case .nxdomain: "NXDOMAIN"
+        case .nodata: "NODATA"
+        case .servfail: "SERVFAIL"
+        case .refused: "REFUSED"
+        case .timeout: "no answer (timeout)"
+        case .other(_, _, let reason): reason
+        }
+    }
+
     static func render(_ spec: WorldSpec, resolver: any DNSLookup) async -> String {
         var names: [String] = []
         for record in spec.effectiveRecords where !names.contains(record.owner) { names.append(record.owner) }
         for fault in spec.faults where !names.contains(fault.name) { names.append(fault.name) }
         var lines: [String] = []
         for name in names {
-            lines.append("\(DNSName.absolute(name))")
-            var answered = false
+            lines.append(DNSName.absolute(name))
+            var answers: [String] = []
+            var errors: [RecordType: DNSLookupError] = [:]
             for type in types {
                 do {
-                    let records = try await resolver.query(name, type)
-                    for record in records { lines.append("  \(type.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0))\(record)") }
-                    answered = true
-                } catch {
-                    switch error {
-                    case .nodata: continue
-                    case .nxdomain:
-                        lines.append("  NXDOMAIN")
-                        answered = true
-                    default:
-                        lines.append("  \(type.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0))\(error)")
-                        answered = true
+                    for record in try await resolver.query(name, type) {
+                        answers.append("  \(type.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0))\(record)")
                     }
-                    if case .nxdomain = error { break }
+                } catch {
+                    if case .nxdomain = error {
+                        errors = [:]
+                        answers = ["  NXDOMAIN"]
+                        break
+                    }
+                    if case .nodata = error { continue }
+                    errors[type] = error
                 }
             }
-            if !answered { lines.append("  NODATA for every type") }
+            // A fault answers every type alike: say it once.
+            let kinds = Set(errors.values.map(Self.kind))
+            if errors.count == types.count, let kind = kinds.first, kinds.count == 1 {
+                answers.append("  \(kind) (every type)")
+            } else {
+                for type in types {
+                    if let error = errors[type] { answers.append("  \(type.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0))\(Self.kind(error))") }
+                }
+            }
+            lines.append(contentsOf: answers.isEmpty ? ["  NODATA for every type"] : answers)
         }
         if names.isEmpty { lines.append("(the world is empty: every name is NXDOMAIN)") }
         return lines.joined(separator: "\n")

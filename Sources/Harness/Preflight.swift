@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 import Logging
 import Sandbox
+import Scenario
 
 /// What every command that builds worlds does first.
 public enum Preflight {
@@ -24,5 +25,36 @@ public enum Preflight {
         ResourceRegistry.shared.installSignalHandlers()
         ResourceJanitor.sweep(logger: logger)
         return nil
+    }
+}
+
+extension Preflight {
+    /// Loads the cases of `paths` and prepares the machine; prints what stops it and returns nil.
+    static func cases(_ paths: [String], logger: Logger) -> [ScenarioCase]? {
+        let cases: [ScenarioCase]
+        do { cases = try ScenarioLoader().load(paths: paths) } catch {
+            Output().error("\(error)")
+            return nil
+        }
+        return ready(logger: logger) ? cases : nil
+    }
+
+    /// One case of a file (see `CaseLookup.one`), with the machine prepared; nil after printing why not.
+    static func oneCase(file: String, variant: String?, logger: Logger) -> ScenarioCase? {
+        let scenario: ScenarioCase
+        do { scenario = try CaseLookup.one(file: file, variant: variant) } catch {
+            Output().error("\(error)")
+            return nil
+        }
+        return ready(logger: logger) ? scenario : nil
+    }
+
+    /// `prepare`, printing its problem.
+    static func ready(logger: Logger) -> Bool {
+        if let problem = prepare(logger: logger) {
+            Output().error(problem)
+            return false
+        }
+        return true
     }
 }

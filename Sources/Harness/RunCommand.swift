@@ -43,10 +43,7 @@ public enum Harness {
             out.error("mxharness: no case matches (\(cases.count) loaded from \(options.paths.joined(separator: " ")))")
             return HarnessExit.usage
         }
-        if let problem = Preflight.prepare(logger: logger) {
-            out.error(problem)
-            return HarnessExit.usage
-        }
+        guard Preflight.ready(logger: logger) else { return HarnessExit.usage }
         let terminal = Terminal.detect()
         let console = ConsoleReporter(terminal: terminal)
         let runner = CaseRunner(configuration: options.configuration, logger: logger)

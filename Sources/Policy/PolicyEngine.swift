@@ -163,7 +163,17 @@ public actor PolicySession {
         let finding: PTRFinding
         do {
             let names = try await lookup.reverseNames(of: client)
-            finding = names.isEmpty ? PTRFinding(names: [], error: "NODATA") : PTRFinding(names: names)
+            // Postfix's sane_hostaddr_to_name() (util/myaddrinfo.c) treats a PTR name that is a
+            // numeric address ("numeric hostname") or not a valid hostname as no name at all.
+            let sane = names.filter { IPAddress($0) == nil && DNSName.isValidHostname($0) }
+            if names.isEmpty {
+                finding = PTRFinding(names: [], error: "NODATA")
+            } else if sane.isEmpty {
+                let why = names.map { IPAddress($0) != nil ? "numeric hostname \($0)" : "invalid hostname \($0)" }
+                finding = PTRFinding(names: [], error: why.joined(separator: ", ") + ", treated as no PTR")
+            } else {
+                finding = PTRFinding(names: sane)
+            }
         } catch {
             finding = PTRFinding(names: [], error: error.shortName, isTemporary: error.isTemporary)
         }

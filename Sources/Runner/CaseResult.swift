@@ -56,6 +56,9 @@ public struct CaseResult: Sendable {
     public var timings: CaseTimings
     /// Where this case's artifacts were written, when `--artifacts` was given.
     public var artifactsDirectory: String?
+    /// The network namespace and working folder the case ran in (both removed when it ends).
+    public var namespaceName: String?
+    public var workDirectory: String?
 
     public var name: String { scenario.name }
 
@@ -71,6 +74,8 @@ public struct CaseResult: Sendable {
         self.receiverLog = ""
         self.timings = CaseTimings()
         self.artifactsDirectory = nil
+        self.namespaceName = nil
+        self.workDirectory = nil
     }
 
     /// The attempt that decided the outcome, if any.

@@ -73,10 +73,15 @@ public struct CaseRunner: Sendable {
         var postfix: PostfixInstance?
         do {
             directory = try registry.makeTemporaryDirectory("case")
+            result.workDirectory = directory
             var addresses = scenario.receiver.addresses
             addresses += scenario.sender.addresses.values
-            namespace = try await NetworkNamespace.create(name: registry.makeName("case"), addresses: addresses, logger: logger)
-            world = try await DNSWorld.start(scenario.dns, in: namespace!, directory: directory!, logger: logger)
+            let namespaceName = registry.makeName("case")
+            result.namespaceName = namespaceName
+            namespace = try await NetworkNamespace.create(name: namespaceName, addresses: addresses, logger: logger)
+            // unbound starts while the resolver and the receiver are set up; neither asks it anything
+            // before the sender connects.
+            world = try DNSWorld.launch(scenario.dns, in: namespace!, directory: directory!)
             resolver = try await DNSResolver(configuration: ResolverConfiguration(
                 server: world!.resolverAddress, timeout: configuration.resolverTimeout, namespace: namespace, directory: directory!), logger: logger)
             if let postfixConfiguration {
@@ -87,6 +92,7 @@ public struct CaseRunner: Sendable {
                     lookup: resolver!, eventLoopGroup: eventLoopGroup, logger: logger)
                 try await mx!.start(listeningOn: scenario.receiver.addresses, port: 25, in: namespace)
             }
+            try await world!.waitUntilServing()
             result.timings.setup = clock.now - phase
             phase = clock.now
 

@@ -141,7 +141,7 @@ public struct DeliveryStateMachine: Sendable {
             case .open: outcome = .deferred
             }
             if recipient.attemptIndex == nil, let failure = plan.failure {
-                results.append(RecipientResult(address: recipient.address, outcome: failure.outcome, reply: failure.reply, diagnostic: failure.note))
+                results.append(RecipientResult(address: recipient.address, outcome: failure.outcome, stage: failure.stage, reply: failure.reply, diagnostic: failure.note))
             } else if recipient.attemptIndex == nil {
                 results.append(RecipientResult(
                     address: recipient.address, outcome: .deferred,

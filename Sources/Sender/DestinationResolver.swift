@@ -8,6 +8,8 @@ public struct DestinationPlan: Sendable, Hashable {
         public var outcome: DeliveryOutcome
         public var reply: SMTPReply
         public var note: String
+        /// `connect` when addresses exist but none can be reached; nil when DNS gave none.
+        public var stage: SMTPStage? = nil
     }
 
     public var source: DestinationSource?
@@ -152,7 +154,7 @@ public struct DestinationResolver: Sendable {
         } else if destinations.contains(where: { $0.status == .skippedNoSourceAddress }) {
             let missing = Set(destinations.map(\.family)).subtracting(families).map(\.rawValue).sorted().joined(separator: ", ")
             plan.failure = .init(outcome: .deferred, reply: SMTPReply(code: 451, enhanced: "4.4.1", "Network is unreachable: no \(missing) source address for any destination"),
-                                 note: "every destination is \(missing), which the sender cannot reach")
+                                 note: "every destination is \(missing), which the sender cannot reach", stage: .connect)
         } else {
             // smtp_addr.c: no address for any MX host (or the implicit MX) is a hard error, 5.4.4.
             let why = permanent.first ?? "no address records"

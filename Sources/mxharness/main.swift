@@ -5,12 +5,35 @@ import Logging
 import Runner
 import Scenario
 
+/// Exit codes: 0 all passed, 1 some failed, 2 usage or load errors (argument-parser's own usage
+/// errors, 64, are reported as 2 too).
 @main
+enum Entry {
+    static func main() async {
+        do {
+            var command = try MXHarness.parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = MXHarness.exitCode(for: error)
+            let message = MXHarness.fullMessage(for: error)
+            if !message.isEmpty {
+                let stream = code == .success ? FileHandle.standardOutput : FileHandle.standardError
+                try? stream.write(contentsOf: Data((message + "\n").utf8))
+            }
+            exit(code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
+}
+
 struct MXHarness: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mxharness",
         abstract: "Find out which mail gets through and which bounces, before your users do.",
-        subcommands: [Run.self, Validate.self, List.self, Explain.self, DNS.self, Bench.self])
+        subcommands: [Run.self, Send.self, Parity.self, Matrix.self, MX.self, Validate.self, List.self, Explain.self, DNS.self, Bench.self])
 }
 
 struct GlobalOptions: ParsableArguments {
@@ -123,7 +146,20 @@ extension MXHarness {
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Benchmarks that print figures (see scripts/bench-*).", shouldDisplay: false,
-            subcommands: [DNSBench.self])
+            subcommands: [DNSBench.self, RunBench.self])
+
+        struct RunBench: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "run", abstract: "Cases per second, per-case overhead and peak memory over the library.")
+            @Argument var paths: [String] = ["Scenarios"]
+            @Option var rounds = 3
+            @Option var jobs = ProcessInfo.processInfo.activeProcessorCount
+            @OptionGroup var global: GlobalOptions
+
+            func run() async throws {
+                let code = await Benchmarks.run(paths: paths, rounds: rounds, jobs: max(1, jobs), logger: global.logger())
+                if code != 0 { throw ExitCode(code) }
+            }
+        }
 
         struct DNSBench: AsyncParsableCommand {
             static let configuration = CommandConfiguration(commandName: "dns", abstract: "World up/down times and resolver lookups per second.")
@@ -167,6 +203,107 @@ extension MXHarness {
 
         func run() throws {
             let code = Harness.explain(file: file, variant: variant)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+}
+
+extension MXHarness {
+    struct Send: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run one scenario's delivery and print every attempt's transcript, swaks-style, and the outcome.")
+        @Argument(help: "A scenario file.") var file: String
+        @Option(help: "The variant (case) of the file.") var variant: String?
+        @Option(help: "The receiver: builtin or postfix.") var target: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let configuration = RunConfiguration(target: target.flatMap(ReceiverTarget.init(rawValue:)))
+            let code = await Harness.send(file: file, variant: variant, configuration: configuration, logger: global.logger())
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+}
+
+extension MXHarness {
+    struct Parity: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run every case on the built-in MX and on Postfix and mark where they differ.")
+        @Argument(help: "Scenario files or folders.") var paths: [String] = ["Scenarios"]
+        @Option(help: "Cases run in parallel.") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+        @Option(help: "Your own main.cf as the Postfix base.") var postfixConfig: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let base = try postfixConfig.map { path in
+                do { return try Harness.postfixBase(path: path) } catch { throw ValidationError("\(error)") }
+            }
+            let code = await Harness.parity(paths: paths, jobs: max(1, jobs), configuration: RunConfiguration(postfixBase: base), logger: global.logger())
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+}
+
+extension MXHarness {
+    struct MX: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "mx", abstract: "The built-in MX on its own.", subcommands: [Serve.self])
+
+        struct Serve: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Serve SMTP with a policy preset until Ctrl-C, logging each session's decision.")
+            @Option(help: "A policy preset: open, reverse, fcrdns, fcrdns-strict, helo-strict, ipv6-strict, gmail-like, microsoft-like.")
+            var policy = "open"
+            @Option(help: "ADDR:PORT to listen on (repeatable), e.g. 127.0.0.1:2525 or [::1]:2525.")
+            var listen: [String] = ["127.0.0.1:2525"]
+            @Option(help: "The DNS server every lookup goes to: ADDR or ADDR@PORT.")
+            var resolver = "127.0.0.1"
+            @Option(help: "The name in the greeting.")
+            var hostname = "mx.example.test"
+            @Flag(name: .shortAndLong, help: "Log every command and reply, not only each session's decision.")
+            var verbose = false
+
+            func run() async throws {
+                var logger = Logger(label: "mxharness.mx")
+                logger.logLevel = verbose ? .debug : .info
+                let code = await Harness.mxServe(policy: policy, listen: listen, resolver: resolver, hostname: hostname, logger: logger)
+                if code != 0 { throw ExitCode(code) }
+            }
+        }
+    }
+}
+
+extension MXHarness {
+    struct Matrix: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run every case against several policies and show, case by case, what each policy does; compare with a baseline.")
+        @Argument(help: "Scenario files or folders.") var paths: [String] = ["Scenarios"]
+        @Option(help: "Columns: preset names or policy files, separated by commas (fcrdns,fcrdns-strict,policies/ours.yaml).")
+        var policies: String?
+        @Option(help: "The receiver of every cell: builtin or postfix.") var target = "builtin"
+        @Option(help: "Columns of Postfix main.cf files, separated by commas (with --target postfix).") var postfixConfig: String?
+        @Option(help: "Cells run in parallel.") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+        @Option(name: .customLong("tag"), help: "Only cases with this tag (repeatable).") var tags: [String] = []
+        @Option(name: .customLong("filter"), help: "Only cases whose name matches this glob (repeatable).") var filters: [String] = []
+        @Option(help: "Write the results here as a baseline (JSON, stable order).") var saveBaseline: String?
+        @Option(help: "Compare with this baseline: print only what changed; exit 1 when anything did.") var baseline: String?
+        @Option(help: "Write the matrix as a self-contained HTML page here.") var html: String?
+        @Option(help: "Seconds one DNS query may take before it counts as a timeout.") var dnsTimeout: Double = 1.5
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+            guard ["builtin", "postfix"].contains(target) else { throw ValidationError("--target must be builtin or postfix, not \(target)") }
+            guard policies != nil || postfixConfig != nil else {
+                throw ValidationError("give the columns: --policies fcrdns,fcrdns-strict (presets or policy files)\(target == "postfix" ? " or --postfix-config A.cf,B.cf" : "")")
+            }
+            guard dnsTimeout > 0 else { throw ValidationError("--dns-timeout must be positive") }
+        }
+
+        func run() async throws {
+            func list(_ text: String?) -> [String] { text.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? [] }
+            let options = MatrixOptions(
+                paths: paths, policies: list(policies), postfixConfigurations: list(postfixConfig), jobs: jobs,
+                selection: CaseSelection(tags: tags, filters: filters),
+                configuration: RunConfiguration(target: ReceiverTarget(rawValue: target), resolverTimeout: .milliseconds(Int(dnsTimeout * 1000))),
+                saveBaselinePath: saveBaseline, baselinePath: baseline, htmlPath: html)
+            let code = await Harness.matrix(options, logger: global.logger())
             if code != 0 { throw ExitCode(code) }
         }
     }

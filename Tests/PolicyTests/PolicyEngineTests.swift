@@ -23,6 +23,22 @@ struct PolicyCheckTests {
         #expect(await World.reply(engine, client: World.badV6) == "550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8::66]")
     }
 
+    /// Postfix's sane_hostaddr_to_name(): a numeric or malformed PTR name counts as no name, even
+    /// when an A record makes the "name" resolve back to the client.
+    @Test func numericOrInvalidPTRNamesCountAsNoPTR() async {
+        let client = IPAddress("203.0.113.25")!
+        let numeric = InMemoryDNS([(client.reverseName, .ptr("203.0.113.25")), ("203.0.113.25", .a(client))])
+        #expect(await World.reply(World.engine(ReceiverPolicy(checks: [.ptr]), dns: numeric), client: client)
+            == "550 5.7.1 Client host rejected: cannot find your reverse hostname, [203.0.113.25]")
+        #expect(await World.reply(World.engine(ReceiverPolicy(checks: [.fcrdns]), dns: numeric), client: client)
+            == "550 5.7.25 Client host rejected: cannot find your hostname, [203.0.113.25]")
+        let invalid = InMemoryDNS([(client.reverseName, .ptr("bad_name!.sender.test"))])
+        #expect(await World.reply(World.engine(ReceiverPolicy(checks: [.ptr]), dns: invalid), client: client)
+            == "550 5.7.1 Client host rejected: cannot find your reverse hostname, [203.0.113.25]")
+        let generic = InMemoryDNS([(client.reverseName, .ptr("203-0-113-25.dsl.sender.test")), ("203-0-113-25.dsl.sender.test", .a(client))])
+        #expect(await World.reply(World.engine(ReceiverPolicy(checks: [.fcrdns]), dns: generic), client: client) == nil)
+    }
+
     @Test func fcrdnsLooksOnlyInTheClientsFamily() async {
         let engine = World.engine(ReceiverPolicy(ipv6: [.fcrdns]))
         let session = engine.session(client: World.v6WithV4OnlyName)

@@ -47,31 +47,36 @@ struct WalkingSkeletonTests {
 
     @Test func everythingIsTakenDownAfterEachCase() async throws {
         let scenario = try Self.load("ipv6-sender-without-ptr.yaml")
-        let before = Self.ours()
-        _ = await ScenarioRun(runner: CaseRunner(configuration: RunConfiguration()), jobs: 2).run([scenario, scenario, scenario])
-        #expect(Self.ours() == before, "no namespace or temporary folder of this process is left")
+        let results = await ScenarioRun(runner: CaseRunner(configuration: RunConfiguration()), jobs: 2).run([scenario, scenario, scenario])
+        for result in results { Self.expectGone(result) }
     }
 
     @Test func aCaseThatCannotStartIsAnErrorAndLeavesNothing() async throws {
         var scenario = try Self.load("ipv6-sender-without-ptr.yaml")
         // Two receivers on one address and port: the second bind fails.
         scenario.receiver.addresses = [IPAddress("2001:db8::10")!, IPAddress("2001:db8::10")!]
-        let before = Self.ours()
         let result = await CaseRunner(configuration: RunConfiguration()).run(scenario)
         guard case .error(let message) = result.status else {
             Issue.record("expected an error, got \(result.status)")
             return
         }
         #expect(message.contains("2001:db8::10"), "\(message)")
-        #expect(Self.ours() == before)
+        Self.expectGone(result)
     }
 
-    /// Namespaces and temporary folders named for this process.
-    static func ours() -> Set<String> {
-        let prefix = "mxh-\(getpid())-"
+    /// The case's namespace, folder and unbound are gone.
+    static func expectGone(_ result: CaseResult, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
         let fm = FileManager.default
-        let spaces = (try? fm.contentsOfDirectory(atPath: "/run/netns")) ?? []
-        let dirs = (try? fm.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []
-        return Set((spaces + dirs).filter { $0.hasPrefix(prefix) && !$0.contains("-test") })
+        guard let namespace = result.namespaceName, let directory = result.workDirectory else {
+            Issue.record("the result does not name its namespace and folder", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(!fm.fileExists(atPath: "/run/netns/" + namespace), "namespace \(namespace) left", sourceLocation: sourceLocation)
+        #expect(!fm.fileExists(atPath: directory), "folder \(directory) left", sourceLocation: sourceLocation)
+        let unbounds = ((try? fm.contentsOfDirectory(atPath: "/proc")) ?? []).filter { entry in
+            guard Int32(entry) != nil, let cmdline = fm.contents(atPath: "/proc/\(entry)/cmdline") else { return false }
+            return String(decoding: cmdline, as: UTF8.self).contains(directory + "/")
+        }
+        #expect(unbounds.isEmpty, "processes of the case left: \(unbounds)", sourceLocation: sourceLocation)
     }
 }

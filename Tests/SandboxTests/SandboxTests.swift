@@ -67,8 +67,8 @@ struct NetworkNamespaceTests {
         let deadDirectory = NSTemporaryDirectory() + "/mxh-99999999-2-dir"
         try FileManager.default.createDirectory(atPath: deadDirectory, withIntermediateDirectories: true)
 
-        let report = ResourceJanitor.sweep()
-        #expect(report.namespaces.contains(deadName))
+        // Another suite's sweep may run at the same time and take it first: check the effect.
+        ResourceJanitor.sweep()
         #expect(!FileManager.default.fileExists(atPath: "/run/netns/\(deadName)"))
         #expect(!FileManager.default.fileExists(atPath: deadDirectory))
         #expect(FileManager.default.fileExists(atPath: "/run/netns/\(liveNamespace.name)"))

@@ -247,6 +247,15 @@ struct DeliveryModelTests {
         #expect(report.destinations.filter { $0.status == .beyondAddressLimit }.count == 2)
     }
 
+    @Test func noDestinationInTheSendersFamiliesIsDeferredAtConnect() async {
+        let dns = InMemoryDNS([("example.test", .mx(preference: 10, exchange: "mx.example.test")), ("mx.example.test", .aaaa(World.mx6))])
+        let report = await World.deliver(dns: dns, endpoints: [World.mx6: accept], request: World.request(sources: [.ipv4: World.source4]))
+        #expect(report.attempts.isEmpty)
+        #expect(report.outcome == .deferred)
+        #expect(report.decidingStage == .connect)
+        #expect(report.decidingReply?.enhanced == "4.4.1")
+    }
+
     @Test func familyWithoutSourceAddressIsSkipped() async {
         let request = World.request(sources: [.ipv4: World.source4])
         let report = await World.deliver(endpoints: [World.mx6: accept, World.mx4: accept], request: request)

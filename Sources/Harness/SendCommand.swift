@@ -1,0 +1,39 @@
+import Foundation
+import Logging
+import Reports
+import Runner
+import Scenario
+
+extension Harness {
+    /// `mxharness send FILE [--variant NAME]`: one scenario's delivery, printed the way swaks shows a
+    /// session: every attempt's transcript, then the outcome and why the receiver decided.
+    public static func send(file: String, variant: String?, configuration: RunConfiguration, logger: Logger) async -> Int32 {
+        let out = Output()
+        guard let scenario = Preflight.oneCase(file: file, variant: variant, logger: logger) else { return HarnessExit.usage }
+        let result = await CaseRunner(configuration: configuration, logger: logger).run(scenario)
+        switch result.status {
+        case .error(let message):
+            out.error("mxharness: \(scenario.name) could not run: \(message)")
+            return HarnessExit.failures
+        case .skipped(let reason):
+            out.line("\(scenario.name): skipped: \(reason)")
+            return HarnessExit.success
+        case .passed, .failed:
+            break
+        }
+        if let delivery = result.delivery { out.line(delivery.renderTranscript()) }
+        for session in result.sessions {
+            out.line("=== Why the MX decided:")
+            out.line(session.summary.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+        }
+        if !result.receiverLog.isEmpty {
+            out.line("=== Receiver log:")
+            out.line(result.receiverLog.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+        }
+        let console = ConsoleReporter(terminal: Terminal.detect())
+        out.line("")
+        out.line(console.progressLine(result))
+        for mismatch in result.mismatches { out.line("  " + mismatch.description) }
+        return result.status == .passed ? HarnessExit.success : HarnessExit.failures
+    }
+}

@@ -1,0 +1,150 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import MXHarnessTestKit
+import Sandbox
+import Testing
+
+/// `mxharness run` interrupted: SIGINT and SIGTERM take everything down before exiting; after a
+/// SIGKILL the next run's janitor removes what was left (namespaces, unbound, folders).
+@Suite(.serialized, .enabled(if: IntegrationEnvironment.canRunWorlds, IntegrationEnvironment.worldSkipReason))
+struct CleanupTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let binary = root.appendingPathComponent(".build/debug/mxharness").path
+
+    /// A case that stays busy for seconds: the MX's PTR lookup meets a `timeout` fault and the run is
+    /// given a long DNS timeout.
+    static let slowScenario = """
+        name: slow
+        dns:
+          records:
+            - example.test. MX 10 mx.example.test.
+            - mx.example.test. AAAA 2001:db8::10
+          faults:
+            - {name: 8.b.d.0.1.0.0.2.ip6.arpa, fault: timeout}
+        receiver: {addresses: ["2001:db8::10"], policy: fcrdns}
+        sender: {addresses: {ipv6: "2001:db8:5::25"}, helo: mail.sender.test, mail_from: a@sender.test, rcpt_to: [b@example.test]}
+        expect: {outcome: deferred}
+        """
+
+    /// Starts a run of the slow case and returns once its namespace exists.
+    func startSlowRun() throws -> (Process, String) {
+        let directory = NSTemporaryDirectory() + "/cleanup-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try Self.slowScenario.write(toFile: directory + "/slow.yaml", atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["run", directory + "/slow.yaml", "--dns-timeout", "20"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return (process, directory)
+    }
+
+    func resources(of pid: pid_t) -> [String] {
+        let prefix = "mxh-\(pid)-"
+        let fm = FileManager.default
+        let spaces = ((try? fm.contentsOfDirectory(atPath: "/run/netns")) ?? []).filter { $0.hasPrefix(prefix) }
+        let dirs = ((try? fm.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix(prefix) }
+        return spaces + dirs
+    }
+
+    func unboundsServing(_ pid: pid_t) -> [pid_t] {
+        let fm = FileManager.default
+        return ((try? fm.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> pid_t? in
+            guard let candidate = pid_t(entry),
+                  let cmdline = fm.contents(atPath: "/proc/\(candidate)/cmdline"),
+                  String(decoding: cmdline, as: UTF8.self).contains("/tmp/mxh-\(pid)-") else { return nil }
+            return candidate
+        }
+    }
+
+    func waitUntil(_ condition: () -> Bool) async throws {
+        for _ in 0..<500 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    @Test(arguments: [SIGINT, SIGTERM])
+    func aSignalTakesEverythingDown(signal: Int32) async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build mxharness first (swift build)")
+        let (process, directory) = try startSlowRun()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let pid = process.processIdentifier
+        try await waitUntil { resources(of: pid).contains { $0.hasSuffix("-case") } && !unboundsServing(pid).isEmpty }
+        #expect(!resources(of: pid).isEmpty, "the run got going")
+        kill(pid, signal)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 128 + signal)
+        #expect(resources(of: pid).isEmpty, "left: \(resources(of: pid))")
+        try await waitUntil { unboundsServing(pid).isEmpty }
+        #expect(unboundsServing(pid).isEmpty)
+    }
+
+    @Test func afterSIGKILLTheJanitorRemovesTheRest() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build mxharness first (swift build)")
+        let (process, directory) = try startSlowRun()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let pid = process.processIdentifier
+        try await waitUntil { resources(of: pid).contains { $0.hasSuffix("-case") } && !unboundsServing(pid).isEmpty }
+        kill(pid, SIGKILL)
+        process.waitUntilExit()
+        #expect(!resources(of: pid).isEmpty, "a SIGKILL leaves things behind")
+        #expect(!unboundsServing(pid).isEmpty)
+        ResourceJanitor.sweep()
+        #expect(resources(of: pid).isEmpty, "left: \(resources(of: pid))")
+        try await waitUntil { unboundsServing(pid).isEmpty }
+        #expect(unboundsServing(pid).isEmpty, "unbound of the killed run is gone")
+    }
+
+    @Test func withoutRootItSaysWhyAtOnce() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build mxharness first (swift build)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", Self.binary, "run", Self.root.appendingPathComponent("Scenarios").path]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 2)
+        #expect(said.contains("must run as root"), "\(said)")
+    }
+}
+
+/// The exit codes the issue fixes: 0 all passed, 1 some failed, 2 usage or load errors.
+@Suite(.enabled(if: IntegrationEnvironment.canRunWorlds, IntegrationEnvironment.worldSkipReason))
+struct ExitCodeTests {
+    func run(_ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CleanupTests.binary)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    @Test func zeroOneAndTwo() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CleanupTests.binary), "build mxharness first (swift build)")
+        let scenario = """
+            dns:
+              records: [example.test. MX 10 mx.example.test., mx.example.test. AAAA 2001:db8::10]
+            receiver: {addresses: ["2001:db8::10"]}
+            sender: {addresses: {ipv6: "2001:db8:5::25"}, helo: mail.sender.test, mail_from: a@sender.test, rcpt_to: [b@example.test]}
+            expect: {outcome: OUTCOME, family: ipv6}
+            """
+        let directory = NSTemporaryDirectory() + "/exit-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let good = directory + "/good.yaml", wrong = directory + "/wrong.yaml"
+        try scenario.replacingOccurrences(of: "OUTCOME", with: "delivered").write(toFile: good, atomically: true, encoding: .utf8)
+        try scenario.replacingOccurrences(of: "OUTCOME", with: "bounced").write(toFile: wrong, atomically: true, encoding: .utf8)
+        #expect(try run(["run", good]) == 0)
+        #expect(try run(["run", wrong]) == 1)
+        #expect(try run(["run", "/nonexistent/scenarios"]) == 2)
+        #expect(try run(["run", "--jobs", "0", good]) == 2)
+        #expect(try run(["no-such-command"]) == 2)
+    }
+}
