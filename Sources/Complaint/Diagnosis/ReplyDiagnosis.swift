@@ -150,7 +150,9 @@ public enum ReplyDiagnosis {
             if match.numberOfRanges > 1, let zoneRange = Range(match.range(at: 1), in: reply.text) {
                 zone = DNSName.normalize(reply.text[zoneRange])
             }
-            guard var (check, choice, dnsError) = rule.decide(reply, zone) else { continue }
+            guard let decided = rule.decide(reply, zone) else { continue }
+            let (check, dnsError) = (decided.0, decided.dnsError)
+            var choice = decided.1
             var differences: [String] = []
             // The built-in MX answers policy failures at RCPT, or after the final dot with reject_at: data.
             if evidence.stage == .data, choice.policy.rejectAt != .data {

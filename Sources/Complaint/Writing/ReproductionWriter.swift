@@ -165,7 +165,7 @@ public enum ReproductionWriter {
             ?? input.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
 
         var out: [String] = []
-        out.append("# Written by mxharness repro from a \(evidence.source).")
+        out.append("# Written by mxharness repro from the input, read as: \(evidence.source).")
         out.append("# Observed: \(reply) at \(stage)")
         out += YAMLText.comment("Policy: \(diagnosis.explanation)", indent: 0)
         for difference in diagnosis.differences { out += YAMLText.comment("NOTE: \(difference)", indent: 0) }
@@ -179,7 +179,7 @@ public enum ReproductionWriter {
         out.append("# To record the real DNS for this delivery instead of guessing it:")
         out.append("#   \(captureCommand)")
         out.append("name: \(YAMLText.scalar(String(name)))")
-        out.append("description: \(YAMLText.quoted("Reproduces \(reply) at \(stage), from a \(evidence.source): \(firstLine.prefix(300))"))")
+        out.append("description: \(YAMLText.quoted("Reproduces \(reply) at \(stage) (\(evidence.source)): \(firstLine.count > 300 ? firstLine.prefix(300) + "..." : firstLine)"))")
         out.append("tags: [repro, \(family.rawValue)\(diagnosis.check.map { ", " + YAMLText.scalar($0.name) } ?? "")]")
         out.append("")
         out.append("dns:")
