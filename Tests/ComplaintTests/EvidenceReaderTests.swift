@@ -97,6 +97,21 @@ import Testing
         #expect(evidence.clientAddress == IPAddress("2001:db8:5::66"))
     }
 
+    @Test func aFlattenedMultiLineReplyLosesItsInnerPrefixes() throws {
+        let text = """
+            Reporting-MTA: dns; mail.sender.test
+
+            Final-Recipient: rfc822; bob@example.test
+            Action: failed
+            Status: 5.7.1
+            Diagnostic-Code: smtp; 550-5.7.1 [2001:db8:5::66] Our system has detected that
+                this message does not 550-5.7.1 meet IPv6 sending guidelines regarding PTR
+                records and authentication. 550 5.7.1 Please review the guidelines.
+            """
+        let evidence = try read(text)
+        #expect(evidence.reply?.text == "[2001:db8:5::66] Our system has detected that this message does not meet IPv6 sending guidelines regarding PTR records and authentication. Please review the guidelines.")
+    }
+
     @Test func deliveryStatusWithoutDiagnosticCodeUsesStatus() throws {
         let text = """
             Reporting-MTA: dns; mail.sender.test

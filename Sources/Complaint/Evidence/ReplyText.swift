@@ -12,7 +12,12 @@ enum ReplyText {
               chars.count == 3 || chars[3] == " " || chars[3] == "-" else { return nil }
         let rest = String(trimmed.dropFirst(chars.count).drop(while: { $0 == " " }))
         let split = SMTPReply.splitEnhanced(rest, code: code)
-        return SMTPReply(code: code, enhanced: split.enhanced, split.text.trimmingCharacters(in: .whitespaces))
+        var body = split.text
+        // A multi-line reply flattened onto one line (Postfix's Diagnostic-Code and bounce text keep
+        // each line's `550-5.7.1` prefix): drop the inner prefixes.
+        let inner = "\\s\(code)[- ]" + (split.enhanced.map { NSRegularExpression.escapedPattern(for: $0) + "\\s" } ?? "")
+        body = body.replacingOccurrences(of: inner, with: " ", options: .regularExpression)
+        return SMTPReply(code: code, enhanced: split.enhanced, body.trimmingCharacters(in: .whitespaces))
     }
 
     /// The first reply found anywhere in `line`: a code at a word boundary followed by an enhanced code,
