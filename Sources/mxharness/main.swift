@@ -33,7 +33,7 @@ struct MXHarness: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mxharness",
         abstract: "Find out which mail gets through and which bounces, before your users do.",
-        subcommands: [Run.self, Send.self, Parity.self, Matrix.self, MX.self, Validate.self, List.self, Explain.self, DNS.self, Bench.self])
+        subcommands: [Run.self, Send.self, Parity.self, Matrix.self, MX.self, Validate.self, List.self, Explain.self, DNS.self, Repro.self, Capture.self, Bench.self])
 }
 
 struct GlobalOptions: ParsableArguments {
@@ -304,6 +304,37 @@ extension MXHarness {
                 configuration: RunConfiguration(target: ReceiverTarget(rawValue: target), resolverTimeout: .milliseconds(Int(dnsTimeout * 1000))),
                 saveBaselinePath: saveBaseline, baselinePath: baseline, htmlPath: html)
             let code = await Harness.matrix(options, logger: global.logger())
+    struct Repro: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Turn a bounce (DSN or text), a Postfix or Exim log line, or an SMTP transcript into a scenario that reproduces it.")
+        @Argument(help: "The evidence: a file, or - (or nothing) for standard input.") var input: String?
+        @Option(name: .shortAndLong, help: "Write the scenario here (default: standard output).") var output: String?
+
+        func run() throws {
+            let code = Harness.repro(input: input, output: output)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+
+    struct Capture: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Ask one resolver everything a receiver would look up for a delivery and write it as a scenario's DNS (sends no mail).")
+        @Option(help: "The only server asked: ADDR or ADDR@PORT.") var resolver: String
+        @Option(help: "The sending (client) address.") var client: String
+        @Option(help: "The name the sending MTA says in EHLO.") var helo: String
+        @Option(help: "The envelope sender (\"\" or <> for the null sender).") var from: String
+        @Option(help: "An envelope recipient (repeatable).") var to: [String]
+        @Option(name: .shortAndLong, help: "Write the scenario here (default: standard output).") var output: String?
+        @Option(help: "Seconds one query may take before it is recorded as a timeout.") var timeout: Double = 3
+        @Option(help: "A DNSBL zone the receiver consults (repeatable).") var dnsbl: [String] = []
+        @Option(help: "A scenario (from mxharness repro) whose receiver policy and expect the captured world goes with.") var complaint: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let options = CaptureOptions(
+                resolver: resolver, client: client, helo: helo, from: from, to: to, output: output,
+                timeout: timeout, dnsbl: dnsbl, complaint: complaint)
+            let code = await Harness.capture(options, logger: global.logger())
             if code != 0 { throw ExitCode(code) }
         }
     }
