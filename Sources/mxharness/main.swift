@@ -304,6 +304,12 @@ extension MXHarness {
                 configuration: RunConfiguration(target: ReceiverTarget(rawValue: target), resolverTimeout: .milliseconds(Int(dnsTimeout * 1000))),
                 saveBaselinePath: saveBaseline, baselinePath: baseline, htmlPath: html)
             let code = await Harness.matrix(options, logger: global.logger())
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+}
+
+extension MXHarness {
     struct Repro: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Turn a bounce (DSN or text), a Postfix or Exim log line, or an SMTP transcript into a scenario that reproduces it.")
