@@ -79,6 +79,13 @@ final class SMTPServerHandler: ChannelInboundHandler {
             case .send(let reply):
                 write(reply)
             case .askPolicy(let question):
+                note(question)
+                // Most questions of a policy without checks need no lookup: answered here, on the
+                // event loop, instead of a round trip through a task and the session's actor.
+                if let verdict = policy?.immediateVerdict(for: question) {
+                    action = machine.verdict(verdict)
+                    continue
+                }
                 flush()
                 ask(question)
                 return
@@ -96,16 +103,17 @@ final class SMTPServerHandler: ChannelInboundHandler {
         }
     }
 
+    private func note(_ question: SMTPPolicyQuestion) {
+        switch question {
+        case .helo(let name, _): recorder.update { $0.helo = name }
+        case .mail(let reversePath, _): recorder.update { $0.mailFrom = reversePath }
+        case .rcpt(let forwardPath, _, _): recorder.update { $0.recipients.append(forwardPath) }
+        case .connect, .endOfData: break
+        }
+    }
+
     private func ask(_ question: SMTPPolicyQuestion) {
         guard let context, let policy else { return }
-        recorder.update { record in
-            switch question {
-            case .helo(let name, _): record.helo = name
-            case .mail(let reversePath, _): record.mailFrom = reversePath
-            case .rcpt(let forwardPath, _, _): record.recipients.append(forwardPath)
-            default: break
-            }
-        }
         let future = context.eventLoop.makeFutureWithTask { () -> (SMTPPolicyVerdict, PolicyFindings) in
             let verdict = await policy.answer(question)
             return (verdict, await policy.findings)
