@@ -337,7 +337,7 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
     }
 
     private mutating func handleText(_ line: SMTPLine) {
-        if line.bytes == [UInt8(ascii: ".")] {
+        if line.bytes.count == 1, line.bytes[0] == UInt8(ascii: ".") {
             endOfData()
             return
         }
@@ -355,7 +355,8 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
         body.size += size
         if !body.tooBig && !body.overlongLine {
             body.data.append(contentsOf: content)
-            body.data.append(contentsOf: [0x0d, 0x0a])
+            body.data.append(0x0d)
+            body.data.append(0x0a)
         }
     }
 
