@@ -19,6 +19,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var outgoing: ByteBuffer?
     private var timer: Scheduled<Void>?
+    private var taskExecutor: EventLoopTaskExecutor?
     private var closing = false
     private var active = false
 
@@ -114,18 +115,21 @@ final class SMTPServerHandler: ChannelInboundHandler {
 
     private func ask(_ question: SMTPPolicyQuestion) {
         guard let context, let policy else { return }
-        let future = context.eventLoop.makeFutureWithTask { () -> (SMTPPolicyVerdict, PolicyFindings) in
+        let promise = context.eventLoop.makePromise(of: (SMTPPolicyVerdict, PolicyFindings).self)
+        let executor = taskExecutor ?? EventLoopTaskExecutor(context.eventLoop)
+        taskExecutor = executor
+        Task(executorPreference: executor) {
             let verdict = await policy.answer(question)
-            return (verdict, await policy.findings)
+            promise.succeed((verdict, await policy.findings))
         }
-        future.assumeIsolated().whenComplete { [self] result in
+        promise.futureResult.assumeIsolated().whenComplete { [self] result in
             switch result {
             case .success(let (verdict, findings)):
                 recorder.update { $0.findings = findings }
                 guard active, !closing else { return }
                 run(machine.verdict(verdict))
             case .failure(let error):
-                // The task cannot throw; this is a cancelled event loop at shutdown.
+                // The task cannot fail its promise; this is an event loop shutting down.
                 recorder.update { $0.note(.note, "policy failed: \(error)") }
             }
         }
