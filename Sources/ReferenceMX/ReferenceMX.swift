@@ -59,8 +59,6 @@ public final class ReferenceMX: Sendable {
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             let recorder = core.makeRecorder(channel: channel)
-                            try channel.pipeline.syncOperations.addHandler(
-                                ByteToMessageHandler(SMTPLineDecoder(maximumLength: core.configuration.limits.frameLength)))
                             try channel.pipeline.syncOperations.addHandler(SMTPServerHandler(core: core, recorder: recorder))
                         }
                     }

@@ -5,13 +5,15 @@ import NIOCore
 import Policy
 import SMTPProtocol
 
-/// The thin NIO side of one SMTP session: feeds lines to `SMTPServerStateMachine`, writes its
-/// replies in order (batched until the machine waits), runs policy questions asynchronously,
-/// and arms the command timer at the machine's deadline.
+/// The thin NIO side of one SMTP session: cuts what it reads into lines with `SMTPLineFramer`
+/// (itself, not in a decoder of its own: one pipeline step less per line and per connection),
+/// feeds them to `SMTPServerStateMachine`, writes its replies in order (batched until the machine
+/// waits), runs policy questions asynchronously, and arms the command timer at the machine's deadline.
 final class SMTPServerHandler: ChannelInboundHandler {
-    typealias InboundIn = SMTPLine
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
+    private var framer: SMTPLineFramer
     private var machine: SMTPServerStateMachine<ContinuousClock>
     private let core: MXCore
     private let recorder: SessionRecorder
@@ -26,6 +28,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
     init(core: MXCore, recorder: SessionRecorder) {
         self.core = core
         self.recorder = recorder
+        self.framer = SMTPLineFramer(maximumLength: core.configuration.limits.frameLength)
         self.machine = SMTPServerStateMachine(
             hostname: core.configuration.hostname, limits: core.configuration.limits, clock: ContinuousClock(),
             queuePrefix: "S\(recorder.id)Q")
@@ -52,7 +55,11 @@ final class SMTPServerHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        run(machine.received(unwrapInboundIn(data)))
+        // A partial line stays in the framer; one left at EOF is no command (RFC 5321 2.3.8) and is dropped.
+        let lines = unwrapInboundIn(data).withUnsafeReadableBytes { framer.append($0) }
+        for line in lines {
+            run(machine.received(line))
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
