@@ -24,6 +24,8 @@ final class SMTPServerHandler: ChannelInboundHandler {
     private var taskExecutor: EventLoopTaskExecutor?
     private var closing = false
     private var active = false
+    /// Inside `channelRead`: replies wait for the end of the read.
+    private var reading = false
 
     init(core: MXCore, recorder: SessionRecorder) {
         self.core = core
@@ -57,9 +59,13 @@ final class SMTPServerHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         // A partial line stays in the framer; one left at EOF is no command (RFC 5321 2.3.8) and is dropped.
         let lines = unwrapInboundIn(data).withUnsafeReadableBytes { framer.append($0) }
+        // The replies to everything one read brought (a pipelined batch, RFC 2920) go out in one write.
+        reading = true
         for line in lines {
             run(machine.received(line))
         }
+        reading = false
+        flush()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -94,7 +100,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
                     action = machine.verdict(verdict)
                     continue
                 }
-                flush()
+                flushUnlessReading()
                 ask(question)
                 return
             case .accept(let message):
@@ -103,7 +109,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
                 close()
                 return
             case .wait:
-                flush()
+                flushUnlessReading()
                 armTimer()
                 return
             }
@@ -153,6 +159,10 @@ final class SMTPServerHandler: ChannelInboundHandler {
         }
         if outgoing == nil { outgoing = context.channel.allocator.buffer(capacity: 256) }
         outgoing!.writeString(reply.reply.wireFormat)
+    }
+
+    private func flushUnlessReading() {
+        if !reading { flush() }
     }
 
     private func flush() {
