@@ -151,14 +151,34 @@ final class SMTPServerHandler: ChannelInboundHandler {
     private func write(_ reply: SMTPServerReply) {
         guard let context else { return }
         let time = Date()
+        let wire = reply.reply.wireFormat
         recorder.update { record in
             if let command = reply.command { record.note(.client, command, at: time) }
-            for line in reply.reply.wireFormat.split(separator: "\r\n") { record.note(.server, String(line), at: time) }
+            for line in Self.lines(of: wire) { record.note(.server, line, at: time) }
             if let cause = reply.cause { record.note(.note, "reply caused by \(cause)", at: time) }
             record.replies.append(RecordedReply(stage: reply.stage, command: reply.command, reply: reply.reply, cause: reply.cause))
         }
         if outgoing == nil { outgoing = context.channel.allocator.buffer(capacity: 256) }
-        outgoing!.writeString(reply.reply.wireFormat)
+        outgoing!.writeString(wire)
+    }
+
+    /// The lines of `wire` between CRLFs, empty ones left out: `wire.split(separator: "\r\n")`
+    /// (CRLF is one grapheme, so the same cut) without walking Characters.
+    static func lines(of wire: String) -> [String] {
+        let bytes = Array(wire.utf8)
+        var lines: [String] = []
+        var start = 0, index = 0
+        while index + 1 < bytes.count {
+            if bytes[index] == 0x0d, bytes[index + 1] == 0x0a {
+                if index > start { lines.append(String(decoding: bytes[start..<index], as: UTF8.self)) }
+                index += 2
+                start = index
+            } else {
+                index += 1
+            }
+        }
+        if start < bytes.count { lines.append(String(decoding: bytes[start...], as: UTF8.self)) }
+        return lines
     }
 
     private func flushUnlessReading() {
