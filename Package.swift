@@ -77,9 +77,20 @@ let package = Package(
         ]),
         // Console, JUnit, JSON and TAP output.
         .target(name: "Reports", dependencies: ["Runner", "Scenario"]),
+        // The outcome matrix: cases against several policies, baselines, text and HTML.
+        .target(name: "Matrix", dependencies: [
+            "DNSCore", "SMTPProtocol", "Policy", "PostfixTarget", "Scenario", "Runner", "Sender", "ReferenceMX", "Reports",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // Evidence of a delivery complaint (bounce, DSN, log line, transcript) turned into a scenario,
+        // and the DNS a receiver would look up for a delivery captured as a scenario's world.
+        .target(name: "Complaint", dependencies: [
+            "DNSCore", "SMTPProtocol", "Policy", "SPF", "Scenario", "Resolver", "Sandbox",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // What each command does, so the executable only parses arguments.
         .target(name: "Harness", dependencies: [
-            "DNSCore", "Runner", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Sender", "Policy", "PostfixTarget",
+            "DNSCore", "Complaint", "Runner", "Matrix", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Sender", "Policy", "PostfixTarget",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -120,7 +131,15 @@ let package = Package(
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Scenario", "Sandbox", "DNSCore", "MXHarnessTestKit"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner", "Scenario", "Sender", "ReferenceMX", "DNSCore", "SMTPProtocol"]),
+        .testTarget(name: "MatrixTests", dependencies: [
+            "Matrix", "Harness", "Runner", "Scenario", "Policy", "PostfixTarget", "Sender", "ReferenceMX", "SMTPProtocol", "DNSCore", "MXHarnessTestKit",
+        ]),
+        .testTarget(name: "ComplaintTests", dependencies: [
+            "Complaint", "Scenario", "Runner", "DNSCore", "SMTPProtocol", "Policy", "SPF", "Sandbox", "Resolver", "MXHarnessTestKit",
+        ]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Sandbox", "MXHarnessTestKit"]),
+        // docker-compose.yml: the Compose schema and the agreement of its addresses with docker/.
+        .testTarget(name: "ComposeTests", dependencies: ["DNSCore", .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,15 +1,23 @@
 import Foundation
 
 /// Line-buffered standard output and error that flush each line, so progress shows as cases finish.
+/// A reader that goes away (`mxharness run | head`) ends the output, not the process: SIGPIPE is
+/// ignored and the failed write is dropped, so clean-up still runs.
 public struct Output: Sendable {
-    public init() {}
+    public init() {
+        Self.ignoreSIGPIPE
+    }
+
+    private static let ignoreSIGPIPE: Void = {
+        signal(SIGPIPE, SIG_IGN)
+    }()
 
     public func line(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        try? FileHandle.standardOutput.write(contentsOf: Data((text + "\n").utf8))
     }
 
     public func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        try? FileHandle.standardError.write(contentsOf: Data((text + "\n").utf8))
     }
 }
 

@@ -22,7 +22,7 @@ enum Entry {
             let message = MXHarness.fullMessage(for: error)
             if !message.isEmpty {
                 let stream = code == .success ? FileHandle.standardOutput : FileHandle.standardError
-                stream.write(Data((message + "\n").utf8))
+                try? stream.write(contentsOf: Data((message + "\n").utf8))
             }
             exit(code == .validationFailure ? 2 : code.rawValue)
         }
@@ -33,7 +33,7 @@ struct MXHarness: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mxharness",
         abstract: "Find out which mail gets through and which bounces, before your users do.",
-        subcommands: [Run.self, Send.self, Parity.self, MX.self, Validate.self, List.self, Explain.self, DNS.self, Bench.self])
+        subcommands: [Run.self, Send.self, Parity.self, Matrix.self, MX.self, Validate.self, List.self, Explain.self, DNS.self, Repro.self, Capture.self, Bench.self])
 }
 
 struct GlobalOptions: ParsableArguments {
@@ -265,6 +265,83 @@ extension MXHarness {
                 let code = await Harness.mxServe(policy: policy, listen: listen, resolver: resolver, hostname: hostname, logger: logger)
                 if code != 0 { throw ExitCode(code) }
             }
+        }
+    }
+}
+
+extension MXHarness {
+    struct Matrix: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run every case against several policies and show, case by case, what each policy does; compare with a baseline.")
+        @Argument(help: "Scenario files or folders.") var paths: [String] = ["Scenarios"]
+        @Option(help: "Columns: preset names or policy files, separated by commas (fcrdns,fcrdns-strict,policies/ours.yaml).")
+        var policies: String?
+        @Option(help: "The receiver of every cell: builtin or postfix.") var target = "builtin"
+        @Option(help: "Columns of Postfix main.cf files, separated by commas (with --target postfix).") var postfixConfig: String?
+        @Option(help: "Cells run in parallel.") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+        @Option(name: .customLong("tag"), help: "Only cases with this tag (repeatable).") var tags: [String] = []
+        @Option(name: .customLong("filter"), help: "Only cases whose name matches this glob (repeatable).") var filters: [String] = []
+        @Option(help: "Write the results here as a baseline (JSON, stable order).") var saveBaseline: String?
+        @Option(help: "Compare with this baseline: print only what changed; exit 1 when anything did.") var baseline: String?
+        @Option(help: "Write the matrix as a self-contained HTML page here.") var html: String?
+        @Option(help: "Seconds one DNS query may take before it counts as a timeout.") var dnsTimeout: Double = 1.5
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+            guard ["builtin", "postfix"].contains(target) else { throw ValidationError("--target must be builtin or postfix, not \(target)") }
+            guard policies != nil || postfixConfig != nil else {
+                throw ValidationError("give the columns: --policies fcrdns,fcrdns-strict (presets or policy files)\(target == "postfix" ? " or --postfix-config A.cf,B.cf" : "")")
+            }
+            guard dnsTimeout > 0 else { throw ValidationError("--dns-timeout must be positive") }
+        }
+
+        func run() async throws {
+            func list(_ text: String?) -> [String] { text.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? [] }
+            let options = MatrixOptions(
+                paths: paths, policies: list(policies), postfixConfigurations: list(postfixConfig), jobs: jobs,
+                selection: CaseSelection(tags: tags, filters: filters),
+                configuration: RunConfiguration(target: ReceiverTarget(rawValue: target), resolverTimeout: .milliseconds(Int(dnsTimeout * 1000))),
+                saveBaselinePath: saveBaseline, baselinePath: baseline, htmlPath: html)
+            let code = await Harness.matrix(options, logger: global.logger())
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+}
+
+extension MXHarness {
+    struct Repro: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Turn a bounce (DSN or text), a Postfix or Exim log line, or an SMTP transcript into a scenario that reproduces it.")
+        @Argument(help: "The evidence: a file, or - (or nothing) for standard input.") var input: String?
+        @Option(name: .shortAndLong, help: "Write the scenario here (default: standard output).") var output: String?
+
+        func run() throws {
+            let code = Harness.repro(input: input, output: output)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+
+    struct Capture: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Ask one resolver everything a receiver would look up for a delivery and write it as a scenario's DNS (sends no mail).")
+        @Option(help: "The only server asked: ADDR or ADDR@PORT.") var resolver: String
+        @Option(help: "The sending (client) address.") var client: String
+        @Option(help: "The name the sending MTA says in EHLO.") var helo: String
+        @Option(help: "The envelope sender (\"\" or <> for the null sender).") var from: String
+        @Option(help: "An envelope recipient (repeatable).") var to: [String]
+        @Option(name: .shortAndLong, help: "Write the scenario here (default: standard output).") var output: String?
+        @Option(help: "Seconds one query may take before it is recorded as a timeout.") var timeout: Double = 3
+        @Option(help: "A DNSBL zone the receiver consults (repeatable).") var dnsbl: [String] = []
+        @Option(help: "A scenario (from mxharness repro) whose receiver policy and expect the captured world goes with.") var complaint: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let options = CaptureOptions(
+                resolver: resolver, client: client, helo: helo, from: from, to: to, output: output,
+                timeout: timeout, dnsbl: dnsbl, complaint: complaint)
+            let code = await Harness.capture(options, logger: global.logger())
+            if code != 0 { throw ExitCode(code) }
         }
     }
 }

@@ -244,8 +244,9 @@ struct ReferenceMXTests {
         #expect(mx.messages.count == before + 1)
     }
 
+    /// Waits for `condition` up to 20 s: on a loaded CI machine sessions can take seconds to wind down.
     static func eventually(_ condition: () -> Bool) async throws {
-        for _ in 0..<200 {
+        for _ in 0..<2000 {
             if condition() { return }
             try await Task.sleep(for: .milliseconds(10))
         }

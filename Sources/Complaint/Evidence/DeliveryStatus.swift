@@ -1,0 +1,168 @@
+import DNSCore
+import Foundation
+import SMTPProtocol
+
+/// RFC 3464 delivery status notifications: the per-message and per-recipient fields of the
+/// `message/delivery-status` part, completed from the human-readable part (Postfix names the
+/// stage there, `(in reply to RCPT TO command)`, and the MX's address, `host mx[addr] said:`).
+enum DeliveryStatus {
+    /// True when `text` has the fields of a delivery-status part (RFC 3464 2.2, 2.3).
+    static func looksLikeDSN(_ lines: [String]) -> Bool {
+        lines.contains { line in
+            let lower = line.lowercased()
+            return lower.hasPrefix("final-recipient:") || lower.hasPrefix("diagnostic-code:") || lower.hasPrefix("reporting-mta:")
+                || lower.contains("report-type=delivery-status") || lower.contains("report-type=\"delivery-status\"")
+        }
+    }
+
+    static func read(_ raw: [Substring]) -> Result<Evidence, ReaderMiss> {
+        let lines = ReplyText.unfold(raw)
+        guard looksLikeDSN(lines) else {
+            return .failure(ReaderMiss("no `Final-Recipient:`, `Diagnostic-Code:` or `Reporting-MTA:` field (RFC 3464 2.2, 2.3)"))
+        }
+        var evidence = Evidence(source: .deliveryStatus)
+        func field(_ name: String) -> (line: String, value: String)? {
+            for line in lines where line.lowercased().hasPrefix(name.lowercased() + ":") {
+                return (line, line.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces))
+            }
+            return nil
+        }
+        /// `type; value` (RFC 3464 2.1.2 address-type / diagnostic-type), the value part.
+        func typed(_ value: String) -> String {
+            guard let semicolon = value.firstIndex(of: ";") else { return value }
+            return value[value.index(after: semicolon)...].trimmingCharacters(in: .whitespaces)
+        }
+        if let (line, value) = field("Diagnostic-Code"), value.lowercased().hasPrefix("smtp"), let reply = ReplyText.reply(Substring(typed(value))) {
+            evidence.setReply(reply, from: "`\(line.prefix(60))...`")
+        }
+        if let (line, value) = field("Final-Recipient") ?? field("Original-Recipient") {
+            evidence.addRecipient(typed(value), from: "`\(line)`")
+        }
+        if let (line, value) = field("Remote-MTA") {
+            evidence.setReceiverName(typed(value), from: "`\(line)`")
+        }
+        if let (line, value) = field("X-Postfix-Sender") {
+            evidence.setMailFrom(typed(value), from: "`\(line)`")
+        }
+        if let (line, value) = field("Reporting-MTA") {
+            evidence.setHelo(typed(value), from: "`\(line)`: an MTA says HELO with the name it reports as (Postfix's myhostname)", inferred: true)
+        }
+        BounceText.complete(&evidence, lines: lines)
+        if evidence.reply == nil, let (line, value) = field("Status"), let enhanced = EnhancedCode(value) {
+            // No Diagnostic-Code: the Status class is all there is (RFC 3464 2.3.4).
+            let code = enhanced.klass == 4 ? 450 : 550
+            evidence.reply = SMTPReply(code: code, enhanced: enhanced.text, "")
+            evidence.note(.reply, "\(code) \(enhanced.text)", from: "`\(line)` (no Diagnostic-Code: the code is \(code) for class \(enhanced.klass))", inferred: true)
+        }
+        guard evidence.reply != nil else {
+            return .failure(ReaderMiss("a delivery status without a `Diagnostic-Code: smtp; CODE ...` or a `Status:` field"))
+        }
+        return .success(evidence)
+    }
+}
+
+/// `X.Y.Z` of RFC 3463.
+struct EnhancedCode {
+    var klass: Int
+    var text: String
+
+    init?(_ value: String) {
+        let token = value.split(separator: " ").first.map(String.init) ?? ""
+        let parts = token.split(separator: ".")
+        guard parts.count == 3, let klass = Int(parts[0]), [2, 4, 5].contains(klass), parts.allSatisfy({ Int($0) != nil }) else { return nil }
+        self.klass = klass
+        self.text = token
+    }
+}
+
+/// Bounce messages in plain text: Postfix's (`<r>: host mx[addr] said: REPLY (in reply to X command)`),
+/// Exim's (`SMTP error from remote mail server after RCPT TO:<r>: REPLY`), or any text with a reply
+/// line such as a provider's (`550-5.7.1 ...` lines, `Remote Server returned '550 5.7.1 ...'`).
+enum BounceText {
+    static func read(_ raw: [Substring]) -> Result<Evidence, ReaderMiss> {
+        let lines = ReplyText.unfold(raw)
+        var evidence = Evidence(source: .bounceText)
+        complete(&evidence, lines: lines)
+        guard evidence.reply != nil else {
+            return .failure(ReaderMiss("no `host ... said: CODE ...`, no `SMTP error from remote mail server after ...`, and no line with a 4xx/5xx reply and an enhanced status code"))
+        }
+        return .success(evidence)
+    }
+
+    /// Fills what the text tells and `evidence` does not have yet.
+    static func complete(_ evidence: inout Evidence, lines: [String]) {
+        for line in lines where line.contains(" said: ") || line.contains("refused to talk to me: ") {
+            if PostfixLog.readSaid(line, into: &evidence, source: "the bounce text `\(line.prefix(70))...`") {
+                if let match = line.range(of: #"^\s*<[^>]+>:"#, options: .regularExpression) {
+                    let address = line[match].trimmingCharacters(in: CharacterSet(charactersIn: " \t<>:"))
+                    evidence.addRecipient(address, from: "the bounce text's `<\(address)>:`")
+                }
+                break
+            }
+        }
+        for line in lines where line.contains("SMTP error from remote mail server after") {
+            if EximLog.readSMTPError(line, into: &evidence) {
+                if let match = line.range(of: #"host (\S+) \[([^\]]+)\]"#, options: .regularExpression) {
+                    let words = line[match].split(separator: " ")
+                    if words.count == 3 {
+                        evidence.setReceiverName(String(words[1]), from: "the bounce text's `\(line[match])`")
+                        if let address = IPAddress(words[2].dropFirst().dropLast()) {
+                            evidence.setReceiverAddress(address, from: "the bounce text's `\(line[match])`")
+                        }
+                    }
+                }
+                break
+            }
+        }
+        if evidence.reply == nil { genericReply(&evidence, lines: lines) }
+        for line in lines {
+            let lower = line.lowercased()
+            if lower.hasPrefix("x-failed-recipients:") {
+                for address in line.dropFirst("x-failed-recipients:".count).split(separator: ",") {
+                    evidence.addRecipient(address.trimmingCharacters(in: .whitespaces), from: "`\(line)`")
+                }
+            }
+        }
+        // The returned message's Return-Path is the original envelope sender; the bounce's own is `<>`.
+        for line in lines where line.lowercased().hasPrefix("return-path:") {
+            if let path = ReplyText.angle(after: "", in: String(line.dropFirst("return-path:".count))), !path.isEmpty {
+                evidence.setMailFrom(path, from: "the returned message's `\(line)`", inferred: true)
+            }
+        }
+        // A bounce goes to the envelope sender of the message it returns.
+        if evidence.mailFrom == nil, let to = lines.first(where: { $0.lowercased().hasPrefix("to:") }) {
+            let value = to.dropFirst(3).trimmingCharacters(in: .whitespaces)
+            let address = ReplyText.angle(after: "", in: value) ?? value
+            if address.contains("@") {
+                evidence.setMailFrom(address, from: "the bounce's `\(to)` (a bounce goes to the envelope sender)", inferred: true)
+            }
+        }
+        if evidence.reply != nil, evidence.stage == nil {
+            evidence.setStage(.rcpt, from: "no stage in the input: a policy rejection comes at RCPT (Postfix's smtpd_delay_reject = yes)", inferred: true)
+        }
+    }
+
+    /// The first 4xx/5xx reply with an enhanced code in the text, with its continuation lines
+    /// (`550-5.7.1 ...` then `550 5.7.1 ...`), joined.
+    static func genericReply(_ evidence: inout Evidence, lines: [String]) {
+        for (index, line) in lines.enumerated() {
+            guard let first = ReplyText.replyAnywhere(line), first.code >= 400, first.enhanced != nil else { continue }
+            var texts = [first.text]
+            let start = line.range(of: "\(first.code)")?.lowerBound ?? line.startIndex
+            var continues = line[start...].dropFirst(3).first == "-"
+            var next = index + 1
+            while continues, next < lines.count {
+                let candidate = lines[next].trimmingCharacters(in: .whitespaces)
+                guard candidate.hasPrefix("\(first.code)"), let more = ReplyText.reply(Substring(candidate)) else { break }
+                texts.append(more.text)
+                continues = candidate.dropFirst(3).first == "-"
+                next += 1
+            }
+            var text = texts.joined(separator: " ")
+            // `Remote Server returned '550 5.7.1 text'`: the closing quote is not part of the reply.
+            if line.contains("'\(first.code)"), text.hasSuffix("'") { text.removeLast() }
+            evidence.setReply(SMTPReply(code: first.code, enhanced: first.enhanced, text), from: "the reply line `\(line.prefix(60))...`")
+            return
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import DNSCore
+import Foundation
+import SMTPProtocol
+
+/// Reads a complaint's evidence: a bounce (RFC 3464 DSN or plain text), a Postfix or Exim log
+/// line, or an SMTP transcript. The formats are tried from the most structured to the least.
+public enum EvidenceReader {
+    public static func read(_ text: String) -> Result<Evidence, UnrecognizedEvidence> {
+        let raw = ReplyText.lines(text)
+        let plain = raw.map(String.init)
+        var attempts: [(format: String, reason: String)] = []
+        let readers: [(String, () -> Result<Evidence, ReaderMiss>)] = [
+            (EvidenceSource.deliveryStatus.rawValue, { DeliveryStatus.read(raw) }),
+            ("Postfix log line", { PostfixLog.read(plain) }),
+            ("Exim log line", { EximLog.read(plain) }),
+            (EvidenceSource.transcript.rawValue, { Transcript.read(raw) }),
+            (EvidenceSource.bounceText.rawValue, { BounceText.read(raw) }),
+        ]
+        for (format, reader) in readers {
+            switch reader() {
+            case .success(var evidence):
+                complete(&evidence)
+                return .success(evidence)
+            case .failure(let miss):
+                attempts.append((format, miss.reason))
+            }
+        }
+        return .failure(UnrecognizedEvidence(attempts: attempts, found: clues(plain)))
+    }
+
+    /// What every format leaves to reasoning: the client address named in the reply text.
+    static func complete(_ evidence: inout Evidence) {
+        if evidence.clientAddress == nil, let reply = evidence.reply {
+            // Postfix (`cannot find your hostname, [ADDR]`, `Client host [ADDR] blocked`), Microsoft and
+            // Google name the client in brackets.
+            if let address = ReplyText.bracketedAddresses(reply.text).first(where: { $0 != evidence.receiverAddress }) {
+                evidence.setClient(address, from: "the reply text, which names the client as [\(address)]", inferred: true)
+            }
+        }
+        // Postfix's HELO restrictions quote the HELO: `<name>: Helo command rejected: ...`.
+        if evidence.helo == nil, let text = evidence.reply?.text,
+           let range = text.range(of: #"<[^<>\s]+>: Helo command rejected"#, options: .regularExpression) {
+            let helo = text[range].dropFirst().prefix { $0 != ">" }
+            evidence.setHelo(String(helo), from: "the reply text `<\(helo)>: Helo command rejected`", inferred: true)
+        }
+    }
+
+    /// Pieces found in unrecognised input, to show the user what was seen.
+    static func clues(_ lines: [String]) -> [String] {
+        var out: [String] = []
+        if let reply = lines.lazy.compactMap(ReplyText.replyAnywhere).first {
+            out.append("a reply \(reply.code)\(reply.enhanced.map { " " + $0 } ?? "") (but not in a form that says which command it answered)")
+        }
+        let addresses = lines.flatMap(ReplyText.bracketedAddresses)
+        if !addresses.isEmpty { out.append("addresses " + addresses.prefix(4).map(\.description).joined(separator: ", ")) }
+        let mailboxes = lines.compactMap { line -> String? in
+            guard let range = line.range(of: #"<[^<>\s]+@[^<>\s]+>"#, options: .regularExpression) else { return nil }
+            return String(line[range])
+        }
+        if !mailboxes.isEmpty { out.append("mail addresses " + Array(Set(mailboxes)).sorted().prefix(4).joined(separator: ", ")) }
+        return out
+    }
+}

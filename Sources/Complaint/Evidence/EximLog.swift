@@ -1,0 +1,126 @@
+import DNSCore
+import Foundation
+import SMTPProtocol
+
+/// Exim log lines: a receiving Exim's ACL reject (`H=rdns (helo) [addr]:port I=[local]:25 F=<s>
+/// rejected RCPT <r>: TEXT`, `temporarily rejected` for a `defer` verb) and a sending Exim's
+/// delivery line (`== r ... H=mx [addr]: SMTP error from remote mail server after RCPT TO:<r>: REPLY`,
+/// `**` for a bounce).
+enum EximLog {
+    private static let host = try! NSRegularExpression(
+        pattern: #"H=(?:([^\s(\[]+)\s+)?(?:\(([^)]*)\)\s+)?\[([^\]]+)\](?::\d+)?"#)
+    private static let action = try! NSRegularExpression(
+        pattern: #"\b(temporarily rejected|rejected) (RCPT <([^>]*)>|MAIL <([^>]*)>|EHLO or HELO (\S+)|connection in "[^"]*" ACL|after DATA|DATA|(?:the )?message after end of data)(?::\s*(.*))?$"#)
+    private static let smtpError = try! NSRegularExpression(
+        pattern: #"SMTP error from remote mail server after (.+?):\s+([245]\d\d[ -].*)$"#)
+
+    static func read(_ lines: [String]) -> Result<Evidence, ReaderMiss> {
+        for line in lines where line.contains("H=") {
+            if let evidence = readReject(line) { return .success(evidence) }
+        }
+        for line in lines where line.contains("SMTP error from remote mail server after") {
+            var evidence = Evidence(source: .eximDelivery)
+            guard readSMTPError(line, into: &evidence) else { continue }
+            // `== r`, `** r`: the recipient of a deferral or a bounce.
+            if let marker = line.range(of: #"(==|\*\*) (\S+@\S+)"#, options: .regularExpression) {
+                let address = line[marker].dropFirst(3)
+                evidence.addRecipient(String(address.trimmingCharacters(in: CharacterSet(charactersIn: "<>"))), from: "`\(line[marker])`")
+            }
+            if let match = host.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) {
+                if let r = Range(match.range(at: 1), in: line) { evidence.setReceiverName(String(line[r]), from: "`H=\(line[r])`") }
+                if let r = Range(match.range(at: 3), in: line), let address = IPAddress(line[r]) {
+                    evidence.setReceiverAddress(address, from: "`H=... [\(address)]`")
+                }
+            }
+            // The arrival line (`<= sender`) of the same message id carries the envelope sender.
+            if let id = line.split(separator: " ").first(where: { $0.range(of: #"^[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}$"#, options: .regularExpression) != nil }) {
+                for other in lines where other.contains("\(id) <= ") {
+                    if let range = other.range(of: "\(id) <= ") {
+                        let sender = other[range.upperBound...].prefix { $0 != " " }
+                        evidence.setMailFrom(sender == "<>" ? "" : String(sender), from: "the arrival line `\(id) <= \(sender)`")
+                    }
+                }
+            }
+            return .success(evidence)
+        }
+        return .failure(ReaderMiss("no `H=... [addr] ... rejected RCPT <...>: ...` line and no `SMTP error from remote mail server after ...` line"))
+    }
+
+    static func readReject(_ line: String) -> Evidence? {
+        let whole = NSRange(line.startIndex..., in: line)
+        guard let act = action.firstMatch(in: line, range: whole),
+              let verbRange = Range(act.range(at: 1), in: line),
+              let whatRange = Range(act.range(at: 2), in: line),
+              let hostMatch = host.firstMatch(in: line, range: whole),
+              let addressRange = Range(hostMatch.range(at: 3), in: line)
+        else { return nil }
+        var evidence = Evidence(source: .eximReject)
+        let hostText = Range(hostMatch.range, in: line).map { "`\(line[$0])`" } ?? "H="
+        if let address = IPAddress(line[addressRange]) { evidence.setClient(address, from: hostText) }
+        let verb = String(line[verbRange])
+        let what = String(line[whatRange])
+        let text = Range(act.range(at: 6), in: line).map { String(line[$0]) } ?? ""
+
+        // Exim shows `name (helo)` when the HELO differs from the verified name, only `name` when it is the same.
+        if let r = Range(hostMatch.range(at: 2), in: line) {
+            evidence.setHelo(String(line[r]), from: "the name in parentheses of \(hostText)")
+        }
+        if let r = Range(hostMatch.range(at: 1), in: line) {
+            evidence.setClientName(String(line[r]), from: "the verified host name of \(hostText)")
+            evidence.setHelo(String(line[r]), from: "\(hostText): Exim leaves the HELO out when it equals the host name", inferred: true)
+        } else {
+            evidence.setClientName("unknown", from: "\(hostText), which has no verified host name")
+        }
+        if let r = Range(act.range(at: 5), in: line) { evidence.setHelo(String(line[r]), from: "`rejected EHLO or HELO \(line[r])`") }
+        if let r = line.range(of: #"I=\[[^\]]+\]"#, options: .regularExpression), let address = IPAddress(line[r].dropFirst(3).dropLast()) {
+            evidence.setReceiverAddress(address, from: "`\(line[r])` (the interface that took the connection)")
+        }
+        if let from = ReplyText.angle(after: "F=", in: line) { evidence.setMailFrom(from, from: "`F=<\(from)>`") }
+        if let r = Range(act.range(at: 3), in: line) { evidence.addRecipient(String(line[r]), from: "`\(verb) RCPT <\(line[r])>`") }
+        if let r = Range(act.range(at: 4), in: line) { evidence.setMailFrom(String(line[r]), from: "`\(verb) MAIL <\(line[r])>`") }
+
+        let stage: SMTPStage
+        if what.hasPrefix("RCPT") { stage = .rcpt }
+        else if what.hasPrefix("MAIL") { stage = .mail }
+        else if what.hasPrefix("EHLO") { stage = .helo }
+        else if what.hasPrefix("connection") { stage = .greeting }
+        else { stage = .data }
+        evidence.setStage(stage, from: "`\(verb) \(what)`")
+
+        // Exim logs the ACL's message, not the code: `deny` answers 550 (554 in the connect ACL),
+        // `defer` 451, unless the message starts with its own code.
+        if let written = ReplyText.reply(Substring(text)) {
+            evidence.setReply(written, from: "the code at the start of Exim's logged message")
+        } else {
+            let code = verb.hasPrefix("temporarily") ? 451 : (stage == .greeting ? 554 : 550)
+            evidence.reply = SMTPReply(code: code, enhanced: nil, text)
+            evidence.note(.reply, "\(code) \(text)", from: "`\(verb)` and the logged message: Exim's log has no reply code; an ACL `\(code == 451 ? "defer" : "deny")` answers \(code) unless its message sets another", inferred: true)
+        }
+        return evidence
+    }
+
+    /// `SMTP error from remote mail server after RCPT TO:<r>: 450 4.7.25 text` (Exim's bounce text and
+    /// delivery lines); sets the reply and the stage.
+    static func readSMTPError(_ text: String, into evidence: inout Evidence) -> Bool {
+        guard let match = smtpError.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+              let afterRange = Range(match.range(at: 1), in: text),
+              let replyRange = Range(match.range(at: 2), in: text),
+              let reply = ReplyText.reply(text[replyRange])
+        else { return false }
+        let after = text[afterRange].replacingOccurrences(of: "pipelined ", with: "")
+        evidence.setReply(reply, from: "`SMTP error from remote mail server after \(text[afterRange])`")
+        if let stage = ReplyText.stage(command: after) {
+            evidence.setStage(stage, from: "`after \(text[afterRange])`")
+        }
+        if after.uppercased().hasPrefix("RCPT TO:"), let to = ReplyText.angle(after: "RCPT TO:", in: after) {
+            evidence.addRecipient(to, from: "`after RCPT TO:<\(to)>`")
+        }
+        if after.uppercased().hasPrefix("MAIL FROM:"), let from = ReplyText.angle(after: "MAIL FROM:", in: after) {
+            evidence.setMailFrom(from, from: "`after MAIL FROM:<\(from)>`")
+        }
+        if after.uppercased().hasPrefix("EHLO ") || after.uppercased().hasPrefix("HELO ") {
+            evidence.setHelo(String(after.dropFirst(5)), from: "`after \(after)`")
+        }
+        return true
+    }
+}

@@ -1,0 +1,142 @@
+import DNSCore
+import Foundation
+import SMTPProtocol
+
+/// Postfix log lines: a receiving `smtpd`'s reject (smtpd_check.c `log_whatsup`:
+/// `QUEUEID: reject: CMD from name[addr]: CODE ENH TEXT; from=<s> to=<r> proto=P helo=<h>`) and a
+/// sending `smtp` client's delivery status (`QUEUEID: to=<r>, relay=host[addr]:25, ..., status=deferred
+/// (host host[addr] said: CODE ENH TEXT (in reply to RCPT TO command))`).
+enum PostfixLog {
+    private static let reject = try! NSRegularExpression(
+        pattern: #"(?:NOQUEUE|[0-9A-Za-z]+): reject: (RCPT|MAIL|DATA|END-OF-MESSAGE|BDAT|CONNECT|EHLO|HELO|VRFY|ETRN) from ([^\s\[]*)\[([^\]]+)\](?::\d+)?: (.*)$"#)
+    private static let keyValueTail = try! NSRegularExpression(
+        pattern: #"^(?:(?:from|to|proto|helo)=(?:<[^>]*>|\S+)\s*)+$"#)
+    private static let logTag = try! NSRegularExpression(pattern: #"(\S+)\s+postfix[^\s/]*/[\w/-]+\[\d+\]:"#)
+
+    /// Evidence from the first reject or delivery-status line of `lines`, or why there is none.
+    static func read(_ lines: [String]) -> Result<Evidence, ReaderMiss> {
+        for line in lines {
+            if let evidence = readReject(line) { return .success(evidence) }
+        }
+        for line in lines where line.contains("status=") && line.contains("to=<") {
+            if let evidence = readDelivery(line, all: lines) { return .success(evidence) }
+        }
+        return .failure(ReaderMiss("no `reject: RCPT from name[addr]: CODE ...` line and no `to=<...>, relay=..., status=...` line"))
+    }
+
+    static func readReject(_ line: String) -> Evidence? {
+        let range = NSRange(line.startIndex..., in: line)
+        guard let match = reject.firstMatch(in: line, range: range),
+              let commandRange = Range(match.range(at: 1), in: line),
+              let nameRange = Range(match.range(at: 2), in: line),
+              let addressRange = Range(match.range(at: 3), in: line),
+              let restRange = Range(match.range(at: 4), in: line)
+        else { return nil }
+        let command = String(line[commandRange])
+        var rest = String(line[restRange])
+        var evidence = Evidence(source: .postfixReject)
+        let quoted = "`reject: \(command) from \(line[nameRange])[\(line[addressRange])]`"
+
+        // The key=value tail: after the last "; " whose remainder is only from=, to=, proto=, helo=.
+        var tail = ""
+        var search = rest.endIndex
+        while let separator = rest.range(of: "; ", options: .backwards, range: rest.startIndex..<search) {
+            let candidate = String(rest[separator.upperBound...])
+            if keyValueTail.firstMatch(in: candidate, range: NSRange(candidate.startIndex..., in: candidate)) != nil {
+                tail = candidate
+                rest = String(rest[..<separator.lowerBound])
+                break
+            }
+            search = separator.lowerBound
+        }
+        guard let reply = ReplyText.reply(Substring(rest)) else { return nil }
+        evidence.setReply(reply, from: "the reject line's reply")
+        if let address = IPAddress(line[addressRange]) {
+            evidence.setClient(address, from: quoted)
+        }
+        evidence.setClientName(String(line[nameRange]), from: quoted)
+        switch command {
+        case "RCPT": evidence.setStage(.rcpt, from: quoted)
+        case "MAIL": evidence.setStage(.mail, from: quoted)
+        case "DATA", "END-OF-MESSAGE", "BDAT": evidence.setStage(.data, from: quoted)
+        case "EHLO", "HELO": evidence.setStage(.helo, from: quoted)
+        case "CONNECT": evidence.setStage(.greeting, from: "\(quoted) (smtpd_delay_reject = no answers client restrictions at connect)", inferred: true)
+        default: break
+        }
+        if let from = ReplyText.angle(after: "from=", in: tail) { evidence.setMailFrom(from, from: "`from=<\(from)>`") }
+        if let to = ReplyText.angle(after: "to=", in: tail) { evidence.addRecipient(to, from: "`to=<\(to)>`") }
+        if let helo = ReplyText.angle(after: "helo=", in: tail) { evidence.setHelo(helo, from: "`helo=<\(helo)>`") }
+        if let host = syslogHost(line) {
+            evidence.setReceiverName(host, from: "the syslog host name of the line (`\(host) postfix/...`)", inferred: true)
+        }
+        return evidence
+    }
+
+    static func readDelivery(_ line: String, all lines: [String]) -> Evidence? {
+        guard let statusRange = line.range(of: "status=") else { return nil }
+        var evidence = Evidence(source: .postfixDelivery)
+        let detailStart = line[statusRange.upperBound...]
+        let status = detailStart.prefix { $0 != " " && $0 != "(" }
+        var detail = detailStart.dropFirst(status.count).drop { $0 == " " }
+        if detail.hasPrefix("(") { detail = detail.dropFirst() }
+        if detail.hasSuffix(")") { detail = detail.dropLast() }
+        guard readSaid(String(detail), into: &evidence, source: "`status=\(status)` with the receiver's reply") else { return nil }
+        if let to = ReplyText.angle(after: "to=", in: line) { evidence.addRecipient(to, from: "`to=<\(to)>`") }
+        // The queue manager's line of the same queue id carries the envelope sender.
+        let queueID = line.range(of: #"[0-9A-Za-z]+(?=: to=<)"#, options: .regularExpression).map { String(line[$0]) }
+        if let queueID {
+            for other in lines where other.contains("\(queueID): from=<") {
+                if let from = ReplyText.angle(after: "\(queueID): from=", in: other) {
+                    evidence.setMailFrom(from, from: "the queue manager's line `\(queueID): from=<\(from)>`")
+                }
+            }
+        }
+        if let relay = ReplyText.value(of: "relay", in: line), let (name, address) = ReplyText.hostAndAddress(relay) {
+            evidence.setReceiverName(name, from: "`relay=\(relay)`")
+            evidence.setReceiverAddress(address, from: "`relay=\(relay)`")
+        }
+        if let host = syslogHost(line), host.contains(".") {
+            evidence.setHelo(host, from: "the sending host's syslog name (Postfix says HELO with myhostname)", inferred: true)
+        }
+        return evidence
+    }
+
+    /// Postfix's account of a reply (its bounce text and its `status=` detail):
+    /// `host H[A] said: CODE ENH TEXT (in reply to X command)` or `host H[A] refused to talk to me: REPLY`.
+    static func readSaid(_ detail: String, into evidence: inout Evidence, source: String) -> Bool {
+        let saidRange = detail.range(of: " said: ") ?? detail.range(of: " refused to talk to me: ")
+        guard let saidRange else { return false }
+        let hostPart = detail[..<saidRange.lowerBound]
+        if let hostRange = hostPart.range(of: "host ", options: .backwards),
+           let (name, address) = ReplyText.hostAndAddress(hostPart[hostRange.upperBound...]) {
+            evidence.setReceiverName(name, from: "`host \(name)[\(address)]`")
+            evidence.setReceiverAddress(address, from: "`host \(name)[\(address)]`")
+        }
+        var replyText = String(detail[saidRange.upperBound...])
+        if let inReply = replyText.range(of: #"\s*\(in reply to (.+?) command\)\s*$"#, options: .regularExpression) {
+            let words = replyText[inReply].replacingOccurrences(of: #"^\s*\(in reply to "#, with: "", options: .regularExpression)
+                .replacingOccurrences(of: #" command\)\s*$"#, with: "", options: .regularExpression)
+            if let stage = ReplyText.stage(command: words) { evidence.setStage(stage, from: "`(in reply to \(words) command)`") }
+            replyText = String(replyText[..<inReply.lowerBound])
+        } else if detail[saidRange].contains("refused to talk") {
+            evidence.setStage(.greeting, from: "`refused to talk to me` (Postfix's words for a greeting that is not 220)")
+        }
+        guard let reply = ReplyText.reply(Substring(replyText)) else { return false }
+        evidence.setReply(reply, from: source)
+        return true
+    }
+
+    /// The host field of a syslog line in front of `postfix/...[pid]:`.
+    static func syslogHost(_ line: String) -> String? {
+        guard let match = logTag.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),
+              let range = Range(match.range(at: 1), in: line) else { return nil }
+        let host = String(line[range])
+        return host.contains(":") ? nil : host
+    }
+}
+
+/// Why one reader did not recognise the input.
+struct ReaderMiss: Error, Sendable, Hashable {
+    var reason: String
+    init(_ reason: String) { self.reason = reason }
+}

@@ -1,0 +1,109 @@
+import DNSCore
+import Foundation
+import SMTPProtocol
+
+/// Pieces that several evidence formats share: replies, stages, addresses in brackets and angles.
+enum ReplyText {
+    /// `450 4.7.25 text` (or `450-4.7.25 text`, or `450 text`) at the start of `text`.
+    static func reply(_ text: Substring) -> SMTPReply? {
+        let trimmed = text.drop(while: { $0 == " " || $0 == "\t" })
+        let chars = Array(trimmed.prefix(4))
+        guard chars.count >= 3, let code = Int(String(chars[0..<3])), (200...599).contains(code),
+              chars.count == 3 || chars[3] == " " || chars[3] == "-" else { return nil }
+        let rest = String(trimmed.dropFirst(chars.count).drop(while: { $0 == " " }))
+        let split = SMTPReply.splitEnhanced(rest, code: code)
+        var body = split.text
+        // A multi-line reply flattened onto one line (Postfix's Diagnostic-Code and bounce text keep
+        // each line's `550-5.7.1` prefix): drop the inner prefixes.
+        let inner = "\\s\(code)[- ]" + (split.enhanced.map { NSRegularExpression.escapedPattern(for: $0) + "\\s" } ?? "")
+        body = body.replacingOccurrences(of: inner, with: " ", options: .regularExpression)
+        return SMTPReply(code: code, enhanced: split.enhanced, body.trimmingCharacters(in: .whitespaces))
+    }
+
+    /// The first reply found anywhere in `line`: a code at a word boundary followed by an enhanced code,
+    /// or a code that starts the line.
+    static func replyAnywhere(_ line: String) -> SMTPReply? {
+        if let direct = reply(Substring(line)) { return direct }
+        guard let regex = try? NSRegularExpression(pattern: #"(?<![\w.])([245]\d\d)[ -]([245]\.\d{1,3}\.\d{1,3})\s"#) else { return nil }
+        guard let match = regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),
+              let range = Range(match.range, in: line) else { return nil }
+        return reply(line[range.lowerBound...])
+    }
+
+    /// Postfix's `(in reply to RCPT TO command)`, Exim's `after RCPT TO:<...>`: the stage the words name.
+    static func stage(command: String) -> SMTPStage? {
+        let upper = command.uppercased()
+        if upper.contains("END OF DATA") || upper.contains("END-OF-MESSAGE") || upper.hasPrefix("DATA") || upper.contains("AFTER DATA") || upper == "BDAT" { return .data }
+        if upper.hasPrefix("RCPT") { return .rcpt }
+        if upper.hasPrefix("MAIL") { return .mail }
+        if upper.hasPrefix("EHLO") || upper.hasPrefix("HELO") || upper.hasPrefix("LHLO") { return .helo }
+        if upper.contains("INITIAL CONNECTION") || upper.contains("GREETING") || upper.hasPrefix("CONNECT") || upper.hasPrefix("BANNER") { return .greeting }
+        return nil
+    }
+
+    /// Every `[ADDR]` (or `[IPv6:ADDR]`) in `text` that is an IP address, in order.
+    static func bracketedAddresses(_ text: String) -> [IPAddress] {
+        var out: [IPAddress] = []
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "[") {
+            let after = rest[rest.index(after: open)...]
+            guard let close = after.firstIndex(of: "]") else { break }
+            var inside = after[..<close]
+            if inside.lowercased().hasPrefix("ipv6:") { inside = inside.dropFirst(5) }
+            if let address = IPAddress(inside), !out.contains(address) { out.append(address) }
+            rest = after[after.index(after: close)...]
+        }
+        return out
+    }
+
+    /// `name[addr]` (Postfix's client and relay notation; a port may follow) at the start of `text`.
+    static func hostAndAddress(_ text: Substring) -> (name: String, address: IPAddress)? {
+        guard let open = text.firstIndex(of: "["), let close = text[open...].firstIndex(of: "]") else { return nil }
+        let name = String(text[..<open])
+        guard !name.contains(" "), let address = IPAddress(text[text.index(after: open)..<close]) else { return nil }
+        return (name, address)
+    }
+
+    /// The text between `<` and `>` right after `key` (`from=<a@b>`, `RCPT TO:<a@b>`), case-insensitive.
+    static func angle(after key: String, in text: String) -> String? {
+        guard let range = text.range(of: key + "<", options: [.caseInsensitive]) else { return nil }
+        let rest = text[range.upperBound...]
+        guard let close = rest.firstIndex(of: ">") else { return nil }
+        return String(rest[..<close])
+    }
+
+    /// The value of `key=` up to the next space or comma (`relay=mx.example.test[2001:db8::10]:25,`).
+    static func value(of key: String, in text: String) -> Substring? {
+        guard let range = text.range(of: key + "=") else { return nil }
+        let rest = text[range.upperBound...]
+        return rest.prefix { $0 != "," && $0 != " " }
+    }
+
+    /// Joins continuation lines (starting with white space) onto the line before, as RFC 5322 2.2.3
+    /// unfolds header fields and as Postfix and Exim indent wrapped bounce text.
+    static func unfold(_ lines: [Substring]) -> [String] {
+        var out: [String] = []
+        for line in lines {
+            if let first = line.first, first == " " || first == "\t", !out.isEmpty {
+                out[out.count - 1] += " " + line.trimmingCharacters(in: .whitespaces)
+            } else {
+                out.append(String(line))
+            }
+        }
+        return out
+    }
+
+    /// Lines of `text` without CR.
+    static func lines(_ text: String) -> [Substring] {
+        text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map {
+            $0.hasSuffix("\r") ? $0.dropLast() : $0
+        }
+    }
+
+    /// An email address's domain, lower-cased (nil for the null sender or a bare local part).
+    static func domain(of address: String) -> String? {
+        guard let at = address.lastIndex(of: "@") else { return nil }
+        let domain = DNSName.normalize(address[address.index(after: at)...])
+        return domain.isEmpty ? nil : domain
+    }
+}

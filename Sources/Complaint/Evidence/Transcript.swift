@@ -1,0 +1,110 @@
+import DNSCore
+import Foundation
+import SMTPProtocol
+
+/// A pasted SMTP dialogue: swaks (`<- `, ` -> `, `<** `), `mxharness send`, `S:`/`C:`, `<<<`/`>>>`,
+/// Postfix's `In:`/`Out:`, or bare lines (replies start with a code, commands with a verb).
+/// The first 4xx/5xx reply decides; its stage is that of the command it answered.
+enum Transcript {
+    private enum Line {
+        case server(String)
+        case client(String)
+        case note(String)
+    }
+
+    private static let serverPrefixes = ["<** ", "<-  ", "<- ", "<~ ", "S: ", "<<< ", "In: "]
+    private static let clientPrefixes = [" -> ", "-> ", "**> ", " ~> ", "~> ", "C: ", ">>> ", "Out: "]
+    private static let verbs = ["EHLO", "HELO", "LHLO", "MAIL FROM:", "RCPT TO:", "DATA", "QUIT", "RSET", "STARTTLS", "BDAT", "NOOP"]
+
+    private static func classify(_ raw: Substring) -> Line? {
+        let line = String(raw)
+        if line.hasPrefix("=== ") || line.hasPrefix("*** ") { return .note(String(line.dropFirst(4))) }
+        for prefix in serverPrefixes where line.hasPrefix(prefix) { return .server(String(line.dropFirst(prefix.count))) }
+        for prefix in clientPrefixes where line.hasPrefix(prefix) { return .client(String(line.dropFirst(prefix.count))) }
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        if ReplyText.reply(Substring(trimmed)) != nil { return .server(trimmed) }
+        if verbs.contains(where: { trimmed.uppercased().hasPrefix($0) }) || trimmed == "." { return .client(trimmed) }
+        return nil
+    }
+
+    static func read(_ raw: [Substring]) -> Result<Evidence, ReaderMiss> {
+        let lines = raw.compactMap(classify)
+        let commands = lines.filter { if case .client(let text) = $0 { verbs.contains { text.uppercased().hasPrefix($0) } } else { false } }
+        let replies = lines.filter { if case .server(let text) = $0 { ReplyText.reply(Substring(text)) != nil } else { false } }
+        guard !commands.isEmpty, !replies.isEmpty else {
+            return .failure(ReaderMiss("no SMTP dialogue: needs client commands (EHLO, MAIL FROM, RCPT TO, ...) and server replies (`250 ...`)"))
+        }
+        var evidence = Evidence(source: .transcript)
+        var stage = SMTPStage.greeting
+        var inMessage = false
+        var pending: [String] = []
+        var lastCommand = "the greeting"
+        var decided: (reply: SMTPReply, stage: SMTPStage, after: String)?
+        var last: (reply: SMTPReply, stage: SMTPStage, after: String)?
+        for line in lines {
+            switch line {
+            case .note(let text):
+                noteLine(text, into: &evidence)
+            case .client(let text):
+                if inMessage {
+                    if text == "." {
+                        inMessage = false
+                        lastCommand = "the end of the message"
+                    }
+                    continue
+                }
+                guard decided == nil else { continue }
+                let upper = text.uppercased()
+                if upper.hasPrefix("EHLO ") || upper.hasPrefix("HELO ") || upper.hasPrefix("LHLO ") {
+                    stage = .helo
+                    evidence.setHelo(text.dropFirst(5).trimmingCharacters(in: .whitespaces), from: "`\(text)`")
+                } else if upper.hasPrefix("MAIL FROM:") {
+                    stage = .mail
+                    if let from = ReplyText.angle(after: "MAIL FROM:", in: text) { evidence.setMailFrom(from, from: "`\(text)`") }
+                } else if upper.hasPrefix("RCPT TO:") {
+                    stage = .rcpt
+                    if let to = ReplyText.angle(after: "RCPT TO:", in: text) { evidence.addRecipient(to, from: "`\(text)`") }
+                } else if upper.hasPrefix("DATA") || upper.hasPrefix("BDAT") {
+                    stage = .data
+                }
+                lastCommand = "`\(text)`"
+            case .server(let text):
+                guard let part = ReplyText.reply(Substring(text)) else { continue }
+                let chars = Array(text.prefix(4))
+                pending.append(part.text)
+                if chars.count == 4, chars[3] == "-" { continue }
+                let reply = SMTPReply(code: part.code, enhanced: part.enhanced, lines: pending)
+                pending = []
+                if stage == .greeting, reply.code == 220, evidence.receiverName == nil, let name = reply.lines.first?.split(separator: " ").first {
+                    evidence.setReceiverName(String(name), from: "the greeting `220 \(name) ...`")
+                }
+                if reply.code == 354 { inMessage = true }
+                if decided == nil {
+                    last = (reply, stage, lastCommand)
+                    if reply.code >= 400 { decided = (reply, stage, lastCommand) }
+                }
+            }
+        }
+        guard let deciding = decided ?? last else {
+            return .failure(ReaderMiss("an SMTP dialogue without a complete reply"))
+        }
+        evidence.setReply(deciding.reply, from: "the reply to \(deciding.after)")
+        evidence.setStage(deciding.stage, from: "the reply came after \(deciding.after)")
+        return .success(evidence)
+    }
+
+    /// swaks' `Trying mx.example.test:25...` / `Connected to 2001:db8::10.` and mxharness's
+    /// `Trying [2001:db8::10]:25 from [2001:db8::66]...`.
+    private static func noteLine(_ text: String, into evidence: inout Evidence) {
+        if text.hasPrefix("Trying ") {
+            let addresses = ReplyText.bracketedAddresses(text)
+            if let remote = addresses.first { evidence.setReceiverAddress(remote, from: "`=== \(text)`") }
+            if addresses.count > 1, text.contains(" from [") { evidence.setClient(addresses[1], from: "`=== \(text)`") }
+            if addresses.isEmpty, let target = text.dropFirst("Trying ".count).split(separator: ":").first {
+                evidence.setReceiverName(String(target), from: "`=== \(text)`")
+            }
+        } else if text.hasPrefix("Connected to "), let address = IPAddress(text.dropFirst("Connected to ".count).trimmingCharacters(in: CharacterSet(charactersIn: ". "))) {
+            evidence.setReceiverAddress(address, from: "`=== \(text)`")
+        }
+    }
+}

@@ -1,0 +1,163 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Complaint
+import DNSCore
+import Foundation
+import Logging
+import Sandbox
+import Scenario
+
+/// `mxharness capture`'s arguments.
+public struct CaptureOptions: Sendable {
+    /// `ADDR` or `ADDR@PORT`: the only server the capture talks to.
+    public var resolver: String
+    public var client: String
+    public var helo: String
+    /// The envelope sender; `""` or `<>` is the null sender.
+    public var from: String
+    public var to: [String]
+    public var output: String?
+    /// Seconds one query may take before it is recorded as a timeout.
+    public var timeout: Double
+    public var dnsbl: [String]
+    /// A scenario (a `mxharness repro` file) whose policy and expectation the captured world goes with.
+    public var complaint: String?
+
+    public init(resolver: String, client: String, helo: String, from: String, to: [String], output: String? = nil,
+                timeout: Double = 3, dnsbl: [String] = [], complaint: String? = nil) {
+        self.resolver = resolver
+        self.client = client
+        self.helo = helo
+        self.from = from
+        self.to = to
+        self.output = output
+        self.timeout = timeout
+        self.dnsbl = dnsbl
+        self.complaint = complaint
+    }
+}
+
+/// A `capture` argument that cannot be used, with what was expected.
+public struct CaptureUsageError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}
+
+extension Harness {
+    /// `mxharness repro [INPUT] [-o FILE]`: a bounce, DSN, log line or transcript (a file, or standard
+    /// input for none or `-`) into a scenario that reproduces it. The scenario goes to FILE or standard
+    /// output; the account of every value (read, inferred, assumed) to standard error, or standard
+    /// output when the scenario goes to a file.
+    public static func repro(input: String?, output: String?) -> Int32 {
+        let out = Output()
+        let text: String
+        let inputName: String
+        if let input, input != "-" {
+            guard let data = FileManager.default.contents(atPath: input) else {
+                out.error("mxharness repro: cannot read \(input): no such file, or not readable")
+                return HarnessExit.usage
+            }
+            text = String(decoding: data, as: UTF8.self)
+            inputName = input
+        } else {
+            if isatty(0) == 1 { out.error("mxharness repro: paste the bounce, log line or transcript, then Ctrl-D") }
+            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            inputName = "standard input"
+        }
+        let evidence: Evidence
+        switch EvidenceReader.read(text) {
+        case .success(let read): evidence = read
+        case .failure(let unrecognized):
+            out.error("mxharness repro: \(inputName): \(unrecognized)")
+            return HarnessExit.usage
+        }
+        let reproduction = ReproductionWriter.reproduce(evidence, input: text, scenarioPath: output)
+        // The file must load as the runner will load it; a failure here is a bug in the writer, said plainly.
+        do {
+            _ = try ScenarioLoader().load(yaml: reproduction.yaml, file: output ?? "repro.yaml")
+        } catch {
+            out.error("mxharness repro: the scenario written for this input does not load (a bug in mxharness, please report it with the input):\n\(error)\n\(reproduction.yaml)")
+            return HarnessExit.failures
+        }
+        let toFile = output != nil
+        func say(_ text: String) { if toFile { out.line(text) } else { out.error(text) } }
+        say("Read \(inputName) as: \(evidence.source)")
+        for line in reproduction.report { say("  " + line) }
+        if !reproduction.todos.isEmpty {
+            say("To fill in (TODO lines in dns.records):")
+            for todo in reproduction.todos { say("  - " + todo) }
+        }
+        say(reproduction.reproducesAsWritten
+            ? "As written, the world already makes the receiver fail the check the reply points to."
+            : "The TODO records decide the outcome: fill them in before running.")
+        say("Record the real DNS instead of guessing: \(reproduction.captureCommand)")
+        if let output {
+            do {
+                try reproduction.yaml.write(toFile: output, atomically: true, encoding: .utf8)
+            } catch {
+                out.error("mxharness repro: cannot write \(output): \(error.localizedDescription)")
+                return HarnessExit.failures
+            }
+            say("Wrote \(output); run it with: mxharness run \(output)")
+        } else {
+            FileHandle.standardOutput.write(Data(reproduction.yaml.utf8))
+        }
+        return HarnessExit.success
+    }
+
+    /// `mxharness capture`: everything a receiver would look up for one delivery, asked of one
+    /// resolver, written as a scenario. Connects to nothing but that resolver; sends no mail.
+    public static func capture(_ options: CaptureOptions, logger: Logger) async -> Int32 {
+        let out = Output()
+        do {
+            let (yaml, world) = try await captureScenario(options, namespace: nil, logger: logger)
+            let unanswered = world.faults.count
+            let summary = "captured \(world.records.count) records, \(unanswered) failing name(s), \(world.notes.count) note(s); SPF over them: \(world.spfVerdict)"
+            if let output = options.output {
+                try yaml.write(toFile: output, atomically: true, encoding: .utf8)
+                out.line("mxharness capture: \(summary); wrote \(output)")
+            } else {
+                FileHandle.standardOutput.write(Data(yaml.utf8))
+                out.error("mxharness capture: \(summary)")
+            }
+            return HarnessExit.success
+        } catch let error as CaptureUsageError {
+            out.error("mxharness capture: \(error)")
+            return HarnessExit.usage
+        } catch {
+            out.error("mxharness capture: \(error)")
+            return HarnessExit.failures
+        }
+    }
+
+    /// The capture itself, with the network namespace the resolver's sockets live in (nil: the
+    /// current one, as the CLI uses it; tests pass the namespace of a world of their own).
+    static func captureScenario(_ options: CaptureOptions, namespace: NetworkNamespace?, logger: Logger) async throws -> (String, CapturedWorld) {
+        guard let (server, port) = parseResolver(options.resolver) else {
+            throw CaptureUsageError(description: "--resolver \(options.resolver): expected ADDR or ADDR@PORT, e.g. 192.0.2.53 or 127.0.0.1@5353")
+        }
+        guard let client = IPAddress(options.client.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))) else {
+            throw CaptureUsageError(description: "--client \(options.client): not an IPv4 or IPv6 address")
+        }
+        guard !options.helo.isEmpty else { throw CaptureUsageError(description: "--helo: give the name the sending MTA says in EHLO") }
+        let from = options.from == "<>" ? "" : options.from.trimmingCharacters(in: CharacterSet(charactersIn: "<>"))
+        let to = options.to.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "<>")) }
+        guard !to.isEmpty, to.allSatisfy({ $0.contains("@") }) else {
+            throw CaptureUsageError(description: "--to: give at least one recipient address (user@domain)")
+        }
+        guard options.timeout > 0 else { throw CaptureUsageError(description: "--timeout must be positive") }
+        var complaint: ScenarioCase?
+        if let path = options.complaint {
+            do { complaint = try CaseLookup.one(file: path, variant: nil) } catch {
+                throw CaptureUsageError(description: "--complaint \(path): \(error)")
+            }
+        }
+        let request = CaptureRequest(
+            client: client, helo: options.helo, mailFrom: from, rcptTo: to, dnsblZones: options.dnsbl,
+            receiverName: complaint?.receiver.hostname ?? "mx.example.test")
+        let world = try await CaptureSession.capture(
+            request, server: server, port: port, namespace: namespace, timeout: .milliseconds(Int(options.timeout * 1000)), logger: logger)
+        let yaml = world.scenarioYAML(CapturedScenarioOptions(resolver: "\(server)@\(port)", complaint: complaint))
+        return (yaml, world)
+    }
+}

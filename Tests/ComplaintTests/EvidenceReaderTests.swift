@@ -1,0 +1,216 @@
+import Complaint
+import DNSCore
+import SMTPProtocol
+import Testing
+
+@Suite struct EvidenceReaderTests {
+    func read(_ text: String) throws -> Evidence {
+        switch EvidenceReader.read(text) {
+        case .success(let evidence): return evidence
+        case .failure(let error): throw error
+        }
+    }
+
+    @Test func postfixRejectLine() throws {
+        let evidence = try read(Samples.postfixReject)
+        #expect(evidence.source == .postfixReject)
+        #expect(evidence.clientAddress == IPAddress("2001:db8::66"))
+        #expect(evidence.clientName == "unknown")
+        #expect(evidence.helo == "bad.sender.test")
+        #expect(evidence.mailFrom == "a@sender.test")
+        #expect(evidence.rcptTo == ["u@example.test"])
+        #expect(evidence.reply == SMTPReply(code: 450, enhanced: "4.7.25", "Client host rejected: cannot find your hostname, [2001:db8::66]"))
+        #expect(evidence.stage == .rcpt)
+        #expect(evidence.receiverName == nil, "the syslog host `mx` is no full name")
+        let client = try #require(evidence.provenance.first { $0.field == .clientAddress })
+        #expect(client.source.contains("RCPT from unknown[2001:db8::66]") && !client.inferred)
+    }
+
+    @Test func postfixRejectWithSemicolonsInTheTextAndNoHelo() throws {
+        let line = "Jun  2 08:00:00 mx1 postfix/smtpd[7]: 3F0A1B: reject: RCPT from unknown[198.51.100.7]:4711: 554 5.7.1 Service unavailable; Client host [198.51.100.7] blocked using bl.example.test; listed since 2024; from=<> to=<u@example.test> proto=SMTP"
+        let evidence = try read(line)
+        #expect(evidence.reply?.code == 554)
+        #expect(evidence.reply?.text == "Service unavailable; Client host [198.51.100.7] blocked using bl.example.test; listed since 2024")
+        #expect(evidence.mailFrom == "", "from=<> is the null sender")
+        #expect(evidence.helo == nil)
+    }
+
+    @Test func postfixDeliveryLines() throws {
+        let evidence = try read(Samples.postfixDelivery)
+        #expect(evidence.source == .postfixDelivery)
+        #expect(evidence.receiverName == "mx.example.test")
+        #expect(evidence.receiverAddress == IPAddress("192.0.2.10"))
+        #expect(evidence.mailFrom == "alice@sender.test", "from the queue manager's line of the same queue id")
+        #expect(evidence.rcptTo == ["bob@example.test"])
+        #expect(evidence.reply?.code == 550 && evidence.reply?.enhanced == "5.7.1")
+        #expect(evidence.stage == .rcpt)
+        #expect(evidence.helo == "nohost.sender.test", "quoted by the HELO restriction's reply")
+        #expect(evidence.clientAddress == nil, "nothing names the sending address")
+    }
+
+    @Test func eximRejectLine() throws {
+        let evidence = try read(Samples.eximReject)
+        #expect(evidence.source == .eximReject)
+        #expect(evidence.clientAddress == IPAddress("2001:db8:5::66"))
+        #expect(evidence.clientName == "unknown")
+        #expect(evidence.helo == "mail.sender.test")
+        #expect(evidence.receiverAddress == IPAddress("2001:db8::10"))
+        #expect(evidence.mailFrom == "alice@sender.test")
+        #expect(evidence.rcptTo == ["bob@example.test"])
+        #expect(evidence.reply?.code == 550, "Exim logs no code: deny answers 550")
+        #expect(evidence.reply?.enhanced == nil)
+        let reply = try #require(evidence.provenance.first { $0.field == .reply })
+        #expect(reply.inferred)
+    }
+
+    @Test func eximRejectWithVerifiedNameAndTemporaryReject() throws {
+        let line = "2024-05-01 12:00:00 H=host.sender.test [192.0.2.77] F=<a@sender.test> temporarily rejected RCPT <u@example.test>: greylisted"
+        let evidence = try read(line)
+        #expect(evidence.clientName == "host.sender.test")
+        #expect(evidence.helo == "host.sender.test")
+        #expect(evidence.reply?.code == 451)
+    }
+
+    @Test func eximDeliveryLines() throws {
+        let evidence = try read(Samples.eximDelivery)
+        #expect(evidence.source == .eximDelivery)
+        #expect(evidence.reply?.code == 450 && evidence.reply?.enhanced == "4.7.25")
+        #expect(evidence.stage == .rcpt)
+        #expect(evidence.rcptTo == ["bob@example.test"])
+        #expect(evidence.mailFrom == "alice@sender.test")
+        #expect(evidence.receiverName == "mx.example.test")
+        #expect(evidence.receiverAddress == IPAddress("2001:db8::10"))
+        #expect(evidence.clientAddress == IPAddress("2001:db8:5::66"), "named in the reply text")
+    }
+
+    @Test func deliveryStatusNotification() throws {
+        let evidence = try read(Samples.dsn)
+        #expect(evidence.source == .deliveryStatus)
+        #expect(evidence.reply?.code == 550 && evidence.reply?.enhanced == "5.7.1")
+        #expect(evidence.reply?.text.contains("does not meet IPv6 sending guidelines") == true)
+        #expect(evidence.stage == .data, "(in reply to end of DATA command)")
+        #expect(evidence.rcptTo == ["bob@example.test"])
+        #expect(evidence.mailFrom == "alice@sender.test")
+        #expect(evidence.helo == "mail.sender.test")
+        #expect(evidence.receiverName == "mx.example.test")
+        #expect(evidence.receiverAddress == IPAddress("2001:db8::10"))
+        #expect(evidence.clientAddress == IPAddress("2001:db8:5::66"))
+    }
+
+    @Test func aFlattenedMultiLineReplyLosesItsInnerPrefixes() throws {
+        let text = """
+            Reporting-MTA: dns; mail.sender.test
+
+            Final-Recipient: rfc822; bob@example.test
+            Action: failed
+            Status: 5.7.1
+            Diagnostic-Code: smtp; 550-5.7.1 [2001:db8:5::66] Our system has detected that
+                this message does not 550-5.7.1 meet IPv6 sending guidelines regarding PTR
+                records and authentication. 550 5.7.1 Please review the guidelines.
+            """
+        let evidence = try read(text)
+        #expect(evidence.reply?.text == "[2001:db8:5::66] Our system has detected that this message does not meet IPv6 sending guidelines regarding PTR records and authentication. Please review the guidelines.")
+    }
+
+    @Test func deliveryStatusWithoutDiagnosticCodeUsesStatus() throws {
+        let text = """
+            Reporting-MTA: dns; mail.sender.test
+
+            Final-Recipient: rfc822; bob@example.test
+            Action: delayed
+            Status: 4.4.1
+            """
+        let evidence = try read(text)
+        #expect(evidence.reply?.code == 450 && evidence.reply?.enhanced == "4.4.1")
+        #expect(evidence.provenance.contains { $0.field == .reply && $0.inferred })
+    }
+
+    @Test func eximBounceText() throws {
+        let evidence = try read(Samples.bounce)
+        #expect(evidence.source == .bounceText)
+        #expect(evidence.reply == SMTPReply(code: 550, enhanced: "5.7.23", "SPF fail - not authorized"))
+        #expect(evidence.stage == .rcpt)
+        #expect(evidence.rcptTo == ["bob@example.test"])
+        #expect(evidence.mailFrom == "alice@sender.test")
+        #expect(evidence.receiverAddress == IPAddress("192.0.2.10"))
+        #expect(evidence.receiverName == "mx.example.test")
+    }
+
+    @Test func providerBounceWithMultiLineReply() throws {
+        let text = """
+            Your message wasn't delivered to bob@example.test.
+
+            The response from the remote server was:
+            550-5.7.1 [2001:db8:5::66] Our system has detected that this message does
+            550-5.7.1 not meet IPv6 sending guidelines regarding PTR records and
+            550 5.7.1 authentication.
+            """
+        let evidence = try read(text)
+        #expect(evidence.reply?.code == 550)
+        #expect(evidence.reply?.text == "[2001:db8:5::66] Our system has detected that this message does not meet IPv6 sending guidelines regarding PTR records and authentication.")
+        #expect(evidence.clientAddress == IPAddress("2001:db8:5::66"))
+        #expect(evidence.provenance.contains { $0.field == .stage && $0.inferred })
+    }
+
+    @Test func swaksTranscript() throws {
+        let evidence = try read(Samples.transcript)
+        #expect(evidence.source == .transcript)
+        #expect(evidence.helo == "mail.sender.test")
+        #expect(evidence.mailFrom == "alice@sender.test")
+        #expect(evidence.rcptTo == ["bob@example.test"])
+        #expect(evidence.reply?.code == 450 && evidence.reply?.enhanced == "4.7.26")
+        #expect(evidence.stage == .rcpt)
+        #expect(evidence.receiverName == "mx.example.test")
+        #expect(evidence.receiverAddress == IPAddress("2001:db8::10"))
+        #expect(evidence.clientAddress == IPAddress("2001:db8:5::66"))
+    }
+
+    @Test func mxharnessTranscriptWithDataStage() throws {
+        let text = """
+            === Trying [2001:db8::10]:25 from [2001:db8:5::25]...
+            <- 220 mx.example.test ESMTP mxharness
+             -> EHLO mail.sender.test
+            <- 250 mx.example.test
+             -> MAIL FROM:<a@sender.test>
+            <- 250 2.1.0 Ok
+             -> RCPT TO:<b@example.test>
+            <- 250 2.1.5 Ok
+             -> DATA
+            <- 354 End data with <CR><LF>.<CR><LF>
+             -> Subject: 550 5.7.1 not a reply
+             -> .
+            <- 550 5.7.25 The IP address sending this message does not have a PTR record setup, or the corresponding forward DNS entry does not point to the sending IP.
+            """
+        let evidence = try read(text)
+        #expect(evidence.clientAddress == IPAddress("2001:db8:5::25"))
+        #expect(evidence.receiverAddress == IPAddress("2001:db8::10"))
+        #expect(evidence.stage == .data)
+        #expect(evidence.reply?.code == 550, "message lines are not replies")
+    }
+
+    @Test func unknownInputSaysWhatWasLookedForAndFound() {
+        guard case .failure(let error) = EvidenceReader.read("Hi, my mail to <bob@example.test> from [192.0.2.7] does not arrive. Please help!") else {
+            Issue.record("expected an unrecognised input")
+            return
+        }
+        let message = error.description
+        #expect(message.contains("Postfix log line") && message.contains("Exim log line") && message.contains("SMTP transcript"))
+        #expect(message.contains("192.0.2.7") && message.contains("<bob@example.test>"))
+    }
+
+    @Test func nothingCrashesOnTruncatedOrOddInput() {
+        let samples = [Samples.postfixReject, Samples.postfixDelivery, Samples.eximReject, Samples.eximDelivery, Samples.dsn, Samples.bounce, Samples.transcript]
+        for sample in samples {
+            let scalars = Array(sample.unicodeScalars)
+            for end in stride(from: 0, through: scalars.count, by: 7) {
+                let text = String(String.UnicodeScalarView(scalars[0..<end]))
+                if case .success(let evidence) = EvidenceReader.read(text) {
+                    _ = ReproductionWriter.reproduce(evidence, input: text)
+                }
+            }
+        }
+        for odd in ["", "\n\n", "450", "450 ", "<", "[", "reject: RCPT from [", "status=(", "H=[", "<- 4", " -> RCPT TO:<", "\u{0}\u{1}ÿ", String(repeating: "[:", count: 500)] {
+            _ = EvidenceReader.read(odd)
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import DNSCore
+import Foundation
+@testable import Harness
+import Logging
+import MXHarnessTestKit
+import Testing
+
+@Suite struct ReproCommandTests {
+    func temporary(_ name: String) -> String {
+        NSTemporaryDirectory() + "/repro-\(getpid())-\(UUID().uuidString.prefix(8))-\(name)"
+    }
+
+    @Test func writesTheScenarioForALogLine() throws {
+        let input = temporary("line.log"), output = temporary("complaint.yaml")
+        defer { try? FileManager.default.removeItem(atPath: input); try? FileManager.default.removeItem(atPath: output) }
+        try "May  1 12:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[2001:db8::66]: 450 4.7.25 Client host rejected: cannot find your hostname, [2001:db8::66]; from=<a@sender.test> to=<u@example.test> proto=ESMTP helo=<bad.sender.test>\n"
+            .write(toFile: input, atomically: true, encoding: .utf8)
+        #expect(Harness.repro(input: input, output: output) == HarnessExit.success)
+        let yaml = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(yaml.contains("policy: fcrdns\n"))
+        #expect(Harness.validate(paths: [output]) == HarnessExit.success)
+    }
+
+    @Test func unknownOrMissingInputIsAUsageError() throws {
+        let input = temporary("note.txt")
+        defer { try? FileManager.default.removeItem(atPath: input) }
+        try "my mail does not arrive\n".write(toFile: input, atomically: true, encoding: .utf8)
+        #expect(Harness.repro(input: input, output: nil) == HarnessExit.usage)
+        #expect(Harness.repro(input: temporary("absent"), output: nil) == HarnessExit.usage)
+    }
+
+    @Test func captureArgumentsAreCheckedBeforeAnyQuery() async {
+        let logger = Logger(label: "test")
+        for options in [
+            CaptureOptions(resolver: "resolver.test", client: "2001:db8::66", helo: "h.sender.test", from: "a@sender.test", to: ["u@example.test"]),
+            CaptureOptions(resolver: "127.0.0.1@99999", client: "2001:db8::66", helo: "h.sender.test", from: "a@sender.test", to: ["u@example.test"]),
+            CaptureOptions(resolver: "127.0.0.1", client: "not-an-address", helo: "h.sender.test", from: "a@sender.test", to: ["u@example.test"]),
+            CaptureOptions(resolver: "127.0.0.1", client: "2001:db8::66", helo: "h.sender.test", from: "a@sender.test", to: ["nobody"]),
+        ] {
+            #expect(await Harness.capture(options, logger: logger) == HarnessExit.usage)
+        }
+    }
+}
+
+/// The CLI's capture path, pointed at 127.0.0.1@53 inside a world's namespace through the internal entry.
+@Suite(.serialized, .enabled(if: IntegrationEnvironment.canRunWorlds, IntegrationEnvironment.worldSkipReason))
+struct CaptureCommandTests {
+    @Test func capturesInsideANamespace() async throws {
+        let spec = WorldSpec(records: try WorldFixture.records([
+            "example.test. MX 10 mx.example.test.",
+            "mx.example.test. AAAA 2001:db8::10",
+            "sender.test. TXT \"v=spf1 include:_spf.slow.test -all\"",
+        ]), faults: [DNSFault(name: "slow.test", kind: .timeout)])
+        let options = CaptureOptions(resolver: "127.0.0.1@53", client: "2001:db8::66", helo: "bad.sender.test", from: "a@sender.test", to: ["u@example.test"], timeout: 0.5)
+        let (yaml, world) = try await CaseRunTurns.shared.run {
+            try await WorldFixture.withWorld(spec) { fixture in
+                try await Harness.captureScenario(options, namespace: fixture.namespace, logger: Logger(label: "test"))
+            }
+        }
+        #expect(world.faults == [DNSFault(name: "_spf.slow.test", kind: .timeout)])
+        #expect(yaml.contains("    - {name: _spf.slow.test, fault: timeout}"))
+        #expect(yaml.contains("    - example.test. MX 10 mx.example.test."))
+        #expect(yaml.contains("# bad.sender.test: NXDOMAIN"))
+    }
+}
