@@ -1,35 +1,43 @@
 #!/usr/bin/env bash
 # Throughput of the built-in MX against Postfix's smtp-sink, both on loopback, both fed the same
-# load by Postfix's smtp-source (Debian's postfix package). Prints messages/second for each and
-# the ratio. A benchmark prints figures; it asserts nothing.
+# load by Postfix's smtp-source (Debian's postfix package). Prints messages/second for each run,
+# the median of each side and the ratio of the medians. A benchmark prints figures; it asserts nothing.
 #
-#   scripts/bench-mx.sh [-m MESSAGES] [-s SESSIONS] [-l BYTES] [-r RCPTS]
+#   scripts/bench-mx.sh [-m MESSAGES] [-s SESSIONS] [-l BYTES] [-r RCPTS] [-n RUNS] [-d]
 #
-# The MX runs as `mxharness mx serve --policy open --listen 127.0.0.1:PORT` when that command
-# exists in a release build; until then it runs through the test-only helper
-# `BenchmarkServe.serveForBenchmark` (ReferenceMXTests), built with `swift build -c release -Xswiftc -enable-testing --build-tests`.
+# The MX is `mxharness mx serve --policy open` from a release build. With policy open it still looks
+# up the client's PTR and its forward confirmation at connect (to record them, as Postfix does), so
+# it is given a resolver that answers at once: an unbound started here on 127.0.0.1 with
+# `local-zone: "." static` (127.0.0.1 gets unbound's built-in `localhost` PTR and A), so DNS is not
+# what is measured. smtp-sink looks nothing up. Runs alternate between the two servers so that
+# noise on a shared machine hits both alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 find_swift
 
-MESSAGES=5000
-SESSIONS=20
+MESSAGES=3000
+SESSIONS=10
 LENGTH=4096
 RCPTS=1
-while getopts "m:s:l:r:" opt; do
+RUNS=5
+REUSE=""
+while getopts "m:s:l:r:n:d" opt; do
     case "$opt" in
         m) MESSAGES=$OPTARG ;;
         s) SESSIONS=$OPTARG ;;
         l) LENGTH=$OPTARG ;;
         r) RCPTS=$OPTARG ;;
-        *) die "usage: $0 [-m messages] [-s parallel sessions] [-l message bytes] [-r recipients per message]" ;;
+        n) RUNS=$OPTARG ;;
+        d) REUSE="-d" ;;
+        *) die "usage: $0 [-m messages] [-s parallel sessions] [-l message bytes] [-r recipients per message] [-n runs per server] [-d: several messages per connection]" ;;
     esac
 done
 
 SOURCE=/usr/sbin/smtp-source
 SINK=/usr/sbin/smtp-sink
 [ -x "$SOURCE" ] && [ -x "$SINK" ] || die "smtp-source/smtp-sink not found: install Debian's postfix package (scripts/lib.sh install_packages does)"
+command -v unbound >/dev/null || die "unbound not found: install Debian's unbound package (scripts/lib.sh install_packages does)"
 
 WORK=$(mktemp -d /tmp/mxharness-bench.XXXXXX)
 PIDS=()
@@ -44,11 +52,11 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-wait_for_port() {
+wait_for_tcp() {
     local port=$1 tries=0
     until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
         tries=$((tries + 1))
-        [ $tries -lt 3000 ] || { tail -n 5 "$WORK"/*.log >&2; die "nothing listens on 127.0.0.1:$port after 300 s"; }
+        [ $tries -lt 300 ] || { tail -n 5 "$WORK"/*.log >&2; die "nothing listens on 127.0.0.1:$port after 30 s"; }
         sleep 0.1
     done
 }
@@ -57,7 +65,8 @@ wait_for_port() {
 measure() {
     local port=$1 start end
     start=$(date +%s.%N)
-    "$SOURCE" -s "$SESSIONS" -m "$MESSAGES" -l "$LENGTH" -r "$RCPTS" \
+    # shellcheck disable=SC2086 # REUSE is empty or one flag
+    "$SOURCE" $REUSE -s "$SESSIONS" -m "$MESSAGES" -l "$LENGTH" -r "$RCPTS" \
         -M client.sender.test -f alice@sender.test -t bob@example.test "127.0.0.1:$port" \
         2>"$WORK/source-$port.log" || die "smtp-source failed against port $port: $(tail -3 "$WORK/source-$port.log")"
     end=$(date +%s.%N)
@@ -68,35 +77,66 @@ measure() {
     python3 -c "import sys; print(f'{int(sys.argv[1]) / (float(sys.argv[3]) - float(sys.argv[2])):.1f}')" "$MESSAGES" "$start" "$end"
 }
 
+median() {
+    python3 -c "import statistics, sys; print(f'{statistics.median(float(a) for a in sys.argv[1:]):.1f}')" "$@"
+}
+
+# --- a resolver that answers at once ---
+DNS_PORT=$(free_port)
+cat >"$WORK/unbound.conf" <<EOF
+server:
+  interface: 127.0.0.1
+  port: $DNS_PORT
+  do-daemonize: no
+  username: ""
+  chroot: ""
+  pidfile: ""
+  directory: "$WORK"
+  use-syslog: no
+  logfile: "$WORK/unbound.log"
+  num-threads: 1
+  so-reuseport: no
+  outgoing-port-avoid: "0-65535"
+  outgoing-port-permit: "61000-61255"
+  module-config: "iterator"
+  access-control: 127.0.0.0/8 allow
+  local-zone: "." static
+EOF
+unbound -c "$WORK/unbound.conf" >"$WORK/unbound.log" 2>&1 &
+PIDS+=($!)
+tries=0
+until dig +short +time=1 +tries=1 -p "$DNS_PORT" @127.0.0.1 -x 127.0.0.1 PTR 2>/dev/null | grep -q localhost; do
+    tries=$((tries + 1))
+    [ $tries -lt 100 ] || { tail -n 5 "$WORK/unbound.log" >&2; die "the benchmark's unbound does not answer on 127.0.0.1@$DNS_PORT"; }
+    sleep 0.1
+done
+
 # --- the built-in MX ---
-MX_PORT=$(free_port)
 echo "building the built-in MX (release)..." >&2
-# One set of flags for both paths, so switching between them does not rebuild everything.
-FLAGS=(-c release -Xswiftc -enable-testing)
-if swift build "${FLAGS[@]}" --product mxharness >"$WORK/build.log" 2>&1 \
-    && "$(swift build "${FLAGS[@]}" --show-bin-path)/mxharness" mx serve --help 2>&1 | grep -q -- '--listen'; then
-    "$(swift build "${FLAGS[@]}" --show-bin-path)/mxharness" mx serve --policy open --listen "127.0.0.1:$MX_PORT" >"$WORK/mx.log" 2>&1 &
-    PIDS+=($!)
-    MX_HOW="mxharness mx serve"
-else
-    swift build "${FLAGS[@]}" --build-tests >"$WORK/build.log" 2>&1 || die "release build failed: $(tail -5 "$WORK/build.log")"
-    MXHARNESS_BENCH_LISTEN="127.0.0.1:$MX_PORT" MXHARNESS_BENCH_STOP_FILE="$WORK/stop" MXHARNESS_BENCH_SECONDS=3600 \
-        swift test "${FLAGS[@]}" --skip-build --filter 'BenchmarkServe' >"$WORK/mx.log" 2>&1 &
-    PIDS+=($!)
-    MX_HOW="test helper BenchmarkServe (mxharness mx serve not available yet)"
-fi
-wait_for_port "$MX_PORT"
-MX_RATE=$(measure "$MX_PORT")
-touch "$WORK/stop"
+swift build -c release --product mxharness >"$WORK/build.log" 2>&1 || die "release build failed: $(tail -5 "$WORK/build.log")"
+MXHARNESS="$(swift build -c release --show-bin-path)/mxharness"
+MX_PORT=$(free_port)
+"$MXHARNESS" mx serve --policy open --listen "127.0.0.1:$MX_PORT" --resolver "127.0.0.1@$DNS_PORT" >"$WORK/mx.log" 2>&1 &
+PIDS+=($!)
+wait_for_tcp "$MX_PORT"
 
 # --- Postfix's smtp-sink ---
 SINK_PORT=$(free_port)
 "$SINK" -u nobody "127.0.0.1:$SINK_PORT" 256 >"$WORK/sink.log" 2>&1 &
 PIDS+=($!)
-wait_for_port "$SINK_PORT"
-SINK_RATE=$(measure "$SINK_PORT")
+wait_for_tcp "$SINK_PORT"
 
-echo "load: smtp-source -s $SESSIONS -m $MESSAGES -l $LENGTH -r $RCPTS (127.0.0.1)"
-echo "built-in MX ($MX_HOW): $MX_RATE messages/s"
-echo "Postfix smtp-sink:  $SINK_RATE messages/s"
-python3 -c "import sys; print(f'ratio MX/smtp-sink: {float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$MX_RATE" "$SINK_RATE"
+echo "load: smtp-source $REUSE -s $SESSIONS -m $MESSAGES -l $LENGTH -r $RCPTS (127.0.0.1), $RUNS runs per server, alternating"
+echo "built-in MX: mxharness mx serve --policy open, resolver: unbound on 127.0.0.1@$DNS_PORT with local-zone \".\" static (DNS is not what is measured)"
+MX_RATES=()
+SINK_RATES=()
+for run in $(seq 1 "$RUNS"); do
+    MX_RATES+=("$(measure "$MX_PORT")")
+    SINK_RATES+=("$(measure "$SINK_PORT")")
+    echo "run $run: built-in MX ${MX_RATES[-1]} messages/s, smtp-sink ${SINK_RATES[-1]} messages/s"
+done
+MX_MEDIAN=$(median "${MX_RATES[@]}")
+SINK_MEDIAN=$(median "${SINK_RATES[@]}")
+echo "built-in MX (median): $MX_MEDIAN messages/s"
+echo "Postfix smtp-sink (median): $SINK_MEDIAN messages/s"
+python3 -c "import sys; print(f'ratio MX/smtp-sink: {float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$MX_MEDIAN" "$SINK_MEDIAN"

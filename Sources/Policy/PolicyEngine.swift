@@ -45,11 +45,34 @@ public actor PolicySession {
     private var mailFrom = ""
     /// The decision for the current HELO and MAIL FROM, once made.
     private var decision: (check: Check, reply: SMTPReply)??
+    /// The policy runs no check for the client's family.
+    private nonisolated let checksNothing: Bool
 
     init(engine: PolicyEngine, client: IPAddress) {
         self.engine = engine
         self.client = client
         self.findings = PolicyFindings(client: client)
+        self.checksNothing = engine.policy.checks(for: client.family).isEmpty
+    }
+
+    /// `.proceed` when `answer(question)` would proceed without a lookup and without changing
+    /// `findings` or any later answer, so the server can go on at once instead of waiting for the
+    /// actor; nil when the question must go through `answer(_:)`. That is: RCPT or end of data
+    /// when checks are answered at the other stage, and everything but connect when the policy has
+    /// no check for the client's family. Connect always needs `answer` (PTR and FCrDNS are looked
+    /// up whatever the policy).
+    public nonisolated func immediateVerdict(for question: SMTPPolicyQuestion) -> SMTPPolicyVerdict? {
+        switch question {
+        case .connect:
+            return nil
+        case .helo, .mail:
+            // They only note the HELO name or sender for the checks and reset their decision.
+            return checksNothing ? .proceed : nil
+        case .rcpt:
+            return engine.policy.rejectAt != .rcpt || checksNothing ? .proceed : nil
+        case .endOfData:
+            return engine.policy.rejectAt != .data || checksNothing ? .proceed : nil
+        }
     }
 
     private var policy: ReceiverPolicy { engine.policy }

@@ -11,12 +11,17 @@ public struct MXConfiguration: Sendable {
     public var limits: SMTPServerLimits
     /// The level at which each finished session's decision is logged (`mx serve` uses `.info`).
     public var sessionLogLevel: Logger.Level
+    /// Keep every session's record and every accepted message for `sessions` and `messages`
+    /// (the default; a case reads them). `mx serve` runs for as long as it is left running, logs
+    /// each decision as the session ends, and keeps only counts: its memory stays flat.
+    public var keepsRecords: Bool
 
     public init(hostname: String, policy: ReceiverPolicy, limits: SMTPServerLimits = .init()) {
         self.hostname = hostname
         self.policy = policy
         self.limits = limits
         self.sessionLogLevel = .debug
+        self.keepsRecords = true
     }
 }
 

@@ -13,7 +13,12 @@ import Synchronization
 /// `SessionRecord` and every accepted message a `ReceivedMessage`.
 public final class ReferenceMX: Sendable {
     let core: MXCore
-    private let eventLoopGroup: any EventLoopGroup
+    /// Every listener and session of this MX runs on this one loop of the group given: like
+    /// smtp-sink or one smtpd, one thread takes all connections, so a loopback client's
+    /// replies are not spread over loops that each sleep and wake per reply (on two shared cores
+    /// one loop took about a quarter less CPU per message than two, scripts/bench-mx.sh).
+    /// Several MXes (parallel cases) still spread over the group.
+    private let eventLoop: any EventLoop
     private let listeners = Mutex<ListenerState>(ListenerState())
 
     private struct ListenerState {
@@ -24,7 +29,7 @@ public final class ReferenceMX: Sendable {
 
     public init(configuration: MXConfiguration, lookup: any DNSLookup, eventLoopGroup: any EventLoopGroup, logger: Logger) {
         self.core = MXCore(configuration: configuration, lookup: lookup, logger: logger)
-        self.eventLoopGroup = eventLoopGroup
+        self.eventLoop = eventLoopGroup.next()
     }
 
     public var configuration: MXConfiguration { core.configuration }
@@ -48,14 +53,12 @@ public final class ReferenceMX: Sendable {
             let core = self.core
             let channel: any Channel
             do {
-                channel = try await ServerBootstrap(group: eventLoopGroup)
+                channel = try await ServerBootstrap(group: eventLoop)
                     .serverChannelOption(.backlog, value: 256)
                     .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             let recorder = core.makeRecorder(channel: channel)
-                            try channel.pipeline.syncOperations.addHandler(
-                                ByteToMessageHandler(SMTPLineDecoder(maximumLength: core.configuration.limits.frameLength)))
                             try channel.pipeline.syncOperations.addHandler(SMTPServerHandler(core: core, recorder: recorder))
                         }
                     }
@@ -100,11 +103,18 @@ public final class ReferenceMX: Sendable {
     /// Where the MX listens (with the ports the kernel chose for port 0).
     public var endpoints: [ListeningEndpoint] { listeners.withLock { $0.endpoints } }
 
-    /// Completed and ongoing sessions, in the order they started.
+    /// Completed and ongoing sessions, in the order they started (only ongoing ones when the
+    /// configuration does not keep records).
     public var sessions: [SessionRecord] { core.sessions }
 
-    /// Accepted messages: envelope + bytes, readable back.
+    /// Accepted messages: envelope + bytes, readable back (none when the configuration does not keep records).
     public var messages: [ReceivedMessage] { core.messages }
+
+    /// Sessions started so far, kept or not.
+    public var sessionCount: Int { core.sessionCount }
+
+    /// Messages accepted so far, kept or not.
+    public var messageCount: Int { core.messageCount }
 }
 
 /// Why the MX could not start.
@@ -126,9 +136,11 @@ final class MXCore: Sendable {
 
     private struct State {
         var nextID = 1
+        /// Every session's recorder, or only the open ones' when records are not kept.
         var recorders: [SessionRecorder] = []
         var open: [Int: any Channel] = [:]
         var messages: [ReceivedMessage] = []
+        var messageCount = 0
     }
 
     init(configuration: MXConfiguration, lookup: any DNSLookup, logger: Logger) {
@@ -144,31 +156,44 @@ final class MXCore: Sendable {
                 id: state.nextID, client: remote?.ipAddress.flatMap { IPAddress($0) }, clientPort: remote?.port,
                 server: local?.ipAddress.flatMap { IPAddress($0) }, serverPort: local?.port))
             state.nextID += 1
-            state.recorders.append(recorder)
+            if configuration.keepsRecords { state.recorders.append(recorder) }
             return recorder
         }
     }
 
     func sessionStarted(_ recorder: SessionRecorder, channel: any Channel) {
-        state.withLock { $0.open[recorder.id] = channel }
+        let keeps = configuration.keepsRecords
+        state.withLock { state in
+            state.open[recorder.id] = channel
+            if !keeps { state.recorders.append(recorder) }
+        }
     }
 
     func sessionEnded(_ recorder: SessionRecorder) {
-        let wasOpen = state.withLock { $0.open.removeValue(forKey: recorder.id) != nil }
+        let keeps = configuration.keepsRecords
+        let wasOpen = state.withLock { state in
+            guard state.open.removeValue(forKey: recorder.id) != nil else { return false }
+            if !keeps { state.recorders.removeAll { $0 === recorder } }
+            return true
+        }
         guard wasOpen else { return }
         let record = recorder.snapshot
         logger.log(level: configuration.sessionLogLevel, "MX session decision\n\(record.summary)", metadata: ["session": "\(record.id)"])
     }
 
     func accepted(_ message: SMTPMessage, recorder: SessionRecorder) {
-        let record = recorder.update { record -> SessionRecord in
-            record.messagesAccepted += 1
-            return record
+        recorder.update { $0.messagesAccepted += 1 }
+        guard configuration.keepsRecords else {
+            state.withLock { $0.messageCount += 1 }
+            return
         }
         let received = ReceivedMessage(
-            session: record.id, client: record.client, helo: message.helo, mailFrom: message.reversePath,
+            session: recorder.id, client: recorder.client, helo: message.helo, mailFrom: message.reversePath,
             recipients: message.recipients, data: message.data, queueID: message.queueID, received: Date())
-        state.withLock { $0.messages.append(received) }
+        state.withLock { state in
+            state.messages.append(received)
+            state.messageCount += 1
+        }
     }
 
     func openChannels() -> [any Channel] {
@@ -187,6 +212,8 @@ final class MXCore: Sendable {
 
     var sessions: [SessionRecord] { state.withLock { $0.recorders }.map(\.snapshot) }
     var messages: [ReceivedMessage] { state.withLock { $0.messages } }
+    var sessionCount: Int { state.withLock { $0.nextID - 1 } }
+    var messageCount: Int { state.withLock { $0.messageCount } }
 }
 
 /// One session's record, written by its handler and read by anyone.

@@ -5,8 +5,8 @@ import Sandbox
 
 extension ReferenceMX {
     /// Runs an MX on `endpoints` until the calling task is cancelled, logging each session's
-    /// decision (its `summary`) at `.info` as it ends; then stops it. What `mxharness mx serve`
-    /// runs once it has a resolver.
+    /// decision (its `summary`) at `.info` as it ends and keeping no records (only counts); then
+    /// stops it. What `mxharness mx serve` runs.
     ///
     /// - Parameter ready: called once every endpoint is bound, with the bound endpoints
     ///   (the kernel's ports for port 0).
@@ -17,6 +17,7 @@ extension ReferenceMX {
     ) async throws {
         var configuration = configuration
         configuration.sessionLogLevel = .info
+        configuration.keepsRecords = false
         let mx = ReferenceMX(configuration: configuration, lookup: lookup, eventLoopGroup: eventLoopGroup, logger: logger)
         do {
             try await mx.start(listeningOn: endpoints, in: namespace)
@@ -35,6 +36,6 @@ extension ReferenceMX {
             do { try await Task.sleep(for: .seconds(3600)) } catch { break }
         }
         await mx.stop()
-        logger.info("MX stopped", metadata: ["sessions": "\(mx.sessions.count)", "messages": "\(mx.messages.count)"])
+        logger.info("MX stopped", metadata: ["sessions": "\(mx.sessionCount)", "messages": "\(mx.messageCount)"])
     }
 }

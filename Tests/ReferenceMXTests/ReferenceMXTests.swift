@@ -253,3 +253,37 @@ struct ReferenceMXTests {
         #expect(condition())
     }
 }
+
+@Suite("ReferenceMX transcript lines")
+struct TranscriptLinesTests {
+    @Test(arguments: [
+        "250-mx.example.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n", "220 mx.example.test ESMTP\r\n", "", "\r\n",
+        "\r\n\r\nx", "a\rb\r\n", "a\nb\r\nc", "a\r\r\nb", "é\r\nü\r\n", "x\r", "\r\n\r\n",
+    ])
+    func cutLikeSplittingAtCRLF(wire: String) {
+        #expect(SMTPServerHandler.lines(of: wire) == wire.split(separator: "\r\n").map(String.init))
+    }
+}
+
+@Suite("ReferenceMX without records", .timeLimit(.minutes(1)))
+struct ReferenceMXWithoutRecordsTests {
+    @Test func countsButKeepsNothingOnceSessionsEnd() async throws {
+        var configuration = MXConfiguration(hostname: "mx.example.test", policy: .open)
+        configuration.keepsRecords = false
+        let mx = ReferenceMX(configuration: configuration, lookup: InMemoryDNS(), eventLoopGroup: MXTest.group, logger: MXTest.logger)
+        try await mx.start(listeningOn: [IPAddress("127.0.0.1")!], port: 0, in: nil)
+        for _ in 0..<2 {
+            let replies = try await MXTest.withClient(mx) { client in
+                try await client.send(ReferenceMXTests.envelope + "DATA\r\nhello\r\n.\r\nQUIT\r\n")
+                return try await client.readAll()
+            }
+            #expect(replies.map(\.code) == [220, 250, 250, 250, 354, 250, 221])
+        }
+        // The handler ends a session when the connection is gone; wait for that, not for a time.
+        while mx.sessions.count > 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(mx.sessionCount == 2)
+        #expect(mx.messageCount == 2)
+        #expect(mx.messages.isEmpty)
+        await mx.stop()
+    }
+}

@@ -351,6 +351,74 @@ struct SMTPLineFramerTests {
         #expect(done.first?.wireLength == 50_002)
         #expect((done.first?.bytes.count ?? 0) <= 10)
     }
+
+    /// The framer cuts any input, however it is split into reads, exactly like the byte-at-a-time
+    /// rules it documents (a reference copy below).
+    @Test(arguments: [3, 4, 10, 80])
+    func matchesTheByteAtATimeRules(maximumLength: Int) {
+        var random = SeededRandom(seed: UInt64(maximumLength))
+        let alphabet: [UInt8] = [0x0d, 0x0a, 0x0d, 0x0a, UInt8(ascii: "."), UInt8(ascii: "x"), UInt8(ascii: "y"), 0x00, 0xff]
+        for _ in 0..<300 {
+            let input = (0..<Int.random(in: 0...400, using: &random)).map { _ in alphabet.randomElement(using: &random)! }
+            var reference = ReferenceFramer(maximumLength: maximumLength)
+            let expected = reference.append(input)
+            var framer = SMTPLineFramer(maximumLength: maximumLength)
+            var got: [SMTPLine] = []
+            var rest = input[...]
+            while !rest.isEmpty {
+                let cut = rest.prefix(Int.random(in: 1...max(1, rest.count), using: &random))
+                got += cut.withUnsafeBytes { framer.append($0) }
+                rest = rest.dropFirst(cut.count)
+            }
+            #expect(got == expected, "input \(input)")
+            #expect(framer.bufferedCount == reference.bufferedCount)
+        }
+    }
+}
+
+/// The framer's rules one byte at a time, as it was first written.
+private struct ReferenceFramer {
+    let maximumLength: Int
+    var current: [UInt8] = []
+    var overflow = 0
+    var lastByte: UInt8?
+
+    init(maximumLength: Int) { self.maximumLength = max(maximumLength, 3) }
+
+    var bufferedCount: Int { current.count + overflow }
+
+    mutating func append(_ bytes: [UInt8]) -> [SMTPLine] {
+        var lines: [SMTPLine] = []
+        for byte in bytes {
+            if byte == 0x0a {
+                let ending: SMTPLine.Ending = lastByte == 0x0d ? .crlf : .bareLF
+                let wireLength = current.count + overflow + 1
+                var line = current
+                if overflow == 0, ending == .crlf { line.removeLast() }
+                lines.append(SMTPLine(bytes: line, ending: ending, isOverlong: wireLength > maximumLength, wireLength: wireLength))
+                current = []
+                overflow = 0
+                lastByte = nil
+                continue
+            }
+            if current.count < maximumLength { current.append(byte) } else { overflow += 1 }
+            lastByte = byte
+        }
+        return lines
+    }
+}
+
+/// SplitMix64: the same "random" input on every run.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
 
 @Suite("SMTP command parser")

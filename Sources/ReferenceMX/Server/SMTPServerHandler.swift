@@ -5,13 +5,15 @@ import NIOCore
 import Policy
 import SMTPProtocol
 
-/// The thin NIO side of one SMTP session: feeds lines to `SMTPServerStateMachine`, writes its
-/// replies in order (batched until the machine waits), runs policy questions asynchronously,
-/// and arms the command timer at the machine's deadline.
+/// The thin NIO side of one SMTP session: cuts what it reads into lines with `SMTPLineFramer`
+/// (itself, not in a decoder of its own: one pipeline step less per line and per connection),
+/// feeds them to `SMTPServerStateMachine`, writes its replies in order (batched until the machine
+/// waits), runs policy questions asynchronously, and arms the command timer at the machine's deadline.
 final class SMTPServerHandler: ChannelInboundHandler {
-    typealias InboundIn = SMTPLine
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
+    private var framer: SMTPLineFramer
     private var machine: SMTPServerStateMachine<ContinuousClock>
     private let core: MXCore
     private let recorder: SessionRecorder
@@ -19,12 +21,16 @@ final class SMTPServerHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var outgoing: ByteBuffer?
     private var timer: Scheduled<Void>?
+    private var taskExecutor: EventLoopTaskExecutor?
     private var closing = false
     private var active = false
+    /// Inside `channelRead`: replies wait for the end of the read.
+    private var reading = false
 
     init(core: MXCore, recorder: SessionRecorder) {
         self.core = core
         self.recorder = recorder
+        self.framer = SMTPLineFramer(maximumLength: core.configuration.limits.frameLength)
         self.machine = SMTPServerStateMachine(
             hostname: core.configuration.hostname, limits: core.configuration.limits, clock: ContinuousClock(),
             queuePrefix: "S\(recorder.id)Q")
@@ -51,7 +57,15 @@ final class SMTPServerHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        run(machine.received(unwrapInboundIn(data)))
+        // A partial line stays in the framer; one left at EOF is no command (RFC 5321 2.3.8) and is dropped.
+        let lines = unwrapInboundIn(data).withUnsafeReadableBytes { framer.append($0) }
+        // The replies to everything one read brought (a pipelined batch, RFC 2920) go out in one write.
+        reading = true
+        for line in lines {
+            run(machine.received(line))
+        }
+        reading = false
+        flush()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -79,7 +93,14 @@ final class SMTPServerHandler: ChannelInboundHandler {
             case .send(let reply):
                 write(reply)
             case .askPolicy(let question):
-                flush()
+                note(question)
+                // Most questions of a policy without checks need no lookup: answered here, on the
+                // event loop, instead of a round trip through a task and the session's actor.
+                if let verdict = policy?.immediateVerdict(for: question) {
+                    action = machine.verdict(verdict)
+                    continue
+                }
+                flushUnlessReading()
                 ask(question)
                 return
             case .accept(let message):
@@ -88,7 +109,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
                 close()
                 return
             case .wait:
-                flush()
+                flushUnlessReading()
                 armTimer()
                 return
             }
@@ -96,28 +117,32 @@ final class SMTPServerHandler: ChannelInboundHandler {
         }
     }
 
+    private func note(_ question: SMTPPolicyQuestion) {
+        switch question {
+        case .helo(let name, _): recorder.update { $0.helo = name }
+        case .mail(let reversePath, _): recorder.update { $0.mailFrom = reversePath }
+        case .rcpt(let forwardPath, _, _): recorder.update { $0.recipients.append(forwardPath) }
+        case .connect, .endOfData: break
+        }
+    }
+
     private func ask(_ question: SMTPPolicyQuestion) {
         guard let context, let policy else { return }
-        recorder.update { record in
-            switch question {
-            case .helo(let name, _): record.helo = name
-            case .mail(let reversePath, _): record.mailFrom = reversePath
-            case .rcpt(let forwardPath, _, _): record.recipients.append(forwardPath)
-            default: break
-            }
-        }
-        let future = context.eventLoop.makeFutureWithTask { () -> (SMTPPolicyVerdict, PolicyFindings) in
+        let promise = context.eventLoop.makePromise(of: (SMTPPolicyVerdict, PolicyFindings).self)
+        let executor = taskExecutor ?? EventLoopTaskExecutor(context.eventLoop)
+        taskExecutor = executor
+        Task(executorPreference: executor) {
             let verdict = await policy.answer(question)
-            return (verdict, await policy.findings)
+            promise.succeed((verdict, await policy.findings))
         }
-        future.assumeIsolated().whenComplete { [self] result in
+        promise.futureResult.assumeIsolated().whenComplete { [self] result in
             switch result {
             case .success(let (verdict, findings)):
                 recorder.update { $0.findings = findings }
                 guard active, !closing else { return }
                 run(machine.verdict(verdict))
             case .failure(let error):
-                // The task cannot throw; this is a cancelled event loop at shutdown.
+                // The task cannot fail its promise; this is an event loop shutting down.
                 recorder.update { $0.note(.note, "policy failed: \(error)") }
             }
         }
@@ -126,14 +151,38 @@ final class SMTPServerHandler: ChannelInboundHandler {
     private func write(_ reply: SMTPServerReply) {
         guard let context else { return }
         let time = Date()
+        let wire = reply.reply.wireFormat
         recorder.update { record in
             if let command = reply.command { record.note(.client, command, at: time) }
-            for line in reply.reply.wireFormat.split(separator: "\r\n") { record.note(.server, String(line), at: time) }
+            for line in Self.lines(of: wire) { record.note(.server, line, at: time) }
             if let cause = reply.cause { record.note(.note, "reply caused by \(cause)", at: time) }
             record.replies.append(RecordedReply(stage: reply.stage, command: reply.command, reply: reply.reply, cause: reply.cause))
         }
         if outgoing == nil { outgoing = context.channel.allocator.buffer(capacity: 256) }
-        outgoing!.writeString(reply.reply.wireFormat)
+        outgoing!.writeString(wire)
+    }
+
+    /// The lines of `wire` between CRLFs, empty ones left out: `wire.split(separator: "\r\n")`
+    /// (CRLF is one grapheme, so the same cut) without walking Characters.
+    static func lines(of wire: String) -> [String] {
+        let bytes = Array(wire.utf8)
+        var lines: [String] = []
+        var start = 0, index = 0
+        while index + 1 < bytes.count {
+            if bytes[index] == 0x0d, bytes[index + 1] == 0x0a {
+                if index > start { lines.append(String(decoding: bytes[start..<index], as: UTF8.self)) }
+                index += 2
+                start = index
+            } else {
+                index += 1
+            }
+        }
+        if start < bytes.count { lines.append(String(decoding: bytes[start...], as: UTF8.self)) }
+        return lines
+    }
+
+    private func flushUnlessReading() {
+        if !reading { flush() }
     }
 
     private func flush() {

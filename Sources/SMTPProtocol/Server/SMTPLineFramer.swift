@@ -48,27 +48,57 @@ public struct SMTPLineFramer: Sendable {
 
     /// Appends `bytes` and returns every line they complete, in order.
     public mutating func append(_ bytes: some Sequence<UInt8>) -> [SMTPLine] {
+        if let lines = bytes.withContiguousStorageIfAvailable({ append(UnsafeRawBufferPointer($0)) }) {
+            return lines
+        }
+        return Array(bytes).withUnsafeBytes { append($0) }
+    }
+
+    /// Appends `buffer` and returns every line it completes, in order.
+    public mutating func append(_ buffer: UnsafeRawBufferPointer) -> [SMTPLine] {
         var lines: [SMTPLine] = []
-        for byte in bytes {
-            if byte == 0x0a {
-                lines.append(finishLine())
-                continue
+        var start = 0
+        while start < buffer.count {
+            var end = start
+            while end < buffer.count, buffer[end] != 0x0a { end += 1 }
+            guard end < buffer.count else {
+                take(buffer[start..<end])
+                break
             }
-            if current.count < maximumLength {
-                current.append(byte)
+            let length = end - start
+            if current.isEmpty, overflow == 0, length < maximumLength {
+                // The whole line is in `buffer`: no copy through `current`.
+                let crlf = length > 0 && buffer[end - 1] == 0x0d
+                lines.append(SMTPLine(
+                    bytes: Array(buffer[start..<(crlf ? end - 1 : end)]), ending: crlf ? .crlf : .bareLF,
+                    isOverlong: length + 1 > maximumLength, wireLength: length + 1))
             } else {
-                overflow += 1
+                take(buffer[start..<end])
+                lines.append(finishLine())
             }
-            lastByte = byte
+            start = end + 1
         }
         return lines
+    }
+
+    /// Keeps what fits of bytes without a line feed; counts the rest.
+    private mutating func take(_ chunk: Slice<UnsafeRawBufferPointer>) {
+        guard let last = chunk.last else { return }
+        let room = max(0, maximumLength - current.count)
+        if chunk.count <= room {
+            current.append(contentsOf: chunk)
+        } else {
+            current.append(contentsOf: chunk.prefix(room))
+            overflow += chunk.count - room
+        }
+        lastByte = last
     }
 
     private mutating func finishLine() -> SMTPLine {
         let ending: SMTPLine.Ending = lastByte == 0x0d ? .crlf : .bareLF
         let wireLength = current.count + overflow + 1
-        var bytes = current
-        if overflow == 0, ending == .crlf { bytes.removeLast() }
+        let kept = overflow == 0 && ending == .crlf ? current.count - 1 : current.count
+        let bytes = Array(current[..<kept])
         current.removeAll(keepingCapacity: true)
         overflow = 0
         lastByte = nil

@@ -1,3 +1,17 @@
+/// What the handler does next, as told by `SMTPServerStateMachine`.
+public enum SMTPServerAction: Sendable, Hashable {
+    /// Write this reply.
+    case send(SMTPServerReply)
+    /// Ask the policy and call `verdict(_:)` with its answer; input is buffered meanwhile.
+    case askPolicy(SMTPPolicyQuestion)
+    /// A message was accepted (its 250 reply follows as the next action).
+    case accept(SMTPMessage)
+    /// Flush what was written and close the connection. Nothing follows.
+    case close
+    /// Nothing to do until more input, a verdict or the deadline.
+    case wait
+}
+
 /// The server side of an RFC 5321 session as a pure state machine: lines in, actions out, no I/O.
 ///
 /// The handler feeds events (`connected()`, `received(_:)`, `verdict(_:)`, `timeoutFired()`), each
@@ -6,20 +20,98 @@
 /// verdict is in (RFC 2920 pipelining); replies may be written in one batch at `.wait`.
 ///
 /// The command timeout runs against `C`, so tests drive it with a manual clock: `deadline` is when
-/// the handler should call `timeoutFired()`.
+/// the handler should call `timeoutFired()`. Only the deadline depends on `C`: the session itself
+/// is `SMTPServerSession`, which is not generic, so a handler in another module does not run the
+/// protocol through unspecialised generic code (metadata look-ups and witness calls per line).
 public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Duration {
-    public enum Action: Sendable, Hashable {
-        /// Write this reply.
-        case send(SMTPServerReply)
-        /// Ask the policy and call `verdict(_:)` with its answer; input is buffered meanwhile.
-        case askPolicy(SMTPPolicyQuestion)
-        /// A message was accepted (its 250 reply follows as the next action).
-        case accept(SMTPMessage)
-        /// Flush what was written and close the connection. Nothing follows.
-        case close
-        /// Nothing to do until more input, a verdict or the deadline.
-        case wait
+    public typealias Action = SMTPServerAction
+
+    @usableFromInline var session: SMTPServerSession
+    public let clock: C
+    @usableFromInline var currentDeadline: C.Instant?
+    /// The `SMTPServerSession.timerGeneration` `currentDeadline` was computed for.
+    @usableFromInline var deadlineGeneration = 0
+
+    public init(hostname: String, limits: SMTPServerLimits = .init(), clock: C, queuePrefix: String = "Q") {
+        self.session = SMTPServerSession(hostname: hostname, limits: limits, queuePrefix: queuePrefix)
+        self.clock = clock
     }
+
+    public var hostname: String { session.hostname }
+    public var limits: SMTPServerLimits { session.limits }
+    /// Prefix of the ids in `250 2.0.0 Ok: queued as ID`.
+    public var queuePrefix: String { session.queuePrefix }
+    /// 4xx and 5xx replies sent so far.
+    public var errorCount: Int { session.errorCount }
+    /// When `timeoutFired()` should be called; nil while the server itself is busy (awaiting a verdict) or closed.
+    public var deadline: C.Instant? { currentDeadline }
+
+    /// True while text lines of a message are being received.
+    public var isReceivingData: Bool { session.isReceivingData }
+
+    public var isClosed: Bool { session.isClosed }
+
+    // MARK: Events
+
+    /// The connection is up: asks the policy about the client before the greeting.
+    @inlinable
+    public mutating func connected() -> Action {
+        settle(session.connected())
+    }
+
+    /// A line arrived (from `SMTPLineFramer`).
+    @inlinable
+    public mutating func received(_ line: SMTPLine) -> Action {
+        settle(session.received(line))
+    }
+
+    /// The policy's answer to the last `.askPolicy`.
+    @inlinable
+    public mutating func verdict(_ verdict: SMTPPolicyVerdict) -> Action {
+        settle(session.verdict(verdict))
+    }
+
+    /// The deadline passed (by the handler's timer). Answers 421 4.4.2 and closes if the client
+    /// has indeed been silent since; otherwise nothing happens and `deadline` tells the next check.
+    @inlinable
+    public mutating func timeoutFired() -> Action {
+        if let currentDeadline, clock.now >= currentDeadline {
+            session.timedOut()
+        }
+        return settle(session.nextAction())
+    }
+
+    /// The client closed its side; nothing more will be sent.
+    @inlinable
+    public mutating func disconnected() {
+        session.disconnected()
+        currentDeadline = nil
+    }
+
+    /// The next thing for the handler to do.
+    @inlinable
+    public mutating func nextAction() -> Action {
+        settle(session.nextAction())
+    }
+
+    /// Follows the session's command timer: a deadline from now when it was (re)started.
+    @inlinable
+    mutating func settle(_ action: Action) -> Action {
+        if !session.timerArmed {
+            currentDeadline = nil
+        } else if currentDeadline == nil || deadlineGeneration != session.timerGeneration {
+            currentDeadline = clock.now.advanced(by: session.limits.commandTimeout)
+            deadlineGeneration = session.timerGeneration
+        }
+        return action
+    }
+}
+
+/// The protocol of `SMTPServerStateMachine` without its clock: the command timer is
+/// `timerArmed`, restarted whenever `timerGeneration` changes.
+@usableFromInline
+struct SMTPServerSession: Sendable {
+    @usableFromInline typealias Action = SMTPServerAction
 
     private enum Pending: Sendable {
         case connect
@@ -55,11 +147,9 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
         var overlongLine = false
     }
 
-    public let hostname: String
-    public let limits: SMTPServerLimits
-    public let clock: C
-    /// Prefix of the ids in `250 2.0.0 Ok: queued as ID`.
-    public let queuePrefix: String
+    let hostname: String
+    @usableFromInline let limits: SMTPServerLimits
+    let queuePrefix: String
 
     private var state: State = .initial
     private var helo: String?
@@ -71,41 +161,41 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
     private var output: [Action] = []
     private var outputStart = 0
     private var acceptedMessages = 0
-    /// 4xx and 5xx replies sent so far.
-    public private(set) var errorCount = 0
-    /// When `timeoutFired()` should be called; nil while the server itself is busy (awaiting a verdict) or closed.
-    public private(set) var deadline: C.Instant?
+    private(set) var errorCount = 0
+    /// The command timer runs (the deadline of `SMTPServerStateMachine`); off while the server
+    /// itself is busy (awaiting a verdict) or closed.
+    @usableFromInline private(set) var timerArmed = false
+    /// Counts the starts of the command timer.
+    @usableFromInline private(set) var timerGeneration = 0
 
-    public init(hostname: String, limits: SMTPServerLimits = .init(), clock: C, queuePrefix: String = "Q") {
+    init(hostname: String, limits: SMTPServerLimits, queuePrefix: String) {
         self.hostname = hostname
         self.limits = limits
-        self.clock = clock
         self.queuePrefix = queuePrefix
     }
 
-    /// True while text lines of a message are being received.
-    public var isReceivingData: Bool {
+    var isReceivingData: Bool {
         if case .data = state { return true }
         return false
     }
 
-    public var isClosed: Bool {
+    var isClosed: Bool {
         if case .closed = state { return true }
         return false
     }
 
     // MARK: Events
 
-    /// The connection is up: asks the policy about the client before the greeting.
-    public mutating func connected() -> Action {
+    @usableFromInline
+    mutating func connected() -> Action {
         guard case .initial = state else { return nextAction() }
         state = .awaitingVerdict(.connect)
         emit(.askPolicy(.connect))
         return nextAction()
     }
 
-    /// A line arrived (from `SMTPLineFramer`).
-    public mutating func received(_ line: SMTPLine) -> Action {
+    @usableFromInline
+    mutating func received(_ line: SMTPLine) -> Action {
         switch state {
         case .closed:
             return nextAction()
@@ -119,8 +209,8 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
         }
     }
 
-    /// The policy's answer to the last `.askPolicy`.
-    public mutating func verdict(_ verdict: SMTPPolicyVerdict) -> Action {
+    @usableFromInline
+    mutating func verdict(_ verdict: SMTPPolicyVerdict) -> Action {
         guard case .awaitingVerdict(let question) = state else { return nextAction() }
         let stage: SMTPStage, command: String?
         switch question {
@@ -149,26 +239,23 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
         return nextAction()
     }
 
-    /// The deadline passed (by the handler's timer). Answers 421 4.4.2 and closes if the client
-    /// has indeed been silent since; otherwise nothing happens and `deadline` tells the next check.
-    public mutating func timeoutFired() -> Action {
-        if let deadline, clock.now >= deadline {
-            // Postfix smtpd: "421 4.4.2 <myhostname> Error: timeout exceeded".
-            closeWith(SMTPReply(code: 421, enhanced: "4.4.2", "\(hostname) Error: timeout exceeded"), cause: "timeout")
-        }
-        return nextAction()
+    /// The command timer ran out: the client has been silent since it started.
+    @usableFromInline
+    mutating func timedOut() {
+        // Postfix smtpd: "421 4.4.2 <myhostname> Error: timeout exceeded".
+        closeWith(SMTPReply(code: 421, enhanced: "4.4.2", "\(hostname) Error: timeout exceeded"), cause: "timeout")
     }
 
-    /// The client closed its side; nothing more will be sent.
-    public mutating func disconnected() {
+    @usableFromInline
+    mutating func disconnected() {
         state = .closed
-        deadline = nil
+        timerArmed = false
         pending.removeAll()
         pendingStart = 0
     }
 
-    /// The next thing for the handler to do.
-    public mutating func nextAction() -> Action {
+    @usableFromInline
+    mutating func nextAction() -> Action {
         while true {
             if outputStart < output.count {
                 let action = output[outputStart]
@@ -182,7 +269,10 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
             switch state {
             case .commands, .data, .refused:
                 guard pendingStart < pending.count else {
-                    if deadline == nil { deadline = clock.now.advanced(by: limits.commandTimeout) }
+                    if !timerArmed {
+                        timerArmed = true
+                        timerGeneration &+= 1
+                    }
                     return .wait
                 }
                 let line = pending[pendingStart]
@@ -192,7 +282,7 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
                     pending.removeAll(keepingCapacity: true)
                     pendingStart = 0
                 }
-                deadline = nil
+                timerArmed = false
                 handle(line)
             case .initial, .awaitingVerdict:
                 return .wait
@@ -337,7 +427,7 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
     }
 
     private mutating func handleText(_ line: SMTPLine) {
-        if line.bytes == [UInt8(ascii: ".")] {
+        if line.bytes.count == 1, line.bytes[0] == UInt8(ascii: ".") {
             endOfData()
             return
         }
@@ -355,7 +445,8 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
         body.size += size
         if !body.tooBig && !body.overlongLine {
             body.data.append(contentsOf: content)
-            body.data.append(contentsOf: [0x0d, 0x0a])
+            body.data.append(0x0d)
+            body.data.append(0x0a)
         }
     }
 
@@ -393,7 +484,7 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
 
     private mutating func ask(_ pending: Pending, _ question: SMTPPolicyQuestion) {
         state = .awaitingVerdict(pending)
-        deadline = nil
+        timerArmed = false
         emit(.askPolicy(question))
     }
 
@@ -447,7 +538,7 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
     private mutating func closeWith(_ reply: SMTPReply, stage: SMTPStage? = nil, command: String? = nil, cause: String? = nil) {
         guard !isClosed else { return }
         state = .closed
-        deadline = nil
+        timerArmed = false
         pending.removeAll()
         pendingStart = 0
         pendingBytes = 0

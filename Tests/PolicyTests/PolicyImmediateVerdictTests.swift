@@ -1,0 +1,71 @@
+import DNSCore
+import MXHarnessTestKit
+import SMTPProtocol
+import Testing
+@testable import Policy
+
+@Suite("Policy engine: immediate verdicts")
+struct PolicyImmediateVerdictTests {
+    static let policies: [ReceiverPolicy] = Preset.allCases.map(\.policy) + [
+        ReceiverPolicy(checks: [.fcrdns, .heloFQDN], rejectAt: .data),
+        ReceiverPolicy(ipv6: [.ptr]),
+    ]
+
+    static func questions(helo: String, senders: [String]) -> [SMTPPolicyQuestion] {
+        var questions: [SMTPPolicyQuestion] = [.connect, .helo(name: helo, extended: true)]
+        for sender in senders {
+            questions.append(.mail(reversePath: sender, helo: helo))
+            questions.append(.rcpt(forwardPath: "bob@example.test", reversePath: sender, helo: helo))
+            questions.append(.rcpt(forwardPath: "carol@example.test", reversePath: sender, helo: helo))
+            questions.append(.endOfData(SMTPMessage(helo: helo, reversePath: sender, recipients: ["bob@example.test"], data: Array("x\r\n".utf8))))
+        }
+        return questions
+    }
+
+    /// A session that skips `answer` whenever an immediate verdict exists ends every step with the
+    /// same verdict and the same findings as one that asks everything.
+    @Test(arguments: policies)
+    func immediateVerdictsChangeNothing(policy: ReceiverPolicy) async {
+        let engine = World.engine(policy)
+        for client in [World.goodV4, World.badV4, World.goodV6, World.badV6] {
+            for helo in ["mail.sender.test", "localhost"] {
+                let asked = engine.session(client: client), shortcut = engine.session(client: client)
+                for question in Self.questions(helo: helo, senders: ["alice@sender.test", "", "alice@sender.test"]) {
+                    let expected = await asked.answer(question)
+                    let immediate = shortcut.immediateVerdict(for: question)
+                    let got: SMTPPolicyVerdict
+                    if let immediate { got = immediate } else { got = await shortcut.answer(question) }
+                    #expect(got == expected, "\(policy.preset?.rawValue ?? "custom") \(client) \(question)")
+                    #expect(await shortcut.findings == asked.findings, "\(policy.preset?.rawValue ?? "custom") \(client) \(question)")
+                }
+            }
+        }
+    }
+
+    @Test func openPolicyAsksOnlyAtConnect() {
+        let session = World.engine(.open).session(client: World.goodV6)
+        let questions = Self.questions(helo: "mail.sender.test", senders: ["alice@sender.test"])
+        #expect(session.immediateVerdict(for: .connect) == nil)
+        for question in questions.dropFirst() {
+            #expect(session.immediateVerdict(for: question) == .proceed, "\(question)")
+        }
+    }
+
+    @Test func checksAreAskedAtTheirStageAndTheirFamilyOnly() {
+        let rcpt = World.engine(ReceiverPolicy(ipv6: [.fcrdns])).session(client: World.goodV6)
+        #expect(rcpt.immediateVerdict(for: .helo(name: "mail.sender.test", extended: true)) == nil)
+        #expect(rcpt.immediateVerdict(for: .mail(reversePath: "alice@sender.test", helo: nil)) == nil)
+        #expect(rcpt.immediateVerdict(for: .rcpt(forwardPath: "bob@example.test", reversePath: "alice@sender.test", helo: nil)) == nil)
+        let message = SMTPMessage(helo: nil, reversePath: "alice@sender.test", recipients: ["bob@example.test"], data: [])
+        #expect(rcpt.immediateVerdict(for: .endOfData(message)) == .proceed)
+
+        let data = World.engine(ReceiverPolicy(checks: [.fcrdns], rejectAt: .data)).session(client: World.goodV4)
+        #expect(data.immediateVerdict(for: .rcpt(forwardPath: "bob@example.test", reversePath: "alice@sender.test", helo: nil)) == .proceed)
+        #expect(data.immediateVerdict(for: .endOfData(message)) == nil)
+
+        // IPv6-only checks: an IPv4 client has nothing to wait for after connect.
+        let v4 = World.engine(ReceiverPolicy(ipv6: [.fcrdns])).session(client: World.goodV4)
+        #expect(v4.immediateVerdict(for: .helo(name: "mail.sender.test", extended: false)) == .proceed)
+        #expect(v4.immediateVerdict(for: .connect) == nil)
+    }
+}
