@@ -138,7 +138,8 @@ wait_for_tcp "$SINK_PORT"
 
 echo "load: smtp-source $REUSE -s $SESSIONS -m $MESSAGES -l $LENGTH -r $RCPTS (127.0.0.1), $RUNS runs per server, alternating"
 echo "built-in MX: mxharness mx serve --policy open; its connect lookups (PTR 127.0.0.1 -> localhost, A localhost) go to an unbound on"
-echo "  127.0.0.1@$DNS_PORT with local-zone \".\" static that answers at once, so DNS is not what is measured; the MX's own resolver (libunbound) is"
+echo "  127.0.0.1@$DNS_PORT with local-zone \".\" static that answers at once, so DNS is not what is measured; the MX's own"
+echo "  resolver client (libunbound, two lookups per connection) is part of its figures"
 echo "CPU: each server's user + system time per message, all its threads (the MX's include its resolver's threads)"
 MX_RATES=()
 SINK_RATES=()
