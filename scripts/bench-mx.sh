@@ -61,20 +61,28 @@ wait_for_tcp() {
     done
 }
 
-# Runs smtp-source against 127.0.0.1:$1 and prints messages/second.
+# Runs smtp-source against 127.0.0.1:$1 (served by process $2) and prints messages/second and the
+# server's CPU time per message in microseconds (user + system, all its threads, from /proc).
 measure() {
-    local port=$1 start end
+    local port=$1 pid=$2 start end cpu0 cpu1
+    cpu0=$(cpu_ticks "$pid")
     start=$(date +%s.%N)
     # shellcheck disable=SC2086 # REUSE is empty or one flag
     "$SOURCE" $REUSE -s "$SESSIONS" -m "$MESSAGES" -l "$LENGTH" -r "$RCPTS" \
         -M client.sender.test -f alice@sender.test -t bob@example.test "127.0.0.1:$port" \
         2>"$WORK/source-$port.log" || die "smtp-source failed against port $port: $(tail -3 "$WORK/source-$port.log")"
     end=$(date +%s.%N)
+    cpu1=$(cpu_ticks "$pid")
     if [ -s "$WORK/source-$port.log" ]; then
         echo "mxharness: smtp-source reported problems against port $port:" >&2
         head -5 "$WORK/source-$port.log" >&2
     fi
-    python3 -c "import sys; print(f'{int(sys.argv[1]) / (float(sys.argv[3]) - float(sys.argv[2])):.1f}')" "$MESSAGES" "$start" "$end"
+    python3 -c "import sys; m, s, e, c0, c1, hz = map(float, sys.argv[1:]); print(f'{m / (e - s):.1f} {(c1 - c0) / hz / m * 1e6:.0f}')" \
+        "$MESSAGES" "$start" "$end" "$cpu0" "$cpu1" "$(getconf CLK_TCK)"
+}
+
+cpu_ticks() {
+    awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
 median() {
@@ -117,26 +125,39 @@ swift build -c release --product mxharness >"$WORK/build.log" 2>&1 || die "relea
 MXHARNESS="$(swift build -c release --show-bin-path)/mxharness"
 MX_PORT=$(free_port)
 "$MXHARNESS" mx serve --policy open --listen "127.0.0.1:$MX_PORT" --resolver "127.0.0.1@$DNS_PORT" >"$WORK/mx.log" 2>&1 &
-PIDS+=($!)
+MX_PID=$!
+PIDS+=("$MX_PID")
 wait_for_tcp "$MX_PORT"
 
 # --- Postfix's smtp-sink ---
 SINK_PORT=$(free_port)
 "$SINK" -u nobody "127.0.0.1:$SINK_PORT" 256 >"$WORK/sink.log" 2>&1 &
-PIDS+=($!)
+SINK_PID=$!
+PIDS+=("$SINK_PID")
 wait_for_tcp "$SINK_PORT"
 
 echo "load: smtp-source $REUSE -s $SESSIONS -m $MESSAGES -l $LENGTH -r $RCPTS (127.0.0.1), $RUNS runs per server, alternating"
-echo "built-in MX: mxharness mx serve --policy open, resolver: unbound on 127.0.0.1@$DNS_PORT with local-zone \".\" static (DNS is not what is measured)"
+echo "built-in MX: mxharness mx serve --policy open; its connect lookups (PTR 127.0.0.1 -> localhost, A localhost) go to an unbound on"
+echo "  127.0.0.1@$DNS_PORT with local-zone \".\" static that answers at once, so DNS is not what is measured; the MX's own"
+echo "  resolver client (libunbound, two lookups per connection) is part of its figures"
+echo "CPU: each server's user + system time per message, all its threads (the MX's include its resolver's threads)"
 MX_RATES=()
 SINK_RATES=()
+MX_CPUS=()
+SINK_CPUS=()
 for run in $(seq 1 "$RUNS"); do
-    MX_RATES+=("$(measure "$MX_PORT")")
-    SINK_RATES+=("$(measure "$SINK_PORT")")
-    echo "run $run: built-in MX ${MX_RATES[-1]} messages/s, smtp-sink ${SINK_RATES[-1]} messages/s"
+    figures=$(measure "$MX_PORT" "$MX_PID")
+    read -r rate cpu <<<"$figures"
+    MX_RATES+=("$rate")
+    MX_CPUS+=("$cpu")
+    figures=$(measure "$SINK_PORT" "$SINK_PID")
+    read -r rate cpu <<<"$figures"
+    SINK_RATES+=("$rate")
+    SINK_CPUS+=("$cpu")
+    echo "run $run: built-in MX ${MX_RATES[-1]} messages/s (${MX_CPUS[-1]} us CPU/message), smtp-sink ${SINK_RATES[-1]} messages/s (${SINK_CPUS[-1]} us CPU/message)"
 done
 MX_MEDIAN=$(median "${MX_RATES[@]}")
 SINK_MEDIAN=$(median "${SINK_RATES[@]}")
-echo "built-in MX (median): $MX_MEDIAN messages/s"
-echo "Postfix smtp-sink (median): $SINK_MEDIAN messages/s"
+echo "built-in MX (median): $MX_MEDIAN messages/s, $(median "${MX_CPUS[@]}") us CPU/message"
+echo "Postfix smtp-sink (median): $SINK_MEDIAN messages/s, $(median "${SINK_CPUS[@]}") us CPU/message"
 python3 -c "import sys; print(f'ratio MX/smtp-sink: {float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$MX_MEDIAN" "$SINK_MEDIAN"

@@ -55,7 +55,6 @@ public final class ReferenceMX: Sendable {
             do {
                 channel = try await ServerBootstrap(group: eventLoop)
                     .serverChannelOption(.backlog, value: 256)
-                    .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             let recorder = core.makeRecorder(channel: channel)

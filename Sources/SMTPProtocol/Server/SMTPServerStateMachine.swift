@@ -199,6 +199,12 @@ struct SMTPServerSession: Sendable {
         switch state {
         case .closed:
             return nextAction()
+        case .commands, .data, .refused:
+            guard output.isEmpty, pending.isEmpty, line.wireLength <= limits.pendingInput else { fallthrough }
+            // Nothing queued before it: handled at once, as `nextAction()` would take it off the queue.
+            timerArmed = false
+            handle(line)
+            return nextAction()
         default:
             pending.append(line)
             pendingBytes += line.wireLength
