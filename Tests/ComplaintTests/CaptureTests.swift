@@ -161,10 +161,8 @@ struct CaptureReplayTests {
         let client = try #require(scenario.sender.addresses[.ipv6])
         let request = CaptureRequest(client: client, helo: scenario.sender.helo, mailFrom: scenario.sender.mailFrom, rcptTo: scenario.sender.rcptTo)
         // The "internet": the original world's unbound inside a namespace; capture asks it at 127.0.0.1@53 there.
-        let captured = try await CaseRunTurns.shared.run {
-            try await WorldFixture.withWorld(scenario.dns) { fixture in
-                try await CaptureSession.capture(request, server: IPAddress("127.0.0.1")!, port: 53, namespace: fixture.namespace, timeout: .milliseconds(800))
-            }
+        let captured = try await WorldFixture.withWorld(scenario.dns) { fixture in
+            try await CaptureSession.capture(request, server: IPAddress("127.0.0.1")!, port: 53, namespace: fixture.namespace, timeout: .milliseconds(800))
         }
         let yaml = captured.scenarioYAML(CapturedScenarioOptions(resolver: "127.0.0.1@53", complaint: scenario))
         let replay = try #require(try ScenarioLoader().load(yaml: yaml, file: "/tmp/replay.yaml").first, "\(yaml)")
@@ -172,7 +170,8 @@ struct CaptureReplayTests {
         #expect(replay.expect == scenario.expect)
 
         let runner = CaseRunner(configuration: RunConfiguration(target: .builtin))
-        let (before, after) = await CaseRunTurns.shared.run { (await runner.run(scenario), await runner.run(replay)) }
+        let before = await runner.run(scenario)
+        let after = await runner.run(replay)
         #expect(before.status == .passed, "the original: \(before.status) \(before.mismatches)")
         #expect(after.status == .passed, "the replay: \(after.status) \(after.mismatches)\n\(yaml)")
         #expect(after.observed?.outcome == before.observed?.outcome)

@@ -145,7 +145,7 @@ struct ReproductionReplayTests {
     @Test(arguments: ReproCase.all)
     func theFilledScenarioReproducesTheReply(_ sample: ReproCase) async throws {
         let scenario = try sample.filledCase()
-        let result = await CaseRunTurns.shared.run { await CaseRunner(configuration: RunConfiguration(target: .builtin)).run(scenario) }
+        let result = await CaseRunner(configuration: RunConfiguration(target: .builtin)).run(scenario)
         #expect(result.status == .passed, "\(result.status) \(result.mismatches) \(result.delivery?.renderTranscript() ?? "")")
         #expect(result.observed?.reply?.code == sample.code)
     }
@@ -155,7 +155,7 @@ struct ReproductionReplayTests {
         let sample = ReproCase.all[5]
         let repro = try sample.reproduction()
         let scenario = try #require(try ScenarioLoader().load(yaml: repro.yaml, file: "/tmp/repro.yaml").first)
-        let result = await CaseRunTurns.shared.run { await CaseRunner(configuration: RunConfiguration(target: .builtin)).run(scenario) }
+        let result = await CaseRunner(configuration: RunConfiguration(target: .builtin)).run(scenario)
         #expect(result.status == .failed)
         #expect(result.observed?.outcome == "delivered")
     }

@@ -52,10 +52,8 @@ struct CaptureCommandTests {
             "sender.test. TXT \"v=spf1 include:_spf.slow.test -all\"",
         ]), faults: [DNSFault(name: "slow.test", kind: .timeout)])
         let options = CaptureOptions(resolver: "127.0.0.1@53", client: "2001:db8::66", helo: "bad.sender.test", from: "a@sender.test", to: ["u@example.test"], timeout: 0.5)
-        let (yaml, world) = try await CaseRunTurns.shared.run {
-            try await WorldFixture.withWorld(spec) { fixture in
-                try await Harness.captureScenario(options, namespace: fixture.namespace, logger: Logger(label: "test"))
-            }
+        let (yaml, world) = try await WorldFixture.withWorld(spec) { fixture in
+            try await Harness.captureScenario(options, namespace: fixture.namespace, logger: Logger(label: "test"))
         }
         #expect(world.faults == [DNSFault(name: "_spf.slow.test", kind: .timeout)])
         #expect(yaml.contains("    - {name: _spf.slow.test, fault: timeout}"))
