@@ -45,6 +45,27 @@ public final class NetworkNamespace: Sendable {
         return namespace
     }
 
+    /// Assigns `addresses` to `lo` (/32 and /128, IPv6 with `nodad` as in `create`). An address
+    /// already there is an error of `ip`; pass only what is missing.
+    public func addAddresses(_ addresses: [IPAddress]) async throws {
+        try await changeAddresses("add", addresses)
+    }
+
+    /// Removes `addresses` from `lo`; sockets bound to them should be closed first.
+    public func removeAddresses(_ addresses: [IPAddress]) async throws {
+        try await changeAddresses("del", addresses)
+    }
+
+    private func changeAddresses(_ verb: String, _ addresses: [IPAddress]) async throws {
+        let batch = Set(addresses).sorted().map { address in
+            address.family == .ipv4
+                ? "addr \(verb) \(address)/32 dev lo"
+                : "addr \(verb) \(address)/128 dev lo" + (verb == "add" ? " nodad" : "")
+        }
+        guard !batch.isEmpty else { return }
+        try await Command.run("/usr/sbin/ip", ["-n", name, "-batch", "-"], input: batch.joined(separator: "\n") + "\n")
+    }
+
     /// A handle on a namespace that already exists (created by `ip netns add` or an earlier run).
     public static func existing(name: String) -> NetworkNamespace {
         NetworkNamespace(name: name)
