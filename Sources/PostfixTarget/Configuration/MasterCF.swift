@@ -1,5 +1,14 @@
 /// The master.cf of a private instance, derived from the installed one (master(5)).
 public enum MasterCF {
+    /// Parameters the harness sets for smtpd alone (`-o`), over main.cf.
+    ///
+    /// `max_use = 1`: one connection per smtpd process. smtpd keeps DNSBL replies and resolved
+    /// addresses in caches that "persist across SMTP sessions" (smtpd_check_init() in
+    /// src/smtpd/smtpd_check.c); a reused process could answer a connection from what an earlier
+    /// one looked up, in another case's world when an instance serves several cases
+    /// (`PostfixSharing`). Set for every instance, shared or not, so that both give the same results.
+    public static let smtpdOverrides: [String: String] = ["max_use": "1"]
+
     /// `stock` with every `inet` service removed and one smtpd on port 25 added (so nothing else
     /// listens: no submission, no smtps, no postscreen), and the chroot column set to `n` in every
     /// entry: a chroot would be the case's queue directory, which has no etc/resolv.conf, so smtpd
@@ -7,6 +16,9 @@ public enum MasterCF {
     public static func render(stock: String) -> String {
         var out = "# Written by mxharness from the installed master.cf: smtpd on port 25 only, no chroot.\n"
         out += "25        inet  n       -       n       -       -       smtpd\n"
+        for (name, value) in smtpdOverrides.sorted(by: { $0.key < $1.key }) {
+            out += "  -o \(name)=\(value)\n"
+        }
         var skipping = false
         for rawLine in stock.split(separator: "\n", omittingEmptySubsequences: false) {
             let line = String(rawLine)

@@ -43,7 +43,8 @@ public struct RenderedPostfixConfiguration: Sendable, Hashable {
     /// Lookup tables by absolute path.
     public var files: [String: String]
     /// Settings from the base or the scenario that the harness replaced, because it owns them
-    /// (paths, listening addresses, hostname, logging): `name (origin)`.
+    /// (paths, listening addresses, hostname, logging; `max_use` for smtpd, see
+    /// `MasterCF.smtpdOverrides`): `name (origin)`.
     public var overridden: [String]
 }
 
@@ -116,6 +117,7 @@ public struct PostfixConfiguration: Sendable, Hashable {
         apply(defaults(paths: paths), "harness default")
         if let base {
             for key in base.names where Self.harnessOwned.contains(key) { overridden.append("\(key) (base main.cf)") }
+            for key in base.names where MasterCF.smtpdOverrides[key] != nil { overridden.append("\(key) for smtpd (base main.cf)") }
             apply(base, "base main.cf")
         }
         apply(policySettings.parameters, "policy \(policy.preset?.rawValue ?? "map")")
@@ -128,6 +130,7 @@ public struct PostfixConfiguration: Sendable, Hashable {
                 throw .invalidSetting(name: key, origin: "receiver.postfix", problem: "a value must be one line")
             }
             if Self.harnessOwned.contains(key) { overridden.append("\(key) (receiver.postfix)") }
+            if MasterCF.smtpdOverrides[key] != nil { overridden.append("\(key) for smtpd (receiver.postfix)") }
             scenario[key] = value
         }
         apply(scenario, "receiver.postfix")

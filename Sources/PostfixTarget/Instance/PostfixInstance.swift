@@ -227,6 +227,46 @@ public final class PostfixInstance: @unchecked Sendable {
 
     // MARK: Reuse
 
+    /// After a case, before the instance serves another: waits until no smtpd of the instance runs
+    /// (each exits after its one connection, `MasterCF.smtpdOverrides`), every session logged since
+    /// `mark` has its `disconnect from` line (postlogd(8) writes what smtpd sent it a moment later)
+    /// and the incoming and active queues are empty, so that the next case's log starts after this
+    /// one's. Returns false when that did not happen within `timeout`: an smtpd may then still
+    /// hold a connection or state of this case, and the instance should serve no other case.
+    public func settle(since mark: PostfixLogMark, timeout: Duration = .seconds(5)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        var smtpdGone = false
+        while ContinuousClock.now < deadline {
+            smtpdGone = smtpdGone || !processes.contains { Self.daemonName(of: $0) == "smtpd" }
+            if smtpdGone, log(since: mark).sessions.allSatisfy(\.isComplete), queuesAreEmpty { return true }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        // The queue is only about whose log lines come where; a running smtpd is about results.
+        return smtpdGone && log(since: mark).sessions.allSatisfy(\.isComplete)
+    }
+
+    /// True when the master runs and nothing since `mark` says a daemon failed: a fatal error,
+    /// a panic, or a daemon that exited abnormally, after which master(8) may throttle the service
+    /// ("bad command startup -- throttling") and a following case would meet a slow or silent port 25.
+    public func isHealthy(since mark: PostfixLogMark) -> Bool {
+        guard Self.isAlive(masterPID) else { return false }
+        let signs = [": fatal: ", ": panic: ", "-- throttling", " killed by signal ", ": warning: process "]
+        return !log(since: mark).lines.contains { line in signs.contains { line.contains($0) } }
+    }
+
+    /// Nothing in `incoming` or `active`: every message this instance accepted has been handled.
+    var queuesAreEmpty: Bool {
+        for folder in ["incoming", "active"] {
+            let path = paths.queueDirectory + "/" + folder
+            guard let enumerator = FileManager.default.enumerator(atPath: path) else { continue }
+            for case let entry as String in enumerator {
+                var info = stat()
+                if stat(path + "/" + entry, &info) == 0, info.st_mode & S_IFMT == S_IFREG { return false }
+            }
+        }
+        return true
+    }
+
     /// True when this running instance behaves exactly as one started for `configuration` would:
     /// the same main.cf and tables once rendered with this instance's paths.
     public func canServe(_ configuration: PostfixConfiguration) -> Bool {
