@@ -56,9 +56,13 @@ public struct CaseResult: Sendable {
     public var timings: CaseTimings
     /// Where this case's artifacts were written, when `--artifacts` was given.
     public var artifactsDirectory: String?
-    /// The network namespace and working folder the case ran in (both removed when it ends).
+    /// The network namespace and working folder the case ran in. The folder is removed when the
+    /// case ends, and so is the namespace, except a shared Postfix's (`postfixHost?.isShared`),
+    /// which goes when the run's `PostfixPool` closes.
     public var namespaceName: String?
     public var workDirectory: String?
+    /// The Postfix that received the case (`--target postfix`).
+    public var postfixHost: PostfixHostUse?
 
     public var name: String { scenario.name }
 
@@ -76,6 +80,7 @@ public struct CaseResult: Sendable {
         self.artifactsDirectory = nil
         self.namespaceName = nil
         self.workDirectory = nil
+        self.postfixHost = nil
     }
 
     /// The attempt that decided the outcome, if any.
@@ -83,6 +88,26 @@ public struct CaseResult: Sendable {
         guard let delivery, let index = delivery.decidingAttempt, delivery.attempts.indices.contains(index) else { return nil }
         return delivery.attempts[index]
     }
+}
+
+/// Which running Postfix served a case.
+public struct PostfixHostUse: Sendable, Hashable, Codable {
+    /// The instance's number in this process (1, 2, ...): cases with the same number were served
+    /// by the same running Postfix.
+    public var instance: Int
+    /// True when the instance had served an earlier case.
+    public var reused: Bool
+    /// Why the case got an instance of its own instead of a shared one (sharing off, or a
+    /// configuration `PostfixSharing` refuses); nil for a shared one.
+    public var privateReason: String?
+
+    public init(instance: Int, reused: Bool, privateReason: String?) {
+        self.instance = instance
+        self.reused = reused
+        self.privateReason = privateReason
+    }
+
+    public var isShared: Bool { privateReason == nil }
 }
 
 /// The totals a run ends with.

@@ -6,6 +6,11 @@ import Scenario
 
 /// Runs many cases, `jobs` at a time; results come back in the cases' order, whatever order
 /// they finished in, and each is handed to `progress` as soon as it ends.
+///
+/// Postfix cases share running instances (`PostfixPool`) unless `sharePostfix` is off: the run
+/// makes a pool when the runner has none and closes it at the end. Cases are then started grouped
+/// by their Postfix configuration (`CaseRunner.sharingKey`), in the order each configuration
+/// first appears, so that an idle instance is at hand for the next case of the same one.
 public struct ScenarioRun: Sendable {
     public var runner: CaseRunner
     public var jobs: Int
@@ -16,12 +21,20 @@ public struct ScenarioRun: Sendable {
     }
 
     public func run(_ cases: [ScenarioCase], progress: @escaping @Sendable (CaseResult) -> Void = { _ in }) async -> [CaseResult] {
+        var pooled = self.runner
+        var ownPool: PostfixPool?
+        if pooled.pool == nil, pooled.configuration.sharePostfix, cases.contains(where: { pooled.target(for: $0) == .postfix }) {
+            ownPool = PostfixPool(capacity: jobs, logger: pooled.logger)
+            pooled.pool = ownPool
+        }
+        let runner = pooled
+        let order = Self.startOrder(cases.map(runner.sharingKey(for:)))
         var results = [CaseResult?](repeating: nil, count: cases.count)
         await withTaskGroup(of: (Int, CaseResult).self) { group in
             var next = 0
             func startNext() {
-                guard next < cases.count else { return }
-                let index = next
+                guard next < order.count else { return }
+                let index = order[next]
                 let scenario = cases[index]
                 next += 1
                 group.addTask { (index, await runner.run(scenario)) }
@@ -33,7 +46,24 @@ public struct ScenarioRun: Sendable {
                 startNext()
             }
         }
+        if let ownPool { await ownPool.close() }
         return results.compactMap { $0 }
+    }
+
+    /// The indices of the cases in the order they start: cases with the same key together, each
+    /// group where its first case was; cases without a key stay where they are. Stable.
+    static func startOrder(_ keys: [String?]) -> [Int] {
+        var groups: [[Int]] = []
+        var groupOfKey: [String: Int] = [:]
+        for (index, key) in keys.enumerated() {
+            if let key, let group = groupOfKey[key] {
+                groups[group].append(index)
+                continue
+            }
+            if let key { groupOfKey[key] = groups.count }
+            groups.append([index])
+        }
+        return groups.flatMap { $0 }
     }
 }
 
