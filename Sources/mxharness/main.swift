@@ -84,6 +84,9 @@ extension MXHarness {
         @Option(help: "Your own main.cf as the base of every Postfix receiver (the harness overrides only paths, interfaces, hostname and logging).")
         var postfixConfig: String?
 
+        @Flag(help: "Start a new Postfix for every case (by default cases with the same Postfix configuration share a running one).")
+        var freshPostfix = false
+
         @OptionGroup var global: GlobalOptions
 
         func validate() throws {
@@ -101,7 +104,7 @@ extension MXHarness {
             let configuration = RunConfiguration(
                 target: target.flatMap(ReceiverTarget.init(rawValue:)),
                 resolverTimeout: .milliseconds(Int(dnsTimeout * 1000)),
-                artifactsDirectory: artifacts, postfixBase: base)
+                artifactsDirectory: artifacts, postfixBase: base, sharePostfix: !freshPostfix)
             let options = RunOptions(
                 paths: paths, jobs: jobs, selection: CaseSelection(tags: tags, filters: filters),
                 configuration: configuration, junitPath: junit, jsonPath: json, tap: tap)
@@ -230,13 +233,16 @@ extension MXHarness {
         @Argument(help: "Scenario files or folders.") var paths: [String] = ["Scenarios"]
         @Option(help: "Cases run in parallel.") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
         @Option(help: "Your own main.cf as the Postfix base.") var postfixConfig: String?
+        @Flag(help: "Start a new Postfix for every case (by default cases with the same Postfix configuration share a running one).")
+        var freshPostfix = false
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             let base = try postfixConfig.map { path in
                 do { return try Harness.postfixBase(path: path) } catch { throw ValidationError("\(error)") }
             }
-            let code = await Harness.parity(paths: paths, jobs: max(1, jobs), configuration: RunConfiguration(postfixBase: base), logger: global.logger())
+            let configuration = RunConfiguration(postfixBase: base, sharePostfix: !freshPostfix)
+            let code = await Harness.parity(paths: paths, jobs: max(1, jobs), configuration: configuration, logger: global.logger())
             if code != 0 { throw ExitCode(code) }
         }
     }
