@@ -38,6 +38,9 @@ public enum JSONReporter {
         var sessions: [SessionRecord]
         var timings: Timings
         var artifacts: String?
+        /// The Postfix that received the case (`--target postfix`): its number in the run, whether
+        /// it had served an earlier case, and why it was not shared (when it was not).
+        var postfix: PostfixHostUse?
     }
 
     struct MismatchEntry: Encodable {
@@ -76,7 +79,7 @@ public enum JSONReporter {
             outcome: result.observed?.outcome, family: result.observed?.family?.rawValue, stage: result.observed?.stage?.rawValue,
             reply: result.observed?.reply, delivery: result.delivery, sessions: result.sessions,
             timings: Timings(setupSeconds: seconds(result.timings.setup), exchangeSeconds: seconds(result.timings.exchange), teardownSeconds: seconds(result.timings.teardown)),
-            artifacts: result.artifactsDirectory)
+            artifacts: result.artifactsDirectory, postfix: result.postfixHost)
     }
 
     static func seconds(_ duration: Duration) -> Double {
