@@ -120,8 +120,16 @@ public actor PostfixPool {
         public var retired = 0
     }
 
+    /// A host the pool started: its namespace and folder, for checking that nothing of it is left.
+    public struct HostRecord: Sendable, Hashable {
+        public var namespace: String
+        public var directory: String
+    }
+
     public nonisolated let capacity: Int
     private let logger: Logger
+    /// Every host started, running or not.
+    public private(set) var started: [HostRecord] = []
     private var idle: [PostfixHost] = []
     private var lent: [ObjectIdentifier: PostfixHost] = [:]
     private var stopping: [Task<Void, Never>] = []
@@ -150,16 +158,18 @@ public actor PostfixPool {
             throw PostfixPoolError()
         }
         statistics.instancesStarted += 1
+        started.append(HostRecord(namespace: host.namespace.name, directory: host.directory))
         lent[ObjectIdentifier(host)] = host
         logger.debug("postfix host up", metadata: ["netns": "\(host.namespace.name)", "instance": "\(host.number)"])
         return (host, false)
     }
 
-    /// Takes a host back; `reusable` false stops it.
+    /// Takes a host back; `reusable` false stops it. After `close()`, which stopped it, nothing is left to do.
     func checkIn(_ host: PostfixHost, reusable: Bool) {
+        guard !closed else { return }
         lent[ObjectIdentifier(host)] = nil
-        guard reusable, !closed else {
-            if !closed { statistics.retired += 1 }
+        guard reusable else {
+            statistics.retired += 1
             stopInBackground(host)
             return
         }

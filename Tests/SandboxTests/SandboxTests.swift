@@ -57,6 +57,32 @@ struct NetworkNamespaceTests {
         #expect(!FileManager.default.fileExists(atPath: "/run/netns/\(namespace.name)"))
     }
 
+    @Test func addressesCanBeAddedAndRemovedAndANewOneIsUsableAtOnce() async throws {
+        let receiver = IPAddress("2001:db8::10")!, first = IPAddress("2001:db8:5::25")!
+        let second = IPAddress("2001:db8:5::26")!, v4 = IPAddress("203.0.113.25")!
+        let namespace = try await NetworkNamespace.create(name: ResourceRegistry.shared.makeName("nstest"), addresses: [receiver, first])
+        defer { NetworkNamespace.destroy(name: namespace.name) }
+        func assigned() async throws -> Set<IPAddress> {
+            let text = try await Command.run("/usr/sbin/ip", ["-n", namespace.name, "-o", "addr", "show", "dev", "lo"])
+            return Set(text.split(separator: "\n").compactMap { line in
+                let fields = line.split(separator: " ")
+                guard let index = fields.firstIndex(where: { $0 == "inet" || $0 == "inet6" }), index + 1 < fields.count else { return nil }
+                return IPAddress(String(fields[index + 1].split(separator: "/")[0]))
+            })
+        }
+        try await namespace.removeAddresses([first])
+        try await namespace.addAddresses([second, v4])
+        let now = try await assigned()
+        #expect(now.isSuperset(of: [receiver, second, v4]), "\(now)")
+        #expect(!now.contains(first), "\(now)")
+        // nodad: the new IPv6 address can be a source at once, not "tentative" for a second.
+        let listener = try await Sockets.listen(on: receiver, port: 25, in: namespace)
+        defer { close(listener) }
+        let client = try await Sockets.connect(from: second, to: receiver, port: 25, timeout: .seconds(2), in: namespace)
+        close(client)
+        await #expect(throws: (any Error).self) { try await namespace.removeAddresses([first]) }
+    }
+
     @Test func theJanitorRemovesWhatADeadOwnerLeftAndSparesTheLiving() async throws {
         // A pid that cannot be running: beyond pid_max.
         let deadName = "mxh-99999999-1-left"
