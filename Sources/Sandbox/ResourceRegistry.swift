@@ -21,6 +21,9 @@ public final class ResourceRegistry: @unchecked Sendable {
     private var directories: Set<String> = []
     private var counter = 0
     private var signalSources: [any DispatchSourceSignal] = []
+    /// Set by `removeAll()`: the process is ending, and what its other tasks still create is
+    /// removed as soon as it is registered.
+    private var sealed = false
 
     /// A fresh resource name `mxh-PID-N-LABEL`, unique in this process.
     public func makeName(_ label: String = "") -> String {
@@ -32,16 +35,38 @@ public final class ResourceRegistry: @unchecked Sendable {
         return "\(Self.prefix)-\(getpid())-\(n)\(suffix)"
     }
 
-    func register(namespace: String) { lock.withLock { _ = namespaces.insert(namespace) } }
+    // After `removeAll()` a resource is removed as it is registered: a run's tasks keep going
+    // while a signal handler cleans up (a pooled Postfix host may be starting, the next case
+    // setting up), and what they create then would otherwise outlive the process.
+    func register(namespace: String) {
+        if !admit({ namespaces.insert(namespace) }) { NetworkNamespace.destroy(name: namespace) }
+    }
     func unregister(namespace: String) { lock.withLock { _ = namespaces.remove(namespace) } }
-    func register(process: ManagedProcess) { lock.withLock { processes[ObjectIdentifier(process)] = process } }
+    func register(process: ManagedProcess) {
+        if !admit({ processes[ObjectIdentifier(process)] = process }) { process.killNow() }
+    }
     func unregister(process: ManagedProcess) { lock.withLock { _ = processes.removeValue(forKey: ObjectIdentifier(process)) } }
-    public func register(directory: String) { lock.withLock { _ = directories.insert(directory) } }
+    public func register(directory: String) {
+        if !admit({ directories.insert(directory) }) { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    /// Runs `record` under the lock unless the registry is sealed; false when it is.
+    private func admit(_ record: () -> Void) -> Bool {
+        lock.withLock {
+            guard !sealed else { return false }
+            record()
+            return true
+        }
+    }
     public func unregister(directory: String) { lock.withLock { _ = directories.remove(directory) } }
+
+    /// True once `removeAll()` ran: the process is ending.
+    public var isSealed: Bool { lock.withLock { sealed } }
 
     /// A new temporary folder `/tmp/mxh-PID-N-LABEL`, mode 0755 (Postfix's daemons, running as
     /// user postfix, must traverse it), removed by `removeAll()`.
     public func makeTemporaryDirectory(_ label: String) throws -> String {
+        guard !isSealed else { throw ResourceRegistryError() }
         let path = NSTemporaryDirectory().appending("/").replacingOccurrences(of: "//", with: "/") + makeName(label)
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         register(directory: path)
@@ -53,10 +78,12 @@ public final class ResourceRegistry: @unchecked Sendable {
         unregister(directory: path)
     }
 
-    /// Kills every registered process, deletes every namespace and folder. Synchronous, so a
-    /// signal handler can call it before exiting.
+    /// Kills every registered process, deletes every namespace and folder, and seals the
+    /// registry: whatever is registered afterwards is removed at once. Synchronous, so a signal
+    /// handler can call it before exiting; for the end of the process only.
     public func removeAll() {
         let (procs, spaces, dirs) = lock.withLock { () -> ([ManagedProcess], Set<String>, Set<String>) in
+            sealed = true
             defer {
                 processes.removeAll()
                 namespaces.removeAll()
@@ -67,6 +94,26 @@ public final class ResourceRegistry: @unchecked Sendable {
         for process in procs { process.killNow() }
         for name in spaces { NetworkNamespace.destroy(name: name) }
         for dir in dirs { try? FileManager.default.removeItem(atPath: dir) }
+        removeOwnByName()
+    }
+
+    /// Everything named `mxh-PID-…` for this process: namespaces (with their processes),
+    /// `/etc/netns` folders and temporary folders, also ones a task re-created or never
+    /// registered while `removeAll()` ran (a Postfix configuration written into `/etc/netns/NAME`
+    /// just after its namespace went).
+    func removeOwnByName() {
+        let prefix = "\(Self.prefix)-\(getpid())-"
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: "/run/netns")) ?? [] where name.hasPrefix(prefix) {
+            NetworkNamespace.destroy(name: name)
+        }
+        for name in (try? fm.contentsOfDirectory(atPath: "/etc/netns")) ?? [] where name.hasPrefix(prefix) {
+            try? fm.removeItem(atPath: "/etc/netns/\(name)")
+        }
+        let tmp = NSTemporaryDirectory()
+        for name in (try? fm.contentsOfDirectory(atPath: tmp)) ?? [] where name.hasPrefix(prefix) {
+            try? fm.removeItem(atPath: (tmp as NSString).appendingPathComponent(name))
+        }
     }
 
     /// On SIGINT or SIGTERM: remove everything, then exit with 128+signal.
@@ -74,15 +121,34 @@ public final class ResourceRegistry: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard signalSources.isEmpty else { return }
+        // The run's tasks fail fast once the registry is sealed and could end the process (with
+        // their own exit status) before the handler has cleaned up: an exit then waits for the
+        // handler, which ends the process itself.
+        atexit {
+            if ResourceRegistry.shared.isSealed {
+                while true { sleep(1) }
+            }
+        }
         for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler { [weak self] in
                 self?.removeAll()
-                exit(128 + signalNumber)
+                // Tasks that were mid-step when the registry was sealed (a Postfix start, a
+                // configuration being written) fail within moments; a second pass by name takes
+                // what they made meanwhile.
+                usleep(100_000)
+                self?.removeOwnByName()
+                fflush(nil)
+                _exit(128 + signalNumber)
             }
             source.resume()
             signalSources.append(source)
         }
     }
+}
+
+/// A temporary folder asked for after `ResourceRegistry.removeAll()`.
+public struct ResourceRegistryError: Error, Sendable, CustomStringConvertible {
+    public var description: String { "mxharness is stopping (interrupted): no new world is set up" }
 }
