@@ -96,6 +96,64 @@ struct CleanupTests {
         #expect(unboundsServing(pid).isEmpty, "unbound of the killed run is gone")
     }
 
+    /// Three cases with one Postfix configuration, so that they share a pooled instance, each
+    /// waiting about 2 s for a PTR lookup that times out (the instance's resolv.conf: timeout:2).
+    func startSlowPostfixRun() throws -> (Process, String) {
+        let directory = NSTemporaryDirectory() + "/cleanup-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for name in ["a", "b", "c"] {
+            try Self.slowScenario.replacingOccurrences(of: "name: slow", with: "name: slow-\(name)")
+                .write(toFile: directory + "/\(name).yaml", atomically: true, encoding: .utf8)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["run", directory, "--target", "postfix", "--jobs", "1"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return (process, directory)
+    }
+
+    /// `/etc/netns` folders of `pid`'s run, and Postfix processes working in its folders.
+    func postfixResources(of pid: pid_t) -> (etc: [String], processes: [pid_t]) {
+        let fm = FileManager.default
+        let prefix = "mxh-\(pid)-"
+        let etc = ((try? fm.contentsOfDirectory(atPath: "/etc/netns")) ?? []).filter { $0.hasPrefix(prefix) }
+        let processes = ((try? fm.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> pid_t? in
+            guard let candidate = pid_t(entry),
+                  let exe = try? fm.destinationOfSymbolicLink(atPath: "/proc/\(candidate)/exe"), exe.hasPrefix("/usr/lib/postfix/"),
+                  let cwd = try? fm.destinationOfSymbolicLink(atPath: "/proc/\(candidate)/cwd"), cwd.contains("/" + prefix) else { return nil }
+            return candidate
+        }
+        return (etc, processes)
+    }
+
+    @Test(.enabled(if: IntegrationEnvironment.hasPostfix, "needs postfix (apt-get install postfix)"), arguments: [SIGTERM, SIGKILL])
+    func aSharedPostfixIsTakenDownOnASignalOrByTheJanitor(signal: Int32) async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build mxharness first (swift build)")
+        let (process, directory) = try startSlowPostfixRun()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let pid = process.processIdentifier
+        try await waitUntil {
+            resources(of: pid).contains { $0.hasSuffix("-pfhost") } && !postfixResources(of: pid).etc.isEmpty
+                && !postfixResources(of: pid).processes.isEmpty
+        }
+        #expect(resources(of: pid).contains { $0.hasSuffix("-pfhost") }, "a pooled host came up")
+        #expect(!postfixResources(of: pid).processes.isEmpty, "its Postfix runs")
+        kill(pid, signal)
+        process.waitUntilExit()
+        if signal == SIGKILL {
+            #expect(!resources(of: pid).isEmpty, "a SIGKILL leaves things behind")
+            ResourceJanitor.sweep()
+        } else {
+            #expect(process.terminationStatus == 128 + signal)
+        }
+        try await waitUntil { postfixResources(of: pid).processes.isEmpty }
+        #expect(resources(of: pid).isEmpty, "left: \(resources(of: pid))")
+        #expect(postfixResources(of: pid).etc.isEmpty, "left in /etc/netns: \(postfixResources(of: pid).etc)")
+        #expect(postfixResources(of: pid).processes.isEmpty, "Postfix processes left: \(postfixResources(of: pid).processes)")
+    }
+
     @Test func withoutRootItSaysWhyAtOnce() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build mxharness first (swift build)")
         let process = Process()

@@ -317,7 +317,11 @@ public final class PostfixInstance: @unchecked Sendable {
 
     static func prepareDirectories(paths: PostfixPaths, directory: String, delivery: PostfixDelivery, options: Options) throws {
         let fm = FileManager.default
-        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        // Not with intermediate folders: a case folder removed meanwhile (the run interrupted)
+        // must not come back.
+        if !fm.fileExists(atPath: directory) {
+            try fm.createDirectory(atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+        }
         // Postfix's daemons run as user postfix and must reach data_directory and the queue:
         // every parent folder has to be traversable ("open lock file ... Permission denied").
         var parent = directory
