@@ -228,6 +228,9 @@ public struct CaseRunner: Sendable {
             // log lines written, before they are read and before the host serves anyone else.
             let settled = await lease.host.instance.settle(since: mark)
             reusable = settled && lease.host.instance.isHealthy(since: mark)
+            if !reusable {
+                logger.debug("postfix host not reused", metadata: ["netns": "\(lease.host.namespace.name)", "settled": "\(settled)", "case": "\(scenario.name)"])
+            }
             result.receiverLog = senders.sorted()
                 .flatMap { lease.host.instance.sessionLog(client: $0, since: mark) }.joined(separator: "\n")
             result.delivery = report

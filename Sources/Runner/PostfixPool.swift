@@ -191,6 +191,12 @@ public actor PostfixPool {
     /// Stops every host, idle or lent, and waits for the ones being stopped. No case can check
     /// a host out afterwards. Safe to call twice.
     public func close() async {
+        if !closed {
+            logger.debug("postfix pool closing", metadata: [
+                "started": "\(statistics.instancesStarted)", "reuses": "\(statistics.reuses)", "private": "\(statistics.privateInstances)",
+                "evicted": "\(statistics.evicted)", "retired": "\(statistics.retired)",
+            ])
+        }
         closed = true
         let hosts = idle + Array(lent.values)
         idle = []
