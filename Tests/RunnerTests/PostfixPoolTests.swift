@@ -78,6 +78,7 @@ struct PostfixPoolTests {
         let (shared, statistics) = await Self.runShared([good, bad])
         #expect(statistics.instancesStarted == 1, "\(statistics)")
         #expect(statistics.reuses == 1, "\(statistics)")
+        #expect(statistics.retired == 0, "the instance settled after each case: \(statistics)")
         #expect(shared.map { $0.postfixHost?.instance } == [shared[0].postfixHost?.instance, shared[0].postfixHost?.instance])
         #expect(shared.map { $0.postfixHost?.reused } == [false, true])
         let fresh = await Self.runFresh([good, bad])
