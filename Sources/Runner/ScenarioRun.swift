@@ -28,19 +28,21 @@ public struct ScenarioRun: Sendable {
             pooled.pool = ownPool
         }
         let runner = pooled
-        let order = Self.startOrder(cases.map(runner.sharingKey(for:)))
+        let keys = cases.map(runner.sharingKey(for:))
+        var pending = Self.startOrder(keys)
+        var running: [String: Int] = [:]
         var results = [CaseResult?](repeating: nil, count: cases.count)
         await withTaskGroup(of: (Int, CaseResult).self) { group in
-            var next = 0
             func startNext() {
-                guard next < order.count else { return }
-                let index = order[next]
+                guard let position = Self.nextPosition(pending, keys: keys, running: running) else { return }
+                let index = pending.remove(at: position)
+                if let key = keys[index] { running[key, default: 0] += 1 }
                 let scenario = cases[index]
-                next += 1
                 group.addTask { (index, await runner.run(scenario)) }
             }
             for _ in 0..<min(jobs, cases.count) { startNext() }
             while let (index, result) = await group.next() {
+                if let key = keys[index] { running[key, default: 1] -= 1 }
                 results[index] = result
                 progress(result)
                 startNext()
@@ -48,6 +50,15 @@ public struct ScenarioRun: Sendable {
         }
         if let ownPool { await ownPool.close() }
         return results.compactMap { $0 }
+    }
+
+    /// Which of `pending` (indices in start order) to start now: the first whose key no running
+    /// case has, so that parallel slots work on different Postfix configurations and a
+    /// configuration's cases follow each other on one instance instead of starting a second one;
+    /// the first of all when every key is running. Nil when nothing is pending.
+    static func nextPosition(_ pending: [Int], keys: [String?], running: [String: Int]) -> Int? {
+        guard !pending.isEmpty else { return nil }
+        return pending.firstIndex { index in keys[index].map { running[$0, default: 0] == 0 } ?? true } ?? 0
     }
 
     /// The indices of the cases in the order they start: cases with the same key together, each
