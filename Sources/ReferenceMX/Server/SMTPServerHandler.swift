@@ -57,12 +57,24 @@ final class SMTPServerHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        // A partial line stays in the framer; one left at EOF is no command (RFC 5321 2.3.8) and is dropped.
-        let lines = unwrapInboundIn(data).withUnsafeReadableBytes { framer.append($0) }
+        let buffer = unwrapInboundIn(data)
         // The replies to everything one read brought (a pipelined batch, RFC 2920) go out in one write.
         reading = true
-        for line in lines {
-            run(machine.received(line))
+        buffer.withUnsafeReadableBytes { bytes in
+            var offset = 0
+            while offset < bytes.count, active, !closing {
+                // The message's text goes to the machine in runs of whole lines, without a
+                // `SMTPLine` each; everything else line by line through the framer.
+                if framer.isAtLineStart, let (next, action) = machine.receivedText(bytes, from: offset) {
+                    offset = next
+                    run(action)
+                    continue
+                }
+                // A partial line stays in the framer; one left at EOF is no command (RFC 5321 2.3.8) and is dropped.
+                let (line, next) = framer.nextLine(bytes, from: offset)
+                offset = next
+                if let line { run(machine.received(line)) }
+            }
         }
         reading = false
         flush()
