@@ -49,8 +49,13 @@ final class SMTPServerHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         active = true
         let client = recorder.client ?? IPAddress("0.0.0.0")!
-        policy = core.engine.session(client: client)
-        recorder.update { $0.note(.note, "connect from \(client)") }
+        let policy = core.engine.session(client: client)
+        self.policy = policy
+        recorder.update { record in
+            record.note(.note, "connect from \(client)")
+            // PTR and FCrDNS from answers the resolver held: connect is answered without a task.
+            if let findings = policy.initialFindings { record.findings = findings }
+        }
         core.sessionStarted(recorder, channel: context.channel)
         run(machine.connected())
         context.fireChannelActive()
@@ -162,12 +167,16 @@ final class SMTPServerHandler: ChannelInboundHandler {
 
     private func write(_ reply: SMTPServerReply) {
         guard let context else { return }
-        let time = Date()
         let wire = reply.reply.wireFormat
+        // Without kept records (`mx serve`) nobody reads a transcript: the summary logged at the
+        // end is made of the replies and findings.
+        let time = core.configuration.keepsRecords ? Date() : nil
         recorder.update { record in
-            if let command = reply.command { record.note(.client, command, at: time) }
-            for line in Self.lines(of: wire) { record.note(.server, line, at: time) }
-            if let cause = reply.cause { record.note(.note, "reply caused by \(cause)", at: time) }
+            if let time {
+                if let command = reply.command { record.note(.client, command, at: time) }
+                for line in Self.lines(of: wire) { record.note(.server, line, at: time) }
+                if let cause = reply.cause { record.note(.note, "reply caused by \(cause)", at: time) }
+            }
             record.replies.append(RecordedReply(stage: reply.stage, command: reply.command, reply: reply.reply, cause: reply.cause))
         }
         if outgoing == nil { outgoing = context.channel.allocator.buffer(capacity: 256) }
@@ -210,7 +219,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
         timer = nil
         let buffer = outgoing ?? context.channel.allocator.buffer(capacity: 0)
         outgoing = nil
-        let last = recorder.snapshot.replies.last
+        let last = recorder.update { $0.replies.last }
         finish(reason: last.map { "\($0.reply.code) \($0.cause ?? ($0.command.map { SMTPCommand.verb(of: $0) } ?? "server"))" } ?? "closed by server")
         context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
