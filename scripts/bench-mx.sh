@@ -3,7 +3,11 @@
 # load by Postfix's smtp-source (Debian's postfix package). Prints messages/second for each run,
 # the median of each side and the ratio of the medians. A benchmark prints figures; it asserts nothing.
 #
-#   scripts/bench-mx.sh [-m MESSAGES] [-s SESSIONS] [-l BYTES] [-r RCPTS] [-n RUNS] [-d]
+#   scripts/bench-mx.sh [-m MESSAGES] [-s SESSIONS] [-l BYTES] [-r RCPTS] [-n RUNS] [-d | -c]
+#
+# Two loads, each reported with its own ratio: smtp-source's default, a new connection for every
+# message (connection set-up and teardown dominate), and `-d`, several messages per connection
+# (the SMTP dialogue and the message text dominate). `-c` or `-d` runs only that one.
 #
 # The MX is `mxharness mx serve --policy open` from a release build. With policy open it still looks
 # up the client's PTR and its forward confirmation at connect (to record them, as Postfix does), so
@@ -21,16 +25,17 @@ SESSIONS=10
 LENGTH=4096
 RCPTS=1
 RUNS=5
-REUSE=""
-while getopts "m:s:l:r:n:d" opt; do
+LOADS=("" "-d")
+while getopts "m:s:l:r:n:dc" opt; do
     case "$opt" in
         m) MESSAGES=$OPTARG ;;
         s) SESSIONS=$OPTARG ;;
         l) LENGTH=$OPTARG ;;
         r) RCPTS=$OPTARG ;;
         n) RUNS=$OPTARG ;;
-        d) REUSE="-d" ;;
-        *) die "usage: $0 [-m messages] [-s parallel sessions] [-l message bytes] [-r recipients per message] [-n runs per server] [-d: several messages per connection]" ;;
+        d) LOADS=("-d") ;;
+        c) LOADS=("") ;;
+        *) die "usage: $0 [-m messages] [-s parallel sessions] [-l message bytes] [-r recipients per message] [-n runs per server] [-d: only several messages per connection | -c: only a connection per message]" ;;
     esac
 done
 
@@ -136,28 +141,36 @@ SINK_PID=$!
 PIDS+=("$SINK_PID")
 wait_for_tcp "$SINK_PORT"
 
-echo "load: smtp-source $REUSE -s $SESSIONS -m $MESSAGES -l $LENGTH -r $RCPTS (127.0.0.1), $RUNS runs per server, alternating"
-echo "built-in MX: mxharness mx serve --policy open; its connect lookups (PTR 127.0.0.1 -> localhost, A localhost) go to an unbound on"
-echo "  127.0.0.1@$DNS_PORT with local-zone \".\" static that answers at once, so DNS is not what is measured; the MX's own"
-echo "  resolver client (libunbound, two lookups per connection) is part of its figures"
+echo "built-in MX: mxharness mx serve --policy open, logging each session's decision as it does; its connect lookups"
+echo "  (PTR 127.0.0.1 -> localhost, A localhost) go to an unbound on 127.0.0.1@$DNS_PORT with local-zone \".\" static that"
+echo "  answers at once, so DNS is not what is measured; the MX's own resolver client (libunbound behind its answer cache)"
+echo "  is part of its figures"
 echo "CPU: each server's user + system time per message, all its threads (the MX's include its resolver's threads)"
-MX_RATES=()
-SINK_RATES=()
-MX_CPUS=()
-SINK_CPUS=()
-for run in $(seq 1 "$RUNS"); do
-    figures=$(measure "$MX_PORT" "$MX_PID")
-    read -r rate cpu <<<"$figures"
-    MX_RATES+=("$rate")
-    MX_CPUS+=("$cpu")
-    figures=$(measure "$SINK_PORT" "$SINK_PID")
-    read -r rate cpu <<<"$figures"
-    SINK_RATES+=("$rate")
-    SINK_CPUS+=("$cpu")
-    echo "run $run: built-in MX ${MX_RATES[-1]} messages/s (${MX_CPUS[-1]} us CPU/message), smtp-sink ${SINK_RATES[-1]} messages/s (${SINK_CPUS[-1]} us CPU/message)"
+for REUSE in "${LOADS[@]}"; do
+    echo
+    echo "load: smtp-source $REUSE -s $SESSIONS -m $MESSAGES -l $LENGTH -r $RCPTS (127.0.0.1), $RUNS runs per server, alternating;" \
+        "$([ -n "$REUSE" ] && echo "several messages per connection" || echo "a new connection for every message")"
+    MX_RATES=()
+    SINK_RATES=()
+    MX_CPUS=()
+    SINK_CPUS=()
+    for run in $(seq 1 "$RUNS"); do
+        figures=$(measure "$MX_PORT" "$MX_PID")
+        read -r rate cpu <<<"$figures"
+        MX_RATES+=("$rate")
+        MX_CPUS+=("$cpu")
+        figures=$(measure "$SINK_PORT" "$SINK_PID")
+        read -r rate cpu <<<"$figures"
+        SINK_RATES+=("$rate")
+        SINK_CPUS+=("$cpu")
+        echo "run $run: built-in MX ${MX_RATES[-1]} messages/s (${MX_CPUS[-1]} us CPU/message), smtp-sink ${SINK_RATES[-1]} messages/s (${SINK_CPUS[-1]} us CPU/message)"
+    done
+    MX_MEDIAN=$(median "${MX_RATES[@]}")
+    SINK_MEDIAN=$(median "${SINK_RATES[@]}")
+    MX_CPU=$(median "${MX_CPUS[@]}")
+    SINK_CPU=$(median "${SINK_CPUS[@]}")
+    echo "built-in MX (median): $MX_MEDIAN messages/s, $MX_CPU us CPU/message"
+    echo "Postfix smtp-sink (median): $SINK_MEDIAN messages/s, $SINK_CPU us CPU/message"
+    python3 -c "import sys; r, c = float(sys.argv[1]) / float(sys.argv[2]), float(sys.argv[4]) / float(sys.argv[3]); print(f'ratio MX/smtp-sink ({sys.argv[5]}): {r:.2f} by messages/s, {c:.2f} by CPU per message (smtp-sink CPU / MX CPU)')" \
+        "$MX_MEDIAN" "$SINK_MEDIAN" "$MX_CPU" "$SINK_CPU" "$([ -n "$REUSE" ] && echo "several messages per connection" || echo "a connection per message")"
 done
-MX_MEDIAN=$(median "${MX_RATES[@]}")
-SINK_MEDIAN=$(median "${SINK_RATES[@]}")
-echo "built-in MX (median): $MX_MEDIAN messages/s, $(median "${MX_CPUS[@]}") us CPU/message"
-echo "Postfix smtp-sink (median): $SINK_MEDIAN messages/s, $(median "${SINK_CPUS[@]}") us CPU/message"
-python3 -c "import sys; print(f'ratio MX/smtp-sink: {float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$MX_MEDIAN" "$SINK_MEDIAN"

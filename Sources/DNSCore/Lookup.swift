@@ -40,9 +40,16 @@ public enum DNSLookupError: Error, Sendable, Hashable, CustomStringConvertible {
 /// the returned records are those of the final name) and throws `DNSLookupError` when there are none.
 public protocol DNSLookup: Sendable {
     func query(_ name: String, _ type: RecordType) async throws(DNSLookupError) -> [RecordData]
+
+    /// What `query(name, type)` would return, when the lookup holds that answer already (a cache
+    /// entry within its TTL) and can give it without waiting; nil otherwise. Lets a caller on an
+    /// event loop go on at once instead of starting a task for a lookup already answered.
+    func heldAnswer(_ name: String, _ type: RecordType) -> Result<[RecordData], DNSLookupError>?
 }
 
 extension DNSLookup {
+    public func heldAnswer(_ name: String, _ type: RecordType) -> Result<[RecordData], DNSLookupError>? { nil }
+
     /// The addresses of `name` in one family.
     public func addresses(of name: String, family: AddressFamily) async throws(DNSLookupError) -> [IPAddress] {
         try await query(name, .address(family)).compactMap(\.address)

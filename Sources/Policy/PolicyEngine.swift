@@ -25,9 +25,11 @@ public struct PolicyEngine: Sendable {
         self.spf = spf
     }
 
-    /// A session for one client connection.
+    /// A session for one client connection. When the lookup already holds every answer the
+    /// connect question needs, the session starts with its PTR and FCrDNS findings made, and
+    /// connect is answered at once (`immediateVerdict`).
     public func session(client: IPAddress) -> PolicySession {
-        PolicySession(engine: self, client: client)
+        PolicySession(engine: self, client: client, identity: ClientIdentityWalk.fromHeldAnswers(client: client, lookup: lookup))
     }
 }
 
@@ -47,11 +49,22 @@ public actor PolicySession {
     private var decision: (check: Check, reply: SMTPReply)??
     /// The policy runs no check for the client's family.
     private nonisolated let checksNothing: Bool
+    /// The findings made before the first question (PTR and FCrDNS from answers the lookup held);
+    /// nil when connect must look them up.
+    public nonisolated let initialFindings: PolicyFindings?
 
-    init(engine: PolicyEngine, client: IPAddress) {
+    init(engine: PolicyEngine, client: IPAddress, identity: ClientIdentityWalk? = nil) {
         self.engine = engine
         self.client = client
-        self.findings = PolicyFindings(client: client)
+        var findings = PolicyFindings(client: client)
+        if let identity, let ptr = identity.ptr, let fcrdns = identity.fcrdns {
+            findings.ptr = ptr
+            findings.fcrdns = fcrdns
+            self.initialFindings = findings
+        } else {
+            self.initialFindings = nil
+        }
+        self.findings = findings
         self.checksNothing = engine.policy.checks(for: client.family).isEmpty
     }
 
@@ -59,12 +72,12 @@ public actor PolicySession {
     /// `findings` or any later answer, so the server can go on at once instead of waiting for the
     /// actor; nil when the question must go through `answer(_:)`. That is: RCPT or end of data
     /// when checks are answered at the other stage, and everything but connect when the policy has
-    /// no check for the client's family. Connect always needs `answer` (PTR and FCrDNS are looked
-    /// up whatever the policy).
+    /// no check for the client's family. Connect needs `answer` (PTR and FCrDNS are looked up
+    /// whatever the policy) unless `initialFindings` has them.
     public nonisolated func immediateVerdict(for question: SMTPPolicyQuestion) -> SMTPPolicyVerdict? {
         switch question {
         case .connect:
-            return nil
+            return initialFindings != nil ? .proceed : nil
         case .helo, .mail:
             // They only note the HELO name or sender for the checks and reset their decision.
             return checksNothing ? .proceed : nil
@@ -183,65 +196,22 @@ public actor PolicySession {
 
     private func ptrFinding() async -> PTRFinding {
         if let ptr = findings.ptr { return ptr }
-        let finding: PTRFinding
-        do {
-            let names = try await lookup.reverseNames(of: client)
-            // Postfix's sane_hostaddr_to_name() (util/myaddrinfo.c) treats a PTR name that is a
-            // numeric address ("numeric hostname") or not a valid hostname as no name at all.
-            let sane = names.filter { IPAddress($0) == nil && DNSName.isValidHostname($0) }
-            if names.isEmpty {
-                finding = PTRFinding(names: [], error: "NODATA")
-            } else if sane.isEmpty {
-                let why = names.map { IPAddress($0) != nil ? "numeric hostname \($0)" : "invalid hostname \($0)" }
-                finding = PTRFinding(names: [], error: why.joined(separator: ", ") + ", treated as no PTR")
-            } else {
-                finding = PTRFinding(names: sane)
-            }
-        } catch {
-            finding = PTRFinding(names: [], error: error.shortName, isTemporary: error.isTemporary)
-        }
-        findings.ptr = finding
-        return finding
+        await identify()
+        return findings.ptr!
     }
 
     /// Like Postfix's `reject_unknown_client_hostname`: some PTR name must have an address record
     /// of the client's own family (A for IPv4, AAAA for IPv6) equal to the client address.
     private func fcrdnsFinding() async -> FCrDNSFinding {
         if let fcrdns = findings.fcrdns { return fcrdns }
-        let ptr = await ptrFinding()
-        var finding: FCrDNSFinding
-        if ptr.names.isEmpty {
-            finding = FCrDNSFinding(reason: ptr.isTemporary ? "PTR lookup: \(ptr.error ?? "error")" : "no PTR", isTemporary: ptr.isTemporary)
-        } else {
-            var reasons: [String] = []
-            var temporary = false
-            var confirmed: String?
-            let type = RecordType.address(client.family)
-            for name in ptr.names.prefix(10) {
-                guard DNSName.isValidHostname(name) else {
-                    reasons.append("\(name): not a valid hostname")
-                    continue
-                }
-                do {
-                    let addresses = try await lookup.addresses(of: name, family: client.family)
-                    if addresses.contains(client) {
-                        confirmed = name
-                        break
-                    }
-                    reasons.append("\(name) \(type): \(addresses.map(\.description).joined(separator: ", "))")
-                } catch {
-                    temporary = temporary || error.isTemporary
-                    reasons.append("\(name) \(type): \(error.shortName)")
-                }
-            }
-            if let confirmed {
-                finding = FCrDNSFinding(confirmedName: confirmed)
-            } else {
-                finding = FCrDNSFinding(reason: reasons.joined(separator: "; "), isTemporary: temporary)
-            }
-        }
-        findings.fcrdns = finding
-        return finding
+        await identify()
+        return findings.fcrdns!
+    }
+
+    private func identify() async {
+        let walk = await ClientIdentityWalk.run(client: client, lookup: lookup)
+        findings.ptr = walk.ptr
+        findings.fcrdns = walk.fcrdns
     }
 
     private func spfVerdict() async -> SPFVerdict {

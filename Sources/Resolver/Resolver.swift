@@ -20,13 +20,20 @@ public struct ResolverConfiguration: Sendable {
     public var namespace: NetworkNamespace?
     /// Where libunbound's configuration file is written.
     public var directory: String
+    /// Answers kept in front of libunbound for their TTL (`AnswerCache`); 0 sends every question
+    /// through libunbound.
+    public var cacheCapacity: Int
 
-    public init(server: IPAddress, port: UInt16 = 53, timeout: Duration = .milliseconds(1500), namespace: NetworkNamespace? = nil, directory: String) {
+    public init(
+        server: IPAddress, port: UInt16 = 53, timeout: Duration = .milliseconds(1500), namespace: NetworkNamespace? = nil, directory: String,
+        cacheCapacity: Int = 4096
+    ) {
         self.server = server
         self.port = port
         self.timeout = timeout
         self.namespace = namespace
         self.directory = directory
+        self.cacheCapacity = cacheCapacity
     }
 }
 
@@ -46,9 +53,11 @@ public struct ResolverError: Error, Sendable, CustomStringConvertible {
 public final class DNSResolver: DNSLookup, @unchecked Sendable {
     public let configuration: ResolverConfiguration
     private let worker: Worker
+    private let cache: AnswerCache?
 
     public init(configuration: ResolverConfiguration, logger: Logger = Logger(label: "mxharness.resolver")) async throws {
         self.configuration = configuration
+        self.cache = configuration.cacheCapacity > 0 ? AnswerCache(capacity: configuration.cacheCapacity) : nil
         let configPath = configuration.directory + "/libunbound.conf"
         try Self.configText(configuration).write(toFile: configPath, atomically: true, encoding: .utf8)
         self.worker = try await Worker.start(configPath: configPath, namespacePath: configuration.namespace?.path, timeout: configuration.timeout, logger: logger)
@@ -65,11 +74,21 @@ public final class DNSResolver: DNSLookup, @unchecked Sendable {
 
     public func query(_ name: String, _ type: RecordType) async throws(DNSLookupError) -> [RecordData] {
         let normal = DNSName.normalize(name)
-        let result: Result<[RecordData], DNSLookupError> = await withCheckedContinuation { continuation in
+        let key = AnswerCache.Key(name: normal, type: type)
+        if let cached = cache?.answer(key) { return try cached.get() }
+        let answer: Worker.Answer = await withCheckedContinuation { continuation in
             worker.submit(Worker.Request(name: normal, type: type, continuation: continuation))
         }
-        return try result.get()
+        if let ttl = answer.ttl { cache?.store(answer.result, for: key, ttl: ttl) }
+        return try answer.result.get()
     }
+
+    public func heldAnswer(_ name: String, _ type: RecordType) -> Result<[RecordData], DNSLookupError>? {
+        cache?.answer(AnswerCache.Key(name: DNSName.normalize(name), type: type))
+    }
+
+    /// Answers kept in front of libunbound now.
+    public var cachedAnswerCount: Int { cache?.count ?? 0 }
 
     static func configText(_ configuration: ResolverConfiguration) -> String {
         var lines = ["server:"]
@@ -95,7 +114,15 @@ extension DNSResolver {
         struct Request: Sendable {
             var name: String
             var type: RecordType
-            var continuation: CheckedContinuation<Result<[RecordData], DNSLookupError>, Never>
+            var continuation: CheckedContinuation<Answer, Never>
+        }
+
+        /// What libunbound said and, for an answer from a server, the TTL it may be kept for.
+        struct Answer: Sendable {
+            var result: Result<[RecordData], DNSLookupError>
+            var ttl: Int?
+
+            static func failure(_ error: DNSLookupError) -> Answer { Answer(result: .failure(error), ttl: nil) }
         }
 
         /// A request in flight, handed to libunbound's callback as its `mydata`.
@@ -110,10 +137,10 @@ extension DNSResolver {
                 self.deadline = deadline
             }
 
-            func finish(_ result: Result<[RecordData], DNSLookupError>) {
+            func finish(_ answer: Answer) {
                 guard !finished else { return }
                 finished = true
-                request.continuation.resume(returning: result)
+                request.continuation.resume(returning: answer)
             }
         }
 
@@ -296,10 +323,15 @@ extension DNSResolver {
             }
         }
 
-        static func interpret(err: Int32, result: UnsafeMutablePointer<ub_result>?, name: String, type: RecordType) -> Result<[RecordData], DNSLookupError> {
+        static func interpret(err: Int32, result: UnsafeMutablePointer<ub_result>?, name: String, type: RecordType) -> Answer {
             guard err == 0, let result else {
                 return .failure(.other(name: name, type: type, reason: String(cString: ub_strerror(err))))
             }
+            // libunbound's `ttl`: the answer's least TTL, for a negative answer the SOA-derived one.
+            return Answer(result: records(result, name: name, type: type), ttl: Int(result.pointee.ttl))
+        }
+
+        static func records(_ result: UnsafeMutablePointer<ub_result>, name: String, type: RecordType) -> Result<[RecordData], DNSLookupError> {
             switch result.pointee.rcode {
             case 0:
                 guard result.pointee.havedata != 0, let data = result.pointee.data, let lengths = result.pointee.len else {

@@ -11,6 +11,29 @@ struct PolicyImmediateVerdictTests {
         ReceiverPolicy(ipv6: [.ptr]),
     ]
 
+    /// The world's clients and some whose PTR is numeric, invalid, several names, or broken.
+    static let clients = [World.goodV4, World.badV4, World.goodV6, World.badV6, World.v6WithV4OnlyName]
+        + (1...5).map { IPAddress("203.0.113.\($0)")! }
+
+    static let identities: InMemoryDNS = {
+        var dns = World.dns
+        func address(_ last: Int) -> IPAddress { IPAddress("203.0.113.\(last)")! }
+        let extra: [(String, RecordData)] = [
+            (address(1).reverseName, .ptr("203.0.113.1")),
+            ("203.0.113.1", .a(address(1))),
+            (address(2).reverseName, .ptr("bad_name!.sender.test")),
+            (address(3).reverseName, .ptr("other.sender.test")),
+            (address(3).reverseName, .ptr("three.sender.test")),
+            ("other.sender.test", .a(IPAddress("192.0.2.99")!)),
+            ("three.sender.test", .a(address(3))),
+            (address(4).reverseName, .ptr("broken.sender.test")),
+        ]
+        dns.records += extra.map { ResourceRecord(owner: $0.0, data: $0.1) }
+        dns.faults["broken.sender.test"] = .servfail
+        dns.faults[address(5).reverseName] = .timeout
+        return dns
+    }()
+
     static func questions(helo: String, senders: [String]) -> [SMTPPolicyQuestion] {
         var questions: [SMTPPolicyQuestion] = [.connect, .helo(name: helo, extended: true)]
         for sender in senders {
@@ -24,12 +47,17 @@ struct PolicyImmediateVerdictTests {
 
     /// A session that skips `answer` whenever an immediate verdict exists ends every step with the
     /// same verdict and the same findings as one that asks everything.
-    @Test(arguments: policies)
-    func immediateVerdictsChangeNothing(policy: ReceiverPolicy) async {
-        let engine = World.engine(policy)
-        for client in [World.goodV4, World.badV4, World.goodV6, World.badV6] {
+    /// With `heldAnswers`, the shortcut's lookup holds every answer, so connect too is answered at
+    /// once from PTR and FCrDNS findings made when the session starts.
+    @Test(arguments: policies, [false, true])
+    func immediateVerdictsChangeNothing(policy: ReceiverPolicy, heldAnswers: Bool) async {
+        let engine = World.engine(policy, dns: Self.identities)
+        let shortcutEngine = World.engine(policy, dns: Self.identities, holdsAnswers: heldAnswers)
+        for client in Self.clients {
             for helo in ["mail.sender.test", "localhost"] {
-                let asked = engine.session(client: client), shortcut = engine.session(client: client)
+                let asked = engine.session(client: client), shortcut = shortcutEngine.session(client: client)
+                #expect((shortcut.initialFindings != nil) == heldAnswers)
+                #expect((shortcut.immediateVerdict(for: .connect) == .proceed) == heldAnswers)
                 for question in Self.questions(helo: helo, senders: ["alice@sender.test", "", "alice@sender.test"]) {
                     let expected = await asked.answer(question)
                     let immediate = shortcut.immediateVerdict(for: question)
@@ -69,3 +97,4 @@ struct PolicyImmediateVerdictTests {
         #expect(v4.immediateVerdict(for: .connect) == nil)
     }
 }
+

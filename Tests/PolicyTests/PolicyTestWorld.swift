@@ -33,8 +33,9 @@ enum World {
         ("mx-only.sender.test", .mx(preference: 10, exchange: "mail.sender.test")),
     ])
 
-    static func engine(_ policy: ReceiverPolicy, dns: InMemoryDNS = World.dns, spf: SPFResult = .pass) -> PolicyEngine {
-        PolicyEngine(policy: policy, lookup: dns, spf: { _, _, _ in
+    static func engine(_ policy: ReceiverPolicy, dns: InMemoryDNS = World.dns, spf: SPFResult = .pass, holdsAnswers: Bool = false) -> PolicyEngine {
+        let lookup: any DNSLookup = holdsAnswers ? HoldingDNS(table: dns) : dns
+        return PolicyEngine(policy: policy, lookup: lookup, spf: { _, _, _ in
             SPFVerdict(result: spf, domain: "sender.test", record: "v=spf1 ip6:2001:db8:5::/64 -all", matched: spf == .pass ? "ip6:2001:db8:5::/64" : "-all", reason: "test")
         })
     }
@@ -60,6 +61,24 @@ enum World {
         switch verdict {
         case .reply(let reply, _), .replyAndClose(let reply, _): return reply.description
         case .proceed: return nil
+        }
+    }
+}
+
+/// `InMemoryDNS` that also gives every answer at once through `heldAnswer`, like a resolver
+/// whose cache holds it.
+struct HoldingDNS: DNSLookup {
+    var table: InMemoryDNS
+
+    func query(_ name: String, _ type: RecordType) async throws(DNSLookupError) -> [RecordData] {
+        try await table.query(name, type)
+    }
+
+    func heldAnswer(_ name: String, _ type: RecordType) -> Result<[RecordData], DNSLookupError>? {
+        do throws(DNSLookupError) {
+            return .success(try table.answer(name, type, depth: 0))
+        } catch {
+            return .failure(error)
         }
     }
 }

@@ -29,6 +29,8 @@ struct ServerDriver {
     var accepted: [SMTPMessage] = []
     var closed = false
     var waitingForVerdict = false
+    /// Feed bytes as `SMTPServerHandler` does (`receivedText` for message text) instead of line by line.
+    var takesTextDirectly = false
     let clock: TestClock
 
     init(limits: SMTPServerLimits = .init(), policy: @escaping (SMTPPolicyQuestion) -> SMTPPolicyVerdict? = { _ in .proceed }) {
@@ -56,8 +58,25 @@ struct ServerDriver {
     }
 
     mutating func send(bytes: [UInt8]) {
-        for line in framer.append(bytes) {
-            run(machine.received(line))
+        guard takesTextDirectly else {
+            for line in framer.append(bytes) {
+                run(machine.received(line))
+            }
+            return
+        }
+        // As the MX's handler reads: message text in runs through `receivedText`, the rest by line.
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count, !closed {
+                if framer.isAtLineStart, let (next, action) = machine.receivedText(raw, from: offset) {
+                    offset = next
+                    run(action)
+                    continue
+                }
+                let (line, next) = framer.nextLine(raw, from: offset)
+                offset = next
+                if let line { run(machine.received(line)) }
+            }
         }
     }
 

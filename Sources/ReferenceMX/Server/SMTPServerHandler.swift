@@ -49,20 +49,37 @@ final class SMTPServerHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         active = true
         let client = recorder.client ?? IPAddress("0.0.0.0")!
-        policy = core.engine.session(client: client)
-        recorder.update { $0.note(.note, "connect from \(client)") }
+        let policy = core.engine.session(client: client)
+        self.policy = policy
+        recorder.update { record in
+            record.note(.note, "connect from \(client)")
+            // PTR and FCrDNS from answers the resolver held: connect is answered without a task.
+            if let findings = policy.initialFindings { record.findings = findings }
+        }
         core.sessionStarted(recorder, channel: context.channel)
         run(machine.connected())
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        // A partial line stays in the framer; one left at EOF is no command (RFC 5321 2.3.8) and is dropped.
-        let lines = unwrapInboundIn(data).withUnsafeReadableBytes { framer.append($0) }
+        let buffer = unwrapInboundIn(data)
         // The replies to everything one read brought (a pipelined batch, RFC 2920) go out in one write.
         reading = true
-        for line in lines {
-            run(machine.received(line))
+        buffer.withUnsafeReadableBytes { bytes in
+            var offset = 0
+            while offset < bytes.count, active, !closing {
+                // The message's text goes to the machine in runs of whole lines, without a
+                // `SMTPLine` each; everything else line by line through the framer.
+                if framer.isAtLineStart, let (next, action) = machine.receivedText(bytes, from: offset) {
+                    offset = next
+                    run(action)
+                    continue
+                }
+                // A partial line stays in the framer; one left at EOF is no command (RFC 5321 2.3.8) and is dropped.
+                let (line, next) = framer.nextLine(bytes, from: offset)
+                offset = next
+                if let line { run(machine.received(line)) }
+            }
         }
         reading = false
         flush()
@@ -150,12 +167,16 @@ final class SMTPServerHandler: ChannelInboundHandler {
 
     private func write(_ reply: SMTPServerReply) {
         guard let context else { return }
-        let time = Date()
         let wire = reply.reply.wireFormat
+        // Without kept records (`mx serve`) nobody reads a transcript: the summary logged at the
+        // end is made of the replies and findings.
+        let time = core.configuration.keepsRecords ? Date() : nil
         recorder.update { record in
-            if let command = reply.command { record.note(.client, command, at: time) }
-            for line in Self.lines(of: wire) { record.note(.server, line, at: time) }
-            if let cause = reply.cause { record.note(.note, "reply caused by \(cause)", at: time) }
+            if let time {
+                if let command = reply.command { record.note(.client, command, at: time) }
+                for line in Self.lines(of: wire) { record.note(.server, line, at: time) }
+                if let cause = reply.cause { record.note(.note, "reply caused by \(cause)", at: time) }
+            }
             record.replies.append(RecordedReply(stage: reply.stage, command: reply.command, reply: reply.reply, cause: reply.cause))
         }
         if outgoing == nil { outgoing = context.channel.allocator.buffer(capacity: 256) }
@@ -198,7 +219,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
         timer = nil
         let buffer = outgoing ?? context.channel.allocator.buffer(capacity: 0)
         outgoing = nil
-        let last = recorder.snapshot.replies.last
+        let last = recorder.update { $0.replies.last }
         finish(reason: last.map { "\($0.reply.code) \($0.cause ?? ($0.command.map { SMTPCommand.verb(of: $0) } ?? "server"))" } ?? "closed by server")
         context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)

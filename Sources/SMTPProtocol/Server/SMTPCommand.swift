@@ -38,6 +38,13 @@ public enum SMTPCommand: Sendable, Hashable {
 
     /// Parses one command line (without its line ending).
     public static func parse(_ line: String) -> Result<SMTPCommand, ParseError> {
+        var line = line
+        if let parsed = line.withUTF8({ ASCIICommandParser.parse($0) }) { return parsed }
+        return parseText(line)
+    }
+
+    /// `parse(_:)` on Characters: any line, also one with non-ASCII bytes.
+    static func parseText(_ line: String) -> Result<SMTPCommand, ParseError> {
         let trimmed = line.trimmingTrailingSpaces
         guard !trimmed.isEmpty else { return .failure(.empty) }
         let verb = trimmed.prefix { $0 != " " }.uppercased()
@@ -146,5 +153,149 @@ extension String {
         var text = Substring(self)
         while let last = text.last, last == " " || last == "\t" { text.removeLast() }
         return String(text)
+    }
+}
+
+/// `SMTPCommand.parse(_:)` for the usual line, all ASCII, on its bytes: the same results without
+/// a String or Character per step. Lines with other bytes are left to the Character version
+/// (nil), whose upper-casing and grapheme rules then apply.
+enum ASCIICommandParser {
+    typealias Bytes = UnsafeBufferPointer<UInt8>
+    typealias Command = SMTPCommand
+
+    static func parse(_ line: Bytes) -> Result<Command, Command.ParseError>? {
+        guard line.allSatisfy({ $0 < 0x80 }) else { return nil }
+        var end = line.count
+        while end > 0, line[end - 1] == space || line[end - 1] == tab { end -= 1 }
+        guard end > 0 else { return .failure(.empty) }
+        let trimmed = Bytes(rebasing: line[..<end])
+        var verbEnd = 0
+        while verbEnd < trimmed.count, trimmed[verbEnd] != space { verbEnd += 1 }
+        let verb = Bytes(rebasing: trimmed[..<verbEnd])
+        var argumentStart = verbEnd
+        while argumentStart < trimmed.count, trimmed[argumentStart] == space { argumentStart += 1 }
+        let argument = Bytes(rebasing: trimmed[argumentStart...])
+        if equalsIgnoringCase(verb, "EHLO") || equalsIgnoringCase(verb, "HELO") {
+            // RFC 5321 4.1.1.1: exactly one domain or address literal.
+            let extended = equalsIgnoringCase(verb, "EHLO")
+            guard !argument.isEmpty, !argument.contains(space) else { return .failure(.syntax(extended ? "EHLO hostname" : "HELO hostname")) }
+            return .success(extended ? .ehlo(string(argument)) : .helo(string(argument)))
+        }
+        if equalsIgnoringCase(verb, "DATA") { return argument.isEmpty ? .success(.data) : .failure(.syntax("DATA")) }
+        if equalsIgnoringCase(verb, "RSET") { return argument.isEmpty ? .success(.rset) : .failure(.syntax("RSET")) }
+        if equalsIgnoringCase(verb, "QUIT") { return argument.isEmpty ? .success(.quit) : .failure(.syntax("QUIT")) }
+        // RFC 5321 4.1.1.9: the argument, if any, is ignored.
+        if equalsIgnoringCase(verb, "NOOP") { return .success(.noop) }
+        if equalsIgnoringCase(verb, "VRFY") {
+            guard !argument.isEmpty else { return .failure(.syntax("VRFY address")) }
+            return .success(.vrfy(string(argument)))
+        }
+        if hasPrefixIgnoringCase(trimmed, "MAIL FROM:") {
+            return parseMail(Bytes(rebasing: trimmed[10...]))
+        }
+        if hasPrefixIgnoringCase(trimmed, "RCPT TO:") {
+            return parseRcpt(Bytes(rebasing: trimmed[8...]))
+        }
+        if equalsIgnoringCase(verb, "MAIL") { return .failure(.syntax("MAIL FROM:<address>")) }
+        if equalsIgnoringCase(verb, "RCPT") { return .failure(.syntax("RCPT TO:<address>")) }
+        return .failure(.unrecognized(string(verb).uppercased()))
+    }
+
+    private static func parseMail(_ rest: Bytes) -> Result<Command, Command.ParseError> {
+        guard let (path, parameterText) = splitPath(rest), path.isEmpty || isMailbox(path) else {
+            return .failure(.syntax("MAIL FROM:<address>"))
+        }
+        var parameters: [Command.MailParameter] = []
+        for (keyword, value) in parameterText {
+            switch keyword {
+            case "SIZE":
+                guard let value, !value.isEmpty, value.count <= 18, value.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                      let size = Int(string(value))
+                else {
+                    return .failure(.syntax("MAIL FROM:<address> SIZE=number"))
+                }
+                parameters.append(.size(size))
+            case "BODY":
+                guard let value else { return .failure(.syntax("MAIL FROM:<address> BODY=7BIT|8BITMIME")) }
+                let upper = string(value).uppercased()
+                guard upper == "7BIT" || upper == "8BITMIME" else {
+                    return .failure(.syntax("MAIL FROM:<address> BODY=7BIT|8BITMIME"))
+                }
+                parameters.append(.body(upper))
+            default:
+                return .failure(.unsupportedParameter(keyword))
+            }
+        }
+        return .success(.mail(reversePath: string(path), parameters: parameters))
+    }
+
+    private static func parseRcpt(_ rest: Bytes) -> Result<Command, Command.ParseError> {
+        // RFC 5321 4.1.1.3: `<Postmaster>` without a domain must be accepted.
+        guard let (path, parameterText) = splitPath(rest), !path.isEmpty,
+              isMailbox(path) || equalsIgnoringCase(path, "POSTMASTER")
+        else { return .failure(.syntax("RCPT TO:<address>")) }
+        guard parameterText.isEmpty else {
+            return .failure(.unsupportedParameter(parameterText[0].keyword))
+        }
+        return .success(.rcpt(forwardPath: string(path)))
+    }
+
+    /// `SMTPCommand.splitPath` on bytes.
+    private static func splitPath(_ rest: Bytes) -> (Bytes, [(keyword: String, value: Bytes?)])? {
+        var start = 0
+        while start < rest.count, rest[start] == space { start += 1 }
+        let text = Bytes(rebasing: rest[start...])
+        guard text.first == UInt8(ascii: "<"), let close = text.firstIndex(of: UInt8(ascii: ">")) else { return nil }
+        var path = Bytes(rebasing: text[1..<close])
+        if path.first == UInt8(ascii: "@") {
+            guard let colon = path.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+            path = Bytes(rebasing: path[(colon + 1)...])
+        }
+        let after = Bytes(rebasing: text[(close + 1)...])
+        guard after.isEmpty || after.first == space else { return nil }
+        var parameters: [(String, Bytes?)] = []
+        for word in after.split(separator: space) {
+            let word = Bytes(rebasing: word)
+            let equals = word.firstIndex(of: UInt8(ascii: "="))
+            let keyword = Bytes(rebasing: word[..<(equals ?? word.count)])
+            guard !keyword.isEmpty, keyword.allSatisfy(isKeywordByte) else { return nil }
+            parameters.append((string(keyword).uppercased(), equals.map { Bytes(rebasing: word[($0 + 1)...]) }))
+        }
+        return (path, parameters)
+    }
+
+    /// `SMTPCommand.isMailbox` on bytes.
+    private static func isMailbox(_ path: Bytes) -> Bool {
+        guard let at = path.lastIndex(of: UInt8(ascii: "@")) else { return false }
+        guard at > 0, at < path.count - 1, path.count <= 256 else { return false }
+        return path.allSatisfy { $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }
+    }
+
+    private static let space = UInt8(ascii: " ")
+    private static let tab = UInt8(ascii: "\t")
+
+    private static func isKeywordByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7a) || byte == UInt8(ascii: "-")
+    }
+
+    private static func upper(_ byte: UInt8) -> UInt8 {
+        byte >= 0x61 && byte <= 0x7a ? byte - 0x20 : byte
+    }
+
+    /// `bytes` upper-cased equals `word` (given in upper case).
+    private static func equalsIgnoringCase(_ bytes: Bytes, _ word: StaticString) -> Bool {
+        bytes.count == word.utf8CodeUnitCount && hasPrefixIgnoringCase(bytes, word)
+    }
+
+    private static func hasPrefixIgnoringCase(_ bytes: Bytes, _ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard bytes.count >= count else { return false }
+        let start = word.utf8Start
+        for index in 0..<count where upper(bytes[index]) != start[index] { return false }
+        return true
+    }
+
+    private static func string(_ bytes: Bytes) -> String {
+        String(decoding: bytes, as: UTF8.self)
     }
 }

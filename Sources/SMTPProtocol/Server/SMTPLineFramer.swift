@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One line of client input, as cut by `SMTPLineFramer`.
 public struct SMTPLine: Sendable, Hashable {
     public enum Ending: Sendable, Hashable {
@@ -57,28 +65,39 @@ public struct SMTPLineFramer: Sendable {
     /// Appends `buffer` and returns every line it completes, in order.
     public mutating func append(_ buffer: UnsafeRawBufferPointer) -> [SMTPLine] {
         var lines: [SMTPLine] = []
-        var start = 0
-        while start < buffer.count {
-            var end = start
-            while end < buffer.count, buffer[end] != 0x0a { end += 1 }
-            guard end < buffer.count else {
-                take(buffer[start..<end])
-                break
-            }
-            let length = end - start
-            if current.isEmpty, overflow == 0, length < maximumLength {
-                // The whole line is in `buffer`: no copy through `current`.
-                let crlf = length > 0 && buffer[end - 1] == 0x0d
-                lines.append(SMTPLine(
-                    bytes: Array(buffer[start..<(crlf ? end - 1 : end)]), ending: crlf ? .crlf : .bareLF,
-                    isOverlong: length + 1 > maximumLength, wireLength: length + 1))
-            } else {
-                take(buffer[start..<end])
-                lines.append(finishLine())
-            }
-            start = end + 1
+        var offset = 0
+        while offset < buffer.count {
+            let (line, next) = nextLine(buffer, from: offset)
+            if let line { lines.append(line) }
+            offset = next
         }
         return lines
+    }
+
+    /// True when no part of a line is held: the next byte given starts a line.
+    public var isAtLineStart: Bool { current.isEmpty && overflow == 0 }
+
+    /// Cuts the line that ends first in `buffer[offset...]` (with what an earlier call kept) and
+    /// returns it with the offset after its line feed; when the bytes end inside a line they are
+    /// kept for the next call and the result is `(nil, buffer.count)`.
+    public mutating func nextLine(_ buffer: UnsafeRawBufferPointer, from offset: Int) -> (SMTPLine?, Int) {
+        guard offset < buffer.count, let base = buffer.baseAddress else { return (nil, buffer.count) }
+        guard let found = memchr(base + offset, 0x0a, buffer.count - offset) else {
+            take(buffer[offset...])
+            return (nil, buffer.count)
+        }
+        let end = base.distance(to: UnsafeRawPointer(found))
+        let length = end - offset
+        guard current.isEmpty, overflow == 0, length < maximumLength else {
+            take(buffer[offset..<end])
+            return (finishLine(), end + 1)
+        }
+        // The whole line is in `buffer`: no copy through `current`.
+        let crlf = length > 0 && buffer[end - 1] == 0x0d
+        let line = SMTPLine(
+            bytes: Array(buffer[offset..<(crlf ? end - 1 : end)]), ending: crlf ? .crlf : .bareLF,
+            isOverlong: length + 1 > maximumLength, wireLength: length + 1)
+        return (line, end + 1)
     }
 
     /// Keeps what fits of bytes without a line feed; counts the rest.

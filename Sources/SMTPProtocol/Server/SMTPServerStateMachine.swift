@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// What the handler does next, as told by `SMTPServerStateMachine`.
 public enum SMTPServerAction: Sendable, Hashable {
     /// Write this reply.
@@ -63,6 +71,18 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
     @inlinable
     public mutating func received(_ line: SMTPLine) -> Action {
         settle(session.received(line))
+    }
+
+    /// Takes the message's text lines straight from `buffer`, starting at `offset` (where a line
+    /// starts), without a `SMTPLine` for each: what `received(_:)` would do with them, line by line.
+    /// It stops before anything that is not an ordinary text line (the end-of-data line, a bare
+    /// `<LF>`, a line longer than the framer keeps, or a line without its end in `buffer`) and
+    /// returns nil when it took nothing; such lines go through `SMTPLineFramer` and `received(_:)`.
+    @inlinable
+    public mutating func receivedText(_ buffer: UnsafeRawBufferPointer, from offset: Int) -> (next: Int, action: Action)? {
+        let next = session.receivedText(buffer, from: offset)
+        guard next > offset else { return nil }
+        return (next, settle(session.nextAction()))
     }
 
     /// The policy's answer to the last `.askPolicy`.
@@ -213,6 +233,27 @@ struct SMTPServerSession: Sendable {
             }
             return nextAction()
         }
+    }
+
+    @usableFromInline
+    mutating func receivedText(_ buffer: UnsafeRawBufferPointer, from offset: Int) -> Int {
+        // Only where `received(_:)` would handle a line at once (nothing queued before it).
+        guard case .data = state, output.isEmpty, pending.isEmpty, let base = buffer.baseAddress else { return offset }
+        let frame = limits.frameLength
+        var start = offset
+        while start < buffer.count {
+            guard let found = memchr(base + start, 0x0a, buffer.count - start) else { break }
+            let end = base.distance(to: UnsafeRawPointer(found))
+            let wireLength = end - start + 1
+            // What the framer would hand over as an ordinary line: CRLF-ended, not cut short.
+            guard wireLength <= frame, end > start, buffer[end - 1] == 0x0d else { break }
+            let content = start..<(end - 1)
+            guard !(content.count == 1 && buffer[start] == UInt8(ascii: ".")) else { break }
+            appendText(UnsafeRawBufferPointer(rebasing: buffer[content]), wireLength: wireLength)
+            start = end + 1
+        }
+        if start > offset { timerArmed = false }
+        return start
     }
 
     @usableFromInline
@@ -437,12 +478,17 @@ struct SMTPServerSession: Sendable {
             endOfData()
             return
         }
-        var content = line.bytes[...]
-        var wireLength = line.wireLength
+        line.bytes.withUnsafeBytes { appendText($0, wireLength: line.wireLength) }
+    }
+
+    /// One text line of the message (without its CRLF) into the body.
+    private mutating func appendText(_ line: UnsafeRawBufferPointer, wireLength: Int) {
+        var content = line
+        var wireLength = wireLength
         if content.first == UInt8(ascii: ".") {
             // RFC 5321 4.5.2: remove the transparency dot; it does not count toward the line limit
             // (RFC 5321 4.5.3.1.6).
-            content = content.dropFirst()
+            content = UnsafeRawBufferPointer(rebasing: content.dropFirst())
             wireLength -= 1
         }
         if wireLength > limits.textLineLength { body.overlongLine = true }
