@@ -25,11 +25,13 @@ public final class ReferenceMX: Sendable {
         var channels: [any Channel] = []
         var endpoints: [ListeningEndpoint] = []
         var stopped = false
+        var tick: RepeatedTask?
     }
 
     public init(configuration: MXConfiguration, lookup: any DNSLookup, eventLoopGroup: any EventLoopGroup, logger: Logger) {
-        self.core = MXCore(configuration: configuration, lookup: lookup, logger: logger)
-        self.eventLoop = eventLoopGroup.next()
+        let eventLoop = eventLoopGroup.next()
+        self.eventLoop = eventLoop
+        self.core = MXCore(configuration: configuration, lookup: lookup, eventLoop: eventLoop, logger: logger)
     }
 
     public var configuration: MXConfiguration { core.configuration }
@@ -43,6 +45,7 @@ public final class ReferenceMX: Sendable {
 
     /// Binds each endpoint (address and port) inside `namespace`.
     public func start(listeningOn endpoints: [ListeningEndpoint], in namespace: NetworkNamespace?) async throws {
+        startTick()
         for endpoint in endpoints {
             let fd: CInt
             do {
@@ -81,12 +84,34 @@ public final class ReferenceMX: Sendable {
         }
     }
 
+    /// One timer for the whole MX instead of one per session (scheduling and cancelling a task
+    /// per connection cost about as much as a tenth of a session's CPU, scripts/bench-mx.sh): it
+    /// fires every `MXCore.tickInterval`, times out the sessions whose command timer ran out and
+    /// writes the session decisions that ended since.
+    private func startTick() {
+        let core = self.core
+        listeners.withLock { state in
+            guard state.tick == nil, !state.stopped else { return }
+            state.tick = eventLoop.scheduleRepeatedTask(initialDelay: core.tickInterval, delay: core.tickInterval) { _ in
+                core.tick()
+            }
+        }
+    }
+
     /// Closes listeners and open sessions; idempotent.
     public func stop() async {
-        let channels = listeners.withLock { state -> [any Channel] in
+        let (channels, tick) = listeners.withLock { state -> ([any Channel], RepeatedTask?) in
             state.stopped = true
-            defer { state.channels = [] }
-            return state.channels
+            defer {
+                state.channels = []
+                state.tick = nil
+            }
+            return (state.channels, state.tick)
+        }
+        if let tick {
+            let cancelled = eventLoop.makePromise(of: Void.self)
+            tick.cancel(promise: cancelled)
+            try? await cancelled.futureResult.get()
         }
         for channel in channels {
             try? await channel.close()
@@ -97,6 +122,7 @@ public final class ReferenceMX: Sendable {
         // Sessions still open are finished by their handlers' channelInactive; make sure every
         // record ends even if a channel was already gone.
         core.markUnfinished(reason: "MX stopped")
+        core.writeDecisions()
     }
 
     /// Where the MX listens (with the ports the kernel chose for port 0).
@@ -131,7 +157,16 @@ final class MXCore: Sendable {
     let configuration: MXConfiguration
     let engine: PolicyEngine
     let logger: Logger
+    let eventLoop: any EventLoop
+    /// The handlers of open sessions, for `tick()`; only touched on `eventLoop`, where every
+    /// session of this MX runs.
+    let handlers: NIOLoopBoundBox<[Int: SMTPServerHandler]>
+    /// How often `tick()` runs: a tenth of a second, or a quarter of the command timeout when that
+    /// is shorter, so a timeout fires at most a quarter late.
+    let tickInterval: TimeAmount
     private let state = Mutex<State>(State())
+    /// Summaries of sessions that ended since the last `tick()`, logged together.
+    private let decisions = Mutex<[String]>([])
 
     private struct State {
         var nextID = 1
@@ -142,10 +177,37 @@ final class MXCore: Sendable {
         var messageCount = 0
     }
 
-    init(configuration: MXConfiguration, lookup: any DNSLookup, logger: Logger) {
+    init(configuration: MXConfiguration, lookup: any DNSLookup, eventLoop: any EventLoop, logger: Logger) {
         self.configuration = configuration
         self.engine = PolicyEngine(policy: configuration.policy, lookup: lookup, receiver: configuration.hostname)
         self.logger = logger
+        self.eventLoop = eventLoop
+        self.handlers = NIOLoopBoundBox.makeBoxSendingValue([:], as: [Int: SMTPServerHandler].self, eventLoop: eventLoop)
+        let quarter = configuration.limits.commandTimeout / 4
+        let nanoseconds = quarter.components.seconds * 1_000_000_000 + quarter.components.attoseconds / 1_000_000_000
+        self.tickInterval = .nanoseconds(max(5_000_000, min(100_000_000, nanoseconds)))
+    }
+
+    /// On `eventLoop`: command timeouts that ran out, then the decisions to log.
+    func tick() {
+        let now = ContinuousClock.now
+        for handler in Array(handlers.value.values) {
+            handler.checkDeadline(now)
+        }
+        writeDecisions()
+    }
+
+    /// Logs the summaries of the sessions that ended since the last call, in one log event: one
+    /// write however many sessions ended (a log line per session cost about 15% of a session's
+    /// CPU under load, scripts/bench-mx.sh).
+    func writeDecisions() {
+        let pending = decisions.withLock { decisions -> [String] in
+            defer { decisions.removeAll(keepingCapacity: true) }
+            return decisions
+        }
+        guard !pending.isEmpty else { return }
+        let title = pending.count == 1 ? "MX session decision" : "MX session decisions (\(pending.count) sessions)"
+        logger.log(level: configuration.sessionLogLevel, "\(title)\n\(pending.joined(separator: "\n"))")
     }
 
     func makeRecorder(channel: any Channel) -> SessionRecorder {
@@ -175,9 +237,9 @@ final class MXCore: Sendable {
             if !keeps { state.recorders.removeAll { $0 === recorder } }
             return true
         }
-        guard wasOpen else { return }
-        let record = recorder.snapshot
-        logger.log(level: configuration.sessionLogLevel, "MX session decision\n\(record.summary)", metadata: ["session": "\(record.id)"])
+        guard wasOpen, logger.logLevel <= configuration.sessionLogLevel else { return }
+        let summary = recorder.update { $0.summary }
+        decisions.withLock { $0.append(summary) }
     }
 
     func accepted(_ message: SMTPMessage, recorder: SessionRecorder) {

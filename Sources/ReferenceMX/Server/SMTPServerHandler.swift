@@ -8,7 +8,7 @@ import SMTPProtocol
 /// The thin NIO side of one SMTP session: cuts what it reads into lines with `SMTPLineFramer`
 /// (itself, not in a decoder of its own: one pipeline step less per line and per connection),
 /// feeds them to `SMTPServerStateMachine`, writes its replies in order (batched until the machine
-/// waits), runs policy questions asynchronously, and arms the command timer at the machine's deadline.
+/// waits), runs policy questions asynchronously; `MXCore.tick()` checks the machine's deadline.
 final class SMTPServerHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -20,7 +20,6 @@ final class SMTPServerHandler: ChannelInboundHandler {
     private var policy: PolicySession?
     private var context: ChannelHandlerContext?
     private var outgoing: ByteBuffer?
-    private var timer: Scheduled<Void>?
     private var taskExecutor: EventLoopTaskExecutor?
     private var closing = false
     private var active = false
@@ -41,8 +40,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
+        core.handlers.value.removeValue(forKey: recorder.id)
         self.context = nil
     }
 
@@ -57,6 +55,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
             if let findings = policy.initialFindings { record.findings = findings }
         }
         core.sessionStarted(recorder, channel: context.channel)
+        core.handlers.value[recorder.id] = self
         run(machine.connected())
         context.fireChannelActive()
     }
@@ -87,8 +86,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         active = false
-        timer?.cancel()
-        timer = nil
+        core.handlers.value.removeValue(forKey: recorder.id)
         let closedByServer = machine.isClosed
         machine.disconnected()
         finish(reason: closedByServer ? nil : "client disconnected")
@@ -126,8 +124,8 @@ final class SMTPServerHandler: ChannelInboundHandler {
                 close()
                 return
             case .wait:
+                // The command timer: `machine.deadline`, checked by `MXCore.tick()`.
                 flushUnlessReading()
-                armTimer()
                 return
             }
             action = machine.nextAction()
@@ -215,8 +213,6 @@ final class SMTPServerHandler: ChannelInboundHandler {
     private func close() {
         guard let context, !closing else { return }
         closing = true
-        timer?.cancel()
-        timer = nil
         let buffer = outgoing ?? context.channel.allocator.buffer(capacity: 0)
         outgoing = nil
         let last = recorder.update { $0.replies.last }
@@ -226,15 +222,10 @@ final class SMTPServerHandler: ChannelInboundHandler {
         }
     }
 
-    private func armTimer() {
-        guard timer == nil, let context, let deadline = machine.deadline else { return }
-        let delay = ContinuousClock.now.duration(to: deadline)
-        let nanoseconds = max(Int64(0), delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(nanoseconds)) { [self] in
-            timer = nil
-            guard active, !closing else { return }
-            run(machine.timeoutFired())
-        }
+    /// From `MXCore.tick()`: the client has been silent past the machine's deadline.
+    func checkDeadline(_ now: ContinuousClock.Instant) {
+        guard active, !closing, let deadline = machine.deadline, deadline <= now else { return }
+        run(machine.timeoutFired())
     }
 
     private func finish(reason: String?) {
