@@ -44,11 +44,22 @@ public protocol DNSLookup: Sendable {
     /// What `query(name, type)` would return, when the lookup holds that answer already (a cache
     /// entry within its TTL) and can give it without waiting; nil otherwise. Lets a caller on an
     /// event loop go on at once instead of starting a task for a lookup already answered.
-    func heldAnswer(_ name: String, _ type: RecordType) -> Result<[RecordData], DNSLookupError>?
+    func heldAnswer(_ name: String, _ type: RecordType) -> HeldAnswer?
+}
+
+/// An answer a lookup holds, and until when it may be used (its TTL from when it came).
+public struct HeldAnswer: Sendable, Hashable {
+    public var result: Result<[RecordData], DNSLookupError>
+    public var expires: ContinuousClock.Instant
+
+    public init(_ result: Result<[RecordData], DNSLookupError>, expires: ContinuousClock.Instant) {
+        self.result = result
+        self.expires = expires
+    }
 }
 
 extension DNSLookup {
-    public func heldAnswer(_ name: String, _ type: RecordType) -> Result<[RecordData], DNSLookupError>? { nil }
+    public func heldAnswer(_ name: String, _ type: RecordType) -> HeldAnswer? { nil }
 
     /// The addresses of `name` in one family.
     public func addresses(of name: String, family: AddressFamily) async throws(DNSLookupError) -> [IPAddress] {

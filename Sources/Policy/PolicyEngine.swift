@@ -9,6 +9,7 @@ public struct PolicyEngine: Sendable {
     public let policy: ReceiverPolicy
     public let lookup: any DNSLookup
     let spf: SPFCheck
+    let identities = ClientIdentityMemo()
 
     /// An engine whose SPF checks use `SPFEvaluator` with `receiver` as the `%{r}` name.
     public init(policy: ReceiverPolicy, lookup: any DNSLookup, receiver: String) {
@@ -29,7 +30,14 @@ public struct PolicyEngine: Sendable {
     /// connect question needs, the session starts with its PTR and FCrDNS findings made, and
     /// connect is answered at once (`immediateVerdict`).
     public func session(client: IPAddress) -> PolicySession {
-        PolicySession(engine: self, client: client, identity: ClientIdentityWalk.fromHeldAnswers(client: client, lookup: lookup))
+        session(client: client, now: .now)
+    }
+
+    func session(client: IPAddress, now: ContinuousClock.Instant) -> PolicySession {
+        let identity = identities.identity(of: client, now: now) {
+            ClientIdentityWalk.fromHeldAnswers(client: client, lookup: lookup)
+        }
+        return PolicySession(engine: self, client: client, identity: identity)
     }
 }
 

@@ -14,7 +14,8 @@ public struct MXConfiguration: Sendable {
     /// Keep every session's record and every accepted message for `sessions` and `messages`
     /// (the default; a case reads them). `mx serve` runs for as long as it is left running, logs
     /// each decision as the session ends, and keeps only counts: its memory stays flat. Without
-    /// kept records a session's transcript is not written either (its summary needs none).
+    /// kept records a session's transcript is not written either, and of its replies only the
+    /// 4xx/5xx ones (its summary needs no more).
     public var keepsRecords: Bool
 
     public init(hostname: String, policy: ReceiverPolicy, limits: SMTPServerLimits = .init()) {

@@ -212,10 +212,12 @@ final class MXCore: Sendable {
 
     func makeRecorder(channel: any Channel) -> SessionRecorder {
         let remote = channel.remoteAddress, local = channel.localAddress
+        let client = remote.flatMap(IPAddress.init(socketAddress:)), server = local.flatMap(IPAddress.init(socketAddress:))
+        let keeps = configuration.keepsRecords
         return state.withLock { state in
             let recorder = SessionRecorder(record: SessionRecord(
-                id: state.nextID, client: remote?.ipAddress.flatMap { IPAddress($0) }, clientPort: remote?.port,
-                server: local?.ipAddress.flatMap { IPAddress($0) }, serverPort: local?.port))
+                id: state.nextID, client: client, clientPort: remote?.port,
+                server: server, serverPort: local?.port), keepsTranscript: keeps)
             state.nextID += 1
             if configuration.keepsRecords { state.recorders.append(recorder) }
             return recorder
@@ -281,12 +283,22 @@ final class MXCore: Sendable {
 final class SessionRecorder: Sendable {
     let id: Int
     let client: IPAddress?
+    /// Transcript lines are written (`MXConfiguration.keepsRecords`); without, `note` costs nothing.
+    let keepsTranscript: Bool
     private let record: Mutex<SessionRecord>
 
-    init(record: SessionRecord) {
+    init(record: SessionRecord, keepsTranscript: Bool = true) {
         self.id = record.id
         self.client = record.client
+        self.keepsTranscript = keepsTranscript
         self.record = Mutex(record)
+    }
+
+    /// A transcript line, made only when the transcript is kept.
+    func note(_ direction: TranscriptLine.Direction, _ text: @autoclosure () -> String) {
+        guard keepsTranscript else { return }
+        let line = text()
+        record.withLock { $0.note(direction, line) }
     }
 
     var snapshot: SessionRecord { record.withLock { $0 } }
@@ -294,5 +306,20 @@ final class SessionRecorder: Sendable {
     @discardableResult
     func update<T>(_ body: (inout SessionRecord) -> T) -> T {
         record.withLock { body(&$0) }
+    }
+}
+
+extension IPAddress {
+    /// The address of an IPv4 or IPv6 socket address, from its bytes (no text in between).
+    init?(socketAddress: SocketAddress) {
+        switch socketAddress {
+        case .v4(let address):
+            let raw = address.address.sin_addr.s_addr
+            self.init(bytes: withUnsafeBytes(of: raw) { Array($0) })
+        case .v6(let address):
+            self.init(bytes: withUnsafeBytes(of: address.address.sin6_addr) { Array($0) })
+        case .unixDomainSocket:
+            return nil
+        }
     }
 }

@@ -29,13 +29,18 @@ final class AnswerCache: Sendable {
 
     /// The kept answer to `key`, if its TTL has not run out at `now`.
     func answer(_ key: Key, now: ContinuousClock.Instant = .now) -> Result<[RecordData], DNSLookupError>? {
+        held(key, now: now)?.result
+    }
+
+    /// The kept answer to `key` with its expiry, if its TTL has not run out at `now`.
+    func held(_ key: Key, now: ContinuousClock.Instant = .now) -> HeldAnswer? {
         entries.withLock { entries in
             guard let entry = entries[key] else { return nil }
             guard now < entry.expires else {
                 entries.removeValue(forKey: key)
                 return nil
             }
-            return entry.answer
+            return HeldAnswer(entry.answer, expires: entry.expires)
         }
     }
 

@@ -83,8 +83,8 @@ public final class DNSResolver: DNSLookup, @unchecked Sendable {
         return try answer.result.get()
     }
 
-    public func heldAnswer(_ name: String, _ type: RecordType) -> Result<[RecordData], DNSLookupError>? {
-        cache?.answer(AnswerCache.Key(name: DNSName.normalize(name), type: type))
+    public func heldAnswer(_ name: String, _ type: RecordType) -> HeldAnswer? {
+        cache?.held(AnswerCache.Key(name: DNSName.normalize(name), type: type))
     }
 
     /// Answers kept in front of libunbound now.

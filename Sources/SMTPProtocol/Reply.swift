@@ -26,11 +26,18 @@ public struct SMTPReply: Sendable, Hashable, CustomStringConvertible, Codable {
 
     /// The reply as sent on the wire: `250-first\r\n250 last\r\n`, the enhanced code on every line.
     public var wireFormat: String {
+        let codeText = String(code)
         var out = ""
-        for (index, line) in lines.enumerated() {
-            let separator = index == lines.count - 1 ? " " : "-"
-            let body = enhanced.map { line.isEmpty ? $0 : "\($0) \(line)" } ?? line
-            out += "\(code)\(separator)\(body)\r\n"
+        out.reserveCapacity(lines.reduce(0) { $0 + $1.utf8.count + 8 + (enhanced?.utf8.count ?? 0) })
+        for index in lines.indices {
+            out += codeText
+            out += index == lines.count - 1 ? " " : "-"
+            if let enhanced {
+                out += enhanced
+                if !lines[index].isEmpty { out += " " }
+            }
+            out += lines[index]
+            out += "\r\n"
         }
         return out
     }

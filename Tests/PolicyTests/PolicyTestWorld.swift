@@ -74,11 +74,15 @@ struct HoldingDNS: DNSLookup {
         try await table.query(name, type)
     }
 
-    func heldAnswer(_ name: String, _ type: RecordType) -> Result<[RecordData], DNSLookupError>? {
+    /// How long each answer is held from when it is asked for.
+    var ttl: Duration = .seconds(300)
+
+    func heldAnswer(_ name: String, _ type: RecordType) -> HeldAnswer? {
+        let expires = ContinuousClock.now + ttl
         do throws(DNSLookupError) {
-            return .success(try table.answer(name, type, depth: 0))
+            return HeldAnswer(.success(try table.answer(name, type, depth: 0)), expires: expires)
         } catch {
-            return .failure(error)
+            return HeldAnswer(.failure(error), expires: expires)
         }
     }
 }

@@ -46,6 +46,13 @@ struct ReplyParserTests {
         #expect(reply.wireFormat == "550-5.7.1 first line\r\n550 5.7.1 second line\r\n")
     }
 
+    @Test func wireFormatPutsTheEnhancedCodeOnEveryLineAndNoSpaceBeforeAnEmptyText() {
+        #expect(SMTPReply(code: 250, enhanced: "2.0.0", "").wireFormat == "250 2.0.0\r\n")
+        #expect(SMTPReply(code: 250, lines: [""]).wireFormat == "250 \r\n")
+        #expect(SMTPReply(code: 421, enhanced: "4.4.2", lines: ["a", "", "c"]).wireFormat == "421-4.4.2 a\r\n421-4.4.2\r\n421 4.4.2 c\r\n")
+        #expect(SMTPReply(code: 354, lines: ["End data with <CR><LF>.<CR><LF>"]).wireFormat == "354 End data with <CR><LF>.<CR><LF>\r\n")
+    }
+
     @Test func bareCodeIsALastLineWithEmptyText() throws {
         var parser = ReplyParser()
         let reply = try #require(try parser.feed("250"))

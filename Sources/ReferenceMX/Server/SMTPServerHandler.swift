@@ -20,6 +20,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
     private var policy: PolicySession?
     private var context: ChannelHandlerContext?
     private var outgoing: ByteBuffer?
+    private var lastReply: RecordedReply?
     private var taskExecutor: EventLoopTaskExecutor?
     private var closing = false
     private var active = false
@@ -49,11 +50,9 @@ final class SMTPServerHandler: ChannelInboundHandler {
         let client = recorder.client ?? IPAddress("0.0.0.0")!
         let policy = core.engine.session(client: client)
         self.policy = policy
-        recorder.update { record in
-            record.note(.note, "connect from \(client)")
-            // PTR and FCrDNS from answers the resolver held: connect is answered without a task.
-            if let findings = policy.initialFindings { record.findings = findings }
-        }
+        recorder.note(.note, "connect from \(client)")
+        // PTR and FCrDNS from answers the resolver held: connect is answered without a task.
+        if let findings = policy.initialFindings { recorder.update { $0.findings = findings } }
         core.sessionStarted(recorder, channel: context.channel)
         core.handlers.value[recorder.id] = self
         run(machine.connected())
@@ -94,7 +93,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        recorder.update { $0.note(.note, "error: \(error)") }
+        recorder.note(.note, "error: \(error)")
         finish(reason: "error: \(error)")
         context.close(promise: nil)
     }
@@ -158,7 +157,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
                 run(machine.verdict(verdict))
             case .failure(let error):
                 // The task cannot fail its promise; this is an event loop shutting down.
-                recorder.update { $0.note(.note, "policy failed: \(error)") }
+                recorder.note(.note, "policy failed: \(error)")
             }
         }
     }
@@ -166,16 +165,20 @@ final class SMTPServerHandler: ChannelInboundHandler {
     private func write(_ reply: SMTPServerReply) {
         guard let context else { return }
         let wire = reply.reply.wireFormat
-        // Without kept records (`mx serve`) nobody reads a transcript: the summary logged at the
-        // end is made of the replies and findings.
-        let time = core.configuration.keepsRecords ? Date() : nil
-        recorder.update { record in
-            if let time {
+        let recorded = RecordedReply(stage: reply.stage, command: reply.command, reply: reply.reply, cause: reply.cause)
+        lastReply = recorded
+        if recorder.keepsTranscript {
+            let time = Date()
+            recorder.update { record in
                 if let command = reply.command { record.note(.client, command, at: time) }
                 for line in Self.lines(of: wire) { record.note(.server, line, at: time) }
                 if let cause = reply.cause { record.note(.note, "reply caused by \(cause)", at: time) }
+                record.replies.append(recorded)
             }
-            record.replies.append(RecordedReply(stage: reply.stage, command: reply.command, reply: reply.reply, cause: reply.cause))
+        } else if reply.reply.code >= 400 {
+            // Without kept records (`mx serve`) the record serves only the summary logged at the
+            // end, made of the findings and the 4xx/5xx replies.
+            recorder.update { $0.replies.append(recorded) }
         }
         if outgoing == nil { outgoing = context.channel.allocator.buffer(capacity: 256) }
         outgoing!.writeString(wire)
@@ -215,7 +218,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
         closing = true
         let buffer = outgoing ?? context.channel.allocator.buffer(capacity: 0)
         outgoing = nil
-        let last = recorder.update { $0.replies.last }
+        let last = lastReply
         finish(reason: last.map { "\($0.reply.code) \($0.cause ?? ($0.command.map { SMTPCommand.verb(of: $0) } ?? "server"))" } ?? "closed by server")
         context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
@@ -233,7 +236,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
             guard record.ended == nil else { return }
             record.ended = Date()
             if record.closeReason == nil { record.closeReason = reason }
-            record.note(.note, "session ended" + (reason.map { ": \($0)" } ?? ""))
+            if recorder.keepsTranscript { record.note(.note, "session ended" + (reason.map { ": \($0)" } ?? "")) }
         }
         core.sessionEnded(recorder)
     }
