@@ -58,6 +58,7 @@ public final class ReferenceMX: Sendable {
             do {
                 channel = try await ServerBootstrap(group: eventLoop)
                     .serverChannelOption(.backlog, value: 256)
+                    .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 65536))
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             let recorder = core.makeRecorder(channel: channel)
@@ -122,7 +123,7 @@ public final class ReferenceMX: Sendable {
         // Sessions still open are finished by their handlers' channelInactive; make sure every
         // record ends even if a channel was already gone.
         core.markUnfinished(reason: "MX stopped")
-        core.writeDecisions()
+        await core.decisions.drain()
     }
 
     /// Where the MX listens (with the ports the kernel chose for port 0).
@@ -156,6 +157,8 @@ public struct MXError: Error, Sendable, CustomStringConvertible {
 final class MXCore: Sendable {
     let configuration: MXConfiguration
     let engine: PolicyEngine
+    /// Hostname, limits and the replies made of them, shared by every session.
+    let serverSettings: SMTPServerSettings
     let logger: Logger
     let eventLoop: any EventLoop
     /// The handlers of open sessions, for `tick()`; only touched on `eventLoop`, where every
@@ -165,8 +168,8 @@ final class MXCore: Sendable {
     /// is shorter, so a timeout fires at most a quarter late.
     let tickInterval: TimeAmount
     private let state = Mutex<State>(State())
-    /// Summaries of sessions that ended since the last `tick()`, logged together.
-    private let decisions = Mutex<[String]>([])
+    /// Sessions that ended since the last `tick()`, their decisions logged together.
+    let decisions: DecisionLog
 
     private struct State {
         var nextID = 1
@@ -180,7 +183,9 @@ final class MXCore: Sendable {
     init(configuration: MXConfiguration, lookup: any DNSLookup, eventLoop: any EventLoop, logger: Logger) {
         self.configuration = configuration
         self.engine = PolicyEngine(policy: configuration.policy, lookup: lookup, receiver: configuration.hostname)
+        self.serverSettings = SMTPServerSettings(hostname: configuration.hostname, limits: configuration.limits)
         self.logger = logger
+        self.decisions = DecisionLog(logger: logger, level: configuration.sessionLogLevel)
         self.eventLoop = eventLoop
         self.handlers = NIOLoopBoundBox.makeBoxSendingValue([:], as: [Int: SMTPServerHandler].self, eventLoop: eventLoop)
         let quarter = configuration.limits.commandTimeout / 4
@@ -194,20 +199,7 @@ final class MXCore: Sendable {
         for handler in Array(handlers.value.values) {
             handler.checkDeadline(now)
         }
-        writeDecisions()
-    }
-
-    /// Logs the summaries of the sessions that ended since the last call, in one log event: one
-    /// write however many sessions ended (a log line per session cost about 15% of a session's
-    /// CPU under load, scripts/bench-mx.sh).
-    func writeDecisions() {
-        let pending = decisions.withLock { decisions -> [String] in
-            defer { decisions.removeAll(keepingCapacity: true) }
-            return decisions
-        }
-        guard !pending.isEmpty else { return }
-        let title = pending.count == 1 ? "MX session decision" : "MX session decisions (\(pending.count) sessions)"
-        logger.log(level: configuration.sessionLogLevel, "\(title)\n\(pending.joined(separator: "\n"))")
+        decisions.flush()
     }
 
     func makeRecorder(channel: any Channel) -> SessionRecorder {
@@ -239,9 +231,8 @@ final class MXCore: Sendable {
             if !keeps { state.recorders.removeAll { $0 === recorder } }
             return true
         }
-        guard wasOpen, logger.logLevel <= configuration.sessionLogLevel else { return }
-        let summary = recorder.update { $0.summary }
-        decisions.withLock { $0.append(summary) }
+        guard wasOpen, decisions.isEnabled else { return }
+        decisions.add(recorder)
     }
 
     func accepted(_ message: SMTPMessage, recorder: SessionRecorder) {

@@ -53,6 +53,31 @@ struct DirectTextTests {
         }
     }
 
+    /// A server that does not keep the text (`keepsText: false`, `mx serve`) still checks and
+    /// counts it: the same replies, recorded against the same `<message: N bytes>`, the same
+    /// limits, the same envelope; only the accepted message's data is empty.
+    @Test(arguments: 0..<sessions.count)
+    func textNotKeptChangesNothingButTheData(index: Int) {
+        let session = Self.sessions[index]
+        for direct in [false, true] {
+            var kept = ServerDriver.greeted(limits: session.limits)
+            var dropped = ServerDriver.greeted(limits: session.limits, keepsText: false)
+            kept.takesTextDirectly = direct
+            dropped.takesTextDirectly = direct
+            kept.send(session.bytes)
+            dropped.send(session.bytes)
+            #expect(dropped.replies == kept.replies, "\(session.name)")
+            #expect(dropped.closed == kept.closed, "\(session.name)")
+            #expect(dropped.accepted.allSatisfy { $0.data.isEmpty }, "\(session.name)")
+            let envelope = { (message: SMTPMessage) -> SMTPMessage in
+                var message = message
+                message.data = []
+                return message
+            }
+            #expect(dropped.accepted == kept.accepted.map(envelope), "\(session.name)")
+        }
+    }
+
     @Test func textIsTakenInOneRunUpToTheEndOfDataLine() {
         var machine = SMTPServerStateMachine(hostname: "mx.example.test", clock: TestClock())
         var framer = SMTPLineFramer(maximumLength: machine.limits.frameLength)

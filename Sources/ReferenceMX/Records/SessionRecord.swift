@@ -99,25 +99,69 @@ public struct SessionRecord: Sendable, Codable {
     /// `session 1 from [2001:db8:5::25]:40000 (ipv6), HELO mail.sender.test`, `PTR 2001:db8:5::25: NXDOMAIN`,
     /// `FCrDNS: failed (no PTR)`, `SPF: pass (ip6:2001:db8:5::/64)`, then each rejection and why.
     public var summary: String {
-        var lines: [String] = []
-        var head = "session \(id)"
-        if let client { head += " from " + (client.family == .ipv6 ? "[\(client)]" : "\(client)") + (clientPort.map { ":\($0)" } ?? "") + " (\(client.family))" }
-        if let helo { head += ", HELO \(helo)" }
-        if let mailFrom { head += ", MAIL FROM <\(mailFrom)>" }
-        if !recipients.isEmpty { head += ", RCPT " + recipients.map { "<\($0)>" }.joined(separator: " ") }
-        lines.append(head)
+        // Made for every session `mx serve` logs: appended into one String, no array of lines.
+        var text = "session "
+        text.reserveCapacity(320)
+        text += String(id)
+        if let client {
+            text += " from "
+            if client.family == .ipv6 {
+                text += "["
+                text += client.description
+                text += "]"
+            } else {
+                text += client.description
+            }
+            if let clientPort {
+                text += ":"
+                text += String(clientPort)
+            }
+            text += client.family == .ipv6 ? " (ipv6)" : " (ipv4)"
+        }
+        if let helo {
+            text += ", HELO "
+            text += helo
+        }
+        if let mailFrom {
+            text += ", MAIL FROM <"
+            text += mailFrom
+            text += ">"
+        }
+        if !recipients.isEmpty {
+            text += ", RCPT"
+            for recipient in recipients {
+                text += " <"
+                text += recipient
+                text += ">"
+            }
+        }
         if let findings {
-            lines += findings.summaryLines.filter { !$0.hasPrefix("decision:") }
+            for line in findings.summaryLines where !line.hasPrefix("decision:") {
+                text += "\n"
+                text += line
+            }
         }
         for reply in replies where reply.reply.code >= 400 {
-            var text = "\(reply.stage.map { "\($0)" } ?? "command"): \(reply.reply)"
-            if let cause = reply.cause { text += " (\(cause))" }
-            lines.append(text)
+            text += "\n"
+            text += reply.stage.map { "\($0)" } ?? "command"
+            text += ": "
+            text += reply.reply.description
+            if let cause = reply.cause {
+                text += " ("
+                text += cause
+                text += ")"
+            }
         }
-        var end = "accepted \(messagesAccepted) message" + (messagesAccepted == 1 ? "" : "s")
-        if let closeReason { end += "; closed: \(closeReason)" } else { end += "; still open" }
-        lines.append(end)
-        return lines.joined(separator: "\n")
+        text += "\naccepted "
+        text += String(messagesAccepted)
+        text += messagesAccepted == 1 ? " message" : " messages"
+        if let closeReason {
+            text += "; closed: "
+            text += closeReason
+        } else {
+            text += "; still open"
+        }
+        return text
     }
 
     /// The transcript as text, one line each.

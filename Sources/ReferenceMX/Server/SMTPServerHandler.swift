@@ -32,8 +32,8 @@ final class SMTPServerHandler: ChannelInboundHandler {
         self.recorder = recorder
         self.framer = SMTPLineFramer(maximumLength: core.configuration.limits.frameLength)
         self.machine = SMTPServerStateMachine(
-            hostname: core.configuration.hostname, limits: core.configuration.limits, clock: ContinuousClock(),
-            queuePrefix: "S\(recorder.id)Q")
+            settings: core.serverSettings, clock: ContinuousClock(),
+            queuePrefix: "S\(recorder.id)Q", keepsText: core.configuration.keepsRecords)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -164,14 +164,13 @@ final class SMTPServerHandler: ChannelInboundHandler {
 
     private func write(_ reply: SMTPServerReply) {
         guard let context else { return }
-        let wire = reply.reply.wireFormat
         let recorded = RecordedReply(stage: reply.stage, command: reply.command, reply: reply.reply, cause: reply.cause)
         lastReply = recorded
         if recorder.keepsTranscript {
             let time = Date()
             recorder.update { record in
                 if let command = reply.command { record.note(.client, command, at: time) }
-                for line in Self.lines(of: wire) { record.note(.server, line, at: time) }
+                for line in Self.lines(of: reply.reply.wireFormat) { record.note(.server, line, at: time) }
                 if let cause = reply.cause { record.note(.note, "reply caused by \(cause)", at: time) }
                 record.replies.append(recorded)
             }
@@ -181,7 +180,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
             recorder.update { $0.replies.append(recorded) }
         }
         if outgoing == nil { outgoing = context.channel.allocator.buffer(capacity: 256) }
-        outgoing!.writeString(wire)
+        outgoing!.writeSMTPReply(reply.reply)
     }
 
     /// The lines of `wire` between CRLFs, empty ones left out: `wire.split(separator: "\r\n")`

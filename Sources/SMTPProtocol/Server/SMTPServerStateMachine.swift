@@ -40,8 +40,15 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
     /// The `SMTPServerSession.timerGeneration` `currentDeadline` was computed for.
     @usableFromInline var deadlineGeneration = 0
 
-    public init(hostname: String, limits: SMTPServerLimits = .init(), clock: C, queuePrefix: String = "Q") {
-        self.session = SMTPServerSession(hostname: hostname, limits: limits, queuePrefix: queuePrefix)
+    /// `keepsText: false` checks and counts the message text (size, line length, bare LF) but
+    /// does not keep it: `SMTPMessage.data` is empty, for a server that would drop it anyway.
+    public init(hostname: String, limits: SMTPServerLimits = .init(), clock: C, queuePrefix: String = "Q", keepsText: Bool = true) {
+        self.init(settings: SMTPServerSettings(hostname: hostname, limits: limits), clock: clock, queuePrefix: queuePrefix, keepsText: keepsText)
+    }
+
+    /// A session with `settings` shared by every session of one server.
+    public init(settings: SMTPServerSettings, clock: C, queuePrefix: String = "Q", keepsText: Bool = true) {
+        self.session = SMTPServerSession(settings: settings, queuePrefix: queuePrefix, keepsText: keepsText)
         self.clock = clock
     }
 
@@ -138,7 +145,8 @@ struct SMTPServerSession: Sendable {
         case helo(name: String, extended: Bool, line: String)
         case mail(reversePath: String, is8Bit: Bool, line: String)
         case rcpt(forwardPath: String, line: String)
-        case endOfData(SMTPMessage)
+        /// With `<message: N bytes>`, the command the reply is recorded against.
+        case endOfData(SMTPMessage, command: String)
     }
 
     private enum State: Sendable {
@@ -167,9 +175,9 @@ struct SMTPServerSession: Sendable {
         var overlongLine = false
     }
 
-    let hostname: String
-    @usableFromInline let limits: SMTPServerLimits
+    @usableFromInline let settings: SMTPServerSettings
     let queuePrefix: String
+    let keepsText: Bool
 
     private var state: State = .initial
     private var helo: String?
@@ -188,11 +196,14 @@ struct SMTPServerSession: Sendable {
     /// Counts the starts of the command timer.
     @usableFromInline private(set) var timerGeneration = 0
 
-    init(hostname: String, limits: SMTPServerLimits, queuePrefix: String) {
-        self.hostname = hostname
-        self.limits = limits
+    init(settings: SMTPServerSettings, queuePrefix: String, keepsText: Bool = true) {
+        self.settings = settings
         self.queuePrefix = queuePrefix
+        self.keepsText = keepsText
     }
+
+    var hostname: String { settings.hostname }
+    @inlinable var limits: SMTPServerLimits { settings.limits }
 
     var isReceivingData: Bool {
         if case .data = state { return true }
@@ -263,7 +274,7 @@ struct SMTPServerSession: Sendable {
         switch question {
         case .connect: (stage, command) = (.greeting, nil)
         case .helo(_, _, let line), .mail(_, _, let line), .rcpt(_, let line): (stage, command) = (Self.stage(of: question), line)
-        case .endOfData(let message): (stage, command) = (.data, "<message: \(message.data.count) bytes>")
+        case .endOfData(_, let line): (stage, command) = (.data, line)
         }
         switch verdict {
         case .proceed:
@@ -359,7 +370,7 @@ struct SMTPServerSession: Sendable {
             handleText(line)
         case .refused:
             if case .success(.quit) = SMTPCommand.parse(line.text) {
-                closeWith(SMTPReply(code: 221, enhanced: "2.0.0", "Bye"), command: line.text)
+                closeWith(Self.bye, command: line.text)
             } else {
                 send(SMTPReply(code: 503, enhanced: "5.5.1", "Error: access denied, send QUIT"), stage: nil, command: line.text)
             }
@@ -443,17 +454,17 @@ struct SMTPServerSession: Sendable {
             }
             body = Body()
             state = .data
-            send(SMTPReply(code: 354, lines: ["End data with <CR><LF>.<CR><LF>"]), stage: .data, command: text)
+            send(Self.startData, stage: .data, command: text)
         case .rset:
             transaction = nil
-            send(SMTPReply(code: 250, enhanced: "2.0.0", "Ok"), stage: nil, command: text)
+            send(Self.ok, stage: nil, command: text)
         case .noop:
-            send(SMTPReply(code: 250, enhanced: "2.0.0", "Ok"), stage: nil, command: text)
+            send(Self.ok, stage: nil, command: text)
         case .vrfy:
             // RFC 5321 3.5.3: 252 when the server will not verify but would accept the address.
             send(SMTPReply(code: 252, enhanced: "2.5.2", "Cannot VRFY user, but will accept message and attempt delivery"), stage: nil, command: text)
         case .quit:
-            closeWith(SMTPReply(code: 221, enhanced: "2.0.0", "Bye"), command: text)
+            closeWith(Self.bye, command: text)
         }
     }
 
@@ -495,7 +506,7 @@ struct SMTPServerSession: Sendable {
         let size = content.count + 2
         if body.size + size > limits.messageSize { body.tooBig = true }
         body.size += size
-        if !body.tooBig && !body.overlongLine {
+        if keepsText && !body.tooBig && !body.overlongLine {
             body.data.append(contentsOf: content)
             body.data.append(0x0d)
             body.data.append(0x0a)
@@ -523,7 +534,7 @@ struct SMTPServerSession: Sendable {
             helo: helo, reversePath: transaction.reversePath, recipients: transaction.recipients, data: body.data,
             is8BitMIME: transaction.is8Bit, queueID: "\(queuePrefix)\(acceptedMessages)")
         body = Body()
-        ask(.endOfData(message), .endOfData(message))
+        ask(.endOfData(message, command: command), .endOfData(message))
     }
 
     private mutating func resetAfterData() {
@@ -544,30 +555,30 @@ struct SMTPServerSession: Sendable {
         switch question {
         case .connect:
             state = .commands
-            send(SMTPReply(code: 220, lines: ["\(hostname) ESMTP"]), stage: .greeting, command: nil)
+            send(settings.greeting, stage: .greeting, command: nil)
         case .helo(let name, let extended, let line):
             // RFC 5321 4.1.4: EHLO/HELO resets any transaction.
             helo = name
             transaction = nil
             state = .commands
             if extended {
-                send(SMTPReply(code: 250, lines: [hostname, "PIPELINING", "SIZE \(limits.messageSize)", "8BITMIME", "ENHANCEDSTATUSCODES"]), stage: .helo, command: line)
+                send(settings.ehloReply, stage: .helo, command: line)
             } else {
-                send(SMTPReply(code: 250, lines: [hostname]), stage: .helo, command: line)
+                send(settings.heloReply, stage: .helo, command: line)
             }
         case .mail(let reversePath, let is8Bit, let line):
             transaction = Transaction(reversePath: reversePath, is8Bit: is8Bit)
             state = .commands
-            send(SMTPReply(code: 250, enhanced: "2.1.0", "Ok"), stage: .mail, command: line)
+            send(Self.mailOk, stage: .mail, command: line)
         case .rcpt(let forwardPath, let line):
             transaction?.recipients.append(forwardPath)
             state = .commands
-            send(SMTPReply(code: 250, enhanced: "2.1.5", "Ok"), stage: .rcpt, command: line)
-        case .endOfData(let message):
+            send(Self.rcptOk, stage: .rcpt, command: line)
+        case .endOfData(let message, let command):
             transaction = nil
             state = .commands
             emit(.accept(message))
-            send(SMTPReply(code: 250, enhanced: "2.0.0", "Ok: queued as \(message.queueID)"), stage: .data, command: "<message: \(message.data.count) bytes>")
+            send(SMTPReply(code: 250, enhanced: "2.0.0", "Ok: queued as \(message.queueID)"), stage: .data, command: command)
         }
     }
 
@@ -599,6 +610,13 @@ struct SMTPServerSession: Sendable {
         emit(.close)
     }
 
+    // Replies that never change, made once rather than per command.
+    private static let ok = SMTPReply(code: 250, enhanced: "2.0.0", "Ok")
+    private static let mailOk = SMTPReply(code: 250, enhanced: "2.1.0", "Ok")
+    private static let rcptOk = SMTPReply(code: 250, enhanced: "2.1.5", "Ok")
+    private static let startData = SMTPReply(code: 354, lines: ["End data with <CR><LF>.<CR><LF>"])
+    private static let bye = SMTPReply(code: 221, enhanced: "2.0.0", "Bye")
+
     private static func stage(of pending: Pending) -> SMTPStage {
         switch pending {
         case .connect: .greeting
@@ -617,5 +635,26 @@ struct SMTPServerSession: Sendable {
         case "DATA": .data
         default: nil
         }
+    }
+}
+
+/// What every session of one server shares: its name, its limits and the replies made of them,
+/// made once instead of per session.
+public final class SMTPServerSettings: Sendable {
+    public let hostname: String
+    public let limits: SMTPServerLimits
+    /// `220 <hostname> ESMTP`.
+    let greeting: SMTPReply
+    /// The EHLO reply with the extensions served (RFC 2920 PIPELINING, RFC 1870 SIZE,
+    /// RFC 6152 8BITMIME, RFC 2034 ENHANCEDSTATUSCODES).
+    let ehloReply: SMTPReply
+    let heloReply: SMTPReply
+
+    public init(hostname: String, limits: SMTPServerLimits = .init()) {
+        self.hostname = hostname
+        self.limits = limits
+        self.greeting = SMTPReply(code: 220, lines: ["\(hostname) ESMTP"])
+        self.ehloReply = SMTPReply(code: 250, lines: [hostname, "PIPELINING", "SIZE \(limits.messageSize)", "8BITMIME", "ENHANCEDSTATUSCODES"])
+        self.heloReply = SMTPReply(code: 250, lines: [hostname])
     }
 }

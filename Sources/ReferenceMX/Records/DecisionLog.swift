@@ -1,0 +1,55 @@
+import Dispatch
+import Logging
+import Synchronization
+
+/// Each ended session's decision, logged off the event loop.
+///
+/// The loop only hands over the session's recorder (`add`); `flush` passes what gathered to a
+/// serial queue, which makes the summaries and logs them as one event. Making a summary and
+/// logging it took about a tenth of a short session's CPU on the loop (scripts/bench-mx.sh); the
+/// way Postfix's smtpd hands its log lines to syslog or postlogd, which write them elsewhere.
+final class DecisionLog: Sendable {
+    private let logger: Logger
+    private let level: Logger.Level
+    private let pending = Mutex<[SessionRecorder]>([])
+    private let queue = DispatchQueue(label: "mxharness.mx.decisions")
+
+    init(logger: Logger, level: Logger.Level) {
+        self.logger = logger
+        self.level = level
+    }
+
+    /// False when the logger would drop the decisions: then none are made.
+    var isEnabled: Bool { logger.logLevel <= level }
+
+    /// A session that ended; its record is read when the batch is written.
+    func add(_ recorder: SessionRecorder) {
+        pending.withLock { $0.append(recorder) }
+    }
+
+    /// Hands what gathered since the last call to the writer.
+    func flush() {
+        let batch = pending.withLock { pending -> [SessionRecorder] in
+            defer { pending.removeAll(keepingCapacity: true) }
+            return pending
+        }
+        guard !batch.isEmpty else { return }
+        let logger = self.logger, level = self.level
+        queue.async {
+            Self.write(batch.map { $0.update { $0.summary } }, to: logger, at: level)
+        }
+    }
+
+    /// `flush()`, then returns once everything handed over is logged.
+    func drain() async {
+        flush()
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            queue.async { done.resume() }
+        }
+    }
+
+    static func write(_ summaries: [String], to logger: Logger, at level: Logger.Level) {
+        let title = summaries.count == 1 ? "MX session decision" : "MX session decisions (\(summaries.count) sessions)"
+        logger.log(level: level, "\(title)\n\(summaries.joined(separator: "\n"))")
+    }
+}

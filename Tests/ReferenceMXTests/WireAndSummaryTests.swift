@@ -1,0 +1,67 @@
+import DNSCore
+import NIOCore
+import Policy
+import SMTPProtocol
+import Testing
+@testable import ReferenceMX
+
+/// What the handler writes and what `mx serve` logs, made without the intermediate Strings they
+/// were once made from: the same bytes and the same text.
+@Suite("Built-in MX: reply bytes and decision summary")
+struct WireAndSummaryTests {
+    static let replies: [SMTPReply] = [
+        SMTPReply(code: 220, lines: ["mx.example.test ESMTP"]),
+        SMTPReply(code: 250, lines: ["mx.example.test", "PIPELINING", "SIZE 10240000", "8BITMIME", "ENHANCEDSTATUSCODES"]),
+        SMTPReply(code: 250, enhanced: "2.1.0", "Ok"),
+        SMTPReply(code: 354, lines: ["End data with <CR><LF>.<CR><LF>"]),
+        SMTPReply(code: 450, enhanced: "4.7.25", lines: ["Client host rejected:", "cannot find your hostname"]),
+        SMTPReply(code: 550, enhanced: "5.7.1", lines: [""]),
+        SMTPReply(code: 250, enhanced: "", "empty enhanced code"),
+        SMTPReply(code: 421, enhanced: "4.4.2", "mx.exämple.test Error: timeout exceeded ✉"),
+        SMTPReply(code: 250, lines: ["", "", "last"]),
+        SMTPReply(code: 42, lines: ["a code outside 100-999"]),
+        SMTPReply(code: 1000, enhanced: "5.0.0", "and another"),
+    ]
+
+    @Test(arguments: 0..<replies.count)
+    func replyBytesAreTheWireFormat(index: Int) {
+        let reply = Self.replies[index]
+        var buffer = ByteBufferAllocator().buffer(capacity: 0)
+        buffer.writeStaticString("before|")
+        buffer.writeSMTPReply(reply)
+        buffer.writeStaticString("|after")
+        #expect(buffer.readString(length: buffer.readableBytes) == "before|" + reply.wireFormat + "|after")
+    }
+
+    @Test func summaryNamesEverythingTheSessionSawAndDecided() {
+        var record = SessionRecord(id: 7, client: IPAddress("2001:db8:5::25"), clientPort: 40000, server: IPAddress("2001:db8::25"), serverPort: 25)
+        record.helo = "mail.sender.test"
+        record.mailFrom = "alice@sender.test"
+        record.recipients = ["bob@example.test", "carol@example.test"]
+        var findings = PolicyFindings(client: IPAddress("2001:db8:5::25")!)
+        findings.ptr = PTRFinding(names: [], error: "NXDOMAIN")
+        findings.fcrdns = FCrDNSFinding(reason: "no PTR")
+        findings.decidingCheck = "fcrdns"
+        findings.decidingReply = SMTPReply(code: 450, enhanced: "4.7.25", "Client host rejected: cannot find your hostname")
+        record.findings = findings
+        record.replies = [
+            RecordedReply(stage: .greeting, command: nil, reply: SMTPReply(code: 220, lines: ["mx.example.test ESMTP"])),
+            RecordedReply(stage: .rcpt, command: "RCPT TO:<bob@example.test>", reply: SMTPReply(code: 450, enhanced: "4.7.25", "Client host rejected: cannot find your hostname"), cause: "fcrdns"),
+            RecordedReply(stage: nil, command: "FOO", reply: SMTPReply(code: 502, enhanced: "5.5.2", "Error: command not recognized")),
+        ]
+        record.closeReason = "221 QUIT"
+        #expect(record.summary == """
+            session 7 from [2001:db8:5::25]:40000 (ipv6), HELO mail.sender.test, MAIL FROM <alice@sender.test>, RCPT <bob@example.test> <carol@example.test>
+            PTR 2001:db8:5::25: NXDOMAIN
+            FCrDNS: failed (no PTR)
+            rcpt: 450 4.7.25 Client host rejected: cannot find your hostname (fcrdns)
+            command: 502 5.5.2 Error: command not recognized
+            accepted 0 messages; closed: 221 QUIT
+            """)
+
+        var plain = SessionRecord(id: 12, client: IPAddress("192.0.2.25"), clientPort: nil, server: nil, serverPort: nil)
+        plain.messagesAccepted = 1
+        #expect(plain.summary == "session 12 from 192.0.2.25 (ipv4)\naccepted 1 message; still open")
+        #expect(SessionRecord(id: 3, client: nil, clientPort: nil, server: nil, serverPort: nil).summary == "session 3\naccepted 0 messages; still open")
+    }
+}
