@@ -58,6 +58,9 @@ public final class ReferenceMX: Sendable {
             do {
                 channel = try await ServerBootstrap(group: eventLoop)
                     .serverChannelOption(.backlog, value: 256)
+                    // NIO reads once per readiness unless the buffer fills; starting at its default
+                    // 2 KiB, a message's text took two or three reads (and as many passes
+                    // through the handler) before the allocator grew.
                     .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 65536))
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {

@@ -47,6 +47,12 @@ public struct RecordedReply: Sendable, Hashable, Codable {
     public var cause: String?
 }
 
+extension RecordedReply {
+    init(_ reply: SMTPServerReply) {
+        self.init(stage: reply.stage, command: reply.command, reply: reply.reply, cause: reply.cause)
+    }
+}
+
 /// What the built-in MX saw and decided in one SMTP session.
 public struct SessionRecord: Sendable, Codable {
     public var id: Int

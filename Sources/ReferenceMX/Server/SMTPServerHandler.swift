@@ -20,7 +20,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
     private var policy: PolicySession?
     private var context: ChannelHandlerContext?
     private var outgoing: ByteBuffer?
-    private var lastReply: RecordedReply?
+    private var lastReply: SMTPServerReply?
     private var taskExecutor: EventLoopTaskExecutor?
     private var closing = false
     private var active = false
@@ -103,7 +103,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
     private func run(_ first: SMTPServerStateMachine<ContinuousClock>.Action) {
         var action = first
         while active, !closing {
-            switch action {
+            switch consume action {
             case .send(let reply):
                 write(reply)
             case .askPolicy(let question):
@@ -164,9 +164,8 @@ final class SMTPServerHandler: ChannelInboundHandler {
 
     private func write(_ reply: SMTPServerReply) {
         guard let context else { return }
-        let recorded = RecordedReply(stage: reply.stage, command: reply.command, reply: reply.reply, cause: reply.cause)
-        lastReply = recorded
         if recorder.keepsTranscript {
+            let recorded = RecordedReply(reply)
             let time = Date()
             recorder.update { record in
                 if let command = reply.command { record.note(.client, command, at: time) }
@@ -177,10 +176,11 @@ final class SMTPServerHandler: ChannelInboundHandler {
         } else if reply.reply.code >= 400 {
             // Without kept records (`mx serve`) the record serves only the summary logged at the
             // end, made of the findings and the 4xx/5xx replies.
-            recorder.update { $0.replies.append(recorded) }
+            recorder.update { $0.replies.append(RecordedReply(reply)) }
         }
         if outgoing == nil { outgoing = context.channel.allocator.buffer(capacity: 256) }
         outgoing!.writeSMTPReply(reply.reply)
+        lastReply = reply
     }
 
     /// The lines of `wire` between CRLFs, empty ones left out: `wire.split(separator: "\r\n")`

@@ -186,6 +186,11 @@ struct SMTPServerSession: Sendable {
     private var pending: [SMTPLine] = []
     private var pendingStart = 0
     private var pendingBytes = 0
+    /// The oldest action not yet taken; most events make one, taken at once, so it is moved in
+    /// and out of this slot instead of through `output` (whose copies retain and release every
+    /// String of a reply).
+    private var firstOutput: Action?
+    /// Actions made after `firstOutput`, in order.
     private var output: [Action] = []
     private var outputStart = 0
     private var acceptedMessages = 0
@@ -231,7 +236,7 @@ struct SMTPServerSession: Sendable {
         case .closed:
             return nextAction()
         case .commands, .data, .refused:
-            guard output.isEmpty, pending.isEmpty, line.wireLength <= limits.pendingInput else { fallthrough }
+            guard firstOutput == nil, output.isEmpty, pending.isEmpty, line.wireLength <= limits.pendingInput else { fallthrough }
             // Nothing queued before it: handled at once, as `nextAction()` would take it off the queue.
             timerArmed = false
             handle(line)
@@ -249,7 +254,7 @@ struct SMTPServerSession: Sendable {
     @usableFromInline
     mutating func receivedText(_ buffer: UnsafeRawBufferPointer, from offset: Int) -> Int {
         // Only where `received(_:)` would handle a line at once (nothing queued before it).
-        guard case .data = state, output.isEmpty, pending.isEmpty, let base = buffer.baseAddress else { return offset }
+        guard case .data = state, firstOutput == nil, output.isEmpty, pending.isEmpty, let base = buffer.baseAddress else { return offset }
         let frame = limits.frameLength
         var start = offset
         while start < buffer.count {
@@ -269,7 +274,11 @@ struct SMTPServerSession: Sendable {
 
     @usableFromInline
     mutating func verdict(_ verdict: SMTPPolicyVerdict) -> Action {
-        guard case .awaitingVerdict(let question) = state else { return nextAction() }
+        guard case .awaitingVerdict = state else { return nextAction() }
+        // The pending question is moved out of `state` (every path below sets `state` again).
+        var taken = State.commands
+        swap(&taken, &state)
+        guard case .awaitingVerdict(let question) = consume taken else { return nextAction() }
         let stage: SMTPStage, command: String?
         switch question {
         case .connect: (stage, command) = (.greeting, nil)
@@ -315,8 +324,13 @@ struct SMTPServerSession: Sendable {
     @usableFromInline
     mutating func nextAction() -> Action {
         while true {
+            if let action = firstOutput.take() {
+                return action
+            }
             if outputStart < output.count {
-                let action = output[outputStart]
+                // Moved out, leaving `.wait` (no payload) behind.
+                var action = Action.wait
+                swap(&action, &output[outputStart])
                 outputStart += 1
                 if outputStart == output.count {
                     output.removeAll(keepingCapacity: true)
@@ -545,13 +559,13 @@ struct SMTPServerSession: Sendable {
 
     // MARK: Verdicts
 
-    private mutating func ask(_ pending: Pending, _ question: SMTPPolicyQuestion) {
+    private mutating func ask(_ pending: consuming Pending, _ question: consuming SMTPPolicyQuestion) {
         state = .awaitingVerdict(pending)
         timerArmed = false
         emit(.askPolicy(question))
     }
 
-    private mutating func proceed(_ question: Pending) {
+    private mutating func proceed(_ question: consuming Pending) {
         switch question {
         case .connect:
             state = .commands
@@ -584,13 +598,19 @@ struct SMTPServerSession: Sendable {
 
     // MARK: Output
 
-    private mutating func emit(_ action: Action) {
-        output.append(action)
+    private mutating func emit(_ action: consuming Action) {
+        // `firstOutput` is filled only when nothing else is queued, so it is always the oldest.
+        if firstOutput == nil, output.isEmpty {
+            firstOutput = action
+        } else {
+            output.append(action)
+        }
     }
 
-    private mutating func send(_ reply: SMTPReply, stage: SMTPStage?, command: String?, cause: String? = nil) {
+    private mutating func send(_ reply: consuming SMTPReply, stage: SMTPStage?, command: consuming String?, cause: consuming String? = nil) {
+        let code = reply.code
         emit(.send(SMTPServerReply(reply: reply, stage: stage, command: command, cause: cause)))
-        guard reply.code >= 400 else { return }
+        guard code >= 400 else { return }
         errorCount += 1
         if errorCount >= limits.errors, !isClosed {
             // Postfix `smtpd_hard_error_limit`: "421 4.7.0 <myhostname> Error: too many errors".
@@ -598,15 +618,16 @@ struct SMTPServerSession: Sendable {
         }
     }
 
-    private mutating func closeWith(_ reply: SMTPReply, stage: SMTPStage? = nil, command: String? = nil, cause: String? = nil) {
+    private mutating func closeWith(_ reply: consuming SMTPReply, stage: SMTPStage? = nil, command: consuming String? = nil, cause: consuming String? = nil) {
         guard !isClosed else { return }
         state = .closed
         timerArmed = false
         pending.removeAll()
         pendingStart = 0
         pendingBytes = 0
+        let code = reply.code
         emit(.send(SMTPServerReply(reply: reply, stage: stage, command: command, cause: cause)))
-        if reply.code >= 400 { errorCount += 1 }
+        if code >= 400 { errorCount += 1 }
         emit(.close)
     }
 
