@@ -142,9 +142,16 @@ extension ClientIdentityWalk.Need {
 /// client that connects again within that time is the same client by DNS, and its walk (names
 /// built, answers looked up, PTR names checked) is not made again.
 final class ClientIdentityMemo: Sendable {
-    private struct Entry {
-        var walk: ClientIdentityWalk
-        var expires: ContinuousClock.Instant
+    /// A kept identity: the findings a session starts with, made once and shared (a reference,
+    /// so a session takes them without copying the walk and every answer in it).
+    final class Entry: Sendable {
+        let findings: PolicyFindings
+        let expires: ContinuousClock.Instant
+
+        init(findings: PolicyFindings, expires: ContinuousClock.Instant) {
+            self.findings = findings
+            self.expires = expires
+        }
     }
 
     let capacity: Int
@@ -154,23 +161,27 @@ final class ClientIdentityMemo: Sendable {
         self.capacity = max(1, capacity)
     }
 
-    /// The kept identity of `client` while it is valid at `now`, else what `make` gives (kept in
-    /// turn); nil when `make` has none.
+    /// The findings (PTR and FCrDNS) of `client` while they are valid at `now`, else those of
+    /// the walk `make` gives (kept in turn); nil when `make` has none or its walk is unfinished.
     func identity(
         of client: IPAddress, now: ContinuousClock.Instant,
         make: () -> (walk: ClientIdentityWalk, expires: ContinuousClock.Instant)?
-    ) -> ClientIdentityWalk? {
-        if let kept = entries.withLock({ $0[client] }), now < kept.expires { return kept.walk }
-        guard let (walk, expires) = make() else { return nil }
-        guard now < expires else { return walk }
+    ) -> Entry? {
+        if let kept = entries.withLock({ $0[client] }), now < kept.expires { return kept }
+        guard let (walk, expires) = make(), let ptr = walk.ptr, let fcrdns = walk.fcrdns else { return nil }
+        var findings = PolicyFindings(client: client)
+        findings.ptr = ptr
+        findings.fcrdns = fcrdns
+        let entry = Entry(findings: findings, expires: expires)
+        guard now < expires else { return entry }
         entries.withLock { entries in
             if entries.count >= capacity, entries[client] == nil {
                 entries = entries.filter { now < $0.value.expires }
                 if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
             }
-            entries[client] = Entry(walk: walk, expires: expires)
+            entries[client] = entry
         }
-        return walk
+        return entry
     }
 
     var count: Int { entries.withLock { $0.count } }

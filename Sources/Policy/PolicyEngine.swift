@@ -61,18 +61,16 @@ public actor PolicySession {
     /// nil when connect must look them up.
     public nonisolated let initialFindings: PolicyFindings?
 
-    init(engine: PolicyEngine, client: IPAddress, identity: ClientIdentityWalk? = nil) {
+    init(engine: PolicyEngine, client: IPAddress, identity: ClientIdentityMemo.Entry? = nil) {
         self.engine = engine
         self.client = client
-        var findings = PolicyFindings(client: client)
-        if let identity, let ptr = identity.ptr, let fcrdns = identity.fcrdns {
-            findings.ptr = ptr
-            findings.fcrdns = fcrdns
-            self.initialFindings = findings
+        if let identity {
+            self.initialFindings = identity.findings
+            self.findings = identity.findings
         } else {
             self.initialFindings = nil
+            self.findings = PolicyFindings(client: client)
         }
-        self.findings = findings
         self.checksNothing = engine.policy.checks(for: client.family).isEmpty
     }
 

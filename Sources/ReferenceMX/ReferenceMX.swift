@@ -36,6 +36,8 @@ public final class ReferenceMX: Sendable {
 
     public var configuration: MXConfiguration { core.configuration }
 
+    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 65536)
+
     /// Binds every address (port 25 by default) inside `namespace` (nil: the current one) via Sandbox's `Sockets.listen(on:port:in:)` + `ServerBootstrap.withBoundSocket`.
     ///
     /// Port 0 binds each address to a free port of the kernel's choosing; `endpoints` tells which.
@@ -58,12 +60,13 @@ public final class ReferenceMX: Sendable {
             do {
                 channel = try await ServerBootstrap(group: eventLoop)
                     .serverChannelOption(.backlog, value: 256)
-                    // NIO reads once per readiness unless the buffer fills; starting at its default
-                    // 2 KiB, a message's text took two or three reads (and as many passes
-                    // through the handler) before the allocator grew.
-                    .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 65536))
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
+                            // NIO reads once per readiness unless the buffer fills; from its default
+                            // 2 KiB a message's text took two or three reads (and as many passes
+                            // through the handler) before the allocator grew. Set here rather than
+                            // as a child channel option, which NIO applies through a future each.
+                            try channel.syncOptions?.setOption(.recvAllocator, value: Self.receiveBuffers)
                             let recorder = core.makeRecorder(channel: channel)
                             try channel.pipeline.syncOperations.addHandler(SMTPServerHandler(core: core, recorder: recorder))
                         }

@@ -123,7 +123,7 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
 
     /// Follows the session's command timer: a deadline from now when it was (re)started.
     @inlinable
-    mutating func settle(_ action: Action) -> Action {
+    mutating func settle(_ action: consuming Action) -> Action {
         if !session.timerArmed {
             currentDeadline = nil
         } else if currentDeadline == nil || deadlineGeneration != session.timerGeneration {
@@ -193,6 +193,11 @@ struct SMTPServerSession: Sendable {
     /// Actions made after `firstOutput`, in order.
     private var output: [Action] = []
     private var outputStart = 0
+    /// `firstOutput != nil`, without comparing two optional actions (`Action` is Equatable).
+    private var hasFirstOutput: Bool {
+        if case .none = firstOutput { return false }
+        return true
+    }
     private var acceptedMessages = 0
     private(set) var errorCount = 0
     /// The command timer runs (the deadline of `SMTPServerStateMachine`); off while the server
@@ -236,7 +241,7 @@ struct SMTPServerSession: Sendable {
         case .closed:
             return nextAction()
         case .commands, .data, .refused:
-            guard firstOutput == nil, output.isEmpty, pending.isEmpty, line.wireLength <= limits.pendingInput else { fallthrough }
+            guard !hasFirstOutput, output.isEmpty, pending.isEmpty, line.wireLength <= limits.pendingInput else { fallthrough }
             // Nothing queued before it: handled at once, as `nextAction()` would take it off the queue.
             timerArmed = false
             handle(line)
@@ -254,7 +259,7 @@ struct SMTPServerSession: Sendable {
     @usableFromInline
     mutating func receivedText(_ buffer: UnsafeRawBufferPointer, from offset: Int) -> Int {
         // Only where `received(_:)` would handle a line at once (nothing queued before it).
-        guard case .data = state, firstOutput == nil, output.isEmpty, pending.isEmpty, let base = buffer.baseAddress else { return offset }
+        guard case .data = state, !hasFirstOutput, output.isEmpty, pending.isEmpty, let base = buffer.baseAddress else { return offset }
         let frame = limits.frameLength
         var start = offset
         while start < buffer.count {
@@ -600,7 +605,7 @@ struct SMTPServerSession: Sendable {
 
     private mutating func emit(_ action: consuming Action) {
         // `firstOutput` is filled only when nothing else is queued, so it is always the oldest.
-        if firstOutput == nil, output.isEmpty {
+        if !hasFirstOutput, output.isEmpty {
             firstOutput = action
         } else {
             output.append(action)
