@@ -44,13 +44,13 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// Canonical text: dotted quad, or RFC 5952 compressed IPv6.
     public var description: String {
-        var buffer = [CChar](repeating: 0, count: 64)
-        var copy = bytes
-        let ok: Bool = copy.withUnsafeMutableBytes { raw in
-            inet_ntop(family == .ipv4 ? AF_INET : AF_INET6, raw.baseAddress, &buffer, socklen_t(buffer.count)) != nil
+        // INET6_ADDRSTRLEN is 46; the text is made on the stack, the String is the one allocation.
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
+            bytes.withUnsafeBytes { raw in
+                guard inet_ntop(family == .ipv4 ? AF_INET : AF_INET6, raw.baseAddress, buffer.baseAddress, 64) != nil else { return "?" }
+                return String(cString: buffer.baseAddress!)
+            }
         }
-        guard ok else { return "?" }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The name under `in-addr.arpa` or `ip6.arpa` whose PTR names this address (no trailing dot).

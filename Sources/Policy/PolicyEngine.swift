@@ -34,10 +34,67 @@ public struct PolicyEngine: Sendable {
     }
 
     func session(client: IPAddress, now: ContinuousClock.Instant) -> PolicySession {
+        opening(client: client, now: now).session()
+    }
+
+    /// What is known of a connection before any question, and the answers that need no session:
+    /// a server makes the `PolicySession` (an actor) only when a question needs one, which with
+    /// a policy of no checks and the client's identity held is never.
+    public func opening(client: IPAddress) -> PolicyOpening {
+        opening(client: client, now: .now)
+    }
+
+    func opening(client: IPAddress, now: ContinuousClock.Instant) -> PolicyOpening {
         let identity = identities.identity(of: client, now: now) {
             ClientIdentityWalk.fromHeldAnswers(client: client, lookup: lookup)
         }
-        return PolicySession(engine: self, client: client, identity: identity)
+        return PolicyOpening(engine: self, client: client, identity: identity)
+    }
+}
+
+/// A connection's policy before its first question: see `PolicyEngine.opening(client:)`.
+public struct PolicyOpening: Sendable {
+    public let engine: PolicyEngine
+    public let client: IPAddress
+    let identity: ClientIdentityMemo.Entry?
+    /// The policy runs no check for the client's family.
+    let checksNothing: Bool
+
+    init(engine: PolicyEngine, client: IPAddress, identity: ClientIdentityMemo.Entry?) {
+        self.engine = engine
+        self.client = client
+        self.identity = identity
+        self.checksNothing = engine.policy.checks(for: client.family).isEmpty
+    }
+
+    /// The PTR and FCrDNS findings made from answers the lookup held; nil when connect must look
+    /// them up.
+    public var initialFindings: PolicyFindings? { identity?.findings }
+
+    /// `.proceed` when `PolicySession.answer(question)` would proceed without a lookup and without
+    /// changing `findings` or any later answer, so the server can go on at once; nil when the
+    /// question must go to the session. That is: RCPT or end of data when checks are answered at
+    /// the other stage, and everything but connect when the policy has no check for the client's
+    /// family. Connect needs the session (PTR and FCrDNS are looked up whatever the policy) unless
+    /// `initialFindings` has them.
+    public func immediateVerdict(for question: SMTPPolicyQuestion) -> SMTPPolicyVerdict? {
+        switch question {
+        case .connect:
+            return identity != nil ? .proceed : nil
+        case .helo, .mail:
+            // They only note the HELO name or sender for the checks and reset their decision.
+            return checksNothing ? .proceed : nil
+        case .rcpt:
+            return engine.policy.rejectAt != .rcpt || checksNothing ? .proceed : nil
+        case .endOfData:
+            return engine.policy.rejectAt != .data || checksNothing ? .proceed : nil
+        }
+    }
+
+    /// The session for the questions `immediateVerdict` leaves; questions answered at once before
+    /// it is made changed nothing it would have kept.
+    public func session() -> PolicySession {
+        PolicySession(opening: self)
     }
 }
 
@@ -55,43 +112,22 @@ public actor PolicySession {
     private var mailFrom = ""
     /// The decision for the current HELO and MAIL FROM, once made.
     private var decision: (check: Check, reply: SMTPReply)??
-    /// The policy runs no check for the client's family.
-    private nonisolated let checksNothing: Bool
+    /// What was known before the first question.
+    public nonisolated let opening: PolicyOpening
     /// The findings made before the first question (PTR and FCrDNS from answers the lookup held);
     /// nil when connect must look them up.
-    public nonisolated let initialFindings: PolicyFindings?
+    public nonisolated var initialFindings: PolicyFindings? { opening.initialFindings }
 
-    init(engine: PolicyEngine, client: IPAddress, identity: ClientIdentityMemo.Entry? = nil) {
-        self.engine = engine
-        self.client = client
-        if let identity {
-            self.initialFindings = identity.findings
-            self.findings = identity.findings
-        } else {
-            self.initialFindings = nil
-            self.findings = PolicyFindings(client: client)
-        }
-        self.checksNothing = engine.policy.checks(for: client.family).isEmpty
+    init(opening: PolicyOpening) {
+        self.opening = opening
+        self.engine = opening.engine
+        self.client = opening.client
+        self.findings = opening.initialFindings ?? PolicyFindings(client: opening.client)
     }
 
-    /// `.proceed` when `answer(question)` would proceed without a lookup and without changing
-    /// `findings` or any later answer, so the server can go on at once instead of waiting for the
-    /// actor; nil when the question must go through `answer(_:)`. That is: RCPT or end of data
-    /// when checks are answered at the other stage, and everything but connect when the policy has
-    /// no check for the client's family. Connect needs `answer` (PTR and FCrDNS are looked up
-    /// whatever the policy) unless `initialFindings` has them.
+    /// `PolicyOpening.immediateVerdict(for:)`.
     public nonisolated func immediateVerdict(for question: SMTPPolicyQuestion) -> SMTPPolicyVerdict? {
-        switch question {
-        case .connect:
-            return initialFindings != nil ? .proceed : nil
-        case .helo, .mail:
-            // They only note the HELO name or sender for the checks and reset their decision.
-            return checksNothing ? .proceed : nil
-        case .rcpt:
-            return engine.policy.rejectAt != .rcpt || checksNothing ? .proceed : nil
-        case .endOfData:
-            return engine.policy.rejectAt != .data || checksNothing ? .proceed : nil
-        }
+        opening.immediateVerdict(for: question)
     }
 
     private var policy: ReceiverPolicy { engine.policy }

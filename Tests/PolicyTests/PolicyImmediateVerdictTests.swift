@@ -70,6 +70,40 @@ struct PolicyImmediateVerdictTests {
         }
     }
 
+    /// As the MX does it: the session is made only at the first question the opening cannot
+    /// answer at once (with a policy of no checks and held answers, never). The verdicts and, at
+    /// every step, the findings the server would record are those of a session asked everything.
+    @Test(arguments: policies, [false, true])
+    func aSessionMadeLateChangesNothing(policy: ReceiverPolicy, heldAnswers: Bool) async {
+        let engine = World.engine(policy, dns: Self.identities)
+        let lateEngine = World.engine(policy, dns: Self.identities, holdsAnswers: heldAnswers)
+        for client in Self.clients {
+            let asked = engine.session(client: client)
+            let opening = lateEngine.opening(client: client)
+            var late: PolicySession?
+            for question in Self.questions(helo: "mail.sender.test", senders: ["alice@sender.test", ""]) {
+                let expected = await asked.answer(question)
+                let got: SMTPPolicyVerdict
+                if let immediate = opening.immediateVerdict(for: question) {
+                    got = immediate
+                } else {
+                    let session = late ?? opening.session()
+                    late = session
+                    got = await session.answer(question)
+                }
+                #expect(got == expected, "\(policy.preset?.rawValue ?? "custom") \(client) \(question)")
+                let recorded: PolicyFindings? = if let late { await late.findings } else { opening.initialFindings }
+                let reference = await asked.findings
+                if heldAnswers || late != nil {
+                    #expect(recorded == reference, "\(policy.preset?.rawValue ?? "custom") \(client) \(question)")
+                }
+            }
+            if heldAnswers, policy.checks(for: client.family).isEmpty {
+                #expect(late == nil, "no session needed for \(client)")
+            }
+        }
+    }
+
     @Test func openPolicyAsksOnlyAtConnect() {
         let session = World.engine(.open).session(client: World.goodV6)
         let questions = Self.questions(helo: "mail.sender.test", senders: ["alice@sender.test"])

@@ -17,6 +17,8 @@ final class SMTPServerHandler: ChannelInboundHandler {
     private var machine: SMTPServerStateMachine<ContinuousClock>
     private let core: MXCore
     private let recorder: SessionRecorder
+    private var opening: PolicyOpening?
+    /// Made at the first question `opening` cannot answer at once.
     private var policy: PolicySession?
     private var context: ChannelHandlerContext?
     private var outgoing: ByteBuffer?
@@ -48,11 +50,11 @@ final class SMTPServerHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         active = true
         let client = recorder.client ?? IPAddress("0.0.0.0")!
-        let policy = core.engine.session(client: client)
-        self.policy = policy
+        let opening = core.engine.opening(client: client)
+        self.opening = opening
         recorder.note(.note, "connect from \(client)")
         // PTR and FCrDNS from answers the resolver held: connect is answered without a task.
-        if let findings = policy.initialFindings { recorder.update { $0.findings = findings } }
+        if let findings = opening.initialFindings { recorder.update { $0.findings = findings } }
         core.sessionStarted(recorder, channel: context.channel)
         core.handlers.value[recorder.id] = self
         run(machine.connected())
@@ -110,7 +112,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
                 note(question)
                 // Most questions of a policy without checks need no lookup: answered here, on the
                 // event loop, instead of a round trip through a task and the session's actor.
-                if let verdict = policy?.immediateVerdict(for: question) {
+                if let verdict = opening?.immediateVerdict(for: question) {
                     action = machine.verdict(verdict)
                     continue
                 }
@@ -141,7 +143,9 @@ final class SMTPServerHandler: ChannelInboundHandler {
     }
 
     private func ask(_ question: SMTPPolicyQuestion) {
-        guard let context, let policy else { return }
+        guard let context, let opening else { return }
+        let policy = self.policy ?? opening.session()
+        self.policy = policy
         let promise = context.eventLoop.makePromise(of: (SMTPPolicyVerdict, PolicyFindings).self)
         let executor = taskExecutor ?? EventLoopTaskExecutor(context.eventLoop)
         taskExecutor = executor
