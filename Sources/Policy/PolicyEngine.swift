@@ -6,10 +6,25 @@ import SPF
 public struct PolicyEngine: Sendable {
     public typealias SPFCheck = @Sendable (_ ip: IPAddress, _ mailFrom: String, _ helo: String) async -> SPFVerdict
 
-    public let policy: ReceiverPolicy
-    public let lookup: any DNSLookup
-    let spf: SPFCheck
-    let identities = ClientIdentityMemo()
+    /// One reference for all of it: every connection's opening and session holds the engine.
+    private final class Storage: Sendable {
+        let policy: ReceiverPolicy
+        let lookup: any DNSLookup
+        let spf: SPFCheck
+        let identities = ClientIdentityMemo()
+
+        init(policy: ReceiverPolicy, lookup: any DNSLookup, spf: @escaping SPFCheck) {
+            self.policy = policy
+            self.lookup = lookup
+            self.spf = spf
+        }
+    }
+
+    private let storage: Storage
+    public var policy: ReceiverPolicy { storage.policy }
+    public var lookup: any DNSLookup { storage.lookup }
+    var spf: SPFCheck { storage.spf }
+    var identities: ClientIdentityMemo { storage.identities }
 
     /// An engine whose SPF checks use `SPFEvaluator` with `receiver` as the `%{r}` name.
     public init(policy: ReceiverPolicy, lookup: any DNSLookup, receiver: String) {
@@ -21,9 +36,7 @@ public struct PolicyEngine: Sendable {
 
     /// An engine with its own SPF function (tests use it to feed a verdict).
     public init(policy: ReceiverPolicy, lookup: any DNSLookup, spf: @escaping SPFCheck) {
-        self.policy = policy
-        self.lookup = lookup
-        self.spf = spf
+        self.storage = Storage(policy: policy, lookup: lookup, spf: spf)
     }
 
     /// A session for one client connection. When the lookup already holds every answer the
@@ -59,12 +72,14 @@ public struct PolicyOpening: Sendable {
     let identity: ClientIdentityMemo.Entry?
     /// The policy runs no check for the client's family.
     let checksNothing: Bool
+    let rejectAt: RejectStage
 
     init(engine: PolicyEngine, client: IPAddress, identity: ClientIdentityMemo.Entry?) {
         self.engine = engine
         self.client = client
         self.identity = identity
         self.checksNothing = engine.policy.checks(for: client.family).isEmpty
+        self.rejectAt = engine.policy.rejectAt
     }
 
     /// The PTR and FCrDNS findings made from answers the lookup held; nil when connect must look
@@ -85,9 +100,9 @@ public struct PolicyOpening: Sendable {
             // They only note the HELO name or sender for the checks and reset their decision.
             return checksNothing ? .proceed : nil
         case .rcpt:
-            return engine.policy.rejectAt != .rcpt || checksNothing ? .proceed : nil
+            return rejectAt != .rcpt || checksNothing ? .proceed : nil
         case .endOfData:
-            return engine.policy.rejectAt != .data || checksNothing ? .proceed : nil
+            return rejectAt != .data || checksNothing ? .proceed : nil
         }
     }
 

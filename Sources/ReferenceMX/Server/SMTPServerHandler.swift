@@ -17,7 +17,9 @@ final class SMTPServerHandler: ChannelInboundHandler {
     private var machine: SMTPServerStateMachine<ContinuousClock>
     private let core: MXCore
     private let recorder: SessionRecorder
-    private var opening: PolicyOpening?
+    /// The policy as it stands at connect: PTR and FCrDNS when the resolver held them, and the
+    /// questions it answers at once.
+    private let opening: PolicyOpening
     /// Made at the first question `opening` cannot answer at once.
     private var policy: PolicySession?
     private var context: ChannelHandlerContext?
@@ -32,11 +34,15 @@ final class SMTPServerHandler: ChannelInboundHandler {
     init(core: MXCore, recorder: SessionRecorder) {
         self.core = core
         self.recorder = recorder
+        self.opening = core.engine.opening(client: recorder.client ?? Self.unknownClient)
         self.framer = SMTPLineFramer(maximumLength: core.configuration.limits.frameLength)
         self.machine = SMTPServerStateMachine(
             settings: core.serverSettings, clock: ContinuousClock(),
             queuePrefix: "S\(recorder.id)Q", keepsText: core.configuration.keepsRecords)
     }
+
+    /// A socket address that is no IP address (never for TCP): recorded as 0.0.0.0.
+    private static let unknownClient = IPAddress("0.0.0.0")!
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -49,9 +55,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         active = true
-        let client = recorder.client ?? IPAddress("0.0.0.0")!
-        let opening = core.engine.opening(client: client)
-        self.opening = opening
+        let client = recorder.client ?? Self.unknownClient
         recorder.note(.note, "connect from \(client)")
         // PTR and FCrDNS from answers the resolver held: connect is answered without a task.
         if let findings = opening.initialFindings { recorder.update { $0.findings = findings } }
@@ -112,7 +116,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
                 note(question)
                 // Most questions of a policy without checks need no lookup: answered here, on the
                 // event loop, instead of a round trip through a task and the session's actor.
-                if let verdict = opening?.immediateVerdict(for: question) {
+                if let verdict = opening.immediateVerdict(for: question) {
                     action = machine.verdict(verdict)
                     continue
                 }
@@ -143,7 +147,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
     }
 
     private func ask(_ question: SMTPPolicyQuestion) {
-        guard let context, let opening else { return }
+        guard let context else { return }
         let policy = self.policy ?? opening.session()
         self.policy = policy
         let promise = context.eventLoop.makePromise(of: (SMTPPolicyVerdict, PolicyFindings).self)
