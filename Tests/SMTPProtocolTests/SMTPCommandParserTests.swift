@@ -51,6 +51,14 @@ struct SMTPCommandParserTests {
         #expect(differences.isEmpty, "\(differences.count) lines differ, first: \(differences.prefix(5).joined(separator: "; "))")
     }
 
+    /// `verb(of:)` (the first word, upper-cased: what a close reason or a 503 names) on bytes
+    /// for ASCII lines gives what it gives on Characters.
+    @Test func verbsAreTheSameOnBytes() {
+        for line in Self.lines() + ["straße DATA", "mäil from:<a@b>", "éhlo", "rcpt\rto:", "ABC:def", ":x", "Quit"] {
+            #expect(SMTPCommand.verb(of: line) == String(line.prefix { $0 != " " && $0 != ":" }).uppercased(), "\(line.debugDescription)")
+        }
+    }
+
     @Test func nonASCIILinesGoToTheCharacterParser() {
         var line = "EHLO bücher.example"
         #expect(line.withUTF8 { ASCIICommandParser.parse($0) } == nil)

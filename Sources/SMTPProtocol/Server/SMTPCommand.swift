@@ -33,7 +33,20 @@ public enum SMTPCommand: Sendable, Hashable {
 
     /// The verb as the client wrote it, upper-cased, for transcripts and error texts.
     public static func verb(of line: String) -> String {
-        String(line.prefix { $0 != " " && $0 != ":" }).uppercased()
+        // ASCII lines (all real commands) on bytes; anything else on Characters.
+        var line = line
+        let ascii: String? = line.withUTF8 { bytes in
+            var end = 0
+            while end < bytes.count, bytes[end] != UInt8(ascii: " "), bytes[end] != UInt8(ascii: ":") {
+                guard bytes[end] < 0x80 else { return nil }
+                end += 1
+            }
+            if bytes[..<end].allSatisfy({ !(UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }) {
+                return String(decoding: bytes[..<end], as: UTF8.self)
+            }
+            return String(decoding: bytes[..<end].map { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) ? $0 - 32 : $0 }, as: UTF8.self)
+        }
+        return ascii ?? String(line.prefix { $0 != " " && $0 != ":" }).uppercased()
     }
 
     /// Parses one command line (without its line ending).
