@@ -179,11 +179,16 @@ final class MXCore: Sendable {
 
     private struct State {
         var nextID = 1
-        /// Every session's recorder, or only the open ones' when records are not kept.
+        /// Every session's recorder, when records are kept.
         var recorders: [SessionRecorder] = []
-        var open: [Int: any Channel] = [:]
+        var open: [Int: OpenSession] = [:]
         var messages: [ReceivedMessage] = []
         var messageCount = 0
+    }
+
+    private struct OpenSession {
+        let channel: any Channel
+        let recorder: SessionRecorder
     }
 
     init(configuration: MXConfiguration, lookup: any DNSLookup, eventLoop: any EventLoop, logger: Logger) {
@@ -217,26 +222,17 @@ final class MXCore: Sendable {
                 id: state.nextID, client: client, clientPort: remote?.port,
                 server: server, serverPort: local?.port), keepsTranscript: keeps)
             state.nextID += 1
-            if configuration.keepsRecords { state.recorders.append(recorder) }
+            if keeps { state.recorders.append(recorder) }
             return recorder
         }
     }
 
     func sessionStarted(_ recorder: SessionRecorder, channel: any Channel) {
-        let keeps = configuration.keepsRecords
-        state.withLock { state in
-            state.open[recorder.id] = channel
-            if !keeps { state.recorders.append(recorder) }
-        }
+        state.withLock { $0.open[recorder.id] = OpenSession(channel: channel, recorder: recorder) }
     }
 
     func sessionEnded(_ recorder: SessionRecorder) {
-        let keeps = configuration.keepsRecords
-        let wasOpen = state.withLock { state in
-            guard state.open.removeValue(forKey: recorder.id) != nil else { return false }
-            if !keeps { state.recorders.removeAll { $0 === recorder } }
-            return true
-        }
+        let wasOpen = state.withLock { $0.open.removeValue(forKey: recorder.id) != nil }
         guard wasOpen, decisions.isEnabled else { return }
         decisions.add(recorder)
     }
@@ -257,11 +253,19 @@ final class MXCore: Sendable {
     }
 
     func openChannels() -> [any Channel] {
-        state.withLock { Array($0.open.values) }
+        state.withLock { $0.open.values.map(\.channel) }
+    }
+
+    /// Every session's recorder when records are kept, else the open sessions', in the order they started.
+    private var recorders: [SessionRecorder] {
+        let keeps = configuration.keepsRecords
+        return state.withLock { state in
+            keeps ? state.recorders : state.open.values.map(\.recorder).sorted { $0.id < $1.id }
+        }
     }
 
     func markUnfinished(reason: String) {
-        for recorder in state.withLock({ $0.recorders }) {
+        for recorder in recorders {
             recorder.update { record in
                 guard record.ended == nil else { return }
                 record.ended = Date()
@@ -270,7 +274,7 @@ final class MXCore: Sendable {
         }
     }
 
-    var sessions: [SessionRecord] { state.withLock { $0.recorders }.map(\.snapshot) }
+    var sessions: [SessionRecord] { recorders.map(\.snapshot) }
     var messages: [ReceivedMessage] { state.withLock { $0.messages } }
     var sessionCount: Int { state.withLock { $0.nextID - 1 } }
     var messageCount: Int { state.withLock { $0.messageCount } }

@@ -17,10 +17,11 @@ final class DecisionLog: Sendable {
     init(logger: Logger, level: Logger.Level) {
         self.logger = logger
         self.level = level
+        self.isEnabled = logger.logLevel <= level
     }
 
     /// False when the logger would drop the decisions: then none are made.
-    var isEnabled: Bool { logger.logLevel <= level }
+    let isEnabled: Bool
 
     /// A session that ended; its record is read when the batch is written.
     func add(_ recorder: SessionRecorder) {

@@ -226,7 +226,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
         let buffer = outgoing ?? context.channel.allocator.buffer(capacity: 0)
         outgoing = nil
         let last = lastReply
-        finish(reason: last.map { "\($0.reply.code) \($0.cause ?? ($0.command.map { SMTPCommand.verb(of: $0) } ?? "server"))" } ?? "closed by server")
+        finish(reason: last.map { String($0.reply.code) + " " + ($0.cause ?? $0.command.map(SMTPCommand.verb(of:)) ?? "server") } ?? "closed by server")
         context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
