@@ -7,24 +7,32 @@ public struct PolicyEngine: Sendable {
     public typealias SPFCheck = @Sendable (_ ip: IPAddress, _ mailFrom: String, _ helo: String) async -> SPFVerdict
 
     /// One reference for all of it: every connection's opening and session holds the engine.
-    private final class Storage: Sendable {
+    fileprivate final class Storage: Sendable {
         let policy: ReceiverPolicy
         let lookup: any DNSLookup
         let spf: SPFCheck
         let identities = ClientIdentityMemo()
+        /// Whether the policy has no check for IPv4, for IPv6 clients; asked for every connection.
+        let checksNothing: (ipv4: Bool, ipv6: Bool)
 
         init(policy: ReceiverPolicy, lookup: any DNSLookup, spf: @escaping SPFCheck) {
             self.policy = policy
             self.lookup = lookup
             self.spf = spf
+            self.checksNothing = (policy.checks(for: .ipv4).isEmpty, policy.checks(for: .ipv6).isEmpty)
         }
     }
 
-    private let storage: Storage
+    fileprivate let storage: Storage
     public var policy: ReceiverPolicy { storage.policy }
     public var lookup: any DNSLookup { storage.lookup }
     var spf: SPFCheck { storage.spf }
     var identities: ClientIdentityMemo { storage.identities }
+
+    /// The policy runs no check for clients of `family`.
+    func checksNothing(for family: AddressFamily) -> Bool {
+        family == .ipv4 ? storage.checksNothing.ipv4 : storage.checksNothing.ipv6
+    }
 
     /// An engine whose SPF checks use `SPFEvaluator` with `receiver` as the `%{r}` name.
     public init(policy: ReceiverPolicy, lookup: any DNSLookup, receiver: String) {
@@ -78,8 +86,8 @@ public struct PolicyOpening: Sendable {
         self.engine = engine
         self.client = client
         self.identity = identity
-        self.checksNothing = engine.policy.checks(for: client.family).isEmpty
-        self.rejectAt = engine.policy.rejectAt
+        self.checksNothing = engine.checksNothing(for: client.family)
+        self.rejectAt = engine.storage.policy.rejectAt
     }
 
     /// The PTR and FCrDNS findings made from answers the lookup held; nil when connect must look

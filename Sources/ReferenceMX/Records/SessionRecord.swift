@@ -48,7 +48,7 @@ public struct RecordedReply: Sendable, Hashable, Codable {
 }
 
 extension RecordedReply {
-    init(_ reply: SMTPServerReply) {
+    init(_ reply: borrowing SMTPServerReply) {
         self.init(stage: reply.stage, command: reply.command, reply: reply.reply, cause: reply.cause)
     }
 }

@@ -170,25 +170,31 @@ final class SMTPServerHandler: ChannelInboundHandler {
         }
     }
 
-    private func write(_ reply: SMTPServerReply) {
+    private func write(_ reply: consuming SMTPServerReply) {
         guard let context else { return }
         if recorder.keepsTranscript {
-            let recorded = RecordedReply(reply)
-            let time = Date()
-            recorder.update { record in
-                if let command = reply.command { record.note(.client, command, at: time) }
-                for line in Self.lines(of: reply.reply.wireFormat) { record.note(.server, line, at: time) }
-                if let cause = reply.cause { record.note(.note, "reply caused by \(cause)", at: time) }
-                record.replies.append(recorded)
-            }
+            record(reply)
         } else if reply.reply.code >= 400 {
             // Without kept records (`mx serve`) the record serves only the summary logged at the
             // end, made of the findings and the 4xx/5xx replies.
-            recorder.update { $0.replies.append(RecordedReply(reply)) }
+            let recorded = RecordedReply(reply)
+            recorder.update { $0.replies.append(recorded) }
         }
         if outgoing == nil { outgoing = context.channel.allocator.buffer(capacity: 256) }
         outgoing!.writeSMTPReply(reply.reply)
         lastReply = reply
+    }
+
+    /// The reply, the command it answers and why, in the transcript and the record's replies.
+    private func record(_ reply: SMTPServerReply) {
+        let recorded = RecordedReply(reply)
+        let time = Date()
+        recorder.update { record in
+            if let command = recorded.command { record.note(.client, command, at: time) }
+            for line in Self.lines(of: recorded.reply.wireFormat) { record.note(.server, line, at: time) }
+            if let cause = recorded.cause { record.note(.note, "reply caused by \(cause)", at: time) }
+            record.replies.append(recorded)
+        }
     }
 
     /// The lines of `wire` between CRLFs, empty ones left out: `wire.split(separator: "\r\n")`
