@@ -279,6 +279,44 @@ struct SMTPServerStateMachineTests {
         #expect(driver.closed)
     }
 
+    /// The reply the session was closed with, as the handler records why it closed: the last
+    /// reply sent, whatever closed it; none while open or when the client leaves.
+    @Test func closingReplyIsTheLastReplySent() {
+        var quit = ServerDriver.greeted()
+        #expect(quit.machine.closingReply == nil)
+        quit.send("EHLO c.sender.test\r\nNOOP\r\nQUIT\r\n")
+        #expect(quit.machine.closingReply == quit.replies.last)
+        #expect(quit.machine.closingReply?.command == "QUIT")
+
+        var timeout = ServerDriver.greeted(limits: SMTPServerLimits(commandTimeout: .seconds(1)))
+        timeout.clock.advance(by: .seconds(1))
+        timeout.fireTimeout()
+        #expect(timeout.machine.closingReply == timeout.replies.last)
+        #expect(timeout.machine.closingReply?.cause == "timeout")
+
+        var bareLF = ServerDriver.greeted()
+        bareLF.send("EHLO c.sender.test\n")
+        #expect(bareLF.machine.closingReply?.cause == "bare-lf")
+
+        var errors = ServerDriver.greeted(limits: SMTPServerLimits(errors: 3))
+        errors.send("FOO\r\nBAR\r\nBAZ\r\nNOOP\r\n")
+        #expect(errors.machine.closingReply == errors.replies.last)
+        #expect(errors.machine.closingReply?.cause == "limit:errors")
+
+        var refused = ServerDriver.greeted { question in
+            if case .rcpt = question { return .replyAndClose(SMTPReply(code: 421, enhanced: "4.7.0", "go away"), cause: "dnsbl:bl.test") }
+            return .proceed
+        }
+        refused.send("EHLO c.sender.test\r\nMAIL FROM:<a@sender.test>\r\nRCPT TO:<b@example.test>\r\n")
+        #expect(refused.machine.closingReply == refused.replies.last)
+        #expect(refused.machine.closingReply?.cause == "dnsbl:bl.test")
+
+        var left = ServerDriver.greeted()
+        left.send("EHLO c.sender.test\r\n")
+        left.machine.disconnected()
+        #expect(left.machine.closingReply == nil)
+    }
+
     @Test func dotUnstuffing() {
         var driver = ServerDriver.greeted()
         driver.send(Self.envelope + "DATA\r\n..\r\n...\r\n.x\r\n.\r\n")

@@ -24,7 +24,6 @@ final class SMTPServerHandler: ChannelInboundHandler {
     private var policy: PolicySession?
     private var context: ChannelHandlerContext?
     private var outgoing: ByteBuffer?
-    private var lastReply: SMTPServerReply?
     private var taskExecutor: EventLoopTaskExecutor?
     private var closing = false
     private var active = false
@@ -170,7 +169,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
         }
     }
 
-    private func write(_ reply: consuming SMTPServerReply) {
+    private func write(_ reply: SMTPServerReply) {
         guard let context else { return }
         if recorder.keepsTranscript {
             record(reply)
@@ -182,7 +181,6 @@ final class SMTPServerHandler: ChannelInboundHandler {
         }
         if outgoing == nil { outgoing = context.channel.allocator.buffer(capacity: 256) }
         outgoing!.writeSMTPReply(reply.reply)
-        lastReply = reply
     }
 
     /// The reply, the command it answers and why, in the transcript and the record's replies.
@@ -231,8 +229,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
         closing = true
         let buffer = outgoing ?? context.channel.allocator.buffer(capacity: 0)
         outgoing = nil
-        let last = lastReply
-        finish(reason: last.map { String($0.reply.code) + " " + ($0.cause ?? $0.command.map(SMTPCommand.verb(of:)) ?? "server") } ?? "closed by server")
+        finish(reason: machine.closingReply.map { String($0.reply.code) + " " + ($0.cause ?? $0.command.map(SMTPCommand.verb(of:)) ?? "server") } ?? "closed by server")
         context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }

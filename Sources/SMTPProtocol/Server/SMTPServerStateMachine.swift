@@ -66,6 +66,10 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
 
     public var isClosed: Bool { session.isClosed }
 
+    /// The reply the server closed the session with (QUIT's 221, a 421, a closing policy
+    /// reply); nil while open or when the client left first.
+    public var closingReply: SMTPServerReply? { session.closingReply }
+
     // MARK: Events
 
     /// The connection is up: asks the policy about the client before the greeting.
@@ -200,6 +204,7 @@ struct SMTPServerSession: Sendable {
     }
     private var acceptedMessages = 0
     private(set) var errorCount = 0
+    private(set) var closingReply: SMTPServerReply?
     /// The command timer runs (the deadline of `SMTPServerStateMachine`); off while the server
     /// itself is busy (awaiting a verdict) or closed.
     @usableFromInline private(set) var timerArmed = false
@@ -631,7 +636,9 @@ struct SMTPServerSession: Sendable {
         pendingStart = 0
         pendingBytes = 0
         let code = reply.code
-        emit(.send(SMTPServerReply(reply: reply, stage: stage, command: command, cause: cause)))
+        let closing = SMTPServerReply(reply: reply, stage: stage, command: command, cause: cause)
+        closingReply = closing
+        emit(.send(closing))
         if code >= 400 { errorCount += 1 }
         emit(.close)
     }
