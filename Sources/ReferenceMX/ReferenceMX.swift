@@ -167,9 +167,6 @@ final class MXCore: Sendable {
     let serverSettings: SMTPServerSettings
     let logger: Logger
     let eventLoop: any EventLoop
-    /// The handlers of open sessions, for `tick()`; only touched on `eventLoop`, where every
-    /// session of this MX runs.
-    let handlers: NIOLoopBoundBox<[Int: SMTPServerHandler]>
     /// How often `tick()` runs: a tenth of a second, or a quarter of the command timeout when that
     /// is shorter, so a timeout fires at most a quarter late.
     let tickInterval: TimeAmount
@@ -189,6 +186,8 @@ final class MXCore: Sendable {
     private struct OpenSession {
         let channel: any Channel
         let recorder: SessionRecorder
+        /// For `tick()`, on `eventLoop`, where every session of this MX runs.
+        let handler: NIOLoopBound<SMTPServerHandler>
     }
 
     init(configuration: MXConfiguration, lookup: any DNSLookup, eventLoop: any EventLoop, logger: Logger) {
@@ -198,7 +197,6 @@ final class MXCore: Sendable {
         self.logger = logger
         self.decisions = DecisionLog(logger: logger, level: configuration.sessionLogLevel)
         self.eventLoop = eventLoop
-        self.handlers = NIOLoopBoundBox.makeBoxSendingValue([:], as: [Int: SMTPServerHandler].self, eventLoop: eventLoop)
         let quarter = configuration.limits.commandTimeout / 4
         let nanoseconds = quarter.components.seconds * 1_000_000_000 + quarter.components.attoseconds / 1_000_000_000
         self.tickInterval = .nanoseconds(max(5_000_000, min(100_000_000, nanoseconds)))
@@ -207,8 +205,8 @@ final class MXCore: Sendable {
     /// On `eventLoop`: command timeouts that ran out, then the decisions to log.
     func tick() {
         let now = ContinuousClock.now
-        for handler in Array(handlers.value.values) {
-            handler.checkDeadline(now)
+        for handler in state.withLock({ $0.open.values.map(\.handler) }) {
+            handler.value.checkDeadline(now)
         }
         decisions.flush()
     }
@@ -227,9 +225,14 @@ final class MXCore: Sendable {
         }
     }
 
-    func sessionStarted(_ recorder: SessionRecorder, channel: any Channel) {
-        state.withLock { $0.open[recorder.id] = OpenSession(channel: channel, recorder: recorder) }
+    /// On `eventLoop`.
+    func sessionStarted(_ recorder: SessionRecorder, channel: any Channel, handler: SMTPServerHandler) {
+        let session = OpenSession(channel: channel, recorder: recorder, handler: NIOLoopBound(handler, eventLoop: eventLoop))
+        state.withLock { $0.open[recorder.id] = session }
     }
+
+    /// Sessions started and not yet ended.
+    var openSessionCount: Int { state.withLock { $0.open.count } }
 
     func sessionEnded(_ recorder: SessionRecorder) {
         let wasOpen = state.withLock { $0.open.removeValue(forKey: recorder.id) != nil }

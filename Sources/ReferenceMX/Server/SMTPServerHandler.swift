@@ -54,7 +54,6 @@ final class SMTPServerHandler: ChannelInboundHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        core.handlers.value.removeValue(forKey: recorder.id)
         self.context = nil
     }
 
@@ -64,8 +63,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
         recorder.note(.note, "connect from \(client)")
         // PTR and FCrDNS from answers the resolver held: connect is answered without a task.
         if let findings = opening.initialFindings { recorder.update { $0.findings = findings } }
-        core.sessionStarted(recorder, channel: context.channel)
-        core.handlers.value[recorder.id] = self
+        core.sessionStarted(recorder, channel: context.channel, handler: self)
         run(machine.connected())
         context.fireChannelActive()
     }
@@ -96,7 +94,6 @@ final class SMTPServerHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         active = false
-        core.handlers.value.removeValue(forKey: recorder.id)
         let closedByServer = machine.isClosed
         machine.disconnected()
         finish(reason: closedByServer ? nil : "client disconnected")
