@@ -17,6 +17,10 @@ public struct MXConfiguration: Sendable {
     /// kept records a session's transcript is not written either, and of its replies only the
     /// 4xx/5xx ones (its summary needs no more).
     public var keepsRecords: Bool
+    /// Log each session's transcript (every command and reply, timed) with its decision, at
+    /// `sessionLogLevel`; `mx serve --verbose`. Transcripts are then written even without kept
+    /// records, and dropped once logged.
+    public var logsTranscripts: Bool
 
     public init(hostname: String, policy: ReceiverPolicy, limits: SMTPServerLimits = .init()) {
         self.hostname = hostname
@@ -24,6 +28,7 @@ public struct MXConfiguration: Sendable {
         self.limits = limits
         self.sessionLogLevel = .debug
         self.keepsRecords = true
+        self.logsTranscripts = false
     }
 }
 

@@ -195,7 +195,7 @@ final class MXCore: Sendable {
         self.engine = PolicyEngine(policy: configuration.policy, lookup: lookup, receiver: configuration.hostname)
         self.serverSettings = SMTPServerSettings(hostname: configuration.hostname, limits: configuration.limits)
         self.logger = logger
-        self.decisions = DecisionLog(logger: logger, level: configuration.sessionLogLevel)
+        self.decisions = DecisionLog(logger: logger, level: configuration.sessionLogLevel, withTranscripts: configuration.logsTranscripts)
         self.eventLoop = eventLoop
         let quarter = configuration.limits.commandTimeout / 4
         let nanoseconds = quarter.components.seconds * 1_000_000_000 + quarter.components.attoseconds / 1_000_000_000
@@ -214,11 +214,11 @@ final class MXCore: Sendable {
     func makeRecorder(channel: any Channel) -> SessionRecorder {
         let remote = channel.remoteAddress, local = channel.localAddress
         let client = remote.flatMap(IPAddress.init(socketAddress:)), server = local.flatMap(IPAddress.init(socketAddress:))
-        let keeps = configuration.keepsRecords
+        let keeps = configuration.keepsRecords, transcript = keeps || configuration.logsTranscripts
         return state.withLock { state in
             let recorder = SessionRecorder(record: SessionRecord(
                 id: state.nextID, client: client, clientPort: remote?.port,
-                server: server, serverPort: local?.port), keepsTranscript: keeps)
+                server: server, serverPort: local?.port), keepsTranscript: transcript)
             state.nextID += 1
             if keeps { state.recorders.append(recorder) }
             return recorder

@@ -5,8 +5,8 @@ import Sandbox
 
 extension ReferenceMX {
     /// Runs an MX on `endpoints` until the calling task is cancelled, logging each session's
-    /// decision (its `summary`) at `.info` as it ends and keeping no records (only counts); then
-    /// stops it. What `mxharness mx serve` runs.
+    /// decision (its `summary`, and with a logger at `.debug` its transcript) at `.info` as it
+    /// ends and keeping no records (only counts); then stops it. What `mxharness mx serve` runs.
     ///
     /// - Parameter ready: called once every endpoint is bound, with the bound endpoints
     ///   (the kernel's ports for port 0).
@@ -18,6 +18,8 @@ extension ReferenceMX {
         var configuration = configuration
         configuration.sessionLogLevel = .info
         configuration.keepsRecords = false
+        // `mx serve --verbose` (a logger at debug or below): every command and reply too.
+        configuration.logsTranscripts = logger.logLevel <= .debug
         let mx = ReferenceMX(configuration: configuration, lookup: lookup, eventLoopGroup: eventLoopGroup, logger: logger)
         do {
             try await mx.start(listeningOn: endpoints, in: namespace)

@@ -35,9 +35,10 @@ final class CapturedLog: Sendable {
 @Suite("Built-in MX: decision log and command timer")
 struct DecisionLogTests {
     /// `mx serve`'s set-up: no records kept, each session's decision logged at info.
-    static func serving(log: CapturedLog, level: Logger.Level = .info, limits: SMTPServerLimits = .init()) -> ReferenceMX {
+    static func serving(log: CapturedLog, level: Logger.Level = .info, limits: SMTPServerLimits = .init(), transcripts: Bool = false) -> ReferenceMX {
         var configuration = MXConfiguration(hostname: "mx.example.test", policy: .open, limits: limits)
         configuration.keepsRecords = false
+        configuration.logsTranscripts = transcripts
         configuration.sessionLogLevel = .info
         return ReferenceMX(configuration: configuration, lookup: InMemoryDNS(), eventLoopGroup: MXTest.group, logger: log.logger(level: level))
     }
@@ -65,6 +66,25 @@ struct DecisionLogTests {
         }
         #expect(log.all.allSatisfy { $0.hasPrefix("MX session decision") })
         #expect(mx.sessionCount == 5)
+    }
+
+    /// `mx serve --verbose`: each decision comes with every command and reply of its session,
+    /// and nothing of the session is kept once it is logged.
+    @Test func verboseDecisionsCarryTheTranscript() async throws {
+        for transcripts in [false, true] {
+            let log = CapturedLog()
+            let mx = Self.serving(log: log, transcripts: transcripts)
+            try await mx.start(listeningOn: [IPAddress("127.0.0.1")!], port: 0, in: nil)
+            try await Self.session(mx, helo: "client1.sender.test")
+            try await Self.session(mx, helo: "client2.sender.test")
+            await mx.stop()
+            let text = log.all.joined(separator: "\n")
+            for line in ["C: EHLO client1.sender.test", "S: 250-mx.example.test", "S: 250 ENHANCEDSTATUSCODES", "C: QUIT", "S: 221 2.0.0 Bye", "C: EHLO client2.sender.test"] {
+                #expect(text.contains(line) == transcripts, "\(line) with transcripts \(transcripts):\n\(text)")
+            }
+            #expect(text.components(separatedBy: ", HELO client1.sender.test\n").count == 2, "the decision of session 1, once:\n\(text)")
+            #expect(mx.sessions.isEmpty && mx.messages.isEmpty)
+        }
     }
 
     @Test func decisionsBelowTheLoggersLevelAreNotMade() async throws {

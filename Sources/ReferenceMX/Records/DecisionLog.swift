@@ -11,12 +11,15 @@ import Synchronization
 final class DecisionLog: Sendable {
     private let logger: Logger
     private let level: Logger.Level
+    /// Each decision is followed by the session's transcript.
+    private let withTranscripts: Bool
     private let pending = Mutex<[SessionRecorder]>([])
     private let queue = DispatchQueue(label: "mxharness.mx.decisions")
 
-    init(logger: Logger, level: Logger.Level) {
+    init(logger: Logger, level: Logger.Level, withTranscripts: Bool = false) {
         self.logger = logger
         self.level = level
+        self.withTranscripts = withTranscripts
         self.isEnabled = logger.logLevel <= level
     }
 
@@ -35,9 +38,9 @@ final class DecisionLog: Sendable {
             return pending
         }
         guard !batch.isEmpty else { return }
-        let logger = self.logger, level = self.level
+        let logger = self.logger, level = self.level, withTranscripts = self.withTranscripts
         queue.async {
-            Self.write(batch.map { $0.update { $0.summary } }, to: logger, at: level)
+            Self.write(batch.map { $0.update { withTranscripts ? $0.summary + "\n" + $0.transcriptText : $0.summary } }, to: logger, at: level)
         }
     }
 
