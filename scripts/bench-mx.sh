@@ -90,6 +90,10 @@ cpu_ticks() {
     awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
+spread() {
+    python3 -c "import sys; v = [float(a) for a in sys.argv[1:]]; print(f'{min(v):.0f}-{max(v):.0f}')" "$@"
+}
+
 median() {
     python3 -c "import statistics, sys; print(f'{statistics.median(float(a) for a in sys.argv[1:]):.1f}')" "$@"
 }
@@ -169,8 +173,11 @@ for REUSE in "${LOADS[@]}"; do
     SINK_MEDIAN=$(median "${SINK_RATES[@]}")
     MX_CPU=$(median "${MX_CPUS[@]}")
     SINK_CPU=$(median "${SINK_CPUS[@]}")
-    echo "built-in MX (median): $MX_MEDIAN messages/s, $MX_CPU us CPU/message"
-    echo "Postfix smtp-sink (median): $SINK_MEDIAN messages/s, $SINK_CPU us CPU/message"
+    echo "built-in MX (median): $MX_MEDIAN messages/s, $MX_CPU us CPU/message (runs $(spread "${MX_RATES[@]}"))"
+    echo "Postfix smtp-sink (median): $SINK_MEDIAN messages/s, $SINK_CPU us CPU/message (runs $(spread "${SINK_RATES[@]}"))"
+    # Runs are paired (the MX's run, then smtp-sink's): how often the MX was the faster of a pair.
+    python3 -c "import sys; n = len(sys.argv) // 2; m, s = sys.argv[1:n + 1], sys.argv[n + 1:]; print(f'built-in MX faster in {sum(float(a) > float(b) for a, b in zip(m, s))} of {n} paired runs')" \
+        "${MX_RATES[@]}" "${SINK_RATES[@]}"
     python3 -c "import sys; r, c = float(sys.argv[1]) / float(sys.argv[2]), float(sys.argv[4]) / float(sys.argv[3]); print(f'ratio MX/smtp-sink ({sys.argv[5]}): {r:.2f} by messages/s, {c:.2f} by CPU per message (smtp-sink CPU / MX CPU)')" \
         "$MX_MEDIAN" "$SINK_MEDIAN" "$MX_CPU" "$SINK_CPU" "$([ -n "$REUSE" ] && echo "several messages per connection" || echo "a connection per message")"
 done
