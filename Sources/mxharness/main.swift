@@ -291,6 +291,8 @@ extension MXHarness {
         @Option(help: "Compare with this baseline: print only what changed; exit 1 when anything did.") var baseline: String?
         @Option(help: "Write the matrix as a self-contained HTML page here.") var html: String?
         @Option(help: "Seconds one DNS query may take before it counts as a timeout.") var dnsTimeout: Double = 1.5
+        @Flag(help: "With --target postfix: start a new Postfix for every cell (by default cells with the same Postfix configuration share a running one).")
+        var freshPostfix = false
         @OptionGroup var global: GlobalOptions
 
         func validate() throws {
@@ -307,7 +309,8 @@ extension MXHarness {
             let options = MatrixOptions(
                 paths: paths, policies: list(policies), postfixConfigurations: list(postfixConfig), jobs: jobs,
                 selection: CaseSelection(tags: tags, filters: filters),
-                configuration: RunConfiguration(target: ReceiverTarget(rawValue: target), resolverTimeout: .milliseconds(Int(dnsTimeout * 1000))),
+                configuration: RunConfiguration(
+                    target: ReceiverTarget(rawValue: target), resolverTimeout: .milliseconds(Int(dnsTimeout * 1000)), sharePostfix: !freshPostfix),
                 saveBaselinePath: saveBaseline, baselinePath: baseline, htmlPath: html)
             let code = await Harness.matrix(options, logger: global.logger())
             if code != 0 { throw ExitCode(code) }
