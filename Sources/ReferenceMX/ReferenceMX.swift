@@ -165,6 +165,8 @@ final class MXCore: Sendable {
     let engine: PolicyEngine
     /// Hostname, limits and the replies made of them, shared by every session.
     let serverSettings: SMTPServerSettings
+    /// What sessions' reply buffers come from (NIO's default, as a channel's own).
+    let allocator = ByteBufferAllocator()
     let logger: Logger
     let eventLoop: any EventLoop
     /// How often `tick()` runs: a tenth of a second, or a quarter of the command timeout when that

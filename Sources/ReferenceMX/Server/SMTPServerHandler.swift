@@ -29,7 +29,10 @@ final class SMTPServerHandler: ChannelInboundHandler {
     /// Made at the first question `opening` cannot answer at once.
     @exclusivity(unchecked) private var policy: PolicySession?
     @exclusivity(unchecked) private var context: ChannelHandlerContext?
-    @exclusivity(unchecked) private var outgoing: ByteBuffer?
+    /// Replies not yet written. One buffer for the session: once NIO has written what was flushed
+    /// (at once, as a rule) it is cleared and reused; `clear()` gives it new storage when NIO
+    /// still holds the old one.
+    @exclusivity(unchecked) private var outgoing: ByteBuffer
     @exclusivity(unchecked) private var taskExecutor: EventLoopTaskExecutor?
     @exclusivity(unchecked) private var closing = false
     @exclusivity(unchecked) private var active = false
@@ -41,6 +44,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
         self.recorder = recorder
         self.opening = core.engine.opening(client: recorder.client ?? Self.unknownClient)
         self.framer = SMTPLineFramer(maximumLength: core.configuration.limits.frameLength)
+        self.outgoing = core.allocator.buffer(capacity: 256)
         self.machine = SMTPServerStateMachine(
             settings: core.serverSettings, clock: ContinuousClock(),
             queuePrefix: "S\(recorder.id)Q", keepsText: core.configuration.keepsRecords)
@@ -173,7 +177,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
     }
 
     private func write(_ reply: SMTPServerReply) {
-        guard let context else { return }
+        guard context != nil else { return }
         if recorder.keepsTranscript {
             record(reply)
         } else if reply.reply.code >= 400 {
@@ -182,8 +186,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
             let recorded = RecordedReply(reply)
             recorder.update { $0.replies.append(recorded) }
         }
-        if outgoing == nil { outgoing = context.channel.allocator.buffer(capacity: 256) }
-        outgoing!.writeSMTPReply(reply.reply)
+        outgoing.writeSMTPReply(reply.reply)
     }
 
     /// The reply, the command it answers and why, in the transcript and the record's replies.
@@ -222,16 +225,16 @@ final class SMTPServerHandler: ChannelInboundHandler {
     }
 
     private func flush() {
-        guard let context, let buffer = outgoing else { return }
-        outgoing = nil
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        guard let context, outgoing.readableBytes > 0 else { return }
+        context.writeAndFlush(wrapOutboundOut(outgoing), promise: nil)
+        outgoing.clear()
     }
 
     private func close() {
         guard let context, !closing else { return }
         closing = true
-        let buffer = outgoing ?? context.channel.allocator.buffer(capacity: 0)
-        outgoing = nil
+        let buffer = outgoing
+        outgoing.clear()
         finish(reason: machine.closingReply.map { String($0.reply.code) + " " + ($0.cause ?? $0.command.map(SMTPCommand.verb(of:)) ?? "server") } ?? "closed by server")
         context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
