@@ -1,3 +1,4 @@
+import Foundation
 import DNSCore
 import Logging
 import MXHarnessTestKit
@@ -10,7 +11,13 @@ import Testing
 /// Collects what is logged, for reading back.
 final class CapturedLog: Sendable {
     private let messages = Mutex<[String]>([])
+    /// How long each log event takes to write (a slow terminal).
+    let delay: Duration
     var all: [String] { messages.withLock { $0 } }
+
+    init(delay: Duration = .zero) {
+        self.delay = delay
+    }
 
     func logger(level: Logger.Level) -> Logger {
         var logger = Logger(label: "mxharness.test.decisions") { _ in Handler(log: self) }
@@ -27,6 +34,7 @@ final class CapturedLog: Sendable {
             set { metadata[key] = newValue }
         }
         func log(event: LogEvent) {
+            if log.delay > .zero { Thread.sleep(forTimeInterval: Double(log.delay.components.attoseconds) / 1e18) }
             log.messages.withLock { $0.append("\(event.message)") }
         }
     }
@@ -85,6 +93,24 @@ struct DecisionLogTests {
             #expect(text.components(separatedBy: ", HELO client1.sender.test\n").count == 2, "the decision of session 1, once:\n\(text)")
             #expect(mx.sessions.isEmpty && mx.messages.isEmpty)
         }
+    }
+
+    /// A log slower than the sessions: no more than `queueLimit` batches wait for it (the caller
+    /// writes the rest itself), and every decision is logged once, in order.
+    @Test func aSlowLogHoldsBackTheCallerNotMemory() async throws {
+        let log = CapturedLog(delay: .milliseconds(20))
+        let decisions = DecisionLog(logger: log.logger(level: .info), level: .info, queueLimit: 2)
+        var most = 0
+        for id in 1...12 {
+            decisions.add(SessionRecorder(record: SessionRecord(id: id, client: IPAddress("192.0.2.\(id)"), clientPort: nil, server: nil, serverPort: nil)))
+            decisions.flush()
+            most = max(most, decisions.queuedBatches)
+        }
+        await decisions.drain()
+        #expect(most <= 2)
+        #expect(log.all.count == 12)
+        #expect(log.all.map { $0.split(separator: "\n")[1].split(separator: " ")[1] } == (1...12).map { "\($0)" }[...].map { Substring($0) })
+        #expect(decisions.queuedBatches == 0)
     }
 
     @Test func decisionsBelowTheLoggersLevelAreNotMade() async throws {

@@ -15,11 +15,18 @@ final class DecisionLog: Sendable {
     private let withTranscripts: Bool
     private let pending = Mutex<[SessionRecorder]>([])
     private let queue = DispatchQueue(label: "mxharness.mx.decisions")
+    /// Batches handed to `queue` and not yet written.
+    private let queued = Atomic<Int>(0)
+    /// Past this many unwritten batches (a log slower than the sessions, say a terminal),
+    /// `flush` writes on the caller's thread: the loop slows to the log's pace instead of
+    /// keeping ever more ended sessions in memory.
+    let queueLimit: Int
 
-    init(logger: Logger, level: Logger.Level, withTranscripts: Bool = false) {
+    init(logger: Logger, level: Logger.Level, withTranscripts: Bool = false, queueLimit: Int = 16) {
         self.logger = logger
         self.level = level
         self.withTranscripts = withTranscripts
+        self.queueLimit = queueLimit
         self.isEnabled = logger.logLevel <= level
     }
 
@@ -39,10 +46,21 @@ final class DecisionLog: Sendable {
         }
         guard !batch.isEmpty else { return }
         let logger = self.logger, level = self.level, withTranscripts = self.withTranscripts
-        queue.async {
-            Self.write(batch.map { $0.update { withTranscripts ? $0.summary + "\n" + $0.transcriptText : $0.summary } }, to: logger, at: level)
+        let write: @Sendable () -> Void = { Self.write(batch.map { $0.update { withTranscripts ? $0.summary + "\n" + $0.transcriptText : $0.summary } }, to: logger, at: level) }
+        guard queued.load(ordering: .relaxed) < queueLimit else {
+            // The queue's batches are older: they go first, then this one, here.
+            queue.sync(execute: write)
+            return
+        }
+        queued.add(1, ordering: .relaxed)
+        queue.async { [self] in
+            write()
+            queued.subtract(1, ordering: .relaxed)
         }
     }
+
+    /// Batches handed over and not yet written.
+    var queuedBatches: Int { queued.load(ordering: .relaxed) }
 
     /// `flush()`, then returns once everything handed over is logged.
     func drain() async {
