@@ -7,7 +7,7 @@ public struct PolicyEngine: Sendable {
     public typealias SPFCheck = @Sendable (_ ip: IPAddress, _ mailFrom: String, _ helo: String) async -> SPFVerdict
 
     /// One reference for all of it: every connection's opening and session holds the engine.
-    fileprivate final class Storage: Sendable {
+    private final class Storage: Sendable {
         let policy: ReceiverPolicy
         let lookup: any DNSLookup
         let spf: SPFCheck
@@ -23,7 +23,7 @@ public struct PolicyEngine: Sendable {
         }
     }
 
-    fileprivate let storage: Storage
+    private let storage: Storage
     public var policy: ReceiverPolicy { storage.policy }
     public var lookup: any DNSLookup { storage.lookup }
     var spf: SPFCheck { storage.spf }
@@ -87,7 +87,7 @@ public struct PolicyOpening: Sendable {
         self.client = client
         self.identity = identity
         self.checksNothing = engine.checksNothing(for: client.family)
-        self.rejectAt = engine.storage.policy.rejectAt
+        self.rejectAt = engine.policy.rejectAt
     }
 
     /// The PTR and FCrDNS findings made from answers the lookup held; nil when connect must look
@@ -128,8 +128,8 @@ public struct PolicyOpening: Sendable {
 /// they are answered after the final dot. PTR and its forward confirmation are looked up at
 /// connect whatever the policy, as Postfix does, so the decision record always has them.
 public actor PolicySession {
-    public let engine: PolicyEngine
-    public let client: IPAddress
+    public nonisolated var engine: PolicyEngine { opening.engine }
+    public nonisolated var client: IPAddress { opening.client }
     public private(set) var findings: PolicyFindings
     private var helo = ""
     private var mailFrom = ""
@@ -143,8 +143,6 @@ public actor PolicySession {
 
     init(opening: PolicyOpening) {
         self.opening = opening
-        self.engine = opening.engine
-        self.client = opening.client
         self.findings = opening.initialFindings ?? PolicyFindings(client: opening.client)
     }
 

@@ -26,20 +26,51 @@ public struct SMTPReply: Sendable, Hashable, CustomStringConvertible, Codable {
 
     /// The reply as sent on the wire: `250-first\r\n250 last\r\n`, the enhanced code on every line.
     public var wireFormat: String {
-        let codeText = String(code)
-        var out = ""
-        out.reserveCapacity(lines.reduce(0) { $0 + $1.utf8.count + 8 + (enhanced?.utf8.count ?? 0) })
-        for index in lines.indices {
-            out += codeText
-            out += index == lines.count - 1 ? " " : "-"
-            if let enhanced {
-                out += enhanced
-                if !lines[index].isEmpty { out += " " }
-            }
-            out += lines[index]
-            out += "\r\n"
+        String(unsafeUninitializedCapacity: wireLength) { writeWire(into: UnsafeMutableRawBufferPointer($0)) }
+    }
+
+    /// How many bytes `wireFormat` has.
+    public var wireLength: Int {
+        let prefix = Self.codeLength(code) + 1 + (enhanced.map { $0.utf8.count } ?? 0)
+        return lines.reduce(0) { total, line in
+            total + prefix + (enhanced != nil && !line.isEmpty ? 1 : 0) + line.utf8.count + 2
         }
-        return out
+    }
+
+    /// Writes `wireFormat` into `out` (at least `wireLength` bytes) and returns how many bytes it
+    /// wrote: a server can put a reply straight into its output buffer, without the String.
+    public func writeWire(into out: UnsafeMutableRawBufferPointer) -> Int {
+        var codeText = String(code)
+        var enhanced = self.enhanced
+        var at = 0
+        func put(_ text: inout String) {
+            at += text.withUTF8 { bytes in
+                UnsafeMutableRawBufferPointer(rebasing: out[at...]).copyBytes(from: bytes)
+                return bytes.count
+            }
+        }
+        for index in lines.indices {
+            put(&codeText)
+            out[at] = index == lines.count - 1 ? UInt8(ascii: " ") : UInt8(ascii: "-")
+            at += 1
+            if enhanced != nil {
+                put(&enhanced!)
+                if !lines[index].isEmpty {
+                    out[at] = UInt8(ascii: " ")
+                    at += 1
+                }
+            }
+            var line = lines[index]
+            put(&line)
+            out[at] = 0x0d
+            out[at + 1] = 0x0a
+            at += 2
+        }
+        return at
+    }
+
+    private static func codeLength(_ code: Int) -> Int {
+        (100...999).contains(code) ? 3 : String(code).utf8.count
     }
 
     /// `550 5.7.25 text`, one line.

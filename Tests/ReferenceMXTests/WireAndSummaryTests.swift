@@ -9,28 +9,31 @@ import Testing
 /// were once made from: the same bytes and the same text.
 @Suite("Built-in MX: reply bytes and decision summary")
 struct WireAndSummaryTests {
-    static let replies: [SMTPReply] = [
-        SMTPReply(code: 220, lines: ["mx.example.test ESMTP"]),
-        SMTPReply(code: 250, lines: ["mx.example.test", "PIPELINING", "SIZE 10240000", "8BITMIME", "ENHANCEDSTATUSCODES"]),
-        SMTPReply(code: 250, enhanced: "2.1.0", "Ok"),
-        SMTPReply(code: 354, lines: ["End data with <CR><LF>.<CR><LF>"]),
-        SMTPReply(code: 450, enhanced: "4.7.25", lines: ["Client host rejected:", "cannot find your hostname"]),
-        SMTPReply(code: 550, enhanced: "5.7.1", lines: [""]),
-        SMTPReply(code: 250, enhanced: "", "empty enhanced code"),
-        SMTPReply(code: 421, enhanced: "4.4.2", "mx.exämple.test Error: timeout exceeded ✉"),
-        SMTPReply(code: 250, lines: ["", "", "last"]),
-        SMTPReply(code: 42, lines: ["a code outside 100-999"]),
-        SMTPReply(code: 1000, enhanced: "5.0.0", "and another"),
+    /// Replies and the bytes the client must see for each.
+    static let replies: [(SMTPReply, String)] = [
+        (SMTPReply(code: 220, lines: ["mx.example.test ESMTP"]), "220 mx.example.test ESMTP\r\n"),
+        (SMTPReply(code: 250, lines: ["mx.example.test", "PIPELINING", "SIZE 10240000", "8BITMIME", "ENHANCEDSTATUSCODES"]),
+         "250-mx.example.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n"),
+        (SMTPReply(code: 250, enhanced: "2.1.0", "Ok"), "250 2.1.0 Ok\r\n"),
+        (SMTPReply(code: 450, enhanced: "4.7.25", lines: ["Client host rejected:", "cannot find your hostname"]),
+         "450-4.7.25 Client host rejected:\r\n450 4.7.25 cannot find your hostname\r\n"),
+        (SMTPReply(code: 550, enhanced: "5.7.1", lines: [""]), "550 5.7.1\r\n"),
+        (SMTPReply(code: 250, enhanced: "", "empty enhanced code"), "250  empty enhanced code\r\n"),
+        (SMTPReply(code: 421, enhanced: "4.4.2", "mx.exämple.test Error: timeout exceeded ✉"), "421 4.4.2 mx.exämple.test Error: timeout exceeded ✉\r\n"),
+        (SMTPReply(code: 250, lines: ["", "", "last"]), "250-\r\n250-\r\n250 last\r\n"),
+        (SMTPReply(code: 42, lines: ["a code outside 100-999"]), "42 a code outside 100-999\r\n"),
+        (SMTPReply(code: 1000, enhanced: "5.0.0", "and another"), "1000 5.0.0 and another\r\n"),
     ]
 
+    /// Into a buffer that already holds bytes, and past its first capacity.
     @Test(arguments: 0..<replies.count)
     func replyBytesAreTheWireFormat(index: Int) {
-        let reply = Self.replies[index]
-        var buffer = ByteBufferAllocator().buffer(capacity: 0)
+        let (reply, wire) = Self.replies[index]
+        var buffer = ByteBufferAllocator().buffer(capacity: 8)
         buffer.writeStaticString("before|")
         buffer.writeSMTPReply(reply)
         buffer.writeStaticString("|after")
-        #expect(buffer.readString(length: buffer.readableBytes) == "before|" + reply.wireFormat + "|after")
+        #expect(buffer.readString(length: buffer.readableBytes) == "before|" + wire + "|after")
     }
 
     @Test func summaryNamesEverythingTheSessionSawAndDecided() {

@@ -51,6 +51,20 @@ struct ReplyParserTests {
         #expect(SMTPReply(code: 250, lines: [""]).wireFormat == "250 \r\n")
         #expect(SMTPReply(code: 421, enhanced: "4.4.2", lines: ["a", "", "c"]).wireFormat == "421-4.4.2 a\r\n421-4.4.2\r\n421 4.4.2 c\r\n")
         #expect(SMTPReply(code: 354, lines: ["End data with <CR><LF>.<CR><LF>"]).wireFormat == "354 End data with <CR><LF>.<CR><LF>\r\n")
+        #expect(SMTPReply(code: 250, enhanced: "", "odd").wireFormat == "250  odd\r\n")
+        #expect(SMTPReply(code: 42, lines: ["x", "y"]).wireFormat == "42-x\r\n42 y\r\n")
+        #expect(SMTPReply(code: 1000, enhanced: "5.0.0", "z").wireFormat == "1000 5.0.0 z\r\n")
+        #expect(SMTPReply(code: 421, enhanced: "4.4.2", "mx.exämple.test ✉").wireFormat == "421 4.4.2 mx.exämple.test ✉\r\n")
+    }
+
+    /// `wireLength` and `writeWire(into:)` are what `wireFormat` is made of; a server writes with them.
+    @Test func wireLengthIsTheWireFormatsLength() {
+        for reply in [
+            SMTPReply(code: 250, enhanced: "2.0.0", ""), SMTPReply(code: 250, lines: ["", "", "last"]),
+            SMTPReply(code: 421, enhanced: "4.4.2", lines: ["a", "", "c"]), SMTPReply(code: 7, enhanced: "", "ü"),
+        ] {
+            #expect(reply.wireLength == reply.wireFormat.utf8.count, "\(reply)")
+        }
     }
 
     @Test func bareCodeIsALastLineWithEmptyText() throws {

@@ -21,6 +21,8 @@ final class DecisionLog: Sendable {
     /// `flush` writes on the caller's thread: the loop slows to the log's pace instead of
     /// keeping ever more ended sessions in memory.
     let queueLimit: Int
+    /// False when the logger would drop the decisions: then none are made.
+    let isEnabled: Bool
 
     init(logger: Logger, level: Logger.Level, withTranscripts: Bool = false, queueLimit: Int = 16) {
         self.logger = logger
@@ -29,9 +31,6 @@ final class DecisionLog: Sendable {
         self.queueLimit = queueLimit
         self.isEnabled = logger.logLevel <= level
     }
-
-    /// False when the logger would drop the decisions: then none are made.
-    let isEnabled: Bool
 
     /// A session that ended; its record is read when the batch is written.
     func add(_ recorder: SessionRecorder) {

@@ -122,7 +122,9 @@ public struct SessionRecord: Sendable, Codable {
                 text += ":"
                 text += String(clientPort)
             }
-            text += client.family == .ipv6 ? " (ipv6)" : " (ipv4)"
+            text += " ("
+            text += client.family.rawValue
+            text += ")"
         }
         if let helo {
             text += ", HELO "
@@ -149,7 +151,7 @@ public struct SessionRecord: Sendable, Codable {
         }
         for reply in replies where reply.reply.code >= 400 {
             text += "\n"
-            text += reply.stage.map { "\($0)" } ?? "command"
+            text += reply.stage?.rawValue ?? "command"
             text += ": "
             text += reply.reply.description
             if let cause = reply.cause {

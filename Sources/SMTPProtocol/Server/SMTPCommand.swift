@@ -33,20 +33,8 @@ public enum SMTPCommand: Sendable, Hashable {
 
     /// The verb as the client wrote it, upper-cased, for transcripts and error texts.
     public static func verb(of line: String) -> String {
-        // ASCII lines (all real commands) on bytes; anything else on Characters.
         var line = line
-        let ascii: String? = line.withUTF8 { bytes in
-            var end = 0
-            while end < bytes.count, bytes[end] != UInt8(ascii: " "), bytes[end] != UInt8(ascii: ":") {
-                guard bytes[end] < 0x80 else { return nil }
-                end += 1
-            }
-            if bytes[..<end].allSatisfy({ !(UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }) {
-                return String(decoding: bytes[..<end], as: UTF8.self)
-            }
-            return String(decoding: bytes[..<end].map { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) ? $0 - 32 : $0 }, as: UTF8.self)
-        }
-        return ascii ?? String(line.prefix { $0 != " " && $0 != ":" }).uppercased()
+        return line.withUTF8 { ASCIICommandParser.verb(of: $0) } ?? String(line.prefix { $0 != " " && $0 != ":" }).uppercased()
     }
 
     /// Parses one command line (without its line ending).
@@ -282,6 +270,14 @@ enum ASCIICommandParser {
         guard let at = path.lastIndex(of: UInt8(ascii: "@")) else { return false }
         guard at > 0, at < path.count - 1, path.count <= 256 else { return false }
         return path.allSatisfy { $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }
+    }
+
+    /// `SMTPCommand.verb(of:)` for an ASCII line; nil for any other.
+    static func verb(of line: Bytes) -> String? {
+        guard line.allSatisfy({ $0 < 0x80 }) else { return nil }
+        var end = 0
+        while end < line.count, line[end] != space, line[end] != UInt8(ascii: ":") { end += 1 }
+        return String(decoding: line[..<end].lazy.map(upper), as: UTF8.self)
     }
 
     private static let space = UInt8(ascii: " ")

@@ -197,10 +197,10 @@ struct SMTPServerSession: Sendable {
     /// Actions made after `firstOutput`, in order.
     private var output: [Action] = []
     private var outputStart = 0
-    /// `firstOutput != nil`, without comparing two optional actions (`Action` is Equatable).
-    private var hasFirstOutput: Bool {
-        if case .none = firstOutput { return false }
-        return true
+    /// No action waits to be taken (`firstOutput == nil` would compare two optional actions).
+    private var isOutputEmpty: Bool {
+        if case .some = firstOutput { return false }
+        return output.isEmpty
     }
     private var acceptedMessages = 0
     private(set) var errorCount = 0
@@ -246,7 +246,7 @@ struct SMTPServerSession: Sendable {
         case .closed:
             return nextAction()
         case .commands, .data, .refused:
-            guard !hasFirstOutput, output.isEmpty, pending.isEmpty, line.wireLength <= limits.pendingInput else { fallthrough }
+            guard isOutputEmpty, pending.isEmpty, line.wireLength <= limits.pendingInput else { fallthrough }
             // Nothing queued before it: handled at once, as `nextAction()` would take it off the queue.
             timerArmed = false
             handle(line)
@@ -264,7 +264,7 @@ struct SMTPServerSession: Sendable {
     @usableFromInline
     mutating func receivedText(_ buffer: UnsafeRawBufferPointer, from offset: Int) -> Int {
         // Only where `received(_:)` would handle a line at once (nothing queued before it).
-        guard case .data = state, !hasFirstOutput, output.isEmpty, pending.isEmpty, let base = buffer.baseAddress else { return offset }
+        guard case .data = state, isOutputEmpty, pending.isEmpty, let base = buffer.baseAddress else { return offset }
         let frame = limits.frameLength
         var start = offset
         while start < buffer.count {
@@ -288,7 +288,7 @@ struct SMTPServerSession: Sendable {
         // The pending question is moved out of `state` (every path below sets `state` again).
         var taken = State.commands
         swap(&taken, &state)
-        guard case .awaitingVerdict(let question) = consume taken else { return nextAction() }
+        guard case .awaitingVerdict(let question) = consume taken else { preconditionFailure("checked above") }
         let stage: SMTPStage, command: String?
         switch question {
         case .connect: (stage, command) = (.greeting, nil)
@@ -610,7 +610,7 @@ struct SMTPServerSession: Sendable {
 
     private mutating func emit(_ action: consuming Action) {
         // `firstOutput` is filled only when nothing else is queued, so it is always the oldest.
-        if !hasFirstOutput, output.isEmpty {
+        if isOutputEmpty {
             firstOutput = action
         } else {
             output.append(action)
