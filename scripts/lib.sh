@@ -35,3 +35,50 @@ find_swift() {
     fi
     command -v swift >/dev/null 2>&1 || die "no Swift toolchain on PATH: install Swift 6 from swift.org (it is not a Debian package), then run this again"
 }
+
+# Exim and OpenSMTPD conflict with postfix as Debian packages, so they are never installed with
+# apt: their .deb files are downloaded and unpacked with `dpkg -x` into a harness-owned folder
+# (kept between runs), and the libraries and system users they need are added. The harness finds
+# them through MXHARNESS_MTA_DIR (default below): $MXHARNESS_MTA_DIR/exim/usr/sbin/exim4 and
+# $MXHARNESS_MTA_DIR/opensmtpd/usr/sbin/smtpd. Usage: unpack_mtas [exim] [opensmtpd]
+MXHARNESS_MTA_DIR="${MXHARNESS_MTA_DIR:-/var/cache/mxharness/mta}"
+export MXHARNESS_MTA_DIR
+
+unpack_mta_debs() {   # unpack_mta_debs NAME PACKAGE...
+    local name="$1"; shift
+    local dest="$MXHARNESS_MTA_DIR/$name"
+    [ -f "$dest/.unpacked" ] && return 0
+    local tmp
+    tmp=$(mktemp -d)
+    ( cd "$tmp" && apt-get download -qq "$@" >/dev/null 2>&1 ) || {
+        apt-get update -qq >/dev/null 2>&1
+        ( cd "$tmp" && apt-get download -qq "$@" >/dev/null ) || { rm -rf "$tmp"; echo "mxharness: could not download $*" >&2; return 1; }
+    }
+    rm -rf "$dest"; mkdir -p "$dest"
+    for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$dest"; done
+    rm -rf "$tmp"
+    touch "$dest/.unpacked"
+}
+
+unpack_mtas() {
+    local what="${*:-exim opensmtpd}"
+    export DEBIAN_FRONTEND=noninteractive
+    for mta in $what; do
+        case "$mta" in
+        exim)
+            dpkg-query -W -f='${Status}' libidn12 2>/dev/null | grep -q "install ok installed" \
+                || apt-get install -y -qq --no-install-recommends libidn12 >/dev/null 2>&1 \
+                || { apt-get update -qq && apt-get install -y -qq --no-install-recommends libidn12 >/dev/null; }
+            getent passwd Debian-exim >/dev/null || useradd --system --no-create-home --home-dir /var/spool/exim4 --shell /usr/sbin/nologin Debian-exim
+            unpack_mta_debs exim exim4-daemon-light exim4-base exim4-config || echo "mxharness: Exim is not available here; its cases will be skipped" >&2
+            ;;
+        opensmtpd)
+            getent passwd opensmtpd >/dev/null || useradd --system --no-create-home --home-dir /var/lib/opensmtpd/empty --shell /usr/sbin/nologin opensmtpd
+            getent passwd opensmtpq >/dev/null || useradd --system --no-create-home --home-dir /var/lib/opensmtpd/empty --shell /usr/sbin/nologin opensmtpq
+            mkdir -p /var/lib/opensmtpd/empty
+            unpack_mta_debs opensmtpd opensmtpd || echo "mxharness: OpenSMTPD is not available here; its cases will be skipped" >&2
+            ;;
+        *) die "unpack_mtas: unknown MTA $mta" ;;
+        esac
+    done
+}
