@@ -18,7 +18,7 @@ public struct ParityRow: Sendable {
         }
         let observed = result.observed
         return [
-            observed?.outcome ?? "-", observed?.family?.rawValue ?? "-", observed?.stage?.rawValue ?? "-",
+            observed?.outcome.rawValue ?? "-", observed?.family?.rawValue ?? "-", observed?.stage?.rawValue ?? "-",
             observed?.reply.map { String($0.code) } ?? "-", observed?.reply?.enhanced ?? "-",
         ]
     }

@@ -31,7 +31,7 @@ public struct ConsoleReporter: Sendable {
 
     /// `bounced ipv6 rcpt 550 5.7.25`.
     static func outcomeText(_ observed: ObservedDelivery, _ result: CaseResult) -> String {
-        var parts = [observed.outcome]
+        var parts = [observed.outcome.rawValue]
         if let family = observed.family { parts.append(family.rawValue) }
         if let stage = observed.stage { parts.append(stage.rawValue) }
         if let reply = observed.reply {
@@ -89,7 +89,7 @@ public struct ConsoleReporter: Sendable {
             let observed = result.observed
             let code = observed?.reply.map { [String($0.code), $0.enhanced].compactMap { $0 }.joined(separator: " ") } ?? ""
             rows.append([
-                result.name, observed?.outcome ?? "-", observed?.family?.rawValue ?? "-", observed?.stage?.rawValue ?? "-",
+                result.name, observed?.outcome.rawValue ?? "-", observed?.family?.rawValue ?? "-", observed?.stage?.rawValue ?? "-",
                 code.isEmpty ? "-" : code, result.status.label,
             ])
         }

@@ -76,7 +76,7 @@ public enum JSONReporter {
             tags: result.scenario.tags, description: result.scenario.description, target: result.target.rawValue,
             status: result.status.label, reason: reason,
             mismatches: result.mismatches.map { MismatchEntry(key: $0.key, expected: $0.expected, got: $0.got) },
-            outcome: result.observed?.outcome, family: result.observed?.family?.rawValue, stage: result.observed?.stage?.rawValue,
+            outcome: result.observed?.outcome.rawValue, family: result.observed?.family?.rawValue, stage: result.observed?.stage?.rawValue,
             reply: result.observed?.reply, delivery: result.delivery, sessions: result.sessions,
             timings: Timings(setupSeconds: seconds(result.timings.setup), exchangeSeconds: seconds(result.timings.exchange), teardownSeconds: seconds(result.timings.teardown)),
             artifacts: result.artifactsDirectory, postfix: result.postfixHost)

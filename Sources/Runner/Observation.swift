@@ -9,12 +9,12 @@ extension ObservedDelivery {
         // The first recipient's: with several recipients the deciding attempt may have delivered
         // another one, and with none tried (null MX) the sender states the reply itself.
         self.init(
-            outcome: report.outcome.rawValue,
+            outcome: report.outcome,
             family: report.decidingFamily,
             stage: report.decidingStage,
             reply: report.decidingReply,
             attempts: report.attempts.map {
-                ObservedAttempt(family: $0.family, result: $0.result.rawValue, stage: $0.stage, reply: $0.reply)
+                ObservedAttempt(family: $0.family, result: $0.result, stage: $0.stage, reply: $0.reply)
             })
     }
 }

@@ -30,18 +30,6 @@ public struct SMTPClientTranscriptLine: Sendable, Hashable, Codable, CustomStrin
     }
 }
 
-/// How an SMTP exchange ended, by the class of the reply that decided it.
-public enum SMTPClientOutcome: String, Sendable, Hashable, Codable, CustomStringConvertible {
-    /// The server took the message (2xx to the final dot) or the recipient (2xx to RCPT).
-    case accepted
-    /// A 5xx reply, or a reply of a class that makes no sense at that point (Postfix: "Protocol error", 5.5.0).
-    case rejected
-    /// A 4xx reply, or no reply at all: timeout, lost connection, malformed reply.
-    case tempfailed
-
-    public var description: String { rawValue }
-}
-
 /// What became of one recipient in one SMTP session.
 public struct SMTPClientRecipientStatus: Sendable, Hashable, Codable {
     public var address: String
@@ -49,13 +37,13 @@ public struct SMTPClientRecipientStatus: Sendable, Hashable, Codable {
     public var rcptReply: SMTPReply?
     /// accepted: the message was taken for this recipient; rejected: it must bounce;
     /// tempfailed: it may be tried at another address.
-    public var outcome: SMTPClientOutcome
+    public var outcome: AttemptResult
     /// Where its fate was decided.
     public var stage: SMTPStage
     /// The reply that decided it; nil when the connection broke or timed out.
     public var reply: SMTPReply?
 
-    public init(address: String, rcptReply: SMTPReply?, outcome: SMTPClientOutcome, stage: SMTPStage, reply: SMTPReply?) {
+    public init(address: String, rcptReply: SMTPReply?, outcome: AttemptResult, stage: SMTPStage, reply: SMTPReply?) {
         self.address = address
         self.rcptReply = rcptReply
         self.outcome = outcome
@@ -67,7 +55,7 @@ public struct SMTPClientRecipientStatus: Sendable, Hashable, Codable {
 /// The end of one SMTP session (one mail transaction).
 public struct SMTPClientResult: Sendable, Hashable, Codable {
     /// By the class of `reply`; tempfailed when there was no reply.
-    public var outcome: SMTPClientOutcome
+    public var outcome: AttemptResult
     /// Where the deciding reply came (or where the session broke).
     public var stage: SMTPStage
     /// The deciding reply: the one that ended the session, or with no recipient accepted the
@@ -83,7 +71,7 @@ public struct SMTPClientResult: Sendable, Hashable, Codable {
     public var usedHELO: Bool
 
     public init(
-        outcome: SMTPClientOutcome, stage: SMTPStage, reply: SMTPReply?, error: String? = nil,
+        outcome: AttemptResult, stage: SMTPStage, reply: SMTPReply?, error: String? = nil,
         recipients: [SMTPClientRecipientStatus], extensions: [String] = [], usedHELO: Bool = false
     ) {
         self.outcome = outcome

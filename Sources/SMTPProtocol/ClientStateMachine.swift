@@ -247,7 +247,7 @@ public struct SMTPClientStateMachine: Sendable {
     /// The deciding reply ended the session: every recipient still open shares its fate, then QUIT
     /// (except after 421, when the server is closing the connection itself).
     private mutating func fail(
-        _ stage: SMTPStage, reply: SMTPReply, recipientOutcome: SMTPClientOutcome? = nil, at offset: Double
+        _ stage: SMTPStage, reply: SMTPReply, recipientOutcome: AttemptResult? = nil, at offset: Double
     ) -> Action {
         let outcome = Self.outcome(of: reply)
         var error: String?
@@ -278,7 +278,7 @@ public struct SMTPClientStateMachine: Sendable {
     }
 
     private mutating func finish(
-        _ stage: SMTPStage, reply: SMTPReply?, outcome: SMTPClientOutcome, recipientOutcome: SMTPClientOutcome, error: String?
+        _ stage: SMTPStage, reply: SMTPReply?, outcome: AttemptResult, recipientOutcome: AttemptResult, error: String?
     ) {
         var statuses: [SMTPClientRecipientStatus] = []
         for (index, address) in configuration.recipients.enumerated() {
@@ -320,7 +320,7 @@ public struct SMTPClientStateMachine: Sendable {
 
     // MARK: helpers
 
-    static func outcome(of reply: SMTPReply) -> SMTPClientOutcome {
+    static func outcome(of reply: SMTPReply) -> AttemptResult {
         switch reply.code / 100 {
         case 4: .tempfailed
         default: .rejected

@@ -133,11 +133,7 @@ extension DeliveryAttempt {
         recipients = result.recipients
         extensions = result.extensions
         usedHELO = result.usedHELO
-        switch result.outcome {
-        case .accepted: self.result = .accepted
-        case .rejected: self.result = .rejected
-        case .tempfailed: self.result = .tempfailed
-        }
+        self.result = result.outcome
     }
 
     /// The record of a connection that could not be made.

@@ -90,7 +90,7 @@ public struct DeliveryStateMachine: Sendable {
                 switch status.outcome {
                 case .accepted: recipient.fate = .delivered
                 case .rejected: recipient.fate = .bounced
-                case .tempfailed: recipient.fate = .open
+                case .tempfailed, .unreachable: recipient.fate = .open
                 }
             } else {
                 recipient.stage = attempt.stage

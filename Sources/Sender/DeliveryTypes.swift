@@ -45,21 +45,6 @@ public struct DeliveryRequest: Sendable {
     }
 }
 
-/// How a delivery ended, as the sending MTA records it.
-public enum DeliveryOutcome: String, Sendable, Codable, CustomStringConvertible {
-    case delivered, bounced, deferred
-
-    public var description: String { rawValue }
-}
-
-/// How one attempt (one address) ended: `rejected` is a 5xx, `tempfailed` a 4xx or a session
-/// that broke after connecting, `unreachable` a connection that could not be made.
-public enum AttemptResult: String, Sendable, Codable, CustomStringConvertible {
-    case accepted, rejected, tempfailed, unreachable
-
-    public var description: String { rawValue }
-}
-
 /// One line of an attempt's transcript: seconds since the delivery started, direction, text.
 public typealias TranscriptLine = SMTPClientTranscriptLine
 

@@ -13,7 +13,7 @@ struct ReproCase: Sendable, CustomTestStringConvertible {
     var label: String
     var input: String
     var policy: String
-    var outcome: ExpectedOutcome
+    var outcome: DeliveryOutcome
     var stage: SMTPStage
     var code: Int
     var enhanced: String?
@@ -157,7 +157,7 @@ struct ReproductionReplayTests {
         let scenario = try #require(try ScenarioLoader().load(yaml: repro.yaml, file: "/tmp/repro.yaml").first)
         let result = await CaseRunner(configuration: RunConfiguration(target: .builtin)).run(scenario)
         #expect(result.status == .failed)
-        #expect(result.observed?.outcome == "delivered")
+        #expect(result.observed?.outcome == .delivered)
     }
 }
 

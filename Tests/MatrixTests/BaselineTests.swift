@@ -36,7 +36,7 @@ struct BaselineTests {
     @Test func changedNewAndGoneCellsAreReportedWithBeforeAndAfter() {
         let old = Fixtures.matrix()
         var baseline = Baseline(old)
-        baseline.cases["retired-case"] = ["fcrdns": CellOutcome(status: .ran, outcome: "delivered")]
+        baseline.cases["retired-case"] = ["fcrdns": CellOutcome(status: .ran, outcome: .delivered)]
         // The policy got stricter: the fallback case now bounces in the first column too.
         var new = old
         let dual = Fixtures.scenario("dual-stack <no> & \"ipv6 ptr\"")

@@ -70,8 +70,8 @@ struct CellOutcomeTests {
         let cells = [
             CellOutcome(Fixtures.fallback(scenario)), CellOutcome(Fixtures.bounce(scenario)),
             CellOutcome(Fixtures.result(scenario, .deferred, [unreachable])),
-            CellOutcome(status: .ran, outcome: "bounced", reply: SMTPReply(code: 556, enhanced: "5.1.10", "")),
-            CellOutcome(status: .ran, outcome: "deferred", reply: SMTPReply(code: 451, "")),
+            CellOutcome(status: .ran, outcome: .bounced, reply: SMTPReply(code: 556, enhanced: "5.1.10", "")),
+            CellOutcome(status: .ran, outcome: .deferred, reply: SMTPReply(code: 451, "")),
             CellOutcome(status: .skipped, reason: "preset gmail-like is builtin only"),
             CellOutcome(status: .error, reason: "unbound exited"),
         ]

@@ -26,7 +26,7 @@ enum Fixtures {
     static let deferredV6 = SMTPReply(code: 450, enhanced: "4.7.25", "Client host rejected: cannot find your hostname, [2001:db8:5::25]")
     static let rejectedV6 = SMTPReply(code: 550, enhanced: "5.7.25", "Client host rejected: cannot find your hostname, [2001:db8:5::25]")
 
-    static func attempt(_ family: AddressFamily, _ result: Sender.AttemptResult, _ stage: SMTPStage, _ reply: SMTPReply?) -> DeliveryAttempt {
+    static func attempt(_ family: AddressFamily, _ result: AttemptResult, _ stage: SMTPStage, _ reply: SMTPReply?) -> DeliveryAttempt {
         let local = family == .ipv4 ? sender4 : sender6
         let remote = family == .ipv4 ? mx4 : mx6
         var transcript: [TranscriptLine] = []

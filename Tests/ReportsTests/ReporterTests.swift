@@ -20,9 +20,9 @@ enum Fixtures {
 
     static func results() -> [CaseResult] {
         var passed = CaseResult(scenario: scenario("passes"), target: .builtin, status: .passed)
-        passed.observed = ObservedDelivery(outcome: "delivered", family: .ipv6, stage: .data, reply: SMTPReply(code: 250, enhanced: "2.0.0", "Ok"))
+        passed.observed = ObservedDelivery(outcome: .delivered, family: .ipv6, stage: .data, reply: SMTPReply(code: 250, enhanced: "2.0.0", "Ok"))
         var failed = CaseResult(scenario: scenario("fails <&> \"quoted\" #1", line: 20), target: .builtin, status: .failed)
-        failed.observed = ObservedDelivery(outcome: "deferred", family: .ipv6, stage: .rcpt, reply: SMTPReply(code: 450, enhanced: "4.7.25", "Client host rejected: cannot find your hostname, [2001:db8:5::25]"))
+        failed.observed = ObservedDelivery(outcome: .deferred, family: .ipv6, stage: .rcpt, reply: SMTPReply(code: 450, enhanced: "4.7.25", "Client host rejected: cannot find your hostname, [2001:db8:5::25]"))
         failed.mismatches = [Mismatch(key: "outcome", expected: "bounced", got: "deferred")]
         failed.receiverLog = "control \u{7} character & <tag>"
         let skipped = CaseResult(scenario: scenario("skipped", file: "Scenarios/other.yaml"), target: .postfix, status: .skipped("preset gmail-like is builtin only"))

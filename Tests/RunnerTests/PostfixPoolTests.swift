@@ -53,7 +53,7 @@ struct PostfixPoolTests {
 
     static func fingerprint(_ result: CaseResult) -> String {
         let observed = result.observed
-        return [result.name, result.status.label, observed?.outcome ?? "-", observed?.stage?.rawValue ?? "-",
+        return [result.name, result.status.label, observed?.outcome.rawValue ?? "-", observed?.stage?.rawValue ?? "-",
                 observed?.reply.map { "\($0.code) \($0.enhanced ?? "")" } ?? "-"].joined(separator: " ")
     }
 
@@ -95,8 +95,8 @@ struct PostfixPoolTests {
         let (results, statistics) = await Self.runShared(cases)
         #expect(statistics.instancesStarted == 1, "\(statistics)")
         let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.name, $0) })
-        #expect(byName["fcrdns-good"]?.observed?.outcome == "delivered", "\(byName["fcrdns-good"]?.mismatches ?? [])")
-        #expect(byName["fcrdns-none"]?.observed?.outcome == "bounced")
+        #expect(byName["fcrdns-good"]?.observed?.outcome == .delivered, "\(byName["fcrdns-good"]?.mismatches ?? [])")
+        #expect(byName["fcrdns-none"]?.observed?.outcome == .bounced)
         #expect(byName["fcrdns-none"]?.observed?.reply?.code == 550)
         #expect(byName["fcrdns-none"]?.receiverLog.contains("NOQUEUE: reject: RCPT from unknown[203.0.113.25]") == true)
     }
@@ -111,7 +111,7 @@ struct PostfixPoolTests {
         let (results, statistics) = await Self.runShared([listed, unlisted, listed, unlisted])
         #expect(statistics.instancesStarted == 1, "\(statistics)")
         #expect(results.map(\.status) == [.passed, .passed, .passed, .passed], "\(results.map(Self.fingerprint))")
-        #expect(results.map { $0.observed?.outcome } == ["bounced", "delivered", "bounced", "delivered"])
+        #expect(results.map { $0.observed?.outcome } == [.bounced, .delivered, .bounced, .delivered])
     }
 
     @Test func aCaseSeesOnlyItsOwnLogLines() async throws {

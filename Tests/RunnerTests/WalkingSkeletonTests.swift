@@ -22,7 +22,7 @@ struct WalkingSkeletonTests {
     @Test func ipv6SenderWithoutPTRBouncesAtRCPT() async throws {
         let result = await CaseRunner(configuration: RunConfiguration()).run(try Self.load("ipv6-sender-without-ptr.yaml"))
         #expect(result.status == .passed, "\(result.mismatches) \(result.status)")
-        #expect(result.observed?.outcome == "bounced")
+        #expect(result.observed?.outcome == .bounced)
         #expect(result.observed?.reply?.code == 550)
         #expect(result.delivery?.attempts.first?.localAddress == IPAddress("2001:db8:5::25"), "the real IPv6 source address")
         #expect(result.sessions.first?.summary.contains("NXDOMAIN") == true, "the MX records why it decided")
@@ -32,7 +32,7 @@ struct WalkingSkeletonTests {
     @Test func ipv6SenderWithForwardConfirmedPTRIsDelivered() async throws {
         let result = await CaseRunner(configuration: RunConfiguration()).run(try Self.load("ipv6-sender-with-fcrdns.yaml"))
         #expect(result.status == .passed, "\(result.mismatches) \(result.status)")
-        #expect(result.observed?.outcome == "delivered")
+        #expect(result.observed?.outcome == .delivered)
         #expect(result.observed?.family == .ipv6)
     }
 

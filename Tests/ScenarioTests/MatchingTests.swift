@@ -54,9 +54,9 @@ import Testing
 
 @Suite struct MatchingTests {
     static let rejectedAtRcpt = ObservedDelivery(
-        outcome: "bounced", family: .ipv6, stage: .rcpt,
+        outcome: .bounced, family: .ipv6, stage: .rcpt,
         reply: SMTPReply(code: 550, enhanced: "5.7.25", "Client host rejected: cannot find your hostname, [2001:db8:5::25]"),
-        attempts: [ObservedAttempt(family: .ipv6, result: "rejected", stage: .rcpt, reply: SMTPReply(code: 550, enhanced: "5.7.25", "x"))])
+        attempts: [ObservedAttempt(family: .ipv6, result: .rejected, stage: .rcpt, reply: SMTPReply(code: 550, enhanced: "5.7.25", "x"))])
 
     @Test func theSpecExampleExpectationHolds() throws {
         let c = try #require(try ScenarioLoader().load(yaml: specExample, file: "e.yaml").first)
@@ -66,7 +66,7 @@ import Testing
     @Test func everyGivenKeyThatFailsIsReportedAsExpectedXGotY() throws {
         let c = try #require(try ScenarioLoader().load(yaml: specExample, file: "e.yaml").first)
         let deferred = ObservedDelivery(
-            outcome: "deferred", family: .ipv4, stage: .helo,
+            outcome: .deferred, family: .ipv4, stage: .helo,
             reply: SMTPReply(code: 450, enhanced: "4.7.1", "Helo command rejected: Host not found"),
             attempts: [])
         #expect(c.expect.mismatches(deferred).map(\.description) == [
@@ -82,14 +82,14 @@ import Testing
     }
 
     @Test func onlyGivenKeysAreChecked() {
-        #expect(Expectation().mismatches(ObservedDelivery(outcome: "delivered")).isEmpty)
+        #expect(Expectation().mismatches(ObservedDelivery(outcome: .delivered)).isEmpty)
         #expect(Expectation(outcome: .bounced).mismatches(Self.rejectedAtRcpt).isEmpty)
         #expect(Expectation(code: CodePattern("5xx")).mismatches(Self.rejectedAtRcpt).isEmpty)
     }
 
     @Test func noReplyIsSaid() {
         let unreachable = ObservedDelivery(
-            outcome: "deferred", attempts: [ObservedAttempt(family: .ipv6, result: "unreachable", stage: .connect)])
+            outcome: .deferred, attempts: [ObservedAttempt(family: .ipv6, result: .unreachable, stage: .connect)])
         let expect = Expectation(family: .ipv6, code: CodePattern("4xx"), enhanced: EnhancedPattern("4.x.x"), text: .regex("x"))
         #expect(expect.mismatches(unreachable).map(\.description) == [
             "family: expected ipv6, got none (no attempt decided)",
@@ -101,10 +101,10 @@ import Testing
 
     @Test func attemptsCompareCountAndEachListedKeyInOrder() {
         let observed = ObservedDelivery(
-            outcome: "delivered", family: .ipv4, stage: .data, reply: SMTPReply(code: 250, enhanced: "2.0.0", "ok"),
+            outcome: .delivered, family: .ipv4, stage: .data, reply: SMTPReply(code: 250, enhanced: "2.0.0", "ok"),
             attempts: [
-                ObservedAttempt(family: .ipv6, result: "tempfailed", stage: .rcpt, reply: SMTPReply(code: 450, enhanced: "4.7.25", "later")),
-                ObservedAttempt(family: .ipv4, result: "accepted", stage: .data, reply: SMTPReply(code: 250, "ok")),
+                ObservedAttempt(family: .ipv6, result: .tempfailed, stage: .rcpt, reply: SMTPReply(code: 450, enhanced: "4.7.25", "later")),
+                ObservedAttempt(family: .ipv4, result: .accepted, stage: .data, reply: SMTPReply(code: 250, "ok")),
             ])
         let spec = Expectation(outcome: .delivered, family: .ipv4, attempts: [
             ExpectedAttempt(family: .ipv6, result: .tempfailed, code: CodePattern("450")),

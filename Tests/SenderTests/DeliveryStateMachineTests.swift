@@ -11,7 +11,7 @@ struct DeliveryStateMachineTests {
 
     private func attempt(
         _ destination: Destination, _ result: AttemptResult, stage: SMTPStage, code: Int?,
-        recipients: [(String, SMTPClientOutcome)]
+        recipients: [(String, AttemptResult)]
     ) -> DeliveryAttempt {
         let reply = code.map { SMTPReply(code: $0, "scripted") }
         return DeliveryAttempt(

@@ -132,7 +132,7 @@ public enum ReproductionWriter {
         }
         if evidence.clientAddress == nil { todos.append("sender.addresses: your sending address (assumed \(client))") }
 
-        let outcome: ExpectedOutcome
+        let outcome: DeliveryOutcome
         switch reply.code {
         case 200..<400: outcome = .delivered
         case 400..<500: outcome = .deferred
@@ -209,7 +209,7 @@ public enum ReproductionWriter {
             reproducesAsWritten: reproduces, captureCommand: captureCommand)
     }
 
-    private static func outcomeReason(_ reply: SMTPReply, stage: SMTPStage, outcome: ExpectedOutcome) -> String {
+    private static func outcomeReason(_ reply: SMTPReply, stage: SMTPStage, outcome: DeliveryOutcome) -> String {
         switch outcome {
         case .delivered: return "the reply \(reply.code) is a success"
         case .deferred where reply.code >= 500: return "a 5xx greeting makes the sending MTA try the next address and defer (smtp_skip_5xx_greeting)"

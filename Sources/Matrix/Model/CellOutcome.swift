@@ -7,13 +7,12 @@ import Scenario
 /// One attempt of a delivery, as the matrix compares and keeps it: `ipv6 tempfailed at rcpt 450 4.7.25`.
 public struct AttemptSummary: Sendable, Hashable, CustomStringConvertible, Codable {
     public var family: AddressFamily
-    /// `accepted`, `rejected`, `tempfailed` or `unreachable`.
-    public var result: String
+    public var result: AttemptResult
     public var stage: SMTPStage?
     public var code: Int?
     public var enhanced: String?
 
-    public init(family: AddressFamily, result: String, stage: SMTPStage? = nil, code: Int? = nil, enhanced: String? = nil) {
+    public init(family: AddressFamily, result: AttemptResult, stage: SMTPStage? = nil, code: Int? = nil, enhanced: String? = nil) {
         self.family = family
         self.result = result
         self.stage = stage
@@ -22,7 +21,7 @@ public struct AttemptSummary: Sendable, Hashable, CustomStringConvertible, Codab
     }
 
     public var description: String {
-        var parts = [family.rawValue, result]
+        var parts = [family.rawValue, result.rawValue]
         if let stage { parts += ["at", stage.rawValue] }
         if let code { parts.append(String(code)) }
         if let enhanced { parts.append(enhanced) }
@@ -33,7 +32,7 @@ public struct AttemptSummary: Sendable, Hashable, CustomStringConvertible, Codab
     public init?(parsing text: String) {
         var words = text.split(separator: " ").map(String.init)[...]
         guard let familyWord = words.popFirst(), let family = AddressFamily(rawValue: familyWord),
-              let result = words.popFirst(), ["accepted", "rejected", "tempfailed", "unreachable"].contains(result) else { return nil }
+              let resultWord = words.popFirst(), let result = AttemptResult(rawValue: resultWord) else { return nil }
         self.init(family: family, result: result)
         if words.first == "at" {
             words.removeFirst()
@@ -76,8 +75,7 @@ public struct CellOutcome: Sendable, Hashable {
     }
 
     public var status: Status
-    /// `delivered`, `bounced` or `deferred`.
-    public var outcome: String?
+    public var outcome: DeliveryOutcome?
     /// The family of the attempt that decided.
     public var family: AddressFamily?
     public var stage: SMTPStage?
@@ -91,7 +89,7 @@ public struct CellOutcome: Sendable, Hashable {
     public var reason: String?
 
     public init(
-        status: Status, outcome: String? = nil, family: AddressFamily? = nil, stage: SMTPStage? = nil, reply: SMTPReply? = nil,
+        status: Status, outcome: DeliveryOutcome? = nil, family: AddressFamily? = nil, stage: SMTPStage? = nil, reply: SMTPReply? = nil,
         attempts: [AttemptSummary] = [], diagnostic: String? = nil, reason: String? = nil
     ) {
         self.status = status
@@ -160,29 +158,29 @@ public struct CellOutcome: Sendable, Hashable {
         case .error: return "error"
         case .ran: break
         }
-        let outcome = outcome ?? "?"
+        let outcomeText = outcome?.rawValue ?? "?"
         let familyText = family.map { "/" + Self.short($0) } ?? ""
         switch outcome {
-        case "delivered":
+        case .delivered?:
             // Attempts before the one that delivered: what made the sender move on.
-            let deciding = attempts.lastIndex { $0.result == "accepted" } ?? attempts.count
-            let before = attempts[..<deciding].filter { $0.result != "accepted" }
+            let deciding = attempts.lastIndex { $0.result == .accepted } ?? attempts.count
+            let before = attempts[..<deciding].filter { $0.result != .accepted }
             guard !before.isEmpty else { return "delivered" + familyText }
             let reasons = before.map { attempt -> String in
                 if let code = attempt.code { return String(code) }
-                return attempt.result == "unreachable" ? "no connection" : attempt.result
+                return attempt.result == .unreachable ? "no connection" : attempt.result.rawValue
             }
             var unique: [String] = []
             for reason in reasons where !unique.contains(reason) { unique.append(reason) }
             return "delivered\(familyText) after \(unique.joined(separator: ", "))"
         default:
-            var parts = [outcome + familyText]
+            var parts = [outcomeText + familyText]
             if let reply, reply.code != 0 {
                 parts.append(String(reply.code))
                 if let enhanced = reply.enhanced { parts.append(enhanced) }
             }
             if let stage { parts.append("at \(Self.stageName(stage))") }
-            if attempts.isEmpty || attempts.allSatisfy({ $0.result == "unreachable" }) {
+            if attempts.isEmpty || attempts.allSatisfy({ $0.result == .unreachable }) {
                 parts.append(attempts.isEmpty ? "(no attempt)" : "(no connection)")
             }
             return parts.joined(separator: " ")
@@ -250,7 +248,7 @@ extension CellOutcome: Codable {
             return reply
         }
         self.init(
-            status: .ran, outcome: try container.decodeIfPresent(String.self, forKey: .outcome), family: family, stage: stage, reply: reply,
+            status: .ran, outcome: try container.decodeIfPresent(DeliveryOutcome.self, forKey: .outcome), family: family, stage: stage, reply: reply,
             attempts: try container.decodeIfPresent([AttemptSummary].self, forKey: .attempts) ?? [],
             diagnostic: try container.decodeIfPresent(String.self, forKey: .diagnostic))
     }

@@ -80,7 +80,7 @@ public enum MatrixHTML {
 
     static func cell(_ cell: MatrixCell, column: PolicyColumn, differs: Bool) -> String {
         let outcome = cell.outcome
-        let kind = outcome.status == .ran ? (outcome.outcome ?? "unknown") : outcome.status == .skipped ? "skipped" : "error"
+        let kind = outcome.status == .ran ? (outcome.outcome?.rawValue ?? "unknown") : outcome.status == .skipped ? "skipped" : "error"
         var classes = [cellClass, kind]
         if cell.isOwnPolicy { classes.append("own") }
         if differs { classes.append("differs") }

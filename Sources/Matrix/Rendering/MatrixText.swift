@@ -196,9 +196,9 @@ public struct MatrixText: Sendable {
 
     func paint(_ text: String, _ outcome: CellOutcome) -> String {
         switch (outcome.status, outcome.outcome) {
-        case (.ran, "delivered"): terminal.green(text)
-        case (.ran, "bounced"), (.error, _): terminal.red(text)
-        case (.ran, "deferred"): terminal.yellow(text)
+        case (.ran, .delivered?): terminal.green(text)
+        case (.ran, .bounced?), (.error, _): terminal.red(text)
+        case (.ran, .deferred?): terminal.yellow(text)
         default: terminal.dim(text)
         }
     }

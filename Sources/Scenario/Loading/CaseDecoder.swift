@@ -303,7 +303,7 @@ struct CaseDecoder {
             if case .some(.none) = value { failed = true }
             return value ?? nil
         }
-        let outcome = check(map.optional("outcome").map { read.choice($0, path.key("outcome"), "outcome", ExpectedOutcome.self) })
+        let outcome = check(map.optional("outcome").map { read.choice($0, path.key("outcome"), "outcome", DeliveryOutcome.self) })
         let family = check(map.optional("family").map { read.choice($0, path.key("family"), "family", AddressFamily.self) })
         let stage = check(map.optional("stage").map { read.choice($0, path.key("stage"), "stage", SMTPStage.self) })
         let code = check(map.optional("code").map { codePattern($0, path.key("code")) })

@@ -3,8 +3,7 @@ import SMTPProtocol
 
 /// What happened to one delivery, in the terms `expect` is written in.
 public struct ObservedDelivery: Sendable, Hashable {
-    /// `delivered`, `bounced` or `deferred` (anything else never matches an expected outcome).
-    public var outcome: String
+    public var outcome: DeliveryOutcome
     /// The family of the attempt that decided the outcome.
     public var family: AddressFamily?
     /// Where the deciding reply came.
@@ -13,7 +12,7 @@ public struct ObservedDelivery: Sendable, Hashable {
     public var reply: SMTPReply?
     public var attempts: [ObservedAttempt]
 
-    public init(outcome: String, family: AddressFamily? = nil, stage: SMTPStage? = nil, reply: SMTPReply? = nil, attempts: [ObservedAttempt] = []) {
+    public init(outcome: DeliveryOutcome, family: AddressFamily? = nil, stage: SMTPStage? = nil, reply: SMTPReply? = nil, attempts: [ObservedAttempt] = []) {
         self.outcome = outcome
         self.family = family
         self.stage = stage
@@ -25,12 +24,11 @@ public struct ObservedDelivery: Sendable, Hashable {
 /// One connection attempt of a delivery.
 public struct ObservedAttempt: Sendable, Hashable, CustomStringConvertible {
     public var family: AddressFamily
-    /// `accepted`, `rejected`, `tempfailed` or `unreachable`.
-    public var result: String
+    public var result: AttemptResult
     public var stage: SMTPStage?
     public var reply: SMTPReply?
 
-    public init(family: AddressFamily, result: String, stage: SMTPStage? = nil, reply: SMTPReply? = nil) {
+    public init(family: AddressFamily, result: AttemptResult, stage: SMTPStage? = nil, reply: SMTPReply? = nil) {
         self.family = family
         self.result = result
         self.stage = stage
@@ -39,7 +37,7 @@ public struct ObservedAttempt: Sendable, Hashable, CustomStringConvertible {
 
     /// `ipv6 tempfailed at rcpt 450 4.7.25`.
     public var description: String {
-        var parts = [family.rawValue, result]
+        var parts = [family.rawValue, result.rawValue]
         if let stage { parts.append("at \(stage)") }
         if let reply {
             parts.append(String(reply.code))
@@ -71,8 +69,8 @@ extension Expectation {
     /// format's table; empty when the expectation holds. Keys not given are not checked.
     public func mismatches(_ observed: ObservedDelivery) -> [Mismatch] {
         var out: [Mismatch] = []
-        if let outcome, outcome.rawValue != observed.outcome {
-            out.append(Mismatch(key: "outcome", expected: outcome.rawValue, got: observed.outcome))
+        if let outcome, outcome != observed.outcome {
+            out.append(Mismatch(key: "outcome", expected: outcome.rawValue, got: observed.outcome.rawValue))
         }
         if let family, family != observed.family {
             out.append(Mismatch(key: "family", expected: family.rawValue, got: observed.family?.rawValue ?? "none (no attempt decided)"))
@@ -118,8 +116,8 @@ extension Expectation {
             if want.family != got.family {
                 out.append(Mismatch(key: prefix + "family", expected: want.family.rawValue, got: got.family.rawValue))
             }
-            if want.result.rawValue != got.result {
-                out.append(Mismatch(key: prefix + "result", expected: want.result.rawValue, got: got.result))
+            if want.result != got.result {
+                out.append(Mismatch(key: prefix + "result", expected: want.result.rawValue, got: got.result.rawValue))
             }
             if let stage = want.stage, stage != got.stage {
                 out.append(Mismatch(key: prefix + "stage", expected: stage.rawValue, got: got.stage?.rawValue ?? "none"))

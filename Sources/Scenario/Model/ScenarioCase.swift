@@ -152,28 +152,6 @@ public struct SenderSpec: Sendable {
     }
 }
 
-/// `expect.outcome`: the end of the delivery, as the sending MTA records it.
-public enum ExpectedOutcome: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
-    case delivered
-    case bounced
-    case deferred
-
-    public var description: String { rawValue }
-}
-
-/// `expect.attempts[].result`.
-public enum AttemptResult: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
-    case accepted
-    /// A 5xx reply.
-    case rejected
-    /// A 4xx reply.
-    case tempfailed
-    /// No SMTP session: refused, timed out, no route.
-    case unreachable
-
-    public var description: String { rawValue }
-}
-
 /// One entry of `expect.attempts`.
 public struct ExpectedAttempt: Sendable, Hashable {
     public var family: AddressFamily
@@ -196,7 +174,7 @@ public struct ExpectedAttempt: Sendable, Hashable {
 
 /// What must happen (`expect`). Only the keys given (non-nil here) are checked.
 public struct Expectation: Sendable, Hashable {
-    public var outcome: ExpectedOutcome?
+    public var outcome: DeliveryOutcome?
     public var family: AddressFamily?
     public var stage: SMTPStage?
     public var code: CodePattern?
@@ -205,7 +183,7 @@ public struct Expectation: Sendable, Hashable {
     public var attempts: [ExpectedAttempt]?
 
     public init(
-        outcome: ExpectedOutcome? = nil, family: AddressFamily? = nil, stage: SMTPStage? = nil,
+        outcome: DeliveryOutcome? = nil, family: AddressFamily? = nil, stage: SMTPStage? = nil,
         code: CodePattern? = nil, enhanced: EnhancedPattern? = nil, text: TextMatcher? = nil,
         attempts: [ExpectedAttempt]? = nil
     ) {
