@@ -27,6 +27,7 @@ public enum JSONReporter {
         var tags: [String]
         var description: String?
         var target: String
+        var sender: String
         var status: String
         var reason: String?
         var mismatches: [MismatchEntry]
@@ -38,9 +39,9 @@ public enum JSONReporter {
         var sessions: [SessionRecord]
         var timings: Timings
         var artifacts: String?
-        /// The Postfix that received the case (`--target postfix`): its number in the run, whether
-        /// it had served an earlier case, and why it was not shared (when it was not).
-        var postfix: PostfixHostUse?
+        /// The shared receiver instance (Postfix) that received the case: its number in the run,
+        /// whether it had served an earlier case, and why it was not shared (when it was not).
+        var receiverInstance: ReceiverInstanceUse?
     }
 
     struct MismatchEntry: Encodable {
@@ -73,13 +74,13 @@ public enum JSONReporter {
         }
         return Case(
             name: result.name, file: result.scenario.location.file, line: result.scenario.location.line,
-            tags: result.scenario.tags, description: result.scenario.description, target: result.target.rawValue,
+            tags: result.scenario.tags, description: result.scenario.description, target: result.target.rawValue, sender: result.sender.rawValue,
             status: result.status.label, reason: reason,
             mismatches: result.mismatches.map { MismatchEntry(key: $0.key, expected: $0.expected, got: $0.got) },
             outcome: result.observed?.outcome.rawValue, family: result.observed?.family?.rawValue, stage: result.observed?.stage?.rawValue,
             reply: result.observed?.reply, delivery: result.delivery, sessions: result.sessions,
             timings: Timings(setupSeconds: seconds(result.timings.setup), exchangeSeconds: seconds(result.timings.exchange), teardownSeconds: seconds(result.timings.teardown)),
-            artifacts: result.artifactsDirectory, postfix: result.postfixHost)
+            artifacts: result.artifactsDirectory, receiverInstance: result.receiverInstance)
     }
 
     static func seconds(_ duration: Duration) -> Double {

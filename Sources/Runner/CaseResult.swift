@@ -43,6 +43,8 @@ public struct CaseTimings: Sendable, Hashable, Codable {
 public struct CaseResult: Sendable {
     public var scenario: ScenarioCase
     public var target: ReceiverTarget
+    /// The MTA that sent.
+    public var sender: SenderMTA
     public var status: CaseStatus
     public var mismatches: [Mismatch]
     public var observed: ObservedDelivery?
@@ -51,24 +53,25 @@ public struct CaseResult: Sendable {
     public var sessions: [SessionRecord]
     /// unbound's query log for the case.
     public var queryLog: String
-    /// Receiver-side log lines (Postfix's log for `--target postfix`).
+    /// Receiver-side log lines (a real MTA's log).
     public var receiverLog: String
     public var timings: CaseTimings
     /// Where this case's artifacts were written, when `--artifacts` was given.
     public var artifactsDirectory: String?
     /// The network namespace and working folder the case ran in. The folder is removed when the
-    /// case ends, and so is the namespace, except a shared Postfix's (`postfixHost?.isShared`),
-    /// which goes when the run's `PostfixPool` closes.
+    /// case ends, and so is the namespace, except a shared receiver's (`receiverInstance?.isShared`),
+    /// which goes when the run ends.
     public var namespaceName: String?
     public var workDirectory: String?
-    /// The Postfix that received the case (`--target postfix`).
-    public var postfixHost: PostfixHostUse?
+    /// Which running instance received the case, for receivers that share instances (Postfix).
+    public var receiverInstance: ReceiverInstanceUse?
 
     public var name: String { scenario.name }
 
     public init(scenario: ScenarioCase, target: ReceiverTarget, status: CaseStatus) {
         self.scenario = scenario
         self.target = target
+        self.sender = .builtin
         self.status = status
         self.mismatches = []
         self.observed = nil
@@ -80,7 +83,13 @@ public struct CaseResult: Sendable {
         self.artifactsDirectory = nil
         self.namespaceName = nil
         self.workDirectory = nil
-        self.postfixHost = nil
+        self.receiverInstance = nil
+    }
+
+    /// Keeps what the receiver left as evidence.
+    mutating func record(_ evidence: ReceiverEvidence) {
+        if !evidence.sessions.isEmpty { sessions = evidence.sessions }
+        if !evidence.log.isEmpty { receiverLog = evidence.log }
     }
 
     /// The attempt that decided the outcome, if any.
@@ -88,26 +97,6 @@ public struct CaseResult: Sendable {
         guard let delivery, let index = delivery.decidingAttempt, delivery.attempts.indices.contains(index) else { return nil }
         return delivery.attempts[index]
     }
-}
-
-/// Which running Postfix served a case.
-public struct PostfixHostUse: Sendable, Hashable, Codable {
-    /// The instance's number in this process (1, 2, ...): cases with the same number were served
-    /// by the same running Postfix.
-    public var instance: Int
-    /// True when the instance had served an earlier case.
-    public var reused: Bool
-    /// Why the case got an instance of its own instead of a shared one (sharing off, or a
-    /// configuration `PostfixSharing` refuses); nil for a shared one.
-    public var privateReason: String?
-
-    public init(instance: Int, reused: Bool, privateReason: String?) {
-        self.instance = instance
-        self.reused = reused
-        self.privateReason = privateReason
-    }
-
-    public var isShared: Bool { privateReason == nil }
 }
 
 /// The totals a run ends with.

@@ -7,10 +7,10 @@ import Scenario
 /// Runs many cases, `jobs` at a time; results come back in the cases' order, whatever order
 /// they finished in, and each is handed to `progress` as soon as it ends.
 ///
-/// Postfix cases share running instances (`PostfixPool`) unless `sharePostfix` is off: the run
-/// makes a pool when the runner has none and closes it at the end. Cases are then started grouped
-/// by their Postfix configuration (`CaseRunner.sharingKey`), in the order each configuration
-/// first appears, so that an idle instance is at hand for the next case of the same one.
+/// Receivers that share running instances between cases (Postfix, unless `sharePostfix` is off)
+/// keep them for the run (`ReceiverKind.scopedToRun`) and stop them at its end. Cases are started
+/// grouped by their sharing key (`CaseRunner.sharingKey`), in the order each key first appears,
+/// so that an idle instance is at hand for the next case of the same configuration.
 public struct ScenarioRun: Sendable {
     public var runner: CaseRunner
     public var jobs: Int
@@ -21,13 +21,9 @@ public struct ScenarioRun: Sendable {
     }
 
     public func run(_ cases: [ScenarioCase], progress: @escaping @Sendable (CaseResult) -> Void = { _ in }) async -> [CaseResult] {
-        var pooled = self.runner
-        var ownPool: PostfixPool?
-        if pooled.pool == nil, pooled.configuration.sharePostfix, cases.contains(where: { pooled.target(for: $0) == .postfix }) {
-            ownPool = PostfixPool(capacity: jobs, logger: pooled.logger)
-            pooled.pool = ownPool
-        }
-        let runner = pooled
+        var scoped = self.runner
+        scoped.parts = scoped.parts.scopedToRun(jobs: jobs, cases: cases, settings: scoped.configuration)
+        let runner = scoped
         let keys = cases.map(runner.sharingKey(for:))
         var pending = Self.startOrder(keys)
         var running: [String: Int] = [:]
@@ -48,7 +44,7 @@ public struct ScenarioRun: Sendable {
                 startNext()
             }
         }
-        if let ownPool { await ownPool.close() }
+        await runner.parts.closeRun()
         return results.compactMap { $0 }
     }
 

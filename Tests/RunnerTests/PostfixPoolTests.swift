@@ -60,7 +60,7 @@ struct PostfixPoolTests {
     /// Runs `cases` one at a time on one pool, closes it and returns the results and its statistics.
     static func runShared(_ cases: [ScenarioCase], jobs: Int = 1) async -> ([CaseResult], PostfixPool.Statistics) {
         let pool = PostfixPool(capacity: 2)
-        let runner = CaseRunner(configuration: RunConfiguration(), pool: pool)
+        let runner = CaseRunner(configuration: RunConfiguration(), parts: PartCatalog.standard.adding(PostfixReceivers(pool: pool)))
         let results = await ScenarioRun(runner: runner, jobs: jobs).run(cases)
         let statistics = await pool.statistics
         await pool.close()
@@ -79,11 +79,11 @@ struct PostfixPoolTests {
         #expect(statistics.instancesStarted == 1, "\(statistics)")
         #expect(statistics.reuses == 1, "\(statistics)")
         #expect(statistics.retired == 0, "the instance settled after each case: \(statistics)")
-        #expect(shared.map { $0.postfixHost?.instance } == [shared[0].postfixHost?.instance, shared[0].postfixHost?.instance])
-        #expect(shared.map { $0.postfixHost?.reused } == [false, true])
+        #expect(shared.map { $0.receiverInstance?.instance } == [shared[0].receiverInstance?.instance, shared[0].receiverInstance?.instance])
+        #expect(shared.map { $0.receiverInstance?.reused } == [false, true])
         let fresh = await Self.runFresh([good, bad])
-        #expect(fresh[0].postfixHost?.instance != fresh[1].postfixHost?.instance, "one instance per case without sharing")
-        #expect(fresh.allSatisfy { $0.postfixHost?.isShared == false })
+        #expect(fresh[0].receiverInstance?.instance != fresh[1].receiverInstance?.instance, "one instance per case without sharing")
+        #expect(fresh.allSatisfy { $0.receiverInstance?.isShared == false })
         #expect(shared.map(Self.fingerprint) == fresh.map(Self.fingerprint))
         #expect(shared.allSatisfy { $0.status == .passed }, "\(shared.map { "\($0.status) \($0.mismatches)" })")
     }
@@ -132,15 +132,15 @@ struct PostfixPoolTests {
         let (results, statistics) = await Self.runShared([limited, limited])
         #expect(statistics.instancesStarted == 0, "\(statistics)")
         #expect(statistics.privateInstances == 2, "\(statistics)")
-        #expect(results[0].postfixHost?.instance != results[1].postfixHost?.instance)
-        #expect(results.allSatisfy { $0.postfixHost?.privateReason?.contains("anvil") == true }, "\(results.map(\.postfixHost))")
+        #expect(results[0].receiverInstance?.instance != results[1].receiverInstance?.instance)
+        #expect(results.allSatisfy { $0.receiverInstance?.privateReason?.contains("anvil") == true }, "\(results.map(\.receiverInstance))")
         #expect(results.allSatisfy { $0.status == .passed }, "\(results.map(Self.fingerprint))")
     }
 
     @Test func nothingOfTheRunIsLeftAfterThePoolCloses() async throws {
         let (good, bad) = try Self.fcrdnsPair()
         let pool = PostfixPool(capacity: 1)
-        let runner = CaseRunner(configuration: RunConfiguration(), pool: pool)
+        let runner = CaseRunner(configuration: RunConfiguration(), parts: PartCatalog.standard.adding(PostfixReceivers(pool: pool)))
         let results = await ScenarioRun(runner: runner, jobs: 2).run([good, bad, good, bad])
         #expect(results.allSatisfy { $0.status == .passed }, "\(results.map(Self.fingerprint))")
         let hosts = await pool.started
@@ -156,7 +156,7 @@ struct PostfixPoolTests {
     @Test func closingThePoolWhileACaseHoldsAHostStopsItToo() async throws {
         let (good, _) = try Self.fcrdnsPair()
         let pool = PostfixPool(capacity: 1)
-        let runner = CaseRunner(configuration: RunConfiguration(), pool: pool)
+        let runner = CaseRunner(configuration: RunConfiguration(), parts: PartCatalog.standard.adding(PostfixReceivers(pool: pool)))
         let task = Task { await runner.run(good) }
         // Close as soon as the case holds its host: the case ends in an error or a result, and
         // nothing is left either way.

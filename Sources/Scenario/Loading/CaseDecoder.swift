@@ -199,10 +199,14 @@ struct CaseDecoder {
         let rcptTo = map.required("rcpt_to", "the envelope recipients (an address or a list)").flatMap { recipients($0, path.key("rcpt_to")) }
         let relay = map.optional("relay").map { relaySpec($0, path.key("relay")) } ?? .mx
         let message = map.optional("message").map { messageSpec($0, path.key("message")) }
+        let mta: SenderMTA?? = map.optional("mta").map { read.choice($0, path.key("mta"), "sending MTA", SenderMTA.self) }
         map.finish()
         guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay else { return nil }
         if case .some(.none) = message { return nil }
-        return SenderSpec(addresses: addresses, prefer: prefer, helo: helo, mailFrom: mailFrom, rcptTo: rcptTo, relay: relay, message: message ?? nil)
+        if case .some(.none) = mta { return nil }
+        return SenderSpec(
+            addresses: addresses, prefer: prefer, helo: helo, mailFrom: mailFrom, rcptTo: rcptTo, relay: relay, message: message ?? nil,
+            mta: mta ?? nil)
     }
 
     func sourceAddresses(_ tree: Tree, _ path: KeyPath) -> [AddressFamily: IPAddress]? {

@@ -51,10 +51,51 @@ public struct ScenarioCase: Sendable {
     }
 }
 
-/// Which MTA plays the receiver (`receiver.target`).
-public enum ReceiverTarget: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
-    case builtin
-    case postfix
+/// Which MTA plays the receiver (`receiver.target`). A name, not a closed list: the runner finds
+/// the receiver for a target in its `PartCatalog`, so a new receiver is a new part, not a new case
+/// here. Scenario files and `--target` take the names the format defines (`allCases`).
+public struct ReceiverTarget: RawRepresentable, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    public let rawValue: String
+
+    public static let builtin = ReceiverTarget(named: "builtin")
+    public static let postfix = ReceiverTarget(named: "postfix")
+    public static let exim = ReceiverTarget(named: "exim")
+    public static let opensmtpd = ReceiverTarget(named: "opensmtpd")
+    public static let exec = ReceiverTarget(named: "exec")
+
+    /// The targets the scenario format names.
+    public static let allCases: [ReceiverTarget] = [.builtin, .postfix, .exim, .opensmtpd, .exec]
+
+    /// One of the format's names; nil for any other.
+    public init?(rawValue: String) {
+        guard Self.allCases.contains(where: { $0.rawValue == rawValue }) else { return nil }
+        self.rawValue = rawValue
+    }
+
+    /// Any name, for a receiver the format does not know (a test's own part).
+    public init(named name: String) { rawValue = name }
+
+    public var description: String { rawValue }
+}
+
+/// Which MTA sends (`sender.mta`): the built-in delivery model or a real MTA. Like
+/// `ReceiverTarget`, a name the runner looks up in its `PartCatalog`.
+public struct SenderMTA: RawRepresentable, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    public let rawValue: String
+
+    public static let builtin = SenderMTA(named: "builtin")
+    public static let postfix = SenderMTA(named: "postfix")
+    public static let exim = SenderMTA(named: "exim")
+
+    /// The senders the scenario format names.
+    public static let allCases: [SenderMTA] = [.builtin, .postfix, .exim]
+
+    public init?(rawValue: String) {
+        guard Self.allCases.contains(where: { $0.rawValue == rawValue }) else { return nil }
+        self.rawValue = rawValue
+    }
+
+    public init(named name: String) { rawValue = name }
 
     public var description: String { rawValue }
 }
@@ -137,11 +178,14 @@ public struct SenderSpec: Sendable {
     public var rcptTo: [String]
     public var relay: RelaySpec
     public var message: MessageSpec?
+    /// nil means "builtin unless the runner's `--sender` says otherwise".
+    public var mta: SenderMTA?
 
     public init(
         addresses: [AddressFamily: IPAddress], prefer: AddressFamily = .ipv6, helo: String, mailFrom: String,
-        rcptTo: [String], relay: RelaySpec = .mx, message: MessageSpec? = nil
+        rcptTo: [String], relay: RelaySpec = .mx, message: MessageSpec? = nil, mta: SenderMTA? = nil
     ) {
+        self.mta = mta
         self.addresses = addresses
         self.prefer = prefer
         self.helo = helo

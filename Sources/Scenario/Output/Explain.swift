@@ -97,7 +97,9 @@ private func senderNode(_ sender: SenderSpec) -> Node {
     let addresses = AddressFamily.allCases.compactMap { family in
         sender.addresses[family].map { (Node.plain(family.rawValue), Node.plain($0.description)) }
     }
-    var pairs: [(Node, Node)] = [
+    var pairs: [(Node, Node)] = []
+    if let mta = sender.mta { pairs.append(("mta", .plain(mta.rawValue))) }
+    pairs += [
         ("addresses", .flowMap(addresses)),
         ("prefer", .plain(sender.prefer.rawValue)),
         ("helo", .plain(sender.helo)),

@@ -1,0 +1,127 @@
+import DNSCore
+import DNSWorld
+import Foundation
+import Logging
+import NIOCore
+import Resolver
+import Sandbox
+import Scenario
+
+/// One case's world and the parts that play in it: a work folder, a network namespace holding the
+/// receiver's and the sender's addresses, the scenario's DNS served by unbound, a resolver for it,
+/// the receiver and the sender.
+///
+/// `setUp` builds them in that order; `tearDown` takes down whatever was built, in reverse order,
+/// on every path: after a delivery, after any step threw, and after the task was cancelled. It is
+/// the one place a case's resources are released. A namespace lent by a shared receiver
+/// (`Receiver.hostNamespace`) is given back by the receiver's `stop`, not destroyed.
+public final class CaseEnvironment: @unchecked Sendable {
+    public let scenario: ScenarioCase
+    public let settings: RunConfiguration
+    public let eventLoopGroup: any EventLoopGroup
+    public let logger: Logger
+    public let receiver: any Receiver
+    public let sender: any Sender
+
+    // Set by `setUp`, one step at a time, from the one task that runs the case; read by the
+    // parts and by `tearDown` from that same task.
+    private var parts = BuiltParts()
+
+    private struct BuiltParts {
+        var directory: String?
+        var namespace: NetworkNamespace?
+        var ownsNamespace = false
+        var world: DNSWorld?
+        var resolver: DNSResolver?
+    }
+
+    init(
+        scenario: ScenarioCase, settings: RunConfiguration, receiver: any Receiver, sender: any Sender,
+        eventLoopGroup: any EventLoopGroup, logger: Logger
+    ) {
+        self.scenario = scenario
+        self.settings = settings
+        self.receiver = receiver
+        self.sender = sender
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+    }
+
+    /// The case's work folder (unbound's configuration and log, a real MTA's files).
+    public var directory: String {
+        guard let directory = parts.directory else { preconditionFailure("CaseEnvironment.directory read before setUp") }
+        return directory
+    }
+
+    /// The namespace every process of the case runs in.
+    public var namespace: NetworkNamespace {
+        guard let namespace = parts.namespace else { preconditionFailure("CaseEnvironment.namespace read before setUp") }
+        return namespace
+    }
+
+    /// The scenario's DNS, served by unbound in the namespace.
+    public var world: DNSWorld {
+        guard let world = parts.world else { preconditionFailure("CaseEnvironment.world read before setUp") }
+        return world
+    }
+
+    /// A resolver asking only the world's unbound (libunbound, as a real MTA's lookups go).
+    public var resolver: DNSResolver {
+        guard let resolver = parts.resolver else { preconditionFailure("CaseEnvironment.resolver read before setUp") }
+        return resolver
+    }
+
+    /// The addresses the sender connects from.
+    public var clientAddresses: [IPAddress] { scenario.sender.addresses.values.sorted() }
+
+    /// Builds the world and starts the receiver; on a throw, what was built stays recorded for
+    /// `tearDown`.
+    func setUp() async throws {
+        let registry = ResourceRegistry.shared
+        let directory = try registry.makeTemporaryDirectory("case")
+        parts.directory = directory
+        if let lent = try await receiver.hostNamespace(clientAddresses: clientAddresses) {
+            parts.namespace = lent
+        } else {
+            let addresses = scenario.receiver.addresses + clientAddresses.filter { !scenario.receiver.addresses.contains($0) }
+            parts.namespace = try await NetworkNamespace.create(name: registry.makeName("case"), addresses: addresses, logger: logger)
+            parts.ownsNamespace = true
+        }
+        // unbound starts while the resolver and the receiver are set up; neither asks it anything
+        // before the sender connects.
+        let world = try DNSWorld.launch(scenario.dns, in: namespace, directory: directory)
+        parts.world = world
+        parts.resolver = try await DNSResolver(
+            configuration: ResolverConfiguration(
+                server: world.resolverAddress, timeout: settings.resolverTimeout, namespace: namespace, directory: directory),
+            logger: logger)
+        try await receiver.start(in: self)
+        try await world.waitUntilServing()
+    }
+
+    /// What the environment held when it was taken down.
+    struct Remains {
+        /// unbound's query log for the case.
+        var queryLog = ""
+        var namespaceName: String?
+        var directory: String?
+    }
+
+    /// Takes down everything `setUp` built, in reverse order. `beforeRemoval` runs once every
+    /// process has stopped and before the work folder goes (artifacts are copied from it then).
+    func tearDown(clean: Bool, beforeRemoval: (_ directory: String, _ queryLog: String) -> Void) async -> Remains {
+        var remains = Remains(namespaceName: parts.namespace?.name, directory: parts.directory)
+        await sender.stop()
+        await receiver.stop(clean: clean)
+        parts.resolver?.shutdown()
+        if let world = parts.world {
+            await world.stop()
+            remains.queryLog = world.queryLog
+        }
+        if let directory = parts.directory { beforeRemoval(directory, remains.queryLog) }
+        if parts.ownsNamespace, let namespace = parts.namespace { await namespace.destroy() }
+        if let directory = parts.directory { ResourceRegistry.shared.removeDirectory(directory) }
+        parts = BuiltParts()
+        return remains
+    }
+}

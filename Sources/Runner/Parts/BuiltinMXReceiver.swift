@@ -1,0 +1,47 @@
+import DNSCore
+import Foundation
+import ReferenceMX
+import Scenario
+
+/// The built-in MX (`receiver.target: builtin`): SwiftNIO serving the scenario's policy, a new one
+/// for every case.
+public struct BuiltinMXReceivers: ReceiverKind {
+    public var target: ReceiverTarget { .builtin }
+
+    public init() {}
+
+    public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? { nil }
+
+    public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
+        BuiltinMXReceiver(configuration: MXConfiguration(hostname: scenario.receiver.hostname, policy: scenario.receiver.policy))
+    }
+}
+
+final class BuiltinMXReceiver: Receiver, @unchecked Sendable {
+    let configuration: MXConfiguration
+    // Set by `start` and read by `evidence` and `stop`, all from the task that runs the case.
+    private var mx: ReferenceMX?
+
+    init(configuration: MXConfiguration) {
+        self.configuration = configuration
+    }
+
+    func start(in environment: CaseEnvironment) async throws {
+        let mx = ReferenceMX(
+            configuration: configuration, lookup: environment.resolver, eventLoopGroup: environment.eventLoopGroup,
+            logger: environment.logger)
+        self.mx = mx
+        try await mx.start(listeningOn: environment.scenario.receiver.addresses, port: 25, in: environment.namespace)
+    }
+
+    func evidence(of clients: [IPAddress]) async -> ReceiverEvidence {
+        guard let mx else { return ReceiverEvidence() }
+        // Stopping closes the listeners and waits for every session's record.
+        await mx.stop()
+        return ReceiverEvidence(sessions: mx.sessions, messagesAccepted: mx.messageCount)
+    }
+
+    func stop(clean: Bool) async {
+        await mx?.stop()
+    }
+}

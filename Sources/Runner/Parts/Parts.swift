@@ -1,0 +1,132 @@
+import DNSCore
+import ReferenceMX
+import Sandbox
+import Scenario
+import Sender
+
+/// A kind of receiving MTA a case can run on: the built-in MX, a real Postfix, and whatever else a
+/// `PartCatalog` lists. `receiver.target` (or `--target`) names it; the runner, the reports and the
+/// matrix never ask which one it is.
+public protocol ReceiverKind: Sendable {
+    /// The name scenarios and `--target` use for it.
+    var target: ReceiverTarget { get }
+
+    /// Why this receiver cannot play the scenario's receiver here (a policy it cannot express, the
+    /// MTA not installed, a path that needs root), nil when it can. Such a case is skipped with the
+    /// reason, never passed.
+    func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String?
+
+    /// Cases with the same key can share one running receiver, so a run starts them one after the
+    /// other; nil (the default) when every case gets a receiver of its own.
+    func sharingKey(for scenario: ScenarioCase, settings: RunConfiguration) -> String?
+
+    /// The receiver for one case, not yet started (no I/O here).
+    func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver
+
+    /// This kind as one run of many cases uses it: where shared receivers are kept for the run. The
+    /// default is the kind itself.
+    func scopedToRun(jobs: Int, cases: [ScenarioCase], settings: RunConfiguration) -> any ReceiverKind
+
+    /// Stops what `scopedToRun` kept for the run; called once when the run ends.
+    func closeRun() async
+}
+
+extension ReceiverKind {
+    public func sharingKey(for scenario: ScenarioCase, settings: RunConfiguration) -> String? { nil }
+    public func scopedToRun(jobs: Int, cases: [ScenarioCase], settings: RunConfiguration) -> any ReceiverKind { self }
+    public func closeRun() async {}
+}
+
+/// The receiver of one case. `CaseEnvironment` calls, in this order: `hostNamespace` (once, before
+/// anything else exists), `start` (once the namespace, the DNS world and the resolver are up),
+/// `evidence` (after the delivery), and `stop` exactly once on every path, also when an earlier
+/// step threw or never ran.
+public protocol Receiver: AnyObject, Sendable {
+    /// A namespace this receiver already runs in (a shared instance lent for the case), holding
+    /// `clientAddresses` from now until `stop`; nil (the default) when the case makes a namespace
+    /// of its own with the receiver's and the clients' addresses.
+    func hostNamespace(clientAddresses: [IPAddress]) async throws -> NetworkNamespace?
+
+    /// Starts listening on the scenario's receiver addresses, port 25, in `environment.namespace`,
+    /// resolving through `environment.resolver` or the world's unbound.
+    func start(in environment: CaseEnvironment) async throws
+
+    /// What the receiver saw of `clients`, once their sessions are over: decision records, log
+    /// lines, messages accepted.
+    func evidence(of clients: [IPAddress]) async -> ReceiverEvidence
+
+    /// What the receiver said when something failed before `evidence` (its log), for the report.
+    func failureEvidence() async -> ReceiverEvidence
+
+    /// Takes the receiver down, or gives a shared one back (reused only when `clean`).
+    func stop(clean: Bool) async
+
+    /// Which running instance served the case, for receivers that share instances.
+    var instanceUse: ReceiverInstanceUse? { get }
+}
+
+extension Receiver {
+    public func hostNamespace(clientAddresses: [IPAddress]) async throws -> NetworkNamespace? { nil }
+    public func failureEvidence() async -> ReceiverEvidence { ReceiverEvidence() }
+    public var instanceUse: ReceiverInstanceUse? { nil }
+}
+
+/// What a receiver leaves behind for the report: the evidence of why it decided.
+public struct ReceiverEvidence: Sendable {
+    /// The built-in MX's record of each session (what it saw and why it decided).
+    public var sessions: [SessionRecord]
+    /// The receiver's own log lines for the case (a real MTA's log).
+    public var log: String
+    /// Messages the receiver accepted in the case, when it can tell.
+    public var messagesAccepted: Int?
+
+    public init(sessions: [SessionRecord] = [], log: String = "", messagesAccepted: Int? = nil) {
+        self.sessions = sessions
+        self.log = log
+        self.messagesAccepted = messagesAccepted
+    }
+}
+
+/// Which running instance of a shared receiver served a case.
+public struct ReceiverInstanceUse: Sendable, Hashable, Codable {
+    /// The instance's number in this process (1, 2, ...): cases with the same number were served
+    /// by the same running receiver.
+    public var instance: Int
+    /// True when the instance had served an earlier case.
+    public var reused: Bool
+    /// Why the case got an instance of its own instead of a shared one; nil for a shared one.
+    public var privateReason: String?
+
+    public init(instance: Int, reused: Bool, privateReason: String?) {
+        self.instance = instance
+        self.reused = reused
+        self.privateReason = privateReason
+    }
+
+    public var isShared: Bool { privateReason == nil }
+}
+
+/// A kind of sending MTA: the built-in delivery model, or a real MTA. `sender.mta` (or
+/// `--sender`) names it.
+public protocol SenderKind: Sendable {
+    var mta: SenderMTA { get }
+
+    /// Why this sender cannot send the scenario's mail here, nil when it can.
+    func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String?
+
+    /// The sender for one case, not yet started.
+    func makeSender(for scenario: ScenarioCase, settings: RunConfiguration) -> any Sender
+}
+
+/// The sender of one case: `deliver` once the receiver is up, `stop` exactly once on every path.
+public protocol Sender: AnyObject, Sendable {
+    /// Delivers the scenario's message in `environment` and reports every attempt.
+    func deliver(in environment: CaseEnvironment) async throws -> DeliveryReport
+
+    /// Takes down whatever the sender started (a real MTA's processes).
+    func stop() async
+}
+
+extension Sender {
+    public func stop() async {}
+}

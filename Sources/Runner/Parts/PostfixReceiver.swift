@@ -1,0 +1,179 @@
+import DNSCore
+import Foundation
+import Logging
+import PostfixTarget
+import Sandbox
+import Scenario
+
+/// A real Postfix as the receiver (`receiver.target: postfix`): main.cf from the scenario's policy
+/// and `receiver.postfix` over the user's `--postfix-config`. In a run of many cases, cases whose
+/// configuration may be shared (`PostfixSharing`) run on pooled instances (`PostfixPool`) unless
+/// `RunConfiguration.sharePostfix` is off; every other case starts a Postfix of its own.
+public struct PostfixReceivers: ReceiverKind {
+    public var target: ReceiverTarget { .postfix }
+    /// Shared instances: a run's own (`ownsPool`), or one the caller keeps across runs.
+    let pool: PostfixPool?
+    let ownsPool: Bool
+
+    /// `pool`: instances to share between cases across runs (the caller closes it); nil: a run
+    /// makes a pool of its own when sharing is on.
+    public init(pool: PostfixPool? = nil) {
+        self.pool = pool
+        self.ownsPool = false
+    }
+
+    private init(ownPool: PostfixPool) {
+        self.pool = ownPool
+        self.ownsPool = true
+    }
+
+    /// The Postfix receiver of a case: the scenario's policy and `receiver.postfix` over the user's
+    /// main.cf, accepting mail for every recipient domain.
+    public static func configuration(for scenario: ScenarioCase, settings: RunConfiguration) -> PostfixConfiguration {
+        var domains: [String] = []
+        for recipient in scenario.sender.rcptTo {
+            if let at = recipient.lastIndex(of: "@") {
+                let domain = DNSName.normalize(recipient[recipient.index(after: at)...])
+                if !domains.contains(domain) { domains.append(domain) }
+            }
+        }
+        return PostfixConfiguration(
+            hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: domains,
+            policy: scenario.receiver.policy, settings: scenario.receiver.postfix, base: settings.postfixBase)
+    }
+
+    public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
+        Self.configuration(for: scenario, settings: settings).unsupportedReason
+    }
+
+    public func sharingKey(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
+        guard pool != nil else { return nil }
+        return Self.configuration(for: scenario, settings: settings).sharingKey
+    }
+
+    public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
+        let configuration = Self.configuration(for: scenario, settings: settings)
+        if let pool, let key = configuration.sharingKey {
+            return PooledPostfixReceiver(configuration: configuration, key: key, pool: pool)
+        }
+        let reason = pool == nil ? "sharing is off" : configuration.sharingRefusal ?? "not shareable"
+        return PrivatePostfixReceiver(configuration: configuration, pool: pool, privateReason: reason)
+    }
+
+    public func scopedToRun(jobs: Int, cases: [ScenarioCase], settings: RunConfiguration) -> any ReceiverKind {
+        guard pool == nil, settings.sharePostfix,
+              cases.contains(where: { (settings.target ?? $0.receiver.target ?? .builtin) == target })
+        else { return self }
+        return PostfixReceivers(ownPool: PostfixPool(capacity: jobs))
+    }
+
+    public func closeRun() async {
+        if ownsPool, let pool { await pool.close() }
+    }
+}
+
+/// Turns the configuration's "no Postfix equivalent" into a skip.
+private func translated(_ error: any Error) -> any Error {
+    if let error = error as? PostfixConfigurationError, let reason = error.unsupportedReason { return CaseSkipped(reason: reason) }
+    return error
+}
+
+/// A Postfix started in the case's own namespace and stopped with it.
+final class PrivatePostfixReceiver: Receiver, @unchecked Sendable {
+    let configuration: PostfixConfiguration
+    let pool: PostfixPool?
+    let instanceUse: ReceiverInstanceUse?
+    // Set by `start`, read by the later steps, all from the task that runs the case.
+    private var postfix: PostfixInstance?
+
+    init(configuration: PostfixConfiguration, pool: PostfixPool?, privateReason: String) {
+        self.configuration = configuration
+        self.pool = pool
+        self.instanceUse = ReceiverInstanceUse(instance: PostfixInstanceNumbers.next(), reused: false, privateReason: privateReason)
+    }
+
+    func start(in environment: CaseEnvironment) async throws {
+        if let pool { await pool.countPrivateInstance() }
+        do {
+            postfix = try await PostfixInstance.start(
+                configuration, in: environment.namespace, caseDirectory: environment.directory, logger: environment.logger)
+        } catch {
+            throw translated(error)
+        }
+    }
+
+    func evidence(of clients: [IPAddress]) async -> ReceiverEvidence {
+        guard let postfix else { return ReceiverEvidence() }
+        // Stopped first, so every line of the case is in the log.
+        await postfix.stop()
+        return ReceiverEvidence(log: clients.flatMap { postfix.sessionLog(client: $0) }.joined(separator: "\n"))
+    }
+
+    func failureEvidence() async -> ReceiverEvidence {
+        ReceiverEvidence(log: postfix?.log.joined(separator: "\n") ?? "")
+    }
+
+    func stop(clean: Bool) async {
+        await postfix?.stop()
+    }
+}
+
+/// A case on a pooled host: the host's namespace gets this case's client addresses (and loses the
+/// previous case's), the case's unbound starts there, and only the log lines after a mark taken
+/// at check-out are the case's. The host goes back to the pool when the case ran cleanly and the
+/// instance has settled (`PostfixInstance.settle`, `isHealthy`); otherwise it is stopped.
+final class PooledPostfixReceiver: Receiver, @unchecked Sendable {
+    let configuration: PostfixConfiguration
+    let key: String
+    let pool: PostfixPool
+    // Set by `hostNamespace` and `evidence`, read by `stop`, all from the task that runs the case.
+    private var host: PostfixHost?
+    private var reused = false
+    private var mark = PostfixLogMark.start
+    private var settledCleanly = false
+
+    init(configuration: PostfixConfiguration, key: String, pool: PostfixPool) {
+        self.configuration = configuration
+        self.key = key
+        self.pool = pool
+    }
+
+    var instanceUse: ReceiverInstanceUse? {
+        host.map { ReceiverInstanceUse(instance: $0.number, reused: reused, privateReason: nil) }
+    }
+
+    func hostNamespace(clientAddresses: [IPAddress]) async throws -> NetworkNamespace? {
+        let lease: (host: PostfixHost, reused: Bool)
+        do {
+            lease = try await pool.checkOut(configuration, key: key)
+        } catch {
+            throw translated(error)
+        }
+        host = lease.host
+        reused = lease.reused
+        mark = lease.host.instance.logMark()
+        try await lease.host.assignSenderAddresses(clientAddresses)
+        return lease.host.namespace
+    }
+
+    func start(in environment: CaseEnvironment) async throws {}
+
+    func evidence(of clients: [IPAddress]) async -> ReceiverEvidence {
+        guard let host else { return ReceiverEvidence() }
+        // Every smtpd of this case gone (so none carries its caches into the next case) and its
+        // log lines written, before they are read and before the host serves anyone else.
+        let settled = await host.instance.settle(since: mark)
+        settledCleanly = settled && host.instance.isHealthy(since: mark)
+        return ReceiverEvidence(log: clients.flatMap { host.instance.sessionLog(client: $0, since: mark) }.joined(separator: "\n"))
+    }
+
+    func failureEvidence() async -> ReceiverEvidence {
+        ReceiverEvidence(log: host?.instance.log(since: mark).lines.joined(separator: "\n") ?? "")
+    }
+
+    func stop(clean: Bool) async {
+        guard let host else { return }
+        self.host = nil
+        await pool.checkIn(host, reusable: clean && settledCleanly)
+    }
+}
