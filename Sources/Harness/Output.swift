@@ -21,7 +21,7 @@ public struct Output: Sendable {
     }
 }
 
-/// The exit codes of `mxharness` (issue: 0 all passed, 1 some failed, 2 usage or load errors).
+/// The exit codes of `mxharness` (0 all passed, 1 some failed, 2 usage or load errors).
 public enum HarnessExit {
     public static let success: Int32 = 0
     public static let failures: Int32 = 1

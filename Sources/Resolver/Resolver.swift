@@ -97,7 +97,7 @@ public final class DNSResolver: DNSLookup, @unchecked Sendable {
         lines.append("  qname-minimisation: no")
         lines.append("  use-syslog: no")
         lines.append("  verbosity: 0")
-        // libunbound answers the special and private zones itself, like the daemon (FIELD-NOTES);
+        // libunbound answers the special and private zones itself, like the daemon;
         // only a config file switches that off.
         for zone in UnboundDefaultZones.names {
             lines.append("  local-zone: \"\(zone)\" nodefault")

@@ -3,15 +3,13 @@ import Foundation
 import MXHarnessTestKit
 import Testing
 
-/// The openspf RFC 7208 suite (shared/conformance/rfc7208-tests.yml), served from memory.
+/// The openspf RFC 7208 suite (Conformance/rfc7208/rfc7208-tests.yml, vendored with its licence),
+/// served from memory.
 @Suite struct ConformanceTests {
-    /// `<package root>/../shared/conformance/rfc7208-tests.yml`, found from this file's path.
+    /// Next to this file, so a clone of the repository has everything the tests read.
     static let suiteURL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent()   // SPFTests
-        .deletingLastPathComponent()   // Tests
-        .deletingLastPathComponent()   // package root
-        .deletingLastPathComponent()   // its parent, which holds shared/
-        .appendingPathComponent("shared/conformance/rfc7208-tests.yml")
+        .appendingPathComponent("Conformance/rfc7208/rfc7208-tests.yml")
 
     static func loadScenarios() throws -> [ConformanceScenario] {
         let yaml = try String(contentsOf: suiteURL, encoding: .utf8)

@@ -109,8 +109,11 @@ import Testing
         #expect(loadErrors(yaml: example("  family: ipv6", "  family: ipv5")) == [
             "Scenarios/rdns.yaml:29:11: expect.family: unknown family \"ipv5\" (known: ipv4, ipv6); did you mean \"ipv4\"?"
         ])
-        #expect(loadErrors(yaml: example("  policy: fcrdns-strict", "  policy: fcrdns-strict\n  target: exim")) == [
-            "Scenarios/rdns.yaml:20:11: receiver.target: unknown receiver target \"exim\" (known: builtin, postfix)"
+        #expect(loadErrors(yaml: example("  policy: fcrdns-strict", "  policy: fcrdns-strict\n  target: qmail")) == [
+            "Scenarios/rdns.yaml:20:11: receiver.target: unknown receiver target \"qmail\" (known: builtin, postfix, exim, opensmtpd, exec)"
+        ])
+        #expect(loadErrors(yaml: example("  helo: mail.sender.test", "  helo: mail.sender.test\n  mta: sendmail")) == [
+            "Scenarios/rdns.yaml:24:8: sender.mta: unknown sending MTA \"sendmail\" (known: builtin, postfix, exim)"
         ])
         #expect(loadErrors(yaml: example("  code: 550", "  code: 550\n  attempts: [{family: ipv6, result: refused}]")) == [
             "Scenarios/rdns.yaml:32:37: expect.attempts[0].result: unknown attempt result \"refused\" (known: accepted, rejected, tempfailed, unreachable)"

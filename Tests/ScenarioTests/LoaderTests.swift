@@ -261,50 +261,67 @@ import Testing
             expect: {outcome: bounced, stage: rcpt, code: 550}
             variants:
               - name: accepted
-                expect: {outcome: delivered, stage: ~, code: 250}
+                expect: {outcome: delivered, code: 250}
             """
         let cases = try ScenarioLoader().load(yaml: yaml, file: "own.yaml")
         #expect(cases.map(\.name) == ["own", "own/accepted"])
-        // expect is a map: merged key by key; `~` drops an inherited key.
+        #expect(cases[0].expect == Expectation(outcome: .bounced, stage: .rcpt, code: CodePattern("550")))
         #expect(cases[1].expect == Expectation(outcome: .delivered, code: CodePattern("250")))
     }
 
-    @Test func inheritedExpectKeysStayUnlessCleared() throws {
+    @Test func aVariantsExpectReplacesTheScenariosWhole() throws {
         let yaml = minimalWorld + """
 
             expect: {outcome: bounced, text: cannot find your hostname}
             variants:
-              - name: v
+              - name: own-expect
                 expect: {outcome: deferred}
+              - name: no-expect
+                receiver: {policy: fcrdns}
+              - name: null-expect
+                expect: ~
             """
         let cases = try ScenarioLoader().load(yaml: yaml, file: "keep.yaml")
-        #expect(cases[1].expect == Expectation(outcome: .deferred, text: .substring("cannot find your hostname")))
+        let scenarios = Expectation(outcome: .bounced, text: .substring("cannot find your hostname"))
+        #expect(cases.map(\.name) == ["keep", "keep/own-expect", "keep/no-expect", "keep/null-expect"])
+        #expect(cases[1].expect == Expectation(outcome: .deferred), "nothing of the scenario's expect carries over")
+        #expect(cases[2].expect == scenarios, "a variant without expect keeps the scenario's")
+        #expect(cases[3].expect == scenarios, "expect: ~ is absent, like every null")
     }
 
-    @Test func theSpecsVariantOnTheSpecsExampleKeepsTheExamplesOtherExpectKeys() throws {
-        // Literally the format's rule: expect is a map, so it merges key by key, and the example's
-        // stage/code/enhanced/text stay in the variant unless the variant clears them with `~`.
+    @Test func aProfilesExpectIsStillMergedKeyByKey() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mxh-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory + "/_profiles", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "expect: {family: ipv6, stage: rcpt}\n".write(toFile: directory + "/_profiles/p.yaml", atomically: true, encoding: .utf8)
+        let yaml = "include: [_profiles/p.yaml]\n" + minimalWorld + """
+
+            expect: {outcome: bounced}
+            """
+        try yaml.write(toFile: directory + "/s.yaml", atomically: true, encoding: .utf8)
+        let cases = try ScenarioLoader().load(paths: [directory + "/s.yaml"])
+        #expect(cases.first?.expect == Expectation(outcome: .bounced, family: .ipv6, stage: .rcpt))
+    }
+
+    @Test func theSpecsVariantOnTheSpecsExampleAssertsExactlyWhatItWrites() throws {
+        // The format (1.1): a variant's expect replaces the scenario's whole, so the example's
+        // stage/code/enhanced/text (those of the bounce) do not carry over into the variant.
         let yaml = specExample + """
             variants:
               - name: receiver-defers
                 receiver: {policy: fcrdns}
                 expect: {outcome: delivered, family: ipv4,
                          attempts: [{family: ipv6, result: tempfailed, code: 450}, {family: ipv4, result: accepted}]}
-              - name: receiver-defers-cleared
-                receiver: {policy: fcrdns}
-                expect: {outcome: delivered, family: ipv4, stage: ~, code: ~, enhanced: ~, text: ~}
             """
         let cases = try ScenarioLoader().load(yaml: yaml, file: "e.yaml")
-        #expect(cases.map(\.name) == ["ipv6-sender-without-ptr", "ipv6-sender-without-ptr/receiver-defers", "ipv6-sender-without-ptr/receiver-defers-cleared"])
+        #expect(cases.map(\.name) == ["ipv6-sender-without-ptr", "ipv6-sender-without-ptr/receiver-defers"])
         #expect(cases[1].receiver.policy == Preset.fcrdns.policy)
         #expect(cases[1].expect == Expectation(
-            outcome: .delivered, family: .ipv4, stage: .rcpt, code: CodePattern("550"), enhanced: EnhancedPattern("5.7.25"),
-            text: .substring("cannot find your hostname"),
+            outcome: .delivered, family: .ipv4,
             attempts: [
                 ExpectedAttempt(family: .ipv6, result: .tempfailed, code: CodePattern("450")),
                 ExpectedAttempt(family: .ipv4, result: .accepted),
             ]))
-        #expect(cases[2].expect == Expectation(outcome: .delivered, family: .ipv4))
     }
 
     @Test func checksApplyToBothFamiliesAndAFamilyListReplacesIt() throws {

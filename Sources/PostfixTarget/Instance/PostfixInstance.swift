@@ -108,7 +108,7 @@ public final class PostfixInstance: @unchecked Sendable {
         logger: Logger = Logger(label: "mxharness.postfix")
     ) async throws -> PostfixInstance {
         guard FileManager.default.isExecutableFile(atPath: options.postfixPath) else {
-            throw PostfixInstanceError(message: "postfix is not installed at \(options.postfixPath): install it with `apt-get install postfix` (see FIELD-NOTES, Postfix)")
+            throw PostfixInstanceError(message: "postfix is not installed at \(options.postfixPath): install it with `apt-get install postfix` (Debian: as in scripts/lib.sh, with debconf set to \"No configuration\")")
         }
         let directory = caseDirectory + "/postfix"
         let paths = PostfixPaths(under: directory)

@@ -97,7 +97,7 @@ public struct PostfixPoolError: Error, Sendable, CustomStringConvertible {
     public var description: String { "the run's Postfix pool is closed: no case can start once the run ends" }
 }
 
-/// Running Postfix instances that cases with the same configuration share (issue #7): a case
+/// Running Postfix instances that cases with the same configuration share: a case
 /// checks out an idle host whose instance runs its configuration, or a new one is started; after
 /// the case the host comes back when it is clean (`PostfixInstance.settle`, `isHealthy`) and is
 /// stopped otherwise. Only configurations `PostfixSharing` accepts are pooled.

@@ -18,7 +18,8 @@ import Darwin
 ///   scenario's keys; a profile's own `name` is not merged (it names the profile, as a variant's names the variant).
 /// - A variant is merged onto the scenario (maps key by key, lists and scalars replace) and becomes
 ///   `SCENARIO/VARIANT`; with variants, the scenario is a case only if it has its own `expect`.
-/// - A key set to null (`~`) counts as absent, so a variant can drop an `expect` key it inherits.
+/// - A variant's `expect` replaces the scenario's whole (format 1.1); every other key merges.
+/// - A key set to null (`~`) counts as absent.
 ///
 /// Every problem of every file is collected; `load` throws them all at once.
 public struct ScenarioLoader: Sendable {
@@ -190,8 +191,12 @@ private final class LoadSession {
                 diagnostics.add(.invalidValue, at: nested.keyLocation, path.key("variants"), "a variant cannot have variants of its own; make it a scenario of its own")
                 continue
             }
-            let own = resolveIncludes(variant, file: file, chain: chain, path: path).removing(["name", "include"])
-            let merged = Tree.merge(scenario, own)
+            // Format 1.1: a variant's `expect` replaces the scenario's whole; without one (or with
+            // `expect: ~`, null being absent) the scenario's holds.
+            var own = resolveIncludes(variant, file: file, chain: chain, path: path).removing(["name", "include"])
+            let ownsExpect = own["expect"].map { !$0.isNull } ?? false
+            if !ownsExpect { own = own.removing(["expect"]) }
+            let merged = Tree.merge(ownsExpect ? scenario.removing(["expect"]) : scenario, own)
             let hint = "every variant needs an expect when the scenario has none (variant \"\(variantName)\")"
             add(decoder.decode(merged, name: "\(name)/\(variantName)", location: variant.location, expectHint: hint),
                 nameLocation: nameTree.location)

@@ -4,7 +4,7 @@ import Yams
 /// One scenario's DNS data from the openspf suite, ready for any DNS backend: the records to serve
 /// and the names that time out. Built by `ConformanceZone(zonedata:)`, a pure function of the YAML.
 ///
-/// Serving rules (those of pyspf's `test/testspf.py`, see shared/conformance/README.md):
+/// Serving rules (those of pyspf's `test/testspf.py`, see rfc7208/README.md):
 /// - `SPF` (type 99) records are served as TXT unless the name lists TXT records (or `TXT: NONE`) of its own;
 /// - `TXT: NONE` means no TXT record;
 /// - a `TIMEOUT` name times out for every type it lists no records of. pyspf stops at `TIMEOUT` only
