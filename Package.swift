@@ -88,9 +88,11 @@ let package = Package(
             "DNSCore", "SMTPProtocol", "Policy", "SPF", "Scenario", "Resolver", "Sandbox",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The same cases on several receivers or senders, side by side.
+        .target(name: "Parity", dependencies: ["Runner", "Scenario", "SMTPProtocol", "Reports", .product(name: "Logging", package: "swift-log")]),
         // What each command does, so the executable only parses arguments.
         .target(name: "Harness", dependencies: [
-            "DNSCore", "Complaint", "Runner", "Matrix", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Sender", "Policy", "PostfixTarget",
+            "DNSCore", "Complaint", "Runner", "Matrix", "Parity", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Sender", "Policy", "PostfixTarget",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -137,6 +139,7 @@ let package = Package(
         .testTarget(name: "ComplaintTests", dependencies: [
             "Complaint", "Scenario", "Runner", "DNSCore", "SMTPProtocol", "Policy", "SPF", "Sandbox", "Resolver", "MXHarnessTestKit",
         ]),
+        .testTarget(name: "ParityTests", dependencies: ["Parity", "Runner", "Scenario", "SMTPProtocol", "Sender", "DNSCore", "Reports"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Sandbox", "MXHarnessTestKit"]),
         // docker-compose.yml: the Compose schema and the agreement of its addresses with docker/.
         .testTarget(name: "ComposeTests", dependencies: ["DNSCore", .product(name: "Yams", package: "Yams")]),

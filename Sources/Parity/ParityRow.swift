@@ -1,0 +1,110 @@
+import Runner
+import SMTPProtocol
+import Scenario
+
+/// One case on every side of a parity run, and how the sides compare.
+///
+/// Outcome, family, stage and the reply's class (2xx/4xx/5xx) must agree on every side that ran;
+/// a difference there is a `difference`. The exact code and enhanced code are compared too: for
+/// sides that mirror each other (`ParityAxis.mirrors`) a mismatch is a difference as well, for the
+/// others it is an `mtaDifference`, shown but not failing.
+public struct ParityRow: Sendable {
+    public var name: String
+    /// One result per side, in the axis's order.
+    public var results: [CaseResult]
+    public var labels: [String]
+    /// One finding per side that disagrees with the reference (the first side that ran).
+    public private(set) var differences: [Finding] = []
+    public private(set) var mtaDifferences: [Finding] = []
+
+    public struct Finding: Sendable, Hashable, CustomStringConvertible {
+        /// The side that differs from the reference.
+        public var side: String
+        /// The reference side.
+        public var reference: String
+        /// The fields that differ: `outcome`, `family`, `stage`, `class`, `code`, `enhanced`.
+        public var fields: [String]
+
+        public var description: String { "\(side) vs \(reference): \(fields.joined(separator: ", "))" }
+    }
+
+    /// Compares `results` (one per side of `axis`, in its order).
+    public static func compare(name: String, results: [CaseResult], axis: ParityAxis) -> ParityRow {
+        ParityRow(name: name, results: results, axis: axis)
+    }
+
+    init(name: String, results: [CaseResult], axis: ParityAxis) {
+        self.name = name
+        self.results = results
+        self.labels = axis.labels
+        let ran = results.indices.filter { Self.fields(results[$0]) != nil }
+        guard let reference = ran.first, let referenceFields = Self.fields(results[reference]) else { return }
+        for side in ran.dropFirst() {
+            guard let fields = Self.fields(results[side]) else { continue }
+            let classDifferences = referenceFields.classDifferences(fields)
+            let exactDifferences = referenceFields.exactDifferences(fields)
+            if !classDifferences.isEmpty || (axis.mirrors(reference, side) && !exactDifferences.isEmpty) {
+                differences.append(Finding(side: labels[side], reference: labels[reference], fields: classDifferences + exactDifferences))
+            } else if !exactDifferences.isEmpty {
+                mtaDifferences.append(Finding(side: labels[side], reference: labels[reference], fields: exactDifferences))
+            }
+        }
+    }
+
+    /// Why a side did not run (skipped or error), per side; nil for sides that ran.
+    public var notRun: [String?] {
+        results.map { result in
+            switch result.status {
+            case .skipped(let reason): reason
+            case .error(let message): "error: " + message
+            case .passed, .failed: nil
+            }
+        }
+    }
+
+    /// Fewer than two sides ran: nothing was compared.
+    public var isCompared: Bool { notRun.filter { $0 == nil }.count >= 2 }
+
+    /// What a side's delivery ended in, as compared.
+    struct Fields: Sendable, Hashable {
+        var outcome: DeliveryOutcome
+        var family: String
+        var stage: String
+        var replyClass: String
+        var code: String
+        var enhanced: String
+
+        func classDifferences(_ other: Fields) -> [String] {
+            var out: [String] = []
+            if outcome != other.outcome { out.append("outcome") }
+            if family != other.family { out.append("family") }
+            if stage != other.stage { out.append("stage") }
+            if replyClass != other.replyClass { out.append("class") }
+            return out
+        }
+
+        func exactDifferences(_ other: Fields) -> [String] {
+            var out: [String] = []
+            if replyClass == other.replyClass && code != other.code { out.append("code") }
+            if enhanced != other.enhanced { out.append("enhanced") }
+            return out
+        }
+
+        /// `bounced ipv6 rcpt 550 5.7.25`.
+        var text: String { [outcome.rawValue, family, stage, code, enhanced].joined(separator: " ") }
+    }
+
+    /// The compared fields of a result; nil when it did not run.
+    static func fields(_ result: CaseResult) -> Fields? {
+        switch result.status {
+        case .skipped, .error: return nil
+        case .passed, .failed: break
+        }
+        guard let observed = result.observed else { return nil }
+        let reply = observed.reply
+        return Fields(
+            outcome: observed.outcome, family: observed.family?.rawValue ?? "-", stage: observed.stage?.rawValue ?? "-",
+            replyClass: reply.map { "\($0.code / 100)xx" } ?? "-", code: reply.map { String($0.code) } ?? "-",
+            enhanced: reply?.enhanced ?? "-")
+    }
+}

@@ -1,0 +1,72 @@
+import DNSCore
+import Parity
+import Reports
+import Runner
+import SMTPProtocol
+import Scenario
+import Testing
+
+/// How a parity row compares its sides, without running anything.
+struct ParityRowTests {
+    static let scenario = ScenarioCase(
+        name: "case", location: SourceLocation(file: "p.yaml", line: 1, column: 1), dns: WorldSpec(),
+        receiver: ReceiverSpec(addresses: [IPAddress("2001:db8::10")!]),
+        sender: SenderSpec(addresses: [.ipv6: IPAddress("2001:db8:5::25")!], helo: "h.test", mailFrom: "a@s.test", rcptTo: ["b@e.test"]),
+        expect: Expectation())
+
+    static func result(_ outcome: DeliveryOutcome, _ code: Int, _ enhanced: String?, stage: SMTPStage = .rcpt, family: AddressFamily = .ipv6) -> CaseResult {
+        var result = CaseResult(scenario: scenario, target: .builtin, status: .passed)
+        result.observed = ObservedDelivery(outcome: outcome, family: family, stage: stage, reply: SMTPReply(code: code, enhanced: enhanced, "text"))
+        return result
+    }
+
+    static func skipped() -> CaseResult { CaseResult(scenario: scenario, target: .exim, status: .skipped("no exim here")) }
+
+    static func rows(_ axis: ParityAxis, _ results: [CaseResult]) -> ParityRow {
+        // A run whose sides are given: the row model is what is under test.
+        ParityRow.compare(name: "case", results: results, axis: axis)
+    }
+
+    @Test func theBuiltinMXIsHeldToPostfixsExactReplies() {
+        let row = Self.rows(.builtinAgainstPostfix, [Self.result(.deferred, 450, "4.7.25"), Self.result(.deferred, 450, "4.7.1")])
+        #expect(row.differences.map(\.fields) == [["enhanced"]])
+        #expect(row.mtaDifferences.isEmpty)
+    }
+
+    @Test func otherMTAsMayWordAndNumberTheirRepliesTheirOwnWay() {
+        let axis = ParityAxis.receivers([.postfix, .exim])
+        let row = Self.rows(axis, [Self.result(.deferred, 450, "4.7.25"), Self.result(.deferred, 451, "4.7.1")])
+        #expect(row.differences.isEmpty)
+        #expect(row.mtaDifferences.map(\.fields) == [["code", "enhanced"]])
+        #expect(row.mtaDifferences.first?.description == "exim vs postfix: code, enhanced")
+    }
+
+    @Test func aDifferentOutcomeStageFamilyOrClassIsADifferenceOnAnyPair() {
+        let axis = ParityAxis.receivers([.postfix, .exim, .opensmtpd])
+        let row = Self.rows(axis, [
+            Self.result(.deferred, 450, "4.7.25"),
+            Self.result(.bounced, 550, "5.7.1", stage: .mail),
+            Self.result(.deferred, 421, nil, family: .ipv4),
+        ])
+        #expect(row.differences.map(\.side) == ["exim", "opensmtpd"])
+        #expect(row.differences[0].fields == ["outcome", "stage", "class", "enhanced"])
+        #expect(row.differences[1].fields == ["family", "code", "enhanced"])
+    }
+
+    @Test func sidesThatDidNotRunAreNotCompared() {
+        let axis = ParityAxis.receivers([.builtin, .exim])
+        let row = Self.rows(axis, [Self.result(.deferred, 450, "4.7.25"), Self.skipped()])
+        #expect(!row.isCompared)
+        #expect(row.differences.isEmpty)
+        let table = ParityTable.render([row], labels: axis.labels, terminal: Terminal(colour: false))
+        #expect(table.contains("exim: no exim here"))
+        #expect(table.hasSuffix("parity: 0 same, 0 different, 1 skipped (not run on two sides)"))
+    }
+
+    @Test func senderParityComparesTheModelWithPostfixExactly() {
+        let row = Self.rows(.senders([.builtin, .postfix]), [Self.result(.delivered, 250, "2.0.0"), Self.result(.delivered, 250, "2.0.0")])
+        #expect(row.differences.isEmpty && row.mtaDifferences.isEmpty)
+        let exim = Self.rows(.senders([.builtin, .exim]), [Self.result(.deferred, 450, "4.7.25"), Self.result(.deferred, 450, nil)])
+        #expect(exim.differences.isEmpty && exim.mtaDifferences.map(\.fields) == [["enhanced"]])
+    }
+}
