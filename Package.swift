@@ -38,14 +38,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // RFC 5321 as pure state machines (no I/O).
-        .target(name: "SMTPProtocol", dependencies: ["DNSCore"]),
+        .target(name: "SMTPProtocol"),
         // RFC 7208 evaluator over a DNSLookup.
         .target(name: "SPF", dependencies: ["DNSCore"]),
         // Receiver policies: checks, presets, replies, and their evaluation.
         .target(name: "Policy", dependencies: ["DNSCore", "SMTPProtocol", "SPF"]),
         // The built-in MX: SwiftNIO server driving the SMTP server state machine.
         .target(name: "ReferenceMX", dependencies: [
-            "DNSCore", "SMTPProtocol", "Policy", "Sandbox",
+            "DNSCore", "SMTPProtocol", "Policy", "SPF", "Sandbox",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -69,17 +69,16 @@ let package = Package(
         ]),
         // Runs cases: one sealed world per case, then the verdict.
         .target(name: "Runner", dependencies: [
-            "DNSCore", "Resolver", "Sandbox", "DNSWorld", "SMTPProtocol", "Policy",
-            "ReferenceMX", "Sender", "Scenario", "PostfixTarget",
+            "DNSCore", "Resolver", "Sandbox", "DNSWorld", "SMTPProtocol", "ReferenceMX", "Sender", "Scenario", "PostfixTarget",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Console, JUnit, JSON and TAP output.
-        .target(name: "Reports", dependencies: ["Runner", "Scenario"]),
+        .target(name: "Reports", dependencies: ["DNSCore", "SMTPProtocol", "ReferenceMX", "Sender", "Runner", "Scenario"]),
         // The outcome matrix: cases against several policies, baselines, text and HTML.
         .target(name: "Matrix", dependencies: [
-            "DNSCore", "SMTPProtocol", "Policy", "PostfixTarget", "Scenario", "Runner", "Sender", "ReferenceMX", "Reports",
+            "DNSCore", "SMTPProtocol", "Policy", "PostfixTarget", "Scenario", "Runner", "Sender", "Reports",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Evidence of a delivery complaint (bounce, DSN, log line, transcript) turned into a scenario,
@@ -92,8 +91,7 @@ let package = Package(
         .target(name: "Parity", dependencies: ["Runner", "Scenario", "SMTPProtocol", "Reports", .product(name: "Logging", package: "swift-log")]),
         // What each command does, so the executable only parses arguments.
         .target(name: "Harness", dependencies: [
-            "DNSCore", "Complaint", "Runner", "Matrix", "Parity", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Sender", "Policy", "PostfixTarget",
-            .product(name: "NIOCore", package: "swift-nio"),
+            "DNSCore", "Complaint", "Runner", "Matrix", "Parity", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Policy", "PostfixTarget",
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -107,22 +105,23 @@ let package = Package(
         .target(name: "MXHarnessTestKit", dependencies: ["DNSCore", "Sandbox", "DNSWorld", "Resolver"], path: "Tests/MXHarnessTestKit"),
 
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"]),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "MXHarnessTestKit"]),
-        .testTarget(name: "DNSWorldTests", dependencies: ["DNSWorld", "Resolver", "Sandbox", "MXHarnessTestKit"]),
-        .testTarget(name: "ResolverTests", dependencies: ["Resolver", "DNSWorld", "Sandbox", "MXHarnessTestKit"]),
+        .testTarget(name: "SandboxTests", dependencies: ["DNSCore", "Sandbox", "MXHarnessTestKit"]),
+        .testTarget(name: "DNSWorldTests", dependencies: ["DNSCore", "DNSWorld", "Sandbox", "MXHarnessTestKit"]),
+        .testTarget(name: "ResolverTests", dependencies: ["DNSCore", "Resolver", "MXHarnessTestKit"]),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(name: "SPFTests", dependencies: [
-            "SPF", "DNSCore", "DNSWorld", "Resolver", "Sandbox", "MXHarnessTestKit",
+            "SPF", "DNSCore", "MXHarnessTestKit",
             .product(name: "Yams", package: "Yams"),
         ], exclude: ["Conformance/rfc7208"]),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy", "SPF", "MXHarnessTestKit"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "SPF", "SMTPProtocol", "DNSCore", "MXHarnessTestKit"]),
         .testTarget(name: "ReferenceMXTests", dependencies: [
-            "ReferenceMX", "Policy", "SMTPProtocol", "MXHarnessTestKit",
+            "ReferenceMX", "Policy", "SMTPProtocol", "DNSCore", "MXHarnessTestKit",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "PostfixTargetTests", dependencies: [
-            "PostfixTarget", "Policy", "DNSCore", "DNSWorld", "Resolver", "Sandbox", "MXHarnessTestKit",
+            "PostfixTarget", "Policy", "DNSCore", "DNSWorld", "Sandbox", "MXHarnessTestKit",
         ]),
         .testTarget(name: "SenderTests", dependencies: [
             "Sender", "SMTPProtocol", "DNSCore", "Sandbox", "MXHarnessTestKit",
@@ -132,15 +131,18 @@ let package = Package(
         ]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Scenario", "Policy", "Sandbox", "DNSCore", "MXHarnessTestKit"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner", "Scenario", "Sender", "ReferenceMX", "DNSCore", "SMTPProtocol"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner", "Scenario", "DNSCore", "SMTPProtocol"]),
         .testTarget(name: "MatrixTests", dependencies: [
-            "Matrix", "Harness", "Runner", "Scenario", "Policy", "PostfixTarget", "Sender", "ReferenceMX", "SMTPProtocol", "DNSCore", "MXHarnessTestKit",
+            "Matrix", "Harness", "Runner", "Scenario", "Policy", "PostfixTarget", "Sender", "SMTPProtocol", "DNSCore", "Reports", "MXHarnessTestKit",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ComplaintTests", dependencies: [
-            "Complaint", "Scenario", "Runner", "DNSCore", "SMTPProtocol", "Policy", "SPF", "Sandbox", "Resolver", "MXHarnessTestKit",
+            "Complaint", "Scenario", "Runner", "DNSCore", "SMTPProtocol", "Policy", "MXHarnessTestKit",
         ]),
-        .testTarget(name: "ParityTests", dependencies: ["Parity", "Runner", "Scenario", "SMTPProtocol", "Sender", "DNSCore", "Reports"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Sandbox", "MXHarnessTestKit"]),
+        .testTarget(name: "ParityTests", dependencies: ["Parity", "Runner", "Scenario", "SMTPProtocol", "DNSCore", "Reports"]),
+        .testTarget(name: "HarnessTests", dependencies: [
+            "Harness", "DNSCore", "Sandbox", "MXHarnessTestKit", .product(name: "Logging", package: "swift-log"),
+        ]),
         // docker-compose.yml: the Compose schema and the agreement of its addresses with docker/.
         .testTarget(name: "ComposeTests", dependencies: ["DNSCore", .product(name: "Yams", package: "Yams")]),
     ],
