@@ -67,7 +67,7 @@ public struct UnboundConfiguration: Sendable {
         set("so-reuseport", "no")
         set("outgoing-range", "64")
         // unbound shuffles its list of permitted outgoing ports at start, one getrandom(2) per port:
-        // with all 64k ports that is most of its start-up time (about 40 ms here). A world only
+        // with all 64k ports that is most of its start-up time. A world only
         // queries itself (servfail faults), so 256 ports are plenty.
         set("outgoing-port-avoid", "\"0-65535\"")
         set("outgoing-port-permit", "\"61000-61255\"")

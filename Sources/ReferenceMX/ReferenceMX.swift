@@ -15,9 +15,8 @@ public final class ReferenceMX: Sendable {
     let core: MXCore
     /// Every listener and session of this MX runs on this one loop of the group given: like
     /// smtp-sink or one smtpd, one thread takes all connections, so a loopback client's
-    /// replies are not spread over loops that each sleep and wake per reply (on two shared cores
-    /// one loop took about a quarter less CPU per message than two, scripts/bench-mx.sh).
-    /// Several MXes (parallel cases) still spread over the group.
+    /// replies are not spread over loops that each sleep and wake per reply. Several MXes
+    /// (parallel cases) still spread over the group.
     private let eventLoop: any EventLoop
     private let listeners = Mutex<ListenerState>(ListenerState())
 
@@ -91,9 +90,8 @@ public final class ReferenceMX: Sendable {
         }
     }
 
-    /// One timer for the whole MX instead of one per session (scheduling and cancelling a task
-    /// per connection cost about as much as a tenth of a session's CPU, scripts/bench-mx.sh): it
-    /// fires every `MXCore.tickInterval`, times out the sessions whose command timer ran out and
+    /// One timer for the whole MX instead of one per session (no task scheduled and cancelled per
+    /// connection): it fires every `MXCore.tickInterval`, times out the sessions whose command timer ran out and
     /// writes the session decisions that ended since.
     private func startTick() {
         let core = self.core

@@ -3,7 +3,7 @@ import Synchronization
 
 /// Answers already had, kept for as long as their TTL allows, so that a question asked again is
 /// answered on the caller's thread: no hand-off to the resolver's worker thread and libunbound's
-/// own thread and back (about 45 us per lookup on two cores, most of it threads waking each other).
+/// own thread and back, where most of a lookup's time goes in threads waking each other.
 ///
 /// It keeps what libunbound's own cache would return anyway: positive answers for their TTL
 /// (RFC 1035 3.2.1) and NXDOMAIN/NODATA for the negative TTL libunbound reports, which it takes

@@ -5,9 +5,9 @@ import Synchronization
 /// Each ended session's decision, logged off the event loop.
 ///
 /// The loop only hands over the session's recorder (`add`); `flush` passes what gathered to a
-/// serial queue, which makes the summaries and logs them as one event. Making a summary and
-/// logging it took about a tenth of a short session's CPU on the loop (scripts/bench-mx.sh); the
-/// way Postfix's smtpd hands its log lines to syslog or postlogd, which write them elsewhere.
+/// serial queue, which makes the summaries and logs them as one event, so formatting and writing
+/// the log never holds up a session on the loop: the way Postfix's smtpd hands its log lines to
+/// syslog or postlogd, which write them elsewhere.
 final class DecisionLog: Sendable {
     private let logger: Logger
     private let level: Logger.Level

@@ -16,9 +16,8 @@ final class SMTPServerHandler: ChannelInboundHandler {
     // The mutable state below is touched only on the channel's event loop, by this handler's own
     // methods, and no access to one of these properties spans a call that could reach it again
     // (the state machine is pure; NIO calls back only between accesses). Swift would still check
-    // every access at run time (swift_beginAccess: a thread-local access set per access), which
-    // cost about 4 us of a 100 us session under scripts/bench-mx.sh; `@exclusivity(unchecked)`
-    // leaves those checks out for these properties only.
+    // every access at run time (swift_beginAccess, a thread-local access set per access);
+    // `@exclusivity(unchecked)` leaves those checks out for these properties only.
     @exclusivity(unchecked) private var framer: SMTPLineFramer
     @exclusivity(unchecked) private var machine: SMTPServerStateMachine<ContinuousClock>
     private let core: MXCore
