@@ -153,7 +153,28 @@ extension MXHarness {
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Benchmarks that print figures (see scripts/bench-*).", shouldDisplay: false,
-            subcommands: [DNSBench.self, RunBench.self])
+            subcommands: [DNSBench.self, RunBench.self, SwaksBench.self])
+
+        struct SwaksBench: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "swaks", abstract: "Generated cases: a swaks loop against mxharness run on each target, cases per second.")
+            @Argument var count = 40
+            @Option var rounds = 5
+            @Option var jobs = ProcessInfo.processInfo.activeProcessorCount
+            @Option(help: "Targets to run the cases on.") var targets = "builtin,postfix"
+            @Flag(help: "Leave out the swaks loop (for large generated runs).") var noSwaks = false
+            @OptionGroup var global: GlobalOptions
+
+            func run() async throws {
+                let targets = try self.targets.split(separator: ",").map { name in
+                    guard let target = ReceiverTarget(rawValue: String(name)) else { throw ValidationError("unknown target \(name)") }
+                    return target
+                }
+                let options = Benchmarks.SwaksOptions(count: max(2, count), rounds: max(1, rounds), jobs: max(1, jobs), swaksLoop: !noSwaks, targets: targets)
+                let code = await Benchmarks.swaks(options, logger: global.logger())
+                if code != 0 { throw ExitCode(code) }
+            }
+        }
 
         struct RunBench: AsyncParsableCommand {
             static let configuration = CommandConfiguration(commandName: "run", abstract: "Cases per second, per-case overhead and peak memory over the library.")
