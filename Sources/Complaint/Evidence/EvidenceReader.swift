@@ -20,6 +20,7 @@ public enum EvidenceReader {
             switch reader() {
             case .success(var evidence):
                 complete(&evidence)
+                completeFromWords(&evidence, lines: ReplyText.unfold(raw))
                 return .success(evidence)
             case .failure(let miss):
                 attempts.append((format, miss.reason))
@@ -42,6 +43,26 @@ public enum EvidenceReader {
            let range = text.range(of: #"<[^<>\s]+>: Helo command rejected"#, options: .regularExpression) {
             let helo = text[range].dropFirst().prefix { $0 != ">" }
             evidence.setHelo(String(helo), from: "the reply text `<\(helo)>: Helo command rejected`", inferred: true)
+        }
+    }
+
+    /// What the words of the input tell that the format did not: the stage a client library or
+    /// qmail names, the stage of a front end's connection-time text, the sender's outcome, and a
+    /// client address named without brackets (`IP=`, `for ADDR`).
+    static func completeFromWords(_ evidence: inout Evidence, lines: [String]) {
+        let whole = lines.joined(separator: "\n")
+        if evidence.stage == nil, let (stage, why) = Hints.stage(in: whole) {
+            evidence.setStage(stage, from: why, inferred: true)
+        }
+        if evidence.stage == nil, let text = evidence.reply?.text, let why = Hints.greetingStage(replyText: text) {
+            evidence.setStage(.greeting, from: why, inferred: true)
+        }
+        if evidence.observedOutcome == nil, let (outcome, why) = Hints.outcome(in: whole) {
+            evidence.setOutcome(outcome, from: why, inferred: true)
+        }
+        if evidence.clientAddress == nil, let text = evidence.reply?.text,
+           let address = Hints.bareAddresses(text).first(where: { $0 != evidence.receiverAddress }) {
+            evidence.setClient(address, from: "the reply text, which names the client as \(address)", inferred: true)
         }
     }
 

@@ -1,6 +1,7 @@
 import DNSCore
 import Foundation
 import SMTPProtocol
+import Scenario
 
 /// Postfix log lines: a receiving `smtpd`'s reject (smtpd_check.c `log_whatsup`:
 /// `QUEUEID: reject: CMD from name[addr]: CODE ENH TEXT; from=<s> to=<r> proto=P helo=<h>`) and a
@@ -20,6 +21,29 @@ enum PostfixLog {
         }
         for line in lines where line.contains("status=") && line.contains("to=<") {
             if let evidence = readDelivery(line, all: lines) { return .success(evidence) }
+        }
+        // `QUEUEID: host mx[addr] refused to talk to me: REPLY`: smtp_proto.c logs each greeting that is
+        // not 220 and goes on to the next address; the status= line of the queue id tells the end.
+        for line in lines where line.contains(" refused to talk to me: ") && line.range(of: #"postfix[^\s/]*/[\w/-]+\[\d+\]:"#, options: .regularExpression) != nil {
+            var evidence = Evidence(source: .postfixDelivery)
+            guard readSaid(line, into: &evidence, source: "`refused to talk to me` with the receiver's greeting") else { continue }
+            if let queueID = line.range(of: #"[0-9A-Za-z]+(?=: host )"#, options: .regularExpression).map({ String(line[$0]) }) {
+                for other in lines where other.contains("\(queueID): to=<") {
+                    if let to = ReplyText.angle(after: "to=", in: other) { evidence.addRecipient(to, from: "`\(queueID): to=<\(to)>`") }
+                    if let status = ReplyText.value(of: "status", in: other), let outcome = outcome(ofStatus: String(status)) {
+                        evidence.setOutcome(outcome, from: "`\(queueID): ... status=\(status)`")
+                    }
+                }
+                for other in lines where other.contains("\(queueID): from=<") {
+                    if let from = ReplyText.angle(after: "\(queueID): from=", in: other) {
+                        evidence.setMailFrom(from, from: "the queue manager's line `\(queueID): from=<\(from)>`")
+                    }
+                }
+            }
+            if let host = syslogHost(line), host.contains(".") {
+                evidence.setHelo(host, from: "the sending host's syslog name (Postfix says HELO with myhostname)", inferred: true)
+            }
+            return .success(evidence)
         }
         return .failure(ReaderMiss("no `reject: RCPT from name[addr]: CODE ...` line and no `to=<...>, relay=..., status=...` line"))
     }
@@ -81,6 +105,7 @@ enum PostfixLog {
         if detail.hasPrefix("(") { detail = detail.dropFirst() }
         if detail.hasSuffix(")") { detail = detail.dropLast() }
         guard readSaid(String(detail), into: &evidence, source: "`status=\(status)` with the receiver's reply") else { return nil }
+        if let outcome = outcome(ofStatus: String(status)) { evidence.setOutcome(outcome, from: "`status=\(status)`") }
         if let to = ReplyText.angle(after: "to=", in: line) { evidence.addRecipient(to, from: "`to=<\(to)>`") }
         // The queue manager's line of the same queue id carries the envelope sender.
         let queueID = line.range(of: #"[0-9A-Za-z]+(?=: to=<)"#, options: .regularExpression).map { String(line[$0]) }
@@ -124,6 +149,16 @@ enum PostfixLog {
         guard let reply = ReplyText.reply(Substring(replyText)) else { return false }
         evidence.setReply(reply, from: source)
         return true
+    }
+
+    /// Postfix's `status=` word as the delivery's outcome.
+    static func outcome(ofStatus status: String) -> ExpectedOutcome? {
+        switch status {
+        case "sent", "delivered": .delivered
+        case "bounced", "expired": .bounced
+        case "deferred": .deferred
+        default: nil
+        }
     }
 
     /// The host field of a syslog line in front of `postfix/...[pid]:`.

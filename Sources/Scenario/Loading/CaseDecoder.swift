@@ -154,18 +154,72 @@ struct CaseDecoder {
         let ipv4 = map.optional("ipv4").map { checks($0, path.key("ipv4")) }
         let ipv6 = map.optional("ipv6").map { checks($0, path.key("ipv6")) }
         let rejectAt = map.optional("reject_at").map {
-            choice($0, path.key("reject_at"), "reject stage", names: ["rcpt", "data"], RejectStage.init(rawValue:))
+            choice($0, path.key("reject_at"), "reject stage", names: RejectStage.allCases.map(\.rawValue), RejectStage.init(rawValue:))
         } ?? RejectStage.rcpt
         let onFail = map.optional("on_fail").map {
             choice($0, path.key("on_fail"), "failure mode", names: ["reject", "defer"], FailureMode.init(rawValue:))
         } ?? FailureMode.reject
+        let reply = map.optional("reply").map { siteReply($0, path.key("reply")) }
         map.finish()
         if case .some(.none) = both { return nil }
         if case .some(.none) = ipv4 { return nil }
         if case .some(.none) = ipv6 { return nil }
+        if case .some(.none) = reply { return nil }
         guard let rejectAt, let onFail else { return nil }
         let common = (both ?? nil) ?? []
-        return ReceiverPolicy(ipv4: (ipv4 ?? nil) ?? common, ipv6: (ipv6 ?? nil) ?? common, rejectAt: rejectAt, onFail: onFail)
+        let policy = ReceiverPolicy(
+            ipv4: (ipv4 ?? nil) ?? common, ipv6: (ipv6 ?? nil) ?? common, rejectAt: rejectAt, onFail: onFail, siteReply: (reply ?? nil)?.0)
+        // Format 1.1: a `reply` code agrees with on_fail (5xx with reject, 4xx with defer).
+        if let (site, codeTree) = reply ?? nil, (site.code >= 500) != (onFail == .reject) {
+            diagnostics.add(
+                .invalidValue, at: codeTree.location, path.key("reply").key("code"),
+                "reply code \(site.code) does not agree with on_fail: \(onFail.rawValue) (\(onFail == .reject ? "reject answers 5xx" : "defer answers 4xx")); set on_fail: \(site.code >= 500 ? "reject" : "defer") or a \(onFail == .reject ? "5xx" : "4xx") code")
+            return nil
+        }
+        if rejectAt == .greeting {
+            // Nothing but the client address is known before the greeting.
+            let late = (policy.ipv4 + policy.ipv6).filter { !$0.isKnownAtConnect }
+            if let first = late.first {
+                diagnostics.add(
+                    .invalidValue, at: tree.location, path.key("reject_at"),
+                    "reject_at: greeting answers before HELO and MAIL FROM, so check \(first.name) cannot run there; at the greeting only ptr, fcrdns and dnsbl:ZONE can (use reject_at: rcpt for the others)")
+                return nil
+            }
+        }
+        return policy
+    }
+
+    /// `reply: {code, enhanced, text}` of a policy map (format 1.1); the code's tree for errors.
+    func siteReply(_ tree: Tree, _ path: KeyPath) -> (CustomReply, Tree)? {
+        guard let map = MapReader(tree, path, diagnostics, what: "a reply ({code: 554, enhanced: 5.7.1, text: \"...\"})") else { return nil }
+        let codeTree = map.required("code", "the reply code, 4xx or 5xx (554)")
+        let code = codeTree.flatMap { tree -> Int? in
+            guard let text = read.string(tree, path.key("code"), what: "a reply code (554)") else { return nil }
+            guard let value = Int(text), (400...599).contains(value), text.count == 3 else {
+                diagnostics.add(.invalidValue, at: tree.location, path.key("code"), "\"\(Tree.clip(text))\" is not a failure reply code: three digits, 4xx or 5xx (554, 421)")
+                return nil
+            }
+            return value
+        }
+        let enhancedTree = map.optional("enhanced")
+        let enhanced = enhancedTree.map { tree -> String? in
+            guard let text = read.string(tree, path.key("enhanced"), what: "an enhanced status code (5.7.1)") else { return nil }
+            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) }), ["4", "5"].contains(parts[0]) else {
+                diagnostics.add(.invalidValue, at: tree.location, path.key("enhanced"), "\"\(Tree.clip(text))\" is not an enhanced status code: class.subject.detail (RFC 3463), class 4 or 5 (5.7.1)")
+                return nil
+            }
+            return text
+        }
+        let text = map.required("text", "the reply text (\"Bad DNS PTR resource record\")").flatMap { read.nonEmptyString($0, path.key("text"), what: "a reply text") }
+        map.finish()
+        guard let code, let codeTree, let text else { return nil }
+        if case .some(.none) = enhanced { return nil }
+        if let value = enhanced ?? nil, let enhancedTree, value.first != String(code).first {
+            diagnostics.add(.invalidValue, at: enhancedTree.location, path.key("enhanced"), "enhanced code \(value) is of class \(value.prefix(1)) but the code \(code) of class \(code / 100); they must agree (RFC 3463 2)")
+            return nil
+        }
+        return (CustomReply(code: code, enhanced: enhanced ?? nil, text: text), codeTree)
     }
 
     func checks(_ tree: Tree, _ path: KeyPath) -> [Check]? {
@@ -199,10 +253,37 @@ struct CaseDecoder {
         let rcptTo = map.required("rcpt_to", "the envelope recipients (an address or a list)").flatMap { recipients($0, path.key("rcpt_to")) }
         let relay = map.optional("relay").map { relaySpec($0, path.key("relay")) } ?? .mx
         let message = map.optional("message").map { messageSpec($0, path.key("message")) }
+        let postfix = map.optional("postfix").map { senderPostfix($0, path.key("postfix")) }
         map.finish()
         guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay else { return nil }
         if case .some(.none) = message { return nil }
-        return SenderSpec(addresses: addresses, prefer: prefer, helo: helo, mailFrom: mailFrom, rcptTo: rcptTo, relay: relay, message: message ?? nil)
+        if case .some(.none) = postfix { return nil }
+        return SenderSpec(
+            addresses: addresses, prefer: prefer, helo: helo, mailFrom: mailFrom, rcptTo: rcptTo, relay: relay, message: message ?? nil,
+            postfix: (postfix ?? nil) ?? [:])
+    }
+
+    /// `sender.postfix` (format 1.1) for the built-in sender: the settings it models, each checked.
+    func senderPostfix(_ tree: Tree, _ path: KeyPath) -> [String: String]? {
+        guard let values = stringMap(tree, path, what: "Postfix SMTP-client settings (a map of strings)"), let entries = tree.entries else { return nil }
+        var out: [String: String] = [:]
+        var failed = false
+        for (entry, value) in zip(entries, values) {
+            let location = entry.value.location
+            switch value.name {
+            case "smtp_skip_5xx_greeting":
+                guard ["yes", "no"].contains(value.value.lowercased()) else {
+                    diagnostics.add(.invalidValue, at: location, path.key(value.name), "smtp_skip_5xx_greeting is yes or no, not \"\(Tree.clip(value.value))\"")
+                    failed = true
+                    continue
+                }
+                out[value.name] = value.value.lowercased()
+            default:
+                diagnostics.add(.invalidValue, at: entry.keyLocation, path.key(Tree.clip(value.name)), "the built-in sender does not model \(Tree.clip(value.name)) (it models smtp_skip_5xx_greeting)")
+                failed = true
+            }
+        }
+        return failed ? nil : out
     }
 
     func sourceAddresses(_ tree: Tree, _ path: KeyPath) -> [AddressFamily: IPAddress]? {

@@ -137,11 +137,19 @@ public struct SenderSpec: Sendable {
     public var rcptTo: [String]
     public var relay: RelaySpec
     public var message: MessageSpec?
+    /// `sender.postfix` (format 1.1): Postfix SMTP-client settings the built-in model honours;
+    /// so far `smtp_skip_5xx_greeting` (`yes`, the default, or `no`).
+    public var postfix: [String: String]
+
+    /// Postfix's `smtp_skip_5xx_greeting` (default yes): a 5xx greeting is tried elsewhere and
+    /// deferred; with `no` it bounces.
+    public var skips5xxGreeting: Bool { postfix["smtp_skip_5xx_greeting"].map { $0.lowercased() != "no" } ?? true }
 
     public init(
         addresses: [AddressFamily: IPAddress], prefer: AddressFamily = .ipv6, helo: String, mailFrom: String,
-        rcptTo: [String], relay: RelaySpec = .mx, message: MessageSpec? = nil
+        rcptTo: [String], relay: RelaySpec = .mx, message: MessageSpec? = nil, postfix: [String: String] = [:]
     ) {
+        self.postfix = postfix
         self.addresses = addresses
         self.prefer = prefer
         self.helo = helo
