@@ -110,7 +110,7 @@ enum BounceText {
 
     /// Fills what the text tells and `evidence` does not have yet.
     static func complete(_ evidence: inout Evidence, lines: [String]) {
-        for line in lines where line.contains(" said: ") || line.contains("refused to talk to me: ") {
+        for line in joinedSaid(lines) where line.contains(" said: ") || line.contains("refused to talk to me: ") {
             if PostfixLog.readSaid(line, into: &evidence, source: "the bounce text `\(line.prefix(70))...`") {
                 if let match = line.range(of: #"^\s*<[^>]+>:"#, options: .regularExpression) {
                     let address = line[match].trimmingCharacters(in: CharacterSet(charactersIn: " \t<>:"))
@@ -162,6 +162,42 @@ enum BounceText {
         if evidence.reply == nil { lineStartReply(&evidence, lines: lines) }
     }
 
+    /// Postfix's `host H[A] said: REPLY (in reply to X command)` as one line, also when a paste lost
+    /// the indentation of its wrapped lines (which `unfold` would have joined): a line with `said:`
+    /// takes the lines after it up to the one that ends with `command)`.
+    static func joinedSaid(_ lines: [String]) -> [String] {
+        var out: [String] = []
+        var index = 0
+        while index < lines.count {
+            var line = lines[index]
+            let hasSaid = line.contains(" said:") || line.hasSuffix("refused to talk") || line.contains("refused to talk to me:")
+            if hasSaid, !line.contains("(in reply to") || !line.contains("command)"),
+               let end = lines[(index + 1)...].prefix(6).firstIndex(where: { $0.contains("command)") }),
+               !lines[(index + 1)...end].contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+                line = ([line] + lines[(index + 1)...end].map { $0.trimmingCharacters(in: .whitespaces) }).joined(separator: " ")
+                index = end
+            } else if line.hasSuffix("said:") || line.hasSuffix("to me:"), index + 1 < lines.count {
+                line += " " + lines[index + 1].trimmingCharacters(in: .whitespaces)
+                index += 1
+            }
+            // `said: 550-5.7.1 ...` then lines `550-5.7.1 ...` up to `550 5.7.1 ...` (qmail's and swaks'
+            // multi-line replies): one reply.
+            if let said = line.range(of: #"(said|to me): [245]\d\d-"#, options: .regularExpression) {
+                let code = String(line[line.index(said.upperBound, offsetBy: -4)...].prefix(3))
+                while index + 1 < lines.count {
+                    let next = lines[index + 1].trimmingCharacters(in: .whitespaces)
+                    guard next.hasPrefix(code + "-") || next.hasPrefix(code + " ") else { break }
+                    line += " " + next
+                    index += 1
+                    if next.hasPrefix(code + " ") { break }
+                }
+            }
+            out.append(line)
+            index += 1
+        }
+        return out
+    }
+
     /// The first 4xx/5xx reply that starts a line, without an enhanced code (`554 IP=... (DIAL)`,
     /// `550 inconsistent or no DNS PTR record ...`), with its continuation lines.
     static func lineStartReply(_ evidence: inout Evidence, lines: [String]) {
@@ -192,11 +228,17 @@ enum BounceText {
             let start = line.range(of: "\(first.code)")?.lowerBound ?? line.startIndex
             var continues = line[start...].dropFirst(3).first == "-"
             var next = index + 1
-            while continues, next < lines.count {
+            while next < lines.count {
                 let candidate = lines[next].trimmingCharacters(in: .whitespaces)
-                guard candidate.hasPrefix("\(first.code)"), let more = ReplyText.reply(Substring(candidate)) else { break }
-                texts.append(more.text)
-                continues = candidate.dropFirst(3).first == "-"
+                if continues, candidate.hasPrefix("\(first.code)"), let more = ReplyText.reply(Substring(candidate)) {
+                    texts.append(more.text)
+                    continues = candidate.dropFirst(3).first == "-"
+                } else if let enhanced = first.enhanced, candidate.hasPrefix(enhanced + " ") {
+                    // A client library's message keeps each line's enhanced code but not the reply code.
+                    texts.append(String(candidate.dropFirst(enhanced.count + 1)))
+                } else {
+                    break
+                }
                 next += 1
             }
             var text = texts.joined(separator: " ")

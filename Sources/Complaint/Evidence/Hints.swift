@@ -16,12 +16,12 @@ enum Hints {
     /// In order: the first that matches decides. Case-insensitive.
     private static let stageWords: [StageWords] = [
         // qmail-remote's own words (qmail-remote.c): one message per stage of the session.
-        StageWords(pattern: #"failed after I sent the message"#, stage: .data, why: "qmail-remote's words for a reply to the end of the message"),
-        StageWords(pattern: #"failed on DATA command"#, stage: .data, why: "qmail-remote's words for a reply to DATA"),
-        StageWords(pattern: #"does not like recipient"#, stage: .rcpt, why: "qmail-remote's words for a reply to RCPT TO"),
-        StageWords(pattern: #"but sender was rejected"#, stage: .mail, why: "qmail-remote's words for a reply to MAIL FROM"),
-        StageWords(pattern: #"but my name was rejected"#, stage: .helo, why: "qmail-remote's words for a reply to HELO"),
-        StageWords(pattern: #"but greeting failed"#, stage: .greeting, why: "qmail-remote's words for a greeting that is not 220"),
+        StageWords(pattern: #"failed[ _]after[ _]I[ _]sent[ _]the[ _]message"#, stage: .data, why: "qmail-remote's words for a reply to the end of the message"),
+        StageWords(pattern: #"failed[ _]on[ _]DATA[ _]command"#, stage: .data, why: "qmail-remote's words for a reply to DATA"),
+        StageWords(pattern: #"does[ _]not[ _]like[ _]recipient"#, stage: .rcpt, why: "qmail-remote's words for a reply to RCPT TO"),
+        StageWords(pattern: #"but[ _]sender[ _]was[ _]rejected"#, stage: .mail, why: "qmail-remote's words for a reply to MAIL FROM"),
+        StageWords(pattern: #"but[ _]my[ _]name[ _]was[ _]rejected"#, stage: .helo, why: "qmail-remote's words for a reply to HELO"),
+        StageWords(pattern: #"but[ _]greeting[ _]failed"#, stage: .greeting, why: "qmail-remote's words for a greeting that is not 220"),
         // Postfix's smtp client (smtp_proto.c smtp_helo()).
         StageWords(pattern: #"refused to talk to me"#, stage: .greeting, why: "Postfix's words for a greeting that is not 220"),
         // Client libraries' errors name the command they sent: HaskellNet `cannot execute command DATA`,
@@ -32,6 +32,11 @@ enum Hints {
         StageWords(pattern: #"\bcommand\s+["']?RCPT\b|\bRCPT( TO)?\s+command\s+failed|all recipients were rejected|SMTPRecipientsRefused|\bcommand:\s*'RCPT"#, stage: .rcpt, why: "the error names the RCPT TO command"),
         StageWords(pattern: #"\bcommand\s+["']?MAIL\b|\bMAIL( FROM)?\s+command\s+failed|SMTPSenderRefused|\bcommand:\s*'MAIL"#, stage: .mail, why: "the error names the MAIL FROM command"),
         StageWords(pattern: #"\bcommand\s+["']?(EHLO|HELO)\b|\b(EHLO|HELO)\s+command\s+failed|SMTPHeloError"#, stage: .helo, why: "the error names the EHLO/HELO command"),
+        // Postfix's `Recipient address rejected:` comes only from recipient restrictions, at RCPT;
+        // sendmail logs the ruleset (`ruleset=check_rcpt`); Exim's 501 for a bad HELO.
+        StageWords(pattern: #"Recipient address rejected|ruleset=check_rcpt"#, stage: .rcpt, why: "Postfix's `Recipient address rejected` (recipient restrictions, at RCPT) or sendmail's check_rcpt ruleset"),
+        StageWords(pattern: #"ruleset=check_mail"#, stage: .mail, why: "sendmail's check_mail ruleset"),
+        StageWords(pattern: #"invalid HELO argument"#, stage: .helo, why: "Exim's reply to a bad HELO argument"),
         StageWords(pattern: #"Invalid greeting|SMTPConnectError|\bgreeting\b.{0,20}\b(failed|rejected|refused)|\bbanner\b"#, stage: .greeting, why: "the error is about the server's greeting"),
     ]
 
@@ -98,7 +103,7 @@ enum Hints {
     /// `response=554 ...`, `Remote host said: 550 ...`, `returned '550 ...`), with the lines after it
     /// that continue it (`5.7.1 more text` with the same enhanced code, or `550-...`).
     static func markedReply(_ lines: [String]) -> (SMTPReply, String)? {
-        let marker = #"(?:said:|received|response[=:]\s*'?|returned\s*'|failed:|error:|Error:|rejected:|with:)\s*([245]\d\d[ :-])"#
+        let marker = #"(?:said:|received|response[=:]\s*'?|returned\s*'|reject=|failed:|error:|Error:|rejected:|with:)\s*([245]\d\d[ :-])"#
         guard let regex = try? NSRegularExpression(pattern: marker, options: [.caseInsensitive]) else { return nil }
         for (index, line) in lines.enumerated() {
             guard let match = regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),

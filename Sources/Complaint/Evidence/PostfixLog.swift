@@ -15,7 +15,8 @@ enum PostfixLog {
     private static let logTag = try! NSRegularExpression(pattern: #"(\S+)\s+postfix[^\s/]*/[\w/-]+\[\d+\]:"#)
 
     /// Evidence from the first reject or delivery-status line of `lines`, or why there is none.
-    static func read(_ lines: [String]) -> Result<Evidence, ReaderMiss> {
+    static func read(_ given: [String]) -> Result<Evidence, ReaderMiss> {
+        let lines = joinWrapped(given)
         for line in lines {
             if let evidence = readReject(line) { return .success(evidence) }
         }
@@ -138,9 +139,9 @@ enum PostfixLog {
             evidence.setReceiverAddress(address, from: "`host \(name)[\(address)]`")
         }
         var replyText = String(detail[saidRange.upperBound...])
-        if let inReply = replyText.range(of: #"\s*\(in reply to (.+?) command\)\s*$"#, options: .regularExpression) {
+        if let inReply = replyText.range(of: #"\s*\(in reply to (.+?) command\)[\s)]*$"#, options: .regularExpression) {
             let words = replyText[inReply].replacingOccurrences(of: #"^\s*\(in reply to "#, with: "", options: .regularExpression)
-                .replacingOccurrences(of: #" command\)\s*$"#, with: "", options: .regularExpression)
+                .replacingOccurrences(of: #" command\)[\s)]*$"#, with: "", options: .regularExpression)
             if let stage = ReplyText.stage(command: words) { evidence.setStage(stage, from: "`(in reply to \(words) command)`") }
             replyText = String(replyText[..<inReply.lowerBound])
         } else if detail[saidRange].contains("refused to talk") {
@@ -149,6 +150,34 @@ enum PostfixLog {
         guard let reply = ReplyText.reply(Substring(replyText)) else { return false }
         evidence.setReply(reply, from: source)
         return true
+    }
+
+    /// A log line that a paste wrapped (its `status=... (` not closed) joined with the lines after it
+    /// until the parentheses close, at most 8 lines, none of them a log line of its own.
+    static func joinWrapped(_ lines: [String]) -> [String] {
+        var out: [String] = []
+        var index = 0
+        func balance(_ text: String) -> Int { text.reduce(0) { $0 + ($1 == "(" ? 1 : $1 == ")" ? -1 : 0) } }
+        while index < lines.count {
+            var line = lines[index]
+            if line.contains("status="), balance(line) > 0 {
+                var end = index
+                var joined = line
+                while balance(joined) > 0, end + 1 < lines.count, end - index < 8,
+                      logTag.firstMatch(in: lines[end + 1], range: NSRange(lines[end + 1].startIndex..., in: lines[end + 1])) == nil,
+                      !lines[end + 1].trimmingCharacters(in: .whitespaces).isEmpty {
+                    end += 1
+                    joined += " " + lines[end].trimmingCharacters(in: .whitespaces)
+                }
+                if balance(joined) == 0 {
+                    line = joined
+                    index = end
+                }
+            }
+            out.append(line)
+            index += 1
+        }
+        return out
     }
 
     /// Postfix's `status=` word as the delivery's outcome.
