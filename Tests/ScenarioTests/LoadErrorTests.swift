@@ -237,3 +237,56 @@ import Testing
         ])
     }
 }
+
+/// Format 1.1: the policy map's `reject_at: greeting` and `reply`, and `sender.postfix`.
+@Suite struct PolicyMapReplyLoadTests {
+    func with(_ policy: String) -> String {
+        specExample.replacingOccurrences(of: "  policy: fcrdns-strict", with: "  policy: \(policy)")
+    }
+
+    @Test func aReplyAndAGreetingLoad() throws {
+        let yaml = with("{checks: [fcrdns], reject_at: greeting, reply: {code: 554, enhanced: 5.7.1, text: \"Bad DNS PTR resource record\"}}")
+        let policy = try #require(try ScenarioLoader().load(yaml: yaml, file: "Scenarios/rdns.yaml").first).receiver.policy
+        #expect(policy.rejectAt == .greeting)
+        #expect(policy.siteReply?.code == 554 && policy.siteReply?.enhanced == "5.7.1" && policy.siteReply?.text == "Bad DNS PTR resource record")
+    }
+
+    @Test func aReplyCodeThatDisagreesWithOnFailIsAnErrorAtTheCode() {
+        #expect(loadErrors(yaml: with("{checks: [fcrdns], on_fail: defer, reply: {code: 554, text: \"no\"}}")) == [
+            "Scenarios/rdns.yaml:19:60: receiver.policy.reply.code: reply code 554 does not agree with on_fail: defer (defer answers 4xx); set on_fail: reject or a 4xx code"
+        ])
+        #expect(loadErrors(yaml: with("{checks: [fcrdns], reply: {code: 421, text: \"no\"}}")) == [
+            "Scenarios/rdns.yaml:19:44: receiver.policy.reply.code: reply code 421 does not agree with on_fail: reject (reject answers 5xx); set on_fail: defer or a 5xx code"
+        ])
+    }
+
+    @Test func badReplyValues() {
+        #expect(loadErrors(yaml: with("{checks: [fcrdns], reply: {code: 250, text: \"no\"}}")) == [
+            "Scenarios/rdns.yaml:19:44: receiver.policy.reply.code: \"250\" is not a failure reply code: three digits, 4xx or 5xx (554, 421)"
+        ])
+        #expect(loadErrors(yaml: with("{checks: [fcrdns], reply: {code: 550, enhanced: 4.7.1, text: \"no\"}}")) == [
+            "Scenarios/rdns.yaml:19:59: receiver.policy.reply.enhanced: enhanced code 4.7.1 is of class 4 but the code 550 of class 5; they must agree (RFC 3463 2)"
+        ])
+        #expect(loadErrors(yaml: with("{checks: [fcrdns], reply: {code: 550}}")) == [
+            "Scenarios/rdns.yaml:19:37: receiver.policy.reply.text: required key is missing: the reply text (\"Bad DNS PTR resource record\")"
+        ])
+    }
+
+    @Test func aGreetingRejectCannotRunHELOOrSPFChecks() {
+        #expect(loadErrors(yaml: with("{checks: [fcrdns, spf], reject_at: greeting}")) == [
+            "Scenarios/rdns.yaml:19:46: receiver.policy.reject_at: reject_at: greeting answers before HELO and MAIL FROM, so check spf cannot run there; at the greeting only ptr, fcrdns and dnsbl:ZONE can (use reject_at: rcpt for the others)"
+        ])
+    }
+
+    @Test func senderPostfixTakesOnlyWhatTheBuiltinSenderModels() throws {
+        let base = specExample.replacingOccurrences(of: "  helo: mail.sender.test", with: "  helo: mail.sender.test\n  postfix: {smtp_skip_5xx_greeting: \"no\"}")
+        let sender = try #require(try ScenarioLoader().load(yaml: base, file: "Scenarios/rdns.yaml").first).sender
+        #expect(!sender.skips5xxGreeting)
+        #expect(loadErrors(yaml: base.replacingOccurrences(of: "smtp_skip_5xx_greeting: \"no\"", with: "smtp_skip_5xx_greeting: maybe")) == [
+            "Scenarios/rdns.yaml:24:37: sender.postfix.smtp_skip_5xx_greeting: smtp_skip_5xx_greeting is yes or no, not \"maybe\""
+        ])
+        #expect(loadErrors(yaml: base.replacingOccurrences(of: "smtp_skip_5xx_greeting: \"no\"", with: "smtp_helo_name: x")) == [
+            "Scenarios/rdns.yaml:24:13: sender.postfix.smtp_helo_name: the built-in sender does not model smtp_helo_name (it models smtp_skip_5xx_greeting)"
+        ])
+    }
+}

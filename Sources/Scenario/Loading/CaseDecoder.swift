@@ -153,7 +153,8 @@ struct CaseDecoder {
         let both = map.optional("checks").map { checks($0, path.key("checks")) }
         let ipv4 = map.optional("ipv4").map { checks($0, path.key("ipv4")) }
         let ipv6 = map.optional("ipv6").map { checks($0, path.key("ipv6")) }
-        let rejectAt = map.optional("reject_at").map {
+        let rejectAtTree = map.optional("reject_at")
+        let rejectAt = rejectAtTree.map {
             choice($0, path.key("reject_at"), "reject stage", names: RejectStage.allCases.map(\.rawValue), RejectStage.init(rawValue:))
         } ?? RejectStage.rcpt
         let onFail = map.optional("on_fail").map {
@@ -181,7 +182,7 @@ struct CaseDecoder {
             let late = (policy.ipv4 + policy.ipv6).filter { !$0.isKnownAtConnect }
             if let first = late.first {
                 diagnostics.add(
-                    .invalidValue, at: tree.location, path.key("reject_at"),
+                    .invalidValue, at: rejectAtTree?.location ?? tree.location, path.key("reject_at"),
                     "reject_at: greeting answers before HELO and MAIL FROM, so check \(first.name) cannot run there; at the greeting only ptr, fcrdns and dnsbl:ZONE can (use reject_at: rcpt for the others)")
                 return nil
             }
