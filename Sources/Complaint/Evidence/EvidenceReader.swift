@@ -6,7 +6,7 @@ import SMTPProtocol
 /// line, or an SMTP transcript. The formats are tried from the most structured to the least.
 public enum EvidenceReader {
     public static func read(_ text: String) -> Result<Evidence, UnrecognizedEvidence> {
-        let raw = ReplyText.lines(text)
+        let raw = unquoted(ReplyText.lines(text))
         let plain = raw.map(String.init)
         var attempts: [(format: String, reason: String)] = []
         let readers: [(String, () -> Result<Evidence, ReaderMiss>)] = [
@@ -27,6 +27,20 @@ public enum EvidenceReader {
             }
         }
         return .failure(UnrecognizedEvidence(attempts: attempts, found: clues(plain)))
+    }
+
+    /// Lines without the `> ` of an e-mail quotation, when most lines have it (a bounce pasted from a
+    /// reply); other text as it is.
+    static func unquoted(_ lines: [Substring]) -> [Substring] {
+        let nonEmpty = lines.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        let quoted = nonEmpty.filter { $0.hasPrefix("> ") || $0 == ">" }
+        guard !nonEmpty.isEmpty, quoted.count * 2 > nonEmpty.count else { return lines }
+        return lines.map { line in
+            var rest = line
+            while rest.hasPrefix("> ") || rest == ">" { rest = rest.dropFirst(rest == ">" ? 1 : 2) }
+            // Keep the indentation after the marker: it is what unfold joins wrapped lines by.
+            return rest
+        }
     }
 
     /// What every format leaves to reasoning: the client address named in the reply text.
