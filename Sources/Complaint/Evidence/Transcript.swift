@@ -35,6 +35,20 @@ enum Transcript {
             return .failure(ReaderMiss("no SMTP dialogue: needs client commands (EHLO, MAIL FROM, RCPT TO, ...) and server replies (`250 ...`)"))
         }
         var evidence = Evidence(source: .transcript)
+        // sendmail -v: `Connecting to mx.example.test. via esmtp...`.
+        for line in raw where line.hasPrefix("Connecting to ") {
+            let target = line.dropFirst("Connecting to ".count).prefix { $0 != " " }
+            if let address = ReplyText.bracketedAddresses(String(target)).first {
+                evidence.setReceiverAddress(address, from: "`\(line)`")
+            } else {
+                evidence.setReceiverName(String(target.hasSuffix(".") ? target.dropLast() : target), from: "`\(line)`")
+            }
+        }
+        // Replies answer commands in the order sent (RFC 2920 3: a pipelining client, such as
+        // sendmail -v shows, sends RCPT TO and DATA before their replies come).
+        var sent: [(stage: SMTPStage, text: String)] = []
+        var answered = 0
+        var greeted = false
         var stage = SMTPStage.greeting
         var inMessage = false
         var pending: [String] = []
@@ -49,7 +63,7 @@ enum Transcript {
                 if inMessage {
                     if text == "." {
                         inMessage = false
-                        lastCommand = "the end of the message"
+                        sent.append((.data, "the end of the message"))
                     }
                     continue
                 }
@@ -67,7 +81,7 @@ enum Transcript {
                 } else if upper.hasPrefix("DATA") || upper.hasPrefix("BDAT") {
                     stage = .data
                 }
-                lastCommand = "`\(text)`"
+                sent.append((commandStage(upper) ?? stage, "`\(text)`"))
             case .server(let text):
                 guard let part = ReplyText.reply(Substring(text)) else { continue }
                 let chars = Array(text.prefix(4))
@@ -75,6 +89,18 @@ enum Transcript {
                 if chars.count == 4, chars[3] == "-" { continue }
                 let reply = SMTPReply(code: part.code, enhanced: part.enhanced, lines: pending)
                 pending = []
+                // The reply to the oldest command not yet answered; none before the greeting's.
+                var replyStage = SMTPStage.greeting
+                if !greeted, reply.code == 220 || answered == sent.count {
+                    lastCommand = "the greeting"
+                } else if answered < sent.count {
+                    (replyStage, lastCommand) = sent[answered]
+                    answered += 1
+                } else {
+                    replyStage = stage
+                }
+                greeted = true
+                let stage = replyStage
                 if stage == .greeting, reply.code == 220, evidence.receiverName == nil, let name = reply.lines.first?.split(separator: " ").first {
                     evidence.setReceiverName(String(name), from: "the greeting `220 \(name) ...`")
                 }
@@ -91,6 +117,14 @@ enum Transcript {
         evidence.setReply(deciding.reply, from: "the reply to \(deciding.after)")
         evidence.setStage(deciding.stage, from: "the reply came after \(deciding.after)")
         return .success(evidence)
+    }
+
+    private static func commandStage(_ upper: String) -> SMTPStage? {
+        if upper.hasPrefix("EHLO ") || upper.hasPrefix("HELO ") || upper.hasPrefix("LHLO ") { return .helo }
+        if upper.hasPrefix("MAIL FROM:") { return .mail }
+        if upper.hasPrefix("RCPT TO:") { return .rcpt }
+        if upper.hasPrefix("DATA") || upper.hasPrefix("BDAT") { return .data }
+        return nil
     }
 
     /// swaks' `Trying mx.example.test:25...` / `Connected to 2001:db8::10.` and mxharness's

@@ -50,7 +50,13 @@ public enum ReproductionWriter {
         for difference in diagnosis.differences { report.append("NOTE: \(difference)") }
 
         let policy = diagnosis.policy.policy
-        let senderDomain = world.mailFrom.isEmpty ? helo : (ReplyText.domain(of: world.mailFrom) ?? helo)
+        var mailFrom = world.mailFrom
+        if mailFrom.isEmpty, diagnosis.check == .spf || diagnosis.check == .spfPass, !DNSName.isValidHostname(helo) || !helo.contains(".") {
+            // SPF of the null sender is the HELO's (RFC 7208 2.3); an address literal has no records.
+            mailFrom = "postmaster@sender.test"
+            assume("sender.mail_from", mailFrom, "the null sender's SPF identity is the HELO \(helo), which cannot hold an SPF record")
+        }
+        let senderDomain = mailFrom.isEmpty ? helo : (ReplyText.domain(of: mailFrom) ?? helo)
         let (records, faults) = world.records(for: diagnosis, helo: helo, senderDomain: senderDomain)
 
         // The outcome as the sending MTA records the reply (the format's postfix delivery model).
@@ -92,7 +98,7 @@ public enum ReproductionWriter {
         let checkName = diagnosis.check?.name ?? "unexplained"
         let name = "repro-\(reply.code)-\(reply.enhanced ?? "x")-\(diagnosis.standIn ? "stand-in" : checkName)".lowercased()
             .map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "-" }
-        let captureCommand = "mxharness capture --resolver RESOLVER --client \(world.client) --helo \(helo) --from \(world.mailFrom.isEmpty ? "\"\"" : world.mailFrom) --to \(world.rcptTo[0])"
+        let captureCommand = "mxharness capture --resolver RESOLVER --client \(world.client) --helo \(helo) --from \(mailFrom.isEmpty ? "\"\"" : mailFrom) --to \(world.rcptTo[0])"
             + (scenarioPath.map { " --complaint \($0)" } ?? "") + " -o replay.yaml"
         let firstLine = input.split(whereSeparator: \.isNewline).first { $0.range(of: "\(reply.code)") != nil }.map(String.init)
             ?? input.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
@@ -129,7 +135,7 @@ public enum ReproductionWriter {
         out.append("sender:")
         out.append("  addresses: {\(world.client.family.rawValue): \(YAMLText.quoted(world.client.description))}")
         out.append("  helo: \(YAMLText.scalar(helo))")
-        out.append("  mail_from: \(world.mailFrom.isEmpty ? "\"\"" : YAMLText.scalar(world.mailFrom))")
+        out.append("  mail_from: \(mailFrom.isEmpty ? "\"\"" : YAMLText.scalar(mailFrom))")
         out.append("  rcpt_to: [\(world.rcptTo.map(YAMLText.scalar).joined(separator: ", "))]")
         if !senderPostfix.isEmpty {
             out.append("  postfix: {\(senderPostfix.sorted { $0.key < $1.key }.map { "\($0.key): \(YAMLText.quoted($0.value))" }.joined(separator: ", "))}")
@@ -138,10 +144,11 @@ public enum ReproductionWriter {
         out.append("expect:")
         out.append("  outcome: \(outcome.rawValue)")
         out.append("  family: \(world.client.family.rawValue)")
-        if let stage { out.append("  stage: \(stage.rawValue)") }
-        out.append("  code: \(produced.code)")
-        if let enhanced = produced.enhanced { out.append("  enhanced: \(enhanced)") }
-        if var text = produced.text.isEmpty ? nil : produced.text {
+        if let stage, produced.code >= 400 { out.append("  stage: \(stage.rawValue)") }
+        // A delivery ends with the MX's own 250 to the message, whatever the input's success said.
+        if produced.code >= 400 { out.append("  code: \(produced.code)") }
+        if let enhanced = produced.enhanced, produced.code >= 400 { out.append("  enhanced: \(enhanced)") }
+        if produced.code >= 400, var text = produced.text.isEmpty ? nil : produced.text {
             // `/.../` would be read as a regular expression; a substring without the first slash says the same.
             if text.count >= 2, text.hasPrefix("/"), text.hasSuffix("/") { text.removeFirst() }
             out.append("  text: \(YAMLText.quoted(text))")
