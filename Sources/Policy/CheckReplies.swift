@@ -86,7 +86,9 @@ extension ReceiverPolicy {
         var custom = outcome != .temporary ? customReplies[client.family]?[check] : nil
         if outcome != .temporary, let siteReply { custom = siteReply }
         if let custom {
-            reply = SMTPReply(code: custom.code, enhanced: custom.enhanced, lines: Self.wrap(custom.text.replacing("[ADDR]", with: "[\(client)]")))
+            // A text with line breaks is a multi-line reply; each line is wrapped on its own.
+            let text = custom.text.replacing("[ADDR]", with: "[\(client)]")
+            reply = SMTPReply(code: custom.code, enhanced: custom.enhanced, lines: text.split(separator: "\n").flatMap { Self.wrap(String($0)) })
         }
         if onFail == .defer, reply.isPermanentFailure {
             reply.code = 450
