@@ -159,6 +159,9 @@ enum BounceText {
         if evidence.reply == nil, let (reply, line) = Hints.markedReply(lines) {
             evidence.setReply(reply, from: "the reply in `\(line.prefix(60))...`")
         }
+        if evidence.reply == nil, let (reply, line) = Hints.tupleReply(lines) {
+            evidence.setReply(reply, from: "the reply tuple in `\(line.prefix(60))...` (Python smtplib)")
+        }
         if evidence.reply == nil { lineStartReply(&evidence, lines: lines) }
     }
 

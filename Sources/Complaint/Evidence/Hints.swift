@@ -99,6 +99,20 @@ enum Hints {
         text.range(of: "IPv6", options: .caseInsensitive) != nil
     }
 
+    /// Python smtplib's exceptions print a reply as a tuple: `(550, b'5.7.26 text')`.
+    static func tupleReply(_ lines: [String]) -> (SMTPReply, String)? {
+        let pattern = #"\(([245]\d\d),\s*b?(['"])(.*?)\2\)"#
+        guard let regex = try? NSRegularExpression(pattern: pattern) else { return nil }
+        for line in lines {
+            guard let match = regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),
+                  let code = Range(match.range(at: 1), in: line), let text = Range(match.range(at: 3), in: line),
+                  let reply = ReplyText.reply(Substring("\(line[code]) \(line[text].replacingOccurrences(of: "\\n", with: " "))"))
+            else { continue }
+            return (reply, line)
+        }
+        return nil
+    }
+
     /// The first reply after the words client libraries and logs put before one (`received 550 ...`,
     /// `response=554 ...`, `Remote host said: 550 ...`, `returned '550 ...`), with the lines after it
     /// that continue it (`5.7.1 more text` with the same enhanced code, or `550-...`).
