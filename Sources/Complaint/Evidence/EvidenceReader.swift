@@ -74,6 +74,10 @@ public enum EvidenceReader {
         if evidence.observedOutcome == nil, let (outcome, why) = Hints.outcome(in: whole) {
             evidence.setOutcome(outcome, from: why, inferred: true)
         }
+        // A 5xx the sender deferred: Postfix defers a 5xx only at the greeting (smtp_skip_5xx_greeting).
+        if evidence.stage == nil, let reply = evidence.reply, reply.isPermanentFailure, evidence.observedOutcome == .deferred {
+            evidence.setStage(.greeting, from: "a 5xx that the sender deferred, which Postfix does only with a greeting (smtp_skip_5xx_greeting = yes)", inferred: true)
+        }
         if evidence.clientAddress == nil, let text = evidence.reply?.text,
            let address = Hints.bareAddresses(text).first(where: { $0 != evidence.receiverAddress }) {
             evidence.setClient(address, from: "the reply text, which names the client as \(address)", inferred: true)

@@ -37,7 +37,7 @@ enum Hints {
         StageWords(pattern: #"Recipient address rejected|ruleset=check_rcpt"#, stage: .rcpt, why: "Postfix's `Recipient address rejected` (recipient restrictions, at RCPT) or sendmail's check_rcpt ruleset"),
         StageWords(pattern: #"ruleset=check_mail"#, stage: .mail, why: "sendmail's check_mail ruleset"),
         StageWords(pattern: #"invalid HELO argument"#, stage: .helo, why: "Exim's reply to a bad HELO argument"),
-        StageWords(pattern: #"Invalid greeting|SMTPConnectError|\bgreeting\b.{0,20}\b(failed|rejected|refused)|\bbanner\b"#, stage: .greeting, why: "the error is about the server's greeting"),
+        StageWords(pattern: #"Invalid greeting|SMTPConnectError|\bgreeting\b.{0,20}\b(failed|rejected|refused)|after initial connection"#, stage: .greeting, why: "the error is about the server's greeting"),
     ]
 
     /// Words of provider front ends that answer the connection itself (no command was sent yet).
