@@ -7,22 +7,43 @@ import SMTPProtocol
 /// The first 4xx/5xx reply decides; its stage is that of the command it answered.
 enum Transcript {
     private enum Line {
-        case server(String)
+        /// A reply; `marked` when a prefix says it is the server's (not a bare line with a code).
+        case server(String, marked: Bool)
         case client(String)
         case note(String)
     }
 
-    private static let serverPrefixes = ["<** ", "<-  ", "<- ", "<~ ", "S: ", "<<< ", "In: "]
-    private static let clientPrefixes = [" -> ", "-> ", "**> ", " ~> ", "~> ", "C: ", ">>> ", "Out: "]
+    private static let serverPrefixes = ["<** ", "<-  ", "<- ", "<~ ", "S: ", "<<< ", "In: ", "S ", "SERVER -> CLIENT: ", "Recv: "]
+    private static let clientPrefixes = [" -> ", "-> ", "**> ", " ~> ", "~> ", "C: ", ">>> ", "Out: ", "C ", "CLIENT -> SERVER: ", "Send: "]
     private static let verbs = ["EHLO", "HELO", "LHLO", "MAIL FROM:", "RCPT TO:", "DATA", "QUIT", "RSET", "STARTTLS", "BDAT", "NOOP"]
 
+    /// The dialogue part of a line behind a log prefix: OpenSMTPD's `mta: 0x...: <<< 554 ...`,
+    /// PHPMailer's `2020-12-04 11:27:10 SERVER -> CLIENT: 421 ...`, Roundcube's `[date]: <id> Recv: ...`.
+    private static func dialogue(_ line: String) -> String {
+        let markers = [(": <<< ", "<<< "), (": >>> ", ">>> "), (" SERVER -> CLIENT: ", "SERVER -> CLIENT: "),
+                       (" CLIENT -> SERVER: ", "CLIENT -> SERVER: "), ("> Recv: ", "Recv: "), ("> Send: ", "Send: ")]
+        for (marker, prefix) in markers where !line.hasPrefix(prefix) {
+            if let range = line.range(of: marker) { return prefix + line[range.upperBound...] }
+        }
+        return line
+    }
+
     private static func classify(_ raw: Substring) -> Line? {
-        let line = String(raw)
+        let line = dialogue(String(raw))
         if line.hasPrefix("=== ") || line.hasPrefix("*** ") { return .note(String(line.dropFirst(4))) }
-        for prefix in serverPrefixes where line.hasPrefix(prefix) { return .server(String(line.dropFirst(prefix.count))) }
-        for prefix in clientPrefixes where line.hasPrefix(prefix) { return .client(String(line.dropFirst(prefix.count))) }
+        for prefix in serverPrefixes where line.hasPrefix(prefix) {
+            let rest = String(line.dropFirst(prefix.count))
+            // `S ` and `C ` (Hesk's and others' logs) only in front of a reply or a command.
+            if prefix == "S ", ReplyText.reply(Substring(rest)) == nil { continue }
+            return .server(rest, marked: true)
+        }
+        for prefix in clientPrefixes where line.hasPrefix(prefix) {
+            let rest = String(line.dropFirst(prefix.count))
+            if prefix == "C ", !verbs.contains(where: { rest.uppercased().hasPrefix($0) }) { continue }
+            return .client(rest)
+        }
         let trimmed = line.trimmingCharacters(in: .whitespaces)
-        if ReplyText.reply(Substring(trimmed)) != nil { return .server(trimmed) }
+        if ReplyText.reply(Substring(trimmed)) != nil { return .server(trimmed, marked: false) }
         if verbs.contains(where: { trimmed.uppercased().hasPrefix($0) }) || trimmed == "." { return .client(trimmed) }
         return nil
     }
@@ -30,8 +51,10 @@ enum Transcript {
     static func read(_ raw: [Substring]) -> Result<Evidence, ReaderMiss> {
         let lines = raw.compactMap(classify)
         let commands = lines.filter { if case .client(let text) = $0 { verbs.contains { text.uppercased().hasPrefix($0) } } else { false } }
-        let replies = lines.filter { if case .server(let text) = $0 { ReplyText.reply(Substring(text)) != nil } else { false } }
-        guard !commands.isEmpty, !replies.isEmpty else {
+        let replies = lines.filter { if case .server(let text, _) = $0 { ReplyText.reply(Substring(text)) != nil } else { false } }
+        // Server lines marked as such are a dialogue even without a command (a greeting that refused).
+        let marked = lines.contains { if case .server(let text, true) = $0 { ReplyText.reply(Substring(text)) != nil } else { false } }
+        guard !commands.isEmpty || marked, !replies.isEmpty else {
             return .failure(ReaderMiss("no SMTP dialogue: needs client commands (EHLO, MAIL FROM, RCPT TO, ...) and server replies (`250 ...`)"))
         }
         var evidence = Evidence(source: .transcript)
@@ -52,7 +75,7 @@ enum Transcript {
         var stage = SMTPStage.greeting
         var inMessage = false
         var pending: [String] = []
-        var lastCommand = "the greeting"
+        var lastCommand = "the connection (the greeting: no command had been sent)"
         var decided: (reply: SMTPReply, stage: SMTPStage, after: String)?
         var last: (reply: SMTPReply, stage: SMTPStage, after: String)?
         for line in lines {
@@ -82,7 +105,7 @@ enum Transcript {
                     stage = .data
                 }
                 sent.append((commandStage(upper) ?? stage, "`\(text)`"))
-            case .server(let text):
+            case .server(let text, _):
                 guard let part = ReplyText.reply(Substring(text)) else { continue }
                 let chars = Array(text.prefix(4))
                 pending.append(part.text)
@@ -92,7 +115,7 @@ enum Transcript {
                 // The reply to the oldest command not yet answered; none before the greeting's.
                 var replyStage = SMTPStage.greeting
                 if !greeted, reply.code == 220 || answered == sent.count {
-                    lastCommand = "the greeting"
+                    lastCommand = "the connection (the greeting: no command had been sent)"
                 } else if answered < sent.count {
                     (replyStage, lastCommand) = sent[answered]
                     answered += 1
