@@ -265,4 +265,17 @@ struct MasterCFTests {
         let enhanced = ReceiverPolicy(ipv4: [.fcrdns], ipv6: [.fcrdns], siteReply: CustomReply(code: 550, enhanced: "5.7.1", text: "Client host rejected: cannot find your hostname, [192.0.2.7]"))
         #expect(PolicyTranslation.unsupportedReason(enhanced) != nil)
     }
+
+    @Test func aDNSBLsSiteReplyIsPostfixsRBLReplyTemplate() throws {
+        let site = CustomReply(code: 550, enhanced: "5.7.1", text: "Listed: [ADDR] costs $5")
+        let policy = ReceiverPolicy(ipv4: [.dnsbl(zone: "bl.example.test")], ipv6: [.dnsbl(zone: "bl.example.test")], siteReply: site)
+        guard case .success(let settings) = PolicyTranslation.settings(for: policy, tableDirectory: "/tables") else {
+            Issue.record("expected Postfix settings")
+            return
+        }
+        #expect(settings.parameters["maps_rbl_reject_code"] == "550")
+        #expect(settings.parameters["default_rbl_reply"] == "$rbl_code 5.7.1 Listed: [$rbl_what] costs $$5")
+        let bare = ReceiverPolicy(ipv4: [.dnsbl(zone: "bl.example.test")], siteReply: CustomReply(code: 554, enhanced: nil, text: "no"))
+        #expect(PolicyTranslation.unsupportedReason(bare)?.contains("needs an enhanced code") == true)
+    }
 }

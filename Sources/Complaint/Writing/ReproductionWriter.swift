@@ -114,7 +114,9 @@ public enum ReproductionWriter {
         }
         out.append("# To record the real DNS for this delivery instead of the world written here:")
         out.append("#   \(captureCommand)")
-        out.append("name: \(YAMLText.scalar(String(name)))")
+        // Written to a file, the case is named after it (the format's default), so that several
+        // reproductions run together keep apart.
+        if scenarioPath == nil { out.append("name: \(YAMLText.scalar(String(name)))") }
         let clipped = firstLine.count > 300 ? firstLine.prefix(300) + "..." : firstLine
         out.append("description: \(YAMLText.quoted("Reproduces \(reply) at \(evidence.stage?.rawValue ?? "an unknown stage") (\(evidence.source)): \(WorldChoices.printable(String(clipped)))"))")
         out.append("tags: [repro, \(world.client.family.rawValue)\(diagnosis.check.map { ", " + YAMLText.scalar($0.name) } ?? "")]")

@@ -113,6 +113,12 @@ public enum PolicyTranslation {
             for check in all {
                 if let parameter = codeParameter(for: check) { parameters[parameter] = String(site.code) }
             }
+            // A DNSBL reply is a template of its own (postconf(5) default_rbl_reply); with an enhanced
+            // code in it smtpd sends that one instead of 5.7.1 (seen with Postfix 3.x). `$` is main.cf's.
+            if all.contains(where: { if case .dnsbl = $0 { true } else { false } }), let enhanced = site.enhanced {
+                let text = site.text.replacingOccurrences(of: "$", with: "$$").replacingOccurrences(of: "[ADDR]", with: "[$rbl_what]")
+                parameters["default_rbl_reply"] = "$rbl_code \(enhanced) \(text)"
+            }
         }
         return .success(PostfixPolicySettings(parameters: parameters, files: files))
     }
@@ -135,6 +141,13 @@ public enum PolicyTranslation {
     static func siteReplyUnsupportedReason(_ site: CustomReply, policy: ReceiverPolicy) -> String? {
         let client = IPAddress("192.0.2.1")!
         for check in Set(policy.ipv4 + policy.ipv6) {
+            if case .dnsbl = check {
+                // default_rbl_reply takes any one-line text; smtpd adds 5.7.1 when it has no enhanced code.
+                guard site.enhanced != nil, !site.text.contains("\n") else {
+                    return "reply: on check \(check.name) needs an enhanced code and one line for Postfix's default_rbl_reply (smtpd adds 5.7.1 to a reply without one): builtin only"
+                }
+                continue
+            }
             guard codeParameter(for: check) != nil,
                   let postfix = check.standardReply(for: .fail, client: client, helo: "helo.test") else {
                 return "reply: on check \(check.name) has no Postfix equivalent (no reject code parameter)"
