@@ -246,7 +246,11 @@ enum BounceText {
             }
             var text = texts.joined(separator: " ")
             // `Remote Server returned '550 5.7.1 text'`: the closing quote is not part of the reply.
-            if line.contains("'\(first.code)"), text.hasSuffix("'") { text.removeLast() }
+            // The same for a reply in a JSON string (`"diagnosticCode": "smtp; 550 5.7.1 text",`).
+            for quote in ["'", "\""] where line.range(of: "\(quote)(smtp; ?)?\(first.code)", options: .regularExpression) != nil {
+                while let last = text.last, ",}] ".contains(last) { text.removeLast() }
+                if text.hasSuffix(quote) { text.removeLast() }
+            }
             evidence.setReply(SMTPReply(code: first.code, enhanced: first.enhanced, text), from: "the reply line `\(line.prefix(60))...`")
             return
         }
