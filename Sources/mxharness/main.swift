@@ -329,6 +329,10 @@ extension MXHarness {
         @Flag(help: "Do not run the written scenario.") var noVerify = false
         @OptionGroup var global: GlobalOptions
 
+        func validate() throws {
+            if verify && noVerify { throw ValidationError("--verify and --no-verify exclude each other") }
+        }
+
         func run() async throws {
             let verification: ReproVerification = verify ? .required : noVerify ? .skipped : .ifPossible
             let code = await Harness.repro(input: input, output: output, verification: verification, logger: global.logger())
