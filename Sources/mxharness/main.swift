@@ -345,14 +345,23 @@ extension MXHarness {
 }
 
 extension MXHarness {
-    struct Repro: ParsableCommand {
+    struct Repro: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Turn a bounce (DSN or text), a Postfix or Exim log line, or an SMTP transcript into a scenario that reproduces it.")
         @Argument(help: "The evidence: a file, or - (or nothing) for standard input.") var input: String?
         @Option(name: .shortAndLong, help: "Write the scenario here (default: standard output).") var output: String?
+        @Flag(help: "Run the written scenario and fail unless it reproduces (needs root and unbound; by default it is run when it can be).")
+        var verify = false
+        @Flag(help: "Do not run the written scenario.") var noVerify = false
+        @OptionGroup var global: GlobalOptions
 
-        func run() throws {
-            let code = Harness.repro(input: input, output: output)
+        func validate() throws {
+            if verify && noVerify { throw ValidationError("--verify and --no-verify exclude each other") }
+        }
+
+        func run() async throws {
+            let verification: ReproVerification = verify ? .required : noVerify ? .skipped : .ifPossible
+            let code = await Harness.repro(input: input, output: output, verification: verification, logger: global.logger())
             if code != 0 { throw ExitCode(code) }
         }
     }
