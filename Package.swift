@@ -129,7 +129,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy"]),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Scenario", "Sandbox", "DNSCore", "MXHarnessTestKit"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Scenario", "Sandbox", "DNSCore", "PostfixTarget", "MXHarnessTestKit"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner", "Scenario", "Sender", "ReferenceMX", "DNSCore", "SMTPProtocol"]),
         .testTarget(name: "MatrixTests", dependencies: [
             "Matrix", "Harness", "Runner", "Scenario", "Policy", "PostfixTarget", "Sender", "ReferenceMX", "SMTPProtocol", "DNSCore", "MXHarnessTestKit",

@@ -29,10 +29,10 @@ extension PostfixInstance {
         try fm.createDirectory(atPath: paths.queueDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         try fm.createDirectory(atPath: paths.tableDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         try fm.createDirectory(atPath: paths.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        guard let postfix = getpwnam("postfix") else {
+        guard let postfix = SystemAccounts.user(named: "postfix") else {
             throw PostfixInstanceError(message: "there is no user postfix: reinstall Postfix (apt-get install --reinstall postfix)")
         }
-        guard chown(paths.dataDirectory, postfix.pointee.pw_uid, postfix.pointee.pw_gid) == 0 else {
+        guard chown(paths.dataDirectory, postfix.uid, postfix.gid) == 0 else {
             throw PostfixInstanceError(message: "cannot give \(paths.dataDirectory) to user postfix: \(String(cString: strerror(errno))); run as root")
         }
         if options.quickStart {
@@ -45,17 +45,17 @@ extension PostfixInstance {
             for folder in QueueLayout(postfixFiles: files).folders {
                 let path = folder.path.isEmpty ? paths.queueDirectory : paths.queueDirectory + "/" + folder.path
                 try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
-                guard let user = getpwnam(folder.owner) else {
+                guard let user = SystemAccounts.user(named: folder.owner) else {
                     throw PostfixInstanceError(message: "postfix-files names user \(folder.owner) for \(path), which does not exist")
                 }
                 var gid = gid_t.max
                 if let name = folder.group {
-                    guard let group = getgrnam(name) else {
+                    guard let group = SystemAccounts.groupID(named: name) else {
                         throw PostfixInstanceError(message: "postfix-files names group \(name) for \(path), which does not exist")
                     }
-                    gid = group.pointee.gr_gid
+                    gid = group
                 }
-                guard chown(path, user.pointee.pw_uid, gid) == 0, chmod(path, mode_t(folder.mode)) == 0 else {
+                guard chown(path, user.uid, gid) == 0, chmod(path, mode_t(folder.mode)) == 0 else {
                     throw PostfixInstanceError(message: "cannot set owner and mode of \(path): \(String(cString: strerror(errno)))")
                 }
             }

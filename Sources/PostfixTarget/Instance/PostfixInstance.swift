@@ -86,8 +86,8 @@ public final class PostfixInstance: @unchecked Sendable {
 
     /// The uid and gid of `nobody`, for `PostfixDelivery.maildir`.
     public static var nobody: (uid: UInt32, gid: UInt32) {
-        guard let entry = getpwnam("nobody") else { return (65534, 65534) }
-        return (entry.pointee.pw_uid, entry.pointee.pw_gid)
+        guard let entry = SystemAccounts.user(named: "nobody") else { return (65534, 65534) }
+        return (entry.uid, entry.gid)
     }
 
     /// Writes the configuration, starts Postfix in `namespace` and returns once port 25 listens on
