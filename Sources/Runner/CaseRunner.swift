@@ -24,6 +24,9 @@ public struct RunConfiguration: Sendable {
     public var artifactsDirectory: String?
     /// A user's own main.cf (`--postfix-config`), the base of every Postfix receiver's configuration.
     public var postfixBase: MainCF?
+    /// A site's whole Postfix configuration directory (`--postfix-config-dir`), for cases whose
+    /// scenario names none (`receiver.postfix_dir`).
+    public var postfixSite: PostfixSiteDirectory?
     /// Cases with the same Postfix configuration share one running instance (`PostfixPool`,
     /// `PostfixSharing`) when `ScenarioRun` runs them; false (`--fresh-postfix`) starts a new
     /// Postfix for every case.
@@ -32,8 +35,9 @@ public struct RunConfiguration: Sendable {
     public init(
         target: ReceiverTarget? = nil, resolverTimeout: Duration = .milliseconds(1500),
         connectTimeout: Duration = .seconds(3), replyTimeout: Duration = .seconds(15), artifactsDirectory: String? = nil,
-        postfixBase: MainCF? = nil, sharePostfix: Bool = true
+        postfixBase: MainCF? = nil, postfixSite: PostfixSiteDirectory? = nil, sharePostfix: Bool = true
     ) {
+        self.postfixSite = postfixSite
         self.target = target
         self.resolverTimeout = resolverTimeout
         self.connectTimeout = connectTimeout
@@ -149,8 +153,7 @@ public struct CaseRunner: Sendable {
             }
             if let postfix {
                 await postfix.stop()
-                result.receiverLog = scenario.sender.addresses.values.sorted()
-                    .flatMap { postfix.sessionLog(client: $0) }.joined(separator: "\n")
+                result.receiverLog = postfix.caseLog(clients: Array(scenario.sender.addresses.values)).joined(separator: "\n")
             }
             result.delivery = report
             let observed = ObservedDelivery(report)
@@ -231,8 +234,7 @@ public struct CaseRunner: Sendable {
             if !reusable {
                 logger.debug("postfix host not reused", metadata: ["netns": "\(lease.host.namespace.name)", "settled": "\(settled)", "case": "\(scenario.name)"])
             }
-            result.receiverLog = senders.sorted()
-                .flatMap { lease.host.instance.sessionLog(client: $0, since: mark) }.joined(separator: "\n")
+            result.receiverLog = lease.host.instance.caseLog(clients: senders, since: mark).joined(separator: "\n")
             result.delivery = report
             let observed = ObservedDelivery(report)
             result.observed = observed
@@ -274,6 +276,7 @@ public struct CaseRunner: Sendable {
         }
         return PostfixConfiguration(
             hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: domains,
-            policy: scenario.receiver.policy, settings: scenario.receiver.postfix, base: configuration.postfixBase)
+            policy: scenario.receiver.policy, settings: scenario.receiver.postfix, base: configuration.postfixBase,
+            site: configuration.postfixSite ?? scenario.receiver.postfixDirectory.map(PostfixSiteDirectory.cached(path:)))
     }
 }

@@ -33,6 +33,12 @@ extension PostfixInstance {
         log(since: mark).sessionLog(client: client)
     }
 
+    /// The lines a case's report shows: `clients`' sessions and every problem line of the
+    /// instance since `mark` (`PostfixLog.caseLog`).
+    public func caseLog(clients: [IPAddress], since mark: PostfixLogMark = .start) -> [String] {
+        log(since: mark).caseLog(clients: clients)
+    }
+
     /// The `NOQUEUE: reject: ...` line of `client`'s sessions, if any.
     public func rejectLine(client: IPAddress, since mark: PostfixLogMark = .start) -> String? {
         log(since: mark).rejectLine(client: client)

@@ -54,7 +54,7 @@ extension PostfixInstance {
     public func canServe(_ configuration: PostfixConfiguration) -> Bool {
         guard let other = try? configuration.render(paths: paths) else { return false }
         let mine = rendered
-        return other.mainCF == mine.mainCF && other.files == mine.files
+        return other.mainCF == mine.mainCF && other.files == mine.files && other.site == mine.site && other.siteMaster == mine.siteMaster
     }
 
     /// Switches the running instance to `configuration` with `postfix reload`, when it differs only

@@ -82,7 +82,10 @@ extension PostfixInstance {
         for entry in try fm.contentsOfDirectory(atPath: stock) where entry != "main.cf" && entry != "master.cf" {
             try fm.copyItem(atPath: stock + "/" + entry, toPath: config + "/" + entry)
         }
-        try MasterCF.render(stock: stockMaster).write(toFile: config + "/master.cf", atomically: true, encoding: .utf8)
+        if let site = rendered.site {
+            try writeSiteFiles(site, into: config)
+        }
+        try rendered.masterCF(stock: stockMaster).write(toFile: config + "/master.cf", atomically: true, encoding: .utf8)
         try rendered.mainCF.write(toFile: config + "/main.cf", atomically: true, encoding: .utf8)
         for (path, contents) in rendered.files {
             try contents.write(toFile: path, atomically: true, encoding: .utf8)
@@ -98,8 +101,57 @@ extension PostfixInstance {
         for file in ["resolv.conf", "hosts", "postfix/main.cf", "postfix/master.cf"] {
             chmod(etc + "/" + file, 0o644)
         }
-        for entry in fm.enumerator(atPath: config)?.allObjects as? [String] ?? [] { backdate(config + "/" + entry) }
+        backdateAll(rendered, config: config)
+    }
+
+    /// The installation's own files in a configuration directory, which a site's copy must not
+    /// replace: they name this machine's shared objects and queue layout.
+    static func isInstallationFile(_ relative: String) -> Bool {
+        let first = relative.split(separator: "/").first.map(String.init) ?? relative
+        return ["dynamicmaps.cf", "dynamicmaps.cf.d", "postfix-files", "postfix-files.d", "post-install", "postfix-script", "makedefs.out",
+                "main.cf.proto", "master.cf.proto"].contains(first)
+    }
+
+    /// The site's files, as they are, over the installed configuration's (whose installation
+    /// files stay).
+    static func writeSiteFiles(_ site: PostfixSiteDirectory, into config: String) throws {
+        let fm = FileManager.default
+        for (relative, file) in site.files.sorted(by: { $0.key < $1.key }) where !isInstallationFile(relative) {
+            guard !relative.split(separator: "/").contains("..") else { continue }
+            let target = config + "/" + relative
+            let folder = (target as NSString).deletingLastPathComponent
+            try fm.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            if fm.fileExists(atPath: target) { try fm.removeItem(atPath: target) }
+            guard fm.createFile(atPath: target, contents: file.contents, attributes: [.posixPermissions: Int(file.mode & 0o777)]) else {
+                throw PostfixInstanceError(message: "cannot write \(target), the copy of \(site.path)/\(relative)")
+            }
+        }
+    }
+
+    /// Every file of the configuration directory and every table of the case a minute old.
+    static func backdateAll(_ rendered: RenderedPostfixConfiguration, config: String) {
+        for entry in FileManager.default.enumerator(atPath: config)?.allObjects as? [String] ?? [] { backdate(config + "/" + entry) }
         for path in rendered.files.keys { backdate(path) }
+    }
+
+    /// The indexed tables (`hash:`, `lmdb:`, ...) the configuration names inside its own
+    /// configuration directory, compiled with postmap(1) in the copy `config` as the site would;
+    /// tables elsewhere are the machine's and are left alone (the preflight reports missing ones).
+    static func compileTables(_ rendered: RenderedPostfixConfiguration, config: String, options: Options, outputPath: String) async throws {
+        guard rendered.site != nil else { return }
+        let postmap = (options.postfixPath as NSString).deletingLastPathComponent + "/postmap"
+        var done: Set<String> = []
+        for reference in PostfixReferences.scan(rendered.allParameters) {
+            guard case .indexedTable(let type) = reference.kind, let copy = PostfixSiteDirectory.copyPath(of: reference.path, config: config) else { continue }
+            guard done.insert(type + ":" + copy).inserted, FileManager.default.fileExists(atPath: copy) else { continue }
+            let status = await run(postmap, ["-c", config, "\(type):\(copy)"], outputPath: outputPath, timeout: options.startTimeout)
+            guard status == 0 else {
+                throw PostfixInstanceError(
+                    message: "`postmap \(type):\(reference.path)` failed (status \(status)) for \(reference.parameter)",
+                    output: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
+            }
+        }
+        backdateAll(rendered, config: config)
     }
 
     /// Sets a file's modification time a minute back. Postfix waits, 300 ms at a time, until a

@@ -115,6 +115,7 @@ public final class PostfixInstance: @unchecked Sendable {
         do {
             try prepareDirectories(paths: paths, directory: directory, delivery: configuration.delivery, options: options)
             try writeFiles(rendered, into: etc, options: options)
+            try await compileTables(rendered, config: etc + "/postfix", options: options, outputPath: directory + "/postfix.out")
         } catch let error as PostfixInstanceError {
             try? FileManager.default.removeItem(atPath: etc)
             throw error
