@@ -63,7 +63,9 @@ public enum PostfixPreflight {
                 findings.append(Finding(fatal ? .error : .warning, at: location(in: message, main: mainLocation, rendered: rendered) ?? command, message))
             }
         }
-        return PostfixPreflightReport(source: source, findings: unique(findings), overridden: rendered.overridden)
+        let hint = site == nil && findings.contains { $0.severity == .error && $0.message.contains("/etc/postfix/") }
+            ? "--postfix-config copies main.cf alone: give the folder with its tables and files with --postfix-config-dir" : nil
+        return PostfixPreflightReport(source: source, findings: unique(findings), overridden: rendered.overridden, hint: hint)
     }
 
     /// The main.cf line of the parameter a Postfix message names (`unused parameter: NAME=...`).

@@ -27,11 +27,14 @@ public struct PostfixPreflightReport: Sendable, Hashable {
     public var findings: [Finding]
     /// Settings the harness replaced (`RenderedPostfixConfiguration.overridden`).
     public var overridden: [String]
+    /// What to do about the errors, when there is one thing to say.
+    public var hint: String?
 
-    public init(source: String, findings: [Finding], overridden: [String]) {
+    public init(source: String, findings: [Finding], overridden: [String], hint: String? = nil) {
         self.source = source
         self.findings = findings
         self.overridden = overridden
+        self.hint = hint
     }
 
     public var errors: [Finding] { findings.filter { $0.severity == .error } }
@@ -47,6 +50,7 @@ public struct PostfixPreflightReport: Sendable, Hashable {
             out += "  settings the harness owns (the site's value is not used):\n"
             for item in overridden { out += "    \(item)\n" }
         }
+        if let hint { out += "  \(hint)\n" }
         if !canServeMail { out += "  the configuration cannot serve mail here: no case runs (fix the errors above)\n" }
         return out
     }
