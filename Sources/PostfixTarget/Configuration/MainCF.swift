@@ -10,6 +10,14 @@ public struct MainCF: Sendable, Hashable {
 
     public init() {}
 
+    /// Equal when the parameters are: where a parsed file had them is not part of the value.
+    public static func == (lhs: MainCF, rhs: MainCF) -> Bool { lhs.names == rhs.names && lhs.values == rhs.values }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(names)
+        hasher.combine(values)
+    }
+
     public init(_ parameters: [(String, String)]) {
         for (name, value) in parameters { self[name] = value }
     }

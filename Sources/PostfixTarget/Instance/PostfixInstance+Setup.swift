@@ -137,14 +137,22 @@ extension PostfixInstance {
     /// The indexed tables (`hash:`, `lmdb:`, ...) the configuration names inside its own
     /// configuration directory, compiled with postmap(1) in the copy `config` as the site would;
     /// tables elsewhere are the machine's and are left alone (the preflight reports missing ones).
-    static func compileTables(_ rendered: RenderedPostfixConfiguration, config: String, options: Options, outputPath: String) async throws {
+    /// With `namespace`, postmap runs there (`ip netns exec`, where the copy is /etc/postfix and
+    /// main.cf's inet_interfaces exist); without, on `config` itself (`postmap -c`).
+    static func compileTables(
+        _ rendered: RenderedPostfixConfiguration, config: String, namespace: String? = nil, options: Options, outputPath: String
+    ) async throws {
         guard rendered.site != nil else { return }
         let postmap = (options.postfixPath as NSString).deletingLastPathComponent + "/postmap"
         var done: Set<String> = []
         for reference in PostfixReferences.scan(rendered.allParameters) {
             guard case .indexedTable(let type) = reference.kind, let copy = PostfixSiteDirectory.copyPath(of: reference.path, config: config) else { continue }
             guard done.insert(type + ":" + copy).inserted, FileManager.default.fileExists(atPath: copy) else { continue }
-            let status = await run(postmap, ["-c", config, "\(type):\(copy)"], outputPath: outputPath, timeout: options.startTimeout)
+            let status = if let namespace {
+                await run(options.ipPath, ["netns", "exec", namespace, postmap, "\(type):\(reference.path)"], outputPath: outputPath, timeout: options.startTimeout)
+            } else {
+                await run(postmap, ["-c", config, "\(type):\(copy)"], outputPath: outputPath, timeout: options.startTimeout)
+            }
             guard status == 0 else {
                 throw PostfixInstanceError(
                     message: "`postmap \(type):\(reference.path)` failed (status \(status)) for \(reference.parameter)",

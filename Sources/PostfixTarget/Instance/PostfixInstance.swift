@@ -106,7 +106,8 @@ public final class PostfixInstance: @unchecked Sendable {
         let paths = PostfixPaths(under: directory)
         let rendered = try configuration.render(paths: paths)
         for key in rendered.overridden {
-            logger.notice("the harness owns this Postfix setting; the given value is ignored", metadata: ["setting": "\(key)"])
+            // Reported once per run by the preflight (`PostfixPreflight`).
+            logger.debug("the harness owns this Postfix setting; the given value is ignored", metadata: ["setting": "\(key)"])
         }
         let etc = "/etc/netns/\(namespace.name)"
         guard !FileManager.default.fileExists(atPath: etc) else {
@@ -115,7 +116,7 @@ public final class PostfixInstance: @unchecked Sendable {
         do {
             try prepareDirectories(paths: paths, directory: directory, delivery: configuration.delivery, options: options)
             try writeFiles(rendered, into: etc, options: options)
-            try await compileTables(rendered, config: etc + "/postfix", options: options, outputPath: directory + "/postfix.out")
+            try await compileTables(rendered, config: etc + "/postfix", namespace: namespace.name, options: options, outputPath: directory + "/postfix.out")
         } catch let error as PostfixInstanceError {
             try? FileManager.default.removeItem(atPath: etc)
             throw error
