@@ -87,7 +87,7 @@ public enum PostfixReferences {
     /// `-o name=value` options of a master.cf, in order.
     public static func masterOptions(_ masterCF: String) -> [(name: String, value: String)] {
         var options: [(name: String, value: String)] = []
-        for line in masterCF.split(separator: "\n") {
+        for line in masterCF.split(separator: "\n") where !String(line).trimmingWhitespace().hasPrefix("#") {
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             for (index, word) in words.enumerated() where word == "-o" && index + 1 < words.count {
                 let option = words[index + 1]
