@@ -51,7 +51,7 @@ struct PostfixSiteTests {
             #expect(!reply.contains("Temporary lookup failure"), "\(result.name): \(reply)\n\(result.receiverLog)")
         }
         #expect(results.contains { $0.status == .passed })
-        if site.masterCF?.contains("postscreen") == true {
+        if let master = site.masterCF, SiteMasterCF.render(master).runsPostscreen {
             #expect(results.contains { $0.receiverLog.contains("postfix/postscreen[") && $0.receiverLog.contains("CONNECT from") },
                     "the cases go through the site's postscreen")
         }
