@@ -24,8 +24,8 @@ public struct RunConfiguration: Sendable {
     public var artifactsDirectory: String?
     /// A user's own main.cf (`--postfix-config`), the base of every Postfix receiver's configuration.
     public var postfixBase: MainCF?
-    /// A site's whole Postfix configuration directory (`--postfix-config-dir`), for cases whose
-    /// scenario names none (`receiver.postfix_dir`).
+    /// A site's whole Postfix configuration directory (`--postfix-config-dir`); replaces each
+    /// scenario's `receiver.postfix_dir`, as `target` replaces `receiver.target`.
     public var postfixSite: PostfixSiteDirectory?
     /// Cases with the same Postfix configuration share one running instance (`PostfixPool`,
     /// `PostfixSharing`) when `ScenarioRun` runs them; false (`--fresh-postfix`) starts a new
