@@ -54,8 +54,9 @@ public struct PostfixSiteDirectory: Sendable, Hashable {
         guard let entries = fm.enumerator(atPath: root) else { return failed("\(root) cannot be listed") }
         for case let relative as String in entries {
             let full = root + "/" + relative
+            // A symbolic link counts as the file it names (sites link certificates and shared maps).
             var info = stat()
-            guard lstat(full, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
+            guard stat(full, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
             if relative == "main.cf" { continue }
             if compiledSuffixes.contains(where: { relative.hasSuffix($0) }) { continue }
             guard Int(info.st_size) <= largestFile else { return failed("\(full) is larger than \(largestFile >> 20) MiB: not a configuration file") }
