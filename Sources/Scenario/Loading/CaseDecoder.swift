@@ -132,12 +132,31 @@ struct CaseDecoder {
         let target: ReceiverTarget?? = map.optional("target").map { read.choice($0, path.key("target"), "receiver target", ReceiverTarget.self) }
         let policy = map.optional("policy").map { receiverPolicy($0, path.key("policy")) } ?? Preset.open.policy
         let postfix = map.optional("postfix").map { stringMap($0, path.key("postfix"), what: "main.cf settings (a map of strings)") } ?? []
+        let postfixDirectory: String?? = map.optional("postfix_dir").map { self.postfixDirectory($0, path.key("postfix_dir")) }
         map.finish()
         guard let hostname, let addresses, let policy, let postfix else { return nil }
         if case .some(.none) = target { return nil }
+        if case .some(.none) = postfixDirectory { return nil }
         return ReceiverSpec(
             hostname: hostname, addresses: addresses, target: target ?? nil, policy: policy,
-            postfix: Dictionary(postfix.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }))
+            postfix: Dictionary(postfix.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }), postfixDirectory: postfixDirectory ?? nil)
+    }
+
+    /// `receiver.postfix_dir`: a folder holding at least main.cf, relative to the file that names it.
+    func postfixDirectory(_ tree: Tree, _ path: KeyPath) -> String? {
+        guard let text = read.nonEmptyString(tree, path, what: "a Postfix configuration directory (relative to this file)") else { return nil }
+        let base = (tree.location.file as NSString).deletingLastPathComponent
+        let absolute = ((text.hasPrefix("/") ? text : (base.isEmpty ? "." : base) + "/" + text) as NSString).standardizingPath
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory), isDirectory.boolValue else {
+            diagnostics.add(.invalidValue, at: tree.location, path, "\(text) (\(absolute)) is not a directory: give the folder holding the site's main.cf and master.cf")
+            return nil
+        }
+        guard FileManager.default.fileExists(atPath: absolute + "/main.cf") else {
+            diagnostics.add(.invalidValue, at: tree.location, path, "\(absolute) has no main.cf: give the folder holding the site's main.cf and master.cf")
+            return nil
+        }
+        return absolute
     }
 
     // MARK: sender

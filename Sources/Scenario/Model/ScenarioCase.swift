@@ -113,16 +113,20 @@ public struct ReceiverSpec: Sendable {
     public var policy: ReceiverPolicy
     /// `main.cf` settings added for `target: postfix`, on top of the policy's own.
     public var postfix: [String: String]
+    /// `receiver.postfix_dir`: a site's whole Postfix configuration directory for `target: postfix`,
+    /// as an absolute path (written relative to the file that names it).
+    public var postfixDirectory: String?
 
     public init(
         hostname: String = ReceiverSpec.defaultHostname, addresses: [IPAddress], target: ReceiverTarget? = nil,
-        policy: ReceiverPolicy = Preset.open.policy, postfix: [String: String] = [:]
+        policy: ReceiverPolicy = Preset.open.policy, postfix: [String: String] = [:], postfixDirectory: String? = nil
     ) {
         self.hostname = hostname
         self.addresses = addresses
         self.target = target
         self.policy = policy
         self.postfix = postfix
+        self.postfixDirectory = postfixDirectory
     }
 }
 
