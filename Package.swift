@@ -91,6 +91,7 @@ let package = Package(
         // What each command does, so the executable only parses arguments.
         .target(name: "Harness", dependencies: [
             "DNSCore", "Complaint", "Runner", "Matrix", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Sender", "Policy", "PostfixTarget",
+            "SMTPProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -129,7 +130,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy"]),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Scenario", "Sandbox", "DNSCore", "MXHarnessTestKit"]),
+        .testTarget(name: "RunnerTests", dependencies: [
+            "Runner", "Scenario", "Sandbox", "DNSCore", "MXHarnessTestKit", "ReferenceMX", "PostfixTarget", "SMTPProtocol", "Policy",
+        ]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner", "Scenario", "Sender", "ReferenceMX", "DNSCore", "SMTPProtocol"]),
         .testTarget(name: "MatrixTests", dependencies: [
             "Matrix", "Harness", "Runner", "Scenario", "Policy", "PostfixTarget", "Sender", "ReferenceMX", "SMTPProtocol", "DNSCore", "MXHarnessTestKit",

@@ -41,6 +41,8 @@ public enum JSONReporter {
         /// The Postfix that received the case (`--target postfix`): its number in the run, whether
         /// it had served an earlier case, and why it was not shared (when it was not).
         var postfix: PostfixHostUse?
+        /// Messages the receiver accepted in the case (`expect.messages_accepted`); nil when unknown.
+        var messagesAccepted: Int?
     }
 
     struct MismatchEntry: Encodable {
@@ -79,7 +81,7 @@ public enum JSONReporter {
             outcome: result.observed?.outcome, family: result.observed?.family?.rawValue, stage: result.observed?.stage?.rawValue,
             reply: result.observed?.reply, delivery: result.delivery, sessions: result.sessions,
             timings: Timings(setupSeconds: seconds(result.timings.setup), exchangeSeconds: seconds(result.timings.exchange), teardownSeconds: seconds(result.timings.teardown)),
-            artifacts: result.artifactsDirectory, postfix: result.postfixHost)
+            artifacts: result.artifactsDirectory, postfix: result.postfixHost, messagesAccepted: result.observed?.messagesAccepted)
     }
 
     static func seconds(_ duration: Duration) -> Double {

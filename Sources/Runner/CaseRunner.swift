@@ -129,7 +129,9 @@ public struct CaseRunner: Sendable {
                 postfix = try await PostfixInstance.start(postfixConfiguration, in: namespace!, caseDirectory: directory!, logger: logger)
             } else {
                 mx = ReferenceMX(
-                    configuration: MXConfiguration(hostname: scenario.receiver.hostname, policy: scenario.receiver.policy),
+                    configuration: MXConfiguration(
+                        hostname: scenario.receiver.hostname, policy: scenario.receiver.policy,
+                        bareNewline: scenario.receiver.bareNewline ?? .normalize),
                     lookup: resolver!, eventLoopGroup: eventLoopGroup, logger: logger)
                 try await mx!.start(listeningOn: scenario.receiver.addresses, port: 25, in: namespace)
             }
@@ -153,7 +155,9 @@ public struct CaseRunner: Sendable {
                     .flatMap { postfix.sessionLog(client: $0) }.joined(separator: "\n")
             }
             result.delivery = report
-            let observed = ObservedDelivery(report)
+            var observed = ObservedDelivery(report)
+            observed.messagesAccepted = mx.map { $0.sessions.reduce(0) { $0 + $1.messagesAccepted } }
+                ?? PostfixLog.messagesAccepted(inSessionLog: result.receiverLog)
             result.observed = observed
             result.mismatches = scenario.expect.mismatches(observed)
             result.status = result.mismatches.isEmpty ? .passed : .failed
@@ -234,7 +238,8 @@ public struct CaseRunner: Sendable {
             result.receiverLog = senders.sorted()
                 .flatMap { lease.host.instance.sessionLog(client: $0, since: mark) }.joined(separator: "\n")
             result.delivery = report
-            let observed = ObservedDelivery(report)
+            var observed = ObservedDelivery(report)
+            observed.messagesAccepted = PostfixLog.messagesAccepted(inSessionLog: result.receiverLog)
             result.observed = observed
             result.mismatches = scenario.expect.mismatches(observed)
             result.status = result.mismatches.isEmpty ? .passed : .failed
@@ -274,6 +279,7 @@ public struct CaseRunner: Sendable {
         }
         return PostfixConfiguration(
             hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: domains,
-            policy: scenario.receiver.policy, settings: scenario.receiver.postfix, base: configuration.postfixBase)
+            policy: scenario.receiver.policy, settings: scenario.receiver.postfix, base: configuration.postfixBase,
+            bareNewline: (scenario.receiver.bareNewline ?? .normalize).rawValue)
     }
 }
