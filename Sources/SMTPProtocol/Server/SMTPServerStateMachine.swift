@@ -398,7 +398,10 @@ struct SMTPServerSession: Sendable {
     }
 
     private mutating func handleCommand(_ line: SMTPLine) {
-        let text = line.text
+        // Postfix reads a command as a C string (smtpd_chat_query(), STR(state->buffer)): it ends
+        // at a NUL. Checked against postfix-3.7.11: `EHLO a<NUL>b` is `EHLO a`, and
+        // `MAIL FROM:<a<NUL>b@x>` is the unbalanced `MAIL FROM:<a`.
+        let text = line.bytes.contains(0) ? String(decoding: line.bytes.prefix { $0 != 0 }, as: UTF8.self) : line.text
         guard line.wireLength <= limits.commandLineLength else {
             // RFC 5321 4.5.3.1.4 / 4.2.2: 500 covers "command line too long".
             send(SMTPReply(code: 500, enhanced: "5.5.2", "Error: line too long"), stage: nil,
@@ -412,6 +415,12 @@ struct SMTPServerSession: Sendable {
         }
         if case .failure(.unsupportedParameter) = parsed, let reply = sequenceError(verb: SMTPCommand.verb(of: text)) {
             return send(reply, stage: Self.stage(ofVerb: SMTPCommand.verb(of: text)), command: text)
+        }
+        if let first = line.bytes.first, first | 0x20 == UInt8(ascii: "m") || first | 0x20 == UInt8(ascii: "r") {
+            let verb = SMTPCommand.verb(of: text)
+            if sequenceError(verb: verb) == nil, let reply = SMTPCommand.postfixAddressSyntaxError(text, verb: verb) {
+                return send(reply, stage: Self.stage(ofVerb: verb), command: text)
+            }
         }
         let command: SMTPCommand
         switch parsed {
