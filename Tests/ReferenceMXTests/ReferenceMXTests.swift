@@ -162,14 +162,28 @@ struct ReferenceMXTests {
         }
     }
 
-    @Test func smugglingAttemptClosesTheSession() async throws {
-        try await MXTest.withMX { mx in
+    /// SMTP smuggling over a socket in each bare-newline mode: the MX's handler (with its
+    /// direct text path) keeps the state machine's rules.
+    @Test(arguments: SMTPBareNewlineMode.allCases)
+    func smugglingAttempt(mode: SMTPBareNewlineMode) async throws {
+        try await MXTest.withMX(bareNewline: mode) { mx in
             let replies = try await MXTest.withClient(mx) { client in
-                try await client.send(Self.envelope + "DATA\r\nbody\n.\nMAIL FROM:<evil@attacker.test>\r\nRCPT TO:<victim@example.test>\r\nDATA\r\nspoofed\r\n.\r\n")
+                try await client.send(Self.envelope + "DATA\r\nbody\n.\nMAIL FROM:<evil@attacker.test>\r\nRCPT TO:<victim@example.test>\r\nDATA\r\nspoofed\r\n.\r\nQUIT\r\n")
                 return try await client.readAll()
             }
-            #expect(replies.last?.description == "550 5.5.2 mx.example.test Error: bare <LF> received")
-            #expect(mx.messages.isEmpty)
+            switch mode {
+            case .no:
+                #expect(replies.suffix(6).map(\.code) == [250, 250, 250, 354, 250, 221])
+                #expect(mx.messages.count == 2)
+                #expect(mx.messages.last?.mailFrom == "evil@attacker.test")
+            case .normalize:
+                #expect(replies.suffix(2).map(\.code) == [250, 221])
+                #expect(mx.messages.count == 1)
+                #expect(mx.messages.first?.text.contains("MAIL FROM:<evil@attacker.test>") == true)
+            case .reject:
+                #expect(replies.suffix(2).map(\.description) == ["550 5.5.2 mx.example.test Error: bare <LF> received", "221 2.0.0 Bye"])
+                #expect(mx.messages.isEmpty)
+            }
         }
     }
 
