@@ -162,6 +162,28 @@ struct ReferenceMXTests {
         }
     }
 
+    /// A line far over the pending-input cap, as a lone command and as one text line: the same
+    /// 500 as a slightly over-long one, and the session goes on (issue 23 item 4).
+    @Test func aHugeLineGetsTheSameReplyAsALongOne() async throws {
+        try await MXTest.withMX { mx in
+            let replies = try await MXTest.withClient(mx) { client in
+                try await client.send("NOOP ")
+                let chunk = [UInt8](repeating: 0x78, count: 1 << 20)
+                for _ in 0..<5 { try await client.send(bytes: chunk) }
+                try await client.send("\r\nNOOP\r\n" + Self.envelope + "DATA\r\n")
+                for _ in 0..<5 { try await client.send(bytes: chunk) }
+                try await client.send("\r\n.\r\nQUIT\r\n")
+                return try await client.readAll()
+            }
+            #expect(replies.map(\.description).suffix(9) == [
+                "220 mx.example.test ESMTP", "500 5.5.2 Error: line too long", "250 2.0.0 Ok",
+                "250 mx.example.test PIPELINING SIZE 10240000 8BITMIME ENHANCEDSTATUSCODES", "250 2.1.0 Ok", "250 2.1.5 Ok",
+                "354 End data with <CR><LF>.<CR><LF>", "500 5.5.2 Error: text line too long", "221 2.0.0 Bye",
+            ])
+            #expect(mx.messages.isEmpty)
+        }
+    }
+
     /// SMTP smuggling over a socket in each bare-newline mode: the MX's handler (with its
     /// direct text path) keeps the state machine's rules.
     @Test(arguments: SMTPBareNewlineMode.allCases)

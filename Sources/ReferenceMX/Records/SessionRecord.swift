@@ -148,7 +148,7 @@ public struct SessionRecord: Sendable, Codable {
         if let findings {
             for line in findings.summaryLines where !line.hasPrefix("decision:") {
                 text += "\n"
-                text += line
+                text += Printable.escaped(line)
             }
         }
         for reply in replies where reply.reply.code >= 400 {
