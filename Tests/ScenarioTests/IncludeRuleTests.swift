@@ -81,6 +81,11 @@ import Testing
         #expect(found.contains { $0.contains("\\u{202E}evil\\x1b[31m") }, "\(found)")
     }
 
+    @Test func caseNamesMayNotHoldUnsafeCharacters() {
+        let found = loadErrors(yaml: "name: \"ok\\u202Etxt\"\n" + minimalWorld + "\nexpect: {outcome: delivered}\n")
+        #expect(found == ["Scenarios/rdns.yaml:1:7: name: case name \"ok\\u{202E}txt\" holds a control, invisible or bidirectional character; give it a plain name (name:, or the file name)"])
+    }
+
     @Test func bidiAndControlCharactersInValuesAreEscaped() {
         let found = loadErrors(yaml: minimalWorld.replacingOccurrences(of: "helo: mail.sender.test", with: "helo: mail.sender.test\n  prefer: \"ipv\u{200B}6\\a\"") + "\nexpect: {outcome: delivered}\n")
         #expect(found.count == 1)

@@ -1,3 +1,4 @@
+import DNSCore
 import Foundation
 
 #if canImport(Glibc)
@@ -218,6 +219,14 @@ private final class LoadSession {
 
     private func add(_ scenario: ScenarioCase?, nameLocation: SourceLocation) {
         guard let scenario else { return }
+        // Case names are printed everywhere (progress, tables, reports): nothing in them may
+        // move the cursor, hide text or reorder it.
+        guard !scenario.name.unicodeScalars.contains(where: Printable.isUnsafe) else {
+            diagnostics.add(
+                .invalidValue, at: nameLocation, .root.key("name"),
+                "case name \"\(Tree.clip(scenario.name))\" holds a control, invisible or bidirectional character; give it a plain name (name:, or the file name)")
+            return
+        }
         if let first = names[scenario.name] {
             diagnostics.add(
                 .duplicateName, at: nameLocation, .root.key("name"),
