@@ -50,6 +50,8 @@ struct BareNewlineDifferentialTests {
         for mail in ["MAIL FROM:<a\0b@sender.test>", "MAIL FROM:<a\u{1}b@sender.test>", "MAIL FROM:<a\u{1b}[2Jb@sender.test>", "MAIL FROM:<a\rb@sender.test>"] {
             out.append(("\(mail.debugDescription)", ["EHLO client.sender.test", mail], "QUIT\r\n"))
         }
+        // With `reject`, the bare <LF> makes both log the session with its HELO name.
+        out.append(("EHLO with ESC and BEL, then a bare LF", ["EHLO a\u{1b}[31m\u{7}b"], "NOOP\nQUIT\r\n"))
         for rcpt in ["RCPT TO:<b\0c@example.test>", "RCPT TO:<b\u{1}c@example.test>", "RCPT TO:<b\u{7f}@example.test>", "RCPT TO:<b\rc@example.test>"] {
             out.append(("\(rcpt.debugDescription)", ["EHLO client.sender.test", "MAIL FROM:<alice@sender.test>", rcpt], "QUIT\r\n"))
         }
@@ -90,8 +92,17 @@ struct BareNewlineDifferentialTests {
                 _ = await postfix.settle(since: .start)
                 let logged = PostfixLog.messagesAccepted(inSessionLog: postfix.sessionLog(client: client).joined(separator: "\n"))
                 #expect(logged == queued.postfix, "Postfix's log: \(String(describing: logged)) messages, its replies: \(queued.postfix)")
+                // Postfix prints such characters as `?` (util/printable.c); the MX escapes them.
+                let log = postfix.log.joined(separator: "\n")
+                #expect(!log.unicodeScalars.contains { $0.value == 0x1b || $0.value == 0x07 })
+                if mode == "reject" {
+                    #expect(log.contains("helo=<a?[31m?b>"), "\(postfix.sessionLog(client: client).filter { $0.contains("bare <LF>") })")
+                }
                 await mx.stop()
                 #expect(mx.sessions.reduce(0) { $0 + $1.messagesAccepted } == queued.builtin)
+                let summaries = mx.sessions.map(\.summary).joined(separator: "\n")
+                #expect(!summaries.unicodeScalars.contains { $0 != "\n" && Printable.isUnsafe($0) })
+                #expect(summaries.contains("HELO a\\x1b[31m\\x07b"))
                 print("bare newline \(mode): \(Self.sessions.count) sessions, \(differences.count) differences, messages accepted: postfix \(queued.postfix), built-in \(queued.builtin)")
             } catch {
                 await mx.stop()
