@@ -92,6 +92,7 @@ let package = Package(
         // What each command does, so the executable only parses arguments.
         .target(name: "Harness", dependencies: [
             "DNSCore", "Complaint", "Runner", "Matrix", "Parity", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Policy", "PostfixTarget",
+            "SMTPProtocol",
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -132,7 +133,9 @@ let package = Package(
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy"]),
         // Sites/: real-world Postfix configuration directories (each with its provenance and licence).
         .testTarget(name: "RunnerTests", dependencies: [
-            "Runner", "Scenario", "Policy", "Sandbox", "DNSCore", "PostfixTarget", "MXHarnessTestKit",
+            "Runner", "Scenario", "Policy", "Sandbox", "DNSCore", "PostfixTarget", "ReferenceMX", "SMTPProtocol", "MXHarnessTestKit",
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ], exclude: ["Sites"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner", "Scenario", "DNSCore", "SMTPProtocol"]),
         .testTarget(name: "MatrixTests", dependencies: [

@@ -157,7 +157,8 @@ public struct CaseRunner: Sendable {
             let evidence = await environment.receiver.evidence(of: environment.clientAddresses)
             result.record(evidence)
             result.delivery = report
-            let observed = ObservedDelivery(report)
+            var observed = ObservedDelivery(report)
+            observed.messagesAccepted = evidence.messagesAccepted
             result.observed = observed
             result.mismatches = scenario.expect.mismatches(observed)
             result.status = result.mismatches.isEmpty ? .passed : .failed

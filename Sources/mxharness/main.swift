@@ -299,11 +299,13 @@ extension MXHarness {
             var hostname = "mx.example.test"
             @Flag(name: .shortAndLong, help: "Log every command and reply, not only each session's decision.")
             var verbose = false
+            @Option(help: "What a line ending in a bare <LF> does, as Postfix's smtpd_forbid_bare_newline: no, normalize (yes), reject.")
+            var bareNewline = "normalize"
 
             func run() async throws {
                 var logger = Logger(label: "mxharness.mx")
                 logger.logLevel = verbose ? .debug : .info
-                let code = await Harness.mxServe(policy: policy, listen: listen, resolver: resolver, hostname: hostname, logger: logger)
+                let code = await Harness.mxServe(policy: policy, listen: listen, resolver: resolver, hostname: hostname, bareNewline: bareNewline, logger: logger)
                 if code != 0 { throw ExitCode(code) }
             }
         }

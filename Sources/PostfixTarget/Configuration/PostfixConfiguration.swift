@@ -99,12 +99,19 @@ public struct PostfixConfiguration: Sendable, Hashable {
     /// its main.cf is the base (instead of `base`), its master.cf and files are the instance's.
     public var site: PostfixSiteDirectory?
     public var delivery: PostfixDelivery
+    /// `smtpd_forbid_bare_newline` (`no`, `normalize`, `yes`, `reject`; a scenario's
+    /// `receiver.bare_newline`), for every client: `smtpd_forbid_bare_newline_exclusions` is
+    /// emptied (its default, `$mynetworks`, would exempt loopback). Above the base main.cf and
+    /// the policy, below `receiver.postfix`.
+    public var bareNewline: String
 
     public init(
         hostname: String, addresses: [IPAddress], domains: [String], policy: ReceiverPolicy = .open,
-        settings: [String: String] = [:], base: MainCF? = nil, site: PostfixSiteDirectory? = nil, delivery: PostfixDelivery = .discard
+        settings: [String: String] = [:], base: MainCF? = nil, site: PostfixSiteDirectory? = nil, delivery: PostfixDelivery = .discard,
+        bareNewline: String = "normalize"
     ) {
         self.site = site
+        self.bareNewline = bareNewline
         self.hostname = hostname
         self.addresses = addresses
         self.domains = domains
@@ -185,6 +192,10 @@ public struct PostfixConfiguration: Sendable, Hashable {
             apply(base, "base main.cf")
         }
         apply(policySettings.parameters, "policy \(policy.preset?.rawValue ?? "map")")
+        var bareNewlineLayer = MainCF()
+        bareNewlineLayer["smtpd_forbid_bare_newline"] = bareNewline
+        bareNewlineLayer["smtpd_forbid_bare_newline_exclusions"] = ""
+        apply(bareNewlineLayer, "receiver.bare_newline")
         var scenario = MainCF()
         for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
             guard MainCF.isValidName(key) else {

@@ -103,7 +103,7 @@ struct CaseDecoder {
         let name = map.required("name", "the name whose queries fail (and every name below it)").flatMap { tree -> String? in
             guard let text = read.nonEmptyString(tree, path.key("name"), what: "a domain name") else { return nil }
             guard DNSName.isValidHostname(text) else {
-                diagnostics.add(.invalidValue, at: tree.location, path.key("name"), "\"\(text)\" is not a valid domain name")
+                diagnostics.add(.invalidValue, at: tree.location, path.key("name"), "\"\(Tree.clip(text))\" is not a valid domain name")
                 return nil
             }
             return text
@@ -133,13 +133,18 @@ struct CaseDecoder {
         let policy = map.optional("policy").map { receiverPolicy($0, path.key("policy")) } ?? Preset.open.policy
         let postfix = map.optional("postfix").map { stringMap($0, path.key("postfix"), what: "main.cf settings (a map of strings)") } ?? []
         let postfixDirectory: String?? = map.optional("postfix_dir").map { self.postfixDirectory($0, path.key("postfix_dir")) }
+        let bareNewline = map.optional("bare_newline").map {
+            choice($0, path.key("bare_newline"), "bare newline mode", names: SMTPBareNewlineMode.names, SMTPBareNewlineMode.init(postfixName:))
+        }
         map.finish()
         guard let hostname, let addresses, let policy, let postfix else { return nil }
         if case .some(.none) = target { return nil }
         if case .some(.none) = postfixDirectory { return nil }
+        if case .some(.none) = bareNewline { return nil }
         return ReceiverSpec(
             hostname: hostname, addresses: addresses, target: target ?? nil, policy: policy,
-            postfix: Dictionary(postfix.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }), postfixDirectory: postfixDirectory ?? nil)
+            postfix: Dictionary(postfix.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }), postfixDirectory: postfixDirectory ?? nil,
+            bareNewline: bareNewline ?? nil)
     }
 
     /// `receiver.postfix_dir`: a folder holding at least main.cf, relative to the file that names it.
@@ -228,36 +233,13 @@ struct CaseDecoder {
         let host = map.required("host", "the host to deliver to, by its A/AAAA records").flatMap { tree -> String? in
             guard let text = read.nonEmptyString(tree, path.key("host"), what: "a host name") else { return nil }
             guard DNSName.isValidHostname(text) else {
-                diagnostics.add(.invalidValue, at: tree.location, path.key("host"), "\"\(text)\" is not a valid host name")
+                diagnostics.add(.invalidValue, at: tree.location, path.key("host"), "\"\(Tree.clip(text))\" is not a valid host name")
                 return nil
             }
             return DNSName.normalize(text)
         }
         map.finish()
         return host.map(RelaySpec.host)
-    }
-
-    func messageSpec(_ tree: Tree, _ path: KeyPath) -> MessageSpec? {
-        guard let map = MapReader(tree, path, diagnostics, what: "a message ({headers: map, body: string})") else { return nil }
-        let headers = map.optional("headers").map { tree -> [MessageHeader]? in
-            guard let pairs = stringMap(tree, path.key("headers"), what: "headers (a map of strings)") else { return nil }
-            var failed = false
-            for (pair, entry) in zip(pairs, tree.entries ?? []) where !Self.isHeaderName(pair.name) {
-                // RFC 5322 2.2: a field name is printable US-ASCII other than ":".
-                diagnostics.add(.invalidValue, at: entry.keyLocation, path.key("headers").key(pair.name), "\"\(pair.name)\" is not a header field name (printable ASCII without \":\" or spaces)")
-                failed = true
-            }
-            return failed ? nil : pairs.map { MessageHeader(name: $0.name, value: $0.value) }
-        }
-        let body = map.optional("body").map { read.string($0, path.key("body"), what: "the body text") }
-        map.finish()
-        if case .some(.none) = headers { return nil }
-        if case .some(.none) = body { return nil }
-        return MessageSpec(headers: headers ?? nil, body: body ?? nil)
-    }
-
-    static func isHeaderName(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f && $0 != 0x3a }
     }
 
     /// A map whose values are scalars, in the order written.
@@ -297,9 +279,21 @@ struct CaseDecoder {
         let attempts = check(map.optional("attempts").map {
             read.list($0, path.key("attempts"), what: "a list of attempts ({family, result, code?, enhanced?, stage?})") { attempt($0, $1) }
         })
+        let messagesAccepted = check(map.optional("messages_accepted").map { count($0, path.key("messages_accepted"), what: "a number of messages (0, 1, 2, ...)") })
         map.finish()
         guard !failed else { return nil }
-        return Expectation(outcome: outcome, family: family, stage: stage, code: code, enhanced: enhanced, text: text, attempts: attempts)
+        return Expectation(
+            outcome: outcome, family: family, stage: stage, code: code, enhanced: enhanced, text: text, attempts: attempts,
+            messagesAccepted: messagesAccepted)
+    }
+
+    func count(_ tree: Tree, _ path: KeyPath, what: String) -> Int? {
+        guard let text = read.string(tree, path, what: what) else { return nil }
+        guard let value = Int(text), value >= 0, value <= 1_000_000 else {
+            diagnostics.add(.invalidValue, at: tree.location, path, "\"\(Tree.clip(text))\" is not \(what)")
+            return nil
+        }
+        return value
     }
 
     func attempt(_ tree: Tree, _ path: KeyPath) -> ExpectedAttempt? {
