@@ -48,14 +48,13 @@ extension Harness {
     /// input for none or `-`) into a scenario that reproduces it. The scenario goes to FILE or standard
     /// output; the account of every value (read, inferred, assumed) to standard error, or standard
     /// output when the scenario goes to a file.
-    public static func repro(input: String?, output: String?) -> Int32 {
+    public static func repro(input: String?, output: String?) throws(HarnessError) {
         let out = Output()
         let text: String
         let inputName: String
         if let input, input != "-" {
             guard let data = FileManager.default.contents(atPath: input) else {
-                out.error("mxharness repro: cannot read \(input): no such file, or not readable")
-                return HarnessExit.usage
+                throw .usage("mxharness repro: cannot read \(input): no such file, or not readable")
             }
             text = String(decoding: data, as: UTF8.self)
             inputName = input
@@ -68,16 +67,14 @@ extension Harness {
         switch EvidenceReader.read(text) {
         case .success(let read): evidence = read
         case .failure(let unrecognized):
-            out.error("mxharness repro: \(inputName): \(unrecognized)")
-            return HarnessExit.usage
+            throw .usage("mxharness repro: \(inputName): \(unrecognized)")
         }
         let reproduction = ReproductionWriter.reproduce(evidence, input: text, scenarioPath: output)
         // The file must load as the runner will load it; a failure here is a bug in the writer, said plainly.
         do {
             _ = try ScenarioLoader().load(yaml: reproduction.yaml, file: output ?? "repro.yaml")
         } catch {
-            out.error("mxharness repro: the scenario written for this input does not load (a bug in mxharness, please report it with the input):\n\(error)\n\(reproduction.yaml)")
-            return HarnessExit.failures
+            throw .failed("mxharness repro: the scenario written for this input does not load (a bug in mxharness, please report it with the input):\n\(error)\n\(reproduction.yaml)")
         }
         let toFile = output != nil
         func say(_ text: String) { if toFile { out.line(text) } else { out.error(text) } }
@@ -95,19 +92,17 @@ extension Harness {
             do {
                 try reproduction.yaml.write(toFile: output, atomically: true, encoding: .utf8)
             } catch {
-                out.error("mxharness repro: cannot write \(output): \(error.localizedDescription)")
-                return HarnessExit.failures
+                throw .failed("mxharness repro: cannot write \(output): \(error.localizedDescription)")
             }
             say("Wrote \(output); run it with: mxharness run \(output)")
         } else {
             FileHandle.standardOutput.write(Data(reproduction.yaml.utf8))
         }
-        return HarnessExit.success
     }
 
     /// `mxharness capture`: everything a receiver would look up for one delivery, asked of one
     /// resolver, written as a scenario. Connects to nothing but that resolver; sends no mail.
-    public static func capture(_ options: CaptureOptions, logger: Logger) async -> Int32 {
+    public static func capture(_ options: CaptureOptions, logger: Logger) async throws(HarnessError) {
         let out = Output()
         do {
             let (yaml, world) = try await captureScenario(options, namespace: nil, logger: logger)
@@ -120,13 +115,10 @@ extension Harness {
                 FileHandle.standardOutput.write(Data(yaml.utf8))
                 out.error("mxharness capture: \(summary)")
             }
-            return HarnessExit.success
         } catch let error as CaptureUsageError {
-            out.error("mxharness capture: \(error)")
-            return HarnessExit.usage
+            throw .usage("mxharness capture: \(error)")
         } catch {
-            out.error("mxharness capture: \(error)")
-            return HarnessExit.failures
+            throw .failed("mxharness capture: \(error)")
         }
     }
 

@@ -51,12 +51,17 @@ extension Harness {
     }
 
     /// `mxharness parity PATHS`: the table, differences marked; exit 1 when any case differs.
-    public static func parity(paths: [String], jobs: Int, configuration: RunConfiguration, logger: Logger) async -> Int32 {
+    public static func parity(
+        paths: [String], selection: CaseSelection = CaseSelection(), shard: CaseShard? = nil, jobs: Int,
+        configuration: RunConfiguration, logger: Logger
+    ) async throws(HarnessError) -> Verdict {
         let out = Output()
-        guard let cases = Preflight.cases(paths, logger: logger) else { return HarnessExit.usage }
-        let rows = await parityRows(cases, configuration: configuration, jobs: jobs, logger: logger)
+        let chosen = try Selection.make(paths, selection, shard: shard)
+        try Preflight.ready(logger: logger)
+        if let note = chosen.shardNote { out.line(note) }
+        let rows = await parityRows(chosen.cases, configuration: configuration, jobs: jobs, logger: logger)
         out.line(renderParity(rows, terminal: Terminal.detect()))
-        return rows.contains { !$0.differences.isEmpty } ? HarnessExit.failures : HarnessExit.success
+        return Verdict(passed: !rows.contains { !$0.differences.isEmpty })
     }
 
     public static func renderParity(_ rows: [ParityRow], terminal: Terminal) -> String {

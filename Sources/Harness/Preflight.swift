@@ -29,32 +29,28 @@ public enum Preflight {
 }
 
 extension Preflight {
-    /// Loads the cases of `paths` and prepares the machine; prints what stops it and returns nil.
-    static func cases(_ paths: [String], logger: Logger) -> [ScenarioCase]? {
-        let cases: [ScenarioCase]
-        do { cases = try ScenarioLoader().load(paths: paths) } catch {
-            Output().error("\(error)")
-            return nil
-        }
-        return ready(logger: logger) ? cases : nil
+    /// Loads the cases of `paths` and prepares the machine.
+    static func cases(_ paths: [String], logger: Logger) throws(HarnessError) -> [ScenarioCase] {
+        let cases = try load(paths)
+        try ready(logger: logger)
+        return cases
     }
 
-    /// One case of a file (see `CaseLookup.one`), with the machine prepared; nil after printing why not.
-    static func oneCase(file: String, variant: String?, logger: Logger) -> ScenarioCase? {
+    /// The cases of `paths`; a load error is a usage error (exit 2) with every problem found.
+    static func load(_ paths: [String]) throws(HarnessError) -> [ScenarioCase] {
+        do { return try ScenarioLoader().load(paths: paths) } catch { throw .usage("\(error)") }
+    }
+
+    /// One case of a file (see `CaseLookup.one`), with the machine prepared.
+    static func oneCase(file: String, variant: String?, logger: Logger) throws(HarnessError) -> ScenarioCase {
         let scenario: ScenarioCase
-        do { scenario = try CaseLookup.one(file: file, variant: variant) } catch {
-            Output().error("\(error)")
-            return nil
-        }
-        return ready(logger: logger) ? scenario : nil
+        do { scenario = try CaseLookup.one(file: file, variant: variant) } catch { throw .usage("\(error)") }
+        try ready(logger: logger)
+        return scenario
     }
 
-    /// `prepare`, printing its problem.
-    static func ready(logger: Logger) -> Bool {
-        if let problem = prepare(logger: logger) {
-            Output().error(problem)
-            return false
-        }
-        return true
+    /// `prepare`, its problem thrown.
+    static func ready(logger: Logger) throws(HarnessError) {
+        if let problem = prepare(logger: logger) { throw .usage(problem) }
     }
 }
