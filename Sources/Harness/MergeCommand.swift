@@ -63,7 +63,7 @@ extension Harness {
             }
         }
         for problem in merged.problems { out.line(problem) }
-        out.line("\(reports.count) shards: " + merged.line + (output.map { "; merged report written to \($0)" } ?? ""))
+        out.line("\(reports.count) shard report\(reports.count == 1 ? "" : "s"): " + merged.line + (output.map { "; merged report written to \($0)" } ?? ""))
         return Verdict(passed: merged.allPassed)
     }
 

@@ -39,7 +39,7 @@ struct SelectionOptions: ParsableArguments {
 }
 
 struct JobsOptions: ParsableArguments {
-    @Option(help: "Cases run in parallel (default: the number of cores).")
+    @Option(help: "Cases run in parallel (by default as many as there are cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {

@@ -5,24 +5,30 @@ import Harness
 // Parses the command line and hands the command to `Harness`. Exit codes: 0 all passed, 1 some
 // failed (`ExitCode.failure`), 2 usage or load errors: argument-parser's own (`ValidationError`, a
 // value it cannot parse) and the `HarnessError.usage` a command throws.
-do {
-    var command = try MXHarness.parseAsRoot()
-    if var command = command as? any AsyncParsableCommand {
-        try await command.run()
-    } else {
-        try command.run()
+await Entry.main()
+
+enum Entry {
+    static func main() async {
+        do {
+            var command = try MXHarness.parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as HarnessError {
+            try? FileHandle.standardError.write(contentsOf: Data(("mxharness: \(error)\n").utf8))
+            exit(error.exitCode)
+        } catch {
+            let code = MXHarness.exitCode(for: error)
+            let message = MXHarness.fullMessage(for: error)
+            if !message.isEmpty {
+                let stream = code == .success ? FileHandle.standardOutput : FileHandle.standardError
+                try? stream.write(contentsOf: Data((message + "\n").utf8))
+            }
+            exit(code == .validationFailure ? 2 : code.rawValue)
+        }
     }
-} catch let error as HarnessError {
-    try? FileHandle.standardError.write(contentsOf: Data(("mxharness: \(error)\n").utf8))
-    exit(error.exitCode)
-} catch {
-    let code = MXHarness.exitCode(for: error)
-    let message = MXHarness.fullMessage(for: error)
-    if !message.isEmpty {
-        let stream = code == .success ? FileHandle.standardOutput : FileHandle.standardError
-        try? stream.write(contentsOf: Data((message + "\n").utf8))
-    }
-    exit(code == .validationFailure ? 2 : code.rawValue)
 }
 
 struct MXHarness: AsyncParsableCommand {
