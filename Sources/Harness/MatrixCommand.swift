@@ -64,7 +64,7 @@ extension Harness {
         if let path = options.baselinePath {
             do { baseline = try Baseline.read(from: path) } catch { throw .usage("mxharness matrix: \(error)") }
         }
-        try Preflight.ready(logger: logger)
+        try Preflight.ready(needs: target == .postfix ? .root(because: "the Postfix receiver (--target postfix)") : .namespaces, logger: logger)
         if let note = chosen.shardNote { out.line(note) }
 
         let showProgress = isatty(2) == 1

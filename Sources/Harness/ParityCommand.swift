@@ -57,7 +57,7 @@ extension Harness {
     ) async throws(HarnessError) -> Verdict {
         let out = Output()
         let chosen = try Selection.make(paths, selection, shard: shard)
-        try Preflight.ready(logger: logger)
+        try Preflight.ready(needs: .root(because: "parity (it runs every case on Postfix as well)"), logger: logger)
         if let note = chosen.shardNote { out.line(note) }
         let rows = await parityRows(chosen.cases, configuration: configuration, jobs: jobs, logger: logger)
         out.line(renderParity(rows, terminal: Terminal.detect()))

@@ -41,8 +41,8 @@ public enum Harness {
     public static func run(_ options: RunOptions, logger: Logger) async throws(HarnessError) -> Verdict {
         let out = Output()
         let selection = try Selection.make(options.paths, options.selection, shard: options.shard)
-        try Preflight.ready(logger: logger)
         let selected = selection.cases
+        try Preflight.ready(needs: Preflight.needs(selected, options.configuration), logger: logger)
         let terminal = Terminal.detect()
         let console = ConsoleReporter(terminal: terminal)
         let runner = CaseRunner(configuration: options.configuration, logger: logger)

@@ -9,7 +9,7 @@ extension Harness {
     /// session: every attempt's transcript, then the outcome and why the receiver decided.
     public static func send(file: String, variant: String?, configuration: RunConfiguration, logger: Logger) async throws(HarnessError) -> Verdict {
         let out = Output()
-        let scenario = try Preflight.oneCase(file: file, variant: variant, logger: logger)
+        let scenario = try Preflight.oneCase(file: file, variant: variant, configuration: configuration, logger: logger)
         let result = await CaseRunner(configuration: configuration, logger: logger).run(scenario)
         switch result.status {
         case .error(let message):

@@ -5,4 +5,8 @@
 /// Returns 0, or -1 with errno set.
 int mxh_enter_network_namespace(int fd);
 
+/// Brings the loopback link of the calling thread's network namespace up (SIOCSIFFLAGS), without
+/// starting a process. Returns 0, or -1 with errno set.
+int mxh_loopback_up(void);
+
 #endif
