@@ -54,7 +54,7 @@ extension Harness {
         let inputName: String
         if let input, input != "-" {
             guard let data = FileManager.default.contents(atPath: input) else {
-                throw .usage("mxharness repro: cannot read \(input): no such file, or not readable")
+                throw .usage("repro: cannot read \(input): no such file, or not readable")
             }
             text = String(decoding: data, as: UTF8.self)
             inputName = input
@@ -67,14 +67,14 @@ extension Harness {
         switch EvidenceReader.read(text) {
         case .success(let read): evidence = read
         case .failure(let unrecognized):
-            throw .usage("mxharness repro: \(inputName): \(unrecognized)")
+            throw .usage("repro: \(inputName): \(unrecognized)")
         }
         let reproduction = ReproductionWriter.reproduce(evidence, input: text, scenarioPath: output)
         // The file must load as the runner will load it; a failure here is a bug in the writer, said plainly.
         do {
             _ = try ScenarioLoader().load(yaml: reproduction.yaml, file: output ?? "repro.yaml")
         } catch {
-            throw .failed("mxharness repro: the scenario written for this input does not load (a bug in mxharness, please report it with the input):\n\(error)\n\(reproduction.yaml)")
+            throw .failed("repro: the scenario written for this input does not load (a bug in mxharness, please report it with the input):\n\(error)\n\(reproduction.yaml)")
         }
         let toFile = output != nil
         func say(_ text: String) { if toFile { out.line(text) } else { out.error(text) } }
@@ -92,7 +92,7 @@ extension Harness {
             do {
                 try reproduction.yaml.write(toFile: output, atomically: true, encoding: .utf8)
             } catch {
-                throw .failed("mxharness repro: cannot write \(output): \(error.localizedDescription)")
+                throw .failed("repro: cannot write \(output): \(error.localizedDescription)")
             }
             say("Wrote \(output); run it with: mxharness run \(output)")
         } else {
@@ -116,9 +116,9 @@ extension Harness {
                 out.error("mxharness capture: \(summary)")
             }
         } catch let error as CaptureUsageError {
-            throw .usage("mxharness capture: \(error)")
+            throw .usage("capture: \(error)")
         } catch {
-            throw .failed("mxharness capture: \(error)")
+            throw .failed("capture: \(error)")
         }
     }
 

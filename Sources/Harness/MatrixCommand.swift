@@ -56,13 +56,13 @@ extension Harness {
         do {
             columns = try PolicyColumn.columns(policies: options.policies, postfixConfigurations: options.postfixConfigurations, target: target)
         } catch {
-            throw .usage("mxharness matrix: \(error)")
+            throw .usage("matrix: \(error)")
         }
         let chosen = try Selection.make(options.paths, options.selection, shard: options.shard)
         let selected = chosen.cases
         var baseline: Baseline?
         if let path = options.baselinePath {
-            do { baseline = try Baseline.read(from: path) } catch { throw .usage("mxharness matrix: \(error)") }
+            do { baseline = try Baseline.read(from: path) } catch { throw .usage("matrix: \(error)") }
         }
         try Preflight.ready(needs: target == .postfix ? .root(because: "the Postfix receiver (--target postfix)") : .namespaces, logger: logger)
         if let note = chosen.shardNote { out.line(note) }
@@ -97,7 +97,7 @@ extension Harness {
                 try written.write(to: path)
                 out.line("\(chosen.placement == nil ? "baseline" : "shard baseline (merge the shards' with mxharness merge)") written to \(path)")
             } catch {
-                unwritten.append("mxharness matrix: \(error)")
+                unwritten.append("matrix: \(error)")
             }
         }
         if let path = options.htmlPath {
@@ -106,7 +106,7 @@ extension Harness {
                 try MatrixHTML.render(matrix, title: title).write(toFile: path, atomically: true, encoding: .utf8)
                 out.line("HTML matrix written to \(path)")
             } catch {
-                unwritten.append("mxharness matrix: cannot write the HTML page \(path): \(error.localizedDescription)")
+                unwritten.append("matrix: cannot write the HTML page \(path): \(error.localizedDescription)")
             }
         }
         guard unwritten.isEmpty else { throw .failed(unwritten.joined(separator: "\n")) }

@@ -56,7 +56,7 @@ extension Harness {
     static func mergeRuns(_ reports: [(path: String, object: Any)], output: String?) throws(HarnessError) -> Verdict {
         let out = Output()
         let merged: ReportMerge.Merged
-        do { merged = try ReportMerge.merge(reports) } catch { throw .usage("mxharness merge: \(error)") }
+        do { merged = try ReportMerge.merge(reports) } catch { throw .usage("merge: \(error)") }
         if let output {
             do { try merged.data.write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
                 throw .failed("cannot write the merged report \(output): \(error.localizedDescription)")
@@ -70,10 +70,10 @@ extension Harness {
     static func mergeMatrices(_ shards: [(path: String, baseline: Baseline)], output: String?, baselinePath: String?) throws(HarnessError) -> Verdict {
         let out = Output()
         let merged: MergedBaseline
-        do { merged = try MergedBaseline.merge(shards) } catch { throw .usage("mxharness merge: \(error)") }
+        do { merged = try MergedBaseline.merge(shards) } catch { throw .usage("merge: \(error)") }
         var reference: Baseline?
         if let baselinePath {
-            do { reference = try Baseline.read(from: baselinePath) } catch { throw .usage("mxharness merge: \(error)") }
+            do { reference = try Baseline.read(from: baselinePath) } catch { throw .usage("merge: \(error)") }
         }
         let text = MatrixText(terminal: Terminal.detect())
         var changed = false
@@ -84,7 +84,7 @@ extension Harness {
         }
         out.line(text.summaryLine(merged.summary))
         if let output {
-            do { try merged.baseline.write(to: output) } catch { throw .failed("mxharness merge: \(error)") }
+            do { try merged.baseline.write(to: output) } catch { throw .failed("merge: \(error)") }
             out.line("baseline of the \(shards.count) shards written to \(output)")
         }
         let summary = merged.summary
