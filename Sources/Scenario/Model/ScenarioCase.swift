@@ -180,12 +180,19 @@ public struct SenderSpec: Sendable {
     public var message: MessageSpec?
     /// nil means "builtin unless the runner's `--sender` says otherwise".
     public var mta: SenderMTA?
+    /// `sender.postfix`: Postfix SMTP-client settings (main.cf names), as written.
+    public var postfix: [String: String]
+    /// `sender.exim`: Exim smtp transport options, as written.
+    public var exim: [String: String]
 
     public init(
         addresses: [AddressFamily: IPAddress], prefer: AddressFamily = .ipv6, helo: String, mailFrom: String,
-        rcptTo: [String], relay: RelaySpec = .mx, message: MessageSpec? = nil, mta: SenderMTA? = nil
+        rcptTo: [String], relay: RelaySpec = .mx, message: MessageSpec? = nil, mta: SenderMTA? = nil,
+        postfix: [String: String] = [:], exim: [String: String] = [:]
     ) {
         self.mta = mta
+        self.postfix = postfix
+        self.exim = exim
         self.addresses = addresses
         self.prefer = prefer
         self.helo = helo
