@@ -62,6 +62,11 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Real sending MTAs (Postfix) started in a case's namespace, their logs read as a DeliveryReport.
+        .target(name: "SenderMTAs", dependencies: [
+            "DNSCore", "SMTPProtocol", "Sandbox", "Sender", "PostfixTarget",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The scenario format: model, YAML loading, merging, expectations.
         .target(name: "Scenario", dependencies: [
             "DNSCore", "SMTPProtocol", "Policy",
@@ -70,7 +75,7 @@ let package = Package(
         // Runs cases: one sealed world per case, then the verdict.
         .target(name: "Runner", dependencies: [
             "DNSCore", "Resolver", "Sandbox", "DNSWorld", "SMTPProtocol", "Policy",
-            "ReferenceMX", "Sender", "Scenario", "PostfixTarget",
+            "ReferenceMX", "Sender", "Scenario", "PostfixTarget", "SenderMTAs",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -128,6 +133,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "SenderMTAsTests", dependencies: ["SenderMTAs", "Sender", "SMTPProtocol", "DNSCore"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Scenario", "Policy", "Sandbox", "DNSCore", "MXHarnessTestKit"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner", "Scenario", "Sender", "ReferenceMX", "DNSCore", "SMTPProtocol"]),

@@ -66,6 +66,9 @@ extension MXHarness {
         @Option(help: "The receiver: builtin or postfix (overrides each scenario's receiver.target).")
         var target: String?
 
+        @Option(help: "The sending MTA: builtin, postfix or exim (overrides each scenario's sender.mta).")
+        var sender: String?
+
         @Option(help: "Write a JUnit XML report here.")
         var junit: String?
 
@@ -94,6 +97,7 @@ extension MXHarness {
             if let target, !["builtin", "postfix"].contains(target) {
                 throw ValidationError("--target must be builtin or postfix, not \(target)")
             }
+            try validateSender(sender)
             guard dnsTimeout > 0 else { throw ValidationError("--dns-timeout must be positive") }
         }
 
@@ -102,7 +106,7 @@ extension MXHarness {
                 do { return try Harness.postfixBase(path: path) } catch { throw ValidationError("\(error)") }
             }
             let configuration = RunConfiguration(
-                target: target.flatMap(ReceiverTarget.init(rawValue:)),
+                target: target.flatMap(ReceiverTarget.init(rawValue:)), sender: sender.flatMap(SenderMTA.init(rawValue:)),
                 resolverTimeout: .milliseconds(Int(dnsTimeout * 1000)),
                 artifactsDirectory: artifacts, postfixBase: base, sharePostfix: !freshPostfix)
             let options = RunOptions(
@@ -235,13 +239,22 @@ extension MXHarness {
         @Option(help: "Your own main.cf as the Postfix base.") var postfixConfig: String?
         @Flag(help: "Start a new Postfix for every case (by default cases with the same Postfix configuration share a running one).")
         var freshPostfix = false
+        @Option(help: "Sender parity instead: every case with the built-in sender and with this real one (postfix or exim).") var sender: String?
+        @Option(help: "With --sender: the receiver of both runs (builtin or postfix; default each scenario's).") var target: String?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             let base = try postfixConfig.map { path in
                 do { return try Harness.postfixBase(path: path) } catch { throw ValidationError("\(error)") }
             }
-            let configuration = RunConfiguration(postfixBase: base, sharePostfix: !freshPostfix)
+            try validateSender(sender)
+            var configuration = RunConfiguration(postfixBase: base, sharePostfix: !freshPostfix)
+            if let sender = sender.flatMap(SenderMTA.init(rawValue:)), sender != .builtin {
+                configuration.target = target.flatMap(ReceiverTarget.init(rawValue:))
+                let code = await Harness.senderParity(paths: paths, sender: sender, jobs: max(1, jobs), configuration: configuration, logger: global.logger())
+                if code != 0 { throw ExitCode(code) }
+                return
+            }
             let code = await Harness.parity(paths: paths, jobs: max(1, jobs), configuration: configuration, logger: global.logger())
             if code != 0 { throw ExitCode(code) }
         }
@@ -283,6 +296,7 @@ extension MXHarness {
         @Option(help: "Columns: preset names or policy files, separated by commas (fcrdns,fcrdns-strict,policies/ours.yaml).")
         var policies: String?
         @Option(help: "The receiver of every cell: builtin or postfix.") var target = "builtin"
+        @Option(help: "The sending MTA of every cell: builtin, postfix or exim.") var sender: String?
         @Option(help: "Columns of Postfix main.cf files, separated by commas (with --target postfix).") var postfixConfig: String?
         @Option(help: "Cells run in parallel.") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
         @Option(name: .customLong("tag"), help: "Only cases with this tag (repeatable).") var tags: [String] = []
@@ -302,6 +316,7 @@ extension MXHarness {
                 throw ValidationError("give the columns: --policies fcrdns,fcrdns-strict (presets or policy files)\(target == "postfix" ? " or --postfix-config A.cf,B.cf" : "")")
             }
             guard dnsTimeout > 0 else { throw ValidationError("--dns-timeout must be positive") }
+            try validateSender(sender)
         }
 
         func run() async throws {
@@ -310,7 +325,7 @@ extension MXHarness {
                 paths: paths, policies: list(policies), postfixConfigurations: list(postfixConfig), jobs: jobs,
                 selection: CaseSelection(tags: tags, filters: filters),
                 configuration: RunConfiguration(
-                    target: ReceiverTarget(rawValue: target), resolverTimeout: .milliseconds(Int(dnsTimeout * 1000)), sharePostfix: !freshPostfix),
+                    target: ReceiverTarget(rawValue: target), sender: sender.flatMap(SenderMTA.init(rawValue:)), resolverTimeout: .milliseconds(Int(dnsTimeout * 1000)), sharePostfix: !freshPostfix),
                 saveBaselinePath: saveBaseline, baselinePath: baseline, htmlPath: html)
             let code = await Harness.matrix(options, logger: global.logger())
             if code != 0 { throw ExitCode(code) }
@@ -352,5 +367,12 @@ extension MXHarness {
             let code = await Harness.capture(options, logger: global.logger())
             if code != 0 { throw ExitCode(code) }
         }
+    }
+}
+
+/// `--sender`: one of the sending MTAs the scenario format names.
+func validateSender(_ sender: String?) throws {
+    if let sender, SenderMTA(rawValue: sender) == nil {
+        throw ValidationError("--sender must be \(SenderMTA.allCases.map(\.rawValue).joined(separator: ", ")), not \(sender)")
     }
 }
