@@ -38,6 +38,8 @@ public struct PostfixDeliveryLog: Sendable {
         statuses.last { $0.recipient.lowercased() == recipient.lowercased() }
     }
 
+    private var lastLineWasRCPTReply = false
+
     private mutating func read(_ line: String, port: UInt16) {
         guard let range = line.range(of: "postfix/smtp[") ?? line.range(of: "/smtp[") else { return }
         guard let colon = line[range.upperBound...].range(of: "]: ") else { return }
@@ -47,13 +49,21 @@ public struct PostfixDeliveryLog: Sendable {
            !text.hasPrefix("connect to") {
             text = text[idEnd.upperBound...]
         }
+        let previousWasRCPTReply = lastLineWasRCPTReply
+        lastLineWasRCPTReply = false
         if text.hasPrefix("connect to ") {
             guard let (host, address) = Self.endpoint(in: text.dropFirst("connect to ".count)) else { return }
             attempts.append(DeliveryAttempt(
                 family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host, port: port,
                 stage: .connect, reply: nil, result: .unreachable, error: String(text), recipients: []))
         } else if text.hasPrefix("host "), let attempt = Self.hostReply(text.dropFirst(5), port: port) {
+            // smtp(8) logs a RCPT reply per recipient: those of one session make one attempt.
+            if attempt.stage == .rcpt, previousWasRCPTReply, let last = attempts.last, last.remoteAddress == attempt.remoteAddress {
+                lastLineWasRCPTReply = true
+                return
+            }
             attempts.append(attempt)
+            lastLineWasRCPTReply = attempt.stage == .rcpt
         } else if text.hasPrefix("lost connection with ") || text.hasPrefix("conversation with ") {
             let rest = text.drop { $0 != " " }.dropFirst().drop { $0 != " " }.dropFirst()
             guard let (host, address) = Self.endpoint(in: rest) else { return }

@@ -39,7 +39,7 @@ public enum PostfixSenderConfiguration {
         // Postfix takes the addresses of inet_interfaces as its own when it looks for mail loops
         // (smtp_addr.c smtp_find_self): only loopback, so a receiver in the same namespace is not
         // "myself".
-        main["inet_interfaces"] = "127.0.0.1"
+        main["inet_interfaces"] = "loopback-only"
         // A family the sender has no address of is off, as in the model: without a bind address
         // Postfix would connect from any address of the namespace (the receiver's).
         let families = [AddressFamily.ipv4, .ipv6].filter { request.sources[$0] != nil }

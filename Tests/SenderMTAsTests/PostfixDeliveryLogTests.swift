@@ -55,6 +55,16 @@ import Testing
         #expect(log.status(of: "bob@example.test")?.outcome == .bounced)
     }
 
+    @Test func rcptRepliesOfOneSessionAreOneAttempt() {
+        let log = PostfixDeliveryLog(lines: [
+            prefix + "4AB12C: host mx.example.test[2001:db8::10] said: 450 4.7.25 no PTR (in reply to RCPT TO command)",
+            prefix + "4AB12C: host mx.example.test[2001:db8::10] said: 450 4.7.25 no PTR (in reply to RCPT TO command)",
+            prefix + "4AB12C: host mx.example.test[2001:db8::10] said: 450 4.7.25 no PTR (in reply to RCPT TO command)",
+            prefix + "4AB12C: to=<a@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.1, delays=0/0/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+        ])
+        #expect(log.attempts.map(\.family) == [.ipv6, .ipv4])
+    }
+
     @Test func recipientsOfOneSessionShareAnAttempt() {
         let log = PostfixDeliveryLog(lines: [
             prefix + "4AB12C: to=<a@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.1, delays=0/0/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
