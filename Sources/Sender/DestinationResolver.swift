@@ -78,10 +78,11 @@ public struct DestinationResolver: Sendable {
             }
         }
         // RFC 7505 3: a single MX with the root as exchange says the domain takes no mail. Postfix
-        // (DNS_NULLMX) bounces with 5.1.0; RFC 7505 4.2 asks for 556 5.1.10.
+        // (smtp_addr.c, DNS_NULLMX) bounces with 5.1.0 and no server reply; the code is made up as
+        // for other local bounces. (RFC 7505 4.2 asks a server that refuses such mail for 556 5.1.10.)
         let isRoot: (String) -> Bool = { let n = DNSName.normalize($0); return n == "." || n.isEmpty }
         if !exchangers.isEmpty, exchangers.allSatisfy({ isRoot($0.exchange) }) {
-            return Self.failed(.bounced, SMTPReply(code: 556, enhanced: "5.1.10", "Domain \(domain) does not accept mail (nullMX)"),
+            return Self.failed(.bounced, SMTPReply(code: 550, enhanced: "5.1.0", "Domain \(domain) does not accept mail (nullMX)"),
                                note: "null MX", source: .mx)
         }
         var notes: [String] = []

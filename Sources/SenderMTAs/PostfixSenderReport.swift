@@ -27,9 +27,11 @@ enum PostfixSenderReport {
                 // relay=none: no server decided (every connection failed, or DNS did). The last
                 // connection failure, if any, is the deciding attempt, as in the built-in model.
                 let lastConnect = status.text.hasPrefix("connect to ") ? attempts.lastIndex { $0.stage == .connect } : nil
+                // A failed connection has no reply, as in the built-in model.
                 results.append(RecipientResult(
                     address: recipient, outcome: status.outcome, stage: lastConnect == nil ? nil : .connect,
-                    reply: made(dsn: status.dsn, text: status.text), attemptIndex: lastConnect, diagnostic: status.text))
+                    reply: lastConnect == nil ? made(dsn: status.dsn, text: status.text) : nil, attemptIndex: lastConnect,
+                    diagnostic: status.text))
             }
         }
         var notes: [String] = []

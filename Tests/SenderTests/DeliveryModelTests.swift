@@ -280,8 +280,8 @@ struct DeliveryModelTests {
         let report = await World.deliver(dns: dns, endpoints: [:])
         #expect(report.outcome == .bounced)
         #expect(report.attempts.isEmpty)
-        #expect(report.decidingReply?.code == 556)
-        #expect(report.decidingReply?.enhanced == "5.1.10")
+        #expect(report.decidingReply?.code == 550)
+        #expect(report.decidingReply?.enhanced == "5.1.0")
         #expect(report.note?.contains("null MX") == true)
     }
 
