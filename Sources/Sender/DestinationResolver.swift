@@ -152,9 +152,17 @@ public struct DestinationResolver: Sendable {
             plan.failure = .init(outcome: .deferred, reply: SMTPReply(code: 451, enhanced: "4.4.3", "Host or domain name lookup failed: \(first)"),
                                  note: "address lookup: \(first)")
         } else if destinations.contains(where: { $0.status == .skippedNoSourceAddress }) {
+            // A sender without a family is Postfix with inet_protocols set to the families it has
+            // (as the harness configures a real Postfix sender): it never looks the other family
+            // up, finds no address of its own (NODATA) and bounces with 5.4.4 (smtp_addr.c), the
+            // default smtp_defer_if_no_mx_address_found = no.
             let missing = Set(destinations.map(\.family)).subtracting(families).map(\.rawValue).sorted().joined(separator: ", ")
-            plan.failure = .init(outcome: .deferred, reply: SMTPReply(code: 451, enhanced: "4.4.1", "Network is unreachable: no \(missing) source address for any destination"),
-                                 note: "every destination is \(missing), which the sender cannot reach", stage: .connect)
+            let have = families.map(\.rawValue).sorted().joined(separator: ", ")
+            let text = source == .mx
+                ? "no MX host for \(domain) has a valid address record of the sender's families (\(have))"
+                : "Host or domain name not found: no \(have) address for \(domain)"
+            plan.failure = .init(outcome: .bounced, reply: SMTPReply(code: 550, enhanced: "5.4.4", text),
+                                 note: "every destination is \(missing), which the sender cannot reach (inet_protocols = \(have))")
         } else {
             // smtp_addr.c: no address for any MX host (or the implicit MX) is a hard error, 5.4.4.
             let why = permanent.first ?? "no address records"

@@ -160,9 +160,18 @@ extension MXHarness {
             @Argument var paths: [String] = ["Scenarios"]
             @Option var rounds = 3
             @Option var jobs = ProcessInfo.processInfo.activeProcessorCount
+            @Option(help: "Per-case time with each of these senders instead (builtin,postfix).") var senders: String?
             @OptionGroup var global: GlobalOptions
 
             func run() async throws {
+                if let senders {
+                    let list = senders.split(separator: ",").map(String.init)
+                    for name in list { try validateSender(name) }
+                    let code = await Benchmarks.senders(
+                        paths: paths, senders: list.compactMap(SenderMTA.init(rawValue:)), rounds: rounds, jobs: max(1, jobs), logger: global.logger())
+                    if code != 0 { throw ExitCode(code) }
+                    return
+                }
                 let code = await Benchmarks.run(paths: paths, rounds: rounds, jobs: max(1, jobs), logger: global.logger())
                 if code != 0 { throw ExitCode(code) }
             }
