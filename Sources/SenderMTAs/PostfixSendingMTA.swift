@@ -98,20 +98,10 @@ public final class PostfixSendingMTA: @unchecked Sendable {
         } catch {
             throw SenderMTAError("cannot write the Postfix sender's files under \(paths.root): \(error)")
         }
-        let etc = "/etc/netns/\(namespaceName)"
-        if !fm.fileExists(atPath: etc + "/resolv.conf") {
-            do {
-                try fm.createDirectory(atPath: etc, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-                lock.withLock { ownedEtc = etc }
-                let resolv = "nameserver \(resolverAddress)\noptions timeout:\(options.dnsTimeoutSeconds) attempts:\(options.dnsAttempts)\n"
-                try resolv.write(toFile: etc + "/resolv.conf", atomically: true, encoding: .utf8)
-                try "127.0.0.1 localhost\n::1 localhost\n".write(toFile: etc + "/hosts", atomically: true, encoding: .utf8)
-                chmod(etc + "/resolv.conf", 0o644)
-                chmod(etc + "/hosts", 0o644)
-            } catch {
-                throw SenderMTAError("cannot write \(etc)/resolv.conf for the Postfix sender: \(error)")
-            }
-        }
+        let owned = try NamespaceResolvConf(
+            namespaceName: namespaceName, resolverAddress: resolverAddress, timeoutSeconds: options.dnsTimeoutSeconds, attempts: options.dnsAttempts
+        ).ensure()
+        lock.withLock { ownedEtc = owned }
     }
 
     /// The queue folders as `post-install create-missing` makes them, so `postfix start` can skip
