@@ -135,7 +135,7 @@ let package = Package(
         ]),
         .testTarget(name: "SenderMTAsTests", dependencies: ["SenderMTAs", "Sender", "SMTPProtocol", "DNSCore"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy"]),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Scenario", "Policy", "Sandbox", "DNSCore", "MXHarnessTestKit"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Scenario", "Policy", "Sandbox", "DNSCore", "SenderMTAs", "MXHarnessTestKit"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner", "Scenario", "Sender", "ReferenceMX", "DNSCore", "SMTPProtocol"]),
         .testTarget(name: "MatrixTests", dependencies: [
             "Matrix", "Harness", "Runner", "Scenario", "Policy", "PostfixTarget", "Sender", "ReferenceMX", "SMTPProtocol", "DNSCore", "MXHarnessTestKit",

@@ -29,7 +29,8 @@ public struct EximDeliveryLog: Sendable {
     }
 
     private mutating func read(_ line: String) {
-        for (marker, outcome) in [(" => ", DeliveryOutcome.delivered), (" ** ", .bounced), (" == ", .deferred)] {
+        // `->` is a further recipient of the same delivery as the `=>` line before it.
+        for (marker, outcome) in [(" => ", DeliveryOutcome.delivered), (" -> ", .delivered), (" ** ", .bounced), (" == ", .deferred)] {
             guard let range = line.range(of: marker) else { continue }
             let rest = line[range.upperBound...]
             let recipient = String(rest.prefix { $0 != " " }).trimmingAngles()
@@ -43,11 +44,20 @@ public struct EximDeliveryLog: Sendable {
                     index = attempts.count - 1
                 }
             }
+            else if lastLineWasHostError, let last = attempts.last, last.result == .unreachable {
+                // `== RCPT ... defer (101): Network is unreachable` after the host's own line.
+                index = attempts.count - 1
+            }
             lastLineWasHostError = false
             statuses.append(Status(recipient: recipient, outcome: outcome, text: String(rest), attemptIndex: index))
             return
         }
         if let range = line.range(of: " H="), let attempt = Self.attempt(in: line[range.lowerBound...], delivered: false) {
+            // One line per recipient refused at RCPT: those of one session are one attempt.
+            if lastLineWasHostError, attempt.stage == .rcpt, let last = attempts.last, last.stage == .rcpt,
+               last.remoteAddress == attempt.remoteAddress {
+                return
+            }
             attempts.append(attempt)
             lastLineWasHostError = true
         }
@@ -62,7 +72,9 @@ public struct EximDeliveryLog: Sendable {
         guard let open = afterH.firstIndex(of: "["), let close = afterH[open...].firstIndex(of: "]"),
               let address = IPAddress(String(afterH[afterH.index(after: open)..<close])) else { return nil }
         let host = String(afterH[..<open]).trimmingCharacters()
-        let tail = afterH[afterH.index(after: close)...]
+        var tail = afterH[afterH.index(after: close)...]
+        // "]:25" — the port.
+        if tail.hasPrefix(":"), tail.dropFirst().first?.isNumber == true { tail = tail.dropFirst().drop { $0.isNumber } }
         if delivered {
             var reply: SMTPReply?
             if let c = tail.range(of: "C=\"") {
@@ -83,9 +95,11 @@ public struct EximDeliveryLog: Sendable {
             return DeliveryAttempt(family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
                                    stage: .connect, reply: nil, result: .unreachable, error: String(tail).trimmingCharacters(), recipients: [])
         }
-        if lower.contains("timed out") || lower.contains("connection closed") || lower.contains("lost") {
+        if lower.contains("timed out") || lower.contains("connection closed") || lower.contains("closed connection") || lower.contains("lost") {
+            let stage: SMTPStage = lower.contains("data") ? .data : lower.contains("rcpt") ? .rcpt : lower.contains("mail from") ? .mail
+                : lower.contains("ehlo") || lower.contains("helo") ? .helo : .greeting
             return DeliveryAttempt(family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
-                                   stage: .greeting, reply: nil, result: .tempfailed, error: String(tail).trimmingCharacters(), recipients: [])
+                                   stage: stage, reply: nil, result: .tempfailed, error: String(tail).trimmingCharacters(), recipients: [])
         }
         return nil
     }

@@ -99,7 +99,7 @@ public final class EximSendingMTA: @unchecked Sendable {
             dnslookup:
               driver = dnslookup
               transport = remote_smtp
-              ignore_target_hosts = <; 0.0.0.0 ; 127.0.0.0/8 ; ::1
+              ignore_target_hosts = <; 0.0.0.0 ; 127.0.0.0/8 ; ::1\(request.sources[.ipv4] == nil ? " ; 0.0.0.0/0" : "")
               no_more
             """
         if case .host(let name) = request.relay {
