@@ -143,7 +143,7 @@ let package = Package(
         .testTarget(name: "ComplaintTests", dependencies: [
             "Complaint", "Scenario", "Runner", "DNSCore", "SMTPProtocol", "Policy", "SPF", "Sandbox", "Resolver", "MXHarnessTestKit",
         ]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Sandbox", "MXHarnessTestKit"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Runner", "Reports", "Scenario", "SMTPProtocol", "DNSCore", "Sandbox", "MXHarnessTestKit"]),
         // docker-compose.yml: the Compose schema and the agreement of its addresses with docker/.
         .testTarget(name: "ComposeTests", dependencies: ["DNSCore", .product(name: "Yams", package: "Yams")]),
     ],

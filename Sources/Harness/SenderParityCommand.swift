@@ -10,6 +10,12 @@ public struct SenderParityRow: Sendable {
     public var model: CaseResult
     public var real: CaseResult
 
+    public init(name: String, model: CaseResult, real: CaseResult) {
+        self.name = name
+        self.model = model
+        self.real = real
+    }
+
     /// The deciding outcome, family, stage, code and enhanced code, then the attempts (family,
     /// result, stage, code each); nil when the side did not run.
     static func fields(_ result: CaseResult) -> [String]? {
