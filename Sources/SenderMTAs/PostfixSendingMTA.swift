@@ -60,11 +60,22 @@ public final class PostfixSendingMTA: @unchecked Sendable {
 
     /// Starts the instance, sends `request`'s message and reports what its log says.
     public func deliver(_ request: DeliveryRequest, settings: [String: String], outcomeTimeout: Duration) async throws -> DeliveryReport {
+        let clock = ContinuousClock()
+        var mark = clock.now
+        func phase(_ name: String) {
+            logger.debug("postfix sender", metadata: ["phase": "\(name)", "took": "\(clock.now - mark)"])
+            mark = clock.now
+        }
         try prepare(request, settings: settings)
+        phase("files")
         try await start()
+        phase("postfix start")
         try await inject(request)
+        phase("sendmail")
         let log = await waitForOutcome(recipients: request.recipients, timeout: outcomeTimeout)
+        phase("delivery")
         let queue = (try? await Command.run(options.postqueuePath, ["-c", paths.configDirectory, "-j"])) ?? ""
+        phase("postqueue -j")
         return PostfixSenderReport.make(request: request, log: log, queueJSON: queue, timedOut: log.statuses.count < request.recipients.count)
     }
 
@@ -170,6 +181,8 @@ public final class PostfixSendingMTA: @unchecked Sendable {
             return (masterPID, ownedEtc, stopped)
         }
         guard !already else { return }
+        let began = ContinuousClock.now
+        defer { logger.debug("postfix sender", metadata: ["phase": "stop", "took": "\(ContinuousClock.now - began)"]) }
         if let master {
             kill(master, SIGTERM)
             let deadline = ContinuousClock.now + options.stopGrace
