@@ -62,6 +62,11 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Real sending MTAs (Postfix) started in a case's namespace, their logs read as a DeliveryReport.
+        .target(name: "SenderMTAs", dependencies: [
+            "DNSCore", "SMTPProtocol", "Sandbox", "Sender", "PostfixTarget",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The scenario format: model, YAML loading, merging, expectations.
         .target(name: "Scenario", dependencies: [
             "DNSCore", "SMTPProtocol", "Policy",
@@ -69,7 +74,7 @@ let package = Package(
         ]),
         // Runs cases: one sealed world per case, then the verdict.
         .target(name: "Runner", dependencies: [
-            "DNSCore", "Resolver", "Sandbox", "DNSWorld", "SMTPProtocol", "ReferenceMX", "Sender", "Scenario", "PostfixTarget",
+            "DNSCore", "Resolver", "Sandbox", "DNSWorld", "SMTPProtocol", "ReferenceMX", "Sender", "Scenario", "PostfixTarget", "SenderMTAs",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -97,7 +102,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "mxharness", dependencies: [
-            "Harness", "Runner", "Scenario", "Policy", "ReferenceMX", "PostfixTarget", "SMTPProtocol",
+            "Harness", "Runner", "Scenario", "Policy", "ReferenceMX", "PostfixTarget", "SMTPProtocol", "Parity",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -130,10 +135,11 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "SenderMTAsTests", dependencies: ["SenderMTAs", "Sender", "SMTPProtocol", "DNSCore"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy"]),
         // Sites/: real-world Postfix configuration directories (each with its provenance and licence).
         .testTarget(name: "RunnerTests", dependencies: [
-            "Runner", "Scenario", "Policy", "Sandbox", "DNSCore", "PostfixTarget", "ReferenceMX", "SMTPProtocol", "MXHarnessTestKit",
+            "Runner", "Scenario", "Policy", "Sandbox", "DNSCore", "PostfixTarget", "ReferenceMX", "SMTPProtocol", "SenderMTAs", "MXHarnessTestKit",
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["Sites"]),

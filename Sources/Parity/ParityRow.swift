@@ -5,9 +5,10 @@ import Scenario
 /// One case on every side of a parity run, and how the sides compare.
 ///
 /// Outcome, family, stage and the reply's class (2xx/4xx/5xx) must agree on every side that ran;
-/// a difference there is a `difference`. The exact code and enhanced code are compared too: for
-/// sides that mirror each other (`ParityAxis.mirrors`) a mismatch is a difference as well, for the
-/// others it is an `mtaDifference`, shown but not failing.
+/// a difference there is a `difference`. The exact code, the enhanced code and the list of attempts
+/// (family, result, stage and code of each) are compared too: for sides that mirror each other
+/// (`ParityAxis.mirrors`) a mismatch is a difference as well, for the others it is an
+/// `mtaDifference`, shown but not failing.
 public struct ParityRow: Sendable {
     public var name: String
     /// One result per side, in the axis's order.
@@ -22,7 +23,7 @@ public struct ParityRow: Sendable {
         public var side: String
         /// The reference side.
         public var reference: String
-        /// The fields that differ: `outcome`, `family`, `stage`, `class`, `code`, `enhanced`.
+        /// The fields that differ: `outcome`, `family`, `stage`, `class`, `code`, `enhanced`, `attempts`.
         public var fields: [String]
 
         public var description: String { "\(side) vs \(reference): \(fields.joined(separator: ", "))" }
@@ -73,6 +74,8 @@ public struct ParityRow: Sendable {
         var replyClass: String
         var code: String
         var enhanced: String
+        /// `ipv6 tempfailed rcpt 450, ipv4 accepted data 250`.
+        var attempts: String
 
         func classDifferences(_ other: Fields) -> [String] {
             var out: [String] = []
@@ -87,6 +90,7 @@ public struct ParityRow: Sendable {
             var out: [String] = []
             if replyClass == other.replyClass && code != other.code { out.append("code") }
             if enhanced != other.enhanced { out.append("enhanced") }
+            if attempts != other.attempts { out.append("attempts") }
             return out
         }
 
@@ -105,6 +109,9 @@ public struct ParityRow: Sendable {
         return Fields(
             outcome: observed.outcome, family: observed.family?.rawValue ?? "-", stage: observed.stage?.rawValue ?? "-",
             replyClass: reply.map { "\($0.code / 100)xx" } ?? "-", code: reply.map { String($0.code) } ?? "-",
-            enhanced: reply?.enhanced ?? "-")
+            enhanced: reply?.enhanced ?? "-",
+            attempts: observed.attempts.isEmpty ? "(no attempt)" : observed.attempts.map {
+                "\($0.family.rawValue) \($0.result.rawValue) \($0.stage?.rawValue ?? "-") \($0.reply.map { String($0.code) } ?? "-")"
+            }.joined(separator: ", "))
     }
 }

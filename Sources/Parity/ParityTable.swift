@@ -43,6 +43,18 @@ public enum ParityTable {
             case .same: lines.append(text)
             }
         }
+        let differentRows = rows.filter { !$0.differences.isEmpty }
+        if !differentRows.isEmpty {
+            lines.append("")
+            lines.append("Each difference, side by side:")
+            for row in differentRows {
+                lines.append("  \(row.name):")
+                for (index, result) in row.results.enumerated() {
+                    guard let fields = ParityRow.fields(result) else { continue }
+                    lines.append("    \(labels[index]): \(fields.text); attempts: \(fields.attempts)")
+                }
+            }
+        }
         let mta = rows.filter { !$0.mtaDifferences.isEmpty }
         if !mta.isEmpty {
             lines.append("")

@@ -15,9 +15,14 @@ public enum ArtifactWriter {
         let fm = FileManager.default
         do {
             try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            for name in ["unbound.conf", "unbound.log", "libunbound.conf"] {
+            // The real sending MTA's configuration and log, when one sent (sender.mta).
+            let senderFiles = [
+                "postfix-sender/maillog": "sender-postfix-maillog", "postfix-sender/etc/main.cf": "sender-postfix-main.cf",
+                "exim-sender/log/mainlog": "sender-exim-mainlog", "exim-sender/exim.conf": "sender-exim.conf",
+            ]
+            for name in ["unbound.conf", "unbound.log", "libunbound.conf"] + senderFiles.keys.sorted() {
                 let source = (workDirectory as NSString).appendingPathComponent(name)
-                let destination = (folder as NSString).appendingPathComponent(name)
+                let destination = (folder as NSString).appendingPathComponent(senderFiles[name] ?? name)
                 try? fm.removeItem(atPath: destination)
                 if fm.fileExists(atPath: source) { try fm.copyItem(atPath: source, toPath: destination) }
             }

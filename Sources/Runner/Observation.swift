@@ -27,10 +27,17 @@ extension DeliveryRequest {
         case .mx: relay = .mx
         case .host(let name): relay = .host(name)
         }
+        // `sender.postfix` settings the model honours override `sender.prefer` and the defaults.
+        let settings = ModelledPostfixSettings(sender.postfix)
+        let defaults = ClientLimits()
+        let limits = ClientLimits(
+            sessionLimit: settings.sessionLimit ?? defaults.sessionLimit, addressLimit: settings.addressLimit ?? defaults.addressLimit,
+            skip5xxGreeting: settings.skip5xxGreeting ?? defaults.skip5xxGreeting)
+        let prefer = settings.addressPreference.flatMap(AddressPreference.init(rawValue:)) ?? AddressPreference(sender.prefer)
         self.init(
-            sources: sender.addresses, prefer: sender.prefer, helo: sender.helo, mailFrom: sender.mailFrom,
+            sources: sender.addresses, prefer: prefer, limits: limits, helo: sender.helo, mailFrom: sender.mailFrom,
             recipients: sender.rcptTo, relay: relay, message: sender.messageBytes(),
-            connectTimeout: connectTimeout, replyTimeout: replyTimeout, skip5xxGreeting: sender.skips5xxGreeting)
+            connectTimeout: connectTimeout, replyTimeout: replyTimeout)
         self.rawData = sender.message?.raw.map { Array($0.utf8) }
     }
 }

@@ -39,7 +39,8 @@ public struct DeliveryAgent: Sendable {
             "candidates": "\(plan.candidates.map { "[\($0.address)]" }.joined(separator: " "))",
             "failure": "\(plan.failure?.note ?? "none")",
         ])
-        var machine = DeliveryStateMachine(recipients: request.recipients, destinations: plan.candidates, sources: request.sources)
+        var machine = DeliveryStateMachine(
+            recipients: request.recipients, destinations: plan.candidates, sources: request.sources, sessionLimit: request.limits.sessionLimit)
         var action = plan.failure == nil ? machine.start() : .finished
         while case .attempt(let destination, let source, let recipients) = action {
             let attempt = await transport.attempt(
@@ -79,7 +80,7 @@ struct NIODeliveryTransport: DeliveryTransport {
 
         let configuration = SMTPClientConfiguration(
             helo: request.helo, mailFrom: request.mailFrom, recipients: recipients, message: request.message,
-            skip5xxGreeting: request.skip5xxGreeting, rawData: request.rawData)
+            skip5xxGreeting: request.limits.skip5xxGreeting, rawData: request.rawData)
         let eventLoop = group.next()
         let done = eventLoop.makePromise(of: SMTPClientStateMachine.self)
         let replyTimeout = request.replyTimeout

@@ -13,6 +13,11 @@ import SMTPProtocol
 /// - A recipient that got 4xx to RCPT goes on to the next address with the others still open,
 ///   while those accepted in the same session are delivered (smtp_rcpt_fail: "don't defer this
 ///   recipient record just yet when this error qualifies for trying other mail servers").
+/// - At most `sessionLimit` sessions are made (`smtp_mx_session_limit`, default 2; 0 is no
+///   limit). smtp_connect.c counts a session once `smtp_helo()` succeeded ("Don't count
+///   handshake errors towards the session limit" / "Do count delivery errors towards the session
+///   limit"): a refused or timed-out connection, a 4xx/5xx greeting and a failed EHLO/HELO do not
+///   count; a session that reached MAIL does, whatever happened after.
 public struct DeliveryStateMachine: Sendable {
     public enum Action: Sendable, Hashable {
         /// Connect to `destination` from `source` and run one SMTP session for `recipients`.
@@ -45,16 +50,32 @@ public struct DeliveryStateMachine: Sendable {
     public let destinations: [Destination]
     public let sources: [AddressFamily: IPAddress]
     public private(set) var attempts: [DeliveryAttempt] = []
+    /// `smtp_mx_session_limit`; 0 means no limit.
+    public let sessionLimit: Int
+    /// Sessions counted towards `sessionLimit` so far.
+    public private(set) var sessions = 0
+    /// True when the session limit ended the walk with destinations left.
+    public private(set) var stoppedBySessionLimit = false
 
     private var recipients: [Recipient]
     private var nextDestination = 0
     private var state: State = .idle
 
     /// `destinations` are the candidates in order of trial (already limited to `smtp_mx_address_limit`).
-    public init(recipients: [String], destinations: [Destination], sources: [AddressFamily: IPAddress]) {
+    public init(recipients: [String], destinations: [Destination], sources: [AddressFamily: IPAddress], sessionLimit: Int = 2) {
         self.recipients = recipients.map { Recipient(address: $0) }
         self.destinations = destinations
         self.sources = sources
+        self.sessionLimit = sessionLimit
+    }
+
+    /// Whether an attempt counts towards `smtp_mx_session_limit`: the greeting and EHLO/HELO
+    /// succeeded (smtp_connect.c calls smtp_xfer only then).
+    static func countsAsSession(_ attempt: DeliveryAttempt) -> Bool {
+        switch attempt.stage {
+        case .connect, .greeting, .helo: false
+        case .mail, .rcpt, .data: attempt.result != .unreachable
+        }
     }
 
     public var isFinished: Bool {
@@ -72,6 +93,7 @@ public struct DeliveryStateMachine: Sendable {
         guard case .attempting(_, let tried) = state else { return isFinished ? .finished : advance() }
         let attemptIndex = attempts.count
         attempts.append(attempt)
+        if Self.countsAsSession(attempt) { sessions += 1 }
 
         for (position, recipientIndex) in tried.enumerated() {
             // Statuses come in envelope order; match by position, by address as a fallback.
@@ -118,6 +140,11 @@ public struct DeliveryStateMachine: Sendable {
             state = .finished
             return .finished
         }
+        if sessionLimit > 0, sessions >= sessionLimit {
+            stoppedBySessionLimit = destinations[nextDestination...].contains { sources[$0.family] != nil }
+            state = .finished
+            return .finished
+        }
         while nextDestination < destinations.count {
             let index = nextDestination
             nextDestination += 1
@@ -155,12 +182,25 @@ public struct DeliveryStateMachine: Sendable {
         }
         var notes = plan.notes
         if let failure = plan.failure { notes.insert(failure.note, at: 0) }
+        var destinations = plan.destinations
+        if stoppedBySessionLimit {
+            notes.append("smtp_mx_session_limit (\(sessionLimit)) reached: \(sessions) SMTP sessions made, the other addresses were not tried")
+            let tried = Set(attempts.map(\.remoteAddress))
+            var passedLast = false
+            let last = attempts.last?.remoteAddress
+            for index in destinations.indices where destinations[index].status == .candidate {
+                if destinations[index].address == last { passedLast = true; continue }
+                if passedLast, !tried.contains(destinations[index].address), sources[destinations[index].family] != nil {
+                    destinations[index].status = .beyondSessionLimit
+                }
+            }
+        }
         return DeliveryReport(
             outcome: results.first?.outcome ?? .bounced,
             recipients: results,
             attempts: attempts,
             decidingAttempt: results.first?.attemptIndex,
-            destinations: plan.destinations,
+            destinations: destinations,
             destinationSource: plan.source,
             note: notes.isEmpty ? (recipients.isEmpty ? "no recipients" : nil) : notes.joined(separator: "; "))
     }

@@ -10,12 +10,56 @@ public enum Relay: Sendable, Hashable {
     case host(String)
 }
 
+/// Postfix's `smtp_address_preference`: which family goes first among addresses of equal MX
+/// preference.
+public enum AddressPreference: String, Sendable, Hashable, CaseIterable, Codable {
+    case ipv6
+    case ipv4
+    /// Postfix orders at random (`smtp_randomize_addresses = yes`). The harness pins the order so
+    /// runs repeat: MX order, and within one host IPv4 before IPv6, the order Postfix looks them
+    /// up in with `inet_protocols = all` (inet_proto.c: T_A, T_AAAA) when it does not shuffle.
+    case any
+
+    public init(_ family: AddressFamily) {
+        self = family == .ipv4 ? .ipv4 : .ipv6
+    }
+
+    /// The family tried first, nil for `any`.
+    public var family: AddressFamily? {
+        switch self {
+        case .ipv6: .ipv6
+        case .ipv4: .ipv4
+        case .any: nil
+        }
+    }
+}
+
+/// The Postfix SMTP-client limits the delivery model honours (main.cf names in the comments).
+public struct ClientLimits: Sendable, Hashable {
+    /// `smtp_mx_session_limit` (default 2): at most this many destinations that got past the
+    /// greeting and EHLO/HELO are tried in one delivery; 0 means no limit.
+    public var sessionLimit: Int
+    /// `smtp_mx_address_limit` (default 5): at most this many addresses are tried; 0 means no limit.
+    public var addressLimit: Int
+    /// `smtp_skip_5xx_greeting` (default yes): a 5xx greeting counts as 4xx (next address); with
+    /// `no` it bounces.
+    public var skip5xxGreeting: Bool
+
+    public init(sessionLimit: Int = 2, addressLimit: Int = 5, skip5xxGreeting: Bool = true) {
+        self.sessionLimit = sessionLimit
+        self.addressLimit = addressLimit
+        self.skip5xxGreeting = skip5xxGreeting
+    }
+}
+
 /// One message to deliver, as the sending MTA sees it.
 public struct DeliveryRequest: Sendable {
     /// The source address per family; a family without one is unreachable for this sender.
     public var sources: [AddressFamily: IPAddress]
     /// Tried first among addresses of equal MX preference (Postfix's `smtp_address_preference`).
-    public var prefer: AddressFamily
+    public var prefer: AddressPreference
+    /// The session and address limits and the 5xx-greeting rule.
+    public var limits: ClientLimits
     public var helo: String
     /// Envelope sender; empty for the null sender `<>`.
     public var mailFrom: String
@@ -29,17 +73,15 @@ public struct DeliveryRequest: Sendable {
     public var port: UInt16 = 25
     public var connectTimeout: Duration
     public var replyTimeout: Duration
-    /// Postfix's `smtp_skip_5xx_greeting` (default yes): a 5xx greeting counts as 4xx.
-    public var skip5xxGreeting: Bool
 
     public init(
-        sources: [AddressFamily: IPAddress], prefer: AddressFamily = .ipv6, helo: String, mailFrom: String,
-        recipients: [String], relay: Relay = .mx, message: [UInt8], port: UInt16 = 25,
-        connectTimeout: Duration = .seconds(10), replyTimeout: Duration = .seconds(30), skip5xxGreeting: Bool = true
+        sources: [AddressFamily: IPAddress], prefer: AddressPreference = .ipv6, limits: ClientLimits = ClientLimits(),
+        helo: String, mailFrom: String, recipients: [String], relay: Relay = .mx, message: [UInt8], port: UInt16 = 25,
+        connectTimeout: Duration = .seconds(10), replyTimeout: Duration = .seconds(30)
     ) {
-        self.skip5xxGreeting = skip5xxGreeting
         self.sources = sources
         self.prefer = prefer
+        self.limits = limits
         self.helo = helo
         self.mailFrom = mailFrom
         self.recipients = recipients
@@ -134,6 +176,8 @@ public struct Destination: Sendable, Hashable, Codable {
         case skippedNoSourceAddress = "skipped-no-source-address"
         /// Cut by `smtp_mx_address_limit` (5) after `smtp_balance_inet_protocols`.
         case beyondAddressLimit = "beyond-address-limit"
+        /// Not tried: `smtp_mx_session_limit` sessions had been made before its turn.
+        case beyondSessionLimit = "beyond-session-limit"
     }
 
     /// The MX host name (or the relay host, or the domain itself as implicit MX).

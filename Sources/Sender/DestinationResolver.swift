@@ -26,9 +26,6 @@ public struct DestinationPlan: Sendable, Hashable {
 /// Postfix smtp(8)'s destination lookup (smtp_addr.c `smtp_domain_addr`, `smtp_host_addr`) over a
 /// `DNSLookup`, whose implementation follows CNAMEs.
 public struct DestinationResolver: Sendable {
-    /// `smtp_mx_address_limit` (default 5).
-    public static let addressLimit = 5
-
     public var lookup: any DNSLookup
 
     public init(lookup: any DNSLookup) {
@@ -40,7 +37,7 @@ public struct DestinationResolver: Sendable {
         let families = Set(request.sources.compactMap { $0.value.family == $0.key ? $0.key : nil })
         switch request.relay {
         case .host(let name):
-            return await resolveHosts([(nil, Self.stripBrackets(name))], source: .relay, domain: name, families: families, prefer: request.prefer)
+            return await resolveHosts([(nil, Self.stripBrackets(name))], source: .relay, domain: name, families: families, prefer: request.prefer, limit: request.limits.addressLimit)
         case .mx:
             guard let first = request.recipients.first else {
                 return Self.failed(.bounced, SMTPReply(code: 550, enhanced: "5.1.3", "no recipient given"), note: "no recipients", source: nil)
@@ -51,13 +48,13 @@ public struct DestinationResolver: Sendable {
             }
             // A domain literal (`bob@[192.0.2.10]`) names the host itself: no MX lookup (RFC 5321 4.1.3).
             if domain.hasPrefix("["), domain.hasSuffix("]") {
-                return await resolveHosts([(nil, Self.stripBrackets(domain))], source: .implicitMX, domain: domain, families: families, prefer: request.prefer)
+                return await resolveHosts([(nil, Self.stripBrackets(domain))], source: .implicitMX, domain: domain, families: families, prefer: request.prefer, limit: request.limits.addressLimit)
             }
-            return await resolveMX(domain: domain, families: families, prefer: request.prefer)
+            return await resolveMX(domain: domain, families: families, prefer: request.prefer, limit: request.limits.addressLimit)
         }
     }
 
-    private func resolveMX(domain: String, families: Set<AddressFamily>, prefer: AddressFamily) async -> DestinationPlan {
+    private func resolveMX(domain: String, families: Set<AddressFamily>, prefer: AddressPreference, limit: Int) async -> DestinationPlan {
         let exchangers: [(preference: UInt16, exchange: String)]
         do {
             exchangers = try await lookup.mailExchangers(of: domain)
@@ -65,7 +62,7 @@ public struct DestinationResolver: Sendable {
             switch error {
             case .nodata:
                 // No MX records: the domain itself is the implicit MX, preference 0 (RFC 5321 5.1).
-                return await resolveHosts([(0, domain)], source: .implicitMX, domain: domain, families: families, prefer: prefer)
+                return await resolveHosts([(0, domain)], source: .implicitMX, domain: domain, families: families, prefer: prefer, limit: limit)
             case .nxdomain:
                 // Postfix gets DNS_NOTFOUND for the MX query, falls back to the A/AAAA lookup of the
                 // domain, and bounces with 5.4.4 "Host or domain name not found. Name service error
@@ -81,10 +78,11 @@ public struct DestinationResolver: Sendable {
             }
         }
         // RFC 7505 3: a single MX with the root as exchange says the domain takes no mail. Postfix
-        // (DNS_NULLMX) bounces with 5.1.0; RFC 7505 4.2 asks for 556 5.1.10.
+        // (smtp_addr.c, DNS_NULLMX) bounces with 5.1.0 and no server reply; the code is made up as
+        // for other local bounces. (RFC 7505 4.2 asks a server that refuses such mail for 556 5.1.10.)
         let isRoot: (String) -> Bool = { let n = DNSName.normalize($0); return n == "." || n.isEmpty }
         if !exchangers.isEmpty, exchangers.allSatisfy({ isRoot($0.exchange) }) {
-            return Self.failed(.bounced, SMTPReply(code: 556, enhanced: "5.1.10", "Domain \(domain) does not accept mail (nullMX)"),
+            return Self.failed(.bounced, SMTPReply(code: 550, enhanced: "5.1.0", "Domain \(domain) does not accept mail (nullMX)"),
                                note: "null MX", source: .mx)
         }
         var notes: [String] = []
@@ -97,7 +95,7 @@ public struct DestinationResolver: Sendable {
             .filter { !isRoot($0.element.exchange) }
             .sorted { ($0.element.preference, $0.offset) < ($1.element.preference, $1.offset) }
             .map { (Optional($0.element.preference), $0.element.exchange) }
-        var plan = await resolveHosts(sorted, source: .mx, domain: domain, families: families, prefer: prefer)
+        var plan = await resolveHosts(sorted, source: .mx, domain: domain, families: families, prefer: prefer, limit: limit)
         plan.notes.insert(contentsOf: notes, at: 0)
         return plan
     }
@@ -105,7 +103,7 @@ public struct DestinationResolver: Sendable {
     /// Looks up the addresses of each host, then orders, marks and limits them.
     private func resolveHosts(
         _ hosts: [(preference: UInt16?, name: String)], source: DestinationSource, domain: String,
-        families: Set<AddressFamily>, prefer: AddressFamily
+        families: Set<AddressFamily>, prefer: AddressPreference, limit: Int
     ) async -> DestinationPlan {
         var found: [Destination] = []
         var notes: [String] = []
@@ -116,7 +114,9 @@ public struct DestinationResolver: Sendable {
                 found.append(Destination(host: host.name, preference: host.preference, address: literal))
                 continue
             }
-            for family in [AddressFamily.ipv6, .ipv4] {
+            // With `any` the lookup order is the trial order within one host: A before AAAA, as
+            // Postfix asks with inet_protocols = all (inet_proto.c).
+            for family in prefer == .any ? [AddressFamily.ipv4, .ipv6] : [.ipv6, .ipv4] {
                 do {
                     for address in try await lookup.addresses(of: host.name, family: family) {
                         found.append(Destination(host: DNSName.normalize(host.name), preference: host.preference, address: address))
@@ -133,7 +133,7 @@ public struct DestinationResolver: Sendable {
             }
         }
 
-        let destinations = Self.order(found, families: families, prefer: prefer)
+        let destinations = Self.order(found, families: families, prefer: prefer, limit: limit)
         var plan = DestinationPlan(source: source, destinations: destinations, failure: nil, notes: notes)
         if !plan.candidates.isEmpty {
             if !temporary.isEmpty { plan.notes.append(contentsOf: temporary.map { "address lookup: \($0)" }) }
@@ -152,9 +152,17 @@ public struct DestinationResolver: Sendable {
             plan.failure = .init(outcome: .deferred, reply: SMTPReply(code: 451, enhanced: "4.4.3", "Host or domain name lookup failed: \(first)"),
                                  note: "address lookup: \(first)")
         } else if destinations.contains(where: { $0.status == .skippedNoSourceAddress }) {
+            // A sender without a family is Postfix with inet_protocols set to the families it has
+            // (as the harness configures a real Postfix sender): it never looks the other family
+            // up, finds no address of its own (NODATA) and bounces with 5.4.4 (smtp_addr.c), the
+            // default smtp_defer_if_no_mx_address_found = no.
             let missing = Set(destinations.map(\.family)).subtracting(families).map(\.rawValue).sorted().joined(separator: ", ")
-            plan.failure = .init(outcome: .deferred, reply: SMTPReply(code: 451, enhanced: "4.4.1", "Network is unreachable: no \(missing) source address for any destination"),
-                                 note: "every destination is \(missing), which the sender cannot reach", stage: .connect)
+            let have = families.map(\.rawValue).sorted().joined(separator: ", ")
+            let text = source == .mx
+                ? "no MX host for \(domain) has a valid address record of the sender's families (\(have))"
+                : "Host or domain name not found: no \(have) address for \(domain)"
+            plan.failure = .init(outcome: .bounced, reply: SMTPReply(code: 550, enhanced: "5.4.4", text),
+                                 note: "every destination is \(missing), which the sender cannot reach (inet_protocols = \(have))")
         } else {
             // smtp_addr.c: no address for any MX host (or the implicit MX) is a hard error, 5.4.4.
             let why = permanent.first ?? "no address records"
@@ -165,17 +173,18 @@ public struct DestinationResolver: Sendable {
     }
 
     /// Orders addresses as Postfix does: by preference, within one preference the preferred family
-    /// first (`dns_rr_compare_pref_ipv6`/`_ipv4`), otherwise in lookup order; duplicates dropped.
-    /// Addresses of a family without a source address are marked skipped (they take no place in
-    /// the limit, as with inet_protocols). The rest is balanced between families and cut to
-    /// `addressLimit` (smtp_addr.c `smtp_balance_inet_proto`, `smtp_balance_inet_protocols = yes`).
-    static func order(_ found: [Destination], families: Set<AddressFamily>, prefer: AddressFamily) -> [Destination] {
+    /// first (`dns_rr_compare_pref_ipv6`/`_ipv4`), otherwise in lookup order (`any`, pinned);
+    /// duplicates dropped. Addresses of a family without a source address are marked skipped (they
+    /// take no place in the limit, as with inet_protocols). The rest is balanced between families
+    /// and cut to `limit` (smtp_mx_address_limit; smtp_addr.c `smtp_balance_inet_proto`,
+    /// `smtp_balance_inet_protocols = yes`, both only when the limit is above 0).
+    static func order(_ found: [Destination], families: Set<AddressFamily>, prefer: AddressPreference, limit: Int) -> [Destination] {
         var seen = Set<IPAddress>()
         let unique = found.filter { seen.insert($0.address).inserted }
         var sorted = unique.enumerated().sorted { lhs, rhs in
             let lp = lhs.element.preference ?? 0, rp = rhs.element.preference ?? 0
             if lp != rp { return lp < rp }
-            let lf = lhs.element.family == prefer ? 0 : 1, rf = rhs.element.family == prefer ? 0 : 1
+            let lf = lhs.element.family == prefer.family ? 0 : 1, rf = rhs.element.family == prefer.family ? 0 : 1
             if lf != rf { return lf < rf }
             return lhs.offset < rhs.offset
         }.map(\.element)
@@ -183,7 +192,8 @@ public struct DestinationResolver: Sendable {
             sorted[index].status = .skippedNoSourceAddress
         }
         let usable = sorted.indices.filter { sorted[$0].status == .candidate }
-        let kept = balance(usable.map { sorted[$0].family }, limit: addressLimit)
+        guard limit > 0 else { return sorted }
+        let kept = balance(usable.map { sorted[$0].family }, limit: limit)
         for (position, index) in usable.enumerated() where !kept.contains(position) {
             sorted[index].status = .beyondAddressLimit
         }

@@ -10,6 +10,8 @@ import Scenario
 
 extension ReceiverTarget: ExpressibleByArgument {}
 
+extension SenderMTA: ExpressibleByArgument {}
+
 extension Preset: ExpressibleByArgument {}
 
 extension ListeningEndpoint: ExpressibleByArgument {

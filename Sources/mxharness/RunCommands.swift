@@ -1,5 +1,6 @@
 import ArgumentParser
 import Harness
+import Parity
 import Runner
 import Scenario
 
@@ -14,6 +15,9 @@ extension MXHarness {
 
         @Option(help: "The receiver (overrides each scenario's receiver.target).")
         var target: ReceiverTarget?
+
+        @Option(help: "The sending MTA (overrides each scenario's sender.mta).")
+        var sender: SenderMTA?
 
         @Option(help: "Write a JUnit XML report here.")
         var junit: String?
@@ -44,6 +48,7 @@ extension MXHarness {
         func run() async throws {
             var configuration = try postfix.configuration(target: target, dnsTimeout: dns.duration)
             configuration.artifactsDirectory = artifacts
+            configuration.sender = sender
             configuration.warmWorlds = !freshWorlds
             let options = RunOptions(
                 paths: cases.paths, jobs: jobs.jobs, selection: cases.selection, shard: cases.shard,
@@ -53,16 +58,32 @@ extension MXHarness {
     }
 
     struct Parity: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run every case on the built-in MX and on Postfix and mark where they differ.")
+        static let configuration = CommandConfiguration(
+            abstract: "Run every case on several receivers (by default the built-in MX and Postfix), or with the built-in and a real sender, and mark where they differ.")
         @OptionGroup var cases: SelectionOptions
         @OptionGroup var jobs: JobsOptions
+        @Option(help: "Sender parity instead: every case with the built-in sender and with this real one (postfix or exim).")
+        var sender: SenderMTA?
+        @Option(help: "With --sender: the receiver of both runs (default: each scenario's).")
+        var target: ReceiverTarget?
         @OptionGroup var postfix: PostfixOptions
         @OptionGroup var global: GlobalOptions
 
+        func validate() throws {
+            if sender == .builtin { throw ValidationError("--sender compares the built-in sender with a real one: give postfix or exim") }
+            if target != nil, sender == nil { throw ValidationError("--target goes with --sender (receiver parity runs every target it names)") }
+        }
+
         func run() async throws {
+            var configuration = try postfix.configuration()
+            var axis = ParityAxis.builtinAgainstPostfix
+            if let sender {
+                configuration.target = target
+                axis = .senders([.builtin, sender])
+            }
             try await Harness.parity(
                 paths: cases.paths, selection: cases.selection, shard: cases.shard, jobs: jobs.jobs,
-                configuration: try postfix.configuration(), logger: global.logger()
+                configuration: configuration, axis: axis, logger: global.logger()
             ).exit()
         }
     }
@@ -74,6 +95,7 @@ extension MXHarness {
         @Option(help: "Columns: preset names or policy files, separated by commas (fcrdns,fcrdns-strict,policies/ours.yaml).")
         var policies: String?
         @Option(help: "The receiver of every cell.") var target: ReceiverTarget = .builtin
+        @Option(help: "The sending MTA of every cell.") var sender: SenderMTA?
         @Option(help: "Columns of Postfix main.cf files, separated by commas (with --target postfix).") var postfixConfig: String?
         @Flag(help: "With --target postfix: start a new Postfix for every cell (by default cells with the same Postfix configuration share a running one).")
         var freshPostfix = false
@@ -95,7 +117,7 @@ extension MXHarness {
             let options = MatrixOptions(
                 paths: cases.paths, policies: list(policies), postfixConfigurations: list(postfixConfig), jobs: jobs.jobs,
                 selection: cases.selection, shard: cases.shard,
-                configuration: RunConfiguration(target: target, resolverTimeout: dns.duration, sharePostfix: !freshPostfix),
+                configuration: RunConfiguration(target: target, sender: sender, resolverTimeout: dns.duration, sharePostfix: !freshPostfix),
                 saveBaselinePath: saveBaseline, baselinePath: baseline, htmlPath: html)
             try await Harness.matrix(options, logger: global.logger()).exit()
         }

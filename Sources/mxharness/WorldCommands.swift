@@ -160,10 +160,19 @@ extension MXHarness {
             @Argument var paths: [String] = ["Scenarios"]
             @Option var rounds = 3
             @Flag(help: "A world built and removed for every case instead of warm slots.") var freshWorlds = false
+            @Option(help: "Per-case time with each of these senders instead (builtin,postfix).") var senders: String?
             @OptionGroup var jobs: JobsOptions
             @OptionGroup var global: GlobalOptions
 
             func run() async throws {
+                if let senders {
+                    let list = try senders.split(separator: ",").map { name in
+                        guard let mta = SenderMTA(rawValue: String(name)) else { throw ValidationError("unknown sender \(name)") }
+                        return mta
+                    }
+                    try await Benchmarks.senders(paths: paths, senders: list, rounds: rounds, jobs: jobs.jobs, logger: global.logger())
+                    return
+                }
                 try await Benchmarks.run(paths: paths, rounds: rounds, jobs: jobs.jobs, warmWorlds: !freshWorlds, logger: global.logger())
             }
         }

@@ -70,3 +70,33 @@ struct ParityRowTests {
         #expect(exim.differences.isEmpty && exim.mtaDifferences.map(\.fields) == [["enhanced"]])
     }
 }
+
+/// Sender parity: the model against a real sender, attempt lists included.
+struct SenderParityRowTests {
+    static func result(_ outcome: DeliveryOutcome, family: AddressFamily, code: Int, attempts: [(AddressFamily, AttemptResult)]) -> CaseResult {
+        var result = CaseResult(scenario: ParityRowTests.scenario, target: .builtin, status: .passed)
+        result.observed = ObservedDelivery(
+            outcome: outcome, family: family, stage: code == 250 ? .data : .rcpt, reply: SMTPReply(code: code, "x"),
+            attempts: attempts.map { ObservedAttempt(family: $0.0, result: $0.1, stage: $0.1 == .accepted ? .data : .rcpt, reply: nil) })
+        return result
+    }
+
+    @Test func onlyTheAttemptListsDifferingIsADifferenceBetweenTheModelAndPostfix() {
+        let model = Self.result(.delivered, family: .ipv4, code: 250, attempts: [(.ipv4, .accepted)])
+        let real = Self.result(.delivered, family: .ipv4, code: 250, attempts: [(.ipv6, .unreachable), (.ipv4, .accepted)])
+        let row = ParityRow.compare(name: "x", results: [model, real], axis: .senders([.builtin, .postfix]))
+        #expect(row.differences.map(\.fields) == [["attempts"]])
+    }
+
+    @Test func aDifferenceShowsEverySidesAttemptList() {
+        let model = Self.result(.deferred, family: .ipv6, code: 450, attempts: [(.ipv6, .tempfailed), (.ipv6, .tempfailed)])
+        let real = Self.result(.delivered, family: .ipv4, code: 250, attempts: [(.ipv6, .tempfailed), (.ipv6, .tempfailed), (.ipv4, .accepted)])
+        let axis = ParityAxis.senders([.builtin, .exim])
+        let row = ParityRow.compare(name: "two-mx", results: [model, real], axis: axis)
+        #expect(row.differences.map(\.fields) == [["outcome", "family", "stage", "class", "attempts"]], "the code is not compared again once its class differs")
+        let text = ParityTable.render([row], labels: axis.labels, terminal: Terminal(colour: false))
+        #expect(text.contains("builtin: deferred ipv6 rcpt 450 -; attempts: ipv6 tempfailed rcpt -, ipv6 tempfailed rcpt -"))
+        #expect(text.contains("exim: delivered ipv4 data 250 -; attempts: ipv6 tempfailed rcpt -, ipv6 tempfailed rcpt -, ipv4 accepted data -"))
+        #expect(text.hasSuffix("parity: 0 same, 1 different, 0 skipped (not run on two sides)"))
+    }
+}

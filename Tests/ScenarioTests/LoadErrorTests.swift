@@ -280,16 +280,4 @@ import Testing
             "Scenarios/rdns.yaml:19:46: receiver.policy.reject_at: reject_at: greeting answers before HELO and MAIL FROM, so check spf cannot run there; at the greeting only ptr, fcrdns and dnsbl:ZONE can (use reject_at: rcpt for the others)"
         ])
     }
-
-    @Test func senderPostfixTakesOnlyWhatTheBuiltinSenderModels() throws {
-        let base = specExample.replacingOccurrences(of: "  helo: mail.sender.test", with: "  helo: mail.sender.test\n  postfix: {smtp_skip_5xx_greeting: \"no\"}")
-        let sender = try #require(try ScenarioLoader().load(yaml: base, file: "Scenarios/rdns.yaml").first).sender
-        #expect(!sender.skips5xxGreeting)
-        #expect(loadErrors(yaml: base.replacingOccurrences(of: "smtp_skip_5xx_greeting: \"no\"", with: "smtp_skip_5xx_greeting: maybe")) == [
-            "Scenarios/rdns.yaml:24:37: sender.postfix.smtp_skip_5xx_greeting: smtp_skip_5xx_greeting is yes or no, not \"maybe\""
-        ])
-        #expect(loadErrors(yaml: base.replacingOccurrences(of: "smtp_skip_5xx_greeting: \"no\"", with: "smtp_helo_name: x")) == [
-            "Scenarios/rdns.yaml:24:13: sender.postfix.smtp_helo_name: the built-in sender does not model smtp_helo_name (it models smtp_skip_5xx_greeting)"
-        ])
-    }
 }

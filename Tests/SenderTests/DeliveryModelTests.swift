@@ -247,13 +247,14 @@ struct DeliveryModelTests {
         #expect(report.destinations.filter { $0.status == .beyondAddressLimit }.count == 2)
     }
 
-    @Test func noDestinationInTheSendersFamiliesIsDeferredAtConnect() async {
+    @Test func noDestinationInTheSendersFamiliesBouncesAsWithInetProtocols() async {
         let dns = InMemoryDNS([("example.test", .mx(preference: 10, exchange: "mx.example.test")), ("mx.example.test", .aaaa(World.mx6))])
         let report = await World.deliver(dns: dns, endpoints: [World.mx6: accept], request: World.request(sources: [.ipv4: World.source4]))
         #expect(report.attempts.isEmpty)
-        #expect(report.outcome == .deferred)
-        #expect(report.decidingStage == .connect)
-        #expect(report.decidingReply?.enhanced == "4.4.1")
+        #expect(report.outcome == .bounced)
+        #expect(report.decidingStage == nil)
+        #expect(report.decidingReply?.code == 550)
+        #expect(report.decidingReply?.enhanced == "5.4.4")
     }
 
     @Test func familyWithoutSourceAddressIsSkipped() async {
@@ -264,15 +265,15 @@ struct DeliveryModelTests {
         #expect(report.destinations.first { $0.address == World.mx6 }?.status == .skippedNoSourceAddress)
     }
 
-    @Test func onlyUnreachableFamiliesDefer() async {
+    @Test func onlyUnreachableFamiliesBounceWithANoteNamingThem() async {
         let dns = InMemoryDNS([
             ("example.test", .mx(preference: 10, exchange: "mx.example.test")),
             ("mx.example.test", .aaaa(World.mx6)),
         ])
         let report = await World.deliver(dns: dns, endpoints: [World.mx6: accept], request: World.request(sources: [.ipv4: World.source4]))
-        #expect(report.outcome == .deferred)
+        #expect(report.outcome == .bounced)
         #expect(report.attempts.isEmpty)
-        #expect(report.note?.contains("ipv6") == true)
+        #expect(report.note?.contains("every destination is ipv6") == true)
     }
 
     @Test func nullMXBouncesAtOnce() async {
@@ -280,8 +281,8 @@ struct DeliveryModelTests {
         let report = await World.deliver(dns: dns, endpoints: [:])
         #expect(report.outcome == .bounced)
         #expect(report.attempts.isEmpty)
-        #expect(report.decidingReply?.code == 556)
-        #expect(report.decidingReply?.enhanced == "5.1.10")
+        #expect(report.decidingReply?.code == 550)
+        #expect(report.decidingReply?.enhanced == "5.1.0")
         #expect(report.note?.contains("null MX") == true)
     }
 

@@ -26,7 +26,7 @@ struct LoopbackDeliveryTests {
     ) async -> DeliveryReport {
         let agent = DeliveryAgent(lookup: Self.dns, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test.sender"))
         let request = DeliveryRequest(
-            sources: [.ipv4: Self.loopback4, .ipv6: Self.loopback6], prefer: prefer, helo: "mail.sender.test",
+            sources: [.ipv4: Self.loopback4, .ipv6: Self.loopback6], prefer: AddressPreference(prefer), helo: "mail.sender.test",
             mailFrom: "alice@sender.test", recipients: recipients, message: Array(message.utf8), port: UInt16(port),
             connectTimeout: .seconds(5), replyTimeout: replyTimeout)
         return await agent.deliver(request, in: nil)

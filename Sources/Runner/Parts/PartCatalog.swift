@@ -13,10 +13,10 @@ public struct PartCatalog: Sendable {
     }
 
     /// The parts mxharness ships: the built-in MX and Postfix as receivers, the built-in delivery
-    /// model as the sender.
+    /// model, a real Postfix and Exim as senders.
     public static let standard = PartCatalog(
         receivers: [BuiltinMXReceivers(), PostfixReceivers()],
-        senders: [ModelSenders()])
+        senders: [ModelSenders(), PostfixSenders(), EximSenders()])
 
     /// This catalog with `receiver` added (or replacing the one with its target).
     public func adding(_ receiver: any ReceiverKind) -> PartCatalog {

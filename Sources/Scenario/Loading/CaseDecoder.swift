@@ -183,15 +183,20 @@ struct CaseDecoder {
         let relay = map.optional("relay").map { relaySpec($0, path.key("relay")) } ?? .mx
         let message = map.optional("message").map { messageSpec($0, path.key("message")) }
         let mta: SenderMTA?? = map.optional("mta").map { read.choice($0, path.key("mta"), "sending MTA", SenderMTA.self) }
-        let postfix = map.optional("postfix").map { senderPostfix($0, path.key("postfix")) }
+        let postfixTree = map.optional("postfix")
+        let postfix = postfixTree.map { settingsMap($0, path.key("postfix"), what: "Postfix SMTP-client settings") }
+        let exim = map.optional("exim").map { settingsMap($0, path.key("exim"), what: "Exim transport options") }
         map.finish()
         guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay else { return nil }
         if case .some(.none) = message { return nil }
         if case .some(.none) = mta { return nil }
         if case .some(.none) = postfix { return nil }
+        if case .some(.none) = exim { return nil }
+        if let postfixTree, let settings = postfix ?? nil,
+           !checkPostfixSettings(postfixTree, path.key("postfix"), settings, mta: mta ?? nil) { return nil }
         return SenderSpec(
             addresses: addresses, prefer: prefer, helo: helo, mailFrom: mailFrom, rcptTo: rcptTo, relay: relay, message: message ?? nil,
-            mta: mta ?? nil, postfix: (postfix ?? nil) ?? [:])
+            mta: mta ?? nil, postfix: (postfix ?? nil) ?? [:], exim: (exim ?? nil) ?? [:])
     }
 
 

@@ -99,27 +99,4 @@ extension CaseDecoder {
             return nil
         }
     }
-
-    /// `sender.postfix` (format 1.1) for the built-in sender: the settings it models, each checked.
-    func senderPostfix(_ tree: Tree, _ path: KeyPath) -> [String: String]? {
-        guard let values = stringMap(tree, path, what: "Postfix SMTP-client settings (a map of strings)"), let entries = tree.entries else { return nil }
-        var out: [String: String] = [:]
-        var failed = false
-        for (entry, value) in zip(entries, values) {
-            let location = entry.value.location
-            switch value.name {
-            case "smtp_skip_5xx_greeting":
-                guard ["yes", "no"].contains(value.value.lowercased()) else {
-                    diagnostics.add(.invalidValue, at: location, path.key(value.name), "smtp_skip_5xx_greeting is yes or no, not \"\(Tree.clip(value.value))\"")
-                    failed = true
-                    continue
-                }
-                out[value.name] = value.value.lowercased()
-            default:
-                diagnostics.add(.invalidValue, at: entry.keyLocation, path.key(Tree.clip(value.name)), "the built-in sender does not model \(Tree.clip(value.name)) (it models smtp_skip_5xx_greeting)")
-                failed = true
-            }
-        }
-        return failed ? nil : out
-    }
 }

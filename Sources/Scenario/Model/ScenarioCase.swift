@@ -193,20 +193,19 @@ public struct SenderSpec: Sendable {
     public var message: MessageSpec?
     /// nil means "builtin unless the runner's `--sender` says otherwise".
     public var mta: SenderMTA?
-    /// `sender.postfix` (format 1.1): Postfix SMTP-client settings the built-in model honours;
-    /// so far `smtp_skip_5xx_greeting` (`yes`, the default, or `no`).
+    /// `sender.postfix`: Postfix SMTP-client settings (main.cf names), as written.
     public var postfix: [String: String]
-
-    /// Postfix's `smtp_skip_5xx_greeting` (default yes): a 5xx greeting is tried elsewhere and
-    /// deferred; with `no` it bounces.
-    public var skips5xxGreeting: Bool { postfix["smtp_skip_5xx_greeting"].map { $0.lowercased() != "no" } ?? true }
+    /// `sender.exim`: Exim smtp transport options, as written.
+    public var exim: [String: String]
 
     public init(
         addresses: [AddressFamily: IPAddress], prefer: AddressFamily = .ipv6, helo: String, mailFrom: String,
-        rcptTo: [String], relay: RelaySpec = .mx, message: MessageSpec? = nil, mta: SenderMTA? = nil, postfix: [String: String] = [:]
+        rcptTo: [String], relay: RelaySpec = .mx, message: MessageSpec? = nil, mta: SenderMTA? = nil,
+        postfix: [String: String] = [:], exim: [String: String] = [:]
     ) {
         self.mta = mta
         self.postfix = postfix
+        self.exim = exim
         self.addresses = addresses
         self.prefer = prefer
         self.helo = helo

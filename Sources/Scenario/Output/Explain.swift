@@ -129,6 +129,9 @@ private func senderNode(_ sender: SenderSpec) -> Node {
         if let raw = message.raw { parts.append(("raw", .plain(raw))) }
         pairs.append(("message", .blockMap(parts)))
     }
+    for (key, settings) in [("postfix", sender.postfix), ("exim", sender.exim)] where !settings.isEmpty {
+        pairs.append((.plain(key), .blockMap(settings.sorted { $0.key < $1.key }.map { (Node.plain($0.key), Node.plain($0.value)) })))
+    }
     return .blockMap(pairs)
 }
 

@@ -75,7 +75,8 @@ struct ScriptedTransport: DeliveryTransport {
             script = found
         }
         var machine = SMTPClientStateMachine(configuration: SMTPClientConfiguration(
-            helo: request.helo, mailFrom: request.mailFrom, recipients: recipients, message: request.message))
+            helo: request.helo, mailFrom: request.mailFrom, recipients: recipients, message: request.message,
+            skip5xxGreeting: request.limits.skip5xxGreeting))
         var action = machine.event(.connected, at: 0)
         var queue = script.silent ? [] : script.greeting
         var lastCommand = ""
@@ -123,10 +124,10 @@ enum World {
 
     static func request(
         recipients: [String] = ["bob@example.test"], sources: [AddressFamily: IPAddress] = bothSources,
-        prefer: AddressFamily = .ipv6, relay: Relay = .mx
+        prefer: AddressPreference = .ipv6, relay: Relay = .mx, limits: ClientLimits = ClientLimits()
     ) -> DeliveryRequest {
         DeliveryRequest(
-            sources: sources, prefer: prefer, helo: "mail.sender.test", mailFrom: "alice@sender.test",
+            sources: sources, prefer: prefer, limits: limits, helo: "mail.sender.test", mailFrom: "alice@sender.test",
             recipients: recipients, relay: relay, message: Array("Subject: test\n\nHello\n".utf8))
     }
 

@@ -1,0 +1,228 @@
+import DNSCore
+import SMTPProtocol
+import Sender
+
+/// What a Postfix sender's maillog says about one delivery, read line by line (smtp(8)'s
+/// messages as Postfix 3.7 writes them):
+///
+/// - `connect to NAME[ADDR]:25: Connection refused` (or `timed out`, `Network is unreachable`):
+///   an address that could not be reached;
+/// - `QID: host NAME[ADDR] said: 450 4.7.25 TEXT (in reply to RCPT TO command)`: a reply that
+///   sent the recipients on to the next address;
+/// - `QID: host NAME[ADDR] refused to talk to me: 421 ...`: a greeting that was not 2xx;
+/// - `QID: lost connection with NAME[ADDR] while ...`, `QID: conversation with NAME[ADDR] timed
+///   out while ...`: a session that broke;
+/// - `QID: to=<RCPT>, relay=NAME[ADDR]:25, ..., dsn=X.Y.Z, status=sent|deferred|bounced (TEXT)`:
+///   a recipient's outcome, TEXT being the last server's reply or Postfix's own reason.
+public struct PostfixDeliveryLog: Sendable {
+    /// The attempts, in log order.
+    public private(set) var attempts: [DeliveryAttempt] = []
+    /// Each recipient's final status line, in log order.
+    public private(set) var statuses: [Status] = []
+
+    public struct Status: Sendable, Hashable {
+        public var recipient: String
+        public var outcome: DeliveryOutcome
+        public var dsn: String
+        public var text: String
+        /// Index into `attempts` of the attempt the line reports on, nil when none (relay=none).
+        public var attemptIndex: Int?
+    }
+
+    public init(lines: [String], port: UInt16 = 25) {
+        for line in lines { read(line, port: port) }
+    }
+
+    /// The status of `recipient`, when logged.
+    public func status(of recipient: String) -> Status? {
+        statuses.last { $0.recipient.lowercased() == recipient.lowercased() }
+    }
+
+    private var lastLineWasRCPTReply = false
+
+    private mutating func read(_ line: String, port: UInt16) {
+        guard let range = line.range(of: "postfix/smtp[") ?? line.range(of: "/smtp[") else { return }
+        guard let colon = line[range.upperBound...].range(of: "]: ") else { return }
+        var text = Substring(line[colon.upperBound...])
+        // Strip the queue ID ("4ABCDEF: ").
+        if let idEnd = text.range(of: ": "), text[..<idEnd.lowerBound].allSatisfy({ $0.isHexDigit || $0.isLetter || $0.isNumber }),
+           !text.hasPrefix("connect to") {
+            text = text[idEnd.upperBound...]
+        }
+        let previousWasRCPTReply = lastLineWasRCPTReply
+        lastLineWasRCPTReply = false
+        if text.hasPrefix("connect to ") {
+            guard let (host, address) = Self.endpoint(in: text.dropFirst("connect to ".count)) else { return }
+            attempts.append(DeliveryAttempt(
+                family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host, port: port,
+                stage: .connect, reply: nil, result: .unreachable, error: String(text), recipients: []))
+        } else if text.hasPrefix("host "), let attempt = Self.hostReply(text.dropFirst(5), port: port) {
+            // smtp(8) logs a RCPT reply per recipient: those of one session make one attempt.
+            if attempt.stage == .rcpt, previousWasRCPTReply, let last = attempts.last, last.remoteAddress == attempt.remoteAddress {
+                lastLineWasRCPTReply = true
+                return
+            }
+            attempts.append(attempt)
+            lastLineWasRCPTReply = attempt.stage == .rcpt
+        } else if text.hasPrefix("lost connection with ") || text.hasPrefix("conversation with ") {
+            let rest = text.drop { $0 != " " }.dropFirst().drop { $0 != " " }.dropFirst()
+            guard let (host, address) = Self.endpoint(in: rest) else { return }
+            attempts.append(DeliveryAttempt(
+                family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host, port: port,
+                stage: Self.stage(while: text), reply: nil, result: .tempfailed, error: String(text), recipients: []))
+        } else if text.hasPrefix("to=<") {
+            readStatus(text)
+        }
+    }
+
+    private mutating func readStatus(_ text: Substring) {
+        let fields = Self.fields(text)
+        guard let to = fields["to"], let statusWord = fields["status"]?.prefix(while: { $0 != " " }) else { return }
+        let recipient = String(to.dropFirst().dropLast())
+        let outcome: DeliveryOutcome
+        switch statusWord {
+        case "sent": outcome = .delivered
+        case "bounced": outcome = .bounced
+        case "deferred": outcome = .deferred
+        default: return
+        }
+        var detail = ""
+        if let open = text.range(of: "status=\(statusWord) (") {
+            detail = String(text[open.upperBound...])
+            if detail.hasSuffix(")") { detail.removeLast() }
+        }
+        let dsn = fields["dsn"] ?? ""
+        var attemptIndex: Int?
+        if let relay = fields["relay"], relay != "none", let (host, address) = Self.endpoint(in: Substring(relay)) {
+            let attempt: DeliveryAttempt
+            if outcome == .delivered {
+                attempt = DeliveryAttempt(
+                    family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
+                    stage: .data, reply: Self.reply(detail), result: .accepted, recipients: [])
+            } else if detail.hasPrefix("host "), let parsed = Self.hostReply(detail.dropFirst(5), port: 25) {
+                attempt = parsed
+            } else {
+                attempt = DeliveryAttempt(
+                    family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
+                    stage: Self.stage(while: Substring(detail)), reply: nil, result: .tempfailed, error: detail, recipients: [])
+            }
+            // Recipients of one session each get a status line: one attempt for all of them.
+            if let previous = statuses.last?.attemptIndex, previous == attempts.count - 1,
+               attempts[previous].remoteAddress == address {
+                attemptIndex = previous
+            } else {
+                attempts.append(attempt)
+                attemptIndex = attempts.count - 1
+            }
+            var status = attempts[attemptIndex!]
+            status.recipients.append(SMTPClientRecipientStatus(
+                address: recipient, rcptReply: nil, outcome: outcome == .delivered ? .accepted : outcome == .bounced ? .rejected : .tempfailed,
+                stage: attempt.stage, reply: attempt.reply))
+            attempts[attemptIndex!] = status
+        }
+        statuses.append(Status(recipient: recipient, outcome: outcome, dsn: dsn, text: detail, attemptIndex: attemptIndex))
+    }
+
+    /// `NAME[ADDR] said: 450 4.7.25 TEXT (in reply to RCPT TO command)` or
+    /// `NAME[ADDR] refused to talk to me: 421 ...`.
+    static func hostReply(_ text: Substring, port: UInt16) -> DeliveryAttempt? {
+        guard let (host, address) = endpoint(in: text), let close = text.firstIndex(of: "]") else { return nil }
+        let rest = text[text.index(after: close)...]
+        let stage: SMTPStage
+        var replyText: Substring
+        if rest.hasPrefix(" said: ") {
+            replyText = rest.dropFirst(" said: ".count)
+            stage = Self.stage(inReplyTo: replyText)
+            if let inReply = replyText.range(of: " (in reply to ", options: .backwards) { replyText = replyText[..<inReply.lowerBound] }
+        } else if rest.hasPrefix(" refused to talk to me: ") {
+            replyText = rest.dropFirst(" refused to talk to me: ".count)
+            stage = .greeting
+        } else {
+            return nil
+        }
+        guard let reply = Self.reply(String(replyText)) else { return nil }
+        return DeliveryAttempt(
+            family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host, port: port,
+            stage: stage, reply: reply, result: reply.code >= 500 ? .rejected : .tempfailed, recipients: [])
+    }
+
+    /// `450 4.7.25 Client host rejected: ...` as a reply; nil when it does not start with a code. A
+    /// multi-line reply is logged with its lines joined by spaces, each but the last starting with
+    /// `NNN-` (`554-first line 554-second 554 last`, smtp(8) `smtp_chat.c`): the markers go.
+    static func reply(_ text: String) -> SMTPReply? {
+        let characters = Array(text)
+        guard characters.count >= 3, let code = Int(String(characters[0..<3])), (200...599).contains(code),
+              characters.count == 3 || characters[3] == " " || characters[3] == "-" else { return nil }
+        var joined = text
+        if characters.count > 3, characters[3] == "-" {
+            let marker = String(code)
+            joined = joined.replacingOccurrences(of: " \(marker)-", with: " ").replacingOccurrences(of: " \(marker) ", with: " ")
+            joined = marker + " " + joined.dropFirst(4)
+        }
+        let words = joined.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+        var rest = words.dropFirst()
+        var enhanced: String?
+        if let candidate = rest.first, candidate.split(separator: ".").count == 3, candidate.allSatisfy({ $0.isNumber || $0 == "." }) {
+            enhanced = String(candidate)
+            rest = rest.dropFirst()
+        }
+        return SMTPReply(code: code, enhanced: enhanced, rest.joined(separator: " "))
+    }
+
+    /// "(in reply to RCPT TO command)" and friends (smtp_proto.c `xfer_request`).
+    static func stage(inReplyTo text: Substring) -> SMTPStage {
+        guard let range = text.range(of: "(in reply to ", options: .backwards) else { return .greeting }
+        let command = text[range.upperBound...].uppercased()
+        if command.hasPrefix("RCPT") { return .rcpt }
+        if command.hasPrefix("MAIL") { return .mail }
+        if command.hasPrefix("EHLO") || command.hasPrefix("HELO") || command.hasPrefix("LHLO") { return .helo }
+        if command.hasPrefix("DATA") || command.hasPrefix("END OF DATA") || command.hasPrefix("END OF MESSAGE") { return .data }
+        return .greeting
+    }
+
+    /// "while receiving the initial server greeting", "while sending RCPT TO", ...
+    static func stage(while text: Substring) -> SMTPStage {
+        let lower = text.lowercased()
+        if lower.contains("greeting") { return .greeting }
+        if lower.contains("ehlo") || lower.contains("helo") { return .helo }
+        if lower.contains("mail from") { return .mail }
+        if lower.contains("rcpt to") { return .rcpt }
+        if lower.contains("data") || lower.contains("message content") { return .data }
+        return .connect
+    }
+
+    /// `NAME[ADDR]` at the start of `text` (a `:PORT` after it is ignored).
+    static func endpoint(in text: Substring) -> (String, IPAddress)? {
+        guard let open = text.firstIndex(of: "["), let close = text[open...].firstIndex(of: "]") else { return nil }
+        guard let address = IPAddress(String(text[text.index(after: open)..<close])) else { return nil }
+        return (String(text[..<open]), address)
+    }
+
+    /// `name=value` fields separated by ", " up to `status=`.
+    static func fields(_ text: Substring) -> [String: String] {
+        var out: [String: String] = [:]
+        var rest = text
+        while !rest.isEmpty {
+            guard let equals = rest.firstIndex(of: "=") else { break }
+            let name = String(rest[..<equals]).trimmingCharacters(in: " ")
+            let after = rest[rest.index(after: equals)...]
+            if name == "status" {
+                out[name] = String(after)
+                break
+            }
+            let end = after.range(of: ", ")?.lowerBound ?? after.endIndex
+            out[name] = String(after[..<end])
+            rest = end == after.endIndex ? "" : after[after.index(end, offsetBy: 2)...]
+        }
+        return out
+    }
+}
+
+extension String {
+    fileprivate func trimmingCharacters(in set: Character) -> String {
+        var s = Substring(self)
+        while s.first == set { s = s.dropFirst() }
+        while s.last == set { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,119 @@
+import DNSCore
+import SMTPProtocol
+import Sender
+import Testing
+@testable import SenderMTAs
+
+/// Postfix 3.7 smtp(8) log lines read as attempts and outcomes (lines as Postfix writes them).
+@Suite struct PostfixDeliveryLogTests {
+    let prefix = "2026-12-02T05:00:00.000000+00:00 host postfix/smtp[4242]: "
+
+    @Test func ipv6DeferredThenDeliveredOverIPv4() {
+        let log = PostfixDeliveryLog(lines: [
+            prefix + "4AB12C: host mx.example.test[2001:db8::10] said: 450 4.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25] (in reply to RCPT TO command)",
+            prefix + "4AB12C: to=<bob@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.2, delays=0.01/0/0.1/0.05, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 99XYZ)",
+        ])
+        #expect(log.attempts.map(\.family) == [.ipv6, .ipv4])
+        #expect(log.attempts.map(\.result) == [.tempfailed, .accepted])
+        #expect(log.attempts[0].stage == .rcpt)
+        #expect(log.attempts[0].reply == SMTPReply(code: 450, enhanced: "4.7.25", "Client host rejected: cannot find your hostname, [2001:db8:5::25]"))
+        #expect(log.status(of: "bob@example.test")?.outcome == .delivered)
+        #expect(log.status(of: "bob@example.test")?.attemptIndex == 1)
+    }
+
+    @Test func aMultiLineGreetingIsOneReplyWithItsLinesJoined() {
+        // As Postfix 3.7 logged the gmx-like front end's refusal (smtp_chat.c joins the lines).
+        let log = PostfixDeliveryLog(lines: [
+            prefix + "3EB0AF: to=<bob@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.04, delays=0.02/0.01/0.01/0, dsn=4.0.0, status=deferred (host mx.example.test[192.0.2.10] refused to talk to me: 554-mx.example.test ESMTP Service not available 554-No SMTP service 554 Bad DNS PTR resource record.)",
+        ])
+        #expect(log.attempts.count == 1)
+        #expect(log.attempts.first?.stage == .greeting)
+        #expect(log.attempts.first?.result == .rejected)
+        #expect(log.attempts.first?.reply == SMTPReply(code: 554, enhanced: nil, "mx.example.test ESMTP Service not available No SMTP service Bad DNS PTR resource record."))
+        #expect(PostfixDeliveryLog.reply("554-a 554-b.c.d 554 5.7.1 e")?.enhanced == nil, "an enhanced code counts only at the start")
+        #expect(PostfixDeliveryLog.reply("55x nope") == nil && PostfixDeliveryLog.reply("5541 x") == nil)
+    }
+
+    @Test func sessionLimitDeferral() {
+        let log = PostfixDeliveryLog(lines: [
+            prefix + "4AB12C: host mx1.example.test[2001:db8::1] said: 450 4.7.25 no PTR (in reply to RCPT TO command)",
+            prefix + "4AB12C: to=<bob@example.test>, relay=mx2.example.test[2001:db8::2]:25, delay=0.3, delays=0.01/0/0.2/0, dsn=4.7.25, status=deferred (host mx2.example.test[2001:db8::2] said: 450 4.7.25 no PTR (in reply to RCPT TO command))",
+        ])
+        #expect(log.attempts.map(\.remoteAddress.description) == ["2001:db8::1", "2001:db8::2"])
+        #expect(log.status(of: "bob@example.test")?.outcome == .deferred)
+        #expect(log.attempts[1].reply?.code == 450)
+        #expect(log.attempts[1].stage == .rcpt)
+    }
+
+    @Test func connectionFailuresAndGreetings() {
+        let log = PostfixDeliveryLog(lines: [
+            prefix + "connect to mx.example.test[2001:db8::10]:25: Connection refused",
+            prefix + "4AB12C: host mx.example.test[192.0.2.10] refused to talk to me: 421 4.3.2 Service not available",
+            prefix + "4AB12C: to=<bob@example.test>, relay=none, delay=0.1, delays=0.01/0/0.1/0, dsn=4.4.1, status=deferred (connect to mx.example.test[192.0.2.11]:25: Connection timed out)",
+        ])
+        #expect(log.attempts.map(\.result) == [.unreachable, .tempfailed])
+        #expect(log.attempts.map(\.stage) == [.connect, .greeting])
+        let status = log.status(of: "bob@example.test")
+        #expect(status?.attemptIndex == nil)
+        #expect(status?.dsn == "4.4.1")
+    }
+
+    @Test func bounceAtData() {
+        let log = PostfixDeliveryLog(lines: [
+            prefix + "4AB12C: to=<bob@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.1, delays=0/0/0/0, dsn=5.7.1, status=bounced (host mx.example.test[192.0.2.10] said: 554 5.7.1 SPF fail (in reply to end of DATA command))",
+        ])
+        #expect(log.attempts.count == 1)
+        #expect(log.attempts[0].stage == .data)
+        #expect(log.attempts[0].result == .rejected)
+        #expect(log.status(of: "bob@example.test")?.outcome == .bounced)
+    }
+
+    @Test func rcptRepliesOfOneSessionAreOneAttempt() {
+        let log = PostfixDeliveryLog(lines: [
+            prefix + "4AB12C: host mx.example.test[2001:db8::10] said: 450 4.7.25 no PTR (in reply to RCPT TO command)",
+            prefix + "4AB12C: host mx.example.test[2001:db8::10] said: 450 4.7.25 no PTR (in reply to RCPT TO command)",
+            prefix + "4AB12C: host mx.example.test[2001:db8::10] said: 450 4.7.25 no PTR (in reply to RCPT TO command)",
+            prefix + "4AB12C: to=<a@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.1, delays=0/0/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+        ])
+        #expect(log.attempts.map(\.family) == [.ipv6, .ipv4])
+    }
+
+    @Test func recipientsOfOneSessionShareAnAttempt() {
+        let log = PostfixDeliveryLog(lines: [
+            prefix + "4AB12C: to=<a@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.1, delays=0/0/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+            prefix + "4AB12C: to=<b@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.1, delays=0/0/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+        ])
+        #expect(log.attempts.count == 1)
+        #expect(log.attempts[0].recipients.map(\.address) == ["a@example.test", "b@example.test"])
+    }
+
+    @Test func mainCFPutsTheSenderInPlaceAndSettingsOnTop() {
+        let request = DeliveryRequest(
+            sources: [.ipv4: IPAddress("198.51.100.25")!, .ipv6: IPAddress("2001:db8:5::25")!], prefer: .any,
+            limits: ClientLimits(sessionLimit: 4), helo: "mail.sender.test", mailFrom: "alice@sender.test", recipients: ["bob@example.test"],
+            message: [])
+        let text = PostfixSenderConfiguration.mainCF(
+            request, settings: ["smtp_mx_session_limit": "3", "queue_directory": "/elsewhere"], paths: .init(root: "/case/postfix-sender"))
+        #expect(text.contains("smtp_bind_address = 198.51.100.25\n"))
+        #expect(text.contains("smtp_bind_address6 = 2001:db8:5::25\n"))
+        #expect(text.contains("smtp_address_preference = any\n"))
+        #expect(text.contains("smtp_randomize_addresses = no\n"))
+        #expect(text.contains("smtp_mx_session_limit = 3\n"))
+        #expect(text.contains("queue_directory = /case/postfix-sender/queue\n"))
+        #expect(!text.contains("/elsewhere"))
+    }
+
+    @Test func masterCFDropsListeningServicesAndChroot() {
+        let stock = """
+            smtp      inet  n       -       y       -       -       smtpd
+            #628      inet  n       -       y       -       -       qmqpd
+            pickup    unix  n       -       y       60      1       pickup
+            smtp      unix  -       -       y       -       -       smtp
+              -o syslog_name=x
+            """
+        let master = PostfixSenderConfiguration.masterCF(stock: stock)
+        #expect(!master.contains("smtpd"))
+        #expect(master.contains("pickup unix n - n 60 1 pickup"))
+        #expect(master.contains("smtp unix - - n - - smtp\n  -o syslog_name=x"))
+    }
+}
