@@ -22,6 +22,11 @@ public struct RunConfiguration: Sendable {
     /// `PostfixSharing`) when `ScenarioRun` runs them; false (`--fresh-postfix`) starts a new
     /// Postfix for every case.
     public var sharePostfix: Bool
+    /// A user's own Exim configuration (`--exim-config`): its text, run instead of the one the
+    /// harness writes from the policy (the harness still owns addresses, spool and logs).
+    public var eximConfiguration: String?
+    /// A user's own smtpd.conf (`--opensmtpd-config`), likewise.
+    public var openSMTPDConfiguration: String?
 
     public init(
         target: ReceiverTarget? = nil, sender: SenderMTA? = nil, resolverTimeout: Duration = .milliseconds(1500),

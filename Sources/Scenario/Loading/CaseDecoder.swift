@@ -132,12 +132,19 @@ struct CaseDecoder {
         let target: ReceiverTarget?? = map.optional("target").map { read.choice($0, path.key("target"), "receiver target", ReceiverTarget.self) }
         let policy = map.optional("policy").map { receiverPolicy($0, path.key("policy")) } ?? Preset.open.policy
         let postfix = map.optional("postfix").map { stringMap($0, path.key("postfix"), what: "main.cf settings (a map of strings)") } ?? []
+        let exim = map.optional("exim").map { eximSite($0, path.key("exim")) } ?? EximSiteSettings()
+        let exec: ExecReceiverSpec?? = map.optional("exec").map { execReceiver($0, path.key("exec")) }
         map.finish()
-        guard let hostname, let addresses, let policy, let postfix else { return nil }
+        guard let hostname, let addresses, let policy, let postfix, let exim else { return nil }
         if case .some(.none) = target { return nil }
+        if case .some(.none) = exec { return nil }
+        if case .some(.some(.exec)) = target, exec == nil, let location = map.optional("target")?.location {
+            diagnostics.add(.missingKey, at: location, path.key("exec"), "target exec needs receiver.exec ({start: COMMAND, ready: smtp-banner, stop: signal})")
+            return nil
+        }
         return ReceiverSpec(
             hostname: hostname, addresses: addresses, target: target ?? nil, policy: policy,
-            postfix: Dictionary(postfix.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }))
+            postfix: Dictionary(postfix.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }), exim: exim, exec: exec ?? nil)
     }
 
     func receiverPolicy(_ tree: Tree, _ path: KeyPath) -> ReceiverPolicy? {

@@ -113,16 +113,23 @@ public struct ReceiverSpec: Sendable {
     public var policy: ReceiverPolicy
     /// `main.cf` settings added for `target: postfix`, on top of the policy's own.
     public var postfix: [String: String]
+    /// `receiver.exim`: Exim settings and ACL statements added for `target: exim`.
+    public var exim: EximSiteSettings
+    /// `receiver.exec`: how to start and stop a user's own MTA for `target: exec`.
+    public var exec: ExecReceiverSpec?
 
     public init(
         hostname: String = ReceiverSpec.defaultHostname, addresses: [IPAddress], target: ReceiverTarget? = nil,
-        policy: ReceiverPolicy = Preset.open.policy, postfix: [String: String] = [:]
+        policy: ReceiverPolicy = Preset.open.policy, postfix: [String: String] = [:], exim: EximSiteSettings = EximSiteSettings(),
+        exec: ExecReceiverSpec? = nil
     ) {
         self.hostname = hostname
         self.addresses = addresses
         self.target = target
         self.policy = policy
         self.postfix = postfix
+        self.exim = exim
+        self.exec = exec
     }
 }
 
