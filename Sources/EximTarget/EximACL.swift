@@ -20,8 +20,8 @@ public enum EximACL {
     /// Macros the statements use (Exim macros are replaced in the text before it is parsed).
     public static let macros = [
         // The HELO is an address literal ([192.0.2.1], [IPv6:2001:db8::1]) or a bare address.
-        #"MXH_HELO_LITERAL = ${if or{ {isip{$sender_helo_name}} {and{ {match{$sender_helo_name}{\N^\[(.*)\]$\N}} {isip4{$1}} }} {and{ {match{$sender_helo_name}{\N^\[[iI][pP][vV]6:(.*)\]$\N}} {isip6{$1}} }} }{yes}{no}}"#,
-        #"MXH_HELO_LITERAL_ADDRESS = ${sg{$sender_helo_name}{\N^\[([iI][pP][vV]6:)?(.*)\]$\N}{\$2}}"#,
+        #"MXH_HELO_IS_LITERAL = ${if or{ {isip{$sender_helo_name}} {and{ {match{$sender_helo_name}{\N^\[(.*)\]$\N}} {isip4{$1}} }} {and{ {match{$sender_helo_name}{\N^\[[iI][pP][vV]6:(.*)\]$\N}} {isip6{$1}} }} }{yes}{no}}"#,
+        #"MXH_LITERAL_ADDRESS = ${sg{$sender_helo_name}{\N^\[([iI][pP][vV]6:)?(.*)\]$\N}{\$2}}"#,
         // Postfix's valid_hostname(): letters, digits, - and _ in dot-separated labels that do
         // not start or end with -, the last label not all digits.
         #"MXH_HELO_HOSTNAME = ${if and{ {match{$sender_helo_name}{\N^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$\N}} {!match{$sender_helo_name}{\N(^|\.)[0-9]+\.?$\N}} }{yes}{no}}"#,
@@ -34,24 +34,35 @@ public enum EximACL {
     }
 
     /// The policy's statements, in the policy's order (the first failing check answers).
+    ///
+    /// A check with DNS lookups first records its outcome in `$acl_m_mxh` with `warn` statements:
+    /// a `warn` whose condition defers (a DNS error) is ignored (Exim specification 42.x, "ACL
+    /// verbs": warn), so the variable keeps `temporary`, and the check then answers with the
+    /// spec's temporary reply instead of Exim's own 451 "Temporary local problem".
     public static func statements(for policy: ReceiverPolicy, hasSPF: Bool) -> Result<String, EximUnsupported> {
         var out: [String] = []
         let sameLists = policy.ipv4 == policy.ipv6
         for family in sameLists ? [AddressFamily.ipv4] : AddressFamily.allCases {
-            let gate = sameLists ? nil : family == .ipv4 ? "${if isip4{$sender_host_address}}" : "${if isip6{$sender_host_address}}"
+            let gate = sameLists ? [] : [family == .ipv4 ? "condition = ${if isip4{$sender_host_address}}" : "condition = ${if isip6{$sender_host_address}}"]
             for check in policy.checks(for: family) {
+                let comment = "  # check \(check.name) of \(sameLists ? "both families" : family.rawValue)"
                 switch conditions(for: check, hasSPF: hasSPF) {
                 case .failure(let unsupported):
                     return .failure(unsupported)
-                case .success(let alternatives):
+                case .success(.direct(let alternatives)):
+                    out.append(comment)
                     for (outcome, lines) in alternatives {
                         guard let reply = reply(policy, check, outcome, family: family) else { continue }
-                        let verb = reply.code >= 500 ? "deny" : "defer"
-                        var statement = ["\(verb)  message = " + ([String(reply.code)] + (reply.enhanced.map { [$0] } ?? []) + [reply.text]).joined(separator: " ")]
-                        statement.append("      # check \(check.name) of \(sameLists ? "both families" : family.rawValue)")
-                        if let gate { statement.append("      condition = \(gate)") }
-                        statement += lines.map { "      " + $0 }
-                        out.append(statement.joined(separator: "\n"))
+                        out.append(statement(reply, gate + lines))
+                    }
+                case .success(.recorded(let pass, let fail)):
+                    out.append(comment)
+                    out.append(statement(nil, gate + ["set acl_m_mxh = temporary"]))
+                    out.append(statement(nil, gate + pass + ["set acl_m_mxh = pass"]))
+                    out.append(statement(nil, gate + fail + ["set acl_m_mxh = fail"]))
+                    for outcome in [CheckOutcome.temporary, .fail] {
+                        guard let reply = reply(policy, check, outcome, family: family) else { continue }
+                        out.append(statement(reply, gate + ["condition = ${if eq{$acl_m_mxh}{\(outcome.rawValue)}}"]))
                     }
                 }
             }
@@ -59,45 +70,63 @@ public enum EximACL {
         return .success(out.joined(separator: "\n"))
     }
 
-    /// Sets of conditions, each true when the check comes out as its outcome.
-    static func conditions(for check: Check, hasSPF: Bool) -> Result<[(CheckOutcome, [String])], EximUnsupported> {
-        let notLiteral = "condition = ${if eq{MXH_HELO_LITERAL}{no}}"
+    /// One statement: `deny` or `defer` with the reply, or `warn` without one.
+    static func statement(_ reply: SMTPReply?, _ lines: [String]) -> String {
+        guard let reply else { return (["  warn"] + lines.map { "       " + $0 }).joined(separator: "\n") }
+        let verb = reply.code >= 500 ? "deny " : "defer"
+        let message = ([String(reply.code)] + (reply.enhanced.map { [$0] } ?? []) + [reply.text]).joined(separator: " ")
+        return (["  \(verb) message = \(message)"] + lines.map { "       " + $0 }).joined(separator: "\n")
+    }
+
+    enum Conditions {
+        /// Statements answering when their conditions hold, per outcome.
+        case direct([(CheckOutcome, [String])])
+        /// Conditions true when the check passes and when it fails; neither completing (a DNS
+        /// error) means temporary.
+        case recorded(pass: [String], fail: [String])
+    }
+
+    static func conditions(for check: Check, hasSPF: Bool) -> Result<Conditions, EximUnsupported> {
+        let notLiteral = "condition = ${if eq{MXH_HELO_IS_LITERAL}{no}}"
         switch check {
         case .ptr:
-            // dnsdb finds no PTR: fail; the lookup defers on a DNS error: the ACL defers.
-            return .success([(.fail, ["condition = ${lookup dnsdb{ptr=$sender_host_address}{no}{yes}}"])])
+            // Like Postfix (smtpd_peer.c), a PTR name that is a numeric address counts as none.
+            let named = "${if forany{<, ${lookup dnsdb{>, ptr=$sender_host_address}{$value}{}}}{!isip{$item}}{yes}{no}}"
+            return .success(.recorded(pass: ["condition = \(named)"], fail: ["condition = ${if eq{\(named)}{no}}"]))
         case .fcrdns:
             // A PTR name whose addresses include the client's (verify = reverse_host_lookup).
-            return .success([(.fail, ["!verify = reverse_host_lookup"])])
+            return .success(.recorded(pass: ["verify = reverse_host_lookup"], fail: ["!verify = reverse_host_lookup"]))
         case .heloValid:
-            return .success([(.fail, [notLiteral, "condition = ${if eq{MXH_HELO_HOSTNAME}{no}}"])])
+            return .success(.direct([(.fail, [notLiteral, "condition = ${if eq{MXH_HELO_HOSTNAME}{no}}"])]))
         case .heloFQDN:
-            return .success([(.fail, [notLiteral, #"condition = ${if match{$sender_helo_name}{\N[^.]\.[^.]\N}{no}{yes}}"#])])
+            return .success(.direct([(.fail, [notLiteral, #"condition = ${if match{$sender_helo_name}{\N[^.]\.[^.]\N}{no}{yes}}"#])]))
         case .heloResolves:
-            return .success([(.fail, [
-                notLiteral,
-                "condition = ${lookup dnsdb{a=$sender_helo_name}{no}{${lookup dnsdb{aaaa=$sender_helo_name}{no}{${lookup dnsdb{mx=$sender_helo_name}{no}{yes}}}}}}",
-            ])])
+            let found = "${lookup dnsdb{a=$sender_helo_name}{yes}{${lookup dnsdb{aaaa=$sender_helo_name}{yes}{${lookup dnsdb{mx=$sender_helo_name}{yes}{no}}}}}}"
+            return .success(.recorded(
+                pass: ["condition = ${if or{{eq{MXH_HELO_IS_LITERAL}{yes}}{eq{\(found)}{yes}}}}"],
+                fail: [notLiteral, "condition = ${if eq{\(found)}{no}}"]))
         case .heloMatches:
-            return .success([
-                (.fail, ["condition = ${if eq{MXH_HELO_LITERAL}{yes}}", "condition = ${if match_ip{$sender_host_address}{<; MXH_HELO_LITERAL_ADDRESS}{no}{yes}}"]),
-                (.fail, [
-                    notLiteral,
-                    "condition = ${if match_ip{$sender_host_address}{<; ${lookup dnsdb{>; ${if isip4{$sender_host_address}{a}{aaaa}}=$sender_helo_name}{$value}{}}}{no}{yes}}",
-                ]),
-            ])
+            // The HELO's addresses of the client's family, compared in Exim's normal IPv6 form.
+            let matches = "${if isip4{$sender_host_address}"
+                + "{${if forany{<, ${lookup dnsdb{>, a=$sender_helo_name}{$value}{}}}{eq{$item}{$sender_host_address}}{yes}{no}}}"
+                + "{${if forany{<, ${lookup dnsdb{>, aaaa=$sender_helo_name}{$value}{}}}{eq{${ipv6norm:$item}}{${ipv6norm:$sender_host_address}}}{yes}{no}}}}"
+            let literalMatches = "${if isip4{$sender_host_address}{${if eq{MXH_LITERAL_ADDRESS}{$sender_host_address}{yes}{no}}}"
+                + "{${if and{{isip6{MXH_LITERAL_ADDRESS}}{eq{${ipv6norm:MXH_LITERAL_ADDRESS}}{${ipv6norm:$sender_host_address}}}}{yes}{no}}}}"
+            return .success(.recorded(
+                pass: ["condition = ${if eq{MXH_HELO_IS_LITERAL}{yes}{\(literalMatches)}{\(matches)}}"],
+                fail: ["condition = ${if eq{MXH_HELO_IS_LITERAL}{yes}{${if eq{\(literalMatches)}{yes}{no}{yes}}}{${if eq{\(matches)}{yes}{no}{yes}}}}"]))
         case .dnsbl(let zone):
             // A DNS error counts as not listed (Exim's dnslists, like Postfix's reject_rbl_client).
-            return .success([(.fail, ["dnslists = \(zone)"])])
+            return .success(.direct([(.fail, ["dnslists = \(zone)"])]))
         case .spf, .spfPass:
             guard hasSPF else {
                 return .failure(EximUnsupported(
                     reason: "check \(check.name) needs SPF, which the unpacked Exim (exim4-daemon-light) is built without"))
             }
             if check == .spfPass {
-                return .success([(.temporary, ["spf = temperror"]), (.fail, ["!spf = pass"])])
+                return .success(.direct([(.temporary, ["spf = temperror"]), (.fail, ["!spf = pass"])]))
             }
-            return .success([(.temporary, ["spf = temperror"]), (.permerror, ["spf = permerror"]), (.fail, ["spf = fail"])])
+            return .success(.direct([(.temporary, ["spf = temperror"]), (.permerror, ["spf = permerror"]), (.fail, ["spf = fail"])]))
         }
     }
 

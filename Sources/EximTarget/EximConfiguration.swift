@@ -74,6 +74,8 @@ public struct EximConfiguration: Sendable, Hashable {
             ("host_lookup", ""), ("rfc1413_hosts", ""), ("helo_accept_junk_hosts", "*"),
             ("tls_advertise_hosts", ""), ("pipelining_connect_advertise_hosts", ""), ("chunking_advertise_hosts", ""),
             ("keep_environment", ""),
+            // One try per query with the world's unbound, as the harness's own resolver does.
+            ("dns_retrans", "2s"), ("dns_retry", "1"),
         ]
         var acls = ["rcpt", "data"]
         for name in EximACLName.allCases where site.acls[name] != nil && !acls.contains(name.rawValue) { acls.append(name.rawValue) }
@@ -95,6 +97,9 @@ public struct EximConfiguration: Sendable, Hashable {
             if name == "rcpt" {
                 text += "  accept  domains = +local_domains\n"
                 text += "  deny    message = 554 5.7.1 <$local_part@$domain>: Relay access denied\n\n"
+            } else if name == "data" {
+                // Postfix's wording of an accepted message, which scenarios' expect texts use.
+                text += "  accept  message = 250 2.0.0 Ok: queued as $message_exim_id\n\n"
             } else {
                 text += "  accept\n\n"
             }

@@ -105,8 +105,10 @@ public final class EximInstance: @unchecked Sendable {
 
     /// The daemon's output, panic log and main log.
     func said() -> String {
-        [paths.output, paths.panicLog, paths.mainLog].compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }
-            .filter { !$0.isEmpty }.joined(separator: "\n")
+        // Exim writes a configuration error to its output and to both logs: each line once.
+        var seen = Set<Substring>()
+        return [paths.output, paths.panicLog, paths.mainLog].compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }
+            .flatMap { $0.split(separator: "\n") }.filter { seen.insert($0).inserted }.joined(separator: "\n")
     }
 
     /// The main log so far.

@@ -63,7 +63,7 @@ extension MXHarness {
         @Option(name: .customLong("filter"), help: "Run only cases whose name matches this glob (repeatable).")
         var filters: [String] = []
 
-        @Option(help: "The receiver: builtin or postfix (overrides each scenario's receiver.target).")
+        @Option(help: "The receiver: builtin, postfix, exim, opensmtpd or exec (overrides each scenario's receiver.target).")
         var target: String?
 
         @Option(help: "Write a JUnit XML report here.")
@@ -87,12 +87,14 @@ extension MXHarness {
         @Flag(help: "Start a new Postfix for every case (by default cases with the same Postfix configuration share a running one).")
         var freshPostfix = false
 
+        @OptionGroup var receivers: ReceiverConfigOptions
+
         @OptionGroup var global: GlobalOptions
 
         func validate() throws {
             guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-            if let target, !["builtin", "postfix"].contains(target) {
-                throw ValidationError("--target must be builtin or postfix, not \(target)")
+            if let target, ReceiverTarget(rawValue: target) == nil {
+                throw ValidationError("--target must be one of \(ReceiverTarget.allCases.map(\.rawValue).joined(separator: ", ")), not \(target)")
             }
             guard dnsTimeout > 0 else { throw ValidationError("--dns-timeout must be positive") }
         }
@@ -101,10 +103,11 @@ extension MXHarness {
             let base = try postfixConfig.map { path in
                 do { return try Harness.postfixBase(path: path) } catch { throw ValidationError("\(error)") }
             }
-            let configuration = RunConfiguration(
+            var configuration = RunConfiguration(
                 target: target.flatMap(ReceiverTarget.init(rawValue:)),
                 resolverTimeout: .milliseconds(Int(dnsTimeout * 1000)),
                 artifactsDirectory: artifacts, postfixBase: base, sharePostfix: !freshPostfix)
+            try receivers.apply(to: &configuration)
             let options = RunOptions(
                 paths: paths, jobs: jobs, selection: CaseSelection(tags: tags, filters: filters),
                 configuration: configuration, junitPath: junit, jsonPath: json, tap: tap)
@@ -229,8 +232,10 @@ extension MXHarness {
 
 extension MXHarness {
     struct Parity: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run every case on the built-in MX and on Postfix and mark where they differ.")
+        static let configuration = CommandConfiguration(abstract: "Run every case on several receivers (the built-in MX and Postfix by default) and mark where they differ.")
         @Argument(help: "Scenario files or folders.") var paths: [String] = ["Scenarios"]
+        @Option(help: "The receivers to compare, comma-separated: builtin, postfix, exim, opensmtpd, exec.") var targets = "builtin,postfix"
+        @OptionGroup var receivers: ReceiverConfigOptions
         @Option(help: "Cases run in parallel.") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
         @Option(help: "Your own main.cf as the Postfix base.") var postfixConfig: String?
         @Flag(help: "Start a new Postfix for every case (by default cases with the same Postfix configuration share a running one).")
@@ -241,8 +246,17 @@ extension MXHarness {
             let base = try postfixConfig.map { path in
                 do { return try Harness.postfixBase(path: path) } catch { throw ValidationError("\(error)") }
             }
-            let configuration = RunConfiguration(postfixBase: base, sharePostfix: !freshPostfix)
-            let code = await Harness.parity(paths: paths, jobs: max(1, jobs), configuration: configuration, logger: global.logger())
+            var configuration = RunConfiguration(postfixBase: base, sharePostfix: !freshPostfix)
+            try receivers.apply(to: &configuration)
+            var list: [ReceiverTarget] = []
+            for name in targets.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                guard let target = ReceiverTarget(rawValue: name) else {
+                    throw ValidationError("--targets: \(name) is not one of \(ReceiverTarget.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                if !list.contains(target) { list.append(target) }
+            }
+            guard list.count >= 2 else { throw ValidationError("--targets needs at least two receivers to compare") }
+            let code = await Harness.parity(paths: paths, targets: list, jobs: max(1, jobs), configuration: configuration, logger: global.logger())
             if code != 0 { throw ExitCode(code) }
         }
     }
@@ -352,5 +366,25 @@ extension MXHarness {
             let code = await Harness.capture(options, logger: global.logger())
             if code != 0 { throw ExitCode(code) }
         }
+    }
+}
+
+
+/// `--exim-config` and `--opensmtpd-config`: a user's own configuration for those receivers.
+struct ReceiverConfigOptions: ParsableArguments {
+    @Option(help: "Your own Exim configuration for target exim (its ACLs are the policy; the harness owns addresses, spool and logs).")
+    var eximConfig: String?
+
+    @Option(help: "Your own smtpd.conf for target opensmtpd, run as it is (it must listen on the receiver's addresses).")
+    var opensmtpdConfig: String?
+
+    func apply(to configuration: inout RunConfiguration) throws {
+        func read(_ path: String, _ option: String) throws -> String {
+            do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw ValidationError("\(option) \(path): cannot read it (\(error.localizedDescription))")
+            }
+        }
+        if let eximConfig { configuration.eximConfiguration = try read(eximConfig, "--exim-config") }
+        if let opensmtpdConfig { configuration.openSMTPDConfiguration = try read(opensmtpdConfig, "--opensmtpd-config") }
     }
 }

@@ -29,7 +29,7 @@ final class EximConfigurationTests: XCTestCase {
 
     func testDeferModeAnswers450WithClass4EnhancedCode() throws {
         let text = try configuration(Preset.fcrdns.policy).render(paths: paths, hasSPF: false)
-        XCTAssertTrue(text.contains("defer  message = 450 4.7.25 Client host rejected"), text)
+        XCTAssertTrue(text.contains("defer message = 450 4.7.25 Client host rejected"), text)
         XCTAssertFalse(text.contains("deny  message = 550 5.7.25"))
     }
 
