@@ -47,28 +47,30 @@ public struct OpenSMTPDConfiguration: Sendable, Hashable {
     public var addresses: [IPAddress]
     public var domains: [String]
     public var policy: ReceiverPolicy
-    /// The scenario's DNS has faults (queries that fail).
-    public var dnsFaults: Bool
+    /// What the scenario's DNS holds that OpenSMTPD answers its own way.
+    public var world: OpenSMTPDFilters.WorldFacts
     /// The user's smtpd.conf (`--opensmtpd-config`); it must listen on the receiver's addresses.
     public var baseText: String?
 
-    public init(hostname: String, addresses: [IPAddress], domains: [String], policy: ReceiverPolicy, dnsFaults: Bool = false) {
+    public init(hostname: String, addresses: [IPAddress], domains: [String], policy: ReceiverPolicy,
+        world: OpenSMTPDFilters.WorldFacts = OpenSMTPDFilters.WorldFacts()
+    ) {
         self.hostname = hostname
         self.addresses = addresses
         self.domains = domains
         self.policy = policy
-        self.dnsFaults = dnsFaults
+        self.world = world
     }
 
     public var unsupportedReason: String? {
         guard baseText == nil else { return nil }
-        return OpenSMTPDFilters.unsupportedReason(policy, dnsFaults: dnsFaults)
+        return OpenSMTPDFilters.unsupportedReason(policy, world: world)
     }
 
     public func render() throws(OpenSMTPDUnsupported) -> String {
         if let baseText { return baseText }
-        let filters: [String]
-        switch OpenSMTPDFilters.filters(for: policy, dnsFaults: dnsFaults) {
+        let filters: [AddressFamily: [String]]
+        switch OpenSMTPDFilters.filters(for: policy, world: world) {
         case .success(let lines): filters = lines
         case .failure(let unsupported): throw unsupported
         }
@@ -80,9 +82,9 @@ public struct OpenSMTPDConfiguration: Sendable, Hashable {
         // drops the message, as user nobody: nothing leaves the instance.
         lines.append(#"table mxh_users { "@" = "nobody" }"#)
         lines += OpenSMTPDFilters.tables
-        lines += filters
-        let filter = filters.isEmpty ? "" : " filter \"\(OpenSMTPDFilters.chain)\""
+        for family in AddressFamily.allCases { lines += filters[family] ?? [] }
         for address in addresses {
+            let filter = filters[address.family] == nil ? "" : " filter \"\(OpenSMTPDFilters.chain(address.family))\""
             lines.append("listen on \(address) port 25 hostname \"\(host)\"\(filter)")
         }
         lines.append(#"action "mxh_accept" mda "/bin/sh -c 'cat >/dev/null'" virtual <mxh_users>"#)

@@ -13,39 +13,56 @@ public struct OpenSMTPDUnsupported: Error, Sendable, Hashable, CustomStringConve
 /// FILTERING"): `filter NAME phase rcpt-to match !fcrdns reject "550 ..."`, chained in the
 /// policy's order so that the first failing check answers.
 public enum OpenSMTPDFilters {
-    /// The tables the filters name (source families, HELO regexes), as smtpd.conf lines.
+    /// The tables the filters name (HELO regexes), as smtpd.conf lines.
     public static let tables = [
-        "table mxh_ipv4 { 0.0.0.0/0 }",
-        "table mxh_ipv6 { ::/0 }",
         // A dot between two other characters, or an address literal.
         #"table mxh_helo_fqdn { "[^.][.][^.]", "^[[]" }"#,
     ]
 
-    /// The name of the chain `listen` uses, when the policy has checks.
-    public static let chain = "mxh_policy"
+    /// The name of the chain the listeners of `family` use, when its list has checks.
+    public static func chain(_ family: AddressFamily) -> String { "mxh_policy_\(family.rawValue)" }
 
-    public static func unsupportedReason(_ policy: ReceiverPolicy, dnsFaults: Bool) -> String? {
-        if case .failure(let unsupported) = filters(for: policy, dnsFaults: dnsFaults) { return unsupported.reason }
+    public static func unsupportedReason(_ policy: ReceiverPolicy, world: WorldFacts) -> String? {
+        if case .failure(let unsupported) = filters(for: policy, world: world) { return unsupported.reason }
         return nil
     }
 
-    /// The filter lines, the chain last; empty when the policy checks nothing.
-    public static func filters(for policy: ReceiverPolicy, dnsFaults: Bool) -> Result<[String], OpenSMTPDUnsupported> {
+    /// What the scenario's DNS holds that OpenSMTPD answers differently from the spec.
+    public struct WorldFacts: Sendable, Hashable {
+        /// Some queries fail (`dns.faults`).
+        public var faults: Bool
+        /// Some PTR record names a numeric address.
+        public var numericPTR: Bool
+
+        public init(faults: Bool = false, numericPTR: Bool = false) {
+            self.faults = faults
+            self.numericPTR = numericPTR
+        }
+    }
+
+    /// The filter lines per family, each family's chain last; a family without checks has none.
+    /// A filter in OpenSMTPD 6.8 matches one condition, so the families' lists are told apart by
+    /// listener: a client reaches an address of its own family.
+    public static func filters(for policy: ReceiverPolicy, world: WorldFacts) -> Result<[AddressFamily: [String]], OpenSMTPDUnsupported> {
         // The reply phase: RCPT, or the end of DATA (`commit`) for reject_at: data.
         let phase = policy.rejectAt == .data ? "commit" : "rcpt-to"
-        var lines: [String] = []
-        var names: [String] = []
-        let sameLists = policy.ipv4 == policy.ipv6
-        for family in sameLists ? [AddressFamily.ipv4] : AddressFamily.allCases {
+        var out: [AddressFamily: [String]] = [:]
+        for family in AddressFamily.allCases {
+            var lines: [String] = []
+            var names: [String] = []
             for check in policy.checks(for: family) {
                 let condition: String
                 switch check {
                 case .ptr, .fcrdns:
                     // smtp_session.c keeps "<unknown>" as the name when the lookup fails for any
                     // reason, so a DNS error is answered as a missing name, never deferred.
-                    if dnsFaults {
+                    if world.faults {
                         return .failure(OpenSMTPDUnsupported(
                             reason: "check \(check.name) with DNS faults: OpenSMTPD answers a failed reverse lookup as a missing name (no temporary answer)"))
+                    }
+                    if check == .fcrdns, world.numericPTR {
+                        return .failure(OpenSMTPDUnsupported(
+                            reason: "check fcrdns with a numeric PTR name: OpenSMTPD confirms it (the name resolves to itself), Postfix and the spec count it as no name"))
                     }
                     condition = check == .ptr ? "!rdns" : "!fcrdns"
                 case .heloFQDN:
@@ -62,15 +79,15 @@ public enum OpenSMTPDFilters {
                     return .failure(OpenSMTPDUnsupported(reason: "check \(check.name): OpenSMTPD has no built-in SPF filter"))
                 }
                 guard let reply = reply(policy, check, family: family) else { continue }
-                let name = "mxh_\(names.count + 1)"
+                let name = "mxh_\(family.rawValue)_\(names.count + 1)"
                 names.append(name)
-                let source = sameLists ? "" : "src <mxh_\(family.rawValue)> "
-                lines.append("filter \"\(name)\" phase \(phase) match \(source)\(condition) reject \"\(reply)\"")
+                lines.append("filter \"\(name)\" phase \(phase) match \(condition) reject \"\(reply)\"")
             }
+            guard !names.isEmpty else { continue }
+            lines.append("filter \"\(chain(family))\" chain { \(names.map { "\"\($0)\"" }.joined(separator: ", ")) }")
+            out[family] = lines
         }
-        guard !names.isEmpty else { return .success([]) }
-        lines.append("filter \"\(chain)\" chain { \(names.map { "\"\($0)\"" }.joined(separator: ", ")) }")
-        return .success(lines)
+        return .success(out)
     }
 
     /// The spec's failure reply, as one quoted-safe line. OpenSMTPD cannot put the client

@@ -13,7 +13,10 @@ public struct OpenSMTPDReceivers: ReceiverKind {
     public static func configuration(for scenario: ScenarioCase, settings: RunConfiguration) -> OpenSMTPDConfiguration {
         var configuration = OpenSMTPDConfiguration(
             hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: recipientDomains(of: scenario),
-            policy: scenario.receiver.policy, dnsFaults: !scenario.dns.faults.isEmpty)
+            policy: scenario.receiver.policy,
+            world: OpenSMTPDFilters.WorldFacts(
+                faults: !scenario.dns.faults.isEmpty,
+                numericPTR: scenario.dns.records.contains { if case .ptr(let name) = $0.data { IPAddress(DNSName.normalize(name)) != nil } else { false } }))
         configuration.baseText = settings.openSMTPDConfiguration
         return configuration
     }
