@@ -29,10 +29,11 @@ public struct ExecReceivers: ReceiverKind {
     }
 
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
-        let configDirectory = (scenario.location.file as NSString).deletingLastPathComponent
+        // The scenario file's folder, absolute: the command runs in the case's own folder.
+        let file = URL(fileURLWithPath: scenario.location.file, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         return ExecReceiver(
             spec: scenario.receiver.exec ?? ExecReceiverSpec(start: "false"), addresses: scenario.receiver.addresses,
-            configDirectory: configDirectory.isEmpty ? FileManager.default.currentDirectoryPath : configDirectory,
+            configDirectory: file.deletingLastPathComponent().standardizedFileURL.path,
             readyTimeout: readyTimeout, stopGrace: stopGrace)
     }
 }
@@ -148,7 +149,7 @@ enum SMTPBanner {
         var description: String
     }
 
-    static func probe(_ address: IPAddress, in namespace: NetworkNamespace, timeout: Duration = .seconds(5)) async -> Result<Void, Problem> {
+    static func probe(_ address: IPAddress, in namespace: NetworkNamespace, timeout: Duration = .seconds(10)) async -> Result<Void, Problem> {
         let fd: CInt
         do {
             fd = try await Sockets.connect(from: nil, to: address, port: 25, timeout: .seconds(1), in: namespace)
