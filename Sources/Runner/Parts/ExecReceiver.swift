@@ -96,7 +96,7 @@ final class ExecReceiver: Receiver, @unchecked Sendable {
         var waiting = addresses
         var lastProblem = ""
         while !waiting.isEmpty {
-            if group == nil { group = ProcessTree.descendants(of: process.pid).first }
+            if group == nil { group = Self.commandGroup(under: process.pid) }
             guard process.isRunning else {
                 throw ExecReceiverError(message: "the receiver command exited before every address greeted: \(command)", output: said())
             }
@@ -128,15 +128,24 @@ final class ExecReceiver: Receiver, @unchecked Sendable {
         ReceiverEvidence(log: said())
     }
 
-    /// SIGTERM to the command's process group, SIGKILL after `stopGrace`. Safe to call twice.
+    /// The command's process group: the descendant of the watched process that leads its own
+    /// group (setsid's child), not a short-lived helper such as the `mount` before it.
+    static func commandGroup(under root: pid_t) -> pid_t? {
+        ProcessTree.descendants(of: root).first { getpgid($0) == $0 }
+    }
+
+    /// SIGTERM to the command's process group, SIGKILL after `stopGrace`; then setsid, which
+    /// has exited by then. Safe to call twice.
     func stop(clean: Bool) async {
         guard let process else { return }
         self.process = nil
-        if let group = group ?? ProcessTree.descendants(of: process.pid).first {
+        if let group = group ?? Self.commandGroup(under: process.pid) {
             kill(-group, SIGTERM)
             let deadline = ContinuousClock.now + stopGrace
             while kill(-group, 0) == 0, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
             if kill(-group, 0) == 0 { kill(-group, SIGKILL) }
+            let gone = ContinuousClock.now + .seconds(2)
+            while process.isRunning, ContinuousClock.now < gone { try? await Task.sleep(for: .milliseconds(10)) }
         }
         await process.terminate(grace: stopGrace)
     }
