@@ -150,7 +150,7 @@ let package = Package(
         .testTarget(name: "ComplaintTests", dependencies: [
             "Complaint", "Scenario", "Runner", "DNSCore", "SMTPProtocol", "Policy", "SPF", "Sandbox", "Resolver", "MXHarnessTestKit",
         ]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Sandbox", "MXHarnessTestKit"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Sandbox", "MXHarnessTestKit", "Runner", "Scenario", "Reports", "SMTPProtocol"]),
         // docker-compose.yml: the Compose schema and the agreement of its addresses with docker/.
         .testTarget(name: "ComposeTests", dependencies: ["DNSCore", .product(name: "Yams", package: "Yams")]),
     ],

@@ -10,6 +10,11 @@ public struct ParityRow: Sendable {
     /// The compared targets, in the order given, each with its result.
     public var results: [(target: ReceiverTarget, result: CaseResult)]
 
+    public init(name: String, results: [(target: ReceiverTarget, result: CaseResult)]) {
+        self.name = name
+        self.results = results
+    }
+
     /// The fields that must agree across receivers: outcome, family, stage, code class. Nil when
     /// the case did not run there (skipped or error).
     static func classFields(_ result: CaseResult) -> [String]? {
@@ -28,7 +33,14 @@ public struct ParityRow: Sendable {
     static func exactFields(_ result: CaseResult) -> [String]? {
         guard classFields(result) != nil else { return nil }
         let reply = result.observed?.reply
-        return [reply.map { String($0.code) } ?? "-", reply?.enhanced ?? "-", reply?.text ?? "-"]
+        return [reply.map { String($0.code) } ?? "-", reply?.enhanced ?? "-", reply.map { comparable($0.text) } ?? "-"]
+    }
+
+    /// A reply text without what differs in every run: the queue ID after "queued as".
+    static func comparable(_ text: String) -> String {
+        guard let range = text.range(of: "queued as ") else { return text }
+        let rest = text[range.upperBound...].drop { !$0.isWhitespace }
+        return text[..<range.upperBound] + "ID" + rest
     }
 
     static let classNames = ["outcome", "family", "stage", "code class"]
