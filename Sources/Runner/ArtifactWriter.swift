@@ -43,6 +43,8 @@ public enum ArtifactWriter {
 
     static func copyReceiverFiles(from source: String, into destination: String) {
         let fm = FileManager.default
+        // A folder kept from an earlier run (another receiver's files) is replaced, not merged.
+        try? fm.removeItem(atPath: destination)
         guard let names = fm.subpaths(atPath: source) else { return }
         for name in names where !name.hasPrefix("spool") && !name.contains("/spool") {
             let from = (source as NSString).appendingPathComponent(name)
