@@ -10,12 +10,13 @@ public struct EximUnsupported: Error, Sendable, Hashable, CustomStringConvertibl
     public var description: String { reason }
 }
 
-/// The scenario format's checks as Exim ACL statements (Exim specification, chapter 42 "Access
+/// The scenario format's checks as Exim ACL statements (the Exim specification, chapter "Access
 /// control lists"). Each check becomes statements whose conditions are true when the check
 /// fails, answered with the spec's reply: Exim takes a code and text from `message` when it
 /// starts with a code of the verb's class (`deny` 5xx, `defer` 4xx), so the codes are the spec's.
-/// A DNS error inside a condition makes Exim defer with its own 451 "Temporary local problem"
-/// instead of the spec's 450 text: the same class, a different code, shown by `parity`.
+/// A DNS error inside a plain condition would make Exim defer with its own 451 "Temporary local
+/// problem"; checks with lookups record their outcome first (`statements(for:hasSPF:)`) so that
+/// they answer with the spec's temporary reply.
 public enum EximACL {
     /// Macros the statements use (Exim macros are replaced in the text before it is parsed).
     public static let macros = [
@@ -35,10 +36,11 @@ public enum EximACL {
 
     /// The policy's statements, in the policy's order (the first failing check answers).
     ///
-    /// A check with DNS lookups first records its outcome in `$acl_m_mxh` with `warn` statements:
-    /// a `warn` whose condition defers (a DNS error) is ignored (Exim specification 42.x, "ACL
-    /// verbs": warn), so the variable keeps `temporary`, and the check then answers with the
-    /// spec's temporary reply instead of Exim's own 451 "Temporary local problem".
+    /// A check with DNS lookups first records its outcome in `$acl_m_mxh` with `warn` statements.
+    /// A `warn` whose condition cannot be completed (a DNS error) is skipped (the Exim
+    /// specification, chapter "Access control lists", section "ACL verbs"), so the variable keeps
+    /// `temporary`, and the check then answers with the spec's temporary reply instead of Exim's
+    /// own 451 "Temporary local problem".
     public static func statements(for policy: ReceiverPolicy, hasSPF: Bool) -> Result<String, EximUnsupported> {
         var out: [String] = []
         let sameLists = policy.ipv4 == policy.ipv6
