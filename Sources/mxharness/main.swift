@@ -296,7 +296,7 @@ extension MXHarness {
         @Argument(help: "Scenario files or folders.") var paths: [String] = ["Scenarios"]
         @Option(help: "Columns: preset names or policy files, separated by commas (fcrdns,fcrdns-strict,policies/ours.yaml).")
         var policies: String?
-        @Option(help: "The receiver of every cell: builtin or postfix.") var target = "builtin"
+        @Option(help: "The receiver of every cell: builtin, postfix, exim or opensmtpd.") var target = "builtin"
         @Option(help: "Columns of Postfix main.cf files, separated by commas (with --target postfix).") var postfixConfig: String?
         @Option(help: "Cells run in parallel.") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
         @Option(name: .customLong("tag"), help: "Only cases with this tag (repeatable).") var tags: [String] = []
@@ -311,7 +311,9 @@ extension MXHarness {
 
         func validate() throws {
             guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-            guard ["builtin", "postfix"].contains(target) else { throw ValidationError("--target must be builtin or postfix, not \(target)") }
+            guard ["builtin", "postfix", "exim", "opensmtpd"].contains(target) else {
+                throw ValidationError("--target must be builtin, postfix, exim or opensmtpd, not \(target)")
+            }
             guard policies != nil || postfixConfig != nil else {
                 throw ValidationError("give the columns: --policies fcrdns,fcrdns-strict (presets or policy files)\(target == "postfix" ? " or --postfix-config A.cf,B.cf" : "")")
             }
