@@ -55,6 +55,17 @@ let package = Package(
             "DNSCore", "Policy", "Sandbox",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // A real Exim as the receiver: the policy as ACLs, a private daemon in the case's namespace.
+        .target(name: "EximTarget", dependencies: [
+            "DNSCore", "Policy", "Scenario", "Sandbox", "SMTPProtocol", "PostfixTarget",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // A real OpenSMTPD as the receiver: the policy as built-in filters, a private daemon with
+        // its own mount namespace.
+        .target(name: "OpenSMTPDTarget", dependencies: [
+            "DNSCore", "Policy", "Sandbox", "SMTPProtocol", "PostfixTarget",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The sending MTA: Postfix's delivery model and an NIO SMTP client.
         .target(name: "Sender", dependencies: [
             "DNSCore", "SMTPProtocol", "Sandbox",
@@ -74,7 +85,8 @@ let package = Package(
         ]),
         // Runs cases: one sealed world per case, then the verdict.
         .target(name: "Runner", dependencies: [
-            "DNSCore", "Resolver", "Sandbox", "DNSWorld", "SMTPProtocol", "ReferenceMX", "Sender", "Scenario", "PostfixTarget", "SenderMTAs",
+            "DNSCore", "Resolver", "Sandbox", "DNSWorld", "SMTPProtocol", "Policy", "ReferenceMX", "Sender", "Scenario", "PostfixTarget", "SenderMTAs",
+            "EximTarget", "OpenSMTPDTarget",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -129,6 +141,8 @@ let package = Package(
         .testTarget(name: "PostfixTargetTests", dependencies: [
             "PostfixTarget", "Policy", "DNSCore", "DNSWorld", "Sandbox", "MXHarnessTestKit",
         ]),
+        .testTarget(name: "EximTargetTests", dependencies: ["EximTarget", "Policy", "Scenario", "DNSCore"]),
+        .testTarget(name: "OpenSMTPDTargetTests", dependencies: ["OpenSMTPDTarget", "Policy", "DNSCore"]),
         .testTarget(name: "SenderTests", dependencies: [
             "Sender", "SMTPProtocol", "DNSCore", "Sandbox", "MXHarnessTestKit",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -139,7 +153,8 @@ let package = Package(
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy"]),
         // Sites/: real-world Postfix configuration directories (each with its provenance and licence).
         .testTarget(name: "RunnerTests", dependencies: [
-            "Runner", "Scenario", "Policy", "Sandbox", "DNSCore", "PostfixTarget", "ReferenceMX", "SMTPProtocol", "SenderMTAs", "MXHarnessTestKit",
+            "Runner", "Scenario", "Policy", "Sandbox", "DNSCore", "PostfixTarget", "ReferenceMX", "SMTPProtocol", "SenderMTAs",
+            "EximTarget", "OpenSMTPDTarget", "MXHarnessTestKit",
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["Sites"]),

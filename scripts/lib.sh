@@ -75,6 +75,11 @@ unpack_mta_debs() {   # unpack_mta_debs NAME PACKAGE...
 unpack_mtas() {
     local what="${*:-exim opensmtpd}"
     export DEBIAN_FRONTEND=noninteractive
+    mkdir -p "$MXHARNESS_MTA_DIR"
+    # One unpacking at a time (the receiver and sender tests may both ask for Exim): the others
+    # wait, then find it unpacked.
+    exec 9>"$MXHARNESS_MTA_DIR/.lock"
+    flock 9
     for mta in $what; do
         case "$mta" in
         exim)
@@ -90,7 +95,9 @@ unpack_mtas() {
             mkdir -p /var/lib/opensmtpd/empty
             unpack_mta_debs opensmtpd opensmtpd || echo "mxharness: OpenSMTPD is not available here; its cases will be skipped" >&2
             ;;
-        *) die "unpack_mtas: unknown MTA $mta" ;;
+        *) flock -u 9; die "unpack_mtas: unknown MTA $mta" ;;
         esac
     done
+    flock -u 9
+    exec 9>&-
 }

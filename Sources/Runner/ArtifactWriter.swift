@@ -26,6 +26,7 @@ public enum ArtifactWriter {
                 try? fm.removeItem(atPath: destination)
                 if fm.fileExists(atPath: source) { try fm.copyItem(atPath: source, toPath: destination) }
             }
+            copyReceiverFiles(from: (workDirectory as NSString).appendingPathComponent(receiverFolder), into: folder + "/receiver")
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             if let delivery = result.delivery {
@@ -38,6 +39,26 @@ public enum ArtifactWriter {
             return folder
         } catch {
             return nil
+        }
+    }
+
+    /// The folder of a case's work directory where a real receiver keeps its configuration and
+    /// logs (Exim, OpenSMTPD, a user's own MX); copied into the artifacts without its spool.
+    public static let receiverFolder = "receiver"
+
+    static func copyReceiverFiles(from source: String, into destination: String) {
+        let fm = FileManager.default
+        // A folder kept from an earlier run (another receiver's files) is replaced, not merged.
+        try? fm.removeItem(atPath: destination)
+        guard let names = fm.subpaths(atPath: source) else { return }
+        for name in names where !name.hasPrefix("spool") && !name.contains("/spool") {
+            let from = (source as NSString).appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: from, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            let to = (destination as NSString).appendingPathComponent(name)
+            try? fm.createDirectory(atPath: (to as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try? fm.removeItem(atPath: to)
+            try? fm.copyItem(atPath: from, toPath: to)
         }
     }
 }

@@ -29,6 +29,11 @@ public struct RunConfiguration: Sendable {
     /// a namespace and an unbound kept for the run, the world swapped between cases; false
     /// (`--fresh-worlds`) builds and removes a world for every case.
     public var warmWorlds: Bool = true
+    /// A user's own Exim configuration (`--exim-config`): its text, run instead of the one the
+    /// harness writes from the policy (the harness still owns addresses, spool and logs).
+    public var eximConfiguration: String?
+    /// A user's own smtpd.conf (`--opensmtpd-config`), likewise.
+    public var openSMTPDConfiguration: String?
 
     public init(
         target: ReceiverTarget? = nil, sender: SenderMTA? = nil, resolverTimeout: Duration = .milliseconds(1500),

@@ -90,3 +90,24 @@ struct PostfixOptions: ParsableArguments {
         return configuration
     }
 }
+
+/// `--exim-config` and `--opensmtpd-config`: a user's own configuration for those receivers.
+struct ReceiverConfigOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Your own Exim configuration for target exim (its ACLs are the policy; the harness owns addresses, spool and logs).", valueName: "FILE"))
+    var eximConfig: String?
+
+    @Option(help: ArgumentHelp(
+        "Your own smtpd.conf for target opensmtpd, run as it is (it must listen on the receiver's addresses).", valueName: "FILE"))
+    var opensmtpdConfig: String?
+
+    func apply(to configuration: inout RunConfiguration) throws {
+        func read(_ path: String, _ option: String) throws -> String {
+            do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw ValidationError("\(option) \(path): cannot read it (\(error.localizedDescription))")
+            }
+        }
+        if let eximConfig { configuration.eximConfiguration = try read(eximConfig, "--exim-config") }
+        if let opensmtpdConfig { configuration.openSMTPDConfiguration = try read(opensmtpdConfig, "--opensmtpd-config") }
+    }
+}

@@ -39,6 +39,7 @@ extension MXHarness {
 
         @OptionGroup var dns: DNSTimeoutOptions
         @OptionGroup var postfix: PostfixOptions
+        @OptionGroup var receivers: ReceiverConfigOptions
         @OptionGroup var global: GlobalOptions
 
         func validate() throws {
@@ -47,6 +48,7 @@ extension MXHarness {
 
         func run() async throws {
             var configuration = try postfix.configuration(target: target, dnsTimeout: dns.duration)
+            try receivers.apply(to: &configuration)
             configuration.artifactsDirectory = artifacts
             configuration.sender = sender
             configuration.warmWorlds = !freshWorlds
@@ -62,21 +64,39 @@ extension MXHarness {
             abstract: "Run every case on several receivers (by default the built-in MX and Postfix), or with the built-in and a real sender, and mark where they differ.")
         @OptionGroup var cases: SelectionOptions
         @OptionGroup var jobs: JobsOptions
+        @Option(help: "The receivers to compare, comma-separated: builtin, postfix, exim, opensmtpd, exec.")
+        var targets = "builtin,postfix"
         @Option(help: "Sender parity instead: every case with the built-in sender and with this real one (postfix or exim).")
         var sender: SenderMTA?
         @Option(help: "With --sender: the receiver of both runs (default: each scenario's).")
         var target: ReceiverTarget?
         @OptionGroup var postfix: PostfixOptions
+        @OptionGroup var receivers: ReceiverConfigOptions
         @OptionGroup var global: GlobalOptions
 
+        /// `--targets`, each once, in the order given.
+        func targetList() throws -> [ReceiverTarget] {
+            var list: [ReceiverTarget] = []
+            for name in targets.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                guard let target = ReceiverTarget(rawValue: name) else {
+                    throw ValidationError("--targets: \(name) is not one of \(ReceiverTarget.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                if !list.contains(target) { list.append(target) }
+            }
+            guard list.count >= 2 else { throw ValidationError("--targets needs at least two receivers to compare") }
+            return list
+        }
+
         func validate() throws {
+            _ = try targetList()
             if sender == .builtin { throw ValidationError("--sender compares the built-in sender with a real one: give postfix or exim") }
             if target != nil, sender == nil { throw ValidationError("--target goes with --sender (receiver parity runs every target it names)") }
         }
 
         func run() async throws {
             var configuration = try postfix.configuration()
-            var axis = ParityAxis.builtinAgainstPostfix
+            try receivers.apply(to: &configuration)
+            var axis = ParityAxis.receivers(try targetList())
             if let sender {
                 configuration.target = target
                 axis = .senders([.builtin, sender])

@@ -136,15 +136,22 @@ struct CaseDecoder {
         let bareNewline = map.optional("bare_newline").map {
             choice($0, path.key("bare_newline"), "bare newline mode", names: SMTPBareNewlineMode.names, SMTPBareNewlineMode.init(postfixName:))
         }
+        let exim = map.optional("exim").map { eximSite($0, path.key("exim")) } ?? EximSiteSettings()
+        let exec: ExecReceiverSpec?? = map.optional("exec").map { execReceiver($0, path.key("exec")) }
         map.finish()
-        guard let hostname, let addresses, let policy, let postfix else { return nil }
+        guard let hostname, let addresses, let policy, let postfix, let exim else { return nil }
         if case .some(.none) = target { return nil }
         if case .some(.none) = postfixDirectory { return nil }
         if case .some(.none) = bareNewline { return nil }
+        if case .some(.none) = exec { return nil }
+        if case .some(.some(.exec)) = target, exec == nil, let location = map.optional("target")?.location {
+            diagnostics.add(.missingKey, at: location, path.key("exec"), "target exec needs receiver.exec ({start: COMMAND, ready: smtp-banner, stop: signal})")
+            return nil
+        }
         return ReceiverSpec(
             hostname: hostname, addresses: addresses, target: target ?? nil, policy: policy,
             postfix: Dictionary(postfix.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }), postfixDirectory: postfixDirectory ?? nil,
-            bareNewline: bareNewline ?? nil)
+            bareNewline: bareNewline ?? nil, exim: exim, exec: exec ?? nil)
     }
 
     /// `receiver.postfix_dir`: a folder holding at least main.cf, relative to the file that names it.

@@ -119,11 +119,15 @@ public struct ReceiverSpec: Sendable {
     /// `receiver.bare_newline`: what a line ending in a bare <LF> does (Postfix
     /// `smtpd_forbid_bare_newline`); nil: `normalize`, on both targets.
     public var bareNewline: SMTPBareNewlineMode?
+    /// `receiver.exim`: Exim settings and ACL statements added for `target: exim`.
+    public var exim: EximSiteSettings
+    /// `receiver.exec`: how to start and stop a user's own MTA for `target: exec`.
+    public var exec: ExecReceiverSpec?
 
     public init(
         hostname: String = ReceiverSpec.defaultHostname, addresses: [IPAddress], target: ReceiverTarget? = nil,
         policy: ReceiverPolicy = Preset.open.policy, postfix: [String: String] = [:], postfixDirectory: String? = nil,
-        bareNewline: SMTPBareNewlineMode? = nil
+        bareNewline: SMTPBareNewlineMode? = nil, exim: EximSiteSettings = EximSiteSettings(), exec: ExecReceiverSpec? = nil
     ) {
         self.hostname = hostname
         self.addresses = addresses
@@ -132,6 +136,8 @@ public struct ReceiverSpec: Sendable {
         self.postfix = postfix
         self.postfixDirectory = postfixDirectory
         self.bareNewline = bareNewline
+        self.exim = exim
+        self.exec = exec
     }
 }
 

@@ -97,6 +97,17 @@ private func receiverNode(_ receiver: ReceiverSpec) -> Node {
         pairs.append(("postfix", .blockMap(receiver.postfix.keys.sorted().map { (Node.plain($0), Node.plain(receiver.postfix[$0] ?? "")) })))
     }
     if let directory = receiver.postfixDirectory { pairs.append(("postfix_dir", .plain(directory))) }
+    if !receiver.exim.isEmpty {
+        var exim: [(Node, Node)] = []
+        if !receiver.exim.main.isEmpty {
+            exim.append(("main", .blockMap(receiver.exim.main.keys.sorted().map { (Node.plain($0), Node.plain(receiver.exim.main[$0] ?? "")) })))
+        }
+        for name in receiver.exim.acls.keys.sorted() { exim.append((.plain(name.key), .plain(receiver.exim.acls[name] ?? ""))) }
+        pairs.append(("exim", .blockMap(exim)))
+    }
+    if let exec = receiver.exec {
+        pairs.append(("exec", .blockMap([("start", .plain(exec.start)), ("ready", .plain(exec.ready.rawValue)), ("stop", .plain(exec.stop.rawValue))])))
+    }
     return .blockMap(pairs)
 }
 

@@ -1,0 +1,118 @@
+import DNSCore
+import Foundation
+import Logging
+import PostfixTarget
+import Sandbox
+
+/// An OpenSMTPD daemon that could not be started, with its own words.
+public struct OpenSMTPDInstanceError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var output: String
+
+    public var description: String {
+        let said = output.trimmingCharacters(in: .whitespacesAndNewlines)
+        return message + (said.isEmpty ? "" : "\nOpenSMTPD said:\n" + said)
+    }
+}
+
+/// A private OpenSMTPD (`smtpd -d -f CONF`) in a case's network namespace. Its spool
+/// (/var/spool/smtpd) and control socket (/run/smtpd.sock) paths are built in, so it runs in a
+/// mount namespace of its own (unshare(1)) where a tmpfs covers /var/spool and /run, the case's
+/// spool folder is bind-mounted at /var/spool/smtpd and the case's resolv.conf over
+/// /etc/resolv.conf: the host's spool, socket and resolver stay untouched, and the mounts go with
+/// the daemon's last process.
+public final class OpenSMTPDInstance: @unchecked Sendable {
+    public let paths: OpenSMTPDPaths
+    private let process: ManagedProcess
+    private let lock = NSLock()
+    private var stopped = false
+
+    private init(paths: OpenSMTPDPaths, process: ManagedProcess) {
+        self.paths = paths
+        self.process = process
+    }
+
+    public static func start(
+        _ configuration: OpenSMTPDConfiguration, installation: OpenSMTPDInstallation, in namespace: NetworkNamespace,
+        caseDirectory: String, resolver: IPAddress, startTimeout: Duration = .seconds(10), logger: Logger
+    ) async throws -> OpenSMTPDInstance {
+        let directory = caseDirectory + "/receiver"
+        let paths = OpenSMTPDPaths(under: directory)
+        let text = try configuration.render()
+        let manager = FileManager.default
+        do {
+            try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            // smtpd refuses a spool that is not root's with mode 0711.
+            try manager.createDirectory(atPath: paths.spoolDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+            chmod(paths.spoolDirectory, 0o711)
+            try text.write(toFile: paths.configuration, atomically: true, encoding: .utf8)
+            try "nameserver \(resolver)\noptions attempts:1\n".write(toFile: paths.resolvConf, atomically: true, encoding: .utf8)
+        } catch {
+            throw OpenSMTPDInstanceError(message: "cannot write the OpenSMTPD configuration in \(directory): \(error)", output: "")
+        }
+        let script = """
+            mount -t tmpfs mxh-spool /var/spool && mkdir -m 711 /var/spool/smtpd && mount --bind "$1" /var/spool/smtpd \
+            && mount -t tmpfs mxh-run /run && mount --bind "$2" /etc/resolv.conf && exec "$3" -d -f "$4"
+            """
+        let process = try ManagedProcess.launch(
+            "/usr/bin/unshare",
+            ["--mount", "--propagation", "private", "/bin/sh", "-c", script, "smtpd", paths.spoolDirectory, paths.resolvConf, installation.binary,
+             paths.configuration],
+            in: namespace, outputPath: paths.log)
+        let instance = OpenSMTPDInstance(paths: paths, process: process)
+        let clock = ContinuousClock()
+        let deadline = clock.now + startTimeout
+        while true {
+            let sockets = ListeningSockets(procNetTCP: ["tcp", "tcp6"].compactMap {
+                try? String(contentsOfFile: "/proc/\(process.pid)/net/\($0)", encoding: .utf8)
+            })
+            let waiting = configuration.addresses.filter { !sockets.accepts($0, port: 25) }
+            if waiting.isEmpty { break }
+            if !process.isRunning || clock.now > deadline {
+                await instance.stop()
+                let said = instance.log.joined(separator: "\n")
+                let why = process.isRunning
+                    ? "OpenSMTPD did not listen on port 25 of \(waiting.map(\.description).joined(separator: ", ")) within \(startTimeout)"
+                    : "OpenSMTPD exited during start-up"
+                throw OpenSMTPDInstanceError(message: why + "; configuration in \(paths.configuration)", output: said)
+            }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        logger.debug("opensmtpd up", metadata: ["netns": "\(namespace.name)", "pid": "\(process.pid)"])
+        return instance
+    }
+
+    /// SIGTERM to the parent process (which stops its privilege-separated children), then
+    /// SIGKILL for whatever of it is left. Safe to call twice.
+    public func stop() async {
+        let already = lock.withLock { () -> Bool in
+            defer { stopped = true }
+            return stopped
+        }
+        guard !already else { return }
+        let children = ProcessTree.descendants(of: process.pid)
+        await process.terminate(grace: .seconds(2))
+        ProcessTree.kill(children)
+    }
+
+    /// The daemon's log so far.
+    public var log: [String] {
+        ((try? String(contentsOfFile: paths.log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    /// The lines of `client`'s sessions: smtpd names the address once (`smtp connected
+    /// address=IP`) and the session by its id on every line.
+    public func sessionLog(client: IPAddress) -> [String] {
+        let lines = log
+        var sessions = Set<Substring>()
+        for line in lines where line.contains(" smtp connected address=\(client) ") {
+            if let id = line.split(separator: " ").first { sessions.insert(id) }
+        }
+        return lines.filter { line in line.split(separator: " ").first.map { sessions.contains($0) } ?? false }
+    }
+
+    /// Messages accepted from `client` (`smtp message ... result=OK`).
+    public func messagesAccepted(from client: IPAddress) -> Int {
+        sessionLog(client: client).filter { $0.contains(" smtp message ") && $0.contains("result=OK") }.count
+    }
+}

@@ -1,0 +1,91 @@
+import DNSCore
+import EximTarget
+import Foundation
+import Scenario
+
+/// A real Exim as the receiver (`receiver.target: exim`): the policy as ACLs with the scenario's
+/// `receiver.exim`, or the user's `--exim-config`; a private daemon in every case's namespace.
+public struct EximReceivers: ReceiverKind {
+    public var target: ReceiverTarget { .exim }
+
+    public init() {}
+
+    public static func configuration(for scenario: ScenarioCase, settings: RunConfiguration) -> EximConfiguration {
+        var configuration = EximConfiguration(
+            hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: recipientDomains(of: scenario),
+            policy: scenario.receiver.policy, site: scenario.receiver.exim)
+        configuration.baseText = settings.eximConfiguration
+        return configuration
+    }
+
+    public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
+        if let reason = untranslatedFeature(of: scenario, on: "Exim") { return reason }
+        switch EximInstallation.find() {
+        case .failure(let unavailable): return unavailable.reason
+        case .success(let installation):
+            return Self.configuration(for: scenario, settings: settings).unsupportedReason(hasSPF: installation.hasSPF)
+        }
+    }
+
+    public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
+        EximReceiver(configuration: Self.configuration(for: scenario, settings: settings))
+    }
+}
+
+/// The recipient domains of a case, which a real receiver accepts mail for.
+func recipientDomains(of scenario: ScenarioCase) -> [String] {
+    var domains: [String] = []
+    for recipient in scenario.sender.rcptTo {
+        if let at = recipient.lastIndex(of: "@") {
+            let domain = DNSName.normalize(recipient[recipient.index(after: at)...])
+            if !domains.contains(domain) { domains.append(domain) }
+        }
+    }
+    return domains
+}
+
+final class EximReceiver: Receiver, @unchecked Sendable {
+    let configuration: EximConfiguration
+    // Set by `start`, read by the later steps, all from the task that runs the case.
+    private var exim: EximInstance?
+    private var startFailure: String?
+
+    init(configuration: EximConfiguration) {
+        self.configuration = configuration
+    }
+
+    func start(in environment: CaseEnvironment) async throws {
+        let installation: EximInstallation
+        switch EximInstallation.find() {
+        case .failure(let unavailable): throw CaseSkipped(reason: unavailable.reason)
+        case .success(let found): installation = found
+        }
+        do {
+            exim = try await EximInstance.start(
+                configuration, installation: installation, in: environment.namespace, caseDirectory: environment.directory,
+                resolver: environment.resolverAddress, logger: environment.logger)
+        } catch let unsupported as EximUnsupported {
+            throw CaseSkipped(reason: unsupported.reason)
+        } catch let error as EximInstanceError {
+            startFailure = error.output
+            throw error
+        }
+    }
+
+    func evidence(of clients: [IPAddress]) async -> ReceiverEvidence {
+        guard let exim else { return ReceiverEvidence() }
+        // Stopped first, so that every reception process has written its lines.
+        await exim.stop()
+        return ReceiverEvidence(
+            log: clients.flatMap { exim.sessionLog(client: $0) }.joined(separator: "\n"),
+            messagesAccepted: clients.map { exim.messagesAccepted(from: $0) }.reduce(0, +))
+    }
+
+    func failureEvidence() async -> ReceiverEvidence {
+        ReceiverEvidence(log: exim?.log.joined(separator: "\n") ?? startFailure ?? "")
+    }
+
+    func stop(clean: Bool) async {
+        await exim?.stop()
+    }
+}

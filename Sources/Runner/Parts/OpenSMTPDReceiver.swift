@@ -1,0 +1,78 @@
+import DNSCore
+import Foundation
+import OpenSMTPDTarget
+import Scenario
+
+/// A real OpenSMTPD as the receiver (`receiver.target: opensmtpd`): the policy as built-in
+/// filters, or the user's `--opensmtpd-config`; a private daemon in every case's namespace.
+public struct OpenSMTPDReceivers: ReceiverKind {
+    public var target: ReceiverTarget { .opensmtpd }
+
+    public init() {}
+
+    public static func configuration(for scenario: ScenarioCase, settings: RunConfiguration) -> OpenSMTPDConfiguration {
+        var configuration = OpenSMTPDConfiguration(
+            hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: recipientDomains(of: scenario),
+            policy: scenario.receiver.policy,
+            world: OpenSMTPDFilters.WorldFacts(
+                faults: !scenario.dns.faults.isEmpty,
+                numericPTR: scenario.dns.records.contains { if case .ptr(let name) = $0.data { IPAddress(DNSName.normalize(name)) != nil } else { false } }))
+        configuration.baseText = settings.openSMTPDConfiguration
+        return configuration
+    }
+
+    public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
+        if let reason = untranslatedFeature(of: scenario, on: "OpenSMTPD") { return reason }
+        if case .failure(let unavailable) = OpenSMTPDInstallation.find() { return unavailable.reason }
+        return Self.configuration(for: scenario, settings: settings).unsupportedReason
+    }
+
+    public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
+        OpenSMTPDReceiver(configuration: Self.configuration(for: scenario, settings: settings))
+    }
+}
+
+final class OpenSMTPDReceiver: Receiver, @unchecked Sendable {
+    let configuration: OpenSMTPDConfiguration
+    // Set by `start`, read by the later steps, all from the task that runs the case.
+    private var smtpd: OpenSMTPDInstance?
+    private var startFailure: String?
+
+    init(configuration: OpenSMTPDConfiguration) {
+        self.configuration = configuration
+    }
+
+    func start(in environment: CaseEnvironment) async throws {
+        let installation: OpenSMTPDInstallation
+        switch OpenSMTPDInstallation.find() {
+        case .failure(let unavailable): throw CaseSkipped(reason: unavailable.reason)
+        case .success(let found): installation = found
+        }
+        do {
+            smtpd = try await OpenSMTPDInstance.start(
+                configuration, installation: installation, in: environment.namespace, caseDirectory: environment.directory,
+                resolver: environment.resolverAddress, logger: environment.logger)
+        } catch let unsupported as OpenSMTPDUnsupported {
+            throw CaseSkipped(reason: unsupported.reason)
+        } catch let error as OpenSMTPDInstanceError {
+            startFailure = error.output
+            throw error
+        }
+    }
+
+    func evidence(of clients: [IPAddress]) async -> ReceiverEvidence {
+        guard let smtpd else { return ReceiverEvidence() }
+        await smtpd.stop()
+        return ReceiverEvidence(
+            log: clients.flatMap { smtpd.sessionLog(client: $0) }.joined(separator: "\n"),
+            messagesAccepted: clients.map { smtpd.messagesAccepted(from: $0) }.reduce(0, +))
+    }
+
+    func failureEvidence() async -> ReceiverEvidence {
+        ReceiverEvidence(log: smtpd?.log.joined(separator: "\n") ?? startFailure ?? "")
+    }
+
+    func stop(clean: Bool) async {
+        await smtpd?.stop()
+    }
+}
