@@ -58,6 +58,19 @@ extension Check {
             return SMTPReply(code: 550, enhanced: "5.7.23", "SPF check did not pass")
         case (.dnsbl(let zone), _):
             return SMTPReply(code: 554, enhanced: "5.7.1", "Service unavailable; Client host \(addr) blocked using \(zone)")
+        // RFC 7372 3.1: X.7.20 no passing DKIM signature; X.7.26 multiple authentication checks failed.
+        case (.dkim, .temporary):
+            return SMTPReply(code: 451, enhanced: "4.7.20", "DKIM temporary error")
+        case (.dkim, _):
+            return SMTPReply(code: 550, enhanced: "5.7.20", "No passing DKIM signature found")
+        case (.dmarc, .temporary):
+            return SMTPReply(code: 451, enhanced: "4.7.1", "DMARC temporary error")
+        case (.dmarc, _):
+            return SMTPReply(code: 550, enhanced: "5.7.1", "Unauthenticated email is not accepted due to the sender domain's DMARC policy")
+        case (.spfOrDKIM, .temporary):
+            return SMTPReply(code: 451, enhanced: "4.7.26", "SPF or DKIM temporary error")
+        case (.spfOrDKIM, _):
+            return SMTPReply(code: 550, enhanced: "5.7.26", "Neither SPF nor an aligned DKIM signature passed")
         }
     }
 
@@ -79,9 +92,12 @@ extension ReceiverPolicy {
     /// The reply a check that did not pass gets under this policy: the standard reply, replaced
     /// by the preset's own on failure (not on DNS error), and with `on_fail: defer` every 5xx
     /// sent as 450 with enhanced class 4.
-    public func reply(for check: Check, outcome: CheckOutcome, client: IPAddress, helo: String) -> SMTPReply? {
+    /// `signed` tells, for a message check, whether the message carried a DKIM-Signature field
+    /// (`unsignedReplies` apply when it did not).
+    public func reply(for check: Check, outcome: CheckOutcome, client: IPAddress, helo: String, signed: Bool = true) -> SMTPReply? {
         guard var reply = check.standardReply(for: outcome, client: client, helo: helo) else { return nil }
-        if outcome != .temporary, let custom = customReplies[client.family]?[check] {
+        let unsigned = signed ? nil : unsignedReplies[client.family]?[check]
+        if outcome != .temporary, let custom = unsigned ?? customReplies[client.family]?[check] {
             reply = SMTPReply(code: custom.code, enhanced: custom.enhanced, custom.text.replacing("[ADDR]", with: "[\(client)]"))
         }
         if onFail == .defer, reply.isPermanentFailure {

@@ -33,9 +33,16 @@ public enum Preset: String, Sendable, Hashable, CaseIterable, Codable {
             let v6 = CustomReply(
                 code: 550, enhanced: "5.7.1",
                 text: "Our system has detected that this message does not meet IPv6 sending guidelines regarding PTR records and authentication.")
+            // Gmail's reply for mail that passes neither SPF nor DKIM (its bounce-message
+            // documentation, "550-5.7.26 This mail is unauthenticated ..."). Unsigned mail keeps the
+            // IPv6 text the format gives this preset.
+            let unauthenticated = CustomReply(
+                code: 550, enhanced: "5.7.26",
+                text: "This mail is unauthenticated, which poses a security risk to the sender and Gmail users, and has been blocked. The sender must authenticate with at least one of SPF or DKIM.")
             return ReceiverPolicy(
-                ipv4: [.fcrdns], ipv6: [.fcrdns, .spfPass], rejectAt: .data, preset: self,
-                customReplies: [.ipv4: [.fcrdns: v4], .ipv6: [.fcrdns: v6, .spfPass: v6]])
+                ipv4: [.fcrdns], ipv6: [.fcrdns, .spfOrDKIM], rejectAt: .data, preset: self,
+                customReplies: [.ipv4: [.fcrdns: v4], .ipv6: [.fcrdns: v6, .spfOrDKIM: unauthenticated]],
+                unsignedReplies: [.ipv6: [.spfOrDKIM: v6]])
         case .microsoftLike:
             let ptr = CustomReply(
                 code: 450, enhanced: "4.7.25",
@@ -43,7 +50,8 @@ public enum Preset: String, Sendable, Hashable, CaseIterable, Codable {
             let spf = CustomReply(
                 code: 450, enhanced: "4.7.26",
                 text: "Service unavailable, message sent over IPv6 [ADDR] must pass either SPF or DKIM validation.")
-            return ReceiverPolicy(ipv6: [.ptr, .spfPass], preset: self, customReplies: [.ipv6: [.ptr: ptr, .spfPass: spf]])
+            // ptr is answered at RCPT; spf-or-dkim reads the message, so after the final dot.
+            return ReceiverPolicy(ipv6: [.ptr, .spfOrDKIM], preset: self, customReplies: [.ipv6: [.ptr: ptr, .spfOrDKIM: spf]])
         }
     }
 

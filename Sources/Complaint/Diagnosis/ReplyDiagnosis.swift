@@ -129,8 +129,12 @@ public enum ReplyDiagnosis {
             (.ptr, .preset(.microsoftLike), false)
         },
         Rule(pattern: "must pass either SPF or DKIM validation",
-             what: "the microsoft-like preset's IPv6 text: SPF did not pass (check spf-pass; this model has no DKIM)") { _, _ in
-            (.spfPass, .preset(.microsoftLike), false)
+             what: "the microsoft-like preset's IPv6 text: neither SPF nor an aligned DKIM signature passed (check spf-or-dkim)") { _, _ in
+            (.spfOrDKIM, .preset(.microsoftLike), false)
+        },
+        Rule(pattern: "This mail is unauthenticated",
+             what: "the gmail-like preset's IPv6 text for signed mail: neither SPF nor an aligned DKIM signature passed (check spf-or-dkim)") { _, _ in
+            (.spfOrDKIM, .preset(.gmailLike), false)
         },
     ]
 

@@ -285,8 +285,12 @@ public enum ReproductionWriter {
             case .spfPass:
                 add("the SPF record of \(senderDomain) (it was not reached or passed)", [
                     "TODO: \(senderDomain). TXT — the SPF record then (unknown from the input)."])
-            case .dnsbl:
+            case .dnsbl, .dkim, .dmarc:
                 break
+            case .spfOrDKIM:
+                add("the SPF record of \(senderDomain) and the message's DKIM signature", [
+                    "TODO: \(senderDomain). TXT and sender.dkim — the reply says neither SPF nor an aligned DKIM signature passed",
+                    "  for \(client), e.g. - \(senderDomain). TXT \"v=spf1 ~all\" and no sender.dkim"])
             }
             // Checks after the failing one were never reached.
             if failing { break }

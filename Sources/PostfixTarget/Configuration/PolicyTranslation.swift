@@ -113,6 +113,8 @@ public enum PolicyTranslation {
         case .dnsbl(let zone): .success("reject_rbl_client \(zone)")
         case .spf, .spfPass:
             .failure(PostfixUnsupported(reason: "check \(check.name) needs SPF in Postfix, which needs a policy service: builtin only"))
+        case .dkim, .dmarc, .spfOrDKIM:
+            .failure(PostfixUnsupported(reason: "check \(check.name) needs DKIM/DMARC milters (OpenDKIM, OpenDMARC) in Postfix, not set up yet: builtin only"))
         case .heloMatches:
             .failure(PostfixUnsupported(
                 reason: "check helo-matches has no Postfix restriction (none requires the HELO name to resolve to the client address): builtin only"))

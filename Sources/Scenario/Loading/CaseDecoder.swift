@@ -200,13 +200,15 @@ struct CaseDecoder {
         let relay = map.optional("relay").map { relaySpec($0, path.key("relay")) } ?? .mx
         let message = map.optional("message").map { messageSpec($0, path.key("message")) }
         let mta: SenderMTA?? = map.optional("mta").map { read.choice($0, path.key("mta"), "sending MTA", SenderMTA.self) }
+        let dkim = map.optional("dkim").map { dkimSpec($0, path.key("dkim")) }
         map.finish()
         guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay else { return nil }
         if case .some(.none) = message { return nil }
         if case .some(.none) = mta { return nil }
+        if case .some(.none) = dkim { return nil }
         return SenderSpec(
             addresses: addresses, prefer: prefer, helo: helo, mailFrom: mailFrom, rcptTo: rcptTo, relay: relay, message: message ?? nil,
-            mta: mta ?? nil)
+            mta: mta ?? nil, dkim: dkim ?? nil)
     }
 
     func sourceAddresses(_ tree: Tree, _ path: KeyPath) -> [AddressFamily: IPAddress]? {

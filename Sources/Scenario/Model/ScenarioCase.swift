@@ -180,12 +180,15 @@ public struct SenderSpec: Sendable {
     public var message: MessageSpec?
     /// nil means "builtin unless the runner's `--sender` says otherwise".
     public var mta: SenderMTA?
+    /// `sender.dkim`: the message is signed before DATA.
+    public var dkim: DKIMSpec?
 
     public init(
         addresses: [AddressFamily: IPAddress], prefer: AddressFamily = .ipv6, helo: String, mailFrom: String,
-        rcptTo: [String], relay: RelaySpec = .mx, message: MessageSpec? = nil, mta: SenderMTA? = nil
+        rcptTo: [String], relay: RelaySpec = .mx, message: MessageSpec? = nil, mta: SenderMTA? = nil, dkim: DKIMSpec? = nil
     ) {
         self.mta = mta
+        self.dkim = dkim
         self.addresses = addresses
         self.prefer = prefer
         self.helo = helo
