@@ -124,7 +124,6 @@ let package = Package(
         .testTarget(name: "DKIMTests", dependencies: [
             "DKIM", "DNSCore", "MXHarnessTestKit",
             .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], exclude: ["Conformance/vectors"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "SPF", "SMTPProtocol", "DNSCore", "DKIM", "MXHarnessTestKit"]),
         .testTarget(name: "ReferenceMXTests", dependencies: [

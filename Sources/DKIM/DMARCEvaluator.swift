@@ -52,7 +52,13 @@ public struct DMARCEvaluator: Sendable {
         let organisational = OrganizationalDomain.of(from)
         let found: (domain: String, text: String, record: DMARCRecord)?
         do {
-            found = try await discover(from) ?? (organisational != from ? try await discover(organisational) : nil)
+            if let own = try await discover(from) {
+                found = own
+            } else if organisational != from {
+                found = try await discover(organisational)
+            } else {
+                found = nil
+            }
         } catch {
             evaluation.result = .temperror
             evaluation.reason = "DMARC record lookup: \(error)"

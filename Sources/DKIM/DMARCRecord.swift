@@ -42,8 +42,8 @@ public struct DMARCRecord: Sendable, Hashable {
             return alignment
         }
         let p: DMARCDisposition
-        do {
-            guard let given = try disposition("p") else { throw DMARCRecordError.syntax(.missingTag("p")) }
+        do throws(DMARCRecordError) {
+            guard let given = try disposition("p") else { throw .syntax(.missingTag("p")) }
             p = given
         } catch {
             guard tags["rua"] != nil else { throw error }

@@ -6,15 +6,17 @@ import Foundation
 /// Ed25519 (the 32 raw bytes, RFC 8463 4).
 public enum DKIMPublicKey: Sendable {
     case rsa(_RSA.Signing.PublicKey, bits: Int)
-    case ed25519(Curve25519.Signing.PublicKey)
+    /// The 32 raw bytes (Crypto's key type is not Sendable; it is made again for each check).
+    case ed25519([UInt8])
 
     public init(algorithm: DKIMAlgorithm, bytes: [UInt8]) throws(DKIMKeyRecordError) {
         switch algorithm {
         case .ed25519SHA256:
             guard bytes.count == 32 else { throw .malformedKey("an Ed25519 key is 32 bytes, this one \(bytes.count)") }
-            do { self = .ed25519(try Curve25519.Signing.PublicKey(rawRepresentation: bytes)) } catch {
+            guard (try? Curve25519.Signing.PublicKey(rawRepresentation: bytes)) != nil else {
                 throw .malformedKey("not an Ed25519 point")
             }
+            self = .ed25519(bytes)
         case .rsaSHA256, .rsaSHA1:
             guard let (modulus, exponent) = DER.rsaPublicKey(bytes) else {
                 throw .malformedKey("not an RSA public key in DER (SubjectPublicKeyInfo or RSAPublicKey)")
@@ -22,7 +24,7 @@ public enum DKIMPublicKey: Sendable {
             let bits = DER.bitLength(modulus)
             guard bits >= 1024 else { throw .keyTooSmall(bits: bits) }
             guard bits <= 8192 else { throw .keyTooLarge(bits: bits) }
-            guard DER.bitLength(exponent) in 2...64 else { throw .malformedKey("unusable public exponent") }
+            guard (2...64).contains(DER.bitLength(exponent)) else { throw .malformedKey("unusable public exponent") }
             do { self = .rsa(try _RSA.Signing.PublicKey(n: modulus, e: exponent), bits: bits) } catch {
                 throw .malformedKey("rejected by the RSA library")
             }
@@ -44,8 +46,8 @@ public enum DKIMPublicKey: Sendable {
         case .rsa(let key, let bits):
             guard signature.count == (bits + 7) / 8 else { return false }
             return key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: digest, padding: .insecurePKCS1v1_5)
-        case .ed25519(let key):
-            guard signature.count == 64 else { return false }
+        case .ed25519(let raw):
+            guard signature.count == 64, let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else { return false }
             return key.isValidSignature(signature, for: Array(digest))
         }
     }

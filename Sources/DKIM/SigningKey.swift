@@ -5,13 +5,14 @@ import Foundation
 /// A private key a signer uses: RSA (1024 or 2048 bits and up) or Ed25519.
 public enum DKIMSigningKey: Sendable {
     case rsa(_RSA.Signing.PrivateKey)
-    case ed25519(Curve25519.Signing.PrivateKey)
+    /// The 32-byte seed (Crypto's key type is not Sendable; it is made again when used).
+    case ed25519([UInt8])
 
     /// A new key for `algorithm`; `bits` for RSA (1024 or more).
     public static func generate(_ algorithm: DKIMAlgorithm, bits: Int = 2048) throws(DKIMKeyError) -> DKIMSigningKey {
         switch algorithm {
         case .ed25519SHA256:
-            return .ed25519(Curve25519.Signing.PrivateKey())
+            return .ed25519(Array(Curve25519.Signing.PrivateKey().rawRepresentation))
         case .rsaSHA256, .rsaSHA1:
             guard bits >= 1024, bits <= 4096, bits % 8 == 0 else { throw .unsupportedSize(bits) }
             do { return .rsa(try _RSA.Signing.PrivateKey(unsafeKeySize: .init(bitCount: bits))) } catch {
@@ -29,17 +30,17 @@ public enum DKIMSigningKey: Sendable {
                 self = .rsa(key)
                 return
             }
-            if let key = try? Curve25519.Signing.PrivateKey(pemRepresentation: trimmed) {
-                self = .ed25519(key)
+            if let seed = Self.ed25519Seed(pem: trimmed) {
+                self = .ed25519(seed)
                 return
             }
             throw .unreadable("a PEM block that is neither an RSA key of 1024 bits or more nor an Ed25519 key")
         }
         guard let seed = Data(base64Encoded: trimmed), seed.count == 32,
-              let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: seed) else {
+              (try? Curve25519.Signing.PrivateKey(rawRepresentation: seed)) != nil else {
             throw .unreadable("neither PEM nor the base64 of a 32-byte Ed25519 seed")
         }
-        self = .ed25519(key)
+        self = .ed25519(Array(seed))
     }
 
     public var algorithm: DKIMAlgorithm {
@@ -53,8 +54,23 @@ public enum DKIMSigningKey: Sendable {
     public var publicKeyBase64: String {
         switch self {
         case .rsa(let key): key.publicKey.derRepresentation.base64EncodedString()
-        case .ed25519(let key): key.publicKey.rawRepresentation.base64EncodedString()
+        case .ed25519(let seed): Self.ed25519(seed).publicKey.rawRepresentation.base64EncodedString()
         }
+    }
+
+    /// RFC 8410 7: a PKCS#8 Ed25519 private key is this DER prefix and the 32-byte seed.
+    static let ed25519PKCS8Prefix: [UInt8] = [0x30, 0x2E, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]
+
+    static func ed25519Seed(pem: String) -> [UInt8]? {
+        let body = pem.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("-----") }.joined()
+        guard let der = Data(base64Encoded: body).map(Array.init), der.count == 48,
+              der.starts(with: ed25519PKCS8Prefix) else { return nil }
+        return Array(der.suffix(32))
+    }
+
+    static func ed25519(_ seed: [UInt8]) -> Curve25519.Signing.PrivateKey {
+        // The seed was read by this same initialiser when the key was made.
+        try! Curve25519.Signing.PrivateKey(rawRepresentation: seed)
     }
 
     /// The key record to publish at `selector._domainkey.domain`, with extra tags (`t=y`) if given.
@@ -68,7 +84,8 @@ public enum DKIMSigningKey: Sendable {
     public var pem: String {
         switch self {
         case .rsa(let key): key.pkcs8PEMRepresentation
-        case .ed25519(let key): key.pemRepresentation
+        case .ed25519(let seed):
+            "-----BEGIN PRIVATE KEY-----\n" + Data(Self.ed25519PKCS8Prefix + seed).base64EncodedString() + "\n-----END PRIVATE KEY-----\n"
         }
     }
 
@@ -76,7 +93,7 @@ public enum DKIMSigningKey: Sendable {
         do {
             switch self {
             case .rsa(let key): return Array(try key.signature(for: digest, padding: .insecurePKCS1v1_5).rawRepresentation)
-            case .ed25519(let key): return Array(try key.signature(for: Array(digest)))
+            case .ed25519(let seed): return Array(try Self.ed25519(seed).signature(for: Array(digest)))
             }
         } catch {
             throw .signingFailed("\(error)")

@@ -38,8 +38,9 @@ struct PolicyDKIMTests {
             .connect, .helo(name: "mail.sender.test", extended: true), .mail(reversePath: "alice@sender.test", helo: nil),
             .rcpt(forwardPath: "bob@example.test", reversePath: "alice@sender.test", helo: nil), .endOfData(message),
         ] {
-            let verdict = session.immediateVerdict(for: question) ?? (await session.answer(question))
-            if case .reply(let reply, _) = verdict { return (question.stage, reply) }
+            var verdict = session.immediateVerdict(for: question)
+            if verdict == nil { verdict = await session.answer(question) }
+            if case .reply(let reply, _)? = verdict { return (question.stage, reply) }
         }
         return nil
     }

@@ -11,7 +11,7 @@ extension CaseDecoder {
             return value ?? nil
         }
         let domain = check(map.optional("domain").map { hostname($0, path.key("domain"), what: "the signing domain (d=)") })
-        let selector = map.required("selector", "the key's selector (s=), as in selector._domainkey.domain").flatMap { selector($0, path.key("selector")) }
+        let selector = map.required("selector", "the key's selector (s=), as in selector._domainkey.domain").flatMap { dkimSelector($0, path.key("selector")) }
         let algorithm = check(map.optional("algorithm").map { tree -> DKIMAlgorithm? in
             let names = ["rsa-sha256", "ed25519-sha256"]
             return choice(tree, path.key("algorithm"), "DKIM algorithm", names: names) { DKIMAlgorithm(rawValue: $0) }
@@ -48,7 +48,7 @@ extension CaseDecoder {
             return value
         })
         let record = check(map.optional("record").map { read.choice($0, path.key("record"), "key record", DKIMSpec.Record.self) }) ?? .auto
-        let recordSelector = check(map.optional("record_selector").map { selector($0, path.key("record_selector")) })
+        let recordSelector = check(map.optional("record_selector").map { dkimSelector($0, path.key("record_selector")) })
         let breakage = check(map.optional("break").map { read.choice($0, path.key("break"), "breakage", DKIMSpec.Breakage.self) })
         map.finish()
         guard !failed, let selector else { return nil }
@@ -61,7 +61,7 @@ extension CaseDecoder {
             key: key, expireAfter: expireAfter, record: record, recordSelector: recordSelector, breakage: breakage)
     }
 
-    private func selector(_ tree: Tree, _ path: KeyPath) -> String? {
+    private func dkimSelector(_ tree: Tree, _ path: KeyPath) -> String? {
         guard let text = read.nonEmptyString(tree, path, what: "a selector") else { return nil }
         guard DKIMSignature.isValidSelector(text) else {
             diagnostics.add(.invalidValue, at: tree.location, path, "\"\(Tree.clip(text))\" is not a DKIM selector (dot-separated labels of letters, digits, '-' and '_')")

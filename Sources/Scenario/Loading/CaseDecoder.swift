@@ -8,7 +8,7 @@ import SMTPProtocol
 /// format's keys there, so a new key is one `optional(...)` line.
 struct CaseDecoder {
     let diagnostics: Diagnostics
-    private var read: Reader { Reader(diagnostics: diagnostics) }
+    var read: Reader { Reader(diagnostics: diagnostics) }
 
     init(_ diagnostics: Diagnostics) {
         self.diagnostics = diagnostics
