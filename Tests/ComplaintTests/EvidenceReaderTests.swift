@@ -159,7 +159,7 @@ import Testing
         #expect(evidence.mailFrom == "alice@sender.test")
         #expect(evidence.rcptTo == ["bob@example.test"])
         #expect(evidence.reply?.code == 450 && evidence.reply?.enhanced == "4.7.26")
-        #expect(evidence.stage == .rcpt)
+        #expect(evidence.stage == .data)
         #expect(evidence.receiverName == "mx.example.test")
         #expect(evidence.receiverAddress == IPAddress("2001:db8::10"))
         #expect(evidence.clientAddress == IPAddress("2001:db8:5::66"))

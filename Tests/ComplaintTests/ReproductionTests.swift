@@ -38,7 +38,7 @@ struct ReproCase: Sendable, CustomTestStringConvertible {
                   code: 550, enhanced: "5.7.1", reproducesAsWritten: true, fill: []),
         ReproCase(label: "Exim bounce text", input: Samples.bounce, policy: "{checks: [spf], reject_at: rcpt, on_fail: reject}", outcome: .bounced, stage: .rcpt,
                   code: 550, enhanced: "5.7.23", reproducesAsWritten: false, fill: ["sender.test. TXT \"v=spf1 ip4:198.51.100.0/24 -all\""]),
-        ReproCase(label: "swaks transcript", input: Samples.transcript, policy: "microsoft-like", outcome: .deferred, stage: .rcpt,
+        ReproCase(label: "swaks transcript", input: Samples.transcript, policy: "microsoft-like", outcome: .deferred, stage: .data,
                   code: 450, enhanced: "4.7.26", reproducesAsWritten: false,
                   fill: ["2001:db8:5::66 PTR mail.sender.test.", "sender.test. TXT \"v=spf1 ip4:198.51.100.0/24 ~all\""]),
     ]

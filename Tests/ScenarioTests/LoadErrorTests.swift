@@ -13,7 +13,7 @@ import Testing
     @Test func unknownCheckInAPolicyList() {
         let yaml = example("  policy: fcrdns-strict", "  policy:\n    ipv6:\n      - fcrdns\n      - fcrnds")
         #expect(loadErrors(yaml: yaml) == [
-            "Scenarios/rdns.yaml:22:9: receiver.policy.ipv6[1]: unknown check \"fcrnds\" (known: ptr, fcrdns, helo-valid, helo-fqdn, helo-resolves, helo-matches, spf, spf-pass, dnsbl:ZONE); did you mean \"fcrdns\"?"
+            "Scenarios/rdns.yaml:22:9: receiver.policy.ipv6[1]: unknown check \"fcrnds\" (known: ptr, fcrdns, helo-valid, helo-fqdn, helo-resolves, helo-matches, spf, spf-pass, dnsbl:ZONE, dkim, dmarc, spf-or-dkim); did you mean \"fcrdns\"?"
         ])
     }
 

@@ -158,8 +158,9 @@ public enum ReplyDiagnosis {
             let (check, dnsError) = (decided.0, decided.dnsError)
             var choice = decided.1
             var differences: [String] = []
-            // The built-in MX answers policy failures at RCPT, or after the final dot with reject_at: data.
-            if evidence.stage == .data, choice.policy.rejectAt != .data {
+            // The built-in MX answers policy failures at RCPT, or after the final dot with reject_at: data
+            // (checks that read the message, such as spf-or-dkim, always after the final dot).
+            if evidence.stage == .data, choice.policy.rejectAt != .data, !check.needsMessage {
                 let policy = choice.policy
                 choice = .map(checks: policy.checks(for: client.family), rejectAt: .data, onFail: policy.onFail)
             }
