@@ -58,7 +58,7 @@ public final class DNSWorld: Sendable {
     /// up other parts meanwhile; `waitUntilServing` then waits for it.
     public static func launch(
         _ spec: WorldSpec, in namespace: NetworkNamespace, directory: String, port: UInt16 = 53,
-        timeoutFaultsKeepRecords: Bool = false
+        timeoutFaultsKeepRecords: Bool = false, controlSocket: String? = nil
     ) throws -> DNSWorld {
         guard FileManager.default.isExecutableFile(atPath: unboundPath) else {
             throw DNSWorldError(message: "unbound is not installed at \(unboundPath): apt-get install unbound", log: "")
@@ -67,6 +67,7 @@ public final class DNSWorld: Sendable {
         let logPath = directory + "/unbound.log"
         var config = UnboundConfiguration(world: spec, directory: directory, logFile: logPath, port: port)
         config.timeoutFaultsKeepRecords = timeoutFaultsKeepRecords
+        config.controlSocket = controlSocket
         try config.render().write(toFile: configPath, atomically: true, encoding: .utf8)
         let process = try ManagedProcess.launch(unboundPath, ["-d", "-c", configPath], in: namespace, outputPath: directory + "/unbound.out")
         return DNSWorld(spec: spec, namespace: namespace, directory: directory, configPath: configPath, logPath: logPath, port: port, process: process)

@@ -22,6 +22,9 @@ public struct UnboundConfiguration: Sendable {
     /// drops only the other queries (unbound's `deny` answers local data that matches). The scenario
     /// format never sets this (its faults replace data); the RFC 7208 suite's `TIMEOUT` needs it.
     public var timeoutFaultsKeepRecords = false
+    /// A Unix socket for unbound's remote control (plain, no certificates), through which a warm
+    /// world swaps its data; nil: no remote control.
+    public var controlSocket: String?
 
     /// The address unbound queries itself from for `servfail` names.
     public static let selfQueryAddress = "127.0.0.2"
@@ -86,16 +89,34 @@ public struct UnboundConfiguration: Sendable {
             set("local-zone", "\(quoted(zone)) nodefault")
         }
         set("local-zone", "\".\" static")
-        var stubs: [String] = []
+        for zone in worldZones { set("local-zone", "\(quoted(zone.name)) \(zone.type)") }
+        for data in worldData { set("local-data", "'\(data)'") }
+        for zone in stubZones {
+            lines.append("stub-zone:")
+            lines.append("  name: \(quoted(zone))")
+            lines.append("  stub-addr: \(stubAddress)")
+        }
+        if let controlSocket {
+            lines.append("remote-control:")
+            lines.append("  control-enable: yes")
+            lines.append("  control-interface: \(quoted(controlSocket))")
+            lines.append("  control-use-cert: no")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The local zones the world's faults make, as `(name, type)`: everything but the fixed root
+    /// `static` zone and the switched-off defaults, so a warm world can swap them
+    /// (`WarmDNSWorld`).
+    public var worldZones: [(name: String, type: String)] {
+        var zones: [(name: String, type: String)] = []
         for fault in world.faults {
-            let zone = quoted(DNSName.absolute(fault.name))
+            let zone = DNSName.absolute(fault.name)
             switch fault.kind {
-            case .nxdomain: set("local-zone", "\(zone) always_nxdomain")
-            case .refused: set("local-zone", "\(zone) refuse")
-            case .timeout: set("local-zone", "\(zone) deny")
-            case .servfail:
-                set("local-zone", "\(zone) transparent")
-                stubs.append(zone)
+            case .nxdomain: zones.append((zone, "always_nxdomain"))
+            case .refused: zones.append((zone, "refuse"))
+            case .timeout: zones.append((zone, "deny"))
+            case .servfail: zones.append((zone, "transparent"))
             }
         }
         if timeoutFaultsKeepRecords {
@@ -106,18 +127,21 @@ public struct UnboundConfiguration: Sendable {
                     below.append(record.owner)
                 }
             }
-            for owner in below { set("local-zone", "\(quoted(DNSName.absolute(owner))) static") }
+            for owner in below { zones.append((DNSName.absolute(owner), "static")) }
         }
-        for record in servedRecords {
-            set("local-data", "'\(record.description)'")
-        }
-        for zone in stubs {
-            lines.append("stub-zone:")
-            lines.append("  name: \(zone)")
-            lines.append("  stub-addr: 127.0.0.1@\(port)")
-        }
-        return lines.joined(separator: "\n") + "\n"
+        return zones
     }
+
+    /// The `local-data` lines: one zone-file line per served record.
+    public var worldData: [String] { servedRecords.map(\.description) }
+
+    /// The names of `servfail` faults, each stubbed to this same unbound (`stubAddress`).
+    public var stubZones: [String] {
+        world.faults.filter { $0.kind == .servfail }.map { DNSName.absolute($0.name) }
+    }
+
+    /// Where `servfail` names are stubbed to: this unbound itself.
+    public var stubAddress: String { "127.0.0.1@\(port)" }
 
     private func quoted(_ text: String) -> String {
         "\"" + text.replacingOccurrences(of: "\"", with: "") + "\""

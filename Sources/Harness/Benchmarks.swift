@@ -101,11 +101,12 @@ public enum Benchmarks {
 extension Benchmarks {
     /// Runs the cases `rounds` times on the built-in MX; prints cases per second, the median per-case
     /// overhead (namespace + world + MX up and down, without the SMTP exchange) and peak memory.
-    public static func run(paths: [String], rounds: Int, jobs: Int, logger: Logger) async -> Int32 {
+    public static func run(paths: [String], rounds: Int, jobs: Int, warmWorlds: Bool = true, logger: Logger) async -> Int32 {
         let out = Output()
         guard let cases = Preflight.cases(paths, logger: logger) else { return HarnessExit.usage }
         var configuration = RunConfiguration()
         configuration.target = .builtin
+        configuration.warmWorlds = warmWorlds
         let run = ScenarioRun(runner: CaseRunner(configuration: configuration, logger: logger), jobs: jobs)
         let clock = ContinuousClock()
         var overheads: [Duration] = [], setups: [Duration] = [], teardowns: [Duration] = [], walls: [Duration] = []
@@ -128,10 +129,10 @@ extension Benchmarks {
         getrusage(RUSAGE_SELF.rawValue, &selfUsage)
         getrusage(RUSAGE_CHILDREN.rawValue, &childUsage)
         out.line("")
-        out.line("\(cases.count) cases x \(rounds) rounds, --jobs \(jobs)")
+        out.line("\(cases.count) cases x \(rounds) rounds, --jobs \(jobs), \(warmWorlds ? "warm slots" : "a fresh world per case (--fresh-worlds)")")
         out.line(String(format: "  median wall time per round: %.2f s (%.1f cases/s)", seconds, Double(cases.count) / seconds))
         out.line("  median per-case overhead (setup + teardown): \(milliseconds(median(overheads)))")
-        out.line("    setup (namespace, unbound, resolver, MX):  \(milliseconds(median(setups)))")
+        out.line("    setup (namespace or slot, world, resolver, MX): \(milliseconds(median(setups)))")
         out.line("    teardown:                                  \(milliseconds(median(teardowns)))")
         out.line("  peak memory: mxharness \(selfUsage.ru_maxrss / 1024) MiB, largest child (unbound, ip, postfix) \(childUsage.ru_maxrss / 1024) MiB")
         if failures > 0 { out.line("  (\(failures) case runs did not pass: the figures include them)") }

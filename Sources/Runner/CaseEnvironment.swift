@@ -14,7 +14,9 @@ import Scenario
 /// `setUp` builds them in that order; `tearDown` takes down whatever was built, in reverse order,
 /// on every path: after a delivery, after any step threw, and after the task was cancelled. It is
 /// the one place a case's resources are released. A namespace lent by a shared receiver
-/// (`Receiver.hostNamespace`) is given back by the receiver's `stop`, not destroyed.
+/// (`Receiver.hostNamespace`) is given back by the receiver's `stop`, not destroyed; a warm slot
+/// (`WarmWorlds`, when the run keeps them and both parts can run in one) goes back to the run's
+/// slots with the world unloaded at the next case's `setUp`.
 public final class CaseEnvironment: @unchecked Sendable {
     public let scenario: ScenarioCase
     public let settings: RunConfiguration
@@ -22,6 +24,7 @@ public final class CaseEnvironment: @unchecked Sendable {
     public let logger: Logger
     public let receiver: any Receiver
     public let sender: any Sender
+    let warmWorlds: WarmWorlds?
 
     // Set by `setUp`, one step at a time, from the one task that runs the case; read by the
     // parts and by `tearDown` from that same task.
@@ -32,13 +35,15 @@ public final class CaseEnvironment: @unchecked Sendable {
         var namespace: NetworkNamespace?
         var ownsNamespace = false
         var world: DNSWorld?
+        var slot: WarmSlot?
         var resolver: DNSResolver?
     }
 
     init(
         scenario: ScenarioCase, settings: RunConfiguration, receiver: any Receiver, sender: any Sender,
-        eventLoopGroup: any EventLoopGroup, logger: Logger
+        warmWorlds: WarmWorlds?, eventLoopGroup: any EventLoopGroup, logger: Logger
     ) {
+        self.warmWorlds = warmWorlds
         self.scenario = scenario
         self.settings = settings
         self.receiver = receiver
@@ -59,10 +64,12 @@ public final class CaseEnvironment: @unchecked Sendable {
         return namespace
     }
 
-    /// The scenario's DNS, served by unbound in the namespace.
-    public var world: DNSWorld {
-        guard let world = parts.world else { preconditionFailure("CaseEnvironment.world read before setUp") }
-        return world
+    /// Where the scenario's DNS is served in the namespace (unbound on port 53).
+    public var resolverAddress: IPAddress {
+        guard let address = parts.world?.resolverAddress ?? parts.slot?.dns.resolverAddress else {
+            preconditionFailure("CaseEnvironment.resolverAddress read before setUp")
+        }
+        return address
     }
 
     /// A resolver asking only the world's unbound (libunbound, as a real MTA's lookups go).
@@ -80,23 +87,27 @@ public final class CaseEnvironment: @unchecked Sendable {
         let registry = ResourceRegistry.shared
         let directory = try registry.makeTemporaryDirectory("case")
         parts.directory = directory
+        let addresses = scenario.receiver.addresses + clientAddresses.filter { !scenario.receiver.addresses.contains($0) }
         if let lent = try await receiver.hostNamespace(clientAddresses: clientAddresses) {
             parts.namespace = lent
+        } else if let warmWorlds, receiver.runsInWarmWorlds, sender.runsInWarmWorlds, WarmDNSWorld.canLoad(scenario.dns) {
+            let slot = try await warmWorlds.checkOut(for: Set(addresses))
+            parts.slot = slot
+            parts.namespace = slot.namespace
+            try await slot.prepare(addresses: addresses, world: scenario.dns)
         } else {
-            let addresses = scenario.receiver.addresses + clientAddresses.filter { !scenario.receiver.addresses.contains($0) }
             parts.namespace = try await NetworkNamespace.create(name: registry.makeName("case"), addresses: addresses, logger: logger)
             parts.ownsNamespace = true
         }
-        // unbound starts while the resolver and the receiver are set up; neither asks it anything
-        // before the sender connects.
-        let world = try DNSWorld.launch(scenario.dns, in: namespace, directory: directory)
-        parts.world = world
+        // A fresh unbound starts while the resolver and the receiver are set up; neither asks it
+        // anything before the sender connects.
+        if parts.slot == nil { parts.world = try DNSWorld.launch(scenario.dns, in: namespace, directory: directory) }
         parts.resolver = try await DNSResolver(
             configuration: ResolverConfiguration(
-                server: world.resolverAddress, timeout: settings.resolverTimeout, namespace: namespace, directory: directory),
+                server: resolverAddress, timeout: settings.resolverTimeout, namespace: namespace, directory: directory),
             logger: logger)
         try await receiver.start(in: self)
-        try await world.waitUntilServing()
+        try await parts.world?.waitUntilServing()
     }
 
     /// What the environment held when it was taken down.
@@ -118,7 +129,16 @@ public final class CaseEnvironment: @unchecked Sendable {
             await world.stop()
             remains.queryLog = world.queryLog
         }
+        if let slot = parts.slot {
+            remains.queryLog = slot.dns.queryLog
+            // What a fresh world leaves in the work folder, for the artifacts.
+            if settings.artifactsDirectory != nil, let directory = parts.directory {
+                try? slot.dns.renderedConfiguration.write(toFile: directory + "/unbound.conf", atomically: false, encoding: .utf8)
+                try? remains.queryLog.write(toFile: directory + "/unbound.log", atomically: false, encoding: .utf8)
+            }
+        }
         if let directory = parts.directory { beforeRemoval(directory, remains.queryLog) }
+        if let slot = parts.slot, let warmWorlds { await warmWorlds.checkIn(slot, reusable: clean) }
         if parts.ownsNamespace, let namespace = parts.namespace { await namespace.destroy() }
         if let directory = parts.directory { ResourceRegistry.shared.removeDirectory(directory) }
         parts = BuiltParts()

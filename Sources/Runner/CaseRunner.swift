@@ -22,6 +22,10 @@ public struct RunConfiguration: Sendable {
     /// `PostfixSharing`) when `ScenarioRun` runs them; false (`--fresh-postfix`) starts a new
     /// Postfix for every case.
     public var sharePostfix: Bool
+    /// Cases whose parts allow it run in warm slots (`WarmWorlds`) when `ScenarioRun` runs them:
+    /// a namespace and an unbound kept for the run, the world swapped between cases; false
+    /// (`--fresh-worlds`) builds and removes a world for every case.
+    public var warmWorlds: Bool = true
 
     public init(
         target: ReceiverTarget? = nil, sender: SenderMTA? = nil, resolverTimeout: Duration = .milliseconds(1500),
@@ -57,16 +61,20 @@ public struct CaseSkipped: Error, Sendable, CustomStringConvertible {
 public struct CaseRunner: Sendable {
     public var configuration: RunConfiguration
     public var parts: PartCatalog
+    /// Warm slots cases run in, when the run keeps them (`ScenarioRun`, unless
+    /// `RunConfiguration.warmWorlds` is off); nil: every case builds and removes its own world.
+    public var warmWorlds: WarmWorlds?
     public var eventLoopGroup: any EventLoopGroup
     public var logger: Logger
 
     public init(
-        configuration: RunConfiguration, parts: PartCatalog = .standard,
+        configuration: RunConfiguration, parts: PartCatalog = .standard, warmWorlds: WarmWorlds? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "mxharness.runner")
     ) {
         self.configuration = configuration
         self.parts = parts
+        self.warmWorlds = warmWorlds
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
     }
@@ -85,6 +93,16 @@ public struct CaseRunner: Sendable {
     /// of its own.
     public func sharingKey(for scenario: ScenarioCase) -> String? {
         parts.receivers[target(for: scenario)]?.sharingKey(for: scenario, settings: configuration)
+    }
+
+    /// Cases with the same key are best run one after another on one slot: those that share a
+    /// receiver (`sharingKey`), and, in warm slots, those with the same addresses (a slot then
+    /// needs no address removed between them, which is the slow part of swapping worlds).
+    func placementKey(for scenario: ScenarioCase) -> String? {
+        if let key = sharingKey(for: scenario) { return key }
+        guard warmWorlds != nil || configuration.warmWorlds else { return nil }
+        let addresses = Set(scenario.receiver.addresses + scenario.sender.addresses.values)
+        return "addresses " + addresses.sorted().map(\.description).joined(separator: " ")
     }
 
     public func run(_ scenario: ScenarioCase) async -> CaseResult {
@@ -118,7 +136,7 @@ public struct CaseRunner: Sendable {
             scenario: scenario, settings: configuration,
             receiver: receiverKind.makeReceiver(for: scenario, settings: configuration),
             sender: senderKind.makeSender(for: scenario, settings: configuration),
-            eventLoopGroup: eventLoopGroup, logger: logger)
+            warmWorlds: warmWorlds, eventLoopGroup: eventLoopGroup, logger: logger)
         let clock = ContinuousClock()
         var phase = clock.now
         var clean = false

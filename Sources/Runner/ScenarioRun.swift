@@ -9,7 +9,7 @@ import Scenario
 ///
 /// Receivers that share running instances between cases (Postfix, unless `sharePostfix` is off)
 /// keep them for the run (`ReceiverKind.scopedToRun`) and stop them at its end. Cases are started
-/// grouped by their sharing key (`CaseRunner.sharingKey`), in the order each key first appears,
+/// grouped by their placement key (`CaseRunner.placementKey`), in the order each key first appears,
 /// so that an idle instance is at hand for the next case of the same configuration.
 public struct ScenarioRun: Sendable {
     public var runner: CaseRunner
@@ -23,8 +23,13 @@ public struct ScenarioRun: Sendable {
     public func run(_ cases: [ScenarioCase], progress: @escaping @Sendable (CaseResult) -> Void = { _ in }) async -> [CaseResult] {
         var scoped = self.runner
         scoped.parts = scoped.parts.scopedToRun(jobs: jobs, cases: cases, settings: scoped.configuration)
+        var ownWarmWorlds: WarmWorlds?
+        if scoped.warmWorlds == nil, scoped.configuration.warmWorlds {
+            ownWarmWorlds = WarmWorlds(logger: scoped.logger)
+            scoped.warmWorlds = ownWarmWorlds
+        }
         let runner = scoped
-        let keys = cases.map(runner.sharingKey(for:))
+        let keys = cases.map(runner.placementKey(for:))
         var pending = Self.startOrder(keys)
         var running: [String: Int] = [:]
         var results = [CaseResult?](repeating: nil, count: cases.count)
@@ -45,6 +50,7 @@ public struct ScenarioRun: Sendable {
             }
         }
         await runner.parts.closeRun()
+        if let ownWarmWorlds { await ownWarmWorlds.close() }
         return results.compactMap { $0 }
     }
 

@@ -56,14 +56,25 @@ public final class NetworkNamespace: Sendable {
         try await changeAddresses("del", addresses)
     }
 
+    /// Removes `stale` and adds `missing` in one batch (one `ip` process).
+    public func changeAddresses(removing stale: [IPAddress], adding missing: [IPAddress]) async throws {
+        let batch = Self.addressLines("del", stale) + Self.addressLines("add", missing)
+        guard !batch.isEmpty else { return }
+        try await Command.run("/usr/sbin/ip", ["-n", name, "-batch", "-"], input: batch.joined(separator: "\n") + "\n")
+    }
+
     private func changeAddresses(_ verb: String, _ addresses: [IPAddress]) async throws {
-        let batch = Set(addresses).sorted().map { address in
+        let batch = Self.addressLines(verb, addresses)
+        guard !batch.isEmpty else { return }
+        try await Command.run("/usr/sbin/ip", ["-n", name, "-batch", "-"], input: batch.joined(separator: "\n") + "\n")
+    }
+
+    private static func addressLines(_ verb: String, _ addresses: [IPAddress]) -> [String] {
+        Set(addresses).sorted().map { address in
             address.family == .ipv4
                 ? "addr \(verb) \(address)/32 dev lo"
                 : "addr \(verb) \(address)/128 dev lo" + (verb == "add" ? " nodad" : "")
         }
-        guard !batch.isEmpty else { return }
-        try await Command.run("/usr/sbin/ip", ["-n", name, "-batch", "-"], input: batch.joined(separator: "\n") + "\n")
     }
 
     /// A handle on a namespace that already exists (created by `ip netns add` or an earlier run).

@@ -87,6 +87,9 @@ extension MXHarness {
         @Flag(help: "Start a new Postfix for every case (by default cases with the same Postfix configuration share a running one).")
         var freshPostfix = false
 
+        @Flag(help: "Build and remove a namespace and unbound for every case (by default cases on the built-in MX run in warm slots whose world is swapped between cases).")
+        var freshWorlds = false
+
         @OptionGroup var global: GlobalOptions
 
         func validate() throws {
@@ -101,10 +104,11 @@ extension MXHarness {
             let base = try postfixConfig.map { path in
                 do { return try Harness.postfixBase(path: path) } catch { throw ValidationError("\(error)") }
             }
-            let configuration = RunConfiguration(
+            var configuration = RunConfiguration(
                 target: target.flatMap(ReceiverTarget.init(rawValue:)),
                 resolverTimeout: .milliseconds(Int(dnsTimeout * 1000)),
                 artifactsDirectory: artifacts, postfixBase: base, sharePostfix: !freshPostfix)
+            configuration.warmWorlds = !freshWorlds
             let options = RunOptions(
                 paths: paths, jobs: jobs, selection: CaseSelection(tags: tags, filters: filters),
                 configuration: configuration, junitPath: junit, jsonPath: json, tap: tap)
@@ -156,10 +160,11 @@ extension MXHarness {
             @Argument var paths: [String] = ["Scenarios"]
             @Option var rounds = 3
             @Option var jobs = ProcessInfo.processInfo.activeProcessorCount
+            @Flag(help: "A world built and removed for every case instead of warm slots.") var freshWorlds = false
             @OptionGroup var global: GlobalOptions
 
             func run() async throws {
-                let code = await Benchmarks.run(paths: paths, rounds: rounds, jobs: max(1, jobs), logger: global.logger())
+                let code = await Benchmarks.run(paths: paths, rounds: rounds, jobs: max(1, jobs), warmWorlds: !freshWorlds, logger: global.logger())
                 if code != 0 { throw ExitCode(code) }
             }
         }

@@ -28,14 +28,15 @@ struct CleanupTests {
         expect: {outcome: deferred}
         """
 
-    /// Starts a run of the slow case and returns once its namespace exists.
-    func startSlowRun() throws -> (Process, String) {
+    /// Starts a run of the slow case and returns once its namespace exists: a warm slot's, or with
+    /// `fresh` a namespace of the case's own.
+    func startSlowRun(fresh: Bool) throws -> (Process, String) {
         let directory = NSTemporaryDirectory() + "/cleanup-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try Self.slowScenario.write(toFile: directory + "/slow.yaml", atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["run", directory + "/slow.yaml", "--dns-timeout", "20"]
+        process.arguments = ["run", directory + "/slow.yaml", "--dns-timeout", "20"] + (fresh ? ["--fresh-worlds"] : [])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -60,17 +61,24 @@ struct CleanupTests {
         }
     }
 
+    /// Returns as soon as `condition` holds, or after about 5 s of it not holding. (A `for ... where`
+    /// loop would go on evaluating the condition after it held: slow on a busy machine, where the
+    /// process it watches could end meanwhile.)
     func waitUntil(_ condition: () -> Bool) async throws {
-        for _ in 0..<500 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<500 {
+            if condition() { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
     }
 
-    @Test(arguments: [SIGINT, SIGTERM])
-    func aSignalTakesEverythingDown(signal: Int32) async throws {
+    @Test(arguments: [SIGINT, SIGTERM], [false, true])
+    func aSignalTakesEverythingDown(signal: Int32, fresh: Bool) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build mxharness first (swift build)")
-        let (process, directory) = try startSlowRun()
+        let (process, directory) = try startSlowRun(fresh: fresh)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let pid = process.processIdentifier
-        try await waitUntil { resources(of: pid).contains { $0.hasSuffix("-case") } && !unboundsServing(pid).isEmpty }
+        let suffix = fresh ? "-case" : "-slot"
+        try await waitUntil { resources(of: pid).contains { $0.hasSuffix(suffix) } && !unboundsServing(pid).isEmpty }
         #expect(!resources(of: pid).isEmpty, "the run got going")
         kill(pid, signal)
         process.waitUntilExit()
@@ -80,12 +88,14 @@ struct CleanupTests {
         #expect(unboundsServing(pid).isEmpty)
     }
 
-    @Test func afterSIGKILLTheJanitorRemovesTheRest() async throws {
+    @Test(arguments: [false, true])
+    func afterSIGKILLTheJanitorRemovesTheRest(fresh: Bool) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build mxharness first (swift build)")
-        let (process, directory) = try startSlowRun()
+        let (process, directory) = try startSlowRun(fresh: fresh)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let pid = process.processIdentifier
-        try await waitUntil { resources(of: pid).contains { $0.hasSuffix("-case") } && !unboundsServing(pid).isEmpty }
+        let suffix = fresh ? "-case" : "-slot"
+        try await waitUntil { resources(of: pid).contains { $0.hasSuffix(suffix) } && !unboundsServing(pid).isEmpty }
         kill(pid, SIGKILL)
         process.waitUntilExit()
         #expect(!resources(of: pid).isEmpty, "a SIGKILL leaves things behind")
@@ -134,9 +144,14 @@ struct CleanupTests {
         let (process, directory) = try startSlowPostfixRun()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let pid = process.processIdentifier
+        // Postfix's master, not only the short-lived helpers `postfix start` runs first.
+        func masterRuns() -> Bool {
+            postfixResources(of: pid).processes.contains {
+                (try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8))?.hasPrefix("master") == true
+            }
+        }
         try await waitUntil {
-            resources(of: pid).contains { $0.hasSuffix("-pfhost") } && !postfixResources(of: pid).etc.isEmpty
-                && !postfixResources(of: pid).processes.isEmpty
+            resources(of: pid).contains { $0.hasSuffix("-pfhost") } && !postfixResources(of: pid).etc.isEmpty && masterRuns()
         }
         #expect(resources(of: pid).contains { $0.hasSuffix("-pfhost") }, "a pooled host came up")
         #expect(!postfixResources(of: pid).processes.isEmpty, "its Postfix runs")

@@ -19,6 +19,8 @@ public struct BuiltinMXReceivers: ReceiverKind {
 
 final class BuiltinMXReceiver: Receiver, @unchecked Sendable {
     let configuration: MXConfiguration
+    /// Its sockets close with `stop`; nothing else of it is in the namespace.
+    var runsInWarmWorlds: Bool { true }
     // Set by `start` and read by `evidence` and `stop`, all from the task that runs the case.
     private var mx: ReferenceMX?
 

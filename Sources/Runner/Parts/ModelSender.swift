@@ -18,6 +18,8 @@ public struct ModelSenders: SenderKind {
 
 final class ModelSender: Sender {
     let request: DeliveryRequest
+    /// Its connections end with the delivery.
+    var runsInWarmWorlds: Bool { true }
 
     init(request: DeliveryRequest) {
         self.request = request

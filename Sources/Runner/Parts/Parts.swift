@@ -63,9 +63,15 @@ public protocol Receiver: AnyObject, Sendable {
 
     /// Which running instance served the case, for receivers that share instances.
     var instanceUse: ReceiverInstanceUse? { get }
+
+    /// True when the receiver leaves nothing in the namespace once stopped (no files under
+    /// /etc/netns, no processes), so the case may run in a warm slot (`WarmWorlds`) that served
+    /// other cases before. Default false.
+    var runsInWarmWorlds: Bool { get }
 }
 
 extension Receiver {
+    public var runsInWarmWorlds: Bool { false }
     public func hostNamespace(clientAddresses: [IPAddress]) async throws -> NetworkNamespace? { nil }
     public func failureEvidence() async -> ReceiverEvidence { ReceiverEvidence() }
     public var instanceUse: ReceiverInstanceUse? { nil }
@@ -125,8 +131,12 @@ public protocol Sender: AnyObject, Sendable {
 
     /// Takes down whatever the sender started (a real MTA's processes).
     func stop() async
+
+    /// As `Receiver.runsInWarmWorlds`. Default false.
+    var runsInWarmWorlds: Bool { get }
 }
 
 extension Sender {
     public func stop() async {}
+    public var runsInWarmWorlds: Bool { false }
 }

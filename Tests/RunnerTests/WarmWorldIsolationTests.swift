@@ -1,0 +1,145 @@
+import DNSCore
+import Foundation
+import MXHarnessTestKit
+import Runner
+import Scenario
+import Testing
+
+/// A warm slot must be indistinguishable from a fresh world: random sequences of worlds that differ
+/// in records, faults, DNSBL listings and addresses go through one slot, and every case must end
+/// exactly as it does in a world of its own. A planted leak (the previous world left in place)
+/// must be caught by the same comparison.
+@Suite(.serialized, .enabled(if: IntegrationEnvironment.canRunWorlds, IntegrationEnvironment.worldSkipReason))
+struct WarmWorldIsolationTests {
+    /// Worlds that would each end differently if anything of another one reached them.
+    static let worlds: [(name: String, yaml: String)] = [
+        ("confirmed", """
+            dns: {records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10",
+                            "2001:db8:5::25 PTR mail.sender.test.", "mail.sender.test. AAAA 2001:db8:5::25"]}
+            receiver: {addresses: ["2001:db8::10"], policy: fcrdns-strict}
+            """),
+        ("no-ptr", """
+            dns: {records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10"]}
+            receiver: {addresses: ["2001:db8::10"], policy: fcrdns-strict}
+            """),
+        ("ptr-servfail", """
+            dns:
+              records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10",
+                        "2001:db8:5::25 PTR mail.sender.test.", "mail.sender.test. AAAA 2001:db8:5::25"]
+              faults: [{name: 5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.5.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa, fault: servfail}]
+            receiver: {addresses: ["2001:db8::10"], policy: fcrdns-strict}
+            """),
+        ("forward-nxdomain-fault", """
+            dns:
+              records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10",
+                        "2001:db8:5::25 PTR mail.sender.test.", "mail.sender.test. AAAA 2001:db8:5::25"]
+              faults: [{name: sender.test, fault: nxdomain}]
+            receiver: {addresses: ["2001:db8::10"], policy: fcrdns-strict}
+            """),
+        ("dnsbl-listed", """
+            dns: {records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10",
+                            "5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.5.0.0.0.8.b.d.0.1.0.0.2.bl.test. A 127.0.0.2"]}
+            receiver: {addresses: ["2001:db8::10"], policy: {checks: ["dnsbl:bl.test"]}}
+            """),
+        ("dnsbl-clean", """
+            dns: {records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10"]}
+            receiver: {addresses: ["2001:db8::10"], policy: {checks: ["dnsbl:bl.test"]}}
+            """),
+        ("mx-moved", """
+            dns: {records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::20"]}
+            receiver: {addresses: ["2001:db8::20"]}
+            """),
+        ("mx-address-gone", """
+            dns: {records: ["example.test. MX 10 mx1.example.test.", "example.test. MX 20 mx2.example.test.",
+                            "mx1.example.test. AAAA 2001:db8::10", "mx2.example.test. AAAA 2001:db8::20"]}
+            receiver: {addresses: ["2001:db8::20"], policy: {checks: ["dnsbl:bl.test"]}}
+            """),
+        ("implicit-mx", """
+            dns: {records: ["example.test. AAAA 2001:db8::10"]}
+            receiver: {addresses: ["2001:db8::10"]}
+            """),
+    ]
+
+    static func scenario(_ world: (name: String, yaml: String)) throws -> ScenarioCase {
+        let yaml = "name: \(world.name)\n" + world.yaml + """
+
+            sender: {addresses: {ipv6: "2001:db8:5::25"}, helo: mail.sender.test, mail_from: a@sender.test, rcpt_to: [b@example.test]}
+            expect: {}
+            """
+        return try #require(try ScenarioLoader().load(yaml: yaml, file: "\(world.name).yaml").first)
+    }
+
+    /// Everything a leak could change: the outcome, where and with what reply each attempt ended,
+    /// and why a connection could not be made.
+    static func fingerprint(_ result: CaseResult) -> String {
+        var parts = [result.name, result.status.label, result.observed?.outcome.rawValue ?? "-"]
+        for attempt in result.delivery?.attempts ?? [] {
+            parts.append("\(attempt.remoteAddress) \(attempt.result) \(attempt.stage) \(attempt.reply.map { "\($0.code) \($0.enhanced ?? "")" } ?? "-") \(attempt.error ?? "")")
+        }
+        parts.append(result.sessions.map { $0.summary.contains("listed") ? "listed" : "" }.joined())
+        return parts.joined(separator: " | ")
+    }
+
+    /// Runs a seeded random sequence through one warm slot; returns the cases whose fingerprint
+    /// differs from the fresh world's.
+    static func divergences(plantedLeak: Bool, seed: UInt64, length: Int) async throws -> (differing: [String], slots: Int) {
+        let scenarios = try worlds.map(scenario)
+        let settings = RunConfiguration(resolverTimeout: .milliseconds(400))
+        let fresh = CaseRunner(configuration: settings)
+        var expected: [String: String] = [:]
+        for scenario in scenarios { expected[scenario.name] = fingerprint(await fresh.run(scenario)) }
+
+        let warm = WarmWorlds(plantedLeak: plantedLeak)
+        let runner = CaseRunner(configuration: settings, warmWorlds: warm)
+        var generator = SeededGenerator(seed: seed)
+        var differing: [String] = []
+        for _ in 0..<length {
+            let scenario = scenarios.randomElement(using: &generator)!
+            let got = fingerprint(await runner.run(scenario))
+            if got != expected[scenario.name] { differing.append("\(scenario.name): fresh \(expected[scenario.name] ?? "?") / warm \(got)") }
+        }
+        let slots = await warm.started
+        await warm.close()
+        return (differing, slots)
+    }
+
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func randomSequencesThroughOneSlotEndAsInFreshWorlds(seed: UInt64) async throws {
+        let (differing, slots) = try await Self.divergences(plantedLeak: false, seed: seed, length: 24)
+        #expect(differing.isEmpty, "\(differing.joined(separator: "\n"))")
+        #expect(slots == 1, "one slot served the whole sequence")
+    }
+
+    @Test func aPlantedLeakIsCaught() async throws {
+        let (differing, _) = try await Self.divergences(plantedLeak: true, seed: 1, length: 24)
+        #expect(!differing.isEmpty, "leaving the previous world in place must change some case's ending")
+    }
+
+    @Test func theQueryLogOfACaseHoldsOnlyItsOwnQueries() async throws {
+        let warm = WarmWorlds()
+        let runner = CaseRunner(configuration: RunConfiguration(), warmWorlds: warm)
+        let first = await runner.run(try Self.scenario(Self.worlds[0]))
+        let second = await runner.run(try Self.scenario(Self.worlds[6]))
+        await warm.close()
+        // The first world's PTR leads the MX to mail.sender.test; the second has no PTR at all.
+        #expect(first.queryLog.contains("mail.sender.test. AAAA IN"), "the MX's forward confirmation:\n\(first.queryLog)")
+        #expect(second.status == .passed && second.queryLog.contains("ip6.arpa. PTR IN"))
+        #expect(!second.queryLog.contains("mail.sender.test."), "nothing of the first case in the second's log:\n\(second.queryLog)")
+        #expect(first.namespaceName == second.namespaceName, "both ran in the one slot")
+    }
+}
+
+/// SplitMix64: a small deterministic generator, so a failing sequence can be run again.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
