@@ -58,3 +58,27 @@ import Testing
         #expect(Self.keyRecords(moved, at: "old._domainkey.sender.test").count == 1)
     }
 }
+
+@Suite struct DKIMSenderMTATests {
+    /// Only the built-in sender signs: another sender MTA skips the case and says why.
+    @Test func anotherSenderMTASkipsSignedCases() async throws {
+        let scenario = try #require(try ScenarioLoader().load(yaml: DKIMPreparationTests.yaml.replacingOccurrences(of: ", RECORD", with: ""), file: "p.yaml").first)
+        let parts = PartCatalog.standard.adding(PostfixSenderStandIn())
+        let result = await CaseRunner(configuration: RunConfiguration(target: .builtin, sender: .postfix), parts: parts).run(scenario)
+        guard case .skipped(let reason) = result.status else {
+            Issue.record("expected skipped, got \(result.status)")
+            return
+        }
+        #expect(reason.contains("sender.dkim") && reason.contains("built-in sender"))
+    }
+}
+
+/// A sender kind named postfix that never gets to send: the case must be skipped before.
+struct PostfixSenderStandIn: SenderKind {
+    var mta: SenderMTA { .postfix }
+    func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? { nil }
+    func makeSender(for scenario: ScenarioCase, settings: RunConfiguration) -> any Sender {
+        Issue.record("a signed case reached makeSender of a non-built-in sender")
+        return ModelSenders().makeSender(for: scenario, settings: settings)
+    }
+}
