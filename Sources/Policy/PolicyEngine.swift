@@ -227,7 +227,7 @@ public actor PolicySession {
     private func resetDecision() {
         decision = nil
         findings.spf = nil
-        findings.dkim = []
+        findings.dkim = nil
         findings.dmarc = nil
     }
 

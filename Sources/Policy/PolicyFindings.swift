@@ -62,8 +62,8 @@ public struct PolicyFindings: Sendable, Hashable, Codable {
     public var checks: [CheckRecord]
     public var spf: SPFVerdict?
     public var dnsbl: [DNSBLFinding]
-    /// Each DKIM-Signature's verification, when a check read the message.
-    public var dkim: [DKIMVerification] = []
+    /// Each DKIM-Signature's verification, when a check read the message (nil when none did).
+    public var dkim: [DKIMVerification]?
     /// The DMARC evaluation, when the `dmarc` check ran.
     public var dmarc: DMARCEvaluation?
     /// The check whose reply was sent, if any.
@@ -96,7 +96,7 @@ public struct PolicyFindings: Sendable, Hashable, Codable {
             if let record = spf.record { text += " record \"\(record)\" at \(spf.domain)" }
             lines.append(text)
         }
-        for signature in dkim {
+        for signature in dkim ?? [] {
             lines.append("DKIM: \(signature)")
         }
         if let dmarc {
