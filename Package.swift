@@ -150,7 +150,7 @@ let package = Package(
         ]),
         .testTarget(name: "ComplaintTests", dependencies: [
             "Complaint", "Scenario", "Runner", "DNSCore", "SMTPProtocol", "Policy", "MXHarnessTestKit",
-        ]),
+        ], exclude: ["Corpus"]),
         .testTarget(name: "ParityTests", dependencies: ["Parity", "Runner", "Scenario", "SMTPProtocol", "DNSCore", "Reports"]),
         .testTarget(name: "HarnessTests", dependencies: [
             "Harness", "DNSCore", "Sandbox", "MXHarnessTestKit", .product(name: "Logging", package: "swift-log"),

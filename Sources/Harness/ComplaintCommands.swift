@@ -5,6 +5,7 @@ import Complaint
 import DNSCore
 import Foundation
 import Logging
+import Runner
 import Sandbox
 import Scenario
 
@@ -43,12 +44,23 @@ public struct CaptureUsageError: Error, Sendable, CustomStringConvertible {
     public var description: String
 }
 
+/// Whether `repro` runs the scenario it wrote before it hands it over.
+public enum ReproVerification: Sendable {
+    /// `--verify`: run it; without root and unbound that is an error.
+    case required
+    /// The default: run it when the machine can (root, unbound), else say why not.
+    case ifPossible
+    /// `--no-verify`.
+    case skipped
+}
+
 extension Harness {
-    /// `mxharness repro [INPUT] [-o FILE]`: a bounce, DSN, log line or transcript (a file, or standard
-    /// input for none or `-`) into a scenario that reproduces it. The scenario goes to FILE or standard
-    /// output; the account of every value (read, inferred, assumed) to standard error, or standard
-    /// output when the scenario goes to a file.
-    public static func repro(input: String?, output: String?) -> Int32 {
+    /// `mxharness repro [INPUT] [-o FILE] [--verify | --no-verify]`: a bounce, DSN, log line or
+    /// transcript (a file, or standard input for none or `-`) into a scenario that reproduces it,
+    /// checked by running it in a real world before it is handed over. The scenario goes to FILE or
+    /// standard output; the account of every value (read, inferred, assumed) and the check's verdict
+    /// to standard error, or standard output when the scenario goes to a file.
+    public static func repro(input: String?, output: String?, verification: ReproVerification = .ifPossible, logger: Logger) async -> Int32 {
         let out = Output()
         let text: String
         let inputName: String
@@ -73,8 +85,12 @@ extension Harness {
         }
         let reproduction = ReproductionWriter.reproduce(evidence, input: text, scenarioPath: output)
         // The file must load as the runner will load it; a failure here is a bug in the writer, said plainly.
+        let scenario: ScenarioCase
         do {
-            _ = try ScenarioLoader().load(yaml: reproduction.yaml, file: output ?? "repro.yaml")
+            guard let first = try ScenarioLoader().load(yaml: reproduction.yaml, file: output ?? "repro.yaml").first else {
+                throw CaptureUsageError(description: "no case in the written scenario")
+            }
+            scenario = first
         } catch {
             out.error("mxharness repro: the scenario written for this input does not load (a bug in mxharness, please report it with the input):\n\(error)\n\(reproduction.yaml)")
             return HarnessExit.failures
@@ -84,13 +100,28 @@ extension Harness {
         say("Read \(inputName) as: \(evidence.source)")
         for line in reproduction.report { say("  " + line) }
         if !reproduction.todos.isEmpty {
-            say("To fill in (TODO lines in dns.records):")
+            say("Assumed (replace with what you know):")
             for todo in reproduction.todos { say("  - " + todo) }
         }
-        say(reproduction.reproducesAsWritten
-            ? "As written, the world already makes the receiver fail the check the reply points to."
-            : "The TODO records decide the outcome: fill them in before running.")
-        say("Record the real DNS instead of guessing: \(reproduction.captureCommand)")
+        say("Record the real DNS instead of the written world: \(reproduction.captureCommand)")
+
+        var verdict = HarnessExit.success
+        switch verification {
+        case .skipped:
+            say("Not run (--no-verify): check it with mxharness run")
+        case .required, .ifPossible:
+            if let problem = Preflight.prepare(logger: logger) {
+                if verification == .required {
+                    out.error("mxharness repro --verify: cannot run the scenario here: \(problem)")
+                    return HarnessExit.usage
+                }
+                say("Not run: checking the scenario needs root and unbound (\(problem.split(separator: ".").first ?? "")); run it with mxharness run, or repro --verify as root")
+            } else {
+                let check = await verify(scenario, logger: logger)
+                say(check.message)
+                if !check.reproduces { verdict = HarnessExit.failures }
+            }
+        }
         if let output {
             do {
                 try reproduction.yaml.write(toFile: output, atomically: true, encoding: .utf8)
@@ -102,7 +133,24 @@ extension Harness {
         } else {
             FileHandle.standardOutput.write(Data(reproduction.yaml.utf8))
         }
-        return HarnessExit.success
+        return verdict
+    }
+
+    /// Runs a written reproduction in a world of its own: "reproduces", or exactly why not.
+    public static func verify(_ scenario: ScenarioCase, logger: Logger) async -> (reproduces: Bool, message: String) {
+        let result = await CaseRunner(configuration: RunConfiguration(), logger: logger).run(scenario)
+        switch result.status {
+        case .passed:
+            let observed = result.observed.map { " (\($0.outcome) \($0.family?.rawValue ?? "") \($0.stage?.rawValue ?? "") \($0.reply.map { String($0.code) } ?? ""))" } ?? ""
+            return (true, "Ran it: reproduces\(observed).")
+        case .failed:
+            let lines = result.mismatches.map { "  - " + $0.description }
+            return (false, "Ran it: does NOT reproduce; the world written here gives:\n" + lines.joined(separator: "\n"))
+        case .skipped(let reason):
+            return (false, "Ran it: skipped (\(reason))")
+        case .error(let message):
+            return (false, "Ran it: could not run: \(message)")
+        }
     }
 
     /// `mxharness capture`: everything a receiver would look up for one delivery, asked of one

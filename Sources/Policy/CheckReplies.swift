@@ -90,20 +90,46 @@ extension Check {
 
 extension ReceiverPolicy {
     /// The reply a check that did not pass gets under this policy: the standard reply, replaced
-    /// by the preset's own on failure (not on DNS error), and with `on_fail: defer` every 5xx
-    /// sent as 450 with enhanced class 4.
-    /// `signed` tells, for a message check, whether the message carried a DKIM-Signature field
-    /// (`unsignedReplies` apply when it did not).
+    /// by the preset's own or the map's `reply:` on failure (not on DNS error); with `on_fail:
+    /// defer` every 5xx sent as 450 with enhanced class 4; at the greeting a 5xx becomes 554 and
+    /// a 4xx 421 (RFC 5321 3.1 and 4.2.3: 554 refuses the connection, 421 closes it), unless the
+    /// map's `reply:` sets the code. `signed` tells, for a message check, whether the message
+    /// carried a DKIM-Signature field (`unsignedReplies` apply when it did not).
     public func reply(for check: Check, outcome: CheckOutcome, client: IPAddress, helo: String, signed: Bool = true) -> SMTPReply? {
         guard var reply = check.standardReply(for: outcome, client: client, helo: helo) else { return nil }
         let unsigned = signed ? nil : unsignedReplies[client.family]?[check]
-        if outcome != .temporary, let custom = unsigned ?? customReplies[client.family]?[check] {
-            reply = SMTPReply(code: custom.code, enhanced: custom.enhanced, custom.text.replacing("[ADDR]", with: "[\(client)]"))
+        var custom = outcome != .temporary ? unsigned ?? customReplies[client.family]?[check] : nil
+        if outcome != .temporary, let siteReply { custom = siteReply }
+        if let custom {
+            // A text with line breaks is a multi-line reply; each line is wrapped on its own.
+            let text = custom.text.replacing("[ADDR]", with: "[\(client)]")
+            reply = SMTPReply(code: custom.code, enhanced: custom.enhanced, lines: text.split(separator: "\n").flatMap { Self.wrap(String($0)) })
         }
         if onFail == .defer, reply.isPermanentFailure {
             reply.code = 450
             if let enhanced = reply.enhanced, enhanced.hasPrefix("5") { reply.enhanced = "4" + enhanced.dropFirst() }
         }
+        if rejectAt == .greeting, outcome == .temporary || siteReply == nil {
+            reply.code = reply.isTransientFailure ? 421 : 554
+        }
         return reply
+    }
+
+    /// A long text as reply lines of at most 200 characters, split at single spaces, so that the
+    /// lines joined with a space (`SMTPReply.text`) are the text again and no line passes the
+    /// 512-octet limit of RFC 5321 4.5.3.1.5.
+    static func wrap(_ text: String) -> [String] {
+        var lines: [String] = []
+        var rest = Substring(text)
+        while rest.count > 200 {
+            let window = rest.prefix(200)
+            guard let space = window.lastIndex(of: " "), space > rest.startIndex,
+                  rest[rest.index(before: space)] != " ", rest.index(after: space) < rest.endIndex, rest[rest.index(after: space)] != " "
+            else { break }
+            lines.append(String(rest[..<space]))
+            rest = rest[rest.index(after: space)...]
+        }
+        lines.append(String(rest))
+        return lines
     }
 }

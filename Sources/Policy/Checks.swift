@@ -68,13 +68,25 @@ public enum Check: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { name }
 
+    /// Whether the check needs nothing but the client address (it can answer the connection itself).
+    public var isKnownAtConnect: Bool {
+        switch self {
+        case .ptr, .fcrdns, .dnsbl: true
+        case .heloValid, .heloFQDN, .heloResolves, .heloMatches, .spf, .spfPass, .dkim, .dmarc, .spfOrDKIM: false
+        }
+    }
+
     public static let allNames = ["ptr", "fcrdns", "helo-valid", "helo-fqdn", "helo-resolves", "helo-matches", "spf", "spf-pass", "dnsbl:ZONE", "dkim", "dmarc", "spf-or-dkim"]
 }
 
 /// When a failed check is answered (Postfix's `smtpd_delay_reject = yes` answers at RCPT).
-public enum RejectStage: String, Sendable, Hashable, Codable {
+public enum RejectStage: String, Sendable, Hashable, Codable, CaseIterable {
     case rcpt
     case data
+    /// Instead of the 220 greeting, then the connection closes (policy map 1.1): a provider's
+    /// connection-time filter or a postscreen-style front end. Only checks of the client address
+    /// can be made then (`Check.isKnownAtConnect`).
+    case greeting
 }
 
 /// Whether a failed check rejects (5xx) or defers (4xx).
@@ -83,14 +95,15 @@ public enum FailureMode: String, Sendable, Hashable, Codable {
     case `defer`
 }
 
-/// How a failed check is worded, when a preset words it its own way.
+/// How a failed check is worded, when a preset or a site (`reply:`) words it its own way.
 public struct CustomReply: Sendable, Hashable {
     public var code: Int
-    public var enhanced: String
+    /// The enhanced status code; nil for a receiver that sends none (freenet's `550 inconsistent ...`).
+    public var enhanced: String?
     /// The text; `[ADDR]` in it is replaced by the client address in brackets.
     public var text: String
 
-    public init(code: Int, enhanced: String, text: String) {
+    public init(code: Int, enhanced: String?, text: String) {
         self.code = code
         self.enhanced = enhanced
         self.text = text
@@ -110,10 +123,14 @@ public struct ReceiverPolicy: Sendable, Hashable {
     /// Replies for a message check that failed on a message with no DKIM-Signature field, where
     /// they differ from `customReplies` (gmail-like keeps its IPv6 text for unsigned mail).
     public var unsignedReplies: [AddressFamily: [Check: CustomReply]]
+    /// The policy map's `reply:` (format 1.1): replaces the reply of whichever check fails (not on
+    /// DNS error), as a site's `unknown_client_reject_code` or custom text does. Its code agrees
+    /// with `onFail` (the loader refuses one that does not).
+    public var siteReply: CustomReply?
 
     public init(
         ipv4: [Check] = [], ipv6: [Check] = [], rejectAt: RejectStage = .rcpt, onFail: FailureMode = .reject,
-        preset: Preset? = nil, customReplies: [AddressFamily: [Check: CustomReply]] = [:],
+        preset: Preset? = nil, customReplies: [AddressFamily: [Check: CustomReply]] = [:], siteReply: CustomReply? = nil,
         unsignedReplies: [AddressFamily: [Check: CustomReply]] = [:]
     ) {
         self.ipv4 = ipv4
@@ -122,6 +139,7 @@ public struct ReceiverPolicy: Sendable, Hashable {
         self.onFail = onFail
         self.preset = preset
         self.customReplies = customReplies
+        self.siteReply = siteReply
         self.unsignedReplies = unsignedReplies
     }
 

@@ -115,6 +115,8 @@ public struct PolicyOpening: Sendable {
     public func immediateVerdict(for question: SMTPPolicyQuestion) -> SMTPPolicyVerdict? {
         switch question {
         case .connect:
+            // Checks answered at the greeting need the session unless there are none for this family.
+            if rejectAt == .greeting, !checksNothing { return nil }
             return identity != nil ? .proceed : nil
         case .helo, .mail:
             // They only note the HELO name or sender for the checks and reset their decision.
@@ -171,7 +173,9 @@ public actor PolicySession {
         switch question {
         case .connect:
             await lookUpClient()
-            return .proceed
+            guard policy.rejectAt == .greeting, let (check, reply) = await evaluate() else { return .proceed }
+            // Policy map 1.1: the failure is the reply to the connection itself, then it closes.
+            return .replyAndClose(reply, cause: check.name)
         case .helo(let name, _):
             helo = name
             resetDecision()

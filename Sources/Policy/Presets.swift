@@ -10,6 +10,8 @@ public enum Preset: String, Sendable, Hashable, CaseIterable, Codable {
     case ipv6Strict = "ipv6-strict"
     case gmailLike = "gmail-like"
     case microsoftLike = "microsoft-like"
+    /// GMX, WEB.DE and 1&1's front end (an extension of the format's presets).
+    case gmxLike = "gmx-like"
 
     public var policy: ReceiverPolicy {
         switch self {
@@ -52,6 +54,16 @@ public enum Preset: String, Sendable, Hashable, CaseIterable, Codable {
                 text: "Service unavailable, message sent over IPv6 [ADDR] must pass either SPF or DKIM validation.")
             // ptr is answered at RCPT; spf-or-dkim reads the message, so after the final dot.
             return ReceiverPolicy(ipv6: [.ptr, .spfOrDKIM], preset: self, customReplies: [.ipv6: [.ptr: ptr, .spfOrDKIM: spf]])
+        case .gmxLike:
+            // GMX's postmaster pages (postmaster.gmx.com/en/error-messages, email-policy#PTR): the
+            // sending server needs a PTR record; the connection is refused with a multi-line 554
+            // and no enhanced status codes ("we do not use any additional Enhanced Status Codes").
+            let rdns = CustomReply(
+                code: 554, enhanced: nil,
+                text: "gmx.net (mxgmx) Nemesis ESMTP Service not available\nNo SMTP service\nBad DNS PTR resource record.\nFor explanation visit https://postmaster.gmx.net/en/error-messages?c=rdns")
+            return ReceiverPolicy(
+                ipv4: [.fcrdns], ipv6: [.fcrdns], rejectAt: .greeting, preset: self,
+                customReplies: [.ipv4: [.fcrdns: rdns], .ipv6: [.fcrdns: rdns]])
         }
     }
 
@@ -75,7 +87,7 @@ public enum Preset: String, Sendable, Hashable, CaseIterable, Codable {
                 "smtpd_helo_restrictions": "reject_invalid_helo_hostname, reject_non_fqdn_helo_hostname, reject_unknown_helo_hostname",
                 "unknown_hostname_reject_code": "550",
             ]
-        case .ipv6Strict, .gmailLike, .microsoftLike:
+        case .ipv6Strict, .gmailLike, .microsoftLike, .gmxLike:
             return nil
         }
     }
@@ -85,6 +97,7 @@ public enum Preset: String, Sendable, Hashable, CaseIterable, Codable {
         case .ipv6Strict: "preset ipv6-strict needs SPF in Postfix, which needs a policy service: builtin only"
         case .gmailLike: "preset gmail-like is builtin only (no Postfix equivalent)"
         case .microsoftLike: "preset microsoft-like is builtin only (no Postfix equivalent)"
+        case .gmxLike: "preset gmx-like answers at the greeting, which needs postscreen(8) with texts of its own: builtin only"
         default: nil
         }
     }

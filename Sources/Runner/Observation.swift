@@ -30,6 +30,6 @@ extension DeliveryRequest {
         self.init(
             sources: sender.addresses, prefer: sender.prefer, helo: sender.helo, mailFrom: sender.mailFrom,
             recipients: sender.rcptTo, relay: relay, message: sender.messageBytes(),
-            connectTimeout: connectTimeout, replyTimeout: replyTimeout)
+            connectTimeout: connectTimeout, replyTimeout: replyTimeout, skip5xxGreeting: sender.skips5xxGreeting)
     }
 }

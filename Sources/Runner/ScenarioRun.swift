@@ -25,7 +25,7 @@ public struct ScenarioRun: Sendable {
         scoped.parts = scoped.parts.scopedToRun(jobs: jobs, cases: cases, settings: scoped.configuration)
         var ownWarmWorlds: WarmWorlds?
         if scoped.warmWorlds == nil, scoped.configuration.warmWorlds {
-            ownWarmWorlds = WarmWorlds(logger: scoped.logger)
+            ownWarmWorlds = WarmWorlds(jobs: jobs, logger: scoped.logger)
             scoped.warmWorlds = ownWarmWorlds
         }
         let runner = scoped

@@ -15,13 +15,15 @@ final class WarmSlot: @unchecked Sendable {
     let namespace: NetworkNamespace
     let dns: WarmDNSWorld
     let directory: String
+    private let addressEditor: AddressEditor
     // Changed only by the case holding the slot (one at a time).
     private var addresses: Set<IPAddress> = []
 
-    private init(namespace: NetworkNamespace, dns: WarmDNSWorld, directory: String) {
+    private init(namespace: NetworkNamespace, dns: WarmDNSWorld, directory: String, addressEditor: AddressEditor) {
         self.namespace = namespace
         self.dns = dns
         self.directory = directory
+        self.addressEditor = addressEditor
     }
 
     static func start(logger: Logger, plantedLeak: Bool = false) async throws -> WarmSlot {
@@ -32,7 +34,7 @@ final class WarmSlot: @unchecked Sendable {
             namespace = try await NetworkNamespace.create(name: registry.makeName("slot"), logger: logger)
             let dns = try await WarmDNSWorld.start(in: namespace!, directory: directory, logger: logger)
             dns.keepsPreviousWorld = plantedLeak
-            return WarmSlot(namespace: namespace!, dns: dns, directory: directory)
+            return WarmSlot(namespace: namespace!, dns: dns, directory: directory, addressEditor: try await namespace!.addressEditor())
         } catch {
             if let namespace { await namespace.destroy() }
             registry.removeDirectory(directory)
@@ -43,12 +45,19 @@ final class WarmSlot: @unchecked Sendable {
     /// How many addresses the slot holds that a case with `wanted` must not find.
     func removals(for wanted: Set<IPAddress>) -> Int { addresses.subtracting(wanted).count }
 
-    /// Makes the slot hold exactly `wanted` addresses and serve `world`.
-    func prepare(addresses wanted: [IPAddress], world: WorldSpec) async throws {
+    /// Makes the slot hold exactly `wanted` addresses and serve `world` (nil: the world stays as
+    /// it is until the next case loads its own).
+    func prepare(addresses wanted: [IPAddress], world: WorldSpec?) async throws {
         let target = Set(wanted)
-        try await namespace.changeAddresses(removing: Array(addresses.subtracting(target)), adding: Array(target.subtracting(addresses)))
-        addresses = target
-        try dns.load(world)
+        defer { addresses = target }
+        do {
+            try addressEditor.change(removing: Array(addresses.subtracting(target)), adding: Array(target.subtracting(addresses)))
+        } catch {
+            // What the slot holds is unknown now: the slot is not used again (`checkIn`).
+            addresses = Set(addresses).union(target)
+            throw error
+        }
+        if let world { try dns.load(world) }
     }
 
     func stop() async {
@@ -58,46 +67,99 @@ final class WarmSlot: @unchecked Sendable {
     }
 }
 
-/// The warm slots of one run: at most one per parallel case. A slot comes back after a case that
-/// ran cleanly and is stopped otherwise; `close()` stops them all when the run ends.
+/// The warm slots of one run. A slot comes back after a case that ran cleanly and is stopped
+/// otherwise; `close()` stops them all when the run ends.
+///
+/// Removing an address takes the kernel far longer than adding one (an RCU grace period), so a
+/// case takes, in this order: an idle slot that already holds no address it must not have (the
+/// cases of one address group follow each other, `CaseRunner.placementKey`), an idle slot with no
+/// case addresses at all, a new slot while there are fewer than `capacity`, a slot being cleared
+/// once it is done, and only then a slot whose addresses it must remove itself. Idle slots that
+/// the case did not want are cleared in the background meanwhile.
 public actor WarmWorlds {
     private var idle: [WarmSlot] = []
     private var lent: [ObjectIdentifier: WarmSlot] = [:]
+    private var clearing: [ObjectIdentifier: Task<Void, Never>] = [:]
     private var closed = false
     private let logger: Logger
+    /// Slots at most: one per parallel case and one more, so a cleared slot is ready while
+    /// another is being cleared.
+    private let capacity: Int
     /// Slots started, for the tests and `-v`.
     public private(set) var started = 0
 
-    /// For the isolation test only: slots that leave the previous world in place.
     private let plantedLeak: Bool
 
-    public init(logger: Logger = Logger(label: "mxharness.warm-worlds")) {
+    public init(jobs: Int = 1, logger: Logger = Logger(label: "mxharness.warm-worlds")) {
         self.logger = logger
+        self.capacity = max(1, jobs) + 1
         self.plantedLeak = false
     }
 
+    /// One slot only, which `plantedLeak` makes leave the previous world in place: for the
+    /// isolation tests.
     package init(plantedLeak: Bool) {
         self.logger = Logger(label: "mxharness.warm-worlds")
+        self.capacity = 1
         self.plantedLeak = plantedLeak
     }
 
-    /// An idle slot, the one that needs the fewest address removals to hold `addresses` (the
-    /// kernel takes far longer to remove an address than to add one), or a new one.
+    private var total: Int { idle.count + lent.count + clearing.count }
+
     func checkOut(for addresses: Set<IPAddress>) async throws -> WarmSlot {
-        guard !closed else { throw CaseSkipped(reason: "the run ended before the case started") }
-        if let best = idle.indices.min(by: { idle[$0].removals(for: addresses) < idle[$1].removals(for: addresses) }) {
-            let slot = idle.remove(at: best)
-            lent[ObjectIdentifier(slot)] = slot
-            return slot
+        while true {
+            guard !closed else { throw CaseSkipped(reason: "the run ended before the case started") }
+            let pick = idle.firstIndex { $0.removals(for: addresses) == 0 }
+                ?? (total >= capacity && clearing.isEmpty ? idle.indices.min { idle[$0].removals(for: addresses) < idle[$1].removals(for: addresses) } : nil)
+            if let pick {
+                let slot = idle.remove(at: pick)
+                lent[ObjectIdentifier(slot)] = slot
+                clearIdle()
+                return slot
+            }
+            if total < capacity { return try await startSlot() }
+            // Every slot is lent or being cleared: wait for one to be cleared.
+            if let task = clearing.values.first { await task.value }
         }
-        let slot = try await WarmSlot.start(logger: logger, plantedLeak: plantedLeak)
+    }
+
+    private func startSlot() async throws -> WarmSlot {
+        started += 1
+        let slot: WarmSlot
+        do {
+            slot = try await WarmSlot.start(logger: logger, plantedLeak: plantedLeak)
+        } catch {
+            started -= 1
+            throw error
+        }
         guard !closed else {
             await slot.stop()
             throw CaseSkipped(reason: "the run ended before the case started")
         }
-        started += 1
         lent[ObjectIdentifier(slot)] = slot
+        clearIdle()
         return slot
+    }
+
+    /// Clears the case addresses of every idle slot that holds some, in the background.
+    private func clearIdle() {
+        for slot in idle where slot.removals(for: []) > 0 {
+            idle.removeAll { $0 === slot }
+            let id = ObjectIdentifier(slot)
+            clearing[id] = Task {
+                let cleared = (try? await slot.prepare(addresses: [], world: nil)) != nil
+                await self.cleared(slot, ok: cleared)
+            }
+        }
+    }
+
+    private func cleared(_ slot: WarmSlot, ok: Bool) async {
+        clearing[ObjectIdentifier(slot)] = nil
+        if ok && !closed {
+            idle.append(slot)
+        } else {
+            await slot.stop()
+        }
     }
 
     func checkIn(_ slot: WarmSlot, reusable: Bool) async {
@@ -109,9 +171,11 @@ public actor WarmWorlds {
         }
     }
 
-    /// Stops every slot; none can be checked out afterwards. Safe to call twice.
+    /// Stops every slot, waiting for those being cleared; none can be checked out afterwards.
+    /// Safe to call twice.
     public func close() async {
         closed = true
+        for task in Array(clearing.values) { await task.value }
         let slots = idle + Array(lent.values)
         idle = []
         lent = [:]

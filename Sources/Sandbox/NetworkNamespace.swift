@@ -56,13 +56,6 @@ public final class NetworkNamespace: Sendable {
         try await changeAddresses("del", addresses)
     }
 
-    /// Removes `stale` and adds `missing` in one batch (one `ip` process).
-    public func changeAddresses(removing stale: [IPAddress], adding missing: [IPAddress]) async throws {
-        let batch = Self.addressLines("del", stale) + Self.addressLines("add", missing)
-        guard !batch.isEmpty else { return }
-        try await Command.run("/usr/sbin/ip", ["-n", name, "-batch", "-"], input: batch.joined(separator: "\n") + "\n")
-    }
-
     private func changeAddresses(_ verb: String, _ addresses: [IPAddress]) async throws {
         let batch = Self.addressLines(verb, addresses)
         guard !batch.isEmpty else { return }

@@ -78,7 +78,8 @@ struct NIODeliveryTransport: DeliveryTransport {
         let connectedAt = offset()
 
         let configuration = SMTPClientConfiguration(
-            helo: request.helo, mailFrom: request.mailFrom, recipients: recipients, message: request.message)
+            helo: request.helo, mailFrom: request.mailFrom, recipients: recipients, message: request.message,
+            skip5xxGreeting: request.skip5xxGreeting)
         let eventLoop = group.next()
         let done = eventLoop.makePromise(of: SMTPClientStateMachine.self)
         let replyTimeout = request.replyTimeout

@@ -26,12 +26,15 @@ public struct DeliveryRequest: Sendable {
     public var port: UInt16 = 25
     public var connectTimeout: Duration
     public var replyTimeout: Duration
+    /// Postfix's `smtp_skip_5xx_greeting` (default yes): a 5xx greeting counts as 4xx.
+    public var skip5xxGreeting: Bool
 
     public init(
         sources: [AddressFamily: IPAddress], prefer: AddressFamily = .ipv6, helo: String, mailFrom: String,
         recipients: [String], relay: Relay = .mx, message: [UInt8], port: UInt16 = 25,
-        connectTimeout: Duration = .seconds(10), replyTimeout: Duration = .seconds(30)
+        connectTimeout: Duration = .seconds(10), replyTimeout: Duration = .seconds(30), skip5xxGreeting: Bool = true
     ) {
+        self.skip5xxGreeting = skip5xxGreeting
         self.sources = sources
         self.prefer = prefer
         self.helo = helo

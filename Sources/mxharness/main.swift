@@ -153,7 +153,28 @@ extension MXHarness {
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Benchmarks that print figures (see scripts/bench-*).", shouldDisplay: false,
-            subcommands: [DNSBench.self, RunBench.self])
+            subcommands: [DNSBench.self, RunBench.self, SwaksBench.self])
+
+        struct SwaksBench: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "swaks", abstract: "Generated cases: a swaks loop against mxharness run on each target, cases per second.")
+            @Argument var count = 40
+            @Option var rounds = 5
+            @Option var jobs = ProcessInfo.processInfo.activeProcessorCount
+            @Option(help: "Targets to run the cases on.") var targets = "builtin,postfix"
+            @Flag(help: "Leave out the swaks loop (for large generated runs).") var noSwaks = false
+            @OptionGroup var global: GlobalOptions
+
+            func run() async throws {
+                let targets = try self.targets.split(separator: ",").map { name in
+                    guard let target = ReceiverTarget(rawValue: String(name)) else { throw ValidationError("unknown target \(name)") }
+                    return target
+                }
+                let options = Benchmarks.SwaksOptions(count: max(2, count), rounds: max(1, rounds), jobs: max(1, jobs), swaksLoop: !noSwaks, targets: targets)
+                let code = await Benchmarks.swaks(options, logger: global.logger())
+                if code != 0 { throw ExitCode(code) }
+            }
+        }
 
         struct RunBench: AsyncParsableCommand {
             static let configuration = CommandConfiguration(commandName: "run", abstract: "Cases per second, per-case overhead and peak memory over the library.")
@@ -324,14 +345,23 @@ extension MXHarness {
 }
 
 extension MXHarness {
-    struct Repro: ParsableCommand {
+    struct Repro: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Turn a bounce (DSN or text), a Postfix or Exim log line, or an SMTP transcript into a scenario that reproduces it.")
         @Argument(help: "The evidence: a file, or - (or nothing) for standard input.") var input: String?
         @Option(name: .shortAndLong, help: "Write the scenario here (default: standard output).") var output: String?
+        @Flag(help: "Run the written scenario and fail unless it reproduces (needs root and unbound; by default it is run when it can be).")
+        var verify = false
+        @Flag(help: "Do not run the written scenario.") var noVerify = false
+        @OptionGroup var global: GlobalOptions
 
-        func run() throws {
-            let code = Harness.repro(input: input, output: output)
+        func validate() throws {
+            if verify && noVerify { throw ValidationError("--verify and --no-verify exclude each other") }
+        }
+
+        func run() async throws {
+            let verification: ReproVerification = verify ? .required : noVerify ? .skipped : .ifPossible
+            let code = await Harness.repro(input: input, output: output, verification: verification, logger: global.logger())
             if code != 0 { throw ExitCode(code) }
         }
     }

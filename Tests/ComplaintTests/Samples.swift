@@ -121,14 +121,6 @@ enum Samples {
          -> MAIL FROM:<alice@sender.test>
         <-  250 2.1.0 Ok
          -> RCPT TO:<bob@example.test>
-        <-  250 2.1.5 Ok
-         -> DATA
-        <-  354 End data with <CR><LF>.<CR><LF>
-         -> Subject: test
-         -> 
-         -> This is a test.
-         -> 
-         -> .
         <** 450 4.7.26 Service unavailable, message sent over IPv6 [2001:db8:5::66] must pass either SPF or DKIM validation.
          -> QUIT
         <-  221 2.0.0 Bye

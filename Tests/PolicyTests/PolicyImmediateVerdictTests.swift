@@ -9,6 +9,7 @@ struct PolicyImmediateVerdictTests {
     static let policies: [ReceiverPolicy] = Preset.allCases.map(\.policy) + [
         ReceiverPolicy(checks: [.fcrdns, .heloFQDN], rejectAt: .data),
         ReceiverPolicy(ipv6: [.ptr]),
+        ReceiverPolicy(ipv4: [.ptr], rejectAt: .greeting, onFail: .defer),
     ]
 
     /// The world's clients and some whose PTR is numeric, invalid, several names, or broken.
@@ -57,7 +58,9 @@ struct PolicyImmediateVerdictTests {
             for helo in ["mail.sender.test", "localhost"] {
                 let asked = engine.session(client: client), shortcut = shortcutEngine.session(client: client)
                 #expect((shortcut.initialFindings != nil) == heldAnswers)
-                #expect((shortcut.immediateVerdict(for: .connect) == .proceed) == heldAnswers)
+                // Checks answered at the greeting always go to the session.
+                let greets = policy.rejectAt == .greeting && !policy.checks(for: client.family).isEmpty
+                #expect((shortcut.immediateVerdict(for: .connect) == .proceed) == (heldAnswers && !greets))
                 for question in Self.questions(helo: helo, senders: ["alice@sender.test", "", "alice@sender.test"]) {
                     let expected = await asked.answer(question)
                     let immediate = shortcut.immediateVerdict(for: question)

@@ -6,8 +6,8 @@ import SPF
 
 extension ReceiverPolicy {
     /// The same checks for both families (the scenario format's `checks:` key).
-    init(checks: [Check], rejectAt: RejectStage = .rcpt, onFail: FailureMode = .reject) {
-        self.init(ipv4: checks, ipv6: checks, rejectAt: rejectAt, onFail: onFail)
+    init(checks: [Check], rejectAt: RejectStage = .rcpt, onFail: FailureMode = .reject, siteReply: CustomReply? = nil) {
+        self.init(ipv4: checks, ipv6: checks, rejectAt: rejectAt, onFail: onFail, siteReply: siteReply)
     }
 }
 

@@ -240,3 +240,42 @@ struct MasterCFTests {
         #expect(text.contains("pickup    unix  n       -       n       60      1       pickup"))
     }
 }
+
+/// Policy map 1.1 on Postfix: what it can express (a site's reject code) and what it cannot.
+@Suite struct PostfixPolicyMapTests {
+    @Test func aGreetingRejectIsSkippedWithTheReason() {
+        let reason = PolicyTranslation.unsupportedReason(ReceiverPolicy(ipv4: [.fcrdns], ipv6: [.fcrdns], rejectAt: .greeting))
+        #expect(reason?.contains("reject_at: greeting needs postscreen") == true)
+    }
+
+    @Test func aSiteCodeWithPostfixsOwnTextSetsTheChecksCodeParameter() throws {
+        let site = CustomReply(code: 554, enhanced: "5.7.1", text: "Client host rejected: cannot find your reverse hostname, [2001:db8::66]")
+        let policy = ReceiverPolicy(ipv4: [.ptr], ipv6: [.ptr], siteReply: site)
+        guard case .success(let settings) = PolicyTranslation.settings(for: policy, tableDirectory: "/tables") else {
+            Issue.record("expected Postfix settings")
+            return
+        }
+        #expect(settings.parameters["unknown_client_reject_code"] == "554")
+        #expect(settings.parameters["smtpd_client_restrictions"] == "reject_unknown_reverse_client_hostname")
+    }
+
+    @Test func aSiteTextOrCheckPostfixCannotSayIsSkipped() {
+        let text = ReceiverPolicy(ipv4: [.fcrdns], ipv6: [.fcrdns], siteReply: CustomReply(code: 554, enhanced: "5.7.1", text: "Bad DNS PTR resource record"))
+        #expect(PolicyTranslation.unsupportedReason(text)?.contains("is not Postfix's own for check fcrdns") == true)
+        let enhanced = ReceiverPolicy(ipv4: [.fcrdns], ipv6: [.fcrdns], siteReply: CustomReply(code: 550, enhanced: "5.7.1", text: "Client host rejected: cannot find your hostname, [192.0.2.7]"))
+        #expect(PolicyTranslation.unsupportedReason(enhanced) != nil)
+    }
+
+    @Test func aDNSBLsSiteReplyIsPostfixsRBLReplyTemplate() throws {
+        let site = CustomReply(code: 550, enhanced: "5.7.1", text: "Listed: [ADDR] costs $5")
+        let policy = ReceiverPolicy(ipv4: [.dnsbl(zone: "bl.example.test")], ipv6: [.dnsbl(zone: "bl.example.test")], siteReply: site)
+        guard case .success(let settings) = PolicyTranslation.settings(for: policy, tableDirectory: "/tables") else {
+            Issue.record("expected Postfix settings")
+            return
+        }
+        #expect(settings.parameters["maps_rbl_reject_code"] == "550")
+        #expect(settings.parameters["default_rbl_reply"] == "$rbl_code 5.7.1 Listed: [$rbl_what] costs $$5")
+        let bare = ReceiverPolicy(ipv4: [.dnsbl(zone: "bl.example.test")], siteReply: CustomReply(code: 554, enhanced: nil, text: "no"))
+        #expect(PolicyTranslation.unsupportedReason(bare)?.contains("needs an enhanced code") == true)
+    }
+}

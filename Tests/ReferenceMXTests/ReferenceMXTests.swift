@@ -78,6 +78,22 @@ struct ReferenceMXTests {
         }
     }
 
+    /// Policy map 1.1: the check's reply instead of the 220 greeting, then the connection closes.
+    @Test func aGreetingRejectAnswersTheConnectionAndCloses() async throws {
+        let gmx = Preset.gmxLike.policy
+        try await MXTest.withMX(policy: gmx) { mx in
+            let replies = try await MXTest.withClient(mx, family: .ipv4) { client in
+                try await client.readAll()
+            }
+            #expect(replies.map(\.description) == [
+                "554 gmx.net (mxgmx) Nemesis ESMTP Service not available No SMTP service Bad DNS PTR resource record. For explanation visit https://postmaster.gmx.net/en/error-messages?c=rdns",
+            ])
+            let session = try #require(mx.sessions.first)
+            #expect(session.decidingReply?.cause == "fcrdns")
+            #expect(session.decidingReply?.stage == .greeting)
+        }
+    }
+
     @Test func randomBytesDoNotHurtTheServer() async throws {
         try await MXTest.withMX { mx in
             var generator = SystemRandomNumberGenerator()

@@ -116,7 +116,7 @@ struct WarmWorldIsolationTests {
     }
 
     @Test func theQueryLogOfACaseHoldsOnlyItsOwnQueries() async throws {
-        let warm = WarmWorlds()
+        let warm = WarmWorlds(plantedLeak: false)
         let runner = CaseRunner(configuration: RunConfiguration(), warmWorlds: warm)
         let first = await runner.run(try Self.scenario(Self.worlds[0]))
         let second = await runner.run(try Self.scenario(Self.worlds[6]))

@@ -95,7 +95,7 @@ import Testing
 
     @Test func unknownNames() {
         #expect(loadErrors(yaml: example("  policy: fcrdns-strict", "  policy: fcrdns-strct")) == [
-            "Scenarios/rdns.yaml:19:11: receiver.policy: unknown preset \"fcrdns-strct\" (known: open, reverse, fcrdns, fcrdns-strict, helo-strict, ipv6-strict, gmail-like, microsoft-like); did you mean \"fcrdns-strict\"?"
+            "Scenarios/rdns.yaml:19:11: receiver.policy: unknown preset \"fcrdns-strct\" (known: open, reverse, fcrdns, fcrdns-strict, helo-strict, ipv6-strict, gmail-like, microsoft-like, gmx-like); did you mean \"fcrdns-strict\"?"
         ])
         #expect(loadErrors(yaml: example("    # no PTR for 2001:db8:5::25", "  faults:\n    - {name: x.example.test, fault: brokn}")) == [
             "Scenarios/rdns.yaml:15:37: dns.faults[0].fault: unknown fault kind \"brokn\" (known: nxdomain, servfail, refused, timeout)"
@@ -173,7 +173,7 @@ import Testing
     @Test func errorsInsideVariantsPointAtTheVariant() {
         let yaml = example("expect:\n  outcome: bounced", "variants:\n  - name: v\n    receiver: {policy: opn}\nexpect:\n  outcome: bounced")
         #expect(loadErrors(yaml: yaml) == [
-            "Scenarios/rdns.yaml:29:24: receiver.policy: unknown preset \"opn\" (known: open, reverse, fcrdns, fcrdns-strict, helo-strict, ipv6-strict, gmail-like, microsoft-like); did you mean \"open\"?"
+            "Scenarios/rdns.yaml:29:24: receiver.policy: unknown preset \"opn\" (known: open, reverse, fcrdns, fcrdns-strict, helo-strict, ipv6-strict, gmail-like, microsoft-like, gmx-like); did you mean \"open\"?"
         ])
     }
 
@@ -237,6 +237,59 @@ import Testing
             "\(folder.file("notes.txt")):1:1: not a scenario file: scenario files end in .yaml or .yml",
             "\(folder.file("_profiles/p.yaml")):1:1: this is a profile (it is under a folder named _profiles), not a scenario: give a scenario that includes it",
             "\(folder.file("latin1.yaml")):2:4: not UTF-8 text (byte 0xff at offset 9); scenario files are UTF-8",
+        ])
+    }
+}
+
+/// Format 1.1: the policy map's `reject_at: greeting` and `reply`, and `sender.postfix`.
+@Suite struct PolicyMapReplyLoadTests {
+    func with(_ policy: String) -> String {
+        specExample.replacingOccurrences(of: "  policy: fcrdns-strict", with: "  policy: \(policy)")
+    }
+
+    @Test func aReplyAndAGreetingLoad() throws {
+        let yaml = with("{checks: [fcrdns], reject_at: greeting, reply: {code: 554, enhanced: 5.7.1, text: \"Bad DNS PTR resource record\"}}")
+        let policy = try #require(try ScenarioLoader().load(yaml: yaml, file: "Scenarios/rdns.yaml").first).receiver.policy
+        #expect(policy.rejectAt == .greeting)
+        #expect(policy.siteReply?.code == 554 && policy.siteReply?.enhanced == "5.7.1" && policy.siteReply?.text == "Bad DNS PTR resource record")
+    }
+
+    @Test func aReplyCodeThatDisagreesWithOnFailIsAnErrorAtTheCode() {
+        #expect(loadErrors(yaml: with("{checks: [fcrdns], on_fail: defer, reply: {code: 554, text: \"no\"}}")) == [
+            "Scenarios/rdns.yaml:19:60: receiver.policy.reply.code: reply code 554 does not agree with on_fail: defer (defer answers 4xx); set on_fail: reject or a 4xx code"
+        ])
+        #expect(loadErrors(yaml: with("{checks: [fcrdns], reply: {code: 421, text: \"no\"}}")) == [
+            "Scenarios/rdns.yaml:19:44: receiver.policy.reply.code: reply code 421 does not agree with on_fail: reject (reject answers 5xx); set on_fail: defer or a 5xx code"
+        ])
+    }
+
+    @Test func badReplyValues() {
+        #expect(loadErrors(yaml: with("{checks: [fcrdns], reply: {code: 250, text: \"no\"}}")) == [
+            "Scenarios/rdns.yaml:19:44: receiver.policy.reply.code: \"250\" is not a failure reply code: three digits, 4xx or 5xx (554, 421)"
+        ])
+        #expect(loadErrors(yaml: with("{checks: [fcrdns], reply: {code: 550, enhanced: 4.7.1, text: \"no\"}}")) == [
+            "Scenarios/rdns.yaml:19:59: receiver.policy.reply.enhanced: enhanced code 4.7.1 is of class 4 but the code 550 of class 5; they must agree (RFC 3463 2)"
+        ])
+        #expect(loadErrors(yaml: with("{checks: [fcrdns], reply: {code: 550}}")) == [
+            "Scenarios/rdns.yaml:19:37: receiver.policy.reply.text: required key is missing: the reply text (\"Bad DNS PTR resource record\")"
+        ])
+    }
+
+    @Test func aGreetingRejectCannotRunHELOOrSPFChecks() {
+        #expect(loadErrors(yaml: with("{checks: [fcrdns, spf], reject_at: greeting}")) == [
+            "Scenarios/rdns.yaml:19:46: receiver.policy.reject_at: reject_at: greeting answers before HELO and MAIL FROM, so check spf cannot run there; at the greeting only ptr, fcrdns and dnsbl:ZONE can (use reject_at: rcpt for the others)"
+        ])
+    }
+
+    @Test func senderPostfixTakesOnlyWhatTheBuiltinSenderModels() throws {
+        let base = specExample.replacingOccurrences(of: "  helo: mail.sender.test", with: "  helo: mail.sender.test\n  postfix: {smtp_skip_5xx_greeting: \"no\"}")
+        let sender = try #require(try ScenarioLoader().load(yaml: base, file: "Scenarios/rdns.yaml").first).sender
+        #expect(!sender.skips5xxGreeting)
+        #expect(loadErrors(yaml: base.replacingOccurrences(of: "smtp_skip_5xx_greeting: \"no\"", with: "smtp_skip_5xx_greeting: maybe")) == [
+            "Scenarios/rdns.yaml:24:37: sender.postfix.smtp_skip_5xx_greeting: smtp_skip_5xx_greeting is yes or no, not \"maybe\""
+        ])
+        #expect(loadErrors(yaml: base.replacingOccurrences(of: "smtp_skip_5xx_greeting: \"no\"", with: "smtp_helo_name: x")) == [
+            "Scenarios/rdns.yaml:24:13: sender.postfix.smtp_helo_name: the built-in sender does not model smtp_helo_name (it models smtp_skip_5xx_greeting)"
         ])
     }
 }

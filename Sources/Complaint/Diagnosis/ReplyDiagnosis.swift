@@ -6,12 +6,13 @@ import SMTPProtocol
 /// A receiver policy as a scenario writes it: a preset name, or the map form.
 public enum PolicyChoice: Sendable, Hashable, CustomStringConvertible {
     case preset(Preset)
-    case map(checks: [Check], rejectAt: RejectStage, onFail: FailureMode)
+    case map(checks: [Check], rejectAt: RejectStage, onFail: FailureMode, reply: CustomReply? = nil)
 
     public var policy: ReceiverPolicy {
         switch self {
         case .preset(let preset): return preset.policy
-        case .map(let checks, let rejectAt, let onFail): return ReceiverPolicy(ipv4: checks, ipv6: checks, rejectAt: rejectAt, onFail: onFail)
+        case .map(let checks, let rejectAt, let onFail, let reply):
+            return ReceiverPolicy(ipv4: checks, ipv6: checks, rejectAt: rejectAt, onFail: onFail, siteReply: reply)
         }
     }
 
@@ -19,124 +20,114 @@ public enum PolicyChoice: Sendable, Hashable, CustomStringConvertible {
     public var yaml: String {
         switch self {
         case .preset(let preset): return preset.rawValue
-        case .map(let checks, let rejectAt, let onFail):
-            return "{checks: [\(checks.map(\.name).joined(separator: ", "))], reject_at: \(rejectAt.rawValue), on_fail: \(onFail.rawValue)}"
+        case .map(let checks, let rejectAt, let onFail, let reply):
+            var out = "{checks: [\(checks.map(\.name).joined(separator: ", "))], reject_at: \(rejectAt.rawValue), on_fail: \(onFail.rawValue)"
+            if let reply {
+                out += ", reply: {code: \(reply.code)\(reply.enhanced.map { ", enhanced: \($0)" } ?? ""), text: \(YAMLText.quoted(reply.text))}"
+            }
+            return out + "}"
         }
     }
 
     public var description: String { yaml }
 }
 
-/// Which receiver policy explains a reply, and what the built-in MX would answer under it.
+/// Which receiver policy explains a reply, and what the built-in MX answers under it.
 public struct Diagnosis: Sendable, Hashable {
-    /// The failed check the reply points to; nil when the reply is not one the harness models.
+    /// The check whose failure plays the reply. For a reply that names no modelled check it is a
+    /// DNSBL listing on a stand-in zone (`standIn`): the reply is reproduced, its cause is not.
     public var check: Check?
     public var policy: PolicyChoice
     /// Why: the words matched and what they mean.
     public var explanation: String
-    /// The words of the reply that identified the check (what `expect.text` can rely on).
+    /// The words of the reply that identified the check.
     public var phrase: String?
     /// What the built-in MX answers when `check` fails for this client under `policy`.
     public var builtinReply: SMTPReply?
-    /// True when the failure comes from a DNS error (SPF temperror), not from missing or wrong data.
+    /// The failure is a DNS error (SPF temperror), not missing or wrong data.
     public var dnsError: Bool
-    /// Where the built-in MX would differ from the observation (code, enhanced code, stage).
+    /// SPF ended in permerror (two records, a broken record).
+    public var permerror: Bool = false
+    /// The reply names no check mxharness models; `check` is a stand-in.
+    public var standIn: Bool = false
+    /// Where the built-in MX's answer differs from the observation.
     public var differences: [String]
 
-    public var recognized: Bool { check != nil }
+    public var recognized: Bool { check != nil && !standIn }
 }
 
-/// Maps a reply to the policy of the scenario format (its Policies table and presets) whose failure
-/// answers it, from Postfix's texts (smtpd_check.c) and the provider presets' own texts.
+/// Maps a reply to the check of the scenario format (its Policies table) whose failure explains it,
+/// from Postfix's texts (smtpd_check.c), Exim's usual ACL messages, RFC 7372's enhanced codes and
+/// provider texts; then to a policy that answers exactly the observed reply at the observed stage
+/// (the map's `reply:` when the words differ from the check's own).
 public enum ReplyDiagnosis {
+    /// The zone of the stand-in DNSBL listing that plays a reply no modelled check explains.
+    public static let standInZone = "policy.repro.test"
+
     struct Rule: Sendable {
-        /// A case-insensitive regular expression; its first group, when there is one, is a DNSBL zone.
+        /// A case-insensitive regular expression over `CODE ENHANCED TEXT`; a first group, when
+        /// there is one, is a DNSBL zone.
         var pattern: String
         var what: String
-        var decide: @Sendable (_ reply: SMTPReply, _ zone: String?) -> (Check, PolicyChoice, dnsError: Bool)?
-    }
-
-    private static func byClass(_ reply: SMTPReply, _ check: Check, defer deferred: PolicyChoice? = nil, reject rejected: PolicyChoice? = nil) -> PolicyChoice {
-        if reply.isTransientFailure { return deferred ?? .map(checks: [check], rejectAt: .rcpt, onFail: .defer) }
-        return rejected ?? .map(checks: [check], rejectAt: .rcpt, onFail: .reject)
+        var check: @Sendable (_ reply: SMTPReply, _ zone: String?) -> Check?
+        var dnsError = false
+        var permerror = false
     }
 
     static let rules: [Rule] = [
-        Rule(pattern: "cannot find your reverse hostname",
-             what: "Postfix's reject_unknown_reverse_client_hostname: the client address has no PTR (check ptr)") { reply, _ in
-            (.ptr, byClass(reply, .ptr, defer: .preset(.reverse)), false)
+        // Postfix's own texts first (smtpd_check.c): they say exactly which restriction failed.
+        Rule(pattern: "cannot find your reverse hostname", what: "Postfix's reject_unknown_reverse_client_hostname: the client address has no PTR (check ptr)") { _, _ in .ptr },
+        Rule(pattern: "cannot find your hostname", what: "Postfix's reject_unknown_client_hostname: no PTR, or its name does not resolve back to the client (check fcrdns)") { _, _ in .fcrdns },
+        Rule(pattern: "Helo command rejected: Host not found", what: "Postfix's reject_unknown_helo_hostname: the HELO name has no A, AAAA or MX (check helo-resolves)") { _, _ in .heloResolves },
+        Rule(pattern: "Helo command rejected: need fully-qualified hostname", what: "Postfix's reject_non_fqdn_helo_hostname (check helo-fqdn)") { _, _ in .heloFQDN },
+        Rule(pattern: "Helo command rejected: Invalid name", what: "Postfix's reject_invalid_helo_hostname (check helo-valid)") { _, _ in .heloValid },
+        Rule(pattern: "Helo command rejected: does not match", what: "the HELO name does not resolve to the client address (check helo-matches)") { _, _ in .heloMatches },
+        Rule(pattern: #"blocked using ([a-z0-9_-]+(?:\.[a-z0-9_-]+)+)"#, what: "Postfix's reject_rbl_client: the client is listed in a DNSBL (check dnsbl:ZONE)") { _, zone in
+            zone.flatMap { Check(name: "dnsbl:" + $0) }
         },
-        Rule(pattern: "cannot find your hostname",
-             what: "Postfix's reject_unknown_client_hostname: no PTR, or its name does not resolve back to the client (check fcrdns)") { reply, _ in
-            (.fcrdns, byClass(reply, .fcrdns, defer: .preset(.fcrdns), reject: .preset(.fcrdnsStrict)), false)
+        Rule(pattern: #"(?:is in a black list at|listed (?:in|at|on|by)) ([a-z0-9_-]+(?:\.[a-z0-9_-]+)+)"#, what: "a DNSBL listing (check dnsbl:ZONE)") { _, zone in
+            zone.flatMap { $0.split(separator: ".").count >= 2 ? Check(name: "dnsbl:" + $0) : nil }
         },
-        Rule(pattern: #"reverse DNS lookup failed|no reverse DNS|reverse host lookup failed"#,
-             what: "a reverse DNS requirement (Exim's verify = reverse_host_lookup forward-confirms the PTR name; check fcrdns)") { reply, _ in
-            (.fcrdns, byClass(reply, .fcrdns, defer: .preset(.fcrdns), reject: .preset(.fcrdnsStrict)), false)
+        Rule(pattern: "SPF temporary error|SPF.{0,20}temperror", what: "SPF (RFC 7208) ended in temperror: a DNS lookup of the SPF walk failed (check spf)", check: { _, _ in .spf }, dnsError: true),
+        Rule(pattern: "SPF permanent error|SPF.{0,20}permerror|^5\\d\\d 5\\.7\\.24", what: "SPF (RFC 7208) ended in permerror, or RFC 7372's 5.7.24 (SPF validation error) (check spf)", check: { _, _ in .spf }, permerror: true),
+        // "Authentication" failures where SPF did not pass and DKIM is named too (this model has no
+        // DKIM): Microsoft's 4.7.26, Gmail's 5.7.26, RFC 7372 x.7.26 (multiple authentication checks failed).
+        Rule(pattern: #"SPF check did not pass|pass either SPF or DKIM|unauthenticated|SPF.{0,60}did\s+not\s+pass|^[45]\d\d [45]\.7\.26\b|authenticat.{0,40}(SPF|DKIM)"#,
+             what: "SPF did not pass (and DKIM, which this model does not have): check spf-pass; a world without an SPF record fails it") { _, _ in .spfPass },
+        Rule(pattern: #"SPF|Sender Policy Framework|^[45]\d\d [45]\.7\.23\b|not (?:allowed|authorized|permitted) to send"#,
+             what: "SPF (RFC 7208) ended in fail, or RFC 7372's 5.7.23 (SPF validation failed): check spf; a world whose SPF record ends in -all fails it") { _, _ in .spf },
+        Rule(pattern: #"HELO|EHLO"#, what: "a HELO check") { reply, _ in
+            let text = reply.text.lowercased()
+            if text.contains("fully") || text.contains("fqdn") || text.contains("qualified") { return .heloFQDN }
+            if text.contains("invalid") || text.contains("syntax") { return .heloValid }
+            if text.contains("match") { return .heloMatches }
+            return .heloResolves
         },
-        Rule(pattern: "Helo command rejected: Host not found",
-             what: "Postfix's reject_unknown_helo_hostname: the HELO name has no A, AAAA or MX (check helo-resolves)") { reply, _ in
-            (.heloResolves, byClass(reply, .heloResolves, reject: .preset(.heloStrict)), false)
-        },
-        Rule(pattern: "Helo command rejected: need fully-qualified hostname",
-             what: "Postfix's reject_non_fqdn_helo_hostname (check helo-fqdn)") { reply, _ in
-            (.heloFQDN, byClass(reply, .heloFQDN, reject: .preset(.heloStrict)), false)
-        },
-        Rule(pattern: "Helo command rejected: Invalid name",
-             what: "Postfix's reject_invalid_helo_hostname (check helo-valid)") { reply, _ in
-            (.heloValid, byClass(reply, .heloValid, reject: .preset(.heloStrict)), false)
-        },
-        Rule(pattern: "Helo command rejected: does not match calling host",
-             what: "the HELO name does not resolve to the client address (check helo-matches)") { reply, _ in
-            (.heloMatches, byClass(reply, .heloMatches), false)
-        },
-        Rule(pattern: #"blocked using ([a-z0-9_-]+(?:\.[a-z0-9_-]+)+)"#,
-             what: "Postfix's reject_rbl_client: the client is listed in a DNSBL (check dnsbl:ZONE)") { reply, zone in
-            guard let zone, let check = Check(name: "dnsbl:" + zone) else { return nil }
-            return (check, byClass(reply, check), false)
-        },
-        Rule(pattern: #"is in a black list at ([a-z0-9_-]+(?:\.[a-z0-9_-]+)+)"#,
-             what: "Exim's dnslists: the client is listed in a DNSBL (check dnsbl:ZONE)") { reply, zone in
-            guard let zone, let check = Check(name: "dnsbl:" + zone) else { return nil }
-            return (check, byClass(reply, check), false)
-        },
-        Rule(pattern: "SPF temporary error",
-             what: "SPF (RFC 7208) ended in temperror: a DNS lookup of the SPF walk failed (check spf)") { _, _ in
-            (.spf, .map(checks: [.spf], rejectAt: .rcpt, onFail: .reject), true)
-        },
-        Rule(pattern: "SPF permanent error",
-             what: "SPF (RFC 7208) ended in permerror: a broken record, two records, or too many lookups (check spf)") { reply, _ in
-            (.spf, byClass(reply, .spf), false)
-        },
-        Rule(pattern: "SPF check did not pass",
-             what: "SPF (RFC 7208) did not end in pass (check spf-pass)") { reply, _ in
-            (.spfPass, byClass(reply, .spfPass), false)
-        },
-        Rule(pattern: #"SPF fail|SPF check failed|is not allowed to send mail from"#,
-             what: "SPF (RFC 7208) ended in fail: the record does not list the client (check spf)") { reply, _ in
-            (.spf, byClass(reply, .spf), false)
-        },
-        Rule(pattern: "does not have a PTR record setup",
-             what: "the gmail-like preset's IPv4 text: no forward-confirmed PTR (check fcrdns)") { _, _ in
-            (.fcrdns, .preset(.gmailLike), false)
-        },
-        Rule(pattern: "does not meet IPv6 sending guidelines",
-             what: "the gmail-like preset's IPv6 text: no forward-confirmed PTR, or SPF did not pass (the same text for both; fcrdns is checked first)") { _, _ in
-            (.fcrdns, .preset(.gmailLike), false)
-        },
-        Rule(pattern: "must have reverse DNS record",
-             what: "the microsoft-like preset's IPv6 text: no PTR (check ptr)") { _, _ in
-            (.ptr, .preset(.microsoftLike), false)
-        },
-        Rule(pattern: "must pass either SPF or DKIM validation",
-             what: "the microsoft-like preset's IPv6 text: neither SPF nor an aligned DKIM signature passed (check spf-or-dkim)") { _, _ in
-            (.spfOrDKIM, .preset(.microsoftLike), false)
-        },
-        Rule(pattern: "This mail is unauthenticated",
-             what: "the gmail-like preset's IPv6 text for signed mail: neither SPF nor an aligned DKIM signature passed (check spf-or-dkim)") { _, _ in
-            (.spfOrDKIM, .preset(.gmailLike), false)
-        },
+        // Reverse DNS in all its wordings: Postfix, Exim's `verify = reverse_host_lookup` messages,
+        // freenet's `inconsistent or no DNS PTR record`, GMX's `Bad DNS PTR resource record`, free.fr's
+        // `reverse DNS entry does not resolve`, ImprovMX's `IP name lookup failed`, Gmail's IPv4 and IPv6
+        // PTR texts, RFC 7372's x.7.25 (reverse DNS validation failed).
+        Rule(pattern: #"PTR|reverse[ -]?DNS|rDNS|reverse (?:host|name|lookup|mapping|entry|resolution)|DNS reverse|name lookup failed|host ?name lookup|FCrDNS|forward[- ]confirmed|^[45]\d\d [45]\.7\.25\b"#,
+             what: "a reverse DNS requirement (no PTR, or one that does not resolve back to the client): check fcrdns; a world without a PTR fails it") { _, _ in .fcrdns },
     ]
+
+    /// The check that explains `reply`, or nil.
+    static func match(_ reply: SMTPReply) -> (rule: Rule, check: Check, phrase: String)? {
+        let subject = "\(reply.code) \(reply.enhanced.map { $0 + " " } ?? "")\(reply.text)"
+        for rule in rules {
+            guard let regex = try? NSRegularExpression(pattern: rule.pattern, options: [.caseInsensitive, .anchorsMatchLines]),
+                  let found = regex.firstMatch(in: subject, range: NSRange(subject.startIndex..., in: subject)),
+                  let phraseRange = Range(found.range, in: subject)
+            else { continue }
+            var zone: String?
+            if found.numberOfRanges > 1, let zoneRange = Range(found.range(at: 1), in: subject) {
+                zone = DNSName.normalize(subject[zoneRange])
+            }
+            guard let check = rule.check(reply, zone) else { continue }
+            return (rule, check, String(subject[phraseRange]))
+        }
+        return nil
+    }
 
     public static func diagnose(_ evidence: Evidence, client: IPAddress, helo: String) -> Diagnosis {
         guard let reply = evidence.reply else {
@@ -145,52 +136,72 @@ public enum ReplyDiagnosis {
         guard reply.code >= 400 else {
             return Diagnosis(check: nil, policy: .preset(.open), explanation: "the reply \(reply.code) is not a failure: the open preset accepts", dnsError: false, differences: [])
         }
-        for rule in rules {
-            guard let regex = try? NSRegularExpression(pattern: rule.pattern, options: [.caseInsensitive]),
-                  let match = regex.firstMatch(in: reply.text, range: NSRange(reply.text.startIndex..., in: reply.text)),
-                  let phraseRange = Range(match.range, in: reply.text)
-            else { continue }
-            var zone: String?
-            if match.numberOfRanges > 1, let zoneRange = Range(match.range(at: 1), in: reply.text) {
-                zone = DNSName.normalize(reply.text[zoneRange])
-            }
-            guard let decided = rule.decide(reply, zone) else { continue }
-            let (check, dnsError) = (decided.0, decided.dnsError)
-            var choice = decided.1
-            var differences: [String] = []
-            // The built-in MX answers policy failures at RCPT, or after the final dot with reject_at: data
-            // (checks that read the message, such as spf-or-dkim, always after the final dot).
-            if evidence.stage == .data, choice.policy.rejectAt != .data, !check.needsMessage {
-                let policy = choice.policy
-                choice = .map(checks: policy.checks(for: client.family), rejectAt: .data, onFail: policy.onFail)
-            }
-            if let stage = evidence.stage, ![.rcpt, .data].contains(stage) {
-                differences.append("the reply came at \(stage); the built-in MX answers policy failures at rcpt (Postfix with smtpd_delay_reject = yes) or data, so a replay on it differs in stage")
-            }
-            let policy = choice.policy
-            if !policy.checks(for: client.family).contains(check) {
-                differences.append("policy \(choice.yaml) does not check \(check) for \(client.family) clients")
-            }
-            let outcome: CheckOutcome = dnsError ? .temporary : (reply.text.range(of: "SPF permanent error", options: .caseInsensitive) != nil ? .permerror : .fail)
-            let builtin = policy.reply(for: check, outcome: outcome, client: client, helo: helo)
-            if let builtin {
-                if builtin.code != reply.code {
-                    differences.append("the built-in MX answers \(builtin.code) under \(choice.yaml) where the receiver said \(reply.code)")
-                }
-                if let enhanced = reply.enhanced, let ours = builtin.enhanced, enhanced != ours {
-                    differences.append("the built-in MX's enhanced code is \(ours) where the receiver said \(enhanced)")
-                }
-            }
-            let phrase = String(reply.text[phraseRange])
-            let classWord = reply.isTransientFailure ? "a 4xx (defer)" : "a 5xx (reject)"
-            return Diagnosis(
-                check: check, policy: choice,
-                explanation: "\"\(phrase)\" is \(rule.what); \(classWord) at \(evidence.stage?.rawValue ?? "rcpt") gives policy \(choice.yaml)",
-                phrase: phrase, builtinReply: builtin, dnsError: dnsError, differences: differences)
+        var differences: [String] = []
+        var check: Check
+        var what: String
+        var phrase: String?
+        var dnsError = false, permerror = false, standIn = false
+        if let found = match(reply) {
+            (check, what, phrase) = (found.check, found.rule.what, found.phrase)
+            (dnsError, permerror) = (found.rule.dnsError, found.rule.permerror)
+        } else {
+            check = .dnsbl(zone: standInZone)
+            what = "no check mxharness models (a reputation, content or front-end decision); a DNSBL listing on the stand-in zone \(standInZone) plays it, so the reply is reproduced but not its cause"
+            standIn = true
         }
+        // Where the built-in MX answers: the greeting, RCPT (Postfix's smtpd_delay_reject = yes) or
+        // the end of DATA. HELO and MAIL stages are answered at RCPT instead.
+        let rejectAt: RejectStage
+        switch evidence.stage {
+        case .greeting?: rejectAt = .greeting
+        case .data?: rejectAt = .data
+        case .helo?, .mail?:
+            rejectAt = .rcpt
+            differences.append("the reply came at \(evidence.stage!); the built-in MX answers policy failures at the greeting, RCPT or the end of DATA, so expect.stage is left out (the outcome is the same)")
+        default: rejectAt = .rcpt
+        }
+        if rejectAt == .greeting, !check.isKnownAtConnect {
+            differences.append("check \(check.name) needs the HELO or MAIL FROM, which the greeting comes before; a stand-in DNSBL listing plays the reply at the greeting")
+            check = .dnsbl(zone: standInZone)
+            standIn = true
+            (dnsError, permerror) = (false, false)
+        }
+        let onFail: FailureMode = reply.isTransientFailure ? .defer : .reject
+        let outcome: CheckOutcome = dnsError ? .temporary : permerror ? .permerror : .fail
+        var choice = PolicyChoice.map(checks: [check], rejectAt: rejectAt, onFail: onFail)
+        var builtin = choice.policy.reply(for: check, outcome: outcome, client: client, helo: helo)
+        if let ours = builtin, !same(ours, reply) {
+            if dnsError {
+                // A DNS error's reply cannot be reworded (`reply:` replaces failures only): play the
+                // words as a failure of the same check instead.
+                differences.append("the receiver's words for the SPF DNS error differ from the built-in MX's; the scenario plays them as an SPF failure with the receiver's reply")
+                dnsError = false
+            }
+            let site = CustomReply(code: reply.code, enhanced: reply.enhanced, text: reply.text)
+            choice = .map(checks: [check], rejectAt: rejectAt, onFail: onFail, reply: site)
+            builtin = choice.policy.reply(for: check, outcome: dnsError ? .temporary : permerror ? .permerror : .fail, client: client, helo: helo)
+        }
+        // A preset that is exactly this policy reads better.
+        if let preset = Preset.allCases.first(where: { $0.policy.equalsIgnoringPreset(choice.policy) }) { choice = .preset(preset) }
+        let classWord = reply.isTransientFailure ? "a 4xx (defer)" : "a 5xx (reject)"
         return Diagnosis(
-            check: nil, policy: .preset(.open),
-            explanation: "the reply text \"\(reply.text)\" matches none of the checks mxharness models (ptr, fcrdns, helo-*, spf, spf-pass, dnsbl, the provider presets)",
-            dnsError: false, differences: ["receiver.policy is left open: the built-in MX will accept where the receiver said \(reply.code)"])
+            check: check, policy: choice,
+            explanation: "\(phrase.map { "\"\($0)\" is " } ?? "the reply names ")\(what); \(classWord) at \(rejectAt.rawValue) gives policy \(choice.yaml)",
+            phrase: phrase, builtinReply: builtin, dnsError: dnsError, permerror: permerror, standIn: standIn, differences: differences)
+    }
+
+    /// The same reply as far as `expect` can tell: code, enhanced code and text.
+    static func same(_ a: SMTPReply, _ b: SMTPReply) -> Bool {
+        a.code == b.code && a.enhanced == b.enhanced && a.text == b.text
+    }
+}
+
+extension ReceiverPolicy {
+    /// The same checks, stage, failure mode and replies, whatever preset (if any) made them.
+    func equalsIgnoringPreset(_ other: ReceiverPolicy) -> Bool {
+        var mine = self, theirs = other
+        mine.preset = nil
+        theirs.preset = nil
+        return mine == theirs
     }
 }

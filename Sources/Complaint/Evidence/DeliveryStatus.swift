@@ -1,6 +1,7 @@
 import DNSCore
 import Foundation
 import SMTPProtocol
+import Scenario
 
 /// RFC 3464 delivery status notifications: the per-message and per-recipient fields of the
 /// `message/delivery-status` part, completed from the human-readable part (Postfix names the
@@ -39,7 +40,11 @@ enum DeliveryStatus {
             evidence.addRecipient(typed(value), from: "`\(line)`")
         }
         if let (line, value) = field("Remote-MTA") {
-            evidence.setReceiverName(typed(value), from: "`\(line)`")
+            // `dns; mx.example.test` or `dns; mx.example.test [192.0.2.10]`.
+            let remote = typed(value)
+            let name = remote.prefix { $0 != " " && $0 != "[" }
+            evidence.setReceiverName(String(name), from: "`\(line)`")
+            if let address = ReplyText.bracketedAddresses(remote).first { evidence.setReceiverAddress(address, from: "`\(line)`") }
         }
         if let (line, value) = field("X-Postfix-Sender") {
             evidence.setMailFrom(typed(value), from: "`\(line)`")
@@ -48,6 +53,20 @@ enum DeliveryStatus {
             evidence.setHelo(typed(value), from: "`\(line)`: an MTA says HELO with the name it reports as (Postfix's myhostname)", inferred: true)
         }
         BounceText.complete(&evidence, lines: lines)
+        // RFC 3464 2.3.3 Action and 2.3.4 Status: `failed` with a 4.x.x status is a delivery that was
+        // deferred until the queue lifetime ran out (a 5xx greeting under smtp_skip_5xx_greeting keeps
+        // class 4); `failed` with 5.x.x bounced at once.
+        if let (line, action) = field("Action") {
+            let status = field("Status").flatMap { EnhancedCode($0.value) }
+            switch action.lowercased() {
+            case "failed" where status?.klass == 4:
+                evidence.setOutcome(.deferred, from: "`\(line)` with `Status: \(status!.text)`: class 4, so each attempt was deferred until the message expired")
+            case "failed": evidence.setOutcome(.bounced, from: "`\(line)`")
+            case "delayed": evidence.setOutcome(.deferred, from: "`\(line)`")
+            case "delivered", "relayed", "expanded": evidence.setOutcome(.delivered, from: "`\(line)`")
+            default: break
+            }
+        }
         if evidence.reply == nil, let (line, value) = field("Status"), let enhanced = EnhancedCode(value) {
             // No Diagnostic-Code: the Status class is all there is (RFC 3464 2.3.4).
             let code = enhanced.klass == 4 ? 450 : 550
@@ -91,7 +110,7 @@ enum BounceText {
 
     /// Fills what the text tells and `evidence` does not have yet.
     static func complete(_ evidence: inout Evidence, lines: [String]) {
-        for line in lines where line.contains(" said: ") || line.contains("refused to talk to me: ") {
+        for line in joinedSaid(lines) where line.contains(" said: ") || line.contains("refused to talk to me: ") {
             if PostfixLog.readSaid(line, into: &evidence, source: "the bounce text `\(line.prefix(70))...`") {
                 if let match = line.range(of: #"^\s*<[^>]+>:"#, options: .regularExpression) {
                     let address = line[match].trimmingCharacters(in: CharacterSet(charactersIn: " \t<>:"))
@@ -137,8 +156,69 @@ enum BounceText {
                 evidence.setMailFrom(address, from: "the bounce's `\(to)` (a bounce goes to the envelope sender)", inferred: true)
             }
         }
-        if evidence.reply != nil, evidence.stage == nil {
-            evidence.setStage(.rcpt, from: "no stage in the input: a policy rejection comes at RCPT (Postfix's smtpd_delay_reject = yes)", inferred: true)
+        if evidence.reply == nil, let (reply, line) = Hints.markedReply(lines) {
+            evidence.setReply(reply, from: "the reply in `\(line.prefix(60))...`")
+        }
+        if evidence.reply == nil, let (reply, line) = Hints.tupleReply(lines) {
+            evidence.setReply(reply, from: "the reply tuple in `\(line.prefix(60))...` (Python smtplib)")
+        }
+        if evidence.reply == nil { lineStartReply(&evidence, lines: lines) }
+    }
+
+    /// Postfix's `host H[A] said: REPLY (in reply to X command)` as one line, also when a paste lost
+    /// the indentation of its wrapped lines (which `unfold` would have joined): a line with `said:`
+    /// takes the lines after it up to the one that ends with `command)`.
+    static func joinedSaid(_ lines: [String]) -> [String] {
+        var out: [String] = []
+        var index = 0
+        while index < lines.count {
+            var line = lines[index]
+            let hasSaid = line.contains(" said:") || line.hasSuffix("refused to talk") || line.contains("refused to talk to me:")
+            if hasSaid, !line.contains("(in reply to") || !line.contains("command)"),
+               let end = lines[(index + 1)...].prefix(6).firstIndex(where: { $0.contains("command)") }),
+               !lines[(index + 1)...end].contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+                line = ([line] + lines[(index + 1)...end].map { $0.trimmingCharacters(in: .whitespaces) }).joined(separator: " ")
+                index = end
+            } else if line.hasSuffix("said:") || line.hasSuffix("to me:"), index + 1 < lines.count {
+                line += " " + lines[index + 1].trimmingCharacters(in: .whitespaces)
+                index += 1
+            }
+            // `said: 550-5.7.1 ...` then lines `550-5.7.1 ...` up to `550 5.7.1 ...` (qmail's and swaks'
+            // multi-line replies): one reply.
+            if let said = line.range(of: #"(said|to me): [245]\d\d-"#, options: .regularExpression) {
+                let code = String(line[line.index(said.upperBound, offsetBy: -4)...].prefix(3))
+                while index + 1 < lines.count {
+                    let next = lines[index + 1].trimmingCharacters(in: .whitespaces)
+                    guard next.hasPrefix(code + "-") || next.hasPrefix(code + " ") else { break }
+                    line += " " + next
+                    index += 1
+                    if next.hasPrefix(code + " ") { break }
+                }
+            }
+            out.append(line)
+            index += 1
+        }
+        return out
+    }
+
+    /// The first 4xx/5xx reply that starts a line, without an enhanced code (`554 IP=... (DIAL)`,
+    /// `550 inconsistent or no DNS PTR record ...`), with its continuation lines.
+    static func lineStartReply(_ evidence: inout Evidence, lines: [String]) {
+        for (index, line) in lines.enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard let first = ReplyText.reply(Substring(trimmed)), first.code >= 400 else { continue }
+            var texts = [first.text]
+            var continues = trimmed.dropFirst(3).first == "-"
+            var next = index + 1
+            while continues, next < lines.count {
+                let candidate = lines[next].trimmingCharacters(in: .whitespaces)
+                guard candidate.hasPrefix("\(first.code)"), let more = ReplyText.reply(Substring(candidate)) else { break }
+                texts.append(more.text)
+                continues = candidate.dropFirst(3).first == "-"
+                next += 1
+            }
+            evidence.setReply(SMTPReply(code: first.code, enhanced: first.enhanced, texts.joined(separator: " ")), from: "the reply line `\(trimmed.prefix(60))...`")
+            return
         }
     }
 
@@ -151,16 +231,26 @@ enum BounceText {
             let start = line.range(of: "\(first.code)")?.lowerBound ?? line.startIndex
             var continues = line[start...].dropFirst(3).first == "-"
             var next = index + 1
-            while continues, next < lines.count {
+            while next < lines.count {
                 let candidate = lines[next].trimmingCharacters(in: .whitespaces)
-                guard candidate.hasPrefix("\(first.code)"), let more = ReplyText.reply(Substring(candidate)) else { break }
-                texts.append(more.text)
-                continues = candidate.dropFirst(3).first == "-"
+                if continues, candidate.hasPrefix("\(first.code)"), let more = ReplyText.reply(Substring(candidate)) {
+                    texts.append(more.text)
+                    continues = candidate.dropFirst(3).first == "-"
+                } else if let enhanced = first.enhanced, candidate.hasPrefix(enhanced + " ") {
+                    // A client library's message keeps each line's enhanced code but not the reply code.
+                    texts.append(String(candidate.dropFirst(enhanced.count + 1)))
+                } else {
+                    break
+                }
                 next += 1
             }
             var text = texts.joined(separator: " ")
             // `Remote Server returned '550 5.7.1 text'`: the closing quote is not part of the reply.
-            if line.contains("'\(first.code)"), text.hasSuffix("'") { text.removeLast() }
+            // The same for a reply in a JSON string (`"diagnosticCode": "smtp; 550 5.7.1 text",`).
+            for quote in ["'", "\""] where line.range(of: "\(quote)(smtp; ?)?\(first.code)", options: .regularExpression) != nil {
+                while let last = text.last, ",}] ".contains(last) { text.removeLast() }
+                if text.hasSuffix(quote) { text.removeLast() }
+            }
             evidence.setReply(SMTPReply(code: first.code, enhanced: first.enhanced, text), from: "the reply line `\(line.prefix(60))...`")
             return
         }

@@ -1,5 +1,6 @@
 import DNSCore
 import SMTPProtocol
+import Scenario
 
 /// What kind of text the evidence came from.
 public enum EvidenceSource: String, Sendable, Hashable, CustomStringConvertible {
@@ -32,6 +33,7 @@ public enum EvidenceField: String, Sendable, Hashable, CaseIterable, CustomStrin
     case stage = "stage"
     case receiverName = "receiver host name"
     case receiverAddress = "receiver address"
+    case outcome = "outcome the sender recorded"
 
     public var description: String { rawValue }
 }
@@ -72,6 +74,10 @@ public struct Evidence: Sendable, Hashable {
     public var stage: SMTPStage?
     public var receiverName: String?
     public var receiverAddress: IPAddress?
+    /// How the sending MTA ended the delivery, when the input says (`status=bounced`, `Action:
+    /// failed` with a 5.x.x `Status`, Exim's `**`): tells a 5xx greeting that bounced
+    /// (`smtp_skip_5xx_greeting = no`) from one that was deferred.
+    public var observedOutcome: DeliveryOutcome?
     public var provenance: [Provenance]
 
     public init(source: EvidenceSource) {
@@ -127,6 +133,12 @@ public struct Evidence: Sendable, Hashable {
         guard receiverName == nil, DNSName.isValidHostname(normal), normal.contains(".") else { return }
         receiverName = normal
         note(.receiverName, normal, from: source, inferred: inferred)
+    }
+
+    mutating func setOutcome(_ outcome: DeliveryOutcome, from source: String, inferred: Bool = false) {
+        guard observedOutcome == nil else { return }
+        observedOutcome = outcome
+        note(.outcome, outcome.rawValue, from: source, inferred: inferred)
     }
 
     mutating func setReceiverAddress(_ address: IPAddress, from source: String) {

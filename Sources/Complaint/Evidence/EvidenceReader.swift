@@ -6,7 +6,7 @@ import SMTPProtocol
 /// line, or an SMTP transcript. The formats are tried from the most structured to the least.
 public enum EvidenceReader {
     public static func read(_ text: String) -> Result<Evidence, UnrecognizedEvidence> {
-        let raw = ReplyText.lines(text)
+        let raw = unquoted(ReplyText.lines(text))
         let plain = raw.map(String.init)
         var attempts: [(format: String, reason: String)] = []
         let readers: [(String, () -> Result<Evidence, ReaderMiss>)] = [
@@ -20,12 +20,27 @@ public enum EvidenceReader {
             switch reader() {
             case .success(var evidence):
                 complete(&evidence)
+                completeFromWords(&evidence, lines: ReplyText.unfold(raw))
                 return .success(evidence)
             case .failure(let miss):
                 attempts.append((format, miss.reason))
             }
         }
         return .failure(UnrecognizedEvidence(attempts: attempts, found: clues(plain)))
+    }
+
+    /// Lines without the `> ` of an e-mail quotation, when most lines have it (a bounce pasted from a
+    /// reply); other text as it is.
+    static func unquoted(_ lines: [Substring]) -> [Substring] {
+        let nonEmpty = lines.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        let quoted = nonEmpty.filter { $0.hasPrefix("> ") || $0 == ">" }
+        guard !nonEmpty.isEmpty, quoted.count * 2 > nonEmpty.count else { return lines }
+        return lines.map { line in
+            var rest = line
+            while rest.hasPrefix("> ") || rest == ">" { rest = rest.dropFirst(rest == ">" ? 1 : 2) }
+            // Keep the indentation after the marker: it is what unfold joins wrapped lines by.
+            return rest
+        }
     }
 
     /// What every format leaves to reasoning: the client address named in the reply text.
@@ -42,6 +57,30 @@ public enum EvidenceReader {
            let range = text.range(of: #"<[^<>\s]+>: Helo command rejected"#, options: .regularExpression) {
             let helo = text[range].dropFirst().prefix { $0 != ">" }
             evidence.setHelo(String(helo), from: "the reply text `<\(helo)>: Helo command rejected`", inferred: true)
+        }
+    }
+
+    /// What the words of the input tell that the format did not: the stage a client library or
+    /// qmail names, the stage of a front end's connection-time text, the sender's outcome, and a
+    /// client address named without brackets (`IP=`, `for ADDR`).
+    static func completeFromWords(_ evidence: inout Evidence, lines: [String]) {
+        let whole = lines.joined(separator: "\n")
+        if evidence.stage == nil, let (stage, why) = Hints.stage(in: whole) {
+            evidence.setStage(stage, from: why, inferred: true)
+        }
+        if evidence.stage == nil, let text = evidence.reply?.text, let why = Hints.greetingStage(replyText: text) {
+            evidence.setStage(.greeting, from: why, inferred: true)
+        }
+        if evidence.observedOutcome == nil, let (outcome, why) = Hints.outcome(in: whole) {
+            evidence.setOutcome(outcome, from: why, inferred: true)
+        }
+        // A 5xx the sender deferred: Postfix defers a 5xx only at the greeting (smtp_skip_5xx_greeting).
+        if evidence.stage == nil, let reply = evidence.reply, reply.isPermanentFailure, evidence.observedOutcome == .deferred {
+            evidence.setStage(.greeting, from: "a 5xx that the sender deferred, which Postfix does only with a greeting (smtp_skip_5xx_greeting = yes)", inferred: true)
+        }
+        if evidence.clientAddress == nil, let text = evidence.reply?.text,
+           let address = Hints.bareAddresses(text).first(where: { $0 != evidence.receiverAddress }) {
+            evidence.setClient(address, from: "the reply text, which names the client as \(address)", inferred: true)
         }
     }
 

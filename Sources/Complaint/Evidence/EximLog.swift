@@ -1,6 +1,7 @@
 import DNSCore
 import Foundation
 import SMTPProtocol
+import Scenario
 
 /// Exim log lines: a receiving Exim's ACL reject (`H=rdns (helo) [addr]:port I=[local]:25 F=<s>
 /// rejected RCPT <r>: TEXT`, `temporarily rejected` for a `defer` verb) and a sending Exim's
@@ -24,6 +25,7 @@ enum EximLog {
             // `== r`, `** r`: the recipient of a deferral or a bounce.
             if let marker = line.range(of: #"(==|\*\*) (\S+@\S+)"#, options: .regularExpression) {
                 let address = line[marker].dropFirst(3)
+                evidence.setOutcome(line[marker].hasPrefix("**") ? .bounced : .deferred, from: "Exim's `\(line[marker].prefix(2))` (\(line[marker].hasPrefix("**") ? "bounced" : "deferred"))")
                 evidence.addRecipient(String(address.trimmingCharacters(in: CharacterSet(charactersIn: "<>"))), from: "`\(line[marker])`")
             }
             if let match = host.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) {

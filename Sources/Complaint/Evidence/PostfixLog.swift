@@ -1,6 +1,7 @@
 import DNSCore
 import Foundation
 import SMTPProtocol
+import Scenario
 
 /// Postfix log lines: a receiving `smtpd`'s reject (smtpd_check.c `log_whatsup`:
 /// `QUEUEID: reject: CMD from name[addr]: CODE ENH TEXT; from=<s> to=<r> proto=P helo=<h>`) and a
@@ -14,12 +15,36 @@ enum PostfixLog {
     private static let logTag = try! NSRegularExpression(pattern: #"(\S+)\s+postfix[^\s/]*/[\w/-]+\[\d+\]:"#)
 
     /// Evidence from the first reject or delivery-status line of `lines`, or why there is none.
-    static func read(_ lines: [String]) -> Result<Evidence, ReaderMiss> {
+    static func read(_ given: [String]) -> Result<Evidence, ReaderMiss> {
+        let lines = joinWrapped(given)
         for line in lines {
             if let evidence = readReject(line) { return .success(evidence) }
         }
         for line in lines where line.contains("status=") && line.contains("to=<") {
             if let evidence = readDelivery(line, all: lines) { return .success(evidence) }
+        }
+        // `QUEUEID: host mx[addr] refused to talk to me: REPLY`: smtp_proto.c logs each greeting that is
+        // not 220 and goes on to the next address; the status= line of the queue id tells the end.
+        for line in lines where line.contains(" refused to talk to me: ") && line.range(of: #"postfix[^\s/]*/[\w/-]+\[\d+\]:"#, options: .regularExpression) != nil {
+            var evidence = Evidence(source: .postfixDelivery)
+            guard readSaid(line, into: &evidence, source: "`refused to talk to me` with the receiver's greeting") else { continue }
+            if let queueID = line.range(of: #"[0-9A-Za-z]+(?=: host )"#, options: .regularExpression).map({ String(line[$0]) }) {
+                for other in lines where other.contains("\(queueID): to=<") {
+                    if let to = ReplyText.angle(after: "to=", in: other) { evidence.addRecipient(to, from: "`\(queueID): to=<\(to)>`") }
+                    if let status = ReplyText.value(of: "status", in: other), let outcome = outcome(ofStatus: String(status)) {
+                        evidence.setOutcome(outcome, from: "`\(queueID): ... status=\(status)`")
+                    }
+                }
+                for other in lines where other.contains("\(queueID): from=<") {
+                    if let from = ReplyText.angle(after: "\(queueID): from=", in: other) {
+                        evidence.setMailFrom(from, from: "the queue manager's line `\(queueID): from=<\(from)>`")
+                    }
+                }
+            }
+            if let host = syslogHost(line), host.contains(".") {
+                evidence.setHelo(host, from: "the sending host's syslog name (Postfix says HELO with myhostname)", inferred: true)
+            }
+            return .success(evidence)
         }
         return .failure(ReaderMiss("no `reject: RCPT from name[addr]: CODE ...` line and no `to=<...>, relay=..., status=...` line"))
     }
@@ -81,6 +106,7 @@ enum PostfixLog {
         if detail.hasPrefix("(") { detail = detail.dropFirst() }
         if detail.hasSuffix(")") { detail = detail.dropLast() }
         guard readSaid(String(detail), into: &evidence, source: "`status=\(status)` with the receiver's reply") else { return nil }
+        if let outcome = outcome(ofStatus: String(status)) { evidence.setOutcome(outcome, from: "`status=\(status)`") }
         if let to = ReplyText.angle(after: "to=", in: line) { evidence.addRecipient(to, from: "`to=<\(to)>`") }
         // The queue manager's line of the same queue id carries the envelope sender.
         let queueID = line.range(of: #"[0-9A-Za-z]+(?=: to=<)"#, options: .regularExpression).map { String(line[$0]) }
@@ -113,9 +139,9 @@ enum PostfixLog {
             evidence.setReceiverAddress(address, from: "`host \(name)[\(address)]`")
         }
         var replyText = String(detail[saidRange.upperBound...])
-        if let inReply = replyText.range(of: #"\s*\(in reply to (.+?) command\)\s*$"#, options: .regularExpression) {
+        if let inReply = replyText.range(of: #"\s*\(in reply to (.+?) command\)[\s)]*$"#, options: .regularExpression) {
             let words = replyText[inReply].replacingOccurrences(of: #"^\s*\(in reply to "#, with: "", options: .regularExpression)
-                .replacingOccurrences(of: #" command\)\s*$"#, with: "", options: .regularExpression)
+                .replacingOccurrences(of: #" command\)[\s)]*$"#, with: "", options: .regularExpression)
             if let stage = ReplyText.stage(command: words) { evidence.setStage(stage, from: "`(in reply to \(words) command)`") }
             replyText = String(replyText[..<inReply.lowerBound])
         } else if detail[saidRange].contains("refused to talk") {
@@ -124,6 +150,44 @@ enum PostfixLog {
         guard let reply = ReplyText.reply(Substring(replyText)) else { return false }
         evidence.setReply(reply, from: source)
         return true
+    }
+
+    /// A log line that a paste wrapped (its `status=... (` not closed) joined with the lines after it
+    /// until the parentheses close, at most 8 lines, none of them a log line of its own.
+    static func joinWrapped(_ lines: [String]) -> [String] {
+        var out: [String] = []
+        var index = 0
+        func balance(_ text: String) -> Int { text.reduce(0) { $0 + ($1 == "(" ? 1 : $1 == ")" ? -1 : 0) } }
+        while index < lines.count {
+            var line = lines[index]
+            if line.contains("status="), balance(line) > 0 {
+                var end = index
+                var joined = line
+                while balance(joined) > 0, end + 1 < lines.count, end - index < 8,
+                      logTag.firstMatch(in: lines[end + 1], range: NSRange(lines[end + 1].startIndex..., in: lines[end + 1])) == nil,
+                      !lines[end + 1].trimmingCharacters(in: .whitespaces).isEmpty {
+                    end += 1
+                    joined += " " + lines[end].trimmingCharacters(in: .whitespaces)
+                }
+                if balance(joined) == 0 {
+                    line = joined
+                    index = end
+                }
+            }
+            out.append(line)
+            index += 1
+        }
+        return out
+    }
+
+    /// Postfix's `status=` word as the delivery's outcome.
+    static func outcome(ofStatus status: String) -> DeliveryOutcome? {
+        switch status {
+        case "sent", "delivered": .delivered
+        case "bounced", "expired": .bounced
+        case "deferred": .deferred
+        default: nil
+        }
     }
 
     /// The host field of a syslog line in front of `postfix/...[pid]:`.

@@ -8,8 +8,10 @@ enum ReplyText {
     static func reply(_ text: Substring) -> SMTPReply? {
         let trimmed = text.drop(while: { $0 == " " || $0 == "\t" })
         let chars = Array(trimmed.prefix(4))
-        guard chars.count >= 3, let code = Int(String(chars[0..<3])), (200...599).contains(code),
-              chars.count == 3 || chars[3] == " " || chars[3] == "-" else { return nil }
+        guard chars.count >= 3, chars[0..<3].allSatisfy(\.isASCII), let code = Int(String(chars[0..<3])), (200...599).contains(code),
+              chars.count == 3 || chars[3] == " " || chars[3] == "-" || chars[3] == ":" else { return nil }
+        // `554: Dialup/transient IP not allowed` (T-Online's text as pasted): the colon is no part of the text.
+        if chars.count == 4, chars[3] == ":", !(trimmed.dropFirst(4).first?.isWhitespace ?? true) { return nil }
         let rest = String(trimmed.dropFirst(chars.count).drop(while: { $0 == " " }))
         let split = SMTPReply.splitEnhanced(rest, code: code)
         var body = split.text

@@ -81,7 +81,7 @@ public struct PolicyColumn: Sendable, Hashable {
         }
         if policy.ipv4.isEmpty && policy.ipv6.isEmpty { return checks }
         let answer = policy.onFail == .defer ? "failures deferred (4xx)" : "failures rejected (5xx)"
-        return "\(checks); \(answer) at \(policy.rejectAt == .data ? "end of DATA" : "RCPT")"
+        return "\(checks); \(answer) at \(policy.rejectAt == .data ? "end of DATA" : policy.rejectAt == .greeting ? "the greeting" : "RCPT")"
     }
 }
 

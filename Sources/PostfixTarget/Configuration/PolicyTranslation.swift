@@ -1,3 +1,4 @@
+import Foundation
 import DNSCore
 import Policy
 
@@ -39,8 +40,15 @@ public enum PolicyTranslation {
             return .failure(PostfixUnsupported(
                 reason: "reject_at: data has no Postfix equivalent (smtpd_delay_reject = yes moves client and HELO checks to RCPT, never to the end of DATA)"))
         }
+        if policy.rejectAt == .greeting {
+            return .failure(PostfixUnsupported(
+                reason: "reject_at: greeting needs postscreen(8), which answers its own texts and cannot run these checks before the greeting (smtpd answers client restrictions at CONNECT only with smtpd_delay_reject = no, and then after a 220 greeting): builtin only"))
+        }
         if !policy.customReplies.isEmpty {
             return .failure(PostfixUnsupported(reason: "custom reply texts have no Postfix equivalent without a policy service"))
+        }
+        if let site = policy.siteReply, let reason = siteReplyUnsupportedReason(site, policy: policy) {
+            return .failure(PostfixUnsupported(reason: reason))
         }
         var restrictions: [AddressFamily: [String]] = [:]
         for family in AddressFamily.allCases {
@@ -99,7 +107,63 @@ public enum PolicyTranslation {
         if all.contains(where: { if case .dnsbl = $0 { true } else { false } }) {
             parameters["maps_rbl_reject_code"] = deferring ? "450" : "554"
         }
+        if let site = policy.siteReply {
+            // The site's code in the one parameter each check's restriction answers with
+            // (postconf(5)); siteReplyUnsupportedReason has made sure there is one and the text is Postfix's.
+            for check in all {
+                if let parameter = codeParameter(for: check) { parameters[parameter] = String(site.code) }
+            }
+            // A DNSBL reply is a template of its own (postconf(5) default_rbl_reply); with an enhanced
+            // code in it smtpd sends that one instead of 5.7.1 (seen with Postfix 3.x). `$` is main.cf's.
+            if all.contains(where: { if case .dnsbl = $0 { true } else { false } }), let enhanced = site.enhanced {
+                let text = site.text.replacingOccurrences(of: "$", with: "$$").replacingOccurrences(of: "[ADDR]", with: "[$rbl_what]")
+                parameters["default_rbl_reply"] = "$rbl_code \(enhanced) \(text)"
+            }
+        }
         return .success(PostfixPolicySettings(parameters: parameters, files: files))
+    }
+
+    /// The main.cf parameter that sets a check's reject code (postconf(5)).
+    static func codeParameter(for check: Check) -> String? {
+        switch check {
+        case .ptr, .fcrdns: "unknown_client_reject_code"
+        case .heloValid: "invalid_hostname_reject_code"
+        case .heloFQDN: "non_fqdn_reject_code"
+        case .heloResolves: "unknown_hostname_reject_code"
+        case .dnsbl: "maps_rbl_reject_code"
+        case .spf, .spfPass, .heloMatches, .dkim, .dmarc, .spfOrDKIM: nil
+        }
+    }
+
+    /// Why Postfix cannot answer a failing check with `site` (nil when it can): its code goes in the
+    /// check's code parameter, but the text and enhanced code stay Postfix's own (smtpd_check.c), so
+    /// `reply` must say them as Postfix does.
+    static func siteReplyUnsupportedReason(_ site: CustomReply, policy: ReceiverPolicy) -> String? {
+        let client = IPAddress("192.0.2.1")!
+        for check in Set(policy.ipv4 + policy.ipv6) {
+            if case .dnsbl = check {
+                // default_rbl_reply takes any one-line text; smtpd adds 5.7.1 when it has no enhanced code.
+                guard site.enhanced != nil, !site.text.contains("\n") else {
+                    return "reply: on check \(check.name) needs an enhanced code and one line for Postfix's default_rbl_reply (smtpd adds 5.7.1 to a reply without one): builtin only"
+                }
+                continue
+            }
+            guard codeParameter(for: check) != nil,
+                  let postfix = check.standardReply(for: .fail, client: client, helo: "helo.test") else {
+                return "reply: on check \(check.name) has no Postfix equivalent (no reject code parameter)"
+            }
+            let enhanced = postfix.enhanced.map { String(site.code / 100) + $0.dropFirst() }
+            guard normalized(site.text) == normalized(postfix.text), site.enhanced == nil || site.enhanced == enhanced else {
+                return "reply: text \"\(site.text)\" is not Postfix's own for check \(check.name) (\"\(postfix.text)\"): Postfix sets only the code (\(codeParameter(for: check)!)); custom texts need a policy service: builtin only"
+            }
+        }
+        return nil
+    }
+
+    /// A reply text with its client address and HELO name replaced by placeholders.
+    private static func normalized(_ text: String) -> String {
+        text.replacingOccurrences(of: #"\[(IPv6:)?[0-9A-Fa-f:.]+\]"#, with: "[ADDR]", options: .regularExpression)
+            .replacingOccurrences(of: #"<[^<>]*>: Helo"#, with: "<HELO>: Helo", options: .regularExpression)
     }
 
     /// The Postfix restriction equivalent to one check.

@@ -140,47 +140,6 @@ struct CaseDecoder {
             postfix: Dictionary(postfix.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }))
     }
 
-    func receiverPolicy(_ tree: Tree, _ path: KeyPath) -> ReceiverPolicy? {
-        let presets = Preset.allCases.map(\.rawValue)
-        if case .scalar(let text, false, _) = tree.value {
-            if let preset = Preset(rawValue: text) { return preset.policy }
-            diagnostics.add(.invalidValue, at: tree.location, path, Suggest.unknown("preset", text, presets))
-            return nil
-        }
-        guard let map = MapReader(tree, path, diagnostics, what: "a preset name (\(presets.joined(separator: ", "))) or a policy map") else { return nil }
-        // `checks` applies to both families; `ipv4`/`ipv6` then replace their family's list, so a
-        // variant can override one family of a scenario that used `checks`.
-        let both = map.optional("checks").map { checks($0, path.key("checks")) }
-        let ipv4 = map.optional("ipv4").map { checks($0, path.key("ipv4")) }
-        let ipv6 = map.optional("ipv6").map { checks($0, path.key("ipv6")) }
-        let rejectAt = map.optional("reject_at").map {
-            choice($0, path.key("reject_at"), "reject stage", names: ["rcpt", "data"], RejectStage.init(rawValue:))
-        } ?? RejectStage.rcpt
-        let onFail = map.optional("on_fail").map {
-            choice($0, path.key("on_fail"), "failure mode", names: ["reject", "defer"], FailureMode.init(rawValue:))
-        } ?? FailureMode.reject
-        map.finish()
-        if case .some(.none) = both { return nil }
-        if case .some(.none) = ipv4 { return nil }
-        if case .some(.none) = ipv6 { return nil }
-        guard let rejectAt, let onFail else { return nil }
-        let common = (both ?? nil) ?? []
-        return ReceiverPolicy(ipv4: (ipv4 ?? nil) ?? common, ipv6: (ipv6 ?? nil) ?? common, rejectAt: rejectAt, onFail: onFail)
-    }
-
-    func checks(_ tree: Tree, _ path: KeyPath) -> [Check]? {
-        read.list(tree, path, what: "a list of checks") { item, itemPath in
-            guard let name = read.nonEmptyString(item, itemPath, what: "a check name") else { return nil }
-            if let check = Check(name: name) { return check }
-            if name.hasPrefix("dnsbl:") {
-                diagnostics.add(.invalidValue, at: item.location, itemPath, "dnsbl zone \"\(name.dropFirst(6))\" is not a valid domain name (dnsbl:ZONE, such as dnsbl:bl.example.test)")
-            } else {
-                diagnostics.add(.invalidValue, at: item.location, itemPath, Suggest.unknown("check", name, Check.allNames))
-            }
-            return nil
-        }
-    }
-
     // MARK: sender
 
     func senderSpec(_ tree: Tree, _ path: KeyPath) -> SenderSpec? {
@@ -200,16 +159,19 @@ struct CaseDecoder {
         let relay = map.optional("relay").map { relaySpec($0, path.key("relay")) } ?? .mx
         let message = map.optional("message").map { messageSpec($0, path.key("message")) }
         let mta: SenderMTA?? = map.optional("mta").map { read.choice($0, path.key("mta"), "sending MTA", SenderMTA.self) }
+        let postfix = map.optional("postfix").map { senderPostfix($0, path.key("postfix")) }
         let dkim = map.optional("dkim").map { dkimSpec($0, path.key("dkim")) }
         map.finish()
         guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay else { return nil }
         if case .some(.none) = message { return nil }
         if case .some(.none) = mta { return nil }
+        if case .some(.none) = postfix { return nil }
         if case .some(.none) = dkim { return nil }
         return SenderSpec(
             addresses: addresses, prefer: prefer, helo: helo, mailFrom: mailFrom, rcptTo: rcptTo, relay: relay, message: message ?? nil,
-            mta: mta ?? nil, dkim: dkim ?? nil)
+            mta: mta ?? nil, postfix: (postfix ?? nil) ?? [:], dkim: dkim ?? nil)
     }
+
 
     func sourceAddresses(_ tree: Tree, _ path: KeyPath) -> [AddressFamily: IPAddress]? {
         guard let map = MapReader(tree, path, diagnostics, what: "source addresses ({ipv4: IP, ipv6: IP})") else { return nil }

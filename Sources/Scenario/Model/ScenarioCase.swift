@@ -182,12 +182,21 @@ public struct SenderSpec: Sendable {
     public var mta: SenderMTA?
     /// `sender.dkim`: the message is signed before DATA.
     public var dkim: DKIMSpec?
+    /// `sender.postfix` (format 1.1): Postfix SMTP-client settings the built-in model honours;
+    /// so far `smtp_skip_5xx_greeting` (`yes`, the default, or `no`).
+    public var postfix: [String: String]
+
+    /// Postfix's `smtp_skip_5xx_greeting` (default yes): a 5xx greeting is tried elsewhere and
+    /// deferred; with `no` it bounces.
+    public var skips5xxGreeting: Bool { postfix["smtp_skip_5xx_greeting"].map { $0.lowercased() != "no" } ?? true }
 
     public init(
         addresses: [AddressFamily: IPAddress], prefer: AddressFamily = .ipv6, helo: String, mailFrom: String,
-        rcptTo: [String], relay: RelaySpec = .mx, message: MessageSpec? = nil, mta: SenderMTA? = nil, dkim: DKIMSpec? = nil
+        rcptTo: [String], relay: RelaySpec = .mx, message: MessageSpec? = nil, mta: SenderMTA? = nil, postfix: [String: String] = [:],
+        dkim: DKIMSpec? = nil
     ) {
         self.mta = mta
+        self.postfix = postfix
         self.dkim = dkim
         self.addresses = addresses
         self.prefer = prefer

@@ -86,7 +86,10 @@ private func receiverNode(_ receiver: ReceiverSpec) -> Node {
         ("ipv6", .flowList(policy.ipv6.map { .plain($0.name) })),
         ("reject_at", .plain(policy.rejectAt.rawValue)),
         ("on_fail", .plain(policy.onFail.rawValue)),
-    ])))
+    ] + (policy.siteReply.map { site in
+        [(Node.plain("reply"), Node.flowMap([("code", .plain(String(site.code)))] + (site.enhanced.map { [(Node.plain("enhanced"), Node.plain($0))] } ?? [])
+            + [("text", .plain(site.text))]))]
+    } ?? []))))
     if !receiver.postfix.isEmpty {
         pairs.append(("postfix", .blockMap(receiver.postfix.keys.sorted().map { (Node.plain($0), Node.plain(receiver.postfix[$0] ?? "")) })))
     }
@@ -109,6 +112,9 @@ private func senderNode(_ sender: SenderSpec) -> Node {
     switch sender.relay {
     case .mx: pairs.append(("relay", "mx"))
     case .host(let name): pairs.append(("relay", .flowMap([("host", .plain(name))])))
+    }
+    if !sender.postfix.isEmpty {
+        pairs.append(("postfix", .flowMap(sender.postfix.keys.sorted().map { (Node.plain($0), Node.plain(sender.postfix[$0] ?? "")) })))
     }
     if let message = sender.message {
         var parts: [(Node, Node)] = []

@@ -1,0 +1,89 @@
+import Complaint
+import Foundation
+import MXHarnessTestKit
+import Runner
+import SMTPProtocol
+import Scenario
+import Testing
+
+/// One input of `Corpus/` with the reading its README gives.
+struct CorpusItem: Sendable, CustomTestStringConvertible {
+    var file: String
+    var code: Int
+    var enhanced: String?
+    var stage: SMTPStage?
+    var outcome: DeliveryOutcome
+    var family: String
+
+    var testDescription: String { file }
+
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Corpus")
+
+    /// The README's table rows: `| file | source | code | enhanced | stage | outcome | family |`.
+    static let all: [CorpusItem] = {
+        guard let readme = try? String(contentsOf: directory.appendingPathComponent("README.md"), encoding: .utf8) else { return [] }
+        return readme.split(separator: "\n").compactMap { line -> CorpusItem? in
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count == 9, cells[1].first?.isNumber == true, let code = Int(cells[3]),
+                  let outcome = DeliveryOutcome(rawValue: cells[6]) else { return nil }
+            return CorpusItem(
+                file: cells[1], code: code, enhanced: cells[4] == "-" ? nil : cells[4],
+                stage: cells[5] == "-" ? nil : SMTPStage(rawValue: cells[5]), outcome: outcome, family: cells[7])
+        }
+    }()
+
+    func text() throws -> String {
+        try String(contentsOf: Self.directory.appendingPathComponent(file), encoding: .utf8)
+    }
+
+    func reproduction() throws -> Reproduction {
+        let input = try text()
+        switch EvidenceReader.read(input) {
+        case .success(let evidence): return ReproductionWriter.reproduce(evidence, input: input)
+        case .failure(let error): throw error
+        }
+    }
+}
+
+@Suite struct ComplaintCorpusTests {
+    @Test func theIndexListsEveryFileAndAtLeastThirty() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: CorpusItem.directory.path).filter { $0 != "README.md" }.sorted()
+        #expect(files.count >= 30)
+        #expect(CorpusItem.all.map(\.file).sorted() == files)
+    }
+
+    @Test(arguments: CorpusItem.all)
+    func eachInputIsReadRight(_ item: CorpusItem) throws {
+        let repro = try item.reproduction()
+        let reply = try #require(repro.evidence.reply)
+        #expect(reply.code == item.code)
+        #expect(reply.enhanced == item.enhanced)
+        #expect(repro.evidence.stage == item.stage)
+        let scenario = try #require(try ScenarioLoader().load(yaml: repro.yaml, file: "/tmp/\(item.file).yaml").first)
+        #expect(scenario.expect.outcome == item.outcome)
+        #expect(scenario.expect.family?.rawValue == item.family)
+        // The expectation is one the written policy produces: the observed code, and a stage only
+        // where the policy answers.
+        #expect(scenario.expect.code == CodePattern(code: item.code))
+        #expect(scenario.expect.enhanced == item.enhanced.flatMap(EnhancedPattern.init))
+        if let stage = scenario.expect.stage {
+            #expect(stage == item.stage)
+            #expect([SMTPStage.greeting, .rcpt, .data].contains(stage))
+        }
+        #expect(repro.reproducesAsWritten)
+    }
+}
+
+/// Every corpus input's written scenario, run as written in a real world: it must reproduce.
+@Suite(.serialized, .enabled(if: IntegrationEnvironment.canRunWorlds, IntegrationEnvironment.worldSkipReason))
+struct ComplaintCorpusReplayTests {
+    @Test(arguments: CorpusItem.all)
+    func eachWrittenScenarioReproduces(_ item: CorpusItem) async throws {
+        let repro = try item.reproduction()
+        let scenario = try #require(try ScenarioLoader().load(yaml: repro.yaml, file: "/tmp/\(item.file).yaml").first)
+        let result = await CaseRunner(configuration: RunConfiguration(target: .builtin)).run(scenario)
+        #expect(result.status == .passed, "\(result.status) \(result.mismatches)\n\(repro.yaml)")
+        #expect(result.observed?.reply?.code == item.code)
+        #expect(result.observed?.outcome == item.outcome)
+    }
+}
