@@ -100,6 +100,7 @@ let package = Package(
         // What each command does, so the executable only parses arguments.
         .target(name: "Harness", dependencies: [
             "DNSCore", "Complaint", "Runner", "Matrix", "Parity", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Policy", "PostfixTarget",
+            "SMTPProtocol",
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -142,7 +143,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy", "DKIM"]),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Scenario", "Policy", "Sandbox", "DNSCore", "MXHarnessTestKit"]),
+        // Sites/: real-world Postfix configuration directories (each with its provenance and licence).
+        .testTarget(name: "RunnerTests", dependencies: [
+            "Runner", "Scenario", "Policy", "Sandbox", "DNSCore", "PostfixTarget", "ReferenceMX", "SMTPProtocol", "MXHarnessTestKit",
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], exclude: ["Sites"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner", "Scenario", "DNSCore", "SMTPProtocol"]),
         .testTarget(name: "MatrixTests", dependencies: [
             "Matrix", "Harness", "Runner", "Scenario", "Policy", "PostfixTarget", "Sender", "SMTPProtocol", "DNSCore", "Reports", "MXHarnessTestKit",

@@ -8,10 +8,11 @@ need_root() {
 
 # The Debian/Ubuntu packages mxharness uses: unbound (the world's DNS), libunbound-dev (our
 # resolver), iproute2 (namespaces), dnsutils (dig, for `dns serve` and tests), postfix (target and
-# smtp-source/smtp-sink for benchmarks), util-linux (nsenter), chromium (the matrix HTML page is
+# smtp-source/smtp-sink for benchmarks), postfix-pcre (pcre: tables of the site configurations in
+# Tests/RunnerTests/Sites), util-linux (nsenter, unshare for the Postfix preflight), chromium (the matrix HTML page is
 # loaded in a headless browser in a test), python3-jsonschema and python3-yaml (Tests/ComposeTests
 # validates docker-compose.yml against the Compose schema).
-PACKAGES="unbound libunbound-dev iproute2 dnsutils postfix util-linux ca-certificates python3 python3-yaml chromium python3-jsonschema"
+PACKAGES="unbound libunbound-dev iproute2 dnsutils postfix postfix-pcre util-linux ca-certificates python3 python3-yaml chromium python3-jsonschema"
 
 install_packages() {
     local missing=""

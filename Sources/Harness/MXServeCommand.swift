@@ -5,17 +5,22 @@ import NIOPosix
 import Policy
 import ReferenceMX
 import Resolver
+import SMTPProtocol
 import Sandbox
 
 extension Harness {
     /// `mxharness mx serve`: the built-in MX alone, for trying it with swaks or a real MTA. Lookups go
     /// through libunbound to `resolver`; every session's decision is logged as it ends.
     public static func mxServe(
-        policy: String, listen: [String], resolver: String, hostname: String, logger: Logger
+        policy: String, listen: [String], resolver: String, hostname: String, bareNewline: String = "normalize", logger: Logger
     ) async -> Int32 {
         let out = Output()
         guard let preset = Preset(rawValue: policy) else {
-            out.error("mxharness: unknown policy preset \"\(policy)\" (known: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")))")
+            out.error("mxharness: unknown policy preset \"\(Printable.excerpt(policy))\" (known: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")))")
+            return HarnessExit.usage
+        }
+        guard let bareNewlineMode = SMTPBareNewlineMode(postfixName: bareNewline) else {
+            out.error("mxharness: --bare-newline \(Printable.excerpt(bareNewline)): expected \(SMTPBareNewlineMode.names.joined(separator: ", "))")
             return HarnessExit.usage
         }
         var endpoints: [ListeningEndpoint] = []
@@ -47,7 +52,7 @@ extension Harness {
         }
         do {
             try await ReferenceMX.serve(
-                configuration: MXConfiguration(hostname: hostname, policy: preset.policy), lookup: dns,
+                configuration: MXConfiguration(hostname: hostname, policy: preset.policy, bareNewline: bareNewlineMode), lookup: dns,
                 listeningOn: endpoints, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger,
                 ready: { bound in
                     out.line("mxharness mx: \(hostname), policy \(policy), resolver \(server)@\(port), listening on "

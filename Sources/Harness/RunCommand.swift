@@ -47,6 +47,9 @@ public enum Harness {
         let terminal = Terminal.detect()
         let console = ConsoleReporter(terminal: terminal)
         let runner = CaseRunner(configuration: options.configuration, logger: logger)
+        let postfixReports = await runner.preflight(selected)
+        for report in postfixReports { out.error(report.text) }
+        guard postfixReports.allSatisfy(\.canServeMail) else { return HarnessExit.usage }
         let tap = options.tap
         if tap { out.line("TAP version 14\n1..\(selected.count)") }
         let counter = Counter()
@@ -95,5 +98,12 @@ extension Harness {
             throw CaseLookupError(description: "\(path): cannot read the Postfix configuration: \(error.localizedDescription)")
         }
         return try MainCF.parse(text, source: path)
+    }
+
+    /// Reads a site's Postfix configuration directory for `--postfix-config-dir`.
+    public static func postfixSite(path: String) throws -> PostfixSiteDirectory {
+        let site = PostfixSiteDirectory.load(path: path)
+        if let problem = site.problem { throw CaseLookupError(description: "\(path): \(problem)") }
+        return site
     }
 }

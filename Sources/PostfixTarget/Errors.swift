@@ -20,6 +20,8 @@ public enum PostfixConfigurationError: Error, Sendable, Hashable, CustomStringCo
     case invalidSetting(name: String, origin: String, problem: String)
     /// The receiver itself (hostname, addresses) cannot be configured.
     case invalidReceiver(problem: String)
+    /// The site's configuration directory (`--postfix-config-dir`, `receiver.postfix_dir`) cannot be used.
+    case invalidSite(path: String, problem: String)
 
     /// The reason to report when the case is to be skipped, nil for real errors.
     public var unsupportedReason: String? {
@@ -37,6 +39,8 @@ public enum PostfixConfigurationError: Error, Sendable, Hashable, CustomStringCo
             "\(origin): postfix setting `\(name)`: \(problem)"
         case .invalidReceiver(let problem):
             "receiver: \(problem)"
+        case .invalidSite(let path, let problem):
+            "Postfix configuration directory \(path): \(problem)"
         }
     }
 }

@@ -21,11 +21,16 @@ public struct MXConfiguration: Sendable {
     /// `sessionLogLevel`; `mx serve --verbose`. Transcripts are then written even without kept
     /// records, and dropped once logged.
     public var logsTranscripts: Bool
+    /// What a line ending in a bare <LF> does, as Postfix's `smtpd_forbid_bare_newline`.
+    public var bareNewline: SMTPBareNewlineMode
 
-    public init(hostname: String, policy: ReceiverPolicy, limits: SMTPServerLimits = .init()) {
+    public init(
+        hostname: String, policy: ReceiverPolicy, limits: SMTPServerLimits = .init(), bareNewline: SMTPBareNewlineMode = .normalize
+    ) {
         self.hostname = hostname
         self.policy = policy
         self.limits = limits
+        self.bareNewline = bareNewline
         self.sessionLogLevel = .debug
         self.keepsRecords = true
         self.logsTranscripts = false

@@ -193,7 +193,7 @@ final class MXCore: Sendable {
     init(configuration: MXConfiguration, lookup: any DNSLookup, eventLoop: any EventLoop, logger: Logger) {
         self.configuration = configuration
         self.engine = PolicyEngine(policy: configuration.policy, lookup: lookup, receiver: configuration.hostname)
-        self.serverSettings = SMTPServerSettings(hostname: configuration.hostname, limits: configuration.limits)
+        self.serverSettings = SMTPServerSettings(hostname: configuration.hostname, limits: configuration.limits, bareNewline: configuration.bareNewline)
         self.logger = logger
         self.decisions = DecisionLog(logger: logger, level: configuration.sessionLogLevel, withTranscripts: configuration.logsTranscripts)
         self.eventLoop = eventLoop

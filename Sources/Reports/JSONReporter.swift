@@ -42,6 +42,8 @@ public enum JSONReporter {
         /// The shared receiver instance (Postfix) that received the case: its number in the run,
         /// whether it had served an earlier case, and why it was not shared (when it was not).
         var receiverInstance: ReceiverInstanceUse?
+        /// Messages the receiver accepted in the case (`expect.messages_accepted`); nil when unknown.
+        var messagesAccepted: Int?
     }
 
     struct MismatchEntry: Encodable {
@@ -80,7 +82,8 @@ public enum JSONReporter {
             outcome: result.observed?.outcome.rawValue, family: result.observed?.family?.rawValue, stage: result.observed?.stage?.rawValue,
             reply: result.observed?.reply, delivery: result.delivery, sessions: result.sessions,
             timings: Timings(setupSeconds: seconds(result.timings.setup), exchangeSeconds: seconds(result.timings.exchange), teardownSeconds: seconds(result.timings.teardown)),
-            artifacts: result.artifactsDirectory, receiverInstance: result.receiverInstance)
+            artifacts: result.artifactsDirectory, receiverInstance: result.receiverInstance,
+            messagesAccepted: result.observed?.messagesAccepted)
     }
 
     static func seconds(_ duration: Duration) -> Double {

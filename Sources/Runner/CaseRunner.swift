@@ -18,6 +18,9 @@ public struct RunConfiguration: Sendable {
     public var artifactsDirectory: String?
     /// A user's own main.cf (`--postfix-config`), the base of every Postfix receiver's configuration.
     public var postfixBase: MainCF?
+    /// A site's whole Postfix configuration directory (`--postfix-config-dir`); replaces each
+    /// scenario's `receiver.postfix_dir`, as `target` replaces `receiver.target`.
+    public var postfixSite: PostfixSiteDirectory?
     /// Cases with the same Postfix configuration share one running instance (`PostfixPool`,
     /// `PostfixSharing`) when `ScenarioRun` runs them; false (`--fresh-postfix`) starts a new
     /// Postfix for every case.
@@ -30,8 +33,9 @@ public struct RunConfiguration: Sendable {
     public init(
         target: ReceiverTarget? = nil, sender: SenderMTA? = nil, resolverTimeout: Duration = .milliseconds(1500),
         connectTimeout: Duration = .seconds(3), replyTimeout: Duration = .seconds(15), artifactsDirectory: String? = nil,
-        postfixBase: MainCF? = nil, sharePostfix: Bool = true
+        postfixBase: MainCF? = nil, postfixSite: PostfixSiteDirectory? = nil, sharePostfix: Bool = true
     ) {
+        self.postfixSite = postfixSite
         self.target = target
         self.sender = sender
         self.resolverTimeout = resolverTimeout
@@ -95,6 +99,18 @@ public struct CaseRunner: Sendable {
         parts.receivers[target(for: scenario)]?.sharingKey(for: scenario, settings: configuration)
     }
 
+    /// What the receivers of `cases` find in their configurations before any case runs
+    /// (`ReceiverKind.preflight`).
+    public func preflight(_ cases: [ScenarioCase]) async -> [PreflightReport] {
+        var reports: [PreflightReport] = []
+        let targets = Set(cases.map(target(for:)))
+        for target in targets.sorted(by: { $0.rawValue < $1.rawValue }) {
+            guard let kind = parts.receivers[target] else { continue }
+            reports += await kind.preflight(cases.filter { self.target(for: $0) == target }, settings: configuration, logger: logger)
+        }
+        return reports
+    }
+
     /// Cases with the same key are best run one after another on one slot: those that share a
     /// receiver (`sharingKey`), and, in warm slots, those with the same addresses (a slot then
     /// needs no address removed between them, which is the slow part of swapping worlds).
@@ -150,7 +166,8 @@ public struct CaseRunner: Sendable {
             let evidence = await environment.receiver.evidence(of: environment.clientAddresses)
             result.record(evidence)
             result.delivery = report
-            let observed = ObservedDelivery(report)
+            var observed = ObservedDelivery(report)
+            observed.messagesAccepted = evidence.messagesAccepted
             result.observed = observed
             result.mismatches = scenario.expect.mismatches(observed)
             result.status = result.mismatches.isEmpty ? .passed : .failed

@@ -31,5 +31,6 @@ extension DeliveryRequest {
             sources: sender.addresses, prefer: sender.prefer, helo: sender.helo, mailFrom: sender.mailFrom,
             recipients: sender.rcptTo, relay: relay, message: sender.messageBytes(),
             connectTimeout: connectTimeout, replyTimeout: replyTimeout, skip5xxGreeting: sender.skips5xxGreeting)
+        self.rawData = sender.message?.raw.map { Array($0.utf8) }
     }
 }

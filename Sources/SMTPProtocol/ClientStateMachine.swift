@@ -10,13 +10,22 @@ public struct SMTPClientConfiguration: Sendable, Hashable {
     /// Postfix's `smtp_skip_5xx_greeting` (default yes): a 5xx greeting counts as a temporary
     /// failure of this server, so the next address is tried and the mail is deferred, not bounced.
     public var skip5xxGreeting: Bool
+    /// When set, what is sent after the 354 reply, byte for byte: no line ending is changed, no
+    /// dot is added (RFC 5321 4.5.2) and no end-of-data line follows; the bytes carry their own.
+    /// `message` is then not sent. For SMTP-smuggling tests (bare <LF>, bare <CR>, NUL before
+    /// the dot).
+    public var rawData: [UInt8]?
 
-    public init(helo: String, mailFrom: String, recipients: [String], message: [UInt8], skip5xxGreeting: Bool = true) {
+    public init(
+        helo: String, mailFrom: String, recipients: [String], message: [UInt8], skip5xxGreeting: Bool = true,
+        rawData: [UInt8]? = nil
+    ) {
         self.helo = helo
         self.mailFrom = mailFrom
         self.recipients = recipients
         self.message = message
         self.skip5xxGreeting = skip5xxGreeting
+        self.rawData = rawData
     }
 }
 
@@ -185,6 +194,10 @@ public struct SMTPClientStateMachine: Sendable {
         case .data:
             if reply.code / 100 == 3 {
                 state = .message
+                if let raw = configuration.rawData {
+                    transcript.append(.init(offset: offset, direction: .client, text: "<raw data: \(raw.count) bytes, sent as written>"))
+                    return .send(raw)
+                }
                 let size = ClientMessage.measure(configuration.message)
                 transcript.append(.init(offset: offset, direction: .client, text: "<message: \(size.lines) lines, \(size.octets) bytes>"))
                 transcript.append(.init(offset: offset, direction: .client, text: "."))
@@ -216,9 +229,9 @@ public struct SMTPClientStateMachine: Sendable {
         state = .mail
         var command = "MAIL FROM:<\(Self.clean(Self.unbracketed(configuration.mailFrom)))>"
         if extensions.contains("SIZE") {
-            command += " SIZE=\(ClientMessage.measure(configuration.message).octets)"
+            command += " SIZE=\(configuration.rawData?.count ?? ClientMessage.measure(configuration.message).octets)"
         }
-        if extensions.contains("8BITMIME"), ClientMessage.has8BitContent(configuration.message) {
+        if extensions.contains("8BITMIME"), ClientMessage.has8BitContent(configuration.rawData ?? configuration.message) {
             command += " BODY=8BITMIME"
         }
         return send(command, at: offset)

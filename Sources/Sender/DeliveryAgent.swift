@@ -79,7 +79,7 @@ struct NIODeliveryTransport: DeliveryTransport {
 
         let configuration = SMTPClientConfiguration(
             helo: request.helo, mailFrom: request.mailFrom, recipients: recipients, message: request.message,
-            skip5xxGreeting: request.skip5xxGreeting)
+            skip5xxGreeting: request.skip5xxGreeting, rawData: request.rawData)
         let eventLoop = group.next()
         let done = eventLoop.makePromise(of: SMTPClientStateMachine.self)
         let replyTimeout = request.replyTimeout

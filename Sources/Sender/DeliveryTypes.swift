@@ -23,6 +23,9 @@ public struct DeliveryRequest: Sendable {
     public var relay: Relay
     /// The full RFC 5322 message, CRLF or LF line endings.
     public var message: [UInt8]
+    /// Sent after the 354 reply instead of `message`, byte for byte, with its own end of data
+    /// (`SMTPClientConfiguration.rawData`; a scenario's `sender.message.raw`).
+    public var rawData: [UInt8]?
     public var port: UInt16 = 25
     public var connectTimeout: Duration
     public var replyTimeout: Duration

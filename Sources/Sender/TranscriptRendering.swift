@@ -35,6 +35,7 @@ extension DeliveryReport {
             if let index = recipient.attemptIndex { line += " (attempt \(index + 1))" }
             out.append(line)
         }
-        return out.joined(separator: "\n") + "\n"
+        // What a server says is printed with control, invisible and bidi characters escaped.
+        return out.map { Printable.escaped($0) }.joined(separator: "\n") + "\n"
     }
 }

@@ -84,6 +84,9 @@ extension MXHarness {
         @Option(help: "Your own main.cf as the base of every Postfix receiver (the harness overrides only paths, interfaces, hostname and logging).")
         var postfixConfig: String?
 
+        @Option(help: "Your whole Postfix configuration directory (main.cf, master.cf, maps, certificates) for every Postfix receiver; checked before any case runs.")
+        var postfixConfigDir: String?
+
         @Flag(help: "Start a new Postfix for every case (by default cases with the same Postfix configuration share a running one).")
         var freshPostfix = false
 
@@ -104,10 +107,16 @@ extension MXHarness {
             let base = try postfixConfig.map { path in
                 do { return try Harness.postfixBase(path: path) } catch { throw ValidationError("\(error)") }
             }
+            if postfixConfig != nil, postfixConfigDir != nil {
+                throw ValidationError("give --postfix-config or --postfix-config-dir, not both (the directory's main.cf is the base)")
+            }
+            let site = try postfixConfigDir.map { path in
+                do { return try Harness.postfixSite(path: path) } catch { throw ValidationError("\(error)") }
+            }
             var configuration = RunConfiguration(
                 target: target.flatMap(ReceiverTarget.init(rawValue:)),
                 resolverTimeout: .milliseconds(Int(dnsTimeout * 1000)),
-                artifactsDirectory: artifacts, postfixBase: base, sharePostfix: !freshPostfix)
+                artifactsDirectory: artifacts, postfixBase: base, postfixSite: site, sharePostfix: !freshPostfix)
             configuration.warmWorlds = !freshWorlds
             let options = RunOptions(
                 paths: paths, jobs: jobs, selection: CaseSelection(tags: tags, filters: filters),
@@ -290,11 +299,13 @@ extension MXHarness {
             var hostname = "mx.example.test"
             @Flag(name: .shortAndLong, help: "Log every command and reply, not only each session's decision.")
             var verbose = false
+            @Option(help: "What a line ending in a bare <LF> does, as Postfix's smtpd_forbid_bare_newline: no, normalize (yes), reject.")
+            var bareNewline = "normalize"
 
             func run() async throws {
                 var logger = Logger(label: "mxharness.mx")
                 logger.logLevel = verbose ? .debug : .info
-                let code = await Harness.mxServe(policy: policy, listen: listen, resolver: resolver, hostname: hostname, logger: logger)
+                let code = await Harness.mxServe(policy: policy, listen: listen, resolver: resolver, hostname: hostname, bareNewline: bareNewline, logger: logger)
                 if code != 0 { throw ExitCode(code) }
             }
         }

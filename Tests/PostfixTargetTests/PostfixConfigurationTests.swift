@@ -16,6 +16,19 @@ private func render(_ configuration: PostfixConfiguration) throws(PostfixConfigu
 }
 
 struct PostfixConfigurationTests {
+    @Test func bareNewlineGoesThroughWithEmptyExclusions() throws {
+        let standard = try render(configuration()).parameters
+        #expect(standard["smtpd_forbid_bare_newline"] == "normalize")
+        #expect(standard["smtpd_forbid_bare_newline_exclusions"] == "")
+        var no = configuration()
+        no.bareNewline = "no"
+        #expect(try render(no).parameters["smtpd_forbid_bare_newline"] == "no")
+        // receiver.postfix still wins.
+        var overridden = configuration(settings: ["smtpd_forbid_bare_newline": "reject"])
+        overridden.bareNewline = "no"
+        #expect(try render(overridden).parameters["smtpd_forbid_bare_newline"] == "reject")
+    }
+
     @Test func theHarnessDefaultsMakeAPrivateReceiverForTheCase() throws {
         let main = try render(configuration()).parameters
         #expect(main["myhostname"] == "mx.example.test")

@@ -61,6 +61,8 @@ struct PostfixInstanceTests {
             #expect(accepted.last?.stage == "dot", "\(accepted)")
             #expect(accepted.last?.reply.code == 250, "\(accepted)")
 
+            // postlogd(8) writes smtpd's lines a moment after the reply: wait until the sessions are logged.
+            _ = await instance.settle(since: .start)
             let reject = try #require(instance.rejectLine(client: bare6))
             #expect(reject.contains("NOQUEUE: reject: RCPT from unknown[2001:db8:5::25]: 550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]"))
             #expect(PostfixRejection(line: reject)?.stage == "RCPT")
@@ -110,6 +112,8 @@ struct PostfixInstanceTests {
             #expect(transcript.last?.stage == "rcpt")
             #expect(transcript.last?.reply.lines == ["450 4.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]"], "\(transcript)")
             #expect(fixture.world.queryLog.contains(bare6.reverseName), "Postfix asked the world's unbound")
+            // postlogd(8) writes smtpd's lines a moment after the reply: wait until the sessions are logged.
+            _ = await instance.settle(since: .start)
             #expect(instance.rejectLine(client: bare6)?.contains(" 450 4.7.25 ") == true)
         }
     }
@@ -129,6 +133,8 @@ struct PostfixInstanceTests {
             let good = try await SMTPProbe.deliver(from: named4, to: mx4, in: fixture.namespace, helo: "mail.sender.test")
             #expect(good.last?.stage == "dot")
             #expect(good.last?.reply.code == 250, "\(good)")
+            // postlogd(8) writes smtpd's lines a moment after the reply: wait until the sessions are logged.
+            _ = await instance.settle(since: .start)
             let rejects = instance.log.filter { $0.contains("NOQUEUE: reject: RCPT from mail.sender.test[198.51.100.26]") }
             #expect(rejects.count == 3)
         }
@@ -176,6 +182,8 @@ struct PostfixInstanceTests {
             #expect(instance.canServe(strict))
             let rejected = try await SMTPProbe.deliver(from: bare6, to: mx6, in: fixture.namespace, helo: "mail.sender.test")
             #expect(rejected.last?.reply.lines == ["550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]"], "\(rejected)")
+            // postlogd(8) writes smtpd's lines a moment after the reply: wait until the sessions are logged.
+            _ = await instance.settle(since: mark)
             #expect(instance.rejectLine(client: bare6, since: mark) != nil)
             #expect(instance.log(since: mark).sessions(client: bare6).count == 1, "only the session after the mark")
 

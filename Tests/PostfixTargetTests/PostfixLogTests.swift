@@ -100,3 +100,28 @@ struct QueueLayoutTests {
         ])
     }
 }
+
+/// What a case's report shows of an instance's log (`PostfixLog.caseLog`).
+struct PostfixCaseLogTests {
+    @Test func theCasesSessionsAndEveryProblemLineButNotAnotherClientsPlainLines() {
+        let log = PostfixLog(text: """
+            Nov 29 02:25:21 mx postfix/master[1]: daemon started -- version 3.7.11
+            Nov 29 02:25:27 mx postfix/smtpd[10]: connect from unknown[198.51.100.9]
+            Nov 29 02:25:27 mx postfix/smtpd[11]: connect from unknown[2001:db8:5::25]
+            Nov 29 02:25:27 mx postfix/smtpd[10]: warning: hash:/etc/postfix/virtual is unavailable. open database /etc/postfix/virtual.db: No such file or directory
+            Nov 29 02:25:27 mx postfix/trivial-rewrite[12]: warning: hash:/etc/postfix/transport lookup error for "example.test"
+            Nov 29 02:25:27 mx postfix/smtpd[11]: NOQUEUE: reject: RCPT from unknown[2001:db8:5::25]: 451 4.3.0 <b@example.test>: Temporary lookup failure; from=<a@sender.test> to=<b@example.test> proto=ESMTP helo=<x>
+            Nov 29 02:25:27 mx postfix/smtpd[10]: NOQUEUE: reject: RCPT from unknown[198.51.100.9]: 451 4.3.0 <c@example.test>: Temporary lookup failure
+            Nov 29 02:25:28 mx postfix/smtpd[10]: disconnect from unknown[198.51.100.9]
+            Nov 29 02:25:28 mx postfix/smtpd[11]: disconnect from unknown[2001:db8:5::25]
+            """)
+        let lines = log.caseLog(clients: [IPAddress("2001:db8:5::25")!])
+        #expect(lines.count == 6, "\(lines)")
+        #expect(lines.contains { $0.contains("daemon started") }, "a line of no session")
+        #expect(lines.contains { $0.contains("smtpd[10]: warning: hash:/etc/postfix/virtual is unavailable") }, "another client's session, but a warning")
+        #expect(lines.contains { $0.contains("trivial-rewrite[12]: warning:") })
+        #expect(!lines.contains { $0.contains("198.51.100.9]: 451") || $0.contains("disconnect from unknown[198.51.100.9]") })
+        #expect(PostfixLog.isProblem("Nov 29 02:25:27 mx postfix/cleanup[3]: fatal: open /etc/postfix/x: No such file"))
+        #expect(!PostfixLog.isProblem("Nov 29 02:25:27 mx postfix/cleanup[3]: 4ABC: message-id=<warning: no>"))
+    }
+}

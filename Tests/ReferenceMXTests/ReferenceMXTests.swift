@@ -178,14 +178,50 @@ struct ReferenceMXTests {
         }
     }
 
-    @Test func smugglingAttemptClosesTheSession() async throws {
+    /// A line far over the pending-input cap, as a lone command and as one text line: the same
+    /// 500 as a slightly over-long one, and the session goes on (issue 23 item 4).
+    @Test func aHugeLineGetsTheSameReplyAsALongOne() async throws {
         try await MXTest.withMX { mx in
             let replies = try await MXTest.withClient(mx) { client in
-                try await client.send(Self.envelope + "DATA\r\nbody\n.\nMAIL FROM:<evil@attacker.test>\r\nRCPT TO:<victim@example.test>\r\nDATA\r\nspoofed\r\n.\r\n")
+                try await client.send("NOOP ")
+                let chunk = [UInt8](repeating: 0x78, count: 1 << 20)
+                for _ in 0..<5 { try await client.send(bytes: chunk) }
+                try await client.send("\r\nNOOP\r\n" + Self.envelope + "DATA\r\n")
+                for _ in 0..<5 { try await client.send(bytes: chunk) }
+                try await client.send("\r\n.\r\nQUIT\r\n")
                 return try await client.readAll()
             }
-            #expect(replies.last?.description == "550 5.5.2 mx.example.test Error: bare <LF> received")
+            #expect(replies.map(\.description).suffix(9) == [
+                "220 mx.example.test ESMTP", "500 5.5.2 Error: line too long", "250 2.0.0 Ok",
+                "250 mx.example.test PIPELINING SIZE 10240000 8BITMIME ENHANCEDSTATUSCODES", "250 2.1.0 Ok", "250 2.1.5 Ok",
+                "354 End data with <CR><LF>.<CR><LF>", "500 5.5.2 Error: text line too long", "221 2.0.0 Bye",
+            ])
             #expect(mx.messages.isEmpty)
+        }
+    }
+
+    /// SMTP smuggling over a socket in each bare-newline mode: the MX's handler (with its
+    /// direct text path) keeps the state machine's rules.
+    @Test(arguments: SMTPBareNewlineMode.allCases)
+    func smugglingAttempt(mode: SMTPBareNewlineMode) async throws {
+        try await MXTest.withMX(bareNewline: mode) { mx in
+            let replies = try await MXTest.withClient(mx) { client in
+                try await client.send(Self.envelope + "DATA\r\nbody\n.\nMAIL FROM:<evil@attacker.test>\r\nRCPT TO:<victim@example.test>\r\nDATA\r\nspoofed\r\n.\r\nQUIT\r\n")
+                return try await client.readAll()
+            }
+            switch mode {
+            case .no:
+                #expect(replies.suffix(6).map(\.code) == [250, 250, 250, 354, 250, 221])
+                #expect(mx.messages.count == 2)
+                #expect(mx.messages.last?.mailFrom == "evil@attacker.test")
+            case .normalize:
+                #expect(replies.suffix(2).map(\.code) == [250, 221])
+                #expect(mx.messages.count == 1)
+                #expect(mx.messages.first?.text.contains("MAIL FROM:<evil@attacker.test>") == true)
+            case .reject:
+                #expect(replies.suffix(2).map(\.description) == ["550 5.5.2 mx.example.test Error: bare <LF> received", "221 2.0.0 Bye"])
+                #expect(mx.messages.isEmpty)
+            }
         }
     }
 

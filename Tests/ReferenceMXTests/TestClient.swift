@@ -92,11 +92,11 @@ enum MXTest {
 
     /// An MX on 127.0.0.1 and ::1, on ports the kernel picks, stopped after `body`.
     static func withMX<T>(
-        policy: ReceiverPolicy = .open, limits: SMTPServerLimits = .init(), dns: InMemoryDNS = InMemoryDNS(),
-        _ body: (ReferenceMX) async throws -> T
+        policy: ReceiverPolicy = .open, limits: SMTPServerLimits = .init(), bareNewline: SMTPBareNewlineMode = .normalize,
+        dns: InMemoryDNS = InMemoryDNS(), _ body: (ReferenceMX) async throws -> T
     ) async throws -> T {
         let mx = ReferenceMX(
-            configuration: MXConfiguration(hostname: "mx.example.test", policy: policy, limits: limits),
+            configuration: MXConfiguration(hostname: "mx.example.test", policy: policy, limits: limits, bareNewline: bareNewline),
             lookup: dns, eventLoopGroup: group, logger: logger)
         do {
             try await mx.start(listeningOn: [IPAddress("127.0.0.1")!, IPAddress("::1")!], port: 0, in: nil)

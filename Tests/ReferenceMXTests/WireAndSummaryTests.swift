@@ -67,4 +67,18 @@ struct WireAndSummaryTests {
         #expect(plain.summary == "session 12 from 192.0.2.25 (ipv4)\naccepted 1 message; still open")
         #expect(SessionRecord(id: 3, client: nil, clientPort: nil, server: nil, serverPort: nil).summary == "session 3\naccepted 0 messages; still open")
     }
+
+    /// What a client sent reaches the operator's terminal escaped (`mx serve` logs the summary).
+    @Test func summaryAndTranscriptEscapeWhatTheClientSent() {
+        var record = SessionRecord(id: 1, client: IPAddress("192.0.2.25"), clientPort: nil, server: nil, serverPort: nil)
+        record.helo = "a\u{1b}]0;owned\u{7}\rb\u{202E}"
+        record.mailFrom = "x\u{200B}@sender.test"
+        record.recipients = ["y\u{1}@example.test"]
+        record.note(.client, "EHLO a\u{1b}[2Jb")
+        let summary = record.summary
+        #expect(summary.hasPrefix("session 1 from 192.0.2.25 (ipv4), HELO a\\x1b]0;owned\\x07\\rb\\u{202E}, MAIL FROM <x\\u{200B}@sender.test>, RCPT <y\\x01@example.test>"))
+        #expect(!summary.unicodeScalars.contains { $0 != "\n" && Printable.isUnsafe($0) })
+        #expect(record.transcriptText.hasSuffix("EHLO a\\x1b[2Jb"))
+        #expect(!record.transcriptText.unicodeScalars.contains { $0 != "\n" && Printable.isUnsafe($0) })
+    }
 }

@@ -10,9 +10,10 @@ private struct Dialogue {
     var lastAction: SMTPClientStateMachine.Action
 
     init(recipients: [String] = ["bob@example.test"], helo: String = "mail.sender.test", mailFrom: String = "alice@sender.test",
-         message: String = "Subject: test\n\nHello\n", skip5xxGreeting: Bool = true) {
+         message: String = "Subject: test\n\nHello\n", skip5xxGreeting: Bool = true, raw: String? = nil) {
         machine = SMTPClientStateMachine(configuration: SMTPClientConfiguration(
-            helo: helo, mailFrom: mailFrom, recipients: recipients, message: Array(message.utf8), skip5xxGreeting: skip5xxGreeting))
+            helo: helo, mailFrom: mailFrom, recipients: recipients, message: Array(message.utf8), skip5xxGreeting: skip5xxGreeting,
+            rawData: raw.map { Array($0.utf8) }))
         lastAction = machine.event(.connected, at: 0)
     }
 
@@ -72,6 +73,23 @@ struct ClientStateMachineTests {
         #expect(texts.contains(" -> EHLO mail.sender.test"))
         #expect(texts.contains(" -> <message: 4 lines, 36 bytes>"))
         #expect(texts.last == "<- 221 2.0.0 Bye")
+    }
+
+    /// `rawData` goes out byte for byte: no CRLF made, no dot added, no end-of-data line; the
+    /// first reply after it decides, a smuggled transaction's replies are read and ignored.
+    @Test func rawDataIsSentAsWritten() throws {
+        let raw = "Subject: x\r\n\r\nbody\n.\nMAIL FROM:<evil@attacker.test>\r\n.dot\r\n\0.\r\n.\r\n"
+        var dialogue = Dialogue(raw: raw)
+        dialogue.server("220 mx.example.test ESMTP", "250-mx.example.test", "250 SIZE 1000")
+        #expect(dialogue.lastWritten == "MAIL FROM:<alice@sender.test> SIZE=\(raw.utf8.count)\r\n")
+        dialogue.server("250 2.1.0 Ok", "250 2.1.5 Ok", "354 go ahead")
+        #expect(dialogue.written.last.map { Array($0.utf8) } == Array(raw.utf8))
+        dialogue.server("250 2.0.0 Ok: queued as 1")
+        #expect(dialogue.lastWritten == "QUIT\r\n")
+        #expect(try #require(dialogue.machine.result).outcome == .accepted)
+        dialogue.server("250 2.1.0 Ok")
+        #expect(dialogue.closed)
+        #expect(dialogue.machine.transcript.map(\.description).contains(" -> <raw data: \(raw.utf8.count) bytes, sent as written>"))
     }
 
     @Test func ehlo5xxFallsBackToHelo() throws {

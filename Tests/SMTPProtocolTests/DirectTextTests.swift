@@ -28,17 +28,23 @@ struct DirectTextTests {
         ("message too big", .init(messageSize: 30), envelope + String(repeating: "0123456789\r\n", count: 5) + ".\r\nQUIT\r\n"),
         ("empty message", .init(), envelope + ".\r\nQUIT\r\n"),
         ("client leaves mid-text", .init(), envelope + "partial line without end"),
+    ] + BareNewlineTests.variants.map {
+        ("smuggling \($0.name)", .init(), envelope + "body" + $0.sequence + BareNewlineTests.smuggled + "QUIT\r\n")
+    } + [
+        ("extra CRs before CRLF", .init(), envelope + "a\r\r\n.\r\r\n\r\n.\r\nQUIT\r\n"),
     ]
 
-    @Test(arguments: 0..<sessions.count)
-    func sameOutcomeAsLineByLine(index: Int) {
+    static let cases = sessions.indices.flatMap { index in SMTPBareNewlineMode.allCases.map { (index, $0) } }
+
+    @Test(arguments: cases)
+    func sameOutcomeAsLineByLine(index: Int, mode: SMTPBareNewlineMode) {
         let session = Self.sessions[index]
         let bytes = Array(session.bytes.utf8)
-        var reference = ServerDriver.greeted(limits: session.limits)
+        var reference = ServerDriver.greeted(limits: session.limits, bareNewline: mode)
         reference.send(bytes: bytes)
         // One read, then reads of every size from 1 byte up: lines and CRLFs cut anywhere.
         for chunk in [bytes.count] + Array(1...9) + [13, 64] {
-            var direct = ServerDriver.greeted(limits: session.limits)
+            var direct = ServerDriver.greeted(limits: session.limits, bareNewline: mode)
             direct.takesTextDirectly = true
             var offset = 0
             while offset < bytes.count {
@@ -46,9 +52,9 @@ struct DirectTextTests {
                 direct.send(bytes: Array(bytes[offset..<end]))
                 offset = end
             }
-            #expect(direct.lines() == reference.lines(), "\(session.name), reads of \(chunk) bytes")
-            #expect(direct.accepted == reference.accepted, "\(session.name), reads of \(chunk) bytes")
-            #expect(direct.closed == reference.closed, "\(session.name), reads of \(chunk) bytes")
+            #expect(direct.lines() == reference.lines(), "\(session.name) (\(mode)), reads of \(chunk) bytes")
+            #expect(direct.accepted == reference.accepted, "\(session.name) (\(mode)), reads of \(chunk) bytes")
+            #expect(direct.closed == reference.closed, "\(session.name) (\(mode)), reads of \(chunk) bytes")
             #expect(direct.machine.deadline != nil || direct.closed, "\(session.name): the command timer runs while text is awaited")
         }
     }
@@ -56,12 +62,12 @@ struct DirectTextTests {
     /// A server that does not keep the text (`keepsText: false`, `mx serve`) still checks and
     /// counts it: the same replies, recorded against the same `<message: N bytes>`, the same
     /// limits, the same envelope; only the accepted message's data is empty.
-    @Test(arguments: 0..<sessions.count)
-    func textNotKeptChangesNothingButTheData(index: Int) {
+    @Test(arguments: cases)
+    func textNotKeptChangesNothingButTheData(index: Int, mode: SMTPBareNewlineMode) {
         let session = Self.sessions[index]
         for direct in [false, true] {
-            var kept = ServerDriver.greeted(limits: session.limits)
-            var dropped = ServerDriver.greeted(limits: session.limits, keepsText: false)
+            var kept = ServerDriver.greeted(limits: session.limits, bareNewline: mode)
+            var dropped = ServerDriver.greeted(limits: session.limits, bareNewline: mode, keepsText: false)
             kept.takesTextDirectly = direct
             dropped.takesTextDirectly = direct
             kept.send(session.bytes)

@@ -33,17 +33,23 @@ struct ServerDriver {
     var takesTextDirectly = false
     let clock: TestClock
 
-    init(limits: SMTPServerLimits = .init(), keepsText: Bool = true, policy: @escaping (SMTPPolicyQuestion) -> SMTPPolicyVerdict? = { _ in .proceed }) {
+    init(
+        limits: SMTPServerLimits = .init(), bareNewline: SMTPBareNewlineMode = .normalize, keepsText: Bool = true,
+        policy: @escaping (SMTPPolicyQuestion) -> SMTPPolicyVerdict? = { _ in .proceed }
+    ) {
         let clock = TestClock()
         self.clock = clock
-        self.machine = SMTPServerStateMachine(hostname: "mx.example.test", limits: limits, clock: clock, keepsText: keepsText)
+        self.machine = SMTPServerStateMachine(hostname: "mx.example.test", limits: limits, bareNewline: bareNewline, clock: clock, keepsText: keepsText)
         self.framer = SMTPLineFramer(maximumLength: limits.frameLength)
         self.policy = policy
     }
 
     /// A driver past the greeting.
-    static func greeted(limits: SMTPServerLimits = .init(), keepsText: Bool = true, policy: @escaping (SMTPPolicyQuestion) -> SMTPPolicyVerdict? = { _ in .proceed }) -> ServerDriver {
-        var driver = ServerDriver(limits: limits, keepsText: keepsText, policy: policy)
+    static func greeted(
+        limits: SMTPServerLimits = .init(), bareNewline: SMTPBareNewlineMode = .normalize, keepsText: Bool = true,
+        policy: @escaping (SMTPPolicyQuestion) -> SMTPPolicyVerdict? = { _ in .proceed }
+    ) -> ServerDriver {
+        var driver = ServerDriver(limits: limits, bareNewline: bareNewline, keepsText: keepsText, policy: policy)
         driver.connect()
         return driver
     }

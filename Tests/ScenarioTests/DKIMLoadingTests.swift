@@ -77,3 +77,12 @@ import Testing
         }
     }
 }
+
+@Suite struct DKIMRawMessageTests {
+    @Test func aRawMessageCannotBeSigned() {
+        let yaml = DKIMLoadingTests.yaml(dkim: "selector: s1").replacingOccurrences(
+            of: "  rcpt_to: [bob@example.test]\n", with: "  rcpt_to: [bob@example.test]\n  message: {raw: \"Subject: x\\r\\n\\r\\nhi\\r\\n.\\r\\n\"}\n")
+        let errors = loadErrors(yaml: yaml, file: "d.yaml")
+        #expect(errors.contains { $0.contains("sender.dkim") && $0.contains("cannot sign sender.message.raw") }, "\(errors)")
+    }
+}

@@ -27,6 +27,20 @@ import Testing
         #expect(again.expect == defers.expect)
     }
 
+    @Test func explainRoundTripsTheExtensionKeys() throws {
+        let yaml = minimalWorld.replacingOccurrences(of: "  addresses: [192.0.2.10]\n", with: "  addresses: [192.0.2.10]\n  bare_newline: \"no\"\n")
+            + "\n  message: {raw: \"x\\r\\n\\0.\\r\\n\\n.\\n\\r.\\rMAIL FROM:<e@x.test>\\r\\n.\\r\\n\"}\nexpect: {outcome: delivered, messages_accepted: 2}\n"
+        let original = try #require(try ScenarioLoader().load(yaml: yaml, file: "raw.yaml").first)
+        #expect(original.sender.message?.raw == "x\r\n\0.\r\n\n.\n\r.\rMAIL FROM:<e@x.test>\r\n.\r\n")
+        let text = explain(original)
+        #expect(text.contains("# sender.message.raw: sent after DATA byte for byte"))
+        let again = try #require(try ScenarioLoader().load(yaml: text, file: "again.yaml").first)
+        #expect(again.receiver.bareNewline == .no)
+        #expect(again.sender.message == original.sender.message)
+        #expect(again.expect == original.expect)
+        #expect(again.expect.messagesAccepted == 2)
+    }
+
     @Test func explainRoundTripsAwkwardValues() throws {
         let yaml = """
             name: awkward

@@ -3,8 +3,20 @@
 public struct MainCF: Sendable, Hashable {
     public private(set) var names: [String] = []
     private var values: [String: String] = [:]
+    /// The line of the file each parameter was last set on, for `parse`d files.
+    public private(set) var lines: [String: Int] = [:]
+    /// The file `parse` read, for messages.
+    public private(set) var source: String?
 
     public init() {}
+
+    /// Equal when the parameters are: where a parsed file had them is not part of the value.
+    public static func == (lhs: MainCF, rhs: MainCF) -> Bool { lhs.names == rhs.names && lhs.values == rhs.values }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(names)
+        hasher.combine(values)
+    }
 
     public init(_ parameters: [(String, String)]) {
         for (name, value) in parameters { self[name] = value }
@@ -30,9 +42,13 @@ public struct MainCF: Sendable, Hashable {
     /// a blank line are ignored.
     public static func parse(_ text: String, source: String = "main.cf") throws(PostfixConfigurationError) -> MainCF {
         var result = MainCF()
+        result.source = source
         var current: (name: String, value: String, line: Int)?
         func finish() {
-            if let current { result[current.name] = current.value }
+            if let current {
+                result[current.name] = current.value
+                result.lines[current.name] = current.line
+            }
             current = nil
         }
         var lineNumber = 0

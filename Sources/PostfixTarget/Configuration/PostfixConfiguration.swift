@@ -46,6 +46,36 @@ public struct RenderedPostfixConfiguration: Sendable, Hashable {
     /// (paths, listening addresses, hostname, logging; `max_use` for smtpd, see
     /// `MasterCF.smtpdOverrides`): `name (origin)`.
     public var overridden: [String]
+    /// The site's configuration directory, when there is one: its master.cf made fit for the
+    /// instance (nil: the installed master.cf with `MasterCF.render`) and its other files, copied
+    /// as they are into the instance's configuration directory.
+    public var site: PostfixSiteDirectory?
+    public var siteMaster: SiteMasterCF?
+
+    public init(
+        mainCF: String, parameters: MainCF, files: [String: String], overridden: [String], site: PostfixSiteDirectory? = nil,
+        siteMaster: SiteMasterCF? = nil
+    ) {
+        self.mainCF = mainCF
+        self.parameters = parameters
+        self.files = files
+        self.overridden = overridden
+        self.site = site
+        self.siteMaster = siteMaster
+    }
+
+    /// The master.cf the instance runs: the site's made fit, or `stock` with `MasterCF.render`.
+    public func masterCF(stock: String) -> String {
+        siteMaster?.text ?? MasterCF.render(stock: stock)
+    }
+
+    /// main.cf's parameters, then the `-o` options of the site's master.cf services.
+    public var allParameters: [(name: String, value: String)] {
+        parameters.parameters + (siteMaster.map { PostfixReferences.masterOptions($0.text) } ?? [])
+    }
+
+    /// postscreen(8) takes the connections on port 25 (the site's master.cf runs it).
+    public var runsPostscreen: Bool { siteMaster?.runsPostscreen ?? false }
 }
 
 /// The Postfix configuration of one case: the receiver's name and addresses, the domains it
@@ -65,12 +95,23 @@ public struct PostfixConfiguration: Sendable, Hashable {
     public var settings: [String: String]
     /// The user's main.cf (`--postfix-config`), the base under everything else.
     public var base: MainCF?
+    /// A site's whole configuration directory (`--postfix-config-dir`, `receiver.postfix_dir`):
+    /// its main.cf is the base (instead of `base`), its master.cf and files are the instance's.
+    public var site: PostfixSiteDirectory?
     public var delivery: PostfixDelivery
+    /// `smtpd_forbid_bare_newline` (`no`, `normalize`, `yes`, `reject`; a scenario's
+    /// `receiver.bare_newline`), for every client: `smtpd_forbid_bare_newline_exclusions` is
+    /// emptied (its default, `$mynetworks`, would exempt loopback). Above the base main.cf and
+    /// the policy, below `receiver.postfix`.
+    public var bareNewline: String
 
     public init(
         hostname: String, addresses: [IPAddress], domains: [String], policy: ReceiverPolicy = .open,
-        settings: [String: String] = [:], base: MainCF? = nil, delivery: PostfixDelivery = .discard
+        settings: [String: String] = [:], base: MainCF? = nil, site: PostfixSiteDirectory? = nil, delivery: PostfixDelivery = .discard,
+        bareNewline: String = "normalize"
     ) {
+        self.site = site
+        self.bareNewline = bareNewline
         self.hostname = hostname
         self.addresses = addresses
         self.domains = domains
@@ -84,6 +125,15 @@ public struct PostfixConfiguration: Sendable, Hashable {
     public static let harnessOwned: Set<String> = [
         "queue_directory", "data_directory", "maillog_file", "maillog_file_prefixes", "inet_interfaces", "inet_protocols",
         "myhostname", "multi_instance_enable", "multi_instance_directories",
+    ]
+
+    /// Where this machine's Postfix is installed and who runs it: a site's main.cf may name its
+    /// own (`daemon_directory = /usr/libexec/postfix`), which would not exist here. Removed from a
+    /// site's main.cf, so the installed Postfix's defaults apply.
+    public static let installationOwned: Set<String> = [
+        "config_directory", "daemon_directory", "command_directory", "shlib_directory", "meta_directory",
+        "sendmail_path", "newaliases_path", "mailq_path", "mail_owner", "setgid_group",
+        "html_directory", "manpage_directory", "readme_directory", "sample_directory", "import_environment",
     ]
 
     /// Why this configuration's policy cannot run on Postfix, or nil.
@@ -115,12 +165,37 @@ public struct PostfixConfiguration: Sendable, Hashable {
             }
         }
         apply(defaults(paths: paths), "harness default")
-        if let base {
+        var siteMaster: SiteMasterCF?
+        if let site {
+            if let problem = site.problem { throw .invalidSite(path: site.path, problem: problem) }
+            var siteMain = site.mainCF
+            for key in site.mainCF.names where Self.harnessOwned.contains(key) || Self.installationOwned.contains(key) {
+                overridden.append("\(key) (\(site.location(of: key)))")
+                if Self.installationOwned.contains(key) { siteMain[key] = nil }
+            }
+            for key in site.mainCF.names where MasterCF.smtpdOverrides[key] != nil {
+                overridden.append("\(key) for smtpd (\(site.location(of: key)))")
+            }
+            apply(siteMain, "site main.cf")
+            if let master = site.masterCF {
+                let rendered = SiteMasterCF.render(master)
+                guard rendered.smtpLine != nil else {
+                    throw .invalidSite(path: site.path, problem: "master.cf runs nothing on port 25 (no `smtp inet` service): the case has nothing to connect to")
+                }
+                for service in rendered.dropped { overridden.append("\(site.path)/\(service) not started (the harness listens on port 25 only)") }
+                overridden.append("chroot off for every master.cf service (\(site.path)/master.cf)")
+                siteMaster = rendered
+            }
+        } else if let base {
             for key in base.names where Self.harnessOwned.contains(key) { overridden.append("\(key) (base main.cf)") }
             for key in base.names where MasterCF.smtpdOverrides[key] != nil { overridden.append("\(key) for smtpd (base main.cf)") }
             apply(base, "base main.cf")
         }
         apply(policySettings.parameters, "policy \(policy.preset?.rawValue ?? "map")")
+        var bareNewlineLayer = MainCF()
+        bareNewlineLayer["smtpd_forbid_bare_newline"] = bareNewline
+        bareNewlineLayer["smtpd_forbid_bare_newline_exclusions"] = ""
+        apply(bareNewlineLayer, "receiver.bare_newline")
         var scenario = MainCF()
         for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
             guard MainCF.isValidName(key) else {
@@ -138,7 +213,8 @@ public struct PostfixConfiguration: Sendable, Hashable {
 
         let comments = Dictionary(uniqueKeysWithValues: main.names.map { ($0, origin[$0] ?? "") })
         let text = main.render(comments: comments, header: "Written by mxharness for receiver \(hostname); do not edit.")
-        return RenderedPostfixConfiguration(mainCF: text, parameters: main, files: policySettings.files, overridden: overridden)
+        return RenderedPostfixConfiguration(
+            mainCF: text, parameters: main, files: policySettings.files, overridden: overridden, site: site, siteMaster: siteMaster)
     }
 
     /// Harness defaults: a receiver that accepts mail for `domains`, delivers it nowhere outside,

@@ -1,3 +1,5 @@
+import Foundation
+
 /// When one running Postfix may serve several cases one after another without changing any
 /// result, and what identifies the instances that may.
 ///
@@ -68,7 +70,11 @@ extension PostfixConfiguration {
     /// (see `PostfixSharing`). A configuration that cannot be rendered is not shared either.
     public var sharingRefusal: String? {
         do {
-            return PostfixSharing.refusal(try render(paths: Self.sharingPaths).parameters)
+            let rendered = try render(paths: Self.sharingPaths)
+            if rendered.runsPostscreen {
+                return "the site's master.cf runs postscreen: postscreen(8) keeps client results in postscreen_cache_map, across cases"
+            }
+            return PostfixSharing.refusal(rendered.parameters)
         } catch {
             return "the configuration cannot be rendered: \(error)"
         }
@@ -80,7 +86,9 @@ extension PostfixConfiguration {
     /// hostname and the listening addresses, every table, the master.cf changes), nil when the
     /// configuration is not shareable. Two configurations with the same key may share one instance.
     public var sharingKey: String? {
-        guard let rendered = try? render(paths: Self.sharingPaths), PostfixSharing.refusal(rendered.parameters) == nil else { return nil }
+        guard let rendered = try? render(paths: Self.sharingPaths), !rendered.runsPostscreen, PostfixSharing.refusal(rendered.parameters) == nil else {
+            return nil
+        }
         var key = rendered.mainCF
         for (path, contents) in rendered.files.sorted(by: { $0.key < $1.key }) {
             key += "\u{0}" + path + "\u{0}" + contents
@@ -88,6 +96,13 @@ extension PostfixConfiguration {
         // master.cf is the installed one with `MasterCF.render`'s changes, the same for every
         // instance of a machine; the changes are part of the key in case they ever vary.
         key += "\u{0}master.cf\u{0}" + MasterCF.smtpdOverrides.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")
+        // A site's master.cf and every file of its folder.
+        if let site = rendered.site {
+            key += "\u{0}site\u{0}" + (rendered.siteMaster?.text ?? "")
+            for (path, file) in site.files.sorted(by: { $0.key < $1.key }) {
+                key += "\u{0}" + path + "\u{0}\(file.mode)\u{0}" + file.contents.base64EncodedString()
+            }
+        }
         return key
     }
 }

@@ -136,6 +136,26 @@ public struct PostfixLog: Sendable, Hashable {
         sessions(client: client).flatMap(\.lines)
     }
 
+    /// What a case's report shows of the log: every line of `clients`' sessions, and every other
+    /// line that is not a plain session line of another client: warnings, errors, fatal and panic
+    /// lines of any daemon (smtpd, trivial-rewrite, proxymap, cleanup: "Temporary lookup failure"
+    /// comes with the line naming the table), and the lines of no session at all. In log order.
+    public func caseLog(clients: [IPAddress]) -> [String] {
+        let wanted = Set(clients)
+        var others: Set<String> = []
+        for session in sessions where !wanted.contains(session.client) { others.formUnion(session.lines) }
+        return lines.filter { line in
+            guard others.contains(line) else { return true }
+            return Self.isProblem(line)
+        }
+    }
+
+    /// A line that says something went wrong (postlog severities: warning, error, fatal, panic).
+    public static func isProblem(_ line: String) -> Bool {
+        guard let parsed = PostfixLogLine(line) else { return false }
+        return ["warning: ", "error: ", "fatal: ", "panic: "].contains { parsed.message.hasPrefix($0) }
+    }
+
     /// The first reject line (`NOQUEUE: reject: ...`) of `client`'s sessions.
     public func rejectLine(client: IPAddress) -> String? {
         sessions(client: client).lazy.compactMap(\.rejectLine).first

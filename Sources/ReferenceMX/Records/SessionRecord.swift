@@ -127,33 +127,35 @@ public struct SessionRecord: Sendable, Codable {
             text += ")"
         }
         if let helo {
+            // What the client sent is escaped: no control, invisible or bidi character reaches the
+            // operator's terminal (Postfix prints them as `?`, util/printable.c).
             text += ", HELO "
-            text += helo
+            text += Printable.escaped(helo)
         }
         if let mailFrom {
             text += ", MAIL FROM <"
-            text += mailFrom
+            text += Printable.escaped(mailFrom)
             text += ">"
         }
         if !recipients.isEmpty {
             text += ", RCPT"
             for recipient in recipients {
                 text += " <"
-                text += recipient
+                text += Printable.escaped(recipient)
                 text += ">"
             }
         }
         if let findings {
             for line in findings.summaryLines where !line.hasPrefix("decision:") {
                 text += "\n"
-                text += line
+                text += Printable.escaped(line)
             }
         }
         for reply in replies where reply.reply.code >= 400 {
             text += "\n"
             text += reply.stage?.rawValue ?? "command"
             text += ": "
-            text += reply.reply.description
+            text += Printable.escaped(reply.reply.description)
             if let cause = reply.cause {
                 text += " ("
                 text += cause
@@ -174,7 +176,7 @@ public struct SessionRecord: Sendable, Codable {
 
     /// The transcript as text, one line each.
     public var transcriptText: String {
-        var lines = transcript.map(\.description)
+        var lines = transcript.map { Printable.escaped($0.description) }
         if transcriptOmitted > 0 { lines.append("... \(transcriptOmitted) more lines not kept") }
         return lines.joined(separator: "\n")
     }

@@ -13,7 +13,9 @@ public struct BuiltinMXReceivers: ReceiverKind {
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? { nil }
 
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
-        BuiltinMXReceiver(configuration: MXConfiguration(hostname: scenario.receiver.hostname, policy: scenario.receiver.policy))
+        BuiltinMXReceiver(configuration: MXConfiguration(
+            hostname: scenario.receiver.hostname, policy: scenario.receiver.policy,
+            bareNewline: scenario.receiver.bareNewline ?? .normalize))
     }
 }
 

@@ -1,4 +1,5 @@
 import DNSCore
+import Logging
 import ReferenceMX
 import Sandbox
 import Scenario
@@ -29,9 +30,28 @@ public protocol ReceiverKind: Sendable {
 
     /// Stops what `scopedToRun` kept for the run; called once when the run ends.
     func closeRun() async
+
+    /// Checks, once before any case runs, the configurations this receiver would run `cases`
+    /// with (a site's own Postfix configuration): one report per configuration, none when there is
+    /// nothing to check. The default checks nothing.
+    func preflight(_ cases: [ScenarioCase], settings: RunConfiguration, logger: Logger) async -> [PreflightReport]
+}
+
+/// What a receiver's preflight found in one configuration.
+public struct PreflightReport: Sendable {
+    /// The report as the user reads it (every finding with where it comes from).
+    public var text: String
+    /// False when the configuration cannot serve mail at all: the run stops before any case.
+    public var canServeMail: Bool
+
+    public init(text: String, canServeMail: Bool) {
+        self.text = text
+        self.canServeMail = canServeMail
+    }
 }
 
 extension ReceiverKind {
+    public func preflight(_ cases: [ScenarioCase], settings: RunConfiguration, logger: Logger) async -> [PreflightReport] { [] }
     public func sharingKey(for scenario: ScenarioCase, settings: RunConfiguration) -> String? { nil }
     public func scopedToRun(jobs: Int, cases: [ScenarioCase], settings: RunConfiguration) -> any ReceiverKind { self }
     public func closeRun() async {}

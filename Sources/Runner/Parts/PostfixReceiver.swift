@@ -39,7 +39,9 @@ public struct PostfixReceivers: ReceiverKind {
         }
         return PostfixConfiguration(
             hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: domains,
-            policy: scenario.receiver.policy, settings: scenario.receiver.postfix, base: settings.postfixBase)
+            policy: scenario.receiver.policy, settings: scenario.receiver.postfix, base: settings.postfixBase,
+            site: settings.postfixSite ?? scenario.receiver.postfixDirectory.map(PostfixSiteDirectory.cached(path:)),
+            bareNewline: (scenario.receiver.bareNewline ?? .normalize).rawValue)
     }
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
@@ -106,7 +108,8 @@ final class PrivatePostfixReceiver: Receiver, @unchecked Sendable {
         guard let postfix else { return ReceiverEvidence() }
         // Stopped first, so every line of the case is in the log.
         await postfix.stop()
-        return ReceiverEvidence(log: clients.flatMap { postfix.sessionLog(client: $0) }.joined(separator: "\n"))
+        let log = postfix.caseLog(clients: clients).joined(separator: "\n")
+        return ReceiverEvidence(log: log, messagesAccepted: PostfixLog.messagesAccepted(inSessionLog: log))
     }
 
     func failureEvidence() async -> ReceiverEvidence {
@@ -164,7 +167,8 @@ final class PooledPostfixReceiver: Receiver, @unchecked Sendable {
         // log lines written, before they are read and before the host serves anyone else.
         let settled = await host.instance.settle(since: mark)
         settledCleanly = settled && host.instance.isHealthy(since: mark)
-        return ReceiverEvidence(log: clients.flatMap { host.instance.sessionLog(client: $0, since: mark) }.joined(separator: "\n"))
+        let log = host.instance.caseLog(clients: clients, since: mark).joined(separator: "\n")
+        return ReceiverEvidence(log: log, messagesAccepted: PostfixLog.messagesAccepted(inSessionLog: log))
     }
 
     func failureEvidence() async -> ReceiverEvidence {

@@ -34,6 +34,10 @@ public struct SMTPLine: Sendable, Hashable {
         self.init(bytes: Array(text.utf8))
     }
 
+    /// The bytes the server holds for the line while it waits: what the framer kept, not what
+    /// came on the wire (the rest of an over-long line is dropped as it arrives).
+    public var heldLength: Int { bytes.count + 2 }
+
     /// The line as text (invalid UTF-8 replaced), for commands and transcripts.
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 }
@@ -53,6 +57,9 @@ public struct SMTPLineFramer: Sendable {
 
     /// Bytes received but not yet part of a complete line.
     public var bufferedCount: Int { current.count + overflow }
+
+    /// Bytes of a partial line held in memory (at most `maximumLength`).
+    public var heldCount: Int { current.count }
 
     /// Appends `bytes` and returns every line they complete, in order.
     public mutating func append(_ bytes: some Sequence<UInt8>) -> [SMTPLine] {

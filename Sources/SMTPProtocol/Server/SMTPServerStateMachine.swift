@@ -42,8 +42,13 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
 
     /// `keepsText: false` checks and counts the message text (size, line length, bare LF) but
     /// does not keep it: `SMTPMessage.data` is empty, for a server that would drop it anyway.
-    public init(hostname: String, limits: SMTPServerLimits = .init(), clock: C, queuePrefix: String = "Q", keepsText: Bool = true) {
-        self.init(settings: SMTPServerSettings(hostname: hostname, limits: limits), clock: clock, queuePrefix: queuePrefix, keepsText: keepsText)
+    public init(
+        hostname: String, limits: SMTPServerLimits = .init(), bareNewline: SMTPBareNewlineMode = .normalize, clock: C,
+        queuePrefix: String = "Q", keepsText: Bool = true
+    ) {
+        self.init(
+            settings: SMTPServerSettings(hostname: hostname, limits: limits, bareNewline: bareNewline), clock: clock,
+            queuePrefix: queuePrefix, keepsText: keepsText)
     }
 
     /// A session with `settings` shared by every session of one server.
@@ -144,7 +149,7 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
 struct SMTPServerSession: Sendable {
     @usableFromInline typealias Action = SMTPServerAction
 
-    private enum Pending: Sendable {
+    enum Pending: Sendable {
         case connect
         case helo(name: String, extended: Bool, line: String)
         case mail(reversePath: String, is8Bit: Bool, line: String)
@@ -153,7 +158,7 @@ struct SMTPServerSession: Sendable {
         case endOfData(SMTPMessage, command: String)
     }
 
-    private enum State: Sendable {
+    enum State: Sendable {
         /// Before `connected()`.
         case initial
         case awaitingVerdict(Pending)
@@ -165,29 +170,33 @@ struct SMTPServerSession: Sendable {
         case closed
     }
 
-    private struct Transaction: Sendable {
+    struct Transaction: Sendable {
         var reversePath: String
         var is8Bit: Bool
         var recipients: [String] = []
     }
 
     /// The message being received.
-    private struct Body: Sendable {
+    struct Body: Sendable {
         var data: [UInt8] = []
         var size = 0
         var tooBig = false
         var overlongLine = false
+        /// A line ended in a bare `<LF>` (`SMTPBareNewlineMode.reject`: the message is refused).
+        var bareLF = false
+        /// The last line ended in a bare `<LF>`: a `.` line after it does not end the message.
+        var previousBareLF = false
     }
 
     @usableFromInline let settings: SMTPServerSettings
     let queuePrefix: String
     let keepsText: Bool
 
-    private var state: State = .initial
-    private var helo: String?
-    private var transaction: Transaction?
-    private var body = Body()
-    private var pending: [SMTPLine] = []
+    var state: State = .initial
+    var helo: String?
+    var transaction: Transaction?
+    var body = Body()
+    var pending: [SMTPLine] = []
     private var pendingStart = 0
     private var pendingBytes = 0
     /// The oldest action not yet taken; most events make one, taken at once, so it is moved in
@@ -198,16 +207,16 @@ struct SMTPServerSession: Sendable {
     private var output: [Action] = []
     private var outputStart = 0
     /// No action waits to be taken (`firstOutput == nil` would compare two optional actions).
-    private var isOutputEmpty: Bool {
+    var isOutputEmpty: Bool {
         if case .some = firstOutput { return false }
         return output.isEmpty
     }
-    private var acceptedMessages = 0
+    var acceptedMessages = 0
     private(set) var errorCount = 0
     private(set) var closingReply: SMTPServerReply?
     /// The command timer runs (the deadline of `SMTPServerStateMachine`); off while the server
     /// itself is busy (awaiting a verdict) or closed.
-    @usableFromInline private(set) var timerArmed = false
+    @usableFromInline var timerArmed = false
     /// Counts the starts of the command timer.
     @usableFromInline private(set) var timerGeneration = 0
 
@@ -246,40 +255,19 @@ struct SMTPServerSession: Sendable {
         case .closed:
             return nextAction()
         case .commands, .data, .refused:
-            guard isOutputEmpty, pending.isEmpty, line.wireLength <= limits.pendingInput else { fallthrough }
+            guard isOutputEmpty, pending.isEmpty else { fallthrough }
             // Nothing queued before it: handled at once, as `nextAction()` would take it off the queue.
             timerArmed = false
             handle(line)
             return nextAction()
         default:
             pending.append(line)
-            pendingBytes += line.wireLength
+            pendingBytes += line.heldLength
             if pendingBytes > limits.pendingInput {
                 closeWith(SMTPReply(code: 421, enhanced: "4.7.0", "\(hostname) Error: too much pipelined input"), cause: "limit:pending-input")
             }
             return nextAction()
         }
-    }
-
-    @usableFromInline
-    mutating func receivedText(_ buffer: UnsafeRawBufferPointer, from offset: Int) -> Int {
-        // Only where `received(_:)` would handle a line at once (nothing queued before it).
-        guard case .data = state, isOutputEmpty, pending.isEmpty, let base = buffer.baseAddress else { return offset }
-        let frame = limits.frameLength
-        var start = offset
-        while start < buffer.count {
-            guard let found = memchr(base + start, 0x0a, buffer.count - start) else { break }
-            let end = base.distance(to: UnsafeRawPointer(found))
-            let wireLength = end - start + 1
-            // What the framer would hand over as an ordinary line: CRLF-ended, not cut short.
-            guard wireLength <= frame, end > start, buffer[end - 1] == 0x0d else { break }
-            let content = start..<(end - 1)
-            guard !(content.count == 1 && buffer[start] == UInt8(ascii: ".")) else { break }
-            appendText(UnsafeRawBufferPointer(rebasing: buffer[content]), wireLength: wireLength)
-            start = end + 1
-        }
-        if start > offset { timerArmed = false }
-        return start
     }
 
     @usableFromInline
@@ -359,7 +347,7 @@ struct SMTPServerSession: Sendable {
                 }
                 let line = pending[pendingStart]
                 pendingStart += 1
-                pendingBytes -= line.wireLength
+                pendingBytes -= line.heldLength
                 if pendingStart == pending.count {
                     pending.removeAll(keepingCapacity: true)
                     pendingStart = 0
@@ -376,18 +364,24 @@ struct SMTPServerSession: Sendable {
 
     // MARK: Input
 
-    private mutating func handle(_ line: SMTPLine) {
-        if line.ending == .bareLF {
-            // SMTP smuggling (CVE-2023-51764): like Postfix with `smtpd_forbid_bare_newline = yes`,
-            // a line ending in a bare <LF>, in a command or in the message, is answered and the
-            // session closed, so `\n.\n` or `\r.\n` can never end or split a message. Postfix's
-            // smtpd.c sends `"%d 5.5.2 %s Error: bare <LF> received"` with
-            // `smtpd_forbid_bare_newline_reject_code` (default 550) and `myhostname`, then disconnects.
-            let command: String? = isReceivingData ? nil : line.text
+    private mutating func handle(_ line: consuming SMTPLine) {
+        switch settings.bareNewline {
+        case .no:
+            // Postfix's smtp_get_noexcept() without smtp_detect_bare_lf: every <CR> before the
+            // <LF> goes, and a bare <LF> ends a line like <CR><LF>.
+            while line.bytes.last == 0x0d { line.bytes.removeLast() }
+            line.ending = .crlf
+        case .reject where line.ending == .bareLF && !isReceivingData:
+            // SMTP smuggling (CVE-2023-51764), Postfix `smtpd_forbid_bare_newline = reject`:
+            // smtpd.c answers a command that ends in a bare <LF> with
+            // `"%d 5.5.2 %s Error: bare <LF> received"` (`smtpd_forbid_bare_newline_reject_code`,
+            // default 550, and `myhostname`) and hangs up. In DATA see `handleText(_:)`.
             transaction = nil
             body = Body()
-            closeWith(SMTPReply(code: 550, enhanced: "5.5.2", "\(hostname) Error: bare <LF> received"), command: command, cause: "bare-lf")
+            closeWith(Self.bareLFReply(hostname), command: line.text, cause: "bare-lf")
             return
+        case .normalize, .reject:
+            break
         }
         switch state {
         case .data:
@@ -403,173 +397,9 @@ struct SMTPServerSession: Sendable {
         }
     }
 
-    private mutating func handleCommand(_ line: SMTPLine) {
-        let text = line.text
-        guard line.wireLength <= limits.commandLineLength else {
-            // RFC 5321 4.5.3.1.4 / 4.2.2: 500 covers "command line too long".
-            send(SMTPReply(code: 500, enhanced: "5.5.2", "Error: line too long"), stage: nil,
-                 command: String(text.prefix(64)) + "...", cause: "limit:line-length")
-            return
-        }
-        let parsed = SMTPCommand.parse(text)
-        if case .failure(.syntax) = parsed, let reply = sequenceError(verb: SMTPCommand.verb(of: text)) {
-            // Like Postfix: a command out of sequence is told so before its syntax is looked at.
-            return send(reply, stage: Self.stage(ofVerb: SMTPCommand.verb(of: text)), command: text)
-        }
-        if case .failure(.unsupportedParameter) = parsed, let reply = sequenceError(verb: SMTPCommand.verb(of: text)) {
-            return send(reply, stage: Self.stage(ofVerb: SMTPCommand.verb(of: text)), command: text)
-        }
-        let command: SMTPCommand
-        switch parsed {
-        case .success(let parsed):
-            command = parsed
-        case .failure(.empty):
-            send(SMTPReply(code: 500, enhanced: "5.5.2", "Error: bad syntax"), stage: nil, command: text)
-            return
-        case .failure(.unrecognized):
-            send(SMTPReply(code: 502, enhanced: "5.5.2", "Error: command not recognized"), stage: nil, command: text)
-            return
-        case .failure(.syntax(let usage)):
-            send(SMTPReply(code: 501, enhanced: "5.5.4", "Syntax: \(usage)"), stage: Self.stage(ofVerb: SMTPCommand.verb(of: text)), command: text)
-            return
-        case .failure(.unsupportedParameter(let keyword)):
-            send(SMTPReply(code: 555, enhanced: "5.5.4", "Unsupported option: \(keyword)"), stage: Self.stage(ofVerb: SMTPCommand.verb(of: text)), command: text)
-            return
-        }
-        switch command {
-        case .ehlo(let name), .helo(let name):
-            let extended = if case .ehlo = command { true } else { false }
-            ask(.helo(name: name, extended: extended, line: text), .helo(name: name, extended: extended))
-        case .mail(let reversePath, let parameters):
-            guard helo != nil else {
-                return send(SMTPReply(code: 503, enhanced: "5.5.1", "Error: send HELO/EHLO first"), stage: .mail, command: text)
-            }
-            guard transaction == nil else {
-                return send(SMTPReply(code: 503, enhanced: "5.5.1", "Error: nested MAIL command"), stage: .mail, command: text)
-            }
-            var is8Bit = false
-            for parameter in parameters {
-                switch parameter {
-                case .size(let size) where size > limits.messageSize:
-                    // RFC 1870 6.1.
-                    return send(SMTPReply(code: 552, enhanced: "5.3.4", "Message size exceeds fixed limit"), stage: .mail, command: text, cause: "limit:message-size")
-                case .body(let value):
-                    is8Bit = value == "8BITMIME"
-                default:
-                    break
-                }
-            }
-            ask(.mail(reversePath: reversePath, is8Bit: is8Bit, line: text), .mail(reversePath: reversePath, helo: helo))
-        case .rcpt(let forwardPath):
-            guard let transaction else {
-                return send(SMTPReply(code: 503, enhanced: "5.5.1", "Error: need MAIL command"), stage: .rcpt, command: text)
-            }
-            guard transaction.recipients.count < limits.recipients else {
-                // RFC 5321 4.5.3.1.10: 452 for too many recipients.
-                return send(SMTPReply(code: 452, enhanced: "4.5.3", "Error: too many recipients"), stage: .rcpt, command: text, cause: "limit:recipients")
-            }
-            ask(.rcpt(forwardPath: forwardPath, line: text), .rcpt(forwardPath: forwardPath, reversePath: transaction.reversePath, helo: helo))
-        case .data:
-            guard let transaction else {
-                return send(SMTPReply(code: 503, enhanced: "5.5.1", "Error: need RCPT command"), stage: .data, command: text)
-            }
-            guard !transaction.recipients.isEmpty else {
-                return send(SMTPReply(code: 554, enhanced: "5.5.1", "Error: no valid recipients"), stage: .data, command: text)
-            }
-            body = Body()
-            state = .data
-            send(Self.startData, stage: .data, command: text)
-        case .rset:
-            transaction = nil
-            send(Self.ok, stage: nil, command: text)
-        case .noop:
-            send(Self.ok, stage: nil, command: text)
-        case .vrfy:
-            // RFC 5321 3.5.3: 252 when the server will not verify but would accept the address.
-            send(SMTPReply(code: 252, enhanced: "2.5.2", "Cannot VRFY user, but will accept message and attempt delivery"), stage: nil, command: text)
-        case .quit:
-            closeWith(Self.bye, command: text)
-        }
-    }
-
-    /// The 503 for MAIL, RCPT or DATA given at the wrong point (RFC 5321 4.1.4), or nil.
-    private func sequenceError(verb: String) -> SMTPReply? {
-        switch verb {
-        case "MAIL":
-            if helo == nil { return SMTPReply(code: 503, enhanced: "5.5.1", "Error: send HELO/EHLO first") }
-            if transaction != nil { return SMTPReply(code: 503, enhanced: "5.5.1", "Error: nested MAIL command") }
-        case "RCPT":
-            if transaction == nil { return SMTPReply(code: 503, enhanced: "5.5.1", "Error: need MAIL command") }
-        case "DATA":
-            if transaction == nil { return SMTPReply(code: 503, enhanced: "5.5.1", "Error: need RCPT command") }
-        default:
-            break
-        }
-        return nil
-    }
-
-    private mutating func handleText(_ line: SMTPLine) {
-        if line.bytes.count == 1, line.bytes[0] == UInt8(ascii: ".") {
-            endOfData()
-            return
-        }
-        line.bytes.withUnsafeBytes { appendText($0, wireLength: line.wireLength) }
-    }
-
-    /// One text line of the message (without its CRLF) into the body.
-    private mutating func appendText(_ line: UnsafeRawBufferPointer, wireLength: Int) {
-        var content = line
-        var wireLength = wireLength
-        if content.first == UInt8(ascii: ".") {
-            // RFC 5321 4.5.2: remove the transparency dot; it does not count toward the line limit
-            // (RFC 5321 4.5.3.1.6).
-            content = UnsafeRawBufferPointer(rebasing: content.dropFirst())
-            wireLength -= 1
-        }
-        if wireLength > limits.textLineLength { body.overlongLine = true }
-        let size = content.count + 2
-        if body.size + size > limits.messageSize { body.tooBig = true }
-        body.size += size
-        if keepsText && !body.tooBig && !body.overlongLine {
-            body.data.append(contentsOf: content)
-            body.data.append(0x0d)
-            body.data.append(0x0a)
-        }
-    }
-
-    private mutating func endOfData() {
-        let command = "<message: \(body.size) bytes>"
-        if body.tooBig {
-            // RFC 5321 4.5.3.1.10 / RFC 1870: 552 for a message over the size limit; Postfix words it so.
-            resetAfterData()
-            send(SMTPReply(code: 552, enhanced: "5.3.4", "Error: message file too big"), stage: .data, command: command, cause: "limit:message-size")
-            return
-        }
-        if body.overlongLine {
-            // RFC 5321 4.5.3.1.6 allows 1000 octets per text line; Postfix would split such a line,
-            // this server refuses the message so the limit is visible.
-            resetAfterData()
-            send(SMTPReply(code: 500, enhanced: "5.5.2", "Error: text line too long"), stage: .data, command: command, cause: "limit:line-length")
-            return
-        }
-        guard let transaction else { return resetAfterData() }
-        acceptedMessages += 1
-        let message = SMTPMessage(
-            helo: helo, reversePath: transaction.reversePath, recipients: transaction.recipients, data: body.data,
-            is8BitMIME: transaction.is8Bit, queueID: "\(queuePrefix)\(acceptedMessages)")
-        body = Body()
-        ask(.endOfData(message, command: command), .endOfData(message))
-    }
-
-    private mutating func resetAfterData() {
-        transaction = nil
-        body = Body()
-        state = .commands
-    }
-
     // MARK: Verdicts
 
-    private mutating func ask(_ pending: consuming Pending, _ question: consuming SMTPPolicyQuestion) {
+    mutating func ask(_ pending: consuming Pending, _ question: consuming SMTPPolicyQuestion) {
         state = .awaitingVerdict(pending)
         timerArmed = false
         emit(.askPolicy(question))
@@ -617,7 +447,7 @@ struct SMTPServerSession: Sendable {
         }
     }
 
-    private mutating func send(_ reply: consuming SMTPReply, stage: SMTPStage?, command: consuming String?, cause: consuming String? = nil) {
+    mutating func send(_ reply: consuming SMTPReply, stage: SMTPStage?, command: consuming String?, cause: consuming String? = nil) {
         let code = reply.code
         emit(.send(SMTPServerReply(reply: reply, stage: stage, command: command, cause: cause)))
         guard code >= 400 else { return }
@@ -628,7 +458,7 @@ struct SMTPServerSession: Sendable {
         }
     }
 
-    private mutating func closeWith(_ reply: consuming SMTPReply, stage: SMTPStage? = nil, command: consuming String? = nil, cause: consuming String? = nil) {
+    mutating func closeWith(_ reply: consuming SMTPReply, stage: SMTPStage? = nil, command: consuming String? = nil, cause: consuming String? = nil) {
         guard !isClosed else { return }
         state = .closed
         timerArmed = false
@@ -644,13 +474,19 @@ struct SMTPServerSession: Sendable {
     }
 
     // Replies that never change, made once rather than per command.
-    private static let ok = SMTPReply(code: 250, enhanced: "2.0.0", "Ok")
-    private static let mailOk = SMTPReply(code: 250, enhanced: "2.1.0", "Ok")
-    private static let rcptOk = SMTPReply(code: 250, enhanced: "2.1.5", "Ok")
-    private static let startData = SMTPReply(code: 354, lines: ["End data with <CR><LF>.<CR><LF>"])
-    private static let bye = SMTPReply(code: 221, enhanced: "2.0.0", "Bye")
+    static let ok = SMTPReply(code: 250, enhanced: "2.0.0", "Ok")
+    static let mailOk = SMTPReply(code: 250, enhanced: "2.1.0", "Ok")
+    static let rcptOk = SMTPReply(code: 250, enhanced: "2.1.5", "Ok")
+    static let startData = SMTPReply(code: 354, lines: ["End data with <CR><LF>.<CR><LF>"])
+    static let bye = SMTPReply(code: 221, enhanced: "2.0.0", "Bye")
 
-    private static func stage(of pending: Pending) -> SMTPStage {
+    /// Postfix smtpd.c: `"%d 5.5.2 %s Error: bare <LF> received"`, with
+    /// `smtpd_forbid_bare_newline_reject_code` (default 550) and `myhostname`.
+    static func bareLFReply(_ hostname: String) -> SMTPReply {
+        SMTPReply(code: 550, enhanced: "5.5.2", "\(hostname) Error: bare <LF> received")
+    }
+
+    static func stage(of pending: Pending) -> SMTPStage {
         switch pending {
         case .connect: .greeting
         case .helo: .helo
@@ -658,36 +494,5 @@ struct SMTPServerSession: Sendable {
         case .rcpt: .rcpt
         case .endOfData: .data
         }
-    }
-
-    private static func stage(ofVerb verb: String) -> SMTPStage? {
-        switch verb {
-        case "EHLO", "HELO": .helo
-        case "MAIL": .mail
-        case "RCPT": .rcpt
-        case "DATA": .data
-        default: nil
-        }
-    }
-}
-
-/// What every session of one server shares: its name, its limits and the replies made of them,
-/// made once instead of per session.
-public final class SMTPServerSettings: Sendable {
-    public let hostname: String
-    public let limits: SMTPServerLimits
-    /// `220 <hostname> ESMTP`.
-    let greeting: SMTPReply
-    /// The EHLO reply with the extensions served (RFC 2920 PIPELINING, RFC 1870 SIZE,
-    /// RFC 6152 8BITMIME, RFC 2034 ENHANCEDSTATUSCODES).
-    let ehloReply: SMTPReply
-    let heloReply: SMTPReply
-
-    public init(hostname: String, limits: SMTPServerLimits = .init()) {
-        self.hostname = hostname
-        self.limits = limits
-        self.greeting = SMTPReply(code: 220, lines: ["\(hostname) ESMTP"])
-        self.ehloReply = SMTPReply(code: 250, lines: [hostname, "PIPELINING", "SIZE \(limits.messageSize)", "8BITMIME", "ENHANCEDSTATUSCODES"])
-        self.heloReply = SMTPReply(code: 250, lines: [hostname])
     }
 }

@@ -103,7 +103,7 @@ struct CaseDecoder {
         let name = map.required("name", "the name whose queries fail (and every name below it)").flatMap { tree -> String? in
             guard let text = read.nonEmptyString(tree, path.key("name"), what: "a domain name") else { return nil }
             guard DNSName.isValidHostname(text) else {
-                diagnostics.add(.invalidValue, at: tree.location, path.key("name"), "\"\(text)\" is not a valid domain name")
+                diagnostics.add(.invalidValue, at: tree.location, path.key("name"), "\"\(Tree.clip(text))\" is not a valid domain name")
                 return nil
             }
             return text
@@ -132,12 +132,36 @@ struct CaseDecoder {
         let target: ReceiverTarget?? = map.optional("target").map { read.choice($0, path.key("target"), "receiver target", ReceiverTarget.self) }
         let policy = map.optional("policy").map { receiverPolicy($0, path.key("policy")) } ?? Preset.open.policy
         let postfix = map.optional("postfix").map { stringMap($0, path.key("postfix"), what: "main.cf settings (a map of strings)") } ?? []
+        let postfixDirectory: String?? = map.optional("postfix_dir").map { self.postfixDirectory($0, path.key("postfix_dir")) }
+        let bareNewline = map.optional("bare_newline").map {
+            choice($0, path.key("bare_newline"), "bare newline mode", names: SMTPBareNewlineMode.names, SMTPBareNewlineMode.init(postfixName:))
+        }
         map.finish()
         guard let hostname, let addresses, let policy, let postfix else { return nil }
         if case .some(.none) = target { return nil }
+        if case .some(.none) = postfixDirectory { return nil }
+        if case .some(.none) = bareNewline { return nil }
         return ReceiverSpec(
             hostname: hostname, addresses: addresses, target: target ?? nil, policy: policy,
-            postfix: Dictionary(postfix.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }))
+            postfix: Dictionary(postfix.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }), postfixDirectory: postfixDirectory ?? nil,
+            bareNewline: bareNewline ?? nil)
+    }
+
+    /// `receiver.postfix_dir`: a folder holding at least main.cf, relative to the file that names it.
+    func postfixDirectory(_ tree: Tree, _ path: KeyPath) -> String? {
+        guard let text = read.nonEmptyString(tree, path, what: "a Postfix configuration directory (relative to this file)") else { return nil }
+        let base = (tree.location.file as NSString).deletingLastPathComponent
+        let absolute = ((text.hasPrefix("/") ? text : (base.isEmpty ? "." : base) + "/" + text) as NSString).standardizingPath
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory), isDirectory.boolValue else {
+            diagnostics.add(.invalidValue, at: tree.location, path, "\(text) (\(absolute)) is not a directory: give the folder holding the site's main.cf and master.cf")
+            return nil
+        }
+        guard FileManager.default.fileExists(atPath: absolute + "/main.cf") else {
+            diagnostics.add(.invalidValue, at: tree.location, path, "\(absolute) has no main.cf: give the folder holding the site's main.cf and master.cf")
+            return nil
+        }
+        return absolute
     }
 
     // MARK: sender
@@ -160,13 +184,18 @@ struct CaseDecoder {
         let message = map.optional("message").map { messageSpec($0, path.key("message")) }
         let mta: SenderMTA?? = map.optional("mta").map { read.choice($0, path.key("mta"), "sending MTA", SenderMTA.self) }
         let postfix = map.optional("postfix").map { senderPostfix($0, path.key("postfix")) }
-        let dkim = map.optional("dkim").map { dkimSpec($0, path.key("dkim")) }
+        let dkimTree = map.optional("dkim")
+        let dkim = dkimTree.map { dkimSpec($0, path.key("dkim")) }
         map.finish()
         guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay else { return nil }
         if case .some(.none) = message { return nil }
         if case .some(.none) = mta { return nil }
         if case .some(.none) = postfix { return nil }
         if case .some(.none) = dkim { return nil }
+        if let dkimTree, case .some(.some(let spec)) = message, spec.raw != nil {
+            diagnostics.add(.invalidValue, at: dkimTree.location, path.key("dkim"), "sender.dkim cannot sign sender.message.raw (it is sent byte for byte): give message.headers and message.body instead")
+            return nil
+        }
         return SenderSpec(
             addresses: addresses, prefer: prefer, helo: helo, mailFrom: mailFrom, rcptTo: rcptTo, relay: relay, message: message ?? nil,
             mta: mta ?? nil, postfix: (postfix ?? nil) ?? [:], dkim: dkim ?? nil)
@@ -211,36 +240,13 @@ struct CaseDecoder {
         let host = map.required("host", "the host to deliver to, by its A/AAAA records").flatMap { tree -> String? in
             guard let text = read.nonEmptyString(tree, path.key("host"), what: "a host name") else { return nil }
             guard DNSName.isValidHostname(text) else {
-                diagnostics.add(.invalidValue, at: tree.location, path.key("host"), "\"\(text)\" is not a valid host name")
+                diagnostics.add(.invalidValue, at: tree.location, path.key("host"), "\"\(Tree.clip(text))\" is not a valid host name")
                 return nil
             }
             return DNSName.normalize(text)
         }
         map.finish()
         return host.map(RelaySpec.host)
-    }
-
-    func messageSpec(_ tree: Tree, _ path: KeyPath) -> MessageSpec? {
-        guard let map = MapReader(tree, path, diagnostics, what: "a message ({headers: map, body: string})") else { return nil }
-        let headers = map.optional("headers").map { tree -> [MessageHeader]? in
-            guard let pairs = stringMap(tree, path.key("headers"), what: "headers (a map of strings)") else { return nil }
-            var failed = false
-            for (pair, entry) in zip(pairs, tree.entries ?? []) where !Self.isHeaderName(pair.name) {
-                // RFC 5322 2.2: a field name is printable US-ASCII other than ":".
-                diagnostics.add(.invalidValue, at: entry.keyLocation, path.key("headers").key(pair.name), "\"\(pair.name)\" is not a header field name (printable ASCII without \":\" or spaces)")
-                failed = true
-            }
-            return failed ? nil : pairs.map { MessageHeader(name: $0.name, value: $0.value) }
-        }
-        let body = map.optional("body").map { read.string($0, path.key("body"), what: "the body text") }
-        map.finish()
-        if case .some(.none) = headers { return nil }
-        if case .some(.none) = body { return nil }
-        return MessageSpec(headers: headers ?? nil, body: body ?? nil)
-    }
-
-    static func isHeaderName(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f && $0 != 0x3a }
     }
 
     /// A map whose values are scalars, in the order written.
@@ -280,9 +286,21 @@ struct CaseDecoder {
         let attempts = check(map.optional("attempts").map {
             read.list($0, path.key("attempts"), what: "a list of attempts ({family, result, code?, enhanced?, stage?})") { attempt($0, $1) }
         })
+        let messagesAccepted = check(map.optional("messages_accepted").map { count($0, path.key("messages_accepted"), what: "a number of messages (0, 1, 2, ...)") })
         map.finish()
         guard !failed else { return nil }
-        return Expectation(outcome: outcome, family: family, stage: stage, code: code, enhanced: enhanced, text: text, attempts: attempts)
+        return Expectation(
+            outcome: outcome, family: family, stage: stage, code: code, enhanced: enhanced, text: text, attempts: attempts,
+            messagesAccepted: messagesAccepted)
+    }
+
+    func count(_ tree: Tree, _ path: KeyPath, what: String) -> Int? {
+        guard let text = read.string(tree, path, what: what) else { return nil }
+        guard let value = Int(text), value >= 0, value <= 1_000_000 else {
+            diagnostics.add(.invalidValue, at: tree.location, path, "\"\(Tree.clip(text))\" is not \(what)")
+            return nil
+        }
+        return value
     }
 
     func attempt(_ tree: Tree, _ path: KeyPath) -> ExpectedAttempt? {

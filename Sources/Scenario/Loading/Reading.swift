@@ -139,7 +139,7 @@ struct Reader {
     func address(_ tree: Tree, _ path: KeyPath, family: AddressFamily? = nil) -> IPAddress? {
         guard let text = string(tree, path, what: "an IP address") else { return nil }
         guard let address = IPAddress(text.trimmingCharacters(in: .whitespaces)) else {
-            var message = "\"\(text)\" is not an IP address (IPv4 dotted quad such as 192.0.2.10, or IPv6 such as 2001:db8::10)"
+            var message = "\"\(Tree.clip(text))\" is not an IP address (IPv4 dotted quad such as 192.0.2.10, or IPv6 such as 2001:db8::10)"
             if text.hasPrefix("[") || text.contains("/") { message += "; write the address alone, without brackets or prefix length" }
             diagnostics.add(.invalidValue, at: tree.location, path, message)
             return nil

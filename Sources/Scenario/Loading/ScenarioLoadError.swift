@@ -1,3 +1,5 @@
+import DNSCore
+
 /// One thing wrong with the scenarios of a run: where, at which key, and what.
 public struct ScenarioDiagnostic: Error, Sendable, Hashable, CustomStringConvertible {
     /// What kind of problem this is; a struct of static codes so new kinds can be added without breaking users.
@@ -39,8 +41,9 @@ public struct ScenarioDiagnostic: Error, Sendable, Hashable, CustomStringConvert
     }
 
     /// `Scenarios/rdns.yaml:14:5: receiver.policy.ipv6[1]: unknown check "fcrnds" (known: ptr, fcrdns, ...)`.
+    /// Control, invisible and bidi characters (from the file, or a path) are escaped.
     public var description: String {
-        keyPath.isEmpty ? "\(location): \(message)" : "\(location): \(keyPath): \(message)"
+        Printable.escaped(keyPath.isEmpty ? "\(location): \(message)" : "\(location): \(keyPath): \(message)")
     }
 }
 

@@ -1,3 +1,4 @@
+import DNSCore
 import Foundation
 
 #if canImport(Glibc)
@@ -38,6 +39,7 @@ public struct ScenarioLoader: Sendable {
     /// The cases of one YAML text, as if it were the file `file` (includes are resolved relative to it).
     public func load(yaml: String, file: String) throws(ScenarioLoadError) -> [ScenarioCase] {
         let session = LoadSession()
+        session.addRoot(for: file, isDirectory: false)
         session.loadText(yaml, file: file)
         return try session.result()
     }
@@ -49,6 +51,22 @@ private final class LoadSession {
     private var cases: [ScenarioCase] = []
     private var names: [String: SourceLocation] = [:]
     private var parsed: [String: Result<[Tree], ScenarioDiagnostic>] = [:]
+    /// The canonical folders includes may point into (`addRoot`).
+    private var roots: [String] = []
+
+    /// Lets includes resolve inside `path`'s tree: the folder given (or the folder of the file
+    /// given) and the scenario library it belongs to, the nearest folder above holding `_profiles`.
+    func addRoot(for path: String, isDirectory: Bool) {
+        var folder = Paths.canonical(path)
+        if !isDirectory { folder = Paths.parent(of: folder) }
+        for root in [folder, Paths.libraryRoot(above: folder)].compactMap({ $0 }) where !roots.contains(root) {
+            roots.append(root)
+        }
+    }
+
+    func isInsideRoots(_ canonical: String) -> Bool {
+        roots.contains { $0 == "/" || canonical == $0 || canonical.hasPrefix($0 + "/") }
+    }
 
     func result() throws(ScenarioLoadError) -> [ScenarioCase] {
         guard diagnostics.items.isEmpty else { throw ScenarioLoadError(diagnostics: diagnostics.items) }
@@ -70,6 +88,7 @@ private final class LoadSession {
                 diagnostics.add(.unreadable, at: Paths.start(of: given), .root, "no such file or folder")
                 continue
             }
+            addRoot(for: path, isDirectory: isDirectory.boolValue)
             if isDirectory.boolValue {
                 var visited = Set<String>()
                 walk(path, into: add, visited: &visited)
@@ -205,6 +224,14 @@ private final class LoadSession {
 
     private func add(_ scenario: ScenarioCase?, nameLocation: SourceLocation) {
         guard let scenario else { return }
+        // Case names are printed everywhere (progress, tables, reports): nothing in them may
+        // move the cursor, hide text or reorder it.
+        guard !scenario.name.unicodeScalars.contains(where: Printable.isUnsafe) else {
+            diagnostics.add(
+                .invalidValue, at: nameLocation, .root.key("name"),
+                "case name \"\(Tree.clip(scenario.name))\" holds a control, invisible or bidirectional character; give it a plain name (name:, or the file name)")
+            return
+        }
         if let first = names[scenario.name] {
             diagnostics.add(
                 .duplicateName, at: nameLocation, .root.key("name"),
@@ -230,6 +257,13 @@ private final class LoadSession {
             guard let relative = read.nonEmptyString(item, itemPath, what: "a profile path") else { continue }
             let target = Paths.resolve(relative, from: file)
             let canonical = Paths.canonical(target)
+            guard isInsideRoots(canonical) else {
+                let shown = canonical == Paths.normalize(target) ? Paths.display(canonical) : "\(Paths.display(target)) (\(Paths.display(canonical)))"
+                diagnostics.add(
+                    .include, at: item.location, itemPath,
+                    "cannot include \"\(Tree.clip(relative))\": \(shown) is outside the scenario tree; includes resolve only inside the folders of the scenario paths given (\(roots.map(Paths.display).joined(separator: ", ")))")
+                continue
+            }
             if let start = chain.firstIndex(of: canonical) {
                 let cycle = (chain[start...] + [canonical]).map(Paths.display).joined(separator: " → ")
                 diagnostics.add(.include, at: item.location, itemPath, "include cycle: \(cycle); a profile cannot include itself")
@@ -239,19 +273,23 @@ private final class LoadSession {
             guard FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), !isDirectory.boolValue else {
                 diagnostics.add(
                     .include, at: item.location, itemPath,
-                    "cannot include \"\(relative)\": no file \(target) (include paths are relative to the including file, \(file))")
+                    "cannot include \"\(Tree.clip(relative))\": no file \(target) (include paths are relative to the including file, \(file))")
+                continue
+            }
+            guard Paths.isRegularFile(canonical) else {
+                diagnostics.add(.include, at: item.location, itemPath, "cannot include \"\(Tree.clip(relative))\": not a regular file: \(Paths.display(canonical))")
                 continue
             }
             let profile: Tree
             switch documents(target) {
             case .failure(let diagnostic):
                 diagnostics.add(diagnostic)
-                diagnostics.add(.include, at: item.location, itemPath, "cannot include \"\(relative)\": it has errors (above)")
+                diagnostics.add(.include, at: item.location, itemPath, "cannot include \"\(Tree.clip(relative))\": it has errors (above)")
                 continue
             case .success(let trees):
                 if trees.isEmpty { continue }  // an empty profile adds nothing
                 guard trees.count == 1, let only = trees.first else {
-                    diagnostics.add(.include, at: item.location, itemPath, "cannot include \"\(relative)\": a profile holds one YAML document, \(target) has \(trees.count)")
+                    diagnostics.add(.include, at: item.location, itemPath, "cannot include \"\(Tree.clip(relative))\": a profile holds one YAML document, \(target) has \(trees.count)")
                     continue
                 }
                 guard only.entries != nil else {
@@ -265,115 +303,5 @@ private final class LoadSession {
         }
         let own = tree.removing(["include"])
         return merged.map { Tree.merge($0, own) } ?? own
-    }
-}
-
-/// Path helpers: names as the user wrote them for messages, canonical ones for identity.
-enum Paths {
-    static func isYAML(_ path: String) -> Bool {
-        path.hasSuffix(".yaml") || path.hasSuffix(".yml")
-    }
-
-    static func isUnderProfiles(_ path: String) -> Bool {
-        path.split(separator: "/").dropLast().contains("_profiles")
-    }
-
-    static func trimmingTrailingSlashes(_ path: String) -> String {
-        var path = path
-        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
-        return path
-    }
-
-    static func start(of file: String) -> SourceLocation {
-        SourceLocation(file: file, line: 1, column: 1)
-    }
-
-    /// `dir/name.yaml` → `name`.
-    static func baseName(_ file: String) -> String {
-        let last = file.split(separator: "/").last.map(String.init) ?? file
-        guard let dot = last.lastIndex(of: "."), dot != last.startIndex else { return last }
-        return String(last[..<dot])
-    }
-
-    /// `relative` seen from the folder of `file`, lexically normalized (`a/./b/../c` → `a/c`).
-    static func resolve(_ relative: String, from file: String) -> String {
-        if relative.hasPrefix("/") { return normalize(relative) }
-        let directory = file.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        if directory.isEmpty { return normalize(file.hasPrefix("/") ? "/" + relative : relative) }
-        return normalize(directory + "/" + relative)
-    }
-
-    static func normalize(_ path: String) -> String {
-        let absolute = path.hasPrefix("/")
-        var parts: [Substring] = []
-        for part in path.split(separator: "/") {
-            if part == "." { continue }
-            if part == "..", let last = parts.last, last != ".." {
-                parts.removeLast()
-            } else if part == "..", absolute {
-                continue
-            } else {
-                parts.append(part)
-            }
-        }
-        let joined = parts.joined(separator: "/")
-        if absolute { return "/" + joined }
-        return joined.isEmpty ? "." : joined
-    }
-
-    /// The real path (symlinks resolved) when the file exists, else the normalized absolute path.
-    static func canonical(_ path: String) -> String {
-        if let resolved = realpath(path, nil) {
-            defer { free(resolved) }
-            return String(cString: resolved)
-        }
-        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        return normalize(absolute)
-    }
-
-    /// A canonical path shown relative to the working folder when it is inside it.
-    static func display(_ canonical: String) -> String {
-        let cwd = Paths.canonical(FileManager.default.currentDirectoryPath)
-        return canonical.hasPrefix(cwd + "/") ? String(canonical.dropFirst(cwd.count + 1)) : canonical
-    }
-
-    /// The file as UTF-8 text, or where it is not.
-    static func readText(_ file: String) -> Result<String, ScenarioDiagnostic> {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: file))
-        } catch {
-            return .failure(ScenarioDiagnostic(.unreadable, at: start(of: file), keyPath: "", "cannot read this file: \(error.localizedDescription)"))
-        }
-        let bytes = [UInt8](data)
-        if let invalid = firstInvalidUTF8(bytes) {
-            return .failure(ScenarioDiagnostic(
-                .unreadable, at: SourceLocation(file: file, line: invalid.line, column: invalid.column), keyPath: "",
-                "not UTF-8 text (byte 0x\(String(bytes[invalid.offset], radix: 16)) at offset \(invalid.offset)); scenario files are UTF-8"))
-        }
-        return .success(String(decoding: bytes, as: UTF8.self))
-    }
-
-    /// Where the first byte that is not part of valid UTF-8 is, if any.
-    static func firstInvalidUTF8(_ bytes: [UInt8]) -> (offset: Int, line: Int, column: Int)? {
-        var parser = Unicode.UTF8.ForwardParser()
-        var iterator = bytes.makeIterator()
-        var offset = 0, line = 1, column = 1
-        while true {
-            switch parser.parseScalar(from: &iterator) {
-            case .valid(let encoded):
-                offset += encoded.count
-                if encoded.count == 1 && encoded.first == 0x0a {
-                    line += 1
-                    column = 1
-                } else {
-                    column += 1
-                }
-            case .error:
-                return (min(offset, bytes.count - 1), line, column)
-            case .emptyInput:
-                return nil
-            }
-        }
     }
 }

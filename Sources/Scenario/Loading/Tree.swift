@@ -1,3 +1,4 @@
+import DNSCore
 import Foundation
 import Yams
 
@@ -52,9 +53,10 @@ struct Tree: Sendable {
         }
     }
 
+    /// At most `limit` characters of `text`, control, invisible and bidi characters escaped:
+    /// how an error message quotes what a file says.
     static func clip(_ text: String, _ limit: Int = 60) -> String {
-        let oneLine = text.replacingOccurrences(of: "\n", with: "\\n")
-        return oneLine.count > limit ? String(oneLine.prefix(limit)) + "…" : oneLine
+        Printable.excerpt(text, limit: limit)
     }
 }
 

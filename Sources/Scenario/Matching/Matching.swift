@@ -11,8 +11,14 @@ public struct ObservedDelivery: Sendable, Hashable {
     /// The deciding reply; nil when no server answered (every address unreachable).
     public var reply: SMTPReply?
     public var attempts: [ObservedAttempt]
+    /// How many messages the receiver accepted; nil when the receiver did not say.
+    public var messagesAccepted: Int?
 
-    public init(outcome: DeliveryOutcome, family: AddressFamily? = nil, stage: SMTPStage? = nil, reply: SMTPReply? = nil, attempts: [ObservedAttempt] = []) {
+    public init(
+        outcome: DeliveryOutcome, family: AddressFamily? = nil, stage: SMTPStage? = nil, reply: SMTPReply? = nil, attempts: [ObservedAttempt] = [],
+        messagesAccepted: Int? = nil
+    ) {
+        self.messagesAccepted = messagesAccepted
         self.outcome = outcome
         self.family = family
         self.stage = stage
@@ -81,6 +87,11 @@ extension Expectation {
         out += Self.replyMismatches(prefix: "", code: code, enhanced: enhanced, text: text, reply: observed.reply)
         if let attempts {
             out += Self.attemptMismatches(attempts, observed.attempts)
+        }
+        if let messagesAccepted, messagesAccepted != observed.messagesAccepted {
+            out.append(Mismatch(
+                key: "messages_accepted", expected: String(messagesAccepted),
+                got: observed.messagesAccepted.map(String.init) ?? "unknown (the receiver does not say)"))
         }
         return out
     }

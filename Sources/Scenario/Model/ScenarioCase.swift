@@ -113,16 +113,25 @@ public struct ReceiverSpec: Sendable {
     public var policy: ReceiverPolicy
     /// `main.cf` settings added for `target: postfix`, on top of the policy's own.
     public var postfix: [String: String]
+    /// `receiver.postfix_dir`: a site's whole Postfix configuration directory for `target: postfix`,
+    /// as an absolute path (written relative to the file that names it).
+    public var postfixDirectory: String?
+    /// `receiver.bare_newline`: what a line ending in a bare <LF> does (Postfix
+    /// `smtpd_forbid_bare_newline`); nil: `normalize`, on both targets.
+    public var bareNewline: SMTPBareNewlineMode?
 
     public init(
         hostname: String = ReceiverSpec.defaultHostname, addresses: [IPAddress], target: ReceiverTarget? = nil,
-        policy: ReceiverPolicy = Preset.open.policy, postfix: [String: String] = [:]
+        policy: ReceiverPolicy = Preset.open.policy, postfix: [String: String] = [:], postfixDirectory: String? = nil,
+        bareNewline: SMTPBareNewlineMode? = nil
     ) {
         self.hostname = hostname
         self.addresses = addresses
         self.target = target
         self.policy = policy
         self.postfix = postfix
+        self.postfixDirectory = postfixDirectory
+        self.bareNewline = bareNewline
     }
 }
 
@@ -158,10 +167,14 @@ public struct MessageSpec: Sendable, Hashable {
     public var headers: [MessageHeader]?
     /// nil when `body` is not given: a one-line default body is used.
     public var body: String?
+    /// `raw`: everything sent after the 354 reply, byte for byte (UTF-8), its own end of data
+    /// included; neither `headers` nor `body` is then given.
+    public var raw: String?
 
-    public init(headers: [MessageHeader]? = nil, body: String? = nil) {
+    public init(headers: [MessageHeader]? = nil, body: String? = nil, raw: String? = nil) {
         self.headers = headers
         self.body = body
+        self.raw = raw
     }
 }
 
@@ -237,12 +250,16 @@ public struct Expectation: Sendable, Hashable {
     public var enhanced: EnhancedPattern?
     public var text: TextMatcher?
     public var attempts: [ExpectedAttempt]?
+    /// `messages_accepted`: how many messages the receiver accepted in the case (every session,
+    /// every message of a session: an SMTP-smuggled second message counts).
+    public var messagesAccepted: Int?
 
     public init(
         outcome: DeliveryOutcome? = nil, family: AddressFamily? = nil, stage: SMTPStage? = nil,
         code: CodePattern? = nil, enhanced: EnhancedPattern? = nil, text: TextMatcher? = nil,
-        attempts: [ExpectedAttempt]? = nil
+        attempts: [ExpectedAttempt]? = nil, messagesAccepted: Int? = nil
     ) {
+        self.messagesAccepted = messagesAccepted
         self.outcome = outcome
         self.family = family
         self.stage = stage

@@ -27,7 +27,9 @@ public func explain(_ scenario: ScenarioCase) -> String {
         notes.append(added.isEmpty ? "# dns.reverse auto adds no PTR (every A/AAAA address has one)" : "# dns.reverse auto adds:")
         for record in added { notes.append("#   \(record)") }
     }
-    if scenario.sender.message?.headers == nil {
+    if scenario.sender.message?.raw != nil {
+        notes.append("# sender.message.raw: sent after DATA byte for byte, its own end of data included")
+    } else if scenario.sender.message?.headers == nil {
         notes.append("# sender.message: \(scenario.sender.message == nil ? "the default message" : "default headers"): From, To, Subject, Date, Message-ID from the envelope")
     }
 
@@ -90,9 +92,11 @@ private func receiverNode(_ receiver: ReceiverSpec) -> Node {
         [(Node.plain("reply"), Node.flowMap([("code", .plain(String(site.code)))] + (site.enhanced.map { [(Node.plain("enhanced"), Node.plain($0))] } ?? [])
             + [("text", .plain(site.text))]))]
     } ?? []))))
+    if let mode = receiver.bareNewline { pairs.append(("bare_newline", .plain(mode.rawValue))) }
     if !receiver.postfix.isEmpty {
         pairs.append(("postfix", .blockMap(receiver.postfix.keys.sorted().map { (Node.plain($0), Node.plain(receiver.postfix[$0] ?? "")) })))
     }
+    if let directory = receiver.postfixDirectory { pairs.append(("postfix_dir", .plain(directory))) }
     return .blockMap(pairs)
 }
 
@@ -122,6 +126,7 @@ private func senderNode(_ sender: SenderSpec) -> Node {
             parts.append(("headers", .blockMap(headers.map { (Node.plain($0.name), Node.plain($0.value)) })))
         }
         if let body = message.body { parts.append(("body", .plain(body))) }
+        if let raw = message.raw { parts.append(("raw", .plain(raw))) }
         pairs.append(("message", .blockMap(parts)))
     }
     return .blockMap(pairs)
@@ -135,6 +140,7 @@ private func expectNode(_ expect: Expectation) -> Node {
     if let code = expect.code { pairs.append(("code", .plain(code.pattern))) }
     if let enhanced = expect.enhanced { pairs.append(("enhanced", .plain(enhanced.description))) }
     if let text = expect.text { pairs.append(("text", .plain(text.description))) }
+    if let count = expect.messagesAccepted { pairs.append(("messages_accepted", .plain(String(count)))) }
     if let attempts = expect.attempts {
         pairs.append(("attempts", .blockList(attempts.map { attempt in
             var entry: [(Node, Node)] = [("family", .plain(attempt.family.rawValue)), ("result", .plain(attempt.result.rawValue))]

@@ -1,0 +1,47 @@
+import Logging
+import PostfixTarget
+import Scenario
+
+extension PostfixReceivers {
+    /// The Postfix preflight (`PostfixPreflight`) of every configuration source the cases use (a
+    /// site's folder, a `--postfix-config` file), once each. Cases with neither (the harness's own
+    /// main.cf) need none.
+    public func preflight(_ cases: [ScenarioCase], settings: RunConfiguration, logger: Logger) async -> [PreflightReport] {
+        await Self.postfixPreflight(cases, settings: settings, logger: logger).map {
+            PreflightReport(text: $0.text, canServeMail: $0.canServeMail)
+        }
+    }
+
+    /// The Postfix reports themselves, for callers that read their findings.
+    public static func postfixPreflight(_ cases: [ScenarioCase], settings: RunConfiguration, logger: Logger) async -> [PostfixPreflightReport] {
+        var reports: [PostfixPreflightReport] = []
+        var checked: Set<String> = []
+        for scenario in cases {
+            let postfix = configuration(for: scenario, settings: settings)
+            guard postfix.unsupportedReason == nil else { continue }
+            let source: String
+            if let site = postfix.site {
+                source = site.path
+            } else if let base = postfix.base {
+                source = base.source ?? "--postfix-config"
+            } else {
+                continue
+            }
+            guard checked.insert(source).inserted else { continue }
+            reports.append(await PostfixPreflight.check(postfix, source: source, logger: logger))
+        }
+        return reports
+    }
+}
+
+extension CaseRunner {
+    /// The Postfix preflight of the cases that run on Postfix.
+    public func postfixPreflight(_ cases: [ScenarioCase]) async -> [PostfixPreflightReport] {
+        await PostfixReceivers.postfixPreflight(cases.filter { target(for: $0) == .postfix }, settings: configuration, logger: logger)
+    }
+
+    /// The Postfix configuration a case would get.
+    public func postfixConfiguration(for scenario: ScenarioCase) -> PostfixConfiguration {
+        PostfixReceivers.configuration(for: scenario, settings: configuration)
+    }
+}
