@@ -105,7 +105,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "mxharness", dependencies: [
-            "Harness", "Runner", "Scenario",
+            "Harness", "Runner", "Scenario", "Policy", "ReferenceMX", "PostfixTarget", "SMTPProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -163,6 +163,8 @@ let package = Package(
         ]),
         // docker-compose.yml: the Compose schema and the agreement of its addresses with docker/.
         .testTarget(name: "ComposeTests", dependencies: ["DNSCore", .product(name: "Yams", package: "Yams")]),
+        // docs/ci: the CI templates users copy (actionlint, and the structure the README promises).
+        .testTarget(name: "CITemplateTests", dependencies: [.product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]
 )

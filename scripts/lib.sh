@@ -28,6 +28,17 @@ install_packages() {
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
 
+# The README's commands say `mxharness ...`: after a build, /usr/local/bin/mxharness links to this
+# clone's debug binary (the one the tests use), so they work as written.
+link_binary() {
+    local binary="$PWD/.build/debug/mxharness"
+    [ -x "$binary" ] || die "no $binary: build it first (swift build --product mxharness)"
+    if [ "$(readlink /usr/local/bin/mxharness 2>/dev/null)" != "$binary" ]; then
+        ln -sfn "$binary" /usr/local/bin/mxharness
+        echo "mxharness: /usr/local/bin/mxharness -> $binary"
+    fi
+}
+
 find_swift() {
     if ! command -v swift >/dev/null 2>&1; then
         for d in /opt/swift/usr/bin /usr/share/swift/usr/bin; do

@@ -22,9 +22,9 @@ public enum Benchmarks {
 
     /// Brings a small world up and down `rounds` times (namespace, unbound, resolver), then measures
     /// lookups per second through the resolver against one world.
-    public static func dns(rounds: Int, lookups: Int, logger: Logger) async -> Int32 {
+    public static func dns(rounds: Int, lookups: Int, logger: Logger) async throws(HarnessError) {
         let out = Output()
-        guard Preflight.ready(logger: logger) else { return HarnessExit.usage }
+        try Preflight.ready(logger: logger)
         let spec = WorldSpec(records: [
             ResourceRecord(owner: "example.test", data: .mx(preference: 10, exchange: "mx.example.test")),
             ResourceRecord(owner: "mx.example.test", data: .a(IPAddress("192.0.2.10")!)),
@@ -54,8 +54,7 @@ public enum Benchmarks {
                 ups.append(up - start)
                 downs.append(down - up)
             } catch {
-                out.error("round failed: \(error)")
-                return HarnessExit.failures
+                throw .failed("round failed: \(error)")
             }
         }
         out.line("dns world: \(rounds) rounds")
@@ -91,19 +90,17 @@ public enum Benchmarks {
             await namespace.destroy()
             registry.removeDirectory(directory)
         } catch {
-            out.error("lookup benchmark failed: \(error)")
-            return HarnessExit.failures
+            throw .failed("lookup benchmark failed: \(error)")
         }
-        return HarnessExit.success
     }
 }
 
 extension Benchmarks {
     /// Runs the cases `rounds` times on the built-in MX; prints cases per second, the median per-case
     /// overhead (namespace + world + MX up and down, without the SMTP exchange) and peak memory.
-    public static func run(paths: [String], rounds: Int, jobs: Int, warmWorlds: Bool = true, logger: Logger) async -> Int32 {
+    public static func run(paths: [String], rounds: Int, jobs: Int, warmWorlds: Bool = true, logger: Logger) async throws(HarnessError) {
         let out = Output()
-        guard let cases = Preflight.cases(paths, logger: logger) else { return HarnessExit.usage }
+        let cases = try Preflight.cases(paths, logger: logger)
         var configuration = RunConfiguration()
         configuration.target = .builtin
         configuration.warmWorlds = warmWorlds
@@ -136,6 +133,5 @@ extension Benchmarks {
         out.line("    teardown:                                  \(milliseconds(median(teardowns)))")
         out.line("  peak memory: mxharness \(selfUsage.ru_maxrss / 1024) MiB, largest child (unbound, ip, postfix) \(childUsage.ru_maxrss / 1024) MiB")
         if failures > 0 { out.line("  (\(failures) case runs did not pass: the figures include them)") }
-        return HarnessExit.success
     }
 }

@@ -60,14 +60,15 @@ extension Harness {
     /// checked by running it in a real world before it is handed over. The scenario goes to FILE or
     /// standard output; the account of every value (read, inferred, assumed) and the check's verdict
     /// to standard error, or standard output when the scenario goes to a file.
-    public static func repro(input: String?, output: String?, verification: ReproVerification = .ifPossible, logger: Logger) async -> Int32 {
+    public static func repro(
+        input: String?, output: String?, verification: ReproVerification = .ifPossible, logger: Logger
+    ) async throws(HarnessError) -> Verdict {
         let out = Output()
         let text: String
         let inputName: String
         if let input, input != "-" {
             guard let data = FileManager.default.contents(atPath: input) else {
-                out.error("mxharness repro: cannot read \(input): no such file, or not readable")
-                return HarnessExit.usage
+                throw .usage("repro: cannot read \(input): no such file, or not readable")
             }
             text = String(decoding: data, as: UTF8.self)
             inputName = input
@@ -80,8 +81,7 @@ extension Harness {
         switch EvidenceReader.read(text) {
         case .success(let read): evidence = read
         case .failure(let unrecognized):
-            out.error("mxharness repro: \(inputName): \(unrecognized)")
-            return HarnessExit.usage
+            throw .usage("repro: \(inputName): \(unrecognized)")
         }
         let reproduction = ReproductionWriter.reproduce(evidence, input: text, scenarioPath: output)
         // The file must load as the runner will load it; a failure here is a bug in the writer, said plainly.
@@ -92,8 +92,7 @@ extension Harness {
             }
             scenario = first
         } catch {
-            out.error("mxharness repro: the scenario written for this input does not load (a bug in mxharness, please report it with the input):\n\(error)\n\(reproduction.yaml)")
-            return HarnessExit.failures
+            throw .failed("repro: the scenario written for this input does not load (a bug in mxharness, please report it with the input):\n\(error)\n\(reproduction.yaml)")
         }
         let toFile = output != nil
         func say(_ text: String) { if toFile { out.line(text) } else { out.error(text) } }
@@ -105,29 +104,30 @@ extension Harness {
         }
         say("Record the real DNS instead of the written world: \(reproduction.captureCommand)")
 
-        var verdict = HarnessExit.success
+        var verdict = Verdict.passed
         switch verification {
         case .skipped:
             say("Not run (--no-verify): check it with mxharness run")
         case .required, .ifPossible:
-            if let problem = Preflight.prepare(logger: logger) {
+            // As root only: a user namespace would start this process again, and the input read
+            // from standard input would be gone.
+            let problem = geteuid() == 0 ? Preflight.prepare(logger: logger) : Preflight.rootReason("repro --verify")
+            if let problem {
                 if verification == .required {
-                    out.error("mxharness repro --verify: cannot run the scenario here: \(problem)")
-                    return HarnessExit.usage
+                    throw .usage("repro --verify: cannot run the scenario here: \(problem)")
                 }
                 say("Not run: checking the scenario needs root and unbound (\(problem.split(separator: ".").first ?? "")); run it with mxharness run, or repro --verify as root")
             } else {
                 let check = await verify(scenario, logger: logger)
                 say(check.message)
-                if !check.reproduces { verdict = HarnessExit.failures }
+                if !check.reproduces { verdict = .failed }
             }
         }
         if let output {
             do {
                 try reproduction.yaml.write(toFile: output, atomically: true, encoding: .utf8)
             } catch {
-                out.error("mxharness repro: cannot write \(output): \(error.localizedDescription)")
-                return HarnessExit.failures
+                throw .failed("repro: cannot write \(output): \(error.localizedDescription)")
             }
             say("Wrote \(output); run it with: mxharness run \(output)")
         } else {
@@ -155,7 +155,7 @@ extension Harness {
 
     /// `mxharness capture`: everything a receiver would look up for one delivery, asked of one
     /// resolver, written as a scenario. Connects to nothing but that resolver; sends no mail.
-    public static func capture(_ options: CaptureOptions, logger: Logger) async -> Int32 {
+    public static func capture(_ options: CaptureOptions, logger: Logger) async throws(HarnessError) {
         let out = Output()
         do {
             let (yaml, world) = try await captureScenario(options, namespace: nil, logger: logger)
@@ -168,13 +168,10 @@ extension Harness {
                 FileHandle.standardOutput.write(Data(yaml.utf8))
                 out.error("mxharness capture: \(summary)")
             }
-            return HarnessExit.success
         } catch let error as CaptureUsageError {
-            out.error("mxharness capture: \(error)")
-            return HarnessExit.usage
+            throw .usage("capture: \(error)")
         } catch {
-            out.error("mxharness capture: \(error)")
-            return HarnessExit.failures
+            throw .failed("capture: \(error)")
         }
     }
 

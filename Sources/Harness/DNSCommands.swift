@@ -34,6 +34,13 @@ struct StandaloneWorld {
         }
     }
 
+    /// `start`, its failure as the command's error.
+    static func up(_ scenario: ScenarioCase, timeout: Duration, logger: Logger) async throws(HarnessError) -> StandaloneWorld {
+        do { return try await start(scenario, timeout: timeout, logger: logger) } catch {
+            throw .failed("cannot bring up the world of \(scenario.name): \(error)")
+        }
+    }
+
     func stop() async {
         resolver.shutdown()
         await world.stop()
@@ -44,35 +51,27 @@ struct StandaloneWorld {
 
 extension Harness {
     /// `mxharness dns check FILE`: every name in the world with what it answers, through libunbound.
-    public static func dnsCheck(file: String, variant: String?, timeout: Duration, logger: Logger) async -> Int32 {
-        let out = Output()
-        guard let scenario = Preflight.oneCase(file: file, variant: variant, logger: logger) else { return HarnessExit.usage }
-        let standalone: StandaloneWorld
-        do { standalone = try await StandaloneWorld.start(scenario, timeout: timeout, logger: logger) } catch {
-            out.error("mxharness: cannot bring up the world of \(scenario.name): \(error)")
-            return HarnessExit.failures
-        }
-        out.line(await WorldReport.render(scenario.dns, resolver: standalone.resolver))
+    public static func dnsCheck(file: String, variant: String?, timeout: Duration, logger: Logger) async throws(HarnessError) {
+        let scenario = try Preflight.oneCase(file: file, variant: variant, configuration: nil, logger: logger)
+        let standalone = try await StandaloneWorld.up(scenario, timeout: timeout, logger: logger)
+        Output().line(await WorldReport.render(scenario.dns, resolver: standalone.resolver))
         await standalone.stop()
-        return HarnessExit.success
     }
 
     /// `mxharness dns serve FILE`: the world stays up, with instructions for dig, until Ctrl-C.
-    public static func dnsServe(file: String, variant: String?, logger: Logger) async -> Int32 {
+    public static func dnsServe(file: String, variant: String?, logger: Logger) async throws(HarnessError) -> Never {
         let out = Output()
-        guard let scenario = Preflight.oneCase(file: file, variant: variant, logger: logger) else { return HarnessExit.usage }
-        let standalone: StandaloneWorld
-        do { standalone = try await StandaloneWorld.start(scenario, timeout: .seconds(2), logger: logger) } catch {
-            out.error("mxharness: cannot bring up the world of \(scenario.name): \(error)")
-            return HarnessExit.failures
-        }
+        let scenario = try Preflight.oneCase(file: file, variant: variant, configuration: nil, logger: logger)
+        let standalone = try await StandaloneWorld.up(scenario, timeout: .seconds(2), logger: logger)
         let ns = standalone.namespace.name
         let example = scenario.dns.records.first.map { "\($0.owner) \($0.type)" } ?? "example.test A"
+        // Run as an ordinary user, the world is inside the run's own user namespace: enter it first.
+        let enter = UserNamespace.enterPrefix ?? ""
         out.line("""
             The DNS world of \(scenario.name) is up: unbound on 127.0.0.1 and ::1 port 53 inside network namespace \(ns).
             Query it with:
-              ip netns exec \(ns) dig @127.0.0.1 \(example)
-              ip netns exec \(ns) dig @::1 -x \(scenario.sender.addresses.values.first?.description ?? "2001:db8::1")
+              \(enter)ip netns exec \(ns) dig @127.0.0.1 \(example)
+              \(enter)ip netns exec \(ns) dig @::1 -x \(scenario.sender.addresses.values.first?.description ?? "2001:db8::1")
             unbound configuration: \(standalone.world.configPath)
             query log:             \(standalone.world.logPath)   (tail -f it to watch queries)
             Press Ctrl-C to take the world down.

@@ -12,29 +12,11 @@ extension Harness {
     /// `mxharness mx serve`: the built-in MX alone, for trying it with swaks or a real MTA. Lookups go
     /// through libunbound to `resolver`; every session's decision is logged as it ends.
     public static func mxServe(
-        policy: String, listen: [String], resolver: String, hostname: String, bareNewline: String = "normalize", logger: Logger
-    ) async -> Int32 {
+        policy: Preset, listen endpoints: [ListeningEndpoint], resolver: ResolverAddress, hostname: String,
+        bareNewline: SMTPBareNewlineMode = .normalize, logger: Logger
+    ) async throws(HarnessError) {
         let out = Output()
-        guard let preset = Preset(rawValue: policy) else {
-            out.error("mxharness: unknown policy preset \"\(Printable.excerpt(policy))\" (known: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")))")
-            return HarnessExit.usage
-        }
-        guard let bareNewlineMode = SMTPBareNewlineMode(postfixName: bareNewline) else {
-            out.error("mxharness: --bare-newline \(Printable.excerpt(bareNewline)): expected \(SMTPBareNewlineMode.names.joined(separator: ", "))")
-            return HarnessExit.usage
-        }
-        var endpoints: [ListeningEndpoint] = []
-        for text in listen {
-            guard let endpoint = ListeningEndpoint(text) else {
-                out.error("mxharness: --listen \(text): expected ADDR:PORT, e.g. 127.0.0.1:2525 or [::1]:2525")
-                return HarnessExit.usage
-            }
-            endpoints.append(endpoint)
-        }
-        guard let (server, port) = parseResolver(resolver) else {
-            out.error("mxharness: --resolver \(resolver): expected ADDR or ADDR@PORT, e.g. 127.0.0.1@5353")
-            return HarnessExit.usage
-        }
+        let (server, port) = (resolver.address, resolver.port)
         let registry = ResourceRegistry.shared
         registry.installSignalHandlers()
         let directory: String
@@ -43,8 +25,7 @@ extension Harness {
             directory = try registry.makeTemporaryDirectory("mxserve")
             dns = try await DNSResolver(configuration: ResolverConfiguration(server: server, port: port, directory: directory), logger: logger)
         } catch {
-            out.error("mxharness: cannot set up the resolver: \(error)")
-            return HarnessExit.failures
+            throw .failed("cannot set up the resolver: \(error)")
         }
         defer {
             dns.shutdown()
@@ -52,27 +33,40 @@ extension Harness {
         }
         do {
             try await ReferenceMX.serve(
-                configuration: MXConfiguration(hostname: hostname, policy: preset.policy, bareNewline: bareNewlineMode), lookup: dns,
+                configuration: MXConfiguration(hostname: hostname, policy: policy.policy, bareNewline: bareNewline), lookup: dns,
                 listeningOn: endpoints, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger,
                 ready: { bound in
-                    out.line("mxharness mx: \(hostname), policy \(policy), resolver \(server)@\(port), listening on "
+                    out.line("mxharness mx: \(hostname), policy \(policy.rawValue), resolver \(server)@\(port), listening on "
                         + bound.map { $0.address.family == .ipv6 ? "[\($0.address)]:\($0.port)" : "\($0.address):\($0.port)" }.joined(separator: ", ")
                         + " (Ctrl-C stops)")
                 })
         } catch is CancellationError {
         } catch {
-            out.error("mxharness: \(error)")
-            return HarnessExit.failures
+            throw .failed("\(error)")
         }
-        return HarnessExit.success
     }
 
     /// `ADDR` or `ADDR@PORT`.
     static func parseResolver(_ text: String) -> (IPAddress, UInt16)? {
-        let parts = text.split(separator: "@", maxSplits: 1).map(String.init)
-        guard let address = IPAddress(parts[0].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))) else { return nil }
-        guard parts.count == 2 else { return (address, 53) }
-        guard let port = UInt16(parts[1]), port > 0 else { return nil }
-        return (address, port)
+        ResolverAddress(text).map { ($0.address, $0.port) }
     }
+}
+
+/// A DNS server to ask: `ADDR` or `ADDR@PORT` (port 53 by default), as dig writes it.
+public struct ResolverAddress: Sendable, Hashable, CustomStringConvertible {
+    public var address: IPAddress
+    public var port: UInt16
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard let address = IPAddress(parts[0].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))) else { return nil }
+        self.address = address
+        self.port = 53
+        if parts.count == 2 {
+            guard let port = UInt16(parts[1]), port > 0 else { return nil }
+            self.port = port
+        }
+    }
+
+    public var description: String { "\(address)@\(port)" }
 }

@@ -17,6 +17,8 @@ public struct MatrixOptions: Sendable {
     public var postfixConfigurations: [String]
     public var jobs: Int
     public var selection: CaseSelection
+    /// Run only this shard of the selection (`--shard K/N`).
+    public var shard: CaseShard?
     /// The target and timeouts every cell runs with (`target` nil means builtin).
     public var configuration: RunConfiguration
     public var saveBaselinePath: String?
@@ -25,13 +27,14 @@ public struct MatrixOptions: Sendable {
 
     public init(
         paths: [String], policies: [String], postfixConfigurations: [String] = [], jobs: Int, selection: CaseSelection = CaseSelection(),
-        configuration: RunConfiguration, saveBaselinePath: String? = nil, baselinePath: String? = nil, htmlPath: String? = nil
+        shard: CaseShard? = nil, configuration: RunConfiguration, saveBaselinePath: String? = nil, baselinePath: String? = nil, htmlPath: String? = nil
     ) {
         self.paths = paths
         self.policies = policies
         self.postfixConfigurations = postfixConfigurations
         self.jobs = jobs
         self.selection = selection
+        self.shard = shard
         self.configuration = configuration
         self.saveBaselinePath = saveBaselinePath
         self.baselinePath = baselinePath
@@ -44,7 +47,7 @@ extension Harness {
     /// what changed), writes the baseline and the HTML page when asked. Exit 1 when an expectation
     /// fails in a case's own-policy column, a cell could not run, or anything changed against the
     /// baseline; 2 for usage and load errors.
-    public static func matrix(_ options: MatrixOptions, logger: Logger) async -> Int32 {
+    public static func matrix(_ options: MatrixOptions, logger: Logger) async throws(HarnessError) -> Verdict {
         let out = Output()
         var configuration = options.configuration
         let target = configuration.target ?? .builtin
@@ -53,27 +56,16 @@ extension Harness {
         do {
             columns = try PolicyColumn.columns(policies: options.policies, postfixConfigurations: options.postfixConfigurations, target: target)
         } catch {
-            out.error("mxharness matrix: \(error)")
-            return HarnessExit.usage
+            throw .usage("matrix: \(error)")
         }
-        let cases: [ScenarioCase]
-        do { cases = try ScenarioLoader().load(paths: options.paths) } catch {
-            out.error("\(error)")
-            return HarnessExit.usage
-        }
-        let selected = options.selection.apply(cases)
-        guard !selected.isEmpty else {
-            out.error("mxharness matrix: no case matches (\(cases.count) loaded from \(options.paths.joined(separator: " ")))")
-            return HarnessExit.usage
-        }
+        let chosen = try Selection.make(options.paths, options.selection, shard: options.shard)
+        let selected = chosen.cases
         var baseline: Baseline?
         if let path = options.baselinePath {
-            do { baseline = try Baseline.read(from: path) } catch {
-                out.error("mxharness matrix: \(error)")
-                return HarnessExit.usage
-            }
+            do { baseline = try Baseline.read(from: path) } catch { throw .usage("matrix: \(error)") }
         }
-        guard Preflight.ready(logger: logger) else { return HarnessExit.usage }
+        try Preflight.ready(needs: target == .postfix ? .root(because: "the Postfix receiver (--target postfix)") : .namespaces, logger: logger)
+        if let note = chosen.shardNote { out.line(note) }
 
         let showProgress = isatty(2) == 1
         let runner = MatrixRunner(runner: CaseRunner(configuration: configuration, logger: logger), jobs: options.jobs)
@@ -85,7 +77,7 @@ extension Harness {
         let text = MatrixText(terminal: Terminal.detect())
         var changed = false
         if let baseline, let path = options.baselinePath {
-            let selectedByOption = !options.selection.tags.isEmpty || !options.selection.filters.isEmpty
+            let selectedByOption = !options.selection.tags.isEmpty || !options.selection.filters.isEmpty || options.shard != nil
             let comparison = BaselineComparison.compare(baseline, with: matrix, includeRemoved: !selectedByOption)
             changed = !comparison.isUnchanged
             out.line(text.renderComparison(comparison, baselinePath: path, comparedCells: matrix.rows.count * matrix.columns.count))
@@ -98,14 +90,14 @@ extension Harness {
         } else {
             out.line(text.render(matrix))
         }
-        var writeFailed = false
+        var unwritten: [String] = []
         if let path = options.saveBaselinePath {
             do {
-                try Baseline(matrix).write(to: path)
-                out.line("baseline written to \(path)")
+                let written = chosen.placement.map { Baseline(matrix, shard: $0.placement, positions: $0.positions) } ?? Baseline(matrix)
+                try written.write(to: path)
+                out.line("\(chosen.placement == nil ? "baseline" : "shard baseline (merge the shards' with mxharness merge)") written to \(path)")
             } catch {
-                out.error("mxharness matrix: \(error)")
-                writeFailed = true
+                unwritten.append("matrix: \(error)")
             }
         }
         if let path = options.htmlPath {
@@ -114,11 +106,11 @@ extension Harness {
                 try MatrixHTML.render(matrix, title: title).write(toFile: path, atomically: true, encoding: .utf8)
                 out.line("HTML matrix written to \(path)")
             } catch {
-                out.error("mxharness matrix: cannot write the HTML page \(path): \(error.localizedDescription)")
-                writeFailed = true
+                unwritten.append("matrix: cannot write the HTML page \(path): \(error.localizedDescription)")
             }
         }
+        guard unwritten.isEmpty else { throw .failed(unwritten.joined(separator: "\n")) }
         let summary = matrix.summary
-        return changed || summary.fails > 0 || summary.errors > 0 || writeFailed ? HarnessExit.failures : HarnessExit.success
+        return Verdict(passed: !changed && summary.fails == 0 && summary.errors == 0)
     }
 }

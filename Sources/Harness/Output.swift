@@ -21,9 +21,28 @@ public struct Output: Sendable {
     }
 }
 
-/// The exit codes of `mxharness` (0 all passed, 1 some failed, 2 usage or load errors).
-public enum HarnessExit {
-    public static let success: Int32 = 0
-    public static let failures: Int32 = 1
-    public static let usage: Int32 = 2
+/// Why a command stopped, with its message; the executable prints the message and exits with the
+/// code: 2 for usage and load errors (as argument-parser's own usage errors), 1 for a run that
+/// could not be done.
+public struct HarnessError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public var exitCode: Int32
+
+    public init(_ description: String, exitCode: Int32) {
+        self.description = description
+        self.exitCode = exitCode
+    }
+
+    /// A usage or load error: exit 2.
+    public static func usage(_ description: String) -> HarnessError { HarnessError(description, exitCode: 2) }
+    /// The harness could not do what was asked (a world did not come up, a file could not be written): exit 1.
+    public static func failed(_ description: String) -> HarnessError { HarnessError(description, exitCode: 1) }
+}
+
+/// How a command that judges something ended, its report printed: the executable exits 0 or 1.
+public enum Verdict: Sendable, Hashable {
+    case passed
+    case failed
+
+    public init(passed: Bool) { self = passed ? .passed : .failed }
 }

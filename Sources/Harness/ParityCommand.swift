@@ -10,12 +10,15 @@ extension Harness {
     /// Postfix, which is the reference: a difference is a bug in the built-in MX unless the format
     /// says otherwise); the table, differences marked; exit 1 when any case differs.
     public static func parity(
-        paths: [String], jobs: Int, configuration: RunConfiguration, axis: ParityAxis = .builtinAgainstPostfix, logger: Logger
-    ) async -> Int32 {
+        paths: [String], selection: CaseSelection = CaseSelection(), shard: CaseShard? = nil, jobs: Int,
+        configuration: RunConfiguration, axis: ParityAxis = .builtinAgainstPostfix, logger: Logger
+    ) async throws(HarnessError) -> Verdict {
         let out = Output()
-        guard let cases = Preflight.cases(paths, logger: logger) else { return HarnessExit.usage }
-        let rows = await ParityRun(axis: axis, configuration: configuration, jobs: jobs, logger: logger).run(cases)
+        let chosen = try Selection.make(paths, selection, shard: shard)
+        try Preflight.ready(needs: .root(because: "parity (it runs every case on real MTAs as well)"), logger: logger)
+        if let note = chosen.shardNote { out.line(note) }
+        let rows = await ParityRun(axis: axis, configuration: configuration, jobs: jobs, logger: logger).run(chosen.cases)
         out.line(ParityTable.render(rows, labels: axis.labels, terminal: Terminal.detect()))
-        return rows.contains { !$0.differences.isEmpty } ? HarnessExit.failures : HarnessExit.success
+        return Verdict(passed: !rows.contains { !$0.differences.isEmpty })
     }
 }

@@ -3,58 +3,81 @@ import Glibc
 #endif
 import Foundation
 import Logging
+import Runner
 import Sandbox
 import Scenario
 
 /// What every command that builds worlds does first.
 public enum Preflight {
-    /// Why root: the message a non-root user sees, at once, before anything is created.
-    public static let rootReason = """
-        mxharness must run as root: it creates network namespaces (CAP_SYS_ADMIN), assigns addresses \
-        inside them and binds port 25 there (CAP_NET_ADMIN, CAP_NET_BIND_SERVICE). Nothing outside \
-        its own namespaces is changed. Run it with sudo.
-        """
+    /// What a command's worlds need beyond namespaces of their own.
+    public enum Needs: Sendable, Hashable {
+        /// Only the harness's own parts (the built-in MX, unbound, the sender): a user namespace will do.
+        case namespaces
+        /// A real MTA as the receiver (its daemons switch users and own system paths): root.
+        case root(because: String)
+    }
 
-    /// Checks root, installs the clean-up signal handlers, and removes what killed runs left.
-    /// Returns an error message instead of starting when the harness cannot work here.
-    public static func prepare(logger: Logger) -> String? {
-        guard geteuid() == 0 else { return rootReason }
+    /// The one line a non-root user sees when the command needs root.
+    public static func rootReason(_ because: String) -> String {
+        "\(because) needs root: run mxharness as root (sudo), or use --target builtin, which runs as any user"
+    }
+
+    /// Installs the clean-up signal handlers and removes what killed runs left, after making sure
+    /// the harness can work here: as root, or as another user inside a user namespace of its own
+    /// (this process then starts again inside one and never returns from here). Returns an error
+    /// message instead of starting when the harness cannot work here.
+    public static func prepare(needs: Needs = .namespaces, logger: Logger) -> String? {
+        if geteuid() != 0 {
+            if case .root(let because) = needs { return rootReason(because) }
+            if let problem = UserNamespace.unavailableReason() { return "mxharness runs as root or in a user namespace, and " + problem }
+            UserNamespace.reexecute()
+        }
         for tool in ["/usr/sbin/ip", "/usr/bin/nsenter", "/usr/sbin/unbound"] where !FileManager.default.isExecutableFile(atPath: tool) {
             return "\(tool) is missing: apt-get install iproute2 util-linux unbound"
+        }
+        if UserNamespace.isInside {
+            do { try UserNamespace.prepareInside() } catch { return "\(error)" }
         }
         ResourceRegistry.shared.installSignalHandlers()
         ResourceJanitor.sweep(logger: logger)
         return nil
     }
+
+    /// `.root` when any of `cases` runs on Postfix under `configuration`.
+    static func needs(_ cases: [ScenarioCase], _ configuration: RunConfiguration) -> Needs {
+        let runner = CaseRunner(configuration: configuration)
+        let postfix = cases.filter { runner.target(for: $0) == .postfix }
+        guard let first = postfix.first else { return .namespaces }
+        return .root(because: postfix.count == cases.count
+            ? "the Postfix receiver"
+            : "the Postfix receiver (\(postfix.count) of the \(cases.count) cases, \(first.name) first)")
+    }
 }
 
 extension Preflight {
-    /// Loads the cases of `paths` and prepares the machine; prints what stops it and returns nil.
-    static func cases(_ paths: [String], logger: Logger) -> [ScenarioCase]? {
-        let cases: [ScenarioCase]
-        do { cases = try ScenarioLoader().load(paths: paths) } catch {
-            Output().error("\(error)")
-            return nil
-        }
-        return ready(logger: logger) ? cases : nil
+    /// Loads the cases of `paths` and prepares the machine.
+    static func cases(_ paths: [String], logger: Logger) throws(HarnessError) -> [ScenarioCase] {
+        let cases = try load(paths)
+        try ready(logger: logger)
+        return cases
     }
 
-    /// One case of a file (see `CaseLookup.one`), with the machine prepared; nil after printing why not.
-    static func oneCase(file: String, variant: String?, logger: Logger) -> ScenarioCase? {
+    /// The cases of `paths`; a load error is a usage error (exit 2) with every problem found.
+    static func load(_ paths: [String]) throws(HarnessError) -> [ScenarioCase] {
+        do { return try ScenarioLoader().load(paths: paths) } catch { throw .usage("\(error)") }
+    }
+
+    /// One case of a file (see `CaseLookup.one`), with the machine prepared.
+    /// `configuration` is the receiver's, nil for a command that brings up the world only.
+    static func oneCase(file: String, variant: String?, configuration: RunConfiguration?, logger: Logger) throws(HarnessError) -> ScenarioCase {
         let scenario: ScenarioCase
-        do { scenario = try CaseLookup.one(file: file, variant: variant) } catch {
-            Output().error("\(error)")
-            return nil
-        }
-        return ready(logger: logger) ? scenario : nil
+        do { scenario = try CaseLookup.one(file: file, variant: variant) } catch { throw .usage("\(error)") }
+        try ready(needs: configuration.map { needs([scenario], $0) } ?? .namespaces, logger: logger)
+        return scenario
     }
 
-    /// `prepare`, printing its problem.
-    static func ready(logger: Logger) -> Bool {
-        if let problem = prepare(logger: logger) {
-            Output().error(problem)
-            return false
-        }
-        return true
+    /// `prepare`, its problem thrown.
+    static func ready(needs: Needs = .namespaces, logger: Logger) throws(HarnessError) {
+        if let problem = prepare(needs: needs, logger: logger) { throw .usage(problem) }
     }
 }

@@ -11,69 +11,108 @@ public struct RunOptions: Sendable {
     public var paths: [String]
     public var jobs: Int
     public var selection: CaseSelection
+    /// Run only this shard of the selection (`--shard K/N`).
+    public var shard: CaseShard?
     public var configuration: RunConfiguration
     public var junitPath: String?
     public var jsonPath: String?
     public var tap: Bool
+    /// List this many of the slowest cases after the run (`--durations N`; 0: none).
+    public var durations: Int
 
-    public init(paths: [String], jobs: Int, selection: CaseSelection, configuration: RunConfiguration, junitPath: String? = nil, jsonPath: String? = nil, tap: Bool = false) {
+    public init(
+        paths: [String], jobs: Int, selection: CaseSelection, shard: CaseShard? = nil, configuration: RunConfiguration,
+        junitPath: String? = nil, jsonPath: String? = nil, tap: Bool = false, durations: Int = 0
+    ) {
         self.paths = paths
         self.jobs = jobs
         self.selection = selection
+        self.shard = shard
         self.configuration = configuration
         self.junitPath = junitPath
         self.jsonPath = jsonPath
         self.tap = tap
+        self.durations = durations
     }
 }
 
 public enum Harness {
-    /// Loads, runs and reports; returns the exit code.
-    public static func run(_ options: RunOptions, logger: Logger) async -> Int32 {
+    /// Loads, runs and reports (progress, failures, table, summary, and the files asked for).
+    public static func run(_ options: RunOptions, logger: Logger) async throws(HarnessError) -> Verdict {
         let out = Output()
-        let cases: [ScenarioCase]
-        do {
-            cases = try ScenarioLoader().load(paths: options.paths)
-        } catch {
-            out.error("\(error)")
-            return HarnessExit.usage
-        }
-        let selected = options.selection.apply(cases)
-        if selected.isEmpty {
-            out.error("mxharness: no case matches (\(cases.count) loaded from \(options.paths.joined(separator: " ")))")
-            return HarnessExit.usage
-        }
-        guard Preflight.ready(logger: logger) else { return HarnessExit.usage }
+        let selection = try Selection.make(options.paths, options.selection, shard: options.shard)
+        let selected = selection.cases
+        try Preflight.ready(needs: Preflight.needs(selected, options.configuration), logger: logger)
         let terminal = Terminal.detect()
         let console = ConsoleReporter(terminal: terminal)
         let runner = CaseRunner(configuration: options.configuration, logger: logger)
-        let postfixReports = await runner.preflight(selected)
-        for report in postfixReports { out.error(report.text) }
-        guard postfixReports.allSatisfy(\.canServeMail) else { return HarnessExit.usage }
+        let reports = await runner.preflight(selected)
+        for report in reports { out.error(report.text) }
+        guard reports.allSatisfy(\.canServeMail) else {
+            throw .usage("the receiver's configuration cannot serve mail (the preflight above says why); no case was run")
+        }
         let tap = options.tap
         if tap { out.line("TAP version 14\n1..\(selected.count)") }
+        if let note = selection.shardNote { out.line(tap ? "# " + note : note) }
         let counter = Counter()
+        let progress = ProgressDisplay.standardOutput(total: selected.count)
+        if !tap { progress.start() }
         let results = await ScenarioRun(runner: runner, jobs: options.jobs).run(selected) { result in
-            let number = counter.next()
-            out.line(tap ? TAPReporter.line(result, number: number) : console.progressLine(result))
+            if tap {
+                out.line(TAPReporter.line(result, number: counter.next()))
+            } else {
+                progress.finished(console.progressLine(result))
+            }
         }
+        progress.stop()
         if !tap {
             out.line("")
             out.line(console.finalReport(results))
+            if options.durations > 0 {
+                out.line("")
+                out.line(console.durations(results, count: options.durations))
+            }
         } else {
             out.line("# " + RunSummary(results).line)
         }
+        var unwritten: [String] = []
         if let path = options.junitPath {
             do { try JUnitReporter.render(results).write(toFile: path, atomically: true, encoding: .utf8) } catch {
-                out.error("mxharness: cannot write JUnit report \(path): \(error)")
+                unwritten.append("cannot write JUnit report \(path): \(error.localizedDescription)")
             }
         }
         if let path = options.jsonPath {
-            do { try JSONReporter.render(results).write(to: URL(fileURLWithPath: path)) } catch {
-                out.error("mxharness: cannot write JSON report \(path): \(error)")
+            do { try JSONReporter.render(results, shard: selection.placement).write(to: URL(fileURLWithPath: path)) } catch {
+                unwritten.append("cannot write JSON report \(path): \(error.localizedDescription)")
             }
         }
-        return RunSummary(results).allPassed ? HarnessExit.success : HarnessExit.failures
+        guard unwritten.isEmpty else { throw .failed(unwritten.joined(separator: "\n")) }
+        return Verdict(passed: RunSummary(results).allPassed)
+    }
+}
+
+/// The cases a command works on: loaded, chosen by tag and name, then this shard's part.
+struct Selection {
+    var cases: [ScenarioCase]
+    /// Set when the run is a shard: which one, and where its cases stand in the whole selection.
+    var placement: (placement: ShardPlacement, positions: [Int])?
+
+    /// Loads `paths` and selects; no case matching the tags and filters is a usage error, a shard
+    /// with none of them is not (another shard has them all).
+    static func make(_ paths: [String], _ selection: CaseSelection, shard: CaseShard?) throws(HarnessError) -> Selection {
+        let cases = try Preflight.load(paths)
+        let selected = selection.apply(cases)
+        guard !selected.isEmpty else {
+            throw .usage("no case matches (\(cases.count) loaded from \(paths.joined(separator: " ")))")
+        }
+        guard let shard else { return Selection(cases: selected, placement: nil) }
+        let part = shard.select(selected)
+        return Selection(cases: part.cases, placement: (part.placement, part.positions))
+    }
+
+    /// `shard 2/3: 31 of 94 cases`.
+    var shardNote: String? {
+        placement.map { "shard \($0.placement.index)/\($0.placement.count): \(cases.count) of \($0.placement.total) cases" }
     }
 }
 

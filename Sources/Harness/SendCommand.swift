@@ -7,17 +7,16 @@ import Scenario
 extension Harness {
     /// `mxharness send FILE [--variant NAME]`: one scenario's delivery, printed the way swaks shows a
     /// session: every attempt's transcript, then the outcome and why the receiver decided.
-    public static func send(file: String, variant: String?, configuration: RunConfiguration, logger: Logger) async -> Int32 {
+    public static func send(file: String, variant: String?, configuration: RunConfiguration, logger: Logger) async throws(HarnessError) -> Verdict {
         let out = Output()
-        guard let scenario = Preflight.oneCase(file: file, variant: variant, logger: logger) else { return HarnessExit.usage }
+        let scenario = try Preflight.oneCase(file: file, variant: variant, configuration: configuration, logger: logger)
         let result = await CaseRunner(configuration: configuration, logger: logger).run(scenario)
         switch result.status {
         case .error(let message):
-            out.error("mxharness: \(scenario.name) could not run: \(message)")
-            return HarnessExit.failures
+            throw .failed("\(scenario.name) could not run: \(message)")
         case .skipped(let reason):
             out.line("\(scenario.name): skipped: \(reason)")
-            return HarnessExit.success
+            return .passed
         case .passed, .failed:
             break
         }
@@ -34,6 +33,6 @@ extension Harness {
         out.line("")
         out.line(console.progressLine(result))
         for mismatch in result.mismatches { out.line("  " + mismatch.description) }
-        return result.status == .passed ? HarnessExit.success : HarnessExit.failures
+        return Verdict(passed: result.status == .passed)
     }
 }

@@ -49,25 +49,22 @@ extension Benchmarks {
         return try ScenarioLoader().load(yaml: yaml, file: "generated-\(index).yaml")[0]
     }
 
-    public static func swaks(_ options: SwaksOptions, logger: Logger) async -> Int32 {
+    public static func swaks(_ options: SwaksOptions, logger: Logger) async throws(HarnessError) {
         let out = Output()
-        guard Preflight.ready(logger: logger) else { return HarnessExit.usage }
+        try Preflight.ready(needs: .root(because: "bench swaks (it runs Postfix)"), logger: logger)
         let cases: [ScenarioCase]
         do { cases = try (0..<options.count).map(generatedCase) } catch {
-            out.error("could not generate the cases: \(error)")
-            return HarnessExit.failures
+            throw .failed("could not generate the cases: \(error)")
         }
         var sides: [(name: String, rates: [Double])] = []
         if options.swaksLoop {
             guard FileManager.default.isExecutableFile(atPath: "/usr/bin/swaks") else {
-                out.error("swaks is not installed: apt-get install swaks libio-socket-inet6-perl (scripts/bench-vs-swaks does)")
-                return HarnessExit.usage
+                throw .usage("swaks is not installed: apt-get install swaks libio-socket-inet6-perl (scripts/bench-vs-swaks does)")
             }
             do {
                 sides.append(("swaks loop, one Postfix and one unbound, no isolation", try await swaksLoop(cases, rounds: options.rounds, out: out, logger: logger)))
             } catch {
-                out.error("swaks loop failed: \(error)")
-                return HarnessExit.failures
+                throw .failed("swaks loop failed: \(error)")
             }
         }
         for target in options.targets {
@@ -97,7 +94,6 @@ extension Benchmarks {
             out.line(line)
         }
         out.line("  peak memory of mxharness: \(selfUsage.ru_maxrss / 1024) MiB")
-        return HarnessExit.success
     }
 
     /// One namespace holding every sender's address, one unbound serving every case's records, one

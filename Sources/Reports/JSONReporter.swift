@@ -11,6 +11,8 @@ public enum JSONReporter {
     struct Document: Encodable {
         var summary: Summary
         var cases: [Case]
+        /// Which shard of how many wrote this report (`--shard K/N`); absent for a whole run.
+        var shard: ShardPlacement?
     }
 
     struct Summary: Encodable {
@@ -44,6 +46,9 @@ public enum JSONReporter {
         var receiverInstance: ReceiverInstanceUse?
         /// Messages the receiver accepted in the case (`expect.messages_accepted`); nil when unknown.
         var messagesAccepted: Int?
+        /// The case's place in the whole selection (a shard's report only), so `mxharness merge`
+        /// puts the shards' cases back in the order one run has them.
+        var position: Int?
     }
 
     struct MismatchEntry: Encodable {
@@ -58,11 +63,17 @@ public enum JSONReporter {
         var teardownSeconds: Double
     }
 
-    public static func render(_ results: [CaseResult]) throws -> Data {
+    /// The report of a run; a shard's report (`shard` given) also says which shard it is and where
+    /// each of its cases stands in the whole selection (`positions`, one per result).
+    public static func render(_ results: [CaseResult], shard: (placement: ShardPlacement, positions: [Int])? = nil) throws -> Data {
         let summary = RunSummary(results)
+        var cases = results.map(entry)
+        if let shard {
+            for index in cases.indices where shard.positions.indices.contains(index) { cases[index].position = shard.positions[index] }
+        }
         let document = Document(
             summary: Summary(passed: summary.passed, failed: summary.failed, skipped: summary.skipped, errors: summary.errors),
-            cases: results.map(entry))
+            cases: cases, shard: shard?.placement)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(document)

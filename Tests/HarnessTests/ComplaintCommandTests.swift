@@ -15,18 +15,22 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: input); try? FileManager.default.removeItem(atPath: output) }
         try "May  1 12:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[2001:db8::66]: 450 4.7.25 Client host rejected: cannot find your hostname, [2001:db8::66]; from=<a@sender.test> to=<u@example.test> proto=ESMTP helo=<bad.sender.test>\n"
             .write(toFile: input, atomically: true, encoding: .utf8)
-        #expect(await Harness.repro(input: input, output: output, verification: .skipped, logger: Logger(label: "test")) == HarnessExit.success)
+        #expect(try await Harness.repro(input: input, output: output, verification: .skipped, logger: Logger(label: "test")) == .passed)
         let yaml = try String(contentsOfFile: output, encoding: .utf8)
         #expect(yaml.contains("policy: fcrdns\n"))
-        #expect(Harness.validate(paths: [output]) == HarnessExit.success)
+        try Harness.validate(paths: [output])
     }
 
     @Test func unknownOrMissingInputIsAUsageError() async throws {
         let input = temporary("note.txt")
         defer { try? FileManager.default.removeItem(atPath: input) }
         try "my mail does not arrive\n".write(toFile: input, atomically: true, encoding: .utf8)
-        #expect(await Harness.repro(input: input, output: nil, verification: .skipped, logger: Logger(label: "test")) == HarnessExit.usage)
-        #expect(await Harness.repro(input: temporary("absent"), output: nil, verification: .skipped, logger: Logger(label: "test")) == HarnessExit.usage)
+        await #expect { try await Harness.repro(input: input, output: nil, verification: .skipped, logger: Logger(label: "test")) } throws: {
+            ($0 as? HarnessError)?.exitCode == 2
+        }
+        await #expect { try await Harness.repro(input: temporary("absent"), output: nil, verification: .skipped, logger: Logger(label: "test")) } throws: {
+            ($0 as? HarnessError)?.exitCode == 2
+        }
     }
 
     @Test func captureArgumentsAreCheckedBeforeAnyQuery() async {
@@ -37,7 +41,7 @@ import Testing
             CaptureOptions(resolver: "127.0.0.1", client: "not-an-address", helo: "h.sender.test", from: "a@sender.test", to: ["u@example.test"]),
             CaptureOptions(resolver: "127.0.0.1", client: "2001:db8::66", helo: "h.sender.test", from: "a@sender.test", to: ["nobody"]),
         ] {
-            #expect(await Harness.capture(options, logger: logger) == HarnessExit.usage)
+            await #expect { try await Harness.capture(options, logger: logger) } throws: { ($0 as? HarnessError)?.exitCode == 2 }
         }
     }
 }

@@ -59,9 +59,9 @@ struct MatrixIntegrationTests {
                 saveBaselinePath: save ? baseline : nil, baselinePath: compare ? baseline : nil, htmlPath: html)
         }
         let logger = Logger(label: "matrix-test")
-        #expect(await Harness.matrix(options(save: true), logger: logger) == 0)
+        #expect(try await Harness.matrix(options(save: true), logger: logger) == .passed)
         let first = try Data(contentsOf: URL(fileURLWithPath: baseline))
-        #expect(await Harness.matrix(options(save: true, compare: true), logger: logger) == 0, "the same worlds, the same results")
+        #expect(try await Harness.matrix(options(save: true, compare: true), logger: logger) == .passed, "the same worlds, the same results")
         #expect(try Data(contentsOf: URL(fileURLWithPath: baseline)) == first, "the baseline file is stable across runs")
         let page = try String(contentsOfFile: html, encoding: .utf8)
         #expect(page.components(separatedBy: "<td class=\"cell ").count - 1 == 3)
@@ -74,7 +74,7 @@ struct MatrixIntegrationTests {
         }
 
         try "policy: fcrdns-strict\n".write(toFile: ours, atomically: true, encoding: .utf8)
-        #expect(await Harness.matrix(options(compare: true), logger: logger) == 1, "the stricter policy bounces the dual-stack sender")
+        #expect(try await Harness.matrix(options(compare: true), logger: logger) == .failed, "the stricter policy bounces the dual-stack sender")
         // What it printed, through the same model.
         let cases = try ScenarioLoader().load(paths: [directory])
         let columns = try PolicyColumn.columns(policies: [ours], postfixConfigurations: [], target: .builtin)
@@ -92,9 +92,9 @@ struct MatrixIntegrationTests {
         try wrong.write(toFile: directory + "/good-sender.yaml", atomically: true, encoding: .utf8)
         let logger = Logger(label: "matrix-test")
         let own = MatrixOptions(paths: [directory], policies: ["fcrdns"], jobs: 1, configuration: RunConfiguration())
-        #expect(await Harness.matrix(own, logger: logger) == 1)
+        #expect(try await Harness.matrix(own, logger: logger) == .failed)
         let other = MatrixOptions(paths: [directory], policies: ["open"], jobs: 1, configuration: RunConfiguration())
-        #expect(await Harness.matrix(other, logger: logger) == 0, "expect is not judged under a policy that is not the case's own")
+        #expect(try await Harness.matrix(other, logger: logger) == .passed, "expect is not judged under a policy that is not the case's own")
     }
 
     @Test(.enabled(if: IntegrationEnvironment.hasPostfix, "needs postfix (apt-get install postfix)"))

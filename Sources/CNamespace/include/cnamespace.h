@@ -15,4 +15,8 @@ int mxh_netlink_open(void);
 /// bytes. Returns 0, or the negative errno the kernel answered with.
 int mxh_netlink_address(int fd, int add, int family, const unsigned char *address, int ifindex);
 
+/// Brings the loopback link of the calling thread's network namespace up (SIOCSIFFLAGS), without
+/// starting a process. Returns 0, or -1 with errno set.
+int mxh_loopback_up(void);
+
 #endif

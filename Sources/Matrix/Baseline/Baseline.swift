@@ -30,6 +30,9 @@ public struct Baseline: Sendable, Hashable, Codable {
     public var columns: [String: String]
     /// Case name → column name → what happened.
     public var cases: [String: [String: CellOutcome]]
+    /// Set in a shard's baseline (`matrix --shard K/N --save-baseline`) only: what `mxharness merge`
+    /// needs to make the whole matrix's baseline, summary and comparison from the shards'.
+    public var shard: BaselineShard?
 
     public init(target: String, columns: [String: String], cases: [String: [String: CellOutcome]]) {
         self.format = Self.formatName
@@ -132,31 +135,41 @@ public struct BaselineComparison: Sendable, Hashable {
     /// With `includeRemoved` false (the run chose cases with --tag or --filter) the baseline's other
     /// cases are not reported as removed.
     public static func compare(_ baseline: Baseline, with current: Matrix, includeRemoved: Bool = true) -> BaselineComparison {
+        compare(
+            baseline, target: current.target.rawValue, columns: current.columns.map { ($0.name, $0.summary) },
+            rows: current.rows.map { ($0.name, $0.cells.map(\.outcome)) }, includeRemoved: includeRemoved)
+    }
+
+    /// The same for results given as rows in run order (a merged baseline of shards, for one).
+    public static func compare(
+        _ baseline: Baseline, target: String, columns: [(name: String, summary: String)],
+        rows: [(name: String, cells: [CellOutcome])], includeRemoved: Bool = true
+    ) -> BaselineComparison {
         var changes: [Change] = []
         var notes: [String] = []
-        if baseline.target != current.target.rawValue {
-            notes.append("the baseline was run on the \(baseline.target) receiver, this run on \(current.target.rawValue)")
+        if baseline.target != target {
+            notes.append("the baseline was run on the \(baseline.target) receiver, this run on \(target)")
         }
-        for column in current.columns {
+        for column in columns {
             if let before = baseline.columns[column.name], before != column.summary {
                 notes.append("column \(column.name): was \(before); now \(column.summary)")
             }
         }
         var seen = Set<String>()
-        for row in current.rows {
+        for row in rows {
             seen.insert(row.name)
             let old = baseline.cases[row.name]
-            for (column, cell) in zip(current.columns, row.cells) {
+            for (column, cell) in zip(columns, row.cells) {
                 guard let before = old?[column.name] else {
-                    changes.append(Change(kind: .added, caseName: row.name, column: column.name, before: nil, after: cell.outcome))
+                    changes.append(Change(kind: .added, caseName: row.name, column: column.name, before: nil, after: cell))
                     continue
                 }
-                if before != cell.outcome {
-                    changes.append(Change(kind: .changed, caseName: row.name, column: column.name, before: before, after: cell.outcome))
+                if before != cell {
+                    changes.append(Change(kind: .changed, caseName: row.name, column: column.name, before: before, after: cell))
                 }
             }
         }
-        let currentColumns = Set(current.columns.map(\.name))
+        let currentColumns = Set(columns.map(\.name))
         for name in baseline.cases.keys.sorted() where includeRemoved || seen.contains(name) {
             let cells = baseline.cases[name] ?? [:]
             for column in cells.keys.sorted() where !seen.contains(name) || !currentColumns.contains(column) {

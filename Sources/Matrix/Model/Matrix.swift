@@ -93,7 +93,7 @@ public struct Matrix: Sendable {
     }
 
     /// Counts for the closing line.
-    public struct Summary: Sendable, Hashable {
+    public struct Summary: Sendable, Hashable, Codable {
         public var cases = 0
         public var columns = 0
         public var differingRows = 0

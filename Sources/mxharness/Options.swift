@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PostfixTarget
+import Harness
+import Scenario
+import Runner
+
+// Options several commands share, each group once.
+
+struct GlobalOptions: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Log what the harness does (namespaces, worlds, sessions).")
+    var verbose = false
+
+    func logger() -> Logger {
+        var logger = Logger(label: "mxharness")
+        logger.logLevel = verbose ? .debug : .warning
+        return logger
+    }
+}
+
+/// Which cases: files and folders, tags, name globs, and a shard of the result.
+struct SelectionOptions: ParsableArguments {
+    @Argument(help: "Scenario files or folders (searched recursively).")
+    var paths: [String] = ["Scenarios"]
+
+    @Option(name: .customLong("tag"), help: "Only cases with this tag (repeatable).")
+    var tags: [String] = []
+
+    @Option(name: .customLong("filter"), help: "Only cases whose name matches this glob (repeatable).")
+    var filters: [String] = []
+
+    @Option(help: ArgumentHelp(
+        "Only shard K of N (1 ≤ K ≤ N): the cases whose name hashes to it; the N shards together run every case once.",
+        valueName: "K/N"))
+    var shard: CaseShard?
+
+    var selection: CaseSelection { CaseSelection(tags: tags, filters: filters) }
+}
+
+struct JobsOptions: ParsableArguments {
+    @Option(help: "Cases run in parallel (by default as many as there are cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+    }
+}
+
+struct DNSTimeoutOptions: ParsableArguments {
+    @Option(help: "Seconds one DNS query may take before it counts as a timeout.")
+    var dnsTimeout: Double = 1.5
+
+    func validate() throws {
+        guard dnsTimeout > 0, dnsTimeout.isFinite else { throw ValidationError("--dns-timeout must be a positive number of seconds") }
+    }
+
+    var duration: Duration { .milliseconds(Int(dnsTimeout * 1000)) }
+}
+
+/// A Postfix receiver's base configuration and whether cases share running instances.
+struct PostfixOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Your own main.cf as the base of every Postfix receiver (the harness overrides only paths, interfaces, hostname and logging).",
+        valueName: "main.cf"))
+    var postfixConfig: String?
+
+    @Option(help: ArgumentHelp(
+        "A site's whole Postfix configuration directory (main.cf, master.cf, maps) as every Postfix receiver, checked before any case runs.",
+        valueName: "DIR"))
+    var postfixConfigDir: String?
+
+    @Flag(help: "Start a new Postfix for every case (by default cases with the same Postfix configuration share a running one).")
+    var freshPostfix = false
+
+    func validate() throws {
+        if postfixConfig != nil, postfixConfigDir != nil {
+            throw ValidationError("give --postfix-config or --postfix-config-dir, not both (the directory's main.cf is the base)")
+        }
+    }
+
+    /// The configuration these options ask for, the main.cf (or the site's folder) read and checked.
+    func configuration(target: ReceiverTarget? = nil, dnsTimeout: Duration? = nil) throws -> RunConfiguration {
+        let base: MainCF?
+        do { base = try postfixConfig.map(Harness.postfixBase(path:)) } catch { throw ValidationError("\(error)") }
+        let site: PostfixSiteDirectory?
+        do { site = try postfixConfigDir.map(Harness.postfixSite(path:)) } catch { throw ValidationError("\(error)") }
+        var configuration = RunConfiguration(target: target, postfixBase: base, postfixSite: site, sharePostfix: !freshPostfix)
+        if let dnsTimeout { configuration.resolverTimeout = dnsTimeout }
+        return configuration
+    }
+}

@@ -1,0 +1,115 @@
+import ArgumentParser
+import Harness
+import Runner
+import Scenario
+
+// The commands that run cases: run, parity, matrix, and merge for their shards' files.
+
+extension MXHarness {
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run scenarios and compare what happened with what they expect.")
+
+        @OptionGroup var cases: SelectionOptions
+        @OptionGroup var jobs: JobsOptions
+
+        @Option(help: "The receiver (overrides each scenario's receiver.target).")
+        var target: ReceiverTarget?
+
+        @Option(help: "Write a JUnit XML report here.")
+        var junit: String?
+
+        @Option(help: "Write a JSON report (one object per case, every attempt) here; a shard's merges with mxharness merge.")
+        var json: String?
+
+        @Flag(help: "Print TAP instead of the progress lines and table.")
+        var tap = false
+
+        @Option(help: ArgumentHelp("After the run, list the N slowest cases with their setup, exchange and teardown times.", valueName: "N"))
+        var durations = 0
+
+        @Option(help: "Keep per-case artifacts (transcripts, unbound config and query log, MX log) in this folder.")
+        var artifacts: String?
+
+        @Flag(help: "Build and remove a namespace and unbound for every case (by default cases on the built-in MX run in warm slots whose world is swapped between cases).")
+        var freshWorlds = false
+
+        @OptionGroup var dns: DNSTimeoutOptions
+        @OptionGroup var postfix: PostfixOptions
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            guard durations >= 0 else { throw ValidationError("--durations must be 0 or more") }
+        }
+
+        func run() async throws {
+            var configuration = try postfix.configuration(target: target, dnsTimeout: dns.duration)
+            configuration.artifactsDirectory = artifacts
+            configuration.warmWorlds = !freshWorlds
+            let options = RunOptions(
+                paths: cases.paths, jobs: jobs.jobs, selection: cases.selection, shard: cases.shard,
+                configuration: configuration, junitPath: junit, jsonPath: json, tap: tap, durations: durations)
+            try await Harness.run(options, logger: global.logger()).exit()
+        }
+    }
+
+    struct Parity: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run every case on the built-in MX and on Postfix and mark where they differ.")
+        @OptionGroup var cases: SelectionOptions
+        @OptionGroup var jobs: JobsOptions
+        @OptionGroup var postfix: PostfixOptions
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await Harness.parity(
+                paths: cases.paths, selection: cases.selection, shard: cases.shard, jobs: jobs.jobs,
+                configuration: try postfix.configuration(), logger: global.logger()
+            ).exit()
+        }
+    }
+
+    struct Matrix: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run every case against several policies and show, case by case, what each policy does; compare with a baseline.")
+        @OptionGroup var cases: SelectionOptions
+        @Option(help: "Columns: preset names or policy files, separated by commas (fcrdns,fcrdns-strict,policies/ours.yaml).")
+        var policies: String?
+        @Option(help: "The receiver of every cell.") var target: ReceiverTarget = .builtin
+        @Option(help: "Columns of Postfix main.cf files, separated by commas (with --target postfix).") var postfixConfig: String?
+        @Flag(help: "With --target postfix: start a new Postfix for every cell (by default cells with the same Postfix configuration share a running one).")
+        var freshPostfix = false
+        @OptionGroup var jobs: JobsOptions
+        @Option(help: "Write the results here as a baseline (JSON, stable order); a shard's merges with mxharness merge.") var saveBaseline: String?
+        @Option(help: "Compare with this baseline: print only what changed; exit 1 when anything did.") var baseline: String?
+        @Option(help: "Write the matrix as a self-contained HTML page here.") var html: String?
+        @OptionGroup var dns: DNSTimeoutOptions
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            guard policies != nil || postfixConfig != nil else {
+                throw ValidationError("give the columns: --policies fcrdns,fcrdns-strict (presets or policy files)\(target == .postfix ? " or --postfix-config A.cf,B.cf" : "")")
+            }
+        }
+
+        func run() async throws {
+            func list(_ text: String?) -> [String] { text.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? [] }
+            let options = MatrixOptions(
+                paths: cases.paths, policies: list(policies), postfixConfigurations: list(postfixConfig), jobs: jobs.jobs,
+                selection: cases.selection, shard: cases.shard,
+                configuration: RunConfiguration(target: target, resolverTimeout: dns.duration, sharePostfix: !freshPostfix),
+                saveBaselinePath: saveBaseline, baselinePath: baseline, htmlPath: html)
+            try await Harness.matrix(options, logger: global.logger()).exit()
+        }
+    }
+
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Merge the shards' JSON reports (run --shard K/N --json) or matrix baselines (matrix --shard K/N --save-baseline) into one, with the summary one run would print.")
+        @Argument(help: "Every shard's file, of one kind.") var inputs: [String]
+        @Option(name: .shortAndLong, help: "Write the merged report or baseline here.") var output: String?
+        @Option(help: "Matrix baselines: compare the merged matrix with this baseline; exit 1 when anything changed.") var baseline: String?
+
+        func run() throws {
+            try Harness.merge(MergeOptions(inputs: inputs, outputPath: output, baselinePath: baseline)).exit()
+        }
+    }
+}

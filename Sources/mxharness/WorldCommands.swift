@@ -1,0 +1,203 @@
+import ArgumentParser
+import Foundation
+import Harness
+import SMTPProtocol
+import Runner
+import Logging
+import Policy
+import ReferenceMX
+import Scenario
+
+// The commands that work on one case or one part: send, dns, mx serve, validate, list, explain,
+// repro, capture, bench.
+
+extension MXHarness {
+    struct Send: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run one scenario's delivery and print every attempt's transcript, swaks-style, and the outcome.")
+        @Argument(help: "A scenario file.") var file: String
+        @Option(help: "The variant (case) of the file.") var variant: String?
+        @Option(help: "The receiver (overrides the scenario's receiver.target).") var target: ReceiverTarget?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await Harness.send(file: file, variant: variant, configuration: RunConfiguration(target: target), logger: global.logger()).exit()
+        }
+    }
+
+    struct DNS: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dns", abstract: "Bring up one scenario's DNS world on its own.",
+            subcommands: [Serve.self, Check.self])
+
+        struct Serve: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Serve the world until Ctrl-C and print how to query it with dig.")
+            @Argument(help: "A scenario file.") var file: String
+            @Option(help: "The variant (case) of the file to use.") var variant: String?
+            @OptionGroup var global: GlobalOptions
+
+            func run() async throws {
+                try await Harness.dnsServe(file: file, variant: variant, logger: global.logger())
+            }
+        }
+
+        struct Check: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Print every name of the world with what it answers.")
+            @Argument(help: "A scenario file.") var file: String
+            @Option(help: "The variant (case) of the file to use.") var variant: String?
+            @OptionGroup var dns: DNSTimeoutOptions
+            @OptionGroup var global: GlobalOptions
+
+            func run() async throws {
+                try await Harness.dnsCheck(file: file, variant: variant, timeout: dns.duration, logger: global.logger())
+            }
+        }
+    }
+
+    struct MX: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "mx", abstract: "The built-in MX on its own.", subcommands: [Serve.self])
+
+        struct Serve: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Serve SMTP with a policy preset until Ctrl-C, logging each session's decision.")
+            @Option(help: "A policy preset.")
+            var policy: Preset = .open
+            @Option(help: ArgumentHelp("Where to listen (repeatable), e.g. 127.0.0.1:2525 or [::1]:2525.", valueName: "ADDR:PORT"))
+            var listen: [ListeningEndpoint] = [ListeningEndpoint("127.0.0.1:2525")!]
+            @Option(help: ArgumentHelp("The DNS server every lookup goes to.", valueName: "ADDR[@PORT]"))
+            var resolver = ResolverAddress("127.0.0.1")!
+            @Option(help: "The name in the greeting.")
+            var hostname = "mx.example.test"
+            @Option(help: "What a line ending in a bare <LF> does, as Postfix's smtpd_forbid_bare_newline: no, normalize (yes), reject.")
+            var bareNewline: SMTPBareNewlineMode = .normalize
+            @Flag(name: .shortAndLong, help: "Log every command and reply, not only each session's decision.")
+            var verbose = false
+
+            func run() async throws {
+                var logger = Logger(label: "mxharness.mx")
+                logger.logLevel = verbose ? .debug : .info
+                try await Harness.mxServe(
+                    policy: policy, listen: listen, resolver: resolver, hostname: hostname, bareNewline: bareNewline, logger: logger)
+            }
+        }
+    }
+
+    struct Validate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check scenario files without running them.")
+        @Argument(help: "Scenario files or folders.") var paths: [String] = ["Scenarios"]
+
+        func run() throws {
+            try Harness.validate(paths: paths)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List cases with their tags and descriptions.")
+        @Argument(help: "Scenario files or folders.") var paths: [String] = ["Scenarios"]
+
+        func run() throws {
+            try Harness.list(paths: paths)
+        }
+    }
+
+    struct Explain: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print one case merged (includes, variants), as the runner sees it.")
+        @Argument(help: "A scenario file.") var file: String
+        @Option(help: "The variant (case) of the file.") var variant: String?
+
+        func run() throws {
+            try Harness.explain(file: file, variant: variant)
+        }
+    }
+
+    struct Repro: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Turn a bounce (DSN or text), a Postfix or Exim log line, or an SMTP transcript into a scenario that reproduces it.")
+        @Argument(help: "The evidence: a file, or - (or nothing) for standard input.") var input: String?
+        @Option(name: .shortAndLong, help: "Write the scenario here (default: standard output).") var output: String?
+        @Flag(help: "Run the written scenario and fail unless it reproduces (needs root and unbound; by default it is run when it can be).")
+        var verify = false
+        @Flag(help: "Do not run the written scenario.") var noVerify = false
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            if verify && noVerify { throw ValidationError("--verify and --no-verify exclude each other") }
+        }
+
+        func run() async throws {
+            let verification: ReproVerification = verify ? .required : noVerify ? .skipped : .ifPossible
+            try await Harness.repro(input: input, output: output, verification: verification, logger: global.logger()).exit()
+        }
+    }
+
+    struct Capture: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Ask one resolver everything a receiver would look up for a delivery and write it as a scenario's DNS (sends no mail).")
+        @Option(help: "The only server asked: ADDR or ADDR@PORT.") var resolver: String
+        @Option(help: "The sending (client) address.") var client: String
+        @Option(help: "The name the sending MTA says in EHLO.") var helo: String
+        @Option(help: "The envelope sender (\"\" or <> for the null sender).") var from: String
+        @Option(help: "An envelope recipient (repeatable).") var to: [String]
+        @Option(name: .shortAndLong, help: "Write the scenario here (default: standard output).") var output: String?
+        @Option(help: "Seconds one query may take before it is recorded as a timeout.") var timeout: Double = 3
+        @Option(help: "A DNSBL zone the receiver consults (repeatable).") var dnsbl: [String] = []
+        @Option(help: "A scenario (from mxharness repro) whose receiver policy and expect the captured world goes with.") var complaint: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let options = CaptureOptions(
+                resolver: resolver, client: client, helo: helo, from: from, to: to, output: output,
+                timeout: timeout, dnsbl: dnsbl, complaint: complaint)
+            try await Harness.capture(options, logger: global.logger())
+        }
+    }
+
+    struct Bench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Benchmarks that print figures (see scripts/bench-*).", shouldDisplay: false,
+            subcommands: [DNSBench.self, RunBench.self, SwaksBench.self])
+
+        struct RunBench: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "run", abstract: "Cases per second, per-case overhead and peak memory over the library.")
+            @Argument var paths: [String] = ["Scenarios"]
+            @Option var rounds = 3
+            @Flag(help: "A world built and removed for every case instead of warm slots.") var freshWorlds = false
+            @OptionGroup var jobs: JobsOptions
+            @OptionGroup var global: GlobalOptions
+
+            func run() async throws {
+                try await Benchmarks.run(paths: paths, rounds: rounds, jobs: jobs.jobs, warmWorlds: !freshWorlds, logger: global.logger())
+            }
+        }
+
+        struct SwaksBench: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "swaks", abstract: "Generated cases: a swaks loop against mxharness run on each target, cases per second.")
+            @Argument var count = 40
+            @Option var rounds = 5
+            @Option(help: "Targets to run the cases on, separated by commas.") var targets = "builtin,postfix"
+            @Flag(help: "Leave out the swaks loop (for large generated runs).") var noSwaks = false
+            @OptionGroup var jobs: JobsOptions
+            @OptionGroup var global: GlobalOptions
+
+            func run() async throws {
+                let targets = try self.targets.split(separator: ",").map { name in
+                    guard let target = ReceiverTarget(rawValue: String(name)) else { throw ValidationError("unknown target \(name)") }
+                    return target
+                }
+                let options = Benchmarks.SwaksOptions(
+                    count: max(2, count), rounds: max(1, rounds), jobs: jobs.jobs, swaksLoop: !noSwaks, targets: targets)
+                try await Benchmarks.swaks(options, logger: global.logger())
+            }
+        }
+
+        struct DNSBench: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "dns", abstract: "World up/down times and resolver lookups per second.")
+            @Option var rounds = 50
+            @Option var lookups = 20000
+            @OptionGroup var global: GlobalOptions
+
+            func run() async throws {
+                try await Benchmarks.dns(rounds: rounds, lookups: lookups, logger: global.logger())
+            }
+        }
+    }
+}
