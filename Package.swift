@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // libunbound, imported only by the Resolver module.
@@ -41,8 +42,15 @@ let package = Package(
         .target(name: "SMTPProtocol"),
         // RFC 7208 evaluator over a DNSLookup.
         .target(name: "SPF", dependencies: ["DNSCore"]),
+        // RFC 6376 DKIM signing and verification (RFC 8301 key rules, RFC 8463 Ed25519) and
+        // RFC 7489 DMARC evaluation, over a DNSLookup.
+        .target(name: "DKIM", dependencies: [
+            "DNSCore",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         // Receiver policies: checks, presets, replies, and their evaluation.
-        .target(name: "Policy", dependencies: ["DNSCore", "SMTPProtocol", "SPF"]),
+        .target(name: "Policy", dependencies: ["DNSCore", "SMTPProtocol", "SPF", "DKIM"]),
         // The built-in MX: SwiftNIO server driving the SMTP server state machine.
         .target(name: "ReferenceMX", dependencies: [
             "DNSCore", "SMTPProtocol", "Policy", "SPF", "Sandbox",
@@ -80,13 +88,13 @@ let package = Package(
         ]),
         // The scenario format: model, YAML loading, merging, expectations.
         .target(name: "Scenario", dependencies: [
-            "DNSCore", "SMTPProtocol", "Policy",
+            "DNSCore", "SMTPProtocol", "Policy", "DKIM",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Runs cases: one sealed world per case, then the verdict.
         .target(name: "Runner", dependencies: [
             "DNSCore", "Resolver", "Sandbox", "DNSWorld", "SMTPProtocol", "Policy", "ReferenceMX", "Sender", "Scenario", "PostfixTarget", "SenderMTAs",
-            "EximTarget", "OpenSMTPDTarget",
+            "EximTarget", "OpenSMTPDTarget", "DKIM",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -131,9 +139,13 @@ let package = Package(
             "SPF", "DNSCore", "MXHarnessTestKit",
             .product(name: "Yams", package: "Yams"),
         ], exclude: ["Conformance/rfc7208"]),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy", "SPF", "SMTPProtocol", "DNSCore", "MXHarnessTestKit"]),
+        .testTarget(name: "DKIMTests", dependencies: [
+            "DKIM", "DNSCore", "MXHarnessTestKit",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], exclude: ["Conformance/vectors"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "SPF", "SMTPProtocol", "DNSCore", "DKIM", "MXHarnessTestKit"]),
         .testTarget(name: "ReferenceMXTests", dependencies: [
-            "ReferenceMX", "Policy", "SMTPProtocol", "DNSCore", "MXHarnessTestKit",
+            "ReferenceMX", "Policy", "SMTPProtocol", "DNSCore", "DKIM", "MXHarnessTestKit",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -150,7 +162,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "SenderMTAsTests", dependencies: ["SenderMTAs", "Sender", "SMTPProtocol", "DNSCore"]),
-        .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy"]),
+        .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy", "DKIM"]),
         // Sites/: real-world Postfix configuration directories (each with its provenance and licence).
         .testTarget(name: "RunnerTests", dependencies: [
             "Runner", "Scenario", "Policy", "Sandbox", "DNSCore", "PostfixTarget", "ReferenceMX", "SMTPProtocol", "SenderMTAs",

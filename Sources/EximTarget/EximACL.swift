@@ -129,6 +129,9 @@ public enum EximACL {
                 return .success(.direct([(.temporary, ["spf = temperror"]), (.fail, ["!spf = pass"])]))
             }
             return .success(.direct([(.temporary, ["spf = temperror"]), (.permerror, ["spf = permerror"]), (.fail, ["spf = fail"])]))
+        case .dkim, .dmarc, .spfOrDKIM:
+            return .failure(EximUnsupported(
+                reason: "check \(check.name) is not translated for Exim (its DKIM verification and a DMARC module are not in exim4-daemon-light's ACLs here)"))
         }
     }
 

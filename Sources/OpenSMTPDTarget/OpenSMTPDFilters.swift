@@ -77,6 +77,8 @@ public enum OpenSMTPDFilters {
                         reason: "check \(check.name): OpenSMTPD 6.8 has no built-in DNSBL filter (filter-dnsbl is a separate program)"))
                 case .spf, .spfPass:
                     return .failure(OpenSMTPDUnsupported(reason: "check \(check.name): OpenSMTPD has no built-in SPF filter"))
+                case .dkim, .dmarc, .spfOrDKIM:
+                    return .failure(OpenSMTPDUnsupported(reason: "check \(check.name): OpenSMTPD has no built-in DKIM or DMARC filter"))
                 }
                 guard let reply = reply(policy, check, family: family) else { continue }
                 let name = "mxh_\(family.rawValue)_\(names.count + 1)"

@@ -58,6 +58,19 @@ extension Check {
             return SMTPReply(code: 550, enhanced: "5.7.23", "SPF check did not pass")
         case (.dnsbl(let zone), _):
             return SMTPReply(code: 554, enhanced: "5.7.1", "Service unavailable; Client host \(addr) blocked using \(zone)")
+        // RFC 7372 3.1: X.7.20 no passing DKIM signature; X.7.26 multiple authentication checks failed.
+        case (.dkim, .temporary):
+            return SMTPReply(code: 451, enhanced: "4.7.20", "DKIM temporary error")
+        case (.dkim, _):
+            return SMTPReply(code: 550, enhanced: "5.7.20", "No passing DKIM signature found")
+        case (.dmarc, .temporary):
+            return SMTPReply(code: 451, enhanced: "4.7.1", "DMARC temporary error")
+        case (.dmarc, _):
+            return SMTPReply(code: 550, enhanced: "5.7.1", "Unauthenticated email is not accepted due to the sender domain's DMARC policy")
+        case (.spfOrDKIM, .temporary):
+            return SMTPReply(code: 451, enhanced: "4.7.26", "SPF or DKIM temporary error")
+        case (.spfOrDKIM, _):
+            return SMTPReply(code: 550, enhanced: "5.7.26", "Neither SPF nor an aligned DKIM signature passed")
         }
     }
 
@@ -80,10 +93,12 @@ extension ReceiverPolicy {
     /// by the preset's own or the map's `reply:` on failure (not on DNS error); with `on_fail:
     /// defer` every 5xx sent as 450 with enhanced class 4; at the greeting a 5xx becomes 554 and
     /// a 4xx 421 (RFC 5321 3.1 and 4.2.3: 554 refuses the connection, 421 closes it), unless the
-    /// map's `reply:` sets the code.
-    public func reply(for check: Check, outcome: CheckOutcome, client: IPAddress, helo: String) -> SMTPReply? {
+    /// map's `reply:` sets the code. `signed` tells, for a message check, whether the message
+    /// carried a DKIM-Signature field (`unsignedReplies` apply when it did not).
+    public func reply(for check: Check, outcome: CheckOutcome, client: IPAddress, helo: String, signed: Bool = true) -> SMTPReply? {
         guard var reply = check.standardReply(for: outcome, client: client, helo: helo) else { return nil }
-        var custom = outcome != .temporary ? customReplies[client.family]?[check] : nil
+        let unsigned = signed ? nil : unsignedReplies[client.family]?[check]
+        var custom = outcome != .temporary ? unsigned ?? customReplies[client.family]?[check] : nil
         if outcome != .temporary, let siteReply { custom = siteReply }
         if let custom {
             // A text with line breaks is a multi-line reply; each line is wrapped on its own.

@@ -12,6 +12,12 @@ public enum Check: Sendable, Hashable, CustomStringConvertible {
     case spf
     case spfPass
     case dnsbl(zone: String)
+    /// Some DKIM signature verifies (RFC 6376, RFC 8301, RFC 8463); alignment not needed.
+    case dkim
+    /// DMARC (RFC 7489) does not end in a failure whose policy is `reject`.
+    case dmarc
+    /// SPF passes, or a DKIM signature aligned (relaxed) with the From domain verifies.
+    case spfOrDKIM
 
     /// Parses a check as written in a scenario (`ptr`, `helo-valid`, `dnsbl:bl.example.test`).
     public init?(name: String) {
@@ -24,6 +30,9 @@ public enum Check: Sendable, Hashable, CustomStringConvertible {
         case "helo-matches": self = .heloMatches
         case "spf": self = .spf
         case "spf-pass": self = .spfPass
+        case "dkim": self = .dkim
+        case "dmarc": self = .dmarc
+        case "spf-or-dkim": self = .spfOrDKIM
         default:
             guard name.hasPrefix("dnsbl:") else { return nil }
             let zone = String(name.dropFirst("dnsbl:".count))
@@ -43,6 +52,17 @@ public enum Check: Sendable, Hashable, CustomStringConvertible {
         case .spf: "spf"
         case .spfPass: "spf-pass"
         case .dnsbl(let zone): "dnsbl:\(zone)"
+        case .dkim: "dkim"
+        case .dmarc: "dmarc"
+        case .spfOrDKIM: "spf-or-dkim"
+        }
+    }
+
+    /// The check reads the message, so it is answered after the final dot whatever `reject_at` says.
+    public var needsMessage: Bool {
+        switch self {
+        case .dkim, .dmarc, .spfOrDKIM: true
+        default: false
         }
     }
 
@@ -52,11 +72,11 @@ public enum Check: Sendable, Hashable, CustomStringConvertible {
     public var isKnownAtConnect: Bool {
         switch self {
         case .ptr, .fcrdns, .dnsbl: true
-        case .heloValid, .heloFQDN, .heloResolves, .heloMatches, .spf, .spfPass: false
+        case .heloValid, .heloFQDN, .heloResolves, .heloMatches, .spf, .spfPass, .dkim, .dmarc, .spfOrDKIM: false
         }
     }
 
-    public static let allNames = ["ptr", "fcrdns", "helo-valid", "helo-fqdn", "helo-resolves", "helo-matches", "spf", "spf-pass", "dnsbl:ZONE"]
+    public static let allNames = ["ptr", "fcrdns", "helo-valid", "helo-fqdn", "helo-resolves", "helo-matches", "spf", "spf-pass", "dnsbl:ZONE", "dkim", "dmarc", "spf-or-dkim"]
 }
 
 /// When a failed check is answered (Postfix's `smtpd_delay_reject = yes` answers at RCPT).
@@ -100,6 +120,9 @@ public struct ReceiverPolicy: Sendable, Hashable {
     public var preset: Preset?
     /// Replies that replace the standard ones on failure (not on DNS error), per family.
     public var customReplies: [AddressFamily: [Check: CustomReply]]
+    /// Replies for a message check that failed on a message with no DKIM-Signature field, where
+    /// they differ from `customReplies` (gmail-like keeps its IPv6 text for unsigned mail).
+    public var unsignedReplies: [AddressFamily: [Check: CustomReply]]
     /// The policy map's `reply:` (format 1.1): replaces the reply of whichever check fails (not on
     /// DNS error), as a site's `unknown_client_reject_code` or custom text does. Its code agrees
     /// with `onFail` (the loader refuses one that does not).
@@ -107,7 +130,8 @@ public struct ReceiverPolicy: Sendable, Hashable {
 
     public init(
         ipv4: [Check] = [], ipv6: [Check] = [], rejectAt: RejectStage = .rcpt, onFail: FailureMode = .reject,
-        preset: Preset? = nil, customReplies: [AddressFamily: [Check: CustomReply]] = [:], siteReply: CustomReply? = nil
+        preset: Preset? = nil, customReplies: [AddressFamily: [Check: CustomReply]] = [:], siteReply: CustomReply? = nil,
+        unsignedReplies: [AddressFamily: [Check: CustomReply]] = [:]
     ) {
         self.ipv4 = ipv4
         self.ipv6 = ipv6
@@ -116,10 +140,16 @@ public struct ReceiverPolicy: Sendable, Hashable {
         self.preset = preset
         self.customReplies = customReplies
         self.siteReply = siteReply
+        self.unsignedReplies = unsignedReplies
     }
 
     public func checks(for family: AddressFamily) -> [Check] {
         family == .ipv4 ? ipv4 : ipv6
+    }
+
+    /// Some check for `family` reads the message.
+    public func checksMessage(for family: AddressFamily) -> Bool {
+        checks(for: family).contains(where: \.needsMessage)
     }
 
     public static let open = ReceiverPolicy(preset: .open)

@@ -14,12 +14,15 @@ public struct PolicyEngine: Sendable {
         let identities = ClientIdentityMemo()
         /// Whether the policy has no check for IPv4, for IPv6 clients; asked for every connection.
         let checksNothing: (ipv4: Bool, ipv6: Bool)
+        /// Whether some check for IPv4, for IPv6 clients reads the message.
+        let checksMessage: (ipv4: Bool, ipv6: Bool)
 
         init(policy: ReceiverPolicy, lookup: any DNSLookup, spf: @escaping SPFCheck) {
             self.policy = policy
             self.lookup = lookup
             self.spf = spf
             self.checksNothing = (policy.checks(for: .ipv4).isEmpty, policy.checks(for: .ipv6).isEmpty)
+            self.checksMessage = (policy.checksMessage(for: .ipv4), policy.checksMessage(for: .ipv6))
         }
     }
 
@@ -32,6 +35,11 @@ public struct PolicyEngine: Sendable {
     /// The policy runs no check for clients of `family`.
     func checksNothing(for family: AddressFamily) -> Bool {
         family == .ipv4 ? storage.checksNothing.ipv4 : storage.checksNothing.ipv6
+    }
+
+    /// Some check for clients of `family` reads the message.
+    func checksMessage(for family: AddressFamily) -> Bool {
+        family == .ipv4 ? storage.checksMessage.ipv4 : storage.checksMessage.ipv6
     }
 
     /// An engine whose SPF checks use `SPFEvaluator` with `receiver` as the `%{r}` name.
@@ -80,6 +88,8 @@ public struct PolicyOpening: Sendable {
     let identity: ClientIdentityMemo.Entry?
     /// The policy runs no check for the client's family.
     let checksNothing: Bool
+    /// Some check for the client's family reads the message (answered at end of data).
+    let checksMessage: Bool
     let rejectAt: RejectStage
 
     init(engine: PolicyEngine, client: IPAddress, identity: ClientIdentityMemo.Entry?) {
@@ -87,6 +97,7 @@ public struct PolicyOpening: Sendable {
         self.client = client
         self.identity = identity
         self.checksNothing = engine.checksNothing(for: client.family)
+        self.checksMessage = engine.checksMessage(for: client.family)
         self.rejectAt = engine.policy.rejectAt
     }
 
@@ -97,7 +108,8 @@ public struct PolicyOpening: Sendable {
     /// `.proceed` when `PolicySession.answer(question)` would proceed without a lookup and without
     /// changing `findings` or any later answer, so the server can go on at once; nil when the
     /// question must go to the session. That is: RCPT or end of data when checks are answered at
-    /// the other stage, and everything but connect when the policy has no check for the client's
+    /// the other stage (checks that read the message are always answered at end of data), and
+    /// everything but connect when the policy has no check for the client's
     /// family. Connect needs the session (PTR and FCrDNS are looked up whatever the policy) unless
     /// `initialFindings` has them.
     public func immediateVerdict(for question: SMTPPolicyQuestion) -> SMTPPolicyVerdict? {
@@ -112,7 +124,7 @@ public struct PolicyOpening: Sendable {
         case .rcpt:
             return rejectAt != .rcpt || checksNothing ? .proceed : nil
         case .endOfData:
-            return rejectAt != .data || checksNothing ? .proceed : nil
+            return (rejectAt != .data && !checksMessage) || checksNothing ? .proceed : nil
         }
     }
 
@@ -132,9 +144,9 @@ public struct PolicyOpening: Sendable {
 public actor PolicySession {
     public nonisolated var engine: PolicyEngine { opening.engine }
     public nonisolated var client: IPAddress { opening.client }
-    public private(set) var findings: PolicyFindings
-    private var helo = ""
-    private var mailFrom = ""
+    public internal(set) var findings: PolicyFindings
+    var helo = ""
+    var mailFrom = ""
     /// The decision for the current HELO and MAIL FROM, once made.
     private var decision: (check: Check, reply: SMTPReply)??
     /// What was known before the first question.
@@ -153,8 +165,8 @@ public actor PolicySession {
         opening.immediateVerdict(for: question)
     }
 
-    private var policy: ReceiverPolicy { engine.policy }
-    private var lookup: any DNSLookup { engine.lookup }
+    var policy: ReceiverPolicy { engine.policy }
+    var lookup: any DNSLookup { engine.lookup }
 
     /// The verdict for one question of the SMTP server state machine.
     public func answer(_ question: SMTPPolicyQuestion) async -> SMTPPolicyVerdict {
@@ -179,19 +191,24 @@ public actor PolicySession {
             if reversePath != mailFrom { mailFrom = reversePath; resetDecision() }
             return await verdict()
         case .endOfData(let message):
-            guard policy.rejectAt == .data else { return .proceed }
+            guard policy.rejectAt == .data || opening.checksMessage else { return .proceed }
             if let heloName = message.helo { helo = heloName }
             if message.reversePath != mailFrom { mailFrom = message.reversePath; resetDecision() }
-            return await verdict()
+            if policy.rejectAt == .data, let (check, reply) = await evaluate() {
+                return .reply(reply, cause: check.name)
+            }
+            guard let (check, reply) = await evaluateMessage(message) else { return .proceed }
+            return .reply(reply, cause: check.name)
         }
     }
 
     /// Runs the checks for the current HELO and MAIL FROM (once) and returns the first failure.
+    /// Checks that read the message are left to `evaluateMessage`.
     public func evaluate() async -> (check: Check, reply: SMTPReply)? {
         if let decision { return decision }
         findings.checks = []
         var result: (Check, SMTPReply)?
-        for check in policy.checks(for: client.family) {
+        for check in policy.checks(for: client.family) where !check.needsMessage {
             let (outcome, detail) = await run(check)
             let reply = outcome.decides ? policy.reply(for: check, outcome: outcome, client: client, helo: helo) : nil
             findings.checks.append(CheckRecord(check: check.name, outcome: outcome, detail: detail, reply: reply))
@@ -214,6 +231,8 @@ public actor PolicySession {
     private func resetDecision() {
         decision = nil
         findings.spf = nil
+        findings.dkim = nil
+        findings.dmarc = nil
     }
 
     // MARK: Checks
@@ -239,6 +258,9 @@ public actor PolicySession {
         case .spf, .spfPass:
             let verdict = await spfVerdict()
             return (check.outcome(of: verdict), verdict.description)
+        case .dkim, .dmarc, .spfOrDKIM:
+            // `evaluate()` leaves these to `evaluateMessage(_:)`, which has the message.
+            return (.ignored, "needs the message")
         case .dnsbl(let zone):
             let query = client.reversedLabels.joined(separator: ".") + "." + zone
             var entry = DNSBLFinding(zone: zone, query: query, answers: [], error: nil)
@@ -281,7 +303,7 @@ public actor PolicySession {
         findings.fcrdns = walk.fcrdns
     }
 
-    private func spfVerdict() async -> SPFVerdict {
+    func spfVerdict() async -> SPFVerdict {
         if let spf = findings.spf { return spf }
         let verdict = await engine.spf(client, mailFrom, helo)
         findings.spf = verdict

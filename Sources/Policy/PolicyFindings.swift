@@ -1,3 +1,4 @@
+import DKIM
 import DNSCore
 import SMTPProtocol
 import SPF
@@ -61,6 +62,10 @@ public struct PolicyFindings: Sendable, Hashable, Codable {
     public var checks: [CheckRecord]
     public var spf: SPFVerdict?
     public var dnsbl: [DNSBLFinding]
+    /// Each DKIM-Signature's verification, when a check read the message (nil when none did).
+    public var dkim: [DKIMVerification]?
+    /// The DMARC evaluation, when the `dmarc` check ran.
+    public var dmarc: DMARCEvaluation?
     /// The check whose reply was sent, if any.
     public var decidingCheck: String?
     public var decidingReply: SMTPReply?
@@ -90,6 +95,12 @@ public struct PolicyFindings: Sendable, Hashable, Codable {
             if let matched = spf.matched { text += " (\(matched))" } else { text += " (\(spf.reason))" }
             if let record = spf.record { text += " record \"\(record)\" at \(spf.domain)" }
             lines.append(text)
+        }
+        for signature in dkim ?? [] {
+            lines.append("DKIM: \(signature)")
+        }
+        if let dmarc {
+            lines.append("DMARC: \(dmarc)")
         }
         for entry in dnsbl {
             lines.append("DNSBL \(entry.zone): " + (entry.isListed ? "listed (\(entry.answers.joined(separator: ", ")))" : entry.error.map { "error \($0), ignored" } ?? "not listed"))

@@ -10,6 +10,8 @@ public enum Preset: String, Sendable, Hashable, CaseIterable, Codable {
     case ipv6Strict = "ipv6-strict"
     case gmailLike = "gmail-like"
     case microsoftLike = "microsoft-like"
+    /// An extension of the format: microsoft-like with "SPF or DKIM" (format-extensions.md).
+    case microsoftLikeDKIM = "microsoft-like-dkim"
     /// GMX, WEB.DE and 1&1's front end (an extension of the format's presets).
     case gmxLike = "gmx-like"
 
@@ -35,17 +37,30 @@ public enum Preset: String, Sendable, Hashable, CaseIterable, Codable {
             let v6 = CustomReply(
                 code: 550, enhanced: "5.7.1",
                 text: "Our system has detected that this message does not meet IPv6 sending guidelines regarding PTR records and authentication.")
+            // Gmail's reply for mail that passes neither SPF nor DKIM (its bounce-message
+            // documentation, "550-5.7.26 This mail is unauthenticated ..."). Unsigned mail keeps the
+            // IPv6 text the format gives this preset.
+            let unauthenticated = CustomReply(
+                code: 550, enhanced: "5.7.26",
+                text: "This mail is unauthenticated, which poses a security risk to the sender and Gmail users, and has been blocked. The sender must authenticate with at least one of SPF or DKIM.")
             return ReceiverPolicy(
-                ipv4: [.fcrdns], ipv6: [.fcrdns, .spfPass], rejectAt: .data, preset: self,
-                customReplies: [.ipv4: [.fcrdns: v4], .ipv6: [.fcrdns: v6, .spfPass: v6]])
-        case .microsoftLike:
+                ipv4: [.fcrdns], ipv6: [.fcrdns, .spfOrDKIM], rejectAt: .data, preset: self,
+                customReplies: [.ipv4: [.fcrdns: v4], .ipv6: [.fcrdns: v6, .spfOrDKIM: unauthenticated]],
+                unsignedReplies: [.ipv6: [.spfOrDKIM: v6]])
+        case .microsoftLike, .microsoftLikeDKIM:
             let ptr = CustomReply(
                 code: 450, enhanced: "4.7.25",
                 text: "Service unavailable, sending IPv6 address [ADDR] must have reverse DNS record.")
             let spf = CustomReply(
                 code: 450, enhanced: "4.7.26",
                 text: "Service unavailable, message sent over IPv6 [ADDR] must pass either SPF or DKIM validation.")
-            return ReceiverPolicy(ipv6: [.ptr, .spfPass], preset: self, customReplies: [.ipv6: [.ptr: ptr, .spfPass: spf]])
+            if self == .microsoftLike {
+                // The format's preset: SPF alone, answered at RCPT.
+                return ReceiverPolicy(ipv6: [.ptr, .spfPass], preset: self, customReplies: [.ipv6: [.ptr: ptr, .spfPass: spf]])
+            }
+            // microsoft-like-dkim: "SPF or DKIM", as Microsoft words the rule; DKIM needs the
+            // message, so that check is answered after the final dot (ptr still at RCPT).
+            return ReceiverPolicy(ipv6: [.ptr, .spfOrDKIM], preset: self, customReplies: [.ipv6: [.ptr: ptr, .spfOrDKIM: spf]])
         case .gmxLike:
             // GMX's postmaster pages (postmaster.gmx.com/en/error-messages, email-policy#PTR): the
             // sending server needs a PTR record; the connection is refused with a multi-line 554
@@ -79,7 +94,7 @@ public enum Preset: String, Sendable, Hashable, CaseIterable, Codable {
                 "smtpd_helo_restrictions": "reject_invalid_helo_hostname, reject_non_fqdn_helo_hostname, reject_unknown_helo_hostname",
                 "unknown_hostname_reject_code": "550",
             ]
-        case .ipv6Strict, .gmailLike, .microsoftLike, .gmxLike:
+        case .ipv6Strict, .gmailLike, .microsoftLike, .microsoftLikeDKIM, .gmxLike:
             return nil
         }
     }
@@ -89,6 +104,7 @@ public enum Preset: String, Sendable, Hashable, CaseIterable, Codable {
         case .ipv6Strict: "preset ipv6-strict needs SPF in Postfix, which needs a policy service: builtin only"
         case .gmailLike: "preset gmail-like is builtin only (no Postfix equivalent)"
         case .microsoftLike: "preset microsoft-like is builtin only (no Postfix equivalent)"
+        case .microsoftLikeDKIM: "preset microsoft-like-dkim is builtin only (no Postfix equivalent)"
         case .gmxLike: "preset gmx-like answers at the greeting, which needs postscreen(8) with texts of its own: builtin only"
         default: nil
         }

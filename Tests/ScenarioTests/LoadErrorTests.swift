@@ -13,7 +13,7 @@ import Testing
     @Test func unknownCheckInAPolicyList() {
         let yaml = example("  policy: fcrdns-strict", "  policy:\n    ipv6:\n      - fcrdns\n      - fcrnds")
         #expect(loadErrors(yaml: yaml) == [
-            "Scenarios/rdns.yaml:22:9: receiver.policy.ipv6[1]: unknown check \"fcrnds\" (known: ptr, fcrdns, helo-valid, helo-fqdn, helo-resolves, helo-matches, spf, spf-pass, dnsbl:ZONE); did you mean \"fcrdns\"?"
+            "Scenarios/rdns.yaml:22:9: receiver.policy.ipv6[1]: unknown check \"fcrnds\" (known: ptr, fcrdns, helo-valid, helo-fqdn, helo-resolves, helo-matches, spf, spf-pass, dnsbl:ZONE, dkim, dmarc, spf-or-dkim); did you mean \"fcrdns\"?"
         ])
     }
 
@@ -95,7 +95,7 @@ import Testing
 
     @Test func unknownNames() {
         #expect(loadErrors(yaml: example("  policy: fcrdns-strict", "  policy: fcrdns-strct")) == [
-            "Scenarios/rdns.yaml:19:11: receiver.policy: unknown preset \"fcrdns-strct\" (known: open, reverse, fcrdns, fcrdns-strict, helo-strict, ipv6-strict, gmail-like, microsoft-like, gmx-like); did you mean \"fcrdns-strict\"?"
+            "Scenarios/rdns.yaml:19:11: receiver.policy: unknown preset \"fcrdns-strct\" (known: open, reverse, fcrdns, fcrdns-strict, helo-strict, ipv6-strict, gmail-like, microsoft-like, microsoft-like-dkim, gmx-like); did you mean \"fcrdns-strict\"?"
         ])
         #expect(loadErrors(yaml: example("    # no PTR for 2001:db8:5::25", "  faults:\n    - {name: x.example.test, fault: brokn}")) == [
             "Scenarios/rdns.yaml:15:37: dns.faults[0].fault: unknown fault kind \"brokn\" (known: nxdomain, servfail, refused, timeout)"
@@ -173,7 +173,7 @@ import Testing
     @Test func errorsInsideVariantsPointAtTheVariant() {
         let yaml = example("expect:\n  outcome: bounced", "variants:\n  - name: v\n    receiver: {policy: opn}\nexpect:\n  outcome: bounced")
         #expect(loadErrors(yaml: yaml) == [
-            "Scenarios/rdns.yaml:29:24: receiver.policy: unknown preset \"opn\" (known: open, reverse, fcrdns, fcrdns-strict, helo-strict, ipv6-strict, gmail-like, microsoft-like, gmx-like); did you mean \"open\"?"
+            "Scenarios/rdns.yaml:29:24: receiver.policy: unknown preset \"opn\" (known: open, reverse, fcrdns, fcrdns-strict, helo-strict, ipv6-strict, gmail-like, microsoft-like, microsoft-like-dkim, gmx-like); did you mean \"open\"?"
         ])
     }
 

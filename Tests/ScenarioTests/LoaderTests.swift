@@ -250,7 +250,7 @@ import Testing
         ])
         let errors = loadErrors({ () throws(ScenarioLoadError) in try ScenarioLoader().load(paths: [folder.file("s.yaml")]) }).map(\.description)
         #expect(errors == [
-            "\(folder.file("_profiles/world.yaml")):3:11: receiver.policy: unknown preset \"fcrdns-stric\" (known: open, reverse, fcrdns, fcrdns-strict, helo-strict, ipv6-strict, gmail-like, microsoft-like, gmx-like); did you mean \"fcrdns-strict\"?"
+            "\(folder.file("_profiles/world.yaml")):3:11: receiver.policy: unknown preset \"fcrdns-stric\" (known: open, reverse, fcrdns, fcrdns-strict, helo-strict, ipv6-strict, gmail-like, microsoft-like, microsoft-like-dkim, gmx-like); did you mean \"fcrdns-strict\"?"
         ])
     }
 

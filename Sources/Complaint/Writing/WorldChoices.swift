@@ -123,7 +123,9 @@ struct WorldChoices {
             out.append("    # No SPF record for \(senderDomain): SPF is none, which does not pass.")
         case .heloResolves?, .heloMatches?:
             out.append("    # No A, AAAA or MX for the HELO name \(helo): the check fails.")
-        case .heloValid?, .heloFQDN?, nil:
+        case .spfOrDKIM?:
+            out.append("    # No SPF record for \(senderDomain) and no sender.dkim: neither SPF nor DKIM passes.")
+        case .heloValid?, .heloFQDN?, .dkim?, .dmarc?, nil:
             break
         }
         return (out, faults)

@@ -131,7 +131,7 @@ public enum PolicyTranslation {
         case .heloFQDN: "non_fqdn_reject_code"
         case .heloResolves: "unknown_hostname_reject_code"
         case .dnsbl: "maps_rbl_reject_code"
-        case .spf, .spfPass, .heloMatches: nil
+        case .spf, .spfPass, .heloMatches, .dkim, .dmarc, .spfOrDKIM: nil
         }
     }
 
@@ -177,6 +177,8 @@ public enum PolicyTranslation {
         case .dnsbl(let zone): .success("reject_rbl_client \(zone)")
         case .spf, .spfPass:
             .failure(PostfixUnsupported(reason: "check \(check.name) needs SPF in Postfix, which needs a policy service: builtin only"))
+        case .dkim, .dmarc, .spfOrDKIM:
+            .failure(PostfixUnsupported(reason: "check \(check.name) needs DKIM/DMARC milters (OpenDKIM, OpenDMARC) in Postfix, not set up yet: builtin only"))
         case .heloMatches:
             .failure(PostfixUnsupported(
                 reason: "check helo-matches has no Postfix restriction (none requires the HELO name to resolve to the client address): builtin only"))

@@ -193,6 +193,8 @@ struct CaseDecoder {
         let postfixTree = map.optional("postfix")
         let postfix = postfixTree.map { settingsMap($0, path.key("postfix"), what: "Postfix SMTP-client settings") }
         let exim = map.optional("exim").map { settingsMap($0, path.key("exim"), what: "Exim transport options") }
+        let dkimTree = map.optional("dkim")
+        let dkim = dkimTree.map { dkimSpec($0, path.key("dkim")) }
         map.finish()
         guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay else { return nil }
         if case .some(.none) = message { return nil }
@@ -201,9 +203,14 @@ struct CaseDecoder {
         if case .some(.none) = exim { return nil }
         if let postfixTree, let settings = postfix ?? nil,
            !checkPostfixSettings(postfixTree, path.key("postfix"), settings, mta: mta ?? nil) { return nil }
+        if case .some(.none) = dkim { return nil }
+        if let dkimTree, case .some(.some(let spec)) = message, spec.raw != nil {
+            diagnostics.add(.invalidValue, at: dkimTree.location, path.key("dkim"), "sender.dkim cannot sign sender.message.raw (it is sent byte for byte): give message.headers and message.body instead")
+            return nil
+        }
         return SenderSpec(
             addresses: addresses, prefer: prefer, helo: helo, mailFrom: mailFrom, rcptTo: rcptTo, relay: relay, message: message ?? nil,
-            mta: mta ?? nil, postfix: (postfix ?? nil) ?? [:], exim: (exim ?? nil) ?? [:])
+            mta: mta ?? nil, postfix: (postfix ?? nil) ?? [:], exim: (exim ?? nil) ?? [:], dkim: dkim ?? nil)
     }
 
 

@@ -7,8 +7,12 @@ extension SenderSpec {
     ///
     /// Lines end in CRLF and the message ends with one; it is not dot-stuffed (RFC 5321 4.5.2 is the
     /// SMTP client's job) and carries no terminating `.` line.
+    /// With `sender.dkim` and its key, the message is signed (and broken as it says).
     public func messageBytes() -> [UInt8] {
-        Array(messageText(date: Date(), messageID: UUID().uuidString.lowercased()).utf8)
+        let now = Date()
+        let text = messageText(date: now, messageID: UUID().uuidString.lowercased())
+        guard let dkim else { return Array(text.utf8) }
+        return signed(text, dkim, now: Int(now.timeIntervalSince1970))
     }
 
     /// `messageBytes()` with a fixed date and Message-ID local part, for tests and reports.

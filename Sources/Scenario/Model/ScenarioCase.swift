@@ -199,6 +199,8 @@ public struct SenderSpec: Sendable {
     public var message: MessageSpec?
     /// nil means "builtin unless the runner's `--sender` says otherwise".
     public var mta: SenderMTA?
+    /// `sender.dkim`: the message is signed before DATA.
+    public var dkim: DKIMSpec?
     /// `sender.postfix`: Postfix SMTP-client settings (main.cf names), as written.
     public var postfix: [String: String]
     /// `sender.exim`: Exim smtp transport options, as written.
@@ -207,11 +209,12 @@ public struct SenderSpec: Sendable {
     public init(
         addresses: [AddressFamily: IPAddress], prefer: AddressFamily = .ipv6, helo: String, mailFrom: String,
         rcptTo: [String], relay: RelaySpec = .mx, message: MessageSpec? = nil, mta: SenderMTA? = nil,
-        postfix: [String: String] = [:], exim: [String: String] = [:]
+        postfix: [String: String] = [:], exim: [String: String] = [:], dkim: DKIMSpec? = nil
     ) {
         self.mta = mta
         self.postfix = postfix
         self.exim = exim
+        self.dkim = dkim
         self.addresses = addresses
         self.prefer = prefer
         self.helo = helo
