@@ -29,14 +29,19 @@ final class WarmSlot: @unchecked Sendable {
     static func start(logger: Logger, plantedLeak: Bool = false) async throws -> WarmSlot {
         let registry = ResourceRegistry.shared
         let directory = try registry.makeTemporaryDirectory("slot")
-        var namespace: NetworkNamespace?
+        let namespace: NetworkNamespace
         do {
             namespace = try await NetworkNamespace.create(name: registry.makeName("slot"), logger: logger)
-            let dns = try await WarmDNSWorld.start(in: namespace!, directory: directory, logger: logger)
-            dns.keepsPreviousWorld = plantedLeak
-            return WarmSlot(namespace: namespace!, dns: dns, directory: directory, addressEditor: try await namespace!.addressEditor())
         } catch {
-            if let namespace { await namespace.destroy() }
+            registry.removeDirectory(directory)
+            throw error
+        }
+        do {
+            let dns = try await WarmDNSWorld.start(in: namespace, directory: directory, logger: logger)
+            dns.keepsPreviousWorld = plantedLeak
+            return WarmSlot(namespace: namespace, dns: dns, directory: directory, addressEditor: try await namespace.addressEditor())
+        } catch {
+            await namespace.destroy()
             registry.removeDirectory(directory)
             throw error
         }

@@ -67,13 +67,18 @@ public final class PostfixHost: @unchecked Sendable {
     static func start(_ configuration: PostfixConfiguration, key: String, logger: Logger) async throws -> PostfixHost {
         let registry = ResourceRegistry.shared
         let directory = try registry.makeTemporaryDirectory("pfhost")
-        var namespace: NetworkNamespace?
+        let namespace: NetworkNamespace
         do {
             namespace = try await NetworkNamespace.create(name: registry.makeName("pfhost"), addresses: configuration.addresses, logger: logger)
-            let instance = try await PostfixInstance.start(configuration, in: namespace!, caseDirectory: directory, logger: logger)
-            return PostfixHost(number: PostfixInstanceNumbers.next(), key: key, namespace: namespace!, instance: instance, directory: directory)
         } catch {
-            if let namespace { await namespace.destroy() }
+            registry.removeDirectory(directory)
+            throw error
+        }
+        do {
+            let instance = try await PostfixInstance.start(configuration, in: namespace, caseDirectory: directory, logger: logger)
+            return PostfixHost(number: PostfixInstanceNumbers.next(), key: key, namespace: namespace, instance: instance, directory: directory)
+        } catch {
+            await namespace.destroy()
             registry.removeDirectory(directory)
             throw error
         }

@@ -1,0 +1,361 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The protocol of `SMTPServerStateMachine` without its clock: the command timer is
+/// `timerArmed`, restarted whenever `timerGeneration` changes.
+@usableFromInline
+struct SMTPServerSession: Sendable {
+    @usableFromInline typealias Action = SMTPServerAction
+
+    enum Pending: Sendable {
+        case connect
+        case helo(name: String, extended: Bool, line: String)
+        case mail(reversePath: String, is8Bit: Bool, line: String)
+        case rcpt(forwardPath: String, line: String)
+        /// With `<message: N bytes>`, the command the reply is recorded against.
+        case endOfData(SMTPMessage, command: String)
+    }
+
+    enum State: Sendable {
+        /// Before `connected()`.
+        case initial
+        case awaitingVerdict(Pending)
+        case commands
+        case data
+        /// The connection was refused with a non-closing reply at connect: only QUIT is served
+        /// (RFC 5321 3.1: answer 503 to anything else).
+        case refused
+        case closed
+    }
+
+    struct Transaction: Sendable {
+        var reversePath: String
+        var is8Bit: Bool
+        var recipients: [String] = []
+    }
+
+    /// The message being received.
+    struct Body: Sendable {
+        var data: [UInt8] = []
+        var size = 0
+        var tooBig = false
+        var overlongLine = false
+        /// A line ended in a bare `<LF>` (`SMTPBareNewlineMode.reject`: the message is refused).
+        var bareLF = false
+        /// The last line ended in a bare `<LF>`: a `.` line after it does not end the message.
+        var previousBareLF = false
+    }
+
+    @usableFromInline let settings: SMTPServerSettings
+    let queuePrefix: String
+    let keepsText: Bool
+
+    var state: State = .initial
+    var helo: String?
+    var transaction: Transaction?
+    var body = Body()
+    var pending: [SMTPLine] = []
+    private var pendingStart = 0
+    private var pendingBytes = 0
+    /// The oldest action not yet taken; most events make one, taken at once, so it is moved in
+    /// and out of this slot instead of through `output` (whose copies retain and release every
+    /// String of a reply).
+    private var firstOutput: Action?
+    /// Actions made after `firstOutput`, in order.
+    private var output: [Action] = []
+    private var outputStart = 0
+    /// No action waits to be taken (`firstOutput == nil` would compare two optional actions).
+    var isOutputEmpty: Bool {
+        if case .some = firstOutput { return false }
+        return output.isEmpty
+    }
+    var acceptedMessages = 0
+    private(set) var errorCount = 0
+    private(set) var closingReply: SMTPServerReply?
+    /// The command timer runs (the deadline of `SMTPServerStateMachine`); off while the server
+    /// itself is busy (awaiting a verdict) or closed.
+    @usableFromInline var timerArmed = false
+    /// Counts the starts of the command timer.
+    @usableFromInline private(set) var timerGeneration = 0
+
+    init(settings: SMTPServerSettings, queuePrefix: String, keepsText: Bool = true) {
+        self.settings = settings
+        self.queuePrefix = queuePrefix
+        self.keepsText = keepsText
+    }
+
+    var hostname: String { settings.hostname }
+    @inlinable var limits: SMTPServerLimits { settings.limits }
+
+    var isReceivingData: Bool {
+        if case .data = state { return true }
+        return false
+    }
+
+    var isClosed: Bool {
+        if case .closed = state { return true }
+        return false
+    }
+
+    // MARK: Events
+
+    @usableFromInline
+    mutating func connected() -> Action {
+        guard case .initial = state else { return nextAction() }
+        state = .awaitingVerdict(.connect)
+        emit(.askPolicy(.connect))
+        return nextAction()
+    }
+
+    @usableFromInline
+    mutating func received(_ line: SMTPLine) -> Action {
+        switch state {
+        case .closed:
+            return nextAction()
+        case .commands, .data, .refused:
+            guard isOutputEmpty, pending.isEmpty else { fallthrough }
+            // Nothing queued before it: handled at once, as `nextAction()` would take it off the queue.
+            timerArmed = false
+            handle(line)
+            return nextAction()
+        default:
+            pending.append(line)
+            pendingBytes += line.heldLength
+            if pendingBytes > limits.pendingInput {
+                closeWith(SMTPReply(code: 421, enhanced: "4.7.0", "\(hostname) Error: too much pipelined input"), cause: "limit:pending-input")
+            }
+            return nextAction()
+        }
+    }
+
+    @usableFromInline
+    mutating func verdict(_ verdict: SMTPPolicyVerdict) -> Action {
+        guard case .awaitingVerdict = state else { return nextAction() }
+        // The pending question is moved out of `state` (every path below sets `state` again).
+        var taken = State.commands
+        swap(&taken, &state)
+        guard case .awaitingVerdict(let question) = consume taken else { preconditionFailure("checked above") }
+        let stage: SMTPStage, command: String?
+        switch question {
+        case .connect: (stage, command) = (.greeting, nil)
+        case .helo(_, _, let line), .mail(_, _, let line), .rcpt(_, let line): (stage, command) = (Self.stage(of: question), line)
+        case .endOfData(_, let line): (stage, command) = (.data, line)
+        }
+        switch verdict {
+        case .proceed:
+            proceed(question)
+        case .reply(let reply, let cause):
+            switch question {
+            case .connect:
+                state = reply.isPositive ? .commands : .refused
+            case .endOfData:
+                transaction = nil
+                body = Body()
+                state = .commands
+            default:
+                state = .commands
+            }
+            send(reply, stage: stage, command: command, cause: cause)
+        case .replyAndClose(let reply, let cause):
+            closeWith(reply, stage: stage, command: command, cause: cause)
+        }
+        return nextAction()
+    }
+
+    /// The command timer ran out: the client has been silent since it started.
+    @usableFromInline
+    mutating func timedOut() {
+        // Postfix smtpd: "421 4.4.2 <myhostname> Error: timeout exceeded".
+        closeWith(SMTPReply(code: 421, enhanced: "4.4.2", "\(hostname) Error: timeout exceeded"), cause: "timeout")
+    }
+
+    @usableFromInline
+    mutating func disconnected() {
+        state = .closed
+        timerArmed = false
+        pending.removeAll()
+        pendingStart = 0
+    }
+
+    @usableFromInline
+    mutating func nextAction() -> Action {
+        while true {
+            if let action = firstOutput.take() {
+                return action
+            }
+            if outputStart < output.count {
+                // Moved out, leaving `.wait` (no payload) behind.
+                var action = Action.wait
+                swap(&action, &output[outputStart])
+                outputStart += 1
+                if outputStart == output.count {
+                    output.removeAll(keepingCapacity: true)
+                    outputStart = 0
+                }
+                return action
+            }
+            switch state {
+            case .commands, .data, .refused:
+                guard pendingStart < pending.count else {
+                    if !timerArmed {
+                        timerArmed = true
+                        timerGeneration &+= 1
+                    }
+                    return .wait
+                }
+                let line = pending[pendingStart]
+                pendingStart += 1
+                pendingBytes -= line.heldLength
+                if pendingStart == pending.count {
+                    pending.removeAll(keepingCapacity: true)
+                    pendingStart = 0
+                }
+                timerArmed = false
+                handle(line)
+            case .initial, .awaitingVerdict:
+                return .wait
+            case .closed:
+                return .wait
+            }
+        }
+    }
+
+    // MARK: Input
+
+    private mutating func handle(_ line: consuming SMTPLine) {
+        switch settings.bareNewline {
+        case .no:
+            // Postfix's smtp_get_noexcept() without smtp_detect_bare_lf: every <CR> before the
+            // <LF> goes, and a bare <LF> ends a line like <CR><LF>.
+            while line.bytes.last == 0x0d { line.bytes.removeLast() }
+            line.ending = .crlf
+        case .reject where line.ending == .bareLF && !isReceivingData:
+            // SMTP smuggling (CVE-2023-51764), Postfix `smtpd_forbid_bare_newline = reject`:
+            // smtpd.c answers a command that ends in a bare <LF> with
+            // `"%d 5.5.2 %s Error: bare <LF> received"` (`smtpd_forbid_bare_newline_reject_code`,
+            // default 550, and `myhostname`) and hangs up. In DATA see `handleText(_:)`.
+            transaction = nil
+            body = Body()
+            closeWith(Self.bareLFReply(hostname), command: line.text, cause: "bare-lf")
+            return
+        case .normalize, .reject:
+            break
+        }
+        switch state {
+        case .data:
+            handleText(line)
+        case .refused:
+            if case .success(.quit) = SMTPCommand.parse(line.text) {
+                closeWith(Self.bye, command: line.text)
+            } else {
+                send(SMTPReply(code: 503, enhanced: "5.5.1", "Error: access denied, send QUIT"), stage: nil, command: line.text)
+            }
+        default:
+            handleCommand(line)
+        }
+    }
+
+    // MARK: Verdicts
+
+    mutating func ask(_ pending: consuming Pending, _ question: consuming SMTPPolicyQuestion) {
+        state = .awaitingVerdict(pending)
+        timerArmed = false
+        emit(.askPolicy(question))
+    }
+
+    private mutating func proceed(_ question: consuming Pending) {
+        switch question {
+        case .connect:
+            state = .commands
+            send(settings.greeting, stage: .greeting, command: nil)
+        case .helo(let name, let extended, let line):
+            // RFC 5321 4.1.4: EHLO/HELO resets any transaction.
+            helo = name
+            transaction = nil
+            state = .commands
+            if extended {
+                send(settings.ehloReply, stage: .helo, command: line)
+            } else {
+                send(settings.heloReply, stage: .helo, command: line)
+            }
+        case .mail(let reversePath, let is8Bit, let line):
+            transaction = Transaction(reversePath: reversePath, is8Bit: is8Bit)
+            state = .commands
+            send(Self.mailOk, stage: .mail, command: line)
+        case .rcpt(let forwardPath, let line):
+            transaction?.recipients.append(forwardPath)
+            state = .commands
+            send(Self.rcptOk, stage: .rcpt, command: line)
+        case .endOfData(let message, let command):
+            transaction = nil
+            state = .commands
+            emit(.accept(message))
+            send(SMTPReply(code: 250, enhanced: "2.0.0", "Ok: queued as \(message.queueID)"), stage: .data, command: command)
+        }
+    }
+
+    // MARK: Output
+
+    private mutating func emit(_ action: consuming Action) {
+        // `firstOutput` is filled only when nothing else is queued, so it is always the oldest.
+        if isOutputEmpty {
+            firstOutput = action
+        } else {
+            output.append(action)
+        }
+    }
+
+    mutating func send(_ reply: consuming SMTPReply, stage: SMTPStage?, command: consuming String?, cause: consuming String? = nil) {
+        let code = reply.code
+        emit(.send(SMTPServerReply(reply: reply, stage: stage, command: command, cause: cause)))
+        guard code >= 400 else { return }
+        errorCount += 1
+        if errorCount >= limits.errors, !isClosed {
+            // Postfix `smtpd_hard_error_limit`: "421 4.7.0 <myhostname> Error: too many errors".
+            closeWith(SMTPReply(code: 421, enhanced: "4.7.0", "\(hostname) Error: too many errors"), cause: "limit:errors")
+        }
+    }
+
+    mutating func closeWith(_ reply: consuming SMTPReply, stage: SMTPStage? = nil, command: consuming String? = nil, cause: consuming String? = nil) {
+        guard !isClosed else { return }
+        state = .closed
+        timerArmed = false
+        pending.removeAll()
+        pendingStart = 0
+        pendingBytes = 0
+        let code = reply.code
+        let closing = SMTPServerReply(reply: reply, stage: stage, command: command, cause: cause)
+        closingReply = closing
+        emit(.send(closing))
+        if code >= 400 { errorCount += 1 }
+        emit(.close)
+    }
+
+    // Replies that never change, made once rather than per command.
+    static let ok = SMTPReply(code: 250, enhanced: "2.0.0", "Ok")
+    static let mailOk = SMTPReply(code: 250, enhanced: "2.1.0", "Ok")
+    static let rcptOk = SMTPReply(code: 250, enhanced: "2.1.5", "Ok")
+    static let startData = SMTPReply(code: 354, lines: ["End data with <CR><LF>.<CR><LF>"])
+    static let bye = SMTPReply(code: 221, enhanced: "2.0.0", "Bye")
+
+    /// Postfix smtpd.c: `"%d 5.5.2 %s Error: bare <LF> received"`, with
+    /// `smtpd_forbid_bare_newline_reject_code` (default 550) and `myhostname`.
+    static func bareLFReply(_ hostname: String) -> SMTPReply {
+        SMTPReply(code: 550, enhanced: "5.5.2", "\(hostname) Error: bare <LF> received")
+    }
+
+    static func stage(of pending: Pending) -> SMTPStage {
+        switch pending {
+        case .connect: .greeting
+        case .helo: .helo
+        case .mail: .mail
+        case .rcpt: .rcpt
+        case .endOfData: .data
+        }
+    }
+}
