@@ -23,12 +23,12 @@ import Testing
 
     @Test func dotDotOutOfTheTreeIsRefused() throws {
         let folder = try ScenarioFolder([
-            "shared/outside.profile": "receiver: {hostname: secret.example.test}\n",
-            "inner/x.yaml": "include: [../shared/outside.profile]\n" + minimalWorld + "\nexpect: {outcome: delivered}\n",
+            "common/outside.profile": "receiver: {hostname: secret.example.test}\n",
+            "inner/x.yaml": "include: [../common/outside.profile]\n" + minimalWorld + "\nexpect: {outcome: delivered}\n",
         ])
         let found = errors(folder, ["inner/x.yaml"])
         #expect(found.count == 1)
-        #expect(found.first?.contains("cannot include \"../shared/outside.profile\"") == true)
+        #expect(found.first?.contains("cannot include \"../common/outside.profile\"") == true)
         #expect(found.first?.contains("is outside the scenario tree") == true)
         // Given the folder above, the same include is inside the tree.
         let cases = try ScenarioLoader().load(paths: [folder.path])
