@@ -57,7 +57,7 @@ public struct EximInstallation: Sendable, Hashable {
         } catch {
             return .failure(EximUnavailable(reason: "\(binary) does not run: \(error)"))
         }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let output = String(decoding: (try? pipe.fileHandleForReading.readToEnd()) ?? Data(), as: UTF8.self)
         process.waitUntilExit()
         guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("Support for:") }) else {
             return .failure(EximUnavailable(reason: "\(binary) -bV did not describe the build (a missing library?): \(output.prefix(300))"))

@@ -74,7 +74,7 @@ extension Harness {
             inputName = input
         } else {
             if isatty(0) == 1 { out.error("mxharness repro: paste the bounce, log line or transcript, then Ctrl-D") }
-            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            text = String(decoding: (try? FileHandle.standardInput.readToEnd()) ?? Data(), as: UTF8.self)
             inputName = "standard input"
         }
         let evidence: Evidence
@@ -131,7 +131,7 @@ extension Harness {
             }
             say("Wrote \(output); run it with: mxharness run \(output)")
         } else {
-            FileHandle.standardOutput.write(Data(reproduction.yaml.utf8))
+            try? FileHandle.standardOutput.write(contentsOf: Data(reproduction.yaml.utf8))
         }
         return verdict
     }
@@ -165,7 +165,7 @@ extension Harness {
                 try yaml.write(toFile: output, atomically: true, encoding: .utf8)
                 out.line("mxharness capture: \(summary); wrote \(output)")
             } else {
-                FileHandle.standardOutput.write(Data(yaml.utf8))
+                try? FileHandle.standardOutput.write(contentsOf: Data(yaml.utf8))
                 out.error("mxharness capture: \(summary)")
             }
         } catch let error as CaptureUsageError {

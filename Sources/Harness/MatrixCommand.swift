@@ -70,9 +70,9 @@ extension Harness {
         let showProgress = isatty(2) == 1
         let runner = MatrixRunner(runner: CaseRunner(configuration: configuration, logger: logger), jobs: options.jobs)
         let matrix = await runner.run(selected, columns: columns) { done, total in
-            if showProgress { FileHandle.standardError.write(Data("\rmatrix: \(done)/\(total) cells".utf8)) }
+            if showProgress { try? FileHandle.standardError.write(contentsOf: Data("\rmatrix: \(done)/\(total) cells".utf8)) }
         }
-        if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if showProgress { try? FileHandle.standardError.write(contentsOf: Data("\r\u{1B}[K".utf8)) }
 
         let text = MatrixText(terminal: Terminal.detect())
         var changed = false

@@ -36,10 +36,13 @@ public enum Command {
         process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         try process.run()
         if let input {
-            stdin.fileHandleForWriting.write(Data(input.utf8))
+            // The throwing write: the process may be gone already (killed with its namespace when
+            // a run is interrupted), and the legacy write(_:) traps on EPIPE instead of reporting
+            // it. The exit status below says what became of the process.
+            try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
             try? stdin.fileHandleForWriting.close()
         }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let data = (try? output.fileHandleForReading.readToEnd()) ?? Data()
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
         guard process.terminationStatus == 0 else {

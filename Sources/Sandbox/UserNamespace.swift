@@ -78,7 +78,7 @@ public enum UserNamespace {
             sources.append(source)
         }
         do { try process.run() } catch {
-            FileHandle.standardError.write(Data("mxharness: cannot start \(unsharePath): \(error)\n".utf8))
+            try? FileHandle.standardError.write(contentsOf: Data("mxharness: cannot start \(unsharePath): \(error)\n".utf8))
             exit(2)
         }
         process.waitUntilExit()

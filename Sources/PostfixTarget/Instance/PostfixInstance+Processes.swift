@@ -77,7 +77,7 @@ extension PostfixInstance {
                 do {
                     try process.run()
                 } catch {
-                    if let handle { handle.write(Data("cannot run \(executable): \(error)\n".utf8)) }
+                    if let handle { try? handle.write(contentsOf: Data("cannot run \(executable): \(error)\n".utf8)) }
                     continuation.resume(returning: -1)
                     return
                 }
