@@ -103,7 +103,7 @@ public final class PostfixSendingMTA: @unchecked Sendable {
             try makeQueue(postfixFiles: postfixFiles)
             _ = fm.createFile(atPath: paths.logFile, contents: nil, attributes: [.posixPermissions: 0o644])
             // Postfix pauses until a table file it loads is over a second old (dict_file.c).
-            for entry in fm.enumerator(atPath: paths.configDirectory)?.allObjects as? [String] ?? [] { Self.backdate(paths.configDirectory + "/" + entry) }
+            for entry in fm.enumerator(atPath: paths.configDirectory)?.allObjects as? [String] ?? [] { PostfixInstance.backdate(paths.configDirectory + "/" + entry) }
         } catch let error as SenderMTAError {
             throw error
         } catch {
@@ -186,27 +186,11 @@ public final class PostfixSendingMTA: @unchecked Sendable {
         if let master {
             kill(master, SIGTERM)
             let deadline = ContinuousClock.now + options.stopGrace
-            while Self.isAlive(master), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+            while PostfixInstance.isAlive(master), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
             // The master signals its group on exit; whatever is left goes now.
             kill(-master, SIGKILL)
         }
         if let etc { try? FileManager.default.removeItem(atPath: etc) }
-    }
-
-    static func isAlive(_ pid: pid_t) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
-        let state = stat[stat.index(after: close)...].split(separator: " ").first
-        return state != "Z" && state != "X"
-    }
-
-    static func backdate(_ path: String) {
-        var times = [timespec](repeating: timespec(), count: 2)
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        now.tv_sec -= 60
-        times[0] = now
-        times[1] = now
-        _ = utimensat(AT_FDCWD, path, &times, 0)
     }
 }
 

@@ -45,7 +45,7 @@ extension PostfixInstance {
 
     /// Running, not a zombie: a process whose parent is init may stay a zombie for a while (seen
     /// under gVisor, whose init reaps late), and a zombie holds nothing.
-    static func isAlive(_ pid: pid_t) -> Bool {
+    package static func isAlive(_ pid: pid_t) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
         let state = stat[stat.index(after: close)...].split(separator: " ").first
         return state != "Z" && state != "X"

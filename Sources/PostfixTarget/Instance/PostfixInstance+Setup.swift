@@ -165,7 +165,7 @@ extension PostfixInstance {
     /// Sets a file's modification time a minute back. Postfix waits, 300 ms at a time, until a
     /// configuration file it loads is more than a second old ("pausing to let FILE cool down",
     /// dict_load_file_xt() in dict_file.c), which made every start take about two seconds.
-    static func backdate(_ path: String) {
+    package static func backdate(_ path: String) {
         var times = [timespec](repeating: timespec(), count: 2)
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
