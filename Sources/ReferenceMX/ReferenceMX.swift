@@ -66,6 +66,8 @@ public final class ReferenceMX: Sendable {
                             // through the handler) before the allocator grew. Set here rather than
                             // as a child channel option, which NIO applies through a future each.
                             try channel.syncOptions?.setOption(.recvAllocator, value: Self.receiveBuffers)
+                            // A client's half-close ends its input, not the session (see SMTPServerHandler).
+                            try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
                             let recorder = core.makeRecorder(channel: channel)
                             try channel.pipeline.syncOperations.addHandler(SMTPServerHandler(core: core, recorder: recorder))
                         }

@@ -78,6 +78,29 @@ struct ReferenceMXTests {
         }
     }
 
+    /// A client that pipelines QUIT after the final dot and half-closes at once (Exim 4.96 with
+    /// PIPELINING offered) still gets the end-of-data verdict, however long the policy takes,
+    /// and the 221; a session that waits for more after the client's half-close ends then.
+    @Test func aHalfClosedClientGetsTheRepliesToWhatItSent() async throws {
+        let policy = ReceiverPolicy(ipv4: [.fcrdns], ipv6: [.fcrdns], rejectAt: .data)
+        try await MXTest.withMX(policy: policy, dns: SlowLookup(delay: .milliseconds(300))) { mx in
+            let replies = try await MXTest.withClient(mx) { client in
+                try await client.send(Self.envelope + "DATA\r\nhello\r\n.\r\nQUIT\r\n")
+                client.finish()
+                return try await client.readAll()
+            }
+            #expect(replies.map(\.code) == [220, 250, 250, 250, 354, 550, 221])
+            let unfinished = try await MXTest.withClient(mx) { client in
+                try await client.send("EHLO client.sender.test\r\nMAIL FROM:<alice@sender.test>\r\n")
+                client.finish()
+                return try await client.readAll()
+            }
+            #expect(unfinished.map(\.code) == [220, 250, 250])
+            try await Self.eventually { mx.sessions.count == 2 && mx.sessions.allSatisfy { $0.ended != nil } }
+            #expect(mx.sessions.map(\.closeReason) == ["221 QUIT", "client disconnected"])
+        }
+    }
+
     /// Policy map 1.1: the check's reply instead of the 220 greeting, then the connection closes.
     @Test func aGreetingRejectAnswersTheConnectionAndCloses() async throws {
         let gmx = Preset.gmxLike.policy
@@ -337,5 +360,17 @@ struct ReferenceMXWithoutRecordsTests {
         #expect(mx.messageCount == 2)
         #expect(mx.messages.isEmpty)
         await mx.stop()
+    }
+}
+
+/// Every answer after `delay`: a policy question that cannot be answered while the read that
+/// brought it is handled.
+struct SlowLookup: DNSLookup {
+    var delay: Duration
+    var table = InMemoryDNS()
+
+    func query(_ name: String, _ type: RecordType) async throws(DNSLookupError) -> [RecordData] {
+        try? await Task.sleep(for: delay)
+        return try await table.query(name, type)
     }
 }

@@ -93,7 +93,7 @@ enum MXTest {
     /// An MX on 127.0.0.1 and ::1, on ports the kernel picks, stopped after `body`.
     static func withMX<T>(
         policy: ReceiverPolicy = .open, limits: SMTPServerLimits = .init(), bareNewline: SMTPBareNewlineMode = .normalize,
-        dns: InMemoryDNS = InMemoryDNS(), _ body: (ReferenceMX) async throws -> T
+        dns: any DNSLookup = InMemoryDNS(), _ body: (ReferenceMX) async throws -> T
     ) async throws -> T {
         let mx = ReferenceMX(
             configuration: MXConfiguration(hostname: "mx.example.test", policy: policy, limits: limits, bareNewline: bareNewline),
@@ -116,7 +116,9 @@ enum MXTest {
         }
         let channel = try await ClientBootstrap(group: group).connect(host: endpoint.address.description, port: Int(endpoint.port)) { channel in
             channel.eventLoop.makeCompletedFuture {
-                try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                // `finish()` shuts down the client's sending side (a half-close), as Exim does after a pipelined QUIT.
+                try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
+                    wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
             }
         }
         return try await channel.executeThenClose { inbound, outbound in

@@ -27,6 +27,8 @@ final class SMTPServerHandler: ChannelInboundHandler {
     private let opening: PolicyOpening
     /// Made at the first question `opening` cannot answer at once.
     @exclusivity(unchecked) private var policy: PolicySession?
+    /// A question is with `policy`; the machine goes on when its verdict comes.
+    @exclusivity(unchecked) private var awaitingVerdict = false
     @exclusivity(unchecked) private var context: ChannelHandlerContext?
     /// Replies not yet written. One buffer for the session: once NIO has written what was flushed
     /// (at once, as a rule) it is cleared and reused; `clear()` gives it new storage when NIO
@@ -37,6 +39,8 @@ final class SMTPServerHandler: ChannelInboundHandler {
     @exclusivity(unchecked) private var active = false
     /// Inside `channelRead`: replies wait for the end of the read.
     @exclusivity(unchecked) private var reading = false
+    /// The client shut down its sending side (half-close) and everything it sent has been read.
+    @exclusivity(unchecked) private var inputClosed = false
 
     init(core: MXCore, recorder: SessionRecorder) {
         self.core = core
@@ -103,6 +107,30 @@ final class SMTPServerHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
+    /// A client may pipeline QUIT after the final dot and shut down its sending side at once
+    /// (RFC 2920 section 3.1 allows QUIT in a group; Exim does it when PIPELINING is offered): the
+    /// session goes on until the commands already read are answered, as Postfix's smtpd does;
+    /// only a session that then waits for more input ends.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let event = event as? ChannelEvent, case .inputClosed = event else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        inputClosed = true
+        if active, !closing, !awaitingVerdict { endAfterInputClosed() }
+    }
+
+    /// The client will send nothing more and the machine waits for it: the session ends as when
+    /// the client disconnects.
+    private func endAfterInputClosed() {
+        guard let context else { return }
+        flush()
+        active = false
+        machine.disconnected()
+        finish(reason: "client disconnected")
+        context.close(promise: nil)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         recorder.note(.note, "error: \(error)")
         finish(reason: "error: \(error)")
@@ -135,6 +163,10 @@ final class SMTPServerHandler: ChannelInboundHandler {
                 return
             case .wait:
                 // The command timer: `machine.deadline`, checked by `MXCore.tick()`.
+                if inputClosed {
+                    endAfterInputClosed()
+                    return
+                }
                 flushUnlessReading()
                 return
             }
@@ -155,6 +187,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
         guard let context else { return }
         let policy = self.policy ?? opening.session()
         self.policy = policy
+        awaitingVerdict = true
         let promise = context.eventLoop.makePromise(of: (SMTPPolicyVerdict, PolicyFindings).self)
         let executor = taskExecutor ?? EventLoopTaskExecutor(context.eventLoop)
         taskExecutor = executor
@@ -165,6 +198,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
         promise.futureResult.assumeIsolated().whenComplete { [self] result in
             switch result {
             case .success(let (verdict, findings)):
+                awaitingVerdict = false
                 recorder.update { $0.findings = findings }
                 guard active, !closing else { return }
                 run(machine.verdict(verdict))
