@@ -65,13 +65,13 @@ let package = Package(
         ]),
         // A real Exim as the receiver: the policy as ACLs, a private daemon in the case's namespace.
         .target(name: "EximTarget", dependencies: [
-            "DNSCore", "Policy", "Scenario", "Sandbox", "SMTPProtocol", "PostfixTarget",
+            "DNSCore", "Policy", "Scenario", "Sandbox", "SMTPProtocol",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // A real OpenSMTPD as the receiver: the policy as built-in filters, a private daemon with
         // its own mount namespace.
         .target(name: "OpenSMTPDTarget", dependencies: [
-            "DNSCore", "Policy", "Sandbox", "SMTPProtocol", "PostfixTarget",
+            "DNSCore", "Policy", "Sandbox", "SMTPProtocol",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The sending MTA: Postfix's delivery model and an NIO SMTP client.

@@ -1,20 +1,7 @@
 import DNSCore
 import Foundation
 import Logging
-import PostfixTarget
 import Sandbox
-
-/// An Exim daemon that could not be started, with Exim's own words.
-public struct EximInstanceError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    /// The daemon's output and its main and panic logs.
-    public var output: String
-
-    public var description: String {
-        let said = output.trimmingCharacters(in: .whitespacesAndNewlines)
-        return message + (said.isEmpty ? "" : "\nExim said:\n" + said)
-    }
-}
 
 /// A private Exim daemon (`exim4 -C CONF -bdf`) in a case's network namespace, with the case's
 /// resolv.conf bind-mounted over /etc/resolv.conf in a mount namespace of its own (unshare(1)),
@@ -35,7 +22,7 @@ public final class EximInstance: @unchecked Sendable {
 
     /// Writes the configuration under `caseDirectory/receiver`, starts the daemon and returns once it
     /// listens on port 25 of every receiver address. Throws `EximUnsupported` when the policy has
-    /// no Exim equivalent (skip the case) and `EximInstanceError` when Exim does not start.
+    /// no Exim equivalent (skip the case) and `DaemonStartError` when Exim does not start.
     public static func start(
         _ configuration: EximConfiguration, installation: EximInstallation, in namespace: NetworkNamespace, caseDirectory: String,
         resolver: IPAddress, startTimeout: Duration = .seconds(10), logger: Logger
@@ -45,7 +32,7 @@ public final class EximInstance: @unchecked Sendable {
         let text = try configuration.render(paths: paths, hasSPF: installation.hasSPF)
         let manager = FileManager.default
         guard let user = getpwnam(installation.user) else {
-            throw EximInstanceError(message: "no system user \(installation.user) (unpack_mtas in scripts/lib.sh creates it)", output: "")
+            throw DaemonStartError(daemon: "Exim", message: "no system user \(installation.user) (unpack_mtas in scripts/lib.sh creates it)", output: "")
         }
         let uid = user.pointee.pw_uid, gid = user.pointee.pw_gid
         do {
@@ -57,33 +44,24 @@ public final class EximInstance: @unchecked Sendable {
             try text.write(toFile: paths.configuration, atomically: true, encoding: .utf8)
             try "nameserver \(resolver)\noptions attempts:1\n".write(toFile: paths.resolvConf, atomically: true, encoding: .utf8)
         } catch {
-            throw EximInstanceError(message: "cannot write the Exim configuration in \(directory): \(error)", output: "")
+            throw DaemonStartError(daemon: "Exim", message: "cannot write the Exim configuration in \(directory): \(error)", output: "")
         }
         let script = "mount --bind \"$1\" /etc/resolv.conf && exec \"$2\" -C \"$3\" -bdf"
         let process = try ManagedProcess.launch(
             "/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c", script, "exim", paths.resolvConf, installation.binary, paths.configuration],
             in: namespace, outputPath: paths.output)
         let instance = EximInstance(paths: paths, namespace: namespace, process: process)
-        let clock = ContinuousClock()
-        let deadline = clock.now + startTimeout
-        while true {
-            let sockets = ListeningSockets(procNetTCP: ["tcp", "tcp6"].compactMap {
-                try? String(contentsOfFile: "/proc/\(process.pid)/net/\($0)", encoding: .utf8)
-            })
-            let waiting = configuration.addresses.filter { !sockets.accepts($0, port: 25) }
-            if waiting.isEmpty { break }
-            if !process.isRunning {
-                let said = instance.said()
-                await instance.stop()
-                throw EximInstanceError(message: "the Exim daemon exited during start-up; configuration in \(paths.configuration)", output: said)
-            }
-            if clock.now > deadline {
-                let said = instance.said()
-                await instance.stop()
-                throw EximInstanceError(
-                    message: "Exim did not listen on port 25 of \(waiting.map(\.description).joined(separator: ", ")) within \(startTimeout)", output: said)
-            }
-            try? await Task.sleep(for: .milliseconds(5))
+        switch await process.waitUntilListening(on: configuration.addresses, timeout: startTimeout) {
+        case .listening:
+            break
+        case .exited:
+            let said = instance.said()
+            await instance.stop()
+            throw DaemonStartError(daemon: "Exim", message: "the Exim daemon exited during start-up; configuration in \(paths.configuration)", output: said)
+        case .timedOut(let waiting):
+            let said = instance.said()
+            await instance.stop()
+            throw DaemonStartError(daemon: "Exim", message: "Exim did not listen on port 25 of \(waiting.map(\.description).joined(separator: ", ")) within \(startTimeout)", output: said)
         }
         logger.debug("exim up", metadata: ["netns": "\(namespace.name)", "pid": "\(process.pid)"])
         return instance
@@ -97,10 +75,7 @@ public final class EximInstance: @unchecked Sendable {
             return stopped
         }
         guard !already else { return }
-        let daemon = process.pid
-        let children = ProcessTree.descendants(of: daemon)
-        await process.terminate(grace: .seconds(2))
-        ProcessTree.kill(children)
+        await process.stopWithDescendants()
     }
 
     /// The daemon's output, panic log and main log.

@@ -1,19 +1,7 @@
 import DNSCore
 import Foundation
 import Logging
-import PostfixTarget
 import Sandbox
-
-/// An OpenSMTPD daemon that could not be started, with its own words.
-public struct OpenSMTPDInstanceError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public var output: String
-
-    public var description: String {
-        let said = output.trimmingCharacters(in: .whitespacesAndNewlines)
-        return message + (said.isEmpty ? "" : "\nOpenSMTPD said:\n" + said)
-    }
-}
 
 /// A private OpenSMTPD (`smtpd -d -f CONF`) in a case's network namespace. Its spool
 /// (/var/spool/smtpd) and control socket (/run/smtpd.sock) paths are built in, so it runs in a
@@ -48,7 +36,7 @@ public final class OpenSMTPDInstance: @unchecked Sendable {
             try text.write(toFile: paths.configuration, atomically: true, encoding: .utf8)
             try "nameserver \(resolver)\noptions attempts:1\n".write(toFile: paths.resolvConf, atomically: true, encoding: .utf8)
         } catch {
-            throw OpenSMTPDInstanceError(message: "cannot write the OpenSMTPD configuration in \(directory): \(error)", output: "")
+            throw DaemonStartError(daemon: "OpenSMTPD", message: "cannot write the OpenSMTPD configuration in \(directory): \(error)", output: "")
         }
         let script = """
             mount -t tmpfs mxh-spool /var/spool && mkdir -m 711 /var/spool/smtpd && mount --bind "$1" /var/spool/smtpd \
@@ -60,26 +48,18 @@ public final class OpenSMTPDInstance: @unchecked Sendable {
              paths.configuration],
             in: namespace, outputPath: paths.log)
         let instance = OpenSMTPDInstance(paths: paths, process: process)
-        let clock = ContinuousClock()
-        let deadline = clock.now + startTimeout
-        while true {
-            let sockets = ListeningSockets(procNetTCP: ["tcp", "tcp6"].compactMap {
-                try? String(contentsOfFile: "/proc/\(process.pid)/net/\($0)", encoding: .utf8)
-            })
-            let waiting = configuration.addresses.filter { !sockets.accepts($0, port: 25) }
-            if waiting.isEmpty { break }
-            if !process.isRunning || clock.now > deadline {
-                await instance.stop()
-                let said = instance.log.joined(separator: "\n")
-                let why = process.isRunning
-                    ? "OpenSMTPD did not listen on port 25 of \(waiting.map(\.description).joined(separator: ", ")) within \(startTimeout)"
-                    : "OpenSMTPD exited during start-up"
-                throw OpenSMTPDInstanceError(message: why + "; configuration in \(paths.configuration)", output: said)
-            }
-            try? await Task.sleep(for: .milliseconds(5))
+        let why: String
+        switch await process.waitUntilListening(on: configuration.addresses, timeout: startTimeout) {
+        case .listening:
+            logger.debug("opensmtpd up", metadata: ["netns": "\(namespace.name)", "pid": "\(process.pid)"])
+            return instance
+        case .exited:
+            why = "OpenSMTPD exited during start-up"
+        case .timedOut(let waiting):
+            why = "OpenSMTPD did not listen on port 25 of \(waiting.map(\.description).joined(separator: ", ")) within \(startTimeout)"
         }
-        logger.debug("opensmtpd up", metadata: ["netns": "\(namespace.name)", "pid": "\(process.pid)"])
-        return instance
+        await instance.stop()
+        throw DaemonStartError(daemon: "OpenSMTPD", message: why + "; configuration in \(paths.configuration)", output: instance.log.joined(separator: "\n"))
     }
 
     /// SIGTERM to the parent process (which stops its privilege-separated children), then
@@ -90,9 +70,7 @@ public final class OpenSMTPDInstance: @unchecked Sendable {
             return stopped
         }
         guard !already else { return }
-        let children = ProcessTree.descendants(of: process.pid)
-        await process.terminate(grace: .seconds(2))
-        ProcessTree.kill(children)
+        await process.stopWithDescendants()
     }
 
     /// The daemon's log so far.

@@ -24,6 +24,12 @@ public enum Command {
         }
     }
 
+    /// A write to a pipe whose reader has exited raises SIGPIPE, which ends the whole process
+    /// unless ignored (as NIO and the CLI's output do anyway); ignored, the write fails with EPIPE.
+    private static let ignoreSIGPIPE: Void = {
+        signal(SIGPIPE, SIG_IGN)
+    }()
+
     @discardableResult
     public static func runSync(_ path: String, _ arguments: [String], input: String? = nil) throws -> String {
         let process = Process()
@@ -36,6 +42,7 @@ public enum Command {
         process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         try process.run()
         if let input {
+            Self.ignoreSIGPIPE
             // The throwing write: the process may be gone already (killed with its namespace when
             // a run is interrupted), and the legacy write(_:) traps on EPIPE instead of reporting
             // it. The exit status below says what became of the process.

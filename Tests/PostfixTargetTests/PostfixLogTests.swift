@@ -55,29 +55,6 @@ struct PostfixLogTests {
     }
 }
 
-struct ListeningSocketsTests {
-    @Test func readsListeningAddressesFromProcNetTCP() {
-        let tcp = """
-          sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-           0: 0A0200C0:0019 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 47336 1 00000000245a319a 100 0 0 10 0
-        """
-        let tcp6 = """
-          sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-           0: B80D0120000000000000000010000000:0019 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 47337 1 0000000054f63f66 100 0 0 10 0
-           1: B80D0120000000000000000010000000:0019 B80D0120000005000000000025000000:A50F 06 00000000:00000000 03:00000EE3 00000000     0        0 0 3 00000000bd1702ab
-           2: B80D0120000000000000000011000000:0019 B80D0120000005000000000025000000:A50F 01 00000000:00000000 03:00000EE3 00000000     0        0 0 3 00000000bd1702ab
-        """
-        let sockets = ListeningSockets(procNetTCP: [tcp, tcp6])
-        #expect(sockets.accepts(IPAddress("192.0.2.10")!, port: 25))
-        #expect(sockets.accepts(IPAddress("2001:db8::10")!, port: 25))
-        #expect(!sockets.accepts(IPAddress("2001:db8::11")!, port: 25), "an established connection is not a listener")
-        #expect(!sockets.accepts(IPAddress("192.0.2.10")!, port: 26))
-        let wildcard = ListeningSockets(procNetTCP: ["header\n 0: 00000000:0019 00000000:0000 0A 0"])
-        #expect(wildcard.accepts(IPAddress("198.51.100.1")!, port: 25))
-        #expect(!wildcard.accepts(IPAddress("2001:db8::1")!, port: 25))
-    }
-}
-
 struct QueueLayoutTests {
     @Test func readsTheQueueFoldersFromPostfixFiles() {
         let files = """

@@ -1,6 +1,7 @@
 import DNSCore
 import EximTarget
 import Foundation
+import Sandbox
 import Scenario
 
 /// A real Exim as the receiver (`receiver.target: exim`): the policy as ACLs with the scenario's
@@ -66,7 +67,7 @@ final class EximReceiver: Receiver, @unchecked Sendable {
                 resolver: environment.resolverAddress, logger: environment.logger)
         } catch let unsupported as EximUnsupported {
             throw CaseSkipped(reason: unsupported.reason)
-        } catch let error as EximInstanceError {
+        } catch let error as DaemonStartError {
             startFailure = error.output
             throw error
         }

@@ -24,31 +24,8 @@ public struct EximSenders: SenderKind {
     }
 
     public func makeSender(for scenario: ScenarioCase, settings: RunConfiguration) -> any Sender {
-        EximSender(
+        MTASender<EximSendingMTA>(
             request: DeliveryRequest(scenario.sender, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout),
-            options: scenario.sender.exim)
-    }
-}
-
-final class EximSender: Sender, @unchecked Sendable {
-    let request: DeliveryRequest
-    let options: [String: String]
-    private var mta: EximSendingMTA?
-
-    init(request: DeliveryRequest, options: [String: String]) {
-        self.request = request
-        self.options = options
-    }
-
-    func deliver(in environment: CaseEnvironment) async throws -> DeliveryReport {
-        let mta = EximSendingMTA(
-            namespaceName: environment.namespace.name, caseDirectory: environment.directory,
-            resolverAddress: environment.resolverAddress, logger: environment.logger)
-        self.mta = mta
-        return try await mta.deliver(request, options: options)
-    }
-
-    func stop() async {
-        await mta?.stop()
+            settings: scenario.sender.exim)
     }
 }

@@ -1,6 +1,7 @@
 import DNSCore
 import Foundation
 import OpenSMTPDTarget
+import Sandbox
 import Scenario
 
 /// A real OpenSMTPD as the receiver (`receiver.target: opensmtpd`): the policy as built-in
@@ -54,7 +55,7 @@ final class OpenSMTPDReceiver: Receiver, @unchecked Sendable {
                 resolver: environment.resolverAddress, logger: environment.logger)
         } catch let unsupported as OpenSMTPDUnsupported {
             throw CaseSkipped(reason: unsupported.reason)
-        } catch let error as OpenSMTPDInstanceError {
+        } catch let error as DaemonStartError {
             startFailure = error.output
             throw error
         }

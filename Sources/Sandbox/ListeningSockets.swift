@@ -1,8 +1,9 @@
 import DNSCore
+import Foundation
 
 /// TCP sockets in state LISTEN, read from `/proc/PID/net/tcp` and `tcp6` (proc(5)) of a process
-/// inside the namespace. Reading them tells that Postfix accepts on an address without opening a
-/// connection, which smtpd would log and look up in DNS like a real client.
+/// inside the namespace. Reading them tells that a daemon accepts on an address without opening a
+/// connection, which an MTA would log and look up in DNS like a real client.
 public struct ListeningSockets: Sendable, Hashable {
     public struct Endpoint: Sendable, Hashable {
         public var address: IPAddress
@@ -10,6 +11,11 @@ public struct ListeningSockets: Sendable, Hashable {
     }
 
     public var endpoints: Set<Endpoint>
+
+    /// The listening sockets of the network namespace `pid` is in.
+    public init(ofProcess pid: pid_t) {
+        self.init(procNetTCP: ["tcp", "tcp6"].compactMap { try? String(contentsOfFile: "/proc/\(pid)/net/\($0)", encoding: .utf8) })
+    }
 
     public init(procNetTCP texts: [String]) {
         var endpoints = Set<Endpoint>()

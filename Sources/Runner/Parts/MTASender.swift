@@ -1,0 +1,32 @@
+import Sender
+import SenderMTAs
+
+/// A real MTA as the case's sender: made when the case's namespace exists, stopped with the case.
+final class MTASender<MTA: SendingMTA>: Sender, @unchecked Sendable {
+    let request: DeliveryRequest
+    let settings: MTA.Settings
+    private var mta: MTA?
+
+    init(request: DeliveryRequest, settings: MTA.Settings) {
+        self.request = request
+        self.settings = settings
+    }
+
+    func deliver(in environment: CaseEnvironment) async throws -> DeliveryReport {
+        let mta = MTA(
+            namespaceName: environment.namespace.name, caseDirectory: environment.directory,
+            resolverAddress: environment.resolverAddress, logger: environment.logger)
+        self.mta = mta
+        return try await mta.deliver(request, settings: settings)
+    }
+
+    func stop() async {
+        await mta?.stop()
+    }
+}
+
+/// Why a real MTA cannot send `sender.message.raw`: it takes the message through its own
+/// submission path and sends it with its own line endings and end of data.
+func rawMessageReason(_ mta: String) -> String {
+    "sender.message.raw is sent byte for byte by the built-in sender only: \(mta) sends a message with line endings and an end of data of its own"
+}

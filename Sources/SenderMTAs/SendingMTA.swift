@@ -1,0 +1,35 @@
+import DNSCore
+import Logging
+import Sender
+
+/// A real MTA that sends one case's message from the case's network namespace, resolving
+/// through the case's unbound; its files live in the case's folder.
+public protocol SendingMTA: AnyObject, Sendable {
+    /// What a scenario sets on this MTA (`sender.postfix`, `sender.exim`).
+    associatedtype Settings: Sendable
+
+    init(namespaceName: String, caseDirectory: String, resolverAddress: IPAddress, logger: Logger)
+    /// Sends `request`'s message and reports what the MTA's own log says happened.
+    func deliver(_ request: DeliveryRequest, settings: Settings) async throws -> DeliveryReport
+    /// Leaves no process of the MTA and no file outside the case's folder; safe to call twice.
+    func stop() async
+}
+
+extension EximSendingMTA: SendingMTA {
+    public func deliver(_ request: DeliveryRequest, settings: [String: String]) async throws -> DeliveryReport {
+        try await deliver(request, options: settings)
+    }
+}
+
+extension PostfixSendingMTA: SendingMTA {
+    public convenience init(namespaceName: String, caseDirectory: String, resolverAddress: IPAddress, logger: Logger) {
+        self.init(namespaceName: namespaceName, caseDirectory: caseDirectory, resolverAddress: resolverAddress, options: Options(), logger: logger)
+    }
+
+    /// Every address may be tried (smtp_mx_address_limit, 5 by default), each up to the connect
+    /// timeout and a few reply timeouts, and DNS lookups before that.
+    public func deliver(_ request: DeliveryRequest, settings: [String: String]) async throws -> DeliveryReport {
+        let perAddress = request.connectTimeout + request.replyTimeout * 2
+        return try await deliver(request, settings: settings, outcomeTimeout: .seconds(15) + perAddress * 5)
+    }
+}
