@@ -84,13 +84,15 @@ struct NetworkNamespaceTests {
     }
 
     @Test func theJanitorRemovesWhatADeadOwnerLeftAndSparesTheLiving() async throws {
-        // A pid that cannot be running: beyond pid_max.
-        let deadName = "mxh-99999999-1-left"
+        // A pid that cannot be running: beyond pid_max; a serial of this run's own, so that test
+        // runs side by side on one machine do not make the same names.
+        let serial = UInt32.random(in: 1...UInt32.max)
+        let deadName = "mxh-99999999-\(serial)-left"
         try await Command.run("/usr/sbin/ip", ["netns", "add", deadName])
         let process = try ManagedProcess.launch("/bin/sleep", ["60"], in: NetworkNamespace.existing(name: deadName))
         let liveNamespace = try await NetworkNamespace.create(name: ResourceRegistry.shared.makeName("live"))
         defer { NetworkNamespace.destroy(name: liveNamespace.name) }
-        let deadDirectory = NSTemporaryDirectory() + "/mxh-99999999-2-dir"
+        let deadDirectory = NSTemporaryDirectory() + "/mxh-99999999-\(serial)-dir"
         try FileManager.default.createDirectory(atPath: deadDirectory, withIntermediateDirectories: true)
 
         // Another suite's sweep may run at the same time and take it first: check the effect.
