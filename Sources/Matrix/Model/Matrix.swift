@@ -22,6 +22,9 @@ public struct MatrixCell: Sendable {
     public var mismatches: [Mismatch]
     /// The whole result (transcripts, the MX's decision record), for the HTML page.
     public var result: CaseResult?
+    /// Why this cell's verdict differs from the reference column's (`IdentityAxis`); nil when
+    /// it does not, or the matrix has no such reference.
+    public var note: String?
 
     public init(outcome: CellOutcome, isOwnPolicy: Bool, mismatches: [Mismatch] = [], result: CaseResult? = nil) {
         self.outcome = outcome
@@ -90,6 +93,11 @@ public struct Matrix: Sendable {
         self.target = target
         self.columns = columns
         self.rows = rows
+    }
+
+    /// The columns are identity paths (`--identities`), not policies.
+    public var isIdentityMatrix: Bool {
+        columns.contains { if case .identity = $0.source { true } else { false } }
     }
 
     /// Counts for the closing line.

@@ -26,7 +26,11 @@ public struct MatrixText: Sendable {
     public func render(_ matrix: Matrix) -> String {
         var out: [String] = []
         let receiver = matrix.target == .postfix ? "Postfix" : "the built-in MX"
-        out.append(terminal.bold("Policy matrix: \(plural(matrix.rows.count, "case")) × \(plural(matrix.columns.count, "policy", "policies")) on \(receiver)"))
+        if matrix.isIdentityMatrix {
+            out.append(terminal.bold("Identity paths: \(plural(matrix.rows.count, "case")) × \(plural(matrix.columns.count, "path")) on \(receiver)"))
+        } else {
+            out.append(terminal.bold("Policy matrix: \(plural(matrix.rows.count, "case")) × \(plural(matrix.columns.count, "policy", "policies")) on \(receiver)"))
+        }
         let nameWidth = matrix.columns.map(\.name.count).max() ?? 0
         for column in matrix.columns {
             out.append("  " + pad(column.name, nameWidth) + "  " + terminal.dim(column.summary))
@@ -35,6 +39,12 @@ public struct MatrixText: Sendable {
         out.append(table(matrix))
         out.append("")
         out.append(terminal.dim(Self.legend))
+        let notes = noteLines(matrix)
+        if !notes.isEmpty {
+            out.append("")
+            out.append(terminal.bold("Where a path's verdict differs from the direct connection's:"))
+            out.append(contentsOf: notes.map { "  " + $0 })
+        }
         let failures = expectationFailures(matrix)
         if !failures.isEmpty {
             out.append("")
@@ -111,6 +121,16 @@ public struct MatrixText: Sendable {
             lines.append(trimEnd(second))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `case  path: why`, one line for each cell with a note (`MatrixCell.note`).
+    public func noteLines(_ matrix: Matrix) -> [String] {
+        let width = matrix.rows.map(\.name.count).max() ?? 0
+        return matrix.rows.flatMap { row in
+            zip(matrix.columns, row.cells).compactMap { column, cell in
+                cell.note.map { terminal.yellow(Self.differsMark) + " " + pad(row.name, width) + "  " + column.name + ": " + $0 }
+            }
+        }
     }
 
     /// Each own-policy cell whose `expect` fails, with its mismatches; empty when there is none.
