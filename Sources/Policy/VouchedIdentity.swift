@@ -26,7 +26,7 @@ extension PolicyEngine {
         switch name {
         case .verified(let host):
             findings.ptr = PTRFinding(names: [host])
-            findings.fcrdns = FCrDNSFinding(confirmedName: host)
+            findings.fcrdns = FCrDNSFinding(confirmedName: host, reason: "XCLIENT NAME, taken as verified (not looked up)")
         case .unavailable:
             findings.ptr = keptPTR
             findings.fcrdns = FCrDNSFinding(reason: "XCLIENT NAME=[UNAVAILABLE]")
@@ -36,6 +36,9 @@ extension PolicyEngine {
         case .kept:
             findings.ptr = keptPTR
             findings.fcrdns = keptFCrDNS
+            if let name = keptFCrDNS.confirmedName {
+                findings.fcrdns = FCrDNSFinding(confirmedName: name, reason: "the proxy's name, kept (XCLIENT without NAME; nothing looked up for \(client))")
+            }
         }
         let entry = ClientIdentityMemo.Entry(findings: findings, expires: .now + .seconds(86_400 * 365))
         return PolicyOpening(engine: self, client: client, identity: entry)

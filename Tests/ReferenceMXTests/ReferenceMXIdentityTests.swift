@@ -38,7 +38,8 @@ struct ReferenceMXIdentityTests {
 
     @Test func afterAProxyHeaderTheNamedClientIsCheckedWithDNS() async throws {
         let dns = CountingDNS(Self.dns)
-        try await MXTest.withMX(policy: Preset.fcrdnsStrict.policy, dns: dns, configure: { $0.requiresProxyHeader = true }) { mx in
+        // A long wait for the header: a loaded machine may be slow to send it.
+        try await MXTest.withMX(policy: Preset.fcrdnsStrict.policy, dns: dns, configure: { $0.requiresProxyHeader = true; $0.proxyTimeout = .seconds(120) }) { mx in
             let replies = try await MXTest.withClient(mx) { client in
                 try await client.send(bytes: Self.header())
                 var replies = [try await client.readReply()?.description ?? "EOF"]
@@ -60,16 +61,22 @@ struct ReferenceMXIdentityTests {
         }
     }
 
-    @Test func aPlainClientOnAProxyPortGets421() async throws {
+    @Test func aSilentClientOnAProxyPortGets421AfterTheWait() async throws {
         try await MXTest.withMX(configure: { $0.requiresProxyHeader = true; $0.proxyTimeout = .milliseconds(300) }) { mx in
             let replies = try await MXTest.withClient(mx) { try await $0.readAll() }
             #expect(replies.map(\.description) == ["421 4.3.0 mx.example.test Server local error"])
-            let garbage = try await MXTest.withClient(mx) { client in
+            #expect(mx.sessions.map(\.closeReason) == ["421 proxy:timeout"])
+        }
+    }
+
+    @Test func aPlainClientThatTalksFirstGets421AtOnce() async throws {
+        try await MXTest.withMX(configure: { $0.requiresProxyHeader = true; $0.proxyTimeout = .seconds(120) }) { mx in
+            let replies = try await MXTest.withClient(mx) { client in
                 try await client.send("EHLO mail.sender.test\r\n")
                 return try await client.readAll()
             }
-            #expect(garbage.map(\.description) == ["421 4.3.0 mx.example.test Server local error"])
-            #expect(mx.sessions.map(\.closeReason) == ["421 proxy:timeout", "421 proxy:unrecognized protocol header"])
+            #expect(replies.map(\.description) == ["421 4.3.0 mx.example.test Server local error"])
+            #expect(mx.sessions.map(\.closeReason) == ["421 proxy:unrecognized protocol header"])
         }
     }
 
