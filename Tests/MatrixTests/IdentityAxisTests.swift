@@ -66,6 +66,7 @@ import Testing
             "XCLIENT without NAME: the receiver checked nothing (it kept the proxy's own name and looked nothing up for the client)"])
         let text = MatrixText(terminal: Terminal(colour: false)).render(matrix)
         #expect(text.contains("Identity paths: 1 case × 3 paths on the built-in MX"))
+        #expect(text.contains("matrix: 1 case × 3 identity paths, 1 row differs; expect in the own-path column: 1 passed, 0 failed"))
         #expect(text.contains("Where a path's verdict differs from the direct connection's:\n  ≠ no-ptr  xclient: XCLIENT without NAME: the receiver checked nothing"))
         #expect(MatrixHTML.render(matrix, title: "t").contains("<span class=\"note\">XCLIENT without NAME: the receiver checked nothing"))
         // Only identity columns get notes; a policy matrix has none.

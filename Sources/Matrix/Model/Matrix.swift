@@ -112,12 +112,15 @@ public struct Matrix: Sendable {
         public var withoutOwnColumn = 0
         public var skipped = 0
         public var errors = 0
+        /// The columns are identity paths (`--identities`); nil or false: policies.
+        public var columnsArePaths: Bool?
     }
 
     public var summary: Summary {
         var summary = Summary()
         summary.cases = rows.count
         summary.columns = columns.count
+        if isIdentityMatrix { summary.columnsArePaths = true }
         for row in rows {
             if row.differs { summary.differingRows += 1 }
             if !row.cells.contains(where: \.isOwnPolicy) { summary.withoutOwnColumn += 1 }

@@ -167,8 +167,10 @@ public struct MatrixText: Sendable {
     }
 
     public func summaryLine(_ summary: Matrix.Summary) -> String {
-        var parts = ["matrix: \(plural(summary.cases, "case")) × \(plural(summary.columns, "policy", "policies")), \(plural(summary.differingRows, "row")) \(summary.differingRows == 1 ? "differs" : "differ")"]
-        var expect = "expect in the own-policy column: \(summary.holds) passed, \(summary.fails) failed"
+        let paths = summary.columnsArePaths == true
+        let columns = paths ? plural(summary.columns, "identity path") : plural(summary.columns, "policy", "policies")
+        var parts = ["matrix: \(plural(summary.cases, "case")) × \(columns), \(plural(summary.differingRows, "row")) \(summary.differingRows == 1 ? "differs" : "differ")"]
+        var expect = "expect in the \(paths ? "own-path" : "own-policy") column: \(summary.holds) passed, \(summary.fails) failed"
         if summary.withoutOwnColumn > 0 {
             expect += ", \(plural(summary.withoutOwnColumn, "case")) whose own policy is not a column"
         }
