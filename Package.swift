@@ -122,7 +122,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "mxharness", dependencies: [
-            "Harness", "Runner", "Scenario", "Policy", "ReferenceMX", "PostfixTarget", "SMTPProtocol", "Parity",
+            "Harness", "Runner", "Scenario", "DNSCore", "Policy", "ReferenceMX", "PostfixTarget", "SMTPProtocol", "Parity",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -13,7 +13,7 @@ extension Harness {
     /// through libunbound to `resolver`; every session's decision is logged as it ends.
     public static func mxServe(
         policy: Preset, listen endpoints: [ListeningEndpoint], resolver: ResolverAddress, hostname: String,
-        bareNewline: SMTPBareNewlineMode = .normalize, logger: Logger
+        bareNewline: SMTPBareNewlineMode = .normalize, requiresProxyHeader: Bool = false, xclientHosts: [IPAddress] = [], logger: Logger
     ) async throws(HarnessError) {
         let out = Output()
         let (server, port) = (resolver.address, resolver.port)
@@ -32,8 +32,11 @@ extension Harness {
             registry.removeDirectory(directory)
         }
         do {
+            var configuration = MXConfiguration(hostname: hostname, policy: policy.policy, bareNewline: bareNewline)
+            configuration.requiresProxyHeader = requiresProxyHeader
+            configuration.xclientHosts = xclientHosts
             try await ReferenceMX.serve(
-                configuration: MXConfiguration(hostname: hostname, policy: policy.policy, bareNewline: bareNewline), lookup: dns,
+                configuration: configuration, lookup: dns,
                 listeningOn: endpoints, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger,
                 ready: { bound in
                     out.line("mxharness mx: \(hostname), policy \(policy.rawValue), resolver \(server)@\(port), listening on "

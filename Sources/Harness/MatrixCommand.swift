@@ -24,6 +24,8 @@ public struct MatrixOptions: Sendable {
     public var saveBaselinePath: String?
     public var baselinePath: String?
     public var htmlPath: String?
+    /// Identity paths as the columns instead of policies (`--identities socket,proxy-v2,xclient`).
+    public var identities: [String] = []
 
     public init(
         paths: [String], policies: [String], postfixConfigurations: [String] = [], jobs: Int, selection: CaseSelection = CaseSelection(),
@@ -54,7 +56,14 @@ extension Harness {
         configuration.target = target
         let columns: [PolicyColumn]
         do {
-            columns = try PolicyColumn.columns(policies: options.policies, postfixConfigurations: options.postfixConfigurations, target: target)
+            if !options.identities.isEmpty {
+                guard options.policies.isEmpty, options.postfixConfigurations.isEmpty else {
+                    throw MatrixError("--identities compares identity paths with each case's own policy: give it without --policies and --postfix-config")
+                }
+                columns = try IdentityAxis.columns(options.identities)
+            } else {
+                columns = try PolicyColumn.columns(policies: options.policies, postfixConfigurations: options.postfixConfigurations, target: target)
+            }
         } catch {
             throw .usage("matrix: \(error)")
         }
@@ -101,7 +110,7 @@ extension Harness {
             }
         }
         if let path = options.htmlPath {
-            let title = "mxharness policy matrix: " + options.paths.joined(separator: " ")
+            let title = (matrix.isIdentityMatrix ? "mxharness identity paths: " : "mxharness policy matrix: ") + options.paths.joined(separator: " ")
             do {
                 try MatrixHTML.render(matrix, title: title).write(toFile: path, atomically: true, encoding: .utf8)
                 out.line("HTML matrix written to \(path)")

@@ -245,7 +245,7 @@ public actor PolicySession {
             return (ptr.isTemporary ? .temporary : .fail, "PTR lookup: \(ptr.error ?? "no PTR")")
         case .fcrdns:
             let fcrdns = await fcrdnsFinding()
-            if let name = fcrdns.confirmedName { return (.pass, "\(name) resolves to \(client)") }
+            if let name = fcrdns.confirmedName { return (.pass, fcrdns.reason.map { "\(name): \($0)" } ?? "\(name) resolves to \(client)") }
             return (fcrdns.isTemporary ? .temporary : .fail, fcrdns.reason ?? "not confirmed")
         case .heloValid:
             return Self.isValidHELO(helo) ? (.pass, "valid") : (.fail, "\"\(helo)\" is neither a hostname nor an address literal")

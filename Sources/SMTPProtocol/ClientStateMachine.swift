@@ -1,34 +1,3 @@
-/// What the client sends in one session.
-public struct SMTPClientConfiguration: Sendable, Hashable {
-    /// The EHLO/HELO argument, sent as written.
-    public var helo: String
-    /// Envelope sender without angle brackets; empty for the null sender `<>`.
-    public var mailFrom: String
-    public var recipients: [String]
-    /// The full RFC 5322 message, CRLF or LF line endings.
-    public var message: [UInt8]
-    /// Postfix's `smtp_skip_5xx_greeting` (default yes): a 5xx greeting counts as a temporary
-    /// failure of this server, so the next address is tried and the mail is deferred, not bounced.
-    public var skip5xxGreeting: Bool
-    /// When set, what is sent after the 354 reply, byte for byte: no line ending is changed, no
-    /// dot is added (RFC 5321 4.5.2) and no end-of-data line follows; the bytes carry their own.
-    /// `message` is then not sent. For SMTP-smuggling tests (bare <LF>, bare <CR>, NUL before
-    /// the dot).
-    public var rawData: [UInt8]?
-
-    public init(
-        helo: String, mailFrom: String, recipients: [String], message: [UInt8], skip5xxGreeting: Bool = true,
-        rawData: [UInt8]? = nil
-    ) {
-        self.helo = helo
-        self.mailFrom = mailFrom
-        self.recipients = recipients
-        self.message = message
-        self.skip5xxGreeting = skip5xxGreeting
-        self.rawData = rawData
-    }
-}
-
 /// One SMTP session of a sending MTA as a pure state machine, after Postfix's smtp(8):
 /// greeting, EHLO (HELO when EHLO is refused), MAIL FROM, one RCPT TO per recipient, DATA,
 /// the dot-stuffed message, QUIT. Commands go one at a time (no PIPELINING), so every reply
@@ -65,6 +34,7 @@ public struct SMTPClientStateMachine: Sendable {
         case greeting
         case ehlo
         case helo
+        case xclient
         case mail
         case rcpt(Int)
         case data
@@ -84,6 +54,7 @@ public struct SMTPClientStateMachine: Sendable {
     private var decided: [SMTPClientRecipientStatus?]
     private var extensions: [String] = []
     private var usedHELO = false
+    private var sentXCLIENT = false
 
     public init(configuration: SMTPClientConfiguration) {
         self.configuration = configuration
@@ -98,6 +69,8 @@ public struct SMTPClientStateMachine: Sendable {
         case .connected:
             guard state == .connecting else { return .wait }
             state = .greeting
+            if let text = configuration.preambleNote { note(text, at: offset) }
+            if let preamble = configuration.preamble { return .send(preamble) }
             return .wait
 
         case .line(let text):
@@ -153,7 +126,7 @@ public struct SMTPClientStateMachine: Sendable {
         case .ehlo:
             if reply.code / 100 == 2 {
                 extensions = Self.keywords(of: reply)
-                return sendMAIL(at: offset)
+                return afterHello(at: offset)
             }
             if reply.code == 421 { return fail(.helo, reply: reply, at: offset) }
             // smtp_proto.c smtp_helo(): any EHLO reply but 2xx and 421 turns ESMTP off and sends HELO.
@@ -163,7 +136,17 @@ public struct SMTPClientStateMachine: Sendable {
             return send("HELO \(Self.clean(configuration.helo))", at: offset)
 
         case .helo:
-            if reply.code / 100 == 2 { return sendMAIL(at: offset) }
+            if reply.code / 100 == 2 { return afterHello(at: offset) }
+            return fail(.helo, reply: reply, at: offset)
+
+        case .xclient:
+            // Postfix XCLIENT_README: on success the server answers with its greeting, as to a new
+            // connection, and the client says EHLO again; a greeting-time refusal (554, 421)
+            // comes in its place. Any other reply refuses XCLIENT itself (501, 503, 550).
+            if reply.code == 220 || reply.code == 554 || reply.code == 421 {
+                state = .greeting
+                return handle(reply, at: offset)
+            }
             return fail(.helo, reply: reply, at: offset)
 
         case .mail:
@@ -223,6 +206,14 @@ public struct SMTPClientStateMachine: Sendable {
     private mutating func sendEHLO(at offset: Double) -> Action {
         state = .ehlo
         return send("EHLO \(Self.clean(configuration.helo))", at: offset)
+    }
+
+    /// After EHLO or HELO: XCLIENT once when configured, else MAIL.
+    private mutating func afterHello(at offset: Double) -> Action {
+        guard let line = configuration.xclientLine, !sentXCLIENT else { return sendMAIL(at: offset) }
+        sentXCLIENT = true
+        state = .xclient
+        return send(line, at: offset)
     }
 
     private mutating func sendMAIL(at offset: Double) -> Action {
@@ -310,7 +301,7 @@ public struct SMTPClientStateMachine: Sendable {
     private var currentStage: SMTPStage {
         switch state {
         case .connecting, .greeting: .greeting
-        case .ehlo, .helo: .helo
+        case .ehlo, .helo, .xclient: .helo
         case .mail: .mail
         case .rcpt: .rcpt
         case .data, .message, .quit, .done: .data
@@ -323,6 +314,7 @@ public struct SMTPClientStateMachine: Sendable {
         case .connecting, .greeting: "receiving the initial server greeting"
         case .ehlo: "performing the EHLO handshake"
         case .helo: "performing the HELO handshake"
+        case .xclient: "sending XCLIENT"
         case .mail: "sending MAIL FROM"
         case .rcpt: "sending RCPT TO"
         case .data: "sending DATA command"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DNSCore
 import Harness
 import Policy
 import ReferenceMX
@@ -13,6 +14,15 @@ extension ReceiverTarget: ExpressibleByArgument {}
 extension SenderMTA: ExpressibleByArgument {}
 
 extension Preset: ExpressibleByArgument {}
+
+extension ReceiverProxyProtocol: ExpressibleByArgument {}
+
+extension IPAddress: ExpressibleByArgument {
+    /// An IPv4 or IPv6 address, without brackets.
+    public init?(argument: String) {
+        self.init(argument)
+    }
+}
 
 extension ListeningEndpoint: ExpressibleByArgument {
     /// `ADDR:PORT` (`127.0.0.1:2525`, `[::1]:2525`), or `ADDR` for port 25.

@@ -117,6 +117,8 @@ extension MXHarness {
         @Option(help: "The receiver of every cell.") var target: ReceiverTarget = .builtin
         @Option(help: "The sending MTA of every cell.") var sender: SenderMTA?
         @Option(help: "Columns of Postfix main.cf files, separated by commas (with --target postfix).") var postfixConfig: String?
+        @Option(help: "Columns of identity paths instead of policies (socket,proxy-v1,proxy-v2,xclient): each case with its own policy, direct and through a proxy; a path whose verdict differs from the direct connection's is marked and explained.")
+        var identities: String?
         @Flag(help: "With --target postfix: start a new Postfix for every cell (by default cells with the same Postfix configuration share a running one).")
         var freshPostfix = false
         @OptionGroup var jobs: JobsOptions
@@ -127,8 +129,8 @@ extension MXHarness {
         @OptionGroup var global: GlobalOptions
 
         func validate() throws {
-            guard policies != nil || postfixConfig != nil else {
-                throw ValidationError("give the columns: --policies fcrdns,fcrdns-strict (presets or policy files)\(target == .postfix ? " or --postfix-config A.cf,B.cf" : "")")
+            guard policies != nil || postfixConfig != nil || identities != nil else {
+                throw ValidationError("give the columns: --policies fcrdns,fcrdns-strict (presets or policy files)\(target == .postfix ? " or --postfix-config A.cf,B.cf" : ""), or --identities socket,proxy-v2,xclient")
             }
         }
 
@@ -139,7 +141,9 @@ extension MXHarness {
                 selection: cases.selection, shard: cases.shard,
                 configuration: RunConfiguration(target: target, sender: sender, resolverTimeout: dns.duration, sharePostfix: !freshPostfix),
                 saveBaselinePath: saveBaseline, baselinePath: baseline, htmlPath: html)
-            try await Harness.matrix(options, logger: global.logger()).exit()
+            var withIdentities = options
+            withIdentities.identities = list(identities)
+            try await Harness.matrix(withIdentities, logger: global.logger()).exit()
         }
     }
 

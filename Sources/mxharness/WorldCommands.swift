@@ -1,4 +1,5 @@
 import ArgumentParser
+import DNSCore
 import Foundation
 import Harness
 import SMTPProtocol
@@ -68,6 +69,10 @@ extension MXHarness {
             var hostname = "mx.example.test"
             @Option(help: "What a line ending in a bare <LF> does, as Postfix's smtpd_forbid_bare_newline: no, normalize (yes), reject.")
             var bareNewline: SMTPBareNewlineMode = .normalize
+            @Option(help: "Require a PROXY header (v1 or v2) before the greeting, as Postfix's smtpd_upstream_proxy_protocol: haproxy.")
+            var proxyProtocol: ReceiverProxyProtocol?
+            @Option(help: ArgumentHelp("A client allowed to send XCLIENT (repeatable), as Postfix's smtpd_authorized_xclient_hosts.", valueName: "ADDR"))
+            var xclientHost: [IPAddress] = []
             @Flag(name: .shortAndLong, help: "Log every command and reply, not only each session's decision.")
             var verbose = false
 
@@ -75,7 +80,8 @@ extension MXHarness {
                 var logger = Logger(label: "mxharness.mx")
                 logger.logLevel = verbose ? .debug : .info
                 try await Harness.mxServe(
-                    policy: policy, listen: listen, resolver: resolver, hostname: hostname, bareNewline: bareNewline, logger: logger)
+                    policy: policy, listen: listen, resolver: resolver, hostname: hostname, bareNewline: bareNewline,
+                    requiresProxyHeader: proxyProtocol == .haproxy, xclientHosts: xclientHost, logger: logger)
             }
         }
     }

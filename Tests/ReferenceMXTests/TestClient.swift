@@ -93,11 +93,12 @@ enum MXTest {
     /// An MX on 127.0.0.1 and ::1, on ports the kernel picks, stopped after `body`.
     static func withMX<T>(
         policy: ReceiverPolicy = .open, limits: SMTPServerLimits = .init(), bareNewline: SMTPBareNewlineMode = .normalize,
-        dns: any DNSLookup = InMemoryDNS(), _ body: (ReferenceMX) async throws -> T
+        dns: any DNSLookup = InMemoryDNS(), configure: (inout MXConfiguration) -> Void = { _ in },
+        _ body: (ReferenceMX) async throws -> T
     ) async throws -> T {
-        let mx = ReferenceMX(
-            configuration: MXConfiguration(hostname: "mx.example.test", policy: policy, limits: limits, bareNewline: bareNewline),
-            lookup: dns, eventLoopGroup: group, logger: logger)
+        var configuration = MXConfiguration(hostname: "mx.example.test", policy: policy, limits: limits, bareNewline: bareNewline)
+        configure(&configuration)
+        let mx = ReferenceMX(configuration: configuration, lookup: dns, eventLoopGroup: group, logger: logger)
         do {
             try await mx.start(listeningOn: [IPAddress("127.0.0.1")!, IPAddress("::1")!], port: 0, in: nil)
             let result = try await body(mx)

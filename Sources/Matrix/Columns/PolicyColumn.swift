@@ -12,6 +12,9 @@ public struct PolicyColumn: Sendable, Hashable {
         case file(path: String, policy: ReceiverPolicy)
         /// A Postfix `main.cf` (`--postfix-config`, with `--target postfix`): it is the whole policy.
         case postfixConfiguration(path: String, mainCF: MainCF)
+        /// How the receiver learns who the client is (`--identities`): each case keeps its own
+        /// policy, the path changes (see `IdentityAxis`).
+        case identity(IdentityPath)
     }
 
     /// The column's heading, unique in a matrix and the key of its cells in a baseline.
@@ -32,7 +35,7 @@ public struct PolicyColumn: Sendable, Hashable {
         switch source {
         case .preset(let preset): preset.policy
         case .file(_, let policy): policy
-        case .postfixConfiguration: nil
+        case .postfixConfiguration, .identity: nil
         }
     }
 
@@ -49,6 +52,8 @@ public struct PolicyColumn: Sendable, Hashable {
         case .postfixConfiguration(_, let mainCF):
             scenario.receiver.policy = .open
             scenario.receiver.postfix = Dictionary(mainCF.parameters.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
+        case .identity(let path):
+            scenario = IdentityAxis.applied(path, to: scenario)
         }
         return scenario
     }
@@ -56,6 +61,7 @@ public struct PolicyColumn: Sendable, Hashable {
     /// Whether this column's receiver is exactly the case's own: only there is the case's `expect`,
     /// written for its own receiver, judged.
     public func isOwnPolicy(of scenario: ScenarioCase) -> Bool {
+        if case .identity(let path) = source { return path == scenario.sender.identity }
         guard let policy else { return false }
         return policy == scenario.receiver.policy && scenario.receiver.postfix.isEmpty
     }
@@ -67,6 +73,7 @@ public struct PolicyColumn: Sendable, Hashable {
         case .file(let path, let policy): "policy file \(path): \(Self.describe(policy))"
         case .postfixConfiguration(let path, let mainCF):
             "Postfix main.cf \(path) (\(mainCF.names.count) parameter\(mainCF.names.count == 1 ? "" : "s"))"
+        case .identity(let path): IdentityAxis.summary(of: path)
         }
     }
 

@@ -22,6 +22,9 @@ public struct MatrixCell: Sendable {
     public var mismatches: [Mismatch]
     /// The whole result (transcripts, the MX's decision record), for the HTML page.
     public var result: CaseResult?
+    /// Why this cell's verdict differs from the reference column's (`IdentityAxis`); nil when
+    /// it does not, or the matrix has no such reference.
+    public var note: String?
 
     public init(outcome: CellOutcome, isOwnPolicy: Bool, mismatches: [Mismatch] = [], result: CaseResult? = nil) {
         self.outcome = outcome
@@ -92,6 +95,11 @@ public struct Matrix: Sendable {
         self.rows = rows
     }
 
+    /// The columns are identity paths (`--identities`), not policies.
+    public var isIdentityMatrix: Bool {
+        columns.contains { if case .identity = $0.source { true } else { false } }
+    }
+
     /// Counts for the closing line.
     public struct Summary: Sendable, Hashable, Codable {
         public var cases = 0
@@ -104,12 +112,15 @@ public struct Matrix: Sendable {
         public var withoutOwnColumn = 0
         public var skipped = 0
         public var errors = 0
+        /// The columns are identity paths (`--identities`); nil or false: policies.
+        public var columnsArePaths: Bool?
     }
 
     public var summary: Summary {
         var summary = Summary()
         summary.cases = rows.count
         summary.columns = columns.count
+        if isIdentityMatrix { summary.columnsArePaths = true }
         for row in rows {
             if row.differs { summary.differingRows += 1 }
             if !row.cells.contains(where: \.isOwnPolicy) { summary.withoutOwnColumn += 1 }

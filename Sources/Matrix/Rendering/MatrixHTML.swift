@@ -93,7 +93,9 @@ public enum MatrixHTML {
         case .fails: html += " <span class=\"badge fails\" title=\"the case's own policy: its expect fails\">own ✗</span>"
         case .notJudged: if cell.isOwnPolicy { html += " <span class=\"badge\">own</span>" }
         }
-        html += "<span class=\"reply\">\(escape(outcome.replyLine))</span></summary>\n<div class=\"evidence\">"
+        html += "<span class=\"reply\">\(escape(outcome.replyLine))</span>"
+        if let note = cell.note { html += "<span class=\"note\">\(escape(note))</span>" }
+        html += "</summary>\n<div class=\"evidence\">"
         if !cell.mismatches.isEmpty {
             html += "<h4>Expectation</h4><ul class=\"mismatches\">"
             for mismatch in cell.mismatches { html += "<li>\(escape(mismatch.description))</li>" }
@@ -189,6 +191,7 @@ public enum MatrixHTML {
         summary { cursor: pointer; list-style-position: inside; }
         .label { font-weight: 600; }
         .reply { display: block; font: 12px/1.35 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; color: var(--muted); word-break: break-word; }
+        .note { display: block; font-size: 12px; color: #8a5a00; margin-top: 2px; }
         .evidence { margin-top: .4rem; }
         .evidence h4 { margin: .5rem 0 .2rem; font-size: .8rem; }
         .evidence pre { margin: 0; padding: .4rem; background: #fff; border: 1px solid var(--line); border-radius: 4px;

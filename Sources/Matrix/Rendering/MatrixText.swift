@@ -26,7 +26,11 @@ public struct MatrixText: Sendable {
     public func render(_ matrix: Matrix) -> String {
         var out: [String] = []
         let receiver = matrix.target == .postfix ? "Postfix" : "the built-in MX"
-        out.append(terminal.bold("Policy matrix: \(plural(matrix.rows.count, "case")) × \(plural(matrix.columns.count, "policy", "policies")) on \(receiver)"))
+        if matrix.isIdentityMatrix {
+            out.append(terminal.bold("Identity paths: \(plural(matrix.rows.count, "case")) × \(plural(matrix.columns.count, "path")) on \(receiver)"))
+        } else {
+            out.append(terminal.bold("Policy matrix: \(plural(matrix.rows.count, "case")) × \(plural(matrix.columns.count, "policy", "policies")) on \(receiver)"))
+        }
         let nameWidth = matrix.columns.map(\.name.count).max() ?? 0
         for column in matrix.columns {
             out.append("  " + pad(column.name, nameWidth) + "  " + terminal.dim(column.summary))
@@ -35,6 +39,12 @@ public struct MatrixText: Sendable {
         out.append(table(matrix))
         out.append("")
         out.append(terminal.dim(Self.legend))
+        let notes = noteLines(matrix)
+        if !notes.isEmpty {
+            out.append("")
+            out.append(terminal.bold("Where a path's verdict differs from the direct connection's:"))
+            out.append(contentsOf: notes.map { "  " + $0 })
+        }
         let failures = expectationFailures(matrix)
         if !failures.isEmpty {
             out.append("")
@@ -113,6 +123,16 @@ public struct MatrixText: Sendable {
         return lines.joined(separator: "\n")
     }
 
+    /// `case  path: why`, one line for each cell with a note (`MatrixCell.note`).
+    public func noteLines(_ matrix: Matrix) -> [String] {
+        let width = matrix.rows.map(\.name.count).max() ?? 0
+        return matrix.rows.flatMap { row in
+            zip(matrix.columns, row.cells).compactMap { column, cell in
+                cell.note.map { terminal.yellow(Self.differsMark) + " " + pad(row.name, width) + "  " + column.name + ": " + $0 }
+            }
+        }
+    }
+
     /// Each own-policy cell whose `expect` fails, with its mismatches; empty when there is none.
     public func expectationFailures(_ matrix: Matrix) -> String {
         let failures = matrix.expectationFailures
@@ -147,8 +167,10 @@ public struct MatrixText: Sendable {
     }
 
     public func summaryLine(_ summary: Matrix.Summary) -> String {
-        var parts = ["matrix: \(plural(summary.cases, "case")) × \(plural(summary.columns, "policy", "policies")), \(plural(summary.differingRows, "row")) \(summary.differingRows == 1 ? "differs" : "differ")"]
-        var expect = "expect in the own-policy column: \(summary.holds) passed, \(summary.fails) failed"
+        let paths = summary.columnsArePaths == true
+        let columns = paths ? plural(summary.columns, "identity path") : plural(summary.columns, "policy", "policies")
+        var parts = ["matrix: \(plural(summary.cases, "case")) × \(columns), \(plural(summary.differingRows, "row")) \(summary.differingRows == 1 ? "differs" : "differ")"]
+        var expect = "expect in the \(paths ? "own-path" : "own-policy") column: \(summary.holds) passed, \(summary.fails) failed"
         if summary.withoutOwnColumn > 0 {
             expect += ", \(plural(summary.withoutOwnColumn, "case")) whose own policy is not a column"
         }

@@ -30,7 +30,9 @@ public struct MatrixRunner: Sendable {
         let results = await ScenarioRun(runner: cellRunner, jobs: jobs).run(cells) { _ in
             progress(counter.increment(), total)
         }
-        return Self.assemble(cases, columns: columns, results: results, target: target)
+        var matrix = Self.assemble(cases, columns: columns, results: results, target: target)
+        IdentityAxis.annotate(&matrix, cases: cases)
+        return matrix
     }
 
     /// The matrix from results in row-major order (case by case, each with a result per column).
