@@ -29,6 +29,7 @@ struct CaseDecoder {
         top.accept("variants")
         top.finish()
         guard let tags, let dns, let receiver, let sender, let expect else { return nil }
+        guard checkProxyAgainstReceiver(tree, sender: sender, receiver: receiver) else { return nil }
         return ScenarioCase(
             name: name, description: description.map(Self.trimmed), tags: tags, location: location,
             dns: dns, receiver: receiver, sender: sender, expect: expect)
@@ -138,8 +139,9 @@ struct CaseDecoder {
         }
         let exim = map.optional("exim").map { eximSite($0, path.key("exim")) } ?? EximSiteSettings()
         let exec: ExecReceiverSpec?? = map.optional("exec").map { execReceiver($0, path.key("exec")) }
+        let identity = receiverIdentity(map, path)
         map.finish()
-        guard let hostname, let addresses, let policy, let postfix, let exim else { return nil }
+        guard let hostname, let addresses, let policy, let postfix, let exim, let identity else { return nil }
         if case .some(.none) = target { return nil }
         if case .some(.none) = postfixDirectory { return nil }
         if case .some(.none) = bareNewline { return nil }
@@ -151,7 +153,8 @@ struct CaseDecoder {
         return ReceiverSpec(
             hostname: hostname, addresses: addresses, target: target ?? nil, policy: policy,
             postfix: Dictionary(postfix.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }), postfixDirectory: postfixDirectory ?? nil,
-            bareNewline: bareNewline ?? nil, exim: exim, exec: exec ?? nil)
+            bareNewline: bareNewline ?? nil, exim: exim, exec: exec ?? nil,
+            proxyProtocol: identity.proxyProtocol, xclientHosts: identity.xclientHosts)
     }
 
     /// `receiver.postfix_dir`: a folder holding at least main.cf, relative to the file that names it.
@@ -195,8 +198,9 @@ struct CaseDecoder {
         let exim = map.optional("exim").map { settingsMap($0, path.key("exim"), what: "Exim transport options") }
         let dkimTree = map.optional("dkim")
         let dkim = dkimTree.map { dkimSpec($0, path.key("dkim")) }
+        let identity = senderIdentity(map, path, addresses: addresses)
         map.finish()
-        guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay else { return nil }
+        guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay, let identity else { return nil }
         if case .some(.none) = message { return nil }
         if case .some(.none) = mta { return nil }
         if case .some(.none) = postfix { return nil }
@@ -210,7 +214,8 @@ struct CaseDecoder {
         }
         return SenderSpec(
             addresses: addresses, prefer: prefer, helo: helo, mailFrom: mailFrom, rcptTo: rcptTo, relay: relay, message: message ?? nil,
-            mta: mta ?? nil, postfix: (postfix ?? nil) ?? [:], exim: (exim ?? nil) ?? [:], dkim: dkim ?? nil)
+            mta: mta ?? nil, postfix: (postfix ?? nil) ?? [:], exim: (exim ?? nil) ?? [:], dkim: dkim ?? nil,
+            identity: identity.path, proxyAddresses: identity.proxyAddresses, xclientName: identity.xclientName)
     }
 
 

@@ -123,12 +123,20 @@ public struct ReceiverSpec: Sendable {
     public var exim: EximSiteSettings
     /// `receiver.exec`: how to start and stop a user's own MTA for `target: exec`.
     public var exec: ExecReceiverSpec?
+    /// `receiver.proxy_protocol`: a PROXY header is required before the greeting; nil: none is.
+    public var proxyProtocol: ReceiverProxyProtocol?
+    /// `receiver.xclient_hosts`: the clients allowed to send XCLIENT (Postfix
+    /// `smtpd_authorized_xclient_hosts`); empty: nobody.
+    public var xclientHosts: [IPAddress]
 
     public init(
         hostname: String = ReceiverSpec.defaultHostname, addresses: [IPAddress], target: ReceiverTarget? = nil,
         policy: ReceiverPolicy = Preset.open.policy, postfix: [String: String] = [:], postfixDirectory: String? = nil,
-        bareNewline: SMTPBareNewlineMode? = nil, exim: EximSiteSettings = EximSiteSettings(), exec: ExecReceiverSpec? = nil
+        bareNewline: SMTPBareNewlineMode? = nil, exim: EximSiteSettings = EximSiteSettings(), exec: ExecReceiverSpec? = nil,
+        proxyProtocol: ReceiverProxyProtocol? = nil, xclientHosts: [IPAddress] = []
     ) {
+        self.proxyProtocol = proxyProtocol
+        self.xclientHosts = xclientHosts
         self.hostname = hostname
         self.addresses = addresses
         self.target = target
@@ -205,12 +213,24 @@ public struct SenderSpec: Sendable {
     public var postfix: [String: String]
     /// `sender.exim`: Exim smtp transport options, as written.
     public var exim: [String: String]
+    /// `sender.identity`: how the receiver learns the sender's address.
+    public var identity: IdentityPath
+    /// `sender.proxy_address`: where the proxy connects from, per family (one for each family of
+    /// `addresses` when `identity` is not `socket`).
+    public var proxyAddresses: [AddressFamily: IPAddress]
+    /// `sender.xclient_name`: the `NAME=` of XCLIENT (a host name, `[UNAVAILABLE]` or
+    /// `[TEMPUNAVAIL]`); nil: XCLIENT sends ADDR only.
+    public var xclientName: String?
 
     public init(
         addresses: [AddressFamily: IPAddress], prefer: AddressFamily = .ipv6, helo: String, mailFrom: String,
         rcptTo: [String], relay: RelaySpec = .mx, message: MessageSpec? = nil, mta: SenderMTA? = nil,
-        postfix: [String: String] = [:], exim: [String: String] = [:], dkim: DKIMSpec? = nil
+        postfix: [String: String] = [:], exim: [String: String] = [:], dkim: DKIMSpec? = nil,
+        identity: IdentityPath = .socket, proxyAddresses: [AddressFamily: IPAddress] = [:], xclientName: String? = nil
     ) {
+        self.identity = identity
+        self.proxyAddresses = proxyAddresses
+        self.xclientName = xclientName
         self.mta = mta
         self.postfix = postfix
         self.exim = exim

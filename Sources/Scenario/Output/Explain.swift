@@ -93,6 +93,8 @@ private func receiverNode(_ receiver: ReceiverSpec) -> Node {
             + [("text", .plain(site.text))]))]
     } ?? []))))
     if let mode = receiver.bareNewline { pairs.append(("bare_newline", .plain(mode.rawValue))) }
+    if let proxy = receiver.proxyProtocol { pairs.append(("proxy_protocol", .plain(proxy.rawValue))) }
+    if !receiver.xclientHosts.isEmpty { pairs.append(("xclient_hosts", .flowList(receiver.xclientHosts.map { .plain($0.description) }))) }
     if !receiver.postfix.isEmpty {
         pairs.append(("postfix", .blockMap(receiver.postfix.keys.sorted().map { (Node.plain($0), Node.plain(receiver.postfix[$0] ?? "")) })))
     }
@@ -124,6 +126,10 @@ private func senderNode(_ sender: SenderSpec) -> Node {
         ("mail_from", .plain(sender.mailFrom)),
         ("rcpt_to", .flowList(sender.rcptTo.map(Node.plain))),
     ]
+    if sender.identity != .socket { pairs.append(("identity", .plain(sender.identity.rawValue))) }
+    let proxies = AddressFamily.allCases.compactMap { sender.proxyAddresses[$0] }
+    if !proxies.isEmpty { pairs.append(("proxy_address", .flowList(proxies.map { .plain($0.description) }))) }
+    if let name = sender.xclientName { pairs.append(("xclient_name", .plain(name))) }
     switch sender.relay {
     case .mx: pairs.append(("relay", "mx"))
     case .host(let name): pairs.append(("relay", .flowMap([("host", .plain(name))])))
