@@ -23,6 +23,13 @@ public struct MXConfiguration: Sendable {
     public var logsTranscripts: Bool
     /// What a line ending in a bare <LF> does, as Postfix's `smtpd_forbid_bare_newline`.
     public var bareNewline: SMTPBareNewlineMode
+    /// A PROXY header (v1 or v2) must start every connection (Postfix
+    /// `smtpd_upstream_proxy_protocol = haproxy`); the client is then the address it names.
+    public var requiresProxyHeader = false
+    /// How long the MX waits for that header (Postfix `smtpd_upstream_proxy_timeout`).
+    public var proxyTimeout: Duration = .seconds(5)
+    /// The clients allowed to send XCLIENT (Postfix `smtpd_authorized_xclient_hosts`).
+    public var xclientHosts: [IPAddress] = []
 
     public init(
         hostname: String, policy: ReceiverPolicy, limits: SMTPServerLimits = .init(), bareNewline: SMTPBareNewlineMode = .normalize

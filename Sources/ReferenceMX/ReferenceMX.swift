@@ -193,7 +193,11 @@ final class MXCore: Sendable {
     init(configuration: MXConfiguration, lookup: any DNSLookup, eventLoop: any EventLoop, logger: Logger) {
         self.configuration = configuration
         self.engine = PolicyEngine(policy: configuration.policy, lookup: lookup, receiver: configuration.hostname)
-        self.serverSettings = SMTPServerSettings(hostname: configuration.hostname, limits: configuration.limits, bareNewline: configuration.bareNewline)
+        self.serverSettings = SMTPServerSettings(
+            hostname: configuration.hostname, limits: configuration.limits, bareNewline: configuration.bareNewline,
+            identity: SMTPIdentitySettings(
+                requiresProxyHeader: configuration.requiresProxyHeader, proxyTimeout: configuration.proxyTimeout,
+                xclientHosts: Set(configuration.xclientHosts.map(\.bytes))))
         self.logger = logger
         self.decisions = DecisionLog(logger: logger, level: configuration.sessionLogLevel, withTranscripts: configuration.logsTranscripts)
         self.eventLoop = eventLoop
@@ -247,7 +251,7 @@ final class MXCore: Sendable {
             return
         }
         let received = ReceivedMessage(
-            session: recorder.id, client: recorder.client, helo: message.helo, mailFrom: message.reversePath,
+            session: recorder.id, client: recorder.update { $0.client }, helo: message.helo, mailFrom: message.reversePath,
             recipients: message.recipients, data: message.data, queueID: message.queueID, received: Date())
         state.withLock { state in
             state.messages.append(received)

@@ -78,8 +78,12 @@ public final class CaseEnvironment: @unchecked Sendable {
         return resolver
     }
 
-    /// The addresses the sender connects from.
-    public var clientAddresses: [IPAddress] { scenario.sender.addresses.values.sorted() }
+    /// The addresses the sender connects from, and its proxy's (`sender.proxy_address`) when a
+    /// proxy connects for it.
+    public var clientAddresses: [IPAddress] {
+        let proxies = scenario.sender.identity.usesProxy ? Array(scenario.sender.proxyAddresses.values) : []
+        return Array(Set(scenario.sender.addresses.values).union(proxies)).sorted()
+    }
 
     /// Builds the world and starts the receiver; on a throw, what was built stays recorded for
     /// `tearDown`.

@@ -39,5 +39,12 @@ extension DeliveryRequest {
             recipients: sender.rcptTo, relay: relay, message: sender.messageBytes(),
             connectTimeout: connectTimeout, replyTimeout: replyTimeout)
         self.rawData = sender.message?.raw.map { Array($0.utf8) }
+        let path: ProxiedSending.Path? = switch sender.identity {
+        case .socket: nil
+        case .proxyV1: .proxyV1
+        case .proxyV2: .proxyV2
+        case .xclient: .xclient(name: sender.xclientName)
+        }
+        self.proxy = path.map { ProxiedSending(path: $0, addresses: sender.proxyAddresses) }
     }
 }

@@ -15,6 +15,14 @@ public struct SMTPClientConfiguration: Sendable, Hashable {
     /// `message` is then not sent. For SMTP-smuggling tests (bare <LF>, bare <CR>, NUL before
     /// the dot).
     public var rawData: [UInt8]?
+    /// Written as soon as the connection is up, before the greeting is read: a PROXY header
+    /// (`ProxyHeader.v1`/`v2`).
+    public var preamble: [UInt8]?
+    /// Noted in the transcript when the connection is up (what `preamble` is, who connected).
+    public var preambleNote: String?
+    /// Sent once after the first successful EHLO/HELO: `XCLIENT ADDR=... [NAME=...]`
+    /// (`XCLIENTCommand.line`). Its 220 reply is a new greeting, answered with EHLO again.
+    public var xclientLine: String?
 
     public init(
         helo: String, mailFrom: String, recipients: [String], message: [UInt8], skip5xxGreeting: Bool = true,
@@ -65,6 +73,7 @@ public struct SMTPClientStateMachine: Sendable {
         case greeting
         case ehlo
         case helo
+        case xclient
         case mail
         case rcpt(Int)
         case data
@@ -84,6 +93,7 @@ public struct SMTPClientStateMachine: Sendable {
     private var decided: [SMTPClientRecipientStatus?]
     private var extensions: [String] = []
     private var usedHELO = false
+    private var sentXCLIENT = false
 
     public init(configuration: SMTPClientConfiguration) {
         self.configuration = configuration
@@ -98,6 +108,8 @@ public struct SMTPClientStateMachine: Sendable {
         case .connected:
             guard state == .connecting else { return .wait }
             state = .greeting
+            if let text = configuration.preambleNote { note(text, at: offset) }
+            if let preamble = configuration.preamble { return .send(preamble) }
             return .wait
 
         case .line(let text):
@@ -153,7 +165,7 @@ public struct SMTPClientStateMachine: Sendable {
         case .ehlo:
             if reply.code / 100 == 2 {
                 extensions = Self.keywords(of: reply)
-                return sendMAIL(at: offset)
+                return afterHello(at: offset)
             }
             if reply.code == 421 { return fail(.helo, reply: reply, at: offset) }
             // smtp_proto.c smtp_helo(): any EHLO reply but 2xx and 421 turns ESMTP off and sends HELO.
@@ -163,7 +175,17 @@ public struct SMTPClientStateMachine: Sendable {
             return send("HELO \(Self.clean(configuration.helo))", at: offset)
 
         case .helo:
-            if reply.code / 100 == 2 { return sendMAIL(at: offset) }
+            if reply.code / 100 == 2 { return afterHello(at: offset) }
+            return fail(.helo, reply: reply, at: offset)
+
+        case .xclient:
+            // Postfix XCLIENT_README: on success the server answers with its greeting, as to a new
+            // connection, and the client says EHLO again; a greeting-time refusal (554, 421)
+            // comes in its place. Any other reply refuses XCLIENT itself (501, 503, 550).
+            if reply.code == 220 || reply.code == 554 || reply.code == 421 {
+                state = .greeting
+                return handle(reply, at: offset)
+            }
             return fail(.helo, reply: reply, at: offset)
 
         case .mail:
@@ -223,6 +245,14 @@ public struct SMTPClientStateMachine: Sendable {
     private mutating func sendEHLO(at offset: Double) -> Action {
         state = .ehlo
         return send("EHLO \(Self.clean(configuration.helo))", at: offset)
+    }
+
+    /// After EHLO or HELO: XCLIENT once when configured, else MAIL.
+    private mutating func afterHello(at offset: Double) -> Action {
+        guard let line = configuration.xclientLine, !sentXCLIENT else { return sendMAIL(at: offset) }
+        sentXCLIENT = true
+        state = .xclient
+        return send(line, at: offset)
     }
 
     private mutating func sendMAIL(at offset: Double) -> Action {
@@ -310,7 +340,7 @@ public struct SMTPClientStateMachine: Sendable {
     private var currentStage: SMTPStage {
         switch state {
         case .connecting, .greeting: .greeting
-        case .ehlo, .helo: .helo
+        case .ehlo, .helo, .xclient: .helo
         case .mail: .mail
         case .rcpt: .rcpt
         case .data, .message, .quit, .done: .data
@@ -323,6 +353,7 @@ public struct SMTPClientStateMachine: Sendable {
         case .connecting, .greeting: "receiving the initial server greeting"
         case .ehlo: "performing the EHLO handshake"
         case .helo: "performing the HELO handshake"
+        case .xclient: "sending XCLIENT"
         case .mail: "sending MAIL FROM"
         case .rcpt: "sending RCPT TO"
         case .data: "sending DATA command"

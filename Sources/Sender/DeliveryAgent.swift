@@ -69,8 +69,10 @@ struct NIODeliveryTransport: DeliveryTransport {
             return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         }
         let fd: CInt
+        // Through a proxy the connection comes from the proxy's address of the attempt's family.
+        let connectFrom = request.proxy?.addresses[source.family] ?? source
         do {
-            fd = try await Sockets.connect(from: source, to: destination.address, port: request.port, timeout: request.connectTimeout, in: namespace)
+            fd = try await Sockets.connect(from: connectFrom, to: destination.address, port: request.port, timeout: request.connectTimeout, in: namespace)
         } catch {
             return DeliveryAttempt(
                 unreachable: destination, source: source, port: request.port, recipients: recipients,
@@ -78,9 +80,10 @@ struct NIODeliveryTransport: DeliveryTransport {
         }
         let connectedAt = offset()
 
-        let configuration = SMTPClientConfiguration(
+        var configuration = SMTPClientConfiguration(
             helo: request.helo, mailFrom: request.mailFrom, recipients: recipients, message: request.message,
             skip5xxGreeting: request.limits.skip5xxGreeting, rawData: request.rawData)
+        request.proxy?.configure(&configuration, client: source, server: destination.address, port: request.port, fd: fd)
         let eventLoop = group.next()
         let done = eventLoop.makePromise(of: SMTPClientStateMachine.self)
         let replyTimeout = request.replyTimeout

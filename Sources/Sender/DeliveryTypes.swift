@@ -71,6 +71,8 @@ public struct DeliveryRequest: Sendable {
     /// (`SMTPClientConfiguration.rawData`; a scenario's `sender.message.raw`).
     public var rawData: [UInt8]?
     public var port: UInt16 = 25
+    /// A proxy connects for the sender and names it to the receiver; nil: the sender connects itself.
+    public var proxy: ProxiedSending?
     public var connectTimeout: Duration
     public var replyTimeout: Duration
 

@@ -234,8 +234,8 @@ struct ReferenceMXTests {
             #expect(replies.map(\.description) == [
                 "220 mx.example.test ESMTP", "250 mx.example.test PIPELINING SIZE 100 8BITMIME ENHANCEDSTATUSCODES",
                 "250 2.1.0 Ok", "250 2.1.5 Ok", "452 4.5.3 Error: too many recipients", "354 End data with <CR><LF>.<CR><LF>",
-                "552 5.3.4 Error: message file too big", "502 5.5.2 Error: command not recognized",
-                "502 5.5.2 Error: command not recognized", "502 5.5.2 Error: command not recognized",
+                "552 5.3.4 Error: message file too big", "500 5.5.2 Error: command not recognized",
+                "500 5.5.2 Error: command not recognized", "500 5.5.2 Error: command not recognized",
                 "421 4.7.0 mx.example.test Error: too many errors",
             ])
         }

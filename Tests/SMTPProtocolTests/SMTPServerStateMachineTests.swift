@@ -86,7 +86,7 @@ struct SMTPServerStateMachineTests {
         var driver = ServerDriver.greeted()
         driver.send("HELP\r\nEHLO\r\nEHLO c.sender.test\r\nMAIL FROM:alice@sender.test\r\nMAIL FROM:<a@sender.test> SIZE=big\r\nMAIL FROM:<a@sender.test> AUTH=<>\r\nRCPT TO:<no-at-sign>\r\nDATA now\r\n\r\n")
         #expect(driver.lines(from: 1) == [
-            "502 5.5.2 Error: command not recognized", "501 5.5.4 Syntax: EHLO hostname",
+            "500 5.5.2 Error: command not recognized", "501 5.5.4 Syntax: EHLO hostname",
             "250 mx.example.test PIPELINING SIZE 10240000 8BITMIME ENHANCEDSTATUSCODES",
             "501 5.5.4 Syntax: MAIL FROM:<address>", "501 5.5.4 Syntax: MAIL FROM:<address> SIZE=number",
             "555 5.5.4 Unsupported option: AUTH", "503 5.5.1 Error: need MAIL command",
@@ -242,8 +242,8 @@ struct SMTPServerStateMachineTests {
         var driver = ServerDriver.greeted(limits: SMTPServerLimits(errors: 3))
         driver.send("BOGUS\r\nBOGUS\r\nBOGUS\r\nNOOP\r\n")
         #expect(driver.lines(from: 1) == [
-            "502 5.5.2 Error: command not recognized", "502 5.5.2 Error: command not recognized",
-            "502 5.5.2 Error: command not recognized", "421 4.7.0 mx.example.test Error: too many errors",
+            "500 5.5.2 Error: command not recognized", "500 5.5.2 Error: command not recognized",
+            "500 5.5.2 Error: command not recognized", "421 4.7.0 mx.example.test Error: too many errors",
         ])
         #expect(driver.closed)
     }

@@ -27,6 +27,8 @@ struct ServerDriver {
     var replies: [SMTPServerReply] = []
     var questions: [SMTPPolicyQuestion] = []
     var accepted: [SMTPMessage] = []
+    /// What PROXY headers and XCLIENT said, in order.
+    var identities: [SMTPClientIdentity] = []
     var closed = false
     var waitingForVerdict = false
     /// Feed bytes as `SMTPServerHandler` does (`receivedText` for message text) instead of line by line.
@@ -41,6 +43,16 @@ struct ServerDriver {
         self.clock = clock
         self.machine = SMTPServerStateMachine(hostname: "mx.example.test", limits: limits, bareNewline: bareNewline, clock: clock, keepsText: keepsText)
         self.framer = SMTPLineFramer(maximumLength: limits.frameLength)
+        self.policy = policy
+    }
+
+    /// A driver for a server with `identity` settings, whose peer is `client`.
+    init(identity: SMTPIdentitySettings, client: [UInt8]?, policy: @escaping (SMTPPolicyQuestion) -> SMTPPolicyVerdict? = { _ in .proceed }) {
+        let clock = TestClock()
+        self.clock = clock
+        let settings = SMTPServerSettings(hostname: "mx.example.test", identity: identity)
+        self.machine = SMTPServerStateMachine(settings: settings, clock: clock, client: client)
+        self.framer = SMTPLineFramer(maximumLength: settings.limits.frameLength)
         self.policy = policy
     }
 
@@ -64,6 +76,17 @@ struct ServerDriver {
     }
 
     mutating func send(bytes: [UInt8]) {
+        var bytes = bytes
+        if machine.isAwaitingProxyHeader {
+            // As the MX's handler reads: the header's bytes first, the rest to the framer.
+            let next = bytes.withUnsafeBytes { raw in
+                let (next, action) = machine.receivedProxyHeader(raw, from: 0)
+                run(action)
+                return next
+            }
+            bytes = Array(bytes[next...])
+            if bytes.isEmpty || closed { return }
+        }
         guard takesTextDirectly else {
             for line in framer.append(bytes) {
                 run(machine.received(line))
@@ -110,6 +133,8 @@ struct ServerDriver {
                 waitingForVerdict = true
             case .accept(let message):
                 accepted.append(message)
+            case .identified(let identity):
+                identities.append(identity)
             case .close:
                 closed = true
                 return

@@ -61,6 +61,11 @@ public struct SessionRecord: Sendable, Codable {
     public var family: AddressFamily?
     public var server: IPAddress?
     public var serverPort: Int?
+    /// The host that connected when it spoke for `client` (a PROXY header or XCLIENT); nil when
+    /// the client connected itself.
+    public var proxy: IPAddress?
+    /// How the client was named: `proxy-v1`, `proxy-v2` or `xclient`; nil for a direct connection.
+    public var identityPath: String?
     public var started: Date
     public var ended: Date?
     public var helo: String?
@@ -124,6 +129,13 @@ public struct SessionRecord: Sendable, Codable {
             }
             text += " ("
             text += client.family.rawValue
+            text += ")"
+        }
+        if let proxy, let identityPath {
+            text += " via "
+            text += proxy.description
+            text += " ("
+            text += identityPath
             text += ")"
         }
         if let helo {

@@ -24,7 +24,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
     private let recorder: SessionRecorder
     /// The policy as it stands at connect: PTR and FCrDNS when the resolver held them, and the
     /// questions it answers at once.
-    private let opening: PolicyOpening
+    @exclusivity(unchecked) private(set) var opening: PolicyOpening
     /// Made at the first question `opening` cannot answer at once.
     @exclusivity(unchecked) private var policy: PolicySession?
     @exclusivity(unchecked) private var context: ChannelHandlerContext?
@@ -46,7 +46,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
         self.outgoing = core.allocator.buffer(capacity: 256)
         self.machine = SMTPServerStateMachine(
             settings: core.serverSettings, clock: ContinuousClock(),
-            queuePrefix: "S\(recorder.id)Q", keepsText: core.configuration.keepsRecords)
+            queuePrefix: "S\(recorder.id)Q", keepsText: core.configuration.keepsRecords, client: recorder.client?.bytes)
     }
 
     /// A socket address that is no IP address (never for TCP): recorded as 0.0.0.0.
@@ -78,6 +78,12 @@ final class SMTPServerHandler: ChannelInboundHandler {
         buffer.withUnsafeReadableBytes { bytes in
             var offset = 0
             while offset < bytes.count, active, !closing {
+                if machine.isAwaitingProxyHeader {
+                    let (next, action) = machine.receivedProxyHeader(bytes, from: offset)
+                    offset = next
+                    run(action)
+                    continue
+                }
                 // The message's text goes to the machine in runs of whole lines, without a
                 // `SMTPLine` each; everything else line by line through the framer.
                 if framer.isAtLineStart, let (next, action) = machine.receivedText(bytes, from: offset) {
@@ -130,6 +136,8 @@ final class SMTPServerHandler: ChannelInboundHandler {
                 return
             case .accept(let message):
                 core.accepted(message, recorder: recorder)
+            case .identified(let identity):
+                identified(identity)
             case .close:
                 close()
                 return
@@ -140,6 +148,14 @@ final class SMTPServerHandler: ChannelInboundHandler {
             }
             action = machine.nextAction()
         }
+    }
+
+    /// A PROXY header or XCLIENT named the client: the policy starts again for it.
+    private func identified(_ identity: SMTPClientIdentity) {
+        let (opening, note) = ClientIdentification.opening(for: identity, engine: core.engine, recorder: recorder)
+        self.opening = opening
+        policy = nil
+        recorder.note(.note, note)
     }
 
     private func note(_ question: SMTPPolicyQuestion) {

@@ -13,9 +13,12 @@ public struct BuiltinMXReceivers: ReceiverKind {
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? { nil }
 
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
-        BuiltinMXReceiver(configuration: MXConfiguration(
+        var configuration = MXConfiguration(
             hostname: scenario.receiver.hostname, policy: scenario.receiver.policy,
-            bareNewline: scenario.receiver.bareNewline ?? .normalize))
+            bareNewline: scenario.receiver.bareNewline ?? .normalize)
+        configuration.requiresProxyHeader = scenario.receiver.proxyProtocol == .haproxy
+        configuration.xclientHosts = scenario.receiver.xclientHosts
+        return BuiltinMXReceiver(configuration: configuration)
     }
 }
 

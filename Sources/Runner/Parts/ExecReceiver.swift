@@ -25,7 +25,8 @@ public struct ExecReceivers: ReceiverKind {
     }
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
-        scenario.receiver.exec == nil ? "target exec needs receiver.exec ({start: COMMAND}) in the scenario" : nil
+        if scenario.receiver.exec == nil { return "target exec needs receiver.exec ({start: COMMAND}) in the scenario" }
+        return untranslatedIdentity(of: scenario, on: "an exec receiver")
     }
 
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {

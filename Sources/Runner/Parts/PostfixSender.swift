@@ -11,6 +11,7 @@ public struct PostfixSenders: SenderKind {
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         if let reason = PostfixSendingMTA.unavailableReason() { return reason }
+        if let reason = proxiedSenderReason(scenario, "Postfix") { return reason }
         return scenario.sender.message?.raw == nil ? nil : rawMessageReason("Postfix")
     }
 

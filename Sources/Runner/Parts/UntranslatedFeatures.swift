@@ -14,5 +14,28 @@ func untranslatedFeature(of scenario: ScenarioCase, on mta: String) -> String? {
     if scenario.expect.messagesAccepted != nil {
         return "expect.messages_accepted is counted on the built-in MX and Postfix only"
     }
+    if let reason = untranslatedIdentity(of: scenario, on: mta) { return reason }
     return nil
+}
+
+/// `sender.identity` other than socket, `receiver.proxy_protocol`, `receiver.xclient_hosts`: the
+/// expect of such a case says what Postfix does on that path (smtpd_upstream_proxy_protocol,
+/// smtpd_authorized_xclient_hosts), which is not set up for `mta`.
+func untranslatedIdentity(of scenario: ScenarioCase, on mta: String) -> String? {
+    if let proxy = scenario.receiver.proxyProtocol {
+        return "receiver.proxy_protocol: \(proxy) is not set up for \(mta) (the built-in MX and Postfix take PROXY headers)"
+    }
+    if !scenario.receiver.xclientHosts.isEmpty {
+        return "receiver.xclient_hosts is Postfix's smtpd_authorized_xclient_hosts; \(mta) has no XCLIENT"
+    }
+    if scenario.sender.identity != .socket {
+        return "sender.identity: \(scenario.sender.identity) is answered as Postfix answers it; \(mta) is not set up for it"
+    }
+    return nil
+}
+
+/// A real sending MTA connects from its own address and says nothing of a proxy.
+func proxiedSenderReason(_ scenario: ScenarioCase, _ mta: String) -> String? {
+    guard scenario.sender.identity != .socket else { return nil }
+    return "sender.identity: \(scenario.sender.identity) needs a proxy in front of the sender, which only the built-in sender models; \(mta) connects from its own address"
 }

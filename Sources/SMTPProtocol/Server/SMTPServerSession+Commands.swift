@@ -12,6 +12,9 @@ extension SMTPServerSession {
                  command: String(text.prefix(64)) + "...", cause: "limit:line-length")
             return
         }
+        if line.bytes.first.map({ $0 | 0x20 == UInt8(ascii: "x") }) == true, SMTPCommand.verb(of: text) == "XCLIENT" {
+            return handleXCLIENT(text)
+        }
         let parsed = SMTPCommand.parse(text)
         if case .failure(.syntax) = parsed, let reply = sequenceError(verb: SMTPCommand.verb(of: text)) {
             // Like Postfix: a command out of sequence is told so before its syntax is looked at.
@@ -34,7 +37,9 @@ extension SMTPServerSession {
             send(SMTPReply(code: 500, enhanced: "5.5.2", "Error: bad syntax"), stage: nil, command: text)
             return
         case .failure(.unrecognized):
-            send(SMTPReply(code: 502, enhanced: "5.5.2", "Error: command not recognized"), stage: nil, command: text)
+            // Postfix 3.7 smtpd.c: "500 5.5.2 Error: command not recognized" (also for a PROXY
+            // header on a port that expects none).
+            send(SMTPReply(code: 500, enhanced: "5.5.2", "Error: command not recognized"), stage: nil, command: text)
             return
         case .failure(.syntax(let usage)):
             send(SMTPReply(code: 501, enhanced: "5.5.4", "Syntax: \(usage)"), stage: Self.stage(ofVerb: SMTPCommand.verb(of: text)), command: text)

@@ -13,7 +13,8 @@ struct SMTPServerSession: Sendable {
     @usableFromInline typealias Action = SMTPServerAction
 
     enum Pending: Sendable {
-        case connect
+        /// `line`: the XCLIENT command that brought the session back to its greeting.
+        case connect(line: String?)
         case helo(name: String, extended: Bool, line: String)
         case mail(reversePath: String, is8Bit: Bool, line: String)
         case rcpt(forwardPath: String, line: String)
@@ -24,6 +25,8 @@ struct SMTPServerSession: Sendable {
     enum State: Sendable {
         /// Before `connected()`.
         case initial
+        /// Waiting for the PROXY header before the greeting (`SMTPIdentitySettings`).
+        case awaitingProxyHeader
         case awaitingVerdict(Pending)
         case commands
         case data
@@ -75,15 +78,21 @@ struct SMTPServerSession: Sendable {
         return output.isEmpty
     }
     var acceptedMessages = 0
+    /// The client's address (4 or 16 bytes) as the session knows it: the peer's, then what a
+    /// PROXY header or XCLIENT said; nil when not told.
+    var client: [UInt8]?
+    /// The PROXY header's bytes so far.
+    var proxyBuffer: [UInt8] = []
     private(set) var errorCount = 0
     private(set) var closingReply: SMTPServerReply?
     /// The command timer runs (the deadline of `SMTPServerStateMachine`); off while the server
     /// itself is busy (awaiting a verdict) or closed.
     @usableFromInline var timerArmed = false
     /// Counts the starts of the command timer.
-    @usableFromInline private(set) var timerGeneration = 0
+    @usableFromInline var timerGeneration = 0
 
-    init(settings: SMTPServerSettings, queuePrefix: String, keepsText: Bool = true) {
+    init(settings: SMTPServerSettings, queuePrefix: String, keepsText: Bool = true, client: [UInt8]? = nil) {
+        self.client = client
         self.settings = settings
         self.queuePrefix = queuePrefix
         self.keepsText = keepsText
@@ -107,7 +116,11 @@ struct SMTPServerSession: Sendable {
     @usableFromInline
     mutating func connected() -> Action {
         guard case .initial = state else { return nextAction() }
-        state = .awaitingVerdict(.connect)
+        if identity.requiresProxyHeader {
+            awaitProxyHeader()
+            return nextAction()
+        }
+        state = .awaitingVerdict(.connect(line: nil))
         emit(.askPolicy(.connect))
         return nextAction()
     }
@@ -142,7 +155,7 @@ struct SMTPServerSession: Sendable {
         guard case .awaitingVerdict(let question) = consume taken else { preconditionFailure("checked above") }
         let stage: SMTPStage, command: String?
         switch question {
-        case .connect: (stage, command) = (.greeting, nil)
+        case .connect(let line): (stage, command) = (.greeting, line)
         case .helo(_, _, let line), .mail(_, _, let line), .rcpt(_, let line): (stage, command) = (Self.stage(of: question), line)
         case .endOfData(_, let line): (stage, command) = (.data, line)
         }
@@ -170,6 +183,7 @@ struct SMTPServerSession: Sendable {
     /// The command timer ran out: the client has been silent since it started.
     @usableFromInline
     mutating func timedOut() {
+        if isAwaitingProxyHeader { return closeWith(Self.proxyFailure(hostname), stage: .greeting, cause: "proxy:timeout") }
         // Postfix smtpd: "421 4.4.2 <myhostname> Error: timeout exceeded".
         closeWith(SMTPReply(code: 421, enhanced: "4.4.2", "\(hostname) Error: timeout exceeded"), cause: "timeout")
     }
@@ -217,7 +231,7 @@ struct SMTPServerSession: Sendable {
                 }
                 timerArmed = false
                 handle(line)
-            case .initial, .awaitingVerdict:
+            case .initial, .awaitingVerdict, .awaitingProxyHeader:
                 return .wait
             case .closed:
                 return .wait
@@ -270,16 +284,16 @@ struct SMTPServerSession: Sendable {
 
     private mutating func proceed(_ question: consuming Pending) {
         switch question {
-        case .connect:
+        case .connect(let line):
             state = .commands
-            send(settings.greeting, stage: .greeting, command: nil)
+            send(settings.greeting, stage: .greeting, command: line)
         case .helo(let name, let extended, let line):
             // RFC 5321 4.1.4: EHLO/HELO resets any transaction.
             helo = name
             transaction = nil
             state = .commands
             if extended {
-                send(settings.ehloReply, stage: .helo, command: line)
+                send(xclientAllowed ? settings.ehloXCLIENTReply : settings.ehloReply, stage: .helo, command: line)
             } else {
                 send(settings.heloReply, stage: .helo, command: line)
             }
@@ -301,7 +315,7 @@ struct SMTPServerSession: Sendable {
 
     // MARK: Output
 
-    private mutating func emit(_ action: consuming Action) {
+    mutating func emit(_ action: consuming Action) {
         // `firstOutput` is filled only when nothing else is queued, so it is always the oldest.
         if isOutputEmpty {
             firstOutput = action

@@ -11,8 +11,18 @@ public final class SMTPServerSettings: Sendable {
     let heloReply: SMTPReply
     /// What a line ending in a bare `<LF>` does (Postfix `smtpd_forbid_bare_newline`).
     public let bareNewline: SMTPBareNewlineMode
+    /// The PROXY header and XCLIENT.
+    public let identity: SMTPIdentitySettings
+    /// The EHLO reply to a client allowed to send XCLIENT: it lists XCLIENT last (Postfix lists it
+    /// after the extensions served here).
+    let ehloXCLIENTReply: SMTPReply
 
-    public init(hostname: String, limits: SMTPServerLimits = .init(), bareNewline: SMTPBareNewlineMode = .normalize) {
+    public init(
+        hostname: String, limits: SMTPServerLimits = .init(), bareNewline: SMTPBareNewlineMode = .normalize,
+        identity: SMTPIdentitySettings = .init()
+    ) {
+        self.identity = identity
+        self.ehloXCLIENTReply = SMTPReply(code: 250, lines: [hostname, "PIPELINING", "SIZE \(limits.messageSize)", "8BITMIME", "ENHANCEDSTATUSCODES", XCLIENTCommand.ehloKeyword])
         self.hostname = hostname
         self.limits = limits
         self.bareNewline = bareNewline

@@ -10,6 +10,8 @@ import Darwin
 public enum SMTPServerAction: Sendable, Hashable {
     /// Write this reply.
     case send(SMTPServerReply)
+    /// A PROXY header or XCLIENT named the client: every later question is about it.
+    case identified(SMTPClientIdentity)
     /// Ask the policy and call `verdict(_:)` with its answer; input is buffered meanwhile.
     case askPolicy(SMTPPolicyQuestion)
     /// A message was accepted (its 250 reply follows as the next action).
@@ -52,8 +54,9 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
     }
 
     /// A session with `settings` shared by every session of one server.
-    public init(settings: SMTPServerSettings, clock: C, queuePrefix: String = "Q", keepsText: Bool = true) {
-        self.session = SMTPServerSession(settings: settings, queuePrefix: queuePrefix, keepsText: keepsText)
+    /// `client`: the peer's address (4 or 16 bytes), which XCLIENT authorisation looks at.
+    public init(settings: SMTPServerSettings, clock: C, queuePrefix: String = "Q", keepsText: Bool = true, client: [UInt8]? = nil) {
+        self.session = SMTPServerSession(settings: settings, queuePrefix: queuePrefix, keepsText: keepsText, client: client)
         self.clock = clock
     }
 
@@ -101,6 +104,17 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
         return (next, settle(session.nextAction()))
     }
 
+    /// True until the PROXY header the settings require has come: bytes go to
+    /// `receivedProxyHeader(_:from:)`, not to the line framer.
+    public var isAwaitingProxyHeader: Bool { session.isAwaitingProxyHeader }
+
+    /// Bytes while `isAwaitingProxyHeader`, from `offset`: returns where SMTP input starts (the
+    /// bytes after the header, which go to the framer) and the first action.
+    public mutating func receivedProxyHeader(_ buffer: UnsafeRawBufferPointer, from offset: Int) -> (next: Int, action: Action) {
+        let next = session.receivedProxyBytes(buffer, from: offset)
+        return (next, settle(session.nextAction()))
+    }
+
     /// The policy's answer to the last `.askPolicy`.
     @inlinable
     public mutating func verdict(_ verdict: SMTPPolicyVerdict) -> Action {
@@ -136,7 +150,7 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
         if !session.timerArmed {
             currentDeadline = nil
         } else if currentDeadline == nil || deadlineGeneration != session.timerGeneration {
-            currentDeadline = clock.now.advanced(by: session.limits.commandTimeout)
+            currentDeadline = clock.now.advanced(by: session.timerDuration)
             deadlineGeneration = session.timerGeneration
         }
         return action
