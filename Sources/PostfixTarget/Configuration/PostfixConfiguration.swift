@@ -225,7 +225,7 @@ public struct PostfixConfiguration: Sendable, Hashable {
         let text = main.render(comments: comments, header: "Written by mxharness for receiver \(hostname); do not edit.")
         return RenderedPostfixConfiguration(
             mainCF: text, parameters: main, files: policySettings.files, overridden: overridden, site: site, siteMaster: siteMaster,
-            smtpdOptions: identity.smtpdOptions)
+            smtpdOptions: siteMaster == nil ? identity.smtpdOptions : [:])
     }
 
     /// Harness defaults: a receiver that accepts mail for `domains`, delivers it nowhere outside,
