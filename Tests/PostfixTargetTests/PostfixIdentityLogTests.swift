@@ -65,8 +65,11 @@ struct PostfixIdentityLogTests {
     @Test func aMissingHeaderLeavesTheProxysSessionWithTheWarningBeforeIt() {
         let log = PostfixLog(text: IdentityLogSamples.missingHeader)
         #expect(log.sessions.map(\.clients) == [[lb4]])
-        #expect(log.sessionLog(client: lb4).count == 2)
-        // smtpd warns before its connect line; as a problem line it is in every case's log.
+        // smtpd warns before its connect line: the warning opens the session.
+        #expect(log.sessionLog(client: lb4).count == 3)
+        #expect(log.sessionLog(client: lb4).first?.hasSuffix("warning: haproxy read: timeout error") == true)
+        #expect(log.sessions.first?.clientName == "lb.example.test")
+        // As a problem line it is in every case's log.
         #expect(log.caseLog(clients: [bare4]).contains { $0.hasSuffix("warning: haproxy read: timeout error") })
         #expect(!log.caseLog(clients: [bare4]).contains { $0.contains("connect from lb.example.test") })
     }

@@ -68,8 +68,8 @@ public struct PostfixRejection: Sendable, Hashable {
 
 /// One SMTP session of smtpd: the lines one smtpd process logged from `connect from` to
 /// `disconnect from` (smtpd serves one connection at a time, so its pid and those two lines
-/// delimit the session), with the lines of the messages it queued (cleanup, qmgr, the delivery
-/// agent), found by queue id.
+/// delimit the session) and those it logged before its `connect from`, with the lines of the
+/// messages it queued (cleanup, qmgr, the delivery agent), found by queue id.
 ///
 /// Who the client is can change within a session. After a PROXY header the `connect from` line
 /// already names the proxied address (smtpd_peer_from_haproxy() in src/smtpd/smtpd_haproxy.c sets
@@ -125,15 +125,23 @@ public struct PostfixLog: Sendable, Hashable {
         var sessions: [PostfixSession] = []
         var open: [Int: Int] = [:]  // smtpd pid -> index in sessions
         var byQueueID: [String: Int] = [:]
+        // Lines an smtpd logged before its `connect from`: smtpd_peer_init() runs first, and a
+        // PROXY header that does not come is logged there ("warning: haproxy read: timeout
+        // error", src/smtpd/smtpd_haproxy.c); they belong to the session that follows.
+        var beforeConnect: [Int: [String]] = [:]
         for text in lines {
             guard let line = PostfixLogLine(text), let pid = line.pid else { continue }
             if line.daemon == "smtpd" {
                 if line.message.hasPrefix("connect from "), let (name, address) = Self.client(in: line.message.dropFirst("connect from ".count)) {
                     open[pid] = sessions.count
-                    sessions.append(PostfixSession(client: address, clientName: name, pid: pid, lines: [text]))
+                    sessions.append(PostfixSession(client: address, clientName: name, pid: pid, lines: beforeConnect[pid, default: []] + [text]))
+                    beforeConnect[pid] = nil
                     continue
                 }
-                guard let index = open[pid] else { continue }
+                guard let index = open[pid] else {
+                    beforeConnect[pid, default: []].append(text)
+                    continue
+                }
                 sessions[index].lines.append(text)
                 if let named = Self.namedClient(in: line.message), !sessions[index].clients.contains(named) {
                     sessions[index].clients.append(named)
