@@ -13,10 +13,11 @@ public enum MasterCF {
     /// listens: no submission, no smtps, no postscreen), and the chroot column set to `n` in every
     /// entry: a chroot would be the case's queue directory, which has no etc/resolv.conf, so smtpd
     /// could not resolve through the world's unbound.
-    public static func render(stock: String) -> String {
+    /// `options` are further `-o` options of that smtpd (`RenderedPostfixConfiguration.smtpdOptions`).
+    public static func render(stock: String, options: [String: String] = [:]) -> String {
         var out = "# Written by mxharness from the installed master.cf: smtpd on port 25 only, no chroot.\n"
         out += "25        inet  n       -       n       -       -       smtpd\n"
-        for (name, value) in smtpdOverrides.sorted(by: { $0.key < $1.key }) {
+        for (name, value) in smtpdOverrides.merging(options, uniquingKeysWith: { harness, _ in harness }).sorted(by: { $0.key < $1.key }) {
             out += "  -o \(name)=\(value)\n"
         }
         var skipping = false

@@ -51,11 +51,16 @@ public struct RenderedPostfixConfiguration: Sendable, Hashable {
     /// as they are into the instance's configuration directory.
     public var site: PostfixSiteDirectory?
     public var siteMaster: SiteMasterCF?
+    /// `-o` options of the port-25 smtpd beyond `MasterCF.smtpdOverrides` (the identity path,
+    /// `PostfixIdentity.smtpdOptions`), for the installed master.cf; a site's master.cf has them
+    /// (or postscreen's) in `siteMaster`.
+    public var smtpdOptions: [String: String]
 
     public init(
         mainCF: String, parameters: MainCF, files: [String: String], overridden: [String], site: PostfixSiteDirectory? = nil,
-        siteMaster: SiteMasterCF? = nil
+        siteMaster: SiteMasterCF? = nil, smtpdOptions: [String: String] = [:]
     ) {
+        self.smtpdOptions = smtpdOptions
         self.mainCF = mainCF
         self.parameters = parameters
         self.files = files
@@ -66,7 +71,7 @@ public struct RenderedPostfixConfiguration: Sendable, Hashable {
 
     /// The master.cf the instance runs: the site's made fit, or `stock` with `MasterCF.render`.
     public func masterCF(stock: String) -> String {
-        siteMaster?.text ?? MasterCF.render(stock: stock)
+        siteMaster?.text ?? MasterCF.render(stock: stock, options: smtpdOptions)
     }
 
     /// main.cf's parameters, then the `-o` options of the site's master.cf services.
@@ -104,13 +109,17 @@ public struct PostfixConfiguration: Sendable, Hashable {
     /// emptied (its default, `$mynetworks`, would exempt loopback). Above the base main.cf and
     /// the policy, below `receiver.postfix`.
     public var bareNewline: String
+    /// How the receiver learns who the client is (`receiver.proxy_protocol`,
+    /// `receiver.xclient_hosts`); see `PostfixIdentity`.
+    public var identity: PostfixIdentity
 
     public init(
         hostname: String, addresses: [IPAddress], domains: [String], policy: ReceiverPolicy = .open,
         settings: [String: String] = [:], base: MainCF? = nil, site: PostfixSiteDirectory? = nil, delivery: PostfixDelivery = .discard,
-        bareNewline: String = "normalize"
+        bareNewline: String = "normalize", identity: PostfixIdentity = PostfixIdentity()
     ) {
         self.site = site
+        self.identity = identity
         self.bareNewline = bareNewline
         self.hostname = hostname
         self.addresses = addresses
@@ -178,7 +187,7 @@ public struct PostfixConfiguration: Sendable, Hashable {
             }
             apply(siteMain, "site main.cf")
             if let master = site.masterCF {
-                let rendered = SiteMasterCF.render(master)
+                let rendered = SiteMasterCF.render(master, proxyProtocol: identity.upstreamProxyProtocol)
                 guard rendered.smtpLine != nil else {
                     throw .invalidSite(path: site.path, problem: "master.cf runs nothing on port 25 (no `smtp inet` service): the case has nothing to connect to")
                 }
@@ -196,6 +205,7 @@ public struct PostfixConfiguration: Sendable, Hashable {
         bareNewlineLayer["smtpd_forbid_bare_newline"] = bareNewline
         bareNewlineLayer["smtpd_forbid_bare_newline_exclusions"] = ""
         apply(bareNewlineLayer, "receiver.bare_newline")
+        apply(identity.mainCF, "receiver.xclient_hosts")
         var scenario = MainCF()
         for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
             guard MainCF.isValidName(key) else {
@@ -214,7 +224,8 @@ public struct PostfixConfiguration: Sendable, Hashable {
         let comments = Dictionary(uniqueKeysWithValues: main.names.map { ($0, origin[$0] ?? "") })
         let text = main.render(comments: comments, header: "Written by mxharness for receiver \(hostname); do not edit.")
         return RenderedPostfixConfiguration(
-            mainCF: text, parameters: main, files: policySettings.files, overridden: overridden, site: site, siteMaster: siteMaster)
+            mainCF: text, parameters: main, files: policySettings.files, overridden: overridden, site: site, siteMaster: siteMaster,
+            smtpdOptions: siteMaster == nil ? identity.smtpdOptions : [:])
     }
 
     /// Harness defaults: a receiver that accepts mail for `domains`, delivers it nowhere outside,

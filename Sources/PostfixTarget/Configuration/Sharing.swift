@@ -96,6 +96,9 @@ extension PostfixConfiguration {
         // master.cf is the installed one with `MasterCF.render`'s changes, the same for every
         // instance of a machine; the changes are part of the key in case they ever vary.
         key += "\u{0}master.cf\u{0}" + MasterCF.smtpdOverrides.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")
+        // The identity path's options of the port-25 smtpd (`PostfixIdentity`): a PROXY port and a
+        // plain one answer the same client differently.
+        key += "\u{0}smtpd\u{0}" + rendered.smtpdOptions.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")
         // A site's master.cf and every file of its folder.
         if let site = rendered.site {
             key += "\u{0}site\u{0}" + (rendered.siteMaster?.text ?? "")

@@ -5,7 +5,10 @@
 ///   named in `dropped`;
 /// - every smtpd that takes the case's connections (the port-25 one, or postscreen's `pass`
 ///   service) gets `MasterCF.smtpdOverrides` after the site's own `-o` options, so they win;
-/// - the chroot column is `n` everywhere (a chroot would lack the world's resolv.conf).
+/// - the chroot column is `n` everywhere (a chroot would lack the world's resolv.conf);
+/// - with `proxyProtocol`, the port-25 service expects a PROXY header: `-o
+///   smtpd_upstream_proxy_protocol` on an smtpd, `-o postscreen_upstream_proxy_protocol` on
+///   postscreen (`PostfixIdentity`), after the site's own options.
 public struct SiteMasterCF: Sendable, Hashable {
     public var text: String
     /// `master.cf:LINE: NAME TYPE (COMMAND)` of every service not started.
@@ -15,17 +18,17 @@ public struct SiteMasterCF: Sendable, Hashable {
     /// The line of the port-25 service, nil when master.cf has none.
     public var smtpLine: Int?
 
-    public static func render(_ source: String) -> SiteMasterCF {
+    public static func render(_ source: String, proxyProtocol: String? = nil) -> SiteMasterCF {
+        let identity = PostfixIdentity(upstreamProxyProtocol: proxyProtocol)
         var out = "# Written by mxharness from the site's master.cf: port 25 only, no chroot, one connection per smtpd.\n"
         var dropped: [String] = []
         var runsPostscreen = false
         var smtpLine: Int?
         var skipping = false
-        var pendingOverrides = false
+        var pendingOptions: [String: String] = [:]
         func flushOverrides() {
-            guard pendingOverrides else { return }
-            for (name, value) in MasterCF.smtpdOverrides.sorted(by: { $0.key < $1.key }) { out += "  -o \(name)=\(value)\n" }
-            pendingOverrides = false
+            for (name, value) in pendingOptions.sorted(by: { $0.key < $1.key }) { out += "  -o \(name)=\(value)\n" }
+            pendingOptions = [:]
         }
         var lineNumber = 0
         for rawLine in source.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -56,10 +59,13 @@ public struct SiteMasterCF: Sendable, Hashable {
                     continue
                 }
                 smtpLine = lineNumber
-                if command == "postscreen" { runsPostscreen = true }
-                if command == "smtpd" { pendingOverrides = true }
+                if command == "postscreen" {
+                    runsPostscreen = true
+                    pendingOptions = identity.postscreenOptions
+                }
+                if command == "smtpd" { pendingOptions = identity.smtpdOptions.merging(MasterCF.smtpdOverrides) { _, harness in harness } }
             } else if type == "pass", command == "smtpd" {
-                pendingOverrides = true
+                pendingOptions = MasterCF.smtpdOverrides
             }
             skipping = false
             out += MasterCF.replacingField(4, of: line, with: "n") + "\n"

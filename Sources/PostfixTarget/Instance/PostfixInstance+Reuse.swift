@@ -55,6 +55,7 @@ extension PostfixInstance {
         guard let other = try? configuration.render(paths: paths) else { return false }
         let mine = rendered
         return other.mainCF == mine.mainCF && other.files == mine.files && other.site == mine.site && other.siteMaster == mine.siteMaster
+            && other.smtpdOptions == mine.smtpdOptions
     }
 
     /// Switches the running instance to `configuration` with `postfix reload`, when it differs only
@@ -67,6 +68,9 @@ extension PostfixInstance {
             throw PostfixInstanceError(message: "reconfigure: a different hostname or address list needs a new instance (inet_interfaces changes need postfix stop and start)")
         }
         let newRendered = try configuration.render(paths: paths)
+        guard newRendered.smtpdOptions == rendered.smtpdOptions, newRendered.siteMaster == rendered.siteMaster else {
+            throw PostfixInstanceError(message: "reconfigure: a different master.cf (the identity path's options) needs a new instance")
+        }
         if newRendered.mainCF == rendered.mainCF && newRendered.files == rendered.files {
             lock.withLock { _configuration = configuration }
             return

@@ -66,17 +66,43 @@ public struct PostfixRejection: Sendable, Hashable {
     }
 }
 
-/// One SMTP session of smtpd, from `connect from` to `disconnect from`, with the lines of the
+/// One SMTP session of smtpd: the lines one smtpd process logged from `connect from` to
+/// `disconnect from` (smtpd serves one connection at a time, so its pid and those two lines
+/// delimit the session) and those it logged before its `connect from`, with the lines of the
 /// messages it queued (cleanup, qmgr, the delivery agent), found by queue id.
+///
+/// Who the client is can change within a session. After a PROXY header the `connect from` line
+/// already names the proxied address (smtpd_peer_from_haproxy() in src/smtpd/smtpd_haproxy.c sets
+/// it before smtpd logs anything; the proxy's own address appears nowhere). After `XCLIENT ADDR=`
+/// the `connect from` line names the proxy and every later line the XCLIENT address:
+/// xclient_cmd() in src/smtpd/smtpd.c rebuilds `namaddr`, which reject, `client=`, `lost
+/// connection` and `disconnect from` lines print. `clients` holds every address the session's
+/// lines name as the client, so a session belongs to each of them.
 public struct PostfixSession: Sendable, Hashable {
+    /// The address of the `connect from` line: the TCP peer, or the PROXY-ed address.
     public var client: IPAddress
     /// The name smtpd found for the client (`unknown` when reverse lookup failed).
     public var clientName: String
+    /// `client`, then every other address a later line names as the client (XCLIENT), in order.
+    public var clients: [IPAddress]
     public var pid: Int
     public var lines: [String]
     public var queueIDs: [String]
     /// True once `disconnect from` was logged.
     public var isComplete: Bool
+
+    public init(client: IPAddress, clientName: String, pid: Int, lines: [String], queueIDs: [String] = [], isComplete: Bool = false) {
+        self.client = client
+        self.clientName = clientName
+        self.clients = [client]
+        self.pid = pid
+        self.lines = lines
+        self.queueIDs = queueIDs
+        self.isComplete = isComplete
+    }
+
+    /// True when any line of the session names `address` as the client.
+    public func belongs(to address: IPAddress) -> Bool { clients.contains(address) }
 
     public var rejectLine: String? { lines.first { $0.contains(": reject: ") } }
     public var rejection: PostfixRejection? { rejectLine.flatMap { PostfixRejection(line: $0) } }
@@ -99,16 +125,27 @@ public struct PostfixLog: Sendable, Hashable {
         var sessions: [PostfixSession] = []
         var open: [Int: Int] = [:]  // smtpd pid -> index in sessions
         var byQueueID: [String: Int] = [:]
+        // Lines an smtpd logged before its `connect from`: smtpd_peer_init() runs first, and a
+        // PROXY header that does not come is logged there ("warning: haproxy read: timeout
+        // error", src/smtpd/smtpd_haproxy.c); they belong to the session that follows.
+        var beforeConnect: [Int: [String]] = [:]
         for text in lines {
             guard let line = PostfixLogLine(text), let pid = line.pid else { continue }
             if line.daemon == "smtpd" {
                 if line.message.hasPrefix("connect from "), let (name, address) = Self.client(in: line.message.dropFirst("connect from ".count)) {
                     open[pid] = sessions.count
-                    sessions.append(PostfixSession(client: address, clientName: name, pid: pid, lines: [text], queueIDs: [], isComplete: false))
+                    sessions.append(PostfixSession(client: address, clientName: name, pid: pid, lines: beforeConnect[pid, default: []] + [text]))
+                    beforeConnect[pid] = nil
                     continue
                 }
-                guard let index = open[pid] else { continue }
+                guard let index = open[pid] else {
+                    beforeConnect[pid, default: []].append(text)
+                    continue
+                }
                 sessions[index].lines.append(text)
+                if let named = Self.namedClient(in: line.message), !sessions[index].clients.contains(named) {
+                    sessions[index].clients.append(named)
+                }
                 if let range = line.message.range(of: ": client=") {
                     let id = String(line.message[..<range.lowerBound])
                     sessions[index].queueIDs.append(id)
@@ -127,8 +164,9 @@ public struct PostfixLog: Sendable, Hashable {
         return sessions
     }
 
+    /// The sessions whose lines name `client` as the client (`PostfixSession.clients`).
     public func sessions(client: IPAddress) -> [PostfixSession] {
-        sessions.filter { $0.client == client }
+        sessions.filter { $0.belongs(to: client) }
     }
 
     /// The lines of every session of `client`, session after session.
@@ -143,7 +181,7 @@ public struct PostfixLog: Sendable, Hashable {
     public func caseLog(clients: [IPAddress]) -> [String] {
         let wanted = Set(clients)
         var others: Set<String> = []
-        for session in sessions where !wanted.contains(session.client) { others.formUnion(session.lines) }
+        for session in sessions where wanted.isDisjoint(with: session.clients) { others.formUnion(session.lines) }
         return lines.filter { line in
             guard others.contains(line) else { return true }
             return Self.isProblem(line)
@@ -159,6 +197,22 @@ public struct PostfixLog: Sendable, Hashable {
     /// The first reject line (`NOQUEUE: reject: ...`) of `client`'s sessions.
     public func rejectLine(client: IPAddress) -> String? {
         sessions(client: client).lazy.compactMap(\.rejectLine).first
+    }
+
+    /// The address an smtpd line names as the client: `NAME[ADDR]` after `client=` (a queued
+    /// message) or after ` from ` (`reject: RCPT from`, `lost connection after DATA from`,
+    /// `disconnect from`, ...). nil for lines that name none (`from=<...>` is the envelope sender).
+    static func namedClient(in message: String) -> IPAddress? {
+        for marker in ["client=", " from "] {
+            var searchStart = message.startIndex
+            while let range = message.range(of: marker, range: searchStart..<message.endIndex) {
+                let rest = message[range.upperBound...]
+                let token = rest.prefix { $0 != " " && $0 != "," && $0 != ";" }
+                if token.hasSuffix("]") || token.hasSuffix("]:"), let (_, address) = client(in: token) { return address }
+                searchStart = range.upperBound
+            }
+        }
+        return nil
     }
 
     /// `NAME[ADDR]` at the start of `text`.

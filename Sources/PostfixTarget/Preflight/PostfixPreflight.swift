@@ -33,6 +33,9 @@ public enum PostfixPreflight {
         // ("no local interface found for ..." otherwise), which changes nothing else.
         var local = configuration
         local.addresses = [IPAddress("127.0.0.1")!]
+        // The configuration as the site wrote it: a case's identity keys (`PostfixIdentity`) are the
+        // harness's, and differ from case to case.
+        local.identity = PostfixIdentity()
         let rendered: RenderedPostfixConfiguration
         do { rendered = try local.render(paths: paths) } catch {
             return PostfixPreflightReport(source: source, findings: [Finding(.error, at: source, "\(error)")], overridden: [])

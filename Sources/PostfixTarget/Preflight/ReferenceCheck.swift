@@ -76,6 +76,7 @@ struct ReferenceCheck {
             found.append(Finding(.warning, at: mainLocation("content_filter"), "content_filter = \(filter): the filter is not in the sealed world; accepted mail stays queued (the SMTP replies are not affected)"))
         }
         found += sasl()
+        found += proxyProtocol()
         return found.map { finding in
             guard finding.severity == .error, let name = finding.message.split(separator: " ").first.map(String.init), Self.isDeliveryOnly(name) else { return finding }
             let cause = finding.message.components(separatedBy: ": lookups fail with")[0]
@@ -123,6 +124,39 @@ struct ReferenceCheck {
             return [Finding(.warning, at: where_, "smtpd_sasl_auth_enable = yes: \(path) is a Dovecot of this machine, not of the sealed world")]
         }
         return [Finding(.error, at: where_, "smtpd_sasl_auth_enable = yes with the Dovecot socket \(path), which is not in the sealed world: smtpd exits at the first connection (fatal: no SASL authentication mechanisms)")]
+    }
+
+    /// A site whose port 25 expects a PROXY header of its own accord (its main.cf or master.cf sets
+    /// `postscreen_upstream_proxy_protocol` with postscreen in front, `smtpd_upstream_proxy_protocol`
+    /// without): honoured as written, so only cases that send the header (`sender.identity:
+    /// proxy-v1`/`proxy-v2`) get past the greeting; smtpd hangs up on the others with 421 4.3.0
+    /// after the timeout (smtpd_peer_from_proxy() in src/smtpd/smtpd_peer.c). smtpd behind
+    /// postscreen ignores its own setting ("ignoring non-empty smtpd_upstream_proxy_protocol
+    /// setting behind postscreen"), and a protocol other than `haproxy` is fatal for the daemon.
+    func proxyProtocol() -> [Finding] {
+        let masterOptions = PostfixReferences.masterOptions(rendered.siteMaster?.text ?? "")
+        func setting(_ name: String) -> (value: String, at: String)? {
+            if let option = masterOptions.last(where: { $0.name == name }) {
+                return (option.value.trimmingWhitespace(), "master.cf (-o \(name)=\(option.value))")
+            }
+            guard let value = rendered.parameters[name]?.trimmingWhitespace() else { return nil }
+            return (value, mainLocation(name))
+        }
+        let (name, other) = rendered.runsPostscreen
+            ? ("postscreen_upstream_proxy_protocol", "smtpd_upstream_proxy_protocol")
+            : ("smtpd_upstream_proxy_protocol", "postscreen_upstream_proxy_protocol")
+        var found: [Finding] = []
+        if let ignored = setting(other), !ignored.value.isEmpty {
+            let why = rendered.runsPostscreen ? "smtpd behind postscreen ignores it" : "postscreen does not run"
+            found.append(Finding(.warning, at: ignored.at, "\(other) = \(ignored.value): \(why); port 25 takes \(name)"))
+        }
+        guard let expected = setting(name), !expected.value.isEmpty else { return found }
+        guard expected.value == "haproxy" else {
+            found.append(Finding(.error, at: expected.at, "\(name) = \(expected.value): this Postfix knows only haproxy (fatal: unsupported \(name) value)"))
+            return found
+        }
+        found.append(Finding(.warning, at: expected.at, "\(name) = haproxy: port 25 expects a PROXY header; only cases with sender.identity proxy-v1 or proxy-v2 get past the greeting, the others get 421 4.3.0 after the timeout"))
+        return found
     }
 
     static func compiledSuffix(_ type: String) -> String {

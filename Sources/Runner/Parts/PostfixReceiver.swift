@@ -28,7 +28,8 @@ public struct PostfixReceivers: ReceiverKind {
     }
 
     /// The Postfix receiver of a case: the scenario's policy and `receiver.postfix` over the user's
-    /// main.cf, accepting mail for every recipient domain.
+    /// main.cf, accepting mail for every recipient domain, with the identity keys
+    /// (`receiver.proxy_protocol`, `receiver.xclient_hosts`; `PostfixIdentity`).
     public static func configuration(for scenario: ScenarioCase, settings: RunConfiguration) -> PostfixConfiguration {
         var domains: [String] = []
         for recipient in scenario.sender.rcptTo {
@@ -41,7 +42,9 @@ public struct PostfixReceivers: ReceiverKind {
             hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: domains,
             policy: scenario.receiver.policy, settings: scenario.receiver.postfix, base: settings.postfixBase,
             site: settings.postfixSite ?? scenario.receiver.postfixDirectory.map(PostfixSiteDirectory.cached(path:)),
-            bareNewline: (scenario.receiver.bareNewline ?? .normalize).rawValue)
+            bareNewline: (scenario.receiver.bareNewline ?? .normalize).rawValue,
+            identity: PostfixIdentity(
+                upstreamProxyProtocol: scenario.receiver.proxyProtocol?.rawValue, xclientHosts: scenario.receiver.xclientHosts))
     }
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
