@@ -28,6 +28,9 @@ struct AuthenticationResultsTests {
         #expect(field.results[0].properties["header.d"] == "sender.test")
         #expect(field.results[1].comments == ["1024-bit key; test mode"])
         #expect(field.results[1].properties["header.d"] == "mailer.test")
+        let reasoned = try #require(AuthenticationResults("\(id); dkim=fail reason=\"key not found in DNS\" header.d=sender.test; dkim-atps=neutral"))
+        #expect(reasoned.results.map(\.method) == ["dkim", "dkim-atps"])
+        #expect(reasoned.results[0].properties == ["reason": "key not found in DNS", "header.d": "sender.test"])
     }
 
     @Test func onlyTheReceiversOwnFieldsCount() {

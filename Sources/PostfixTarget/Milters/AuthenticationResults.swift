@@ -8,7 +8,8 @@ public struct AuthenticationResults: Sendable, Hashable {
         public var result: String
         /// The comments of the result, in order, without their parentheses (`2048-bit key`).
         public var comments: [String]
-        /// `header.d`, `smtp.mailfrom`, ... (names lower case, values as written).
+        /// `header.d`, `smtp.mailfrom`, ..., and `reason` (names lower case, values as written,
+        /// a quoted one without its quotes).
         public var properties: [String: String]
     }
 
@@ -27,15 +28,20 @@ public struct AuthenticationResults: Sendable, Hashable {
         results = []
         for statement in statements.dropFirst() {
             let (text, comments) = Self.removingComments(statement)
-            let words = text.split(separator: " ").map(String.init)
+            let words = Self.splitOutsideComments(text, at: " ").filter { !$0.isEmpty }
             guard let head = words.first, let equals = head.firstIndex(of: "=") else { continue }
             let method = String(head[..<equals]).lowercased()
             let result = String(head[head.index(after: equals)...]).lowercased()
             guard !method.isEmpty, method != "none" || !result.isEmpty else { continue }
             var properties: [String: String] = [:]
             for word in words.dropFirst() {
-                guard let equals = word.firstIndex(of: "="), word[..<equals].contains(".") else { continue }
-                properties[String(word[..<equals]).lowercased()] = String(word[word.index(after: equals)...])
+                // `ptype.property=value`, and the result's `reason="..."` (RFC 8601 2.2).
+                guard let equals = word.firstIndex(of: "=") else { continue }
+                let name = String(word[..<equals]).lowercased()
+                guard name.contains(".") || name == "reason" else { continue }
+                var value = String(word[word.index(after: equals)...])
+                if value.count >= 2, value.first == "\"", value.last == "\"" { value = String(value.dropFirst().dropLast()) }
+                properties[name] = value
             }
             results.append(Result(method: method, result: result, comments: comments, properties: properties))
         }

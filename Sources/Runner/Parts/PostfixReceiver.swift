@@ -45,7 +45,7 @@ public struct PostfixReceivers: ReceiverKind {
     }
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
-        Self.configuration(for: scenario, settings: settings).unsupportedReason
+        Self.configuration(for: scenario, settings: settings).unsupportedReason ?? postfixMilterLimit(of: scenario)
     }
 
     public func sharingKey(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
