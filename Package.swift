@@ -158,7 +158,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "PostfixTargetTests", dependencies: [
-            "PostfixTarget", "Policy", "DNSCore", "DNSWorld", "Sandbox", "MXHarnessTestKit", "Milter", "SMTPProtocol",
+            "PostfixTarget", "Policy", "DNSCore", "DNSWorld", "Sandbox", "MXHarnessTestKit", "Milter", "SMTPProtocol", "DKIM",
         ]),
         .testTarget(name: "MilterTests", dependencies: ["Milter", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EximTargetTests", dependencies: ["EximTarget", "Policy", "Scenario", "DNSCore"]),
