@@ -47,9 +47,6 @@ public final class PostfixMilters: @unchecked Sendable {
     /// The decisions the milter made so far (`milters/decisions.log`), one line each.
     public var decisionLines: [String] { decisions.lines }
 
-    /// OpenDMARC's history file so far.
-    public var history: String { (try? String(contentsOfFile: configuration.historyPath, encoding: .utf8)) ?? "" }
-
     /// Starts the three milters for `policy` in `namespace` and returns once each one listens.
     /// The namespace's `/etc/netns/NAME/resolv.conf` must exist (Postfix's setup writes it).
     public static func start(
@@ -80,7 +77,12 @@ public final class PostfixMilters: @unchecked Sendable {
                 decisions.append(line)
                 logger.debug("milter decision", metadata: ["decision": "\(line)"])
             }
-            server = try await MilterServer.start(boundSocket: fd, filter: filter, logger: logger)
+            do {
+                server = try await MilterServer.start(boundSocket: fd, filter: filter, logger: logger)
+            } catch {
+                close(fd)
+                throw error
+            }
             let started: [(name: String, path: String, arguments: [String], port: UInt16)] = [
                 ("opendkim", options.openDKIMPath, ["-f", "-x", configuration.openDKIMConfigPath], MilterConfiguration.openDKIMPort),
                 ("opendmarc", options.openDMARCPath, ["-f", "-c", configuration.openDMARCConfigPath], MilterConfiguration.openDMARCPort),
@@ -109,9 +111,8 @@ public final class PostfixMilters: @unchecked Sendable {
     }
 
     /// SIGTERM to every daemon at once, SIGKILL soon after: on SIGTERM libmilter lets a daemon
-    /// wind down for seconds (OpenDKIM about 4 s, OpenDMARC about 5 s, seen here), and neither
-    /// keeps anything a later case needs (OpenDMARC has written its history line by the end of
-    /// each message).
+    /// wind down for seconds, and neither keeps anything a later case needs (OpenDMARC has
+    /// written its history lines by the end of each message).
     static func terminate(_ daemons: [ManagedProcess]) async {
         await withTaskGroup(of: Void.self) { group in
             for daemon in daemons { group.addTask { await daemon.terminate(grace: .milliseconds(100)) } }
