@@ -58,9 +58,16 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // A real Postfix as the receiver: main.cf for a case, a private instance in the case's namespace.
+        // The Sendmail milter protocol as a state machine and a small NIO server for it.
+        .target(name: "Milter", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // A real Postfix as the receiver: main.cf for a case, a private instance in the case's
+        // namespace, with OpenDKIM and OpenDMARC as milters for the message checks.
         .target(name: "PostfixTarget", dependencies: [
-            "DNSCore", "Policy", "Sandbox",
+            "DNSCore", "Policy", "Sandbox", "Milter", "DKIM", "SMTPProtocol",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // A real Exim as the receiver: the policy as ACLs, a private daemon in the case's namespace.
@@ -151,8 +158,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "PostfixTargetTests", dependencies: [
-            "PostfixTarget", "Policy", "DNSCore", "DNSWorld", "Sandbox", "MXHarnessTestKit",
+            "PostfixTarget", "Policy", "DNSCore", "DNSWorld", "Sandbox", "MXHarnessTestKit", "Milter", "SMTPProtocol", "DKIM",
         ]),
+        .testTarget(name: "MilterTests", dependencies: ["Milter", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EximTargetTests", dependencies: ["EximTarget", "Policy", "Scenario", "DNSCore"]),
         .testTarget(name: "OpenSMTPDTargetTests", dependencies: ["OpenSMTPDTarget", "Policy", "DNSCore"]),
         .testTarget(name: "SenderTests", dependencies: [

@@ -11,8 +11,10 @@ need_root() {
 # smtp-source/smtp-sink for benchmarks), postfix-pcre (pcre: tables of the site configurations in
 # Tests/RunnerTests/Sites), util-linux (nsenter, unshare for the Postfix preflight), chromium (the matrix HTML page is
 # loaded in a headless browser in a test), python3-jsonschema and python3-yaml (Tests/ComposeTests
-# validates docker-compose.yml against the Compose schema).
-PACKAGES="unbound libunbound-dev iproute2 dnsutils postfix postfix-pcre util-linux ca-certificates python3 python3-yaml chromium python3-jsonschema"
+# validates docker-compose.yml against the Compose schema), opendkim, opendkim-tools and opendmarc
+# (the Postfix target's milters for the dkim, dmarc and spf-or-dkim checks; the harness starts
+# them per instance in the case's namespace, never as system services).
+PACKAGES="unbound libunbound-dev iproute2 dnsutils postfix postfix-pcre util-linux ca-certificates python3 python3-yaml chromium python3-jsonschema opendkim opendkim-tools opendmarc"
 
 install_packages() {
     local missing=""
@@ -24,8 +26,22 @@ install_packages() {
     export DEBIAN_FRONTEND=noninteractive
     # Postfix must not ask questions nor configure a system mail service.
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+    # OpenDMARC's package would set up a MySQL database for its reports (dbconfig-common): not wanted.
+    echo "opendmarc opendmarc/dbconfig-install boolean false" | debconf-set-selections
+    # The packages' maintainer scripts start opendkim and opendmarc as system daemons unless
+    # policy-rc.d(8) says no: while installing, it says no to every service start (where the
+    # machine has no policy-rc.d of its own), so nothing runs outside the harness's namespaces.
+    local policy_rc=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        policy_rc=/usr/sbin/policy-rc.d
+        printf '#!/bin/sh\n# mxharness install_packages: no service starts while installing\nexit 101\n' >"$policy_rc"
+        chmod 755 "$policy_rc"
+    fi
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    local status=0
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null || status=$?
+    [ -n "$policy_rc" ] && rm -f "$policy_rc"
+    return $status
 }
 
 # The README's commands say `mxharness ...`: after a build, /usr/local/bin/mxharness links to this

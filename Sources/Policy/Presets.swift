@@ -74,8 +74,9 @@ public enum Preset: String, Sendable, Hashable, CaseIterable, Codable {
         }
     }
 
-    /// The Postfix `main.cf` settings equivalent to this preset, or nil when it has none
-    /// (the case is then skipped on `--target postfix`, with `postfixUnsupportedReason`).
+    /// The Postfix `main.cf` settings equivalent to this preset, or nil when it has none (the case
+    /// is then skipped on `--target postfix`, with `postfixUnsupportedReason`, unless the preset
+    /// has DKIM checks, which the Postfix target plays with milters).
     public var postfixSettings: [String: String]? {
         switch self {
         case .open:
@@ -102,9 +103,9 @@ public enum Preset: String, Sendable, Hashable, CaseIterable, Codable {
     public var postfixUnsupportedReason: String? {
         switch self {
         case .ipv6Strict: "preset ipv6-strict needs SPF in Postfix, which needs a policy service: builtin only"
-        case .gmailLike: "preset gmail-like is builtin only (no Postfix equivalent)"
+        // gmail-like and microsoft-like-dkim run on Postfix through its milters (the Postfix
+        // target translates policies with DKIM checks itself).
         case .microsoftLike: "preset microsoft-like is builtin only (no Postfix equivalent)"
-        case .microsoftLikeDKIM: "preset microsoft-like-dkim is builtin only (no Postfix equivalent)"
         case .gmxLike: "preset gmx-like answers at the greeting, which needs postscreen(8) with texts of its own: builtin only"
         default: nil
         }

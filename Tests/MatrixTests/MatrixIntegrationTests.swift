@@ -104,12 +104,12 @@ struct MatrixIntegrationTests {
         let defer450 = directory + "/defer.cf", strict = directory + "/strict.cf"
         try "smtpd_client_restrictions = reject_unknown_client_hostname\n".write(toFile: defer450, atomically: true, encoding: .utf8)
         try "smtpd_client_restrictions = reject_unknown_client_hostname\nunknown_client_reject_code = 550\n".write(toFile: strict, atomically: true, encoding: .utf8)
-        let columns = try PolicyColumn.columns(policies: ["gmail-like"], postfixConfigurations: [defer450, strict], target: .postfix)
+        let columns = try PolicyColumn.columns(policies: ["microsoft-like"], postfixConfigurations: [defer450, strict], target: .postfix)
         let runner = MatrixRunner(runner: CaseRunner(configuration: RunConfiguration(target: .postfix)), jobs: 2)
         let matrix = await runner.run(cases.filter { $0.name == "dual-stack-no-ipv6-ptr" }, columns: columns)
         let row = try #require(matrix.rows.first)
         #expect(row.cells.map(\.outcome.label) == ["skipped", "delivered/v4 after 450", "bounced/v6 550 5.7.25 at RCPT"], "\(row.cells.map(\.outcome))")
-        #expect(row.cells[0].outcome.reason?.contains("gmail-like") == true)
+        #expect(row.cells[0].outcome.reason?.contains("microsoft-like") == true)
         #expect(matrix.target == .postfix)
     }
 }

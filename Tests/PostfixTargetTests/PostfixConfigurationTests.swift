@@ -69,6 +69,11 @@ struct PostfixConfigurationTests {
                 #expect(main[key] == value, "\(preset.rawValue): \(key)")
             }
             #expect(config.unsupportedReason == nil)
+        } else if MilterChecks(policy: preset.policy).isNeeded {
+            // DKIM checks: played by the milters (MilterTranslationTests).
+            #expect(try render(config).parameters["smtpd_milters"] != nil, "\(preset.rawValue)")
+            #expect(config.unsupportedReason == nil)
+            #expect(preset.postfixUnsupportedReason == nil)
         } else {
             #expect(throws: PostfixConfigurationError.unsupported(PostfixUnsupported(reason: preset.postfixUnsupportedReason!))) {
                 try render(config)

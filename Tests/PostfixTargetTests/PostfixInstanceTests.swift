@@ -205,12 +205,13 @@ struct PostfixInstanceTests {
 
     @Test func anUnsupportedPolicyFailsBeforeAnythingStarts() async throws {
         try await WorldFixture.withWorld(WorldSpec(), addresses: [mx4]) { fixture in
-            let configuration = PostfixConfiguration(hostname: "mx.example.test", addresses: [mx4], domains: [], policy: Preset.gmailLike.policy)
+            let configuration = PostfixConfiguration(hostname: "mx.example.test", addresses: [mx4], domains: [], policy: Preset.microsoftLike.policy)
             do {
-                _ = try await PostfixInstance.start(configuration, in: fixture.namespace, caseDirectory: fixture.directory)
-                Issue.record("gmail-like must not start")
+                let instance = try await PostfixInstance.start(configuration, in: fixture.namespace, caseDirectory: fixture.directory)
+                await instance.stop()
+                Issue.record("microsoft-like must not start")
             } catch let error as PostfixConfigurationError {
-                #expect(error.unsupportedReason == Preset.gmailLike.postfixUnsupportedReason)
+                #expect(error.unsupportedReason == Preset.microsoftLike.postfixUnsupportedReason)
             }
             #expect(!FileManager.default.fileExists(atPath: "/etc/netns/\(fixture.namespace.name)"))
         }

@@ -31,7 +31,7 @@ struct SMTPProbe {
     /// end of DATA; then QUIT.
     static func deliver(
         from client: IPAddress, to server: IPAddress, in namespace: NetworkNamespace, helo: String,
-        mailFrom: String = "alice@sender.test", rcptTo: String = "bob@example.test"
+        mailFrom: String = "alice@sender.test", rcptTo: String = "bob@example.test", message: String? = nil
     ) async throws -> Transcript {
         let fd = try await Sockets.connect(from: client, to: server, port: 25, timeout: .seconds(5), in: namespace)
         return try await NetworkNamespace.perform(in: nil) { () throws -> Transcript in
@@ -41,7 +41,7 @@ struct SMTPProbe {
             let steps: [(String, String?)] = [
                 ("greeting", nil), ("ehlo", "EHLO \(helo)"), ("mail", "MAIL FROM:<\(mailFrom)>"), ("rcpt", "RCPT TO:<\(rcptTo)>"),
                 ("data", "DATA"),
-                ("dot", "From: <\(mailFrom)>\r\nTo: <\(rcptTo)>\r\nSubject: mxharness postfix test\r\nMessage-ID: <test@sender.test>\r\n\r\nHello.\r\n."),
+                ("dot", (message ?? "From: <\(mailFrom)>\r\nTo: <\(rcptTo)>\r\nSubject: mxharness postfix test\r\nMessage-ID: <test@sender.test>\r\n\r\nHello.\r\n") + "."),
             ]
             for (stage, command) in steps {
                 if let command { try connection.send(command) }

@@ -30,13 +30,17 @@ public enum PolicyTranslation {
 
     /// The Postfix settings of `policy`; tables it needs are placed in `tableDirectory`.
     public static func settings(for policy: ReceiverPolicy, tableDirectory: String) -> Result<PostfixPolicySettings, PostfixUnsupported> {
-        if let preset = policy.preset {
+        let milters = MilterChecks(policy: policy)
+        if let preset = policy.preset, !milters.isNeeded {
             guard let settings = preset.postfixSettings else {
                 return .failure(PostfixUnsupported(reason: preset.postfixUnsupportedReason ?? "preset \(preset.rawValue) has no Postfix equivalent"))
             }
             return .success(PostfixPolicySettings(parameters: MainCF(settings.sorted { $0.key < $1.key })))
         }
-        if policy.rejectAt == .data {
+        if let reason = milters.unsupportedReason {
+            return .failure(PostfixUnsupported(reason: reason))
+        }
+        if policy.rejectAt == .data && !milters.isNeeded {
             return .failure(PostfixUnsupported(
                 reason: "reject_at: data has no Postfix equivalent (smtpd_delay_reject = yes moves client and HELO checks to RCPT, never to the end of DATA)"))
         }
@@ -44,7 +48,7 @@ public enum PolicyTranslation {
             return .failure(PostfixUnsupported(
                 reason: "reject_at: greeting needs postscreen(8), which answers its own texts and cannot run these checks before the greeting (smtpd answers client restrictions at CONNECT only with smtpd_delay_reject = no, and then after a 220 greeting): builtin only"))
         }
-        if !policy.customReplies.isEmpty {
+        if milters.isNeeded ? milters.restrictionCustomReplies : !policy.customReplies.isEmpty {
             return .failure(PostfixUnsupported(reason: "custom reply texts have no Postfix equivalent without a policy service"))
         }
         if let site = policy.siteReply, let reason = siteReplyUnsupportedReason(site, policy: policy) {
@@ -53,7 +57,7 @@ public enum PolicyTranslation {
         var restrictions: [AddressFamily: [String]] = [:]
         for family in AddressFamily.allCases {
             var list: [String] = []
-            for check in policy.checks(for: family) {
+            for check in milters.restrictionChecks(family) {
                 switch restriction(for: check) {
                 case .success(let restriction): list.append(restriction)
                 case .failure(let unsupported): return .failure(unsupported)
@@ -89,7 +93,11 @@ public enum PolicyTranslation {
             parameters["smtpd_client_restrictions"] = "check_client_access cidr:\(path)"
             files[path] = table
         }
-        let all = Set(policy.ipv4 + policy.ipv6)
+        // The checks Postfix's restrictions answer; the milters answer the rest (`MilterChecks`).
+        let all = Set(AddressFamily.allCases.flatMap { milters.restrictionChecks($0) })
+        if milters.isNeeded {
+            for (name, value) in MilterConfiguration.mainCF.parameters { parameters[name] = value }
+        }
         let heloChecks: Set<Check> = [.heloValid, .heloFQDN, .heloResolves]
         if !all.isDisjoint(with: heloChecks) {
             // Without it a client that sends no HELO at all would pass every HELO restriction.
@@ -178,7 +186,7 @@ public enum PolicyTranslation {
         case .spf, .spfPass:
             .failure(PostfixUnsupported(reason: "check \(check.name) needs SPF in Postfix, which needs a policy service: builtin only"))
         case .dkim, .dmarc, .spfOrDKIM:
-            .failure(PostfixUnsupported(reason: "check \(check.name) needs DKIM/DMARC milters (OpenDKIM, OpenDMARC) in Postfix, not set up yet: builtin only"))
+            .failure(PostfixUnsupported(reason: "check \(check.name) is no restriction: the milters answer it (MilterChecks)"))
         case .heloMatches:
             .failure(PostfixUnsupported(
                 reason: "check helo-matches has no Postfix restriction (none requires the HELO name to resolve to the client address): builtin only"))

@@ -26,7 +26,8 @@ import Foundation
 /// - postscreen(8) keeps its client results in `postscreen_cache_map`. The harness's master.cf has
 ///   no postscreen, but a configuration that sets any `postscreen_` parameter is still not shared.
 /// - A policy service (`check_policy_service`) may keep state of its own (greylisting), and a
-///   `memcache:` table is a cache other daemons write: neither is shared.
+///   `memcache:` table is a cache other daemons write: neither is shared. Nor are milters
+///   (`smtpd_milters`): OpenDKIM's libunbound keeps the DNS answers of earlier cases.
 public enum PostfixSharing {
     /// anvil(8) rates (postconf(5)); zero means no limit.
     public static let rateLimits = [
@@ -52,6 +53,9 @@ public enum PostfixSharing {
             }
             if words.contains("check_policy_service") {
                 return "\(name) uses check_policy_service: a policy service may keep state (greylisting) across cases"
+            }
+            if name.hasSuffix("_milters") && !words.trimmingWhitespace().isEmpty {
+                return "\(name) is set: a milter may keep state across cases (OpenDKIM's resolver caches DNS answers)"
             }
             if words.contains("memcache:") {
                 return "\(name) uses a memcache: table, a cache shared across cases"

@@ -61,6 +61,8 @@ public final class PostfixInstance: @unchecked Sendable {
     var _rendered: RenderedPostfixConfiguration
     var stopped = false
     let logger: Logger
+    /// OpenDKIM, OpenDMARC and the decision milter, for a policy with DKIM or DMARC checks.
+    public internal(set) var milters: PostfixMilters?
 
     public var configuration: PostfixConfiguration { lock.withLock { _configuration } }
     public var rendered: RenderedPostfixConfiguration { lock.withLock { _rendered } }
@@ -125,6 +127,15 @@ public final class PostfixInstance: @unchecked Sendable {
             throw PostfixInstanceError(message: "cannot write the Postfix configuration for namespace \(namespace.name): \(error)")
         }
 
+        // Before Postfix, which calls them from its first connection on.
+        let milters: PostfixMilters?
+        do {
+            milters = try await startMilters(configuration, namespace: namespace, directory: directory, logger: logger)
+        } catch {
+            try? FileManager.default.removeItem(atPath: etc)
+            throw error
+        }
+
         let clock = ContinuousClock()
         let began = clock.now
         let outputPath = directory + "/postfix.out"
@@ -137,6 +148,7 @@ public final class PostfixInstance: @unchecked Sendable {
         func fail(_ message: String) async -> PostfixInstanceError {
             let error = PostfixInstanceError(message: message, output: said())
             await teardown(namespace: namespace, queueDirectory: paths.queueDirectory, etc: etc, options: options, logger: logger)
+            await milters?.stop()
             return error
         }
         guard status == 0 else {
@@ -166,9 +178,11 @@ public final class PostfixInstance: @unchecked Sendable {
         }
         let startupTime = clock.now - began
         logger.debug("postfix up", metadata: ["netns": "\(namespace.name)", "startup": "\(startupTime)", "master": "\(pid)"])
-        return PostfixInstance(
+        let instance = PostfixInstance(
             namespace: namespace, directory: directory, paths: paths, etcDirectory: etc, options: options, startupTime: startupTime,
             masterPID: pid, configuration: configuration, rendered: rendered, logger: logger)
+        instance.milters = milters
+        return instance
     }
 
     /// Stops the master as `postfix stop` does (SIGTERM to the master; `postfix stop` itself when
@@ -181,6 +195,7 @@ public final class PostfixInstance: @unchecked Sendable {
         }
         guard !alreadyStopped else { return }
         await Self.teardown(namespace: namespace, queueDirectory: paths.queueDirectory, etc: etcDirectory, options: options, logger: logger)
+        await milters?.stop()
     }
 
     /// The pids of this instance's processes still running.

@@ -48,7 +48,7 @@ public struct PostfixReceivers: ReceiverKind {
     }
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
-        Self.configuration(for: scenario, settings: settings).unsupportedReason
+        Self.configuration(for: scenario, settings: settings).unsupportedReason ?? postfixMilterLimit(of: scenario)
     }
 
     public func sharingKey(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
@@ -112,7 +112,10 @@ final class PrivatePostfixReceiver: Receiver, @unchecked Sendable {
         // Stopped first, so every line of the case is in the log.
         await postfix.stop()
         let log = postfix.caseLog(clients: clients).joined(separator: "\n")
-        return ReceiverEvidence(log: log, messagesAccepted: PostfixLog.messagesAccepted(inSessionLog: log))
+        // What the decision milter made of OpenDKIM's and OpenDMARC's results, after Postfix's lines.
+        let decisions = postfix.milters?.decisionLines.map { "milter decision: " + $0 } ?? []
+        return ReceiverEvidence(
+            log: ([log] + decisions).filter { !$0.isEmpty }.joined(separator: "\n"), messagesAccepted: PostfixLog.messagesAccepted(inSessionLog: log))
     }
 
     func failureEvidence() async -> ReceiverEvidence {

@@ -15,6 +15,8 @@ public func explain(_ scenario: ScenarioCase) -> String {
         }
         if let settings = preset.postfixSettings {
             for key in settings.keys.sorted() { notes.append("#   for target postfix: \(key) = \(settings[key] ?? "")") }
+        } else if (preset.policy.ipv4 + preset.policy.ipv6).contains(where: \.needsMessage) {
+            notes.append("#   for target postfix: OpenDKIM and OpenDMARC as milters, a decision milter answering the preset's replies")
         } else if let reason = preset.postfixUnsupportedReason {
             notes.append("#   for target postfix: skipped (\(reason))")
         }

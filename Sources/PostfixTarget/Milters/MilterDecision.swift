@@ -1,0 +1,175 @@
+import DKIM
+import Foundation
+import DNSCore
+import Milter
+import Policy
+import SMTPProtocol
+
+/// The decision step after OpenDKIM and OpenDMARC: a milter that reads what they found (their
+/// Authentication-Results fields, under the instance's authserv-id) and what Postfix's smtpd
+/// found about the client (the `{client_ptr}` and `{client_resolve}` macros), and answers as the
+/// policy says, with its exact reply: the milters only verify and report, and their own reject
+/// options answer with texts of their own (OpenDMARC `RejectFailures`: "rejected by DMARC policy
+/// for ...").
+public struct MilterDecision: MilterFilter {
+    public var policy: ReceiverPolicy
+    /// The authserv-id OpenDKIM and OpenDMARC write; fields with any other are not theirs.
+    public var authservID: String
+    /// OpenDMARC's history file as it is now (`HistoryFile`): the only place it writes the
+    /// record's `pct`, which its Authentication-Results field leaves out.
+    public var history: @Sendable () -> String
+    /// Called with every decision, for the instance's log.
+    public var record: @Sendable (String) -> Void
+
+    public init(
+        policy: ReceiverPolicy, authservID: String, history: @escaping @Sendable () -> String = { "" },
+        record: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.policy = policy
+        self.authservID = authservID
+        self.history = history
+        self.record = record
+    }
+
+    public func reply(at stage: MilterStage, context: MilterContext) -> String? {
+        guard let client = Self.clientAddress(context) else {
+            record("no client address in the milter connection; nothing decided")
+            return nil
+        }
+        let plan = MilterChecks(policy: policy)
+        let checks: [Check]
+        switch stage {
+        case .rcpt: checks = plan.atRcpt(client.family)
+        case .endOfMessage: checks = plan.atEndOfMessage(client.family)
+        }
+        let signed = !context.headers(named: "DKIM-Signature").isEmpty
+        for check in checks {
+            let (outcome, detail) = self.outcome(of: check, context: context)
+            record("\(stage == .rcpt ? "rcpt" : "end-of-message") client=\(client) check=\(check.name) outcome=\(outcome) \(detail)")
+            guard outcome.decides,
+                  let reply = policy.reply(for: check, outcome: outcome, client: client, helo: context.helo, signed: signed)
+            else { continue }
+            return Self.milterReply(reply)
+        }
+        return nil
+    }
+
+    /// One check's outcome from the milters' results and smtpd's macros.
+    func outcome(of check: Check, context: MilterContext) -> (CheckOutcome, String) {
+        let fields = context.headers(named: "Authentication-Results")
+        func results(_ method: String) -> [AuthenticationResults.Result] {
+            AuthenticationResults.results(method, in: fields, authservID: authservID)
+        }
+        let resolve = context.macros["{client_resolve}"] ?? ""
+        switch check {
+        case .fcrdns:
+            // smtpd's own forward-confirmed name (smtpd_peer.c): OK, FAIL, FORGED or TEMP.
+            if resolve == "OK" { return (.pass, "client_resolve=OK") }
+            return (resolve == "TEMP" ? .temporary : .fail, "client_resolve=\(resolve)")
+        case .ptr:
+            let ptr = context.macros["{client_ptr}"] ?? "unknown"
+            if ptr != "unknown" && !ptr.isEmpty { return (.pass, "client_ptr=\(ptr)") }
+            return (resolve == "TEMP" ? .temporary : .fail, "client_ptr=unknown client_resolve=\(resolve)")
+        case .dkim:
+            let dkim = results("dkim")
+            if let pass = dkim.first(where: Self.dkimPasses) { return (.pass, Self.describe(pass)) }
+            return (dkim.contains { $0.result == "temperror" } ? .temporary : .fail, Self.describe(dkim))
+        case .spfOrDKIM:
+            let spf = results("spf")
+            if spf.contains(where: { $0.result == "pass" }) { return (.pass, Self.describe(spf)) }
+            let dkim = results("dkim")
+            let author = AuthorDomain.of(DKIMMessage(Array(context.headers(named: "From").map { "From:\($0)\r\n" }.joined().utf8) + [13, 10]))
+            if let author, let aligned = dkim.first(where: {
+                Self.dkimPasses($0) && $0.properties["header.d"].map { OrganizationalDomain.aligned($0, author, mode: .relaxed) } == true
+            }) {
+                return (.pass, "aligned with From \(author): " + Self.describe(aligned))
+            }
+            let temporary = spf.contains { $0.result == "temperror" } || dkim.contains { $0.result == "temperror" }
+            return (temporary ? .temporary : .fail, Self.describe(spf) + "; " + Self.describe(dkim) + "; From domain \(author ?? "none")")
+        case .dmarc:
+            let dmarc = results("dmarc")
+            if dmarc.contains(where: { $0.result == "temperror" }) { return (.temporary, Self.describe(dmarc)) }
+            // OpenDMARC's comment is "(p=%s dis=%s)" (opendmarc.c): p= the policy that applies (a
+            // subdomain's sp=), dis= what OpenDMARC itself did, always none here since it rejects
+            // nothing (RejectFailures false). Only a failure under p=reject is refused, as the
+            // built-in MX does, and only when the message is sampled by pct=: OpenDMARC's own rule,
+            // random() % 100 < pct, so 0 and 100 are exact and anything between is chance.
+            if let failed = dmarc.first(where: { $0.result == "fail" }) {
+                let policy = Self.commentValue("p", in: failed)?.lowercased() ?? "none"
+                guard policy == "reject" else { return (.pass, Self.describe(failed) + " (accepted: the policy does not reject)") }
+                let pct = Self.historyValue("pct", job: context.macros["i"], in: history()).flatMap { Int($0) } ?? 100
+                let sampled = pct >= 100 || (pct > 0 && Int.random(in: 0..<100) < pct)
+                return (sampled ? .fail : .pass, Self.describe(failed) + " pct=\(pct)" + (sampled ? "" : " (not sampled)"))
+            }
+            return (.pass, Self.describe(dmarc))
+        default:
+            return (.ignored, "not a milter check")
+        }
+    }
+
+    /// A verified signature counts unless OpenDKIM says its key is in testing mode (`t=y`): RFC 6376
+    /// 3.6.1 has verifiers treat such a message as unsigned, and the built-in MX does.
+    static func dkimPasses(_ result: AuthenticationResults.Result) -> Bool {
+        result.result == "pass" && !result.comments.contains { $0.lowercased().contains("test mode") }
+    }
+
+    /// A value of the last block of OpenDMARC's history file for `job` (the queue id, the `i`
+    /// macro; the last block when it is unknown): blocks start with `job ID`, then `name value` lines.
+    static func historyValue(_ name: String, job: String?, in history: String) -> String? {
+        var blocks: [(job: String, values: [String: String])] = []
+        for line in history.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { continue }
+            if parts[0] == "job" {
+                blocks.append((parts[1], [:]))
+            } else if !blocks.isEmpty, blocks[blocks.count - 1].values[parts[0]] == nil {
+                blocks[blocks.count - 1].values[parts[0]] = parts[1]
+            }
+        }
+        let block = job.flatMap { id in blocks.last { $0.job == id } } ?? blocks.last
+        return block?.values[name]
+    }
+
+    static func commentValue(_ name: String, in result: AuthenticationResults.Result) -> String? {
+        for comment in result.comments {
+            for word in comment.split(whereSeparator: { $0 == " " || $0 == ";" }) where word.lowercased().hasPrefix(name + "=") {
+                return String(word.dropFirst(name.count + 1))
+            }
+        }
+        return nil
+    }
+
+    static func describe(_ result: AuthenticationResults.Result) -> String {
+        var text = "\(result.method)=\(result.result)"
+        if !result.comments.isEmpty { text += " (" + result.comments.joined(separator: "; ") + ")" }
+        for key in result.properties.keys.sorted() { text += " \(key)=\(result.properties[key]!)" }
+        return text
+    }
+
+    static func describe(_ results: [AuthenticationResults.Result]) -> String {
+        results.isEmpty ? "no result" : results.map(describe).joined(separator: ", ")
+    }
+
+    /// The client address: the `{client_addr}` macro, else the connect packet's (Postfix writes
+    /// an IPv6 one with or without `IPv6:`).
+    static func clientAddress(_ context: MilterContext) -> IPAddress? {
+        for candidate in [context.macros["{client_addr}"], context.address] {
+            guard var text = candidate, !text.isEmpty else { continue }
+            if text.lowercased().hasPrefix("ipv6:") { text.removeFirst(5) }
+            if let address = IPAddress(text) { return address }
+        }
+        return nil
+    }
+
+    /// An SMTP reply as a milter sends it (smfi_setmlreply's format): every line with the code and
+    /// the enhanced code, CRLF between lines; `%` doubled, since Postfix's milter8.c reads `%%` as
+    /// one `%` and drops a lone one.
+    static func milterReply(_ reply: SMTPReply) -> String {
+        let lines = reply.lines.isEmpty ? [""] : reply.lines
+        return lines.enumerated().map { index, line in
+            let separator = index == lines.count - 1 ? " " : "-"
+            let enhanced = reply.enhanced.map { $0 + " " } ?? ""
+            return "\(reply.code)\(separator)\(enhanced)\(line.replacingOccurrences(of: "%", with: "%%"))"
+        }.joined(separator: "\r\n")
+    }
+}
