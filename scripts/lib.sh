@@ -11,8 +11,9 @@ need_root() {
 # smtp-source/smtp-sink for benchmarks), postfix-pcre (pcre: tables of the site configurations in
 # Tests/RunnerTests/Sites), util-linux (nsenter, unshare for the Postfix preflight), chromium (the matrix HTML page is
 # loaded in a headless browser in a test), python3-jsonschema and python3-yaml (Tests/ComposeTests
-# validates docker-compose.yml against the Compose schema).
-PACKAGES="unbound libunbound-dev iproute2 dnsutils postfix postfix-pcre util-linux ca-certificates python3 python3-yaml chromium python3-jsonschema"
+# validates docker-compose.yml against the Compose schema), nftables and iptables (its
+# HostNetworkStateTests read firewall rules with nft, iptables-save and ip6tables-save).
+PACKAGES="unbound libunbound-dev iproute2 dnsutils postfix postfix-pcre util-linux ca-certificates python3 python3-yaml chromium python3-jsonschema nftables iptables"
 
 install_packages() {
     local missing=""
