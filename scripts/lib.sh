@@ -11,10 +11,11 @@ need_root() {
 # smtp-source/smtp-sink for benchmarks), postfix-pcre (pcre: tables of the site configurations in
 # Tests/RunnerTests/Sites), util-linux (nsenter, unshare for the Postfix preflight), chromium (the matrix HTML page is
 # loaded in a headless browser in a test), python3-jsonschema and python3-yaml (Tests/ComposeTests
-# validates docker-compose.yml against the Compose schema), opendkim, opendkim-tools and opendmarc
-# (the Postfix target's milters for the dkim, dmarc and spf-or-dkim checks; the harness starts
-# them per instance in the case's namespace, never as system services).
-PACKAGES="unbound libunbound-dev iproute2 dnsutils postfix postfix-pcre util-linux ca-certificates python3 python3-yaml chromium python3-jsonschema opendkim opendkim-tools opendmarc"
+# validates docker-compose.yml against the Compose schema), nftables and iptables (its
+# HostNetworkStateTests read firewall rules with nft, iptables-save and ip6tables-save), opendkim,
+# opendkim-tools and opendmarc (the Postfix target's milters for the dkim, dmarc and spf-or-dkim
+# checks; the harness starts them per instance in the case's namespace, never as system services).
+PACKAGES="unbound libunbound-dev iproute2 dnsutils postfix postfix-pcre util-linux ca-certificates python3 python3-yaml chromium python3-jsonschema nftables iptables opendkim opendkim-tools opendmarc"
 
 install_packages() {
     local missing=""

@@ -140,6 +140,22 @@ import Yams
         }
     }
 
+    /// scripts/compose-podman installs exactly these versions: every requirement is pinned with
+    /// `==`, podman-compose among them at 1.6 (Debian's 1.0.3 cannot run the file).
+    @Test func podmanComposeAndItsDependenciesArePinned() throws {
+        let lines = try Repository.text("docker/podman/requirements.txt").split(separator: "\n")
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        #expect(!lines.isEmpty)
+        for line in lines {
+            let parts = line.components(separatedBy: "==")
+            #expect(parts.count == 2 && !parts[0].isEmpty && parts[1].first?.isNumber == true, "not pinned: \(line)")
+        }
+        #expect(lines.contains { $0.hasPrefix("podman-compose==1.6.") })
+        let script = try Repository.text("scripts/compose-podman")
+        #expect(script.contains("-r docker/podman/requirements.txt"))
+    }
+
     /// The base main.cf is the layer under every case's policy: it must not decide anything a
     /// scenario or the harness decides.
     @Test func siteMainCFLeavesPolicyAndAddressesToTheScenario() throws {
