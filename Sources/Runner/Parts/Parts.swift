@@ -1,4 +1,5 @@
 import DNSCore
+import DNSWorld
 import Logging
 import ReferenceMX
 import Sandbox
@@ -84,6 +85,11 @@ public protocol Receiver: AnyObject, Sendable {
     /// Which running instance served the case, for receivers that share instances.
     var instanceUse: ReceiverInstanceUse? { get }
 
+    /// The warm unbound of the namespace `hostNamespace` lent, already serving the case's world;
+    /// nil (the default) when the case starts an unbound of its own. Read after `hostNamespace`
+    /// and before `stop`.
+    var lentDNS: WarmDNSWorld? { get }
+
     /// True when the receiver leaves nothing in the namespace once stopped (no files under
     /// /etc/netns, no processes), so the case may run in a warm slot (`WarmWorlds`) that served
     /// other cases before. Default false.
@@ -92,6 +98,7 @@ public protocol Receiver: AnyObject, Sendable {
 
 extension Receiver {
     public var runsInWarmWorlds: Bool { false }
+    public var lentDNS: WarmDNSWorld? { nil }
     public func hostNamespace(clientAddresses: [IPAddress]) async throws -> NetworkNamespace? { nil }
     public func failureEvidence() async -> ReceiverEvidence { ReceiverEvidence() }
     public var instanceUse: ReceiverInstanceUse? { nil }
