@@ -102,10 +102,12 @@ extension Benchmarks {
             if let reference, index > 0 { line += String(format: "   %.1fx the swaks loop", value / reference) }
             out.line(line)
         }
-        out.line("per case, median over every round (set-up: slot or host, addresses, world, resolver, receiver; exchange: the delivery and the receiver's evidence; teardown):")
+        out.line("per case, median over every round:")
         for target in options.targets {
             let timings = phases[target] ?? []
-            out.line("  --target \(target.rawValue): set-up \(milliseconds(median(timings.map(\.setup)))), exchange \(milliseconds(median(timings.map(\.exchange)))), teardown \(milliseconds(median(timings.map(\.teardown)))), overhead (set-up + teardown) \(milliseconds(median(timings.map(\.overhead))))")
+            out.line("  --target \(target.rawValue): overhead (set-up + teardown) \(milliseconds(median(timings.map(\.overhead)))); set-up \(milliseconds(median(timings.map(\.setup)))), exchange \(milliseconds(median(timings.map(\.exchange)))), teardown \(milliseconds(median(timings.map(\.teardown)))) (of which the receiver's evidence \(milliseconds(median(timings.map(\.evidence)))))")
+            let steps = Set(timings.flatMap(\.setupSteps.keys)).sorted()
+            out.line("    set-up steps: " + steps.map { step in "\(step) \(milliseconds(median(timings.compactMap { $0.setupSteps[step] })))" }.joined(separator: ", "))
         }
         out.line("  peak memory of mxharness: \(selfUsage.ru_maxrss / 1024) MiB")
     }

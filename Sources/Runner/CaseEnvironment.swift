@@ -86,32 +86,55 @@ public final class CaseEnvironment: @unchecked Sendable {
     /// Builds the world and starts the receiver; on a throw, what was built stays recorded for
     /// `tearDown`.
     func setUp() async throws {
+        let clock = ContinuousClock()
+        var step = clock.now
+        func done(_ name: String) {
+            let now = clock.now
+            steps[name, default: .zero] += now - step
+            step = now
+        }
         let registry = ResourceRegistry.shared
         let directory = try registry.makeTemporaryDirectory("case")
         parts.directory = directory
+        done("folder")
         let addresses = scenario.receiver.addresses + clientAddresses.filter { !scenario.receiver.addresses.contains($0) }
         if let lent = try await receiver.hostNamespace(clientAddresses: clientAddresses) {
             parts.namespace = lent
             parts.lentDNS = receiver.lentDNS
+            done("namespace")
         } else if let warmWorlds, receiver.runsInWarmWorlds, sender.runsInWarmWorlds, WarmDNSWorld.canLoad(scenario.dns) {
             let slot = try await warmWorlds.checkOut(for: Set(addresses))
             parts.slot = slot
             parts.namespace = slot.namespace
+            done("namespace")
             try await slot.prepare(addresses: addresses, world: scenario.dns)
+            done("addresses and world")
         } else {
             parts.namespace = try await NetworkNamespace.create(name: registry.makeName("case"), addresses: addresses, logger: logger)
             parts.ownsNamespace = true
+            done("namespace")
         }
         // A fresh unbound starts while the resolver and the receiver are set up; neither asks it
         // anything before the sender connects.
-        if parts.slot == nil && parts.lentDNS == nil { parts.world = try DNSWorld.launch(scenario.dns, in: namespace, directory: directory) }
+        if parts.slot == nil && parts.lentDNS == nil {
+            parts.world = try DNSWorld.launch(scenario.dns, in: namespace, directory: directory)
+            done("unbound")
+        }
         parts.resolver = try await DNSResolver(
             configuration: ResolverConfiguration(
                 server: resolverAddress, timeout: settings.resolverTimeout, namespace: namespace, directory: directory),
             logger: logger)
+        done("resolver")
         try await receiver.start(in: self)
-        try await parts.world?.waitUntilServing()
+        done("receiver")
+        if let world = parts.world {
+            try await world.waitUntilServing()
+            done("unbound ready")
+        }
     }
+
+    /// Where `setUp`'s time went (`CaseTimings.setupSteps`); read once `setUp` returned or threw.
+    private(set) var steps: [String: Duration] = [:]
 
     /// What the environment held when it was taken down.
     struct Remains {

@@ -172,11 +172,13 @@ public struct CaseRunner: Sendable {
         do {
             try await environment.setUp()
             result.timings.setup = clock.now - phase
+            result.timings.setupSteps = environment.steps
             phase = clock.now
             let report = try await environment.sender.deliver(in: environment)
             result.timings.exchange = clock.now - phase
             phase = clock.now
             let evidence = await environment.receiver.evidence(of: environment.clientAddresses)
+            result.timings.evidence = clock.now - phase
             result.record(evidence)
             result.delivery = report
             var observed = ObservedDelivery(report)

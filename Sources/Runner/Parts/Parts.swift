@@ -129,11 +129,15 @@ public struct ReceiverInstanceUse: Sendable, Hashable, Codable {
     public var reused: Bool
     /// Why the case got an instance of its own instead of a shared one; nil for a shared one.
     public var privateReason: String?
+    /// True when the instance was switched to the case's configuration with a reload first
+    /// (`PostfixPool`); nil when it was not.
+    public var reloaded: Bool?
 
-    public init(instance: Int, reused: Bool, privateReason: String?) {
+    public init(instance: Int, reused: Bool, privateReason: String?, reloaded: Bool? = nil) {
         self.instance = instance
         self.reused = reused
         self.privateReason = privateReason
+        self.reloaded = reloaded
     }
 
     public var isShared: Bool { privateReason == nil }

@@ -165,8 +165,10 @@ public actor PostfixPool {
     }
 
     /// A host running `configuration` (whose `sharingKey` is `key`) with `options`: idle, idle
-    /// and reloaded, or new; and whether it served a case before.
-    func checkOut(_ configuration: PostfixConfiguration, key: String, options: PostfixInstance.Options = PostfixInstance.Options()) async throws -> (host: PostfixHost, reused: Bool) {
+    /// and reloaded, or new; whether it served a case before, and whether it was reloaded.
+    func checkOut(
+        _ configuration: PostfixConfiguration, key: String, options: PostfixInstance.Options = PostfixInstance.Options()
+    ) async throws -> (host: PostfixHost, reused: Bool, reloaded: Bool) {
         guard !closed else { throw PostfixPoolError() }
         func fits(_ host: PostfixHost) -> Bool { host.instance.options.dnsTimeoutSeconds == options.dnsTimeoutSeconds }
         // The most recently used first: the least recently used are the ones to evict.
@@ -174,7 +176,7 @@ public actor PostfixPool {
             let host = idle.remove(at: index)
             lent[ObjectIdentifier(host)] = host
             statistics.reuses += 1
-            return (host, true)
+            return (host, true, false)
         }
         // The least recently used: the one least likely to be wanted again as it is.
         if let index = idle.indices.filter({ fits(idle[$0]) && idle[$0].instance.reloadRefusal(configuration) == nil })
@@ -187,7 +189,7 @@ public actor PostfixPool {
                 host.key = key
                 statistics.reloads += 1
                 statistics.reuses += 1
-                return (host, true)
+                return (host, true, true)
             } catch {
                 // `close()` stopped the host meanwhile.
                 guard !closed else { throw PostfixPoolError() }
@@ -206,7 +208,7 @@ public actor PostfixPool {
         started.append(HostRecord(namespace: host.namespace.name, directory: host.directory))
         lent[ObjectIdentifier(host)] = host
         logger.debug("postfix host up", metadata: ["netns": "\(host.namespace.name)", "instance": "\(host.number)"])
-        return (host, false)
+        return (host, false, false)
     }
 
     /// Takes a host back; `reusable` false stops it. After `close()`, which stopped it, nothing is left to do.

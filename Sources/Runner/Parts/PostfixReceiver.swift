@@ -154,6 +154,7 @@ final class PooledPostfixReceiver: Receiver, @unchecked Sendable {
     // Set by `hostNamespace` and `evidence`, read by `stop`, all from the task that runs the case.
     private var host: PostfixHost?
     private var reused = false
+    private var reloaded = false
     private var mark = PostfixLogMark.start
     private var settledCleanly = false
 
@@ -168,11 +169,11 @@ final class PooledPostfixReceiver: Receiver, @unchecked Sendable {
     var lentDNS: WarmDNSWorld? { host?.dns }
 
     var instanceUse: ReceiverInstanceUse? {
-        host.map { ReceiverInstanceUse(instance: $0.number, reused: reused, privateReason: nil) }
+        host.map { ReceiverInstanceUse(instance: $0.number, reused: reused, privateReason: nil, reloaded: reloaded) }
     }
 
     func hostNamespace(clientAddresses: [IPAddress]) async throws -> NetworkNamespace? {
-        let lease: (host: PostfixHost, reused: Bool)
+        let lease: (host: PostfixHost, reused: Bool, reloaded: Bool)
         do {
             lease = try await pool.checkOut(configuration, key: key, options: options)
         } catch {
@@ -180,6 +181,7 @@ final class PooledPostfixReceiver: Receiver, @unchecked Sendable {
         }
         host = lease.host
         reused = lease.reused
+        reloaded = lease.reloaded
         mark = lease.host.instance.logMark()
         try await lease.host.prepare(clients: clientAddresses, world: world)
         return lease.host.namespace
