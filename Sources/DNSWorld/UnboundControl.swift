@@ -64,8 +64,10 @@ public struct UnboundControl: Sendable {
         var bytes = Array(request.utf8)
         var sent = 0
         while sent < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + sent, $0.count - sent) }
-            guard n > 0 else { throw UnboundControlError(command: command, problem: "write: \(String(cString: strerror(errno)))") }
+            // MSG_NOSIGNAL: an unbound that goes away meanwhile (its slot stopped as the run ends)
+            // is an EPIPE error here, not a SIGPIPE that ends the whole process.
+            let n = bytes.withUnsafeMutableBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw UnboundControlError(command: command, problem: "send: \(String(cString: strerror(errno)))") }
             sent += n
         }
         bytes.removeAll(keepingCapacity: true)

@@ -10,8 +10,9 @@ import Scenario
 /// `mxharness bench swaks N`: N generated cases (an IPv6-only sender at a receiver with `fcrdns`,
 /// every other sender without a PTR) as a plain shell loop would test them, swaks against one
 /// long-running Postfix and one unbound with no isolation at all, side by side with `mxharness run`
-/// of the same cases on the built-in MX and on Postfix. Prints cases per second for each side
-/// (median and spread over the rounds) and the ratios; asserts nothing.
+/// of the same cases on the built-in MX and on Postfix, taking turns within each round. Prints
+/// cases per second for each side (median and spread over the rounds), the ratios, the machine's
+/// load with each figure and each target's per-case phases; asserts nothing.
 extension Benchmarks {
     public struct SwaksOptions: Sendable {
         public var count: Int
@@ -56,88 +57,130 @@ extension Benchmarks {
         do { cases = try (0..<options.count).map(generatedCase) } catch {
             throw .failed("could not generate the cases: \(error)")
         }
-        var sides: [(name: String, rates: [Double])] = []
-        if options.swaksLoop {
-            guard FileManager.default.isExecutableFile(atPath: "/usr/bin/swaks") else {
-                throw .usage("swaks is not installed: apt-get install swaks libio-socket-inet6-perl (scripts/bench-vs-swaks does)")
-            }
-            do {
-                sides.append(("swaks loop, one Postfix and one unbound, no isolation", try await swaksLoop(cases, rounds: options.rounds, out: out, logger: logger)))
-            } catch {
-                throw .failed("swaks loop failed: \(error)")
-            }
+        if options.swaksLoop, !FileManager.default.isExecutableFile(atPath: "/usr/bin/swaks") {
+            throw .usage("swaks is not installed: apt-get install swaks libio-socket-inet6-perl (scripts/bench-vs-swaks does)")
         }
-        for target in options.targets {
-            var configuration = RunConfiguration(target: target)
-            configuration.resolverTimeout = .milliseconds(1500)
-            let run = ScenarioRun(runner: CaseRunner(configuration: configuration, logger: logger), jobs: options.jobs)
-            var rates: [Double] = []
-            for round in 1...options.rounds {
+        let loop: SwaksLoop?
+        do { loop = options.swaksLoop ? try await SwaksLoop.start(cases, logger: logger) : nil } catch {
+            throw .failed("could not set up the swaks loop: \(error)")
+        }
+        // The sides take turns within each round, so that a change in the machine's load (it is
+        // shared) falls on all of them alike.
+        let loopName = "swaks loop, one Postfix and one unbound, no isolation"
+        var sides: [(name: String, rates: [Double])] = (loop == nil ? [] : [(loopName, [])])
+            + options.targets.map { ("mxharness run --target \($0) --jobs \(options.jobs)", []) }
+        var phases: [ReceiverTarget: [CaseTimings]] = [:]
+        for round in 1...options.rounds {
+            var side = 0
+            if let loop {
+                let (seconds, asExpected) = await loop.round()
+                sides[side].rates.append(Double(cases.count) / seconds)
+                side += 1
+                out.line(String(format: "round %d, swaks loop: %d cases in %.2f s, %d as expected; load %@", round, cases.count, seconds, asExpected, Self.load()))
+            }
+            for target in options.targets {
+                let run = ScenarioRun(runner: CaseRunner(configuration: RunConfiguration(target: target), logger: logger), jobs: options.jobs)
                 let start = ContinuousClock.now
                 let results = await run.run(cases)
                 let seconds = Self.seconds(ContinuousClock.now - start)
                 let passed = results.filter { $0.status == .passed }.count
-                rates.append(Double(cases.count) / seconds)
-                out.line(String(format: "mxharness run --target %@, round %d: %d cases in %.2f s, %d passed", target.rawValue, round, cases.count, seconds, passed))
+                sides[side].rates.append(Double(cases.count) / seconds)
+                side += 1
+                phases[target, default: []] += results.map(\.timings)
+                out.line(String(format: "round %d, --target %@: %d cases in %.2f s, %d passed; load %@", round, target.rawValue, cases.count, seconds, passed, Self.load()))
             }
-            sides.append(("mxharness run --target \(target) --jobs \(options.jobs)", rates))
         }
+        await loop?.stop()
         var selfUsage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &selfUsage)
         out.line("")
         out.line("\(options.count) generated cases, \(options.rounds) rounds; cases per second, median (min-max):")
-        let reference = sides.first.map { median($0.rates) }
-        for side in sides {
+        let reference = loop == nil ? nil : sides.first.map { median($0.rates) }
+        for (index, side) in sides.enumerated() {
             let value = median(side.rates)
             var line = String(format: "  %-58@ %7.1f (%.1f-%.1f)", side.name, value, side.rates.min() ?? 0, side.rates.max() ?? 0)
-            if options.swaksLoop, let reference, side.name != sides.first?.name { line += String(format: "   %.1fx the swaks loop", value / reference) }
+            if let reference, index > 0 { line += String(format: "   %.1fx the swaks loop", value / reference) }
             out.line(line)
+        }
+        out.line("per case, median over every round:")
+        for target in options.targets {
+            let timings = phases[target] ?? []
+            out.line("  --target \(target.rawValue): overhead (set-up + teardown) \(milliseconds(median(timings.map(\.overhead)))); set-up \(milliseconds(median(timings.map(\.setup)))), exchange \(milliseconds(median(timings.map(\.exchange)))), teardown \(milliseconds(median(timings.map(\.teardown)))) (of which the receiver's evidence \(milliseconds(median(timings.map(\.evidence)))))")
+            let steps = Set(timings.flatMap(\.setupSteps.keys)).sorted()
+            out.line("    set-up steps: " + steps.map { step in "\(step) \(milliseconds(median(timings.compactMap { $0.setupSteps[step] })))" }.joined(separator: ", "))
         }
         out.line("  peak memory of mxharness: \(selfUsage.ru_maxrss / 1024) MiB")
     }
 
+    /// The machine's load averages (1, 5 and 15 minutes), as uptime(1) prints them.
+    static func load() -> String {
+        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
+    }
+
     /// One namespace holding every sender's address, one unbound serving every case's records, one
     /// Postfix with the cases' policy; swaks once per case, one after the other, as a shell loop.
-    static func swaksLoop(_ cases: [ScenarioCase], rounds: Int, out: Output, logger: Logger) async throws -> [Double] {
-        let registry = ResourceRegistry.shared
-        let directory = try registry.makeTemporaryDirectory("swaks")
-        defer { registry.removeDirectory(directory) }
-        let addresses = [receiver] + cases.indices.map(sender)
-        let namespace = try await NetworkNamespace.create(name: registry.makeName("swaks"), addresses: addresses, logger: logger)
-        var world: DNSWorld?
-        var postfix: PostfixInstance?
-        do {
-            let records = cases.flatMap(\.dns.records)
-            var seen = Set<String>()
-            let spec = WorldSpec(records: records.filter { seen.insert($0.description).inserted })
-            world = try await DNSWorld.start(spec, in: namespace, directory: directory, logger: logger)
-            let configuration = PostfixReceivers.configuration(for: cases[0], settings: RunConfiguration())
-            postfix = try await PostfixInstance.start(configuration, in: namespace, caseDirectory: directory, logger: logger)
-            var rates: [Double] = []
-            for round in 1...rounds {
-                let start = ContinuousClock.now
-                var asExpected = 0
-                for (index, scenario) in cases.enumerated() {
-                    let accepted = (try? await Command.run("/usr/sbin/ip", [
-                        "netns", "exec", namespace.name, "/usr/bin/swaks", "--server", receiver.description, "--port", "25",
-                        "--local-interface", sender(index).description, "--helo", scenario.sender.helo,
-                        "--from", scenario.sender.mailFrom, "--to", scenario.sender.rcptTo[0], "--silent", "2", "--timeout", "15",
-                    ])) != nil
-                    if accepted == (scenario.expect.outcome == .delivered) { asExpected += 1 }
-                }
-                let seconds = Self.seconds(ContinuousClock.now - start)
-                rates.append(Double(cases.count) / seconds)
-                out.line(String(format: "swaks loop, round %d: %d cases in %.2f s, %d as expected", round, cases.count, seconds, asExpected))
+    final class SwaksLoop: @unchecked Sendable {
+        let cases: [ScenarioCase]
+        let directory: String
+        let namespace: NetworkNamespace
+        let world: DNSWorld
+        let postfix: PostfixInstance
+
+        private init(cases: [ScenarioCase], directory: String, namespace: NetworkNamespace, world: DNSWorld, postfix: PostfixInstance) {
+            self.cases = cases
+            self.directory = directory
+            self.namespace = namespace
+            self.world = world
+            self.postfix = postfix
+        }
+
+        static func start(_ cases: [ScenarioCase], logger: Logger) async throws -> SwaksLoop {
+            let registry = ResourceRegistry.shared
+            let directory = try registry.makeTemporaryDirectory("swaks")
+            let addresses = [Benchmarks.receiver] + cases.indices.map(Benchmarks.sender)
+            let namespace: NetworkNamespace
+            do { namespace = try await NetworkNamespace.create(name: registry.makeName("swaks"), addresses: addresses, logger: logger) } catch {
+                registry.removeDirectory(directory)
+                throw error
             }
-            await postfix?.stop()
-            await world?.stop()
+            var world: DNSWorld?
+            do {
+                let records = cases.flatMap(\.dns.records)
+                var seen = Set<String>()
+                let spec = WorldSpec(records: records.filter { seen.insert($0.description).inserted })
+                world = try await DNSWorld.start(spec, in: namespace, directory: directory, logger: logger)
+                let configuration = PostfixReceivers.configuration(for: cases[0], settings: RunConfiguration())
+                let postfix = try await PostfixInstance.start(configuration, in: namespace, caseDirectory: directory, logger: logger)
+                return SwaksLoop(cases: cases, directory: directory, namespace: namespace, world: world!, postfix: postfix)
+            } catch {
+                await world?.stop()
+                await namespace.destroy()
+                registry.removeDirectory(directory)
+                throw error
+            }
+        }
+
+        /// Every case once; the seconds it took and how many ended as expected.
+        func round() async -> (seconds: Double, asExpected: Int) {
+            let start = ContinuousClock.now
+            var asExpected = 0
+            for (index, scenario) in cases.enumerated() {
+                let accepted = (try? await Command.run("/usr/sbin/ip", [
+                    "netns", "exec", namespace.name, "/usr/bin/swaks", "--server", Benchmarks.receiver.description, "--port", "25",
+                    "--local-interface", Benchmarks.sender(index).description, "--helo", scenario.sender.helo,
+                    "--from", scenario.sender.mailFrom, "--to", scenario.sender.rcptTo[0], "--silent", "2", "--timeout", "15",
+                ])) != nil
+                if accepted == (scenario.expect.outcome == .delivered) { asExpected += 1 }
+            }
+            return (Benchmarks.seconds(ContinuousClock.now - start), asExpected)
+        }
+
+        func stop() async {
+            await postfix.stop()
+            await world.stop()
             await namespace.destroy()
-            return rates
-        } catch {
-            await postfix?.stop()
-            await world?.stop()
-            await namespace.destroy()
-            throw error
+            ResourceRegistry.shared.removeDirectory(directory)
         }
     }
 

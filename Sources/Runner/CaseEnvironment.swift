@@ -36,6 +36,8 @@ public final class CaseEnvironment: @unchecked Sendable {
         var ownsNamespace = false
         var world: DNSWorld?
         var slot: WarmSlot?
+        /// The warm unbound of a namespace the receiver lent (`Receiver.lentDNS`).
+        var lentDNS: WarmDNSWorld?
         var resolver: DNSResolver?
     }
 
@@ -66,7 +68,7 @@ public final class CaseEnvironment: @unchecked Sendable {
 
     /// Where the scenario's DNS is served in the namespace (unbound on port 53).
     public var resolverAddress: IPAddress {
-        guard let address = parts.world?.resolverAddress ?? parts.slot?.dns.resolverAddress else {
+        guard let address = parts.world?.resolverAddress ?? (parts.slot?.dns ?? parts.lentDNS)?.resolverAddress else {
             preconditionFailure("CaseEnvironment.resolverAddress read before setUp")
         }
         return address
@@ -88,31 +90,55 @@ public final class CaseEnvironment: @unchecked Sendable {
     /// Builds the world and starts the receiver; on a throw, what was built stays recorded for
     /// `tearDown`.
     func setUp() async throws {
+        let clock = ContinuousClock()
+        var step = clock.now
+        func done(_ name: String) {
+            let now = clock.now
+            steps[name, default: .zero] += now - step
+            step = now
+        }
         let registry = ResourceRegistry.shared
         let directory = try registry.makeTemporaryDirectory("case")
         parts.directory = directory
+        done("folder")
         let addresses = scenario.receiver.addresses + clientAddresses.filter { !scenario.receiver.addresses.contains($0) }
         if let lent = try await receiver.hostNamespace(clientAddresses: clientAddresses) {
             parts.namespace = lent
+            parts.lentDNS = receiver.lentDNS
+            done("namespace")
         } else if let warmWorlds, receiver.runsInWarmWorlds, sender.runsInWarmWorlds, WarmDNSWorld.canLoad(scenario.dns) {
             let slot = try await warmWorlds.checkOut(for: Set(addresses))
             parts.slot = slot
             parts.namespace = slot.namespace
+            done("namespace")
             try await slot.prepare(addresses: addresses, world: scenario.dns)
+            done("addresses and world")
         } else {
             parts.namespace = try await NetworkNamespace.create(name: registry.makeName("case"), addresses: addresses, logger: logger)
             parts.ownsNamespace = true
+            done("namespace")
         }
         // A fresh unbound starts while the resolver and the receiver are set up; neither asks it
         // anything before the sender connects.
-        if parts.slot == nil { parts.world = try DNSWorld.launch(scenario.dns, in: namespace, directory: directory) }
+        if parts.slot == nil && parts.lentDNS == nil {
+            parts.world = try DNSWorld.launch(scenario.dns, in: namespace, directory: directory)
+            done("unbound")
+        }
         parts.resolver = try await DNSResolver(
             configuration: ResolverConfiguration(
                 server: resolverAddress, timeout: settings.resolverTimeout, namespace: namespace, directory: directory),
             logger: logger)
+        done("resolver")
         try await receiver.start(in: self)
-        try await parts.world?.waitUntilServing()
+        done("receiver")
+        if let world = parts.world {
+            try await world.waitUntilServing()
+            done("unbound ready")
+        }
     }
+
+    /// Where `setUp`'s time went (`CaseTimings.setupSteps`); read once `setUp` returned or threw.
+    private(set) var steps: [String: Duration] = [:]
 
     /// What the environment held when it was taken down.
     struct Remains {
@@ -127,17 +153,21 @@ public final class CaseEnvironment: @unchecked Sendable {
     func tearDown(clean: Bool, beforeRemoval: (_ directory: String, _ queryLog: String) -> Void) async -> Remains {
         var remains = Remains(namespaceName: parts.namespace?.name, directory: parts.directory)
         await sender.stop()
+        // A lent unbound serves the next case once the receiver is given back: its log first.
+        let lentLog = parts.lentDNS?.queryLog
+        let lentConfiguration = parts.lentDNS?.renderedConfiguration
         await receiver.stop(clean: clean)
         parts.resolver?.shutdown()
         if let world = parts.world {
             await world.stop()
             remains.queryLog = world.queryLog
         }
-        if let slot = parts.slot {
-            remains.queryLog = slot.dns.queryLog
+        if let lentLog { remains.queryLog = lentLog }
+        if let slot = parts.slot { remains.queryLog = slot.dns.queryLog }
+        if let warm = parts.slot.map({ $0.dns.renderedConfiguration }) ?? lentConfiguration {
             // What a fresh world leaves in the work folder, for the artifacts.
             if settings.artifactsDirectory != nil, let directory = parts.directory {
-                try? slot.dns.renderedConfiguration.write(toFile: directory + "/unbound.conf", atomically: false, encoding: .utf8)
+                try? warm.write(toFile: directory + "/unbound.conf", atomically: false, encoding: .utf8)
                 try? remains.queryLog.write(toFile: directory + "/unbound.log", atomically: false, encoding: .utf8)
             }
         }

@@ -30,8 +30,17 @@ public struct CaseTimings: Sendable, Hashable, Codable {
     public var setup: Duration = .zero
     /// The delivery itself.
     public var exchange: Duration = .zero
-    /// Everything down again.
+    /// The receiver's evidence gathered (`evidence`), then everything down again.
     public var teardown: Duration = .zero
+    /// The part of `teardown` spent gathering the receiver's evidence once the delivery ended (a
+    /// shared Postfix settling: its smtpd gone, its log written, its queue empty).
+    public var evidence: Duration = .zero
+    /// Where `setup` went, step by step (`CaseEnvironment.setUp`): "folder" (the case's work
+    /// folder), "namespace" (a warm slot checked
+    /// out, a shared receiver's namespace lent, or a new one made), "addresses and world" (a warm
+    /// slot's address swap and world load), "unbound" (a fresh world's daemon launched), "resolver",
+    /// "receiver" (started), "unbound ready" (a fresh daemon serving). For benchmarks.
+    public var setupSteps: [String: Duration] = [:]
 
     public init() {}
 

@@ -10,8 +10,16 @@ public struct RunConfiguration: Sendable {
     public var target: ReceiverTarget?
     /// Overrides each scenario's `sender.mta`.
     public var sender: SenderMTA?
-    /// How long one DNS query may take before it counts as a timeout (keeps `timeout` faults cheap).
+    /// How long one DNS query may take before it counts as a timeout: the built-in MX's and
+    /// sender's resolver wait this long, a Postfix receiver's resolv.conf `timeout:` is this
+    /// rounded up to whole seconds (`PostfixInstance.Options.dnsTimeoutSeconds(for:)`).
     public var resolverTimeout: Duration
+    /// `resolverTimeout` unless a run asks for another. The world's unbound answers from local
+    /// data on the namespace's loopback, in well under a millisecond; the only query that gets no
+    /// answer is one a `timeout` fault drops, and that one never gets one. So the wait decides
+    /// nothing but how long a `timeout` case takes, and half a second leaves room for a machine
+    /// busy enough to delay an answer a hundred times over.
+    public static let defaultResolverTimeout: Duration = .milliseconds(500)
     public var connectTimeout: Duration
     public var replyTimeout: Duration
     /// Where per-case artifacts go (transcripts, unbound config and log, MX log); nil: none kept.
@@ -36,7 +44,7 @@ public struct RunConfiguration: Sendable {
     public var openSMTPDConfiguration: String?
 
     public init(
-        target: ReceiverTarget? = nil, sender: SenderMTA? = nil, resolverTimeout: Duration = .milliseconds(1500),
+        target: ReceiverTarget? = nil, sender: SenderMTA? = nil, resolverTimeout: Duration = RunConfiguration.defaultResolverTimeout,
         connectTimeout: Duration = .seconds(3), replyTimeout: Duration = .seconds(15), artifactsDirectory: String? = nil,
         postfixBase: MainCF? = nil, postfixSite: PostfixSiteDirectory? = nil, sharePostfix: Bool = true
     ) {
@@ -164,11 +172,13 @@ public struct CaseRunner: Sendable {
         do {
             try await environment.setUp()
             result.timings.setup = clock.now - phase
+            result.timings.setupSteps = environment.steps
             phase = clock.now
             let report = try await environment.sender.deliver(in: environment)
             result.timings.exchange = clock.now - phase
             phase = clock.now
             let evidence = await environment.receiver.evidence(of: environment.clientAddresses)
+            result.timings.evidence = clock.now - phase
             result.record(evidence)
             result.delivery = report
             var observed = ObservedDelivery(report)

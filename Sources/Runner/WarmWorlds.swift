@@ -26,12 +26,13 @@ final class WarmSlot: @unchecked Sendable {
         self.addressEditor = addressEditor
     }
 
-    static func start(logger: Logger, plantedLeak: Bool = false) async throws -> WarmSlot {
+    /// `kind` ends the names of its namespace and folder (`mxh-PID-N-KIND`).
+    static func start(kind: String = "slot", logger: Logger, plantedLeak: Bool = false) async throws -> WarmSlot {
         let registry = ResourceRegistry.shared
-        let directory = try registry.makeTemporaryDirectory("slot")
+        let directory = try registry.makeTemporaryDirectory(kind)
         let namespace: NetworkNamespace
         do {
-            namespace = try await NetworkNamespace.create(name: registry.makeName("slot"), logger: logger)
+            namespace = try await NetworkNamespace.create(name: registry.makeName(kind), logger: logger)
         } catch {
             registry.removeDirectory(directory)
             throw error
@@ -184,6 +185,9 @@ public actor WarmWorlds {
         let slots = idle + Array(lent.values)
         idle = []
         lent = [:]
-        for slot in slots { await slot.stop() }
+        // Side by side: each waits mostly for its unbound to exit and for `ip netns delete`.
+        await withTaskGroup(of: Void.self) { group in
+            for slot in slots { group.addTask { await slot.stop() } }
+        }
     }
 }

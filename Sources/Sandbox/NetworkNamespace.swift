@@ -82,8 +82,12 @@ public final class NetworkNamespace: Sendable {
 
     /// Synchronous teardown, also used from signal handling and by the janitor.
     public static func destroy(name: String) {
-        for pid in pids(inNamespaceAt: "/run/netns/\(name)") {
-            kill(pid, SIGKILL)
+        // Again until none is left: a daemon killed after the scan may have forked a child the
+        // scan did not see (a Postfix master respawning the children it just lost).
+        for _ in 0..<20 {
+            let pids = pids(inNamespaceAt: "/run/netns/\(name)")
+            if pids.isEmpty { break }
+            for pid in pids { kill(pid, SIGKILL) }
         }
         _ = try? Command.runSync("/usr/sbin/ip", ["netns", "delete", name])
         try? FileManager.default.removeItem(atPath: "/etc/netns/\(name)")

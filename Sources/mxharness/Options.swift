@@ -48,8 +48,11 @@ struct JobsOptions: ParsableArguments {
 }
 
 struct DNSTimeoutOptions: ParsableArguments {
-    @Option(help: "Seconds one DNS query may take before it counts as a timeout.")
-    var dnsTimeout: Double = 1.5
+    @Option(help: ArgumentHelp(
+        "Seconds one DNS query may take before it counts as a timeout (a Postfix receiver waits this rounded up to whole seconds, at least 1). The world's unbound answers in well under a millisecond; only a `timeout` fault leaves a query unanswered.",
+        valueName: "seconds"))
+    var dnsTimeout: Double = Double(RunConfiguration.defaultResolverTimeout.components.seconds)
+        + Double(RunConfiguration.defaultResolverTimeout.components.attoseconds) / 1e18
 
     func validate() throws {
         guard dnsTimeout > 0, dnsTimeout.isFinite else { throw ValidationError("--dns-timeout must be a positive number of seconds") }

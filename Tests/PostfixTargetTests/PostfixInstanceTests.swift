@@ -106,7 +106,7 @@ struct PostfixInstanceTests {
     }
 
     @Test func aReverseLookupThatTimesOutIsATemporaryFailureEvenWhenStrict() async throws {
-        // resolv.conf in /etc/netns/NAME keeps the wait at `dnsTimeoutSeconds` (2 s), not glibc's 5 s twice.
+        // resolv.conf in /etc/netns/NAME keeps the wait at `dnsTimeoutSeconds` (1 s), not glibc's 5 s twice.
         try await withPostfix(Preset.fcrdnsStrict.policy, faults: [DNSFault(name: bare6.reverseName, kind: .timeout)]) { instance, fixture in
             let transcript = try await SMTPProbe.deliver(from: bare6, to: mx6, in: fixture.namespace, helo: "mail.sender.test")
             #expect(transcript.last?.stage == "rcpt")

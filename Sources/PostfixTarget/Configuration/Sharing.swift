@@ -5,8 +5,8 @@ import Foundation
 ///
 /// What a running instance carries from one case to the next, and how each is handled:
 /// - DNS: nothing. Postfix has no DNS cache (every lookup goes through the resolver library to
-///   resolv.conf's 127.0.0.1, the unbound of the case being served), and each case brings up its
-///   own unbound there.
+///   resolv.conf's 127.0.0.1, the unbound of the case being served), and that unbound is loaded
+///   with each case's world, every cache of it flushed, before the case starts.
 /// - smtpd's per-process caches: smtpd_check_init() in src/smtpd/smtpd_check.c creates the DNSBL
 ///   reply caches (`smtpd_rbl_cache`, `smtpd_rbl_byte_cache`) and the resolved-address cache with
 ///   the note "the cache persists across SMTP sessions", and an smtpd serves up to `max_use`

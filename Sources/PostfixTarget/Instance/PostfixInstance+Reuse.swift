@@ -58,44 +58,72 @@ extension PostfixInstance {
             && other.smtpdOptions == mine.smtpdOptions
     }
 
-    /// Switches the running instance to `configuration` with `postfix reload`, when it differs only
-    /// in settings a reload applies (not in addresses or hostname, which need a restart), and
-    /// returns once every smtpd started under the old configuration has exited, so the next
-    /// connection is served by the new one. Run no session during the call.
-    public func reconfigure(_ configuration: PostfixConfiguration) async throws {
+    /// Why `reconfigure` cannot switch this instance to `configuration`, or nil when it can: a
+    /// reload re-reads main.cf and the tables, but the listening addresses (`inet_interfaces`,
+    /// "cannot be changed with postfix reload", postconf(5)), the hostname the instance was set
+    /// up with, a site's master.cf and files, the delivery folders and resolv.conf are fixed at
+    /// start.
+    public func reloadRefusal(_ configuration: PostfixConfiguration) -> String? {
         let current = self.configuration
-        guard Set(configuration.addresses) == Set(current.addresses), configuration.hostname == current.hostname else {
-            throw PostfixInstanceError(message: "reconfigure: a different hostname or address list needs a new instance (inet_interfaces changes need postfix stop and start)")
+        if Set(configuration.addresses) != Set(current.addresses) { return "a different address list (inet_interfaces needs a restart)" }
+        if configuration.hostname != current.hostname { return "a different hostname" }
+        if configuration.delivery != current.delivery { return "a different delivery (its folders are made at start)" }
+        guard let next = try? configuration.render(paths: paths) else { return "the configuration cannot be rendered" }
+        let mine = rendered
+        if next.site != mine.site || next.siteMaster != mine.siteMaster { return "a different site directory or master.cf" }
+        if next.smtpdOptions != mine.smtpdOptions { return "different master.cf options for smtpd (the identity path)" }
+        if milters != nil { return "milters run with this instance (OpenDKIM's resolver keeps earlier cases' DNS answers)" }
+        return nil
+    }
+
+    /// Switches the running instance to `configuration` (which `reloadRefusal` accepts): writes
+    /// main.cf and the tables, signals the master as `postfix reload` does (postfix-script sends
+    /// SIGHUP to the pid in master.pid), and returns once every daemon started under the old
+    /// configuration has exited, so that nothing of the previous configuration serves the next
+    /// connection. After SIGHUP the master re-reads its configuration and closes the old
+    /// generation's status pipes; a daemon whose pipe closes exits once it is idle ("master
+    /// disconnect", the *_server_abort handlers of src/master/*_server.c). Run no session during
+    /// the call. Throws when the instance cannot be brought there; it should then serve no case.
+    public func reconfigure(_ configuration: PostfixConfiguration) async throws {
+        if let refusal = reloadRefusal(configuration) {
+            throw PostfixInstanceError(message: "reconfigure: \(refusal); that needs a new instance")
         }
         let newRendered = try configuration.render(paths: paths)
-        guard newRendered.smtpdOptions == rendered.smtpdOptions, newRendered.siteMaster == rendered.siteMaster else {
-            throw PostfixInstanceError(message: "reconfigure: a different master.cf (the identity path's options) needs a new instance")
-        }
-        if newRendered.mainCF == rendered.mainCF && newRendered.files == rendered.files {
-            lock.withLock { _configuration = configuration }
+        let planted = skipsReload
+        if planted || newRendered.mainCF == rendered.mainCF && newRendered.files == rendered.files {
+            lock.withLock {
+                _configuration = configuration
+                // The planted leak claims the new configuration while the old one keeps running.
+                if planted { _rendered = newRendered }
+            }
             return
         }
+        // Tables first: no daemon may read the new main.cf before the files it names exist.
         for (path, contents) in newRendered.files { try contents.write(toFile: path, atomically: true, encoding: .utf8) }
         try newRendered.mainCF.write(toFile: etcDirectory + "/postfix/main.cf", atomically: true, encoding: .utf8)
         Self.backdate(etcDirectory + "/postfix/main.cf")
         for path in newRendered.files.keys { Self.backdate(path) }
-        let before = Set(processes.filter { Self.daemonName(of: $0) == "smtpd" })
-        let outputPath = directory + "/postfix.out"
-        let status = await Self.run(options.ipPath, ["netns", "exec", namespace.name, options.postfixPath, "reload"], outputPath: outputPath, timeout: options.startTimeout)
-        guard status == 0 else {
-            throw PostfixInstanceError(message: "`postfix reload` failed (status \(status))", output: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
+        let mark = logMark()
+        let before = Set(processes).subtracting([masterPID])
+        guard Self.isAlive(masterPID), kill(masterPID, SIGHUP) == 0 else {
+            throw PostfixInstanceError(message: "reconfigure: the Postfix master (pid \(masterPID)) is gone")
         }
-        // After SIGHUP the master closes the old generation's status pipes and idle children
-        // exit (master(8)); until they do, one of them could still accept a connection.
-        let deadline = ContinuousClock.now + options.stopGrace
-        while ContinuousClock.now < deadline {
-            if Set(processes).isDisjoint(with: before) { break }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        for pid in Set(processes).intersection(before) { kill(pid, SIGKILL) }
         lock.withLock {
             _configuration = configuration
             _rendered = newRendered
+        }
+        let deadline = ContinuousClock.now + options.stopGrace
+        var left = before
+        while ContinuousClock.now < deadline {
+            left = Set(processes).intersection(before)
+            if left.isEmpty { break }
+            try? await Task.sleep(for: .milliseconds(1))
+        }
+        guard left.isEmpty else {
+            throw PostfixInstanceError(message: "reconfigure: daemons of the previous configuration still run after \(options.stopGrace): \(left.sorted().map { "\($0) \(Self.daemonName(of: $0) ?? "?")" }.joined(separator: ", "))")
+        }
+        guard isHealthy(since: mark) else {
+            throw PostfixInstanceError(message: "reconfigure: Postfix reported a failure after the reload", output: log(since: mark).lines.joined(separator: "\n"))
         }
     }
 }

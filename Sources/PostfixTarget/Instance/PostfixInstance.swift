@@ -30,7 +30,7 @@ public final class PostfixInstance: @unchecked Sendable {
         public var quickStart: Bool
 
         public init(
-            dnsTimeoutSeconds: Int = 2, dnsAttempts: Int = 1, startTimeout: Duration = .seconds(10), stopGrace: Duration = .seconds(3),
+            dnsTimeoutSeconds: Int = 1, dnsAttempts: Int = 1, startTimeout: Duration = .seconds(10), stopGrace: Duration = .seconds(3),
             postfixPath: String = "/usr/sbin/postfix", ipPath: String = "/usr/sbin/ip", stockConfigDirectory: String = "/etc/postfix",
             quickStart: Bool = true
         ) {
@@ -42,6 +42,14 @@ public final class PostfixInstance: @unchecked Sendable {
             self.ipPath = ipPath
             self.stockConfigDirectory = stockConfigDirectory
             self.quickStart = quickStart
+        }
+
+        /// resolv.conf's `timeout:` for a run whose resolver waits `timeout`: glibc counts whole
+        /// seconds and waits at least one (res_send.c `send_dg`: `seconds = statp->retrans`,
+        /// never below 1), so `timeout` is rounded up, to 1 at least.
+        public static func dnsTimeoutSeconds(for timeout: Duration) -> Int {
+            let (seconds, attoseconds) = timeout.components
+            return max(1, Int(clamping: seconds) + (attoseconds > 0 ? 1 : 0))
         }
     }
 
@@ -63,6 +71,14 @@ public final class PostfixInstance: @unchecked Sendable {
     let logger: Logger
     /// OpenDKIM, OpenDMARC and the decision milter, for a policy with DKIM or DMARC checks.
     public internal(set) var milters: PostfixMilters?
+    private var _skipsReload = false
+
+    /// For the isolation tests only: `reconfigure` claims the new configuration but leaves the
+    /// running one in place (a planted leak the tests must catch).
+    package var skipsReload: Bool {
+        get { lock.withLock { _skipsReload } }
+        set { lock.withLock { _skipsReload = newValue } }
+    }
 
     public var configuration: PostfixConfiguration { lock.withLock { _configuration } }
     public var rendered: RenderedPostfixConfiguration { lock.withLock { _rendered } }

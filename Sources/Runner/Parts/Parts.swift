@@ -1,4 +1,5 @@
 import DNSCore
+import DNSWorld
 import Logging
 import ReferenceMX
 import Sandbox
@@ -84,6 +85,11 @@ public protocol Receiver: AnyObject, Sendable {
     /// Which running instance served the case, for receivers that share instances.
     var instanceUse: ReceiverInstanceUse? { get }
 
+    /// The warm unbound of the namespace `hostNamespace` lent, already serving the case's world;
+    /// nil (the default) when the case starts an unbound of its own. Read after `hostNamespace`
+    /// and before `stop`.
+    var lentDNS: WarmDNSWorld? { get }
+
     /// True when the receiver leaves nothing in the namespace once stopped (no files under
     /// /etc/netns, no processes), so the case may run in a warm slot (`WarmWorlds`) that served
     /// other cases before. Default false.
@@ -92,6 +98,7 @@ public protocol Receiver: AnyObject, Sendable {
 
 extension Receiver {
     public var runsInWarmWorlds: Bool { false }
+    public var lentDNS: WarmDNSWorld? { nil }
     public func hostNamespace(clientAddresses: [IPAddress]) async throws -> NetworkNamespace? { nil }
     public func failureEvidence() async -> ReceiverEvidence { ReceiverEvidence() }
     public var instanceUse: ReceiverInstanceUse? { nil }
@@ -122,11 +129,15 @@ public struct ReceiverInstanceUse: Sendable, Hashable, Codable {
     public var reused: Bool
     /// Why the case got an instance of its own instead of a shared one; nil for a shared one.
     public var privateReason: String?
+    /// True when the instance was switched to the case's configuration with a reload first
+    /// (`PostfixPool`); nil when it was not.
+    public var reloaded: Bool?
 
-    public init(instance: Int, reused: Bool, privateReason: String?) {
+    public init(instance: Int, reused: Bool, privateReason: String?, reloaded: Bool? = nil) {
         self.instance = instance
         self.reused = reused
         self.privateReason = privateReason
+        self.reloaded = reloaded
     }
 
     public var isShared: Bool { privateReason == nil }

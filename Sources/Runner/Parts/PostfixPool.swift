@@ -1,37 +1,47 @@
 import DNSCore
+import DNSWorld
 import Foundation
 import Logging
 import PostfixTarget
 import Sandbox
 
-/// A running Postfix in a namespace of its own, lent to one case at a time by `PostfixPool`.
+/// A running Postfix in a warm slot (`WarmSlot`: a namespace and a long-running unbound), lent to
+/// one case at a time by `PostfixPool`.
 ///
 /// The namespace holds the receiver's addresses for good and, while a case runs, that case's
-/// sender addresses. Each case brings its own unbound to 127.0.0.1:53 there, which the instance's
-/// resolv.conf names.
+/// sender addresses (the previous case's are removed in the same netlink batch that adds them).
+/// The slot's unbound, on 127.0.0.1:53 there, which the instance's resolv.conf names, serves each
+/// case's world in turn, loaded through its remote control with every cache flushed
+/// (`WarmDNSWorld.load`).
 public final class PostfixHost: @unchecked Sendable {
     /// The instance's number (`PostfixHostUse.instance`).
     public let number: Int
-    /// `PostfixConfiguration.sharingKey` of the configuration it runs.
-    public let key: String
-    public let namespace: NetworkNamespace
+    let slot: WarmSlot
     public let instance: PostfixInstance
-    /// Postfix's queue, data and log (`instance.directory` lies inside).
-    public let directory: String
-    let receiverAddresses: Set<IPAddress>
+    let receiverAddresses: [IPAddress]
+
+    public var namespace: NetworkNamespace { slot.namespace }
+    /// The slot's folder: unbound's files, and Postfix's queue, data and log (`instance.directory`).
+    public var directory: String { slot.directory }
+    var dns: WarmDNSWorld { slot.dns }
 
     // Changed only by the case holding the host (one at a time) and by the pool between cases.
     private let lock = NSLock()
-    private var _senderAddresses: Set<IPAddress> = []
+    private var _key: String
     private var _lastUsed = ContinuousClock.now
 
-    init(number: Int, key: String, namespace: NetworkNamespace, instance: PostfixInstance, directory: String) {
+    init(number: Int, key: String, slot: WarmSlot, instance: PostfixInstance) {
         self.number = number
-        self.key = key
-        self.namespace = namespace
+        self._key = key
+        self.slot = slot
         self.instance = instance
-        self.directory = directory
-        self.receiverAddresses = Set(instance.configuration.addresses)
+        self.receiverAddresses = instance.configuration.addresses
+    }
+
+    /// `PostfixConfiguration.sharingKey` of the configuration it runs now.
+    var key: String {
+        get { lock.withLock { _key } }
+        set { lock.withLock { _key = newValue } }
     }
 
     var lastUsed: ContinuousClock.Instant {
@@ -39,47 +49,31 @@ public final class PostfixHost: @unchecked Sendable {
         set { lock.withLock { _lastUsed = newValue } }
     }
 
-    /// Makes the namespace hold exactly the receiver's addresses and `senders`: adds what is
-    /// missing, removes what the previous case's sender had.
-    func assignSenderAddresses(_ senders: [IPAddress]) async throws {
-        let wanted = Set(senders).subtracting(receiverAddresses)
-        let current = lock.withLock { _senderAddresses }
-        let stale = current.subtracting(wanted)
-        let missing = wanted.subtracting(current)
-        if !stale.isEmpty {
-            try await namespace.removeAddresses(Array(stale))
-            lock.withLock { _senderAddresses.subtract(stale) }
-        }
-        if !missing.isEmpty {
-            try await namespace.addAddresses(Array(missing))
-            lock.withLock { _senderAddresses.formUnion(missing) }
-        }
+    /// Makes the namespace hold exactly the receiver's addresses and `clients` (what the previous
+    /// case's sender had goes), and the slot's unbound serve `world`.
+    func prepare(clients: [IPAddress], world: WorldSpec) async throws {
+        try await slot.prepare(addresses: receiverAddresses + clients.filter { !receiverAddresses.contains($0) }, world: world)
     }
 
-    /// Postfix stopped, the namespace (with `/etc/netns/NAME`) destroyed, the folder removed.
+    /// Postfix stopped, then the slot (unbound, the namespace with `/etc/netns/NAME`, the folder).
     func stop() async {
         await instance.stop()
-        await namespace.destroy()
-        ResourceRegistry.shared.removeDirectory(directory)
+        await slot.stop()
     }
 
-    /// Starts Postfix for `configuration` in a new namespace holding the receiver's addresses.
-    static func start(_ configuration: PostfixConfiguration, key: String, logger: Logger) async throws -> PostfixHost {
-        let registry = ResourceRegistry.shared
-        let directory = try registry.makeTemporaryDirectory("pfhost")
-        let namespace: NetworkNamespace
+    /// Starts Postfix for `configuration` in a new warm slot holding the receiver's addresses.
+    static func start(
+        _ configuration: PostfixConfiguration, key: String, options: PostfixInstance.Options, plantedLeak: PostfixPool.PlantedLeak?,
+        logger: Logger
+    ) async throws -> PostfixHost {
+        let slot = try await WarmSlot.start(kind: "pfhost", logger: logger, plantedLeak: plantedLeak == .previousWorld)
         do {
-            namespace = try await NetworkNamespace.create(name: registry.makeName("pfhost"), addresses: configuration.addresses, logger: logger)
+            try await slot.prepare(addresses: configuration.addresses, world: nil)
+            let instance = try await PostfixInstance.start(configuration, in: slot.namespace, caseDirectory: slot.directory, options: options, logger: logger)
+            instance.skipsReload = plantedLeak == .previousConfiguration
+            return PostfixHost(number: PostfixInstanceNumbers.next(), key: key, slot: slot, instance: instance)
         } catch {
-            registry.removeDirectory(directory)
-            throw error
-        }
-        do {
-            let instance = try await PostfixInstance.start(configuration, in: namespace, caseDirectory: directory, logger: logger)
-            return PostfixHost(number: PostfixInstanceNumbers.next(), key: key, namespace: namespace, instance: instance, directory: directory)
-        } catch {
-            await namespace.destroy()
-            registry.removeDirectory(directory)
+            await slot.stop()
             throw error
         }
     }
@@ -102,10 +96,12 @@ public struct PostfixPoolError: Error, Sendable, CustomStringConvertible {
     public var description: String { "the run's Postfix pool is closed: no case can start once the run ends" }
 }
 
-/// Running Postfix instances that cases with the same configuration share: a case
-/// checks out an idle host whose instance runs its configuration, or a new one is started; after
-/// the case the host comes back when it is clean (`PostfixInstance.settle`, `isHealthy`) and is
-/// stopped otherwise. Only configurations `PostfixSharing` accepts are pooled.
+/// Running Postfix instances that cases share: a case checks out an idle host whose instance runs
+/// its configuration; failing that, an idle host whose instance a reload can switch to it (the
+/// same addresses and hostname, only main.cf and its tables differ: the restriction lists,
+/// `PostfixInstance.reloadRefusal`), reloaded; failing that, a new one is started. After the case
+/// the host comes back when it is clean (`PostfixInstance.settle`, `isHealthy`) and is stopped
+/// otherwise. Only configurations `PostfixSharing` accepts are pooled.
 ///
 /// At most `capacity` idle hosts are kept; over that the least recently used one is stopped.
 /// `close()` stops every host; until then each namespace and folder is in `ResourceRegistry`
@@ -123,6 +119,19 @@ public actor PostfixPool {
         public var evicted = 0
         /// Hosts stopped after a case that left them unclean (an error, a running smtpd, a failed daemon).
         public var retired = 0
+        /// Cases served by an instance switched to their configuration with a reload.
+        public var reloads = 0
+        /// Reloads that failed (the host was stopped and a new one started).
+        public var failedReloads = 0
+    }
+
+    /// For the isolation tests only: a leak the pool plants in every host, which the tests must
+    /// catch. `previousWorld`: the slot's unbound keeps the previous case's world
+    /// (`WarmDNSWorld.keepsPreviousWorld`); `previousConfiguration`: a reload claims the new
+    /// configuration but leaves the old one running (`PostfixInstance.skipsReload`).
+    package enum PlantedLeak: Sendable {
+        case previousWorld
+        case previousConfiguration
     }
 
     /// A host the pool started: its namespace and folder, for checking that nothing of it is left.
@@ -141,23 +150,56 @@ public actor PostfixPool {
     private var closed = false
     public private(set) var statistics = Statistics()
 
+    private let plantedLeak: PlantedLeak?
+
     public init(capacity: Int, logger: Logger = Logger(label: "mxharness.postfix-pool")) {
         self.capacity = max(1, capacity)
         self.logger = logger
+        self.plantedLeak = nil
     }
 
-    /// A host running `configuration` (whose `sharingKey` is `key`), idle or new, and whether it
-    /// served a case before.
-    func checkOut(_ configuration: PostfixConfiguration, key: String) async throws -> (host: PostfixHost, reused: Bool) {
+    package init(capacity: Int, plantedLeak: PlantedLeak) {
+        self.capacity = max(1, capacity)
+        self.logger = Logger(label: "mxharness.postfix-pool")
+        self.plantedLeak = plantedLeak
+    }
+
+    /// A host running `configuration` (whose `sharingKey` is `key`) with `options`: idle, idle
+    /// and reloaded, or new; whether it served a case before, and whether it was reloaded.
+    func checkOut(
+        _ configuration: PostfixConfiguration, key: String, options: PostfixInstance.Options = PostfixInstance.Options()
+    ) async throws -> (host: PostfixHost, reused: Bool, reloaded: Bool) {
         guard !closed else { throw PostfixPoolError() }
+        func fits(_ host: PostfixHost) -> Bool { host.instance.options.dnsTimeoutSeconds == options.dnsTimeoutSeconds }
         // The most recently used first: the least recently used are the ones to evict.
-        if let index = idle.lastIndex(where: { $0.key == key && $0.instance.canServe(configuration) }) {
+        if let index = idle.lastIndex(where: { $0.key == key && fits($0) && $0.instance.canServe(configuration) }) {
             let host = idle.remove(at: index)
             lent[ObjectIdentifier(host)] = host
             statistics.reuses += 1
-            return (host, true)
+            return (host, true, false)
         }
-        let host = try await PostfixHost.start(configuration, key: key, logger: logger)
+        // The least recently used: the one least likely to be wanted again as it is.
+        if let index = idle.indices.filter({ fits(idle[$0]) && idle[$0].instance.reloadRefusal(configuration) == nil })
+            .min(by: { idle[$0].lastUsed < idle[$1].lastUsed }) {
+            let host = idle.remove(at: index)
+            lent[ObjectIdentifier(host)] = host
+            do {
+                try await host.instance.reconfigure(configuration)
+                guard !closed else { throw PostfixPoolError() }
+                host.key = key
+                statistics.reloads += 1
+                statistics.reuses += 1
+                return (host, true, true)
+            } catch {
+                // `close()` stopped the host meanwhile.
+                guard !closed else { throw PostfixPoolError() }
+                logger.debug("postfix reload failed; starting a new instance", metadata: ["instance": "\(host.number)", "error": "\(error)"])
+                statistics.failedReloads += 1
+                lent[ObjectIdentifier(host)] = nil
+                stopInBackground(host)
+            }
+        }
+        let host = try await PostfixHost.start(configuration, key: key, options: options, plantedLeak: plantedLeak, logger: logger)
         guard !closed else {
             await host.stop()
             throw PostfixPoolError()
@@ -166,7 +208,7 @@ public actor PostfixPool {
         started.append(HostRecord(namespace: host.namespace.name, directory: host.directory))
         lent[ObjectIdentifier(host)] = host
         logger.debug("postfix host up", metadata: ["netns": "\(host.namespace.name)", "instance": "\(host.number)"])
-        return (host, false)
+        return (host, false, false)
     }
 
     /// Takes a host back; `reusable` false stops it. After `close()`, which stopped it, nothing is left to do.
@@ -199,7 +241,7 @@ public actor PostfixPool {
         if !closed {
             logger.debug("postfix pool closing", metadata: [
                 "started": "\(statistics.instancesStarted)", "reuses": "\(statistics.reuses)", "private": "\(statistics.privateInstances)",
-                "evicted": "\(statistics.evicted)", "retired": "\(statistics.retired)",
+                "evicted": "\(statistics.evicted)", "retired": "\(statistics.retired)", "reloads": "\(statistics.reloads)",
             ])
         }
         closed = true

@@ -1,4 +1,5 @@
 import DNSCore
+import DNSWorld
 import Foundation
 import Logging
 import PostfixTarget
@@ -51,18 +52,30 @@ public struct PostfixReceivers: ReceiverKind {
         Self.configuration(for: scenario, settings: settings).unsupportedReason ?? postfixMilterLimit(of: scenario)
     }
 
+    /// What every Postfix receiver of a run is started with: resolv.conf's `timeout:` from the
+    /// run's resolver timeout.
+    static func options(_ settings: RunConfiguration) -> PostfixInstance.Options {
+        PostfixInstance.Options(dnsTimeoutSeconds: PostfixInstance.Options.dnsTimeoutSeconds(for: settings.resolverTimeout))
+    }
+
+    /// Why a case whose configuration may be shared still gets an instance of its own: a pooled
+    /// host's unbound is warm and must be able to load the case's world (`WarmDNSWorld.canLoad`).
+    static func hostRefusal(for scenario: ScenarioCase) -> String? {
+        WarmDNSWorld.canLoad(scenario.dns) ? nil : "one fault's name lies under another's, which a warm unbound cannot load"
+    }
+
     public func sharingKey(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
-        guard pool != nil else { return nil }
+        guard pool != nil, Self.hostRefusal(for: scenario) == nil else { return nil }
         return Self.configuration(for: scenario, settings: settings).sharingKey
     }
 
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
         let configuration = Self.configuration(for: scenario, settings: settings)
-        if let pool, let key = configuration.sharingKey {
-            return PooledPostfixReceiver(configuration: configuration, key: key, pool: pool)
+        if let pool, Self.hostRefusal(for: scenario) == nil, let key = configuration.sharingKey {
+            return PooledPostfixReceiver(configuration: configuration, key: key, options: Self.options(settings), world: scenario.dns, pool: pool)
         }
-        let reason = pool == nil ? "sharing is off" : configuration.sharingRefusal ?? "not shareable"
-        return PrivatePostfixReceiver(configuration: configuration, pool: pool, privateReason: reason)
+        let reason = pool == nil ? "sharing is off" : configuration.sharingRefusal ?? Self.hostRefusal(for: scenario) ?? "not shareable"
+        return PrivatePostfixReceiver(configuration: configuration, options: Self.options(settings), pool: pool, privateReason: reason)
     }
 
     public func scopedToRun(jobs: Int, cases: [ScenarioCase], settings: RunConfiguration) -> any ReceiverKind {
@@ -83,16 +96,22 @@ private func translated(_ error: any Error) -> any Error {
     return error
 }
 
-/// A Postfix started in the case's own namespace and stopped with it.
+/// A Postfix started in the case's own namespace (a warm slot's, when the run keeps them) and
+/// stopped with it.
 final class PrivatePostfixReceiver: Receiver, @unchecked Sendable {
     let configuration: PostfixConfiguration
+    let options: PostfixInstance.Options
     let pool: PostfixPool?
     let instanceUse: ReceiverInstanceUse?
     // Set by `start`, read by the later steps, all from the task that runs the case.
     private var postfix: PostfixInstance?
 
-    init(configuration: PostfixConfiguration, pool: PostfixPool?, privateReason: String) {
+    /// `PostfixInstance.stop` leaves no process of the instance and no `/etc/netns/NAME`.
+    var runsInWarmWorlds: Bool { true }
+
+    init(configuration: PostfixConfiguration, options: PostfixInstance.Options, pool: PostfixPool?, privateReason: String) {
         self.configuration = configuration
+        self.options = options
         self.pool = pool
         self.instanceUse = ReceiverInstanceUse(instance: PostfixInstanceNumbers.next(), reused: false, privateReason: privateReason)
     }
@@ -101,7 +120,7 @@ final class PrivatePostfixReceiver: Receiver, @unchecked Sendable {
         if let pool { await pool.countPrivateInstance() }
         do {
             postfix = try await PostfixInstance.start(
-                configuration, in: environment.namespace, caseDirectory: environment.directory, logger: environment.logger)
+                configuration, in: environment.namespace, caseDirectory: environment.directory, options: options, logger: environment.logger)
         } catch {
             throw translated(error)
         }
@@ -128,40 +147,49 @@ final class PrivatePostfixReceiver: Receiver, @unchecked Sendable {
 }
 
 /// A case on a pooled host: the host's namespace gets this case's client addresses (and loses the
-/// previous case's), the case's unbound starts there, and only the log lines after a mark taken
-/// at check-out are the case's. The host goes back to the pool when the case ran cleanly and the
-/// instance has settled (`PostfixInstance.settle`, `isHealthy`); otherwise it is stopped.
+/// previous case's), the host's warm unbound is loaded with the case's world, and only the log
+/// lines after a mark taken at check-out are the case's. The host goes back to the pool when the
+/// case ran cleanly and the instance has settled (`PostfixInstance.settle`, `isHealthy`);
+/// otherwise it is stopped.
 final class PooledPostfixReceiver: Receiver, @unchecked Sendable {
     let configuration: PostfixConfiguration
     let key: String
+    let options: PostfixInstance.Options
+    let world: WorldSpec
     let pool: PostfixPool
     // Set by `hostNamespace` and `evidence`, read by `stop`, all from the task that runs the case.
     private var host: PostfixHost?
     private var reused = false
+    private var reloaded = false
     private var mark = PostfixLogMark.start
     private var settledCleanly = false
 
-    init(configuration: PostfixConfiguration, key: String, pool: PostfixPool) {
+    init(configuration: PostfixConfiguration, key: String, options: PostfixInstance.Options, world: WorldSpec, pool: PostfixPool) {
         self.configuration = configuration
         self.key = key
+        self.options = options
+        self.world = world
         self.pool = pool
     }
 
+    var lentDNS: WarmDNSWorld? { host?.dns }
+
     var instanceUse: ReceiverInstanceUse? {
-        host.map { ReceiverInstanceUse(instance: $0.number, reused: reused, privateReason: nil) }
+        host.map { ReceiverInstanceUse(instance: $0.number, reused: reused, privateReason: nil, reloaded: reloaded) }
     }
 
     func hostNamespace(clientAddresses: [IPAddress]) async throws -> NetworkNamespace? {
-        let lease: (host: PostfixHost, reused: Bool)
+        let lease: (host: PostfixHost, reused: Bool, reloaded: Bool)
         do {
-            lease = try await pool.checkOut(configuration, key: key)
+            lease = try await pool.checkOut(configuration, key: key, options: options)
         } catch {
             throw translated(error)
         }
         host = lease.host
         reused = lease.reused
+        reloaded = lease.reloaded
         mark = lease.host.instance.logMark()
-        try await lease.host.assignSenderAddresses(clientAddresses)
+        try await lease.host.prepare(clients: clientAddresses, world: world)
         return lease.host.namespace
     }
 
