@@ -1,4 +1,5 @@
 import DNSCore
+import SMTPProtocol
 import Synchronization
 
 /// Who the client is by DNS, as Postfix finds it at connect: the PTR names of its address and the
@@ -167,7 +168,7 @@ final class ClientIdentityMemo: Sendable {
         of client: IPAddress, now: ContinuousClock.Instant,
         make: () -> (walk: ClientIdentityWalk, expires: ContinuousClock.Instant)?
     ) -> Entry? {
-        if let kept = entries.withLock({ $0[client] }), now < kept.expires { return kept }
+        if SpeedSwitch.memo, let kept = entries.withLock({ $0[client] }), now < kept.expires { return kept }
         guard let (walk, expires) = make(), let ptr = walk.ptr, let fcrdns = walk.fcrdns else { return nil }
         var findings = PolicyFindings(client: client)
         findings.ptr = ptr

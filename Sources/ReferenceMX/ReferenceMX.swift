@@ -65,7 +65,7 @@ public final class ReferenceMX: Sendable {
                             // 2 KiB a message's text took two or three reads (and as many passes
                             // through the handler) before the allocator grew. Set here rather than
                             // as a child channel option, which NIO applies through a future each.
-                            try channel.syncOptions?.setOption(.recvAllocator, value: Self.receiveBuffers)
+                            if SpeedSwitch.recvalloc { try channel.syncOptions?.setOption(.recvAllocator, value: Self.receiveBuffers) }
                             let recorder = core.makeRecorder(channel: channel)
                             try channel.pipeline.syncOperations.addHandler(SMTPServerHandler(core: core, recorder: recorder))
                         }
@@ -213,7 +213,12 @@ final class MXCore: Sendable {
 
     func makeRecorder(channel: any Channel) -> SessionRecorder {
         let remote = channel.remoteAddress, local = channel.localAddress
-        let client = remote.flatMap(IPAddress.init(socketAddress:)), server = local.flatMap(IPAddress.init(socketAddress:))
+        let client: IPAddress?, server: IPAddress?
+        if SpeedSwitch.sockaddr {
+            client = remote.flatMap(IPAddress.init(socketAddress:)); server = local.flatMap(IPAddress.init(socketAddress:))
+        } else {
+            client = remote?.ipAddress.flatMap { IPAddress($0) }; server = local?.ipAddress.flatMap { IPAddress($0) }
+        }
         let keeps = configuration.keepsRecords, transcript = keeps || configuration.logsTranscripts
         return state.withLock { state in
             let recorder = SessionRecorder(record: SessionRecord(

@@ -46,7 +46,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
         self.outgoing = core.allocator.buffer(capacity: 256)
         self.machine = SMTPServerStateMachine(
             settings: core.serverSettings, clock: ContinuousClock(),
-            queuePrefix: "S\(recorder.id)Q", keepsText: core.configuration.keepsRecords)
+            queuePrefix: "S\(recorder.id)Q", keepsText: SpeedSwitch.keeptext ? core.configuration.keepsRecords : true)
     }
 
     /// A socket address that is no IP address (never for TCP): recorded as 0.0.0.0.
@@ -80,7 +80,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
             while offset < bytes.count, active, !closing {
                 // The message's text goes to the machine in runs of whole lines, without a
                 // `SMTPLine` each; everything else line by line through the framer.
-                if framer.isAtLineStart, let (next, action) = machine.receivedText(bytes, from: offset) {
+                if SpeedSwitch.textrun, framer.isAtLineStart, let (next, action) = machine.receivedText(bytes, from: offset) {
                     offset = next
                     run(action)
                     continue
@@ -121,7 +121,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
                 note(question)
                 // Most questions of a policy without checks need no lookup: answered here, on the
                 // event loop, instead of a round trip through a task and the session's actor.
-                if let verdict = opening.immediateVerdict(for: question) {
+                if SpeedSwitch.policyfast, let verdict = opening.immediateVerdict(for: question) {
                     action = machine.verdict(verdict)
                     continue
                 }
@@ -156,11 +156,18 @@ final class SMTPServerHandler: ChannelInboundHandler {
         let policy = self.policy ?? opening.session()
         self.policy = policy
         let promise = context.eventLoop.makePromise(of: (SMTPPolicyVerdict, PolicyFindings).self)
+        if SpeedSwitch.executor {
         let executor = taskExecutor ?? EventLoopTaskExecutor(context.eventLoop)
         taskExecutor = executor
         Task(executorPreference: executor) {
             let verdict = await policy.answer(question)
             promise.succeed((verdict, await policy.findings))
+        }
+        } else {
+        Task {
+            let verdict = await policy.answer(question)
+            promise.succeed((verdict, await policy.findings))
+        }
         }
         promise.futureResult.assumeIsolated().whenComplete { [self] result in
             switch result {
@@ -185,7 +192,17 @@ final class SMTPServerHandler: ChannelInboundHandler {
             let recorded = RecordedReply(reply)
             recorder.update { $0.replies.append(recorded) }
         }
-        outgoing.writeSMTPReply(reply.reply)
+        if SpeedSwitch.wirewrite {
+            outgoing.writeSMTPReply(reply.reply)
+        } else {
+            let reply = reply.reply
+            let enhanced = reply.enhanced.map { $0 + " " } ?? ""
+            var wire = ""
+            for (index, line) in reply.lines.enumerated() {
+                wire += "\(reply.code)\(index == reply.lines.count - 1 ? " " : "-")\(line.isEmpty ? reply.enhanced ?? "" : enhanced)\(line)\r\n"
+            }
+            outgoing.writeString(wire)
+        }
     }
 
     /// The reply, the command it answers and why, in the transcript and the record's replies.
@@ -220,13 +237,17 @@ final class SMTPServerHandler: ChannelInboundHandler {
     }
 
     private func flushUnlessReading() {
-        if !reading { flush() }
+        if !reading || !SpeedSwitch.batch { flush() }
     }
 
     private func flush() {
         guard let context, outgoing.readableBytes > 0 else { return }
         context.writeAndFlush(wrapOutboundOut(outgoing), promise: nil)
-        outgoing.clear()
+        if SpeedSwitch.outbuf {
+            outgoing.clear()
+        } else {
+            outgoing = context.channel.allocator.buffer(capacity: 256)
+        }
     }
 
     private func close() {

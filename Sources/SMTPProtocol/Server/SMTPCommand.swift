@@ -34,13 +34,14 @@ public enum SMTPCommand: Sendable, Hashable {
     /// The verb as the client wrote it, upper-cased, for transcripts and error texts.
     public static func verb(of line: String) -> String {
         var line = line
+        if !SpeedSwitch.parser { return String(line.prefix { $0 != " " && $0 != ":" }).uppercased() }
         return line.withUTF8 { ASCIICommandParser.verb(of: $0) } ?? String(line.prefix { $0 != " " && $0 != ":" }).uppercased()
     }
 
     /// Parses one command line (without its line ending).
     public static func parse(_ line: String) -> Result<SMTPCommand, ParseError> {
         var line = line
-        if let parsed = line.withUTF8({ ASCIICommandParser.parse($0) }) { return parsed }
+        if SpeedSwitch.parser, let parsed = line.withUTF8({ ASCIICommandParser.parse($0) }) { return parsed }
         return parseText(line)
     }
 

@@ -89,6 +89,14 @@ public struct SMTPLineFramer: Sendable {
     /// kept for the next call and the result is `(nil, buffer.count)`.
     public mutating func nextLine(_ buffer: UnsafeRawBufferPointer, from offset: Int) -> (SMTPLine?, Int) {
         guard offset < buffer.count, let base = buffer.baseAddress else { return (nil, buffer.count) }
+        if !SpeedSwitch.framer {
+            guard let end = buffer[offset...].firstIndex(of: 0x0a) else {
+                take(buffer[offset...])
+                return (nil, buffer.count)
+            }
+            take(buffer[offset..<end])
+            return (finishLine(), end + 1)
+        }
         guard let found = memchr(base + offset, 0x0a, buffer.count - offset) else {
             take(buffer[offset...])
             return (nil, buffer.count)

@@ -20,7 +20,7 @@ extension SMTPServerSession {
         if case .failure(.unsupportedParameter) = parsed, let reply = sequenceError(verb: SMTPCommand.verb(of: text)) {
             return send(reply, stage: Self.stage(ofVerb: SMTPCommand.verb(of: text)), command: text)
         }
-        if let first = line.bytes.first, first | 0x20 == UInt8(ascii: "m") || first | 0x20 == UInt8(ascii: "r") {
+        if !SpeedSwitch.parser || line.bytes.first.map({ $0 | 0x20 == UInt8(ascii: "m") || $0 | 0x20 == UInt8(ascii: "r") }) == true {
             let verb = SMTPCommand.verb(of: text)
             if sequenceError(verb: verb) == nil, let reply = SMTPCommand.postfixAddressSyntaxError(text, verb: verb) {
                 return send(reply, stage: Self.stage(ofVerb: verb), command: text)

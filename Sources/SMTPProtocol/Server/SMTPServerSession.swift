@@ -118,7 +118,7 @@ struct SMTPServerSession: Sendable {
         case .closed:
             return nextAction()
         case .commands, .data, .refused:
-            guard isOutputEmpty, pending.isEmpty else { fallthrough }
+            guard SpeedSwitch.immediate, isOutputEmpty, pending.isEmpty else { fallthrough }
             // Nothing queued before it: handled at once, as `nextAction()` would take it off the queue.
             timerArmed = false
             handle(line)
@@ -137,9 +137,16 @@ struct SMTPServerSession: Sendable {
     mutating func verdict(_ verdict: SMTPPolicyVerdict) -> Action {
         guard case .awaitingVerdict = state else { return nextAction() }
         // The pending question is moved out of `state` (every path below sets `state` again).
-        var taken = State.commands
-        swap(&taken, &state)
-        guard case .awaitingVerdict(let question) = consume taken else { preconditionFailure("checked above") }
+        let question: Pending
+        if SpeedSwitch.moves {
+            var taken = State.commands
+            swap(&taken, &state)
+            guard case .awaitingVerdict(let q) = consume taken else { preconditionFailure("checked above") }
+            question = q
+        } else {
+            guard case .awaitingVerdict(let q) = state else { preconditionFailure("checked above") }
+            question = q
+        }
         let stage: SMTPStage, command: String?
         switch question {
         case .connect: (stage, command) = (.greeting, nil)
@@ -188,6 +195,7 @@ struct SMTPServerSession: Sendable {
             if let action = firstOutput.take() {
                 return action
             }
+            if !SpeedSwitch.moves, !output.isEmpty { return output.removeFirst() }
             if outputStart < output.count {
                 // Moved out, leaving `.wait` (no payload) behind.
                 var action = Action.wait
@@ -207,6 +215,13 @@ struct SMTPServerSession: Sendable {
                         timerGeneration &+= 1
                     }
                     return .wait
+                }
+                if !SpeedSwitch.moves {
+                    let line = pending.removeFirst()
+                    pendingBytes -= line.heldLength
+                    timerArmed = false
+                    handle(line)
+                    continue
                 }
                 let line = pending[pendingStart]
                 pendingStart += 1
@@ -272,25 +287,25 @@ struct SMTPServerSession: Sendable {
         switch question {
         case .connect:
             state = .commands
-            send(settings.greeting, stage: .greeting, command: nil)
+            send(SpeedSwitch.replies ? settings.greeting : SMTPReply(code: 220, lines: ["\(hostname) ESMTP"]), stage: .greeting, command: nil)
         case .helo(let name, let extended, let line):
             // RFC 5321 4.1.4: EHLO/HELO resets any transaction.
             helo = name
             transaction = nil
             state = .commands
             if extended {
-                send(settings.ehloReply, stage: .helo, command: line)
+                send(SpeedSwitch.replies ? settings.ehloReply : SMTPReply(code: 250, lines: [hostname, "PIPELINING", "SIZE \(limits.messageSize)", "8BITMIME", "ENHANCEDSTATUSCODES"]), stage: .helo, command: line)
             } else {
-                send(settings.heloReply, stage: .helo, command: line)
+                send(SpeedSwitch.replies ? settings.heloReply : SMTPReply(code: 250, lines: [hostname]), stage: .helo, command: line)
             }
         case .mail(let reversePath, let is8Bit, let line):
             transaction = Transaction(reversePath: reversePath, is8Bit: is8Bit)
             state = .commands
-            send(Self.mailOk, stage: .mail, command: line)
+            send(SpeedSwitch.replies ? Self.mailOk : SMTPReply(code: 250, enhanced: "2.1.0", "Ok"), stage: .mail, command: line)
         case .rcpt(let forwardPath, let line):
             transaction?.recipients.append(forwardPath)
             state = .commands
-            send(Self.rcptOk, stage: .rcpt, command: line)
+            send(SpeedSwitch.replies ? Self.rcptOk : SMTPReply(code: 250, enhanced: "2.1.5", "Ok"), stage: .rcpt, command: line)
         case .endOfData(let message, let command):
             transaction = nil
             state = .commands
@@ -303,7 +318,7 @@ struct SMTPServerSession: Sendable {
 
     private mutating func emit(_ action: consuming Action) {
         // `firstOutput` is filled only when nothing else is queued, so it is always the oldest.
-        if isOutputEmpty {
+        if SpeedSwitch.moves, isOutputEmpty {
             firstOutput = action
         } else {
             output.append(action)
