@@ -65,7 +65,7 @@ public final class ReferenceMX: Sendable {
                             // 2 KiB a message's text took two or three reads (and as many passes
                             // through the handler) before the allocator grew. Set here rather than
                             // as a child channel option, which NIO applies through a future each.
-                            if SpeedSwitch.recvalloc { try channel.syncOptions?.setOption(.recvAllocator, value: Self.receiveBuffers) }
+                            try channel.syncOptions?.setOption(.recvAllocator, value: Self.receiveBuffers)
                             let recorder = core.makeRecorder(channel: channel)
                             try channel.pipeline.syncOperations.addHandler(SMTPServerHandler(core: core, recorder: recorder))
                         }
@@ -213,12 +213,7 @@ final class MXCore: Sendable {
 
     func makeRecorder(channel: any Channel) -> SessionRecorder {
         let remote = channel.remoteAddress, local = channel.localAddress
-        let client: IPAddress?, server: IPAddress?
-        if SpeedSwitch.sockaddr {
-            client = remote.flatMap(IPAddress.init(socketAddress:)); server = local.flatMap(IPAddress.init(socketAddress:))
-        } else {
-            client = remote?.ipAddress.flatMap { IPAddress($0) }; server = local?.ipAddress.flatMap { IPAddress($0) }
-        }
+        let client = remote?.ipAddress.flatMap { IPAddress($0) }, server = local?.ipAddress.flatMap { IPAddress($0) }
         let keeps = configuration.keepsRecords, transcript = keeps || configuration.logsTranscripts
         return state.withLock { state in
             let recorder = SessionRecorder(record: SessionRecord(
@@ -315,20 +310,5 @@ final class SessionRecorder: Sendable {
     @discardableResult
     func update<T>(_ body: (inout SessionRecord) -> T) -> T {
         record.withLock { body(&$0) }
-    }
-}
-
-extension IPAddress {
-    /// The address of an IPv4 or IPv6 socket address, from its bytes (no text in between).
-    init?(socketAddress: SocketAddress) {
-        switch socketAddress {
-        case .v4(let address):
-            let raw = address.address.sin_addr.s_addr
-            self.init(bytes: withUnsafeBytes(of: raw) { Array($0) })
-        case .v6(let address):
-            self.init(bytes: withUnsafeBytes(of: address.address.sin6_addr) { Array($0) })
-        case .unixDomainSocket:
-            return nil
-        }
     }
 }

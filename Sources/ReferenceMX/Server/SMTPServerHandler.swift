@@ -6,7 +6,7 @@ import Policy
 import SMTPProtocol
 
 /// The thin NIO side of one SMTP session: cuts what it reads into lines with `SMTPLineFramer`
-/// (itself, not in a decoder of its own: one pipeline step less per line and per connection),
+/// (itself, not in a decoder of its own, as the fast path for message text reads the buffer),
 /// feeds them to `SMTPServerStateMachine`, writes its replies in order (batched until the machine
 /// waits), runs policy questions asynchronously; `MXCore.tick()` checks the machine's deadline.
 final class SMTPServerHandler: ChannelInboundHandler {
@@ -28,15 +28,10 @@ final class SMTPServerHandler: ChannelInboundHandler {
     /// Made at the first question `opening` cannot answer at once.
     @exclusivity(unchecked) private var policy: PolicySession?
     @exclusivity(unchecked) private var context: ChannelHandlerContext?
-    /// Replies not yet written. One buffer for the session: once NIO has written what was flushed
-    /// (at once, as a rule) it is cleared and reused; `clear()` gives it new storage when NIO
-    /// still holds the old one.
+    /// Replies not yet written, sent when the machine waits for the client or the policy.
     @exclusivity(unchecked) private var outgoing: ByteBuffer
-    @exclusivity(unchecked) private var taskExecutor: EventLoopTaskExecutor?
     @exclusivity(unchecked) private var closing = false
     @exclusivity(unchecked) private var active = false
-    /// Inside `channelRead`: replies wait for the end of the read.
-    @exclusivity(unchecked) private var reading = false
 
     init(core: MXCore, recorder: SessionRecorder) {
         self.core = core
@@ -46,7 +41,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
         self.outgoing = core.allocator.buffer(capacity: 256)
         self.machine = SMTPServerStateMachine(
             settings: core.serverSettings, clock: ContinuousClock(),
-            queuePrefix: "S\(recorder.id)Q", keepsText: SpeedSwitch.keeptext ? core.configuration.keepsRecords : true)
+            queuePrefix: "S\(recorder.id)Q", keepsText: core.configuration.keepsRecords)
     }
 
     /// A socket address that is no IP address (never for TCP): recorded as 0.0.0.0.
@@ -73,14 +68,12 @@ final class SMTPServerHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
-        // The replies to everything one read brought (a pipelined batch, RFC 2920) go out in one write.
-        reading = true
         buffer.withUnsafeReadableBytes { bytes in
             var offset = 0
             while offset < bytes.count, active, !closing {
-                // The message's text goes to the machine in runs of whole lines, without a
-                // `SMTPLine` each; everything else line by line through the framer.
-                if SpeedSwitch.textrun, framer.isAtLineStart, let (next, action) = machine.receivedText(bytes, from: offset) {
+                // The fast path for message text: runs of whole lines straight from the read
+                // buffer, without an `SMTPLine` each; everything else line by line through the framer.
+                if framer.isAtLineStart, let (next, action) = machine.receivedText(bytes, from: offset) {
                     offset = next
                     run(action)
                     continue
@@ -91,8 +84,6 @@ final class SMTPServerHandler: ChannelInboundHandler {
                 if let line { run(machine.received(line)) }
             }
         }
-        reading = false
-        flush()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -114,18 +105,19 @@ final class SMTPServerHandler: ChannelInboundHandler {
     private func run(_ first: SMTPServerStateMachine<ContinuousClock>.Action) {
         var action = first
         while active, !closing {
-            switch consume action {
+            switch action {
             case .send(let reply):
                 write(reply)
             case .askPolicy(let question):
                 note(question)
-                // Most questions of a policy without checks need no lookup: answered here, on the
-                // event loop, instead of a round trip through a task and the session's actor.
-                if SpeedSwitch.policyfast, let verdict = opening.immediateVerdict(for: question) {
+                // Fast path for questions the policy answers without a lookup (with no checks, all
+                // but a new client's connect): answered here, on the event loop, instead of a
+                // round trip through a task and the session's actor.
+                if let verdict = opening.immediateVerdict(for: question) {
                     action = machine.verdict(verdict)
                     continue
                 }
-                flushUnlessReading()
+                flush()
                 ask(question)
                 return
             case .accept(let message):
@@ -135,7 +127,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
                 return
             case .wait:
                 // The command timer: `machine.deadline`, checked by `MXCore.tick()`.
-                flushUnlessReading()
+                flush()
                 return
             }
             action = machine.nextAction()
@@ -156,18 +148,9 @@ final class SMTPServerHandler: ChannelInboundHandler {
         let policy = self.policy ?? opening.session()
         self.policy = policy
         let promise = context.eventLoop.makePromise(of: (SMTPPolicyVerdict, PolicyFindings).self)
-        if SpeedSwitch.executor {
-        let executor = taskExecutor ?? EventLoopTaskExecutor(context.eventLoop)
-        taskExecutor = executor
-        Task(executorPreference: executor) {
-            let verdict = await policy.answer(question)
-            promise.succeed((verdict, await policy.findings))
-        }
-        } else {
         Task {
             let verdict = await policy.answer(question)
             promise.succeed((verdict, await policy.findings))
-        }
         }
         promise.futureResult.assumeIsolated().whenComplete { [self] result in
             switch result {
@@ -192,17 +175,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
             let recorded = RecordedReply(reply)
             recorder.update { $0.replies.append(recorded) }
         }
-        if SpeedSwitch.wirewrite {
-            outgoing.writeSMTPReply(reply.reply)
-        } else {
-            let reply = reply.reply
-            let enhanced = reply.enhanced.map { $0 + " " } ?? ""
-            var wire = ""
-            for (index, line) in reply.lines.enumerated() {
-                wire += "\(reply.code)\(index == reply.lines.count - 1 ? " " : "-")\(line.isEmpty ? reply.enhanced ?? "" : enhanced)\(line)\r\n"
-            }
-            outgoing.writeString(wire)
-        }
+        outgoing.writeSMTPReply(reply.reply)
     }
 
     /// The reply, the command it answers and why, in the transcript and the record's replies.
@@ -211,43 +184,16 @@ final class SMTPServerHandler: ChannelInboundHandler {
         let time = Date()
         recorder.update { record in
             if let command = recorded.command { record.note(.client, command, at: time) }
-            for line in Self.lines(of: recorded.reply.wireFormat) { record.note(.server, line, at: time) }
+            for line in recorded.reply.wireFormat.split(separator: "\r\n") { record.note(.server, String(line), at: time) }
             if let cause = recorded.cause { record.note(.note, "reply caused by \(cause)", at: time) }
             record.replies.append(recorded)
         }
     }
 
-    /// The lines of `wire` between CRLFs, empty ones left out: `wire.split(separator: "\r\n")`
-    /// (CRLF is one grapheme, so the same cut) without walking Characters.
-    static func lines(of wire: String) -> [String] {
-        let bytes = Array(wire.utf8)
-        var lines: [String] = []
-        var start = 0, index = 0
-        while index + 1 < bytes.count {
-            if bytes[index] == 0x0d, bytes[index + 1] == 0x0a {
-                if index > start { lines.append(String(decoding: bytes[start..<index], as: UTF8.self)) }
-                index += 2
-                start = index
-            } else {
-                index += 1
-            }
-        }
-        if start < bytes.count { lines.append(String(decoding: bytes[start...], as: UTF8.self)) }
-        return lines
-    }
-
-    private func flushUnlessReading() {
-        if !reading || !SpeedSwitch.batch { flush() }
-    }
-
     private func flush() {
         guard let context, outgoing.readableBytes > 0 else { return }
         context.writeAndFlush(wrapOutboundOut(outgoing), promise: nil)
-        if SpeedSwitch.outbuf {
-            outgoing.clear()
-        } else {
-            outgoing = context.channel.allocator.buffer(capacity: 256)
-        }
+        outgoing.clear()
     }
 
     private func close() {

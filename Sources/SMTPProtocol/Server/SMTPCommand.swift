@@ -34,14 +34,13 @@ public enum SMTPCommand: Sendable, Hashable {
     /// The verb as the client wrote it, upper-cased, for transcripts and error texts.
     public static func verb(of line: String) -> String {
         var line = line
-        if !SpeedSwitch.parser { return String(line.prefix { $0 != " " && $0 != ":" }).uppercased() }
         return line.withUTF8 { ASCIICommandParser.verb(of: $0) } ?? String(line.prefix { $0 != " " && $0 != ":" }).uppercased()
     }
 
     /// Parses one command line (without its line ending).
     public static func parse(_ line: String) -> Result<SMTPCommand, ParseError> {
         var line = line
-        if SpeedSwitch.parser, let parsed = line.withUTF8({ ASCIICommandParser.parse($0) }) { return parsed }
+        if let parsed = line.withUTF8({ ASCIICommandParser.parse($0) }) { return parsed }
         return parseText(line)
     }
 
@@ -158,9 +157,10 @@ extension String {
     }
 }
 
-/// `SMTPCommand.parse(_:)` for the usual line, all ASCII, on its bytes: the same results without
-/// a String or Character per step. Lines with other bytes are left to the Character version
-/// (nil), whose upper-casing and grapheme rules then apply.
+/// The fast path of `SMTPCommand.parse(_:)` and `verb(of:)` for the usual line, all ASCII: the same
+/// results on its bytes, without the Strings and Character steps (grapheme breaking, Unicode
+/// upper-casing) that make up most of a command's cost in the Character version. Lines with other
+/// bytes are left to that version (nil), whose upper-casing and grapheme rules then apply.
 enum ASCIICommandParser {
     typealias Bytes = UnsafeBufferPointer<UInt8>
     typealias Command = SMTPCommand
