@@ -1,4 +1,5 @@
 import DNSCore
+import Synchronization
 
 /// Who the client is by DNS, as Postfix finds it at connect: the PTR names of its address and the
 /// first of them whose address records (of the client's own family) include the address, the
@@ -103,16 +104,19 @@ public struct ClientIdentityWalk: Sendable {
         return walk
     }
 
-    /// The walk fed only from answers `lookup` already holds (`DNSLookup.heldAnswer`); nil when
-    /// one is missing.
-    public static func fromHeldAnswers(client: IPAddress, lookup: any DNSLookup) -> ClientIdentityWalk? {
+    /// The walk fed only from answers `lookup` already holds (`DNSLookup.heldAnswer`), and when
+    /// the first of them expires; nil when one is missing.
+    public static func fromHeldAnswers(client: IPAddress, lookup: any DNSLookup) -> (walk: ClientIdentityWalk, expires: ContinuousClock.Instant)? {
         var walk = ClientIdentityWalk(client: client)
+        var expires: ContinuousClock.Instant?
         while let need = walk.need {
             let (name, type) = need.question
             guard let held = lookup.heldAnswer(name, type) else { return nil }
             walk.take(held.result)
+            expires = min(expires ?? held.expires, held.expires)
         }
-        return walk
+        guard let expires else { return nil }
+        return (walk, expires)
     }
 
     private static func answer(_ need: Need, from lookup: any DNSLookup) async -> Result<[RecordData], DNSLookupError> {
@@ -132,4 +136,53 @@ extension ClientIdentityWalk.Need {
         case .addresses(let name, let type): (name, type)
         }
     }
+}
+
+/// Client identities made from held answers, kept until the first of those answers expires: a
+/// client that connects again within that time is the same client by DNS, and its walk (names
+/// built, answers looked up, PTR names checked) is not made again.
+final class ClientIdentityMemo: Sendable {
+    /// A kept identity: the findings a session starts with, made once and shared (a reference,
+    /// so a session takes them without copying the walk and every answer in it).
+    final class Entry: Sendable {
+        let findings: PolicyFindings
+        let expires: ContinuousClock.Instant
+
+        init(findings: PolicyFindings, expires: ContinuousClock.Instant) {
+            self.findings = findings
+            self.expires = expires
+        }
+    }
+
+    let capacity: Int
+    private let entries = Mutex<[IPAddress: Entry]>([:])
+
+    init(capacity: Int = 1024) {
+        self.capacity = max(1, capacity)
+    }
+
+    /// The findings (PTR and FCrDNS) of `client` while they are valid at `now`, else those of
+    /// the walk `make` gives (kept in turn); nil when `make` has none or its walk is unfinished.
+    func identity(
+        of client: IPAddress, now: ContinuousClock.Instant,
+        make: () -> (walk: ClientIdentityWalk, expires: ContinuousClock.Instant)?
+    ) -> Entry? {
+        if let kept = entries.withLock({ $0[client] }), now < kept.expires { return kept }
+        guard let (walk, expires) = make(), let ptr = walk.ptr, let fcrdns = walk.fcrdns else { return nil }
+        var findings = PolicyFindings(client: client)
+        findings.ptr = ptr
+        findings.fcrdns = fcrdns
+        let entry = Entry(findings: findings, expires: expires)
+        guard now < expires else { return entry }
+        entries.withLock { entries in
+            if entries.count >= capacity, entries[client] == nil {
+                entries = entries.filter { now < $0.value.expires }
+                if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            }
+            entries[client] = entry
+        }
+        return entry
+    }
+
+    var count: Int { entries.withLock { $0.count } }
 }

@@ -11,6 +11,7 @@ public struct PolicyEngine: Sendable {
         let policy: ReceiverPolicy
         let lookup: any DNSLookup
         let spf: SPFCheck
+        let identities = ClientIdentityMemo()
         /// Whether the policy has no check for IPv4, for IPv6 clients; asked for every connection.
         let checksNothing: (ipv4: Bool, ipv6: Bool)
         /// Whether some check for IPv4, for IPv6 clients reads the message.
@@ -29,6 +30,7 @@ public struct PolicyEngine: Sendable {
     public var policy: ReceiverPolicy { storage.policy }
     public var lookup: any DNSLookup { storage.lookup }
     var spf: SPFCheck { storage.spf }
+    var identities: ClientIdentityMemo { storage.identities }
 
     /// The policy runs no check for clients of `family`.
     func checksNothing(for family: AddressFamily) -> Bool {
@@ -57,21 +59,25 @@ public struct PolicyEngine: Sendable {
     /// connect question needs, the session starts with its PTR and FCrDNS findings made, and
     /// connect is answered at once (`immediateVerdict`).
     public func session(client: IPAddress) -> PolicySession {
-        opening(client: client).session()
+        session(client: client, now: .now)
+    }
+
+    func session(client: IPAddress, now: ContinuousClock.Instant) -> PolicySession {
+        opening(client: client, now: now).session()
     }
 
     /// What is known of a connection before any question, and the answers that need no session:
     /// a server makes the `PolicySession` (an actor) only when a question needs one, which with
     /// a policy of no checks and the client's identity held is never.
     public func opening(client: IPAddress) -> PolicyOpening {
-        var identity: PolicyFindings?
-        if let walk = ClientIdentityWalk.fromHeldAnswers(client: client, lookup: lookup), let ptr = walk.ptr, let fcrdns = walk.fcrdns {
-            var findings = PolicyFindings(client: client)
-            findings.ptr = ptr
-            findings.fcrdns = fcrdns
-            identity = findings
+        opening(client: client, now: .now)
+    }
+
+    func opening(client: IPAddress, now: ContinuousClock.Instant) -> PolicyOpening {
+        let identity = identities.identity(of: client, now: now) {
+            ClientIdentityWalk.fromHeldAnswers(client: client, lookup: lookup)
         }
-        return PolicyOpening(engine: self, client: client, initialFindings: identity)
+        return PolicyOpening(engine: self, client: client, identity: identity)
     }
 }
 
@@ -79,23 +85,25 @@ public struct PolicyEngine: Sendable {
 public struct PolicyOpening: Sendable {
     public let engine: PolicyEngine
     public let client: IPAddress
-    /// The PTR and FCrDNS findings made from answers the lookup held; nil when connect must look
-    /// them up.
-    public let initialFindings: PolicyFindings?
+    let identity: ClientIdentityMemo.Entry?
     /// The policy runs no check for the client's family.
     let checksNothing: Bool
     /// Some check for the client's family reads the message (answered at end of data).
     let checksMessage: Bool
     let rejectAt: RejectStage
 
-    init(engine: PolicyEngine, client: IPAddress, initialFindings: PolicyFindings?) {
+    init(engine: PolicyEngine, client: IPAddress, identity: ClientIdentityMemo.Entry?) {
         self.engine = engine
         self.client = client
-        self.initialFindings = initialFindings
+        self.identity = identity
         self.checksNothing = engine.checksNothing(for: client.family)
         self.checksMessage = engine.checksMessage(for: client.family)
         self.rejectAt = engine.policy.rejectAt
     }
+
+    /// The PTR and FCrDNS findings made from answers the lookup held; nil when connect must look
+    /// them up.
+    public var initialFindings: PolicyFindings? { identity?.findings }
 
     /// `.proceed` when `PolicySession.answer(question)` would proceed without a lookup and without
     /// changing `findings` or any later answer, so the server can go on at once; nil when the
@@ -109,7 +117,7 @@ public struct PolicyOpening: Sendable {
         case .connect:
             // Checks answered at the greeting need the session unless there are none for this family.
             if rejectAt == .greeting, !checksNothing { return nil }
-            return initialFindings != nil ? .proceed : nil
+            return identity != nil ? .proceed : nil
         case .helo, .mail:
             // They only note the HELO name or sender for the checks and reset their decision.
             return checksNothing ? .proceed : nil

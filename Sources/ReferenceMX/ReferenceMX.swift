@@ -213,7 +213,7 @@ final class MXCore: Sendable {
 
     func makeRecorder(channel: any Channel) -> SessionRecorder {
         let remote = channel.remoteAddress, local = channel.localAddress
-        let client = remote?.ipAddress.flatMap { IPAddress($0) }, server = local?.ipAddress.flatMap { IPAddress($0) }
+        let client = remote.flatMap(IPAddress.init(socketAddress:)), server = local.flatMap(IPAddress.init(socketAddress:))
         let keeps = configuration.keepsRecords, transcript = keeps || configuration.logsTranscripts
         return state.withLock { state in
             let recorder = SessionRecorder(record: SessionRecord(
@@ -310,5 +310,20 @@ final class SessionRecorder: Sendable {
     @discardableResult
     func update<T>(_ body: (inout SessionRecord) -> T) -> T {
         record.withLock { body(&$0) }
+    }
+}
+
+extension IPAddress {
+    /// The address of an IPv4 or IPv6 socket address, from its bytes (no text in between).
+    init?(socketAddress: SocketAddress) {
+        switch socketAddress {
+        case .v4(let address):
+            let raw = address.address.sin_addr.s_addr
+            self.init(bytes: withUnsafeBytes(of: raw) { Array($0) })
+        case .v6(let address):
+            self.init(bytes: withUnsafeBytes(of: address.address.sin6_addr) { Array($0) })
+        case .unixDomainSocket:
+            return nil
+        }
     }
 }
