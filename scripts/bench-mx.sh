@@ -4,6 +4,7 @@
 # the median of each side and the ratio of the medians. A benchmark prints figures; it asserts nothing.
 #
 #   scripts/bench-mx.sh [-m MESSAGES] [-s SESSIONS] [-l BYTES] [-r RCPTS] [-n RUNS] [-d | -c]
+#   MXHARNESS=path/to/mxharness scripts/bench-mx.sh ...   (that binary instead of a release build here)
 #
 # Two loads, each reported with its own ratio: smtp-source's default, a new connection for every
 # message (connection set-up and teardown dominate), and `-d`, several messages per connection
@@ -18,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
-find_swift
+[ -n "${MXHARNESS:-}" ] || find_swift
 
 MESSAGES=3000
 SESSIONS=10
@@ -128,10 +129,13 @@ until dig +short +time=1 +tries=1 -p "$DNS_PORT" @127.0.0.1 -x 127.0.0.1 PTR 2>/
     sleep 0.1
 done
 
-# --- the built-in MX ---
-echo "building the built-in MX (release)..." >&2
-swift build -c release --product mxharness >"$WORK/build.log" 2>&1 || die "release build failed: $(tail -5 "$WORK/build.log")"
-MXHARNESS="$(swift build -c release --show-bin-path)/mxharness"
+# --- the built-in MX (MXHARNESS=path runs that binary instead, to weigh two builds against each other) ---
+if [ -z "${MXHARNESS:-}" ]; then
+    echo "building the built-in MX (release)..." >&2
+    swift build -c release --product mxharness >"$WORK/build.log" 2>&1 || die "release build failed: $(tail -5 "$WORK/build.log")"
+    MXHARNESS="$(swift build -c release --show-bin-path)/mxharness"
+fi
+[ -x "$MXHARNESS" ] || die "no mxharness binary at $MXHARNESS"
 MX_PORT=$(free_port)
 "$MXHARNESS" mx serve --policy open --listen "127.0.0.1:$MX_PORT" --resolver "127.0.0.1@$DNS_PORT" >"$WORK/mx.log" 2>&1 &
 MX_PID=$!

@@ -329,17 +329,6 @@ struct ReferenceMXTests {
     }
 }
 
-@Suite("ReferenceMX transcript lines")
-struct TranscriptLinesTests {
-    @Test(arguments: [
-        "250-mx.example.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n", "220 mx.example.test ESMTP\r\n", "", "\r\n",
-        "\r\n\r\nx", "a\rb\r\n", "a\nb\r\nc", "a\r\r\nb", "é\r\nü\r\n", "x\r", "\r\n\r\n",
-    ])
-    func cutLikeSplittingAtCRLF(wire: String) {
-        #expect(SMTPServerHandler.lines(of: wire) == wire.split(separator: "\r\n").map(String.init))
-    }
-}
-
 @Suite("ReferenceMX without records", .timeLimit(.minutes(1)))
 struct ReferenceMXWithoutRecordsTests {
     @Test func countsButKeepsNothingOnceSessionsEnd() async throws {

@@ -6,7 +6,7 @@ import Policy
 import SMTPProtocol
 
 /// The thin NIO side of one SMTP session: cuts what it reads into lines with `SMTPLineFramer`
-/// (itself, not in a decoder of its own: one pipeline step less per line and per connection),
+/// (itself, not in a decoder of its own, as the fast path for message text reads the buffer),
 /// feeds them to `SMTPServerStateMachine`, writes its replies in order (batched until the machine
 /// waits), runs policy questions asynchronously; `MXCore.tick()` checks the machine's deadline.
 final class SMTPServerHandler: ChannelInboundHandler {
@@ -30,15 +30,10 @@ final class SMTPServerHandler: ChannelInboundHandler {
     /// A question is with `policy`; the machine goes on when its verdict comes.
     @exclusivity(unchecked) private var awaitingVerdict = false
     @exclusivity(unchecked) private var context: ChannelHandlerContext?
-    /// Replies not yet written. One buffer for the session: once NIO has written what was flushed
-    /// (at once, as a rule) it is cleared and reused; `clear()` gives it new storage when NIO
-    /// still holds the old one.
+    /// Replies not yet written, sent when the machine waits for the client or the policy.
     @exclusivity(unchecked) private var outgoing: ByteBuffer
-    @exclusivity(unchecked) private var taskExecutor: EventLoopTaskExecutor?
     @exclusivity(unchecked) private var closing = false
     @exclusivity(unchecked) private var active = false
-    /// Inside `channelRead`: replies wait for the end of the read.
-    @exclusivity(unchecked) private var reading = false
     /// The client shut down its sending side (half-close) and everything it sent has been read.
     @exclusivity(unchecked) private var inputClosed = false
 
@@ -77,8 +72,6 @@ final class SMTPServerHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
-        // The replies to everything one read brought (a pipelined batch, RFC 2920) go out in one write.
-        reading = true
         buffer.withUnsafeReadableBytes { bytes in
             var offset = 0
             while offset < bytes.count, active, !closing {
@@ -88,8 +81,8 @@ final class SMTPServerHandler: ChannelInboundHandler {
                     run(action)
                     continue
                 }
-                // The message's text goes to the machine in runs of whole lines, without a
-                // `SMTPLine` each; everything else line by line through the framer.
+                // The fast path for message text: runs of whole lines straight from the read
+                // buffer, without an `SMTPLine` each; everything else line by line through the framer.
                 if framer.isAtLineStart, let (next, action) = machine.receivedText(bytes, from: offset) {
                     offset = next
                     run(action)
@@ -101,8 +94,6 @@ final class SMTPServerHandler: ChannelInboundHandler {
                 if let line { run(machine.received(line)) }
             }
         }
-        reading = false
-        flush()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -148,18 +139,19 @@ final class SMTPServerHandler: ChannelInboundHandler {
     private func run(_ first: SMTPServerStateMachine<ContinuousClock>.Action) {
         var action = first
         while active, !closing {
-            switch consume action {
+            switch action {
             case .send(let reply):
                 write(reply)
             case .askPolicy(let question):
                 note(question)
-                // Most questions of a policy without checks need no lookup: answered here, on the
-                // event loop, instead of a round trip through a task and the session's actor.
+                // Fast path for questions the policy answers without a lookup (with no checks, all
+                // but a new client's connect): answered here, on the event loop, instead of a
+                // round trip through a task and the session's actor.
                 if let verdict = opening.immediateVerdict(for: question) {
                     action = machine.verdict(verdict)
                     continue
                 }
-                flushUnlessReading()
+                flush()
                 ask(question)
                 return
             case .accept(let message):
@@ -175,7 +167,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
                     endAfterInputClosed()
                     return
                 }
-                flushUnlessReading()
+                flush()
                 return
             }
             action = machine.nextAction()
@@ -205,9 +197,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
         self.policy = policy
         awaitingVerdict = true
         let promise = context.eventLoop.makePromise(of: (SMTPPolicyVerdict, PolicyFindings).self)
-        let executor = taskExecutor ?? EventLoopTaskExecutor(context.eventLoop)
-        taskExecutor = executor
-        Task(executorPreference: executor) {
+        Task {
             let verdict = await policy.answer(question)
             promise.succeed((verdict, await policy.findings))
         }
@@ -244,33 +234,10 @@ final class SMTPServerHandler: ChannelInboundHandler {
         let time = Date()
         recorder.update { record in
             if let command = recorded.command { record.note(.client, command, at: time) }
-            for line in Self.lines(of: recorded.reply.wireFormat) { record.note(.server, line, at: time) }
+            for line in recorded.reply.wireFormat.split(separator: "\r\n") { record.note(.server, String(line), at: time) }
             if let cause = recorded.cause { record.note(.note, "reply caused by \(cause)", at: time) }
             record.replies.append(recorded)
         }
-    }
-
-    /// The lines of `wire` between CRLFs, empty ones left out: `wire.split(separator: "\r\n")`
-    /// (CRLF is one grapheme, so the same cut) without walking Characters.
-    static func lines(of wire: String) -> [String] {
-        let bytes = Array(wire.utf8)
-        var lines: [String] = []
-        var start = 0, index = 0
-        while index + 1 < bytes.count {
-            if bytes[index] == 0x0d, bytes[index + 1] == 0x0a {
-                if index > start { lines.append(String(decoding: bytes[start..<index], as: UTF8.self)) }
-                index += 2
-                start = index
-            } else {
-                index += 1
-            }
-        }
-        if start < bytes.count { lines.append(String(decoding: bytes[start...], as: UTF8.self)) }
-        return lines
-    }
-
-    private func flushUnlessReading() {
-        if !reading { flush() }
     }
 
     private func flush() {

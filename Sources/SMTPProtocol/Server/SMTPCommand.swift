@@ -157,9 +157,10 @@ extension String {
     }
 }
 
-/// `SMTPCommand.parse(_:)` for the usual line, all ASCII, on its bytes: the same results without
-/// a String or Character per step. Lines with other bytes are left to the Character version
-/// (nil), whose upper-casing and grapheme rules then apply.
+/// The fast path of `SMTPCommand.parse(_:)` and `verb(of:)` for the usual line, all ASCII: the same
+/// results on its bytes, without the Strings and Character steps (grapheme breaking, Unicode
+/// upper-casing) that make up most of a command's cost in the Character version. Lines with other
+/// bytes are left to that version (nil), whose upper-casing and grapheme rules then apply.
 enum ASCIICommandParser {
     typealias Bytes = UnsafeBufferPointer<UInt8>
     typealias Command = SMTPCommand

@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// One line of client input, as cut by `SMTPLineFramer`.
 public struct SMTPLine: Sendable, Hashable {
     public enum Ending: Sendable, Hashable {
@@ -88,23 +80,12 @@ public struct SMTPLineFramer: Sendable {
     /// returns it with the offset after its line feed; when the bytes end inside a line they are
     /// kept for the next call and the result is `(nil, buffer.count)`.
     public mutating func nextLine(_ buffer: UnsafeRawBufferPointer, from offset: Int) -> (SMTPLine?, Int) {
-        guard offset < buffer.count, let base = buffer.baseAddress else { return (nil, buffer.count) }
-        guard let found = memchr(base + offset, 0x0a, buffer.count - offset) else {
+        guard let end = buffer[offset...].firstIndex(of: 0x0a) else {
             take(buffer[offset...])
             return (nil, buffer.count)
         }
-        let end = base.distance(to: UnsafeRawPointer(found))
-        let length = end - offset
-        guard current.isEmpty, overflow == 0, length < maximumLength else {
-            take(buffer[offset..<end])
-            return (finishLine(), end + 1)
-        }
-        // The whole line is in `buffer`: no copy through `current`.
-        let crlf = length > 0 && buffer[end - 1] == 0x0d
-        let line = SMTPLine(
-            bytes: Array(buffer[offset..<(crlf ? end - 1 : end)]), ending: crlf ? .crlf : .bareLF,
-            isOverlong: length + 1 > maximumLength, wireLength: length + 1)
-        return (line, end + 1)
+        take(buffer[offset..<end])
+        return (finishLine(), end + 1)
     }
 
     /// Keeps what fits of bytes without a line feed; counts the rest.

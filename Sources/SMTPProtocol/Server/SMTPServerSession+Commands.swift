@@ -16,18 +16,16 @@ extension SMTPServerSession {
             return handleXCLIENT(text)
         }
         let parsed = SMTPCommand.parse(text)
-        if case .failure(.syntax) = parsed, let reply = sequenceError(verb: SMTPCommand.verb(of: text)) {
+        let verb = SMTPCommand.verb(of: text)
+        if case .failure(.syntax) = parsed, let reply = sequenceError(verb: verb) {
             // Like Postfix: a command out of sequence is told so before its syntax is looked at.
-            return send(reply, stage: Self.stage(ofVerb: SMTPCommand.verb(of: text)), command: text)
+            return send(reply, stage: Self.stage(ofVerb: verb), command: text)
         }
-        if case .failure(.unsupportedParameter) = parsed, let reply = sequenceError(verb: SMTPCommand.verb(of: text)) {
-            return send(reply, stage: Self.stage(ofVerb: SMTPCommand.verb(of: text)), command: text)
+        if case .failure(.unsupportedParameter) = parsed, let reply = sequenceError(verb: verb) {
+            return send(reply, stage: Self.stage(ofVerb: verb), command: text)
         }
-        if let first = line.bytes.first, first | 0x20 == UInt8(ascii: "m") || first | 0x20 == UInt8(ascii: "r") {
-            let verb = SMTPCommand.verb(of: text)
-            if sequenceError(verb: verb) == nil, let reply = SMTPCommand.postfixAddressSyntaxError(text, verb: verb) {
-                return send(reply, stage: Self.stage(ofVerb: verb), command: text)
-            }
+        if sequenceError(verb: verb) == nil, let reply = SMTPCommand.postfixAddressSyntaxError(text, verb: verb) {
+            return send(reply, stage: Self.stage(ofVerb: verb), command: text)
         }
         let command: SMTPCommand
         switch parsed {
@@ -42,10 +40,10 @@ extension SMTPServerSession {
             send(SMTPReply(code: 500, enhanced: "5.5.2", "Error: command not recognized"), stage: nil, command: text)
             return
         case .failure(.syntax(let usage)):
-            send(SMTPReply(code: 501, enhanced: "5.5.4", "Syntax: \(usage)"), stage: Self.stage(ofVerb: SMTPCommand.verb(of: text)), command: text)
+            send(SMTPReply(code: 501, enhanced: "5.5.4", "Syntax: \(usage)"), stage: Self.stage(ofVerb: verb), command: text)
             return
         case .failure(.unsupportedParameter(let keyword)):
-            send(SMTPReply(code: 555, enhanced: "5.5.4", "Unsupported option: \(keyword)"), stage: Self.stage(ofVerb: SMTPCommand.verb(of: text)), command: text)
+            send(SMTPReply(code: 555, enhanced: "5.5.4", "Unsupported option: \(keyword)"), stage: Self.stage(ofVerb: verb), command: text)
             return
         }
         switch command {
@@ -90,12 +88,12 @@ extension SMTPServerSession {
             }
             body = Body()
             state = .data
-            send(Self.startData, stage: .data, command: text)
+            send(SMTPReply(code: 354, lines: ["End data with <CR><LF>.<CR><LF>"]), stage: .data, command: text)
         case .rset:
             transaction = nil
-            send(Self.ok, stage: nil, command: text)
+            send(SMTPReply(code: 250, enhanced: "2.0.0", "Ok"), stage: nil, command: text)
         case .noop:
-            send(Self.ok, stage: nil, command: text)
+            send(SMTPReply(code: 250, enhanced: "2.0.0", "Ok"), stage: nil, command: text)
         case .vrfy:
             // RFC 5321 3.5.3: 252 when the server will not verify but would accept the address.
             send(SMTPReply(code: 252, enhanced: "2.5.2", "Cannot VRFY user, but will accept message and attempt delivery"), stage: nil, command: text)

@@ -9,10 +9,13 @@ import Darwin
 /// The message text of a session: its lines, the end of data, and what a bare `<LF>` does there
 /// (`SMTPBareNewlineMode`, after Postfix's `receive_data_message()` in postfix-3.7.11 smtpd.c).
 extension SMTPServerSession {
+    /// The fast path for message text (`SMTPServerStateMachine.receivedText`): ordinary text lines
+    /// straight from the read buffer into the body, without an `SMTPLine` (an array) per line,
+    /// which is most of the work a message's text costs. Everything else goes through `received(_:)`.
     @usableFromInline
     mutating func receivedText(_ buffer: UnsafeRawBufferPointer, from offset: Int) -> Int {
-        // Only where `received(_:)` would handle a line at once (nothing queued before it).
-        guard case .data = state, isOutputEmpty, pending.isEmpty, let base = buffer.baseAddress else { return offset }
+        // Only where `received(_:)` would handle the line at once: nothing queued before it.
+        guard case .data = state, output.isEmpty, pending.isEmpty, let base = buffer.baseAddress else { return offset }
         let frame = limits.frameLength
         var start = offset
         while start < buffer.count {

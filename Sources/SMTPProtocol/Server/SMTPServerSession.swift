@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The protocol of `SMTPServerStateMachine` without its clock: the command timer is
 /// `timerArmed`, restarted whenever `timerGeneration` changes.
 @usableFromInline
@@ -62,21 +54,11 @@ struct SMTPServerSession: Sendable {
     var helo: String?
     var transaction: Transaction?
     var body = Body()
+    /// Lines received and not yet handled, oldest first, and the bytes they hold.
     var pending: [SMTPLine] = []
-    private var pendingStart = 0
     private var pendingBytes = 0
-    /// The oldest action not yet taken; most events make one, taken at once, so it is moved in
-    /// and out of this slot instead of through `output` (whose copies retain and release every
-    /// String of a reply).
-    private var firstOutput: Action?
-    /// Actions made after `firstOutput`, in order.
-    private var output: [Action] = []
-    private var outputStart = 0
-    /// No action waits to be taken (`firstOutput == nil` would compare two optional actions).
-    var isOutputEmpty: Bool {
-        if case .some = firstOutput { return false }
-        return output.isEmpty
-    }
+    /// Actions not yet taken by the handler, oldest first.
+    var output: [Action] = []
     var acceptedMessages = 0
     /// The client's address (4 or 16 bytes) as the session knows it: the peer's, then what a
     /// PROXY header or XCLIENT said; nil when not told.
@@ -106,6 +88,14 @@ struct SMTPServerSession: Sendable {
         return false
     }
 
+    /// Before `connected()`, before the PROXY header or while a policy verdict is pending: input waits.
+    var isAwaitingVerdict: Bool {
+        switch state {
+        case .initial, .awaitingVerdict, .awaitingProxyHeader: true
+        case .commands, .data, .refused, .closed: false
+        }
+    }
+
     var isClosed: Bool {
         if case .closed = state { return true }
         return false
@@ -127,32 +117,20 @@ struct SMTPServerSession: Sendable {
 
     @usableFromInline
     mutating func received(_ line: SMTPLine) -> Action {
-        switch state {
-        case .closed:
-            return nextAction()
-        case .commands, .data, .refused:
-            guard isOutputEmpty, pending.isEmpty else { fallthrough }
-            // Nothing queued before it: handled at once, as `nextAction()` would take it off the queue.
-            timerArmed = false
-            handle(line)
-            return nextAction()
-        default:
-            pending.append(line)
-            pendingBytes += line.heldLength
-            if pendingBytes > limits.pendingInput {
-                closeWith(SMTPReply(code: 421, enhanced: "4.7.0", "\(hostname) Error: too much pipelined input"), cause: "limit:pending-input")
-            }
-            return nextAction()
+        guard !isClosed else { return nextAction() }
+        // `nextAction()` handles the queue in order: at once, unless the connection awaits its
+        // first verdict or a policy verdict; what waits meanwhile (RFC 2920 pipelining) is bounded.
+        pending.append(line)
+        pendingBytes += line.heldLength
+        if pendingBytes > limits.pendingInput, isAwaitingVerdict {
+            closeWith(SMTPReply(code: 421, enhanced: "4.7.0", "\(hostname) Error: too much pipelined input"), cause: "limit:pending-input")
         }
+        return nextAction()
     }
 
     @usableFromInline
     mutating func verdict(_ verdict: SMTPPolicyVerdict) -> Action {
-        guard case .awaitingVerdict = state else { return nextAction() }
-        // The pending question is moved out of `state` (every path below sets `state` again).
-        var taken = State.commands
-        swap(&taken, &state)
-        guard case .awaitingVerdict(let question) = consume taken else { preconditionFailure("checked above") }
+        guard case .awaitingVerdict(let question) = state else { return nextAction() }
         let stage: SMTPStage, command: String?
         switch question {
         case .connect(let line): (stage, command) = (.greeting, line)
@@ -193,42 +171,25 @@ struct SMTPServerSession: Sendable {
         state = .closed
         timerArmed = false
         pending.removeAll()
-        pendingStart = 0
     }
 
     @usableFromInline
     mutating func nextAction() -> Action {
         while true {
-            if let action = firstOutput.take() {
-                return action
-            }
-            if outputStart < output.count {
-                // Moved out, leaving `.wait` (no payload) behind.
-                var action = Action.wait
-                swap(&action, &output[outputStart])
-                outputStart += 1
-                if outputStart == output.count {
-                    output.removeAll(keepingCapacity: true)
-                    outputStart = 0
-                }
-                return action
+            if !output.isEmpty {
+                return output.removeFirst()
             }
             switch state {
             case .commands, .data, .refused:
-                guard pendingStart < pending.count else {
+                guard !pending.isEmpty else {
                     if !timerArmed {
                         timerArmed = true
                         timerGeneration &+= 1
                     }
                     return .wait
                 }
-                let line = pending[pendingStart]
-                pendingStart += 1
+                let line = pending.removeFirst()
                 pendingBytes -= line.heldLength
-                if pendingStart == pending.count {
-                    pending.removeAll(keepingCapacity: true)
-                    pendingStart = 0
-                }
                 timerArmed = false
                 handle(line)
             case .initial, .awaitingVerdict, .awaitingProxyHeader:
@@ -241,7 +202,8 @@ struct SMTPServerSession: Sendable {
 
     // MARK: Input
 
-    private mutating func handle(_ line: consuming SMTPLine) {
+    private mutating func handle(_ line: SMTPLine) {
+        var line = line
         switch settings.bareNewline {
         case .no:
             // Postfix's smtp_get_noexcept() without smtp_detect_bare_lf: every <CR> before the
@@ -276,35 +238,39 @@ struct SMTPServerSession: Sendable {
 
     // MARK: Verdicts
 
-    mutating func ask(_ pending: consuming Pending, _ question: consuming SMTPPolicyQuestion) {
+    mutating func ask(_ pending: Pending, _ question: SMTPPolicyQuestion) {
         state = .awaitingVerdict(pending)
         timerArmed = false
         emit(.askPolicy(question))
     }
 
-    private mutating func proceed(_ question: consuming Pending) {
+    private mutating func proceed(_ question: Pending) {
         switch question {
         case .connect(let line):
             state = .commands
-            send(settings.greeting, stage: .greeting, command: line)
+            send(SMTPReply(code: 220, lines: ["\(hostname) ESMTP"]), stage: .greeting, command: line)
         case .helo(let name, let extended, let line):
             // RFC 5321 4.1.4: EHLO/HELO resets any transaction.
             helo = name
             transaction = nil
             state = .commands
             if extended {
-                send(xclientAllowed ? settings.ehloXCLIENTReply : settings.ehloReply, stage: .helo, command: line)
+                // RFC 2920 PIPELINING, RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 2034 ENHANCEDSTATUSCODES;
+                // XCLIENT last, to a client allowed to send it (as Postfix lists it).
+                var extensions = ["PIPELINING", "SIZE \(limits.messageSize)", "8BITMIME", "ENHANCEDSTATUSCODES"]
+                if xclientAllowed { extensions.append(XCLIENTCommand.ehloKeyword) }
+                send(SMTPReply(code: 250, lines: [hostname] + extensions), stage: .helo, command: line)
             } else {
-                send(settings.heloReply, stage: .helo, command: line)
+                send(SMTPReply(code: 250, lines: [hostname]), stage: .helo, command: line)
             }
         case .mail(let reversePath, let is8Bit, let line):
             transaction = Transaction(reversePath: reversePath, is8Bit: is8Bit)
             state = .commands
-            send(Self.mailOk, stage: .mail, command: line)
+            send(SMTPReply(code: 250, enhanced: "2.1.0", "Ok"), stage: .mail, command: line)
         case .rcpt(let forwardPath, let line):
             transaction?.recipients.append(forwardPath)
             state = .commands
-            send(Self.rcptOk, stage: .rcpt, command: line)
+            send(SMTPReply(code: 250, enhanced: "2.1.5", "Ok"), stage: .rcpt, command: line)
         case .endOfData(let message, let command):
             transaction = nil
             state = .commands
@@ -315,16 +281,11 @@ struct SMTPServerSession: Sendable {
 
     // MARK: Output
 
-    mutating func emit(_ action: consuming Action) {
-        // `firstOutput` is filled only when nothing else is queued, so it is always the oldest.
-        if isOutputEmpty {
-            firstOutput = action
-        } else {
-            output.append(action)
-        }
+    mutating func emit(_ action: Action) {
+        output.append(action)
     }
 
-    mutating func send(_ reply: consuming SMTPReply, stage: SMTPStage?, command: consuming String?, cause: consuming String? = nil) {
+    mutating func send(_ reply: SMTPReply, stage: SMTPStage?, command: String?, cause: String? = nil) {
         let code = reply.code
         emit(.send(SMTPServerReply(reply: reply, stage: stage, command: command, cause: cause)))
         guard code >= 400 else { return }
@@ -335,12 +296,11 @@ struct SMTPServerSession: Sendable {
         }
     }
 
-    mutating func closeWith(_ reply: consuming SMTPReply, stage: SMTPStage? = nil, command: consuming String? = nil, cause: consuming String? = nil) {
+    mutating func closeWith(_ reply: SMTPReply, stage: SMTPStage? = nil, command: String? = nil, cause: String? = nil) {
         guard !isClosed else { return }
         state = .closed
         timerArmed = false
         pending.removeAll()
-        pendingStart = 0
         pendingBytes = 0
         let code = reply.code
         let closing = SMTPServerReply(reply: reply, stage: stage, command: command, cause: cause)
@@ -350,11 +310,6 @@ struct SMTPServerSession: Sendable {
         emit(.close)
     }
 
-    // Replies that never change, made once rather than per command.
-    static let ok = SMTPReply(code: 250, enhanced: "2.0.0", "Ok")
-    static let mailOk = SMTPReply(code: 250, enhanced: "2.1.0", "Ok")
-    static let rcptOk = SMTPReply(code: 250, enhanced: "2.1.5", "Ok")
-    static let startData = SMTPReply(code: 354, lines: ["End data with <CR><LF>.<CR><LF>"])
     static let bye = SMTPReply(code: 221, enhanced: "2.0.0", "Bye")
 
     /// Postfix smtpd.c: `"%d 5.5.2 %s Error: bare <LF> received"`, with

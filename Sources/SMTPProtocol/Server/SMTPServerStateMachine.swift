@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// What the handler does next, as told by `SMTPServerStateMachine`.
 public enum SMTPServerAction: Sendable, Hashable {
     /// Write this reply.
@@ -30,9 +22,9 @@ public enum SMTPServerAction: Sendable, Hashable {
 /// verdict is in (RFC 2920 pipelining); replies may be written in one batch at `.wait`.
 ///
 /// The command timeout runs against `C`, so tests drive it with a manual clock: `deadline` is when
-/// the handler should call `timeoutFired()`. Only the deadline depends on `C`: the session itself
-/// is `SMTPServerSession`, which is not generic, so a handler in another module does not run the
-/// protocol through unspecialised generic code (metadata look-ups and witness calls per line).
+/// the handler should call `timeoutFired()`. Only the deadline depends on `C`: the protocol itself
+/// is `SMTPServerSession`, which knows no clock. The events are `@inlinable` so that a handler in
+/// another module calls them specialised for its clock, not through generic code at every line.
 public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Duration {
     public typealias Action = SMTPServerAction
 
@@ -92,8 +84,9 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
         settle(session.received(line))
     }
 
-    /// Takes the message's text lines straight from `buffer`, starting at `offset` (where a line
-    /// starts), without a `SMTPLine` for each: what `received(_:)` would do with them, line by line.
+    /// The fast path for message text: takes the text lines straight from `buffer`, starting at
+    /// `offset` (where a line starts), without a `SMTPLine` for each: what `received(_:)` would do
+    /// with them, line by line.
     /// It stops before anything that is not an ordinary text line (the end-of-data line, a bare
     /// `<LF>`, a line longer than the framer keeps, or a line without its end in `buffer`) and
     /// returns nil when it took nothing; such lines go through `SMTPLineFramer` and `received(_:)`.
@@ -146,7 +139,7 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
 
     /// Follows the session's command timer: a deadline from now when it was (re)started.
     @inlinable
-    mutating func settle(_ action: consuming Action) -> Action {
+    mutating func settle(_ action: Action) -> Action {
         if !session.timerArmed {
             currentDeadline = nil
         } else if currentDeadline == nil || deadlineGeneration != session.timerGeneration {
