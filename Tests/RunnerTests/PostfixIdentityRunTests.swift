@@ -7,7 +7,7 @@ import Testing
 /// Identity-path cases on the Postfix target through the runner with shared instances: the
 /// model sender's PROXY header and XCLIENT reach a Postfix set up from the case's keys, the case's
 /// receiver log is its own session whichever address the connect line names, and cases whose
-/// identity keys differ do not share an instance.
+/// identity keys differ are not served by one configuration.
 @Suite(.serialized, .enabled(if: IntegrationEnvironment.canRunWorlds && IntegrationEnvironment.hasPostfix,
                              "needs root (network namespaces), unbound and postfix (apt-get install unbound postfix); run as root"))
 struct PostfixIdentityRunTests {
@@ -48,7 +48,11 @@ struct PostfixIdentityRunTests {
         ]
         let (results, statistics) = await PostfixPoolTests.runShared(cases)
         #expect(results.allSatisfy { $0.status == .passed }, "\(results.map { "\($0.name): \($0.status) \($0.mismatches)" })")
-        #expect(statistics.instancesStarted == 3, "one instance per identity setting: \(statistics)")
+        // No instance serves two identity settings as it stands: xclient_hosts lives in main.cf, so an
+        // idle host may be reloaded between the XCLIENT and the socket case; PROXY is a master.cf
+        // option, which a reload does not change, so that case has an instance of its own.
+        #expect(statistics.instancesStarted >= 2, "PROXY needs its own instance: \(statistics)")
+        #expect(statistics.instancesStarted + statistics.reloads == 3, "a new or reloaded configuration per identity setting: \(statistics)")
         let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.name, $0.receiverLog) })
         let xclient = try #require(byName["xclient-unavailable"])
         #expect(xclient.contains("connect from lb.example.test[198.51.100.5]"), "\(xclient)")
