@@ -197,6 +197,11 @@ public struct SMTPClientStateMachine: Sendable {
             return fail(.data, reply: reply, at: offset)
 
         case .quit:
+            // Data sent as written may hold commands of its own (SMTP smuggling): the server then
+            // answers those before QUIT. Their replies are read, not taken for QUIT's, so the
+            // connection is not closed under input the server has still to read (a close with
+            // unread replies resets it, and the server may lose what it had not read yet).
+            if configuration.rawData != nil, reply.code != 221 { return .wait }
             return finishQuietly()
         }
     }
