@@ -172,4 +172,13 @@ struct SiteConfigurationTests {
         #expect(!report.canServeMail)
         #expect(report.text.hasPrefix("Postfix preflight of /site: 5 error(s), 3 warning(s)\n"), "\(report.text)")
     }
+    /// A case whose policy checks DKIM brings the harness's own milters (they run in the case's
+    /// namespace): the preflight of the site's configuration does not take them for the site's.
+    @Test func theHarnessMiltersOfADKIMPolicyAreNoFindingOfTheSite() throws {
+        let site = try Self.site(main: "myhostname = mx.example.test\n", master: "25 inet n - n - - smtpd\n")
+        let rendered = try Self.configuration(site, policy: ReceiverPolicy(ipv4: [.dkim], rejectAt: .data)).render(paths: PostfixPaths(under: "/case/postfix"))
+        #expect(rendered.parameters["smtpd_milters"] != nil, "the policy's milters are in the rendered main.cf")
+        let check = ReferenceCheck(rendered: rendered, mainLocation: { site.location(of: $0) }, availableTypes: nil, exists: { _ in false })
+        #expect(!check.findings().contains { $0.message.contains("smtpd_milters") }, "\(check.findings())")
+    }
 }

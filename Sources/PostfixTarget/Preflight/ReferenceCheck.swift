@@ -32,6 +32,7 @@ struct ReferenceCheck {
         }
         var seen: Set<String> = []
         for reference in PostfixReferences.scan(rendered.allParameters) where seen.insert(reference.parameter + "\u{0}" + reference.token).inserted {
+            if isHarnessMilter(reference) { continue }
             let at = location(reference.parameter)
             let head = "\(reference.parameter) names \(reference.token)"
             switch reference.kind {
@@ -82,6 +83,13 @@ struct ReferenceCheck {
             let cause = finding.message.components(separatedBy: ": lookups fail with")[0]
             return Finding(.warning, at: finding.location, cause + ": only delivery reads \(name), so the case's SMTP replies do not depend on it")
         }
+    }
+
+    /// The milters the harness itself starts for a policy with DKIM or DMARC checks
+    /// (`MilterConfiguration`): smtpd_milters is exactly theirs, and they run in the sealed world.
+    func isHarnessMilter(_ reference: PostfixReference) -> Bool {
+        let harness = MilterConfiguration.mainCF["smtpd_milters"]
+        return reference.parameter == "smtpd_milters" && rendered.parameters["smtpd_milters"] == harness
     }
 
     func endpoint(_ reference: PostfixReference, type: String, at: String, head: String) -> Finding {
