@@ -1,9 +1,26 @@
+import DNSCore
+
 /// Postfix logs of the identity paths, as Postfix 3.7.11 (Debian 3.7.11-0+deb12u1) wrote them on
 /// 2026-12-02: the maillog_file of each test in PostfixIdentityTests, run as root with
 /// MXHARNESS_CAPTURE_POSTFIX_LOG=FILE, copied here unchanged (one instance per log, the world's
 /// addresses: proxy lb.example.test 203.0.113.7 / 2001:db8:7::7, stranger 203.0.113.8 without
 /// PTR, clients 198.51.100.25 / 2001:db8:5::25 without PTR and mail.sender.test 198.51.100.26 /
 /// 2001:db8:5::26).
+/// The addresses of the identity tests' world, which the captured logs below name.
+enum IdentityWorld {
+    /// The load balancer / XCLIENT proxy: PTR lb.example.test, whose A/AAAA are these addresses.
+    static let lb4 = IPAddress("203.0.113.7")!
+    static let lb6 = IPAddress("2001:db8:7::7")!
+    /// A host that is neither: no PTR, not in `xclient_hosts`.
+    static let stranger4 = IPAddress("203.0.113.8")!
+    /// Clients named by the PROXY header or XCLIENT. No PTR:
+    static let bare4 = IPAddress("198.51.100.25")!
+    static let bare6 = IPAddress("2001:db8:5::25")!
+    /// PTR mail.sender.test, whose A/AAAA are these addresses.
+    static let named4 = IPAddress("198.51.100.26")!
+    static let named6 = IPAddress("2001:db8:5::26")!
+}
+
 enum IdentityLogSamples {
     /// `smtpd_upstream_proxy_protocol = haproxy`: PROXY v1 IPv4 and v2 IPv6 for clients without PTR (550 at RCPT), v2 IPv4 and v1 IPv6 for mail.sender.test (accepted), all from the proxy.
     static let proxy = """

@@ -45,13 +45,9 @@ struct PostfixWarmIsolationTests {
         return try #require(try ScenarioLoader().load(yaml: yaml, file: "\(world.name).yaml").first)
     }
 
-    /// Everything a leak could change: the outcome and where and with what reply each attempt ended.
+    /// Everything a leak could change: as on the built-in MX's warm slots.
     static func fingerprint(_ result: CaseResult) -> String {
-        var parts = [result.name, result.status.label, result.observed?.outcome.rawValue ?? "-"]
-        for attempt in result.delivery?.attempts ?? [] {
-            parts.append("\(attempt.remoteAddress) \(attempt.result) \(attempt.stage) \(attempt.reply.map { "\($0.code) \($0.enhanced ?? "")" } ?? "-") \(attempt.error ?? "")")
-        }
-        return parts.joined(separator: " | ")
+        WarmWorldIsolationTests.attemptsFingerprint(result).joined(separator: " | ")
     }
 
     /// What every world gives on a fresh Postfix in a fresh namespace.

@@ -69,13 +69,19 @@ struct WarmWorldIsolationTests {
         return try #require(try ScenarioLoader().load(yaml: yaml, file: "\(world.name).yaml").first)
     }
 
-    /// Everything a leak could change: the outcome, where and with what reply each attempt ended,
-    /// and why a connection could not be made.
-    static func fingerprint(_ result: CaseResult) -> String {
+    /// The case, its verdict and outcome, and where and with what reply each attempt ended.
+    static func attemptsFingerprint(_ result: CaseResult) -> [String] {
         var parts = [result.name, result.status.label, result.observed?.outcome.rawValue ?? "-"]
         for attempt in result.delivery?.attempts ?? [] {
             parts.append("\(attempt.remoteAddress) \(attempt.result) \(attempt.stage) \(attempt.reply.map { "\($0.code) \($0.enhanced ?? "")" } ?? "-") \(attempt.error ?? "")")
         }
+        return parts
+    }
+
+    /// Everything a leak could change: the outcome, where and with what reply each attempt ended,
+    /// and why a connection could not be made.
+    static func fingerprint(_ result: CaseResult) -> String {
+        var parts = attemptsFingerprint(result)
         parts.append(result.sessions.map { $0.summary.contains("listed") ? "listed" : "" }.joined())
         return parts.joined(separator: " | ")
     }
