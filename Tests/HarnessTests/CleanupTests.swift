@@ -28,15 +28,19 @@ struct CleanupTests {
         expect: {outcome: deferred}
         """
 
-    /// Starts a run of the slow case and returns once its namespace exists: a warm slot's, or with
-    /// `fresh` a namespace of the case's own.
+    /// Starts a run of six slow cases one after another (each waits about 10 s for unbound to give
+    /// up on the lookup), so the run is still busy however long a loaded machine takes to start it.
+    /// The caller waits for its namespace: a warm slot's, or with `fresh` a namespace of the case's own.
     func startSlowRun(fresh: Bool) throws -> (Process, String) {
         let directory = NSTemporaryDirectory() + "/cleanup-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try Self.slowScenario.write(toFile: directory + "/slow.yaml", atomically: true, encoding: .utf8)
+        for index in 1...6 {
+            try Self.slowScenario.replacingOccurrences(of: "name: slow", with: "name: slow-\(index)")
+                .write(toFile: directory + "/slow-\(index).yaml", atomically: true, encoding: .utf8)
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["run", directory + "/slow.yaml", "--dns-timeout", "20"] + (fresh ? ["--fresh-worlds"] : [])
+        process.arguments = ["run", directory, "--jobs", "1", "--dns-timeout", "20"] + (fresh ? ["--fresh-worlds"] : [])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -61,16 +65,16 @@ struct CleanupTests {
         }
     }
 
-    /// Returns as soon as `condition` holds, or after about 5 s of it not holding. (A `for ... where`
-    /// loop would go on evaluating the condition after it held: slow on a busy machine, where the
-    /// process it watches could end meanwhile.)
+    /// Returns as soon as `condition` holds, or after 30 s of it not holding (measured on the clock,
+    /// not in tries: on a busy machine one look at /proc can take long).
     @discardableResult
     func waitUntil(_ condition: () -> Bool) async throws -> Bool {
-        for _ in 0..<500 {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
             if condition() { return true }
             try await Task.sleep(for: .milliseconds(10))
         }
-        return false
+        return condition()
     }
 
     @Test(arguments: [SIGINT, SIGTERM], [false, true])
@@ -80,8 +84,14 @@ struct CleanupTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let pid = process.processIdentifier
         let suffix = fresh ? "-case" : "-slot"
-        try await waitUntil { resources(of: pid).contains { $0.hasSuffix(suffix) } && !unboundsServing(pid).isEmpty }
-        #expect(!resources(of: pid).isEmpty, "the run got going")
+        let started = try await waitUntil { resources(of: pid).contains { $0.hasSuffix(suffix) } && !unboundsServing(pid).isEmpty }
+        guard started else {
+            kill(pid, SIGKILL)
+            process.waitUntilExit()
+            ResourceJanitor.sweep()
+            Issue.record("the run did not get going within 30 s (exit status \(process.terminationStatus) after SIGKILL)")
+            return
+        }
         kill(pid, signal)
         process.waitUntilExit()
         #expect(process.terminationStatus == 128 + signal)
@@ -97,7 +107,8 @@ struct CleanupTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let pid = process.processIdentifier
         let suffix = fresh ? "-case" : "-slot"
-        try await waitUntil { resources(of: pid).contains { $0.hasSuffix(suffix) } && !unboundsServing(pid).isEmpty }
+        let started = try await waitUntil { resources(of: pid).contains { $0.hasSuffix(suffix) } && !unboundsServing(pid).isEmpty }
+        #expect(started, "the run got going within 30 s")
         kill(pid, SIGKILL)
         process.waitUntilExit()
         #expect(!resources(of: pid).isEmpty, "a SIGKILL leaves things behind")
