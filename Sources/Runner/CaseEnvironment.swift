@@ -124,10 +124,14 @@ public final class CaseEnvironment: @unchecked Sendable {
             parts.world = try DNSWorld.launch(scenario.dns, in: namespace, directory: directory)
             done("unbound")
         }
-        parts.resolver = try await DNSResolver(
-            configuration: ResolverConfiguration(
-                server: resolverAddress, timeout: settings.resolverTimeout, namespace: namespace, directory: directory),
-            logger: logger)
+        if let slot = parts.slot {
+            parts.resolver = try await slot.takeResolver(timeout: settings.resolverTimeout, logger: logger)
+        } else {
+            parts.resolver = try await DNSResolver(
+                configuration: ResolverConfiguration(
+                    server: resolverAddress, timeout: settings.resolverTimeout, namespace: namespace, directory: directory),
+                logger: logger)
+        }
         done("resolver")
         try await receiver.start(in: self)
         done("receiver")
@@ -157,7 +161,9 @@ public final class CaseEnvironment: @unchecked Sendable {
         let lentLog = parts.lentDNS?.queryLog
         let lentConfiguration = parts.lentDNS?.renderedConfiguration
         await receiver.stop(clean: clean)
-        parts.resolver?.shutdown()
+        if let resolver = parts.resolver {
+            if let slot = parts.slot { slot.giveBack(resolver) } else { resolver.shutdown() }
+        }
         if let world = parts.world {
             await world.stop()
             remains.queryLog = world.queryLog

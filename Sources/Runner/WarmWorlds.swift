@@ -2,6 +2,7 @@ import DNSCore
 import DNSWorld
 import Foundation
 import Logging
+import Resolver
 import Sandbox
 import Scenario
 
@@ -16,8 +17,13 @@ final class WarmSlot: @unchecked Sendable {
     let dns: WarmDNSWorld
     let directory: String
     private let addressEditor: AddressEditor
-    // Changed only by the case holding the slot (one at a time).
+    // Changed only by the case holding the slot (one at a time), and by `stop`.
     private var addresses: Set<IPAddress> = []
+    private var spare: (timeout: Duration, resolver: Task<DNSResolver, any Error>)?
+    /// For the isolation test only: every case gets the first case's resolver, with what it has
+    /// kept (a planted leak the test must catch).
+    var keepsResolver = false
+    private var keptResolver: DNSResolver?
 
     private init(namespace: NetworkNamespace, dns: WarmDNSWorld, directory: String, addressEditor: AddressEditor) {
         self.namespace = namespace
@@ -27,7 +33,7 @@ final class WarmSlot: @unchecked Sendable {
     }
 
     /// `kind` ends the names of its namespace and folder (`mxh-PID-N-KIND`).
-    static func start(kind: String = "slot", logger: Logger, plantedLeak: Bool = false) async throws -> WarmSlot {
+    static func start(kind: String = "slot", logger: Logger, plantedLeak: WarmWorlds.PlantedLeak? = nil) async throws -> WarmSlot {
         let registry = ResourceRegistry.shared
         let directory = try registry.makeTemporaryDirectory(kind)
         let namespace: NetworkNamespace
@@ -39,8 +45,10 @@ final class WarmSlot: @unchecked Sendable {
         }
         do {
             let dns = try await WarmDNSWorld.start(in: namespace, directory: directory, logger: logger)
-            dns.keepsPreviousWorld = plantedLeak
-            return WarmSlot(namespace: namespace, dns: dns, directory: directory, addressEditor: try await namespace.addressEditor())
+            dns.keepsPreviousWorld = plantedLeak == .previousWorld
+            let slot = WarmSlot(namespace: namespace, dns: dns, directory: directory, addressEditor: try await namespace.addressEditor())
+            slot.keepsResolver = plantedLeak == .resolverKept
+            return slot
         } catch {
             await namespace.destroy()
             registry.removeDirectory(directory)
@@ -66,7 +74,41 @@ final class WarmSlot: @unchecked Sendable {
         if let world { try dns.load(world) }
     }
 
+    /// A resolver for the case holding the slot, and the next case's made in the background
+    /// meanwhile. Each is a libunbound context of its own that no case has asked anything before,
+    /// so making it ahead of time carries nothing over (libunbound cannot empty a context's
+    /// cache, which is why a context is never given to a second case); what it saves the case is
+    /// the context's start (its configuration read and its thread started in the namespace).
+    func takeResolver(timeout: Duration, logger: Logger) async throws -> DNSResolver {
+        if keepsResolver {
+            if let keptResolver { return keptResolver }
+            let resolver = try await makeResolver(timeout: timeout, logger: logger).value
+            keptResolver = resolver
+            return resolver
+        }
+        let ready = spare
+        spare = (timeout, makeResolver(timeout: timeout, logger: logger))
+        if let ready {
+            if ready.timeout == timeout, let resolver = try? await ready.resolver.value { return resolver }
+            (try? await ready.resolver.value)?.shutdown()
+        }
+        return try await makeResolver(timeout: timeout, logger: logger).value
+    }
+
+    /// Ends the resolver `takeResolver` gave the case (the planted leak keeps it).
+    func giveBack(_ resolver: DNSResolver) {
+        if !keepsResolver { resolver.shutdown() }
+    }
+
+    private func makeResolver(timeout: Duration, logger: Logger) -> Task<DNSResolver, any Error> {
+        let configuration = ResolverConfiguration(server: dns.resolverAddress, timeout: timeout, namespace: namespace, directory: directory)
+        return Task { try await DNSResolver(configuration: configuration, logger: logger) }
+    }
+
     func stop() async {
+        if let spare { (try? await spare.resolver.value)?.shutdown() }
+        spare = nil
+        keptResolver?.shutdown()
         await dns.stop()
         await namespace.destroy()
         ResourceRegistry.shared.removeDirectory(directory)
@@ -94,17 +136,24 @@ public actor WarmWorlds {
     /// Slots started, for the tests and `-v`.
     public private(set) var started = 0
 
-    private let plantedLeak: Bool
+    /// What the isolation tests plant in a slot to show that they catch it.
+    package enum PlantedLeak: Sendable {
+        /// The previous world is left in unbound.
+        case previousWorld
+        /// Every case gets the first case's resolver, with its cached answers.
+        case resolverKept
+    }
+
+    private let plantedLeak: PlantedLeak?
 
     public init(jobs: Int = 1, logger: Logger = Logger(label: "mxharness.warm-worlds")) {
         self.logger = logger
         self.capacity = max(1, jobs) + 1
-        self.plantedLeak = false
+        self.plantedLeak = nil
     }
 
-    /// One slot only, which `plantedLeak` makes leave the previous world in place: for the
-    /// isolation tests.
-    package init(plantedLeak: Bool) {
+    /// One slot only, with `plantedLeak` planted in it (nil: none): for the isolation tests.
+    package init(plantedLeak: PlantedLeak?) {
         self.logger = Logger(label: "mxharness.warm-worlds")
         self.capacity = 1
         self.plantedLeak = plantedLeak

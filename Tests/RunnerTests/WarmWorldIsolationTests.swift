@@ -88,7 +88,7 @@ struct WarmWorldIsolationTests {
 
     /// Runs a seeded random sequence through one warm slot; returns the cases whose fingerprint
     /// differs from the fresh world's.
-    static func divergences(plantedLeak: Bool, seed: UInt64, length: Int) async throws -> (differing: [String], slots: Int) {
+    static func divergences(plantedLeak: WarmWorlds.PlantedLeak?, seed: UInt64, length: Int) async throws -> (differing: [String], slots: Int) {
         let scenarios = try worlds.map(scenario)
         let settings = RunConfiguration(resolverTimeout: .milliseconds(400))
         let fresh = CaseRunner(configuration: settings)
@@ -111,18 +111,21 @@ struct WarmWorldIsolationTests {
 
     @Test(arguments: [1, 2, 3] as [UInt64])
     func randomSequencesThroughOneSlotEndAsInFreshWorlds(seed: UInt64) async throws {
-        let (differing, slots) = try await Self.divergences(plantedLeak: false, seed: seed, length: 24)
+        let (differing, slots) = try await Self.divergences(plantedLeak: nil, seed: seed, length: 24)
         #expect(differing.isEmpty, "\(differing.joined(separator: "\n"))")
         #expect(slots == 1, "one slot served the whole sequence")
     }
 
-    @Test func aPlantedLeakIsCaught() async throws {
-        let (differing, _) = try await Self.divergences(plantedLeak: true, seed: 1, length: 24)
-        #expect(!differing.isEmpty, "leaving the previous world in place must change some case's ending")
+    /// Leaving the previous world in unbound, or giving a case the resolver (and so the cached
+    /// answers) of the cases before it, must change some case's ending.
+    @Test(arguments: [WarmWorlds.PlantedLeak.previousWorld, .resolverKept])
+    func aPlantedLeakIsCaught(_ leak: WarmWorlds.PlantedLeak) async throws {
+        let (differing, _) = try await Self.divergences(plantedLeak: leak, seed: 1, length: 24)
+        #expect(!differing.isEmpty, "the planted \(leak) changed no case's ending")
     }
 
     @Test func theQueryLogOfACaseHoldsOnlyItsOwnQueries() async throws {
-        let warm = WarmWorlds(plantedLeak: false)
+        let warm = WarmWorlds(plantedLeak: nil)
         let runner = CaseRunner(configuration: RunConfiguration(), warmWorlds: warm)
         let first = await runner.run(try Self.scenario(Self.worlds[0]))
         let second = await runner.run(try Self.scenario(Self.worlds[6]))

@@ -28,8 +28,7 @@ import Testing
         print(outcome.summary)
         for failure in outcome.failures { print("  \(failure)") }
         #expect(outcome.total == 203)
-        // At least 99% of the 203 tests, i.e. 201.
-        #expect(outcome.passed * 100 >= 203 * 99, "\(outcome.summary)")
+        #expect(outcome.failures.isEmpty, "\(outcome.summary)")
     }
 
     /// The same suite with each scenario's zonedata served by a real unbound world and every lookup
@@ -52,6 +51,8 @@ import Testing
         print(total.summary)
         for failure in total.failures { print("  \(failure)") }
         #expect(total.total == 203)
-        #expect(total.passed * 100 >= 203 * 99, "\(total.summary)")
+        // Only `null-text`, and only as the temporary error described above.
+        let unexplained = total.failures.filter { $0.test.name != "null-text" || $0.got != "temperror" }
+        #expect(unexplained.isEmpty, "\(total.summary): \(unexplained)")
     }
 }

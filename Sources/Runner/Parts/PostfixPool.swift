@@ -66,7 +66,7 @@ public final class PostfixHost: @unchecked Sendable {
         _ configuration: PostfixConfiguration, key: String, options: PostfixInstance.Options, plantedLeak: PostfixPool.PlantedLeak?,
         logger: Logger
     ) async throws -> PostfixHost {
-        let slot = try await WarmSlot.start(kind: "pfhost", logger: logger, plantedLeak: plantedLeak == .previousWorld)
+        let slot = try await WarmSlot.start(kind: "pfhost", logger: logger, plantedLeak: plantedLeak == .previousWorld ? .previousWorld : nil)
         do {
             try await slot.prepare(addresses: configuration.addresses, world: nil)
             let instance = try await PostfixInstance.start(configuration, in: slot.namespace, caseDirectory: slot.directory, options: options, logger: logger)
