@@ -20,6 +20,7 @@ final class WarmSlot: @unchecked Sendable {
     // Changed only by the case holding the slot (one at a time), and by `stop`.
     private var addresses: Set<IPAddress> = []
     private var spare: (timeout: Duration, resolver: Task<DNSResolver, any Error>)?
+    private var lastUse: (timeout: Duration, logger: Logger)?
     /// For the isolation test only: every case gets the first case's resolver, with what it has
     /// kept (a planted leak the test must catch).
     var keepsResolver = false
@@ -74,12 +75,14 @@ final class WarmSlot: @unchecked Sendable {
         if let world { try dns.load(world) }
     }
 
-    /// A resolver for the case holding the slot, and the next case's made in the background
-    /// meanwhile. Each is a libunbound context of its own that no case has asked anything before,
-    /// so making it ahead of time carries nothing over (libunbound cannot empty a context's
-    /// cache, which is why a context is never given to a second case); what it saves the case is
-    /// the context's start (its configuration read and its thread started in the namespace).
+    /// A resolver for the case holding the slot: the one made when the slot was given back after
+    /// the previous case (`prepareNextResolver`), or a new one. Each is a libunbound context of its
+    /// own that nothing has asked before, so making it ahead of time carries nothing over
+    /// (libunbound cannot empty a context's cache, which is why a context never serves a second
+    /// case); what it saves the case is the context's start (its configuration read, its thread
+    /// started in the namespace).
     func takeResolver(timeout: Duration, logger: Logger) async throws -> DNSResolver {
+        lastUse = (timeout, logger)
         if keepsResolver {
             if let keptResolver { return keptResolver }
             let resolver = try await makeResolver(timeout: timeout, logger: logger).value
@@ -87,7 +90,7 @@ final class WarmSlot: @unchecked Sendable {
             return resolver
         }
         let ready = spare
-        spare = (timeout, makeResolver(timeout: timeout, logger: logger))
+        spare = nil
         if let ready {
             if ready.timeout == timeout, let resolver = try? await ready.resolver.value { return resolver }
             (try? await ready.resolver.value)?.shutdown()
@@ -98,6 +101,12 @@ final class WarmSlot: @unchecked Sendable {
     /// Ends the resolver `takeResolver` gave the case (the planted leak keeps it).
     func giveBack(_ resolver: DNSResolver) {
         if !keepsResolver { resolver.shutdown() }
+    }
+
+    /// Starts making the next case's resolver in the background, as the last one was made.
+    func prepareNextResolver() {
+        guard spare == nil, !keepsResolver, let lastUse else { return }
+        spare = (lastUse.timeout, makeResolver(timeout: lastUse.timeout, logger: lastUse.logger))
     }
 
     private func makeResolver(timeout: Duration, logger: Logger) -> Task<DNSResolver, any Error> {
@@ -220,6 +229,7 @@ public actor WarmWorlds {
     func checkIn(_ slot: WarmSlot, reusable: Bool) async {
         lent[ObjectIdentifier(slot)] = nil
         if reusable && !closed {
+            slot.prepareNextResolver()
             idle.append(slot)
         } else {
             await slot.stop()
