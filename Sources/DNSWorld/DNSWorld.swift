@@ -68,7 +68,8 @@ public final class DNSWorld: Sendable {
         var config = UnboundConfiguration(world: spec, directory: directory, logFile: logPath, port: port)
         config.timeoutFaultsKeepRecords = timeoutFaultsKeepRecords
         config.controlSocket = controlSocket
-        try config.render().write(toFile: configPath, atomically: true, encoding: .utf8)
+        // Read once, by the unbound about to start: a plain write (an atomic one also syncs the disk).
+        try config.render().write(toFile: configPath, atomically: false, encoding: .utf8)
         let process = try ManagedProcess.launch(unboundPath, ["-d", "-c", configPath], in: namespace, outputPath: directory + "/unbound.out")
         return DNSWorld(spec: spec, namespace: namespace, directory: directory, configPath: configPath, logPath: logPath, port: port, process: process)
     }

@@ -59,7 +59,8 @@ public final class DNSResolver: DNSLookup, @unchecked Sendable {
         self.configuration = configuration
         self.cache = configuration.cacheCapacity > 0 ? AnswerCache(capacity: configuration.cacheCapacity) : nil
         let configPath = configuration.directory + "/libunbound.conf"
-        try Self.configText(configuration).write(toFile: configPath, atomically: true, encoding: .utf8)
+        // Read once, by the context about to be made: a plain write (an atomic one also syncs the disk).
+        try Self.configText(configuration).write(toFile: configPath, atomically: false, encoding: .utf8)
         self.worker = try await Worker.start(configPath: configPath, namespacePath: configuration.namespace?.path, timeout: configuration.timeout, logger: logger)
     }
 
