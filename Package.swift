@@ -169,7 +169,9 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "SenderMTAsTests", dependencies: ["SenderMTAs", "Sender", "SMTPProtocol", "DNSCore"]),
+        .testTarget(name: "SenderMTAsTests", dependencies: [
+            "SenderMTAs", "Sender", "SMTPProtocol", "DNSCore", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy", "DKIM"]),
         // Sites/: real-world Postfix configuration directories (each with its provenance and licence).
         .testTarget(name: "RunnerTests", dependencies: [

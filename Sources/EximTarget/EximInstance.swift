@@ -25,7 +25,7 @@ public final class EximInstance: @unchecked Sendable {
     /// no Exim equivalent (skip the case) and `DaemonStartError` when Exim does not start.
     public static func start(
         _ configuration: EximConfiguration, installation: EximInstallation, in namespace: NetworkNamespace, caseDirectory: String,
-        resolver: IPAddress, startTimeout: Duration = .seconds(10), logger: Logger
+        resolver: ResolvConf, startTimeout: Duration = .seconds(10), logger: Logger
     ) async throws -> EximInstance {
         let directory = caseDirectory + "/receiver"
         let paths = EximPaths(under: directory)
@@ -42,7 +42,7 @@ public final class EximInstance: @unchecked Sendable {
             // The daemon's reception processes run as the Exim user and write spool and logs.
             for folder in [paths.spoolDirectory, paths.logDirectory] { chown(folder, uid, gid) }
             try text.write(toFile: paths.configuration, atomically: true, encoding: .utf8)
-            try "nameserver \(resolver)\noptions attempts:1\n".write(toFile: paths.resolvConf, atomically: true, encoding: .utf8)
+            try resolver.text.write(toFile: paths.resolvConf, atomically: true, encoding: .utf8)
         } catch {
             throw DaemonStartError(daemon: "Exim", message: "cannot write the Exim configuration in \(directory): \(error)", output: "")
         }

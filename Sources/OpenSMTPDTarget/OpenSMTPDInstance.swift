@@ -22,7 +22,7 @@ public final class OpenSMTPDInstance: @unchecked Sendable {
 
     public static func start(
         _ configuration: OpenSMTPDConfiguration, installation: OpenSMTPDInstallation, in namespace: NetworkNamespace,
-        caseDirectory: String, resolver: IPAddress, startTimeout: Duration = .seconds(10), logger: Logger
+        caseDirectory: String, resolver: ResolvConf, startTimeout: Duration = .seconds(10), logger: Logger
     ) async throws -> OpenSMTPDInstance {
         let directory = caseDirectory + "/receiver"
         let paths = OpenSMTPDPaths(under: directory)
@@ -34,7 +34,8 @@ public final class OpenSMTPDInstance: @unchecked Sendable {
             try manager.createDirectory(atPath: paths.spoolDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
             chmod(paths.spoolDirectory, 0o711)
             try text.write(toFile: paths.configuration, atomically: true, encoding: .utf8)
-            try "nameserver \(resolver)\noptions attempts:1\n".write(toFile: paths.resolvConf, atomically: true, encoding: .utf8)
+            // libasr reads the name server only: its waits are its own (`ResolvConf`).
+            try resolver.text.write(toFile: paths.resolvConf, atomically: true, encoding: .utf8)
         } catch {
             throw DaemonStartError(daemon: "OpenSMTPD", message: "cannot write the OpenSMTPD configuration in \(directory): \(error)", output: "")
         }

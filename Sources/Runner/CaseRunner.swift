@@ -12,7 +12,7 @@ public struct RunConfiguration: Sendable {
     public var sender: SenderMTA?
     /// How long one DNS query may take before it counts as a timeout: the built-in MX's and
     /// sender's resolver wait this long, a Postfix receiver's resolv.conf `timeout:` is this
-    /// rounded up to whole seconds (`PostfixInstance.Options.dnsTimeoutSeconds(for:)`).
+    /// rounded up to whole seconds (`ResolvConf.timeoutSeconds(for:)`).
     public var resolverTimeout: Duration
     /// `resolverTimeout` unless a run asks for another. The world's unbound answers from local
     /// data on the namespace's loopback, in well under a millisecond; the only query that gets no

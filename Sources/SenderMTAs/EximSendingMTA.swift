@@ -30,16 +30,22 @@ public final class EximSendingMTA: @unchecked Sendable {
     public let namespaceName: String
     public let root: String
     public let resolverAddress: IPAddress
+    /// How long a lookup may take (resolv.conf `timeout:`, when this sender writes it).
+    public let dnsTimeout: Duration
     private let logger: Logger
     private let lock = NSLock()
     private var ownedEtc: String?
 
-    public init(namespaceName: String, caseDirectory: String, resolverAddress: IPAddress, logger: Logger) {
+    public init(namespaceName: String, caseDirectory: String, resolverAddress: IPAddress, dnsTimeout: Duration = .seconds(2), logger: Logger) {
         self.namespaceName = namespaceName
         self.root = caseDirectory + "/exim-sender"
         self.resolverAddress = resolverAddress
+        self.dnsTimeout = dnsTimeout
         self.logger = logger
     }
+
+    /// What the namespace's resolv.conf says when this sender writes it.
+    public var resolvConf: ResolvConf { ResolvConf(nameserver: resolverAddress, timeout: dnsTimeout) }
 
     public var mainLog: String { (try? String(contentsOfFile: root + "/log/mainlog", encoding: .utf8)) ?? "" }
 
@@ -58,7 +64,7 @@ public final class EximSendingMTA: @unchecked Sendable {
         } catch {
             throw SenderMTAError("cannot write the Exim sender's files under \(root): \(error)")
         }
-        let owned = try NamespaceResolvConf(namespaceName: namespaceName, resolverAddress: resolverAddress).ensure()
+        let owned = try NamespaceResolvConf(namespaceName: namespaceName, resolvConf: resolvConf).ensure()
         lock.withLock { ownedEtc = owned }
         let message = String(decoding: request.message, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
         let from = request.mailFrom.isEmpty ? "<>" : request.mailFrom

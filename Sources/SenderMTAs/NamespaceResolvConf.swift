@@ -6,9 +6,7 @@ import Foundation
 /// unbound; without one, `ensure` writes it and `remove` takes it away again.
 struct NamespaceResolvConf {
     let namespaceName: String
-    let resolverAddress: IPAddress
-    var timeoutSeconds = 2
-    var attempts = 1
+    let resolvConf: ResolvConf
 
     var directory: String { "/etc/netns/\(namespaceName)" }
 
@@ -19,8 +17,7 @@ struct NamespaceResolvConf {
         let created = !fm.fileExists(atPath: directory)
         do {
             try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-            let resolv = "nameserver \(resolverAddress)\noptions timeout:\(timeoutSeconds) attempts:\(attempts)\n"
-            try resolv.write(toFile: directory + "/resolv.conf", atomically: true, encoding: .utf8)
+            try resolvConf.text.write(toFile: directory + "/resolv.conf", atomically: true, encoding: .utf8)
             try "127.0.0.1 localhost\n::1 localhost\n".write(toFile: directory + "/hosts", atomically: true, encoding: .utf8)
             chmod(directory + "/resolv.conf", 0o644)
             chmod(directory + "/hosts", 0o644)

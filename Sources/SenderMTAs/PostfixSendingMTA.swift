@@ -49,6 +49,11 @@ public final class PostfixSendingMTA: @unchecked Sendable {
         self.logger = logger
     }
 
+    /// What the namespace's resolv.conf says when this sender writes it.
+    public var resolvConf: ResolvConf {
+        ResolvConf(nameserver: resolverAddress.description, timeoutSeconds: options.dnsTimeoutSeconds, attempts: options.dnsAttempts)
+    }
+
     /// Why a Postfix sender cannot run on this machine, nil when it can.
     public static func unavailableReason(options: Options = Options()) -> String? {
         for path in [options.postfixPath, options.sendmailPath, options.postqueuePath] where !FileManager.default.isExecutableFile(atPath: path) {
@@ -110,7 +115,7 @@ public final class PostfixSendingMTA: @unchecked Sendable {
             throw SenderMTAError("cannot write the Postfix sender's files under \(paths.root): \(error)")
         }
         let owned = try NamespaceResolvConf(
-            namespaceName: namespaceName, resolverAddress: resolverAddress, timeoutSeconds: options.dnsTimeoutSeconds, attempts: options.dnsAttempts
+            namespaceName: namespaceName, resolvConf: resolvConf
         ).ensure()
         lock.withLock { ownedEtc = owned }
     }

@@ -8,7 +8,9 @@ public protocol SendingMTA: AnyObject, Sendable {
     /// What a scenario sets on this MTA (`sender.postfix`, `sender.exim`).
     associatedtype Settings: Sendable
 
-    init(namespaceName: String, caseDirectory: String, resolverAddress: IPAddress, logger: Logger)
+    /// `dnsTimeout`: how long a lookup may take (`--dns-timeout`), for the resolv.conf the MTA
+    /// writes when the namespace has none.
+    init(namespaceName: String, caseDirectory: String, resolverAddress: IPAddress, dnsTimeout: Duration, logger: Logger)
     /// Sends `request`'s message and reports what the MTA's own log says happened.
     func deliver(_ request: DeliveryRequest, settings: Settings) async throws -> DeliveryReport
     /// Leaves no process of the MTA and no file outside the case's folder; safe to call twice.
@@ -22,8 +24,10 @@ extension EximSendingMTA: SendingMTA {
 }
 
 extension PostfixSendingMTA: SendingMTA {
-    public convenience init(namespaceName: String, caseDirectory: String, resolverAddress: IPAddress, logger: Logger) {
-        self.init(namespaceName: namespaceName, caseDirectory: caseDirectory, resolverAddress: resolverAddress, options: Options(), logger: logger)
+    public convenience init(namespaceName: String, caseDirectory: String, resolverAddress: IPAddress, dnsTimeout: Duration, logger: Logger) {
+        var options = Options()
+        options.dnsTimeoutSeconds = ResolvConf.timeoutSeconds(for: dnsTimeout)
+        self.init(namespaceName: namespaceName, caseDirectory: caseDirectory, resolverAddress: resolverAddress, options: options, logger: logger)
     }
 
     /// Every address may be tried (smtp_mx_address_limit, 5 by default), each up to the connect

@@ -75,6 +75,20 @@ struct EximReceiverTests {
         #expect(observed(deferring) == "deferred rcpt 450 4.7.25")
     }
 
+    /// Exim's stub resolver waits as long as the run's resolver does (`--dns-timeout`, rounded up
+    /// to whole seconds): the resolv.conf it reads says so, and a lookup that never gets an
+    /// answer ends in the temporary reply.
+    @Test func theRunsDNSTimeoutIsEximsResolverTimeout() async throws {
+        let artifacts = NSTemporaryDirectory() + "/exim-timeout-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: artifacts) }
+        let scenario = try realReceiverScenario(
+            "exim-timeout", target: "exim", policy: "fcrdns-strict", records: noPTR, faults: "[{name: 113.0.203.in-addr.arpa, fault: timeout}]")
+        let result = await runOne(scenario, RunConfiguration(resolverTimeout: .milliseconds(1500), artifactsDirectory: artifacts))
+        #expect(observed(result) == "deferred rcpt 450 4.7.25")
+        let resolvConf = try String(contentsOfFile: artifacts + "/exim-timeout/receiver/resolv.conf", encoding: .utf8)
+        #expect(resolvConf.hasSuffix("options timeout:2 attempts:1\n"), "\(resolvConf)")
+    }
+
     @Test func siteACLStatementsComeFirstAndABrokenOneShowsEximsWords() async throws {
         let site = """
               exim:

@@ -43,14 +43,6 @@ public final class PostfixInstance: @unchecked Sendable {
             self.stockConfigDirectory = stockConfigDirectory
             self.quickStart = quickStart
         }
-
-        /// resolv.conf's `timeout:` for a run whose resolver waits `timeout`: glibc counts whole
-        /// seconds and waits at least one (res_send.c `send_dg`: `seconds = statp->retrans`,
-        /// never below 1), so `timeout` is rounded up, to 1 at least.
-        public static func dnsTimeoutSeconds(for timeout: Duration) -> Int {
-            let (seconds, attoseconds) = timeout.components
-            return max(1, Int(clamping: seconds) + (attoseconds > 0 ? 1 : 0))
-        }
     }
 
     public let namespace: NetworkNamespace

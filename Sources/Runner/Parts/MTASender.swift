@@ -15,7 +15,7 @@ final class MTASender<MTA: SendingMTA>: Sender, @unchecked Sendable {
     func deliver(in environment: CaseEnvironment) async throws -> DeliveryReport {
         let mta = MTA(
             namespaceName: environment.namespace.name, caseDirectory: environment.directory,
-            resolverAddress: environment.resolverAddress, logger: environment.logger)
+            resolverAddress: environment.resolverAddress, dnsTimeout: environment.settings.resolverTimeout, logger: environment.logger)
         self.mta = mta
         return try await mta.deliver(request, settings: settings)
     }

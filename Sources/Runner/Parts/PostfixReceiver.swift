@@ -55,7 +55,7 @@ public struct PostfixReceivers: ReceiverKind {
     /// What every Postfix receiver of a run is started with: resolv.conf's `timeout:` from the
     /// run's resolver timeout.
     static func options(_ settings: RunConfiguration) -> PostfixInstance.Options {
-        PostfixInstance.Options(dnsTimeoutSeconds: PostfixInstance.Options.dnsTimeoutSeconds(for: settings.resolverTimeout))
+        PostfixInstance.Options(dnsTimeoutSeconds: ResolvConf.timeoutSeconds(for: settings.resolverTimeout))
     }
 
     /// Why a case whose configuration may be shared still gets an instance of its own: a pooled

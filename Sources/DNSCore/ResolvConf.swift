@@ -1,0 +1,35 @@
+/// The resolv.conf a real MTA in a case's namespace reads: the world's unbound as its only
+/// name server, and how long the stub resolver waits for an answer.
+///
+/// glibc's stub resolver (Postfix, Exim) takes `timeout:` in whole seconds and waits one at
+/// least (res_send.c `send_dg`: `seconds = statp->retrans`, never below 1), so a run's resolver
+/// timeout is rounded up, to 1 at least. Exim keeps these values unless its own `dns_retrans`
+/// and `dns_retry` are set (they are not). OpenSMTPD's resolver, libasr, reads no `timeout:`
+/// or `attempts:` (asr.c `pass0` knows `tcp` and `ndots:` only; `asr_ctx_create` fixes 5 s and
+/// 4 tries), so it waits its own way whatever is written here.
+public struct ResolvConf: Sendable, Hashable {
+    public var nameserver: String
+    public var timeoutSeconds: Int
+    public var attempts: Int
+
+    public init(nameserver: String, timeoutSeconds: Int, attempts: Int = 1) {
+        self.nameserver = nameserver
+        self.timeoutSeconds = timeoutSeconds
+        self.attempts = attempts
+    }
+
+    /// For a run whose resolver waits `timeout` (`--dns-timeout`).
+    public init(nameserver: IPAddress, timeout: Duration, attempts: Int = 1) {
+        self.init(nameserver: nameserver.description, timeoutSeconds: Self.timeoutSeconds(for: timeout), attempts: attempts)
+    }
+
+    /// `timeout:` for a resolver that waits `timeout`: whole seconds, rounded up, 1 at least.
+    public static func timeoutSeconds(for timeout: Duration) -> Int {
+        let (seconds, attoseconds) = timeout.components
+        return max(1, Int(clamping: seconds) + (attoseconds > 0 ? 1 : 0))
+    }
+
+    public var text: String {
+        "nameserver \(nameserver)\noptions timeout:\(timeoutSeconds) attempts:\(attempts)\n"
+    }
+}
