@@ -49,7 +49,7 @@ struct JobsOptions: ParsableArguments {
 
 struct DNSTimeoutOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "Seconds one DNS query may take before it counts as a timeout (a Postfix receiver waits this rounded up to whole seconds, at least 1). The world's unbound answers in well under a millisecond; only a `timeout` fault leaves a query unanswered.",
+        "Seconds one DNS query may take before it counts as a timeout (Postfix and Exim wait this rounded up to whole seconds, at least 1; OpenSMTPD waits its own 5 s). The world's unbound answers in well under a millisecond; only a `timeout` fault leaves a query unanswered.",
         valueName: "seconds"))
     var dnsTimeout: Double = Double(RunConfiguration.defaultResolverTimeout.components.seconds)
         + Double(RunConfiguration.defaultResolverTimeout.components.attoseconds) / 1e18

@@ -55,6 +55,27 @@ struct SiteConfigurationTests {
         #expect(Array(lines[1...4]) == ["0.0.0.0:25 inet n - n - - smtpd", "  -o max_use=100", "  -o smtpd_helo_required=yes", "  -o max_use=1"])
     }
 
+    /// A site's `-o smtpd_authorized_xclient_hosts` would beat the case's `receiver.xclient_hosts`
+    /// (main.cf): the case's hosts follow the site's own options, on the port-25 smtpd and on
+    /// postscreen's `pass` smtpd alike.
+    @Test func theCasesXCLIENTHostsFollowASitesOwnOption() throws {
+        let hosts = [try #require(IPAddress("198.51.100.7")), try #require(IPAddress("2001:db8:7::7"))]
+        let plain = SiteMasterCF.render("""
+            smtp inet n - n - - smtpd
+              -o smtpd_authorized_xclient_hosts=192.0.2.99
+            """, identity: PostfixIdentity(xclientHosts: hosts))
+        #expect(plain.text.split(separator: "\n").map(String.init).suffix(3) == [
+            "  -o smtpd_authorized_xclient_hosts=192.0.2.99",
+            "  -o max_use=1",
+            "  -o smtpd_authorized_xclient_hosts=198.51.100.7,[2001:db8:7::7]",
+        ])
+        let screened = SiteMasterCF.render(Self.postscreenMaster, identity: PostfixIdentity(xclientHosts: hosts))
+        let lines = screened.text.split(separator: "\n").map(String.init)
+        let pass = try #require(lines.firstIndex(of: "smtpd     pass  -       -       n       -       -       smtpd"))
+        #expect(lines[(pass + 1)...].prefix(2) == ["  -o max_use=1", "  -o smtpd_authorized_xclient_hosts=198.51.100.7,[2001:db8:7::7]"])
+        #expect(!SiteMasterCF.render(Self.postscreenMaster).text.contains("xclient"), "nothing when the case names no hosts")
+    }
+
     @Test func theSitesMainCFIsTheBaseAndWhatTheHarnessOwnsIsReportedWithItsLine() throws {
         let site = try Self.site(main: """
             biff = no

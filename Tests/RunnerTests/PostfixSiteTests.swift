@@ -109,6 +109,56 @@ struct PostfixSiteTests {
         }
     }
 
+    /// A site whose master.cf trusts another XCLIENT host (`-o smtpd_authorized_xclient_hosts`,
+    /// which beats main.cf): the case's `receiver.xclient_hosts` still decides, so the proxy the
+    /// case names is let through and a proxy it does not name is refused.
+    @Test func theCasesXCLIENTHostsBeatASitesMasterCFOption() async throws {
+        let stock = try String(contentsOfFile: "/etc/postfix/master.cf", encoding: .utf8)
+        var master = ""
+        for line in stock.split(separator: "\n", omittingEmptySubsequences: false) {
+            master += line + "\n"
+            if line.hasPrefix("smtp ") && line.contains(" inet ") { master += "  -o smtpd_authorized_xclient_hosts=192.0.2.99\n" }
+        }
+        #expect(master.contains("-o smtpd_authorized_xclient_hosts=192.0.2.99"), "the stock master.cf has an smtp inet line")
+        func yaml(_ name: String, trusted: String) -> String {
+            """
+            name: \(name)
+            dns:
+              records:
+                - example.test. MX 10 mx.example.test.
+                - mx.example.test. A 192.0.2.10
+                - mail.sender.test. A 203.0.113.25
+            receiver:
+              hostname: mx.example.test
+              addresses: [192.0.2.10]
+              target: postfix
+              postfix_dir: ../site
+              policy: fcrdns-strict
+              xclient_hosts: [\(trusted)]
+            sender:
+              addresses: {ipv4: 203.0.113.25}
+              identity: xclient
+              proxy_address: 198.51.100.5
+              xclient_name: mail.sender.test
+              helo: mail.sender.test
+              mail_from: a@sender.test
+              rcpt_to: [b@example.test]
+            expect: {outcome: \(trusted == "198.51.100.5" ? "delivered" : "bounced")}
+            """
+        }
+        try await Self.withFolder([
+            "site/main.cf": "smtpd_helo_required = yes\n",
+            "site/master.cf": master,
+            "scenarios/trusted.yaml": yaml("trusted", trusted: "198.51.100.5"),
+            "scenarios/untrusted.yaml": yaml("untrusted", trusted: "198.51.100.6"),
+        ]) { root in
+            let cases = try ScenarioLoader().load(paths: [root + "/scenarios"])
+            let results = await ScenarioRun(runner: CaseRunner(configuration: RunConfiguration()), jobs: 1).run(cases)
+            #expect(results.map(\.status) == [.passed, .passed], "\(results.map { "\($0.name) \($0.status) \($0.mismatches) \($0.receiverLog)" })")
+            #expect(results.last?.observed?.reply?.text == "Error: insufficient authorization")
+        }
+    }
+
     /// A temporary folder holding `files` (relative path: contents), removed afterwards.
     static func withFolder(_ files: [String: String], _ body: (String) async throws -> Void) async throws {
         let root = NSTemporaryDirectory() + "/mxh-test-site-\(UUID().uuidString)"

@@ -187,7 +187,7 @@ public struct PostfixConfiguration: Sendable, Hashable {
             }
             apply(siteMain, "site main.cf")
             if let master = site.masterCF {
-                let rendered = SiteMasterCF.render(master, proxyProtocol: identity.upstreamProxyProtocol)
+                let rendered = SiteMasterCF.render(master, identity: identity)
                 guard rendered.smtpLine != nil else {
                     throw .invalidSite(path: site.path, problem: "master.cf runs nothing on port 25 (no `smtp inet` service): the case has nothing to connect to")
                 }

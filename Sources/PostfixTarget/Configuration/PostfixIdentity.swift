@@ -35,6 +35,14 @@ public struct PostfixIdentity: Sendable, Hashable {
         return main
     }
 
+    /// `-o` options of every smtpd of a site's master.cf that takes the case's connections, after
+    /// the site's own: the case's XCLIENT hosts, which a site's `-o smtpd_authorized_xclient_hosts`
+    /// would otherwise override (an `-o` beats main.cf, and of two the later wins: master(5)).
+    var siteSmtpdOptions: [String: String] {
+        guard !xclientHosts.isEmpty else { return [:] }
+        return ["smtpd_authorized_xclient_hosts": xclientHosts.map { $0.family == .ipv6 ? "[\($0)]" : "\($0)" }.joined(separator: ",")]
+    }
+
     /// `-o` options of an smtpd that takes port 25 itself (no postscreen in front).
     var smtpdOptions: [String: String] {
         upstreamProxyProtocol.map { ["smtpd_upstream_proxy_protocol": $0] } ?? [:]

@@ -6,9 +6,11 @@
 /// - every smtpd that takes the case's connections (the port-25 one, or postscreen's `pass`
 ///   service) gets `MasterCF.smtpdOverrides` after the site's own `-o` options, so they win;
 /// - the chroot column is `n` everywhere (a chroot would lack the world's resolv.conf);
-/// - with `proxyProtocol`, the port-25 service expects a PROXY header: `-o
+/// - with `identity`'s proxy protocol, the port-25 service expects a PROXY header: `-o
 ///   smtpd_upstream_proxy_protocol` on an smtpd, `-o postscreen_upstream_proxy_protocol` on
-///   postscreen (`PostfixIdentity`), after the site's own options.
+///   postscreen (`PostfixIdentity`), after the site's own options; with its XCLIENT hosts, every
+///   smtpd that takes the case's connections gets `-o smtpd_authorized_xclient_hosts` after the
+///   site's own options too.
 public struct SiteMasterCF: Sendable, Hashable {
     public var text: String
     /// `master.cf:LINE: NAME TYPE (COMMAND)` of every service not started.
@@ -18,8 +20,7 @@ public struct SiteMasterCF: Sendable, Hashable {
     /// The line of the port-25 service, nil when master.cf has none.
     public var smtpLine: Int?
 
-    public static func render(_ source: String, proxyProtocol: String? = nil) -> SiteMasterCF {
-        let identity = PostfixIdentity(upstreamProxyProtocol: proxyProtocol)
+    public static func render(_ source: String, identity: PostfixIdentity = PostfixIdentity()) -> SiteMasterCF {
         var out = "# Written by mxharness from the site's master.cf: port 25 only, no chroot, one connection per smtpd.\n"
         var dropped: [String] = []
         var runsPostscreen = false
@@ -63,9 +64,11 @@ public struct SiteMasterCF: Sendable, Hashable {
                     runsPostscreen = true
                     pendingOptions = identity.postscreenOptions
                 }
-                if command == "smtpd" { pendingOptions = identity.smtpdOptions.merging(MasterCF.smtpdOverrides) { _, harness in harness } }
+                if command == "smtpd" {
+                    pendingOptions = identity.smtpdOptions.merging(identity.siteSmtpdOptions) { $1 }.merging(MasterCF.smtpdOverrides) { $1 }
+                }
             } else if type == "pass", command == "smtpd" {
-                pendingOptions = MasterCF.smtpdOverrides
+                pendingOptions = identity.siteSmtpdOptions.merging(MasterCF.smtpdOverrides) { $1 }
             }
             skipping = false
             out += MasterCF.replacingField(4, of: line, with: "n") + "\n"
