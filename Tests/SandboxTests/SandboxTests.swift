@@ -103,4 +103,45 @@ struct NetworkNamespaceTests {
         for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
         #expect(!process.isRunning, "processes inside a stale namespace are killed")
     }
+
+    /// A daemon of a dead run whose namespace's name is already gone (deleted while it ran) is
+    /// found by the folder it works in; a process of this namespace naming the same folder (a
+    /// user's `tail` of a left-over log) is left alone.
+    @Test func theJanitorFindsADeadRunsDaemonWhoseNamespaceNameIsGone() async throws {
+        let serial = UInt32.random(in: 1...UInt32.max)
+        let namespaceName = "mxh-99999999-\(serial)-gone"
+        let folder = NSTemporaryDirectory() + "/mxh-99999999-\(serial)-work"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try await Command.run("/usr/sbin/ip", ["netns", "add", namespaceName])
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        daemon.arguments = ["netns", "exec", namespaceName, "/bin/sleep", "60"]
+        daemon.currentDirectoryURL = URL(fileURLWithPath: folder)
+        try daemon.run()
+        let bystander = Process()
+        try "".write(toFile: folder + "/unbound.log", atomically: false, encoding: .utf8)
+        bystander.executableURL = URL(fileURLWithPath: "/usr/bin/tail")
+        bystander.arguments = ["-f", folder + "/unbound.log"]
+        bystander.standardOutput = FileHandle.nullDevice
+        try bystander.run()
+        defer {
+            if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) }
+            if bystander.isRunning { kill(bystander.processIdentifier, SIGKILL) }
+        }
+        // The daemon is in the namespace (ip netns exec has become sleep) before its name goes.
+        for _ in 0..<200 {
+            let comm = (try? String(contentsOfFile: "/proc/\(daemon.processIdentifier)/comm", encoding: .utf8)) ?? ""
+            if comm.hasPrefix("sleep") { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        _ = try? Command.runSync("/usr/sbin/ip", ["netns", "delete", namespaceName])
+        #expect(!FileManager.default.fileExists(atPath: "/run/netns/\(namespaceName)"))
+        #expect(daemon.isRunning, "deleting the name leaves the daemon running")
+
+        ResourceJanitor.sweep()
+        for _ in 0..<100 where daemon.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(!daemon.isRunning, "the daemon working in the dead run's folder is killed")
+        #expect(bystander.isRunning, "a process of this namespace is not the harness's")
+        #expect(!FileManager.default.fileExists(atPath: folder))
+    }
 }
