@@ -84,18 +84,24 @@ struct NetworkNamespaceTests {
     }
 
     @Test func theJanitorRemovesWhatADeadOwnerLeftAndSparesTheLiving() async throws {
-        // A pid that cannot be running: beyond pid_max; a serial of this run's own, so that test
-        // runs side by side on one machine do not make the same names.
-        let serial = UInt32.random(in: 1...UInt32.max)
-        let deadName = "mxh-99999999-\(serial)-left"
+        // The dead owner is a process of the test's own, killed once its resources are set up:
+        // until then no other sweep (every mxharness the tests start makes one) takes them.
+        let owner = Process()
+        owner.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        owner.arguments = ["600"]
+        try owner.run()
+        defer { if owner.isRunning { kill(owner.processIdentifier, SIGKILL) } }
+        let deadName = "mxh-\(owner.processIdentifier)-1-left"
         try await Command.run("/usr/sbin/ip", ["netns", "add", deadName])
         let process = try ManagedProcess.launch("/bin/sleep", ["60"], in: NetworkNamespace.existing(name: deadName))
         let liveNamespace = try await NetworkNamespace.create(name: ResourceRegistry.shared.makeName("live"))
         defer { NetworkNamespace.destroy(name: liveNamespace.name) }
-        let deadDirectory = NSTemporaryDirectory() + "/mxh-99999999-\(serial)-dir"
+        let deadDirectory = NSTemporaryDirectory() + "/mxh-\(owner.processIdentifier)-2-dir"
         try FileManager.default.createDirectory(atPath: deadDirectory, withIntermediateDirectories: true)
+        kill(owner.processIdentifier, SIGKILL)
+        owner.waitUntilExit()
 
-        // Another suite's sweep may run at the same time and take it first: check the effect.
+        // Another sweep may run at the same time and take it first: check the effect.
         ResourceJanitor.sweep()
         #expect(!FileManager.default.fileExists(atPath: "/run/netns/\(deadName)"))
         #expect(!FileManager.default.fileExists(atPath: deadDirectory))
@@ -108,9 +114,15 @@ struct NetworkNamespaceTests {
     /// found by the folder it works in; a process of this namespace naming the same folder (a
     /// user's `tail` of a left-over log) is left alone.
     @Test func theJanitorFindsADeadRunsDaemonWhoseNamespaceNameIsGone() async throws {
-        let serial = UInt32.random(in: 1...UInt32.max)
-        let namespaceName = "mxh-99999999-\(serial)-gone"
-        let folder = NSTemporaryDirectory() + "/mxh-99999999-\(serial)-work"
+        // The run that owns them is a process of the test's own that is killed once they are set
+        // up: until then no other sweep (every mxharness the tests start makes one) takes them.
+        let owner = Process()
+        owner.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        owner.arguments = ["600"]
+        try owner.run()
+        defer { if owner.isRunning { kill(owner.processIdentifier, SIGKILL) } }
+        let namespaceName = "mxh-\(owner.processIdentifier)-1-gone"
+        let folder = NSTemporaryDirectory() + "/mxh-\(owner.processIdentifier)-2-work"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try await Command.run("/usr/sbin/ip", ["netns", "add", namespaceName])
         let daemon = Process()
@@ -138,6 +150,9 @@ struct NetworkNamespaceTests {
         #expect(!FileManager.default.fileExists(atPath: "/run/netns/\(namespaceName)"))
         #expect(daemon.isRunning, "deleting the name leaves the daemon running")
 
+        kill(owner.processIdentifier, SIGKILL)
+        owner.waitUntilExit()
+        // Another sweep may run at the same time and take it first: check the effect.
         ResourceJanitor.sweep()
         for _ in 0..<100 where daemon.isRunning { try await Task.sleep(for: .milliseconds(10)) }
         #expect(!daemon.isRunning, "the daemon working in the dead run's folder is killed")
