@@ -18,6 +18,11 @@ public enum ParityAxis: Sendable, Hashable {
         }
     }
 
+    /// The run configuration of every side, in column order.
+    public func configurations(_ base: RunConfiguration) -> [RunConfiguration] {
+        labels.indices.map { configuration(base, side: $0) }
+    }
+
     /// The run configuration of side `index`.
     func configuration(_ base: RunConfiguration, side index: Int) -> RunConfiguration {
         var configuration = base

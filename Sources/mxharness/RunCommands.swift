@@ -70,6 +70,7 @@ extension MXHarness {
         var sender: SenderMTA?
         @Option(help: "With --sender: the receiver of both runs (default: each scenario's).")
         var target: ReceiverTarget?
+        @OptionGroup var dns: DNSTimeoutOptions
         @OptionGroup var postfix: PostfixOptions
         @OptionGroup var receivers: ReceiverConfigOptions
         @OptionGroup var global: GlobalOptions
@@ -94,7 +95,7 @@ extension MXHarness {
         }
 
         func run() async throws {
-            var configuration = try postfix.configuration()
+            var configuration = try postfix.configuration(dnsTimeout: dns.duration)
             try receivers.apply(to: &configuration)
             var axis = ParityAxis.receivers(try targetList())
             if let sender {

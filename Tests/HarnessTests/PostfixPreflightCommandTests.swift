@@ -2,8 +2,8 @@ import Foundation
 import MXHarnessTestKit
 import Testing
 
-/// `mxharness run --postfix-config-dir`: the preflight report comes once, before any case, and a
-/// configuration that cannot serve mail stops the run with exit 2.
+/// `mxharness run --postfix-config-dir` (and `parity`): the preflight report comes once, before
+/// any case, and a configuration that cannot serve mail stops the run with exit 2.
 @Suite(.serialized, .enabled(if: IntegrationEnvironment.canRunWorlds && IntegrationEnvironment.hasPostfix,
                              "needs root, unbound and postfix (apt-get install unbound postfix); run as root"))
 struct PostfixPreflightCommandTests {
@@ -23,8 +23,8 @@ struct PostfixPreflightCommandTests {
           - name: two
         """
 
-    /// Runs `mxharness run` on the scenario with the site folder holding `files`.
-    func run(site files: [String: String]) throws -> (status: Int32, stdout: String, stderr: String, site: String) {
+    /// Runs `mxharness COMMAND` (run) on the scenario with the site folder holding `files`.
+    func run(_ command: String = "run", site files: [String: String]) throws -> (status: Int32, stdout: String, stderr: String, site: String) {
         let root = NSTemporaryDirectory() + "/mxh-test-preflight-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root + "/site", withIntermediateDirectories: true)
@@ -32,7 +32,7 @@ struct PostfixPreflightCommandTests {
         try Self.scenario.write(toFile: root + "/preflight.yaml", atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["run", root + "/preflight.yaml", "--postfix-config-dir", root + "/site", "--jobs", "1"]
+        process.arguments = [command, root + "/preflight.yaml", "--postfix-config-dir", root + "/site", "--jobs", "1"]
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -53,6 +53,18 @@ struct PostfixPreflightCommandTests {
         #expect(result.stderr.contains("\(result.site)/main.cf:3: warning: relayhost = [relay.example.net]"), "\(result.stderr)")
         #expect(result.stderr.contains("no case runs"))
         #expect(!result.stdout.contains("PASS") && !result.stdout.contains("FAIL"), "no case ran: \(result.stdout)")
+    }
+
+    @Test func parityChecksThePostfixSideFirstAndStopsWithExit2() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build first: swift build")
+        let result = try run("parity", site: ["main.cf": "biff = no\nvirtual_alias_maps = hash:/etc/postfix/virtual\n"])
+        #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.components(separatedBy: "Postfix preflight of ").count - 1 == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("\(result.site)/main.cf:2: error: virtual_alias_maps names hash:/etc/postfix/virtual"), "\(result.stderr)")
+        #expect(!result.stdout.contains("same") && !result.stdout.contains("differ"), "no case ran: \(result.stdout)")
+        let good = try run("parity", site: ["main.cf": "biff = no\n"])
+        #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
+        #expect(good.stdout.contains("parity: 3 same, 0 different"), "\(good.stdout)")
     }
 
     @Test func warningsAloneAreReportedOnceAndTheCasesRun() throws {

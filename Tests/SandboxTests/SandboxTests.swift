@@ -84,22 +84,16 @@ struct NetworkNamespaceTests {
     }
 
     @Test func theJanitorRemovesWhatADeadOwnerLeftAndSparesTheLiving() async throws {
-        // The dead owner is a process of the test's own, killed once its resources are set up:
-        // until then no other sweep (every mxharness the tests start makes one) takes them.
-        let owner = Process()
-        owner.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        owner.arguments = ["600"]
-        try owner.run()
-        defer { if owner.isRunning { kill(owner.processIdentifier, SIGKILL) } }
-        let deadName = "mxh-\(owner.processIdentifier)-1-left"
+        let owner = try RunOwner()
+        defer { owner.end() }
+        let deadName = "mxh-\(owner.pid)-1-left"
         try await Command.run("/usr/sbin/ip", ["netns", "add", deadName])
         let process = try ManagedProcess.launch("/bin/sleep", ["60"], in: NetworkNamespace.existing(name: deadName))
         let liveNamespace = try await NetworkNamespace.create(name: ResourceRegistry.shared.makeName("live"))
         defer { NetworkNamespace.destroy(name: liveNamespace.name) }
-        let deadDirectory = NSTemporaryDirectory() + "/mxh-\(owner.processIdentifier)-2-dir"
+        let deadDirectory = NSTemporaryDirectory() + "/mxh-\(owner.pid)-2-dir"
         try FileManager.default.createDirectory(atPath: deadDirectory, withIntermediateDirectories: true)
-        kill(owner.processIdentifier, SIGKILL)
-        owner.waitUntilExit()
+        owner.end()
 
         // Another sweep may run at the same time and take it first: check the effect.
         ResourceJanitor.sweep()
@@ -114,15 +108,10 @@ struct NetworkNamespaceTests {
     /// found by the folder it works in; a process of this namespace naming the same folder (a
     /// user's `tail` of a left-over log) is left alone.
     @Test func theJanitorFindsADeadRunsDaemonWhoseNamespaceNameIsGone() async throws {
-        // The run that owns them is a process of the test's own that is killed once they are set
-        // up: until then no other sweep (every mxharness the tests start makes one) takes them.
-        let owner = Process()
-        owner.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        owner.arguments = ["600"]
-        try owner.run()
-        defer { if owner.isRunning { kill(owner.processIdentifier, SIGKILL) } }
-        let namespaceName = "mxh-\(owner.processIdentifier)-1-gone"
-        let folder = NSTemporaryDirectory() + "/mxh-\(owner.processIdentifier)-2-work"
+        let owner = try RunOwner()
+        defer { owner.end() }
+        let namespaceName = "mxh-\(owner.pid)-1-gone"
+        let folder = NSTemporaryDirectory() + "/mxh-\(owner.pid)-2-work"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try await Command.run("/usr/sbin/ip", ["netns", "add", namespaceName])
         let daemon = Process()
@@ -150,13 +139,32 @@ struct NetworkNamespaceTests {
         #expect(!FileManager.default.fileExists(atPath: "/run/netns/\(namespaceName)"))
         #expect(daemon.isRunning, "deleting the name leaves the daemon running")
 
-        kill(owner.processIdentifier, SIGKILL)
-        owner.waitUntilExit()
+        owner.end()
         // Another sweep may run at the same time and take it first: check the effect.
         ResourceJanitor.sweep()
         for _ in 0..<100 where daemon.isRunning { try await Task.sleep(for: .milliseconds(10)) }
         #expect(!daemon.isRunning, "the daemon working in the dead run's folder is killed")
         #expect(bystander.isRunning, "a process of this namespace is not the harness's")
         #expect(!FileManager.default.fileExists(atPath: folder))
+    }
+}
+
+/// A process of the test's own standing for the run that owns resources named `mxh-PID-…`: until
+/// `end()` no sweep (every mxharness the tests start makes one) takes them half-made; after it
+/// they are a dead run's.
+final class RunOwner {
+    private let process = Process()
+    var pid: pid_t { process.processIdentifier }
+
+    init() throws {
+        process.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        process.arguments = ["600"]
+        try process.run()
+    }
+
+    func end() {
+        guard process.isRunning else { return }
+        kill(pid, SIGKILL)
+        process.waitUntilExit()
     }
 }
