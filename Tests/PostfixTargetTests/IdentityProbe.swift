@@ -69,14 +69,3 @@ extension SMTPProbe {
         ]
     }
 }
-
-extension SMTPProbe.Connection {
-    func sendBytes(_ bytes: [UInt8]) throws {
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { throw SMTPProbe.Failure(description: "write: \(String(cString: strerror(errno)))") }
-            sent += n
-        }
-    }
-}

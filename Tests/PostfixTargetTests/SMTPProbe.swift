@@ -3,6 +3,7 @@ import Glibc
 #endif
 import DNSCore
 import Foundation
+import MXHarnessTestKit
 import Sandbox
 
 /// A minimal SMTP client for the tests: plain reads and writes on a socket made inside the
@@ -56,50 +57,15 @@ struct SMTPProbe {
     }
 
     struct Connection {
-        let fd: CInt
-        var buffer: [UInt8] = []
+        var socket: LineSocket
 
-        init(fd: CInt) { self.fd = fd }
+        init(fd: CInt) { socket = LineSocket(fd: fd) }
 
-        func send(_ line: String) throws {
-            let bytes = Array((line + "\r\n").utf8)
-            var sent = 0
-            while sent < bytes.count {
-                let n = bytes[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                if n < 0 {
-                    if errno == EAGAIN || errno == EINTR {
-                        var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                        _ = poll(&pfd, 1, 1000)
-                        continue
-                    }
-                    throw Failure(description: "write: \(String(cString: strerror(errno)))")
-                }
-                sent += n
-            }
-        }
+        func send(_ line: String) throws { try socket.write(Array((line + "\r\n").utf8)) }
 
-        mutating func readLine() throws -> String {
-            let deadline = ContinuousClock.now + .seconds(30)
-            while true {
-                if let newline = buffer.firstIndex(of: 10) {
-                    var line = Array(buffer[..<newline])
-                    buffer.removeFirst(newline + 1)
-                    if line.last == 13 { line.removeLast() }
-                    return String(decoding: line, as: UTF8.self)
-                }
-                guard ContinuousClock.now < deadline else { throw Failure(description: "no reply within 30 s") }
-                var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                guard poll(&pfd, 1, 1000) > 0 else { continue }
-                var chunk = [UInt8](repeating: 0, count: 4096)
-                let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if n == 0 { throw Failure(description: "connection closed by the server") }
-                if n < 0 {
-                    if errno == EAGAIN || errno == EINTR { continue }
-                    throw Failure(description: "read: \(String(cString: strerror(errno)))")
-                }
-                buffer += chunk[..<n]
-            }
-        }
+        func sendBytes(_ bytes: [UInt8]) throws { try socket.write(bytes) }
+
+        mutating func readLine() throws -> String { try socket.readLine() }
 
         /// RFC 5321 4.2.1: `CODE-text` lines continue, `CODE text` ends the reply.
         mutating func readReply() throws -> Reply {

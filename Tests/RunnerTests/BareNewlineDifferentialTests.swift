@@ -118,8 +118,6 @@ struct BareNewlineDifferentialTests {
 /// once, and returns every reply (one string per reply: its first line, the code's `-` made a
 /// space, queue ids replaced by `ID`) until the server closes.
 enum RawSMTP {
-    struct Failure: Error, CustomStringConvertible { var description: String }
-
     static func run(_ commands: [String], then rest: String, to server: IPAddress, in namespace: NetworkNamespace) async throws -> [String] {
         let fd = try await Sockets.connect(from: client, to: server, port: 25, timeout: .seconds(5), in: namespace)
         return try await NetworkNamespace.perform(in: nil) { () throws -> [String] in
@@ -127,10 +125,10 @@ enum RawSMTP {
             var reader = Reader(fd: fd)
             var replies = [try reader.reply()]
             for command in commands {
-                try write(fd, Array((command + "\r\n").utf8))
+                try reader.socket.write(Array((command + "\r\n").utf8))
                 replies.append(try reader.reply())
             }
-            try write(fd, Array(rest.utf8))
+            try reader.socket.write(Array(rest.utf8))
             while let reply = try? reader.reply() { replies.append(reply) }
             return replies.map(normalized)
         }
@@ -141,48 +139,12 @@ enum RawSMTP {
         return reply[..<range.upperBound] + "ID"
     }
 
-    static func write(_ fd: CInt, _ bytes: [UInt8]) throws {
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EAGAIN || errno == EINTR {
-                    var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                    _ = poll(&pfd, 1, 1000)
-                    continue
-                }
-                throw Failure(description: "write: \(String(cString: strerror(errno)))")
-            }
-            sent += n
-        }
-    }
-
     struct Reader {
-        let fd: CInt
-        var buffer: [UInt8] = []
+        var socket: LineSocket
 
-        mutating func line() throws -> String {
-            let deadline = ContinuousClock.now + .seconds(15)
-            while true {
-                if let newline = buffer.firstIndex(of: 10) {
-                    var line = Array(buffer[..<newline])
-                    buffer.removeFirst(newline + 1)
-                    if line.last == 13 { line.removeLast() }
-                    return String(decoding: line, as: UTF8.self)
-                }
-                guard ContinuousClock.now < deadline else { throw Failure(description: "no reply within 15 s") }
-                var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                guard poll(&pfd, 1, 1000) > 0 else { continue }
-                var chunk = [UInt8](repeating: 0, count: 4096)
-                let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if n == 0 { throw Failure(description: "closed") }
-                if n < 0 {
-                    if errno == EAGAIN || errno == EINTR { continue }
-                    throw Failure(description: "read: \(String(cString: strerror(errno)))")
-                }
-                buffer += chunk[..<n]
-            }
-        }
+        init(fd: CInt) { socket = LineSocket(fd: fd, timeout: .seconds(15)) }
+
+        mutating func line() throws -> String { try socket.readLine() }
 
         /// One reply (RFC 5321 4.2.1): its first line with `CODE ` in front.
         mutating func reply() throws -> String {
