@@ -64,9 +64,11 @@ final class WarmSlot: @unchecked Sendable {
     /// it is until the next case loads its own).
     func prepare(addresses wanted: [IPAddress], world: WorldSpec?) async throws {
         let target = Set(wanted)
+        let added = Array(target.subtracting(addresses))
         defer { addresses = target }
         do {
-            try addressEditor.change(removing: Array(addresses.subtracting(target)), adding: Array(target.subtracting(addresses)))
+            try addressEditor.change(removing: Array(addresses.subtracting(target)), adding: added)
+            try await namespace.waitUntilUsable(added)
         } catch {
             // What the slot holds is unknown now: the slot is not used again (`checkIn`).
             addresses = Set(addresses).union(target)

@@ -60,3 +60,39 @@ extension NetworkNamespace {
         return AddressEditor(fd: fd)
     }
 }
+
+extension NetworkNamespace {
+    /// Returns once every IPv6 address of `addresses` can be bound and routed to in the namespace.
+    /// The kernel finishes adding an IPv6 address after the netlink request is acknowledged:
+    /// `addrconf_dad_start` queues a work item whose `addrconf_dad_begin` clears
+    /// IFA_F_TENTATIVE and inserts the address's local route, with IFA_F_NODAD too
+    /// (net/ipv6/addrconf.c). Until it has run, bind(2) says EADDRNOTAVAIL and connect(2)
+    /// ENETUNREACH; on a busy machine that can outlast setting up the rest of a case. IPv4
+    /// addresses are usable when acknowledged.
+    public func waitUntilUsable(_ addresses: [IPAddress], timeout: Duration = .seconds(5)) async throws {
+        let pending = Set(addresses.filter { $0.family == .ipv6 }).sorted()
+        guard !pending.isEmpty else { return }
+        let unusable = try await NetworkNamespace.perform(in: self) { () -> [IPAddress] in
+            let deadline = ContinuousClock.now + timeout
+            var left = pending
+            while true {
+                left = left.filter { !Sockets.isUsable($0) }
+                if left.isEmpty || ContinuousClock.now >= deadline { return left }
+                usleep(200)
+            }
+        }
+        guard unusable.isEmpty else { throw AddressNotUsable(addresses: unusable, namespace: name, waited: timeout) }
+    }
+}
+
+/// Addresses that were added but never became usable.
+public struct AddressNotUsable: Error, Sendable, CustomStringConvertible {
+    public var addresses: [IPAddress]
+    public var namespace: String
+    public var waited: Duration
+
+    public var description: String {
+        "the kernel did not make \(addresses.map(\.description).joined(separator: ", ")) usable in network namespace \(namespace) within \(waited)"
+    }
+}
+

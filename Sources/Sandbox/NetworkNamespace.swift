@@ -37,6 +37,7 @@ public final class NetworkNamespace: Sendable {
                     : "addr add \(address)/128 dev lo nodad")
             }
             try await Command.run("/usr/sbin/ip", ["-n", name, "-batch", "-"], input: batch.joined(separator: "\n") + "\n")
+            try await namespace.waitUntilUsable(addresses)
         } catch {
             await namespace.destroy()
             throw error
@@ -60,6 +61,7 @@ public final class NetworkNamespace: Sendable {
         let batch = Self.addressLines(verb, addresses)
         guard !batch.isEmpty else { return }
         try await Command.run("/usr/sbin/ip", ["-n", name, "-batch", "-"], input: batch.joined(separator: "\n") + "\n")
+        if verb == "add" { try await waitUntilUsable(addresses) }
     }
 
     private static func addressLines(_ verb: String, _ addresses: [IPAddress]) -> [String] {

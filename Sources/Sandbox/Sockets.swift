@@ -125,6 +125,16 @@ public enum Sockets {
         return .success(fd)
     }
 
+    /// Whether this thread's namespace lets a socket bind to `address` and route to it (a UDP
+    /// socket: binding and connecting it sends nothing).
+    static func isUsable(_ address: IPAddress) -> Bool {
+        let fd = socket(address.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        guard withSockaddr(address, port: 0, { bind(fd, $0, $1) }) == 0 else { return false }
+        return withSockaddr(address, port: 9, { Glibc.connect(fd, $0, $1) }) == 0
+    }
+
     static func classify(_ code: Int32) -> ConnectFailure {
         switch code {
         case ECONNREFUSED: .refused

@@ -25,9 +25,15 @@ struct IsolationTests {
         let cases = try ScenarioLoader().load(paths: [Self.library + "/reverse-dns", Self.library + "/family-fallback"])
         try #require(cases.count >= 20)
         let runner = CaseRunner(configuration: RunConfiguration(target: .builtin))
-        let serial = await ScenarioRun(runner: runner, jobs: 1).run(cases).map(Self.fingerprint)
-        let parallelReversed = await ScenarioRun(runner: runner, jobs: 4).run(cases.reversed()).map(Self.fingerprint)
-        #expect(serial == Array(parallelReversed.reversed()))
-        #expect(serial.allSatisfy { $0.contains(" passed ") }, "\(serial.filter { !$0.contains(" passed ") })")
+        let serialResults = await ScenarioRun(runner: runner, jobs: 1).run(cases)
+        let parallelResults = await ScenarioRun(runner: runner, jobs: 4).run(cases.reversed())
+        let serial = serialResults.map(Self.fingerprint)
+        let parallelReversed = parallelResults.map(Self.fingerprint)
+        // What went wrong in a case that did not pass, with each attempt's error.
+        let trouble = (serialResults + parallelResults).filter { $0.status != .passed }.map { result in
+            "\(Self.fingerprint(result)): \(result.status) \(result.delivery?.attempts.map { "\($0.remoteAddress) \($0.result) \($0.error ?? "")" } ?? [])"
+        }
+        #expect(serial == Array(parallelReversed.reversed()), "\(trouble)")
+        #expect(serial.allSatisfy { $0.contains(" passed ") }, "\(trouble)")
     }
 }

@@ -83,6 +83,26 @@ struct NetworkNamespaceTests {
         await #expect(throws: (any Error).self) { try await namespace.removeAddresses([first]) }
     }
 
+    /// An IPv6 address is waited for until it can be bound and routed to (the kernel finishes
+    /// adding it after acknowledging the request); one that is not there is reported, naming it.
+    @Test func addedAddressesAreWaitedForAndAMissingOneIsNamed() async throws {
+        let namespace = try await NetworkNamespace.create(name: ResourceRegistry.shared.makeName("usable"))
+        defer { NetworkNamespace.destroy(name: namespace.name) }
+        let here = try #require(IPAddress("2001:db8::77")), absent = try #require(IPAddress("2001:db8::78"))
+        let editor = try await namespace.addressEditor()
+        try editor.change(removing: [], adding: [here])
+        try await namespace.waitUntilUsable([here])
+        let listener = try await Sockets.listen(on: here, port: 25, in: namespace)
+        close(listener)
+        do {
+            try await namespace.waitUntilUsable([here, absent], timeout: .milliseconds(50))
+            Issue.record("an address that was never added was taken for usable")
+        } catch let error as AddressNotUsable {
+            #expect(error.addresses == [absent])
+            #expect(error.description.contains("2001:db8::78") && error.description.contains(namespace.name))
+        }
+    }
+
     @Test func theJanitorRemovesWhatADeadOwnerLeftAndSparesTheLiving() async throws {
         let owner = try RunOwner()
         defer { owner.end() }
