@@ -82,7 +82,31 @@ public enum Sockets {
         return fd
     }
 
+    /// A connect that the kernel answers "network unreachable" although the destination is an
+    /// address of this very namespace is tried again until `timeout`: an address assigned to the
+    /// namespace always has a local route, and under load the full test suite saw a receiver's IPv6
+    /// address that could be bound (and was, by the MX) refused that way for the first connect of
+    /// a case. An address the namespace does not hold stays unreachable at once, as a missing MX
+    /// host should be.
     static func makeConnectedSocket(source: IPAddress?, destination: IPAddress, port: UInt16, timeout: Duration) -> Result<CInt, ConnectFailure> {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let result = connectOnce(source: source, destination: destination, port: port, timeout: timeout)
+            guard case .failure(.unreachable) = result, source?.family ?? destination.family == destination.family,
+                  ContinuousClock.now < deadline, isLocal(destination) else { return result }
+            usleep(1000)
+        }
+    }
+
+    /// Whether `destination` is assigned in this thread's namespace (a socket can be bound to it).
+    static func isLocal(_ address: IPAddress) -> Bool {
+        let fd = socket(address.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return withSockaddr(address, port: 0, { bind(fd, $0, $1) }) == 0
+    }
+
+    static func connectOnce(source: IPAddress?, destination: IPAddress, port: UInt16, timeout: Duration) -> Result<CInt, ConnectFailure> {
         let family = destination.family == .ipv4 ? AF_INET : AF_INET6
         let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { return .failure(.other(errno: errno, message: "socket: \(String(cString: strerror(errno)))")) }
