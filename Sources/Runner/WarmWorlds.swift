@@ -65,19 +65,15 @@ final class WarmSlot: @unchecked Sendable {
     func prepare(addresses wanted: [IPAddress], world: WorldSpec?) async throws {
         let target = Set(wanted)
         let added = Array(target.subtracting(addresses))
-        defer { addresses = target }
         do {
-            let removed = Array(addresses.subtracting(target))
-            try addressEditor.change(removing: removed, adding: added)
-            // After any change, every address the case uses, not only the new ones: under load a
-            // kept IPv6 address was seen unroutable for a moment after a swap (connect said
-            // ENETUNREACH while the address and its local route were listed moments later).
-            if !added.isEmpty || !removed.isEmpty { try await namespace.waitUntilUsable(wanted) }
+            try addressEditor.change(removing: Array(addresses.subtracting(target)), adding: added)
+            try await namespace.waitUntilUsable(added)
         } catch {
             // What the slot holds is unknown now: the slot is not used again (`checkIn`).
-            addresses = Set(addresses).union(target)
+            addresses.formUnion(target)
             throw error
         }
+        addresses = target
         if let world { try dns.load(world) }
     }
 

@@ -76,7 +76,7 @@ extension NetworkNamespace {
             let deadline = ContinuousClock.now + timeout
             var left = pending
             while true {
-                left = left.filter { !Sockets.isUsable($0) }
+                left = left.filter { !Sockets.isLocal($0, routed: true) }
                 if left.isEmpty || ContinuousClock.now >= deadline { return left }
                 usleep(200)
             }

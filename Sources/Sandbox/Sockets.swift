@@ -98,12 +98,14 @@ public enum Sockets {
         }
     }
 
-    /// Whether `destination` is assigned in this thread's namespace (a socket can be bound to it).
-    static func isLocal(_ address: IPAddress) -> Bool {
+    /// Whether `address` is assigned in this thread's namespace (a UDP socket can be bound to it)
+    /// and, with `routed`, routed to as well (the socket can be connected to it; nothing is sent).
+    static func isLocal(_ address: IPAddress, routed: Bool = false) -> Bool {
         let fd = socket(address.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        return withSockaddr(address, port: 0, { bind(fd, $0, $1) }) == 0
+        guard withSockaddr(address, port: 0, { bind(fd, $0, $1) }) == 0 else { return false }
+        return !routed || withSockaddr(address, port: 9, { Glibc.connect(fd, $0, $1) }) == 0
     }
 
     static func connectOnce(source: IPAddress?, destination: IPAddress, port: UInt16, timeout: Duration) -> Result<CInt, ConnectFailure> {
@@ -147,16 +149,6 @@ public enum Sockets {
         }
         // NIO wants the descriptor in blocking mode cleared or set as it likes; it sets O_NONBLOCK itself.
         return .success(fd)
-    }
-
-    /// Whether this thread's namespace lets a socket bind to `address` and route to it (a UDP
-    /// socket: binding and connecting it sends nothing).
-    static func isUsable(_ address: IPAddress) -> Bool {
-        let fd = socket(address.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        guard withSockaddr(address, port: 0, { bind(fd, $0, $1) }) == 0 else { return false }
-        return withSockaddr(address, port: 9, { Glibc.connect(fd, $0, $1) }) == 0
     }
 
     static func classify(_ code: Int32) -> ConnectFailure {

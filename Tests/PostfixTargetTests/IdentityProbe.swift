@@ -38,27 +38,7 @@ extension SMTPProbe {
         from client: IPAddress, to server: IPAddress, in namespace: NetworkNamespace, header: [UInt8] = [],
         steps: [(stage: String, command: String)]
     ) async throws -> Transcript {
-        let fd = try await Sockets.connect(from: client, to: server, port: 25, timeout: .seconds(5), in: namespace)
-        return try await NetworkNamespace.perform(in: nil) { () throws -> Transcript in
-            defer { close(fd) }
-            var connection = Connection(fd: fd)
-            var transcript = Transcript()
-            if !header.isEmpty { try connection.sendBytes(header) }
-            for (stage, command) in [("greeting", "")] + steps.map({ ($0.stage, $0.command) }) {
-                do {
-                    if !command.isEmpty { try connection.send(command) }
-                    let reply = try connection.readReply()
-                    transcript.replies.append((stage, reply))
-                    if reply.code >= 400 { break }
-                } catch {
-                    transcript.replies.append(("closed", Reply(code: 0, lines: ["\(error)"])))
-                    return transcript
-                }
-            }
-            try? connection.send("QUIT")
-            _ = try? connection.readReply()
-            return transcript
-        }
+        try await exchange(from: client, to: server, in: namespace, header: header, steps: steps, recordingClose: true)
     }
 
     /// EHLO, MAIL, RCPT, DATA and the message, as `deliver` sends them.

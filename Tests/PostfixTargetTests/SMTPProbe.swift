@@ -34,21 +34,36 @@ struct SMTPProbe {
         from client: IPAddress, to server: IPAddress, in namespace: NetworkNamespace, helo: String,
         mailFrom: String = "alice@sender.test", rcptTo: String = "bob@example.test", message: String? = nil
     ) async throws -> Transcript {
+        let message = message ?? "From: <\(mailFrom)>\r\nTo: <\(rcptTo)>\r\nSubject: mxharness postfix test\r\nMessage-ID: <test@sender.test>\r\n\r\nHello.\r\n"
+        return try await exchange(from: client, to: server, in: namespace, steps: [
+            ("ehlo", "EHLO \(helo)"), ("mail", "MAIL FROM:<\(mailFrom)>"), ("rcpt", "RCPT TO:<\(rcptTo)>"), ("data", "DATA"), ("dot", message + "."),
+        ], recordingClose: false)
+    }
+
+    /// Connects from `client` to `server:25` in `namespace`, sends `header` (a PROXY header, or
+    /// nothing), reads the greeting, then sends each step's command and reads its reply until a
+    /// reply of 400 or more or the end of `steps`; then QUIT. With `recordingClose`, a connection
+    /// the server closes ends the transcript with stage `closed`; without, it is thrown.
+    static func exchange(
+        from client: IPAddress, to server: IPAddress, in namespace: NetworkNamespace, header: [UInt8] = [],
+        steps: [(stage: String, command: String)], recordingClose: Bool
+    ) async throws -> Transcript {
         let fd = try await Sockets.connect(from: client, to: server, port: 25, timeout: .seconds(5), in: namespace)
         return try await NetworkNamespace.perform(in: nil) { () throws -> Transcript in
             defer { close(fd) }
             var connection = Connection(fd: fd)
             var transcript = Transcript()
-            let steps: [(String, String?)] = [
-                ("greeting", nil), ("ehlo", "EHLO \(helo)"), ("mail", "MAIL FROM:<\(mailFrom)>"), ("rcpt", "RCPT TO:<\(rcptTo)>"),
-                ("data", "DATA"),
-                ("dot", (message ?? "From: <\(mailFrom)>\r\nTo: <\(rcptTo)>\r\nSubject: mxharness postfix test\r\nMessage-ID: <test@sender.test>\r\n\r\nHello.\r\n") + "."),
-            ]
-            for (stage, command) in steps {
-                if let command { try connection.send(command) }
-                let reply = try connection.readReply()
-                transcript.replies.append((stage, reply))
-                if reply.code >= 400 { break }
+            if !header.isEmpty { try connection.sendBytes(header) }
+            for (stage, command) in [("greeting", "")] + steps.map({ ($0.stage, $0.command) }) {
+                do {
+                    if !command.isEmpty { try connection.send(command) }
+                    let reply = try connection.readReply()
+                    transcript.replies.append((stage, reply))
+                    if reply.code >= 400 { break }
+                } catch where recordingClose {
+                    transcript.replies.append(("closed", Reply(code: 0, lines: ["\(error)"])))
+                    return transcript
+                }
             }
             try? connection.send("QUIT")
             _ = try? connection.readReply()
