@@ -156,7 +156,7 @@ struct LogFileTests {
     @Test func journalExportWithABinaryField() throws {
         var data = Data("__CURSOR=s=1\n__REALTIME_TIMESTAMP=1709542801000000\n_HOSTNAME=mx\nSYSLOG_IDENTIFIER=postfix/smtpd\nSYSLOG_PID=600\nMESSAGE=connect from unknown[192.0.2.44]\n\n".utf8)
         let message = Array("disconnect from unknown[192.0.2.44] ehlo=1\nquit=1".utf8)
-        data += Data("__CURSOR=s=2\nSYSLOG_IDENTIFIER=postfix/smtpd\nSYSLOG_PID=600\nMESSAGE\n".utf8)
+        data += Data("__CURSOR=s=2\n_HOSTNAME=mx\nSYSLOG_IDENTIFIER=postfix/smtpd\nSYSLOG_PID=600\nMESSAGE\n".utf8)
         var length = UInt64(message.count).littleEndian
         data += Data(bytes: &length, count: 8) + Data(message) + Data("\n\n".utf8)
         let path = try temporaryDirectory() + "/export.journal"

@@ -73,7 +73,8 @@ public enum CensusHTML {
                     if let helo = example.helo { item += " <span class=\"helo\">HELO \(text(helo))</span>" }
                     return item
                 }
-                html += "<tr><th scope=\"row\">\(text(row.name))</th><td>\(row.clients)</td><td>\(row.messages)</td><td class=\"examples\">\(examples.joined(separator: "<br>"))</td></tr>\n"
+                let split = CensusText.fateWords(row.fates).dropFirst(2)
+                html += "<tr><th scope=\"row\">\(text(row.name))<br><small>\(text(String(split)))</small></th><td>\(row.clients)</td><td>\(row.messages)</td><td class=\"examples\">\(examples.joined(separator: "<br>"))</td></tr>\n"
             }
             html += "</tbody></table>\n<table class=\"ranking\"><caption>by envelope domain</caption><thead><tr><th scope=\"col\">domain</th><th scope=\"col\">clients</th><th scope=\"col\">messages</th></tr></thead><tbody>\n"
             for row in policy.byDomain ?? [] {

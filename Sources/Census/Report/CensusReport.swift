@@ -64,6 +64,8 @@ public struct RankedWeight: Sendable, Hashable, Codable {
     public var messages: Int
     /// The biggest clients under it.
     public var examples: [ClientExample]?
+    /// Its clients by fate under the policy (`fell_back`, `deferred`, `bounced`, ...).
+    public var fates: [String: Int]?
 }
 
 /// What one column does to the clients.
@@ -146,7 +148,7 @@ public struct CensusReport: Sendable, Codable {
         runs = groups.count
         policies = columns.enumerated().map { index, column in
             var result = PolicyResult(name: column)
-            var reasons: [String: (Weight, [ClientExample])] = [:]
+            var reasons: [String: (Weight, [ClientExample], [String: Int])] = [:]
             var domains: [String: Weight] = [:]
             var changed = Weight()
             for group in groups {
@@ -162,9 +164,10 @@ public struct CensusReport: Sendable, Codable {
                 result.messages[outcome.fate.rawValue, default: 0] += group.weight.messages
                 guard index > 0, let reason = outcome.reason else { continue }
                 changed += group.weight
-                var entry = reasons[reason] ?? (Weight(), [])
+                var entry = reasons[reason] ?? (Weight(), [], [:])
                 entry.0 += group.weight
                 entry.1 += group.examples
+                entry.2[outcome.fate.rawValue, default: 0] += group.weight.clients
                 reasons[reason] = entry
                 for (domain, weight) in group.domains { domains[domain, default: Weight()] += weight }
             }
@@ -174,8 +177,8 @@ public struct CensusReport: Sendable, Codable {
             }
             if index > 0 {
                 result.changed = changed
-                result.byReason = Self.rank(reasons.map { ($0.key, $0.value.0, Self.biggest($0.value.1)) }, top: top)
-                result.byDomain = Self.rank(domains.map { ($0.key, $0.value, nil) }, top: top)
+                result.byReason = Self.rank(reasons.map { ($0.key, $0.value.0, Self.biggest($0.value.1), $0.value.2) }, top: top)
+                result.byDomain = Self.rank(domains.map { ($0.key, $0.value, nil, nil) }, top: top)
             }
             return result
         }
@@ -186,9 +189,9 @@ public struct CensusReport: Sendable, Codable {
     }
 
     /// By clients, then messages, then name; the first `top`.
-    static func rank(_ rows: [(String, Weight, [ClientExample]?)], top: Int) -> [RankedWeight] {
+    static func rank(_ rows: [(String, Weight, [ClientExample]?, [String: Int]?)], top: Int) -> [RankedWeight] {
         rows.sorted { ($0.1.clients, $0.1.messages, $1.0) > ($1.1.clients, $1.1.messages, $0.0) }
             .prefix(top)
-            .map { RankedWeight(name: $0.0, clients: $0.1.clients, sessions: $0.1.sessions, messages: $0.1.messages, examples: $0.2) }
+            .map { RankedWeight(name: $0.0, clients: $0.1.clients, sessions: $0.1.sessions, messages: $0.1.messages, examples: $0.2, fates: $0.3) }
     }
 }

@@ -43,7 +43,7 @@ public enum CensusText {
             lines.append("\(policy.name): \(changed.clients) client\(changed.clients == 1 ? "" : "s") (\(changed.sessions) sessions, \(changed.messages) messages) change against \(first)")
             lines.append("  by reason:")
             for row in policy.byReason ?? [] {
-                var line = "    \(pad(String(row.clients), 7)) \(Printable.escaped(row.name))  (\(row.messages) messages)"
+                var line = "    \(pad(String(row.clients), 7)) \(Printable.escaped(row.name))  (\(row.messages) messages\(fateWords(row.fates)))"
                 if let example = row.examples?.first {
                     line += "  e.g. " + example.addresses.map(Printable.escaped).joined(separator: " + ")
                     if let helo = example.helo { line += " HELO " + Printable.excerpt(helo, limit: 60) }
@@ -58,6 +58,13 @@ public enum CensusText {
         return lines.joined(separator: "\n")
     }
 
+    /// `; 9 fell back, 2 deferred`.
+    static func fateWords(_ fates: [String: Int]?) -> String {
+        guard let fates, !fates.isEmpty else { return "" }
+        let words = Fate.allCases.compactMap { fate in fates[fate.rawValue].map { "\($0) \(fate.label)" } }
+        return "; " + words.joined(separator: ", ")
+    }
+
     /// Clients (sessions, messages) per fate and policy.
     static func table(_ report: CensusReport) -> [String] {
         let fates: [Fate] = report.policies.contains { $0.errors > 0 } ? Fate.allCases : [.delivered, .fellBack, .deferred, .bounced]
@@ -67,9 +74,11 @@ public enum CensusText {
         }
         let widths = fates.map { fate in max(fate.label.count, report.policies.map { cell($0, fate).count }.max() ?? 0) }
         var lines = ["clients (sessions/messages)"]
-        lines.append(pad("policy", nameWidth) + "  " + zip(fates, widths).map { pad($0.label, $1) }.joined(separator: "  "))
+        let heading = pad("policy", nameWidth) + "  " + zip(fates, widths).map { pad($0.label, $1) }.joined(separator: "  ")
+        lines.append(String(heading.reversed().drop { $0 == " " }.reversed()))
         for policy in report.policies {
-            lines.append(pad(Printable.escaped(policy.name), nameWidth) + "  " + zip(fates, widths).map { pad(cell(policy, $0), $1) }.joined(separator: "  "))
+            let row = pad(Printable.escaped(policy.name), nameWidth) + "  " + zip(fates, widths).map { pad(cell(policy, $0), $1) }.joined(separator: "  ")
+            lines.append(String(row.reversed().drop { $0 == " " }.reversed()))
         }
         return lines
     }
