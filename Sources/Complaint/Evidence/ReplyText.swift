@@ -52,6 +52,9 @@ enum ReplyText {
         while true {
             if out.hasSuffix(")"), out.filter({ $0 == ")" }).count > out.filter({ $0 == "(" }).count {
                 out.removeLast()
+            } else if out.hasSuffix("]"), out.filter({ $0 == "]" }).count > out.filter({ $0 == "[" }).count {
+                // Gmail's `[mx.example.test. 192.0.2.10: 421 4.7.0 Try again later.]`.
+                out.removeLast()
             } else if let last = out.last, last == "\"" || last == "'", out.filter({ $0 == last }).count % 2 == 1 {
                 // The closing quote of a quotation the reply sat in (`... "SMTP error ...: 550 text"`).
                 out.removeLast()
