@@ -18,12 +18,12 @@ public final class WorldAuthority: Sendable {
     public let root: Certificate
     /// `root` as PEM, the file a real sender is given.
     public let rootPEM: String
-    private let rootKey: P256.Signing.PrivateKey
+    private let rootKey: Certificate.PrivateKey
     /// The authority nobody trusts.
     public let foreignRoot: Certificate
-    private let foreignKey: P256.Signing.PrivateKey
+    private let foreignKey: Certificate.PrivateKey
     /// The key of every receiver certificate.
-    private let leafKey: P256.Signing.PrivateKey
+    private let leafKey: Certificate.PrivateKey
     private let leafKeyPEM: String
     /// When the run began: every validity period is counted from here.
     public let now: Date
@@ -38,10 +38,11 @@ public final class WorldAuthority: Sendable {
     /// `name` appears in both authorities' names, so a certificate's issuer tells which run made it.
     public init(name: String = "mxharness", now: Date = Date()) throws {
         self.now = now
-        rootKey = P256.Signing.PrivateKey()
-        foreignKey = P256.Signing.PrivateKey()
-        leafKey = P256.Signing.PrivateKey()
-        leafKeyPEM = leafKey.pemRepresentation
+        let leaf = P256.Signing.PrivateKey()
+        rootKey = Certificate.PrivateKey(P256.Signing.PrivateKey())
+        foreignKey = Certificate.PrivateKey(P256.Signing.PrivateKey())
+        leafKey = Certificate.PrivateKey(leaf)
+        leafKeyPEM = leaf.pemRepresentation
         root = try Self.authority(commonName: "\(name) world CA", key: rootKey, now: now)
         foreignRoot = try Self.authority(commonName: "\(name) unknown CA", key: foreignKey, now: now)
         rootPEM = try root.serializeAsPEM().pemString + "\n"
@@ -63,7 +64,7 @@ public final class WorldAuthority: Sendable {
         let day: TimeInterval = 86_400
         var names = key.names, addresses = key.addresses
         var notBefore = now - day, notAfter = now + 365 * day
-        var issuer = root.subject, issuerKey = Certificate.PrivateKey(rootKey)
+        var issuer = root.subject, issuerKey = rootKey
         var chain = [root]
         switch key.kind {
         case .valid:
@@ -78,7 +79,7 @@ public final class WorldAuthority: Sendable {
             addresses = []
         case .unknownCA:
             issuer = foreignRoot.subject
-            issuerKey = Certificate.PrivateKey(foreignKey)
+            issuerKey = foreignKey
             chain = [foreignRoot]
         case .selfSigned:
             chain = []
@@ -86,7 +87,7 @@ public final class WorldAuthority: Sendable {
         let subject = try DistinguishedName { CommonName(names.first ?? addresses.first.map { "\($0)" } ?? "mx") }
         if key.kind == .selfSigned {
             issuer = subject
-            issuerKey = Certificate.PrivateKey(leafKey)
+            issuerKey = leafKey
         }
         var alternatives: [GeneralName] = names.map { .dnsName($0) }
         alternatives += addresses.map { .ipAddress(ASN1OctetString(contentBytes: ArraySlice($0.bytes))) }
@@ -97,26 +98,26 @@ public final class WorldAuthority: Sendable {
             SubjectAlternativeNames(alternatives)
         }
         let leaf = try Certificate(
-            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: Certificate.PublicKey(leafKey.publicKey),
+            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: leafKey.publicKey,
             notValidBefore: notBefore, notValidAfter: notAfter, issuer: issuer, subject: subject,
             signatureAlgorithm: .ecdsaWithSHA256, extensions: extensions, issuerPrivateKey: issuerKey)
         return IssuedCertificate(kind: key.kind, certificate: leaf, intermediates: chain, privateKeyPEM: leafKeyPEM)
     }
 
-    private static func authority(commonName: String, key: P256.Signing.PrivateKey, now: Date) throws -> Certificate {
+    private static func authority(commonName: String, key: Certificate.PrivateKey, now: Date) throws -> Certificate {
         let name = try DistinguishedName {
             OrganizationName("mxharness")
             CommonName(commonName)
         }
         return try Certificate(
-            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: Certificate.PublicKey(key.publicKey),
+            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: key.publicKey,
             notValidBefore: now - 2 * 86_400, notValidAfter: now + 3650 * 86_400, issuer: name, subject: name,
             signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
                 Critical(KeyUsage(keyCertSign: true, cRLSign: true))
             },
-            issuerPrivateKey: Certificate.PrivateKey(key))
+            issuerPrivateKey: key)
     }
 
     /// Writes the trusted authority as `world-ca.pem` into `directory` and returns its path.

@@ -101,14 +101,15 @@ struct NIODeliveryTransport: DeliveryTransport {
         let eventLoop = group.next()
         let done = eventLoop.makePromise(of: SMTPClientStateMachine.self)
         let replyTimeout = request.replyTimeout
+        let session = configuration, sessionTLS = starttls
         let machine: SMTPClientStateMachine
         do {
             let channel = try await ClientBootstrap(group: eventLoop)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let handler = SMTPClientHandler(
-                            machine: SMTPClientStateMachine(configuration: configuration),
-                            replyTimeout: replyTimeout, start: start, done: done, starttls: starttls)
+                            machine: SMTPClientStateMachine(configuration: session),
+                            replyTimeout: replyTimeout, start: start, done: done, starttls: sessionTLS)
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }
                 }

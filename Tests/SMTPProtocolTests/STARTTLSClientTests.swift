@@ -30,7 +30,7 @@ import Testing
         mutating func take(_ action: SMTPClientStateMachine.Action) {
             switch action {
             case .wait: break
-            case .send(let bytes): written.append(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: ["\r", "\n"]))
+            case .send(let bytes): written.append(String(String(decoding: bytes, as: UTF8.self).dropLast()))
             case .startTLS: startedTLS = true
             case .close: closed = true
             }

@@ -62,9 +62,9 @@ import Testing
         #expect(errors(receiver: "  tls: {starttls: yes}\n") == [
             "Scenarios/tls.yaml:6:19: receiver.tls.starttls: expected true or false, found \"yes\""
         ])
-        let protocol = errors(receiver: "  tls: {starttls: true, protocols: [SSLv3]}\n")
-        #expect(protocol.count == 1)
-        #expect(protocol.first?.hasPrefix("Scenarios/tls.yaml:6:37: receiver.tls.protocols[0]: unknown TLS protocol version \"SSLv3\"") == true)
+        let version = errors(receiver: "  tls: {starttls: true, protocols: [SSLv3]}\n")
+        #expect(version.count == 1)
+        #expect(version.first?.hasPrefix("Scenarios/tls.yaml:6:37: receiver.tls.protocols[0]: unknown TLS protocol version \"SSLv3\"") == true)
         let expectation = errors(expect: "{outcome: delivered, tls: maybe}")
         #expect(expectation.first?.contains("expect.tls: expected true or false, found \"maybe\"") == true)
         let unknown = errors(receiver: "  tls: {starttls: true, ciphers: high}\n")

@@ -207,7 +207,7 @@ struct CaseDecoder {
             read.choice($0, path.key("tls"), "TLS security level (Postfix smtp_tls_security_level)", TLSSecurityLevel.self)
         }
         map.finish()
-        if case .some(.none) = tls { return nil }
+        if case .some(nil) = tls { return nil }
         guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay, let identity else { return nil }
         if case .some(.none) = message { return nil }
         if case .some(.none) = mta { return nil }
