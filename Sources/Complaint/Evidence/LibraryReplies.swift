@@ -100,7 +100,8 @@ enum LibraryReplies {
             if let opening, let close = text.dropFirst(4).firstIndex(of: opening == "(" ? ")" : opening) {
                 text = String(text[..<close])
             }
-            guard let reply = ReplyText.reply(Substring(text)) else { continue }
+            guard let found = ReplyText.reply(Substring(text)) else { continue }
+            let reply = SMTPReply(code: found.code, enhanced: found.enhanced, ReplyText.cleaned(found.text))
             return (reply, "the reply after the words that introduce it in `\(paragraph.prefix(60))...`")
         }
         return nil
