@@ -354,6 +354,30 @@ import Testing
         }
     }
 
+    @Test func aBounceForwardedAsAnAttachmentIsTheOneRead() throws {
+        let attached = Self.bounce(boundary: "inner", notice: Self.notice, encoding: "7bit")
+        let forward = """
+            From: Alice <a@sender.test>
+            To: help@sender.test
+            Subject: Fwd: Undelivered Mail Returned to Sender
+            MIME-Version: 1.0
+            Content-Type: multipart/mixed; boundary="outer"
+
+            --outer
+            Content-Type: text/plain
+
+            Why does this bounce? I also saw 421 4.7.0 yesterday.
+            --outer
+            Content-Type: message/rfc822
+
+            \(attached)
+            --outer--
+            """
+        let evidence = try read(forward)
+        #expect(evidence.source == .deliveryStatus)
+        #expect(evidence.reply?.code == 550 && evidence.stage == .rcpt && evidence.receiverAddress == IPAddress("2001:db8::10"))
+    }
+
     @Test func anMboxHoldsOneBouncePerMessage() throws {
         let first = "From MAILER-DAEMON Mon Jan  1 00:00:00 2024\n" + Self.bounce(boundary: "b1", notice: Self.notice, encoding: "7bit")
         let second = "From MAILER-DAEMON Mon Jan  1 00:01:00 2024\nFrom: MAILER-DAEMON@mail.sender.test\nTo: a@sender.test\nSubject: failure notice\nDate: Mon, 1 Jan 2024 00:01:00 +0000\n\n>From the qmail-send program:\n<c@example.test>:\n192.0.2.10 does not like recipient.\nRemote host said: 553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)\n"

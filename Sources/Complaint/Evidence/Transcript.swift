@@ -260,6 +260,10 @@ enum Transcript {
             }
             if isReply(line.text) { out.append(.server(line.text, marked: false)) }
             else if isCommand(line.text) || line.text == "." { out.append(.client(line.text)) }
+            else if case .server(let previous, true)? = out.last, continues(previous, with: line.text) {
+                // A reply line that a paste wrapped (`<<< 550 5.7.1 <b@example.test>...` / `Relaying denied.`).
+                out[out.count - 1] = .server(previous.trimmingCharacters(in: .whitespaces) + " " + line.text, marked: true)
+            }
         }
         return (out, serverRemote, clientRemote)
     }
@@ -405,6 +409,14 @@ enum Transcript {
             evidence.fallbackStage = (.greeting, "the server's first line, with no command before it, is the greeting")
         }
         return .success(evidence)
+    }
+
+    /// Whether an unmarked line goes on with the server's line before it: that line stops mid-way
+    /// (`...`, `:`, `,`, `-`) or this one starts in lower case; not a `...` note of its own.
+    private static func continues(_ previous: String, with next: String) -> Bool {
+        guard !next.hasPrefix("..."), let first = next.first else { return false }
+        let end = previous.trimmingCharacters(in: .whitespaces)
+        return end.hasSuffix("...") || end.hasSuffix(":") || end.hasSuffix(",") || end.hasSuffix("-") || first.isLowercase
     }
 
     /// For each complete reply, how many complete replies follow in the same run of server lines,
