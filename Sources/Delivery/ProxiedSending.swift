@@ -31,7 +31,7 @@ public struct ProxiedSending: Sendable, Hashable {
 
     /// Sets up `configuration` for a connection from the proxy (socket `fd`) for `client` to
     /// `server` port `port`.
-    func configure(_ configuration: inout SMTPClientConfiguration, client: IPAddress, server: IPAddress, port: UInt16, fd: CInt) {
+    package func configure(_ configuration: inout SMTPClientConfiguration, client: IPAddress, server: IPAddress, port: UInt16, fd: CInt) {
         let proxy = addresses[client.family].map(\.description) ?? "?"
         switch path {
         case .proxyV1, .proxyV2:
@@ -52,7 +52,7 @@ public struct ProxiedSending: Sendable, Hashable {
     }
 
     /// The local port of a connected socket.
-    static func localPort(of fd: CInt) -> UInt16? {
+    package static func localPort(of fd: CInt) -> UInt16? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let ok = withUnsafeMutablePointer(to: &storage) {

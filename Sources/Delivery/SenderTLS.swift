@@ -21,7 +21,7 @@ public struct SenderTLS: Sendable {
     }
 
     /// The check for one destination of a delivery to `nexthop`.
-    func authentication(for destination: Destination, nexthop: String) -> any PeerAuthentication {
+    package func authentication(for destination: Destination, nexthop: String) -> any PeerAuthentication {
         (check ?? PostfixCertificateCheck()).authentication(
             level: level, trustAnchors: trustAnchors, destination: destination, nexthop: nexthop)
     }
@@ -56,7 +56,7 @@ public struct PostfixCertificateCheck: CertificateCheckProvider {
 
 extension DeliveryRequest {
     /// The next-hop domain (Postfix's nexthop): the recipient domain for MX delivery, the relay host.
-    var nexthop: String {
+    package var nexthop: String {
         switch relay {
         case .mx: DNSName.normalize(recipients.first.map { String($0.split(separator: "@").last ?? "") } ?? "")
         case .host(let name): DNSName.normalize(name.trimmingCharacters(in: ["[", "]"]))

@@ -5,6 +5,7 @@ import Musl
 #endif
 import DNSCore
 import Foundation
+import Runner
 import Sandbox
 import Scenario
 
@@ -121,13 +122,13 @@ final class ExecReceiver: Receiver, @unchecked Sendable {
         outputPath.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
     }
 
-    func evidence(of clients: [IPAddress]) async -> ReceiverEvidence {
+    func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
         await stop(clean: true)
-        return ReceiverEvidence(log: said())
+        return LogEvidence(log: said())
     }
 
-    func failureEvidence() async -> ReceiverEvidence {
-        ReceiverEvidence(log: said())
+    func failureEvidence() async -> (any ReceiverEvidence)? {
+        LogEvidence(log: said())
     }
 
     /// The command's process group: the descendant of the watched process that leads its own

@@ -26,11 +26,15 @@ public struct MatrixOptions: Sendable {
     public var htmlPath: String?
     /// Identity paths as the columns instead of policies (`--identities socket,proxy-v2,xclient`).
     public var identities: [String] = []
+    /// The receivers and senders the cells may run on.
+    public var parts: PartCatalog
 
     public init(
         paths: [String], policies: [String], postfixConfigurations: [String] = [], jobs: Int, selection: CaseSelection = CaseSelection(),
-        shard: CaseShard? = nil, configuration: RunConfiguration, saveBaselinePath: String? = nil, baselinePath: String? = nil, htmlPath: String? = nil
+        shard: CaseShard? = nil, configuration: RunConfiguration, saveBaselinePath: String? = nil, baselinePath: String? = nil,
+        htmlPath: String? = nil, parts: PartCatalog
     ) {
+        self.parts = parts
         self.paths = paths
         self.policies = policies
         self.postfixConfigurations = postfixConfigurations
@@ -77,7 +81,7 @@ extension Harness {
         if let note = chosen.shardNote { out.line(note) }
 
         let showProgress = isatty(2) == 1
-        let runner = MatrixRunner(runner: CaseRunner(configuration: configuration, logger: logger), jobs: options.jobs)
+        let runner = MatrixRunner(runner: CaseRunner(configuration: configuration, parts: options.parts, logger: logger), jobs: options.jobs)
         let matrix = await runner.run(selected, columns: columns) { done, total in
             if showProgress { try? FileHandle.standardError.write(contentsOf: Data("\rmatrix: \(done)/\(total) cells".utf8)) }
         }

@@ -3,15 +3,20 @@ import Foundation
 
 /// `/etc/netns/NAME/resolv.conf`, which `ip netns exec` mounts over `/etc/resolv.conf`: a real
 /// sender resolves through it. A receiver Postfix in the namespace writes one naming the world's
-/// unbound; without one, `ensure` writes it and `remove` takes it away again.
-struct NamespaceResolvConf {
-    let namespaceName: String
-    let resolvConf: ResolvConf
+/// unbound; without one, `ensure` writes it and the caller removes the folder it returns.
+public struct NamespaceResolvConf: Sendable {
+    public let namespaceName: String
+    public let resolvConf: ResolvConf
 
-    var directory: String { "/etc/netns/\(namespaceName)" }
+    public init(namespaceName: String, resolvConf: ResolvConf) {
+        self.namespaceName = namespaceName
+        self.resolvConf = resolvConf
+    }
+
+    public var directory: String { "/etc/netns/\(namespaceName)" }
 
     /// Writes the files when the namespace has none; returns the folder to remove later, or nil.
-    func ensure() throws -> String? {
+    public func ensure() throws(NamespaceResolvConfError) -> String? {
         let fm = FileManager.default
         guard !fm.fileExists(atPath: directory + "/resolv.conf") else { return nil }
         let created = !fm.fileExists(atPath: directory)
@@ -23,8 +28,13 @@ struct NamespaceResolvConf {
             chmod(directory + "/hosts", 0o644)
         } catch {
             if created { try? fm.removeItem(atPath: directory) }
-            throw SenderMTAError("cannot write \(directory)/resolv.conf for the sending MTA: \(error)")
+            throw NamespaceResolvConfError(description: "cannot write \(directory)/resolv.conf for the sending MTA: \(error)")
         }
         return created ? directory : nil
     }
+}
+
+/// `/etc/netns/NAME/resolv.conf` could not be written.
+public struct NamespaceResolvConfError: Error, Sendable, CustomStringConvertible {
+    public var description: String
 }

@@ -21,7 +21,9 @@ extension MXHarness {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await Harness.send(file: file, variant: variant, configuration: RunConfiguration(target: target), logger: global.logger()).exit()
+            try await Harness.send(
+                file: file, variant: variant, configuration: RunConfiguration(target: target), parts: try partCatalog(), logger: global.logger()
+            ).exit()
         }
     }
 
@@ -132,7 +134,9 @@ extension MXHarness {
 
         func run() async throws {
             let verification: ReproVerification = verify ? .required : noVerify ? .skipped : .ifPossible
-            try await Harness.repro(input: input, output: output, message: message, verification: verification, logger: global.logger()).exit()
+            try await Harness.repro(
+                input: input, output: output, message: message, verification: verification, parts: try partCatalog(), logger: global.logger()
+            ).exit()
         }
     }
 
@@ -178,10 +182,12 @@ extension MXHarness {
                         guard let mta = SenderMTA(rawValue: String(name)) else { throw ValidationError("unknown sender \(name)") }
                         return mta
                     }
-                    try await Benchmarks.senders(paths: paths, senders: list, rounds: rounds, jobs: jobs.jobs, logger: global.logger())
+                    try await Benchmarks.senders(
+                        paths: paths, senders: list, rounds: rounds, jobs: jobs.jobs, parts: try partCatalog(), logger: global.logger())
                     return
                 }
-                try await Benchmarks.run(paths: paths, rounds: rounds, jobs: jobs.jobs, warmWorlds: !freshWorlds, logger: global.logger())
+                try await Benchmarks.run(
+                    paths: paths, rounds: rounds, jobs: jobs.jobs, warmWorlds: !freshWorlds, parts: try partCatalog(), logger: global.logger())
             }
         }
 
@@ -201,7 +207,8 @@ extension MXHarness {
                     return target
                 }
                 let options = Benchmarks.SwaksOptions(
-                    count: max(2, count), rounds: max(1, rounds), jobs: jobs.jobs, swaksLoop: !noSwaks, targets: targets)
+                    count: max(2, count), rounds: max(1, rounds), jobs: jobs.jobs, swaksLoop: !noSwaks, targets: targets,
+                    parts: try partCatalog())
                 try await Benchmarks.swaks(options, logger: global.logger())
             }
         }

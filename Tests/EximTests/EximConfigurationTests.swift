@@ -3,7 +3,7 @@ import Policy
 import Scenario
 import XCTest
 
-@testable import EximTarget
+@testable import Exim
 
 final class EximConfigurationTests: XCTestCase {
     let paths = EximPaths(under: "/tmp/case/receiver")

@@ -1,8 +1,8 @@
 import DNSCore
 import SMTPProtocol
-import Sender
+import Delivery
 import Testing
-@testable import SenderMTAs
+@testable import Exim
 
 /// Exim 4.96 main-log lines (as seen from the unpacked Debian build) read as attempts and outcomes.
 @Suite struct EximDeliveryLogTests {

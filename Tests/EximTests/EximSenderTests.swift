@@ -2,7 +2,7 @@ import Foundation
 import MXHarnessTestKit
 import Runner
 import Scenario
-import SenderMTAs
+import Exim
 import Testing
 
 /// Exim 4 (unpacked by scripts/lib.sh `unpack_mtas exim`) as the sending MTA.

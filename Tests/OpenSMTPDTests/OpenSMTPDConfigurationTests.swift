@@ -2,7 +2,7 @@ import DNSCore
 import Policy
 import XCTest
 
-@testable import OpenSMTPDTarget
+@testable import OpenSMTPD
 
 final class OpenSMTPDConfigurationTests: XCTestCase {
     func configuration(_ policy: ReceiverPolicy, faults: Bool = false, numericPTR: Bool = false) -> OpenSMTPDConfiguration {

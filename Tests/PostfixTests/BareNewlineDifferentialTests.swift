@@ -7,7 +7,7 @@ import Logging
 import MXHarnessTestKit
 import NIOPosix
 import Policy
-import PostfixTarget
+import Postfix
 import ReferenceMX
 import SMTPProtocol
 import Sandbox

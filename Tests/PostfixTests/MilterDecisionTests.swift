@@ -1,7 +1,7 @@
 import DNSCore
 import Milter
 import Policy
-@testable import PostfixTarget
+@testable import Postfix
 import SMTPProtocol
 import Testing
 

@@ -1,6 +1,6 @@
 import DNSCore
 import Policy
-@testable import PostfixTarget
+@testable import Postfix
 import Testing
 
 private let paths = PostfixPaths(under: "/tmp/mxh-1-1-case/postfix")

@@ -1,8 +1,8 @@
 import DNSCore
 import SMTPProtocol
-import Sender
+import Delivery
 import Testing
-@testable import SenderMTAs
+@testable import Postfix
 
 /// Postfix 3.7 smtp(8) log lines read as attempts and outcomes (lines as Postfix writes them).
 @Suite struct PostfixDeliveryLogTests {
@@ -30,8 +30,8 @@ import Testing
         #expect(log.attempts.first?.stage == .greeting)
         #expect(log.attempts.first?.result == .rejected)
         #expect(log.attempts.first?.reply == SMTPReply(code: 554, enhanced: nil, "mx.example.test ESMTP Service not available No SMTP service Bad DNS PTR resource record."))
-        #expect(PostfixDeliveryLog.reply("554-a 554-b.c.d 554 5.7.1 e")?.enhanced == nil, "an enhanced code counts only at the start")
-        #expect(PostfixDeliveryLog.reply("55x nope") == nil && PostfixDeliveryLog.reply("5541 x") == nil)
+        #expect(SMTPReply(logged: "554-a 554-b.c.d 554 5.7.1 e")?.enhanced == nil, "an enhanced code counts only at the start")
+        #expect(SMTPReply(logged: "55x nope") == nil && SMTPReply(logged: "5541 x") == nil)
     }
 
     @Test func sessionLimitDeferral() {

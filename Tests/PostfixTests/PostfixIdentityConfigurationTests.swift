@@ -1,6 +1,6 @@
 import DNSCore
 import Policy
-@testable import PostfixTarget
+@testable import Postfix
 import Testing
 
 /// `receiver.proxy_protocol` and `receiver.xclient_hosts` in the instance's master.cf and main.cf,

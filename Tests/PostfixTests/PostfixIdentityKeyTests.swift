@@ -1,6 +1,6 @@
 import DNSCore
-import PostfixTarget
-@testable import Runner
+@testable import Postfix
+import Runner
 import Scenario
 import Testing
 
@@ -20,7 +20,7 @@ struct PostfixIdentityKeyTests {
 
     @Test func theKeysBecomeThePostfixIdentity() throws {
         let cases = try Self.variants()
-        let identities = cases.map { PostfixReceivers.configuration(for: $0, settings: RunConfiguration()).identity }
+        let identities = cases.map { PostfixReceivers().configuration(for: $0).identity }
         #expect(identities == [
             PostfixIdentity(), PostfixIdentity(upstreamProxyProtocol: "haproxy"),
             PostfixIdentity(xclientHosts: [IPAddress("203.0.113.7")!]),

@@ -1,5 +1,5 @@
 import DNSCore
-@testable import PostfixTarget
+@testable import Postfix
 import Testing
 
 /// Slicing real Postfix logs of the identity paths (`IdentityLogSamples`) by session: a session

@@ -1,6 +1,6 @@
 import MXHarnessTestKit
-import PostfixTarget
-@testable import Runner
+@testable import Postfix
+import Runner
 import Scenario
 import Testing
 

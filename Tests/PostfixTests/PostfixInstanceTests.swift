@@ -3,7 +3,7 @@ import DNSWorld
 import Foundation
 import MXHarnessTestKit
 import Policy
-@testable import PostfixTarget
+@testable import Postfix
 import Sandbox
 import Testing
 

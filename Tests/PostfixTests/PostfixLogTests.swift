@@ -1,5 +1,5 @@
 import DNSCore
-@testable import PostfixTarget
+@testable import Postfix
 import Testing
 
 struct PostfixLogTests {

@@ -1,6 +1,7 @@
 import Scenario
 import Testing
-@testable import Runner
+@testable import Postfix
+import Runner
 
 /// The key records OpenDKIM reads otherwise than the built-in verifier: such cases are skipped on
 /// Postfix with the reason, and only under a policy with DKIM or DMARC checks.

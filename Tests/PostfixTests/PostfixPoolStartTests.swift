@@ -3,8 +3,9 @@ import Glibc
 #endif
 import Foundation
 import MXHarnessTestKit
-import PostfixTarget
-@testable import Runner
+@testable import Postfix
+import Runner
+import RunnerTestKit
 import Scenario
 import Testing
 
@@ -18,7 +19,7 @@ struct PostfixPoolStartTests {
     /// group and mode `postfix-files` gives it.
     @Test func manyHostsStartingAtOnceEachGetAWorkingInstanceWithItsQueueOwnedAsPostfixFilesSays() async throws {
         let (good, _) = try PostfixPoolTests.fcrdnsPair()
-        let configuration = CaseRunner(configuration: RunConfiguration()).postfixConfiguration(for: good)
+        let configuration = PostfixReceivers().configuration(for: good)
         let key = try #require(configuration.sharingKey)
         let layout = QueueLayout(postfixFiles: try String(contentsOfFile: "/etc/postfix/postfix-files", encoding: .utf8))
         #expect(layout.folders.contains { $0.path == "public" && $0.owner == "postfix" })

@@ -3,7 +3,9 @@ import Glibc
 #endif
 import Foundation
 import MXHarnessTestKit
+import Postfix
 import Runner
+import RunnerTestKit
 import Sandbox
 import Scenario
 import Testing
@@ -60,7 +62,7 @@ struct PostfixPoolTests {
     /// Runs `cases` one at a time on one pool, closes it and returns the results and its statistics.
     static func runShared(_ cases: [ScenarioCase], jobs: Int = 1) async -> ([CaseResult], PostfixPool.Statistics) {
         let pool = PostfixPool(capacity: 2)
-        let runner = CaseRunner(configuration: RunConfiguration(), parts: PartCatalog.standard.adding(PostfixReceivers(pool: pool)))
+        let runner = CaseRunner(configuration: RunConfiguration(), parts: postfixParts(PostfixReceivers(pool: pool)))
         let results = await ScenarioRun(runner: runner, jobs: jobs).run(cases)
         let statistics = await pool.statistics
         await pool.close()
@@ -70,7 +72,7 @@ struct PostfixPoolTests {
     }
 
     static func runFresh(_ cases: [ScenarioCase]) async -> [CaseResult] {
-        await ScenarioRun(runner: CaseRunner(configuration: RunConfiguration(sharePostfix: false)), jobs: 1).run(cases)
+        await ScenarioRun(runner: CaseRunner(configuration: RunConfiguration(), parts: postfixParts(PostfixReceivers(sharing: false))), jobs: 1).run(cases)
     }
 
     @Test func twoCasesWithTheSameConfigurationShareOneInstanceAndGetWhatFreshOnesGet() async throws {
@@ -140,7 +142,7 @@ struct PostfixPoolTests {
     @Test func nothingOfTheRunIsLeftAfterThePoolCloses() async throws {
         let (good, bad) = try Self.fcrdnsPair()
         let pool = PostfixPool(capacity: 1)
-        let runner = CaseRunner(configuration: RunConfiguration(), parts: PartCatalog.standard.adding(PostfixReceivers(pool: pool)))
+        let runner = CaseRunner(configuration: RunConfiguration(), parts: postfixParts(PostfixReceivers(pool: pool)))
         let results = await ScenarioRun(runner: runner, jobs: 2).run([good, bad, good, bad])
         #expect(results.allSatisfy { $0.status == .passed }, "\(results.map(Self.fingerprint))")
         let hosts = await pool.started
@@ -156,7 +158,7 @@ struct PostfixPoolTests {
     @Test func closingThePoolWhileACaseHoldsAHostStopsItToo() async throws {
         let (good, _) = try Self.fcrdnsPair()
         let pool = PostfixPool(capacity: 1)
-        let runner = CaseRunner(configuration: RunConfiguration(), parts: PartCatalog.standard.adding(PostfixReceivers(pool: pool)))
+        let runner = CaseRunner(configuration: RunConfiguration(), parts: postfixParts(PostfixReceivers(pool: pool)))
         let task = Task { await runner.run(good) }
         // Close as soon as the case holds its host: the case ends in an error or a result, and
         // nothing is left either way.

@@ -1,6 +1,8 @@
 import Foundation
 import MXHarnessTestKit
+import Postfix
 import Runner
+import RunnerTestKit
 import Sandbox
 import Scenario
 import Testing
@@ -45,7 +47,7 @@ struct PostfixSenderTests {
     static let deliveredOverIPv4 = "{outcome: delivered, family: ipv4, attempts: [{family: ipv6, result: tempfailed}, {family: ipv6, result: tempfailed}, {family: ipv4, result: accepted}]}"
 
     static func run(_ cases: [ScenarioCase], sender: SenderMTA) async -> [CaseResult] {
-        await ScenarioRun(runner: CaseRunner(configuration: RunConfiguration(sender: sender, sharePostfix: false)), jobs: 1).run(cases)
+        await ScenarioRun(runner: CaseRunner(configuration: RunConfiguration(sender: sender), parts: postfixParts(PostfixReceivers(sharing: false))), jobs: 1).run(cases)
     }
 
     @Test(arguments: ["builtin", "postfix"])

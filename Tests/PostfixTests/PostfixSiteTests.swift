@@ -1,7 +1,8 @@
 import Foundation
 import MXHarnessTestKit
-import PostfixTarget
+import Postfix
 import Runner
+import RunnerTestKit
 import Scenario
 import Testing
 
@@ -35,7 +36,7 @@ struct PostfixSiteTests {
         let site = PostfixSiteDirectory.load(path: path)
         #expect(site.problem == nil)
         let cases = try ScenarioLoader().load(paths: [Self.repository + "/Scenarios/reverse-dns", Self.repository + "/Scenarios/helo"])
-        let runner = CaseRunner(configuration: RunConfiguration(target: .postfix, postfixSite: site))
+        let runner = CaseRunner(configuration: RunConfiguration(target: .postfix), parts: postfixParts(PostfixReceivers(site: site)))
         let reports = await runner.postfixPreflight(cases)
         #expect(reports.count == 1, "one preflight for the one folder")
         for report in reports {
@@ -61,7 +62,7 @@ struct PostfixSiteTests {
         try await Self.withFolder(["site/main.cf": "virtual_alias_maps = hash:/etc/postfix/virtual\n"]) { root in
             let site = PostfixSiteDirectory.load(path: root + "/site")
             let scenario = try PostfixPoolTests.scenario("missing-table", checks: "fcrdns", extra: PostfixPoolTests.forwardConfirmed, expect: PostfixPoolTests.good)
-            let runner = CaseRunner(configuration: RunConfiguration(postfixSite: site))
+            let runner = CaseRunner(configuration: RunConfiguration(), parts: postfixParts(PostfixReceivers(site: site)))
             let reports = await runner.postfixPreflight([scenario])
             let errors = reports.flatMap(\.errors)
             #expect(errors.map(\.location) == [site.path + "/main.cf:1"], "\(reports.map(\.text))")
@@ -102,7 +103,7 @@ struct PostfixSiteTests {
             "scenarios/site-table.yaml": yaml,
         ]) { root in
             let cases = try ScenarioLoader().load(paths: [root + "/scenarios"])
-            let runner = CaseRunner(configuration: RunConfiguration())
+            let runner = CaseRunner(configuration: RunConfiguration(), parts: postfixParts())
             #expect(await runner.postfixPreflight(cases).allSatisfy(\.canServeMail))
             let results = await ScenarioRun(runner: runner, jobs: 1).run(cases)
             #expect(results.map(\.status) == [.passed], "\(results.map { "\($0.status) \($0.mismatches) \($0.receiverLog)" })")
@@ -153,7 +154,7 @@ struct PostfixSiteTests {
             "scenarios/untrusted.yaml": yaml("untrusted", trusted: "198.51.100.6"),
         ]) { root in
             let cases = try ScenarioLoader().load(paths: [root + "/scenarios"])
-            let results = await ScenarioRun(runner: CaseRunner(configuration: RunConfiguration()), jobs: 1).run(cases)
+            let results = await ScenarioRun(runner: CaseRunner(configuration: RunConfiguration(), parts: postfixParts()), jobs: 1).run(cases)
             #expect(results.map(\.status) == [.passed, .passed], "\(results.map { "\($0.name) \($0.status) \($0.mismatches) \($0.receiverLog)" })")
             #expect(results.last?.observed?.reply?.text == "Error: insufficient authorization")
         }

@@ -1,7 +1,9 @@
 import DNSCore
 import Foundation
 import MXHarnessTestKit
+import Postfix
 import Runner
+import RunnerTestKit
 import Scenario
 import Testing
 
@@ -47,12 +49,12 @@ struct PostfixWarmIsolationTests {
 
     /// Everything a leak could change: as on the built-in MX's warm slots.
     static func fingerprint(_ result: CaseResult) -> String {
-        WarmWorldIsolationTests.attemptsFingerprint(result).joined(separator: " | ")
+        attemptsFingerprint(result).joined(separator: " | ")
     }
 
     /// What every world gives on a fresh Postfix in a fresh namespace.
     static func freshFingerprints() async throws -> [String: String] {
-        let fresh = CaseRunner(configuration: RunConfiguration(sharePostfix: false))
+        let fresh = CaseRunner(configuration: RunConfiguration(), parts: postfixParts(PostfixReceivers(sharing: false)))
         var expected: [String: String] = [:]
         for scenario in try worlds.map(scenario) { expected[scenario.name] = fingerprint(await fresh.run(scenario)) }
         return expected
@@ -65,7 +67,7 @@ struct PostfixWarmIsolationTests {
     ) async throws -> (differing: [String], statistics: PostfixPool.Statistics) {
         let scenarios = try worlds.map(scenario)
         let pool = plantedLeak.map { PostfixPool(capacity: 1, plantedLeak: $0) } ?? PostfixPool(capacity: 1)
-        let runner = CaseRunner(configuration: RunConfiguration(), parts: PartCatalog.standard.adding(PostfixReceivers(pool: pool)))
+        let runner = CaseRunner(configuration: RunConfiguration(), parts: postfixParts(PostfixReceivers(pool: pool)))
         var generator = SeededGenerator(seed: seed)
         var differing: [String] = []
         for _ in 0..<length {

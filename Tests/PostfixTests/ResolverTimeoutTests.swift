@@ -1,4 +1,4 @@
-import PostfixTarget
+import Postfix
 import Testing
 
 /// A Postfix receiver's resolv.conf waits one second unless the run says otherwise

@@ -1,6 +1,6 @@
 import DNSCore
 import Policy
-@testable import PostfixTarget
+@testable import Postfix
 import Testing
 
 private let v4 = IPAddress("192.0.2.10")!

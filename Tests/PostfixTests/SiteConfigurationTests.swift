@@ -1,7 +1,7 @@
 import DNSCore
 import Foundation
 import Policy
-@testable import PostfixTarget
+@testable import Postfix
 import Testing
 
 /// A site's configuration directory made into a case's instance configuration: master.cf,

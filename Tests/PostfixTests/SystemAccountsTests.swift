@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Foundation
-import PostfixTarget
+import Postfix
 import Testing
 
 /// Users and groups looked up from many threads at once get each their own answer (getpwnam(3)

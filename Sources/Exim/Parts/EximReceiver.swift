@@ -1,6 +1,6 @@
 import DNSCore
-import EximTarget
 import Foundation
+import Runner
 import Sandbox
 import Scenario
 
@@ -8,14 +8,19 @@ import Scenario
 /// `receiver.exim`, or the user's `--exim-config`; a private daemon in every case's namespace.
 public struct EximReceivers: ReceiverKind {
     public var target: ReceiverTarget { .exim }
+    /// A user's own Exim configuration (`--exim-config`): its text, run instead of the one the
+    /// harness writes from the policy (the harness still owns addresses, spool and logs).
+    public var configurationText: String?
 
-    public init() {}
+    public init(configurationText: String? = nil) {
+        self.configurationText = configurationText
+    }
 
-    public static func configuration(for scenario: ScenarioCase, settings: RunConfiguration) -> EximConfiguration {
+    public func configuration(for scenario: ScenarioCase) -> EximConfiguration {
         var configuration = EximConfiguration(
-            hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: recipientDomains(of: scenario),
+            hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: scenario.recipientDomains,
             policy: scenario.receiver.policy, site: scenario.receiver.exim)
-        configuration.baseText = settings.eximConfiguration
+        configuration.baseText = configurationText
         return configuration
     }
 
@@ -24,25 +29,13 @@ public struct EximReceivers: ReceiverKind {
         switch EximInstallation.find() {
         case .failure(let unavailable): return unavailable.reason
         case .success(let installation):
-            return Self.configuration(for: scenario, settings: settings).unsupportedReason(hasSPF: installation.hasSPF)
+            return configuration(for: scenario).unsupportedReason(hasSPF: installation.hasSPF)
         }
     }
 
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
-        EximReceiver(configuration: Self.configuration(for: scenario, settings: settings))
+        EximReceiver(configuration: configuration(for: scenario))
     }
-}
-
-/// The recipient domains of a case, which a real receiver accepts mail for.
-func recipientDomains(of scenario: ScenarioCase) -> [String] {
-    var domains: [String] = []
-    for recipient in scenario.sender.rcptTo {
-        if let at = recipient.lastIndex(of: "@") {
-            let domain = DNSName.normalize(recipient[recipient.index(after: at)...])
-            if !domains.contains(domain) { domains.append(domain) }
-        }
-    }
-    return domains
 }
 
 final class EximReceiver: Receiver, @unchecked Sendable {
@@ -73,17 +66,17 @@ final class EximReceiver: Receiver, @unchecked Sendable {
         }
     }
 
-    func evidence(of clients: [IPAddress]) async -> ReceiverEvidence {
-        guard let exim else { return ReceiverEvidence() }
+    func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
+        guard let exim else { return LogEvidence() }
         // Stopped first, so that every reception process has written its lines.
         await exim.stop()
-        return ReceiverEvidence(
+        return LogEvidence(
             log: clients.flatMap { exim.sessionLog(client: $0) }.joined(separator: "\n"),
             messagesAccepted: clients.map { exim.messagesAccepted(from: $0) }.reduce(0, +))
     }
 
-    func failureEvidence() async -> ReceiverEvidence {
-        ReceiverEvidence(log: exim?.log.joined(separator: "\n") ?? startFailure ?? "")
+    func failureEvidence() async -> (any ReceiverEvidence)? {
+        LogEvidence(log: exim?.log.joined(separator: "\n") ?? startFailure ?? "")
     }
 
     func stop(clean: Bool) async {

@@ -1,6 +1,6 @@
+import Delivery
+import Runner
 import Scenario
-import Sender
-import SenderMTAs
 
 /// `sender.mta: exim`: Exim 4 from Debian's packages (unpacked, not installed) sends the scenario's
 /// message from the case's namespace (`EximSendingMTA`), `sender.exim` options on its transport.
@@ -29,5 +29,15 @@ public struct EximSenders: SenderKind {
         MTASender<EximSendingMTA>(
             request: DeliveryRequest(scenario.sender, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout),
             settings: scenario.sender.exim)
+    }
+}
+
+extension EximSendingMTA: SendingMTA {
+    public static var artifactFiles: [String: String] {
+        ["exim-sender/log/mainlog": "sender-exim-mainlog", "exim-sender/exim.conf": "sender-exim.conf"]
+    }
+
+    public func deliver(_ request: DeliveryRequest, settings: [String: String]) async throws -> DeliveryReport {
+        try await deliver(request, options: settings)
     }
 }

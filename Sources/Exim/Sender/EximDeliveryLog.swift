@@ -1,6 +1,6 @@
 import DNSCore
+import Delivery
 import SMTPProtocol
-import Sender
 
 /// What an Exim 4 sender's main log says about one delivery: `H=NAME [ADDR]` errors of hosts it
 /// went past, and per recipient `=>` (delivered), `**` (bounced) or `==` (deferred), each naming
@@ -9,23 +9,13 @@ import Sender
 ///     H=mx.example.test [2001:db8::10]: SMTP error from remote mail server after RCPT TO:<bob@example.test>: 450 4.7.25 ...
 ///     H=mx.example.test [2001:db8::10] Connection refused
 ///     1tXYZ-000A-00 => bob@example.test R=dnslookup T=remote_smtp H=mx.example.test [192.0.2.10] C="250 2.0.0 Ok"
-public struct EximDeliveryLog: Sendable {
+public struct EximDeliveryLog: SenderLog {
+    public static var mta: String { "Exim" }
     public private(set) var attempts: [DeliveryAttempt] = []
-    public private(set) var statuses: [Status] = []
-
-    public struct Status: Sendable, Hashable {
-        public var recipient: String
-        public var outcome: DeliveryOutcome
-        public var text: String
-        public var attemptIndex: Int?
-    }
+    public private(set) var statuses: [SenderLogStatus] = []
 
     public init(lines: [String]) {
         for line in lines { read(line) }
-    }
-
-    public func status(of recipient: String) -> Status? {
-        statuses.last { $0.recipient.lowercased() == recipient.lowercased() }
     }
 
     private mutating func read(_ line: String) {
@@ -49,7 +39,7 @@ public struct EximDeliveryLog: Sendable {
                 index = attempts.count - 1
             }
             lastLineWasHostError = false
-            statuses.append(Status(recipient: recipient, outcome: outcome, text: String(rest), attemptIndex: index))
+            statuses.append(SenderLogStatus(recipient: recipient, outcome: outcome, text: String(rest), attemptIndex: index))
             return
         }
         if let range = line.range(of: " H="), let attempt = Self.attempt(in: line[range.lowerBound...], delivered: false) {
@@ -78,7 +68,7 @@ public struct EximDeliveryLog: Sendable {
         if delivered {
             var reply: SMTPReply?
             if let c = tail.range(of: "C=\"") {
-                reply = PostfixDeliveryLog.reply(String(tail[c.upperBound...].prefix { $0 != "\"" }))
+                reply = SMTPReply(logged: String(tail[c.upperBound...].prefix { $0 != "\"" }))
             }
             return DeliveryAttempt(family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
                                    stage: .data, reply: reply ?? SMTPReply(code: 250, "accepted"), result: .accepted, recipients: [])
@@ -86,7 +76,7 @@ public struct EximDeliveryLog: Sendable {
         if let error = tail.range(of: "SMTP error from remote mail server after ") {
             let after = tail[error.upperBound...]
             let stage = stage(after)
-            guard let colon = after.range(of: ": ", options: []), let reply = PostfixDeliveryLog.reply(String(after[colon.upperBound...])) else { return nil }
+            guard let colon = after.range(of: ": ", options: []), let reply = SMTPReply(logged: String(after[colon.upperBound...])) else { return nil }
             return DeliveryAttempt(family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
                                    stage: stage, reply: reply, result: reply.code >= 500 ? .rejected : .tempfailed, recipients: [])
         }

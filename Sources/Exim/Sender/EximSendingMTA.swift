@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import SMTPProtocol
 import Sandbox
-import Sender
+import Delivery
 
 /// Exim 4 (Debian's packages unpacked by scripts/lib.sh `unpack_mtas exim`, never installed) sending
 /// one message from a case's namespace: `exim4 -C CONF -odi` delivers it at once, in the
@@ -80,12 +80,12 @@ public final class EximSendingMTA: @unchecked Sendable {
             throw SenderMTAError("the Exim sender did not take the message: \(error)\n\(mainLog)")
         }
         let log = EximDeliveryLog(lines: mainLog.split(separator: "\n").map(String.init))
-        var report = Self.report(request: request, log: log)
+        var notes: [String] = []
         if log.statuses.isEmpty {
             let text = said.trimmingCharacters(in: .whitespacesAndNewlines)
-            report.note = "Exim logged no outcome" + (text.isEmpty ? "" : "; it said: \(text)")
+            notes.append("Exim logged no outcome" + (text.isEmpty ? "" : "; it said: \(text)"))
         }
-        return report
+        return log.report(for: request, notes: notes)
     }
 
     public func stop() async {
@@ -154,25 +154,5 @@ public final class EximSendingMTA: @unchecked Sendable {
             * * F,1h,1h
 
             """
-    }
-
-    static func report(request: DeliveryRequest, log: EximDeliveryLog) -> DeliveryReport {
-        var attempts = log.attempts
-        for index in attempts.indices { attempts[index].localAddress = request.sources[attempts[index].family] }
-        let results = request.recipients.map { recipient -> RecipientResult in
-            guard let status = log.status(of: recipient) else {
-                return RecipientResult(address: recipient, outcome: .deferred, diagnostic: "Exim logged no outcome for this recipient")
-            }
-            if let index = status.attemptIndex {
-                let attempt = attempts[index]
-                return RecipientResult(address: recipient, outcome: status.outcome, stage: attempt.stage, reply: attempt.reply,
-                                       attemptIndex: index, diagnostic: attempt.error)
-            }
-            let code = status.outcome == .bounced ? 550 : 451
-            return RecipientResult(address: recipient, outcome: status.outcome, reply: SMTPReply(code: code, status.text), diagnostic: status.text)
-        }
-        return DeliveryReport(
-            outcome: results.first?.outcome ?? .bounced, recipients: results, attempts: attempts,
-            decidingAttempt: results.first?.attemptIndex, destinations: [], destinationSource: nil, note: nil)
     }
 }

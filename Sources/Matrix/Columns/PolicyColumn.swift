@@ -1,6 +1,6 @@
 import Foundation
 import Policy
-import PostfixTarget
+import Postfix
 import Scenario
 
 /// One column of the matrix: the receiver every case is run against in that column.

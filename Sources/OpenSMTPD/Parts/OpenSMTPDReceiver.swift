@@ -1,6 +1,6 @@
 import DNSCore
 import Foundation
-import OpenSMTPDTarget
+import Runner
 import Sandbox
 import Scenario
 
@@ -8,28 +8,32 @@ import Scenario
 /// filters, or the user's `--opensmtpd-config`; a private daemon in every case's namespace.
 public struct OpenSMTPDReceivers: ReceiverKind {
     public var target: ReceiverTarget { .opensmtpd }
+    /// A user's own smtpd.conf (`--opensmtpd-config`): its text, run as it is.
+    public var configurationText: String?
 
-    public init() {}
+    public init(configurationText: String? = nil) {
+        self.configurationText = configurationText
+    }
 
-    public static func configuration(for scenario: ScenarioCase, settings: RunConfiguration) -> OpenSMTPDConfiguration {
+    public func configuration(for scenario: ScenarioCase) -> OpenSMTPDConfiguration {
         var configuration = OpenSMTPDConfiguration(
-            hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: recipientDomains(of: scenario),
+            hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: scenario.recipientDomains,
             policy: scenario.receiver.policy,
             world: OpenSMTPDFilters.WorldFacts(
                 faults: !scenario.dns.faults.isEmpty,
                 numericPTR: scenario.dns.records.contains { if case .ptr(let name) = $0.data { IPAddress(DNSName.normalize(name)) != nil } else { false } }))
-        configuration.baseText = settings.openSMTPDConfiguration
+        configuration.baseText = configurationText
         return configuration
     }
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         if let reason = untranslatedFeature(of: scenario, on: "OpenSMTPD") { return reason }
         if case .failure(let unavailable) = OpenSMTPDInstallation.find() { return unavailable.reason }
-        return Self.configuration(for: scenario, settings: settings).unsupportedReason
+        return configuration(for: scenario).unsupportedReason
     }
 
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
-        OpenSMTPDReceiver(configuration: Self.configuration(for: scenario, settings: settings))
+        OpenSMTPDReceiver(configuration: configuration(for: scenario))
     }
 }
 
@@ -61,16 +65,16 @@ final class OpenSMTPDReceiver: Receiver, @unchecked Sendable {
         }
     }
 
-    func evidence(of clients: [IPAddress]) async -> ReceiverEvidence {
-        guard let smtpd else { return ReceiverEvidence() }
+    func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
+        guard let smtpd else { return LogEvidence() }
         await smtpd.stop()
-        return ReceiverEvidence(
+        return LogEvidence(
             log: clients.flatMap { smtpd.sessionLog(client: $0) }.joined(separator: "\n"),
             messagesAccepted: clients.map { smtpd.messagesAccepted(from: $0) }.reduce(0, +))
     }
 
-    func failureEvidence() async -> ReceiverEvidence {
-        ReceiverEvidence(log: smtpd?.log.joined(separator: "\n") ?? startFailure ?? "")
+    func failureEvidence() async -> (any ReceiverEvidence)? {
+        LogEvidence(log: smtpd?.log.joined(separator: "\n") ?? startFailure ?? "")
     }
 
     func stop(clean: Bool) async {

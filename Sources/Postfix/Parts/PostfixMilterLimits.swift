@@ -1,6 +1,6 @@
 import DNSCore
 import Foundation
-import PostfixTarget
+import Runner
 import Scenario
 
 /// Where OpenDKIM, the Postfix target's verifier, reads a key record otherwise than RFC 6376 and

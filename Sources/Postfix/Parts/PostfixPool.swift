@@ -2,7 +2,7 @@ import DNSCore
 import DNSWorld
 import Foundation
 import Logging
-import PostfixTarget
+import Runner
 import Sandbox
 
 /// A running Postfix in a warm slot (`WarmSlot`: a namespace and a long-running unbound), lent to

@@ -2,28 +2,43 @@ import DNSCore
 import DNSWorld
 import Foundation
 import Logging
-import PostfixTarget
+import Runner
 import Sandbox
 import Scenario
 
 /// A real Postfix as the receiver (`receiver.target: postfix`): main.cf from the scenario's policy
-/// and `receiver.postfix` over the user's `--postfix-config`. In a run of many cases, cases whose
-/// configuration may be shared (`PostfixSharing`) run on pooled instances (`PostfixPool`) unless
-/// `RunConfiguration.sharePostfix` is off; every other case starts a Postfix of its own.
+/// and `receiver.postfix` over the user's `--postfix-config` (`base`), or a site's whole folder
+/// (`site`). In a run of many cases, cases whose configuration may be shared (`PostfixSharing`) run
+/// on pooled instances (`PostfixPool`) unless `sharing` is off; every other case starts a Postfix
+/// of its own.
 public struct PostfixReceivers: ReceiverKind {
     public var target: ReceiverTarget { .postfix }
+    /// A user's own main.cf (`--postfix-config`), the base of every case's configuration.
+    public var base: MainCF?
+    /// A site's whole Postfix configuration directory (`--postfix-config-dir`); replaces each
+    /// scenario's `receiver.postfix_dir`, as `--target` replaces `receiver.target`.
+    public var site: PostfixSiteDirectory?
+    /// Cases with the same configuration share one running instance when a run keeps a pool;
+    /// false (`--fresh-postfix`) starts a new Postfix for every case.
+    public var sharing: Bool
     /// Shared instances: a run's own (`ownsPool`), or one the caller keeps across runs.
     let pool: PostfixPool?
     let ownsPool: Bool
 
     /// `pool`: instances to share between cases across runs (the caller closes it); nil: a run
-    /// makes a pool of its own when sharing is on.
-    public init(pool: PostfixPool? = nil) {
+    /// makes a pool of its own when `sharing` is on.
+    public init(base: MainCF? = nil, site: PostfixSiteDirectory? = nil, sharing: Bool = true, pool: PostfixPool? = nil) {
+        self.base = base
+        self.site = site
+        self.sharing = sharing
         self.pool = pool
         self.ownsPool = false
     }
 
-    private init(ownPool: PostfixPool) {
+    private init(_ kind: PostfixReceivers, ownPool: PostfixPool) {
+        self.base = kind.base
+        self.site = kind.site
+        self.sharing = kind.sharing
         self.pool = ownPool
         self.ownsPool = true
     }
@@ -31,25 +46,18 @@ public struct PostfixReceivers: ReceiverKind {
     /// The Postfix receiver of a case: the scenario's policy and `receiver.postfix` over the user's
     /// main.cf, accepting mail for every recipient domain, with the identity keys
     /// (`receiver.proxy_protocol`, `receiver.xclient_hosts`; `PostfixIdentity`).
-    public static func configuration(for scenario: ScenarioCase, settings: RunConfiguration) -> PostfixConfiguration {
-        var domains: [String] = []
-        for recipient in scenario.sender.rcptTo {
-            if let at = recipient.lastIndex(of: "@") {
-                let domain = DNSName.normalize(recipient[recipient.index(after: at)...])
-                if !domains.contains(domain) { domains.append(domain) }
-            }
-        }
-        return PostfixConfiguration(
-            hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: domains,
-            policy: scenario.receiver.policy, settings: scenario.receiver.postfix, base: settings.postfixBase,
-            site: settings.postfixSite ?? scenario.receiver.postfixDirectory.map(PostfixSiteDirectory.cached(path:)),
+    public func configuration(for scenario: ScenarioCase) -> PostfixConfiguration {
+        PostfixConfiguration(
+            hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: scenario.recipientDomains,
+            policy: scenario.receiver.policy, settings: scenario.receiver.postfix, base: base,
+            site: site ?? scenario.receiver.postfixDirectory.map(PostfixSiteDirectory.cached(path:)),
             bareNewline: (scenario.receiver.bareNewline ?? .normalize).rawValue,
             identity: PostfixIdentity(
                 upstreamProxyProtocol: scenario.receiver.proxyProtocol?.rawValue, xclientHosts: scenario.receiver.xclientHosts))
     }
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
-        Self.configuration(for: scenario, settings: settings).unsupportedReason ?? postfixMilterLimit(of: scenario)
+        configuration(for: scenario).unsupportedReason ?? postfixMilterLimit(of: scenario)
             ?? untranslatedTLS(of: scenario, on: "Postfix")
     }
 
@@ -67,11 +75,11 @@ public struct PostfixReceivers: ReceiverKind {
 
     public func sharingKey(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         guard pool != nil, Self.hostRefusal(for: scenario) == nil else { return nil }
-        return Self.configuration(for: scenario, settings: settings).sharingKey
+        return configuration(for: scenario).sharingKey
     }
 
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
-        let configuration = Self.configuration(for: scenario, settings: settings)
+        let configuration = configuration(for: scenario)
         if let pool, Self.hostRefusal(for: scenario) == nil, let key = configuration.sharingKey {
             return PooledPostfixReceiver(configuration: configuration, key: key, options: Self.options(settings), world: scenario.dns, pool: pool)
         }
@@ -80,10 +88,10 @@ public struct PostfixReceivers: ReceiverKind {
     }
 
     public func scopedToRun(jobs: Int, cases: [ScenarioCase], settings: RunConfiguration) -> any ReceiverKind {
-        guard pool == nil, settings.sharePostfix,
+        guard pool == nil, sharing,
               cases.contains(where: { (settings.target ?? $0.receiver.target ?? .builtin) == target })
         else { return self }
-        return PostfixReceivers(ownPool: PostfixPool(capacity: jobs))
+        return PostfixReceivers(self, ownPool: PostfixPool(capacity: jobs))
     }
 
     public func closeRun() async {
@@ -127,19 +135,19 @@ final class PrivatePostfixReceiver: Receiver, @unchecked Sendable {
         }
     }
 
-    func evidence(of clients: [IPAddress]) async -> ReceiverEvidence {
-        guard let postfix else { return ReceiverEvidence() }
+    func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
+        guard let postfix else { return LogEvidence() }
         // Stopped first, so every line of the case is in the log.
         await postfix.stop()
         let log = postfix.caseLog(clients: clients).joined(separator: "\n")
         // What the decision milter made of OpenDKIM's and OpenDMARC's results, after Postfix's lines.
         let decisions = postfix.milters?.decisionLines.map { "milter decision: " + $0 } ?? []
-        return ReceiverEvidence(
+        return LogEvidence(
             log: ([log] + decisions).filter { !$0.isEmpty }.joined(separator: "\n"), messagesAccepted: PostfixLog.messagesAccepted(inSessionLog: log))
     }
 
-    func failureEvidence() async -> ReceiverEvidence {
-        ReceiverEvidence(log: postfix?.log.joined(separator: "\n") ?? "")
+    func failureEvidence() async -> (any ReceiverEvidence)? {
+        LogEvidence(log: postfix?.log.joined(separator: "\n") ?? "")
     }
 
     func stop(clean: Bool) async {
@@ -196,18 +204,18 @@ final class PooledPostfixReceiver: Receiver, @unchecked Sendable {
 
     func start(in environment: CaseEnvironment) async throws {}
 
-    func evidence(of clients: [IPAddress]) async -> ReceiverEvidence {
-        guard let host else { return ReceiverEvidence() }
+    func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
+        guard let host else { return LogEvidence() }
         // Every smtpd of this case gone (so none carries its caches into the next case) and its
         // log lines written, before they are read and before the host serves anyone else.
         let settled = await host.instance.settle(since: mark)
         settledCleanly = settled && host.instance.isHealthy(since: mark)
         let log = host.instance.caseLog(clients: clients, since: mark).joined(separator: "\n")
-        return ReceiverEvidence(log: log, messagesAccepted: PostfixLog.messagesAccepted(inSessionLog: log))
+        return LogEvidence(log: log, messagesAccepted: PostfixLog.messagesAccepted(inSessionLog: log))
     }
 
-    func failureEvidence() async -> ReceiverEvidence {
-        ReceiverEvidence(log: host?.instance.log(since: mark).lines.joined(separator: "\n") ?? "")
+    func failureEvidence() async -> (any ReceiverEvidence)? {
+        LogEvidence(log: host?.instance.log(since: mark).lines.joined(separator: "\n") ?? "")
     }
 
     func stop(clean: Bool) async {

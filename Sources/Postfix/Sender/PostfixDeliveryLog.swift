@@ -1,6 +1,6 @@
 import DNSCore
+import Delivery
 import SMTPProtocol
-import Sender
 
 /// What a Postfix sender's maillog says about one delivery, read line by line (smtp(8)'s
 /// messages as Postfix 3.7 writes them):
@@ -14,29 +14,17 @@ import Sender
 ///   out while ...`: a session that broke;
 /// - `QID: to=<RCPT>, relay=NAME[ADDR]:25, ..., dsn=X.Y.Z, status=sent|deferred|bounced (TEXT)`:
 ///   a recipient's outcome, TEXT being the last server's reply or Postfix's own reason.
-public struct PostfixDeliveryLog: Sendable {
+public struct PostfixDeliveryLog: SenderLog {
+    public static var mta: String { "Postfix" }
     /// The attempts, in log order.
     public private(set) var attempts: [DeliveryAttempt] = []
     /// Each recipient's final status line, in log order.
-    public private(set) var statuses: [Status] = []
-
-    public struct Status: Sendable, Hashable {
-        public var recipient: String
-        public var outcome: DeliveryOutcome
-        public var dsn: String
-        public var text: String
-        /// Index into `attempts` of the attempt the line reports on, nil when none (relay=none).
-        public var attemptIndex: Int?
-    }
+    public private(set) var statuses: [SenderLogStatus] = []
 
     public init(lines: [String], port: UInt16 = 25) {
         for line in lines { read(line, port: port) }
     }
 
-    /// The status of `recipient`, when logged.
-    public func status(of recipient: String) -> Status? {
-        statuses.last { $0.recipient.lowercased() == recipient.lowercased() }
-    }
 
     private var lastLineWasRCPTReply = false
 
@@ -98,7 +86,7 @@ public struct PostfixDeliveryLog: Sendable {
             if outcome == .delivered {
                 attempt = DeliveryAttempt(
                     family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
-                    stage: .data, reply: Self.reply(detail), result: .accepted, recipients: [])
+                    stage: .data, reply: SMTPReply(logged: detail), result: .accepted, recipients: [])
             } else if detail.hasPrefix("host "), let parsed = Self.hostReply(detail.dropFirst(5), port: 25) {
                 attempt = parsed
             } else {
@@ -120,7 +108,10 @@ public struct PostfixDeliveryLog: Sendable {
                 stage: attempt.stage, reply: attempt.reply))
             attempts[attemptIndex!] = status
         }
-        statuses.append(Status(recipient: recipient, outcome: outcome, dsn: dsn, text: detail, attemptIndex: attemptIndex))
+        // relay=none after `connect to ...`: the last address could not be reached.
+        statuses.append(SenderLogStatus(
+            recipient: recipient, outcome: outcome, dsn: dsn, text: detail, attemptIndex: attemptIndex,
+            failedToConnect: attemptIndex == nil && detail.hasPrefix("connect to ")))
     }
 
     /// `NAME[ADDR] said: 450 4.7.25 TEXT (in reply to RCPT TO command)` or
@@ -140,33 +131,10 @@ public struct PostfixDeliveryLog: Sendable {
         } else {
             return nil
         }
-        guard let reply = Self.reply(String(replyText)) else { return nil }
+        guard let reply = SMTPReply(logged: String(replyText)) else { return nil }
         return DeliveryAttempt(
             family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host, port: port,
             stage: stage, reply: reply, result: reply.code >= 500 ? .rejected : .tempfailed, recipients: [])
-    }
-
-    /// `450 4.7.25 Client host rejected: ...` as a reply; nil when it does not start with a code. A
-    /// multi-line reply is logged with its lines joined by spaces, each but the last starting with
-    /// `NNN-` (`554-first line 554-second 554 last`, smtp(8) `smtp_chat.c`): the markers go.
-    static func reply(_ text: String) -> SMTPReply? {
-        let characters = Array(text)
-        guard characters.count >= 3, let code = Int(String(characters[0..<3])), (200...599).contains(code),
-              characters.count == 3 || characters[3] == " " || characters[3] == "-" else { return nil }
-        var joined = text
-        if characters.count > 3, characters[3] == "-" {
-            let marker = String(code)
-            joined = joined.replacingOccurrences(of: " \(marker)-", with: " ").replacingOccurrences(of: " \(marker) ", with: " ")
-            joined = marker + " " + joined.dropFirst(4)
-        }
-        let words = joined.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-        var rest = words.dropFirst()
-        var enhanced: String?
-        if let candidate = rest.first, candidate.split(separator: ".").count == 3, candidate.allSatisfy({ $0.isNumber || $0 == "." }) {
-            enhanced = String(candidate)
-            rest = rest.dropFirst()
-        }
-        return SMTPReply(code: code, enhanced: enhanced, rest.joined(separator: " "))
     }
 
     /// "(in reply to RCPT TO command)" and friends (smtp_proto.c `xfer_request`).

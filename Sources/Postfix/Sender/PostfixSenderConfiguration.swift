@@ -1,6 +1,5 @@
 import DNSCore
-import PostfixTarget
-import Sender
+import Delivery
 
 /// The files of a Postfix that only sends: main.cf from the scenario's sender, master.cf from the
 /// installed one with no listening service.

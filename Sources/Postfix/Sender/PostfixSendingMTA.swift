@@ -1,10 +1,9 @@
 import DNSCore
 import Foundation
 import Logging
-import PostfixTarget
 import SMTPProtocol
 import Sandbox
-import Sender
+import Delivery
 
 /// A Postfix that sends one message from a case's namespace: `postfix -c DIR start` with the
 /// files of `PostfixSenderConfiguration`, the message injected with its `sendmail`, the outcome read
@@ -81,7 +80,11 @@ public final class PostfixSendingMTA: @unchecked Sendable {
         phase("delivery")
         let queue = (try? await Command.run(options.postqueuePath, ["-c", paths.configDirectory, "-j"])) ?? ""
         phase("postqueue -j")
-        return PostfixSenderReport.make(request: request, log: log, queueJSON: queue, timedOut: log.statuses.count < request.recipients.count)
+        var notes: [String] = []
+        if log.statuses.count < request.recipients.count { notes.append("Postfix had not logged every recipient's status in time") }
+        let queued = queue.split(separator: "\n").filter { !$0.isEmpty }.count
+        if queued > 0 { notes.append("left in the Postfix sender's queue: \(queued) message(s)") }
+        return log.report(for: request, notes: notes)
     }
 
     /// The maillog so far.
@@ -196,14 +199,5 @@ public final class PostfixSendingMTA: @unchecked Sendable {
             kill(-master, SIGKILL)
         }
         if let etc { try? FileManager.default.removeItem(atPath: etc) }
-    }
-}
-
-/// A real sending MTA that could not be set up or run.
-public struct SenderMTAError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-
-    public init(_ description: String) {
-        self.description = description
     }
 }

@@ -1,7 +1,7 @@
 import CertificateAuthority
 import DNSCore
 import Foundation
-import ReferenceMX
+import Runner
 import Scenario
 
 /// The built-in MX (`receiver.target: builtin`): SwiftNIO serving the scenario's policy, a new one
@@ -54,14 +54,31 @@ final class BuiltinMXReceiver: Receiver, @unchecked Sendable {
         try await mx.start(listeningOn: environment.scenario.receiver.addresses, port: 25, in: environment.namespace)
     }
 
-    func evidence(of clients: [IPAddress]) async -> ReceiverEvidence {
-        guard let mx else { return ReceiverEvidence() }
+    func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
+        guard let mx else { return BuiltinMXEvidence(sessions: [], messagesAccepted: nil) }
         // Stopping closes the listeners and waits for every session's record.
         await mx.stop()
-        return ReceiverEvidence(sessions: mx.sessions, messagesAccepted: mx.messageCount)
+        return BuiltinMXEvidence(sessions: mx.sessions, messagesAccepted: mx.messageCount)
     }
 
     func stop(clean: Bool) async {
         await mx?.stop()
     }
+}
+
+/// The built-in MX's evidence: its record of each session (what it saw and why it decided).
+public struct BuiltinMXEvidence: ReceiverEvidence {
+    public var sessions: [SessionRecord]
+    public var messagesAccepted: Int?
+
+    public var log: String { "" }
+    public var decisions: [String] { sessions.map(\.summary) }
+    public var records: [any EvidenceRecord] { sessions }
+}
+
+extension SessionRecord: EvidenceRecord {}
+
+extension CaseResult {
+    /// The built-in MX's record of each session, when it was the receiver.
+    public var mxSessions: [SessionRecord] { (evidence as? BuiltinMXEvidence)?.sessions ?? [] }
 }

@@ -1,18 +1,17 @@
-import Sender
-import SenderMTAs
+import Delivery
 
 /// A real MTA as the case's sender: made when the case's namespace exists, stopped with the case.
-final class MTASender<MTA: SendingMTA>: Sender, @unchecked Sendable {
+public final class MTASender<MTA: SendingMTA>: Sender, @unchecked Sendable {
     let request: DeliveryRequest
     let settings: MTA.Settings
     private var mta: MTA?
 
-    init(request: DeliveryRequest, settings: MTA.Settings) {
+    public init(request: DeliveryRequest, settings: MTA.Settings) {
         self.request = request
         self.settings = settings
     }
 
-    func deliver(in environment: CaseEnvironment) async throws -> DeliveryReport {
+    public func deliver(in environment: CaseEnvironment) async throws -> DeliveryReport {
         let mta = MTA(
             namespaceName: environment.namespace.name, caseDirectory: environment.directory,
             resolverAddress: environment.resolverAddress, dnsTimeout: environment.settings.resolverTimeout, logger: environment.logger)
@@ -20,13 +19,15 @@ final class MTASender<MTA: SendingMTA>: Sender, @unchecked Sendable {
         return try await mta.deliver(request, settings: settings)
     }
 
-    func stop() async {
+    public var artifactFiles: [String: String] { MTA.artifactFiles }
+
+    public func stop() async {
         await mta?.stop()
     }
 }
 
 /// Why a real MTA cannot send `sender.message.raw`: it takes the message through its own
 /// submission path and sends it with its own line endings and end of data.
-func rawMessageReason(_ mta: String) -> String {
+public func rawMessageReason(_ mta: String) -> String {
     "sender.message.raw is sent byte for byte by the built-in sender only: \(mta) sends a message with line endings and an end of data of its own"
 }

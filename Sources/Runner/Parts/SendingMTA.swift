@@ -1,6 +1,6 @@
 import DNSCore
 import Logging
-import Sender
+import Delivery
 
 /// A real MTA that sends one case's message from the case's network namespace, resolving
 /// through the case's unbound; its files live in the case's folder.
@@ -15,25 +15,7 @@ public protocol SendingMTA: AnyObject, Sendable {
     func deliver(_ request: DeliveryRequest, settings: Settings) async throws -> DeliveryReport
     /// Leaves no process of the MTA and no file outside the case's folder; safe to call twice.
     func stop() async
-}
-
-extension EximSendingMTA: SendingMTA {
-    public func deliver(_ request: DeliveryRequest, settings: [String: String]) async throws -> DeliveryReport {
-        try await deliver(request, options: settings)
-    }
-}
-
-extension PostfixSendingMTA: SendingMTA {
-    public convenience init(namespaceName: String, caseDirectory: String, resolverAddress: IPAddress, dnsTimeout: Duration, logger: Logger) {
-        var options = Options()
-        options.dnsTimeoutSeconds = ResolvConf.timeoutSeconds(for: dnsTimeout)
-        self.init(namespaceName: namespaceName, caseDirectory: caseDirectory, resolverAddress: resolverAddress, options: options, logger: logger)
-    }
-
-    /// Every address may be tried (smtp_mx_address_limit, 5 by default), each up to the connect
-    /// timeout and a few reply timeouts, and DNS lookups before that.
-    public func deliver(_ request: DeliveryRequest, settings: [String: String]) async throws -> DeliveryReport {
-        let perAddress = request.connectTimeout + request.replyTimeout * 2
-        return try await deliver(request, settings: settings, outcomeTimeout: .seconds(15) + perAddress * 5)
-    }
+    /// The MTA's files worth keeping with a case's artifacts (`--artifacts`): their paths in the
+    /// case's folder, and the names they get there.
+    static var artifactFiles: [String: String] { get }
 }

@@ -1,7 +1,8 @@
 import CertificateAuthority
+import Delivery
+import Runner
 import SMTPProtocol
 import Scenario
-import Sender
 
 /// The built-in sender (`sender.mta: builtin`): the `postfix` delivery model of the scenario
 /// format, an NIO SMTP client connecting from the sender's real source addresses.
