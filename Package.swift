@@ -216,7 +216,7 @@ let package = Package(
         ], exclude: ["Sites"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner", "Scenario", "DNSCore", "SMTPProtocol"]),
         .testTarget(name: "MatrixTests", dependencies: [
-            "Matrix", "Harness", "Runner", "Scenario", "Policy", "PostfixTarget", "Sender", "SMTPProtocol", "DNSCore", "Reports", "MXHarnessTestKit",
+            "Matrix", "CertificateAuthority", "Harness", "Runner", "Scenario", "Policy", "PostfixTarget", "Sender", "SMTPProtocol", "DNSCore", "Reports", "MXHarnessTestKit",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ComplaintTests", dependencies: [
