@@ -154,13 +154,13 @@ let package = Package(
         .target(name: "Parity", dependencies: ["Runner", "Scenario", "SMTPProtocol", "Reports", .product(name: "Logging", package: "swift-log")]),
         // What each command does, so the executable only parses arguments.
         .target(name: "Harness", dependencies: [
-            "DNSCore", "Census", "Complaint", "Runner", "Matrix", "Parity", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Policy", "PostfixTarget",
+            "DNSCore", "CertificateAuthority", "Census", "Complaint", "Runner", "Matrix", "Parity", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Policy", "PostfixTarget",
             "SMTPProtocol",
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "mxharness", dependencies: [
-            "Harness", "Runner", "Scenario", "DNSCore", "Policy", "ReferenceMX", "PostfixTarget", "SMTPProtocol", "Parity",
+            "Harness", "CertificateAuthority", "Runner", "Scenario", "DNSCore", "Policy", "ReferenceMX", "PostfixTarget", "SMTPProtocol", "Parity",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
