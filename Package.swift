@@ -119,11 +119,18 @@ let package = Package(
             "DNSCore", "SMTPProtocol", "Policy", "SPF", "Scenario", "Resolver", "Sandbox",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // What a policy change would do to a site's own senders, read from its logs: log readers,
+        // clients, their worlds, runs against policy columns (as the matrix runs them), reports.
+        .target(name: "Census", dependencies: [
+            "DNSCore", "SMTPProtocol", "Policy", "SPF", "Scenario", "Runner", "Matrix", "Resolver", "Sandbox",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The same cases on several receivers or senders, side by side.
         .target(name: "Parity", dependencies: ["Runner", "Scenario", "SMTPProtocol", "Reports", .product(name: "Logging", package: "swift-log")]),
         // What each command does, so the executable only parses arguments.
         .target(name: "Harness", dependencies: [
-            "DNSCore", "Complaint", "Runner", "Matrix", "Parity", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Policy", "PostfixTarget",
+            "DNSCore", "Census", "Complaint", "Runner", "Matrix", "Parity", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Policy", "PostfixTarget",
             "SMTPProtocol",
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -190,6 +197,10 @@ let package = Package(
         .testTarget(name: "ComplaintTests", dependencies: [
             "Complaint", "Scenario", "Runner", "DNSCore", "SMTPProtocol", "Policy", "MXHarnessTestKit",
         ], exclude: ["Corpus"]),
+        .testTarget(name: "CensusTests", dependencies: [
+            "Census", "Harness", "Matrix", "Runner", "Scenario", "Policy", "SPF", "DNSCore", "DNSWorld", "Sandbox", "MXHarnessTestKit",
+            .product(name: "Logging", package: "swift-log"),
+        ], exclude: ["Logs"]),
         .testTarget(name: "ParityTests", dependencies: ["Parity", "Runner", "Scenario", "SMTPProtocol", "DNSCore", "Reports"]),
         .testTarget(name: "HarnessTests", dependencies: [
             "Harness", "DNSCore", "Sandbox", "MXHarnessTestKit", .product(name: "Logging", package: "swift-log"),

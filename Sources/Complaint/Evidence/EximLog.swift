@@ -93,6 +93,10 @@ enum EximLog {
         // `defer` 451, unless the message starts with its own code.
         if let written = ReplyText.reply(Substring(text)) {
             evidence.setReply(written, from: "the code at the start of Exim's logged message")
+        } else if stage == .helo, text.range(of: "syntactically invalid", options: .caseInsensitive) != nil {
+            // Exim's own HELO syntax check (smtp_in.c), not an ACL: "501 Syntactically invalid HELO argument(s)".
+            evidence.reply = SMTPReply(code: 501, enhanced: nil, "Syntactically invalid \(what.hasPrefix("EHLO") ? "EHLO" : "HELO") argument(s)")
+            evidence.note(.reply, "501", from: "Exim's own check of the HELO argument answers 501 Syntactically invalid ... argument(s) (smtp_in.c)", inferred: true)
         } else {
             let code = verb.hasPrefix("temporarily") ? 451 : (stage == .greeting ? 554 : 550)
             evidence.reply = SMTPReply(code: code, enhanced: nil, text)
@@ -107,8 +111,9 @@ enum EximLog {
         guard let match = smtpError.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
               let afterRange = Range(match.range(at: 1), in: text),
               let replyRange = Range(match.range(at: 2), in: text),
-              let reply = ReplyText.reply(text[replyRange])
+              let found = ReplyText.reply(text[replyRange])
         else { return false }
+        let reply = SMTPReply(code: found.code, enhanced: found.enhanced, ReplyText.cleaned(found.text))
         let after = text[afterRange].replacingOccurrences(of: "pipelined ", with: "")
         evidence.setReply(reply, from: "`SMTP error from remote mail server after \(text[afterRange])`")
         if let stage = ReplyText.stage(command: after) {
