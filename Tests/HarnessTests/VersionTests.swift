@@ -56,13 +56,13 @@ import Testing
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/git"), "needs git"))
     func buildInfoRecordsTheCommitAndUncommittedChanges() throws {
-        let clone = try folder(), output = try folder()
+        let clone = try Self.folder(), output = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: clone); try? FileManager.default.removeItem(atPath: output) }
-        try git(["init", "-q"], in: clone)
+        try Self.git(["init", "-q"], in: clone)
         try "a\n".write(toFile: clone + "/Package.swift", atomically: true, encoding: .utf8)
-        try git(["add", "Package.swift"], in: clone)
-        try git(["commit", "-q", "-m", "one"], in: clone)
-        let head = try git(["rev-parse", "HEAD"], in: clone)
+        try Self.git(["add", "Package.swift"], in: clone)
+        try Self.git(["commit", "-q", "-m", "one"], in: clone)
+        let head = try Self.git(["rev-parse", "HEAD"], in: clone)
 
         let clean = try Self.buildInfo(clone, output)
         #expect(clean.contains("static let commit: String? = \"\(head)\""), "\(clean)")
@@ -88,15 +88,15 @@ import Testing
     /// git), still none: that repository's commit is not mxharness's.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/git"), "needs git"))
     func outsideAGitCloneThereIsNoCommit() throws {
-        let archive = try folder(), home = try folder(), output = try folder()
+        let archive = try Self.folder(), home = try Self.folder(), output = try Self.folder()
         defer { for path in [archive, home, output] { try? FileManager.default.removeItem(atPath: path) } }
         let none = try Self.buildInfo(archive, output)
         #expect(none.contains("static let commit: String? = nil") && none.contains("static let commitDate: String? = nil"), "\(none)")
 
-        try git(["init", "-q"], in: home)
+        try Self.git(["init", "-q"], in: home)
         try "dotfile\n".write(toFile: home + "/.profile", atomically: true, encoding: .utf8)
-        try git(["add", ".profile"], in: home)
-        try git(["commit", "-q", "-m", "home"], in: home)
+        try Self.git(["add", ".profile"], in: home)
+        try Self.git(["commit", "-q", "-m", "home"], in: home)
         try FileManager.default.createDirectory(atPath: home + "/src/mxharness", withIntermediateDirectories: true)
         let nested = try Self.buildInfo(home + "/src/mxharness", output)
         #expect(nested.contains("static let commit: String? = nil"), "\(nested)")
