@@ -14,6 +14,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // libunbound, imported only by the Resolver module.
@@ -40,6 +43,15 @@ let package = Package(
         ]),
         // RFC 5321 as pure state machines (no I/O).
         .target(name: "SMTPProtocol"),
+        // A world's certificate authority and the receivers' certificates it issues (or fails to
+        // issue properly: expired, wrong name, self-signed, unknown CA), and the client's check of
+        // a server certificate in Postfix's words.
+        .target(name: "CertificateAuthority", dependencies: [
+            "DNSCore",
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+        ]),
         // RFC 7208 evaluator over a DNSLookup.
         .target(name: "SPF", dependencies: ["DNSCore"]),
         // RFC 6376 DKIM signing and verification (RFC 8301 key rules, RFC 8463 Ed25519) and
@@ -51,9 +63,18 @@ let package = Package(
         ]),
         // Receiver policies: checks, presets, replies, and their evaluation.
         .target(name: "Policy", dependencies: ["DNSCore", "SMTPProtocol", "SPF", "DKIM"]),
+        // STARTTLS over SwiftNIO for the built-in MX and sender: NIOSSL contexts, the cipher a
+        // ServerHello names.
+        .target(name: "STARTTLS", dependencies: [
+            "SMTPProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         // The built-in MX: SwiftNIO server driving the SMTP server state machine.
         .target(name: "ReferenceMX", dependencies: [
-            "DNSCore", "SMTPProtocol", "Policy", "SPF", "Sandbox",
+            "DNSCore", "SMTPProtocol", "Policy", "SPF", "Sandbox", "STARTTLS",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -83,7 +104,10 @@ let package = Package(
         ]),
         // The sending MTA: Postfix's delivery model and an NIO SMTP client.
         .target(name: "Sender", dependencies: [
-            "DNSCore", "SMTPProtocol", "Sandbox",
+            "DNSCore", "SMTPProtocol", "Sandbox", "STARTTLS", "CertificateAuthority",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "X509", package: "swift-certificates"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -95,13 +119,13 @@ let package = Package(
         ]),
         // The scenario format: model, YAML loading, merging, expectations.
         .target(name: "Scenario", dependencies: [
-            "DNSCore", "SMTPProtocol", "Policy", "DKIM",
+            "DNSCore", "SMTPProtocol", "Policy", "DKIM", "CertificateAuthority",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Runs cases: one sealed world per case, then the verdict.
         .target(name: "Runner", dependencies: [
             "DNSCore", "Resolver", "Sandbox", "DNSWorld", "SMTPProtocol", "Policy", "ReferenceMX", "Sender", "Scenario", "PostfixTarget", "SenderMTAs",
-            "EximTarget", "OpenSMTPDTarget", "DKIM",
+            "EximTarget", "OpenSMTPDTarget", "DKIM", "CertificateAuthority",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -149,6 +173,9 @@ let package = Package(
         .testTarget(name: "DNSWorldTests", dependencies: ["DNSCore", "DNSWorld", "Sandbox", "MXHarnessTestKit"]),
         .testTarget(name: "ResolverTests", dependencies: ["DNSCore", "Resolver", "MXHarnessTestKit"]),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
+        .testTarget(name: "CertificateAuthorityTests", dependencies: [
+            "CertificateAuthority", "DNSCore", .product(name: "X509", package: "swift-certificates"),
+        ]),
         .testTarget(name: "SPFTests", dependencies: [
             "SPF", "DNSCore", "MXHarnessTestKit",
             .product(name: "Yams", package: "Yams"),

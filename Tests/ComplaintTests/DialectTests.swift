@@ -135,6 +135,23 @@ import Testing
         #expect(evidence.receiverName == "smtp.example.test")
     }
 
+    @Test func anExcerptOfAPipelinedSessionGivesTheSurplusRepliesToEarlierCommands() throws {
+        // sendmail's DSN shows the last command sent and every reply read after it.
+        let excerpt = """
+               ----- Transcript of session follows -----
+            ... while talking to mx.example.test.:
+            >>> DATA
+            <<< 550 5.7.1 <b@example.test>... Relaying denied
+            <<< 503 5.0.0 Need RCPT (recipient)
+            """
+        let evidence = try read(excerpt)
+        #expect(evidence.reply?.code == 550 && evidence.stage == .rcpt)
+        let whole = "<<< 220 mx.example.test\n>>> EHLO c.test\n<<< 250 ok\n>>> MAIL From:<a@sender.test>\n>>> RCPT To:<b@example.test>\n"
+            + ">>> DATA\n<<< 250 ok\n<<< 550 5.1.1 no\n<<< 554 5.5.1 no valid recipients"
+        let full = try read(whole)
+        #expect(full.reply?.code == 550 && full.stage == .rcpt, "all commands shown: each reply to its own")
+    }
+
     @Test func aRefusedEHLOThatHELOGetsPastDecidesNothing() throws {
         let transcript = "S: 220 mx.example.test\nC: EHLO client.test\nS: 502 5.5.1 EHLO not implemented\nC: HELO client.test\nS: 250 mx.example.test\nC: MAIL FROM:<a@sender.test>\nS: 250 ok\nC: RCPT TO:<b@example.test>\nS: 550 5.7.1 rejected"
         let evidence = try read(transcript)
@@ -268,6 +285,11 @@ import Testing
         #expect(evidence.reply == SMTPReply(code: 451, enhanced: "4.3.0", "Error: queue file write error") && evidence.stage == .data)
     }
 
+    @Test func phpMailersAdditionalSMTPInfoIsTheEnhancedCode() throws {
+        let evidence = try read("SMTP server error: DATA END command failed Detail: Message rejected as spam SMTP code: 550 Additional SMTP info: 5.7.1")
+        #expect(evidence.reply == SMTPReply(code: 550, enhanced: "5.7.1", "Message rejected as spam") && evidence.stage == .data)
+    }
+
     // MARK: Whole messages and mailboxes
 
     static let dsnBody = """
@@ -330,6 +352,30 @@ import Testing
             #expect(evidence.receiverAddress == IPAddress("2001:db8::10"))
             #expect(evidence.mailFrom == "a@sender.test", "the returned message's Return-Path")
         }
+    }
+
+    @Test func aBounceForwardedAsAnAttachmentIsTheOneRead() throws {
+        let attached = Self.bounce(boundary: "inner", notice: Self.notice, encoding: "7bit")
+        let forward = """
+            From: Alice <a@sender.test>
+            To: help@sender.test
+            Subject: Fwd: Undelivered Mail Returned to Sender
+            MIME-Version: 1.0
+            Content-Type: multipart/mixed; boundary="outer"
+
+            --outer
+            Content-Type: text/plain
+
+            Why does this bounce? I also saw 421 4.7.0 yesterday.
+            --outer
+            Content-Type: message/rfc822
+
+            \(attached)
+            --outer--
+            """
+        let evidence = try read(forward)
+        #expect(evidence.source == .deliveryStatus)
+        #expect(evidence.reply?.code == 550 && evidence.stage == .rcpt && evidence.receiverAddress == IPAddress("2001:db8::10"))
     }
 
     @Test func anMboxHoldsOneBouncePerMessage() throws {

@@ -81,7 +81,11 @@ enum StageWords {
         Phrase(#"(?:reject|milter-reject): (?:DATA|END-OF-MESSAGE|BDAT) from|: reject: (?:header|body) "#, .data,
                "Postfix's rejection of the message (`END-OF-MESSAGE`, header or body checks)"),
         // sendmail's transcript flattened on one line: `>>> RCPT To:<r> <<< 550 ...`.
-        Phrase(#">>> ?(?:DATA|\.)\s*<<< ?[245]\d\d"#, .data, "sendmail's transcript: the reply to `>>> DATA`"),
+        // With PIPELINING sendmail shows `>>> DATA` and then every reply it read: those to the RCPT TO
+        // it sent before, then DATA's own (`503 Need RCPT`); the reply to DATA is the last one.
+        Phrase(#">>> ?DATA\s*<<< ?[45]\d\d(?:(?!>>>).)*<<< ?[45]\d\d"#, .rcpt,
+               "sendmail's transcript: more than one reply after `>>> DATA` (pipelined: the first answers RCPT TO)"),
+        Phrase(#">>> ?(?:DATA|\.)\s*<<< ?[245]\d\d(?!(?:(?!>>>).)*<<< ?[245]\d\d)"#, .data, "sendmail's transcript: the reply to `>>> DATA`"),
         Phrase(#">>> ?RCPT TO:[^<]*<[^>]*>[^<]*<<< ?[245]\d\d"#, .rcpt, "sendmail's transcript: the reply to `>>> RCPT To:`"),
         Phrase(#">>> ?MAIL FROM:[^<]*<[^>]*>[^<]*<<< ?[245]\d\d"#, .mail, "sendmail's transcript: the reply to `>>> MAIL From:`"),
         Phrase(#">>> ?(?:EHLO|HELO)[^<]*<<< ?[245]\d\d"#, .helo, "sendmail's transcript: the reply to `>>> EHLO`"),

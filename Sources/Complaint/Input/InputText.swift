@@ -71,7 +71,7 @@ struct InputText {
         let tags = #"(?i)</?(a|p|div|span|pre|code|b|i|u|em|strong|font|tt|blockquote|table|tbody|thead|tr|td|th|li|ul|ol|html|body|head|br|hr|wbr|small|big|center|h[1-6])(\s[^<>]*)?/?>"#
         out = out.replacingOccurrences(of: tags, with: "", options: .regularExpression)
         // Link markup after a name: `mx.example.test<http://mx.example.test>`, `<mailto:...>`.
-        out = out.replacingOccurrences(of: #"<(?:https?|mailto|ftp):[^<>\s]*>"#, with: "", options: .regularExpression)
+        out = out.replacingOccurrences(of: #"[ \t]*<(?:https?|mailto|ftp):[^<>\s]*>"#, with: "", options: .regularExpression)
         // Markdown links `[text](url)` keep their text; a bracketed address stays bracketed.
         out = out.replacingOccurrences(of: #"\[([^\[\]\n]*)\]\((?:https?|mailto):[^()\s]*\)"#, with: "[$1]", options: .regularExpression)
         // A bracket that only held link text of a name (`[mx.example.test]`) before another

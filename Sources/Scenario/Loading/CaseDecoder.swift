@@ -140,8 +140,10 @@ struct CaseDecoder {
         let exim = map.optional("exim").map { eximSite($0, path.key("exim")) } ?? EximSiteSettings()
         let exec: ExecReceiverSpec?? = map.optional("exec").map { execReceiver($0, path.key("exec")) }
         let identity = receiverIdentity(map, path)
+        let tls: ReceiverTLSSpec?? = map.optional("tls").map { receiverTLS($0, path.key("tls")) }
         map.finish()
         guard let hostname, let addresses, let policy, let postfix, let exim, let identity else { return nil }
+        if case .some(.none) = tls { return nil }
         if case .some(.none) = target { return nil }
         if case .some(.none) = postfixDirectory { return nil }
         if case .some(.none) = bareNewline { return nil }
@@ -150,11 +152,13 @@ struct CaseDecoder {
             diagnostics.add(.missingKey, at: location, path.key("exec"), "target exec needs receiver.exec ({start: COMMAND, ready: smtp-banner, stop: signal})")
             return nil
         }
-        return ReceiverSpec(
+        var spec = ReceiverSpec(
             hostname: hostname, addresses: addresses, target: target ?? nil, policy: policy,
             postfix: Dictionary(postfix.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }), postfixDirectory: postfixDirectory ?? nil,
             bareNewline: bareNewline ?? nil, exim: exim, exec: exec ?? nil,
             proxyProtocol: identity.proxyProtocol, xclientHosts: identity.xclientHosts)
+        spec.tls = (tls ?? nil) ?? .off
+        return spec
     }
 
     /// `receiver.postfix_dir`: a folder holding at least main.cf, relative to the file that names it.
@@ -199,7 +203,11 @@ struct CaseDecoder {
         let dkimTree = map.optional("dkim")
         let dkim = dkimTree.map { dkimSpec($0, path.key("dkim")) }
         let identity = senderIdentity(map, path, addresses: addresses)
+        let tls: TLSSecurityLevel?? = map.optional("tls").map {
+            read.choice($0, path.key("tls"), "TLS security level (Postfix smtp_tls_security_level)", TLSSecurityLevel.self)
+        }
         map.finish()
+        if case .some(nil) = tls { return nil }
         guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay, let identity else { return nil }
         if case .some(.none) = message { return nil }
         if case .some(.none) = mta { return nil }
@@ -212,10 +220,12 @@ struct CaseDecoder {
             diagnostics.add(.invalidValue, at: dkimTree.location, path.key("dkim"), "sender.dkim cannot sign sender.message.raw (it is sent byte for byte): give message.headers and message.body instead")
             return nil
         }
-        return SenderSpec(
+        var spec = SenderSpec(
             addresses: addresses, prefer: prefer, helo: helo, mailFrom: mailFrom, rcptTo: rcptTo, relay: relay, message: message ?? nil,
             mta: mta ?? nil, postfix: (postfix ?? nil) ?? [:], exim: (exim ?? nil) ?? [:], dkim: dkim ?? nil,
             identity: identity.path, proxyAddresses: identity.proxyAddresses, xclientName: identity.xclientName)
+        spec.tls = (tls ?? nil) ?? .none
+        return spec
     }
 
 
@@ -304,11 +314,14 @@ struct CaseDecoder {
             read.list($0, path.key("attempts"), what: "a list of attempts ({family, result, code?, enhanced?, stage?})") { attempt($0, $1) }
         })
         let messagesAccepted = check(map.optional("messages_accepted").map { count($0, path.key("messages_accepted"), what: "a number of messages (0, 1, 2, ...)") })
+        let tls = check(map.optional("tls").map { boolean($0, path.key("tls")) })
         map.finish()
         guard !failed else { return nil }
-        return Expectation(
+        var expectation = Expectation(
             outcome: outcome, family: family, stage: stage, code: code, enhanced: enhanced, text: text, attempts: attempts,
             messagesAccepted: messagesAccepted)
+        expectation.tls = tls
+        return expectation
     }
 
     func count(_ tree: Tree, _ path: KeyPath, what: String) -> Int? {

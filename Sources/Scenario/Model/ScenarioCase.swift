@@ -128,6 +128,8 @@ public struct ReceiverSpec: Sendable {
     /// `receiver.xclient_hosts`: the clients allowed to send XCLIENT (Postfix
     /// `smtpd_authorized_xclient_hosts`); empty: nobody.
     public var xclientHosts: [IPAddress]
+    /// `receiver.tls`: STARTTLS and the certificate; `.off` when not given.
+    public var tls: ReceiverTLSSpec = .off
 
     public init(
         hostname: String = ReceiverSpec.defaultHostname, addresses: [IPAddress], target: ReceiverTarget? = nil,
@@ -221,6 +223,8 @@ public struct SenderSpec: Sendable {
     /// `sender.xclient_name`: the `NAME=` of XCLIENT (a host name, `[UNAVAILABLE]` or
     /// `[TEMPUNAVAIL]`); nil: XCLIENT sends ADDR only.
     public var xclientName: String?
+    /// `sender.tls`: Postfix's `smtp_tls_security_level`; `none` when not given.
+    public var tls: TLSSecurityLevel = .none
 
     public init(
         addresses: [AddressFamily: IPAddress], prefer: AddressFamily = .ipv6, helo: String, mailFrom: String,
@@ -277,6 +281,8 @@ public struct Expectation: Sendable, Hashable {
     /// `messages_accepted`: how many messages the receiver accepted in the case (every session,
     /// every message of a session: an SMTP-smuggled second message counts).
     public var messagesAccepted: Int?
+    /// `tls`: the deciding session ran over TLS (false: in plaintext).
+    public var tls: Bool?
 
     public init(
         outcome: DeliveryOutcome? = nil, family: AddressFamily? = nil, stage: SMTPStage? = nil,
