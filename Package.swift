@@ -163,7 +163,9 @@ let package = Package(
             "Harness", "CertificateAuthority", "Runner", "Scenario", "DNSCore", "Policy", "ReferenceMX", "PostfixTarget", "SMTPProtocol", "Parity",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], plugins: ["BuildInfo"]),
+        // Writes the commit the executable is built from into it (`mxharness --version`).
+        .plugin(name: "BuildInfo", capability: .buildTool()),
 
         // Fixtures several test targets share.
         .target(name: "MXHarnessTestKit", dependencies: ["DNSCore", "Sandbox", "DNSWorld", "Resolver"], path: "Tests/MXHarnessTestKit"),

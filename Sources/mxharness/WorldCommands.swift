@@ -99,19 +99,25 @@ extension MXHarness {
 
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check scenario files without running them.")
-        @Argument(help: "Scenario files or folders.") var paths: [String] = ["Scenarios"]
+        @Argument(help: ArgumentHelp(
+            "Scenario files or folders; none: ./Scenarios, or without one the installed library (/usr/share/mxharness/Scenarios).",
+            valueName: "paths"))
+        var pathArguments: [String] = []
 
         func run() throws {
-            try Harness.validate(paths: paths)
+            try Harness.validate(paths: ScenarioLibrary.paths(pathArguments))
         }
     }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List cases with their tags and descriptions.")
-        @Argument(help: "Scenario files or folders.") var paths: [String] = ["Scenarios"]
+        @Argument(help: ArgumentHelp(
+            "Scenario files or folders; none: ./Scenarios, or without one the installed library (/usr/share/mxharness/Scenarios).",
+            valueName: "paths"))
+        var pathArguments: [String] = []
 
         func run() throws {
-            try Harness.list(paths: paths)
+            try Harness.list(paths: ScenarioLibrary.paths(pathArguments))
         }
     }
 
