@@ -72,7 +72,7 @@ let package = Package(
         ]),
         // The built-in MX: SwiftNIO server driving the SMTP server state machine.
         .target(name: "ReferenceMX", dependencies: [
-            "DNSCore", "SMTPProtocol", "Policy", "SPF", "Sandbox", "STARTTLS", "Runner", "Scenario",
+            "DNSCore", "SMTPProtocol", "Policy", "SPF", "Sandbox", "STARTTLS", "CertificateAuthority", "Runner", "Scenario",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -148,7 +148,7 @@ let package = Package(
         // What a policy change would do to a site's own senders, read from its logs: log readers,
         // clients, their worlds, runs against policy columns (as the matrix runs them), reports.
         .target(name: "Census", dependencies: [
-            "DNSCore", "SMTPProtocol", "Policy", "SPF", "Scenario", "Runner", "Matrix", "Resolver", "Sandbox",
+            "DNSCore", "Policy", "SPF", "Scenario", "Runner", "Matrix", "Resolver", "Sandbox",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -156,24 +156,26 @@ let package = Package(
         .target(name: "Parity", dependencies: ["Runner", "Scenario", "SMTPProtocol", "Reports", .product(name: "Logging", package: "swift-log")]),
         // What each command does, so the executable only parses arguments.
         .target(name: "Harness", dependencies: [
-            "DNSCore", "Census", "Complaint", "Runner", "Matrix", "Parity", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Policy", "Postfix",
+            "DNSCore", "CertificateAuthority", "Census", "Complaint", "Runner", "Matrix", "Parity", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Policy", "Postfix",
             "SMTPProtocol",
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "mxharness", dependencies: [
-            "Harness", "Runner", "Scenario", "DNSCore", "Policy", "ReferenceMX", "Sender", "Postfix", "Exim", "OpenSMTPD", "ExecMX",
+            "Harness", "CertificateAuthority", "Runner", "Scenario", "DNSCore", "Policy", "ReferenceMX", "Sender", "Postfix", "Exim", "OpenSMTPD", "ExecMX",
             "SMTPProtocol", "Parity",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], plugins: ["BuildInfo"]),
+        // Writes the commit the executable is built from into it (`mxharness --version`).
+        .plugin(name: "BuildInfo", capability: .buildTool()),
 
         // Fixtures several test targets share.
         .target(name: "MXHarnessTestKit", dependencies: ["DNSCore", "Sandbox", "DNSWorld", "Resolver"], path: "Tests/MXHarnessTestKit"),
         // Cases run through the runner: the built-in parts as a catalog, one-case runs, the
         // scenarios the real-MTA tests share.
         .target(name: "RunnerTestKit", dependencies: [
-            "DNSCore", "Runner", "Scenario", "ReferenceMX", "Sender", "MXHarnessTestKit",
+            "DNSCore", "Runner", "Scenario", "ReferenceMX", "Sender",
         ], path: "Tests/RunnerTestKit"),
 
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"]),
@@ -194,7 +196,7 @@ let package = Package(
         ], exclude: ["Conformance/vectors"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "SPF", "SMTPProtocol", "DNSCore", "DKIM", "MXHarnessTestKit"]),
         .testTarget(name: "ReferenceMXTests", dependencies: [
-            "ReferenceMX", "Policy", "SMTPProtocol", "DNSCore", "DKIM", "MXHarnessTestKit",
+            "ReferenceMX", "Policy", "SMTPProtocol", "DNSCore", "DKIM", "MXHarnessTestKit", "CertificateAuthority", "Sender", "Delivery",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -221,15 +223,13 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy", "DKIM"]),
+        .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "CertificateAuthority", "DNSCore", "SMTPProtocol", "Policy", "DKIM"]),
         .testTarget(name: "RunnerTests", dependencies: [
-            "Runner", "Scenario", "Policy", "Sandbox", "DNSCore", "ReferenceMX", "Sender", "SMTPProtocol", "MXHarnessTestKit", "RunnerTestKit",
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "Logging", package: "swift-log"),
+            "Runner", "Scenario", "Policy", "Sandbox", "DNSCore", "ReferenceMX", "Sender", "MXHarnessTestKit", "RunnerTestKit",
         ]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner", "Scenario", "DNSCore", "SMTPProtocol"]),
         .testTarget(name: "MatrixTests", dependencies: [
-            "Matrix", "Harness", "Runner", "Scenario", "Policy", "Postfix", "Delivery", "SMTPProtocol", "DNSCore", "Reports", "MXHarnessTestKit",
+            "Matrix", "CertificateAuthority", "Harness", "Runner", "Scenario", "Policy", "Postfix", "Sender", "Delivery", "SMTPProtocol", "DNSCore", "Reports", "MXHarnessTestKit",
             "RunnerTestKit",
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -237,8 +237,7 @@ let package = Package(
             "Complaint", "Scenario", "Runner", "DNSCore", "SMTPProtocol", "Policy", "MXHarnessTestKit", "RunnerTestKit",
         ], exclude: ["Corpus"]),
         .testTarget(name: "CensusTests", dependencies: [
-            "Census", "Harness", "Matrix", "Runner", "Scenario", "Policy", "SPF", "DNSCore", "DNSWorld", "Sandbox", "MXHarnessTestKit",
-            "RunnerTestKit",
+            "Census", "Matrix", "Runner", "Postfix", "Exim", "Scenario", "Policy", "DNSCore", "MXHarnessTestKit", "RunnerTestKit",
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["Logs"]),
         .testTarget(name: "ParityTests", dependencies: ["Parity", "Runner", "Scenario", "SMTPProtocol", "DNSCore", "Reports"]),

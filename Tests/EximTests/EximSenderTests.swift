@@ -1,8 +1,9 @@
+import Exim
 import Foundation
 import MXHarnessTestKit
 import Runner
+import RunnerTestKit
 import Scenario
-import Exim
 import Testing
 
 /// Exim 4 (unpacked by scripts/lib.sh `unpack_mtas exim`) as the sending MTA.
@@ -13,8 +14,8 @@ struct EximSenderTests {
     /// IPv4 and delivers, where Postfix (and the model) defer.
     @Test func twoEqualMXDeliverOverIPv4WithExim() async throws {
         let expect = "{outcome: delivered, family: ipv4, attempts: [{family: ipv6, result: tempfailed, code: 450, stage: rcpt}, {family: ipv6, result: tempfailed, code: 450, stage: rcpt}, {family: ipv4, result: accepted}]}"
-        let scenario = try PostfixSenderTests.twoEqualMX("exim-two-mx", target: "builtin", expect: expect)
-        let runner = CaseRunner(configuration: RunConfiguration(sender: .exim))
+        let scenario = try twoEqualMX("exim-two-mx", target: "builtin", expect: expect)
+        let runner = CaseRunner(configuration: RunConfiguration(sender: .exim), parts: builtinParts.adding(EximSenders()))
         let result = try #require(await ScenarioRun(runner: runner, jobs: 1).run([scenario]).first)
         #expect(result.sender == .exim)
         #expect(result.status == .passed, "\(result.status) \(result.mismatches)")
@@ -22,9 +23,9 @@ struct EximSenderTests {
     }
 
     @Test func aPreferenceEximCannotExpressIsSkippedWithTheReason() async throws {
-        let scenario = try PostfixSenderTests.twoEqualMX(
+        let scenario = try twoEqualMX(
             "exim-any", target: "builtin", postfix: "{smtp_address_preference: any}", expect: "{outcome: delivered}")
-        let runner = CaseRunner(configuration: RunConfiguration(sender: .exim))
+        let runner = CaseRunner(configuration: RunConfiguration(sender: .exim), parts: builtinParts.adding(EximSenders()))
         let result = try #require(await ScenarioRun(runner: runner, jobs: 1).run([scenario]).first)
         guard case .skipped(let reason) = result.status else {
             Issue.record("expected skipped, got \(result.status)")

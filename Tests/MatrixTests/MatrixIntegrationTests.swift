@@ -41,7 +41,7 @@ struct MatrixIntegrationTests {
         // Every cell kept its evidence for the HTML page.
         let strict = try #require(dual.cells[1].result)
         #expect(strict.delivery?.renderTranscript().contains("550 5.7.25") == true)
-        #expect(strict.sessions.first?.summary.contains("2001:db8:5::25") == true)
+        #expect(strict.evidence?.decisions.first?.contains("2001:db8:5::25") == true)
     }
 
     /// The CI workflow: save a baseline of our policy file, run again (nothing changed, exit 0,

@@ -3,6 +3,7 @@ import Harness
 import Logging
 import MXHarnessTestKit
 import Runner
+import RunnerTestKit
 import Testing
 
 /// `--shard K/3` through real worlds, then `mxharness merge`: the same report and baseline as one run.

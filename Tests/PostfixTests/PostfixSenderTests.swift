@@ -12,37 +12,6 @@ import Testing
 @Suite(.serialized, .enabled(if: IntegrationEnvironment.canRunWorlds && IntegrationEnvironment.hasPostfix,
                              "needs root (network namespaces), unbound and postfix (apt-get install unbound postfix); run as root"))
 struct PostfixSenderTests {
-    /// Two equal-preference dual-stack MX hosts answering 450 to IPv6 clients without a PTR.
-    static func twoEqualMX(_ name: String, target: String, postfix: String = "{}", expect: String) throws -> ScenarioCase {
-        let yaml = """
-            name: \(name)
-            dns:
-              records:
-                - example.test. MX 10 mx1.example.test.
-                - example.test. MX 10 mx2.example.test.
-                - mx1.example.test. A 192.0.2.11
-                - mx1.example.test. AAAA 2001:db8::11
-                - mx2.example.test. A 192.0.2.12
-                - mx2.example.test. AAAA 2001:db8::12
-                - mail.sender.test. A 203.0.113.25
-                - mail.sender.test. AAAA 2001:db8:5::25
-                - 203.0.113.25 PTR mail.sender.test.
-            receiver:
-              hostname: mx.example.test
-              addresses: [192.0.2.11, 192.0.2.12, "2001:db8::11", "2001:db8::12"]
-              target: \(target)
-              policy: {checks: [fcrdns], on_fail: defer}
-            sender:
-              addresses: {ipv4: 203.0.113.25, ipv6: "2001:db8:5::25"}
-              helo: mail.sender.test
-              mail_from: alice@sender.test
-              rcpt_to: [bob@example.test]
-              postfix: \(postfix)
-            expect: \(expect)
-            """
-        return try #require(try ScenarioLoader().load(yaml: yaml, file: "\(name).yaml").first)
-    }
-
     static let deferredTwice = "{outcome: deferred, family: ipv6, stage: rcpt, code: 450, attempts: [{family: ipv6, result: tempfailed}, {family: ipv6, result: tempfailed}]}"
     static let deliveredOverIPv4 = "{outcome: delivered, family: ipv4, attempts: [{family: ipv6, result: tempfailed}, {family: ipv6, result: tempfailed}, {family: ipv4, result: accepted}]}"
 
@@ -53,8 +22,8 @@ struct PostfixSenderTests {
     @Test(arguments: ["builtin", "postfix"])
     func twoEqualMXGiveTheSameVerdictFromTheModelAndFromPostfix(target: String) async throws {
         let cases = [
-            try Self.twoEqualMX("session-limit", target: target, expect: Self.deferredTwice),
-            try Self.twoEqualMX("raised-limit", target: target, postfix: "{smtp_mx_session_limit: 4}", expect: Self.deliveredOverIPv4),
+            try twoEqualMX("session-limit", target: target, expect: Self.deferredTwice),
+            try twoEqualMX("raised-limit", target: target, postfix: "{smtp_mx_session_limit: 4}", expect: Self.deliveredOverIPv4),
         ]
         let model = await Self.run(cases, sender: .builtin)
         let real = await Self.run(cases, sender: .postfix)
@@ -70,7 +39,7 @@ struct PostfixSenderTests {
     }
 
     @Test func aDeferredMessageIsReportedAfterOneQueueRunWithTheQueueLeft() async throws {
-        let scenario = try Self.twoEqualMX("deferred", target: "builtin", expect: Self.deferredTwice)
+        let scenario = try twoEqualMX("deferred", target: "builtin", expect: Self.deferredTwice)
         let result = try #require(await Self.run([scenario], sender: .postfix).first)
         #expect(result.status == .passed, "\(result.status) \(result.mismatches)")
         #expect(result.delivery?.note?.contains("left in the Postfix sender's queue: 1 message") == true, "\(result.delivery?.note ?? "no note")")

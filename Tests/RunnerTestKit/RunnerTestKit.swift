@@ -72,3 +72,34 @@ public func attemptsFingerprint(_ result: CaseResult) -> [String] {
     }
     return parts
 }
+
+/// Two equal-preference dual-stack MX hosts answering 450 to IPv6 clients without a PTR.
+public func twoEqualMX(_ name: String, target: String, postfix: String = "{}", expect: String) throws -> ScenarioCase {
+    let yaml = """
+        name: \(name)
+        dns:
+          records:
+            - example.test. MX 10 mx1.example.test.
+            - example.test. MX 10 mx2.example.test.
+            - mx1.example.test. A 192.0.2.11
+            - mx1.example.test. AAAA 2001:db8::11
+            - mx2.example.test. A 192.0.2.12
+            - mx2.example.test. AAAA 2001:db8::12
+            - mail.sender.test. A 203.0.113.25
+            - mail.sender.test. AAAA 2001:db8:5::25
+            - 203.0.113.25 PTR mail.sender.test.
+        receiver:
+          hostname: mx.example.test
+          addresses: [192.0.2.11, 192.0.2.12, "2001:db8::11", "2001:db8::12"]
+          target: \(target)
+          policy: {checks: [fcrdns], on_fail: defer}
+        sender:
+          addresses: {ipv4: 203.0.113.25, ipv6: "2001:db8:5::25"}
+          helo: mail.sender.test
+          mail_from: alice@sender.test
+          rcpt_to: [bob@example.test]
+          postfix: \(postfix)
+        expect: \(expect)
+        """
+    return try #require(try ScenarioLoader().load(yaml: yaml, file: "\(name).yaml").first)
+}
