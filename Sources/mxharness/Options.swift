@@ -119,14 +119,16 @@ struct ReceiverConfigOptions: ParsableArguments {
     }
 }
 
-/// The parts this build of mxharness has, one line per kind, configured by a command's options.
-func partCatalog(postfix: PostfixReceivers = PostfixReceivers(), receivers: ReceiverConfigOptions = ReceiverConfigOptions()) throws -> PartCatalog {
+/// The parts this build of mxharness has, one line per kind, configured by a command's options
+/// (`receivers` nil: a command without the receiver options; their properties must not be read
+/// outside argument parsing).
+func partCatalog(postfix: PostfixReceivers = PostfixReceivers(), receivers: ReceiverConfigOptions? = nil) throws -> PartCatalog {
     PartCatalog(
         receivers: [
             BuiltinMXReceivers(),
             postfix,
-            EximReceivers(configurationText: try receivers.read(receivers.eximConfig, "--exim-config")),
-            OpenSMTPDReceivers(configurationText: try receivers.read(receivers.opensmtpdConfig, "--opensmtpd-config")),
+            EximReceivers(configurationText: try receivers?.read(receivers?.eximConfig, "--exim-config")),
+            OpenSMTPDReceivers(configurationText: try receivers?.read(receivers?.opensmtpdConfig, "--opensmtpd-config")),
             ExecReceivers(),
         ],
         senders: [ModelSenders(), PostfixSenders(), EximSenders()])

@@ -95,4 +95,14 @@ struct EximReceiverTests {
         let result = await runOne(parts: eximParts(), try realReceiverScenario("exim-spf", target: "exim", policy: "{checks: [spf]}", records: confirmed))
         #expect(result.status == .skipped("check spf needs SPF, which the unpacked Exim (exim4-daemon-light) is built without"))
     }
+
+    @Test func aProxyProtocolReceiverIsSkippedWithTheReason() async throws {
+        let theme = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Scenarios/identities").path
+        var scenario = try #require(try ScenarioLoader().load(paths: [theme]).first { $0.name == "proxy-v1" })
+        scenario.receiver.target = .exim
+        let result = await runOne(parts: eximParts(), scenario)
+        #expect(result.status == .skipped("receiver.proxy_protocol: haproxy is not set up for Exim (the built-in MX and Postfix take PROXY headers)"))
+    }
 }
