@@ -17,7 +17,7 @@ struct PostfixSiteTests {
 
     /// Every `Sites/NAME/etc-postfix`.
     static let sites: [String] = {
-        let root = repository + "/Tests/RunnerTests/Sites"
+        let root = repository + "/Tests/PostfixTests/Sites"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
         return names.sorted().map { root + "/" + $0 + "/etc-postfix" }.filter { FileManager.default.fileExists(atPath: $0 + "/main.cf") }
     }()
