@@ -472,6 +472,22 @@ import Testing
         #expect(repro.report.contains { $0.contains("receiver.policy.reply.text") && $0.contains("ASSUMED") })
     }
 
+    @Test func aStatusWhoseDiagnosticIsNoSMTPReplyKeepsItsWords() throws {
+        let dsn = "Reporting-MTA: dns; notes.example.test\n\nFinal-Recipient: rfc822; b@example.test\nAction: failed\n"
+            + "Status: 5.0.0\nDiagnostic-Code: X-Notes; User b (b@example.test) not listed in public Name & Address Book\n"
+        let evidence = try read(dsn)
+        #expect(evidence.reply?.code == 550 && evidence.reply?.enhanced == "5.0.0")
+        #expect(evidence.reply?.text == "User b (b@example.test) not listed in public Name & Address Book")
+    }
+
+    @Test func aReplyAfterTheRecipientItRefused() throws {
+        let bounce = "This message was created automatically by mail delivery software.\n\n"
+            + "A message that you sent could not be delivered to one or more of its recipients.\n\n"
+            + "<b@example.test>: 550 mailbox unavailable\n"
+        let evidence = try read(bounce)
+        #expect(evidence.reply?.code == 550 && evidence.reply?.text == "mailbox unavailable")
+    }
+
     @Test func anMboxHoldsOneBouncePerMessage() throws {
         let first = "From MAILER-DAEMON Mon Jan  1 00:00:00 2024\n" + Self.bounce(boundary: "b1", notice: Self.notice, encoding: "7bit")
         let second = "From MAILER-DAEMON Mon Jan  1 00:01:00 2024\nFrom: MAILER-DAEMON@mail.sender.test\nTo: a@sender.test\nSubject: failure notice\nDate: Mon, 1 Jan 2024 00:01:00 +0000\n\n>From the qmail-send program:\n<c@example.test>:\n192.0.2.10 does not like recipient.\nRemote host said: 553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)\n"
