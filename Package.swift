@@ -88,13 +88,13 @@ let package = Package(
         // Postfix: main.cf from a policy, private and pooled instances, logs, the preflight of a
         // site's configuration, OpenDKIM and OpenDMARC as milters; its receiver and sender parts.
         .target(name: "Postfix", dependencies: [
-            "DNSCore", "DNSWorld", "Policy", "Sandbox", "Milter", "DKIM", "SMTPProtocol", "Scenario", "Runner", "Delivery",
+            "DNSCore", "DNSWorld", "Policy", "Sandbox", "Milter", "DKIM", "SMTPProtocol", "Scenario", "Runner", "Delivery", "CertificateAuthority",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Exim: the policy as ACLs, a private daemon in the case's namespace, Exim as the sender;
         // its receiver and sender parts.
         .target(name: "Exim", dependencies: [
-            "DNSCore", "Policy", "Scenario", "Sandbox", "SMTPProtocol", "Runner", "Delivery",
+            "DNSCore", "Policy", "Scenario", "Sandbox", "SMTPProtocol", "Runner", "Delivery", "CertificateAuthority",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // OpenSMTPD: the policy as built-in filters, a private daemon with its own mount

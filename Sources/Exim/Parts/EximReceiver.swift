@@ -1,3 +1,4 @@
+import CertificateAuthority
 import DNSCore
 import Foundation
 import Runner
@@ -16,12 +17,24 @@ public struct EximReceivers: ReceiverKind {
         self.configurationText = configurationText
     }
 
-    public func configuration(for scenario: ScenarioCase) -> EximConfiguration {
+    public func configuration(for scenario: ScenarioCase, settings: RunConfiguration) -> EximConfiguration {
         var configuration = EximConfiguration(
             hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: scenario.recipientDomains,
             policy: scenario.receiver.policy, site: scenario.receiver.exim)
         configuration.baseText = configurationText
+        configuration.tls = Self.tls(for: scenario.receiver, authority: settings.authority)
         return configuration
+    }
+
+    /// `receiver.tls` as Exim settings, with the certificates the run's authority issues.
+    static func tls(for receiver: ReceiverSpec, authority: RunAuthority) -> EximTLS? {
+        guard receiver.tls.starttls, let authority = try? authority.authority() else { return nil }
+        var certificates: [EximTLS.Certificate] = []
+        for group in receiver.tls.certificates(hostname: receiver.hostname, addresses: receiver.addresses) {
+            guard let issued = try? authority.certificate(group.kind, names: group.names, addresses: group.addresses) else { return nil }
+            certificates.append(EximTLS.Certificate(chainPEM: issued.chainPEM, keyPEM: issued.privateKeyPEM, addresses: group.addresses))
+        }
+        return EximTLS(required: receiver.tls.required, protocols: receiver.tls.protocols, certificates: certificates)
     }
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
@@ -29,12 +42,12 @@ public struct EximReceivers: ReceiverKind {
         switch EximInstallation.find() {
         case .failure(let unavailable): return unavailable.reason
         case .success(let installation):
-            return configuration(for: scenario).unsupportedReason(hasSPF: installation.hasSPF)
+            return configuration(for: scenario, settings: settings).unsupportedReason(hasSPF: installation.hasSPF)
         }
     }
 
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
-        EximReceiver(configuration: configuration(for: scenario))
+        EximReceiver(configuration: configuration(for: scenario, settings: settings))
     }
 }
 

@@ -7,17 +7,17 @@ extension PostfixReceivers {
     /// site's folder, a `--postfix-config` file), once each. Cases with neither (the harness's own
     /// main.cf) need none.
     public func preflight(_ cases: [ScenarioCase], settings: RunConfiguration, logger: Logger) async -> [PreflightReport] {
-        await postfixPreflight(cases, logger: logger).map {
+        await postfixPreflight(cases, settings: settings, logger: logger).map {
             PreflightReport(text: $0.text, canServeMail: $0.canServeMail)
         }
     }
 
     /// The Postfix reports themselves, for callers that read their findings.
-    public func postfixPreflight(_ cases: [ScenarioCase], logger: Logger) async -> [PostfixPreflightReport] {
+    public func postfixPreflight(_ cases: [ScenarioCase], settings: RunConfiguration, logger: Logger) async -> [PostfixPreflightReport] {
         var reports: [PostfixPreflightReport] = []
         var checked: Set<String> = []
         for scenario in cases {
-            let postfix = configuration(for: scenario)
+            let postfix = configuration(for: scenario, settings: settings)
             guard postfix.unsupportedReason == nil else { continue }
             let source: String
             if let site = postfix.site {
@@ -38,6 +38,6 @@ extension CaseRunner {
     /// The Postfix preflight of the cases that run on Postfix (the catalog's Postfix receivers).
     public func postfixPreflight(_ cases: [ScenarioCase]) async -> [PostfixPreflightReport] {
         guard let postfix = parts.receivers[.postfix] as? PostfixReceivers else { return [] }
-        return await postfix.postfixPreflight(cases.filter { target(for: $0) == .postfix }, logger: logger)
+        return await postfix.postfixPreflight(cases.filter { target(for: $0) == .postfix }, settings: configuration, logger: logger)
     }
 }

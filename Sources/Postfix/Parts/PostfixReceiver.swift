@@ -1,3 +1,4 @@
+import CertificateAuthority
 import DNSCore
 import DNSWorld
 import Foundation
@@ -46,19 +47,33 @@ public struct PostfixReceivers: ReceiverKind {
     /// The Postfix receiver of a case: the scenario's policy and `receiver.postfix` over the user's
     /// main.cf, accepting mail for every recipient domain, with the identity keys
     /// (`receiver.proxy_protocol`, `receiver.xclient_hosts`; `PostfixIdentity`).
-    public func configuration(for scenario: ScenarioCase) -> PostfixConfiguration {
+    public func configuration(for scenario: ScenarioCase, settings: RunConfiguration = RunConfiguration()) -> PostfixConfiguration {
         PostfixConfiguration(
             hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: scenario.recipientDomains,
             policy: scenario.receiver.policy, settings: scenario.receiver.postfix, base: base,
             site: site ?? scenario.receiver.postfixDirectory.map(PostfixSiteDirectory.cached(path:)),
             bareNewline: (scenario.receiver.bareNewline ?? .normalize).rawValue,
             identity: PostfixIdentity(
-                upstreamProxyProtocol: scenario.receiver.proxyProtocol?.rawValue, xclientHosts: scenario.receiver.xclientHosts))
+                upstreamProxyProtocol: scenario.receiver.proxyProtocol?.rawValue, xclientHosts: scenario.receiver.xclientHosts),
+            tls: Self.tls(for: scenario.receiver, authority: settings.authority))
+    }
+
+    /// `receiver.tls` as Postfix settings, with the certificates the run's authority issues for
+    /// the receiver (cached by the authority, so every case with the same receiver gets the same
+    /// files and may share an instance); nil without STARTTLS or when no authority can be made.
+    static func tls(for receiver: ReceiverSpec, authority: RunAuthority) -> PostfixTLS? {
+        guard receiver.tls.starttls, let authority = try? authority.authority() else { return nil }
+        var certificates: [PostfixTLS.Certificate] = []
+        for group in receiver.tls.certificates(hostname: receiver.hostname, addresses: receiver.addresses) {
+            guard let issued = try? authority.certificate(group.kind, names: group.names, addresses: group.addresses) else { return nil }
+            let key = issued.privateKeyPEM.hasSuffix("\n") ? issued.privateKeyPEM : issued.privateKeyPEM + "\n"
+            certificates.append(PostfixTLS.Certificate(keyAndChainPEM: key + issued.chainPEM, addresses: group.addresses))
+        }
+        return PostfixTLS(required: receiver.tls.required, protocols: receiver.tls.protocols, certificates: certificates)
     }
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
-        configuration(for: scenario).unsupportedReason ?? postfixMilterLimit(of: scenario)
-            ?? untranslatedTLS(of: scenario, on: "Postfix")
+        configuration(for: scenario, settings: settings).unsupportedReason ?? postfixMilterLimit(of: scenario)
     }
 
     /// What every Postfix receiver of a run is started with: resolv.conf's `timeout:` from the
@@ -75,11 +90,11 @@ public struct PostfixReceivers: ReceiverKind {
 
     public func sharingKey(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         guard pool != nil, Self.hostRefusal(for: scenario) == nil else { return nil }
-        return configuration(for: scenario).sharingKey
+        return configuration(for: scenario, settings: settings).sharingKey
     }
 
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
-        let configuration = configuration(for: scenario)
+        let configuration = configuration(for: scenario, settings: settings)
         if let pool, Self.hostRefusal(for: scenario) == nil, let key = configuration.sharingKey {
             return PooledPostfixReceiver(configuration: configuration, key: key, options: Self.options(settings), world: scenario.dns, pool: pool)
         }

@@ -1,17 +1,27 @@
+import CertificateAuthority
 import Delivery
+import SMTPProtocol
 
 /// A real MTA as the case's sender: made when the case's namespace exists, stopped with the case.
 public final class MTASender<MTA: SendingMTA>: Sender, @unchecked Sendable {
     let request: DeliveryRequest
     let settings: MTA.Settings
+    /// `sender.tls` and the run's authority, which the MTA trusts (its CA file).
+    let tls: (level: TLSSecurityLevel, authority: RunAuthority)?
     private var mta: MTA?
 
-    public init(request: DeliveryRequest, settings: MTA.Settings) {
+    public init(request: DeliveryRequest, settings: MTA.Settings, tls: (level: TLSSecurityLevel, authority: RunAuthority)? = nil) {
         self.request = request
         self.settings = settings
+        self.tls = tls
     }
 
     public func deliver(in environment: CaseEnvironment) async throws -> DeliveryReport {
+        var request = request
+        if let tls, tls.level != .none {
+            request.tls = SenderTLS(
+                level: tls.level, trustAnchors: [try tls.authority.authority().root], handshakeTimeout: request.replyTimeout)
+        }
         let mta = MTA(
             namespaceName: environment.namespace.name, caseDirectory: environment.directory,
             resolverAddress: environment.resolverAddress, dnsTimeout: environment.settings.resolverTimeout, logger: environment.logger)
