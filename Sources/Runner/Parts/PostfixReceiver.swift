@@ -48,6 +48,12 @@ public struct PostfixReceivers: ReceiverKind {
                 upstreamProxyProtocol: scenario.receiver.proxyProtocol?.rawValue, xclientHosts: scenario.receiver.xclientHosts))
     }
 
+    /// Root is `Preflight`'s question (a Postfix receiver makes the command need root).
+    public func unavailableReason(settings: RunConfiguration) -> String? {
+        let postfix = PostfixInstance.Options().postfixPath
+        return PostfixInstance.isInstalled ? nil : "the Postfix receiver needs \(postfix): install Postfix (apt-get install postfix)"
+    }
+
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         Self.configuration(for: scenario, settings: settings).unsupportedReason ?? postfixMilterLimit(of: scenario)
             ?? untranslatedTLS(of: scenario, on: "Postfix")
