@@ -3,7 +3,7 @@ import MXHarnessTestKit
 import Testing
 
 /// The executable as a user meets it: argument-parser parses every value, exit codes are 0 all
-/// passed, 1 some failed, 2 usage or load errors, 3 nothing ran (`ExitCodeTests`), and errors
+/// passed, 1 some failed, 2 usage or load errors, 3 nothing ran (`NothingRanExitTests`), and errors
 /// carry their message.
 @Suite struct CommandLineTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

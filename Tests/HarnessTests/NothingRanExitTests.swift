@@ -8,7 +8,7 @@ import Testing
 /// Exit codes 2 and 3 of `run`, `parity` and `matrix` (issue #35): a receiver or sender that cannot
 /// run here at all stops the command before any case, with the reason; a run in which nothing ran
 /// is not a pass.
-@Suite struct ExitCodeTests {
+@Suite struct NothingRanExitTests {
     static let binary = CommandLineTests.binary
 
     /// Runs the executable with `MXHARNESS_MTA_DIR` set to `mtaDirectory` when given.
@@ -91,23 +91,23 @@ import Testing
 @Suite(.serialized, .enabled(if: IntegrationEnvironment.canRunWorlds, IntegrationEnvironment.worldSkipReason))
 struct NothingRanTests {
     @Test func everyCaseSkippedExits3AndASkipBesideAPassIsNoFailure() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: ExitCodeTests.binary), "build mxharness first (swift build)")
+        try #require(FileManager.default.isExecutableFile(atPath: NothingRanExitTests.binary), "build mxharness first (swift build)")
         let directory = try CommandLineTests.temporary("good.yaml", CommandLineTests.passing)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // `--target exec` without `receiver.exec` in the case: skipped with its reason.
-        let run = try ExitCodeTests.run(["run", directory, "--target", "exec"])
+        let run = try NothingRanExitTests.run(["run", directory, "--target", "exec"])
         #expect(run.status == 3, "\(run.output)\(run.error)")
         #expect(run.output.contains("needs receiver.exec") && run.output.contains("0 passed, 0 failed, 1 skipped"), "\(run.output)")
         #expect(run.error.contains("no case ran: all 1 were skipped"), "\(run.error)")
-        let matrix = try ExitCodeTests.run(["matrix", directory, "--policies", "open,fcrdns", "--target", "exec"])
+        let matrix = try NothingRanExitTests.run(["matrix", directory, "--policies", "open,fcrdns", "--target", "exec"])
         #expect(matrix.status == 3, "\(matrix.output)\(matrix.error)")
         #expect(matrix.error.contains("no cell ran: all 2 were skipped"), "\(matrix.error)")
         // The built-in MX runs the case, the exec side skips it: nothing compared.
-        let parity = try ExitCodeTests.run(["parity", directory, "--targets", "builtin,exec"])
+        let parity = try NothingRanExitTests.run(["parity", directory, "--targets", "builtin,exec"])
         #expect(parity.status == 3, "\(parity.output)\(parity.error)")
         #expect(parity.output.contains("0 same, 0 different, 1 skipped") && parity.error.contains("nothing was compared"), "\(parity.output)\(parity.error)")
         // The same case passing on the built-in MX is a pass.
-        let passing = try ExitCodeTests.run(["run", directory])
+        let passing = try NothingRanExitTests.run(["run", directory])
         #expect(passing.status == 0, "\(passing.output)\(passing.error)")
     }
 
@@ -116,10 +116,10 @@ struct NothingRanTests {
     func aRealMTAWithoutRootStopsBeforeAnyCase() throws {
         let directory = try RootlessTests.folder(CommandLineTests.passing)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let sender = try AsNobody.run([ExitCodeTests.binary, "run", directory, "--sender", "postfix"])
+        let sender = try AsNobody.run([NothingRanExitTests.binary, "run", directory, "--sender", "postfix"])
         #expect(sender.status == 2, "\(sender.output)\(sender.error)")
         #expect(sender.error.contains("sender postfix: the Postfix sender needs"), "\(sender.error)")
-        let exim = try AsNobody.run([ExitCodeTests.binary, "run", directory, "--target", "exim"])
+        let exim = try AsNobody.run([NothingRanExitTests.binary, "run", directory, "--target", "exim"])
         #expect(exim.status == 2, "\(exim.output)\(exim.error)")
         #expect(exim.error.contains("receiver exim: ") && !exim.output.contains("skipped"), "\(exim.output)\(exim.error)")
     }
