@@ -1,4 +1,5 @@
 import DNSCore
+import DNSSEC
 import DNSWorld
 import Foundation
 import Logging
@@ -38,7 +39,9 @@ public final class CaseEnvironment: @unchecked Sendable {
         var slot: WarmSlot?
         /// The warm unbound of a namespace the receiver lent (`Receiver.lentDNS`).
         var lentDNS: WarmDNSWorld?
-        var resolver: DNSResolver?
+        /// One libunbound resolver per kind the case's parts use (`receiver.resolver`,
+        /// `sender.resolver`).
+        var resolvers: [ResolverValidation: DNSResolver] = [:]
     }
 
     init(
@@ -74,9 +77,19 @@ public final class CaseEnvironment: @unchecked Sendable {
         return address
     }
 
-    /// A resolver asking only the world's unbound (libunbound, as a real MTA's lookups go).
-    public var resolver: DNSResolver {
-        guard let resolver = parts.resolver else { preconditionFailure("CaseEnvironment.resolver read before setUp") }
+    /// The receiver's resolver (`receiver.resolver`): libunbound asking only the world's
+    /// unbound, as a real MTA's lookups go, and validating from the world's trust anchor when the
+    /// scenario says so.
+    public var receiverResolver: DNSResolver { resolver(scenario.receiver.resolver) }
+
+    /// The sender's resolver (`sender.resolver`).
+    public var senderResolver: DNSResolver { resolver(scenario.sender.resolver) }
+
+    /// The receiver's resolver, for parts that take one resolver.
+    public var resolver: DNSResolver { receiverResolver }
+
+    private func resolver(_ validation: ResolverValidation) -> DNSResolver {
+        guard let resolver = parts.resolvers[validation] else { preconditionFailure("CaseEnvironment.resolver read before setUp") }
         return resolver
     }
 
@@ -124,13 +137,15 @@ public final class CaseEnvironment: @unchecked Sendable {
             parts.world = try DNSWorld.launch(scenario.dns, in: namespace, directory: directory)
             done("unbound")
         }
-        if let slot = parts.slot {
-            parts.resolver = try await slot.takeResolver(timeout: settings.resolverTimeout, logger: logger)
-        } else {
-            parts.resolver = try await DNSResolver(
-                configuration: ResolverConfiguration(
-                    server: resolverAddress, timeout: settings.resolverTimeout, namespace: namespace, directory: directory),
-                logger: logger)
+        // Validating resolvers start from the world's trust anchor, which the root key decides.
+        let anchor = WorldSigner.trustAnchor(for: scenario.dns)
+        for validation in Set([scenario.receiver.resolver, scenario.sender.resolver]).sorted(by: { $0.rawValue < $1.rawValue }) {
+            let kind = ResolverKind(timeout: settings.resolverTimeout, validation: validation, trustAnchor: anchor)
+            if let slot = parts.slot {
+                parts.resolvers[validation] = try await slot.takeResolver(kind, logger: logger)
+            } else {
+                parts.resolvers[validation] = try await DNSResolver(configuration: kind.configuration(server: resolverAddress, namespace: namespace, directory: directory), logger: logger)
+            }
         }
         done("resolver")
         try await receiver.start(in: self)
@@ -161,7 +176,7 @@ public final class CaseEnvironment: @unchecked Sendable {
         let lentLog = parts.lentDNS?.queryLog
         let lentConfiguration = parts.lentDNS?.renderedConfiguration
         await receiver.stop(clean: clean)
-        if let resolver = parts.resolver {
+        for resolver in parts.resolvers.values {
             if let slot = parts.slot { slot.giveBack(resolver) } else { resolver.shutdown() }
         }
         if let world = parts.world {
@@ -175,6 +190,9 @@ public final class CaseEnvironment: @unchecked Sendable {
             if settings.artifactsDirectory != nil, let directory = parts.directory {
                 try? warm.write(toFile: directory + "/unbound.conf", atomically: false, encoding: .utf8)
                 try? remains.queryLog.write(toFile: directory + "/unbound.log", atomically: false, encoding: .utf8)
+                if let zones = (parts.slot?.dns ?? parts.lentDNS).map({ $0.world.directory + "/zones" }) {
+                    try? FileManager.default.copyItem(atPath: zones, toPath: directory + "/zones")
+                }
             }
         }
         if let directory = parts.directory { beforeRemoval(directory, remains.queryLog) }

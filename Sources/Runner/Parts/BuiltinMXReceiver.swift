@@ -35,7 +35,7 @@ final class BuiltinMXReceiver: Receiver, @unchecked Sendable {
 
     func start(in environment: CaseEnvironment) async throws {
         let mx = ReferenceMX(
-            configuration: configuration, lookup: environment.resolver, eventLoopGroup: environment.eventLoopGroup,
+            configuration: configuration, lookup: environment.receiverResolver, eventLoopGroup: environment.eventLoopGroup,
             logger: environment.logger)
         self.mx = mx
         try await mx.start(listeningOn: environment.scenario.receiver.addresses, port: 25, in: environment.namespace)

@@ -26,7 +26,7 @@ final class ModelSender: Sender {
     }
 
     func deliver(in environment: CaseEnvironment) async throws -> DeliveryReport {
-        let agent = DeliveryAgent(lookup: environment.resolver, eventLoopGroup: environment.eventLoopGroup, logger: environment.logger)
+        let agent = DeliveryAgent(lookup: environment.senderResolver, eventLoopGroup: environment.eventLoopGroup, logger: environment.logger)
         return await agent.deliver(request, in: environment.namespace)
     }
 }

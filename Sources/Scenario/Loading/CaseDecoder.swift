@@ -56,9 +56,16 @@ struct CaseDecoder {
         let reverse = map.optional("reverse").map {
             choice($0, path.key("reverse"), "reverse mode", names: ["auto", "none"], ReverseMode.init(rawValue:))
         } ?? ReverseMode.none
+        let dnssec = map.optional("dnssec").map { read.choice($0, path.key("dnssec"), "DNSSEC mode", DNSSECMode.self) } ?? .unsigned
+        let zonesTree = map.optional("zones")
+        let zones = zonesTree.map {
+            read.list($0, path.key("zones"), what: "a list of zones ({zone: NAME, state: STATE})") { zone($0, $1) }
+        } ?? []
         map.finish()
-        guard let records, let faults, let reverse else { return nil }
-        return WorldSpec(records: records, faults: faults, reverse: reverse)
+        guard let records, let faults, let reverse, let dnssec, let zones else { return nil }
+        let world = WorldSpec(records: records, faults: faults, reverse: reverse, dnssec: dnssec, zones: zones.map(\.declaration))
+        guard checkZones(zones, in: world, path.key("zones")) else { return nil }
+        return world
     }
 
     func record(_ item: Tree, _ path: KeyPath) -> ResourceRecord? {
@@ -140,8 +147,9 @@ struct CaseDecoder {
         let exim = map.optional("exim").map { eximSite($0, path.key("exim")) } ?? EximSiteSettings()
         let exec: ExecReceiverSpec?? = map.optional("exec").map { execReceiver($0, path.key("exec")) }
         let identity = receiverIdentity(map, path)
+        let resolver = map.optional("resolver").map { read.choice($0, path.key("resolver"), "resolver", ResolverValidation.self) } ?? .nonValidating
         map.finish()
-        guard let hostname, let addresses, let policy, let postfix, let exim, let identity else { return nil }
+        guard let hostname, let addresses, let policy, let postfix, let exim, let identity, let resolver else { return nil }
         if case .some(.none) = target { return nil }
         if case .some(.none) = postfixDirectory { return nil }
         if case .some(.none) = bareNewline { return nil }
@@ -150,11 +158,13 @@ struct CaseDecoder {
             diagnostics.add(.missingKey, at: location, path.key("exec"), "target exec needs receiver.exec ({start: COMMAND, ready: smtp-banner, stop: signal})")
             return nil
         }
-        return ReceiverSpec(
+        var spec = ReceiverSpec(
             hostname: hostname, addresses: addresses, target: target ?? nil, policy: policy,
             postfix: Dictionary(postfix.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }), postfixDirectory: postfixDirectory ?? nil,
             bareNewline: bareNewline ?? nil, exim: exim, exec: exec ?? nil,
             proxyProtocol: identity.proxyProtocol, xclientHosts: identity.xclientHosts)
+        spec.resolver = resolver
+        return spec
     }
 
     /// `receiver.postfix_dir`: a folder holding at least main.cf, relative to the file that names it.
@@ -199,8 +209,9 @@ struct CaseDecoder {
         let dkimTree = map.optional("dkim")
         let dkim = dkimTree.map { dkimSpec($0, path.key("dkim")) }
         let identity = senderIdentity(map, path, addresses: addresses)
+        let resolver = map.optional("resolver").map { read.choice($0, path.key("resolver"), "resolver", ResolverValidation.self) } ?? .nonValidating
         map.finish()
-        guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay, let identity else { return nil }
+        guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay, let identity, let resolver else { return nil }
         if case .some(.none) = message { return nil }
         if case .some(.none) = mta { return nil }
         if case .some(.none) = postfix { return nil }
@@ -212,10 +223,12 @@ struct CaseDecoder {
             diagnostics.add(.invalidValue, at: dkimTree.location, path.key("dkim"), "sender.dkim cannot sign sender.message.raw (it is sent byte for byte): give message.headers and message.body instead")
             return nil
         }
-        return SenderSpec(
+        var spec = SenderSpec(
             addresses: addresses, prefer: prefer, helo: helo, mailFrom: mailFrom, rcptTo: rcptTo, relay: relay, message: message ?? nil,
             mta: mta ?? nil, postfix: (postfix ?? nil) ?? [:], exim: (exim ?? nil) ?? [:], dkim: dkim ?? nil,
             identity: identity.path, proxyAddresses: identity.proxyAddresses, xclientName: identity.xclientName)
+        spec.resolver = resolver
+        return spec
     }
 
 

@@ -128,6 +128,8 @@ public struct ReceiverSpec: Sendable {
     /// `receiver.xclient_hosts`: the clients allowed to send XCLIENT (Postfix
     /// `smtpd_authorized_xclient_hosts`); empty: nobody.
     public var xclientHosts: [IPAddress]
+    /// `receiver.resolver`: whether the receiver's lookups go through a validating resolver.
+    public var resolver: ResolverValidation = .nonValidating
 
     public init(
         hostname: String = ReceiverSpec.defaultHostname, addresses: [IPAddress], target: ReceiverTarget? = nil,
@@ -221,6 +223,9 @@ public struct SenderSpec: Sendable {
     /// `sender.xclient_name`: the `NAME=` of XCLIENT (a host name, `[UNAVAILABLE]` or
     /// `[TEMPUNAVAIL]`); nil: XCLIENT sends ADDR only.
     public var xclientName: String?
+    /// `sender.resolver`: whether the sender's lookups (MX, A/AAAA, TLSA) go through a validating
+    /// resolver.
+    public var resolver: ResolverValidation = .nonValidating
 
     public init(
         addresses: [AddressFamily: IPAddress], prefer: AddressFamily = .ipv6, helo: String, mailFrom: String,
