@@ -196,7 +196,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ComplaintTests", dependencies: [
-            "Complaint", "Scenario", "Runner", "DNSCore", "SMTPProtocol", "Policy", "MXHarnessTestKit",
+            "Complaint", "Scenario", "Runner", "DNSCore", "DNSWorld", "SMTPProtocol", "Policy", "MXHarnessTestKit",
         ], exclude: ["Corpus"]),
         .testTarget(name: "ParityTests", dependencies: ["Parity", "Runner", "Scenario", "SMTPProtocol", "DNSCore", "Reports"]),
         .testTarget(name: "HarnessTests", dependencies: [

@@ -14,8 +14,10 @@ need_root() {
 # validates docker-compose.yml against the Compose schema), nftables and iptables (its
 # HostNetworkStateTests read firewall rules with nft, iptables-save and ip6tables-save), opendkim,
 # opendkim-tools and opendmarc (the Postfix target's milters for the dkim, dmarc and spf-or-dkim
-# checks; the harness starts them per instance in the case's namespace, never as system services).
-PACKAGES="unbound libunbound-dev iproute2 dnsutils postfix postfix-pcre util-linux ca-certificates python3 python3-yaml chromium python3-jsonschema nftables iptables opendkim opendkim-tools opendmarc"
+# checks; the harness starts them per instance in the case's namespace, never as system services),
+# ldnsutils (Tests/DNSSECTests check the harness's DNSSEC signer against ldns-keygen, ldns-key2ds
+# and ldns-verify-zone).
+PACKAGES="unbound libunbound-dev iproute2 dnsutils postfix postfix-pcre util-linux ca-certificates python3 python3-yaml chromium python3-jsonschema nftables iptables opendkim opendkim-tools opendmarc ldnsutils"
 
 install_packages() {
     local missing=""

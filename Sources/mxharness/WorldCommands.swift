@@ -159,7 +159,7 @@ extension MXHarness {
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Benchmarks that print figures (see scripts/bench-*).", shouldDisplay: false,
-            subcommands: [DNSBench.self, RunBench.self, SwaksBench.self])
+            subcommands: [DNSBench.self, DNSSECBench.self, RunBench.self, SwaksBench.self])
 
         struct RunBench: AsyncParsableCommand {
             static let configuration = CommandConfiguration(commandName: "run", abstract: "Cases per second, per-case overhead and peak memory over the library.")
@@ -201,6 +201,17 @@ extension MXHarness {
                 let options = Benchmarks.SwaksOptions(
                     count: max(2, count), rounds: max(1, rounds), jobs: jobs.jobs, swaksLoop: !noSwaks, targets: targets)
                 try await Benchmarks.swaks(options, logger: global.logger())
+            }
+        }
+
+        struct DNSSECBench: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "dnssec", abstract: "Signing a world, and a signed world's unbound start and warm load beside an unsigned one's.")
+            @Option var rounds = 200
+            @OptionGroup var global: GlobalOptions
+
+            func run() async throws {
+                try await Benchmarks.dnssec(rounds: rounds, logger: global.logger())
             }
         }
 

@@ -36,6 +36,8 @@ public enum CaptureSession {
         var states: [CapturedSecurity] = []
         var asked = Set<String>()
         for answer in log where asked.insert("\(answer.question) \(answer.type)").inserted {
+            // A question that went unanswered would only be waited for again.
+            if case .error(.timeout) = answer.outcome { continue }
             guard let reply = try? await ServerQuery.ask(answer.question, answer.type.code, server: server, port: port, in: namespace, timeout: timeout)
             else { continue }
             if reply.authenticated {
