@@ -77,8 +77,19 @@ public struct EximConfiguration: Sendable, Hashable {
             // One try per query with the world's unbound, as the harness's own resolver does.
             ("dns_retrans", "2s"), ("dns_retry", "1"),
         ]
+        // The ACL the policy answers in: RCPT, DATA (acl_smtp_data runs after the final dot), or
+        // format 1.2's HELO (acl_smtp_helo, for EHLO and HELO) and MAIL (acl_smtp_mail).
+        let stage: String
+        switch policy.rejectAt {
+        case .helo: stage = "helo"
+        case .mail: stage = "mail"
+        case .data: stage = "data"
+        case .rcpt, .greeting: stage = "rcpt"
+        }
         var acls = ["rcpt", "data"]
-        for name in EximACLName.allCases where site.acls[name] != nil && !acls.contains(name.rawValue) { acls.append(name.rawValue) }
+        for name in EximACLName.allCases where (site.acls[name] != nil || name.rawValue == stage) && !acls.contains(name.rawValue) {
+            acls.append(name.rawValue)
+        }
         main += acls.map { ("acl_smtp_\($0)", "acl_mxh_\($0)") }
         for (key, value) in site.main.sorted(by: { $0.key < $1.key }) where !Self.harnessOwned.contains(key) {
             main.removeAll { $0.0 == key }
@@ -92,7 +103,6 @@ public struct EximConfiguration: Sendable, Hashable {
         for name in acls {
             text += "acl_mxh_\(name):\n"
             if let site = site.acls[EximACLName(rawValue: name)!] { text += "  # receiver.exim acl_\(name)\n" + site + "\n" }
-            let stage = policy.rejectAt == .data ? "data" : "rcpt"
             if name == stage, !statements.isEmpty { text += "  # policy \(policy.preset?.rawValue ?? "map")\n" + statements + "\n" }
             if name == "rcpt" {
                 text += "  accept  domains = +local_domains\n"

@@ -55,13 +55,16 @@ public enum ReproVerification: Sendable {
 }
 
 extension Harness {
-    /// `mxharness repro [INPUT] [-o FILE] [--verify | --no-verify]`: a bounce, DSN, log line or
-    /// transcript (a file, or standard input for none or `-`) into a scenario that reproduces it,
-    /// checked by running it in a real world before it is handed over. The scenario goes to FILE or
-    /// standard output; the account of every value (read, inferred, assumed) and the check's verdict
-    /// to standard error, or standard output when the scenario goes to a file.
+    /// `mxharness repro [INPUT] [-o FILE|DIR] [--message N] [--verify | --no-verify]`: a bounce (an
+    /// .eml message with its MIME parts, or its text), a DSN, a log line or a transcript (a file,
+    /// or standard input for none or `-`) into a scenario that reproduces it, checked by running it
+    /// in a real world before it is handed over. An mbox of several bounces gives one scenario per
+    /// bounce (`--message N` picks one): each in its own file with `-o DIR`, or as the documents of
+    /// one multi-document YAML on standard output. The scenario goes to FILE or standard output;
+    /// the account of every value (read, inferred, assumed, left out) and the check's verdict to
+    /// standard error, or standard output when the scenario goes to a file.
     public static func repro(
-        input: String?, output: String?, verification: ReproVerification = .ifPossible, logger: Logger
+        input: String?, output: String?, message: Int? = nil, verification: ReproVerification = .ifPossible, logger: Logger
     ) async throws(HarnessError) -> Verdict {
         let out = Output()
         let text: String
@@ -77,13 +80,80 @@ extension Harness {
             text = String(decoding: (try? FileHandle.standardInput.readToEnd()) ?? Data(), as: UTF8.self)
             inputName = "standard input"
         }
+        let messages = Mailbox.messages(text)
+        if let message {
+            guard (1...messages.count).contains(message) else {
+                throw .usage("repro --message \(message): \(inputName) holds \(messages.count) message\(messages.count == 1 ? "" : "s") (1 to \(messages.count))")
+            }
+            return try await reproOne(messages[message - 1], inputName: "\(inputName), message \(message)", output: output, verification: verification, logger: logger)
+        }
+        guard messages.count > 1 else {
+            return try await reproOne(text, inputName: inputName, output: output, verification: verification, logger: logger)
+        }
+        // An mbox of several bounces: one scenario each.
+        var directory: String?
+        if let output {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), isDirectory.boolValue {
+                directory = output
+            } else if output.hasSuffix("/") {
+                do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) } catch {
+                    throw .failed("repro: cannot make \(output): \(error.localizedDescription)")
+                }
+                directory = output
+            } else {
+                throw .usage("repro: \(inputName) is an mbox of \(messages.count) messages: give -o DIRECTORY for one scenario file each, or --message N (1 to \(messages.count)) for one")
+            }
+        }
+        let stem = URL(fileURLWithPath: inputName).deletingPathExtension().lastPathComponent
+        var verdict = Verdict.passed
+        var documents: [String] = []
+        var unread: [String] = []
+        for (index, message) in messages.enumerated() {
+            let number = index + 1
+            out.error("Message \(number) of \(messages.count): \(Mailbox.summary(message))")
+            let path = directory.map { ($0.hasSuffix("/") ? $0 : $0 + "/") + "\(stem)-\(number).yaml" }
+            do {
+                let one = try await reproOne(
+                    message, inputName: "\(inputName), message \(number)", output: path, verification: verification, logger: logger,
+                    name: "repro-m\(number)", print: false)
+                if one.verdict == .failed { verdict = .failed }
+                if path == nil { documents.append(one.yaml) }
+            } catch let error {
+                // A message of the mailbox that is no bounce (a reply, a digest) is said and skipped.
+                out.error("  not read: \(error)")
+                unread.append(String(number))
+            }
+        }
+        if !documents.isEmpty {
+            try? FileHandle.standardOutput.write(contentsOf: Data(documents.joined(separator: "---\n").utf8))
+        }
+        if !unread.isEmpty {
+            out.error("repro: \(unread.count) of \(messages.count) messages not read (\(unread.joined(separator: ", "))); the others are written")
+            if unread.count == messages.count { throw .usage("repro: none of the \(messages.count) messages of \(inputName) is a bounce repro reads") }
+        }
+        return verdict
+    }
+
+    private static func reproOne(
+        _ text: String, inputName: String, output: String?, verification: ReproVerification, logger: Logger
+    ) async throws(HarnessError) -> Verdict {
+        try await reproOne(text, inputName: inputName, output: output, verification: verification, logger: logger, name: nil, print: true).verdict
+    }
+
+    /// One bounce into one scenario: read, written, checked, handed over (to `output`, or to
+    /// standard output when `print`; the YAML is returned either way).
+    private static func reproOne(
+        _ text: String, inputName: String, output: String?, verification: ReproVerification, logger: Logger, name: String?, print: Bool
+    ) async throws(HarnessError) -> (verdict: Verdict, yaml: String) {
+        let out = Output()
         let evidence: Evidence
         switch EvidenceReader.read(text) {
         case .success(let read): evidence = read
         case .failure(let unrecognized):
             throw .usage("repro: \(inputName): \(unrecognized)")
         }
-        let reproduction = ReproductionWriter.reproduce(evidence, input: text, scenarioPath: output)
+        let reproduction = ReproductionWriter.reproduce(evidence, input: text, scenarioPath: output, name: name)
         // The file must load as the runner will load it; a failure here is a bug in the writer, said plainly.
         let scenario: ScenarioCase
         do {
@@ -97,7 +167,11 @@ extension Harness {
         let toFile = output != nil
         func say(_ text: String) { if toFile { out.line(text) } else { out.error(text) } }
         say("Read \(inputName) as: \(evidence.source)")
-        for line in reproduction.report { say("  " + line) }
+        for line in reproduction.report where !line.contains(": LEFT OUT — ") { say("  " + line) }
+        if !reproduction.omissions.isEmpty {
+            say("Left out (read, but not stated in the scenario):")
+            for omission in reproduction.omissions { say("  - " + omission) }
+        }
         if !reproduction.todos.isEmpty {
             say("Assumed (replace with what you know):")
             for todo in reproduction.todos { say("  - " + todo) }
@@ -130,10 +204,10 @@ extension Harness {
                 throw .failed("repro: cannot write \(output): \(error.localizedDescription)")
             }
             say("Wrote \(output); run it with: mxharness run \(output)")
-        } else {
+        } else if print {
             try? FileHandle.standardOutput.write(contentsOf: Data(reproduction.yaml.utf8))
         }
-        return verdict
+        return (verdict, reproduction.yaml)
     }
 
     /// Runs a written reproduction in a world of its own: "reproduces", or exactly why not.

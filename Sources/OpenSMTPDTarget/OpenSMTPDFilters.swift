@@ -44,6 +44,10 @@ public enum OpenSMTPDFilters {
     /// A filter in OpenSMTPD 6.8 matches one condition, so the families' lists are told apart by
     /// listener: a client reaches an address of its own family.
     public static func filters(for policy: ReceiverPolicy, world: WorldFacts) -> Result<[AddressFamily: [String]], OpenSMTPDUnsupported> {
+        if policy.rejectAt == .helo || policy.rejectAt == .mail, !(policy.ipv4 + policy.ipv6).isEmpty {
+            // OpenSMTPD has `helo`, `ehlo` and `mail-from` phases, but the filters are not written for them.
+            return .failure(OpenSMTPDUnsupported(reason: "reject_at: \(policy.rejectAt.rawValue) is not translated for OpenSMTPD"))
+        }
         // The reply phase: RCPT, or the end of DATA (`commit`) for reject_at: data.
         let phase = policy.rejectAt == .data ? "commit" : "rcpt-to"
         var out: [AddressFamily: [String]] = [:]

@@ -80,6 +80,7 @@ public enum Check: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// When a failed check is answered (Postfix's `smtpd_delay_reject = yes` answers at RCPT).
+/// Checks that read the message are answered after the final dot whatever the stage.
 public enum RejectStage: String, Sendable, Hashable, Codable, CaseIterable {
     case rcpt
     case data
@@ -87,6 +88,37 @@ public enum RejectStage: String, Sendable, Hashable, Codable, CaseIterable {
     /// connection-time filter or a postscreen-style front end. Only checks of the client address
     /// can be made then (`Check.isKnownAtConnect`).
     case greeting
+    /// The reply to EHLO and to HELO (format 1.2): Postfix's `smtpd_delay_reject = no` with the
+    /// restrictions in `smtpd_helo_restrictions`, an Exim ACL at HELO. Checks of the client and of
+    /// the HELO name can be made then, not those of MAIL FROM.
+    case helo
+    /// The reply to MAIL FROM (format 1.2): `smtpd_delay_reject = no` with the restrictions in
+    /// `smtpd_sender_restrictions`, an Exim ACL at MAIL.
+    case mail
+}
+
+extension RejectStage {
+    /// The SMTP stage a failed check's reply comes at.
+    public var smtpStage: SMTPStage {
+        switch self {
+        case .greeting: .greeting
+        case .helo: .helo
+        case .mail: .mail
+        case .rcpt: .rcpt
+        case .data: .data
+        }
+    }
+
+    /// Whether what `check` needs is known when this stage is answered. Checks that read the
+    /// message are answered after the final dot at every stage.
+    public func canAnswer(_ check: Check) -> Bool {
+        switch self {
+        case .greeting: check.isKnownAtConnect
+        // Before MAIL FROM there is no envelope sender for SPF to check.
+        case .helo: check != .spf && check != .spfPass
+        case .mail, .rcpt, .data: true
+        }
+    }
 }
 
 /// Whether a failed check rejects (5xx) or defers (4xx).

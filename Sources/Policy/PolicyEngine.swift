@@ -119,7 +119,8 @@ public struct PolicyOpening: Sendable {
             if rejectAt == .greeting, !checksNothing { return nil }
             return identity != nil ? .proceed : nil
         case .helo, .mail:
-            // They only note the HELO name or sender for the checks and reset their decision.
+            // They note the HELO name or sender for the checks and reset their decision (and
+            // answer them with reject_at: helo or mail).
             return checksNothing ? .proceed : nil
         case .rcpt:
             return rejectAt != .rcpt || checksNothing ? .proceed : nil
@@ -139,7 +140,7 @@ public struct PolicyOpening: Sendable {
 ///
 /// Postfix's `smtpd_delay_reject = yes` is the model for `reject_at: rcpt`: client, HELO and
 /// sender checks run when the first RCPT arrives and are answered there; with `reject_at: data`
-/// they are answered after the final dot. PTR and its forward confirmation are looked up at
+/// they are answered after the final dot, with `helo` and `mail` at EHLO/HELO and MAIL FROM. PTR and its forward confirmation are looked up at
 /// connect whatever the policy, as Postfix does, so the decision record always has them.
 public actor PolicySession {
     public nonisolated var engine: PolicyEngine { opening.engine }
@@ -179,12 +180,18 @@ public actor PolicySession {
         case .helo(let name, _):
             helo = name
             resetDecision()
-            return .proceed
+            // Format 1.2, Postfix's smtpd_delay_reject = no with smtpd_helo_restrictions: the
+            // failure answers EHLO (and the HELO a client falls back to), no envelope yet.
+            guard policy.rejectAt == .helo else { return .proceed }
+            mailFrom = ""
+            return await verdict()
         case .mail(let reversePath, let heloName):
             if let heloName { helo = heloName }
             mailFrom = reversePath
             resetDecision()
-            return .proceed
+            // smtpd_delay_reject = no with smtpd_sender_restrictions: the failure answers MAIL FROM.
+            guard policy.rejectAt == .mail else { return .proceed }
+            return await verdict()
         case .rcpt(_, let reversePath, let heloName):
             guard policy.rejectAt == .rcpt else { return .proceed }
             if let heloName { helo = heloName }

@@ -116,9 +116,11 @@ extension MXHarness {
 
     struct Repro: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Turn a bounce (DSN or text), a Postfix or Exim log line, or an SMTP transcript into a scenario that reproduces it.")
+            abstract: "Turn a bounce (an .eml or mbox message, a DSN or its text), a log line or an SMTP transcript into a scenario that reproduces it.")
         @Argument(help: "The evidence: a file, or - (or nothing) for standard input.") var input: String?
-        @Option(name: .shortAndLong, help: "Write the scenario here (default: standard output).") var output: String?
+        @Option(name: .shortAndLong, help: "Write the scenario here (default: standard output); for an mbox of several bounces, a directory (one file each).")
+        var output: String?
+        @Option(help: "Of an mbox of several bounces, the N-th message only (1 is the first).") var message: Int?
         @Flag(help: "Run the written scenario and fail unless it reproduces (needs root and unbound; by default it is run when it can be).")
         var verify = false
         @Flag(help: "Do not run the written scenario.") var noVerify = false
@@ -130,7 +132,7 @@ extension MXHarness {
 
         func run() async throws {
             let verification: ReproVerification = verify ? .required : noVerify ? .skipped : .ifPossible
-            try await Harness.repro(input: input, output: output, verification: verification, logger: global.logger()).exit()
+            try await Harness.repro(input: input, output: output, message: message, verification: verification, logger: global.logger()).exit()
         }
     }
 

@@ -157,7 +157,10 @@ func reproduction(of input: String) throws -> Reproduction {
         let scenario = try #require(try ScenarioLoader().load(yaml: repro.yaml, file: "/tmp/r.yaml").first)
         #expect(scenario.expect.stage == nil)
         #expect(scenario.expect.outcome == .bounced)
-        #expect(repro.report.contains { $0.hasPrefix("expect.stage: left out") })
+        // Never a silent drop: the key left out is named, with why, in the report and in the file.
+        #expect(repro.omissions.contains { $0.hasPrefix("expect.stage: the input does not say") })
+        #expect(repro.report.contains { $0.hasPrefix("expect.stage: LEFT OUT") })
+        #expect(repro.yaml.contains("# LEFT OUT: expect.stage"))
     }
 }
 

@@ -54,6 +54,25 @@ final class EximConfigurationTests: XCTestCase {
         XCTAssertTrue(data.lowerBound < dnsbl.lowerBound)
     }
 
+    /// Format 1.2: `reject_at: helo` and `mail` put the statements in acl_smtp_helo (run for EHLO
+    /// and HELO) and acl_smtp_mail, before their `accept`.
+    func testHeloAndMailStagesUseTheirOwnACLs() throws {
+        for (stage, acl) in [(RejectStage.helo, "helo"), (.mail, "mail")] {
+            let policy = ReceiverPolicy(ipv4: [.fcrdns], ipv6: [.fcrdns], rejectAt: stage)
+            let text = try configuration(policy).render(paths: paths, hasSPF: false)
+            XCTAssertTrue(text.contains("acl_smtp_\(acl) = acl_mxh_\(acl)"), text)
+            let start = try XCTUnwrap(text.range(of: "acl_mxh_\(acl):\n"))
+            let rest = text[start.upperBound...]
+            let deny = try XCTUnwrap(rest.range(of: "!verify = reverse_host_lookup"))
+            let accept = try XCTUnwrap(rest.range(of: "  accept\n"))
+            XCTAssertTrue(deny.lowerBound < accept.lowerBound)
+            // Nothing of the policy is left in the RCPT ACL.
+            let rcpt = try XCTUnwrap(text.range(of: "acl_mxh_rcpt:"))
+            let rcptEnd = try XCTUnwrap(text[rcpt.upperBound...].range(of: "accept  domains"))
+            XCTAssertFalse(text[rcpt.upperBound..<rcptEnd.lowerBound].contains("verify"))
+        }
+    }
+
     func testSPFIsSkippedWithoutTheFeature() {
         let policy = ReceiverPolicy(ipv4: [.spf], ipv6: [.spf])
         XCTAssertEqual(

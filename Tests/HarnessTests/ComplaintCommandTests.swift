@@ -21,6 +21,37 @@ import Testing
         try Harness.validate(paths: [output])
     }
 
+    /// An mbox of two bounces and a message that is none: one scenario file per bounce with `-o DIR`,
+    /// one with `--message N`, and `-o FILE` refused with the way out.
+    @Test func anMboxGivesOneScenarioPerBounce() async throws {
+        let mbox = temporary("bounces.mbox"), directory = temporary("out") + "/", single = temporary("one.yaml")
+        defer {
+            for path in [mbox, directory, single] { try? FileManager.default.removeItem(atPath: path) }
+        }
+        let postfix = "From MAILER-DAEMON Mon Jan  1 00:00:00 2024\nFrom: MAILER-DAEMON@mail.sender.test\nTo: a@sender.test\nSubject: Undelivered Mail Returned to Sender\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n\n<b@example.test>: host mx.example.test[2001:db8::10] said: 550 5.7.25 Client host rejected: cannot find your hostname,\n    [2001:db8:5::25] (in reply to RCPT TO command)\n\n"
+        let note = "From alice Mon Jan  1 00:01:00 2024\nFrom: alice@sender.test\nTo: bob@example.test\nSubject: lunch?\nDate: Mon, 1 Jan 2024 00:01:00 +0000\n\nshall we?\n\n"
+        let qmail = "From MAILER-DAEMON Mon Jan  1 00:02:00 2024\nFrom: MAILER-DAEMON@sender.test\nTo: a@sender.test\nSubject: failure notice\nDate: Mon, 1 Jan 2024 00:02:00 +0000\n\n<c@example.test>:\nConnected to 192.0.2.10 but sender was rejected.\nRemote host said: 553 5.7.1 sorry\n"
+        try (postfix + note + qmail).write(toFile: mbox, atomically: true, encoding: .utf8)
+        let logger = Logger(label: "test")
+        #expect(try await Harness.repro(input: mbox, output: directory, verification: .skipped, logger: logger) == .passed)
+        // Each file is named after the mbox: NAME-N.yaml.
+        let stem = directory + URL(fileURLWithPath: mbox).deletingPathExtension().lastPathComponent
+        let first = try String(contentsOfFile: stem + "-1.yaml", encoding: .utf8)
+        #expect(first.contains("stage: rcpt") && first.contains("family: ipv6"))
+        #expect(!FileManager.default.fileExists(atPath: stem + "-2.yaml"), "the note is no bounce")
+        let third = try String(contentsOfFile: stem + "-3.yaml", encoding: .utf8)
+        #expect(third.contains("stage: mail") && third.contains("reject_at: mail"))
+        try Harness.validate(paths: [directory])
+        #expect(try await Harness.repro(input: mbox, output: single, message: 3, verification: .skipped, logger: logger) == .passed)
+        #expect(try String(contentsOfFile: single, encoding: .utf8).contains("code: 553"))
+        await #expect { try await Harness.repro(input: mbox, output: single + ".yaml", verification: .skipped, logger: logger) } throws: {
+            ($0 as? HarnessError)?.exitCode == 2 && "\($0)".contains("--message N")
+        }
+        await #expect { try await Harness.repro(input: mbox, output: nil, message: 4, verification: .skipped, logger: logger) } throws: {
+            ($0 as? HarnessError)?.exitCode == 2
+        }
+    }
+
     @Test func unknownOrMissingInputIsAUsageError() async throws {
         let input = temporary("note.txt")
         defer { try? FileManager.default.removeItem(atPath: input) }

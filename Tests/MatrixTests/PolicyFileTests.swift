@@ -32,7 +32,7 @@ struct PolicyFileTests {
             policy:
               ipv6: [fcrdns, fcrnds]
               on_fial: reject
-              reject_at: helo
+              reject_at: connect
             colour: blue
             """
         #expect {
@@ -42,7 +42,7 @@ struct PolicyFileTests {
             let lines = error.diagnostics.map(\.description)
             return lines.contains("p.yaml:2:18: policy.ipv6[1]: unknown check \"fcrnds\" (known: ptr, fcrdns, helo-valid, helo-fqdn, helo-resolves, helo-matches, spf, spf-pass, dnsbl:ZONE, dkim, dmarc, spf-or-dkim); did you mean fcrdns?")
                 && lines.contains { $0.hasPrefix("p.yaml:3:3: policy.on_fial: unknown key \"on_fial\"") && $0.hasSuffix("did you mean on_fail?") }
-                && lines.contains("p.yaml:4:14: policy.reject_at: unknown reject stage \"helo\" (known: rcpt, data)")
+                && lines.contains("p.yaml:4:14: policy.reject_at: unknown reject stage \"connect\" (known: rcpt, data, greeting, helo, mail)")
                 && lines.contains { $0.hasPrefix("p.yaml:5:1: colour: unknown key \"colour\"") }
                 && error.description.hasSuffix("4 errors in the policy file; fix it and run again")
         }

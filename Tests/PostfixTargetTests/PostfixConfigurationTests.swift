@@ -297,3 +297,30 @@ struct MasterCFTests {
         #expect(PolicyTranslation.unsupportedReason(bare)?.contains("needs an enhanced code") == true)
     }
 }
+
+/// Format 1.2's `reject_at: helo|mail` on Postfix: smtpd_delay_reject = no, and the restrictions in
+/// the list smtpd evaluates at that command (smtpd.c helo_cmd()/ehlo_cmd(), mail_cmd()).
+@Suite struct PostfixEarlyRejectTests {
+    @Test(arguments: [(RejectStage.helo, "smtpd_helo_restrictions"), (.mail, "smtpd_sender_restrictions")])
+    func theChecksGoInTheStagesListWithoutDelayedRejects(stage: RejectStage, list: String) throws {
+        let policy = ReceiverPolicy(ipv4: [.fcrdns, .heloFQDN], ipv6: [.fcrdns, .heloFQDN], rejectAt: stage)
+        let settings = try PolicyTranslation.settings(for: policy, tableDirectory: "/tables").get()
+        #expect(settings.parameters["smtpd_delay_reject"] == "no")
+        #expect(settings.parameters[list] == "reject_unknown_client_hostname, reject_non_fqdn_helo_hostname")
+        #expect(settings.parameters["smtpd_client_restrictions"] == nil, "client restrictions would answer at CONNECT")
+        #expect(settings.parameters["smtpd_helo_required"] == "yes")
+    }
+
+    @Test func listsPerFamilyUseTheStagesList() throws {
+        let policy = ReceiverPolicy(ipv4: [.ptr], ipv6: [.fcrdns], rejectAt: .mail, onFail: .defer)
+        let settings = try PolicyTranslation.settings(for: policy, tableDirectory: "/tables").get()
+        #expect(settings.parameters["smtpd_sender_restrictions"] == "check_client_access cidr:/tables/\(PolicyTranslation.familyTableName)")
+        #expect(settings.parameters[PolicyTranslation.ipv6Class] == "reject_unknown_client_hostname")
+        #expect(settings.parameters["unknown_client_reject_code"] == "450")
+    }
+
+    @Test func aPolicyWithoutChecksKeepsDelayedRejects() throws {
+        let settings = try PolicyTranslation.settings(for: ReceiverPolicy(rejectAt: .helo), tableDirectory: "/tables").get()
+        #expect(settings.parameters["smtpd_delay_reject"] == nil)
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import Policy
 import Scenario
 import Testing
 
@@ -272,6 +273,21 @@ import Testing
         ])
         #expect(loadErrors(yaml: with("{checks: [fcrdns], reply: {code: 550}}")) == [
             "Scenarios/rdns.yaml:19:37: receiver.policy.reply.text: required key is missing: the reply text (\"Bad DNS PTR resource record\")"
+        ])
+    }
+
+    @Test func rejectAtHELOAndMAILLoad() throws {
+        for stage in [RejectStage.helo, .mail] {
+            let yaml = with("{checks: [fcrdns, helo-fqdn], reject_at: \(stage.rawValue)}")
+            let policy = try #require(try ScenarioLoader().load(yaml: yaml, file: "Scenarios/rdns.yaml").first).receiver.policy
+            #expect(policy.rejectAt == stage)
+        }
+        #expect(try ScenarioLoader().load(yaml: with("{checks: [spf], reject_at: mail}"), file: "Scenarios/rdns.yaml").first?.receiver.policy.rejectAt == .mail)
+    }
+
+    @Test func aHELORejectCannotRunSPF() {
+        #expect(loadErrors(yaml: with("{checks: [fcrdns, spf-pass], reject_at: helo}")) == [
+            "Scenarios/rdns.yaml:19:51: receiver.policy.reject_at: reject_at: helo answers before MAIL FROM, so check spf-pass has no envelope sender to check there (use reject_at: mail or rcpt)"
         ])
     }
 

@@ -149,19 +149,19 @@ public enum ReplyDiagnosis {
             what = "no check mxharness models (a reputation, content or front-end decision); a DNSBL listing on the stand-in zone \(standInZone) plays it, so the reply is reproduced but not its cause"
             standIn = true
         }
-        // Where the built-in MX answers: the greeting, RCPT (Postfix's smtpd_delay_reject = yes) or
-        // the end of DATA. HELO and MAIL stages are answered at RCPT instead.
+        // Where the receiver answers: the stage the input names (format 1.2 answers at HELO and
+        // MAIL too), RCPT when it names none (Postfix's smtpd_delay_reject = yes).
         let rejectAt: RejectStage
         switch evidence.stage {
         case .greeting?: rejectAt = .greeting
+        case .helo?: rejectAt = .helo
+        case .mail?: rejectAt = .mail
         case .data?: rejectAt = .data
-        case .helo?, .mail?:
-            rejectAt = .rcpt
-            differences.append("the reply came at \(evidence.stage!); the built-in MX answers policy failures at the greeting, RCPT or the end of DATA, so expect.stage is left out (the outcome is the same)")
-        default: rejectAt = .rcpt
+        case .rcpt?, .connect?, nil: rejectAt = .rcpt
         }
-        if rejectAt == .greeting, !check.isKnownAtConnect {
-            differences.append("check \(check.name) needs the HELO or MAIL FROM, which the greeting comes before; a stand-in DNSBL listing plays the reply at the greeting")
+        if !rejectAt.canAnswer(check) {
+            let needs = rejectAt == .greeting ? "the HELO or MAIL FROM, which the greeting comes before" : "the envelope sender, which HELO comes before"
+            differences.append("check \(check.name) needs \(needs); a stand-in DNSBL listing plays the reply at \(rejectAt.rawValue)")
             check = .dnsbl(zone: standInZone)
             standIn = true
             (dnsError, permerror) = (false, false)

@@ -156,6 +156,11 @@ enum BounceText {
                 evidence.setMailFrom(address, from: "the bounce's `\(to)` (a bounce goes to the envelope sender)", inferred: true)
             }
         }
+        let library = LibraryReplies.dotNet(lines.joined(separator: "\n")) ?? LibraryReplies.roundcube(lines.joined(separator: " "))
+            ?? LibraryReplies.phpMailerDetail(lines.joined(separator: " "))
+        if evidence.reply == nil, let (reply, why) = library {
+            evidence.setReply(reply, from: why)
+        }
         if evidence.reply == nil, let (reply, line) = Hints.markedReply(lines) {
             evidence.setReply(reply, from: "the reply in `\(line.prefix(60))...`")
         }
@@ -163,6 +168,16 @@ enum BounceText {
             evidence.setReply(reply, from: "the reply tuple in `\(line.prefix(60))...` (Python smtplib)")
         }
         if evidence.reply == nil { lineStartReply(&evidence, lines: lines) }
+        // The words that introduce a reply on its own line first, then across a paste's line breaks
+        // (`... refused to talk` / `to me: 554 ...`).
+        if evidence.reply == nil, let (reply, why) = LibraryReplies.introduced(lines) ?? LibraryReplies.introduced(paragraphs(lines)) {
+            evidence.setReply(reply, from: why)
+        }
+    }
+
+    /// Runs of non-empty lines, each collapsed to one line.
+    static func paragraphs(_ lines: [String]) -> [String] {
+        InputText(lines.joined(separator: "\n")).paragraphs
     }
 
     /// Postfix's `host H[A] said: REPLY (in reply to X command)` as one line, also when a paste lost
@@ -205,19 +220,28 @@ enum BounceText {
     /// `550 inconsistent or no DNS PTR record ...`), with its continuation lines.
     static func lineStartReply(_ evidence: inout Evidence, lines: [String]) {
         for (index, line) in lines.enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            // A reply quoted as a string, maybe as a field's value (`data: '550-...'`): the key and
+            // the quotes are no part of it.
+            var trimmed = line.trimmingCharacters(in: .whitespaces)
+            let quoted = trimmed.range(of: #"^(?:[A-Za-z_]+:\s*)?['"]"#, options: .regularExpression)
+            if let quoted { trimmed = String(trimmed[quoted.upperBound...]) }
+            trimmed = trimmed.trimmingCharacters(in: CharacterSet.whitespaces.union(CharacterSet(charactersIn: "'\"")))
             guard let first = ReplyText.reply(Substring(trimmed)), first.code >= 400 else { continue }
             var texts = [first.text]
             var continues = trimmed.dropFirst(3).first == "-"
             var next = index + 1
             while continues, next < lines.count {
-                let candidate = lines[next].trimmingCharacters(in: .whitespaces)
+                let candidate = lines[next].trimmingCharacters(in: CharacterSet.whitespaces.union(CharacterSet(charactersIn: "'\"")))
                 guard candidate.hasPrefix("\(first.code)"), let more = ReplyText.reply(Substring(candidate)) else { break }
                 texts.append(more.text)
                 continues = candidate.dropFirst(3).first == "-"
                 next += 1
             }
-            evidence.setReply(SMTPReply(code: first.code, enhanced: first.enhanced, texts.joined(separator: " ")), from: "the reply line `\(trimmed.prefix(60))...`")
+            // Postfix's `(in reply to ... command)` after the reply is no part of it, nor the
+            // closing quote of a quoted one.
+            var text = texts.joined(separator: " ").replacingOccurrences(of: #"\s*\(in reply to [^)]*\)\)*\s*$"#, with: "", options: .regularExpression)
+            if quoted != nil { text = text.replacingOccurrences(of: #"['"][,;]?\s*$"#, with: "", options: .regularExpression) }
+            evidence.setReply(SMTPReply(code: first.code, enhanced: first.enhanced, text), from: "the reply line `\(trimmed.prefix(60))...`")
             return
         }
     }
@@ -244,7 +268,7 @@ enum BounceText {
                 }
                 next += 1
             }
-            var text = texts.joined(separator: " ")
+            var text = ReplyText.balanced(texts.joined(separator: " ").replacingOccurrences(of: #"\s*\(in reply to [^)]*\)\)*\s*$"#, with: "", options: .regularExpression))
             // `Remote Server returned '550 5.7.1 text'`: the closing quote is not part of the reply.
             // The same for a reply in a JSON string (`"diagnosticCode": "smtp; 550 5.7.1 text",`).
             for quote in ["'", "\""] where line.range(of: "\(quote)(smtp; ?)?\(first.code)", options: .regularExpression) != nil {

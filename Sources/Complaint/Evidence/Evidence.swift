@@ -12,6 +12,10 @@ public enum EvidenceSource: String, Sendable, Hashable, CustomStringConvertible 
     case eximReject = "Exim reject log line"
     /// A sending Exim's delivery line (`== u@example.test ... SMTP error from remote mail server after ...`).
     case eximDelivery = "Exim delivery log line"
+    /// A receiving sendmail's reject (`ruleset=check_rcpt, ..., reject=550 ...`, `Milter: ..., reject=...`).
+    case sendmailReject = "sendmail reject log line"
+    /// A sending sendmail's delivery line (`to=<...>, ..., relay=..., stat=Deferred: 450 ...`).
+    case sendmailDelivery = "sendmail delivery log line"
     /// An RFC 3464 delivery status notification (`multipart/report; report-type=delivery-status`).
     case deliveryStatus = "RFC 3464 delivery status notification"
     /// A bounce message in plain text (Postfix's, Exim's, or a provider's).
@@ -62,6 +66,20 @@ public struct Provenance: Sendable, Hashable, CustomStringConvertible {
 /// What one complaint's evidence says about the delivery that failed. Every field is optional:
 /// the parsers fill what their format carries and `provenance` says where each value came from.
 public struct Evidence: Sendable, Hashable {
+    public static func == (lhs: Evidence, rhs: Evidence) -> Bool {
+        lhs.source == rhs.source && lhs.clientAddress == rhs.clientAddress && lhs.clientName == rhs.clientName && lhs.helo == rhs.helo
+            && lhs.mailFrom == rhs.mailFrom && lhs.rcptTo == rhs.rcptTo && lhs.reply == rhs.reply && lhs.stage == rhs.stage
+            && lhs.receiverName == rhs.receiverName && lhs.receiverAddress == rhs.receiverAddress && lhs.observedOutcome == rhs.observedOutcome
+            && lhs.provenance == rhs.provenance
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(source)
+        hasher.combine(reply)
+        hasher.combine(stage)
+        hasher.combine(provenance)
+    }
+
     public var source: EvidenceSource
     public var clientAddress: IPAddress?
     /// The client's name as the receiver logged it; `unknown` means it had none it could confirm.
@@ -79,6 +97,8 @@ public struct Evidence: Sendable, Hashable {
     /// (`smtp_skip_5xx_greeting = no`) from one that was deferred.
     public var observedOutcome: DeliveryOutcome?
     public var provenance: [Provenance]
+    /// A stage a reader suggests when nothing better is found (the words around the reply win).
+    var fallbackStage: (stage: SMTPStage, why: String)?
 
     public init(source: EvidenceSource) {
         self.source = source

@@ -6,13 +6,16 @@ import SMTPProtocol
 /// line, or an SMTP transcript. The formats are tried from the most structured to the least.
 public enum EvidenceReader {
     public static func read(_ text: String) -> Result<Evidence, UnrecognizedEvidence> {
-        let raw = unquoted(ReplyText.lines(text))
+        // A whole message (an .eml, one bounce of an mbox) is read from its decoded parts.
+        let input = InputText(MIMEMessage.looksLikeMessage(text) ? MIMEMessage(text).readableText : text)
+        let raw = input.lines
         let plain = raw.map(String.init)
         var attempts: [(format: String, reason: String)] = []
         let readers: [(String, () -> Result<Evidence, ReaderMiss>)] = [
             (EvidenceSource.deliveryStatus.rawValue, { DeliveryStatus.read(raw) }),
             ("Postfix log line", { PostfixLog.read(plain) }),
             ("Exim log line", { EximLog.read(plain) }),
+            ("sendmail log line", { SendmailLog.read(plain) }),
             (EvidenceSource.transcript.rawValue, { Transcript.read(raw) }),
             (EvidenceSource.bounceText.rawValue, { BounceText.read(raw) }),
         ]
@@ -20,27 +23,13 @@ public enum EvidenceReader {
             switch reader() {
             case .success(var evidence):
                 complete(&evidence)
-                completeFromWords(&evidence, lines: ReplyText.unfold(raw))
+                completeFromWords(&evidence, input: input)
                 return .success(evidence)
             case .failure(let miss):
                 attempts.append((format, miss.reason))
             }
         }
         return .failure(UnrecognizedEvidence(attempts: attempts, found: clues(plain)))
-    }
-
-    /// Lines without the `> ` of an e-mail quotation, when most lines have it (a bounce pasted from a
-    /// reply); other text as it is.
-    static func unquoted(_ lines: [Substring]) -> [Substring] {
-        let nonEmpty = lines.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-        let quoted = nonEmpty.filter { $0.hasPrefix("> ") || $0 == ">" }
-        guard !nonEmpty.isEmpty, quoted.count * 2 > nonEmpty.count else { return lines }
-        return lines.map { line in
-            var rest = line
-            while rest.hasPrefix("> ") || rest == ">" { rest = rest.dropFirst(rest == ">" ? 1 : 2) }
-            // Keep the indentation after the marker: it is what unfold joins wrapped lines by.
-            return rest
-        }
     }
 
     /// What every format leaves to reasoning: the client address named in the reply text.
@@ -60,23 +49,42 @@ public enum EvidenceReader {
         }
     }
 
-    /// What the words of the input tell that the format did not: the stage a client library or
-    /// qmail names, the stage of a front end's connection-time text, the sender's outcome, and a
-    /// client address named without brackets (`IP=`, `for ADDR`).
-    static func completeFromWords(_ evidence: inout Evidence, lines: [String]) {
-        let whole = lines.joined(separator: "\n")
-        if evidence.stage == nil, let (stage, why) = Hints.stage(in: whole) {
-            evidence.setStage(stage, from: why, inferred: true)
+    /// What the words of the input tell that the format did not: the stage an MTA, a provider or a
+    /// client library names (anywhere in the text, also across wrapped lines), the stage of a front
+    /// end's connection-time text, the sender's outcome, and the client's and the MX's addresses
+    /// wherever the text names them.
+    static func completeFromWords(_ evidence: inout Evidence, input: InputText) {
+        let whole = input.whole
+        let lines = input.unfolded
+        if evidence.stage == nil {
+            // Where the reply sits: its code, or (a code the input did not print) its first words.
+            let offset = evidence.reply.flatMap { reply in
+                (whole.range(of: "\(reply.code)") ?? (reply.text.count >= 8 ? whole.range(of: String(reply.text.prefix(24))) : nil))
+                    .map { whole.distance(from: whole.startIndex, to: $0.lowerBound) }
+            }
+            if let (stage, why) = StageWords.stage(in: whole, replyOffset: offset, replyText: evidence.reply?.text) {
+                evidence.setStage(stage, from: why, inferred: true)
+            }
         }
         if evidence.stage == nil, let text = evidence.reply?.text, let why = Hints.greetingStage(replyText: text) {
             evidence.setStage(.greeting, from: why, inferred: true)
         }
-        if evidence.observedOutcome == nil, let (outcome, why) = Hints.outcome(in: whole) {
+        if evidence.stage == nil, let (stage, why) = evidence.fallbackStage {
+            evidence.setStage(stage, from: why, inferred: true)
+        }
+        if evidence.observedOutcome == nil, let (outcome, why) = Hints.outcome(in: lines.joined(separator: "\n")) {
             evidence.setOutcome(outcome, from: why, inferred: true)
         }
         // A 5xx the sender deferred: Postfix defers a 5xx only at the greeting (smtp_skip_5xx_greeting).
         if evidence.stage == nil, let reply = evidence.reply, reply.isPermanentFailure, evidence.observedOutcome == .deferred {
             evidence.setStage(.greeting, from: "a 5xx that the sender deferred, which Postfix does only with a greeting (smtp_skip_5xx_greeting = yes)", inferred: true)
+        }
+        // The client and the MX wherever the text names them.
+        if evidence.clientAddress == nil, let found = AddressWords.client(in: lines).first(where: { $0.address != evidence.receiverAddress }) {
+            evidence.setClient(found.address, from: found.why, inferred: true)
+        }
+        if evidence.receiverAddress == nil, let found = AddressWords.mx(in: lines).first(where: { $0.address != evidence.clientAddress }) {
+            evidence.setReceiverAddress(found.address, from: found.why)
         }
         if evidence.clientAddress == nil, let text = evidence.reply?.text,
            let address = Hints.bareAddresses(text).first(where: { $0 != evidence.receiverAddress }) {

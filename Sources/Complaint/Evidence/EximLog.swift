@@ -93,6 +93,10 @@ enum EximLog {
         // `defer` 451, unless the message starts with its own code.
         if let written = ReplyText.reply(Substring(text)) {
             evidence.setReply(written, from: "the code at the start of Exim's logged message")
+        } else if stage == .helo, text.range(of: "syntactically invalid", options: .caseInsensitive) != nil {
+            // Exim's own HELO syntax check (smtp_in.c), not an ACL: "501 Syntactically invalid HELO argument(s)".
+            evidence.reply = SMTPReply(code: 501, enhanced: nil, "Syntactically invalid \(what.hasPrefix("EHLO") ? "EHLO" : "HELO") argument(s)")
+            evidence.note(.reply, "501", from: "Exim's own check of the HELO argument answers 501 Syntactically invalid ... argument(s) (smtp_in.c)", inferred: true)
         } else {
             let code = verb.hasPrefix("temporarily") ? 451 : (stage == .greeting ? 554 : 550)
             evidence.reply = SMTPReply(code: code, enhanced: nil, text)

@@ -3,53 +3,12 @@ import Foundation
 import SMTPProtocol
 import Scenario
 
-/// What the words around a reply tell when the format itself does not: the stage (qmail's
-/// `failed after I sent the message`, a client library's `command DATA`), the outcome the sender
-/// recorded, and the client address a provider names in its text (`IP=...`, `for ADDR`).
+/// What the words around a reply tell when the format itself does not: a front end's
+/// connection-time text, the outcome the sender recorded, and the client address a provider names
+/// in its text (`IP=...`, `for ADDR`). The stage's words are `StageWords`.
 enum Hints {
-    private struct StageWords {
-        var pattern: String
-        var stage: SMTPStage
-        var why: String
-    }
-
-    /// In order: the first that matches decides. Case-insensitive.
-    private static let stageWords: [StageWords] = [
-        // qmail-remote's own words (qmail-remote.c): one message per stage of the session.
-        StageWords(pattern: #"failed[ _]after[ _]I[ _]sent[ _]the[ _]message"#, stage: .data, why: "qmail-remote's words for a reply to the end of the message"),
-        StageWords(pattern: #"failed[ _]on[ _]DATA[ _]command"#, stage: .data, why: "qmail-remote's words for a reply to DATA"),
-        StageWords(pattern: #"does[ _]not[ _]like[ _]recipient"#, stage: .rcpt, why: "qmail-remote's words for a reply to RCPT TO"),
-        StageWords(pattern: #"but[ _]sender[ _]was[ _]rejected"#, stage: .mail, why: "qmail-remote's words for a reply to MAIL FROM"),
-        StageWords(pattern: #"but[ _]my[ _]name[ _]was[ _]rejected"#, stage: .helo, why: "qmail-remote's words for a reply to HELO"),
-        StageWords(pattern: #"but[ _]greeting[ _]failed"#, stage: .greeting, why: "qmail-remote's words for a greeting that is not 220"),
-        // Postfix's smtp client (smtp_proto.c smtp_helo()).
-        StageWords(pattern: #"refused to talk to me"#, stage: .greeting, why: "Postfix's words for a greeting that is not 220"),
-        // Client libraries' errors name the command they sent: HaskellNet `cannot execute command DATA`,
-        // Nodemailer `Data command failed` / `Message failed` (its reply to the end of the message) /
-        // `Invalid greeting` / `all recipients were rejected`, PHPMailer `DATA END command failed`,
-        // Python smtplib's exception classes.
-        StageWords(pattern: #"\bcommand\s+["']?DATA\b|\bDATA(\s+END)?\s+command\s+failed|\bdata not accepted|\bMessage failed:|SMTPDataError|\bcommand:\s*'DATA'|after end of data|end of DATA command"#, stage: .data, why: "the error names the DATA command or the end of the message"),
-        StageWords(pattern: #"\bcommand\s+["']?RCPT\b|\bRCPT( TO)?\s+command\s+failed|all recipients were rejected|SMTPRecipientsRefused|\bcommand:\s*'RCPT"#, stage: .rcpt, why: "the error names the RCPT TO command"),
-        StageWords(pattern: #"\bcommand\s+["']?MAIL\b|\bMAIL( FROM)?\s+command\s+failed|SMTPSenderRefused|\bcommand:\s*'MAIL"#, stage: .mail, why: "the error names the MAIL FROM command"),
-        StageWords(pattern: #"\bcommand\s+["']?(EHLO|HELO)\b|\b(EHLO|HELO)\s+command\s+failed|SMTPHeloError"#, stage: .helo, why: "the error names the EHLO/HELO command"),
-        // Postfix's `Recipient address rejected:` comes only from recipient restrictions, at RCPT;
-        // sendmail logs the ruleset (`ruleset=check_rcpt`); Exim's 501 for a bad HELO.
-        StageWords(pattern: #"Recipient address rejected|ruleset=check_rcpt"#, stage: .rcpt, why: "Postfix's `Recipient address rejected` (recipient restrictions, at RCPT) or sendmail's check_rcpt ruleset"),
-        StageWords(pattern: #"ruleset=check_mail"#, stage: .mail, why: "sendmail's check_mail ruleset"),
-        StageWords(pattern: #"invalid HELO argument"#, stage: .helo, why: "Exim's reply to a bad HELO argument"),
-        StageWords(pattern: #"Invalid greeting|SMTPConnectError|\bgreeting\b.{0,20}\b(failed|rejected|refused)|after initial connection"#, stage: .greeting, why: "the error is about the server's greeting"),
-    ]
-
     /// Words of provider front ends that answer the connection itself (no command was sent yet).
     private static let greetingTexts = #"No SMTP service|ESMTP Service not available|not allowed to connect|connection (refused|rejected|not accepted)|^IP=\S+ - |\((DIAL|BL|RBL|RL)\)\s*$|Dialup/transient IP"#
-
-    /// The stage the words of `text` name, with why.
-    static func stage(in text: String) -> (SMTPStage, String)? {
-        for words in stageWords where text.range(of: words.pattern, options: [.regularExpression, .caseInsensitive]) != nil {
-            return (words.stage, words.why)
-        }
-        return nil
-    }
 
     /// The greeting, when the reply text is one that front ends answer connections with.
     static func greetingStage(replyText: String) -> String? {
@@ -101,7 +60,8 @@ enum Hints {
 
     /// Python smtplib's exceptions print a reply as a tuple: `(550, b'5.7.26 text')`.
     static func tupleReply(_ lines: [String]) -> (SMTPReply, String)? {
-        let pattern = #"\(([245]\d\d),\s*b?(['"])(.*?)\2\)"#
+        // `SMTPSenderRefused` adds the sender after the text: `(553, b'...', 'a@sender.test')`.
+        let pattern = #"\(([245]\d\d),\s*b?(['"])(.*?)\2\s*[,)]"#
         guard let regex = try? NSRegularExpression(pattern: pattern) else { return nil }
         for line in lines {
             guard let match = regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),

@@ -9,16 +9,20 @@ import Scenario
 /// (host host[addr] said: CODE ENH TEXT (in reply to RCPT TO command))`).
 enum PostfixLog {
     private static let reject = try! NSRegularExpression(
-        pattern: #"(?:NOQUEUE|[0-9A-Za-z]+): reject: (RCPT|MAIL|DATA|END-OF-MESSAGE|BDAT|CONNECT|EHLO|HELO|VRFY|ETRN) from ([^\s\[]*)\[([^\]]+)\](?::\d+)?: (.*)$"#)
+        pattern: #"(?:NOQUEUE|[0-9A-Za-z]+): (reject|milter-reject): (RCPT|MAIL|DATA|END-OF-MESSAGE|BDAT|CONNECT|EHLO|HELO|VRFY|ETRN) from ([^\s\[]*)\[([^\]]+)\](?::\d+)?: (.*)$"#)
+    /// cleanup's header and body checks (cleanup_milter.c, header_checks(5) REJECT):
+    /// `QUEUEID: reject: header Subject: ... from name[addr]; from=<s> to=<r> proto=P helo=<h>: 5.7.1 text`.
+    private static let contentReject = try! NSRegularExpression(
+        pattern: #"[0-9A-Za-z]+: reject: (header|body|mime-header|nested-header) .*? from ([^\s\[;]*)\[([^\]]+)\](?::\d+)?;(.*?): ([245](?:\d\d|\.\d{1,3}\.\d{1,3}) .*)$"#)
     private static let keyValueTail = try! NSRegularExpression(
-        pattern: #"^(?:(?:from|to|proto|helo)=(?:<[^>]*>|\S+)\s*)+$"#)
+        pattern: #"^(?:(?:from|to|proto|helo)=(?:<[^>]*>|[^\s,]+),?\s*)+$"#)
     private static let logTag = try! NSRegularExpression(pattern: #"(\S+)\s+postfix[^\s/]*/[\w/-]+\[\d+\]:"#)
 
     /// Evidence from the first reject or delivery-status line of `lines`, or why there is none.
     static func read(_ given: [String]) -> Result<Evidence, ReaderMiss> {
         let lines = joinWrapped(given)
         for line in lines {
-            if let evidence = readReject(line) { return .success(evidence) }
+            if let evidence = readReject(line) ?? readContentReject(line) { return .success(evidence) }
         }
         for line in lines where line.contains("status=") && line.contains("to=<") {
             if let evidence = readDelivery(line, all: lines) { return .success(evidence) }
@@ -46,21 +50,23 @@ enum PostfixLog {
             }
             return .success(evidence)
         }
-        return .failure(ReaderMiss("no `reject: RCPT from name[addr]: CODE ...` line and no `to=<...>, relay=..., status=...` line"))
+        return .failure(ReaderMiss("no `reject: RCPT from name[addr]: CODE ...` (or milter-reject, or a header check's reject) line and no `to=<...>, relay=..., status=...` line"))
     }
 
     static func readReject(_ line: String) -> Evidence? {
         let range = NSRange(line.startIndex..., in: line)
         guard let match = reject.firstMatch(in: line, range: range),
-              let commandRange = Range(match.range(at: 1), in: line),
-              let nameRange = Range(match.range(at: 2), in: line),
-              let addressRange = Range(match.range(at: 3), in: line),
-              let restRange = Range(match.range(at: 4), in: line)
+              let actionRange = Range(match.range(at: 1), in: line),
+              let commandRange = Range(match.range(at: 2), in: line),
+              let nameRange = Range(match.range(at: 3), in: line),
+              let addressRange = Range(match.range(at: 4), in: line),
+              let restRange = Range(match.range(at: 5), in: line)
         else { return nil }
+        let action = String(line[actionRange])
         let command = String(line[commandRange])
         var rest = String(line[restRange])
         var evidence = Evidence(source: .postfixReject)
-        let quoted = "`reject: \(command) from \(line[nameRange])[\(line[addressRange])]`"
+        let quoted = "`\(action): \(command) from \(line[nameRange])[\(line[addressRange])]`"
 
         // The key=value tail: after the last "; " whose remainder is only from=, to=, proto=, helo=.
         var tail = ""
@@ -74,8 +80,14 @@ enum PostfixLog {
             }
             search = separator.lowerBound
         }
-        guard let reply = ReplyText.reply(Substring(rest)) else { return nil }
-        evidence.setReply(reply, from: "the reject line's reply")
+        if let reply = ReplyText.reply(Substring(rest)) {
+            evidence.setReply(reply, from: "the reject line's reply")
+        } else if let (reply, why) = codeless(rest, logger: "cleanup logs a milter's reply after the end of the message without its code (cleanup_milter.c)") {
+            evidence.reply = reply
+            evidence.note(.reply, reply.description, from: why, inferred: true)
+        } else {
+            return nil
+        }
         if let address = IPAddress(line[addressRange]) {
             evidence.setClient(address, from: quoted)
         }
@@ -95,6 +107,54 @@ enum PostfixLog {
             evidence.setReceiverName(host, from: "the syslog host name of the line (`\(host) postfix/...`)", inferred: true)
         }
         return evidence
+    }
+
+    /// A header or body check's reject (cleanup): the message's end is the stage.
+    static func readContentReject(_ line: String) -> Evidence? {
+        guard let match = contentReject.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),
+              let kindRange = Range(match.range(at: 1), in: line), let nameRange = Range(match.range(at: 2), in: line),
+              let addressRange = Range(match.range(at: 3), in: line), let tailRange = Range(match.range(at: 4), in: line),
+              let textRange = Range(match.range(at: 5), in: line)
+        else { return nil }
+        var evidence = Evidence(source: .postfixReject)
+        let text = String(line[textRange])
+        if let reply = ReplyText.reply(Substring(text)) {
+            evidence.setReply(reply, from: "the reject line's reply")
+        } else if let (reply, why) = codeless(text, logger: "cleanup logs a \(line[kindRange]) check's reply without its code") {
+            evidence.reply = reply
+            evidence.note(.reply, reply.description, from: why, inferred: true)
+        } else {
+            return nil
+        }
+        let quoted = "`reject: \(line[kindRange]) ... from \(line[nameRange])[\(line[addressRange])]`"
+        if let address = IPAddress(line[addressRange]) { evidence.setClient(address, from: quoted) }
+        evidence.setClientName(String(line[nameRange]), from: quoted)
+        evidence.setStage(.data, from: "\(quoted): header and body checks answer after the message")
+        let tail = String(line[tailRange])
+        if let from = ReplyText.angle(after: "from=", in: tail) { evidence.setMailFrom(from, from: "`from=<\(from)>`") }
+        if let to = ReplyText.angle(after: "to=", in: tail) { evidence.addRecipient(to, from: "`to=<\(to)>`") }
+        if let helo = ReplyText.angle(after: "helo=", in: tail) { evidence.setHelo(helo, from: "`helo=<\(helo)>`") }
+        return evidence
+    }
+
+    /// A reply logged without its three-digit code (`5.7.1 Spam message rejected`): the code
+    /// Postfix answers with for such a reply. milter8.c's defaults are `550 5.7.1 Command rejected`
+    /// and `451 4.7.1 Service unavailable - try again later`; rspamd's own reject text comes with
+    /// 554 (its milter's default reply), and an enhanced code's class decides the rest.
+    static func codeless(_ text: String, logger: String) -> (SMTPReply, String)? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let enhanced = EnhancedCode(trimmed) else { return nil }
+        let body = trimmed.dropFirst(enhanced.text.count).trimmingCharacters(in: .whitespaces)
+        let code: Int
+        let why: String
+        if enhanced.klass == 5, body.range(of: "Spam message rejected", options: .caseInsensitive) != nil {
+            (code, why) = (554, "rspamd's reject text, which its milter sends as 554")
+        } else if enhanced.klass == 4 {
+            (code, why) = (451, "class 4: Postfix's milter tempfail reply is 451 (milter8.c)")
+        } else {
+            (code, why) = (550, "class 5: Postfix's milter and content reject reply is 550 (milter8.c, cleanup)")
+        }
+        return (SMTPReply(code: code, enhanced: enhanced.text, body), "\(logger); the code is \(code): \(why)")
     }
 
     static func readDelivery(_ line: String, all lines: [String]) -> Evidence? {
@@ -145,7 +205,13 @@ enum PostfixLog {
             if let stage = ReplyText.stage(command: words) { evidence.setStage(stage, from: "`(in reply to \(words) command)`") }
             replyText = String(replyText[..<inReply.lowerBound])
         } else if detail[saidRange].contains("refused to talk") {
-            evidence.setStage(.greeting, from: "`refused to talk to me` (Postfix's words for a greeting that is not 220)")
+            // smtp_proto.c smtp_helo() says it for a greeting that is not 220 and for a HELO that is
+            // not 2xx: a reply about the HELO name answered HELO.
+            if replyText.range(of: #"\b(HELO|EHLO)\b"#, options: [.regularExpression, .caseInsensitive]) != nil {
+                evidence.setStage(.helo, from: "`refused to talk to me` with a reply about the HELO name (Postfix says it for a HELO that is not 2xx too, smtp_proto.c)")
+            } else {
+                evidence.setStage(.greeting, from: "`refused to talk to me` (Postfix's words for a greeting that is not 220)")
+            }
         }
         guard let reply = ReplyText.reply(Substring(replyText)) else { return false }
         evidence.setReply(reply, from: source)

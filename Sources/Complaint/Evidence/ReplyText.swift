@@ -32,6 +32,14 @@ enum ReplyText {
         return reply(line[range.lowerBound...])
     }
 
+    /// A reply found inside parentheses (`(reason: 452 4.2.2 Over quota)`) without the closing ones
+    /// that belong to the text around it.
+    static func balanced(_ text: String) -> String {
+        var out = text
+        while out.hasSuffix(")"), out.filter({ $0 == ")" }).count > out.filter({ $0 == "(" }).count { out.removeLast() }
+        return out
+    }
+
     /// Postfix's `(in reply to RCPT TO command)`, Exim's `after RCPT TO:<...>`: the stage the words name.
     static func stage(command: String) -> SMTPStage? {
         let upper = command.uppercased()

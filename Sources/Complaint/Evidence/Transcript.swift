@@ -2,62 +2,288 @@ import DNSCore
 import Foundation
 import SMTPProtocol
 
-/// A pasted SMTP dialogue: swaks (`<- `, ` -> `, `<** `), `mxharness send`, `S:`/`C:`, `<<<`/`>>>`,
-/// Postfix's `In:`/`Out:`, or bare lines (replies start with a code, commands with a verb).
-/// The first 4xx/5xx reply decides; its stage is that of the command it answered.
+/// A pasted SMTP dialogue of any two-sided form: swaks (`<-`, `->`), sendmail's `>>>`/`<<<`,
+/// `S:`/`C:`, curl's `<`/`>`, `Sent:`/`Got:`, `SENT:`/`RECEIVED:`, a desktop client's
+/// `READ`/`WROTE` blocks, `-->`/`<--`, Exchange's protocol log (`,>,` and `,<,` columns), Python
+/// smtplib's `send:`/`reply:`, markers behind a log prefix, or bare lines (replies start with a
+/// code, commands with a verb). Which marker is the server's is read from what its lines hold:
+/// the side whose lines are replies. The first 4xx/5xx reply decides; its stage is that of the
+/// command it answered.
 enum Transcript {
+    enum Side: Equatable {
+        case server, client
+    }
+
     private enum Line {
-        /// A reply; `marked` when a prefix says it is the server's (not a bare line with a code).
+        /// A reply line; `marked` when a marker says it is the server's (not a bare line with a code).
         case server(String, marked: Bool)
         case client(String)
         case note(String)
     }
 
-    private static let serverPrefixes = ["<** ", "<-  ", "<- ", "<~ ", "S: ", "<<< ", "In: ", "S ", "SERVER -> CLIENT: ", "Recv: "]
-    private static let clientPrefixes = [" -> ", "-> ", "**> ", " ~> ", "~> ", "C: ", ">>> ", "Out: ", "C ", "CLIENT -> SERVER: ", "Send: "]
-    private static let verbs = ["EHLO", "HELO", "LHLO", "MAIL FROM:", "RCPT TO:", "DATA", "QUIT", "RSET", "STARTTLS", "BDAT", "NOOP"]
-
-    /// The dialogue part of a line behind a log prefix: OpenSMTPD's `mta: 0x...: <<< 554 ...`,
-    /// PHPMailer's `2020-12-04 11:27:10 SERVER -> CLIENT: 421 ...`, Roundcube's `[date]: <id> Recv: ...`.
-    private static func dialogue(_ line: String) -> String {
-        let markers = [(": <<< ", "<<< "), (": >>> ", ">>> "), (" SERVER -> CLIENT: ", "SERVER -> CLIENT: "),
-                       (" CLIENT -> SERVER: ", "CLIENT -> SERVER: "), ("> Recv: ", "Recv: "), ("> Send: ", "Send: ")]
-        for (marker, prefix) in markers where !line.hasPrefix(prefix) {
-            if let range = line.range(of: marker) { return prefix + line[range.upperBound...] }
-        }
-        return line
+    /// A line as read: its marker (normalised), the text after it.
+    private struct Marked {
+        var marker: String?
+        var text: String
+        /// A note line (swaks' `===`, a block header, a connection event).
+        var isNote = false
+        /// The remote endpoint of an Exchange protocol log line.
+        var remote: String?
     }
 
-    private static func classify(_ raw: Substring) -> Line? {
-        let line = dialogue(String(raw))
-        if line.hasPrefix("=== ") || line.hasPrefix("*** ") { return .note(String(line.dropFirst(4))) }
-        for prefix in serverPrefixes where line.hasPrefix(prefix) {
-            let rest = String(line.dropFirst(prefix.count))
-            // `S ` and `C ` (Hesk's and others' logs) only in front of a reply or a command.
-            if prefix == "S ", ReplyText.reply(Substring(rest)) == nil { continue }
-            return .server(rest, marked: true)
+    static let verbs = ["EHLO", "HELO", "LHLO", "MAIL FROM", "RCPT TO", "DATA", "QUIT", "RSET", "STARTTLS", "BDAT", "NOOP", "AUTH",
+                        "XCLIENT", "XFORWARD", "VRFY", "EXPN"]
+
+    /// Markers that may follow a log prefix (a time, a session number), with the side they
+    /// usually mean; what the lines hold decides.
+    private static let markers: [(pattern: String, usual: Side?)] = [
+        (#"SERVER -> CLIENT:"#, .server), (#"CLIENT -> SERVER:"#, .client),
+        (#"SMTP -> FROM SERVER:"#, .server), (#"SMTP -> (?:get_lines\(\)|ERROR):"#, nil),
+        (#"Writing response to client:"#, .server), (#"Client sent:"#, .client),
+        (#"Net::SMTP(?:=GLOB\(0x[0-9a-fA-F]+\))?<<<"#, .server), (#"Net::SMTP(?:=GLOB\(0x[0-9a-fA-F]+\))?>>>"#, .client),
+        (#"SMTP<<"#, .server), (#"SMTP>>"#, .client),
+        (#"<<<"#, .server), (#">>>"#, .client),
+        (#"<--"#, nil), (#"-->"#, nil),
+        (#"<\*\*"#, .server), (#"\*\*>"#, .client), (#"<~"#, .server), (#"~>"#, .client),
+        (#"<-"#, nil), (#"->"#, nil), (#"<="#, nil), (#"=>"#, nil),
+        (#"(?:Got|Recv|RECV|Rcvd|Received|RECEIVED|Read|In|inp|IN|Server|SERVER|S|reply|Response|RESPONSE):"#, .server),
+        (#"(?:Sent|SENT|Send|SEND|Wrote|Out|out|OUT|Client|CLIENT|C|send|Request|REQUEST):"#, .client),
+        (#"\[S\]"#, .server), (#"\[C\]"#, .client),
+    ]
+
+    private static let markerRegex: NSRegularExpression = {
+        let alternatives = markers.map(\.pattern).joined(separator: "|")
+        // A marker at the start, or after a log prefix that ends in white space, `:` or `]`.
+        return try! NSRegularExpression(pattern: #"^(.*?(?:^|[\s:\]"]))("# + alternatives + #")(?:\s|$|(?<=:))"#)
+    }()
+
+    /// Single-letter and one-character markers, only at the start of a line: `S 220`, `C EHLO`
+    /// (Hesk's log), curl's `< 220` and `> EHLO`.
+    private static let shortMarkers: [(prefix: String, usual: Side)] = [("< ", .server), ("> ", .client), ("S ", .server), ("C ", .client)]
+
+    /// A desktop client's block header: `READ Dec 31 11:39:39.553 [...] -- host:... -- port:587`, and
+    /// the connection events around them.
+    private static let blockHeader = try! NSRegularExpression(
+        pattern: #"^\s*(READ|WROTE|SENT|RECEIVED|INITIATING CONNECTION|CONNECTED|DISCONNECTED|SOCKET CLOSED)\b\s*(?:[A-Z][a-z]{2}\s+\d|\d{1,4}[-/:.]|\[|--|$)"#)
+
+    /// What may stand before a marker: a time, a level, a session number, `key=value` fields, not a
+    /// sentence (`... Unexpected return code - Expected: 250, Got: 501` is prose about a reply) and
+    /// not a command or a reply.
+    private static func isLogPrefix(_ prefix: Substring) -> Bool {
+        let text = String(prefix)
+        if isReply(text) || isCommand(text) { return false }
+        // A reply code in it (`Expected: 250, Got: 553`) makes it words about a reply.
+        if text.range(of: #"(?<![\d.:\-])[2-5]\d\d(?![\d.:\-])"#, options: .regularExpression) != nil { return false }
+        return text.range(of: #"(?:\b[A-Za-z]{2,} ){3}[A-Za-z]{2,}\b"#, options: .regularExpression) == nil
+    }
+
+    private static func isReply(_ text: String) -> Bool {
+        ReplyText.reply(Substring(text.trimmingCharacters(in: .whitespaces))) != nil
+    }
+
+    /// A client command as RFC 5321 4.1.1 writes it: `MAIL FROM:`/`RCPT TO:` with their colon,
+    /// `DATA`, `QUIT`, `RSET`, `STARTTLS`, `NOOP` alone, the others with an argument after a space.
+    static func isCommand(_ text: String) -> Bool {
+        let upper = text.trimmingCharacters(in: .whitespaces).uppercased()
+        for verb in verbs where upper.hasPrefix(verb) {
+            let rest = upper.dropFirst(verb.count)
+            switch verb {
+            case "MAIL FROM", "RCPT TO": if rest.drop(while: { $0 == " " }).first == ":" { return true }
+            case "DATA", "QUIT", "RSET", "STARTTLS", "NOOP": if rest.isEmpty { return true }
+            default: if rest.isEmpty || rest.first == " " { return true }
+            }
         }
-        for prefix in clientPrefixes where line.hasPrefix(prefix) {
-            let rest = String(line.dropFirst(prefix.count))
-            if prefix == "C ", !verbs.contains(where: { rest.uppercased().hasPrefix($0) }) { continue }
-            return .client(rest)
+        return false
+    }
+
+    /// The text a logger quoted: Python's `b'250 ok\r\n'`, Ruby's `"250 ok\r\n"`, `\r\n` escapes.
+    private static func unwrapped(_ text: String) -> String {
+        var out = text.trimmingCharacters(in: .whitespaces)
+        // A logger that quotes the whole message: `msg="Writing response to client: \n250 OK\r\n"`.
+        while out.hasPrefix("\\n") || out.hasPrefix("\\r") { out.removeFirst(2) }
+        if out.hasSuffix("\""), !out.dropLast().contains("\"") { out.removeLast() }
+        // Python's `b'250 ok\r\n'`, Ruby's `"250 ok\r\n"` (whose `\r\n` may have become a line break).
+        if out.hasPrefix("b'") || out.hasPrefix("b\"") { out.removeFirst() }
+        if let first = out.first, first == "'" || first == "\"" {
+            out.removeFirst()
+            if out.last == first { out.removeLast() }
         }
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
-        if ReplyText.reply(Substring(trimmed)) != nil { return .server(trimmed, marked: false) }
-        if verbs.contains(where: { trimmed.uppercased().hasPrefix($0) }) || trimmed == "." { return .client(trimmed) }
-        return nil
+        for escape in ["\\r\\n", "\\n", "\\r", "<CRLF>"] where out.hasSuffix(escape) { out = String(out.dropLast(escape.count)) }
+        return out
+    }
+
+    /// Python smtplib's debug line `reply: retcode (550); Msg: b'5.7.1 text'`, which repeats the
+    /// reply its `reply: b'550 ...'` lines gave.
+    private static func smtplibReply(_ text: String) -> String? {
+        guard let range = text.range(of: #"retcode \((\d{3})\); Msg: "#, options: .regularExpression) else { return nil }
+        return String(text[range.upperBound...])
+    }
+
+    /// Exchange's SMTP protocol log: `date,connector,session,seq,local,remote,EVENT,data,context`.
+    private static func exchangeLine(_ line: String) -> Marked? {
+        let fields = csvFields(line)
+        guard fields.count >= 8, ["<", ">", "+", "-", "*"].contains(fields[6]),
+              fields[4].contains(":") || fields[4].isEmpty else { return nil }
+        let event = fields[6]
+        if event == "+" || event == "-" || event == "*" { return Marked(marker: nil, text: fields[7], isNote: true, remote: fields[5]) }
+        return Marked(marker: "exchange" + event, text: fields[7], remote: fields[5])
+    }
+
+    private static func csvFields(_ line: String) -> [String] {
+        var fields: [String] = []
+        var current = ""
+        var quoted = false
+        var iterator = line.makeIterator()
+        while let character = iterator.next() {
+            if character == "\"" {
+                quoted.toggle()
+            } else if character == ",", !quoted {
+                fields.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        fields.append(current)
+        return fields
+    }
+
+    /// Each line with its marker.
+    private static func marked(_ raw: [Substring]) -> [Marked] {
+        var out: [Marked] = []
+        var block: String?
+        for rawLine in raw {
+            let line = String(rawLine)
+            if let exchange = exchangeLine(line) {
+                out.append(exchange)
+                continue
+            }
+            let range = NSRange(line.startIndex..., in: line)
+            if let header = blockHeader.firstMatch(in: line, range: range), let word = Range(header.range(at: 1), in: line) {
+                let name = String(line[word])
+                block = name == "READ" || name == "WROTE" || name == "SENT" || name == "RECEIVED" ? "block:" + name : nil
+                out.append(Marked(marker: nil, text: line, isNote: true))
+                continue
+            }
+            if line.hasPrefix("=== ") || line.hasPrefix("*** ") {
+                out.append(Marked(marker: nil, text: String(line.dropFirst(4)), isNote: true))
+                continue
+            }
+            if line.trimmingCharacters(in: .whitespaces).isEmpty {
+                if block != nil { continue }
+                out.append(Marked(marker: nil, text: "", isNote: true))
+                continue
+            }
+            if let block {
+                out.append(Marked(marker: block, text: unwrapped(line)))
+                continue
+            }
+            if line.hasPrefix("Trying ") || line.hasPrefix("Connected to ") || line.hasPrefix("Escape character is ") {
+                // telnet's and nc's own lines around a session.
+                out.append(Marked(marker: nil, text: line, isNote: true))
+                continue
+            }
+            if let match = markerRegex.firstMatch(in: line, range: range),
+               let prefixRange = Range(match.range(at: 1), in: line), let markerRange = Range(match.range(at: 2), in: line),
+               isLogPrefix(line[prefixRange]) {
+                let marker = String(line[markerRange]).replacingOccurrences(of: #"=GLOB\(0x[0-9a-fA-F]+\)"#, with: "", options: .regularExpression)
+                var text = String(line[markerRange.upperBound...])
+                // hMailServer quotes each field: `"SENT: 550 ..."`.
+                if line[prefixRange].hasSuffix("\""), text.hasSuffix("\"") { text.removeLast() }
+                // Python smtplib repeats a reply as `retcode (550); Msg: ...` after its lines.
+                if smtplibReply(text) != nil {
+                    out.append(Marked(marker: nil, text: text, isNote: true))
+                    continue
+                }
+                out.append(Marked(marker: marker, text: unwrapped(text)))
+                continue
+            }
+            if let short = shortMarkers.first(where: { line.hasPrefix($0.prefix) }) {
+                let rest = String(line.dropFirst(short.prefix.count))
+                // `S `/`C ` only in front of a reply or a command; `<`/`>` likewise, so that a quoted
+                // letter is not taken for a dialogue.
+                if isReply(rest) || isCommand(rest) || short.prefix == "> " && rest.trimmingCharacters(in: .whitespaces) == "." {
+                    out.append(Marked(marker: short.prefix.trimmingCharacters(in: .whitespaces), text: rest))
+                    continue
+                }
+            }
+            out.append(Marked(marker: nil, text: line.trimmingCharacters(in: .whitespaces)))
+        }
+        return out
+    }
+
+    /// The side of each marker, from what its lines hold; a marker whose lines tell nothing takes
+    /// its usual side, the other one's opposite.
+    private static func sides(_ lines: [Marked]) -> [String: Side] {
+        var replies: [String: Int] = [:], commands: [String: Int] = [:]
+        for line in lines {
+            guard let marker = line.marker else { continue }
+            if isReply(line.text) { replies[marker, default: 0] += 1 }
+            if isCommand(line.text) { commands[marker, default: 0] += 1 }
+        }
+        var out: [String: Side] = [:]
+        let all = Set(lines.compactMap(\.marker))
+        for marker in all {
+            let r = replies[marker] ?? 0, c = commands[marker] ?? 0
+            if r != c { out[marker] = r > c ? .server : .client }
+        }
+        for marker in all where out[marker] == nil {
+            if let usual = markers.first(where: { marker.range(of: "^(?:" + $0.pattern + ")$", options: .regularExpression) != nil })?.usual
+                ?? shortMarkers.first(where: { $0.prefix.trimmingCharacters(in: .whitespaces) == marker })?.usual {
+                out[marker] = usual
+            } else if let other = out.first(where: { $0.key != marker })?.value {
+                out[marker] = other == .server ? .client : .server
+            }
+        }
+        return out
+    }
+
+    private static func classify(_ lines: [Marked]) -> (lines: [Line], serverRemote: String?, clientRemote: String?) {
+        let side = sides(lines)
+        var out: [Line] = []
+        var serverRemote: String?, clientRemote: String?
+        for line in lines {
+            if line.isNote {
+                if !line.text.isEmpty { out.append(.note(line.text)) }
+                continue
+            }
+            if let marker = line.marker, let which = side[marker] {
+                switch which {
+                case .server:
+                    out.append(.server(line.text, marked: true))
+                    if serverRemote == nil, let remote = line.remote { serverRemote = remote }
+                case .client:
+                    out.append(.client(line.text))
+                    if clientRemote == nil, let remote = line.remote { clientRemote = remote }
+                }
+                continue
+            }
+            if isReply(line.text) { out.append(.server(line.text, marked: false)) }
+            else if isCommand(line.text) || line.text == "." { out.append(.client(line.text)) }
+        }
+        return (out, serverRemote, clientRemote)
     }
 
     static func read(_ raw: [Substring]) -> Result<Evidence, ReaderMiss> {
-        let lines = raw.compactMap(classify)
-        let commands = lines.filter { if case .client(let text) = $0 { verbs.contains { text.uppercased().hasPrefix($0) } } else { false } }
-        let replies = lines.filter { if case .server(let text, _) = $0 { ReplyText.reply(Substring(text)) != nil } else { false } }
-        // Server lines marked as such are a dialogue even without a command (a greeting that refused).
-        let marked = lines.contains { if case .server(let text, true) = $0 { ReplyText.reply(Substring(text)) != nil } else { false } }
-        guard !commands.isEmpty || marked, !replies.isEmpty else {
+        let (lines, serverRemote, clientRemote) = classify(marked(raw))
+        let commands = lines.filter { if case .client(let text) = $0 { isCommand(text) } else { false } }
+        let replies = lines.filter { if case .server(let text, _) = $0 { isReply(text) } else { false } }
+        // Server lines marked as such are a dialogue even without a command (a greeting that refused),
+        // as is a reply after telnet's `Connected to` / `Escape character is`.
+        let marked = lines.contains { if case .server(let text, true) = $0 { isReply(text) } else { false } }
+        let connected = lines.contains { if case .note(let text) = $0 { text.hasPrefix("Connected to ") || text.hasPrefix("Escape character is ") } else { false } }
+        guard !commands.isEmpty || marked || connected, !replies.isEmpty else {
             return .failure(ReaderMiss("no SMTP dialogue: needs client commands (EHLO, MAIL FROM, RCPT TO, ...) and server replies (`250 ...`)"))
         }
         var evidence = Evidence(source: .transcript)
+        // Exchange's protocol log: the remote end of a send log is the MX, of a receive log the client.
+        if let remote = serverRemote ?? clientRemote, let address = AddressWords.parse(Substring(remote)) ?? AddressWords.address(at: Substring(remote)) {
+            if serverRemote != nil {
+                evidence.setReceiverAddress(address, from: "the remote endpoint `\(remote)` of a protocol log whose remote side answers")
+            } else {
+                evidence.setClient(address, from: "the remote endpoint `\(remote)` of a protocol log whose remote side sends the commands")
+            }
+        }
         // sendmail -v: `Connecting to mx.example.test. via esmtp...`.
         for line in raw where line.hasPrefix("Connecting to ") {
             let target = line.dropFirst("Connecting to ".count).prefix { $0 != " " }
@@ -69,7 +295,7 @@ enum Transcript {
         }
         // Replies answer commands in the order sent (RFC 2920 3: a pipelining client, such as
         // sendmail -v shows, sends RCPT TO and DATA before their replies come).
-        var sent: [(stage: SMTPStage, text: String)] = []
+        var sent: [(stage: SMTPStage, text: String, upper: String)] = []
         var answered = 0
         var greeted = false
         var stage = SMTPStage.greeting
@@ -78,6 +304,9 @@ enum Transcript {
         var lastCommand = "the connection (the greeting: no command had been sent)"
         var decided: (reply: SMTPReply, stage: SMTPStage, after: String)?
         var last: (reply: SMTPReply, stage: SMTPStage, after: String)?
+        /// A failure that answered EHLO: Postfix's client and most others say HELO next
+        /// (smtp_proto.c smtp_helo()), so it decides only if no HELO follows.
+        var refusedEHLO: (reply: SMTPReply, stage: SMTPStage, after: String)?
         for line in lines {
             switch line {
             case .note(let text):
@@ -86,82 +315,124 @@ enum Transcript {
                 if inMessage {
                     if text == "." {
                         inMessage = false
-                        sent.append((.data, "the end of the message"))
+                        sent.append((.data, "the end of the message", "."))
                     }
                     continue
                 }
                 guard decided == nil else { continue }
                 let upper = text.uppercased()
+                if refusedEHLO != nil, !(upper.hasPrefix("HELO") || upper.hasPrefix("EHLO")) {
+                    decided = refusedEHLO
+                    continue
+                }
                 if upper.hasPrefix("EHLO ") || upper.hasPrefix("HELO ") || upper.hasPrefix("LHLO ") {
                     stage = .helo
                     evidence.setHelo(text.dropFirst(5).trimmingCharacters(in: .whitespaces), from: "`\(text)`")
                 } else if upper.hasPrefix("MAIL FROM:") {
                     stage = .mail
-                    if let from = ReplyText.angle(after: "MAIL FROM:", in: text) { evidence.setMailFrom(from, from: "`\(text)`") }
+                    if let from = ReplyText.angle(after: "MAIL FROM:", in: text.replacingOccurrences(of: ": <", with: ":<")) {
+                        evidence.setMailFrom(from, from: "`\(text)`")
+                    }
                 } else if upper.hasPrefix("RCPT TO:") {
                     stage = .rcpt
-                    if let to = ReplyText.angle(after: "RCPT TO:", in: text) { evidence.addRecipient(to, from: "`\(text)`") }
+                    if let to = ReplyText.angle(after: "RCPT TO:", in: text.replacingOccurrences(of: ": <", with: ":<")) {
+                        evidence.addRecipient(to, from: "`\(text)`")
+                    }
                 } else if upper.hasPrefix("DATA") || upper.hasPrefix("BDAT") {
                     stage = .data
                 }
-                sent.append((commandStage(upper) ?? stage, "`\(text)`"))
+                sent.append((commandStage(upper) ?? stage, "`\(text)`", upper))
             case .server(let text, _):
-                guard let part = ReplyText.reply(Substring(text)) else { continue }
-                let chars = Array(text.prefix(4))
+                guard let part = ReplyText.reply(Substring(text.trimmingCharacters(in: .whitespaces))) else { continue }
+                let chars = Array(text.trimmingCharacters(in: .whitespaces).prefix(4))
                 pending.append(part.text)
                 if chars.count == 4, chars[3] == "-" { continue }
                 let reply = SMTPReply(code: part.code, enhanced: part.enhanced, lines: pending)
                 pending = []
                 // The reply to the oldest command not yet answered; none before the greeting's.
                 var replyStage = SMTPStage.greeting
+                var command = ""
                 if !greeted, reply.code == 220 || answered == sent.count {
                     lastCommand = "the connection (the greeting: no command had been sent)"
                 } else if answered < sent.count {
-                    (replyStage, lastCommand) = sent[answered]
+                    (replyStage, lastCommand, command) = sent[answered]
                     answered += 1
                 } else {
                     replyStage = stage
                 }
                 greeted = true
-                let stage = replyStage
-                if stage == .greeting, reply.code == 220, evidence.receiverName == nil, let name = reply.lines.first?.split(separator: " ").first {
+                if replyStage == .greeting, reply.code == 220, evidence.receiverName == nil, let name = reply.lines.first?.split(separator: " ").first {
                     evidence.setReceiverName(String(name), from: "the greeting `220 \(name) ...`")
                 }
                 if reply.code == 354 { inMessage = true }
-                if decided == nil {
-                    last = (reply, stage, lastCommand)
-                    if reply.code >= 400 { decided = (reply, stage, lastCommand) }
+                guard decided == nil else { continue }
+                last = (reply, replyStage, lastCommand)
+                if reply.code >= 400 {
+                    if command.hasPrefix("EHLO"), reply.code != 421 {
+                        refusedEHLO = (reply, replyStage, lastCommand)
+                    } else {
+                        decided = (reply, replyStage, lastCommand)
+                    }
+                } else if refusedEHLO != nil, command.hasPrefix("HELO") {
+                    refusedEHLO = nil
                 }
             }
         }
-        guard let deciding = decided ?? last else {
+        guard let deciding = decided ?? refusedEHLO ?? last else {
             return .failure(ReaderMiss("an SMTP dialogue without a complete reply"))
         }
         evidence.setReply(deciding.reply, from: "the reply to \(deciding.after)")
-        evidence.setStage(deciding.stage, from: "the reply came after \(deciding.after)")
+        // Without the client's side (a log of the server's lines only), the order of the replies
+        // says nothing of the commands, except for a first reply that refused the connection.
+        let firstReply = replies.first.flatMap { line -> Int? in
+            if case .server(let text, _) = line { return ReplyText.reply(Substring(text.trimmingCharacters(in: .whitespaces)))?.code }
+            return nil
+        }
+        if !commands.isEmpty {
+            evidence.setStage(deciding.stage, from: "the reply came after \(deciding.after)")
+        } else if deciding.stage == .greeting && firstReply == deciding.reply.code {
+            // Only the server's lines: a refusal as the first of them is the greeting, unless the
+            // words around it name a command (MailKit's `RecipientNotAccepted`).
+            evidence.fallbackStage = (.greeting, "the server's first line, with no command before it, is the greeting")
+        }
         return .success(evidence)
     }
 
     private static func commandStage(_ upper: String) -> SMTPStage? {
-        if upper.hasPrefix("EHLO ") || upper.hasPrefix("HELO ") || upper.hasPrefix("LHLO ") { return .helo }
-        if upper.hasPrefix("MAIL FROM:") { return .mail }
-        if upper.hasPrefix("RCPT TO:") { return .rcpt }
+        if upper.hasPrefix("EHLO") || upper.hasPrefix("HELO") || upper.hasPrefix("LHLO") { return .helo }
+        if upper.hasPrefix("MAIL FROM") { return .mail }
+        if upper.hasPrefix("RCPT TO") { return .rcpt }
         if upper.hasPrefix("DATA") || upper.hasPrefix("BDAT") { return .data }
         return nil
     }
 
-    /// swaks' `Trying mx.example.test:25...` / `Connected to 2001:db8::10.` and mxharness's
-    /// `Trying [2001:db8::10]:25 from [2001:db8::66]...`.
+    /// swaks' `Trying mx.example.test:25...` / `Connected to 2001:db8::10.`, mxharness's
+    /// `Trying [2001:db8::10]:25 from [2001:db8::66]...`, a desktop client's block header
+    /// `-- host:mx.example.test -- port:25`.
     private static func noteLine(_ text: String, into evidence: inout Evidence) {
         if text.hasPrefix("Trying ") {
             let addresses = ReplyText.bracketedAddresses(text)
-            if let remote = addresses.first { evidence.setReceiverAddress(remote, from: "`=== \(text)`") }
-            if addresses.count > 1, text.contains(" from [") { evidence.setClient(addresses[1], from: "`=== \(text)`") }
-            if addresses.isEmpty, let target = text.dropFirst("Trying ".count).split(separator: ":").first {
-                evidence.setReceiverName(String(target), from: "`=== \(text)`")
+            if let remote = addresses.first { evidence.setReceiverAddress(remote, from: "`\(text)`") }
+            if addresses.count > 1, text.contains(" from [") { evidence.setClient(addresses[1], from: "`\(text)`") }
+            // `Trying 2001:db8::10...` (telnet), `Trying mx.example.test:25...` (swaks).
+            var target = text.dropFirst("Trying ".count).prefix { $0 != " " }
+            while target.hasSuffix(".") { target = target.dropLast() }
+            if addresses.isEmpty {
+                if let address = AddressWords.parse(target) {
+                    evidence.setReceiverAddress(address, from: "`\(text)`")
+                } else if let name = target.split(separator: ":").first {
+                    evidence.setReceiverName(String(name), from: "`\(text)`")
+                }
             }
         } else if text.hasPrefix("Connected to "), let address = IPAddress(text.dropFirst("Connected to ".count).trimmingCharacters(in: CharacterSet(charactersIn: ". "))) {
             evidence.setReceiverAddress(address, from: "`=== \(text)`")
+        } else if let range = text.range(of: #"-- host:\S+"#, options: .regularExpression) {
+            let host = text[range].dropFirst("-- host:".count)
+            if let address = AddressWords.parse(host) {
+                evidence.setReceiverAddress(address, from: "the block header's `host:\(host)`")
+            } else {
+                evidence.setReceiverName(String(host), from: "the block header's `host:\(host)`")
+            }
         }
     }
 }

@@ -14,6 +14,9 @@ public struct Reproduction: Sendable {
     public var report: [String]
     /// What the input cannot tell and the user may want to replace (assumed values).
     public var todos: [String]
+    /// What the input tells but the scenario does not state, each with the key and why: nothing
+    /// read is dropped without a word.
+    public var omissions: [String]
     /// True when the world as written makes the receiver give the observed reply, so `mxharness run`
     /// reproduces it without edits (false only for a reply that is no failure at all).
     public var reproducesAsWritten: Bool
@@ -26,7 +29,8 @@ public struct Reproduction: Sendable {
 /// the words point to, with the map's `reply:` for the receiver's own words), the records that make
 /// that check fail, and `expect` as the built-in MX and the delivery model produce it.
 public enum ReproductionWriter {
-    public static func reproduce(_ observed: Evidence, input: String, scenarioPath: String? = nil) -> Reproduction {
+    /// `name` names the case when the scenario is not written to a file (default: from the reply).
+    public static func reproduce(_ observed: Evidence, input: String, scenarioPath: String? = nil, name caseName: String? = nil) -> Reproduction {
         var evidence = observed
         if let reply = evidence.reply { evidence.reply = WorldChoices.sanitized(reply) }
         var report: [String] = evidence.provenance.map { "\($0.field): \($0.value) — \($0.inferred ? "inferred from" : "read from") \($0.source)" }
@@ -34,6 +38,12 @@ public enum ReproductionWriter {
         func assume(_ field: String, _ value: String, _ why: String) {
             report.append("\(field): \(value) — ASSUMED: \(why)")
             todos.append("\(field): \(value) (assumed: \(why))")
+        }
+        var omissions: [String] = []
+        /// What was read but is not in the scenario as read: named, with why (never a silent drop).
+        func leaveOut(_ key: String, _ why: String) {
+            report.append("\(key): LEFT OUT — \(why)")
+            omissions.append("\(key): \(why)")
         }
         let reply = evidence.reply ?? SMTPReply(code: 250, "")
         let world = WorldChoices(evidence: evidence, assume: assume)
@@ -89,10 +99,22 @@ public enum ReproductionWriter {
         // expect.stage: only a stage the policy answers at, and only one the input tells.
         var stage: SMTPStage?
         if let observedStage = evidence.stage {
-            let answered: SMTPStage = policy.rejectAt == .greeting ? .greeting : policy.rejectAt == .data ? .data : .rcpt
-            if observedStage == answered { stage = answered }
+            if observedStage == policy.rejectAt.smtpStage {
+                stage = observedStage
+            } else {
+                leaveOut("expect.stage", "the input says \(observedStage), which the written policy cannot answer at (it answers at \(policy.rejectAt.rawValue))")
+            }
         } else {
-            report.append("expect.stage: left out — the input does not say which command the reply answered (the scenario answers at \(policy.rejectAt.rawValue))")
+            leaveOut("expect.stage", "the input does not say which command the reply answered (the scenario answers at \(policy.rejectAt.rawValue))")
+        }
+        if let observed = evidence.observedOutcome, observed != outcome {
+            let why = observed == .bounced && outcome == .deferred
+                ? "the input says the delivery \(observed.rawValue): a \(produced.code) is deferred at each attempt and bounced only when the queue lifetime runs out (maximal_queue_lifetime), which one run does not wait for; the scenario expects \(outcome.rawValue)"
+                : "the input says the delivery \(observed.rawValue); the reply \(produced.code) at \(policy.rejectAt.rawValue) ends it \(outcome.rawValue) for the postfix delivery model"
+            leaveOut("expect.outcome \(observed.rawValue)", why)
+        }
+        if let original = observed.reply, let written = evidence.reply, original.text != written.text {
+            leaveOut("expect.text (as read)", "the reply's characters outside printable ASCII are written as spaces: a reply line carries ASCII only (RFC 5321 2.4)")
         }
 
         let checkName = diagnosis.check?.name ?? "unexplained"
@@ -108,15 +130,16 @@ public enum ReproductionWriter {
         out.append("# Observed: \(reply) at \(evidence.stage?.rawValue ?? "an unknown stage")")
         out += YAMLText.comment("Policy: \(diagnosis.explanation)", indent: 0)
         for difference in diagnosis.differences { out += YAMLText.comment("NOTE: \(difference)", indent: 0) }
+        for omission in omissions { out += YAMLText.comment("LEFT OUT: \(omission)", indent: 0) }
         out.append("# Where each value came from:")
-        for line in report where !line.hasPrefix("receiver.policy") && !line.hasPrefix("NOTE") {
+        for line in report where !line.hasPrefix("receiver.policy") && !line.hasPrefix("NOTE") && !line.contains(": LEFT OUT — ") {
             out.append("#   " + line.replacingOccurrences(of: "\n", with: " "))
         }
         out.append("# To record the real DNS for this delivery instead of the world written here:")
         out.append("#   \(captureCommand)")
         // Written to a file, the case is named after it (the format's default), so that several
         // reproductions run together keep apart.
-        if scenarioPath == nil { out.append("name: \(YAMLText.scalar(String(name)))") }
+        if scenarioPath == nil { out.append("name: \(YAMLText.scalar(caseName.map { $0 + "-" + String(name) } ?? String(name)))") }
         let clipped = firstLine.count > 300 ? firstLine.prefix(300) + "..." : firstLine
         out.append("description: \(YAMLText.quoted("Reproduces \(reply) at \(evidence.stage?.rawValue ?? "an unknown stage") (\(evidence.source)): \(WorldChoices.printable(String(clipped)))"))")
         out.append("tags: [repro, \(world.client.family.rawValue)\(diagnosis.check.map { ", " + YAMLText.scalar($0.name) } ?? "")]")
@@ -156,7 +179,7 @@ public enum ReproductionWriter {
             out.append("  text: \(YAMLText.quoted(text))")
         }
         return Reproduction(
-            evidence: evidence, diagnosis: diagnosis, yaml: out.joined(separator: "\n") + "\n", report: report, todos: todos,
+            evidence: evidence, diagnosis: diagnosis, yaml: out.joined(separator: "\n") + "\n", report: report, todos: todos, omissions: omissions,
             reproducesAsWritten: reply.code >= 400 && builtin != nil, captureCommand: captureCommand)
     }
 

@@ -22,10 +22,11 @@ struct WorldChoices {
         if let observed = evidence.clientAddress, Self.isUsable(observed) {
             client = observed
         } else {
-            let family: AddressFamily = evidence.reply.map { Hints.mentionsIPv6($0.text) } == true ? .ipv6
-                : evidence.receiverAddress?.family ?? .ipv4
+            // An observed address that cannot be used still tells the family.
+            let family: AddressFamily = evidence.clientAddress?.family
+                ?? (evidence.reply.map { Hints.mentionsIPv6($0.text) } == true ? .ipv6 : evidence.receiverAddress?.family ?? .ipv4)
             client = family == .ipv6 ? IPAddress("2001:db8:5::25")! : IPAddress("203.0.113.25")!
-            let why = evidence.clientAddress.map { "the observed \($0) cannot be a sender's address in a namespace" }
+            let why = evidence.clientAddress.map { "the observed \($0) cannot be a sender's address in a namespace (loopback, link-local, multicast or unspecified); one of its family" }
                 ?? (family == .ipv6 && evidence.reply.map { Hints.mentionsIPv6($0.text) } == true
                     ? "the input names no sending address; the reply says the client used IPv6"
                     : "the input names no sending address; a documentation address of the \(family == .ipv6 ? "MX's family" : "IPv4 family")")

@@ -88,7 +88,14 @@ public struct PolicyColumn: Sendable, Hashable {
         }
         if policy.ipv4.isEmpty && policy.ipv6.isEmpty { return checks }
         let answer = policy.onFail == .defer ? "failures deferred (4xx)" : "failures rejected (5xx)"
-        return "\(checks); \(answer) at \(policy.rejectAt == .data ? "end of DATA" : policy.rejectAt == .greeting ? "the greeting" : "RCPT")"
+        let stage = switch policy.rejectAt {
+        case .greeting: "the greeting"
+        case .helo: "EHLO/HELO"
+        case .mail: "MAIL FROM"
+        case .rcpt: "RCPT"
+        case .data: "end of DATA"
+        }
+        return "\(checks); \(answer) at \(stage)"
     }
 }
 

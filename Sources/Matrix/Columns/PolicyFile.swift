@@ -197,9 +197,11 @@ private final class PolicyFileDecoder {
         let ipv4 = value("ipv4").flatMap { checks($0, "\(path).ipv4") }
         let ipv6 = value("ipv6").flatMap { checks($0, "\(path).ipv6") }
         var rejectAt = RejectStage.rcpt
-        if let node = value("reject_at"), let text = string(node, "\(path).reject_at", what: "rcpt or data") {
+        let stages = RejectStage.allCases.map(\.rawValue).joined(separator: ", ")
+        let rejectAtNode = value("reject_at")
+        if let node = rejectAtNode, let text = string(node, "\(path).reject_at", what: stages) {
             if let stage = RejectStage(rawValue: text) { rejectAt = stage } else {
-                add(.invalidValue, node, "\(path).reject_at", "unknown reject stage \"\(text)\" (known: rcpt, data)")
+                add(.invalidValue, node, "\(path).reject_at", "unknown reject stage \"\(text)\" (known: \(stages))")
             }
         }
         var onFail = FailureMode.reject
@@ -210,7 +212,14 @@ private final class PolicyFileDecoder {
         }
         guard diagnostics.count == before else { return nil }
         let common = both ?? []
-        return ReceiverPolicy(ipv4: ipv4 ?? common, ipv6: ipv6 ?? common, rejectAt: rejectAt, onFail: onFail)
+        let policy = ReceiverPolicy(ipv4: ipv4 ?? common, ipv6: ipv6 ?? common, rejectAt: rejectAt, onFail: onFail)
+        // As the scenario loader: a check the stage cannot answer (the greeting knows only the
+        // client address, HELO comes before the envelope sender).
+        if let node = rejectAtNode, let late = (policy.ipv4 + policy.ipv6).first(where: { !rejectAt.canAnswer($0) }) {
+            add(.invalidValue, node, "\(path).reject_at", "reject_at: \(rejectAt.rawValue) cannot answer check \(late.name) (what it needs comes later in the session)")
+            return nil
+        }
+        return policy
     }
 
     func checks(_ node: Node, _ path: String) -> [Check]? {

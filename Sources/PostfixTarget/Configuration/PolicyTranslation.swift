@@ -48,6 +48,11 @@ public enum PolicyTranslation {
             return .failure(PostfixUnsupported(
                 reason: "reject_at: greeting needs postscreen(8), which answers its own texts and cannot run these checks before the greeting (smtpd answers client restrictions at CONNECT only with smtpd_delay_reject = no, and then after a 220 greeting): builtin only"))
         }
+        let early = policy.rejectAt == .helo || policy.rejectAt == .mail
+        if early, AddressFamily.allCases.contains(where: { !milters.connectionChecks($0).isEmpty }) {
+            return .failure(PostfixUnsupported(
+                reason: "reject_at: \(policy.rejectAt.rawValue) with checks the decision milter words is not translated for Postfix (the milter answers them at RCPT): builtin only"))
+        }
         if milters.isNeeded ? milters.restrictionCustomReplies : !policy.customReplies.isEmpty {
             return .failure(PostfixUnsupported(reason: "custom reply texts have no Postfix equivalent without a policy service"))
         }
@@ -71,8 +76,20 @@ public enum PolicyTranslation {
         // One list, in the policy's order, so that the first failing check decides, as in the
         // spec. With smtpd_delay_reject = yes, smtpd_client_restrictions are evaluated at RCPT,
         // when the HELO name is known, so HELO restrictions work there too (postconf(5)).
+        // Format 1.2's reject_at: helo and mail: with smtpd_delay_reject = no, smtpd.c evaluates
+        // smtpd_helo_restrictions in helo_cmd()/ehlo_cmd() and smtpd_sender_restrictions in
+        // mail_cmd(), and answers the command with the failure; client restrictions may be listed
+        // in either (smtpd_check.c generic_checks()). smtpd_client_restrictions would answer at
+        // CONNECT instead of the greeting, so the list goes in the stage's own parameter.
+        let listParameter: String
+        switch policy.rejectAt {
+        case .helo: listParameter = "smtpd_helo_restrictions"
+        case .mail: listParameter = "smtpd_sender_restrictions"
+        case .rcpt, .data, .greeting: listParameter = "smtpd_client_restrictions"
+        }
+        if early, !(v4.isEmpty && v6.isEmpty) { parameters["smtpd_delay_reject"] = "no" }
         if v4 == v6 {
-            if !v4.isEmpty { parameters["smtpd_client_restrictions"] = v4.joined(separator: ", ") }
+            if !v4.isEmpty { parameters[listParameter] = v4.joined(separator: ", ") }
         } else {
             // Lists that differ per family: a cidr table (cidr_table(5)) maps each family's whole
             // range to a restriction class (smtpd_restriction_classes) holding that family's list.
@@ -90,7 +107,7 @@ public enum PolicyTranslation {
             parameters["smtpd_restriction_classes"] = classes.joined(separator: ", ")
             if !v4.isEmpty { parameters[ipv4Class] = v4.joined(separator: ", ") }
             if !v6.isEmpty { parameters[ipv6Class] = v6.joined(separator: ", ") }
-            parameters["smtpd_client_restrictions"] = "check_client_access cidr:\(path)"
+            parameters[listParameter] = "check_client_access cidr:\(path)"
             files[path] = table
         }
         // The checks Postfix's restrictions answer; the milters answer the rest (`MilterChecks`).

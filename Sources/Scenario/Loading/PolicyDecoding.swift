@@ -2,7 +2,7 @@ import DNSCore
 import Policy
 
 /// The receiver's policy (a preset or the map form, with format 1.1's `reject_at: greeting` and
-/// `reply`) and the built-in sender's `sender.postfix`.
+/// `reply`, format 1.2's `reject_at: helo|mail`) and the built-in sender's `sender.postfix`.
 extension CaseDecoder {
     func receiverPolicy(_ tree: Tree, _ path: KeyPath) -> ReceiverPolicy? {
         let presets = Preset.allCases.map(\.rawValue)
@@ -41,15 +41,13 @@ extension CaseDecoder {
                 "reply code \(site.code) does not agree with on_fail: \(onFail.rawValue) (\(onFail == .reject ? "reject answers 5xx" : "defer answers 4xx")); set on_fail: \(site.code >= 500 ? "reject" : "defer") or a \(onFail == .reject ? "5xx" : "4xx") code")
             return nil
         }
-        if rejectAt == .greeting {
-            // Nothing but the client address is known before the greeting.
-            let late = (policy.ipv4 + policy.ipv6).filter { !$0.isKnownAtConnect }
-            if let first = late.first {
-                diagnostics.add(
-                    .invalidValue, at: rejectAtTree?.location ?? tree.location, path.key("reject_at"),
-                    "reject_at: greeting answers before HELO and MAIL FROM, so check \(first.name) cannot run there; at the greeting only ptr, fcrdns and dnsbl:ZONE can (use reject_at: rcpt for the others)")
-                return nil
-            }
+        // Nothing but the client address is known before the greeting, no envelope sender at HELO.
+        if let first = (policy.ipv4 + policy.ipv6).first(where: { !rejectAt.canAnswer($0) }) {
+            let why = rejectAt == .greeting
+                ? "reject_at: greeting answers before HELO and MAIL FROM, so check \(first.name) cannot run there; at the greeting only ptr, fcrdns and dnsbl:ZONE can (use reject_at: rcpt for the others)"
+                : "reject_at: helo answers before MAIL FROM, so check \(first.name) has no envelope sender to check there (use reject_at: mail or rcpt)"
+            diagnostics.add(.invalidValue, at: rejectAtTree?.location ?? tree.location, path.key("reject_at"), why)
+            return nil
         }
         return policy
     }

@@ -1,0 +1,108 @@
+import Foundation
+import SMTPProtocol
+
+/// Replies as client libraries and mail clients print them when they drop or move the code:
+/// .NET's `SmtpException` ("Mailbox unavailable. The server response was: 5.7.1 ..."), MailKit's
+/// `StatusCode: MailboxUnavailable`, Roundcube's `SMTP Error (550): ... (5.7.1 ...)`, Python
+/// smtplib's `(550, b'...')` tuples, and a reply after the words that introduce one.
+enum LibraryReplies {
+    /// `System.Net.Mail.SmtpStatusCode` and MailKit's `SmtpStatusCode`: the names, and the phrases
+    /// .NET's `SmtpException` prints for them, with their codes.
+    static let statusCodes: [(name: String, phrase: String, code: Int)] = [
+        ("ServiceNotAvailable", "Service not available, closing transmission channel", 421),
+        ("MailboxBusy", "Mailbox busy", 450),
+        ("LocalErrorInProcessing", "Local error in processing", 451),
+        ("InsufficientStorage", "Insufficient system storage", 452),
+        ("ClientNotPermitted", "Client does not have permission to submit mail to this server", 454),
+        ("CommandUnrecognized", "Syntax error, command unrecognized", 500),
+        ("SyntaxError", "Syntax error in parameters or arguments", 501),
+        ("CommandNotImplemented", "Command not implemented", 502),
+        ("BadCommandSequence", "Bad sequence of commands", 503),
+        ("CommandParameterNotImplemented", "Command parameter not implemented", 504),
+        ("MustIssueStartTlsFirst", "The SMTP server requires a secure connection or the client was not authenticated", 530),
+        ("MailboxUnavailable", "Mailbox unavailable", 550),
+        ("UserNotLocalTryAlternatePath", "User not local; please try a different path", 551),
+        ("ExceededStorageAllocation", "Exceeded storage allocation", 552),
+        ("MailboxNameNotAllowed", "Mailbox name not allowed", 553),
+        ("TransactionFailed", "Transaction failed", 554),
+    ]
+
+    /// .NET's `<phrase>. The server response was: <enhanced> <text>`, or MailKit's message with its
+    /// `StatusCode`.
+    static func dotNet(_ text: String) -> (SMTPReply, String)? {
+        for status in statusCodes {
+            let pattern = NSRegularExpression.escapedPattern(for: status.phrase) + #"\.?\s+The server response was:\s*(.*)$"#
+            if let range = text.range(of: pattern, options: [.regularExpression, .caseInsensitive]) {
+                // The server's text, without a stack trace that an unfolded paste joined to it.
+                let rest = String(text[range]).replacingOccurrences(of: #"^.*?The server response was:\s*"#, with: "", options: [.regularExpression, .caseInsensitive])
+                    .replacingOccurrences(of: #"\s+at\s+[A-Za-z_][\w.`<>]*[.(].*$"#, with: "", options: .regularExpression)
+                return (reply(status.code, rest), ".NET's `\(status.phrase)` (SmtpStatusCode.\(status.name), \(status.code)) with the server's text")
+            }
+        }
+        if let range = text.range(of: #"StatusCode\s*[:=]\s*(\w+)"#, options: .regularExpression) {
+            let name = text[range].split(whereSeparator: { $0 == ":" || $0 == "=" }).last?.trimmingCharacters(in: .whitespaces) ?? ""
+            guard let status = statusCodes.first(where: { $0.name == name }) else { return nil }
+            // MailKit's message is the server's text (`5.7.1 ...`), on the exception's first line.
+            let message = text.range(of: #"SmtpCommandException:\s*([^\n]*)"#, options: .regularExpression)
+                .map { String(text[$0]).replacingOccurrences(of: #"^SmtpCommandException:\s*"#, with: "", options: .regularExpression) }?
+                .replacingOccurrences(of: #"\s+(?:ErrorCode|StatusCode|at)\b.*$"#, with: "", options: .regularExpression) ?? ""
+            return (reply(status.code, message), "MailKit's `StatusCode: \(name)` (\(status.code)) with the exception's message")
+        }
+        return nil
+    }
+
+    private static func reply(_ code: Int, _ text: String) -> SMTPReply {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let written = ReplyText.reply(Substring(trimmed)), written.code == code { return written }
+        let split = SMTPReply.splitEnhanced(trimmed, code: code)
+        return SMTPReply(code: code, enhanced: split.enhanced, split.text)
+    }
+
+    /// PHPMailer's `SMTP server error: DATA END command failed Detail: 5.7.60 text SMTP code: 550`:
+    /// the text and the code apart.
+    static func phpMailerDetail(_ text: String) -> (SMTPReply, String)? {
+        guard let range = text.range(of: #"Detail:\s*(.*?)\s*SMTP code:\s*[245]\d\d"#, options: .regularExpression) else { return nil }
+        let found = String(text[range])
+        let code = Int(found.suffix(3))!
+        let detail = found.replacingOccurrences(of: #"^Detail:\s*"#, with: "", options: .regularExpression)
+            .replacingOccurrences(of: #"\s*SMTP code:\s*[245]\d\d$"#, with: "", options: .regularExpression)
+        return (reply(code, detail), "PHPMailer's `Detail:` with its `SMTP code: \(code)`")
+    }
+
+    /// Roundcube's `SMTP Error (550): Failed to add recipient "..." (5.7.1 <...>: text).`
+    static func roundcube(_ text: String) -> (SMTPReply, String)? {
+        guard let range = text.range(of: #"SMTP Error \(([245]\d\d)\):[^(]*\((.*)\)\.?\s*$"#, options: .regularExpression) else { return nil }
+        let found = String(text[range])
+        let code = Int(found.dropFirst("SMTP Error (".count).prefix(3))!
+        guard let open = found.range(of: "): ")?.upperBound, let inner = found[open...].firstIndex(of: "(") else { return nil }
+        var body = String(found[found.index(after: inner)...])
+        while let last = body.last, last == "." || last == " " { body.removeLast() }
+        if body.hasSuffix(")") { body.removeLast() }
+        return (reply(code, body), "Roundcube's `SMTP Error (\(code))` with the server's text in parentheses")
+    }
+
+    /// A reply after the words that introduce one, in a paragraph whose lines a paste or a bounce
+    /// wrapped (collapsed to one line): `to me: 554 ...`, `said: 550 ...`, `with message "550 ..."`,
+    /// `responded with: "421 ..."`; up to Postfix's `(in reply to ...)` or the end of a quotation.
+    static func introduced(_ paragraphs: [String]) -> (SMTPReply, String)? {
+        introducedIn(paragraphs)
+    }
+
+    private static func introducedIn(_ paragraphs: [String]) -> (SMTPReply, String)? {
+        let pattern = #"(?:said|to me|returned|response was|with message|server message|message|responded(?: with)?|server response|Server Response|The error that the other server returned was|error|Error|failed|rejected|reply|Reason|reason)\s*:?\s*['"(]?\s*([245]\d\d(?:[ -]|$).*)$"#
+        guard let regex = try? NSRegularExpression(pattern: pattern) else { return nil }
+        for paragraph in paragraphs {
+            guard let match = regex.firstMatch(in: paragraph, range: NSRange(paragraph.startIndex..., in: paragraph)),
+                  let range = Range(match.range(at: 1), in: paragraph) else { continue }
+            var text = String(paragraph[range])
+            let opening = paragraph[..<range.lowerBound].last { "'\"(".contains($0) }
+            if let cut = text.range(of: #"\s*\(in reply to [^)]*\)"#, options: .regularExpression) { text = String(text[..<cut.lowerBound]) }
+            if let opening, let close = text.dropFirst(4).firstIndex(of: opening == "(" ? ")" : opening) {
+                text = String(text[..<close])
+            }
+            guard let reply = ReplyText.reply(Substring(text)) else { continue }
+            return (reply, "the reply after the words that introduce it in `\(paragraph.prefix(60))...`")
+        }
+        return nil
+    }
+}

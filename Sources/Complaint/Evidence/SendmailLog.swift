@@ -1,0 +1,103 @@
+import DNSCore
+import Foundation
+import SMTPProtocol
+
+/// sendmail's log lines: a receiving sendmail's ruleset reject (`ruleset=check_rcpt, arg1=<r>,
+/// relay=name [addr], reject=550 5.7.1 <r>... Relaying denied`), its milter reject (`Milter:
+/// to=<r>, reject=...`), and a sending sendmail's delivery line with the reply (`to=<r>, ...,
+/// relay=mx. [addr], dsn=4.7.1, stat=Deferred: 450 4.7.1 ...`).
+enum SendmailLog {
+    private static let ruleset = try! NSRegularExpression(
+        pattern: #"ruleset=(check_\w+|\w+), arg1=(.*?), (?:arg2=.*?, )?relay=(.*?), reject=(.*)$"#)
+    private static let milter = try! NSRegularExpression(
+        pattern: #"Milter(?: \([^)]*\))?: (from=<[^>]*>|to=<[^>]*>|data|helo=\S+|connect: host=\S+(?:, addr=\S+)?|[a-z]+)[^,]*, reject=(.*)$"#)
+    private static let delivery = try! NSRegularExpression(
+        pattern: #"\bto=<?([^\s,>]*)>?,.*?\brelay=([^,]*),.*?\bstat=(?:Deferred: |Service unavailable: )?(.*)$"#)
+
+    static func read(_ lines: [String]) -> Result<Evidence, ReaderMiss> {
+        for line in lines {
+            if let evidence = readRuleset(line) ?? readMilter(line) { return .success(evidence) }
+        }
+        for line in lines where line.contains("stat=") {
+            if let evidence = readDelivery(line) { return .success(evidence) }
+        }
+        return .failure(ReaderMiss("no `ruleset=check_..., relay=..., reject=CODE ...`, `Milter: ..., reject=...` or `to=<...>, relay=..., stat=CODE ...` line"))
+    }
+
+    /// `relay=name [addr]`, `relay=[addr]`, `relay=name [addr] (may be forged)`.
+    static func relay(_ text: String) -> (name: String?, address: IPAddress?) {
+        let name = text.split(separator: " ").first.map(String.init).flatMap { $0.hasPrefix("[") ? nil : $0 }
+        let address = ReplyText.bracketedAddresses(text).first
+        return (name, address)
+    }
+
+    static func readRuleset(_ line: String) -> Evidence? {
+        let whole = NSRange(line.startIndex..., in: line)
+        guard let match = ruleset.firstMatch(in: line, range: whole),
+              let setRange = Range(match.range(at: 1), in: line), let argRange = Range(match.range(at: 2), in: line),
+              let relayRange = Range(match.range(at: 3), in: line), let replyRange = Range(match.range(at: 4), in: line),
+              let reply = ReplyText.reply(line[replyRange])
+        else { return nil }
+        var evidence = Evidence(source: .sendmailReject)
+        let set = String(line[setRange])
+        evidence.setReply(reply, from: "`reject=` of the `ruleset=\(set)` line")
+        let relayText = String(line[relayRange])
+        let (name, address) = relay(relayText)
+        if let address { evidence.setClient(address, from: "`relay=\(relayText)` (the connecting client)") }
+        if let name { evidence.setClientName(name, from: "`relay=\(relayText)`") }
+        let arg = line[argRange].trimmingCharacters(in: .whitespaces)
+        let mailbox = arg.hasPrefix("<") ? String(arg.dropFirst().prefix { $0 != ">" }) : arg
+        switch set {
+        case "check_rcpt":
+            evidence.setStage(.rcpt, from: "`ruleset=check_rcpt` (sendmail checks the recipient at RCPT TO)")
+            evidence.addRecipient(mailbox, from: "`arg1=\(arg)`")
+        case "check_mail":
+            evidence.setStage(.mail, from: "`ruleset=check_mail` (sendmail checks the sender at MAIL FROM)")
+            evidence.setMailFrom(mailbox, from: "`arg1=\(arg)`")
+        case "check_eoh", "check_eom", "check_data":
+            evidence.setStage(.data, from: "`ruleset=\(set)` (the end of the headers or of the message)")
+        default:
+            break
+        }
+        return evidence
+    }
+
+    static func readMilter(_ line: String) -> Evidence? {
+        guard let match = milter.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),
+              let whatRange = Range(match.range(at: 1), in: line), let replyRange = Range(match.range(at: 2), in: line),
+              let reply = ReplyText.reply(line[replyRange])
+        else { return nil }
+        var evidence = Evidence(source: .sendmailReject)
+        let what = String(line[whatRange])
+        evidence.setReply(reply, from: "`reject=` of the `Milter: \(what)` line")
+        if what.hasPrefix("to=") {
+            evidence.setStage(.rcpt, from: "`Milter: to=...` (the milter rejected the recipient)")
+            evidence.addRecipient(String(what.dropFirst(4).dropLast()), from: "`Milter: \(what)`")
+        } else if what.hasPrefix("from=") {
+            evidence.setStage(.mail, from: "`Milter: from=...` (the milter rejected the sender)")
+            evidence.setMailFrom(String(what.dropFirst(6).dropLast()), from: "`Milter: \(what)`")
+        } else if what == "data" {
+            evidence.setStage(.data, from: "`Milter: data` (the milter rejected the message)")
+        } else if what.hasPrefix("helo=") {
+            evidence.setStage(.helo, from: "`Milter: helo=...`")
+        }
+        return evidence
+    }
+
+    static func readDelivery(_ line: String) -> Evidence? {
+        guard let match = delivery.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),
+              let toRange = Range(match.range(at: 1), in: line), let relayRange = Range(match.range(at: 2), in: line),
+              let statRange = Range(match.range(at: 3), in: line),
+              let reply = ReplyText.replyAnywhere(String(line[statRange]))
+        else { return nil }
+        var evidence = Evidence(source: .sendmailDelivery)
+        evidence.setReply(reply, from: "the reply in `stat=`")
+        evidence.addRecipient(String(line[toRange]), from: "`to=<\(line[toRange])>`")
+        let relayText = String(line[relayRange])
+        let (name, address) = relay(relayText)
+        if let name { evidence.setReceiverName(name, from: "`relay=\(relayText)`") }
+        if let address { evidence.setReceiverAddress(address, from: "`relay=\(relayText)`") }
+        if line.contains("stat=Deferred") { evidence.setOutcome(.deferred, from: "`stat=Deferred`") }
+        return evidence
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import SMTPProtocol
+
+/// The words MTAs, provider notices and client libraries use to say which command a reply
+/// answered, searched in the whole input with its wrapping undone (a phrase that a bounce or a
+/// paste broke over two lines reads as one).
+enum StageWords {
+    /// How much a phrase says.
+    enum Strength: Int, Comparable {
+        /// The reply's own words belong to one stage (Postfix's `Recipient address rejected`
+        /// comes only from recipient restrictions).
+        case text = 1
+        /// The words name the command (`in reply to RCPT TO command`, `after MAIL FROM`).
+        case named = 2
+
+        static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
+    struct Phrase {
+        var pattern: String
+        var stage: SMTPStage
+        var strength: Strength
+        var why: String
+        var regex: NSRegularExpression
+
+        init(_ pattern: String, _ stage: SMTPStage, _ why: String, _ strength: Strength = .named) {
+            self.pattern = pattern
+            self.stage = stage
+            self.strength = strength
+            self.why = why
+            // A table entry that does not compile is a programming error, caught by every test.
+            self.regex = try! NSRegularExpression(pattern: pattern, options: [.caseInsensitive])
+        }
+    }
+
+    /// Every phrase, by MTA. Spaces in a pattern stand for any run of white space or underscores
+    /// (qmail-send writes its log with `_` for spaces).
+    static let phrases: [Phrase] = [
+        // Postfix's smtp client (smtp_proto.c, smtp_trouble.c): `(in reply to X command)`, and
+        // `refused to talk to me` for a greeting or a HELO that is not 2xx (resolved below).
+        Phrase(#"in reply to end of DATA command"#, .data, "Postfix's `(in reply to end of DATA command)`"),
+        Phrase(#"in reply to (DATA|BDAT) command"#, .data, "Postfix's `(in reply to DATA command)`"),
+        Phrase(#"in reply to RCPT TO command"#, .rcpt, "Postfix's `(in reply to RCPT TO command)`"),
+        Phrase(#"in reply to MAIL FROM command"#, .mail, "Postfix's `(in reply to MAIL FROM command)`"),
+        Phrase(#"in reply to (EHLO|HELO|LHLO) command"#, .helo, "`(in reply to EHLO command)`"),
+        Phrase(#"refused to talk to me"#, .greeting, "Postfix's `refused to talk to me` (a greeting that is not 220)"),
+        Phrase(#"(?:conversation|session) with \S+ timed out while receiving the initial server greeting"#, .greeting,
+               "Postfix's `timed out while receiving the initial server greeting`"),
+        // Exim (transports/smtp.c): `SMTP error from remote mail server after ...`, its callout
+        // `response to "RCPT TO:<...>" from ...`, and its receiving log `rejected RCPT` etc.
+        Phrase(#"after (?:pipelined )?end of data"#, .data, "Exim's `after end of data`"),
+        Phrase(#"after (?:pipelined )?(?:DATA|BDAT)\b"#, .data, "Exim's `after DATA`"),
+        Phrase(#"after (?:pipelined )?RCPT TO"#, .rcpt, "Exim's `after RCPT TO`"),
+        Phrase(#"after (?:pipelined )?MAIL FROM"#, .mail, "Exim's `after MAIL FROM`"),
+        Phrase(#"after (?:pipelined )?(?:EHLO|HELO|LHLO)\b"#, .helo, "Exim's `after EHLO`"),
+        Phrase(#"after initial connection"#, .greeting, "Exim's `after initial connection` (the greeting)"),
+        Phrase(#"response to "?RCPT TO"#, .rcpt, "Exim's callout `response to \"RCPT TO:...\"`"),
+        Phrase(#"response to "?MAIL FROM"#, .mail, "Exim's callout `response to \"MAIL FROM:...\"`"),
+        Phrase(#"\brejected (?:after )?DATA\b|rejected the message after end of data"#, .data, "Exim's log `rejected after DATA`"),
+        Phrase(#"\brejected RCPT\b"#, .rcpt, "Exim's log `rejected RCPT`"),
+        Phrase(#"\brejected MAIL\b"#, .mail, "Exim's log `rejected MAIL`"),
+        Phrase(#"\brejected (?:EHLO or HELO|EHLO|HELO)\b"#, .helo, "Exim's log `rejected EHLO or HELO`"),
+        Phrase(#"invalid HELO argument|syntactically invalid argument"#, .helo, "Exim's reply to a bad HELO argument (given at HELO)", .text),
+        // qmail-remote's words (qmail-remote.c), one per stage.
+        Phrase(#"failed after I sent the message"#, .data, "qmail-remote's `failed after I sent the message`"),
+        Phrase(#"failed on DATA command"#, .data, "qmail-remote's `failed on DATA command`"),
+        Phrase(#"does not like recipient"#, .rcpt, "qmail-remote's `does not like recipient`"),
+        Phrase(#"but sender was rejected"#, .mail, "qmail-remote's `but sender was rejected`"),
+        Phrase(#"but my name was rejected"#, .helo, "qmail-remote's `but my name was rejected`"),
+        Phrase(#"but greeting failed"#, .greeting, "qmail-remote's `but greeting failed`"),
+        // sendmail: its receiving log's rulesets and milter events, its DSN's transcript.
+        Phrase(#"ruleset=check_rcpt"#, .rcpt, "sendmail's `ruleset=check_rcpt`"),
+        Phrase(#"ruleset=check_mail"#, .mail, "sendmail's `ruleset=check_mail`"),
+        Phrase(#"ruleset=check_eoh|ruleset=check_eom|Milter: data"#, .data, "sendmail's end-of-message checks"),
+        Phrase(#"Milter: to="#, .rcpt, "sendmail's milter reject of a recipient"),
+        Phrase(#"Milter: from="#, .mail, "sendmail's milter reject of the sender"),
+        // Postfix's receiving log and cleanup.
+        Phrase(#"reject: (?:RCPT|milter-reject: RCPT) from|milter-reject: RCPT from"#, .rcpt, "Postfix's `reject: RCPT from`"),
+        Phrase(#"(?:reject|milter-reject): MAIL from"#, .mail, "Postfix's `reject: MAIL from`"),
+        Phrase(#"(?:reject|milter-reject): (?:EHLO|HELO) from"#, .helo, "Postfix's `reject: EHLO from`"),
+        Phrase(#"(?:reject|milter-reject): (?:DATA|END-OF-MESSAGE|BDAT) from|: reject: (?:header|body) "#, .data,
+               "Postfix's rejection of the message (`END-OF-MESSAGE`, header or body checks)"),
+        // sendmail's transcript flattened on one line: `>>> RCPT To:<r> <<< 550 ...`.
+        Phrase(#">>> ?(?:DATA|\.)\s*<<< ?[245]\d\d"#, .data, "sendmail's transcript: the reply to `>>> DATA`"),
+        Phrase(#">>> ?RCPT TO:[^<]*<[^>]*>[^<]*<<< ?[245]\d\d"#, .rcpt, "sendmail's transcript: the reply to `>>> RCPT To:`"),
+        Phrase(#">>> ?MAIL FROM:[^<]*<[^>]*>[^<]*<<< ?[245]\d\d"#, .mail, "sendmail's transcript: the reply to `>>> MAIL From:`"),
+        Phrase(#">>> ?(?:EHLO|HELO)[^<]*<<< ?[245]\d\d"#, .helo, "sendmail's transcript: the reply to `>>> EHLO`"),
+        // A log that quotes the command before its reply: OpenSMTPD's `Failed command on session
+        // ...: "RCPT TO:<...>" => 550 ...`.
+        Phrase(#""RCPT TO:[^"]*"\s*=>\s*[245]\d\d"#, .rcpt, "the command quoted before its reply (`\"RCPT TO:...\" => 550`)"),
+        Phrase(#""MAIL FROM:[^"]*"\s*=>\s*[245]\d\d"#, .mail, "the command quoted before its reply (`\"MAIL FROM:...\" => 550`)"),
+        Phrase(#""(?:DATA|\.)"\s*=>\s*[245]\d\d"#, .data, "the command quoted before its reply (`\"DATA\" => 554`)"),
+        Phrase(#""(?:EHLO|HELO)[^"]*"\s*=>\s*[245]\d\d"#, .helo, "the command quoted before its reply (`\"EHLO ...\" => 501`)"),
+        // Provider notices.
+        Phrase(#"\[RCPT[ _]TO\]"#, .rcpt, "the provider's `[RCPT_TO]` (Yahoo, AOL)"),
+        Phrase(#"\[MAIL[ _]FROM\]"#, .mail, "the provider's `[MAIL_FROM]` (Yahoo, AOL)"),
+        Phrase(#"\[(?:BODY|DATA|END[ _]OF[ _]DATA|EOD)\]"#, .data, "the provider's `[BODY]` (Yahoo, AOL)"),
+        Phrase(#"\[(?:HELO|EHLO)\]"#, .helo, "the provider's `[HELO]`"),
+        Phrase(#"did not accept our requests? to connect"#, .greeting, "Gmail's `did not accept our requests to connect`"),
+        // Client libraries and mail clients name the command or the step.
+        Phrase(#"executeCommand\(\s*'\s*\.\s*'|_streamMessage|->streamMessage"#, .data, "Swift Mailer's stack trace: the command was the final dot"),
+        Phrase(#"executeCommand\(\s*'RCPT TO|doRcptToCommand"#, .rcpt, "Swift Mailer's stack trace: the command was RCPT TO"),
+        Phrase(#"executeCommand\(\s*'MAIL FROM|doMailFromCommand"#, .mail, "Swift Mailer's stack trace: the command was MAIL FROM"),
+        Phrase(#"System\.Net\.Mail\.(?:DataStopCommand|DataCommand)\b"#, .data, ".NET's stack trace: DataCommand"),
+        Phrase(#"System\.Net\.Mail\.RecipientCommand\b"#, .rcpt, ".NET's stack trace: RecipientCommand"),
+        Phrase(#"System\.Net\.Mail\.MailCommand\b"#, .mail, ".NET's stack trace: MailCommand (MAIL FROM)"),
+        Phrase(#"System\.Net\.Mail\.E?HelloCommand\b"#, .helo, ".NET's stack trace: EHelloCommand"),
+        Phrase(#"Expected response code "?354\b"#, .data, "Swift Mailer/Symfony: a reply to DATA, which expects 354"),
+        Phrase(#"Expected response code "?250/251/252\b"#, .rcpt, "Swift Mailer/Symfony: a reply to RCPT TO, which expects 250/251/252"),
+        Phrase(#"Expected response code "?220\b"#, .greeting, "Swift Mailer/Symfony: the greeting, which expects 220"),
+        Phrase(#"\bcommand\s+["']?DATA\b|\bDATA(?: END)? command (?:failed|not accepted)|\bdata not accepted|\bMessage failed:|SMTPDataError|\bcommand:\s*["']DATA|end of DATA command|MessageNotAccepted|Failed to send data|did not accept the mail|\[EOF\]"#,
+               .data, "the error names the DATA command or the end of the message"),
+        Phrase(#"\bcommand\s+["']?RCPT\b|\bRCPT(?: TO)? command failed|\bRCPT not accepted|all recipients were rejected|SMTPRecipientsRefused|SMTPAddressFailedException|SmtpFailedRecipients?Exception(?![&\w])|\bcommand:\s*["']RCPT|RecipientNotAccepted|Failed to add (?:recipient|to email address)|following recipients? failed|recipient address \S+ not accepted|one of the recipients was rejected|check the message recipient|\brecipient <[^<>]*> rejected|\bRCPT failed"#,
+               .rcpt, "the error names the RCPT TO command or the recipient"),
+        Phrase(#"\bcommand\s+["']?MAIL\b|\bMAIL(?: FROM)? command failed|\bMAIL not accepted|SMTPSenderRefused|SMTPSenderFailedException|\bcommand:\s*["']MAIL|SenderNotAccepted|Failed to set sender|following From address failed|envelope from address \S+ not accepted|verify the e-mail address in your account|\bMAIL failed"#,
+               .mail, "the error names the MAIL FROM command or the sender"),
+        Phrase(#"\bcommand\s+["']?(?:EHLO|HELO)\b|\b(?:EHLO|HELO) command failed|\b(?:EHLO|HELO) not accepted|SMTPHeloError|\bcommand:\s*["'](?:EHLO|HELO)"#,
+               .helo, "the error names the EHLO/HELO command"),
+        Phrase(#"Invalid greeting|SMTPConnectError|\bgreeting\b.{0,20}\b(?:failed|rejected|refused)|\bcommand:\s*["']CONN\b"#, .greeting,
+               "the error is about the server's greeting"),
+        // Nodemailer 0.x's error object: `stage: 'rcpt'`.
+        Phrase(#"\bstage:\s*['"]rcpt['"]"#, .rcpt, "the error's `stage: 'rcpt'`"),
+        Phrase(#"\bstage:\s*['"]mail['"]"#, .mail, "the error's `stage: 'mail'`"),
+        Phrase(#"\bstage:\s*['"]data['"]"#, .data, "the error's `stage: 'data'`"),
+        Phrase(#"\bstage:\s*['"](?:helo|ehlo)['"]"#, .helo, "the error's `stage: 'ehlo'`"),
+        // The reply's own words that only one stage answers with.
+        Phrase(#"Recipient address rejected|Relay access denied|relay not permitted|Relaying denied"#, .rcpt, "the reply's words: recipient and relay restrictions answer RCPT TO (Postfix reject_unauth_destination, Exim's and sendmail's relay checks)", .text),
+        Phrase(#"message content rejected"#, .data, "the reply's words: Postfix's header and body checks answer after the message", .text),
+        Phrase(#"nested MAIL command"#, .mail, "the reply's words: Postfix's smtpd says `nested MAIL command` only to MAIL FROM", .text),
+    ]
+
+    /// The stage the words of `text` name, and why. `replyOffset`, where the reply sits in `text`,
+    /// prefers the phrase nearest to it among the strongest (a bounce for two recipients).
+    static func stage(in text: String, replyOffset: Int?, replyText: String?) -> (SMTPStage, String)? {
+        let subject = text.replacingOccurrences(of: "_", with: " ")
+        let range = NSRange(subject.startIndex..., in: subject)
+        var best: (phrase: Phrase, distance: Int, words: String)?
+        for phrase in phrases {
+            for match in phrase.regex.matches(in: subject, range: range) {
+                let distance = replyOffset.map { abs(match.range.location - $0) } ?? match.range.location
+                let words = Range(match.range, in: subject).map { String(subject[$0]) } ?? phrase.pattern
+                if let current = best {
+                    if phrase.strength < current.phrase.strength { continue }
+                    if phrase.strength == current.phrase.strength, distance >= current.distance { continue }
+                }
+                best = (phrase, distance, words)
+            }
+        }
+        guard let best else { return nil }
+        // Postfix says `refused to talk to me` for a 5xx to HELO as for the greeting (smtp_proto.c
+        // smtp_helo()): a reply about the HELO name answered HELO.
+        if best.phrase.stage == .greeting, best.words.lowercased().hasPrefix("refused"), let replyText,
+           replyText.range(of: #"\b(HELO|EHLO)\b"#, options: [.regularExpression, .caseInsensitive]) != nil {
+            return (.helo, "Postfix's `refused to talk to me` with a reply about the HELO name (smtp_proto.c says so for a HELO that is not 2xx too)")
+        }
+        return (best.phrase.stage, "\(best.phrase.why): `\(best.words)`")
+    }
+}

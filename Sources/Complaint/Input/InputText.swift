@@ -1,0 +1,103 @@
+import Foundation
+
+/// A pasted input as the readers see it: without the markup a web page, an issue tracker or a
+/// mail client put around it, without an e-mail quotation's `> `, and in the forms the readers
+/// search (lines, unfolded lines, paragraphs collapsed to one line each).
+struct InputText {
+    /// The lines after clean-up, CR removed.
+    var lines: [Substring]
+
+    init(_ text: String) {
+        let cleaned = Self.withoutMarkup(text)
+        lines = Self.unquoted(ReplyText.lines(cleaned))
+    }
+
+    /// Continuation lines joined to the line before (`ReplyText.unfold`).
+    var unfolded: [String] { ReplyText.unfold(lines) }
+
+    /// Each run of non-empty lines as one line, white space collapsed: a reply or a phrase that a
+    /// paste or a bounce wrapped (`(in reply to RCPT TO` / `command)`) reads as one.
+    var paragraphs: [String] {
+        var out: [String] = []
+        var current: [String] = []
+        for line in lines {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty {
+                if !current.isEmpty { out.append(current.joined(separator: " ")) }
+                current = []
+            } else {
+                current.append(trimmed)
+            }
+        }
+        if !current.isEmpty { out.append(current.joined(separator: " ")) }
+        return out.map(Self.collapsed)
+    }
+
+    /// The whole input as one line.
+    var whole: String { paragraphs.joined(separator: " ") }
+
+    /// Runs of white space as one space.
+    static func collapsed(_ text: String) -> String {
+        text.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+    }
+
+    // MARK: Clean-up
+
+    /// Lines without the `> ` of an e-mail quotation, when most lines have it (a bounce pasted from a
+    /// reply); other text as it is. The indentation after the marker stays: it is what `unfold`
+    /// joins wrapped lines by.
+    static func unquoted(_ lines: [Substring]) -> [Substring] {
+        let nonEmpty = lines.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        let quoted = nonEmpty.filter { $0.hasPrefix("> ") || $0 == ">" }
+        // A dialogue's `> ` marks the client's lines: quoted only when no line answers in kind.
+        let replies = nonEmpty.filter { $0.hasPrefix("< ") }
+        guard !nonEmpty.isEmpty, quoted.count * 2 > nonEmpty.count, replies.isEmpty else { return lines }
+        return lines.map { line in
+            var rest = line
+            while rest.hasPrefix("> ") || rest == ">" { rest = rest.dropFirst(rest == ">" ? 1 : 2) }
+            return rest
+        }
+    }
+
+    /// The text without HTML tags and entities, Markdown links and code marks, and the link
+    /// markup mail clients add after a host name (`mx.example.test<http://mx.example.test>`):
+    /// what is left is what the MTA wrote.
+    static func withoutMarkup(_ text: String) -> String {
+        var out = text
+        // HTML: line breaks first, then every tag of the markup a page or a mail client uses
+        // (not `<a@b>` or `<name>` of SMTP, which have no tag name of this list).
+        let lineBreaks = #"(?i)<br\s*/?>|</p>|</div>|</tr>|</li>|</pre>"#
+        out = out.replacingOccurrences(of: lineBreaks, with: "\n", options: .regularExpression)
+        let tags = #"(?i)</?(a|p|div|span|pre|code|b|i|u|em|strong|font|tt|blockquote|table|tbody|thead|tr|td|th|li|ul|ol|html|body|head|br|hr|wbr|small|big|center|h[1-6])(\s[^<>]*)?/?>"#
+        out = out.replacingOccurrences(of: tags, with: "", options: .regularExpression)
+        // Link markup after a name: `mx.example.test<http://mx.example.test>`, `<mailto:...>`.
+        out = out.replacingOccurrences(of: #"<(?:https?|mailto|ftp):[^<>\s]*>"#, with: "", options: .regularExpression)
+        // Markdown links `[text](url)` keep their text; a bracketed address stays bracketed.
+        out = out.replacingOccurrences(of: #"\[([^\[\]\n]*)\]\((?:https?|mailto):[^()\s]*\)"#, with: "[$1]", options: .regularExpression)
+        // A bracket that only held link text of a name (`[mx.example.test]`) before another
+        // bracket (`[mx.example.test][192.0.2.1]`) is the name itself.
+        out = out.replacingOccurrences(of: #"\[([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z])\](?=\[)"#, with: "$1", options: .regularExpression)
+        // Code marks around pieces (`` `550 5.7.1` ``) and fences.
+        out = out.replacingOccurrences(of: #"(?m)^\s*```[A-Za-z]*\s*$"#, with: "", options: .regularExpression)
+        out = out.replacingOccurrences(of: "`", with: "")
+        // A reply quoted as a program's string: `'554-...\r\n554 ...\r\n'` has its line breaks escaped.
+        out = out.replacingOccurrences(of: "\\r\\n", with: "\n")
+        // HTML entities a page leaves in a quoted reply.
+        for (entity, character) in [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&#039;", "'"), ("&apos;", "'"),
+                                     ("&nbsp;", " "), ("&#160;", " "), ("&amp;", "&")] {
+            out = out.replacingOccurrences(of: entity, with: character, options: .caseInsensitive)
+        }
+        // Non-breaking and other wide spaces, and typographic quotes and dashes, that a web page or
+        // a word processor puts in place of the MTA's own characters.
+        out = String(out.unicodeScalars.map { scalar -> Character in
+            switch scalar.value {
+            case 0xA0, 0x2007, 0x202F, 0x2002, 0x2003, 0x2009: " "
+            case 0x2018, 0x2019, 0x201B, 0x2032: "'"
+            case 0x201C, 0x201D, 0x201F, 0x2033: "\""
+            case 0x2013, 0x2014: "-"
+            default: Character(scalar)
+            }
+        })
+        return out
+    }
+}

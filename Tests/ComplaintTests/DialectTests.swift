@@ -1,0 +1,283 @@
+import Complaint
+import DNSCore
+import Foundation
+import SMTPProtocol
+import Testing
+
+/// The readers on the forms issue #33 names, each built for the general case: the stage wherever
+/// its words sit, the family from any address in any wrapping, every two-sided transcript, and
+/// receiver-side logs with or without codes. The inputs are short and made up (documentation
+/// addresses); the real ones are in `Corpus/`.
+@Suite struct DialectTests {
+    func read(_ text: String) throws -> Evidence {
+        switch EvidenceReader.read(text) {
+        case .success(let evidence): return evidence
+        case .failure(let error): throw error
+        }
+    }
+
+    // MARK: Stage, wherever it sits
+
+    @Test(arguments: [
+        ("host mx.example.test[192.0.2.10] said: 550 5.1.1 no such user (in reply to RCPT TO\n    command)", SMTPStage.rcpt),
+        ("host mx.example.test[192.0.2.10] said: 550 5.7.1 spam (in reply to end of\n    DATA command)", .data),
+        ("SMTP error from remote mail server after MAIL FROM:<a@sender.test> SIZE=1234:\n    550 5.7.1 no", .mail),
+        ("SMTP error from remote mail server after pipelined RCPT TO:<b@example.test>: 550 5.1.1 no", .rcpt),
+        ("SMTP error from remote mail server after initial connection:\n    554 go away", .greeting),
+        ("Remote host said: 554 5.7.9 Message not accepted for policy reasons [BODY]", .data),
+        ("Remote host said: 550 5.1.1 <b@example.test>... User unknown [RCPT_TO]", .rcpt),
+        ("Connected to 192.0.2.10 but sender was rejected.\nRemote host said: 553 sorry", .mail),
+        ("192.0.2.10 does not like recipient.\nRemote host said: 550 5.1.1 no mailbox", .rcpt),
+        ("SMTP ERROR: MAIL FROM command failed: 550 5.7.1 not allowed", .mail),
+        ("Expected response code \"250/251/252\" but got code \"550\", with message \"550 5.1.1 unknown\"", .rcpt),
+        ("Expected response code 354 but got code \"554\", with message \"554 5.7.1 no\"", .data),
+        ("smtplib.SMTPSenderRefused: (553, b'5.7.1 Sender address rejected', 'a@sender.test')", .mail),
+        ("SMTP Error (550): Failed to add recipient \"b@example.test\" (5.1.1 <b@example.test>: Recipient address rejected).", .rcpt),
+        ("msmtp: envelope from address a@sender.test not accepted by the server\nmsmtp: server message: 553 5.7.1 no", .mail),
+        ("refused to talk\nto me: 554 5.7.1 Service unavailable; Client host [192.0.2.25] blocked using bl.example.test", .greeting),
+        ("host mx.example.test[192.0.2.10] refused to talk to me: 501 5.5.2 <x>: Helo command rejected: Invalid name", .helo),
+    ])
+    func theStageFromTheWordsOfEveryMTA(_ input: String, _ stage: SMTPStage) throws {
+        let evidence = try read(input)
+        #expect(evidence.stage == stage, "\(input)")
+        #expect(evidence.reply != nil)
+    }
+
+    @Test func theNearestPhraseDecidesInABounceForTwoRecipients() throws {
+        let bounce = """
+            <a@example.test>: host mx.example.test[192.0.2.10] said: 450 4.2.0 greylisted (in reply to RCPT
+                TO command)
+
+            <b@example.test>: host mx.example.test[192.0.2.10] said: 552 5.2.2 over quota (in reply to end
+                of DATA command)
+            """
+        let evidence = try read(bounce)
+        #expect(evidence.reply?.code == 450)
+        #expect(evidence.stage == .rcpt)
+    }
+
+    // MARK: Family, from any address in any wrapping
+
+    @Test(arguments: [
+        ("host mx.example.test[2001:db8::10]:25 said: 550 5.7.1 no (in reply to RCPT TO command)", AddressFamily.ipv6),
+        ("host [mx.example.test](http://mx.example.test)[2001:db8::10] said: 550 5.7.1 no (in reply to RCPT TO command)", .ipv6),
+        ("Remote-MTA: dns; 2001:db8::10\nDiagnostic-Code: smtp; 550 5.7.1 no", .ipv6),
+        ("Remote-MTA: dns; mx.example.test. (2001:db8::10, the server for the domain example.test.)\nDiagnostic-Code: smtp; 550 5.7.1 no", .ipv6),
+        ("Remote-MTA: dns; mx.example.test [IPv6:2001:db8::10]\nDiagnostic-Code: smtp; 550 5.7.1 no", .ipv6),
+        ("** b@example.test R=dnslookup T=remote_smtp H=mx.example.test [2001:db8::10]:25 X=TLS1.3: SMTP error from remote mail server after RCPT TO:<b@example.test>: 550 5.1.1 no", .ipv6),
+        ("550 5.7.25 Client host rejected: cannot find your hostname, [IPv6:2001:db8:5::25]", .ipv6),
+        ("554 5.7.1 <unknown[203.0.113.7]:52491>: Client host rejected: Access denied", .ipv4),
+        ("Trying 2001:db8::10...\nConnected to mx.example.test.\nEscape character is '^]'.\n554 go away", .ipv6),
+    ])
+    func theFamilyFromAnyAddress(_ input: String, _ family: AddressFamily) throws {
+        let evidence = try read(input)
+        let address = try #require(evidence.clientAddress ?? evidence.receiverAddress, "\(input)")
+        #expect(address.family == family, "\(input)")
+    }
+
+    @Test func theClientWinsOverTheMXAndPlaceholdersAreNoAddresses() throws {
+        // The receiver saw an IPv4 client although the MX was reached over IPv6 (a relay between).
+        let evidence = try read("Remote-MTA: dns; mx.example.test [2001:db8::10]\nDiagnostic-Code: smtp; 550 5.7.23 SPF fail; ip=192.0.2.18")
+        #expect(evidence.clientAddress == IPAddress("192.0.2.18"))
+        #expect(evidence.receiverAddress == IPAddress("2001:db8::10"))
+        let masked = try read("host mx.example.test[192.XX.XX.XX] said: 550 5.7.1 Client host [xxx.xxx.xxx.xxx] blocked (in reply to RCPT TO command)")
+        #expect(masked.clientAddress == nil && masked.receiverAddress == nil)
+    }
+
+    // MARK: Two-sided transcripts of any marking
+
+    @Test(arguments: [
+        // An SMTP class's log.
+        "Got: 220 mx.example.test ESMTP\nSent: EHLO client.test\nGot: 250 mx.example.test\nSent: MAIL FROM:<a@sender.test>\nGot: 250 ok\nSent: RCPT TO:<b@example.test>\nGot: 550 5.1.1 no such user",
+        // MDaemon's receiving log: the server's lines are -->.
+        "12:00:00: 03: [1] --> 220 mx.example.test ESMTP\n12:00:00: 02: [1] <-- EHLO client.test\n12:00:00: 03: [1] --> 250 ok\n12:00:00: 02: [1] <-- MAIL FROM:<a@sender.test>\n12:00:00: 03: [1] --> 250 ok\n12:00:00: 02: [1] <-- RCPT TO:<b@example.test>\n12:00:00: 03: [1] --> 550 5.1.1 no such user",
+        // Ruby's Net::SMTP debug output: `<-` is what it wrote.
+        "-> \"220 mx.example.test ESMTP\\r\\n\"\n<- \"EHLO client.test\\r\\n\"\n-> \"250 ok\\r\\n\"\n<- \"MAIL FROM:<a@sender.test>\\r\\n\"\n-> \"250 ok\\r\\n\"\n<- \"RCPT TO:<b@example.test>\\r\\n\"\n-> \"550 5.1.1 no such user\\r\\n\"",
+        // Python smtplib's debug output.
+        "send: 'ehlo client.test\\r\\n'\nreply: b'250 mx.example.test\\r\\n'\nsend: 'mail FROM:<a@sender.test>\\r\\n'\nreply: b'250 ok\\r\\n'\nsend: 'rcpt TO:<b@example.test>\\r\\n'\nreply: b'550 5.1.1 no such user\\r\\n'\nreply: retcode (550); Msg: b'5.1.1 no such user'",
+        // curl -v.
+        "< 220 mx.example.test ESMTP\n> EHLO client.test\n< 250 ok\n> MAIL FROM:<a@sender.test>\n< 250 ok\n> RCPT TO:<b@example.test>\n< 550 5.1.1 no such user",
+        // Exchange's SMTP send protocol log: the remote side answers.
+        "2024-01-01T00:00:00.000Z,Out,08D1,0,192.0.2.50:1234,192.0.2.10:25,<,220 mx.example.test ESMTP,\n2024-01-01T00:00:00.001Z,Out,08D1,1,192.0.2.50:1234,192.0.2.10:25,>,EHLO client.test,\n2024-01-01T00:00:00.002Z,Out,08D1,2,192.0.2.50:1234,192.0.2.10:25,<,250 ok,\n2024-01-01T00:00:00.003Z,Out,08D1,3,192.0.2.50:1234,192.0.2.10:25,>,MAIL FROM:<a@sender.test>,\n2024-01-01T00:00:00.004Z,Out,08D1,4,192.0.2.50:1234,192.0.2.10:25,<,250 ok,\n2024-01-01T00:00:00.005Z,Out,08D1,5,192.0.2.50:1234,192.0.2.10:25,>,RCPT TO:<b@example.test>,\n2024-01-01T00:00:00.006Z,Out,08D1,6,192.0.2.50:1234,192.0.2.10:25,<,550 5.1.1 no such user,",
+    ])
+    func everyTwoSidedTranscriptReadsTheSame(_ input: String) throws {
+        let evidence = try read(input)
+        #expect(evidence.source == .transcript)
+        #expect(evidence.reply?.code == 550 && evidence.reply?.enhanced == "5.1.1")
+        #expect(evidence.stage == .rcpt)
+        #expect(evidence.rcptTo == ["b@example.test"])
+        #expect(evidence.mailFrom == "a@sender.test")
+    }
+
+    @Test func aDesktopClientsREADAndWROTEBlocks() throws {
+        let log = """
+            INITIATING CONNECTION Dec 31 11:39:39.264 host:smtp.example.test -- port:587 -- socket:0x0 -- thread:0x6180
+            CONNECTED Dec 31 11:39:39.375 [kCFStreamSocketSecurityLevelNone] -- host:smtp.example.test -- port:587 -- socket:0x61 -- thread:0x6180
+            READ Dec 31 11:39:39.553 [kCFStreamSocketSecurityLevelNone] -- host:smtp.example.test -- port:587 -- socket:0x61 -- thread:0x6180
+            220 smtp.example.test ESMTP
+
+            WROTE Dec 31 11:39:39.554 [kCFStreamSocketSecurityLevelNone] -- host:smtp.example.test -- port:587 -- socket:0x61 -- thread:0x6180
+            EHLO [192.0.2.7]
+
+            READ Dec 31 11:39:39.700 [kCFStreamSocketSecurityLevelNone] -- host:smtp.example.test -- port:587 -- socket:0x61 -- thread:0x6180
+            501 5.5.4 Invalid EHLO argument
+
+            WROTE Dec 31 11:39:39.701 [kCFStreamSocketSecurityLevelNone] -- host:smtp.example.test -- port:587 -- socket:0x61 -- thread:0x6180
+            HELO [192.0.2.7]
+
+            READ Dec 31 11:39:39.800 [kCFStreamSocketSecurityLevelNone] -- host:smtp.example.test -- port:587 -- socket:0x61 -- thread:0x6180
+            501 5.5.4 Invalid HELO argument
+            """
+        let evidence = try read(log)
+        #expect(evidence.source == .transcript)
+        #expect(evidence.stage == .helo)
+        #expect(evidence.reply?.code == 501 && evidence.reply?.text == "Invalid HELO argument", "the reply to HELO decides, after EHLO was refused")
+        #expect(evidence.receiverName == "smtp.example.test")
+    }
+
+    @Test func aRefusedEHLOThatHELOGetsPastDecidesNothing() throws {
+        let transcript = "S: 220 mx.example.test\nC: EHLO client.test\nS: 502 5.5.1 EHLO not implemented\nC: HELO client.test\nS: 250 mx.example.test\nC: MAIL FROM:<a@sender.test>\nS: 250 ok\nC: RCPT TO:<b@example.test>\nS: 550 5.7.1 rejected"
+        let evidence = try read(transcript)
+        #expect(evidence.stage == .rcpt && evidence.reply?.code == 550)
+    }
+
+    @Test func proseAboutAReplyIsNoDialogue() throws {
+        // `Got: 501` in a sentence must not be taken for the server's first line.
+        let text = "There was an unexpected problem: Unexpected return code - Expected: 250, Got: 501 | 501 5.5.2 bad\n\nGot: 220 mx.example.test ESMTP\nSent: EHLO x.test\nGot: 250 ok\nSent: MAIL FROM:<a@sender.test>\nGot: 501 5.5.2 bad"
+        let evidence = try read(text)
+        #expect(evidence.stage == .mail)
+    }
+
+    // MARK: Receiving sides' logs, with or without codes
+
+    @Test func milterRejectAfterTheMessageHasNoCode() throws {
+        let spam = try read("postfix/cleanup[1]: 4D6C: milter-reject: END-OF-MESSAGE from unknown[192.0.2.7]: 5.7.1 Spam message rejected; from=<a@sender.test> to=<b@example.test> proto=ESMTP helo=<mail.sender.test>")
+        #expect(spam.reply == SMTPReply(code: 554, enhanced: "5.7.1", "Spam message rejected"))
+        #expect(spam.stage == .data && spam.clientAddress == IPAddress("192.0.2.7") && spam.helo == "mail.sender.test")
+        let reply = try #require(spam.provenance.first { $0.field == .reply })
+        #expect(reply.inferred && reply.source.contains("without its code"))
+        let tempfail = try read("cleanup[2]: 4D6D: milter-reject: END-OF-MESSAGE from unknown[2001:db8::7]: 4.7.1 Greylisted")
+        #expect(tempfail.reply?.code == 451 && tempfail.stage == .data && tempfail.clientAddress?.family == .ipv6)
+        let rcpt = try read("NOQUEUE: milter-reject: RCPT from unknown[192.0.2.7]: 451 4.7.1 Service unavailable - try again later; from=<a@sender.test> to=<b@example.test> proto=ESMTP helo=<x>")
+        #expect(rcpt.reply?.code == 451 && rcpt.stage == .rcpt)
+    }
+
+    @Test func headerChecksRejectIsTheEndOfTheMessage() throws {
+        let evidence = try read("cleanup[3]: 5E6F: reject: header Subject: win now from mail.sender.test[192.0.2.7]; from=<a@sender.test> to=<b@example.test> proto=ESMTP helo=<mail.sender.test>: 5.7.1 message content rejected")
+        #expect(evidence.reply == SMTPReply(code: 550, enhanced: "5.7.1", "message content rejected"))
+        #expect(evidence.stage == .data && evidence.mailFrom == "a@sender.test")
+    }
+
+    @Test func postscreensCommaSeparatedTail() throws {
+        let evidence = try read("postscreen[9]: NOQUEUE: reject: RCPT from [192.0.2.7]:40000: 550 5.7.1 Service unavailable; client [192.0.2.7] blocked using bl.example.test; from=<a@sender.test>, to=<b@example.test>, proto=ESMTP, helo=<mail.sender.test>")
+        #expect(evidence.reply?.text == "Service unavailable; client [192.0.2.7] blocked using bl.example.test")
+        #expect(evidence.helo == "mail.sender.test" && evidence.stage == .rcpt)
+    }
+
+    @Test func sendmailRulesetsAndMilter() throws {
+        let rcpt = try read("sm-mta[1]: 13O9: ruleset=check_rcpt, arg1=<b@example.test>, relay=host.sender.test [192.0.2.7] (may be forged), reject=550 5.7.1 <b@example.test>... Relaying denied")
+        #expect(rcpt.source == .sendmailReject && rcpt.stage == .rcpt && rcpt.clientAddress == IPAddress("192.0.2.7"))
+        #expect(rcpt.rcptTo == ["b@example.test"] && rcpt.reply?.code == 550)
+        let mail = try read("sm-mta[1]: 13O9: ruleset=check_mail, arg1=<a@sender.test>, relay=[2001:db8::7], reject=553 5.1.8 <a@sender.test>... Domain of sender address a@sender.test does not exist")
+        #expect(mail.stage == .mail && mail.mailFrom == "a@sender.test" && mail.clientAddress?.family == .ipv6)
+        let milter = try read("sendmail[2]: 14P0: Milter: data, reject=554 5.7.1 Rejected by content filter")
+        #expect(milter.stage == .data && milter.reply?.code == 554)
+    }
+
+    @Test func eximReceivingLinesOfEachStage() throws {
+        let helo = try read("2024-01-01 00:00:00 H=(bad) [192.0.2.7] rejected EHLO or HELO bad: syntactically invalid argument(s)")
+        #expect(helo.stage == .helo && helo.reply?.code == 501, "Exim's own HELO check answers 501")
+        let mail = try read("2024-01-01 00:00:00 H=(x.test) [2001:db8::7] F=<a@sender.test> rejected MAIL <a@sender.test>: Sender verify failed")
+        #expect(mail.stage == .mail && mail.clientAddress?.family == .ipv6)
+        let data = try read("2024-01-01 00:00:00 1abc-000001-AB H=mail.sender.test [192.0.2.7] F=<a@sender.test> rejected after DATA: spam")
+        #expect(data.stage == .data)
+    }
+
+    // MARK: Client libraries that drop or move the code
+
+    @Test func dotNetAndMailKitStatusNames() throws {
+        let dotnet = try read("System.Net.Mail.SmtpFailedRecipientException: Mailbox unavailable. The server response was: 5.7.1 Relaying denied")
+        #expect(dotnet.reply == SMTPReply(code: 550, enhanced: "5.7.1", "Relaying denied") && dotnet.stage == .rcpt)
+        let transaction = try read("System.Net.Mail.SmtpException: Transaction failed. The server response was: 5.7.1 spam\n   at System.Net.Mail.DataStopCommand.CheckResponse(SmtpStatusCode statusCode, String serverResponse)")
+        #expect(transaction.reply?.code == 554 && transaction.stage == .data)
+        let mailkit = try read("MailKit.Net.Smtp.SmtpCommandException: 5.7.1 Sender rejected\n  ErrorCode: SenderNotAccepted\n  StatusCode: MailboxUnavailable")
+        #expect(mailkit.reply?.code == 550 && mailkit.reply?.enhanced == "5.7.1" && mailkit.stage == .mail)
+    }
+
+    // MARK: Whole messages and mailboxes
+
+    static let dsnBody = """
+        Reporting-MTA: dns; mail.sender.test
+
+        Final-Recipient: rfc822; b@example.test
+        Action: failed
+        Status: 5.7.1
+        Remote-MTA: dns; mx.example.test [2001:db8::10]
+        Diagnostic-Code: smtp; 550 5.7.1 <b@example.test>: Recipient address rejected: Access denied
+        """
+
+    static func bounce(boundary: String, notice: String, encoding: String) -> String {
+        """
+        Return-Path: <>
+        From: MAILER-DAEMON@mail.sender.test (Mail Delivery System)
+        To: a@sender.test
+        Subject: Undelivered Mail Returned to Sender
+        MIME-Version: 1.0
+        Content-Type: multipart/report; report-type=delivery-status;
+        \tboundary="\(boundary)"
+
+        This is a MIME-encapsulated message.
+
+        --\(boundary)
+        Content-Description: Notification
+        Content-Type: text/plain; charset=utf-8
+        Content-Transfer-Encoding: \(encoding)
+
+        \(notice)
+        --\(boundary)
+        Content-Description: Delivery report
+        Content-Type: message/delivery-status
+
+        \(dsnBody)
+
+        --\(boundary)
+        Content-Description: Undelivered Message
+        Content-Type: message/rfc822
+
+        Return-Path: <a@sender.test>
+        From: Alice <a@sender.test>
+        To: b@example.test
+        Subject: hello
+
+        A body that mentions 421 4.7.0 and (in reply to MAIL FROM command), which is not the bounce.
+        --\(boundary)--
+        """
+    }
+
+    static let notice = "<b@example.test>: host mx.example.test[2001:db8::10] said: 550 5.7.1 <b@example.test>:\n    Recipient address rejected: Access denied (in reply to RCPT TO command)\n"
+
+    @Test func anEMLWithQuotedPrintableAndBase64Parts() throws {
+        let qp = Self.notice.replacingOccurrences(of: "Access denied (in reply", with: "Access=20denied (in=\n reply")
+        let base64 = Data(Self.notice.utf8).base64EncodedString(options: .lineLength76Characters).replacingOccurrences(of: "\r\n", with: "\n")
+        for (encoding, notice) in [("quoted-printable", qp), ("base64", base64), ("8bit", Self.notice)] {
+            let evidence = try read(Self.bounce(boundary: "5B4C.1572/mail.sender.test", notice: notice, encoding: encoding))
+            #expect(evidence.reply?.code == 550 && evidence.reply?.enhanced == "5.7.1", "\(encoding)")
+            #expect(evidence.stage == .rcpt, "\(encoding): the returned body's words are not read")
+            #expect(evidence.receiverAddress == IPAddress("2001:db8::10"))
+            #expect(evidence.mailFrom == "a@sender.test", "the returned message's Return-Path")
+        }
+    }
+
+    @Test func anMboxHoldsOneBouncePerMessage() throws {
+        let first = "From MAILER-DAEMON Mon Jan  1 00:00:00 2024\n" + Self.bounce(boundary: "b1", notice: Self.notice, encoding: "7bit")
+        let second = "From MAILER-DAEMON Mon Jan  1 00:01:00 2024\nFrom: MAILER-DAEMON@mail.sender.test\nTo: a@sender.test\nSubject: failure notice\nDate: Mon, 1 Jan 2024 00:01:00 +0000\n\n>From the qmail-send program:\n<c@example.test>:\n192.0.2.10 does not like recipient.\nRemote host said: 553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)\n"
+        let messages = Mailbox.messages(first + "\n" + second)
+        #expect(messages.count == 2)
+        #expect(try read(messages[0]).stage == .rcpt)
+        let qmail = try read(messages[1])
+        #expect(qmail.reply?.code == 553 && qmail.stage == .rcpt && qmail.receiverAddress == IPAddress("192.0.2.10"))
+        #expect(messages[1].contains("\nFrom the qmail-send program:"), "the >From escape is undone")
+        #expect(Mailbox.summary(messages[1]).hasPrefix("failure notice"))
+        #expect(Mailbox.messages("550 5.7.1 no").count == 1, "a text that is no mbox is one message")
+    }
+}
