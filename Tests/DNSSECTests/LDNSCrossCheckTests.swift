@@ -135,3 +135,10 @@ enum LDNS {
         var description: String { "\(command) failed: \(output)" }
     }
 }
+
+struct LDNSInCITests {
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["MXHARNESS_CI"] == "1"))
+    func ldnsIsInstalledInCI() {
+        #expect(LDNS.available, "CI must check the signer against ldns: add ldnsutils to PACKAGES in scripts/lib.sh")
+    }
+}
