@@ -65,6 +65,11 @@ public enum WireName {
         compare(labels(lhs), labels(rhs)) < 0
     }
 
+    /// `names` in canonical order, each name's labels read once.
+    public static func sortedCanonically(_ names: some Sequence<String>) -> [String] {
+        names.map { ($0, labels($0)) }.sorted { compare($0.1, $1.1) < 0 }.map(\.0)
+    }
+
     static func compare(_ lhs: [[UInt8]], _ rhs: [[UInt8]]) -> Int {
         var left = lhs.count - 1, right = rhs.count - 1
         while left >= 0 && right >= 0 {

@@ -105,7 +105,7 @@ public enum WorldSigner {
         let soaMinimum = soa?.members.first.map { UInt32(bytes: $0.rdata.suffix(4)) } ?? ttl
         let nsecTTL = min(soa?.ttl ?? ttl, soaMinimum)
         // The NSEC chain (RFC 4034 4, RFC 4035 2.3) over every owner, in canonical order.
-        let owners = sets.owners.sorted(by: WireName.precedes)
+        let owners = WireName.sortedCanonically(sets.owners)
         for (index, owner) in owners.enumerated() {
             let next = owners[(index + 1) % owners.count]
             var types = Set(sets.types(at: owner))
@@ -122,7 +122,7 @@ public enum WorldSigner {
         default: break
         }
         var records: [SignedRecord] = []
-        for set in sets.all {
+        for set in sets.all(ownersInOrder: owners) {
             records += set.members.map { SignedRecord(owner: set.owner, type: set.type, ttl: set.ttl, rdata: $0.rdata, text: $0.text) }
             // Delegation NS sets are not signed by the parent (RFC 4035 2.2).
             let isDelegationNS = set.type == RecordType.ns.code && cuts.contains(set.owner)
@@ -228,10 +228,10 @@ struct RRsetCollection {
 
     func types(at owner: String) -> [UInt16] { sets[owner].map { Array($0.keys) } ?? [] }
 
-    /// Every RRset, by owner in canonical order, then by type.
-    var all: [RRset] {
-        owners.sorted(by: WireName.precedes).flatMap { owner in
-            sets[owner]!.keys.sorted().map { sets[owner]![$0]! }
+    /// Every RRset, by owner in the order given (canonical), then by type.
+    func all(ownersInOrder owners: [String]) -> [RRset] {
+        owners.flatMap { owner in
+            sets[owner].map { types in types.keys.sorted().map { types[$0]! } } ?? []
         }
     }
 }

@@ -47,7 +47,7 @@ public struct ZoneLayout: Sendable {
         for record in served {
             byZone[Self.enclosing(record.owner, in: apexes), default: []].append(record)
         }
-        zones = apexes.sorted(by: WireName.precedes).map { apex in
+        zones = WireName.sortedCanonically(apexes).map { apex in
             Zone(
                 name: apex, state: states[apex] ?? .secure,
                 parent: apex == "." ? nil : Self.enclosing(Self.parentName(apex), in: apexes),

@@ -48,6 +48,10 @@ public final class DNSWorld: Sendable {
     /// unbound's log: one line per query and per reply (the evidence behind a rejection).
     public let logPath: String
     public let port: UInt16
+    /// Where a signed world's zone files are: a folder in memory (`makeMemoryDirectory`) the plain
+    /// daemon made and removes when it stops, shared with its validating twin.
+    public let zoneDirectory: String?
+    private let ownsZoneDirectory: Bool
     private let process: ManagedProcess
 
     /// Where clients inside the namespace send queries.
@@ -55,8 +59,10 @@ public final class DNSWorld: Sendable {
 
     private init(
         spec: WorldSpec, signed: SignedWorld?, role: Role, namespace: NetworkNamespace, directory: String, configPath: String,
-        logPath: String, port: UInt16, process: ManagedProcess
+        logPath: String, port: UInt16, zoneDirectory: String?, ownsZoneDirectory: Bool, process: ManagedProcess
     ) {
+        self.zoneDirectory = zoneDirectory
+        self.ownsZoneDirectory = ownsZoneDirectory
         self.spec = spec
         self.signed = signed
         self.role = role
@@ -93,32 +99,44 @@ public final class DNSWorld: Sendable {
     /// `signed` world (`validatingTwin`).
     public static func launch(
         _ spec: WorldSpec, in namespace: NetworkNamespace, directory: String, port: UInt16 = 53,
-        timeoutFaultsKeepRecords: Bool = false, controlSocket: String? = nil, signed: SignedWorld? = nil, role: Role = .plain
+        timeoutFaultsKeepRecords: Bool = false, controlSocket: String? = nil, signed: SignedWorld? = nil, role: Role = .plain,
+        zoneDirectory: String? = nil
     ) throws -> DNSWorld {
         guard FileManager.default.isExecutableFile(atPath: unboundPath) else {
             throw DNSWorldError(message: "unbound is not installed at \(unboundPath): apt-get install unbound", log: "")
         }
         let signed = try signed ?? (spec.isSigned ? WorldSigner.sign(spec) : nil)
-        let configPath = directory + "/\(role.fileStem).conf"
-        let logPath = directory + "/\(role.fileStem).log"
-        var config = UnboundConfiguration(
-            world: spec, directory: directory, logFile: logPath, listenAddresses: role.listenAddresses, port: port,
-            signed: signed, validating: role == .validating)
-        config.timeoutFaultsKeepRecords = timeoutFaultsKeepRecords
-        config.controlSocket = controlSocket
-        if role == .plain { try config.writeZoneFiles() }
-        // Read once, by the unbound about to start: a plain write (an atomic one also syncs the disk).
-        try config.render().write(toFile: configPath, atomically: false, encoding: .utf8)
-        let process = try ManagedProcess.launch(
-            unboundPath, ["-d", "-c", configPath], in: namespace, outputPath: directory + "/\(role.fileStem).out")
-        return DNSWorld(
-            spec: spec, signed: signed, role: role, namespace: namespace, directory: directory, configPath: configPath,
-            logPath: logPath, port: port, process: process)
+        var zones = zoneDirectory
+        var ownsZones = false
+        if signed != nil, zones == nil {
+            zones = try ResourceRegistry.shared.makeMemoryDirectory("zones")
+            ownsZones = true
+        }
+        do {
+            let configPath = directory + "/\(role.fileStem).conf"
+            let logPath = directory + "/\(role.fileStem).log"
+            var config = UnboundConfiguration(
+                world: spec, directory: directory, logFile: logPath, listenAddresses: role.listenAddresses, port: port,
+                signed: signed, validating: role == .validating, zoneDirectory: zones)
+            config.timeoutFaultsKeepRecords = timeoutFaultsKeepRecords
+            config.controlSocket = controlSocket
+            if ownsZones { try config.writeZoneFiles() }
+            // Read once, by the unbound about to start: a plain write (an atomic one also syncs the disk).
+            try config.render().write(toFile: configPath, atomically: false, encoding: .utf8)
+            let process = try ManagedProcess.launch(
+                unboundPath, ["-d", "-c", configPath], in: namespace, outputPath: directory + "/\(role.fileStem).out")
+            return DNSWorld(
+                spec: spec, signed: signed, role: role, namespace: namespace, directory: directory, configPath: configPath,
+                logPath: logPath, port: port, zoneDirectory: zones, ownsZoneDirectory: ownsZones, process: process)
+        } catch {
+            if ownsZones, let zones { ResourceRegistry.shared.removeDirectory(zones) }
+            throw error
+        }
     }
 
     /// Launches the validating twin of this (plain) world: the same zones, files and faults.
     public func launchValidatingTwin() throws -> DNSWorld {
-        try Self.launch(spec, in: namespace, directory: directory, port: port, signed: signed, role: .validating)
+        try Self.launch(spec, in: namespace, directory: directory, port: port, signed: signed, role: .validating, zoneDirectory: zoneDirectory)
     }
 
     /// The trust anchor of the world's validating resolvers (nil: unsigned, or the root insecure).
@@ -133,7 +151,7 @@ public final class DNSWorld: Sendable {
             if log.contains("start of service") && process.isRunning { return }
             if !process.isRunning {
                 let said = (try? String(contentsOfFile: directory + "/\(role.fileStem).out", encoding: .utf8)) ?? ""
-                await process.terminate()
+                await stop()
                 throw DNSWorldError(message: "unbound exited at start (config \(configPath))", log: said + log)
             }
             if ContinuousClock.now > deadline {
@@ -146,6 +164,7 @@ public final class DNSWorld: Sendable {
 
     public func stop() async {
         await process.terminate()
+        if ownsZoneDirectory, let zoneDirectory { ResourceRegistry.shared.removeDirectory(zoneDirectory) }
     }
 
     /// The query log so far.

@@ -45,12 +45,16 @@ public struct UnboundConfiguration: Sendable {
     /// The address unbound queries itself from for `servfail` names.
     public static let selfQueryAddress = "127.0.0.2"
 
+    /// Where a signed world's zone files are (`zoneFile(for:)`).
+    public var zoneDirectory: String
+
     public init(
         world: WorldSpec, directory: String, logFile: String, listenAddresses: [String] = ["127.0.0.1", "::1"], port: UInt16 = 53,
-        signed: SignedWorld? = nil, validating: Bool = false
+        signed: SignedWorld? = nil, validating: Bool = false, zoneDirectory: String? = nil
     ) {
         self.world = world
         self.directory = directory
+        self.zoneDirectory = zoneDirectory ?? directory + "/zones"
         self.logFile = logFile
         self.listenAddresses = listenAddresses
         self.port = port
@@ -60,22 +64,29 @@ public struct UnboundConfiguration: Sendable {
 
     /// Where the zone file of a signed world's `zone` is written.
     public func zoneFile(for zone: String) -> String {
-        Self.zoneFile(for: zone, in: directory)
-    }
-
-    public static func zoneFile(for zone: String, in directory: String) -> String {
         let normal = DNSName.normalize(zone)
         let name = normal == "." ? "root" : normal.replacingOccurrences(of: "/", with: "_")
-        return directory + "/zones/" + name + ".zone"
+        return zoneDirectory + "/" + name + ".zone"
     }
 
     /// Writes the zone files of a signed world (nothing for an unsigned one).
     public func writeZoneFiles() throws {
         guard let signed else { return }
-        try FileManager.default.createDirectory(atPath: directory + "/zones", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: zoneDirectory, withIntermediateDirectories: true)
         for zone in signed.zones {
-            try zone.zoneFile.write(toFile: zoneFile(for: zone.name), atomically: false, encoding: .utf8)
+            try Self.writeAnew(zone.zoneFile, to: zoneFile(for: zone.name))
         }
+    }
+
+    /// Writes `text` to a new file at `path`, removing the one there first. A file read once by
+    /// the unbound about to (re)load needs no atomic write, and rewriting an ext4 file in place
+    /// (truncate, or rename over it) makes the kernel write it out at close (`auto_da_alloc`),
+    /// tens of milliseconds on a busy disk; a new file does not.
+    public static func writeAnew(_ text: String, to path: String) throws {
+        if unlink(path) != 0 && errno != ENOENT {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
     }
 
     /// The records unbound serves: the world's effective records minus those a fault covers

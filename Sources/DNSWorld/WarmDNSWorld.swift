@@ -26,17 +26,27 @@ public final class WarmDNSWorld: @unchecked Sendable {
     /// must catch).
     package var keepsPreviousWorld = false
 
-    private init(world: DNSWorld, control: UnboundControl) {
+    /// The folder in memory that signed worlds' zone files are written to, for the slot's life.
+    public let zoneDirectory: String
+
+    private init(world: DNSWorld, control: UnboundControl, zoneDirectory: String) {
         self.world = world
         self.control = control
+        self.zoneDirectory = zoneDirectory
     }
 
     /// Starts unbound with no world in `namespace`, its remote control on a socket in `directory`.
     public static func start(in namespace: NetworkNamespace, directory: String, logger: Logger = Logger(label: "mxharness.dns")) async throws -> WarmDNSWorld {
         let socket = directory + "/unbound.ctl"
-        let world = try DNSWorld.launch(WorldSpec(), in: namespace, directory: directory, controlSocket: socket)
-        try await world.waitUntilServing()
-        return WarmDNSWorld(world: world, control: UnboundControl(socketPath: socket))
+        let zones = try ResourceRegistry.shared.makeMemoryDirectory("zones")
+        do {
+            let world = try DNSWorld.launch(WorldSpec(), in: namespace, directory: directory, controlSocket: socket)
+            try await world.waitUntilServing()
+            return WarmDNSWorld(world: world, control: UnboundControl(socketPath: socket), zoneDirectory: zones)
+        } catch {
+            ResourceRegistry.shared.removeDirectory(zones)
+            throw error
+        }
     }
 
     public var resolverAddress: IPAddress { world.resolverAddress }
@@ -60,7 +70,8 @@ public final class WarmDNSWorld: @unchecked Sendable {
     /// from here on is the new world's (`queryLog`).
     public func load(_ spec: WorldSpec) throws {
         let signed = spec.isSigned ? try WorldSigner.sign(spec) : nil
-        var next = UnboundConfiguration(world: spec, directory: world.directory, logFile: world.logPath, port: world.port, signed: signed)
+        var next = UnboundConfiguration(
+            world: spec, directory: world.directory, logFile: world.logPath, port: world.port, signed: signed, zoneDirectory: zoneDirectory)
         next.controlSocket = control.socketPath
         let previous = lock.withLock { () -> UnboundConfiguration? in
             defer { loaded = nil }
@@ -98,9 +109,12 @@ public final class WarmDNSWorld: @unchecked Sendable {
     /// `status` is answered by the reloaded worker only (the old one stops taking commands once it
     /// answered `reload`), so when it returns the new world serves.
     private func reload(_ next: UnboundConfiguration) throws {
-        try? FileManager.default.removeItem(atPath: world.directory + "/zones")
+        // The previous world's zone files go: the configuration names only the new world's.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: zoneDirectory)) ?? [] {
+            unlink(zoneDirectory + "/" + name)
+        }
         try next.writeZoneFiles()
-        try next.render().write(toFile: world.configPath, atomically: false, encoding: .utf8)
+        try UnboundConfiguration.writeAnew(next.render(), to: world.configPath)
         try control.run("reload")
         try control.run("status")
     }
@@ -130,8 +144,14 @@ public final class WarmDNSWorld: @unchecked Sendable {
         lock.withLock { loaded }?.render() ?? ""
     }
 
+    /// True when the loaded world is signed (its zone files are in `zoneDirectory`).
+    public var isSigned: Bool {
+        lock.withLock { loaded?.signed != nil }
+    }
+
     public func stop() async {
         await world.stop()
+        ResourceRegistry.shared.removeDirectory(zoneDirectory)
     }
 
     static func size(of path: String) -> UInt64 {

@@ -81,7 +81,12 @@ struct StandaloneWorld {
         let namespace = namespace
         return WorldReport.Security(signed: signed, validator: validator) { name, type in
             guard let answer = try? await ServerQuery.ask(name, type.code, server: twin.resolverAddress, in: namespace) else { return nil }
-            return answer.extendedError.map { "EDE \($0.code) \(ServerAnswer.extendedErrorName($0.code))" + ($0.text.isEmpty ? "" : ": \($0.text)") }
+            return answer.extendedError.map { ede in
+                // The text repeats the question libunbound's reason already names.
+                var text = ede.text
+                if text.hasPrefix("validation failure <"), let end = text.range(of: ">: ") { text = String(text[end.upperBound...]) }
+                return "EDE \(ede.code) \(ServerAnswer.extendedErrorName(ede.code))" + (text.isEmpty ? "" : ": \(text)")
+            }
         }
     }
 }
@@ -113,6 +118,7 @@ extension Harness {
             query log:             \(standalone.world.logPath)   (tail -f it to watch queries)
             """ + (standalone.twin.map { twin in
             """
+
 
             The world is signed: the unbound above does not validate (a non-validating resolver); its validating
             twin, with the world's root key as trust anchor, is on \(twin.resolverAddress) port 53 (AD bit, SERVFAIL with

@@ -180,6 +180,11 @@ public final class CaseEnvironment: @unchecked Sendable {
             if let slot = parts.slot { slot.giveBack(resolver) } else { resolver.shutdown() }
         }
         if let world = parts.world {
+            // A signed world's zone files are in memory, removed with the world: kept for the
+            // artifacts first.
+            if settings.artifactsDirectory != nil, let zones = world.zoneDirectory, let directory = parts.directory {
+                try? FileManager.default.copyItem(atPath: zones, toPath: directory + "/zones")
+            }
             await world.stop()
             remains.queryLog = world.queryLog
         }
@@ -190,7 +195,7 @@ public final class CaseEnvironment: @unchecked Sendable {
             if settings.artifactsDirectory != nil, let directory = parts.directory {
                 try? warm.write(toFile: directory + "/unbound.conf", atomically: false, encoding: .utf8)
                 try? remains.queryLog.write(toFile: directory + "/unbound.log", atomically: false, encoding: .utf8)
-                if let zones = (parts.slot?.dns ?? parts.lentDNS).map({ $0.world.directory + "/zones" }) {
+                if let zones = (parts.slot?.dns ?? parts.lentDNS)?.zoneDirectory, (parts.slot?.dns ?? parts.lentDNS)?.isSigned == true {
                     try? FileManager.default.copyItem(atPath: zones, toPath: directory + "/zones")
                 }
             }
