@@ -14,6 +14,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // libunbound, imported only by the Resolver module.
@@ -46,6 +49,15 @@ let package = Package(
         ]),
         // RFC 5321 as pure state machines (no I/O).
         .target(name: "SMTPProtocol"),
+        // A world's certificate authority and the receivers' certificates it issues (or fails to
+        // issue properly: expired, wrong name, self-signed, unknown CA), and the client's check of
+        // a server certificate in Postfix's words.
+        .target(name: "CertificateAuthority", dependencies: [
+            "DNSCore",
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+        ]),
         // RFC 7208 evaluator over a DNSLookup.
         .target(name: "SPF", dependencies: ["DNSCore"]),
         // RFC 6376 DKIM signing and verification (RFC 8301 key rules, RFC 8463 Ed25519) and
@@ -57,9 +69,18 @@ let package = Package(
         ]),
         // Receiver policies: checks, presets, replies, and their evaluation.
         .target(name: "Policy", dependencies: ["DNSCore", "SMTPProtocol", "SPF", "DKIM"]),
+        // STARTTLS over SwiftNIO for the built-in MX and sender: NIOSSL contexts, the cipher a
+        // ServerHello names.
+        .target(name: "STARTTLS", dependencies: [
+            "SMTPProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         // The built-in MX: SwiftNIO server driving the SMTP server state machine.
         .target(name: "ReferenceMX", dependencies: [
-            "DNSCore", "SMTPProtocol", "Policy", "SPF", "Sandbox",
+            "DNSCore", "SMTPProtocol", "Policy", "SPF", "Sandbox", "STARTTLS",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -89,7 +110,10 @@ let package = Package(
         ]),
         // The sending MTA: Postfix's delivery model and an NIO SMTP client.
         .target(name: "Sender", dependencies: [
-            "DNSCore", "SMTPProtocol", "Sandbox",
+            "DNSCore", "SMTPProtocol", "Sandbox", "STARTTLS", "CertificateAuthority",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "X509", package: "swift-certificates"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -101,13 +125,13 @@ let package = Package(
         ]),
         // The scenario format: model, YAML loading, merging, expectations.
         .target(name: "Scenario", dependencies: [
-            "DNSCore", "SMTPProtocol", "Policy", "DKIM",
+            "DNSCore", "SMTPProtocol", "Policy", "DKIM", "CertificateAuthority",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Runs cases: one sealed world per case, then the verdict.
         .target(name: "Runner", dependencies: [
             "DNSCore", "DNSSEC", "Resolver", "Sandbox", "DNSWorld", "SMTPProtocol", "Policy", "ReferenceMX", "Sender", "Scenario", "PostfixTarget", "SenderMTAs",
-            "EximTarget", "OpenSMTPDTarget", "DKIM",
+            "EximTarget", "OpenSMTPDTarget", "DKIM", "CertificateAuthority",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -125,11 +149,18 @@ let package = Package(
             "DNSCore", "SMTPProtocol", "Policy", "SPF", "Scenario", "Resolver", "Sandbox",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // What a policy change would do to a site's own senders, read from its logs: log readers,
+        // clients, their worlds, runs against policy columns (as the matrix runs them), reports.
+        .target(name: "Census", dependencies: [
+            "DNSCore", "SMTPProtocol", "Policy", "SPF", "Scenario", "Runner", "Matrix", "Resolver", "Sandbox",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The same cases on several receivers or senders, side by side.
         .target(name: "Parity", dependencies: ["Runner", "Scenario", "SMTPProtocol", "Reports", .product(name: "Logging", package: "swift-log")]),
         // What each command does, so the executable only parses arguments.
         .target(name: "Harness", dependencies: [
-            "DNSCore", "DNSSEC", "Complaint", "Runner", "Matrix", "Parity", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Policy", "PostfixTarget",
+            "DNSCore", "DNSSEC", "Census", "Complaint", "Runner", "Matrix", "Parity", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Policy", "PostfixTarget",
             "SMTPProtocol",
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -152,6 +183,9 @@ let package = Package(
         ]),
         .testTarget(name: "ResolverTests", dependencies: ["DNSCore", "Resolver", "MXHarnessTestKit"]),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
+        .testTarget(name: "CertificateAuthorityTests", dependencies: [
+            "CertificateAuthority", "DNSCore", .product(name: "X509", package: "swift-certificates"),
+        ]),
         .testTarget(name: "SPFTests", dependencies: [
             "SPF", "DNSCore", "MXHarnessTestKit",
             .product(name: "Yams", package: "Yams"),
@@ -198,6 +232,10 @@ let package = Package(
         .testTarget(name: "ComplaintTests", dependencies: [
             "Complaint", "Scenario", "Runner", "DNSCore", "DNSWorld", "SMTPProtocol", "Policy", "MXHarnessTestKit",
         ], exclude: ["Corpus"]),
+        .testTarget(name: "CensusTests", dependencies: [
+            "Census", "Harness", "Matrix", "Runner", "Scenario", "Policy", "SPF", "DNSCore", "DNSWorld", "Sandbox", "MXHarnessTestKit",
+            .product(name: "Logging", package: "swift-log"),
+        ], exclude: ["Logs"]),
         .testTarget(name: "ParityTests", dependencies: ["Parity", "Runner", "Scenario", "SMTPProtocol", "DNSCore", "Reports"]),
         .testTarget(name: "HarnessTests", dependencies: [
             "Harness", "DNSCore", "Sandbox", "Scenario", "MXHarnessTestKit", .product(name: "Logging", package: "swift-log"),

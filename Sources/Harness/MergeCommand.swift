@@ -1,3 +1,4 @@
+import Census
 import Foundation
 import Matrix
 import Reports
@@ -37,6 +38,9 @@ extension Harness {
             documents.append((path, data, object))
         }
         guard let first = documents.first else { throw .usage("nothing to merge: give the shards' files") }
+        if CensusReport.isCensusReport(first.object) {
+            return try mergeCensus(documents.map { ($0.path, $0.data) }, output: options.outputPath)
+        }
         if ReportMerge.isRunReport(first.object) {
             guard options.baselinePath == nil else { throw .usage("--baseline compares matrix baselines; \(first.path) is a run report") }
             return try mergeRuns(documents.map { ($0.path, $0.object) }, output: options.outputPath)
@@ -51,6 +55,26 @@ extension Harness {
             }
         }
         return try mergeMatrices(baselines, output: options.outputPath, baselinePath: options.baselinePath)
+    }
+
+    static func mergeCensus(_ documents: [(path: String, data: Data)], output: String?) throws(HarnessError) -> Verdict {
+        var shards: [(path: String, report: CensusReport)] = []
+        for (path, data) in documents {
+            do { shards.append((path, try CensusReport.read(data))) } catch {
+                throw .usage("\(path): not a census report (census --shard K/N --json): \(error)")
+            }
+        }
+        let merged: CensusReport
+        do { merged = try CensusReport.merge(shards) } catch { throw .usage("merge: \(error)") }
+        let out = Output()
+        out.line(CensusText.render(merged))
+        if let output {
+            do { try merged.json().write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
+                throw .failed("cannot write the merged census \(output): \(error.localizedDescription)")
+            }
+            out.line("census of the \(shards.count) shards written to \(output)")
+        }
+        return Verdict(passed: merged.policies.allSatisfy { $0.errors == 0 })
     }
 
     static func mergeRuns(_ reports: [(path: String, object: Any)], output: String?) throws(HarnessError) -> Verdict {

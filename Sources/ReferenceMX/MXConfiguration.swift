@@ -30,6 +30,9 @@ public struct MXConfiguration: Sendable {
     public var proxyTimeout: Duration = .seconds(5)
     /// The clients allowed to send XCLIENT (Postfix `smtpd_authorized_xclient_hosts`).
     public var xclientHosts: [IPAddress] = []
+    /// STARTTLS offered (Postfix `smtpd_tls_security_level = may`, or `encrypt` when required);
+    /// nil: not offered.
+    public var tls: MXTLSConfiguration?
 
     public init(
         hostname: String, policy: ReceiverPolicy, limits: SMTPServerLimits = .init(), bareNewline: SMTPBareNewlineMode = .normalize

@@ -199,7 +199,8 @@ final class MXCore: Sendable {
             hostname: configuration.hostname, limits: configuration.limits, bareNewline: configuration.bareNewline,
             identity: SMTPIdentitySettings(
                 requiresProxyHeader: configuration.requiresProxyHeader, proxyTimeout: configuration.proxyTimeout,
-                xclientHosts: Set(configuration.xclientHosts.map(\.bytes))))
+                xclientHosts: Set(configuration.xclientHosts.map(\.bytes))),
+            tls: configuration.tls?.serverSettings)
         self.logger = logger
         self.decisions = DecisionLog(logger: logger, level: configuration.sessionLogLevel, withTranscripts: configuration.logsTranscripts)
         self.eventLoop = eventLoop

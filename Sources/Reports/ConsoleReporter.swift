@@ -38,6 +38,7 @@ public struct ConsoleReporter: Sendable {
             parts.append(String(reply.code))
             if let enhanced = reply.enhanced { parts.append(enhanced) }
         }
+        if let tls = result.decidingAttempt?.tls { parts.append("TLS \(tls.trust.map { "\($0) " } ?? "")\(tls.version?.rawValue ?? "")") }
         return parts.joined(separator: " ")
     }
 
@@ -61,6 +62,7 @@ public struct ConsoleReporter: Sendable {
         if let attempt = result.decidingAttempt {
             let reply = attempt.reply.map(\.description) ?? (attempt.error ?? "no reply")
             lines.append("  deciding reply: \(reply) (\(attempt.family.rawValue), \(attempt.stage.rawValue), [\(attempt.remoteAddress)])")
+            lines.append("  deciding session: " + (attempt.tls.map { "over TLS: \($0.trust.map { "\($0) " } ?? "")\($0)" } ?? "in plaintext"))
         }
         if let note = result.delivery?.note { lines.append("  sender: \(note)") }
         for session in result.sessions {

@@ -46,6 +46,8 @@ public enum JSONReporter {
         var receiverInstance: ReceiverInstanceUse?
         /// Messages the receiver accepted in the case (`expect.messages_accepted`); nil when unknown.
         var messagesAccepted: Int?
+        /// The deciding session ran over TLS; absent when no session decided.
+        var tls: Bool?
         /// The case's place in the whole selection (a shard's report only), so `mxharness merge`
         /// puts the shards' cases back in the order one run has them.
         var position: Int?
@@ -94,7 +96,7 @@ public enum JSONReporter {
             reply: result.observed?.reply, delivery: result.delivery, sessions: result.sessions,
             timings: Timings(setupSeconds: seconds(result.timings.setup), exchangeSeconds: seconds(result.timings.exchange), teardownSeconds: seconds(result.timings.teardown)),
             artifacts: result.artifactsDirectory, receiverInstance: result.receiverInstance,
-            messagesAccepted: result.observed?.messagesAccepted)
+            messagesAccepted: result.observed?.messagesAccepted, tls: result.observed?.tls)
     }
 
     static func seconds(_ duration: Duration) -> Double {

@@ -1,3 +1,4 @@
+import CertificateAuthority
 import Logging
 import NIOCore
 import NIOPosix
@@ -42,6 +43,8 @@ public struct RunConfiguration: Sendable {
     public var eximConfiguration: String?
     /// A user's own smtpd.conf (`--opensmtpd-config`), likewise.
     public var openSMTPDConfiguration: String?
+    /// The run's certificate authority: receivers' certificates come from it, senders trust it.
+    public var authority = RunAuthority()
 
     public init(
         target: ReceiverTarget? = nil, sender: SenderMTA? = nil, resolverTimeout: Duration = RunConfiguration.defaultResolverTimeout,

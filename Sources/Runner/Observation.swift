@@ -16,6 +16,9 @@ extension ObservedDelivery {
             attempts: report.attempts.map {
                 ObservedAttempt(family: $0.family, result: $0.result, stage: $0.stage, reply: $0.reply)
             })
+        if let index = report.decidingAttempt, report.attempts.indices.contains(index) {
+            tls = report.attempts[index].tls != nil
+        }
     }
 }
 

@@ -23,6 +23,12 @@ public struct SMTPClientConfiguration: Sendable, Hashable {
     /// Sent once after the first successful EHLO/HELO: `XCLIENT ADDR=... [NAME=...]`
     /// (`XCLIENTCommand.line`). Its 220 reply is a new greeting, answered with EHLO again.
     public var xclientLine: String?
+    /// Postfix's `smtp_tls_security_level` for this session.
+    public var tlsLevel: TLSSecurityLevel = .none
+    /// `host[address]`, the server as Postfix's messages name it; nil: "the server".
+    public var peerName: String?
+    /// The server's port, for the TLS lines (`... established to host[address]:25`).
+    public var peerPort: UInt16 = 25
 
     public init(
         helo: String, mailFrom: String, recipients: [String], message: [UInt8], skip5xxGreeting: Bool = true,

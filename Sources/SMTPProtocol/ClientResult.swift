@@ -69,11 +69,14 @@ public struct SMTPClientResult: Sendable, Hashable, Codable {
     public var extensions: [String]
     /// True when the client fell back from EHLO to HELO.
     public var usedHELO: Bool
+    /// The session's TLS; nil when it ran in plaintext.
+    public var tls: TLSSessionFacts?
 
     public init(
         outcome: AttemptResult, stage: SMTPStage, reply: SMTPReply?, error: String? = nil,
-        recipients: [SMTPClientRecipientStatus], extensions: [String] = [], usedHELO: Bool = false
+        recipients: [SMTPClientRecipientStatus], extensions: [String] = [], usedHELO: Bool = false, tls: TLSSessionFacts? = nil
     ) {
+        self.tls = tls
         self.outcome = outcome
         self.stage = stage
         self.reply = reply

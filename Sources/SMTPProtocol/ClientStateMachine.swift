@@ -18,6 +18,11 @@ public struct SMTPClientStateMachine: Sendable {
         case closed
         /// A read or write failed.
         case failed(String)
+        /// The TLS handshake after `.startTLS` succeeded; `failure` is why the certificate is not
+        /// trusted or not matched, as Postfix logs it (nil when it is).
+        case tlsEstablished(TLSSessionFacts, failure: String?)
+        /// The TLS handshake after `.startTLS` failed (an alert, a protocol mismatch, the peer closed).
+        case tlsFailed(String)
     }
 
     public enum Action: Sendable, Hashable {
@@ -25,6 +30,9 @@ public struct SMTPClientStateMachine: Sendable {
         case wait
         /// Write these bytes, then read the reply.
         case send([UInt8])
+        /// Start the TLS handshake now (the server said 220 to STARTTLS; RFC 3207 section 4.2:
+        /// drop whatever else was read), then report `.tlsEstablished` or `.tlsFailed`.
+        case startTLS
         /// Close the connection; the session is over.
         case close
     }
@@ -35,6 +43,8 @@ public struct SMTPClientStateMachine: Sendable {
         case ehlo
         case helo
         case xclient
+        case starttls
+        case handshake
         case mail
         case rcpt(Int)
         case data
@@ -55,6 +65,8 @@ public struct SMTPClientStateMachine: Sendable {
     private var extensions: [String] = []
     private var usedHELO = false
     private var sentXCLIENT = false
+    /// The session's TLS once the handshake succeeded.
+    public private(set) var tls: TLSSessionFacts?
 
     public init(configuration: SMTPClientConfiguration) {
         self.configuration = configuration
@@ -90,11 +102,14 @@ public struct SMTPClientStateMachine: Sendable {
         case .timedOut:
             guard state != .done else { return .close }
             if state == .quit { return finishQuietly() }
+            // smtp_starttls_timeout: tls_client_start() gives up like any failed handshake.
+            if state == .handshake { return handshakeFailed("timeout", at: offset) }
             return breakOff(error: "conversation timed out while \(activity)", at: offset)
 
         case .closed:
             guard state != .done else { return .close }
             if state == .quit { return finishQuietly() }
+            if state == .handshake { return handshakeFailed("lost connection", at: offset) }
             if state == .greeting || state == .connecting {
                 return breakOff(error: "server dropped connection without sending the initial SMTP greeting", at: offset)
             }
@@ -103,7 +118,16 @@ public struct SMTPClientStateMachine: Sendable {
         case .failed(let message):
             guard state != .done else { return .close }
             if state == .quit { return finishQuietly() }
+            if state == .handshake { return handshakeFailed(message, at: offset) }
             return breakOff(error: "\(message) while \(activity)", at: offset)
+
+        case .tlsEstablished(let facts, let failure):
+            guard state == .handshake else { return .wait }
+            return tlsEstablished(facts, failure: failure, at: offset)
+
+        case .tlsFailed(let reason):
+            guard state == .handshake else { return .wait }
+            return handshakeFailed(reason, at: offset)
         }
     }
 
@@ -111,7 +135,7 @@ public struct SMTPClientStateMachine: Sendable {
 
     private mutating func handle(_ reply: SMTPReply, at offset: Double) -> Action {
         switch state {
-        case .connecting, .done:
+        case .connecting, .done, .handshake:
             return .wait
 
         case .greeting:
@@ -126,7 +150,7 @@ public struct SMTPClientStateMachine: Sendable {
         case .ehlo:
             if reply.code / 100 == 2 {
                 extensions = Self.keywords(of: reply)
-                return afterHello(at: offset)
+                return afterEHLO(at: offset)
             }
             if reply.code == 421 { return fail(.helo, reply: reply, at: offset) }
             // smtp_proto.c smtp_helo(): any EHLO reply but 2xx and 421 turns ESMTP off and sends HELO.
@@ -136,8 +160,24 @@ public struct SMTPClientStateMachine: Sendable {
             return send("HELO \(Self.clean(configuration.helo))", at: offset)
 
         case .helo:
-            if reply.code / 100 == 2 { return afterHello(at: offset) }
+            if reply.code / 100 == 2 { return afterEHLO(at: offset) }
             return fail(.helo, reply: reply, at: offset)
+
+        case .starttls:
+            if reply.code / 100 == 2 {
+                state = .handshake
+                return .startTLS
+            }
+            if configuration.tlsLevel.requiresTLS {
+                // smtp_proto.c: the server's own reply decides, so a 5xx here bounces.
+                var error = "TLS is required, but host \(peer) refused to start TLS: \(reply.text)"
+                error = error.replacingNewlines
+                note(error, at: offset)
+                return fail(.helo, reply: reply, error: error, at: offset)
+            }
+            // "Else try to continue in plain-text mode": MAIL follows, without another EHLO.
+            note("STARTTLS refused: continuing in plaintext", at: offset)
+            return afterHello(at: offset)
 
         case .xclient:
             // Postfix XCLIENT_README: on success the server answers with its greeting, as to a new
@@ -213,6 +253,66 @@ public struct SMTPClientStateMachine: Sendable {
         return send("EHLO \(Self.clean(configuration.helo))", at: offset)
     }
 
+    /// After EHLO or HELO: STARTTLS when the level and the server allow it (smtp_proto.c
+    /// smtp_helo()); TLS required and not offered fails with 4.7.4; else on to XCLIENT or MAIL.
+    private mutating func afterEHLO(at offset: Double) -> Action {
+        let level = configuration.tlsLevel
+        guard tls == nil, level >= .may else { return afterHello(at: offset) }
+        if extensions.contains("STARTTLS") {
+            state = .starttls
+            return send("STARTTLS", at: offset)
+        }
+        if level.requiresTLS {
+            return localFailure("4.7.4", "TLS is required, but was not offered by host \(peer)", at: offset, quit: true)
+        }
+        return afterHello(at: offset)
+    }
+
+    /// The handshake succeeded: Postfix's "... TLS connection established" line; a level that must
+    /// match and a certificate that does not defers with 4.7.5 (the session is usable, so QUIT
+    /// goes out over TLS); otherwise EHLO again (RFC 3207 section 4.2).
+    private mutating func tlsEstablished(_ facts: TLSSessionFacts, failure: String?, at offset: Double) -> Action {
+        tls = facts
+        if configuration.tlsLevel.mustMatch, let failure {
+            // tls_verify.c logs chain faults and name mismatches only at levels that must match.
+            let prefix = failure.hasPrefix("num=") ? "server certificate verification failed for" : "certificate verification failed for"
+            note("\(prefix) \(peer):\(configuration.peerPort): \(failure)", at: offset)
+        }
+        let trust = facts.trust ?? .untrusted
+        note("\(trust) TLS connection established to \(peer):\(configuration.peerPort): \(facts)", at: offset)
+        if configuration.tlsLevel.mustMatch, trust != .verified {
+            return localFailure("4.7.5", "Server certificate not verified", at: offset, quit: true)
+        }
+        extensions = []
+        return sendEHLO(at: offset)
+    }
+
+    /// smtp_proto.c: "Cannot start TLS: handshake failure" (4.7.5); the connection is in an
+    /// unknown state and is dropped without QUIT. With `may` Postfix tries the same address in
+    /// plaintext only for a message that waited `minimal_backoff_time` in the queue, never on a
+    /// message's first attempt, which is the attempt a case makes.
+    private mutating func handshakeFailed(_ reason: String, at offset: Double) -> Action {
+        note("SSL_connect error to \(peer):\(configuration.peerPort): \(reason)", at: offset)
+        return localFailure("4.7.5", "Cannot start TLS: handshake failure", at: offset, quit: false)
+    }
+
+    /// A failure of the client's own (Postfix's `SMTP_RESP_FAKE`): no server reply, the DSN and
+    /// Postfix's reason as a made-up 451 reply; temporary, so the next address is tried.
+    private mutating func localFailure(_ dsn: String, _ text: String, at offset: Double, quit: Bool) -> Action {
+        note(text, at: offset)
+        let reply = SMTPReply(code: 451, enhanced: dsn, text)
+        finish(.helo, reply: reply, outcome: .tempfailed, recipientOutcome: .tempfailed, error: text)
+        guard quit else {
+            state = .done
+            return .close
+        }
+        state = .quit
+        return send("QUIT", at: offset)
+    }
+
+    /// `host[address]` as Postfix names the server (`session->namaddr`).
+    private var peer: String { configuration.peerName ?? "the server" }
+
     /// After EHLO or HELO: XCLIENT once when configured, else MAIL.
     private mutating func afterHello(at offset: Double) -> Action {
         guard let line = configuration.xclientLine, !sentXCLIENT else { return sendMAIL(at: offset) }
@@ -256,10 +356,10 @@ public struct SMTPClientStateMachine: Sendable {
     /// The deciding reply ended the session: every recipient still open shares its fate, then QUIT
     /// (except after 421, when the server is closing the connection itself).
     private mutating func fail(
-        _ stage: SMTPStage, reply: SMTPReply, recipientOutcome: AttemptResult? = nil, at offset: Double
+        _ stage: SMTPStage, reply: SMTPReply, recipientOutcome: AttemptResult? = nil, error: String? = nil, at offset: Double
     ) -> Action {
         let outcome = Self.outcome(of: reply)
-        var error: String?
+        var error = error
         if reply.code / 100 == 2 || reply.code / 100 == 3 {
             error = "protocol error: unexpected \(reply.code) reply at \(stage)"
         }
@@ -300,13 +400,13 @@ public struct SMTPClientStateMachine: Sendable {
         }
         result = SMTPClientResult(
             outcome: outcome, stage: stage, reply: reply, error: error,
-            recipients: statuses, extensions: extensions, usedHELO: usedHELO)
+            recipients: statuses, extensions: extensions, usedHELO: usedHELO, tls: tls)
     }
 
     private var currentStage: SMTPStage {
         switch state {
         case .connecting, .greeting: .greeting
-        case .ehlo, .helo, .xclient: .helo
+        case .ehlo, .helo, .xclient, .starttls, .handshake: .helo
         case .mail: .mail
         case .rcpt: .rcpt
         case .data, .message, .quit, .done: .data
@@ -320,6 +420,8 @@ public struct SMTPClientStateMachine: Sendable {
         case .ehlo: "performing the EHLO handshake"
         case .helo: "performing the HELO handshake"
         case .xclient: "sending XCLIENT"
+        case .starttls: "receiving the STARTTLS response"
+        case .handshake: "performing the TLS handshake"
         case .mail: "sending MAIL FROM"
         case .rcpt: "sending RCPT TO"
         case .data: "sending DATA command"
@@ -359,6 +461,11 @@ public struct SMTPClientStateMachine: Sendable {
 }
 
 extension String {
+    /// smtp_proto.c `translit(resp->str, "\n", " ")`.
+    fileprivate var replacingNewlines: String {
+        String(map { $0 == "\n" || $0 == "\r\n" ? " " : $0 })
+    }
+
     fileprivate var trimmingSpaces: String {
         var slice = Substring(self)
         while slice.first == " " { slice = slice.dropFirst() }

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import Sandbox
 import SMTPProtocol
+import STARTTLS
 
 /// Runs one SMTP session to one address. The NIO transport in production; scripted in tests.
 package protocol DeliveryTransport: Sendable {
@@ -84,17 +85,31 @@ struct NIODeliveryTransport: DeliveryTransport {
             helo: request.helo, mailFrom: request.mailFrom, recipients: recipients, message: request.message,
             skip5xxGreeting: request.limits.skip5xxGreeting, rawData: request.rawData)
         request.proxy?.configure(&configuration, client: source, server: destination.address, port: request.port, fd: fd)
+        configuration.peerName = "\(destination.host)[\(destination.address)]"
+        configuration.peerPort = request.port
+        var starttls: ClientSTARTTLS?
+        if let tls = request.tls, tls.level != .none {
+            configuration.tlsLevel = tls.level
+            do {
+                starttls = ClientSTARTTLS(
+                    context: try TLSContexts.client(), authentication: tls.authentication(for: destination, nexthop: request.nexthop),
+                    handshakeTimeout: tls.handshakeTimeout)
+            } catch {
+                logger.error("cannot make a TLS client context: \(error)")
+            }
+        }
         let eventLoop = group.next()
         let done = eventLoop.makePromise(of: SMTPClientStateMachine.self)
         let replyTimeout = request.replyTimeout
+        let session = configuration, sessionTLS = starttls
         let machine: SMTPClientStateMachine
         do {
             let channel = try await ClientBootstrap(group: eventLoop)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let handler = SMTPClientHandler(
-                            machine: SMTPClientStateMachine(configuration: configuration),
-                            replyTimeout: replyTimeout, start: start, done: done)
+                            machine: SMTPClientStateMachine(configuration: session),
+                            replyTimeout: replyTimeout, start: start, done: done, starttls: sessionTLS)
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }
                 }
@@ -138,6 +153,7 @@ extension DeliveryAttempt {
         recipients = result.recipients
         extensions = result.extensions
         usedHELO = result.usedHELO
+        tls = result.tls
         self.result = result.outcome
     }
 

@@ -73,6 +73,8 @@ public struct DeliveryRequest: Sendable {
     public var port: UInt16 = 25
     /// A proxy connects for the sender and names it to the receiver; nil: the sender connects itself.
     public var proxy: ProxiedSending?
+    /// STARTTLS (`sender.tls`); nil: never, as `none`.
+    public var tls: SenderTLS?
     public var connectTimeout: Duration
     public var replyTimeout: Duration
 
@@ -122,6 +124,8 @@ public struct DeliveryAttempt: Sendable, Codable {
     /// EHLO keywords the server announced.
     public var extensions: [String]
     public var usedHELO: Bool
+    /// The session's TLS (version, cipher, Postfix's verdict on the certificate); nil: plaintext.
+    public var tls: TLSSessionFacts?
 
     public init(
         family: AddressFamily, localAddress: IPAddress?, remoteAddress: IPAddress, remoteHost: String, port: UInt16 = 25,

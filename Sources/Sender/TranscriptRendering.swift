@@ -25,6 +25,9 @@ extension DeliveryReport {
             if let reply = attempt.reply { summary += ": \(reply)" }
             if let error = attempt.error, attempt.reply == nil { summary += ": \(error)" }
             out.append(summary)
+            if let tls = attempt.tls {
+                out.append("=== Attempt \(index + 1) ran over TLS: \(tls.trust.map { "\($0) " } ?? "")\(tls)")
+            }
         }
         if let note { out.append("=== Note: \(note)") }
         out.append("=== Outcome: \(outcome)")

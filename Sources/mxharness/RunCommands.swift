@@ -160,3 +160,46 @@ extension MXHarness {
         }
     }
 }
+
+extension MXHarness {
+    struct Census: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read a site's receiving MTA logs and show what each policy would do to its own senders: clients, sessions and messages delivered, fallen back, deferred, bounced.")
+        @Argument(help: "Postfix or Exim logs (syslog, RFC 5424, journalctl short/json/export, maillog_file, Exim main log; .gz too).")
+        var logs: [String] = []
+        @Option(help: "Columns: preset names or policy files, separated by commas; the first is the one the others are compared with (open,fcrdns,fcrdns-strict).")
+        var policies: String
+        @Option(help: "The receiver of every world.") var target: ReceiverTarget = .builtin
+        @Option(help: ArgumentHelp("Record each client's DNS from this resolver (ADDR or ADDR@PORT) instead of reading it from the logs.", valueName: "ADDR[@PORT]"))
+        var resolver: String?
+        @Option(help: "Write the census as JSON here.") var json: String?
+        @Option(help: "Write the census as a self-contained HTML page here.") var html: String?
+        @Flag(help: "Mask addresses and names in everything written (documentation addresses, .test names; the same input gets the same mask).")
+        var mask = false
+        @Option(help: ArgumentHelp("The secret the masks are made with, so that shards and later runs mask alike (default: one made for this run).", valueName: "TEXT"))
+        var maskKey: String?
+        @Option(help: "How many reasons and envelope domains each ranking lists.") var top = 10
+        @Flag(help: "Run every client in its own world, with its own names and addresses (by default clients whose worlds are the same up to names and addresses share one run).")
+        var everyClient = false
+        @Option(help: ArgumentHelp(
+            "Only shard K of N (1 ≤ K ≤ N): the worlds whose name hashes to it; the N shards together run every world once.", valueName: "K/N"))
+        var shard: CaseShard?
+        @OptionGroup var jobs: JobsOptions
+        @OptionGroup var dns: DNSTimeoutOptions
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            guard !logs.isEmpty else { throw ValidationError("give the log files to read (plain or .gz)") }
+            guard top >= 1 else { throw ValidationError("--top must be at least 1") }
+            if maskKey != nil, !mask { throw ValidationError("--mask-key goes with --mask") }
+        }
+
+        func run() async throws {
+            let options = CensusOptions(
+                logs: logs, policies: policies.split(separator: ",", omittingEmptySubsequences: false).map(String.init), jobs: jobs.jobs,
+                shard: shard, configuration: RunConfiguration(target: target, resolverTimeout: dns.duration), resolver: resolver, jsonPath: json,
+                htmlPath: html, mask: mask, maskKey: maskKey, top: top, everyClient: everyClient)
+            try await Harness.census(options, logger: global.logger()).exit()
+        }
+    }
+}

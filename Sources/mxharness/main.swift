@@ -37,7 +37,7 @@ struct MXHarness: AsyncParsableCommand {
         abstract: "Find out which mail gets through and which bounces, before your users do.",
         subcommands: [
             Run.self, Send.self, Parity.self, Matrix.self, Merge.self, MX.self, Validate.self, List.self, Explain.self,
-            DNS.self, Repro.self, Capture.self, Bench.self,
+            DNS.self, Repro.self, Capture.self, Census.self, Bench.self,
         ])
 }
 

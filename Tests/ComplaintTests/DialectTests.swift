@@ -135,6 +135,23 @@ import Testing
         #expect(evidence.receiverName == "smtp.example.test")
     }
 
+    @Test func anExcerptOfAPipelinedSessionGivesTheSurplusRepliesToEarlierCommands() throws {
+        // sendmail's DSN shows the last command sent and every reply read after it.
+        let excerpt = """
+               ----- Transcript of session follows -----
+            ... while talking to mx.example.test.:
+            >>> DATA
+            <<< 550 5.7.1 <b@example.test>... Relaying denied
+            <<< 503 5.0.0 Need RCPT (recipient)
+            """
+        let evidence = try read(excerpt)
+        #expect(evidence.reply?.code == 550 && evidence.stage == .rcpt)
+        let whole = "<<< 220 mx.example.test\n>>> EHLO c.test\n<<< 250 ok\n>>> MAIL From:<a@sender.test>\n>>> RCPT To:<b@example.test>\n"
+            + ">>> DATA\n<<< 250 ok\n<<< 550 5.1.1 no\n<<< 554 5.5.1 no valid recipients"
+        let full = try read(whole)
+        #expect(full.reply?.code == 550 && full.stage == .rcpt, "all commands shown: each reply to its own")
+    }
+
     @Test func aRefusedEHLOThatHELOGetsPastDecidesNothing() throws {
         let transcript = "S: 220 mx.example.test\nC: EHLO client.test\nS: 502 5.5.1 EHLO not implemented\nC: HELO client.test\nS: 250 mx.example.test\nC: MAIL FROM:<a@sender.test>\nS: 250 ok\nC: RCPT TO:<b@example.test>\nS: 550 5.7.1 rejected"
         let evidence = try read(transcript)
@@ -204,6 +221,75 @@ import Testing
         #expect(mailkit.reply?.code == 550 && mailkit.reply?.enhanced == "5.7.1" && mailkit.stage == .mail)
     }
 
+    // MARK: Desktop mail clients' dialogs
+
+    static let thunderbird = "An error occurred while sending mail. The mail server responded: "
+
+    @Test(arguments: [
+        // The code from the enhanced code's class and the stage the dialog's words name.
+        ("5.7.1 <b@example.test>: not allowed. Please check the message recipient \"b@example.test\" and try again.",
+         550, "5.7.1", SMTPStage.rcpt),
+        ("4.7.1 try later. Please check the message recipient \"b@example.test\" and try again.", 450, "4.7.1", .rcpt),
+        ("5.7.1 spam. Please check the message and try again.", 554, "5.7.1", .data),
+        ("4.3.2 busy. Please check the message and try again.", 451, "4.3.2", .data),
+        ("5.7.1 no. Please verify that your email address is correct in your account settings and try again.", 550, "5.7.1", .mail),
+        // No enhanced code either: a permanent refusal, said as assumed.
+        ("go away. Please check the message recipient \"b@example.test\" and try again.", 550, nil, .rcpt),
+        // A text whose code and stage an MTA fixes, over the dialog's words (Thunderbird's
+        // `verify your email address` follows some refused recipients).
+        ("5.7.1 <b@example.test>: Relay access denied. Please verify that your email address is correct in your account settings and try again.",
+         554, "5.7.1", .rcpt),
+        ("sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1). Please check the message recipient \"b@example.test\" and try again.",
+         553, "5.7.1", .rcpt),
+        ("Requested mail action not taken: mailbox unavailable. Please check the message recipient \"b@example.test\" and try again.",
+         450, nil, .rcpt),
+    ] as [(String, Int, String?, SMTPStage)])
+    func thunderbirdShowsTheReplyWithoutItsCode(_ said: String, _ code: Int, _ enhanced: String?, _ stage: SMTPStage) throws {
+        let evidence = try read(Self.thunderbird + said)
+        #expect(evidence.source == .mailClient)
+        #expect(evidence.reply?.code == code && evidence.reply?.enhanced == enhanced, "\(said)")
+        #expect(evidence.stage == stage, "\(said)")
+        #expect(evidence.reply?.text.hasPrefix("Please") == false && evidence.reply?.text.hasSuffix(".") == false, "the dialog's own words are no part of it")
+        let provenance = try #require(evidence.provenance.first { $0.field == .reply })
+        #expect(provenance.inferred, "the code is inferred and the report says so")
+        if enhanced == nil, code == 550 { #expect(provenance.source.contains("assumed")) }
+        #expect(evidence.rcptTo.isEmpty || evidence.rcptTo == ["b@example.test"])
+    }
+
+    @Test func aDialogWithTheCodeKeepsIt() throws {
+        let evidence = try read(Self.thunderbird + "550 5.1.1 <b@example.test>: unknown. Please check the message recipient \"b@example.test\" and try again.")
+        #expect(evidence.reply == SMTPReply(code: 550, enhanced: "5.1.1", "<b@example.test>: unknown") && evidence.stage == .rcpt)
+        #expect(evidence.provenance.first { $0.field == .reply }?.inferred == false)
+    }
+
+    @Test func outlooksServerResponseAndErrorNumber() throws {
+        let refused = "The rejected e-mail address was 'b@example.test'. Subject 'x', Account: 'a', Server: 'mail.example.test', "
+            + "Protocol: SMTP, Server Response: '553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)', Port: 25, "
+            + "Secure(SSL): No, Server Error: 553, Error Number: 0x800CCC79"
+        let evidence = try read(refused)
+        #expect(evidence.reply?.code == 553 && evidence.reply?.text.hasSuffix("rcpthosts (#5.7.1)") == true, "the apostrophe in isn't ends nothing")
+        #expect(evidence.stage == .rcpt && evidence.rcptTo == ["b@example.test"])
+        let sender = try read("Protocol: SMTP, Server Response: '550 5.7.1 go away', Port: 25, Secure(SSL): No, Server Error: 550, Error Number: 0x800CCC78")
+        #expect(sender.stage == .mail)
+    }
+
+    @Test func aSuccessInsideWordsIsNoDialog() throws {
+        let text = "The mail server responded: 250 2.0.0 Ok: queued as 1234\n\nhost mx.example.test[192.0.2.10] said: 550 5.1.1 no (in reply to RCPT TO command)"
+        let evidence = try read(text)
+        #expect(evidence.source != .mailClient)
+        #expect(evidence.reply?.code == 550 && evidence.stage == .rcpt)
+    }
+
+    @Test func forumAndWikiMarkupIsNoPartOfTheReply() throws {
+        let evidence = try read("> " + Self.thunderbird + "4.3.0 Error: queue file write error.\n{.is-info}\n\n[color=blue]Please[/color] help, [email]a@sender.test[/email]")
+        #expect(evidence.reply == SMTPReply(code: 451, enhanced: "4.3.0", "Error: queue file write error") && evidence.stage == .data)
+    }
+
+    @Test func phpMailersAdditionalSMTPInfoIsTheEnhancedCode() throws {
+        let evidence = try read("SMTP server error: DATA END command failed Detail: Message rejected as spam SMTP code: 550 Additional SMTP info: 5.7.1")
+        #expect(evidence.reply == SMTPReply(code: 550, enhanced: "5.7.1", "Message rejected as spam") && evidence.stage == .data)
+    }
+
     // MARK: Whole messages and mailboxes
 
     static let dsnBody = """
@@ -266,6 +352,30 @@ import Testing
             #expect(evidence.receiverAddress == IPAddress("2001:db8::10"))
             #expect(evidence.mailFrom == "a@sender.test", "the returned message's Return-Path")
         }
+    }
+
+    @Test func aBounceForwardedAsAnAttachmentIsTheOneRead() throws {
+        let attached = Self.bounce(boundary: "inner", notice: Self.notice, encoding: "7bit")
+        let forward = """
+            From: Alice <a@sender.test>
+            To: help@sender.test
+            Subject: Fwd: Undelivered Mail Returned to Sender
+            MIME-Version: 1.0
+            Content-Type: multipart/mixed; boundary="outer"
+
+            --outer
+            Content-Type: text/plain
+
+            Why does this bounce? I also saw 421 4.7.0 yesterday.
+            --outer
+            Content-Type: message/rfc822
+
+            \(attached)
+            --outer--
+            """
+        let evidence = try read(forward)
+        #expect(evidence.source == .deliveryStatus)
+        #expect(evidence.reply?.code == 550 && evidence.stage == .rcpt && evidence.receiverAddress == IPAddress("2001:db8::10"))
     }
 
     @Test func anMboxHoldsOneBouncePerMessage() throws {

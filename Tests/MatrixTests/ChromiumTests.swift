@@ -1,49 +1,7 @@
 import Foundation
+import MXHarnessTestKit
 import Matrix
 import Testing
-
-/// Debian's headless Chromium, run on a file: the DOM it built and what it logged.
-enum Chromium {
-    static var path: String? {
-        ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    static let skipReason: Comment = "needs Debian's chromium (apt-get install chromium; scripts/lib.sh installs it for CI)"
-
-    struct Run {
-        var stdout: String
-        var stderr: String
-        var status: Int32
-
-        /// Console messages (a script error, a blocked fetch under the page's CSP) as Chromium logs them.
-        var consoleErrors: [String] {
-            stderr.split(separator: "\n").map(String.init).filter { $0.contains(":CONSOLE") || $0.contains("Uncaught") }
-        }
-    }
-
-    /// `chromium --headless` on `file` with `arguments`, with a profile of its own and a time limit.
-    static func run(_ file: String, _ arguments: [String]) throws -> Run {
-        guard let chromium = path else { throw CocoaError(.fileNoSuchFile) }
-        let scratch = try Fixtures.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let outPath = scratch + "/stdout", errPath = scratch + "/stderr"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        process.arguments = ["120", chromium, "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(scratch)/profile",
-                             "--enable-logging=stderr", "--v=0"] + arguments + [URL(fileURLWithPath: file).absoluteString]
-        process.standardOutput = FileHandle(forWritingAtPath: outPath)
-        process.standardError = FileHandle(forWritingAtPath: errPath)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return Run(
-            stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "",
-            status: process.terminationStatus)
-    }
-}
 
 @Suite(.serialized, .enabled(if: Chromium.path != nil, Chromium.skipReason))
 struct ChromiumTests {

@@ -26,6 +26,7 @@ import Testing
             case .wait: break
             case .send(let bytes): written.append(bytes)
             case .close: closed = true
+            case .startTLS: break
             }
         }
 

@@ -31,6 +31,7 @@ private struct Dialogue {
         case .wait: break
         case .send(let bytes): written.append(String(decoding: bytes, as: UTF8.self))
         case .close: closed = true
+        case .startTLS: break
         }
     }
 

@@ -31,6 +31,12 @@ struct ServerDriver {
     var identities: [SMTPClientIdentity] = []
     var closed = false
     var waitingForVerdict = false
+    /// Each `.startTLS` action's count of bytes the machine dropped.
+    var tlsStarts: [Int] = []
+    /// Between `.startTLS` and `tlsEstablished()`: input is not SMTP (the handler drops it).
+    var handshaking = false
+    /// Bytes dropped after STARTTLS, as the handler drops the rest of a read.
+    var droppedAfterSTARTTLS = 0
     /// Feed bytes as `SMTPServerHandler` does (`receivedText` for message text) instead of line by line.
     var takesTextDirectly = false
     let clock: TestClock
@@ -54,6 +60,35 @@ struct ServerDriver {
         self.machine = SMTPServerStateMachine(settings: settings, clock: clock, client: client)
         self.framer = SMTPLineFramer(maximumLength: settings.limits.frameLength)
         self.policy = policy
+    }
+
+    /// A driver for a server offering STARTTLS, past the greeting.
+    static func offeringTLS(_ tls: SMTPServerTLSSettings = .init()) -> ServerDriver {
+        let clock = TestClock()
+        let settings = SMTPServerSettings(hostname: "mx.example.test", tls: tls)
+        var driver = ServerDriver(clock: clock, machine: SMTPServerStateMachine(settings: settings, clock: clock))
+        driver.connect()
+        return driver
+    }
+
+    private init(clock: TestClock, machine: SMTPServerStateMachine<TestClock>) {
+        self.clock = clock
+        self.machine = machine
+        self.framer = SMTPLineFramer(maximumLength: machine.limits.frameLength)
+        self.policy = { _ in .proceed }
+    }
+
+    /// The handshake succeeded.
+    mutating func tlsEstablished(_ facts: TLSSessionFacts = TLSSessionFacts(version: .tls13, cipher: "TLS_AES_128_GCM_SHA256")) {
+        handshaking = false
+        framer = SMTPLineFramer(maximumLength: machine.limits.frameLength)
+        run(machine.tlsEstablished(facts))
+    }
+
+    /// The handshake failed.
+    mutating func tlsFailed(_ reason: String) {
+        handshaking = false
+        run(machine.tlsFailed(reason))
     }
 
     /// A driver past the greeting.
@@ -88,9 +123,16 @@ struct ServerDriver {
             if bytes.isEmpty || closed { return }
         }
         guard takesTextDirectly else {
-            for line in framer.append(bytes) {
-                run(machine.received(line))
+            guard !handshaking else { return }
+            var offset = 0
+            bytes.withUnsafeBytes { raw in
+                while offset < raw.count, !closed, !handshaking {
+                    let (line, next) = framer.nextLine(raw, from: offset)
+                    offset = next
+                    if let line { run(machine.received(line)) }
+                }
             }
+            if handshaking { droppedAfterSTARTTLS += bytes.count - offset + framer.bufferedCount }
             return
         }
         // As the MX's handler reads: message text in runs through `receivedText`, the rest by line.
@@ -135,6 +177,10 @@ struct ServerDriver {
                 accepted.append(message)
             case .identified(let identity):
                 identities.append(identity)
+            case .startTLS(let discarded):
+                tlsStarts.append(discarded)
+                handshaking = true
+                return
             case .close:
                 closed = true
                 return

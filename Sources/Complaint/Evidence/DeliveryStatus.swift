@@ -119,7 +119,10 @@ enum BounceText {
                 break
             }
         }
-        for line in lines where line.contains("SMTP error from remote mail server after") {
+        // Exim's line, or its paragraph when a paste put the reply on a line of its own (not indented).
+        let exim = lines.filter { $0.contains("SMTP error from remote mail server after") }
+            + paragraphs(lines).filter { $0.contains("SMTP error from remote mail server after") }
+        for line in exim {
             if EximLog.readSMTPError(line, into: &evidence) {
                 if let match = line.range(of: #"host (\S+) \[([^\]]+)\]"#, options: .regularExpression) {
                     let words = line[match].split(separator: " ")
@@ -239,7 +242,7 @@ enum BounceText {
             }
             // Postfix's `(in reply to ... command)` after the reply is no part of it, nor the
             // closing quote of a quoted one.
-            var text = texts.joined(separator: " ").replacingOccurrences(of: #"\s*\(in reply to [^)]*\)\)*\s*$"#, with: "", options: .regularExpression)
+            var text = ReplyText.cleaned(texts.joined(separator: " "))
             if quoted != nil { text = text.replacingOccurrences(of: #"['"][,;]?\s*$"#, with: "", options: .regularExpression) }
             evidence.setReply(SMTPReply(code: first.code, enhanced: first.enhanced, text), from: "the reply line `\(trimmed.prefix(60))...`")
             return
@@ -268,7 +271,7 @@ enum BounceText {
                 }
                 next += 1
             }
-            var text = ReplyText.balanced(texts.joined(separator: " ").replacingOccurrences(of: #"\s*\(in reply to [^)]*\)\)*\s*$"#, with: "", options: .regularExpression))
+            var text = ReplyText.cleaned(texts.joined(separator: " "))
             // `Remote Server returned '550 5.7.1 text'`: the closing quote is not part of the reply.
             // The same for a reply in a JSON string (`"diagnosticCode": "smtp; 550 5.7.1 text",`).
             for quote in ["'", "\""] where line.range(of: "\(quote)(smtp; ?)?\(first.code)", options: .regularExpression) != nil {

@@ -20,6 +20,9 @@ public enum EvidenceSource: String, Sendable, Hashable, CustomStringConvertible 
     case deliveryStatus = "RFC 3464 delivery status notification"
     /// A bounce message in plain text (Postfix's, Exim's, or a provider's).
     case bounceText = "bounce text"
+    /// A desktop mail client's error dialog (Thunderbird's `The mail server responded: ...`,
+    /// Outlook's `Server Response: '...'`).
+    case mailClient = "mail client's error dialog"
     /// An SMTP dialogue (swaks, `mxharness send`, `S:`/`C:` or bare lines).
     case transcript = "SMTP transcript"
 
@@ -136,10 +139,10 @@ public struct Evidence: Sendable, Hashable {
         note(.rcptTo, address, from: source)
     }
 
-    mutating func setReply(_ reply: SMTPReply, from source: String) {
+    mutating func setReply(_ reply: SMTPReply, from source: String, inferred: Bool = false) {
         guard self.reply == nil else { return }
         self.reply = reply
-        note(.reply, reply.description, from: source)
+        note(.reply, reply.description, from: source, inferred: inferred)
     }
 
     mutating func setStage(_ stage: SMTPStage, from source: String, inferred: Bool = false) {

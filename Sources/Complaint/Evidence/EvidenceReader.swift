@@ -16,6 +16,7 @@ public enum EvidenceReader {
             ("Postfix log line", { PostfixLog.read(plain) }),
             ("Exim log line", { EximLog.read(plain) }),
             ("sendmail log line", { SendmailLog.read(plain) }),
+            (EvidenceSource.mailClient.rawValue, { MailClientDialog.read(raw) }),
             (EvidenceSource.transcript.rawValue, { Transcript.read(raw) }),
             (EvidenceSource.bounceText.rawValue, { BounceText.read(raw) }),
         ]

@@ -111,8 +111,9 @@ enum EximLog {
         guard let match = smtpError.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
               let afterRange = Range(match.range(at: 1), in: text),
               let replyRange = Range(match.range(at: 2), in: text),
-              let reply = ReplyText.reply(text[replyRange])
+              let found = ReplyText.reply(text[replyRange])
         else { return false }
+        let reply = SMTPReply(code: found.code, enhanced: found.enhanced, ReplyText.cleaned(found.text))
         let after = text[afterRange].replacingOccurrences(of: "pipelined ", with: "")
         evidence.setReply(reply, from: "`SMTP error from remote mail server after \(text[afterRange])`")
         if let stage = ReplyText.stage(command: after) {

@@ -99,7 +99,7 @@ enum Hints {
             }
             var text = texts.joined(separator: " ")
             for quote in ["'", "\""] where text.hasSuffix(quote) { text.removeLast() }
-            return (SMTPReply(code: first.code, enhanced: first.enhanced, text.trimmingCharacters(in: .whitespaces)), line)
+            return (SMTPReply(code: first.code, enhanced: first.enhanced, ReplyText.cleaned(text.trimmingCharacters(in: .whitespaces))), line)
         }
         return nil
     }

@@ -66,7 +66,17 @@ enum LibraryReplies {
         let code = Int(found.suffix(3))!
         let detail = found.replacingOccurrences(of: #"^Detail:\s*"#, with: "", options: .regularExpression)
             .replacingOccurrences(of: #"\s*SMTP code:\s*[245]\d\d$"#, with: "", options: .regularExpression)
-        return (reply(code, detail), "PHPMailer's `Detail:` with its `SMTP code: \(code)`")
+        var foundReply = reply(code, detail)
+        // `Additional SMTP info: 5.7.1` after the code is the enhanced code (SMTP::getError()'s
+        // `smtp_code_ex`), when the detail did not start with it.
+        let after = text[range.upperBound...]
+        if foundReply.enhanced == nil,
+           let info = after.range(of: #"^\s*Additional SMTP info:\s*[245]\.\d{1,3}\.\d{1,3}"#, options: .regularExpression),
+           let enhanced = EnhancedCode(String(after[info].split(separator: ":").last ?? "").trimmingCharacters(in: .whitespaces)),
+           enhanced.klass == code / 100 {
+            foundReply = SMTPReply(code: code, enhanced: enhanced.text, foundReply.text)
+        }
+        return (foundReply, "PHPMailer's `Detail:` with its `SMTP code: \(code)`")
     }
 
     /// Roundcube's `SMTP Error (550): Failed to add recipient "..." (5.7.1 <...>: text).`
@@ -100,7 +110,8 @@ enum LibraryReplies {
             if let opening, let close = text.dropFirst(4).firstIndex(of: opening == "(" ? ")" : opening) {
                 text = String(text[..<close])
             }
-            guard let reply = ReplyText.reply(Substring(text)) else { continue }
+            guard let found = ReplyText.reply(Substring(text)) else { continue }
+            let reply = SMTPReply(code: found.code, enhanced: found.enhanced, ReplyText.cleaned(found.text))
             return (reply, "the reply after the words that introduce it in `\(paragraph.prefix(60))...`")
         }
         return nil

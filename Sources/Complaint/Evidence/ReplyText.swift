@@ -12,7 +12,11 @@ enum ReplyText {
               chars.count == 3 || chars[3] == " " || chars[3] == "-" || chars[3] == ":" else { return nil }
         // `554: Dialup/transient IP not allowed` (T-Online's text as pasted): the colon is no part of the text.
         if chars.count == 4, chars[3] == ":", !(trimmed.dropFirst(4).first?.isWhitespace ?? true) { return nil }
-        let rest = String(trimmed.dropFirst(chars.count).drop(while: { $0 == " " }))
+        var rest = String(trimmed.dropFirst(chars.count).drop(while: { $0 == " " }))
+        // Exchange 2003 quotes the reply after the code: `550-'5.7.1 text'`.
+        if let first = rest.first, first == "'" || first == "\"", rest.dropFirst().range(of: #"^[245]\.\d{1,3}\.\d{1,3}\s"#, options: .regularExpression) != nil {
+            rest.removeFirst()
+        }
         let split = SMTPReply.splitEnhanced(rest, code: code)
         var body = split.text
         // A multi-line reply flattened onto one line (Postfix's Diagnostic-Code and bounce text keep
@@ -34,10 +38,30 @@ enum ReplyText {
 
     /// A reply found inside parentheses (`(reason: 452 4.2.2 Over quota)`) without the closing ones
     /// that belong to the text around it.
+    /// The reply's text without what a paste joined to it: a stack trace's frames (`at
+    /// SMTPConnection._formatError (...)`, `at System.Net.Mail...`), Postfix's `(in reply to ...
+    /// command)`, and unbalanced closing marks.
+    static func cleaned(_ text: String) -> String {
+        let cut = text.replacingOccurrences(of: #"\s+at\s+(?:new\s+|async\s+)?[A-Za-z_$][\w$<>`]*\.[\w.$<>`]*\s*\(.*$"#, with: "", options: .regularExpression)
+            .replacingOccurrences(of: #"\s*\(in reply to [^)]*\)\)*\s*$"#, with: "", options: .regularExpression)
+        return balanced(cut)
+    }
+
     static func balanced(_ text: String) -> String {
         var out = text
-        while out.hasSuffix(")"), out.filter({ $0 == ")" }).count > out.filter({ $0 == "(" }).count { out.removeLast() }
-        return out
+        while true {
+            if out.hasSuffix(")"), out.filter({ $0 == ")" }).count > out.filter({ $0 == "(" }).count {
+                out.removeLast()
+            } else if out.hasSuffix("]"), out.filter({ $0 == "]" }).count > out.filter({ $0 == "[" }).count {
+                // Gmail's `[mx.example.test. 192.0.2.10: 421 4.7.0 Try again later.]`.
+                out.removeLast()
+            } else if let last = out.last, last == "\"" || last == "'", out.filter({ $0 == last }).count % 2 == 1 {
+                // The closing quote of a quotation the reply sat in (`... "SMTP error ...: 550 text"`).
+                out.removeLast()
+            } else {
+                return out.trimmingCharacters(in: .whitespaces)
+            }
+        }
     }
 
     /// Postfix's `(in reply to RCPT TO command)`, Exim's `after RCPT TO:<...>`: the stage the words name.

@@ -81,7 +81,11 @@ enum StageWords {
         Phrase(#"(?:reject|milter-reject): (?:DATA|END-OF-MESSAGE|BDAT) from|: reject: (?:header|body) "#, .data,
                "Postfix's rejection of the message (`END-OF-MESSAGE`, header or body checks)"),
         // sendmail's transcript flattened on one line: `>>> RCPT To:<r> <<< 550 ...`.
-        Phrase(#">>> ?(?:DATA|\.)\s*<<< ?[245]\d\d"#, .data, "sendmail's transcript: the reply to `>>> DATA`"),
+        // With PIPELINING sendmail shows `>>> DATA` and then every reply it read: those to the RCPT TO
+        // it sent before, then DATA's own (`503 Need RCPT`); the reply to DATA is the last one.
+        Phrase(#">>> ?DATA\s*<<< ?[45]\d\d(?:(?!>>>).)*<<< ?[45]\d\d"#, .rcpt,
+               "sendmail's transcript: more than one reply after `>>> DATA` (pipelined: the first answers RCPT TO)"),
+        Phrase(#">>> ?(?:DATA|\.)\s*<<< ?[245]\d\d(?!(?:(?!>>>).)*<<< ?[245]\d\d)"#, .data, "sendmail's transcript: the reply to `>>> DATA`"),
         Phrase(#">>> ?RCPT TO:[^<]*<[^>]*>[^<]*<<< ?[245]\d\d"#, .rcpt, "sendmail's transcript: the reply to `>>> RCPT To:`"),
         Phrase(#">>> ?MAIL FROM:[^<]*<[^>]*>[^<]*<<< ?[245]\d\d"#, .mail, "sendmail's transcript: the reply to `>>> MAIL From:`"),
         Phrase(#">>> ?(?:EHLO|HELO)[^<]*<<< ?[245]\d\d"#, .helo, "sendmail's transcript: the reply to `>>> EHLO`"),
@@ -118,6 +122,17 @@ enum StageWords {
                .helo, "the error names the EHLO/HELO command"),
         Phrase(#"Invalid greeting|SMTPConnectError|\bgreeting\b.{0,20}\b(?:failed|rejected|refused)|\bcommand:\s*["']CONN\b"#, .greeting,
                "the error is about the server's greeting"),
+        // Thunderbird's, SeaMonkey's and Netscape's dialogs (mailnews/compose messages.ftl,
+        // Netscape's allxpstr.h): one text per command, with the server's reply inside.
+        Phrase(#"verify that your e-?mail address is correct"#, .mail, "the mail client's dialog for a refused MAIL FROM (`Please verify that your email address is correct`)"),
+        Phrase(#"exceeding the allowed number of recipients|server rejected one or more recipient addresses"#, .rcpt,
+               "the mail client's dialog for a refused recipient"),
+        // Outlook's and Outlook Express's error numbers (imnxport.h): IXP_E_SMTP_REJECTED_SENDER and
+        // IXP_E_SMTP_REJECTED_RECIPIENTS.
+        Phrase(#"0x800CCC78\b"#, .mail, "Outlook's error 0x800CCC78 (the server refused the sender)"),
+        Phrase(#"0x800CCC79\b"#, .rcpt, "Outlook's error 0x800CCC79 (the server refused a recipient)"),
+        Phrase(#"Please check the message and try again|An (?:Outgoing server )?\(SMTP\) error occurred while sending mail"#, .data,
+               "the mail client's dialog for a refused message (`Please check the message and try again`)"),
         // Nodemailer 0.x's error object: `stage: 'rcpt'`.
         Phrase(#"\bstage:\s*['"]rcpt['"]"#, .rcpt, "the error's `stage: 'rcpt'`"),
         Phrase(#"\bstage:\s*['"]mail['"]"#, .mail, "the error's `stage: 'mail'`"),
@@ -131,11 +146,12 @@ enum StageWords {
 
     /// The stage the words of `text` name, and why. `replyOffset`, where the reply sits in `text`,
     /// prefers the phrase nearest to it among the strongest (a bounce for two recipients).
-    static func stage(in text: String, replyOffset: Int?, replyText: String?) -> (SMTPStage, String)? {
+    /// `strength`, when given, keeps only the phrases of that strength.
+    static func stage(in text: String, replyOffset: Int?, replyText: String?, strength: Strength? = nil) -> (SMTPStage, String)? {
         let subject = text.replacingOccurrences(of: "_", with: " ")
         let range = NSRange(subject.startIndex..., in: subject)
         var best: (phrase: Phrase, distance: Int, words: String)?
-        for phrase in phrases {
+        for phrase in phrases where strength == nil || phrase.strength == strength {
             for match in phrase.regex.matches(in: subject, range: range) {
                 let distance = replyOffset.map { abs(match.range.location - $0) } ?? match.range.location
                 let words = Range(match.range, in: subject).map { String(subject[$0]) } ?? phrase.pattern

@@ -260,6 +260,10 @@ enum Transcript {
             }
             if isReply(line.text) { out.append(.server(line.text, marked: false)) }
             else if isCommand(line.text) || line.text == "." { out.append(.client(line.text)) }
+            else if case .server(let previous, true)? = out.last, continues(previous, with: line.text) {
+                // A reply line that a paste wrapped (`<<< 550 5.7.1 <b@example.test>...` / `Relaying denied.`).
+                out[out.count - 1] = .server(previous.trimmingCharacters(in: .whitespaces) + " " + line.text, marked: true)
+            }
         }
         return (out, serverRemote, clientRemote)
     }
@@ -307,7 +311,8 @@ enum Transcript {
         /// A failure that answered EHLO: Postfix's client and most others say HELO next
         /// (smtp_proto.c smtp_helo()), so it decides only if no HELO follows.
         var refusedEHLO: (reply: SMTPReply, stage: SMTPStage, after: String)?
-        for line in lines {
+        let remaining = repliesLeftInBurst(lines)
+        for (index, line) in lines.enumerated() {
             switch line {
             case .note(let text):
                 noteLine(text, into: &evidence)
@@ -354,6 +359,14 @@ enum Transcript {
                 var command = ""
                 if !greeted, reply.code == 220 || answered == sent.count {
                     lastCommand = "the connection (the greeting: no command had been sent)"
+                } else if answered < sent.count, remaining[index] > sent.count - answered {
+                    // More replies in a row than commands shown: an excerpt of a pipelining client's
+                    // session (sendmail's `... while talking to`: `>>> DATA`, then the replies to
+                    // the RCPT TO it sent before, then DATA's). The surplus answers the commands
+                    // before the ones shown.
+                    replyStage = Self.before(sent[answered].stage)
+                    lastCommand = "a command sent before \(sent[answered].text) (a pipelined session; the excerpt starts later)"
+                    command = ""
                 } else if answered < sent.count {
                     (replyStage, lastCommand, command) = sent[answered]
                     answered += 1
@@ -396,6 +409,49 @@ enum Transcript {
             evidence.fallbackStage = (.greeting, "the server's first line, with no command before it, is the greeting")
         }
         return .success(evidence)
+    }
+
+    /// Whether an unmarked line goes on with the server's line before it: that line stops mid-way
+    /// (`...`, `:`, `,`, `-`) or this one starts in lower case; not a `...` note of its own.
+    private static func continues(_ previous: String, with next: String) -> Bool {
+        guard !next.hasPrefix("..."), let first = next.first else { return false }
+        let end = previous.trimmingCharacters(in: .whitespaces)
+        return end.hasSuffix("...") || end.hasSuffix(":") || end.hasSuffix(",") || end.hasSuffix("-") || first.isLowercase
+    }
+
+    /// For each complete reply, how many complete replies follow in the same run of server lines,
+    /// itself included (0 for the other lines). Where the server's lines are marked, an unmarked one
+    /// is no reply of the session (sendmail's own status line after its transcript).
+    private static func repliesLeftInBurst(_ lines: [Line]) -> [Int] {
+        let anyMarked = lines.contains { if case .server(_, true) = $0 { true } else { false } }
+        var out = Array(repeating: 0, count: lines.count)
+        var count = 0
+        for index in lines.indices.reversed() {
+            switch lines[index] {
+            case .server(let text, let marked):
+                if anyMarked, !marked { continue }
+                let trimmed = text.trimmingCharacters(in: .whitespaces)
+                guard ReplyText.reply(Substring(trimmed)) != nil else { continue }
+                if Array(trimmed.prefix(4)).count == 4, Array(trimmed.prefix(4))[3] == "-" { continue }
+                count += 1
+                out[index] = count
+            case .client:
+                count = 0
+            case .note:
+                continue
+            }
+        }
+        return out
+    }
+
+    /// The stage of the command a pipelining client sends before one of `stage`.
+    private static func before(_ stage: SMTPStage) -> SMTPStage {
+        switch stage {
+        case .data: .rcpt
+        case .rcpt: .mail
+        case .mail: .helo
+        case .helo, .greeting, .connect: .greeting
+        }
     }
 
     private static func commandStage(_ upper: String) -> SMTPStage? {

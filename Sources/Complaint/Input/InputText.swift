@@ -59,7 +59,7 @@ struct InputText {
         }
     }
 
-    /// The text without HTML tags and entities, Markdown links and code marks, and the link
+    /// The text without HTML tags and entities, Markdown links and code marks, BBCode, and the link
     /// markup mail clients add after a host name (`mx.example.test<http://mx.example.test>`):
     /// what is left is what the MTA wrote.
     static func withoutMarkup(_ text: String) -> String {
@@ -71,12 +71,17 @@ struct InputText {
         let tags = #"(?i)</?(a|p|div|span|pre|code|b|i|u|em|strong|font|tt|blockquote|table|tbody|thead|tr|td|th|li|ul|ol|html|body|head|br|hr|wbr|small|big|center|h[1-6])(\s[^<>]*)?/?>"#
         out = out.replacingOccurrences(of: tags, with: "", options: .regularExpression)
         // Link markup after a name: `mx.example.test<http://mx.example.test>`, `<mailto:...>`.
-        out = out.replacingOccurrences(of: #"<(?:https?|mailto|ftp):[^<>\s]*>"#, with: "", options: .regularExpression)
+        out = out.replacingOccurrences(of: #"[ \t]*<(?:https?|mailto|ftp):[^<>\s]*>"#, with: "", options: .regularExpression)
         // Markdown links `[text](url)` keep their text; a bracketed address stays bracketed.
         out = out.replacingOccurrences(of: #"\[([^\[\]\n]*)\]\((?:https?|mailto):[^()\s]*\)"#, with: "[$1]", options: .regularExpression)
         // A bracket that only held link text of a name (`[mx.example.test]`) before another
         // bracket (`[mx.example.test][192.0.2.1]`) is the name itself.
         out = out.replacingOccurrences(of: #"\[([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z])\](?=\[)"#, with: "$1", options: .regularExpression)
+        // A forum's BBCode around a piece (`[email]bob@example.test[/email]`, `[color=blue]...[/color]`)
+        // keeps the piece, and a wiki's attribute line under a quotation (kramdown's `{.is-info}`) goes.
+        let bbCode = #"(?i)\[/?(?:email|url|color|b|i|u|code|quote|size|font|php|noparse|icode)(?:=[^\]\n]*)?\]"#
+        out = out.replacingOccurrences(of: bbCode, with: "", options: .regularExpression)
+        out = out.replacingOccurrences(of: #"(?m)^[ \t]*\{[:.#][^{}\n]*\}[ \t]*$"#, with: "", options: .regularExpression)
         // Code marks around pieces (`` `550 5.7.1` ``) and fences.
         out = out.replacingOccurrences(of: #"(?m)^\s*```[A-Za-z]*\s*$"#, with: "", options: .regularExpression)
         out = out.replacingOccurrences(of: "`", with: "")

@@ -73,6 +73,12 @@ struct MIMEMessage {
     /// delivery-status parts, the human-readable parts, and the returned message's header fields
     /// (its Return-Path is the envelope sender), never the returned body.
     var readableText: String {
+        // A bounce forwarded as an attachment (`message/rfc822`): the bounce is what is read, then
+        // the words of whoever forwarded it.
+        if let forwarded = forwardedBounce {
+            let note = flattened().filter { !$0.isStatus && !$0.isHeaders }.map(\.text)
+            return ([forwarded.readableText] + note).joined(separator: "\n")
+        }
         var out: [String] = []
         for name in ["From", "To", "Subject", "Date", "X-Failed-Recipients"] {
             if let value = header(name) { out.append("\(name): \(value)") }
@@ -83,6 +89,31 @@ struct MIMEMessage {
         for leaf in leaves where !leaf.isStatus && !leaf.isHeaders { out.append(leaf.text); out.append("") }
         for leaf in leaves where leaf.isHeaders { out.append(leaf.text); out.append("") }
         return out.joined(separator: "\n")
+    }
+
+    /// Whether this message is a bounce itself: a report (RFC 6522), a delivery-status part, or a
+    /// notice from a mailer daemon by its sender or subject.
+    var isBounce: Bool {
+        if contentType == "multipart/report" || flattened().contains(where: \.isStatus) { return true }
+        let daemon = #"(?i)mailer-daemon|postmaster|mail delivery (?:system|subsystem)"#
+        let subject = #"(?i)undeliver|returned mail|delivery status notification|failure notice|mail delivery failed|delivery failure|non.?delivery"#
+        // `Fwd: Returned mail: ...` is someone's message about a bounce, not the bounce.
+        let forwarded = header("Subject")?.range(of: #"(?i)\bfwd?:"#, options: .regularExpression) != nil
+        return header("From")?.range(of: daemon, options: .regularExpression) != nil
+            || !forwarded && header("Subject")?.range(of: subject, options: .regularExpression) != nil
+    }
+
+    /// The bounce a message that is no bounce carries as an attached message.
+    var forwardedBounce: MIMEMessage? {
+        guard !isBounce else { return nil }
+        func attached(_ message: MIMEMessage) -> MIMEMessage? {
+            let type = message.contentType
+            if type == "message/rfc822" || type == "message/global" {
+                return message.parts.first { $0.isBounce } ?? message.parts.lazy.compactMap(attached).first
+            }
+            return message.parts.lazy.compactMap(attached).first
+        }
+        return attached(self)
     }
 
     private struct Leaf {

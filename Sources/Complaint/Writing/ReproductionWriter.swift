@@ -114,7 +114,10 @@ public enum ReproductionWriter {
             leaveOut("expect.outcome \(observed.rawValue)", why)
         }
         if let original = observed.reply, let written = evidence.reply, original.text != written.text {
-            leaveOut("expect.text (as read)", "the reply's characters outside printable ASCII are written as spaces: a reply line carries ASCII only (RFC 5321 2.4)")
+            let why = WorldChoices.printable(original.text) != original.text
+                ? "the reply's characters outside printable ASCII are written as spaces: a reply line carries ASCII only (RFC 5321 2.4)"
+                : "the closing quotation mark or parenthesis after the reply is the text around it, not the receiver's"
+            leaveOut("expect.text (as read)", why)
         }
 
         let checkName = diagnosis.check?.name ?? "unexplained"

@@ -152,7 +152,7 @@ struct WorldChoices {
 
     /// A reply as the world can send it: printable ASCII, white space runs as one space.
     static func sanitized(_ reply: SMTPReply) -> SMTPReply {
-        SMTPReply(code: reply.code, enhanced: reply.enhanced, printable(reply.text))
+        SMTPReply(code: reply.code, enhanced: reply.enhanced, ReplyText.balanced(printable(reply.text)))
     }
 
     static func printable(_ text: String) -> String {

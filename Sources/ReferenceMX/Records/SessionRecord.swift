@@ -81,6 +81,8 @@ public struct SessionRecord: Sendable, Codable {
     public var messagesAccepted: Int
     /// Why the session ended (`QUIT`, `client disconnected`, `timeout`, `MX stopped`); nil while it runs.
     public var closeReason: String?
+    /// The session's TLS after STARTTLS (version and cipher); nil for a plaintext session.
+    public var tls: TLSSessionFacts?
 
     public static let transcriptLimit = 2000
 
@@ -137,6 +139,10 @@ public struct SessionRecord: Sendable, Codable {
             text += " ("
             text += identityPath
             text += ")"
+        }
+        if let tls {
+            text += ", TLS "
+            text += tls.description
         }
         if let helo {
             // What the client sent is escaped: no control, invisible or bidi character reaches the

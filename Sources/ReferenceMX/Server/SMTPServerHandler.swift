@@ -2,8 +2,11 @@ import DNSCore
 import Foundation
 import Logging
 import NIOCore
+import NIOSSL
+import NIOTLS
 import Policy
 import SMTPProtocol
+import STARTTLS
 
 /// The thin NIO side of one SMTP session: cuts what it reads into lines with `SMTPLineFramer`
 /// (itself, not in a decoder of its own, as the fast path for message text reads the buffer),
@@ -36,6 +39,9 @@ final class SMTPServerHandler: ChannelInboundHandler {
     @exclusivity(unchecked) private var active = false
     /// The client shut down its sending side (half-close) and everything it sent has been read.
     @exclusivity(unchecked) private var inputClosed = false
+    /// STARTTLS was answered 220: the rest of the current read is dropped, the handshake runs.
+    @exclusivity(unchecked) private var handshaking = false
+    @exclusivity(unchecked) private var helloObserver: ServerHelloObserver?
 
     init(core: MXCore, recorder: SessionRecorder) {
         self.core = core
@@ -74,7 +80,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
         let buffer = unwrapInboundIn(data)
         buffer.withUnsafeReadableBytes { bytes in
             var offset = 0
-            while offset < bytes.count, active, !closing {
+            while offset < bytes.count, active, !closing, !handshaking {
                 if machine.isAwaitingProxyHeader {
                     let (next, action) = machine.receivedProxyHeader(bytes, from: offset)
                     offset = next
@@ -93,6 +99,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
                 offset = next
                 if let line { run(machine.received(line)) }
             }
+            if handshaking, offset < bytes.count { discardPlaintext(bytes.count - offset) }
         }
     }
 
@@ -109,6 +116,9 @@ final class SMTPServerHandler: ChannelInboundHandler {
     /// session goes on until the commands already read are answered, as Postfix's smtpd does;
     /// only a session that then waits for more input ends.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
+            return handshakeCompleted(context: context)
+        }
         guard let event = event as? ChannelEvent, case .inputClosed = event else {
             context.fireUserInboundEventTriggered(event)
             return
@@ -129,6 +139,13 @@ final class SMTPServerHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if handshaking {
+            // Postfix: "SSL_accept error from ...", then the connection is dropped without a reply.
+            handshaking = false
+            recorder.note(.note, "TLS handshake failed: \(error)")
+            run(machine.tlsFailed("\(error)"))
+            return
+        }
         recorder.note(.note, "error: \(error)")
         finish(reason: "error: \(error)")
         context.close(promise: nil)
@@ -158,6 +175,10 @@ final class SMTPServerHandler: ChannelInboundHandler {
                 core.accepted(message, recorder: recorder)
             case .identified(let identity):
                 identified(identity)
+            case .startTLS(let discarded):
+                flush()
+                startTLS(discarding: discarded)
+                return
             case .close:
                 close()
                 return
@@ -172,6 +193,45 @@ final class SMTPServerHandler: ChannelInboundHandler {
             }
             action = machine.nextAction()
         }
+    }
+
+    // MARK: STARTTLS
+
+    /// The 220 is out (flushed below the TLS handler, so in plaintext): everything read and not
+    /// yet handled is dropped (RFC 3207 section 4.2, CVE-2011-0411) and the handshake starts.
+    private func startTLS(discarding discarded: Int) {
+        guard let context, let tls = core.configuration.tls else { return }
+        handshaking = true
+        let held = framer.bufferedCount
+        framer = SMTPLineFramer(maximumLength: core.configuration.limits.frameLength)
+        if discarded + held > 0 { discardPlaintext(discarded + held) }
+        let observer = ServerHelloObserver(side: .server)
+        helloObserver = observer
+        do {
+            try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context), position: .first)
+            try context.pipeline.syncOperations.addHandler(observer, position: .first)
+        } catch {
+            handshaking = false
+            recorder.note(.note, "cannot start TLS: \(error)")
+            run(machine.tlsFailed("\(error)"))
+        }
+    }
+
+    private func discardPlaintext(_ count: Int) {
+        recorder.note(.note, "discarding \(count) bytes pipelined after STARTTLS")
+    }
+
+    private func handshakeCompleted(context: ChannelHandlerContext) {
+        guard handshaking else { return }
+        handshaking = false
+        let version = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).tlsVersion
+        let facts = TLSSessionFacts(version: TLSContexts.version(version), cipher: helloObserver?.cipher)
+        if let observer = helloObserver { context.pipeline.syncOperations.removeHandler(observer, promise: nil) }
+        helloObserver = nil
+        let client = recorder.client.map { "\($0)" } ?? "unknown"
+        recorder.note(.note, "Anonymous TLS connection established from [\(client)]: \(facts)")
+        recorder.update { $0.tls = facts }
+        run(machine.tlsEstablished(facts))
     }
 
     /// A PROXY header or XCLIENT named the client: the policy starts again for it.
@@ -251,7 +311,12 @@ final class SMTPServerHandler: ChannelInboundHandler {
         closing = true
         let buffer = outgoing
         outgoing.clear()
-        finish(reason: machine.closingReply.map { String($0.reply.code) + " " + ($0.cause ?? $0.command.map(SMTPCommand.verb(of:)) ?? "server") } ?? "closed by server")
+        finish(reason: machine.closingReply.map { String($0.reply.code) + " " + ($0.cause ?? $0.command.map(SMTPCommand.verb(of:)) ?? "server") }
+            ?? machine.quietCloseCause ?? "closed by server")
+        guard buffer.readableBytes > 0 else {
+            context.close(promise: nil)
+            return
+        }
         context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }

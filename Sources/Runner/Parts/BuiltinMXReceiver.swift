@@ -1,3 +1,4 @@
+import CertificateAuthority
 import DNSCore
 import Foundation
 import ReferenceMX
@@ -18,22 +19,34 @@ public struct BuiltinMXReceivers: ReceiverKind {
             bareNewline: scenario.receiver.bareNewline ?? .normalize)
         configuration.requiresProxyHeader = scenario.receiver.proxyProtocol == .haproxy
         configuration.xclientHosts = scenario.receiver.xclientHosts
-        return BuiltinMXReceiver(configuration: configuration)
+        return BuiltinMXReceiver(configuration: configuration, authority: settings.authority)
     }
 }
 
 final class BuiltinMXReceiver: Receiver, @unchecked Sendable {
     let configuration: MXConfiguration
+    let authority: RunAuthority
     /// Its sockets close with `stop`; nothing else of it is in the namespace.
     var runsInWarmWorlds: Bool { true }
     // Set by `start` and read by `evidence` and `stop`, all from the task that runs the case.
     private var mx: ReferenceMX?
 
-    init(configuration: MXConfiguration) {
+    init(configuration: MXConfiguration, authority: RunAuthority) {
         self.configuration = configuration
+        self.authority = authority
     }
 
     func start(in environment: CaseEnvironment) async throws {
+        var configuration = configuration
+        let receiver = environment.scenario.receiver
+        if receiver.tls.starttls {
+            let certificate = try authority.authority().certificate(
+                receiver.tls.certificate, names: receiver.tls.names ?? [receiver.hostname], addresses: receiver.addresses)
+            let protocols = receiver.tls.protocols ?? .tls1 ... .tls13
+            configuration.tls = try MXTLSConfiguration(
+                chainPEM: certificate.chainPEM, keyPEM: certificate.privateKeyPEM, lowest: protocols.lowerBound,
+                highest: protocols.upperBound, required: receiver.tls.required)
+        }
         let mx = ReferenceMX(
             configuration: configuration, lookup: environment.receiverResolver, eventLoopGroup: environment.eventLoopGroup,
             logger: environment.logger)

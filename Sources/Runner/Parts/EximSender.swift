@@ -12,6 +12,7 @@ public struct EximSenders: SenderKind {
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         if let reason = EximSendingMTA.unavailableReason() { return reason }
         if let reason = proxiedSenderReason(scenario, "Exim") { return reason }
+        if let reason = untranslatedSenderTLS(of: scenario, on: "Exim") { return reason }
         if scenario.sender.message?.raw != nil { return rawMessageReason("Exim") }
         // Exim tries a host's IPv6 addresses first and has no setting to prefer IPv4 (short of
         // not looking AAAA up at all, dns_ipv4_lookup).

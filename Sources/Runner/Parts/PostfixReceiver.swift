@@ -50,6 +50,7 @@ public struct PostfixReceivers: ReceiverKind {
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         Self.configuration(for: scenario, settings: settings).unsupportedReason ?? postfixMilterLimit(of: scenario)
+            ?? untranslatedTLS(of: scenario, on: "Postfix")
     }
 
     /// What every Postfix receiver of a run is started with: resolv.conf's `timeout:` from the

@@ -12,6 +12,7 @@ public struct PostfixSenders: SenderKind {
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         if let reason = PostfixSendingMTA.unavailableReason() { return reason }
         if let reason = proxiedSenderReason(scenario, "Postfix") { return reason }
+        if let reason = untranslatedSenderTLS(of: scenario, on: "Postfix") { return reason }
         return scenario.sender.message?.raw == nil ? nil : rawMessageReason("Postfix")
     }
 

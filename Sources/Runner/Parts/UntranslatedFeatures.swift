@@ -15,7 +15,19 @@ func untranslatedFeature(of scenario: ScenarioCase, on mta: String) -> String? {
         return "expect.messages_accepted is counted on the built-in MX and Postfix only"
     }
     if let reason = untranslatedIdentity(of: scenario, on: mta) { return reason }
-    return nil
+    return untranslatedTLS(of: scenario, on: mta)
+}
+
+/// `receiver.tls` (STARTTLS and its certificate) is set up on the built-in MX only, so far.
+func untranslatedTLS(of scenario: ScenarioCase, on mta: String) -> String? {
+    guard scenario.receiver.tls.starttls else { return nil }
+    return "receiver.tls is not yet set up for \(mta) (STARTTLS with the world's certificates runs on the built-in MX)"
+}
+
+/// `sender.tls` above `none` is modelled by the built-in sender only, so far.
+func untranslatedSenderTLS(of scenario: ScenarioCase, on mta: String) -> String? {
+    guard scenario.sender.tls != .none else { return nil }
+    return "sender.tls: \(scenario.sender.tls) is not yet set up for a real \(mta) sender (the built-in sender models it)"
 }
 
 /// `sender.identity` other than socket, `receiver.proxy_protocol`, `receiver.xclient_hosts`: the

@@ -10,6 +10,8 @@ public enum SMTPCommand: Sendable, Hashable {
     case noop
     case quit
     case vrfy(String)
+    /// RFC 3207.
+    case starttls
 
     /// An ESMTP parameter of MAIL FROM this server understands.
     public enum MailParameter: Sendable, Hashable {
@@ -61,6 +63,9 @@ public enum SMTPCommand: Sendable, Hashable {
         case "NOOP":
             // RFC 5321 4.1.1.9: the argument, if any, is ignored.
             return .success(.noop)
+        case "STARTTLS":
+            // RFC 3207 section 4: no parameters; Postfix answers "501 5.5.4 Syntax: STARTTLS".
+            return argument.isEmpty ? .success(.starttls) : .failure(.syntax("STARTTLS"))
         case "VRFY":
             guard !argument.isEmpty else { return .failure(.syntax("VRFY address")) }
             return .success(.vrfy(argument))
@@ -188,6 +193,7 @@ enum ASCIICommandParser {
         if equalsIgnoringCase(verb, "QUIT") { return argument.isEmpty ? .success(.quit) : .failure(.syntax("QUIT")) }
         // RFC 5321 4.1.1.9: the argument, if any, is ignored.
         if equalsIgnoringCase(verb, "NOOP") { return .success(.noop) }
+        if equalsIgnoringCase(verb, "STARTTLS") { return argument.isEmpty ? .success(.starttls) : .failure(.syntax("STARTTLS")) }
         if equalsIgnoringCase(verb, "VRFY") {
             guard !argument.isEmpty else { return .failure(.syntax("VRFY address")) }
             return .success(.vrfy(string(argument)))

@@ -17,6 +17,9 @@ extension SMTPServerSession {
         }
         let parsed = SMTPCommand.parse(text)
         let verb = SMTPCommand.verb(of: text)
+        if let reply = tlsRequiredError(verb: verb) {
+            return send(reply, stage: Self.stage(ofVerb: verb), command: text)
+        }
         if case .failure(.syntax) = parsed, let reply = sequenceError(verb: verb) {
             // Like Postfix: a command out of sequence is told so before its syntax is looked at.
             return send(reply, stage: Self.stage(ofVerb: verb), command: text)
@@ -99,6 +102,8 @@ extension SMTPServerSession {
             send(SMTPReply(code: 252, enhanced: "2.5.2", "Cannot VRFY user, but will accept message and attempt delivery"), stage: nil, command: text)
         case .quit:
             closeWith(Self.bye, command: text)
+        case .starttls:
+            startTLS(text)
         }
     }
 

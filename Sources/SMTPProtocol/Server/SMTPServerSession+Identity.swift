@@ -17,7 +17,8 @@ extension SMTPServerSession {
 
     /// How long the running timer lasts: the PROXY header's wait or the command timeout.
     @usableFromInline var timerDuration: Duration {
-        isAwaitingProxyHeader ? identity.proxyTimeout : limits.commandTimeout
+        if case .tlsHandshake = state { return handshakeTimeout }
+        return isAwaitingProxyHeader ? identity.proxyTimeout : limits.commandTimeout
     }
 
     /// Postfix smtpd.c: any failed pre-SMTP handshake (`SMTPD_FLAG_HANGUP`) is answered

@@ -22,6 +22,8 @@ struct SMTPServerSession: Sendable {
         case awaitingVerdict(Pending)
         case commands
         case data
+        /// STARTTLS was answered 220: the TLS handshake runs; no SMTP input is taken.
+        case tlsHandshake
         /// The connection was refused with a non-closing reply at connect: only QUIT is served
         /// (RFC 5321 3.1: answer 503 to anything else).
         case refused
@@ -56,7 +58,7 @@ struct SMTPServerSession: Sendable {
     var body = Body()
     /// Lines received and not yet handled, oldest first, and the bytes they hold.
     var pending: [SMTPLine] = []
-    private var pendingBytes = 0
+    var pendingBytes = 0
     /// Actions not yet taken by the handler, oldest first.
     var output: [Action] = []
     var acceptedMessages = 0
@@ -67,6 +69,12 @@ struct SMTPServerSession: Sendable {
     var proxyBuffer: [UInt8] = []
     private(set) var errorCount = 0
     private(set) var closingReply: SMTPServerReply?
+    /// Why the session closed without a reply (a failed TLS handshake).
+    private(set) var quietCloseCause: String?
+    /// The session's TLS once the handshake after STARTTLS succeeded.
+    var tls: TLSSessionFacts?
+    /// `SMTPServerTLSSettings.handshakeTimeout` while the handshake runs.
+    var handshakeTimeout: Duration = .seconds(300)
     /// The command timer runs (the deadline of `SMTPServerStateMachine`); off while the server
     /// itself is busy (awaiting a verdict) or closed.
     @usableFromInline var timerArmed = false
@@ -91,7 +99,7 @@ struct SMTPServerSession: Sendable {
     /// Before `connected()`, before the PROXY header or while a policy verdict is pending: input waits.
     var isAwaitingVerdict: Bool {
         switch state {
-        case .initial, .awaitingVerdict, .awaitingProxyHeader: true
+        case .initial, .awaitingVerdict, .awaitingProxyHeader, .tlsHandshake: true
         case .commands, .data, .refused, .closed: false
         }
     }
@@ -161,6 +169,8 @@ struct SMTPServerSession: Sendable {
     /// The command timer ran out: the client has been silent since it started.
     @usableFromInline
     mutating func timedOut() {
+        // smtpd_starttls_timeout: tls_server_start() fails, and smtpd hangs up without a reply.
+        if case .tlsHandshake = state { return closeQuietly(cause: "starttls:timeout") }
         if isAwaitingProxyHeader { return closeWith(Self.proxyFailure(hostname), stage: .greeting, cause: "proxy:timeout") }
         // Postfix smtpd: "421 4.4.2 <myhostname> Error: timeout exceeded".
         closeWith(SMTPReply(code: 421, enhanced: "4.4.2", "\(hostname) Error: timeout exceeded"), cause: "timeout")
@@ -192,7 +202,7 @@ struct SMTPServerSession: Sendable {
                 pendingBytes -= line.heldLength
                 timerArmed = false
                 handle(line)
-            case .initial, .awaitingVerdict, .awaitingProxyHeader:
+            case .initial, .awaitingVerdict, .awaitingProxyHeader, .tlsHandshake:
                 return .wait
             case .closed:
                 return .wait
@@ -257,7 +267,11 @@ struct SMTPServerSession: Sendable {
             if extended {
                 // RFC 2920 PIPELINING, RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 2034 ENHANCEDSTATUSCODES;
                 // XCLIENT last, to a client allowed to send it (as Postfix lists it).
-                var extensions = ["PIPELINING", "SIZE \(limits.messageSize)", "8BITMIME", "ENHANCEDSTATUSCODES"]
+                // STARTTLS where Postfix lists it (smtpd.c ehlo_cmd: after SIZE, VRFY and ETRN), and
+                // no longer once TLS is active.
+                var extensions = ["PIPELINING", "SIZE \(limits.messageSize)"]
+                if settings.tls != nil, tls == nil { extensions.append("STARTTLS") }
+                extensions += ["8BITMIME", "ENHANCEDSTATUSCODES"]
                 if xclientAllowed { extensions.append(XCLIENTCommand.ehloKeyword) }
                 send(SMTPReply(code: 250, lines: [hostname] + extensions), stage: .helo, command: line)
             } else {
@@ -307,6 +321,17 @@ struct SMTPServerSession: Sendable {
         closingReply = closing
         emit(.send(closing))
         if code >= 400 { errorCount += 1 }
+        emit(.close)
+    }
+
+    /// Ends the session without a reply: after STARTTLS the stream's state is unknown.
+    mutating func closeQuietly(cause: String) {
+        guard !isClosed else { return }
+        state = .closed
+        timerArmed = false
+        pending.removeAll()
+        pendingBytes = 0
+        quietCloseCause = cause
         emit(.close)
     }
 

@@ -6,11 +6,14 @@ public final class SMTPServerSettings: Sendable {
     public let bareNewline: SMTPBareNewlineMode
     /// The PROXY header and XCLIENT.
     public let identity: SMTPIdentitySettings
+    /// STARTTLS offered (and maybe required); nil: not offered (`502 5.5.1` to STARTTLS).
+    public let tls: SMTPServerTLSSettings?
 
     public init(
         hostname: String, limits: SMTPServerLimits = .init(), bareNewline: SMTPBareNewlineMode = .normalize,
-        identity: SMTPIdentitySettings = .init()
+        identity: SMTPIdentitySettings = .init(), tls: SMTPServerTLSSettings? = nil
     ) {
+        self.tls = tls
         self.identity = identity
         self.hostname = hostname
         self.limits = limits

@@ -8,6 +8,10 @@ public enum SMTPServerAction: Sendable, Hashable {
     case askPolicy(SMTPPolicyQuestion)
     /// A message was accepted (its 250 reply follows as the next action).
     case accept(SMTPMessage)
+    /// STARTTLS was accepted: flush what was written (its 220 goes out in plaintext), drop every
+    /// byte read and not yet handled (RFC 3207 section 4.2; `discardedBytes` the machine itself
+    /// held), and start the TLS handshake; then call `tlsEstablished(_:)` or `tlsFailed(_:)`.
+    case startTLS(discardedBytes: Int)
     /// Flush what was written and close the connection. Nothing follows.
     case close
     /// Nothing to do until more input, a verdict or the deadline.
@@ -123,6 +127,26 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
         }
         return settle(session.nextAction())
     }
+
+    /// The TLS handshake after STARTTLS succeeded: the session starts again after the greeting
+    /// (RFC 3207 section 4.2), the client's next command is EHLO.
+    @inlinable
+    public mutating func tlsEstablished(_ facts: TLSSessionFacts) -> Action {
+        settle(session.tlsEstablished(facts))
+    }
+
+    /// The TLS handshake failed: the connection is in an unknown state and is closed without a
+    /// reply (Postfix smtpd.c `smtpd_start_tls`).
+    @inlinable
+    public mutating func tlsFailed(_ reason: String) -> Action {
+        settle(session.tlsFailed(reason))
+    }
+
+    /// The session's TLS, nil before (or without) STARTTLS.
+    public var tls: TLSSessionFacts? { session.tls }
+
+    /// Why the server closed without a reply (a failed or timed-out TLS handshake), nil otherwise.
+    public var quietCloseCause: String? { session.quietCloseCause }
 
     /// The client closed its side; nothing more will be sent.
     @inlinable

@@ -147,9 +147,11 @@ struct CaseDecoder {
         let exim = map.optional("exim").map { eximSite($0, path.key("exim")) } ?? EximSiteSettings()
         let exec: ExecReceiverSpec?? = map.optional("exec").map { execReceiver($0, path.key("exec")) }
         let identity = receiverIdentity(map, path)
+        let tls: ReceiverTLSSpec?? = map.optional("tls").map { receiverTLS($0, path.key("tls")) }
         let resolver = map.optional("resolver").map { read.choice($0, path.key("resolver"), "resolver", ResolverValidation.self) } ?? .nonValidating
         map.finish()
         guard let hostname, let addresses, let policy, let postfix, let exim, let identity, let resolver else { return nil }
+        if case .some(.none) = tls { return nil }
         if case .some(.none) = target { return nil }
         if case .some(.none) = postfixDirectory { return nil }
         if case .some(.none) = bareNewline { return nil }
@@ -163,6 +165,7 @@ struct CaseDecoder {
             postfix: Dictionary(postfix.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }), postfixDirectory: postfixDirectory ?? nil,
             bareNewline: bareNewline ?? nil, exim: exim, exec: exec ?? nil,
             proxyProtocol: identity.proxyProtocol, xclientHosts: identity.xclientHosts)
+        spec.tls = (tls ?? nil) ?? .off
         spec.resolver = resolver
         return spec
     }
@@ -209,8 +212,12 @@ struct CaseDecoder {
         let dkimTree = map.optional("dkim")
         let dkim = dkimTree.map { dkimSpec($0, path.key("dkim")) }
         let identity = senderIdentity(map, path, addresses: addresses)
+        let tls: TLSSecurityLevel?? = map.optional("tls").map {
+            read.choice($0, path.key("tls"), "TLS security level (Postfix smtp_tls_security_level)", TLSSecurityLevel.self)
+        }
         let resolver = map.optional("resolver").map { read.choice($0, path.key("resolver"), "resolver", ResolverValidation.self) } ?? .nonValidating
         map.finish()
+        if case .some(nil) = tls { return nil }
         guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay, let identity, let resolver else { return nil }
         if case .some(.none) = message { return nil }
         if case .some(.none) = mta { return nil }
@@ -227,6 +234,7 @@ struct CaseDecoder {
             addresses: addresses, prefer: prefer, helo: helo, mailFrom: mailFrom, rcptTo: rcptTo, relay: relay, message: message ?? nil,
             mta: mta ?? nil, postfix: (postfix ?? nil) ?? [:], exim: (exim ?? nil) ?? [:], dkim: dkim ?? nil,
             identity: identity.path, proxyAddresses: identity.proxyAddresses, xclientName: identity.xclientName)
+        spec.tls = (tls ?? nil) ?? .none
         spec.resolver = resolver
         return spec
     }
@@ -317,11 +325,14 @@ struct CaseDecoder {
             read.list($0, path.key("attempts"), what: "a list of attempts ({family, result, code?, enhanced?, stage?})") { attempt($0, $1) }
         })
         let messagesAccepted = check(map.optional("messages_accepted").map { count($0, path.key("messages_accepted"), what: "a number of messages (0, 1, 2, ...)") })
+        let tls = check(map.optional("tls").map { boolean($0, path.key("tls")) })
         map.finish()
         guard !failed else { return nil }
-        return Expectation(
+        var expectation = Expectation(
             outcome: outcome, family: family, stage: stage, code: code, enhanced: enhanced, text: text, attempts: attempts,
             messagesAccepted: messagesAccepted)
+        expectation.tls = tls
+        return expectation
     }
 
     func count(_ tree: Tree, _ path: KeyPath, what: String) -> Int? {

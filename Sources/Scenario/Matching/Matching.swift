@@ -13,6 +13,8 @@ public struct ObservedDelivery: Sendable, Hashable {
     public var attempts: [ObservedAttempt]
     /// How many messages the receiver accepted; nil when the receiver did not say.
     public var messagesAccepted: Int?
+    /// The deciding session ran over TLS; nil when no session decided.
+    public var tls: Bool?
 
     public init(
         outcome: DeliveryOutcome, family: AddressFamily? = nil, stage: SMTPStage? = nil, reply: SMTPReply? = nil, attempts: [ObservedAttempt] = [],
@@ -87,6 +89,11 @@ extension Expectation {
         out += Self.replyMismatches(prefix: "", code: code, enhanced: enhanced, text: text, reply: observed.reply)
         if let attempts {
             out += Self.attemptMismatches(attempts, observed.attempts)
+        }
+        if let tls, tls != observed.tls {
+            out.append(Mismatch(
+                key: "tls", expected: tls ? "true (over TLS)" : "false (in plaintext)",
+                got: observed.tls.map { $0 ? "true (over TLS)" : "false (in plaintext)" } ?? "no session decided"))
         }
         if let messagesAccepted, messagesAccepted != observed.messagesAccepted {
             out.append(Mismatch(

@@ -130,6 +130,8 @@ public struct ReceiverSpec: Sendable {
     public var xclientHosts: [IPAddress]
     /// `receiver.resolver`: whether the receiver's lookups go through a validating resolver.
     public var resolver: ResolverValidation = .nonValidating
+    /// `receiver.tls`: STARTTLS and the certificate; `.off` when not given.
+    public var tls: ReceiverTLSSpec = .off
 
     public init(
         hostname: String = ReceiverSpec.defaultHostname, addresses: [IPAddress], target: ReceiverTarget? = nil,
@@ -226,6 +228,8 @@ public struct SenderSpec: Sendable {
     /// `sender.resolver`: whether the sender's lookups (MX, A/AAAA, TLSA) go through a validating
     /// resolver.
     public var resolver: ResolverValidation = .nonValidating
+    /// `sender.tls`: Postfix's `smtp_tls_security_level`; `none` when not given.
+    public var tls: TLSSecurityLevel = .none
 
     public init(
         addresses: [AddressFamily: IPAddress], prefer: AddressFamily = .ipv6, helo: String, mailFrom: String,
@@ -282,6 +286,8 @@ public struct Expectation: Sendable, Hashable {
     /// `messages_accepted`: how many messages the receiver accepted in the case (every session,
     /// every message of a session: an SMTP-smuggled second message counts).
     public var messagesAccepted: Int?
+    /// `tls`: the deciding session ran over TLS (false: in plaintext).
+    public var tls: Bool?
 
     public init(
         outcome: DeliveryOutcome? = nil, family: AddressFamily? = nil, stage: SMTPStage? = nil,

@@ -104,6 +104,16 @@ private func receiverNode(_ receiver: ReceiverSpec) -> Node {
     if receiver.resolver != .nonValidating { pairs.append(("resolver", .plain(receiver.resolver.rawValue))) }
     if let proxy = receiver.proxyProtocol { pairs.append(("proxy_protocol", .plain(proxy.rawValue))) }
     if !receiver.xclientHosts.isEmpty { pairs.append(("xclient_hosts", .flowList(receiver.xclientHosts.map { .plain($0.description) }))) }
+    if receiver.tls != .off {
+        let tls = receiver.tls
+        var entries: [(Node, Node)] = [
+            ("starttls", .plain(String(tls.starttls))), ("required", .plain(String(tls.required))),
+            ("certificate", .plain(tls.certificate.rawValue)),
+            ("names", .flowList((tls.names ?? [receiver.hostname]).map(Node.plain))),
+        ]
+        if let protocols = tls.protocols { entries.append(("protocols", .flowList(ReceiverTLSSpec.names(of: protocols).map(Node.plain)))) }
+        pairs.append(("tls", .flowMap(entries)))
+    }
     if !receiver.postfix.isEmpty {
         pairs.append(("postfix", .blockMap(receiver.postfix.keys.sorted().map { (Node.plain($0), Node.plain(receiver.postfix[$0] ?? "")) })))
     }
@@ -139,6 +149,7 @@ private func senderNode(_ sender: SenderSpec) -> Node {
     let proxies = AddressFamily.allCases.compactMap { sender.proxyAddresses[$0] }
     if !proxies.isEmpty { pairs.append(("proxy_address", .flowList(proxies.map { .plain($0.description) }))) }
     if let name = sender.xclientName { pairs.append(("xclient_name", .plain(name))) }
+    if sender.tls != .none { pairs.append(("tls", .plain(sender.tls.rawValue))) }
     if sender.resolver != .nonValidating { pairs.append(("resolver", .plain(sender.resolver.rawValue))) }
     switch sender.relay {
     case .mx: pairs.append(("relay", "mx"))
@@ -171,6 +182,7 @@ private func expectNode(_ expect: Expectation) -> Node {
     if let enhanced = expect.enhanced { pairs.append(("enhanced", .plain(enhanced.description))) }
     if let text = expect.text { pairs.append(("text", .plain(text.description))) }
     if let count = expect.messagesAccepted { pairs.append(("messages_accepted", .plain(String(count)))) }
+    if let tls = expect.tls { pairs.append(("tls", .plain(String(tls)))) }
     if let attempts = expect.attempts {
         pairs.append(("attempts", .blockList(attempts.map { attempt in
             var entry: [(Node, Node)] = [("family", .plain(attempt.family.rawValue)), ("result", .plain(attempt.result.rawValue))]

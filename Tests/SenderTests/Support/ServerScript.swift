@@ -92,6 +92,8 @@ struct ScriptedTransport: DeliveryTransport {
                 return DeliveryAttempt(session: machine, destination: destination, source: source, port: request.port, connectedAt: 0)
             case .wait:
                 action = machine.event(script.silent ? .timedOut : .closed, at: tick)
+            case .startTLS:
+                action = machine.event(.tlsFailed("the scripted server speaks no TLS"), at: tick)
             case .send(let bytes):
                 let text = String(decoding: bytes, as: UTF8.self)
                 if lastCommand == "DATA", text.hasSuffix("\r\n.\r\n") || text == ".\r\n" {

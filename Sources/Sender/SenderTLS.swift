@@ -1,0 +1,65 @@
+import CertificateAuthority
+import DNSCore
+import SMTPProtocol
+import X509
+
+/// STARTTLS for the delivery model: Postfix's `smtp_tls_security_level` and what it checks.
+public struct SenderTLS: Sendable {
+    public var level: TLSSecurityLevel
+    /// The authorities the sender trusts (Postfix's `smtp_tls_CAfile`): the world's.
+    public var trustAnchors: [Certificate]
+    /// Postfix `smtp_starttls_timeout` (default 300s).
+    public var handshakeTimeout: Duration
+    /// How a server's certificate is checked for each destination; nil: Postfix's own rules
+    /// (`PostfixCertificateCheck`). A DANE check is given here.
+    public var check: (any CertificateCheckProvider)?
+
+    public init(level: TLSSecurityLevel, trustAnchors: [Certificate], handshakeTimeout: Duration = .seconds(300)) {
+        self.level = level
+        self.trustAnchors = trustAnchors
+        self.handshakeTimeout = handshakeTimeout
+    }
+
+    /// The check for one destination of a delivery to `nexthop`.
+    func authentication(for destination: Destination, nexthop: String) -> any PeerAuthentication {
+        (check ?? PostfixCertificateCheck()).authentication(
+            level: level, trustAnchors: trustAnchors, destination: destination, nexthop: nexthop)
+    }
+}
+
+/// Makes the certificate check of one destination.
+public protocol CertificateCheckProvider: Sendable {
+    func authentication(
+        level: TLSSecurityLevel, trustAnchors: [Certificate], destination: Destination, nexthop: String
+    ) -> any PeerAuthentication
+}
+
+/// Postfix 3.7's checks: `verify` matches the MX host name (`smtp_tls_verify_cert_match =
+/// hostname`), `secure` the next-hop domain and its subdomains (`smtp_tls_secure_cert_match =
+/// nexthop, dot-nexthop`); `may` and `encrypt` only look whether the chain is trusted (Trusted or
+/// Untrusted in the log, never Verified). `dane` without TLSA records is `may` (RFC 7672 2.2).
+public struct PostfixCertificateCheck: CertificateCheckProvider {
+    public init() {}
+
+    public func authentication(
+        level: TLSSecurityLevel, trustAnchors: [Certificate], destination: Destination, nexthop: String
+    ) -> any PeerAuthentication {
+        let names: [NameMatch]
+        switch level {
+        case .verify: names = [.hostname(destination.host)]
+        case .secure: names = [.nexthop(nexthop), .dotNexthop(nexthop)]
+        case .none, .may, .encrypt, .dane: names = []
+        }
+        return PKIXAuthentication(trustAnchors: trustAnchors, names: names)
+    }
+}
+
+extension DeliveryRequest {
+    /// The next-hop domain (Postfix's nexthop): the recipient domain for MX delivery, the relay host.
+    var nexthop: String {
+        switch relay {
+        case .mx: DNSName.normalize(recipients.first.map { String($0.split(separator: "@").last ?? "") } ?? "")
+        case .host(let name): DNSName.normalize(name.trimmingCharacters(in: ["[", "]"]))
+        }
+    }
+}
