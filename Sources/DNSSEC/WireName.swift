@@ -24,7 +24,8 @@ public enum WireName {
             if byte == UInt8(ascii: "\\"), index + 1 < bytes.count {
                 let digits = bytes[(index + 1)..<min(index + 4, bytes.count)]
                 if digits.count == 3, digits.allSatisfy({ (0x30...0x39).contains($0) }),
-                   let value = UInt8(String(decoding: digits, as: UTF8.self)) {
+                    let value = UInt8(String(decoding: digits, as: UTF8.self))
+                {
                     label.append(lowered(value))
                     index += 4
                 } else {
@@ -71,9 +72,11 @@ public enum WireName {
     }
 
     static func compare(_ lhs: [[UInt8]], _ rhs: [[UInt8]]) -> Int {
-        var left = lhs.count - 1, right = rhs.count - 1
+        var left = lhs.count - 1
+        var right = rhs.count - 1
         while left >= 0 && right >= 0 {
-            let a = lhs[left], b = rhs[right]
+            let a = lhs[left]
+            let b = rhs[right]
             if a != b { return a.lexicographicallyPrecedes(b) ? -1 : 1 }
             left -= 1
             right -= 1

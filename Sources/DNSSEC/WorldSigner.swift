@@ -33,7 +33,9 @@ public enum WorldSigner {
     }
 
     /// Signs `spec`'s zones at `now` (seconds since 1970) with `keys`.
-    public static func sign(_ spec: WorldSpec, now: UInt32 = UInt32(Date().timeIntervalSince1970), keys: KeyRing = .shared) throws(SigningError) -> SignedWorld {
+    public static func sign(
+        _ spec: WorldSpec, now: UInt32 = UInt32(Date().timeIntervalSince1970), keys: KeyRing = .shared
+    ) throws(SigningError) -> SignedWorld {
         let layout = ZoneLayout(spec)
         let byName = Dictionary(uniqueKeysWithValues: layout.zones.map { ($0.name, $0) })
         var apexNS: [String: [RRset.Member]] = [:]
@@ -44,15 +46,23 @@ public enum WorldSigner {
         for zone in layout.zones {
             var sets = RRsetCollection()
             for record in zone.records {
-                sets.add(owner: record.owner, type: record.type.code, ttl: record.ttl, rdata: RecordWire.rdata(record.data), text: record.data.description)
+                sets.add(
+                    owner: record.owner, type: record.type.code, ttl: record.ttl, rdata: RecordWire.rdata(record.data),
+                    text: record.data.description)
             }
             if sets[zone.name, RecordType.soa.code] == nil {
-                let soa = RecordData.soa(mname: zone.name, rname: zone.name == "." ? "hostmaster" : "hostmaster." + zone.name, serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum: ttl)
-                sets.add(owner: zone.name, type: RecordType.soa.code, ttl: ttl, rdata: RecordWire.rdata(soa), text: soa.description)
+                let soa = RecordData.soa(
+                    mname: zone.name, rname: zone.name == "." ? "hostmaster" : "hostmaster." + zone.name, serial: 1,
+                    refresh: 3600, retry: 600, expire: 86400, minimum: ttl)
+                sets.add(
+                    owner: zone.name, type: RecordType.soa.code, ttl: ttl, rdata: RecordWire.rdata(soa),
+                    text: soa.description)
             }
             if sets[zone.name, RecordType.ns.code] == nil {
                 for member in apexNS[zone.name] ?? [] {
-                    sets.add(owner: zone.name, type: RecordType.ns.code, ttl: member.ttl, rdata: member.rdata, text: member.text)
+                    sets.add(
+                        owner: zone.name, type: RecordType.ns.code, ttl: member.ttl, rdata: member.rdata,
+                        text: member.text)
                 }
             }
             let key = keys.key(for: zone.name)
@@ -62,15 +72,19 @@ public enum WorldSigner {
             for child in layout.zones where child.parent == zone.name {
                 cuts.insert(child.name)
                 for member in apexNS[child.name] ?? [] {
-                    sets.add(owner: child.name, type: RecordType.ns.code, ttl: member.ttl, rdata: member.rdata, text: member.text)
+                    sets.add(
+                        owner: child.name, type: RecordType.ns.code, ttl: member.ttl, rdata: member.rdata,
+                        text: member.text)
                 }
                 guard child.state != .insecure else { continue }
                 let childKey = child.state == .wrongDS ? keys.spareKey(for: child.name) : keys.key(for: child.name)
-                sets.add(owner: child.name, type: DNSSECType.ds, ttl: ttl, rdata: childKey.dsRDATA, text: childKey.dsText)
+                sets.add(
+                    owner: child.name, type: DNSSECType.ds, ttl: ttl, rdata: childKey.dsRDATA, text: childKey.dsText)
             }
             signed.append(try sign(zone: zone, sets: sets, cuts: cuts, key: key, now: now))
         }
-        return SignedWorld(zones: signed, trustAnchor: trustAnchor(rootState: byName["."]?.state ?? .secure, keys: keys))
+        return SignedWorld(
+            zones: signed, trustAnchor: trustAnchor(rootState: byName["."]?.state ?? .secure, keys: keys))
     }
 
     /// The trust anchor validating resolvers of `spec` are given: the root key's DS as a zone-file
@@ -93,13 +107,17 @@ public enum WorldSigner {
     static func apexNameServers(_ zone: ZoneLayout.Zone) -> [RRset.Member] {
         let written = zone.records.filter { $0.owner == zone.name && $0.type == .ns }
         if !written.isEmpty {
-            return written.map { RRset.Member(rdata: RecordWire.rdata($0.data), text: $0.data.description, ttl: $0.ttl) }
+            return written.map {
+                RRset.Member(rdata: RecordWire.rdata($0.data), text: $0.data.description, ttl: $0.ttl)
+            }
         }
         let data = RecordData.ns(zone.name)
         return [RRset.Member(rdata: RecordWire.rdata(data), text: data.description, ttl: ttl)]
     }
 
-    static func sign(zone: ZoneLayout.Zone, sets: RRsetCollection, cuts: Set<String>, key: ZoneKey, now: UInt32) throws(SigningError) -> SignedZone {
+    static func sign(
+        zone: ZoneLayout.Zone, sets: RRsetCollection, cuts: Set<String>, key: ZoneKey, now: UInt32
+    ) throws(SigningError) -> SignedZone {
         var sets = sets
         let soa = sets[zone.name, RecordType.soa.code]
         let soaMinimum = soa?.members.first.map { UInt32(bytes: $0.rdata.suffix(4)) } ?? ttl
@@ -123,7 +141,9 @@ public enum WorldSigner {
         }
         var records: [SignedRecord] = []
         for set in sets.all(ownersInOrder: owners) {
-            records += set.members.map { SignedRecord(owner: set.owner, type: set.type, ttl: set.ttl, rdata: $0.rdata, text: $0.text) }
+            records += set.members.map {
+                SignedRecord(owner: set.owner, type: set.type, ttl: set.ttl, rdata: $0.rdata, text: $0.text)
+            }
             // Delegation NS sets are not signed by the parent (RFC 4035 2.2).
             let isDelegationNS = set.type == RecordType.ns.code && cuts.contains(set.owner)
             guard !isDelegationNS else { continue }
@@ -131,7 +151,8 @@ public enum WorldSigner {
             if zone.state == .missingSignatures && !keepsSignature { continue }
             var signature: SignedRecord
             do {
-                signature = try rrsig(over: set, zone: zone.name, key: key, inception: inception, expiration: expiration)
+                signature = try rrsig(
+                    over: set, zone: zone.name, key: key, inception: inception, expiration: expiration)
             } catch {
                 throw SigningError(zone: zone.name, problem: "\(error)")
             }
@@ -143,10 +164,13 @@ public enum WorldSigner {
 
     /// The RRSIG over `set` (RFC 4034 3.1.8.1): the signed data is the RRSIG RDATA without its
     /// signature, then every RR of the set in canonical form and order with the original TTL.
-    static func rrsig(over set: RRset, zone: String, key: ZoneKey, inception: UInt32, expiration: UInt32) throws -> SignedRecord {
+    static func rrsig(
+        over set: RRset, zone: String, key: ZoneKey, inception: UInt32, expiration: UInt32
+    ) throws -> SignedRecord {
         let labels = WireName.signatureLabelCount(set.owner)
         let signer = WireName.wire(zone)
-        let header = RecordWire.uint16(set.type) + [ZoneKey.algorithm, labels] + RecordWire.uint32(set.ttl)
+        let header =
+            RecordWire.uint16(set.type) + [ZoneKey.algorithm, labels] + RecordWire.uint32(set.ttl)
             + RecordWire.uint32(expiration) + RecordWire.uint32(inception) + RecordWire.uint16(key.keyTag) + signer
         var data = header
         let owner = WireName.wire(set.owner)
@@ -155,8 +179,12 @@ public enum WorldSigner {
             data += RecordWire.uint16(UInt16(member.rdata.count)) + member.rdata
         }
         let signature = try key.sign(data)
-        let text = "\(DNSSECType.name(set.type)) \(ZoneKey.algorithm) \(labels) \(set.ttl) \(timestamp(expiration)) \(timestamp(inception)) \(key.keyTag) \(DNSName.presentation(zone)) \(Base64.encode(signature))"
-        return SignedRecord(owner: set.owner, type: DNSSECType.rrsig, ttl: set.ttl, rdata: header + signature, text: text)
+        let text =
+            "\(DNSSECType.name(set.type)) \(ZoneKey.algorithm) \(labels) \(set.ttl) "
+            + "\(timestamp(expiration)) \(timestamp(inception)) \(key.keyTag) \(DNSName.presentation(zone)) "
+            + Base64.encode(signature)
+        return SignedRecord(
+            owner: set.owner, type: DNSSECType.rrsig, ttl: set.ttl, rdata: header + signature, text: text)
     }
 
     /// The NSEC type bit maps field (RFC 4034 4.1.2).
@@ -174,7 +202,8 @@ public enum WorldSigner {
 
     /// `YYYYMMDDHHmmSS` in UTC (RFC 4034 3.2).
     static func timestamp(_ seconds: UInt32) -> String {
-        let days = Int(seconds / 86400), rest = Int(seconds % 86400)
+        let days = Int(seconds / 86400)
+        let rest = Int(seconds % 86400)
         // Civil date from days since 1970-01-01 (H. Hinnant's days_from_civil, inverted).
         let z = days + 719_468
         let era = z / 146_097

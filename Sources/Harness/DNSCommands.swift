@@ -120,9 +120,9 @@ extension Harness {
             """
 
 
-            The world is signed: the unbound above does not validate (a non-validating resolver); its validating
-            twin, with the world's root key as trust anchor, is on \(twin.resolverAddress) port 53 (AD bit, SERVFAIL with
-            an extended DNS error for bogus answers):
+            The world is signed: the unbound above does not validate (a non-validating resolver); its
+            validating twin, with the world's root key as trust anchor, is on \(twin.resolverAddress) port 53
+            (AD bit, SERVFAIL with an extended DNS error for bogus answers):
               \(enter)ip netns exec \(ns) dig +dnssec @\(twin.resolverAddress) \(example)
             trust anchor:          \(twin.trustAnchor ?? "none (the root is insecure)")
             zone files:            \(standalone.directory)/zones/

@@ -13,14 +13,18 @@ extension Benchmarks {
     /// listed as zones. Signed, it has 6 zones.
     static let typicalSignedWorld: WorldSpec = {
         let lines = [
-            "example.test. MX 10 mx.example.test.", "mx.example.test. A 192.0.2.10", "mx.example.test. AAAA 2001:db8::10",
+            "example.test. MX 10 mx.example.test.", "mx.example.test. A 192.0.2.10",
+            "mx.example.test. AAAA 2001:db8::10",
             "mail.sender.test. A 198.51.100.25", "mail.sender.test. AAAA 2001:db8:5::25",
             "sender.test. TXT \"v=spf1 ip4:198.51.100.25 ip6:2001:db8:5::/64 -all\"",
             "2001:db8:5::25 PTR mail.sender.test.", "198.51.100.25 PTR mail.sender.test.",
         ]
         return WorldSpec(
             records: lines.map { try! ZoneLine.parse($0) }, dnssec: .signed,
-            zones: [ZoneDeclaration(name: "example.test"), ZoneDeclaration(name: "5.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa", state: .wrongDS)])
+            zones: [
+                ZoneDeclaration(name: "example.test"),
+                ZoneDeclaration(name: "5.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa", state: .wrongDS),
+            ])
     }()
 
     /// A larger world: 20 domains with MX, addresses and SPF, each its own zone.
@@ -29,8 +33,11 @@ extension Benchmarks {
         var zones: [ZoneDeclaration] = []
         for index in 1...20 {
             let domain = "domain\(index).test"
-            lines += ["\(domain). MX 10 mx.\(domain).", "mx.\(domain). A 192.0.2.\(index)", "mx.\(domain). AAAA 2001:db8::\(index)",
-                      "\(domain). TXT \"v=spf1 mx -all\"", "2001:db8::\(index) PTR mx.\(domain)."]
+            lines += [
+                "\(domain). MX 10 mx.\(domain).", "mx.\(domain). A 192.0.2.\(index)",
+                "mx.\(domain). AAAA 2001:db8::\(index)",
+                "\(domain). TXT \"v=spf1 mx -all\"", "2001:db8::\(index) PTR mx.\(domain).",
+            ]
             zones.append(ZoneDeclaration(name: domain, state: index % 5 == 0 ? .expired : .secure))
         }
         return WorldSpec(records: lines.map { try! ZoneLine.parse($0) }, dnssec: .signed, zones: zones)
@@ -44,8 +51,10 @@ extension Benchmarks {
         let rounds = max(5, rounds)
         let clock = ContinuousClock()
         for (label, spec) in [("typical world", typicalSignedWorld), ("large world", largeSignedWorld)] {
-            var times: [Duration] = [], cpuTimes: [Duration] = []
-            var zones = 0, records = 0
+            var times: [Duration] = []
+            var cpuTimes: [Duration] = []
+            var zones = 0
+            var records = 0
             do {
                 _ = try WorldSigner.sign(spec)  // keys made once per process, as in a run
                 for _ in 0..<rounds {
@@ -61,8 +70,14 @@ extension Benchmarks {
                 throw .failed("signing failed: \(error)")
             }
             let sorted = times.sorted()
-            out.line("sign \(label) (\(spec.records.count) records -> \(zones) zones, \(records) records served), \(rounds) rounds:")
-            out.line("  wall: median \(milliseconds(median(times))), p90 \(milliseconds(sorted[sorted.count * 9 / 10])), min \(milliseconds(sorted[0]))")
+            out.line(
+                "sign \(label) (\(spec.records.count) records -> \(zones) zones, \(records) records served), "
+                    + "\(rounds) rounds:"
+            )
+            out.line(
+                "  wall: median \(milliseconds(median(times))), "
+                    + "p90 \(milliseconds(sorted[sorted.count * 9 / 10])), min \(milliseconds(sorted[0]))"
+            )
             // The thread's own CPU time: what signing costs, whatever else the machine runs.
             out.line("  CPU:  median \(milliseconds(median(cpuTimes))), min \(milliseconds(cpuTimes.min() ?? .zero))")
         }
@@ -107,8 +122,10 @@ extension Benchmarks {
             registry.removeDirectory(directory)
             out.line("unbound for the typical world, \(serverRounds) rounds (medians):")
             for (label, _) in worlds {
-                out.line("  \(label.padding(toLength: 9, withPad: " ", startingAt: 0)) fresh start (sign, write, start, serving): \(milliseconds(median(fresh[label] ?? [])))"
-                    + "   warm load: \(milliseconds(median(loads[label] ?? [])))")
+                out.line(
+                    "  \(label.padding(toLength: 9, withPad: " ", startingAt: 0)) "
+                        + "fresh start (sign, write, start, serving): \(milliseconds(median(fresh[label] ?? [])))"
+                        + "   warm load: \(milliseconds(median(loads[label] ?? [])))")
             }
         } catch {
             throw .failed("unbound rounds failed: \(error)")

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import DNSCore
 import Foundation
 import Sandbox
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// What a DNS server answered one question, as a stub resolver sees it: the rcode, the AD bit,
 /// and the extended DNS error (RFC 8914) a validating unbound attaches to a SERVFAIL. libunbound
@@ -81,7 +82,8 @@ public enum ServerQuery {
         let fd = socket(family, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        var tv = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
+        var tv = timeval(
+            tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var storage = sockaddr_storage()
         let length: socklen_t
@@ -103,7 +105,9 @@ public enum ServerQuery {
         let sent = withUnsafePointer(to: &storage) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, query, query.count, 0, $0, length) }
         }
-        guard sent == query.count else { throw Failure(description: "sendto \(server): \(String(cString: strerror(errno)))") }
+        guard sent == query.count else {
+            throw Failure(description: "sendto \(server): \(String(cString: strerror(errno)))")
+        }
         var buffer = [UInt8](repeating: 0, count: 4096)
         let received = recv(fd, &buffer, buffer.count, 0)
         guard received > 0 else { throw Failure(description: "no answer from \(server) within \(timeout)") }
@@ -120,7 +124,10 @@ public enum ServerQuery {
         func skipName() throws {
             while index < reply.count {
                 let length = Int(reply[index])
-                if length & 0xc0 == 0xc0 { index += 2; return }
+                if length & 0xc0 == 0xc0 {
+                    index += 2
+                    return
+                }
                 index += 1 + length
                 if length == 0 { return }
             }
@@ -134,7 +141,9 @@ public enum ServerQuery {
         for _ in 0..<records {
             try skipName()
             guard index + 10 <= reply.count else { throw Failure(description: "truncated record in the reply") }
-            let type = u16(index), rcodeHigh = Int(reply[index + 4]), length = u16(index + 8)
+            let type = u16(index)
+            let rcodeHigh = Int(reply[index + 4])
+            let length = u16(index + 8)
             let data = index + 10
             index = data + length
             guard index <= reply.count else { throw Failure(description: "truncated record in the reply") }
@@ -142,7 +151,8 @@ public enum ServerQuery {
             answer.rcode |= rcodeHigh << 4
             var option = data
             while option + 4 <= index {
-                let code = u16(option), size = u16(option + 2)
+                let code = u16(option)
+                let size = u16(option + 2)
                 let body = option + 4
                 if code == 15, size >= 2, body + size <= index, answer.extendedError == nil {
                     let text = String(decoding: reply[(body + 2)..<(body + size)], as: UTF8.self)

@@ -160,11 +160,15 @@ public struct CaseRunner: Sendable {
             return result
         }
         if scenario.receiver.resolver == .validating, target != .builtin {
-            result.status = .skipped("receiver.resolver: validating reaches only the built-in MX so far (\(target)'s resolv.conf names the non-validating resolver)")
+            result.status = .skipped(
+                "receiver.resolver: validating reaches only the built-in MX so far "
+                    + "(\(target)'s resolv.conf names the non-validating resolver)")
             return result
         }
         if scenario.sender.resolver == .validating, mta != .builtin {
-            result.status = .skipped("sender.resolver: validating reaches only the built-in sender so far (\(mta)'s resolv.conf names the non-validating resolver)")
+            result.status = .skipped(
+                "sender.resolver: validating reaches only the built-in sender so far "
+                    + "(\(mta)'s resolv.conf names the non-validating resolver)")
             return result
         }
         let scenario: ScenarioCase

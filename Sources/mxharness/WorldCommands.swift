@@ -208,7 +208,8 @@ extension MXHarness {
 
         struct DNSSECBench: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                commandName: "dnssec", abstract: "Signing a world, and a signed world's unbound start and warm load beside an unsigned one's.")
+                commandName: "dnssec",
+                abstract: "Signing a world, and a signed world's unbound start and warm load beside an unsigned one's.")
             @Option var rounds = 200
             @OptionGroup var global: GlobalOptions
 

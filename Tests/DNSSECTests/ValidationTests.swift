@@ -29,9 +29,14 @@ struct ValidationTests {
         Expected(zone: "secure.test", state: .secure),
         Expected(zone: "insecure.test", state: .insecure),
         // libunbound says what failed in its crypto call, the daemon the same in other words.
-        Expected(zone: "bogus.test", state: .bogusSignature, why: "ECDSA signature verification failed", serverWhy: "signature crypto failed", ede: 6),
-        Expected(zone: "expired.test", state: .expired, why: "signature expired", serverWhy: "signature expired", ede: 7),
-        Expected(zone: "future.test", state: .notYetValid, why: "signature before inception date", serverWhy: "before inception", ede: 8),
+        Expected(
+            zone: "bogus.test", state: .bogusSignature, why: "ECDSA signature verification failed",
+            serverWhy: "signature crypto failed", ede: 6),
+        Expected(
+            zone: "expired.test", state: .expired, why: "signature expired", serverWhy: "signature expired", ede: 7),
+        Expected(
+            zone: "future.test", state: .notYetValid, why: "signature before inception date",
+            serverWhy: "before inception", ede: 8),
         // Unsigned data in a signed zone: the validator looks for a zone cut that would make it
         // insecure (a DS query for the name), finds the denial unsigned too, and gives up; the
         // daemon calls that EDE 23 (Network Error) in 1.17.
@@ -40,7 +45,9 @@ struct ValidationTests {
     ]
 
     static func world() throws -> WorldSpec {
-        var lines = ["sender.test. TXT \"v=spf1 -all\"", "2001:db8:5::25 PTR mail.sender.test.", "a.b.c.deep.test. A 192.0.2.9"]
+        var lines = [
+            "sender.test. TXT \"v=spf1 -all\"", "2001:db8:5::25 PTR mail.sender.test.", "a.b.c.deep.test. A 192.0.2.9",
+        ]
         for expected in cases {
             lines += ["\(expected.zone). MX 10 mx.\(expected.zone).", "mx.\(expected.zone). A 192.0.2.10"]
         }
@@ -56,20 +63,32 @@ struct ValidationTests {
                 let name = "mx." + expected.zone
                 let validated = await fixture.validating.securedQuery(name, .a)
                 let plain = await fixture.plain.securedQuery(name, .a)
-                let server = try await ServerQuery.ask(name, 1, server: DNSWorld.validatingAddress, in: fixture.namespace)
+                let server = try await ServerQuery.ask(
+                    name, 1, server: DNSWorld.validatingAddress, in: fixture.namespace)
                 // The non-validating resolver answers the data in every row.
                 #expect((try? plain.result.get()) == [.a(IPAddress("192.0.2.10")!)], "\(expected.state): \(plain)")
                 #expect(plain.security == .insecure)
                 if let why = expected.why {
                     #expect(validated.security == .bogus, "\(expected.state): \(validated)")
-                    #expect(validated.whyBogus?.contains(why) == true, "\(expected.state): \(validated.whyBogus ?? "no reason")")
+                    #expect(
+                        validated.whyBogus?.contains(why) == true,
+                        "\(expected.state): \(validated.whyBogus ?? "no reason")")
                     #expect(server.rcode == 2, "\(expected.state): rcode \(server.rcode)")
-                    #expect(server.extendedError?.code == expected.ede, "\(expected.state): \(String(describing: server.extendedError))")
-                    #expect(server.extendedError?.text.contains(expected.serverWhy ?? "") == true, "\(expected.state): \(String(describing: server.extendedError))")
+                    #expect(
+                        server.extendedError?.code == expected.ede,
+                        "\(expected.state): \(String(describing: server.extendedError))")
+                    #expect(
+                        server.extendedError?.text.contains(expected.serverWhy ?? "") == true,
+                        "\(expected.state): \(String(describing: server.extendedError))")
                 } else {
-                    #expect((try? validated.result.get()) == [.a(IPAddress("192.0.2.10")!)], "\(expected.state): \(validated)")
-                    #expect(validated.security == (expected.state == .secure ? .secure : .insecure), "\(expected.state)")
-                    #expect(server.rcode == 0 && server.authenticated == (expected.state == .secure), "\(expected.state): \(server)")
+                    #expect(
+                        (try? validated.result.get()) == [.a(IPAddress("192.0.2.10")!)],
+                        "\(expected.state): \(validated)")
+                    #expect(
+                        validated.security == (expected.state == .secure ? .secure : .insecure), "\(expected.state)")
+                    #expect(
+                        server.rcode == 0 && server.authenticated == (expected.state == .secure),
+                        "\(expected.state): \(server)")
                 }
             }
         }
@@ -81,16 +100,24 @@ struct ValidationTests {
         let spec = try Self.world()
         try await SignedWorldFixture.with(spec) { fixture in
             let absent = await fixture.validating.securedQuery("nothere.secure.test", .a)
-            #expect(absent.result == .failure(.nxdomain(name: "nothere.secure.test")) && absent.security == .secure, "\(absent)")
+            #expect(
+                absent.result == .failure(.nxdomain(name: "nothere.secure.test")) && absent.security == .secure,
+                "\(absent)")
             let emptyNonTerminal = await fixture.validating.securedQuery("b.c.deep.test", .a)
-            #expect(emptyNonTerminal.result == .failure(.nodata(name: "b.c.deep.test", type: .a)) && emptyNonTerminal.security == .secure, "\(emptyNonTerminal)")
+            #expect(
+                emptyNonTerminal.result == .failure(.nodata(name: "b.c.deep.test", type: .a))
+                    && emptyNonTerminal.security == .secure, "\(emptyNonTerminal)")
             let noType = await fixture.validating.securedQuery("mx.secure.test", .aaaa)
-            #expect(noType.result == .failure(.nodata(name: "mx.secure.test", type: .aaaa)) && noType.security == .secure, "\(noType)")
+            #expect(
+                noType.result == .failure(.nodata(name: "mx.secure.test", type: .aaaa)) && noType.security == .secure,
+                "\(noType)")
             let ptr = await fixture.validating.securedQuery(IPAddress("2001:db8:5::25")!.reverseName, .ptr)
             #expect((try? ptr.result.get()) == [.ptr("mail.sender.test")] && ptr.security == .secure, "\(ptr)")
             let ipv6 = await fixture.validating.securedQuery("ip6.arpa", .ns)
-            #expect(ipv6.result == .failure(.nodata(name: "ip6.arpa", type: .ns)) && ipv6.security == .secure, "\(ipv6)")
-            let server = try await ServerQuery.ask("nothere.secure.test", 1, server: DNSWorld.validatingAddress, in: fixture.namespace)
+            #expect(
+                ipv6.result == .failure(.nodata(name: "ip6.arpa", type: .ns)) && ipv6.security == .secure, "\(ipv6)")
+            let server = try await ServerQuery.ask(
+                "nothere.secure.test", 1, server: DNSWorld.validatingAddress, in: fixture.namespace)
             #expect(server.rcode == 3 && server.authenticated, "\(server)")
         }
     }
@@ -99,7 +126,10 @@ struct ValidationTests {
     /// names are not in the zone), the others as in an unsigned world, for both kinds of resolver.
     @Test func faultsApplyOnTop() async throws {
         var spec = try Self.world()
-        spec.records += try ["gone.secure.test. A 192.0.2.1", "fail.secure.test. A 192.0.2.2", "no.secure.test. A 192.0.2.3", "slow.secure.test. A 192.0.2.4"].map { try ZoneLine.parse($0) }
+        spec.records += try [
+            "gone.secure.test. A 192.0.2.1", "fail.secure.test. A 192.0.2.2", "no.secure.test. A 192.0.2.3",
+            "slow.secure.test. A 192.0.2.4",
+        ].map { try ZoneLine.parse($0) }
         spec.faults = [
             DNSFault(name: "gone.secure.test", kind: .nxdomain), DNSFault(name: "fail.secure.test", kind: .servfail),
             DNSFault(name: "no.secure.test", kind: .refused), DNSFault(name: "slow.secure.test", kind: .timeout),
@@ -159,14 +189,20 @@ struct SignedWorldFixture {
             let twin = try world.launchValidatingTwin()
             processes.append(twin)
             try await twin.waitUntilServing()
-            let validating = try await DNSResolver(configuration: ResolverConfiguration(
-                server: world.resolverAddress, timeout: .milliseconds(800), namespace: namespace, directory: directory,
-                validation: .validating, trustAnchor: world.trustAnchor))
+            let validating = try await DNSResolver(
+                configuration: ResolverConfiguration(
+                    server: world.resolverAddress, timeout: .milliseconds(800), namespace: namespace,
+                    directory: directory,
+                    validation: .validating, trustAnchor: world.trustAnchor))
             resolvers.append(validating)
-            let plain = try await DNSResolver(configuration: ResolverConfiguration(
-                server: world.resolverAddress, timeout: .milliseconds(800), namespace: namespace, directory: directory))
+            let plain = try await DNSResolver(
+                configuration: ResolverConfiguration(
+                    server: world.resolverAddress, timeout: .milliseconds(800), namespace: namespace,
+                    directory: directory))
             resolvers.append(plain)
-            try await body(SignedWorldFixture(namespace: namespace, world: world, twin: twin, validating: validating, plain: plain))
+            try await body(
+                SignedWorldFixture(namespace: namespace, world: world, twin: twin, validating: validating, plain: plain)
+            )
         } catch {
             for resolver in resolvers { resolver.shutdown() }
             for process in processes { await process.stop() }

@@ -37,7 +37,8 @@ extension CapturedWorld {
         if security.isEmpty {
             out.append("# DNSSEC: the resolver authenticated no answer (no AD bit) and reported none bogus.")
         } else {
-            out.append("# DNSSEC as the resolver reported it (a replay with dns.dnssec: signed and dns.zones can model it):")
+            out.append(
+                "# DNSSEC as the resolver reported it (a replay with dns.dnssec: signed and dns.zones can model it):")
             for state in security { out += YAMLText.comment("  " + state.description, indent: 0) }
         }
         let name = options.complaint.map { $0.name + "-captured" } ?? "captured-\(request.client.family.rawValue)-\(request.spfDomain)"
