@@ -63,18 +63,26 @@ final class WarmSlot: @unchecked Sendable {
     /// Makes the slot hold exactly `wanted` addresses and serve `world` (nil: the world stays as
     /// it is until the next case loads its own).
     func prepare(addresses wanted: [IPAddress], world: WorldSpec?) async throws {
-        let target = Set(wanted)
+        let added = try swapAddresses(to: Set(wanted))
+        try await namespace.waitUntilUsable(added)
+        if let world { try dns.load(world) }
+    }
+
+    /// Changes the slot's addresses to `target` in one batch and records what it holds; returns
+    /// the addresses added, which the caller waits for. Synchronous on purpose: the slot's record
+    /// is settled before `prepare` suspends, so no mutation of it happens on the error path of an
+    /// `await` (the Swift 6.3 compiler crashed splitting `prepare` into coroutines when it did).
+    private func swapAddresses(to target: Set<IPAddress>) throws -> [IPAddress] {
         let added = Array(target.subtracting(addresses))
         do {
             try addressEditor.change(removing: Array(addresses.subtracting(target)), adding: added)
-            try await namespace.waitUntilUsable(added)
         } catch {
             // What the slot holds is unknown now: the slot is not used again (`checkIn`).
             addresses.formUnion(target)
             throw error
         }
         addresses = target
-        if let world { try dns.load(world) }
+        return added
     }
 
     /// A resolver for the case holding the slot: the one made when the slot was given back after

@@ -290,6 +290,43 @@ import Testing
         #expect(evidence.reply == SMTPReply(code: 550, enhanced: "5.7.1", "Message rejected as spam") && evidence.stage == .data)
     }
 
+    @Test func sendingServicesEventsInJSON() throws {
+        let mailgun = #"{"event": "failed", "delivery-status": {"code": 550, "message": "5.7.1 blocked", "description": ""}}"#
+        #expect(try read(mailgun).reply == SMTPReply(code: 550, enhanced: "5.7.1", "blocked"))
+        let ses = """
+            {
+              "bouncedRecipients": [
+                {
+                  "status": "5.7.1",
+                  "diagnosticCode": "smtp; 550 5.7.1 <b@example.test>: Recipient address rejected: Access denied"
+                }
+              ],
+              "remoteMtaIp": "2001:db8::10"
+            }
+            """
+        let evidence = try read(ses)
+        #expect(evidence.reply?.text == "<b@example.test>: Recipient address rejected: Access denied", "the JSON string ends at its quote")
+        #expect(evidence.receiverAddress == IPAddress("2001:db8::10") && evidence.clientAddress == nil)
+    }
+
+    @Test func exchangesWrappersAroundTheReply() throws {
+        let exchange2007 = try read("Diagnostic information for administrators:\n\nb@example.test\n#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##")
+        #expect(exchange2007.reply?.text == "RESOLVER.ADR.RecipNotFound; not found")
+        let exchange2003 = try read("b@example.test on 3/3/2010 1:23 PM\n      <mail.sender.test #5.5.0 smtp;550 5.7.1 <b@example.test>: no>")
+        #expect(exchange2003.reply?.text == "<b@example.test>: no")
+        let online = try read("Remote Server at mx.example.test (2001:db8::10) returned '550 5.7.1 go away'")
+        #expect(online.receiverAddress == IPAddress("2001:db8::10"))
+    }
+
+    @Test func qmailsLoggedReportIsOneWord() throws {
+        let log = "@4000 delivery 1: success: 192.0.2.9_accepted_message./Remote_host_said:_250_ok/\n"
+            + "@4000 delivery 2: deferral: 192.0.2.10_does_not_like_recipient./Remote_host_said:_451_4.7.1_greylisted,_see_http://x.test/why/G\n"
+            + "iving_up_on_192.0.2.10./"
+        let evidence = try read(log)
+        #expect(evidence.reply == SMTPReply(code: 451, enhanced: "4.7.1", "greylisted, see http://x.test/why"))
+        #expect(evidence.stage == .rcpt && evidence.observedOutcome == .deferred && evidence.receiverAddress == IPAddress("192.0.2.10"))
+    }
+
     // MARK: Whole messages and mailboxes
 
     static let dsnBody = """

@@ -74,6 +74,11 @@ enum AddressWords {
         Place(#"\b(?:LastAttemptedIP|\{IP)=\s*"# + wrapped, "Exchange's `LastAttemptedIP` (the MX)"),
         Place(#"\[[A-Za-z0-9.-]+\.?\s+"# + wrapped + #":\s"#, "Gmail's `[mx.example.test. ADDR: reply]` (the MX)"),
         Place(#"\bremote (?:host|server|MTA)\s+[^\s\[]*\s?"# + wrapped, "the remote host's address"),
+        // A sending service's bounce event: Amazon SES's `"remoteMtaIp": "ADDR"`.
+        Place(#""remoteMtaIp"\s*:\s*""# + wrapped, "the bounce event's `remoteMtaIp` (the MX)"),
+        // Exchange's NDR: `Remote Server at NAME (ADDR) returned '...'`, `Receiving server: NAME (ADDR)`.
+        Place(#"\b(?:Remote Server at|Receiving server:)\s+[^\s(]+\s+\(\s*"# + wrapped + #"\s*\)"#,
+              "Exchange's `Remote Server at NAME (ADDR)` (the MX)"),
     ]
 
     /// Places that name the client: the address the receiver saw the connection come from.

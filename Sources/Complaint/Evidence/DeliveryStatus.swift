@@ -111,6 +111,9 @@ enum BounceText {
     /// Fills what the text tells and `evidence` does not have yet.
     static func complete(_ evidence: inout Evidence, lines: [String]) {
         for line in joinedSaid(lines) where line.contains(" said: ") || line.contains("refused to talk to me: ") {
+            // A report of a delivery that went through (qmail's `Remote host said: 250 ok`) is no refusal.
+            if let said = line.range(of: #"(?:said|to me): "#, options: .regularExpression),
+               let reply = ReplyText.reply(line[said.upperBound...]), reply.code < 400 { continue }
             if PostfixLog.readSaid(line, into: &evidence, source: "the bounce text `\(line.prefix(70))...`") {
                 if let match = line.range(of: #"^\s*<[^>]+>:"#, options: .regularExpression) {
                     let address = line[match].trimmingCharacters(in: CharacterSet(charactersIn: " \t<>:"))
@@ -160,7 +163,7 @@ enum BounceText {
             }
         }
         let library = LibraryReplies.dotNet(lines.joined(separator: "\n")) ?? LibraryReplies.roundcube(lines.joined(separator: " "))
-            ?? LibraryReplies.phpMailerDetail(lines.joined(separator: " "))
+            ?? LibraryReplies.phpMailerDetail(lines.joined(separator: " ")) ?? LibraryReplies.jsonStatus(lines.joined(separator: " "))
         if evidence.reply == nil, let (reply, why) = library {
             evidence.setReply(reply, from: why)
         }
@@ -275,6 +278,11 @@ enum BounceText {
             // `Remote Server returned '550 5.7.1 text'`: the closing quote is not part of the reply.
             // The same for a reply in a JSON string (`"diagnosticCode": "smtp; 550 5.7.1 text",`).
             for quote in ["'", "\""] where line.range(of: "\(quote)(smtp; ?)?\(first.code)", options: .regularExpression) != nil {
+                // A JSON string ends at its first unescaped quote (the fields after it were unfolded
+                // onto the same line); a reply in single quotes may hold apostrophes (`isn't`).
+                if quote == "\"", let end = text.range(of: #"(?<!\\)""#, options: .regularExpression) {
+                    text = String(text[..<end.lowerBound])
+                }
                 while let last = text.last, ",}] ".contains(last) { text.removeLast() }
                 if text.hasSuffix(quote) { text.removeLast() }
             }

@@ -20,12 +20,12 @@ enum Hints {
     static func outcome(in text: String) -> (DeliveryOutcome, String)? {
         let deferred = [
             #"THIS IS A WARNING ONLY"#, #"Delivery (has been )?delayed"#, #"has not yet been delivered"#, #"could not be delivered for more than"#,
-            #"will (be retried|retry|continue to try)"#, #"status=deferred"#,
+            #"will (be retried|retry|continue to try)"#, #"status=deferred"#, #"\bdelivery \d+: deferral:"#,
         ]
         let bounced = [
             #"could not be delivered to one or more recipients"#, #"permanent(ly)? (error|fatal)"#, #"Delivery has failed"#,
             #"I'm not going to try again"#, #"I couldn't deliver"#, #"Undelivered Mail Returned"#, #"status=bounced"#,
-            #"Mail delivery failed"#, #"could not be delivered"#,
+            #"Mail delivery failed"#, #"could not be delivered"#, #"\bdelivery \d+: failure:"#,
         ]
         for pattern in deferred where text.range(of: pattern, options: [.regularExpression, .caseInsensitive]) != nil {
             return (.deferred, "the notice's words matching `\(pattern)` (a delay notice: the sender is still trying)")

@@ -79,6 +79,26 @@ enum LibraryReplies {
         return (foundReply, "PHPMailer's `Detail:` with its `SMTP code: \(code)`")
     }
 
+    /// A sending service's event with the code and the text in fields of their own (Mailgun's
+    /// `"delivery-status": {"code": 550, "message": "5.7.1 ...", "description": ""}`).
+    static func jsonStatus(_ text: String) -> (SMTPReply, String)? {
+        guard let codeRange = text.range(of: #""code"\s*:\s*"?[245]\d\d\b"#, options: .regularExpression),
+              let code = Int(text[codeRange].suffix(3)) else { return nil }
+        // The object the code is in: the text up to its closing brace.
+        let start = text[..<codeRange.lowerBound].lastIndex(of: "{") ?? text.startIndex
+        let object = String(text[start...].prefix { $0 != "}" })
+        for key in ["message", "description"] {
+            let pattern = "\"" + key + #""\s*:\s*"((?:[^"\\]|\\.)*)""#
+            guard let regex = try? NSRegularExpression(pattern: pattern),
+                  let match = regex.firstMatch(in: object, range: NSRange(object.startIndex..., in: object)),
+                  let range = Range(match.range(at: 1), in: object) else { continue }
+            let value = String(object[range]).replacingOccurrences(of: #"\""#, with: "\"").trimmingCharacters(in: .whitespaces)
+            if value.isEmpty { continue }
+            return (reply(code, value), "the event's `\"code\": \(code)` with its `\"\(key)\"`")
+        }
+        return nil
+    }
+
     /// Roundcube's `SMTP Error (550): Failed to add recipient "..." (5.7.1 <...>: text).`
     static func roundcube(_ text: String) -> (SMTPReply, String)? {
         guard let range = text.range(of: #"SMTP Error \(([245]\d\d)\):[^(]*\((.*)\)\.?\s*$"#, options: .regularExpression) else { return nil }

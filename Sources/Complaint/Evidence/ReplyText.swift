@@ -44,6 +44,8 @@ enum ReplyText {
     static func cleaned(_ text: String) -> String {
         let cut = text.replacingOccurrences(of: #"\s+at\s+(?:new\s+|async\s+)?[A-Za-z_$][\w$<>`]*\.[\w.$<>`]*\s*\(.*$"#, with: "", options: .regularExpression)
             .replacingOccurrences(of: #"\s*\(in reply to [^)]*\)\)*\s*$"#, with: "", options: .regularExpression)
+            // Exchange 2007's `#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##`.
+            .replacingOccurrences(of: #"\s+##\s*$"#, with: "", options: .regularExpression)
         return balanced(cut)
     }
 
@@ -54,6 +56,9 @@ enum ReplyText {
                 out.removeLast()
             } else if out.hasSuffix("]"), out.filter({ $0 == "]" }).count > out.filter({ $0 == "[" }).count {
                 // Gmail's `[mx.example.test. 192.0.2.10: 421 4.7.0 Try again later.]`.
+                out.removeLast()
+            } else if out.hasSuffix(">"), out.filter({ $0 == ">" }).count > out.filter({ $0 == "<" }).count {
+                // Exchange 2003's `<mail.sender.test #5.5.0 smtp;550 5.7.1 <b@example.test>: text>`.
                 out.removeLast()
             } else if let last = out.last, last == "\"" || last == "'", out.filter({ $0 == last }).count % 2 == 1 {
                 // The closing quote of a quotation the reply sat in (`... "SMTP error ...: 550 text"`).

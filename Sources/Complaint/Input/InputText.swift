@@ -8,8 +8,50 @@ struct InputText {
     var lines: [Substring]
 
     init(_ text: String) {
-        let cleaned = Self.withoutMarkup(text)
+        let cleaned = Self.qmailReports(Self.withoutMarkup(text))
         lines = Self.unquoted(ReplyText.lines(cleaned))
+    }
+
+    /// qmail-send logs a delivery's report as one word, `_` for each space and `/` after each line
+    /// (`delivery 12: failure: 192.0.2.10_does_not_like_recipient./Remote_host_said:_550_.../Giving_up_on_192.0.2.10./`),
+    /// and users paste that word as it is, often wrapped by their mail client (`.../G` / `iving_up_on_...`).
+    /// The report as qmail-remote wrote it, one line per line. A `/` inside the remote's text (a
+    /// URL) stays: only one before the next part of the report (`Remote host said:`, `Giving up
+    /// on`, ...) or at the end ends a line.
+    static func qmailReports(_ text: String) -> String {
+        let markers = #"(?:_does_not_like_recipient\.|Remote_host_said:_|Giving_up_on_|_but_sender_was_rejected\.|"#
+            + #"_but_greeting_failed\.|_but_my_name_was_rejected\.|_failed_after_I_sent_the_message\.|_failed_on_DATA_command\.)"#
+        guard text.range(of: markers, options: .regularExpression) != nil else { return text }
+        var lines = text.components(separatedBy: "\n")
+        var out: [String] = []
+        var index = 0
+        while index < lines.count {
+            var line = lines[index]
+            index += 1
+            guard let word = line.range(of: #"\S+$"#, options: .regularExpression),
+                  line[word].range(of: markers, options: .regularExpression) != nil else {
+                out.append(line)
+                continue
+            }
+            // The wrapped rest of the word: lines without white space, up to the final `/`.
+            while !line.hasSuffix("/"), index < lines.count, !lines[index].isEmpty,
+                  lines[index].rangeOfCharacter(from: .whitespaces) == nil {
+                line += lines[index]
+                index += 1
+            }
+            guard let last = line.range(of: #"\S+$"#, options: .regularExpression) else { continue }
+            let head = String(line[..<last.lowerBound])
+            let report = String(line[last])
+            let parts = report.replacingOccurrences(
+                of: #"/(?=Remote_host_said|Giving_up_on|I'm_not_going|Sorry|Connected_to|CNAME_lookup|Unable_to|$)"#,
+                with: "\n", options: .regularExpression)
+                .replacingOccurrences(of: "_", with: " ")
+                .components(separatedBy: "\n").filter { !$0.isEmpty }
+            if !head.trimmingCharacters(in: .whitespaces).isEmpty { out.append(head.trimmingCharacters(in: .whitespaces)) }
+            out.append(contentsOf: parts)
+        }
+        lines = out
+        return lines.joined(separator: "\n")
     }
 
     /// Continuation lines joined to the line before (`ReplyText.unfold`).
