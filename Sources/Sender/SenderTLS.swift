@@ -20,6 +20,11 @@ public struct SenderTLS: Sendable {
         self.handshakeTimeout = handshakeTimeout
     }
 
+    /// `trustAnchors` as PEM, the CA file a real sender is given.
+    public var trustAnchorsPEM: String {
+        trustAnchors.compactMap { try? $0.serializeAsPEM().pemString + "\n" }.joined()
+    }
+
     /// The check for one destination of a delivery to `nexthop`.
     func authentication(for destination: Destination, nexthop: String) -> any PeerAuthentication {
         (check ?? PostfixCertificateCheck()).authentication(

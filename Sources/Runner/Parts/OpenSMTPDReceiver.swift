@@ -24,6 +24,7 @@ public struct OpenSMTPDReceivers: ReceiverKind {
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         if let reason = untranslatedFeature(of: scenario, on: "OpenSMTPD") { return reason }
+        if let reason = untranslatedTLS(of: scenario, on: "OpenSMTPD") { return reason }
         if case .failure(let unavailable) = OpenSMTPDInstallation.find() { return unavailable.reason }
         return Self.configuration(for: scenario, settings: settings).unsupportedReason
     }

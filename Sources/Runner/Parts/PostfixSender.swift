@@ -12,13 +12,12 @@ public struct PostfixSenders: SenderKind {
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         if let reason = PostfixSendingMTA.unavailableReason() { return reason }
         if let reason = proxiedSenderReason(scenario, "Postfix") { return reason }
-        if let reason = untranslatedSenderTLS(of: scenario, on: "Postfix") { return reason }
         return scenario.sender.message?.raw == nil ? nil : rawMessageReason("Postfix")
     }
 
     public func makeSender(for scenario: ScenarioCase, settings: RunConfiguration) -> any Sender {
         MTASender<PostfixSendingMTA>(
             request: DeliveryRequest(scenario.sender, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout),
-            settings: scenario.sender.postfix)
+            settings: scenario.sender.postfix, tls: (scenario.sender.tls, settings.authority))
     }
 }
