@@ -36,6 +36,9 @@ public final class CaseEnvironment: @unchecked Sendable {
         var namespace: NetworkNamespace?
         var ownsNamespace = false
         var world: DNSWorld?
+        /// The world's validating twin (`DNSWorld.launchValidatingTwin`), for the parts that read
+        /// resolv.conf when their resolver validates (`needsValidatingServer`).
+        var twin: DNSWorld?
         var slot: WarmSlot?
         /// The warm unbound of a namespace the receiver lent (`Receiver.lentDNS`).
         var lentDNS: WarmDNSWorld?
@@ -75,6 +78,25 @@ public final class CaseEnvironment: @unchecked Sendable {
             preconditionFailure("CaseEnvironment.resolverAddress read before setUp")
         }
         return address
+    }
+
+    /// The name server a real receiver's resolv.conf names: the world's validating twin when
+    /// `receiver.resolver: validating` in a signed world, else the world's unbound (an unsigned
+    /// world's answers are the same from both: nothing is authenticated, nothing is bogus).
+    public var receiverNameserver: IPAddress { nameserver(scenario.receiver.resolver) }
+
+    /// The name server a real sender's resolv.conf names (`sender.resolver`).
+    public var senderNameserver: IPAddress { nameserver(scenario.sender.resolver) }
+
+    private func nameserver(_ validation: ResolverValidation) -> IPAddress {
+        validation == .validating ? parts.twin?.resolverAddress ?? resolverAddress : resolverAddress
+    }
+
+    /// Whether a case's world needs its validating twin: a signed world and a validating
+    /// resolver on either side. Such a case runs in a fresh world (no warm slot, no lent
+    /// namespace), whose twin `setUp` starts.
+    public static func needsValidatingServer(_ scenario: ScenarioCase) -> Bool {
+        scenario.dns.isSigned && (scenario.receiver.resolver == .validating || scenario.sender.resolver == .validating)
     }
 
     /// The receiver's resolver (`receiver.resolver`): libunbound asking only the world's
@@ -119,7 +141,9 @@ public final class CaseEnvironment: @unchecked Sendable {
             parts.namespace = lent
             parts.lentDNS = receiver.lentDNS
             done("namespace")
-        } else if let warmWorlds, receiver.runsInWarmWorlds, sender.runsInWarmWorlds, WarmDNSWorld.canLoad(scenario.dns) {
+        } else if let warmWorlds, receiver.runsInWarmWorlds, sender.runsInWarmWorlds, WarmDNSWorld.canLoad(scenario.dns),
+            !Self.needsValidatingServer(scenario)
+        {
             let slot = try await warmWorlds.checkOut(for: Set(addresses))
             parts.slot = slot
             parts.namespace = slot.namespace
@@ -134,7 +158,11 @@ public final class CaseEnvironment: @unchecked Sendable {
         // A fresh unbound starts while the resolver and the receiver are set up; neither asks it
         // anything before the sender connects.
         if parts.slot == nil && parts.lentDNS == nil {
-            parts.world = try DNSWorld.launch(scenario.dns, in: namespace, directory: directory)
+            let world = try DNSWorld.launch(scenario.dns, in: namespace, directory: directory)
+            parts.world = world
+            if Self.needsValidatingServer(scenario) {
+                parts.twin = try world.launchValidatingTwin()
+            }
             done("unbound")
         }
         // Validating resolvers start from the world's trust anchor, which the root key decides.
@@ -152,6 +180,7 @@ public final class CaseEnvironment: @unchecked Sendable {
         done("receiver")
         if let world = parts.world {
             try await world.waitUntilServing()
+            try await parts.twin?.waitUntilServing()
             done("unbound ready")
         }
     }
@@ -179,6 +208,9 @@ public final class CaseEnvironment: @unchecked Sendable {
         for resolver in parts.resolvers.values {
             if let slot = parts.slot { slot.giveBack(resolver) } else { resolver.shutdown() }
         }
+        if let twin = parts.twin {
+            await twin.stop()
+        }
         if let world = parts.world {
             // A signed world's zone files are in memory, removed with the world: kept for the
             // artifacts first.
@@ -186,7 +218,8 @@ public final class CaseEnvironment: @unchecked Sendable {
                 try? FileManager.default.copyItem(atPath: zones, toPath: directory + "/zones")
             }
             await world.stop()
-            remains.queryLog = world.queryLog
+            // The twin's queries (a real MTA's, when its resolver validates) after the plain one's.
+            remains.queryLog = world.queryLog + (parts.twin?.queryLog ?? "")
         }
         if let lentLog { remains.queryLog = lentLog }
         if let slot = parts.slot { remains.queryLog = slot.dns.queryLog }

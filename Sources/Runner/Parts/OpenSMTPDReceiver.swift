@@ -53,7 +53,7 @@ final class OpenSMTPDReceiver: Receiver, @unchecked Sendable {
         do {
             smtpd = try await OpenSMTPDInstance.start(
                 configuration, installation: installation, in: environment.namespace, caseDirectory: environment.directory,
-                resolver: ResolvConf(nameserver: environment.resolverAddress, timeout: environment.settings.resolverTimeout), logger: environment.logger)
+                resolver: ResolvConf(nameserver: environment.receiverNameserver, timeout: environment.settings.resolverTimeout), logger: environment.logger)
         } catch let unsupported as OpenSMTPDUnsupported {
             throw CaseSkipped(reason: unsupported.reason)
         } catch let error as DaemonStartError {
