@@ -28,7 +28,14 @@ public struct SenderTLS: Sendable {
     /// ... TLSv1.1 with cipher ECDHE-ECDSA-AES256-SHA`, and Postfix's smtpd talked TLSv1.1 to
     /// Postfix at may with an anonymous cipher.
     public var lowestVersion: TLSProtocolVersion {
-        level.mustMatch && level != .dane ? .tls12 : .tls1
+        sessionLevel.mustMatch ? .tls12 : .tls1
+    }
+
+    /// The level the sessions run at: `dane` without a DANE check (`check`, which needs DNSSEC
+    /// lookups and TLSA records) is `may`, as Postfix downgrades it when DNSSEC lookups are off
+    /// (smtp_tls_policy.c `dane_init`; seen here: delivered over TLS with an expired certificate).
+    public var sessionLevel: TLSSecurityLevel {
+        level == .dane && check == nil ? .may : level
     }
 
     /// `trustAnchors` as PEM, the CA file a real sender is given.
