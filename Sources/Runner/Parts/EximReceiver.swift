@@ -83,7 +83,7 @@ final class EximReceiver: Receiver, @unchecked Sendable {
         do {
             exim = try await EximInstance.start(
                 configuration, installation: installation, in: environment.namespace, caseDirectory: environment.directory,
-                resolver: ResolvConf(nameserver: environment.resolverAddress, timeout: environment.settings.resolverTimeout), logger: environment.logger)
+                resolver: ResolvConf(nameserver: environment.receiverNameserver, timeout: environment.settings.resolverTimeout), logger: environment.logger)
         } catch let unsupported as EximUnsupported {
             throw CaseSkipped(reason: unsupported.reason)
         } catch let error as DaemonStartError {
