@@ -54,6 +54,11 @@ public struct PostfixDeliveryLog: Sendable {
     }
 
     private var lastLineWasRCPTReply = false
+    /// Greetings the verbose chat showed (each starts a session), and how many there had been
+    /// when the last attempt was read: with the chat, RCPT replies of one session are those with
+    /// no greeting between them, whatever else is logged between them.
+    private var chatGreetings = 0
+    private var chatGreetingsAtLastAttempt: Int?
     /// Per server, the commands the verbose chat shows sent and not yet answered, oldest first
     /// (MAIL, RCPT and DATA go out pipelined).
     private var pendingCommands: [IPAddress: [String]] = [:]
@@ -71,6 +76,7 @@ public struct PostfixDeliveryLog: Sendable {
             tlsPeer = nil
         }
         attempts.append(attempt)
+        chatGreetingsAtLastAttempt = chatGreetings > 0 ? chatGreetings : nil
     }
 
     private mutating func read(_ line: String, port: UInt16) {
@@ -104,7 +110,10 @@ public struct PostfixDeliveryLog: Sendable {
                 stage: .connect, reply: nil, result: .unreachable, error: String(text), recipients: []))
         } else if text.hasPrefix("host "), let attempt = chatHostReply(text.dropFirst(5), port: port) {
             // smtp(8) logs a RCPT reply per recipient: those of one session make one attempt.
-            if attempt.stage == .rcpt, previousWasRCPTReply, let last = attempts.last, last.remoteAddress == attempt.remoteAddress {
+            let sameSession = previousWasRCPTReply || chatGreetingsAtLastAttempt.map { $0 == chatGreetings } ?? false
+            if attempt.stage == .rcpt, sameSession, let last = attempts.last, last.stage == .rcpt,
+                last.remoteAddress == attempt.remoteAddress
+            {
                 lastLineWasRCPTReply = true
                 return
             }
@@ -243,6 +252,7 @@ public struct PostfixDeliveryLog: Sendable {
             let characters = Array(content.prefix(4))
             guard characters.count == 3 || (characters.count == 4 && characters[3] != "-") else { return true }
             let pending = pendingCommands[address] ?? []
+            if pending.isEmpty { chatGreetings += 1 }
             lastAnswered[address] = .some(pending.first)
             pendingCommands[address] = Array(pending.dropFirst())
         }

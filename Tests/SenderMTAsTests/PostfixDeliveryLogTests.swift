@@ -86,6 +86,33 @@ import Testing
         #expect(pipelined.attempts.map(\.stage) == [.rcpt, .greeting])
     }
 
+    @Test func rcptRepliesOfOneSessionAreOneAttemptWithVerboseLinesBetween() {
+        // Two recipients refused in one session, as the verbose sender logs them (attribute lines
+        // between the per-recipient lines); a second session to the same server is a new attempt.
+        var lines = [
+            prefix + "< mx.example.test[2001:db8::10]:25: 220 mx.example.test ESMTP",
+            prefix + "> mx.example.test[2001:db8::10]:25: EHLO mail.sender.test",
+            prefix + "< mx.example.test[2001:db8::10]:25: 250 8BITMIME",
+            prefix + "> mx.example.test[2001:db8::10]:25: MAIL FROM:<alice@sender.test>",
+            prefix + "> mx.example.test[2001:db8::10]:25: RCPT TO:<bob@example.test>",
+            prefix + "> mx.example.test[2001:db8::10]:25: RCPT TO:<carol@example.test>",
+            prefix + "< mx.example.test[2001:db8::10]:25: 250 2.1.0 Ok",
+            prefix + "< mx.example.test[2001:db8::10]:25: 450 4.7.25 no PTR",
+            prefix + "4AB12C: host mx.example.test[2001:db8::10] said: 450 4.7.25 no PTR (in reply to RCPT TO command)",
+            prefix + "send attr reason = host mx.example.test[2001:db8::10] said: 450 4.7.25 no PTR",
+            prefix + "< mx.example.test[2001:db8::10]:25: 450 4.7.25 no PTR",
+            prefix + "4AB12C: host mx.example.test[2001:db8::10] said: 450 4.7.25 no PTR (in reply to RCPT TO command)",
+        ]
+        #expect(PostfixDeliveryLog(lines: lines).attempts.count == 1)
+        lines += [
+            prefix + "> mx.example.test[2001:db8::10]:25: QUIT",
+            prefix + "< mx.example.test[2001:db8::10]:25: 221 Bye",
+            prefix + "< mx.example.test[2001:db8::10]:25: 220 mx.example.test ESMTP",
+            prefix + "4AB12C: host mx.example.test[2001:db8::10] said: 450 4.7.25 no PTR (in reply to RCPT TO command)",
+        ]
+        #expect(PostfixDeliveryLog(lines: lines).attempts.count == 2)
+    }
+
     @Test func connectionFailuresAndGreetings() {
         let log = PostfixDeliveryLog(lines: [
             prefix + "connect to mx.example.test[2001:db8::10]:25: Connection refused",
