@@ -89,10 +89,10 @@ struct NIODeliveryTransport: DeliveryTransport {
         configuration.peerPort = request.port
         var starttls: ClientSTARTTLS?
         if let tls = request.tls, tls.level != .none {
-            configuration.tlsLevel = tls.level
+            configuration.tlsLevel = tls.sessionLevel
             do {
                 starttls = ClientSTARTTLS(
-                    context: try TLSContexts.client(), authentication: tls.authentication(for: destination, nexthop: request.nexthop),
+                    context: try TLSContexts.client(lowest: tls.lowestVersion), authentication: tls.authentication(for: destination, nexthop: request.nexthop),
                     handshakeTimeout: tls.handshakeTimeout)
             } catch {
                 logger.error("cannot make a TLS client context: \(error)")
