@@ -43,9 +43,26 @@ public struct DeliveryAgent: Sendable {
         var machine = DeliveryStateMachine(
             recipients: request.recipients, destinations: plan.candidates, sources: request.sources, sessionLimit: request.limits.sessionLimit)
         var action = plan.failure == nil ? machine.start() : .finished
+        var mxSecure: Bool?
+        if request.tls?.level == .dane, plan.source == .mx {
+            mxSecure = await lookup.securedQuery(request.nexthop, .mx).security == .secure
+        }
         while case .attempt(let destination, let source, let recipients) = action {
+            var attemptRequest = request
+            if let tls = request.tls, tls.level == .dane {
+                let policy = await DANEResolver(lookup: lookup).policy(for: destination, port: request.port, mxSecure: mxSecure)
+                if case .lookupError(let reason, let warning) = policy {
+                    // smtp_connect.c: a TLS policy error skips the address without connecting.
+                    action = machine.attemptFinished(
+                        DeliveryAttempt(
+                            policyError: destination, source: source, port: request.port, recipients: recipients,
+                            reason: reason, warning: warning, at: Self.offset(since: start)))
+                    continue
+                }
+                attemptRequest.tls = tls.applying(policy, destination: destination, nexthop: request.nexthop)
+            }
             let attempt = await transport.attempt(
-                to: destination, from: source, recipients: recipients, request: request, in: namespace, since: start)
+                to: destination, from: source, recipients: recipients, request: attemptRequest, in: namespace, since: start)
             logger.debug("attempt finished", metadata: [
                 "remote": "[\(destination.address)]:\(request.port)", "result": "\(attempt.result)",
                 "stage": "\(attempt.stage)", "reply": "\(attempt.reply?.description ?? "-")",
@@ -53,6 +70,11 @@ public struct DeliveryAgent: Sendable {
             action = machine.attemptFinished(attempt)
         }
         return machine.report(plan: plan)
+    }
+
+    static func offset(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 }
 
@@ -155,6 +177,23 @@ extension DeliveryAttempt {
         usedHELO = result.usedHELO
         tls = result.tls
         self.result = result.outcome
+    }
+
+    /// The record of an address skipped for its TLS policy (a TLSA lookup error): no connection,
+    /// Postfix's reason as a made-up `451 4.7.5` (dsb_simple "4.7.5" in smtp_tls_policy.c).
+    package init(
+        policyError destination: Destination, source: IPAddress?, port: UInt16, recipients: [String], reason: String,
+        warning: String, at offset: Double
+    ) {
+        self.init(unreachable: destination, source: source, port: port, recipients: recipients, error: reason, at: offset)
+        transcript = [TranscriptLine(offset: offset, direction: .note, text: "warning: \(warning)")]
+            + [TranscriptLine(offset: offset, direction: .note, text: reason)]
+        let reply = SMTPReply(code: 451, enhanced: "4.7.5", reason)
+        self.reply = reply
+        self.recipients = recipients.map {
+            SMTPClientRecipientStatus(address: $0, rcptReply: nil, outcome: .tempfailed, stage: .connect, reply: reply)
+        }
+        result = .tempfailed
     }
 
     /// The record of a connection that could not be made.
