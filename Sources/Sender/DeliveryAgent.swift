@@ -34,31 +34,41 @@ public struct DeliveryAgent: Sendable {
     /// Delivers `request`, connecting from inside `namespace` (the current one when nil).
     public func deliver(_ request: DeliveryRequest, in namespace: NetworkNamespace?) async -> DeliveryReport {
         let start = ContinuousClock.now
-        let plan = await DestinationResolver(lookup: lookup).resolve(request)
+        var plan = await DestinationResolver(lookup: lookup).resolve(request)
         logger.debug("destinations resolved", metadata: [
             "source": "\(plan.source?.rawValue ?? "none")",
             "candidates": "\(plan.candidates.map { "[\($0.address)]" }.joined(separator: " "))",
             "failure": "\(plan.failure?.note ?? "none")",
         ])
-        var machine = DeliveryStateMachine(
-            recipients: request.recipients, destinations: plan.candidates, sources: request.sources, sessionLimit: request.limits.sessionLimit)
-        var action = plan.failure == nil ? machine.start() : .finished
-        var mxSecure: Bool?
-        if request.tls?.level == .dane, plan.source == .mx {
-            mxSecure = await lookup.securedQuery(request.nexthop, .mx).security == .secure
+        // DANE: each address's TLS policy before any connection (smtp_connect.c looks it up per
+        // address and skips one whose TLSA lookup failed, without connecting).
+        var policies: [Destination: DANEPolicy] = [:]
+        if let tls = request.tls, tls.level == .dane, plan.failure == nil {
+            var mxSecure: Bool?
+            if plan.source == .mx { mxSecure = await lookup.securedQuery(request.nexthop, .mx).security == .secure }
+            for destination in plan.candidates {
+                policies[destination] = await DANEResolver(lookup: lookup).policy(
+                    for: destination, port: request.port, mxSecure: mxSecure)
+            }
         }
+        var candidates: [Destination] = []
+        for destination in plan.candidates {
+            guard case .lookupError(let reason, let warning) = policies[destination] else {
+                candidates.append(destination)
+                continue
+            }
+            plan.notes.append("warning: \(warning)")
+            if candidates.isEmpty, !plan.candidates.contains(where: { policies[$0].map(Self.isUsable) ?? true }) {
+                // dsb_simple(why, "4.7.5", ...): the delivery defers with it when no address is left.
+                plan.failure = .init(outcome: .deferred, reply: SMTPReply(code: 451, enhanced: "4.7.5", reason), note: reason)
+            }
+        }
+        var machine = DeliveryStateMachine(
+            recipients: request.recipients, destinations: candidates, sources: request.sources, sessionLimit: request.limits.sessionLimit)
+        var action = plan.failure == nil ? machine.start() : .finished
         while case .attempt(let destination, let source, let recipients) = action {
             var attemptRequest = request
-            if let tls = request.tls, tls.level == .dane {
-                let policy = await DANEResolver(lookup: lookup).policy(for: destination, port: request.port, mxSecure: mxSecure)
-                if case .lookupError(let reason, let warning) = policy {
-                    // smtp_connect.c: a TLS policy error skips the address without connecting.
-                    action = machine.attemptFinished(
-                        DeliveryAttempt(
-                            policyError: destination, source: source, port: request.port, recipients: recipients,
-                            reason: reason, warning: warning, at: Self.offset(since: start)))
-                    continue
-                }
+            if let tls = request.tls, let policy = policies[destination] {
                 attemptRequest.tls = tls.applying(policy, destination: destination, nexthop: request.nexthop)
             }
             let attempt = await transport.attempt(
@@ -70,6 +80,11 @@ public struct DeliveryAgent: Sendable {
             action = machine.attemptFinished(attempt)
         }
         return machine.report(plan: plan)
+    }
+
+    static func isUsable(_ policy: DANEPolicy) -> Bool {
+        if case .lookupError = policy { return false }
+        return true
     }
 
     static func offset(since start: ContinuousClock.Instant) -> Double {
@@ -177,23 +192,6 @@ extension DeliveryAttempt {
         usedHELO = result.usedHELO
         tls = result.tls
         self.result = result.outcome
-    }
-
-    /// The record of an address skipped for its TLS policy (a TLSA lookup error): no connection,
-    /// Postfix's reason as a made-up `451 4.7.5` (dsb_simple "4.7.5" in smtp_tls_policy.c).
-    package init(
-        policyError destination: Destination, source: IPAddress?, port: UInt16, recipients: [String], reason: String,
-        warning: String, at offset: Double
-    ) {
-        self.init(unreachable: destination, source: source, port: port, recipients: recipients, error: reason, at: offset)
-        transcript = [TranscriptLine(offset: offset, direction: .note, text: "warning: \(warning)")]
-            + [TranscriptLine(offset: offset, direction: .note, text: reason)]
-        let reply = SMTPReply(code: 451, enhanced: "4.7.5", reason)
-        self.reply = reply
-        self.recipients = recipients.map {
-            SMTPClientRecipientStatus(address: $0, rcptReply: nil, outcome: .tempfailed, stage: .connect, reply: reply)
-        }
-        result = .tempfailed
     }
 
     /// The record of a connection that could not be made.

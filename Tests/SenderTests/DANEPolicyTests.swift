@@ -1,3 +1,4 @@
+import CertificateAuthority
 import DNSCore
 import MXHarnessTestKit
 import SMTPProtocol
