@@ -35,6 +35,12 @@ public struct OpenSMTPDReceivers: ReceiverKind {
         return Self.configuration(for: scenario, settings: settings).unsupportedReason
     }
 
+    public func unavailableReason(settings: RunConfiguration) -> String? {
+        if case .failure(let unavailable) = OpenSMTPDInstallation.find() { return unavailable.reason }
+        // smtpd refuses to start unless root (privilege separation into its own users).
+        return geteuid() == 0 ? nil : "the OpenSMTPD receiver needs root (smtpd runs only as root): run mxharness as root (sudo)"
+    }
+
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
         OpenSMTPDReceiver(configuration: Self.configuration(for: scenario, settings: settings))
     }

@@ -64,6 +64,12 @@ public struct PostfixReceivers: ReceiverKind {
         return PostfixTLS(required: receiver.tls.required, protocols: receiver.tls.protocols, certificates: certificates)
     }
 
+    /// Root is `Preflight`'s question (a Postfix receiver makes the command need root).
+    public func unavailableReason(settings: RunConfiguration) -> String? {
+        let postfix = PostfixInstance.Options().postfixPath
+        return PostfixInstance.isInstalled ? nil : "the Postfix receiver needs \(postfix): install Postfix (apt-get install postfix)"
+    }
+
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         Self.configuration(for: scenario, settings: settings).unsupportedReason ?? postfixMilterLimit(of: scenario)
     }
