@@ -69,6 +69,13 @@ public enum PostfixSenderConfiguration {
             main["smtp_tls_CApath"] = ""
             main["smtp_tls_loglevel"] = "1"
             main["smtp_starttls_timeout"] = "\(seconds(tls.handshakeTimeout))s"
+            if tls.level == .dane {
+                // smtp_tls_policy.c dane_init: DANE needs DNSSEC lookups, else it is `may`. The
+                // probe asks the world's signed root (the default `ns:.` too, said explicitly): a
+                // failed probe only logs "DNSSEC validation may be unavailable".
+                main["smtp_dns_support_level"] = "dnssec"
+                main["dnssec_probe"] = "ns:."
+            }
         }
         main["smtp_host_lookup"] = "dns"
         main["smtp_randomize_addresses"] = "no"
