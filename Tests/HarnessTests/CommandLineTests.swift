@@ -3,7 +3,8 @@ import MXHarnessTestKit
 import Testing
 
 /// The executable as a user meets it: argument-parser parses every value, exit codes are 0 all
-/// passed, 1 some failed, 2 usage or load errors, and errors carry their message.
+/// passed, 1 some failed, 2 usage or load errors, 3 nothing ran (`NothingRanExitTests`), and errors
+/// carry their message.
 @Suite struct CommandLineTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let binary = root.appendingPathComponent(".build/debug/mxharness").path
@@ -74,7 +75,7 @@ import Testing
         let directory = try Self.temporary("good.yaml", Self.passing)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let none = try Self.run(["run", directory, "--filter", "nothing-*"])
-        #expect(none.status == 2)
+        #expect(none.status == 3, "nothing ran")
         #expect(none.error.contains("no case matches (1 loaded from \(directory))"), "\(none.error)")
         let merge = try Self.run(["merge", directory + "/good.yaml"])
         #expect(merge.status == 2)

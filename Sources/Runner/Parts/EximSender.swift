@@ -25,6 +25,10 @@ public struct EximSenders: SenderKind {
         return nil
     }
 
+    public func unavailableReason(settings: RunConfiguration) -> String? {
+        EximSendingMTA.unavailableReason()
+    }
+
     public func makeSender(for scenario: ScenarioCase, settings: RunConfiguration) -> any Sender {
         MTASender<EximSendingMTA>(
             request: DeliveryRequest(scenario.sender, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout),

@@ -15,6 +15,10 @@ public struct PostfixSenders: SenderKind {
         return scenario.sender.message?.raw == nil ? nil : rawMessageReason("Postfix")
     }
 
+    public func unavailableReason(settings: RunConfiguration) -> String? {
+        PostfixSendingMTA.unavailableReason()
+    }
+
     public func makeSender(for scenario: ScenarioCase, settings: RunConfiguration) -> any Sender {
         MTASender<PostfixSendingMTA>(
             request: DeliveryRequest(scenario.sender, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout),

@@ -56,9 +56,16 @@ struct CaseDecoder {
         let reverse = map.optional("reverse").map {
             choice($0, path.key("reverse"), "reverse mode", names: ["auto", "none"], ReverseMode.init(rawValue:))
         } ?? ReverseMode.none
+        let dnssec = map.optional("dnssec").map { read.choice($0, path.key("dnssec"), "DNSSEC mode", DNSSECMode.self) } ?? .unsigned
+        let zonesTree = map.optional("zones")
+        let zones = zonesTree.map {
+            read.list($0, path.key("zones"), what: "a list of zones ({zone: NAME, state: STATE})") { zone($0, $1) }
+        } ?? []
         map.finish()
-        guard let records, let faults, let reverse else { return nil }
-        return WorldSpec(records: records, faults: faults, reverse: reverse)
+        guard let records, let faults, let reverse, let dnssec, let zones else { return nil }
+        let world = WorldSpec(records: records, faults: faults, reverse: reverse, dnssec: dnssec, zones: zones.map(\.declaration))
+        guard checkZones(zones, in: world, path.key("zones")) else { return nil }
+        return world
     }
 
     func record(_ item: Tree, _ path: KeyPath) -> ResourceRecord? {
@@ -141,8 +148,9 @@ struct CaseDecoder {
         let exec: ExecReceiverSpec?? = map.optional("exec").map { execReceiver($0, path.key("exec")) }
         let identity = receiverIdentity(map, path)
         let tls: ReceiverTLSSpec?? = map.optional("tls").map { receiverTLS($0, path.key("tls"), addresses: addresses) }
+        let resolver = map.optional("resolver").map { read.choice($0, path.key("resolver"), "resolver", ResolverValidation.self) } ?? .nonValidating
         map.finish()
-        guard let hostname, let addresses, let policy, let postfix, let exim, let identity else { return nil }
+        guard let hostname, let addresses, let policy, let postfix, let exim, let identity, let resolver else { return nil }
         if case .some(.none) = tls { return nil }
         if case .some(.none) = target { return nil }
         if case .some(.none) = postfixDirectory { return nil }
@@ -158,6 +166,7 @@ struct CaseDecoder {
             bareNewline: bareNewline ?? nil, exim: exim, exec: exec ?? nil,
             proxyProtocol: identity.proxyProtocol, xclientHosts: identity.xclientHosts)
         spec.tls = (tls ?? nil) ?? .off
+        spec.resolver = resolver
         return spec
     }
 
@@ -206,9 +215,10 @@ struct CaseDecoder {
         let tls: TLSSecurityLevel?? = map.optional("tls").map {
             read.choice($0, path.key("tls"), "TLS security level (Postfix smtp_tls_security_level)", TLSSecurityLevel.self)
         }
+        let resolver = map.optional("resolver").map { read.choice($0, path.key("resolver"), "resolver", ResolverValidation.self) } ?? .nonValidating
         map.finish()
         if case .some(nil) = tls { return nil }
-        guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay, let identity else { return nil }
+        guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay, let identity, let resolver else { return nil }
         if case .some(.none) = message { return nil }
         if case .some(.none) = mta { return nil }
         if case .some(.none) = postfix { return nil }
@@ -225,6 +235,7 @@ struct CaseDecoder {
             mta: mta ?? nil, postfix: (postfix ?? nil) ?? [:], exim: (exim ?? nil) ?? [:], dkim: dkim ?? nil,
             identity: identity.path, proxyAddresses: identity.proxyAddresses, xclientName: identity.xclientName)
         spec.tls = (tls ?? nil) ?? .none
+        spec.resolver = resolver
         return spec
     }
 
