@@ -210,7 +210,7 @@ let package = Package(
         .testTarget(name: "EximTargetTests", dependencies: ["EximTarget", "Policy", "Scenario", "DNSCore"]),
         .testTarget(name: "OpenSMTPDTargetTests", dependencies: ["OpenSMTPDTarget", "Policy", "DNSCore"]),
         .testTarget(name: "SenderTests", dependencies: [
-            "Sender", "SMTPProtocol", "DNSCore", "Sandbox", "MXHarnessTestKit",
+            "Sender", "SMTPProtocol", "DNSCore", "Sandbox", "MXHarnessTestKit", "CertificateAuthority",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

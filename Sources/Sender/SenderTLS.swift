@@ -50,6 +50,37 @@ public struct SenderTLS: Sendable {
     }
 }
 
+extension SenderTLS {
+    /// This level with one destination's DANE policy applied: the DANE check with the usable
+    /// TLSA records, or the level DANE fell back to (`may`, `encrypt`) with Postfix's own check.
+    func applying(_ policy: DANEPolicy, destination: Destination, nexthop: String) -> SenderTLS {
+        var tls = self
+        switch policy {
+        case .dane(let records, _):
+            let check = DANECheck(records: records)
+            tls.check = check
+        case .downgraded(let level, _):
+            tls.level = level
+            tls.check = nil
+        case .lookupError:
+            break
+        }
+        return tls
+    }
+}
+
+/// The DANE check of one destination: its TLSA records, with the MX host and the next-hop
+/// domain as the names a DANE-TA chain may carry.
+struct DANECheck: CertificateCheckProvider {
+    let records: [TLSAAssociation]
+
+    func authentication(
+        level: TLSSecurityLevel, trustAnchors: [Certificate], destination: Destination, nexthop: String
+    ) -> any PeerAuthentication {
+        DANEAuthentication(records: records, names: [.hostname(destination.host), .nexthop(nexthop)])
+    }
+}
+
 /// Makes the certificate check of one destination.
 public protocol CertificateCheckProvider: Sendable {
     func authentication(
@@ -60,7 +91,8 @@ public protocol CertificateCheckProvider: Sendable {
 /// Postfix 3.7's checks: `verify` matches the MX host name (`smtp_tls_verify_cert_match =
 /// hostname`), `secure` the next-hop domain and its subdomains (`smtp_tls_secure_cert_match =
 /// nexthop, dot-nexthop`); `may` and `encrypt` only look whether the chain is trusted (Trusted or
-/// Untrusted in the log, never Verified). `dane` without TLSA records is `may` (RFC 7672 2.2).
+/// Untrusted in the log, never Verified). `dane` reaches here only as the level DANE fell back to
+/// (`DANEPolicy.downgraded`); its destinations with TLSA records get a `DANECheck`.
 public struct PostfixCertificateCheck: CertificateCheckProvider {
     public init() {}
 
