@@ -110,7 +110,8 @@ public struct PostfixDeliveryLog: Sendable {
                 stage: .connect, reply: nil, result: .unreachable, error: String(text), recipients: []))
         } else if text.hasPrefix("host "), let attempt = chatHostReply(text.dropFirst(5), port: port) {
             // smtp(8) logs a RCPT reply per recipient: those of one session make one attempt.
-            let sameSession = previousWasRCPTReply || chatGreetingsAtLastAttempt.map { $0 == chatGreetings } ?? false
+            // With the chat, a greeting between them says; without it, the lines follow each other.
+            let sameSession = chatGreetingsAtLastAttempt.map { $0 == chatGreetings } ?? previousWasRCPTReply
             if attempt.stage == .rcpt, sameSession, let last = attempts.last, last.stage == .rcpt,
                 last.remoteAddress == attempt.remoteAddress
             {
