@@ -239,7 +239,7 @@ let package = Package(
         .testTarget(name: "CensusTests", dependencies: [
             "Census", "Matrix", "Runner", "Scenario", "Policy", "DNSCore", "MXHarnessTestKit",
             .product(name: "Logging", package: "swift-log"),
-        ], exclude: ["Logs"]),
+        ]),
         .testTarget(name: "ParityTests", dependencies: ["Parity", "Runner", "Scenario", "SMTPProtocol", "DNSCore", "Reports"]),
         .testTarget(name: "HarnessTests", dependencies: [
             "Harness", "DNSCore", "Sandbox", "Scenario", "MXHarnessTestKit", .product(name: "Logging", package: "swift-log"),
