@@ -228,7 +228,7 @@ let package = Package(
         ]),
         .testTarget(name: "ExecMXTests", dependencies: ["ExecMX", "Runner", "Scenario", "RunnerTestKit", "MXHarnessTestKit"]),
         .testTarget(name: "SenderTests", dependencies: [
-            "Sender", "Delivery", "SMTPProtocol", "DNSCore", "Sandbox", "MXHarnessTestKit",
+            "Sender", "Delivery", "SMTPProtocol", "DNSCore", "Sandbox", "MXHarnessTestKit", "CertificateAuthority",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -249,7 +249,7 @@ let package = Package(
         .testTarget(name: "CensusTests", dependencies: [
             "Census", "Matrix", "Runner", "Postfix", "Exim", "Scenario", "Policy", "DNSCore", "MXHarnessTestKit", "RunnerTestKit",
             .product(name: "Logging", package: "swift-log"),
-        ], exclude: ["Logs"]),
+        ]),
         .testTarget(name: "ParityTests", dependencies: ["Parity", "Runner", "Scenario", "SMTPProtocol", "DNSCore", "Reports"]),
         .testTarget(name: "HarnessTests", dependencies: [
             "Harness", "DNSCore", "Sandbox", "Scenario", "MXHarnessTestKit", "RunnerTestKit", .product(name: "Logging", package: "swift-log"),

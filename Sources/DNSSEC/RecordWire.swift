@@ -40,6 +40,9 @@ public enum RecordWire {
         case .soa(let mname, let rname, let serial, let refresh, let retry, let expire, let minimum):
             return WireName.wire(mname) + WireName.wire(rname)
                 + uint32(serial) + uint32(refresh) + uint32(retry) + uint32(expire) + uint32(minimum)
+        case .tlsa(let usage, let selector, let matching, let data):
+            // A stand-in left unreplaced signs as no data (the world is resolved before signing).
+            return [usage, selector, matching] + (data.bytes ?? [])
         }
     }
 

@@ -60,7 +60,8 @@ public protocol CertificateCheckProvider: Sendable {
 /// Postfix 3.7's checks: `verify` matches the MX host name (`smtp_tls_verify_cert_match =
 /// hostname`), `secure` the next-hop domain and its subdomains (`smtp_tls_secure_cert_match =
 /// nexthop, dot-nexthop`); `may` and `encrypt` only look whether the chain is trusted (Trusted or
-/// Untrusted in the log, never Verified). `dane` without TLSA records is `may` (RFC 7672 2.2).
+/// Untrusted in the log, never Verified). `dane` reaches here only as the level DANE fell back to
+/// (`DANEPolicy.downgraded`); its destinations with TLSA records get a `DANECheck`.
 public struct PostfixCertificateCheck: CertificateCheckProvider {
     public init() {}
 

@@ -1,9 +1,11 @@
+import CertificateAuthority
 import DNSCore
 import DNSSEC
 import DNSWorld
 import Foundation
 import Logging
 import Resolver
+import Runner
 import Sandbox
 import Scenario
 
@@ -20,6 +22,8 @@ struct StandaloneWorld {
     let validator: DNSResolver?
 
     static func start(_ scenario: ScenarioCase, timeout: Duration, logger: Logger) async throws -> StandaloneWorld {
+        // TLSA stand-ins become the digests of certificates from an authority made for this world.
+        let scenario = try scenario.preparingTLSA(authority: RunAuthority())
         let registry = ResourceRegistry.shared
         let directory = try registry.makeTemporaryDirectory("dns")
         let addresses = scenario.receiver.addresses + Array(scenario.sender.addresses.values)

@@ -163,8 +163,8 @@ public struct CaseRunner: Sendable {
             return result
         }
         let scenario: ScenarioCase
-        do { scenario = try result.scenario.preparingDKIM() } catch {
-            result.status = .error(error.description)
+        do { scenario = try result.scenario.preparingDKIM().preparingTLSA(authority: configuration.authority) } catch {
+            result.status = .error("\(error)")
             return result
         }
         let environment = CaseEnvironment(

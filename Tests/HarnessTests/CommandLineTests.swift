@@ -15,10 +15,12 @@ import Testing
         var error: String
     }
 
-    static func run(_ arguments: [String]) throws -> Finished {
+    /// Runs the executable with `arguments`, `environment` added to this process's own.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Finished {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -13,21 +13,7 @@ import Testing
 
     /// Runs the executable with `MXHARNESS_MTA_DIR` set to `mtaDirectory` when given.
     static func run(_ arguments: [String], mtaDirectory: String? = nil) throws -> CommandLineTests.Finished {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        if let mtaDirectory { environment["MXHARNESS_MTA_DIR"] = mtaDirectory }
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let error = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CommandLineTests.Finished(
-            status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), error: String(decoding: error, as: UTF8.self))
+        try CommandLineTests.run(arguments, environment: mtaDirectory.map { ["MXHARNESS_MTA_DIR": $0] } ?? [:])
     }
 
     @Test func aReceiverOrSenderThatIsNotUnpackedStopsBeforeAnyCase() throws {

@@ -82,7 +82,7 @@ import Testing
             "Scenarios/rdns.yaml:10:26: dns.records[1]: bad record \"mx.example.test. A 192.0.2.999\": \"192.0.2.999\" is not an IPv4 address"
         ])
         #expect(loadErrors(yaml: example("- mx.example.test. AAAA 2001:db8::10", "- mx.example.test. AAA 2001:db8::10")) == [
-            "Scenarios/rdns.yaml:11:24: dns.records[2]: bad record \"mx.example.test. AAA 2001:db8::10\": unknown record type \"AAA\" (expected A, AAAA, PTR, MX, TXT, CNAME, NS or SOA)"
+            "Scenarios/rdns.yaml:11:24: dns.records[2]: bad record \"mx.example.test. AAA 2001:db8::10\": unknown record type \"AAA\" (expected A, AAAA, PTR, MX, TXT, CNAME, NS, SOA or TLSA)"
         ])
         // A quoted scalar is not: the item's position, and the column inside the record.
         #expect(loadErrors(yaml: example("- mx.example.test. A 192.0.2.10", "- \"mx.example.test. A 192.0.2.999\"")) == [

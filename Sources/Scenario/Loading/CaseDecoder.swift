@@ -212,12 +212,21 @@ struct CaseDecoder {
         let dkimTree = map.optional("dkim")
         let dkim = dkimTree.map { dkimSpec($0, path.key("dkim")) }
         let identity = senderIdentity(map, path, addresses: addresses)
-        let tls: TLSSecurityLevel?? = map.optional("tls").map {
+        let tlsTree = map.optional("tls")
+        let tls: TLSSecurityLevel?? = tlsTree.map {
             read.choice($0, path.key("tls"), "TLS security level (Postfix smtp_tls_security_level)", TLSSecurityLevel.self)
         }
         let resolver = map.optional("resolver").map { read.choice($0, path.key("resolver"), "resolver", ResolverValidation.self) } ?? .nonValidating
         map.finish()
         if case .some(nil) = tls { return nil }
+        if let tlsTree, case .some(.some(.dane)) = tls, let resolver, resolver != .validating {
+            // Format 1.2: TLSA records count only when a validating resolver says they are
+            // secure (RFC 7672 section 2.2).
+            diagnostics.add(
+                .invalidValue, at: tlsTree.location, path.key("tls"),
+                "dane needs sender.resolver: validating (DANE trusts TLSA records only from a validating resolver, RFC 7672 section 2.2), and a signed world (dns.dnssec: signed)")
+            return nil
+        }
         guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay, let identity, let resolver else { return nil }
         if case .some(.none) = message { return nil }
         if case .some(.none) = mta { return nil }
