@@ -12,7 +12,10 @@ public struct EximSenders: SenderKind {
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         if let reason = EximSendingMTA.unavailableReason() { return reason }
         if let reason = proxiedSenderReason(scenario, "Exim") { return reason }
-        if let reason = untranslatedSenderTLS(of: scenario, on: "Exim") { return reason }
+        if scenario.sender.tls == .secure {
+            // tls_verify_cert_hostnames matches the certificate against the MX host name only.
+            return "sender.tls: secure matches the certificate against the recipient domain (Postfix's smtp_tls_secure_cert_match = nexthop, dot-nexthop); Exim checks the MX host name only (tls_verify_cert_hostnames)"
+        }
         if scenario.sender.message?.raw != nil { return rawMessageReason("Exim") }
         // Exim tries a host's IPv6 addresses first and has no setting to prefer IPv4 (short of
         // not looking AAAA up at all, dns_ipv4_lookup).
@@ -32,7 +35,7 @@ public struct EximSenders: SenderKind {
     public func makeSender(for scenario: ScenarioCase, settings: RunConfiguration) -> any Sender {
         MTASender<EximSendingMTA>(
             request: DeliveryRequest(scenario.sender, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout),
-            settings: scenario.sender.exim)
+            settings: scenario.sender.exim, tls: (scenario.sender.tls, settings.authority))
     }
 }
 

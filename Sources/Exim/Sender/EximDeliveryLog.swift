@@ -9,12 +9,32 @@ import SMTPProtocol
 ///     H=mx.example.test [2001:db8::10]: SMTP error from remote mail server after RCPT TO:<bob@example.test>: 450 4.7.25 ...
 ///     H=mx.example.test [2001:db8::10] Connection refused
 ///     1tXYZ-000A-00 => bob@example.test R=dnslookup T=remote_smtp H=mx.example.test [192.0.2.10] C="250 2.0.0 Ok"
+///
+/// With STARTTLS (Exim 4.96 with GnuTLS, `log_selector = +all`), seen here:
+///
+///     => bob@example.test ... H=mx.example.test [192.0.2.10]:25 ... X=TLS1.3:ECDHE_SECP256R1__ECDSA_SECP256R1_SHA256__AES_256_GCM:256 CV=yes DN="CN=mx.example.test" ...
+///     H=mx.example.test [192.0.2.10]:25: a TLS session is required, but the server did not offer TLS support
+///     == bob@example.test ... defer (-37) H=mx.example.test [192.0.2.10]:25 ... DT=1.5s: TLS session: (certificate verification failed): certificate invalid
+///     TLS host defer: H=mx.example.test [192.0.2.10]:25: TLS session: (gnutls_handshake): Handshake failed
+///     TLS session: (gnutls_handshake): Handshake failed: delivering unencrypted to H=mx.example.test [192.0.2.10] (not in hosts_require_tls)
+///
+/// `X=` and `CV=` give a delivery its TLS facts: `CV=yes` is Postfix's "Verified" where the level
+/// checked the name (verify, dane) and "Trusted" where it did not (may, encrypt: the harness sets
+/// `tls_verify_cert_hostnames =` there), `CV=no` "Untrusted". The `TLS host defer:` line is the
+/// harness's own (the transport's `event_action`, `EximSendingMTA.tlsOptions`): Exim logs nothing
+/// of a host it leaves after a failed TLS session. TLS failures read as the delivery model and
+/// the Postfix sender report them, `451` at stage helo with Postfix's DSN and words (4.7.4 "TLS is
+/// required, but was not offered by host ...", 4.7.5 "Cannot start TLS: handshake failure" or
+/// "Server certificate not verified"), Exim's own words kept as the attempt's error.
 public struct EximDeliveryLog: SenderLog {
     public static var mta: String { "Exim" }
     public private(set) var attempts: [DeliveryAttempt] = []
     public private(set) var statuses: [SenderLogStatus] = []
+    /// `sender.tls`: whether `CV=yes` means a checked name.
+    let level: TLSSecurityLevel
 
-    public init(lines: [String]) {
+    public init(lines: [String], level: TLSSecurityLevel = .none) {
+        self.level = level
         for line in lines { read(line) }
     }
 
@@ -25,7 +45,7 @@ public struct EximDeliveryLog: SenderLog {
             let rest = line[range.upperBound...]
             let recipient = String(rest.prefix { $0 != " " }).trimmingAngles()
             var index: Int?
-            if let attempt = Self.attempt(in: rest, delivered: outcome == .delivered) {
+            if let attempt = Self.attempt(in: rest, delivered: outcome == .delivered, level: level) {
                 if let last = attempts.last, statuses.last?.attemptIndex == attempts.count - 1 || lastLineWasHostError,
                    last.remoteAddress == attempt.remoteAddress, last.stage == attempt.stage, last.result == attempt.result {
                     index = attempts.count - 1
@@ -39,10 +59,31 @@ public struct EximDeliveryLog: SenderLog {
                 index = attempts.count - 1
             }
             lastLineWasHostError = false
+            if index == nil, let lookup = tlsaLookupError, rest.contains("DANE error: tlsa lookup") {
+                // No connection was made (as Postfix, which skips the address): Postfix's words and DSN.
+                let text = "TLSA lookup error for \(lookup) (\(rest[rest.range(of: "DANE error: ")!.lowerBound...]))"
+                statuses.append(SenderLogStatus(recipient: recipient, outcome: outcome, dsn: "4.7.5", text: text))
+                return
+            }
             statuses.append(SenderLogStatus(recipient: recipient, outcome: outcome, text: String(rest), attemptIndex: index))
             return
         }
-        if let range = line.range(of: " H="), let attempt = Self.attempt(in: line[range.lowerBound...], delivered: false) {
+        if let range = line.range(of: " H="), line.contains(": DANE error: tlsa lookup"),
+           let close = line[range.upperBound...].firstIndex(of: "]") {
+            // `H=NAME [ADDR]:PORT: DANE error: tlsa lookup DEFER`: a TLSA lookup that failed (SERVFAIL,
+            // bogus), no connection made.
+            let name = line[range.upperBound...].prefix { $0 != " " }
+            let port = line[line.index(after: close)...].dropFirst().prefix { $0.isNumber }
+            tlsaLookupError = "\(name):\(port.isEmpty ? "25" : port)"
+            return
+        }
+        if line.contains(": delivering unencrypted to H=") {
+            // Exim's clear retry on the same host after a failed handshake (not in
+            // hosts_require_tls): the failed session is the `TLS host defer:` attempt before it.
+            lastLineWasHostError = false
+            return
+        }
+        if let range = line.range(of: " H="), let attempt = Self.attempt(in: line[range.lowerBound...], delivered: false, level: level) {
             // One line per recipient refused at RCPT: those of one session are one attempt.
             if lastLineWasHostError, attempt.stage == .rcpt, let last = attempts.last, last.stage == .rcpt,
                last.remoteAddress == attempt.remoteAddress {
@@ -54,14 +95,18 @@ public struct EximDeliveryLog: SenderLog {
     }
 
     private var lastLineWasHostError = false
+    /// `NAME:PORT` of the last host whose TLSA lookup failed.
+    private var tlsaLookupError: String?
 
     /// The try that `H=NAME [ADDR]...` describes.
-    static func attempt(in text: Substring, delivered: Bool) -> DeliveryAttempt? {
+    static func attempt(in text: Substring, delivered: Bool, level: TLSSecurityLevel = .none) -> DeliveryAttempt? {
         guard let h = text.range(of: "H=") else { return nil }
         let afterH = text[h.upperBound...]
         guard let open = afterH.firstIndex(of: "["), let close = afterH[open...].firstIndex(of: "]"),
               let address = IPAddress(String(afterH[afterH.index(after: open)..<close])) else { return nil }
-        let host = String(afterH[..<open]).trimmingCharacters()
+        var host = String(afterH[..<open]).trimmingCharacters()
+        // `H=NAME DS [ADDR]`: Exim marks a host whose address lookup was DNSSEC-secure.
+        if host.hasSuffix(" DS") { host = String(host.dropLast(3)) }
         var tail = afterH[afterH.index(after: close)...]
         // "]:25" — the port.
         if tail.hasPrefix(":"), tail.dropFirst().first?.isNumber == true { tail = tail.dropFirst().drop { $0.isNumber } }
@@ -70,8 +115,16 @@ public struct EximDeliveryLog: SenderLog {
             if let c = tail.range(of: "C=\"") {
                 reply = SMTPReply(logged: String(tail[c.upperBound...].prefix { $0 != "\"" }))
             }
-            return DeliveryAttempt(family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
+            var attempt = DeliveryAttempt(family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
                                    stage: .data, reply: reply ?? SMTPReply(code: 250, "accepted"), result: .accepted, recipients: [])
+            attempt.tls = tlsFacts(in: tail, level: level)
+            return attempt
+        }
+        if let failure = tlsFailure(in: tail, host: host, address: address) {
+            var attempt = DeliveryAttempt(family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
+                                          stage: .helo, reply: failure.reply, result: .tempfailed, error: failure.error, recipients: [])
+            attempt.tls = failure.tls
+            return attempt
         }
         if let error = tail.range(of: "SMTP error from remote mail server after ") {
             let after = tail[error.upperBound...]
@@ -92,6 +145,45 @@ public struct EximDeliveryLog: SenderLog {
                                    stage: stage, reply: nil, result: .tempfailed, error: String(tail).trimmingCharacters(), recipients: [])
         }
         return nil
+    }
+
+    /// `X=TLS1.3:CIPHER:BITS CV=yes|no|dane` of a delivery line; nil when it ran in clear.
+    static func tlsFacts(in text: Substring, level: TLSSecurityLevel) -> TLSSessionFacts? {
+        guard let x = text.range(of: " X=") else { return nil }
+        let fields = text[x.upperBound...].prefix { $0 != " " }.split(separator: ":")
+        let version = fields.first.flatMap { field in
+            field.hasPrefix("TLS") ? TLSProtocolVersion(rawValue: "TLSv" + field.dropFirst(3)) : nil
+        }
+        let cipher = fields.count > 1 ? String(fields[1]) : nil
+        var trust: TLSPeerTrust?
+        if let cv = text.range(of: " CV=") {
+            switch text[cv.upperBound...].prefix(while: { $0 != " " }) {
+            case "dane": trust = .verified
+            case "yes": trust = level == .verify || level == .secure ? .verified : .trusted
+            default: trust = .untrusted
+            }
+        }
+        return TLSSessionFacts(version: version, cipher: cipher, trust: trust)
+    }
+
+    /// One of Exim's TLS failures (smtp transport, `ERRNO_TLSREQUIRED` and `ERRNO_TLSFAILURE`) as
+    /// the delivery model reports the same failure: its reply, Exim's words, and the session's facts
+    /// when the certificate was seen (a failed check: "Untrusted", as Postfix's handshake completes
+    /// before it says "Server certificate not verified").
+    static func tlsFailure(in text: Substring, host: String, address: IPAddress) -> (reply: SMTPReply, error: String, tls: TLSSessionFacts?)? {
+        let words: Substring
+        if let range = text.range(of: "a TLS session is required") {
+            words = text[range.lowerBound...]
+            let reply = SMTPReply(code: 451, enhanced: "4.7.4", "TLS is required, but was not offered by host \(host)[\(address)]")
+            return (reply, String(words), nil)
+        }
+        guard let range = text.range(of: "TLS session: ") ?? text.range(of: "TLS error on connection") else { return nil }
+        words = text[range.lowerBound...]
+        if words.contains("certificate verification failed") || words.contains("certificate invalid") {
+            let facts = TLSSessionFacts(version: nil, cipher: nil, trust: .untrusted)
+            return (SMTPReply(code: 451, enhanced: "4.7.5", "Server certificate not verified"), String(words), facts)
+        }
+        return (SMTPReply(code: 451, enhanced: "4.7.5", "Cannot start TLS: handshake failure"), String(words), nil)
     }
 
     /// "RCPT TO:<...>: 450", "MAIL FROM:<...>", "EHLO x", "initial connection", "end of data".

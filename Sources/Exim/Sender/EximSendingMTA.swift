@@ -57,6 +57,11 @@ public final class EximSendingMTA: @unchecked Sendable {
                 try fm.createDirectory(atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
             }
             try Self.configuration(request, options: options, root: root).write(toFile: root + "/exim.conf", atomically: true, encoding: .utf8)
+            if let pem = Self.authorityPEM(request) {
+                // Read by the transport, which runs as the Exim user.
+                try pem.write(toFile: Self.authorityFile(root: root), atomically: true, encoding: .utf8)
+                try fm.setAttributes([.posixPermissions: 0o644], ofItemAtPath: Self.authorityFile(root: root))
+            }
             // The remote transport runs as exim_user (root is on Exim's fixed_never_users list).
             if let user = getpwnam("Debian-exim") {
                 for folder in [root + "/spool", root + "/log"] { chown(folder, user.pointee.pw_uid, user.pointee.pw_gid) }
@@ -79,7 +84,7 @@ public final class EximSendingMTA: @unchecked Sendable {
         } catch {
             throw SenderMTAError("the Exim sender did not take the message: \(error)\n\(mainLog)")
         }
-        let log = EximDeliveryLog(lines: mainLog.split(separator: "\n").map(String.init))
+        let log = EximDeliveryLog(lines: mainLog.split(separator: "\n").map(String.init), level: request.tls?.level ?? .none)
         var notes: [String] = []
         if log.statuses.isEmpty {
             let text = said.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -94,6 +99,50 @@ public final class EximSendingMTA: @unchecked Sendable {
             return ownedEtc
         }
         if let etc { try? FileManager.default.removeItem(atPath: etc) }
+    }
+
+    /// Where the world's authority is written for the transport's `tls_verify_certificates`.
+    static func authorityFile(root: String) -> String { root + "/world-ca.pem" }
+
+    /// The PEM of the authorities `request` trusts; nil without TLS.
+    static func authorityPEM(_ request: DeliveryRequest) -> String? {
+        guard let tls = request.tls, tls.level != .none else { return nil }
+        return tls.trustAnchorsPEM
+    }
+
+    /// The words that start the line `event_action` writes for a host left after a TLS failure.
+    static let tlsHostDeferMarker = "TLS host defer:"
+
+    /// `sender.tls` as smtp transport options, each level with Postfix's meaning (Exim 4.96
+    /// specification, "The smtp transport" and "Encrypted SMTP connections using TLS/SSL"):
+    /// - none: `hosts_avoid_tls = *`, STARTTLS never sent;
+    /// - may: Exim's defaults, STARTTLS when offered; the world's authority as
+    ///   `tls_verify_certificates` and `tls_try_verify_hosts = *` only say in the log whether the
+    ///   chain was good (`CV=yes|no`), and `tls_verify_cert_hostnames =` checks no name, as Postfix
+    ///   at may and encrypt (so `CV=yes` is Postfix's "Trusted");
+    /// - encrypt: the same and `hosts_require_tls = *`;
+    /// - verify: `hosts_require_tls = *`, `tls_verify_hosts = *` and the MX host name checked
+    ///   (`tls_verify_cert_hostnames = *`, Exim's default): `CV=yes` is "Verified";
+    /// - dane: `hosts_try_dane = *` (Exim's default) with may's settings for hosts without usable
+    ///   TLSA records, as Postfix's dane falls back to may. Every other level sets
+    ///   `hosts_try_dane =`: Exim would otherwise use DANE wherever the resolver says secure.
+    /// `secure` (the recipient domain matched) has no Exim setting; the sender part skips it.
+    /// `event_action` logs the hosts Exim leaves after a TLS failure (errno -37,
+    /// ERRNO_TLSFAILURE), which it does not log itself.
+    static func tlsOptions(_ tls: SenderTLS?, authorityFile: String) -> [String] {
+        guard let tls, tls.level != .none else { return ["hosts_avoid_tls = *", "hosts_try_dane ="] }
+        var options = [
+            "tls_verify_certificates = \(authorityFile)", "tls_try_verify_hosts = *",
+            "event_action = ${if and{{eq{$event_name}{msg:host:defer}}{eq{$event_defer_errno}{-37}}}{${acl{tls_host_defer}}}}",
+        ]
+        switch tls.level {
+        case .none, .may: options += ["tls_verify_cert_hostnames =", "hosts_try_dane ="]
+        case .encrypt: options += ["tls_verify_cert_hostnames =", "hosts_try_dane =", "hosts_require_tls = *"]
+        case .verify, .secure:
+            options += ["tls_verify_cert_hostnames = *", "hosts_try_dane =", "hosts_require_tls = *", "tls_verify_hosts = *"]
+        case .dane: options += ["tls_verify_cert_hostnames =", "hosts_try_dane = *"]
+        }
+        return options
     }
 
     /// The whole configuration: one dnslookup (or manualroute for `relay`) router, one smtp
@@ -123,8 +172,10 @@ public final class EximSendingMTA: @unchecked Sendable {
             "driver = smtp", "interface = <; \(interfaces)", "helo_data = \(request.helo)", "port = \(request.port)",
             "connect_timeout = \(seconds(request.connectTimeout))", "command_timeout = \(seconds(request.replyTimeout))",
             "data_timeout = \(seconds(request.replyTimeout))", "final_timeout = \(seconds(request.replyTimeout))",
-            "hosts_avoid_tls = *", "hosts_try_chunking =", "hosts_try_fastopen =",
-        ]
+            "hosts_try_chunking =", "hosts_try_fastopen =",
+        ] + tlsOptions(request.tls, authorityFile: authorityFile(root: root))
+        // `sender.exim` replaces an option of the harness's rather than repeating it.
+        transport.removeAll { line in options.keys.contains(String(line.prefix { $0 != " " })) }
         transport += options.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }
         return """
             # Written by mxharness: an Exim that sends the scenario's message and nothing else.
@@ -142,6 +193,13 @@ public final class EximSendingMTA: @unchecked Sendable {
             disable_ipv6 = \(request.sources[.ipv6] == nil ? "true" : "false")
             tls_advertise_hosts =
             log_selector = +all -arguments
+
+            begin acl
+            # Exim logs no line of its own for a host it leaves after a failed TLS session (it goes on
+            # to the next host, or in clear to the same one): the transport's event_action writes one.
+            tls_host_defer:
+              warn logwrite = \(tlsHostDeferMarker) H=$host [$host_address]:$host_port: $event_data
+              accept
 
             begin routers
             \(router)

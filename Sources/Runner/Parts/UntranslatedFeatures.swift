@@ -24,12 +24,6 @@ public func untranslatedTLS(of scenario: ScenarioCase, on mta: String) -> String
     return "receiver.tls is not yet set up for \(mta) (STARTTLS with the world's certificates runs on the built-in MX)"
 }
 
-/// `sender.tls` above `none` is modelled by the built-in sender only, so far.
-public func untranslatedSenderTLS(of scenario: ScenarioCase, on mta: String) -> String? {
-    guard scenario.sender.tls != .none else { return nil }
-    return "sender.tls: \(scenario.sender.tls) is not yet set up for a real \(mta) sender (the built-in sender models it)"
-}
-
 /// `sender.identity` other than socket, `receiver.proxy_protocol`, `receiver.xclient_hosts`: the
 /// expect of such a case says what Postfix does on that path (smtpd_upstream_proxy_protocol,
 /// smtpd_authorized_xclient_hosts), which is not set up for `mta`.
