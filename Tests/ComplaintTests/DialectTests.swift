@@ -570,4 +570,24 @@ import Testing
         let ptr = "host mx.example.test[192.0.2.10] said: 550 5.7.1 no PTR record for you (in reply to RCPT TO command)"
         #expect(ReproductionWriter.reproduce(try read(ptr), input: ptr).diagnosis.check == .fcrdns)
     }
+
+    @Test func aDialogueLoggedAsAJSONArrayOfStrings() throws {
+        let json = #"{"mx.example.test":["220 mx.example.test ESMTP","HELO mail.sender.test","250 mx.example.test Hello [192.0.2.25]","# +
+            #""MAIL FROM:<>","550 5.7.1 Unfortunately, messages from [192.0.2.25] weren't sent. See http:\/\/example.test\/why","QUIT",""]}"#
+        let evidence = try read(json)
+        #expect(evidence.source == .transcript)
+        #expect(evidence.stage == .mail && evidence.reply?.code == 550 && evidence.reply?.enhanced == "5.7.1")
+        #expect(evidence.reply?.text.hasSuffix("See http://example.test/why") == true, "JSON's `\\/` is a `/`")
+        #expect(evidence.clientAddress == IPAddress("192.0.2.25"))
+        // An array of other strings stays as it is.
+        #expect(throws: UnrecognizedEvidence.self) { try read(#"{"tags":["a","b","c"]}"#) }
+    }
+
+    @Test func aReplyQuotedFromItsEnhancedCodeOn() throws {
+        let evidence = try read("\"5.7.1 Unfortunately, messages from [192.0.2.30] weren't sent. [HE1EUR04FT035.eop-eur04.test]\"")
+        #expect(evidence.reply?.code == 550 && evidence.reply?.enhanced == "5.7.1")
+        #expect(evidence.reply?.text.hasSuffix("[HE1EUR04FT035.eop-eur04.test]") == true)
+        #expect(evidence.provenance.contains { $0.field == .reply && $0.inferred })
+        #expect(evidence.clientAddress == IPAddress("192.0.2.30"))
+    }
 }

@@ -133,6 +133,18 @@ enum LibraryReplies {
             guard !text.isEmpty else { continue }
             return (text, enhanced, paragraph)
         }
+        // A reply quoted from its enhanced code on (`"5.7.1 Unfortunately, messages from [ADDR] weren't sent. ..."`).
+        for paragraph in paragraphs {
+            guard let range = paragraph.range(of: #"^\s*['"]?[245]\.\d{1,3}\.\d{1,3}\s+\S"#, options: .regularExpression) else { continue }
+            let quote = paragraph[range].first { $0 == "'" || $0 == "\"" }
+            var said = paragraph.drop { $0 == " " || $0 == "\t" || $0 == "'" || $0 == "\"" }
+            guard let enhanced = EnhancedCode(String(said)) else { continue }
+            said = said.dropFirst(enhanced.text.count).drop { $0 == " " }
+            var text = String(said)
+            if let quote, let close = text.firstIndex(of: quote) { text = String(text[..<close]) }
+            text = ReplyText.cleaned(text)
+            if !text.isEmpty { return (text, enhanced, paragraph) }
+        }
         for paragraph in paragraphs {
             let range = NSRange(paragraph.startIndex..., in: paragraph)
             for entry in CodelessReply.known {
