@@ -32,7 +32,7 @@ extension Benchmarks {
         }
     }
 
-    static let receiver = IPAddress("2001:db8::10")!
+    static let receiver = IPAddress(literal: "2001:db8::10")
 
     static func sender(_ index: Int) -> IPAddress { IPAddress("2001:db8:5::\(String(index + 1, radix: 16))")! }
 
