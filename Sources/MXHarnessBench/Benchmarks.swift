@@ -1,6 +1,7 @@
 import DNSCore
 import DNSWorld
 import Foundation
+import Harness
 import Logging
 import Resolver
 import Runner
