@@ -608,4 +608,19 @@ import Testing
         #expect(evidence.source == .qmailReject)
         #expect(evidence.reply?.code == 451 && evidence.stage == .rcpt && evidence.clientAddress == IPAddress("192.0.2.25"))
     }
+
+    @Test(arguments: [
+        ("The server responded to the RCPT TO command with: 550 5.1.1 user unknown", SMTPStage.rcpt),
+        ("Error during MAIL FROM: 553 5.7.1 sender not allowed", .mail),
+        ("SMTP error on DATA: 554 5.7.1 message refused", .data),
+        ("the remote server rejected it at the RCPT stage with 550 5.7.1 relay denied", .rcpt),
+    ])
+    func proseThatNamesTheCommand(text: String, stage: SMTPStage) throws {
+        #expect(try read(text).stage == stage)
+    }
+
+    @Test func theCommandsNameInCapitalsOnly() throws {
+        // `on mail servers` names no MAIL FROM.
+        #expect(try read("This depends on mail servers: 550 5.7.1 not allowed").stage == nil)
+    }
 }

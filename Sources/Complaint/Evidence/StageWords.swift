@@ -122,6 +122,17 @@ enum StageWords {
                .helo, "the error names the EHLO/HELO command"),
         Phrase(#"Invalid greeting|SMTPConnectError|\bgreeting\b.{0,20}\b(?:failed|rejected|refused)|\bcommand:\s*["']CONN\b"#, .greeting,
                "the error is about the server's greeting"),
+        // Prose that names the command (`responded to the RCPT TO command with`, `Error during MAIL
+        // FROM:`, `SMTP error on DATA:`, `at the RCPT stage`); the command's name in capitals, so that
+        // `on mail servers` is no MAIL.
+        Phrase(#"\b(?:to|at|on|during|in response to|for|with)\s+(?:the\s+)?(?-i:RCPT(?: TO)?)\b|\b(?-i:RCPT(?: TO)?)\s+(?:command|stage|phase)\b"#,
+               .rcpt, "the words name the RCPT TO command"),
+        Phrase(#"\b(?:to|at|on|during|in response to|for|with)\s+(?:the\s+)?(?-i:MAIL(?: FROM)?)\b|\b(?-i:MAIL(?: FROM)?)\s+(?:command|stage|phase)\b"#,
+               .mail, "the words name the MAIL FROM command"),
+        Phrase(#"\b(?:to|at|on|during|in response to|for|with)\s+(?:the\s+)?(?-i:DATA)\b|\b(?-i:DATA)\s+(?:command|stage|phase)\b"#,
+               .data, "the words name the DATA command"),
+        Phrase(#"\b(?:to|at|on|during|in response to|for|with)\s+(?:the\s+)?(?-i:EHLO|HELO)\b|\b(?-i:EHLO|HELO)\s+(?:command|stage|phase)\b"#,
+               .helo, "the words name the EHLO/HELO command"),
         // Thunderbird's, SeaMonkey's and Netscape's dialogs (mailnews/compose messages.ftl,
         // Netscape's allxpstr.h): one text per command, with the server's reply inside.
         Phrase(#"verify that your e-?mail address is correct"#, .mail, "the mail client's dialog for a refused MAIL FROM (`Please verify that your email address is correct`)"),
