@@ -623,4 +623,14 @@ import Testing
         // `on mail servers` names no MAIL FROM.
         #expect(try read("This depends on mail servers: 550 5.7.1 not allowed").stage == nil)
     }
+
+    @Test(arguments: [
+        ("Server terminates connection. response=421 4.7.0 Try again later, closing connection. (EHLO) x1 - gsmtp", SMTPStage.helo),
+        ("Error: Message failed: 550 5.7.1 rejected\n    at SMTPConnection._actionSMTPStream (/app/node_modules/nodemailer/lib/smtp-connection/index.js:1478:34)", .data),
+        ("Error: Can't send mail - all recipients were rejected: 550 5.1.1 no\n    at SMTPConnection._actionRCPT (/app/index.js:1:1)", .rcpt),
+        ("Mail command failed: 553 5.7.1 sender denied\n    at SMTPConnection._actionMAIL (/app/index.js:1:1)", .mail),
+    ])
+    func theCommandNamedByProviderTagsAndNodemailerFrames(text: String, stage: SMTPStage) throws {
+        #expect(try read(text).stage == stage)
+    }
 }

@@ -100,11 +100,21 @@ enum StageWords {
         Phrase(#"\[MAIL[ _]FROM\]"#, .mail, "the provider's `[MAIL_FROM]` (Yahoo, AOL)"),
         Phrase(#"\[(?:BODY|DATA|END[ _]OF[ _]DATA|EOD)\]"#, .data, "the provider's `[BODY]` (Yahoo, AOL)"),
         Phrase(#"\[(?:HELO|EHLO)\]"#, .helo, "the provider's `[HELO]`"),
+        // Gmail names the command it answers in parentheses (`Try again later, closing connection. (EHLO)`).
+        Phrase(#"\((?-i:EHLO|HELO)\)"#, .helo, "the provider's `(EHLO)` (Gmail)"),
+        Phrase(#"\((?-i:MAIL(?: FROM)?)\)"#, .mail, "the provider's `(MAIL)` (Gmail)"),
+        Phrase(#"\((?-i:RCPT(?: TO)?)\)"#, .rcpt, "the provider's `(RCPT)` (Gmail)"),
+        Phrase(#"\((?-i:DATA|BDAT)\)"#, .data, "the provider's `(DATA)` (Gmail)"),
         Phrase(#"did not accept our requests? to connect"#, .greeting, "Gmail's `did not accept our requests to connect`"),
         // Client libraries and mail clients name the command or the step.
         Phrase(#"executeCommand\(\s*'\s*\.\s*'|_streamMessage|->streamMessage"#, .data, "Swift Mailer's stack trace: the command was the final dot"),
         Phrase(#"executeCommand\(\s*'RCPT TO|doRcptToCommand"#, .rcpt, "Swift Mailer's stack trace: the command was RCPT TO"),
         Phrase(#"executeCommand\(\s*'MAIL FROM|doMailFromCommand"#, .mail, "Swift Mailer's stack trace: the command was MAIL FROM"),
+        // Nodemailer's SMTPConnection handles each reply in `_action<Step>` (smtp-connection/index.js).
+        Phrase(#"SMTPConnection\._actionEHLO\b|SMTPConnection\._actionHELO\b"#, .helo, "Nodemailer's stack trace: `_actionEHLO` handled the reply"),
+        Phrase(#"SMTPConnection\._actionMAIL\b"#, .mail, "Nodemailer's stack trace: `_actionMAIL` handled the reply"),
+        Phrase(#"SMTPConnection\._actionRCPT\b"#, .rcpt, "Nodemailer's stack trace: `_actionRCPT` handled the reply"),
+        Phrase(#"SMTPConnection\._action(?:DATA|SMTPStream|LMTPStream)\b"#, .data, "Nodemailer's stack trace: the message's reply"),
         Phrase(#"System\.Net\.Mail\.(?:DataStopCommand|DataCommand)\b"#, .data, ".NET's stack trace: DataCommand"),
         Phrase(#"System\.Net\.Mail\.RecipientCommand\b"#, .rcpt, ".NET's stack trace: RecipientCommand"),
         Phrase(#"System\.Net\.Mail\.MailCommand\b"#, .mail, ".NET's stack trace: MailCommand (MAIL FROM)"),
