@@ -150,6 +150,12 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // A real HAProxy between the sender and the receiver (`sender.proxy: haproxy`): its
+        // configuration, the redirect of the sender's connections to it, its proxy part.
+        .target(name: "HAProxy", dependencies: [
+            "DNSCore", "Sandbox", "Scenario", "Runner",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The same cases on several receivers or senders, side by side.
         .target(name: "Parity", dependencies: ["Runner", "Scenario", "SMTPProtocol", "Reports", .product(name: "Logging", package: "swift-log")]),
         // What each command does, so the executable only parses arguments.
@@ -226,6 +232,7 @@ let package = Package(
             "Census", "Harness", "Matrix", "Runner", "Scenario", "Policy", "SPF", "DNSCore", "DNSWorld", "Sandbox", "MXHarnessTestKit",
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["Logs"]),
+        .testTarget(name: "HAProxyTests", dependencies: ["HAProxy", "DNSCore", "Scenario", "Runner"]),
         .testTarget(name: "ParityTests", dependencies: ["Parity", "Runner", "Scenario", "SMTPProtocol", "DNSCore", "Reports"]),
         .testTarget(name: "HarnessTests", dependencies: [
             "Harness", "DNSCore", "Sandbox", "MXHarnessTestKit", .product(name: "Logging", package: "swift-log"),

@@ -150,13 +150,18 @@ public struct CaseRunner: Sendable {
             result.status = .skipped("no \(mta) sender in this build of mxharness")
             return result
         }
-        if let reason = receiverKind.unsupportedReason(for: scenario, settings: configuration)
-            ?? senderKind.unsupportedReason(for: scenario, settings: configuration) {
-            result.status = .skipped(reason)
-            return result
+        var proxyKind: (any ProxyKind)?
+        if scenario.sender.throughRealProxy {
+            guard let kind = parts.proxies[scenario.sender.proxy] else {
+                result.status = .skipped("no \(scenario.sender.proxy) proxy in this build of mxharness")
+                return result
+            }
+            proxyKind = kind
         }
-        if scenario.sender.dkim != nil, mta != .builtin {
-            result.status = .skipped("sender.dkim: only the built-in sender signs (OpenDKIM for \(mta) is not set up yet)")
+        if let reason = receiverKind.unsupportedReason(for: scenario, settings: configuration)
+            ?? senderKind.unsupportedReason(for: scenario, settings: configuration)
+            ?? proxyKind?.unsupportedReason(for: scenario, settings: configuration) {
+            result.status = .skipped(reason)
             return result
         }
         let scenario: ScenarioCase
@@ -168,6 +173,7 @@ public struct CaseRunner: Sendable {
             scenario: scenario, settings: configuration,
             receiver: receiverKind.makeReceiver(for: scenario, settings: configuration),
             sender: senderKind.makeSender(for: scenario, settings: configuration),
+            proxy: proxyKind?.makeProxy(for: scenario, settings: configuration),
             warmWorlds: warmWorlds, eventLoopGroup: eventLoopGroup, logger: logger)
         let clock = ContinuousClock()
         var phase = clock.now
@@ -180,7 +186,10 @@ public struct CaseRunner: Sendable {
             let report = try await environment.sender.deliver(in: environment)
             result.timings.exchange = clock.now - phase
             phase = clock.now
-            let evidence = await environment.receiver.evidence(of: environment.clientAddresses)
+            var evidence = await environment.receiver.evidence(of: environment.clientAddresses)
+            if let proxyLines = await environment.proxy?.evidence(), !proxyLines.isEmpty {
+                evidence.log = ([evidence.log] + proxyLines.map { "proxy: " + $0 }).filter { !$0.isEmpty }.joined(separator: "\n")
+            }
             result.timings.evidence = clock.now - phase
             result.record(evidence)
             result.delivery = report

@@ -23,6 +23,17 @@ extension EximSendingMTA: SendingMTA {
     }
 }
 
+/// What a scenario sets on a real Postfix sender: `sender.postfix`, and `sender.dkim` as OpenDKIM's signing.
+public struct PostfixSenderSettings: Sendable {
+    public var main: [String: String]
+    public var signing: OpenDKIMSigning?
+
+    public init(main: [String: String] = [:], signing: OpenDKIMSigning? = nil) {
+        self.main = main
+        self.signing = signing
+    }
+}
+
 extension PostfixSendingMTA: SendingMTA {
     public convenience init(namespaceName: String, caseDirectory: String, resolverAddress: IPAddress, dnsTimeout: Duration, logger: Logger) {
         var options = Options()
@@ -32,8 +43,8 @@ extension PostfixSendingMTA: SendingMTA {
 
     /// Every address may be tried (smtp_mx_address_limit, 5 by default), each up to the connect
     /// timeout and a few reply timeouts, and DNS lookups before that.
-    public func deliver(_ request: DeliveryRequest, settings: [String: String]) async throws -> DeliveryReport {
+    public func deliver(_ request: DeliveryRequest, settings: PostfixSenderSettings) async throws -> DeliveryReport {
         let perAddress = request.connectTimeout + request.replyTimeout * 2
-        return try await deliver(request, settings: settings, outcomeTimeout: .seconds(15) + perAddress * 5)
+        return try await deliver(request, settings: settings.main, signing: settings.signing, outcomeTimeout: .seconds(15) + perAddress * 5)
     }
 }

@@ -55,11 +55,15 @@ public struct RenderedPostfixConfiguration: Sendable, Hashable {
     /// `PostfixIdentity.smtpdOptions`), for the installed master.cf; a site's master.cf has them
     /// (or postscreen's) in `siteMaster`.
     public var smtpdOptions: [String: String]
+    /// master.cf entries of the services the configuration adds (policyd-spf), appended to the
+    /// master.cf the instance runs, the site's or the installed one.
+    public var services: [String]
 
     public init(
         mainCF: String, parameters: MainCF, files: [String: String], overridden: [String], site: PostfixSiteDirectory? = nil,
-        siteMaster: SiteMasterCF? = nil, smtpdOptions: [String: String] = [:]
+        siteMaster: SiteMasterCF? = nil, smtpdOptions: [String: String] = [:], services: [String] = []
     ) {
+        self.services = services
         self.smtpdOptions = smtpdOptions
         self.mainCF = mainCF
         self.parameters = parameters
@@ -71,7 +75,9 @@ public struct RenderedPostfixConfiguration: Sendable, Hashable {
 
     /// The master.cf the instance runs: the site's made fit, or `stock` with `MasterCF.render`.
     public func masterCF(stock: String) -> String {
-        siteMaster?.text ?? MasterCF.render(stock: stock, options: smtpdOptions)
+        let master = siteMaster?.text ?? MasterCF.render(stock: stock, options: smtpdOptions)
+        guard !services.isEmpty else { return master }
+        return master + (master.hasSuffix("\n") ? "" : "\n") + "# Added by mxharness: the policy's engines.\n" + services.joined()
     }
 
     /// main.cf's parameters, then the `-o` options of the site's master.cf services.
@@ -112,6 +118,10 @@ public struct PostfixConfiguration: Sendable, Hashable {
     /// How the receiver learns who the client is (`receiver.proxy_protocol`,
     /// `receiver.xclient_hosts`); see `PostfixIdentity`.
     public var identity: PostfixIdentity
+    /// Where the engines the policy's checks need (policyd-spf) are, and their timing.
+    public var engines = PostfixEngineSetup()
+    /// rspamd as the last milter (`receiver.engines: [rspamd]`); nil: none.
+    public var rspamd: PostfixRspamdEngine?
 
     public init(
         hostname: String, addresses: [IPAddress], domains: [String], policy: ReceiverPolicy = .open,
@@ -159,7 +169,7 @@ public struct PostfixConfiguration: Sendable, Hashable {
             throw .invalidReceiver(problem: "recipient domain `\(domain)` is not a domain name")
         }
         let policySettings: PostfixPolicySettings
-        switch PolicyTranslation.settings(for: policy, tableDirectory: paths.tableDirectory) {
+        switch PolicyTranslation.settings(for: policy, tableDirectory: paths.tableDirectory, engines: engines) {
         case .success(let settings): policySettings = settings
         case .failure(let unsupported): throw .unsupported(unsupported)
         }
@@ -201,6 +211,15 @@ public struct PostfixConfiguration: Sendable, Hashable {
             apply(base, "base main.cf")
         }
         apply(policySettings.parameters, "policy \(policy.preset?.rawValue ?? "map")")
+        if rspamd != nil {
+            // After the policy's own milters: its checks answer first, then rspamd's scores.
+            var layer = MainCF()
+            let milters = (main["smtpd_milters"] ?? "").trimmingWhitespace()
+            layer["smtpd_milters"] = milters.isEmpty ? PostfixRspamdEngine.milter : milters + ", " + PostfixRspamdEngine.milter
+            layer["milter_default_action"] = "tempfail"
+            layer["milter_protocol"] = "6"
+            apply(layer, "receiver.engines: rspamd")
+        }
         var bareNewlineLayer = MainCF()
         bareNewlineLayer["smtpd_forbid_bare_newline"] = bareNewline
         bareNewlineLayer["smtpd_forbid_bare_newline_exclusions"] = ""
@@ -225,7 +244,7 @@ public struct PostfixConfiguration: Sendable, Hashable {
         let text = main.render(comments: comments, header: "Written by mxharness for receiver \(hostname); do not edit.")
         return RenderedPostfixConfiguration(
             mainCF: text, parameters: main, files: policySettings.files, overridden: overridden, site: site, siteMaster: siteMaster,
-            smtpdOptions: siteMaster == nil ? identity.smtpdOptions : [:])
+            smtpdOptions: siteMaster == nil ? identity.smtpdOptions : [:], services: policySettings.services)
     }
 
     /// Harness defaults: a receiver that accepts mail for `domains`, delivers it nowhere outside,

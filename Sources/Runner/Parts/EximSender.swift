@@ -14,6 +14,7 @@ public struct EximSenders: SenderKind {
         if let reason = proxiedSenderReason(scenario, "Exim") { return reason }
         if let reason = untranslatedSenderTLS(of: scenario, on: "Exim") { return reason }
         if scenario.sender.message?.raw != nil { return rawMessageReason("Exim") }
+        if scenario.sender.dkim != nil { return "sender.dkim: Exim's dkim_* transport options are not set up yet" }
         // Exim tries a host's IPv6 addresses first and has no setting to prefer IPv4 (short of
         // not looking AAAA up at all, dns_ipv4_lookup).
         if scenario.sender.prefer == .ipv4, scenario.sender.addresses.count == 2 {

@@ -39,18 +39,42 @@ public struct PostfixReceivers: ReceiverKind {
                 if !domains.contains(domain) { domains.append(domain) }
             }
         }
-        return PostfixConfiguration(
+        var configuration = PostfixConfiguration(
             hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: domains,
             policy: scenario.receiver.policy, settings: scenario.receiver.postfix, base: settings.postfixBase,
             site: settings.postfixSite ?? scenario.receiver.postfixDirectory.map(PostfixSiteDirectory.cached(path:)),
             bareNewline: (scenario.receiver.bareNewline ?? .normalize).rawValue,
             identity: PostfixIdentity(
                 upstreamProxyProtocol: scenario.receiver.proxyProtocol?.rawValue, xclientHosts: scenario.receiver.xclientHosts))
+        configuration.engines = PostfixEngineSetup(
+            policydSPF: policydSPFInstallation, dnsTimeoutSeconds: ResolvConf.timeoutSeconds(for: settings.resolverTimeout))
+        if scenario.receiver.engines.contains(.rspamd) {
+            let actions = Dictionary(uniqueKeysWithValues: scenario.receiver.rspamd.scores.map { ($0.key.rawValue, $0.value) })
+            configuration.rspamd = PostfixRspamdEngine(actions: actions, setup: rspamdSetup)
+        }
+        return configuration
     }
 
+    /// This machine's policyd-spf and rspamd, looked up once.
+    static let policydSPFInstallation = PolicydSPFInstallation.detect()
+    static let rspamdSetup = RspamdSetup.detect()
+
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
-        Self.configuration(for: scenario, settings: settings).unsupportedReason ?? postfixMilterLimit(of: scenario)
-            ?? untranslatedTLS(of: scenario, on: "Postfix")
+        let configuration = Self.configuration(for: scenario, settings: settings)
+        return configuration.unsupportedReason ?? postfixMilterLimit(of: scenario)
+            ?? untranslatedTLS(of: scenario, on: "Postfix") ?? Self.engineReason(scenario, configuration)
+    }
+
+    /// Why an engine the case needs cannot run (not installed), or one it lists is not one Postfix
+    /// runs; nil when every one can.
+    static func engineReason(_ scenario: ScenarioCase, _ configuration: PostfixConfiguration) -> String? {
+        let policy = scenario.receiver.policy
+        let asksSPF = (policy.ipv4 + policy.ipv6).contains { PolicydSPFService.Rule($0) != nil }
+        if asksSPF || scenario.receiver.engines.contains(.policydSPF), let reason = configuration.engines.policydSPFInstallation.missingReason {
+            return reason
+        }
+        if let rspamd = configuration.rspamd, let reason = rspamd.setup.missingReason { return reason }
+        return unrunEngines(of: scenario, on: "Postfix", runs: [.policydSPF, .rspamd])
     }
 
     /// What every Postfix receiver of a run is started with: resolv.conf's `timeout:` from the
@@ -132,10 +156,13 @@ final class PrivatePostfixReceiver: Receiver, @unchecked Sendable {
         // Stopped first, so every line of the case is in the log.
         await postfix.stop()
         let log = postfix.caseLog(clients: clients).joined(separator: "\n")
-        // What the decision milter made of OpenDKIM's and OpenDMARC's results, after Postfix's lines.
+        // What the decision milter made of OpenDKIM's and OpenDMARC's results, after Postfix's lines,
+        // then rspamd's score and symbols for each message it scanned.
         let decisions = postfix.milters?.decisionLines.map { "milter decision: " + $0 } ?? []
+        let scans = postfix.rspamd?.scans.map(\.description) ?? []
         return ReceiverEvidence(
-            log: ([log] + decisions).filter { !$0.isEmpty }.joined(separator: "\n"), messagesAccepted: PostfixLog.messagesAccepted(inSessionLog: log))
+            log: ([log] + decisions + scans).filter { !$0.isEmpty }.joined(separator: "\n"),
+            messagesAccepted: PostfixLog.messagesAccepted(inSessionLog: log))
     }
 
     func failureEvidence() async -> ReceiverEvidence {

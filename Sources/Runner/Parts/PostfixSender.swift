@@ -1,3 +1,4 @@
+import Foundation
 import Scenario
 import Sender
 import SenderMTAs
@@ -13,12 +14,39 @@ public struct PostfixSenders: SenderKind {
         if let reason = PostfixSendingMTA.unavailableReason() { return reason }
         if let reason = proxiedSenderReason(scenario, "Postfix") { return reason }
         if let reason = untranslatedSenderTLS(of: scenario, on: "Postfix") { return reason }
+        if let signing = Self.signing(for: scenario), let reason = OpenDKIMSignerInstallation().missingReason(for: signing) { return reason }
         return scenario.sender.message?.raw == nil ? nil : rawMessageReason("Postfix")
     }
 
     public func makeSender(for scenario: ScenarioCase, settings: RunConfiguration) -> any Sender {
-        MTASender<PostfixSendingMTA>(
-            request: DeliveryRequest(scenario.sender, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout),
-            settings: scenario.sender.postfix)
+        // The message goes in unsigned: OpenDKIM signs it as the sender queues it.
+        var unsigned = scenario.sender
+        unsigned.dkim = nil
+        return MTASender<PostfixSendingMTA>(
+            request: DeliveryRequest(unsigned, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout),
+            settings: PostfixSenderSettings(main: scenario.sender.postfix, signing: Self.signing(for: scenario)))
+    }
+
+    /// `sender.dkim` as OpenDKIM's signing (the key is the one the runner prepared), nil without it.
+    static func signing(for scenario: ScenarioCase) -> OpenDKIMSigning? {
+        let sender = scenario.sender
+        guard let dkim = sender.dkim else { return nil }
+        let breakage: OpenDKIMSigning.Breakage?
+        switch dkim.breakage {
+        case .none: breakage = nil
+        case .expired: breakage = .expired
+        case .bodyChanged:
+            let body = sender.messageText(date: Date(timeIntervalSince1970: 0), messageID: "x").components(separatedBy: "\r\n\r\n").dropFirst()
+                .joined(separator: "\r\n\r\n")
+            let last = body.components(separatedBy: "\r\n").last(where: { !$0.isEmpty }) ?? ""
+            breakage = .bodyChanged(lastBodyLine: last)
+        case .headerChanged:
+            let names = sender.messageHeaderNames
+            breakage = .headerChanged(header: names.last(where: { dkim.headers.contains($0.lowercased()) }) ?? "Subject")
+        }
+        return OpenDKIMSigning(
+            domain: sender.dkimDomain(dkim), selector: dkim.selector, algorithm: dkim.algorithm.rawValue,
+            canonicalization: dkim.canonicalization.description, headers: dkim.headers, expireAfter: dkim.expireAfter,
+            keyPEM: dkim.key?.pem ?? "", breakage: breakage)
     }
 }

@@ -141,8 +141,9 @@ struct CaseDecoder {
         let exec: ExecReceiverSpec?? = map.optional("exec").map { execReceiver($0, path.key("exec")) }
         let identity = receiverIdentity(map, path)
         let tls: ReceiverTLSSpec?? = map.optional("tls").map { receiverTLS($0, path.key("tls")) }
+        let engines = receiverEngines(map, path)
         map.finish()
-        guard let hostname, let addresses, let policy, let postfix, let exim, let identity else { return nil }
+        guard let hostname, let addresses, let policy, let postfix, let exim, let identity, let engines else { return nil }
         if case .some(.none) = tls { return nil }
         if case .some(.none) = target { return nil }
         if case .some(.none) = postfixDirectory { return nil }
@@ -158,6 +159,8 @@ struct CaseDecoder {
             bareNewline: bareNewline ?? nil, exim: exim, exec: exec ?? nil,
             proxyProtocol: identity.proxyProtocol, xclientHosts: identity.xclientHosts)
         spec.tls = (tls ?? nil) ?? .off
+        spec.engines = engines.engines
+        spec.rspamd = engines.rspamd
         return spec
     }
 
@@ -202,12 +205,15 @@ struct CaseDecoder {
         let exim = map.optional("exim").map { settingsMap($0, path.key("exim"), what: "Exim transport options") }
         let dkimTree = map.optional("dkim")
         let dkim = dkimTree.map { dkimSpec($0, path.key("dkim")) }
-        let identity = senderIdentity(map, path, addresses: addresses)
+        let proxyKey = map.optional("proxy")
+        let proxy: SenderProxy?? = proxyKey.map { read.choice($0, path.key("proxy"), "proxy", SenderProxy.self) }
+        let identity = senderIdentity(map, path, addresses: addresses, proxy: (proxy ?? nil) ?? .model, proxyKey: proxyKey)
         let tls: TLSSecurityLevel?? = map.optional("tls").map {
             read.choice($0, path.key("tls"), "TLS security level (Postfix smtp_tls_security_level)", TLSSecurityLevel.self)
         }
         map.finish()
         if case .some(nil) = tls { return nil }
+        if case .some(nil) = proxy { return nil }
         guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay, let identity else { return nil }
         if case .some(.none) = message { return nil }
         if case .some(.none) = mta { return nil }
@@ -225,6 +231,7 @@ struct CaseDecoder {
             mta: mta ?? nil, postfix: (postfix ?? nil) ?? [:], exim: (exim ?? nil) ?? [:], dkim: dkim ?? nil,
             identity: identity.path, proxyAddresses: identity.proxyAddresses, xclientName: identity.xclientName)
         spec.tls = (tls ?? nil) ?? .none
+        spec.proxy = (proxy ?? nil) ?? .model
         return spec
     }
 
