@@ -160,16 +160,18 @@ let package = Package(
         .target(name: "Parity", dependencies: ["Runner", "Scenario", "SMTPProtocol", "Reports", .product(name: "Logging", package: "swift-log")]),
         // What each command does, so the executable only parses arguments.
         .target(name: "Harness", dependencies: [
-            "DNSCore", "Census", "Complaint", "Runner", "Matrix", "Parity", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Policy", "PostfixTarget",
+            "DNSCore", "CertificateAuthority", "Census", "Complaint", "Runner", "Matrix", "Parity", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Policy", "PostfixTarget",
             "SMTPProtocol",
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "mxharness", dependencies: [
-            "Harness", "Runner", "Scenario", "DNSCore", "Policy", "ReferenceMX", "PostfixTarget", "SMTPProtocol", "Parity",
+            "Harness", "CertificateAuthority", "Runner", "Scenario", "DNSCore", "Policy", "ReferenceMX", "PostfixTarget", "SMTPProtocol", "Parity",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], plugins: ["BuildInfo"]),
+        // Writes the commit the executable is built from into it (`mxharness --version`).
+        .plugin(name: "BuildInfo", capability: .buildTool()),
 
         // Fixtures several test targets share.
         .target(name: "MXHarnessTestKit", dependencies: ["DNSCore", "Sandbox", "DNSWorld", "Resolver"], path: "Tests/MXHarnessTestKit"),
@@ -222,7 +224,7 @@ let package = Package(
         ], exclude: ["Sites"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner", "Scenario", "DNSCore", "SMTPProtocol"]),
         .testTarget(name: "MatrixTests", dependencies: [
-            "Matrix", "Harness", "Runner", "Scenario", "Policy", "PostfixTarget", "Sender", "SMTPProtocol", "DNSCore", "Reports", "MXHarnessTestKit",
+            "Matrix", "CertificateAuthority", "Harness", "Runner", "Scenario", "Policy", "PostfixTarget", "Sender", "SMTPProtocol", "DNSCore", "Reports", "MXHarnessTestKit",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ComplaintTests", dependencies: [

@@ -14,8 +14,10 @@ need_root() {
 # validates docker-compose.yml against the Compose schema), nftables and iptables (its
 # HostNetworkStateTests read firewall rules with nft, iptables-save and ip6tables-save), opendkim,
 # opendkim-tools and opendmarc (the Postfix target's milters for the dkim, dmarc and spf-or-dkim
-# checks; the harness starts them per instance in the case's namespace, never as system services).
-PACKAGES="unbound libunbound-dev iproute2 dnsutils postfix postfix-pcre util-linux ca-certificates python3 python3-yaml chromium python3-jsonschema nftables iptables opendkim opendkim-tools opendmarc"
+# checks; the harness starts them per instance in the case's namespace, never as system services),
+# patchelf and dpkg-dev (scripts/package-deb: the binary's RUNPATH, dpkg-shlibdeps for Depends) and
+# debootstrap (scripts/check-deb installs the package in a clean Debian root).
+PACKAGES="unbound libunbound-dev iproute2 dnsutils postfix postfix-pcre util-linux ca-certificates python3 python3-yaml chromium python3-jsonschema nftables iptables opendkim opendkim-tools opendmarc patchelf dpkg-dev debootstrap"
 
 install_packages() {
     local missing=""

@@ -1,3 +1,4 @@
+import CertificateAuthority
 import DNSCore
 import Foundation
 import Logging
@@ -13,7 +14,8 @@ extension Harness {
     /// through libunbound to `resolver`; every session's decision is logged as it ends.
     public static func mxServe(
         policy: Preset, listen endpoints: [ListeningEndpoint], resolver: ResolverAddress, hostname: String,
-        bareNewline: SMTPBareNewlineMode = .normalize, requiresProxyHeader: Bool = false, xclientHosts: [IPAddress] = [], logger: Logger
+        bareNewline: SMTPBareNewlineMode = .normalize, requiresProxyHeader: Bool = false, xclientHosts: [IPAddress] = [],
+        tls: MXServeTLS? = nil, logger: Logger
     ) async throws(HarnessError) {
         let out = Output()
         let (server, port) = (resolver.address, resolver.port)
@@ -35,6 +37,13 @@ extension Harness {
             var configuration = MXConfiguration(hostname: hostname, policy: policy.policy, bareNewline: bareNewline)
             configuration.requiresProxyHeader = requiresProxyHeader
             configuration.xclientHosts = xclientHosts
+            if let tls {
+                let authority = try WorldAuthority()
+                let certificate = try authority.certificate(tls.certificate, names: [hostname], addresses: endpoints.map(\.address))
+                configuration.tls = try MXTLSConfiguration(
+                    chainPEM: certificate.chainPEM, keyPEM: certificate.privateKeyPEM, required: tls.required)
+                if let caFile = tls.caFile { try Data(authority.rootPEM.utf8).write(to: URL(fileURLWithPath: caFile)) }
+            }
             try await ReferenceMX.serve(
                 configuration: configuration, lookup: dns,
                 listeningOn: endpoints, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger,
@@ -52,6 +61,20 @@ extension Harness {
     /// `ADDR` or `ADDR@PORT`.
     static func parseResolver(_ text: String) -> (IPAddress, UInt16)? {
         ResolverAddress(text).map { ($0.address, $0.port) }
+    }
+}
+
+/// STARTTLS on `mx serve`: a certificate from an authority made for the run.
+public struct MXServeTLS: Sendable {
+    public var required: Bool
+    public var certificate: CertificateKind
+    /// Where to write the authority's certificate for clients.
+    public var caFile: String?
+
+    public init(required: Bool, certificate: CertificateKind, caFile: String?) {
+        self.required = required
+        self.certificate = certificate
+        self.caFile = caFile
     }
 }
 

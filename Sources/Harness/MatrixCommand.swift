@@ -26,6 +26,8 @@ public struct MatrixOptions: Sendable {
     public var htmlPath: String?
     /// Identity paths as the columns instead of policies (`--identities socket,proxy-v2,xclient`).
     public var identities: [String] = []
+    /// The sender's TLS levels as the columns (`--tls may,verify,secure`).
+    public var tlsLevels: [String] = []
 
     public init(
         paths: [String], policies: [String], postfixConfigurations: [String] = [], jobs: Int, selection: CaseSelection = CaseSelection(),
@@ -56,7 +58,12 @@ extension Harness {
         configuration.target = target
         let columns: [PolicyColumn]
         do {
-            if !options.identities.isEmpty {
+            if !options.tlsLevels.isEmpty {
+                guard options.policies.isEmpty, options.postfixConfigurations.isEmpty, options.identities.isEmpty else {
+                    throw MatrixError("--tls compares the sender's TLS levels with each case's own receiver: give it without --policies, --postfix-config and --identities")
+                }
+                columns = try TLSAxis.columns(options.tlsLevels)
+            } else if !options.identities.isEmpty {
                 guard options.policies.isEmpty, options.postfixConfigurations.isEmpty else {
                     throw MatrixError("--identities compares identity paths with each case's own policy: give it without --policies and --postfix-config")
                 }
@@ -110,7 +117,7 @@ extension Harness {
             }
         }
         if let path = options.htmlPath {
-            let title = (matrix.isIdentityMatrix ? "mxharness identity paths: " : "mxharness policy matrix: ") + options.paths.joined(separator: " ")
+            let title = (matrix.isIdentityMatrix ? "mxharness identity paths: " : matrix.isTLSMatrix ? "mxharness TLS levels: " : "mxharness policy matrix: ") + options.paths.joined(separator: " ")
             do {
                 try MatrixHTML.render(matrix, title: title).write(toFile: path, atomically: true, encoding: .utf8)
                 out.line("HTML matrix written to \(path)")

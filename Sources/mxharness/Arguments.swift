@@ -1,3 +1,4 @@
+import CertificateAuthority
 import ArgumentParser
 import DNSCore
 import Harness
@@ -16,6 +17,8 @@ extension SenderMTA: ExpressibleByArgument {}
 extension Preset: ExpressibleByArgument {}
 
 extension ReceiverProxyProtocol: ExpressibleByArgument {}
+
+extension CertificateKind: ExpressibleByArgument {}
 
 extension IPAddress: ExpressibleByArgument {
     /// An IPv4 or IPv6 address, without brackets.

@@ -21,8 +21,12 @@ struct GlobalOptions: ParsableArguments {
 
 /// Which cases: files and folders, tags, name globs, and a shard of the result.
 struct SelectionOptions: ParsableArguments {
-    @Argument(help: "Scenario files or folders (searched recursively).")
-    var paths: [String] = ["Scenarios"]
+    @Argument(help: ArgumentHelp(
+        "Scenario files or folders (searched recursively); none: ./Scenarios, or without one the installed library (/usr/share/mxharness/Scenarios).",
+        valueName: "paths"))
+    var pathArguments: [String] = []
+
+    var paths: [String] { ScenarioLibrary.paths(pathArguments) }
 
     @Option(name: .customLong("tag"), help: "Only cases with this tag (repeatable).")
     var tags: [String] = []

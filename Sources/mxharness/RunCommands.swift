@@ -120,6 +120,8 @@ extension MXHarness {
         @Option(help: "Columns of Postfix main.cf files, separated by commas (with --target postfix).") var postfixConfig: String?
         @Option(help: "Columns of identity paths instead of policies (socket,proxy-v1,proxy-v2,xclient): each case with its own policy, direct and through a proxy; a path whose verdict differs from the direct connection's is marked and explained.")
         var identities: String?
+        @Option(help: "Columns of the sender's TLS levels instead of policies (none,may,encrypt,dane,verify,secure): each case with its own receiver, sent at each level; a level whose verdict differs from the case's own level's is marked and explained.")
+        var tls: String?
         @Flag(help: "With --target postfix: start a new Postfix for every cell (by default cells with the same Postfix configuration share a running one).")
         var freshPostfix = false
         @OptionGroup var jobs: JobsOptions
@@ -130,8 +132,8 @@ extension MXHarness {
         @OptionGroup var global: GlobalOptions
 
         func validate() throws {
-            guard policies != nil || postfixConfig != nil || identities != nil else {
-                throw ValidationError("give the columns: --policies fcrdns,fcrdns-strict (presets or policy files)\(target == .postfix ? " or --postfix-config A.cf,B.cf" : ""), or --identities socket,proxy-v2,xclient")
+            guard policies != nil || postfixConfig != nil || identities != nil || tls != nil else {
+                throw ValidationError("give the columns: --policies fcrdns,fcrdns-strict (presets or policy files)\(target == .postfix ? " or --postfix-config A.cf,B.cf" : ""), --identities socket,proxy-v2,xclient, or --tls may,verify")
             }
         }
 
@@ -144,6 +146,7 @@ extension MXHarness {
                 saveBaselinePath: saveBaseline, baselinePath: baseline, htmlPath: html)
             var withIdentities = options
             withIdentities.identities = list(identities)
+            withIdentities.tlsLevels = list(tls)
             try await Harness.matrix(withIdentities, logger: global.logger()).exit()
         }
     }

@@ -1,3 +1,4 @@
+import CertificateAuthority
 import ArgumentParser
 import DNSCore
 import Foundation
@@ -73,6 +74,14 @@ extension MXHarness {
             var proxyProtocol: ReceiverProxyProtocol?
             @Option(help: ArgumentHelp("A client allowed to send XCLIENT (repeatable), as Postfix's smtpd_authorized_xclient_hosts.", valueName: "ADDR"))
             var xclientHost: [IPAddress] = []
+            @Flag(help: "Offer STARTTLS (Postfix smtpd_tls_security_level = may) with a certificate from an authority made for this run.")
+            var starttls = false
+            @Flag(help: "Require STARTTLS before MAIL (smtpd_tls_security_level = encrypt); implies --starttls.")
+            var tlsRequired = false
+            @Option(help: "The certificate with --starttls: valid, expired, not-yet-valid, wrong-name, self-signed, unknown-ca.")
+            var certificate: CertificateKind = .valid
+            @Option(help: ArgumentHelp("With --starttls: write the run's authority here (PEM), for clients to trust.", valueName: "FILE"))
+            var caFile: String?
             @Flag(name: .shortAndLong, help: "Log every command and reply, not only each session's decision.")
             var verbose = false
 
@@ -81,26 +90,34 @@ extension MXHarness {
                 logger.logLevel = verbose ? .debug : .info
                 try await Harness.mxServe(
                     policy: policy, listen: listen, resolver: resolver, hostname: hostname, bareNewline: bareNewline,
-                    requiresProxyHeader: proxyProtocol == .haproxy, xclientHosts: xclientHost, logger: logger)
+                    requiresProxyHeader: proxyProtocol == .haproxy, xclientHosts: xclientHost,
+                    tls: starttls || tlsRequired ? MXServeTLS(required: tlsRequired, certificate: certificate, caFile: caFile) : nil,
+                    logger: logger)
             }
         }
     }
 
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check scenario files without running them.")
-        @Argument(help: "Scenario files or folders.") var paths: [String] = ["Scenarios"]
+        @Argument(help: ArgumentHelp(
+            "Scenario files or folders; none: ./Scenarios, or without one the installed library (/usr/share/mxharness/Scenarios).",
+            valueName: "paths"))
+        var pathArguments: [String] = []
 
         func run() throws {
-            try Harness.validate(paths: paths)
+            try Harness.validate(paths: ScenarioLibrary.paths(pathArguments))
         }
     }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List cases with their tags and descriptions.")
-        @Argument(help: "Scenario files or folders.") var paths: [String] = ["Scenarios"]
+        @Argument(help: ArgumentHelp(
+            "Scenario files or folders; none: ./Scenarios, or without one the installed library (/usr/share/mxharness/Scenarios).",
+            valueName: "paths"))
+        var pathArguments: [String] = []
 
         func run() throws {
-            try Harness.list(paths: paths)
+            try Harness.list(paths: ScenarioLibrary.paths(pathArguments))
         }
     }
 

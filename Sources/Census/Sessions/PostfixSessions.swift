@@ -36,7 +36,10 @@ struct PostfixSessions {
 
     /// Whether a record is Postfix's (any `postfix*/...` program, and SPF policy services).
     static func isPostfix(_ record: LogRecord) -> Bool {
-        record.program.hasPrefix("postfix") || record.program.hasPrefix("policyd-spf") || record.program.hasSuffix("/smtpd")
+        let program = record.program
+        if program.hasPrefix("postfix") || program.hasPrefix("policyd-spf") { return true }
+        // Another syslog_name (`mail/smtpd`): Postfix's daemons keep their own names last.
+        return program.hasSuffix("/smtpd") || program.hasSuffix("/qmgr") || program.hasSuffix("/cleanup")
     }
 
     mutating func take(_ record: LogRecord) {

@@ -26,7 +26,7 @@ public struct SessionLog: Sendable {
                        case .record(let nested)? = LineFraming.frameDirect(inner, at: record.position) {
                         record = nested
                     }
-                    summary.lines = max(summary.lines, 0) + 1
+                    summary.lines += 1
                     summary.framings[record.framing.rawValue, default: 0] += 1
                     if let stamp = record.timestamp {
                         if summary.first == nil { summary.first = String(stamp) }

@@ -2,6 +2,7 @@ import Foundation
 import Policy
 import PostfixTarget
 import Scenario
+import SMTPProtocol
 
 /// One column of the matrix: the receiver every case is run against in that column.
 public struct PolicyColumn: Sendable, Hashable {
@@ -15,6 +16,8 @@ public struct PolicyColumn: Sendable, Hashable {
         /// How the receiver learns who the client is (`--identities`): each case keeps its own
         /// policy, the path changes (see `IdentityAxis`).
         case identity(IdentityPath)
+        /// The sender's TLS level (`--tls`): each case keeps its receiver, `sender.tls` changes.
+        case tls(TLSSecurityLevel)
     }
 
     /// The column's heading, unique in a matrix and the key of its cells in a baseline.
@@ -35,7 +38,7 @@ public struct PolicyColumn: Sendable, Hashable {
         switch source {
         case .preset(let preset): preset.policy
         case .file(_, let policy): policy
-        case .postfixConfiguration, .identity: nil
+        case .postfixConfiguration, .identity, .tls: nil
         }
     }
 
@@ -54,6 +57,8 @@ public struct PolicyColumn: Sendable, Hashable {
             scenario.receiver.postfix = Dictionary(mainCF.parameters.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
         case .identity(let path):
             scenario = IdentityAxis.applied(path, to: scenario)
+        case .tls(let level):
+            scenario = TLSAxis.applied(level, to: scenario)
         }
         return scenario
     }
@@ -62,6 +67,7 @@ public struct PolicyColumn: Sendable, Hashable {
     /// written for its own receiver, judged.
     public func isOwnPolicy(of scenario: ScenarioCase) -> Bool {
         if case .identity(let path) = source { return path == scenario.sender.identity }
+        if case .tls(let level) = source { return level == scenario.sender.tls }
         guard let policy else { return false }
         return policy == scenario.receiver.policy && scenario.receiver.postfix.isEmpty
     }
@@ -74,6 +80,7 @@ public struct PolicyColumn: Sendable, Hashable {
         case .postfixConfiguration(let path, let mainCF):
             "Postfix main.cf \(path) (\(mainCF.names.count) parameter\(mainCF.names.count == 1 ? "" : "s"))"
         case .identity(let path): IdentityAxis.summary(of: path)
+        case .tls(let level): TLSAxis.summary(of: level)
         }
     }
 

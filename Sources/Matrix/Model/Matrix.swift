@@ -100,6 +100,11 @@ public struct Matrix: Sendable {
         columns.contains { if case .identity = $0.source { true } else { false } }
     }
 
+    /// The columns are the sender's TLS levels (`--tls`), not policies.
+    public var isTLSMatrix: Bool {
+        columns.contains { if case .tls = $0.source { true } else { false } }
+    }
+
     /// Counts for the closing line.
     public struct Summary: Sendable, Hashable, Codable {
         public var cases = 0
@@ -114,6 +119,8 @@ public struct Matrix: Sendable {
         public var errors = 0
         /// The columns are identity paths (`--identities`); nil or false: policies.
         public var columnsArePaths: Bool?
+        /// The columns are TLS levels (`--tls`); nil or false: policies.
+        public var columnsAreTLSLevels: Bool?
     }
 
     public var summary: Summary {
@@ -121,6 +128,7 @@ public struct Matrix: Sendable {
         summary.cases = rows.count
         summary.columns = columns.count
         if isIdentityMatrix { summary.columnsArePaths = true }
+        if isTLSMatrix { summary.columnsAreTLSLevels = true }
         for row in rows {
             if row.differs { summary.differingRows += 1 }
             if !row.cells.contains(where: \.isOwnPolicy) { summary.withoutOwnColumn += 1 }

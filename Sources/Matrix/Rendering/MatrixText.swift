@@ -28,6 +28,8 @@ public struct MatrixText: Sendable {
         let receiver = matrix.target == .postfix ? "Postfix" : "the built-in MX"
         if matrix.isIdentityMatrix {
             out.append(terminal.bold("Identity paths: \(plural(matrix.rows.count, "case")) × \(plural(matrix.columns.count, "path")) on \(receiver)"))
+        } else if matrix.isTLSMatrix {
+            out.append(terminal.bold("TLS levels: \(plural(matrix.rows.count, "case")) × \(plural(matrix.columns.count, "sender level")) on \(receiver)"))
         } else {
             out.append(terminal.bold("Policy matrix: \(plural(matrix.rows.count, "case")) × \(plural(matrix.columns.count, "policy", "policies")) on \(receiver)"))
         }
@@ -42,7 +44,9 @@ public struct MatrixText: Sendable {
         let notes = noteLines(matrix)
         if !notes.isEmpty {
             out.append("")
-            out.append(terminal.bold("Where a path's verdict differs from the direct connection's:"))
+            out.append(terminal.bold(matrix.isTLSMatrix
+                ? "Where a level's verdict differs from the case's own level's:"
+                : "Where a path's verdict differs from the direct connection's:"))
             out.append(contentsOf: notes.map { "  " + $0 })
         }
         let failures = expectationFailures(matrix)
@@ -167,10 +171,11 @@ public struct MatrixText: Sendable {
     }
 
     public func summaryLine(_ summary: Matrix.Summary) -> String {
-        let paths = summary.columnsArePaths == true
-        let columns = paths ? plural(summary.columns, "identity path") : plural(summary.columns, "policy", "policies")
+        let paths = summary.columnsArePaths == true, levels = summary.columnsAreTLSLevels == true
+        let columns = paths ? plural(summary.columns, "identity path")
+            : levels ? plural(summary.columns, "TLS level") : plural(summary.columns, "policy", "policies")
         var parts = ["matrix: \(plural(summary.cases, "case")) × \(columns), \(plural(summary.differingRows, "row")) \(summary.differingRows == 1 ? "differs" : "differ")"]
-        var expect = "expect in the \(paths ? "own-path" : "own-policy") column: \(summary.holds) passed, \(summary.fails) failed"
+        var expect = "expect in the \(paths ? "own-path" : levels ? "own-level" : "own-policy") column: \(summary.holds) passed, \(summary.fails) failed"
         if summary.withoutOwnColumn > 0 {
             expect += ", \(plural(summary.withoutOwnColumn, "case")) whose own policy is not a column"
         }

@@ -32,6 +32,7 @@ public struct MatrixRunner: Sendable {
         }
         var matrix = Self.assemble(cases, columns: columns, results: results, target: target)
         IdentityAxis.annotate(&matrix, cases: cases)
+        TLSAxis.annotate(&matrix, cases: cases)
         return matrix
     }
 

@@ -57,6 +57,10 @@ private final class ScriptedSMTPServerHandler: ChannelInboundHandler {
     private let recorder: ServerRecorder
     private var pending: [UInt8] = []
     private var inData = false
+    /// STARTTLS was answered 2xx: input is the client's TLS, answered at most once with the script's
+    /// `afterSTARTTLS`.
+    private var pastSTARTTLS = false
+    private var answeredTLS = false
 
     init(script: ServerScript, recorder: ServerRecorder) {
         self.script = script
@@ -70,8 +74,15 @@ private final class ScriptedSMTPServerHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
+        if pastSTARTTLS {
+            if let reply = script.afterSTARTTLS, !answeredTLS {
+                answeredTLS = true
+                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: reply)), promise: nil)
+            }
+            return
+        }
         pending.append(contentsOf: buffer.readBytes(length: buffer.readableBytes) ?? [])
-        while let newline = pending.firstIndex(of: 0x0a) {
+        while !pastSTARTTLS, let newline = pending.firstIndex(of: 0x0a) {
             var end = newline
             if end > 0, pending[end - 1] == 0x0d { end -= 1 }
             let line = String(decoding: pending[..<end], as: UTF8.self)
@@ -94,6 +105,10 @@ private final class ScriptedSMTPServerHandler: ChannelInboundHandler {
         let reply = script.reply(to: line)
         let verb = line.prefix { $0 != " " && $0 != ":" }.uppercased()
         if verb == "DATA", reply.last?.first == "3" { inData = true }
+        if verb == "STARTTLS", reply.last?.first == "2" {
+            pastSTARTTLS = true
+            pending.removeAll()
+        }
         send(reply, context: context)
         if verb == "QUIT" { context.close(promise: nil) }
     }

@@ -20,6 +20,11 @@ struct ServerScript: Sendable {
     var quit = ["221 2.0.0 Bye"]
     /// Never send the greeting (to make the client time out).
     var silent = false
+    /// The reply to STARTTLS; after a 2xx the server speaks no more SMTP (and no TLS either).
+    var starttls = ["502 5.5.1 Error: command not implemented"]
+    /// Written, as is, when the client's first bytes after a 2xx to STARTTLS come (its TLS
+    /// ClientHello); nil: nothing, so the handshake never ends.
+    var afterSTARTTLS: String?
 
     static let accepting = ServerScript()
 
@@ -37,6 +42,7 @@ struct ServerScript: Sendable {
         case "DATA": return data
         case "QUIT": return quit
         case "RSET", "NOOP": return ["250 2.0.0 Ok"]
+        case "STARTTLS": return starttls
         default: return ["502 5.5.2 Error: command not recognized"]
         }
     }
