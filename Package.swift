@@ -156,6 +156,15 @@ let package = Package(
             "DNSCore", "Sandbox", "Scenario", "Runner",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The harness's own proxy in front of a real sending MTA (`sender.proxy: model`): PROXY
+        // headers and XCLIENT as the built-in sender writes them, relayed over TCP; its proxy part.
+        .target(name: "ModelProxy", dependencies: [
+            "DNSCore", "SMTPProtocol", "Sandbox", "Scenario", "Runner",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The same cases on several receivers or senders, side by side.
         .target(name: "Parity", dependencies: ["Runner", "Scenario", "SMTPProtocol", "Reports", .product(name: "Logging", package: "swift-log")]),
         // What each command does, so the executable only parses arguments.

@@ -130,10 +130,9 @@ final class HAProxyCaseProxy: CaseProxy, @unchecked Sendable {
         let redirect = ConnectionRedirect(
             senders: senders, receivers: configuration.frontAddresses, receiverPort: configuration.receiverPort, frontPort: configuration.frontPort)
         let script = folder + "/redirect.nft"
-        try redirect.script.write(toFile: script, atomically: true, encoding: .utf8)
         redirected = true
         do {
-            try await Command.run("/usr/bin/nsenter", ["--net=\(environment.namespace.path)", "--", installation.nft, "-f", script])
+            try await redirect.apply(in: environment.namespace, nft: installation.nft, scriptPath: script)
         } catch {
             throw HAProxyError(message: "the redirect to HAProxy could not be set up (\(script)): \(error)", output: "")
         }
@@ -168,7 +167,7 @@ final class HAProxyCaseProxy: CaseProxy, @unchecked Sendable {
         process = nil
         if redirected, let namespace {
             redirected = false
-            _ = try? await Command.run("/usr/bin/nsenter", ["--net=\(namespace.path)", "--", installation.nft, "-f", "-"], input: ConnectionRedirect.removal)
+            await ConnectionRedirect.remove(in: namespace, nft: installation.nft)
         }
     }
 }

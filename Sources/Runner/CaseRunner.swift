@@ -151,9 +151,10 @@ public struct CaseRunner: Sendable {
             return result
         }
         var proxyKind: (any ProxyKind)?
-        if scenario.sender.throughRealProxy {
-            guard let kind = parts.proxies[scenario.sender.proxy] else {
-                result.status = .skipped("no \(scenario.sender.proxy) proxy in this build of mxharness")
+        let proxy = scenario.sender.proxy
+        if scenario.sender.throughRealProxy || (scenario.sender.identity.usesProxy && !senderKind.writesProxyHeaders) {
+            guard let kind = parts.proxies[proxy] else {
+                result.status = .skipped("no \(proxy) proxy for a \(mta) sender in this build of mxharness")
                 return result
             }
             proxyKind = kind

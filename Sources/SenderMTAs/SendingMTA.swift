@@ -17,9 +17,21 @@ public protocol SendingMTA: AnyObject, Sendable {
     func stop() async
 }
 
+/// What a scenario sets on the Exim sender: `sender.exim` transport options, and `sender.dkim` as
+/// its `dkim_*` options.
+public struct EximSenderSettings: Sendable {
+    public var options: [String: String]
+    public var signing: EximDKIMSigning?
+
+    public init(options: [String: String] = [:], signing: EximDKIMSigning? = nil) {
+        self.options = options
+        self.signing = signing
+    }
+}
+
 extension EximSendingMTA: SendingMTA {
-    public func deliver(_ request: DeliveryRequest, settings: [String: String]) async throws -> DeliveryReport {
-        try await deliver(request, options: settings)
+    public func deliver(_ request: DeliveryRequest, settings: EximSenderSettings) async throws -> DeliveryReport {
+        try await deliver(request, options: settings.options, signing: settings.signing)
     }
 }
 

@@ -11,10 +11,9 @@ public struct EximSenders: SenderKind {
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         if let reason = EximSendingMTA.unavailableReason() { return reason }
-        if let reason = proxiedSenderReason(scenario, "Exim") { return reason }
         if let reason = untranslatedSenderTLS(of: scenario, on: "Exim") { return reason }
         if scenario.sender.message?.raw != nil { return rawMessageReason("Exim") }
-        if scenario.sender.dkim != nil { return "sender.dkim: Exim's dkim_* transport options are not set up yet" }
+        if let reason = Self.dkimReason(scenario) { return reason }
         // Exim tries a host's IPv6 addresses first and has no setting to prefer IPv4 (short of
         // not looking AAAA up at all, dns_ipv4_lookup).
         if scenario.sender.prefer == .ipv4, scenario.sender.addresses.count == 2 {
@@ -27,8 +26,38 @@ public struct EximSenders: SenderKind {
     }
 
     public func makeSender(for scenario: ScenarioCase, settings: RunConfiguration) -> any Sender {
-        MTASender<EximSendingMTA>(
-            request: DeliveryRequest(scenario.sender, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout),
-            settings: scenario.sender.exim)
+        // The message goes in unsigned: the transport signs it as it sends.
+        var unsigned = scenario.sender
+        unsigned.dkim = nil
+        return MTASender<EximSendingMTA>(
+            request: DeliveryRequest(unsigned, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout),
+            settings: EximSenderSettings(options: scenario.sender.exim, signing: Self.signing(for: scenario)))
+    }
+
+    /// What of `sender.dkim` Exim cannot sign as written, or nil.
+    static func dkimReason(_ scenario: ScenarioCase) -> String? {
+        guard let dkim = scenario.sender.dkim else { return nil }
+        if dkim.canonicalization.header != dkim.canonicalization.body {
+            return "sender.dkim.canonicalization: \(dkim.canonicalization) has no Exim equivalent (dkim_canon sets header and body alike)"
+        }
+        switch dkim.breakage {
+        case .bodyChanged, .headerChanged:
+            return "sender.dkim.break: \(dkim.breakage!.rawValue) has no Exim equivalent (Exim signs as the transport sends; nothing changes the message after)"
+        case .expired:
+            return OpenDKIMSignerInstallation.findFaketime() == nil
+                ? "sender.dkim.break: expired on the Exim sender needs libfaketime (apt-get install libfaketime, as scripts/lib.sh does)" : nil
+        case .none:
+            return nil
+        }
+    }
+
+    /// `sender.dkim` as the transport's options (the key is the one the runner prepared).
+    static func signing(for scenario: ScenarioCase) -> EximDKIMSigning? {
+        let sender = scenario.sender
+        guard let dkim = sender.dkim else { return nil }
+        return EximDKIMSigning(
+            domain: sender.dkimDomain(dkim), selector: dkim.selector, algorithm: dkim.algorithm.rawValue,
+            canonicalization: dkim.canonicalization.header.rawValue, headers: dkim.headers, expireAfter: dkim.expireAfter,
+            keyPEM: dkim.key?.pem ?? "", clockBehind: dkim.breakage == .expired)
     }
 }

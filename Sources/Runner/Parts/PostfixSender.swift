@@ -12,7 +12,6 @@ public struct PostfixSenders: SenderKind {
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         if let reason = PostfixSendingMTA.unavailableReason() { return reason }
-        if let reason = proxiedSenderReason(scenario, "Postfix") { return reason }
         if let reason = untranslatedSenderTLS(of: scenario, on: "Postfix") { return reason }
         if let signing = Self.signing(for: scenario), let reason = OpenDKIMSignerInstallation().missingReason(for: signing) { return reason }
         return scenario.sender.message?.raw == nil ? nil : rawMessageReason("Postfix")

@@ -54,10 +54,3 @@ func untranslatedIdentity(of scenario: ScenarioCase, on mta: String) -> String? 
     }
     return nil
 }
-
-/// A real sending MTA connects from its own address and says nothing of a proxy: only a real
-/// proxy (`sender.proxy`) in front of it makes the other paths.
-func proxiedSenderReason(_ scenario: ScenarioCase, _ mta: String) -> String? {
-    guard scenario.sender.modelledIdentity != .socket else { return nil }
-    return "sender.identity: \(scenario.sender.identity) needs a proxy in front of the sender, which only the built-in sender models; \(mta) connects from its own address"
-}
