@@ -203,7 +203,7 @@ let package = Package(
         ], exclude: ["Conformance/vectors"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "SPF", "SMTPProtocol", "DNSCore", "DKIM", "MXHarnessTestKit"]),
         .testTarget(name: "ReferenceMXTests", dependencies: [
-            "ReferenceMX", "Policy", "SMTPProtocol", "DNSCore", "DKIM", "MXHarnessTestKit",
+            "ReferenceMX", "Policy", "SMTPProtocol", "DNSCore", "DKIM", "MXHarnessTestKit", "CertificateAuthority", "Sender",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

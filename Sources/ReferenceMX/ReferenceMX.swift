@@ -294,6 +294,8 @@ final class MXCore: Sendable {
 final class SessionRecorder: Sendable {
     let id: Int
     let client: IPAddress?
+    /// The address the client connected to.
+    let server: IPAddress?
     /// Transcript lines are written (`MXConfiguration.keepsRecords`); without, `note` costs nothing.
     let keepsTranscript: Bool
     private let record: Mutex<SessionRecord>
@@ -301,6 +303,7 @@ final class SessionRecorder: Sendable {
     init(record: SessionRecord, keepsTranscript: Bool = true) {
         self.id = record.id
         self.client = record.client
+        self.server = record.server
         self.keepsTranscript = keepsTranscript
         self.record = Mutex(record)
     }

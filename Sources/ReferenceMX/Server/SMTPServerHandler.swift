@@ -208,7 +208,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
         let observer = ServerHelloObserver(side: .server)
         helloObserver = observer
         do {
-            try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context), position: .first)
+            try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context(for: recorder.server)), position: .first)
             try context.pipeline.syncOperations.addHandler(observer, position: .first)
         } catch {
             handshaking = false

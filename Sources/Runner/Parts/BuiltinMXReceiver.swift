@@ -42,12 +42,24 @@ final class BuiltinMXReceiver: Receiver, @unchecked Sendable {
         var configuration = configuration
         let receiver = environment.scenario.receiver
         if receiver.tls.starttls {
-            let certificate = try authority.authority().certificate(
-                receiver.tls.certificate, names: receiver.tls.names ?? [receiver.hostname], addresses: receiver.addresses)
+            let authority = try authority.authority()
             let protocols = receiver.tls.protocols ?? .tls1 ... .tls13
-            configuration.tls = try MXTLSConfiguration(
-                chainPEM: certificate.chainPEM, keyPEM: certificate.privateKeyPEM, lowest: protocols.lowerBound,
-                highest: protocols.upperBound, required: receiver.tls.required)
+            var tls: MXTLSConfiguration?
+            // The first certificate is the MX's own; others are presented on the addresses
+            // `receiver.tls.listeners` gives them.
+            for group in receiver.tls.certificates(hostname: receiver.hostname, addresses: receiver.addresses) {
+                let certificate = try authority.certificate(group.kind, names: group.names, addresses: group.addresses)
+                if tls == nil {
+                    tls = try MXTLSConfiguration(
+                        chainPEM: certificate.chainPEM, keyPEM: certificate.privateKeyPEM, lowest: protocols.lowerBound,
+                        highest: protocols.upperBound, required: receiver.tls.required)
+                } else {
+                    try tls?.present(
+                        chainPEM: certificate.chainPEM, keyPEM: certificate.privateKeyPEM, on: group.addresses,
+                        lowest: protocols.lowerBound, highest: protocols.upperBound)
+                }
+            }
+            configuration.tls = tls
         }
         let mx = ReferenceMX(
             configuration: configuration, lookup: environment.resolver, eventLoopGroup: environment.eventLoopGroup,

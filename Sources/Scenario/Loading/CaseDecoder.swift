@@ -140,7 +140,7 @@ struct CaseDecoder {
         let exim = map.optional("exim").map { eximSite($0, path.key("exim")) } ?? EximSiteSettings()
         let exec: ExecReceiverSpec?? = map.optional("exec").map { execReceiver($0, path.key("exec")) }
         let identity = receiverIdentity(map, path)
-        let tls: ReceiverTLSSpec?? = map.optional("tls").map { receiverTLS($0, path.key("tls")) }
+        let tls: ReceiverTLSSpec?? = map.optional("tls").map { receiverTLS($0, path.key("tls"), addresses: addresses) }
         let engines = receiverEngines(map, path)
         map.finish()
         guard let hostname, let addresses, let policy, let postfix, let exim, let identity, let engines else { return nil }

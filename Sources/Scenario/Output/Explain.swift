@@ -105,6 +105,14 @@ private func receiverNode(_ receiver: ReceiverSpec) -> Node {
             ("names", .flowList((tls.names ?? [receiver.hostname]).map(Node.plain))),
         ]
         if let protocols = tls.protocols { entries.append(("protocols", .flowList(ReceiverTLSSpec.names(of: protocols).map(Node.plain)))) }
+        if !tls.listeners.isEmpty {
+            entries.append(("listeners", .flowList(tls.listeners.map { listener in
+                var pairs: [(Node, Node)] = [("address", .plain(listener.address.description))]
+                if let kind = listener.certificate { pairs.append(("certificate", .plain(kind.rawValue))) }
+                if let names = listener.names { pairs.append(("names", .flowList(names.map(Node.plain)))) }
+                return .flowMap(pairs)
+            })))
+        }
         pairs.append(("tls", .flowMap(entries)))
     }
     if !receiver.engines.isEmpty { pairs.append(("engines", .flowList(receiver.engines.map { .plain($0.rawValue) }))) }
