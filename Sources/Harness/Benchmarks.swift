@@ -104,7 +104,7 @@ extension Benchmarks {
         var configuration = RunConfiguration()
         configuration.target = .builtin
         configuration.warmWorlds = warmWorlds
-        let run = ScenarioRun(runner: CaseRunner(configuration: configuration, logger: logger), jobs: jobs)
+        let run = ScenarioRun(runner: CaseRunner(configuration: configuration, parts: .shipped, logger: logger), jobs: jobs)
         let clock = ContinuousClock()
         var overheads: [Duration] = [], setups: [Duration] = [], teardowns: [Duration] = [], walls: [Duration] = []
         var failures = 0

@@ -89,7 +89,7 @@ extension Harness {
             logs: options.logs, columns: columns, resolver: resolver, everyClient: options.everyClient, shard: options.shard, top: options.top,
             jobs: options.jobs)
         let showProgress = isatty(2) == 1
-        let run = CensusRun(runner: CaseRunner(configuration: configuration, logger: logger), logger: logger)
+        let run = CensusRun(runner: CaseRunner(configuration: configuration, parts: .shipped, logger: logger), logger: logger)
         var report = await run.run(plan, request: request, reading: log.summary) { done, total in
             if showProgress { try? FileHandle.standardError.write(contentsOf: Data("\rcensus: \(done)/\(total) cells".utf8)) }
         }

@@ -212,7 +212,7 @@ extension Harness {
 
     /// Runs a written reproduction in a world of its own: "reproduces", or exactly why not.
     public static func verify(_ scenario: ScenarioCase, logger: Logger) async -> (reproduces: Bool, message: String) {
-        let result = await CaseRunner(configuration: RunConfiguration(), logger: logger).run(scenario)
+        let result = await CaseRunner(configuration: RunConfiguration(), parts: .shipped, logger: logger).run(scenario)
         switch result.status {
         case .passed:
             let observed = result.observed.map { " (\($0.outcome) \($0.family?.rawValue ?? "") \($0.stage?.rawValue ?? "") \($0.reply.map { String($0.code) } ?? ""))" } ?? ""

@@ -84,7 +84,7 @@ extension Harness {
         if let note = chosen.shardNote { out.line(note) }
 
         let showProgress = isatty(2) == 1
-        let runner = MatrixRunner(runner: CaseRunner(configuration: configuration, logger: logger), jobs: options.jobs)
+        let runner = MatrixRunner(runner: CaseRunner(configuration: configuration, parts: .shipped, logger: logger), jobs: options.jobs)
         let matrix = await runner.run(selected, columns: columns) { done, total in
             if showProgress { try? FileHandle.standardError.write(contentsOf: Data("\rmatrix: \(done)/\(total) cells".utf8)) }
         }

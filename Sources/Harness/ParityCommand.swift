@@ -20,14 +20,14 @@ extension Harness {
         // site's Postfix folder, a --postfix-config file).
         var said: Set<String> = []
         for side in axis.configurations(configuration) {
-            let reports = await CaseRunner(configuration: side, logger: logger).preflight(chosen.cases)
+            let reports = await CaseRunner(configuration: side, parts: .shipped, logger: logger).preflight(chosen.cases)
             for report in reports where said.insert(report.text).inserted { out.error(report.text) }
             guard reports.allSatisfy(\.canServeMail) else {
                 throw .usage("the receiver's configuration cannot serve mail (the preflight above says why); no case was run")
             }
         }
         if let note = chosen.shardNote { out.line(note) }
-        let rows = await ParityRun(axis: axis, configuration: configuration, jobs: jobs, logger: logger).run(chosen.cases)
+        let rows = await ParityRun(axis: axis, configuration: configuration, parts: .shipped, jobs: jobs, logger: logger).run(chosen.cases)
         out.line(ParityTable.render(rows, labels: axis.labels, terminal: Terminal.detect()))
         return Verdict(passed: !rows.contains { !$0.differences.isEmpty })
     }

@@ -45,7 +45,7 @@ public enum Preflight {
 
     /// `.root` when any of `cases` runs on Postfix under `configuration`.
     static func needs(_ cases: [ScenarioCase], _ configuration: RunConfiguration) -> Needs {
-        let runner = CaseRunner(configuration: configuration)
+        let runner = CaseRunner(configuration: configuration, parts: .shipped)
         let postfix = cases.filter { runner.target(for: $0) == .postfix }
         guard let first = postfix.first else { return .namespaces }
         return .root(because: postfix.count == cases.count

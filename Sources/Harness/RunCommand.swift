@@ -45,7 +45,7 @@ public enum Harness {
         try Preflight.ready(needs: Preflight.needs(selected, options.configuration), logger: logger)
         let terminal = Terminal.detect()
         let console = ConsoleReporter(terminal: terminal)
-        let runner = CaseRunner(configuration: options.configuration, logger: logger)
+        let runner = CaseRunner(configuration: options.configuration, parts: .shipped, logger: logger)
         let reports = await runner.preflight(selected)
         for report in reports { out.error(report.text) }
         guard reports.allSatisfy(\.canServeMail) else {

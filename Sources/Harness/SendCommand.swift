@@ -10,7 +10,7 @@ extension Harness {
     public static func send(file: String, variant: String?, configuration: RunConfiguration, logger: Logger) async throws(HarnessError) -> Verdict {
         let out = Output()
         let scenario = try Preflight.oneCase(file: file, variant: variant, configuration: configuration, logger: logger)
-        let result = await CaseRunner(configuration: configuration, logger: logger).run(scenario)
+        let result = await CaseRunner(configuration: configuration, parts: .shipped, logger: logger).run(scenario)
         switch result.status {
         case .error(let message):
             throw .failed("\(scenario.name) could not run: \(message)")

@@ -16,7 +16,7 @@ extension Benchmarks {
         for sender in senders {
             var configuration = RunConfiguration()
             configuration.sender = sender
-            let run = ScenarioRun(runner: CaseRunner(configuration: configuration, logger: logger), jobs: jobs)
+            let run = ScenarioRun(runner: CaseRunner(configuration: configuration, parts: .shipped, logger: logger), jobs: jobs)
             for _ in 1...max(1, rounds) {
                 for result in await run.run(cases) {
                     if case .skipped = result.status {

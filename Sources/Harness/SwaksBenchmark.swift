@@ -79,7 +79,7 @@ extension Benchmarks {
                 out.line(String(format: "round %d, swaks loop: %d cases in %.2f s, %d as expected; load %@", round, cases.count, seconds, asExpected, Self.load()))
             }
             for target in options.targets {
-                let run = ScenarioRun(runner: CaseRunner(configuration: RunConfiguration(target: target), logger: logger), jobs: options.jobs)
+                let run = ScenarioRun(runner: CaseRunner(configuration: RunConfiguration(target: target), parts: .shipped, logger: logger), jobs: options.jobs)
                 let start = ContinuousClock.now
                 let results = await run.run(cases)
                 let seconds = Self.seconds(ContinuousClock.now - start)

@@ -32,8 +32,8 @@ public enum PolicyTranslation {
     }
 
     /// The Postfix settings of `policy`; tables it needs are placed in `tableDirectory`. The
-    /// `spf` and `spf-pass` checks are asked of policyd-spf (`PolicydSPFService`), set up with
-    /// `engines`.
+    /// `spf` and `spf-pass` checks are asked of policyd-spf (`PolicydSPFService`) when `engines`
+    /// runs it, and have no Postfix equivalent otherwise.
     public static func settings(
         for policy: ReceiverPolicy, tableDirectory: String, engines: PostfixEngineSetup = PostfixEngineSetup()
     ) -> Result<PostfixPolicySettings, PostfixUnsupported> {
@@ -72,7 +72,7 @@ public enum PolicyTranslation {
         for family in AddressFamily.allCases {
             var list: [String] = []
             for check in milters.restrictionChecks(family) {
-                if let rule = PolicydSPFService.Rule(check) {
+                if let rule = PolicydSPFService.Rule(check), engines.runsPolicydSPF {
                     let service = engines.policydSPF(rule)
                     if !spfServices.contains(service) { spfServices.append(service) }
                     list.append(service.restriction)
@@ -228,7 +228,7 @@ public enum PolicyTranslation {
         case .heloResolves: .success("reject_unknown_helo_hostname")
         case .dnsbl(let zone): .success("reject_rbl_client \(zone)")
         case .spf, .spfPass:
-            .success(PolicydSPFService(rule: PolicydSPFService.Rule(check)!, lookupSeconds: 1, installation: PolicydSPFInstallation()).restriction)
+            .failure(PostfixUnsupported(reason: "check \(check.name) needs SPF in Postfix, which needs a policy service: list it in receiver.engines: [policyd-spf]"))
         case .dkim, .dmarc, .spfOrDKIM:
             .failure(PostfixUnsupported(reason: "check \(check.name) is no restriction: the milters answer it (MilterChecks)"))
         case .heloMatches:

@@ -139,14 +139,19 @@ public struct PolicydSPFInstallation: Sendable, Hashable {
     }
 }
 
-/// How the engines of a Postfix instance are set up on this machine: where policyd-spf and its
-/// DNS library are, and how long the world's DNS may keep them waiting.
+/// How the engines of a Postfix instance are set up on this machine: whether the case runs
+/// policyd-spf (`receiver.engines`), where it and its DNS library are, and how long the world's DNS
+/// may keep them waiting.
 public struct PostfixEngineSetup: Sendable, Hashable {
+    /// The case lists `policyd-spf`: it answers the policy's `spf` and `spf-pass` checks. Without
+    /// it Postfix has nothing that checks SPF, and such a policy has no Postfix equivalent.
+    public var runsPolicydSPF: Bool
     public var policydSPFInstallation: PolicydSPFInstallation
     /// resolv.conf's `timeout:` of the instance (`PostfixInstance.Options.dnsTimeoutSeconds`).
     public var dnsTimeoutSeconds: Int
 
-    public init(policydSPF: PolicydSPFInstallation = PolicydSPFInstallation(), dnsTimeoutSeconds: Int = 1) {
+    public init(runsPolicydSPF: Bool = false, policydSPF: PolicydSPFInstallation = PolicydSPFInstallation(), dnsTimeoutSeconds: Int = 1) {
+        self.runsPolicydSPF = runsPolicydSPF
         self.policydSPFInstallation = policydSPF
         self.dnsTimeoutSeconds = dnsTimeoutSeconds
     }

@@ -47,17 +47,12 @@ public struct PostfixReceivers: ReceiverKind {
             identity: PostfixIdentity(
                 upstreamProxyProtocol: scenario.receiver.proxyProtocol?.rawValue, xclientHosts: scenario.receiver.xclientHosts))
         configuration.engines = PostfixEngineSetup(
-            policydSPF: policydSPFInstallation, dnsTimeoutSeconds: ResolvConf.timeoutSeconds(for: settings.resolverTimeout))
-        if scenario.receiver.engines.contains(.rspamd) {
-            let actions = Dictionary(uniqueKeysWithValues: scenario.receiver.rspamd.scores.map { ($0.key.rawValue, $0.value) })
-            configuration.rspamd = PostfixRspamdEngine(actions: actions, setup: rspamdSetup)
-        }
+            runsPolicydSPF: scenario.receiver.engines.contains(.policydSPF), policydSPF: policydSPFInstallation, dnsTimeoutSeconds: ResolvConf.timeoutSeconds(for: settings.resolverTimeout))
         return configuration
     }
 
-    /// This machine's policyd-spf and rspamd, looked up once.
+    /// This machine's policyd-spf, looked up once.
     static let policydSPFInstallation = PolicydSPFInstallation.detect()
-    static let rspamdSetup = RspamdSetup.detect()
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         let configuration = Self.configuration(for: scenario, settings: settings)
@@ -68,13 +63,11 @@ public struct PostfixReceivers: ReceiverKind {
     /// Why an engine the case needs cannot run (not installed), or one it lists is not one Postfix
     /// runs; nil when every one can.
     static func engineReason(_ scenario: ScenarioCase, _ configuration: PostfixConfiguration) -> String? {
-        let policy = scenario.receiver.policy
-        let asksSPF = (policy.ipv4 + policy.ipv6).contains { PolicydSPFService.Rule($0) != nil }
-        if asksSPF || scenario.receiver.engines.contains(.policydSPF), let reason = configuration.engines.policydSPFInstallation.missingReason {
+        if scenario.receiver.engines.contains(.policydSPF), let reason = configuration.engines.policydSPFInstallation.missingReason {
             return reason
         }
-        if let rspamd = configuration.rspamd, let reason = rspamd.setup.missingReason { return reason }
-        return unrunEngines(of: scenario, on: "Postfix", runs: [.policydSPF, .rspamd])
+        // rspamd as Postfix's milter (PostfixRspamd) is not run yet: a case that lists it is skipped.
+        return unrunEngines(of: scenario, on: "Postfix", runs: [.policydSPF])
     }
 
     /// What every Postfix receiver of a run is started with: resolv.conf's `timeout:` from the

@@ -23,13 +23,13 @@ extension CaseDecoder {
         let identityTree = map.optional("identity")
         let identity: IdentityPath?? = identityTree.map { read.choice($0, path.key("identity"), "identity path", IdentityPath.self) }
         let proxyTree = map.optional("proxy_address")
-        let proxy = proxyTree.map { proxyAddresses($0, path.key("proxy_address")) }
+        let addressesRead = proxyTree.map { proxyAddresses($0, path.key("proxy_address")) }
         let nameTree = map.optional("xclient_name")
         let name = nameTree.map { xclientName($0, path.key("xclient_name")) }
         if case .some(.none) = identity { return nil }
-        if case .some(.none) = proxy { return nil }
+        if case .some(.none) = addressesRead { return nil }
         if case .some(.none) = name { return nil }
-        var out = SenderIdentity(path: (identity ?? nil) ?? .socket, proxyAddresses: (proxy ?? nil) ?? [:], xclientName: name ?? nil)
+        var out = SenderIdentity(path: (identity ?? nil) ?? .socket, proxyAddresses: (addressesRead ?? nil) ?? [:], xclientName: name ?? nil)
 
         if let nameTree, out.path != .xclient {
             diagnostics.add(.invalidValue, at: nameTree.location, path.key("xclient_name"),
