@@ -11,8 +11,11 @@ public struct EximPaths: Sendable, Hashable {
     public var resolvConf: String
     /// The daemon's standard output and error.
     public var output: String
+    /// The certificates and keys of `receiver.tls`.
+    public var tlsDirectory: String
 
     public init(under directory: String) {
+        tlsDirectory = directory + "/tls"
         configuration = directory + "/exim.conf"
         spoolDirectory = directory + "/spool"
         logDirectory = directory + "/log"
@@ -36,6 +39,8 @@ public struct EximConfiguration: Sendable, Hashable {
     public var site: EximSiteSettings
     /// The text of the user's own configuration file (`--exim-config`).
     public var baseText: String?
+    /// STARTTLS with the world's certificates (`receiver.tls`); nil: no STARTTLS.
+    public var tls: EximTLS?
 
     public init(hostname: String, addresses: [IPAddress], domains: [String], policy: ReceiverPolicy, site: EximSiteSettings = EximSiteSettings()) {
         self.hostname = hostname
@@ -53,7 +58,9 @@ public struct EximConfiguration: Sendable, Hashable {
 
     /// Why the case cannot run on Exim: its policy (only when the harness writes the ACLs).
     public func unsupportedReason(hasSPF: Bool) -> String? {
-        guard baseText == nil else { return nil }
+        guard baseText == nil else {
+            return tls == nil ? nil : "receiver.tls is set up in the configuration the harness writes, not in one given with --exim-config"
+        }
         return EximACL.unsupportedReason(policy, hasSPF: hasSPF)
     }
 
@@ -90,7 +97,14 @@ public struct EximConfiguration: Sendable, Hashable {
         for name in EximACLName.allCases where (site.acls[name] != nil || name.rawValue == stage) && !acls.contains(name.rawValue) {
             acls.append(name.rawValue)
         }
+        if tls?.required == true, !acls.contains("mail") { acls.append("mail") }
         main += acls.map { ("acl_smtp_\($0)", "acl_mxh_\($0)") }
+        if let tls {
+            for (key, value) in tls.mainOptions(paths: paths) {
+                main.removeAll { $0.0 == key }
+                main.append((key, value))
+            }
+        }
         for (key, value) in site.main.sorted(by: { $0.key < $1.key }) where !Self.harnessOwned.contains(key) {
             main.removeAll { $0.0 == key }
             main.append((key, value))
@@ -102,6 +116,7 @@ public struct EximConfiguration: Sendable, Hashable {
         text += "begin acl\n\n"
         for name in acls {
             text += "acl_mxh_\(name):\n"
+            if name == "mail", let statement = tls?.mailStatement { text += "  # receiver.tls required\n" + statement + "\n" }
             if let site = site.acls[EximACLName(rawValue: name)!] { text += "  # receiver.exim acl_\(name)\n" + site + "\n" }
             if name == stage, !statements.isEmpty { text += "  # policy \(policy.preset?.rawValue ?? "map")\n" + statements + "\n" }
             if name == "rcpt" {

@@ -42,6 +42,16 @@ public final class EximInstance: @unchecked Sendable {
             // The daemon's reception processes run as the Exim user and write spool and logs.
             for folder in [paths.spoolDirectory, paths.logDirectory] { chown(folder, uid, gid) }
             try text.write(toFile: paths.configuration, atomically: true, encoding: .utf8)
+            if let tls = configuration.tls {
+                // The reception process, running as the Exim user, reads them.
+                try manager.createDirectory(atPath: paths.tlsDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                chown(paths.tlsDirectory, uid, gid)
+                for (path, contents) in tls.files(paths: paths) {
+                    try contents.write(toFile: path, atomically: true, encoding: .utf8)
+                    chown(path, uid, gid)
+                    chmod(path, 0o600)
+                }
+            }
             try resolver.text.write(toFile: paths.resolvConf, atomically: true, encoding: .utf8)
         } catch {
             throw DaemonStartError(daemon: "Exim", message: "cannot write the Exim configuration in \(directory): \(error)", output: "")

@@ -92,7 +92,7 @@ struct NIODeliveryTransport: DeliveryTransport {
             configuration.tlsLevel = tls.level
             do {
                 starttls = ClientSTARTTLS(
-                    context: try TLSContexts.client(), authentication: tls.authentication(for: destination, nexthop: request.nexthop),
+                    context: try TLSContexts.client(lowest: tls.lowestVersion), authentication: tls.authentication(for: destination, nexthop: request.nexthop),
                     handshakeTimeout: tls.handshakeTimeout)
             } catch {
                 logger.error("cannot make a TLS client context: \(error)")

@@ -20,6 +20,22 @@ public struct SenderTLS: Sendable {
         self.handshakeTimeout = handshakeTimeout
     }
 
+    /// The lowest version the client accepts. At the levels that must match a certificate
+    /// (verify, secure) Postfix 3.7 with OpenSSL 3 fails a handshake below TLSv1.2: seen here
+    /// toward a server accepting TLSv1 and TLSv1.1 only, `warning: TLS library problem:
+    /// ...:SSL routines::legacy sigalg disallowed or unsupported` and `Cannot start TLS: handshake
+    /// failure`, while at may and encrypt the same server gave `Trusted TLS connection established
+    /// ... TLSv1.1 with cipher ECDHE-ECDSA-AES256-SHA`, and Postfix's smtpd talked TLSv1.1 to
+    /// Postfix at may with an anonymous cipher.
+    public var lowestVersion: TLSProtocolVersion {
+        level.mustMatch && level != .dane ? .tls12 : .tls1
+    }
+
+    /// `trustAnchors` as PEM, the CA file a real sender is given.
+    public var trustAnchorsPEM: String {
+        trustAnchors.compactMap { try? $0.serializeAsPEM().pemString + "\n" }.joined()
+    }
+
     /// The check for one destination of a delivery to `nexthop`.
     func authentication(for destination: Destination, nexthop: String) -> any PeerAuthentication {
         (check ?? PostfixCertificateCheck()).authentication(

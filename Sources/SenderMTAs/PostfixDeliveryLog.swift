@@ -14,6 +14,17 @@ import Sender
 ///   out while ...`: a session that broke;
 /// - `QID: to=<RCPT>, relay=NAME[ADDR]:25, ..., dsn=X.Y.Z, status=sent|deferred|bounced (TEXT)`:
 ///   a recipient's outcome, TEXT being the last server's reply or Postfix's own reason.
+///
+/// With `smtp_tls_loglevel = 1` (src/tls/tls_client.c, src/smtp/smtp_proto.c):
+/// - `Verified TLS connection established to NAME[ADDR]:25: TLSv1.3 with cipher ...` (or
+///   Anonymous, Untrusted, Trusted): the session's TLS, given to the attempt with that address;
+/// - `SSL_connect error to NAME[ADDR]:25: ...`, `certificate verification failed for NAME[ADDR]:25:
+///   ...`: which server the next TLS failure is about;
+/// - `QID: TLS is required, but was not offered by host NAME[ADDR]`, `QID: Cannot start TLS:
+///   handshake failure`, `QID: Server certificate not verified`: a TLS failure (4.7.4, 4.7.5)
+///   that sent the message on to the next address; the same texts in a status line end the
+///   delivery. Postfix logs no reply code for them (the client made them up, `SMTP_RESP_FAKE`):
+///   they are read as `451` with the DSN, stage `helo`, as the delivery model reports them.
 public struct PostfixDeliveryLog: Sendable {
     /// The attempts, in log order.
     public private(set) var attempts: [DeliveryAttempt] = []
@@ -39,6 +50,18 @@ public struct PostfixDeliveryLog: Sendable {
     }
 
     private var lastLineWasRCPTReply = false
+    /// The server of the latest TLS line, and the session facts when a handshake completed.
+    private var tlsPeer: (host: String, address: IPAddress, facts: TLSSessionFacts?)?
+
+    /// Appends `attempt`, with the TLS facts logged for its address just before.
+    private mutating func append(_ attempt: DeliveryAttempt) {
+        var attempt = attempt
+        if let peer = tlsPeer, peer.address == attempt.remoteAddress, let facts = peer.facts {
+            attempt.tls = facts
+            tlsPeer = nil
+        }
+        attempts.append(attempt)
+    }
 
     private mutating func read(_ line: String, port: UInt16) {
         guard let range = line.range(of: "postfix/smtp[") ?? line.range(of: "/smtp[") else { return }
@@ -51,9 +74,21 @@ public struct PostfixDeliveryLog: Sendable {
         }
         let previousWasRCPTReply = lastLineWasRCPTReply
         lastLineWasRCPTReply = false
-        if text.hasPrefix("connect to ") {
+        if let (host, address, facts) = Self.tlsEstablished(text) {
+            tlsPeer = (host, address, facts)
+        } else if let (host, address) = Self.tlsPeer(in: text) {
+            tlsPeer = (host, address, nil)
+        } else if let failure = Self.tlsFailure(text) {
+            // A TLS failure on a server that was not the last: the server is the one named in it
+            // or in the TLS lines just before.
+            let named = failure.host.flatMap { name in Self.endpoint(in: Substring(name)) }
+            guard let (host, address) = named ?? tlsPeer.map({ ($0.host, $0.address) }) else { return }
+            append(DeliveryAttempt(
+                family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host, port: port,
+                stage: .helo, reply: failure.reply, result: .tempfailed, error: String(text), recipients: []))
+        } else if text.hasPrefix("connect to ") {
             guard let (host, address) = Self.endpoint(in: text.dropFirst("connect to ".count)) else { return }
-            attempts.append(DeliveryAttempt(
+            append(DeliveryAttempt(
                 family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host, port: port,
                 stage: .connect, reply: nil, result: .unreachable, error: String(text), recipients: []))
         } else if text.hasPrefix("host "), let attempt = Self.hostReply(text.dropFirst(5), port: port) {
@@ -62,12 +97,12 @@ public struct PostfixDeliveryLog: Sendable {
                 lastLineWasRCPTReply = true
                 return
             }
-            attempts.append(attempt)
+            append(attempt)
             lastLineWasRCPTReply = attempt.stage == .rcpt
         } else if text.hasPrefix("lost connection with ") || text.hasPrefix("conversation with ") {
             let rest = text.drop { $0 != " " }.dropFirst().drop { $0 != " " }.dropFirst()
             guard let (host, address) = Self.endpoint(in: rest) else { return }
-            attempts.append(DeliveryAttempt(
+            append(DeliveryAttempt(
                 family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host, port: port,
                 stage: Self.stage(while: text), reply: nil, result: .tempfailed, error: String(text), recipients: []))
         } else if text.hasPrefix("to=<") {
@@ -101,6 +136,10 @@ public struct PostfixDeliveryLog: Sendable {
                     stage: .data, reply: Self.reply(detail), result: .accepted, recipients: [])
             } else if detail.hasPrefix("host "), let parsed = Self.hostReply(detail.dropFirst(5), port: 25) {
                 attempt = parsed
+            } else if let failure = Self.tlsFailure(Substring(detail), dsn: dsn) {
+                attempt = DeliveryAttempt(
+                    family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
+                    stage: .helo, reply: failure.reply, result: outcome == .bounced ? .rejected : .tempfailed, error: detail, recipients: [])
             } else {
                 attempt = DeliveryAttempt(
                     family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
@@ -111,7 +150,7 @@ public struct PostfixDeliveryLog: Sendable {
                attempts[previous].remoteAddress == address {
                 attemptIndex = previous
             } else {
-                attempts.append(attempt)
+                append(attempt)
                 attemptIndex = attempts.count - 1
             }
             var status = attempts[attemptIndex!]
@@ -121,6 +160,61 @@ public struct PostfixDeliveryLog: Sendable {
             attempts[attemptIndex!] = status
         }
         statuses.append(Status(recipient: recipient, outcome: outcome, dsn: dsn, text: detail, attemptIndex: attemptIndex))
+    }
+
+    /// `Trusted TLS connection established to NAME[ADDR]:25: TLSv1.3 with cipher
+    /// TLS_AES_256_GCM_SHA384 (256/256 bits) ...` (tls_client.c `tls_log_summary`).
+    static func tlsEstablished(_ text: Substring) -> (String, IPAddress, TLSSessionFacts)? {
+        let marker = " TLS connection established to "
+        guard let range = text.range(of: marker), let trust = TLSPeerTrust(rawValue: String(text[..<range.lowerBound])),
+              let (host, address) = endpoint(in: text[range.upperBound...]),
+              let close = text[range.upperBound...].firstIndex(of: "]"), let colon = text[close...].range(of: ": ")
+        else { return nil }
+        let words = text[colon.upperBound...].split(separator: " ")
+        let version = words.first.flatMap { TLSProtocolVersion(rawValue: String($0)) }
+        var cipher: String?
+        if words.count >= 4, words[1] == "with", words[2] == "cipher" { cipher = String(words[3]) }
+        return (host, address, TLSSessionFacts(version: version, cipher: cipher, trust: trust))
+    }
+
+    /// The server of `SSL_connect error to NAME[ADDR]:25: ...` and `[server ]certificate
+    /// verification failed for NAME[ADDR]:25: ...`.
+    static func tlsPeer(in text: Substring) -> (String, IPAddress)? {
+        for prefix in ["SSL_connect error to ", "certificate verification failed for ", "server certificate verification failed for "]
+        where text.hasPrefix(prefix) {
+            return endpoint(in: text.dropFirst(prefix.count))
+        }
+        return nil
+    }
+
+    /// One of smtp(8)'s own TLS failures (smtp_proto.c), as the reply the delivery model reports:
+    /// 451 with the DSN (`dsn`, from a status line, or the one Postfix gives the text), stage
+    /// helo. `host`: the `NAME[ADDR]` the text names, if any.
+    static func tlsFailure(_ text: Substring, dsn: String? = nil) -> (reply: SMTPReply, host: String?)? {
+        let notOffered = "TLS is required, but was not offered by host "
+        let refused = "TLS is required, but host "
+        let known: String
+        var host: String?
+        if text.hasPrefix(notOffered) {
+            known = "4.7.4"
+            host = String(text.dropFirst(notOffered.count))
+        } else if text.hasPrefix("Cannot start TLS: ") || text == "Server certificate not verified" {
+            known = "4.7.5"
+        } else if text.hasPrefix(refused), let end = text.range(of: " refused to start TLS: ") {
+            // The server's own reply decides (its DSN in the status line); Postfix logs its text
+            // without the code: 454 or 554, the codes RFC 3207 section 4 gives a refused STARTTLS.
+            host = String(text[text.index(text.startIndex, offsetBy: refused.count)..<end.lowerBound])
+            // smtp_proto.c logs the reply from its fifth character on: its enhanced code, if any, stays.
+            let status = dsn.flatMap { $0.isEmpty ? nil : $0 } ?? "4.7.0"
+            let code = status.hasPrefix("5") ? 554 : 454
+            let server = reply("\(code) " + text[end.upperBound...]) ?? SMTPReply(code: code, enhanced: nil, String(text[end.upperBound...]))
+            return (SMTPReply(code: code, enhanced: server.enhanced ?? status, server.text), host)
+        } else {
+            return nil
+        }
+        let code = dsn.map { $0.isEmpty ? known : $0 } ?? known
+        let reply = SMTPReply(code: code.hasPrefix("5") ? 550 : 451, enhanced: code, String(text))
+        return (reply, host)
     }
 
     /// `NAME[ADDR] said: 450 4.7.25 TEXT (in reply to RCPT TO command)` or

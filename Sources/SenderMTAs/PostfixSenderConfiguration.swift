@@ -14,6 +14,8 @@ public enum PostfixSenderConfiguration {
         public var logFile: String { root + "/maillog" }
         /// OpenDKIM's files when the sender signs (`OpenDKIMSigning`).
         public var signerDirectory: String { root + "/opendkim" }
+        /// The world's authority, `smtp_tls_CAfile` (written when `sender.tls` is above `none`).
+        public var authorityFile: String { root + "/world-ca.pem" }
 
         public init(root: String) {
             self.root = root
@@ -60,6 +62,17 @@ public enum PostfixSenderConfiguration {
         main["notify_classes"] = ""
         main["delay_warning_time"] = "0"
         main["smtp_tls_security_level"] = "none"
+        if let tls = request.tls, tls.level != .none {
+            // postconf(5): the level by its own name; the world's authority as the one trusted (no
+            // CApath, no system store); the default name checks, `smtp_tls_verify_cert_match =
+            // hostname` and `smtp_tls_secure_cert_match = nexthop, dot-nexthop`, left alone;
+            // loglevel 1, or Postfix logs no "... TLS connection established" line at all.
+            main["smtp_tls_security_level"] = tls.level.rawValue
+            main["smtp_tls_CAfile"] = paths.authorityFile
+            main["smtp_tls_CApath"] = ""
+            main["smtp_tls_loglevel"] = "1"
+            main["smtp_starttls_timeout"] = "\(seconds(tls.handshakeTimeout))s"
+        }
         main["smtp_host_lookup"] = "dns"
         main["smtp_randomize_addresses"] = "no"
         main["smtp_address_preference"] = request.prefer.rawValue
@@ -89,6 +102,12 @@ public enum PostfixSenderConfiguration {
             main[name] = value
         }
         return main.render(header: "Written by mxharness: a Postfix that sends the scenario's message and nothing else.")
+    }
+
+    /// The PEM of the authorities `request` trusts, the file `smtp_tls_CAfile` names; nil without TLS.
+    public static func authorityPEM(_ request: DeliveryRequest) -> String? {
+        guard let tls = request.tls, tls.level != .none else { return nil }
+        return tls.trustAnchorsPEM
     }
 
     /// The installed master.cf without its `inet` services (nothing listens) and with the chroot

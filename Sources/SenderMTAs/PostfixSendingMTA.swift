@@ -131,6 +131,9 @@ public final class PostfixSendingMTA: @unchecked Sendable {
                     PostfixInstance.backdate(paths.signerDirectory + "/" + name)
                 }
             }
+            if let authority = PostfixSenderConfiguration.authorityPEM(request) {
+                try authority.write(toFile: paths.authorityFile, atomically: true, encoding: .utf8)
+            }
             try PostfixSenderConfiguration.masterCF(stock: stockMaster).write(toFile: paths.configDirectory + "/master.cf", atomically: true, encoding: .utf8)
             try fm.createDirectory(atPath: paths.dataDirectory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
             try makeQueue(postfixFiles: postfixFiles)

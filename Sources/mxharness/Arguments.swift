@@ -20,6 +20,8 @@ extension ReceiverProxyProtocol: ExpressibleByArgument {}
 
 extension CertificateKind: ExpressibleByArgument {}
 
+extension TLSSecurityLevel: ExpressibleByArgument {}
+
 extension IPAddress: ExpressibleByArgument {
     /// An IPv4 or IPv6 address, without brackets.
     public init?(argument: String) {

@@ -178,7 +178,25 @@ extension MXHarness {
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Benchmarks that print figures (see scripts/bench-*).", shouldDisplay: false,
-            subcommands: [DNSBench.self, RunBench.self, SwaksBench.self])
+            subcommands: [DNSBench.self, RunBench.self, SwaksBench.self, TLSBench.self])
+
+        struct TLSBench: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "tls", abstract: "Per-case time with TLS off and on, side by side, and what TLS adds per case.")
+            @Argument var paths: [String] = ["Scenarios"]
+            @Option var rounds = 5
+            @Option(help: "The sender's TLS level when TLS is on.") var level: TLSSecurityLevel = .may
+            @Option(help: "The receiver.") var target: ReceiverTarget = .builtin
+            @Option(help: "The sender.") var sender: SenderMTA = .builtin
+            @OptionGroup var jobs: JobsOptions
+            @OptionGroup var global: GlobalOptions
+
+            func run() async throws {
+                let options = Benchmarks.TLSOptions(
+                    paths: paths, rounds: max(1, rounds), jobs: jobs.jobs, level: level, target: target, sender: sender)
+                try await Benchmarks.tls(options, logger: global.logger())
+            }
+        }
 
         struct RunBench: AsyncParsableCommand {
             static let configuration = CommandConfiguration(commandName: "run", abstract: "Cases per second, per-case overhead and peak memory over the library.")

@@ -2,6 +2,7 @@ import Complaint
 import DNSCore
 import Foundation
 import SMTPProtocol
+import Scenario
 import Testing
 
 /// The readers on the forms issue #33 names, each built for the general case: the stage wherever
@@ -413,6 +414,78 @@ import Testing
         let evidence = try read(forward)
         #expect(evidence.source == .deliveryStatus)
         #expect(evidence.reply?.code == 550 && evidence.stage == .rcpt && evidence.receiverAddress == IPAddress("2001:db8::10"))
+    }
+
+    @Test func partsFoundWhenTheHeaderNamesAnotherBoundary() throws {
+        let message = Self.bounce(boundary: "real", notice: Self.notice, encoding: "7bit")
+            .replacingOccurrences(of: "boundary=\"real\"", with: "boundary=\"rewritten\"")
+        let evidence = try read(message)
+        #expect(evidence.reply?.code == 550 && evidence.stage == .rcpt)
+    }
+
+    @Test func aGatewaysNoticeAroundTheMTAsBounce() throws {
+        let inner = "From: a@sender.test\nTo: b@example.test\nSubject: hello\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n\n"
+            + "----- The following addresses had permanent fatal errors -----\n<b@example.test>\n\n"
+            + "----- Transcript of session follows -----\n... while talking to mx.example.test.:\n"
+            + ">>> RCPT To:<b@example.test>\n<<< 550 5.1.1 <b@example.test>... Invalid recipient\n"
+        let notice = "From: gateway@example.test\nSubject: Mail could not be delivered\nMIME-Version: 1.0\n"
+            + "Content-Type: multipart/mixed; boundary=\"g\"\n\n--g\nContent-Type: text/plain\n\n"
+            + "The following mail could not be delivered.\n--g\nContent-Type: message/rfc822\n\n" + inner + "--g--\n"
+        let evidence = try read(notice)
+        #expect(evidence.reply?.code == 550 && evidence.stage == .rcpt, "read from the attached message's text, as nothing else tells")
+    }
+
+    @Test func theReturnedMessagesBodyIsNotRead() throws {
+        let bounce = """
+            A message that you sent could not be delivered to one or more of its
+            recipients. This is a permanent error. The following address(es) failed:
+
+              b@example.test
+                SMTP error from remote mail server after MAIL FROM:<a@sender.test> SIZE=1543:
+                host mx.example.test [192.0.2.20]: 550 5.7.0 use your ISP's server
+
+            ------ This is a copy of the message, including all the headers. ------
+
+            Return-path: <a@sender.test>
+            Subject: how I test
+
+            data
+            354 Enter mail, end with "." on a line by itself
+            """
+        let evidence = try read(bounce)
+        #expect(evidence.reply?.code == 550 && evidence.stage == .mail && evidence.mailFrom == "a@sender.test")
+    }
+
+    @Test func aNoticeThatListsTheCommandAfterTheReplyIsNoDialogue() throws {
+        let james = "Error message below:\n550 - Requested action not taken: no such user here\n\nMessage details:\n"
+            + "  MAIL FROM: a@sender.test\n  RCPT TO: b@example.test\n"
+        let evidence = try read(james)
+        #expect(evidence.source == .bounceText && evidence.stage != .greeting)
+        #expect(evidence.reply?.text == "Requested action not taken: no such user here")
+    }
+
+    @Test func aStatusWithoutAnSMTPReplyStillWritesAScenarioThatLoads() throws {
+        let dsn = "Reporting-MTA: dns; mail.sender.test\n\nFinal-Recipient: rfc822; b@example.test\nAction: failed\nStatus: 5.1.1\n"
+        let repro = ReproductionWriter.reproduce(try read(dsn), input: dsn)
+        let scenario = try #require(try ScenarioLoader().load(yaml: repro.yaml, file: "/tmp/status-only.yaml").first)
+        #expect(scenario.expect.code == CodePattern(code: 550))
+        #expect(repro.report.contains { $0.contains("receiver.policy.reply.text") && $0.contains("ASSUMED") })
+    }
+
+    @Test func aStatusWhoseDiagnosticIsNoSMTPReplyKeepsItsWords() throws {
+        let dsn = "Reporting-MTA: dns; notes.example.test\n\nFinal-Recipient: rfc822; b@example.test\nAction: failed\n"
+            + "Status: 5.0.0\nDiagnostic-Code: X-Notes; User b (b@example.test) not listed in public Name & Address Book\n"
+        let evidence = try read(dsn)
+        #expect(evidence.reply?.code == 550 && evidence.reply?.enhanced == "5.0.0")
+        #expect(evidence.reply?.text == "User b (b@example.test) not listed in public Name & Address Book")
+    }
+
+    @Test func aReplyAfterTheRecipientItRefused() throws {
+        let bounce = "This message was created automatically by mail delivery software.\n\n"
+            + "A message that you sent could not be delivered to one or more of its recipients.\n\n"
+            + "<b@example.test>: 550 mailbox unavailable\n"
+        let evidence = try read(bounce)
+        #expect(evidence.reply?.code == 550 && evidence.reply?.text == "mailbox unavailable")
     }
 
     @Test func anMboxHoldsOneBouncePerMessage() throws {

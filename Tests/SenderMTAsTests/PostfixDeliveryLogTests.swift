@@ -116,4 +116,61 @@ import Testing
         #expect(master.contains("pickup unix n - n 60 1 pickup"))
         #expect(master.contains("smtp unix - - n - - smtp\n  -o syslog_name=x"))
     }
+
+    // MARK: TLS (smtp_tls_loglevel = 1; lines as Postfix 3.7.11 logged them here)
+
+    @Test func anUnverifiedFirstMXThenAVerifiedSecond() {
+        let log = PostfixDeliveryLog(lines: [
+            prefix + "server certificate verification failed for mx1.example.test[192.0.2.11]:25: certificate has expired",
+            prefix + "Untrusted TLS connection established to mx1.example.test[192.0.2.11]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature ECDSA (prime256v1) server-digest SHA256",
+            prefix + "1FAA4F82AF5: Server certificate not verified",
+            prefix + "Verified TLS connection established to mx2.example.test[192.0.2.12]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature ECDSA (prime256v1) server-digest SHA256",
+            prefix + "1FAA4F82AF5: to=<bob@example.test>, relay=mx2.example.test[192.0.2.12]:25, delay=0.27, delays=0.08/0.1/0.09/0, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as S2Q1)",
+        ])
+        #expect(log.attempts.map(\.remoteAddress.description) == ["192.0.2.11", "192.0.2.12"])
+        #expect(log.attempts.map(\.result) == [.tempfailed, .accepted])
+        #expect(log.attempts[0].stage == .helo)
+        #expect(log.attempts[0].reply == SMTPReply(code: 451, enhanced: "4.7.5", "Server certificate not verified"))
+        #expect(log.attempts[0].remoteHost == "mx1.example.test")
+        #expect(log.attempts[0].tls == TLSSessionFacts(version: .tls13, cipher: "TLS_AES_256_GCM_SHA384", trust: .untrusted))
+        #expect(log.attempts[1].tls?.trust == .verified)
+        #expect(log.status(of: "bob@example.test")?.attemptIndex == 1)
+    }
+
+    @Test func theLastMXsCertificateFailureEndsTheDeliveryAsDeferred() {
+        let log = PostfixDeliveryLog(lines: [
+            prefix + "server certificate verification failed for mx2.example.test[192.0.2.12]:25: certificate has expired",
+            prefix + "Untrusted TLS connection established to mx2.example.test[192.0.2.12]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature ECDSA (prime256v1) server-digest SHA256",
+            prefix + "4973AF82B8A: to=<bob@example.test>, relay=mx2.example.test[192.0.2.12]:25, delay=0.26, delays=0.1/0.1/0.06/0, dsn=4.7.5, status=deferred (Server certificate not verified)",
+        ])
+        #expect(log.attempts.count == 1)
+        #expect(log.attempts[0].stage == .helo)
+        #expect(log.attempts[0].result == .tempfailed)
+        #expect(log.attempts[0].reply == SMTPReply(code: 451, enhanced: "4.7.5", "Server certificate not verified"))
+        #expect(log.attempts[0].tls?.trust == .untrusted)
+        #expect(log.status(of: "bob@example.test")?.outcome == .deferred)
+    }
+
+    @Test func starttlsNotOfferedAndAFailedHandshake() {
+        // FIELD-NOTES-TLS section 1 (a) and (b).
+        let log = PostfixDeliveryLog(lines: [
+            prefix + "D1715F860C9: TLS is required, but was not offered by host mx2.example.test[192.0.2.26]",
+            prefix + "SSL_connect error to mx5.example.test[192.0.2.29]:25: -1",
+            prefix + "warning: TLS library problem: error:0A00042E:SSL routines::tlsv1 alert protocol version:../ssl/record/rec_layer_s3.c:1584:SSL alert number 70:",
+            prefix + "D1715F860C9: to=<bob@example.test>, relay=mx5.example.test[192.0.2.29]:25, delay=0.1, delays=0.01/0/0.09/0, dsn=4.7.5, status=deferred (Cannot start TLS: handshake failure)",
+        ])
+        #expect(log.attempts.map(\.remoteAddress.description) == ["192.0.2.26", "192.0.2.29"])
+        #expect(log.attempts[0].reply == SMTPReply(code: 451, enhanced: "4.7.4", "TLS is required, but was not offered by host mx2.example.test[192.0.2.26]"))
+        #expect(log.attempts[0].remoteHost == "mx2.example.test")
+        #expect(log.attempts[1].reply == SMTPReply(code: 451, enhanced: "4.7.5", "Cannot start TLS: handshake failure"))
+        #expect(log.attempts.allSatisfy { $0.stage == .helo && $0.tls == nil })
+    }
+
+    @Test func aRefusedStarttlsKeepsTheServersDSNAndText() {
+        let log = PostfixDeliveryLog(lines: [
+            prefix + "D1715F860C9: to=<bob@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.1, delays=0.01/0/0.09/0, dsn=5.7.0, status=bounced (TLS is required, but host mx.example.test[192.0.2.10] refused to start TLS: 5.7.0 No TLS for you)",
+        ])
+        #expect(log.attempts.first?.reply == SMTPReply(code: 554, enhanced: "5.7.0", "No TLS for you"))
+        #expect(log.attempts.first?.result == .rejected)
+    }
 }

@@ -70,7 +70,10 @@ enum DeliveryStatus {
         if evidence.reply == nil, let (line, value) = field("Status"), let enhanced = EnhancedCode(value) {
             // No Diagnostic-Code: the Status class is all there is (RFC 3464 2.3.4).
             let code = enhanced.klass == 4 ? 450 : 550
-            evidence.reply = SMTPReply(code: code, enhanced: enhanced.text, "")
+            // A Diagnostic-Code of another type (`X-Notes; ...`, `unknown; No such domain.`) is the
+            // reporting MTA's own words, the only text there is.
+            let words = field("Diagnostic-Code").map { typed($0.value) } ?? ""
+            evidence.reply = SMTPReply(code: code, enhanced: enhanced.text, words)
             evidence.note(.reply, "\(code) \(enhanced.text)", from: "`\(line)` (no Diagnostic-Code: the code is \(code) for class \(enhanced.klass))", inferred: true)
         }
         guard evidence.reply != nil else {
@@ -229,6 +232,11 @@ enum BounceText {
             // A reply quoted as a string, maybe as a field's value (`data: '550-...'`): the key and
             // the quotes are no part of it.
             var trimmed = line.trimmingCharacters(in: .whitespaces)
+            // The recipient before the reply (`<b@example.test>: 550 unknown user`, Exim's and
+            // mxlogic's list of failed addresses).
+            if let recipient = trimmed.range(of: #"^<[^<>\s]+@[^<>\s]+>:\s+(?=[45]\d\d\s)"#, options: .regularExpression) {
+                trimmed = String(trimmed[recipient.upperBound...])
+            }
             let quoted = trimmed.range(of: #"^(?:[A-Za-z_]+:\s*)?['"]"#, options: .regularExpression)
             if let quoted { trimmed = String(trimmed[quoted.upperBound...]) }
             trimmed = trimmed.trimmingCharacters(in: CharacterSet.whitespaces.union(CharacterSet(charactersIn: "'\"")))

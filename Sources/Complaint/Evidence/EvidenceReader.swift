@@ -6,8 +6,18 @@ import SMTPProtocol
 /// line, or an SMTP transcript. The formats are tried from the most structured to the least.
 public enum EvidenceReader {
     public static func read(_ text: String) -> Result<Evidence, UnrecognizedEvidence> {
-        // A whole message (an .eml, one bounce of an mbox) is read from its decoded parts.
-        let input = InputText(MIMEMessage.looksLikeMessage(text) ? MIMEMessage(text).readableText : text)
+        // A whole message (an .eml, one bounce of an mbox) is read from its decoded parts; when they
+        // tell nothing, with the text of the messages it attaches (a gateway's notice around the
+        // MTA's bounce).
+        guard MIMEMessage.looksLikeMessage(text) else { return read(InputText(text)) }
+        let message = MIMEMessage(text)
+        let own = read(InputText(message.readableText))
+        guard case .failure = own, !message.attachedTexts.isEmpty else { return own }
+        if case .success(let evidence) = read(InputText(message.readableText + "\n\n" + message.attachedTexts)) { return .success(evidence) }
+        return own
+    }
+
+    static func read(_ input: InputText) -> Result<Evidence, UnrecognizedEvidence> {
         let raw = input.lines
         let plain = raw.map(String.init)
         var attempts: [(format: String, reason: String)] = []

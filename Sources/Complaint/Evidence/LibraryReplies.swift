@@ -119,7 +119,7 @@ enum LibraryReplies {
     }
 
     private static func introducedIn(_ paragraphs: [String]) -> (SMTPReply, String)? {
-        let pattern = #"(?:said|to me|returned|response was|with message|server message|message|responded(?: with)?|server response|Server Response|The error that the other server returned was|error|Error|failed|rejected|reply|Reason|reason)\s*:?\s*['"(]?\s*([245]\d\d(?:[ -]|$).*)$"#
+        let pattern = #"(?:said|to me|returned|response was|with message|server message|message|responded(?: with)?|server response|Server Response|The error that the other server returned was|error|Error|failed|failure|rejected|reply|Reason|reason)\s*:?\s*['"(]?\s*([245]\d\d(?:[ -]|$).*)$"#
         guard let regex = try? NSRegularExpression(pattern: pattern) else { return nil }
         for paragraph in paragraphs {
             guard let match = regex.firstMatch(in: paragraph, range: NSRange(paragraph.startIndex..., in: paragraph)),

@@ -13,6 +13,8 @@ enum ReplyText {
         // `554: Dialup/transient IP not allowed` (T-Online's text as pasted): the colon is no part of the text.
         if chars.count == 4, chars[3] == ":", !(trimmed.dropFirst(4).first?.isWhitespace ?? true) { return nil }
         var rest = String(trimmed.dropFirst(chars.count).drop(while: { $0 == " " }))
+        // `550 - Requested action not taken` (Apache James): the dash only separates.
+        if chars.count == 4, chars[3] == " ", rest.hasPrefix("- ") { rest.removeFirst(2) }
         // Exchange 2003 quotes the reply after the code: `550-'5.7.1 text'`.
         if let first = rest.first, first == "'" || first == "\"", rest.dropFirst().range(of: #"^[245]\.\d{1,3}\.\d{1,3}\s"#, options: .regularExpression) != nil {
             rest.removeFirst()

@@ -394,6 +394,18 @@ enum Transcript {
         guard let deciding = decided ?? refusedEHLO ?? last else {
             return .failure(ReaderMiss("an SMTP dialogue without a complete reply"))
         }
+        guard deciding.reply.code >= 400 else {
+            return .failure(ReaderMiss("an SMTP dialogue in which no reply refused anything"))
+        }
+        // Unmarked lines with the replies before every command and none after them are no dialogue
+        // but a notice that lists the reply and then the command or the envelope (Apache James's
+        // `Message details: MAIL FROM: ... RCPT TO: ...`, m-FILTER's `server message` / `SMTP command`).
+        let anyMarked = lines.contains { if case .server(let text, true) = $0 { isReply(text) } else { false } }
+        if !anyMarked, deciding.stage == .greeting, !commands.isEmpty,
+           let firstCommand = lines.firstIndex(where: { if case .client = $0 { true } else { false } }),
+           !lines[firstCommand...].contains(where: { if case .server(let text, _) = $0 { isReply(text) } else { false } }) {
+            return .failure(ReaderMiss("the replies come before every command and none after them: a notice, not a dialogue"))
+        }
         evidence.setReply(deciding.reply, from: "the reply to \(deciding.after)")
         // Without the client's side (a log of the server's lines only), the order of the replies
         // says nothing of the commands, except for a first reply that refused the connection.
@@ -423,7 +435,7 @@ enum Transcript {
     /// itself included (0 for the other lines). Where the server's lines are marked, an unmarked one
     /// is no reply of the session (sendmail's own status line after its transcript).
     private static func repliesLeftInBurst(_ lines: [Line]) -> [Int] {
-        let anyMarked = lines.contains { if case .server(_, true) = $0 { true } else { false } }
+        let anyMarked = lines.contains { if case .server(let text, true) = $0 { isReply(text) } else { false } }
         var out = Array(repeating: 0, count: lines.count)
         var count = 0
         for index in lines.indices.reversed() {

@@ -9,7 +9,26 @@ struct InputText {
 
     init(_ text: String) {
         let cleaned = Self.qmailReports(Self.withoutMarkup(text))
-        lines = Self.unquoted(ReplyText.lines(cleaned))
+        lines = Self.withoutReturnedBody(Self.unquoted(ReplyText.lines(cleaned)))
+    }
+
+    /// A text bounce returns the message after a line of its own (Exim's `------ This is a copy of
+    /// the message, including all the headers. ------`, qmail's `--- Below this line is a copy of
+    /// the message.`, sendmail's `----- Original message follows -----`): the copy's header fields
+    /// stay (its Return-Path is the envelope sender), its body is the sender's words and goes.
+    static func withoutReturnedBody(_ lines: [Substring]) -> [Substring] {
+        let marker = #"(?i)^\s*-{2,}\s*(?:This is a copy of the (?:message|body)|Below this line is a copy of the message|Original message follows|Message header follows|Unsent message below)"#
+        guard let start = lines.firstIndex(where: { $0.range(of: marker, options: .regularExpression) != nil }) else { return lines }
+        var out = Array(lines[...start])
+        let bodyOnly = lines[start].range(of: "copy of the body", options: .caseInsensitive) != nil
+        guard !bodyOnly else { return out }
+        var index = start + 1
+        while index < lines.count, lines[index].trimmingCharacters(in: .whitespaces).isEmpty { index += 1 }
+        while index < lines.count, !lines[index].trimmingCharacters(in: .whitespaces).isEmpty {
+            out.append(lines[index])
+            index += 1
+        }
+        return out
     }
 
     /// qmail-send logs a delivery's report as one word, `_` for each space and `/` after each line

@@ -60,8 +60,15 @@ struct MIMEMessage {
         self.body = ""
         let raw = lines.joined(separator: "\n")
         let type = contentType
-        if type.hasPrefix("multipart/"), let boundary = Self.parameter("boundary", of: header("Content-Type") ?? "") {
-            parts = Self.split(raw, boundary: boundary).map(MIMEMessage.init)
+        if type.hasPrefix("multipart/") {
+            // The boundary the header names; a message whose parts use another one (a relay rewrote
+            // the header) is split at the first `--X` line of its body; with none its body is text.
+            let named = Self.parameter("boundary", of: header("Content-Type") ?? "")
+            var split = named.map { Self.split(raw, boundary: $0) } ?? []
+            if split.isEmpty, let line = ReplyText.lines(raw).first(where: { $0.hasPrefix("--") && $0.count > 2 && !$0.contains(" ") }) {
+                split = Self.split(raw, boundary: String(line.dropFirst(2)))
+            }
+            parts = split.isEmpty ? [MIMEMessage("Content-Type: text/plain\n\n" + raw)] : split.map(MIMEMessage.init)
         } else if type == "message/rfc822" || type == "message/global" {
             parts = [MIMEMessage(Self.decode(raw, encoding: header("Content-Transfer-Encoding")))]
         } else {
@@ -94,7 +101,7 @@ struct MIMEMessage {
     /// Whether this message is a bounce itself: a report (RFC 6522), a delivery-status part, or a
     /// notice from a mailer daemon by its sender or subject.
     var isBounce: Bool {
-        if contentType == "multipart/report" || flattened().contains(where: \.isStatus) { return true }
+        if hasStatus { return true }
         let daemon = #"(?i)mailer-daemon|postmaster|mail delivery (?:system|subsystem)"#
         let subject = #"(?i)undeliver|returned mail|delivery status notification|failure notice|mail delivery failed|delivery failure|non.?delivery"#
         // `Fwd: Returned mail: ...` is someone's message about a bounce, not the bounce.
@@ -103,13 +110,35 @@ struct MIMEMessage {
             || !forwarded && header("Subject")?.range(of: subject, options: .regularExpression) != nil
     }
 
-    /// The bounce a message that is no bounce carries as an attached message.
+    /// The text parts of the attached messages (a gateway's notice that attaches the MTA's own
+    /// bounce as a plain message): read only when the message's own text tells nothing.
+    var attachedTexts: String {
+        func texts(_ message: MIMEMessage, attached: Bool) -> [String] {
+            let type = message.contentType
+            if type == "message/rfc822" || type == "message/global" {
+                return message.parts.flatMap { texts($0, attached: true) }
+            }
+            if !message.parts.isEmpty { return message.parts.flatMap { texts($0, attached: attached) } }
+            return attached && type.hasPrefix("text/") ? [message.body] : []
+        }
+        return texts(self, attached: false).joined(separator: "\n\n")
+    }
+
+    /// Whether this message holds a delivery status of its own (not in an attached message).
+    var hasStatus: Bool {
+        contentType == "multipart/report" || flattened().contains(where: \.isStatus)
+    }
+
+    /// The bounce this message carries as an attached message, when it has no status of its own: a
+    /// user's forward (any attached bounce), or a notice that wraps the bounce it got (a gateway's
+    /// `Mail could not be delivered` around the MTA's report: an attached report only).
     var forwardedBounce: MIMEMessage? {
-        guard !isBounce else { return nil }
+        guard !hasStatus else { return nil }
+        let strong = isBounce
         func attached(_ message: MIMEMessage) -> MIMEMessage? {
             let type = message.contentType
             if type == "message/rfc822" || type == "message/global" {
-                return message.parts.first { $0.isBounce } ?? message.parts.lazy.compactMap(attached).first
+                return message.parts.first { strong ? $0.hasStatus : $0.isBounce } ?? message.parts.lazy.compactMap(attached).first
             }
             return message.parts.lazy.compactMap(attached).first
         }

@@ -45,6 +45,12 @@ public enum ReproductionWriter {
             report.append("\(key): LEFT OUT — \(why)")
             omissions.append("\(key): \(why)")
         }
+        if let read = evidence.reply, read.text.isEmpty {
+            // A reply needs a text (RFC 5321 4.2): RFC 5321's own for the code, said as assumed.
+            let text = WorldChoices.standardText(read.code)
+            evidence.reply = SMTPReply(code: read.code, enhanced: read.enhanced, text)
+            assume("receiver.policy.reply.text", "\"\(text)\"", "the input gives the reply no text; RFC 5321 4.2.2's text for \(read.code)")
+        }
         let reply = evidence.reply ?? SMTPReply(code: 250, "")
         let world = WorldChoices(evidence: evidence, assume: assume)
         var helo = world.helo

@@ -155,6 +155,22 @@ struct WorldChoices {
         SMTPReply(code: reply.code, enhanced: reply.enhanced, ReplyText.balanced(printable(reply.text)))
     }
 
+    /// RFC 5321 4.2.2's text for a code, for a reply the input gives without one.
+    static func standardText(_ code: Int) -> String {
+        switch code {
+        case 421: "Service not available, closing transmission channel"
+        case 450: "Requested mail action not taken: mailbox unavailable"
+        case 451: "Requested action aborted: local error in processing"
+        case 452: "Requested action not taken: insufficient system storage"
+        case 550: "Requested action not taken: mailbox unavailable"
+        case 551: "User not local"
+        case 552: "Requested mail action aborted: exceeded storage allocation"
+        case 553: "Requested action not taken: mailbox name not allowed"
+        case 554: "Transaction failed"
+        default: code >= 500 ? "Requested action not taken" : "Requested action aborted"
+        }
+    }
+
     static func printable(_ text: String) -> String {
         let ascii = String(text.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7f ? Character($0) : " " })
         return ascii.split(whereSeparator: { $0 == " " }).joined(separator: " ")

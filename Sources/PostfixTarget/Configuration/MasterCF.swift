@@ -9,16 +9,34 @@ public enum MasterCF {
     /// (`PostfixSharing`). Set for every instance, shared or not, so that both give the same results.
     public static let smtpdOverrides: [String: String] = ["max_use": "1"]
 
+    /// An smtpd service on port 25: `25` (every address of inet_interfaces) or `ADDRESS:25`, with
+    /// `-o` options of its own.
+    public struct Service: Sendable, Hashable {
+        public var name: String
+        public var options: [String: String]
+
+        public init(name: String, options: [String: String] = [:]) {
+            self.name = name
+            self.options = options
+        }
+    }
+
     /// `stock` with every `inet` service removed and one smtpd on port 25 added (so nothing else
     /// listens: no submission, no smtps, no postscreen), and the chroot column set to `n` in every
     /// entry: a chroot would be the case's queue directory, which has no etc/resolv.conf, so smtpd
     /// could not resolve through the world's unbound.
     /// `options` are further `-o` options of that smtpd (`RenderedPostfixConfiguration.smtpdOptions`).
-    public static func render(stock: String, options: [String: String] = [:]) -> String {
+    /// `services`: several port-25 smtpd services in its place (one per address, `PostfixTLS`),
+    /// each with `options` and its own.
+    public static func render(stock: String, options: [String: String] = [:], services: [Service] = [Service(name: "25")]) -> String {
         var out = "# Written by mxharness from the installed master.cf: smtpd on port 25 only, no chroot.\n"
-        out += "25        inet  n       -       n       -       -       smtpd\n"
-        for (name, value) in smtpdOverrides.merging(options, uniquingKeysWith: { harness, _ in harness }).sorted(by: { $0.key < $1.key }) {
-            out += "  -o \(name)=\(value)\n"
+        for service in services {
+            out += service.name + String(repeating: " ", count: max(1, 10 - service.name.count))
+                + "inet  n       -       n       -       -       smtpd\n"
+            let all = options.merging(service.options) { $1 }.merging(smtpdOverrides) { _, harness in harness }
+            for (name, value) in all.sorted(by: { $0.key < $1.key }) {
+                out += "  -o \(name)=\(value)\n"
+            }
         }
         var skipping = false
         for rawLine in stock.split(separator: "\n", omittingEmptySubsequences: false) {

@@ -58,13 +58,18 @@ public struct RenderedPostfixConfiguration: Sendable, Hashable {
     /// master.cf entries of the services the configuration adds (policyd-spf), appended to the
     /// master.cf the instance runs, the site's or the installed one.
     public var services: [String]
+    /// The port-25 smtpd services of the installed master.cf's rendering: one on every address
+    /// unless the addresses present different certificates (`PostfixTLS.services`).
+    public var smtpdServices: [MasterCF.Service]
 
     public init(
         mainCF: String, parameters: MainCF, files: [String: String], overridden: [String], site: PostfixSiteDirectory? = nil,
-        siteMaster: SiteMasterCF? = nil, smtpdOptions: [String: String] = [:], services: [String] = []
+        siteMaster: SiteMasterCF? = nil, smtpdOptions: [String: String] = [:], smtpdServices: [MasterCF.Service] = [MasterCF.Service(name: "25")],
+        services: [String] = []
     ) {
         self.services = services
         self.smtpdOptions = smtpdOptions
+        self.smtpdServices = smtpdServices
         self.mainCF = mainCF
         self.parameters = parameters
         self.files = files
@@ -75,7 +80,7 @@ public struct RenderedPostfixConfiguration: Sendable, Hashable {
 
     /// The master.cf the instance runs: the site's made fit, or `stock` with `MasterCF.render`.
     public func masterCF(stock: String) -> String {
-        let master = siteMaster?.text ?? MasterCF.render(stock: stock, options: smtpdOptions)
+        let master = siteMaster?.text ?? MasterCF.render(stock: stock, options: smtpdOptions, services: smtpdServices)
         guard !services.isEmpty else { return master }
         return master + (master.hasSuffix("\n") ? "" : "\n") + "# Added by mxharness: the policy's engines.\n" + services.joined()
     }
@@ -122,12 +127,16 @@ public struct PostfixConfiguration: Sendable, Hashable {
     public var engines = PostfixEngineSetup()
     /// rspamd as the last milter (`receiver.engines: [rspamd]`); nil: none.
     public var rspamd: PostfixRspamdEngine?
+    /// STARTTLS with the world's certificates (`receiver.tls`); nil leaves TLS to the base or
+    /// site configuration.
+    public var tls: PostfixTLS?
 
     public init(
         hostname: String, addresses: [IPAddress], domains: [String], policy: ReceiverPolicy = .open,
         settings: [String: String] = [:], base: MainCF? = nil, site: PostfixSiteDirectory? = nil, delivery: PostfixDelivery = .discard,
-        bareNewline: String = "normalize", identity: PostfixIdentity = PostfixIdentity()
+        bareNewline: String = "normalize", identity: PostfixIdentity = PostfixIdentity(), tls: PostfixTLS? = nil
     ) {
+        self.tls = tls
         self.site = site
         self.identity = identity
         self.bareNewline = bareNewline
@@ -197,7 +206,11 @@ public struct PostfixConfiguration: Sendable, Hashable {
             }
             apply(siteMain, "site main.cf")
             if let master = site.masterCF {
-                let rendered = SiteMasterCF.render(master, identity: identity)
+                if let tls, tls.certificates.count > 1 {
+                    throw .unsupported(PostfixUnsupported(
+                        reason: "receiver.tls.listeners: a certificate per address needs one smtpd per address, which the harness writes into its own master.cf only, not into a site's (\(site.path)/master.cf)"))
+                }
+                let rendered = SiteMasterCF.render(master, identity: identity, tls: tls.map { _ in PostfixTLS.siteSmtpdOptions(paths: paths) } ?? [:])
                 guard rendered.smtpLine != nil else {
                     throw .invalidSite(path: site.path, problem: "master.cf runs nothing on port 25 (no `smtp inet` service): the case has nothing to connect to")
                 }
@@ -225,6 +238,12 @@ public struct PostfixConfiguration: Sendable, Hashable {
         bareNewlineLayer["smtpd_forbid_bare_newline_exclusions"] = ""
         apply(bareNewlineLayer, "receiver.bare_newline")
         apply(identity.mainCF, "receiver.xclient_hosts")
+        if let tls {
+            for name in PostfixTLS.certificateParameters where !(main[name] ?? "").isEmpty && origin[name] != "harness default" {
+                overridden.append("\(name) = \(main[name] ?? "") (\(origin[name] ?? "")): the world's certificate instead")
+            }
+            apply(tls.mainCF(paths: paths), "receiver.tls")
+        }
         var scenario = MainCF()
         for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
             guard MainCF.isValidName(key) else {
@@ -243,8 +262,10 @@ public struct PostfixConfiguration: Sendable, Hashable {
         let comments = Dictionary(uniqueKeysWithValues: main.names.map { ($0, origin[$0] ?? "") })
         let text = main.render(comments: comments, header: "Written by mxharness for receiver \(hostname); do not edit.")
         return RenderedPostfixConfiguration(
-            mainCF: text, parameters: main, files: policySettings.files, overridden: overridden, site: site, siteMaster: siteMaster,
-            smtpdOptions: siteMaster == nil ? identity.smtpdOptions : [:], services: policySettings.services)
+            mainCF: text, parameters: main, files: policySettings.files.merging(tls?.files(paths: paths) ?? [:]) { $1 }, overridden: overridden,
+            site: site, siteMaster: siteMaster, smtpdOptions: siteMaster == nil ? identity.smtpdOptions : [:],
+            smtpdServices: siteMaster == nil ? tls?.services(paths: paths) ?? [MasterCF.Service(name: "25")] : [MasterCF.Service(name: "25")],
+            services: policySettings.services)
     }
 
     /// Harness defaults: a receiver that accepts mail for `domains`, delivers it nowhere outside,

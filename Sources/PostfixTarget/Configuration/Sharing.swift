@@ -110,8 +110,10 @@ extension PostfixConfiguration {
         // The identity path's options of the port-25 smtpd (`PostfixIdentity`): a PROXY port and a
         // plain one answer the same client differently.
         key += "\u{0}smtpd\u{0}" + rendered.smtpdOptions.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")
+        // One smtpd per address when they present different certificates.
+        key += "\u{0}services\u{0}" + rendered.smtpdServices.map { "\($0.name) \($0.options.sorted { $0.key < $1.key })" }.joined(separator: ",")
         // The services the configuration adds to master.cf (policyd-spf).
-        key += "\u{0}services\u{0}" + rendered.services.joined()
+        key += "\u{0}engines\u{0}" + rendered.services.joined()
         // A site's master.cf and every file of its folder.
         if let site = rendered.site {
             key += "\u{0}site\u{0}" + (rendered.siteMaster?.text ?? "")

@@ -20,7 +20,9 @@ public struct SiteMasterCF: Sendable, Hashable {
     /// The line of the port-25 service, nil when master.cf has none.
     public var smtpLine: Int?
 
-    public static func render(_ source: String, identity: PostfixIdentity = PostfixIdentity()) -> SiteMasterCF {
+    /// `tls`: `-o` options of every smtpd that takes the case's connections, after the site's own
+    /// (the world's certificate, `PostfixTLS.siteSmtpdOptions`).
+    public static func render(_ source: String, identity: PostfixIdentity = PostfixIdentity(), tls: [String: String] = [:]) -> SiteMasterCF {
         var out = "# Written by mxharness from the site's master.cf: port 25 only, no chroot, one connection per smtpd.\n"
         var dropped: [String] = []
         var runsPostscreen = false
@@ -65,10 +67,11 @@ public struct SiteMasterCF: Sendable, Hashable {
                     pendingOptions = identity.postscreenOptions
                 }
                 if command == "smtpd" {
-                    pendingOptions = identity.smtpdOptions.merging(identity.siteSmtpdOptions) { $1 }.merging(MasterCF.smtpdOverrides) { $1 }
+                    pendingOptions = identity.smtpdOptions.merging(identity.siteSmtpdOptions) { $1 }.merging(tls) { $1 }
+                        .merging(MasterCF.smtpdOverrides) { $1 }
                 }
             } else if type == "pass", command == "smtpd" {
-                pendingOptions = identity.siteSmtpdOptions.merging(MasterCF.smtpdOverrides) { $1 }
+                pendingOptions = identity.siteSmtpdOptions.merging(tls) { $1 }.merging(MasterCF.smtpdOverrides) { $1 }
             }
             skipping = false
             out += MasterCF.replacingField(4, of: line, with: "n") + "\n"

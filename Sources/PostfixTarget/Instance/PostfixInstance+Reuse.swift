@@ -55,7 +55,7 @@ extension PostfixInstance {
         guard let other = try? configuration.render(paths: paths) else { return false }
         let mine = rendered
         return other.mainCF == mine.mainCF && other.files == mine.files && other.site == mine.site && other.siteMaster == mine.siteMaster
-            && other.smtpdOptions == mine.smtpdOptions
+            && other.smtpdOptions == mine.smtpdOptions && other.smtpdServices == mine.smtpdServices
     }
 
     /// Why `reconfigure` cannot switch this instance to `configuration`, or nil when it can: a
@@ -72,6 +72,7 @@ extension PostfixInstance {
         let mine = rendered
         if next.site != mine.site || next.siteMaster != mine.siteMaster { return "a different site directory or master.cf" }
         if next.smtpdOptions != mine.smtpdOptions { return "different master.cf options for smtpd (the identity path)" }
+        if next.smtpdServices != mine.smtpdServices { return "different smtpd services (a certificate per address)" }
         if next.services != mine.services { return "different master.cf services (the policy services answering SPF)" }
         if milters != nil { return "milters run with this instance (OpenDKIM's resolver keeps earlier cases' DNS answers)" }
         if rspamd != nil || configuration.rspamd != nil { return "rspamd runs with this instance (its SPF and DKIM caches keep earlier cases' answers)" }
@@ -101,7 +102,7 @@ extension PostfixInstance {
             return
         }
         // Tables first: no daemon may read the new main.cf before the files it names exist.
-        for (path, contents) in newRendered.files { try contents.write(toFile: path, atomically: true, encoding: .utf8) }
+        for (path, contents) in newRendered.files { try Self.writeTable(contents, to: path) }
         try newRendered.mainCF.write(toFile: etcDirectory + "/postfix/main.cf", atomically: true, encoding: .utf8)
         Self.backdate(etcDirectory + "/postfix/main.cf")
         for path in newRendered.files.keys { Self.backdate(path) }

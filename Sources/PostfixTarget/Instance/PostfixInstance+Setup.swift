@@ -88,7 +88,7 @@ extension PostfixInstance {
         try rendered.masterCF(stock: stockMaster).write(toFile: config + "/master.cf", atomically: true, encoding: .utf8)
         try rendered.mainCF.write(toFile: config + "/main.cf", atomically: true, encoding: .utf8)
         for (path, contents) in rendered.files {
-            try contents.write(toFile: path, atomically: true, encoding: .utf8)
+            try writeTable(contents, to: path)
         }
         // Only the world's unbound answers (resolv.conf(5)); /etc/hosts knows nothing but localhost.
         let resolv = ResolvConf(nameserver: "127.0.0.1", timeoutSeconds: options.dnsTimeoutSeconds, attempts: options.dnsAttempts).text
@@ -102,6 +102,12 @@ extension PostfixInstance {
             chmod(etc + "/" + file, 0o644)
         }
         backdateAll(rendered, config: config)
+    }
+
+    /// A table or certificate file of the configuration; a private key readable by root alone.
+    static func writeTable(_ contents: String, to path: String) throws {
+        try contents.write(toFile: path, atomically: true, encoding: .utf8)
+        if PostfixTLS.isPrivate(path) { chmod(path, 0o600) }
     }
 
     /// The installation's own files in a configuration directory, which a site's copy must not

@@ -1,3 +1,4 @@
+import CertificateAuthority
 import DNSCore
 import EximTarget
 import Foundation
@@ -16,7 +17,19 @@ public struct EximReceivers: ReceiverKind {
             hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: recipientDomains(of: scenario),
             policy: scenario.receiver.policy, site: scenario.receiver.exim)
         configuration.baseText = settings.eximConfiguration
+        configuration.tls = tls(for: scenario.receiver, authority: settings.authority)
         return configuration
+    }
+
+    /// `receiver.tls` as Exim settings, with the certificates the run's authority issues.
+    static func tls(for receiver: ReceiverSpec, authority: RunAuthority) -> EximTLS? {
+        guard receiver.tls.starttls, let authority = try? authority.authority() else { return nil }
+        var certificates: [EximTLS.Certificate] = []
+        for group in receiver.tls.certificates(hostname: receiver.hostname, addresses: receiver.addresses) {
+            guard let issued = try? authority.certificate(group.kind, names: group.names, addresses: group.addresses) else { return nil }
+            certificates.append(EximTLS.Certificate(chainPEM: issued.chainPEM, keyPEM: issued.privateKeyPEM, addresses: group.addresses))
+        }
+        return EximTLS(required: receiver.tls.required, protocols: receiver.tls.protocols, certificates: certificates)
     }
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {

@@ -1,3 +1,5 @@
+import CertificateAuthority
+import SMTPProtocol
 import Sender
 import SenderMTAs
 
@@ -5,14 +7,22 @@ import SenderMTAs
 final class MTASender<MTA: SendingMTA>: Sender, @unchecked Sendable {
     let request: DeliveryRequest
     let settings: MTA.Settings
+    /// `sender.tls` and the run's authority, which the MTA trusts (its CA file).
+    let tls: (level: TLSSecurityLevel, authority: RunAuthority)?
     private var mta: MTA?
 
-    init(request: DeliveryRequest, settings: MTA.Settings) {
+    init(request: DeliveryRequest, settings: MTA.Settings, tls: (level: TLSSecurityLevel, authority: RunAuthority)? = nil) {
         self.request = request
         self.settings = settings
+        self.tls = tls
     }
 
     func deliver(in environment: CaseEnvironment) async throws -> DeliveryReport {
+        var request = request
+        if let tls, tls.level != .none {
+            request.tls = SenderTLS(
+                level: tls.level, trustAnchors: [try tls.authority.authority().root], handshakeTimeout: request.replyTimeout)
+        }
         let mta = MTA(
             namespaceName: environment.namespace.name, caseDirectory: environment.directory,
             resolverAddress: environment.resolverAddress, dnsTimeout: environment.settings.resolverTimeout, logger: environment.logger)

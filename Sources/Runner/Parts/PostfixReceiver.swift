@@ -1,3 +1,4 @@
+import CertificateAuthority
 import DNSCore
 import DNSWorld
 import Foundation
@@ -45,10 +46,26 @@ public struct PostfixReceivers: ReceiverKind {
             site: settings.postfixSite ?? scenario.receiver.postfixDirectory.map(PostfixSiteDirectory.cached(path:)),
             bareNewline: (scenario.receiver.bareNewline ?? .normalize).rawValue,
             identity: PostfixIdentity(
-                upstreamProxyProtocol: scenario.receiver.proxyProtocol?.rawValue, xclientHosts: scenario.receiver.xclientHosts))
+                upstreamProxyProtocol: scenario.receiver.proxyProtocol?.rawValue, xclientHosts: scenario.receiver.xclientHosts),
+            tls: tls(for: scenario.receiver, authority: settings.authority))
         configuration.engines = PostfixEngineSetup(
-            runsPolicydSPF: scenario.receiver.engines.contains(.policydSPF), policydSPF: policydSPFInstallation, dnsTimeoutSeconds: ResolvConf.timeoutSeconds(for: settings.resolverTimeout))
+            runsPolicydSPF: scenario.receiver.engines.contains(.policydSPF), policydSPF: policydSPFInstallation,
+            dnsTimeoutSeconds: ResolvConf.timeoutSeconds(for: settings.resolverTimeout))
         return configuration
+    }
+
+    /// `receiver.tls` as Postfix settings, with the certificates the run's authority issues for
+    /// the receiver (cached by the authority, so every case with the same receiver gets the same
+    /// files and may share an instance); nil without STARTTLS or when no authority can be made.
+    static func tls(for receiver: ReceiverSpec, authority: RunAuthority) -> PostfixTLS? {
+        guard receiver.tls.starttls, let authority = try? authority.authority() else { return nil }
+        var certificates: [PostfixTLS.Certificate] = []
+        for group in receiver.tls.certificates(hostname: receiver.hostname, addresses: receiver.addresses) {
+            guard let issued = try? authority.certificate(group.kind, names: group.names, addresses: group.addresses) else { return nil }
+            let key = issued.privateKeyPEM.hasSuffix("\n") ? issued.privateKeyPEM : issued.privateKeyPEM + "\n"
+            certificates.append(PostfixTLS.Certificate(keyAndChainPEM: key + issued.chainPEM, addresses: group.addresses))
+        }
+        return PostfixTLS(required: receiver.tls.required, protocols: receiver.tls.protocols, certificates: certificates)
     }
 
     /// This machine's policyd-spf, looked up once.
@@ -56,8 +73,7 @@ public struct PostfixReceivers: ReceiverKind {
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         let configuration = Self.configuration(for: scenario, settings: settings)
-        return configuration.unsupportedReason ?? postfixMilterLimit(of: scenario)
-            ?? untranslatedTLS(of: scenario, on: "Postfix") ?? Self.engineReason(scenario, configuration)
+        return configuration.unsupportedReason ?? postfixMilterLimit(of: scenario) ?? Self.engineReason(scenario, configuration)
     }
 
     /// Why an engine the case needs cannot run (not installed), or one it lists is not one Postfix

@@ -12,7 +12,6 @@ public struct PostfixSenders: SenderKind {
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         if let reason = PostfixSendingMTA.unavailableReason() { return reason }
-        if let reason = untranslatedSenderTLS(of: scenario, on: "Postfix") { return reason }
         if let signing = Self.signing(for: scenario), let reason = OpenDKIMSignerInstallation().missingReason(for: signing) { return reason }
         return scenario.sender.message?.raw == nil ? nil : rawMessageReason("Postfix")
     }
@@ -23,7 +22,8 @@ public struct PostfixSenders: SenderKind {
         unsigned.dkim = nil
         return MTASender<PostfixSendingMTA>(
             request: DeliveryRequest(unsigned, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout),
-            settings: PostfixSenderSettings(main: scenario.sender.postfix, signing: Self.signing(for: scenario)))
+            settings: PostfixSenderSettings(main: scenario.sender.postfix, signing: Self.signing(for: scenario)),
+            tls: (scenario.sender.tls, settings.authority))
     }
 
     /// `sender.dkim` as OpenDKIM's signing (the key is the one the runner prepared), nil without it.

@@ -14,8 +14,7 @@ func untranslatedFeature(of scenario: ScenarioCase, on mta: String) -> String? {
     if scenario.expect.messagesAccepted != nil {
         return "expect.messages_accepted is counted on the built-in MX and Postfix only"
     }
-    if let reason = untranslatedIdentity(of: scenario, on: mta) { return reason }
-    return untranslatedTLS(of: scenario, on: mta) ?? unrunEngines(of: scenario, on: mta)
+    return untranslatedIdentity(of: scenario, on: mta) ?? unrunEngines(of: scenario, on: mta)
 }
 
 /// `receiver.engines` that `mta` does not run (all of them, unless `runs` names some): such a case
