@@ -38,8 +38,14 @@ let package = Package(
         ]),
         // A scenario's DNS world: zone lines, unbound configuration, the daemon.
         .target(name: "DNSWorld", dependencies: [
-            "DNSCore", "Sandbox",
+            "DNSCore", "DNSSEC", "Sandbox",
             .product(name: "Logging", package: "swift-log"),
+        ]),
+        // DNSSEC signing of a world (RFC 4033-4035, ECDSA P-256 of RFC 6605): zone cuts, keys,
+        // RRSIGs, NSEC chains and DS records, and each zone state the scenario format names.
+        .target(name: "DNSSEC", dependencies: [
+            "DNSCore",
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // RFC 5321 as pure state machines (no I/O).
         .target(name: "SMTPProtocol"),
@@ -124,7 +130,7 @@ let package = Package(
         ]),
         // Runs cases: one sealed world per case, then the verdict.
         .target(name: "Runner", dependencies: [
-            "DNSCore", "Resolver", "Sandbox", "DNSWorld", "SMTPProtocol", "Policy", "ReferenceMX", "Sender", "Scenario", "PostfixTarget", "SenderMTAs",
+            "DNSCore", "DNSSEC", "Resolver", "Sandbox", "DNSWorld", "SMTPProtocol", "Policy", "ReferenceMX", "Sender", "Scenario", "PostfixTarget", "SenderMTAs",
             "EximTarget", "OpenSMTPDTarget", "DKIM", "CertificateAuthority",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -146,7 +152,7 @@ let package = Package(
         // What a policy change would do to a site's own senders, read from its logs: log readers,
         // clients, their worlds, runs against policy columns (as the matrix runs them), reports.
         .target(name: "Census", dependencies: [
-            "DNSCore", "SMTPProtocol", "Policy", "SPF", "Scenario", "Runner", "Matrix", "Resolver", "Sandbox",
+            "DNSCore", "Policy", "SPF", "Scenario", "Runner", "Matrix", "Resolver", "Sandbox",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -169,7 +175,7 @@ let package = Package(
         .target(name: "Parity", dependencies: ["Runner", "Scenario", "SMTPProtocol", "Reports", .product(name: "Logging", package: "swift-log")]),
         // What each command does, so the executable only parses arguments.
         .target(name: "Harness", dependencies: [
-            "DNSCore", "CertificateAuthority", "Census", "Complaint", "Runner", "Matrix", "Parity", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Policy", "PostfixTarget", "HAProxy", "ModelProxy",
+            "DNSCore", "DNSSEC", "CertificateAuthority", "Census", "Complaint", "Runner", "Matrix", "Parity", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Policy", "PostfixTarget", "HAProxy", "ModelProxy",
             "SMTPProtocol",
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -187,7 +193,11 @@ let package = Package(
 
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"]),
         .testTarget(name: "SandboxTests", dependencies: ["DNSCore", "Sandbox", "MXHarnessTestKit"]),
-        .testTarget(name: "DNSWorldTests", dependencies: ["DNSCore", "DNSWorld", "Sandbox", "MXHarnessTestKit"]),
+        .testTarget(name: "DNSWorldTests", dependencies: ["DNSCore", "DNSSEC", "DNSWorld", "Sandbox", "MXHarnessTestKit"]),
+        .testTarget(name: "DNSSECTests", dependencies: [
+            "DNSSEC", "DNSCore", "DNSWorld", "Resolver", "Sandbox", "MXHarnessTestKit",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "ResolverTests", dependencies: ["DNSCore", "Resolver", "MXHarnessTestKit"]),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(name: "CertificateAuthorityTests", dependencies: [
@@ -215,7 +225,7 @@ let package = Package(
         .testTarget(name: "EximTargetTests", dependencies: ["EximTarget", "Policy", "Scenario", "DNSCore"]),
         .testTarget(name: "OpenSMTPDTargetTests", dependencies: ["OpenSMTPDTarget", "Policy", "DNSCore"]),
         .testTarget(name: "SenderTests", dependencies: [
-            "Sender", "SMTPProtocol", "DNSCore", "Sandbox", "MXHarnessTestKit",
+            "Sender", "SMTPProtocol", "DNSCore", "Sandbox", "MXHarnessTestKit", "CertificateAuthority",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -223,7 +233,9 @@ let package = Package(
         .testTarget(name: "SenderMTAsTests", dependencies: [
             "SenderMTAs", "Sender", "SMTPProtocol", "DNSCore", .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "DNSCore", "SMTPProtocol", "Policy", "DKIM"]),
+        .testTarget(name: "ScenarioTests", dependencies: [
+            "Scenario", "DNSCore", "SMTPProtocol", "Policy", "DKIM", "CertificateAuthority",
+        ]),
         // Sites/: real-world Postfix configuration directories (each with its provenance and licence).
         .testTarget(name: "RunnerTests", dependencies: [
             "Runner", "Scenario", "Policy", "Sandbox", "DNSCore", "PostfixTarget", "ReferenceMX", "SMTPProtocol", "SenderMTAs",
@@ -237,16 +249,16 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ComplaintTests", dependencies: [
-            "Complaint", "Scenario", "Runner", "DNSCore", "SMTPProtocol", "Policy", "MXHarnessTestKit",
+            "Complaint", "Scenario", "Runner", "DNSCore", "DNSWorld", "SMTPProtocol", "Policy", "MXHarnessTestKit",
         ], exclude: ["Corpus"]),
         .testTarget(name: "CensusTests", dependencies: [
-            "Census", "Harness", "Matrix", "Runner", "Scenario", "Policy", "SPF", "DNSCore", "DNSWorld", "Sandbox", "MXHarnessTestKit",
+            "Census", "Matrix", "Runner", "Scenario", "Policy", "DNSCore", "MXHarnessTestKit",
             .product(name: "Logging", package: "swift-log"),
-        ], exclude: ["Logs"]),
+        ]),
         .testTarget(name: "HAProxyTests", dependencies: ["HAProxy", "DNSCore", "Scenario", "Runner"]),
         .testTarget(name: "ParityTests", dependencies: ["Parity", "Runner", "Scenario", "SMTPProtocol", "DNSCore", "Reports"]),
         .testTarget(name: "HarnessTests", dependencies: [
-            "Harness", "DNSCore", "Sandbox", "MXHarnessTestKit", .product(name: "Logging", package: "swift-log"),
+            "Harness", "DNSCore", "Sandbox", "Scenario", "MXHarnessTestKit", .product(name: "Logging", package: "swift-log"),
         ]),
         // docker-compose.yml: the Compose schema and the agreement of its addresses with docker/.
         .testTarget(name: "ComposeTests", dependencies: ["DNSCore", .product(name: "Yams", package: "Yams")]),

@@ -15,14 +15,15 @@ need_root() {
 # HostNetworkStateTests read firewall rules with nft, iptables-save and ip6tables-save), opendkim,
 # opendkim-tools and opendmarc (the Postfix target's milters for the dkim, dmarc and spf-or-dkim
 # checks; the harness starts them per instance in the case's namespace, never as system services),
-# patchelf and dpkg-dev (scripts/package-deb: the binary's RUNPATH, dpkg-shlibdeps for Depends) and
-# debootstrap (scripts/check-deb installs the package in a clean Debian root),
-# postfix-policyd-spf-python (the Postfix target's spf and spf-pass checks, receiver.engines:
-# policyd-spf), rspamd (receiver.engines: rspamd, a milter of the Postfix target), haproxy
-# (sender.proxy: haproxy) and libfaketime (sender.dkim.break: expired on a real sender: its
+# ldnsutils (Tests/DNSSECTests check the harness's DNSSEC signer against ldns-keygen, ldns-key2ds
+# and ldns-verify-zone), patchelf and dpkg-dev (scripts/package-deb: the binary's RUNPATH,
+# dpkg-shlibdeps for Depends) and debootstrap (scripts/check-deb installs the package in a clean
+# Debian root), postfix-policyd-spf-python (the Postfix target's spf and spf-pass checks,
+# receiver.engines: policyd-spf), rspamd (receiver.engines: rspamd, a milter of the Postfix target),
+# haproxy (sender.proxy: haproxy) and libfaketime (sender.dkim.break: expired on a real sender: its
 # signer's clock a day behind); the harness starts these in the case's namespace too, never as
 # system services. nftables also sends the sender's connections to a proxy in the case's namespace.
-PACKAGES="unbound libunbound-dev iproute2 dnsutils postfix postfix-pcre util-linux ca-certificates python3 python3-yaml chromium python3-jsonschema nftables iptables opendkim opendkim-tools opendmarc patchelf dpkg-dev debootstrap postfix-policyd-spf-python rspamd haproxy libfaketime"
+PACKAGES="unbound libunbound-dev iproute2 dnsutils postfix postfix-pcre util-linux ca-certificates python3 python3-yaml chromium python3-jsonschema nftables iptables opendkim opendkim-tools opendmarc ldnsutils patchelf dpkg-dev debootstrap postfix-policyd-spf-python rspamd haproxy libfaketime"
 
 install_packages() {
     local missing=""

@@ -154,6 +154,7 @@ public struct DKIMVerifier: Sendable {
         case .refused: "REFUSED"
         case .timeout: "timed out"
         case .other(_, _, let reason): reason
+        case .bogus: error.shortName
         }
     }
 }

@@ -13,12 +13,28 @@ public enum DNSLookupError: Error, Sendable, Hashable, CustomStringConvertible {
     case timeout(name: String, type: RecordType)
     /// Anything else the resolver reported (a broken answer, a local failure).
     case other(name: String, type: RecordType, reason: String)
+    /// A validating resolver found the answer bogus (RFC 4035 5.5): it answers SERVFAIL, as a
+    /// validating recursive server does, and keeps why (libunbound's `why_bogus`).
+    case bogus(name: String, type: RecordType, reason: String)
 
     /// NXDOMAIN and NODATA are answers; the rest are temporary errors.
     public var isTemporary: Bool {
         switch self {
         case .nxdomain, .nodata: false
-        case .servfail, .refused, .timeout, .other: true
+        case .servfail, .refused, .timeout, .other, .bogus: true
+        }
+    }
+
+    /// The rcode a stub resolver sees for this error: a bogus answer is a SERVFAIL.
+    public var shortName: String {
+        switch self {
+        case .nxdomain: "NXDOMAIN"
+        case .nodata: "NODATA"
+        case .servfail: "SERVFAIL"
+        case .refused: "REFUSED"
+        case .timeout: "timed out"
+        case .other(_, _, let reason): reason
+        case .bogus(_, _, let reason): "SERVFAIL (DNSSEC bogus: \(reason))"
         }
     }
 
@@ -30,6 +46,7 @@ public enum DNSLookupError: Error, Sendable, Hashable, CustomStringConvertible {
         case .refused(let name, let type): "\(name) \(type): REFUSED"
         case .timeout(let name, let type): "\(name) \(type): timed out"
         case .other(let name, let type, let reason): "\(name) \(type): \(reason)"
+        case .bogus(let name, let type, let reason): "\(name) \(type): SERVFAIL (DNSSEC bogus: \(reason))"
         }
     }
 }
@@ -45,6 +62,40 @@ public protocol DNSLookup: Sendable {
     /// entry within its TTL) and can give it without waiting; nil otherwise. Lets a caller on an
     /// event loop go on at once instead of starting a task for a lookup already answered.
     func heldAnswer(_ name: String, _ type: RecordType) -> HeldAnswer?
+
+    /// `query(name, type)` with the DNSSEC security state of its answer (RFC 4035 4.3). A lookup
+    /// that does not validate answers `.insecure` for everything but a bogus error.
+    func securedQuery(_ name: String, _ type: RecordType) async -> SecuredAnswer
+}
+
+/// The DNSSEC security state of an answer (RFC 4035 4.3): `indeterminate` is not kept apart, a
+/// validator without a trust anchor for the name answers `insecure`.
+public enum DNSSecurity: String, Sendable, Hashable, Codable, CustomStringConvertible {
+    /// Validated from the trust anchor down (the AD bit of a validating server).
+    case secure
+    /// Not validated: an unsigned or insecurely delegated zone, or a resolver that does not validate.
+    case insecure
+    /// Validation failed; a validating resolver answers SERVFAIL.
+    case bogus
+
+    public var description: String { rawValue }
+}
+
+/// An answer with its security state.
+public struct SecuredAnswer: Sendable, Hashable {
+    public var result: Result<[RecordData], DNSLookupError>
+    public var security: DNSSecurity
+
+    public init(_ result: Result<[RecordData], DNSLookupError>, security: DNSSecurity) {
+        self.result = result
+        self.security = security
+    }
+
+    /// Why validation failed, for a bogus answer.
+    public var whyBogus: String? {
+        if case .failure(.bogus(_, _, let reason)) = result { return reason }
+        return nil
+    }
 }
 
 /// An answer a lookup holds, and until when it may be used (its TTL from when it came).
@@ -60,6 +111,15 @@ public struct HeldAnswer: Sendable, Hashable {
 
 extension DNSLookup {
     public func heldAnswer(_ name: String, _ type: RecordType) -> HeldAnswer? { nil }
+
+    public func securedQuery(_ name: String, _ type: RecordType) async -> SecuredAnswer {
+        do {
+            return SecuredAnswer(.success(try await query(name, type)), security: .insecure)
+        } catch {
+            if case .bogus = error { return SecuredAnswer(.failure(error), security: .bogus) }
+            return SecuredAnswer(.failure(error), security: .insecure)
+        }
+    }
 
     /// The addresses of `name` in one family.
     public func addresses(of name: String, family: AddressFamily) async throws(DNSLookupError) -> [IPAddress] {

@@ -8,8 +8,9 @@ public enum RecordType: String, Sendable, Hashable, CaseIterable, Codable, Custo
     case cname = "CNAME"
     case ns = "NS"
     case soa = "SOA"
+    case tlsa = "TLSA"
 
-    /// The RR type number (RFC 1035 3.2.2, RFC 3596).
+    /// The RR type number (RFC 1035 3.2.2, RFC 3596, RFC 6698 7.1).
     public var code: UInt16 {
         switch self {
         case .a: 1
@@ -20,6 +21,7 @@ public enum RecordType: String, Sendable, Hashable, CaseIterable, Codable, Custo
         case .mx: 15
         case .txt: 16
         case .aaaa: 28
+        case .tlsa: 52
         }
     }
 
@@ -45,6 +47,9 @@ public enum RecordData: Sendable, Hashable, CustomStringConvertible {
     case cname(String)
     case ns(String)
     case soa(mname: String, rname: String, serial: UInt32, refresh: UInt32, retry: UInt32, expire: UInt32, minimum: UInt32)
+    /// A TLSA record (RFC 6698 2.1): certificate usage, selector, matching type and the
+    /// association data, which in a scenario may stand for the receiver's certificate.
+    case tlsa(usage: UInt8, selector: UInt8, matching: UInt8, data: TLSAData)
 
     public var type: RecordType {
         switch self {
@@ -56,6 +61,7 @@ public enum RecordData: Sendable, Hashable, CustomStringConvertible {
         case .cname: .cname
         case .ns: .ns
         case .soa: .soa
+        case .tlsa: .tlsa
         }
     }
 
@@ -81,6 +87,7 @@ public enum RecordData: Sendable, Hashable, CustomStringConvertible {
         case .txt(let strings): strings.map(Self.quote).joined(separator: " ")
         case .soa(let mname, let rname, let serial, let refresh, let retry, let expire, let minimum):
             "\(DNSName.presentation(mname)) \(DNSName.presentation(rname)) \(serial) \(refresh) \(retry) \(expire) \(minimum)"
+        case .tlsa(let usage, let selector, let matching, let data): "\(usage) \(selector) \(matching) \(data)"
         }
     }
 
@@ -120,5 +127,33 @@ public struct ResourceRecord: Sendable, Hashable, CustomStringConvertible {
     /// The record as one zone-file line: `owner. TTL IN TYPE RDATA`.
     public var description: String {
         "\(DNSName.presentation(owner)) \(ttl) IN \(data.type) \(data)"
+    }
+}
+
+/// The certificate association data of a TLSA record: bytes, or (in a scenario, before the run's
+/// certificates exist) a stand-in for a digest of the receiver's certificate (format 1.2).
+public enum TLSAData: Sendable, Hashable, CustomStringConvertible {
+    case bytes([UInt8])
+    /// `receiver-key`: the SHA-256 digest of the receiver certificate's SubjectPublicKeyInfo
+    /// (what `3 1 1` matches).
+    case receiverKey
+    /// `receiver-cert`: the SHA-256 digest of the whole receiver certificate (`3 0 1`).
+    case receiverCert
+
+    /// Hex, as RFC 6698 2.2 writes it; the stand-ins by their names.
+    public var description: String {
+        switch self {
+        case .bytes(let bytes):
+            let digits = Array("0123456789ABCDEF")
+            return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xf)]] })
+        case .receiverKey: return "receiver-key"
+        case .receiverCert: return "receiver-cert"
+        }
+    }
+
+    /// The bytes; nil for a stand-in not yet replaced.
+    public var bytes: [UInt8]? {
+        if case .bytes(let bytes) = self { return bytes }
+        return nil
     }
 }

@@ -7,6 +7,12 @@
 /// and `dns_retry` are set (they are not). OpenSMTPD's resolver, libasr, reads no `timeout:`
 /// or `attempts:` (asr.c `pass0` knows `tcp` and `ndots:` only; `asr_ctx_create` fixes 5 s and
 /// 4 tries), so it waits its own way whatever is written here.
+///
+/// `trust-ad` (glibc 2.31+, resolv.conf(5)) keeps the AD bit of the name server's answers: without
+/// it glibc clears AD, and Exim's `$sender_host_dnssec` and `dnssec_require_domains` see nothing as
+/// authenticated. Postfix sets RES_TRUSTAD itself for `smtp_dns_support_level = dnssec`
+/// (src/dns/dns_lookup.c). The world's name servers are the only ones named, so trusting them is
+/// right; a server that does not validate never sets AD.
 public struct ResolvConf: Sendable, Hashable {
     public var nameserver: String
     public var timeoutSeconds: Int
@@ -30,6 +36,6 @@ public struct ResolvConf: Sendable, Hashable {
     }
 
     public var text: String {
-        "nameserver \(nameserver)\noptions timeout:\(timeoutSeconds) attempts:\(attempts)\n"
+        "nameserver \(nameserver)\noptions timeout:\(timeoutSeconds) attempts:\(attempts) trust-ad\n"
     }
 }

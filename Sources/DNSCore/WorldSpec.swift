@@ -24,17 +24,76 @@ public enum ReverseMode: String, Sendable, Hashable, Codable {
     case auto
 }
 
+/// `dns.dnssec`: whether the world's zones are signed.
+public enum DNSSECMode: String, Sendable, Hashable, Codable, CaseIterable {
+    case unsigned
+    /// Every zone signed, under a root key that validating resolvers trust.
+    case signed
+}
+
+/// `dns.zones[].state`: what a signed world serves for one zone (the scenario format's table).
+public enum ZoneState: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    /// Signed, with a DS in the parent.
+    case secure
+    /// Signed, with no DS in the parent: an insecure delegation.
+    case insecure
+    /// Signatures that do not verify.
+    case bogusSignature = "bogus-signature"
+    /// Signatures whose validity ended before now.
+    case expired
+    /// Signatures whose validity starts after now.
+    case notYetValid = "not-yet-valid"
+    /// Answers without RRSIG records.
+    case missingSignatures = "missing-signatures"
+    /// A DS in the parent that matches no key of the zone.
+    case wrongDS = "wrong-ds"
+
+    public var description: String { rawValue }
+}
+
+/// One entry of `dns.zones`: a zone cut and its state.
+public struct ZoneDeclaration: Sendable, Hashable {
+    /// The zone's apex, normalized (`.` for the root).
+    public var name: String
+    public var state: ZoneState
+
+    public init(name: String, state: ZoneState = .secure) {
+        self.name = DNSName.normalize(name)
+        self.state = state
+    }
+}
+
+/// `receiver.resolver` and `sender.resolver`: whether a part's lookups go through a validating
+/// resolver.
+public enum ResolverValidation: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    case nonValidating = "non-validating"
+    case validating
+
+    public var description: String { rawValue }
+}
+
 /// Everything that exists in one scenario's DNS.
 public struct WorldSpec: Sendable, Hashable {
     public var records: [ResourceRecord]
     public var faults: [DNSFault]
     public var reverse: ReverseMode
+    /// `dns.dnssec`.
+    public var dnssec: DNSSECMode
+    /// `dns.zones`, in the order written.
+    public var zones: [ZoneDeclaration]
 
-    public init(records: [ResourceRecord] = [], faults: [DNSFault] = [], reverse: ReverseMode = .none) {
+    public init(
+        records: [ResourceRecord] = [], faults: [DNSFault] = [], reverse: ReverseMode = .none,
+        dnssec: DNSSECMode = .unsigned, zones: [ZoneDeclaration] = []
+    ) {
         self.records = records
         self.faults = faults
         self.reverse = reverse
+        self.dnssec = dnssec
+        self.zones = zones
     }
+
+    public var isSigned: Bool { dnssec == .signed }
 
     /// The records served: `records`, plus with `reverse: auto` a PTR for every A/AAAA address that has
     /// none (the first owner that names the address wins), deduplicated in order.

@@ -37,11 +37,11 @@ public enum ZoneLine {
             throw ZoneSyntaxError("class \(first.text) is not supported: only IN", column: first.column)
         }
         guard let typeToken = tokens.first else {
-            throw ZoneSyntaxError("missing record type after \(ownerToken.text) (expected A, AAAA, PTR, MX, TXT, CNAME, NS or SOA)", column: line.count + 1)
+            throw ZoneSyntaxError("missing record type after \(ownerToken.text) (expected A, AAAA, PTR, MX, TXT, CNAME, NS, SOA or TLSA)", column: line.count + 1)
         }
         tokens.removeFirst()
         guard let type = RecordType(rawValue: typeToken.text.uppercased()) else {
-            throw ZoneSyntaxError("unknown record type \"\(typeToken.text)\" (expected A, AAAA, PTR, MX, TXT, CNAME, NS or SOA)", column: typeToken.column)
+            throw ZoneSyntaxError("unknown record type \"\(typeToken.text)\" (expected A, AAAA, PTR, MX, TXT, CNAME, NS, SOA or TLSA)", column: typeToken.column)
         }
         let owner = try parseOwner(ownerToken, type: type)
         let data = try parseData(type, tokens, endColumn: line.count + 1)
@@ -201,6 +201,49 @@ public enum ZoneLine {
             return .soa(
                 mname: try parseName(tokens[0], what: "SOA MNAME"), rname: try parseName(tokens[1], what: "SOA RNAME"),
                 serial: numbers[0], refresh: numbers[1], retry: numbers[2], expire: numbers[3], minimum: numbers[4])
+        case .tlsa:
+            return try parseTLSA(tokens, endColumn: endColumn)
         }
+    }
+
+    /// `USAGE SELECTOR MATCHING DATA` (RFC 6698 2.2): the data in hex (which may be split into
+    /// several words), or `receiver-key` / `receiver-cert` for the receiver's certificate.
+    static func parseTLSA(_ tokens: [Token], endColumn: Int) throws(ZoneSyntaxError) -> RecordData {
+        guard tokens.count >= 4 else {
+            let shape = "USAGE SELECTOR MATCHING DATA (TLSA 3 1 1 receiver-key)"
+            throw ZoneSyntaxError("TLSA expects \(shape), found \(tokens.count) field(s)", column: endColumn)
+        }
+        var fields: [UInt8] = []
+        for (token, what) in zip(tokens.prefix(3), ["certificate usage", "selector", "matching type"]) {
+            guard !token.quoted, let value = UInt8(token.text) else {
+                throw ZoneSyntaxError("TLSA \(what) \"\(token.text)\" is not a number from 0 to 255", column: token.column)
+            }
+            fields.append(value)
+        }
+        let rest = tokens.dropFirst(3)
+        let data: TLSAData
+        switch rest.first!.text.lowercased() {
+        case "receiver-key" where rest.count == 1: data = .receiverKey
+        case "receiver-cert" where rest.count == 1: data = .receiverCert
+        default:
+            var bytes: [UInt8] = []
+            for token in rest {
+                let digits = Array(token.text.utf8)
+                guard !token.quoted, digits.count.isMultiple(of: 2),
+                      digits.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x46).contains($0 & 0xdf) })
+                else {
+                    throw ZoneSyntaxError(
+                        "TLSA data \"\(token.text)\" is neither hex (an even number of 0-9, a-f) nor receiver-key or receiver-cert",
+                        column: token.column)
+                }
+                var index = 0
+                while index < digits.count {
+                    bytes.append(UInt8(String(decoding: digits[index...(index + 1)], as: UTF8.self), radix: 16)!)
+                    index += 2
+                }
+            }
+            data = .bytes(bytes)
+        }
+        return .tlsa(usage: fields[0], selector: fields[1], matching: fields[2], data: data)
     }
 }

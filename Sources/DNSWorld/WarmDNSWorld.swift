@@ -1,4 +1,5 @@
 import DNSCore
+import DNSSEC
 import Foundation
 import Logging
 import Sandbox
@@ -9,6 +10,11 @@ import Sandbox
 /// the previous world's local zones, data and stubs are removed, and every cache unbound keeps
 /// (messages, RRsets, the infrastructure and negative caches, queries in flight) is flushed, so
 /// no record, cached answer or negative answer of an earlier case can reach a later one.
+///
+/// unbound 1.17's remote control cannot add or remove an `auth-zone`, so a signed world (and the
+/// first unsigned world after one) is loaded by rewriting the configuration and zone files and
+/// sending `reload`: the daemon reads its configuration anew and starts its worker again with
+/// every cache empty (daemon/remote.c `do_reload`, `reuse_cache` 0), keeping its sockets.
 public final class WarmDNSWorld: @unchecked Sendable {
     public let world: DNSWorld
     let control: UnboundControl
@@ -20,17 +26,27 @@ public final class WarmDNSWorld: @unchecked Sendable {
     /// must catch).
     package var keepsPreviousWorld = false
 
-    private init(world: DNSWorld, control: UnboundControl) {
+    /// The folder in memory that signed worlds' zone files are written to, for the slot's life.
+    public let zoneDirectory: String
+
+    private init(world: DNSWorld, control: UnboundControl, zoneDirectory: String) {
         self.world = world
         self.control = control
+        self.zoneDirectory = zoneDirectory
     }
 
     /// Starts unbound with no world in `namespace`, its remote control on a socket in `directory`.
     public static func start(in namespace: NetworkNamespace, directory: String, logger: Logger = Logger(label: "mxharness.dns")) async throws -> WarmDNSWorld {
         let socket = directory + "/unbound.ctl"
-        let world = try DNSWorld.launch(WorldSpec(), in: namespace, directory: directory, controlSocket: socket)
-        try await world.waitUntilServing()
-        return WarmDNSWorld(world: world, control: UnboundControl(socketPath: socket))
+        let zones = try ResourceRegistry.shared.makeMemoryDirectory("zones")
+        do {
+            let world = try DNSWorld.launch(WorldSpec(), in: namespace, directory: directory, controlSocket: socket)
+            try await world.waitUntilServing()
+            return WarmDNSWorld(world: world, control: UnboundControl(socketPath: socket), zoneDirectory: zones)
+        } catch {
+            ResourceRegistry.shared.removeDirectory(zones)
+            throw error
+        }
     }
 
     public var resolverAddress: IPAddress { world.resolverAddress }
@@ -42,6 +58,8 @@ public final class WarmDNSWorld: @unchecked Sendable {
     /// makes every unlinked zone its child. That is right unless one fault's name lies under
     /// another's: such a world runs fresh.
     public static func canLoad(_ spec: WorldSpec) -> Bool {
+        // A signed world is loaded with a reload, which reads the zones from the configuration.
+        if spec.isSigned { return true }
         let names = spec.faults.map { DNSName.absolute($0.name) }
         return !names.contains(".") && !names.contains { inner in
             names.contains { outer in outer != inner && DNSName.isSubdomain(inner, of: outer) }
@@ -50,12 +68,30 @@ public final class WarmDNSWorld: @unchecked Sendable {
 
     /// Replaces the world unbound serves with `spec` (which `canLoad` accepts); the query log
     /// from here on is the new world's (`queryLog`).
-    public func load(_ spec: WorldSpec) throws(UnboundControlError) {
-        let next = UnboundConfiguration(world: spec, directory: world.directory, logFile: world.logPath, port: world.port)
+    public func load(_ spec: WorldSpec) throws {
+        let signed = spec.isSigned ? try WorldSigner.sign(spec) : nil
+        var next = UnboundConfiguration(
+            world: spec, directory: world.directory, logFile: world.logPath, port: world.port, signed: signed, zoneDirectory: zoneDirectory)
+        next.controlSocket = control.socketPath
         let previous = lock.withLock { () -> UnboundConfiguration? in
             defer { loaded = nil }
             return loaded
         }
+        if signed != nil || previous?.signed != nil {
+            try reload(next)
+        } else {
+            try swapLocalZones(from: previous, to: next)
+        }
+        let mark = Self.size(of: world.logPath)
+        lock.withLock {
+            loaded = next
+            logMark = mark
+        }
+    }
+
+    /// The unsigned world `next` in place of `previous` (also unsigned) through the remote
+    /// control's local zone and stub commands, every cache flushed in between.
+    private func swapLocalZones(from previous: UnboundConfiguration?, to next: UnboundConfiguration) throws(UnboundControlError) {
         let removesPrevious = !lock.withLock { keepsPreviousWorld }
         if removesPrevious {
             for zone in previous?.stubZones ?? [] { try control.run("stub_remove \(zone)") }
@@ -67,11 +103,20 @@ public final class WarmDNSWorld: @unchecked Sendable {
         try control.run("local_zones", lines: next.worldZones.map { "\($0.name) \($0.type)" } + (removesPrevious ? [". static"] : []))
         if !next.worldData.isEmpty { try control.run("local_datas", lines: next.worldData) }
         for zone in next.stubZones { try control.run("stub_add \(zone) \(next.stubAddress)") }
-        let mark = Self.size(of: world.logPath)
-        lock.withLock {
-            loaded = next
-            logMark = mark
+    }
+
+    /// `next` written as the daemon's configuration (and zone files), then read anew with `reload`.
+    /// `status` is answered by the reloaded worker only (the old one stops taking commands once it
+    /// answered `reload`), so when it returns the new world serves.
+    private func reload(_ next: UnboundConfiguration) throws {
+        // The previous world's zone files go: the configuration names only the new world's.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: zoneDirectory)) ?? [] {
+            unlink(zoneDirectory + "/" + name)
         }
+        try next.writeZoneFiles()
+        try UnboundConfiguration.writeAnew(next.render(), to: world.configPath)
+        try control.run("reload")
+        try control.run("status")
     }
 
     /// Every cache unbound keeps, emptied. `flush_zone .` walks the message and RRset caches and
@@ -99,8 +144,14 @@ public final class WarmDNSWorld: @unchecked Sendable {
         lock.withLock { loaded }?.render() ?? ""
     }
 
+    /// True when the loaded world is signed (its zone files are in `zoneDirectory`).
+    public var isSigned: Bool {
+        lock.withLock { loaded?.signed != nil }
+    }
+
     public func stop() async {
         await world.stop()
+        ResourceRegistry.shared.removeDirectory(zoneDirectory)
     }
 
     static func size(of path: String) -> UInt64 {

@@ -50,7 +50,8 @@ extension Harness {
     /// Runs every selected case against every column, prints the matrix (or, with a baseline, only
     /// what changed), writes the baseline and the HTML page when asked. Exit 1 when an expectation
     /// fails in a case's own-policy column, a cell could not run, or anything changed against the
-    /// baseline; 2 for usage and load errors.
+    /// baseline; 2 for usage and load errors and a receiver or sender that cannot run here; 3 when
+    /// every cell was skipped.
     public static func matrix(_ options: MatrixOptions, logger: Logger) async throws(HarnessError) -> Verdict {
         let out = Output()
         var configuration = options.configuration
@@ -80,6 +81,7 @@ extension Harness {
         if let path = options.baselinePath {
             do { baseline = try Baseline.read(from: path) } catch { throw .usage("matrix: \(error)") }
         }
+        try Preflight.available(selected, [configuration])
         try Preflight.ready(needs: target == .postfix ? .root(because: "the Postfix receiver (--target postfix)") : .namespaces, logger: logger)
         if let note = chosen.shardNote { out.line(note) }
 
@@ -127,6 +129,9 @@ extension Harness {
         }
         guard unwritten.isEmpty else { throw .failed(unwritten.joined(separator: "\n")) }
         let summary = matrix.summary
+        if summary.cases > 0, summary.skipped == summary.cases * summary.columns {
+            throw .nothingRan("no cell ran: all \(summary.skipped) were skipped (the matrix says why)")
+        }
         return Verdict(passed: !changed && summary.fails == 0 && summary.errors == 0)
     }
 }

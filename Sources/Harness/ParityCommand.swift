@@ -8,13 +8,15 @@ import Scenario
 extension Harness {
     /// `mxharness parity PATHS`: every case on each side of `axis` (by default the built-in MX and
     /// Postfix, which is the reference: a difference is a bug in the built-in MX unless the format
-    /// says otherwise); the table, differences marked; exit 1 when any case differs.
+    /// says otherwise); the table, differences marked; exit 1 when any case differs, 3 when no case
+    /// ran on two sides.
     public static func parity(
         paths: [String], selection: CaseSelection = CaseSelection(), shard: CaseShard? = nil, jobs: Int,
         configuration: RunConfiguration, axis: ParityAxis = .builtinAgainstPostfix, logger: Logger
     ) async throws(HarnessError) -> Verdict {
         let out = Output()
         let chosen = try Selection.make(paths, selection, shard: shard)
+        try Preflight.available(chosen.cases, axis.configurations(configuration))
         try Preflight.ready(needs: .root(because: "parity (it runs every case on real MTAs as well)"), logger: logger)
         // Each side's receiver configuration is checked once before any case, as `run` does (a
         // site's Postfix folder, a --postfix-config file).
@@ -29,6 +31,9 @@ extension Harness {
         if let note = chosen.shardNote { out.line(note) }
         let rows = await ParityRun(axis: axis, configuration: configuration, parts: .shipped, jobs: jobs, logger: logger).run(chosen.cases)
         out.line(ParityTable.render(rows, labels: axis.labels, terminal: Terminal.detect()))
+        if !rows.isEmpty, !rows.contains(where: \.isCompared) {
+            throw .nothingRan("nothing was compared: no case ran on two sides (the table says why)")
+        }
         return Verdict(passed: !rows.contains { !$0.differences.isEmpty })
     }
 }

@@ -76,6 +76,21 @@ extension Preflight {
         return scenario
     }
 
+    /// Stops a command before any case runs when a receiver or sender its cases use cannot run
+    /// here at all under any of `configurations` (not installed or unpacked, needs root): exit 2
+    /// with every reason. Called before `ready`, which may start the harness again in a user
+    /// namespace where it looks like root.
+    static func available(_ cases: [ScenarioCase], _ configurations: [RunConfiguration]) throws(HarnessError) {
+        var reasons: [String] = []
+        for configuration in configurations {
+            for reason in CaseRunner(configuration: configuration).unavailable(cases) where !reasons.contains(reason) {
+                reasons.append(reason)
+            }
+        }
+        guard !reasons.isEmpty else { return }
+        throw .usage("no case was run: what the cases need cannot run here\n  " + reasons.joined(separator: "\n  "))
+    }
+
     /// `prepare`, its problem thrown.
     static func ready(needs: Needs = .namespaces, logger: Logger) throws(HarnessError) {
         if let problem = prepare(needs: needs, logger: logger) { throw .usage(problem) }

@@ -42,6 +42,7 @@ public enum Harness {
         let out = Output()
         let selection = try Selection.make(options.paths, options.selection, shard: options.shard)
         let selected = selection.cases
+        try Preflight.available(selected, [options.configuration])
         try Preflight.ready(needs: Preflight.needs(selected, options.configuration), logger: logger)
         let terminal = Terminal.detect()
         let console = ConsoleReporter(terminal: terminal)
@@ -87,7 +88,11 @@ public enum Harness {
             }
         }
         guard unwritten.isEmpty else { throw .failed(unwritten.joined(separator: "\n")) }
-        return Verdict(passed: RunSummary(results).allPassed)
+        let summary = RunSummary(results)
+        if summary.skipped > 0, summary.skipped == results.count {
+            throw .nothingRan("no case ran: all \(results.count) were skipped (each one's reason is above)")
+        }
+        return Verdict(passed: summary.allPassed)
     }
 }
 
@@ -97,13 +102,13 @@ struct Selection {
     /// Set when the run is a shard: which one, and where its cases stand in the whole selection.
     var placement: (placement: ShardPlacement, positions: [Int])?
 
-    /// Loads `paths` and selects; no case matching the tags and filters is a usage error, a shard
-    /// with none of them is not (another shard has them all).
+    /// Loads `paths` and selects; no case matching the tags and filters stops the command (nothing
+    /// would run: exit 3), a shard with none of them does not (another shard has them all).
     static func make(_ paths: [String], _ selection: CaseSelection, shard: CaseShard?) throws(HarnessError) -> Selection {
         let cases = try Preflight.load(paths)
         let selected = selection.apply(cases)
         guard !selected.isEmpty else {
-            throw .usage("no case matches (\(cases.count) loaded from \(paths.joined(separator: " ")))")
+            throw .nothingRan("no case matches (\(cases.count) loaded from \(paths.joined(separator: " ")))")
         }
         guard let shard else { return Selection(cases: selected, placement: nil) }
         let part = shard.select(selected)

@@ -29,7 +29,7 @@ public enum OpenSMTPDFilters {
 
     /// What the scenario's DNS holds that OpenSMTPD answers differently from the spec.
     public struct WorldFacts: Sendable, Hashable {
-        /// Some queries fail (`dns.faults`).
+        /// Some queries fail (`dns.faults`, or zones a validating receiver resolver finds bogus).
         public var faults: Bool
         /// Some PTR record names a numeric address.
         public var numericPTR: Bool

@@ -114,17 +114,3 @@ public struct PolicyFindings: Sendable, Hashable, Codable {
         return lines
     }
 }
-
-extension DNSLookupError {
-    /// The short name of the error for a decision record (`NXDOMAIN`, `SERVFAIL`, `timed out`).
-    public var shortName: String {
-        switch self {
-        case .nxdomain: "NXDOMAIN"
-        case .nodata: "NODATA"
-        case .servfail: "SERVFAIL"
-        case .refused: "REFUSED"
-        case .timeout: "timed out"
-        case .other(_, _, let reason): reason
-        }
-    }
-}

@@ -17,6 +17,7 @@ final class AnswerCache: Sendable {
 
     private struct Entry: Sendable {
         var answer: Result<[RecordData], DNSLookupError>
+        var security: DNSSecurity
         var expires: ContinuousClock.Instant
     }
 
@@ -32,6 +33,14 @@ final class AnswerCache: Sendable {
         held(key, now: now)?.result
     }
 
+    /// The kept answer to `key` with its security state, if its TTL has not run out at `now`.
+    func securedAnswer(_ key: Key, now: ContinuousClock.Instant = .now) -> SecuredAnswer? {
+        entries.withLock { entries in
+            guard let entry = entries[key], now < entry.expires else { return nil }
+            return SecuredAnswer(entry.answer, security: entry.security)
+        }
+    }
+
     /// The kept answer to `key` with its expiry, if its TTL has not run out at `now`.
     func held(_ key: Key, now: ContinuousClock.Instant = .now) -> HeldAnswer? {
         entries.withLock { entries in
@@ -45,9 +54,12 @@ final class AnswerCache: Sendable {
     }
 
     /// Keeps `answer` for `ttl` seconds from `now` when it may be kept at all (see the type).
-    func store(_ answer: Result<[RecordData], DNSLookupError>, for key: Key, ttl: Int, now: ContinuousClock.Instant = .now) {
+    func store(
+        _ answer: Result<[RecordData], DNSLookupError>, security: DNSSecurity = .insecure, for key: Key, ttl: Int,
+        now: ContinuousClock.Instant = .now
+    ) {
         guard ttl > 0, Self.isCacheable(answer) else { return }
-        let entry = Entry(answer: answer, expires: now + .seconds(ttl))
+        let entry = Entry(answer: answer, security: security, expires: now + .seconds(ttl))
         entries.withLock { entries in
             if entries.count >= capacity, entries[key] == nil {
                 entries = entries.filter { now < $0.value.expires }

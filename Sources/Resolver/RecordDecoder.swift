@@ -34,6 +34,9 @@ enum RecordDecoder {
             }
             let base = rname.end
             return .soa(mname: mname.name, rname: rname.name, serial: u32(base), refresh: u32(base + 4), retry: u32(base + 8), expire: u32(base + 12), minimum: u32(base + 16))
+        case .tlsa:
+            guard bytes.count >= 3 else { return nil }
+            return .tlsa(usage: bytes[0], selector: bytes[1], matching: bytes[2], data: .bytes(Array(bytes[3...])))
         }
     }
 

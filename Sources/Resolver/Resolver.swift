@@ -23,11 +23,23 @@ public struct ResolverConfiguration: Sendable {
     /// Answers kept in front of libunbound for their TTL (`AnswerCache`); 0 sends every question
     /// through libunbound.
     public var cacheCapacity: Int
+    /// `validating`: libunbound runs its validator (RFC 4035 5) and reports bogus answers as
+    /// `DNSLookupError.bogus`, whatever the server it forwards to does.
+    public var validation: ResolverValidation
+    /// The trust anchor a validating resolver starts from: a DS or DNSKEY line for the root (the
+    /// world's, `SignedWorld.trustAnchor`); nil: none, so every answer is insecure.
+    public var trustAnchor: String?
+    /// The file name libunbound's configuration is written to, in `directory`.
+    public var configurationName: String
 
     public init(
         server: IPAddress, port: UInt16 = 53, timeout: Duration = .milliseconds(1500), namespace: NetworkNamespace? = nil, directory: String,
-        cacheCapacity: Int = 4096
+        cacheCapacity: Int = 4096, validation: ResolverValidation = .nonValidating, trustAnchor: String? = nil,
+        configurationName: String? = nil
     ) {
+        self.validation = validation
+        self.trustAnchor = trustAnchor
+        self.configurationName = configurationName ?? (validation == .validating ? "libunbound-validating.conf" : "libunbound.conf")
         self.server = server
         self.port = port
         self.timeout = timeout
@@ -58,7 +70,7 @@ public final class DNSResolver: DNSLookup, @unchecked Sendable {
     public init(configuration: ResolverConfiguration, logger: Logger = Logger(label: "mxharness.resolver")) async throws {
         self.configuration = configuration
         self.cache = configuration.cacheCapacity > 0 ? AnswerCache(capacity: configuration.cacheCapacity) : nil
-        let configPath = configuration.directory + "/libunbound.conf"
+        let configPath = configuration.directory + "/" + configuration.configurationName
         // Read once, by the context about to be made: a plain write (an atomic one also syncs the disk).
         try Self.configText(configuration).write(toFile: configPath, atomically: false, encoding: .utf8)
         self.worker = try await Worker.start(configPath: configPath, namespacePath: configuration.namespace?.path, timeout: configuration.timeout, logger: logger)
@@ -74,14 +86,18 @@ public final class DNSResolver: DNSLookup, @unchecked Sendable {
     }
 
     public func query(_ name: String, _ type: RecordType) async throws(DNSLookupError) -> [RecordData] {
+        try await securedQuery(name, type).result.get()
+    }
+
+    public func securedQuery(_ name: String, _ type: RecordType) async -> SecuredAnswer {
         let normal = DNSName.normalize(name)
         let key = AnswerCache.Key(name: normal, type: type)
-        if let cached = cache?.answer(key) { return try cached.get() }
+        if let cached = cache?.securedAnswer(key) { return cached }
         let answer: Worker.Answer = await withCheckedContinuation { continuation in
             worker.submit(Worker.Request(name: normal, type: type, continuation: continuation))
         }
-        if let ttl = answer.ttl { cache?.store(answer.result, for: key, ttl: ttl) }
-        return try answer.result.get()
+        if let ttl = answer.ttl { cache?.store(answer.result, security: answer.security, for: key, ttl: ttl) }
+        return SecuredAnswer(answer.result, security: answer.security)
     }
 
     public func heldAnswer(_ name: String, _ type: RecordType) -> HeldAnswer? {
@@ -94,7 +110,20 @@ public final class DNSResolver: DNSLookup, @unchecked Sendable {
     static func configText(_ configuration: ResolverConfiguration) -> String {
         var lines = ["server:"]
         lines.append("  do-not-query-localhost: no")
-        lines.append("  module-config: \"iterator\"")
+        switch configuration.validation {
+        case .nonValidating:
+            lines.append("  module-config: \"iterator\"")
+        case .validating:
+            // With a trust anchor libunbound validates every answer itself, asking the server
+            // again with CD set after a SERVFAIL (iterator.c), so it does not matter whether the
+            // server it forwards to validates too.
+            lines.append("  module-config: \"validator iterator\"")
+            lines.append("  trust-anchor-signaling: no")
+            lines.append("  root-key-sentinel: no")
+            if let anchor = configuration.trustAnchor {
+                lines.append("  trust-anchor: \"\(anchor.replacingOccurrences(of: "\"", with: ""))\"")
+            }
+        }
         lines.append("  qname-minimisation: no")
         lines.append("  use-syslog: no")
         lines.append("  verbosity: 0")
@@ -122,6 +151,7 @@ extension DNSResolver {
         struct Answer: Sendable {
             var result: Result<[RecordData], DNSLookupError>
             var ttl: Int?
+            var security: DNSSecurity = .insecure
 
             static func failure(_ error: DNSLookupError) -> Answer { Answer(result: .failure(error), ttl: nil) }
         }
@@ -328,8 +358,16 @@ extension DNSResolver {
             guard err == 0, let result else {
                 return .failure(.other(name: name, type: type, reason: String(cString: ub_strerror(err))))
             }
+            // A bogus answer comes with rcode 0 and its data (libworker.c); a validating server
+            // would answer SERVFAIL, and so does this resolver (RFC 4035 5.5).
+            if result.pointee.bogus != 0 {
+                let why = result.pointee.why_bogus.map { String(cString: $0) } ?? "validation failed"
+                return Answer(result: .failure(.bogus(name: name, type: type, reason: why)), ttl: nil, security: .bogus)
+            }
             // libunbound's `ttl`: the answer's least TTL, for a negative answer the SOA-derived one.
-            return Answer(result: records(result, name: name, type: type), ttl: Int(result.pointee.ttl))
+            return Answer(
+                result: records(result, name: name, type: type), ttl: Int(result.pointee.ttl),
+                security: result.pointee.secure != 0 ? .secure : .insecure)
         }
 
         static func records(_ result: UnsafeMutablePointer<ub_result>, name: String, type: RecordType) -> Result<[RecordData], DNSLookupError> {

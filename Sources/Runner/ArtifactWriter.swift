@@ -20,13 +20,16 @@ public enum ArtifactWriter {
                 "postfix-sender/maillog": "sender-postfix-maillog", "postfix-sender/etc/main.cf": "sender-postfix-main.cf",
                 "exim-sender/log/mainlog": "sender-exim-mainlog", "exim-sender/exim.conf": "sender-exim.conf",
             ]
-            for name in ["unbound.conf", "unbound.log", "libunbound.conf"] + senderFiles.keys.sorted() {
+            let worldFiles = ["unbound.conf", "unbound.log", "libunbound.conf", "libunbound-validating.conf", "unbound-validating.conf", "unbound-validating.log"]
+            for name in worldFiles + senderFiles.keys.sorted() {
                 let source = (workDirectory as NSString).appendingPathComponent(name)
                 let destination = (folder as NSString).appendingPathComponent(senderFiles[name] ?? name)
                 try? fm.removeItem(atPath: destination)
                 if fm.fileExists(atPath: source) { try fm.copyItem(atPath: source, toPath: destination) }
             }
             copyReceiverFiles(from: (workDirectory as NSString).appendingPathComponent(receiverFolder), into: folder + "/receiver")
+            // A signed world's zone files, as unbound served them.
+            copyReceiverFiles(from: (workDirectory as NSString).appendingPathComponent("zones"), into: folder + "/zones")
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             if let delivery = result.delivery {

@@ -1,4 +1,5 @@
 import DNSCore
+import DNSSEC
 import DNSWorld
 import Foundation
 import Logging
@@ -37,10 +38,15 @@ public final class CaseEnvironment: @unchecked Sendable {
         var namespace: NetworkNamespace?
         var ownsNamespace = false
         var world: DNSWorld?
+        /// The world's validating twin (`DNSWorld.launchValidatingTwin`), for the parts that read
+        /// resolv.conf when their resolver validates (`needsValidatingServer`).
+        var twin: DNSWorld?
         var slot: WarmSlot?
         /// The warm unbound of a namespace the receiver lent (`Receiver.lentDNS`).
         var lentDNS: WarmDNSWorld?
-        var resolver: DNSResolver?
+        /// One libunbound resolver per kind the case's parts use (`receiver.resolver`,
+        /// `sender.resolver`).
+        var resolvers: [ResolverValidation: DNSResolver] = [:]
         /// `proxy.start` was called (and so `proxy.stop` is owed).
         var proxyStarted = false
     }
@@ -79,9 +85,38 @@ public final class CaseEnvironment: @unchecked Sendable {
         return address
     }
 
-    /// A resolver asking only the world's unbound (libunbound, as a real MTA's lookups go).
-    public var resolver: DNSResolver {
-        guard let resolver = parts.resolver else { preconditionFailure("CaseEnvironment.resolver read before setUp") }
+    /// The name server a real receiver's resolv.conf names: the world's validating twin when
+    /// `receiver.resolver: validating` in a signed world, else the world's unbound (an unsigned
+    /// world's answers are the same from both: nothing is authenticated, nothing is bogus).
+    public var receiverNameserver: IPAddress { nameserver(scenario.receiver.resolver) }
+
+    /// The name server a real sender's resolv.conf names (`sender.resolver`).
+    public var senderNameserver: IPAddress { nameserver(scenario.sender.resolver) }
+
+    private func nameserver(_ validation: ResolverValidation) -> IPAddress {
+        validation == .validating ? parts.twin?.resolverAddress ?? resolverAddress : resolverAddress
+    }
+
+    /// Whether a case's world needs its validating twin: a signed world and a validating
+    /// resolver on either side. Such a case runs in a fresh world (no warm slot, no lent
+    /// namespace), whose twin `setUp` starts.
+    public static func needsValidatingServer(_ scenario: ScenarioCase) -> Bool {
+        scenario.dns.isSigned && (scenario.receiver.resolver == .validating || scenario.sender.resolver == .validating)
+    }
+
+    /// The receiver's resolver (`receiver.resolver`): libunbound asking only the world's
+    /// unbound, as a real MTA's lookups go, and validating from the world's trust anchor when the
+    /// scenario says so.
+    public var receiverResolver: DNSResolver { resolver(scenario.receiver.resolver) }
+
+    /// The sender's resolver (`sender.resolver`).
+    public var senderResolver: DNSResolver { resolver(scenario.sender.resolver) }
+
+    /// The receiver's resolver, for parts that take one resolver.
+    public var resolver: DNSResolver { receiverResolver }
+
+    private func resolver(_ validation: ResolverValidation) -> DNSResolver {
+        guard let resolver = parts.resolvers[validation] else { preconditionFailure("CaseEnvironment.resolver read before setUp") }
         return resolver
     }
 
@@ -112,7 +147,9 @@ public final class CaseEnvironment: @unchecked Sendable {
             parts.lentDNS = receiver.lentDNS
             done("namespace")
         } else if let warmWorlds, receiver.runsInWarmWorlds, sender.runsInWarmWorlds, proxy?.runsInWarmWorlds ?? true,
-                  WarmDNSWorld.canLoad(scenario.dns) {
+            WarmDNSWorld.canLoad(scenario.dns),
+            !Self.needsValidatingServer(scenario)
+        {
             let slot = try await warmWorlds.checkOut(for: Set(addresses))
             parts.slot = slot
             parts.namespace = slot.namespace
@@ -127,22 +164,29 @@ public final class CaseEnvironment: @unchecked Sendable {
         // A fresh unbound starts while the resolver and the receiver are set up; neither asks it
         // anything before the sender connects.
         if parts.slot == nil && parts.lentDNS == nil {
-            parts.world = try DNSWorld.launch(scenario.dns, in: namespace, directory: directory)
+            let world = try DNSWorld.launch(scenario.dns, in: namespace, directory: directory)
+            parts.world = world
+            if Self.needsValidatingServer(scenario) {
+                parts.twin = try world.launchValidatingTwin()
+            }
             done("unbound")
         }
-        if let slot = parts.slot {
-            parts.resolver = try await slot.takeResolver(timeout: settings.resolverTimeout, logger: logger)
-        } else {
-            parts.resolver = try await DNSResolver(
-                configuration: ResolverConfiguration(
-                    server: resolverAddress, timeout: settings.resolverTimeout, namespace: namespace, directory: directory),
-                logger: logger)
+        // Validating resolvers start from the world's trust anchor, which the root key decides.
+        let anchor = WorldSigner.trustAnchor(for: scenario.dns)
+        for validation in Set([scenario.receiver.resolver, scenario.sender.resolver]).sorted(by: { $0.rawValue < $1.rawValue }) {
+            let kind = ResolverKind(timeout: settings.resolverTimeout, validation: validation, trustAnchor: anchor)
+            if let slot = parts.slot {
+                parts.resolvers[validation] = try await slot.takeResolver(kind, logger: logger)
+            } else {
+                parts.resolvers[validation] = try await DNSResolver(configuration: kind.configuration(server: resolverAddress, namespace: namespace, directory: directory), logger: logger)
+            }
         }
         done("resolver")
         try await receiver.start(in: self)
         done("receiver")
         if let world = parts.world {
             try await world.waitUntilServing()
+            try await parts.twin?.waitUntilServing()
             done("unbound ready")
         }
         if let proxy {
@@ -173,12 +217,21 @@ public final class CaseEnvironment: @unchecked Sendable {
         let lentLog = parts.lentDNS?.queryLog
         let lentConfiguration = parts.lentDNS?.renderedConfiguration
         await receiver.stop(clean: clean)
-        if let resolver = parts.resolver {
+        for resolver in parts.resolvers.values {
             if let slot = parts.slot { slot.giveBack(resolver) } else { resolver.shutdown() }
         }
+        if let twin = parts.twin {
+            await twin.stop()
+        }
         if let world = parts.world {
+            // A signed world's zone files are in memory, removed with the world: kept for the
+            // artifacts first.
+            if settings.artifactsDirectory != nil, let zones = world.zoneDirectory, let directory = parts.directory {
+                try? FileManager.default.copyItem(atPath: zones, toPath: directory + "/zones")
+            }
             await world.stop()
-            remains.queryLog = world.queryLog
+            // The twin's queries (a real MTA's, when its resolver validates) after the plain one's.
+            remains.queryLog = world.queryLog + (parts.twin?.queryLog ?? "")
         }
         if let lentLog { remains.queryLog = lentLog }
         if let slot = parts.slot { remains.queryLog = slot.dns.queryLog }
@@ -187,6 +240,9 @@ public final class CaseEnvironment: @unchecked Sendable {
             if settings.artifactsDirectory != nil, let directory = parts.directory {
                 try? warm.write(toFile: directory + "/unbound.conf", atomically: false, encoding: .utf8)
                 try? remains.queryLog.write(toFile: directory + "/unbound.log", atomically: false, encoding: .utf8)
+                if let zones = (parts.slot?.dns ?? parts.lentDNS)?.zoneDirectory, (parts.slot?.dns ?? parts.lentDNS)?.isSigned == true {
+                    try? FileManager.default.copyItem(atPath: zones, toPath: directory + "/zones")
+                }
             }
         }
         if let directory = parts.directory { beforeRemoval(directory, remains.queryLog) }

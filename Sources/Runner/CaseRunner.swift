@@ -127,6 +127,28 @@ public struct CaseRunner: Sendable {
         return reports
     }
 
+    /// Why the receivers and senders `cases` use cannot run at all here
+    /// (`ReceiverKind.unavailableReason`, `SenderKind.unavailableReason`), one line each; empty
+    /// when every one of them can.
+    public func unavailable(_ cases: [ScenarioCase]) -> [String] {
+        var reasons: [String] = []
+        for target in Set(cases.map(target(for:))).sorted(by: { $0.rawValue < $1.rawValue }) {
+            guard let kind = parts.receivers[target] else {
+                reasons.append("receiver \(target): not in this build of mxharness")
+                continue
+            }
+            if let reason = kind.unavailableReason(settings: configuration) { reasons.append("receiver \(target): \(reason)") }
+        }
+        for mta in Set(cases.map(senderMTA(for:))).sorted(by: { $0.rawValue < $1.rawValue }) {
+            guard let kind = parts.senders[mta] else {
+                reasons.append("sender \(mta): not in this build of mxharness")
+                continue
+            }
+            if let reason = kind.unavailableReason(settings: configuration) { reasons.append("sender \(mta): \(reason)") }
+        }
+        return reasons
+    }
+
     /// Cases with the same key are best run one after another on one slot: those that share a
     /// receiver (`sharingKey`), and, in warm slots, those with the same addresses (a slot then
     /// needs no address removed between them, which is the slow part of swapping worlds).
@@ -166,8 +188,8 @@ public struct CaseRunner: Sendable {
             return result
         }
         let scenario: ScenarioCase
-        do { scenario = try result.scenario.preparingDKIM() } catch {
-            result.status = .error(error.description)
+        do { scenario = try result.scenario.preparingDKIM().preparingTLSA(authority: configuration.authority) } catch {
+            result.status = .error("\(error)")
             return result
         }
         let environment = CaseEnvironment(

@@ -19,12 +19,12 @@ final class WarmSlot: @unchecked Sendable {
     private let addressEditor: AddressEditor
     // Changed only by the case holding the slot (one at a time), and by `stop`.
     private var addresses: Set<IPAddress> = []
-    private var spare: (timeout: Duration, resolver: Task<DNSResolver, any Error>)?
-    private var lastUse: (timeout: Duration, logger: Logger)?
+    private var spares: [ResolverKind: Task<DNSResolver, any Error>] = [:]
+    private var lastUses: [ResolverKind: Logger] = [:]
     /// For the isolation test only: every case gets the first case's resolver, with what it has
     /// kept (a planted leak the test must catch).
     var keepsResolver = false
-    private var keptResolver: DNSResolver?
+    private var keptResolvers: [ResolverKind: DNSResolver] = [:]
 
     private init(namespace: NetworkNamespace, dns: WarmDNSWorld, directory: String, addressEditor: AddressEditor) {
         self.namespace = namespace
@@ -86,48 +86,53 @@ final class WarmSlot: @unchecked Sendable {
     }
 
     /// A resolver for the case holding the slot: the one made when the slot was given back after
-    /// the previous case (`prepareNextResolver`), or a new one. Each is a libunbound context of its
-    /// own that nothing has asked before, so making it ahead of time carries nothing over
+    /// the previous case (`prepareNextResolvers`), or a new one. Each is a libunbound context of
+    /// its own that nothing has asked before, so making it ahead of time carries nothing over
     /// (libunbound cannot empty a context's cache, which is why a context never serves a second
     /// case); what it saves the case is the context's start (its configuration read, its thread
     /// started in the namespace).
-    func takeResolver(timeout: Duration, logger: Logger) async throws -> DNSResolver {
-        lastUse = (timeout, logger)
+    func takeResolver(_ kind: ResolverKind, logger: Logger) async throws -> DNSResolver {
+        lastUses[kind] = logger
         if keepsResolver {
-            if let keptResolver { return keptResolver }
-            let resolver = try await makeResolver(timeout: timeout, logger: logger).value
-            keptResolver = resolver
+            if let kept = keptResolvers[kind] { return kept }
+            let resolver = try await makeResolver(kind, logger: logger).value
+            keptResolvers[kind] = resolver
             return resolver
         }
-        let ready = spare
-        spare = nil
-        if let ready {
-            if ready.timeout == timeout, let resolver = try? await ready.resolver.value { return resolver }
-            (try? await ready.resolver.value)?.shutdown()
+        if let ready = spares.removeValue(forKey: kind) {
+            if let resolver = try? await ready.value { return resolver }
         }
-        return try await makeResolver(timeout: timeout, logger: logger).value
+        return try await makeResolver(kind, logger: logger).value
     }
 
-    /// Ends the resolver `takeResolver` gave the case (the planted leak keeps it).
+    /// Ends a resolver `takeResolver` gave the case (the planted leak keeps it).
     func giveBack(_ resolver: DNSResolver) {
         if !keepsResolver { resolver.shutdown() }
     }
 
-    /// Starts making the next case's resolver in the background, as the last one was made.
-    func prepareNextResolver() {
-        guard spare == nil, !keepsResolver, let lastUse else { return }
-        spare = (lastUse.timeout, makeResolver(timeout: lastUse.timeout, logger: lastUse.logger))
+    /// Starts making the next case's resolvers in the background, as the last case's were made;
+    /// spares of other kinds are ended.
+    func prepareNextResolvers() {
+        guard !keepsResolver else { return }
+        for (kind, task) in spares where lastUses[kind] == nil {
+            spares[kind] = nil
+            Task { (try? await task.value)?.shutdown() }
+        }
+        for (kind, logger) in lastUses where spares[kind] == nil {
+            spares[kind] = makeResolver(kind, logger: logger)
+        }
+        lastUses = [:]
     }
 
-    private func makeResolver(timeout: Duration, logger: Logger) -> Task<DNSResolver, any Error> {
-        let configuration = ResolverConfiguration(server: dns.resolverAddress, timeout: timeout, namespace: namespace, directory: directory)
+    private func makeResolver(_ kind: ResolverKind, logger: Logger) -> Task<DNSResolver, any Error> {
+        let configuration = kind.configuration(server: dns.resolverAddress, namespace: namespace, directory: directory)
         return Task { try await DNSResolver(configuration: configuration, logger: logger) }
     }
 
     func stop() async {
-        if let spare { (try? await spare.resolver.value)?.shutdown() }
-        spare = nil
-        keptResolver?.shutdown()
+        for task in spares.values { (try? await task.value)?.shutdown() }
+        spares = [:]
+        for resolver in keptResolvers.values { resolver.shutdown() }
         await dns.stop()
         await namespace.destroy()
         ResourceRegistry.shared.removeDirectory(directory)
@@ -239,7 +244,7 @@ public actor WarmWorlds {
     func checkIn(_ slot: WarmSlot, reusable: Bool) async {
         lent[ObjectIdentifier(slot)] = nil
         if reusable && !closed {
-            slot.prepareNextResolver()
+            slot.prepareNextResolvers()
             idle.append(slot)
         } else {
             await slot.stop()
@@ -258,5 +263,18 @@ public actor WarmWorlds {
         await withTaskGroup(of: Void.self) { group in
             for slot in slots { group.addTask { await slot.stop() } }
         }
+    }
+}
+
+/// What a case's libunbound resolver is made with: the same kind can be made ahead of time.
+struct ResolverKind: Hashable, Sendable {
+    var timeout: Duration
+    var validation: ResolverValidation
+    var trustAnchor: String?
+
+    func configuration(server: IPAddress, namespace: NetworkNamespace, directory: String) -> ResolverConfiguration {
+        ResolverConfiguration(
+            server: server, timeout: timeout, namespace: namespace, directory: directory, validation: validation,
+            trustAnchor: validation == .validating ? trustAnchor : nil)
     }
 }

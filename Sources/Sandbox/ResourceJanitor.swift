@@ -37,10 +37,11 @@ public enum ResourceJanitor {
         for name in (try? fm.contentsOfDirectory(atPath: "/etc/netns")) ?? [] where isStale(name) {
             try? fm.removeItem(atPath: "/etc/netns/\(name)")
         }
-        let tmp = NSTemporaryDirectory()
-        for name in (try? fm.contentsOfDirectory(atPath: tmp)) ?? [] where isStale(name) {
-            try? fm.removeItem(atPath: (tmp as NSString).appendingPathComponent(name))
-            report.directories.append(name)
+        for tmp in ResourceRegistry.temporaryRoots {
+            for name in (try? fm.contentsOfDirectory(atPath: tmp)) ?? [] where isStale(name) {
+                try? fm.removeItem(atPath: (tmp as NSString).appendingPathComponent(name))
+                report.directories.append(name)
+            }
         }
         if !report.isEmpty {
             logger.notice("removed what an earlier, killed run left", metadata: [

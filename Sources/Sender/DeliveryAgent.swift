@@ -34,18 +34,45 @@ public struct DeliveryAgent: Sendable {
     /// Delivers `request`, connecting from inside `namespace` (the current one when nil).
     public func deliver(_ request: DeliveryRequest, in namespace: NetworkNamespace?) async -> DeliveryReport {
         let start = ContinuousClock.now
-        let plan = await DestinationResolver(lookup: lookup).resolve(request)
+        var plan = await DestinationResolver(lookup: lookup).resolve(request)
         logger.debug("destinations resolved", metadata: [
             "source": "\(plan.source?.rawValue ?? "none")",
             "candidates": "\(plan.candidates.map { "[\($0.address)]" }.joined(separator: " "))",
             "failure": "\(plan.failure?.note ?? "none")",
         ])
+        // DANE: each address's TLS policy before any connection (smtp_connect.c looks it up per
+        // address and skips one whose TLSA lookup failed, without connecting).
+        var policies: [Destination: DANEPolicy] = [:]
+        if let tls = request.tls, tls.level == .dane, plan.failure == nil {
+            var mxSecure: Bool?
+            if plan.source == .mx { mxSecure = await lookup.securedQuery(request.nexthop, .mx).security == .secure }
+            for destination in plan.candidates {
+                policies[destination] = await DANEResolver(lookup: lookup).policy(
+                    for: destination, port: request.port, mxSecure: mxSecure)
+            }
+        }
+        var candidates: [Destination] = []
+        for destination in plan.candidates {
+            guard case .lookupError(let reason, let warning) = policies[destination] else {
+                candidates.append(destination)
+                continue
+            }
+            plan.notes.append("warning: \(warning)")
+            if candidates.isEmpty, !plan.candidates.contains(where: { policies[$0].map(Self.isUsable) ?? true }) {
+                // dsb_simple(why, "4.7.5", ...): the delivery defers with it when no address is left.
+                plan.failure = .init(outcome: .deferred, reply: SMTPReply(code: 451, enhanced: "4.7.5", reason), note: reason)
+            }
+        }
         var machine = DeliveryStateMachine(
-            recipients: request.recipients, destinations: plan.candidates, sources: request.sources, sessionLimit: request.limits.sessionLimit)
+            recipients: request.recipients, destinations: candidates, sources: request.sources, sessionLimit: request.limits.sessionLimit)
         var action = plan.failure == nil ? machine.start() : .finished
         while case .attempt(let destination, let source, let recipients) = action {
+            var attemptRequest = request
+            if let tls = request.tls, let policy = policies[destination] {
+                attemptRequest.tls = tls.applying(policy, destination: destination, nexthop: request.nexthop)
+            }
             let attempt = await transport.attempt(
-                to: destination, from: source, recipients: recipients, request: request, in: namespace, since: start)
+                to: destination, from: source, recipients: recipients, request: attemptRequest, in: namespace, since: start)
             logger.debug("attempt finished", metadata: [
                 "remote": "[\(destination.address)]:\(request.port)", "result": "\(attempt.result)",
                 "stage": "\(attempt.stage)", "reply": "\(attempt.reply?.description ?? "-")",
@@ -53,6 +80,16 @@ public struct DeliveryAgent: Sendable {
             action = machine.attemptFinished(attempt)
         }
         return machine.report(plan: plan)
+    }
+
+    static func isUsable(_ policy: DANEPolicy) -> Bool {
+        if case .lookupError = policy { return false }
+        return true
+    }
+
+    static func offset(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 }
 
@@ -89,7 +126,7 @@ struct NIODeliveryTransport: DeliveryTransport {
         configuration.peerPort = request.port
         var starttls: ClientSTARTTLS?
         if let tls = request.tls, tls.level != .none {
-            configuration.tlsLevel = tls.level
+            configuration.tlsLevel = tls.sessionLevel
             do {
                 starttls = ClientSTARTTLS(
                     context: try TLSContexts.client(lowest: tls.lowestVersion), authentication: tls.authentication(for: destination, nexthop: request.nexthop),

@@ -253,6 +253,7 @@ public struct DestinationResolver: Sendable {
         case .refused: "REFUSED"
         case .timeout: "timeout"
         case .other(_, _, let reason): reason
+        case .bogus: error.shortName
         }
     }
 }

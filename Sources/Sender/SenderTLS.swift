@@ -28,7 +28,14 @@ public struct SenderTLS: Sendable {
     /// ... TLSv1.1 with cipher ECDHE-ECDSA-AES256-SHA`, and Postfix's smtpd talked TLSv1.1 to
     /// Postfix at may with an anonymous cipher.
     public var lowestVersion: TLSProtocolVersion {
-        level.mustMatch && level != .dane ? .tls12 : .tls1
+        sessionLevel.mustMatch ? .tls12 : .tls1
+    }
+
+    /// The level the sessions run at: `dane` without a DANE check (`check`, which needs DNSSEC
+    /// lookups and TLSA records) is `may`, as Postfix downgrades it when DNSSEC lookups are off
+    /// (smtp_tls_policy.c `dane_init`; seen here: delivered over TLS with an expired certificate).
+    public var sessionLevel: TLSSecurityLevel {
+        level == .dane && check == nil ? .may : level
     }
 
     /// `trustAnchors` as PEM, the CA file a real sender is given.
@@ -43,6 +50,37 @@ public struct SenderTLS: Sendable {
     }
 }
 
+extension SenderTLS {
+    /// This level with one destination's DANE policy applied: the DANE check with the usable
+    /// TLSA records, or the level DANE fell back to (`may`, `encrypt`) with Postfix's own check.
+    func applying(_ policy: DANEPolicy, destination: Destination, nexthop: String) -> SenderTLS {
+        var tls = self
+        switch policy {
+        case .dane(let records, _):
+            let check = DANECheck(records: records)
+            tls.check = check
+        case .downgraded(let level, _):
+            tls.level = level
+            tls.check = nil
+        case .lookupError:
+            break
+        }
+        return tls
+    }
+}
+
+/// The DANE check of one destination: its TLSA records, with the MX host and the next-hop
+/// domain as the names a DANE-TA chain may carry.
+struct DANECheck: CertificateCheckProvider {
+    let records: [TLSAAssociation]
+
+    func authentication(
+        level: TLSSecurityLevel, trustAnchors: [Certificate], destination: Destination, nexthop: String
+    ) -> any PeerAuthentication {
+        DANEAuthentication(records: records, names: [.hostname(destination.host), .nexthop(nexthop)])
+    }
+}
+
 /// Makes the certificate check of one destination.
 public protocol CertificateCheckProvider: Sendable {
     func authentication(
@@ -53,7 +91,8 @@ public protocol CertificateCheckProvider: Sendable {
 /// Postfix 3.7's checks: `verify` matches the MX host name (`smtp_tls_verify_cert_match =
 /// hostname`), `secure` the next-hop domain and its subdomains (`smtp_tls_secure_cert_match =
 /// nexthop, dot-nexthop`); `may` and `encrypt` only look whether the chain is trusted (Trusted or
-/// Untrusted in the log, never Verified). `dane` without TLSA records is `may` (RFC 7672 2.2).
+/// Untrusted in the log, never Verified). `dane` reaches here only as the level DANE fell back to
+/// (`DANEPolicy.downgraded`); its destinations with TLSA records get a `DANECheck`.
 public struct PostfixCertificateCheck: CertificateCheckProvider {
     public init() {}
 

@@ -9,7 +9,11 @@ import Sender
 ///   an address that could not be reached;
 /// - `QID: host NAME[ADDR] said: 450 4.7.25 TEXT (in reply to RCPT TO command)`: a reply that
 ///   sent the recipients on to the next address;
-/// - `QID: host NAME[ADDR] refused to talk to me: 421 ...`: a greeting that was not 2xx;
+/// - `QID: host NAME[ADDR] refused to talk to me: 421 ...`: a greeting or a HELO that was not 2xx
+///   (smtp_proto.c `smtp_helo()` says the same for both); which of the two is read from the
+///   verbose chat lines `> NAME[ADDR]:25: EHLO ...` and `< NAME[ADDR]:25: 550 ...` (smtp_chat.c,
+///   logged with `debug_peer_list` matching the server): the stage is helo when the last reply
+///   before it answered EHLO, HELO or LHLO;
 /// - `QID: lost connection with NAME[ADDR] while ...`, `QID: conversation with NAME[ADDR] timed
 ///   out while ...`: a session that broke;
 /// - `QID: to=<RCPT>, relay=NAME[ADDR]:25, ..., dsn=X.Y.Z, status=sent|deferred|bounced (TEXT)`:
@@ -50,6 +54,17 @@ public struct PostfixDeliveryLog: Sendable {
     }
 
     private var lastLineWasRCPTReply = false
+    /// Greetings the verbose chat showed (each starts a session), and how many there had been
+    /// when the last attempt was read: with the chat, RCPT replies of one session are those with
+    /// no greeting between them, whatever else is logged between them.
+    private var chatGreetings = 0
+    private var chatGreetingsAtLastAttempt: Int?
+    /// Per server, the commands the verbose chat shows sent and not yet answered, oldest first
+    /// (MAIL, RCPT and DATA go out pipelined).
+    private var pendingCommands: [IPAddress: [String]] = [:]
+    /// Per server, the command the last complete reply of the verbose chat answered (nil: the
+    /// greeting).
+    private var lastAnswered: [IPAddress: String?] = [:]
     /// The server of the latest TLS line, and the session facts when a handshake completed.
     private var tlsPeer: (host: String, address: IPAddress, facts: TLSSessionFacts?)?
 
@@ -61,6 +76,7 @@ public struct PostfixDeliveryLog: Sendable {
             tlsPeer = nil
         }
         attempts.append(attempt)
+        chatGreetingsAtLastAttempt = chatGreetings > 0 ? chatGreetings : nil
     }
 
     private mutating func read(_ line: String, port: UInt16) {
@@ -72,6 +88,7 @@ public struct PostfixDeliveryLog: Sendable {
            !text.hasPrefix("connect to") {
             text = text[idEnd.upperBound...]
         }
+        if readChat(text) { return }
         let previousWasRCPTReply = lastLineWasRCPTReply
         lastLineWasRCPTReply = false
         if let (host, address, facts) = Self.tlsEstablished(text) {
@@ -91,9 +108,13 @@ public struct PostfixDeliveryLog: Sendable {
             append(DeliveryAttempt(
                 family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host, port: port,
                 stage: .connect, reply: nil, result: .unreachable, error: String(text), recipients: []))
-        } else if text.hasPrefix("host "), let attempt = Self.hostReply(text.dropFirst(5), port: port) {
+        } else if text.hasPrefix("host "), let attempt = chatHostReply(text.dropFirst(5), port: port) {
             // smtp(8) logs a RCPT reply per recipient: those of one session make one attempt.
-            if attempt.stage == .rcpt, previousWasRCPTReply, let last = attempts.last, last.remoteAddress == attempt.remoteAddress {
+            // With the chat, a greeting between them says; without it, the lines follow each other.
+            let sameSession = chatGreetingsAtLastAttempt.map { $0 == chatGreetings } ?? previousWasRCPTReply
+            if attempt.stage == .rcpt, sameSession, let last = attempts.last, last.stage == .rcpt,
+                last.remoteAddress == attempt.remoteAddress
+            {
                 lastLineWasRCPTReply = true
                 return
             }
@@ -134,7 +155,7 @@ public struct PostfixDeliveryLog: Sendable {
                 attempt = DeliveryAttempt(
                     family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
                     stage: .data, reply: Self.reply(detail), result: .accepted, recipients: [])
-            } else if detail.hasPrefix("host "), let parsed = Self.hostReply(detail.dropFirst(5), port: 25) {
+            } else if detail.hasPrefix("host "), let parsed = chatHostReply(detail.dropFirst(5), port: 25) {
                 attempt = parsed
             } else if let failure = Self.tlsFailure(Substring(detail), dsn: dsn) {
                 attempt = DeliveryAttempt(
@@ -215,6 +236,40 @@ public struct PostfixDeliveryLog: Sendable {
         let code = dsn.map { $0.isEmpty ? known : $0 } ?? known
         let reply = SMTPReply(code: code.hasPrefix("5") ? 550 : 451, enhanced: code, String(text))
         return (reply, host)
+    }
+
+    /// A verbose chat line, `> NAME[ADDR]:PORT: COMMAND` or `< NAME[ADDR]:PORT: REPLY LINE`: kept to
+    /// tell a refused HELO from a refused greeting. True when `text` was one.
+    private mutating func readChat(_ text: Substring) -> Bool {
+        guard text.hasPrefix("> ") || text.hasPrefix("< "), let (_, address) = Self.endpoint(in: text.dropFirst(2)),
+            let close = text.firstIndex(of: "]"), let separator = text[close...].range(of: ": ")
+        else { return false }
+        let content = text[separator.upperBound...]
+        if text.hasPrefix("> ") {
+            let command = content.split(separator: " ", maxSplits: 1).first.map { $0.uppercased() } ?? ""
+            pendingCommands[address, default: []].append(command)
+        } else {
+            // The last line of a reply: `NNN TEXT` or `NNN`; `NNN-TEXT` continues it.
+            let characters = Array(content.prefix(4))
+            guard characters.count == 3 || (characters.count == 4 && characters[3] != "-") else { return true }
+            let pending = pendingCommands[address] ?? []
+            if pending.isEmpty { chatGreetings += 1 }
+            lastAnswered[address] = .some(pending.first)
+            pendingCommands[address] = Array(pending.dropFirst())
+        }
+        return true
+    }
+
+    /// `hostReply(_:port:)` with a refusal's stage taken from the verbose chat: helo when the last
+    /// reply from that server answered EHLO, HELO or LHLO.
+    private func chatHostReply(_ text: Substring, port: UInt16) -> DeliveryAttempt? {
+        guard var attempt = Self.hostReply(text, port: port) else { return nil }
+        if attempt.stage == .greeting, let answered = lastAnswered[attempt.remoteAddress] ?? nil,
+            ["EHLO", "HELO", "LHLO"].contains(answered)
+        {
+            attempt.stage = .helo
+        }
+        return attempt
     }
 
     /// `NAME[ADDR] said: 450 4.7.25 TEXT (in reply to RCPT TO command)` or

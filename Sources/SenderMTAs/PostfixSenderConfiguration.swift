@@ -25,7 +25,8 @@ public enum PostfixSenderConfiguration {
     /// Settings the harness owns: `sender.postfix` cannot change them (they place the instance in
     /// the case's folder and namespace).
     public static let ownedSettings: Set<String> = [
-        "queue_directory", "data_directory", "maillog_file", "maillog_file_prefixes", "inet_interfaces", "inet_protocols", "smtp_bind_address", "smtp_bind_address6",
+        "queue_directory", "data_directory", "maillog_file", "maillog_file_prefixes", "inet_interfaces",
+        "inet_protocols", "smtp_bind_address", "smtp_bind_address6", "debug_peer_list", "debug_peer_level",
     ]
 
     /// main.cf: `sender.addresses` as the bind addresses, `sender.helo`, `sender.prefer` as
@@ -72,6 +73,13 @@ public enum PostfixSenderConfiguration {
             main["smtp_tls_CApath"] = ""
             main["smtp_tls_loglevel"] = "1"
             main["smtp_starttls_timeout"] = "\(seconds(tls.handshakeTimeout))s"
+            if tls.level == .dane {
+                // smtp_tls_policy.c dane_init: DANE needs DNSSEC lookups, else it is `may`. The
+                // probe asks the world's signed root (the default `ns:.` too, said explicitly): a
+                // failed probe only logs "DNSSEC validation may be unavailable".
+                main["smtp_dns_support_level"] = "dnssec"
+                main["dnssec_probe"] = "ns:."
+            }
         }
         main["smtp_host_lookup"] = "dns"
         main["smtp_randomize_addresses"] = "no"
@@ -80,6 +88,12 @@ public enum PostfixSenderConfiguration {
         main["smtp_mx_address_limit"] = "\(request.limits.addressLimit)"
         main["smtp_skip_5xx_greeting"] = request.limits.skip5xxGreeting ? "yes" : "no"
         main["smtp_helo_name"] = request.helo
+        // smtp(8) logs a HELO refused with 5xx in the words of a refused greeting ("refused to talk
+        // to me", smtp_proto.c smtp_helo()); with verbose logging for every server (debug_peer_list,
+        // checked when the session is made, smtp_session.c) it also logs each command and reply
+        // ("> host[addr]:25: EHLO ...", smtp_chat.c), which tells the two apart.
+        main["debug_peer_list"] = "0.0.0.0/0, [::]/0"
+        main["debug_peer_level"] = "1"
         if let v4 = request.sources[.ipv4] { main["smtp_bind_address"] = v4.description }
         if let v6 = request.sources[.ipv6] { main["smtp_bind_address6"] = v6.description }
         switch request.relay {

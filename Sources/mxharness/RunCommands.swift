@@ -8,7 +8,8 @@ import Scenario
 
 extension MXHarness {
     struct Run: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run scenarios and compare what happened with what they expect.")
+        static let configuration = CommandConfiguration(
+            abstract: "Run scenarios and compare what happened with what they expect.", discussion: ExitCodes.discussion)
 
         @OptionGroup var cases: SelectionOptions
         @OptionGroup var jobs: JobsOptions
@@ -61,7 +62,8 @@ extension MXHarness {
 
     struct Parity: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run every case on several receivers (by default the built-in MX and Postfix), or with the built-in and a real sender, and mark where they differ.")
+            abstract: "Run every case on several receivers (by default the built-in MX and Postfix), or with the built-in and a real sender, and mark where they differ.",
+            discussion: ExitCodes.discussion)
         @OptionGroup var cases: SelectionOptions
         @OptionGroup var jobs: JobsOptions
         @Option(help: "The receivers to compare, comma-separated: builtin, postfix, exim, opensmtpd, exec.")
@@ -111,7 +113,8 @@ extension MXHarness {
 
     struct Matrix: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run every case against several policies and show, case by case, what each policy does; compare with a baseline.")
+            abstract: "Run every case against several policies and show, case by case, what each policy does; compare with a baseline.",
+            discussion: ExitCodes.discussion)
         @OptionGroup var cases: SelectionOptions
         @Option(help: "Columns: preset names or policy files, separated by commas (fcrdns,fcrdns-strict,policies/ours.yaml).")
         var policies: String?

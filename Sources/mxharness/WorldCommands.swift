@@ -178,7 +178,7 @@ extension MXHarness {
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Benchmarks that print figures (see scripts/bench-*).", shouldDisplay: false,
-            subcommands: [DNSBench.self, RunBench.self, SwaksBench.self, TLSBench.self])
+            subcommands: [DNSBench.self, DNSSECBench.self, RunBench.self, SwaksBench.self, TLSBench.self])
 
         struct TLSBench: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
@@ -238,6 +238,18 @@ extension MXHarness {
                 let options = Benchmarks.SwaksOptions(
                     count: max(2, count), rounds: max(1, rounds), jobs: jobs.jobs, swaksLoop: !noSwaks, targets: targets)
                 try await Benchmarks.swaks(options, logger: global.logger())
+            }
+        }
+
+        struct DNSSECBench: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "dnssec",
+                abstract: "Signing a world, and a signed world's unbound start and warm load beside an unsigned one's.")
+            @Option var rounds = 200
+            @OptionGroup var global: GlobalOptions
+
+            func run() async throws {
+                try await Benchmarks.dnssec(rounds: rounds, logger: global.logger())
             }
         }
 

@@ -2,9 +2,10 @@ import ArgumentParser
 import Foundation
 import Harness
 
-// Parses the command line and hands the command to `Harness`. Exit codes: 0 all passed, 1 some
-// failed (`ExitCode.failure`), 2 usage or load errors: argument-parser's own (`ValidationError`, a
-// value it cannot parse) and the `HarnessError.usage` a command throws.
+// Parses the command line and hands the command to `Harness`. Exit codes (`ExitCodes`): 0 all
+// passed, 1 some failed (`ExitCode.failure`), 2 usage or load errors: argument-parser's own
+// (`ValidationError`, a value it cannot parse) and the `HarnessError.usage` a command throws, also
+// for a receiver or sender that cannot run here; 3 nothing ran (`HarnessError.nothingRan`).
 await Entry.main()
 
 enum Entry {

@@ -1,5 +1,6 @@
 import Complaint
 import DNSCore
+import DNSWorld
 import Foundation
 import MXHarnessTestKit
 import Runner
@@ -190,5 +191,43 @@ struct CaptureReplayTests {
         default:
             #expect(captured.faults.contains(DNSFault(name: "_spf.slow.test", kind: .timeout)), "\(captured.faults)")
         }
+    }
+}
+
+/// `capture` keeps what a validating resolver says of DNSSEC: the AD bit of a secure answer, the
+/// SERVFAIL and extended error of a bogus one (here a signed world's validating unbound).
+@Suite(.enabled(if: IntegrationEnvironment.canRunWorlds, IntegrationEnvironment.worldSkipReason))
+struct CaptureSecurityTests {
+    @Test func secureAndBogusAnswersAreRecorded() async throws {
+        let spec = WorldSpec(
+            records: try WorldFixture.records([
+                "example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10",
+                "2001:db8:5::25 PTR mail.sender.test.", "mail.sender.test. AAAA 2001:db8:5::25",
+                "sender.test. TXT \"v=spf1 ip6:2001:db8:5::/64 -all\"",
+            ]),
+            dnssec: .signed, zones: [ZoneDeclaration(name: "5.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa", state: .expired)])
+        let request = CaptureRequest(client: IPAddress("2001:db8:5::25")!, helo: "mail.sender.test", mailFrom: "a@sender.test", rcptTo: ["u@example.test"])
+        let captured = try await WorldFixture.withWorld(spec) { fixture in
+            let twin = try fixture.world.launchValidatingTwin()
+            do {
+                try await twin.waitUntilServing()
+                let world = try await CaptureSession.capture(
+                    request, server: DNSWorld.validatingAddress, port: 53, namespace: fixture.namespace, timeout: .milliseconds(800))
+                await twin.stop()
+                return world
+            } catch {
+                await twin.stop()
+                throw error
+            }
+        }
+        let states = Dictionary(captured.security.map { ("\($0.name) \($0.type)", $0) }, uniquingKeysWith: { first, _ in first })
+        #expect(states["example.test MX"]?.security == .secure, "\(captured.security)")
+        let ptr = try #require(states["\(IPAddress("2001:db8:5::25")!.reverseName) PTR"], "\(captured.security)")
+        // The first question validated the answer; unbound answers the second from its cache of
+        // bogus answers, with EDE 6 (DNSSEC Bogus) and no longer the reason.
+        #expect(ptr.security == .bogus && ptr.detail.hasPrefix("SERVFAIL, EDE "), "\(ptr)")
+        let yaml = captured.scenarioYAML(CapturedScenarioOptions(resolver: "127.0.0.3@53"))
+        #expect(yaml.contains("# DNSSEC as the resolver reported it"), "\(yaml)")
+        #expect(yaml.contains("#   example.test MX: secure (AD set)"), "\(yaml)")
     }
 }

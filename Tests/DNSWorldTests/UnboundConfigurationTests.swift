@@ -1,4 +1,5 @@
 import DNSCore
+import DNSSEC
 import DNSWorld
 import Foundation
 import MXHarnessTestKit
@@ -27,6 +28,34 @@ struct UnboundConfigurationTests {
         for zone in ["test.", "8.b.d.0.1.0.0.2.ip6.arpa.", "2.0.192.in-addr.arpa.", "localhost.", "onion."] {
             #expect(text.contains("local-zone: \"\(zone)\" nodefault"), "\(zone)")
         }
+    }
+}
+
+/// A signed world's configurations: zones served from files, the static root gone (it would
+/// answer before them), `nxdomain` left to the signer, and the twin's validator.
+struct SignedUnboundConfigurationTests {
+    @Test func signedWorldsAreServedFromAuthZones() throws {
+        let spec = WorldSpec(
+            records: try WorldFixture.records(["mx.example.test. A 192.0.2.10", "gone.example.test. A 192.0.2.11"]),
+            faults: [DNSFault(name: "gone.example.test", kind: .nxdomain), DNSFault(name: "broken.example.test", kind: .servfail)],
+            dnssec: .signed, zones: [ZoneDeclaration(name: "example.test", state: .expired)])
+        let signed = try WorldSigner.sign(spec)
+        let plain = UnboundConfiguration(world: spec, directory: "/tmp/x", logFile: "/tmp/x/log", signed: signed).render()
+        #expect(!plain.contains("local-zone: \".\" static"))
+        #expect(!plain.contains("local-data:"))
+        #expect(!plain.contains("always_nxdomain"), "the signer leaves the names out instead")
+        #expect(plain.contains("local-zone: \"broken.example.test.\" transparent"))
+        for (zone, file) in [(".", "root"), ("test.", "test"), ("example.test.", "example.test")] {
+            #expect(plain.contains("auth-zone:\n  name: \"\(zone)\"\n  zonefile: \"/tmp/x/zones/\(file).zone\"\n  for-downstream: no\n  for-upstream: yes"), "\(zone)")
+        }
+        #expect(plain.contains("module-config: \"iterator\""))
+        #expect(!plain.contains("trust-anchor"))
+        let validating = UnboundConfiguration(
+            world: spec, directory: "/tmp/x", logFile: "/tmp/x/v.log", listenAddresses: ["127.0.0.3"], signed: signed, validating: true).render()
+        #expect(validating.contains("module-config: \"validator iterator\""))
+        #expect(validating.contains("trust-anchor: \"\(signed.trustAnchor ?? "none")\""))
+        #expect(validating.contains("ede: yes"))
+        #expect(validating.contains("stub-addr: 127.0.0.3@53"), "a servfail stub points at the daemon itself")
     }
 }
 

@@ -51,7 +51,10 @@ struct CleanupTests {
         let prefix = "mxh-\(pid)-"
         let fm = FileManager.default
         let spaces = ((try? fm.contentsOfDirectory(atPath: "/run/netns")) ?? []).filter { $0.hasPrefix(prefix) }
-        let dirs = ((try? fm.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix(prefix) }
+        // Folders in /tmp, and in memory (a warm slot's zone folder, ResourceRegistry.makeMemoryDirectory).
+        let dirs = [NSTemporaryDirectory(), ResourceRegistry.memoryRoot].flatMap { root in
+            ((try? fm.contentsOfDirectory(atPath: root)) ?? []).filter { $0.hasPrefix(prefix) }
+        }
         return spaces + dirs
     }
 

@@ -86,7 +86,7 @@ struct EximReceiverTests {
         let result = await runOne(scenario, RunConfiguration(resolverTimeout: .milliseconds(1500), artifactsDirectory: artifacts))
         #expect(observed(result) == "deferred rcpt 450 4.7.25")
         let resolvConf = try String(contentsOfFile: artifacts + "/exim-timeout/receiver/resolv.conf", encoding: .utf8)
-        #expect(resolvConf.hasSuffix("options timeout:2 attempts:1\n"), "\(resolvConf)")
+        #expect(resolvConf.hasSuffix("options timeout:2 attempts:1 trust-ad\n"), "\(resolvConf)")
     }
 
     @Test func siteACLStatementsComeFirstAndABrokenOneShowsEximsWords() async throws {

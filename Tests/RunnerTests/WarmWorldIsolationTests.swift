@@ -58,12 +58,52 @@ struct WarmWorldIsolationTests {
             dns: {records: ["example.test. AAAA 2001:db8::10"]}
             receiver: {addresses: ["2001:db8::10"]}
             """),
+        // Signed worlds, loaded with a reload: a key, a bad DS or a bogus answer one case's
+        // validator saw must not reach the next.
+        ("signed-confirmed", """
+            dns:
+              dnssec: signed
+              records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10",
+                        "2001:db8:5::25 PTR mail.sender.test.", "mail.sender.test. AAAA 2001:db8:5::25"]
+            receiver: {addresses: ["2001:db8::10"], policy: fcrdns-strict, resolver: validating}
+            """),
+        ("signed-ptr-wrong-ds", """
+            dns:
+              dnssec: signed
+              zones: [{zone: 5.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa, state: wrong-ds}]
+              records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10",
+                        "2001:db8:5::25 PTR mail.sender.test.", "mail.sender.test. AAAA 2001:db8:5::25"]
+            receiver: {addresses: ["2001:db8::10"], policy: fcrdns-strict, resolver: validating}
+            """),
+        ("signed-ptr-wrong-ds-not-validated", """
+            dns:
+              dnssec: signed
+              zones: [{zone: 5.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa, state: wrong-ds}]
+              records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10",
+                        "2001:db8:5::25 PTR mail.sender.test.", "mail.sender.test. AAAA 2001:db8:5::25"]
+            receiver: {addresses: ["2001:db8::10"], policy: fcrdns-strict}
+            """),
+        ("signed-forward-expired", """
+            dns:
+              dnssec: signed
+              zones: [{zone: sender.test, state: expired}]
+              records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10",
+                        "2001:db8:5::25 PTR mail.sender.test.", "mail.sender.test. AAAA 2001:db8:5::25"]
+            receiver: {addresses: ["2001:db8::10"], policy: fcrdns-strict, resolver: validating}
+            """),
+        ("signed-mx-bogus-at-sender", """
+            dns:
+              dnssec: signed
+              zones: [{zone: example.test, state: bogus-signature}]
+              records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10"]
+            receiver: {addresses: ["2001:db8::10"]}
+            """),
     ]
 
     static func scenario(_ world: (name: String, yaml: String)) throws -> ScenarioCase {
         let yaml = "name: \(world.name)\n" + world.yaml + """
 
-            sender: {addresses: {ipv6: "2001:db8:5::25"}, helo: mail.sender.test, mail_from: a@sender.test, rcpt_to: [b@example.test]}
+            sender: {addresses: {ipv6: "2001:db8:5::25"}, helo: mail.sender.test, mail_from: a@sender.test, rcpt_to: [b@example.test]\(world.name.hasSuffix("-at-sender") ? ", resolver: validating" : "")}
             expect: {}
             """
         return try #require(try ScenarioLoader().load(yaml: yaml, file: "\(world.name).yaml").first)

@@ -30,7 +30,7 @@ import Testing
             "Scenarios/rdns.yaml:6:1: timeout: unknown key \"timeout\" (known here: name, include, description, tags, dns, receiver, sender, expect, variants)"
         ])
         #expect(loadErrors(yaml: example("  hostname: mx.example.test", "  hostnme: mx.example.test")) == [
-            "Scenarios/rdns.yaml:17:3: receiver.hostnme: unknown key \"hostnme\" (known here: hostname, addresses, target, policy, postfix, postfix_dir, bare_newline, exim, exec, proxy_protocol, xclient_hosts, tls); did you mean \"hostname\"?"
+            "Scenarios/rdns.yaml:17:3: receiver.hostnme: unknown key \"hostnme\" (known here: hostname, addresses, target, policy, postfix, postfix_dir, bare_newline, exim, exec, proxy_protocol, xclient_hosts, tls, resolver); did you mean \"hostname\"?"
         ])
         #expect(loadErrors(yaml: example("  code: 550", "  code: 550\n  reply: 550")) == [
             "Scenarios/rdns.yaml:32:3: expect.reply: unknown key \"reply\" (known here: outcome, family, stage, code, enhanced, text, attempts, messages_accepted, tls)"
@@ -82,7 +82,7 @@ import Testing
             "Scenarios/rdns.yaml:10:26: dns.records[1]: bad record \"mx.example.test. A 192.0.2.999\": \"192.0.2.999\" is not an IPv4 address"
         ])
         #expect(loadErrors(yaml: example("- mx.example.test. AAAA 2001:db8::10", "- mx.example.test. AAA 2001:db8::10")) == [
-            "Scenarios/rdns.yaml:11:24: dns.records[2]: bad record \"mx.example.test. AAA 2001:db8::10\": unknown record type \"AAA\" (expected A, AAAA, PTR, MX, TXT, CNAME, NS or SOA)"
+            "Scenarios/rdns.yaml:11:24: dns.records[2]: bad record \"mx.example.test. AAA 2001:db8::10\": unknown record type \"AAA\" (expected A, AAAA, PTR, MX, TXT, CNAME, NS, SOA or TLSA)"
         ])
         // A quoted scalar is not: the item's position, and the column inside the record.
         #expect(loadErrors(yaml: example("- mx.example.test. A 192.0.2.10", "- \"mx.example.test. A 192.0.2.999\"")) == [

@@ -37,9 +37,10 @@ import Testing
             starttls: true, required: true, certificate: .wrongName, names: ["mx1.example.test"], protocols: .tls12 ... .tls13))
         #expect(c.sender.tls == .verify)
         #expect(c.expect.tls == true)
-        for level in TLSSecurityLevel.allCases {
+        for level in TLSSecurityLevel.allCases where level != .dane {
             #expect(try load(sender: "  tls: \(level.rawValue)\n").sender.tls == level)
         }
+        #expect(try load(sender: "  tls: dane\n  resolver: validating\n").sender.tls == .dane)
         for kind in CertificateKind.allCases {
             #expect(try load(receiver: "  tls: {starttls: true, certificate: \(kind.rawValue)}\n").receiver.tls.certificate == kind)
         }
@@ -55,6 +56,9 @@ import Testing
         ])
         #expect(errors(receiver: "  tls: {starttls: true, protocols: [TLSv1.1, TLSv1.3]}\n") == [
             "Scenarios/tls.yaml:6:36: receiver.tls.protocols: TLS versions must be consecutive: TLSv1.1 to TLSv1.3 includes TLSv1.2"
+        ])
+        #expect(errors(sender: "  tls: dane\n") == [
+            "Scenarios/tls.yaml:11:8: sender.tls: dane needs sender.resolver: validating (DANE trusts TLSA records only from a validating resolver, RFC 7672 section 2.2), and a signed world (dns.dnssec: signed)"
         ])
         #expect(errors(receiver: "  tls: {required: true}\n") == [
             "Scenarios/tls.yaml:6:19: receiver.tls.required: receiver.tls.required needs receiver.tls.starttls: true (TLS cannot be required when STARTTLS is not offered)"

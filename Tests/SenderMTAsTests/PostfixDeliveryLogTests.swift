@@ -45,6 +45,74 @@ import Testing
         #expect(log.attempts[1].stage == .rcpt)
     }
 
+    @Test func aRefusedHeloIsToldFromARefusedGreetingByTheVerboseChat() {
+        // Postfix 3.7 with debug_peer_list matching the server, as the harness's sender runs it
+        // (a receiver answering its checks at EHLO, Scenarios/reject-stages/helo.yaml): both
+        // refusals are logged as "refused to talk to me".
+        let helo = PostfixDeliveryLog(lines: [
+            prefix + "< mx.example.test[2001:db8::10]:25: 220 mx.example.test ESMTP",
+            prefix + "> mx.example.test[2001:db8::10]:25: EHLO mail.sender.test",
+            prefix + "< mx.example.test[2001:db8::10]:25: 450 4.7.25 Client host rejected: cannot find your hostname",
+            prefix + "> mx.example.test[2001:db8::10]:25: HELO mail.sender.test",
+            prefix + "< mx.example.test[2001:db8::10]:25: 450 4.7.25 Client host rejected: cannot find your hostname",
+            prefix + "5FBB3F7E490: host mx.example.test[2001:db8::10] refused to talk to me: 450 4.7.25 Client host "
+                + "rejected: cannot find your hostname",
+            prefix + "> mx.example.test[2001:db8::10]:25: QUIT",
+            prefix + "< mx.example.test[192.0.2.10]:25: 554-mx.example.test no service",
+            prefix + "< mx.example.test[192.0.2.10]:25: 554 go away",
+            prefix + "5FBB3F7E490: to=<bob@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.2, "
+                + "delays=0.1/0/0.1/0, dsn=5.0.0, status=bounced (host mx.example.test[192.0.2.10] refused to talk "
+                + "to me: 554-mx.example.test no service 554 go away)",
+        ])
+        #expect(helo.attempts.map(\.stage) == [.helo, .greeting])
+        #expect(helo.attempts.map(\.result) == [.tempfailed, .rejected])
+        // A pipelined reply answers the oldest command; a 5xx to EHLO that HELO then passes is no
+        // refusal, and a later greeting refusal of the same server stays a greeting.
+        let pipelined = PostfixDeliveryLog(lines: [
+            prefix + "< mx.example.test[192.0.2.10]:25: 220 mx.example.test ESMTP",
+            prefix + "> mx.example.test[192.0.2.10]:25: EHLO mail.sender.test",
+            prefix + "< mx.example.test[192.0.2.10]:25: 250-mx.example.test",
+            prefix + "< mx.example.test[192.0.2.10]:25: 250 8BITMIME",
+            prefix + "> mx.example.test[192.0.2.10]:25: MAIL FROM:<alice@sender.test>",
+            prefix + "> mx.example.test[192.0.2.10]:25: RCPT TO:<bob@example.test>",
+            prefix + "< mx.example.test[192.0.2.10]:25: 250 2.1.0 Ok",
+            prefix + "< mx.example.test[192.0.2.10]:25: 450 4.7.1 later",
+            prefix + "4AB12C: host mx.example.test[192.0.2.10] said: 450 4.7.1 later (in reply to RCPT TO command)",
+            prefix + "> mx.example.test[192.0.2.10]:25: QUIT",
+            prefix + "< mx.example.test[192.0.2.10]:25: 221 Bye",
+            prefix + "< mx.example.test[192.0.2.10]:25: 421 4.3.2 Service not available",
+            prefix + "4AB12C: host mx.example.test[192.0.2.10] refused to talk to me: 421 4.3.2 Service not available",
+        ])
+        #expect(pipelined.attempts.map(\.stage) == [.rcpt, .greeting])
+    }
+
+    @Test func rcptRepliesOfOneSessionAreOneAttemptWithVerboseLinesBetween() {
+        // Two recipients refused in one session, as the verbose sender logs them (attribute lines
+        // between the per-recipient lines); a second session to the same server is a new attempt.
+        var lines = [
+            prefix + "< mx.example.test[2001:db8::10]:25: 220 mx.example.test ESMTP",
+            prefix + "> mx.example.test[2001:db8::10]:25: EHLO mail.sender.test",
+            prefix + "< mx.example.test[2001:db8::10]:25: 250 8BITMIME",
+            prefix + "> mx.example.test[2001:db8::10]:25: MAIL FROM:<alice@sender.test>",
+            prefix + "> mx.example.test[2001:db8::10]:25: RCPT TO:<bob@example.test>",
+            prefix + "> mx.example.test[2001:db8::10]:25: RCPT TO:<carol@example.test>",
+            prefix + "< mx.example.test[2001:db8::10]:25: 250 2.1.0 Ok",
+            prefix + "< mx.example.test[2001:db8::10]:25: 450 4.7.25 no PTR",
+            prefix + "4AB12C: host mx.example.test[2001:db8::10] said: 450 4.7.25 no PTR (in reply to RCPT TO command)",
+            prefix + "send attr reason = host mx.example.test[2001:db8::10] said: 450 4.7.25 no PTR",
+            prefix + "< mx.example.test[2001:db8::10]:25: 450 4.7.25 no PTR",
+            prefix + "4AB12C: host mx.example.test[2001:db8::10] said: 450 4.7.25 no PTR (in reply to RCPT TO command)",
+        ]
+        #expect(PostfixDeliveryLog(lines: lines).attempts.count == 1)
+        lines += [
+            prefix + "> mx.example.test[2001:db8::10]:25: QUIT",
+            prefix + "< mx.example.test[2001:db8::10]:25: 221 Bye",
+            prefix + "< mx.example.test[2001:db8::10]:25: 220 mx.example.test ESMTP",
+            prefix + "4AB12C: host mx.example.test[2001:db8::10] said: 450 4.7.25 no PTR (in reply to RCPT TO command)",
+        ]
+        #expect(PostfixDeliveryLog(lines: lines).attempts.count == 2)
+    }
+
     @Test func connectionFailuresAndGreetings() {
         let log = PostfixDeliveryLog(lines: [
             prefix + "connect to mx.example.test[2001:db8::10]:25: Connection refused",

@@ -12,13 +12,13 @@ struct SendingMTATests {
         let mta = PostfixSendingMTA(
             namespaceName: "mxh-0-0-case", caseDirectory: "/nonexistent", resolverAddress: address, dnsTimeout: .milliseconds(2500),
             logger: Logger(label: "test"))
-        #expect(mta.resolvConf.text == "nameserver 2001:db8::53\noptions timeout:3 attempts:1\n")
+        #expect(mta.resolvConf.text == "nameserver 2001:db8::53\noptions timeout:3 attempts:1 trust-ad\n")
     }
 
     @Test func theEximSenderTakesTheRunsDNSTimeout() {
         let mta = EximSendingMTA(
             namespaceName: "mxh-0-0-case", caseDirectory: "/nonexistent", resolverAddress: address, dnsTimeout: .milliseconds(2500),
             logger: Logger(label: "test"))
-        #expect(mta.resolvConf.text == "nameserver 2001:db8::53\noptions timeout:3 attempts:1\n")
+        #expect(mta.resolvConf.text == "nameserver 2001:db8::53\noptions timeout:3 attempts:1 trust-ad\n")
     }
 }

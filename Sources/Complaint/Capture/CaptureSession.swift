@@ -20,6 +20,33 @@ public enum CaptureSession {
             configuration: ResolverConfiguration(server: server, port: port, timeout: timeout, namespace: namespace, directory: directory),
             logger: logger)
         defer { resolver.shutdown() }
-        return await DNSCapture.capture(request, lookup: resolver)
+        var world = await DNSCapture.capture(request, lookup: resolver)
+        world.security = await securityStates(of: world.log, server: server, port: port, namespace: namespace, timeout: timeout)
+        return world
+    }
+
+    /// What the resolver says of each answer's DNSSEC, where it says anything: the AD bit of a
+    /// validating resolver (secure), or its SERVFAIL with a DNSSEC extended error (bogus, RFC 8914
+    /// codes 1 to 12). libunbound, which made the capture without validating, does not pass the
+    /// AD bit of the server on (an upstream AD is not trusted), so each question is asked once
+    /// more, directly, with the DO bit.
+    static func securityStates(
+        of log: [CapturedAnswer], server: IPAddress, port: UInt16, namespace: NetworkNamespace?, timeout: Duration
+    ) async -> [CapturedSecurity] {
+        var states: [CapturedSecurity] = []
+        var asked = Set<String>()
+        for answer in log where asked.insert("\(answer.question) \(answer.type)").inserted {
+            // A question that went unanswered would only be waited for again.
+            if case .error(.timeout) = answer.outcome { continue }
+            guard let reply = try? await ServerQuery.ask(answer.question, answer.type.code, server: server, port: port, in: namespace, timeout: timeout)
+            else { continue }
+            if reply.authenticated {
+                states.append(CapturedSecurity(name: answer.question, type: answer.type, security: .secure, detail: "AD set"))
+            } else if reply.rcode == 2, let ede = reply.extendedError, (1...12).contains(ede.code) {
+                let detail = "SERVFAIL, EDE \(ede.code) \(ServerAnswer.extendedErrorName(ede.code))" + (ede.text.isEmpty ? "" : ": \(ede.text)")
+                states.append(CapturedSecurity(name: answer.question, type: answer.type, security: .bogus, detail: detail))
+            }
+        }
+        return states
     }
 }

@@ -40,6 +40,18 @@ public struct CaptureNote: Sendable, Hashable, CustomStringConvertible {
     public var description: String { name.isEmpty ? text : "\(name): \(text)" }
 }
 
+/// The DNSSEC state a resolver gave one captured answer: `secure` (it set the AD bit) or `bogus`
+/// (it answered SERVFAIL with a DNSSEC extended error).
+public struct CapturedSecurity: Sendable, Hashable, CustomStringConvertible {
+    public var name: String
+    public var type: RecordType
+    public var security: DNSSecurity
+    /// How the resolver said it.
+    public var detail: String
+
+    public var description: String { "\(name) \(type): \(security) (\(detail))" }
+}
+
 /// What a resolver answered for everything a receiver (and the sending MTA) would look up for one delivery.
 public struct CapturedWorld: Sendable {
     public var request: CaptureRequest
@@ -54,6 +66,9 @@ public struct CapturedWorld: Sendable {
     public var exchangers: [(name: String, addresses: [IPAddress])]
     /// SPF's verdict for this delivery over the captured answers, as the built-in MX would reach it.
     public var spfVerdict: String
+
+    /// What the resolver said of the answers' DNSSEC, where it said anything (`CaptureSession`).
+    public var security: [CapturedSecurity] = []
 
     /// As a `dns` section: the records and faults, `reverse: none` (PTRs are only those captured).
     public var world: WorldSpec { WorldSpec(records: records, faults: faults, reverse: .none) }
@@ -317,7 +332,7 @@ struct WorldBuilder {
 
     static func faultKind(_ error: DNSLookupError) -> DNSFaultKind? {
         switch error {
-        case .servfail: .servfail
+        case .servfail, .bogus: .servfail
         case .refused: .refused
         case .timeout: .timeout
         case .nxdomain, .nodata, .other: nil

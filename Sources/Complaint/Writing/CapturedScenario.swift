@@ -34,6 +34,13 @@ extension CapturedWorld {
         if let complaint = options.complaint {
             out.append("# Receiver policy and expect are those of \(complaint.name) (\(complaint.location.file)).")
         }
+        if security.isEmpty {
+            out.append("# DNSSEC: the resolver authenticated no answer (no AD bit) and reported none bogus.")
+        } else {
+            out.append(
+                "# DNSSEC as the resolver reported it (a replay with dns.dnssec: signed and dns.zones can model it):")
+            for state in security { out += YAMLText.comment("  " + state.description, indent: 0) }
+        }
         let name = options.complaint.map { $0.name + "-captured" } ?? "captured-\(request.client.family.rawValue)-\(request.spfDomain)"
         out.append("name: \(YAMLText.scalar(name.map { $0.isLetter || $0.isNumber || "-._/".contains($0) ? $0 : "-" }.reduce(into: "") { $0.append($1) }))")
         let description = options.complaint?.description ?? "The DNS of a delivery from \(request.client) to \(request.rcptTo.first ?? ""), captured at \(stamp)."

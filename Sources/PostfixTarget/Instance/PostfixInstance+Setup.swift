@@ -91,7 +91,7 @@ extension PostfixInstance {
             try writeTable(contents, to: path)
         }
         // Only the world's unbound answers (resolv.conf(5)); /etc/hosts knows nothing but localhost.
-        let resolv = ResolvConf(nameserver: "127.0.0.1", timeoutSeconds: options.dnsTimeoutSeconds, attempts: options.dnsAttempts).text
+        let resolv = ResolvConf(nameserver: options.nameserver, timeoutSeconds: options.dnsTimeoutSeconds, attempts: options.dnsAttempts).text
         try resolv.write(toFile: etc + "/resolv.conf", atomically: true, encoding: .utf8)
         // The machine's own name stays in it, so that looking it up never reaches the world's DNS.
         let machine = ProcessInfo.processInfo.hostName

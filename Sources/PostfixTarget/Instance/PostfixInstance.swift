@@ -19,6 +19,9 @@ public final class PostfixInstance: @unchecked Sendable {
         /// twice) would make a `timeout` fault cost 10 s per lookup.
         public var dnsTimeoutSeconds: Int
         public var dnsAttempts: Int
+        /// The name server resolv.conf names: the world's unbound, or its validating twin when
+        /// the receiver's resolver validates (`receiver.resolver`).
+        public var nameserver: String = "127.0.0.1"
         public var startTimeout: Duration
         public var stopGrace: Duration
         public var postfixPath: String

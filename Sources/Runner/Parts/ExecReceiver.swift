@@ -81,7 +81,7 @@ final class ExecReceiver: Receiver, @unchecked Sendable {
         let work = environment.directory + "/" + "receiver"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         let resolvConf = work + "/resolv.conf"
-        try ResolvConf(nameserver: environment.resolverAddress, timeout: environment.settings.resolverTimeout).text
+        try ResolvConf(nameserver: environment.receiverNameserver, timeout: environment.settings.resolverTimeout).text
             .write(toFile: resolvConf, atomically: true, encoding: .utf8)
         let output = work + "/output.log"
         outputPath = output

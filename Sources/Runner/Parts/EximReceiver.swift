@@ -41,6 +41,12 @@ public struct EximReceivers: ReceiverKind {
         }
     }
 
+    public func unavailableReason(settings: RunConfiguration) -> String? {
+        if case .failure(let unavailable) = EximInstallation.find() { return unavailable.reason }
+        // The daemon switches to its own user (exim_user), which a user namespace does not map.
+        return geteuid() == 0 ? nil : "the Exim receiver needs root (its daemon runs as Debian-exim): run mxharness as root (sudo)"
+    }
+
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
         EximReceiver(configuration: Self.configuration(for: scenario, settings: settings))
     }
@@ -77,7 +83,7 @@ final class EximReceiver: Receiver, @unchecked Sendable {
         do {
             exim = try await EximInstance.start(
                 configuration, installation: installation, in: environment.namespace, caseDirectory: environment.directory,
-                resolver: ResolvConf(nameserver: environment.resolverAddress, timeout: environment.settings.resolverTimeout), logger: environment.logger)
+                resolver: ResolvConf(nameserver: environment.receiverNameserver, timeout: environment.settings.resolverTimeout), logger: environment.logger)
         } catch let unsupported as EximUnsupported {
             throw CaseSkipped(reason: unsupported.reason)
         } catch let error as DaemonStartError {

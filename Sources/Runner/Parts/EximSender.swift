@@ -25,6 +25,10 @@ public struct EximSenders: SenderKind {
         return nil
     }
 
+    public func unavailableReason(settings: RunConfiguration) -> String? {
+        EximSendingMTA.unavailableReason()
+    }
+
     public func makeSender(for scenario: ScenarioCase, settings: RunConfiguration) -> any Sender {
         // The message goes in unsigned: the transport signs it as it sends.
         var unsigned = scenario.sender

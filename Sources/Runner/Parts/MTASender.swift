@@ -25,7 +25,7 @@ final class MTASender<MTA: SendingMTA>: Sender, @unchecked Sendable {
         }
         let mta = MTA(
             namespaceName: environment.namespace.name, caseDirectory: environment.directory,
-            resolverAddress: environment.resolverAddress, dnsTimeout: environment.settings.resolverTimeout, logger: environment.logger)
+            resolverAddress: environment.senderNameserver, dnsTimeout: environment.settings.resolverTimeout, logger: environment.logger)
         self.mta = mta
         return try await mta.deliver(request, settings: settings)
     }

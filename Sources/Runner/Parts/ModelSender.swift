@@ -44,7 +44,7 @@ final class ModelSender: Sender {
             // The world's authority is trusted as a real sender trusts the public ones.
             request.tls = SenderTLS(level: level, trustAnchors: [try authority.authority().root], handshakeTimeout: handshakeTimeout)
         }
-        let agent = DeliveryAgent(lookup: environment.resolver, eventLoopGroup: environment.eventLoopGroup, logger: environment.logger)
+        let agent = DeliveryAgent(lookup: environment.senderResolver, eventLoopGroup: environment.eventLoopGroup, logger: environment.logger)
         return await agent.deliver(request, in: environment.namespace)
     }
 }

@@ -16,7 +16,7 @@ public struct OpenSMTPDReceivers: ReceiverKind {
             hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: recipientDomains(of: scenario),
             policy: scenario.receiver.policy,
             world: OpenSMTPDFilters.WorldFacts(
-                faults: !scenario.dns.faults.isEmpty,
+                faults: !scenario.dns.faults.isEmpty || receiverSeesBogus(scenario),
                 numericPTR: scenario.dns.records.contains { if case .ptr(let name) = $0.data { IPAddress(DNSName.normalize(name)) != nil } else { false } }))
         configuration.baseText = settings.openSMTPDConfiguration
         return configuration
@@ -33,6 +33,12 @@ public struct OpenSMTPDReceivers: ReceiverKind {
         }
         if case .failure(let unavailable) = OpenSMTPDInstallation.find() { return unavailable.reason }
         return Self.configuration(for: scenario, settings: settings).unsupportedReason
+    }
+
+    public func unavailableReason(settings: RunConfiguration) -> String? {
+        if case .failure(let unavailable) = OpenSMTPDInstallation.find() { return unavailable.reason }
+        // smtpd refuses to start unless root (privilege separation into its own users).
+        return geteuid() == 0 ? nil : "the OpenSMTPD receiver needs root (smtpd runs only as root): run mxharness as root (sudo)"
     }
 
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
@@ -59,7 +65,7 @@ final class OpenSMTPDReceiver: Receiver, @unchecked Sendable {
         do {
             smtpd = try await OpenSMTPDInstance.start(
                 configuration, installation: installation, in: environment.namespace, caseDirectory: environment.directory,
-                resolver: ResolvConf(nameserver: environment.resolverAddress, timeout: environment.settings.resolverTimeout), logger: environment.logger)
+                resolver: ResolvConf(nameserver: environment.receiverNameserver, timeout: environment.settings.resolverTimeout), logger: environment.logger)
         } catch let unsupported as OpenSMTPDUnsupported {
             throw CaseSkipped(reason: unsupported.reason)
         } catch let error as DaemonStartError {
@@ -83,4 +89,11 @@ final class OpenSMTPDReceiver: Receiver, @unchecked Sendable {
     func stop(clean: Bool) async {
         await smtpd?.stop()
     }
+}
+
+/// Whether the receiver's lookups meet SERVFAILs the world's faults do not list: a validating
+/// receiver resolver in a signed world with a zone whose state makes its data bogus.
+func receiverSeesBogus(_ scenario: ScenarioCase) -> Bool {
+    scenario.receiver.resolver == .validating && scenario.dns.isSigned
+        && scenario.dns.zones.contains { $0.state != .secure && $0.state != .insecure }
 }

@@ -18,6 +18,12 @@ public protocol ReceiverKind: Sendable {
     /// reason, never passed.
     func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String?
 
+    /// Why this receiver cannot run any case here at all (not installed or unpacked, or it needs
+    /// root the harness does not have), nil when it can. A command whose cases use it stops with
+    /// this reason before any case runs (exit 2); `unsupportedReason` is for what one case asks.
+    /// The default: it always can.
+    func unavailableReason(settings: RunConfiguration) -> String?
+
     /// Cases with the same key can share one running receiver, so a run starts them one after the
     /// other; nil (the default) when every case gets a receiver of its own.
     func sharingKey(for scenario: ScenarioCase, settings: RunConfiguration) -> String?
@@ -52,6 +58,7 @@ public struct PreflightReport: Sendable {
 }
 
 extension ReceiverKind {
+    public func unavailableReason(settings: RunConfiguration) -> String? { nil }
     public func preflight(_ cases: [ScenarioCase], settings: RunConfiguration, logger: Logger) async -> [PreflightReport] { [] }
     public func sharingKey(for scenario: ScenarioCase, settings: RunConfiguration) -> String? { nil }
     public func scopedToRun(jobs: Int, cases: [ScenarioCase], settings: RunConfiguration) -> any ReceiverKind { self }
@@ -151,6 +158,9 @@ public protocol SenderKind: Sendable {
     /// Why this sender cannot send the scenario's mail here, nil when it can.
     func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String?
 
+    /// As `ReceiverKind.unavailableReason`: why this sender cannot send any case's mail here.
+    func unavailableReason(settings: RunConfiguration) -> String?
+
     /// The sender for one case, not yet started.
     func makeSender(for scenario: ScenarioCase, settings: RunConfiguration) -> any Sender
 
@@ -162,6 +172,10 @@ public protocol SenderKind: Sendable {
 
 extension SenderKind {
     public var writesProxyHeaders: Bool { false }
+}
+
+extension SenderKind {
+    public func unavailableReason(settings: RunConfiguration) -> String? { nil }
 }
 
 /// The sender of one case: `deliver` once the receiver is up, `stop` exactly once on every path.

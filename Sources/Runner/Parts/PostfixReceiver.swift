@@ -71,6 +71,12 @@ public struct PostfixReceivers: ReceiverKind {
     /// This machine's policyd-spf, looked up once.
     static let policydSPFInstallation = PolicydSPFInstallation.detect()
 
+    /// Root is `Preflight`'s question (a Postfix receiver makes the command need root).
+    public func unavailableReason(settings: RunConfiguration) -> String? {
+        let postfix = PostfixInstance.Options().postfixPath
+        return PostfixInstance.isInstalled ? nil : "the Postfix receiver needs \(postfix): install Postfix (apt-get install postfix)"
+    }
+
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         let configuration = Self.configuration(for: scenario, settings: settings)
         return configuration.unsupportedReason ?? postfixMilterLimit(of: scenario) ?? Self.engineReason(scenario, configuration)
@@ -92,10 +98,24 @@ public struct PostfixReceivers: ReceiverKind {
         PostfixInstance.Options(dnsTimeoutSeconds: ResolvConf.timeoutSeconds(for: settings.resolverTimeout))
     }
 
+    /// `options`, with resolv.conf naming the world's validating twin when the case's receiver
+    /// resolver validates in a signed world (`CaseEnvironment.receiverNameserver`).
+    static func options(_ settings: RunConfiguration, for scenario: ScenarioCase) -> PostfixInstance.Options {
+        var options = options(settings)
+        if scenario.dns.isSigned, scenario.receiver.resolver == .validating {
+            options.nameserver = DNSWorld.validatingAddress.description
+        }
+        return options
+    }
+
     /// Why a case whose configuration may be shared still gets an instance of its own: a pooled
-    /// host's unbound is warm and must be able to load the case's world (`WarmDNSWorld.canLoad`).
+    /// host's unbound is warm and must be able to load the case's world (`WarmDNSWorld.canLoad`),
+    /// and has no validating twin.
     static func hostRefusal(for scenario: ScenarioCase) -> String? {
-        WarmDNSWorld.canLoad(scenario.dns) ? nil : "one fault's name lies under another's, which a warm unbound cannot load"
+        if CaseEnvironment.needsValidatingServer(scenario) {
+            return "a validating resolver in a signed world needs the world's validating unbound, which pooled hosts lack"
+        }
+        return WarmDNSWorld.canLoad(scenario.dns) ? nil : "one fault's name lies under another's, which a warm unbound cannot load"
     }
 
     public func sharingKey(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
@@ -109,7 +129,9 @@ public struct PostfixReceivers: ReceiverKind {
             return PooledPostfixReceiver(configuration: configuration, key: key, options: Self.options(settings), world: scenario.dns, pool: pool)
         }
         let reason = pool == nil ? "sharing is off" : configuration.sharingRefusal ?? Self.hostRefusal(for: scenario) ?? "not shareable"
-        return PrivatePostfixReceiver(configuration: configuration, options: Self.options(settings), pool: pool, privateReason: reason)
+        return PrivatePostfixReceiver(
+            configuration: configuration, options: Self.options(settings, for: scenario), pool: pool, privateReason: reason,
+            runsInWarmWorlds: !CaseEnvironment.needsValidatingServer(scenario))
     }
 
     public func scopedToRun(jobs: Int, cases: [ScenarioCase], settings: RunConfiguration) -> any ReceiverKind {
@@ -140,10 +162,15 @@ final class PrivatePostfixReceiver: Receiver, @unchecked Sendable {
     // Set by `start`, read by the later steps, all from the task that runs the case.
     private var postfix: PostfixInstance?
 
-    /// `PostfixInstance.stop` leaves no process of the instance and no `/etc/netns/NAME`.
-    var runsInWarmWorlds: Bool { true }
+    /// `PostfixInstance.stop` leaves no process of the instance and no `/etc/netns/NAME`; false
+    /// when the case needs a fresh world's validating twin.
+    let runsInWarmWorlds: Bool
 
-    init(configuration: PostfixConfiguration, options: PostfixInstance.Options, pool: PostfixPool?, privateReason: String) {
+    init(
+        configuration: PostfixConfiguration, options: PostfixInstance.Options, pool: PostfixPool?, privateReason: String,
+        runsInWarmWorlds: Bool = true
+    ) {
+        self.runsInWarmWorlds = runsInWarmWorlds
         self.configuration = configuration
         self.options = options
         self.pool = pool

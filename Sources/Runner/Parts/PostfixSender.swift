@@ -16,6 +16,10 @@ public struct PostfixSenders: SenderKind {
         return scenario.sender.message?.raw == nil ? nil : rawMessageReason("Postfix")
     }
 
+    public func unavailableReason(settings: RunConfiguration) -> String? {
+        PostfixSendingMTA.unavailableReason()
+    }
+
     public func makeSender(for scenario: ScenarioCase, settings: RunConfiguration) -> any Sender {
         // The message goes in unsigned: OpenDKIM signs it as the sender queues it.
         var unsigned = scenario.sender

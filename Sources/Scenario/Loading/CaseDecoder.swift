@@ -56,9 +56,16 @@ struct CaseDecoder {
         let reverse = map.optional("reverse").map {
             choice($0, path.key("reverse"), "reverse mode", names: ["auto", "none"], ReverseMode.init(rawValue:))
         } ?? ReverseMode.none
+        let dnssec = map.optional("dnssec").map { read.choice($0, path.key("dnssec"), "DNSSEC mode", DNSSECMode.self) } ?? .unsigned
+        let zonesTree = map.optional("zones")
+        let zones = zonesTree.map {
+            read.list($0, path.key("zones"), what: "a list of zones ({zone: NAME, state: STATE})") { zone($0, $1) }
+        } ?? []
         map.finish()
-        guard let records, let faults, let reverse else { return nil }
-        return WorldSpec(records: records, faults: faults, reverse: reverse)
+        guard let records, let faults, let reverse, let dnssec, let zones else { return nil }
+        let world = WorldSpec(records: records, faults: faults, reverse: reverse, dnssec: dnssec, zones: zones.map(\.declaration))
+        guard checkZones(zones, in: world, path.key("zones")) else { return nil }
+        return world
     }
 
     func record(_ item: Tree, _ path: KeyPath) -> ResourceRecord? {
@@ -142,8 +149,9 @@ struct CaseDecoder {
         let identity = receiverIdentity(map, path)
         let tls: ReceiverTLSSpec?? = map.optional("tls").map { receiverTLS($0, path.key("tls"), addresses: addresses) }
         let engines = receiverEngines(map, path)
+        let resolver = map.optional("resolver").map { read.choice($0, path.key("resolver"), "resolver", ResolverValidation.self) } ?? .nonValidating
         map.finish()
-        guard let hostname, let addresses, let policy, let postfix, let exim, let identity, let engines else { return nil }
+        guard let hostname, let addresses, let policy, let postfix, let exim, let identity, let engines, let resolver else { return nil }
         if case .some(.none) = tls { return nil }
         if case .some(.none) = target { return nil }
         if case .some(.none) = postfixDirectory { return nil }
@@ -161,6 +169,7 @@ struct CaseDecoder {
         spec.tls = (tls ?? nil) ?? .off
         spec.engines = engines.engines
         spec.rspamd = engines.rspamd
+        spec.resolver = resolver
         return spec
     }
 
@@ -208,13 +217,23 @@ struct CaseDecoder {
         let proxyKey = map.optional("proxy")
         let proxy: SenderProxy?? = proxyKey.map { read.choice($0, path.key("proxy"), "proxy", SenderProxy.self) }
         let identity = senderIdentity(map, path, addresses: addresses, proxy: (proxy ?? nil) ?? .model, proxyKey: proxyKey)
-        let tls: TLSSecurityLevel?? = map.optional("tls").map {
+        let tlsTree = map.optional("tls")
+        let tls: TLSSecurityLevel?? = tlsTree.map {
             read.choice($0, path.key("tls"), "TLS security level (Postfix smtp_tls_security_level)", TLSSecurityLevel.self)
         }
+        let resolver = map.optional("resolver").map { read.choice($0, path.key("resolver"), "resolver", ResolverValidation.self) } ?? .nonValidating
         map.finish()
         if case .some(nil) = tls { return nil }
         if case .some(nil) = proxy { return nil }
-        guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay, let identity else { return nil }
+        if let tlsTree, case .some(.some(.dane)) = tls, let resolver, resolver != .validating {
+            // Format 1.2: TLSA records count only when a validating resolver says they are
+            // secure (RFC 7672 section 2.2).
+            diagnostics.add(
+                .invalidValue, at: tlsTree.location, path.key("tls"),
+                "dane needs sender.resolver: validating (DANE trusts TLSA records only from a validating resolver, RFC 7672 section 2.2), and a signed world (dns.dnssec: signed)")
+            return nil
+        }
+        guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay, let identity, let resolver else { return nil }
         if case .some(.none) = message { return nil }
         if case .some(.none) = mta { return nil }
         if case .some(.none) = postfix { return nil }
@@ -232,6 +251,7 @@ struct CaseDecoder {
             identity: identity.path, proxyAddresses: identity.proxyAddresses, xclientName: identity.xclientName)
         spec.tls = (tls ?? nil) ?? .none
         spec.proxy = (proxy ?? nil) ?? .model
+        spec.resolver = resolver
         return spec
     }
 

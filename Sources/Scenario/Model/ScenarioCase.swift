@@ -128,6 +128,8 @@ public struct ReceiverSpec: Sendable {
     /// `receiver.xclient_hosts`: the clients allowed to send XCLIENT (Postfix
     /// `smtpd_authorized_xclient_hosts`); empty: nobody.
     public var xclientHosts: [IPAddress]
+    /// `receiver.resolver`: whether the receiver's lookups go through a validating resolver.
+    public var resolver: ResolverValidation = .nonValidating
     /// `receiver.tls`: STARTTLS and the certificate; `.off` when not given.
     public var tls: ReceiverTLSSpec = .off
     /// `receiver.engines`: real policy engines beside the receiver, in the order written; empty
@@ -228,6 +230,9 @@ public struct SenderSpec: Sendable {
     /// `sender.xclient_name`: the `NAME=` of XCLIENT (a host name, `[UNAVAILABLE]` or
     /// `[TEMPUNAVAIL]`); nil: XCLIENT sends ADDR only.
     public var xclientName: String?
+    /// `sender.resolver`: whether the sender's lookups (MX, A/AAAA, TLSA) go through a validating
+    /// resolver.
+    public var resolver: ResolverValidation = .nonValidating
     /// `sender.tls`: Postfix's `smtp_tls_security_level`; `none` when not given.
     public var tls: TLSSecurityLevel = .none
     /// `sender.proxy`: a real proxy at `proxy_address`, or `model` (the built-in sender writes the

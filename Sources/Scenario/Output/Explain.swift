@@ -75,6 +75,12 @@ private func dnsNode(_ dns: WorldSpec) -> Node {
         })))
     }
     pairs.append(("reverse", .plain(dns.reverse.rawValue)))
+    if dns.isSigned || !dns.zones.isEmpty { pairs.append(("dnssec", .plain(dns.dnssec.rawValue))) }
+    if !dns.zones.isEmpty {
+        pairs.append(("zones", .blockList(dns.zones.map { zone in
+            .flowMap([("zone", .plain(DNSName.absolute(zone.name))), ("state", .plain(zone.state.rawValue))])
+        })))
+    }
     return .blockMap(pairs)
 }
 
@@ -95,6 +101,7 @@ private func receiverNode(_ receiver: ReceiverSpec) -> Node {
             + [("text", .plain(site.text))]))]
     } ?? []))))
     if let mode = receiver.bareNewline { pairs.append(("bare_newline", .plain(mode.rawValue))) }
+    if receiver.resolver != .nonValidating { pairs.append(("resolver", .plain(receiver.resolver.rawValue))) }
     if let proxy = receiver.proxyProtocol { pairs.append(("proxy_protocol", .plain(proxy.rawValue))) }
     if !receiver.xclientHosts.isEmpty { pairs.append(("xclient_hosts", .flowList(receiver.xclientHosts.map { .plain($0.description) }))) }
     if receiver.tls != .off {
@@ -158,6 +165,7 @@ private func senderNode(_ sender: SenderSpec) -> Node {
     if !proxies.isEmpty { pairs.append(("proxy_address", .flowList(proxies.map { .plain($0.description) }))) }
     if let name = sender.xclientName { pairs.append(("xclient_name", .plain(name))) }
     if sender.tls != .none { pairs.append(("tls", .plain(sender.tls.rawValue))) }
+    if sender.resolver != .nonValidating { pairs.append(("resolver", .plain(sender.resolver.rawValue))) }
     switch sender.relay {
     case .mx: pairs.append(("relay", "mx"))
     case .host(let name): pairs.append(("relay", .flowMap([("host", .plain(name))])))
