@@ -20,7 +20,6 @@ import Testing
     @Test func theCheckIsAPolicyServiceWithItsOwnConfiguration() throws {
         let policy = ReceiverPolicy(ipv4: [.fcrdns, .spf], ipv6: [.fcrdns, .spf])
         let settings = try PolicyTranslation.settings(for: policy, tableDirectory: "/tables", engines: engines).get()
-        #expect(settings.parameters["smtpd_client_restrictions"] == nil)
         let lists = settings.parameters.names.compactMap { settings.parameters[$0] }
         #expect(lists.contains { $0.contains("reject_unknown_client_hostname, check_policy_service unix:private/policyd-spf") })
         #expect(settings.parameters["policyd-spf_time_limit"] == "3600")

@@ -26,8 +26,10 @@ public enum PolicyTranslation {
     public static let ipv6Class = "mxh_ipv6_checks"
 
     /// Why `policy` cannot be played by Postfix, or nil when it can.
-    public static func unsupportedReason(_ policy: ReceiverPolicy) -> String? {
-        if case .failure(let unsupported) = settings(for: policy, tableDirectory: "/unused") { return unsupported.reason }
+    public static func unsupportedReason(_ policy: ReceiverPolicy, engines: PostfixEngineSetup = PostfixEngineSetup()) -> String? {
+        if case .failure(let unsupported) = settings(for: policy, tableDirectory: "/unused", engines: engines) {
+            return unsupported.reason
+        }
         return nil
     }
 

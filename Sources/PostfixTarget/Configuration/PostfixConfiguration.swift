@@ -165,7 +165,7 @@ public struct PostfixConfiguration: Sendable, Hashable {
     ]
 
     /// Why this configuration's policy cannot run on Postfix, or nil.
-    public var unsupportedReason: String? { PolicyTranslation.unsupportedReason(policy) }
+    public var unsupportedReason: String? { PolicyTranslation.unsupportedReason(policy, engines: engines) }
 
     public func render(paths: PostfixPaths) throws(PostfixConfigurationError) -> RenderedPostfixConfiguration {
         guard DNSName.isValidHostname(hostname), hostname.contains(".") else {
