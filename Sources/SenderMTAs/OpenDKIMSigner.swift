@@ -48,6 +48,16 @@ public struct OpenDKIMSigning: Sendable, Hashable {
     /// The private key, PEM (PKCS#8).
     public var keyPEM: String
     public var breakage: Breakage?
+    /// The loopback address the signer listens on: the family the sending Postfix has
+    /// (`inet_protocols`; an IPv6-only sender's cleanup(8) cannot reach 127.0.0.1: "Address family
+    /// for hostname not supported").
+    public var loopback: AddressFamily = .ipv4
+
+    /// OpenDKIM's `Socket` (libmilter: `inet6:PORT@ADDRESS` for IPv6).
+    var socket: String { loopback == .ipv6 ? "inet6:\(Self.port)@::1" : "inet:\(Self.port)@127.0.0.1" }
+    /// Postfix's milter endpoint (host_port(3): an IPv6 host in brackets).
+    var milterEndpoint: String { loopback == .ipv6 ? "inet:[::1]:\(Self.port)" : "inet:127.0.0.1:\(Self.port)" }
+    var listenAddress: IPAddress { IPAddress(loopback == .ipv6 ? "::1" : "127.0.0.1")! }
 
     public init(
         domain: String, selector: String, algorithm: String, canonicalization: String, headers: [String], expireAfter: Int?,
@@ -80,7 +90,7 @@ public struct OpenDKIMSigning: Sendable, Hashable {
         var lines = [
             "# Written by mxharness: OpenDKIM signs what the sending Postfix sends.",
             "Mode                    s",
-            "Socket                  inet:\(Self.port)@127.0.0.1",
+            "Socket                  \(socket)",
             "Background              no",
             "Syslog                  no",
             "KeyTable                file:\(directory)/keytable",
@@ -107,7 +117,7 @@ public struct OpenDKIMSigning: Sendable, Hashable {
     /// left queued when the signer cannot be reached, and the checks that break the signature.
     public func mainCF(directory: String) -> [(String, String)] {
         var parameters: [(String, String)] = [
-            ("non_smtpd_milters", "inet:127.0.0.1:\(Self.port)"),
+            ("non_smtpd_milters", milterEndpoint),
             ("milter_default_action", "tempfail"),
             ("milter_protocol", "6"),
         ]
@@ -126,7 +136,10 @@ public struct OpenDKIMSigning: Sendable, Hashable {
             return ["smtp_body_checks": "# Written by mxharness: a line added after signing.\n/^\(Self.regexpLiteral(line))$/ PREPEND This line was added after signing.\n"]
         case .headerChanged(let header):
             let name = header.split(separator: ":", maxSplits: 1).first.map(String.init) ?? header
-            return ["smtp_header_checks": "# Written by mxharness: a signed header field changed after signing.\n/^(\(Self.regexpLiteral(name)):(.*)$/ REPLACE ${1}:${2} [changed in transit]\n"]
+            let pattern = "^(" + Self.regexpLiteral(name) + "):(.*)$"
+            return [
+                "smtp_header_checks": "# Written by mxharness: a signed header field changed after signing.\n/\(pattern)/ REPLACE ${1}:${2} [changed in transit]\n"
+            ]
         case .expired, .none:
             return [:]
         }
@@ -213,12 +226,12 @@ public final class OpenDKIMSigner: @unchecked Sendable {
             ipPath, ["netns", "exec", namespace, installation.opendkim, "-f", "-x", directory + "/opendkim.conf"], in: nil, outputPath: output,
             environment: environment)
         let said = { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
-        switch await process.waitUntilListening(on: [IPAddress("127.0.0.1")!], port: OpenDKIMSigning.port, timeout: .seconds(10)) {
+        switch await process.waitUntilListening(on: [signing.listenAddress], port: OpenDKIMSigning.port, timeout: .seconds(10)) {
         case .listening: break
         case .exited: throw SenderMTAError("OpenDKIM (signing) exited during start-up (configuration in \(directory)):\n\(said())")
         case .timedOut:
             await process.terminate()
-            throw SenderMTAError("OpenDKIM (signing) did not listen on 127.0.0.1:\(OpenDKIMSigning.port) within 10 s:\n\(said())")
+            throw SenderMTAError("OpenDKIM (signing) did not listen on \(signing.listenAddress):\(OpenDKIMSigning.port) within 10 s:\n\(said())")
         }
         logger.debug("opendkim signer up", metadata: ["netns": "\(namespace)", "pid": "\(process.pid)"])
         return OpenDKIMSigner(process: process)

@@ -70,6 +70,9 @@ public final class PostfixSendingMTA: @unchecked Sendable {
         _ request: DeliveryRequest, settings: [String: String], signing: OpenDKIMSigning? = nil,
         signerInstallation: OpenDKIMSignerInstallation = OpenDKIMSignerInstallation(), outcomeTimeout: Duration
     ) async throws -> DeliveryReport {
+        var signing = signing
+        // cleanup(8) reaches the signer only in a family of inet_protocols, which are the sender's.
+        signing?.loopback = request.sources[.ipv4] == nil ? .ipv6 : .ipv4
         let clock = ContinuousClock()
         var mark = clock.now
         func phase(_ name: String) {

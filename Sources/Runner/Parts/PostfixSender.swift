@@ -12,7 +12,14 @@ public struct PostfixSenders: SenderKind {
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         if let reason = PostfixSendingMTA.unavailableReason() { return reason }
-        if let signing = Self.signing(for: scenario), let reason = OpenDKIMSignerInstallation().missingReason(for: signing) { return reason }
+        if let signing = Self.signing(for: scenario) {
+            if let reason = OpenDKIMSignerInstallation().missingReason(for: signing) { return reason }
+            if signing.algorithm == "ed25519-sha256" {
+                // Seen: OpenDKIM 2.11 (Debian 12) given the case's Ed25519 key (PKCS#8 PEM) signs,
+                // and the receiver's verifier answers 5.7.20 (no valid signature).
+                return "sender.dkim.algorithm: ed25519-sha256 is not signed by the real Postfix sender: OpenDKIM 2.11 given the case's Ed25519 key makes signatures that do not verify"
+            }
+        }
         return scenario.sender.message?.raw == nil ? nil : rawMessageReason("Postfix")
     }
 
