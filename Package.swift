@@ -78,7 +78,7 @@ let package = Package(
         ]),
         // The built-in MX: SwiftNIO server driving the SMTP server state machine.
         .target(name: "ReferenceMX", dependencies: [
-            "DNSCore", "SMTPProtocol", "Policy", "SPF", "Sandbox", "STARTTLS",
+            "DNSCore", "SMTPProtocol", "Policy", "SPF", "Sandbox", "STARTTLS", "CertificateAuthority", "Runner", "Scenario",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -91,26 +91,29 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // A real Postfix as the receiver: main.cf for a case, a private instance in the case's
-        // namespace, with OpenDKIM and OpenDMARC as milters for the message checks.
-        .target(name: "PostfixTarget", dependencies: [
-            "DNSCore", "Policy", "Sandbox", "Milter", "DKIM", "SMTPProtocol",
+        // Postfix: main.cf from a policy, private and pooled instances, logs, the preflight of a
+        // site's configuration, OpenDKIM and OpenDMARC as milters; its receiver and sender parts.
+        .target(name: "Postfix", dependencies: [
+            "DNSCore", "DNSWorld", "Policy", "Sandbox", "Milter", "DKIM", "SMTPProtocol", "Scenario", "Runner", "Delivery", "CertificateAuthority",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // A real Exim as the receiver: the policy as ACLs, a private daemon in the case's namespace.
-        .target(name: "EximTarget", dependencies: [
-            "DNSCore", "Policy", "Scenario", "Sandbox", "SMTPProtocol",
+        // Exim: the policy as ACLs, a private daemon in the case's namespace, Exim as the sender;
+        // its receiver and sender parts.
+        .target(name: "Exim", dependencies: [
+            "DNSCore", "Policy", "Scenario", "Sandbox", "SMTPProtocol", "Runner", "Delivery", "CertificateAuthority",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // A real OpenSMTPD as the receiver: the policy as built-in filters, a private daemon with
-        // its own mount namespace.
-        .target(name: "OpenSMTPDTarget", dependencies: [
-            "DNSCore", "Policy", "Sandbox", "SMTPProtocol",
+        // OpenSMTPD: the policy as built-in filters, a private daemon with its own mount
+        // namespace; its receiver part.
+        .target(name: "OpenSMTPD", dependencies: [
+            "DNSCore", "Policy", "Sandbox", "SMTPProtocol", "Scenario", "Runner",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // The sending MTA: Postfix's delivery model and an NIO SMTP client.
+        // A user's own MX started by the scenario's command (`target: exec`); its receiver part.
+        .target(name: "ExecMX", dependencies: ["DNSCore", "Sandbox", "Scenario", "Runner"]),
+        // The built-in sender: Postfix's delivery model and an NIO SMTP client; its sender part.
         .target(name: "Sender", dependencies: [
-            "DNSCore", "SMTPProtocol", "Sandbox", "STARTTLS", "CertificateAuthority",
+            "DNSCore", "SMTPProtocol", "Sandbox", "STARTTLS", "CertificateAuthority", "Delivery", "Runner", "Scenario",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "X509", package: "swift-certificates"),
@@ -118,29 +121,28 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Real sending MTAs (Postfix) started in a case's namespace, their logs read as a DeliveryReport.
-        .target(name: "SenderMTAs", dependencies: [
-            "DNSCore", "SMTPProtocol", "Sandbox", "Sender", "PostfixTarget",
-            .product(name: "Logging", package: "swift-log"),
+        // What a delivery is, whoever sends: the request, each attempt, the report, the transcript.
+        .target(name: "Delivery", dependencies: [
+            "DNSCore", "SMTPProtocol", "CertificateAuthority", .product(name: "X509", package: "swift-certificates"),
         ]),
         // The scenario format: model, YAML loading, merging, expectations.
         .target(name: "Scenario", dependencies: [
             "DNSCore", "SMTPProtocol", "Policy", "DKIM", "CertificateAuthority",
             .product(name: "Yams", package: "Yams"),
         ]),
-        // Runs cases: one sealed world per case, then the verdict.
+        // Runs cases: the Receiver and Sender protocols, one sealed world per case, then the
+        // verdict. It names no MTA: the executable hands it a catalog of part kinds.
         .target(name: "Runner", dependencies: [
-            "DNSCore", "DNSSEC", "Resolver", "Sandbox", "DNSWorld", "SMTPProtocol", "Policy", "ReferenceMX", "Sender", "Scenario", "PostfixTarget", "SenderMTAs",
-            "EximTarget", "OpenSMTPDTarget", "DKIM", "CertificateAuthority",
+            "DNSCore", "DNSSEC", "Resolver", "Sandbox", "DNSWorld", "SMTPProtocol", "Policy", "Scenario", "DKIM", "CertificateAuthority", "Delivery",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Console, JUnit, JSON and TAP output.
-        .target(name: "Reports", dependencies: ["DNSCore", "SMTPProtocol", "ReferenceMX", "Sender", "Runner", "Scenario"]),
+        .target(name: "Reports", dependencies: ["DNSCore", "SMTPProtocol", "Delivery", "Runner", "Scenario"]),
         // The outcome matrix: cases against several policies, baselines, text and HTML.
         .target(name: "Matrix", dependencies: [
-            "DNSCore", "SMTPProtocol", "Policy", "PostfixTarget", "Scenario", "Runner", "Sender", "Reports",
+            "DNSCore", "SMTPProtocol", "Policy", "Postfix", "Scenario", "Runner", "Delivery", "Reports",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Evidence of a delivery complaint (bounce, DSN, log line, transcript) turned into a scenario,
@@ -175,13 +177,14 @@ let package = Package(
         .target(name: "Parity", dependencies: ["Runner", "Scenario", "SMTPProtocol", "Reports", .product(name: "Logging", package: "swift-log")]),
         // What each command does, so the executable only parses arguments.
         .target(name: "Harness", dependencies: [
-            "DNSCore", "DNSSEC", "CertificateAuthority", "Census", "Complaint", "Runner", "Matrix", "Parity", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Policy", "PostfixTarget", "HAProxy", "ModelProxy",
+            "DNSCore", "DNSSEC", "CertificateAuthority", "Census", "Complaint", "Runner", "Matrix", "Parity", "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Policy", "Postfix",
             "SMTPProtocol",
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "mxharness", dependencies: [
-            "Harness", "CertificateAuthority", "Runner", "Scenario", "DNSCore", "Policy", "ReferenceMX", "PostfixTarget", "SMTPProtocol", "Parity",
+            "Harness", "CertificateAuthority", "Runner", "Scenario", "DNSCore", "Policy", "ReferenceMX", "Sender", "Postfix", "Exim", "OpenSMTPD", "ExecMX", "HAProxy", "ModelProxy",
+            "SMTPProtocol", "Parity",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], plugins: ["BuildInfo"]),
@@ -190,6 +193,11 @@ let package = Package(
 
         // Fixtures several test targets share.
         .target(name: "MXHarnessTestKit", dependencies: ["DNSCore", "Sandbox", "DNSWorld", "Resolver"], path: "Tests/MXHarnessTestKit"),
+        // Cases run through the runner: the built-in parts as a catalog, one-case runs, the
+        // scenarios the real-MTA tests share.
+        .target(name: "RunnerTestKit", dependencies: [
+            "DNSCore", "Runner", "Scenario", "ReferenceMX", "Sender",
+        ], path: "Tests/RunnerTestKit"),
 
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"]),
         .testTarget(name: "SandboxTests", dependencies: ["DNSCore", "Sandbox", "MXHarnessTestKit"]),
@@ -213,52 +221,54 @@ let package = Package(
         ], exclude: ["Conformance/vectors"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "SPF", "SMTPProtocol", "DNSCore", "DKIM", "MXHarnessTestKit"]),
         .testTarget(name: "ReferenceMXTests", dependencies: [
-            "ReferenceMX", "Policy", "SMTPProtocol", "DNSCore", "DKIM", "MXHarnessTestKit", "CertificateAuthority", "Sender",
+            "ReferenceMX", "Policy", "SMTPProtocol", "DNSCore", "DKIM", "MXHarnessTestKit", "CertificateAuthority", "Sender", "Delivery",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
-        .testTarget(name: "PostfixTargetTests", dependencies: [
-            "PostfixTarget", "Policy", "DNSCore", "DNSWorld", "Sandbox", "MXHarnessTestKit", "Milter", "SMTPProtocol", "DKIM",
-        ]),
-        .testTarget(name: "MilterTests", dependencies: ["Milter", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "EximTargetTests", dependencies: ["EximTarget", "Policy", "Scenario", "DNSCore"]),
-        .testTarget(name: "OpenSMTPDTargetTests", dependencies: ["OpenSMTPDTarget", "Policy", "DNSCore"]),
-        .testTarget(name: "SenderTests", dependencies: [
-            "Sender", "SMTPProtocol", "DNSCore", "Sandbox", "MXHarnessTestKit", "CertificateAuthority",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
-        .testTarget(name: "SenderMTAsTests", dependencies: [
-            "SenderMTAs", "Sender", "SMTPProtocol", "DNSCore", .product(name: "Logging", package: "swift-log"),
-        ]),
-        .testTarget(name: "ScenarioTests", dependencies: [
-            "Scenario", "DNSCore", "SMTPProtocol", "Policy", "DKIM", "CertificateAuthority",
         ]),
         // Sites/: real-world Postfix configuration directories (each with its provenance and licence).
-        .testTarget(name: "RunnerTests", dependencies: [
-            "Runner", "Scenario", "Policy", "Sandbox", "DNSCore", "PostfixTarget", "ReferenceMX", "SMTPProtocol", "SenderMTAs",
-            "EximTarget", "OpenSMTPDTarget", "MXHarnessTestKit",
+        .testTarget(name: "PostfixTests", dependencies: [
+            "Postfix", "Policy", "DNSCore", "DNSWorld", "Sandbox", "MXHarnessTestKit", "RunnerTestKit", "Milter", "SMTPProtocol", "DKIM",
+            "Runner", "Scenario", "ReferenceMX", "Delivery",
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["Sites"]),
+        .testTarget(name: "MilterTests", dependencies: ["Milter", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "EximTests", dependencies: [
+            "Exim", "Policy", "Scenario", "DNSCore", "Runner", "RunnerTestKit", "MXHarnessTestKit", "SMTPProtocol", "Delivery",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "OpenSMTPDTests", dependencies: [
+            "OpenSMTPD", "Policy", "DNSCore", "Runner", "Scenario", "RunnerTestKit", "MXHarnessTestKit",
+        ]),
+        .testTarget(name: "ExecMXTests", dependencies: ["ExecMX", "Runner", "Scenario", "RunnerTestKit", "MXHarnessTestKit"]),
+        .testTarget(name: "SenderTests", dependencies: [
+            "Sender", "Delivery", "SMTPProtocol", "DNSCore", "Sandbox", "MXHarnessTestKit", "CertificateAuthority",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "CertificateAuthority", "DNSCore", "SMTPProtocol", "Policy", "DKIM"]),
+        .testTarget(name: "RunnerTests", dependencies: [
+            "Runner", "Scenario", "Policy", "Sandbox", "DNSCore", "ReferenceMX", "Sender", "MXHarnessTestKit", "RunnerTestKit",
+        ]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner", "Scenario", "DNSCore", "SMTPProtocol"]),
         .testTarget(name: "MatrixTests", dependencies: [
-            "Matrix", "CertificateAuthority", "Harness", "Runner", "Scenario", "Policy", "PostfixTarget", "Sender", "SMTPProtocol", "DNSCore", "Reports", "MXHarnessTestKit",
+            "Matrix", "CertificateAuthority", "Harness", "Runner", "Scenario", "Policy", "Postfix", "Sender", "Delivery", "SMTPProtocol", "DNSCore", "Reports", "MXHarnessTestKit",
+            "RunnerTestKit",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ComplaintTests", dependencies: [
-            "Complaint", "Scenario", "Runner", "DNSCore", "DNSWorld", "SMTPProtocol", "Policy", "MXHarnessTestKit",
+            "Complaint", "Scenario", "Runner", "DNSCore", "DNSWorld", "SMTPProtocol", "Policy", "MXHarnessTestKit", "RunnerTestKit",
         ], exclude: ["Corpus"]),
         .testTarget(name: "CensusTests", dependencies: [
-            "Census", "Matrix", "Runner", "Scenario", "Policy", "DNSCore", "MXHarnessTestKit",
+            "Census", "Matrix", "Runner", "Postfix", "Exim", "Scenario", "Policy", "DNSCore", "MXHarnessTestKit", "RunnerTestKit",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "HAProxyTests", dependencies: ["HAProxy", "DNSCore", "Scenario", "Runner"]),
         .testTarget(name: "ParityTests", dependencies: ["Parity", "Runner", "Scenario", "SMTPProtocol", "DNSCore", "Reports"]),
         .testTarget(name: "HarnessTests", dependencies: [
-            "Harness", "DNSCore", "Sandbox", "Scenario", "MXHarnessTestKit", .product(name: "Logging", package: "swift-log"),
+            "Harness", "DNSCore", "Sandbox", "Scenario", "MXHarnessTestKit", "RunnerTestKit", .product(name: "Logging", package: "swift-log"),
         ]),
         // docker-compose.yml: the Compose schema and the agreement of its addresses with docker/.
         .testTarget(name: "ComposeTests", dependencies: ["DNSCore", .product(name: "Yams", package: "Yams")]),

@@ -9,7 +9,7 @@ need_root() {
 # The Debian/Ubuntu packages mxharness uses: unbound (the world's DNS), libunbound-dev (our
 # resolver), iproute2 (namespaces), dnsutils (dig, for `dns serve` and tests), postfix (target and
 # smtp-source/smtp-sink for benchmarks), postfix-pcre (pcre: tables of the site configurations in
-# Tests/RunnerTests/Sites), util-linux (nsenter, unshare for the Postfix preflight), chromium (the matrix HTML page is
+# Tests/PostfixTests/Sites), util-linux (nsenter, unshare for the Postfix preflight), chromium (the matrix HTML page is
 # loaded in a headless browser in a test), python3-jsonschema and python3-yaml (Tests/ComposeTests
 # validates docker-compose.yml against the Compose schema), nftables and iptables (its
 # HostNetworkStateTests read firewall rules with nft, iptables-save and ip6tables-save), opendkim,

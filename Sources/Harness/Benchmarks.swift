@@ -98,13 +98,15 @@ public enum Benchmarks {
 extension Benchmarks {
     /// Runs the cases `rounds` times on the built-in MX; prints cases per second, the median per-case
     /// overhead (namespace + world + MX up and down, without the SMTP exchange) and peak memory.
-    public static func run(paths: [String], rounds: Int, jobs: Int, warmWorlds: Bool = true, logger: Logger) async throws(HarnessError) {
+    public static func run(
+        paths: [String], rounds: Int, jobs: Int, warmWorlds: Bool = true, parts: PartCatalog, logger: Logger
+    ) async throws(HarnessError) {
         let out = Output()
         let cases = try Preflight.cases(paths, logger: logger)
         var configuration = RunConfiguration()
         configuration.target = .builtin
         configuration.warmWorlds = warmWorlds
-        let run = ScenarioRun(runner: CaseRunner(configuration: configuration, parts: .shipped, logger: logger), jobs: jobs)
+        let run = ScenarioRun(runner: CaseRunner(configuration: configuration, parts: parts, logger: logger), jobs: jobs)
         let clock = ContinuousClock()
         var overheads: [Duration] = [], setups: [Duration] = [], teardowns: [Duration] = [], walls: [Duration] = []
         var failures = 0

@@ -23,11 +23,15 @@ public struct CensusOptions: Sendable {
     public var maskKey: String?
     public var top: Int
     public var everyClient: Bool
+    /// The receivers and senders the cells may run on.
+    public var parts: PartCatalog
 
     public init(
         logs: [String], policies: [String], jobs: Int, shard: CaseShard? = nil, configuration: RunConfiguration, resolver: String? = nil,
-        jsonPath: String? = nil, htmlPath: String? = nil, mask: Bool = false, maskKey: String? = nil, top: Int = 10, everyClient: Bool = false
+        jsonPath: String? = nil, htmlPath: String? = nil, mask: Bool = false, maskKey: String? = nil, top: Int = 10, everyClient: Bool = false,
+        parts: PartCatalog
     ) {
+        self.parts = parts
         self.logs = logs
         self.policies = policies
         self.jobs = jobs
@@ -89,7 +93,7 @@ extension Harness {
             logs: options.logs, columns: columns, resolver: resolver, everyClient: options.everyClient, shard: options.shard, top: options.top,
             jobs: options.jobs)
         let showProgress = isatty(2) == 1
-        let run = CensusRun(runner: CaseRunner(configuration: configuration, parts: .shipped, logger: logger), logger: logger)
+        let run = CensusRun(runner: CaseRunner(configuration: configuration, parts: options.parts, logger: logger), logger: logger)
         var report = await run.run(plan, request: request, reading: log.summary) { done, total in
             if showProgress { try? FileHandle.standardError.write(contentsOf: Data("\rcensus: \(done)/\(total) cells".utf8)) }
         }

@@ -64,7 +64,8 @@ extension Harness {
     /// the account of every value (read, inferred, assumed, left out) and the check's verdict to
     /// standard error, or standard output when the scenario goes to a file.
     public static func repro(
-        input: String?, output: String?, message: Int? = nil, verification: ReproVerification = .ifPossible, logger: Logger
+        input: String?, output: String?, message: Int? = nil, verification: ReproVerification = .ifPossible, parts: PartCatalog,
+        logger: Logger
     ) async throws(HarnessError) -> Verdict {
         let out = Output()
         let text: String
@@ -85,10 +86,10 @@ extension Harness {
             guard (1...messages.count).contains(message) else {
                 throw .usage("repro --message \(message): \(inputName) holds \(messages.count) message\(messages.count == 1 ? "" : "s") (1 to \(messages.count))")
             }
-            return try await reproOne(messages[message - 1], inputName: "\(inputName), message \(message)", output: output, verification: verification, logger: logger)
+            return try await reproOne(messages[message - 1], inputName: "\(inputName), message \(message)", output: output, verification: verification, parts: parts, logger: logger)
         }
         guard messages.count > 1 else {
-            return try await reproOne(text, inputName: inputName, output: output, verification: verification, logger: logger)
+            return try await reproOne(text, inputName: inputName, output: output, verification: verification, parts: parts, logger: logger)
         }
         // An mbox of several bounces: one scenario each.
         var directory: String?
@@ -115,7 +116,7 @@ extension Harness {
             let path = directory.map { ($0.hasSuffix("/") ? $0 : $0 + "/") + "\(stem)-\(number).yaml" }
             do {
                 let one = try await reproOne(
-                    message, inputName: "\(inputName), message \(number)", output: path, verification: verification, logger: logger,
+                    message, inputName: "\(inputName), message \(number)", output: path, verification: verification, parts: parts, logger: logger,
                     name: "repro-m\(number)", print: false)
                 if one.verdict == .failed { verdict = .failed }
                 if path == nil { documents.append(one.yaml) }
@@ -136,15 +137,18 @@ extension Harness {
     }
 
     private static func reproOne(
-        _ text: String, inputName: String, output: String?, verification: ReproVerification, logger: Logger
+        _ text: String, inputName: String, output: String?, verification: ReproVerification, parts: PartCatalog, logger: Logger
     ) async throws(HarnessError) -> Verdict {
-        try await reproOne(text, inputName: inputName, output: output, verification: verification, logger: logger, name: nil, print: true).verdict
+        try await reproOne(
+            text, inputName: inputName, output: output, verification: verification, parts: parts, logger: logger, name: nil, print: true
+        ).verdict
     }
 
     /// One bounce into one scenario: read, written, checked, handed over (to `output`, or to
     /// standard output when `print`; the YAML is returned either way).
     private static func reproOne(
-        _ text: String, inputName: String, output: String?, verification: ReproVerification, logger: Logger, name: String?, print: Bool
+        _ text: String, inputName: String, output: String?, verification: ReproVerification, parts: PartCatalog, logger: Logger,
+        name: String?, print: Bool
     ) async throws(HarnessError) -> (verdict: Verdict, yaml: String) {
         let out = Output()
         let evidence: Evidence
@@ -192,7 +196,7 @@ extension Harness {
                 }
                 say("Not run: checking the scenario needs root and unbound (\(problem.split(separator: ".").first ?? "")); run it with mxharness run, or repro --verify as root")
             } else {
-                let check = await verify(scenario, logger: logger)
+                let check = await verify(scenario, parts: parts, logger: logger)
                 say(check.message)
                 if !check.reproduces { verdict = .failed }
             }
@@ -211,8 +215,8 @@ extension Harness {
     }
 
     /// Runs a written reproduction in a world of its own: "reproduces", or exactly why not.
-    public static func verify(_ scenario: ScenarioCase, logger: Logger) async -> (reproduces: Bool, message: String) {
-        let result = await CaseRunner(configuration: RunConfiguration(), parts: .shipped, logger: logger).run(scenario)
+    public static func verify(_ scenario: ScenarioCase, parts: PartCatalog, logger: Logger) async -> (reproduces: Bool, message: String) {
+        let result = await CaseRunner(configuration: RunConfiguration(), parts: parts, logger: logger).run(scenario)
         switch result.status {
         case .passed:
             let observed = result.observed.map { " (\($0.outcome) \($0.family?.rawValue ?? "") \($0.stage?.rawValue ?? "") \($0.reply.map { String($0.code) } ?? ""))" } ?? ""

@@ -28,11 +28,15 @@ public struct MatrixOptions: Sendable {
     public var identities: [String] = []
     /// The sender's TLS levels as the columns (`--tls may,verify,secure`).
     public var tlsLevels: [String] = []
+    /// The receivers and senders the cells may run on.
+    public var parts: PartCatalog
 
     public init(
         paths: [String], policies: [String], postfixConfigurations: [String] = [], jobs: Int, selection: CaseSelection = CaseSelection(),
-        shard: CaseShard? = nil, configuration: RunConfiguration, saveBaselinePath: String? = nil, baselinePath: String? = nil, htmlPath: String? = nil
+        shard: CaseShard? = nil, configuration: RunConfiguration, saveBaselinePath: String? = nil, baselinePath: String? = nil,
+        htmlPath: String? = nil, parts: PartCatalog
     ) {
+        self.parts = parts
         self.paths = paths
         self.policies = policies
         self.postfixConfigurations = postfixConfigurations
@@ -81,12 +85,12 @@ extension Harness {
         if let path = options.baselinePath {
             do { baseline = try Baseline.read(from: path) } catch { throw .usage("matrix: \(error)") }
         }
-        try Preflight.available(selected, [configuration])
+        try Preflight.available(selected, [configuration], parts: options.parts)
         try Preflight.ready(needs: target == .postfix ? .root(because: "the Postfix receiver (--target postfix)") : .namespaces, logger: logger)
         if let note = chosen.shardNote { out.line(note) }
 
         let showProgress = isatty(2) == 1
-        let runner = MatrixRunner(runner: CaseRunner(configuration: configuration, parts: .shipped, logger: logger), jobs: options.jobs)
+        let runner = MatrixRunner(runner: CaseRunner(configuration: configuration, parts: options.parts, logger: logger), jobs: options.jobs)
         let matrix = await runner.run(selected, columns: columns) { done, total in
             if showProgress { try? FileHandle.standardError.write(contentsOf: Data("\rmatrix: \(done)/\(total) cells".utf8)) }
         }

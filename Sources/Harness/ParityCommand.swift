@@ -12,24 +12,24 @@ extension Harness {
     /// ran on two sides.
     public static func parity(
         paths: [String], selection: CaseSelection = CaseSelection(), shard: CaseShard? = nil, jobs: Int,
-        configuration: RunConfiguration, axis: ParityAxis = .builtinAgainstPostfix, logger: Logger
+        configuration: RunConfiguration, axis: ParityAxis = .builtinAgainstPostfix, parts: PartCatalog, logger: Logger
     ) async throws(HarnessError) -> Verdict {
         let out = Output()
         let chosen = try Selection.make(paths, selection, shard: shard)
-        try Preflight.available(chosen.cases, axis.configurations(configuration))
+        try Preflight.available(chosen.cases, axis.configurations(configuration), parts: parts)
         try Preflight.ready(needs: .root(because: "parity (it runs every case on real MTAs as well)"), logger: logger)
         // Each side's receiver configuration is checked once before any case, as `run` does (a
         // site's Postfix folder, a --postfix-config file).
         var said: Set<String> = []
         for side in axis.configurations(configuration) {
-            let reports = await CaseRunner(configuration: side, parts: .shipped, logger: logger).preflight(chosen.cases)
+            let reports = await CaseRunner(configuration: side, parts: parts, logger: logger).preflight(chosen.cases)
             for report in reports where said.insert(report.text).inserted { out.error(report.text) }
             guard reports.allSatisfy(\.canServeMail) else {
                 throw .usage("the receiver's configuration cannot serve mail (the preflight above says why); no case was run")
             }
         }
         if let note = chosen.shardNote { out.line(note) }
-        let rows = await ParityRun(axis: axis, configuration: configuration, parts: .shipped, jobs: jobs, logger: logger).run(chosen.cases)
+        let rows = await ParityRun(axis: axis, configuration: configuration, parts: parts, jobs: jobs, logger: logger).run(chosen.cases)
         out.line(ParityTable.render(rows, labels: axis.labels, terminal: Terminal.detect()))
         if !rows.isEmpty, rows.allSatisfy(\.isSkipped) {
             throw .nothingRan("nothing was compared: no case ran on two sides (the table says why)")

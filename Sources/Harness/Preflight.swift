@@ -45,7 +45,7 @@ public enum Preflight {
 
     /// `.root` when any of `cases` runs on Postfix under `configuration`.
     static func needs(_ cases: [ScenarioCase], _ configuration: RunConfiguration) -> Needs {
-        let runner = CaseRunner(configuration: configuration, parts: .shipped)
+        let runner = CaseRunner(configuration: configuration, parts: PartCatalog())
         let postfix = cases.filter { runner.target(for: $0) == .postfix }
         guard let first = postfix.first else { return .namespaces }
         return .root(because: postfix.count == cases.count
@@ -80,10 +80,10 @@ extension Preflight {
     /// here at all under any of `configurations` (not installed or unpacked, needs root): exit 2
     /// with every reason. Called before `ready`, which may start the harness again in a user
     /// namespace where it looks like root.
-    static func available(_ cases: [ScenarioCase], _ configurations: [RunConfiguration]) throws(HarnessError) {
+    static func available(_ cases: [ScenarioCase], _ configurations: [RunConfiguration], parts: PartCatalog) throws(HarnessError) {
         var reasons: [String] = []
         for configuration in configurations {
-            for reason in CaseRunner(configuration: configuration).unavailable(cases) where !reasons.contains(reason) {
+            for reason in CaseRunner(configuration: configuration, parts: parts).unavailable(cases) where !reasons.contains(reason) {
                 reasons.append(reason)
             }
         }

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import PostfixTarget
+import Postfix
 import Reports
 import Runner
 import Sandbox
@@ -19,11 +19,14 @@ public struct RunOptions: Sendable {
     public var tap: Bool
     /// List this many of the slowest cases after the run (`--durations N`; 0: none).
     public var durations: Int
+    /// The receivers and senders cases may run on.
+    public var parts: PartCatalog
 
     public init(
         paths: [String], jobs: Int, selection: CaseSelection, shard: CaseShard? = nil, configuration: RunConfiguration,
-        junitPath: String? = nil, jsonPath: String? = nil, tap: Bool = false, durations: Int = 0
+        junitPath: String? = nil, jsonPath: String? = nil, tap: Bool = false, durations: Int = 0, parts: PartCatalog
     ) {
+        self.parts = parts
         self.paths = paths
         self.jobs = jobs
         self.selection = selection
@@ -42,11 +45,11 @@ public enum Harness {
         let out = Output()
         let selection = try Selection.make(options.paths, options.selection, shard: options.shard)
         let selected = selection.cases
-        try Preflight.available(selected, [options.configuration])
+        try Preflight.available(selected, [options.configuration], parts: options.parts)
         try Preflight.ready(needs: Preflight.needs(selected, options.configuration), logger: logger)
         let terminal = Terminal.detect()
         let console = ConsoleReporter(terminal: terminal)
-        let runner = CaseRunner(configuration: options.configuration, parts: .shipped, logger: logger)
+        let runner = CaseRunner(configuration: options.configuration, parts: options.parts, logger: logger)
         let reports = await runner.preflight(selected)
         for report in reports { out.error(report.text) }
         guard reports.allSatisfy(\.canServeMail) else {

@@ -7,10 +7,12 @@ import Scenario
 extension Harness {
     /// `mxharness send FILE [--variant NAME]`: one scenario's delivery, printed the way swaks shows a
     /// session: every attempt's transcript, then the outcome and why the receiver decided.
-    public static func send(file: String, variant: String?, configuration: RunConfiguration, logger: Logger) async throws(HarnessError) -> Verdict {
+    public static func send(
+        file: String, variant: String?, configuration: RunConfiguration, parts: PartCatalog, logger: Logger
+    ) async throws(HarnessError) -> Verdict {
         let out = Output()
         let scenario = try Preflight.oneCase(file: file, variant: variant, configuration: configuration, logger: logger)
-        let result = await CaseRunner(configuration: configuration, parts: .shipped, logger: logger).run(scenario)
+        let result = await CaseRunner(configuration: configuration, parts: parts, logger: logger).run(scenario)
         switch result.status {
         case .error(let message):
             throw .failed("\(scenario.name) could not run: \(message)")
@@ -21,9 +23,9 @@ extension Harness {
             break
         }
         if let delivery = result.delivery { out.line(delivery.renderTranscript()) }
-        for session in result.sessions {
+        for decision in result.evidence?.decisions ?? [] {
             out.line("=== Why the MX decided:")
-            out.line(session.summary.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+            out.line(decision.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
         }
         if !result.receiverLog.isEmpty {
             out.line("=== Receiver log:")

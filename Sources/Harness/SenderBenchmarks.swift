@@ -7,7 +7,9 @@ extension Benchmarks {
     /// Runs the cases `rounds` times with each sender in `senders` (on the scenarios' receivers) and
     /// prints each sender's median per-case time; with `builtin` among them, every real sender's
     /// per-case overhead over the built-in model (the median of the per-case differences).
-    public static func senders(paths: [String], senders: [SenderMTA], rounds: Int, jobs: Int, logger: Logger) async throws(HarnessError) {
+    public static func senders(
+        paths: [String], senders: [SenderMTA], rounds: Int, jobs: Int, parts: PartCatalog, logger: Logger
+    ) async throws(HarnessError) {
         let out = Output()
         let cases = try Preflight.cases(paths, logger: logger)
         try Preflight.ready(needs: .root(because: "bench run --senders (real senders need root)"), logger: logger)
@@ -16,7 +18,7 @@ extension Benchmarks {
         for sender in senders {
             var configuration = RunConfiguration()
             configuration.sender = sender
-            let run = ScenarioRun(runner: CaseRunner(configuration: configuration, parts: .shipped, logger: logger), jobs: jobs)
+            let run = ScenarioRun(runner: CaseRunner(configuration: configuration, parts: parts, logger: logger), jobs: jobs)
             for _ in 1...max(1, rounds) {
                 for result in await run.run(cases) {
                     if case .skipped = result.status {

@@ -2,7 +2,7 @@ import DNSCore
 import DNSWorld
 import Foundation
 import Logging
-import PostfixTarget
+import Postfix
 import Runner
 import Sandbox
 import Scenario
@@ -20,8 +20,10 @@ extension Benchmarks {
         public var jobs: Int
         public var swaksLoop: Bool
         public var targets: [ReceiverTarget]
+        public var parts: PartCatalog
 
-        public init(count: Int, rounds: Int, jobs: Int, swaksLoop: Bool, targets: [ReceiverTarget]) {
+        public init(count: Int, rounds: Int, jobs: Int, swaksLoop: Bool, targets: [ReceiverTarget], parts: PartCatalog) {
+            self.parts = parts
             self.count = count
             self.rounds = rounds
             self.jobs = jobs
@@ -79,7 +81,7 @@ extension Benchmarks {
                 out.line(String(format: "round %d, swaks loop: %d cases in %.2f s, %d as expected; load %@", round, cases.count, seconds, asExpected, Self.load()))
             }
             for target in options.targets {
-                let run = ScenarioRun(runner: CaseRunner(configuration: RunConfiguration(target: target), parts: .shipped, logger: logger), jobs: options.jobs)
+                let run = ScenarioRun(runner: CaseRunner(configuration: RunConfiguration(target: target), parts: options.parts, logger: logger), jobs: options.jobs)
                 let start = ContinuousClock.now
                 let results = await run.run(cases)
                 let seconds = Self.seconds(ContinuousClock.now - start)
@@ -150,7 +152,7 @@ extension Benchmarks {
                 var seen = Set<String>()
                 let spec = WorldSpec(records: records.filter { seen.insert($0.description).inserted })
                 world = try await DNSWorld.start(spec, in: namespace, directory: directory, logger: logger)
-                let configuration = PostfixReceivers.configuration(for: cases[0], settings: RunConfiguration())
+                let configuration = PostfixReceivers().configuration(for: cases[0])
                 let postfix = try await PostfixInstance.start(configuration, in: namespace, caseDirectory: directory, logger: logger)
                 return SwaksLoop(cases: cases, directory: directory, namespace: namespace, world: world!, postfix: postfix)
             } catch {

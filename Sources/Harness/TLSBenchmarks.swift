@@ -16,10 +16,14 @@ extension Benchmarks {
         public var target: ReceiverTarget
         public var sender: SenderMTA
 
+        /// The receivers and senders the cases may run on.
+        public var parts: PartCatalog
+
         public init(
             paths: [String], rounds: Int, jobs: Int, level: TLSSecurityLevel = .may, target: ReceiverTarget = .builtin,
-            sender: SenderMTA = .builtin
+            sender: SenderMTA = .builtin, parts: PartCatalog
         ) {
+            self.parts = parts
             self.paths = paths
             self.rounds = rounds
             self.jobs = jobs
@@ -49,7 +53,7 @@ extension Benchmarks {
         var configuration = RunConfiguration()
         configuration.target = options.target
         configuration.sender = options.sender
-        let run = ScenarioRun(runner: CaseRunner(configuration: configuration, logger: logger), jobs: options.jobs)
+        let run = ScenarioRun(runner: CaseRunner(configuration: configuration, parts: options.parts, logger: logger), jobs: options.jobs)
 
         struct Sample {
             var total: [String: [Duration]] = [:]

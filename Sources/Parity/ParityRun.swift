@@ -11,7 +11,7 @@ public struct ParityRun: Sendable {
     public var jobs: Int
     public var logger: Logger
 
-    public init(axis: ParityAxis, configuration: RunConfiguration, parts: PartCatalog = .standard, jobs: Int, logger: Logger) {
+    public init(axis: ParityAxis, configuration: RunConfiguration, parts: PartCatalog, jobs: Int, logger: Logger) {
         self.axis = axis
         self.configuration = configuration
         self.parts = parts

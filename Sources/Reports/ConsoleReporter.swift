@@ -1,7 +1,7 @@
+import Delivery
 import Foundation
 import Runner
 import Scenario
-import Sender
 
 /// What a person sees: a line per case as it finishes, details of each failure, a summary table
 /// and the closing `N passed, M failed, K skipped` line.
@@ -65,9 +65,9 @@ public struct ConsoleReporter: Sendable {
             lines.append("  deciding session: " + (attempt.tls.map { "over TLS: \($0.trust.map { "\($0) " } ?? "")\($0)" } ?? "in plaintext"))
         }
         if let note = result.delivery?.note { lines.append("  sender: \(note)") }
-        for session in result.sessions {
+        for decision in result.evidence?.decisions ?? [] {
             lines.append("  why the MX decided:")
-            for line in session.summary.split(separator: "\n") { lines.append("    " + line) }
+            for line in decision.split(separator: "\n") { lines.append("    " + line) }
         }
         if !result.receiverLog.isEmpty {
             lines.append("  receiver log:")

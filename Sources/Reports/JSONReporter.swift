@@ -1,12 +1,11 @@
 import DNSCore
+import Delivery
 import Foundation
-import ReferenceMX
 import Runner
 import SMTPProtocol
 import Scenario
-import Sender
 
-/// One JSON object per case, with every attempt and the MX's decision record.
+/// One JSON object per case, with every attempt and the receiver's record of each session.
 public enum JSONReporter {
     struct Document: Encodable {
         var summary: Summary
@@ -38,7 +37,8 @@ public enum JSONReporter {
         var stage: String?
         var reply: SMTPReply?
         var delivery: DeliveryReport?
-        var sessions: [SessionRecord]
+        /// The receiver's record of each session (`ReceiverEvidence.records`: the built-in MX's).
+        var sessions: [AnyEvidenceRecord]
         var timings: Timings
         var artifacts: String?
         /// The shared receiver instance (Postfix) that received the case: its number in the run,
@@ -93,7 +93,7 @@ public enum JSONReporter {
             status: result.status.label, reason: reason,
             mismatches: result.mismatches.map { MismatchEntry(key: $0.key, expected: $0.expected, got: $0.got) },
             outcome: result.observed?.outcome.rawValue, family: result.observed?.family?.rawValue, stage: result.observed?.stage?.rawValue,
-            reply: result.observed?.reply, delivery: result.delivery, sessions: result.sessions,
+            reply: result.observed?.reply, delivery: result.delivery, sessions: (result.evidence?.records ?? []).map(AnyEvidenceRecord.init),
             timings: Timings(setupSeconds: seconds(result.timings.setup), exchangeSeconds: seconds(result.timings.exchange), teardownSeconds: seconds(result.timings.teardown)),
             artifacts: result.artifactsDirectory, receiverInstance: result.receiverInstance,
             messagesAccepted: result.observed?.messagesAccepted, tls: result.observed?.tls)

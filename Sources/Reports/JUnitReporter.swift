@@ -46,7 +46,7 @@ public enum JUnitReporter {
     static func systemOut(_ result: CaseResult) -> String {
         var parts: [String] = []
         if let delivery = result.delivery { parts.append(delivery.renderTranscript()) }
-        for session in result.sessions { parts.append("MX decision:\n" + session.summary) }
+        for decision in result.evidence?.decisions ?? [] { parts.append("MX decision:\n" + decision) }
         if !result.receiverLog.isEmpty { parts.append("receiver log:\n" + result.receiverLog) }
         return parts.joined(separator: "\n\n")
     }

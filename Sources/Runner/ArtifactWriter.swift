@@ -1,5 +1,5 @@
+import Delivery
 import Foundation
-import Sender
 
 /// Keeps a case's evidence: transcripts, the unbound configuration and query log, the MX's
 /// decision record, each under `ARTIFACTS/CASE-NAME/`.
@@ -9,17 +9,16 @@ public enum ArtifactWriter {
         String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" })
     }
 
-    /// Writes the artifacts; returns the folder, or nil when it could not be written (the run goes on).
-    public static func write(_ result: CaseResult, from workDirectory: String, into root: String) -> String? {
+    /// Writes the artifacts, with `senderFiles` (paths in the case's folder, and their names among
+    /// the artifacts: a real sending MTA's configuration and log); returns the folder, or nil when
+    /// it could not be written (the run goes on).
+    public static func write(
+        _ result: CaseResult, from workDirectory: String, into root: String, senderFiles: [String: String] = [:]
+    ) -> String? {
         let folder = (root as NSString).appendingPathComponent(slug(result.name))
         let fm = FileManager.default
         do {
             try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            // The real sending MTA's configuration and log, when one sent (sender.mta).
-            let senderFiles = [
-                "postfix-sender/maillog": "sender-postfix-maillog", "postfix-sender/etc/main.cf": "sender-postfix-main.cf",
-                "exim-sender/log/mainlog": "sender-exim-mainlog", "exim-sender/exim.conf": "sender-exim.conf",
-            ]
             let worldFiles = ["unbound.conf", "unbound.log", "libunbound.conf", "libunbound-validating.conf", "unbound-validating.conf", "unbound-validating.log"]
             for name in worldFiles + senderFiles.keys.sorted() {
                 let source = (workDirectory as NSString).appendingPathComponent(name)
@@ -36,8 +35,9 @@ public enum ArtifactWriter {
                 try delivery.renderTranscript().write(toFile: folder + "/transcript.txt", atomically: true, encoding: .utf8)
                 try encoder.encode(delivery).write(to: URL(fileURLWithPath: folder + "/delivery.json"))
             }
-            try encoder.encode(result.sessions).write(to: URL(fileURLWithPath: folder + "/mx-sessions.json"))
-            let mxLog = result.sessions.map(\.summary).joined(separator: "\n\n")
+            let records = result.evidence?.records ?? []
+            try encoder.encode(records.map(AnyEvidenceRecord.init)).write(to: URL(fileURLWithPath: folder + "/mx-sessions.json"))
+            let mxLog = (result.evidence?.decisions ?? []).joined(separator: "\n\n")
             try (mxLog + "\n" + result.receiverLog).write(toFile: folder + "/mx.log", atomically: true, encoding: .utf8)
             return folder
         } catch {
@@ -63,5 +63,18 @@ public enum ArtifactWriter {
             try? fm.removeItem(atPath: to)
             try? fm.copyItem(atPath: from, toPath: to)
         }
+    }
+}
+
+/// A record of any receiver's evidence, encoded as itself.
+public struct AnyEvidenceRecord: Encodable, Sendable {
+    public let record: any EvidenceRecord
+
+    public init(_ record: any EvidenceRecord) {
+        self.record = record
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try record.encode(to: encoder)
     }
 }

@@ -1,9 +1,8 @@
 import DNSCore
+import Delivery
 import Foundation
-import ReferenceMX
 import SMTPProtocol
 import Scenario
-import Sender
 
 /// How one case ended.
 public enum CaseStatus: Sendable, Hashable {
@@ -58,12 +57,11 @@ public struct CaseResult: Sendable {
     public var mismatches: [Mismatch]
     public var observed: ObservedDelivery?
     public var delivery: DeliveryReport?
-    /// The built-in MX's record of each session (what it saw and why it decided).
-    public var sessions: [SessionRecord]
+    /// What the receiver left as evidence of why it decided (`Receiver.evidence`, or what it said
+    /// when the case failed before that); nil when it left nothing.
+    public var evidence: (any ReceiverEvidence)?
     /// unbound's query log for the case.
     public var queryLog: String
-    /// Receiver-side log lines (a real MTA's log).
-    public var receiverLog: String
     public var timings: CaseTimings
     /// Where this case's artifacts were written, when `--artifacts` was given.
     public var artifactsDirectory: String?
@@ -85,9 +83,8 @@ public struct CaseResult: Sendable {
         self.mismatches = []
         self.observed = nil
         self.delivery = nil
-        self.sessions = []
+        self.evidence = nil
         self.queryLog = ""
-        self.receiverLog = ""
         self.timings = CaseTimings()
         self.artifactsDirectory = nil
         self.namespaceName = nil
@@ -95,11 +92,8 @@ public struct CaseResult: Sendable {
         self.receiverInstance = nil
     }
 
-    /// Keeps what the receiver left as evidence.
-    mutating func record(_ evidence: ReceiverEvidence) {
-        if !evidence.sessions.isEmpty { sessions = evidence.sessions }
-        if !evidence.log.isEmpty { receiverLog = evidence.log }
-    }
+    /// The receiver's own log lines for the case (a real MTA's log); empty when it keeps none.
+    public var receiverLog: String { evidence?.log ?? "" }
 
     /// The attempt that decided the outcome, if any.
     public var decidingAttempt: DeliveryAttempt? {

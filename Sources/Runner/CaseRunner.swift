@@ -2,7 +2,6 @@ import CertificateAuthority
 import Logging
 import NIOCore
 import NIOPosix
-import PostfixTarget
 import Scenario
 
 /// Settings every case of a run shares.
@@ -25,41 +24,23 @@ public struct RunConfiguration: Sendable {
     public var replyTimeout: Duration
     /// Where per-case artifacts go (transcripts, unbound config and log, MX log); nil: none kept.
     public var artifactsDirectory: String?
-    /// A user's own main.cf (`--postfix-config`), the base of every Postfix receiver's configuration.
-    public var postfixBase: MainCF?
-    /// A site's whole Postfix configuration directory (`--postfix-config-dir`); replaces each
-    /// scenario's `receiver.postfix_dir`, as `target` replaces `receiver.target`.
-    public var postfixSite: PostfixSiteDirectory?
-    /// Cases with the same Postfix configuration share one running instance (`PostfixPool`,
-    /// `PostfixSharing`) when `ScenarioRun` runs them; false (`--fresh-postfix`) starts a new
-    /// Postfix for every case.
-    public var sharePostfix: Bool
     /// Cases whose parts allow it run in warm slots (`WarmWorlds`) when `ScenarioRun` runs them:
     /// a namespace and an unbound kept for the run, the world swapped between cases; false
     /// (`--fresh-worlds`) builds and removes a world for every case.
     public var warmWorlds: Bool = true
-    /// A user's own Exim configuration (`--exim-config`): its text, run instead of the one the
-    /// harness writes from the policy (the harness still owns addresses, spool and logs).
-    public var eximConfiguration: String?
-    /// A user's own smtpd.conf (`--opensmtpd-config`), likewise.
-    public var openSMTPDConfiguration: String?
     /// The run's certificate authority: receivers' certificates come from it, senders trust it.
     public var authority = RunAuthority()
 
     public init(
         target: ReceiverTarget? = nil, sender: SenderMTA? = nil, resolverTimeout: Duration = RunConfiguration.defaultResolverTimeout,
-        connectTimeout: Duration = .seconds(3), replyTimeout: Duration = .seconds(15), artifactsDirectory: String? = nil,
-        postfixBase: MainCF? = nil, postfixSite: PostfixSiteDirectory? = nil, sharePostfix: Bool = true
+        connectTimeout: Duration = .seconds(3), replyTimeout: Duration = .seconds(15), artifactsDirectory: String? = nil
     ) {
-        self.postfixSite = postfixSite
         self.target = target
         self.sender = sender
         self.resolverTimeout = resolverTimeout
         self.connectTimeout = connectTimeout
         self.replyTimeout = replyTimeout
         self.artifactsDirectory = artifactsDirectory
-        self.postfixBase = postfixBase
-        self.sharePostfix = sharePostfix
     }
 }
 
@@ -88,7 +69,7 @@ public struct CaseRunner: Sendable {
     public var logger: Logger
 
     public init(
-        configuration: RunConfiguration, parts: PartCatalog = .standard, warmWorlds: WarmWorlds? = nil,
+        configuration: RunConfiguration, parts: PartCatalog, warmWorlds: WarmWorlds? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "mxharness.runner")
     ) {
@@ -211,10 +192,10 @@ public struct CaseRunner: Sendable {
             phase = clock.now
             var evidence = await environment.receiver.evidence(of: environment.clientAddresses)
             if let proxyLines = await environment.proxy?.evidence(), !proxyLines.isEmpty {
-                evidence.log = ([evidence.log] + proxyLines.map { "proxy: " + $0 }).filter { !$0.isEmpty }.joined(separator: "\n")
+                evidence = ProxiedEvidence(receiver: evidence, proxyLines: proxyLines)
             }
             result.timings.evidence = clock.now - phase
-            result.record(evidence)
+            result.evidence = evidence
             result.delivery = report
             var observed = ObservedDelivery(report)
             observed.messagesAccepted = evidence.messagesAccepted
@@ -229,12 +210,15 @@ public struct CaseRunner: Sendable {
             if result.timings.setup == .zero { result.timings.setup = clock.now - phase }
             phase = clock.now
         }
-        if !clean { result.record(await environment.receiver.failureEvidence()) }
+        if !clean, let evidence = await environment.receiver.failureEvidence() { result.evidence = evidence }
         result.receiverInstance = environment.receiver.instanceUse
         let artifacts = configuration.artifactsDirectory
+        let senderFiles = environment.sender.artifactFiles
         let remains = await environment.tearDown(clean: clean) { directory, queryLog in
             result.queryLog = queryLog
-            if let artifacts { result.artifactsDirectory = ArtifactWriter.write(result, from: directory, into: artifacts) }
+            if let artifacts {
+                result.artifactsDirectory = ArtifactWriter.write(result, from: directory, into: artifacts, senderFiles: senderFiles)
+            }
         }
         result.queryLog = remains.queryLog
         result.namespaceName = remains.namespaceName
@@ -242,4 +226,16 @@ public struct CaseRunner: Sendable {
         result.timings.teardown = clock.now - phase
         return result
     }
+}
+
+/// A receiver's evidence with the log lines of the proxy in front of it (`sender.proxy`), each
+/// marked `proxy: `, after the receiver's own.
+struct ProxiedEvidence: ReceiverEvidence {
+    var receiver: any ReceiverEvidence
+    var proxyLines: [String]
+
+    var messagesAccepted: Int? { receiver.messagesAccepted }
+    var log: String { ([receiver.log] + proxyLines.map { "proxy: " + $0 }).filter { !$0.isEmpty }.joined(separator: "\n") }
+    var decisions: [String] { receiver.decisions }
+    var records: [any EvidenceRecord] { receiver.records }
 }

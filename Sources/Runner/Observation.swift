@@ -1,7 +1,7 @@
 import DNSCore
 import SMTPProtocol
 import Scenario
-import Sender
+import Delivery
 
 extension ObservedDelivery {
     /// What the sender recorded, in the terms `expect` is written in.

@@ -12,10 +12,10 @@ import Scenario
 /// the previous addresses, local zones, data and stubs, and every unbound cache; the receiver,
 /// the resolver and the sender are the case's own and are stopped with it, so no open connection
 /// or cached answer of theirs survives either.
-final class WarmSlot: @unchecked Sendable {
-    let namespace: NetworkNamespace
-    let dns: WarmDNSWorld
-    let directory: String
+package final class WarmSlot: @unchecked Sendable {
+    package let namespace: NetworkNamespace
+    package let dns: WarmDNSWorld
+    package let directory: String
     private let addressEditor: AddressEditor
     // Changed only by the case holding the slot (one at a time), and by `stop`.
     private var addresses: Set<IPAddress> = []
@@ -34,7 +34,7 @@ final class WarmSlot: @unchecked Sendable {
     }
 
     /// `kind` ends the names of its namespace and folder (`mxh-PID-N-KIND`).
-    static func start(kind: String = "slot", logger: Logger, plantedLeak: WarmWorlds.PlantedLeak? = nil) async throws -> WarmSlot {
+    package static func start(kind: String = "slot", logger: Logger, plantedLeak: WarmWorlds.PlantedLeak? = nil) async throws -> WarmSlot {
         let registry = ResourceRegistry.shared
         let directory = try registry.makeTemporaryDirectory(kind)
         let namespace: NetworkNamespace
@@ -62,7 +62,7 @@ final class WarmSlot: @unchecked Sendable {
 
     /// Makes the slot hold exactly `wanted` addresses and serve `world` (nil: the world stays as
     /// it is until the next case loads its own).
-    func prepare(addresses wanted: [IPAddress], world: WorldSpec?) async throws {
+    package func prepare(addresses wanted: [IPAddress], world: WorldSpec?) async throws {
         let added = try swapAddresses(to: Set(wanted))
         try await namespace.waitUntilUsable(added)
         if let world { try dns.load(world) }
@@ -129,7 +129,7 @@ final class WarmSlot: @unchecked Sendable {
         return Task { try await DNSResolver(configuration: configuration, logger: logger) }
     }
 
-    func stop() async {
+    package func stop() async {
         for task in spares.values { (try? await task.value)?.shutdown() }
         spares = [:]
         for resolver in keptResolvers.values { resolver.shutdown() }

@@ -1,7 +1,9 @@
 import CertificateAuthority
 import DNSCore
+import Delivery
 import Foundation
 import SMTPProtocol
+import X509
 
 /// What Postfix 3.7 makes of `smtp_tls_security_level = dane` for one MX address
 /// (src/smtp/smtp_tls_policy.c `dane_init`, src/tls/tls_dane.c `tls_dane_resolve`, `dane_lookup`),
@@ -52,5 +54,36 @@ public struct DANEResolver: Sendable {
             guard !usable.isEmpty else { return .downgraded(.encrypt, reason: "TLSA records unusable") }
             return .dane(usable, halfDANE: mxSecure == false)
         }
+    }
+}
+
+extension SenderTLS {
+    /// This level with one destination's DANE policy applied: the DANE check with the usable
+    /// TLSA records, or the level DANE fell back to (`may`, `encrypt`) with Postfix's own check.
+    func applying(_ policy: DANEPolicy, destination: Destination, nexthop: String) -> SenderTLS {
+        var tls = self
+        switch policy {
+        case .dane(let records, _):
+            let check = DANECheck(records: records)
+            tls.check = check
+        case .downgraded(let level, _):
+            tls.level = level
+            tls.check = nil
+        case .lookupError:
+            break
+        }
+        return tls
+    }
+}
+
+/// The DANE check of one destination: its TLSA records, with the MX host and the next-hop
+/// domain as the names a DANE-TA chain may carry.
+struct DANECheck: CertificateCheckProvider {
+    let records: [TLSAAssociation]
+
+    func authentication(
+        level: TLSSecurityLevel, trustAnchors: [Certificate], destination: Destination, nexthop: String
+    ) -> any PeerAuthentication {
+        DANEAuthentication(records: records, names: [.hostname(destination.host), .nexthop(nexthop)])
     }
 }

@@ -1,4 +1,5 @@
 import DNSCore
+import Delivery
 import SMTPProtocol
 
 /// Postfix smtp(8)'s walk over a destination's addresses (smtp_connect.c `smtp_connect_inet`,

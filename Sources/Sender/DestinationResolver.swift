@@ -1,4 +1,5 @@
 import DNSCore
+import Delivery
 import SMTPProtocol
 
 /// The addresses a delivery will try, or why there are none.

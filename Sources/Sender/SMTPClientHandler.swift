@@ -1,4 +1,5 @@
 import CertificateAuthority
+import Delivery
 import Foundation
 import NIOCore
 import NIOSSL

@@ -1,10 +1,17 @@
 import ArgumentParser
+import Exim
+import ExecMX
+import HAProxy
+import ModelProxy
 import Foundation
-import Logging
-import PostfixTarget
 import Harness
-import Scenario
+import Logging
+import OpenSMTPD
+import Postfix
+import ReferenceMX
 import Runner
+import Scenario
+import Sender
 
 // Options several commands share, each group once.
 
@@ -86,15 +93,13 @@ struct PostfixOptions: ParsableArguments {
         }
     }
 
-    /// The configuration these options ask for, the main.cf (or the site's folder) read and checked.
-    func configuration(target: ReceiverTarget? = nil, dnsTimeout: Duration? = nil) throws -> RunConfiguration {
+    /// The Postfix receivers these options ask for, the main.cf (or the site's folder) read and checked.
+    func receivers() throws -> PostfixReceivers {
         let base: MainCF?
         do { base = try postfixConfig.map(Harness.postfixBase(path:)) } catch { throw ValidationError("\(error)") }
         let site: PostfixSiteDirectory?
         do { site = try postfixConfigDir.map(Harness.postfixSite(path:)) } catch { throw ValidationError("\(error)") }
-        var configuration = RunConfiguration(target: target, postfixBase: base, postfixSite: site, sharePostfix: !freshPostfix)
-        if let dnsTimeout { configuration.resolverTimeout = dnsTimeout }
-        return configuration
+        return PostfixReceivers(base: base, site: site, sharing: !freshPostfix)
     }
 }
 
@@ -108,13 +113,26 @@ struct ReceiverConfigOptions: ParsableArguments {
         "Your own smtpd.conf for target opensmtpd, run as it is (it must listen on the receiver's addresses).", valueName: "FILE"))
     var opensmtpdConfig: String?
 
-    func apply(to configuration: inout RunConfiguration) throws {
-        func read(_ path: String, _ option: String) throws -> String {
-            do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw ValidationError("\(option) \(path): cannot read it (\(error.localizedDescription))")
-            }
+    func read(_ path: String?, _ option: String) throws -> String? {
+        guard let path else { return nil }
+        do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ValidationError("\(option) \(path): cannot read it (\(error.localizedDescription))")
         }
-        if let eximConfig { configuration.eximConfiguration = try read(eximConfig, "--exim-config") }
-        if let opensmtpdConfig { configuration.openSMTPDConfiguration = try read(opensmtpdConfig, "--opensmtpd-config") }
     }
+}
+
+/// The parts this build of mxharness has, one line per kind, configured by a command's options
+/// (`receivers` nil: a command without the receiver options; their properties must not be read
+/// outside argument parsing).
+func partCatalog(postfix: PostfixReceivers = PostfixReceivers(), receivers: ReceiverConfigOptions? = nil) throws -> PartCatalog {
+    PartCatalog(
+        receivers: [
+            BuiltinMXReceivers(),
+            postfix,
+            EximReceivers(configurationText: try receivers?.read(receivers?.eximConfig, "--exim-config")),
+            OpenSMTPDReceivers(configurationText: try receivers?.read(receivers?.opensmtpdConfig, "--opensmtpd-config")),
+            ExecReceivers(),
+        ],
+        senders: [ModelSenders(), PostfixSenders(), EximSenders()],
+        proxies: [HAProxyProxies(), ModelProxies()])
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Harness
 import Parity
+import Postfix
 import Runner
 import Scenario
 
@@ -48,14 +49,14 @@ extension MXHarness {
         }
 
         func run() async throws {
-            var configuration = try postfix.configuration(target: target, dnsTimeout: dns.duration)
-            try receivers.apply(to: &configuration)
+            var configuration = RunConfiguration(target: target, resolverTimeout: dns.duration)
             configuration.artifactsDirectory = artifacts
             configuration.sender = sender
             configuration.warmWorlds = !freshWorlds
             let options = RunOptions(
                 paths: cases.paths, jobs: jobs.jobs, selection: cases.selection, shard: cases.shard,
-                configuration: configuration, junitPath: junit, jsonPath: json, tap: tap, durations: durations)
+                configuration: configuration, junitPath: junit, jsonPath: json, tap: tap, durations: durations,
+                parts: try partCatalog(postfix: try postfix.receivers(), receivers: receivers))
             try await Harness.run(options, logger: global.logger()).exit()
         }
     }
@@ -97,8 +98,7 @@ extension MXHarness {
         }
 
         func run() async throws {
-            var configuration = try postfix.configuration(dnsTimeout: dns.duration)
-            try receivers.apply(to: &configuration)
+            var configuration = RunConfiguration(resolverTimeout: dns.duration)
             var axis = ParityAxis.receivers(try targetList())
             if let sender {
                 configuration.target = target
@@ -106,7 +106,7 @@ extension MXHarness {
             }
             try await Harness.parity(
                 paths: cases.paths, selection: cases.selection, shard: cases.shard, jobs: jobs.jobs,
-                configuration: configuration, axis: axis, logger: global.logger()
+                configuration: configuration, axis: axis, parts: try partCatalog(postfix: try postfix.receivers(), receivers: receivers), logger: global.logger()
             ).exit()
         }
     }
@@ -145,8 +145,9 @@ extension MXHarness {
             let options = MatrixOptions(
                 paths: cases.paths, policies: list(policies), postfixConfigurations: list(postfixConfig), jobs: jobs.jobs,
                 selection: cases.selection, shard: cases.shard,
-                configuration: RunConfiguration(target: target, sender: sender, resolverTimeout: dns.duration, sharePostfix: !freshPostfix),
-                saveBaselinePath: saveBaseline, baselinePath: baseline, htmlPath: html)
+                configuration: RunConfiguration(target: target, sender: sender, resolverTimeout: dns.duration),
+                saveBaselinePath: saveBaseline, baselinePath: baseline, htmlPath: html,
+                parts: try partCatalog(postfix: PostfixReceivers(sharing: !freshPostfix)))
             var withIdentities = options
             withIdentities.identities = list(identities)
             withIdentities.tlsLevels = list(tls)
@@ -204,7 +205,7 @@ extension MXHarness {
             let options = CensusOptions(
                 logs: logs, policies: policies.split(separator: ",", omittingEmptySubsequences: false).map(String.init), jobs: jobs.jobs,
                 shard: shard, configuration: RunConfiguration(target: target, resolverTimeout: dns.duration), resolver: resolver, jsonPath: json,
-                htmlPath: html, mask: mask, maskKey: maskKey, top: top, everyClient: everyClient)
+                htmlPath: html, mask: mask, maskKey: maskKey, top: top, everyClient: everyClient, parts: try partCatalog())
             try await Harness.census(options, logger: global.logger()).exit()
         }
     }

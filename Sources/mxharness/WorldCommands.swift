@@ -22,7 +22,9 @@ extension MXHarness {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await Harness.send(file: file, variant: variant, configuration: RunConfiguration(target: target), logger: global.logger()).exit()
+            try await Harness.send(
+                file: file, variant: variant, configuration: RunConfiguration(target: target), parts: try partCatalog(), logger: global.logger()
+            ).exit()
         }
     }
 
@@ -149,7 +151,9 @@ extension MXHarness {
 
         func run() async throws {
             let verification: ReproVerification = verify ? .required : noVerify ? .skipped : .ifPossible
-            try await Harness.repro(input: input, output: output, message: message, verification: verification, logger: global.logger()).exit()
+            try await Harness.repro(
+                input: input, output: output, message: message, verification: verification, parts: try partCatalog(), logger: global.logger()
+            ).exit()
         }
     }
 
@@ -193,7 +197,7 @@ extension MXHarness {
 
             func run() async throws {
                 let options = Benchmarks.TLSOptions(
-                    paths: paths, rounds: max(1, rounds), jobs: jobs.jobs, level: level, target: target, sender: sender)
+                    paths: paths, rounds: max(1, rounds), jobs: jobs.jobs, level: level, target: target, sender: sender, parts: try partCatalog())
                 try await Benchmarks.tls(options, logger: global.logger())
             }
         }
@@ -213,10 +217,12 @@ extension MXHarness {
                         guard let mta = SenderMTA(rawValue: String(name)) else { throw ValidationError("unknown sender \(name)") }
                         return mta
                     }
-                    try await Benchmarks.senders(paths: paths, senders: list, rounds: rounds, jobs: jobs.jobs, logger: global.logger())
+                    try await Benchmarks.senders(
+                        paths: paths, senders: list, rounds: rounds, jobs: jobs.jobs, parts: try partCatalog(), logger: global.logger())
                     return
                 }
-                try await Benchmarks.run(paths: paths, rounds: rounds, jobs: jobs.jobs, warmWorlds: !freshWorlds, logger: global.logger())
+                try await Benchmarks.run(
+                    paths: paths, rounds: rounds, jobs: jobs.jobs, warmWorlds: !freshWorlds, parts: try partCatalog(), logger: global.logger())
             }
         }
 
@@ -236,7 +242,8 @@ extension MXHarness {
                     return target
                 }
                 let options = Benchmarks.SwaksOptions(
-                    count: max(2, count), rounds: max(1, rounds), jobs: jobs.jobs, swaksLoop: !noSwaks, targets: targets)
+                    count: max(2, count), rounds: max(1, rounds), jobs: jobs.jobs, swaksLoop: !noSwaks, targets: targets,
+                    parts: try partCatalog())
                 try await Benchmarks.swaks(options, logger: global.logger())
             }
         }

@@ -5,6 +5,7 @@ import Logging
 import MXHarnessTestKit
 import Matrix
 import Runner
+import RunnerTestKit
 import Testing
 
 /// The census run for real: every world in a namespace with unbound and the built-in MX.
@@ -18,7 +19,7 @@ struct CensusIntegrationTests {
         let plan = CensusPlan.make(clients, everyClient: everyClient)
         let columns = try PolicyColumn.columns(policies: policies, postfixConfigurations: [], target: .builtin)
         let request = CensusRequest(logs: [path], columns: columns, everyClient: everyClient, jobs: jobs)
-        let runner = CaseRunner(configuration: RunConfiguration(target: .builtin), logger: Logger(label: "test"))
+        let runner = CaseRunner(configuration: RunConfiguration(target: .builtin), parts: builtinParts, logger: Logger(label: "test"))
         return await CensusRun(runner: runner, logger: Logger(label: "test")).run(plan, request: request, reading: log.summary)
     }
 

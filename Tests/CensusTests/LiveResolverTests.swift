@@ -5,6 +5,7 @@ import Logging
 import MXHarnessTestKit
 import Matrix
 import Runner
+import RunnerTestKit
 import Testing
 
 /// `--resolver`: each client's DNS recorded from a real unbound serving a world, then run.
@@ -59,7 +60,7 @@ struct LiveResolverTests {
             let columns = try PolicyColumn.columns(policies: ["open", "fcrdns", "ipv6-strict", "microsoft-like"], postfixConfigurations: [], target: .builtin)
             let plan = CensusPlan.make(clients, everyClient: false)
             let request = CensusRequest(logs: [directory + "/mail.log"], columns: columns, resolver: resolver, jobs: 2)
-            let runner = CaseRunner(configuration: RunConfiguration(target: .builtin), logger: logger)
+            let runner = CaseRunner(configuration: RunConfiguration(target: .builtin), parts: builtinParts, logger: logger)
             return await CensusRun(runner: runner, logger: logger).run(plan, request: request, reading: log.summary)
         }
         let byName = Dictionary(uniqueKeysWithValues: report.policies.map { ($0.name, $0) })

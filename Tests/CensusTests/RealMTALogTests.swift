@@ -1,9 +1,12 @@
 @testable import Census
 import DNSCore
+import Exim
 import Foundation
 import Logging
 import MXHarnessTestKit
+import Postfix
 import Runner
+import RunnerTestKit
 import Scenario
 import Testing
 
@@ -34,7 +37,9 @@ struct RealMTALogTests {
     }
 
     static func run(_ cases: [ScenarioCase], target: ReceiverTarget) async -> [CaseResult] {
-        let runner = CaseRunner(configuration: RunConfiguration(target: target), logger: Logger(label: "test"))
+        let runner = CaseRunner(
+            configuration: RunConfiguration(target: target),
+            parts: builtinParts.adding(PostfixReceivers()).adding(EximReceivers()), logger: Logger(label: "test"))
         return await ScenarioRun(runner: runner, jobs: 1).run(cases)
     }
 

@@ -4,6 +4,7 @@ import DNSWorld
 import Foundation
 import MXHarnessTestKit
 import Runner
+import RunnerTestKit
 import Scenario
 import Testing
 
@@ -170,7 +171,7 @@ struct CaptureReplayTests {
         #expect(replay.receiver.policy == scenario.receiver.policy)
         #expect(replay.expect == scenario.expect)
 
-        let runner = CaseRunner(configuration: RunConfiguration(target: .builtin))
+        let runner = CaseRunner(configuration: RunConfiguration(target: .builtin), parts: builtinParts)
         let before = await runner.run(scenario)
         let after = await runner.run(replay)
         #expect(before.status == .passed, "the original: \(before.status) \(before.mismatches)")

@@ -2,6 +2,7 @@ import Complaint
 import Foundation
 import MXHarnessTestKit
 import Runner
+import RunnerTestKit
 import SMTPProtocol
 import Scenario
 import Testing
@@ -103,7 +104,7 @@ struct ComplaintCorpusReplayTests {
     func eachWrittenScenarioReproduces(_ item: CorpusItem) async throws {
         let repro = try item.reproduction()
         let scenario = try #require(try ScenarioLoader().load(yaml: repro.yaml, file: "/tmp/\(item.file).yaml").first)
-        let result = await CaseRunner(configuration: RunConfiguration(target: .builtin)).run(scenario)
+        let result = await CaseRunner(configuration: RunConfiguration(target: .builtin), parts: builtinParts).run(scenario)
         #expect(result.status == .passed, "\(result.status) \(result.mismatches)\n\(repro.yaml)")
         #expect(result.observed?.reply?.code == item.code)
         #expect(result.observed?.outcome == item.outcome)

@@ -500,4 +500,94 @@ import Testing
         #expect(Mailbox.summary(messages[1]).hasPrefix("failure notice"))
         #expect(Mailbox.messages("550 5.7.1 no").count == 1, "a text that is no mbox is one message")
     }
+
+    // MARK: Unseen forms (corpus 179 on)
+
+    @Test func aLibrarysExceptionMessageIsNoLogLineOfADialogue() throws {
+        // `reply:` after an exception's name is the library's words, not a transcript's server marker.
+        let trace = "Caused by: org.example.smtp.Transport$NegativeSmtpReplyException: Negative SMTP reply: 550 5.7.1 Not allowed\n"
+            + "at org.example.smtp.Transport.checkLine(Transport.java:649)\n"
+        let evidence = try read(trace)
+        #expect(evidence.source != .transcript)
+        #expect(evidence.stage != .greeting)
+        #expect(evidence.reply?.code == 550 && evidence.reply?.enhanced == "5.7.1" && evidence.reply?.text == "Not allowed")
+    }
+
+    @Test func anExceptionsMessageIntroducesAReplyWithoutEnhancedCode() throws {
+        let evidence = try read("javax.mail.SendFailedException: Invalid Addresses;\n  nested exception is:\n"
+            + "\tcom.sun.mail.smtp.SMTPAddressFailedException: 550  no such user\n")
+        #expect(evidence.reply?.code == 550 && evidence.reply?.enhanced == nil && evidence.reply?.text == "no such user")
+        #expect(evidence.stage == .rcpt)
+    }
+
+    @Test func angleMarkersBehindALogPrefix() throws {
+        let log = "[06:06:29.308][e5337303] SMTP[DATA]: > RCPT TO:<b@example.test>\\r\\n\n"
+            + "[06:06:29.310][e5337303] SMTP[DATA]: < 554 5.7.1 <b@example.test>: Relay access denied\\r\\n\n"
+        let evidence = try read(log)
+        #expect(evidence.source == .transcript)
+        #expect(evidence.stage == .rcpt, "the command it answered decides, not the logger's `[DATA]` channel")
+        #expect(evidence.reply?.text == "<b@example.test>: Relay access denied")
+    }
+
+    @Test(arguments: [
+        ("RCPT TO <b@example.test> failed: 5.7.1 <b@example.test>: Relay access denied", 554, "5.7.1" as String?),
+        ("the server refuses it with: Relay access denied (in\n   reply to RCPT TO command)", 554, nil),
+        ("RCPT TO <b@example.test> failed: 4.2.0 <b@example.test>: Greylisted, try later", 450, "4.2.0"),
+    ])
+    func aReplyQuotedWithoutItsCode(text: String, code: Int, enhanced: String?) throws {
+        let evidence = try read(text)
+        #expect(evidence.reply?.code == code && evidence.reply?.enhanced == enhanced)
+        #expect(evidence.stage == .rcpt)
+        #expect(evidence.provenance.contains { $0.field == .reply && $0.inferred }, "the code is said to be inferred")
+    }
+
+    @Test func anEximRejectQuotedWithoutItsHost() throws {
+        let evidence = try read("I was getting \"rejected RCPT <b@example.test>: relay not permitted\" error without it")
+        #expect(evidence.source == .eximReject)
+        #expect(evidence.reply?.code == 550 && evidence.reply?.text == "relay not permitted")
+        #expect(evidence.stage == .rcpt && evidence.clientAddress == nil)
+        // Prose that names no refused address is not taken for one.
+        #expect(throws: UnrecognizedEvidence.self) { try read("the server rejected DATA for some reason") }
+    }
+
+    @Test(arguments: [
+        ("250 mx.example.test Hello f [IPv6:2001:db8::25], pleased to meet you", "2001:db8::25"),
+        ("250-mx.example.test Hello mail.sender.test [192.0.2.25]\n250 PIPELINING", "192.0.2.25"),
+        ("250 mx.example.test Hello [198.51.100.7]", "198.51.100.7"),
+    ])
+    func theReplyToEHLONamesTheClient(greeting: String, client: String) throws {
+        let session = "220 mx.example.test ESMTP\nEHLO f\n\(greeting)\nMAIL FROM:<a@sender.test>\n250 ok\n"
+            + "RCPT TO:<b@example.test>\n550 Invalid recipient\n"
+        let evidence = try read(session)
+        #expect(evidence.clientAddress == IPAddress(client))
+        #expect(evidence.stage == .rcpt)
+    }
+
+    @Test func aWordThatHoldsPTRIsNoReverseDNSText() throws {
+        let input = "host mx.example.test[192.0.2.10] said: 550 5.5.0 Invalid sender (SmtpTransport) (in reply to MAIL FROM command)"
+        let repro = ReproductionWriter.reproduce(try read(input), input: input)
+        #expect(repro.diagnosis.check == .dnsbl(zone: ReplyDiagnosis.standInZone), "`SmtpTransport` holds no PTR")
+        let ptr = "host mx.example.test[192.0.2.10] said: 550 5.7.1 no PTR record for you (in reply to RCPT TO command)"
+        #expect(ReproductionWriter.reproduce(try read(ptr), input: ptr).diagnosis.check == .fcrdns)
+    }
+
+    @Test func aDialogueLoggedAsAJSONArrayOfStrings() throws {
+        let json = #"{"mx.example.test":["220 mx.example.test ESMTP","HELO mail.sender.test","250 mx.example.test Hello [192.0.2.25]","# +
+            #""MAIL FROM:<>","550 5.7.1 Unfortunately, messages from [192.0.2.25] weren't sent. See http:\/\/example.test\/why","QUIT",""]}"#
+        let evidence = try read(json)
+        #expect(evidence.source == .transcript)
+        #expect(evidence.stage == .mail && evidence.reply?.code == 550 && evidence.reply?.enhanced == "5.7.1")
+        #expect(evidence.reply?.text.hasSuffix("See http://example.test/why") == true, "JSON's `\\/` is a `/`")
+        #expect(evidence.clientAddress == IPAddress("192.0.2.25"))
+        // An array of other strings stays as it is.
+        #expect(throws: UnrecognizedEvidence.self) { try read(#"{"tags":["a","b","c"]}"#) }
+    }
+
+    @Test func aReplyQuotedFromItsEnhancedCodeOn() throws {
+        let evidence = try read("\"5.7.1 Unfortunately, messages from [192.0.2.30] weren't sent. [HE1EUR04FT035.eop-eur04.test]\"")
+        #expect(evidence.reply?.code == 550 && evidence.reply?.enhanced == "5.7.1")
+        #expect(evidence.reply?.text.hasSuffix("[HE1EUR04FT035.eop-eur04.test]") == true)
+        #expect(evidence.provenance.contains { $0.field == .reply && $0.inferred })
+        #expect(evidence.clientAddress == IPAddress("192.0.2.30"))
+    }
 }

@@ -4,6 +4,7 @@ import Foundation
 import MXHarnessTestKit
 import Policy
 import Runner
+import RunnerTestKit
 import SMTPProtocol
 import Scenario
 import Testing
@@ -171,7 +172,7 @@ struct ReproductionReplayTests {
     func theWrittenScenarioReproducesTheReply(_ sample: ReproCase) async throws {
         let repro = try sample.reproduction()
         let scenario = try #require(try ScenarioLoader().load(yaml: repro.yaml, file: "/tmp/repro.yaml").first)
-        let result = await CaseRunner(configuration: RunConfiguration(target: .builtin)).run(scenario)
+        let result = await CaseRunner(configuration: RunConfiguration(target: .builtin), parts: builtinParts).run(scenario)
         #expect(result.status == .passed, "\(result.status) \(result.mismatches) \(result.delivery?.renderTranscript() ?? "")")
         #expect(result.observed?.reply?.code == sample.code)
     }

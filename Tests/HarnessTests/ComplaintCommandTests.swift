@@ -3,6 +3,7 @@ import Foundation
 @testable import Harness
 import Logging
 import MXHarnessTestKit
+import RunnerTestKit
 import Testing
 
 @Suite struct ReproCommandTests {
@@ -15,7 +16,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: input); try? FileManager.default.removeItem(atPath: output) }
         try "May  1 12:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[2001:db8::66]: 450 4.7.25 Client host rejected: cannot find your hostname, [2001:db8::66]; from=<a@sender.test> to=<u@example.test> proto=ESMTP helo=<bad.sender.test>\n"
             .write(toFile: input, atomically: true, encoding: .utf8)
-        #expect(try await Harness.repro(input: input, output: output, verification: .skipped, logger: Logger(label: "test")) == .passed)
+        #expect(try await Harness.repro(input: input, output: output, verification: .skipped, parts: builtinParts, logger: Logger(label: "test")) == .passed)
         let yaml = try String(contentsOfFile: output, encoding: .utf8)
         #expect(yaml.contains("policy: fcrdns\n"))
         try Harness.validate(paths: [output])
@@ -33,7 +34,7 @@ import Testing
         let qmail = "From MAILER-DAEMON Mon Jan  1 00:02:00 2024\nFrom: MAILER-DAEMON@sender.test\nTo: a@sender.test\nSubject: failure notice\nDate: Mon, 1 Jan 2024 00:02:00 +0000\n\n<c@example.test>:\nConnected to 192.0.2.10 but sender was rejected.\nRemote host said: 553 5.7.1 sorry\n"
         try (postfix + note + qmail).write(toFile: mbox, atomically: true, encoding: .utf8)
         let logger = Logger(label: "test")
-        #expect(try await Harness.repro(input: mbox, output: directory, verification: .skipped, logger: logger) == .passed)
+        #expect(try await Harness.repro(input: mbox, output: directory, verification: .skipped, parts: builtinParts, logger: logger) == .passed)
         // Each file is named after the mbox: NAME-N.yaml.
         let stem = directory + URL(fileURLWithPath: mbox).deletingPathExtension().lastPathComponent
         let first = try String(contentsOfFile: stem + "-1.yaml", encoding: .utf8)
@@ -42,12 +43,12 @@ import Testing
         let third = try String(contentsOfFile: stem + "-3.yaml", encoding: .utf8)
         #expect(third.contains("stage: mail") && third.contains("reject_at: mail"))
         try Harness.validate(paths: [directory])
-        #expect(try await Harness.repro(input: mbox, output: single, message: 3, verification: .skipped, logger: logger) == .passed)
+        #expect(try await Harness.repro(input: mbox, output: single, message: 3, verification: .skipped, parts: builtinParts, logger: logger) == .passed)
         #expect(try String(contentsOfFile: single, encoding: .utf8).contains("code: 553"))
-        await #expect { try await Harness.repro(input: mbox, output: single + ".yaml", verification: .skipped, logger: logger) } throws: {
+        await #expect { try await Harness.repro(input: mbox, output: single + ".yaml", verification: .skipped, parts: builtinParts, logger: logger) } throws: {
             ($0 as? HarnessError)?.exitCode == 2 && "\($0)".contains("--message N")
         }
-        await #expect { try await Harness.repro(input: mbox, output: nil, message: 4, verification: .skipped, logger: logger) } throws: {
+        await #expect { try await Harness.repro(input: mbox, output: nil, message: 4, verification: .skipped, parts: builtinParts, logger: logger) } throws: {
             ($0 as? HarnessError)?.exitCode == 2
         }
     }
@@ -56,10 +57,10 @@ import Testing
         let input = temporary("note.txt")
         defer { try? FileManager.default.removeItem(atPath: input) }
         try "my mail does not arrive\n".write(toFile: input, atomically: true, encoding: .utf8)
-        await #expect { try await Harness.repro(input: input, output: nil, verification: .skipped, logger: Logger(label: "test")) } throws: {
+        await #expect { try await Harness.repro(input: input, output: nil, verification: .skipped, parts: builtinParts, logger: Logger(label: "test")) } throws: {
             ($0 as? HarnessError)?.exitCode == 2
         }
-        await #expect { try await Harness.repro(input: temporary("absent"), output: nil, verification: .skipped, logger: Logger(label: "test")) } throws: {
+        await #expect { try await Harness.repro(input: temporary("absent"), output: nil, verification: .skipped, parts: builtinParts, logger: Logger(label: "test")) } throws: {
             ($0 as? HarnessError)?.exitCode == 2
         }
     }

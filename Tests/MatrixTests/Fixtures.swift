@@ -1,4 +1,5 @@
 import DNSCore
+import Delivery
 import Foundation
 import Matrix
 import Policy

@@ -5,6 +5,7 @@ import MXHarnessTestKit
 import Policy
 import Reports
 import Runner
+import RunnerTestKit
 import Scenario
 import Testing
 
@@ -85,7 +86,7 @@ struct IdentityAxisIntegrationTests {
         var strict = try #require(cases.first { $0.name == "dual-stack-no-ipv6-ptr" })
         strict.receiver.policy = Preset.fcrdnsStrict.policy
         strict.expect = Expectation()
-        let runner = MatrixRunner(runner: CaseRunner(configuration: RunConfiguration()), jobs: 2)
+        let runner = MatrixRunner(runner: CaseRunner(configuration: RunConfiguration(), parts: builtinParts), jobs: 2)
         let matrix = await runner.run([strict], columns: try IdentityAxis.columns(["proxy-v2", "xclient"]))
         let row = try #require(matrix.rows.first)
         #expect(row.cells.map(\.outcome.label) == ["bounced/v6 550 5.7.25 at RCPT", "bounced/v6 550 5.7.25 at RCPT", "delivered/v6"])

@@ -4,7 +4,9 @@ import Logging
 import MXHarnessTestKit
 import Matrix
 import Policy
+import Postfix
 import Runner
+import RunnerTestKit
 import Scenario
 import Testing
 
@@ -23,7 +25,7 @@ struct MatrixIntegrationTests {
     @Test func tighteningFCrDNSTurnsTheIPv4FallbackIntoABounce() async throws {
         let (cases, directory) = try Self.fixtureCases()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let runner = MatrixRunner(runner: CaseRunner(configuration: RunConfiguration()), jobs: 2)
+        let runner = MatrixRunner(runner: CaseRunner(configuration: RunConfiguration(), parts: builtinParts), jobs: 2)
         let matrix = await runner.run(cases, columns: [.preset(.fcrdns), .preset(.fcrdnsStrict)])
         let byName = Dictionary(uniqueKeysWithValues: matrix.rows.map { ($0.name, $0) })
         let dual = try #require(byName["dual-stack-no-ipv6-ptr"])
@@ -39,7 +41,7 @@ struct MatrixIntegrationTests {
         // Every cell kept its evidence for the HTML page.
         let strict = try #require(dual.cells[1].result)
         #expect(strict.delivery?.renderTranscript().contains("550 5.7.25") == true)
-        #expect(strict.sessions.first?.summary.contains("2001:db8:5::25") == true)
+        #expect(strict.evidence?.decisions.first?.contains("2001:db8:5::25") == true)
     }
 
     /// The CI workflow: save a baseline of our policy file, run again (nothing changed, exit 0,
@@ -56,7 +58,8 @@ struct MatrixIntegrationTests {
         func options(save: Bool = false, compare: Bool = false) -> MatrixOptions {
             MatrixOptions(
                 paths: [directory], policies: [ours], jobs: 2, configuration: RunConfiguration(),
-                saveBaselinePath: save ? baseline : nil, baselinePath: compare ? baseline : nil, htmlPath: html)
+                saveBaselinePath: save ? baseline : nil, baselinePath: compare ? baseline : nil, htmlPath: html,
+                parts: builtinParts)
         }
         let logger = Logger(label: "matrix-test")
         #expect(try await Harness.matrix(options(save: true), logger: logger) == .passed)
@@ -78,7 +81,7 @@ struct MatrixIntegrationTests {
         // What it printed, through the same model.
         let cases = try ScenarioLoader().load(paths: [directory])
         let columns = try PolicyColumn.columns(policies: [ours], postfixConfigurations: [], target: .builtin)
-        let matrix = await MatrixRunner(runner: CaseRunner(configuration: RunConfiguration()), jobs: 2).run(cases, columns: columns)
+        let matrix = await MatrixRunner(runner: CaseRunner(configuration: RunConfiguration(), parts: builtinParts), jobs: 2).run(cases, columns: columns)
         let comparison = BaselineComparison.compare(try Baseline.read(from: baseline), with: matrix)
         #expect(comparison.changes.map { "\($0.caseName) [\($0.column)]: \($0.before?.label ?? "-") -> \($0.after?.label ?? "-")" }
             == ["dual-stack-no-ipv6-ptr [ours]: delivered/v4 after 450 -> bounced/v6 550 5.7.25 at RCPT"])
@@ -91,9 +94,9 @@ struct MatrixIntegrationTests {
         let wrong = try #require(Fixtures.fixtureScenarios["good-sender.yaml"]).replacingOccurrences(of: "family: ipv6}", with: "family: ipv4}")
         try wrong.write(toFile: directory + "/good-sender.yaml", atomically: true, encoding: .utf8)
         let logger = Logger(label: "matrix-test")
-        let own = MatrixOptions(paths: [directory], policies: ["fcrdns"], jobs: 1, configuration: RunConfiguration())
+        let own = MatrixOptions(paths: [directory], policies: ["fcrdns"], jobs: 1, configuration: RunConfiguration(), parts: builtinParts)
         #expect(try await Harness.matrix(own, logger: logger) == .failed)
-        let other = MatrixOptions(paths: [directory], policies: ["open"], jobs: 1, configuration: RunConfiguration())
+        let other = MatrixOptions(paths: [directory], policies: ["open"], jobs: 1, configuration: RunConfiguration(), parts: builtinParts)
         #expect(try await Harness.matrix(other, logger: logger) == .passed, "expect is not judged under a policy that is not the case's own")
     }
 
@@ -105,7 +108,7 @@ struct MatrixIntegrationTests {
         try "smtpd_client_restrictions = reject_unknown_client_hostname\n".write(toFile: defer450, atomically: true, encoding: .utf8)
         try "smtpd_client_restrictions = reject_unknown_client_hostname\nunknown_client_reject_code = 550\n".write(toFile: strict, atomically: true, encoding: .utf8)
         let columns = try PolicyColumn.columns(policies: ["microsoft-like"], postfixConfigurations: [defer450, strict], target: .postfix)
-        let runner = MatrixRunner(runner: CaseRunner(configuration: RunConfiguration(target: .postfix)), jobs: 2)
+        let runner = MatrixRunner(runner: CaseRunner(configuration: RunConfiguration(target: .postfix), parts: builtinParts.adding(PostfixReceivers())), jobs: 2)
         let matrix = await runner.run(cases.filter { $0.name == "dual-stack-no-ipv6-ptr" }, columns: columns)
         let row = try #require(matrix.rows.first)
         #expect(row.cells.map(\.outcome.label) == ["skipped", "delivered/v4 after 450", "bounced/v6 550 5.7.25 at RCPT"], "\(row.cells.map(\.outcome))")

@@ -1,7 +1,7 @@
 import Foundation
 import Matrix
 import Policy
-import PostfixTarget
+import Postfix
 import Scenario
 import Testing
 

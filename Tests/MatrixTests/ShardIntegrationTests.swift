@@ -3,6 +3,7 @@ import Harness
 import Logging
 import MXHarnessTestKit
 import Runner
+import RunnerTestKit
 import Testing
 
 /// `--shard K/3` through real worlds, then `mxharness merge`: the same report and baseline as one run.
@@ -32,7 +33,7 @@ struct ShardIntegrationTests {
         func run(_ shard: CaseShard?, json: String) async throws -> Verdict {
             try await Harness.run(RunOptions(
                 paths: [scenarios], jobs: 2, selection: CaseSelection(), shard: shard,
-                configuration: RunConfiguration(target: .builtin), jsonPath: json), logger: logger)
+                configuration: RunConfiguration(target: .builtin), jsonPath: json, parts: builtinParts), logger: logger)
         }
         let whole = try await run(nil, json: directory + "/whole.json")
         var parts: [String] = []
@@ -50,7 +51,7 @@ struct ShardIntegrationTests {
         func matrix(_ shard: CaseShard?, save: String) async throws -> Verdict {
             try await Harness.matrix(MatrixOptions(
                 paths: [scenarios], policies: ["fcrdns", "fcrdns-strict"], jobs: 2, shard: shard,
-                configuration: RunConfiguration(), saveBaselinePath: save), logger: logger)
+                configuration: RunConfiguration(), saveBaselinePath: save, parts: builtinParts), logger: logger)
         }
         _ = try await matrix(nil, save: directory + "/whole-baseline.json")
         var baselines: [String] = []

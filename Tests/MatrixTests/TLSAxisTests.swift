@@ -5,6 +5,7 @@ import Policy
 import Matrix
 import MXHarnessTestKit
 import Runner
+import RunnerTestKit
 import Scenario
 import SMTPProtocol
 import Testing
@@ -41,7 +42,7 @@ import Testing
         scenario.sender.addresses = [.ipv4: Fixtures.sender4]
         scenario.receiver.tls = ReceiverTLSSpec(starttls: true, certificate: .expired)
         scenario.sender.tls = .verify
-        let runner = MatrixRunner(runner: CaseRunner(configuration: RunConfiguration()), jobs: 2)
+        let runner = MatrixRunner(runner: CaseRunner(configuration: RunConfiguration(), parts: builtinParts), jobs: 2)
         let matrix = await runner.run([scenario], columns: try TLSAxis.columns(["none", "may", "verify"]))
         let row = try #require(matrix.rows.first)
         #expect(row.cells.map(\.outcome.outcome) == [.delivered, .delivered, .deferred])

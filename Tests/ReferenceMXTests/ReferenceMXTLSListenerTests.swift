@@ -1,5 +1,6 @@
 import CertificateAuthority
 import DNSCore
+import Delivery
 import Logging
 import MXHarnessTestKit
 import NIOPosix

@@ -24,7 +24,7 @@ enum Fixtures {
         var failed = CaseResult(scenario: scenario("fails <&> \"quoted\" #1", line: 20), target: .builtin, status: .failed)
         failed.observed = ObservedDelivery(outcome: .deferred, family: .ipv6, stage: .rcpt, reply: SMTPReply(code: 450, enhanced: "4.7.25", "Client host rejected: cannot find your hostname, [2001:db8:5::25]"))
         failed.mismatches = [Mismatch(key: "outcome", expected: "bounced", got: "deferred")]
-        failed.receiverLog = "control \u{7} character & <tag>"
+        failed.evidence = LogEvidence(log: "control \u{7} character & <tag>")
         let skipped = CaseResult(scenario: scenario("skipped", file: "Scenarios/other.yaml"), target: .postfix, status: .skipped("preset gmail-like is builtin only"))
         let errored = CaseResult(scenario: scenario("errored", file: "Scenarios/other.yaml"), target: .builtin, status: .error("unbound exited at start"))
         return [passed, failed, skipped, errored]

@@ -1,5 +1,7 @@
 import DNSCore
+import RunnerTestKit
 import Scenario
+import Sender
 import Testing
 @testable import Runner
 
@@ -63,7 +65,7 @@ import Testing
     /// Only the built-in sender signs: another sender MTA skips the case and says why.
     @Test func anotherSenderMTASkipsSignedCases() async throws {
         let scenario = try #require(try ScenarioLoader().load(yaml: DKIMPreparationTests.yaml.replacingOccurrences(of: ", RECORD", with: ""), file: "p.yaml").first)
-        let parts = PartCatalog.standard.adding(PostfixSenderStandIn())
+        let parts = builtinParts.adding(PostfixSenderStandIn())
         let result = await CaseRunner(configuration: RunConfiguration(target: .builtin, sender: .postfix), parts: parts).run(scenario)
         guard case .skipped(let reason) = result.status else {
             Issue.record("expected skipped, got \(result.status)")

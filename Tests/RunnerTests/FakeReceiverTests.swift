@@ -6,6 +6,7 @@ import Foundation
 import MXHarnessTestKit
 import Policy
 import Runner
+import RunnerTestKit
 import Sandbox
 import Scenario
 import Testing
@@ -69,9 +70,9 @@ final class GreetingOnlyReceiver: Receiver, @unchecked Sendable {
         }
     }
 
-    func evidence(of clients: [IPAddress]) async -> ReceiverEvidence {
+    func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
         journal.note("evidence")
-        return ReceiverEvidence(log: "greeting-only: \(served.all.count) connection(s) from \(clients.map(\.description).joined(separator: ", "))")
+        return LogEvidence(log: "greeting-only: \(served.all.count) connection(s) from \(clients.map(\.description).joined(separator: ", "))")
     }
 
     func stop(clean: Bool) async {
@@ -108,7 +109,7 @@ struct FakeReceiverTests {
 
     @Test func aReceiverDefinedOutsideTheRunnerRunsThroughTheWholePath() async throws {
         let journal = GreetingOnlyReceivers.Journal()
-        let parts = PartCatalog.standard.adding(GreetingOnlyReceivers(greeting: "554 5.7.1 go away", journal: journal))
+        let parts = builtinParts.adding(GreetingOnlyReceivers(greeting: "554 5.7.1 go away", journal: journal))
         let runner = CaseRunner(configuration: RunConfiguration(), parts: parts)
         let scenario = try Self.scenario(expect: "{outcome: deferred, family: ipv6, stage: greeting, code: 554, enhanced: 5.7.1}")
 
@@ -125,7 +126,7 @@ struct FakeReceiverTests {
 
     @Test func aWrongExpectationFailsAndAPolicyItCannotExpressIsSkipped() async throws {
         let journal = GreetingOnlyReceivers.Journal()
-        let parts = PartCatalog.standard.adding(GreetingOnlyReceivers(greeting: "421 4.3.2 busy", journal: journal))
+        let parts = builtinParts.adding(GreetingOnlyReceivers(greeting: "421 4.3.2 busy", journal: journal))
         let runner = CaseRunner(configuration: RunConfiguration(), parts: parts)
 
         let failed = await runner.run(try Self.scenario(expect: "{outcome: deferred, code: 554}"))
@@ -140,7 +141,7 @@ struct FakeReceiverTests {
     }
 
     @Test func aTargetWithoutAPartIsSkippedWithTheReason() async throws {
-        let result = await CaseRunner(configuration: RunConfiguration()).run(try Self.scenario(expect: "{outcome: delivered}"))
+        let result = await CaseRunner(configuration: RunConfiguration(), parts: builtinParts).run(try Self.scenario(expect: "{outcome: delivered}"))
         #expect(result.status == .skipped("no greeting-only receiver in this build of mxharness"))
     }
 }

@@ -1,7 +1,9 @@
 import DNSCore
 import Foundation
 import MXHarnessTestKit
-@testable import Runner
+@testable import ReferenceMX
+import Runner
+import RunnerTestKit
 import Scenario
 import Testing
 
@@ -20,7 +22,7 @@ struct IdentityPathTests {
     @Test func everyCaseOfTheThemePassesOnTheBuiltinMX() async throws {
         let cases = try Self.cases()
         #expect(cases.count >= 14)
-        let runner = CaseRunner(configuration: RunConfiguration())
+        let runner = CaseRunner(configuration: RunConfiguration(), parts: builtinParts)
         for scenario in cases {
             let result = await runner.run(scenario)
             #expect(result.status == .passed, "\(scenario.name): \(result.mismatches) \(result.status)")
@@ -29,9 +31,9 @@ struct IdentityPathTests {
 
     @Test func theMXRecordsTheProxyAndTheClientAndUnboundSawTheProxiedPTR() async throws {
         let scenario = try #require(try Self.cases().first { $0.name == "proxy-v1" })
-        let result = await CaseRunner(configuration: RunConfiguration()).run(scenario)
+        let result = await CaseRunner(configuration: RunConfiguration(), parts: builtinParts).run(scenario)
         #expect(result.status == .passed, "\(result.mismatches) \(result.status)")
-        let session = try #require(result.sessions.first)
+        let session = try #require(result.mxSessions.first)
         #expect(session.client == IPAddress("203.0.113.25"))
         #expect(session.proxy == IPAddress("198.51.100.5"))
         #expect(session.summary.contains("via 198.51.100.5 (proxy-v1)"))
@@ -41,7 +43,7 @@ struct IdentityPathTests {
 
     @Test func afterXCLIENTNothingIsLookedUpForTheClient() async throws {
         let scenario = try #require(try Self.cases().first { $0.name == "xclient/without-name" })
-        let result = await CaseRunner(configuration: RunConfiguration()).run(scenario)
+        let result = await CaseRunner(configuration: RunConfiguration(), parts: builtinParts).run(scenario)
         #expect(result.status == .passed, "\(result.mismatches) \(result.status)")
         #expect(!result.queryLog.contains("25.113.0.203.in-addr.arpa."), "no PTR query for the XCLIENT address")
         #expect(result.queryLog.contains("5.100.51.198.in-addr.arpa. PTR IN"), "the proxy's own PTR at connect")
@@ -50,9 +52,8 @@ struct IdentityPathTests {
     @Test func untranslatedReceiversSkipWithTheReason() async throws {
         // (A real sending MTA on an identity path now goes through the harness's relay, ModelProxy.)
         var scenario = try #require(try Self.cases().first { $0.name == "proxy-v1" })
-        scenario.receiver.target = .exim
-        let exim = await CaseRunner(configuration: RunConfiguration()).run(scenario)
-        #expect(exim.status == .skipped("receiver.proxy_protocol: haproxy is not set up for Exim (the built-in MX and Postfix take PROXY headers)"))
+        #expect(untranslatedIdentity(of: scenario, on: "Exim")
+            == "receiver.proxy_protocol: haproxy is not set up for Exim (the built-in MX and Postfix take PROXY headers)")
         scenario.receiver.proxyProtocol = nil
         #expect(untranslatedIdentity(of: scenario, on: "OpenSMTPD")
             == "sender.identity: proxy-v1 is answered as Postfix answers it; OpenSMTPD is not set up for it")

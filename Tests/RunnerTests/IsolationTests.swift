@@ -1,6 +1,7 @@
 import Foundation
 import MXHarnessTestKit
 import Runner
+import RunnerTestKit
 import Scenario
 import Testing
 
@@ -24,7 +25,7 @@ struct IsolationTests {
         // with different records from case to case.
         let cases = try ScenarioLoader().load(paths: [Self.library + "/reverse-dns", Self.library + "/family-fallback"])
         try #require(cases.count >= 20)
-        let runner = CaseRunner(configuration: RunConfiguration(target: .builtin))
+        let runner = CaseRunner(configuration: RunConfiguration(target: .builtin), parts: builtinParts)
         let serialResults = await ScenarioRun(runner: runner, jobs: 1).run(cases)
         let parallelResults = await ScenarioRun(runner: runner, jobs: 4).run(cases.reversed())
         let serial = serialResults.map(Self.fingerprint)

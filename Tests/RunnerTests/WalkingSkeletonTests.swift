@@ -1,7 +1,9 @@
 import DNSCore
 import Foundation
 import MXHarnessTestKit
+import ReferenceMX
 import Runner
+import RunnerTestKit
 import Sandbox
 import Scenario
 import Testing
@@ -20,17 +22,17 @@ struct WalkingSkeletonTests {
     }
 
     @Test func ipv6SenderWithoutPTRBouncesAtRCPT() async throws {
-        let result = await CaseRunner(configuration: RunConfiguration()).run(try Self.load("ipv6-sender-without-ptr.yaml"))
+        let result = await CaseRunner(configuration: RunConfiguration(), parts: builtinParts).run(try Self.load("ipv6-sender-without-ptr.yaml"))
         #expect(result.status == .passed, "\(result.mismatches) \(result.status)")
         #expect(result.observed?.outcome == .bounced)
         #expect(result.observed?.reply?.code == 550)
         #expect(result.delivery?.attempts.first?.localAddress == IPAddress("2001:db8:5::25"), "the real IPv6 source address")
-        #expect(result.sessions.first?.summary.contains("NXDOMAIN") == true, "the MX records why it decided")
+        #expect(result.mxSessions.first?.summary.contains("NXDOMAIN") == true, "the MX records why it decided")
         #expect(result.queryLog.contains("ip6.arpa. PTR IN"), "unbound saw the MX's PTR query")
     }
 
     @Test func ipv6SenderWithForwardConfirmedPTRIsDelivered() async throws {
-        let result = await CaseRunner(configuration: RunConfiguration()).run(try Self.load("ipv6-sender-with-fcrdns.yaml"))
+        let result = await CaseRunner(configuration: RunConfiguration(), parts: builtinParts).run(try Self.load("ipv6-sender-with-fcrdns.yaml"))
         #expect(result.status == .passed, "\(result.mismatches) \(result.status)")
         #expect(result.observed?.outcome == .delivered)
         #expect(result.observed?.family == .ipv6)
@@ -39,7 +41,7 @@ struct WalkingSkeletonTests {
     @Test func aWrongExpectationFailsWithExpectedAndGot() async throws {
         var scenario = try Self.load("ipv6-sender-without-ptr.yaml")
         scenario.expect = Expectation(outcome: .delivered, family: .ipv4)
-        let result = await CaseRunner(configuration: RunConfiguration()).run(scenario)
+        let result = await CaseRunner(configuration: RunConfiguration(), parts: builtinParts).run(scenario)
         #expect(result.status == .failed)
         #expect(result.mismatches.map(\.description).contains("outcome: expected delivered, got bounced"))
         #expect(result.mismatches.map(\.description).contains("family: expected ipv4, got ipv6"))
@@ -47,7 +49,7 @@ struct WalkingSkeletonTests {
 
     @Test func everythingIsTakenDownAfterEachCase() async throws {
         let scenario = try Self.load("ipv6-sender-without-ptr.yaml")
-        let results = await ScenarioRun(runner: CaseRunner(configuration: RunConfiguration()), jobs: 2).run([scenario, scenario, scenario])
+        let results = await ScenarioRun(runner: CaseRunner(configuration: RunConfiguration(), parts: builtinParts), jobs: 2).run([scenario, scenario, scenario])
         for result in results { Self.expectGone(result) }
     }
 
@@ -55,7 +57,7 @@ struct WalkingSkeletonTests {
         var scenario = try Self.load("ipv6-sender-without-ptr.yaml")
         // Two receivers on one address and port: the second bind fails.
         scenario.receiver.addresses = [IPAddress("2001:db8::10")!, IPAddress("2001:db8::10")!]
-        let result = await CaseRunner(configuration: RunConfiguration()).run(scenario)
+        let result = await CaseRunner(configuration: RunConfiguration(), parts: builtinParts).run(scenario)
         guard case .error(let message) = result.status else {
             Issue.record("expected an error, got \(result.status)")
             return

@@ -1,7 +1,9 @@
 import DNSCore
 import Foundation
 import MXHarnessTestKit
+import ReferenceMX
 import Runner
+import RunnerTestKit
 import Scenario
 import Testing
 
@@ -109,20 +111,11 @@ struct WarmWorldIsolationTests {
         return try #require(try ScenarioLoader().load(yaml: yaml, file: "\(world.name).yaml").first)
     }
 
-    /// The case, its verdict and outcome, and where and with what reply each attempt ended.
-    static func attemptsFingerprint(_ result: CaseResult) -> [String] {
-        var parts = [result.name, result.status.label, result.observed?.outcome.rawValue ?? "-"]
-        for attempt in result.delivery?.attempts ?? [] {
-            parts.append("\(attempt.remoteAddress) \(attempt.result) \(attempt.stage) \(attempt.reply.map { "\($0.code) \($0.enhanced ?? "")" } ?? "-") \(attempt.error ?? "")")
-        }
-        return parts
-    }
-
     /// Everything a leak could change: the outcome, where and with what reply each attempt ended,
     /// and why a connection could not be made.
     static func fingerprint(_ result: CaseResult) -> String {
-        var parts = attemptsFingerprint(result)
-        parts.append(result.sessions.map { $0.summary.contains("listed") ? "listed" : "" }.joined())
+        var parts = RunnerTestKit.attemptsFingerprint(result)
+        parts.append(result.mxSessions.map { $0.summary.contains("listed") ? "listed" : "" }.joined())
         return parts.joined(separator: " | ")
     }
 
@@ -131,12 +124,12 @@ struct WarmWorldIsolationTests {
     static func divergences(plantedLeak: WarmWorlds.PlantedLeak?, seed: UInt64, length: Int) async throws -> (differing: [String], slots: Int) {
         let scenarios = try worlds.map(scenario)
         let settings = RunConfiguration(resolverTimeout: .milliseconds(400))
-        let fresh = CaseRunner(configuration: settings)
+        let fresh = CaseRunner(configuration: settings, parts: builtinParts)
         var expected: [String: String] = [:]
         for scenario in scenarios { expected[scenario.name] = fingerprint(await fresh.run(scenario)) }
 
         let warm = WarmWorlds(plantedLeak: plantedLeak)
-        let runner = CaseRunner(configuration: settings, warmWorlds: warm)
+        let runner = CaseRunner(configuration: settings, parts: builtinParts, warmWorlds: warm)
         var generator = SeededGenerator(seed: seed)
         var differing: [String] = []
         for _ in 0..<length {
@@ -166,7 +159,7 @@ struct WarmWorldIsolationTests {
 
     @Test func theQueryLogOfACaseHoldsOnlyItsOwnQueries() async throws {
         let warm = WarmWorlds(plantedLeak: nil)
-        let runner = CaseRunner(configuration: RunConfiguration(), warmWorlds: warm)
+        let runner = CaseRunner(configuration: RunConfiguration(), parts: builtinParts, warmWorlds: warm)
         let first = await runner.run(try Self.scenario(Self.worlds[0]))
         let second = await runner.run(try Self.scenario(Self.worlds[6]))
         await warm.close()

@@ -1,4 +1,5 @@
 import DNSCore
+import Delivery
 import SMTPProtocol
 import Testing
 @testable import Sender

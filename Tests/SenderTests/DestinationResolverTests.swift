@@ -1,4 +1,5 @@
 import DNSCore
+import Delivery
 import MXHarnessTestKit
 import SMTPProtocol
 import Testing

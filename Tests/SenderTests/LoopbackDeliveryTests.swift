@@ -1,4 +1,5 @@
 import DNSCore
+import Delivery
 import Logging
 import MXHarnessTestKit
 import NIOCore

@@ -107,7 +107,7 @@ public enum ReplyDiagnosis {
         // freenet's `inconsistent or no DNS PTR record`, GMX's `Bad DNS PTR resource record`, free.fr's
         // `reverse DNS entry does not resolve`, ImprovMX's `IP name lookup failed`, Gmail's IPv4 and IPv6
         // PTR texts, RFC 7372's x.7.25 (reverse DNS validation failed).
-        Rule(pattern: #"PTR|reverse[ -]?DNS|rDNS|reverse (?:host|name|lookup|mapping|entry|resolution)|DNS reverse|name lookup failed|host ?name lookup|FCrDNS|forward[- ]confirmed|^[45]\d\d [45]\.7\.25\b"#,
+        Rule(pattern: #"\bPTRs?\b|reverse[ -]?DNS|rDNS|reverse (?:host|name|lookup|mapping|entry|resolution)|DNS reverse|name lookup failed|host ?name lookup|FCrDNS|forward[- ]confirmed|^[45]\d\d [45]\.7\.25\b"#,
              what: "a reverse DNS requirement (no PTR, or one that does not resolve back to the client): check fcrdns; a world without a PTR fails it") { _, _ in .fcrdns },
     ]
 

@@ -91,6 +91,9 @@ enum AddressWords {
               "the receiving Exim's `H=... [ADDR]`"),
         Place(#"\bruleset=\S+.*?\brelay=[^\s\[,]*\s?"# + wrapped, "the receiving sendmail's `relay=NAME [ADDR]`"),
         Place(#"\bClient host\s+"# + wrapped, "the reply's `Client host [ADDR]`"),
+        // The reply to EHLO/HELO greets the client by the address it came from (Exim, sendmail,
+        // OpenSMTPD, Exchange: `250-mx.example.test Hello name [ADDR]`).
+        Place(#"\b250[ -]\S+\s+Hello\s+(?:[^\s\[(]+\s+)?"# + wrapped, "the reply to EHLO/HELO `250 ... Hello NAME [ADDR]`"),
         Place(#"<[^<>\s]*"# + wrapped + #">:\s*(?:Client host rejected|Helo command rejected)"#, "the reply's `<NAME[ADDR]>: Client host rejected`"),
         Place(#"(?<![{\w])(?:IP|ip)\s?[=:]\s?"# + wrapped, "the reply's `IP=ADDR`"),
         Place(#"\b(?:sending|client|your|source|connecting)\s+(?:IP(?:v[46])?\s+)?(?:address\s+)?"# + wrapped, "the reply's `your IP ADDR`"),

@@ -182,6 +182,17 @@ enum BounceText {
         if evidence.reply == nil, let (reply, why) = LibraryReplies.introduced(lines) ?? LibraryReplies.introduced(paragraphs(lines)) {
             evidence.setReply(reply, from: why)
         }
+        // A reply quoted without its code: the code the text fixes, else RFC 5321's for its class and stage.
+        if evidence.reply == nil, let found = LibraryReplies.codeless(lines) ?? LibraryReplies.codeless(paragraphs(lines)) {
+            let known = CodelessReply.known(found.text, enhanced: found.enhanced)
+            let stage = known?.stage.map { ($0, "the reply's text, which \(known!.why) answers \($0) with") }
+                ?? StageWords.stage(in: found.paragraph, replyOffset: nil, replyText: found.text)
+            let (code, why) = CodelessReply.code(text: found.text, enhanced: found.enhanced, stage: stage?.0)
+            evidence.setReply(SMTPReply(code: code, enhanced: found.enhanced?.text, found.text),
+                              from: "`\(found.paragraph.prefix(60))...`, which quotes the reply without its code; the code is \(code): \(why)",
+                              inferred: true)
+            if let (stage, why) = stage { evidence.setStage(stage, from: why, inferred: true) }
+        }
     }
 
     /// Runs of non-empty lines, each collapsed to one line.

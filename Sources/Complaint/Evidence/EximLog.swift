@@ -19,6 +19,11 @@ enum EximLog {
         for line in lines where line.contains("H=") {
             if let evidence = readReject(line) { return .success(evidence) }
         }
+        // The reject's words without its `H=` (a fragment quoted in a sentence: `I was getting
+        // "rejected RCPT <>: relay not permitted"`): the client is not named.
+        for line in lines where !line.contains("H=") {
+            if let evidence = readReject(line, hostRequired: false) { return .success(evidence) }
+        }
         for line in lines where line.contains("SMTP error from remote mail server after") {
             var evidence = Evidence(source: .eximDelivery)
             guard readSMTPError(line, into: &evidence) else { continue }
@@ -48,30 +53,41 @@ enum EximLog {
         return .failure(ReaderMiss("no `H=... [addr] ... rejected RCPT <...>: ...` line and no `SMTP error from remote mail server after ...` line"))
     }
 
-    static func readReject(_ line: String) -> Evidence? {
+    static func readReject(_ line: String, hostRequired: Bool = true) -> Evidence? {
         let whole = NSRange(line.startIndex..., in: line)
         guard let act = action.firstMatch(in: line, range: whole),
               let verbRange = Range(act.range(at: 1), in: line),
-              let whatRange = Range(act.range(at: 2), in: line),
-              let hostMatch = host.firstMatch(in: line, range: whole),
-              let addressRange = Range(hostMatch.range(at: 3), in: line)
+              let whatRange = Range(act.range(at: 2), in: line)
+        else { return nil }
+        let hostMatch = host.firstMatch(in: line, range: whole)
+        let what = String(line[whatRange])
+        // Without `H=`, only the forms that name what they refused (`rejected RCPT <r>`), which
+        // prose does not write.
+        guard hostMatch != nil || !hostRequired && (what.hasPrefix("RCPT <") || what.hasPrefix("MAIL <") || what.hasPrefix("EHLO or HELO"))
         else { return nil }
         var evidence = Evidence(source: .eximReject)
-        let hostText = Range(hostMatch.range, in: line).map { "`\(line[$0])`" } ?? "H="
-        if let address = IPAddress(line[addressRange]) { evidence.setClient(address, from: hostText) }
+        let hostText = hostMatch.flatMap { Range($0.range, in: line) }.map { "`\(line[$0])`" } ?? "H="
+        if let hostMatch, let addressRange = Range(hostMatch.range(at: 3), in: line), let address = IPAddress(line[addressRange]) {
+            evidence.setClient(address, from: hostText)
+        }
         let verb = String(line[verbRange])
-        let what = String(line[whatRange])
-        let text = Range(act.range(at: 6), in: line).map { String(line[$0]) } ?? ""
+        var text = Range(act.range(at: 6), in: line).map { String(line[$0]) } ?? ""
+        // Words quoted in a sentence end at the closing quote.
+        if line[..<verbRange.lowerBound].filter({ $0 == "\"" }).count % 2 == 1, let close = text.firstIndex(of: "\"") {
+            text = String(text[..<close])
+        }
 
         // Exim shows `name (helo)` when the HELO differs from the verified name, only `name` when it is the same.
-        if let r = Range(hostMatch.range(at: 2), in: line) {
-            evidence.setHelo(String(line[r]), from: "the name in parentheses of \(hostText)")
-        }
-        if let r = Range(hostMatch.range(at: 1), in: line) {
-            evidence.setClientName(String(line[r]), from: "the verified host name of \(hostText)")
-            evidence.setHelo(String(line[r]), from: "\(hostText): Exim leaves the HELO out when it equals the host name", inferred: true)
-        } else {
-            evidence.setClientName("unknown", from: "\(hostText), which has no verified host name")
+        if let hostMatch {
+            if let r = Range(hostMatch.range(at: 2), in: line) {
+                evidence.setHelo(String(line[r]), from: "the name in parentheses of \(hostText)")
+            }
+            if let r = Range(hostMatch.range(at: 1), in: line) {
+                evidence.setClientName(String(line[r]), from: "the verified host name of \(hostText)")
+                evidence.setHelo(String(line[r]), from: "\(hostText): Exim leaves the HELO out when it equals the host name", inferred: true)
+            } else {
+                evidence.setClientName("unknown", from: "\(hostText), which has no verified host name")
+            }
         }
         if let r = Range(act.range(at: 5), in: line) { evidence.setHelo(String(line[r]), from: "`rejected EHLO or HELO \(line[r])`") }
         if let r = line.range(of: #"I=\[[^\]]+\]"#, options: .regularExpression), let address = IPAddress(line[r].dropFirst(3).dropLast()) {

@@ -111,6 +111,50 @@ enum LibraryReplies {
         return (reply(code, body), "Roundcube's `SMTP Error (\(code))` with the server's text in parentheses")
     }
 
+    /// A reply printed without its three-digit code: an enhanced code after the words that introduce
+    /// a reply (`RCPT TO <r> failed: 5.7.1 <r>: Relay access denied`), else a text whose code an RFC
+    /// or an MTA fixes (`Relay access denied (in reply to RCPT TO command)`), in a paragraph a paste
+    /// wrapped. The code is left to `CodelessReply`.
+    static func codeless(_ paragraphs: [String]) -> (text: String, enhanced: EnhancedCode?, paragraph: String)? {
+        let pattern = #"(?:said|failed|error|Error|rejected|reply|response|responded(?: with)?|[A-Za-z]Exception)\s*:\s*['"(]?\s*([245]\.\d{1,3}\.\d{1,3})\s+(\S.*)$"#
+        guard let regex = try? NSRegularExpression(pattern: pattern) else { return nil }
+        for paragraph in paragraphs {
+            guard let match = regex.firstMatch(in: paragraph, range: NSRange(paragraph.startIndex..., in: paragraph)),
+                  let codeRange = Range(match.range(at: 1), in: paragraph), let textRange = Range(match.range(at: 2), in: paragraph),
+                  let enhanced = EnhancedCode(String(paragraph[codeRange])) else { continue }
+            var text = String(paragraph[textRange])
+            if let cut = text.range(of: #"\s*\(in reply to [^)]*\)"#, options: .regularExpression) { text = String(text[..<cut.lowerBound]) }
+            if let opening = paragraph[..<codeRange.lowerBound].last(where: { "'\"(".contains($0) }),
+               paragraph[..<codeRange.lowerBound].hasSuffix(String(opening)),
+               let close = text.firstIndex(of: opening == "(" ? ")" : opening) {
+                text = String(text[..<close])
+            }
+            text = ReplyText.cleaned(text)
+            guard !text.isEmpty else { continue }
+            return (text, enhanced, paragraph)
+        }
+        // A reply quoted from its enhanced code on (`"5.7.1 Unfortunately, messages from [ADDR] weren't sent. ..."`).
+        for paragraph in paragraphs {
+            guard let range = paragraph.range(of: #"^\s*['"]?[245]\.\d{1,3}\.\d{1,3}\s+\S"#, options: .regularExpression) else { continue }
+            let quote = paragraph[range].first { $0 == "'" || $0 == "\"" }
+            var said = paragraph.drop { $0 == " " || $0 == "\t" || $0 == "'" || $0 == "\"" }
+            guard let enhanced = EnhancedCode(String(said)) else { continue }
+            said = said.dropFirst(enhanced.text.count).drop { $0 == " " }
+            var text = String(said)
+            if let quote, let close = text.firstIndex(of: quote) { text = String(text[..<close]) }
+            text = ReplyText.cleaned(text)
+            if !text.isEmpty { return (text, enhanced, paragraph) }
+        }
+        for paragraph in paragraphs {
+            let range = NSRange(paragraph.startIndex..., in: paragraph)
+            for entry in CodelessReply.known {
+                guard let match = entry.regex.firstMatch(in: paragraph, range: range), let found = Range(match.range, in: paragraph) else { continue }
+                return (String(paragraph[found]), nil, paragraph)
+            }
+        }
+        return nil
+    }
+
     /// A reply after the words that introduce one, in a paragraph whose lines a paste or a bounce
     /// wrapped (collapsed to one line): `to me: 554 ...`, `said: 550 ...`, `with message "550 ..."`,
     /// `responded with: "421 ..."`; up to Postfix's `(in reply to ...)` or the end of a quotation.
@@ -119,7 +163,7 @@ enum LibraryReplies {
     }
 
     private static func introducedIn(_ paragraphs: [String]) -> (SMTPReply, String)? {
-        let pattern = #"(?:said|to me|returned|response was|with message|server message|message|responded(?: with)?|server response|Server Response|The error that the other server returned was|error|Error|failed|failure|rejected|reply|Reason|reason)\s*:?\s*['"(]?\s*([245]\d\d(?:[ -]|$).*)$"#
+        let pattern = #"(?:said|to me|returned|response was|with message|server message|message|responded(?: with)?|server response|Server Response|The error that the other server returned was|error|Error|failed|failure|rejected|reply|Reason|reason|[A-Za-z]Exception)\s*:?\s*['"(]?\s*([245]\d\d(?:[ -]|$).*)$"#
         guard let regex = try? NSRegularExpression(pattern: pattern) else { return nil }
         for paragraph in paragraphs {
             guard let match = regex.firstMatch(in: paragraph, range: NSRange(paragraph.startIndex..., in: paragraph)),

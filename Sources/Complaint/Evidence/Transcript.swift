@@ -61,6 +61,9 @@ enum Transcript {
     /// (Hesk's log), curl's `< 220` and `> EHLO`.
     private static let shortMarkers: [(prefix: String, usual: Side)] = [("< ", .server), ("> ", .client), ("S ", .server), ("C ", .client)]
 
+    /// `<` or `>` after a log prefix that ends in `:` or `]` and a space.
+    private static let prefixedShortMarker = try! NSRegularExpression(pattern: #"^(.*?[:\]])\s+([<>])\s"#)
+
     /// A desktop client's block header: `READ Dec 31 11:39:39.553 [...] -- host:... -- port:587`, and
     /// the connection events around them.
     private static let blockHeader = try! NSRegularExpression(
@@ -72,6 +75,9 @@ enum Transcript {
     private static func isLogPrefix(_ prefix: Substring) -> Bool {
         let text = String(prefix)
         if isReply(text) || isCommand(text) { return false }
+        // An exception's message (`Caused by: ...NegativeSmtpReplyException: Negative SMTP reply: 550 ...`)
+        // is a client library's words about a reply, not a log line of a dialogue.
+        if text.range(of: #"[A-Za-z](?:Exception|Error)\b|\bCaused by:"#, options: .regularExpression) != nil { return false }
         // A reply code in it (`Expected: 250, Got: 553`) makes it words about a reply.
         if text.range(of: #"(?<![\d.:\-])[2-5]\d\d(?![\d.:\-])"#, options: .regularExpression) != nil { return false }
         return text.range(of: #"(?:\b[A-Za-z]{2,} ){3}[A-Za-z]{2,}\b"#, options: .regularExpression) == nil
@@ -197,6 +203,17 @@ enum Transcript {
                 }
                 out.append(Marked(marker: marker, text: unwrapped(text)))
                 continue
+            }
+            // curl's and webmail loggers' `<`/`>` behind a log prefix (`[06:06:29.308][e5337303]
+            // SMTP[DATA]: > RCPT TO:...`), in front of a reply or a command only.
+            if let match = prefixedShortMarker.firstMatch(in: line, range: range),
+               let prefixRange = Range(match.range(at: 1), in: line), let markerRange = Range(match.range(at: 2), in: line),
+               isLogPrefix(line[prefixRange]) {
+                let rest = unwrapped(String(line[markerRange.upperBound...]))
+                if isReply(rest) || isCommand(rest) {
+                    out.append(Marked(marker: String(line[markerRange]).trimmingCharacters(in: .whitespaces), text: rest))
+                    continue
+                }
             }
             if let short = shortMarkers.first(where: { line.hasPrefix($0.prefix) }) {
                 let rest = String(line.dropFirst(short.prefix.count))

@@ -8,7 +8,7 @@ struct InputText {
     var lines: [Substring]
 
     init(_ text: String) {
-        let cleaned = Self.qmailReports(Self.withoutMarkup(text))
+        let cleaned = Self.qmailReports(Self.jsonDialogues(Self.withoutMarkup(text)))
         lines = Self.withoutReturnedBody(Self.unquoted(ReplyText.lines(cleaned)))
     }
 
@@ -29,6 +29,29 @@ struct InputText {
             index += 1
         }
         return out
+    }
+
+    /// A dialogue logged as a JSON array of strings (an address verifier's
+    /// `{"mx.example.test":["220 ...","HELO ...","250 ...","MAIL FROM:<>","550 ..."]}`): one line per
+    /// element, unescaped, when the elements hold a command and a reply.
+    static func jsonDialogues(_ text: String) -> String {
+        let string = #""(?:[^"\\]|\\.)*""#
+        guard text.contains("\",\""), let array = try? NSRegularExpression(pattern: #"\[\s*"# + string + #"(?:\s*,\s*"# + string + #")+\s*\]"#),
+              let element = try? NSRegularExpression(pattern: string) else { return text }
+        let out = NSMutableString(string: text)
+        for match in array.matches(in: text, range: NSRange(text.startIndex..., in: text)).reversed() {
+            guard let range = Range(match.range, in: text) else { continue }
+            let found = String(text[range])
+            let elements = element.matches(in: found, range: NSRange(found.startIndex..., in: found)).compactMap { item -> String? in
+                guard let r = Range(item.range, in: found) else { return nil }
+                return String(found[r].dropFirst().dropLast())
+                    .replacingOccurrences(of: #"\\(["\\/])"#, with: "$1", options: .regularExpression)
+            }
+            guard elements.contains(where: Transcript.isCommand),
+                  elements.contains(where: { ReplyText.reply(Substring($0)) != nil }) else { continue }
+            out.replaceCharacters(in: match.range, with: "\n" + elements.joined(separator: "\n") + "\n")
+        }
+        return out as String
     }
 
     /// qmail-send logs a delivery's report as one word, `_` for each space and `/` after each line

@@ -1,6 +1,6 @@
 import Foundation
 import Policy
-import PostfixTarget
+import Postfix
 import Scenario
 import SMTPProtocol
 

@@ -1,5 +1,5 @@
+import Delivery
 import Runner
-import Sender
 
 /// The matrix as one self-contained HTML page: no script, no external resource (a Content Security
 /// Policy forbids any fetch, so a browser reports one as an error), coloured by outcome; each cell
@@ -110,13 +110,14 @@ public enum MatrixHTML {
             if let delivery = result.delivery {
                 html += "<h4>Transcripts of the attempts</h4><pre>\(escape(delivery.renderTranscript()))</pre>"
             }
-            if !result.sessions.isEmpty {
-                html += "<h4>Why the MX decided</h4><pre>\(escape(result.sessions.map(\.summary).joined(separator: "\n\n")))</pre>"
+            let decisions = result.evidence?.decisions ?? []
+            if !decisions.isEmpty {
+                html += "<h4>Why the MX decided</h4><pre>\(escape(decisions.joined(separator: "\n\n")))</pre>"
             }
             if !result.receiverLog.isEmpty {
                 html += "<h4>Receiver log</h4><pre>\(escape(result.receiverLog))</pre>"
             }
-            if result.delivery == nil && result.sessions.isEmpty && outcome.status == .ran {
+            if result.delivery == nil && decisions.isEmpty && outcome.status == .ran {
                 html += "<p>No transcript was kept.</p>"
             }
         }

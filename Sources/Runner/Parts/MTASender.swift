@@ -1,23 +1,22 @@
 import CertificateAuthority
+import Delivery
 import SMTPProtocol
-import Sender
-import SenderMTAs
 
 /// A real MTA as the case's sender: made when the case's namespace exists, stopped with the case.
-final class MTASender<MTA: SendingMTA>: Sender, @unchecked Sendable {
+public final class MTASender<MTA: SendingMTA>: Sender, @unchecked Sendable {
     let request: DeliveryRequest
     let settings: MTA.Settings
     /// `sender.tls` and the run's authority, which the MTA trusts (its CA file).
     let tls: (level: TLSSecurityLevel, authority: RunAuthority)?
     private var mta: MTA?
 
-    init(request: DeliveryRequest, settings: MTA.Settings, tls: (level: TLSSecurityLevel, authority: RunAuthority)? = nil) {
+    public init(request: DeliveryRequest, settings: MTA.Settings, tls: (level: TLSSecurityLevel, authority: RunAuthority)? = nil) {
         self.request = request
         self.settings = settings
         self.tls = tls
     }
 
-    func deliver(in environment: CaseEnvironment) async throws -> DeliveryReport {
+    public func deliver(in environment: CaseEnvironment) async throws -> DeliveryReport {
         var request = request
         if let tls, tls.level != .none {
             request.tls = SenderTLS(
@@ -30,13 +29,15 @@ final class MTASender<MTA: SendingMTA>: Sender, @unchecked Sendable {
         return try await mta.deliver(request, settings: settings)
     }
 
-    func stop() async {
+    public var artifactFiles: [String: String] { MTA.artifactFiles }
+
+    public func stop() async {
         await mta?.stop()
     }
 }
 
 /// Why a real MTA cannot send `sender.message.raw`: it takes the message through its own
 /// submission path and sends it with its own line endings and end of data.
-func rawMessageReason(_ mta: String) -> String {
+public func rawMessageReason(_ mta: String) -> String {
     "sender.message.raw is sent byte for byte by the built-in sender only: \(mta) sends a message with line endings and an end of data of its own"
 }

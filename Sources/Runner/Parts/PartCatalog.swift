@@ -16,12 +16,6 @@ public struct PartCatalog: Sendable {
         self.proxies = Dictionary(proxies.map { ($0.proxy, $0) }, uniquingKeysWith: { $1 })
     }
 
-    /// The parts mxharness ships: the built-in MX, Postfix, Exim, OpenSMTPD and a user's own MX
-    /// (`exec`) as receivers; the built-in delivery model, a real Postfix and Exim as senders.
-    public static let standard = PartCatalog(
-        receivers: [BuiltinMXReceivers(), PostfixReceivers(), EximReceivers(), OpenSMTPDReceivers(), ExecReceivers()],
-        senders: [ModelSenders(), PostfixSenders(), EximSenders()])
-
     /// This catalog with `receiver` added (or replacing the one with its target).
     public func adding(_ receiver: any ReceiverKind) -> PartCatalog {
         var copy = self

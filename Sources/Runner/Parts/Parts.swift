@@ -1,10 +1,9 @@
 import DNSCore
 import DNSWorld
+import Delivery
 import Logging
-import ReferenceMX
 import Sandbox
 import Scenario
-import Sender
 
 /// A kind of receiving MTA a case can run on: the built-in MX, a real Postfix, and whatever else a
 /// `PartCatalog` lists. `receiver.target` (or `--target`) names it; the runner, the reports and the
@@ -81,10 +80,11 @@ public protocol Receiver: AnyObject, Sendable {
 
     /// What the receiver saw of `clients`, once their sessions are over: decision records, log
     /// lines, messages accepted.
-    func evidence(of clients: [IPAddress]) async -> ReceiverEvidence
+    func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence
 
-    /// What the receiver said when something failed before `evidence` (its log), for the report.
-    func failureEvidence() async -> ReceiverEvidence
+    /// What the receiver said when something failed before `evidence` (its log), for the report;
+    /// nil (the default) when it has nothing to say.
+    func failureEvidence() async -> (any ReceiverEvidence)?
 
     /// Takes the receiver down, or gives a shared one back (reused only when `clean`).
     func stop(clean: Bool) async
@@ -107,21 +107,40 @@ extension Receiver {
     public var runsInWarmWorlds: Bool { false }
     public var lentDNS: WarmDNSWorld? { nil }
     public func hostNamespace(clientAddresses: [IPAddress]) async throws -> NetworkNamespace? { nil }
-    public func failureEvidence() async -> ReceiverEvidence { ReceiverEvidence() }
+    public func failureEvidence() async -> (any ReceiverEvidence)? { nil }
     public var instanceUse: ReceiverInstanceUse? { nil }
 }
 
-/// What a receiver leaves behind for the report: the evidence of why it decided.
-public struct ReceiverEvidence: Sendable {
-    /// The built-in MX's record of each session (what it saw and why it decided).
-    public var sessions: [SessionRecord]
-    /// The receiver's own log lines for the case (a real MTA's log).
+/// What a receiver leaves behind for the report: the evidence of why it decided. Each kind of
+/// receiver says it in its own terms (the built-in MX's decision records, a real MTA's log); the
+/// runner and the reports read only what this protocol asks.
+public protocol ReceiverEvidence: Sendable {
+    /// Messages the receiver accepted in the case, when it can tell (`expect.messages_accepted`).
+    var messagesAccepted: Int? { get }
+    /// The receiver's own log lines for the case; empty when it keeps none.
+    var log: String { get }
+    /// Why the receiver decided, one text per session, for a failure's report ("why the MX
+    /// decided"); empty when the receiver says it only in its log.
+    var decisions: [String] { get }
+    /// The same as data, for the JSON report (`sessions`) and the artifacts (`mx-sessions.json`).
+    var records: [any EvidenceRecord] { get }
+}
+
+/// One session's record in a receiver's evidence, as the JSON report writes it.
+public protocol EvidenceRecord: Encodable, Sendable {}
+
+extension ReceiverEvidence {
+    public var decisions: [String] { [] }
+    public var records: [any EvidenceRecord] { [] }
+}
+
+/// A receiver's log and the messages it accepted: the evidence of a real MTA, or of a receiver
+/// that keeps nothing else.
+public struct LogEvidence: ReceiverEvidence {
     public var log: String
-    /// Messages the receiver accepted in the case, when it can tell.
     public var messagesAccepted: Int?
 
-    public init(sessions: [SessionRecord] = [], log: String = "", messagesAccepted: Int? = nil) {
-        self.sessions = sessions
+    public init(log: String = "", messagesAccepted: Int? = nil) {
         self.log = log
         self.messagesAccepted = messagesAccepted
     }
@@ -188,9 +207,14 @@ public protocol Sender: AnyObject, Sendable {
 
     /// As `Receiver.runsInWarmWorlds`. Default false.
     var runsInWarmWorlds: Bool { get }
+
+    /// Files of the sender worth keeping with a case's artifacts (`--artifacts`): their paths in
+    /// the case's folder, and the names they get there. Default none.
+    var artifactFiles: [String: String] { get }
 }
 
 extension Sender {
     public func stop() async {}
     public var runsInWarmWorlds: Bool { false }
+    public var artifactFiles: [String: String] { [:] }
 }

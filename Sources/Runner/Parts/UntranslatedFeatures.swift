@@ -1,10 +1,11 @@
+import DNSCore
 import Policy
 import Scenario
 
 /// Scenario keys that describe Postfix's own behaviour, which the built-in MX and the Postfix
 /// target model and the policy translations for other MTAs do not (yet) express: such a case is
 /// skipped on those MTAs with the reason, never run against a receiver that means something else.
-func untranslatedFeature(of scenario: ScenarioCase, on mta: String) -> String? {
+public func untranslatedFeature(of scenario: ScenarioCase, on mta: String) -> String? {
     if scenario.receiver.policy.rejectAt == .greeting {
         return "reject_at: greeting is not translated for \(mta) (the built-in MX answers at the greeting; the case's expect is written for that)"
     }
@@ -19,7 +20,7 @@ func untranslatedFeature(of scenario: ScenarioCase, on mta: String) -> String? {
 
 /// `receiver.engines` that `mta` does not run (all of them, unless `runs` names some): such a case
 /// is skipped, never run without the engine its expect counts on.
-func unrunEngines(of scenario: ScenarioCase, on mta: String, runs: Set<ReceiverEngine> = []) -> String? {
+public func unrunEngines(of scenario: ScenarioCase, on mta: String, runs: Set<ReceiverEngine> = []) -> String? {
     let missing = scenario.receiver.engines.filter { !runs.contains($0) }
     guard !missing.isEmpty else { return nil }
     let names = missing.map(\.rawValue).joined(separator: ", ")
@@ -27,13 +28,13 @@ func unrunEngines(of scenario: ScenarioCase, on mta: String, runs: Set<ReceiverE
 }
 
 /// `receiver.tls` (STARTTLS and its certificate) is set up on the built-in MX only, so far.
-func untranslatedTLS(of scenario: ScenarioCase, on mta: String) -> String? {
+public func untranslatedTLS(of scenario: ScenarioCase, on mta: String) -> String? {
     guard scenario.receiver.tls.starttls else { return nil }
     return "receiver.tls is not yet set up for \(mta) (STARTTLS with the world's certificates runs on the built-in MX)"
 }
 
 /// `sender.tls` above `none` is modelled by the built-in sender only, so far.
-func untranslatedSenderTLS(of scenario: ScenarioCase, on mta: String) -> String? {
+public func untranslatedSenderTLS(of scenario: ScenarioCase, on mta: String) -> String? {
     guard scenario.sender.tls != .none else { return nil }
     return "sender.tls: \(scenario.sender.tls) is not yet set up for a real \(mta) sender (the built-in sender models it)"
 }
@@ -41,7 +42,7 @@ func untranslatedSenderTLS(of scenario: ScenarioCase, on mta: String) -> String?
 /// `sender.identity` other than socket, `receiver.proxy_protocol`, `receiver.xclient_hosts`: the
 /// expect of such a case says what Postfix does on that path (smtpd_upstream_proxy_protocol,
 /// smtpd_authorized_xclient_hosts), which is not set up for `mta`.
-func untranslatedIdentity(of scenario: ScenarioCase, on mta: String) -> String? {
+public func untranslatedIdentity(of scenario: ScenarioCase, on mta: String) -> String? {
     if let proxy = scenario.receiver.proxyProtocol {
         return "receiver.proxy_protocol: \(proxy) is not set up for \(mta) (the built-in MX and Postfix take PROXY headers)"
     }
@@ -52,4 +53,20 @@ func untranslatedIdentity(of scenario: ScenarioCase, on mta: String) -> String? 
         return "sender.identity: \(scenario.sender.identity) is answered as Postfix answers it; \(mta) is not set up for it"
     }
     return nil
+}
+
+
+extension ScenarioCase {
+    /// The recipient domains of the case, each once, in the order written: what a real receiver
+    /// accepts mail for.
+    public var recipientDomains: [String] {
+        var domains: [String] = []
+        for recipient in sender.rcptTo {
+            if let at = recipient.lastIndex(of: "@") {
+                let domain = DNSName.normalize(recipient[recipient.index(after: at)...])
+                if !domains.contains(domain) { domains.append(domain) }
+            }
+        }
+        return domains
+    }
 }

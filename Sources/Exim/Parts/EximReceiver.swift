@@ -1,0 +1,104 @@
+import CertificateAuthority
+import DNSCore
+import Foundation
+import Runner
+import Sandbox
+import Scenario
+
+/// A real Exim as the receiver (`receiver.target: exim`): the policy as ACLs with the scenario's
+/// `receiver.exim`, or the user's `--exim-config`; a private daemon in every case's namespace.
+public struct EximReceivers: ReceiverKind {
+    public var target: ReceiverTarget { .exim }
+    /// A user's own Exim configuration (`--exim-config`): its text, run instead of the one the
+    /// harness writes from the policy (the harness still owns addresses, spool and logs).
+    public var configurationText: String?
+
+    public init(configurationText: String? = nil) {
+        self.configurationText = configurationText
+    }
+
+    public func configuration(for scenario: ScenarioCase, settings: RunConfiguration) -> EximConfiguration {
+        var configuration = EximConfiguration(
+            hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: scenario.recipientDomains,
+            policy: scenario.receiver.policy, site: scenario.receiver.exim)
+        configuration.baseText = configurationText
+        configuration.tls = Self.tls(for: scenario.receiver, authority: settings.authority)
+        return configuration
+    }
+
+    /// `receiver.tls` as Exim settings, with the certificates the run's authority issues.
+    static func tls(for receiver: ReceiverSpec, authority: RunAuthority) -> EximTLS? {
+        guard receiver.tls.starttls, let authority = try? authority.authority() else { return nil }
+        var certificates: [EximTLS.Certificate] = []
+        for group in receiver.tls.certificates(hostname: receiver.hostname, addresses: receiver.addresses) {
+            guard let issued = try? authority.certificate(group.kind, names: group.names, addresses: group.addresses) else { return nil }
+            certificates.append(EximTLS.Certificate(chainPEM: issued.chainPEM, keyPEM: issued.privateKeyPEM, addresses: group.addresses))
+        }
+        return EximTLS(required: receiver.tls.required, protocols: receiver.tls.protocols, certificates: certificates)
+    }
+
+    public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
+        if let reason = untranslatedFeature(of: scenario, on: "Exim") { return reason }
+        switch EximInstallation.find() {
+        case .failure(let unavailable): return unavailable.reason
+        case .success(let installation):
+            return configuration(for: scenario, settings: settings).unsupportedReason(hasSPF: installation.hasSPF)
+        }
+    }
+
+    public func unavailableReason(settings: RunConfiguration) -> String? {
+        if case .failure(let unavailable) = EximInstallation.find() { return unavailable.reason }
+        // The daemon switches to its own user (exim_user), which a user namespace does not map.
+        return geteuid() == 0 ? nil : "the Exim receiver needs root (its daemon runs as Debian-exim): run mxharness as root (sudo)"
+    }
+
+    public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
+        EximReceiver(configuration: configuration(for: scenario, settings: settings))
+    }
+}
+
+final class EximReceiver: Receiver, @unchecked Sendable {
+    let configuration: EximConfiguration
+    // Set by `start`, read by the later steps, all from the task that runs the case.
+    private var exim: EximInstance?
+    private var startFailure: String?
+
+    init(configuration: EximConfiguration) {
+        self.configuration = configuration
+    }
+
+    func start(in environment: CaseEnvironment) async throws {
+        let installation: EximInstallation
+        switch EximInstallation.find() {
+        case .failure(let unavailable): throw CaseSkipped(reason: unavailable.reason)
+        case .success(let found): installation = found
+        }
+        do {
+            exim = try await EximInstance.start(
+                configuration, installation: installation, in: environment.namespace, caseDirectory: environment.directory,
+                resolver: ResolvConf(nameserver: environment.receiverNameserver, timeout: environment.settings.resolverTimeout), logger: environment.logger)
+        } catch let unsupported as EximUnsupported {
+            throw CaseSkipped(reason: unsupported.reason)
+        } catch let error as DaemonStartError {
+            startFailure = error.output
+            throw error
+        }
+    }
+
+    func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
+        guard let exim else { return LogEvidence() }
+        // Stopped first, so that every reception process has written its lines.
+        await exim.stop()
+        return LogEvidence(
+            log: clients.flatMap { exim.sessionLog(client: $0) }.joined(separator: "\n"),
+            messagesAccepted: clients.map { exim.messagesAccepted(from: $0) }.reduce(0, +))
+    }
+
+    func failureEvidence() async -> (any ReceiverEvidence)? {
+        LogEvidence(log: exim?.log.joined(separator: "\n") ?? startFailure ?? "")
+    }
+
+    func stop(clean: Bool) async {
+        await exim?.stop()
+    }
+}

@@ -1,0 +1,90 @@
+import Delivery
+import Runner
+import Sandbox
+import Scenario
+
+/// `sender.mta: exim`: Exim 4 from Debian's packages (unpacked, not installed) sends the scenario's
+/// message from the case's namespace (`EximSendingMTA`), `sender.exim` options on its transport.
+public struct EximSenders: SenderKind {
+    public var mta: SenderMTA { .exim }
+
+    public init() {}
+
+    public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
+        if let reason = EximSendingMTA.unavailableReason() { return reason }
+        if let reason = untranslatedSenderTLS(of: scenario, on: "Exim") { return reason }
+        if scenario.sender.message?.raw != nil { return rawMessageReason("Exim") }
+        if let reason = Self.dkimReason(scenario) { return reason }
+        // Exim tries a host's IPv6 addresses first and has no setting to prefer IPv4 (short of
+        // not looking AAAA up at all, dns_ipv4_lookup).
+        if scenario.sender.prefer == .ipv4, scenario.sender.addresses.count == 2 {
+            return "Exim cannot prefer IPv4 over IPv6 (sender.prefer: ipv4)"
+        }
+        if !scenario.sender.postfix.isEmpty, !scenario.sender.postfix.keys.allSatisfy({ $0 == "smtp_address_preference" && scenario.sender.postfix[$0] == "ipv6" }) {
+            return "sender.postfix settings (\(scenario.sender.postfix.keys.sorted().joined(separator: ", "))) have no Exim equivalent here"
+        }
+        return nil
+    }
+
+    public func unavailableReason(settings: RunConfiguration) -> String? {
+        EximSendingMTA.unavailableReason()
+    }
+
+    public func makeSender(for scenario: ScenarioCase, settings: RunConfiguration) -> any Sender {
+        // The message goes in unsigned: the transport signs it as it sends.
+        var unsigned = scenario.sender
+        unsigned.dkim = nil
+        return MTASender<EximSendingMTA>(
+            request: DeliveryRequest(unsigned, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout),
+            settings: EximSenderSettings(options: scenario.sender.exim, signing: Self.signing(for: scenario)))
+    }
+
+    /// What of `sender.dkim` Exim cannot sign as written, or nil.
+    static func dkimReason(_ scenario: ScenarioCase) -> String? {
+        guard let dkim = scenario.sender.dkim else { return nil }
+        if dkim.canonicalization.header != dkim.canonicalization.body {
+            return "sender.dkim.canonicalization: \(dkim.canonicalization) has no Exim equivalent (dkim_canon sets header and body alike)"
+        }
+        switch dkim.breakage {
+        case .bodyChanged, .headerChanged:
+            return "sender.dkim.break: \(dkim.breakage!.rawValue) has no Exim equivalent (Exim signs as the transport sends; nothing changes the message after)"
+        case .expired:
+            return Faketime.library() == nil
+                ? "sender.dkim.break: expired on the Exim sender needs libfaketime (apt-get install libfaketime, as scripts/lib.sh does)" : nil
+        case .none:
+            return nil
+        }
+    }
+
+    /// `sender.dkim` as the transport's options (the key is the one the runner prepared).
+    static func signing(for scenario: ScenarioCase) -> EximDKIMSigning? {
+        let sender = scenario.sender
+        guard let dkim = sender.dkim else { return nil }
+        return EximDKIMSigning(
+            domain: sender.dkimDomain(dkim), selector: dkim.selector, algorithm: dkim.algorithm.rawValue,
+            canonicalization: dkim.canonicalization.header.rawValue, headers: dkim.headers, expireAfter: dkim.expireAfter,
+            keyPEM: dkim.key?.pem ?? "", clockBehind: dkim.breakage == .expired)
+    }
+}
+
+extension EximSendingMTA: SendingMTA {
+    public static var artifactFiles: [String: String] {
+        ["exim-sender/log/mainlog": "sender-exim-mainlog", "exim-sender/exim.conf": "sender-exim.conf"]
+    }
+
+    public func deliver(_ request: DeliveryRequest, settings: EximSenderSettings) async throws -> DeliveryReport {
+        try await deliver(request, options: settings.options, signing: settings.signing)
+    }
+}
+
+/// What a scenario sets on the Exim sender: `sender.exim` transport options, and `sender.dkim` as
+/// its `dkim_*` options.
+public struct EximSenderSettings: Sendable {
+    public var options: [String: String]
+    public var signing: EximDKIMSigning?
+
+    public init(options: [String: String] = [:], signing: EximDKIMSigning? = nil) {
+        self.options = options
+        self.signing = signing
+    }
+}

@@ -1,0 +1,103 @@
+import DNSCore
+import Foundation
+import Runner
+import Sandbox
+import Scenario
+
+/// A real OpenSMTPD as the receiver (`receiver.target: opensmtpd`): the policy as built-in
+/// filters, or the user's `--opensmtpd-config`; a private daemon in every case's namespace.
+public struct OpenSMTPDReceivers: ReceiverKind {
+    public var target: ReceiverTarget { .opensmtpd }
+    /// A user's own smtpd.conf (`--opensmtpd-config`): its text, run as it is.
+    public var configurationText: String?
+
+    public init(configurationText: String? = nil) {
+        self.configurationText = configurationText
+    }
+
+    public func configuration(for scenario: ScenarioCase) -> OpenSMTPDConfiguration {
+        var configuration = OpenSMTPDConfiguration(
+            hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: scenario.recipientDomains,
+            policy: scenario.receiver.policy,
+            world: OpenSMTPDFilters.WorldFacts(
+                faults: !scenario.dns.faults.isEmpty || receiverSeesBogus(scenario),
+                numericPTR: scenario.dns.records.contains { if case .ptr(let name) = $0.data { IPAddress(DNSName.normalize(name)) != nil } else { false } }))
+        configuration.baseText = configurationText
+        return configuration
+    }
+
+    public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
+        if let reason = untranslatedFeature(of: scenario, on: "OpenSMTPD") { return reason }
+        if scenario.receiver.tls.starttls {
+            // Seen here with the world's ECDSA key and with an RSA one: the client gets a handshake
+            // failure, smtpd logs `smtp disconnected reason="io-error: error:0A080006:SSL
+            // routines::EVP lib"` (its privilege-separated key operations and OpenSSL 3;
+            // OpenSMTPD/OpenSMTPD issues 1171 and 1239, fixed after 6.8 by pull request 1208).
+            return "receiver.tls: OpenSMTPD 6.8.0p2 with OpenSSL 3 (Debian 12) fails every STARTTLS handshake (SSL routines::EVP lib; OpenSMTPD issues 1171, 1239)"
+        }
+        if case .failure(let unavailable) = OpenSMTPDInstallation.find() { return unavailable.reason }
+        return configuration(for: scenario).unsupportedReason
+    }
+
+    public func unavailableReason(settings: RunConfiguration) -> String? {
+        if case .failure(let unavailable) = OpenSMTPDInstallation.find() { return unavailable.reason }
+        // smtpd refuses to start unless root (privilege separation into its own users).
+        return geteuid() == 0 ? nil : "the OpenSMTPD receiver needs root (smtpd runs only as root): run mxharness as root (sudo)"
+    }
+
+    public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
+        OpenSMTPDReceiver(configuration: configuration(for: scenario))
+    }
+}
+
+final class OpenSMTPDReceiver: Receiver, @unchecked Sendable {
+    let configuration: OpenSMTPDConfiguration
+    // Set by `start`, read by the later steps, all from the task that runs the case.
+    private var smtpd: OpenSMTPDInstance?
+    private var startFailure: String?
+
+    init(configuration: OpenSMTPDConfiguration) {
+        self.configuration = configuration
+    }
+
+    func start(in environment: CaseEnvironment) async throws {
+        let installation: OpenSMTPDInstallation
+        switch OpenSMTPDInstallation.find() {
+        case .failure(let unavailable): throw CaseSkipped(reason: unavailable.reason)
+        case .success(let found): installation = found
+        }
+        do {
+            smtpd = try await OpenSMTPDInstance.start(
+                configuration, installation: installation, in: environment.namespace, caseDirectory: environment.directory,
+                resolver: ResolvConf(nameserver: environment.receiverNameserver, timeout: environment.settings.resolverTimeout), logger: environment.logger)
+        } catch let unsupported as OpenSMTPDUnsupported {
+            throw CaseSkipped(reason: unsupported.reason)
+        } catch let error as DaemonStartError {
+            startFailure = error.output
+            throw error
+        }
+    }
+
+    func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
+        guard let smtpd else { return LogEvidence() }
+        await smtpd.stop()
+        return LogEvidence(
+            log: clients.flatMap { smtpd.sessionLog(client: $0) }.joined(separator: "\n"),
+            messagesAccepted: clients.map { smtpd.messagesAccepted(from: $0) }.reduce(0, +))
+    }
+
+    func failureEvidence() async -> (any ReceiverEvidence)? {
+        LogEvidence(log: smtpd?.log.joined(separator: "\n") ?? startFailure ?? "")
+    }
+
+    func stop(clean: Bool) async {
+        await smtpd?.stop()
+    }
+}
+
+/// Whether the receiver's lookups meet SERVFAILs the world's faults do not list: a validating
+/// receiver resolver in a signed world with a zone whose state makes its data bogus.
+func receiverSeesBogus(_ scenario: ScenarioCase) -> Bool {
+    scenario.receiver.resolver == .validating && scenario.dns.isSigned
+        && scenario.dns.zones.contains { $0.state != .secure && $0.state != .insecure }
+}

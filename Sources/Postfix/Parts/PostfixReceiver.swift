@@ -1,0 +1,289 @@
+import CertificateAuthority
+import DNSCore
+import DNSWorld
+import Foundation
+import Logging
+import Runner
+import Sandbox
+import Scenario
+
+/// A real Postfix as the receiver (`receiver.target: postfix`): main.cf from the scenario's policy
+/// and `receiver.postfix` over the user's `--postfix-config` (`base`), or a site's whole folder
+/// (`site`). In a run of many cases, cases whose configuration may be shared (`PostfixSharing`) run
+/// on pooled instances (`PostfixPool`) unless `sharing` is off; every other case starts a Postfix
+/// of its own.
+public struct PostfixReceivers: ReceiverKind {
+    public var target: ReceiverTarget { .postfix }
+    /// A user's own main.cf (`--postfix-config`), the base of every case's configuration.
+    public var base: MainCF?
+    /// A site's whole Postfix configuration directory (`--postfix-config-dir`); replaces each
+    /// scenario's `receiver.postfix_dir`, as `--target` replaces `receiver.target`.
+    public var site: PostfixSiteDirectory?
+    /// Cases with the same configuration share one running instance when a run keeps a pool;
+    /// false (`--fresh-postfix`) starts a new Postfix for every case.
+    public var sharing: Bool
+    /// Shared instances: a run's own (`ownsPool`), or one the caller keeps across runs.
+    let pool: PostfixPool?
+    let ownsPool: Bool
+
+    /// `pool`: instances to share between cases across runs (the caller closes it); nil: a run
+    /// makes a pool of its own when `sharing` is on.
+    public init(base: MainCF? = nil, site: PostfixSiteDirectory? = nil, sharing: Bool = true, pool: PostfixPool? = nil) {
+        self.base = base
+        self.site = site
+        self.sharing = sharing
+        self.pool = pool
+        self.ownsPool = false
+    }
+
+    private init(_ kind: PostfixReceivers, ownPool: PostfixPool) {
+        self.base = kind.base
+        self.site = kind.site
+        self.sharing = kind.sharing
+        self.pool = ownPool
+        self.ownsPool = true
+    }
+
+    /// The Postfix receiver of a case: the scenario's policy and `receiver.postfix` over the user's
+    /// main.cf, accepting mail for every recipient domain, with the identity keys
+    /// (`receiver.proxy_protocol`, `receiver.xclient_hosts`; `PostfixIdentity`).
+    public func configuration(for scenario: ScenarioCase, settings: RunConfiguration = RunConfiguration()) -> PostfixConfiguration {
+        var configuration = PostfixConfiguration(
+            hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: scenario.recipientDomains,
+            policy: scenario.receiver.policy, settings: scenario.receiver.postfix, base: base,
+            site: site ?? scenario.receiver.postfixDirectory.map(PostfixSiteDirectory.cached(path:)),
+            bareNewline: (scenario.receiver.bareNewline ?? .normalize).rawValue,
+            identity: PostfixIdentity(
+                upstreamProxyProtocol: scenario.receiver.proxyProtocol?.rawValue, xclientHosts: scenario.receiver.xclientHosts),
+            tls: Self.tls(for: scenario.receiver, authority: settings.authority))
+        configuration.engines = PostfixEngineSetup(
+            runsPolicydSPF: scenario.receiver.engines.contains(.policydSPF), policydSPF: Self.policydSPFInstallation,
+            dnsTimeoutSeconds: ResolvConf.timeoutSeconds(for: settings.resolverTimeout))
+        return configuration
+    }
+
+    /// `receiver.tls` as Postfix settings, with the certificates the run's authority issues for
+    /// the receiver (cached by the authority, so every case with the same receiver gets the same
+    /// files and may share an instance); nil without STARTTLS or when no authority can be made.
+    static func tls(for receiver: ReceiverSpec, authority: RunAuthority) -> PostfixTLS? {
+        guard receiver.tls.starttls, let authority = try? authority.authority() else { return nil }
+        var certificates: [PostfixTLS.Certificate] = []
+        for group in receiver.tls.certificates(hostname: receiver.hostname, addresses: receiver.addresses) {
+            guard let issued = try? authority.certificate(group.kind, names: group.names, addresses: group.addresses) else { return nil }
+            let key = issued.privateKeyPEM.hasSuffix("\n") ? issued.privateKeyPEM : issued.privateKeyPEM + "\n"
+            certificates.append(PostfixTLS.Certificate(keyAndChainPEM: key + issued.chainPEM, addresses: group.addresses))
+        }
+        return PostfixTLS(required: receiver.tls.required, protocols: receiver.tls.protocols, certificates: certificates)
+    }
+
+    /// This machine's policyd-spf, looked up once.
+    static let policydSPFInstallation = PolicydSPFInstallation.detect()
+
+    /// Root is `Preflight`'s question (a Postfix receiver makes the command need root).
+    public func unavailableReason(settings: RunConfiguration) -> String? {
+        let postfix = PostfixInstance.Options().postfixPath
+        return PostfixInstance.isInstalled ? nil : "the Postfix receiver needs \(postfix): install Postfix (apt-get install postfix)"
+    }
+
+    public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
+        let configuration = configuration(for: scenario, settings: settings)
+        return configuration.unsupportedReason ?? postfixMilterLimit(of: scenario) ?? Self.engineReason(scenario, configuration)
+    }
+
+    /// Why an engine the case needs cannot run (not installed), or one it lists is not one Postfix
+    /// runs; nil when every one can.
+    static func engineReason(_ scenario: ScenarioCase, _ configuration: PostfixConfiguration) -> String? {
+        if scenario.receiver.engines.contains(.policydSPF), let reason = configuration.engines.policydSPFInstallation.missingReason {
+            return reason
+        }
+        // rspamd as Postfix's milter (PostfixRspamd) is not run yet: a case that lists it is skipped.
+        return unrunEngines(of: scenario, on: "Postfix", runs: [.policydSPF])
+    }
+
+    /// What every Postfix receiver of a run is started with: resolv.conf's `timeout:` from the
+    /// run's resolver timeout.
+    static func options(_ settings: RunConfiguration) -> PostfixInstance.Options {
+        PostfixInstance.Options(dnsTimeoutSeconds: ResolvConf.timeoutSeconds(for: settings.resolverTimeout))
+    }
+
+    /// `options`, with resolv.conf naming the world's validating twin when the case's receiver
+    /// resolver validates in a signed world (`CaseEnvironment.receiverNameserver`).
+    static func options(_ settings: RunConfiguration, for scenario: ScenarioCase) -> PostfixInstance.Options {
+        var options = options(settings)
+        if scenario.dns.isSigned, scenario.receiver.resolver == .validating {
+            options.nameserver = DNSWorld.validatingAddress.description
+        }
+        return options
+    }
+
+    /// Why a case whose configuration may be shared still gets an instance of its own: a pooled
+    /// host's unbound is warm and must be able to load the case's world (`WarmDNSWorld.canLoad`),
+    /// and has no validating twin.
+    static func hostRefusal(for scenario: ScenarioCase) -> String? {
+        if CaseEnvironment.needsValidatingServer(scenario) {
+            return "a validating resolver in a signed world needs the world's validating unbound, which pooled hosts lack"
+        }
+        return WarmDNSWorld.canLoad(scenario.dns) ? nil : "one fault's name lies under another's, which a warm unbound cannot load"
+    }
+
+    public func sharingKey(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
+        guard pool != nil, Self.hostRefusal(for: scenario) == nil else { return nil }
+        return configuration(for: scenario, settings: settings).sharingKey
+    }
+
+    public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
+        let configuration = configuration(for: scenario, settings: settings)
+        if let pool, Self.hostRefusal(for: scenario) == nil, let key = configuration.sharingKey {
+            return PooledPostfixReceiver(configuration: configuration, key: key, options: Self.options(settings), world: scenario.dns, pool: pool)
+        }
+        let reason = pool == nil ? "sharing is off" : configuration.sharingRefusal ?? Self.hostRefusal(for: scenario) ?? "not shareable"
+        return PrivatePostfixReceiver(
+            configuration: configuration, options: Self.options(settings, for: scenario), pool: pool, privateReason: reason,
+            runsInWarmWorlds: !CaseEnvironment.needsValidatingServer(scenario))
+    }
+
+    public func scopedToRun(jobs: Int, cases: [ScenarioCase], settings: RunConfiguration) -> any ReceiverKind {
+        guard pool == nil, sharing,
+              cases.contains(where: { (settings.target ?? $0.receiver.target ?? .builtin) == target })
+        else { return self }
+        return PostfixReceivers(self, ownPool: PostfixPool(capacity: jobs))
+    }
+
+    public func closeRun() async {
+        if ownsPool, let pool { await pool.close() }
+    }
+}
+
+/// Turns the configuration's "no Postfix equivalent" into a skip.
+private func translated(_ error: any Error) -> any Error {
+    if let error = error as? PostfixConfigurationError, let reason = error.unsupportedReason { return CaseSkipped(reason: reason) }
+    return error
+}
+
+/// A Postfix started in the case's own namespace (a warm slot's, when the run keeps them) and
+/// stopped with it.
+final class PrivatePostfixReceiver: Receiver, @unchecked Sendable {
+    let configuration: PostfixConfiguration
+    let options: PostfixInstance.Options
+    let pool: PostfixPool?
+    let instanceUse: ReceiverInstanceUse?
+    // Set by `start`, read by the later steps, all from the task that runs the case.
+    private var postfix: PostfixInstance?
+
+    /// `PostfixInstance.stop` leaves no process of the instance and no `/etc/netns/NAME`; false
+    /// when the case needs a fresh world's validating twin.
+    let runsInWarmWorlds: Bool
+
+    init(
+        configuration: PostfixConfiguration, options: PostfixInstance.Options, pool: PostfixPool?, privateReason: String,
+        runsInWarmWorlds: Bool = true
+    ) {
+        self.runsInWarmWorlds = runsInWarmWorlds
+        self.configuration = configuration
+        self.options = options
+        self.pool = pool
+        self.instanceUse = ReceiverInstanceUse(instance: PostfixInstanceNumbers.next(), reused: false, privateReason: privateReason)
+    }
+
+    func start(in environment: CaseEnvironment) async throws {
+        if let pool { await pool.countPrivateInstance() }
+        do {
+            postfix = try await PostfixInstance.start(
+                configuration, in: environment.namespace, caseDirectory: environment.directory, options: options, logger: environment.logger)
+        } catch {
+            throw translated(error)
+        }
+    }
+
+    func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
+        guard let postfix else { return LogEvidence() }
+        // Stopped first, so every line of the case is in the log.
+        await postfix.stop()
+        let log = postfix.caseLog(clients: clients).joined(separator: "\n")
+        // What the decision milter made of OpenDKIM's and OpenDMARC's results, after Postfix's lines,
+        // then rspamd's score and symbols for each message it scanned.
+        let decisions = postfix.milters?.decisionLines.map { "milter decision: " + $0 } ?? []
+        let scans = postfix.rspamd?.scans.map(\.description) ?? []
+        return LogEvidence(
+            log: ([log] + decisions + scans).filter { !$0.isEmpty }.joined(separator: "\n"),
+            messagesAccepted: PostfixLog.messagesAccepted(inSessionLog: log))
+    }
+
+    func failureEvidence() async -> (any ReceiverEvidence)? {
+        LogEvidence(log: postfix?.log.joined(separator: "\n") ?? "")
+    }
+
+    func stop(clean: Bool) async {
+        await postfix?.stop()
+    }
+}
+
+/// A case on a pooled host: the host's namespace gets this case's client addresses (and loses the
+/// previous case's), the host's warm unbound is loaded with the case's world, and only the log
+/// lines after a mark taken at check-out are the case's. The host goes back to the pool when the
+/// case ran cleanly and the instance has settled (`PostfixInstance.settle`, `isHealthy`);
+/// otherwise it is stopped.
+final class PooledPostfixReceiver: Receiver, @unchecked Sendable {
+    let configuration: PostfixConfiguration
+    let key: String
+    let options: PostfixInstance.Options
+    let world: WorldSpec
+    let pool: PostfixPool
+    // Set by `hostNamespace` and `evidence`, read by `stop`, all from the task that runs the case.
+    private var host: PostfixHost?
+    private var reused = false
+    private var reloaded = false
+    private var mark = PostfixLogMark.start
+    private var settledCleanly = false
+
+    init(configuration: PostfixConfiguration, key: String, options: PostfixInstance.Options, world: WorldSpec, pool: PostfixPool) {
+        self.configuration = configuration
+        self.key = key
+        self.options = options
+        self.world = world
+        self.pool = pool
+    }
+
+    var lentDNS: WarmDNSWorld? { host?.dns }
+
+    var instanceUse: ReceiverInstanceUse? {
+        host.map { ReceiverInstanceUse(instance: $0.number, reused: reused, privateReason: nil, reloaded: reloaded) }
+    }
+
+    func hostNamespace(clientAddresses: [IPAddress]) async throws -> NetworkNamespace? {
+        let lease: (host: PostfixHost, reused: Bool, reloaded: Bool)
+        do {
+            lease = try await pool.checkOut(configuration, key: key, options: options)
+        } catch {
+            throw translated(error)
+        }
+        host = lease.host
+        reused = lease.reused
+        reloaded = lease.reloaded
+        mark = lease.host.instance.logMark()
+        try await lease.host.prepare(clients: clientAddresses, world: world)
+        return lease.host.namespace
+    }
+
+    func start(in environment: CaseEnvironment) async throws {}
+
+    func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
+        guard let host else { return LogEvidence() }
+        // Every smtpd of this case gone (so none carries its caches into the next case) and its
+        // log lines written, before they are read and before the host serves anyone else.
+        let settled = await host.instance.settle(since: mark)
+        settledCleanly = settled && host.instance.isHealthy(since: mark)
+        let log = host.instance.caseLog(clients: clients, since: mark).joined(separator: "\n")
+        return LogEvidence(log: log, messagesAccepted: PostfixLog.messagesAccepted(inSessionLog: log))
+    }
+
+    func failureEvidence() async -> (any ReceiverEvidence)? {
+        LogEvidence(log: host?.instance.log(since: mark).lines.joined(separator: "\n") ?? "")
+    }
+
+    func stop(clean: Bool) async {
+        guard let host else { return }
+        self.host = nil
+        await pool.checkIn(host, reusable: clean && settledCleanly)
+    }
+}

@@ -1,0 +1,98 @@
+import CertificateAuthority
+import DNSCore
+import Foundation
+import Runner
+import Scenario
+
+/// The built-in MX (`receiver.target: builtin`): SwiftNIO serving the scenario's policy, a new one
+/// for every case.
+public struct BuiltinMXReceivers: ReceiverKind {
+    public var target: ReceiverTarget { .builtin }
+
+    public init() {}
+
+    public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
+        unrunEngines(of: scenario, on: "the built-in MX")
+    }
+
+    public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
+        var configuration = MXConfiguration(
+            hostname: scenario.receiver.hostname, policy: scenario.receiver.policy,
+            bareNewline: scenario.receiver.bareNewline ?? .normalize)
+        configuration.requiresProxyHeader = scenario.receiver.proxyProtocol == .haproxy
+        configuration.xclientHosts = scenario.receiver.xclientHosts
+        return BuiltinMXReceiver(configuration: configuration, authority: settings.authority)
+    }
+}
+
+final class BuiltinMXReceiver: Receiver, @unchecked Sendable {
+    let configuration: MXConfiguration
+    let authority: RunAuthority
+    /// Its sockets close with `stop`; nothing else of it is in the namespace.
+    var runsInWarmWorlds: Bool { true }
+    // Set by `start` and read by `evidence` and `stop`, all from the task that runs the case.
+    private var mx: ReferenceMX?
+
+    init(configuration: MXConfiguration, authority: RunAuthority) {
+        self.configuration = configuration
+        self.authority = authority
+    }
+
+    func start(in environment: CaseEnvironment) async throws {
+        var configuration = configuration
+        let receiver = environment.scenario.receiver
+        if receiver.tls.starttls {
+            let authority = try authority.authority()
+            let protocols = receiver.tls.protocols ?? .tls1 ... .tls13
+            var tls: MXTLSConfiguration?
+            // The first certificate is the MX's own; others are presented on the addresses
+            // `receiver.tls.listeners` gives them.
+            for group in receiver.tls.certificates(hostname: receiver.hostname, addresses: receiver.addresses) {
+                let certificate = try authority.certificate(group.kind, names: group.names, addresses: group.addresses)
+                if tls == nil {
+                    tls = try MXTLSConfiguration(
+                        chainPEM: certificate.chainPEM, keyPEM: certificate.privateKeyPEM, lowest: protocols.lowerBound,
+                        highest: protocols.upperBound, required: receiver.tls.required)
+                } else {
+                    try tls?.present(
+                        chainPEM: certificate.chainPEM, keyPEM: certificate.privateKeyPEM, on: group.addresses,
+                        lowest: protocols.lowerBound, highest: protocols.upperBound)
+                }
+            }
+            configuration.tls = tls
+        }
+        let mx = ReferenceMX(
+            configuration: configuration, lookup: environment.receiverResolver, eventLoopGroup: environment.eventLoopGroup,
+            logger: environment.logger)
+        self.mx = mx
+        try await mx.start(listeningOn: environment.scenario.receiver.addresses, port: 25, in: environment.namespace)
+    }
+
+    func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
+        guard let mx else { return BuiltinMXEvidence(sessions: [], messagesAccepted: nil) }
+        // Stopping closes the listeners and waits for every session's record.
+        await mx.stop()
+        return BuiltinMXEvidence(sessions: mx.sessions, messagesAccepted: mx.messageCount)
+    }
+
+    func stop(clean: Bool) async {
+        await mx?.stop()
+    }
+}
+
+/// The built-in MX's evidence: its record of each session (what it saw and why it decided).
+public struct BuiltinMXEvidence: ReceiverEvidence {
+    public var sessions: [SessionRecord]
+    public var messagesAccepted: Int?
+
+    public var log: String { "" }
+    public var decisions: [String] { sessions.map(\.summary) }
+    public var records: [any EvidenceRecord] { sessions }
+}
+
+extension SessionRecord: EvidenceRecord {}
+
+extension CaseResult {
+    /// The built-in MX's record of each session, when it was the receiver.
+    public var mxSessions: [SessionRecord] { (evidence as? BuiltinMXEvidence)?.sessions ?? [] }
+}

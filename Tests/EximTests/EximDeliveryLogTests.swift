@@ -1,0 +1,56 @@
+import DNSCore
+import SMTPProtocol
+import Delivery
+import Testing
+@testable import Exim
+
+/// Exim 4.96 main-log lines (as seen from the unpacked Debian build) read as attempts and outcomes.
+@Suite struct EximDeliveryLogTests {
+    let prefix = "2026-12-02 05:31:15.714 [4301] 1xYcvz-00017K-27 "
+
+    @Test func twoRecipientsDeferredOverIPv6ThenDeliveredOverIPv4() {
+        let log = EximDeliveryLog(lines: [
+            prefix + "H=mx.example.test [2001:db8::10]:25 SMTP error from remote mail server after RCPT TO:<bob@example.test>: 450 4.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]",
+            prefix + "H=mx.example.test [2001:db8::10]:25 SMTP error from remote mail server after RCPT TO:<carol@example.test>: 450 4.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]",
+            prefix + "=> bob@example.test F=<alice@sender.test> R=dnslookup T=remote_smtp S=416 H=mx.example.test [192.0.2.10]:25 I=[203.0.113.25]:57309 L C=\"250 2.0.0 Ok: queued as S2Q1\" QT=0.043s",
+            prefix + "-> carol@example.test F=<alice@sender.test> R=dnslookup T=remote_smtp S=416 H=mx.example.test [192.0.2.10]:25 I=[203.0.113.25]:57309 L C=\"250 2.0.0 Ok: queued as S2Q1\" QT=0.043s",
+        ])
+        #expect(log.attempts.map(\.family) == [.ipv6, .ipv4])
+        #expect(log.attempts.map(\.result) == [.tempfailed, .accepted])
+        #expect(log.attempts[0].stage == .rcpt)
+        #expect(log.attempts[0].reply?.code == 450)
+        #expect(log.attempts[1].reply?.text == "Ok: queued as S2Q1")
+        #expect(log.status(of: "carol@example.test")?.attemptIndex == 1)
+    }
+
+    @Test func unreachableThenDeferred() {
+        let log = EximDeliveryLog(lines: [
+            prefix + "H=mx.example.test [2001:db8::10]:25 Network is unreachable",
+            prefix + "== bob@example.test R=dnslookup T=remote_smtp defer (101): Network is unreachable DT=0.000s",
+        ])
+        #expect(log.attempts.map(\.result) == [.unreachable])
+        #expect(log.status(of: "bob@example.test")?.outcome == .deferred)
+        #expect(log.status(of: "bob@example.test")?.attemptIndex == 0)
+    }
+
+    @Test func bounceAtRCPT() {
+        let log = EximDeliveryLog(lines: [
+            prefix + "** bob@example.test R=dnslookup T=remote_smtp H=mx.example.test [2001:db8::10]:25: SMTP error from remote mail server after RCPT TO:<bob@example.test>: 550 5.7.25 no PTR",
+        ])
+        #expect(log.attempts.count == 1)
+        #expect(log.attempts[0].result == .rejected)
+        #expect(log.attempts[0].reply?.enhanced == "5.7.25")
+        #expect(log.status(of: "bob@example.test")?.outcome == .bounced)
+    }
+
+    @Test func configurationBindsTheSenderAndIgnoresAFamilyItLacks() {
+        let request = DeliveryRequest(
+            sources: [.ipv6: IPAddress("2001:db8:5::25")!], helo: "mail.sender.test", mailFrom: "alice@sender.test",
+            recipients: ["bob@example.test"], message: [])
+        let text = EximSendingMTA.configuration(request, options: ["hosts_max_try": "10"], root: "/case/exim-sender")
+        #expect(text.contains("interface = <; 2001:db8:5::25"))
+        #expect(text.contains("ignore_target_hosts = <; 0.0.0.0 ; 127.0.0.0/8 ; ::1 ; 0.0.0.0/0"))
+        #expect(text.contains("  hosts_max_try = 10"))
+        #expect(text.contains("helo_data = mail.sender.test"))
+    }
+}

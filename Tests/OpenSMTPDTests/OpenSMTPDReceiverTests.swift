@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import MXHarnessTestKit
+import OpenSMTPD
+import Runner
+import RunnerTestKit
+import Scenario
+import Testing
+
+var openSMTPDHere: Bool { if case .success = OpenSMTPDInstallation.find() { true } else { false } }
+
+/// The built-in parts and OpenSMTPD as the receiver, configured as `--opensmtpd-config` would.
+func openSMTPDParts(configurationText: String? = nil) -> PartCatalog {
+    builtinParts.adding(OpenSMTPDReceivers(configurationText: configurationText))
+}
+
+@Suite(.serialized, .enabled(if: IntegrationEnvironment.canRunWorlds && openSMTPDHere,
+                             "needs root, unbound and OpenSMTPD unpacked by scripts/lib.sh's unpack_mtas"))
+struct OpenSMTPDReceiverTests {
+    @Test func fcrdnsPassesAndFailsAndTheHostsSpoolAndRunAreUntouched() async throws {
+        let spoolBefore = FileManager.default.fileExists(atPath: "/var/spool/smtpd")
+        let socketBefore = FileManager.default.fileExists(atPath: "/run/smtpd.sock")
+        let good = await runOne(parts: openSMTPDParts(), try realReceiverScenario("osmtpd-good", target: "opensmtpd", policy: "fcrdns-strict", records: confirmed))
+        #expect(observed(good) == "delivered data 250 2.0.0")
+        #expect(good.receiverLog.contains("smtp connected address=203.0.113.25"), "\(good.receiverLog)")
+        let bad = await runOne(parts: openSMTPDParts(), try realReceiverScenario("osmtpd-bad", target: "opensmtpd", policy: "fcrdns-strict", records: noPTR))
+        #expect(observed(bad) == "bounced rcpt 550 5.7.25")
+        #expect(bad.receiverLog.contains("result=\"550 5.7.25"), "\(bad.receiverLog)")
+        #expect(FileManager.default.fileExists(atPath: "/var/spool/smtpd") == spoolBefore)
+        #expect(FileManager.default.fileExists(atPath: "/run/smtpd.sock") == socketBefore)
+    }
+
+    @Test func eachFamilyGetsItsOwnListThroughItsListener() async throws {
+        // IPv6 checked (deferring), IPv4 not: the sender has no PTR at all and tries IPv6 first.
+        let result = await runOne(parts: openSMTPDParts(), try realReceiverScenario(
+            "osmtpd-family", target: "opensmtpd", policy: "{ipv4: [], ipv6: [fcrdns], on_fail: defer}", records: noPTR + ["mail.sender.test. AAAA 2001:db8:5::25"],
+            dualStack: true))
+        #expect(observed(result) == "delivered data 250 2.0.0", "deferred over IPv6, delivered over IPv4")
+        #expect(result.observed?.family == .ipv4)
+    }
+
+    @Test func aUsersOwnSmtpdConfRunsAsItIs() async throws {
+        let text = """
+            table domains { "example.test" }
+            table users { "@" = "nobody" }
+            filter "mine" phase mail-from match !rdns reject "554 5.7.1 mine says no"
+            listen on 192.0.2.10 port 25 filter "mine"
+            listen on 2001:db8::10 port 25 filter "mine"
+            action "keep" mda "/bin/sh -c 'cat >/dev/null'" virtual <users>
+            match from any for domain <domains> action "keep"
+            """
+        let result = await runOne(
+            try realReceiverScenario("osmtpd-own", target: "opensmtpd", policy: "helo-strict", records: noPTR),
+            parts: openSMTPDParts(configurationText: text))
+        #expect(observed(result) == "bounced mail 554 5.7.1", "its own filter at MAIL, though the scenario's preset is not expressible")
+    }
+
+    @Test func whatItCannotExpressIsSkipped() async throws {
+        let result = await runOne(parts: openSMTPDParts(), try realReceiverScenario("osmtpd-helo", target: "opensmtpd", policy: "helo-strict", records: confirmed))
+        guard case .skipped(let reason) = result.status else {
+            Issue.record("expected a skip, got \(result.status)")
+            return
+        }
+        #expect(reason.contains("helo-valid"))
+    }
+}

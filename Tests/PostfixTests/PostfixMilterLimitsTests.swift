@@ -1,0 +1,42 @@
+import Scenario
+import Testing
+@testable import Postfix
+import Runner
+
+/// The key records OpenDKIM reads otherwise than the built-in verifier: such cases are skipped on
+/// Postfix with the reason, and only under a policy with DKIM or DMARC checks.
+@Suite struct PostfixMilterLimitsTests {
+    static func scenario(policy: String, dkim: String, extra: String = "") throws -> ScenarioCase {
+        let text = """
+            dns:
+              records:
+                - example.test. MX 10 mx.example.test.
+                - mx.example.test. A 192.0.2.10\(extra.isEmpty ? "" : "\n    - " + extra)
+            receiver: {addresses: [192.0.2.10], policy: \(policy)}
+            sender:
+              addresses: {ipv4: 203.0.113.25}
+              helo: mail.sender.test
+              mail_from: alice@sender.test
+              rcpt_to: [bob@example.test]
+              dkim: {selector: s1\(dkim)}
+            expect: {outcome: delivered}
+            """
+        return try #require(try ScenarioLoader().load(yaml: text, file: "p.yaml").first)
+    }
+
+    @Test func testingAndTruncatedRecordsAreSkippedUnderDKIMChecks() throws {
+        #expect(postfixMilterLimit(of: try Self.scenario(policy: "{checks: [dkim]}", dkim: "")) == nil)
+        let testing = try #require(postfixMilterLimit(of: try Self.scenario(policy: "{checks: [dkim]}", dkim: ", record: testing")))
+        #expect(testing.contains("t=y") && testing.hasSuffix("builtin only"))
+        let truncated = try #require(postfixMilterLimit(of: try Self.scenario(policy: "gmail-like", dkim: ", record: truncated")))
+        #expect(truncated.contains("temperror"))
+        #expect(postfixMilterLimit(of: try Self.scenario(policy: "fcrdns", dkim: ", record: testing")) == nil, "no DKIM check: nothing to skip")
+    }
+
+    @Test func aKeyRecordTheScenarioWritesWithTheTestFlagIsSkippedToo() throws {
+        let written = try Self.scenario(policy: "{checks: [dmarc]}", dkim: "", extra: "s1._domainkey.sender.test. TXT \"v=DKIM1; k=ed25519; t=s:y; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\"")
+        #expect(postfixMilterLimit(of: written)?.contains("s1._domainkey.sender.test") == true)
+        #expect(hasTestFlag("v=DKIM1; t = y ; p=abc"))
+        #expect(!hasTestFlag("v=DKIM1; t=s; p=y"))
+    }
+}
