@@ -1,5 +1,6 @@
 import DNSCore
 import Foundation
+import HAProxy
 import MXHarnessTestKit
 @testable import ReferenceMX
 import Runner
@@ -22,7 +23,8 @@ struct IdentityPathTests {
     @Test func everyCaseOfTheThemePassesOnTheBuiltinMX() async throws {
         let cases = try Self.cases()
         #expect(cases.count >= 14)
-        let runner = CaseRunner(configuration: RunConfiguration(), parts: builtinParts)
+        // identities/haproxy*: a real HAProxy in front (sender.proxy: haproxy).
+        let runner = CaseRunner(configuration: RunConfiguration(), parts: builtinParts.adding(HAProxyProxies()))
         for scenario in cases {
             let result = await runner.run(scenario)
             #expect(result.status == .passed, "\(scenario.name): \(result.mismatches) \(result.status)")

@@ -1,6 +1,5 @@
 import Delivery
 import Runner
-import Sandbox
 import Scenario
 
 /// `sender.mta: exim`: Exim 4 from Debian's packages (unpacked, not installed) sends the scenario's
@@ -49,8 +48,10 @@ public struct EximSenders: SenderKind {
         case .bodyChanged, .headerChanged:
             return "sender.dkim.break: \(dkim.breakage!.rawValue) has no Exim equivalent (Exim signs as the transport sends; nothing changes the message after)"
         case .expired:
-            return Faketime.library() == nil
-                ? "sender.dkim.break: expired on the Exim sender needs libfaketime (apt-get install libfaketime, as scripts/lib.sh does)" : nil
+            // Seen (Exim 4.96 with libfaketime preloaded, FAKETIME=-1d): the signature's t= is
+            // still today's, so the receiver finds it valid; EximDKIMSigning.clockBehind is kept
+            // for a way that works.
+            return "sender.dkim.break: expired is not reproduced by the Exim sender: Exim under libfaketime still signs with today's time"
         case .none:
             return nil
         }
