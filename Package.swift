@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "mxharness", targets: ["mxharness"]),
+        .executable(name: "mxharness-bench", targets: ["MXHarnessBench"]),
         .library(name: "MXHarness", targets: ["Runner"]),
     ],
     dependencies: [
@@ -183,11 +184,20 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "mxharness", dependencies: [
-            "Harness", "CertificateAuthority", "Runner", "Scenario", "DNSCore", "Policy", "ReferenceMX", "Sender", "Postfix", "Exim", "OpenSMTPD", "ExecMX", "HAProxy", "ModelProxy",
+            "Harness", "Catalog", "CertificateAuthority", "Runner", "Scenario", "DNSCore", "Policy", "ReferenceMX", "Postfix",
             "SMTPProtocol", "Parity",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], plugins: ["BuildInfo"]),
+        // The part catalog both executables run: one line per receiver and sender kind.
+        .target(name: "Catalog", dependencies: ["Runner", "ReferenceMX", "Sender", "Postfix", "Exim", "OpenSMTPD", "ExecMX", "HAProxy", "ModelProxy"]),
+        // `mxharness-bench`: the benchmarks (scripts/bench-*), kept out of the product.
+        .executableTarget(name: "MXHarnessBench", dependencies: [
+            "Harness", "Catalog", "Runner", "Scenario", "DNSCore", "DNSSEC", "DNSWorld", "Resolver", "Sandbox", "Postfix",
+            "SMTPProtocol",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Writes the commit the executable is built from into it (`mxharness --version`).
         .plugin(name: "BuildInfo", capability: .buildTool()),
 

@@ -42,6 +42,14 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
         }
     }
 
+    /// An address written in the code (`IPAddress(literal: "192.0.2.10")`): the one place where text
+    /// that is not an address stops the program, since only the code's author can have mistyped
+    /// it. Text from input goes through `init?(_:)`.
+    public init(literal text: StaticString) {
+        guard let address = IPAddress(text.description) else { preconditionFailure("not an IP address: \(text)") }
+        self = address
+    }
+
     /// Canonical text: dotted quad, or RFC 5952 compressed IPv6.
     public var description: String {
         // INET6_ADDRSTRLEN is 46; the text is made on the stack, the String is the one allocation.

@@ -36,7 +36,7 @@ public final class DNSWorld: Sendable {
     }
 
     /// Where a world's validating twin listens.
-    public static let validatingAddress = IPAddress("127.0.0.3")!
+    public static let validatingAddress = IPAddress(literal: "127.0.0.3")
 
     public let spec: WorldSpec
     /// The signed zones of a signed world.
@@ -55,7 +55,7 @@ public final class DNSWorld: Sendable {
     private let process: ManagedProcess
 
     /// Where clients inside the namespace send queries.
-    public var resolverAddress: IPAddress { role == .plain ? IPAddress("127.0.0.1")! : Self.validatingAddress }
+    public var resolverAddress: IPAddress { role == .plain ? IPAddress(literal: "127.0.0.1") : Self.validatingAddress }
 
     private init(
         spec: WorldSpec, signed: SignedWorld?, role: Role, namespace: NetworkNamespace, directory: String, configPath: String,

@@ -135,13 +135,15 @@ public enum EximACL {
         }
     }
 
-    static let clientPlaceholder: [AddressFamily: IPAddress] = [.ipv4: IPAddress("192.0.2.255")!, .ipv6: IPAddress("2001:db8::ffff")!]
+    static func clientPlaceholder(_ family: AddressFamily) -> IPAddress {
+        family == .ipv4 ? IPAddress(literal: "192.0.2.255") : IPAddress(literal: "2001:db8::ffff")
+    }
     static let heloPlaceholder = "mxh-helo-placeholder.test"
 
     /// The spec's reply for `check` coming out as `outcome`, with Exim variables in place of the
     /// client address and HELO name, and everything else escaped for Exim's string expansion.
     static func reply(_ policy: ReceiverPolicy, _ check: Check, _ outcome: CheckOutcome, family: AddressFamily) -> SMTPReply? {
-        let client = clientPlaceholder[family]!
+        let client = clientPlaceholder(family)
         guard let reply = policy.reply(for: check, outcome: outcome, client: client, helo: heloPlaceholder) else { return nil }
         let escaped = reply.text.replacing("\\", with: "\\\\").replacing("$", with: "\\$").replacing("\n", with: " ")
         let text = escaped.replacing("[\(client)]", with: "[$sender_host_address]").replacing(heloPlaceholder, with: "$sender_helo_name")

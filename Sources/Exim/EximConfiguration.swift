@@ -117,7 +117,7 @@ public struct EximConfiguration: Sendable, Hashable {
         for name in acls {
             text += "acl_mxh_\(name):\n"
             if name == "mail", let statement = tls?.mailStatement { text += "  # receiver.tls required\n" + statement + "\n" }
-            if let site = site.acls[EximACLName(rawValue: name)!] { text += "  # receiver.exim acl_\(name)\n" + site + "\n" }
+            if let acl = EximACLName(rawValue: name), let site = site.acls[acl] { text += "  # receiver.exim acl_\(name)\n" + site + "\n" }
             if name == stage, !statements.isEmpty { text += "  # policy \(policy.preset?.rawValue ?? "map")\n" + statements + "\n" }
             if name == "rcpt" {
                 text += "  accept  domains = +local_domains\n"
@@ -181,7 +181,7 @@ public struct EximConfiguration: Sendable, Hashable {
         var rest = line
         if rest.hasPrefix("hide ") { rest = rest.dropFirst(5).drop { $0 == " " } }
         let name = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
-        guard !name.isEmpty, name.first!.isLowercase else { return nil }
+        guard name.first?.isLowercase == true else { return nil }
         for prefix in ["no_", "not_"] where name.hasPrefix(prefix) { return String(name.dropFirst(prefix.count)) }
         return String(name)
     }

@@ -1,10 +1,11 @@
 import Scenario
 
-/// Picks one case out of a scenario file, for commands that work on one (`send`, `explain`, `dns`).
+/// A scenario file without the case a command asked for, naming the cases it has.
 public struct CaseLookupError: Error, CustomStringConvertible {
     public var description: String
 }
 
+/// Picks one case out of a scenario file, for commands that work on one (`send`, `explain`, `dns`).
 enum CaseLookup {
     /// The case of `file` named `variant` (`SCENARIO/VARIANT`, or the variant's own name), or the
     /// file's only case when no variant is given.

@@ -56,7 +56,7 @@ public enum Preflight {
 
 extension Preflight {
     /// Loads the cases of `paths` and prepares the machine.
-    static func cases(_ paths: [String], logger: Logger) throws(HarnessError) -> [ScenarioCase] {
+    public static func cases(_ paths: [String], logger: Logger) throws(HarnessError) -> [ScenarioCase] {
         let cases = try load(paths)
         try ready(logger: logger)
         return cases
@@ -92,7 +92,7 @@ extension Preflight {
     }
 
     /// `prepare`, its problem thrown.
-    static func ready(needs: Needs = .namespaces, logger: Logger) throws(HarnessError) {
+    public static func ready(needs: Needs = .namespaces, logger: Logger) throws(HarnessError) {
         if let problem = prepare(needs: needs, logger: logger) { throw .usage(problem) }
     }
 }

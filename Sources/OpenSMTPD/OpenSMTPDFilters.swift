@@ -99,7 +99,7 @@ public enum OpenSMTPDFilters {
     /// The spec's failure reply, as one quoted-safe line. OpenSMTPD cannot put the client
     /// address or HELO name into a filter's reply, so `[ADDR]` and `<HELO>` are left out of the text.
     static func reply(_ policy: ReceiverPolicy, _ check: Check, family: AddressFamily) -> String? {
-        let client = family == .ipv4 ? IPAddress("192.0.2.255")! : IPAddress("2001:db8::ffff")!
+        let client = family == .ipv4 ? IPAddress(literal: "192.0.2.255") : IPAddress(literal: "2001:db8::ffff")
         let helo = "mxh-helo-placeholder.test"
         guard let reply = policy.reply(for: check, outcome: .fail, client: client, helo: helo) else { return nil }
         let text = reply.text.replacing(", [\(client)]", with: "").replacing(" [\(client)]", with: "").replacing("[\(client)]", with: "")

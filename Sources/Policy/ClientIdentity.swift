@@ -59,23 +59,24 @@ public struct ClientIdentityWalk: Sendable {
     }
 
     private mutating func takePTR(_ answer: Result<[String], DNSLookupError>) {
+        let found: PTRFinding
         switch answer {
         case .success(let names):
             // Postfix's sane_hostaddr_to_name() (util/myaddrinfo.c) treats a PTR name that is a
             // numeric address ("numeric hostname") or not a valid hostname as no name at all.
             let sane = names.filter { IPAddress($0) == nil && DNSName.isValidHostname($0) }
             if names.isEmpty {
-                ptr = PTRFinding(names: [], error: "NODATA")
+                found = PTRFinding(names: [], error: "NODATA")
             } else if sane.isEmpty {
                 let why = names.map { IPAddress($0) != nil ? "numeric hostname \($0)" : "invalid hostname \($0)" }
-                ptr = PTRFinding(names: [], error: why.joined(separator: ", ") + ", treated as no PTR")
+                found = PTRFinding(names: [], error: why.joined(separator: ", ") + ", treated as no PTR")
             } else {
-                ptr = PTRFinding(names: sane)
+                found = PTRFinding(names: sane)
             }
         case .failure(let error):
-            ptr = PTRFinding(names: [], error: error.shortName, isTemporary: error.isTemporary)
+            found = PTRFinding(names: [], error: error.shortName, isTemporary: error.isTemporary)
         }
-        let found = ptr!
+        ptr = found
         if found.names.isEmpty {
             fcrdns = FCrDNSFinding(reason: found.isTemporary ? "PTR lookup: \(found.error ?? "error")" : "no PTR", isTemporary: found.isTemporary)
             return

@@ -106,14 +106,15 @@ public struct ConsoleReporter: Sendable {
         }
         var lines = [terminal.bold(format(header))]
         for row in rows {
-            var line = format(row)
-            switch row.last {
-            case "passed": line = line.replacingOccurrences(of: "passed", with: terminal.green("passed"))
-            case "failed", "error": line = terminal.red(line)
-            case "skipped": line = terminal.yellow(line)
-            default: break
+            let line = format(row)
+            let status = row.last ?? ""
+            switch status {
+            // Only the status cell (the line's end, never padded): a case name may contain the word.
+            case "passed": lines.append(line.dropLast(status.count) + terminal.green(status))
+            case "failed", "error": lines.append(terminal.red(line))
+            case "skipped": lines.append(terminal.yellow(line))
+            default: lines.append(line)
             }
-            lines.append(line)
         }
         return lines.joined(separator: "\n")
     }

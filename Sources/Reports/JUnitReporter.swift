@@ -13,8 +13,7 @@ public enum JUnitReporter {
         xml += "<testsuites name=\"mxharness\" tests=\"\(results.count)\" failures=\"\(summary.failed)\" errors=\"\(summary.errors)\" skipped=\"\(summary.skipped)\" time=\"\(seconds(total))\">\n"
         let groups = Dictionary(grouping: results, by: { $0.scenario.location.file })
         let iso = ISO8601DateFormatter()
-        for file in groups.keys.sorted() {
-            let cases = groups[file]!
+        for (file, cases) in groups.sorted(by: { $0.key < $1.key }) {
             let s = RunSummary(cases)
             let time = cases.reduce(Duration.zero) { $0 + $1.timings.total }
             xml += "  <testsuite name=\"\(escape(file))\" tests=\"\(cases.count)\" failures=\"\(s.failed)\" errors=\"\(s.errors)\" skipped=\"\(s.skipped)\" time=\"\(seconds(time))\" timestamp=\"\(iso.string(from: timestamp))\">\n"

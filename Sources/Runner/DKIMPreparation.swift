@@ -2,14 +2,15 @@ import DKIM
 import DNSCore
 import Scenario
 
-/// What `sender.dkim` needs before a case's world starts: the signing key (generated unless the
-/// scenario gives one) and its key record in the world, unless the scenario writes its own TXT
-/// record at that name (so a broken record is the scenario's to write).
+/// A `sender.dkim` signing key that could not be generated.
 struct DKIMPreparationError: Error, CustomStringConvertible {
     var description: String
 }
 
 extension ScenarioCase {
+    /// What `sender.dkim` needs before a case's world starts: the signing key (generated unless the
+    /// scenario gives one) and its key record in the world, unless the scenario writes its own TXT
+    /// record at that name (so a broken record is the scenario's to write).
     func preparingDKIM() throws(DKIMPreparationError) -> ScenarioCase {
         guard var dkim = sender.dkim else { return self }
         var prepared = self

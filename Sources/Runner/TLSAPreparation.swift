@@ -2,8 +2,8 @@ import CertificateAuthority
 import DNSCore
 import Scenario
 
-/// The certificate digests `receiver-key` and `receiver-cert` stand for in a TLSA record's data
-/// (format 1.2), once the run's authority has issued the receiver's certificates.
+/// A TLSA stand-in (`receiver-key`, `receiver-cert`) that could not be replaced: no receiver
+/// address, or no certificate for it.
 public struct TLSAPreparationError: Error, CustomStringConvertible {
     public var description: String
 }

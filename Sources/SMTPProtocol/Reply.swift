@@ -41,7 +41,7 @@ public struct SMTPReply: Sendable, Hashable, CustomStringConvertible, Codable {
     /// wrote: a server can put a reply straight into its output buffer, without the String.
     public func writeWire(into out: UnsafeMutableRawBufferPointer) -> Int {
         var codeText = String(code)
-        var enhanced = self.enhanced
+        let enhanced = self.enhanced
         var at = 0
         func put(_ text: inout String) {
             at += text.withUTF8 { bytes in
@@ -53,8 +53,8 @@ public struct SMTPReply: Sendable, Hashable, CustomStringConvertible, Codable {
             put(&codeText)
             out[at] = index == lines.count - 1 ? UInt8(ascii: " ") : UInt8(ascii: "-")
             at += 1
-            if enhanced != nil {
-                put(&enhanced!)
+            if var code = enhanced {
+                put(&code)
                 if !lines[index].isEmpty {
                     out[at] = UInt8(ascii: " ")
                     at += 1

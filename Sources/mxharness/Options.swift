@@ -1,17 +1,11 @@
 import ArgumentParser
-import Exim
-import ExecMX
-import HAProxy
-import ModelProxy
+import Catalog
 import Foundation
 import Harness
 import Logging
-import OpenSMTPD
 import Postfix
-import ReferenceMX
 import Runner
 import Scenario
-import Sender
 
 // Options several commands share, each group once.
 
@@ -121,18 +115,11 @@ struct ReceiverConfigOptions: ParsableArguments {
     }
 }
 
-/// The parts this build of mxharness has, one line per kind, configured by a command's options
-/// (`receivers` nil: a command without the receiver options; their properties must not be read
-/// outside argument parsing).
+/// The parts this build of mxharness has (`PartCatalog.standard`, one line per kind in
+/// Sources/Catalog), configured by a command's options (`receivers` nil: a command without the
+/// receiver options; their properties must not be read outside argument parsing).
 func partCatalog(postfix: PostfixReceivers = PostfixReceivers(), receivers: ReceiverConfigOptions? = nil) throws -> PartCatalog {
-    PartCatalog(
-        receivers: [
-            BuiltinMXReceivers(),
-            postfix,
-            EximReceivers(configurationText: try receivers?.read(receivers?.eximConfig, "--exim-config")),
-            OpenSMTPDReceivers(configurationText: try receivers?.read(receivers?.opensmtpdConfig, "--opensmtpd-config")),
-            ExecReceivers(),
-        ],
-        senders: [ModelSenders(), PostfixSenders(), EximSenders()],
-        proxies: [HAProxyProxies(), ModelProxies()])
+    PartCatalog.standard(
+        postfix: postfix, eximConfiguration: try receivers?.read(receivers?.eximConfig, "--exim-config"),
+        openSMTPDConfiguration: try receivers?.read(receivers?.opensmtpdConfig, "--opensmtpd-config"))
 }

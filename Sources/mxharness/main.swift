@@ -39,7 +39,7 @@ struct MXHarness: AsyncParsableCommand {
         version: Version.line(commit: BuildInfo.commit, date: BuildInfo.commitDate, modified: BuildInfo.modified),
         subcommands: [
             Run.self, Send.self, Parity.self, Matrix.self, Merge.self, MX.self, Validate.self, List.self, Explain.self,
-            DNS.self, Repro.self, Capture.self, Census.self, Bench.self,
+            DNS.self, Repro.self, Capture.self, Census.self,
         ])
 }
 

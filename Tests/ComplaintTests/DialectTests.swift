@@ -590,4 +590,22 @@ import Testing
         #expect(evidence.provenance.contains { $0.field == .reply && $0.inferred })
         #expect(evidence.clientAddress == IPAddress("192.0.2.30"))
     }
+
+    @Test(arguments: [
+        ("Error: permanent error (550): 5.1.1 <b@example.test>: Recipient address rejected: User unknown", 550, "5.1.1" as String?),
+        ("lettre::transport::smtp::Error { kind: Transient(Code { severity: TransientNegativeCompletion, category: MailSystem, detail: One }) }", 451, nil),
+        ("lettre::transport::smtp::Error {\n    kind: Permanent(\n        Code {\n            severity: PermanentNegativeCompletion,\n"
+            + "            category: MailSystem,\n            detail: Four,\n        },\n    ),\n}", 554, nil),
+    ])
+    func lettresErrors(text: String, code: Int, enhanced: String?) throws {
+        let evidence = try read(text)
+        #expect(evidence.reply?.code == code && evidence.reply?.enhanced == enhanced)
+    }
+
+    @Test func rblsmtpdRefusesAtRCPT() throws {
+        // ucspi-tcp's rblsmtpd.c logs `rblsmtpd: IP pid N: MESSAGE` and answers HELO, EHLO and MAIL with 250.
+        let evidence = try read("@400000005f1e2d3c0a1b2c3d rblsmtpd: 192.0.2.25 pid 12345: 451 http://www.spamhaus.org/query/bl?ip=192.0.2.25")
+        #expect(evidence.source == .qmailReject)
+        #expect(evidence.reply?.code == 451 && evidence.stage == .rcpt && evidence.clientAddress == IPAddress("192.0.2.25"))
+    }
 }

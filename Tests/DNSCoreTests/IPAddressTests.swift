@@ -31,4 +31,9 @@ struct IPAddressTests {
             #expect(IPAddress(v6.description) == v6)
         }
     }
+
+    @Test func aLiteralIsTheAddressTheTextParsesTo() {
+        #expect(IPAddress(literal: "192.0.2.10") == IPAddress("192.0.2.10"))
+        #expect(IPAddress(literal: "2001:db8::10").description == "2001:db8::10")
+    }
 }

@@ -79,7 +79,8 @@ enum Fixtures {
         let dual = scenario("dual-stack <no> & \"ipv6 ptr\"")
         let good = scenario("good-sender", policy: Preset.fcrdnsStrict.policy)
         let results = [fallback(dual), bounce(dual), delivered6(good), delivered6(good)]
-        return MatrixRunner.assemble([dual, good], columns: columns, results: results, target: .builtin)
+        return MatrixRunner.assemble(
+            [dual, good], columns: columns, results: results, target: .builtin, receiverName: "the built-in MX")
     }
 
     /// A folder of its own under the temporary directory, removed by the caller.

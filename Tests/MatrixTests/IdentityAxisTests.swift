@@ -60,7 +60,8 @@ import Testing
         let scenario = Fixtures.scenario("no-ptr", policy: Preset.fcrdnsStrict.policy)
         let columns = try! IdentityAxis.columns(["proxy-v2", "xclient"])
         let results = [Fixtures.bounce(scenario), Fixtures.bounce(scenario), Fixtures.delivered6(scenario)]
-        var matrix = MatrixRunner.assemble([scenario], columns: columns, results: results, target: .builtin)
+        var matrix = MatrixRunner.assemble(
+            [scenario], columns: columns, results: results, target: .builtin, receiverName: "the built-in MX")
         IdentityAxis.annotate(&matrix, cases: [scenario])
         #expect(matrix.isIdentityMatrix)
         #expect(matrix.rows[0].cells.map(\.note) == [nil, nil,

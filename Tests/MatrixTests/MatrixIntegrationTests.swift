@@ -114,5 +114,6 @@ struct MatrixIntegrationTests {
         #expect(row.cells.map(\.outcome.label) == ["skipped", "delivered/v4 after 450", "bounced/v6 550 5.7.25 at RCPT"], "\(row.cells.map(\.outcome))")
         #expect(row.cells[0].outcome.reason?.contains("microsoft-like") == true)
         #expect(matrix.target == .postfix)
+        #expect(matrix.receiverName == "Postfix", "headings name the receiver as its kind does")
     }
 }

@@ -58,6 +58,21 @@ struct MatrixTextTests {
     }
 }
 
+/// Headings name the receiver as its kind's `displayName` says; the matrix never guesses from the target.
+struct ReceiverHeadingTests {
+    @Test func aMatrixOnAnotherReceiverIsHeadedWithItsName() {
+        var matrix = Fixtures.matrix()
+        matrix.target = .exim
+        matrix.receiverName = "Exim"
+        #expect(MatrixText(terminal: Terminal(colour: false)).render(matrix).hasPrefix("Policy matrix: 2 cases × 2 policies on Exim"))
+        let html = MatrixHTML.render(matrix)
+        #expect(html.contains("policies on Exim."))
+        #expect(!html.contains("built-in MX"))
+        let unnamed = MatrixRunner.assemble([], columns: [PolicyColumn.preset(.open)], results: [], target: .opensmtpd)
+        #expect(unnamed.receiverName == "opensmtpd")
+    }
+}
+
 struct MatrixHTMLTests {
     @Test func everyCellIsADetailsWithTranscriptAndDecisionRecord() {
         let html = MatrixHTML.render(Fixtures.matrix())

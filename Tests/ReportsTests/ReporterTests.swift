@@ -114,4 +114,14 @@ struct ConsoleReporterTests {
         let console = ConsoleReporter(terminal: Terminal(colour: true))
         #expect(console.progressLine(Fixtures.results()[0]).contains("\u{1B}[32mPASS"))
     }
+
+    @Test func theSummaryColoursTheStatusCellNotTheWordInACaseName() {
+        let console = ConsoleReporter(terminal: Terminal(colour: true))
+        var result = CaseResult(scenario: Fixtures.scenario("passed-twice-passed"), target: .builtin, status: .passed)
+        result.observed = ObservedDelivery(outcome: .delivered, family: .ipv6, stage: .data, reply: SMTPReply(code: 250, "Ok"))
+        let line = console.summaryTable([result]).split(separator: "\n").last.map(String.init) ?? ""
+        #expect(line.hasPrefix("passed-twice-passed  "))
+        #expect(line.hasSuffix(Terminal(colour: true).green("passed")))
+        #expect(line.components(separatedBy: "\u{1B}[").count == 3)
+    }
 }

@@ -167,6 +167,7 @@ enum BounceText {
         }
         let library = LibraryReplies.dotNet(lines.joined(separator: "\n")) ?? LibraryReplies.roundcube(lines.joined(separator: " "))
             ?? LibraryReplies.phpMailerDetail(lines.joined(separator: " ")) ?? LibraryReplies.jsonStatus(lines.joined(separator: " "))
+            ?? LibraryReplies.lettre(lines.joined(separator: "\n"))
         if evidence.reply == nil, let (reply, why) = library {
             evidence.setReply(reply, from: why)
         }

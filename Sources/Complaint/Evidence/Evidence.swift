@@ -16,6 +16,8 @@ public enum EvidenceSource: String, Sendable, Hashable, CustomStringConvertible 
     case sendmailReject = "sendmail reject log line"
     /// A sending sendmail's delivery line (`to=<...>, ..., relay=..., stat=Deferred: 450 ...`).
     case sendmailDelivery = "sendmail delivery log line"
+    /// A receiving qmail's rblsmtpd line (`rblsmtpd: ADDR pid N: 451 text`).
+    case qmailReject = "qmail rblsmtpd log line"
     /// An RFC 3464 delivery status notification (`multipart/report; report-type=delivery-status`).
     case deliveryStatus = "RFC 3464 delivery status notification"
     /// A bounce message in plain text (Postfix's, Exim's, or a provider's).

@@ -26,6 +26,7 @@ public enum EvidenceReader {
             ("Postfix log line", { PostfixLog.read(plain) }),
             ("Exim log line", { EximLog.read(plain) }),
             ("sendmail log line", { SendmailLog.read(plain) }),
+            ("qmail rblsmtpd log line", { QmailLog.read(plain) }),
             (EvidenceSource.mailClient.rawValue, { MailClientDialog.read(raw) }),
             (EvidenceSource.transcript.rawValue, { Transcript.read(raw) }),
             (EvidenceSource.bounceText.rawValue, { BounceText.read(raw) }),

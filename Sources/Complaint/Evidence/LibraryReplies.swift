@@ -99,6 +99,28 @@ enum LibraryReplies {
         return nil
     }
 
+    /// Rust lettre's error: its Display `permanent error (554): text`, or its Debug form
+    /// `Code { severity: PermanentNegativeCompletion, category: MailSystem, detail: Four }`, which
+    /// names the three digits (RFC 5321 4.2.1: the first the severity, the second the category).
+    static func lettre(_ text: String) -> (SMTPReply, String)? {
+        if let range = text.range(of: #"\b(?:permanent|transient) error \(([245]\d\d)\)(?::[ \t]*[^\n]*)?"#, options: .regularExpression) {
+            let found = String(text[range])
+            guard let open = found.firstIndex(of: "("), let code = Int(found[found.index(after: open)...].prefix(3)) else { return nil }
+            let rest = found.range(of: "): ").map { String(found[$0.upperBound...]) } ?? ""
+            return (reply(code, ReplyText.cleaned(rest)), "lettre's `\(found.prefix(24))...` (the code in parentheses)")
+        }
+        let severities = ["TransientNegativeCompletion": 4, "PermanentNegativeCompletion": 5]
+        let categories = ["Syntax": 0, "Information": 1, "Connections": 2, "Unspecified3": 3, "Unspecified4": 4, "MailSystem": 5]
+        let details = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"]
+        guard let range = text.range(of: #"severity:\s*(\w+),\s*category:\s*(\w+),\s*detail:\s*(\w+)"#, options: .regularExpression) else { return nil }
+        let fields = text[range].split(separator: ",").map { $0.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
+        guard fields.count == 3, let severity = severities[fields[0]], let category = categories[fields[1]],
+              let detail = details.firstIndex(of: fields[2]) else { return nil }
+        let code = severity * 100 + category * 10 + detail
+        return (SMTPReply(code: code, enhanced: nil, ""),
+                "lettre's `Code { severity: \(fields[0]), category: \(fields[1]), detail: \(fields[2]) }` (\(code); lettre keeps no text)")
+    }
+
     /// Roundcube's `SMTP Error (550): Failed to add recipient "..." (5.7.1 <...>: text).`
     static func roundcube(_ text: String) -> (SMTPReply, String)? {
         guard let range = text.range(of: #"SMTP Error \(([245]\d\d)\):[^(]*\((.*)\)\.?\s*$"#, options: .regularExpression) else { return nil }

@@ -86,11 +86,14 @@ public struct MatrixRow: Sendable {
 /// The table: a row per case, a column per policy.
 public struct Matrix: Sendable {
     public var target: ReceiverTarget
+    /// The receiver as headings name it (its kind's `displayName`).
+    public var receiverName: String
     public var columns: [PolicyColumn]
     public var rows: [MatrixRow]
 
-    public init(target: ReceiverTarget, columns: [PolicyColumn], rows: [MatrixRow]) {
+    public init(target: ReceiverTarget, receiverName: String? = nil, columns: [PolicyColumn], rows: [MatrixRow]) {
         self.target = target
+        self.receiverName = receiverName ?? target.rawValue
         self.columns = columns
         self.rows = rows
     }

@@ -11,7 +11,7 @@ public enum MatrixHTML {
 
     public static func render(_ matrix: Matrix, title: String = "mxharness policy matrix") -> String {
         let summary = matrix.summary
-        let receiver = matrix.target == .postfix ? "Postfix" : "the built-in MX"
+        let receiver = matrix.receiverName
         var html = """
             <!DOCTYPE html>
             <html lang="en">
@@ -27,7 +27,7 @@ public enum MatrixHTML {
             <body>
             <header>
             <h1>\(escape(title))</h1>
-            <p class="meta">\(summary.cases) case\(summary.cases == 1 ? "" : "s") × \(summary.columns) polic\(summary.columns == 1 ? "y" : "ies") on \(receiver). \
+            <p class="meta">\(summary.cases) case\(summary.cases == 1 ? "" : "s") × \(summary.columns) polic\(summary.columns == 1 ? "y" : "ies") on \(escape(receiver)). \
             \(summary.differingRows) row\(summary.differingRows == 1 ? "" : "s") differ; expect holds in \(summary.holds) and fails in \(summary.fails) own-policy cell\(summary.fails == 1 ? "" : "s"); \
             \(summary.skipped) skipped, \(summary.errors) could not run.</p>
             <dl class="columns">

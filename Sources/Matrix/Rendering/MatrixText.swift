@@ -25,7 +25,7 @@ public struct MatrixText: Sendable {
 
     public func render(_ matrix: Matrix) -> String {
         var out: [String] = []
-        let receiver = matrix.target == .postfix ? "Postfix" : "the built-in MX"
+        let receiver = matrix.receiverName
         if matrix.isIdentityMatrix {
             out.append(terminal.bold("Identity paths: \(plural(matrix.rows.count, "case")) × \(plural(matrix.columns.count, "path")) on \(receiver)"))
         } else if matrix.isTLSMatrix {

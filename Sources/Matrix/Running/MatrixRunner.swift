@@ -30,14 +30,19 @@ public struct MatrixRunner: Sendable {
         let results = await ScenarioRun(runner: cellRunner, jobs: jobs).run(cells) { _ in
             progress(counter.increment(), total)
         }
-        var matrix = Self.assemble(cases, columns: columns, results: results, target: target)
+        var matrix = Self.assemble(
+            cases, columns: columns, results: results, target: target, receiverName: runner.parts.receivers[target]?.displayName)
         IdentityAxis.annotate(&matrix, cases: cases)
         TLSAxis.annotate(&matrix, cases: cases)
         return matrix
     }
 
-    /// The matrix from results in row-major order (case by case, each with a result per column).
-    public static func assemble(_ cases: [ScenarioCase], columns: [PolicyColumn], results: [CaseResult], target: ReceiverTarget) -> Matrix {
+    /// The matrix from results in row-major order (case by case, each with a result per column);
+    /// `receiverName` is how headings name the receiver (nil: the target's name).
+    public static func assemble(
+        _ cases: [ScenarioCase], columns: [PolicyColumn], results: [CaseResult], target: ReceiverTarget,
+        receiverName: String? = nil
+    ) -> Matrix {
         var rows: [MatrixRow] = []
         for (index, scenario) in cases.enumerated() {
             var cells: [MatrixCell] = []
@@ -52,7 +57,7 @@ public struct MatrixRunner: Sendable {
             }
             rows.append(MatrixRow(name: scenario.name, location: scenario.location, description: scenario.description, cells: cells))
         }
-        return Matrix(target: target, columns: columns, rows: rows)
+        return Matrix(target: target, receiverName: receiverName, columns: columns, rows: rows)
     }
 }
 

@@ -58,10 +58,11 @@ public struct MainCF: Sendable, Hashable {
             let trimmed = line.trimmingWhitespace()
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             if line.first == " " || line.first == "\t" {
-                guard current != nil else {
+                guard var continued = current else {
                     throw .invalidBase(source: source, line: lineNumber, problem: "a continuation line (starting with white space) before any parameter")
                 }
-                current!.value += (current!.value.isEmpty ? "" : " ") + trimmed
+                continued.value += (continued.value.isEmpty ? "" : " ") + trimmed
+                current = continued
                 continue
             }
             finish()

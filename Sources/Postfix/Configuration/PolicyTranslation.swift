@@ -193,7 +193,7 @@ public enum PolicyTranslation {
     /// check's code parameter, but the text and enhanced code stay Postfix's own (smtpd_check.c), so
     /// `reply` must say them as Postfix does.
     static func siteReplyUnsupportedReason(_ site: CustomReply, policy: ReceiverPolicy) -> String? {
-        let client = IPAddress("192.0.2.1")!
+        let client = IPAddress(literal: "192.0.2.1")
         for check in Set(policy.ipv4 + policy.ipv6) {
             if case .dnsbl = check {
                 // default_rbl_reply takes any one-line text; smtpd adds 5.7.1 when it has no enhanced code.
@@ -202,13 +202,13 @@ public enum PolicyTranslation {
                 }
                 continue
             }
-            guard codeParameter(for: check) != nil,
+            guard let parameter = codeParameter(for: check),
                   let postfix = check.standardReply(for: .fail, client: client, helo: "helo.test") else {
                 return "reply: on check \(check.name) has no Postfix equivalent (no reject code parameter)"
             }
             let enhanced = postfix.enhanced.map { String(site.code / 100) + $0.dropFirst() }
             guard normalized(site.text) == normalized(postfix.text), site.enhanced == nil || site.enhanced == enhanced else {
-                return "reply: text \"\(site.text)\" is not Postfix's own for check \(check.name) (\"\(postfix.text)\"): Postfix sets only the code (\(codeParameter(for: check)!)); custom texts need a policy service: builtin only"
+                return "reply: text \"\(site.text)\" is not Postfix's own for check \(check.name) (\"\(postfix.text)\"): Postfix sets only the code (\(parameter)); custom texts need a policy service: builtin only"
             }
         }
         return nil

@@ -142,7 +142,7 @@ public struct MilterDecision: MilterFilter {
     static func describe(_ result: AuthenticationResults.Result) -> String {
         var text = "\(result.method)=\(result.result)"
         if !result.comments.isEmpty { text += " (" + result.comments.joined(separator: "; ") + ")" }
-        for key in result.properties.keys.sorted() { text += " \(key)=\(result.properties[key]!)" }
+        for (key, value) in result.properties.sorted(by: { $0.key < $1.key }) { text += " \(key)=\(value)" }
         return text
     }
 

@@ -65,12 +65,13 @@ public final class PostfixMilters: @unchecked Sendable {
         let decisions = DecisionLog(path: directory + "/decisions.log")
         var daemons: [ManagedProcess] = []
         var server: MilterServer?
+        let decisionServer: MilterServer
         func cleanUp() async {
             await PostfixMilters.terminate(daemons)
             await server?.stop()
         }
         do {
-            let fd = try await Sockets.listen(on: IPAddress("127.0.0.1")!, port: MilterConfiguration.decisionPort, in: namespace)
+            let fd = try await Sockets.listen(on: IPAddress(literal: "127.0.0.1"), port: MilterConfiguration.decisionPort, in: namespace)
             let historyPath = configuration.historyPath
             let history: @Sendable () -> String = { (try? String(contentsOfFile: historyPath, encoding: .utf8)) ?? "" }
             let filter = MilterDecision(policy: policy, authservID: configuration.authservID, history: history) { line in
@@ -78,7 +79,8 @@ public final class PostfixMilters: @unchecked Sendable {
                 logger.debug("milter decision", metadata: ["decision": "\(line)"])
             }
             do {
-                server = try await MilterServer.start(boundSocket: fd, filter: filter, logger: logger)
+                decisionServer = try await MilterServer.start(boundSocket: fd, filter: filter, logger: logger)
+                server = decisionServer
             } catch {
                 close(fd)
                 throw error
@@ -101,7 +103,7 @@ public final class PostfixMilters: @unchecked Sendable {
             throw error
         }
         logger.debug("milters up", metadata: ["netns": "\(namespace.name)", "authserv-id": "\(configuration.authservID)"])
-        return PostfixMilters(configuration: configuration, daemons: daemons, decision: server!, decisions: decisions)
+        return PostfixMilters(configuration: configuration, daemons: daemons, decision: decisionServer, decisions: decisions)
     }
 
     /// Stops both daemons and the decision milter. Safe to call twice.
@@ -121,7 +123,7 @@ public final class PostfixMilters: @unchecked Sendable {
 
     private static func waitListening(_ process: ManagedProcess, name: String, port: UInt16, output: String, timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
-        let loopback = IPAddress("127.0.0.1")!
+        let loopback = IPAddress(literal: "127.0.0.1")
         while true {
             let sockets = ListeningSockets(procNetTCP: [(try? String(contentsOfFile: "/proc/\(process.pid)/net/tcp", encoding: .utf8)) ?? ""])
             if sockets.accepts(loopback, port: port) { return }

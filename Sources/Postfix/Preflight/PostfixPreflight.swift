@@ -32,7 +32,7 @@ public enum PostfixPreflight {
         // The receiver's addresses exist only in a case's namespace; here it listens on loopback
         // ("no local interface found for ..." otherwise), which changes nothing else.
         var local = configuration
-        local.addresses = [IPAddress("127.0.0.1")!]
+        local.addresses = [IPAddress(literal: "127.0.0.1")]
         // The configuration as the site wrote it: a case's identity keys (`PostfixIdentity`) are the
         // harness's, and differ from case to case.
         local.identity = PostfixIdentity()

@@ -155,18 +155,18 @@ public struct PostfixDeliveryLog: SenderLog {
                     stage: Self.stage(while: Substring(detail)), reply: nil, result: .tempfailed, error: detail, recipients: [])
             }
             // Recipients of one session each get a status line: one attempt for all of them.
+            let index: Int
             if let previous = statuses.last?.attemptIndex, previous == attempts.count - 1,
                attempts[previous].remoteAddress == address {
-                attemptIndex = previous
+                index = previous
             } else {
                 append(attempt)
-                attemptIndex = attempts.count - 1
+                index = attempts.count - 1
             }
-            var status = attempts[attemptIndex!]
-            status.recipients.append(SMTPClientRecipientStatus(
+            attempts[index].recipients.append(SMTPClientRecipientStatus(
                 address: recipient, rcptReply: nil, outcome: outcome == .delivered ? .accepted : outcome == .bounced ? .rejected : .tempfailed,
                 stage: attempt.stage, reply: attempt.reply))
-            attempts[attemptIndex!] = status
+            attemptIndex = index
         }
         // relay=none after `connect to ...`: the last address could not be reached.
         statuses.append(SenderLogStatus(

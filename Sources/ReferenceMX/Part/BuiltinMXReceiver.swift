@@ -8,6 +8,7 @@ import Scenario
 /// for every case.
 public struct BuiltinMXReceivers: ReceiverKind {
     public var target: ReceiverTarget { .builtin }
+    public var displayName: String { "the built-in MX" }
 
     public init() {}
 

@@ -14,7 +14,7 @@ enum ClientIdentification {
         case .proxyHeader(let header):
             guard let source = header.source, let client = IPAddress(bytes: source.address) else {
                 // The machine names a client only for a header that has one.
-                let current = recorder.update { $0.client } ?? IPAddress("0.0.0.0")!
+                let current = recorder.update { $0.client } ?? IPAddress(literal: "0.0.0.0")
                 return (engine.opening(client: current), "PROXY v\(header.version) header without a client")
             }
             let path = "proxy-v\(header.version)"
@@ -40,7 +40,7 @@ enum ClientIdentification {
             }
             let (client, proxy, before) = recorder.update { record -> (IPAddress, IPAddress?, PolicyFindings?) in
                 let proxy = record.proxy ?? record.client
-                let client = command.address.flatMap { IPAddress(bytes: $0) } ?? record.client ?? IPAddress("0.0.0.0")!
+                let client = command.address.flatMap { IPAddress(bytes: $0) } ?? record.client ?? IPAddress(literal: "0.0.0.0")
                 record.proxy = proxy
                 record.identityPath = "xclient"
                 record.client = client

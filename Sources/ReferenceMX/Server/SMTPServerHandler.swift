@@ -55,7 +55,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
     }
 
     /// A socket address that is no IP address (never for TCP): recorded as 0.0.0.0.
-    private static let unknownClient = IPAddress("0.0.0.0")!
+    private static let unknownClient = IPAddress(literal: "0.0.0.0")
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context

@@ -12,6 +12,9 @@ public protocol ReceiverKind: Sendable {
     /// The name scenarios and `--target` use for it.
     var target: ReceiverTarget { get }
 
+    /// How headings name it ("Policy matrix: ... on Exim"). The default is the target's name.
+    var displayName: String { get }
+
     /// Why this receiver cannot play the scenario's receiver here (a policy it cannot express, the
     /// MTA not installed, a path that needs root), nil when it can. Such a case is skipped with the
     /// reason, never passed.
@@ -57,6 +60,7 @@ public struct PreflightReport: Sendable {
 }
 
 extension ReceiverKind {
+    public var displayName: String { target.rawValue }
     public func unavailableReason(settings: RunConfiguration) -> String? { nil }
     public func preflight(_ cases: [ScenarioCase], settings: RunConfiguration, logger: Logger) async -> [PreflightReport] { [] }
     public func sharingKey(for scenario: ScenarioCase, settings: RunConfiguration) -> String? { nil }

@@ -1,13 +1,14 @@
 import DNSCore
 import DNSWorld
 import Foundation
+import Harness
 import Logging
 import Postfix
 import Runner
 import Sandbox
 import Scenario
 
-/// `mxharness bench swaks N`: N generated cases (an IPv6-only sender at a receiver with `fcrdns`,
+/// `mxharness-bench swaks N`: N generated cases (an IPv6-only sender at a receiver with `fcrdns`,
 /// every other sender without a PTR) as a plain shell loop would test them, swaks against one
 /// long-running Postfix and one unbound with no isolation at all, side by side with `mxharness run`
 /// of the same cases on the built-in MX and on Postfix, taking turns within each round. Prints
@@ -32,7 +33,7 @@ extension Benchmarks {
         }
     }
 
-    static let receiver = IPAddress("2001:db8::10")!
+    static let receiver = IPAddress(literal: "2001:db8::10")
 
     static func sender(_ index: Int) -> IPAddress { IPAddress("2001:db8:5::\(String(index + 1, radix: 16))")! }
 

@@ -2,6 +2,7 @@ import DNSCore
 import DNSSEC
 import DNSWorld
 import Foundation
+import Harness
 import Logging
 import Resolver
 import Sandbox

@@ -1,6 +1,7 @@
 import DNSCore
 import DNSWorld
 import Foundation
+import Harness
 import Logging
 import Resolver
 import Runner
@@ -27,11 +28,11 @@ public enum Benchmarks {
         try Preflight.ready(logger: logger)
         let spec = WorldSpec(records: [
             ResourceRecord(owner: "example.test", data: .mx(preference: 10, exchange: "mx.example.test")),
-            ResourceRecord(owner: "mx.example.test", data: .a(IPAddress("192.0.2.10")!)),
-            ResourceRecord(owner: "mx.example.test", data: .aaaa(IPAddress("2001:db8::10")!)),
-            ResourceRecord(owner: "mail.sender.test", data: .aaaa(IPAddress("2001:db8:5::25")!)),
+            ResourceRecord(owner: "mx.example.test", data: .a(IPAddress(literal: "192.0.2.10"))),
+            ResourceRecord(owner: "mx.example.test", data: .aaaa(IPAddress(literal: "2001:db8::10"))),
+            ResourceRecord(owner: "mail.sender.test", data: .aaaa(IPAddress(literal: "2001:db8:5::25"))),
         ], reverse: .auto)
-        let addresses = [IPAddress("192.0.2.10")!, IPAddress("2001:db8::10")!, IPAddress("2001:db8:5::25")!]
+        let addresses = [IPAddress(literal: "192.0.2.10"), IPAddress(literal: "2001:db8::10"), IPAddress(literal: "2001:db8:5::25")]
         let registry = ResourceRegistry.shared
         let clock = ContinuousClock()
         var ups: [Duration] = [], downs: [Duration] = [], namespaceUps: [Duration] = []
