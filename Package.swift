@@ -275,7 +275,7 @@ let package = Package(
             "Census", "Matrix", "Runner", "Postfix", "Exim", "Scenario", "Policy", "DNSCore", "MXHarnessTestKit", "RunnerTestKit",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "HAProxyTests", dependencies: ["HAProxy", "DNSCore", "Scenario", "Runner"]),
+        .testTarget(name: "HAProxyTests", dependencies: ["HAProxy", "DNSCore"]),
         .testTarget(name: "ParityTests", dependencies: ["Parity", "Runner", "Scenario", "SMTPProtocol", "DNSCore", "Reports"]),
         .testTarget(name: "HarnessTests", dependencies: [
             "Harness", "DNSCore", "Sandbox", "Scenario", "MXHarnessTestKit", "RunnerTestKit", .product(name: "Logging", package: "swift-log"),
