@@ -24,7 +24,7 @@ public final class WarmDNSWorld: @unchecked Sendable {
     private var logMark: UInt64 = 0
     /// For the isolation test only: the previous world is left in place (a planted leak the test
     /// must catch).
-    package var keepsPreviousWorld = false
+    @_spi(Testing) public var keepsPreviousWorld = false
 
     /// The folder in memory that signed worlds' zone files are written to, for the slot's life.
     public let zoneDirectory: String

@@ -1,5 +1,5 @@
 import DNSCore
-import DNSWorld
+@_spi(Testing) import DNSWorld
 import Foundation
 import Logging
 import Resolver
@@ -161,7 +161,7 @@ public actor WarmWorlds {
     public private(set) var started = 0
 
     /// What the isolation tests plant in a slot to show that they catch it.
-    package enum PlantedLeak: Sendable {
+    @_spi(Testing) public enum PlantedLeak: Sendable {
         /// The previous world is left in unbound.
         case previousWorld
         /// Every case gets the first case's resolver, with its cached answers.
@@ -177,7 +177,7 @@ public actor WarmWorlds {
     }
 
     /// One slot only, with `plantedLeak` planted in it (nil: none): for the isolation tests.
-    package init(plantedLeak: PlantedLeak?) {
+    @_spi(Testing) public init(plantedLeak: PlantedLeak?) {
         self.logger = Logger(label: "mxharness.warm-worlds")
         self.capacity = 1
         self.plantedLeak = plantedLeak

@@ -608,4 +608,29 @@ import Testing
         #expect(evidence.source == .qmailReject)
         #expect(evidence.reply?.code == 451 && evidence.stage == .rcpt && evidence.clientAddress == IPAddress("192.0.2.25"))
     }
+
+    @Test(arguments: [
+        ("The server responded to the RCPT TO command with: 550 5.1.1 user unknown", SMTPStage.rcpt),
+        ("Error during MAIL FROM: 553 5.7.1 sender not allowed", .mail),
+        ("SMTP error on DATA: 554 5.7.1 message refused", .data),
+        ("the remote server rejected it at the RCPT stage with 550 5.7.1 relay denied", .rcpt),
+    ])
+    func proseThatNamesTheCommand(text: String, stage: SMTPStage) throws {
+        #expect(try read(text).stage == stage)
+    }
+
+    @Test func theCommandsNameInCapitalsOnly() throws {
+        // `on mail servers` names no MAIL FROM.
+        #expect(try read("This depends on mail servers: 550 5.7.1 not allowed").stage == nil)
+    }
+
+    @Test(arguments: [
+        ("Server terminates connection. response=421 4.7.0 Try again later, closing connection. (EHLO) x1 - gsmtp", SMTPStage.helo),
+        ("Error: Message failed: 550 5.7.1 rejected\n    at SMTPConnection._actionSMTPStream (/app/node_modules/nodemailer/lib/smtp-connection/index.js:1478:34)", .data),
+        ("Error: Can't send mail - all recipients were rejected: 550 5.1.1 no\n    at SMTPConnection._actionRCPT (/app/index.js:1:1)", .rcpt),
+        ("Mail command failed: 553 5.7.1 sender denied\n    at SMTPConnection._actionMAIL (/app/index.js:1:1)", .mail),
+    ])
+    func theCommandNamedByProviderTagsAndNodemailerFrames(text: String, stage: SMTPStage) throws {
+        #expect(try read(text).stage == stage)
+    }
 }

@@ -1,7 +1,7 @@
 import DNSCore
 import Foundation
 import MXHarnessTestKit
-import Postfix
+@_spi(Testing) import Postfix
 import Runner
 import RunnerTestKit
 import Scenario

@@ -2,7 +2,7 @@ import DNSCore
 import Foundation
 import MXHarnessTestKit
 import ReferenceMX
-import Runner
+@_spi(Testing) import Runner
 import RunnerTestKit
 import Scenario
 import Testing

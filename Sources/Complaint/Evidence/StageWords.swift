@@ -100,11 +100,21 @@ enum StageWords {
         Phrase(#"\[MAIL[ _]FROM\]"#, .mail, "the provider's `[MAIL_FROM]` (Yahoo, AOL)"),
         Phrase(#"\[(?:BODY|DATA|END[ _]OF[ _]DATA|EOD)\]"#, .data, "the provider's `[BODY]` (Yahoo, AOL)"),
         Phrase(#"\[(?:HELO|EHLO)\]"#, .helo, "the provider's `[HELO]`"),
+        // Gmail names the command it answers in parentheses (`Try again later, closing connection. (EHLO)`).
+        Phrase(#"\((?-i:EHLO|HELO)\)"#, .helo, "the provider's `(EHLO)` (Gmail)"),
+        Phrase(#"\((?-i:MAIL(?: FROM)?)\)"#, .mail, "the provider's `(MAIL)` (Gmail)"),
+        Phrase(#"\((?-i:RCPT(?: TO)?)\)"#, .rcpt, "the provider's `(RCPT)` (Gmail)"),
+        Phrase(#"\((?-i:DATA|BDAT)\)"#, .data, "the provider's `(DATA)` (Gmail)"),
         Phrase(#"did not accept our requests? to connect"#, .greeting, "Gmail's `did not accept our requests to connect`"),
         // Client libraries and mail clients name the command or the step.
         Phrase(#"executeCommand\(\s*'\s*\.\s*'|_streamMessage|->streamMessage"#, .data, "Swift Mailer's stack trace: the command was the final dot"),
         Phrase(#"executeCommand\(\s*'RCPT TO|doRcptToCommand"#, .rcpt, "Swift Mailer's stack trace: the command was RCPT TO"),
         Phrase(#"executeCommand\(\s*'MAIL FROM|doMailFromCommand"#, .mail, "Swift Mailer's stack trace: the command was MAIL FROM"),
+        // Nodemailer's SMTPConnection handles each reply in `_action<Step>` (smtp-connection/index.js).
+        Phrase(#"SMTPConnection\._actionEHLO\b|SMTPConnection\._actionHELO\b"#, .helo, "Nodemailer's stack trace: `_actionEHLO` handled the reply"),
+        Phrase(#"SMTPConnection\._actionMAIL\b"#, .mail, "Nodemailer's stack trace: `_actionMAIL` handled the reply"),
+        Phrase(#"SMTPConnection\._actionRCPT\b"#, .rcpt, "Nodemailer's stack trace: `_actionRCPT` handled the reply"),
+        Phrase(#"SMTPConnection\._action(?:DATA|SMTPStream|LMTPStream)\b"#, .data, "Nodemailer's stack trace: the message's reply"),
         Phrase(#"System\.Net\.Mail\.(?:DataStopCommand|DataCommand)\b"#, .data, ".NET's stack trace: DataCommand"),
         Phrase(#"System\.Net\.Mail\.RecipientCommand\b"#, .rcpt, ".NET's stack trace: RecipientCommand"),
         Phrase(#"System\.Net\.Mail\.MailCommand\b"#, .mail, ".NET's stack trace: MailCommand (MAIL FROM)"),
@@ -122,6 +132,17 @@ enum StageWords {
                .helo, "the error names the EHLO/HELO command"),
         Phrase(#"Invalid greeting|SMTPConnectError|\bgreeting\b.{0,20}\b(?:failed|rejected|refused)|\bcommand:\s*["']CONN\b"#, .greeting,
                "the error is about the server's greeting"),
+        // Prose that names the command (`responded to the RCPT TO command with`, `Error during MAIL
+        // FROM:`, `SMTP error on DATA:`, `at the RCPT stage`); the command's name in capitals, so that
+        // `on mail servers` is no MAIL.
+        Phrase(#"\b(?:to|at|on|during|in response to|for|with)\s+(?:the\s+)?(?-i:RCPT(?: TO)?)\b|\b(?-i:RCPT(?: TO)?)\s+(?:command|stage|phase)\b"#,
+               .rcpt, "the words name the RCPT TO command"),
+        Phrase(#"\b(?:to|at|on|during|in response to|for|with)\s+(?:the\s+)?(?-i:MAIL(?: FROM)?)\b|\b(?-i:MAIL(?: FROM)?)\s+(?:command|stage|phase)\b"#,
+               .mail, "the words name the MAIL FROM command"),
+        Phrase(#"\b(?:to|at|on|during|in response to|for|with)\s+(?:the\s+)?(?-i:DATA)\b|\b(?-i:DATA)\s+(?:command|stage|phase)\b"#,
+               .data, "the words name the DATA command"),
+        Phrase(#"\b(?:to|at|on|during|in response to|for|with)\s+(?:the\s+)?(?-i:EHLO|HELO)\b|\b(?-i:EHLO|HELO)\s+(?:command|stage|phase)\b"#,
+               .helo, "the words name the EHLO/HELO command"),
         // Thunderbird's, SeaMonkey's and Netscape's dialogs (mailnews/compose messages.ftl,
         // Netscape's allxpstr.h): one text per command, with the server's reply inside.
         Phrase(#"verify that your e-?mail address is correct"#, .mail, "the mail client's dialog for a refused MAIL FROM (`Please verify that your email address is correct`)"),

@@ -72,7 +72,7 @@ public final class PostfixInstance: @unchecked Sendable {
 
     /// For the isolation tests only: `reconfigure` claims the new configuration but leaves the
     /// running one in place (a planted leak the tests must catch).
-    package var skipsReload: Bool {
+    var skipsReload: Bool {
         get { lock.withLock { _skipsReload } }
         set { lock.withLock { _skipsReload = newValue } }
     }

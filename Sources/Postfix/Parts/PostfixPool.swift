@@ -2,7 +2,7 @@ import DNSCore
 import DNSWorld
 import Foundation
 import Logging
-import Runner
+@_spi(Testing) import Runner
 import Sandbox
 
 /// A running Postfix in a warm slot (`WarmSlot`: a namespace and a long-running unbound), lent to
@@ -129,7 +129,7 @@ public actor PostfixPool {
     /// catch. `previousWorld`: the slot's unbound keeps the previous case's world
     /// (`WarmDNSWorld.keepsPreviousWorld`); `previousConfiguration`: a reload claims the new
     /// configuration but leaves the old one running (`PostfixInstance.skipsReload`).
-    package enum PlantedLeak: Sendable {
+    @_spi(Testing) public enum PlantedLeak: Sendable {
         case previousWorld
         case previousConfiguration
     }
@@ -158,7 +158,7 @@ public actor PostfixPool {
         self.plantedLeak = nil
     }
 
-    package init(capacity: Int, plantedLeak: PlantedLeak) {
+    @_spi(Testing) public init(capacity: Int, plantedLeak: PlantedLeak) {
         self.capacity = max(1, capacity)
         self.logger = Logger(label: "mxharness.postfix-pool")
         self.plantedLeak = plantedLeak
