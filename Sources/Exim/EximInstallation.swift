@@ -1,4 +1,5 @@
 import Foundation
+import Sandbox
 
 /// Where the harness finds Exim: unpacked from Debian's packages by `scripts/lib.sh`'s
 /// `unpack_mtas` into `$MXHARNESS_MTA_DIR/exim` (never installed with apt, where it would replace
@@ -19,11 +20,6 @@ public struct EximInstallation: Sendable, Hashable {
 
     public var hasSPF: Bool { features.contains("SPF") }
 
-    /// `$MXHARNESS_MTA_DIR` or its default.
-    public static var mtaDirectory: String {
-        ProcessInfo.processInfo.environment["MXHARNESS_MTA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/cache/mxharness/mta"
-    }
-
     /// The unpacked Exim, or why there is none (the reason its cases are skipped with).
     public static func find() -> Result<EximInstallation, EximUnavailable> {
         lock.withLock {
@@ -38,7 +34,7 @@ public struct EximInstallation: Sendable, Hashable {
     nonisolated(unsafe) private static var cached: Result<EximInstallation, EximUnavailable>?
 
     private static func probe() -> Result<EximInstallation, EximUnavailable> {
-        let binary = mtaDirectory + "/exim/usr/sbin/exim4"
+        let binary = UnpackedMTAs.path("exim/usr/sbin/exim4")
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             return .failure(EximUnavailable(reason: "Exim is not unpacked at \(binary): run scripts/lib.sh's unpack_mtas (or set MXHARNESS_MTA_DIR)"))
         }

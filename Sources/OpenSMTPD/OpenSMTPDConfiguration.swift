@@ -1,6 +1,7 @@
 import DNSCore
 import Foundation
 import Policy
+import Sandbox
 
 /// Where the harness finds OpenSMTPD: unpacked from Debian's package by `scripts/lib.sh`'s
 /// `unpack_mtas` into `$MXHARNESS_MTA_DIR/opensmtpd` (never installed with apt beside Postfix).
@@ -8,8 +9,7 @@ public struct OpenSMTPDInstallation: Sendable, Hashable {
     public var binary: String
 
     public static func find() -> Result<OpenSMTPDInstallation, OpenSMTPDUnsupported> {
-        let directory = ProcessInfo.processInfo.environment["MXHARNESS_MTA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/cache/mxharness/mta"
-        let binary = directory + "/opensmtpd/usr/sbin/smtpd"
+        let binary = UnpackedMTAs.path("opensmtpd/usr/sbin/smtpd")
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             return .failure(OpenSMTPDUnsupported(reason: "OpenSMTPD is not unpacked at \(binary): run scripts/lib.sh's unpack_mtas (or set MXHARNESS_MTA_DIR)"))
         }

@@ -13,8 +13,7 @@ public final class EximSendingMTA: @unchecked Sendable {
     /// The unpacked binary: `$MXHARNESS_MTA_DIR/exim/usr/sbin/exim4` (default folder
     /// /var/cache/mxharness/mta).
     public static var binary: String {
-        let base = ProcessInfo.processInfo.environment["MXHARNESS_MTA_DIR"] ?? "/var/cache/mxharness/mta"
-        return base + "/exim/usr/sbin/exim4"
+        UnpackedMTAs.path("exim/usr/sbin/exim4")
     }
 
     /// Why the Exim sender cannot run here, nil when it can.
