@@ -159,6 +159,21 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // A real HAProxy between the sender and the receiver (`sender.proxy: haproxy`): its
+        // configuration, the redirect of the sender's connections to it, its proxy part.
+        .target(name: "HAProxy", dependencies: [
+            "DNSCore", "Sandbox", "Scenario", "Runner",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The harness's own proxy in front of a real sending MTA (`sender.proxy: model`): PROXY
+        // headers and XCLIENT as the built-in sender writes them, relayed over TCP; its proxy part.
+        .target(name: "ModelProxy", dependencies: [
+            "DNSCore", "SMTPProtocol", "Sandbox", "Scenario", "Runner",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The same cases on several receivers or senders, side by side.
         .target(name: "Parity", dependencies: ["Runner", "Scenario", "SMTPProtocol", "Reports", .product(name: "Logging", package: "swift-log")]),
         // What each command does, so the executable only parses arguments.
@@ -175,7 +190,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], plugins: ["BuildInfo"]),
         // The part catalog both executables run: one line per receiver and sender kind.
-        .target(name: "Catalog", dependencies: ["Runner", "ReferenceMX", "Sender", "Postfix", "Exim", "OpenSMTPD", "ExecMX"]),
+        .target(name: "Catalog", dependencies: ["Runner", "ReferenceMX", "Sender", "Postfix", "Exim", "OpenSMTPD", "ExecMX", "HAProxy", "ModelProxy"]),
         // `mxharness-bench`: the benchmarks (scripts/bench-*), kept out of the product.
         .executableTarget(name: "MXHarnessBench", dependencies: [
             "Harness", "Catalog", "Runner", "Scenario", "DNSCore", "DNSSEC", "DNSWorld", "Resolver", "Sandbox", "Postfix",
@@ -245,7 +260,7 @@ let package = Package(
         ]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "CertificateAuthority", "DNSCore", "SMTPProtocol", "Policy", "DKIM"]),
         .testTarget(name: "RunnerTests", dependencies: [
-            "Runner", "Scenario", "Policy", "Sandbox", "DNSCore", "ReferenceMX", "Sender", "MXHarnessTestKit", "RunnerTestKit",
+            "Runner", "Scenario", "Policy", "Sandbox", "DNSCore", "ReferenceMX", "Sender", "HAProxy", "MXHarnessTestKit", "RunnerTestKit",
         ]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner", "Scenario", "DNSCore", "SMTPProtocol"]),
         .testTarget(name: "MatrixTests", dependencies: [
@@ -260,6 +275,7 @@ let package = Package(
             "Census", "Matrix", "Runner", "Postfix", "Exim", "Scenario", "Policy", "DNSCore", "MXHarnessTestKit", "RunnerTestKit",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "HAProxyTests", dependencies: ["HAProxy", "DNSCore"]),
         .testTarget(name: "ParityTests", dependencies: ["Parity", "Runner", "Scenario", "SMTPProtocol", "DNSCore", "Reports"]),
         .testTarget(name: "HarnessTests", dependencies: [
             "Harness", "DNSCore", "Sandbox", "Scenario", "MXHarnessTestKit", "RunnerTestKit", .product(name: "Logging", package: "swift-log"),

@@ -18,8 +18,11 @@ need_root() {
 # ldnsutils (Tests/DNSSECTests check the harness's DNSSEC signer against ldns-keygen, ldns-key2ds
 # and ldns-verify-zone), patchelf and dpkg-dev (scripts/package-deb: the binary's RUNPATH,
 # dpkg-shlibdeps for Depends) and debootstrap (scripts/check-deb installs the package in a clean
-# Debian root).
-PACKAGES="unbound libunbound-dev iproute2 dnsutils postfix postfix-pcre util-linux ca-certificates python3 python3-yaml chromium python3-jsonschema nftables iptables opendkim opendkim-tools opendmarc ldnsutils patchelf dpkg-dev debootstrap"
+# Debian root), postfix-policyd-spf-python (the Postfix target's spf and spf-pass checks,
+# receiver.engines: policyd-spf), haproxy (sender.proxy: haproxy) and libfaketime
+# (sender.dkim.break: expired on the Postfix sender: OpenDKIM's clock a day behind); the harness starts these in the case's namespace too, never as
+# system services. nftables also sends the sender's connections to a proxy in the case's namespace.
+PACKAGES="unbound libunbound-dev iproute2 dnsutils postfix postfix-pcre util-linux ca-certificates python3 python3-yaml chromium python3-jsonschema nftables iptables opendkim opendkim-tools opendmarc ldnsutils patchelf dpkg-dev debootstrap postfix-policyd-spf-python haproxy libfaketime"
 
 install_packages() {
     local missing=""
@@ -33,9 +36,10 @@ install_packages() {
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
     # OpenDMARC's package would set up a MySQL database for its reports (dbconfig-common): not wanted.
     echo "opendmarc opendmarc/dbconfig-install boolean false" | debconf-set-selections
-    # The packages' maintainer scripts start opendkim and opendmarc as system daemons unless
-    # policy-rc.d(8) says no: while installing, it says no to every service start (where the
-    # machine has no policy-rc.d of its own), so nothing runs outside the harness's namespaces.
+    # The packages' maintainer scripts start opendkim, opendmarc and haproxy as system
+    # daemons unless policy-rc.d(8) says no: while installing, it says no to every service start
+    # (where the machine has no policy-rc.d of its own), so nothing runs outside the harness's
+    # namespaces.
     local policy_rc=""
     if [ ! -e /usr/sbin/policy-rc.d ]; then
         policy_rc=/usr/sbin/policy-rc.d
@@ -73,7 +77,12 @@ find_swift() {
 # apt: their .deb files are downloaded and unpacked with `dpkg -x` into a harness-owned folder
 # (kept between runs), and the libraries and system users they need are added. The harness finds
 # them through MXHARNESS_MTA_DIR (default below): $MXHARNESS_MTA_DIR/exim/usr/sbin/exim4 and
-# $MXHARNESS_MTA_DIR/opensmtpd/usr/sbin/smtpd. Usage: unpack_mtas [exim] [opensmtpd]
+# $MXHARNESS_MTA_DIR/opensmtpd/usr/sbin/smtpd. Usage: unpack_mtas [exim] [opensmtpd] [dnspython]
+#
+# dnspython is unpacked the same way, for the harness's policyd-spf alone (on its PYTHONPATH):
+# apt installs python3-spf with python3-dns (pydns, the first of its alternatives), which turns a
+# SERVFAIL or REFUSED into "no SPF record" instead of a temporary error; installing
+# python3-dnspython system-wide would change every pyspf user of the machine.
 MXHARNESS_MTA_DIR="${MXHARNESS_MTA_DIR:-/var/cache/mxharness/mta}"
 export MXHARNESS_MTA_DIR
 
@@ -115,6 +124,9 @@ unpack_mtas() {
             getent passwd opensmtpq >/dev/null || useradd --system --no-create-home --home-dir /var/lib/opensmtpd/empty --shell /usr/sbin/nologin opensmtpq
             mkdir -p /var/lib/opensmtpd/empty
             unpack_mta_debs opensmtpd opensmtpd || echo "mxharness: OpenSMTPD is not available here; its cases will be skipped" >&2
+            ;;
+        dnspython)
+            unpack_mta_debs dnspython python3-dnspython || echo "mxharness: dnspython is not available here; policyd-spf resolves with python3-dns" >&2
             ;;
         *) flock -u 9; die "unpack_mtas: unknown MTA $mta" ;;
         esac

@@ -1,5 +1,7 @@
 import ExecMX
 import Exim
+import HAProxy
+import ModelProxy
 import OpenSMTPD
 import Postfix
 import ReferenceMX
@@ -7,7 +9,7 @@ import Runner
 import Sender
 
 extension PartCatalog {
-    /// The parts this build of mxharness has, one line per receiver and sender kind, as both
+    /// The parts this build of mxharness has, one line per receiver, sender and proxy kind, as both
     /// executables (`mxharness`, `mxharness-bench`) run them: `postfix` is the Postfix receiver kind
     /// a command's options configured, `eximConfiguration` and `openSMTPDConfiguration` the texts of
     /// `--exim-config` and `--opensmtpd-config` (nil: the harness writes one per case).
@@ -23,6 +25,7 @@ extension PartCatalog {
                 OpenSMTPDReceivers(configurationText: openSMTPDConfiguration),
                 ExecReceivers(),
             ],
-            senders: [ModelSenders(), PostfixSenders(), EximSenders()])
+            senders: [ModelSenders(), PostfixSenders(), EximSenders()],
+            proxies: [HAProxyProxies(), ModelProxies()])
     }
 }

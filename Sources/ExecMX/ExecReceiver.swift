@@ -29,6 +29,7 @@ public struct ExecReceivers: ReceiverKind {
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         if scenario.receiver.exec == nil { return "target exec needs receiver.exec ({start: COMMAND}) in the scenario" }
         return untranslatedIdentity(of: scenario, on: "an exec receiver") ?? untranslatedTLS(of: scenario, on: "an exec receiver")
+            ?? unrunEngines(of: scenario, on: "an exec receiver")
     }
 
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {

@@ -5,16 +5,19 @@ import Scenario
 /// One case on every side of a parity run, and how the sides compare.
 ///
 /// Outcome, family, stage and the reply's class (2xx/4xx/5xx) must agree on every side that ran;
-/// a difference there is a `difference`. The exact code, the enhanced code and the list of attempts
-/// (family, result, stage and code of each) are compared too: for sides that mirror each other
-/// (`ParityAxis.mirrors`) a mismatch is a difference as well, for the others it is an
-/// `mtaDifference`, shown but not failing.
+/// a difference there is a `difference`. A side that errored (the harness could not run the case
+/// there: an MTA that did not start, an engine that crashed) is a difference too, against every
+/// other side: an error is a verdict nobody checked, never a skip. The exact code, the enhanced
+/// code and the list of attempts (family, result, stage and code of each) are compared too: for
+/// sides that mirror each other (`ParityAxis.mirrors`) a mismatch is a difference as well, for the
+/// others it is an `mtaDifference`, shown but not failing.
 public struct ParityRow: Sendable {
     public var name: String
     /// One result per side, in the axis's order.
     public var results: [CaseResult]
     public var labels: [String]
-    /// One finding per side that disagrees with the reference (the first side that ran).
+    /// One finding per side that disagrees with the reference (the first side that ran), and one
+    /// per side that errored.
     public private(set) var differences: [Finding] = []
     public private(set) var mtaDifferences: [Finding] = []
 
@@ -23,10 +26,13 @@ public struct ParityRow: Sendable {
         public var side: String
         /// The reference side.
         public var reference: String
-        /// The fields that differ: `outcome`, `family`, `stage`, `class`, `code`, `enhanced`, `attempts`.
+        /// The fields that differ: `outcome`, `family`, `stage`, `class`, `code`, `enhanced`, `attempts`;
+        /// for a side that errored, `error: MESSAGE`.
         public var fields: [String]
 
-        public var description: String { "\(side) vs \(reference): \(fields.joined(separator: ", "))" }
+        public var description: String {
+            reference.isEmpty ? "\(side): \(fields.joined(separator: ", "))" : "\(side) vs \(reference): \(fields.joined(separator: ", "))"
+        }
     }
 
     /// Compares `results` (one per side of `axis`, in its order).
@@ -38,6 +44,11 @@ public struct ParityRow: Sendable {
         self.name = name
         self.results = results
         self.labels = axis.labels
+        for side in results.indices {
+            if case .error(let message) = results[side].status {
+                differences.append(Finding(side: labels[side], reference: "", fields: ["error: " + message]))
+            }
+        }
         let ran = results.indices.filter { Self.fields(results[$0]) != nil }
         guard let reference = ran.first, let referenceFields = Self.fields(results[reference]) else { return }
         for side in ran.dropFirst() {
@@ -52,19 +63,22 @@ public struct ParityRow: Sendable {
         }
     }
 
-    /// Why a side did not run (skipped or error), per side; nil for sides that ran.
-    public var notRun: [String?] {
+    /// Why a side was skipped, per side; nil for sides that ran or errored.
+    public var skipReasons: [String?] {
         results.map { result in
-            switch result.status {
-            case .skipped(let reason): reason
-            case .error(let message): "error: " + message
-            case .passed, .failed: nil
-            }
+            if case .skipped(let reason) = result.status { return reason }
+            return nil
         }
     }
 
-    /// Fewer than two sides ran: nothing was compared.
-    public var isCompared: Bool { notRun.filter { $0 == nil }.count >= 2 }
+    /// A side errored.
+    public var hasError: Bool {
+        results.contains { if case .error = $0.status { true } else { false } }
+    }
+
+    /// Fewer than two sides ran and none errored: nothing was compared, and nothing failed. (A row
+    /// with an errored side is a difference, whatever the other sides did.)
+    public var isSkipped: Bool { !hasError && results.indices.filter { Self.fields(results[$0]) != nil }.count < 2 }
 
     /// What a side's delivery ended in, as compared.
     struct Fields: Sendable, Hashable {

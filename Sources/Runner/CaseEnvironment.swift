@@ -10,7 +10,7 @@ import Scenario
 
 /// One case's world and the parts that play in it: a work folder, a network namespace holding the
 /// receiver's and the sender's addresses, the scenario's DNS served by unbound, a resolver for it,
-/// the receiver and the sender.
+/// the receiver, a real proxy when the scenario puts one in front of it, and the sender.
 ///
 /// `setUp` builds them in that order; `tearDown` takes down whatever was built, in reverse order,
 /// on every path: after a delivery, after any step threw, and after the task was cancelled. It is
@@ -25,6 +25,8 @@ public final class CaseEnvironment: @unchecked Sendable {
     public let logger: Logger
     public let receiver: any Receiver
     public let sender: any Sender
+    /// A real proxy between them (`sender.proxy`), nil when there is none.
+    public let proxy: (any CaseProxy)?
     let warmWorlds: WarmWorlds?
 
     // Set by `setUp`, one step at a time, from the one task that runs the case; read by the
@@ -45,12 +47,15 @@ public final class CaseEnvironment: @unchecked Sendable {
         /// One libunbound resolver per kind the case's parts use (`receiver.resolver`,
         /// `sender.resolver`).
         var resolvers: [ResolverValidation: DNSResolver] = [:]
+        /// `proxy.start` was called (and so `proxy.stop` is owed).
+        var proxyStarted = false
     }
 
     init(
-        scenario: ScenarioCase, settings: RunConfiguration, receiver: any Receiver, sender: any Sender,
+        scenario: ScenarioCase, settings: RunConfiguration, receiver: any Receiver, sender: any Sender, proxy: (any CaseProxy)? = nil,
         warmWorlds: WarmWorlds?, eventLoopGroup: any EventLoopGroup, logger: Logger
     ) {
+        self.proxy = proxy
         self.warmWorlds = warmWorlds
         self.scenario = scenario
         self.settings = settings
@@ -116,9 +121,9 @@ public final class CaseEnvironment: @unchecked Sendable {
     }
 
     /// The addresses the sender connects from, and its proxy's (`sender.proxy_address`) when a
-    /// proxy connects for it.
+    /// proxy, modelled or real, connects for it.
     public var clientAddresses: [IPAddress] {
-        let proxies = scenario.sender.identity.usesProxy ? Array(scenario.sender.proxyAddresses.values) : []
+        let proxies = scenario.sender.connectsFromProxy ? Array(scenario.sender.proxyAddresses.values) : []
         return Array(Set(scenario.sender.addresses.values).union(proxies)).sorted()
     }
 
@@ -141,7 +146,8 @@ public final class CaseEnvironment: @unchecked Sendable {
             parts.namespace = lent
             parts.lentDNS = receiver.lentDNS
             done("namespace")
-        } else if let warmWorlds, receiver.runsInWarmWorlds, sender.runsInWarmWorlds, WarmDNSWorld.canLoad(scenario.dns),
+        } else if let warmWorlds, receiver.runsInWarmWorlds, sender.runsInWarmWorlds, proxy?.runsInWarmWorlds ?? true,
+            WarmDNSWorld.canLoad(scenario.dns),
             !Self.needsValidatingServer(scenario)
         {
             let slot = try await warmWorlds.checkOut(for: Set(addresses))
@@ -183,6 +189,11 @@ public final class CaseEnvironment: @unchecked Sendable {
             try await parts.twin?.waitUntilServing()
             done("unbound ready")
         }
+        if let proxy {
+            parts.proxyStarted = true
+            try await proxy.start(in: self)
+            done("proxy")
+        }
     }
 
     /// Where `setUp`'s time went (`CaseTimings.setupSteps`); read once `setUp` returned or threw.
@@ -201,6 +212,7 @@ public final class CaseEnvironment: @unchecked Sendable {
     func tearDown(clean: Bool, beforeRemoval: (_ directory: String, _ queryLog: String) -> Void) async -> Remains {
         var remains = Remains(namespaceName: parts.namespace?.name, directory: parts.directory)
         await sender.stop()
+        if parts.proxyStarted { await proxy?.stop() }
         // A lent unbound serves the next case once the receiver is given back: its log first.
         let lentLog = parts.lentDNS?.queryLog
         let lentConfiguration = parts.lentDNS?.renderedConfiguration

@@ -153,13 +153,19 @@ public struct CaseRunner: Sendable {
             result.status = .skipped("no \(mta) sender in this build of mxharness")
             return result
         }
-        if let reason = receiverKind.unsupportedReason(for: scenario, settings: configuration)
-            ?? senderKind.unsupportedReason(for: scenario, settings: configuration) {
-            result.status = .skipped(reason)
-            return result
+        var proxyKind: (any ProxyKind)?
+        let proxy = scenario.sender.proxy
+        if scenario.sender.throughRealProxy || (scenario.sender.identity.usesProxy && !senderKind.writesProxyHeaders) {
+            guard let kind = parts.proxies[proxy] else {
+                result.status = .skipped("no \(proxy) proxy for a \(mta) sender in this build of mxharness")
+                return result
+            }
+            proxyKind = kind
         }
-        if scenario.sender.dkim != nil, mta != .builtin {
-            result.status = .skipped("sender.dkim: only the built-in sender signs (OpenDKIM for \(mta) is not set up yet)")
+        if let reason = receiverKind.unsupportedReason(for: scenario, settings: configuration)
+            ?? senderKind.unsupportedReason(for: scenario, settings: configuration)
+            ?? proxyKind?.unsupportedReason(for: scenario, settings: configuration) {
+            result.status = .skipped(reason)
             return result
         }
         let scenario: ScenarioCase
@@ -171,6 +177,7 @@ public struct CaseRunner: Sendable {
             scenario: scenario, settings: configuration,
             receiver: receiverKind.makeReceiver(for: scenario, settings: configuration),
             sender: senderKind.makeSender(for: scenario, settings: configuration),
+            proxy: proxyKind?.makeProxy(for: scenario, settings: configuration),
             warmWorlds: warmWorlds, eventLoopGroup: eventLoopGroup, logger: logger)
         let clock = ContinuousClock()
         var phase = clock.now
@@ -183,7 +190,10 @@ public struct CaseRunner: Sendable {
             let report = try await environment.sender.deliver(in: environment)
             result.timings.exchange = clock.now - phase
             phase = clock.now
-            let evidence = await environment.receiver.evidence(of: environment.clientAddresses)
+            var evidence = await environment.receiver.evidence(of: environment.clientAddresses)
+            if let proxyLines = await environment.proxy?.evidence(), !proxyLines.isEmpty {
+                evidence = ProxiedEvidence(receiver: evidence, proxyLines: proxyLines)
+            }
             result.timings.evidence = clock.now - phase
             result.evidence = evidence
             result.delivery = report
@@ -216,4 +226,16 @@ public struct CaseRunner: Sendable {
         result.timings.teardown = clock.now - phase
         return result
     }
+}
+
+/// A receiver's evidence with the log lines of the proxy in front of it (`sender.proxy`), each
+/// marked `proxy: `, after the receiver's own.
+struct ProxiedEvidence: ReceiverEvidence {
+    var receiver: any ReceiverEvidence
+    var proxyLines: [String]
+
+    var messagesAccepted: Int? { receiver.messagesAccepted }
+    var log: String { ([receiver.log] + proxyLines.map { "proxy: " + $0 }).filter { !$0.isEmpty }.joined(separator: "\n") }
+    var decisions: [String] { receiver.decisions }
+    var records: [any EvidenceRecord] { receiver.records }
 }

@@ -42,7 +42,8 @@ extension DeliveryRequest {
             recipients: sender.rcptTo, relay: relay, message: sender.messageBytes(),
             connectTimeout: connectTimeout, replyTimeout: replyTimeout)
         self.rawData = sender.message?.raw.map { Array($0.utf8) }
-        let path: ProxiedSending.Path? = switch sender.identity {
+        // A real proxy (`sender.proxy`) writes the header itself; the model then connects directly.
+        let path: ProxiedSending.Path? = switch sender.modelledIdentity {
         case .socket: nil
         case .proxyV1: .proxyV1
         case .proxyV2: .proxyV2

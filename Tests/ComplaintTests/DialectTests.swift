@@ -633,4 +633,12 @@ import Testing
     func theCommandNamedByProviderTagsAndNodemailerFrames(text: String, stage: SMTPStage) throws {
         #expect(try read(text).stage == stage)
     }
+
+    @Test func anIPv4MappedClientIsIPv4() throws {
+        let line = "Jan 1 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[::ffff:192.0.2.25]: 554 5.7.1 Service unavailable; "
+            + "Client host [::ffff:192.0.2.25] blocked using zen.spamhaus.org; from=<a@sender.test> to=<b@example.test> proto=ESMTP helo=<x>"
+        let evidence = try read(line)
+        #expect(evidence.clientAddress == IPAddress("192.0.2.25"))
+        #expect(evidence.clientAddress?.family == .ipv4)
+    }
 }

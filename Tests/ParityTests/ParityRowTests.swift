@@ -56,11 +56,49 @@ struct ParityRowTests {
     @Test func sidesThatDidNotRunAreNotCompared() {
         let axis = ParityAxis.receivers([.builtin, .exim])
         let row = Self.rows(axis, [Self.result(.deferred, 450, "4.7.25"), Self.skipped()])
-        #expect(!row.isCompared)
+        #expect(row.isSkipped)
         #expect(row.differences.isEmpty)
         let table = ParityTable.render([row], labels: axis.labels, terminal: Terminal(colour: false))
         #expect(table.contains("exim: no exim here"))
         #expect(table.hasSuffix("parity: 0 same, 0 different, 1 skipped (not run on two sides)"))
+    }
+
+    static func errored(_ message: String) -> CaseResult { CaseResult(scenario: scenario, target: .postfix, status: .error(message)) }
+
+    @Test func anErroredSideIsADifferenceNotASkip() {
+        let axis = ParityAxis.builtinAgainstPostfix
+        let row = Self.rows(axis, [Self.result(.deferred, 450, "4.7.25"), Self.errored("postfix did not start")])
+        #expect(!row.isSkipped)
+        #expect(row.differences.map(\.description) == ["postfix: error: postfix did not start"])
+        let table = ParityTable.render([row], labels: axis.labels, terminal: Terminal(colour: false))
+        #expect(table.contains("DIFFERENT: postfix: error: postfix did not start"))
+        #expect(table.contains("    postfix: error: postfix did not start"))
+        #expect(table.hasSuffix("parity: 0 same, 1 different, 0 skipped (not run on two sides)"))
+    }
+
+    @Test func anErrorBesideASkipIsStillADifference() {
+        let axis = ParityAxis.receivers([.builtin, .postfix, .exim])
+        let row = Self.rows(axis, [Self.errored("unbound did not start"), Self.errored("unbound did not start"), Self.skipped()])
+        #expect(!row.isSkipped)
+        #expect(row.differences.map(\.side) == ["builtin", "postfix"])
+    }
+
+    @Test func theSummaryListsSkipsByReasonMostFirst() {
+        let axis = ParityAxis.receivers([.builtin, .exim])
+        func skipped(_ reason: String) -> CaseResult { CaseResult(scenario: Self.scenario, target: .exim, status: .skipped(reason)) }
+        let rows = [
+            Self.rows(axis, [Self.result(.deferred, 450, "4.7.25"), skipped("preset x is builtin only")]),
+            Self.rows(axis, [Self.result(.deferred, 450, "4.7.25"), skipped("raw messages")]),
+            Self.rows(axis, [skipped("raw messages"), skipped("preset x is builtin only")]),
+            Self.rows(axis, [Self.result(.deferred, 450, "4.7.25"), skipped("preset x is builtin only")]),
+        ]
+        let reasons = ParityTable.skipsByReason(rows, labels: axis.labels)
+        #expect(reasons.map { "\($0.count) \($0.side): \($0.reason)" } == [
+            "3 exim: preset x is builtin only", "1 builtin: raw messages", "1 exim: raw messages",
+        ])
+        let table = ParityTable.render(rows, labels: axis.labels, terminal: Terminal(colour: false))
+        #expect(table.contains("Skipped, by reason (cases; side: reason):\n  3  exim: preset x is builtin only\n  1  builtin: raw messages\n  1  exim: raw messages\n"))
+        #expect(table.hasSuffix("parity: 0 same, 0 different, 4 skipped (not run on two sides)"))
     }
 
     @Test func senderParityComparesTheModelWithPostfixExactly() {

@@ -30,7 +30,7 @@ import Testing
             "Scenarios/rdns.yaml:6:1: timeout: unknown key \"timeout\" (known here: name, include, description, tags, dns, receiver, sender, expect, variants)"
         ])
         #expect(loadErrors(yaml: example("  hostname: mx.example.test", "  hostnme: mx.example.test")) == [
-            "Scenarios/rdns.yaml:17:3: receiver.hostnme: unknown key \"hostnme\" (known here: hostname, addresses, target, policy, postfix, postfix_dir, bare_newline, exim, exec, proxy_protocol, xclient_hosts, tls, resolver); did you mean \"hostname\"?"
+            "Scenarios/rdns.yaml:17:3: receiver.hostnme: unknown key \"hostnme\" (known here: hostname, addresses, target, policy, postfix, postfix_dir, bare_newline, exim, exec, proxy_protocol, xclient_hosts, tls, engines, rspamd, resolver); did you mean \"hostname\"?"
         ])
         #expect(loadErrors(yaml: example("  code: 550", "  code: 550\n  reply: 550")) == [
             "Scenarios/rdns.yaml:32:3: expect.reply: unknown key \"reply\" (known here: outcome, family, stage, code, enhanced, text, attempts, messages_accepted, tls)"

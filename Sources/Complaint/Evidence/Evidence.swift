@@ -119,8 +119,17 @@ public struct Evidence: Sendable, Hashable {
 
     mutating func setClient(_ address: IPAddress, from source: String, inferred: Bool = false) {
         guard clientAddress == nil else { return }
+        let (address, source) = Self.unmapped(address, source)
         clientAddress = address
         note(.clientAddress, address.description, from: source, inferred: inferred)
+    }
+
+    /// An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, RFC 4291 2.5.5.2: an IPv4 peer of a
+    /// dual-stack socket) is the IPv4 address it holds.
+    static func unmapped(_ address: IPAddress, _ source: String) -> (IPAddress, String) {
+        guard address.family == .ipv6, address.bytes.prefix(12) == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff],
+              let v4 = IPAddress(bytes: Array(address.bytes.suffix(4))) else { return (address, source) }
+        return (v4, source + " (\(address), an IPv4-mapped address: the IPv4 address \(v4), RFC 4291 2.5.5.2)")
     }
 
     mutating func setHelo(_ name: String, from source: String, inferred: Bool = false) {
@@ -168,6 +177,7 @@ public struct Evidence: Sendable, Hashable {
 
     mutating func setReceiverAddress(_ address: IPAddress, from source: String) {
         guard receiverAddress == nil else { return }
+        let (address, source) = Self.unmapped(address, source)
         receiverAddress = address
         note(.receiverAddress, address.description, from: source)
     }

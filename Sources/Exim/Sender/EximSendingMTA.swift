@@ -48,14 +48,29 @@ public final class EximSendingMTA: @unchecked Sendable {
 
     public var mainLog: String { (try? String(contentsOfFile: root + "/log/mainlog", encoding: .utf8)) ?? "" }
 
-    /// Writes the configuration, delivers `request`'s message and reports what the log says.
-    public func deliver(_ request: DeliveryRequest, options: [String: String]) async throws -> DeliveryReport {
+    /// Writes the configuration, delivers `request`'s message and reports what the log says. With
+    /// `signing`, the transport signs it (`EximDKIMSigning`).
+    public func deliver(
+        _ request: DeliveryRequest, options: [String: String], signing: EximDKIMSigning? = nil,
+        faketime: String? = Faketime.library()
+    ) async throws -> DeliveryReport {
         let fm = FileManager.default
+        if let signing, let reason = signing.missingReason(faketime: faketime) { throw SenderMTAError(reason) }
         do {
             for folder in [root, root + "/spool", root + "/log"] {
                 try fm.createDirectory(atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
             }
-            try Self.configuration(request, options: options, root: root).write(toFile: root + "/exim.conf", atomically: true, encoding: .utf8)
+            var options = options
+            if let signing {
+                let keyPath = root + "/dkim-key.pem"
+                guard fm.createFile(atPath: keyPath, contents: Data(signing.keyPEM.utf8), attributes: [.posixPermissions: 0o640]) else {
+                    throw SenderMTAError("cannot write the signing key \(keyPath)")
+                }
+                if let user = getpwnam("Debian-exim") { chown(keyPath, 0, user.pointee.pw_gid) }
+                options = signing.transportOptions(keyPath: keyPath).merging(options) { _, given in given }
+            }
+            try Self.configuration(request, options: options, root: root, keptEnvironment: signing?.clockBehind == true ? ["LD_PRELOAD", "FAKETIME"] : [])
+                .write(toFile: root + "/exim.conf", atomically: true, encoding: .utf8)
             if let pem = Self.authorityPEM(request) {
                 // Read by the transport, which runs as the Exim user.
                 try pem.write(toFile: Self.authorityFile(root: root), atomically: true, encoding: .utf8)
@@ -65,17 +80,23 @@ public final class EximSendingMTA: @unchecked Sendable {
             if let user = getpwnam("Debian-exim") {
                 for folder in [root + "/spool", root + "/log"] { chown(folder, user.pointee.pw_uid, user.pointee.pw_gid) }
             }
+        } catch let error as SenderMTAError {
+            throw error
         } catch {
             throw SenderMTAError("cannot write the Exim sender's files under \(root): \(error)")
         }
+        // A signature made a day ago: Exim's clock a day behind (libfaketime), kept across its
+        // re-executions by keep_environment.
+        let environment = signing?.clockBehind == true ? ["LD_PRELOAD=" + (faketime ?? ""), "FAKETIME=-1d"] : []
         let owned = try NamespaceResolvConf(namespaceName: namespaceName, resolvConf: resolvConf).ensure()
         lock.withLock { ownedEtc = owned }
         let message = String(decoding: request.message, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
         let from = request.mailFrom.isEmpty ? "<>" : request.mailFrom
         var said = ""
         do {
-            said = try await Command.run("/usr/sbin/ip", ["netns", "exec", namespaceName, Self.binary, "-C", root + "/exim.conf", "-odi", "-oi", "-f", from, "--"]
-                                  + request.recipients, input: message)
+            let command = ["netns", "exec", namespaceName] + (environment.isEmpty ? [] : ["/usr/bin/env"] + environment)
+                + [Self.binary, "-C", root + "/exim.conf", "-odi", "-oi", "-f", from, "--"] + request.recipients
+            said = try await Command.run("/usr/sbin/ip", command, input: message)
         } catch let error as CommandError where error.status == 1 || error.status == 2 {
             // -odi: a failed or deferred delivery makes exim exit non-zero; the log has the story.
             logger.debug("exim exited non-zero", metadata: ["status": "\(error.status)"])
@@ -146,7 +167,7 @@ public final class EximSendingMTA: @unchecked Sendable {
 
     /// The whole configuration: one dnslookup (or manualroute for `relay`) router, one smtp
     /// transport bound to the sender's addresses, no retry before the case is over.
-    static func configuration(_ request: DeliveryRequest, options: [String: String], root: String) -> String {
+    static func configuration(_ request: DeliveryRequest, options: [String: String], root: String, keptEnvironment: [String] = []) -> String {
         let hostname = DNSName.isValidHostname(request.helo) && request.helo.contains(".") ? request.helo : "sender.mxharness.test"
         let interfaces = [AddressFamily.ipv6, .ipv4].compactMap { request.sources[$0]?.description }.joined(separator: " ; ")
         var router = """
@@ -188,7 +209,7 @@ public final class EximSendingMTA: @unchecked Sendable {
             trusted_users = root
             never_users =
             local_interfaces = <; 127.0.0.1 ; ::1
-            keep_environment =
+            keep_environment = \(keptEnvironment.joined(separator: " : "))
             disable_ipv6 = \(request.sources[.ipv6] == nil ? "true" : "false")
             tls_advertise_hosts =
             log_selector = +all -arguments
@@ -211,5 +232,58 @@ public final class EximSendingMTA: @unchecked Sendable {
             * * F,1h,1h
 
             """
+    }
+}
+
+/// `sender.dkim` on the Exim sender: the smtp transport's `dkim_*` options (Exim's spec, chapter
+/// "DKIM, ARC, DMARC": signing is done as the transport sends, the last thing before the wire).
+/// Exim has one canonicalization for header and body (`dkim_canon`), and nothing changes the
+/// message after it signed, so a mixed canonicalization and the `body-changed` and
+/// `header-changed` breakages have no Exim equivalent. `expired` is a clock a day behind
+/// (libfaketime), as for the Postfix sender's OpenDKIM.
+public struct EximDKIMSigning: Sendable, Hashable {
+    public var domain: String
+    public var selector: String
+    /// `rsa-sha256` or `ed25519-sha256`.
+    public var algorithm: String
+    /// `relaxed` or `simple`: both halves of `c=`.
+    public var canonicalization: String
+    public var headers: [String]
+    public var expireAfter: Int?
+    public var keyPEM: String
+    /// Signed a day ago (`break: expired`).
+    public var clockBehind: Bool
+
+    public init(
+        domain: String, selector: String, algorithm: String, canonicalization: String, headers: [String], expireAfter: Int?,
+        keyPEM: String, clockBehind: Bool
+    ) {
+        self.domain = domain
+        self.selector = selector
+        self.algorithm = algorithm
+        self.canonicalization = canonicalization
+        self.headers = headers
+        self.expireAfter = expireAfter
+        self.keyPEM = keyPEM
+        self.clockBehind = clockBehind
+    }
+
+    /// The transport options.
+    public func transportOptions(keyPath: String) -> [String: String] {
+        var options = [
+            "dkim_domain": domain, "dkim_selector": selector, "dkim_private_key": keyPath, "dkim_canon": canonicalization,
+            "dkim_sign_headers": headers.joined(separator: " : "), "dkim_hash": "sha256", "dkim_strict": "true",
+        ]
+        let ttl = clockBehind ? (expireAfter ?? 3_600) : expireAfter
+        if let ttl { options["dkim_timestamps"] = String(ttl) }
+        return options
+    }
+
+    /// Why this signing cannot be done here, or nil.
+    public func missingReason(faketime: String?) -> String? {
+        if clockBehind, faketime == nil {
+            return "sender.dkim.break: expired on the Exim sender needs libfaketime (apt-get install libfaketime, as scripts/lib.sh does)"
+        }
+        return nil
     }
 }

@@ -7,10 +7,13 @@ public struct PostfixPolicySettings: Sendable, Hashable {
     public var parameters: MainCF
     /// Files the parameters refer to, by absolute path, with their contents.
     public var files: [String: String]
+    /// master.cf entries of the services the parameters name (the policy services answering SPF).
+    public var services: [String]
 
-    public init(parameters: MainCF = MainCF(), files: [String: String] = [:]) {
+    public init(parameters: MainCF = MainCF(), files: [String: String] = [:], services: [String] = []) {
         self.parameters = parameters
         self.files = files
+        self.services = services
     }
 }
 
@@ -23,19 +26,26 @@ public enum PolicyTranslation {
     public static let ipv6Class = "mxh_ipv6_checks"
 
     /// Why `policy` cannot be played by Postfix, or nil when it can.
-    public static func unsupportedReason(_ policy: ReceiverPolicy) -> String? {
-        if case .failure(let unsupported) = settings(for: policy, tableDirectory: "/unused") { return unsupported.reason }
+    public static func unsupportedReason(_ policy: ReceiverPolicy, engines: PostfixEngineSetup = PostfixEngineSetup()) -> String? {
+        if case .failure(let unsupported) = settings(for: policy, tableDirectory: "/unused", engines: engines) {
+            return unsupported.reason
+        }
         return nil
     }
 
-    /// The Postfix settings of `policy`; tables it needs are placed in `tableDirectory`.
-    public static func settings(for policy: ReceiverPolicy, tableDirectory: String) -> Result<PostfixPolicySettings, PostfixUnsupported> {
+    /// The Postfix settings of `policy`; tables it needs are placed in `tableDirectory`. The
+    /// `spf` and `spf-pass` checks are asked of policyd-spf (`PolicydSPFService`) when `engines`
+    /// runs it, and have no Postfix equivalent otherwise.
+    public static func settings(
+        for policy: ReceiverPolicy, tableDirectory: String, engines: PostfixEngineSetup = PostfixEngineSetup()
+    ) -> Result<PostfixPolicySettings, PostfixUnsupported> {
         let milters = MilterChecks(policy: policy)
         if let preset = policy.preset, !milters.isNeeded {
-            guard let settings = preset.postfixSettings else {
-                return .failure(PostfixUnsupported(reason: preset.postfixUnsupportedReason ?? "preset \(preset.rawValue) has no Postfix equivalent"))
+            if let settings = preset.postfixSettings {
+                return .success(PostfixPolicySettings(parameters: MainCF(settings.sorted { $0.key < $1.key })))
             }
-            return .success(PostfixPolicySettings(parameters: MainCF(settings.sorted { $0.key < $1.key })))
+            // A preset without settings of its own is translated check by check, unless it cannot be.
+            if let reason = preset.postfixUnsupportedReason { return .failure(PostfixUnsupported(reason: reason)) }
         }
         if let reason = milters.unsupportedReason {
             return .failure(PostfixUnsupported(reason: reason))
@@ -60,9 +70,16 @@ public enum PolicyTranslation {
             return .failure(PostfixUnsupported(reason: reason))
         }
         var restrictions: [AddressFamily: [String]] = [:]
+        var spfServices: [PolicydSPFService] = []
         for family in AddressFamily.allCases {
             var list: [String] = []
             for check in milters.restrictionChecks(family) {
+                if let rule = PolicydSPFService.Rule(check), engines.runsPolicydSPF {
+                    let service = engines.policydSPF(rule)
+                    if !spfServices.contains(service) { spfServices.append(service) }
+                    list.append(service.restriction)
+                    continue
+                }
                 switch restriction(for: check) {
                 case .success(let restriction): list.append(restriction)
                 case .failure(let unsupported): return .failure(unsupported)
@@ -132,6 +149,18 @@ public enum PolicyTranslation {
         if all.contains(where: { if case .dnsbl = $0 { true } else { false } }) {
             parameters["maps_rbl_reject_code"] = deferring ? "450" : "554"
         }
+        var services: [String] = []
+        for service in spfServices.sorted(by: { $0.rule.serviceName < $1.rule.serviceName }) {
+            let path = tableDirectory + "/" + service.configurationName
+            files[path] = service.configuration
+            services.append(service.masterEntry(configurationPath: path))
+            for (name, value) in service.mainCF { parameters[name] = value }
+        }
+        if !spfServices.isEmpty, deferring {
+            // policyd-spf answers 550; with soft_bounce smtpd sends it as 450 and the enhanced
+            // code's class as 4 (smtpd_check.c smtpd_check_reject), the format's on_fail: defer.
+            parameters["soft_bounce"] = "yes"
+        }
         if let site = policy.siteReply {
             // The site's code in the one parameter each check's restriction answers with
             // (postconf(5)); siteReplyUnsupportedReason has made sure there is one and the text is Postfix's.
@@ -145,7 +174,7 @@ public enum PolicyTranslation {
                 parameters["default_rbl_reply"] = "$rbl_code \(enhanced) \(text)"
             }
         }
-        return .success(PostfixPolicySettings(parameters: parameters, files: files))
+        return .success(PostfixPolicySettings(parameters: parameters, files: files, services: services))
     }
 
     /// The main.cf parameter that sets a check's reject code (postconf(5)).
@@ -201,7 +230,7 @@ public enum PolicyTranslation {
         case .heloResolves: .success("reject_unknown_helo_hostname")
         case .dnsbl(let zone): .success("reject_rbl_client \(zone)")
         case .spf, .spfPass:
-            .failure(PostfixUnsupported(reason: "check \(check.name) needs SPF in Postfix, which needs a policy service: builtin only"))
+            .failure(PostfixUnsupported(reason: "check \(check.name) needs SPF in Postfix, which needs a policy service: list it in receiver.engines: [policyd-spf]"))
         case .dkim, .dmarc, .spfOrDKIM:
             .failure(PostfixUnsupported(reason: "check \(check.name) is no restriction: the milters answer it (MilterChecks)"))
         case .heloMatches:

@@ -55,14 +55,19 @@ public struct RenderedPostfixConfiguration: Sendable, Hashable {
     /// `PostfixIdentity.smtpdOptions`), for the installed master.cf; a site's master.cf has them
     /// (or postscreen's) in `siteMaster`.
     public var smtpdOptions: [String: String]
+    /// master.cf entries of the services the configuration adds (policyd-spf), appended to the
+    /// master.cf the instance runs, the site's or the installed one.
+    public var services: [String]
     /// The port-25 smtpd services of the installed master.cf's rendering: one on every address
     /// unless the addresses present different certificates (`PostfixTLS.services`).
     public var smtpdServices: [MasterCF.Service]
 
     public init(
         mainCF: String, parameters: MainCF, files: [String: String], overridden: [String], site: PostfixSiteDirectory? = nil,
-        siteMaster: SiteMasterCF? = nil, smtpdOptions: [String: String] = [:], smtpdServices: [MasterCF.Service] = [MasterCF.Service(name: "25")]
+        siteMaster: SiteMasterCF? = nil, smtpdOptions: [String: String] = [:], smtpdServices: [MasterCF.Service] = [MasterCF.Service(name: "25")],
+        services: [String] = []
     ) {
+        self.services = services
         self.smtpdOptions = smtpdOptions
         self.smtpdServices = smtpdServices
         self.mainCF = mainCF
@@ -75,7 +80,9 @@ public struct RenderedPostfixConfiguration: Sendable, Hashable {
 
     /// The master.cf the instance runs: the site's made fit, or `stock` with `MasterCF.render`.
     public func masterCF(stock: String) -> String {
-        siteMaster?.text ?? MasterCF.render(stock: stock, options: smtpdOptions, services: smtpdServices)
+        let master = siteMaster?.text ?? MasterCF.render(stock: stock, options: smtpdOptions, services: smtpdServices)
+        guard !services.isEmpty else { return master }
+        return master + (master.hasSuffix("\n") ? "" : "\n") + "# Added by mxharness: the policy's engines.\n" + services.joined()
     }
 
     /// main.cf's parameters, then the `-o` options of the site's master.cf services.
@@ -116,6 +123,10 @@ public struct PostfixConfiguration: Sendable, Hashable {
     /// How the receiver learns who the client is (`receiver.proxy_protocol`,
     /// `receiver.xclient_hosts`); see `PostfixIdentity`.
     public var identity: PostfixIdentity
+    /// Where the engines the policy's checks need (policyd-spf) are, and their timing.
+    public var engines = PostfixEngineSetup()
+    /// rspamd as the last milter (`receiver.engines: [rspamd]`); nil: none.
+    public var rspamd: PostfixRspamdEngine?
     /// STARTTLS with the world's certificates (`receiver.tls`); nil leaves TLS to the base or
     /// site configuration.
     public var tls: PostfixTLS?
@@ -154,7 +165,7 @@ public struct PostfixConfiguration: Sendable, Hashable {
     ]
 
     /// Why this configuration's policy cannot run on Postfix, or nil.
-    public var unsupportedReason: String? { PolicyTranslation.unsupportedReason(policy) }
+    public var unsupportedReason: String? { PolicyTranslation.unsupportedReason(policy, engines: engines) }
 
     public func render(paths: PostfixPaths) throws(PostfixConfigurationError) -> RenderedPostfixConfiguration {
         guard DNSName.isValidHostname(hostname), hostname.contains(".") else {
@@ -167,7 +178,7 @@ public struct PostfixConfiguration: Sendable, Hashable {
             throw .invalidReceiver(problem: "recipient domain `\(domain)` is not a domain name")
         }
         let policySettings: PostfixPolicySettings
-        switch PolicyTranslation.settings(for: policy, tableDirectory: paths.tableDirectory) {
+        switch PolicyTranslation.settings(for: policy, tableDirectory: paths.tableDirectory, engines: engines) {
         case .success(let settings): policySettings = settings
         case .failure(let unsupported): throw .unsupported(unsupported)
         }
@@ -213,6 +224,15 @@ public struct PostfixConfiguration: Sendable, Hashable {
             apply(base, "base main.cf")
         }
         apply(policySettings.parameters, "policy \(policy.preset?.rawValue ?? "map")")
+        if rspamd != nil {
+            // After the policy's own milters: its checks answer first, then rspamd's scores.
+            var layer = MainCF()
+            let milters = (main["smtpd_milters"] ?? "").trimmingWhitespace()
+            layer["smtpd_milters"] = milters.isEmpty ? PostfixRspamdEngine.milter : milters + ", " + PostfixRspamdEngine.milter
+            layer["milter_default_action"] = "tempfail"
+            layer["milter_protocol"] = "6"
+            apply(layer, "receiver.engines: rspamd")
+        }
         var bareNewlineLayer = MainCF()
         bareNewlineLayer["smtpd_forbid_bare_newline"] = bareNewline
         bareNewlineLayer["smtpd_forbid_bare_newline_exclusions"] = ""
@@ -244,7 +264,8 @@ public struct PostfixConfiguration: Sendable, Hashable {
         return RenderedPostfixConfiguration(
             mainCF: text, parameters: main, files: policySettings.files.merging(tls?.files(paths: paths) ?? [:]) { $1 }, overridden: overridden,
             site: site, siteMaster: siteMaster, smtpdOptions: siteMaster == nil ? identity.smtpdOptions : [:],
-            smtpdServices: siteMaster == nil ? tls?.services(paths: paths) ?? [MasterCF.Service(name: "25")] : [MasterCF.Service(name: "25")])
+            smtpdServices: siteMaster == nil ? tls?.services(paths: paths) ?? [MasterCF.Service(name: "25")] : [MasterCF.Service(name: "25")],
+            services: policySettings.services)
     }
 
     /// Harness defaults: a receiver that accepts mail for `domains`, delivers it nowhere outside,

@@ -27,7 +27,10 @@ import Foundation
 ///   no postscreen, but a configuration that sets any `postscreen_` parameter is still not shared.
 /// - A policy service (`check_policy_service`) may keep state of its own (greylisting), and a
 ///   `memcache:` table is a cache other daemons write: neither is shared. Nor are milters
-///   (`smtpd_milters`): OpenDKIM's libunbound keeps the DNS answers of earlier cases.
+///   (`smtpd_milters`): OpenDKIM's libunbound keeps the DNS answers of earlier cases. The
+///   harness's own policyd-spf services (`PolicydSPFService`) are the exception: spawn(8) starts
+///   one per smtpd connection, and with `max_use = 1` a connection is one session, so nothing it
+///   looked up outlives the case.
 public enum PostfixSharing {
     /// anvil(8) rates (postconf(5)); zero means no limit.
     public static let rateLimits = [
@@ -37,7 +40,7 @@ public enum PostfixSharing {
 
     /// Why an instance with these main.cf parameters could answer a case differently after it
     /// served another one, or nil when it cannot.
-    public static func refusal(_ parameters: MainCF) -> String? {
+    public static func refusal(_ parameters: MainCF, ownPolicyServices: Set<String> = []) -> String? {
         for name in rateLimits {
             if let value = parameters[name], value.trimmingWhitespace() != "0" {
                 return "\(name) = \(value): anvil(8) keeps client rates for anvil_rate_time_unit, across cases"
@@ -51,7 +54,9 @@ public enum PostfixSharing {
             for restriction in ["reject_unverified_sender", "reject_unverified_recipient"] where words.contains(restriction) {
                 return "\(name) uses \(restriction): verify(8) keeps address verification results, across cases"
             }
-            if words.contains("check_policy_service") {
+            var others = words
+            for service in ownPolicyServices { others = others.replacingOccurrences(of: "check_policy_service unix:private/\(service)", with: "") }
+            if others.contains("check_policy_service") {
                 return "\(name) uses check_policy_service: a policy service may keep state (greylisting) across cases"
             }
             if name.hasSuffix("_milters") && !words.trimmingWhitespace().isEmpty {
@@ -78,7 +83,7 @@ extension PostfixConfiguration {
             if rendered.runsPostscreen {
                 return "the site's master.cf runs postscreen: postscreen(8) keeps client results in postscreen_cache_map, across cases"
             }
-            return PostfixSharing.refusal(rendered.parameters)
+            return PostfixSharing.refusal(rendered.parameters, ownPolicyServices: rendered.policyServiceNames)
         } catch {
             return "the configuration cannot be rendered: \(error)"
         }
@@ -90,7 +95,9 @@ extension PostfixConfiguration {
     /// hostname and the listening addresses, every table, the master.cf changes), nil when the
     /// configuration is not shareable. Two configurations with the same key may share one instance.
     public var sharingKey: String? {
-        guard let rendered = try? render(paths: Self.sharingPaths), !rendered.runsPostscreen, PostfixSharing.refusal(rendered.parameters) == nil else {
+        guard let rendered = try? render(paths: Self.sharingPaths), !rendered.runsPostscreen,
+              PostfixSharing.refusal(rendered.parameters, ownPolicyServices: rendered.policyServiceNames) == nil
+        else {
             return nil
         }
         var key = rendered.mainCF
@@ -105,6 +112,8 @@ extension PostfixConfiguration {
         key += "\u{0}smtpd\u{0}" + rendered.smtpdOptions.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")
         // One smtpd per address when they present different certificates.
         key += "\u{0}services\u{0}" + rendered.smtpdServices.map { "\($0.name) \($0.options.sorted { $0.key < $1.key })" }.joined(separator: ",")
+        // The services the configuration adds to master.cf (policyd-spf).
+        key += "\u{0}engines\u{0}" + rendered.services.joined()
         // A site's master.cf and every file of its folder.
         if let site = rendered.site {
             key += "\u{0}site\u{0}" + (rendered.siteMaster?.text ?? "")
@@ -113,5 +122,12 @@ extension PostfixConfiguration {
             }
         }
         return key
+    }
+}
+
+extension RenderedPostfixConfiguration {
+    /// The names of the policy services the harness adds (`services`), whose state is per session.
+    var policyServiceNames: Set<String> {
+        Set(services.compactMap { entry in entry.split(separator: " ", maxSplits: 1).first.map(String.init) })
     }
 }

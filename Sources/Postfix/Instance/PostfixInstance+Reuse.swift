@@ -73,7 +73,9 @@ extension PostfixInstance {
         if next.site != mine.site || next.siteMaster != mine.siteMaster { return "a different site directory or master.cf" }
         if next.smtpdOptions != mine.smtpdOptions { return "different master.cf options for smtpd (the identity path)" }
         if next.smtpdServices != mine.smtpdServices { return "different smtpd services (a certificate per address)" }
+        if next.services != mine.services { return "different master.cf services (the policy services answering SPF)" }
         if milters != nil { return "milters run with this instance (OpenDKIM's resolver keeps earlier cases' DNS answers)" }
+        if rspamd != nil || configuration.rspamd != nil { return "rspamd runs with this instance (its SPF and DKIM caches keep earlier cases' answers)" }
         return nil
     }
 

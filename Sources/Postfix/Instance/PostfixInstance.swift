@@ -66,6 +66,8 @@ public final class PostfixInstance: @unchecked Sendable {
     let logger: Logger
     /// OpenDKIM, OpenDMARC and the decision milter, for a policy with DKIM or DMARC checks.
     public internal(set) var milters: PostfixMilters?
+    /// rspamd, for `receiver.engines: [rspamd]`.
+    public internal(set) var rspamd: PostfixRspamd?
     private var _skipsReload = false
 
     /// For the isolation tests only: `reconfigure` claims the new configuration but leaves the
@@ -139,10 +141,17 @@ public final class PostfixInstance: @unchecked Sendable {
         }
 
         // Before Postfix, which calls them from its first connection on.
-        let milters: PostfixMilters?
+        var milters: PostfixMilters?
+        var rspamd: PostfixRspamd?
         do {
             milters = try await startMilters(configuration, namespace: namespace, directory: directory, logger: logger)
+            if let engine = configuration.rspamd {
+                rspamd = try await PostfixRspamd.start(
+                    engine, dnsTimeoutSeconds: options.dnsTimeoutSeconds, in: namespace, directory: directory + "/rspamd", ipPath: options.ipPath,
+                    logger: logger)
+            }
         } catch {
+            await milters?.stop()
             try? FileManager.default.removeItem(atPath: etc)
             throw error
         }
@@ -160,6 +169,7 @@ public final class PostfixInstance: @unchecked Sendable {
             let error = PostfixInstanceError(message: message, output: said())
             await teardown(namespace: namespace, queueDirectory: paths.queueDirectory, etc: etc, options: options, logger: logger)
             await milters?.stop()
+            await rspamd?.stop()
             return error
         }
         guard status == 0 else {
@@ -193,6 +203,7 @@ public final class PostfixInstance: @unchecked Sendable {
             namespace: namespace, directory: directory, paths: paths, etcDirectory: etc, options: options, startupTime: startupTime,
             masterPID: pid, configuration: configuration, rendered: rendered, logger: logger)
         instance.milters = milters
+        instance.rspamd = rspamd
         return instance
     }
 
@@ -207,6 +218,7 @@ public final class PostfixInstance: @unchecked Sendable {
         guard !alreadyStopped else { return }
         await Self.teardown(namespace: namespace, queueDirectory: paths.queueDirectory, etc: etcDirectory, options: options, logger: logger)
         await milters?.stop()
+        await rspamd?.stop()
     }
 
     /// The pids of this instance's processes still running.

@@ -49,7 +49,7 @@ public struct PostfixReceivers: ReceiverKind {
     /// main.cf, accepting mail for every recipient domain, with the identity keys
     /// (`receiver.proxy_protocol`, `receiver.xclient_hosts`; `PostfixIdentity`).
     public func configuration(for scenario: ScenarioCase, settings: RunConfiguration = RunConfiguration()) -> PostfixConfiguration {
-        PostfixConfiguration(
+        var configuration = PostfixConfiguration(
             hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: scenario.recipientDomains,
             policy: scenario.receiver.policy, settings: scenario.receiver.postfix, base: base,
             site: site ?? scenario.receiver.postfixDirectory.map(PostfixSiteDirectory.cached(path:)),
@@ -57,6 +57,10 @@ public struct PostfixReceivers: ReceiverKind {
             identity: PostfixIdentity(
                 upstreamProxyProtocol: scenario.receiver.proxyProtocol?.rawValue, xclientHosts: scenario.receiver.xclientHosts),
             tls: Self.tls(for: scenario.receiver, authority: settings.authority))
+        configuration.engines = PostfixEngineSetup(
+            runsPolicydSPF: scenario.receiver.engines.contains(.policydSPF), policydSPF: Self.policydSPFInstallation,
+            dnsTimeoutSeconds: ResolvConf.timeoutSeconds(for: settings.resolverTimeout))
+        return configuration
     }
 
     /// `receiver.tls` as Postfix settings, with the certificates the run's authority issues for
@@ -73,6 +77,9 @@ public struct PostfixReceivers: ReceiverKind {
         return PostfixTLS(required: receiver.tls.required, protocols: receiver.tls.protocols, certificates: certificates)
     }
 
+    /// This machine's policyd-spf, looked up once.
+    static let policydSPFInstallation = PolicydSPFInstallation.detect()
+
     /// Root is `Preflight`'s question (a Postfix receiver makes the command need root).
     public func unavailableReason(settings: RunConfiguration) -> String? {
         let postfix = PostfixInstance.Options().postfixPath
@@ -80,7 +87,18 @@ public struct PostfixReceivers: ReceiverKind {
     }
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
-        configuration(for: scenario, settings: settings).unsupportedReason ?? postfixMilterLimit(of: scenario)
+        let configuration = configuration(for: scenario, settings: settings)
+        return configuration.unsupportedReason ?? postfixMilterLimit(of: scenario) ?? Self.engineReason(scenario, configuration)
+    }
+
+    /// Why an engine the case needs cannot run (not installed), or one it lists is not one Postfix
+    /// runs; nil when every one can.
+    static func engineReason(_ scenario: ScenarioCase, _ configuration: PostfixConfiguration) -> String? {
+        if scenario.receiver.engines.contains(.policydSPF), let reason = configuration.engines.policydSPFInstallation.missingReason {
+            return reason
+        }
+        // rspamd as Postfix's milter (PostfixRspamd) is not run yet: a case that lists it is skipped.
+        return unrunEngines(of: scenario, on: "Postfix", runs: [.policydSPF])
     }
 
     /// What every Postfix receiver of a run is started with: resolv.conf's `timeout:` from the
@@ -183,10 +201,13 @@ final class PrivatePostfixReceiver: Receiver, @unchecked Sendable {
         // Stopped first, so every line of the case is in the log.
         await postfix.stop()
         let log = postfix.caseLog(clients: clients).joined(separator: "\n")
-        // What the decision milter made of OpenDKIM's and OpenDMARC's results, after Postfix's lines.
+        // What the decision milter made of OpenDKIM's and OpenDMARC's results, after Postfix's lines,
+        // then rspamd's score and symbols for each message it scanned.
         let decisions = postfix.milters?.decisionLines.map { "milter decision: " + $0 } ?? []
+        let scans = postfix.rspamd?.scans.map(\.description) ?? []
         return LogEvidence(
-            log: ([log] + decisions).filter { !$0.isEmpty }.joined(separator: "\n"), messagesAccepted: PostfixLog.messagesAccepted(inSessionLog: log))
+            log: ([log] + decisions + scans).filter { !$0.isEmpty }.joined(separator: "\n"),
+            messagesAccepted: PostfixLog.messagesAccepted(inSessionLog: log))
     }
 
     func failureEvidence() async -> (any ReceiverEvidence)? {

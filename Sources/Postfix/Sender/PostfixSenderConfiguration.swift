@@ -11,6 +11,8 @@ public enum PostfixSenderConfiguration {
         public var queueDirectory: String { root + "/queue" }
         public var dataDirectory: String { root + "/data" }
         public var logFile: String { root + "/maillog" }
+        /// OpenDKIM's files when the sender signs (`OpenDKIMSigning`).
+        public var signerDirectory: String { root + "/opendkim" }
         /// The world's authority, `smtp_tls_CAfile` (written when `sender.tls` is above `none`).
         public var authorityFile: String { root + "/world-ca.pem" }
 
@@ -30,7 +32,9 @@ public enum PostfixSenderConfiguration {
     /// `smtp_address_preference`, equal-preference MX hosts in DNS order
     /// (`smtp_randomize_addresses = no`, so runs repeat), DNS only, retries far off (the outcome is
     /// read after one queue run), then `settings` (`sender.postfix`) on top.
-    public static func mainCF(_ request: DeliveryRequest, settings: [String: String], paths: Paths) -> String {
+    public static func mainCF(
+        _ request: DeliveryRequest, settings: [String: String], paths: Paths, signing: OpenDKIMSigning? = nil
+    ) -> String {
         var main = MainCF()
         main["compatibility_level"] = "3.6"
         main["queue_directory"] = paths.queueDirectory
@@ -104,6 +108,9 @@ public enum PostfixSenderConfiguration {
         main["minimal_backoff_time"] = "1h"
         main["maximal_backoff_time"] = "2h"
         main["queue_run_delay"] = "1h"
+        if let signing {
+            for (name, value) in signing.mainCF(directory: paths.signerDirectory) { main[name] = value }
+        }
         for (name, value) in settings.sorted(by: { $0.key < $1.key }) where !ownedSettings.contains(name) {
             main[name] = value
         }

@@ -38,6 +38,7 @@ public final class PostfixSendingMTA: @unchecked Sendable {
     private let lock = NSLock()
     private var masterPID: pid_t?
     private var ownedEtc: String?
+    private var signer: OpenDKIMSigner?
     private var stopped = false
 
     public init(namespaceName: String, caseDirectory: String, resolverAddress: IPAddress, options: Options = Options(), logger: Logger) {
@@ -62,16 +63,38 @@ public final class PostfixSendingMTA: @unchecked Sendable {
         return nil
     }
 
-    /// Starts the instance, sends `request`'s message and reports what its log says.
-    public func deliver(_ request: DeliveryRequest, settings: [String: String], outcomeTimeout: Duration) async throws -> DeliveryReport {
+    /// Starts the instance, sends `request`'s message and reports what its log says. With
+    /// `signing`, OpenDKIM signs the message as it is queued (`OpenDKIMSigning`).
+    public func deliver(
+        _ request: DeliveryRequest, settings: [String: String], signing: OpenDKIMSigning? = nil,
+        signerInstallation: OpenDKIMSignerInstallation = OpenDKIMSignerInstallation(), outcomeTimeout: Duration
+    ) async throws -> DeliveryReport {
+        var signing = signing
+        // cleanup(8) reaches the signer only in a family of inet_protocols, which are the sender's.
+        signing?.loopback = request.sources[.ipv4] == nil ? .ipv6 : .ipv4
         let clock = ContinuousClock()
         var mark = clock.now
         func phase(_ name: String) {
             logger.debug("postfix sender", metadata: ["phase": "\(name)", "took": "\(clock.now - mark)"])
             mark = clock.now
         }
-        try prepare(request, settings: settings)
+        try prepare(request, settings: settings, signing: signing)
         phase("files")
+        if let signing {
+            let signer = try await OpenDKIMSigner.start(
+                signing, installation: signerInstallation, namespace: namespaceName, directory: paths.signerDirectory, ipPath: options.ipPath,
+                logger: logger)
+            let late = lock.withLock { () -> Bool in
+                if stopped { return true }
+                self.signer = signer
+                return false
+            }
+            if late {
+                await signer.stop()
+                throw CancellationError()
+            }
+            phase("opendkim start")
+        }
         try await start()
         phase("postfix start")
         try await inject(request)
@@ -92,7 +115,7 @@ public final class PostfixSendingMTA: @unchecked Sendable {
 
     // MARK: Steps
 
-    private func prepare(_ request: DeliveryRequest, settings: [String: String]) throws {
+    private func prepare(_ request: DeliveryRequest, settings: [String: String], signing: OpenDKIMSigning?) throws {
         let fm = FileManager.default
         guard let stockMaster = try? String(contentsOfFile: options.stockConfigDirectory + "/master.cf", encoding: .utf8),
               let postfixFiles = try? String(contentsOfFile: options.stockConfigDirectory + "/postfix-files", encoding: .utf8) else {
@@ -104,8 +127,16 @@ public final class PostfixSendingMTA: @unchecked Sendable {
             for entry in try fm.contentsOfDirectory(atPath: options.stockConfigDirectory) where entry != "main.cf" && entry != "master.cf" {
                 try fm.copyItem(atPath: options.stockConfigDirectory + "/" + entry, toPath: paths.configDirectory + "/" + entry)
             }
-            try PostfixSenderConfiguration.mainCF(request, settings: settings, paths: paths)
+            try PostfixSenderConfiguration.mainCF(request, settings: settings, paths: paths, signing: signing)
                 .write(toFile: paths.configDirectory + "/main.cf", atomically: true, encoding: .utf8)
+            if let signing {
+                // The breakage's check tables beside the signer's files (written when it starts).
+                try fm.createDirectory(atPath: paths.signerDirectory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+                for (name, text) in signing.checkTables {
+                    try text.write(toFile: paths.signerDirectory + "/" + name, atomically: true, encoding: .utf8)
+                    PostfixInstance.backdate(paths.signerDirectory + "/" + name)
+                }
+            }
             if let authority = PostfixSenderConfiguration.authorityPEM(request) {
                 try authority.write(toFile: paths.authorityFile, atomically: true, encoding: .utf8)
             }
@@ -187,9 +218,9 @@ public final class PostfixSendingMTA: @unchecked Sendable {
     /// SIGTERM to the master (as `postfix stop`), SIGKILL to its process group after the grace
     /// time, and `/etc/netns/NAME` removed when this sender wrote it. Safe to call twice.
     public func stop() async {
-        let (master, etc, already) = lock.withLock { () -> (pid_t?, String?, Bool) in
+        let (master, etc, signer, already) = lock.withLock { () -> (pid_t?, String?, OpenDKIMSigner?, Bool) in
             defer { stopped = true }
-            return (masterPID, ownedEtc, stopped)
+            return (masterPID, ownedEtc, self.signer, stopped)
         }
         guard !already else { return }
         let began = ContinuousClock.now
@@ -201,6 +232,7 @@ public final class PostfixSendingMTA: @unchecked Sendable {
             // The master signals its group on exit; whatever is left goes now.
             kill(-master, SIGKILL)
         }
+        await signer?.stop()
         if let etc { try? FileManager.default.removeItem(atPath: etc) }
     }
 }

@@ -12,7 +12,9 @@ public struct BuiltinMXReceivers: ReceiverKind {
 
     public init() {}
 
-    public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? { nil }
+    public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
+        unrunEngines(of: scenario, on: "the built-in MX")
+    }
 
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
         var configuration = MXConfiguration(

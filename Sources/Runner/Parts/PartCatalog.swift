@@ -6,10 +6,14 @@ import Scenario
 public struct PartCatalog: Sendable {
     public private(set) var receivers: [ReceiverTarget: any ReceiverKind]
     public private(set) var senders: [SenderMTA: any SenderKind]
+    /// Real proxies between sender and receiver, by `sender.proxy` name (`model` is no part: the
+    /// built-in sender writes the header itself).
+    public private(set) var proxies: [SenderProxy: any ProxyKind]
 
-    public init(receivers: [any ReceiverKind] = [], senders: [any SenderKind] = []) {
+    public init(receivers: [any ReceiverKind] = [], senders: [any SenderKind] = [], proxies: [any ProxyKind] = []) {
         self.receivers = Dictionary(receivers.map { ($0.target, $0) }, uniquingKeysWith: { $1 })
         self.senders = Dictionary(senders.map { ($0.mta, $0) }, uniquingKeysWith: { $1 })
+        self.proxies = Dictionary(proxies.map { ($0.proxy, $0) }, uniquingKeysWith: { $1 })
     }
 
     /// This catalog with `receiver` added (or replacing the one with its target).
@@ -23,6 +27,13 @@ public struct PartCatalog: Sendable {
     public func adding(_ sender: any SenderKind) -> PartCatalog {
         var copy = self
         copy.senders[sender.mta] = sender
+        return copy
+    }
+
+    /// This catalog with `proxy` added (or replacing the one with its name).
+    public func adding(_ proxy: any ProxyKind) -> PartCatalog {
+        var copy = self
+        copy.proxies[proxy.proxy] = proxy
         return copy
     }
 

@@ -186,6 +186,15 @@ public protocol SenderKind: Sendable {
 
     /// The sender for one case, not yet started.
     func makeSender(for scenario: ScenarioCase, settings: RunConfiguration) -> any Sender
+
+    /// True when the sender itself writes what `sender.identity` says a proxy writes (the PROXY
+    /// header, XCLIENT) with `sender.proxy: model`; false (the default) for a real MTA, which then
+    /// gets the catalog's `model` proxy in front of it.
+    var writesProxyHeaders: Bool { get }
+}
+
+extension SenderKind {
+    public var writesProxyHeaders: Bool { false }
 }
 
 extension SenderKind {

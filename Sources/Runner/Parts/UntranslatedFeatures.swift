@@ -15,7 +15,16 @@ public func untranslatedFeature(of scenario: ScenarioCase, on mta: String) -> St
     if scenario.expect.messagesAccepted != nil {
         return "expect.messages_accepted is counted on the built-in MX and Postfix only"
     }
-    return untranslatedIdentity(of: scenario, on: mta)
+    return untranslatedIdentity(of: scenario, on: mta) ?? unrunEngines(of: scenario, on: mta)
+}
+
+/// `receiver.engines` that `mta` does not run (all of them, unless `runs` names some): such a case
+/// is skipped, never run without the engine its expect counts on.
+public func unrunEngines(of scenario: ScenarioCase, on mta: String, runs: Set<ReceiverEngine> = []) -> String? {
+    let missing = scenario.receiver.engines.filter { !runs.contains($0) }
+    guard !missing.isEmpty else { return nil }
+    let names = missing.map(\.rawValue).joined(separator: ", ")
+    return "receiver.engines: \(names): \(mta) runs no such engine beside it (docs/format-extensions.md says which receiver does)"
 }
 
 /// `receiver.tls` (STARTTLS and its certificate) is set up on the built-in MX only, so far.
@@ -40,11 +49,6 @@ public func untranslatedIdentity(of scenario: ScenarioCase, on mta: String) -> S
     return nil
 }
 
-/// A real sending MTA connects from its own address and says nothing of a proxy.
-public func proxiedSenderReason(_ scenario: ScenarioCase, _ mta: String) -> String? {
-    guard scenario.sender.identity != .socket else { return nil }
-    return "sender.identity: \(scenario.sender.identity) needs a proxy in front of the sender, which only the built-in sender models; \(mta) connects from its own address"
-}
 
 extension ScenarioCase {
     /// The recipient domains of the case, each once, in the order written: what a real receiver

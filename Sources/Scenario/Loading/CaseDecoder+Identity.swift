@@ -16,27 +16,38 @@ extension CaseDecoder {
 
     /// Reads the sender's identity keys from `map`; nil (with diagnostics) when one is wrong.
     /// `addresses` is nil when `sender.addresses` did not read (then only the keys' own form is checked).
-    func senderIdentity(_ map: MapReader, _ path: KeyPath, addresses: [AddressFamily: IPAddress]?) -> SenderIdentity? {
+    /// `proxy` is `sender.proxy` (read before), `proxyKey` where it is written.
+    func senderIdentity(
+        _ map: MapReader, _ path: KeyPath, addresses: [AddressFamily: IPAddress]?, proxy: SenderProxy = .model, proxyKey: Tree? = nil
+    ) -> SenderIdentity? {
         let identityTree = map.optional("identity")
         let identity: IdentityPath?? = identityTree.map { read.choice($0, path.key("identity"), "identity path", IdentityPath.self) }
         let proxyTree = map.optional("proxy_address")
-        let proxy = proxyTree.map { proxyAddresses($0, path.key("proxy_address")) }
+        let addressesRead = proxyTree.map { proxyAddresses($0, path.key("proxy_address")) }
         let nameTree = map.optional("xclient_name")
         let name = nameTree.map { xclientName($0, path.key("xclient_name")) }
         if case .some(.none) = identity { return nil }
-        if case .some(.none) = proxy { return nil }
+        if case .some(.none) = addressesRead { return nil }
         if case .some(.none) = name { return nil }
-        var out = SenderIdentity(path: (identity ?? nil) ?? .socket, proxyAddresses: (proxy ?? nil) ?? [:], xclientName: name ?? nil)
+        var out = SenderIdentity(path: (identity ?? nil) ?? .socket, proxyAddresses: (addressesRead ?? nil) ?? [:], xclientName: name ?? nil)
 
         if let nameTree, out.path != .xclient {
             diagnostics.add(.invalidValue, at: nameTree.location, path.key("xclient_name"),
                 "xclient_name is sent only with identity: xclient (identity is \(out.path.rawValue))")
             return nil
         }
-        guard out.path.usesProxy, let addresses else { return out }
+        if proxy != .model, out.path == .xclient {
+            diagnostics.add(.invalidValue, at: proxyKey?.location ?? map.tree.location, path.key("proxy"),
+                "proxy \(proxy) sends PROXY headers, not XCLIENT: use identity proxy-v1 or proxy-v2 with it, or proxy: model for XCLIENT")
+            return nil
+        }
+        guard out.path.usesProxy || proxy != .model, let addresses else { return out }
         guard let proxyTree else {
-            diagnostics.add(.missingKey, at: identityTree?.location ?? map.tree.location, path.key("proxy_address"),
-                "identity \(out.path.rawValue) connects from a proxy: give sender.proxy_address (the proxy's address, one per family the sender has)")
+            let why = out.path.usesProxy
+                ? "identity \(out.path.rawValue) connects from a proxy"
+                : "proxy \(proxy) connects to the receiver from an address of its own"
+            diagnostics.add(.missingKey, at: identityTree?.location ?? proxyKey?.location ?? map.tree.location, path.key("proxy_address"),
+                "\(why): give sender.proxy_address (the proxy's address, one per family the sender has)")
             return nil
         }
         var failed = false
@@ -119,7 +130,7 @@ extension CaseDecoder {
 
     /// A proxy address that is also one of the receiver's: the two namespaces would hold one address.
     func checkProxyAgainstReceiver(_ top: Tree, sender: SenderSpec, receiver: ReceiverSpec) -> Bool {
-        guard sender.identity.usesProxy else { return true }
+        guard sender.connectsFromProxy else { return true }
         for address in sender.proxyAddresses.values where receiver.addresses.contains(address) {
             let tree = top["sender"]?["proxy_address"]
             diagnostics.add(.invalidValue, at: tree?.location ?? top.location, KeyPath.root.key("sender").key("proxy_address"),

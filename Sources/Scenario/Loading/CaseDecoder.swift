@@ -148,9 +148,10 @@ struct CaseDecoder {
         let exec: ExecReceiverSpec?? = map.optional("exec").map { execReceiver($0, path.key("exec")) }
         let identity = receiverIdentity(map, path)
         let tls: ReceiverTLSSpec?? = map.optional("tls").map { receiverTLS($0, path.key("tls"), addresses: addresses) }
+        let engines = receiverEngines(map, path)
         let resolver = map.optional("resolver").map { read.choice($0, path.key("resolver"), "resolver", ResolverValidation.self) } ?? .nonValidating
         map.finish()
-        guard let hostname, let addresses, let policy, let postfix, let exim, let identity, let resolver else { return nil }
+        guard let hostname, let addresses, let policy, let postfix, let exim, let identity, let engines, let resolver else { return nil }
         if case .some(.none) = tls { return nil }
         if case .some(.none) = target { return nil }
         if case .some(.none) = postfixDirectory { return nil }
@@ -166,6 +167,8 @@ struct CaseDecoder {
             bareNewline: bareNewline ?? nil, exim: exim, exec: exec ?? nil,
             proxyProtocol: identity.proxyProtocol, xclientHosts: identity.xclientHosts)
         spec.tls = (tls ?? nil) ?? .off
+        spec.engines = engines.engines
+        spec.rspamd = engines.rspamd
         spec.resolver = resolver
         return spec
     }
@@ -211,7 +214,9 @@ struct CaseDecoder {
         let exim = map.optional("exim").map { settingsMap($0, path.key("exim"), what: "Exim transport options") }
         let dkimTree = map.optional("dkim")
         let dkim = dkimTree.map { dkimSpec($0, path.key("dkim")) }
-        let identity = senderIdentity(map, path, addresses: addresses)
+        let proxyKey = map.optional("proxy")
+        let proxy: SenderProxy?? = proxyKey.map { read.choice($0, path.key("proxy"), "proxy", SenderProxy.self) }
+        let identity = senderIdentity(map, path, addresses: addresses, proxy: (proxy ?? nil) ?? .model, proxyKey: proxyKey)
         let tlsTree = map.optional("tls")
         let tls: TLSSecurityLevel?? = tlsTree.map {
             read.choice($0, path.key("tls"), "TLS security level (Postfix smtp_tls_security_level)", TLSSecurityLevel.self)
@@ -219,6 +224,7 @@ struct CaseDecoder {
         let resolver = map.optional("resolver").map { read.choice($0, path.key("resolver"), "resolver", ResolverValidation.self) } ?? .nonValidating
         map.finish()
         if case .some(nil) = tls { return nil }
+        if case .some(nil) = proxy { return nil }
         if let tlsTree, case .some(.some(.dane)) = tls, let resolver, resolver != .validating {
             // Format 1.2: TLSA records count only when a validating resolver says they are
             // secure (RFC 7672 section 2.2).
@@ -244,6 +250,7 @@ struct CaseDecoder {
             mta: mta ?? nil, postfix: (postfix ?? nil) ?? [:], exim: (exim ?? nil) ?? [:], dkim: dkim ?? nil,
             identity: identity.path, proxyAddresses: identity.proxyAddresses, xclientName: identity.xclientName)
         spec.tls = (tls ?? nil) ?? .none
+        spec.proxy = (proxy ?? nil) ?? .model
         spec.resolver = resolver
         return spec
     }

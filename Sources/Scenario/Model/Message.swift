@@ -28,6 +28,11 @@ extension SenderSpec {
         return text
     }
 
+    /// The names of the message's header fields, in order (`message.headers`, else the default ones).
+    public var messageHeaderNames: [String] {
+        (message?.headers ?? defaultHeaders(date: Date(timeIntervalSince1970: 0), messageID: "x")).map(\.name)
+    }
+
     func defaultHeaders(date: Date, messageID: String) -> [MessageHeader] {
         let domain = senderDomain
         let from = mailFrom.isEmpty ? "Mail Delivery System <MAILER-DAEMON@\(domain)>" : "<\(mailFrom)>"

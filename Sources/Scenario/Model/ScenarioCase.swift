@@ -132,6 +132,11 @@ public struct ReceiverSpec: Sendable {
     public var resolver: ResolverValidation = .nonValidating
     /// `receiver.tls`: STARTTLS and the certificate; `.off` when not given.
     public var tls: ReceiverTLSSpec = .off
+    /// `receiver.engines`: real policy engines beside the receiver, in the order written; empty
+    /// when not given.
+    public var engines: [ReceiverEngine] = []
+    /// `receiver.rspamd`: rspamd's action thresholds (only with `rspamd` in `engines`).
+    public var rspamd = RspamdThresholds()
 
     public init(
         hostname: String = ReceiverSpec.defaultHostname, addresses: [IPAddress], target: ReceiverTarget? = nil,
@@ -230,6 +235,9 @@ public struct SenderSpec: Sendable {
     public var resolver: ResolverValidation = .nonValidating
     /// `sender.tls`: Postfix's `smtp_tls_security_level`; `none` when not given.
     public var tls: TLSSecurityLevel = .none
+    /// `sender.proxy`: a real proxy at `proxy_address`, or `model` (the built-in sender writes the
+    /// header itself).
+    public var proxy: SenderProxy = .model
 
     public init(
         addresses: [AddressFamily: IPAddress], prefer: AddressFamily = .ipv6, helo: String, mailFrom: String,

@@ -122,6 +122,12 @@ private func receiverNode(_ receiver: ReceiverSpec) -> Node {
         }
         pairs.append(("tls", .flowMap(entries)))
     }
+    if !receiver.engines.isEmpty { pairs.append(("engines", .flowList(receiver.engines.map { .plain($0.rawValue) }))) }
+    if !receiver.rspamd.isEmpty {
+        pairs.append(("rspamd", .flowMap(receiver.rspamd.scores.keys.sorted().map { action in
+            (Node.plain(action.rawValue), Node.plain(RspamdThresholds.text(receiver.rspamd[action] ?? 0)))
+        })))
+    }
     if !receiver.postfix.isEmpty {
         pairs.append(("postfix", .blockMap(receiver.postfix.keys.sorted().map { (Node.plain($0), Node.plain(receiver.postfix[$0] ?? "")) })))
     }
@@ -154,6 +160,7 @@ private func senderNode(_ sender: SenderSpec) -> Node {
         ("rcpt_to", .flowList(sender.rcptTo.map(Node.plain))),
     ]
     if sender.identity != .socket { pairs.append(("identity", .plain(sender.identity.rawValue))) }
+    if sender.proxy != .model { pairs.append(("proxy", .plain(sender.proxy.rawValue))) }
     let proxies = AddressFamily.allCases.compactMap { sender.proxyAddresses[$0] }
     if !proxies.isEmpty { pairs.append(("proxy_address", .flowList(proxies.map { .plain($0.description) }))) }
     if let name = sender.xclientName { pairs.append(("xclient_name", .plain(name))) }

@@ -13,6 +13,9 @@ public struct ModelSenders: SenderKind {
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? { nil }
 
+    /// The model connects from `sender.proxy_address` and writes the header or XCLIENT itself.
+    public var writesProxyHeaders: Bool { true }
+
     public func makeSender(for scenario: ScenarioCase, settings: RunConfiguration) -> any Sender {
         ModelSender(
             request: DeliveryRequest(scenario.sender, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout),

@@ -1,0 +1,114 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import DNSCore
+import Foundation
+import Logging
+import Sandbox
+
+/// `receiver.engines: [rspamd]` on a Postfix instance: rspamd as its last milter (after the
+/// policy's own milters), with the thresholds given and this machine's installation.
+public struct PostfixRspamdEngine: Sendable, Hashable {
+    /// `receiver.rspamd` by action name (`reject`, `soft_reject`, ...).
+    public var actions: [String: Double]
+    public var setup: RspamdSetup
+
+    public init(actions: [String: Double] = [:], setup: RspamdSetup) {
+        self.actions = actions
+        self.setup = setup
+    }
+
+    /// The milter address smtpd connects to.
+    public static var milter: String { "inet:127.0.0.1:\(RspamdConfiguration.milterPort)" }
+}
+
+/// One instance's rspamd, running in its namespace through `ip netns exec` (so rspamd's main
+/// process, which resolves through resolv.conf, and its workers, which ask 127.0.0.1:53, both reach
+/// only the world's unbound). `stop()` leaves nothing running.
+public final class PostfixRspamd: @unchecked Sendable {
+    public let configuration: RspamdConfiguration
+    private let process: ManagedProcess
+
+    private init(configuration: RspamdConfiguration, process: ManagedProcess) {
+        self.configuration = configuration
+        self.process = process
+    }
+
+    /// Starts rspamd for `engine` in `namespace` and returns once its milter listens. A first start
+    /// on a machine (an empty cache) compiles the hyperscan databases first, which takes from ten
+    /// seconds to minutes on a busy machine; later ones load them.
+    public static func start(
+        _ engine: PostfixRspamdEngine, dnsTimeoutSeconds: Int, in namespace: NetworkNamespace, directory: String, ipPath: String,
+        startTimeout: Duration = .seconds(600), logger: Logger
+    ) async throws -> PostfixRspamd {
+        if let reason = engine.setup.missingReason { throw PostfixConfigurationError.unsupported(PostfixUnsupported(reason: reason)) }
+        let configuration = RspamdConfiguration(
+            actions: engine.actions, dnsTimeoutSeconds: dnsTimeoutSeconds, directory: directory, cacheDirectory: engine.setup.cacheDirectory)
+        let fm = FileManager.default
+        guard let user = SystemAccounts.user(named: engine.setup.user) else {
+            throw PostfixInstanceError(message: engine.setup.missingReason ?? "no user \(engine.setup.user)")
+        }
+        do {
+            try fm.createDirectory(atPath: directory + "/local.d", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            for (relative, text) in configuration.files {
+                try text.write(toFile: directory + "/" + relative, atomically: true, encoding: .utf8)
+                chmod(directory + "/" + relative, 0o644)
+            }
+            for folder in configuration.writableDirectories {
+                try fm.createDirectory(atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+                guard chown(folder, user.uid, user.gid) == 0 else {
+                    throw PostfixInstanceError(message: "cannot give \(folder) to user \(engine.setup.user): \(String(cString: strerror(errno)))")
+                }
+            }
+            try prepareCache(configuration.cacheDirectory, user: user)
+        } catch let error as PostfixInstanceError {
+            throw error
+        } catch {
+            throw PostfixInstanceError(message: "cannot write rspamd's configuration in \(directory): \(error)")
+        }
+        let output = directory + "/rspamd.out"
+        let process = try ManagedProcess.launch(
+            ipPath, ["netns", "exec", namespace.name, engine.setup.executable] + configuration.arguments(user: engine.setup.user, group: engine.setup.group),
+            in: nil, outputPath: output)
+        let said = {
+            ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "") + ((try? String(contentsOfFile: configuration.logPath, encoding: .utf8)) ?? "")
+        }
+        let loopback = IPAddress("127.0.0.1")!
+        switch await process.waitUntilListening(on: [loopback], port: RspamdConfiguration.milterPort, timeout: startTimeout) {
+        case .listening:
+            break
+        case .exited:
+            throw PostfixInstanceError(message: "rspamd exited during start-up (configuration in \(directory))", output: said())
+        case .timedOut:
+            await process.stopWithDescendants(grace: .seconds(3))
+            throw PostfixInstanceError(message: "rspamd did not listen on 127.0.0.1:\(RspamdConfiguration.milterPort) within \(startTimeout)", output: said())
+        }
+        logger.debug("rspamd up", metadata: ["netns": "\(namespace.name)", "pid": "\(process.pid)"])
+        return PostfixRspamd(configuration: configuration, process: process)
+    }
+
+    /// The cache folder, made on first use, its owner the workers' user (hs_helper writes the
+    /// compiled databases there; rspamd's main process writes some as root).
+    static func prepareCache(_ path: String, user: SystemAccounts.User) throws {
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: path) {
+            try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        }
+        guard chown(path, user.uid, user.gid) == 0 else {
+            throw PostfixInstanceError(message: "cannot give rspamd's cache \(path) to its workers' user (uid \(user.uid)): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// What rspamd made of each message so far, from its log.
+    public var scans: [RspamdScan] {
+        RspamdScan.scans(inLog: (try? String(contentsOfFile: configuration.logPath, encoding: .utf8)) ?? "")
+    }
+
+    /// rspamd's main process and its workers stopped (SIGTERM, which it answers in about two
+    /// seconds; SIGKILL after three). Safe to call twice.
+    public func stop() async {
+        await process.stopWithDescendants(grace: .seconds(3))
+    }
+}
