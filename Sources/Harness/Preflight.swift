@@ -76,9 +76,10 @@ extension Preflight {
         return scenario
     }
 
-    /// Stops a command before any case runs when a receiver or sender its cases use cannot run
-    /// here at all under any of `configurations` (not installed or unpacked, needs root): exit 2
-    /// with every reason. Called before `ready`, which may start the harness again in a user
+    /// Stops a command before any case runs when, under one of `configurations`, no case can run
+    /// here because its receiver or sender cannot (not installed or unpacked, needs root): exit 2
+    /// with every reason. Under a configuration where some cases can run, the others are skipped
+    /// with their reason (`CaseRunner.unavailableReason(for:)`). Called before `ready`, which may start the harness again in a user
     /// namespace where it looks like root.
     static func available(_ cases: [ScenarioCase], _ configurations: [RunConfiguration], parts: PartCatalog) throws(HarnessError) {
         var reasons: [String] = []

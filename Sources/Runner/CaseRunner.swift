@@ -108,26 +108,31 @@ public struct CaseRunner: Sendable {
         return reports
     }
 
-    /// Why the receivers and senders `cases` use cannot run at all here
-    /// (`ReceiverKind.unavailableReason`, `SenderKind.unavailableReason`), one line each; empty
-    /// when every one of them can.
+    /// Why `scenario`'s receiver or sender cannot run at all here (not in this build, not
+    /// installed or unpacked, needs root: `ReceiverKind.unavailableReason`,
+    /// `SenderKind.unavailableReason`); nil when both can. Such a case is skipped with the reason.
+    public func unavailableReason(for scenario: ScenarioCase) -> String? {
+        let target = target(for: scenario)
+        guard let receiver = parts.receivers[target] else { return "receiver \(target): not in this build of mxharness" }
+        if let reason = receiver.unavailableReason(settings: configuration) { return "receiver \(target): \(reason)" }
+        let mta = senderMTA(for: scenario)
+        guard let sender = parts.senders[mta] else { return "sender \(mta): not in this build of mxharness" }
+        if let reason = sender.unavailableReason(settings: configuration) { return "sender \(mta): \(reason)" }
+        return nil
+    }
+
+    /// Why none of `cases` can run here, one line per receiver or sender that cannot; empty when
+    /// at least one case can (or there are none). A part the command chose (`--target`,
+    /// `--sender`) that cannot run leaves no case to run; a part only some cases name themselves
+    /// (`receiver.target`, `sender.mta`) skips just those cases, so a library with a case for an
+    /// MTA this machine lacks still runs the rest.
     public func unavailable(_ cases: [ScenarioCase]) -> [String] {
         var reasons: [String] = []
-        for target in Set(cases.map(target(for:))).sorted(by: { $0.rawValue < $1.rawValue }) {
-            guard let kind = parts.receivers[target] else {
-                reasons.append("receiver \(target): not in this build of mxharness")
-                continue
-            }
-            if let reason = kind.unavailableReason(settings: configuration) { reasons.append("receiver \(target): \(reason)") }
+        for scenario in cases {
+            guard let reason = unavailableReason(for: scenario) else { return [] }
+            if !reasons.contains(reason) { reasons.append(reason) }
         }
-        for mta in Set(cases.map(senderMTA(for:))).sorted(by: { $0.rawValue < $1.rawValue }) {
-            guard let kind = parts.senders[mta] else {
-                reasons.append("sender \(mta): not in this build of mxharness")
-                continue
-            }
-            if let reason = kind.unavailableReason(settings: configuration) { reasons.append("sender \(mta): \(reason)") }
-        }
-        return reasons
+        return reasons.sorted()
     }
 
     /// Cases with the same key are best run one after another on one slot: those that share a
@@ -162,7 +167,8 @@ public struct CaseRunner: Sendable {
             }
             proxyKind = kind
         }
-        if let reason = receiverKind.unsupportedReason(for: scenario, settings: configuration)
+        if let reason = unavailableReason(for: scenario)
+            ?? receiverKind.unsupportedReason(for: scenario, settings: configuration)
             ?? senderKind.unsupportedReason(for: scenario, settings: configuration)
             ?? proxyKind?.unsupportedReason(for: scenario, settings: configuration) {
             result.status = .skipped(reason)

@@ -97,6 +97,27 @@ struct NothingRanTests {
         #expect(passing.status == 0, "\(passing.output)\(passing.error)")
     }
 
+    /// A case that names an MTA this machine cannot run (`sender.mta: exim`, Exim not unpacked)
+    /// is skipped with the reason; the other cases of the run still run, and pass.
+    @Test func aCaseNamingAMissingMTAIsSkippedAndTheRestRuns() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: NothingRanExitTests.binary), "build mxharness first (swift build)")
+        let directory = try CommandLineTests.temporary("good.yaml", CommandLineTests.passing)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let empty = directory + "/no-mtas"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let eximSends = CommandLineTests.passing.replacingOccurrences(of: "name: good", with: "name: exim-sends")
+            .replacingOccurrences(of: "sender: {addresses:", with: "sender: {mta: exim, addresses:")
+        try eximSends.write(toFile: directory + "/exim-sends.yaml", atomically: true, encoding: .utf8)
+        let run = try NothingRanExitTests.run(["run", directory], mtaDirectory: empty)
+        #expect(run.status == 0, "\(run.output)\(run.error)")
+        #expect(run.output.contains("1 passed, 0 failed, 1 skipped"), "\(run.output)")
+        #expect(run.output.contains("sender exim: Exim is not unpacked at \(empty)/exim/usr/sbin/exim4"), "\(run.output)")
+        // Alone, the same case cannot run at all: exit 2 before it, with the reason.
+        let alone = try NothingRanExitTests.run(["run", directory + "/exim-sends.yaml"], mtaDirectory: empty)
+        #expect(alone.status == 2, "\(alone.output)\(alone.error)")
+        #expect(alone.error.contains("no case was run") && alone.error.contains("sender exim: "), "\(alone.error)")
+    }
+
     /// As user nobody (setpriv): a real MTA's receiver or sender needs root, said before any case.
     @Test(.enabled(if: AsNobody.canSwitchUser, "needs root (to become user nobody with setpriv)"))
     func aRealMTAWithoutRootStopsBeforeAnyCase() throws {

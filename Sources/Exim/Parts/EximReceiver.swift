@@ -50,7 +50,7 @@ public struct EximReceivers: ReceiverKind {
     public func unavailableReason(settings: RunConfiguration) -> String? {
         if case .failure(let unavailable) = EximInstallation.find() { return unavailable.reason }
         // The daemon switches to its own user (exim_user), which a user namespace does not map.
-        return geteuid() == 0 ? nil : "the Exim receiver needs root (its daemon runs as Debian-exim): run mxharness as root (sudo)"
+        return geteuid() == 0 && !UserNamespace.isInside ? nil : "the Exim receiver needs root (its daemon runs as Debian-exim): run mxharness as root (sudo)"
     }
 
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {

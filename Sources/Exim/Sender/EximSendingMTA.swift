@@ -21,7 +21,8 @@ public final class EximSendingMTA: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             return "Exim is not unpacked at \(binary): run scripts/lib.sh's unpack_mtas exim (scripts/test does)"
         }
-        if geteuid() != 0 { return "the Exim sender needs root (it runs in the case's namespace)" }
+        // Exim switches to Debian-exim, which a user namespace does not map.
+        if geteuid() != 0 || UserNamespace.isInside { return "the Exim sender needs root (it runs in the case's namespace as Debian-exim): run mxharness as root (sudo)" }
         if getpwnam("Debian-exim") == nil { return "the Exim sender needs the user Debian-exim (unpack_mtas exim creates it)" }
         return nil
     }

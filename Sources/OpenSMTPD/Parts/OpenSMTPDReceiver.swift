@@ -43,7 +43,7 @@ public struct OpenSMTPDReceivers: ReceiverKind {
     public func unavailableReason(settings: RunConfiguration) -> String? {
         if case .failure(let unavailable) = OpenSMTPDInstallation.find() { return unavailable.reason }
         // smtpd refuses to start unless root (privilege separation into its own users).
-        return geteuid() == 0 ? nil : "the OpenSMTPD receiver needs root (smtpd runs only as root): run mxharness as root (sudo)"
+        return geteuid() == 0 && !UserNamespace.isInside ? nil : "the OpenSMTPD receiver needs root (smtpd runs only as root): run mxharness as root (sudo)"
     }
 
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
