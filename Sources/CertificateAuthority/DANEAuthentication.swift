@@ -22,7 +22,7 @@ public struct TLSAAssociation: Sendable, Hashable {
     /// (SHA-256) and 2 (SHA-512), with data of the digest's length.
     public init?(_ record: RecordData) {
         guard case .tlsa(let usage, let selector, let matching, let data) = record, let bytes = data.bytes,
-              usage == 2 || usage == 3, selector <= 1
+            usage == 2 || usage == 3, selector <= 1
         else { return nil }
         switch matching {
         case 0: guard !bytes.isEmpty else { return nil }
@@ -37,7 +37,11 @@ public struct TLSAAssociation: Sendable, Hashable {
     public func matches(_ certificate: Certificate) -> Bool {
         var serializer = DER.Serializer()
         do {
-            if selector == 0 { try serializer.serialize(certificate) } else { try serializer.serialize(certificate.publicKey) }
+            if selector == 0 {
+                try serializer.serialize(certificate)
+            } else {
+                try serializer.serialize(certificate.publicKey)
+            }
         } catch { return false }
         let selected = serializer.serializedBytes
         switch matching {

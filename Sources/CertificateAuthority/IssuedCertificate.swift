@@ -14,7 +14,8 @@ public struct IssuedCertificate: Sendable {
 
     /// The leaf then its chain, PEM: Postfix's `smtpd_tls_cert_file`, Exim's `tls_certificate`.
     public var chainPEM: String {
-        ([certificate] + intermediates).map { (try? $0.serializeAsPEM().pemString) ?? "" }.joined(separator: "\n") + "\n"
+        ([certificate] + intermediates).map { (try? $0.serializeAsPEM().pemString) ?? "" }.joined(separator: "\n")
+            + "\n"
     }
 
     /// The leaf alone, PEM.

@@ -60,7 +60,9 @@ public struct PKIXAuthentication: PeerAuthentication {
         }
         let result = await verifier.validate(leaf: leaf, intermediates: CertificateStore(Array(chain.dropFirst())))
         guard case .validCertificate = result else {
-            return PeerVerdict(isTrusted: false, isMatched: false, failure: Self.chainFailure(chain, anchors: trustAnchors, at: time, result: result))
+            return PeerVerdict(
+                isTrusted: false, isMatched: false,
+                failure: Self.chainFailure(chain, anchors: trustAnchors, at: time, result: result))
         }
         guard !names.isEmpty else { return PeerVerdict(isTrusted: true, isMatched: false, failure: nil) }
         if CertificateNames(leaf).matches(names) { return PeerVerdict(isTrusted: true, isMatched: true, failure: nil) }
@@ -74,7 +76,9 @@ public struct PKIXAuthentication: PeerAuthentication {
     ) -> String {
         let leaf = chain[0]
         let issuers = anchors + chain.dropFirst()
-        let issuer = issuers.first { $0.subject == leaf.issuer && $0.publicKey.isValidSignature(leaf.signature, for: leaf) }
+        let issuer = issuers.first {
+            $0.subject == leaf.issuer && $0.publicKey.isValidSignature(leaf.signature, for: leaf)
+        }
         if issuer == nil {
             if leaf.issuer == leaf.subject, leaf.publicKey.isValidSignature(leaf.signature, for: leaf) {
                 // X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT.
@@ -110,10 +114,11 @@ struct CertificateNames {
 
     init(_ certificate: Certificate) {
         let alternatives = (try? certificate.extensions.subjectAlternativeNames) ?? nil
-        let dns = alternatives?.compactMap { name -> String? in
-            if case .dnsName(let text) = name { return text }
-            return nil
-        } ?? []
+        let dns =
+            alternatives?.compactMap { name -> String? in
+                if case .dnsName(let text) = name { return text }
+                return nil
+            } ?? []
         if !dns.isEmpty {
             names = dns.map(Self.canonical)
         } else {

@@ -49,7 +49,9 @@ public final class WorldAuthority: Sendable {
     }
 
     /// The receiver's certificate of `kind` for `names` (DNS names) and `addresses`.
-    public func certificate(_ kind: CertificateKind, names: [String], addresses: [IPAddress]) throws -> IssuedCertificate {
+    public func certificate(_ kind: CertificateKind, names: [String], addresses: [IPAddress]) throws
+        -> IssuedCertificate
+    {
         let key = IssueKey(kind: kind, names: names.map(DNSName.normalize), addresses: addresses)
         if let cached = issued.withLock({ $0[key] }) { return cached }
         let made = try issue(key)

@@ -86,7 +86,8 @@ public struct CanonicalizationPair: Sendable, Hashable, CustomStringConvertible 
     public init?(tag: String) {
         let parts = tag.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 1 || parts.count == 2,
-              let header = Canonicalization(rawValue: String(parts[0])) else { return nil }
+            let header = Canonicalization(rawValue: String(parts[0]))
+        else { return nil }
         let body = parts.count == 2 ? Canonicalization(rawValue: String(parts[1])) : .simple
         guard let body else { return nil }
         self.init(header: header, body: body)

@@ -40,7 +40,9 @@ public struct DMARCEvaluator: Sendable {
     ///   - dkim: the message's signature verifications.
     ///   - sample: a number from 0 to 99 for pct= (a policy applies when `sample < pct`); by default
     ///     taken from the message's SHA-256, so the same message always gets the same answer.
-    public func evaluate(message: [UInt8], spfPassed: Bool, spfDomain: String, dkim: [DKIMVerification], sample: Int? = nil) async -> DMARCEvaluation {
+    public func evaluate(
+        message: [UInt8], spfPassed: Bool, spfDomain: String, dkim: [DKIMVerification], sample: Int? = nil
+    ) async -> DMARCEvaluation {
         let parsed = DKIMMessage(message)
         var evaluation = DMARCEvaluation(result: .none, disposition: .none, reason: "")
         guard let from = AuthorDomain.of(parsed) else {
@@ -65,17 +67,22 @@ public struct DMARCEvaluator: Sendable {
             return evaluation
         }
         guard let found else {
-            evaluation.reason = "no DMARC record at _dmarc.\(from)" + (organisational != from ? " or _dmarc.\(organisational)" : "")
+            evaluation.reason =
+                "no DMARC record at _dmarc.\(from)" + (organisational != from ? " or _dmarc.\(organisational)" : "")
             return evaluation
         }
         evaluation.recordDomain = found.domain
         evaluation.record = found.text
         let record = found.record
-        let dkimAligned = dkim.first { $0.result == .pass && $0.domain.map { OrganizationalDomain.aligned($0, from, mode: record.dkimAlignment) } == true }
+        let dkimAligned = dkim.first {
+            $0.result == .pass
+                && $0.domain.map { OrganizationalDomain.aligned($0, from, mode: record.dkimAlignment) } == true
+        }
         let spfAligned = spfPassed && OrganizationalDomain.aligned(spfDomain, from, mode: record.spfAlignment)
         if let dkimAligned {
             evaluation.result = .pass
-            evaluation.reason = "DKIM d=\(dkimAligned.domain ?? "") aligned (\(record.dkimAlignment == .strict ? "strict" : "relaxed"))"
+            evaluation.reason =
+                "DKIM d=\(dkimAligned.domain ?? "") aligned (\(record.dkimAlignment == .strict ? "strict" : "relaxed"))"
             return evaluation
         }
         if spfAligned {
@@ -91,14 +98,19 @@ public struct DMARCEvaluator: Sendable {
         evaluation.disposition = roll < record.percent ? policy : .none
         let spfWord = spfPassed ? "SPF passed for \(spfDomain), not aligned" : "SPF did not pass"
         let passing = dkim.filter { $0.result == .pass }.compactMap(\.domain)
-        let dkimWord = passing.isEmpty ? "no DKIM signature passed" : "DKIM passed for \(passing.joined(separator: ", ")), not aligned"
-        evaluation.reason = "\(spfWord); \(dkimWord)" + (record.percent < 100 ? "; pct=\(record.percent) gave \(evaluation.disposition.rawValue)" : "")
+        let dkimWord =
+            passing.isEmpty
+            ? "no DKIM signature passed" : "DKIM passed for \(passing.joined(separator: ", ")), not aligned"
+        evaluation.reason =
+            "\(spfWord); \(dkimWord)"
+            + (record.percent < 100 ? "; pct=\(record.percent) gave \(evaluation.disposition.rawValue)" : "")
         return evaluation
     }
 
     /// The one valid DMARC record at `_dmarc.domain`; nil when there is none or more than one
     /// (RFC 7489 6.6.3); throws on temporary DNS errors.
-    func discover(_ domain: String) async throws(DNSLookupError) -> (domain: String, text: String, record: DMARCRecord)? {
+    func discover(_ domain: String) async throws(DNSLookupError) -> (domain: String, text: String, record: DMARCRecord)?
+    {
         let texts: [String]
         do {
             texts = try await lookup.texts(of: "_dmarc.\(domain)")

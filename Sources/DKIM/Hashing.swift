@@ -28,7 +28,9 @@ enum DKIMHashing {
             data += canonicalization.header(instances[instances.count - 1 - taken])
         }
         let stripped = withoutSignatureValue(signatureField)
-        let name = stripped.firstIndex(of: UInt8(ascii: ":")).map { String(decoding: stripped[..<$0], as: UTF8.self) } ?? "DKIM-Signature"
+        let name =
+            stripped.firstIndex(of: UInt8(ascii: ":")).map { String(decoding: stripped[..<$0], as: UTF8.self) }
+            ?? "DKIM-Signature"
         var last = canonicalization.header(DKIMMessage.Field(name: name.trimmingWhitespace, raw: stripped))
         if last.count >= 2, last[last.count - 2] == 13, last[last.count - 1] == 10 { last.removeLast(2) }
         return data + last
@@ -47,7 +49,9 @@ enum DKIMHashing {
                 if name.elementsEqual("b".utf8) {
                     out += segment[...equals]
                     // Keep the CRLF that ends the field when b= is the last tag.
-                    if end == field.endIndex, field.count >= 2, field[end - 2] == 13, field[end - 1] == 10, equals < end - 2 {
+                    if end == field.endIndex, field.count >= 2, field[end - 2] == 13, field[end - 1] == 10,
+                        equals < end - 2
+                    {
                         out += [13, 10]
                     }
                     return

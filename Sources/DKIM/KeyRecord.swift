@@ -43,14 +43,18 @@ public struct DKIMKeyRecord: Sendable, Hashable {
     /// The checks of RFC 6376 6.1.2 between a signature and this record, before the key is decoded.
     public func check(for signature: DKIMSignature) throws(DKIMKeyRecordError) {
         guard !isRevoked else { throw .revoked }
-        guard keyType == signature.algorithm.keyType else { throw .keyTypeMismatch(record: keyType, signature: signature.algorithm.rawValue) }
+        guard keyType == signature.algorithm.keyType else {
+            throw .keyTypeMismatch(record: keyType, signature: signature.algorithm.rawValue)
+        }
         if let hashAlgorithms, !hashAlgorithms.contains(signature.algorithm.hashName) {
             throw .hashNotAllowed(signature.algorithm.hashName, allowed: hashAlgorithms)
         }
         guard services.contains("*") || services.contains("email") else { throw .serviceNotEmail(services) }
         if isStrict {
             let identityDomain = signature.identity.split(separator: "@").last.map { $0.lowercased() } ?? ""
-            guard identityDomain == signature.domain else { throw .strictIdentity(identity: signature.identity, domain: signature.domain) }
+            guard identityDomain == signature.domain else {
+                throw .strictIdentity(identity: signature.identity, domain: signature.domain)
+            }
         }
     }
 
@@ -85,7 +89,8 @@ public enum DKIMKeyRecordError: Error, Sendable, Hashable, CustomStringConvertib
         case .badBase64: "key record: p= is not base64"
         case .revoked: "key revoked (empty p=)"
         case .keyTypeMismatch(let record, let signature): "key record k=\(record) does not fit a=\(signature)"
-        case .hashNotAllowed(let hash, let allowed): "key record h=\(allowed.joined(separator: ":")) does not allow \(hash)"
+        case .hashNotAllowed(let hash, let allowed):
+            "key record h=\(allowed.joined(separator: ":")) does not allow \(hash)"
         case .serviceNotEmail(let services): "key record s=\(services.joined(separator: ":")) is not for email"
         case .strictIdentity(let i, let d): "key record t=s: i=\(i) must be in d=\(d) itself"
         case .unsupportedKeyType(let k): "key record k=\(k) is not supported (rsa, ed25519)"

@@ -5,7 +5,8 @@
 /// `example.co.uk`.
 public enum OrganizationalDomain {
     public static let builtInTwoLabelSuffixes: Set<String> = [
-        "co.uk", "org.uk", "ac.uk", "gov.uk", "com.au", "net.au", "org.au", "co.nz", "co.jp", "com.br", "co.za", "com.cn",
+        "co.uk", "org.uk", "ac.uk", "gov.uk", "com.au", "net.au", "org.au", "co.nz", "co.jp", "com.br", "co.za",
+        "com.cn",
     ]
 
     public static func of(_ domain: String) -> String {
@@ -42,7 +43,9 @@ public enum AuthorDomain {
             address = value[value.index(after: open)..<close]
         }
         guard let at = address.lastIndex(of: "@") else { return nil }
-        let domain = address[address.index(after: at)...].prefix { !($0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == ">" || $0 == "," || $0 == ";" || $0 == ")") }
+        let domain = address[address.index(after: at)...].prefix {
+            !($0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == ">" || $0 == "," || $0 == ";" || $0 == ")")
+        }
         guard DKIMSignature.isDomain(String(domain)) else { return nil }
         return domain.lowercased()
     }

@@ -45,9 +45,12 @@ public enum DKIMPublicKey: Sendable {
         switch self {
         case .rsa(let key, let bits):
             guard signature.count == (bits + 7) / 8 else { return false }
-            return key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: digest, padding: .insecurePKCS1v1_5)
+            return key.isValidSignature(
+                _RSA.Signing.RSASignature(rawRepresentation: signature), for: digest, padding: .insecurePKCS1v1_5)
         case .ed25519(let raw):
-            guard signature.count == 64, let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else { return false }
+            guard signature.count == 64, let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
+                return false
+            }
             return key.isValidSignature(signature, for: Array(digest))
         }
     }
@@ -62,20 +65,21 @@ enum DER {
         if let pair = integerPair(outer) { return pair }
         // SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier, subjectPublicKey BIT STRING }
         guard let (algTag, algorithm, afterAlg) = element(outer), algTag == 0x30,
-              let (oidTag, oid, _) = element(algorithm), oidTag == 0x06,
-              // 1.2.840.113549.1.1.1 rsaEncryption
-              oid.elementsEqual([0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01]),
-              let (bitTag, bitString, end) = element(afterAlg), bitTag == 0x03, end.isEmpty,
-              bitString.first == 0,
-              let (innerTag, inner, innerRest) = element(bitString.dropFirst()), innerTag == 0x30, innerRest.isEmpty
+            let (oidTag, oid, _) = element(algorithm), oidTag == 0x06,
+            // 1.2.840.113549.1.1.1 rsaEncryption
+            oid.elementsEqual([0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01]),
+            let (bitTag, bitString, end) = element(afterAlg), bitTag == 0x03, end.isEmpty,
+            bitString.first == 0,
+            let (innerTag, inner, innerRest) = element(bitString.dropFirst()), innerTag == 0x30, innerRest.isEmpty
         else { return nil }
         return integerPair(inner)
     }
 
     private static func integerPair(_ bytes: ArraySlice<UInt8>) -> ([UInt8], [UInt8])? {
         guard let (t1, n, rest) = element(bytes), t1 == 0x02,
-              let (t2, e, end) = element(rest), t2 == 0x02, end.isEmpty,
-              !n.isEmpty, !e.isEmpty else { return nil }
+            let (t2, e, end) = element(rest), t2 == 0x02, end.isEmpty,
+            !n.isEmpty, !e.isEmpty
+        else { return nil }
         return (Array(n.drop { $0 == 0 }), Array(e.drop { $0 == 0 }))
     }
 

@@ -54,8 +54,12 @@ public struct DKIMSignature: Sendable, Hashable {
         let a = try required("a")
         guard let algorithm = DKIMAlgorithm(rawValue: a.lowercased()) else { throw .unsupportedAlgorithm(a) }
         self.algorithm = algorithm
-        guard let b = Self.base64(try required("b")) else { throw .syntax(.badValue(tag: "b", value: tags["b"]!, expected: "base64")) }
-        guard let bh = Self.base64(try required("bh")) else { throw .syntax(.badValue(tag: "bh", value: tags["bh"]!, expected: "base64")) }
+        guard let b = Self.base64(try required("b")) else {
+            throw .syntax(.badValue(tag: "b", value: tags["b"]!, expected: "base64"))
+        }
+        guard let bh = Self.base64(try required("bh")) else {
+            throw .syntax(.badValue(tag: "bh", value: tags["bh"]!, expected: "base64"))
+        }
         signature = b
         bodyHash = bh
         if let c = tags["c"] {
@@ -70,17 +74,27 @@ public struct DKIMSignature: Sendable, Hashable {
         guard Self.isDomain(d) else { throw .syntax(.badValue(tag: "d", value: d, expected: "a domain name")) }
         domain = d.lowercased()
         let s = try required("s")
-        guard Self.isSelector(s) else { throw .syntax(.badValue(tag: "s", value: s, expected: "a selector (dot-separated labels)")) }
+        guard Self.isSelector(s) else {
+            throw .syntax(.badValue(tag: "s", value: s, expected: "a selector (dot-separated labels)"))
+        }
         selector = s.lowercased()
         signedHeaders = try required("h").split(separator: ":").map { String(TagList.trimFWS($0)).lowercased() }
         guard signedHeaders.contains("from") else { throw .fromNotSigned }
-        guard !signedHeaders.contains(where: \.isEmpty) else { throw .syntax(.badValue(tag: "h", value: tags["h"]!, expected: "header names separated by ':'")) }
+        guard !signedHeaders.contains(where: \.isEmpty) else {
+            throw .syntax(.badValue(tag: "h", value: tags["h"]!, expected: "header names separated by ':'"))
+        }
         identity = tags["i"] ?? "@\(domain)"
-        guard let at = identity.lastIndex(of: "@") else { throw .syntax(.badValue(tag: "i", value: identity, expected: "[local-part]@domain")) }
+        guard let at = identity.lastIndex(of: "@") else {
+            throw .syntax(.badValue(tag: "i", value: identity, expected: "[local-part]@domain"))
+        }
         let identityDomain = identity[identity.index(after: at)...].lowercased()
-        guard identityDomain == domain || identityDomain.hasSuffix("." + domain) else { throw .identityOutsideDomain(identity: identity, domain: domain) }
+        guard identityDomain == domain || identityDomain.hasSuffix("." + domain) else {
+            throw .identityOutsideDomain(identity: identity, domain: domain)
+        }
         if let q = tags["q"] {
-            guard q.split(separator: ":").contains(where: { TagList.trimFWS($0).lowercased() == "dns/txt" }) else { throw .unsupportedQuery(q) }
+            guard q.split(separator: ":").contains(where: { TagList.trimFWS($0).lowercased() == "dns/txt" }) else {
+                throw .unsupportedQuery(q)
+            }
         }
         bodyLength = try Self.number(tags, "l")
         timestamp = try Self.number(tags, "t")
@@ -118,12 +132,15 @@ public struct DKIMSignature: Sendable, Hashable {
     public static func isValidSelector(_ text: String) -> Bool { isSelector(text) }
 
     static func isSelector(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.count <= 200 && text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy(isLabel)
+        !text.isEmpty && text.utf8.count <= 200
+            && text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy(isLabel)
     }
 
     static func isLabel(_ label: Substring) -> Bool {
         guard !label.isEmpty, label.utf8.count <= 63, label.first != "-", label.last != "-" else { return false }
-        return label.unicodeScalars.allSatisfy { $0.isASCIILetter || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
+        return label.unicodeScalars.allSatisfy {
+            $0.isASCIILetter || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
+        }
     }
 }
 

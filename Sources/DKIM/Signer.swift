@@ -31,9 +31,12 @@ public struct DKIMSigner: Sendable {
 
     /// The DKIM-Signature field for `message` (CRLF-terminated, to put on top of it), with t= and
     /// x= when given (seconds since the epoch).
-    public func signatureField(for message: [UInt8], timestamp: Int?, expiration: Int? = nil) throws(DKIMKeyError) -> String {
+    public func signatureField(for message: [UInt8], timestamp: Int?, expiration: Int? = nil) throws(DKIMKeyError)
+        -> String
+    {
         let parsed = DKIMMessage(message)
-        let bodyHash = DKIMHashing.bodyHash(parsed.body, canonicalization: canonicalization.body, length: bodyLength) ?? []
+        let bodyHash =
+            DKIMHashing.bodyHash(parsed.body, canonicalization: canonicalization.body, length: bodyLength) ?? []
         var tags = ["v=1", "a=\(key.algorithm.rawValue)", "c=\(canonicalization)", "d=\(domain)", "s=\(selector)"]
         if let identity { tags.append("i=\(identity)") }
         if let bodyLength { tags.append("l=\(bodyLength)") }
@@ -43,7 +46,8 @@ public struct DKIMSigner: Sendable {
         tags.append("bh=\(Data(bodyHash).base64EncodedString())")
         let unsigned = "DKIM-Signature: " + tags.joined(separator: "; ") + "; b="
         let data = DKIMHashing.headerData(
-            message: parsed, signedHeaders: signedHeaders.map { $0.lowercased() }, signatureField: Array((unsigned + "\r\n").utf8),
+            message: parsed, signedHeaders: signedHeaders.map { $0.lowercased() },
+            signatureField: Array((unsigned + "\r\n").utf8),
             canonicalization: canonicalization.header)
         let signature = try key.sign(SHA256.hash(data: data))
         return unsigned + Data(signature).base64EncodedString() + "\r\n"
@@ -51,6 +55,7 @@ public struct DKIMSigner: Sendable {
 
     /// `message` with its signature field on top.
     public func sign(_ message: [UInt8], timestamp: Int?, expiration: Int? = nil) throws(DKIMKeyError) -> [UInt8] {
-        Array(try signatureField(for: message, timestamp: timestamp, expiration: expiration).utf8) + DKIMMessage.crlf(message)
+        Array(try signatureField(for: message, timestamp: timestamp, expiration: expiration).utf8)
+            + DKIMMessage.crlf(message)
     }
 }

@@ -37,7 +37,8 @@ public enum DKIMSigningKey: Sendable {
             throw .unreadable("a PEM block that is neither an RSA key of 1024 bits or more nor an Ed25519 key")
         }
         guard let seed = Data(base64Encoded: trimmed), seed.count == 32,
-              (try? Curve25519.Signing.PrivateKey(rawRepresentation: seed)) != nil else {
+            (try? Curve25519.Signing.PrivateKey(rawRepresentation: seed)) != nil
+        else {
             throw .unreadable("neither PEM nor the base64 of a 32-byte Ed25519 seed")
         }
         self = .ed25519(Array(seed))
@@ -59,12 +60,15 @@ public enum DKIMSigningKey: Sendable {
     }
 
     /// RFC 8410 7: a PKCS#8 Ed25519 private key is this DER prefix and the 32-byte seed.
-    static let ed25519PKCS8Prefix: [UInt8] = [0x30, 0x2E, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]
+    static let ed25519PKCS8Prefix: [UInt8] = [
+        0x30, 0x2E, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+    ]
 
     static func ed25519Seed(pem: String) -> [UInt8]? {
         let body = pem.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("-----") }.joined()
         guard let der = Data(base64Encoded: body).map(Array.init), der.count == 48,
-              der.starts(with: ed25519PKCS8Prefix) else { return nil }
+            der.starts(with: ed25519PKCS8Prefix)
+        else { return nil }
         return Array(der.suffix(32))
     }
 
@@ -85,14 +89,16 @@ public enum DKIMSigningKey: Sendable {
         switch self {
         case .rsa(let key): key.pkcs8PEMRepresentation
         case .ed25519(let seed):
-            "-----BEGIN PRIVATE KEY-----\n" + Data(Self.ed25519PKCS8Prefix + seed).base64EncodedString() + "\n-----END PRIVATE KEY-----\n"
+            "-----BEGIN PRIVATE KEY-----\n" + Data(Self.ed25519PKCS8Prefix + seed).base64EncodedString()
+                + "\n-----END PRIVATE KEY-----\n"
         }
     }
 
     func sign(_ digest: SHA256.Digest) throws(DKIMKeyError) -> [UInt8] {
         do {
             switch self {
-            case .rsa(let key): return Array(try key.signature(for: digest, padding: .insecurePKCS1v1_5).rawRepresentation)
+            case .rsa(let key):
+                return Array(try key.signature(for: digest, padding: .insecurePKCS1v1_5).rawRepresentation)
             case .ed25519(let seed): return Array(try Self.ed25519(seed).signature(for: Array(digest)))
             }
         } catch {
@@ -109,7 +115,8 @@ public enum DKIMKeyError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unsupportedSize(let bits): "an RSA signing key of \(bits) bits is not supported (1024 to 4096, a multiple of 8)"
+        case .unsupportedSize(let bits):
+            "an RSA signing key of \(bits) bits is not supported (1024 to 4096, a multiple of 8)"
         case .generationFailed(let why): "key generation failed: \(why)"
         case .unreadable(let why): "the private key is unreadable: \(why)"
         case .signingFailed(let why): "signing failed: \(why)"

@@ -79,7 +79,8 @@ public enum DKIMSyntaxError: Error, Sendable, Hashable, CustomStringConvertible 
         case .badTagName(let name): "\"\(name)\" is not a tag name (a letter, then letters, digits or '_')"
         case .duplicateTag(let name): "tag \(name)= is given twice"
         case .missingTag(let name): "the required tag \(name)= is missing"
-        case .badValue(let tag, let value, let expected): "\(tag)=\(value.prefix(60)) is not valid: expected \(expected)"
+        case .badValue(let tag, let value, let expected):
+            "\(tag)=\(value.prefix(60)) is not valid: expected \(expected)"
         }
     }
 }

@@ -106,7 +106,9 @@ public struct DKIMVerifier: Sendable {
             }
         }
         guard let record else {
-            outcome.reason = recordError.map { "\(signature.keyName): \($0)" } ?? "no key record: \(signature.keyName) has no TXT record"
+            outcome.reason =
+                recordError.map { "\(signature.keyName): \($0)" }
+                ?? "no key record: \(signature.keyName) has no TXT record"
             return outcome
         }
         let key: DKIMPublicKey
@@ -119,7 +121,10 @@ public struct DKIMVerifier: Sendable {
         }
         outcome.key = key.summary
         // The body hash, then the header hash (RFC 6376 6.1.3).
-        guard let bodyHash = DKIMHashing.bodyHash(message.body, canonicalization: signature.canonicalization.body, length: signature.bodyLength) else {
+        guard
+            let bodyHash = DKIMHashing.bodyHash(
+                message.body, canonicalization: signature.canonicalization.body, length: signature.bodyLength)
+        else {
             outcome.reason = "l=\(signature.bodyLength ?? 0) is longer than the canonical body"
             return outcome
         }
@@ -142,7 +147,8 @@ public struct DKIMVerifier: Sendable {
             return outcome
         }
         outcome.result = .pass
-        outcome.reason = "signature verified (\(signature.canonicalization), h=\(signature.signedHeaders.joined(separator: ":")))"
+        outcome.reason =
+            "signature verified (\(signature.canonicalization), h=\(signature.signedHeaders.joined(separator: ":")))"
         return outcome
     }
 

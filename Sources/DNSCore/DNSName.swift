@@ -45,9 +45,11 @@ public enum DNSName {
         for label in normal.split(separator: ".", omittingEmptySubsequences: false) {
             guard (1...63).contains(label.utf8.count) else { return false }
             guard label.first != "-", label.last != "-" else { return false }
-            guard label.utf8.allSatisfy({ byte in
-                (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39) || byte == 0x2d || byte == 0x5f
-            }) else { return false }
+            guard
+                label.utf8.allSatisfy({ byte in
+                    (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39) || byte == 0x2d || byte == 0x5f
+                })
+            else { return false }
         }
         return true
     }

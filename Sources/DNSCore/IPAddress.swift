@@ -55,7 +55,8 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
         // INET6_ADDRSTRLEN is 46; the text is made on the stack, the String is the one allocation.
         withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
             bytes.withUnsafeBytes { raw in
-                guard inet_ntop(family == .ipv4 ? AF_INET : AF_INET6, raw.baseAddress, buffer.baseAddress, 64) != nil else { return "?" }
+                guard inet_ntop(family == .ipv4 ? AF_INET : AF_INET6, raw.baseAddress, buffer.baseAddress, 64) != nil
+                else { return "?" }
                 return String(cString: buffer.baseAddress!)
             }
         }
@@ -133,7 +134,8 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let address = IPAddress(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an IP address: \(text)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "not an IP address: \(text)"))
         }
         self = address
     }

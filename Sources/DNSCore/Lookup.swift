@@ -135,7 +135,9 @@ extension DNSLookup {
     }
 
     /// The MX records of a domain as (preference, exchange).
-    public func mailExchangers(of domain: String) async throws(DNSLookupError) -> [(preference: UInt16, exchange: String)] {
+    public func mailExchangers(of domain: String) async throws(DNSLookupError) -> [(
+        preference: UInt16, exchange: String
+    )] {
         try await query(domain, .mx).compactMap {
             if case .mx(let preference, let exchange) = $0 { return (preference, exchange) }
             return nil

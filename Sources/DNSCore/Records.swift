@@ -46,7 +46,8 @@ public enum RecordData: Sendable, Hashable, CustomStringConvertible {
     case txt([[UInt8]])
     case cname(String)
     case ns(String)
-    case soa(mname: String, rname: String, serial: UInt32, refresh: UInt32, retry: UInt32, expire: UInt32, minimum: UInt32)
+    case soa(
+        mname: String, rname: String, serial: UInt32, refresh: UInt32, retry: UInt32, expire: UInt32, minimum: UInt32)
     /// A TLSA record (RFC 6698 2.1): certificate usage, selector, matching type and the
     /// association data, which in a scenario may stand for the receiver's certificate.
     case tlsa(usage: UInt8, selector: UInt8, matching: UInt8, data: TLSAData)

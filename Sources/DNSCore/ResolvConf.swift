@@ -26,7 +26,8 @@ public struct ResolvConf: Sendable, Hashable {
 
     /// For a run whose resolver waits `timeout` (`--dns-timeout`).
     public init(nameserver: IPAddress, timeout: Duration, attempts: Int = 1) {
-        self.init(nameserver: nameserver.description, timeoutSeconds: Self.timeoutSeconds(for: timeout), attempts: attempts)
+        self.init(
+            nameserver: nameserver.description, timeoutSeconds: Self.timeoutSeconds(for: timeout), attempts: attempts)
     }
 
     /// `timeout:` for a resolver that waits `timeout`: whole seconds, rounded up, 1 at least.

@@ -37,11 +37,15 @@ public enum ZoneLine {
             throw ZoneSyntaxError("class \(first.text) is not supported: only IN", column: first.column)
         }
         guard let typeToken = tokens.first else {
-            throw ZoneSyntaxError("missing record type after \(ownerToken.text) (expected A, AAAA, PTR, MX, TXT, CNAME, NS, SOA or TLSA)", column: line.count + 1)
+            throw ZoneSyntaxError(
+                "missing record type after \(ownerToken.text) (expected A, AAAA, PTR, MX, TXT, CNAME, NS, SOA or TLSA)",
+                column: line.count + 1)
         }
         tokens.removeFirst()
         guard let type = RecordType(rawValue: typeToken.text.uppercased()) else {
-            throw ZoneSyntaxError("unknown record type \"\(typeToken.text)\" (expected A, AAAA, PTR, MX, TXT, CNAME, NS, SOA or TLSA)", column: typeToken.column)
+            throw ZoneSyntaxError(
+                "unknown record type \"\(typeToken.text)\" (expected A, AAAA, PTR, MX, TXT, CNAME, NS, SOA or TLSA)",
+                column: typeToken.column)
         }
         let owner = try parseOwner(ownerToken, type: type)
         let data = try parseData(type, tokens, endColumn: line.count + 1)
@@ -84,13 +88,18 @@ public enum ZoneLine {
                 }
                 if c == 0x5c {
                     // RFC 1035 5.1: \X is X, \DDD is the byte with decimal value DDD.
-                    guard index + 1 < chars.count else { throw ZoneSyntaxError("line ends with a lone backslash", column: index + 1) }
+                    guard index + 1 < chars.count else {
+                        throw ZoneSyntaxError("line ends with a lone backslash", column: index + 1)
+                    }
                     let next = chars[index + 1]
                     if (0x30...0x39).contains(next) {
                         guard index + 3 < chars.count,
-                              chars[(index + 1)...(index + 3)].allSatisfy({ (0x30...0x39).contains($0) }),
-                              let value = UInt8(String(decoding: chars[(index + 1)...(index + 3)], as: UTF8.self))
-                        else { throw ZoneSyntaxError("bad escape: \\DDD needs three digits from 000 to 255", column: index + 1) }
+                            chars[(index + 1)...(index + 3)].allSatisfy({ (0x30...0x39).contains($0) }),
+                            let value = UInt8(String(decoding: chars[(index + 1)...(index + 3)], as: UTF8.self))
+                        else {
+                            throw ZoneSyntaxError(
+                                "bad escape: \\DDD needs three digits from 000 to 255", column: index + 1)
+                        }
                         bytes.append(value)
                         index += 4
                     } else {
@@ -103,7 +112,8 @@ public enum ZoneLine {
                 index += 1
             }
             guard closed else { throw ZoneSyntaxError("unterminated quoted string", column: start + 1) }
-            tokens.append(Token(text: String(decoding: bytes, as: UTF8.self), bytes: bytes, quoted: quoted, column: start + 1))
+            tokens.append(
+                Token(text: String(decoding: bytes, as: UTF8.self), bytes: bytes, quoted: quoted, column: start + 1))
         }
         return tokens
     }
@@ -139,7 +149,8 @@ public enum ZoneLine {
     static func parseOwner(_ token: Token, type: RecordType) throws(ZoneSyntaxError) -> String {
         if let address = IPAddress(token.text) {
             guard type == .ptr else {
-                throw ZoneSyntaxError("an address as owner (\(token.text)) is allowed only for PTR records", column: token.column)
+                throw ZoneSyntaxError(
+                    "an address as owner (\(token.text)) is allowed only for PTR records", column: token.column)
             }
             return address.reverseName
         }
@@ -148,13 +159,15 @@ public enum ZoneLine {
 
     static func parseName(_ token: Token, what: String) throws(ZoneSyntaxError) -> String {
         let text = token.text
-        guard !token.quoted, !text.isEmpty else { throw ZoneSyntaxError("\(what) must be a domain name", column: token.column) }
+        guard !token.quoted, !text.isEmpty else {
+            throw ZoneSyntaxError("\(what) must be a domain name", column: token.column)
+        }
         if text == "." { return "." }
         let normal = DNSName.normalize(text)
         guard !normal.contains(".."), !normal.hasPrefix("."),
-              normal.split(separator: ".").allSatisfy({ (1...63).contains($0.utf8.count) }),
-              normal.utf8.count <= 253,
-              normal.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f })
+            normal.split(separator: ".").allSatisfy({ (1...63).contains($0.utf8.count) }),
+            normal.utf8.count <= 253,
+            normal.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f })
         else { throw ZoneSyntaxError("\(what) \"\(text)\" is not a valid domain name", column: token.column) }
         return normal
     }
@@ -170,7 +183,8 @@ public enum ZoneLine {
         case .a, .aaaa:
             try expect(1, "one address")
             guard let address = IPAddress(tokens[0].text), address.family == (type == .a ? .ipv4 : .ipv6) else {
-                throw ZoneSyntaxError("\"\(tokens[0].text)\" is not an \(type == .a ? "IPv4" : "IPv6") address", column: tokens[0].column)
+                throw ZoneSyntaxError(
+                    "\"\(tokens[0].text)\" is not an \(type == .a ? "IPv4" : "IPv6") address", column: tokens[0].column)
             }
             return type == .a ? .a(address) : .aaaa(address)
         case .ptr, .cname, .ns:
@@ -180,13 +194,18 @@ public enum ZoneLine {
         case .mx:
             try expect(2, "a preference and an exchange (MX 10 mx.example.test.)")
             guard let preference = UInt16(tokens[0].text) else {
-                throw ZoneSyntaxError("MX preference \"\(tokens[0].text)\" is not a number from 0 to 65535", column: tokens[0].column)
+                throw ZoneSyntaxError(
+                    "MX preference \"\(tokens[0].text)\" is not a number from 0 to 65535", column: tokens[0].column)
             }
             return .mx(preference: preference, exchange: try parseName(tokens[1], what: "MX exchange"))
         case .txt:
-            guard !tokens.isEmpty else { throw ZoneSyntaxError("TXT expects one or more quoted strings", column: endColumn) }
+            guard !tokens.isEmpty else {
+                throw ZoneSyntaxError("TXT expects one or more quoted strings", column: endColumn)
+            }
             for token in tokens where token.bytes.count > 255 {
-                throw ZoneSyntaxError("a TXT character-string holds at most 255 bytes (this one has \(token.bytes.count)); split it into several quoted strings", column: token.column)
+                throw ZoneSyntaxError(
+                    "a TXT character-string holds at most 255 bytes (this one has \(token.bytes.count)); split it into several quoted strings",
+                    column: token.column)
             }
             return .txt(tokens.map(\.bytes))
         case .soa:
@@ -216,7 +235,8 @@ public enum ZoneLine {
         var fields: [UInt8] = []
         for (token, what) in zip(tokens.prefix(3), ["certificate usage", "selector", "matching type"]) {
             guard !token.quoted, let value = UInt8(token.text) else {
-                throw ZoneSyntaxError("TLSA \(what) \"\(token.text)\" is not a number from 0 to 255", column: token.column)
+                throw ZoneSyntaxError(
+                    "TLSA \(what) \"\(token.text)\" is not a number from 0 to 255", column: token.column)
             }
             fields.append(value)
         }
@@ -230,7 +250,7 @@ public enum ZoneLine {
             for token in rest {
                 let digits = Array(token.text.utf8)
                 guard !token.quoted, digits.count.isMultiple(of: 2),
-                      digits.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x46).contains($0 & 0xdf) })
+                    digits.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x46).contains($0 & 0xdf) })
                 else {
                     throw ZoneSyntaxError(
                         "TLSA data \"\(token.text)\" is neither hex (an even number of 0-9, a-f) nor receiver-key or receiver-cert",

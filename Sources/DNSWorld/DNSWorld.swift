@@ -32,7 +32,9 @@ public final class DNSWorld: Sendable {
         case validating
 
         var fileStem: String { self == .plain ? "unbound" : "unbound-validating" }
-        var listenAddresses: [String] { self == .plain ? ["127.0.0.1", "::1"] : [DNSWorld.validatingAddress.description] }
+        var listenAddresses: [String] {
+            self == .plain ? ["127.0.0.1", "::1"] : [DNSWorld.validatingAddress.description]
+        }
     }
 
     /// Where a world's validating twin listens.
@@ -58,7 +60,8 @@ public final class DNSWorld: Sendable {
     public var resolverAddress: IPAddress { role == .plain ? IPAddress(literal: "127.0.0.1") : Self.validatingAddress }
 
     private init(
-        spec: WorldSpec, signed: SignedWorld?, role: Role, namespace: NetworkNamespace, directory: String, configPath: String,
+        spec: WorldSpec, signed: SignedWorld?, role: Role, namespace: NetworkNamespace, directory: String,
+        configPath: String,
         logPath: String, port: UInt16, zoneDirectory: String?, ownsZoneDirectory: Bool, process: ManagedProcess
     ) {
         self.zoneDirectory = zoneDirectory
@@ -99,7 +102,8 @@ public final class DNSWorld: Sendable {
     /// `signed` world (`validatingTwin`).
     public static func launch(
         _ spec: WorldSpec, in namespace: NetworkNamespace, directory: String, port: UInt16 = 53,
-        timeoutFaultsKeepRecords: Bool = false, controlSocket: String? = nil, signed: SignedWorld? = nil, role: Role = .plain,
+        timeoutFaultsKeepRecords: Bool = false, controlSocket: String? = nil, signed: SignedWorld? = nil,
+        role: Role = .plain,
         zoneDirectory: String? = nil
     ) throws -> DNSWorld {
         guard FileManager.default.isExecutableFile(atPath: unboundPath) else {
@@ -126,7 +130,8 @@ public final class DNSWorld: Sendable {
             let process = try ManagedProcess.launch(
                 unboundPath, ["-d", "-c", configPath], in: namespace, outputPath: directory + "/\(role.fileStem).out")
             return DNSWorld(
-                spec: spec, signed: signed, role: role, namespace: namespace, directory: directory, configPath: configPath,
+                spec: spec, signed: signed, role: role, namespace: namespace, directory: directory,
+                configPath: configPath,
                 logPath: logPath, port: port, zoneDirectory: zones, ownsZoneDirectory: ownsZones, process: process)
         } catch {
             if ownsZones, let zones { ResourceRegistry.shared.removeDirectory(zones) }
@@ -136,7 +141,9 @@ public final class DNSWorld: Sendable {
 
     /// Launches the validating twin of this (plain) world: the same zones, files and faults.
     public func launchValidatingTwin() throws -> DNSWorld {
-        try Self.launch(spec, in: namespace, directory: directory, port: port, signed: signed, role: .validating, zoneDirectory: zoneDirectory)
+        try Self.launch(
+            spec, in: namespace, directory: directory, port: port, signed: signed, role: .validating,
+            zoneDirectory: zoneDirectory)
     }
 
     /// The trust anchor of the world's validating resolvers (nil: unsigned, or the root insecure).

@@ -49,7 +49,8 @@ public struct UnboundConfiguration: Sendable {
     public var zoneDirectory: String
 
     public init(
-        world: WorldSpec, directory: String, logFile: String, listenAddresses: [String] = ["127.0.0.1", "::1"], port: UInt16 = 53,
+        world: WorldSpec, directory: String, logFile: String, listenAddresses: [String] = ["127.0.0.1", "::1"],
+        port: UInt16 = 53,
         signed: SignedWorld? = nil, validating: Bool = false, zoneDirectory: String? = nil
     ) {
         self.world = world
@@ -95,7 +96,8 @@ public struct UnboundConfiguration: Sendable {
         guard signed == nil else { return [] }
         return world.effectiveRecords.filter { record in
             !world.faults.contains { fault in
-                DNSName.isSubdomain(record.owner, of: fault.name) && !(timeoutFaultsKeepRecords && fault.kind == .timeout)
+                DNSName.isSubdomain(record.owner, of: fault.name)
+                    && !(timeoutFaultsKeepRecords && fault.kind == .timeout)
             }
         }
     }
@@ -199,7 +201,10 @@ public struct UnboundConfiguration: Sendable {
             // Names below a timeout that own records answer normally (NODATA for other types).
             var below: [String] = []
             for fault in world.faults where fault.kind == .timeout {
-                for record in servedRecords where record.owner != fault.name && DNSName.isSubdomain(record.owner, of: fault.name) && !below.contains(record.owner) {
+                for record in servedRecords
+                where record.owner != fault.name && DNSName.isSubdomain(record.owner, of: fault.name)
+                    && !below.contains(record.owner)
+                {
                     below.append(record.owner)
                 }
             }

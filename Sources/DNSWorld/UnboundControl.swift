@@ -43,7 +43,9 @@ public struct UnboundControl: Sendable {
 
     private func exchange(_ request: String, command: String) throws(UnboundControlError) -> String {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw UnboundControlError(command: command, problem: "socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw UnboundControlError(command: command, problem: "socket: \(String(cString: strerror(errno)))")
+        }
         defer { close(fd) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -56,18 +58,25 @@ public struct UnboundControl: Sendable {
             raw[path.count] = 0
         }
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard connected == 0 else {
-            throw UnboundControlError(command: command, problem: "cannot connect to \(socketPath): \(String(cString: strerror(errno)))")
+            throw UnboundControlError(
+                command: command, problem: "cannot connect to \(socketPath): \(String(cString: strerror(errno)))")
         }
         var bytes = Array(request.utf8)
         var sent = 0
         while sent < bytes.count {
             // MSG_NOSIGNAL: an unbound that goes away meanwhile (its slot stopped as the run ends)
             // is an EPIPE error here, not a SIGPIPE that ends the whole process.
-            let n = bytes.withUnsafeMutableBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { throw UnboundControlError(command: command, problem: "send: \(String(cString: strerror(errno)))") }
+            let n = bytes.withUnsafeMutableBytes {
+                send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL))
+            }
+            guard n > 0 else {
+                throw UnboundControlError(command: command, problem: "send: \(String(cString: strerror(errno)))")
+            }
             sent += n
         }
         bytes.removeAll(keepingCapacity: true)

@@ -36,7 +36,9 @@ public final class WarmDNSWorld: @unchecked Sendable {
     }
 
     /// Starts unbound with no world in `namespace`, its remote control on a socket in `directory`.
-    public static func start(in namespace: NetworkNamespace, directory: String, logger: Logger = Logger(label: "mxharness.dns")) async throws -> WarmDNSWorld {
+    public static func start(
+        in namespace: NetworkNamespace, directory: String, logger: Logger = Logger(label: "mxharness.dns")
+    ) async throws -> WarmDNSWorld {
         let socket = directory + "/unbound.ctl"
         let zones = try ResourceRegistry.shared.makeMemoryDirectory("zones")
         do {
@@ -61,9 +63,10 @@ public final class WarmDNSWorld: @unchecked Sendable {
         // A signed world is loaded with a reload, which reads the zones from the configuration.
         if spec.isSigned { return true }
         let names = spec.faults.map { DNSName.absolute($0.name) }
-        return !names.contains(".") && !names.contains { inner in
-            names.contains { outer in outer != inner && DNSName.isSubdomain(inner, of: outer) }
-        }
+        return !names.contains(".")
+            && !names.contains { inner in
+                names.contains { outer in outer != inner && DNSName.isSubdomain(inner, of: outer) }
+            }
     }
 
     /// Replaces the world unbound serves with `spec` (which `canLoad` accepts); the query log
@@ -71,7 +74,8 @@ public final class WarmDNSWorld: @unchecked Sendable {
     public func load(_ spec: WorldSpec) throws {
         let signed = spec.isSigned ? try WorldSigner.sign(spec) : nil
         var next = UnboundConfiguration(
-            world: spec, directory: world.directory, logFile: world.logPath, port: world.port, signed: signed, zoneDirectory: zoneDirectory)
+            world: spec, directory: world.directory, logFile: world.logPath, port: world.port, signed: signed,
+            zoneDirectory: zoneDirectory)
         next.controlSocket = control.socketPath
         let previous = lock.withLock { () -> UnboundConfiguration? in
             defer { loaded = nil }
@@ -91,7 +95,9 @@ public final class WarmDNSWorld: @unchecked Sendable {
 
     /// The unsigned world `next` in place of `previous` (also unsigned) through the remote
     /// control's local zone and stub commands, every cache flushed in between.
-    private func swapLocalZones(from previous: UnboundConfiguration?, to next: UnboundConfiguration) throws(UnboundControlError) {
+    private func swapLocalZones(from previous: UnboundConfiguration?, to next: UnboundConfiguration)
+        throws(UnboundControlError)
+    {
         let removesPrevious = !lock.withLock { keepsPreviousWorld }
         if removesPrevious {
             for zone in previous?.stubZones ?? [] { try control.run("stub_remove \(zone)") }
@@ -100,7 +106,9 @@ public final class WarmDNSWorld: @unchecked Sendable {
         }
         try flushCaches()
         // The root zone last, so that it becomes the parent of every zone added before it.
-        try control.run("local_zones", lines: next.worldZones.map { "\($0.name) \($0.type)" } + (removesPrevious ? [". static"] : []))
+        try control.run(
+            "local_zones",
+            lines: next.worldZones.map { "\($0.name) \($0.type)" } + (removesPrevious ? [". static"] : []))
         if !next.worldData.isEmpty { try control.run("local_datas", lines: next.worldData) }
         for zone in next.stubZones { try control.run("stub_add \(zone) \(next.stubAddress)") }
     }

@@ -128,9 +128,11 @@ public struct DeliveryAttempt: Sendable, Codable {
     public var tls: TLSSessionFacts?
 
     public init(
-        family: AddressFamily, localAddress: IPAddress?, remoteAddress: IPAddress, remoteHost: String, port: UInt16 = 25,
+        family: AddressFamily, localAddress: IPAddress?, remoteAddress: IPAddress, remoteHost: String,
+        port: UInt16 = 25,
         preference: UInt16? = nil, stage: SMTPStage, reply: SMTPReply?, result: AttemptResult, error: String? = nil,
-        transcript: [TranscriptLine] = [], recipients: [SMTPClientRecipientStatus], extensions: [String] = [], usedHELO: Bool = false
+        transcript: [TranscriptLine] = [], recipients: [SMTPClientRecipientStatus], extensions: [String] = [],
+        usedHELO: Bool = false
     ) {
         self.family = family
         self.localAddress = localAddress
@@ -163,7 +165,10 @@ public struct RecipientResult: Sendable, Codable {
     /// The error of the deciding attempt (timeout, refused connection), or why no attempt was made.
     public var diagnostic: String?
 
-    public init(address: String, outcome: DeliveryOutcome, stage: SMTPStage? = nil, reply: SMTPReply? = nil, attemptIndex: Int? = nil, diagnostic: String? = nil) {
+    public init(
+        address: String, outcome: DeliveryOutcome, stage: SMTPStage? = nil, reply: SMTPReply? = nil,
+        attemptIndex: Int? = nil, diagnostic: String? = nil
+    ) {
         self.address = address
         self.outcome = outcome
         self.stage = stage

@@ -31,7 +31,9 @@ public struct ProxiedSending: Sendable, Hashable {
 
     /// Sets up `configuration` for a connection from the proxy (socket `fd`) for `client` to
     /// `server` port `port`.
-    package func configure(_ configuration: inout SMTPClientConfiguration, client: IPAddress, server: IPAddress, port: UInt16, fd: CInt) {
+    package func configure(
+        _ configuration: inout SMTPClientConfiguration, client: IPAddress, server: IPAddress, port: UInt16, fd: CInt
+    ) {
         let proxy = addresses[client.family].map(\.description) ?? "?"
         switch path {
         case .proxyV1, .proxyV2:
@@ -40,9 +42,13 @@ public struct ProxiedSending: Sendable, Hashable {
             let source = ProxiedEndpoint(address: client.bytes, port: Self.localPort(of: fd) ?? 40000)
             let destination = ProxiedEndpoint(address: server.bytes, port: port)
             let v1 = path == .proxyV1
-            let header = v1 ? ProxyHeader.v1(source: source, destination: destination) : ProxyHeader.v2(source: source, destination: destination)
+            let header =
+                v1
+                ? ProxyHeader.v1(source: source, destination: destination)
+                : ProxyHeader.v2(source: source, destination: destination)
             configuration.preamble = header
-            configuration.preambleNote = v1
+            configuration.preambleNote =
+                v1
                 ? "via proxy \(proxy): " + String(decoding: header.dropLast(2), as: UTF8.self)
                 : "via proxy \(proxy): PROXY v2 header (\(header.count) bytes) for \(source)"
         case .xclient(let name):
@@ -61,9 +67,13 @@ public struct ProxiedSending: Sendable, Hashable {
         guard ok else { return nil }
         switch Int32(storage.ss_family) {
         case AF_INET:
-            return withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) } }
+            return withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+            }
         case AF_INET6:
-            return withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) } }
+            return withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) }
+            }
         default:
             return nil
         }

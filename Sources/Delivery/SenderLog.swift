@@ -56,12 +56,14 @@ extension SenderLog {
         let results = request.recipients.map { recipient -> RecipientResult in
             guard let status = status(of: recipient) else {
                 return RecipientResult(
-                    address: recipient, outcome: .deferred, diagnostic: "\(Self.mta) logged no status for this recipient in time")
+                    address: recipient, outcome: .deferred,
+                    diagnostic: "\(Self.mta) logged no status for this recipient in time")
             }
             if let index = status.attemptIndex {
                 let attempt = attempts[index]
                 return RecipientResult(
-                    address: recipient, outcome: status.outcome, stage: attempt.stage, reply: attempt.reply, attemptIndex: index,
+                    address: recipient, outcome: status.outcome, stage: attempt.stage, reply: attempt.reply,
+                    attemptIndex: index,
                     diagnostic: attempt.error)
             }
             if status.failedToConnect, let lastConnect = attempts.lastIndex(where: { $0.stage == .connect }) {
@@ -97,17 +99,21 @@ extension SMTPReply {
     public init?(logged text: String) {
         let characters = Array(text)
         guard characters.count >= 3, let code = Int(String(characters[0..<3])), (200...599).contains(code),
-              characters.count == 3 || characters[3] == " " || characters[3] == "-" else { return nil }
+            characters.count == 3 || characters[3] == " " || characters[3] == "-"
+        else { return nil }
         var joined = text
         if characters.count > 3, characters[3] == "-" {
             let marker = String(code)
-            joined = joined.replacingOccurrences(of: " \(marker)-", with: " ").replacingOccurrences(of: " \(marker) ", with: " ")
+            joined = joined.replacingOccurrences(of: " \(marker)-", with: " ").replacingOccurrences(
+                of: " \(marker) ", with: " ")
             joined = marker + " " + joined.dropFirst(4)
         }
         let words = joined.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
         var rest = words.dropFirst()
         var enhanced: String?
-        if let candidate = rest.first, candidate.split(separator: ".").count == 3, candidate.allSatisfy({ $0.isNumber || $0 == "." }) {
+        if let candidate = rest.first, candidate.split(separator: ".").count == 3,
+            candidate.allSatisfy({ $0.isNumber || $0 == "." })
+        {
             enhanced = String(candidate)
             rest = rest.dropFirst()
         }

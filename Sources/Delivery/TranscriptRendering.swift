@@ -13,7 +13,8 @@ extension DeliveryReport {
                 if destination.status != .candidate { item += " (\(destination.status.rawValue))" }
                 return item
             }
-            out.append("=== Destinations (\(source.rawValue)): " + (list.isEmpty ? "none" : list.joined(separator: ", ")))
+            out.append(
+                "=== Destinations (\(source.rawValue)): " + (list.isEmpty ? "none" : list.joined(separator: ", ")))
         }
         for (index, attempt) in attempts.enumerated() {
             let from = attempt.localAddress.map { " from [\($0)]" } ?? ""

@@ -28,13 +28,16 @@ public struct ExecReceivers: ReceiverKind {
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         if scenario.receiver.exec == nil { return "target exec needs receiver.exec ({start: COMMAND}) in the scenario" }
-        return untranslatedIdentity(of: scenario, on: "an exec receiver") ?? untranslatedTLS(of: scenario, on: "an exec receiver")
+        return untranslatedIdentity(of: scenario, on: "an exec receiver") ?? untranslatedTLS(
+            of: scenario, on: "an exec receiver")
             ?? unrunEngines(of: scenario, on: "an exec receiver")
     }
 
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
         // The scenario file's folder, absolute: the command runs in the case's own folder.
-        let file = URL(fileURLWithPath: scenario.location.file, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        let file = URL(
+            fileURLWithPath: scenario.location.file,
+            relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         return ExecReceiver(
             spec: scenario.receiver.exec ?? ExecReceiverSpec(start: "false"), addresses: scenario.receiver.addresses,
             configDirectory: file.deletingLastPathComponent().standardizedFileURL.path,
@@ -64,7 +67,10 @@ final class ExecReceiver: Receiver, @unchecked Sendable {
     private var group: pid_t?
     private var outputPath: String?
 
-    init(spec: ExecReceiverSpec, addresses: [IPAddress], configDirectory: String, readyTimeout: Duration, stopGrace: Duration) {
+    init(
+        spec: ExecReceiverSpec, addresses: [IPAddress], configDirectory: String, readyTimeout: Duration,
+        stopGrace: Duration
+    ) {
         self.spec = spec
         self.addresses = addresses
         self.configDirectory = configDirectory
@@ -74,27 +80,37 @@ final class ExecReceiver: Receiver, @unchecked Sendable {
 
     /// `start` with `{config_dir}` (the scenario file's folder), `{work_dir}` (a folder of the
     /// case's own) and `{addresses}` (the receiver addresses, space-separated) replaced.
-    static func command(_ start: String, configDirectory: String, workDirectory: String, addresses: [IPAddress]) -> String {
+    static func command(_ start: String, configDirectory: String, workDirectory: String, addresses: [IPAddress])
+        -> String
+    {
         start.replacing("{config_dir}", with: configDirectory).replacing("{work_dir}", with: workDirectory)
             .replacing("{addresses}", with: addresses.map(\.description).joined(separator: " "))
     }
 
     func start(in environment: CaseEnvironment) async throws {
         let work = environment.directory + "/" + "receiver"
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try FileManager.default.createDirectory(
+            atPath: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         let resolvConf = work + "/resolv.conf"
         try ResolvConf(nameserver: environment.receiverNameserver, timeout: environment.settings.resolverTimeout).text
             .write(toFile: resolvConf, atomically: true, encoding: .utf8)
         let output = work + "/output.log"
         outputPath = output
-        let command = Self.command(spec.start, configDirectory: configDirectory, workDirectory: work, addresses: addresses)
+        let command = Self.command(
+            spec.start, configDirectory: configDirectory, workDirectory: work, addresses: addresses)
         // setsid --fork --wait: the command leads a process group of its own (stopped as one)
         // while setsid stays as the process the harness watches.
         let script = #"mount --bind "$1" /etc/resolv.conf && cd "$2" && exec setsid --fork --wait /bin/sh -c "$3""#
         let process = try ManagedProcess.launch(
-            "/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c", script, "exec-receiver", resolvConf, work, command],
+            "/usr/bin/unshare",
+            [
+                "--mount", "--propagation", "private", "/bin/sh", "-c", script, "exec-receiver", resolvConf, work,
+                command,
+            ],
             in: environment.namespace, outputPath: output,
-            environment: ProcessInfo.processInfo.environment.merging(["MXH_WORK_DIR": work, "MXH_CONFIG_DIR": configDirectory]) { $1 })
+            environment: ProcessInfo.processInfo.environment.merging([
+                "MXH_WORK_DIR": work, "MXH_CONFIG_DIR": configDirectory,
+            ]) { $1 })
         self.process = process
         let clock = ContinuousClock()
         let deadline = clock.now + readyTimeout
@@ -103,11 +119,13 @@ final class ExecReceiver: Receiver, @unchecked Sendable {
         while !waiting.isEmpty {
             if group == nil { group = Self.commandGroup(under: process.pid) }
             guard process.isRunning else {
-                throw ExecReceiverError(message: "the receiver command exited before every address greeted: \(command)", output: said())
+                throw ExecReceiverError(
+                    message: "the receiver command exited before every address greeted: \(command)", output: said())
             }
             guard clock.now < deadline else {
                 throw ExecReceiverError(
-                    message: "no 220 greeting from \(waiting.map(\.description).joined(separator: ", ")) within \(readyTimeout) (last: \(lastProblem)): \(command)",
+                    message:
+                        "no 220 greeting from \(waiting.map(\.description).joined(separator: ", ")) within \(readyTimeout) (last: \(lastProblem)): \(command)",
                     output: said())
             }
             let address = waiting[0]
@@ -163,7 +181,9 @@ enum SMTPBanner {
         var description: String
     }
 
-    static func probe(_ address: IPAddress, in namespace: NetworkNamespace, timeout: Duration = .seconds(10)) async -> Result<Void, Problem> {
+    static func probe(_ address: IPAddress, in namespace: NetworkNamespace, timeout: Duration = .seconds(10)) async
+        -> Result<Void, Problem>
+    {
         let fd: CInt
         do {
             fd = try await Sockets.connect(from: nil, to: address, port: 25, timeout: .seconds(1), in: namespace)
@@ -182,7 +202,9 @@ enum SMTPBanner {
                 received += buffer[0..<count]
                 let lines = String(decoding: received, as: UTF8.self).components(separatedBy: "\r\n").dropLast()
                 if let last = lines.last(where: { $0.count >= 4 && $0[$0.index($0.startIndex, offsetBy: 3)] == " " }) {
-                    guard last.hasPrefix("220 ") else { return .failure(Problem(description: "\(address) greeted: \(last)")) }
+                    guard last.hasPrefix("220 ") else {
+                        return .failure(Problem(description: "\(address) greeted: \(last)"))
+                    }
                     _ = "QUIT\r\n".utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, 6) }
                     return .success(())
                 }

@@ -45,7 +45,14 @@ public enum EximACL {
         var out: [String] = []
         let sameLists = policy.ipv4 == policy.ipv6
         for family in sameLists ? [AddressFamily.ipv4] : AddressFamily.allCases {
-            let gate = sameLists ? [] : [family == .ipv4 ? "condition = ${if isip4{$sender_host_address}}" : "condition = ${if isip6{$sender_host_address}}"]
+            let gate =
+                sameLists
+                ? []
+                : [
+                    family == .ipv4
+                        ? "condition = ${if isip4{$sender_host_address}}"
+                        : "condition = ${if isip6{$sender_host_address}}"
+                ]
             for check in policy.checks(for: family) {
                 let comment = "  # check \(check.name) of \(sameLists ? "both families" : family.rawValue)"
                 switch conditions(for: check, hasSPF: hasSPF) {
@@ -101,37 +108,55 @@ public enum EximACL {
         case .heloValid:
             return .success(.direct([(.fail, [notLiteral, "condition = ${if eq{MXH_HELO_HOSTNAME}{no}}"])]))
         case .heloFQDN:
-            return .success(.direct([(.fail, [notLiteral, #"condition = ${if match{$sender_helo_name}{\N[^.]\.[^.]\N}{no}{yes}}"#])]))
+            return .success(
+                .direct([
+                    (.fail, [notLiteral, #"condition = ${if match{$sender_helo_name}{\N[^.]\.[^.]\N}{no}{yes}}"#])
+                ]))
         case .heloResolves:
-            let found = "${lookup dnsdb{a=$sender_helo_name}{yes}{${lookup dnsdb{aaaa=$sender_helo_name}{yes}{${lookup dnsdb{mx=$sender_helo_name}{yes}{no}}}}}}"
-            return .success(.recorded(
-                pass: ["condition = ${if or{{eq{MXH_HELO_IS_LITERAL}{yes}}{eq{\(found)}{yes}}}}"],
-                fail: [notLiteral, "condition = ${if eq{\(found)}{no}}"]))
+            let found =
+                "${lookup dnsdb{a=$sender_helo_name}{yes}{${lookup dnsdb{aaaa=$sender_helo_name}{yes}{${lookup dnsdb{mx=$sender_helo_name}{yes}{no}}}}}}"
+            return .success(
+                .recorded(
+                    pass: ["condition = ${if or{{eq{MXH_HELO_IS_LITERAL}{yes}}{eq{\(found)}{yes}}}}"],
+                    fail: [notLiteral, "condition = ${if eq{\(found)}{no}}"]))
         case .heloMatches:
             // The HELO's addresses of the client's family, compared in Exim's normal IPv6 form.
-            let matches = "${if isip4{$sender_host_address}"
+            let matches =
+                "${if isip4{$sender_host_address}"
                 + "{${if forany{<, ${lookup dnsdb{>, a=$sender_helo_name}{$value}{}}}{eq{$item}{$sender_host_address}}{yes}{no}}}"
                 + "{${if forany{<, ${lookup dnsdb{>, aaaa=$sender_helo_name}{$value}{}}}{eq{${ipv6norm:$item}}{${ipv6norm:$sender_host_address}}}{yes}{no}}}}"
-            let literalMatches = "${if isip4{$sender_host_address}{${if eq{MXH_LITERAL_ADDRESS}{$sender_host_address}{yes}{no}}}"
+            let literalMatches =
+                "${if isip4{$sender_host_address}{${if eq{MXH_LITERAL_ADDRESS}{$sender_host_address}{yes}{no}}}"
                 + "{${if and{{isip6{MXH_LITERAL_ADDRESS}}{eq{${ipv6norm:MXH_LITERAL_ADDRESS}}{${ipv6norm:$sender_host_address}}}}{yes}{no}}}}"
-            return .success(.recorded(
-                pass: ["condition = ${if eq{MXH_HELO_IS_LITERAL}{yes}{\(literalMatches)}{\(matches)}}"],
-                fail: ["condition = ${if eq{MXH_HELO_IS_LITERAL}{yes}{${if eq{\(literalMatches)}{yes}{no}{yes}}}{${if eq{\(matches)}{yes}{no}{yes}}}}"]))
+            return .success(
+                .recorded(
+                    pass: ["condition = ${if eq{MXH_HELO_IS_LITERAL}{yes}{\(literalMatches)}{\(matches)}}"],
+                    fail: [
+                        "condition = ${if eq{MXH_HELO_IS_LITERAL}{yes}{${if eq{\(literalMatches)}{yes}{no}{yes}}}{${if eq{\(matches)}{yes}{no}{yes}}}}"
+                    ]))
         case .dnsbl(let zone):
             // A DNS error counts as not listed (Exim's dnslists, like Postfix's reject_rbl_client).
             return .success(.direct([(.fail, ["dnslists = \(zone)"])]))
         case .spf, .spfPass:
             guard hasSPF else {
-                return .failure(EximUnsupported(
-                    reason: "check \(check.name) needs SPF, which the unpacked Exim (exim4-daemon-light) is built without"))
+                return .failure(
+                    EximUnsupported(
+                        reason:
+                            "check \(check.name) needs SPF, which the unpacked Exim (exim4-daemon-light) is built without"
+                    ))
             }
             if check == .spfPass {
                 return .success(.direct([(.temporary, ["spf = temperror"]), (.fail, ["!spf = pass"])]))
             }
-            return .success(.direct([(.temporary, ["spf = temperror"]), (.permerror, ["spf = permerror"]), (.fail, ["spf = fail"])]))
+            return .success(
+                .direct([(.temporary, ["spf = temperror"]), (.permerror, ["spf = permerror"]), (.fail, ["spf = fail"])])
+            )
         case .dkim, .dmarc, .spfOrDKIM:
-            return .failure(EximUnsupported(
-                reason: "check \(check.name) is not translated for Exim (its DKIM verification and a DMARC module are not in exim4-daemon-light's ACLs here)"))
+            return .failure(
+                EximUnsupported(
+                    reason:
+                        "check \(check.name) is not translated for Exim (its DKIM verification and a DMARC module are not in exim4-daemon-light's ACLs here)"
+                ))
         }
     }
 
@@ -142,11 +167,16 @@ public enum EximACL {
 
     /// The spec's reply for `check` coming out as `outcome`, with Exim variables in place of the
     /// client address and HELO name, and everything else escaped for Exim's string expansion.
-    static func reply(_ policy: ReceiverPolicy, _ check: Check, _ outcome: CheckOutcome, family: AddressFamily) -> SMTPReply? {
+    static func reply(_ policy: ReceiverPolicy, _ check: Check, _ outcome: CheckOutcome, family: AddressFamily)
+        -> SMTPReply?
+    {
         let client = clientPlaceholder(family)
-        guard let reply = policy.reply(for: check, outcome: outcome, client: client, helo: heloPlaceholder) else { return nil }
+        guard let reply = policy.reply(for: check, outcome: outcome, client: client, helo: heloPlaceholder) else {
+            return nil
+        }
         let escaped = reply.text.replacing("\\", with: "\\\\").replacing("$", with: "\\$").replacing("\n", with: " ")
-        let text = escaped.replacing("[\(client)]", with: "[$sender_host_address]").replacing(heloPlaceholder, with: "$sender_helo_name")
+        let text = escaped.replacing("[\(client)]", with: "[$sender_host_address]").replacing(
+            heloPlaceholder, with: "$sender_helo_name")
         return SMTPReply(code: reply.code, enhanced: reply.enhanced, text)
     }
 }

@@ -42,7 +42,10 @@ public struct EximConfiguration: Sendable, Hashable {
     /// STARTTLS with the world's certificates (`receiver.tls`); nil: no STARTTLS.
     public var tls: EximTLS?
 
-    public init(hostname: String, addresses: [IPAddress], domains: [String], policy: ReceiverPolicy, site: EximSiteSettings = EximSiteSettings()) {
+    public init(
+        hostname: String, addresses: [IPAddress], domains: [String], policy: ReceiverPolicy,
+        site: EximSiteSettings = EximSiteSettings()
+    ) {
         self.hostname = hostname
         self.addresses = addresses
         self.domains = domains
@@ -59,7 +62,9 @@ public struct EximConfiguration: Sendable, Hashable {
     /// Why the case cannot run on Exim: its policy (only when the harness writes the ACLs).
     public func unsupportedReason(hasSPF: Bool) -> String? {
         guard baseText == nil else {
-            return tls == nil ? nil : "receiver.tls is set up in the configuration the harness writes, not in one given with --exim-config"
+            return tls == nil
+                ? nil
+                : "receiver.tls is set up in the configuration the harness writes, not in one given with --exim-config"
         }
         return EximACL.unsupportedReason(policy, hasSPF: hasSPF)
     }
@@ -74,7 +79,10 @@ public struct EximConfiguration: Sendable, Hashable {
         var main: [(String, String)] = [
             ("primary_hostname", DNSName.normalize(hostname)),
             ("smtp_banner", "$smtp_active_hostname ESMTP"),
-            ("domainlist local_domains", domains.isEmpty ? ":" : domains.map { DNSName.normalize($0) }.joined(separator: " : ")),
+            (
+                "domainlist local_domains",
+                domains.isEmpty ? ":" : domains.map { DNSName.normalize($0) }.joined(separator: " : ")
+            ),
             // Exim looks names up only when a check asks (verify = reverse_host_lookup), never
             // calls back with ident, and lets the ACLs judge HELO names (by default it answers a
             // syntactically invalid one with 501 at HELO, before any check).
@@ -94,7 +102,8 @@ public struct EximConfiguration: Sendable, Hashable {
         case .rcpt, .greeting: stage = "rcpt"
         }
         var acls = ["rcpt", "data"]
-        for name in EximACLName.allCases where (site.acls[name] != nil || name.rawValue == stage) && !acls.contains(name.rawValue) {
+        for name in EximACLName.allCases
+        where (site.acls[name] != nil || name.rawValue == stage) && !acls.contains(name.rawValue) {
             acls.append(name.rawValue)
         }
         if tls?.required == true, !acls.contains("mail") { acls.append("mail") }
@@ -116,9 +125,15 @@ public struct EximConfiguration: Sendable, Hashable {
         text += "begin acl\n\n"
         for name in acls {
             text += "acl_mxh_\(name):\n"
-            if name == "mail", let statement = tls?.mailStatement { text += "  # receiver.tls required\n" + statement + "\n" }
-            if let acl = EximACLName(rawValue: name), let site = site.acls[acl] { text += "  # receiver.exim acl_\(name)\n" + site + "\n" }
-            if name == stage, !statements.isEmpty { text += "  # policy \(policy.preset?.rawValue ?? "map")\n" + statements + "\n" }
+            if name == "mail", let statement = tls?.mailStatement {
+                text += "  # receiver.tls required\n" + statement + "\n"
+            }
+            if let acl = EximACLName(rawValue: name), let site = site.acls[acl] {
+                text += "  # receiver.exim acl_\(name)\n" + site + "\n"
+            }
+            if name == stage, !statements.isEmpty {
+                text += "  # policy \(policy.preset?.rawValue ?? "map")\n" + statements + "\n"
+            }
             if name == "rcpt" {
                 text += "  accept  domains = +local_domains\n"
                 text += "  deny    message = 554 5.7.1 <$local_part@$domain>: Relay access denied\n\n"

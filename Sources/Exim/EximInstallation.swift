@@ -36,10 +36,16 @@ public struct EximInstallation: Sendable, Hashable {
     private static func probe() -> Result<EximInstallation, EximUnavailable> {
         let binary = UnpackedMTAs.path("exim/usr/sbin/exim4")
         guard FileManager.default.isExecutableFile(atPath: binary) else {
-            return .failure(EximUnavailable(reason: "Exim is not unpacked at \(binary): run scripts/lib.sh's unpack_mtas (or set MXHARNESS_MTA_DIR)"))
+            return .failure(
+                EximUnavailable(
+                    reason:
+                        "Exim is not unpacked at \(binary): run scripts/lib.sh's unpack_mtas (or set MXHARNESS_MTA_DIR)"
+                ))
         }
         guard getpwnam("Debian-exim") != nil else {
-            return .failure(EximUnavailable(reason: "Exim needs the system user Debian-exim, which unpack_mtas in scripts/lib.sh creates"))
+            return .failure(
+                EximUnavailable(
+                    reason: "Exim needs the system user Debian-exim, which unpack_mtas in scripts/lib.sh creates"))
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -56,7 +62,9 @@ public struct EximInstallation: Sendable, Hashable {
         let output = String(decoding: (try? pipe.fileHandleForReading.readToEnd()) ?? Data(), as: UTF8.self)
         process.waitUntilExit()
         guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("Support for:") }) else {
-            return .failure(EximUnavailable(reason: "\(binary) -bV did not describe the build (a missing library?): \(output.prefix(300))"))
+            return .failure(
+                EximUnavailable(
+                    reason: "\(binary) -bV did not describe the build (a missing library?): \(output.prefix(300))"))
         }
         let features = Set(line.dropFirst("Support for:".count).split(separator: " ").map(String.init))
         return .success(EximInstallation(binary: binary, features: features))

@@ -24,7 +24,8 @@ public final class EximInstance: @unchecked Sendable {
     /// listens on port 25 of every receiver address. Throws `EximUnsupported` when the policy has
     /// no Exim equivalent (skip the case) and `DaemonStartError` when Exim does not start.
     public static func start(
-        _ configuration: EximConfiguration, installation: EximInstallation, in namespace: NetworkNamespace, caseDirectory: String,
+        _ configuration: EximConfiguration, installation: EximInstallation, in namespace: NetworkNamespace,
+        caseDirectory: String,
         resolver: ResolvConf, startTimeout: Duration = .seconds(10), logger: Logger
     ) async throws -> EximInstance {
         let directory = caseDirectory + "/receiver"
@@ -32,19 +33,24 @@ public final class EximInstance: @unchecked Sendable {
         let text = try configuration.render(paths: paths, hasSPF: installation.hasSPF)
         let manager = FileManager.default
         guard let user = getpwnam(installation.user) else {
-            throw DaemonStartError(daemon: "Exim", message: "no system user \(installation.user) (unpack_mtas in scripts/lib.sh creates it)", output: "")
+            throw DaemonStartError(
+                daemon: "Exim",
+                message: "no system user \(installation.user) (unpack_mtas in scripts/lib.sh creates it)", output: "")
         }
         let uid = user.pointee.pw_uid, gid = user.pointee.pw_gid
         do {
             for folder in [directory, paths.spoolDirectory, paths.logDirectory] {
-                try manager.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+                try manager.createDirectory(
+                    atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
             }
             // The daemon's reception processes run as the Exim user and write spool and logs.
             for folder in [paths.spoolDirectory, paths.logDirectory] { chown(folder, uid, gid) }
             try text.write(toFile: paths.configuration, atomically: true, encoding: .utf8)
             if let tls = configuration.tls {
                 // The reception process, running as the Exim user, reads them.
-                try manager.createDirectory(atPath: paths.tlsDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                try manager.createDirectory(
+                    atPath: paths.tlsDirectory, withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: 0o700])
                 chown(paths.tlsDirectory, uid, gid)
                 for (path, contents) in tls.files(paths: paths) {
                     try contents.write(toFile: path, atomically: true, encoding: .utf8)
@@ -54,11 +60,16 @@ public final class EximInstance: @unchecked Sendable {
             }
             try resolver.text.write(toFile: paths.resolvConf, atomically: true, encoding: .utf8)
         } catch {
-            throw DaemonStartError(daemon: "Exim", message: "cannot write the Exim configuration in \(directory): \(error)", output: "")
+            throw DaemonStartError(
+                daemon: "Exim", message: "cannot write the Exim configuration in \(directory): \(error)", output: "")
         }
         let script = "mount --bind \"$1\" /etc/resolv.conf && exec \"$2\" -C \"$3\" -bdf"
         let process = try ManagedProcess.launch(
-            "/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c", script, "exim", paths.resolvConf, installation.binary, paths.configuration],
+            "/usr/bin/unshare",
+            [
+                "--mount", "--propagation", "private", "/bin/sh", "-c", script, "exim", paths.resolvConf,
+                installation.binary, paths.configuration,
+            ],
             in: namespace, outputPath: paths.output)
         let instance = EximInstance(paths: paths, namespace: namespace, process: process)
         switch await process.waitUntilListening(on: configuration.addresses, timeout: startTimeout) {
@@ -67,11 +78,18 @@ public final class EximInstance: @unchecked Sendable {
         case .exited:
             let said = instance.said()
             await instance.stop()
-            throw DaemonStartError(daemon: "Exim", message: "the Exim daemon exited during start-up; configuration in \(paths.configuration)", output: said)
+            throw DaemonStartError(
+                daemon: "Exim",
+                message: "the Exim daemon exited during start-up; configuration in \(paths.configuration)", output: said
+            )
         case .timedOut(let waiting):
             let said = instance.said()
             await instance.stop()
-            throw DaemonStartError(daemon: "Exim", message: "Exim did not listen on port 25 of \(waiting.map(\.description).joined(separator: ", ")) within \(startTimeout)", output: said)
+            throw DaemonStartError(
+                daemon: "Exim",
+                message:
+                    "Exim did not listen on port 25 of \(waiting.map(\.description).joined(separator: ", ")) within \(startTimeout)",
+                output: said)
         }
         logger.debug("exim up", metadata: ["netns": "\(namespace.name)", "pid": "\(process.pid)"])
         return instance
@@ -92,8 +110,10 @@ public final class EximInstance: @unchecked Sendable {
     func said() -> String {
         // Exim writes a configuration error to its output and to both logs: each line once.
         var seen = Set<Substring>()
-        return [paths.output, paths.panicLog, paths.mainLog].compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }
-            .flatMap { $0.split(separator: "\n") }.filter { seen.insert($0).inserted }.joined(separator: "\n")
+        return [paths.output, paths.panicLog, paths.mainLog].compactMap {
+            try? String(contentsOfFile: $0, encoding: .utf8)
+        }
+        .flatMap { $0.split(separator: "\n") }.filter { seen.insert($0).inserted }.joined(separator: "\n")
     }
 
     /// The main log so far.

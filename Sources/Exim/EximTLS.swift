@@ -46,7 +46,8 @@ public struct EximTLS: Sendable, Hashable {
         var files: [String: String] = [:]
         for (index, certificate) in certificates.enumerated() {
             files[Self.chainFile(index, paths: paths)] = certificate.chainPEM
-            files[Self.keyFile(index, paths: paths)] = certificate.keyPEM.hasSuffix("\n") ? certificate.keyPEM : certificate.keyPEM + "\n"
+            files[Self.keyFile(index, paths: paths)] =
+                certificate.keyPEM.hasSuffix("\n") ? certificate.keyPEM : certificate.keyPEM + "\n"
         }
         return files
     }
@@ -59,7 +60,9 @@ public struct EximTLS: Sendable, Hashable {
             ("tls_privatekey", Self.select(certificates, paths: paths, file: Self.keyFile)),
         ]
         if let protocols {
-            let versions = TLSProtocolVersion.allCases.filter { protocols.contains($0) }.map { "+VERS-\(Self.gnuTLSName($0))" }
+            let versions = TLSProtocolVersion.allCases.filter { protocols.contains($0) }.map {
+                "+VERS-\(Self.gnuTLSName($0))"
+            }
             options.append(("tls_require_ciphers", "NORMAL:-VERS-ALL:" + versions.joined(separator: ":")))
         }
         return options

@@ -50,7 +50,8 @@ public struct HAProxyConfiguration: Sendable, Hashable {
     public var idleTimeoutSeconds: Int
 
     public init(
-        routes: [Route], header: Header, frontPort: UInt16 = HAProxyConfiguration.defaultFrontPort, receiverPort: UInt16 = 25,
+        routes: [Route], header: Header, frontPort: UInt16 = HAProxyConfiguration.defaultFrontPort,
+        receiverPort: UInt16 = 25,
         connectTimeoutSeconds: Int = 5, idleTimeoutSeconds: Int = 60
     ) {
         self.routes = routes
@@ -86,7 +87,8 @@ public struct HAProxyConfiguration: Sendable, Hashable {
             lines.append("    bind \(Self.endpoint(route.receiver, frontPort))")
             lines.append("    default_backend be_\(name)")
             lines.append("backend be_\(name)")
-            var server = "    server \(name) \(Self.endpoint(route.receiver, receiverPort)) source \(Self.host(route.source))"
+            var server =
+                "    server \(name) \(Self.endpoint(route.receiver, receiverPort)) source \(Self.host(route.source))"
             if let keyword = header.keyword { server += " " + keyword }
             lines.append(server)
         }

@@ -31,7 +31,8 @@ public struct HAProxyProxies: ProxyKind {
     }
 
     public func makeProxy(for scenario: ScenarioCase, settings: RunConfiguration) -> any CaseProxy {
-        HAProxyCaseProxy(configuration: Self.configuration(for: scenario), senders: Array(scenario.sender.addresses.values).sorted(),
+        HAProxyCaseProxy(
+            configuration: Self.configuration(for: scenario), senders: Array(scenario.sender.addresses.values).sorted(),
             installation: installation)
     }
 
@@ -39,16 +40,19 @@ public struct HAProxyProxies: ProxyKind {
     /// the proxy have.
     public static func configuration(for scenario: ScenarioCase) -> HAProxyConfiguration {
         let routes = scenario.receiver.addresses.compactMap { receiver -> HAProxyConfiguration.Route? in
-            guard scenario.sender.addresses[receiver.family] != nil, let source = scenario.sender.proxyAddresses[receiver.family] else {
+            guard scenario.sender.addresses[receiver.family] != nil,
+                let source = scenario.sender.proxyAddresses[receiver.family]
+            else {
                 return nil
             }
             return HAProxyConfiguration.Route(receiver: receiver, source: source)
         }
-        let header: HAProxyConfiguration.Header = switch scenario.sender.identity {
-        case .proxyV1: .v1
-        case .proxyV2: .v2
-        case .socket, .xclient: .none
-        }
+        let header: HAProxyConfiguration.Header =
+            switch scenario.sender.identity {
+            case .proxyV1: .v1
+            case .proxyV2: .v2
+            case .socket, .xclient: .none
+            }
         return HAProxyConfiguration(routes: routes, header: header)
     }
 }
@@ -66,10 +70,12 @@ public struct HAProxyInstallation: Sendable, Hashable {
     /// Why the proxy cannot run here, or nil.
     public var missingReason: String? {
         if !FileManager.default.isExecutableFile(atPath: haproxy) {
-            return "sender.proxy: haproxy needs HAProxy (\(haproxy) is not installed; apt-get install haproxy, as scripts/lib.sh does)"
+            return
+                "sender.proxy: haproxy needs HAProxy (\(haproxy) is not installed; apt-get install haproxy, as scripts/lib.sh does)"
         }
         if !FileManager.default.isExecutableFile(atPath: nft) {
-            return "sender.proxy: haproxy needs nft to send the sender's connections through it (\(nft) is not installed; apt-get install nftables)"
+            return
+                "sender.proxy: haproxy needs nft to send the sender's connections through it (\(nft) is not installed; apt-get install nftables)"
         }
         return nil
     }
@@ -115,20 +121,26 @@ final class HAProxyCaseProxy: CaseProxy, @unchecked Sendable {
         let log = folder + "/haproxy.log"
         logPath = log
         try configuration.render().write(toFile: configPath, atomically: true, encoding: .utf8)
-        let process = try ManagedProcess.launch(installation.haproxy, ["-db", "-f", configPath], in: environment.namespace, outputPath: log)
+        let process = try ManagedProcess.launch(
+            installation.haproxy, ["-db", "-f", configPath], in: environment.namespace, outputPath: log)
         self.process = process
         let said = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
-        switch await process.waitUntilListening(on: configuration.frontAddresses, port: configuration.frontPort, timeout: .seconds(10)) {
+        switch await process.waitUntilListening(
+            on: configuration.frontAddresses, port: configuration.frontPort, timeout: .seconds(10))
+        {
         case .listening: break
         case .exited:
-            throw HAProxyError(message: "HAProxy exited during start-up (configuration in \(configPath))", output: said())
+            throw HAProxyError(
+                message: "HAProxy exited during start-up (configuration in \(configPath))", output: said())
         case .timedOut(let waiting):
             throw HAProxyError(
-                message: "HAProxy did not listen on \(waiting.map(\.description).joined(separator: ", ")) port \(configuration.frontPort) within 10 s",
+                message:
+                    "HAProxy did not listen on \(waiting.map(\.description).joined(separator: ", ")) port \(configuration.frontPort) within 10 s",
                 output: said())
         }
         let redirect = ConnectionRedirect(
-            senders: senders, receivers: configuration.frontAddresses, receiverPort: configuration.receiverPort, frontPort: configuration.frontPort)
+            senders: senders, receivers: configuration.frontAddresses, receiverPort: configuration.receiverPort,
+            frontPort: configuration.frontPort)
         let script = folder + "/redirect.nft"
         redirected = true
         do {

@@ -15,11 +15,15 @@ enum CaseLookup {
             if let match = cases.first(where: { $0.name == variant || $0.name.hasSuffix("/" + variant) }) {
                 return match
             }
-            throw CaseLookupError(description: "\(file): no variant \"\(variant)\"; cases: \(cases.map(\.name).joined(separator: ", "))")
+            throw CaseLookupError(
+                description: "\(file): no variant \"\(variant)\"; cases: \(cases.map(\.name).joined(separator: ", "))")
         }
         guard cases.count == 1, let only = cases.first else {
             if cases.isEmpty { throw CaseLookupError(description: "\(file): no case in this file") }
-            throw CaseLookupError(description: "\(file) has \(cases.count) cases; choose one with --variant: \(cases.map(\.name).joined(separator: ", "))")
+            throw CaseLookupError(
+                description:
+                    "\(file) has \(cases.count) cases; choose one with --variant: \(cases.map(\.name).joined(separator: ", "))"
+            )
         }
         return only
     }

@@ -27,8 +27,10 @@ public struct CensusOptions: Sendable {
     public var parts: PartCatalog
 
     public init(
-        logs: [String], policies: [String], jobs: Int, shard: CaseShard? = nil, configuration: RunConfiguration, resolver: String? = nil,
-        jsonPath: String? = nil, htmlPath: String? = nil, mask: Bool = false, maskKey: String? = nil, top: Int = 10, everyClient: Bool = false,
+        logs: [String], policies: [String], jobs: Int, shard: CaseShard? = nil, configuration: RunConfiguration,
+        resolver: String? = nil,
+        jsonPath: String? = nil, htmlPath: String? = nil, mask: Bool = false, maskKey: String? = nil, top: Int = 10,
+        everyClient: Bool = false,
         parts: PartCatalog
     ) {
         self.parts = parts
@@ -66,21 +68,29 @@ extension Harness {
         var resolver: LiveResolver?
         if let text = options.resolver {
             guard let parsed = LiveResolver(text) else {
-                throw .usage("census: --resolver \(text): expected ADDR or ADDR@PORT, e.g. 192.0.2.53 or 127.0.0.1@5353")
+                throw .usage(
+                    "census: --resolver \(text): expected ADDR or ADDR@PORT, e.g. 192.0.2.53 or 127.0.0.1@5353")
             }
             resolver = parsed
         }
         guard options.top >= 1 else { throw .usage("census: --top must be at least 1") }
         // A user namespace has a network of its own: the resolver is asked from the host's.
-        let needs: Preflight.Needs = target == .postfix
+        let needs: Preflight.Needs =
+            target == .postfix
             ? .root(because: "the Postfix receiver (--target postfix)")
-            : resolver != nil ? .root(because: "census --resolver (the resolver is asked from the host's network, which a user namespace leaves)") : .namespaces
+            : resolver != nil
+                ? .root(
+                    because:
+                        "census --resolver (the resolver is asked from the host's network, which a user namespace leaves)"
+                ) : .namespaces
         try Preflight.ready(needs: needs, logger: logger)
 
         let log: SessionLog
         do { log = try SessionLog.read(options.logs) } catch { throw .usage("census: \(error)") }
         guard !log.addresses.isEmpty else {
-            throw .usage("census: no SMTP client in \(options.logs.joined(separator: ", ")) (no Postfix smtpd session, no Exim arrival or rejection)")
+            throw .usage(
+                "census: no SMTP client in \(options.logs.joined(separator: ", ")) (no Postfix smtpd session, no Exim arrival or rejection)"
+            )
         }
         let clients: [(CensusClient, ClientFacts, Set<Assumption>)]
         do {
@@ -90,12 +100,16 @@ extension Harness {
         }
         let plan = CensusPlan.make(clients, everyClient: options.everyClient)
         let request = CensusRequest(
-            logs: options.logs, columns: columns, resolver: resolver, everyClient: options.everyClient, shard: options.shard, top: options.top,
+            logs: options.logs, columns: columns, resolver: resolver, everyClient: options.everyClient,
+            shard: options.shard, top: options.top,
             jobs: options.jobs)
         let showProgress = isatty(2) == 1
-        let run = CensusRun(runner: CaseRunner(configuration: configuration, parts: options.parts, logger: logger), logger: logger)
+        let run = CensusRun(
+            runner: CaseRunner(configuration: configuration, parts: options.parts, logger: logger), logger: logger)
         var report = await run.run(plan, request: request, reading: log.summary) { done, total in
-            if showProgress { try? FileHandle.standardError.write(contentsOf: Data("\rcensus: \(done)/\(total) cells".utf8)) }
+            if showProgress {
+                try? FileHandle.standardError.write(contentsOf: Data("\rcensus: \(done)/\(total) cells".utf8))
+            }
         }
         if showProgress { try? FileHandle.standardError.write(contentsOf: Data("\r\u{1B}[K".utf8)) }
         if options.mask { report = Masker(key: options.maskKey).mask(report) }
@@ -112,8 +126,12 @@ extension Harness {
         }
         if let path = options.htmlPath {
             do {
-                try CensusHTML.render(report, title: "mxharness census: " + options.logs.map { ($0 as NSString).lastPathComponent }.joined(separator: " "))
-                    .write(toFile: path, atomically: true, encoding: .utf8)
+                try CensusHTML.render(
+                    report,
+                    title: "mxharness census: "
+                        + options.logs.map { ($0 as NSString).lastPathComponent }.joined(separator: " ")
+                )
+                .write(toFile: path, atomically: true, encoding: .utf8)
                 out.line("HTML census written to \(path)")
             } catch {
                 unwritten.append("census: cannot write the HTML page \(path): \(error.localizedDescription)")

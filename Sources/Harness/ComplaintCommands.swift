@@ -25,8 +25,10 @@ public struct CaptureOptions: Sendable {
     /// A scenario (a `mxharness repro` file) whose policy and expectation the captured world goes with.
     public var complaint: String?
 
-    public init(resolver: String, client: String, helo: String, from: String, to: [String], output: String? = nil,
-                timeout: Double = 3, dnsbl: [String] = [], complaint: String? = nil) {
+    public init(
+        resolver: String, client: String, helo: String, from: String, to: [String], output: String? = nil,
+        timeout: Double = 3, dnsbl: [String] = [], complaint: String? = nil
+    ) {
         self.resolver = resolver
         self.client = client
         self.helo = helo
@@ -64,7 +66,8 @@ extension Harness {
     /// the account of every value (read, inferred, assumed, left out) and the check's verdict to
     /// standard error, or standard output when the scenario goes to a file.
     public static func repro(
-        input: String?, output: String?, message: Int? = nil, verification: ReproVerification = .ifPossible, parts: PartCatalog,
+        input: String?, output: String?, message: Int? = nil, verification: ReproVerification = .ifPossible,
+        parts: PartCatalog,
         logger: Logger
     ) async throws(HarnessError) -> Verdict {
         let out = Output()
@@ -84,12 +87,17 @@ extension Harness {
         let messages = Mailbox.messages(text)
         if let message {
             guard (1...messages.count).contains(message) else {
-                throw .usage("repro --message \(message): \(inputName) holds \(messages.count) message\(messages.count == 1 ? "" : "s") (1 to \(messages.count))")
+                throw .usage(
+                    "repro --message \(message): \(inputName) holds \(messages.count) message\(messages.count == 1 ? "" : "s") (1 to \(messages.count))"
+                )
             }
-            return try await reproOne(messages[message - 1], inputName: "\(inputName), message \(message)", output: output, verification: verification, parts: parts, logger: logger)
+            return try await reproOne(
+                messages[message - 1], inputName: "\(inputName), message \(message)", output: output,
+                verification: verification, parts: parts, logger: logger)
         }
         guard messages.count > 1 else {
-            return try await reproOne(text, inputName: inputName, output: output, verification: verification, parts: parts, logger: logger)
+            return try await reproOne(
+                text, inputName: inputName, output: output, verification: verification, parts: parts, logger: logger)
         }
         // An mbox of several bounces: one scenario each.
         var directory: String?
@@ -98,12 +106,15 @@ extension Harness {
             if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), isDirectory.boolValue {
                 directory = output
             } else if output.hasSuffix("/") {
-                do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) } catch {
+                do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) } catch
+                {
                     throw .failed("repro: cannot make \(output): \(error.localizedDescription)")
                 }
                 directory = output
             } else {
-                throw .usage("repro: \(inputName) is an mbox of \(messages.count) messages: give -o DIRECTORY for one scenario file each, or --message N (1 to \(messages.count)) for one")
+                throw .usage(
+                    "repro: \(inputName) is an mbox of \(messages.count) messages: give -o DIRECTORY for one scenario file each, or --message N (1 to \(messages.count)) for one"
+                )
             }
         }
         let stem = URL(fileURLWithPath: inputName).deletingPathExtension().lastPathComponent
@@ -116,7 +127,8 @@ extension Harness {
             let path = directory.map { ($0.hasSuffix("/") ? $0 : $0 + "/") + "\(stem)-\(number).yaml" }
             do {
                 let one = try await reproOne(
-                    message, inputName: "\(inputName), message \(number)", output: path, verification: verification, parts: parts, logger: logger,
+                    message, inputName: "\(inputName), message \(number)", output: path, verification: verification,
+                    parts: parts, logger: logger,
                     name: "repro-m\(number)", print: false)
                 if one.verdict == .failed { verdict = .failed }
                 if path == nil { documents.append(one.yaml) }
@@ -130,24 +142,31 @@ extension Harness {
             try? FileHandle.standardOutput.write(contentsOf: Data(documents.joined(separator: "---\n").utf8))
         }
         if !unread.isEmpty {
-            out.error("repro: \(unread.count) of \(messages.count) messages not read (\(unread.joined(separator: ", "))); the others are written")
-            if unread.count == messages.count { throw .usage("repro: none of the \(messages.count) messages of \(inputName) is a bounce repro reads") }
+            out.error(
+                "repro: \(unread.count) of \(messages.count) messages not read (\(unread.joined(separator: ", "))); the others are written"
+            )
+            if unread.count == messages.count {
+                throw .usage("repro: none of the \(messages.count) messages of \(inputName) is a bounce repro reads")
+            }
         }
         return verdict
     }
 
     private static func reproOne(
-        _ text: String, inputName: String, output: String?, verification: ReproVerification, parts: PartCatalog, logger: Logger
+        _ text: String, inputName: String, output: String?, verification: ReproVerification, parts: PartCatalog,
+        logger: Logger
     ) async throws(HarnessError) -> Verdict {
         try await reproOne(
-            text, inputName: inputName, output: output, verification: verification, parts: parts, logger: logger, name: nil, print: true
+            text, inputName: inputName, output: output, verification: verification, parts: parts, logger: logger,
+            name: nil, print: true
         ).verdict
     }
 
     /// One bounce into one scenario: read, written, checked, handed over (to `output`, or to
     /// standard output when `print`; the YAML is returned either way).
     private static func reproOne(
-        _ text: String, inputName: String, output: String?, verification: ReproVerification, parts: PartCatalog, logger: Logger,
+        _ text: String, inputName: String, output: String?, verification: ReproVerification, parts: PartCatalog,
+        logger: Logger,
         name: String?, print: Bool
     ) async throws(HarnessError) -> (verdict: Verdict, yaml: String) {
         let out = Output()
@@ -161,12 +180,15 @@ extension Harness {
         // The file must load as the runner will load it; a failure here is a bug in the writer, said plainly.
         let scenario: ScenarioCase
         do {
-            guard let first = try ScenarioLoader().load(yaml: reproduction.yaml, file: output ?? "repro.yaml").first else {
+            guard let first = try ScenarioLoader().load(yaml: reproduction.yaml, file: output ?? "repro.yaml").first
+            else {
                 throw CaptureUsageError(description: "no case in the written scenario")
             }
             scenario = first
         } catch {
-            throw .failed("repro: the scenario written for this input does not load (a bug in mxharness, please report it with the input):\n\(error)\n\(reproduction.yaml)")
+            throw .failed(
+                "repro: the scenario written for this input does not load (a bug in mxharness, please report it with the input):\n\(error)\n\(reproduction.yaml)"
+            )
         }
         let toFile = output != nil
         func say(_ text: String) { if toFile { out.line(text) } else { out.error(text) } }
@@ -194,7 +216,9 @@ extension Harness {
                 if verification == .required {
                     throw .usage("repro --verify: cannot run the scenario here: \(problem)")
                 }
-                say("Not run: checking the scenario needs root and unbound (\(problem.split(separator: ".").first ?? "")); run it with mxharness run, or repro --verify as root")
+                say(
+                    "Not run: checking the scenario needs root and unbound (\(problem.split(separator: ".").first ?? "")); run it with mxharness run, or repro --verify as root"
+                )
             } else {
                 let check = await verify(scenario, parts: parts, logger: logger)
                 say(check.message)
@@ -215,15 +239,22 @@ extension Harness {
     }
 
     /// Runs a written reproduction in a world of its own: "reproduces", or exactly why not.
-    public static func verify(_ scenario: ScenarioCase, parts: PartCatalog, logger: Logger) async -> (reproduces: Bool, message: String) {
+    public static func verify(_ scenario: ScenarioCase, parts: PartCatalog, logger: Logger) async -> (
+        reproduces: Bool, message: String
+    ) {
         let result = await CaseRunner(configuration: RunConfiguration(), parts: parts, logger: logger).run(scenario)
         switch result.status {
         case .passed:
-            let observed = result.observed.map { " (\($0.outcome) \($0.family?.rawValue ?? "") \($0.stage?.rawValue ?? "") \($0.reply.map { String($0.code) } ?? ""))" } ?? ""
+            let observed =
+                result.observed.map {
+                    " (\($0.outcome) \($0.family?.rawValue ?? "") \($0.stage?.rawValue ?? "") \($0.reply.map { String($0.code) } ?? ""))"
+                } ?? ""
             return (true, "Ran it: reproduces\(observed).")
         case .failed:
             let lines = result.mismatches.map { "  - " + $0.description }
-            return (false, "Ran it: does NOT reproduce; the world written here gives:\n" + lines.joined(separator: "\n"))
+            return (
+                false, "Ran it: does NOT reproduce; the world written here gives:\n" + lines.joined(separator: "\n")
+            )
         case .skipped(let reason):
             return (false, "Ran it: skipped (\(reason))")
         case .error(let message):
@@ -238,7 +269,8 @@ extension Harness {
         do {
             let (yaml, world) = try await captureScenario(options, namespace: nil, logger: logger)
             let unanswered = world.faults.count
-            let summary = "captured \(world.records.count) records, \(unanswered) failing name(s), \(world.notes.count) note(s); SPF over them: \(world.spfVerdict)"
+            let summary =
+                "captured \(world.records.count) records, \(unanswered) failing name(s), \(world.notes.count) note(s); SPF over them: \(world.spfVerdict)"
             if let output = options.output {
                 try yaml.write(toFile: output, atomically: true, encoding: .utf8)
                 out.line("mxharness capture: \(summary); wrote \(output)")
@@ -255,14 +287,20 @@ extension Harness {
 
     /// The capture itself, with the network namespace the resolver's sockets live in (nil: the
     /// current one, as the CLI uses it; tests pass the namespace of a world of their own).
-    static func captureScenario(_ options: CaptureOptions, namespace: NetworkNamespace?, logger: Logger) async throws -> (String, CapturedWorld) {
+    static func captureScenario(_ options: CaptureOptions, namespace: NetworkNamespace?, logger: Logger) async throws
+        -> (String, CapturedWorld)
+    {
         guard let (server, port) = parseResolver(options.resolver) else {
-            throw CaptureUsageError(description: "--resolver \(options.resolver): expected ADDR or ADDR@PORT, e.g. 192.0.2.53 or 127.0.0.1@5353")
+            throw CaptureUsageError(
+                description:
+                    "--resolver \(options.resolver): expected ADDR or ADDR@PORT, e.g. 192.0.2.53 or 127.0.0.1@5353")
         }
         guard let client = IPAddress(options.client.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))) else {
             throw CaptureUsageError(description: "--client \(options.client): not an IPv4 or IPv6 address")
         }
-        guard !options.helo.isEmpty else { throw CaptureUsageError(description: "--helo: give the name the sending MTA says in EHLO") }
+        guard !options.helo.isEmpty else {
+            throw CaptureUsageError(description: "--helo: give the name the sending MTA says in EHLO")
+        }
         let from = options.from == "<>" ? "" : options.from.trimmingCharacters(in: CharacterSet(charactersIn: "<>"))
         let to = options.to.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "<>")) }
         guard !to.isEmpty, to.allSatisfy({ $0.contains("@") }) else {
@@ -279,7 +317,8 @@ extension Harness {
             client: client, helo: options.helo, mailFrom: from, rcptTo: to, dnsblZones: options.dnsbl,
             receiverName: complaint?.receiver.hostname ?? "mx.example.test")
         let world = try await CaptureSession.capture(
-            request, server: server, port: port, namespace: namespace, timeout: .milliseconds(Int(options.timeout * 1000)), logger: logger)
+            request, server: server, port: port, namespace: namespace,
+            timeout: .milliseconds(Int(options.timeout * 1000)), logger: logger)
         let yaml = world.scenarioYAML(CapturedScenarioOptions(resolver: "\(server)@\(port)", complaint: complaint))
         return (yaml, world)
     }

@@ -28,14 +28,17 @@ struct StandaloneWorld {
         let directory = try registry.makeTemporaryDirectory("dns")
         let addresses = scenario.receiver.addresses + Array(scenario.sender.addresses.values)
         do {
-            let namespace = try await NetworkNamespace.create(name: registry.makeName("dns"), addresses: addresses, logger: logger)
+            let namespace = try await NetworkNamespace.create(
+                name: registry.makeName("dns"), addresses: addresses, logger: logger)
             var started: [DNSWorld] = []
             var resolvers: [DNSResolver] = []
             do {
                 let world = try await DNSWorld.start(scenario.dns, in: namespace, directory: directory, logger: logger)
                 started.append(world)
-                let resolver = try await DNSResolver(configuration: ResolverConfiguration(
-                    server: world.resolverAddress, timeout: timeout, namespace: namespace, directory: directory), logger: logger)
+                let resolver = try await DNSResolver(
+                    configuration: ResolverConfiguration(
+                        server: world.resolverAddress, timeout: timeout, namespace: namespace, directory: directory),
+                    logger: logger)
                 resolvers.append(resolver)
                 var twin: DNSWorld?
                 var validator: DNSResolver?
@@ -44,12 +47,14 @@ struct StandaloneWorld {
                     started.append(validating)
                     try await validating.waitUntilServing()
                     twin = validating
-                    validator = try await DNSResolver(configuration: ResolverConfiguration(
-                        server: world.resolverAddress, timeout: timeout, namespace: namespace, directory: directory,
-                        validation: .validating, trustAnchor: world.trustAnchor), logger: logger)
+                    validator = try await DNSResolver(
+                        configuration: ResolverConfiguration(
+                            server: world.resolverAddress, timeout: timeout, namespace: namespace, directory: directory,
+                            validation: .validating, trustAnchor: world.trustAnchor), logger: logger)
                 }
                 return StandaloneWorld(
-                    namespace: namespace, world: world, resolver: resolver, directory: directory, twin: twin, validator: validator)
+                    namespace: namespace, world: world, resolver: resolver, directory: directory, twin: twin,
+                    validator: validator)
             } catch {
                 for resolver in resolvers { resolver.shutdown() }
                 for world in started { await world.stop() }
@@ -63,7 +68,9 @@ struct StandaloneWorld {
     }
 
     /// `start`, its failure as the command's error.
-    static func up(_ scenario: ScenarioCase, timeout: Duration, logger: Logger) async throws(HarnessError) -> StandaloneWorld {
+    static func up(_ scenario: ScenarioCase, timeout: Duration, logger: Logger) async throws(HarnessError)
+        -> StandaloneWorld
+    {
         do { return try await start(scenario, timeout: timeout, logger: logger) } catch {
             throw .failed("cannot bring up the world of \(scenario.name): \(error)")
         }
@@ -84,11 +91,14 @@ struct StandaloneWorld {
         guard let validator, let twin, let signed = world.signed else { return nil }
         let namespace = namespace
         return WorldReport.Security(signed: signed, validator: validator) { name, type in
-            guard let answer = try? await ServerQuery.ask(name, type.code, server: twin.resolverAddress, in: namespace) else { return nil }
+            guard let answer = try? await ServerQuery.ask(name, type.code, server: twin.resolverAddress, in: namespace)
+            else { return nil }
             return answer.extendedError.map { ede in
                 // The text repeats the question libunbound's reason already names.
                 var text = ede.text
-                if text.hasPrefix("validation failure <"), let end = text.range(of: ">: ") { text = String(text[end.upperBound...]) }
+                if text.hasPrefix("validation failure <"), let end = text.range(of: ">: ") {
+                    text = String(text[end.upperBound...])
+                }
                 return "EDE \(ede.code) \(ServerAnswer.extendedErrorName(ede.code))" + (text.isEmpty ? "" : ": \(text)")
             }
         }
@@ -97,10 +107,13 @@ struct StandaloneWorld {
 
 extension Harness {
     /// `mxharness dns check FILE`: every name in the world with what it answers, through libunbound.
-    public static func dnsCheck(file: String, variant: String?, timeout: Duration, logger: Logger) async throws(HarnessError) {
+    public static func dnsCheck(file: String, variant: String?, timeout: Duration, logger: Logger)
+        async throws(HarnessError)
+    {
         let scenario = try Preflight.oneCase(file: file, variant: variant, configuration: nil, logger: logger)
         let standalone = try await StandaloneWorld.up(scenario, timeout: timeout, logger: logger)
-        Output().line(await WorldReport.render(scenario.dns, resolver: standalone.resolver, security: standalone.security))
+        Output().line(
+            await WorldReport.render(scenario.dns, resolver: standalone.resolver, security: standalone.security))
         await standalone.stop()
     }
 
@@ -113,26 +126,28 @@ extension Harness {
         let example = scenario.dns.records.first.map { "\($0.owner) \($0.type)" } ?? "example.test A"
         // Run as an ordinary user, the world is inside the run's own user namespace: enter it first.
         let enter = UserNamespace.enterPrefix ?? ""
-        out.line("""
+        out.line(
+            """
             The DNS world of \(scenario.name) is up: unbound on 127.0.0.1 and ::1 port 53 inside network namespace \(ns).
             Query it with:
               \(enter)ip netns exec \(ns) dig @127.0.0.1 \(example)
               \(enter)ip netns exec \(ns) dig @::1 -x \(scenario.sender.addresses.values.first?.description ?? "2001:db8::1")
             unbound configuration: \(standalone.world.configPath)
             query log:             \(standalone.world.logPath)   (tail -f it to watch queries)
-            """ + (standalone.twin.map { twin in
             """
+                + (standalone.twin.map { twin in
+                    """
 
 
-            The world is signed: the unbound above does not validate (a non-validating resolver); its
-            validating twin, with the world's root key as trust anchor, is on \(twin.resolverAddress) port 53
-            (AD bit, SERVFAIL with an extended DNS error for bogus answers):
-              \(enter)ip netns exec \(ns) dig +dnssec @\(twin.resolverAddress) \(example)
-            trust anchor:          \(twin.trustAnchor ?? "none (the root is insecure)")
-            zone files:            \(standalone.directory)/zones/
-            validating log:        \(twin.logPath)
-            """
-        } ?? "") + "\nPress Ctrl-C to take the world down.")
+                    The world is signed: the unbound above does not validate (a non-validating resolver); its
+                    validating twin, with the world's root key as trust anchor, is on \(twin.resolverAddress) port 53
+                    (AD bit, SERVFAIL with an extended DNS error for bogus answers):
+                      \(enter)ip netns exec \(ns) dig +dnssec @\(twin.resolverAddress) \(example)
+                    trust anchor:          \(twin.trustAnchor ?? "none (the root is insecure)")
+                    zone files:            \(standalone.directory)/zones/
+                    validating log:        \(twin.logPath)
+                    """
+                } ?? "") + "\nPress Ctrl-C to take the world down.")
         // Runs until SIGINT/SIGTERM, whose handler removes the namespace, unbound and the folder.
         while true {
             try? await Task.sleep(for: .seconds(3600))
@@ -196,7 +211,9 @@ enum WorldReport {
                     let records = try await resolver.query(name, type)
                     let state = await security?.state(name, type)
                     for record in records {
-                        answers.append("  \(type.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0))\(record)" + (state.map { "  [\($0)]" } ?? ""))
+                        answers.append(
+                            "  \(type.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0))\(record)"
+                                + (state.map { "  [\($0)]" } ?? ""))
                     }
                 } catch {
                     if case .nxdomain = error {
@@ -215,7 +232,10 @@ enum WorldReport {
                 answers.append("  \(kind) (every type)")
             } else {
                 for type in types {
-                    if let error = errors[type] { answers.append("  \(type.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0))\(Self.kind(error))") }
+                    if let error = errors[type] {
+                        answers.append(
+                            "  \(type.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0))\(Self.kind(error))")
+                    }
                 }
             }
             lines.append(contentsOf: answers.isEmpty ? ["  NODATA for every type"] : answers)

@@ -14,7 +14,8 @@ extension Harness {
     /// through libunbound to `resolver`; every session's decision is logged as it ends.
     public static func mxServe(
         policy: Preset, listen endpoints: [ListeningEndpoint], resolver: ResolverAddress, hostname: String,
-        bareNewline: SMTPBareNewlineMode = .normalize, requiresProxyHeader: Bool = false, xclientHosts: [IPAddress] = [],
+        bareNewline: SMTPBareNewlineMode = .normalize, requiresProxyHeader: Bool = false,
+        xclientHosts: [IPAddress] = [],
         tls: MXServeTLS? = nil, logger: Logger
     ) async throws(HarnessError) {
         let out = Output()
@@ -25,7 +26,8 @@ extension Harness {
         let dns: DNSResolver
         do {
             directory = try registry.makeTemporaryDirectory("mxserve")
-            dns = try await DNSResolver(configuration: ResolverConfiguration(server: server, port: port, directory: directory), logger: logger)
+            dns = try await DNSResolver(
+                configuration: ResolverConfiguration(server: server, port: port, directory: directory), logger: logger)
         } catch {
             throw .failed("cannot set up the resolver: \(error)")
         }
@@ -39,7 +41,8 @@ extension Harness {
             configuration.xclientHosts = xclientHosts
             if let tls {
                 let authority = try WorldAuthority()
-                let certificate = try authority.certificate(tls.certificate, names: [hostname], addresses: endpoints.map(\.address))
+                let certificate = try authority.certificate(
+                    tls.certificate, names: [hostname], addresses: endpoints.map(\.address))
                 configuration.tls = try MXTLSConfiguration(
                     chainPEM: certificate.chainPEM, keyPEM: certificate.privateKeyPEM, required: tls.required)
                 if let caFile = tls.caFile { try Data(authority.rootPEM.utf8).write(to: URL(fileURLWithPath: caFile)) }
@@ -48,9 +51,12 @@ extension Harness {
                 configuration: configuration, lookup: dns,
                 listeningOn: endpoints, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger,
                 ready: { bound in
-                    out.line("mxharness mx: \(hostname), policy \(policy.rawValue), resolver \(server)@\(port), listening on "
-                        + bound.map { $0.address.family == .ipv6 ? "[\($0.address)]:\($0.port)" : "\($0.address):\($0.port)" }.joined(separator: ", ")
-                        + " (Ctrl-C stops)")
+                    out.line(
+                        "mxharness mx: \(hostname), policy \(policy.rawValue), resolver \(server)@\(port), listening on "
+                            + bound.map {
+                                $0.address.family == .ipv6 ? "[\($0.address)]:\($0.port)" : "\($0.address):\($0.port)"
+                            }.joined(separator: ", ")
+                            + " (Ctrl-C stops)")
                 })
         } catch is CancellationError {
         } catch {
@@ -85,7 +91,9 @@ public struct ResolverAddress: Sendable, Hashable, CustomStringConvertible {
 
     public init?(_ text: String) {
         let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        guard let address = IPAddress(parts[0].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))) else { return nil }
+        guard let address = IPAddress(parts[0].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))) else {
+            return nil
+        }
         self.address = address
         self.port = 53
         if parts.count == 2 {

@@ -32,8 +32,10 @@ public struct MatrixOptions: Sendable {
     public var parts: PartCatalog
 
     public init(
-        paths: [String], policies: [String], postfixConfigurations: [String] = [], jobs: Int, selection: CaseSelection = CaseSelection(),
-        shard: CaseShard? = nil, configuration: RunConfiguration, saveBaselinePath: String? = nil, baselinePath: String? = nil,
+        paths: [String], policies: [String], postfixConfigurations: [String] = [], jobs: Int,
+        selection: CaseSelection = CaseSelection(),
+        shard: CaseShard? = nil, configuration: RunConfiguration, saveBaselinePath: String? = nil,
+        baselinePath: String? = nil,
         htmlPath: String? = nil, parts: PartCatalog
     ) {
         self.parts = parts
@@ -65,16 +67,21 @@ extension Harness {
         do {
             if !options.tlsLevels.isEmpty {
                 guard options.policies.isEmpty, options.postfixConfigurations.isEmpty, options.identities.isEmpty else {
-                    throw MatrixError("--tls compares the sender's TLS levels with each case's own receiver: give it without --policies, --postfix-config and --identities")
+                    throw MatrixError(
+                        "--tls compares the sender's TLS levels with each case's own receiver: give it without --policies, --postfix-config and --identities"
+                    )
                 }
                 columns = try TLSAxis.columns(options.tlsLevels)
             } else if !options.identities.isEmpty {
                 guard options.policies.isEmpty, options.postfixConfigurations.isEmpty else {
-                    throw MatrixError("--identities compares identity paths with each case's own policy: give it without --policies and --postfix-config")
+                    throw MatrixError(
+                        "--identities compares identity paths with each case's own policy: give it without --policies and --postfix-config"
+                    )
                 }
                 columns = try IdentityAxis.columns(options.identities)
             } else {
-                columns = try PolicyColumn.columns(policies: options.policies, postfixConfigurations: options.postfixConfigurations, target: target)
+                columns = try PolicyColumn.columns(
+                    policies: options.policies, postfixConfigurations: options.postfixConfigurations, target: target)
             }
         } catch {
             throw .usage("matrix: \(error)")
@@ -86,23 +93,31 @@ extension Harness {
             do { baseline = try Baseline.read(from: path) } catch { throw .usage("matrix: \(error)") }
         }
         try Preflight.available(selected, [configuration], parts: options.parts)
-        try Preflight.ready(needs: target == .postfix ? .root(because: "the Postfix receiver (--target postfix)") : .namespaces, logger: logger)
+        try Preflight.ready(
+            needs: target == .postfix ? .root(because: "the Postfix receiver (--target postfix)") : .namespaces,
+            logger: logger)
         if let note = chosen.shardNote { out.line(note) }
 
         let showProgress = isatty(2) == 1
-        let runner = MatrixRunner(runner: CaseRunner(configuration: configuration, parts: options.parts, logger: logger), jobs: options.jobs)
+        let runner = MatrixRunner(
+            runner: CaseRunner(configuration: configuration, parts: options.parts, logger: logger), jobs: options.jobs)
         let matrix = await runner.run(selected, columns: columns) { done, total in
-            if showProgress { try? FileHandle.standardError.write(contentsOf: Data("\rmatrix: \(done)/\(total) cells".utf8)) }
+            if showProgress {
+                try? FileHandle.standardError.write(contentsOf: Data("\rmatrix: \(done)/\(total) cells".utf8))
+            }
         }
         if showProgress { try? FileHandle.standardError.write(contentsOf: Data("\r\u{1B}[K".utf8)) }
 
         let text = MatrixText(terminal: Terminal.detect())
         var changed = false
         if let baseline, let path = options.baselinePath {
-            let selectedByOption = !options.selection.tags.isEmpty || !options.selection.filters.isEmpty || options.shard != nil
+            let selectedByOption =
+                !options.selection.tags.isEmpty || !options.selection.filters.isEmpty || options.shard != nil
             let comparison = BaselineComparison.compare(baseline, with: matrix, includeRemoved: !selectedByOption)
             changed = !comparison.isUnchanged
-            out.line(text.renderComparison(comparison, baselinePath: path, comparedCells: matrix.rows.count * matrix.columns.count))
+            out.line(
+                text.renderComparison(
+                    comparison, baselinePath: path, comparedCells: matrix.rows.count * matrix.columns.count))
             let failures = text.expectationFailures(matrix)
             if !failures.isEmpty {
                 out.line("")
@@ -115,15 +130,23 @@ extension Harness {
         var unwritten: [String] = []
         if let path = options.saveBaselinePath {
             do {
-                let written = chosen.placement.map { Baseline(matrix, shard: $0.placement, positions: $0.positions) } ?? Baseline(matrix)
+                let written =
+                    chosen.placement.map { Baseline(matrix, shard: $0.placement, positions: $0.positions) }
+                    ?? Baseline(matrix)
                 try written.write(to: path)
-                out.line("\(chosen.placement == nil ? "baseline" : "shard baseline (merge the shards' with mxharness merge)") written to \(path)")
+                out.line(
+                    "\(chosen.placement == nil ? "baseline" : "shard baseline (merge the shards' with mxharness merge)") written to \(path)"
+                )
             } catch {
                 unwritten.append("matrix: \(error)")
             }
         }
         if let path = options.htmlPath {
-            let title = (matrix.isIdentityMatrix ? "mxharness identity paths: " : matrix.isTLSMatrix ? "mxharness TLS levels: " : "mxharness policy matrix: ") + options.paths.joined(separator: " ")
+            let title =
+                (matrix.isIdentityMatrix
+                    ? "mxharness identity paths: "
+                    : matrix.isTLSMatrix ? "mxharness TLS levels: " : "mxharness policy matrix: ")
+                + options.paths.joined(separator: " ")
             do {
                 try MatrixHTML.render(matrix, title: title).write(toFile: path, atomically: true, encoding: .utf8)
                 out.line("HTML matrix written to \(path)")

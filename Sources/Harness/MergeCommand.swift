@@ -33,7 +33,9 @@ extension Harness {
                 throw .usage("cannot read \(path): \(error.localizedDescription)")
             }
             guard let object = try? JSONSerialization.jsonObject(with: data) else {
-                throw .usage("\(path) is not JSON: give the JSON reports (run --shard K/N --json) or baselines (matrix --shard K/N --save-baseline) of the shards")
+                throw .usage(
+                    "\(path) is not JSON: give the JSON reports (run --shard K/N --json) or baselines (matrix --shard K/N --save-baseline) of the shards"
+                )
             }
             documents.append((path, data, object))
         }
@@ -42,13 +44,16 @@ extension Harness {
             return try mergeCensus(documents.map { ($0.path, $0.data) }, output: options.outputPath)
         }
         if ReportMerge.isRunReport(first.object) {
-            guard options.baselinePath == nil else { throw .usage("--baseline compares matrix baselines; \(first.path) is a run report") }
+            guard options.baselinePath == nil else {
+                throw .usage("--baseline compares matrix baselines; \(first.path) is a run report")
+            }
             return try mergeRuns(documents.map { ($0.path, $0.object) }, output: options.outputPath)
         }
         var baselines: [(path: String, baseline: Baseline)] = []
         for document in documents {
             guard !ReportMerge.isRunReport(document.object) else {
-                throw .usage("\(document.path) is a run report and \(first.path) a matrix baseline: merge one kind at a time")
+                throw .usage(
+                    "\(document.path) is a run report and \(first.path) a matrix baseline: merge one kind at a time")
             }
             do { baselines.append((document.path, try Baseline.decode(document.data, path: document.path))) } catch {
                 throw .usage("\(error)")
@@ -57,7 +62,8 @@ extension Harness {
         return try mergeMatrices(baselines, output: options.outputPath, baselinePath: options.baselinePath)
     }
 
-    static func mergeCensus(_ documents: [(path: String, data: Data)], output: String?) throws(HarnessError) -> Verdict {
+    static func mergeCensus(_ documents: [(path: String, data: Data)], output: String?) throws(HarnessError) -> Verdict
+    {
         var shards: [(path: String, report: CensusReport)] = []
         for (path, data) in documents {
             do { shards.append((path, try CensusReport.read(data))) } catch {
@@ -87,11 +93,15 @@ extension Harness {
             }
         }
         for problem in merged.problems { out.line(problem) }
-        out.line("\(reports.count) shard report\(reports.count == 1 ? "" : "s"): " + merged.line + (output.map { "; merged report written to \($0)" } ?? ""))
+        out.line(
+            "\(reports.count) shard report\(reports.count == 1 ? "" : "s"): " + merged.line
+                + (output.map { "; merged report written to \($0)" } ?? ""))
         return Verdict(passed: merged.allPassed)
     }
 
-    static func mergeMatrices(_ shards: [(path: String, baseline: Baseline)], output: String?, baselinePath: String?) throws(HarnessError) -> Verdict {
+    static func mergeMatrices(_ shards: [(path: String, baseline: Baseline)], output: String?, baselinePath: String?)
+        throws(HarnessError) -> Verdict
+    {
         let out = Output()
         let merged: MergedBaseline
         do { merged = try MergedBaseline.merge(shards) } catch { throw .usage("merge: \(error)") }
@@ -104,7 +114,9 @@ extension Harness {
         if let reference, let baselinePath {
             let comparison = merged.compared(with: reference)
             changed = !comparison.isUnchanged
-            out.line(text.renderComparison(comparison, baselinePath: baselinePath, comparedCells: merged.order.count * merged.columns.count))
+            out.line(
+                text.renderComparison(
+                    comparison, baselinePath: baselinePath, comparedCells: merged.order.count * merged.columns.count))
         }
         out.line(text.summaryLine(merged.summary))
         if let output {

@@ -25,11 +25,13 @@ extension Harness {
             let reports = await CaseRunner(configuration: side, parts: parts, logger: logger).preflight(chosen.cases)
             for report in reports where said.insert(report.text).inserted { out.error(report.text) }
             guard reports.allSatisfy(\.canServeMail) else {
-                throw .usage("the receiver's configuration cannot serve mail (the preflight above says why); no case was run")
+                throw .usage(
+                    "the receiver's configuration cannot serve mail (the preflight above says why); no case was run")
             }
         }
         if let note = chosen.shardNote { out.line(note) }
-        let rows = await ParityRun(axis: axis, configuration: configuration, parts: parts, jobs: jobs, logger: logger).run(chosen.cases)
+        let rows = await ParityRun(axis: axis, configuration: configuration, parts: parts, jobs: jobs, logger: logger)
+            .run(chosen.cases)
         out.line(ParityTable.render(rows, labels: axis.labels, terminal: Terminal.detect()))
         if !rows.isEmpty, rows.allSatisfy(\.isSkipped) {
             throw .nothingRan("nothing was compared: no case ran on two sides (the table says why)")

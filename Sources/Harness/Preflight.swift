@@ -29,10 +29,13 @@ public enum Preflight {
     public static func prepare(needs: Needs = .namespaces, logger: Logger) -> String? {
         if geteuid() != 0 {
             if case .root(let because) = needs { return rootReason(because) }
-            if let problem = UserNamespace.unavailableReason() { return "mxharness runs as root or in a user namespace, and " + problem }
+            if let problem = UserNamespace.unavailableReason() {
+                return "mxharness runs as root or in a user namespace, and " + problem
+            }
             UserNamespace.reexecute()
         }
-        for tool in ["/usr/sbin/ip", "/usr/bin/nsenter", "/usr/sbin/unbound"] where !FileManager.default.isExecutableFile(atPath: tool) {
+        for tool in ["/usr/sbin/ip", "/usr/bin/nsenter", "/usr/sbin/unbound"]
+        where !FileManager.default.isExecutableFile(atPath: tool) {
             return "\(tool) is missing: apt-get install iproute2 util-linux unbound"
         }
         if UserNamespace.isInside {
@@ -48,9 +51,10 @@ public enum Preflight {
         let runner = CaseRunner(configuration: configuration, parts: PartCatalog())
         let postfix = cases.filter { runner.target(for: $0) == .postfix }
         guard let first = postfix.first else { return .namespaces }
-        return .root(because: postfix.count == cases.count
-            ? "the Postfix receiver"
-            : "the Postfix receiver (\(postfix.count) of the \(cases.count) cases, \(first.name) first)")
+        return .root(
+            because: postfix.count == cases.count
+                ? "the Postfix receiver"
+                : "the Postfix receiver (\(postfix.count) of the \(cases.count) cases, \(first.name) first)")
     }
 }
 
@@ -69,7 +73,9 @@ extension Preflight {
 
     /// One case of a file (see `CaseLookup.one`), with the machine prepared.
     /// `configuration` is the receiver's, nil for a command that brings up the world only.
-    static func oneCase(file: String, variant: String?, configuration: RunConfiguration?, logger: Logger) throws(HarnessError) -> ScenarioCase {
+    static func oneCase(file: String, variant: String?, configuration: RunConfiguration?, logger: Logger)
+        throws(HarnessError) -> ScenarioCase
+    {
         let scenario: ScenarioCase
         do { scenario = try CaseLookup.one(file: file, variant: variant) } catch { throw .usage("\(error)") }
         try ready(needs: configuration.map { needs([scenario], $0) } ?? .namespaces, logger: logger)
@@ -81,10 +87,13 @@ extension Preflight {
     /// with every reason. Under a configuration where some cases can run, the others are skipped
     /// with their reason (`CaseRunner.unavailableReason(for:)`). Called before `ready`, which may start the harness again in a user
     /// namespace where it looks like root.
-    static func available(_ cases: [ScenarioCase], _ configurations: [RunConfiguration], parts: PartCatalog) throws(HarnessError) {
+    static func available(_ cases: [ScenarioCase], _ configurations: [RunConfiguration], parts: PartCatalog)
+        throws(HarnessError)
+    {
         var reasons: [String] = []
         for configuration in configurations {
-            for reason in CaseRunner(configuration: configuration, parts: parts).unavailable(cases) where !reasons.contains(reason) {
+            for reason in CaseRunner(configuration: configuration, parts: parts).unavailable(cases)
+            where !reasons.contains(reason) {
                 reasons.append(reason)
             }
         }

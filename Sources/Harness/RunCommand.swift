@@ -53,7 +53,8 @@ public enum Harness {
         let reports = await runner.preflight(selected)
         for report in reports { out.error(report.text) }
         guard reports.allSatisfy(\.canServeMail) else {
-            throw .usage("the receiver's configuration cannot serve mail (the preflight above says why); no case was run")
+            throw .usage(
+                "the receiver's configuration cannot serve mail (the preflight above says why); no case was run")
         }
         let tap = options.tap
         if tap { out.line("TAP version 14\n1..\(selected.count)") }
@@ -86,7 +87,9 @@ public enum Harness {
             }
         }
         if let path = options.jsonPath {
-            do { try JSONReporter.render(results, shard: selection.placement).write(to: URL(fileURLWithPath: path)) } catch {
+            do {
+                try JSONReporter.render(results, shard: selection.placement).write(to: URL(fileURLWithPath: path))
+            } catch {
                 unwritten.append("cannot write JSON report \(path): \(error.localizedDescription)")
             }
         }
@@ -107,7 +110,8 @@ struct Selection {
 
     /// Loads `paths` and selects; no case matching the tags and filters stops the command (nothing
     /// would run: exit 3), a shard with none of them does not (another shard has them all).
-    static func make(_ paths: [String], _ selection: CaseSelection, shard: CaseShard?) throws(HarnessError) -> Selection {
+    static func make(_ paths: [String], _ selection: CaseSelection, shard: CaseShard?) throws(HarnessError) -> Selection
+    {
         let cases = try Preflight.load(paths)
         let selected = selection.apply(cases)
         guard !selected.isEmpty else {
@@ -120,7 +124,9 @@ struct Selection {
 
     /// `shard 2/3: 31 of 94 cases`.
     var shardNote: String? {
-        placement.map { "shard \($0.placement.index)/\($0.placement.count): \(cases.count) of \($0.placement.total) cases" }
+        placement.map {
+            "shard \($0.placement.index)/\($0.placement.count): \(cases.count) of \($0.placement.total) cases"
+        }
     }
 }
 
@@ -142,7 +148,8 @@ extension Harness {
     public static func postfixBase(path: String) throws -> MainCF {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw CaseLookupError(description: "\(path): cannot read the Postfix configuration: \(error.localizedDescription)")
+            throw CaseLookupError(
+                description: "\(path): cannot read the Postfix configuration: \(error.localizedDescription)")
         }
         return try MainCF.parse(text, source: path)
     }

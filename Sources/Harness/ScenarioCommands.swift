@@ -15,6 +15,8 @@ extension Harness {
 
     /// `mxharness explain FILE [--variant NAME]`: the merged case as the runner sees it.
     public static func explain(file: String, variant: String?) throws(HarnessError) {
-        do { Output().line(Scenario.explain(try CaseLookup.one(file: file, variant: variant))) } catch { throw .usage("\(error)") }
+        do { Output().line(Scenario.explain(try CaseLookup.one(file: file, variant: variant))) } catch {
+            throw .usage("\(error)")
+        }
     }
 }

@@ -19,7 +19,8 @@ extension Benchmarks {
         for sender in senders {
             var configuration = RunConfiguration()
             configuration.sender = sender
-            let run = ScenarioRun(runner: CaseRunner(configuration: configuration, parts: parts, logger: logger), jobs: jobs)
+            let run = ScenarioRun(
+                runner: CaseRunner(configuration: configuration, parts: parts, logger: logger), jobs: jobs)
             for _ in 1...max(1, rounds) {
                 for result in await run.run(cases) {
                     if case .skipped = result.status {
@@ -42,7 +43,9 @@ extension Benchmarks {
             for sender in senders where sender != .builtin {
                 let differences = (medians[sender] ?? [:]).compactMap { name, time in model[name].map { time - $0 } }
                 guard !differences.isEmpty else { continue }
-                out.line("  \(sender) sender overhead per case (median of per-case differences): \(milliseconds(median(differences)))")
+                out.line(
+                    "  \(sender) sender overhead per case (median of per-case differences): \(milliseconds(median(differences)))"
+                )
             }
         }
     }

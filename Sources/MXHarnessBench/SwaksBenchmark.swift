@@ -23,7 +23,8 @@ extension Benchmarks {
         public var targets: [ReceiverTarget]
         public var parts: PartCatalog
 
-        public init(count: Int, rounds: Int, jobs: Int, swaksLoop: Bool, targets: [ReceiverTarget], parts: PartCatalog) {
+        public init(count: Int, rounds: Int, jobs: Int, swaksLoop: Bool, targets: [ReceiverTarget], parts: PartCatalog)
+        {
             self.parts = parts
             self.count = count
             self.rounds = rounds
@@ -41,8 +42,10 @@ extension Benchmarks {
     static func generatedCase(_ index: Int) throws -> ScenarioCase {
         let confirmed = index.isMultiple(of: 2)
         let address = sender(index)
-        let records = ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA \(receiver)"]
-            + (confirmed ? ["\(address) PTR mail\(index).sender.test.", "mail\(index).sender.test. AAAA \(address)"] : [])
+        let records =
+            ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA \(receiver)"]
+            + (confirmed
+                ? ["\(address) PTR mail\(index).sender.test.", "mail\(index).sender.test. AAAA \(address)"] : [])
         let yaml = """
             name: generated-\(index)
             dns: {records: [\(records.map { "\"\($0)\"" }.joined(separator: ", "))]}
@@ -61,7 +64,8 @@ extension Benchmarks {
             throw .failed("could not generate the cases: \(error)")
         }
         if options.swaksLoop, !FileManager.default.isExecutableFile(atPath: "/usr/bin/swaks") {
-            throw .usage("swaks is not installed: apt-get install swaks libio-socket-inet6-perl (scripts/bench-vs-swaks does)")
+            throw .usage(
+                "swaks is not installed: apt-get install swaks libio-socket-inet6-perl (scripts/bench-vs-swaks does)")
         }
         let loop: SwaksLoop?
         do { loop = options.swaksLoop ? try await SwaksLoop.start(cases, logger: logger) : nil } catch {
@@ -70,7 +74,8 @@ extension Benchmarks {
         // The sides take turns within each round, so that a change in the machine's load (it is
         // shared) falls on all of them alike.
         let loopName = "swaks loop, one Postfix and one unbound, no isolation"
-        var sides: [(name: String, rates: [Double])] = (loop == nil ? [] : [(loopName, [])])
+        var sides: [(name: String, rates: [Double])] =
+            (loop == nil ? [] : [(loopName, [])])
             + options.targets.map { ("mxharness run --target \($0) --jobs \(options.jobs)", []) }
         var phases: [ReceiverTarget: [CaseTimings]] = [:]
         for round in 1...options.rounds {
@@ -79,10 +84,16 @@ extension Benchmarks {
                 let (seconds, asExpected) = await loop.round()
                 sides[side].rates.append(Double(cases.count) / seconds)
                 side += 1
-                out.line(String(format: "round %d, swaks loop: %d cases in %.2f s, %d as expected; load %@", round, cases.count, seconds, asExpected, Self.load()))
+                out.line(
+                    String(
+                        format: "round %d, swaks loop: %d cases in %.2f s, %d as expected; load %@", round, cases.count,
+                        seconds, asExpected, Self.load()))
             }
             for target in options.targets {
-                let run = ScenarioRun(runner: CaseRunner(configuration: RunConfiguration(target: target), parts: options.parts, logger: logger), jobs: options.jobs)
+                let run = ScenarioRun(
+                    runner: CaseRunner(
+                        configuration: RunConfiguration(target: target), parts: options.parts, logger: logger),
+                    jobs: options.jobs)
                 let start = ContinuousClock.now
                 let results = await run.run(cases)
                 let seconds = Self.seconds(ContinuousClock.now - start)
@@ -90,7 +101,10 @@ extension Benchmarks {
                 sides[side].rates.append(Double(cases.count) / seconds)
                 side += 1
                 phases[target, default: []] += results.map(\.timings)
-                out.line(String(format: "round %d, --target %@: %d cases in %.2f s, %d passed; load %@", round, target.rawValue, cases.count, seconds, passed, Self.load()))
+                out.line(
+                    String(
+                        format: "round %d, --target %@: %d cases in %.2f s, %d passed; load %@", round, target.rawValue,
+                        cases.count, seconds, passed, Self.load()))
             }
         }
         await loop?.stop()
@@ -101,16 +115,22 @@ extension Benchmarks {
         let reference = loop == nil ? nil : sides.first.map { median($0.rates) }
         for (index, side) in sides.enumerated() {
             let value = median(side.rates)
-            var line = String(format: "  %-58@ %7.1f (%.1f-%.1f)", side.name, value, side.rates.min() ?? 0, side.rates.max() ?? 0)
+            var line = String(
+                format: "  %-58@ %7.1f (%.1f-%.1f)", side.name, value, side.rates.min() ?? 0, side.rates.max() ?? 0)
             if let reference, index > 0 { line += String(format: "   %.1fx the swaks loop", value / reference) }
             out.line(line)
         }
         out.line("per case, median over every round:")
         for target in options.targets {
             let timings = phases[target] ?? []
-            out.line("  --target \(target.rawValue): overhead (set-up + teardown) \(milliseconds(median(timings.map(\.overhead)))); set-up \(milliseconds(median(timings.map(\.setup)))), exchange \(milliseconds(median(timings.map(\.exchange)))), teardown \(milliseconds(median(timings.map(\.teardown)))) (of which the receiver's evidence \(milliseconds(median(timings.map(\.evidence)))))")
+            out.line(
+                "  --target \(target.rawValue): overhead (set-up + teardown) \(milliseconds(median(timings.map(\.overhead)))); set-up \(milliseconds(median(timings.map(\.setup)))), exchange \(milliseconds(median(timings.map(\.exchange)))), teardown \(milliseconds(median(timings.map(\.teardown)))) (of which the receiver's evidence \(milliseconds(median(timings.map(\.evidence)))))"
+            )
             let steps = Set(timings.flatMap(\.setupSteps.keys)).sorted()
-            out.line("    set-up steps: " + steps.map { step in "\(step) \(milliseconds(median(timings.compactMap { $0.setupSteps[step] })))" }.joined(separator: ", "))
+            out.line(
+                "    set-up steps: "
+                    + steps.map { step in "\(step) \(milliseconds(median(timings.compactMap { $0.setupSteps[step] })))"
+                    }.joined(separator: ", "))
         }
         out.line("  peak memory of mxharness: \(selfUsage.ru_maxrss / 1024) MiB")
     }
@@ -130,7 +150,10 @@ extension Benchmarks {
         let world: DNSWorld
         let postfix: PostfixInstance
 
-        private init(cases: [ScenarioCase], directory: String, namespace: NetworkNamespace, world: DNSWorld, postfix: PostfixInstance) {
+        private init(
+            cases: [ScenarioCase], directory: String, namespace: NetworkNamespace, world: DNSWorld,
+            postfix: PostfixInstance
+        ) {
             self.cases = cases
             self.directory = directory
             self.namespace = namespace
@@ -143,7 +166,10 @@ extension Benchmarks {
             let directory = try registry.makeTemporaryDirectory("swaks")
             let addresses = [Benchmarks.receiver] + cases.indices.map(Benchmarks.sender)
             let namespace: NetworkNamespace
-            do { namespace = try await NetworkNamespace.create(name: registry.makeName("swaks"), addresses: addresses, logger: logger) } catch {
+            do {
+                namespace = try await NetworkNamespace.create(
+                    name: registry.makeName("swaks"), addresses: addresses, logger: logger)
+            } catch {
                 registry.removeDirectory(directory)
                 throw error
             }
@@ -154,8 +180,10 @@ extension Benchmarks {
                 let spec = WorldSpec(records: records.filter { seen.insert($0.description).inserted })
                 world = try await DNSWorld.start(spec, in: namespace, directory: directory, logger: logger)
                 let configuration = PostfixReceivers().configuration(for: cases[0])
-                let postfix = try await PostfixInstance.start(configuration, in: namespace, caseDirectory: directory, logger: logger)
-                return SwaksLoop(cases: cases, directory: directory, namespace: namespace, world: world!, postfix: postfix)
+                let postfix = try await PostfixInstance.start(
+                    configuration, in: namespace, caseDirectory: directory, logger: logger)
+                return SwaksLoop(
+                    cases: cases, directory: directory, namespace: namespace, world: world!, postfix: postfix)
             } catch {
                 await world?.stop()
                 await namespace.destroy()
@@ -169,11 +197,16 @@ extension Benchmarks {
             let start = ContinuousClock.now
             var asExpected = 0
             for (index, scenario) in cases.enumerated() {
-                let accepted = (try? await Command.run("/usr/sbin/ip", [
-                    "netns", "exec", namespace.name, "/usr/bin/swaks", "--server", Benchmarks.receiver.description, "--port", "25",
-                    "--local-interface", Benchmarks.sender(index).description, "--helo", scenario.sender.helo,
-                    "--from", scenario.sender.mailFrom, "--to", scenario.sender.rcptTo[0], "--silent", "2", "--timeout", "15",
-                ])) != nil
+                let accepted =
+                    (try? await Command.run(
+                        "/usr/sbin/ip",
+                        [
+                            "netns", "exec", namespace.name, "/usr/bin/swaks", "--server",
+                            Benchmarks.receiver.description, "--port", "25",
+                            "--local-interface", Benchmarks.sender(index).description, "--helo", scenario.sender.helo,
+                            "--from", scenario.sender.mailFrom, "--to", scenario.sender.rcptTo[0], "--silent", "2",
+                            "--timeout", "15",
+                        ])) != nil
                 if accepted == (scenario.expect.outcome == .delivered) { asExpected += 1 }
             }
             return (Benchmarks.seconds(ContinuousClock.now - start), asExpected)

@@ -42,7 +42,8 @@ extension Benchmarks {
         let out = Output()
         let all = try Preflight.cases(options.paths, logger: logger)
         if options.target != .builtin || options.sender != .builtin {
-            try Preflight.ready(needs: .root(because: "bench tls with a real MTA (real MTAs need root)"), logger: logger)
+            try Preflight.ready(
+                needs: .root(because: "bench tls with a real MTA (real MTAs need root)"), logger: logger)
         }
         let plain = all.filter { $0.receiver.tls == .off && $0.sender.tls == .none }
         let encrypted = plain.map { scenario in
@@ -54,7 +55,8 @@ extension Benchmarks {
         var configuration = RunConfiguration()
         configuration.target = options.target
         configuration.sender = options.sender
-        let run = ScenarioRun(runner: CaseRunner(configuration: configuration, parts: options.parts, logger: logger), jobs: options.jobs)
+        let run = ScenarioRun(
+            runner: CaseRunner(configuration: configuration, parts: options.parts, logger: logger), jobs: options.jobs)
 
         struct Sample {
             var total: [String: [Duration]] = [:]
@@ -75,7 +77,8 @@ extension Benchmarks {
                 sample.setup.append(result.timings.setup)
                 sample.exchange.append(result.timings.exchange)
                 if let observed = result.observed {
-                    sample.outcomes[result.name] = "\(observed.outcome) \(observed.family.map { "\($0)" } ?? "-") "
+                    sample.outcomes[result.name] =
+                        "\(observed.outcome) \(observed.family.map { "\($0)" } ?? "-") "
                         + "\(observed.stage.map { "\($0)" } ?? "-") \(observed.reply.map { String($0.code) } ?? "-")"
                     if observed.tls == true { sample.overTLS += 1 }
                 }
@@ -93,19 +96,23 @@ extension Benchmarks {
         out.line("")
         out.line(
             "\(plain.count) cases without TLS of their own x \(rounds) rounds, --jobs \(options.jobs), receiver \(options.target), "
-                + "sender \(options.sender); TLS on: receiver.tls.starttls with a valid certificate, sender.tls \(options.level)")
+                + "sender \(options.sender); TLS on: receiver.tls.starttls with a valid certificate, sender.tls \(options.level)"
+        )
         for (label, sample) in [("TLS off", off), ("TLS on ", on)] {
             let perCase = sample.total.mapValues(median)
             let skipped = sample.skipped > 0 ? ", \(sample.skipped / rounds) cases skipped" : ""
             out.line(
                 "  \(label): median per-case time \(milliseconds(median(Array(perCase.values)))) "
-                    + "(set-up \(milliseconds(median(sample.setup))), exchange \(milliseconds(median(sample.exchange))))\(skipped)")
+                    + "(set-up \(milliseconds(median(sample.setup))), exchange \(milliseconds(median(sample.exchange))))\(skipped)"
+            )
         }
         let offMedians = off.total.mapValues(median), onMedians = on.total.mapValues(median)
         let differences = onMedians.compactMap { name, time in offMedians[name].map { time - $0 } }
         out.line("  TLS adds per case (median of per-case differences): \(milliseconds(median(differences)))")
         out.line("  cases whose deciding session ran over TLS: \(on.overTLS / rounds) of \(onMedians.count)")
         let changed = onMedians.keys.filter { name in off.outcomes[name] != on.outcomes[name] }.sorted()
-        out.line("  cases that ended differently with TLS on: \(changed.count)\(changed.isEmpty ? "" : ": " + changed.prefix(10).joined(separator: ", "))")
+        out.line(
+            "  cases that ended differently with TLS on: \(changed.count)\(changed.isEmpty ? "" : ": " + changed.prefix(10).joined(separator: ", "))"
+        )
     }
 }

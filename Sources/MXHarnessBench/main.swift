@@ -64,12 +64,14 @@ struct JobsOptions: ParsableArguments {
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mxharness-bench",
-        abstract: "Benchmarks of mxharness that print figures and assert nothing (scripts/bench-*, docs/benchmarks.md).",
+        abstract:
+            "Benchmarks of mxharness that print figures and assert nothing (scripts/bench-*, docs/benchmarks.md).",
         subcommands: [DNSBench.self, DNSSECBench.self, RunBench.self, SwaksBench.self, TLSBench.self])
 
     struct TLSBench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "tls", abstract: "Per-case time with TLS off and on, side by side, and what TLS adds per case.")
+            commandName: "tls", abstract: "Per-case time with TLS off and on, side by side, and what TLS adds per case."
+        )
         @Argument var paths: [String] = ["Scenarios"]
         @Option var rounds = 5
         @Option(help: "The sender's TLS level when TLS is on.") var level: TLSSecurityLevel = .may
@@ -80,13 +82,15 @@ struct Bench: AsyncParsableCommand {
 
         func run() async throws {
             let options = Benchmarks.TLSOptions(
-                paths: paths, rounds: max(1, rounds), jobs: jobs.jobs, level: level, target: target, sender: sender, parts: PartCatalog.standard())
+                paths: paths, rounds: max(1, rounds), jobs: jobs.jobs, level: level, target: target, sender: sender,
+                parts: PartCatalog.standard())
             try await Benchmarks.tls(options, logger: global.logger())
         }
     }
 
     struct RunBench: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "run", abstract: "Cases per second, per-case overhead and peak memory over the library.")
+        static let configuration = CommandConfiguration(
+            commandName: "run", abstract: "Cases per second, per-case overhead and peak memory over the library.")
         @Argument var paths: [String] = ["Scenarios"]
         @Option var rounds = 3
         @Flag(help: "A world built and removed for every case instead of warm slots.") var freshWorlds = false
@@ -97,21 +101,26 @@ struct Bench: AsyncParsableCommand {
         func run() async throws {
             if let senders {
                 let list = try senders.split(separator: ",").map { name in
-                    guard let mta = SenderMTA(rawValue: String(name)) else { throw ValidationError("unknown sender \(name)") }
+                    guard let mta = SenderMTA(rawValue: String(name)) else {
+                        throw ValidationError("unknown sender \(name)")
+                    }
                     return mta
                 }
                 try await Benchmarks.senders(
-                    paths: paths, senders: list, rounds: rounds, jobs: jobs.jobs, parts: PartCatalog.standard(), logger: global.logger())
+                    paths: paths, senders: list, rounds: rounds, jobs: jobs.jobs, parts: PartCatalog.standard(),
+                    logger: global.logger())
                 return
             }
             try await Benchmarks.run(
-                paths: paths, rounds: rounds, jobs: jobs.jobs, warmWorlds: !freshWorlds, parts: PartCatalog.standard(), logger: global.logger())
+                paths: paths, rounds: rounds, jobs: jobs.jobs, warmWorlds: !freshWorlds, parts: PartCatalog.standard(),
+                logger: global.logger())
         }
     }
 
     struct SwaksBench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "swaks", abstract: "Generated cases: a swaks loop against mxharness run on each target, cases per second.")
+            commandName: "swaks",
+            abstract: "Generated cases: a swaks loop against mxharness run on each target, cases per second.")
         @Argument var count = 40
         @Option var rounds = 5
         @Option(help: "Targets to run the cases on, separated by commas.") var targets = "builtin,postfix"
@@ -121,7 +130,9 @@ struct Bench: AsyncParsableCommand {
 
         func run() async throws {
             let targets = try self.targets.split(separator: ",").map { name in
-                guard let target = ReceiverTarget(rawValue: String(name)) else { throw ValidationError("unknown target \(name)") }
+                guard let target = ReceiverTarget(rawValue: String(name)) else {
+                    throw ValidationError("unknown target \(name)")
+                }
                 return target
             }
             let options = Benchmarks.SwaksOptions(
@@ -144,7 +155,8 @@ struct Bench: AsyncParsableCommand {
     }
 
     struct DNSBench: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "dns", abstract: "World up/down times and resolver lookups per second.")
+        static let configuration = CommandConfiguration(
+            commandName: "dns", abstract: "World up/down times and resolver lookups per second.")
         @Option var rounds = 50
         @Option var lookups = 20000
         @OptionGroup var global: GlobalOptions

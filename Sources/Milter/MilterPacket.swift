@@ -93,7 +93,8 @@ public struct MilterPacketReader: Sendable {
         guard buffer.count >= 4 else { return nil }
         let length = Int(buffer[0]) << 24 | Int(buffer[1]) << 16 | Int(buffer[2]) << 8 | Int(buffer[3])
         guard length >= 1, length <= Self.maximumLength else {
-            throw MilterProtocolError(description: "milter packet length \(length) is out of range (1 to \(Self.maximumLength))")
+            throw MilterProtocolError(
+                description: "milter packet length \(length) is out of range (1 to \(Self.maximumLength))")
         }
         guard buffer.count >= 4 + length else { return nil }
         let command = buffer[4]
@@ -105,10 +106,14 @@ public struct MilterPacketReader: Sendable {
     static func parse(command: UInt8, data: [UInt8]) throws(MilterProtocolError) -> MilterCommand {
         switch Character(UnicodeScalar(command)) {
         case "O":
-            guard data.count >= 12 else { throw MilterProtocolError(description: "option negotiation with \(data.count) bytes, not 12") }
+            guard data.count >= 12 else {
+                throw MilterProtocolError(description: "option negotiation with \(data.count) bytes, not 12")
+            }
             return .optionNegotiation(version: word(data, 0), actions: word(data, 4), protocolSteps: word(data, 8))
         case "D":
-            guard let stage = data.first else { throw MilterProtocolError(description: "macro packet without a command byte") }
+            guard let stage = data.first else {
+                throw MilterProtocolError(description: "macro packet without a command byte")
+            }
             let strings = cStrings(Array(data.dropFirst()))
             var values: [String: String] = [:]
             var index = 0
@@ -118,10 +123,14 @@ public struct MilterPacketReader: Sendable {
             }
             return .macros(stage: stage, values: values)
         case "C":
-            guard let nul = data.firstIndex(of: 0) else { throw MilterProtocolError(description: "connect packet without a host name") }
+            guard let nul = data.firstIndex(of: 0) else {
+                throw MilterProtocolError(description: "connect packet without a host name")
+            }
             let hostname = String(decoding: data[..<nul], as: UTF8.self)
             let rest = Array(data[(nul + 1)...])
-            guard let family = rest.first else { throw MilterProtocolError(description: "connect packet without a family") }
+            guard let family = rest.first else {
+                throw MilterProtocolError(description: "connect packet without a family")
+            }
             var port: UInt16 = 0
             var address = ""
             if family != UInt8(ascii: "U"), rest.count >= 3 {
@@ -149,7 +158,8 @@ public struct MilterPacketReader: Sendable {
     }
 
     static func word(_ data: [UInt8], _ offset: Int) -> UInt32 {
-        UInt32(data[offset]) << 24 | UInt32(data[offset + 1]) << 16 | UInt32(data[offset + 2]) << 8 | UInt32(data[offset + 3])
+        UInt32(data[offset]) << 24 | UInt32(data[offset + 1]) << 16 | UInt32(data[offset + 2]) << 8
+            | UInt32(data[offset + 3])
     }
 
     /// NUL-terminated strings, one after the other (a last one without its NUL counts too).

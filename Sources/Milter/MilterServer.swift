@@ -17,12 +17,14 @@ public final class MilterServer: Sendable {
 
     /// Serves on `socket`, a listening socket the caller made (in the MTA's network namespace).
     public static func start(
-        boundSocket socket: CInt, filter: any MilterFilter, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
+        boundSocket socket: CInt, filter: any MilterFilter,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
     ) async throws -> MilterServer {
         let channel = try await ServerBootstrap(group: group)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(MilterHandler(session: MilterSession(filter: filter), logger: logger))
+                    try channel.pipeline.syncOperations.addHandler(
+                        MilterHandler(session: MilterSession(filter: filter), logger: logger))
                 }
             }
             .withBoundSocket(socket)
@@ -32,12 +34,14 @@ public final class MilterServer: Sendable {
 
     /// Serves on a UNIX-domain socket at `path` (which must be free).
     public static func start(
-        path: String, filter: any MilterFilter, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
+        path: String, filter: any MilterFilter, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
     ) async throws -> MilterServer {
         let channel = try await ServerBootstrap(group: group)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(MilterHandler(session: MilterSession(filter: filter), logger: logger))
+                    try channel.pipeline.syncOperations.addHandler(
+                        MilterHandler(session: MilterSession(filter: filter), logger: logger))
                 }
             }
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false)

@@ -64,9 +64,15 @@ public struct MilterSession: Sendable {
     /// The responses to one command (none for macros, abort and quit).
     public mutating func receive(_ command: MilterCommand) throws(MilterProtocolError) -> [MilterResponse] {
         if case .optionNegotiation(let version, _, let offered) = command {
-            guard version >= 2 else { throw MilterProtocolError(description: "the MTA offers milter protocol version \(version); version 2 or later is needed") }
+            guard version >= 2 else {
+                throw MilterProtocolError(
+                    description: "the MTA offers milter protocol version \(version); version 2 or later is needed")
+            }
             negotiated = true
-            return [.optionNegotiation(version: min(version, Self.version), actions: 0, protocolSteps: Self.wantedSteps & offered)]
+            return [
+                .optionNegotiation(
+                    version: min(version, Self.version), actions: 0, protocolSteps: Self.wantedSteps & offered)
+            ]
         }
         guard negotiated else { throw MilterProtocolError(description: "a command before option negotiation") }
         switch command {

@@ -24,13 +24,16 @@ public struct ModelProxies: ProxyKind {
         // ended with the real sender deferring at its greeting, so the relay is kept out of runs
         // until that is found. `sender.proxy: haproxy` carries a real sender on these paths.
         if Self.disabled {
-            return "sender.identity: \(scenario.sender.identity) with a real sending MTA: the harness's relay in front of it (sender.proxy: model) is not run yet (the sender deferred at its greeting through it); sender.proxy: haproxy carries real senders"
+            return
+                "sender.identity: \(scenario.sender.identity) with a real sending MTA: the harness's relay in front of it (sender.proxy: model) is not run yet (the sender deferred at its greeting through it); sender.proxy: haproxy carries real senders"
         }
         guard FileManager.default.isExecutableFile(atPath: nft) else {
-            return "sender.identity: \(scenario.sender.identity) with a real sending MTA needs nft to put the harness's proxy in front of it (\(nft) is not installed; apt-get install nftables)"
+            return
+                "sender.identity: \(scenario.sender.identity) with a real sending MTA needs nft to put the harness's proxy in front of it (\(nft) is not installed; apt-get install nftables)"
         }
         if scenario.sender.identity == .xclient, scenario.sender.tls != .none {
-            return "sender.identity: xclient with sender.tls: the harness's proxy speaks XCLIENT before the sender's session and cannot carry STARTTLS for it"
+            return
+                "sender.identity: xclient with sender.tls: the harness's proxy speaks XCLIENT before the sender's session and cannot carry STARTTLS for it"
         }
         return nil
     }
@@ -38,14 +41,17 @@ public struct ModelProxies: ProxyKind {
     public func makeProxy(for scenario: ScenarioCase, settings: RunConfiguration) -> any CaseProxy {
         let sender = scenario.sender
         let routes = scenario.receiver.addresses.compactMap { receiver -> ProxyRelay.Route? in
-            guard sender.addresses[receiver.family] != nil, let source = sender.proxyAddresses[receiver.family] else { return nil }
+            guard sender.addresses[receiver.family] != nil, let source = sender.proxyAddresses[receiver.family] else {
+                return nil
+            }
             return ProxyRelay.Route(receiver: receiver, source: source)
         }
-        let path: RelayPath = switch sender.identity {
-        case .proxyV1: .proxyV1
-        case .proxyV2: .proxyV2
-        case .xclient, .socket: .xclient(name: sender.xclientName, helo: sender.helo)
-        }
+        let path: RelayPath =
+            switch sender.identity {
+            case .proxyV1: .proxyV1
+            case .proxyV2: .proxyV2
+            case .xclient, .socket: .xclient(name: sender.xclientName, helo: sender.helo)
+            }
         return ModelCaseProxy(routes: routes, path: path, senders: Array(sender.addresses.values).sorted(), nft: nft)
     }
 }
@@ -78,10 +84,12 @@ final class ModelCaseProxy: CaseProxy, @unchecked Sendable {
             namespace: environment.namespace, group: environment.eventLoopGroup, logger: environment.logger)
         self.relay = relay
         try await relay.start()
-        let redirect = ConnectionRedirect(senders: senders, receivers: routes.map(\.receiver), frontPort: Self.frontPort)
+        let redirect = ConnectionRedirect(
+            senders: senders, receivers: routes.map(\.receiver), frontPort: Self.frontPort)
         redirected = true
         do {
-            try await redirect.apply(in: environment.namespace, nft: nft, scriptPath: environment.directory + "/proxy-redirect.nft")
+            try await redirect.apply(
+                in: environment.namespace, nft: nft, scriptPath: environment.directory + "/proxy-redirect.nft")
         } catch {
             throw ProxyRelayError(description: "the redirect to the harness's proxy could not be set up: \(error)")
         }

@@ -84,7 +84,8 @@ public final class ProxyRelay: Sendable {
                     .withBoundSocket(fd)
                     .get()
             } catch {
-                throw ProxyRelayError(description: "the proxy cannot serve on \(route.receiver) port \(frontPort): \(error)")
+                throw ProxyRelayError(
+                    description: "the proxy cannot serve on \(route.receiver) port \(frontPort): \(error)")
             }
             let stopped = state.withLockedValue { state -> Bool in
                 if state.stopped { return true }
@@ -122,7 +123,9 @@ public final class ProxyRelay: Sendable {
 
     /// Connects to the receiver for one client and wires the two together.
     func connect(for client: any Channel, handler: ClientSideHandler, route: Route) {
-        guard let peer = client.remoteAddress, let clientAddress = peer.ipAddress.flatMap(IPAddress.init), let clientPort = peer.port else {
+        guard let peer = client.remoteAddress, let clientAddress = peer.ipAddress.flatMap(IPAddress.init),
+            let clientPort = peer.port
+        else {
             client.close(promise: nil)
             return
         }
@@ -130,7 +133,8 @@ public final class ProxyRelay: Sendable {
         Task {
             let fd: CInt
             do {
-                fd = try await Sockets.connect(from: route.source, to: route.receiver, port: receiverPort, timeout: connectTimeout, in: namespace)
+                fd = try await Sockets.connect(
+                    from: route.source, to: route.receiver, port: receiverPort, timeout: connectTimeout, in: namespace)
             } catch {
                 note("\(clientAddress) -> \(route.receiver): connect from \(route.source) failed: \(error)")
                 client.close(promise: nil)
@@ -144,14 +148,16 @@ public final class ProxyRelay: Sendable {
             case .proxyV1: header = ProxyHeader.v1(source: source, destination: destination)
             case .proxyV2: header = ProxyHeader.v2(source: source, destination: destination)
             case .xclient(let name, let helo):
-                preamble = XCLIENTRelay(helo: helo, xclientLine: XCLIENTCommand.line(address: clientAddress.bytes, name: name))
+                preamble = XCLIENTRelay(
+                    helo: helo, xclientLine: XCLIENTCommand.line(address: clientAddress.bytes, name: name))
             }
             do {
                 let initial = preamble
                 let server = try await ClientBootstrap(group: eventLoop)
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(ServerSideHandler(clientHandler: handler, preamble: initial))
+                            try channel.pipeline.syncOperations.addHandler(
+                                ServerSideHandler(clientHandler: handler, preamble: initial))
                         }
                     }
                     .withConnectedSocket(fd)
@@ -164,7 +170,9 @@ public final class ProxyRelay: Sendable {
                 eventLoop.execute {
                     handler.attach(server: server, header: header, waitsForPreamble: initial != nil)
                 }
-                note("\(clientAddress):\(clientPort) -> \(route.receiver):\(receiverPort) from \(route.source), \(describe(path, client: clientAddress))")
+                note(
+                    "\(clientAddress):\(clientPort) -> \(route.receiver):\(receiverPort) from \(route.source), \(describe(path, client: clientAddress))"
+                )
             } catch {
                 note("\(clientAddress) -> \(route.receiver): \(error)")
                 client.close(promise: nil)

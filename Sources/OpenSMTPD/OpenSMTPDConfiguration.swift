@@ -11,13 +11,23 @@ public struct OpenSMTPDInstallation: Sendable, Hashable {
     public static func find() -> Result<OpenSMTPDInstallation, OpenSMTPDUnsupported> {
         let binary = UnpackedMTAs.path("opensmtpd/usr/sbin/smtpd")
         guard FileManager.default.isExecutableFile(atPath: binary) else {
-            return .failure(OpenSMTPDUnsupported(reason: "OpenSMTPD is not unpacked at \(binary): run scripts/lib.sh's unpack_mtas (or set MXHARNESS_MTA_DIR)"))
+            return .failure(
+                OpenSMTPDUnsupported(
+                    reason:
+                        "OpenSMTPD is not unpacked at \(binary): run scripts/lib.sh's unpack_mtas (or set MXHARNESS_MTA_DIR)"
+                ))
         }
         for user in ["opensmtpd", "opensmtpq"] where getpwnam(user) == nil {
-            return .failure(OpenSMTPDUnsupported(reason: "OpenSMTPD needs the system user \(user), which unpack_mtas in scripts/lib.sh creates"))
+            return .failure(
+                OpenSMTPDUnsupported(
+                    reason: "OpenSMTPD needs the system user \(user), which unpack_mtas in scripts/lib.sh creates"))
         }
         guard FileManager.default.fileExists(atPath: "/var/lib/opensmtpd/empty") else {
-            return .failure(OpenSMTPDUnsupported(reason: "OpenSMTPD needs /var/lib/opensmtpd/empty (its privilege-separation folder), which unpack_mtas creates"))
+            return .failure(
+                OpenSMTPDUnsupported(
+                    reason:
+                        "OpenSMTPD needs /var/lib/opensmtpd/empty (its privilege-separation folder), which unpack_mtas creates"
+                ))
         }
         return .success(OpenSMTPDInstallation(binary: binary))
     }
@@ -52,7 +62,8 @@ public struct OpenSMTPDConfiguration: Sendable, Hashable {
     /// The user's smtpd.conf (`--opensmtpd-config`); it must listen on the receiver's addresses.
     public var baseText: String?
 
-    public init(hostname: String, addresses: [IPAddress], domains: [String], policy: ReceiverPolicy,
+    public init(
+        hostname: String, addresses: [IPAddress], domains: [String], policy: ReceiverPolicy,
         world: OpenSMTPDFilters.WorldFacts = OpenSMTPDFilters.WorldFacts()
     ) {
         self.hostname = hostname
@@ -76,7 +87,8 @@ public struct OpenSMTPDConfiguration: Sendable, Hashable {
         }
         let host = DNSName.normalize(hostname)
         var lines = ["# Written by mxharness for receiver \(hostname); do not edit.", "smtp max-message-size 50M"]
-        let domainList = domains.isEmpty ? "\"\(host)\"" : domains.map { "\"\(DNSName.normalize($0))\"" }.joined(separator: ", ")
+        let domainList =
+            domains.isEmpty ? "\"\(host)\"" : domains.map { "\"\(DNSName.normalize($0))\"" }.joined(separator: ", ")
         lines.append("table mxh_domains { \(domainList) }")
         // Every recipient of those domains is accepted and handed to a command that reads and
         // drops the message, as user nobody: nothing leaves the instance.

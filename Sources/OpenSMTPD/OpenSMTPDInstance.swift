@@ -29,15 +29,19 @@ public final class OpenSMTPDInstance: @unchecked Sendable {
         let text = try configuration.render()
         let manager = FileManager.default
         do {
-            try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            try manager.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
             // smtpd refuses a spool that is not root's with mode 0711.
-            try manager.createDirectory(atPath: paths.spoolDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+            try manager.createDirectory(
+                atPath: paths.spoolDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
             chmod(paths.spoolDirectory, 0o711)
             try text.write(toFile: paths.configuration, atomically: true, encoding: .utf8)
             // libasr reads the name server only: its waits are its own (`ResolvConf`).
             try resolver.text.write(toFile: paths.resolvConf, atomically: true, encoding: .utf8)
         } catch {
-            throw DaemonStartError(daemon: "OpenSMTPD", message: "cannot write the OpenSMTPD configuration in \(directory): \(error)", output: "")
+            throw DaemonStartError(
+                daemon: "OpenSMTPD", message: "cannot write the OpenSMTPD configuration in \(directory): \(error)",
+                output: "")
         }
         let script = """
             mount -t tmpfs mxh-spool /var/spool && mkdir -m 711 /var/spool/smtpd && mount --bind "$1" /var/spool/smtpd \
@@ -45,8 +49,11 @@ public final class OpenSMTPDInstance: @unchecked Sendable {
             """
         let process = try ManagedProcess.launch(
             "/usr/bin/unshare",
-            ["--mount", "--propagation", "private", "/bin/sh", "-c", script, "smtpd", paths.spoolDirectory, paths.resolvConf, installation.binary,
-             paths.configuration],
+            [
+                "--mount", "--propagation", "private", "/bin/sh", "-c", script, "smtpd", paths.spoolDirectory,
+                paths.resolvConf, installation.binary,
+                paths.configuration,
+            ],
             in: namespace, outputPath: paths.log)
         let instance = OpenSMTPDInstance(paths: paths, process: process)
         let why: String
@@ -57,10 +64,13 @@ public final class OpenSMTPDInstance: @unchecked Sendable {
         case .exited:
             why = "OpenSMTPD exited during start-up"
         case .timedOut(let waiting):
-            why = "OpenSMTPD did not listen on port 25 of \(waiting.map(\.description).joined(separator: ", ")) within \(startTimeout)"
+            why =
+                "OpenSMTPD did not listen on port 25 of \(waiting.map(\.description).joined(separator: ", ")) within \(startTimeout)"
         }
         await instance.stop()
-        throw DaemonStartError(daemon: "OpenSMTPD", message: why + "; configuration in \(paths.configuration)", output: instance.log.joined(separator: "\n"))
+        throw DaemonStartError(
+            daemon: "OpenSMTPD", message: why + "; configuration in \(paths.configuration)",
+            output: instance.log.joined(separator: "\n"))
     }
 
     /// SIGTERM to the parent process (which stops its privilege-separated children), then

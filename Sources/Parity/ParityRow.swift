@@ -31,7 +31,9 @@ public struct ParityRow: Sendable {
         public var fields: [String]
 
         public var description: String {
-            reference.isEmpty ? "\(side): \(fields.joined(separator: ", "))" : "\(side) vs \(reference): \(fields.joined(separator: ", "))"
+            reference.isEmpty
+                ? "\(side): \(fields.joined(separator: ", "))"
+                : "\(side) vs \(reference): \(fields.joined(separator: ", "))"
         }
     }
 
@@ -56,9 +58,12 @@ public struct ParityRow: Sendable {
             let classDifferences = referenceFields.classDifferences(fields)
             let exactDifferences = referenceFields.exactDifferences(fields)
             if !classDifferences.isEmpty || (axis.mirrors(reference, side) && !exactDifferences.isEmpty) {
-                differences.append(Finding(side: labels[side], reference: labels[reference], fields: classDifferences + exactDifferences))
+                differences.append(
+                    Finding(
+                        side: labels[side], reference: labels[reference], fields: classDifferences + exactDifferences))
             } else if !exactDifferences.isEmpty {
-                mtaDifferences.append(Finding(side: labels[side], reference: labels[reference], fields: exactDifferences))
+                mtaDifferences.append(
+                    Finding(side: labels[side], reference: labels[reference], fields: exactDifferences))
             }
         }
     }
@@ -124,8 +129,10 @@ public struct ParityRow: Sendable {
             outcome: observed.outcome, family: observed.family?.rawValue ?? "-", stage: observed.stage?.rawValue ?? "-",
             replyClass: reply.map { "\($0.code / 100)xx" } ?? "-", code: reply.map { String($0.code) } ?? "-",
             enhanced: reply?.enhanced ?? "-",
-            attempts: observed.attempts.isEmpty ? "(no attempt)" : observed.attempts.map {
-                "\($0.family.rawValue) \($0.result.rawValue) \($0.stage?.rawValue ?? "-") \($0.reply.map { String($0.code) } ?? "-")"
-            }.joined(separator: ", "))
+            attempts: observed.attempts.isEmpty
+                ? "(no attempt)"
+                : observed.attempts.map {
+                    "\($0.family.rawValue) \($0.result.rawValue) \($0.stage?.rawValue ?? "-") \($0.reply.map { String($0.code) } ?? "-")"
+                }.joined(separator: ", "))
     }
 }

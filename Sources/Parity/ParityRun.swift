@@ -22,7 +22,8 @@ public struct ParityRun: Sendable {
     public func run(_ cases: [ScenarioCase]) async -> [ParityRow] {
         var sides: [[CaseResult]] = []
         for index in axis.labels.indices {
-            let runner = CaseRunner(configuration: axis.configuration(configuration, side: index), parts: parts, logger: logger)
+            let runner = CaseRunner(
+                configuration: axis.configuration(configuration, side: index), parts: parts, logger: logger)
             sides.append(await ScenarioRun(runner: runner, jobs: jobs).run(cases))
         }
         return cases.indices.map { index in

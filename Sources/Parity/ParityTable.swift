@@ -19,11 +19,14 @@ public enum ParityTable {
             }
             if !row.differences.isEmpty {
                 differing += 1
-                table.append([row.name] + cells + ["DIFFERENT: " + row.differences.map(\.description).joined(separator: "; ")])
+                table.append(
+                    [row.name] + cells + ["DIFFERENT: " + row.differences.map(\.description).joined(separator: "; ")])
                 kinds.append(.different)
             } else if row.isSkipped {
                 skipped += 1
-                let reasons = row.skipReasons.enumerated().compactMap { index, reason in reason.map { "\(labels[index]): \($0)" } }
+                let reasons = row.skipReasons.enumerated().compactMap { index, reason in
+                    reason.map { "\(labels[index]): \($0)" }
+                }
                 table.append([row.name] + cells + [reasons.joined(separator: "; ")])
                 kinds.append(.skipped)
             } else {
@@ -35,8 +38,10 @@ public enum ParityTable {
         var widths = header.map(\.count)
         for line in table { for (i, cell) in line.enumerated() { widths[i] = max(widths[i], cell.count) } }
         func format(_ line: [String]) -> String {
-            line.enumerated().map { i, cell in i == line.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ")
+            line.enumerated().map { i, cell in
+                i == line.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }
+            .joined(separator: "  ")
         }
         var lines = [terminal.bold(format(header))]
         for (line, kind) in zip(table, kinds) {
@@ -66,7 +71,9 @@ public enum ParityTable {
         if !mta.isEmpty {
             lines.append("")
             lines.append("MTA differences (same outcome class; the exact reply is the MTA's own):")
-            for row in mta { lines.append("  \(row.name): " + row.mtaDifferences.map(\.description).joined(separator: "; ")) }
+            for row in mta {
+                lines.append("  \(row.name): " + row.mtaDifferences.map(\.description).joined(separator: "; "))
+            }
         }
         let reasons = skipsByReason(rows, labels: labels)
         if !reasons.isEmpty {
@@ -78,8 +85,9 @@ public enum ParityTable {
             }
         }
         lines.append("")
-        lines.append("parity: \(same) same, \(differing) different, \(skipped) skipped (not run on two sides)"
-            + (mta.isEmpty ? "" : ", \(mta.count) with MTA differences"))
+        lines.append(
+            "parity: \(same) same, \(differing) different, \(skipped) skipped (not run on two sides)"
+                + (mta.isEmpty ? "" : ", \(mta.count) with MTA differences"))
         return lines.joined(separator: "\n")
     }
 
@@ -87,7 +95,9 @@ public enum ParityTable {
     /// side and reason): a row skipped on two sides counts under both reasons. Rows that were
     /// compared, where one further side skipped, count too: what a side never ran is listed either
     /// way.
-    public static func skipsByReason(_ rows: [ParityRow], labels: [String]) -> [(side: String, reason: String, count: Int)] {
+    public static func skipsByReason(_ rows: [ParityRow], labels: [String]) -> [(
+        side: String, reason: String, count: Int
+    )] {
         var counts: [SkipKey: Int] = [:]
         for row in rows {
             for (index, reason) in row.skipReasons.enumerated() {

@@ -29,9 +29,11 @@ extension Check {
         case (_, .pass), (_, .ignored):
             return nil
         case (.ptr, .temporary):
-            return SMTPReply(code: 450, enhanced: "4.7.1", "Client host rejected: cannot find your reverse hostname, \(addr)")
+            return SMTPReply(
+                code: 450, enhanced: "4.7.1", "Client host rejected: cannot find your reverse hostname, \(addr)")
         case (.ptr, _):
-            return SMTPReply(code: 550, enhanced: "5.7.1", "Client host rejected: cannot find your reverse hostname, \(addr)")
+            return SMTPReply(
+                code: 550, enhanced: "5.7.1", "Client host rejected: cannot find your reverse hostname, \(addr)")
         case (.fcrdns, .temporary):
             return SMTPReply(code: 450, enhanced: "4.7.25", "Client host rejected: cannot find your hostname, \(addr)")
         case (.fcrdns, _):
@@ -39,15 +41,18 @@ extension Check {
         case (.heloValid, _):
             return SMTPReply(code: 501, enhanced: "5.5.2", "\(heloText): Helo command rejected: Invalid name")
         case (.heloFQDN, _):
-            return SMTPReply(code: 504, enhanced: "5.5.2", "\(heloText): Helo command rejected: need fully-qualified hostname")
+            return SMTPReply(
+                code: 504, enhanced: "5.5.2", "\(heloText): Helo command rejected: need fully-qualified hostname")
         case (.heloResolves, .temporary):
             return SMTPReply(code: 450, enhanced: "4.7.1", "\(heloText): Helo command rejected: Host not found")
         case (.heloResolves, _):
             return SMTPReply(code: 550, enhanced: "5.7.1", "\(heloText): Helo command rejected: Host not found")
         case (.heloMatches, .temporary):
-            return SMTPReply(code: 450, enhanced: "4.7.1", "\(heloText): Helo command rejected: does not match calling host")
+            return SMTPReply(
+                code: 450, enhanced: "4.7.1", "\(heloText): Helo command rejected: does not match calling host")
         case (.heloMatches, _):
-            return SMTPReply(code: 550, enhanced: "5.7.1", "\(heloText): Helo command rejected: does not match calling host")
+            return SMTPReply(
+                code: 550, enhanced: "5.7.1", "\(heloText): Helo command rejected: does not match calling host")
         case (.spf, .temporary), (.spfPass, .temporary):
             return SMTPReply(code: 451, enhanced: "4.4.3", "SPF temporary error")
         case (.spf, .permerror):
@@ -57,7 +62,8 @@ extension Check {
         case (.spfPass, _):
             return SMTPReply(code: 550, enhanced: "5.7.23", "SPF check did not pass")
         case (.dnsbl(let zone), _):
-            return SMTPReply(code: 554, enhanced: "5.7.1", "Service unavailable; Client host \(addr) blocked using \(zone)")
+            return SMTPReply(
+                code: 554, enhanced: "5.7.1", "Service unavailable; Client host \(addr) blocked using \(zone)")
         // RFC 7372 3.1: X.7.20 no passing DKIM signature; X.7.26 multiple authentication checks failed.
         case (.dkim, .temporary):
             return SMTPReply(code: 451, enhanced: "4.7.20", "DKIM temporary error")
@@ -66,7 +72,9 @@ extension Check {
         case (.dmarc, .temporary):
             return SMTPReply(code: 451, enhanced: "4.7.1", "DMARC temporary error")
         case (.dmarc, _):
-            return SMTPReply(code: 550, enhanced: "5.7.1", "Unauthenticated email is not accepted due to the sender domain's DMARC policy")
+            return SMTPReply(
+                code: 550, enhanced: "5.7.1",
+                "Unauthenticated email is not accepted due to the sender domain's DMARC policy")
         case (.spfOrDKIM, .temporary):
             return SMTPReply(code: 451, enhanced: "4.7.26", "SPF or DKIM temporary error")
         case (.spfOrDKIM, _):
@@ -95,7 +103,9 @@ extension ReceiverPolicy {
     /// a 4xx 421 (RFC 5321 3.1 and 4.2.3: 554 refuses the connection, 421 closes it), unless the
     /// map's `reply:` sets the code. `signed` tells, for a message check, whether the message
     /// carried a DKIM-Signature field (`unsignedReplies` apply when it did not).
-    public func reply(for check: Check, outcome: CheckOutcome, client: IPAddress, helo: String, signed: Bool = true) -> SMTPReply? {
+    public func reply(for check: Check, outcome: CheckOutcome, client: IPAddress, helo: String, signed: Bool = true)
+        -> SMTPReply?
+    {
         guard var reply = check.standardReply(for: outcome, client: client, helo: helo) else { return nil }
         let unsigned = signed ? nil : unsignedReplies[client.family]?[check]
         var custom = outcome != .temporary ? unsigned ?? customReplies[client.family]?[check] : nil
@@ -103,7 +113,9 @@ extension ReceiverPolicy {
         if let custom {
             // A text with line breaks is a multi-line reply; each line is wrapped on its own.
             let text = custom.text.replacing("[ADDR]", with: "[\(client)]")
-            reply = SMTPReply(code: custom.code, enhanced: custom.enhanced, lines: text.split(separator: "\n").flatMap { Self.wrap(String($0)) })
+            reply = SMTPReply(
+                code: custom.code, enhanced: custom.enhanced,
+                lines: text.split(separator: "\n").flatMap { Self.wrap(String($0)) })
         }
         if onFail == .defer, reply.isPermanentFailure {
             reply.code = 450
@@ -124,7 +136,8 @@ extension ReceiverPolicy {
         while rest.count > 200 {
             let window = rest.prefix(200)
             guard let space = window.lastIndex(of: " "), space > rest.startIndex,
-                  rest[rest.index(before: space)] != " ", rest.index(after: space) < rest.endIndex, rest[rest.index(after: space)] != " "
+                rest[rest.index(before: space)] != " ", rest.index(after: space) < rest.endIndex,
+                rest[rest.index(after: space)] != " "
             else { break }
             lines.append(String(rest[..<space]))
             rest = rest[rest.index(after: space)...]

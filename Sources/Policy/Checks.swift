@@ -76,7 +76,10 @@ public enum Check: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public static let allNames = ["ptr", "fcrdns", "helo-valid", "helo-fqdn", "helo-resolves", "helo-matches", "spf", "spf-pass", "dnsbl:ZONE", "dkim", "dmarc", "spf-or-dkim"]
+    public static let allNames = [
+        "ptr", "fcrdns", "helo-valid", "helo-fqdn", "helo-resolves", "helo-matches", "spf", "spf-pass", "dnsbl:ZONE",
+        "dkim", "dmarc", "spf-or-dkim",
+    ]
 }
 
 /// When a failed check is answered (Postfix's `smtpd_delay_reject = yes` answers at RCPT).
@@ -162,7 +165,8 @@ public struct ReceiverPolicy: Sendable, Hashable {
 
     public init(
         ipv4: [Check] = [], ipv6: [Check] = [], rejectAt: RejectStage = .rcpt, onFail: FailureMode = .reject,
-        preset: Preset? = nil, customReplies: [AddressFamily: [Check: CustomReply]] = [:], siteReply: CustomReply? = nil,
+        preset: Preset? = nil, customReplies: [AddressFamily: [Check: CustomReply]] = [:],
+        siteReply: CustomReply? = nil,
         unsignedReplies: [AddressFamily: [Check: CustomReply]] = [:]
     ) {
         self.ipv4 = ipv4

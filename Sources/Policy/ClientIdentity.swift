@@ -78,7 +78,9 @@ public struct ClientIdentityWalk: Sendable {
         }
         ptr = found
         if found.names.isEmpty {
-            fcrdns = FCrDNSFinding(reason: found.isTemporary ? "PTR lookup: \(found.error ?? "error")" : "no PTR", isTemporary: found.isTemporary)
+            fcrdns = FCrDNSFinding(
+                reason: found.isTemporary ? "PTR lookup: \(found.error ?? "error")" : "no PTR",
+                isTemporary: found.isTemporary)
             return
         }
         candidates = Array(found.names.prefix(10))
@@ -107,7 +109,9 @@ public struct ClientIdentityWalk: Sendable {
 
     /// The walk fed only from answers `lookup` already holds (`DNSLookup.heldAnswer`), and when
     /// the first of them expires; nil when one is missing.
-    public static func fromHeldAnswers(client: IPAddress, lookup: any DNSLookup) -> (walk: ClientIdentityWalk, expires: ContinuousClock.Instant)? {
+    public static func fromHeldAnswers(client: IPAddress, lookup: any DNSLookup) -> (
+        walk: ClientIdentityWalk, expires: ContinuousClock.Instant
+    )? {
         var walk = ClientIdentityWalk(client: client)
         var expires: ContinuousClock.Instant?
         while let need = walk.need {

@@ -17,7 +17,9 @@ extension PolicySession {
         let signed = !verifications.isEmpty
         for check in checks {
             let (outcome, detail) = await run(messageCheck: check, message: message, dkim: verifications)
-            let reply = outcome.decides ? policy.reply(for: check, outcome: outcome, client: client, helo: helo, signed: signed) : nil
+            let reply =
+                outcome.decides
+                ? policy.reply(for: check, outcome: outcome, client: client, helo: helo, signed: signed) : nil
             findings.checks.append(CheckRecord(check: check.name, outcome: outcome, detail: detail, reply: reply))
             if let reply {
                 findings.decidingCheck = check.name
@@ -28,7 +30,9 @@ extension PolicySession {
         return nil
     }
 
-    private func run(messageCheck check: Check, message: SMTPMessage, dkim: [DKIMVerification]) async -> (CheckOutcome, String) {
+    private func run(messageCheck check: Check, message: SMTPMessage, dkim: [DKIMVerification]) async -> (
+        CheckOutcome, String
+    ) {
         switch check {
         case .dkim:
             if let pass = dkim.first(where: { $0.result == .pass }) { return (.pass, pass.description) }
@@ -37,14 +41,21 @@ extension PolicySession {
             let spf = await spfVerdict()
             if spf.result == .pass { return (.pass, "SPF \(spf.description)") }
             let author = AuthorDomain.of(DKIMMessage(message.data))
-            if let author, let aligned = dkim.first(where: { $0.result == .pass && $0.domain.map { OrganizationalDomain.aligned($0, author, mode: .relaxed) } == true }) {
+            if let author,
+                let aligned = dkim.first(where: {
+                    $0.result == .pass
+                        && $0.domain.map { OrganizationalDomain.aligned($0, author, mode: .relaxed) } == true
+                })
+            {
                 return (.pass, "DKIM aligned with From \(author): \(aligned.description)")
             }
             let temporary = spf.result == .temperror || dkim.contains { $0.result == .temperror }
             var detail = "SPF \(spf.description); " + Self.describe(dkim)
             if let author {
                 let unaligned = dkim.filter { $0.result == .pass }.compactMap(\.domain)
-                if !unaligned.isEmpty { detail += "; passing d=\(unaligned.joined(separator: ", ")) not aligned with From \(author)" }
+                if !unaligned.isEmpty {
+                    detail += "; passing d=\(unaligned.joined(separator: ", ")) not aligned with From \(author)"
+                }
             } else {
                 detail += "; no single From address to align with"
             }

@@ -45,9 +45,11 @@ public struct PolicyEngine: Sendable {
     /// An engine whose SPF checks use `SPFEvaluator` with `receiver` as the `%{r}` name.
     public init(policy: ReceiverPolicy, lookup: any DNSLookup, receiver: String) {
         let evaluator = SPFEvaluator(lookup: lookup, receiver: receiver)
-        self.init(policy: policy, lookup: lookup, spf: { ip, mailFrom, helo in
-            await evaluator.evaluate(ip: ip, mailFrom: mailFrom, helo: helo)
-        })
+        self.init(
+            policy: policy, lookup: lookup,
+            spf: { ip, mailFrom, helo in
+                await evaluator.evaluate(ip: ip, mailFrom: mailFrom, helo: helo)
+            })
     }
 
     /// An engine with its own SPF function (tests use it to feed a verdict).
@@ -252,12 +254,16 @@ public actor PolicySession {
             return (ptr.isTemporary ? .temporary : .fail, "PTR lookup: \(ptr.error ?? "no PTR")")
         case .fcrdns:
             let fcrdns = await fcrdnsFinding()
-            if let name = fcrdns.confirmedName { return (.pass, fcrdns.reason.map { "\(name): \($0)" } ?? "\(name) resolves to \(client)") }
+            if let name = fcrdns.confirmedName {
+                return (.pass, fcrdns.reason.map { "\(name): \($0)" } ?? "\(name) resolves to \(client)")
+            }
             return (fcrdns.isTemporary ? .temporary : .fail, fcrdns.reason ?? "not confirmed")
         case .heloValid:
-            return Self.isValidHELO(helo) ? (.pass, "valid") : (.fail, "\"\(helo)\" is neither a hostname nor an address literal")
+            return Self.isValidHELO(helo)
+                ? (.pass, "valid") : (.fail, "\"\(helo)\" is neither a hostname nor an address literal")
         case .heloFQDN:
-            return Self.isFullyQualified(helo) ? (.pass, "fully qualified") : (.fail, "\"\(helo)\" is not fully qualified")
+            return Self.isFullyQualified(helo)
+                ? (.pass, "fully qualified") : (.fail, "\"\(helo)\" is not fully qualified")
         case .heloResolves:
             return await heloResolves()
         case .heloMatches:
@@ -326,7 +332,9 @@ public actor PolicySession {
         for type in [RecordType.a, .aaaa, .mx] {
             do {
                 let records = try await lookup.query(helo, type)
-                if !records.isEmpty { return (.pass, "\(helo) \(type): \(records.map(\.description).joined(separator: ", "))") }
+                if !records.isEmpty {
+                    return (.pass, "\(helo) \(type): \(records.map(\.description).joined(separator: ", "))")
+                }
             } catch {
                 temporary = temporary || error.isTemporary
                 errors.append("\(type): \(error.shortName)")
@@ -341,14 +349,21 @@ public actor PolicySession {
     /// client's family) equal to the client address.
     private func heloMatches() async -> (CheckOutcome, String) {
         if let literal = Self.literalAddress(helo) {
-            return literal == client ? (.pass, "address literal of the client") : (.fail, "address literal \(literal) is not \(client)")
+            return literal == client
+                ? (.pass, "address literal of the client") : (.fail, "address literal \(literal) is not \(client)")
         }
         do {
             let addresses = try await lookup.addresses(of: helo, family: client.family)
             if addresses.contains(client) { return (.pass, "\(helo) resolves to \(client)") }
-            return (.fail, "\(helo) \(RecordType.address(client.family)): \(addresses.map(\.description).joined(separator: ", "))")
+            return (
+                .fail,
+                "\(helo) \(RecordType.address(client.family)): \(addresses.map(\.description).joined(separator: ", "))"
+            )
         } catch {
-            return (error.isTemporary ? .temporary : .fail, "\(helo) \(RecordType.address(client.family)): \(error.shortName)")
+            return (
+                error.isTemporary ? .temporary : .fail,
+                "\(helo) \(RecordType.address(client.family)): \(error.shortName)"
+            )
         }
     }
 

@@ -87,7 +87,8 @@ public struct PolicyFindings: Sendable, Hashable, Codable {
             if let name = fcrdns.confirmedName {
                 lines.append("FCrDNS: confirmed (\(name))")
             } else {
-                lines.append("FCrDNS: " + (fcrdns.isTemporary ? "DNS error" : "failed") + " (\(fcrdns.reason ?? "unknown"))")
+                lines.append(
+                    "FCrDNS: " + (fcrdns.isTemporary ? "DNS error" : "failed") + " (\(fcrdns.reason ?? "unknown"))")
             }
         }
         if let spf {
@@ -103,7 +104,11 @@ public struct PolicyFindings: Sendable, Hashable, Codable {
             lines.append("DMARC: \(dmarc)")
         }
         for entry in dnsbl {
-            lines.append("DNSBL \(entry.zone): " + (entry.isListed ? "listed (\(entry.answers.joined(separator: ", ")))" : entry.error.map { "error \($0), ignored" } ?? "not listed"))
+            lines.append(
+                "DNSBL \(entry.zone): "
+                    + (entry.isListed
+                        ? "listed (\(entry.answers.joined(separator: ", ")))"
+                        : entry.error.map { "error \($0), ignored" } ?? "not listed"))
         }
         for check in checks {
             lines.append("check \(check.check): \(check.outcome) — \(check.detail)")

@@ -26,7 +26,8 @@ extension PolicyEngine {
         switch name {
         case .verified(let host):
             findings.ptr = PTRFinding(names: [host])
-            findings.fcrdns = FCrDNSFinding(confirmedName: host, reason: "XCLIENT NAME, taken as verified (not looked up)")
+            findings.fcrdns = FCrDNSFinding(
+                confirmedName: host, reason: "XCLIENT NAME, taken as verified (not looked up)")
         case .unavailable:
             findings.ptr = keptPTR
             findings.fcrdns = FCrDNSFinding(reason: "XCLIENT NAME=[UNAVAILABLE]")
@@ -37,7 +38,9 @@ extension PolicyEngine {
             findings.ptr = keptPTR
             findings.fcrdns = keptFCrDNS
             if let name = keptFCrDNS.confirmedName {
-                findings.fcrdns = FCrDNSFinding(confirmedName: name, reason: "the proxy's name, kept (XCLIENT without NAME; nothing looked up for \(client))")
+                findings.fcrdns = FCrDNSFinding(
+                    confirmedName: name,
+                    reason: "the proxy's name, kept (XCLIENT without NAME; nothing looked up for \(client))")
             }
         }
         let entry = ClientIdentityMemo.Entry(findings: findings, expires: .now + .seconds(86_400 * 365))

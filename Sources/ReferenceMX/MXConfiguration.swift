@@ -35,7 +35,8 @@ public struct MXConfiguration: Sendable {
     public var tls: MXTLSConfiguration?
 
     public init(
-        hostname: String, policy: ReceiverPolicy, limits: SMTPServerLimits = .init(), bareNewline: SMTPBareNewlineMode = .normalize
+        hostname: String, policy: ReceiverPolicy, limits: SMTPServerLimits = .init(),
+        bareNewline: SMTPBareNewlineMode = .normalize
     ) {
         self.hostname = hostname
         self.policy = policy
@@ -82,4 +83,3 @@ public struct ListeningEndpoint: Sendable, Hashable, CustomStringConvertible {
         address.family == .ipv6 ? "[\(address)]:\(port)" : "\(address):\(port)"
     }
 }
-

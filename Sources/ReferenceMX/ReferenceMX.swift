@@ -27,7 +27,9 @@ public final class ReferenceMX: Sendable {
         var tick: RepeatedTask?
     }
 
-    public init(configuration: MXConfiguration, lookup: any DNSLookup, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+    public init(
+        configuration: MXConfiguration, lookup: any DNSLookup, eventLoopGroup: any EventLoopGroup, logger: Logger
+    ) {
         let eventLoop = eventLoopGroup.next()
         self.eventLoop = eventLoop
         self.core = MXCore(configuration: configuration, lookup: lookup, eventLoop: eventLoop, logger: logger)
@@ -40,7 +42,9 @@ public final class ReferenceMX: Sendable {
     /// Binds every address (port 25 by default) inside `namespace` (nil: the current one) via Sandbox's `Sockets.listen(on:port:in:)` + `ServerBootstrap.withBoundSocket`.
     ///
     /// Port 0 binds each address to a free port of the kernel's choosing; `endpoints` tells which.
-    public func start(listeningOn addresses: [IPAddress], port: UInt16 = 25, in namespace: NetworkNamespace?) async throws {
+    public func start(listeningOn addresses: [IPAddress], port: UInt16 = 25, in namespace: NetworkNamespace?)
+        async throws
+    {
         try await start(listeningOn: addresses.map { ListeningEndpoint(address: $0, port: port) }, in: namespace)
     }
 
@@ -52,7 +56,10 @@ public final class ReferenceMX: Sendable {
             do {
                 fd = try await Sockets.listen(on: endpoint.address, port: endpoint.port, in: namespace)
             } catch {
-                throw MXError(message: "cannot listen on \(endpoint): \(error); is the address configured in the namespace and the port free?")
+                throw MXError(
+                    message:
+                        "cannot listen on \(endpoint): \(error); is the address configured in the namespace and the port free?"
+                )
             }
             let core = self.core
             let channel: any Channel
@@ -69,7 +76,8 @@ public final class ReferenceMX: Sendable {
                             // A client's half-close ends its input, not the session (see SMTPServerHandler).
                             try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
                             let recorder = core.makeRecorder(channel: channel)
-                            try channel.pipeline.syncOperations.addHandler(SMTPServerHandler(core: core, recorder: recorder))
+                            try channel.pipeline.syncOperations.addHandler(
+                                SMTPServerHandler(core: core, recorder: recorder))
                         }
                     }
                     .withBoundSocket(fd)
@@ -77,7 +85,8 @@ public final class ReferenceMX: Sendable {
             } catch {
                 throw MXError(message: "cannot serve on \(endpoint): \(error)")
             }
-            let bound = ListeningEndpoint(address: endpoint.address, port: UInt16(clamping: channel.localAddress?.port ?? Int(endpoint.port)))
+            let bound = ListeningEndpoint(
+                address: endpoint.address, port: UInt16(clamping: channel.localAddress?.port ?? Int(endpoint.port)))
             let stopped = listeners.withLock { state -> Bool in
                 if state.stopped { return true }
                 state.channels.append(channel)
@@ -88,7 +97,8 @@ public final class ReferenceMX: Sendable {
                 try? await channel.close()
                 throw MXError(message: "the MX was stopped while starting on \(endpoint)")
             }
-            core.logger.debug("MX listening", metadata: ["endpoint": "\(bound)", "hostname": "\(core.configuration.hostname)"])
+            core.logger.debug(
+                "MX listening", metadata: ["endpoint": "\(bound)", "hostname": "\(core.configuration.hostname)"])
         }
     }
 
@@ -99,7 +109,8 @@ public final class ReferenceMX: Sendable {
         let core = self.core
         listeners.withLock { state in
             guard state.tick == nil, !state.stopped else { return }
-            state.tick = eventLoop.scheduleRepeatedTask(initialDelay: core.tickInterval, delay: core.tickInterval) { _ in
+            state.tick = eventLoop.scheduleRepeatedTask(initialDelay: core.tickInterval, delay: core.tickInterval) {
+                _ in
                 core.tick()
             }
         }
@@ -202,7 +213,8 @@ final class MXCore: Sendable {
                 xclientHosts: Set(configuration.xclientHosts.map(\.bytes))),
             tls: configuration.tls?.serverSettings)
         self.logger = logger
-        self.decisions = DecisionLog(logger: logger, level: configuration.sessionLogLevel, withTranscripts: configuration.logsTranscripts)
+        self.decisions = DecisionLog(
+            logger: logger, level: configuration.sessionLogLevel, withTranscripts: configuration.logsTranscripts)
         self.eventLoop = eventLoop
         let quarter = configuration.limits.commandTimeout / 4
         let nanoseconds = quarter.components.seconds * 1_000_000_000 + quarter.components.attoseconds / 1_000_000_000
@@ -220,12 +232,14 @@ final class MXCore: Sendable {
 
     func makeRecorder(channel: any Channel) -> SessionRecorder {
         let remote = channel.remoteAddress, local = channel.localAddress
-        let client = remote.flatMap(IPAddress.init(socketAddress:)), server = local.flatMap(IPAddress.init(socketAddress:))
+        let client = remote.flatMap(IPAddress.init(socketAddress:)),
+            server = local.flatMap(IPAddress.init(socketAddress:))
         let keeps = configuration.keepsRecords, transcript = keeps || configuration.logsTranscripts
         return state.withLock { state in
-            let recorder = SessionRecorder(record: SessionRecord(
-                id: state.nextID, client: client, clientPort: remote?.port,
-                server: server, serverPort: local?.port), keepsTranscript: transcript)
+            let recorder = SessionRecorder(
+                record: SessionRecord(
+                    id: state.nextID, client: client, clientPort: remote?.port,
+                    server: server, serverPort: local?.port), keepsTranscript: transcript)
             state.nextID += 1
             if keeps { state.recorders.append(recorder) }
             return recorder
@@ -234,7 +248,8 @@ final class MXCore: Sendable {
 
     /// On `eventLoop`.
     func sessionStarted(_ recorder: SessionRecorder, channel: any Channel, handler: SMTPServerHandler) {
-        let session = OpenSession(channel: channel, recorder: recorder, handler: NIOLoopBound(handler, eventLoop: eventLoop))
+        let session = OpenSession(
+            channel: channel, recorder: recorder, handler: NIOLoopBound(handler, eventLoop: eventLoop))
         state.withLock { $0.open[recorder.id] = session }
     }
 
@@ -254,7 +269,8 @@ final class MXCore: Sendable {
             return
         }
         let received = ReceivedMessage(
-            session: recorder.id, client: recorder.update { $0.client }, helo: message.helo, mailFrom: message.reversePath,
+            session: recorder.id, client: recorder.update { $0.client }, helo: message.helo,
+            mailFrom: message.reversePath,
             recipients: message.recipients, data: message.data, queueID: message.queueID, received: Date())
         state.withLock { state in
             state.messages.append(received)

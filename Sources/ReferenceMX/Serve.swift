@@ -20,7 +20,8 @@ extension ReferenceMX {
         configuration.keepsRecords = false
         // `mx serve --verbose` (a logger at debug or below): every command and reply too.
         configuration.logsTranscripts = logger.logLevel <= .debug
-        let mx = ReferenceMX(configuration: configuration, lookup: lookup, eventLoopGroup: eventLoopGroup, logger: logger)
+        let mx = ReferenceMX(
+            configuration: configuration, lookup: lookup, eventLoopGroup: eventLoopGroup, logger: logger)
         do {
             try await mx.start(listeningOn: endpoints, in: namespace)
         } catch {
@@ -28,10 +29,12 @@ extension ReferenceMX {
             throw error
         }
         let policy = configuration.policy.preset.map(\.rawValue) ?? "custom"
-        logger.info("MX serving", metadata: [
-            "hostname": "\(configuration.hostname)", "policy": "\(policy)",
-            "listening": "\(mx.endpoints.map(\.description).joined(separator: " "))",
-        ])
+        logger.info(
+            "MX serving",
+            metadata: [
+                "hostname": "\(configuration.hostname)", "policy": "\(policy)",
+                "listening": "\(mx.endpoints.map(\.description).joined(separator: " "))",
+            ])
         ready(mx.endpoints)
         // Sleep until cancelled (Task.sleep throws CancellationError then).
         while !Task.isCancelled {

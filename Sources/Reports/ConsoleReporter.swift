@@ -38,7 +38,9 @@ public struct ConsoleReporter: Sendable {
             parts.append(String(reply.code))
             if let enhanced = reply.enhanced { parts.append(enhanced) }
         }
-        if let tls = result.decidingAttempt?.tls { parts.append("TLS \(tls.trust.map { "\($0) " } ?? "")\(tls.version?.rawValue ?? "")") }
+        if let tls = result.decidingAttempt?.tls {
+            parts.append("TLS \(tls.trust.map { "\($0) " } ?? "")\(tls.version?.rawValue ?? "")")
+        }
         return parts.joined(separator: " ")
     }
 
@@ -61,8 +63,12 @@ public struct ConsoleReporter: Sendable {
         }
         if let attempt = result.decidingAttempt {
             let reply = attempt.reply.map(\.description) ?? (attempt.error ?? "no reply")
-            lines.append("  deciding reply: \(reply) (\(attempt.family.rawValue), \(attempt.stage.rawValue), [\(attempt.remoteAddress)])")
-            lines.append("  deciding session: " + (attempt.tls.map { "over TLS: \($0.trust.map { "\($0) " } ?? "")\($0)" } ?? "in plaintext"))
+            lines.append(
+                "  deciding reply: \(reply) (\(attempt.family.rawValue), \(attempt.stage.rawValue), [\(attempt.remoteAddress)])"
+            )
+            lines.append(
+                "  deciding session: "
+                    + (attempt.tls.map { "over TLS: \($0.trust.map { "\($0) " } ?? "")\($0)" } ?? "in plaintext"))
         }
         if let note = result.delivery?.note { lines.append("  sender: \(note)") }
         for decision in result.evidence?.decisions ?? [] {
@@ -89,9 +95,11 @@ public struct ConsoleReporter: Sendable {
         var rows: [[String]] = []
         for result in results {
             let observed = result.observed
-            let code = observed?.reply.map { [String($0.code), $0.enhanced].compactMap { $0 }.joined(separator: " ") } ?? ""
+            let code =
+                observed?.reply.map { [String($0.code), $0.enhanced].compactMap { $0 }.joined(separator: " ") } ?? ""
             rows.append([
-                result.name, observed?.outcome.rawValue ?? "-", observed?.family?.rawValue ?? "-", observed?.stage?.rawValue ?? "-",
+                result.name, observed?.outcome.rawValue ?? "-", observed?.family?.rawValue ?? "-",
+                observed?.stage?.rawValue ?? "-",
                 code.isEmpty ? "-" : code, result.status.label,
             ])
         }

@@ -67,14 +67,19 @@ public enum JSONReporter {
 
     /// The report of a run; a shard's report (`shard` given) also says which shard it is and where
     /// each of its cases stands in the whole selection (`positions`, one per result).
-    public static func render(_ results: [CaseResult], shard: (placement: ShardPlacement, positions: [Int])? = nil) throws -> Data {
+    public static func render(_ results: [CaseResult], shard: (placement: ShardPlacement, positions: [Int])? = nil)
+        throws -> Data
+    {
         let summary = RunSummary(results)
         var cases = results.map(entry)
         if let shard {
-            for index in cases.indices where shard.positions.indices.contains(index) { cases[index].position = shard.positions[index] }
+            for index in cases.indices where shard.positions.indices.contains(index) {
+                cases[index].position = shard.positions[index]
+            }
         }
         let document = Document(
-            summary: Summary(passed: summary.passed, failed: summary.failed, skipped: summary.skipped, errors: summary.errors),
+            summary: Summary(
+                passed: summary.passed, failed: summary.failed, skipped: summary.skipped, errors: summary.errors),
             cases: cases, shard: shard?.placement)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -89,12 +94,17 @@ public enum JSONReporter {
         }
         return Case(
             name: result.name, file: result.scenario.location.file, line: result.scenario.location.line,
-            tags: result.scenario.tags, description: result.scenario.description, target: result.target.rawValue, sender: result.sender.rawValue,
+            tags: result.scenario.tags, description: result.scenario.description, target: result.target.rawValue,
+            sender: result.sender.rawValue,
             status: result.status.label, reason: reason,
             mismatches: result.mismatches.map { MismatchEntry(key: $0.key, expected: $0.expected, got: $0.got) },
-            outcome: result.observed?.outcome.rawValue, family: result.observed?.family?.rawValue, stage: result.observed?.stage?.rawValue,
-            reply: result.observed?.reply, delivery: result.delivery, sessions: (result.evidence?.records ?? []).map(AnyEvidenceRecord.init),
-            timings: Timings(setupSeconds: seconds(result.timings.setup), exchangeSeconds: seconds(result.timings.exchange), teardownSeconds: seconds(result.timings.teardown)),
+            outcome: result.observed?.outcome.rawValue, family: result.observed?.family?.rawValue,
+            stage: result.observed?.stage?.rawValue,
+            reply: result.observed?.reply, delivery: result.delivery,
+            sessions: (result.evidence?.records ?? []).map(AnyEvidenceRecord.init),
+            timings: Timings(
+                setupSeconds: seconds(result.timings.setup), exchangeSeconds: seconds(result.timings.exchange),
+                teardownSeconds: seconds(result.timings.teardown)),
             artifacts: result.artifactsDirectory, receiverInstance: result.receiverInstance,
             messagesAccepted: result.observed?.messagesAccepted, tls: result.observed?.tls)
     }

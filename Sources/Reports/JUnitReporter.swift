@@ -10,15 +10,18 @@ public enum JUnitReporter {
         let summary = RunSummary(results)
         let total = results.reduce(Duration.zero) { $0 + $1.timings.total }
         var xml = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
-        xml += "<testsuites name=\"mxharness\" tests=\"\(results.count)\" failures=\"\(summary.failed)\" errors=\"\(summary.errors)\" skipped=\"\(summary.skipped)\" time=\"\(seconds(total))\">\n"
+        xml +=
+            "<testsuites name=\"mxharness\" tests=\"\(results.count)\" failures=\"\(summary.failed)\" errors=\"\(summary.errors)\" skipped=\"\(summary.skipped)\" time=\"\(seconds(total))\">\n"
         let groups = Dictionary(grouping: results, by: { $0.scenario.location.file })
         let iso = ISO8601DateFormatter()
         for (file, cases) in groups.sorted(by: { $0.key < $1.key }) {
             let s = RunSummary(cases)
             let time = cases.reduce(Duration.zero) { $0 + $1.timings.total }
-            xml += "  <testsuite name=\"\(escape(file))\" tests=\"\(cases.count)\" failures=\"\(s.failed)\" errors=\"\(s.errors)\" skipped=\"\(s.skipped)\" time=\"\(seconds(time))\" timestamp=\"\(iso.string(from: timestamp))\">\n"
+            xml +=
+                "  <testsuite name=\"\(escape(file))\" tests=\"\(cases.count)\" failures=\"\(s.failed)\" errors=\"\(s.errors)\" skipped=\"\(s.skipped)\" time=\"\(seconds(time))\" timestamp=\"\(iso.string(from: timestamp))\">\n"
             for result in cases {
-                xml += "    <testcase name=\"\(escape(result.name))\" classname=\"\(escape(className(file)))\" file=\"\(escape(file))\" line=\"\(result.scenario.location.line)\" time=\"\(seconds(result.timings.total))\">\n"
+                xml +=
+                    "    <testcase name=\"\(escape(result.name))\" classname=\"\(escape(className(file)))\" file=\"\(escape(file))\" line=\"\(result.scenario.location.line)\" time=\"\(seconds(result.timings.total))\">\n"
                 switch result.status {
                 case .passed:
                     break
@@ -26,9 +29,11 @@ public enum JUnitReporter {
                     xml += "      <skipped message=\"\(escape(reason))\"/>\n"
                 case .failed:
                     let message = result.mismatches.map(\.description).joined(separator: "; ")
-                    xml += "      <failure message=\"\(escape(message))\" type=\"ExpectationMismatch\">\(escape(message))</failure>\n"
+                    xml +=
+                        "      <failure message=\"\(escape(message))\" type=\"ExpectationMismatch\">\(escape(message))</failure>\n"
                 case .error(let message):
-                    xml += "      <error message=\"\(escape(message))\" type=\"HarnessError\">\(escape(message))</error>\n"
+                    xml +=
+                        "      <error message=\"\(escape(message))\" type=\"HarnessError\">\(escape(message))</error>\n"
                 }
                 let out = systemOut(result)
                 if !out.isEmpty {
@@ -75,7 +80,9 @@ public enum JUnitReporter {
             case "'": out += "&apos;"
             case "\t", "\n", "\r": out.unicodeScalars.append(scalar)
             default:
-                if scalar.value < 0x20 || (0xD800...0xDFFF).contains(scalar.value) || scalar.value == 0xFFFE || scalar.value == 0xFFFF {
+                if scalar.value < 0x20 || (0xD800...0xDFFF).contains(scalar.value) || scalar.value == 0xFFFE
+                    || scalar.value == 0xFFFF
+                {
                     out += "\u{FFFD}"
                 } else {
                     out.unicodeScalars.append(scalar)

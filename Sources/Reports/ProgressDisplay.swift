@@ -19,7 +19,9 @@ public final class ProgressDisplay: @unchecked Sendable {
 
     /// `write` gets text exactly as it goes to the terminal; `elapsed` says how long the run has
     /// taken (a clock of the caller's, so tests choose the time).
-    public init(total: Int, live: Bool, write: @escaping @Sendable (String) -> Void, elapsed: @escaping @Sendable () -> Duration) {
+    public init(
+        total: Int, live: Bool, write: @escaping @Sendable (String) -> Void, elapsed: @escaping @Sendable () -> Duration
+    ) {
         self.total = total
         self.live = live
         self.write = write
@@ -102,18 +104,22 @@ extension ConsoleReporter {
     public func durations(_ results: [CaseResult], count: Int) -> String {
         guard count > 0, !results.isEmpty else { return "" }
         func format(_ duration: Duration) -> String {
-            String(format: "%.3fs", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+            String(
+                format: "%.3fs", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
         }
         let slowest = results.enumerated().sorted { a, b in
-            a.element.timings.total != b.element.timings.total ? a.element.timings.total > b.element.timings.total : a.offset < b.offset
+            a.element.timings.total != b.element.timings.total
+                ? a.element.timings.total > b.element.timings.total : a.offset < b.offset
         }.prefix(count).map(\.element)
         var lines = [terminal.bold("Slowest \(slowest.count) of \(results.count) cases:")]
         let width = slowest.map { format($0.timings.total).count }.max() ?? 0
         for result in slowest {
             let t = result.timings
             let total = format(t.total)
-            lines.append("  " + String(repeating: " ", count: width - total.count) + total + "  " + result.name
-                + terminal.dim("  (setup \(format(t.setup)), exchange \(format(t.exchange)), teardown \(format(t.teardown)))"))
+            lines.append(
+                "  " + String(repeating: " ", count: width - total.count) + total + "  " + result.name
+                    + terminal.dim(
+                        "  (setup \(format(t.setup)), exchange \(format(t.exchange)), teardown \(format(t.teardown)))"))
         }
         return lines.joined(separator: "\n")
     }

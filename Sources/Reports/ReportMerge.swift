@@ -51,10 +51,14 @@ public enum ReportMerge {
         for shard in shards {
             for var entry in shard.cases {
                 guard let position = entry["position"] as? Int, (0..<total).contains(position) else {
-                    throw MergeError("\(shard.path): case \(entry["name"] as? String ?? "?") has no position in 0..<\(total) (not written by mxharness run --shard)")
+                    throw MergeError(
+                        "\(shard.path): case \(entry["name"] as? String ?? "?") has no position in 0..<\(total) (not written by mxharness run --shard)"
+                    )
                 }
                 if let other = byPosition[position] {
-                    throw MergeError("\(shard.path) and \(other.path) both have case \(position) of the selection (\(entry["name"] as? String ?? "?")): were they run with the same scenarios and options?")
+                    throw MergeError(
+                        "\(shard.path) and \(other.path) both have case \(position) of the selection (\(entry["name"] as? String ?? "?")): were they run with the same scenarios and options?"
+                    )
                 }
                 entry["position"] = nil
                 byPosition[position] = (shard.path, entry)
@@ -62,7 +66,9 @@ public enum ReportMerge {
         }
         let missing = (0..<total).filter { byPosition[$0] == nil }
         guard missing.isEmpty else {
-            throw MergeError("the shards hold \(byPosition.count) of the \(total) selected cases: were they run with the same scenarios and options?")
+            throw MergeError(
+                "the shards hold \(byPosition.count) of the \(total) selected cases: were they run with the same scenarios and options?"
+            )
         }
         let cases = (0..<total).compactMap { byPosition[$0]?.entry }
         var merged = Merged(data: Data(), passed: 0, failed: 0, skipped: 0, errors: 0, problems: [])
@@ -74,14 +80,19 @@ public enum ReportMerge {
             case "skipped": merged.skipped += 1
             default: merged.errors += 1
             }
-            if status == "failed" || status == "error" { merged.problems.append("\(status) \(entry["name"] as? String ?? "?")") }
+            if status == "failed" || status == "error" {
+                merged.problems.append("\(status) \(entry["name"] as? String ?? "?")")
+            }
         }
         let document: [String: Any] = [
-            "summary": ["passed": merged.passed, "failed": merged.failed, "skipped": merged.skipped, "errors": merged.errors],
+            "summary": [
+                "passed": merged.passed, "failed": merged.failed, "skipped": merged.skipped, "errors": merged.errors,
+            ],
             "cases": cases,
         ]
         do {
-            merged.data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            merged.data = try JSONSerialization.data(
+                withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         } catch {
             throw MergeError("cannot write the merged report: \(error.localizedDescription)")
         }
@@ -93,10 +104,14 @@ public enum ReportMerge {
             throw MergeError("\(path) is not a run report (mxharness run --json)")
         }
         guard let shard = document["shard"] as? [String: Any],
-              let index = shard["index"] as? Int, let count = shard["count"] as? Int, let total = shard["total"] as? Int else {
-            throw MergeError("\(path) is the report of a whole run, not of a shard: write shard reports with mxharness run --shard K/N --json FILE")
+            let index = shard["index"] as? Int, let count = shard["count"] as? Int, let total = shard["total"] as? Int
+        else {
+            throw MergeError(
+                "\(path) is the report of a whole run, not of a shard: write shard reports with mxharness run --shard K/N --json FILE"
+            )
         }
-        return ShardReport(path: path, placement: ShardPlacement(index: index, count: count, total: total), cases: cases)
+        return ShardReport(
+            path: path, placement: ShardPlacement(index: index, count: count, total: total), cases: cases)
     }
 }
 
@@ -107,7 +122,9 @@ public enum ShardSet {
         var seen: [Int: String] = [:]
         for (path, placement) in shards {
             guard placement.count == first.placement.count, placement.total == first.placement.total else {
-                throw MergeError("\(path) is shard \(placement.index)/\(placement.count) of \(placement.total) cases, \(first.path) shard \(first.placement.index)/\(first.placement.count) of \(first.placement.total): not the same split")
+                throw MergeError(
+                    "\(path) is shard \(placement.index)/\(placement.count) of \(placement.total) cases, \(first.path) shard \(first.placement.index)/\(first.placement.count) of \(first.placement.total): not the same split"
+                )
             }
             if let other = seen[placement.index] {
                 throw MergeError("\(path) and \(other) are both shard \(placement.index)/\(placement.count)")
@@ -116,7 +133,9 @@ public enum ShardSet {
         }
         let missing = (1...max(1, first.placement.count)).filter { seen[$0] == nil }
         guard missing.isEmpty else {
-            throw MergeError("shard\(missing.count == 1 ? "" : "s") \(missing.map { "\($0)/\(first.placement.count)" }.joined(separator: ", ")) missing: give every shard's file")
+            throw MergeError(
+                "shard\(missing.count == 1 ? "" : "s") \(missing.map { "\($0)/\(first.placement.count)" }.joined(separator: ", ")) missing: give every shard's file"
+            )
         }
     }
 }

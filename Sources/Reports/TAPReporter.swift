@@ -16,7 +16,8 @@ public enum TAPReporter {
                 lines.append("  message: \(yamlQuote(message))")
             }
             for mismatch in result.mismatches {
-                lines.append("  \(mismatch.key): {expected: \(yamlQuote(mismatch.expected)), got: \(yamlQuote(mismatch.got))}")
+                lines.append(
+                    "  \(mismatch.key): {expected: \(yamlQuote(mismatch.expected)), got: \(yamlQuote(mismatch.got))}")
             }
             lines.append("  at: \(yamlQuote(result.scenario.location.description))")
             lines.append("  ...")
@@ -25,6 +26,8 @@ public enum TAPReporter {
     }
 
     static func yamlQuote(_ text: String) -> String {
-        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n") + "\""
+        "\""
+            + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n") + "\""
     }
 }

@@ -28,12 +28,15 @@ enum RecordDecoder {
             }
             return .txt(strings)
         case .soa:
-            guard let mname = name(bytes, at: 0), let rname = name(bytes, at: mname.end), rname.end + 20 <= bytes.count else { return nil }
+            guard let mname = name(bytes, at: 0), let rname = name(bytes, at: mname.end), rname.end + 20 <= bytes.count
+            else { return nil }
             func u32(_ offset: Int) -> UInt32 {
                 bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | UInt32($1) }
             }
             let base = rname.end
-            return .soa(mname: mname.name, rname: rname.name, serial: u32(base), refresh: u32(base + 4), retry: u32(base + 8), expire: u32(base + 12), minimum: u32(base + 16))
+            return .soa(
+                mname: mname.name, rname: rname.name, serial: u32(base), refresh: u32(base + 4), retry: u32(base + 8),
+                expire: u32(base + 12), minimum: u32(base + 16))
         case .tlsa:
             guard bytes.count >= 3 else { return nil }
             return .tlsa(usage: bytes[0], selector: bytes[1], matching: bytes[2], data: .bytes(Array(bytes[3...])))
@@ -46,7 +49,9 @@ enum RecordDecoder {
         var index = start
         while index < bytes.count {
             let length = Int(bytes[index])
-            if length == 0 { return (labels.isEmpty ? "." : DNSName.normalize(labels.joined(separator: ".")), index + 1) }
+            if length == 0 {
+                return (labels.isEmpty ? "." : DNSName.normalize(labels.joined(separator: ".")), index + 1)
+            }
             guard length < 64, index + 1 + length <= bytes.count else { return nil }
             // Raw characters, as the names mxharness keeps; only a dot inside a label needs escaping.
             let raw = String(decoding: bytes[(index + 1)..<(index + 1 + length)], as: UTF8.self)

@@ -33,13 +33,15 @@ public struct ResolverConfiguration: Sendable {
     public var configurationName: String
 
     public init(
-        server: IPAddress, port: UInt16 = 53, timeout: Duration = .milliseconds(1500), namespace: NetworkNamespace? = nil, directory: String,
+        server: IPAddress, port: UInt16 = 53, timeout: Duration = .milliseconds(1500),
+        namespace: NetworkNamespace? = nil, directory: String,
         cacheCapacity: Int = 4096, validation: ResolverValidation = .nonValidating, trustAnchor: String? = nil,
         configurationName: String? = nil
     ) {
         self.validation = validation
         self.trustAnchor = trustAnchor
-        self.configurationName = configurationName ?? (validation == .validating ? "libunbound-validating.conf" : "libunbound.conf")
+        self.configurationName =
+            configurationName ?? (validation == .validating ? "libunbound-validating.conf" : "libunbound.conf")
         self.server = server
         self.port = port
         self.timeout = timeout
@@ -67,13 +69,16 @@ public final class DNSResolver: DNSLookup, @unchecked Sendable {
     private let worker: Worker
     private let cache: AnswerCache?
 
-    public init(configuration: ResolverConfiguration, logger: Logger = Logger(label: "mxharness.resolver")) async throws {
+    public init(configuration: ResolverConfiguration, logger: Logger = Logger(label: "mxharness.resolver")) async throws
+    {
         self.configuration = configuration
         self.cache = configuration.cacheCapacity > 0 ? AnswerCache(capacity: configuration.cacheCapacity) : nil
         let configPath = configuration.directory + "/" + configuration.configurationName
         // Read once, by the context about to be made: a plain write (an atomic one also syncs the disk).
         try Self.configText(configuration).write(toFile: configPath, atomically: false, encoding: .utf8)
-        self.worker = try await Worker.start(configPath: configPath, namespacePath: configuration.namespace?.path, timeout: configuration.timeout, logger: logger)
+        self.worker = try await Worker.start(
+            configPath: configPath, namespacePath: configuration.namespace?.path, timeout: configuration.timeout,
+            logger: logger)
     }
 
     deinit {
@@ -193,7 +198,9 @@ extension DNSResolver {
             self.logger = logger
         }
 
-        static func start(configPath: String, namespacePath: String?, timeout: Duration, logger: Logger) async throws -> Worker {
+        static func start(configPath: String, namespacePath: String?, timeout: Duration, logger: Logger) async throws
+            -> Worker
+        {
             var fds: [Int32] = [0, 0]
             guard pipe(&fds) == 0 else { throw ResolverError(message: "pipe: \(String(cString: strerror(errno)))") }
             for fd in fds {
@@ -218,7 +225,8 @@ extension DNSResolver {
                 return true
             }
             guard accepted else {
-                request.continuation.resume(returning: .failure(.other(name: request.name, type: request.type, reason: "resolver shut down")))
+                request.continuation.resume(
+                    returning: .failure(.other(name: request.name, type: request.type, reason: "resolver shut down")))
                 return
             }
             wake()
@@ -266,7 +274,8 @@ extension DNSResolver {
             loop(ctx)
             for item in inFlight.values {
                 ub_cancel(ctx, item.asyncID)
-                item.finish(.failure(.other(name: item.request.name, type: item.request.type, reason: "resolver shut down")))
+                item.finish(
+                    .failure(.other(name: item.request.name, type: item.request.type, reason: "resolver shut down")))
             }
             inFlight.removeAll()
             ub_ctx_delete(ctx)
@@ -275,7 +284,8 @@ extension DNSResolver {
                 return queue
             }
             for request in leftover {
-                request.continuation.resume(returning: .failure(.other(name: request.name, type: request.type, reason: "resolver shut down")))
+                request.continuation.resume(
+                    returning: .failure(.other(name: request.name, type: request.type, reason: "resolver shut down")))
             }
             close(wakeRead)
             close(wakeWrite)
@@ -291,7 +301,9 @@ extension DNSResolver {
                 }
                 if stop {
                     for request in requests {
-                        request.continuation.resume(returning: .failure(.other(name: request.name, type: request.type, reason: "resolver shut down")))
+                        request.continuation.resume(
+                            returning: .failure(
+                                .other(name: request.name, type: request.type, reason: "resolver shut down")))
                     }
                     return
                 }
@@ -301,10 +313,14 @@ extension DNSResolver {
                 var pollTimeout: Int32 = -1
                 if let next = inFlight.values.map(\.deadline).min() {
                     let remaining = next - ContinuousClock.now
-                    let ms = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
+                    let ms =
+                        remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
                     pollTimeout = Int32(clamping: max(0, ms + 1))
                 }
-                var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0), pollfd(fd: ubFD, events: Int16(POLLIN), revents: 0)]
+                var fds = [
+                    pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
+                    pollfd(fd: ubFD, events: Int16(POLLIN), revents: 0),
+                ]
                 let count = poll(&fds, 2, pollTimeout)
                 if count < 0 && errno != EINTR { return }
                 if fds[0].revents != 0 {
@@ -321,15 +337,20 @@ extension DNSResolver {
             let unmanaged = Unmanaged.passRetained(item)
             var asyncID: Int32 = 0
             // libunbound reads the name in presentation form: escape what it would read specially.
-            let status = ub_resolve_async(ctx, DNSName.presentation(request.name), Int32(request.type.code), 1, unmanaged.toOpaque(), { mydata, err, result in
-                guard let mydata else { return }
-                let item = Unmanaged<InFlight>.fromOpaque(mydata).takeRetainedValue()
-                item.finish(Worker.interpret(err: err, result: result, name: item.request.name, type: item.request.type))
-                if let result { ub_resolve_free(result) }
-            }, &asyncID)
+            let status = ub_resolve_async(
+                ctx, DNSName.presentation(request.name), Int32(request.type.code), 1, unmanaged.toOpaque(),
+                { mydata, err, result in
+                    guard let mydata else { return }
+                    let item = Unmanaged<InFlight>.fromOpaque(mydata).takeRetainedValue()
+                    item.finish(
+                        Worker.interpret(err: err, result: result, name: item.request.name, type: item.request.type))
+                    if let result { ub_resolve_free(result) }
+                }, &asyncID)
             guard status == 0 else {
                 unmanaged.release()
-                item.finish(.failure(.other(name: request.name, type: request.type, reason: String(cString: ub_strerror(status)))))
+                item.finish(
+                    .failure(
+                        .other(name: request.name, type: request.type, reason: String(cString: ub_strerror(status)))))
                 return
             }
             item.asyncID = asyncID
@@ -354,7 +375,9 @@ extension DNSResolver {
             }
         }
 
-        static func interpret(err: Int32, result: UnsafeMutablePointer<ub_result>?, name: String, type: RecordType) -> Answer {
+        static func interpret(err: Int32, result: UnsafeMutablePointer<ub_result>?, name: String, type: RecordType)
+            -> Answer
+        {
             guard err == 0, let result else {
                 return .failure(.other(name: name, type: type, reason: String(cString: ub_strerror(err))))
             }
@@ -370,17 +393,22 @@ extension DNSResolver {
                 security: result.pointee.secure != 0 ? .secure : .insecure)
         }
 
-        static func records(_ result: UnsafeMutablePointer<ub_result>, name: String, type: RecordType) -> Result<[RecordData], DNSLookupError> {
+        static func records(_ result: UnsafeMutablePointer<ub_result>, name: String, type: RecordType) -> Result<
+            [RecordData], DNSLookupError
+        > {
             switch result.pointee.rcode {
             case 0:
-                guard result.pointee.havedata != 0, let data = result.pointee.data, let lengths = result.pointee.len else {
+                guard result.pointee.havedata != 0, let data = result.pointee.data, let lengths = result.pointee.len
+                else {
                     return .failure(.nodata(name: name, type: type))
                 }
                 var records: [RecordData] = []
                 var index = 0
                 while let pointer = data[index] {
                     let length = Int(lengths[index])
-                    let bytes = pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+                    let bytes = pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+                        Array(UnsafeBufferPointer(start: $0, count: length))
+                    }
                     if let record = RecordDecoder.decode(type, bytes) {
                         records.append(record)
                     }

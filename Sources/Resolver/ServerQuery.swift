@@ -3,9 +3,9 @@ import Foundation
 import Sandbox
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #endif
 
 /// What a DNS server answered one question, as a stub resolver sees it: the rcode, the AD bit,

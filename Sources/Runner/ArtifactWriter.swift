@@ -19,24 +19,31 @@ public enum ArtifactWriter {
         let fm = FileManager.default
         do {
             try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let worldFiles = ["unbound.conf", "unbound.log", "libunbound.conf", "libunbound-validating.conf", "unbound-validating.conf", "unbound-validating.log"]
+            let worldFiles = [
+                "unbound.conf", "unbound.log", "libunbound.conf", "libunbound-validating.conf",
+                "unbound-validating.conf", "unbound-validating.log",
+            ]
             for name in worldFiles + senderFiles.keys.sorted() {
                 let source = (workDirectory as NSString).appendingPathComponent(name)
                 let destination = (folder as NSString).appendingPathComponent(senderFiles[name] ?? name)
                 try? fm.removeItem(atPath: destination)
                 if fm.fileExists(atPath: source) { try fm.copyItem(atPath: source, toPath: destination) }
             }
-            copyReceiverFiles(from: (workDirectory as NSString).appendingPathComponent(receiverFolder), into: folder + "/receiver")
+            copyReceiverFiles(
+                from: (workDirectory as NSString).appendingPathComponent(receiverFolder), into: folder + "/receiver")
             // A signed world's zone files, as unbound served them.
-            copyReceiverFiles(from: (workDirectory as NSString).appendingPathComponent("zones"), into: folder + "/zones")
+            copyReceiverFiles(
+                from: (workDirectory as NSString).appendingPathComponent("zones"), into: folder + "/zones")
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             if let delivery = result.delivery {
-                try delivery.renderTranscript().write(toFile: folder + "/transcript.txt", atomically: true, encoding: .utf8)
+                try delivery.renderTranscript().write(
+                    toFile: folder + "/transcript.txt", atomically: true, encoding: .utf8)
                 try encoder.encode(delivery).write(to: URL(fileURLWithPath: folder + "/delivery.json"))
             }
             let records = result.evidence?.records ?? []
-            try encoder.encode(records.map(AnyEvidenceRecord.init)).write(to: URL(fileURLWithPath: folder + "/mx-sessions.json"))
+            try encoder.encode(records.map(AnyEvidenceRecord.init)).write(
+                to: URL(fileURLWithPath: folder + "/mx-sessions.json"))
             let mxLog = (result.evidence?.decisions ?? []).joined(separator: "\n\n")
             try (mxLog + "\n" + result.receiverLog).write(toFile: folder + "/mx.log", atomically: true, encoding: .utf8)
             return folder
@@ -59,7 +66,8 @@ public enum ArtifactWriter {
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: from, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
             let to = (destination as NSString).appendingPathComponent(name)
-            try? fm.createDirectory(atPath: (to as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try? fm.createDirectory(
+                atPath: (to as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try? fm.removeItem(atPath: to)
             try? fm.copyItem(atPath: from, toPath: to)
         }

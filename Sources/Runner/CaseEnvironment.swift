@@ -52,7 +52,8 @@ public final class CaseEnvironment: @unchecked Sendable {
     }
 
     init(
-        scenario: ScenarioCase, settings: RunConfiguration, receiver: any Receiver, sender: any Sender, proxy: (any CaseProxy)? = nil,
+        scenario: ScenarioCase, settings: RunConfiguration, receiver: any Receiver, sender: any Sender,
+        proxy: (any CaseProxy)? = nil,
         warmWorlds: WarmWorlds?, eventLoopGroup: any EventLoopGroup, logger: Logger
     ) {
         self.proxy = proxy
@@ -67,13 +68,17 @@ public final class CaseEnvironment: @unchecked Sendable {
 
     /// The case's work folder (unbound's configuration and log, a real MTA's files).
     public var directory: String {
-        guard let directory = parts.directory else { preconditionFailure("CaseEnvironment.directory read before setUp") }
+        guard let directory = parts.directory else {
+            preconditionFailure("CaseEnvironment.directory read before setUp")
+        }
         return directory
     }
 
     /// The namespace every process of the case runs in.
     public var namespace: NetworkNamespace {
-        guard let namespace = parts.namespace else { preconditionFailure("CaseEnvironment.namespace read before setUp") }
+        guard let namespace = parts.namespace else {
+            preconditionFailure("CaseEnvironment.namespace read before setUp")
+        }
         return namespace
     }
 
@@ -116,7 +121,9 @@ public final class CaseEnvironment: @unchecked Sendable {
     public var resolver: DNSResolver { receiverResolver }
 
     private func resolver(_ validation: ResolverValidation) -> DNSResolver {
-        guard let resolver = parts.resolvers[validation] else { preconditionFailure("CaseEnvironment.resolver read before setUp") }
+        guard let resolver = parts.resolvers[validation] else {
+            preconditionFailure("CaseEnvironment.resolver read before setUp")
+        }
         return resolver
     }
 
@@ -141,7 +148,8 @@ public final class CaseEnvironment: @unchecked Sendable {
         let directory = try registry.makeTemporaryDirectory("case")
         parts.directory = directory
         done("folder")
-        let addresses = scenario.receiver.addresses + clientAddresses.filter { !scenario.receiver.addresses.contains($0) }
+        let addresses =
+            scenario.receiver.addresses + clientAddresses.filter { !scenario.receiver.addresses.contains($0) }
         if let lent = try await receiver.hostNamespace(clientAddresses: clientAddresses) {
             parts.namespace = lent
             parts.lentDNS = receiver.lentDNS
@@ -157,7 +165,8 @@ public final class CaseEnvironment: @unchecked Sendable {
             try await slot.prepare(addresses: addresses, world: scenario.dns)
             done("addresses and world")
         } else {
-            parts.namespace = try await NetworkNamespace.create(name: registry.makeName("case"), addresses: addresses, logger: logger)
+            parts.namespace = try await NetworkNamespace.create(
+                name: registry.makeName("case"), addresses: addresses, logger: logger)
             parts.ownsNamespace = true
             done("namespace")
         }
@@ -173,12 +182,16 @@ public final class CaseEnvironment: @unchecked Sendable {
         }
         // Validating resolvers start from the world's trust anchor, which the root key decides.
         let anchor = WorldSigner.trustAnchor(for: scenario.dns)
-        for validation in Set([scenario.receiver.resolver, scenario.sender.resolver]).sorted(by: { $0.rawValue < $1.rawValue }) {
+        for validation in Set([scenario.receiver.resolver, scenario.sender.resolver]).sorted(by: {
+            $0.rawValue < $1.rawValue
+        }) {
             let kind = ResolverKind(timeout: settings.resolverTimeout, validation: validation, trustAnchor: anchor)
             if let slot = parts.slot {
                 parts.resolvers[validation] = try await slot.takeResolver(kind, logger: logger)
             } else {
-                parts.resolvers[validation] = try await DNSResolver(configuration: kind.configuration(server: resolverAddress, namespace: namespace, directory: directory), logger: logger)
+                parts.resolvers[validation] = try await DNSResolver(
+                    configuration: kind.configuration(
+                        server: resolverAddress, namespace: namespace, directory: directory), logger: logger)
             }
         }
         done("resolver")
@@ -240,7 +253,9 @@ public final class CaseEnvironment: @unchecked Sendable {
             if settings.artifactsDirectory != nil, let directory = parts.directory {
                 try? warm.write(toFile: directory + "/unbound.conf", atomically: false, encoding: .utf8)
                 try? remains.queryLog.write(toFile: directory + "/unbound.log", atomically: false, encoding: .utf8)
-                if let zones = (parts.slot?.dns ?? parts.lentDNS)?.zoneDirectory, (parts.slot?.dns ?? parts.lentDNS)?.isSigned == true {
+                if let zones = (parts.slot?.dns ?? parts.lentDNS)?.zoneDirectory,
+                    (parts.slot?.dns ?? parts.lentDNS)?.isSigned == true
+                {
                     try? FileManager.default.copyItem(atPath: zones, toPath: directory + "/zones")
                 }
             }

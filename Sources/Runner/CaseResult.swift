@@ -97,7 +97,9 @@ public struct CaseResult: Sendable {
 
     /// The attempt that decided the outcome, if any.
     public var decidingAttempt: DeliveryAttempt? {
-        guard let delivery, let index = delivery.decidingAttempt, delivery.attempts.indices.contains(index) else { return nil }
+        guard let delivery, let index = delivery.decidingAttempt, delivery.attempts.indices.contains(index) else {
+            return nil
+        }
         return delivery.attempts[index]
     }
 }

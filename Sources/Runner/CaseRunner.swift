@@ -32,7 +32,8 @@ public struct RunConfiguration: Sendable {
     public var authority = RunAuthority()
 
     public init(
-        target: ReceiverTarget? = nil, sender: SenderMTA? = nil, resolverTimeout: Duration = RunConfiguration.defaultResolverTimeout,
+        target: ReceiverTarget? = nil, sender: SenderMTA? = nil,
+        resolverTimeout: Duration = RunConfiguration.defaultResolverTimeout,
         connectTimeout: Duration = .seconds(3), replyTimeout: Duration = .seconds(15), artifactsDirectory: String? = nil
     ) {
         self.target = target
@@ -103,7 +104,8 @@ public struct CaseRunner: Sendable {
         let targets = Set(cases.map(target(for:)))
         for target in targets.sorted(by: { $0.rawValue < $1.rawValue }) {
             guard let kind = parts.receivers[target] else { continue }
-            reports += await kind.preflight(cases.filter { self.target(for: $0) == target }, settings: configuration, logger: logger)
+            reports += await kind.preflight(
+                cases.filter { self.target(for: $0) == target }, settings: configuration, logger: logger)
         }
         return reports
     }
@@ -113,7 +115,9 @@ public struct CaseRunner: Sendable {
     /// `SenderKind.unavailableReason`); nil when both can. Such a case is skipped with the reason.
     public func unavailableReason(for scenario: ScenarioCase) -> String? {
         let target = target(for: scenario)
-        guard let receiver = parts.receivers[target] else { return "receiver \(target): not in this build of mxharness" }
+        guard let receiver = parts.receivers[target] else {
+            return "receiver \(target): not in this build of mxharness"
+        }
         if let reason = receiver.unavailableReason(settings: configuration) { return "receiver \(target): \(reason)" }
         let mta = senderMTA(for: scenario)
         guard let sender = parts.senders[mta] else { return "sender \(mta): not in this build of mxharness" }
@@ -170,7 +174,8 @@ public struct CaseRunner: Sendable {
         if let reason = unavailableReason(for: scenario)
             ?? receiverKind.unsupportedReason(for: scenario, settings: configuration)
             ?? senderKind.unsupportedReason(for: scenario, settings: configuration)
-            ?? proxyKind?.unsupportedReason(for: scenario, settings: configuration) {
+            ?? proxyKind?.unsupportedReason(for: scenario, settings: configuration)
+        {
             result.status = .skipped(reason)
             return result
         }
@@ -223,7 +228,8 @@ public struct CaseRunner: Sendable {
         let remains = await environment.tearDown(clean: clean) { directory, queryLog in
             result.queryLog = queryLog
             if let artifacts {
-                result.artifactsDirectory = ArtifactWriter.write(result, from: directory, into: artifacts, senderFiles: senderFiles)
+                result.artifactsDirectory = ArtifactWriter.write(
+                    result, from: directory, into: artifacts, senderFiles: senderFiles)
             }
         }
         result.queryLog = remains.queryLog
@@ -241,7 +247,9 @@ struct ProxiedEvidence: ReceiverEvidence {
     var proxyLines: [String]
 
     var messagesAccepted: Int? { receiver.messagesAccepted }
-    var log: String { ([receiver.log] + proxyLines.map { "proxy: " + $0 }).filter { !$0.isEmpty }.joined(separator: "\n") }
+    var log: String {
+        ([receiver.log] + proxyLines.map { "proxy: " + $0 }).filter { !$0.isEmpty }.joined(separator: "\n")
+    }
     var decisions: [String] { receiver.decisions }
     var records: [any EvidenceRecord] { receiver.records }
 }

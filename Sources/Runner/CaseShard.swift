@@ -68,7 +68,8 @@ public struct ShardPlacement: Sendable, Hashable, Codable {
 
 extension CaseShard {
     /// This shard's cases with each one's position in `cases` (the selection before the split).
-    public func select(_ cases: [ScenarioCase]) -> (cases: [ScenarioCase], positions: [Int], placement: ShardPlacement) {
+    public func select(_ cases: [ScenarioCase]) -> (cases: [ScenarioCase], positions: [Int], placement: ShardPlacement)
+    {
         var chosen: [ScenarioCase] = []
         var positions: [Int] = []
         for (position, scenario) in cases.enumerated() where contains(scenario.name) {

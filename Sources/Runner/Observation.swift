@@ -34,21 +34,24 @@ extension DeliveryRequest {
         let settings = ModelledPostfixSettings(sender.postfix)
         let defaults = ClientLimits()
         let limits = ClientLimits(
-            sessionLimit: settings.sessionLimit ?? defaults.sessionLimit, addressLimit: settings.addressLimit ?? defaults.addressLimit,
+            sessionLimit: settings.sessionLimit ?? defaults.sessionLimit,
+            addressLimit: settings.addressLimit ?? defaults.addressLimit,
             skip5xxGreeting: settings.skip5xxGreeting ?? defaults.skip5xxGreeting)
-        let prefer = settings.addressPreference.flatMap(AddressPreference.init(rawValue:)) ?? AddressPreference(sender.prefer)
+        let prefer =
+            settings.addressPreference.flatMap(AddressPreference.init(rawValue:)) ?? AddressPreference(sender.prefer)
         self.init(
             sources: sender.addresses, prefer: prefer, limits: limits, helo: sender.helo, mailFrom: sender.mailFrom,
             recipients: sender.rcptTo, relay: relay, message: sender.messageBytes(),
             connectTimeout: connectTimeout, replyTimeout: replyTimeout)
         self.rawData = sender.message?.raw.map { Array($0.utf8) }
         // A real proxy (`sender.proxy`) writes the header itself; the model then connects directly.
-        let path: ProxiedSending.Path? = switch sender.modelledIdentity {
-        case .socket: nil
-        case .proxyV1: .proxyV1
-        case .proxyV2: .proxyV2
-        case .xclient: .xclient(name: sender.xclientName)
-        }
+        let path: ProxiedSending.Path? =
+            switch sender.modelledIdentity {
+            case .socket: nil
+            case .proxyV1: .proxyV1
+            case .proxyV2: .proxyV2
+            case .xclient: .xclient(name: sender.xclientName)
+            }
         self.proxy = path.map { ProxiedSending(path: $0, addresses: sender.proxyAddresses) }
     }
 }

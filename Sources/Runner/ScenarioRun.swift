@@ -20,7 +20,9 @@ public struct ScenarioRun: Sendable {
         self.jobs = max(1, jobs)
     }
 
-    public func run(_ cases: [ScenarioCase], progress: @escaping @Sendable (CaseResult) -> Void = { _ in }) async -> [CaseResult] {
+    public func run(_ cases: [ScenarioCase], progress: @escaping @Sendable (CaseResult) -> Void = { _ in }) async
+        -> [CaseResult]
+    {
         var scoped = self.runner
         scoped.parts = scoped.parts.scopedToRun(jobs: jobs, cases: cases, settings: scoped.configuration)
         var ownWarmWorlds: WarmWorlds?

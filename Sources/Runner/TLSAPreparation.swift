@@ -14,21 +14,30 @@ extension ScenarioCase {
     /// SubjectPublicKeyInfo for `receiver-key`, the whole certificate for `receiver-cert`. A host
     /// without an address of the receiver gets the certificate of the receiver's first address.
     public func preparingTLSA(authority: RunAuthority) throws(TLSAPreparationError) -> ScenarioCase {
-        guard dns.records.contains(where: { if case .tlsa(_, _, _, let data) = $0.data { data.bytes == nil } else { false } })
+        guard
+            dns.records.contains(where: {
+                if case .tlsa(_, _, _, let data) = $0.data { data.bytes == nil } else { false }
+            })
         else { return self }
         var prepared = self
         let groups = receiver.tls.certificates(hostname: receiver.hostname, addresses: receiver.addresses)
         for index in prepared.dns.records.indices {
             let record = prepared.dns.records[index]
-            guard case .tlsa(let usage, let selector, let matching, let data) = record.data, data.bytes == nil else { continue }
+            guard case .tlsa(let usage, let selector, let matching, let data) = record.data, data.bytes == nil else {
+                continue
+            }
             let host = record.owner.split(separator: ".").dropFirst(2).joined(separator: ".")
             let hostAddresses = Set(dns.effectiveRecords.filter { $0.owner == host }.compactMap(\.data.address))
-            guard let group = groups.first(where: { !hostAddresses.isDisjoint(with: $0.addresses) }) ?? groups.first else {
-                throw TLSAPreparationError(description: "dns.records: \(record.owner) TLSA \(data): the receiver has no address")
+            guard let group = groups.first(where: { !hostAddresses.isDisjoint(with: $0.addresses) }) ?? groups.first
+            else {
+                throw TLSAPreparationError(
+                    description: "dns.records: \(record.owner) TLSA \(data): the receiver has no address")
             }
             do {
-                let issued = try authority.authority().certificate(group.kind, names: group.names, addresses: group.addresses)
-                let digest = data == .receiverKey
+                let issued = try authority.authority().certificate(
+                    group.kind, names: group.names, addresses: group.addresses)
+                let digest =
+                    data == .receiverKey
                     ? try issued.certificate.publicKeySHA256() : try issued.certificate.certificateSHA256()
                 prepared.dns.records[index].data = .tlsa(
                     usage: usage, selector: selector, matching: matching, data: .bytes(digest))

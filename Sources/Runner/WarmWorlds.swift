@@ -34,7 +34,9 @@ package final class WarmSlot: @unchecked Sendable {
     }
 
     /// `kind` ends the names of its namespace and folder (`mxh-PID-N-KIND`).
-    package static func start(kind: String = "slot", logger: Logger, plantedLeak: WarmWorlds.PlantedLeak? = nil) async throws -> WarmSlot {
+    package static func start(kind: String = "slot", logger: Logger, plantedLeak: WarmWorlds.PlantedLeak? = nil)
+        async throws -> WarmSlot
+    {
         let registry = ResourceRegistry.shared
         let directory = try registry.makeTemporaryDirectory(kind)
         let namespace: NetworkNamespace
@@ -47,7 +49,9 @@ package final class WarmSlot: @unchecked Sendable {
         do {
             let dns = try await WarmDNSWorld.start(in: namespace, directory: directory, logger: logger)
             dns.keepsPreviousWorld = plantedLeak == .previousWorld
-            let slot = WarmSlot(namespace: namespace, dns: dns, directory: directory, addressEditor: try await namespace.addressEditor())
+            let slot = WarmSlot(
+                namespace: namespace, dns: dns, directory: directory, addressEditor: try await namespace.addressEditor()
+            )
             slot.keepsResolver = plantedLeak == .resolverKept
             return slot
         } catch {
@@ -188,8 +192,10 @@ public actor WarmWorlds {
     func checkOut(for addresses: Set<IPAddress>) async throws -> WarmSlot {
         while true {
             guard !closed else { throw CaseSkipped(reason: "the run ended before the case started") }
-            let pick = idle.firstIndex { $0.removals(for: addresses) == 0 }
-                ?? (total >= capacity && clearing.isEmpty ? idle.indices.min { idle[$0].removals(for: addresses) < idle[$1].removals(for: addresses) } : nil)
+            let pick =
+                idle.firstIndex { $0.removals(for: addresses) == 0 }
+                ?? (total >= capacity && clearing.isEmpty
+                    ? idle.indices.min { idle[$0].removals(for: addresses) < idle[$1].removals(for: addresses) } : nil)
             if let pick {
                 let slot = idle.remove(at: pick)
                 lent[ObjectIdentifier(slot)] = slot

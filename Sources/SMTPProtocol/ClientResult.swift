@@ -74,7 +74,8 @@ public struct SMTPClientResult: Sendable, Hashable, Codable {
 
     public init(
         outcome: AttemptResult, stage: SMTPStage, reply: SMTPReply?, error: String? = nil,
-        recipients: [SMTPClientRecipientStatus], extensions: [String] = [], usedHELO: Bool = false, tls: TLSSessionFacts? = nil
+        recipients: [SMTPClientRecipientStatus], extensions: [String] = [], usedHELO: Bool = false,
+        tls: TLSSessionFacts? = nil
     ) {
         self.tls = tls
         self.outcome = outcome

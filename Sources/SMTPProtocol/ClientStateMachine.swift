@@ -111,7 +111,8 @@ public struct SMTPClientStateMachine: Sendable {
             if state == .quit { return finishQuietly() }
             if state == .handshake { return handshakeFailed("lost connection", at: offset) }
             if state == .greeting || state == .connecting {
-                return breakOff(error: "server dropped connection without sending the initial SMTP greeting", at: offset)
+                return breakOff(
+                    error: "server dropped connection without sending the initial SMTP greeting", at: offset)
             }
             return breakOff(error: "lost connection while \(activity)", at: offset)
 
@@ -218,11 +219,17 @@ public struct SMTPClientStateMachine: Sendable {
             if reply.code / 100 == 3 {
                 state = .message
                 if let raw = configuration.rawData {
-                    transcript.append(.init(offset: offset, direction: .client, text: "<raw data: \(raw.count) bytes, sent as written>"))
+                    transcript.append(
+                        .init(
+                            offset: offset, direction: .client, text: "<raw data: \(raw.count) bytes, sent as written>")
+                    )
                     return .send(raw)
                 }
                 let size = ClientMessage.measure(configuration.message)
-                transcript.append(.init(offset: offset, direction: .client, text: "<message: \(size.lines) lines, \(size.octets) bytes>"))
+                transcript.append(
+                    .init(
+                        offset: offset, direction: .client, text: "<message: \(size.lines) lines, \(size.octets) bytes>"
+                    ))
                 transcript.append(.init(offset: offset, direction: .client, text: "."))
                 return .send(ClientMessage.dataPayload(configuration.message))
             }
@@ -275,7 +282,9 @@ public struct SMTPClientStateMachine: Sendable {
         tls = facts
         if configuration.tlsLevel.mustMatch, let failure {
             // tls_verify.c logs chain faults and name mismatches only at levels that must match.
-            let prefix = failure.hasPrefix("num=") ? "server certificate verification failed for" : "certificate verification failed for"
+            let prefix =
+                failure.hasPrefix("num=")
+                ? "server certificate verification failed for" : "certificate verification failed for"
             note("\(prefix) \(peer):\(configuration.peerPort): \(failure)", at: offset)
         }
         let trust = facts.trust ?? .untrusted
@@ -327,7 +336,8 @@ public struct SMTPClientStateMachine: Sendable {
         if extensions.contains("SIZE") {
             command += " SIZE=\(configuration.rawData?.count ?? ClientMessage.measure(configuration.message).octets)"
         }
-        if extensions.contains("8BITMIME"), ClientMessage.has8BitContent(configuration.rawData ?? configuration.message) {
+        if extensions.contains("8BITMIME"), ClientMessage.has8BitContent(configuration.rawData ?? configuration.message)
+        {
             command += " BODY=8BITMIME"
         }
         return send(command, at: offset)
@@ -356,7 +366,8 @@ public struct SMTPClientStateMachine: Sendable {
     /// The deciding reply ended the session: every recipient still open shares its fate, then QUIT
     /// (except after 421, when the server is closing the connection itself).
     private mutating func fail(
-        _ stage: SMTPStage, reply: SMTPReply, recipientOutcome: AttemptResult? = nil, error: String? = nil, at offset: Double
+        _ stage: SMTPStage, reply: SMTPReply, recipientOutcome: AttemptResult? = nil, error: String? = nil,
+        at offset: Double
     ) -> Action {
         let outcome = Self.outcome(of: reply)
         var error = error
@@ -394,8 +405,10 @@ public struct SMTPClientStateMachine: Sendable {
             if let status = decided[index] {
                 statuses.append(status)
             } else {
-                statuses.append(SMTPClientRecipientStatus(
-                    address: address, rcptReply: rcptReplies[index], outcome: recipientOutcome, stage: stage, reply: reply))
+                statuses.append(
+                    SMTPClientRecipientStatus(
+                        address: address, rcptReply: rcptReplies[index], outcome: recipientOutcome, stage: stage,
+                        reply: reply))
             }
         }
         result = SMTPClientResult(

@@ -85,8 +85,10 @@ public struct SMTPReply: Sendable, Hashable, CustomStringConvertible, Codable {
         guard let first = parts.first else { return (nil, line) }
         let components = first.split(separator: ".", omittingEmptySubsequences: false)
         guard components.count == 3,
-              components.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
-              let klass = Int(components[0]), klass == code / 100, [2, 4, 5].contains(klass)
+            components.allSatisfy({
+                !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber)
+            }),
+            let klass = Int(components[0]), klass == code / 100, [2, 4, 5].contains(klass)
         else { return (nil, line) }
         return (String(first), parts.count > 1 ? String(parts[1]) : "")
     }

@@ -30,11 +30,13 @@ public struct ReplyParseError: Error, Sendable, Hashable, CustomStringConvertibl
         case .missingCode: what = "reply line does not start with a three-digit code"
         case .codeOutOfRange(let code): what = "reply code \(code) is not a 2xx, 3xx, 4xx or 5xx code"
         case .badSeparator: what = "reply code is followed by neither a space nor a hyphen"
-        case .codeChanged(let expected, let got): what = "continuation line has code \(got), the reply started with \(expected)"
+        case .codeChanged(let expected, let got):
+            what = "continuation line has code \(got), the reply started with \(expected)"
         case .tooManyLines(let limit): what = "reply has more than \(limit) lines"
         case .lineTooLong(let limit): what = "reply line is longer than \(limit) characters"
         }
-        return "malformed SMTP reply from the server: \(what) (line: \(String(reflecting: line))); the server does not follow RFC 5321 4.2"
+        return
+            "malformed SMTP reply from the server: \(what) (line: \(String(reflecting: line))); the server does not follow RFC 5321 4.2"
     }
 }
 
@@ -58,7 +60,10 @@ public struct ReplyParser: Sendable {
     private var enhanced: String?
     private var lines: [String] = []
 
-    public init(maximumLineLength: Int = ReplyParser.defaultMaximumLineLength, maximumLines: Int = ReplyParser.defaultMaximumLines) {
+    public init(
+        maximumLineLength: Int = ReplyParser.defaultMaximumLineLength,
+        maximumLines: Int = ReplyParser.defaultMaximumLines
+    ) {
         self.maximumLineLength = maximumLineLength
         self.maximumLines = maximumLines
     }

@@ -28,7 +28,10 @@ struct CheckHost {
     private(set) var rootRecord: String?
     private var reverse: ReverseNames?
 
-    init(lookup: any DNSLookup, client: IPAddress, localPart: String, senderDomain: String, helo: String, receiver: String, timestamp: Int) {
+    init(
+        lookup: any DNSLookup, client: IPAddress, localPart: String, senderDomain: String, helo: String,
+        receiver: String, timestamp: Int
+    ) {
         self.lookup = lookup
         self.client = client
         self.localPart = localPart
@@ -40,10 +43,13 @@ struct CheckHost {
 
     /// `check_host()` for `domain`. `explain` asks for the `exp=` text of a `fail`; an `include`
     /// does not, since the included domain's explanation is never used (RFC 7208 6.2).
-    mutating func evaluate(domain: String, explain: Bool, depth: Int = 0) async throws(CheckHostAbort) -> CheckHostDecision {
+    mutating func evaluate(domain: String, explain: Bool, depth: Int = 0) async throws(CheckHostAbort)
+        -> CheckHostDecision
+    {
         let name = SPFDomain.withoutTrailingDot(domain)
         if let problem = SPFDomain.identityProblem(name) {
-            return CheckHostDecision(result: .none, reason: "\"\(domain)\" is no domain SPF can look up: \(problem) (RFC 7208 4.3)")
+            return CheckHostDecision(
+                result: .none, reason: "\"\(domain)\" is no domain SPF can look up: \(problem) (RFC 7208 4.3)")
         }
         guard let text = try await fetchRecord(name) else {
             return CheckHostDecision(result: .none, reason: "no SPF record at \(name)")
@@ -93,13 +99,17 @@ struct CheckHost {
 
         return CheckHostDecision(
             result: .neutral, record: text, matched: "default",
-            reason: "no mechanism in the SPF record of \(name) matches \(client); the default result is neutral (RFC 7208 4.7)")
+            reason:
+                "no mechanism in the SPF record of \(name) matches \(client); the default result is neutral (RFC 7208 4.7)"
+        )
     }
 
     // MARK: - Mechanisms (RFC 7208 5)
 
     /// Nil when the mechanism does not match; otherwise a detail for the reason (possibly empty).
-    private mutating func match(_ directive: SPFDirective, domain: String, depth: Int) async throws(CheckHostAbort) -> String? {
+    private mutating func match(_ directive: SPFDirective, domain: String, depth: Int) async throws(CheckHostAbort)
+        -> String?
+    {
         let term = directive.text
         if directive.mechanism.queriesDNS { try countDNSTerm(term, at: domain) }
         switch directive.mechanism {
@@ -124,8 +134,10 @@ struct CheckHost {
 
         case .a(let spec, let cidr):
             guard let target = await target(spec, domain: domain) else { return nil }
-            let addresses = try await query(target, .address(client.family), term: term, domain: domain, countsAsVoid: true)
-                .compactMap(\.address)
+            let addresses = try await query(
+                target, .address(client.family), term: term, domain: domain, countsAsVoid: true
+            )
+            .compactMap(\.address)
             let length = cidr.length(for: client.family)
             return addresses.first { client.isInside($0, prefixLength: length) }.map { " (\(target) has \($0))" }
 
@@ -139,12 +151,16 @@ struct CheckHost {
                 return name.isEmpty ? nil : (preference, name)
             }.sorted { $0.0 < $1.0 }.map(\.1)
             guard exchanges.count <= Self.maximumMXNames else {
-                throw .permerror("\(target) has \(exchanges.count) MX names, more than the \(Self.maximumMXNames) an mx mechanism may look up (RFC 7208 4.6.4)")
+                throw .permerror(
+                    "\(target) has \(exchanges.count) MX names, more than the \(Self.maximumMXNames) an mx mechanism may look up (RFC 7208 4.6.4)"
+                )
             }
             let length = cidr.length(for: client.family)
             for exchange in exchanges {
-                let addresses = try await query(exchange, .address(client.family), term: term, domain: domain, countsAsVoid: false)
-                    .compactMap(\.address)
+                let addresses = try await query(
+                    exchange, .address(client.family), term: term, domain: domain, countsAsVoid: false
+                )
+                .compactMap(\.address)
                 if let hit = addresses.first(where: { client.isInside($0, prefixLength: length) }) {
                     return " (MX \(exchange) of \(target) has \(hit))"
                 }
@@ -156,7 +172,9 @@ struct CheckHost {
             let names = await reverseNames()
             if names.void { try countVoidLookup(term, at: domain) }
             let wanted = DNSName.normalize(target)
-            return names.validated.first { $0 == wanted || $0.hasSuffix("." + wanted) }.map { " (validated name \($0))" }
+            return names.validated.first { $0 == wanted || $0.hasSuffix("." + wanted) }.map {
+                " (validated name \($0))"
+            }
 
         case .exists(let spec):
             guard let target = await target(spec, domain: domain) else { return nil }
@@ -171,14 +189,18 @@ struct CheckHost {
     private mutating func countDNSTerm(_ term: String, at domain: String) throws(CheckHostAbort) {
         dnsTerms += 1
         if dnsTerms > Self.maximumDNSTerms {
-            throw .permerror("more than \(Self.maximumDNSTerms) DNS-querying terms (the \(dnsTerms)th is \(term) in the SPF record of \(domain); RFC 7208 4.6.4)")
+            throw .permerror(
+                "more than \(Self.maximumDNSTerms) DNS-querying terms (the \(dnsTerms)th is \(term) in the SPF record of \(domain); RFC 7208 4.6.4)"
+            )
         }
     }
 
     private mutating func countVoidLookup(_ term: String, at domain: String) throws(CheckHostAbort) {
         voidLookups += 1
         if voidLookups > Self.maximumVoidLookups {
-            throw .permerror("more than \(Self.maximumVoidLookups) void lookups (the last was \(term) in the SPF record of \(domain); RFC 7208 4.6.4)")
+            throw .permerror(
+                "more than \(Self.maximumVoidLookups) void lookups (the last was \(term) in the SPF record of \(domain); RFC 7208 4.6.4)"
+            )
         }
     }
 
@@ -186,7 +208,9 @@ struct CheckHost {
 
     /// The records of `type` at `name`; none for NXDOMAIN or NODATA (a void lookup when `countsAsVoid`),
     /// `temperror` for anything else (RFC 7208 5: DNS errors other than RCODE 3).
-    private mutating func query(_ name: String, _ type: RecordType, term: String, domain: String, countsAsVoid: Bool) async throws(CheckHostAbort) -> [RecordData] {
+    private mutating func query(_ name: String, _ type: RecordType, term: String, domain: String, countsAsVoid: Bool)
+        async throws(CheckHostAbort) -> [RecordData]
+    {
         var answers: [RecordData] = []
         do {
             answers = try await lookup.query(name, type)
@@ -201,7 +225,9 @@ struct CheckHost {
     private mutating func fetchRecord(_ name: String) async throws(CheckHostAbort) -> String? {
         let texts = try await query(name, .txt, term: "", domain: name, countsAsVoid: false).compactMap(\.text)
         let records = texts.filter(SPFRecord.isSPFRecord)
-        guard records.count <= 1 else { throw .permerror("\(records.count) SPF records at \(name) (RFC 7208 4.5 allows one)") }
+        guard records.count <= 1 else {
+            throw .permerror("\(records.count) SPF records at \(name) (RFC 7208 4.5 allows one)")
+        }
         return records.first
     }
 
@@ -258,10 +284,14 @@ struct CheckHost {
     /// RFC 7208 6.2: the expanded TXT record `exp=` names. Any DNS error, no record, several records,
     /// or a bad explain-string means no explanation. Its lookups count against no limit.
     private mutating func explanation(of record: SPFRecord, domain: String) async -> String? {
-        guard let modifier = record.explanation, let target = await target(modifier.value, domain: domain) else { return nil }
+        guard let modifier = record.explanation, let target = await target(modifier.value, domain: domain) else {
+            return nil
+        }
         guard let answers = try? await lookup.query(target, .txt) else { return nil }
         let texts = answers.compactMap(\.text)
-        guard texts.count == 1, let explainString = try? SPFMacroString(parsing: texts[0], as: .explanation) else { return nil }
+        guard texts.count == 1, let explainString = try? SPFMacroString(parsing: texts[0], as: .explanation) else {
+            return nil
+        }
         return await expand(explainString, domain: domain)
     }
 }

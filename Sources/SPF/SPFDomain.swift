@@ -20,7 +20,8 @@ public enum SPFDomain {
         if labels.contains(where: { $0.utf8.count > 63 }) { return "the name has a label longer than 63 octets" }
         if labels.count < 2 { return "the name is not multi-label" }
         if let top = labels.last, !SPFMacroString.isTopLabel(top) {
-            return "the top label \"\(top)\" is not letters, digits and inner hyphens with at least one letter or hyphen"
+            return
+                "the top label \"\(top)\" is not letters, digits and inner hyphens with at least one letter or hyphen"
         }
         return nil
     }

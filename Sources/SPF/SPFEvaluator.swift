@@ -15,7 +15,10 @@ public struct SPFEvaluator: Sendable {
     /// Seconds since the epoch, for the `%{t}` macro.
     public let clock: @Sendable () -> Int
 
-    public init(lookup: any DNSLookup, receiver: String = "mx.example.test", clock: @escaping @Sendable () -> Int = SPFEvaluator.systemClock) {
+    public init(
+        lookup: any DNSLookup, receiver: String = "mx.example.test",
+        clock: @escaping @Sendable () -> Int = SPFEvaluator.systemClock
+    ) {
         self.lookup = lookup
         self.receiver = receiver
         self.clock = clock
@@ -29,7 +32,9 @@ public struct SPFEvaluator: Sendable {
     public func evaluate(ip: IPAddress, mailFrom: String, helo: String) async -> SPFVerdict {
         var address = Substring(mailFrom).drop { $0 == " " }
         while address.last == " " { address = address.dropLast() }
-        if address.hasPrefix("<"), address.hasSuffix(">"), address.count >= 2 { address = address.dropFirst().dropLast() }
+        if address.hasPrefix("<"), address.hasSuffix(">"), address.count >= 2 {
+            address = address.dropFirst().dropLast()
+        }
         guard !address.isEmpty else {
             return await checkHost(ip: ip, domain: helo, sender: "postmaster@\(helo)", helo: helo)
         }
@@ -42,14 +47,17 @@ public struct SPFEvaluator: Sendable {
         let (localPart, senderDomain) = Self.split(sender.isEmpty ? domain : sender)
         var run = CheckHost(
             lookup: lookup, client: Self.unmapped(ip), localPart: localPart,
-            senderDomain: SPFDomain.withoutTrailingDot(senderDomain), helo: helo, receiver: receiver, timestamp: clock())
+            senderDomain: SPFDomain.withoutTrailingDot(senderDomain), helo: helo, receiver: receiver, timestamp: clock()
+        )
         do {
             let decision = try await run.evaluate(domain: domain, explain: true)
             return SPFVerdict(
                 result: decision.result, domain: domain, record: decision.record, matched: decision.matched,
                 explanation: decision.explanation, reason: decision.reason)
         } catch {
-            return SPFVerdict(result: error.result, domain: domain, record: run.rootRecord, matched: error.trail.first, reason: error.reason)
+            return SPFVerdict(
+                result: error.result, domain: domain, record: run.rootRecord, matched: error.trail.first,
+                reason: error.reason)
         }
     }
 
@@ -63,8 +71,9 @@ public struct SPFEvaluator: Sendable {
     /// RFC 7208 5: an IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) is evaluated as IPv4.
     public static func unmapped(_ address: IPAddress) -> IPAddress {
         guard address.family == .ipv6, address.bytes[0..<10].allSatisfy({ $0 == 0 }),
-              address.bytes[10] == 0xff, address.bytes[11] == 0xff,
-              let v4 = IPAddress(bytes: Array(address.bytes[12...])) else { return address }
+            address.bytes[10] == 0xff, address.bytes[11] == 0xff,
+            let v4 = IPAddress(bytes: Array(address.bytes[12...]))
+        else { return address }
         return v4
     }
 }

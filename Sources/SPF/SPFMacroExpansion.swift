@@ -19,8 +19,10 @@ public struct SPFMacroContext: Sendable, Hashable {
     /// The validated domain name of the client (`p`); nil expands to `unknown` (RFC 7208 7.3).
     public var validatedDomain: String?
 
-    public init(localPart: String, senderDomain: String, domain: String, client: IPAddress, helo: String,
-                receiver: String, timestamp: Int, validatedDomain: String? = nil) {
+    public init(
+        localPart: String, senderDomain: String, domain: String, client: IPAddress, helo: String,
+        receiver: String, timestamp: Int, validatedDomain: String? = nil
+    ) {
         self.localPart = localPart
         self.senderDomain = senderDomain
         self.domain = domain
@@ -68,7 +70,8 @@ extension SPFMacro {
         let hex = Array("0123456789ABCDEF")
         var out = ""
         for byte in text.utf8 {
-            let unreserved = (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39)
+            let unreserved =
+                (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39)
                 || byte == 0x2d || byte == 0x2e || byte == 0x5f || byte == 0x7e
             if unreserved {
                 out.unicodeScalars.append(Unicode.Scalar(byte))

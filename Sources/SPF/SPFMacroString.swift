@@ -20,7 +20,10 @@ public struct SPFMacro: Sendable, Hashable, CustomStringConvertible {
     /// The characters the value is split on; `.` when none is given.
     public var delimiters: [Character]
 
-    public init(letter: Letter, urlEscape: Bool = false, rightParts: Int? = nil, reverse: Bool = false, delimiters: [Character] = []) {
+    public init(
+        letter: Letter, urlEscape: Bool = false, rightParts: Int? = nil, reverse: Bool = false,
+        delimiters: [Character] = []
+    ) {
         self.letter = letter
         self.urlEscape = urlEscape
         self.rightParts = rightParts
@@ -66,7 +69,9 @@ public struct SPFMacroString: Sendable, Hashable, CustomStringConvertible {
 
     /// True when expanding needs the validated domain name of the client (`%{p}`), which costs DNS lookups.
     public var usesValidatedDomain: Bool {
-        pieces.contains { if case .macro(let macro) = $0 { return macro.letter == .validatedDomain } else { return false } }
+        pieces.contains {
+            if case .macro(let macro) = $0 { return macro.letter == .validatedDomain } else { return false }
+        }
     }
 
     /// Parses `text` for `usage`. `term` and `position` only label the error.
@@ -155,7 +160,9 @@ public struct SPFMacroString: Sendable, Hashable, CustomStringConvertible {
             delimiters.append(Character(body[index]))
             index += 1
         }
-        return SPFMacro(letter: letter, urlEscape: first != lower.unicodeScalars.first, rightParts: rightParts, reverse: reverse, delimiters: delimiters)
+        return SPFMacro(
+            letter: letter, urlEscape: first != lower.unicodeScalars.first, rightParts: rightParts, reverse: reverse,
+            delimiters: delimiters)
     }
 
     /// RFC 7208 7.1 `domain-end = ( "." toplabel [ "." ] ) / macro-expand`, for a literal tail.

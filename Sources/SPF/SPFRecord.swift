@@ -38,10 +38,14 @@ public struct SPFRecord: Sendable, Hashable, CustomStringConvertible {
             if let modifier = try Self.parseModifier(term, position: position) {
                 switch modifier.name {
                 case "redirect":
-                    guard redirect == nil else { throw SPFSyntaxError(.duplicateModifier("redirect"), term: term, position: position) }
+                    guard redirect == nil else {
+                        throw SPFSyntaxError(.duplicateModifier("redirect"), term: term, position: position)
+                    }
                     redirect = modifier
                 case "exp":
-                    guard explanation == nil else { throw SPFSyntaxError(.duplicateModifier("exp"), term: term, position: position) }
+                    guard explanation == nil else {
+                        throw SPFSyntaxError(.duplicateModifier("exp"), term: term, position: position)
+                    }
                     explanation = modifier
                 default:
                     unknownModifiers.append(modifier)
@@ -59,11 +63,14 @@ public struct SPFRecord: Sendable, Hashable, CustomStringConvertible {
         let name = term.unicodeScalars[..<equals]
         guard let first = name.first, first.isASCII, first.properties.isAlphabetic else { return nil }
         let nameIsValid = name.allSatisfy { scalar in
-            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "-" || scalar == "_" || scalar == ".")
+            scalar.isASCII
+                && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "-" || scalar == "_"
+                    || scalar == ".")
         }
         guard nameIsValid else { return nil }
         let lowerName = String(String.UnicodeScalarView(name)).lowercased()
-        let valueText = String(String.UnicodeScalarView(term.unicodeScalars[term.unicodeScalars.index(after: equals)...]))
+        let valueText = String(
+            String.UnicodeScalarView(term.unicodeScalars[term.unicodeScalars.index(after: equals)...]))
         // Known names are not "greedy" unknown modifiers: their values must be domain-specs
         // (openspf suite, redirect-syntax-error and exp-syntax-error).
         let usage: SPFMacroString.Usage = (lowerName == "redirect" || lowerName == "exp") ? .domainSpec : .modifierValue
@@ -72,7 +79,9 @@ public struct SPFRecord: Sendable, Hashable, CustomStringConvertible {
     }
 
     private static func parseDirective(_ term: String, position: Int) throws(SPFSyntaxError) -> SPFDirective {
-        func fail(_ kind: SPFSyntaxError.Kind) -> SPFSyntaxError { SPFSyntaxError(kind, term: term, position: position) }
+        func fail(_ kind: SPFSyntaxError.Kind) -> SPFSyntaxError {
+            SPFSyntaxError(kind, term: term, position: position)
+        }
         var body = Substring(term)
         var qualifier = SPFQualifier.pass
         if let first = body.first, let written = SPFQualifier(rawValue: first) {
@@ -82,7 +91,9 @@ public struct SPFRecord: Sendable, Hashable, CustomStringConvertible {
         let nameEnd = body.firstIndex { $0 == ":" || $0 == "/" } ?? body.endIndex
         let name = body[..<nameEnd].lowercased()
         let rest = body[nameEnd...]
-        if let bad = term.unicodeScalars.first(where: { $0.value < 0x21 || $0.value > 0x7e }) { throw fail(.invalidCharacter(bad)) }
+        if let bad = term.unicodeScalars.first(where: { $0.value < 0x21 || $0.value > 0x7e }) {
+            throw fail(.invalidCharacter(bad))
+        }
 
         let mechanism: SPFMechanism
         switch name {
@@ -95,7 +106,9 @@ public struct SPFRecord: Sendable, Hashable, CustomStringConvertible {
             mechanism = name == "include" ? .include(spec) : .exists(spec)
         case "ptr":
             guard rest.isEmpty || rest.first == ":" else { throw fail(.cidrNotAllowed) }
-            mechanism = .ptr(rest.isEmpty ? nil : try domainSpec(rest.dropFirst(), term: term, position: position, cidrAllowed: false))
+            mechanism = .ptr(
+                rest.isEmpty
+                    ? nil : try domainSpec(rest.dropFirst(), term: term, position: position, cidrAllowed: false))
         case "a", "mx":
             let (remainder, cidr) = try splitDualCIDR(rest, fail: fail)
             var spec: SPFMacroString?
@@ -105,12 +118,15 @@ public struct SPFRecord: Sendable, Hashable, CustomStringConvertible {
             }
             mechanism = name == "a" ? .a(spec, cidr) : .mx(spec, cidr)
         case "ip4", "ip6":
-            guard rest.first == ":" else { throw fail(name == "ip4" ? .invalidIPv4Network("") : .invalidIPv6Network("")) }
+            guard rest.first == ":" else {
+                throw fail(name == "ip4" ? .invalidIPv4Network("") : .invalidIPv6Network(""))
+            }
             let argument = rest.dropFirst()
             let slash = argument.firstIndex(of: "/")
             let network = String(argument[..<(slash ?? argument.endIndex)])
             let family: AddressFamily = name == "ip4" ? .ipv4 : .ipv6
-            guard let address = IPAddress(network), address.family == family, family == .ipv6 || !network.contains(":") else {
+            guard let address = IPAddress(network), address.family == family, family == .ipv6 || !network.contains(":")
+            else {
                 throw fail(family == .ipv4 ? .invalidIPv4Network(network) : .invalidIPv6Network(network))
             }
             var length = family == .ipv4 ? 32 : 128
@@ -128,13 +144,16 @@ public struct SPFRecord: Sendable, Hashable, CustomStringConvertible {
         return SPFDirective(qualifier: qualifier, mechanism: mechanism, text: term)
     }
 
-    private static func domainSpec(_ text: Substring, term: String, position: Int, cidrAllowed: Bool) throws(SPFSyntaxError) -> SPFMacroString {
+    private static func domainSpec(_ text: Substring, term: String, position: Int, cidrAllowed: Bool)
+        throws(SPFSyntaxError) -> SPFMacroString
+    {
         do {
             return try SPFMacroString(parsing: String(text), as: .domainSpec, term: term, position: position)
         } catch {
             // `include:example.test/24` fails the domain-end rule; say what was really meant.
             if !cidrAllowed, case .invalidDomainEnd = error.kind, let slash = text.lastIndex(of: "/"),
-               text[text.index(after: slash)...].allSatisfy(\.isASCIIDigit), slash < text.index(before: text.endIndex) {
+                text[text.index(after: slash)...].allSatisfy(\.isASCIIDigit), slash < text.index(before: text.endIndex)
+            {
                 throw SPFSyntaxError(.cidrNotAllowed, term: term, position: position)
             }
             throw error
@@ -156,12 +175,16 @@ public struct SPFRecord: Sendable, Hashable, CustomStringConvertible {
             return (digits, beforeDigits.hasSuffix("//") ? 2 : 1)
         }
         if let found = trailingLength(remainder), found.slashes == 2 {
-            guard let length = cidrLength(found.digits, maximum: 128) else { throw fail(.invalidCIDR("//" + found.digits)) }
+            guard let length = cidrLength(found.digits, maximum: 128) else {
+                throw fail(.invalidCIDR("//" + found.digits))
+            }
             cidr.ipv6 = length
             remainder = remainder.dropLast(found.digits.count + 2)
         }
         if let found = trailingLength(remainder), found.slashes == 1 {
-            guard let length = cidrLength(found.digits, maximum: 32) else { throw fail(.invalidCIDR("/" + found.digits)) }
+            guard let length = cidrLength(found.digits, maximum: 32) else {
+                throw fail(.invalidCIDR("/" + found.digits))
+            }
             cidr.ipv4 = length
             remainder = remainder.dropLast(found.digits.count + 1)
         }

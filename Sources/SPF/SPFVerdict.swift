@@ -21,7 +21,10 @@ public struct SPFVerdict: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Why, in words: "no SPF record at sender.test", "2 SPF records at sender.test", "more than 10 DNS-querying terms".
     public var reason: String
 
-    public init(result: SPFResult, domain: String, record: String? = nil, matched: String? = nil, explanation: String? = nil, reason: String) {
+    public init(
+        result: SPFResult, domain: String, record: String? = nil, matched: String? = nil, explanation: String? = nil,
+        reason: String
+    ) {
         self.result = result
         self.domain = domain
         self.record = record

@@ -9,9 +9,12 @@ public enum TLSContexts {
     public static func server(
         chainPEM: String, keyPEM: String, lowest: TLSProtocolVersion = .tls1, highest: TLSProtocolVersion = .tls13
     ) throws -> NIOSSLContext {
-        let chain = try NIOSSLCertificate.fromPEMBytes(Array(chainPEM.utf8)).map { NIOSSLCertificateSource.certificate($0) }
+        let chain = try NIOSSLCertificate.fromPEMBytes(Array(chainPEM.utf8)).map {
+            NIOSSLCertificateSource.certificate($0)
+        }
         let key = try NIOSSLPrivateKey(bytes: Array(keyPEM.utf8), format: .pem)
-        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain, privateKey: .privateKey(key))
         configuration.minimumTLSVersion = nioVersion(lowest)
         configuration.maximumTLSVersion = nioVersion(highest)
         return try NIOSSLContext(configuration: configuration)
@@ -19,7 +22,9 @@ public enum TLSContexts {
 
     /// A client context whose certificate check is the caller's own (the handler's custom
     /// verification callback): BoringSSL checks nothing itself.
-    public static func client(lowest: TLSProtocolVersion = .tls1, highest: TLSProtocolVersion = .tls13) throws -> NIOSSLContext {
+    public static func client(lowest: TLSProtocolVersion = .tls1, highest: TLSProtocolVersion = .tls13) throws
+        -> NIOSSLContext
+    {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = nioVersion(lowest)
         configuration.maximumTLSVersion = nioVersion(highest)

@@ -95,4 +95,3 @@ public struct AddressNotUsable: Error, Sendable, CustomStringConvertible {
         "the kernel did not make \(addresses.map(\.description).joined(separator: ", ")) usable in network namespace \(namespace) within \(waited)"
     }
 }
-

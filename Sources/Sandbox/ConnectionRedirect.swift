@@ -39,7 +39,9 @@ public struct ConnectionRedirect: Sendable, Hashable {
             let (match, family) = receiver.family == .ipv4 ? ("ip", "ip") : ("ip6", "ip6")
             let set = "{ " + sources.map(\.description).joined(separator: ", ") + " }"
             let to = receiver.family == .ipv4 ? "\(receiver):\(frontPort)" : "[\(receiver)]:\(frontPort)"
-            lines.append("        \(match) saddr \(set) \(match) daddr \(receiver) tcp dport \(receiverPort) dnat \(family) to \(to)")
+            lines.append(
+                "        \(match) saddr \(set) \(match) daddr \(receiver) tcp dport \(receiverPort) dnat \(family) to \(to)"
+            )
         }
         lines += ["    }", "}"]
         return lines.joined(separator: "\n") + "\n"
@@ -57,6 +59,7 @@ public struct ConnectionRedirect: Sendable, Hashable {
 
     /// Takes the rules away again (nothing when there are none).
     public static func remove(in namespace: NetworkNamespace, nft: String = "/usr/sbin/nft") async {
-        _ = try? await Command.run("/usr/bin/nsenter", ["--net=\(namespace.path)", "--", nft, "-f", "-"], input: removal)
+        _ = try? await Command.run(
+            "/usr/bin/nsenter", ["--net=\(namespace.path)", "--", nft, "-f", "-"], input: removal)
     }
 }

@@ -14,7 +14,10 @@ public struct ListeningSockets: Sendable, Hashable {
 
     /// The listening sockets of the network namespace `pid` is in.
     public init(ofProcess pid: pid_t) {
-        self.init(procNetTCP: ["tcp", "tcp6"].compactMap { try? String(contentsOfFile: "/proc/\(pid)/net/\($0)", encoding: .utf8) })
+        self.init(
+            procNetTCP: ["tcp", "tcp6"].compactMap {
+                try? String(contentsOfFile: "/proc/\(pid)/net/\($0)", encoding: .utf8)
+            })
     }
 
     public init(procNetTCP texts: [String]) {
@@ -33,7 +36,9 @@ public struct ListeningSockets: Sendable, Hashable {
     /// True when a connection to `address:port` would be accepted: a socket listens on the
     /// address itself or on its family's wildcard.
     public func accepts(_ address: IPAddress, port: UInt16) -> Bool {
-        let wildcard = address.family == .ipv4 ? IPAddress(bytes: [0, 0, 0, 0]) : IPAddress(bytes: [UInt8](repeating: 0, count: 16))
+        let wildcard =
+            address.family == .ipv4
+            ? IPAddress(bytes: [0, 0, 0, 0]) : IPAddress(bytes: [UInt8](repeating: 0, count: 16))
         return endpoints.contains(Endpoint(address: address, port: port))
             || wildcard.map { endpoints.contains(Endpoint(address: $0, port: port)) } == true
     }

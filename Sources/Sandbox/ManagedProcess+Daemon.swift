@@ -13,7 +13,8 @@ public enum DaemonStart: Sendable, Equatable {
 extension ManagedProcess {
     /// Waits until the daemon accepts on `port` of every address (read from its namespace's
     /// socket table, without a connection it would log), it exits, or `timeout` passes.
-    public func waitUntilListening(on addresses: [IPAddress], port: UInt16 = 25, timeout: Duration) async -> DaemonStart {
+    public func waitUntilListening(on addresses: [IPAddress], port: UInt16 = 25, timeout: Duration) async -> DaemonStart
+    {
         let deadline = ContinuousClock.now + timeout
         while true {
             let sockets = ListeningSockets(ofProcess: pid)

@@ -21,14 +21,17 @@ public struct NamespaceResolvConf: Sendable {
         guard !fm.fileExists(atPath: directory + "/resolv.conf") else { return nil }
         let created = !fm.fileExists(atPath: directory)
         do {
-            try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            try fm.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
             try resolvConf.text.write(toFile: directory + "/resolv.conf", atomically: true, encoding: .utf8)
-            try "127.0.0.1 localhost\n::1 localhost\n".write(toFile: directory + "/hosts", atomically: true, encoding: .utf8)
+            try "127.0.0.1 localhost\n::1 localhost\n".write(
+                toFile: directory + "/hosts", atomically: true, encoding: .utf8)
             chmod(directory + "/resolv.conf", 0o644)
             chmod(directory + "/hosts", 0o644)
         } catch {
             if created { try? fm.removeItem(atPath: directory) }
-            throw NamespaceResolvConfError(description: "cannot write \(directory)/resolv.conf for the sending MTA: \(error)")
+            throw NamespaceResolvConfError(
+                description: "cannot write \(directory)/resolv.conf for the sending MTA: \(error)")
         }
         return created ? directory : nil
     }

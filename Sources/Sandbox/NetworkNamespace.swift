@@ -23,7 +23,9 @@ public final class NetworkNamespace: Sendable {
     }
 
     /// Creates the namespace, brings `lo` up and assigns `addresses` to it (/32 and /128).
-    public static func create(name: String, addresses: [IPAddress] = [], logger: Logger = Logger(label: "mxharness.sandbox")) async throws -> NetworkNamespace {
+    public static func create(
+        name: String, addresses: [IPAddress] = [], logger: Logger = Logger(label: "mxharness.sandbox")
+    ) async throws -> NetworkNamespace {
         try await Command.run("/usr/sbin/ip", ["netns", "add", name])
         ResourceRegistry.shared.register(namespace: name)
         let namespace = NetworkNamespace(name: name)
@@ -32,11 +34,13 @@ public final class NetworkNamespace: Sendable {
             // nodad: duplicate address detection would keep a fresh IPv6 address "tentative"
             // (unusable for bind) for a second or more.
             for address in Set(addresses).sorted() {
-                batch.append(address.family == .ipv4
-                    ? "addr add \(address)/32 dev lo"
-                    : "addr add \(address)/128 dev lo nodad")
+                batch.append(
+                    address.family == .ipv4
+                        ? "addr add \(address)/32 dev lo"
+                        : "addr add \(address)/128 dev lo nodad")
             }
-            try await Command.run("/usr/sbin/ip", ["-n", name, "-batch", "-"], input: batch.joined(separator: "\n") + "\n")
+            try await Command.run(
+                "/usr/sbin/ip", ["-n", name, "-batch", "-"], input: batch.joined(separator: "\n") + "\n")
             try await namespace.waitUntilUsable(addresses)
         } catch {
             await namespace.destroy()

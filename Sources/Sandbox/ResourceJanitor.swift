@@ -44,9 +44,12 @@ public enum ResourceJanitor {
             }
         }
         if !report.isEmpty {
-            logger.notice("removed what an earlier, killed run left", metadata: [
-                "namespaces": "\(report.namespaces)", "directories": "\(report.directories)", "processes": "\(report.processes)",
-            ])
+            logger.notice(
+                "removed what an earlier, killed run left",
+                metadata: [
+                    "namespaces": "\(report.namespaces)", "directories": "\(report.directories)",
+                    "processes": "\(report.processes)",
+                ])
         }
         return report
     }
@@ -63,7 +66,9 @@ public enum ResourceJanitor {
         return ((try? fm.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> pid_t? in
             guard let pid = pid_t(entry), pid != me else { return nil }
             var net = stat()
-            guard stat("/proc/\(pid)/ns/net", &net) == 0, net.st_ino != own.st_ino || net.st_dev != own.st_dev else { return nil }
+            guard stat("/proc/\(pid)/ns/net", &net) == 0, net.st_ino != own.st_ino || net.st_dev != own.st_dev else {
+                return nil
+            }
             let cwd = (try? fm.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd")) ?? ""
             let cmdline = fm.contents(atPath: "/proc/\(pid)/cmdline").map { String(decoding: $0, as: UTF8.self) } ?? ""
             return namesStaleFolder(cwd) || namesStaleFolder(cmdline) ? pid : nil
@@ -74,13 +79,16 @@ public enum ResourceJanitor {
     /// `mxh-PID-…` of a run that no longer runs.
     static func namesStaleFolder(_ text: String) -> Bool {
         guard text.contains("\(ResourceRegistry.prefix)-") else { return false }
-        return text.split(whereSeparator: { $0 == "/" || $0 == "\0" || $0 == " " || $0 == "=" }).contains { isStale(String($0)) }
+        return text.split(whereSeparator: { $0 == "/" || $0 == "\0" || $0 == " " || $0 == "=" }).contains {
+            isStale(String($0))
+        }
     }
 
     /// `mxh-PID-…` where PID is not a running process.
     static func isStale(_ name: String) -> Bool {
         let parts = name.split(separator: "-")
-        guard parts.count >= 3, parts[0] == Substring(ResourceRegistry.prefix), let pid = pid_t(parts[1]), pid > 0 else { return false }
+        guard parts.count >= 3, parts[0] == Substring(ResourceRegistry.prefix), let pid = pid_t(parts[1]), pid > 0
+        else { return false }
         if pid == getpid() { return false }
         return kill(pid, 0) != 0 && errno == ESRCH
     }

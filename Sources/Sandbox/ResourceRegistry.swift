@@ -45,7 +45,9 @@ public final class ResourceRegistry: @unchecked Sendable {
     func register(process: ManagedProcess) {
         if !admit({ processes[ObjectIdentifier(process)] = process }) { process.killNow() }
     }
-    func unregister(process: ManagedProcess) { lock.withLock { _ = processes.removeValue(forKey: ObjectIdentifier(process)) } }
+    func unregister(process: ManagedProcess) {
+        lock.withLock { _ = processes.removeValue(forKey: ObjectIdentifier(process)) }
+    }
     public func register(directory: String) {
         if !admit({ directories.insert(directory) }) { try? FileManager.default.removeItem(atPath: directory) }
     }
@@ -68,7 +70,8 @@ public final class ResourceRegistry: @unchecked Sendable {
     public func makeTemporaryDirectory(_ label: String) throws -> String {
         guard !isSealed else { throw ResourceRegistryError() }
         let path = NSTemporaryDirectory().appending("/").replacingOccurrences(of: "//", with: "/") + makeName(label)
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try FileManager.default.createDirectory(
+            atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         register(directory: path)
         return path
     }
@@ -84,10 +87,11 @@ public final class ResourceRegistry: @unchecked Sendable {
         if UserNamespace.isInside { return try makeTemporaryDirectory(label) }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: Self.memoryRoot, isDirectory: &isDirectory), isDirectory.boolValue,
-              access(Self.memoryRoot, W_OK) == 0
+            access(Self.memoryRoot, W_OK) == 0
         else { return try makeTemporaryDirectory(label) }
         let path = Self.memoryRoot + "/" + makeName(label)
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try FileManager.default.createDirectory(
+            atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         register(directory: path)
         return path
     }

@@ -61,7 +61,8 @@ public enum Sockets {
     }
 
     static func makeListeningSocket(address: IPAddress, port: UInt16, backlog: Int32) throws(SocketError) -> CInt {
-        let fd = socket(address.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(
+            address.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SocketError(call: "socket", address: "\(address)", errno: errno) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -88,12 +89,15 @@ public enum Sockets {
     /// address that could be bound (and was, by the MX) refused that way for the first connect of
     /// a case. An address the namespace does not hold stays unreachable at once, as a missing MX
     /// host should be.
-    static func makeConnectedSocket(source: IPAddress?, destination: IPAddress, port: UInt16, timeout: Duration) -> Result<CInt, ConnectFailure> {
+    static func makeConnectedSocket(source: IPAddress?, destination: IPAddress, port: UInt16, timeout: Duration)
+        -> Result<CInt, ConnectFailure>
+    {
         let deadline = ContinuousClock.now + timeout
         while true {
             let result = connectOnce(source: source, destination: destination, port: port, timeout: timeout)
             guard case .failure(.unreachable) = result, source?.family ?? destination.family == destination.family,
-                  ContinuousClock.now < deadline, isLocal(destination) else { return result }
+                ContinuousClock.now < deadline, isLocal(destination)
+            else { return result }
             usleep(1000)
         }
     }
@@ -101,17 +105,23 @@ public enum Sockets {
     /// Whether `address` is assigned in this thread's namespace (a UDP socket can be bound to it)
     /// and, with `routed`, routed to as well (the socket can be connected to it; nothing is sent).
     static func isLocal(_ address: IPAddress, routed: Bool = false) -> Bool {
-        let fd = socket(address.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(
+            address.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         guard withSockaddr(address, port: 0, { bind(fd, $0, $1) }) == 0 else { return false }
         return !routed || withSockaddr(address, port: 9, { Glibc.connect(fd, $0, $1) }) == 0
     }
 
-    static func connectOnce(source: IPAddress?, destination: IPAddress, port: UInt16, timeout: Duration) -> Result<CInt, ConnectFailure> {
+    static func connectOnce(source: IPAddress?, destination: IPAddress, port: UInt16, timeout: Duration) -> Result<
+        CInt, ConnectFailure
+    > {
         let family = destination.family == .ipv4 ? AF_INET : AF_INET6
-        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { return .failure(.other(errno: errno, message: "socket: \(String(cString: strerror(errno)))")) }
+        let fd = socket(
+            family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else {
+            return .failure(.other(errno: errno, message: "socket: \(String(cString: strerror(errno)))"))
+        }
         if let source {
             guard source.family == destination.family else {
                 close(fd)
@@ -132,7 +142,8 @@ public enum Sockets {
         }
         if started != 0 {
             var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+            let milliseconds = Int32(
+                clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
             var ready: Int32
             repeat { ready = poll(&pfd, 1, milliseconds) } while ready < 0 && errno == EINTR
             if ready == 0 {
@@ -160,7 +171,9 @@ public enum Sockets {
         }
     }
 
-    static func withSockaddr<T>(_ address: IPAddress, port: UInt16, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+    static func withSockaddr<T>(_ address: IPAddress, port: UInt16, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T)
+        -> T
+    {
         switch address.family {
         case .ipv4:
             var storage = sockaddr_in()
@@ -168,7 +181,9 @@ public enum Sockets {
             storage.sin_port = port.bigEndian
             withUnsafeMutableBytes(of: &storage.sin_addr) { $0.copyBytes(from: address.bytes) }
             return withUnsafePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    body($0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
         case .ipv6:
             var storage = sockaddr_in6()
@@ -176,7 +191,9 @@ public enum Sockets {
             storage.sin6_port = port.bigEndian
             withUnsafeMutableBytes(of: &storage.sin6_addr) { $0.copyBytes(from: address.bytes) }
             return withUnsafePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    body($0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
             }
         }
     }

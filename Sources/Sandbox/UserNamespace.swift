@@ -33,11 +33,13 @@ public enum UserNamespace {
 
     /// Why this machine does not give this user a user namespace, naming the setting; nil when it does.
     public static func unavailableReason() -> String? {
-        let settings = "enable them with sysctl kernel.unprivileged_userns_clone=1 (Debian kernels before 5.10) "
+        let settings =
+            "enable them with sysctl kernel.unprivileged_userns_clone=1 (Debian kernels before 5.10) "
             + "and user.max_user_namespaces > 0, and on Ubuntu 23.10 and later "
             + "kernel.apparmor_restrict_unprivileged_userns=0; or run mxharness as root"
         if read("/proc/sys/kernel/unprivileged_userns_clone") == "0" {
-            return "user namespaces are disabled for unprivileged users (kernel.unprivileged_userns_clone = 0): " + settings
+            return "user namespaces are disabled for unprivileged users (kernel.unprivileged_userns_clone = 0): "
+                + settings
         }
         if read("/proc/sys/user/max_user_namespaces") == "0" {
             return "user namespaces are disabled (user.max_user_namespaces = 0): " + settings
@@ -59,7 +61,10 @@ public enum UserNamespace {
     public static func reexecute() -> Never {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        let executable = length > 0 ? String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
+        let executable =
+            length > 0
+            ? String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            : CommandLine.arguments[0]
         var environment = ProcessInfo.processInfo.environment
         environment[environmentKey] = "1"
         environment[outerProcessKey] = String(getpid())
@@ -78,7 +83,8 @@ public enum UserNamespace {
             sources.append(source)
         }
         do { try process.run() } catch {
-            try? FileHandle.standardError.write(contentsOf: Data("mxharness: cannot start \(unsharePath): \(error)\n".utf8))
+            try? FileHandle.standardError.write(
+                contentsOf: Data("mxharness: cannot start \(unsharePath): \(error)\n".utf8))
             exit(2)
         }
         process.waitUntilExit()
@@ -93,13 +99,16 @@ public enum UserNamespace {
     public static func prepareInside() throws {
         // Before any helper program starts: Foundation's Process waits on a loopback socket pair.
         guard mxh_loopback_up() == 0 else {
-            throw UserNamespaceError("cannot bring up the loopback link in the user namespace: \(String(cString: strerror(errno)))")
+            throw UserNamespaceError(
+                "cannot bring up the loopback link in the user namespace: \(String(cString: strerror(errno)))")
         }
         guard mount("tmpfs", privateRun, "tmpfs", UInt(MS_NOSUID) | UInt(MS_NODEV), "mode=0755") == 0 else {
-            throw UserNamespaceError("cannot mount a private \(privateRun) in the user namespace: \(String(cString: strerror(errno)))")
+            throw UserNamespaceError(
+                "cannot mount a private \(privateRun) in the user namespace: \(String(cString: strerror(errno)))")
         }
         for (path, mode) in [(privateRun + "/netns", 0o755), (temporaryDirectory, 0o1777)] {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: mode])
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: mode])
         }
     }
 

@@ -43,8 +43,10 @@ public struct DANEResolver: Sendable {
         switch answer.result {
         case .failure(let error) where error.isTemporary:
             // dns_lookup's text for a SERVFAIL, as Postfix words it (dns_strerror TRY_AGAIN).
-            let warning = "DANE TLSA lookup problem: Host or domain name not found. Name service error for name=\(name) type=TLSA: Host not found, try again"
-            return .lookupError(reason: "TLSA lookup error for \(DNSName.normalize(destination.host)):\(port)", warning: warning)
+            let warning =
+                "DANE TLSA lookup problem: Host or domain name not found. Name service error for name=\(name) type=TLSA: Host not found, try again"
+            return .lookupError(
+                reason: "TLSA lookup error for \(DNSName.normalize(destination.host)):\(port)", warning: warning)
         case .failure:
             return .downgraded(.may, reason: "no TLSA records found")
         case .success(let records):

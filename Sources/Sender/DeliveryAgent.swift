@@ -23,7 +23,8 @@ public struct DeliveryAgent: Sendable {
     private let logger: Logger
 
     public init(lookup: any DNSLookup, eventLoopGroup: any EventLoopGroup, logger: Logger) {
-        self.init(lookup: lookup, transport: NIODeliveryTransport(group: eventLoopGroup, logger: logger), logger: logger)
+        self.init(
+            lookup: lookup, transport: NIODeliveryTransport(group: eventLoopGroup, logger: logger), logger: logger)
     }
 
     package init(lookup: any DNSLookup, transport: any DeliveryTransport, logger: Logger) {
@@ -36,11 +37,13 @@ public struct DeliveryAgent: Sendable {
     public func deliver(_ request: DeliveryRequest, in namespace: NetworkNamespace?) async -> DeliveryReport {
         let start = ContinuousClock.now
         var plan = await DestinationResolver(lookup: lookup).resolve(request)
-        logger.debug("destinations resolved", metadata: [
-            "source": "\(plan.source?.rawValue ?? "none")",
-            "candidates": "\(plan.candidates.map { "[\($0.address)]" }.joined(separator: " "))",
-            "failure": "\(plan.failure?.note ?? "none")",
-        ])
+        logger.debug(
+            "destinations resolved",
+            metadata: [
+                "source": "\(plan.source?.rawValue ?? "none")",
+                "candidates": "\(plan.candidates.map { "[\($0.address)]" }.joined(separator: " "))",
+                "failure": "\(plan.failure?.note ?? "none")",
+            ])
         // DANE: each address's TLS policy before any connection (smtp_connect.c looks it up per
         // address and skips one whose TLSA lookup failed, without connecting).
         var policies: [Destination: DANEPolicy] = [:]
@@ -61,11 +64,13 @@ public struct DeliveryAgent: Sendable {
             plan.notes.append("warning: \(warning)")
             if candidates.isEmpty, !plan.candidates.contains(where: { policies[$0].map(Self.isUsable) ?? true }) {
                 // dsb_simple(why, "4.7.5", ...): the delivery defers with it when no address is left.
-                plan.failure = .init(outcome: .deferred, reply: SMTPReply(code: 451, enhanced: "4.7.5", reason), note: reason)
+                plan.failure = .init(
+                    outcome: .deferred, reply: SMTPReply(code: 451, enhanced: "4.7.5", reason), note: reason)
             }
         }
         var machine = DeliveryStateMachine(
-            recipients: request.recipients, destinations: candidates, sources: request.sources, sessionLimit: request.limits.sessionLimit)
+            recipients: request.recipients, destinations: candidates, sources: request.sources,
+            sessionLimit: request.limits.sessionLimit)
         var action = plan.failure == nil ? machine.start() : .finished
         while case .attempt(let destination, let source, let recipients) = action {
             var attemptRequest = request
@@ -73,11 +78,14 @@ public struct DeliveryAgent: Sendable {
                 attemptRequest.tls = tls.applying(policy, destination: destination, nexthop: request.nexthop)
             }
             let attempt = await transport.attempt(
-                to: destination, from: source, recipients: recipients, request: attemptRequest, in: namespace, since: start)
-            logger.debug("attempt finished", metadata: [
-                "remote": "[\(destination.address)]:\(request.port)", "result": "\(attempt.result)",
-                "stage": "\(attempt.stage)", "reply": "\(attempt.reply?.description ?? "-")",
-            ])
+                to: destination, from: source, recipients: recipients, request: attemptRequest, in: namespace,
+                since: start)
+            logger.debug(
+                "attempt finished",
+                metadata: [
+                    "remote": "[\(destination.address)]:\(request.port)", "result": "\(attempt.result)",
+                    "stage": "\(attempt.stage)", "reply": "\(attempt.reply?.description ?? "-")",
+                ])
             action = machine.attemptFinished(attempt)
         }
         return machine.report(plan: plan)
@@ -111,7 +119,9 @@ struct NIODeliveryTransport: DeliveryTransport {
         // Through a proxy the connection comes from the proxy's address of the attempt's family.
         let connectFrom = request.proxy?.addresses[source.family] ?? source
         do {
-            fd = try await Sockets.connect(from: connectFrom, to: destination.address, port: request.port, timeout: request.connectTimeout, in: namespace)
+            fd = try await Sockets.connect(
+                from: connectFrom, to: destination.address, port: request.port, timeout: request.connectTimeout,
+                in: namespace)
         } catch {
             return DeliveryAttempt(
                 unreachable: destination, source: source, port: request.port, recipients: recipients,
@@ -122,7 +132,8 @@ struct NIODeliveryTransport: DeliveryTransport {
         var configuration = SMTPClientConfiguration(
             helo: request.helo, mailFrom: request.mailFrom, recipients: recipients, message: request.message,
             skip5xxGreeting: request.limits.skip5xxGreeting, rawData: request.rawData)
-        request.proxy?.configure(&configuration, client: source, server: destination.address, port: request.port, fd: fd)
+        request.proxy?.configure(
+            &configuration, client: source, server: destination.address, port: request.port, fd: fd)
         configuration.peerName = "\(destination.host)[\(destination.address)]"
         configuration.peerPort = request.port
         var starttls: ClientSTARTTLS?
@@ -130,7 +141,8 @@ struct NIODeliveryTransport: DeliveryTransport {
             configuration.tlsLevel = tls.sessionLevel
             do {
                 starttls = ClientSTARTTLS(
-                    context: try TLSContexts.client(lowest: tls.lowestVersion), authentication: tls.authentication(for: destination, nexthop: request.nexthop),
+                    context: try TLSContexts.client(lowest: tls.lowestVersion),
+                    authentication: tls.authentication(for: destination, nexthop: request.nexthop),
                     handshakeTimeout: tls.handshakeTimeout)
             } catch {
                 logger.error("cannot make a TLS client context: \(error)")
@@ -165,23 +177,33 @@ struct NIODeliveryTransport: DeliveryTransport {
             return attempt
         }
 
-        return DeliveryAttempt(session: machine, destination: destination, source: source, port: request.port, connectedAt: connectedAt)
+        return DeliveryAttempt(
+            session: machine, destination: destination, source: source, port: request.port, connectedAt: connectedAt)
     }
 }
 
 extension DeliveryAttempt {
     /// The record of a session that got connected, from the finished client state machine.
-    package init(session machine: SMTPClientStateMachine, destination: Destination, source: IPAddress?, port: UInt16, connectedAt: Double) {
+    package init(
+        session machine: SMTPClientStateMachine, destination: Destination, source: IPAddress?, port: UInt16,
+        connectedAt: Double
+    ) {
         self.init(
             family: destination.family, localAddress: source, remoteAddress: destination.address,
             remoteHost: destination.host, port: port, preference: destination.preference,
             stage: .greeting, reply: nil, result: .tempfailed, recipients: [])
-        transcript = [TranscriptLine(offset: connectedAt, direction: .note, text: "Connected to \(destination.host)[\(destination.address)]:\(port)")]
+        transcript =
+            [
+                TranscriptLine(
+                    offset: connectedAt, direction: .note,
+                    text: "Connected to \(destination.host)[\(destination.address)]:\(port)")
+            ]
             + machine.transcript
         guard let result = machine.result else {
             error = "session ended without an outcome"
             recipients = machine.configuration.recipients.map {
-                SMTPClientRecipientStatus(address: $0, rcptReply: nil, outcome: .tempfailed, stage: .greeting, reply: nil)
+                SMTPClientRecipientStatus(
+                    address: $0, rcptReply: nil, outcome: .tempfailed, stage: .greeting, reply: nil)
             }
             return
         }
@@ -196,14 +218,18 @@ extension DeliveryAttempt {
     }
 
     /// The record of a connection that could not be made.
-    package init(unreachable destination: Destination, source: IPAddress?, port: UInt16, recipients: [String], error message: String, at offset: Double) {
+    package init(
+        unreachable destination: Destination, source: IPAddress?, port: UInt16, recipients: [String],
+        error message: String, at offset: Double
+    ) {
         self.init(
             family: destination.family, localAddress: source, remoteAddress: destination.address,
             remoteHost: destination.host, port: port, preference: destination.preference,
             stage: .connect, reply: nil, result: .unreachable, error: message,
             transcript: [TranscriptLine(offset: offset, direction: .note, text: message)],
             recipients: recipients.map {
-                SMTPClientRecipientStatus(address: $0, rcptReply: nil, outcome: .tempfailed, stage: .connect, reply: nil)
+                SMTPClientRecipientStatus(
+                    address: $0, rcptReply: nil, outcome: .tempfailed, stage: .connect, reply: nil)
             })
     }
 }

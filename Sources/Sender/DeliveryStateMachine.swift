@@ -63,7 +63,9 @@ public struct DeliveryStateMachine: Sendable {
     private var state: State = .idle
 
     /// `destinations` are the candidates in order of trial (already limited to `smtp_mx_address_limit`).
-    public init(recipients: [String], destinations: [Destination], sources: [AddressFamily: IPAddress], sessionLimit: Int = 2) {
+    public init(
+        recipients: [String], destinations: [Destination], sources: [AddressFamily: IPAddress], sessionLimit: Int = 2
+    ) {
         self.recipients = recipients.map { Recipient(address: $0) }
         self.destinations = destinations
         self.sources = sources
@@ -99,7 +101,9 @@ public struct DeliveryStateMachine: Sendable {
         for (position, recipientIndex) in tried.enumerated() {
             // Statuses come in envelope order; match by position, by address as a fallback.
             let status: SMTPClientRecipientStatus?
-            if position < attempt.recipients.count, attempt.recipients[position].address == recipients[recipientIndex].address {
+            if position < attempt.recipients.count,
+                attempt.recipients[position].address == recipients[recipientIndex].address
+            {
                 status = attempt.recipients[position]
             } else {
                 status = attempt.recipients.first { $0.address == recipients[recipientIndex].address }
@@ -129,7 +133,9 @@ public struct DeliveryStateMachine: Sendable {
         switch state {
         case .attempting(let destination, let tried):
             let target = destinations[destination]
-            return .attempt(target, source: sources[target.family] ?? target.address, recipients: tried.map { recipients[$0].address })
+            return .attempt(
+                target, source: sources[target.family] ?? target.address,
+                recipients: tried.map { recipients[$0].address })
         case .idle, .finished:
             return .finished
         }
@@ -169,29 +175,37 @@ public struct DeliveryStateMachine: Sendable {
             case .open: outcome = .deferred
             }
             if recipient.attemptIndex == nil, let failure = plan.failure {
-                results.append(RecipientResult(address: recipient.address, outcome: failure.outcome, stage: failure.stage, reply: failure.reply, diagnostic: failure.note))
+                results.append(
+                    RecipientResult(
+                        address: recipient.address, outcome: failure.outcome, stage: failure.stage,
+                        reply: failure.reply, diagnostic: failure.note))
             } else if recipient.attemptIndex == nil {
-                results.append(RecipientResult(
-                    address: recipient.address, outcome: .deferred,
-                    reply: SMTPReply(code: 451, enhanced: "4.3.0", "server unavailable or unable to receive mail"),
-                    diagnostic: "no address was tried"))
+                results.append(
+                    RecipientResult(
+                        address: recipient.address, outcome: .deferred,
+                        reply: SMTPReply(code: 451, enhanced: "4.3.0", "server unavailable or unable to receive mail"),
+                        diagnostic: "no address was tried"))
             } else {
-                results.append(RecipientResult(
-                    address: recipient.address, outcome: outcome, stage: recipient.stage, reply: recipient.reply,
-                    attemptIndex: recipient.attemptIndex, diagnostic: recipient.diagnostic))
+                results.append(
+                    RecipientResult(
+                        address: recipient.address, outcome: outcome, stage: recipient.stage, reply: recipient.reply,
+                        attemptIndex: recipient.attemptIndex, diagnostic: recipient.diagnostic))
             }
         }
         var notes = plan.notes
         if let failure = plan.failure { notes.insert(failure.note, at: 0) }
         var destinations = plan.destinations
         if stoppedBySessionLimit {
-            notes.append("smtp_mx_session_limit (\(sessionLimit)) reached: \(sessions) SMTP sessions made, the other addresses were not tried")
+            notes.append(
+                "smtp_mx_session_limit (\(sessionLimit)) reached: \(sessions) SMTP sessions made, the other addresses were not tried"
+            )
             let tried = Set(attempts.map(\.remoteAddress))
             var passedLast = false
             let last = attempts.last?.remoteAddress
             for index in destinations.indices where destinations[index].status == .candidate {
                 if destinations[index].address == last { passedLast = true; continue }
-                if passedLast, !tried.contains(destinations[index].address), sources[destinations[index].family] != nil {
+                if passedLast, !tried.contains(destinations[index].address), sources[destinations[index].family] != nil
+                {
                     destinations[index].status = .beyondSessionLimit
                 }
             }

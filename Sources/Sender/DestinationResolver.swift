@@ -38,24 +38,34 @@ public struct DestinationResolver: Sendable {
         let families = Set(request.sources.compactMap { $0.value.family == $0.key ? $0.key : nil })
         switch request.relay {
         case .host(let name):
-            return await resolveHosts([(nil, Self.stripBrackets(name))], source: .relay, domain: name, families: families, prefer: request.prefer, limit: request.limits.addressLimit)
+            return await resolveHosts(
+                [(nil, Self.stripBrackets(name))], source: .relay, domain: name, families: families,
+                prefer: request.prefer, limit: request.limits.addressLimit)
         case .mx:
             guard let first = request.recipients.first else {
-                return Self.failed(.bounced, SMTPReply(code: 550, enhanced: "5.1.3", "no recipient given"), note: "no recipients", source: nil)
+                return Self.failed(
+                    .bounced, SMTPReply(code: 550, enhanced: "5.1.3", "no recipient given"), note: "no recipients",
+                    source: nil)
             }
             guard let domain = Self.domain(of: first) else {
-                return Self.failed(.bounced, SMTPReply(code: 550, enhanced: "5.1.3", "bad address syntax: \(first)"),
-                                   note: "recipient \(first) has no domain", source: nil)
+                return Self.failed(
+                    .bounced, SMTPReply(code: 550, enhanced: "5.1.3", "bad address syntax: \(first)"),
+                    note: "recipient \(first) has no domain", source: nil)
             }
             // A domain literal (`bob@[192.0.2.10]`) names the host itself: no MX lookup (RFC 5321 4.1.3).
             if domain.hasPrefix("["), domain.hasSuffix("]") {
-                return await resolveHosts([(nil, Self.stripBrackets(domain))], source: .implicitMX, domain: domain, families: families, prefer: request.prefer, limit: request.limits.addressLimit)
+                return await resolveHosts(
+                    [(nil, Self.stripBrackets(domain))], source: .implicitMX, domain: domain, families: families,
+                    prefer: request.prefer, limit: request.limits.addressLimit)
             }
-            return await resolveMX(domain: domain, families: families, prefer: request.prefer, limit: request.limits.addressLimit)
+            return await resolveMX(
+                domain: domain, families: families, prefer: request.prefer, limit: request.limits.addressLimit)
         }
     }
 
-    private func resolveMX(domain: String, families: Set<AddressFamily>, prefer: AddressPreference, limit: Int) async -> DestinationPlan {
+    private func resolveMX(domain: String, families: Set<AddressFamily>, prefer: AddressPreference, limit: Int) async
+        -> DestinationPlan
+    {
         let exchangers: [(preference: UInt16, exchange: String)]
         do {
             exchangers = try await lookup.mailExchangers(of: domain)
@@ -63,28 +73,36 @@ public struct DestinationResolver: Sendable {
             switch error {
             case .nodata:
                 // No MX records: the domain itself is the implicit MX, preference 0 (RFC 5321 5.1).
-                return await resolveHosts([(0, domain)], source: .implicitMX, domain: domain, families: families, prefer: prefer, limit: limit)
+                return await resolveHosts(
+                    [(0, domain)], source: .implicitMX, domain: domain, families: families, prefer: prefer, limit: limit
+                )
             case .nxdomain:
                 // Postfix gets DNS_NOTFOUND for the MX query, falls back to the A/AAAA lookup of the
                 // domain, and bounces with 5.4.4 "Host or domain name not found. Name service error
                 // for name=DOMAIN type=A: Host not found". Same outcome; 5.1.2 (RFC 3463 "bad
                 // destination system address") names the cause more precisely.
-                return Self.failed(.bounced, SMTPReply(code: 550, enhanced: "5.1.2", "Host or domain name not found: \(domain): NXDOMAIN"),
-                                   note: "MX lookup: NXDOMAIN", source: .mx)
+                return Self.failed(
+                    .bounced,
+                    SMTPReply(code: 550, enhanced: "5.1.2", "Host or domain name not found: \(domain): NXDOMAIN"),
+                    note: "MX lookup: NXDOMAIN", source: .mx)
             default:
                 // smtp_domain_addr(): any other MX lookup failure defers with 4.4.3 (and
                 // ignore_mx_lookup_error = no, so no A/AAAA fallback).
-                return Self.failed(.deferred, SMTPReply(code: 451, enhanced: "4.4.3", "MX lookup for \(domain) failed: \(error)"),
-                                   note: "MX lookup: \(Self.kind(of: error))", source: .mx)
+                return Self.failed(
+                    .deferred, SMTPReply(code: 451, enhanced: "4.4.3", "MX lookup for \(domain) failed: \(error)"),
+                    note: "MX lookup: \(Self.kind(of: error))", source: .mx)
             }
         }
         // RFC 7505 3: a single MX with the root as exchange says the domain takes no mail. Postfix
         // (smtp_addr.c, DNS_NULLMX) bounces with 5.1.0 and no server reply; the code is made up as
         // for other local bounces. (RFC 7505 4.2 asks a server that refuses such mail for 556 5.1.10.)
-        let isRoot: (String) -> Bool = { let n = DNSName.normalize($0); return n == "." || n.isEmpty }
+        let isRoot: (String) -> Bool = {
+            let n = DNSName.normalize($0); return n == "." || n.isEmpty
+        }
         if !exchangers.isEmpty, exchangers.allSatisfy({ isRoot($0.exchange) }) {
-            return Self.failed(.bounced, SMTPReply(code: 550, enhanced: "5.1.0", "Domain \(domain) does not accept mail (nullMX)"),
-                               note: "null MX", source: .mx)
+            return Self.failed(
+                .bounced, SMTPReply(code: 550, enhanced: "5.1.0", "Domain \(domain) does not accept mail (nullMX)"),
+                note: "null MX", source: .mx)
         }
         var notes: [String] = []
         if exchangers.contains(where: { isRoot($0.exchange) }) {
@@ -96,7 +114,8 @@ public struct DestinationResolver: Sendable {
             .filter { !isRoot($0.element.exchange) }
             .sorted { ($0.element.preference, $0.offset) < ($1.element.preference, $1.offset) }
             .map { (Optional($0.element.preference), $0.element.exchange) }
-        var plan = await resolveHosts(sorted, source: .mx, domain: domain, families: families, prefer: prefer, limit: limit)
+        var plan = await resolveHosts(
+            sorted, source: .mx, domain: domain, families: families, prefer: prefer, limit: limit)
         plan.notes.insert(contentsOf: notes, at: 0)
         return plan
     }
@@ -120,7 +139,9 @@ public struct DestinationResolver: Sendable {
             for family in prefer == .any ? [AddressFamily.ipv4, .ipv6] : [.ipv6, .ipv4] {
                 do {
                     for address in try await lookup.addresses(of: host.name, family: family) {
-                        found.append(Destination(host: DNSName.normalize(host.name), preference: host.preference, address: address))
+                        found.append(
+                            Destination(
+                                host: DNSName.normalize(host.name), preference: host.preference, address: address))
                     }
                 } catch {
                     // Lookups of a family the sender cannot use do not count, as with Postfix's
@@ -146,28 +167,39 @@ public struct DestinationResolver: Sendable {
             // smtp_connect.c: a relayhost that does not resolve is a configuration problem; Postfix
             // defers (4.3.5) instead of bouncing.
             let why = (temporary + permanent).first ?? "no usable address"
-            plan.failure = .init(outcome: .deferred, reply: SMTPReply(code: 451, enhanced: temporary.isEmpty ? "4.3.5" : "4.4.3",
-                                 "relay host \(domain): \(why)"), note: "relay host lookup: \(why)")
+            plan.failure = .init(
+                outcome: .deferred,
+                reply: SMTPReply(
+                    code: 451, enhanced: temporary.isEmpty ? "4.3.5" : "4.4.3",
+                    "relay host \(domain): \(why)"), note: "relay host lookup: \(why)")
         } else if let first = temporary.first {
             // smtp_addr.c: "a soft error dominates past and future hard errors".
-            plan.failure = .init(outcome: .deferred, reply: SMTPReply(code: 451, enhanced: "4.4.3", "Host or domain name lookup failed: \(first)"),
-                                 note: "address lookup: \(first)")
+            plan.failure = .init(
+                outcome: .deferred,
+                reply: SMTPReply(code: 451, enhanced: "4.4.3", "Host or domain name lookup failed: \(first)"),
+                note: "address lookup: \(first)")
         } else if destinations.contains(where: { $0.status == .skippedNoSourceAddress }) {
             // A sender without a family is Postfix with inet_protocols set to the families it has
             // (as the harness configures a real Postfix sender): it never looks the other family
             // up, finds no address of its own (NODATA) and bounces with 5.4.4 (smtp_addr.c), the
             // default smtp_defer_if_no_mx_address_found = no.
-            let missing = Set(destinations.map(\.family)).subtracting(families).map(\.rawValue).sorted().joined(separator: ", ")
+            let missing = Set(destinations.map(\.family)).subtracting(families).map(\.rawValue).sorted().joined(
+                separator: ", ")
             let have = families.map(\.rawValue).sorted().joined(separator: ", ")
-            let text = source == .mx
+            let text =
+                source == .mx
                 ? "no MX host for \(domain) has a valid address record of the sender's families (\(have))"
                 : "Host or domain name not found: no \(have) address for \(domain)"
-            plan.failure = .init(outcome: .bounced, reply: SMTPReply(code: 550, enhanced: "5.4.4", text),
-                                 note: "every destination is \(missing), which the sender cannot reach (inet_protocols = \(have))")
+            plan.failure = .init(
+                outcome: .bounced, reply: SMTPReply(code: 550, enhanced: "5.4.4", text),
+                note: "every destination is \(missing), which the sender cannot reach (inet_protocols = \(have))")
         } else {
             // smtp_addr.c: no address for any MX host (or the implicit MX) is a hard error, 5.4.4.
             let why = permanent.first ?? "no address records"
-            let text = source == .mx ? "no MX host for \(domain) has a valid address record (\(why))" : "Host or domain name not found: \(why)"
+            let text =
+                source == .mx
+                ? "no MX host for \(domain) has a valid address record (\(why))"
+                : "Host or domain name not found: \(why)"
             plan.failure = .init(outcome: .bounced, reply: SMTPReply(code: 550, enhanced: "5.4.4", text), note: text)
         }
         return plan
@@ -179,7 +211,9 @@ public struct DestinationResolver: Sendable {
     /// take no place in the limit, as with inet_protocols). The rest is balanced between families
     /// and cut to `limit` (smtp_mx_address_limit; smtp_addr.c `smtp_balance_inet_proto`,
     /// `smtp_balance_inet_protocols = yes`, both only when the limit is above 0).
-    static func order(_ found: [Destination], families: Set<AddressFamily>, prefer: AddressPreference, limit: Int) -> [Destination] {
+    static func order(_ found: [Destination], families: Set<AddressFamily>, prefer: AddressPreference, limit: Int)
+        -> [Destination]
+    {
         var seen = Set<IPAddress>()
         let unique = found.filter { seen.insert($0.address).inserted }
         var sorted = unique.enumerated().sorted { lhs, rhs in
@@ -224,8 +258,11 @@ public struct DestinationResolver: Sendable {
         return kept
     }
 
-    static func failed(_ outcome: DeliveryOutcome, _ reply: SMTPReply, note: String, source: DestinationSource?) -> DestinationPlan {
-        DestinationPlan(source: source, destinations: [], failure: .init(outcome: outcome, reply: reply, note: note), notes: [])
+    static func failed(_ outcome: DeliveryOutcome, _ reply: SMTPReply, note: String, source: DestinationSource?)
+        -> DestinationPlan
+    {
+        DestinationPlan(
+            source: source, destinations: [], failure: .init(outcome: outcome, reply: reply, note: note), notes: [])
     }
 
     /// The domain of an address: what follows the last `@`.

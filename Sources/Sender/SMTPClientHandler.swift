@@ -129,7 +129,8 @@ final class SMTPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         let eventLoop = context.eventLoop
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         do {
-            let handler = try NIOSSLClientHandler(context: starttls.context, serverHostname: nil) { presented, promise in
+            let handler = try NIOSSLClientHandler(context: starttls.context, serverHostname: nil) {
+                presented, promise in
                 let chain = presented.compactMap { try? Certificate(derEncoded: $0.toDERBytes()) }
                 let now = Date()
                 Task {

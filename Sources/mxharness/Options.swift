@@ -22,9 +22,10 @@ struct GlobalOptions: ParsableArguments {
 
 /// Which cases: files and folders, tags, name globs, and a shard of the result.
 struct SelectionOptions: ParsableArguments {
-    @Argument(help: ArgumentHelp(
-        "Scenario files or folders (searched recursively); none: ./Scenarios, or without one the installed library (/usr/share/mxharness/Scenarios).",
-        valueName: "paths"))
+    @Argument(
+        help: ArgumentHelp(
+            "Scenario files or folders (searched recursively); none: ./Scenarios, or without one the installed library (/usr/share/mxharness/Scenarios).",
+            valueName: "paths"))
     var pathArguments: [String] = []
 
     var paths: [String] { ScenarioLibrary.paths(pathArguments) }
@@ -35,9 +36,10 @@ struct SelectionOptions: ParsableArguments {
     @Option(name: .customLong("filter"), help: "Only cases whose name matches this glob (repeatable).")
     var filters: [String] = []
 
-    @Option(help: ArgumentHelp(
-        "Only shard K of N (1 ≤ K ≤ N): the cases whose name hashes to it; the N shards together run every case once.",
-        valueName: "K/N"))
+    @Option(
+        help: ArgumentHelp(
+            "Only shard K of N (1 ≤ K ≤ N): the cases whose name hashes to it; the N shards together run every case once.",
+            valueName: "K/N"))
     var shard: CaseShard?
 
     var selection: CaseSelection { CaseSelection(tags: tags, filters: filters) }
@@ -53,14 +55,18 @@ struct JobsOptions: ParsableArguments {
 }
 
 struct DNSTimeoutOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(
-        "Seconds one DNS query may take before it counts as a timeout (Postfix and Exim wait this rounded up to whole seconds, at least 1; OpenSMTPD waits its own 5 s). The world's unbound answers in well under a millisecond; only a `timeout` fault leaves a query unanswered.",
-        valueName: "seconds"))
-    var dnsTimeout: Double = Double(RunConfiguration.defaultResolverTimeout.components.seconds)
+    @Option(
+        help: ArgumentHelp(
+            "Seconds one DNS query may take before it counts as a timeout (Postfix and Exim wait this rounded up to whole seconds, at least 1; OpenSMTPD waits its own 5 s). The world's unbound answers in well under a millisecond; only a `timeout` fault leaves a query unanswered.",
+            valueName: "seconds"))
+    var dnsTimeout: Double =
+        Double(RunConfiguration.defaultResolverTimeout.components.seconds)
         + Double(RunConfiguration.defaultResolverTimeout.components.attoseconds) / 1e18
 
     func validate() throws {
-        guard dnsTimeout > 0, dnsTimeout.isFinite else { throw ValidationError("--dns-timeout must be a positive number of seconds") }
+        guard dnsTimeout > 0, dnsTimeout.isFinite else {
+            throw ValidationError("--dns-timeout must be a positive number of seconds")
+        }
     }
 
     var duration: Duration { .milliseconds(Int(dnsTimeout * 1000)) }
@@ -68,22 +74,28 @@ struct DNSTimeoutOptions: ParsableArguments {
 
 /// A Postfix receiver's base configuration and whether cases share running instances.
 struct PostfixOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(
-        "Your own main.cf as the base of every Postfix receiver (the harness overrides only paths, interfaces, hostname and logging).",
-        valueName: "main.cf"))
+    @Option(
+        help: ArgumentHelp(
+            "Your own main.cf as the base of every Postfix receiver (the harness overrides only paths, interfaces, hostname and logging).",
+            valueName: "main.cf"))
     var postfixConfig: String?
 
-    @Option(help: ArgumentHelp(
-        "A site's whole Postfix configuration directory (main.cf, master.cf, maps) as every Postfix receiver, checked before any case runs.",
-        valueName: "DIR"))
+    @Option(
+        help: ArgumentHelp(
+            "A site's whole Postfix configuration directory (main.cf, master.cf, maps) as every Postfix receiver, checked before any case runs.",
+            valueName: "DIR"))
     var postfixConfigDir: String?
 
-    @Flag(help: "Start a new Postfix for every case (by default cases with the same Postfix configuration share a running one).")
+    @Flag(
+        help:
+            "Start a new Postfix for every case (by default cases with the same Postfix configuration share a running one)."
+    )
     var freshPostfix = false
 
     func validate() throws {
         if postfixConfig != nil, postfixConfigDir != nil {
-            throw ValidationError("give --postfix-config or --postfix-config-dir, not both (the directory's main.cf is the base)")
+            throw ValidationError(
+                "give --postfix-config or --postfix-config-dir, not both (the directory's main.cf is the base)")
         }
     }
 
@@ -99,12 +111,16 @@ struct PostfixOptions: ParsableArguments {
 
 /// `--exim-config` and `--opensmtpd-config`: a user's own configuration for those receivers.
 struct ReceiverConfigOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(
-        "Your own Exim configuration for target exim (its ACLs are the policy; the harness owns addresses, spool and logs).", valueName: "FILE"))
+    @Option(
+        help: ArgumentHelp(
+            "Your own Exim configuration for target exim (its ACLs are the policy; the harness owns addresses, spool and logs).",
+            valueName: "FILE"))
     var eximConfig: String?
 
-    @Option(help: ArgumentHelp(
-        "Your own smtpd.conf for target opensmtpd, run as it is (it must listen on the receiver's addresses).", valueName: "FILE"))
+    @Option(
+        help: ArgumentHelp(
+            "Your own smtpd.conf for target opensmtpd, run as it is (it must listen on the receiver's addresses).",
+            valueName: "FILE"))
     var opensmtpdConfig: String?
 
     func read(_ path: String?, _ option: String) throws -> String? {
@@ -118,7 +134,9 @@ struct ReceiverConfigOptions: ParsableArguments {
 /// The parts this build of mxharness has (`PartCatalog.standard`, one line per kind in
 /// Sources/Catalog), configured by a command's options (`receivers` nil: a command without the
 /// receiver options; their properties must not be read outside argument parsing).
-func partCatalog(postfix: PostfixReceivers = PostfixReceivers(), receivers: ReceiverConfigOptions? = nil) throws -> PartCatalog {
+func partCatalog(postfix: PostfixReceivers = PostfixReceivers(), receivers: ReceiverConfigOptions? = nil) throws
+    -> PartCatalog
+{
     PartCatalog.standard(
         postfix: postfix, eximConfiguration: try receivers?.read(receivers?.eximConfig, "--exim-config"),
         openSMTPDConfiguration: try receivers?.read(receivers?.opensmtpdConfig, "--opensmtpd-config"))

@@ -10,7 +10,8 @@ import Scenario
 extension MXHarness {
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run scenarios and compare what happened with what they expect.", discussion: ExitCodes.discussion)
+            abstract: "Run scenarios and compare what happened with what they expect.", discussion: ExitCodes.discussion
+        )
 
         @OptionGroup var cases: SelectionOptions
         @OptionGroup var jobs: JobsOptions
@@ -24,19 +25,27 @@ extension MXHarness {
         @Option(help: "Write a JUnit XML report here.")
         var junit: String?
 
-        @Option(help: "Write a JSON report (one object per case, every attempt) here; a shard's merges with mxharness merge.")
+        @Option(
+            help:
+                "Write a JSON report (one object per case, every attempt) here; a shard's merges with mxharness merge.")
         var json: String?
 
         @Flag(help: "Print TAP instead of the progress lines and table.")
         var tap = false
 
-        @Option(help: ArgumentHelp("After the run, list the N slowest cases with their setup, exchange and teardown times.", valueName: "N"))
+        @Option(
+            help: ArgumentHelp(
+                "After the run, list the N slowest cases with their setup, exchange and teardown times.", valueName: "N"
+            ))
         var durations = 0
 
         @Option(help: "Keep per-case artifacts (transcripts, unbound config and query log, MX log) in this folder.")
         var artifacts: String?
 
-        @Flag(help: "Build and remove a namespace and unbound for every case (by default cases on the built-in MX run in warm slots whose world is swapped between cases).")
+        @Flag(
+            help:
+                "Build and remove a namespace and unbound for every case (by default cases on the built-in MX run in warm slots whose world is swapped between cases)."
+        )
         var freshWorlds = false
 
         @OptionGroup var dns: DNSTimeoutOptions
@@ -63,13 +72,16 @@ extension MXHarness {
 
     struct Parity: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run every case on several receivers (by default the built-in MX and Postfix), or with the built-in and a real sender, and mark where they differ.",
+            abstract:
+                "Run every case on several receivers (by default the built-in MX and Postfix), or with the built-in and a real sender, and mark where they differ.",
             discussion: ExitCodes.discussion)
         @OptionGroup var cases: SelectionOptions
         @OptionGroup var jobs: JobsOptions
         @Option(help: "The receivers to compare, comma-separated: builtin, postfix, exim, opensmtpd, exec.")
         var targets = "builtin,postfix"
-        @Option(help: "Sender parity instead: every case with the built-in sender and with this real one (postfix or exim).")
+        @Option(
+            help: "Sender parity instead: every case with the built-in sender and with this real one (postfix or exim)."
+        )
         var sender: SenderMTA?
         @Option(help: "With --sender: the receiver of both runs (default: each scenario's).")
         var target: ReceiverTarget?
@@ -83,7 +95,9 @@ extension MXHarness {
             var list: [ReceiverTarget] = []
             for name in targets.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
                 guard let target = ReceiverTarget(rawValue: name) else {
-                    throw ValidationError("--targets: \(name) is not one of \(ReceiverTarget.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw ValidationError(
+                        "--targets: \(name) is not one of \(ReceiverTarget.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
                 }
                 if !list.contains(target) { list.append(target) }
             }
@@ -93,8 +107,12 @@ extension MXHarness {
 
         func validate() throws {
             _ = try targetList()
-            if sender == .builtin { throw ValidationError("--sender compares the built-in sender with a real one: give postfix or exim") }
-            if target != nil, sender == nil { throw ValidationError("--target goes with --sender (receiver parity runs every target it names)") }
+            if sender == .builtin {
+                throw ValidationError("--sender compares the built-in sender with a real one: give postfix or exim")
+            }
+            if target != nil, sender == nil {
+                throw ValidationError("--target goes with --sender (receiver parity runs every target it names)")
+            }
         }
 
         func run() async throws {
@@ -106,44 +124,66 @@ extension MXHarness {
             }
             try await Harness.parity(
                 paths: cases.paths, selection: cases.selection, shard: cases.shard, jobs: jobs.jobs,
-                configuration: configuration, axis: axis, parts: try partCatalog(postfix: try postfix.receivers(), receivers: receivers), logger: global.logger()
+                configuration: configuration, axis: axis,
+                parts: try partCatalog(postfix: try postfix.receivers(), receivers: receivers), logger: global.logger()
             ).exit()
         }
     }
 
     struct Matrix: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run every case against several policies and show, case by case, what each policy does; compare with a baseline.",
+            abstract:
+                "Run every case against several policies and show, case by case, what each policy does; compare with a baseline.",
             discussion: ExitCodes.discussion)
         @OptionGroup var cases: SelectionOptions
-        @Option(help: "Columns: preset names or policy files, separated by commas (fcrdns,fcrdns-strict,policies/ours.yaml).")
+        @Option(
+            help:
+                "Columns: preset names or policy files, separated by commas (fcrdns,fcrdns-strict,policies/ours.yaml).")
         var policies: String?
         @Option(help: "The receiver of every cell.") var target: ReceiverTarget = .builtin
         @Option(help: "The sending MTA of every cell.") var sender: SenderMTA?
-        @Option(help: "Columns of Postfix main.cf files, separated by commas (with --target postfix).") var postfixConfig: String?
-        @Option(help: "Columns of identity paths instead of policies (socket,proxy-v1,proxy-v2,xclient): each case with its own policy, direct and through a proxy; a path whose verdict differs from the direct connection's is marked and explained.")
+        @Option(help: "Columns of Postfix main.cf files, separated by commas (with --target postfix).")
+        var postfixConfig: String?
+        @Option(
+            help:
+                "Columns of identity paths instead of policies (socket,proxy-v1,proxy-v2,xclient): each case with its own policy, direct and through a proxy; a path whose verdict differs from the direct connection's is marked and explained."
+        )
         var identities: String?
-        @Option(help: "Columns of the sender's TLS levels instead of policies (none,may,encrypt,dane,verify,secure): each case with its own receiver, sent at each level; a level whose verdict differs from the case's own level's is marked and explained.")
+        @Option(
+            help:
+                "Columns of the sender's TLS levels instead of policies (none,may,encrypt,dane,verify,secure): each case with its own receiver, sent at each level; a level whose verdict differs from the case's own level's is marked and explained."
+        )
         var tls: String?
-        @Flag(help: "With --target postfix: start a new Postfix for every cell (by default cells with the same Postfix configuration share a running one).")
+        @Flag(
+            help:
+                "With --target postfix: start a new Postfix for every cell (by default cells with the same Postfix configuration share a running one)."
+        )
         var freshPostfix = false
         @OptionGroup var jobs: JobsOptions
-        @Option(help: "Write the results here as a baseline (JSON, stable order); a shard's merges with mxharness merge.") var saveBaseline: String?
-        @Option(help: "Compare with this baseline: print only what changed; exit 1 when anything did.") var baseline: String?
+        @Option(
+            help: "Write the results here as a baseline (JSON, stable order); a shard's merges with mxharness merge.")
+        var saveBaseline: String?
+        @Option(help: "Compare with this baseline: print only what changed; exit 1 when anything did.") var baseline:
+            String?
         @Option(help: "Write the matrix as a self-contained HTML page here.") var html: String?
         @OptionGroup var dns: DNSTimeoutOptions
         @OptionGroup var global: GlobalOptions
 
         func validate() throws {
             guard policies != nil || postfixConfig != nil || identities != nil || tls != nil else {
-                throw ValidationError("give the columns: --policies fcrdns,fcrdns-strict (presets or policy files)\(target == .postfix ? " or --postfix-config A.cf,B.cf" : ""), --identities socket,proxy-v2,xclient, or --tls may,verify")
+                throw ValidationError(
+                    "give the columns: --policies fcrdns,fcrdns-strict (presets or policy files)\(target == .postfix ? " or --postfix-config A.cf,B.cf" : ""), --identities socket,proxy-v2,xclient, or --tls may,verify"
+                )
             }
         }
 
         func run() async throws {
-            func list(_ text: String?) -> [String] { text.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? [] }
+            func list(_ text: String?) -> [String] {
+                text.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? []
+            }
             let options = MatrixOptions(
-                paths: cases.paths, policies: list(policies), postfixConfigurations: list(postfixConfig), jobs: jobs.jobs,
+                paths: cases.paths, policies: list(policies), postfixConfigurations: list(postfixConfig),
+                jobs: jobs.jobs,
                 selection: cases.selection, shard: cases.shard,
                 configuration: RunConfiguration(target: target, sender: sender, resolverTimeout: dns.duration),
                 saveBaselinePath: saveBaseline, baselinePath: baseline, htmlPath: html,
@@ -157,10 +197,13 @@ extension MXHarness {
 
     struct Merge: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Merge the shards' JSON reports (run --shard K/N --json) or matrix baselines (matrix --shard K/N --save-baseline) into one, with the summary one run would print.")
+            abstract:
+                "Merge the shards' JSON reports (run --shard K/N --json) or matrix baselines (matrix --shard K/N --save-baseline) into one, with the summary one run would print."
+        )
         @Argument(help: "Every shard's file, of one kind.") var inputs: [String]
         @Option(name: .shortAndLong, help: "Write the merged report or baseline here.") var output: String?
-        @Option(help: "Matrix baselines: compare the merged matrix with this baseline; exit 1 when anything changed.") var baseline: String?
+        @Option(help: "Matrix baselines: compare the merged matrix with this baseline; exit 1 when anything changed.")
+        var baseline: String?
 
         func run() throws {
             try Harness.merge(MergeOptions(inputs: inputs, outputPath: output, baselinePath: baseline)).exit()
@@ -171,25 +214,47 @@ extension MXHarness {
 extension MXHarness {
     struct Census: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Read a site's receiving MTA logs and show what each policy would do to its own senders: clients, sessions and messages delivered, fallen back, deferred, bounced.")
-        @Argument(help: "Postfix or Exim logs (syslog, RFC 5424, journalctl short/json/export, maillog_file, Exim main log; .gz too).")
+            abstract:
+                "Read a site's receiving MTA logs and show what each policy would do to its own senders: clients, sessions and messages delivered, fallen back, deferred, bounced."
+        )
+        @Argument(
+            help:
+                "Postfix or Exim logs (syslog, RFC 5424, journalctl short/json/export, maillog_file, Exim main log; .gz too)."
+        )
         var logs: [String] = []
-        @Option(help: "Columns: preset names or policy files, separated by commas; the first is the one the others are compared with (open,fcrdns,fcrdns-strict).")
+        @Option(
+            help:
+                "Columns: preset names or policy files, separated by commas; the first is the one the others are compared with (open,fcrdns,fcrdns-strict)."
+        )
         var policies: String
         @Option(help: "The receiver of every world.") var target: ReceiverTarget = .builtin
-        @Option(help: ArgumentHelp("Record each client's DNS from this resolver (ADDR or ADDR@PORT) instead of reading it from the logs.", valueName: "ADDR[@PORT]"))
+        @Option(
+            help: ArgumentHelp(
+                "Record each client's DNS from this resolver (ADDR or ADDR@PORT) instead of reading it from the logs.",
+                valueName: "ADDR[@PORT]"))
         var resolver: String?
         @Option(help: "Write the census as JSON here.") var json: String?
         @Option(help: "Write the census as a self-contained HTML page here.") var html: String?
-        @Flag(help: "Mask addresses and names in everything written (documentation addresses, .test names; the same input gets the same mask).")
+        @Flag(
+            help:
+                "Mask addresses and names in everything written (documentation addresses, .test names; the same input gets the same mask)."
+        )
         var mask = false
-        @Option(help: ArgumentHelp("The secret the masks are made with, so that shards and later runs mask alike (default: one made for this run).", valueName: "TEXT"))
+        @Option(
+            help: ArgumentHelp(
+                "The secret the masks are made with, so that shards and later runs mask alike (default: one made for this run).",
+                valueName: "TEXT"))
         var maskKey: String?
         @Option(help: "How many reasons and envelope domains each ranking lists.") var top = 10
-        @Flag(help: "Run every client in its own world, with its own names and addresses (by default clients whose worlds are the same up to names and addresses share one run).")
+        @Flag(
+            help:
+                "Run every client in its own world, with its own names and addresses (by default clients whose worlds are the same up to names and addresses share one run)."
+        )
         var everyClient = false
-        @Option(help: ArgumentHelp(
-            "Only shard K of N (1 ≤ K ≤ N): the worlds whose name hashes to it; the N shards together run every world once.", valueName: "K/N"))
+        @Option(
+            help: ArgumentHelp(
+                "Only shard K of N (1 ≤ K ≤ N): the worlds whose name hashes to it; the N shards together run every world once.",
+                valueName: "K/N"))
         var shard: CaseShard?
         @OptionGroup var jobs: JobsOptions
         @OptionGroup var dns: DNSTimeoutOptions
@@ -203,9 +268,12 @@ extension MXHarness {
 
         func run() async throws {
             let options = CensusOptions(
-                logs: logs, policies: policies.split(separator: ",", omittingEmptySubsequences: false).map(String.init), jobs: jobs.jobs,
-                shard: shard, configuration: RunConfiguration(target: target, resolverTimeout: dns.duration), resolver: resolver, jsonPath: json,
-                htmlPath: html, mask: mask, maskKey: maskKey, top: top, everyClient: everyClient, parts: try partCatalog())
+                logs: logs, policies: policies.split(separator: ",", omittingEmptySubsequences: false).map(String.init),
+                jobs: jobs.jobs,
+                shard: shard, configuration: RunConfiguration(target: target, resolverTimeout: dns.duration),
+                resolver: resolver, jsonPath: json,
+                htmlPath: html, mask: mask, maskKey: maskKey, top: top, everyClient: everyClient,
+                parts: try partCatalog())
             try await Harness.census(options, logger: global.logger()).exit()
         }
     }

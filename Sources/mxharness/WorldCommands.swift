@@ -15,7 +15,8 @@ import Scenario
 
 extension MXHarness {
     struct Send: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run one scenario's delivery and print every attempt's transcript, swaks-style, and the outcome.")
+        static let configuration = CommandConfiguration(
+            abstract: "Run one scenario's delivery and print every attempt's transcript, swaks-style, and the outcome.")
         @Argument(help: "A scenario file.") var file: String
         @Option(help: "The variant (case) of the file.") var variant: String?
         @Option(help: "The receiver (overrides the scenario's receiver.target).") var target: ReceiverTarget?
@@ -23,7 +24,8 @@ extension MXHarness {
 
         func run() async throws {
             try await Harness.send(
-                file: file, variant: variant, configuration: RunConfiguration(target: target), parts: try partCatalog(), logger: global.logger()
+                file: file, variant: variant, configuration: RunConfiguration(target: target), parts: try partCatalog(),
+                logger: global.logger()
             ).exit()
         }
     }
@@ -34,7 +36,8 @@ extension MXHarness {
             subcommands: [Serve.self, Check.self])
 
         struct Serve: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Serve the world until Ctrl-C and print how to query it with dig.")
+            static let configuration = CommandConfiguration(
+                abstract: "Serve the world until Ctrl-C and print how to query it with dig.")
             @Argument(help: "A scenario file.") var file: String
             @Option(help: "The variant (case) of the file to use.") var variant: String?
             @OptionGroup var global: GlobalOptions
@@ -45,7 +48,8 @@ extension MXHarness {
         }
 
         struct Check: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Print every name of the world with what it answers.")
+            static let configuration = CommandConfiguration(
+                abstract: "Print every name of the world with what it answers.")
             @Argument(help: "A scenario file.") var file: String
             @Option(help: "The variant (case) of the file to use.") var variant: String?
             @OptionGroup var dns: DNSTimeoutOptions
@@ -58,31 +62,52 @@ extension MXHarness {
     }
 
     struct MX: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "mx", abstract: "The built-in MX on its own.", subcommands: [Serve.self])
+        static let configuration = CommandConfiguration(
+            commandName: "mx", abstract: "The built-in MX on its own.", subcommands: [Serve.self])
 
         struct Serve: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Serve SMTP with a policy preset until Ctrl-C, logging each session's decision.")
+            static let configuration = CommandConfiguration(
+                abstract: "Serve SMTP with a policy preset until Ctrl-C, logging each session's decision.")
             @Option(help: "A policy preset.")
             var policy: Preset = .open
-            @Option(help: ArgumentHelp("Where to listen (repeatable), e.g. 127.0.0.1:2525 or [::1]:2525.", valueName: "ADDR:PORT"))
+            @Option(
+                help: ArgumentHelp(
+                    "Where to listen (repeatable), e.g. 127.0.0.1:2525 or [::1]:2525.", valueName: "ADDR:PORT"))
             var listen: [ListeningEndpoint] = [ListeningEndpoint("127.0.0.1:2525")!]
             @Option(help: ArgumentHelp("The DNS server every lookup goes to.", valueName: "ADDR[@PORT]"))
             var resolver = ResolverAddress("127.0.0.1")!
             @Option(help: "The name in the greeting.")
             var hostname = "mx.example.test"
-            @Option(help: "What a line ending in a bare <LF> does, as Postfix's smtpd_forbid_bare_newline: no, normalize (yes), reject.")
+            @Option(
+                help:
+                    "What a line ending in a bare <LF> does, as Postfix's smtpd_forbid_bare_newline: no, normalize (yes), reject."
+            )
             var bareNewline: SMTPBareNewlineMode = .normalize
-            @Option(help: "Require a PROXY header (v1 or v2) before the greeting, as Postfix's smtpd_upstream_proxy_protocol: haproxy.")
+            @Option(
+                help:
+                    "Require a PROXY header (v1 or v2) before the greeting, as Postfix's smtpd_upstream_proxy_protocol: haproxy."
+            )
             var proxyProtocol: ReceiverProxyProtocol?
-            @Option(help: ArgumentHelp("A client allowed to send XCLIENT (repeatable), as Postfix's smtpd_authorized_xclient_hosts.", valueName: "ADDR"))
+            @Option(
+                help: ArgumentHelp(
+                    "A client allowed to send XCLIENT (repeatable), as Postfix's smtpd_authorized_xclient_hosts.",
+                    valueName: "ADDR"))
             var xclientHost: [IPAddress] = []
-            @Flag(help: "Offer STARTTLS (Postfix smtpd_tls_security_level = may) with a certificate from an authority made for this run.")
+            @Flag(
+                help:
+                    "Offer STARTTLS (Postfix smtpd_tls_security_level = may) with a certificate from an authority made for this run."
+            )
             var starttls = false
             @Flag(help: "Require STARTTLS before MAIL (smtpd_tls_security_level = encrypt); implies --starttls.")
             var tlsRequired = false
-            @Option(help: "The certificate with --starttls: valid, expired, not-yet-valid, wrong-name, self-signed, unknown-ca.")
+            @Option(
+                help:
+                    "The certificate with --starttls: valid, expired, not-yet-valid, wrong-name, self-signed, unknown-ca."
+            )
             var certificate: CertificateKind = .valid
-            @Option(help: ArgumentHelp("With --starttls: write the run's authority here (PEM), for clients to trust.", valueName: "FILE"))
+            @Option(
+                help: ArgumentHelp(
+                    "With --starttls: write the run's authority here (PEM), for clients to trust.", valueName: "FILE"))
             var caFile: String?
             @Flag(name: .shortAndLong, help: "Log every command and reply, not only each session's decision.")
             var verbose = false
@@ -93,7 +118,8 @@ extension MXHarness {
                 try await Harness.mxServe(
                     policy: policy, listen: listen, resolver: resolver, hostname: hostname, bareNewline: bareNewline,
                     requiresProxyHeader: proxyProtocol == .haproxy, xclientHosts: xclientHost,
-                    tls: starttls || tlsRequired ? MXServeTLS(required: tlsRequired, certificate: certificate, caFile: caFile) : nil,
+                    tls: starttls || tlsRequired
+                        ? MXServeTLS(required: tlsRequired, certificate: certificate, caFile: caFile) : nil,
                     logger: logger)
             }
         }
@@ -101,9 +127,10 @@ extension MXHarness {
 
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check scenario files without running them.")
-        @Argument(help: ArgumentHelp(
-            "Scenario files or folders; none: ./Scenarios, or without one the installed library (/usr/share/mxharness/Scenarios).",
-            valueName: "paths"))
+        @Argument(
+            help: ArgumentHelp(
+                "Scenario files or folders; none: ./Scenarios, or without one the installed library (/usr/share/mxharness/Scenarios).",
+                valueName: "paths"))
         var pathArguments: [String] = []
 
         func run() throws {
@@ -113,9 +140,10 @@ extension MXHarness {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List cases with their tags and descriptions.")
-        @Argument(help: ArgumentHelp(
-            "Scenario files or folders; none: ./Scenarios, or without one the installed library (/usr/share/mxharness/Scenarios).",
-            valueName: "paths"))
+        @Argument(
+            help: ArgumentHelp(
+                "Scenario files or folders; none: ./Scenarios, or without one the installed library (/usr/share/mxharness/Scenarios).",
+                valueName: "paths"))
         var pathArguments: [String] = []
 
         func run() throws {
@@ -124,7 +152,8 @@ extension MXHarness {
     }
 
     struct Explain: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print one case merged (includes, variants), as the runner sees it.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print one case merged (includes, variants), as the runner sees it.")
         @Argument(help: "A scenario file.") var file: String
         @Option(help: "The variant (case) of the file.") var variant: String?
 
@@ -135,12 +164,21 @@ extension MXHarness {
 
     struct Repro: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Turn a bounce (an .eml or mbox message, a DSN or its text), a log line or an SMTP transcript into a scenario that reproduces it.")
+            abstract:
+                "Turn a bounce (an .eml or mbox message, a DSN or its text), a log line or an SMTP transcript into a scenario that reproduces it."
+        )
         @Argument(help: "The evidence: a file, or - (or nothing) for standard input.") var input: String?
-        @Option(name: .shortAndLong, help: "Write the scenario here (default: standard output); for an mbox of several bounces, a directory (one file each).")
+        @Option(
+            name: .shortAndLong,
+            help:
+                "Write the scenario here (default: standard output); for an mbox of several bounces, a directory (one file each)."
+        )
         var output: String?
         @Option(help: "Of an mbox of several bounces, the N-th message only (1 is the first).") var message: Int?
-        @Flag(help: "Run the written scenario and fail unless it reproduces (needs root and unbound; by default it is run when it can be).")
+        @Flag(
+            help:
+                "Run the written scenario and fail unless it reproduces (needs root and unbound; by default it is run when it can be)."
+        )
         var verify = false
         @Flag(help: "Do not run the written scenario.") var noVerify = false
         @OptionGroup var global: GlobalOptions
@@ -152,14 +190,17 @@ extension MXHarness {
         func run() async throws {
             let verification: ReproVerification = verify ? .required : noVerify ? .skipped : .ifPossible
             try await Harness.repro(
-                input: input, output: output, message: message, verification: verification, parts: try partCatalog(), logger: global.logger()
+                input: input, output: output, message: message, verification: verification, parts: try partCatalog(),
+                logger: global.logger()
             ).exit()
         }
     }
 
     struct Capture: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Ask one resolver everything a receiver would look up for a delivery and write it as a scenario's DNS (sends no mail).")
+            abstract:
+                "Ask one resolver everything a receiver would look up for a delivery and write it as a scenario's DNS (sends no mail)."
+        )
         @Option(help: "The only server asked: ADDR or ADDR@PORT.") var resolver: String
         @Option(help: "The sending (client) address.") var client: String
         @Option(help: "The name the sending MTA says in EHLO.") var helo: String
@@ -168,7 +209,9 @@ extension MXHarness {
         @Option(name: .shortAndLong, help: "Write the scenario here (default: standard output).") var output: String?
         @Option(help: "Seconds one query may take before it is recorded as a timeout.") var timeout: Double = 3
         @Option(help: "A DNSBL zone the receiver consults (repeatable).") var dnsbl: [String] = []
-        @Option(help: "A scenario (from mxharness repro) whose receiver policy and expect the captured world goes with.") var complaint: String?
+        @Option(
+            help: "A scenario (from mxharness repro) whose receiver policy and expect the captured world goes with.")
+        var complaint: String?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {

@@ -37,10 +37,13 @@ struct CensusHTMLTests {
 
     /// The check can fail: a page that fetches something is caught by its Content Security Policy.
     @Test func aFetchIsCaught() throws {
-        let page = try Self.page { $0.replacingOccurrences(of: "</footer>", with: "</footer><img src=\"http://192.0.2.1/x.png\">") }
+        let page = try Self.page {
+            $0.replacingOccurrences(of: "</footer>", with: "</footer><img src=\"http://192.0.2.1/x.png\">")
+        }
         defer { try? FileManager.default.removeItem(atPath: page.directory) }
         let run = try Chromium.run(page.file, ["--dump-dom"])
-        #expect(run.consoleErrors.contains { $0.contains("192.0.2.1") && $0.contains("Content Security Policy") }, "\(run.stderr)")
+        #expect(
+            run.consoleErrors.contains { $0.contains("192.0.2.1") && $0.contains("Content Security Policy") },
+            "\(run.stderr)")
     }
 }
-

@@ -19,8 +19,10 @@ struct CensusIntegrationTests {
         let plan = CensusPlan.make(clients, everyClient: everyClient)
         let columns = try PolicyColumn.columns(policies: policies, postfixConfigurations: [], target: .builtin)
         let request = CensusRequest(logs: [path], columns: columns, everyClient: everyClient, jobs: jobs)
-        let runner = CaseRunner(configuration: RunConfiguration(target: .builtin), parts: builtinParts, logger: Logger(label: "test"))
-        return await CensusRun(runner: runner, logger: Logger(label: "test")).run(plan, request: request, reading: log.summary)
+        let runner = CaseRunner(
+            configuration: RunConfiguration(target: .builtin), parts: builtinParts, logger: Logger(label: "test"))
+        return await CensusRun(runner: runner, logger: Logger(label: "test")).run(
+            plan, request: request, reading: log.summary)
     }
 
     /// A week of a dual-stack MX's log: every policy's clients, sessions and messages per fate are

@@ -57,10 +57,13 @@ struct LiveResolverTests {
             #expect(a.1.side(.ipv6)?.reverse == .missing)
             let b = try #require(clients.first { $0.0.key == "198.51.100.7" })
             #expect(b.1.side(.ipv6)?.reverse == .confirmed("mx.b.test"))
-            let columns = try PolicyColumn.columns(policies: ["open", "fcrdns", "ipv6-strict", "microsoft-like"], postfixConfigurations: [], target: .builtin)
+            let columns = try PolicyColumn.columns(
+                policies: ["open", "fcrdns", "ipv6-strict", "microsoft-like"], postfixConfigurations: [],
+                target: .builtin)
             let plan = CensusPlan.make(clients, everyClient: false)
             let request = CensusRequest(logs: [directory + "/mail.log"], columns: columns, resolver: resolver, jobs: 2)
-            let runner = CaseRunner(configuration: RunConfiguration(target: .builtin), parts: builtinParts, logger: logger)
+            let runner = CaseRunner(
+                configuration: RunConfiguration(target: .builtin), parts: builtinParts, logger: logger)
             return await CensusRun(runner: runner, logger: logger).run(plan, request: request, reading: log.summary)
         }
         let byName = Dictionary(uniqueKeysWithValues: report.policies.map { ($0.name, $0) })

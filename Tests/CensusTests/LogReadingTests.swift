@@ -17,8 +17,10 @@ struct FramingTests {
     @Test func classicSyslogAndMaillogFile() throws {
         // rsyslog's traditional format (day padded with a space) and Postfix's maillog_file
         // (msg_logger.c: "%b %d %H:%M:%S ", the day zero-padded).
-        for line in ["Mar  4 10:00:01 mx postfix/smtpd[12345]: connect from unknown[2001:db8::5]",
-                     "Mar 04 10:00:01 mx postfix/smtpd[12345]: connect from unknown[2001:db8::5]"] {
+        for line in [
+            "Mar  4 10:00:01 mx postfix/smtpd[12345]: connect from unknown[2001:db8::5]",
+            "Mar 04 10:00:01 mx postfix/smtpd[12345]: connect from unknown[2001:db8::5]",
+        ] {
             let record = try record(line)
             #expect(record.framing == .syslog)
             #expect(record.host == "mx")
@@ -29,7 +31,9 @@ struct FramingTests {
     }
 
     @Test func rfc3339SyslogAsDebian12WritesIt() throws {
-        let record = try record("2024-03-04T10:00:01.123456+01:00 mx postfix/submission/smtpd[77]: disconnect from a.test[192.0.2.1] ehlo=1 commands=1")
+        let record = try record(
+            "2024-03-04T10:00:01.123456+01:00 mx postfix/submission/smtpd[77]: disconnect from a.test[192.0.2.1] ehlo=1 commands=1"
+        )
         #expect(record.framing == .isoSyslog)
         #expect(record.program == "postfix/submission/smtpd")
         #expect(record.pid == 77)
@@ -39,41 +43,52 @@ struct FramingTests {
     }
 
     @Test func rfc5424() throws {
-        let record = try record(#"<22>1 2024-03-04T10:00:01.000Z mx.example.test postfix/smtpd 4242 - [meta sequenceId="7" note="a \] b"] connect from unknown[192.0.2.9]"#)
+        let record = try record(
+            #"<22>1 2024-03-04T10:00:01.000Z mx.example.test postfix/smtpd 4242 - [meta sequenceId="7" note="a \] b"] connect from unknown[192.0.2.9]"#
+        )
         #expect(record.framing == .rfc5424)
         #expect(record.host == "mx.example.test")
         #expect(record.program == "postfix/smtpd")
         #expect(record.pid == 4242)
         #expect(record.message == "connect from unknown[192.0.2.9]")
-        #expect(try self.record("<22>1 2024-03-04T10:00:01Z mx postfix/smtpd 1 - - connect from x[192.0.2.1]").message == "connect from x[192.0.2.1]")
+        #expect(
+            try self.record("<22>1 2024-03-04T10:00:01Z mx postfix/smtpd 1 - - connect from x[192.0.2.1]").message
+                == "connect from x[192.0.2.1]")
     }
 
     @Test func journalJSONWithAMessageOfBytes() throws {
-        let text = #"{"__CURSOR":"s=1","__REALTIME_TIMESTAMP":"1709542801000000","_HOSTNAME":"mx","SYSLOG_IDENTIFIER":"postfix/smtpd","SYSLOG_PID":"31","MESSAGE":"connect from unknown[192.0.2.7]"}"#
+        let text =
+            #"{"__CURSOR":"s=1","__REALTIME_TIMESTAMP":"1709542801000000","_HOSTNAME":"mx","SYSLOG_IDENTIFIER":"postfix/smtpd","SYSLOG_PID":"31","MESSAGE":"connect from unknown[192.0.2.7]"}"#
         let record = try record(text)
         #expect(record.framing == .journalJSON)
         #expect(record.program == "postfix/smtpd")
         #expect(record.pid == 31)
         // journald writes a message that is not UTF-8 as an array of bytes.
         let bytes = Array("helo=<a\u{1B}b>".utf8).map(String.init).joined(separator: ",")
-        let binary = try self.record(#"{"__CURSOR":"s=2","SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"5","MESSAGE":[\#(bytes)]}"#)
+        let binary = try self.record(
+            #"{"__CURSOR":"s=2","SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"5","MESSAGE":[\#(bytes)]}"#)
         #expect(binary.message == "helo=<a\u{1B}b>")
     }
 
     @Test func eximMainLogWithAndWithoutPid() throws {
-        let plain = try record("2024-03-04 10:00:01 1rhABC-000123-Xy <= a@b.test H=mx.b.test (helo.b.test) [192.0.2.8]:4242 P=esmtp S=900")
+        let plain = try record(
+            "2024-03-04 10:00:01 1rhABC-000123-Xy <= a@b.test H=mx.b.test (helo.b.test) [192.0.2.8]:4242 P=esmtp S=900")
         #expect(plain.framing == .eximMain)
         #expect(plain.pid == nil)
         #expect(plain.message.hasPrefix("1rhABC-000123-Xy <= "))
-        let pid = try record("2024-03-04 10:00:01.250 +0100 [4711] SMTP connection from [2001:db8::9]:4242 (TCP/IP connection count = 1)")
+        let pid = try record(
+            "2024-03-04 10:00:01.250 +0100 [4711] SMTP connection from [2001:db8::9]:4242 (TCP/IP connection count = 1)"
+        )
         #expect(pid.pid == 4711)
         #expect(pid.message.hasPrefix("SMTP connection from"))
     }
 
     @Test func containerLogsAndJournalMarkers() throws {
-        let record = try record("mailserver-1  | Mar  4 10:00:01 mail postfix/smtpd[51726]: connect from unknown[192.0.2.5]")
+        let record = try record(
+            "mailserver-1  | Mar  4 10:00:01 mail postfix/smtpd[51726]: connect from unknown[192.0.2.5]")
         #expect(record.program == "postfix/smtpd")
-        if case .nothing? = LineFraming.frame("-- Boot 3f2a9c0e1d --", at: LogPosition(file: "t", line: 1)) {} else {
+        if case .nothing? = LineFraming.frame("-- Boot 3f2a9c0e1d --", at: LogPosition(file: "t", line: 1)) {
+        } else {
             Issue.record("a journalctl marker is nothing to read")
         }
     }
@@ -140,8 +155,11 @@ struct LogFileTests {
 
     @Test func gzipAndMixedFormatsInOneRun() throws {
         let syslog = try write(Self.postfixLog)
-        let json = try write(#"{"__CURSOR":"s=1","_HOSTNAME":"mx","SYSLOG_IDENTIFIER":"postfix/smtpd","SYSLOG_PID":"500","MESSAGE":"connect from unknown[203.0.113.9]"}"# + "\n"
-            + "2024-03-04T11:00:00+01:00 mx postfix/smtpd[500]: disconnect from unknown[203.0.113.9] ehlo=1 quit=1 commands=2\n", name: "mixed.log")
+        let json = try write(
+            #"{"__CURSOR":"s=1","_HOSTNAME":"mx","SYSLOG_IDENTIFIER":"postfix/smtpd","SYSLOG_PID":"500","MESSAGE":"connect from unknown[203.0.113.9]"}"#
+                + "\n"
+                + "2024-03-04T11:00:00+01:00 mx postfix/smtpd[500]: disconnect from unknown[203.0.113.9] ehlo=1 quit=1 commands=2\n",
+            name: "mixed.log")
         let gzip = Process()
         gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         gzip.arguments = ["gzip", "-k", syslog]
@@ -154,7 +172,9 @@ struct LogFileTests {
     }
 
     @Test func journalExportWithABinaryField() throws {
-        var data = Data("__CURSOR=s=1\n__REALTIME_TIMESTAMP=1709542801000000\n_HOSTNAME=mx\nSYSLOG_IDENTIFIER=postfix/smtpd\nSYSLOG_PID=600\nMESSAGE=connect from unknown[192.0.2.44]\n\n".utf8)
+        var data = Data(
+            "__CURSOR=s=1\n__REALTIME_TIMESTAMP=1709542801000000\n_HOSTNAME=mx\nSYSLOG_IDENTIFIER=postfix/smtpd\nSYSLOG_PID=600\nMESSAGE=connect from unknown[192.0.2.44]\n\n"
+                .utf8)
         let message = Array("disconnect from unknown[192.0.2.44] ehlo=1\nquit=1".utf8)
         data += Data("__CURSOR=s=2\n_HOSTNAME=mx\nSYSLOG_IDENTIFIER=postfix/smtpd\nSYSLOG_PID=600\nMESSAGE\n".utf8)
         var length = UInt64(message.count).littleEndian
@@ -168,7 +188,8 @@ struct LogFileTests {
     }
 
     @Test func eximMainLog() throws {
-        let path = try write("""
+        let path = try write(
+            """
             2024-03-04 10:00:00 [4001] SMTP connection from [2001:db8:e::1]:4000 I=[2001:db8::25]:25 (TCP/IP connection count = 1)
             2024-03-04 10:00:00 [4001] no host name found for IP address 2001:db8:e::1
             2024-03-04 10:00:01 [4001] 1rhABC-000123-Xy <= a@e.test H=(mail.e.test) [2001:db8:e::1]:4000 I=[2001:db8::25]:25 P=esmtp S=900 id=1@e.test
@@ -193,13 +214,18 @@ struct LogFileTests {
         #expect(spoof.unconfirmedName?.name == "spoof.f.test")
         #expect(spoof.dnsbl == ["zen.example.test"])
         #expect(spoof.senders.keys.contains("c@f.test"))
-        #expect(byAddress["198.51.100.99"] == nil && byAddress["198.51.100.98"] == nil, "a delivery's H= is the remote server, not a client")
+        #expect(
+            byAddress["198.51.100.99"] == nil && byAddress["198.51.100.98"] == nil,
+            "a delivery's H= is the remote server, not a client")
         let clients = ClientGrouping.group(log.addresses)
-        #expect(clients.count == 2, "the HELO mail.e.test ties 2001:db8:e::1 to the IPv4 address confirmed by that name")
+        #expect(
+            clients.count == 2, "the HELO mail.e.test ties 2001:db8:e::1 to the IPv4 address confirmed by that name")
     }
 
     @Test func anUnknownFormatStopsAtItsFirstLineEscaped() throws {
-        let path = try write(Self.postfixLog.split(separator: "\n").prefix(3).joined(separator: "\n") + "\nthis is \u{1B}[31mnot a log line\nnor this\n")
+        let path = try write(
+            Self.postfixLog.split(separator: "\n").prefix(3).joined(separator: "\n")
+                + "\nthis is \u{1B}[31mnot a log line\nnor this\n")
         do {
             _ = try SessionLog.read([path])
             Issue.record("read a log with a line in no format")
@@ -227,13 +253,18 @@ struct LogFileTests {
 /// Syslog daemons that write a little differently.
 struct SyslogVariantTests {
     @Test func noHostAndAFacilityBeforeTheTag() throws {
-        for line in ["Mar  4 10:00:01 postfix/smtpd[12]: connect from unknown[192.0.2.3]",
-                     "Mar  4 10:00:01 mx mail.info postfix/smtpd[12]: connect from unknown[192.0.2.3]"] {
-            guard case .record(let record)? = LineFraming.frame(Substring(line), at: LogPosition(file: "t", line: 1)) else {
+        for line in [
+            "Mar  4 10:00:01 postfix/smtpd[12]: connect from unknown[192.0.2.3]",
+            "Mar  4 10:00:01 mx mail.info postfix/smtpd[12]: connect from unknown[192.0.2.3]",
+        ] {
+            guard case .record(let record)? = LineFraming.frame(Substring(line), at: LogPosition(file: "t", line: 1))
+            else {
                 Issue.record("not read: \(line)")
                 continue
             }
-            #expect(record.program == "postfix/smtpd" && record.pid == 12 && record.message == "connect from unknown[192.0.2.3]", "\(line)")
+            #expect(
+                record.program == "postfix/smtpd" && record.pid == 12
+                    && record.message == "connect from unknown[192.0.2.3]", "\(line)")
         }
     }
 }

@@ -17,13 +17,19 @@ struct RealMTALogTests {
     /// A client whose IPv4 address has a confirmed name and whose IPv6 address has no PTR, once
     /// from each address.
     static func cases(target: ReceiverTarget, configure: (inout ScenarioCase) -> Void) -> [ScenarioCase] {
-        let v4 = ClientFacts.Side(address: IPAddress("192.0.2.5")!, reverse: .confirmed("mail.r.test"), heloAddress: .matches, spf: .pass)
-        let v6 = ClientFacts.Side(address: IPAddress("2001:db8:5::25")!, reverse: .missing, heloAddress: .matches, spf: .pass)
+        let v4 = ClientFacts.Side(
+            address: IPAddress("192.0.2.5")!, reverse: .confirmed("mail.r.test"), heloAddress: .matches, spf: .pass)
+        let v6 = ClientFacts.Side(
+            address: IPAddress("2001:db8:5::25")!, reverse: .missing, heloAddress: .matches, spf: .pass)
         return [v4, v6].map { side in
             let facts = ClientFacts(sides: [side], helo: "mail.r.test", heloFound: .found, mailFrom: "x@r.test")
             var scenario = CensusWorld.scenario(facts, name: "real/\(side.address.family)")
             // The other family's records stay: the name resolves in both.
-            scenario.dns.records += CensusWorld.scenario(ClientFacts(sides: [v4, v6], helo: "mail.r.test", heloFound: .found, mailFrom: "x@r.test"), name: "x").dns.records
+            scenario.dns.records +=
+                CensusWorld.scenario(
+                    ClientFacts(sides: [v4, v6], helo: "mail.r.test", heloFound: .found, mailFrom: "x@r.test"),
+                    name: "x"
+                ).dns.records
             scenario.receiver.target = target
             configure(&scenario)
             return scenario
@@ -45,9 +51,12 @@ struct RealMTALogTests {
 
     @Test(.enabled(if: IntegrationEnvironment.hasPostfix, "needs Postfix (apt-get install postfix)"))
     func postfixsOwnLog() async throws {
-        let results = await Self.run(Self.cases(target: .postfix) { scenario in
-            scenario.receiver.postfix = ["smtpd_client_restrictions": "warn_if_reject reject_unknown_client_hostname"]
-        }, target: .postfix)
+        let results = await Self.run(
+            Self.cases(target: .postfix) { scenario in
+                scenario.receiver.postfix = [
+                    "smtpd_client_restrictions": "warn_if_reject reject_unknown_client_hostname"
+                ]
+            }, target: .postfix)
         for result in results { #expect(result.observed?.outcome == .delivered, "\(result.name): \(result.status)") }
         let log = try Self.read(results)
         let v6 = try #require(log.addresses.first { $0.address.family == .ipv6 }, "\(results.map(\.receiverLog))")
@@ -55,7 +64,8 @@ struct RealMTALogTests {
         #expect(v6.unknownSessions == 1 && v6.confirmedNames.isEmpty)
         #expect(v6.helos == ["mail.r.test": 1], "the reject_warning line names the HELO")
         #expect(v6.senders == ["x@r.test": 1])
-        #expect(v6.rejections.keys.contains { $0.hasPrefix("450 4.7.25 Client host rejected: cannot find your hostname") })
+        #expect(
+            v6.rejections.keys.contains { $0.hasPrefix("450 4.7.25 Client host rejected: cannot find your hostname") })
         let v4 = try #require(log.addresses.first { $0.address.family == .ipv4 })
         #expect(v4.confirmedName == "mail.r.test" && v4.sessions == 1 && v4.messages == 1)
         let clients = ClientGrouping.group(log.addresses)
@@ -63,9 +73,10 @@ struct RealMTALogTests {
     }
 
     @Test func eximsOwnLog() async throws {
-        let results = await Self.run(Self.cases(target: .exim) { scenario in
-            scenario.receiver.exim.main["host_lookup"] = "*"
-        }, target: .exim)
+        let results = await Self.run(
+            Self.cases(target: .exim) { scenario in
+                scenario.receiver.exim.main["host_lookup"] = "*"
+            }, target: .exim)
         if case .skipped(let reason) = results.first?.status {
             #expect(ProcessInfo.processInfo.environment["MXHARNESS_CI"] != "1", "CI has Exim: \(reason)")
             return

@@ -7,20 +7,37 @@ import Testing
 /// A report made from groups by hand: totals, rankings, JSON, masking, text and HTML.
 struct ReportTests {
     static func outcome(_ fate: Fate, reason: String? = nil) -> GroupOutcome {
-        GroupOutcome(fate: fate, label: fate.rawValue, reply: fate == .bounced ? "550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]" : "250 2.0.0 Ok", reason: reason)
+        GroupOutcome(
+            fate: fate, label: fate.rawValue,
+            reply: fate == .bounced
+                ? "550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]" : "250 2.0.0 Ok",
+            reason: reason)
     }
 
     static func report() -> CensusReport {
         let broken = CensusGroup(
-            name: "census/a", description: "v4 PTR confirmed; v6 no PTR", weight: Weight(clients: 3, sessions: 30, messages: 40), dualStack: 3,
-            domains: ["a.test": Weight(clients: 2, sessions: 20, messages: 30), "b.test": Weight(clients: 1, sessions: 10, messages: 10)],
-            examples: [ClientExample(addresses: ["192.0.2.5", "2001:db8:5::25"], helo: "mail.a.test", sender: "x@a.test", sessions: 12, messages: 20)],
-            outcomes: ["open": outcome(.delivered), "fcrdns": outcome(.fellBack, reason: "no PTR over IPv6"),
-                       "fcrdns-strict": outcome(.bounced, reason: "no PTR over IPv6")])
+            name: "census/a", description: "v4 PTR confirmed; v6 no PTR",
+            weight: Weight(clients: 3, sessions: 30, messages: 40), dualStack: 3,
+            domains: [
+                "a.test": Weight(clients: 2, sessions: 20, messages: 30),
+                "b.test": Weight(clients: 1, sessions: 10, messages: 10),
+            ],
+            examples: [
+                ClientExample(
+                    addresses: ["192.0.2.5", "2001:db8:5::25"], helo: "mail.a.test", sender: "x@a.test", sessions: 12,
+                    messages: 20)
+            ],
+            outcomes: [
+                "open": outcome(.delivered), "fcrdns": outcome(.fellBack, reason: "no PTR over IPv6"),
+                "fcrdns-strict": outcome(.bounced, reason: "no PTR over IPv6"),
+            ])
         let fine = CensusGroup(
-            name: "census/b", description: "v4 PTR confirmed", weight: Weight(clients: 5, sessions: 7, messages: 9), dualStack: 0,
+            name: "census/b", description: "v4 PTR confirmed", weight: Weight(clients: 5, sessions: 7, messages: 9),
+            dualStack: 0,
             domains: ["c.test": Weight(clients: 5, sessions: 7, messages: 9)], examples: [],
-            outcomes: ["open": outcome(.delivered), "fcrdns": outcome(.delivered), "fcrdns-strict": outcome(.delivered)])
+            outcomes: [
+                "open": outcome(.delivered), "fcrdns": outcome(.delivered), "fcrdns-strict": outcome(.delivered),
+            ])
         return CensusReport(
             groups: [broken, fine], columns: ["open", "fcrdns", "fcrdns-strict"], worlds: "log", target: "builtin",
             assumptions: ["spf-assumed-pass": 8], reading: ReadingSummary(), top: 10)
@@ -60,7 +77,8 @@ struct ReportTests {
         let masker = Masker(key: "k")
         let v4 = masker.address(IPAddress("8.8.8.8")!)
         #expect(v4 == masker.address(IPAddress("8.8.8.8")!))
-        #expect(["192.0.2", "198.51.100", "203.0.113"].contains(v4.bytes.prefix(3).map(String.init).joined(separator: ".")))
+        #expect(
+            ["192.0.2", "198.51.100", "203.0.113"].contains(v4.bytes.prefix(3).map(String.init).joined(separator: ".")))
         let v6 = masker.address(IPAddress("2a00:1450::1")!)
         #expect(v6.family == .ipv6 && v6.description.hasPrefix("2001:db8:"))
         // 800 addresses: the documentation networks hold 768, then 198.18.0.0/15; all distinct.
@@ -73,7 +91,9 @@ struct ReportTests {
         let masked = masker.mask(Self.report())
         let text = String(decoding: try masked.json(), as: UTF8.self)
         for secret in ["a.test", "b.test", "c.test", "192.0.2.5", "2001:db8:5::25", "mail.a.test", "x@a.test"] {
-            #expect(!text.contains("\"\(secret)\"") && !text.contains(secret + ",") && !text.contains("[\(secret)]"), "\(secret) left in the masked report")
+            #expect(
+                !text.contains("\"\(secret)\"") && !text.contains(secret + ",") && !text.contains("[\(secret)]"),
+                "\(secret) left in the masked report")
         }
         #expect(masked.policies[2].byDomain?.first?.name == masker.name("a.test"))
         #expect(masked.policies[2].bounced == 3)
@@ -92,13 +112,17 @@ struct ReportTests {
 
 /// Facts, their canonical form, and the world built from them.
 struct WorldTests {
-    static func facts(v4: IPAddress = IPAddress("192.0.2.5")!, v6: IPAddress = IPAddress("2001:db8:5::25")!, name: String = "mail.a.test") -> ClientFacts {
+    static func facts(
+        v4: IPAddress = IPAddress("192.0.2.5")!, v6: IPAddress = IPAddress("2001:db8:5::25")!,
+        name: String = "mail.a.test"
+    ) -> ClientFacts {
         ClientFacts(
             sides: [
                 ClientFacts.Side(address: v4, reverse: .confirmed(name), heloAddress: .matches, spf: .pass),
                 ClientFacts.Side(address: v6, reverse: .missing, heloAddress: .none, spf: .fail),
             ],
-            helo: name, heloFound: .found, mailFrom: "x@" + name.split(separator: ".").dropFirst().joined(separator: "."))
+            helo: name, heloFound: .found,
+            mailFrom: "x@" + name.split(separator: ".").dropFirst().joined(separator: "."))
     }
 
     @Test func clientsAlikeButForNamesAndAddressesShareACanonicalForm() {
@@ -114,8 +138,11 @@ struct WorldTests {
     @Test func theWorldGivesEachFactItsRecords() {
         let scenario = CensusWorld.scenario(Self.facts(), name: "t")
         let records = Set(scenario.dns.records.map(\.description))
-        #expect(records.contains { $0.contains("mail.a.test") && $0.contains("192.0.2.5") && $0.hasPrefix("mail.a.test") })
-        #expect(!scenario.dns.records.contains { $0.owner == IPAddress("2001:db8:5::25")!.reverseName }, "no PTR for the IPv6 address")
+        #expect(
+            records.contains { $0.contains("mail.a.test") && $0.contains("192.0.2.5") && $0.hasPrefix("mail.a.test") })
+        #expect(
+            !scenario.dns.records.contains { $0.owner == IPAddress("2001:db8:5::25")!.reverseName },
+            "no PTR for the IPv6 address")
         let spf = scenario.dns.records.first { $0.owner == "a.test" && $0.type == .txt }
         #expect(spf?.data.text == "v=spf1 +ip4:192.0.2.5 -ip6:2001:db8:5::25 -all")
         #expect(scenario.sender.addresses.count == 2 && scenario.sender.prefer == .ipv6)
@@ -124,11 +151,16 @@ struct WorldTests {
 
     @Test func reasonsInAPostmastersWords() {
         let facts = Self.facts()
-        #expect(ChangeReason.explain(facts, policy: Preset.fcrdns.policy, family: .ipv6, reply: nil) == "no PTR over IPv6")
-        #expect(ChangeReason.explain(facts, policy: Preset.ipv6Strict.policy, family: .ipv6, reply: nil) == "no PTR over IPv6")
+        #expect(
+            ChangeReason.explain(facts, policy: Preset.fcrdns.policy, family: .ipv6, reply: nil) == "no PTR over IPv6")
+        #expect(
+            ChangeReason.explain(facts, policy: Preset.ipv6Strict.policy, family: .ipv6, reply: nil)
+                == "no PTR over IPv6")
         var noPTRProblem = facts
         noPTRProblem.sides[1].reverse = .confirmed("mail.a.test")
-        #expect(ChangeReason.explain(noPTRProblem, policy: Preset.ipv6Strict.policy, family: .ipv6, reply: nil) == "SPF without ip6")
+        #expect(
+            ChangeReason.explain(noPTRProblem, policy: Preset.ipv6Strict.policy, family: .ipv6, reply: nil)
+                == "SPF without ip6")
         #expect(ChangeReason.explain(facts, policy: nil, family: .ipv6, reply: "554 x") == "other: 554 x")
     }
 }

@@ -11,7 +11,8 @@ import MXHarnessTestKit
 struct SyntheticWeek {
     /// What a client is, and what each policy does to it.
     enum Kind: CaseIterable {
-        case v4Confirmed, v4Unknown, v6Confirmed, v6Unknown, dualV6Unknown, dualConfirmed, dualV4Unknown, dualV6NotResolving, heloNotFound
+        case v4Confirmed, v4Unknown, v6Confirmed, v6Unknown, dualV6Unknown, dualConfirmed, dualV4Unknown,
+            dualV6NotResolving, heloNotFound
 
         /// The fate under open, fcrdns (450), fcrdns-strict (550) and helo-strict, by Postfix's rules:
         /// a 4xx sends the client to its next address (the other family), a 5xx bounces.
@@ -80,10 +81,13 @@ struct SyntheticWeek {
                 for family in kind.families { addresses[family] = family == .ipv4 ? v4 : v6 }
                 var sessions: [(AddressFamily, Int)] = []
                 for _ in 0..<Int.random(in: 1...maxSessions, using: &random) {
-                    sessions.append((kind.families.randomElement(using: &random)!, Int.random(in: 0...2, using: &random)))
+                    sessions.append(
+                        (kind.families.randomElement(using: &random)!, Int.random(in: 0...2, using: &random)))
                 }
                 // Every family the client has is seen at least once (so the logs show it dual-stack).
-                for family in kind.families where !sessions.contains(where: { $0.0 == family }) { sessions.append((family, 1)) }
+                for family in kind.families where !sessions.contains(where: { $0.0 == family }) {
+                    sessions.append((family, 1))
+                }
                 clients.append(Client(kind: kind, index: index, addresses: addresses, sessions: sessions))
             }
         }
@@ -115,7 +119,10 @@ struct SyntheticWeek {
         var sessions: [Session] = []
         for client in clients {
             for session in client.sessions {
-                sessions.append(Session(start: Int.random(in: 0..<week, using: &random), client: client, family: session.family, messages: session.messages))
+                sessions.append(
+                    Session(
+                        start: Int.random(in: 0..<week, using: &random), client: client, family: session.family,
+                        messages: session.messages))
             }
         }
         sessions.sort { ($0.start, $0.client.index) < ($1.start, $1.client.index) }
@@ -131,31 +138,44 @@ struct SyntheticWeek {
             let shown = confirmed ? "\(session.client.name)[\(address)]" : "unknown[\(address)]"
             var time = session.start
             func line(_ text: String, program: String = "postfix/smtpd", pid: Int = pid) {
-                timed.append((time, order, "\(stamp(time)) mx postfix/\(program.dropFirst("postfix/".count))[\(pid)]: \(text)"))
+                timed.append(
+                    (time, order, "\(stamp(time)) mx postfix/\(program.dropFirst("postfix/".count))[\(pid)]: \(text)"))
                 order += 1
             }
             if !confirmed, session.family == .ipv6, session.client.kind == .dualV6NotResolving {
-                line("warning: hostname \(session.client.name) does not resolve to address \(address): No address associated with hostname")
+                line(
+                    "warning: hostname \(session.client.name) does not resolve to address \(address): No address associated with hostname"
+                )
             }
             line("connect from \(shown)")
-            let tail = "from=<\(session.client.sender)> to=<postmaster@example.test> proto=ESMTP helo=<\(session.client.helo)>"
+            let tail =
+                "from=<\(session.client.sender)> to=<postmaster@example.test> proto=ESMTP helo=<\(session.client.helo)>"
             for _ in 0..<max(1, session.messages) {
                 time += 1
                 if !confirmed {
-                    line("NOQUEUE: reject_warning: RCPT from \(shown): 450 4.7.25 Client host rejected: cannot find your hostname, [\(address)]; \(tail)")
+                    line(
+                        "NOQUEUE: reject_warning: RCPT from \(shown): 450 4.7.25 Client host rejected: cannot find your hostname, [\(address)]; \(tail)"
+                    )
                 }
                 if session.client.kind == .heloNotFound {
-                    line("NOQUEUE: reject_warning: RCPT from \(shown): 450 4.7.1 <\(session.client.helo)>: Helo command rejected: Host not found; \(tail)")
+                    line(
+                        "NOQUEUE: reject_warning: RCPT from \(shown): 450 4.7.1 <\(session.client.helo)>: Helo command rejected: Host not found; \(tail)"
+                    )
                 }
                 guard session.messages > 0 else { break }
                 queue += 17
                 let id = String(queue, radix: 16, uppercase: true)
                 line("\(id): client=\(shown)")
                 line("\(id): message-id=<\(id)@c\(session.client.index).test>", program: "postfix/cleanup", pid: 13_001)
-                line("\(id): from=<\(session.client.sender)>, size=\(900 + session.client.index), nrcpt=1 (queue active)", program: "postfix/qmgr", pid: 901)
+                line(
+                    "\(id): from=<\(session.client.sender)>, size=\(900 + session.client.index), nrcpt=1 (queue active)",
+                    program: "postfix/qmgr", pid: 901)
             }
             time += 1
-            let counts = session.messages > 0 ? "ehlo=1 mail=\(session.messages) rcpt=\(session.messages) data=\(session.messages) quit=1 commands=\(2 + 3 * session.messages)" : "ehlo=1 quit=1 commands=2"
+            let counts =
+                session.messages > 0
+                ? "ehlo=1 mail=\(session.messages) rcpt=\(session.messages) data=\(session.messages) quit=1 commands=\(2 + 3 * session.messages)"
+                : "ehlo=1 quit=1 commands=2"
             line("disconnect from \(shown) \(counts)")
             pidFree[slot].free = time + 1
         }

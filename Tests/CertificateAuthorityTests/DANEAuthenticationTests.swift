@@ -27,7 +27,8 @@ import X509
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try pem.write(toFile: directory + "/leaf.pem", atomically: true, encoding: .utf8)
-        let extract = publicKey
+        let extract =
+            publicKey
             ? "openssl x509 -in leaf.pem -noout -pubkey | openssl pkey -pubin -outform DER"
             : "openssl x509 -in leaf.pem -outform DER"
         let process = Process()
@@ -39,14 +40,19 @@ import X509
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         let hex = Array(output.prefix(64).utf8)
-        return stride(from: 0, to: hex.count, by: 2).compactMap { UInt8(String(decoding: hex[$0...($0 + 1)], as: UTF8.self), radix: 16) }
+        return stride(from: 0, to: hex.count, by: 2).compactMap {
+            UInt8(String(decoding: hex[$0...($0 + 1)], as: UTF8.self), radix: 16)
+        }
     }
 
     @Test func theDigestsAreOpensslsDigests() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl") else { return }
         let issued = try issued(.valid)
-        #expect(try issued.certificate.publicKeySHA256() == Self.opensslDigest(of: issued.certificatePEM, publicKey: true))
-        #expect(try issued.certificate.certificateSHA256() == Self.opensslDigest(of: issued.certificatePEM, publicKey: false))
+        #expect(
+            try issued.certificate.publicKeySHA256() == Self.opensslDigest(of: issued.certificatePEM, publicKey: true))
+        #expect(
+            try issued.certificate.certificateSHA256()
+                == Self.opensslDigest(of: issued.certificatePEM, publicKey: false))
     }
 
     @Test func aMatchingDANEEERecordVerifiesEvenAnExpiredSelfSignedCertificate() async throws {

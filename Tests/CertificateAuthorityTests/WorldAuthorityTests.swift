@@ -11,7 +11,9 @@ import X509
     static let names = ["mx.example.test"]
     static let addresses = [IPAddress("192.0.2.10")!, IPAddress("2001:db8::10")!]
 
-    func verdict(_ kind: CertificateKind, names match: [NameMatch] = [.hostname("mx.example.test")]) async throws -> PeerVerdict {
+    func verdict(_ kind: CertificateKind, names match: [NameMatch] = [.hostname("mx.example.test")]) async throws
+        -> PeerVerdict
+    {
         let issued = try Self.authority.certificate(kind, names: Self.names, addresses: Self.addresses)
         let check = PKIXAuthentication(trustAnchors: [Self.authority.root], names: match)
         return await check.verify(chain: [issued.certificate] + issued.intermediates, at: Self.authority.now)
@@ -21,7 +23,8 @@ import X509
         let verdict = try await verdict(.valid)
         #expect(verdict == PeerVerdict(isTrusted: true, isMatched: true, failure: nil))
         // No names to match (may, encrypt): trusted, never matched.
-        #expect(try await self.verdict(.valid, names: []) == PeerVerdict(isTrusted: true, isMatched: false, failure: nil))
+        #expect(
+            try await self.verdict(.valid, names: []) == PeerVerdict(isTrusted: true, isMatched: false, failure: nil))
     }
 
     @Test(arguments: [
@@ -44,8 +47,10 @@ import X509
         let issued = try Self.authority.certificate(.valid, names: ["mx.example.test"], addresses: [])
         let chain = [issued.certificate] + issued.intermediates
         func secure(_ domain: String) async -> Bool {
-            await PKIXAuthentication(trustAnchors: [Self.authority.root], names: [.nexthop(domain), .dotNexthop(domain)])
-                .verify(chain: chain, at: Self.authority.now).isMatched
+            await PKIXAuthentication(
+                trustAnchors: [Self.authority.root], names: [.nexthop(domain), .dotNexthop(domain)]
+            )
+            .verify(chain: chain, at: Self.authority.now).isMatched
         }
         #expect(await secure("example.test"))
         #expect(await !secure("hosted.test"))
@@ -71,7 +76,8 @@ import X509
 
     /// The PEM files a real MTA is given, as OpenSSL reads them.
     @Test(arguments: [
-        (CertificateKind.valid, "OK"), (.expired, "certificate has expired"), (.notYetValid, "certificate is not yet valid"),
+        (CertificateKind.valid, "OK"), (.expired, "certificate has expired"),
+        (.notYetValid, "certificate is not yet valid"),
         (.selfSigned, "self-signed certificate"), (.unknownCA, "unable to get local issuer certificate"),
     ])
     func openSSLReadsThePEMFiles(_ kind: CertificateKind, _ expected: String) throws {
@@ -83,7 +89,8 @@ import X509
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let root = try Self.authority.writeRoot(to: directory)
-        let files = try Self.authority.certificate(kind, names: Self.names, addresses: Self.addresses).write(to: directory)
+        let files = try Self.authority.certificate(kind, names: Self.names, addresses: Self.addresses).write(
+            to: directory)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
         // Only the leaf is checked against the world's authority; the chain file's issuer copy is not trusted.

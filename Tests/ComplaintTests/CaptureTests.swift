@@ -10,23 +10,24 @@ import Testing
 
 /// The capture walk over an in-memory world with the unbound world's answering rules.
 @Suite struct CaptureWalkTests {
-    static let world = InMemoryDNS(records: try! WorldFixture.records([
-        "example.test. MX 10 mx.example.test.",
-        "example.test. MX 20 mx2.example.test.",
-        "mx.example.test. AAAA 2001:db8::10",
-        "2001:db8:5::25 PTR mail.sender.test.",
-        "mail.sender.test. CNAME host25.hosting.test.",
-        "host25.hosting.test. AAAA 2001:db8:5::25",
-        "sender.test. TXT \"v=spf1 include:_spf.sender.test a:relay.sender.test mx exists:%{i}._e.sender.test ptr -all\"",
-        "sender.test. MX 10 mail.sender.test.",
-        "_spf.sender.test. TXT \"v=spf1 include:_net.hosting.test include:_spf.broken.test redirect=_r.sender.test\"",
-        "_net.hosting.test. CNAME _spf6.hosting.test.",
-        "_spf6.hosting.test. TXT \"v=spf1 ip6:2001:db8:5::/64 -all\"",
-        "_r.sender.test. TXT \"v=spf1 a:%{d}.hosts.sender.test exp=_exp.sender.test -all\"",
-        "_exp.sender.test. TXT \"not allowed\"",
-        "x.only-child.hosting.test. TXT \"v=spf1 -all\"",
-        "bad.sender.test. TXT \"some text\"",
-    ]), faults: ["_spf.broken.test": .servfail, "slow.test": .timeout])
+    static let world = InMemoryDNS(
+        records: try! WorldFixture.records([
+            "example.test. MX 10 mx.example.test.",
+            "example.test. MX 20 mx2.example.test.",
+            "mx.example.test. AAAA 2001:db8::10",
+            "2001:db8:5::25 PTR mail.sender.test.",
+            "mail.sender.test. CNAME host25.hosting.test.",
+            "host25.hosting.test. AAAA 2001:db8:5::25",
+            "sender.test. TXT \"v=spf1 include:_spf.sender.test a:relay.sender.test mx exists:%{i}._e.sender.test ptr -all\"",
+            "sender.test. MX 10 mail.sender.test.",
+            "_spf.sender.test. TXT \"v=spf1 include:_net.hosting.test include:_spf.broken.test redirect=_r.sender.test\"",
+            "_net.hosting.test. CNAME _spf6.hosting.test.",
+            "_spf6.hosting.test. TXT \"v=spf1 ip6:2001:db8:5::/64 -all\"",
+            "_r.sender.test. TXT \"v=spf1 a:%{d}.hosts.sender.test exp=_exp.sender.test -all\"",
+            "_exp.sender.test. TXT \"not allowed\"",
+            "x.only-child.hosting.test. TXT \"v=spf1 -all\"",
+            "bad.sender.test. TXT \"some text\"",
+        ]), faults: ["_spf.broken.test": .servfail, "slow.test": .timeout])
 
     func capture(_ request: CaptureRequest) async -> CapturedWorld {
         await DNSCapture.capture(request, lookup: Self.world, now: 1_700_000_000)
@@ -37,7 +38,10 @@ import Testing
     }
 
     @Test func followsIncludesRedirectsMacrosAndCNAMEs() async throws {
-        let world = await capture(CaptureRequest(client: IPAddress("2001:db8:5::25")!, helo: "mail.sender.test", mailFrom: "a@sender.test", rcptTo: ["u@example.test"]))
+        let world = await capture(
+            CaptureRequest(
+                client: IPAddress("2001:db8:5::25")!, helo: "mail.sender.test", mailFrom: "a@sender.test",
+                rcptTo: ["u@example.test"]))
         for line in [
             "2001:db8:5::25 PTR mail.sender.test.",
             "mail.sender.test. CNAME host25.hosting.test.",
@@ -69,31 +73,46 @@ import Testing
     }
 
     @Test func aTimeoutBecomesAFaultAndNODATAStaysNODATA() async throws {
-        let world = await capture(CaptureRequest(client: IPAddress("2001:db8:5::25")!, helo: "only-child.hosting.test", mailFrom: "b@slow.test", rcptTo: ["u@example.test"]))
+        let world = await capture(
+            CaptureRequest(
+                client: IPAddress("2001:db8:5::25")!, helo: "only-child.hosting.test", mailFrom: "b@slow.test",
+                rcptTo: ["u@example.test"]))
         #expect(world.faults.contains(DNSFault(name: "slow.test", kind: .timeout)))
         // The HELO name exists only as the parent of another name: a marker below it keeps it existing.
         #expect(world.records.contains { $0.owner == "_exists.only-child.hosting.test" })
-        let replay = InMemoryDNS(records: world.records, faults: Dictionary(uniqueKeysWithValues: world.faults.map { ($0.name, InMemoryDNS.Fault.timeout) }))
-        await #expect(throws: DNSLookupError.nodata(name: "only-child.hosting.test", type: .a)) { try await replay.query("only-child.hosting.test", .a) }
+        let replay = InMemoryDNS(
+            records: world.records,
+            faults: Dictionary(uniqueKeysWithValues: world.faults.map { ($0.name, InMemoryDNS.Fault.timeout) }))
+        await #expect(throws: DNSLookupError.nodata(name: "only-child.hosting.test", type: .a)) {
+            try await replay.query("only-child.hosting.test", .a)
+        }
         #expect(world.spfVerdict == "temperror")
     }
 
     @Test func theValidatedNameMacroIsLeftToTheEvaluationAndSaidSo() async throws {
-        let dns = InMemoryDNS(records: try WorldFixture.records([
-            "2001:db8:5::25 PTR mail.sender.test.",
-            "mail.sender.test. AAAA 2001:db8:5::25",
-            "sender.test. TXT \"v=spf1 exists:%{p}.allow.sender.test -all\"",
-            "mail.sender.test.allow.sender.test. A 127.0.0.2",
-        ]))
-        let world = await DNSCapture.capture(CaptureRequest(client: IPAddress("2001:db8:5::25")!, helo: "mail.sender.test", mailFrom: "a@sender.test", rcptTo: ["u@example.test"]), lookup: dns)
+        let dns = InMemoryDNS(
+            records: try WorldFixture.records([
+                "2001:db8:5::25 PTR mail.sender.test.",
+                "mail.sender.test. AAAA 2001:db8:5::25",
+                "sender.test. TXT \"v=spf1 exists:%{p}.allow.sender.test -all\"",
+                "mail.sender.test.allow.sender.test. A 127.0.0.2",
+            ]))
+        let world = await DNSCapture.capture(
+            CaptureRequest(
+                client: IPAddress("2001:db8:5::25")!, helo: "mail.sender.test", mailFrom: "a@sender.test",
+                rcptTo: ["u@example.test"]), lookup: dns)
         #expect(world.notes.contains { $0.text.contains("%{p}") })
         #expect(try has(world, "mail.sender.test.allow.sender.test. A 127.0.0.2"), "the evaluation asked it")
         #expect(world.spfVerdict == "pass")
     }
 
     @Test func theCapturedScenarioLoads() async throws {
-        let world = await capture(CaptureRequest(client: IPAddress("2001:db8:5::25")!, helo: "mail.sender.test", mailFrom: "a@sender.test", rcptTo: ["u@example.test"]))
-        let yaml = world.scenarioYAML(CapturedScenarioOptions(resolver: "192.0.2.53@53", capturedAt: Date(timeIntervalSince1970: 1_700_000_000)))
+        let world = await capture(
+            CaptureRequest(
+                client: IPAddress("2001:db8:5::25")!, helo: "mail.sender.test", mailFrom: "a@sender.test",
+                rcptTo: ["u@example.test"]))
+        let yaml = world.scenarioYAML(
+            CapturedScenarioOptions(resolver: "192.0.2.53@53", capturedAt: Date(timeIntervalSince1970: 1_700_000_000)))
         let scenario = try #require(try ScenarioLoader().load(yaml: yaml, file: "/tmp/captured.yaml").first)
         #expect(Set(scenario.dns.records) == Set(world.records))
         #expect(scenario.dns.faults == world.faults)
@@ -161,10 +180,14 @@ struct CaptureReplayTests {
     func theCapturedScenarioGivesTheSameVerdict(_ variant: String) async throws {
         let scenario = try #require(try Self.cases().first { $0.name == "internet/\(variant)" })
         let client = try #require(scenario.sender.addresses[.ipv6])
-        let request = CaptureRequest(client: client, helo: scenario.sender.helo, mailFrom: scenario.sender.mailFrom, rcptTo: scenario.sender.rcptTo)
+        let request = CaptureRequest(
+            client: client, helo: scenario.sender.helo, mailFrom: scenario.sender.mailFrom,
+            rcptTo: scenario.sender.rcptTo)
         // The "internet": the original world's unbound inside a namespace; capture asks it at 127.0.0.1@53 there.
         let captured = try await WorldFixture.withWorld(scenario.dns) { fixture in
-            try await CaptureSession.capture(request, server: IPAddress("127.0.0.1")!, port: 53, namespace: fixture.namespace, timeout: .milliseconds(800))
+            try await CaptureSession.capture(
+                request, server: IPAddress("127.0.0.1")!, port: 53, namespace: fixture.namespace,
+                timeout: .milliseconds(800))
         }
         let yaml = captured.scenarioYAML(CapturedScenarioOptions(resolver: "127.0.0.1@53", complaint: scenario))
         let replay = try #require(try ScenarioLoader().load(yaml: yaml, file: "/tmp/replay.yaml").first, "\(yaml)")
@@ -207,13 +230,16 @@ struct CaptureSecurityTests {
                 "sender.test. TXT \"v=spf1 ip6:2001:db8:5::/64 -all\"",
             ]),
             dnssec: .signed, zones: [ZoneDeclaration(name: "5.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa", state: .expired)])
-        let request = CaptureRequest(client: IPAddress("2001:db8:5::25")!, helo: "mail.sender.test", mailFrom: "a@sender.test", rcptTo: ["u@example.test"])
+        let request = CaptureRequest(
+            client: IPAddress("2001:db8:5::25")!, helo: "mail.sender.test", mailFrom: "a@sender.test",
+            rcptTo: ["u@example.test"])
         let captured = try await WorldFixture.withWorld(spec) { fixture in
             let twin = try fixture.world.launchValidatingTwin()
             do {
                 try await twin.waitUntilServing()
                 let world = try await CaptureSession.capture(
-                    request, server: DNSWorld.validatingAddress, port: 53, namespace: fixture.namespace, timeout: .milliseconds(800))
+                    request, server: DNSWorld.validatingAddress, port: 53, namespace: fixture.namespace,
+                    timeout: .milliseconds(800))
                 await twin.stop()
                 return world
             } catch {
@@ -221,7 +247,8 @@ struct CaptureSecurityTests {
                 throw error
             }
         }
-        let states = Dictionary(captured.security.map { ("\($0.name) \($0.type)", $0) }, uniquingKeysWith: { first, _ in first })
+        let states = Dictionary(
+            captured.security.map { ("\($0.name) \($0.type)", $0) }, uniquingKeysWith: { first, _ in first })
         #expect(states["example.test MX"]?.security == .secure, "\(captured.security)")
         let ptr = try #require(states["\(IPAddress("2001:db8:5::25")!.reverseName) PTR"], "\(captured.security)")
         // The first question validated the answer; unbound answers the second from its cache of

@@ -22,11 +22,15 @@ struct CorpusItem: Sendable, CustomTestStringConvertible {
 
     /// The README's table rows: `| file | source | code | enhanced | stage | outcome | family |`.
     static let all: [CorpusItem] = {
-        guard let readme = try? String(contentsOf: directory.appendingPathComponent("README.md"), encoding: .utf8) else { return [] }
+        guard let readme = try? String(contentsOf: directory.appendingPathComponent("README.md"), encoding: .utf8)
+        else { return [] }
         return readme.split(separator: "\n").compactMap { line -> CorpusItem? in
-            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
             guard cells.count == 9, cells[1].first?.isNumber == true, let code = Int(cells[3]),
-                  let outcome = DeliveryOutcome(rawValue: cells[6]) else { return nil }
+                let outcome = DeliveryOutcome(rawValue: cells[6])
+            else { return nil }
             return CorpusItem(
                 file: cells[1], code: code, enhanced: cells[4] == "-" ? nil : cells[4],
                 stage: cells[5] == "-" ? nil : SMTPStage(rawValue: cells[5]), outcome: outcome, family: cells[7])
@@ -48,7 +52,9 @@ struct CorpusItem: Sendable, CustomTestStringConvertible {
 
 @Suite struct ComplaintCorpusTests {
     @Test func theIndexListsEveryFileAndAtLeastThirty() throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: CorpusItem.directory.path).filter { $0 != "README.md" }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: CorpusItem.directory.path).filter {
+            $0 != "README.md"
+        }.sorted()
         #expect(files.count >= 30)
         #expect(CorpusItem.all.map(\.file).sorted() == files)
     }
@@ -104,7 +110,8 @@ struct ComplaintCorpusReplayTests {
     func eachWrittenScenarioReproduces(_ item: CorpusItem) async throws {
         let repro = try item.reproduction()
         let scenario = try #require(try ScenarioLoader().load(yaml: repro.yaml, file: "/tmp/\(item.file).yaml").first)
-        let result = await CaseRunner(configuration: RunConfiguration(target: .builtin), parts: builtinParts).run(scenario)
+        let result = await CaseRunner(configuration: RunConfiguration(target: .builtin), parts: builtinParts).run(
+            scenario)
         #expect(result.status == .passed, "\(result.status) \(result.mismatches)\n\(repro.yaml)")
         #expect(result.observed?.reply?.code == item.code)
         #expect(result.observed?.outcome == item.outcome)

@@ -20,7 +20,10 @@ import Testing
     // MARK: Stage, wherever it sits
 
     @Test(arguments: [
-        ("host mx.example.test[192.0.2.10] said: 550 5.1.1 no such user (in reply to RCPT TO\n    command)", SMTPStage.rcpt),
+        (
+            "host mx.example.test[192.0.2.10] said: 550 5.1.1 no such user (in reply to RCPT TO\n    command)",
+            SMTPStage.rcpt
+        ),
         ("host mx.example.test[192.0.2.10] said: 550 5.7.1 spam (in reply to end of\n    DATA command)", .data),
         ("SMTP error from remote mail server after MAIL FROM:<a@sender.test> SIZE=1234:\n    550 5.7.1 no", .mail),
         ("SMTP error from remote mail server after pipelined RCPT TO:<b@example.test>: 550 5.1.1 no", .rcpt),
@@ -33,10 +36,22 @@ import Testing
         ("Expected response code \"250/251/252\" but got code \"550\", with message \"550 5.1.1 unknown\"", .rcpt),
         ("Expected response code 354 but got code \"554\", with message \"554 5.7.1 no\"", .data),
         ("smtplib.SMTPSenderRefused: (553, b'5.7.1 Sender address rejected', 'a@sender.test')", .mail),
-        ("SMTP Error (550): Failed to add recipient \"b@example.test\" (5.1.1 <b@example.test>: Recipient address rejected).", .rcpt),
-        ("msmtp: envelope from address a@sender.test not accepted by the server\nmsmtp: server message: 553 5.7.1 no", .mail),
-        ("refused to talk\nto me: 554 5.7.1 Service unavailable; Client host [192.0.2.25] blocked using bl.example.test", .greeting),
-        ("host mx.example.test[192.0.2.10] refused to talk to me: 501 5.5.2 <x>: Helo command rejected: Invalid name", .helo),
+        (
+            "SMTP Error (550): Failed to add recipient \"b@example.test\" (5.1.1 <b@example.test>: Recipient address rejected).",
+            .rcpt
+        ),
+        (
+            "msmtp: envelope from address a@sender.test not accepted by the server\nmsmtp: server message: 553 5.7.1 no",
+            .mail
+        ),
+        (
+            "refused to talk\nto me: 554 5.7.1 Service unavailable; Client host [192.0.2.25] blocked using bl.example.test",
+            .greeting
+        ),
+        (
+            "host mx.example.test[192.0.2.10] refused to talk to me: 501 5.5.2 <x>: Helo command rejected: Invalid name",
+            .helo
+        ),
     ])
     func theStageFromTheWordsOfEveryMTA(_ input: String, _ stage: SMTPStage) throws {
         let evidence = try read(input)
@@ -61,11 +76,20 @@ import Testing
 
     @Test(arguments: [
         ("host mx.example.test[2001:db8::10]:25 said: 550 5.7.1 no (in reply to RCPT TO command)", AddressFamily.ipv6),
-        ("host [mx.example.test](http://mx.example.test)[2001:db8::10] said: 550 5.7.1 no (in reply to RCPT TO command)", .ipv6),
+        (
+            "host [mx.example.test](http://mx.example.test)[2001:db8::10] said: 550 5.7.1 no (in reply to RCPT TO command)",
+            .ipv6
+        ),
         ("Remote-MTA: dns; 2001:db8::10\nDiagnostic-Code: smtp; 550 5.7.1 no", .ipv6),
-        ("Remote-MTA: dns; mx.example.test. (2001:db8::10, the server for the domain example.test.)\nDiagnostic-Code: smtp; 550 5.7.1 no", .ipv6),
+        (
+            "Remote-MTA: dns; mx.example.test. (2001:db8::10, the server for the domain example.test.)\nDiagnostic-Code: smtp; 550 5.7.1 no",
+            .ipv6
+        ),
         ("Remote-MTA: dns; mx.example.test [IPv6:2001:db8::10]\nDiagnostic-Code: smtp; 550 5.7.1 no", .ipv6),
-        ("** b@example.test R=dnslookup T=remote_smtp H=mx.example.test [2001:db8::10]:25 X=TLS1.3: SMTP error from remote mail server after RCPT TO:<b@example.test>: 550 5.1.1 no", .ipv6),
+        (
+            "** b@example.test R=dnslookup T=remote_smtp H=mx.example.test [2001:db8::10]:25 X=TLS1.3: SMTP error from remote mail server after RCPT TO:<b@example.test>: 550 5.1.1 no",
+            .ipv6
+        ),
         ("550 5.7.25 Client host rejected: cannot find your hostname, [IPv6:2001:db8:5::25]", .ipv6),
         ("554 5.7.1 <unknown[203.0.113.7]:52491>: Client host rejected: Access denied", .ipv4),
         ("Trying 2001:db8::10...\nConnected to mx.example.test.\nEscape character is '^]'.\n554 go away", .ipv6),
@@ -78,10 +102,14 @@ import Testing
 
     @Test func theClientWinsOverTheMXAndPlaceholdersAreNoAddresses() throws {
         // The receiver saw an IPv4 client although the MX was reached over IPv6 (a relay between).
-        let evidence = try read("Remote-MTA: dns; mx.example.test [2001:db8::10]\nDiagnostic-Code: smtp; 550 5.7.23 SPF fail; ip=192.0.2.18")
+        let evidence = try read(
+            "Remote-MTA: dns; mx.example.test [2001:db8::10]\nDiagnostic-Code: smtp; 550 5.7.23 SPF fail; ip=192.0.2.18"
+        )
         #expect(evidence.clientAddress == IPAddress("192.0.2.18"))
         #expect(evidence.receiverAddress == IPAddress("2001:db8::10"))
-        let masked = try read("host mx.example.test[192.XX.XX.XX] said: 550 5.7.1 Client host [xxx.xxx.xxx.xxx] blocked (in reply to RCPT TO command)")
+        let masked = try read(
+            "host mx.example.test[192.XX.XX.XX] said: 550 5.7.1 Client host [xxx.xxx.xxx.xxx] blocked (in reply to RCPT TO command)"
+        )
         #expect(masked.clientAddress == nil && masked.receiverAddress == nil)
     }
 
@@ -132,7 +160,9 @@ import Testing
         let evidence = try read(log)
         #expect(evidence.source == .transcript)
         #expect(evidence.stage == .helo)
-        #expect(evidence.reply?.code == 501 && evidence.reply?.text == "Invalid HELO argument", "the reply to HELO decides, after EHLO was refused")
+        #expect(
+            evidence.reply?.code == 501 && evidence.reply?.text == "Invalid HELO argument",
+            "the reply to HELO decides, after EHLO was refused")
         #expect(evidence.receiverName == "smtp.example.test")
     }
 
@@ -147,21 +177,24 @@ import Testing
             """
         let evidence = try read(excerpt)
         #expect(evidence.reply?.code == 550 && evidence.stage == .rcpt)
-        let whole = "<<< 220 mx.example.test\n>>> EHLO c.test\n<<< 250 ok\n>>> MAIL From:<a@sender.test>\n>>> RCPT To:<b@example.test>\n"
+        let whole =
+            "<<< 220 mx.example.test\n>>> EHLO c.test\n<<< 250 ok\n>>> MAIL From:<a@sender.test>\n>>> RCPT To:<b@example.test>\n"
             + ">>> DATA\n<<< 250 ok\n<<< 550 5.1.1 no\n<<< 554 5.5.1 no valid recipients"
         let full = try read(whole)
         #expect(full.reply?.code == 550 && full.stage == .rcpt, "all commands shown: each reply to its own")
     }
 
     @Test func aRefusedEHLOThatHELOGetsPastDecidesNothing() throws {
-        let transcript = "S: 220 mx.example.test\nC: EHLO client.test\nS: 502 5.5.1 EHLO not implemented\nC: HELO client.test\nS: 250 mx.example.test\nC: MAIL FROM:<a@sender.test>\nS: 250 ok\nC: RCPT TO:<b@example.test>\nS: 550 5.7.1 rejected"
+        let transcript =
+            "S: 220 mx.example.test\nC: EHLO client.test\nS: 502 5.5.1 EHLO not implemented\nC: HELO client.test\nS: 250 mx.example.test\nC: MAIL FROM:<a@sender.test>\nS: 250 ok\nC: RCPT TO:<b@example.test>\nS: 550 5.7.1 rejected"
         let evidence = try read(transcript)
         #expect(evidence.stage == .rcpt && evidence.reply?.code == 550)
     }
 
     @Test func proseAboutAReplyIsNoDialogue() throws {
         // `Got: 501` in a sentence must not be taken for the server's first line.
-        let text = "There was an unexpected problem: Unexpected return code - Expected: 250, Got: 501 | 501 5.5.2 bad\n\nGot: 220 mx.example.test ESMTP\nSent: EHLO x.test\nGot: 250 ok\nSent: MAIL FROM:<a@sender.test>\nGot: 501 5.5.2 bad"
+        let text =
+            "There was an unexpected problem: Unexpected return code - Expected: 250, Got: 501 | 501 5.5.2 bad\n\nGot: 220 mx.example.test ESMTP\nSent: EHLO x.test\nGot: 250 ok\nSent: MAIL FROM:<a@sender.test>\nGot: 501 5.5.2 bad"
         let evidence = try read(text)
         #expect(evidence.stage == .mail)
     }
@@ -169,56 +202,80 @@ import Testing
     // MARK: Receiving sides' logs, with or without codes
 
     @Test func milterRejectAfterTheMessageHasNoCode() throws {
-        let spam = try read("postfix/cleanup[1]: 4D6C: milter-reject: END-OF-MESSAGE from unknown[192.0.2.7]: 5.7.1 Spam message rejected; from=<a@sender.test> to=<b@example.test> proto=ESMTP helo=<mail.sender.test>")
+        let spam = try read(
+            "postfix/cleanup[1]: 4D6C: milter-reject: END-OF-MESSAGE from unknown[192.0.2.7]: 5.7.1 Spam message rejected; from=<a@sender.test> to=<b@example.test> proto=ESMTP helo=<mail.sender.test>"
+        )
         #expect(spam.reply == SMTPReply(code: 554, enhanced: "5.7.1", "Spam message rejected"))
         #expect(spam.stage == .data && spam.clientAddress == IPAddress("192.0.2.7") && spam.helo == "mail.sender.test")
         let reply = try #require(spam.provenance.first { $0.field == .reply })
         #expect(reply.inferred && reply.source.contains("without its code"))
-        let tempfail = try read("cleanup[2]: 4D6D: milter-reject: END-OF-MESSAGE from unknown[2001:db8::7]: 4.7.1 Greylisted")
+        let tempfail = try read(
+            "cleanup[2]: 4D6D: milter-reject: END-OF-MESSAGE from unknown[2001:db8::7]: 4.7.1 Greylisted")
         #expect(tempfail.reply?.code == 451 && tempfail.stage == .data && tempfail.clientAddress?.family == .ipv6)
-        let rcpt = try read("NOQUEUE: milter-reject: RCPT from unknown[192.0.2.7]: 451 4.7.1 Service unavailable - try again later; from=<a@sender.test> to=<b@example.test> proto=ESMTP helo=<x>")
+        let rcpt = try read(
+            "NOQUEUE: milter-reject: RCPT from unknown[192.0.2.7]: 451 4.7.1 Service unavailable - try again later; from=<a@sender.test> to=<b@example.test> proto=ESMTP helo=<x>"
+        )
         #expect(rcpt.reply?.code == 451 && rcpt.stage == .rcpt)
     }
 
     @Test func headerChecksRejectIsTheEndOfTheMessage() throws {
-        let evidence = try read("cleanup[3]: 5E6F: reject: header Subject: win now from mail.sender.test[192.0.2.7]; from=<a@sender.test> to=<b@example.test> proto=ESMTP helo=<mail.sender.test>: 5.7.1 message content rejected")
+        let evidence = try read(
+            "cleanup[3]: 5E6F: reject: header Subject: win now from mail.sender.test[192.0.2.7]; from=<a@sender.test> to=<b@example.test> proto=ESMTP helo=<mail.sender.test>: 5.7.1 message content rejected"
+        )
         #expect(evidence.reply == SMTPReply(code: 550, enhanced: "5.7.1", "message content rejected"))
         #expect(evidence.stage == .data && evidence.mailFrom == "a@sender.test")
     }
 
     @Test func postscreensCommaSeparatedTail() throws {
-        let evidence = try read("postscreen[9]: NOQUEUE: reject: RCPT from [192.0.2.7]:40000: 550 5.7.1 Service unavailable; client [192.0.2.7] blocked using bl.example.test; from=<a@sender.test>, to=<b@example.test>, proto=ESMTP, helo=<mail.sender.test>")
+        let evidence = try read(
+            "postscreen[9]: NOQUEUE: reject: RCPT from [192.0.2.7]:40000: 550 5.7.1 Service unavailable; client [192.0.2.7] blocked using bl.example.test; from=<a@sender.test>, to=<b@example.test>, proto=ESMTP, helo=<mail.sender.test>"
+        )
         #expect(evidence.reply?.text == "Service unavailable; client [192.0.2.7] blocked using bl.example.test")
         #expect(evidence.helo == "mail.sender.test" && evidence.stage == .rcpt)
     }
 
     @Test func sendmailRulesetsAndMilter() throws {
-        let rcpt = try read("sm-mta[1]: 13O9: ruleset=check_rcpt, arg1=<b@example.test>, relay=host.sender.test [192.0.2.7] (may be forged), reject=550 5.7.1 <b@example.test>... Relaying denied")
+        let rcpt = try read(
+            "sm-mta[1]: 13O9: ruleset=check_rcpt, arg1=<b@example.test>, relay=host.sender.test [192.0.2.7] (may be forged), reject=550 5.7.1 <b@example.test>... Relaying denied"
+        )
         #expect(rcpt.source == .sendmailReject && rcpt.stage == .rcpt && rcpt.clientAddress == IPAddress("192.0.2.7"))
         #expect(rcpt.rcptTo == ["b@example.test"] && rcpt.reply?.code == 550)
-        let mail = try read("sm-mta[1]: 13O9: ruleset=check_mail, arg1=<a@sender.test>, relay=[2001:db8::7], reject=553 5.1.8 <a@sender.test>... Domain of sender address a@sender.test does not exist")
+        let mail = try read(
+            "sm-mta[1]: 13O9: ruleset=check_mail, arg1=<a@sender.test>, relay=[2001:db8::7], reject=553 5.1.8 <a@sender.test>... Domain of sender address a@sender.test does not exist"
+        )
         #expect(mail.stage == .mail && mail.mailFrom == "a@sender.test" && mail.clientAddress?.family == .ipv6)
         let milter = try read("sendmail[2]: 14P0: Milter: data, reject=554 5.7.1 Rejected by content filter")
         #expect(milter.stage == .data && milter.reply?.code == 554)
     }
 
     @Test func eximReceivingLinesOfEachStage() throws {
-        let helo = try read("2024-01-01 00:00:00 H=(bad) [192.0.2.7] rejected EHLO or HELO bad: syntactically invalid argument(s)")
+        let helo = try read(
+            "2024-01-01 00:00:00 H=(bad) [192.0.2.7] rejected EHLO or HELO bad: syntactically invalid argument(s)")
         #expect(helo.stage == .helo && helo.reply?.code == 501, "Exim's own HELO check answers 501")
-        let mail = try read("2024-01-01 00:00:00 H=(x.test) [2001:db8::7] F=<a@sender.test> rejected MAIL <a@sender.test>: Sender verify failed")
+        let mail = try read(
+            "2024-01-01 00:00:00 H=(x.test) [2001:db8::7] F=<a@sender.test> rejected MAIL <a@sender.test>: Sender verify failed"
+        )
         #expect(mail.stage == .mail && mail.clientAddress?.family == .ipv6)
-        let data = try read("2024-01-01 00:00:00 1abc-000001-AB H=mail.sender.test [192.0.2.7] F=<a@sender.test> rejected after DATA: spam")
+        let data = try read(
+            "2024-01-01 00:00:00 1abc-000001-AB H=mail.sender.test [192.0.2.7] F=<a@sender.test> rejected after DATA: spam"
+        )
         #expect(data.stage == .data)
     }
 
     // MARK: Client libraries that drop or move the code
 
     @Test func dotNetAndMailKitStatusNames() throws {
-        let dotnet = try read("System.Net.Mail.SmtpFailedRecipientException: Mailbox unavailable. The server response was: 5.7.1 Relaying denied")
+        let dotnet = try read(
+            "System.Net.Mail.SmtpFailedRecipientException: Mailbox unavailable. The server response was: 5.7.1 Relaying denied"
+        )
         #expect(dotnet.reply == SMTPReply(code: 550, enhanced: "5.7.1", "Relaying denied") && dotnet.stage == .rcpt)
-        let transaction = try read("System.Net.Mail.SmtpException: Transaction failed. The server response was: 5.7.1 spam\n   at System.Net.Mail.DataStopCommand.CheckResponse(SmtpStatusCode statusCode, String serverResponse)")
+        let transaction = try read(
+            "System.Net.Mail.SmtpException: Transaction failed. The server response was: 5.7.1 spam\n   at System.Net.Mail.DataStopCommand.CheckResponse(SmtpStatusCode statusCode, String serverResponse)"
+        )
         #expect(transaction.reply?.code == 554 && transaction.stage == .data)
-        let mailkit = try read("MailKit.Net.Smtp.SmtpCommandException: 5.7.1 Sender rejected\n  ErrorCode: SenderNotAccepted\n  StatusCode: MailboxUnavailable")
+        let mailkit = try read(
+            "MailKit.Net.Smtp.SmtpCommandException: 5.7.1 Sender rejected\n  ErrorCode: SenderNotAccepted\n  StatusCode: MailboxUnavailable"
+        )
         #expect(mailkit.reply?.code == 550 && mailkit.reply?.enhanced == "5.7.1" && mailkit.stage == .mail)
     }
 
@@ -226,31 +283,50 @@ import Testing
 
     static let thunderbird = "An error occurred while sending mail. The mail server responded: "
 
-    @Test(arguments: [
-        // The code from the enhanced code's class and the stage the dialog's words name.
-        ("5.7.1 <b@example.test>: not allowed. Please check the message recipient \"b@example.test\" and try again.",
-         550, "5.7.1", SMTPStage.rcpt),
-        ("4.7.1 try later. Please check the message recipient \"b@example.test\" and try again.", 450, "4.7.1", .rcpt),
-        ("5.7.1 spam. Please check the message and try again.", 554, "5.7.1", .data),
-        ("4.3.2 busy. Please check the message and try again.", 451, "4.3.2", .data),
-        ("5.7.1 no. Please verify that your email address is correct in your account settings and try again.", 550, "5.7.1", .mail),
-        // No enhanced code either: a permanent refusal, said as assumed.
-        ("go away. Please check the message recipient \"b@example.test\" and try again.", 550, nil, .rcpt),
-        // A text whose code and stage an MTA fixes, over the dialog's words (Thunderbird's
-        // `verify your email address` follows some refused recipients).
-        ("5.7.1 <b@example.test>: Relay access denied. Please verify that your email address is correct in your account settings and try again.",
-         554, "5.7.1", .rcpt),
-        ("sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1). Please check the message recipient \"b@example.test\" and try again.",
-         553, "5.7.1", .rcpt),
-        ("Requested mail action not taken: mailbox unavailable. Please check the message recipient \"b@example.test\" and try again.",
-         450, nil, .rcpt),
-    ] as [(String, Int, String?, SMTPStage)])
-    func thunderbirdShowsTheReplyWithoutItsCode(_ said: String, _ code: Int, _ enhanced: String?, _ stage: SMTPStage) throws {
+    @Test(
+        arguments: [
+            // The code from the enhanced code's class and the stage the dialog's words name.
+            (
+                "5.7.1 <b@example.test>: not allowed. Please check the message recipient \"b@example.test\" and try again.",
+                550, "5.7.1", SMTPStage.rcpt
+            ),
+            (
+                "4.7.1 try later. Please check the message recipient \"b@example.test\" and try again.", 450, "4.7.1",
+                .rcpt
+            ),
+            ("5.7.1 spam. Please check the message and try again.", 554, "5.7.1", .data),
+            ("4.3.2 busy. Please check the message and try again.", 451, "4.3.2", .data),
+            (
+                "5.7.1 no. Please verify that your email address is correct in your account settings and try again.",
+                550, "5.7.1", .mail
+            ),
+            // No enhanced code either: a permanent refusal, said as assumed.
+            ("go away. Please check the message recipient \"b@example.test\" and try again.", 550, nil, .rcpt),
+            // A text whose code and stage an MTA fixes, over the dialog's words (Thunderbird's
+            // `verify your email address` follows some refused recipients).
+            (
+                "5.7.1 <b@example.test>: Relay access denied. Please verify that your email address is correct in your account settings and try again.",
+                554, "5.7.1", .rcpt
+            ),
+            (
+                "sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1). Please check the message recipient \"b@example.test\" and try again.",
+                553, "5.7.1", .rcpt
+            ),
+            (
+                "Requested mail action not taken: mailbox unavailable. Please check the message recipient \"b@example.test\" and try again.",
+                450, nil, .rcpt
+            ),
+        ] as [(String, Int, String?, SMTPStage)])
+    func thunderbirdShowsTheReplyWithoutItsCode(_ said: String, _ code: Int, _ enhanced: String?, _ stage: SMTPStage)
+        throws
+    {
         let evidence = try read(Self.thunderbird + said)
         #expect(evidence.source == .mailClient)
         #expect(evidence.reply?.code == code && evidence.reply?.enhanced == enhanced, "\(said)")
         #expect(evidence.stage == stage, "\(said)")
-        #expect(evidence.reply?.text.hasPrefix("Please") == false && evidence.reply?.text.hasSuffix(".") == false, "the dialog's own words are no part of it")
+        #expect(
+            evidence.reply?.text.hasPrefix("Please") == false && evidence.reply?.text.hasSuffix(".") == false,
+            "the dialog's own words are no part of it")
         let provenance = try #require(evidence.provenance.first { $0.field == .reply })
         #expect(provenance.inferred, "the code is inferred and the report says so")
         if enhanced == nil, code == 550 { #expect(provenance.source.contains("assumed")) }
@@ -258,41 +334,62 @@ import Testing
     }
 
     @Test func aDialogWithTheCodeKeepsIt() throws {
-        let evidence = try read(Self.thunderbird + "550 5.1.1 <b@example.test>: unknown. Please check the message recipient \"b@example.test\" and try again.")
-        #expect(evidence.reply == SMTPReply(code: 550, enhanced: "5.1.1", "<b@example.test>: unknown") && evidence.stage == .rcpt)
+        let evidence = try read(
+            Self.thunderbird
+                + "550 5.1.1 <b@example.test>: unknown. Please check the message recipient \"b@example.test\" and try again."
+        )
+        #expect(
+            evidence.reply == SMTPReply(code: 550, enhanced: "5.1.1", "<b@example.test>: unknown")
+                && evidence.stage == .rcpt)
         #expect(evidence.provenance.first { $0.field == .reply }?.inferred == false)
     }
 
     @Test func outlooksServerResponseAndErrorNumber() throws {
-        let refused = "The rejected e-mail address was 'b@example.test'. Subject 'x', Account: 'a', Server: 'mail.example.test', "
+        let refused =
+            "The rejected e-mail address was 'b@example.test'. Subject 'x', Account: 'a', Server: 'mail.example.test', "
             + "Protocol: SMTP, Server Response: '553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)', Port: 25, "
             + "Secure(SSL): No, Server Error: 553, Error Number: 0x800CCC79"
         let evidence = try read(refused)
-        #expect(evidence.reply?.code == 553 && evidence.reply?.text.hasSuffix("rcpthosts (#5.7.1)") == true, "the apostrophe in isn't ends nothing")
+        #expect(
+            evidence.reply?.code == 553 && evidence.reply?.text.hasSuffix("rcpthosts (#5.7.1)") == true,
+            "the apostrophe in isn't ends nothing")
         #expect(evidence.stage == .rcpt && evidence.rcptTo == ["b@example.test"])
-        let sender = try read("Protocol: SMTP, Server Response: '550 5.7.1 go away', Port: 25, Secure(SSL): No, Server Error: 550, Error Number: 0x800CCC78")
+        let sender = try read(
+            "Protocol: SMTP, Server Response: '550 5.7.1 go away', Port: 25, Secure(SSL): No, Server Error: 550, Error Number: 0x800CCC78"
+        )
         #expect(sender.stage == .mail)
     }
 
     @Test func aSuccessInsideWordsIsNoDialog() throws {
-        let text = "The mail server responded: 250 2.0.0 Ok: queued as 1234\n\nhost mx.example.test[192.0.2.10] said: 550 5.1.1 no (in reply to RCPT TO command)"
+        let text =
+            "The mail server responded: 250 2.0.0 Ok: queued as 1234\n\nhost mx.example.test[192.0.2.10] said: 550 5.1.1 no (in reply to RCPT TO command)"
         let evidence = try read(text)
         #expect(evidence.source != .mailClient)
         #expect(evidence.reply?.code == 550 && evidence.stage == .rcpt)
     }
 
     @Test func forumAndWikiMarkupIsNoPartOfTheReply() throws {
-        let evidence = try read("> " + Self.thunderbird + "4.3.0 Error: queue file write error.\n{.is-info}\n\n[color=blue]Please[/color] help, [email]a@sender.test[/email]")
-        #expect(evidence.reply == SMTPReply(code: 451, enhanced: "4.3.0", "Error: queue file write error") && evidence.stage == .data)
+        let evidence = try read(
+            "> " + Self.thunderbird
+                + "4.3.0 Error: queue file write error.\n{.is-info}\n\n[color=blue]Please[/color] help, [email]a@sender.test[/email]"
+        )
+        #expect(
+            evidence.reply == SMTPReply(code: 451, enhanced: "4.3.0", "Error: queue file write error")
+                && evidence.stage == .data)
     }
 
     @Test func phpMailersAdditionalSMTPInfoIsTheEnhancedCode() throws {
-        let evidence = try read("SMTP server error: DATA END command failed Detail: Message rejected as spam SMTP code: 550 Additional SMTP info: 5.7.1")
-        #expect(evidence.reply == SMTPReply(code: 550, enhanced: "5.7.1", "Message rejected as spam") && evidence.stage == .data)
+        let evidence = try read(
+            "SMTP server error: DATA END command failed Detail: Message rejected as spam SMTP code: 550 Additional SMTP info: 5.7.1"
+        )
+        #expect(
+            evidence.reply == SMTPReply(code: 550, enhanced: "5.7.1", "Message rejected as spam")
+                && evidence.stage == .data)
     }
 
     @Test func sendingServicesEventsInJSON() throws {
-        let mailgun = #"{"event": "failed", "delivery-status": {"code": 550, "message": "5.7.1 blocked", "description": ""}}"#
+        let mailgun =
+            #"{"event": "failed", "delivery-status": {"code": 550, "message": "5.7.1 blocked", "description": ""}}"#
         #expect(try read(mailgun).reply == SMTPReply(code: 550, enhanced: "5.7.1", "blocked"))
         let ses = """
             {
@@ -306,26 +403,34 @@ import Testing
             }
             """
         let evidence = try read(ses)
-        #expect(evidence.reply?.text == "<b@example.test>: Recipient address rejected: Access denied", "the JSON string ends at its quote")
+        #expect(
+            evidence.reply?.text == "<b@example.test>: Recipient address rejected: Access denied",
+            "the JSON string ends at its quote")
         #expect(evidence.receiverAddress == IPAddress("2001:db8::10") && evidence.clientAddress == nil)
     }
 
     @Test func exchangesWrappersAroundTheReply() throws {
-        let exchange2007 = try read("Diagnostic information for administrators:\n\nb@example.test\n#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##")
+        let exchange2007 = try read(
+            "Diagnostic information for administrators:\n\nb@example.test\n#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##"
+        )
         #expect(exchange2007.reply?.text == "RESOLVER.ADR.RecipNotFound; not found")
-        let exchange2003 = try read("b@example.test on 3/3/2010 1:23 PM\n      <mail.sender.test #5.5.0 smtp;550 5.7.1 <b@example.test>: no>")
+        let exchange2003 = try read(
+            "b@example.test on 3/3/2010 1:23 PM\n      <mail.sender.test #5.5.0 smtp;550 5.7.1 <b@example.test>: no>")
         #expect(exchange2003.reply?.text == "<b@example.test>: no")
         let online = try read("Remote Server at mx.example.test (2001:db8::10) returned '550 5.7.1 go away'")
         #expect(online.receiverAddress == IPAddress("2001:db8::10"))
     }
 
     @Test func qmailsLoggedReportIsOneWord() throws {
-        let log = "@4000 delivery 1: success: 192.0.2.9_accepted_message./Remote_host_said:_250_ok/\n"
+        let log =
+            "@4000 delivery 1: success: 192.0.2.9_accepted_message./Remote_host_said:_250_ok/\n"
             + "@4000 delivery 2: deferral: 192.0.2.10_does_not_like_recipient./Remote_host_said:_451_4.7.1_greylisted,_see_http://x.test/why/G\n"
             + "iving_up_on_192.0.2.10./"
         let evidence = try read(log)
         #expect(evidence.reply == SMTPReply(code: 451, enhanced: "4.7.1", "greylisted, see http://x.test/why"))
-        #expect(evidence.stage == .rcpt && evidence.observedOutcome == .deferred && evidence.receiverAddress == IPAddress("192.0.2.10"))
+        #expect(
+            evidence.stage == .rcpt && evidence.observedOutcome == .deferred
+                && evidence.receiverAddress == IPAddress("192.0.2.10"))
     }
 
     // MARK: Whole messages and mailboxes
@@ -378,13 +483,16 @@ import Testing
         """
     }
 
-    static let notice = "<b@example.test>: host mx.example.test[2001:db8::10] said: 550 5.7.1 <b@example.test>:\n    Recipient address rejected: Access denied (in reply to RCPT TO command)\n"
+    static let notice =
+        "<b@example.test>: host mx.example.test[2001:db8::10] said: 550 5.7.1 <b@example.test>:\n    Recipient address rejected: Access denied (in reply to RCPT TO command)\n"
 
     @Test func anEMLWithQuotedPrintableAndBase64Parts() throws {
         let qp = Self.notice.replacingOccurrences(of: "Access denied (in reply", with: "Access=20denied (in=\n reply")
-        let base64 = Data(Self.notice.utf8).base64EncodedString(options: .lineLength76Characters).replacingOccurrences(of: "\r\n", with: "\n")
+        let base64 = Data(Self.notice.utf8).base64EncodedString(options: .lineLength76Characters).replacingOccurrences(
+            of: "\r\n", with: "\n")
         for (encoding, notice) in [("quoted-printable", qp), ("base64", base64), ("8bit", Self.notice)] {
-            let evidence = try read(Self.bounce(boundary: "5B4C.1572/mail.sender.test", notice: notice, encoding: encoding))
+            let evidence = try read(
+                Self.bounce(boundary: "5B4C.1572/mail.sender.test", notice: notice, encoding: encoding))
             #expect(evidence.reply?.code == 550 && evidence.reply?.enhanced == "5.7.1", "\(encoding)")
             #expect(evidence.stage == .rcpt, "\(encoding): the returned body's words are not read")
             #expect(evidence.receiverAddress == IPAddress("2001:db8::10"))
@@ -413,7 +521,9 @@ import Testing
             """
         let evidence = try read(forward)
         #expect(evidence.source == .deliveryStatus)
-        #expect(evidence.reply?.code == 550 && evidence.stage == .rcpt && evidence.receiverAddress == IPAddress("2001:db8::10"))
+        #expect(
+            evidence.reply?.code == 550 && evidence.stage == .rcpt
+                && evidence.receiverAddress == IPAddress("2001:db8::10"))
     }
 
     @Test func partsFoundWhenTheHeaderNamesAnotherBoundary() throws {
@@ -424,15 +534,19 @@ import Testing
     }
 
     @Test func aGatewaysNoticeAroundTheMTAsBounce() throws {
-        let inner = "From: a@sender.test\nTo: b@example.test\nSubject: hello\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n\n"
+        let inner =
+            "From: a@sender.test\nTo: b@example.test\nSubject: hello\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n\n"
             + "----- The following addresses had permanent fatal errors -----\n<b@example.test>\n\n"
             + "----- Transcript of session follows -----\n... while talking to mx.example.test.:\n"
             + ">>> RCPT To:<b@example.test>\n<<< 550 5.1.1 <b@example.test>... Invalid recipient\n"
-        let notice = "From: gateway@example.test\nSubject: Mail could not be delivered\nMIME-Version: 1.0\n"
+        let notice =
+            "From: gateway@example.test\nSubject: Mail could not be delivered\nMIME-Version: 1.0\n"
             + "Content-Type: multipart/mixed; boundary=\"g\"\n\n--g\nContent-Type: text/plain\n\n"
             + "The following mail could not be delivered.\n--g\nContent-Type: message/rfc822\n\n" + inner + "--g--\n"
         let evidence = try read(notice)
-        #expect(evidence.reply?.code == 550 && evidence.stage == .rcpt, "read from the attached message's text, as nothing else tells")
+        #expect(
+            evidence.reply?.code == 550 && evidence.stage == .rcpt,
+            "read from the attached message's text, as nothing else tells")
     }
 
     @Test func theReturnedMessagesBodyIsNotRead() throws {
@@ -457,7 +571,8 @@ import Testing
     }
 
     @Test func aNoticeThatListsTheCommandAfterTheReplyIsNoDialogue() throws {
-        let james = "Error message below:\n550 - Requested action not taken: no such user here\n\nMessage details:\n"
+        let james =
+            "Error message below:\n550 - Requested action not taken: no such user here\n\nMessage details:\n"
             + "  MAIL FROM: a@sender.test\n  RCPT TO: b@example.test\n"
         let evidence = try read(james)
         #expect(evidence.source == .bounceText && evidence.stage != .greeting)
@@ -465,7 +580,8 @@ import Testing
     }
 
     @Test func aStatusWithoutAnSMTPReplyStillWritesAScenarioThatLoads() throws {
-        let dsn = "Reporting-MTA: dns; mail.sender.test\n\nFinal-Recipient: rfc822; b@example.test\nAction: failed\nStatus: 5.1.1\n"
+        let dsn =
+            "Reporting-MTA: dns; mail.sender.test\n\nFinal-Recipient: rfc822; b@example.test\nAction: failed\nStatus: 5.1.1\n"
         let repro = ReproductionWriter.reproduce(try read(dsn), input: dsn)
         let scenario = try #require(try ScenarioLoader().load(yaml: repro.yaml, file: "/tmp/status-only.yaml").first)
         #expect(scenario.expect.code == CodePattern(code: 550))
@@ -473,7 +589,8 @@ import Testing
     }
 
     @Test func aStatusWhoseDiagnosticIsNoSMTPReplyKeepsItsWords() throws {
-        let dsn = "Reporting-MTA: dns; notes.example.test\n\nFinal-Recipient: rfc822; b@example.test\nAction: failed\n"
+        let dsn =
+            "Reporting-MTA: dns; notes.example.test\n\nFinal-Recipient: rfc822; b@example.test\nAction: failed\n"
             + "Status: 5.0.0\nDiagnostic-Code: X-Notes; User b (b@example.test) not listed in public Name & Address Book\n"
         let evidence = try read(dsn)
         #expect(evidence.reply?.code == 550 && evidence.reply?.enhanced == "5.0.0")
@@ -481,7 +598,8 @@ import Testing
     }
 
     @Test func aReplyAfterTheRecipientItRefused() throws {
-        let bounce = "This message was created automatically by mail delivery software.\n\n"
+        let bounce =
+            "This message was created automatically by mail delivery software.\n\n"
             + "A message that you sent could not be delivered to one or more of its recipients.\n\n"
             + "<b@example.test>: 550 mailbox unavailable\n"
         let evidence = try read(bounce)
@@ -489,8 +607,11 @@ import Testing
     }
 
     @Test func anMboxHoldsOneBouncePerMessage() throws {
-        let first = "From MAILER-DAEMON Mon Jan  1 00:00:00 2024\n" + Self.bounce(boundary: "b1", notice: Self.notice, encoding: "7bit")
-        let second = "From MAILER-DAEMON Mon Jan  1 00:01:00 2024\nFrom: MAILER-DAEMON@mail.sender.test\nTo: a@sender.test\nSubject: failure notice\nDate: Mon, 1 Jan 2024 00:01:00 +0000\n\n>From the qmail-send program:\n<c@example.test>:\n192.0.2.10 does not like recipient.\nRemote host said: 553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)\n"
+        let first =
+            "From MAILER-DAEMON Mon Jan  1 00:00:00 2024\n"
+            + Self.bounce(boundary: "b1", notice: Self.notice, encoding: "7bit")
+        let second =
+            "From MAILER-DAEMON Mon Jan  1 00:01:00 2024\nFrom: MAILER-DAEMON@mail.sender.test\nTo: a@sender.test\nSubject: failure notice\nDate: Mon, 1 Jan 2024 00:01:00 +0000\n\n>From the qmail-send program:\n<c@example.test>:\n192.0.2.10 does not like recipient.\nRemote host said: 553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)\n"
         let messages = Mailbox.messages(first + "\n" + second)
         #expect(messages.count == 2)
         #expect(try read(messages[0]).stage == .rcpt)
@@ -505,23 +626,28 @@ import Testing
 
     @Test func aLibrarysExceptionMessageIsNoLogLineOfADialogue() throws {
         // `reply:` after an exception's name is the library's words, not a transcript's server marker.
-        let trace = "Caused by: org.example.smtp.Transport$NegativeSmtpReplyException: Negative SMTP reply: 550 5.7.1 Not allowed\n"
+        let trace =
+            "Caused by: org.example.smtp.Transport$NegativeSmtpReplyException: Negative SMTP reply: 550 5.7.1 Not allowed\n"
             + "at org.example.smtp.Transport.checkLine(Transport.java:649)\n"
         let evidence = try read(trace)
         #expect(evidence.source != .transcript)
         #expect(evidence.stage != .greeting)
-        #expect(evidence.reply?.code == 550 && evidence.reply?.enhanced == "5.7.1" && evidence.reply?.text == "Not allowed")
+        #expect(
+            evidence.reply?.code == 550 && evidence.reply?.enhanced == "5.7.1" && evidence.reply?.text == "Not allowed")
     }
 
     @Test func anExceptionsMessageIntroducesAReplyWithoutEnhancedCode() throws {
-        let evidence = try read("javax.mail.SendFailedException: Invalid Addresses;\n  nested exception is:\n"
-            + "\tcom.sun.mail.smtp.SMTPAddressFailedException: 550  no such user\n")
-        #expect(evidence.reply?.code == 550 && evidence.reply?.enhanced == nil && evidence.reply?.text == "no such user")
+        let evidence = try read(
+            "javax.mail.SendFailedException: Invalid Addresses;\n  nested exception is:\n"
+                + "\tcom.sun.mail.smtp.SMTPAddressFailedException: 550  no such user\n")
+        #expect(
+            evidence.reply?.code == 550 && evidence.reply?.enhanced == nil && evidence.reply?.text == "no such user")
         #expect(evidence.stage == .rcpt)
     }
 
     @Test func angleMarkersBehindALogPrefix() throws {
-        let log = "[06:06:29.308][e5337303] SMTP[DATA]: > RCPT TO:<b@example.test>\\r\\n\n"
+        let log =
+            "[06:06:29.308][e5337303] SMTP[DATA]: > RCPT TO:<b@example.test>\\r\\n\n"
             + "[06:06:29.310][e5337303] SMTP[DATA]: < 554 5.7.1 <b@example.test>: Relay access denied\\r\\n\n"
         let evidence = try read(log)
         #expect(evidence.source == .transcript)
@@ -542,7 +668,8 @@ import Testing
     }
 
     @Test func anEximRejectQuotedWithoutItsHost() throws {
-        let evidence = try read("I was getting \"rejected RCPT <b@example.test>: relay not permitted\" error without it")
+        let evidence = try read(
+            "I was getting \"rejected RCPT <b@example.test>: relay not permitted\" error without it")
         #expect(evidence.source == .eximReject)
         #expect(evidence.reply?.code == 550 && evidence.reply?.text == "relay not permitted")
         #expect(evidence.stage == .rcpt && evidence.clientAddress == nil)
@@ -556,7 +683,8 @@ import Testing
         ("250 mx.example.test Hello [198.51.100.7]", "198.51.100.7"),
     ])
     func theReplyToEHLONamesTheClient(greeting: String, client: String) throws {
-        let session = "220 mx.example.test ESMTP\nEHLO f\n\(greeting)\nMAIL FROM:<a@sender.test>\n250 ok\n"
+        let session =
+            "220 mx.example.test ESMTP\nEHLO f\n\(greeting)\nMAIL FROM:<a@sender.test>\n250 ok\n"
             + "RCPT TO:<b@example.test>\n550 Invalid recipient\n"
         let evidence = try read(session)
         #expect(evidence.clientAddress == IPAddress(client))
@@ -564,7 +692,8 @@ import Testing
     }
 
     @Test func aWordThatHoldsPTRIsNoReverseDNSText() throws {
-        let input = "host mx.example.test[192.0.2.10] said: 550 5.5.0 Invalid sender (SmtpTransport) (in reply to MAIL FROM command)"
+        let input =
+            "host mx.example.test[192.0.2.10] said: 550 5.5.0 Invalid sender (SmtpTransport) (in reply to MAIL FROM command)"
         let repro = ReproductionWriter.reproduce(try read(input), input: input)
         #expect(repro.diagnosis.check == .dnsbl(zone: ReplyDiagnosis.standInZone), "`SmtpTransport` holds no PTR")
         let ptr = "host mx.example.test[192.0.2.10] said: 550 5.7.1 no PTR record for you (in reply to RCPT TO command)"
@@ -572,8 +701,9 @@ import Testing
     }
 
     @Test func aDialogueLoggedAsAJSONArrayOfStrings() throws {
-        let json = #"{"mx.example.test":["220 mx.example.test ESMTP","HELO mail.sender.test","250 mx.example.test Hello [192.0.2.25]","# +
-            #""MAIL FROM:<>","550 5.7.1 Unfortunately, messages from [192.0.2.25] weren't sent. See http:\/\/example.test\/why","QUIT",""]}"#
+        let json =
+            #"{"mx.example.test":["220 mx.example.test ESMTP","HELO mail.sender.test","250 mx.example.test Hello [192.0.2.25]","#
+            + #""MAIL FROM:<>","550 5.7.1 Unfortunately, messages from [192.0.2.25] weren't sent. See http:\/\/example.test\/why","QUIT",""]}"#
         let evidence = try read(json)
         #expect(evidence.source == .transcript)
         #expect(evidence.stage == .mail && evidence.reply?.code == 550 && evidence.reply?.enhanced == "5.7.1")
@@ -584,7 +714,8 @@ import Testing
     }
 
     @Test func aReplyQuotedFromItsEnhancedCodeOn() throws {
-        let evidence = try read("\"5.7.1 Unfortunately, messages from [192.0.2.30] weren't sent. [HE1EUR04FT035.eop-eur04.test]\"")
+        let evidence = try read(
+            "\"5.7.1 Unfortunately, messages from [192.0.2.30] weren't sent. [HE1EUR04FT035.eop-eur04.test]\"")
         #expect(evidence.reply?.code == 550 && evidence.reply?.enhanced == "5.7.1")
         #expect(evidence.reply?.text.hasSuffix("[HE1EUR04FT035.eop-eur04.test]") == true)
         #expect(evidence.provenance.contains { $0.field == .reply && $0.inferred })
@@ -592,10 +723,18 @@ import Testing
     }
 
     @Test(arguments: [
-        ("Error: permanent error (550): 5.1.1 <b@example.test>: Recipient address rejected: User unknown", 550, "5.1.1" as String?),
-        ("lettre::transport::smtp::Error { kind: Transient(Code { severity: TransientNegativeCompletion, category: MailSystem, detail: One }) }", 451, nil),
-        ("lettre::transport::smtp::Error {\n    kind: Permanent(\n        Code {\n            severity: PermanentNegativeCompletion,\n"
-            + "            category: MailSystem,\n            detail: Four,\n        },\n    ),\n}", 554, nil),
+        (
+            "Error: permanent error (550): 5.1.1 <b@example.test>: Recipient address rejected: User unknown", 550,
+            "5.1.1" as String?
+        ),
+        (
+            "lettre::transport::smtp::Error { kind: Transient(Code { severity: TransientNegativeCompletion, category: MailSystem, detail: One }) }",
+            451, nil
+        ),
+        (
+            "lettre::transport::smtp::Error {\n    kind: Permanent(\n        Code {\n            severity: PermanentNegativeCompletion,\n"
+                + "            category: MailSystem,\n            detail: Four,\n        },\n    ),\n}", 554, nil
+        ),
     ])
     func lettresErrors(text: String, code: Int, enhanced: String?) throws {
         let evidence = try read(text)
@@ -604,9 +743,12 @@ import Testing
 
     @Test func rblsmtpdRefusesAtRCPT() throws {
         // ucspi-tcp's rblsmtpd.c logs `rblsmtpd: IP pid N: MESSAGE` and answers HELO, EHLO and MAIL with 250.
-        let evidence = try read("@400000005f1e2d3c0a1b2c3d rblsmtpd: 192.0.2.25 pid 12345: 451 http://www.spamhaus.org/query/bl?ip=192.0.2.25")
+        let evidence = try read(
+            "@400000005f1e2d3c0a1b2c3d rblsmtpd: 192.0.2.25 pid 12345: 451 http://www.spamhaus.org/query/bl?ip=192.0.2.25"
+        )
         #expect(evidence.source == .qmailReject)
-        #expect(evidence.reply?.code == 451 && evidence.stage == .rcpt && evidence.clientAddress == IPAddress("192.0.2.25"))
+        #expect(
+            evidence.reply?.code == 451 && evidence.stage == .rcpt && evidence.clientAddress == IPAddress("192.0.2.25"))
     }
 
     @Test(arguments: [
@@ -625,9 +767,18 @@ import Testing
     }
 
     @Test(arguments: [
-        ("Server terminates connection. response=421 4.7.0 Try again later, closing connection. (EHLO) x1 - gsmtp", SMTPStage.helo),
-        ("Error: Message failed: 550 5.7.1 rejected\n    at SMTPConnection._actionSMTPStream (/app/node_modules/nodemailer/lib/smtp-connection/index.js:1478:34)", .data),
-        ("Error: Can't send mail - all recipients were rejected: 550 5.1.1 no\n    at SMTPConnection._actionRCPT (/app/index.js:1:1)", .rcpt),
+        (
+            "Server terminates connection. response=421 4.7.0 Try again later, closing connection. (EHLO) x1 - gsmtp",
+            SMTPStage.helo
+        ),
+        (
+            "Error: Message failed: 550 5.7.1 rejected\n    at SMTPConnection._actionSMTPStream (/app/node_modules/nodemailer/lib/smtp-connection/index.js:1478:34)",
+            .data
+        ),
+        (
+            "Error: Can't send mail - all recipients were rejected: 550 5.1.1 no\n    at SMTPConnection._actionRCPT (/app/index.js:1:1)",
+            .rcpt
+        ),
         ("Mail command failed: 553 5.7.1 sender denied\n    at SMTPConnection._actionMAIL (/app/index.js:1:1)", .mail),
     ])
     func theCommandNamedByProviderTagsAndNodemailerFrames(text: String, stage: SMTPStage) throws {
@@ -635,7 +786,8 @@ import Testing
     }
 
     @Test func anIPv4MappedClientIsIPv4() throws {
-        let line = "Jan 1 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[::ffff:192.0.2.25]: 554 5.7.1 Service unavailable; "
+        let line =
+            "Jan 1 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[::ffff:192.0.2.25]: 554 5.7.1 Service unavailable; "
             + "Client host [::ffff:192.0.2.25] blocked using zen.spamhaus.org; from=<a@sender.test> to=<b@example.test> proto=ESMTP helo=<x>"
         let evidence = try read(line)
         #expect(evidence.clientAddress == IPAddress("192.0.2.25"))

@@ -19,7 +19,10 @@ import Testing
         #expect(evidence.helo == "bad.sender.test")
         #expect(evidence.mailFrom == "a@sender.test")
         #expect(evidence.rcptTo == ["u@example.test"])
-        #expect(evidence.reply == SMTPReply(code: 450, enhanced: "4.7.25", "Client host rejected: cannot find your hostname, [2001:db8::66]"))
+        #expect(
+            evidence.reply
+                == SMTPReply(
+                    code: 450, enhanced: "4.7.25", "Client host rejected: cannot find your hostname, [2001:db8::66]"))
         #expect(evidence.stage == .rcpt)
         #expect(evidence.receiverName == nil, "the syslog host `mx` is no full name")
         let client = try #require(evidence.provenance.first { $0.field == .clientAddress })
@@ -27,10 +30,13 @@ import Testing
     }
 
     @Test func postfixRejectWithSemicolonsInTheTextAndNoHelo() throws {
-        let line = "Jun  2 08:00:00 mx1 postfix/smtpd[7]: 3F0A1B: reject: RCPT from unknown[198.51.100.7]:4711: 554 5.7.1 Service unavailable; Client host [198.51.100.7] blocked using bl.example.test; listed since 2024; from=<> to=<u@example.test> proto=SMTP"
+        let line =
+            "Jun  2 08:00:00 mx1 postfix/smtpd[7]: 3F0A1B: reject: RCPT from unknown[198.51.100.7]:4711: 554 5.7.1 Service unavailable; Client host [198.51.100.7] blocked using bl.example.test; listed since 2024; from=<> to=<u@example.test> proto=SMTP"
         let evidence = try read(line)
         #expect(evidence.reply?.code == 554)
-        #expect(evidence.reply?.text == "Service unavailable; Client host [198.51.100.7] blocked using bl.example.test; listed since 2024")
+        #expect(
+            evidence.reply?.text
+                == "Service unavailable; Client host [198.51.100.7] blocked using bl.example.test; listed since 2024")
         #expect(evidence.mailFrom == "", "from=<> is the null sender")
         #expect(evidence.helo == nil)
     }
@@ -64,7 +70,8 @@ import Testing
     }
 
     @Test func eximRejectWithVerifiedNameAndTemporaryReject() throws {
-        let line = "2024-05-01 12:00:00 H=host.sender.test [192.0.2.77] F=<a@sender.test> temporarily rejected RCPT <u@example.test>: greylisted"
+        let line =
+            "2024-05-01 12:00:00 H=host.sender.test [192.0.2.77] F=<a@sender.test> temporarily rejected RCPT <u@example.test>: greylisted"
         let evidence = try read(line)
         #expect(evidence.clientName == "host.sender.test")
         #expect(evidence.helo == "host.sender.test")
@@ -109,7 +116,10 @@ import Testing
                 records and authentication. 550 5.7.1 Please review the guidelines.
             """
         let evidence = try read(text)
-        #expect(evidence.reply?.text == "[2001:db8:5::66] Our system has detected that this message does not meet IPv6 sending guidelines regarding PTR records and authentication. Please review the guidelines.")
+        #expect(
+            evidence.reply?.text
+                == "[2001:db8:5::66] Our system has detected that this message does not meet IPv6 sending guidelines regarding PTR records and authentication. Please review the guidelines."
+        )
     }
 
     @Test func deliveryStatusWithoutDiagnosticCodeUsesStatus() throws {
@@ -147,7 +157,10 @@ import Testing
             """
         let evidence = try read(text)
         #expect(evidence.reply?.code == 550)
-        #expect(evidence.reply?.text == "[2001:db8:5::66] Our system has detected that this message does not meet IPv6 sending guidelines regarding PTR records and authentication.")
+        #expect(
+            evidence.reply?.text
+                == "[2001:db8:5::66] Our system has detected that this message does not meet IPv6 sending guidelines regarding PTR records and authentication."
+        )
         #expect(evidence.clientAddress == IPAddress("2001:db8:5::66"))
         // Nothing says which command the reply answered: no stage is made up.
         #expect(evidence.stage == nil)
@@ -190,17 +203,25 @@ import Testing
     }
 
     @Test func unknownInputSaysWhatWasLookedForAndFound() {
-        guard case .failure(let error) = EvidenceReader.read("Hi, my mail to <bob@example.test> from [192.0.2.7] does not arrive. Please help!") else {
+        guard
+            case .failure(let error) = EvidenceReader.read(
+                "Hi, my mail to <bob@example.test> from [192.0.2.7] does not arrive. Please help!")
+        else {
             Issue.record("expected an unrecognised input")
             return
         }
         let message = error.description
-        #expect(message.contains("Postfix log line") && message.contains("Exim log line") && message.contains("SMTP transcript"))
+        #expect(
+            message.contains("Postfix log line") && message.contains("Exim log line")
+                && message.contains("SMTP transcript"))
         #expect(message.contains("192.0.2.7") && message.contains("<bob@example.test>"))
     }
 
     @Test func nothingCrashesOnTruncatedOrOddInput() {
-        let samples = [Samples.postfixReject, Samples.postfixDelivery, Samples.eximReject, Samples.eximDelivery, Samples.dsn, Samples.bounce, Samples.transcript]
+        let samples = [
+            Samples.postfixReject, Samples.postfixDelivery, Samples.eximReject, Samples.eximDelivery, Samples.dsn,
+            Samples.bounce, Samples.transcript,
+        ]
         for sample in samples {
             let scalars = Array(sample.unicodeScalars)
             for end in stride(from: 0, through: scalars.count, by: 7) {
@@ -210,7 +231,10 @@ import Testing
                 }
             }
         }
-        for odd in ["", "\n\n", "450", "450 ", "<", "[", "reject: RCPT from [", "status=(", "H=[", "<- 4", " -> RCPT TO:<", "\u{0}\u{1}ÿ", String(repeating: "[:", count: 500)] {
+        for odd in [
+            "", "\n\n", "450", "450 ", "<", "[", "reject: RCPT from [", "status=(", "H=[", "<- 4", " -> RCPT TO:<",
+            "\u{0}\u{1}ÿ", String(repeating: "[:", count: 500),
+        ] {
             _ = EvidenceReader.read(odd)
         }
     }

@@ -8,23 +8,30 @@ import Yams
 /// and the agreement between the fixed addresses of the file, the unbound world, the Postfix
 /// receiver and the harness's entrypoint. Running the file is scripts/compose-podman's job.
 @Suite struct ComposeFileTests {
-    @Test(.enabled(if: SchemaValidator.isRequired || SchemaValidator.isAvailable,
-                   "python3 with jsonschema and yaml is missing (Debian: python3-jsonschema python3-yaml)"))
+    @Test(
+        .enabled(
+            if: SchemaValidator.isRequired || SchemaValidator.isAvailable,
+            "python3 with jsonschema and yaml is missing (Debian: python3-jsonschema python3-yaml)"))
     func composeFileIsValidAgainstTheComposeSchema() throws {
         let result = try SchemaValidator.validate(Repository.path("docker-compose.yml"))
-        #expect(result.status == 0, "docker-compose.yml against docker/compose-spec/compose-spec.json:\n\(result.output)")
+        #expect(
+            result.status == 0, "docker-compose.yml against docker/compose-spec/compose-spec.json:\n\(result.output)")
     }
 
     /// The validator must see mistakes, or the test above could not fail.
-    @Test(.enabled(if: SchemaValidator.isRequired || SchemaValidator.isAvailable,
-                   "python3 with jsonschema and yaml is missing (Debian: python3-jsonschema python3-yaml)"))
+    @Test(
+        .enabled(
+            if: SchemaValidator.isRequired || SchemaValidator.isAvailable,
+            "python3 with jsonschema and yaml is missing (Debian: python3-jsonschema python3-yaml)"))
     func schemaRejectsAMisspelledKeyAndAWrongType() throws {
         let original = try Repository.text("docker-compose.yml")
-        let broken = original
+        let broken =
+            original
             .replacingOccurrences(of: "    hostname: ns.compose.test", with: "    hostnme: ns.compose.test")
             .replacingOccurrences(of: "enable_ipv6: true", with: "enable_ipv6: 6")
         #expect(broken != original)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mxharness-compose-\(getpid()).yml").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mxharness-compose-\(getpid()).yml")
+            .path
         try broken.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let result = try SchemaValidator.validate(path)
@@ -54,8 +61,9 @@ import Yams
         let addresses = try compose.addresses(of: name)
         #expect(addresses.map(\.family).sorted { $0.rawValue < $1.rawValue } == [.ipv4, .ipv6])
         for address in addresses {
-            #expect(compose.subnets.contains { address.isInside($0.address, prefixLength: $0.prefixLength) },
-                    "\(name): \(address) is outside the network's subnets")
+            #expect(
+                compose.subnets.contains { address.isInside($0.address, prefixLength: $0.prefixLength) },
+                "\(name): \(address) is outside the network's subnets")
         }
     }
 
@@ -72,13 +80,16 @@ import Yams
         let lines = conf.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         func has(_ line: String) -> Bool { lines.contains(line) }
         #expect(has(#"local-data: "compose.test. 300 IN MX 10 mx.compose.test.""#))
-        for (service, name) in [("postfix", "mx.compose.test."), ("unbound", "ns.compose.test."), ("harness", "sender.compose.test.")] {
+        for (service, name) in [
+            ("postfix", "mx.compose.test."), ("unbound", "ns.compose.test."), ("harness", "sender.compose.test."),
+        ] {
             for address in try compose.addresses(of: service) {
                 let type = address.family == .ipv4 ? "A" : "AAAA"
                 #expect(has("local-data: \"\(name) 300 IN \(type) \(address)\""), "no \(type) \(address) for \(name)")
                 #expect(has("local-data-ptr: \"\(address) 300 \(name)\""), "no PTR \(address) -> \(name)")
                 // Each PTR lies in a reverse zone the configuration makes static.
-                let zone = address.family == .ipv4
+                let zone =
+                    address.family == .ipv4
                     ? address.reversedLabels.suffix(3).joined(separator: ".") + ".in-addr.arpa."
                     : address.reversedLabels.suffix(16).joined(separator: ".") + ".ip6.arpa."
                 #expect(has("local-zone: \"\(zone)\" static"), "no static zone \(zone)")
@@ -103,7 +114,9 @@ import Yams
         #expect(environment("harness", "MXHARNESS_DNS").map { unbound.contains($0) } == true)
         #expect(environment("harness", "MXHARNESS_MX6").map { postfix.contains($0) && $0.family == .ipv6 } == true)
         #expect(environment("harness", "MXHARNESS_MX4").map { postfix.contains($0) && $0.family == .ipv4 } == true)
-        for (key, service) in [("dns", unbound), ("mx6", postfix), ("mx4", postfix), ("own6", harness), ("own4", harness)] {
+        for (key, service) in [
+            ("dns", unbound), ("mx6", postfix), ("mx4", postfix), ("own6", harness), ("own4", harness),
+        ] {
             let value = try #require(IPAddress(try Entrypoint.default(key)), "entrypoint default for \(key)")
             #expect(service.contains(value), "docker/harness/entrypoint: \(key) defaults to \(value)")
         }
@@ -135,7 +148,9 @@ import Yams
         for line in text.split(separator: "\n") where line.hasPrefix("COPY ") {
             let sources = line.split(separator: " ").dropFirst().dropLast()
             for source in sources where !source.hasPrefix("docker/stage/") {
-                #expect(FileManager.default.fileExists(atPath: Repository.path(String(source))), "\(dockerfile): COPY \(source)")
+                #expect(
+                    FileManager.default.fileExists(atPath: Repository.path(String(source))),
+                    "\(dockerfile): COPY \(source)")
             }
         }
     }
@@ -165,8 +180,11 @@ import Yams
             .map { $0.split(separator: "=")[0].trimmingCharacters(in: .whitespaces) }
         #expect(!names.isEmpty)
         for name in names {
-            #expect(!name.hasPrefix("smtpd_") || name == "smtpd_banner" || name == "smtpd_tls_security_level", "\(name)")
-            #expect(!["mydestination", "myhostname", "inet_interfaces", "inet_protocols", "mynetworks"].contains(name), "\(name)")
+            #expect(
+                !name.hasPrefix("smtpd_") || name == "smtpd_banner" || name == "smtpd_tls_security_level", "\(name)")
+            #expect(
+                !["mydestination", "myhostname", "inet_interfaces", "inet_protocols", "mynetworks"].contains(name),
+                "\(name)")
         }
     }
 }
@@ -226,13 +244,15 @@ struct ComposeFile {
 
     func addresses(of service: String) throws -> [IPAddress] {
         guard let networks = services[service]?["networks"] as? [String: Any],
-              let mail = networks["mail"] as? [String: Any] else {
+            let mail = networks["mail"] as? [String: Any]
+        else {
             throw ComposeError(description: "docker-compose.yml: service \(service) has no networks.mail mapping")
         }
         return try ["ipv4_address", "ipv6_address"].compactMap { key in
             guard let text = mail[key] as? String else { return nil }
             guard let address = IPAddress(text) else {
-                throw ComposeError(description: "docker-compose.yml: \(service).networks.mail.\(key) `\(text)` is not an address")
+                throw ComposeError(
+                    description: "docker-compose.yml: \(service).networks.mail.\(key) `\(text)` is not an address")
             }
             return address
         }
@@ -240,7 +260,9 @@ struct ComposeFile {
 }
 
 enum Documentation {
-    static let ranges: [(String, Int)] = [("192.0.2.0", 24), ("198.51.100.0", 24), ("203.0.113.0", 24), ("2001:db8::", 32)]
+    static let ranges: [(String, Int)] = [
+        ("192.0.2.0", 24), ("198.51.100.0", 24), ("203.0.113.0", 24), ("2001:db8::", 32),
+    ]
 
     static func contains(_ address: IPAddress) -> Bool {
         ranges.contains { address.isInside(IPAddress($0.0)!, prefixLength: $0.1) }
@@ -252,7 +274,9 @@ enum Entrypoint {
     static func `default`(_ name: String) throws -> String {
         let text = try Repository.text("docker/harness/entrypoint")
         for line in text.split(separator: "\n") where line.hasPrefix("\(name)=\"${") {
-            if let start = line.range(of: ":-"), let end = line.range(of: "}\"", range: start.upperBound..<line.endIndex) {
+            if let start = line.range(of: ":-"),
+                let end = line.range(of: "}\"", range: start.upperBound..<line.endIndex)
+            {
                 return String(line[start.upperBound..<end.lowerBound])
             }
         }

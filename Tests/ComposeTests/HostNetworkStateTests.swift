@@ -20,7 +20,8 @@ import Testing
         var commands: [[String]] {
             switch self {
             case .interface: [["ip", "link", "add", "mxhbr0", "type", "bridge"]]
-            case .address: [["ip", "addr", "add", "2001:db8:99::1/64", "dev", "lo", "valid_lft", "300", "preferred_lft", "200"]]
+            case .address:
+                [["ip", "addr", "add", "2001:db8:99::1/64", "dev", "lo", "valid_lft", "300", "preferred_lft", "200"]]
             case .ipv4Route: [["ip", "route", "add", "198.51.100.0/24", "dev", "lo"]]
             case .ipv6Route: [["ip", "-6", "route", "add", "2001:db8:98::/64", "dev", "lo"]]
             case .nftTable: [["nft", "add", "table", "inet", "mxhtest"]]
@@ -48,13 +49,20 @@ import Testing
     static var isRequired: Bool { ProcessInfo.processInfo.environment["MXHARNESS_CI"] == "1" }
 
     static var canRun: Bool {
-        geteuid() == 0 && ["nft", "iptables-save", "ip6tables-save", "nsenter", "ip"].allSatisfy { tool in
-            ["/usr/sbin/", "/sbin/", "/usr/bin/"].contains { FileManager.default.isExecutableFile(atPath: $0 + tool) }
-        }
+        geteuid() == 0
+            && ["nft", "iptables-save", "ip6tables-save", "nsenter", "ip"].allSatisfy { tool in
+                ["/usr/sbin/", "/sbin/", "/usr/bin/"].contains {
+                    FileManager.default.isExecutableFile(atPath: $0 + tool)
+                }
+            }
     }
 
-    @Test(.enabled(if: isRequired || canRun, "needs root, ip, nsenter, nft, iptables-save and ip6tables-save (Debian: iproute2 util-linux nftables iptables)"),
-          arguments: Change.allCases)
+    @Test(
+        .enabled(
+            if: isRequired || canRun,
+            "needs root, ip, nsenter, nft, iptables-save and ip6tables-save (Debian: iproute2 util-linux nftables iptables)"
+        ),
+        arguments: Change.allCases)
     func differenceIsReported(_ change: Change) throws {
         try Scratch.withNamespace { namespace in
             let before = try namespace.state()
@@ -62,18 +70,27 @@ import Testing
                 try namespace.run(command)
             }
             let after = try namespace.state()
-            let added = Set(after.split(separator: "\n").map(String.init)).subtracting(before.split(separator: "\n").map(String.init))
+            let added = Set(after.split(separator: "\n").map(String.init)).subtracting(
+                before.split(separator: "\n").map(String.init))
             #expect(added.contains { $0.contains(change.shown) }, "no added line shows `\(change.shown)`:\n\(after)")
         }
     }
 
     /// Traffic moves the firewall counters and time moves address lifetimes; neither is a change.
-    @Test(.enabled(if: isRequired || canRun, "needs root, ip, nsenter, nft, iptables-save and ip6tables-save (Debian: iproute2 util-linux nftables iptables)"))
+    @Test(
+        .enabled(
+            if: isRequired || canRun,
+            "needs root, ip, nsenter, nft, iptables-save and ip6tables-save (Debian: iproute2 util-linux nftables iptables)"
+        ))
     func countersAndLifetimesAreNotADifference() throws {
         try Scratch.withNamespace { namespace in
-            try namespace.run(["ip", "addr", "add", "2001:db8:99::1/64", "dev", "lo", "valid_lft", "300", "preferred_lft", "200"])
+            try namespace.run([
+                "ip", "addr", "add", "2001:db8:99::1/64", "dev", "lo", "valid_lft", "300", "preferred_lft", "200",
+            ])
             try namespace.run(["nft", "add", "table", "inet", "mxhtest"])
-            try namespace.run(["nft", "add", "chain", "inet", "mxhtest", "in", "{ type filter hook input priority 0; }"])
+            try namespace.run([
+                "nft", "add", "chain", "inet", "mxhtest", "in", "{ type filter hook input priority 0; }",
+            ])
             try namespace.run(["nft", "add", "rule", "inet", "mxhtest", "in", "counter"])
             try namespace.run(["iptables", "-A", "INPUT", "-j", "ACCEPT"])
             let before = try namespace.state()
@@ -81,7 +98,9 @@ import Testing
             // A datagram to the namespace's loopback passes both input hooks.
             try namespace.run(["bash", "-c", "echo x > /dev/udp/127.0.0.1/9"])
             let raw = try namespace.run(["nft", "list", "ruleset"])
-            #expect(raw.range(of: "counter packets [1-9]", options: .regularExpression) != nil, "the counter did not move:\n\(raw)")
+            #expect(
+                raw.range(of: "counter packets [1-9]", options: .regularExpression) != nil,
+                "the counter did not move:\n\(raw)")
             let after = try namespace.state()
             #expect(before == after)
         }
@@ -114,7 +133,11 @@ struct Scratch {
 final class Counter: @unchecked Sendable {
     private var value = 0
     private let lock = NSLock()
-    func next() -> Int { lock.withLock { value += 1; return value } }
+    func next() -> Int {
+        lock.withLock {
+            value += 1; return value
+        }
+    }
 }
 
 enum Shell {
@@ -136,7 +159,10 @@ enum Shell {
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
         guard process.terminationStatus == 0 else {
-            throw ComposeError(description: "\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)\(String(decoding: errorData, as: UTF8.self))")
+            throw ComposeError(
+                description:
+                    "\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)\(String(decoding: errorData, as: UTF8.self))"
+            )
         }
         return text
     }

@@ -56,6 +56,7 @@ import Testing
         let stripped = String(decoding: DKIMHashing.withoutSignatureValue(field), as: UTF8.self)
         #expect(stripped == "DKIM-Signature: a=1; bh=abc;\r\n b=; c=2\r\n")
         let last = Array("DKIM-Signature: a=1; b=xyz\r\n".utf8)
-        #expect(String(decoding: DKIMHashing.withoutSignatureValue(last), as: UTF8.self) == "DKIM-Signature: a=1; b=\r\n")
+        #expect(
+            String(decoding: DKIMHashing.withoutSignatureValue(last), as: UTF8.self) == "DKIM-Signature: a=1; b=\r\n")
     }
 }

@@ -5,17 +5,23 @@ import Testing
 
 @Suite struct DMARCTests {
     static func passing(_ domain: String) -> DKIMVerification {
-        DKIMVerification(result: .pass, domain: domain, selector: "sel", algorithm: "ed25519-sha256", reason: "verified")
+        DKIMVerification(
+            result: .pass, domain: domain, selector: "sel", algorithm: "ed25519-sha256", reason: "verified")
     }
 
     static func message(from: String) -> [UInt8] {
         Array("From: Joe <joe@\(from)>\r\nTo: a@b.test\r\nSubject: x\r\n\r\nbody\r\n".utf8)
     }
 
-    static func evaluate(_ records: [(String, String)], from: String = "sender.test", spf: Bool = false, spfDomain: String = "other.test",
-                         dkim: [DKIMVerification] = [], faults: [String: InMemoryDNS.Fault] = [:], sample: Int? = nil) async -> DMARCEvaluation {
-        let dns = InMemoryDNS(records.map { ($0.0, txt($0.1)) } + [("sender.test", .a(IPAddress("192.0.2.1")!))], faults: faults)
-        return await DMARCEvaluator(lookup: dns).evaluate(message: message(from: from), spfPassed: spf, spfDomain: spfDomain, dkim: dkim, sample: sample)
+    static func evaluate(
+        _ records: [(String, String)], from: String = "sender.test", spf: Bool = false,
+        spfDomain: String = "other.test",
+        dkim: [DKIMVerification] = [], faults: [String: InMemoryDNS.Fault] = [:], sample: Int? = nil
+    ) async -> DMARCEvaluation {
+        let dns = InMemoryDNS(
+            records.map { ($0.0, txt($0.1)) } + [("sender.test", .a(IPAddress("192.0.2.1")!))], faults: faults)
+        return await DMARCEvaluator(lookup: dns).evaluate(
+            message: message(from: from), spfPassed: spf, spfDomain: spfDomain, dkim: dkim, sample: sample)
     }
 
     @Test func organisationalDomainRule() {
@@ -29,38 +35,58 @@ import Testing
 
     @Test func recordParsing() throws {
         let record = try DMARCRecord(text: "v=DMARC1; p=reject; sp=quarantine; adkim=s; pct=20")
-        #expect(record.policy == .reject && record.subdomainPolicy == .quarantine && record.dkimAlignment == .strict && record.spfAlignment == .relaxed && record.percent == 20)
+        #expect(
+            record.policy == .reject && record.subdomainPolicy == .quarantine && record.dkimAlignment == .strict
+                && record.spfAlignment == .relaxed && record.percent == 20)
         #expect(try DMARCRecord(text: "v=DMARC1; p=bogus; rua=mailto:a@b.test").policy == .none)
         #expect(throws: DMARCRecordError.notDMARC) { try DMARCRecord(text: "p=reject; v=DMARC1") }
         #expect(throws: DMARCRecordError.syntax(.missingTag("p"))) { try DMARCRecord(text: "v=DMARC1") }
-        #expect(throws: DMARCRecordError.syntax(.badValue(tag: "pct", value: "101", expected: "a whole number from 0 to 100"))) { try DMARCRecord(text: "v=DMARC1; p=none; pct=101") }
+        #expect(
+            throws: DMARCRecordError.syntax(
+                .badValue(tag: "pct", value: "101", expected: "a whole number from 0 to 100"))
+        ) { try DMARCRecord(text: "v=DMARC1; p=none; pct=101") }
     }
 
     @Test func alignedDKIMPasses() async {
-        let result = await Self.evaluate([("_dmarc.sender.test", "v=DMARC1; p=reject")], dkim: [Self.passing("mail.sender.test")])
+        let result = await Self.evaluate(
+            [("_dmarc.sender.test", "v=DMARC1; p=reject")], dkim: [Self.passing("mail.sender.test")])
         #expect(result.result == .pass)
         #expect(result.reason.contains("DKIM d=mail.sender.test aligned"))
-        let strict = await Self.evaluate([("_dmarc.sender.test", "v=DMARC1; p=reject; adkim=s")], dkim: [Self.passing("mail.sender.test")])
+        let strict = await Self.evaluate(
+            [("_dmarc.sender.test", "v=DMARC1; p=reject; adkim=s")], dkim: [Self.passing("mail.sender.test")])
         #expect(strict.result == .fail && strict.disposition == .reject)
         #expect(strict.reason.contains("not aligned"))
     }
 
     @Test func alignedSPFPasses() async {
-        #expect(await Self.evaluate([("_dmarc.sender.test", "v=DMARC1; p=reject")], spf: true, spfDomain: "bounce.sender.test").result == .pass)
-        #expect(await Self.evaluate([("_dmarc.sender.test", "v=DMARC1; p=reject; aspf=s")], spf: true, spfDomain: "bounce.sender.test").result == .fail)
-        #expect(await Self.evaluate([("_dmarc.sender.test", "v=DMARC1; p=reject")], spf: true, spfDomain: "other.test").result == .fail)
+        #expect(
+            await Self.evaluate(
+                [("_dmarc.sender.test", "v=DMARC1; p=reject")], spf: true, spfDomain: "bounce.sender.test"
+            ).result == .pass)
+        #expect(
+            await Self.evaluate(
+                [("_dmarc.sender.test", "v=DMARC1; p=reject; aspf=s")], spf: true, spfDomain: "bounce.sender.test"
+            ).result == .fail)
+        #expect(
+            await Self.evaluate([("_dmarc.sender.test", "v=DMARC1; p=reject")], spf: true, spfDomain: "other.test")
+                .result == .fail)
     }
 
     @Test func discoveryFallsBackToTheOrganisationalDomainWithSp() async {
-        let result = await Self.evaluate([("_dmarc.sender.test", "v=DMARC1; p=reject; sp=quarantine")], from: "news.sender.test")
+        let result = await Self.evaluate(
+            [("_dmarc.sender.test", "v=DMARC1; p=reject; sp=quarantine")], from: "news.sender.test")
         #expect(result.result == .fail && result.disposition == .quarantine && result.recordDomain == "sender.test")
-        let own = await Self.evaluate([("_dmarc.news.sender.test", "v=DMARC1; p=none"), ("_dmarc.sender.test", "v=DMARC1; p=reject")], from: "news.sender.test")
+        let own = await Self.evaluate(
+            [("_dmarc.news.sender.test", "v=DMARC1; p=none"), ("_dmarc.sender.test", "v=DMARC1; p=reject")],
+            from: "news.sender.test")
         #expect(own.disposition == .none && own.recordDomain == "news.sender.test")
     }
 
     @Test func noRecordOrTwoRecordsIsNone() async {
         #expect(await Self.evaluate([]).result == .none)
-        let two = await Self.evaluate([("_dmarc.sender.test", "v=DMARC1; p=reject"), ("_dmarc.sender.test", "v=DMARC1; p=none")])
+        let two = await Self.evaluate([
+            ("_dmarc.sender.test", "v=DMARC1; p=reject"), ("_dmarc.sender.test", "v=DMARC1; p=none"),
+        ])
         #expect(two.result == .none)
     }
 
@@ -71,11 +97,15 @@ import Testing
     }
 
     @Test func dnsTroubleIsTemporary() async {
-        #expect(await Self.evaluate([("_dmarc.sender.test", "v=DMARC1; p=reject")], faults: ["_dmarc.sender.test": .servfail]).result == .temperror)
+        #expect(
+            await Self.evaluate(
+                [("_dmarc.sender.test", "v=DMARC1; p=reject")], faults: ["_dmarc.sender.test": .servfail]
+            ).result == .temperror)
     }
 
     @Test func authorDomain() {
-        #expect(AuthorDomain.of(DKIMMessage(Array("From: \"A <b@c>\" <joe@Sender.Test>\r\n\r\n".utf8))) == "sender.test")
+        #expect(
+            AuthorDomain.of(DKIMMessage(Array("From: \"A <b@c>\" <joe@Sender.Test>\r\n\r\n".utf8))) == "sender.test")
         #expect(AuthorDomain.of(DKIMMessage(Array("From: joe@sender.test\r\n\r\n".utf8))) == "sender.test")
         #expect(AuthorDomain.of(DKIMMessage(Array("From: a@x.test\r\nFrom: b@y.test\r\n\r\n".utf8))) == nil)
         #expect(AuthorDomain.of(DKIMMessage(Array("To: a@x.test\r\n\r\n".utf8))) == nil)

@@ -36,7 +36,9 @@ struct SeededGenerator: RandomNumberGenerator {
                 out = Array(out.prefix(Int.random(in: 0..<out.count, using: &rng)))
             default:
                 let start = Int.random(in: 0...out.count, using: &rng)
-                out.insert(contentsOf: (0..<Int.random(in: 1...8, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }, at: start)
+                out.insert(
+                    contentsOf: (0..<Int.random(in: 1...8, using: &rng)).map { _ in alphabet.randomElement(using: &rng)!
+                    }, at: start)
             }
         }
         return out
@@ -45,7 +47,8 @@ struct SeededGenerator: RandomNumberGenerator {
     @Test func hostileSignatureFields() async throws {
         var rng = SeededGenerator(state: 24)
         let key = TestKeys.ed25519
-        let signed = try DKIMSigner(domain: "sender.test", selector: "sel", key: key).sign(sampleMessage, timestamp: signingTime)
+        let signed = try DKIMSigner(domain: "sender.test", selector: "sel", key: key).sign(
+            sampleMessage, timestamp: signingTime)
         let message = DKIMMessage(signed)
         let field = message.fields[0].raw
         let verifier = DKIMVerifier(lookup: InMemoryDNS([("sel._domainkey.sender.test", txt(key.keyRecord()))]))
@@ -64,11 +67,15 @@ struct SeededGenerator: RandomNumberGenerator {
 
     @Test func hostileKeyRecords() async throws {
         var rng = SeededGenerator(state: 6376)
-        let signed = try DKIMSigner(domain: "sender.test", selector: "sel", key: TestKeys.rsa1024).sign(sampleMessage, timestamp: signingTime)
+        let signed = try DKIMSigner(domain: "sender.test", selector: "sel", key: TestKeys.rsa1024).sign(
+            sampleMessage, timestamp: signingTime)
         let records = [TestKeys.rsa1024.keyRecord(), TestKeys.ed25519.keyRecord(), "v=DKIM1; p=\(rsa512PublicKey)"]
         for round in 0..<600 {
             let record = Self.mutate(Array(records[round % records.count].utf8), &rng)
-            let verifier = DKIMVerifier(lookup: InMemoryDNS([("sel._domainkey.sender.test", .txt([Array(record.prefix(255)), Array(record.dropFirst(255))]))]))
+            let verifier = DKIMVerifier(
+                lookup: InMemoryDNS([
+                    ("sel._domainkey.sender.test", .txt([Array(record.prefix(255)), Array(record.dropFirst(255))]))
+                ]))
             let result = await verifier.verify(signed, now: signingTime)
             #expect(result.count == 1 && !result[0].reason.isEmpty)
         }
@@ -78,7 +85,10 @@ struct SeededGenerator: RandomNumberGenerator {
         var rng = SeededGenerator(state: 8301)
         let der = [UInt8](Data(base64Encoded: TestKeys.rsa2048.publicKeyBase64)!)
         for round in 0..<3000 {
-            let bytes = round % 2 == 0 ? Self.mutate(der, &rng) : (0..<Int.random(in: 0...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let bytes =
+                round % 2 == 0
+                ? Self.mutate(der, &rng)
+                : (0..<Int.random(in: 0...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
             for algorithm in [DKIMAlgorithm.rsaSHA256, .ed25519SHA256] {
                 if let key = try? DKIMPublicKey(algorithm: algorithm, bytes: bytes) {
                     _ = key.verifies(Array(bytes.prefix(64)), digest: SHA256.hash(data: bytes))
@@ -89,14 +99,17 @@ struct SeededGenerator: RandomNumberGenerator {
 
     @Test func hostileMessagesAndDMARCRecords() async throws {
         var rng = SeededGenerator(state: 7489)
-        let signed = try DKIMSigner(domain: "sender.test", selector: "sel", key: TestKeys.ed25519).sign(sampleMessage, timestamp: signingTime)
+        let signed = try DKIMSigner(domain: "sender.test", selector: "sel", key: TestKeys.ed25519).sign(
+            sampleMessage, timestamp: signingTime)
         let lookup = InMemoryDNS([("sel._domainkey.sender.test", txt(TestKeys.ed25519.keyRecord()))])
         for _ in 0..<300 {
             let message = Self.mutate(signed, &rng)
             _ = await DKIMVerifier(lookup: lookup).verify(message, now: signingTime)
-            let record = Self.mutate(Array("v=DMARC1; p=reject; sp=none; adkim=s; aspf=r; pct=50; rua=mailto:x@y.test".utf8), &rng)
+            let record = Self.mutate(
+                Array("v=DMARC1; p=reject; sp=none; adkim=s; aspf=r; pct=50; rua=mailto:x@y.test".utf8), &rng)
             let dns = InMemoryDNS([("_dmarc.football.example.com", .txt([record]))])
-            let evaluation = await DMARCEvaluator(lookup: dns).evaluate(message: message, spfPassed: false, spfDomain: "sender.test", dkim: [])
+            let evaluation = await DMARCEvaluator(lookup: dns).evaluate(
+                message: message, spfPassed: false, spfDomain: "sender.test", dkim: [])
             #expect(!evaluation.reason.isEmpty)
         }
     }

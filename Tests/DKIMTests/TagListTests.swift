@@ -45,14 +45,26 @@ import Testing
     @Test func signatureFieldChecks() {
         let base = "v=1; a=rsa-sha256; d=example.test; s=sel; h=from:to; bh=AAAA; b=AAAA"
         #expect((try? DKIMSignature(value: base)) != nil)
-        #expect(throws: DKIMSignatureError.fromNotSigned) { try DKIMSignature(value: base.replacing("h=from:to", with: "h=to")) }
-        #expect(throws: DKIMSignatureError.unsupportedVersion("2")) { try DKIMSignature(value: base.replacing("v=1", with: "v=2")) }
-        #expect(throws: DKIMSignatureError.unsupportedAlgorithm("rsa-md5")) { try DKIMSignature(value: base.replacing("rsa-sha256", with: "rsa-md5")) }
+        #expect(throws: DKIMSignatureError.fromNotSigned) {
+            try DKIMSignature(value: base.replacing("h=from:to", with: "h=to"))
+        }
+        #expect(throws: DKIMSignatureError.unsupportedVersion("2")) {
+            try DKIMSignature(value: base.replacing("v=1", with: "v=2"))
+        }
+        #expect(throws: DKIMSignatureError.unsupportedAlgorithm("rsa-md5")) {
+            try DKIMSignature(value: base.replacing("rsa-sha256", with: "rsa-md5"))
+        }
         #expect(throws: DKIMSignatureError.identityOutsideDomain(identity: "@other.test", domain: "example.test")) {
             try DKIMSignature(value: base + "; i=@other.test")
         }
-        #expect(throws: DKIMSignatureError.expiresBeforeSigned(t: 10, x: 5)) { try DKIMSignature(value: base + "; t=10; x=5") }
-        #expect(throws: DKIMSignatureError.syntax(.missingTag("bh"))) { try DKIMSignature(value: base.replacing("bh=AAAA; ", with: "")) }
-        #expect(throws: DKIMSignatureError.syntax(.badValue(tag: "l", value: "-1", expected: "a decimal number"))) { try DKIMSignature(value: base + "; l=-1") }
+        #expect(throws: DKIMSignatureError.expiresBeforeSigned(t: 10, x: 5)) {
+            try DKIMSignature(value: base + "; t=10; x=5")
+        }
+        #expect(throws: DKIMSignatureError.syntax(.missingTag("bh"))) {
+            try DKIMSignature(value: base.replacing("bh=AAAA; ", with: ""))
+        }
+        #expect(throws: DKIMSignatureError.syntax(.badValue(tag: "l", value: "-1", expected: "a decimal number"))) {
+            try DKIMSignature(value: base + "; l=-1")
+        }
     }
 }

@@ -6,12 +6,17 @@ import Testing
 @Suite struct VerifierTests {
     static let keyName = "sel._domainkey.sender.test"
 
-    static func signed(_ key: DKIMSigningKey, canonicalization: CanonicalizationPair = .init(header: .relaxed, body: .relaxed), expiration: Int? = nil) throws -> [UInt8] {
+    static func signed(
+        _ key: DKIMSigningKey, canonicalization: CanonicalizationPair = .init(header: .relaxed, body: .relaxed),
+        expiration: Int? = nil
+    ) throws -> [UInt8] {
         let signer = DKIMSigner(domain: "sender.test", selector: "sel", key: key, canonicalization: canonicalization)
         return try signer.sign(sampleMessage, timestamp: signingTime, expiration: expiration)
     }
 
-    static func verify(_ message: [UInt8], record: String?, faults: [String: InMemoryDNS.Fault] = [:], now: Int = signingTime + 60) async -> DKIMVerification? {
+    static func verify(
+        _ message: [UInt8], record: String?, faults: [String: InMemoryDNS.Fault] = [:], now: Int = signingTime + 60
+    ) async -> DKIMVerification? {
         var entries: [(String, RecordData)] = [("sender.test", .a(IPAddress("192.0.2.1")!))]
         if let record { entries.append((keyName, txt(record))) }
         let verifier = DKIMVerifier(lookup: InMemoryDNS(entries, faults: faults))
@@ -37,7 +42,10 @@ import Testing
 
     @Test func aChangedSignedHeaderFailsTheSignature() async throws {
         let message = try Self.signed(TestKeys.ed25519)
-        let changed = Array(String(decoding: message, as: UTF8.self).replacing("Subject: Is dinner ready?", with: "Subject: Is lunch ready?").utf8)
+        let changed = Array(
+            String(decoding: message, as: UTF8.self).replacing(
+                "Subject: Is dinner ready?", with: "Subject: Is lunch ready?"
+            ).utf8)
         let result = try #require(await Self.verify(changed, record: TestKeys.ed25519.keyRecord()))
         #expect(result.result == .fail)
         #expect(result.reason.contains("signature did not verify"))
@@ -51,10 +59,12 @@ import Testing
 
     @Test func anExpiredSignatureIsRefused() async throws {
         let message = try Self.signed(TestKeys.rsa1024, expiration: signingTime + 30)
-        let result = try #require(await Self.verify(message, record: TestKeys.rsa1024.keyRecord(), now: signingTime + 3600))
+        let result = try #require(
+            await Self.verify(message, record: TestKeys.rsa1024.keyRecord(), now: signingTime + 3600))
         #expect(result.result == .permerror)
         #expect(result.reason.contains("expired"))
-        #expect(await Self.verify(message, record: TestKeys.rsa1024.keyRecord(), now: signingTime + 10)?.result == .pass)
+        #expect(
+            await Self.verify(message, record: TestKeys.rsa1024.keyRecord(), now: signingTime + 10)?.result == .pass)
     }
 
     @Test func keyRecordBreakages() async throws {
@@ -62,7 +72,9 @@ import Testing
         let good = TestKeys.rsa2048.keyRecord()
         // Missing key (NXDOMAIN at the selector).
         let missing = try #require(await Self.verify(message, record: nil))
-        #expect(missing.result == .permerror && missing.reason.contains("no key record") && missing.reason.contains(Self.keyName))
+        #expect(
+            missing.result == .permerror && missing.reason.contains("no key record")
+                && missing.reason.contains(Self.keyName))
         // Truncated TXT: the base64 cut short.
         let truncated = try #require(await Self.verify(message, record: String(good.prefix(good.count - 40))))
         #expect(truncated.result == .permerror, "\(truncated)")
@@ -97,7 +109,9 @@ import Testing
 
     /// RFC 8301 3.1: rsa-sha1 is refused whatever the key.
     @Test func rsaSHA1IsRefused() async throws {
-        let message = Array("DKIM-Signature: v=1; a=rsa-sha1; d=sender.test; s=sel; h=from; bh=AAAA; b=AAAA\r\n".utf8) + sampleMessage
+        let message =
+            Array("DKIM-Signature: v=1; a=rsa-sha1; d=sender.test; s=sel; h=from; bh=AAAA; b=AAAA\r\n".utf8)
+            + sampleMessage
         let result = try #require(await Self.verify(message, record: TestKeys.rsa2048.keyRecord()))
         #expect(result.result == .permerror && result.reason.contains("RFC 8301"))
     }
@@ -113,4 +127,3 @@ import Testing
         #expect(await verifier.verify(sampleMessage, now: signingTime).isEmpty)
     }
 }
-

@@ -5,7 +5,8 @@ import Testing
 /// one at least (glibc waits whole seconds, never below one).
 struct ResolvConfTests {
     @Test(arguments: [
-        (Duration.milliseconds(1), 1), (.milliseconds(500), 1), (.seconds(1), 1), (.milliseconds(1001), 2), (.milliseconds(1500), 2),
+        (Duration.milliseconds(1), 1), (.milliseconds(500), 1), (.seconds(1), 1), (.milliseconds(1001), 2),
+        (.milliseconds(1500), 2),
         (.seconds(2), 2), (.seconds(20), 20), (.zero, 1),
     ])
     func aTimeoutBecomesWholeSecondsRoundedUpAndOneAtLeast(timeout: Duration, seconds: Int) {
@@ -14,7 +15,11 @@ struct ResolvConfTests {
 
     @Test func theFileNamesTheWorldsUnboundAndTheWait() throws {
         let address = try #require(IPAddress("2001:db8::53"))
-        #expect(ResolvConf(nameserver: address, timeout: .milliseconds(2500)).text == "nameserver 2001:db8::53\noptions timeout:3 attempts:1 trust-ad\n")
-        #expect(ResolvConf(nameserver: "127.0.0.1", timeoutSeconds: 2, attempts: 2).text == "nameserver 127.0.0.1\noptions timeout:2 attempts:2 trust-ad\n")
+        #expect(
+            ResolvConf(nameserver: address, timeout: .milliseconds(2500)).text
+                == "nameserver 2001:db8::53\noptions timeout:3 attempts:1 trust-ad\n")
+        #expect(
+            ResolvConf(nameserver: "127.0.0.1", timeoutSeconds: 2, attempts: 2).text
+                == "nameserver 127.0.0.1\noptions timeout:2 attempts:2 trust-ad\n")
     }
 }

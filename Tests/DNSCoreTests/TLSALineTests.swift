@@ -5,7 +5,11 @@ import Testing
 struct TLSALineTests {
     @Test func theStandInsAndHexAreRead() throws {
         let key = try ZoneLine.parse("_25._tcp.mx.example.test. TLSA 3 1 1 receiver-key")
-        #expect(key == ResourceRecord(owner: "_25._tcp.mx.example.test", data: .tlsa(usage: 3, selector: 1, matching: 1, data: .receiverKey)))
+        #expect(
+            key
+                == ResourceRecord(
+                    owner: "_25._tcp.mx.example.test",
+                    data: .tlsa(usage: 3, selector: 1, matching: 1, data: .receiverKey)))
         let cert = try ZoneLine.parse("_25._tcp.mx.example.test. TLSA 3 0 1 Receiver-Cert")
         #expect(cert.data == .tlsa(usage: 3, selector: 0, matching: 1, data: .receiverCert))
         // Hex in any case, split into words as zone files do.

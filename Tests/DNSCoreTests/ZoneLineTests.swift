@@ -4,20 +4,58 @@ import Testing
 struct ZoneLineTests {
     @Test(arguments: [
         ("mx.example.test. A 192.0.2.10", ResourceRecord(owner: "mx.example.test", data: .a(IPAddress("192.0.2.10")!))),
-        ("mx.example.test AAAA 2001:db8::10", ResourceRecord(owner: "mx.example.test", data: .aaaa(IPAddress("2001:db8::10")!))),
-        ("Mail.Sender.TEST. 3600 IN AAAA 2001:DB8:5::25", ResourceRecord(owner: "mail.sender.test", ttl: 3600, data: .aaaa(IPAddress("2001:db8:5::25")!))),
-        ("mx.example.test. IN 60 A 192.0.2.10", ResourceRecord(owner: "mx.example.test", ttl: 60, data: .a(IPAddress("192.0.2.10")!))),
-        ("mx.example.test. 1h A 192.0.2.10", ResourceRecord(owner: "mx.example.test", ttl: 3600, data: .a(IPAddress("192.0.2.10")!))),
-        ("example.test. MX 10 mx.example.test.", ResourceRecord(owner: "example.test", data: .mx(preference: 10, exchange: "mx.example.test"))),
+        (
+            "mx.example.test AAAA 2001:db8::10",
+            ResourceRecord(owner: "mx.example.test", data: .aaaa(IPAddress("2001:db8::10")!))
+        ),
+        (
+            "Mail.Sender.TEST. 3600 IN AAAA 2001:DB8:5::25",
+            ResourceRecord(owner: "mail.sender.test", ttl: 3600, data: .aaaa(IPAddress("2001:db8:5::25")!))
+        ),
+        (
+            "mx.example.test. IN 60 A 192.0.2.10",
+            ResourceRecord(owner: "mx.example.test", ttl: 60, data: .a(IPAddress("192.0.2.10")!))
+        ),
+        (
+            "mx.example.test. 1h A 192.0.2.10",
+            ResourceRecord(owner: "mx.example.test", ttl: 3600, data: .a(IPAddress("192.0.2.10")!))
+        ),
+        (
+            "example.test. MX 10 mx.example.test.",
+            ResourceRecord(owner: "example.test", data: .mx(preference: 10, exchange: "mx.example.test"))
+        ),
         ("example.test. MX 0 .", ResourceRecord(owner: "example.test", data: .mx(preference: 0, exchange: "."))),
-        ("2001:db8:5::25 PTR mail.sender.test.", ResourceRecord(owner: IPAddress("2001:db8:5::25")!.reverseName, data: .ptr("mail.sender.test"))),
-        ("192.0.2.25 PTR mail.sender.test", ResourceRecord(owner: "25.2.0.192.in-addr.arpa", data: .ptr("mail.sender.test"))),
-        ("alias.example.test. CNAME mx.example.test.", ResourceRecord(owner: "alias.example.test", data: .cname("mx.example.test"))),
+        (
+            "2001:db8:5::25 PTR mail.sender.test.",
+            ResourceRecord(owner: IPAddress("2001:db8:5::25")!.reverseName, data: .ptr("mail.sender.test"))
+        ),
+        (
+            "192.0.2.25 PTR mail.sender.test",
+            ResourceRecord(owner: "25.2.0.192.in-addr.arpa", data: .ptr("mail.sender.test"))
+        ),
+        (
+            "alias.example.test. CNAME mx.example.test.",
+            ResourceRecord(owner: "alias.example.test", data: .cname("mx.example.test"))
+        ),
         ("example.test. NS ns.example.test.", ResourceRecord(owner: "example.test", data: .ns("ns.example.test"))),
-        ("example.test. SOA ns.example.test. hostmaster.example.test. 1 3600 600 86400 300",
-         ResourceRecord(owner: "example.test", data: .soa(mname: "ns.example.test", rname: "hostmaster.example.test", serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum: 300))),
-        (#"sender.test. TXT "v=spf1 ip6:2001:db8:5::/64" " -all""#, ResourceRecord(owner: "sender.test", data: .txt([Array("v=spf1 ip6:2001:db8:5::/64".utf8), Array(" -all".utf8)]))),
-        (#"sender.test. TXT "a\"b" "c\\d" "\065\066" ; comment"#, ResourceRecord(owner: "sender.test", data: .txt([Array("a\"b".utf8), Array("c\\d".utf8), Array("AB".utf8)]))),
+        (
+            "example.test. SOA ns.example.test. hostmaster.example.test. 1 3600 600 86400 300",
+            ResourceRecord(
+                owner: "example.test",
+                data: .soa(
+                    mname: "ns.example.test", rname: "hostmaster.example.test", serial: 1, refresh: 3600, retry: 600,
+                    expire: 86400, minimum: 300))
+        ),
+        (
+            #"sender.test. TXT "v=spf1 ip6:2001:db8:5::/64" " -all""#,
+            ResourceRecord(
+                owner: "sender.test", data: .txt([Array("v=spf1 ip6:2001:db8:5::/64".utf8), Array(" -all".utf8)]))
+        ),
+        (
+            #"sender.test. TXT "a\"b" "c\\d" "\065\066" ; comment"#,
+            ResourceRecord(
+                owner: "sender.test", data: .txt([Array("a\"b".utf8), Array("c\\d".utf8), Array("AB".utf8)]))
+        ),
         ("sender.test. TXT plain", ResourceRecord(owner: "sender.test", data: .txt([Array("plain".utf8)]))),
     ])
     func parsesEveryForm(line: String, expected: ResourceRecord) throws {
@@ -94,11 +132,12 @@ struct AddressTests {
     }
 
     @Test func automaticReverseAddsOnlyMissingPTRs() throws {
-        let spec = WorldSpec(records: [
-            try ZoneLine.parse("a.test. A 192.0.2.1"),
-            try ZoneLine.parse("b.test. AAAA 2001:db8::2"),
-            try ZoneLine.parse("2001:db8::2 PTR other.test."),
-        ], reverse: .auto)
+        let spec = WorldSpec(
+            records: [
+                try ZoneLine.parse("a.test. A 192.0.2.1"),
+                try ZoneLine.parse("b.test. AAAA 2001:db8::2"),
+                try ZoneLine.parse("2001:db8::2 PTR other.test."),
+            ], reverse: .auto)
         let ptrs = spec.effectiveRecords.filter { $0.type == .ptr }
         #expect(ptrs.count == 2)
         #expect(ptrs.contains(ResourceRecord(owner: "1.2.0.192.in-addr.arpa", data: .ptr("a.test"))))

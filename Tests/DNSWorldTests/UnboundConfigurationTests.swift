@@ -14,8 +14,10 @@ struct UnboundConfigurationTests {
                 "host.gone.test. A 192.0.2.11",
                 #"sender.test. TXT "it's""#,
             ]),
-            faults: [DNSFault(name: "gone.test", kind: .nxdomain), DNSFault(name: "broken.test.", kind: .servfail),
-                     DNSFault(name: "slow.test", kind: .timeout), DNSFault(name: "no.test", kind: .refused)])
+            faults: [
+                DNSFault(name: "gone.test", kind: .nxdomain), DNSFault(name: "broken.test.", kind: .servfail),
+                DNSFault(name: "slow.test", kind: .timeout), DNSFault(name: "no.test", kind: .refused),
+            ])
         let text = UnboundConfiguration(world: spec, directory: "/tmp/x", logFile: "/tmp/x/log").render()
         #expect(text.contains("local-data: 'mx.example.test. 300 IN A 192.0.2.10'"))
         #expect(text.contains(#"local-data: 'sender.test. 300 IN TXT "it\039s"'"#))
@@ -37,21 +39,30 @@ struct SignedUnboundConfigurationTests {
     @Test func signedWorldsAreServedFromAuthZones() throws {
         let spec = WorldSpec(
             records: try WorldFixture.records(["mx.example.test. A 192.0.2.10", "gone.example.test. A 192.0.2.11"]),
-            faults: [DNSFault(name: "gone.example.test", kind: .nxdomain), DNSFault(name: "broken.example.test", kind: .servfail)],
+            faults: [
+                DNSFault(name: "gone.example.test", kind: .nxdomain),
+                DNSFault(name: "broken.example.test", kind: .servfail),
+            ],
             dnssec: .signed, zones: [ZoneDeclaration(name: "example.test", state: .expired)])
         let signed = try WorldSigner.sign(spec)
-        let plain = UnboundConfiguration(world: spec, directory: "/tmp/x", logFile: "/tmp/x/log", signed: signed).render()
+        let plain = UnboundConfiguration(world: spec, directory: "/tmp/x", logFile: "/tmp/x/log", signed: signed)
+            .render()
         #expect(!plain.contains("local-zone: \".\" static"))
         #expect(!plain.contains("local-data:"))
         #expect(!plain.contains("always_nxdomain"), "the signer leaves the names out instead")
         #expect(plain.contains("local-zone: \"broken.example.test.\" transparent"))
         for (zone, file) in [(".", "root"), ("test.", "test"), ("example.test.", "example.test")] {
-            #expect(plain.contains("auth-zone:\n  name: \"\(zone)\"\n  zonefile: \"/tmp/x/zones/\(file).zone\"\n  for-downstream: no\n  for-upstream: yes"), "\(zone)")
+            #expect(
+                plain.contains(
+                    "auth-zone:\n  name: \"\(zone)\"\n  zonefile: \"/tmp/x/zones/\(file).zone\"\n  for-downstream: no\n  for-upstream: yes"
+                ), "\(zone)")
         }
         #expect(plain.contains("module-config: \"iterator\""))
         #expect(!plain.contains("trust-anchor"))
         let validating = UnboundConfiguration(
-            world: spec, directory: "/tmp/x", logFile: "/tmp/x/v.log", listenAddresses: ["127.0.0.3"], signed: signed, validating: true).render()
+            world: spec, directory: "/tmp/x", logFile: "/tmp/x/v.log", listenAddresses: ["127.0.0.3"], signed: signed,
+            validating: true
+        ).render()
         #expect(validating.contains("module-config: \"validator iterator\""))
         #expect(validating.contains("trust-anchor: \"\(signed.trustAnchor ?? "none")\""))
         #expect(validating.contains("ede: yes"))
@@ -63,7 +74,9 @@ struct SignedUnboundConfigurationTests {
 @Suite(.enabled(if: IntegrationEnvironment.canRunWorlds, IntegrationEnvironment.worldSkipReason))
 struct DNSWorldWireTests {
     func dig(_ fixture: WorldFixture, _ arguments: [String]) throws -> String {
-        try Command.runSync("/usr/sbin/ip", ["netns", "exec", fixture.namespace.name, "dig", "@127.0.0.1", "+time=1", "+tries=1"] + arguments)
+        try Command.runSync(
+            "/usr/sbin/ip",
+            ["netns", "exec", fixture.namespace.name, "dig", "@127.0.0.1", "+time=1", "+tries=1"] + arguments)
     }
 
     func status(_ output: String) -> String {
@@ -79,8 +92,10 @@ struct DNSWorldWireTests {
         }
         let spec = WorldSpec(
             records: try WorldFixture.records(["ok.test. A 192.0.2.1", "a.nx.test. A 192.0.2.2"]),
-            faults: [DNSFault(name: "nx.test", kind: .nxdomain), DNSFault(name: "sf.test", kind: .servfail),
-                     DNSFault(name: "rf.test", kind: .refused), DNSFault(name: "to.test", kind: .timeout)])
+            faults: [
+                DNSFault(name: "nx.test", kind: .nxdomain), DNSFault(name: "sf.test", kind: .servfail),
+                DNSFault(name: "rf.test", kind: .refused), DNSFault(name: "to.test", kind: .timeout),
+            ])
         try await WorldFixture.withWorld(spec) { fixture in
             #expect(status(try dig(fixture, ["ok.test", "A"])) == "NOERROR")
             #expect(status(try dig(fixture, ["ok.test", "AAAA"])) == "NOERROR")
@@ -108,12 +123,15 @@ struct DNSWorldWireTests {
             let directory = try ResourceRegistry.shared.makeTemporaryDirectory("second")
             defer { ResourceRegistry.shared.removeDirectory(directory) }
             do {
-                let world = try await DNSWorld.start(WorldSpec(), in: fixture.namespace, directory: directory, startTimeout: .seconds(3))
+                let world = try await DNSWorld.start(
+                    WorldSpec(), in: fixture.namespace, directory: directory, startTimeout: .seconds(3))
                 await world.stop()
                 Issue.record("a second unbound on port 53 started")
             } catch let error as DNSWorldError {
                 #expect(error.description.contains("unbound"), "\(error)")
-                #expect(error.log.lowercased().contains("address already in use") || error.log.contains("could not open ports"), "\(error.log)")
+                #expect(
+                    error.log.lowercased().contains("address already in use")
+                        || error.log.contains("could not open ports"), "\(error.log)")
             }
         }
     }

@@ -15,7 +15,8 @@ struct ExecReceiverTests {
     /// The built-in parts with the exec receiver.
     static let parts = builtinParts.adding(ExecReceivers())
 
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     /// A tiny SMTP server in Python that also leaves a `sleep` child in its process group, which
     /// must be gone once the case is over.
@@ -72,14 +73,16 @@ struct ExecReceiverTests {
 
     @Test func aCommandThatGreetsRunsTheCaseAndItsProcessGroupIsStoppedAfter() async throws {
         let marker = "10\(getpid() % 1000).5"  // sleep's argument, unique to this run
-        let result = await CaseRunner(configuration: RunConfiguration(), parts: Self.parts).run(try Self.scenario(start: Self.pythonMX(marker: marker)))
+        let result = await CaseRunner(configuration: RunConfiguration(), parts: Self.parts).run(
+            try Self.scenario(start: Self.pythonMX(marker: marker)))
         #expect(result.status == .passed, "\(result.status) \(result.mismatches)")
         #expect(result.receiverLog.contains("python mx listening"))
         #expect(Self.processes(containing: "sleep \(marker)").isEmpty, "the command's process group is stopped")
     }
 
     @Test func aCommandThatExitsFailsTheCaseWithItsOwnWords() async throws {
-        let result = await CaseRunner(configuration: RunConfiguration(), parts: Self.parts).run(try Self.scenario(start: "echo 'my-mta: cannot read my.conf' >&2; exit 3"))
+        let result = await CaseRunner(configuration: RunConfiguration(), parts: Self.parts).run(
+            try Self.scenario(start: "echo 'my-mta: cannot read my.conf' >&2; exit 3"))
         guard case .error(let message) = result.status else {
             Issue.record("expected an error, got \(result.status)")
             return
@@ -94,9 +97,12 @@ struct ExecReceiverTests {
         let folder = Self.repository.appendingPathComponent("docs/examples/byo-postfix-postscreen").path
         let cases = try ScenarioLoader().load(paths: [folder])
         #expect(cases.count == 4)
-        let results = await ScenarioRun(runner: CaseRunner(configuration: RunConfiguration(), parts: Self.parts), jobs: 2).run(cases)
+        let results = await ScenarioRun(
+            runner: CaseRunner(configuration: RunConfiguration(), parts: Self.parts), jobs: 2
+        ).run(cases)
         for result in results {
-            #expect(result.status == .passed, "\(result.name): \(result.status) \(result.mismatches) \(result.receiverLog)")
+            #expect(
+                result.status == .passed, "\(result.name): \(result.status) \(result.mismatches) \(result.receiverLog)")
         }
         #expect(results.first { $0.name == "postscreen/listed-client" }?.receiverLog.contains("postscreen") == true)
     }

@@ -10,13 +10,17 @@ final class EximConfigurationTests: XCTestCase {
 
     func configuration(_ policy: ReceiverPolicy, site: EximSiteSettings = EximSiteSettings()) -> EximConfiguration {
         EximConfiguration(
-            hostname: "mx.example.test", addresses: [IPAddress("192.0.2.10")!, IPAddress("2001:db8::10")!], domains: ["example.test"],
+            hostname: "mx.example.test", addresses: [IPAddress("192.0.2.10")!, IPAddress("2001:db8::10")!],
+            domains: ["example.test"],
             policy: policy, site: site)
     }
 
     func testFcrdnsDeniesWithTheSpecReplyAtRcpt() throws {
         let text = try configuration(Preset.fcrdnsStrict.policy).render(paths: paths, hasSPF: false)
-        XCTAssertTrue(text.contains("deny  message = 550 5.7.25 Client host rejected: cannot find your hostname, [$sender_host_address]"), text)
+        XCTAssertTrue(
+            text.contains(
+                "deny  message = 550 5.7.25 Client host rejected: cannot find your hostname, [$sender_host_address]"),
+            text)
         XCTAssertTrue(text.contains("!verify = reverse_host_lookup"))
         XCTAssertTrue(text.contains("local_interfaces = <; 192.0.2.10 ; 2001:db8::10"))
         XCTAssertTrue(text.contains("acl_smtp_rcpt = acl_mxh_rcpt"))
@@ -42,12 +46,16 @@ final class EximConfigurationTests: XCTestCase {
     }
 
     func testHeloChecksDnsblAndDataStage() throws {
-        let policy = ReceiverPolicy(ipv4: [.heloValid, .heloFQDN, .heloResolves, .dnsbl(zone: "bl.example.test")], ipv6: [], rejectAt: .data)
+        let policy = ReceiverPolicy(
+            ipv4: [.heloValid, .heloFQDN, .heloResolves, .dnsbl(zone: "bl.example.test")], ipv6: [], rejectAt: .data)
         let text = try configuration(policy).render(paths: paths, hasSPF: false)
         XCTAssertTrue(text.contains("501 5.5.2 <$sender_helo_name>: Helo command rejected: Invalid name"))
-        XCTAssertTrue(text.contains("504 5.5.2 <$sender_helo_name>: Helo command rejected: need fully-qualified hostname"))
+        XCTAssertTrue(
+            text.contains("504 5.5.2 <$sender_helo_name>: Helo command rejected: need fully-qualified hostname"))
         XCTAssertTrue(text.contains("dnslists = bl.example.test"))
-        XCTAssertTrue(text.contains("554 5.7.1 Service unavailable; Client host [$sender_host_address] blocked using bl.example.test"))
+        XCTAssertTrue(
+            text.contains(
+                "554 5.7.1 Service unavailable; Client host [$sender_host_address] blocked using bl.example.test"))
         // reject_at: data puts the statements in the DATA ACL.
         let data = try XCTUnwrap(text.range(of: "acl_mxh_data:"))
         let dnsbl = try XCTUnwrap(text.range(of: "dnslists = "))
@@ -86,7 +94,10 @@ final class EximConfigurationTests: XCTestCase {
     func testSiteSettingsGoBeforeThePolicyAndCannotMoveOwnedOptions() throws {
         let site = EximSiteSettings(
             main: ["smtp_banner": "site banner", "spool_directory": "/var/spool/exim4"],
-            acls: [.rcpt: "  deny hosts = 192.0.2.66\n       message = 554 site says no", .mail: "  warn logwrite = mail seen"])
+            acls: [
+                .rcpt: "  deny hosts = 192.0.2.66\n       message = 554 site says no",
+                .mail: "  warn logwrite = mail seen",
+            ])
         let text = try configuration(Preset.fcrdnsStrict.policy, site: site).render(paths: paths, hasSPF: false)
         XCTAssertTrue(text.contains("smtp_banner = site banner"))
         XCTAssertFalse(text.contains("smtp_banner = $smtp_active_hostname ESMTP"))
@@ -124,7 +135,8 @@ final class EximConfigurationTests: XCTestCase {
 
     func testDollarsInCustomTextsAreEscaped() throws {
         let policy = ReceiverPolicy(
-            ipv4: [.ptr], ipv6: [.ptr], customReplies: [.ipv4: [.ptr: CustomReply(code: 554, enhanced: "5.7.1", text: "no $PTR for [ADDR]")]])
+            ipv4: [.ptr], ipv6: [.ptr],
+            customReplies: [.ipv4: [.ptr: CustomReply(code: 554, enhanced: "5.7.1", text: "no $PTR for [ADDR]")]])
         let statements = try EximACL.statements(for: policy, hasSPF: false).get()
         XCTAssertTrue(statements.contains(#"554 5.7.1 no \$PTR for [$sender_host_address]"#), statements)
     }

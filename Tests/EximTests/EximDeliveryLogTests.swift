@@ -10,10 +10,14 @@ import Testing
 
     @Test func twoRecipientsDeferredOverIPv6ThenDeliveredOverIPv4() {
         let log = EximDeliveryLog(lines: [
-            prefix + "H=mx.example.test [2001:db8::10]:25 SMTP error from remote mail server after RCPT TO:<bob@example.test>: 450 4.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]",
-            prefix + "H=mx.example.test [2001:db8::10]:25 SMTP error from remote mail server after RCPT TO:<carol@example.test>: 450 4.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]",
-            prefix + "=> bob@example.test F=<alice@sender.test> R=dnslookup T=remote_smtp S=416 H=mx.example.test [192.0.2.10]:25 I=[203.0.113.25]:57309 L C=\"250 2.0.0 Ok: queued as S2Q1\" QT=0.043s",
-            prefix + "-> carol@example.test F=<alice@sender.test> R=dnslookup T=remote_smtp S=416 H=mx.example.test [192.0.2.10]:25 I=[203.0.113.25]:57309 L C=\"250 2.0.0 Ok: queued as S2Q1\" QT=0.043s",
+            prefix
+                + "H=mx.example.test [2001:db8::10]:25 SMTP error from remote mail server after RCPT TO:<bob@example.test>: 450 4.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]",
+            prefix
+                + "H=mx.example.test [2001:db8::10]:25 SMTP error from remote mail server after RCPT TO:<carol@example.test>: 450 4.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]",
+            prefix
+                + "=> bob@example.test F=<alice@sender.test> R=dnslookup T=remote_smtp S=416 H=mx.example.test [192.0.2.10]:25 I=[203.0.113.25]:57309 L C=\"250 2.0.0 Ok: queued as S2Q1\" QT=0.043s",
+            prefix
+                + "-> carol@example.test F=<alice@sender.test> R=dnslookup T=remote_smtp S=416 H=mx.example.test [192.0.2.10]:25 I=[203.0.113.25]:57309 L C=\"250 2.0.0 Ok: queued as S2Q1\" QT=0.043s",
         ])
         #expect(log.attempts.map(\.family) == [.ipv6, .ipv4])
         #expect(log.attempts.map(\.result) == [.tempfailed, .accepted])
@@ -35,7 +39,8 @@ import Testing
 
     @Test func bounceAtRCPT() {
         let log = EximDeliveryLog(lines: [
-            prefix + "** bob@example.test R=dnslookup T=remote_smtp H=mx.example.test [2001:db8::10]:25: SMTP error from remote mail server after RCPT TO:<bob@example.test>: 550 5.7.25 no PTR",
+            prefix
+                + "** bob@example.test R=dnslookup T=remote_smtp H=mx.example.test [2001:db8::10]:25: SMTP error from remote mail server after RCPT TO:<bob@example.test>: 550 5.7.25 no PTR"
         ])
         #expect(log.attempts.count == 1)
         #expect(log.attempts[0].result == .rejected)

@@ -16,24 +16,36 @@ func eximParts(configurationText: String? = nil) -> PartCatalog {
     builtinParts.adding(EximReceivers(configurationText: configurationText))
 }
 
-@Suite(.serialized, .enabled(if: IntegrationEnvironment.canRunWorlds && eximHere,
-                             "needs root, unbound and Exim unpacked by scripts/lib.sh's unpack_mtas"))
+@Suite(
+    .serialized,
+    .enabled(
+        if: IntegrationEnvironment.canRunWorlds && eximHere,
+        "needs root, unbound and Exim unpacked by scripts/lib.sh's unpack_mtas"))
 struct EximReceiverTests {
     @Test func fcrdnsPassesAndFailsWithTheSpecsReplyAndEximsLog() async throws {
-        let good = await runOne(parts: eximParts(), try realReceiverScenario("exim-good", target: "exim", policy: "fcrdns-strict", records: confirmed))
+        let good = await runOne(
+            parts: eximParts(),
+            try realReceiverScenario("exim-good", target: "exim", policy: "fcrdns-strict", records: confirmed))
         #expect(observed(good) == "delivered data 250 2.0.0")
         #expect(good.receiverLog.contains("<= a@sender.test H=mail.sender.test [203.0.113.25]"), "\(good.receiverLog)")
-        let bad = await runOne(parts: eximParts(), try realReceiverScenario("exim-bad", target: "exim", policy: "fcrdns-strict", records: noPTR))
+        let bad = await runOne(
+            parts: eximParts(),
+            try realReceiverScenario("exim-bad", target: "exim", policy: "fcrdns-strict", records: noPTR))
         #expect(observed(bad) == "bounced rcpt 550 5.7.25")
         #expect(bad.observed?.reply?.text == "Client host rejected: cannot find your hostname, [203.0.113.25]")
         #expect(bad.receiverLog.contains("rejected RCPT <b@example.test>"), "\(bad.receiverLog)")
     }
 
     @Test func aDNSErrorGetsTheSpecsTemporaryReplyAndOnFailDeferGets450() async throws {
-        let servfail = await runOne(parts: eximParts(), try realReceiverScenario(
-            "exim-servfail", target: "exim", policy: "fcrdns-strict", records: noPTR, faults: "[{name: 113.0.203.in-addr.arpa, fault: servfail}]"))
+        let servfail = await runOne(
+            parts: eximParts(),
+            try realReceiverScenario(
+                "exim-servfail", target: "exim", policy: "fcrdns-strict", records: noPTR,
+                faults: "[{name: 113.0.203.in-addr.arpa, fault: servfail}]"))
         #expect(observed(servfail) == "deferred rcpt 450 4.7.25")
-        let deferring = await runOne(parts: eximParts(), try realReceiverScenario("exim-defer", target: "exim", policy: "fcrdns", records: noPTR))
+        let deferring = await runOne(
+            parts: eximParts(), try realReceiverScenario("exim-defer", target: "exim", policy: "fcrdns", records: noPTR)
+        )
         #expect(observed(deferring) == "deferred rcpt 450 4.7.25")
     }
 
@@ -44,8 +56,11 @@ struct EximReceiverTests {
         let artifacts = NSTemporaryDirectory() + "/exim-timeout-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: artifacts) }
         let scenario = try realReceiverScenario(
-            "exim-timeout", target: "exim", policy: "fcrdns-strict", records: noPTR, faults: "[{name: 113.0.203.in-addr.arpa, fault: timeout}]")
-        let result = await runOne(scenario, RunConfiguration(resolverTimeout: .milliseconds(1500), artifactsDirectory: artifacts), parts: eximParts())
+            "exim-timeout", target: "exim", policy: "fcrdns-strict", records: noPTR,
+            faults: "[{name: 113.0.203.in-addr.arpa, fault: timeout}]")
+        let result = await runOne(
+            scenario, RunConfiguration(resolverTimeout: .milliseconds(1500), artifactsDirectory: artifacts),
+            parts: eximParts())
         #expect(observed(result) == "deferred rcpt 450 4.7.25")
         let resolvConf = try String(contentsOfFile: artifacts + "/exim-timeout/receiver/resolv.conf", encoding: .utf8)
         #expect(resolvConf.hasSuffix("options timeout:2 attempts:1 trust-ad\n"), "\(resolvConf)")
@@ -58,11 +73,17 @@ struct EximReceiverTests {
                   deny message = 554 5.7.1 site says no
                        hosts = 203.0.113.25
             """
-        let denied = await runOne(parts: eximParts(), try realReceiverScenario("exim-site", target: "exim", policy: "open", records: confirmed, receiverExtra: site))
+        let denied = await runOne(
+            parts: eximParts(),
+            try realReceiverScenario(
+                "exim-site", target: "exim", policy: "open", records: confirmed, receiverExtra: site))
         #expect(observed(denied) == "bounced rcpt 554 5.7.1")
         #expect(denied.observed?.reply?.text == "site says no")
         let broken = "  exim:\n    acl_rcpt: \"  frobnicate everything\"\n"
-        let failed = await runOne(parts: eximParts(), try realReceiverScenario("exim-broken", target: "exim", policy: "open", records: confirmed, receiverExtra: broken))
+        let failed = await runOne(
+            parts: eximParts(),
+            try realReceiverScenario(
+                "exim-broken", target: "exim", policy: "open", records: confirmed, receiverExtra: broken))
         guard case .error(let message) = failed.status else {
             Issue.record("a broken ACL must fail the case, got \(failed.status)")
             return
@@ -86,14 +107,19 @@ struct EximReceiverTests {
               data = :blackhole:
             """
         let result = await runOne(
-            try realReceiverScenario("exim-own", target: "exim", policy: "fcrdns-strict", records: confirmed), parts: eximParts(configurationText: text))
+            try realReceiverScenario("exim-own", target: "exim", policy: "fcrdns-strict", records: confirmed),
+            parts: eximParts(configurationText: text))
         #expect(observed(result) == "bounced rcpt 550 5.7.1")
     }
 
     @Test func spfIsSkippedWithTheReasonWhenTheBuildLacksIt() async throws {
         guard case .success(let installation) = EximInstallation.find(), !installation.hasSPF else { return }
-        let result = await runOne(parts: eximParts(), try realReceiverScenario("exim-spf", target: "exim", policy: "{checks: [spf]}", records: confirmed))
-        #expect(result.status == .skipped("check spf needs SPF, which the unpacked Exim (exim4-daemon-light) is built without"))
+        let result = await runOne(
+            parts: eximParts(),
+            try realReceiverScenario("exim-spf", target: "exim", policy: "{checks: [spf]}", records: confirmed))
+        #expect(
+            result.status
+                == .skipped("check spf needs SPF, which the unpacked Exim (exim4-daemon-light) is built without"))
     }
 
     @Test func aProxyProtocolReceiverIsSkippedWithTheReason() async throws {
@@ -103,6 +129,10 @@ struct EximReceiverTests {
         var scenario = try #require(try ScenarioLoader().load(paths: [theme]).first { $0.name == "proxy-v1" })
         scenario.receiver.target = .exim
         let result = await runOne(parts: eximParts(), scenario)
-        #expect(result.status == .skipped("receiver.proxy_protocol: haproxy is not set up for Exim (the built-in MX and Postfix take PROXY headers)"))
+        #expect(
+            result.status
+                == .skipped(
+                    "receiver.proxy_protocol: haproxy is not set up for Exim (the built-in MX and Postfix take PROXY headers)"
+                ))
     }
 }

@@ -12,7 +12,8 @@ import Testing
 
     func delivered(_ host: String, _ address: String, tls: String?) -> String {
         prefix + "=> bob@example.test F=<alice@sender.test> R=dnslookup T=remote_smtp S=334 H=\(host) [\(address)]:25 "
-            + "I=[203.0.113.25]:46948 " + (tls.map { $0 + " " } ?? "") + "L C=\"250 2.0.0 Ok: queued as S1Q1\" QT=3.106s DT=1.525s"
+            + "I=[203.0.113.25]:46948 " + (tls.map { $0 + " " } ?? "")
+            + "L C=\"250 2.0.0 Ok: queued as S1Q1\" QT=3.106s DT=1.525s"
     }
 
     @Test func aDeliveryOverTLSCarriesTheSessionInPostfixsWords() {
@@ -26,14 +27,18 @@ import Testing
         #expect(EximDeliveryLog(lines: [line], level: .may).attempts[0].tls?.trust == .trusted)
         let untrusted = delivered("mx.example.test", "192.0.2.10", tls: x + " CV=no DN=\"CN=mx.example.test\"")
         #expect(EximDeliveryLog(lines: [untrusted], level: .may).attempts[0].tls?.trust == .untrusted)
-        #expect(EximDeliveryLog(lines: [delivered("mx.example.test", "192.0.2.10", tls: nil)], level: .may).attempts[0].tls == nil)
+        #expect(
+            EximDeliveryLog(lines: [delivered("mx.example.test", "192.0.2.10", tls: nil)], level: .may).attempts[0].tls
+                == nil)
     }
 
     @Test func aFailedCertificateCheckDefersTheHostAndTheNextTakesTheMessage() {
-        let log = EximDeliveryLog(lines: [
-            prefix + "TLS host defer: H=mx1.example.test [192.0.2.11]:25: TLS session: (certificate verification failed): certificate invalid",
-            delivered("mx2.example.test", "192.0.2.12", tls: x + " CV=yes DN=\"CN=mx2.example.test\""),
-        ], level: .verify)
+        let log = EximDeliveryLog(
+            lines: [
+                prefix
+                    + "TLS host defer: H=mx1.example.test [192.0.2.11]:25: TLS session: (certificate verification failed): certificate invalid",
+                delivered("mx2.example.test", "192.0.2.12", tls: x + " CV=yes DN=\"CN=mx2.example.test\""),
+            ], level: .verify)
         #expect(log.attempts.map(\.result) == [.tempfailed, .accepted])
         #expect(log.attempts[0].stage == .helo)
         #expect(log.attempts[0].reply == SMTPReply(code: 451, enhanced: "4.7.5", "Server certificate not verified"))
@@ -43,10 +48,13 @@ import Testing
     }
 
     @Test func theLastHostsTLSFailureDefersTheMessage() {
-        let log = EximDeliveryLog(lines: [
-            prefix + "TLS host defer: H=mx.example.test [192.0.2.10]:25: TLS session: (gnutls_handshake): Handshake failed",
-            prefix + "== bob@example.test R=dnslookup T=remote_smtp defer (-37) H=mx.example.test [192.0.2.10]:25 I=[203.0.113.25]:44354 DT=1.529s: TLS session: (gnutls_handshake): Handshake failed",
-        ], level: .encrypt)
+        let log = EximDeliveryLog(
+            lines: [
+                prefix
+                    + "TLS host defer: H=mx.example.test [192.0.2.10]:25: TLS session: (gnutls_handshake): Handshake failed",
+                prefix
+                    + "== bob@example.test R=dnslookup T=remote_smtp defer (-37) H=mx.example.test [192.0.2.10]:25 I=[203.0.113.25]:44354 DT=1.529s: TLS session: (gnutls_handshake): Handshake failed",
+            ], level: .encrypt)
         #expect(log.attempts.count == 1)
         #expect(log.attempts[0].reply == SMTPReply(code: 451, enhanced: "4.7.5", "Cannot start TLS: handshake failure"))
         #expect(log.attempts[0].tls == nil)
@@ -57,11 +65,14 @@ import Testing
     /// Exim's difference from Postfix at may: after a failed handshake it goes on in clear with the
     /// same host at once (Postfix defers a message's first attempt).
     @Test func atMayAFailedHandshakeIsRetriedInClearOnTheSameHost() {
-        let log = EximDeliveryLog(lines: [
-            prefix + "TLS host defer: H=mx.example.test [192.0.2.10]:25: TLS session: (gnutls_handshake): Handshake failed",
-            prefix + "TLS session: (gnutls_handshake): Handshake failed: delivering unencrypted to H=mx.example.test [192.0.2.10] (not in hosts_require_tls)",
-            delivered("mx.example.test", "192.0.2.10", tls: nil),
-        ], level: .may)
+        let log = EximDeliveryLog(
+            lines: [
+                prefix
+                    + "TLS host defer: H=mx.example.test [192.0.2.10]:25: TLS session: (gnutls_handshake): Handshake failed",
+                prefix
+                    + "TLS session: (gnutls_handshake): Handshake failed: delivering unencrypted to H=mx.example.test [192.0.2.10] (not in hosts_require_tls)",
+                delivered("mx.example.test", "192.0.2.10", tls: nil),
+            ], level: .may)
         #expect(log.attempts.map(\.result) == [.tempfailed, .accepted])
         #expect(log.attempts.map(\.remoteAddress) == [IPAddress("192.0.2.10")!, IPAddress("192.0.2.10")!])
         #expect(log.attempts[0].reply?.enhanced == "4.7.5")
@@ -70,36 +81,50 @@ import Testing
     }
 
     @Test func tlsRequiredAndNotOfferedIsPostfixs474() {
-        let log = EximDeliveryLog(lines: [
-            prefix + "H=mx.example.test [192.0.2.10]:25: a TLS session is required, but the server did not offer TLS support",
-            prefix + "== bob@example.test R=dnslookup T=remote_smtp defer (-38) H=mx.example.test [192.0.2.10]:25 I=[203.0.113.25]:43748 DT=1.520s: a TLS session is required, but the server did not offer TLS support",
-        ], level: .encrypt)
+        let log = EximDeliveryLog(
+            lines: [
+                prefix
+                    + "H=mx.example.test [192.0.2.10]:25: a TLS session is required, but the server did not offer TLS support",
+                prefix
+                    + "== bob@example.test R=dnslookup T=remote_smtp defer (-38) H=mx.example.test [192.0.2.10]:25 I=[203.0.113.25]:43748 DT=1.520s: a TLS session is required, but the server did not offer TLS support",
+            ], level: .encrypt)
         #expect(log.attempts.count == 1)
         #expect(log.attempts[0].stage == .helo)
-        #expect(log.attempts[0].reply == SMTPReply(
-            code: 451, enhanced: "4.7.4", "TLS is required, but was not offered by host mx.example.test[192.0.2.10]"))
+        #expect(
+            log.attempts[0].reply
+                == SMTPReply(
+                    code: 451, enhanced: "4.7.4",
+                    "TLS is required, but was not offered by host mx.example.test[192.0.2.10]"))
         #expect(log.status(of: "bob@example.test")?.attemptIndex == 0)
     }
 
     /// DANE (hosts_try_dane): a TLSA mismatch is a failed certificate check; a TLSA lookup that
     /// fails (bogus) defers without a connection, as Postfix's "TLSA lookup error" (4.7.5).
     @Test func daneMismatchAndTLSALookupErrorReadAsPostfixs() {
-        let mismatch = EximDeliveryLog(lines: [
-            prefix + "DANE attempt failed; TLS connection to mx.example.test [192.0.2.10]: (certificate verification failed): Verification failed. The certificate differs. ",
-            prefix + "TLS host defer: H=mx.example.test [192.0.2.10]:25: TLS session: (certificate verification failed): Verification failed. The certificate differs. ",
-            prefix + "== bob@example.test R=dnslookup T=remote_smtp defer (-37) H=mx.example.test DS [192.0.2.10]:25 I=[203.0.113.25]:39557 DT=0.073s: TLS session: (certificate verification failed): Verification failed. The certificate differs. ",
-        ], level: .dane)
+        let mismatch = EximDeliveryLog(
+            lines: [
+                prefix
+                    + "DANE attempt failed; TLS connection to mx.example.test [192.0.2.10]: (certificate verification failed): Verification failed. The certificate differs. ",
+                prefix
+                    + "TLS host defer: H=mx.example.test [192.0.2.10]:25: TLS session: (certificate verification failed): Verification failed. The certificate differs. ",
+                prefix
+                    + "== bob@example.test R=dnslookup T=remote_smtp defer (-37) H=mx.example.test DS [192.0.2.10]:25 I=[203.0.113.25]:39557 DT=0.073s: TLS session: (certificate verification failed): Verification failed. The certificate differs. ",
+            ], level: .dane)
         #expect(mismatch.attempts.count == 1)
         #expect(mismatch.attempts[0].remoteHost == "mx.example.test")
         #expect(mismatch.attempts[0].reply?.text == "Server certificate not verified")
         #expect(mismatch.status(of: "bob@example.test")?.attemptIndex == 0)
-        let bogus = EximDeliveryLog(lines: [
-            prefix + "H=mx.example.test [192.0.2.10]:25: DANE error: tlsa lookup DEFER",
-            prefix + "== bob@example.test R=dnslookup T=remote_smtp defer (-36) DT=0.003s: DANE error: tlsa lookup DEFER",
-        ], level: .dane)
+        let bogus = EximDeliveryLog(
+            lines: [
+                prefix + "H=mx.example.test [192.0.2.10]:25: DANE error: tlsa lookup DEFER",
+                prefix
+                    + "== bob@example.test R=dnslookup T=remote_smtp defer (-36) DT=0.003s: DANE error: tlsa lookup DEFER",
+            ], level: .dane)
         #expect(bogus.attempts.isEmpty)
         #expect(bogus.status(of: "bob@example.test")?.dsn == "4.7.5")
-        #expect(bogus.status(of: "bob@example.test")?.text == "TLSA lookup error for mx.example.test:25 (DANE error: tlsa lookup DEFER)")
+        #expect(
+            bogus.status(of: "bob@example.test")?.text
+                == "TLSA lookup error for mx.example.test:25 (DANE error: tlsa lookup DEFER)")
         let verified = delivered("mx.example.test DS", "192.0.2.10", tls: x + " CV=dane DN=\"CN=mx.example.test\"")
         #expect(EximDeliveryLog(lines: [verified], level: .dane).attempts[0].tls?.trust == .verified)
     }

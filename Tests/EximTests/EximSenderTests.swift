@@ -7,15 +7,20 @@ import Scenario
 import Testing
 
 /// Exim 4 (unpacked by scripts/lib.sh `unpack_mtas exim`) as the sending MTA.
-@Suite(.serialized, .enabled(if: IntegrationEnvironment.canRunWorlds && EximSendingMTA.unavailableReason() == nil,
-                             "needs root, unbound and Exim unpacked by scripts/lib.sh's unpack_mtas exim (scripts/test does it)"))
+@Suite(
+    .serialized,
+    .enabled(
+        if: IntegrationEnvironment.canRunWorlds && EximSendingMTA.unavailableReason() == nil,
+        "needs root, unbound and Exim unpacked by scripts/lib.sh's unpack_mtas exim (scripts/test does it)"))
 struct EximSenderTests {
     /// Exim has no session limit: with two equal-preference MX hosts deferring IPv6 it goes on to
     /// IPv4 and delivers, where Postfix (and the model) defer.
     @Test func twoEqualMXDeliverOverIPv4WithExim() async throws {
-        let expect = "{outcome: delivered, family: ipv4, attempts: [{family: ipv6, result: tempfailed, code: 450, stage: rcpt}, {family: ipv6, result: tempfailed, code: 450, stage: rcpt}, {family: ipv4, result: accepted}]}"
+        let expect =
+            "{outcome: delivered, family: ipv4, attempts: [{family: ipv6, result: tempfailed, code: 450, stage: rcpt}, {family: ipv6, result: tempfailed, code: 450, stage: rcpt}, {family: ipv4, result: accepted}]}"
         let scenario = try twoEqualMX("exim-two-mx", target: "builtin", expect: expect)
-        let runner = CaseRunner(configuration: RunConfiguration(sender: .exim), parts: builtinParts.adding(EximSenders()))
+        let runner = CaseRunner(
+            configuration: RunConfiguration(sender: .exim), parts: builtinParts.adding(EximSenders()))
         let result = try #require(await ScenarioRun(runner: runner, jobs: 1).run([scenario]).first)
         #expect(result.sender == .exim)
         #expect(result.status == .passed, "\(result.status) \(result.mismatches)")
@@ -25,7 +30,8 @@ struct EximSenderTests {
     @Test func aPreferenceEximCannotExpressIsSkippedWithTheReason() async throws {
         let scenario = try twoEqualMX(
             "exim-any", target: "builtin", postfix: "{smtp_address_preference: any}", expect: "{outcome: delivered}")
-        let runner = CaseRunner(configuration: RunConfiguration(sender: .exim), parts: builtinParts.adding(EximSenders()))
+        let runner = CaseRunner(
+            configuration: RunConfiguration(sender: .exim), parts: builtinParts.adding(EximSenders()))
         let result = try #require(await ScenarioRun(runner: runner, jobs: 1).run([scenario]).first)
         guard case .skipped(let reason) = result.status else {
             Issue.record("expected skipped, got \(result.status)")

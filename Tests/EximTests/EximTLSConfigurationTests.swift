@@ -18,7 +18,9 @@ struct EximTLSConfigurationTests {
     }
 
     static func one(required: Bool = false) -> EximTLS {
-        EximTLS(required: required, protocols: nil, certificates: [.init(chainPEM: "CHAIN", keyPEM: "KEY", addresses: [v4, v6])])
+        EximTLS(
+            required: required, protocols: nil,
+            certificates: [.init(chainPEM: "CHAIN", keyPEM: "KEY", addresses: [v4, v6])])
     }
 
     @Test func starttlsIsAdvertisedWithTheWorldsCertificate() throws {
@@ -38,7 +40,10 @@ struct EximTLSConfigurationTests {
     @Test func requiredAnswersPlaintextMailAsPostfixEncrypt() throws {
         let text = try Self.render(Self.one(required: true))
         #expect(text.contains("acl_smtp_mail = acl_mxh_mail\n"))
-        #expect(text.contains("acl_mxh_mail:\n  # receiver.tls required\n  deny    !encrypted = *\n          message = 530 5.7.0 Must issue a STARTTLS command first\n"))
+        #expect(
+            text.contains(
+                "acl_mxh_mail:\n  # receiver.tls required\n  deny    !encrypted = *\n          message = 530 5.7.0 Must issue a STARTTLS command first\n"
+            ))
     }
 
     @Test func protocolsAreAGnuTLSPriorityString() throws {
@@ -48,13 +53,20 @@ struct EximTLSConfigurationTests {
     }
 
     @Test func addressesWithTheirOwnCertificateAreChosenByTheAddressReached() throws {
-        let tls = EximTLS(required: false, protocols: nil, certificates: [
-            .init(chainPEM: "GOOD", keyPEM: "K", addresses: [Self.v4]), .init(chainPEM: "BAD", keyPEM: "K", addresses: [Self.v6]),
-        ])
+        let tls = EximTLS(
+            required: false, protocols: nil,
+            certificates: [
+                .init(chainPEM: "GOOD", keyPEM: "K", addresses: [Self.v4]),
+                .init(chainPEM: "BAD", keyPEM: "K", addresses: [Self.v6]),
+            ])
         let text = try Self.render(tls)
-        #expect(text.contains(
-            "tls_certificate = ${if match_ip{$received_ip_address}{<; 2001:db8::10}{/case/receiver/tls/chain-1.pem}{/case/receiver/tls/chain-0.pem}}\n"))
-        #expect(text.contains(
-            "tls_privatekey = ${if match_ip{$received_ip_address}{<; 2001:db8::10}{/case/receiver/tls/key-1.pem}{/case/receiver/tls/key-0.pem}}\n"))
+        #expect(
+            text.contains(
+                "tls_certificate = ${if match_ip{$received_ip_address}{<; 2001:db8::10}{/case/receiver/tls/chain-1.pem}{/case/receiver/tls/chain-0.pem}}\n"
+            ))
+        #expect(
+            text.contains(
+                "tls_privatekey = ${if match_ip{$received_ip_address}{<; 2001:db8::10}{/case/receiver/tls/key-1.pem}{/case/receiver/tls/key-0.pem}}\n"
+            ))
     }
 }

@@ -10,7 +10,8 @@ import Testing
 /// SIGKILL the next run's janitor removes what was left (namespaces, unbound, folders).
 @Suite(.serialized, .enabled(if: IntegrationEnvironment.canRunWorlds, IntegrationEnvironment.worldSkipReason))
 struct CleanupTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     static let binary = root.appendingPathComponent(".build/debug/mxharness").path
 
     /// A case that stays busy for seconds: the MX's PTR lookup meets a `timeout` fault and the run is
@@ -40,7 +41,8 @@ struct CleanupTests {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["run", directory, "--jobs", "1", "--dns-timeout", "20"] + (fresh ? ["--fresh-worlds"] : [])
+        process.arguments =
+            ["run", directory, "--jobs", "1", "--dns-timeout", "20"] + (fresh ? ["--fresh-worlds"] : [])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -62,8 +64,9 @@ struct CleanupTests {
         let fm = FileManager.default
         return ((try? fm.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> pid_t? in
             guard let candidate = pid_t(entry),
-                  let cmdline = fm.contents(atPath: "/proc/\(candidate)/cmdline"),
-                  String(decoding: cmdline, as: UTF8.self).contains("/tmp/mxh-\(pid)-") else { return nil }
+                let cmdline = fm.contents(atPath: "/proc/\(candidate)/cmdline"),
+                String(decoding: cmdline, as: UTF8.self).contains("/tmp/mxh-\(pid)-")
+            else { return nil }
             return candidate
         }
     }
@@ -87,12 +90,15 @@ struct CleanupTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let pid = process.processIdentifier
         let suffix = fresh ? "-case" : "-slot"
-        let started = try await waitUntil { resources(of: pid).contains { $0.hasSuffix(suffix) } && !unboundsServing(pid).isEmpty }
+        let started = try await waitUntil {
+            resources(of: pid).contains { $0.hasSuffix(suffix) } && !unboundsServing(pid).isEmpty
+        }
         guard started else {
             kill(pid, SIGKILL)
             process.waitUntilExit()
             ResourceJanitor.sweep()
-            Issue.record("the run did not get going within 30 s (exit status \(process.terminationStatus) after SIGKILL)")
+            Issue.record(
+                "the run did not get going within 30 s (exit status \(process.terminationStatus) after SIGKILL)")
             return
         }
         kill(pid, signal)
@@ -110,7 +116,9 @@ struct CleanupTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let pid = process.processIdentifier
         let suffix = fresh ? "-case" : "-slot"
-        let started = try await waitUntil { resources(of: pid).contains { $0.hasSuffix(suffix) } && !unboundsServing(pid).isEmpty }
+        let started = try await waitUntil {
+            resources(of: pid).contains { $0.hasSuffix(suffix) } && !unboundsServing(pid).isEmpty
+        }
         #expect(started, "the run got going within 30 s")
         kill(pid, SIGKILL)
         process.waitUntilExit()
@@ -147,14 +155,19 @@ struct CleanupTests {
         let etc = ((try? fm.contentsOfDirectory(atPath: "/etc/netns")) ?? []).filter { $0.hasPrefix(prefix) }
         let processes = ((try? fm.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> pid_t? in
             guard let candidate = pid_t(entry),
-                  let exe = try? fm.destinationOfSymbolicLink(atPath: "/proc/\(candidate)/exe"), exe.hasPrefix("/usr/lib/postfix/"),
-                  let cwd = try? fm.destinationOfSymbolicLink(atPath: "/proc/\(candidate)/cwd"), cwd.contains("/" + prefix) else { return nil }
+                let exe = try? fm.destinationOfSymbolicLink(atPath: "/proc/\(candidate)/exe"),
+                exe.hasPrefix("/usr/lib/postfix/"),
+                let cwd = try? fm.destinationOfSymbolicLink(atPath: "/proc/\(candidate)/cwd"),
+                cwd.contains("/" + prefix)
+            else { return nil }
             return candidate
         }
         return (etc, processes)
     }
 
-    @Test(.enabled(if: IntegrationEnvironment.hasPostfix, "needs postfix (apt-get install postfix)"), arguments: [SIGTERM, SIGKILL])
+    @Test(
+        .enabled(if: IntegrationEnvironment.hasPostfix, "needs postfix (apt-get install postfix)"),
+        arguments: [SIGTERM, SIGKILL])
     func aSharedPostfixIsTakenDownOnASignalOrByTheJanitor(signal: Int32) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build mxharness first (swift build)")
         let (process, directory) = try startSlowPostfixRun()
@@ -169,7 +182,8 @@ struct CleanupTests {
         // One look that saw all three at once (processes come and go around a master, so a second
         // look a moment later proves nothing more).
         let started = try await waitUntil {
-            resources(of: pid).contains { $0.hasSuffix("-pfhost") } && !postfixResources(of: pid).etc.isEmpty && masterRuns()
+            resources(of: pid).contains { $0.hasSuffix("-pfhost") } && !postfixResources(of: pid).etc.isEmpty
+                && masterRuns()
         }
         #expect(started, "a pooled host came up and its Postfix master runs")
         kill(pid, signal)
@@ -183,7 +197,9 @@ struct CleanupTests {
         try await waitUntil { postfixResources(of: pid).processes.isEmpty }
         #expect(resources(of: pid).isEmpty, "left: \(resources(of: pid))")
         #expect(postfixResources(of: pid).etc.isEmpty, "left in /etc/netns: \(postfixResources(of: pid).etc)")
-        #expect(postfixResources(of: pid).processes.isEmpty, "Postfix processes left: \(postfixResources(of: pid).processes)")
+        #expect(
+            postfixResources(of: pid).processes.isEmpty,
+            "Postfix processes left: \(postfixResources(of: pid).processes)")
     }
 
     /// A real MTA as the receiver needs root: one line that says so, before anything is created.
@@ -191,7 +207,10 @@ struct CleanupTests {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build mxharness first (swift build)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", Self.binary, "run", Self.root.appendingPathComponent("Scenarios").path, "--target", "postfix"]
+        process.arguments = [
+            "--reuid=65534", "--regid=65534", "--clear-groups", Self.binary, "run",
+            Self.root.appendingPathComponent("Scenarios").path, "--target", "postfix",
+        ]
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
@@ -199,7 +218,10 @@ struct CleanupTests {
         let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 2)
-        #expect(said == "mxharness: the Postfix receiver needs root: run mxharness as root (sudo), or use --target builtin, which runs as any user\n", "\(said)")
+        #expect(
+            said
+                == "mxharness: the Postfix receiver needs root: run mxharness as root (sudo), or use --target builtin, which runs as any user\n",
+            "\(said)")
     }
 }
 
@@ -218,7 +240,8 @@ struct ExitCodeTests {
     }
 
     @Test func zeroOneAndTwo() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: CleanupTests.binary), "build mxharness first (swift build)")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: CleanupTests.binary), "build mxharness first (swift build)")
         let scenario = """
             dns:
               records: [example.test. MX 10 mx.example.test., mx.example.test. AAAA 2001:db8::10]
@@ -230,8 +253,10 @@ struct ExitCodeTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let good = directory + "/good.yaml", wrong = directory + "/wrong.yaml"
-        try scenario.replacingOccurrences(of: "OUTCOME", with: "delivered").write(toFile: good, atomically: true, encoding: .utf8)
-        try scenario.replacingOccurrences(of: "OUTCOME", with: "bounced").write(toFile: wrong, atomically: true, encoding: .utf8)
+        try scenario.replacingOccurrences(of: "OUTCOME", with: "delivered").write(
+            toFile: good, atomically: true, encoding: .utf8)
+        try scenario.replacingOccurrences(of: "OUTCOME", with: "bounced").write(
+            toFile: wrong, atomically: true, encoding: .utf8)
         #expect(try run(["run", good]) == 0)
         #expect(try run(["run", wrong]) == 1)
         #expect(try run(["run", "/nonexistent/scenarios"]) == 2)

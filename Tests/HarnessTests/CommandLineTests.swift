@@ -6,7 +6,8 @@ import Testing
 /// passed, 1 some failed, 2 usage or load errors, 3 nothing ran (`NothingRanExitTests`), and errors
 /// carry their message.
 @Suite struct CommandLineTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     static let binary = root.appendingPathComponent(".build/debug/mxharness").path
 
     struct Finished {
@@ -28,7 +29,9 @@ import Testing
         let output = out.fileHandleForReading.readDataToEndOfFile()
         let error = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Finished(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), error: String(decoding: error, as: UTF8.self))
+        return Finished(
+            status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+            error: String(decoding: error, as: UTF8.self))
     }
 
     static func temporary(_ name: String, _ text: String) throws -> String {
@@ -73,7 +76,9 @@ import Testing
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build mxharness first (swift build)")
         let validate = try Self.run(["validate", "/nonexistent/scenarios"])
         #expect(validate.status == 2)
-        #expect(validate.error.contains("/nonexistent/scenarios") && validate.error.contains("no such file or folder"), "\(validate.error)")
+        #expect(
+            validate.error.contains("/nonexistent/scenarios") && validate.error.contains("no such file or folder"),
+            "\(validate.error)")
         let directory = try Self.temporary("good.yaml", Self.passing)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let none = try Self.run(["run", directory, "--filter", "nothing-*"])
@@ -91,11 +96,15 @@ import Testing
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build mxharness first (swift build)")
         let directory = try Self.temporary("good.yaml", Self.passing)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let finished = try Self.run(["run", directory, "--shard", "1/1", "--durations", "1", "--json", directory + "/shard.json"])
+        let finished = try Self.run([
+            "run", directory, "--shard", "1/1", "--durations", "1", "--json", directory + "/shard.json",
+        ])
         #expect(finished.status == 0, "\(finished.output)\(finished.error)")
         #expect(finished.output.hasPrefix("shard 1/1: 1 of 1 cases\nPASS good"), "\(finished.output)")
         #expect(!finished.output.contains("\r") && !finished.output.contains("\u{1B}"))
-        #expect(finished.output.contains("Slowest 1 of 1 cases:\n") && finished.output.contains("(setup "), "\(finished.output)")
+        #expect(
+            finished.output.contains("Slowest 1 of 1 cases:\n") && finished.output.contains("(setup "),
+            "\(finished.output)")
         let merged = try Self.run(["merge", directory + "/shard.json"])
         #expect(merged.status == 0)
         #expect(merged.output == "1 shard report: 1 passed, 0 failed, 0 skipped\n", "\(merged.output)")

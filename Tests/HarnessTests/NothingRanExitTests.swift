@@ -31,7 +31,10 @@ import Testing
         let exim = "Exim is not unpacked at \(empty)/exim/usr/sbin/exim4"
         for (arguments, says) in [
             (["run", directory, "--target", "exim"], "receiver exim: " + exim),
-            (["run", directory, "--target", "opensmtpd"], "receiver opensmtpd: OpenSMTPD is not unpacked at \(empty)/opensmtpd"),
+            (
+                ["run", directory, "--target", "opensmtpd"],
+                "receiver opensmtpd: OpenSMTPD is not unpacked at \(empty)/opensmtpd"
+            ),
             (["run", directory, "--sender", "exim"], "sender exim: " + exim),
             (["run", own], "receiver exim: " + exim),
             (["parity", directory, "--targets", "builtin,exim"], "receiver exim: " + exim),
@@ -40,8 +43,12 @@ import Testing
         ] {
             let finished = try Self.run(arguments, mtaDirectory: empty)
             #expect(finished.status == 2, "\(arguments): \(finished.output)\(finished.error)")
-            #expect(finished.error.contains("no case was run") && finished.error.contains(says), "\(arguments): \(finished.error)")
-            #expect(!finished.output.contains("skipped") && !finished.output.contains("good"), "\(arguments): no case ran: \(finished.output)")
+            #expect(
+                finished.error.contains("no case was run") && finished.error.contains(says),
+                "\(arguments): \(finished.error)")
+            #expect(
+                !finished.output.contains("skipped") && !finished.output.contains("good"),
+                "\(arguments): no case ran: \(finished.output)")
         }
     }
 
@@ -57,7 +64,9 @@ import Testing
         ] {
             let finished = try Self.run(arguments)
             #expect(finished.status == 3, "\(arguments): \(finished.error)")
-            #expect(finished.error.contains("no case matches (1 loaded from \(directory))"), "\(arguments): \(finished.error)")
+            #expect(
+                finished.error.contains("no case matches (1 loaded from \(directory))"),
+                "\(arguments): \(finished.error)")
         }
     }
 
@@ -66,7 +75,9 @@ import Testing
         for command in ["run", "parity", "matrix"] {
             let help = try Self.run([command, "--help"])
             #expect(help.status == 0)
-            for line in ["0  every case ran and passed", "1  a case failed", "2  usage or load error", "3  nothing ran"] {
+            for line in [
+                "0  every case ran and passed", "1  a case failed", "2  usage or load error", "3  nothing ran",
+            ] {
                 #expect(help.output.contains(line), "\(command) --help: \(line)")
             }
         }
@@ -77,13 +88,17 @@ import Testing
 @Suite(.serialized, .enabled(if: IntegrationEnvironment.canRunWorlds, IntegrationEnvironment.worldSkipReason))
 struct NothingRanTests {
     @Test func everyCaseSkippedExits3AndASkipBesideAPassIsNoFailure() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: NothingRanExitTests.binary), "build mxharness first (swift build)")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: NothingRanExitTests.binary),
+            "build mxharness first (swift build)")
         let directory = try CommandLineTests.temporary("good.yaml", CommandLineTests.passing)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // `--target exec` without `receiver.exec` in the case: skipped with its reason.
         let run = try NothingRanExitTests.run(["run", directory, "--target", "exec"])
         #expect(run.status == 3, "\(run.output)\(run.error)")
-        #expect(run.output.contains("needs receiver.exec") && run.output.contains("0 passed, 0 failed, 1 skipped"), "\(run.output)")
+        #expect(
+            run.output.contains("needs receiver.exec") && run.output.contains("0 passed, 0 failed, 1 skipped"),
+            "\(run.output)")
         #expect(run.error.contains("no case ran: all 1 were skipped"), "\(run.error)")
         let matrix = try NothingRanExitTests.run(["matrix", directory, "--policies", "open,fcrdns", "--target", "exec"])
         #expect(matrix.status == 3, "\(matrix.output)\(matrix.error)")
@@ -91,7 +106,9 @@ struct NothingRanTests {
         // The built-in MX runs the case, the exec side skips it: nothing compared.
         let parity = try NothingRanExitTests.run(["parity", directory, "--targets", "builtin,exec"])
         #expect(parity.status == 3, "\(parity.output)\(parity.error)")
-        #expect(parity.output.contains("0 same, 0 different, 1 skipped") && parity.error.contains("nothing was compared"), "\(parity.output)\(parity.error)")
+        #expect(
+            parity.output.contains("0 same, 0 different, 1 skipped") && parity.error.contains("nothing was compared"),
+            "\(parity.output)\(parity.error)")
         // The same case passing on the built-in MX is a pass.
         let passing = try NothingRanExitTests.run(["run", directory])
         #expect(passing.status == 0, "\(passing.output)\(passing.error)")
@@ -100,7 +117,9 @@ struct NothingRanTests {
     /// A case that names an MTA this machine cannot run (`sender.mta: exim`, Exim not unpacked)
     /// is skipped with the reason; the other cases of the run still run, and pass.
     @Test func aCaseNamingAMissingMTAIsSkippedAndTheRestRuns() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: NothingRanExitTests.binary), "build mxharness first (swift build)")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: NothingRanExitTests.binary),
+            "build mxharness first (swift build)")
         let directory = try CommandLineTests.temporary("good.yaml", CommandLineTests.passing)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let empty = directory + "/no-mtas"
@@ -111,7 +130,8 @@ struct NothingRanTests {
         let run = try NothingRanExitTests.run(["run", directory], mtaDirectory: empty)
         #expect(run.status == 0, "\(run.output)\(run.error)")
         #expect(run.output.contains("1 passed, 0 failed, 1 skipped"), "\(run.output)")
-        #expect(run.output.contains("sender exim: Exim is not unpacked at \(empty)/exim/usr/sbin/exim4"), "\(run.output)")
+        #expect(
+            run.output.contains("sender exim: Exim is not unpacked at \(empty)/exim/usr/sbin/exim4"), "\(run.output)")
         // Alone, the same case cannot run at all: exit 2 before it, with the reason.
         let alone = try NothingRanExitTests.run(["run", directory + "/exim-sends.yaml"], mtaDirectory: empty)
         #expect(alone.status == 2, "\(alone.output)\(alone.error)")
@@ -128,6 +148,7 @@ struct NothingRanTests {
         #expect(sender.error.contains("sender postfix: the Postfix sender needs"), "\(sender.error)")
         let exim = try AsNobody.run([NothingRanExitTests.binary, "run", directory, "--target", "exim"])
         #expect(exim.status == 2, "\(exim.output)\(exim.error)")
-        #expect(exim.error.contains("receiver exim: ") && !exim.output.contains("skipped"), "\(exim.output)\(exim.error)")
+        #expect(
+            exim.error.contains("receiver exim: ") && !exim.output.contains("skipped"), "\(exim.output)\(exim.error)")
     }
 }

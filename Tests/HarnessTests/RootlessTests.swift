@@ -18,7 +18,8 @@ struct RootlessTests {
     /// A folder user nobody can read and write.
     static func folder(_ scenario: String) throws -> String {
         let directory = NSTemporaryDirectory() + "/rootless-\(getpid())-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
         try scenario.write(toFile: directory + "/case.yaml", atomically: true, encoding: .utf8)
         chmod(directory + "/case.yaml", 0o644)
         return directory
@@ -29,9 +30,10 @@ struct RootlessTests {
         let fm = FileManager.default
         return ((try? fm.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> pid_t? in
             guard let pid = pid_t(entry), let info = try? fm.attributesOfItem(atPath: "/proc/\(entry)"),
-                  (info[.ownerAccountID] as? NSNumber)?.uint32Value == nobody,
-                  let cmdline = fm.contents(atPath: "/proc/\(entry)/cmdline"),
-                  String(decoding: cmdline, as: UTF8.self).contains(text) else { return nil }
+                (info[.ownerAccountID] as? NSNumber)?.uint32Value == nobody,
+                let cmdline = fm.contents(atPath: "/proc/\(entry)/cmdline"),
+                String(decoding: cmdline, as: UTF8.self).contains(text)
+            else { return nil }
             return pid
         }
     }
@@ -46,8 +48,10 @@ struct RootlessTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let run = try Self.asNobody([CommandLineTests.binary, "run", directory, "--json", directory + "/run.json"])
         #expect(run.status == 0, "\(run.output)\(run.error)")
-        #expect(run.output.contains("PASS good") && run.output.contains("1 passed, 0 failed, 0 skipped"), "\(run.output)")
-        let owner = try FileManager.default.attributesOfItem(atPath: directory + "/run.json")[.ownerAccountID] as? NSNumber
+        #expect(
+            run.output.contains("PASS good") && run.output.contains("1 passed, 0 failed, 0 skipped"), "\(run.output)")
+        let owner =
+            try FileManager.default.attributesOfItem(atPath: directory + "/run.json")[.ownerAccountID] as? NSNumber
         #expect(owner?.uint32Value == Self.nobody, "the report belongs to the user who ran it")
         let send = try Self.asNobody([CommandLineTests.binary, "send", directory + "/case.yaml"])
         #expect(send.status == 0, "\(send.output)\(send.error)")
@@ -67,15 +71,20 @@ struct RootlessTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         for index in 2...6 {
             let path = directory + "/case-\(index).yaml"
-            try CleanupTests.slowScenario.replacingOccurrences(of: "name: slow", with: "name: slow-\(index)").write(toFile: path, atomically: true, encoding: .utf8)
+            try CleanupTests.slowScenario.replacingOccurrences(of: "name: slow", with: "name: slow-\(index)").write(
+                toFile: path, atomically: true, encoding: .utf8)
             chmod(path, 0o644)
         }
         var unbounds: [pid_t] = []
-        let finished = try Self.asNobody([CommandLineTests.binary, "run", directory, "--jobs", "1", "--dns-timeout", "20"]) { _ in
+        let finished = try Self.asNobody([
+            CommandLineTests.binary, "run", directory, "--jobs", "1", "--dns-timeout", "20",
+        ]) { _ in
             let deadline = ContinuousClock.now + .seconds(30)
             while ContinuousClock.now < deadline {
                 unbounds = Self.processes(mentioning: "/run/mxharness-tmp/mxh-1-").filter { pid in
-                    (FileManager.default.contents(atPath: "/proc/\(pid)/comm").map { String(decoding: $0, as: UTF8.self) } ?? "").hasPrefix("unbound")
+                    (FileManager.default.contents(atPath: "/proc/\(pid)/comm").map {
+                        String(decoding: $0, as: UTF8.self)
+                    } ?? "").hasPrefix("unbound")
                 }
                 if !unbounds.isEmpty { break }
                 usleep(50_000)
@@ -83,8 +92,11 @@ struct RootlessTests {
             // The harness inside is the only process of nobody named mxharness whose parent is unshare.
             let inside = Self.processes(mentioning: "mxharness").filter { pid in
                 let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-                let parent = status.split(separator: "\n").first { $0.hasPrefix("PPid:") }.flatMap { pid_t($0.split(separator: "\t").last ?? "") }
-                return parent.flatMap { try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8) }?.hasPrefix("unshare") == true
+                let parent = status.split(separator: "\n").first { $0.hasPrefix("PPid:") }.flatMap {
+                    pid_t($0.split(separator: "\t").last ?? "")
+                }
+                return parent.flatMap { try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8) }?.hasPrefix(
+                    "unshare") == true
             }
             for pid in inside { kill(pid, SIGKILL) }
         }
@@ -126,7 +138,9 @@ enum AsNobody {
         let output = out.fileHandleForReading.readDataToEndOfFile()
         let error = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Finished(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), error: String(decoding: error, as: UTF8.self))
+        return Finished(
+            status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+            error: String(decoding: error, as: UTF8.self))
     }
 
 }

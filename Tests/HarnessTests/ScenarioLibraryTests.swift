@@ -18,7 +18,9 @@ import Testing
     }
 
     @Test func givenPathsAreKept() {
-        #expect(ScenarioLibrary.paths(["a.yaml", "b/"], currentDirectory: "/nonexistent", executable: "/usr/bin/mxharness") == ["a.yaml", "b/"])
+        #expect(
+            ScenarioLibrary.paths(["a.yaml", "b/"], currentDirectory: "/nonexistent", executable: "/usr/bin/mxharness")
+                == ["a.yaml", "b/"])
     }
 
     @Test func noPathIsTheCurrentFoldersScenariosThenTheInstalledLibrary() throws {
@@ -27,8 +29,12 @@ import Testing
         let executable = prefix + "/bin/mxharness"
         // Neither: "Scenarios", which the loader reports missing.
         #expect(ScenarioLibrary.paths([], currentDirectory: work, executable: executable) == ["Scenarios"])
-        try FileManager.default.createDirectory(atPath: prefix + "/share/mxharness/Scenarios", withIntermediateDirectories: true)
-        #expect(ScenarioLibrary.paths([], currentDirectory: work, executable: executable) == [prefix + "/share/mxharness/Scenarios"])
+        try FileManager.default.createDirectory(
+            atPath: prefix + "/share/mxharness/Scenarios", withIntermediateDirectories: true)
+        #expect(
+            ScenarioLibrary.paths([], currentDirectory: work, executable: executable) == [
+                prefix + "/share/mxharness/Scenarios"
+            ])
         // A clone's own Scenarios comes first.
         try FileManager.default.createDirectory(atPath: work + "/Scenarios", withIntermediateDirectories: true)
         #expect(ScenarioLibrary.paths([], currentDirectory: work, executable: executable) == ["Scenarios"])

@@ -6,18 +6,23 @@ import Testing
 /// through scripts/build-info, which the BuildInfo plugin runs before every build; these tests run
 /// that script on clones and folders of their own, and the binary this clone built.
 @Suite struct VersionTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> (status: Int32, output: String) {
+    static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> (
+        status: Int32, output: String
+    ) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        process.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "GIT_CONFIG_NOSYSTEM": "1",
-                               "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.test",
-                               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.test",
-                               "GIT_COMMITTER_DATE": "2026-11-29T23:30:00+02:00", "GIT_AUTHOR_DATE": "2026-11-29T23:30:00+02:00"]
+        process.environment = [
+            "PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.test",
+            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.test",
+            "GIT_COMMITTER_DATE": "2026-11-29T23:30:00+02:00", "GIT_AUTHOR_DATE": "2026-11-29T23:30:00+02:00",
+        ]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -48,16 +53,23 @@ import Testing
 
     @Test func theLineNamesTheVersionAndTheCommit() {
         let commit = "9b707aee0a0718b8b7965beb1c90d9d2bf25fdab"
-        #expect(Version.line(commit: commit, date: "2026-12-02", modified: false) == "mxharness \(Version.number) (commit \(commit), 2026-12-02)")
-        #expect(Version.line(commit: commit, date: "2026-12-02", modified: true)
-            == "mxharness \(Version.number) (commit \(commit) with uncommitted changes, 2026-12-02)")
-        #expect(Version.line(commit: nil, date: nil, modified: false) == "mxharness \(Version.number) (commit unknown: built outside a git clone)")
+        #expect(
+            Version.line(commit: commit, date: "2026-12-02", modified: false)
+                == "mxharness \(Version.number) (commit \(commit), 2026-12-02)")
+        #expect(
+            Version.line(commit: commit, date: "2026-12-02", modified: true)
+                == "mxharness \(Version.number) (commit \(commit) with uncommitted changes, 2026-12-02)")
+        #expect(
+            Version.line(commit: nil, date: nil, modified: false)
+                == "mxharness \(Version.number) (commit unknown: built outside a git clone)")
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/git"), "needs git"))
     func buildInfoRecordsTheCommitAndUncommittedChanges() throws {
         let clone = try Self.folder(), output = try Self.folder()
-        defer { try? FileManager.default.removeItem(atPath: clone); try? FileManager.default.removeItem(atPath: output) }
+        defer {
+            try? FileManager.default.removeItem(atPath: clone); try? FileManager.default.removeItem(atPath: output)
+        }
         try Self.git(["init", "-q"], in: clone)
         try "a\n".write(toFile: clone + "/Package.swift", atomically: true, encoding: .utf8)
         try Self.git(["add", "Package.swift"], in: clone)
@@ -71,10 +83,13 @@ import Testing
         #expect(clean.contains("static let modified = false"), "\(clean)")
 
         // Unchanged: the file is not written again, so a build with nothing new compiles nothing.
-        let before = try FileManager.default.attributesOfItem(atPath: output + "/BuildInfo.swift")[.modificationDate] as? Date
+        let before =
+            try FileManager.default.attributesOfItem(atPath: output + "/BuildInfo.swift")[.modificationDate] as? Date
         Thread.sleep(forTimeInterval: 1.1)
         _ = try Self.buildInfo(clone, output)
-        #expect(try FileManager.default.attributesOfItem(atPath: output + "/BuildInfo.swift")[.modificationDate] as? Date == before)
+        #expect(
+            try FileManager.default.attributesOfItem(atPath: output + "/BuildInfo.swift")[.modificationDate] as? Date
+                == before)
 
         // A new untracked file is not the build's source; a changed tracked file is.
         try "x\n".write(toFile: clone + "/notes.txt", atomically: true, encoding: .utf8)
@@ -91,7 +106,9 @@ import Testing
         let archive = try Self.folder(), home = try Self.folder(), output = try Self.folder()
         defer { for path in [archive, home, output] { try? FileManager.default.removeItem(atPath: path) } }
         let none = try Self.buildInfo(archive, output)
-        #expect(none.contains("static let commit: String? = nil") && none.contains("static let commitDate: String? = nil"), "\(none)")
+        #expect(
+            none.contains("static let commit: String? = nil") && none.contains("static let commitDate: String? = nil"),
+            "\(none)")
 
         try Self.git(["init", "-q"], in: home)
         try "dotfile\n".write(toFile: home + "/.profile", atomically: true, encoding: .utf8)
@@ -114,7 +131,9 @@ import Testing
         let head = try? Self.run("/usr/bin/git", ["-C", Self.root.path, "rev-parse", "HEAD"])
         if let head, head.status == 0 {
             let commit = head.output.trimmingCharacters(in: .whitespacesAndNewlines)
-            #expect(line.hasPrefix("mxharness \(Version.number) (commit \(commit)"), "\(line) is not HEAD \(commit): build again")
+            #expect(
+                line.hasPrefix("mxharness \(Version.number) (commit \(commit)"),
+                "\(line) is not HEAD \(commit): build again")
             #expect(line.range(of: #", \d{4}-\d{2}-\d{2}\)$"#, options: .regularExpression) != nil, "\(line)")
         } else {
             #expect(line == "mxharness \(Version.number) (commit unknown: built outside a git clone)")

@@ -13,7 +13,10 @@ struct WorldReportTests {
                 "example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10",
                 "alias.example.test. CNAME mx.example.test.",
             ]),
-            faults: [DNSFault(name: "broken.example.test", kind: .servfail), DNSFault(name: "gone.example.test", kind: .nxdomain)],
+            faults: [
+                DNSFault(name: "broken.example.test", kind: .servfail),
+                DNSFault(name: "gone.example.test", kind: .nxdomain),
+            ],
             reverse: .auto)
         let text = try await WorldFixture.withWorld(spec) { await WorldReport.render(spec, resolver: $0.resolver) }
         let expected = """
@@ -51,12 +54,18 @@ struct SignedWorldReportTests {
             expect: {}
             """
         let scenario = try #require(try ScenarioLoader().load(yaml: yaml, file: "signed.yaml").first)
-        let world = try await StandaloneWorld.start(scenario, timeout: .milliseconds(800), logger: Logger(label: "test"))
+        let world = try await StandaloneWorld.start(
+            scenario, timeout: .milliseconds(800), logger: Logger(label: "test"))
         let text = await WorldReport.render(scenario.dns, resolver: world.resolver, security: world.security)
         await world.stop()
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines.contains("example.test.  (zone example.test., expired)"), "\(text)")
-        #expect(lines.contains { $0.hasPrefix("  MX    10 mx.example.test.  [bogus: validating resolvers answer SERVFAIL (validation failure <example.test. MX IN>: signature expired") && $0.contains("EDE 7 Signature Expired") }, "\(text)")
+        #expect(
+            lines.contains {
+                $0.hasPrefix(
+                    "  MX    10 mx.example.test.  [bogus: validating resolvers answer SERVFAIL (validation failure <example.test. MX IN>: signature expired"
+                ) && $0.contains("EDE 7 Signature Expired")
+            }, "\(text)")
         #expect(lines.contains("mail.sender.test.  (zone test., secure)"), "\(text)")
         #expect(lines.contains("  AAAA  2001:db8:5::25  [secure]"), "\(text)")
         #expect(lines.contains("www.unsigned.test.  (zone unsigned.test., insecure)"), "\(text)")

@@ -8,7 +8,8 @@ public enum Chromium {
         ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    public static let skipReason: Comment = "needs Debian's chromium (apt-get install chromium; scripts/lib.sh installs it for CI)"
+    public static let skipReason: Comment =
+        "needs Debian's chromium (apt-get install chromium; scripts/lib.sh installs it for CI)"
 
     public struct Run: Sendable {
         public var stdout: String
@@ -32,8 +33,11 @@ public enum Chromium {
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        process.arguments = ["120", chromium, "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(scratch)/profile",
-                             "--enable-logging=stderr", "--v=0"] + arguments + [URL(fileURLWithPath: file).absoluteString]
+        process.arguments =
+            [
+                "120", chromium, "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(scratch)/profile",
+                "--enable-logging=stderr", "--v=0",
+            ] + arguments + [URL(fileURLWithPath: file).absoluteString]
         process.standardOutput = FileHandle(forWritingAtPath: outPath)
         process.standardError = FileHandle(forWritingAtPath: errPath)
         process.standardInput = FileHandle.nullDevice

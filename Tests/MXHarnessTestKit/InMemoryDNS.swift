@@ -39,7 +39,8 @@ public struct InMemoryDNS: DNSLookup {
         let atName = records.filter { $0.owner == name }
         let matching = atName.filter { $0.type == type }.map(\.data)
         if !matching.isEmpty { return matching }
-        if type != .cname, let cname = atName.first(where: { $0.type == .cname }), case .cname(let target) = cname.data {
+        if type != .cname, let cname = atName.first(where: { $0.type == .cname }), case .cname(let target) = cname.data
+        {
             guard depth < 8 else { throw .servfail(name: name, type: type) }
             return try answer(target, type, depth: depth + 1)
         }

@@ -18,7 +18,8 @@ public enum IntegrationEnvironment {
     /// prerequisite there is reported by `IntegrationEnvironmentTests` as a failure, not a skip.
     public static var canRunWorlds: Bool { isRoot && hasUnbound }
 
-    public static let worldSkipReason: Comment = "needs root (network namespaces) and unbound (apt-get install unbound); run as root"
+    public static let worldSkipReason: Comment =
+        "needs root (network namespaces) and unbound (apt-get install unbound); run as root"
 }
 
 /// A namespace, an unbound world and a libunbound resolver pointed at it, torn down together.
@@ -45,8 +46,11 @@ public struct WorldFixture: Sendable {
         var world: DNSWorld?
         var resolver: DNSResolver?
         do {
-            world = try await DNSWorld.start(spec, in: namespace, directory: directory, timeoutFaultsKeepRecords: timeoutFaultsKeepRecords)
-            resolver = try await DNSResolver(configuration: ResolverConfiguration(server: world!.resolverAddress, timeout: timeout, namespace: namespace, directory: directory))
+            world = try await DNSWorld.start(
+                spec, in: namespace, directory: directory, timeoutFaultsKeepRecords: timeoutFaultsKeepRecords)
+            resolver = try await DNSResolver(
+                configuration: ResolverConfiguration(
+                    server: world!.resolverAddress, timeout: timeout, namespace: namespace, directory: directory))
             let fixture = WorldFixture(namespace: namespace, world: world!, resolver: resolver!, directory: directory)
             let result = try await body(fixture)
             resolver?.shutdown()

@@ -14,14 +14,16 @@ struct BaselineMergeTests {
     static func cases() -> [ScenarioCase] {
         (0..<20).map { index in
             index.isMultiple(of: 2)
-                ? Fixtures.scenario("dual-\(index)") : Fixtures.scenario("good-\(index)", policy: Preset.fcrdnsStrict.policy)
+                ? Fixtures.scenario("dual-\(index)")
+                : Fixtures.scenario("good-\(index)", policy: Preset.fcrdnsStrict.policy)
         }
     }
 
     static func results(_ cases: [ScenarioCase]) -> [CaseResult] {
         cases.flatMap { scenario in
             scenario.name.hasPrefix("dual")
-                ? [Fixtures.fallback(scenario), Fixtures.bounce(scenario)] : [Fixtures.delivered6(scenario), Fixtures.delivered6(scenario)]
+                ? [Fixtures.fallback(scenario), Fixtures.bounce(scenario)]
+                : [Fixtures.delivered6(scenario), Fixtures.delivered6(scenario)]
         }
     }
 
@@ -65,7 +67,9 @@ struct BaselineMergeTests {
     @Test func aMissingShardOrAWholeBaselineIsRefused() throws {
         let cases = Self.cases()
         let shards = try Self.shardBaselines(cases)
-        #expect { try MergedBaseline.merge(Array(shards.dropFirst())) } throws: { "\($0)".contains("shard 1/3 missing") }
+        #expect { try MergedBaseline.merge(Array(shards.dropFirst())) } throws: {
+            "\($0)".contains("shard 1/3 missing")
+        }
         #expect { try MergedBaseline.merge(shards + [("whole.json", Baseline(Self.matrix(cases)))]) } throws: {
             "\($0)".contains("whole.json is the baseline of a whole matrix")
         }

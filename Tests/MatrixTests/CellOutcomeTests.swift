@@ -12,30 +12,48 @@ struct CellOutcomeTests {
         #expect(CellOutcome(Fixtures.fallback(scenario)).label == "delivered/v4 after 450")
         #expect(CellOutcome(Fixtures.bounce(scenario)).label == "bounced/v6 550 5.7.25 at RCPT")
         #expect(CellOutcome(Fixtures.delivered6(scenario)).label == "delivered/v6")
-        let deferred = Fixtures.result(scenario, .deferred, [
-            Fixtures.attempt(.ipv6, .tempfailed, .rcpt, Fixtures.deferredV6),
-            Fixtures.attempt(.ipv4, .tempfailed, .rcpt, SMTPReply(code: 450, enhanced: "4.7.1", "Helo command rejected: Host not found")),
-        ])
+        let deferred = Fixtures.result(
+            scenario, .deferred,
+            [
+                Fixtures.attempt(.ipv6, .tempfailed, .rcpt, Fixtures.deferredV6),
+                Fixtures.attempt(
+                    .ipv4, .tempfailed, .rcpt,
+                    SMTPReply(code: 450, enhanced: "4.7.1", "Helo command rejected: Host not found")),
+            ])
         #expect(CellOutcome(deferred).label == "deferred/v4 450 4.7.1 at RCPT")
-        let unreachable = Fixtures.result(scenario, .delivered, [
-            Fixtures.attempt(.ipv6, .unreachable, .connect, nil), Fixtures.attempt(.ipv4, .accepted, .data, Fixtures.accepted),
-        ])
+        let unreachable = Fixtures.result(
+            scenario, .delivered,
+            [
+                Fixtures.attempt(.ipv6, .unreachable, .connect, nil),
+                Fixtures.attempt(.ipv4, .accepted, .data, Fixtures.accepted),
+            ])
         #expect(CellOutcome(unreachable).label == "delivered/v4 after no connection")
-        #expect(CellOutcome(CaseResult(scenario: scenario, target: .postfix, status: .skipped("builtin only"))).label == "skipped")
-        #expect(CellOutcome(CaseResult(scenario: scenario, target: .builtin, status: .error("unbound exited"))).label == "error")
+        #expect(
+            CellOutcome(CaseResult(scenario: scenario, target: .postfix, status: .skipped("builtin only"))).label
+                == "skipped")
+        #expect(
+            CellOutcome(CaseResult(scenario: scenario, target: .builtin, status: .error("unbound exited"))).label
+                == "error")
     }
 
     @Test func theReplyLineIsTheDecidingReplyWithTheQueueIDMasked() {
         let outcome = CellOutcome(Fixtures.fallback(Fixtures.scenario("x")))
         #expect(outcome.replyLine == "250 2.0.0 Ok: queued as <id>")
-        #expect(CellOutcome(Fixtures.bounce(Fixtures.scenario("x"))).replyLine == "550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]")
-        let skipped = CellOutcome(CaseResult(scenario: Fixtures.scenario("x"), target: .postfix, status: .skipped("preset gmail-like is builtin only")))
+        #expect(
+            CellOutcome(Fixtures.bounce(Fixtures.scenario("x"))).replyLine
+                == "550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]")
+        let skipped = CellOutcome(
+            CaseResult(
+                scenario: Fixtures.scenario("x"), target: .postfix,
+                status: .skipped("preset gmail-like is builtin only")))
         #expect(skipped.replyLine == "preset gmail-like is builtin only")
     }
 
     @Test func queueIDsOfEitherReceiverAreMasked() {
-        let builtin = CellOutcome(status: .ran, reply: SMTPReply(code: 250, enhanced: "2.0.0", "Ok: queued as MXH1A2B3"))
-        let postfix = CellOutcome(status: .ran, reply: SMTPReply(code: 250, enhanced: "2.0.0", "Ok: queued as 4ZxQ1p0Kz8z9"))
+        let builtin = CellOutcome(
+            status: .ran, reply: SMTPReply(code: 250, enhanced: "2.0.0", "Ok: queued as MXH1A2B3"))
+        let postfix = CellOutcome(
+            status: .ran, reply: SMTPReply(code: 250, enhanced: "2.0.0", "Ok: queued as 4ZxQ1p0Kz8z9"))
         #expect(builtin.reply?.text == "Ok: queued as <id>")
         #expect(builtin == postfix, "two runs of the same delivery compare equal")
         let other = CellOutcome(status: .ran, reply: SMTPReply(code: 250, "Message accepted"))
@@ -53,7 +71,10 @@ struct CellOutcomeTests {
     }
 
     @Test func attemptsReadBackFromTheirOneLineForm() {
-        let texts = ["ipv6 tempfailed at rcpt 450 4.7.25", "ipv4 accepted at data 250 2.0.0", "ipv6 unreachable at connect", "ipv4 rejected at greeting 554"]
+        let texts = [
+            "ipv6 tempfailed at rcpt 450 4.7.25", "ipv4 accepted at data 250 2.0.0", "ipv6 unreachable at connect",
+            "ipv4 rejected at greeting 554",
+        ]
         for text in texts {
             #expect(AttemptSummary(parsing: text)?.description == text)
         }
@@ -77,12 +98,17 @@ struct CellOutcomeTests {
         ]
         for cell in cells {
             let data = try JSONEncoder().encode(cell)
-            #expect(try JSONDecoder().decode(CellOutcome.self, from: data) == cell, "\(String(decoding: data, as: UTF8.self))")
+            #expect(
+                try JSONDecoder().decode(CellOutcome.self, from: data) == cell,
+                "\(String(decoding: data, as: UTF8.self))")
         }
     }
 
     @Test func aBadCellInJSONIsADecodingErrorNotACrash() {
-        for json in [#"{"family": "ipv5"}"#, #"{"reply": "hello"}"#, #"{"stage": "lunch"}"#, #"{"attempts": ["ipv4 flew"]}"#, #"[1]"#] {
+        for json in [
+            #"{"family": "ipv5"}"#, #"{"reply": "hello"}"#, #"{"stage": "lunch"}"#, #"{"attempts": ["ipv4 flew"]}"#,
+            #"[1]"#,
+        ] {
             #expect(throws: DecodingError.self) { try JSONDecoder().decode(CellOutcome.self, from: Data(json.utf8)) }
         }
     }

@@ -50,13 +50,17 @@ struct ChromiumTests {
             .replacingOccurrences(of: "</footer>", with: "</footer><img src=\"http://192.0.2.1/logo.png\">")
         try html.write(toFile: page.file, atomically: true, encoding: .utf8)
         let run = try Chromium.run(page.file, ["--dump-dom"])
-        #expect(run.consoleErrors.contains { $0.contains("192.0.2.1") && $0.contains("Content Security Policy") }, "\(run.stderr)")
+        #expect(
+            run.consoleErrors.contains { $0.contains("192.0.2.1") && $0.contains("Content Security Policy") },
+            "\(run.stderr)")
     }
 }
 
 struct ChromiumInCITests {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["MXHARNESS_CI"] == "1"))
     func chromiumIsInstalledInCI() {
-        #expect(Chromium.path != nil, "CI must run the HTML page in a real browser: add chromium to PACKAGES in scripts/lib.sh")
+        #expect(
+            Chromium.path != nil,
+            "CI must run the HTML page in a real browser: add chromium to PACKAGES in scripts/lib.sh")
     }
 }

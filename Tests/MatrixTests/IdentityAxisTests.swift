@@ -13,13 +13,19 @@ import Testing
 /// and (with real worlds) the XCLIENT-without-NAME false accept.
 @Suite struct IdentityAxisTests {
     @Test func columnsStartWithTheDirectConnection() throws {
-        #expect(try IdentityAxis.columns(["proxy-v2", "xclient", "proxy-v2"]).map(\.name) == ["socket", "proxy-v2", "xclient"])
+        #expect(
+            try IdentityAxis.columns(["proxy-v2", "xclient", "proxy-v2"]).map(\.name) == [
+                "socket", "proxy-v2", "xclient",
+            ])
         #expect(try IdentityAxis.columns(["socket", "proxy-v1"]).map(\.name) == ["socket", "proxy-v1"])
         #expect(throws: MatrixError.self) { try IdentityAxis.columns(["proxy-v3"]) }
         do {
             _ = try IdentityAxis.columns(["xclinet"])
         } catch {
-            #expect(error.description == "--identities: \"xclinet\" is not an identity path (socket, proxy-v1, proxy-v2, xclient); did you mean xclient?")
+            #expect(
+                error.description
+                    == "--identities: \"xclinet\" is not an identity path (socket, proxy-v1, proxy-v2, xclient); did you mean xclient?"
+            )
         }
     }
 
@@ -27,7 +33,8 @@ import Testing
         let scenario = Fixtures.scenario("direct", policy: Preset.fcrdnsStrict.policy)
         let v2 = IdentityAxis.applied(.proxyV2, to: scenario)
         #expect(v2.sender.identity == .proxyV2)
-        #expect(v2.sender.proxyAddresses == [.ipv4: IPAddress("198.51.100.254")!, .ipv6: IPAddress("2001:db8:ffff::fe")!])
+        #expect(
+            v2.sender.proxyAddresses == [.ipv4: IPAddress("198.51.100.254")!, .ipv6: IPAddress("2001:db8:ffff::fe")!])
         #expect(v2.receiver.proxyProtocol == .haproxy)
         #expect(v2.receiver.xclientHosts.isEmpty)
         #expect(v2.receiver.policy == scenario.receiver.policy)
@@ -64,15 +71,27 @@ import Testing
             [scenario], columns: columns, results: results, target: .builtin, receiverName: "the built-in MX")
         IdentityAxis.annotate(&matrix, cases: [scenario])
         #expect(matrix.isIdentityMatrix)
-        #expect(matrix.rows[0].cells.map(\.note) == [nil, nil,
-            "XCLIENT without NAME: the receiver checked nothing (it kept the proxy's own name and looked nothing up for the client)"])
+        #expect(
+            matrix.rows[0].cells.map(\.note) == [
+                nil, nil,
+                "XCLIENT without NAME: the receiver checked nothing (it kept the proxy's own name and looked nothing up for the client)",
+            ])
         let text = MatrixText(terminal: Terminal(colour: false)).render(matrix)
         #expect(text.contains("Identity paths: 1 case × 3 paths on the built-in MX"))
-        #expect(text.contains("matrix: 1 case × 3 identity paths, 1 row differs; expect in the own-path column: 1 passed, 0 failed"))
-        #expect(text.contains("Where a path's verdict differs from the direct connection's:\n  ≠ no-ptr  xclient: XCLIENT without NAME: the receiver checked nothing"))
-        #expect(MatrixHTML.render(matrix, title: "t").contains("<span class=\"note\">XCLIENT without NAME: the receiver checked nothing"))
+        #expect(
+            text.contains(
+                "matrix: 1 case × 3 identity paths, 1 row differs; expect in the own-path column: 1 passed, 0 failed"))
+        #expect(
+            text.contains(
+                "Where a path's verdict differs from the direct connection's:\n  ≠ no-ptr  xclient: XCLIENT without NAME: the receiver checked nothing"
+            ))
+        #expect(
+            MatrixHTML.render(matrix, title: "t").contains(
+                "<span class=\"note\">XCLIENT without NAME: the receiver checked nothing"))
         // Only identity columns get notes; a policy matrix has none.
-        var policies = MatrixRunner.assemble([scenario], columns: [.preset(.fcrdns), .preset(.fcrdnsStrict)], results: [Fixtures.delivered6(scenario), Fixtures.bounce(scenario)], target: .builtin)
+        var policies = MatrixRunner.assemble(
+            [scenario], columns: [.preset(.fcrdns), .preset(.fcrdnsStrict)],
+            results: [Fixtures.delivered6(scenario), Fixtures.bounce(scenario)], target: .builtin)
         IdentityAxis.annotate(&policies, cases: [scenario])
         #expect(policies.rows[0].cells.allSatisfy { $0.note == nil })
     }
@@ -90,7 +109,10 @@ struct IdentityAxisIntegrationTests {
         let runner = MatrixRunner(runner: CaseRunner(configuration: RunConfiguration(), parts: builtinParts), jobs: 2)
         let matrix = await runner.run([strict], columns: try IdentityAxis.columns(["proxy-v2", "xclient"]))
         let row = try #require(matrix.rows.first)
-        #expect(row.cells.map(\.outcome.label) == ["bounced/v6 550 5.7.25 at RCPT", "bounced/v6 550 5.7.25 at RCPT", "delivered/v6"])
+        #expect(
+            row.cells.map(\.outcome.label) == [
+                "bounced/v6 550 5.7.25 at RCPT", "bounced/v6 550 5.7.25 at RCPT", "delivered/v6",
+            ])
         #expect(row.cells.map { $0.note == nil } == [true, true, false])
     }
 }

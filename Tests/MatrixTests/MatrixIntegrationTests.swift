@@ -30,7 +30,9 @@ struct MatrixIntegrationTests {
         let byName = Dictionary(uniqueKeysWithValues: matrix.rows.map { ($0.name, $0) })
         let dual = try #require(byName["dual-stack-no-ipv6-ptr"])
         #expect(dual.cells.map(\.outcome.label) == ["delivered/v4 after 450", "bounced/v6 550 5.7.25 at RCPT"])
-        #expect(dual.cells[1].outcome.replyLine == "550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]")
+        #expect(
+            dual.cells[1].outcome.replyLine
+                == "550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]")
         #expect(dual.differs)
         // Its expect (delivered over IPv4) holds under its own fcrdns, and is not held against fcrdns-strict.
         #expect(dual.cells.map(\.verdict) == [.holds, .notJudged])
@@ -64,8 +66,11 @@ struct MatrixIntegrationTests {
         let logger = Logger(label: "matrix-test")
         #expect(try await Harness.matrix(options(save: true), logger: logger) == .passed)
         let first = try Data(contentsOf: URL(fileURLWithPath: baseline))
-        #expect(try await Harness.matrix(options(save: true, compare: true), logger: logger) == .passed, "the same worlds, the same results")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: baseline)) == first, "the baseline file is stable across runs")
+        #expect(
+            try await Harness.matrix(options(save: true, compare: true), logger: logger) == .passed,
+            "the same worlds, the same results")
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: baseline)) == first, "the baseline file is stable across runs")
         let page = try String(contentsOfFile: html, encoding: .utf8)
         #expect(page.components(separatedBy: "<td class=\"cell ").count - 1 == 3)
         if Chromium.path != nil {
@@ -77,27 +82,42 @@ struct MatrixIntegrationTests {
         }
 
         try "policy: fcrdns-strict\n".write(toFile: ours, atomically: true, encoding: .utf8)
-        #expect(try await Harness.matrix(options(compare: true), logger: logger) == .failed, "the stricter policy bounces the dual-stack sender")
+        #expect(
+            try await Harness.matrix(options(compare: true), logger: logger) == .failed,
+            "the stricter policy bounces the dual-stack sender")
         // What it printed, through the same model.
         let cases = try ScenarioLoader().load(paths: [directory])
         let columns = try PolicyColumn.columns(policies: [ours], postfixConfigurations: [], target: .builtin)
-        let matrix = await MatrixRunner(runner: CaseRunner(configuration: RunConfiguration(), parts: builtinParts), jobs: 2).run(cases, columns: columns)
+        let matrix = await MatrixRunner(
+            runner: CaseRunner(configuration: RunConfiguration(), parts: builtinParts), jobs: 2
+        ).run(cases, columns: columns)
         let comparison = BaselineComparison.compare(try Baseline.read(from: baseline), with: matrix)
-        #expect(comparison.changes.map { "\($0.caseName) [\($0.column)]: \($0.before?.label ?? "-") -> \($0.after?.label ?? "-")" }
-            == ["dual-stack-no-ipv6-ptr [ours]: delivered/v4 after 450 -> bounced/v6 550 5.7.25 at RCPT"])
-        #expect(comparison.notes.contains { $0.contains("failures deferred (4xx)") && $0.contains("failures rejected (5xx)") })
+        #expect(
+            comparison.changes.map {
+                "\($0.caseName) [\($0.column)]: \($0.before?.label ?? "-") -> \($0.after?.label ?? "-")"
+            }
+                == ["dual-stack-no-ipv6-ptr [ours]: delivered/v4 after 450 -> bounced/v6 550 5.7.25 at RCPT"])
+        #expect(
+            comparison.notes.contains {
+                $0.contains("failures deferred (4xx)") && $0.contains("failures rejected (5xx)")
+            })
     }
 
     @Test func anExpectationThatFailsInItsOwnColumnFailsTheRun() async throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let wrong = try #require(Fixtures.fixtureScenarios["good-sender.yaml"]).replacingOccurrences(of: "family: ipv6}", with: "family: ipv4}")
+        let wrong = try #require(Fixtures.fixtureScenarios["good-sender.yaml"]).replacingOccurrences(
+            of: "family: ipv6}", with: "family: ipv4}")
         try wrong.write(toFile: directory + "/good-sender.yaml", atomically: true, encoding: .utf8)
         let logger = Logger(label: "matrix-test")
-        let own = MatrixOptions(paths: [directory], policies: ["fcrdns"], jobs: 1, configuration: RunConfiguration(), parts: builtinParts)
+        let own = MatrixOptions(
+            paths: [directory], policies: ["fcrdns"], jobs: 1, configuration: RunConfiguration(), parts: builtinParts)
         #expect(try await Harness.matrix(own, logger: logger) == .failed)
-        let other = MatrixOptions(paths: [directory], policies: ["open"], jobs: 1, configuration: RunConfiguration(), parts: builtinParts)
-        #expect(try await Harness.matrix(other, logger: logger) == .passed, "expect is not judged under a policy that is not the case's own")
+        let other = MatrixOptions(
+            paths: [directory], policies: ["open"], jobs: 1, configuration: RunConfiguration(), parts: builtinParts)
+        #expect(
+            try await Harness.matrix(other, logger: logger) == .passed,
+            "expect is not judged under a policy that is not the case's own")
     }
 
     @Test(.enabled(if: IntegrationEnvironment.hasPostfix, "needs postfix (apt-get install postfix)"))
@@ -105,13 +125,21 @@ struct MatrixIntegrationTests {
         let (cases, directory) = try Self.fixtureCases()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let defer450 = directory + "/defer.cf", strict = directory + "/strict.cf"
-        try "smtpd_client_restrictions = reject_unknown_client_hostname\n".write(toFile: defer450, atomically: true, encoding: .utf8)
-        try "smtpd_client_restrictions = reject_unknown_client_hostname\nunknown_client_reject_code = 550\n".write(toFile: strict, atomically: true, encoding: .utf8)
-        let columns = try PolicyColumn.columns(policies: ["microsoft-like"], postfixConfigurations: [defer450, strict], target: .postfix)
-        let runner = MatrixRunner(runner: CaseRunner(configuration: RunConfiguration(target: .postfix), parts: builtinParts.adding(PostfixReceivers())), jobs: 2)
+        try "smtpd_client_restrictions = reject_unknown_client_hostname\n".write(
+            toFile: defer450, atomically: true, encoding: .utf8)
+        try "smtpd_client_restrictions = reject_unknown_client_hostname\nunknown_client_reject_code = 550\n".write(
+            toFile: strict, atomically: true, encoding: .utf8)
+        let columns = try PolicyColumn.columns(
+            policies: ["microsoft-like"], postfixConfigurations: [defer450, strict], target: .postfix)
+        let runner = MatrixRunner(
+            runner: CaseRunner(
+                configuration: RunConfiguration(target: .postfix), parts: builtinParts.adding(PostfixReceivers())),
+            jobs: 2)
         let matrix = await runner.run(cases.filter { $0.name == "dual-stack-no-ipv6-ptr" }, columns: columns)
         let row = try #require(matrix.rows.first)
-        #expect(row.cells.map(\.outcome.label) == ["skipped", "delivered/v4 after 450", "bounced/v6 550 5.7.25 at RCPT"], "\(row.cells.map(\.outcome))")
+        #expect(
+            row.cells.map(\.outcome.label) == ["skipped", "delivered/v4 after 450", "bounced/v6 550 5.7.25 at RCPT"],
+            "\(row.cells.map(\.outcome))")
         #expect(row.cells[0].outcome.reason?.contains("microsoft-like") == true)
         #expect(matrix.target == .postfix)
         #expect(matrix.receiverName == "Postfix", "headings name the receiver as its kind does")

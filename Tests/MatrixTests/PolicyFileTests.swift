@@ -4,7 +4,8 @@ import Testing
 
 struct PolicyFileTests {
     @Test func theMapFormReadsAsReceiverPolicyDoes() throws {
-        let file = try PolicyFile.parse("""
+        let file = try PolicyFile.parse(
+            """
             name: strict-v6
             description: >
               Our MX after the change.
@@ -16,7 +17,11 @@ struct PolicyFileTests {
             """, file: "policies/v6.yaml")
         #expect(file.name == "strict-v6")
         #expect(file.description == "Our MX after the change.")
-        #expect(file.policy == ReceiverPolicy(ipv4: [.fcrdns], ipv6: [.fcrdns, .spfPass, .dnsbl(zone: "bl.example.test")], rejectAt: .data, onFail: .reject))
+        #expect(
+            file.policy
+                == ReceiverPolicy(
+                    ipv4: [.fcrdns], ipv6: [.fcrdns, .spfPass, .dnsbl(zone: "bl.example.test")], rejectAt: .data,
+                    onFail: .reject))
     }
 
     @Test func aPresetNameIsAPolicyAndTheFileNameIsTheDefaultName() throws {
@@ -40,9 +45,16 @@ struct PolicyFileTests {
         } throws: { error in
             guard let error = error as? PolicyFileError else { return false }
             let lines = error.diagnostics.map(\.description)
-            return lines.contains("p.yaml:2:18: policy.ipv6[1]: unknown check \"fcrnds\" (known: ptr, fcrdns, helo-valid, helo-fqdn, helo-resolves, helo-matches, spf, spf-pass, dnsbl:ZONE, dkim, dmarc, spf-or-dkim); did you mean fcrdns?")
-                && lines.contains { $0.hasPrefix("p.yaml:3:3: policy.on_fial: unknown key \"on_fial\"") && $0.hasSuffix("did you mean on_fail?") }
-                && lines.contains("p.yaml:4:14: policy.reject_at: unknown reject stage \"connect\" (known: rcpt, data, greeting, helo, mail)")
+            return lines.contains(
+                "p.yaml:2:18: policy.ipv6[1]: unknown check \"fcrnds\" (known: ptr, fcrdns, helo-valid, helo-fqdn, helo-resolves, helo-matches, spf, spf-pass, dnsbl:ZONE, dkim, dmarc, spf-or-dkim); did you mean fcrdns?"
+            )
+                && lines.contains {
+                    $0.hasPrefix("p.yaml:3:3: policy.on_fial: unknown key \"on_fial\"")
+                        && $0.hasSuffix("did you mean on_fail?")
+                }
+                && lines.contains(
+                    "p.yaml:4:14: policy.reject_at: unknown reject stage \"connect\" (known: rcpt, data, greeting, helo, mail)"
+                )
                 && lines.contains { $0.hasPrefix("p.yaml:5:1: colour: unknown key \"colour\"") }
                 && error.description.hasSuffix("4 errors in the policy file; fix it and run again")
         }
@@ -74,6 +86,8 @@ struct PolicyFileTests {
     }
 
     @Test func aMissingFileSaysSo() {
-        #expect { try PolicyFile.load(path: "/nonexistent/policy.yaml") } throws: { "\($0)".contains("/nonexistent/policy.yaml:1:1: cannot read this policy file") }
+        #expect { try PolicyFile.load(path: "/nonexistent/policy.yaml") } throws: {
+            "\($0)".contains("/nonexistent/policy.yaml:1:1: cannot read this policy file")
+        }
     }
 }

@@ -19,7 +19,8 @@ struct MatrixTextTests {
         #expect(lines[2].contains("│ delivered/v4 after 450 ✓"))
         #expect(lines[2].contains("│ bounced/v6 550 5.7.25 at RCPT ≠"))
         #expect(lines[3].contains("│ 250 2.0.0 Ok: queued as <id>"))
-        #expect(lines[3].contains("│ 550 5.7.25 Client host rejected: cannot fin…"), "long replies are cut to the column")
+        #expect(
+            lines[3].contains("│ 550 5.7.25 Client host rejected: cannot fin…"), "long replies are cut to the column")
         #expect(lines[4].hasPrefix("   good-sender"))
         #expect(!lines[4].contains("≠"))
         #expect(lines[4].contains("delivered/v6 ✓"), "good-sender's own policy is fcrdns-strict")
@@ -32,10 +33,18 @@ struct MatrixTextTests {
         matrix.rows[1].cells[1].mismatches = [Mismatch(key: "family", expected: "ipv4", got: "ipv6")]
         let rendered = text.render(matrix)
         #expect(rendered.hasPrefix("Policy matrix: 2 cases × 2 policies on the built-in MX"))
-        #expect(rendered.contains("  fcrdns-strict  preset fcrdns-strict: IPv4 and IPv6: fcrdns; failures rejected (5xx) at RCPT"))
+        #expect(
+            rendered.contains(
+                "  fcrdns-strict  preset fcrdns-strict: IPv4 and IPv6: fcrdns; failures rejected (5xx) at RCPT"))
         #expect(rendered.contains("expect is judged only there"))
-        #expect(rendered.contains("Expectations that fail (in the column of the case's own policy):\n  ✗ good-sender [fcrdns-strict] (Scenarios/fixture.yaml:3:1)\n      family: expected ipv4, got ipv6"))
-        #expect(rendered.hasSuffix("matrix: 2 cases × 2 policies, 1 row differs; expect in the own-policy column: 1 passed, 1 failed; 0 skipped, 0 could not run"))
+        #expect(
+            rendered.contains(
+                "Expectations that fail (in the column of the case's own policy):\n  ✗ good-sender [fcrdns-strict] (Scenarios/fixture.yaml:3:1)\n      family: expected ipv4, got ipv6"
+            ))
+        #expect(
+            rendered.hasSuffix(
+                "matrix: 2 cases × 2 policies, 1 row differs; expect in the own-policy column: 1 passed, 1 failed; 0 skipped, 0 could not run"
+            ))
     }
 
     @Test func aComparisonPrintsOnlyWhatChangedWithTheReplyBeforeAndAfter() {
@@ -44,16 +53,18 @@ struct MatrixTextTests {
         new.rows[0].cells[0] = MatrixCell(Fixtures.bounce(Fixtures.scenario("dual")), isOwnPolicy: true)
         let comparison = BaselineComparison.compare(Baseline(old), with: new)
         let rendered = text.renderComparison(comparison, baselinePath: "base.json", comparedCells: 4)
-        #expect(rendered == """
-            Changed against the baseline base.json:
-              dual-stack <no> & "ipv6 ptr" [fcrdns]
-                before: delivered/v4 after 450   250 2.0.0 Ok: queued as <id>
-                after:  bounced/v6 550 5.7.25 at RCPT   550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]
+        #expect(
+            rendered == """
+                Changed against the baseline base.json:
+                  dual-stack <no> & "ipv6 ptr" [fcrdns]
+                    before: delivered/v4 after 450   250 2.0.0 Ok: queued as <id>
+                    after:  bounced/v6 550 5.7.25 at RCPT   550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]
 
-            baseline: 1 cell changed, 0 new, 0 gone (of 4 cells run); review them, then update the baseline with --save-baseline
-            """)
+                baseline: 1 cell changed, 0 new, 0 gone (of 4 cells run); review them, then update the baseline with --save-baseline
+                """)
         #expect(!rendered.contains("good-sender"))
-        let same = text.renderComparison(BaselineComparison.compare(Baseline(old), with: old), baselinePath: "base.json", comparedCells: 4)
+        let same = text.renderComparison(
+            BaselineComparison.compare(Baseline(old), with: old), baselinePath: "base.json", comparedCells: 4)
         #expect(same == "baseline base.json: no change in 4 cells")
     }
 }
@@ -64,7 +75,9 @@ struct ReceiverHeadingTests {
         var matrix = Fixtures.matrix()
         matrix.target = .exim
         matrix.receiverName = "Exim"
-        #expect(MatrixText(terminal: Terminal(colour: false)).render(matrix).hasPrefix("Policy matrix: 2 cases × 2 policies on Exim"))
+        #expect(
+            MatrixText(terminal: Terminal(colour: false)).render(matrix).hasPrefix(
+                "Policy matrix: 2 cases × 2 policies on Exim"))
         let html = MatrixHTML.render(matrix)
         #expect(html.contains("policies on Exim."))
         #expect(!html.contains("built-in MX"))
@@ -80,7 +93,8 @@ struct MatrixHTMLTests {
         #expect(html.components(separatedBy: "<details>").count - 1 == 4)
         #expect(html.contains("<h4>Transcripts of the attempts</h4><pre>=== Destinations (mx): none"))
         #expect(html.contains("&lt;- 550 5.7.25 Client host rejected"))
-        #expect(html.contains("<td class=\"cell bounced differs\" data-column=\"fcrdns-strict\" data-outcome=\"bounced\">"))
+        #expect(
+            html.contains("<td class=\"cell bounced differs\" data-column=\"fcrdns-strict\" data-outcome=\"bounced\">"))
         #expect(html.contains("<tr class=\"differs\">"))
         #expect(html.contains("own ✓"))
     }

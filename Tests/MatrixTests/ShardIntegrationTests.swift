@@ -31,9 +31,11 @@ struct ShardIntegrationTests {
         }
         let logger = Logger(label: "shard-test")
         func run(_ shard: CaseShard?, json: String) async throws -> Verdict {
-            try await Harness.run(RunOptions(
-                paths: [scenarios], jobs: 2, selection: CaseSelection(), shard: shard,
-                configuration: RunConfiguration(target: .builtin), jsonPath: json, parts: builtinParts), logger: logger)
+            try await Harness.run(
+                RunOptions(
+                    paths: [scenarios], jobs: 2, selection: CaseSelection(), shard: shard,
+                    configuration: RunConfiguration(target: .builtin), jsonPath: json, parts: builtinParts),
+                logger: logger)
         }
         let whole = try await run(nil, json: directory + "/whole.json")
         var parts: [String] = []
@@ -49,9 +51,10 @@ struct ShardIntegrationTests {
 
         // The matrix: the shards' baselines merge into the whole run's baseline, byte for byte.
         func matrix(_ shard: CaseShard?, save: String) async throws -> Verdict {
-            try await Harness.matrix(MatrixOptions(
-                paths: [scenarios], policies: ["fcrdns", "fcrdns-strict"], jobs: 2, shard: shard,
-                configuration: RunConfiguration(), saveBaselinePath: save, parts: builtinParts), logger: logger)
+            try await Harness.matrix(
+                MatrixOptions(
+                    paths: [scenarios], policies: ["fcrdns", "fcrdns-strict"], jobs: 2, shard: shard,
+                    configuration: RunConfiguration(), saveBaselinePath: save, parts: builtinParts), logger: logger)
         }
         _ = try await matrix(nil, save: directory + "/whole-baseline.json")
         var baselines: [String] = []
@@ -59,10 +62,13 @@ struct ShardIntegrationTests {
             baselines.append(directory + "/baseline-\(index).json")
             _ = try await matrix(CaseShard(index: index, count: 3), save: baselines.last!)
         }
-        let verdict = try Harness.merge(MergeOptions(
-            inputs: baselines, outputPath: directory + "/merged-baseline.json", baselinePath: directory + "/whole-baseline.json"))
+        let verdict = try Harness.merge(
+            MergeOptions(
+                inputs: baselines, outputPath: directory + "/merged-baseline.json",
+                baselinePath: directory + "/whole-baseline.json"))
         #expect(verdict == .passed, "nothing changed against the whole run's baseline")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: directory + "/merged-baseline.json"))
-            == Data(contentsOf: URL(fileURLWithPath: directory + "/whole-baseline.json")))
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: directory + "/merged-baseline.json"))
+                == Data(contentsOf: URL(fileURLWithPath: directory + "/whole-baseline.json")))
     }
 }

@@ -19,7 +19,10 @@ import Testing
             _ = try TLSAxis.columns(["verfy"])
             Issue.record("an unknown level was taken")
         } catch {
-            #expect(error.description == "--tls: \"verfy\" is not a TLS security level (none, may, encrypt, dane, verify, secure); did you mean verify?")
+            #expect(
+                error.description
+                    == "--tls: \"verfy\" is not a TLS security level (none, may, encrypt, dane, verify, secure); did you mean verify?"
+            )
         }
     }
 
@@ -37,8 +40,11 @@ import Testing
 
     @Test(.enabled(if: IntegrationEnvironment.canRunWorlds, IntegrationEnvironment.worldSkipReason))
     func anExpiredCertificateDefersOnlyWhereTheLevelChecksIt() async throws {
-        var scenario = Fixtures.scenario("expired-certificate", policy: Preset.open.policy, expect: Expectation(outcome: .deferred))
-        scenario.dns.records = try ["example.test. MX 10 mx.example.test.", "mx.example.test. A 192.0.2.10"].map { try ZoneLine.parse($0) }
+        var scenario = Fixtures.scenario(
+            "expired-certificate", policy: Preset.open.policy, expect: Expectation(outcome: .deferred))
+        scenario.dns.records = try ["example.test. MX 10 mx.example.test.", "mx.example.test. A 192.0.2.10"].map {
+            try ZoneLine.parse($0)
+        }
         scenario.sender.addresses = [.ipv4: Fixtures.sender4]
         scenario.receiver.tls = ReceiverTLSSpec(starttls: true, certificate: .expired)
         scenario.sender.tls = .verify
@@ -48,7 +54,9 @@ import Testing
         #expect(row.cells.map(\.outcome.outcome) == [.delivered, .delivered, .deferred])
         #expect(row.cells[2].outcome.replyLine == "451 4.7.5 Server certificate not verified")
         #expect(row.cells.map(\.verdict) == [.notJudged, .notJudged, .holds])
-        #expect(row.cells[1].note?.hasSuffix("where at verify deferred/v4 451 4.7.5 at HELO (Server certificate not verified)") == true)
+        #expect(
+            row.cells[1].note?.hasSuffix(
+                "where at verify deferred/v4 451 4.7.5 at HELO (Server certificate not verified)") == true)
         #expect(row.cells[2].note == nil)
         // The TLS the cells ran with: none in plaintext, may and verify over TLS.
         #expect(row.cells.map { $0.result?.decidingAttempt?.tls != nil } == [false, true, true])

@@ -17,7 +17,9 @@ private struct RefuseAll: MilterFilter {
 struct MilterServerTests {
     /// A client speaking the protocol over a UNIX socket, as Postfix would.
     @Test func servesAConnectionOverASocket() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mxh-\(getpid())-milter-\(UInt32.random(in: 0...UInt32.max))").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mxh-\(getpid())-milter-\(UInt32.random(in: 0...UInt32.max))"
+        ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/m.sock"
@@ -33,11 +35,14 @@ struct MilterServerTests {
             for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
         }
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         #expect(connected == 0)
         func send(_ command: Character, _ data: [UInt8]) {
-            let bytes = MilterResponse.bigEndian(UInt32(data.count + 1)) + [UInt8(ascii: command.unicodeScalars.first!)] + data
+            let bytes =
+                MilterResponse.bigEndian(UInt32(data.count + 1)) + [UInt8(ascii: command.unicodeScalars.first!)] + data
             // MSG_NOSIGNAL: a server that went away is an EPIPE here, not a SIGPIPE for the test process.
             _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         }

@@ -29,13 +29,18 @@ struct MilterSessionTests {
         let responses = try session.receive(.optionNegotiation(version: 6, actions: 0x1FF, protocolSteps: 0x1FFFFF))
         #expect(responses == [.optionNegotiation(version: 6, actions: 0, protocolSteps: 0x110)])
         var old = MilterSession(filter: Recorder())
-        #expect(try old.receive(.optionNegotiation(version: 2, actions: 0, protocolSteps: 0x10)) == [.optionNegotiation(version: 2, actions: 0, protocolSteps: 0x10)])
+        #expect(
+            try old.receive(.optionNegotiation(version: 2, actions: 0, protocolSteps: 0x10)) == [
+                .optionNegotiation(version: 2, actions: 0, protocolSteps: 0x10)
+            ])
         var early = MilterSession(filter: Recorder())
         #expect(throws: MilterProtocolError.self) { try early.receive(.helo("x")) }
     }
 
     @Test func readerSplitsPacketsWhateverTheChunks() throws {
-        let stream = packet("O", MilterResponse.bigEndian(6) + MilterResponse.bigEndian(0x1FF) + MilterResponse.bigEndian(0x3FFFFF))
+        let stream =
+            packet(
+                "O", MilterResponse.bigEndian(6) + MilterResponse.bigEndian(0x1FF) + MilterResponse.bigEndian(0x3FFFFF))
             + packet("D", [UInt8(ascii: "C")] + strings("{client_resolve}", "FAIL", "j", "mx.example.test"))
             + packet("C", strings("[2001:db8:5::25]") + [UInt8(ascii: "6"), 0x30, 0x39] + strings("2001:db8:5::25"))
             + packet("L", strings("From", " <alice@sender.test>"))
@@ -49,13 +54,15 @@ struct MilterSessionTests {
                 index += chunk
                 while let command = try reader.next() { commands.append(command) }
             }
-            #expect(commands == [
-                .optionNegotiation(version: 6, actions: 0x1FF, protocolSteps: 0x3FFFFF),
-                .macros(stage: UInt8(ascii: "C"), values: ["{client_resolve}": "FAIL", "j": "mx.example.test"]),
-                .connect(hostname: "[2001:db8:5::25]", family: UInt8(ascii: "6"), port: 12345, address: "2001:db8:5::25"),
-                .header(name: "From", value: " <alice@sender.test>"),
-                .endOfMessage,
-            ], "chunks of \(chunk)")
+            #expect(
+                commands == [
+                    .optionNegotiation(version: 6, actions: 0x1FF, protocolSteps: 0x3FFFFF),
+                    .macros(stage: UInt8(ascii: "C"), values: ["{client_resolve}": "FAIL", "j": "mx.example.test"]),
+                    .connect(
+                        hostname: "[2001:db8:5::25]", family: UInt8(ascii: "6"), port: 12345, address: "2001:db8:5::25"),
+                    .header(name: "From", value: " <alice@sender.test>"),
+                    .endOfMessage,
+                ], "chunks of \(chunk)")
         }
     }
 
@@ -72,7 +79,10 @@ struct MilterSessionTests {
         var session = MilterSession(filter: Recorder())
         _ = try session.receive(.optionNegotiation(version: 6, actions: 0, protocolSteps: 0x1FFFFF))
         #expect(try session.receive(.macros(stage: UInt8(ascii: "C"), values: ["{client_resolve}": "FAIL"])) == [])
-        #expect(try session.receive(.connect(hostname: "[198.51.100.25]", family: UInt8(ascii: "4"), port: 25, address: "198.51.100.25")) == [.continue])
+        #expect(
+            try session.receive(
+                .connect(hostname: "[198.51.100.25]", family: UInt8(ascii: "4"), port: 25, address: "198.51.100.25"))
+                == [.continue])
         #expect(try session.receive(.helo("mail.sender.test")) == [.continue])
         #expect(try session.receive(.mail(["<alice@sender.test>"])) == [.continue])
         #expect(try session.receive(.rcpt(["<nobody@example.test>"])) == [.replyCode("550 5.1.1 no such user")])
@@ -94,7 +104,8 @@ struct MilterSessionTests {
     @Test func encodesResponsesAsLibmilterDoes() {
         #expect(MilterResponse.continue.bytes == [0, 0, 0, 1, UInt8(ascii: "c")])
         #expect(MilterResponse.replyCode("550 x").bytes == [0, 0, 0, 7, UInt8(ascii: "y")] + Array("550 x".utf8) + [0])
-        #expect(MilterResponse.optionNegotiation(version: 6, actions: 0, protocolSteps: 0x110).bytes
-            == [0, 0, 0, 13, UInt8(ascii: "O"), 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 1, 0x10])
+        #expect(
+            MilterResponse.optionNegotiation(version: 6, actions: 0, protocolSteps: 0x110).bytes
+                == [0, 0, 0, 13, UInt8(ascii: "O"), 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 1, 0x10])
     }
 }

@@ -16,16 +16,23 @@ func openSMTPDParts(configurationText: String? = nil) -> PartCatalog {
     builtinParts.adding(OpenSMTPDReceivers(configurationText: configurationText))
 }
 
-@Suite(.serialized, .enabled(if: IntegrationEnvironment.canRunWorlds && openSMTPDHere,
-                             "needs root, unbound and OpenSMTPD unpacked by scripts/lib.sh's unpack_mtas"))
+@Suite(
+    .serialized,
+    .enabled(
+        if: IntegrationEnvironment.canRunWorlds && openSMTPDHere,
+        "needs root, unbound and OpenSMTPD unpacked by scripts/lib.sh's unpack_mtas"))
 struct OpenSMTPDReceiverTests {
     @Test func fcrdnsPassesAndFailsAndTheHostsSpoolAndRunAreUntouched() async throws {
         let spoolBefore = FileManager.default.fileExists(atPath: "/var/spool/smtpd")
         let socketBefore = FileManager.default.fileExists(atPath: "/run/smtpd.sock")
-        let good = await runOne(parts: openSMTPDParts(), try realReceiverScenario("osmtpd-good", target: "opensmtpd", policy: "fcrdns-strict", records: confirmed))
+        let good = await runOne(
+            parts: openSMTPDParts(),
+            try realReceiverScenario("osmtpd-good", target: "opensmtpd", policy: "fcrdns-strict", records: confirmed))
         #expect(observed(good) == "delivered data 250 2.0.0")
         #expect(good.receiverLog.contains("smtp connected address=203.0.113.25"), "\(good.receiverLog)")
-        let bad = await runOne(parts: openSMTPDParts(), try realReceiverScenario("osmtpd-bad", target: "opensmtpd", policy: "fcrdns-strict", records: noPTR))
+        let bad = await runOne(
+            parts: openSMTPDParts(),
+            try realReceiverScenario("osmtpd-bad", target: "opensmtpd", policy: "fcrdns-strict", records: noPTR))
         #expect(observed(bad) == "bounced rcpt 550 5.7.25")
         #expect(bad.receiverLog.contains("result=\"550 5.7.25"), "\(bad.receiverLog)")
         #expect(FileManager.default.fileExists(atPath: "/var/spool/smtpd") == spoolBefore)
@@ -34,9 +41,12 @@ struct OpenSMTPDReceiverTests {
 
     @Test func eachFamilyGetsItsOwnListThroughItsListener() async throws {
         // IPv6 checked (deferring), IPv4 not: the sender has no PTR at all and tries IPv6 first.
-        let result = await runOne(parts: openSMTPDParts(), try realReceiverScenario(
-            "osmtpd-family", target: "opensmtpd", policy: "{ipv4: [], ipv6: [fcrdns], on_fail: defer}", records: noPTR + ["mail.sender.test. AAAA 2001:db8:5::25"],
-            dualStack: true))
+        let result = await runOne(
+            parts: openSMTPDParts(),
+            try realReceiverScenario(
+                "osmtpd-family", target: "opensmtpd", policy: "{ipv4: [], ipv6: [fcrdns], on_fail: defer}",
+                records: noPTR + ["mail.sender.test. AAAA 2001:db8:5::25"],
+                dualStack: true))
         #expect(observed(result) == "delivered data 250 2.0.0", "deferred over IPv6, delivered over IPv4")
         #expect(result.observed?.family == .ipv4)
     }
@@ -54,11 +64,15 @@ struct OpenSMTPDReceiverTests {
         let result = await runOne(
             try realReceiverScenario("osmtpd-own", target: "opensmtpd", policy: "helo-strict", records: noPTR),
             parts: openSMTPDParts(configurationText: text))
-        #expect(observed(result) == "bounced mail 554 5.7.1", "its own filter at MAIL, though the scenario's preset is not expressible")
+        #expect(
+            observed(result) == "bounced mail 554 5.7.1",
+            "its own filter at MAIL, though the scenario's preset is not expressible")
     }
 
     @Test func whatItCannotExpressIsSkipped() async throws {
-        let result = await runOne(parts: openSMTPDParts(), try realReceiverScenario("osmtpd-helo", target: "opensmtpd", policy: "helo-strict", records: confirmed))
+        let result = await runOne(
+            parts: openSMTPDParts(),
+            try realReceiverScenario("osmtpd-helo", target: "opensmtpd", policy: "helo-strict", records: confirmed))
         guard case .skipped(let reason) = result.status else {
             Issue.record("expected a skip, got \(result.status)")
             return

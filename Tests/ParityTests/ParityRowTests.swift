@@ -11,16 +11,24 @@ struct ParityRowTests {
     static let scenario = ScenarioCase(
         name: "case", location: SourceLocation(file: "p.yaml", line: 1, column: 1), dns: WorldSpec(),
         receiver: ReceiverSpec(addresses: [IPAddress("2001:db8::10")!]),
-        sender: SenderSpec(addresses: [.ipv6: IPAddress("2001:db8:5::25")!], helo: "h.test", mailFrom: "a@s.test", rcptTo: ["b@e.test"]),
+        sender: SenderSpec(
+            addresses: [.ipv6: IPAddress("2001:db8:5::25")!], helo: "h.test", mailFrom: "a@s.test", rcptTo: ["b@e.test"]
+        ),
         expect: Expectation())
 
-    static func result(_ outcome: DeliveryOutcome, _ code: Int, _ enhanced: String?, stage: SMTPStage = .rcpt, family: AddressFamily = .ipv6) -> CaseResult {
+    static func result(
+        _ outcome: DeliveryOutcome, _ code: Int, _ enhanced: String?, stage: SMTPStage = .rcpt,
+        family: AddressFamily = .ipv6
+    ) -> CaseResult {
         var result = CaseResult(scenario: scenario, target: .builtin, status: .passed)
-        result.observed = ObservedDelivery(outcome: outcome, family: family, stage: stage, reply: SMTPReply(code: code, enhanced: enhanced, "text"))
+        result.observed = ObservedDelivery(
+            outcome: outcome, family: family, stage: stage, reply: SMTPReply(code: code, enhanced: enhanced, "text"))
         return result
     }
 
-    static func skipped() -> CaseResult { CaseResult(scenario: scenario, target: .exim, status: .skipped("no exim here")) }
+    static func skipped() -> CaseResult {
+        CaseResult(scenario: scenario, target: .exim, status: .skipped("no exim here"))
+    }
 
     static func rows(_ axis: ParityAxis, _ results: [CaseResult]) -> ParityRow {
         // A run whose sides are given: the row model is what is under test.
@@ -28,7 +36,8 @@ struct ParityRowTests {
     }
 
     @Test func theBuiltinMXIsHeldToPostfixsExactReplies() {
-        let row = Self.rows(.builtinAgainstPostfix, [Self.result(.deferred, 450, "4.7.25"), Self.result(.deferred, 450, "4.7.1")])
+        let row = Self.rows(
+            .builtinAgainstPostfix, [Self.result(.deferred, 450, "4.7.25"), Self.result(.deferred, 450, "4.7.1")])
         #expect(row.differences.map(\.fields) == [["enhanced"]])
         #expect(row.mtaDifferences.isEmpty)
     }
@@ -43,11 +52,13 @@ struct ParityRowTests {
 
     @Test func aDifferentOutcomeStageFamilyOrClassIsADifferenceOnAnyPair() {
         let axis = ParityAxis.receivers([.postfix, .exim, .opensmtpd])
-        let row = Self.rows(axis, [
-            Self.result(.deferred, 450, "4.7.25"),
-            Self.result(.bounced, 550, "5.7.1", stage: .mail),
-            Self.result(.deferred, 421, nil, family: .ipv4),
-        ])
+        let row = Self.rows(
+            axis,
+            [
+                Self.result(.deferred, 450, "4.7.25"),
+                Self.result(.bounced, 550, "5.7.1", stage: .mail),
+                Self.result(.deferred, 421, nil, family: .ipv4),
+            ])
         #expect(row.differences.map(\.side) == ["exim", "opensmtpd"])
         #expect(row.differences[0].fields == ["outcome", "stage", "class", "enhanced"])
         #expect(row.differences[1].fields == ["family", "code", "enhanced"])
@@ -63,7 +74,9 @@ struct ParityRowTests {
         #expect(table.hasSuffix("parity: 0 same, 0 different, 1 skipped (not run on two sides)"))
     }
 
-    static func errored(_ message: String) -> CaseResult { CaseResult(scenario: scenario, target: .postfix, status: .error(message)) }
+    static func errored(_ message: String) -> CaseResult {
+        CaseResult(scenario: scenario, target: .postfix, status: .error(message))
+    }
 
     @Test func anErroredSideIsADifferenceNotASkip() {
         let axis = ParityAxis.builtinAgainstPostfix
@@ -78,14 +91,17 @@ struct ParityRowTests {
 
     @Test func anErrorBesideASkipIsStillADifference() {
         let axis = ParityAxis.receivers([.builtin, .postfix, .exim])
-        let row = Self.rows(axis, [Self.errored("unbound did not start"), Self.errored("unbound did not start"), Self.skipped()])
+        let row = Self.rows(
+            axis, [Self.errored("unbound did not start"), Self.errored("unbound did not start"), Self.skipped()])
         #expect(!row.isSkipped)
         #expect(row.differences.map(\.side) == ["builtin", "postfix"])
     }
 
     @Test func theSummaryListsSkipsByReasonMostFirst() {
         let axis = ParityAxis.receivers([.builtin, .exim])
-        func skipped(_ reason: String) -> CaseResult { CaseResult(scenario: Self.scenario, target: .exim, status: .skipped(reason)) }
+        func skipped(_ reason: String) -> CaseResult {
+            CaseResult(scenario: Self.scenario, target: .exim, status: .skipped(reason))
+        }
         let rows = [
             Self.rows(axis, [Self.result(.deferred, 450, "4.7.25"), skipped("preset x is builtin only")]),
             Self.rows(axis, [Self.result(.deferred, 450, "4.7.25"), skipped("raw messages")]),
@@ -93,48 +109,70 @@ struct ParityRowTests {
             Self.rows(axis, [Self.result(.deferred, 450, "4.7.25"), skipped("preset x is builtin only")]),
         ]
         let reasons = ParityTable.skipsByReason(rows, labels: axis.labels)
-        #expect(reasons.map { "\($0.count) \($0.side): \($0.reason)" } == [
-            "3 exim: preset x is builtin only", "1 builtin: raw messages", "1 exim: raw messages",
-        ])
+        #expect(
+            reasons.map { "\($0.count) \($0.side): \($0.reason)" } == [
+                "3 exim: preset x is builtin only", "1 builtin: raw messages", "1 exim: raw messages",
+            ])
         let table = ParityTable.render(rows, labels: axis.labels, terminal: Terminal(colour: false))
-        #expect(table.contains("Skipped, by reason (cases; side: reason):\n  3  exim: preset x is builtin only\n  1  builtin: raw messages\n  1  exim: raw messages\n"))
+        #expect(
+            table.contains(
+                "Skipped, by reason (cases; side: reason):\n  3  exim: preset x is builtin only\n  1  builtin: raw messages\n  1  exim: raw messages\n"
+            ))
         #expect(table.hasSuffix("parity: 0 same, 0 different, 4 skipped (not run on two sides)"))
     }
 
     @Test func senderParityComparesTheModelWithPostfixExactly() {
-        let row = Self.rows(.senders([.builtin, .postfix]), [Self.result(.delivered, 250, "2.0.0"), Self.result(.delivered, 250, "2.0.0")])
+        let row = Self.rows(
+            .senders([.builtin, .postfix]),
+            [Self.result(.delivered, 250, "2.0.0"), Self.result(.delivered, 250, "2.0.0")])
         #expect(row.differences.isEmpty && row.mtaDifferences.isEmpty)
-        let exim = Self.rows(.senders([.builtin, .exim]), [Self.result(.deferred, 450, "4.7.25"), Self.result(.deferred, 450, nil)])
+        let exim = Self.rows(
+            .senders([.builtin, .exim]), [Self.result(.deferred, 450, "4.7.25"), Self.result(.deferred, 450, nil)])
         #expect(exim.differences.isEmpty && exim.mtaDifferences.map(\.fields) == [["enhanced"]])
     }
 }
 
 /// Sender parity: the model against a real sender, attempt lists included.
 struct SenderParityRowTests {
-    static func result(_ outcome: DeliveryOutcome, family: AddressFamily, code: Int, attempts: [(AddressFamily, AttemptResult)]) -> CaseResult {
+    static func result(
+        _ outcome: DeliveryOutcome, family: AddressFamily, code: Int, attempts: [(AddressFamily, AttemptResult)]
+    ) -> CaseResult {
         var result = CaseResult(scenario: ParityRowTests.scenario, target: .builtin, status: .passed)
         result.observed = ObservedDelivery(
             outcome: outcome, family: family, stage: code == 250 ? .data : .rcpt, reply: SMTPReply(code: code, "x"),
-            attempts: attempts.map { ObservedAttempt(family: $0.0, result: $0.1, stage: $0.1 == .accepted ? .data : .rcpt, reply: nil) })
+            attempts: attempts.map {
+                ObservedAttempt(family: $0.0, result: $0.1, stage: $0.1 == .accepted ? .data : .rcpt, reply: nil)
+            })
         return result
     }
 
     @Test func onlyTheAttemptListsDifferingIsADifferenceBetweenTheModelAndPostfix() {
         let model = Self.result(.delivered, family: .ipv4, code: 250, attempts: [(.ipv4, .accepted)])
-        let real = Self.result(.delivered, family: .ipv4, code: 250, attempts: [(.ipv6, .unreachable), (.ipv4, .accepted)])
+        let real = Self.result(
+            .delivered, family: .ipv4, code: 250, attempts: [(.ipv6, .unreachable), (.ipv4, .accepted)])
         let row = ParityRow.compare(name: "x", results: [model, real], axis: .senders([.builtin, .postfix]))
         #expect(row.differences.map(\.fields) == [["attempts"]])
     }
 
     @Test func aDifferenceShowsEverySidesAttemptList() {
-        let model = Self.result(.deferred, family: .ipv6, code: 450, attempts: [(.ipv6, .tempfailed), (.ipv6, .tempfailed)])
-        let real = Self.result(.delivered, family: .ipv4, code: 250, attempts: [(.ipv6, .tempfailed), (.ipv6, .tempfailed), (.ipv4, .accepted)])
+        let model = Self.result(
+            .deferred, family: .ipv6, code: 450, attempts: [(.ipv6, .tempfailed), (.ipv6, .tempfailed)])
+        let real = Self.result(
+            .delivered, family: .ipv4, code: 250,
+            attempts: [(.ipv6, .tempfailed), (.ipv6, .tempfailed), (.ipv4, .accepted)])
         let axis = ParityAxis.senders([.builtin, .exim])
         let row = ParityRow.compare(name: "two-mx", results: [model, real], axis: axis)
-        #expect(row.differences.map(\.fields) == [["outcome", "family", "stage", "class", "attempts"]], "the code is not compared again once its class differs")
+        #expect(
+            row.differences.map(\.fields) == [["outcome", "family", "stage", "class", "attempts"]],
+            "the code is not compared again once its class differs")
         let text = ParityTable.render([row], labels: axis.labels, terminal: Terminal(colour: false))
-        #expect(text.contains("builtin: deferred ipv6 rcpt 450 -; attempts: ipv6 tempfailed rcpt -, ipv6 tempfailed rcpt -"))
-        #expect(text.contains("exim: delivered ipv4 data 250 -; attempts: ipv6 tempfailed rcpt -, ipv6 tempfailed rcpt -, ipv4 accepted data -"))
+        #expect(
+            text.contains("builtin: deferred ipv6 rcpt 450 -; attempts: ipv6 tempfailed rcpt -, ipv6 tempfailed rcpt -")
+        )
+        #expect(
+            text.contains(
+                "exim: delivered ipv4 data 250 -; attempts: ipv6 tempfailed rcpt -, ipv6 tempfailed rcpt -, ipv4 accepted data -"
+            ))
         #expect(text.hasSuffix("parity: 0 same, 1 different, 0 skipped (not run on two sides)"))
     }
 }

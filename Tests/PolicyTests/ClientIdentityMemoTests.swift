@@ -34,7 +34,9 @@ final class CountingHeldDNS: DNSLookup {
 @Suite("Policy engine: client identities kept for their TTL")
 struct ClientIdentityMemoTests {
     static func engine(_ dns: some DNSLookup) -> PolicyEngine {
-        PolicyEngine(policy: .open, lookup: dns, spf: { _, _, _ in SPFVerdict(result: .none, domain: "", record: nil, matched: nil, reason: "test") })
+        PolicyEngine(
+            policy: .open, lookup: dns,
+            spf: { _, _, _ in SPFVerdict(result: .none, domain: "", record: nil, matched: nil, reason: "test") })
     }
 
     @Test func aClientIsIdentifiedOnceUntilItsFirstAnswerExpires() {

@@ -11,7 +11,8 @@ import Testing
 @Suite("Policy engine: DKIM, DMARC and SPF-or-DKIM")
 struct PolicyDKIMTests {
     static let key = try! DKIMSigningKey.generate(.ed25519SHA256)
-    static let text = "From: Alice <alice@sender.test>\r\nTo: bob@example.test\r\nSubject: hi\r\nDate: Mon, 1 Jan 2026 00:00:00 +0000\r\nMessage-ID: <1@sender.test>\r\n\r\nHello.\r\n"
+    static let text =
+        "From: Alice <alice@sender.test>\r\nTo: bob@example.test\r\nSubject: hi\r\nDate: Mon, 1 Jan 2026 00:00:00 +0000\r\nMessage-ID: <1@sender.test>\r\n\r\nHello.\r\n"
 
     static func message(signedBy domain: String? = "sender.test", breakBody: Bool = false) -> [UInt8] {
         guard let domain else { return Array(text.utf8) }
@@ -21,21 +22,27 @@ struct PolicyDKIMTests {
     }
 
     static func dns(dmarc: String? = nil, keyFault: InMemoryDNS.Fault? = nil) -> InMemoryDNS {
-        var records = World.dns.records + [
-            ResourceRecord(owner: "sel._domainkey.sender.test", data: .txt([Array(key.keyRecord().utf8)])),
-            ResourceRecord(owner: "sel._domainkey.mailer.test", data: .txt([Array(key.keyRecord().utf8)])),
-        ]
+        var records =
+            World.dns.records + [
+                ResourceRecord(owner: "sel._domainkey.sender.test", data: .txt([Array(key.keyRecord().utf8)])),
+                ResourceRecord(owner: "sel._domainkey.mailer.test", data: .txt([Array(key.keyRecord().utf8)])),
+            ]
         if let dmarc { records.append(ResourceRecord(owner: "_dmarc.sender.test", data: .txt([Array(dmarc.utf8)]))) }
         return InMemoryDNS(records: records, faults: keyFault.map { ["sel._domainkey.sender.test": $0] } ?? [:])
     }
 
     /// Connect through end of DATA with `data`; the first verdict other than proceed, with its stage.
-    static func run(_ policy: ReceiverPolicy, client: IPAddress = World.goodV6, data: [UInt8], spf: SPFResult = .fail, dns: InMemoryDNS = dns()) async -> (SMTPStage, SMTPReply)? {
+    static func run(
+        _ policy: ReceiverPolicy, client: IPAddress = World.goodV6, data: [UInt8], spf: SPFResult = .fail,
+        dns: InMemoryDNS = dns()
+    ) async -> (SMTPStage, SMTPReply)? {
         let engine = World.engine(policy, dns: dns, spf: spf)
         let session = engine.session(client: client)
-        let message = SMTPMessage(helo: "mail.sender.test", reversePath: "alice@sender.test", recipients: ["bob@example.test"], data: data)
+        let message = SMTPMessage(
+            helo: "mail.sender.test", reversePath: "alice@sender.test", recipients: ["bob@example.test"], data: data)
         for question: SMTPPolicyQuestion in [
-            .connect, .helo(name: "mail.sender.test", extended: true), .mail(reversePath: "alice@sender.test", helo: nil),
+            .connect, .helo(name: "mail.sender.test", extended: true),
+            .mail(reversePath: "alice@sender.test", helo: nil),
             .rcpt(forwardPath: "bob@example.test", reversePath: "alice@sender.test", helo: nil), .endOfData(message),
         ] {
             var verdict = session.immediateVerdict(for: question)
@@ -52,17 +59,23 @@ struct PolicyDKIMTests {
         #expect(unsigned?.0 == .data)
         #expect(unsigned?.1.description == "550 5.7.20 No passing DKIM signature found")
         #expect(await Self.run(policy, data: Self.message(breakBody: true))?.1.code == 550)
-        #expect(await Self.run(policy, data: Self.message(), dns: Self.dns(keyFault: .servfail))?.1.description == "451 4.7.20 DKIM temporary error")
+        #expect(
+            await Self.run(policy, data: Self.message(), dns: Self.dns(keyFault: .servfail))?.1.description
+                == "451 4.7.20 DKIM temporary error")
     }
 
     @Test func spfOrDKIM() async {
         let policy = ReceiverPolicy(checks: [.spfOrDKIM])
         #expect(await Self.run(policy, data: Self.message(signedBy: nil), spf: .pass) == nil)
         #expect(await Self.run(policy, data: Self.message(), spf: .fail) == nil)
-        #expect(await Self.run(policy, data: Self.message(breakBody: true))?.1.description == "550 5.7.26 Neither SPF nor an aligned DKIM signature passed")
+        #expect(
+            await Self.run(policy, data: Self.message(breakBody: true))?.1.description
+                == "550 5.7.26 Neither SPF nor an aligned DKIM signature passed")
         // A good signature by another domain is not aligned with From: sender.test.
         #expect(await Self.run(policy, data: Self.message(signedBy: "mailer.test"))?.1.enhanced == "5.7.26")
-        #expect(await Self.run(policy, data: Self.message(), spf: .temperror, dns: Self.dns(keyFault: .timeout))?.1.code == 451)
+        #expect(
+            await Self.run(policy, data: Self.message(), spf: .temperror, dns: Self.dns(keyFault: .timeout))?.1.code
+                == 451)
     }
 
     @Test func gmailLikeOverIPv6() async {
@@ -81,7 +94,10 @@ struct PolicyDKIMTests {
         // The format's preset: SPF alone at RCPT, so a good DKIM signature does not help.
         let broken = await Self.run(Preset.microsoftLike.policy, data: Self.message())
         #expect(broken?.0 == .rcpt)
-        #expect(broken?.1.description == "450 4.7.26 Service unavailable, message sent over IPv6 [2001:db8:5::25] must pass either SPF or DKIM validation.")
+        #expect(
+            broken?.1.description
+                == "450 4.7.26 Service unavailable, message sent over IPv6 [2001:db8:5::25] must pass either SPF or DKIM validation."
+        )
     }
 
     @Test func microsoftLikeDKIMOverIPv6() async {
@@ -89,7 +105,10 @@ struct PolicyDKIMTests {
         #expect(await Self.run(policy, data: Self.message()) == nil)
         let broken = await Self.run(policy, data: Self.message(breakBody: true))
         #expect(broken?.0 == .data)
-        #expect(broken?.1.description == "450 4.7.26 Service unavailable, message sent over IPv6 [2001:db8:5::25] must pass either SPF or DKIM validation.")
+        #expect(
+            broken?.1.description
+                == "450 4.7.26 Service unavailable, message sent over IPv6 [2001:db8:5::25] must pass either SPF or DKIM validation."
+        )
         // No PTR is still answered at RCPT.
         #expect(await Self.run(policy, client: World.badV6, data: Self.message())?.0 == .rcpt)
         // IPv4 is not checked.
@@ -100,16 +119,21 @@ struct PolicyDKIMTests {
         let policy = ReceiverPolicy(checks: [.dmarc])
         let reject = Self.dns(dmarc: "v=DMARC1; p=reject")
         #expect(await Self.run(policy, data: Self.message(), dns: reject) == nil)
-        #expect(await Self.run(policy, data: Self.message(breakBody: true), dns: reject)?.1.description
-            == "550 5.7.1 Unauthenticated email is not accepted due to the sender domain's DMARC policy")
-        #expect(await Self.run(policy, data: Self.message(breakBody: true), dns: Self.dns(dmarc: "v=DMARC1; p=quarantine")) == nil)
+        #expect(
+            await Self.run(policy, data: Self.message(breakBody: true), dns: reject)?.1.description
+                == "550 5.7.1 Unauthenticated email is not accepted due to the sender domain's DMARC policy")
+        #expect(
+            await Self.run(policy, data: Self.message(breakBody: true), dns: Self.dns(dmarc: "v=DMARC1; p=quarantine"))
+                == nil)
         #expect(await Self.run(policy, data: Self.message(signedBy: nil), dns: Self.dns()) == nil)
     }
 
     @Test func decisionRecordNamesSignatureKeyAndReason() async {
         let engine = World.engine(ReceiverPolicy(checks: [.dkim]), dns: Self.dns())
         let session = engine.session(client: World.goodV6)
-        let message = SMTPMessage(helo: "mail.sender.test", reversePath: "alice@sender.test", recipients: ["bob@example.test"], data: Self.message(breakBody: true))
+        let message = SMTPMessage(
+            helo: "mail.sender.test", reversePath: "alice@sender.test", recipients: ["bob@example.test"],
+            data: Self.message(breakBody: true))
         _ = await session.answer(.endOfData(message))
         let lines = await session.findings.summaryLines
         let dkim = lines.first { $0.hasPrefix("DKIM:") } ?? ""

@@ -13,7 +13,12 @@ struct PolicyHELOAndMAILStageTests {
         let engine = World.engine(ReceiverPolicy(checks: [.fcrdns], rejectAt: .helo))
         let (stage, verdict) = try #require(await World.run(engine, client: World.badV4))
         #expect(stage == .helo)
-        #expect(verdict == .reply(SMTPReply(code: 550, enhanced: "5.7.25", "Client host rejected: cannot find your hostname, [198.51.100.7]"), cause: "fcrdns"))
+        #expect(
+            verdict
+                == .reply(
+                    SMTPReply(
+                        code: 550, enhanced: "5.7.25", "Client host rejected: cannot find your hostname, [198.51.100.7]"
+                    ), cause: "fcrdns"))
         #expect(await World.run(engine, client: World.goodV4) == nil)
     }
 
@@ -21,7 +26,12 @@ struct PolicyHELOAndMAILStageTests {
         let engine = World.engine(ReceiverPolicy(checks: [.heloFQDN], rejectAt: .helo))
         let (stage, verdict) = try #require(await World.run(engine, client: World.goodV4, helo: "localhost"))
         #expect(stage == .helo)
-        #expect(verdict == .reply(SMTPReply(code: 504, enhanced: "5.5.2", "<localhost>: Helo command rejected: need fully-qualified hostname"), cause: "helo-fqdn"))
+        #expect(
+            verdict
+                == .reply(
+                    SMTPReply(
+                        code: 504, enhanced: "5.5.2",
+                        "<localhost>: Helo command rejected: need fully-qualified hostname"), cause: "helo-fqdn"))
         // A second HELO with a good name is judged again (RFC 5321 4.1.4: HELO starts over).
         let session = engine.session(client: World.goodV4)
         _ = await session.answer(.connect)
@@ -33,7 +43,12 @@ struct PolicyHELOAndMAILStageTests {
         let engine = World.engine(ReceiverPolicy(checks: [.ptr], rejectAt: .mail, onFail: .defer))
         let (stage, verdict) = try #require(await World.run(engine, client: World.badV6))
         #expect(stage == .mail)
-        #expect(verdict == .reply(SMTPReply(code: 450, enhanced: "4.7.1", "Client host rejected: cannot find your reverse hostname, [2001:db8::66]"), cause: "ptr"))
+        #expect(
+            verdict
+                == .reply(
+                    SMTPReply(
+                        code: 450, enhanced: "4.7.1",
+                        "Client host rejected: cannot find your reverse hostname, [2001:db8::66]"), cause: "ptr"))
     }
 
     @Test func spfAtMAILSeesTheSender() async throws {
@@ -48,12 +63,16 @@ struct PolicyHELOAndMAILStageTests {
         let engine = World.engine(ReceiverPolicy(checks: [.fcrdns, .heloResolves], rejectAt: stage))
         #expect(await World.run(engine, client: World.goodV6) == nil)
         let opening = engine.opening(client: World.goodV6)
-        #expect(opening.immediateVerdict(for: .rcpt(forwardPath: "bob@example.test", reversePath: "a@sender.test", helo: "h")) == .proceed)
+        #expect(
+            opening.immediateVerdict(
+                for: .rcpt(forwardPath: "bob@example.test", reversePath: "a@sender.test", helo: "h")) == .proceed)
         #expect(opening.immediateVerdict(for: .helo(name: "h", extended: true)) == nil)
     }
 
     @Test func whatEachStageCanAnswer() {
-        #expect(RejectStage.helo.canAnswer(.heloValid) && RejectStage.helo.canAnswer(.fcrdns) && RejectStage.helo.canAnswer(.dnsbl(zone: "bl.test")))
+        #expect(
+            RejectStage.helo.canAnswer(.heloValid) && RejectStage.helo.canAnswer(.fcrdns)
+                && RejectStage.helo.canAnswer(.dnsbl(zone: "bl.test")))
         #expect(!RejectStage.helo.canAnswer(.spf) && !RejectStage.helo.canAnswer(.spfPass))
         #expect(RejectStage.mail.canAnswer(.spf) && RejectStage.mail.canAnswer(.heloResolves))
         #expect(!RejectStage.greeting.canAnswer(.heloFQDN))

@@ -6,14 +6,16 @@ import Testing
 
 @Suite("Policy engine: immediate verdicts")
 struct PolicyImmediateVerdictTests {
-    static let policies: [ReceiverPolicy] = Preset.allCases.map(\.policy) + [
-        ReceiverPolicy(checks: [.fcrdns, .heloFQDN], rejectAt: .data),
-        ReceiverPolicy(ipv6: [.ptr]),
-        ReceiverPolicy(ipv4: [.ptr], rejectAt: .greeting, onFail: .defer),
-    ]
+    static let policies: [ReceiverPolicy] =
+        Preset.allCases.map(\.policy) + [
+            ReceiverPolicy(checks: [.fcrdns, .heloFQDN], rejectAt: .data),
+            ReceiverPolicy(ipv6: [.ptr]),
+            ReceiverPolicy(ipv4: [.ptr], rejectAt: .greeting, onFail: .defer),
+        ]
 
     /// The world's clients and some whose PTR is numeric, invalid, several names, or broken.
-    static let clients = [World.goodV4, World.badV4, World.goodV6, World.badV6, World.v6WithV4OnlyName]
+    static let clients =
+        [World.goodV4, World.badV4, World.goodV6, World.badV6, World.v6WithV4OnlyName]
         + (1...5).map { IPAddress("203.0.113.\($0)")! }
 
     static let identities: InMemoryDNS = {
@@ -41,7 +43,10 @@ struct PolicyImmediateVerdictTests {
             questions.append(.mail(reversePath: sender, helo: helo))
             questions.append(.rcpt(forwardPath: "bob@example.test", reversePath: sender, helo: helo))
             questions.append(.rcpt(forwardPath: "carol@example.test", reversePath: sender, helo: helo))
-            questions.append(.endOfData(SMTPMessage(helo: helo, reversePath: sender, recipients: ["bob@example.test"], data: Array("x\r\n".utf8))))
+            questions.append(
+                .endOfData(
+                    SMTPMessage(
+                        helo: helo, reversePath: sender, recipients: ["bob@example.test"], data: Array("x\r\n".utf8))))
         }
         return questions
     }
@@ -67,7 +72,9 @@ struct PolicyImmediateVerdictTests {
                     let got: SMTPPolicyVerdict
                     if let immediate { got = immediate } else { got = await shortcut.answer(question) }
                     #expect(got == expected, "\(policy.preset?.rawValue ?? "custom") \(client) \(question)")
-                    #expect(await shortcut.findings == asked.findings, "\(policy.preset?.rawValue ?? "custom") \(client) \(question)")
+                    #expect(
+                        await shortcut.findings == asked.findings,
+                        "\(policy.preset?.rawValue ?? "custom") \(client) \(question)")
                 }
             }
         }
@@ -120,12 +127,17 @@ struct PolicyImmediateVerdictTests {
         let rcpt = World.engine(ReceiverPolicy(ipv6: [.fcrdns])).session(client: World.goodV6)
         #expect(rcpt.immediateVerdict(for: .helo(name: "mail.sender.test", extended: true)) == nil)
         #expect(rcpt.immediateVerdict(for: .mail(reversePath: "alice@sender.test", helo: nil)) == nil)
-        #expect(rcpt.immediateVerdict(for: .rcpt(forwardPath: "bob@example.test", reversePath: "alice@sender.test", helo: nil)) == nil)
-        let message = SMTPMessage(helo: nil, reversePath: "alice@sender.test", recipients: ["bob@example.test"], data: [])
+        #expect(
+            rcpt.immediateVerdict(
+                for: .rcpt(forwardPath: "bob@example.test", reversePath: "alice@sender.test", helo: nil)) == nil)
+        let message = SMTPMessage(
+            helo: nil, reversePath: "alice@sender.test", recipients: ["bob@example.test"], data: [])
         #expect(rcpt.immediateVerdict(for: .endOfData(message)) == .proceed)
 
         let data = World.engine(ReceiverPolicy(checks: [.fcrdns], rejectAt: .data)).session(client: World.goodV4)
-        #expect(data.immediateVerdict(for: .rcpt(forwardPath: "bob@example.test", reversePath: "alice@sender.test", helo: nil)) == .proceed)
+        #expect(
+            data.immediateVerdict(
+                for: .rcpt(forwardPath: "bob@example.test", reversePath: "alice@sender.test", helo: nil)) == .proceed)
         #expect(data.immediateVerdict(for: .endOfData(message)) == nil)
 
         // IPv6-only checks: an IPv4 client has nothing to wait for after connect.
@@ -134,4 +146,3 @@ struct PolicyImmediateVerdictTests {
         #expect(v4.immediateVerdict(for: .connect) == nil)
     }
 }
-

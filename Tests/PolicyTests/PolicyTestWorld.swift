@@ -33,17 +33,27 @@ enum World {
         ("mx-only.sender.test", .mx(preference: 10, exchange: "mail.sender.test")),
     ])
 
-    static func engine(_ policy: ReceiverPolicy, dns: InMemoryDNS = World.dns, spf: SPFResult = .pass, holdsAnswers: Bool = false) -> PolicyEngine {
+    static func engine(
+        _ policy: ReceiverPolicy, dns: InMemoryDNS = World.dns, spf: SPFResult = .pass, holdsAnswers: Bool = false
+    ) -> PolicyEngine {
         let lookup: any DNSLookup = holdsAnswers ? HoldingDNS(table: dns) : dns
-        return PolicyEngine(policy: policy, lookup: lookup, spf: { _, _, _ in
-            SPFVerdict(result: spf, domain: "sender.test", record: "v=spf1 ip6:2001:db8:5::/64 -all", matched: spf == .pass ? "ip6:2001:db8:5::/64" : "-all", reason: "test")
-        })
+        return PolicyEngine(
+            policy: policy, lookup: lookup,
+            spf: { _, _, _ in
+                SPFVerdict(
+                    result: spf, domain: "sender.test", record: "v=spf1 ip6:2001:db8:5::/64 -all",
+                    matched: spf == .pass ? "ip6:2001:db8:5::/64" : "-all", reason: "test")
+            })
     }
 
     /// Runs connect, EHLO, MAIL, RCPT and end of DATA; returns the first verdict other than proceed, with its stage.
-    static func run(_ engine: PolicyEngine, client: IPAddress, helo: String = "mail.sender.test", mailFrom: String = "alice@sender.test") async -> (SMTPStage, SMTPPolicyVerdict)? {
+    static func run(
+        _ engine: PolicyEngine, client: IPAddress, helo: String = "mail.sender.test",
+        mailFrom: String = "alice@sender.test"
+    ) async -> (SMTPStage, SMTPPolicyVerdict)? {
         let session = engine.session(client: client)
-        let message = SMTPMessage(helo: helo, reversePath: mailFrom, recipients: ["bob@example.test"], data: Array("x\r\n".utf8))
+        let message = SMTPMessage(
+            helo: helo, reversePath: mailFrom, recipients: ["bob@example.test"], data: Array("x\r\n".utf8))
         let questions: [SMTPPolicyQuestion] = [
             .connect, .helo(name: helo, extended: true), .mail(reversePath: mailFrom, helo: helo),
             .rcpt(forwardPath: "bob@example.test", reversePath: mailFrom, helo: helo), .endOfData(message),

@@ -8,7 +8,10 @@ import Testing
 private let id = "mxh-verify-0a1b2c3d"
 
 /// A session at the end of a message from `client`, with `fields` as its Authentication-Results.
-private func context(client: String = "2001:db8:5::25", resolve: String = "OK", ptr: String = "mail.sender.test", from: String = "Alice <alice@sender.test>", fields: [String], signed: Bool = true) -> MilterContext {
+private func context(
+    client: String = "2001:db8:5::25", resolve: String = "OK", ptr: String = "mail.sender.test",
+    from: String = "Alice <alice@sender.test>", fields: [String], signed: Bool = true
+) -> MilterContext {
     var context = MilterContext()
     context.address = client
     context.macros = ["{client_resolve}": resolve, "{client_ptr}": ptr]
@@ -20,7 +23,10 @@ private func context(client: String = "2001:db8:5::25", resolve: String = "OK", 
 
 struct AuthenticationResultsTests {
     @Test func readsMethodsResultsCommentsAndProperties() throws {
-        let field = try #require(AuthenticationResults(" \(id);\r\n\tdkim=pass (2048-bit key; unprotected) header.d=sender.test header.i=@sender.test header.b=\"AbC;d\";\r\n\tdkim=fail (1024-bit key; test mode) header.d=mailer.test"))
+        let field = try #require(
+            AuthenticationResults(
+                " \(id);\r\n\tdkim=pass (2048-bit key; unprotected) header.d=sender.test header.i=@sender.test header.b=\"AbC;d\";\r\n\tdkim=fail (1024-bit key; test mode) header.d=mailer.test"
+            ))
         #expect(field.authservID == id)
         #expect(field.results.count == 2)
         #expect(field.results[0].method == "dkim" && field.results[0].result == "pass")
@@ -28,15 +34,22 @@ struct AuthenticationResultsTests {
         #expect(field.results[0].properties["header.d"] == "sender.test")
         #expect(field.results[1].comments == ["1024-bit key; test mode"])
         #expect(field.results[1].properties["header.d"] == "mailer.test")
-        let reasoned = try #require(AuthenticationResults("\(id); dkim=fail reason=\"key not found in DNS\" header.d=sender.test; dkim-atps=neutral"))
+        let reasoned = try #require(
+            AuthenticationResults(
+                "\(id); dkim=fail reason=\"key not found in DNS\" header.d=sender.test; dkim-atps=neutral"))
         #expect(reasoned.results.map(\.method) == ["dkim", "dkim-atps"])
         #expect(reasoned.results[0].properties == ["reason": "key not found in DNS", "header.d": "sender.test"])
     }
 
     @Test func onlyTheReceiversOwnFieldsCount() {
-        let values = ["mx.google.com; dkim=pass header.d=sender.test", "\(id); dkim=none", "\(id) 1; spf=pass smtp.mailfrom=sender.test"]
+        let values = [
+            "mx.google.com; dkim=pass header.d=sender.test", "\(id); dkim=none",
+            "\(id) 1; spf=pass smtp.mailfrom=sender.test",
+        ]
         #expect(AuthenticationResults.results("dkim", in: values, authservID: id).map(\.result) == ["none"])
-        #expect(AuthenticationResults.results("spf", in: values, authservID: id).map(\.result) == ["pass"], "a version after the id")
+        #expect(
+            AuthenticationResults.results("spf", in: values, authservID: id).map(\.result) == ["pass"],
+            "a version after the id")
         #expect(AuthenticationResults("") == nil)
     }
 }
@@ -45,65 +58,129 @@ struct MilterDecisionTests {
     @Test func dkimNeedsAPassingSignatureNotInTestMode() {
         let decision = MilterDecision(policy: ReceiverPolicy(ipv4: [.dkim], ipv6: [.dkim]), authservID: id)
         let refused = "550 5.7.20 No passing DKIM signature found"
-        #expect(decision.reply(at: .endOfMessage, context: context(fields: ["\(id); dkim=pass (2048-bit key) header.d=mailer.test"])) == nil)
-        #expect(decision.reply(at: .endOfMessage, context: context(fields: ["\(id); dkim=fail (bad signature) header.d=sender.test"])) == refused)
-        #expect(decision.reply(at: .endOfMessage, context: context(fields: ["\(id); dkim=pass (1024-bit key; test mode) header.d=sender.test"])) == refused)
-        #expect(decision.reply(at: .endOfMessage, context: context(fields: ["\(id); dkim=none"], signed: false)) == refused)
-        #expect(decision.reply(at: .endOfMessage, context: context(fields: ["\(id); dkim=temperror header.d=sender.test"])) == "451 4.7.20 DKIM temporary error")
-        #expect(decision.reply(at: .endOfMessage, context: context(fields: ["evil.test; dkim=pass header.d=sender.test"])) == refused,
-                "a field the sender wrote is not the receiver's result")
+        #expect(
+            decision.reply(
+                at: .endOfMessage, context: context(fields: ["\(id); dkim=pass (2048-bit key) header.d=mailer.test"]))
+                == nil)
+        #expect(
+            decision.reply(
+                at: .endOfMessage, context: context(fields: ["\(id); dkim=fail (bad signature) header.d=sender.test"]))
+                == refused)
+        #expect(
+            decision.reply(
+                at: .endOfMessage,
+                context: context(fields: ["\(id); dkim=pass (1024-bit key; test mode) header.d=sender.test"]))
+                == refused)
+        #expect(
+            decision.reply(at: .endOfMessage, context: context(fields: ["\(id); dkim=none"], signed: false)) == refused)
+        #expect(
+            decision.reply(at: .endOfMessage, context: context(fields: ["\(id); dkim=temperror header.d=sender.test"]))
+                == "451 4.7.20 DKIM temporary error")
+        #expect(
+            decision.reply(at: .endOfMessage, context: context(fields: ["evil.test; dkim=pass header.d=sender.test"]))
+                == refused,
+            "a field the sender wrote is not the receiver's result")
         #expect(decision.reply(at: .rcpt, context: context(fields: [])) == nil, "no check at RCPT")
     }
 
     @Test func dmarcRefusesOnlyAFailureWhosePolicyIsReject() {
         let history = "job A1\npct 100\np 114\njob B2\npct 0\np 114\n"
-        let decision = MilterDecision(policy: ReceiverPolicy(ipv4: [.dmarc], ipv6: [.dmarc]), authservID: id, history: { history })
+        let decision = MilterDecision(
+            policy: ReceiverPolicy(ipv4: [.dmarc], ipv6: [.dmarc]), authservID: id, history: { history })
         var sampled = context(fields: ["\(id); dmarc=fail (p=reject dis=none) header.from=sender.test"])
         sampled.macros["i"] = "A1"
-        #expect(decision.reply(at: .endOfMessage, context: sampled) == "550 5.7.1 Unauthenticated email is not accepted due to the sender domain's DMARC policy")
+        #expect(
+            decision.reply(at: .endOfMessage, context: sampled)
+                == "550 5.7.1 Unauthenticated email is not accepted due to the sender domain's DMARC policy")
         var notSampled = sampled
         notSampled.macros["i"] = "B2"
         #expect(decision.reply(at: .endOfMessage, context: notSampled) == nil, "pct=0")
-        #expect(MilterDecision.historyValue("pct", job: nil, in: history) == "0", "the last block when the job is unknown")
+        #expect(
+            MilterDecision.historyValue("pct", job: nil, in: history) == "0", "the last block when the job is unknown")
         #expect(MilterDecision.historyValue("pct", job: "A1", in: "") == nil)
-        #expect(decision.reply(at: .endOfMessage, context: context(fields: ["\(id); dmarc=fail (p=none dis=none) header.from=news.sender.test"])) == nil)
-        #expect(decision.reply(at: .endOfMessage, context: context(fields: ["\(id); dmarc=fail (p=quarantine dis=none) header.from=sender.test"])) == nil)
-        #expect(decision.reply(at: .endOfMessage, context: context(fields: ["\(id); dmarc=pass (p=reject dis=none) header.from=sender.test"])) == nil)
-        #expect(decision.reply(at: .endOfMessage, context: context(fields: ["\(id); dmarc=temperror header.from=sender.test"])) == "451 4.7.1 DMARC temporary error")
+        #expect(
+            decision.reply(
+                at: .endOfMessage,
+                context: context(fields: ["\(id); dmarc=fail (p=none dis=none) header.from=news.sender.test"])) == nil)
+        #expect(
+            decision.reply(
+                at: .endOfMessage,
+                context: context(fields: ["\(id); dmarc=fail (p=quarantine dis=none) header.from=sender.test"])) == nil)
+        #expect(
+            decision.reply(
+                at: .endOfMessage,
+                context: context(fields: ["\(id); dmarc=pass (p=reject dis=none) header.from=sender.test"])) == nil)
+        #expect(
+            decision.reply(
+                at: .endOfMessage, context: context(fields: ["\(id); dmarc=temperror header.from=sender.test"]))
+                == "451 4.7.1 DMARC temporary error")
     }
 
     @Test func gmailLikeAnswersWithItsOwnRepliesAfterTheDot() {
         let decision = MilterDecision(policy: Preset.gmailLike.policy, authservID: id)
         let spfFail = "\(id); spf=fail smtp.mailfrom=sender.test"
-        #expect(decision.reply(at: .endOfMessage, context: context(fields: [spfFail, "\(id); dkim=pass header.d=sender.test"])) == nil)
-        #expect(decision.reply(at: .endOfMessage, context: context(fields: ["\(id); spf=pass smtp.mailfrom=sender.test", "\(id); dkim=none"], signed: false)) == nil)
-        let unauthenticated = "550 5.7.26 This mail is unauthenticated, which poses a security risk to the sender and Gmail users, and has been blocked. The sender must authenticate with at least one of SPF or DKIM."
-        #expect(decision.reply(at: .endOfMessage, context: context(fields: [spfFail, "\(id); dkim=pass header.d=mailer.test"])) == unauthenticated, "not aligned")
-        #expect(decision.reply(at: .endOfMessage, context: context(fields: [spfFail, "\(id); dkim=fail header.d=sender.test"])) == unauthenticated)
-        #expect(decision.reply(at: .endOfMessage, context: context(fields: [spfFail, "\(id); dkim=none"], signed: false))
-            == "550 5.7.1 Our system has detected that this message does not meet IPv6 sending guidelines regarding PTR records and authentication.")
-        #expect(decision.reply(at: .endOfMessage, context: context(resolve: "FORGED", fields: [spfFail, "\(id); dkim=pass header.d=sender.test"]))
-            == "550 5.7.1 Our system has detected that this message does not meet IPv6 sending guidelines regarding PTR records and authentication.",
+        #expect(
+            decision.reply(
+                at: .endOfMessage, context: context(fields: [spfFail, "\(id); dkim=pass header.d=sender.test"])) == nil)
+        #expect(
+            decision.reply(
+                at: .endOfMessage,
+                context: context(
+                    fields: ["\(id); spf=pass smtp.mailfrom=sender.test", "\(id); dkim=none"], signed: false)) == nil)
+        let unauthenticated =
+            "550 5.7.26 This mail is unauthenticated, which poses a security risk to the sender and Gmail users, and has been blocked. The sender must authenticate with at least one of SPF or DKIM."
+        #expect(
+            decision.reply(
+                at: .endOfMessage, context: context(fields: [spfFail, "\(id); dkim=pass header.d=mailer.test"]))
+                == unauthenticated, "not aligned")
+        #expect(
+            decision.reply(
+                at: .endOfMessage, context: context(fields: [spfFail, "\(id); dkim=fail header.d=sender.test"]))
+                == unauthenticated)
+        #expect(
+            decision.reply(at: .endOfMessage, context: context(fields: [spfFail, "\(id); dkim=none"], signed: false))
+                == "550 5.7.1 Our system has detected that this message does not meet IPv6 sending guidelines regarding PTR records and authentication."
+        )
+        #expect(
+            decision.reply(
+                at: .endOfMessage,
+                context: context(resolve: "FORGED", fields: [spfFail, "\(id); dkim=pass header.d=sender.test"]))
+                == "550 5.7.1 Our system has detected that this message does not meet IPv6 sending guidelines regarding PTR records and authentication.",
             "fcrdns comes first, also at the end of the message")
-        #expect(decision.reply(at: .endOfMessage, context: context(client: "203.0.113.25", resolve: "FAIL", fields: []))
-            == "550 5.7.25 The IP address sending this message does not have a PTR record setup, or the corresponding forward DNS entry does not point to the sending IP.")
-        #expect(decision.reply(at: .endOfMessage, context: context(client: "203.0.113.25", resolve: "TEMP", fields: []))
-            == "450 4.7.25 Client host rejected: cannot find your hostname, [203.0.113.25]")
+        #expect(
+            decision.reply(at: .endOfMessage, context: context(client: "203.0.113.25", resolve: "FAIL", fields: []))
+                == "550 5.7.25 The IP address sending this message does not have a PTR record setup, or the corresponding forward DNS entry does not point to the sending IP."
+        )
+        #expect(
+            decision.reply(at: .endOfMessage, context: context(client: "203.0.113.25", resolve: "TEMP", fields: []))
+                == "450 4.7.25 Client host rejected: cannot find your hostname, [203.0.113.25]")
     }
 
     @Test func microsoftLikeDKIMAnswersPtrAtRcptAndSPFOrDKIMAfterTheDot() {
         let decision = MilterDecision(policy: Preset.microsoftLikeDKIM.policy, authservID: id)
-        #expect(decision.reply(at: .rcpt, context: context(resolve: "FAIL", ptr: "unknown", fields: []))
-            == "450 4.7.25 Service unavailable, sending IPv6 address [2001:db8:5::25] must have reverse DNS record.")
+        #expect(
+            decision.reply(at: .rcpt, context: context(resolve: "FAIL", ptr: "unknown", fields: []))
+                == "450 4.7.25 Service unavailable, sending IPv6 address [2001:db8:5::25] must have reverse DNS record."
+        )
         #expect(decision.reply(at: .rcpt, context: context(fields: [])) == nil)
         #expect(decision.reply(at: .rcpt, context: context(client: "IPv6:2001:db8:5::25", fields: [])) == nil)
-        #expect(decision.reply(at: .endOfMessage, context: context(fields: ["\(id); spf=fail smtp.mailfrom=sender.test", "\(id); dkim=neutral (no key) header.d=sender.test"]))
-            == "450 4.7.26 Service unavailable, message sent over IPv6 [2001:db8:5::25] must pass either SPF or DKIM validation.")
-        #expect(decision.reply(at: .endOfMessage, context: context(client: "203.0.113.25", fields: [])) == nil, "no check for IPv4")
+        #expect(
+            decision.reply(
+                at: .endOfMessage,
+                context: context(fields: [
+                    "\(id); spf=fail smtp.mailfrom=sender.test", "\(id); dkim=neutral (no key) header.d=sender.test",
+                ]))
+                == "450 4.7.26 Service unavailable, message sent over IPv6 [2001:db8:5::25] must pass either SPF or DKIM validation."
+        )
+        #expect(
+            decision.reply(at: .endOfMessage, context: context(client: "203.0.113.25", fields: [])) == nil,
+            "no check for IPv4")
     }
 
     @Test func repliesAreWrittenAsLibmilterWritesThem() {
-        #expect(MilterDecision.milterReply(SMTPReply(code: 554, enhanced: nil, lines: ["a", "100%"])) == "554-a\r\n554 100%%")
+        #expect(
+            MilterDecision.milterReply(SMTPReply(code: 554, enhanced: nil, lines: ["a", "100%"]))
+                == "554-a\r\n554 100%%")
     }
 }
 
@@ -126,7 +203,9 @@ struct MilterTranslationTests {
         let microsoft = try PolicyTranslation.settings(for: Preset.microsoftLikeDKIM.policy, tableDirectory: "/t").get()
         #expect(microsoft.parameters["smtpd_milters"] != nil)
         #expect(MilterChecks(policy: Preset.microsoftLikeDKIM.policy).atRcpt(.ipv6) == [.ptr])
-        #expect(PolicyTranslation.unsupportedReason(Preset.microsoftLike.policy) != nil, "SPF alone at RCPT is still builtin only")
+        #expect(
+            PolicyTranslation.unsupportedReason(Preset.microsoftLike.policy) != nil,
+            "SPF alone at RCPT is still builtin only")
     }
 
     @Test func whatTheDecisionMilterCannotAnswerIsSkippedWithAReason() throws {
@@ -139,7 +218,8 @@ struct MilterTranslationTests {
 
     @Test func milterConfigurationsAreNotShared() {
         let configuration = PostfixConfiguration(
-            hostname: "mx.example.test", addresses: [IPAddress("192.0.2.10")!], domains: ["example.test"], policy: ReceiverPolicy(ipv4: [.dkim]))
+            hostname: "mx.example.test", addresses: [IPAddress("192.0.2.10")!], domains: ["example.test"],
+            policy: ReceiverPolicy(ipv4: [.dkim]))
         #expect(configuration.sharingRefusal?.contains("smtpd_milters") == true)
         #expect(configuration.sharingKey == nil)
     }

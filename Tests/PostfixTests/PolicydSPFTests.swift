@@ -21,17 +21,21 @@ import Testing
         let policy = ReceiverPolicy(ipv4: [.fcrdns, .spf], ipv6: [.fcrdns, .spf])
         let settings = try PolicyTranslation.settings(for: policy, tableDirectory: "/tables", engines: engines).get()
         let lists = settings.parameters.names.compactMap { settings.parameters[$0] }
-        #expect(lists.contains { $0.contains("reject_unknown_client_hostname, check_policy_service unix:private/policyd-spf") })
+        #expect(
+            lists.contains {
+                $0.contains("reject_unknown_client_hostname, check_policy_service unix:private/policyd-spf")
+            })
         #expect(settings.parameters["policyd-spf_time_limit"] == "3600")
         let configuration = try #require(settings.files["/tables/policyd-spf.conf"])
         #expect(configuration.contains("Mail_From_reject = Fail\n"))
         #expect(configuration.contains("PermError_reject = True\n"))
         #expect(configuration.contains("TempError_Defer = True\n"))
         #expect(configuration.contains("Lookup_Time = 2\n"))
-        #expect(settings.services == [
-            "policyd-spf  unix  -       n       n       -       0       spawn\n"
-                + "    user=policyd-spf argv=/usr/bin/env PYTHONPATH=/mta/dnspython /usr/bin/policyd-spf /tables/policyd-spf.conf\n",
-        ])
+        #expect(
+            settings.services == [
+                "policyd-spf  unix  -       n       n       -       0       spawn\n"
+                    + "    user=policyd-spf argv=/usr/bin/env PYTHONPATH=/mta/dnspython /usr/bin/policyd-spf /tables/policyd-spf.conf\n"
+            ])
         #expect(settings.parameters["soft_bounce"] == nil)
     }
 

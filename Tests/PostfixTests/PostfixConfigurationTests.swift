@@ -7,11 +7,17 @@ private let paths = PostfixPaths(under: "/tmp/mxh-1-1-case/postfix")
 private let v4 = IPAddress("192.0.2.10")!
 private let v6 = IPAddress("2001:db8::10")!
 
-private func configuration(_ policy: ReceiverPolicy = .open, settings: [String: String] = [:], base: MainCF? = nil) -> PostfixConfiguration {
-    PostfixConfiguration(hostname: "mx.example.test", addresses: [v4, v6], domains: ["example.test"], policy: policy, settings: settings, base: base)
+private func configuration(_ policy: ReceiverPolicy = .open, settings: [String: String] = [:], base: MainCF? = nil)
+    -> PostfixConfiguration
+{
+    PostfixConfiguration(
+        hostname: "mx.example.test", addresses: [v4, v6], domains: ["example.test"], policy: policy, settings: settings,
+        base: base)
 }
 
-private func render(_ configuration: PostfixConfiguration) throws(PostfixConfigurationError) -> RenderedPostfixConfiguration {
+private func render(_ configuration: PostfixConfiguration) throws(PostfixConfigurationError)
+    -> RenderedPostfixConfiguration
+{
     try configuration.render(paths: paths)
 }
 
@@ -47,17 +53,20 @@ struct PostfixConfigurationTests {
         #expect(main["biff"] == "no")
         #expect(main["compatibility_level"] == "3.6")
         #expect(main["smtputf8_enable"] == "no")
-        #expect(main["mynetworks"] == "127.0.0.0/8 [::1]/128", "the sender's addresses on the same link are not trusted")
+        #expect(
+            main["mynetworks"] == "127.0.0.0/8 [::1]/128", "the sender's addresses on the same link are not trusted")
         #expect(main["local_transport"]?.hasPrefix("discard:") == true)
         #expect(main["default_transport"]?.hasPrefix("discard:") == true, "nothing is relayed out of the namespace")
         #expect(main["smtpd_client_restrictions"] == nil, "open: no restrictions")
     }
 
     @Test func theRenderedTextReadsBackAsTheSameParameters() throws {
-        let rendered = try render(configuration(Preset.heloStrict.policy, settings: ["smtpd_reject_footer": "see \\n test"]))
+        let rendered = try render(
+            configuration(Preset.heloStrict.policy, settings: ["smtpd_reject_footer": "see \\n test"]))
         let reread = try MainCF.parse(rendered.mainCF)
         #expect(reread == rendered.parameters)
-        #expect(rendered.mainCF.contains("# policy helo-strict\nsmtpd_helo_restrictions = reject_invalid_helo_hostname"))
+        #expect(
+            rendered.mainCF.contains("# policy helo-strict\nsmtpd_helo_restrictions = reject_invalid_helo_hostname"))
     }
 
     @Test(arguments: Preset.allCases)
@@ -75,7 +84,10 @@ struct PostfixConfigurationTests {
             #expect(config.unsupportedReason == nil)
             #expect(preset.postfixUnsupportedReason == nil)
         } else {
-            #expect(throws: PostfixConfigurationError.unsupported(PostfixUnsupported(reason: preset.postfixUnsupportedReason!))) {
+            #expect(
+                throws: PostfixConfigurationError.unsupported(
+                    PostfixUnsupported(reason: preset.postfixUnsupportedReason!))
+            ) {
                 try render(config)
             }
             #expect(config.unsupportedReason == preset.postfixUnsupportedReason)
@@ -95,7 +107,10 @@ struct PostfixConfigurationTests {
             ipv4: [.ptr, .fcrdns, .heloValid, .heloFQDN, .heloResolves, .dnsbl(zone: "bl.example.test")],
             ipv6: [.ptr, .fcrdns, .heloValid, .heloFQDN, .heloResolves, .dnsbl(zone: "bl.example.test")])
         let main = try render(configuration(policy)).parameters
-        #expect(main["smtpd_client_restrictions"] == "reject_unknown_reverse_client_hostname, reject_unknown_client_hostname, reject_invalid_helo_hostname, reject_non_fqdn_helo_hostname, reject_unknown_helo_hostname, reject_rbl_client bl.example.test")
+        #expect(
+            main["smtpd_client_restrictions"]
+                == "reject_unknown_reverse_client_hostname, reject_unknown_client_hostname, reject_invalid_helo_hostname, reject_non_fqdn_helo_hostname, reject_unknown_helo_hostname, reject_rbl_client bl.example.test"
+        )
         #expect(main["smtpd_helo_required"] == "yes")
         #expect(main["unknown_client_reject_code"] == "550")
         #expect(main["invalid_hostname_reject_code"] == "501")
@@ -105,7 +120,9 @@ struct PostfixConfigurationTests {
     }
 
     @Test func onFailDeferSendsEveryFailureAs450() throws {
-        let policy = ReceiverPolicy(ipv4: [.fcrdns, .heloFQDN, .dnsbl(zone: "bl.example.test")], ipv6: [.fcrdns, .heloFQDN, .dnsbl(zone: "bl.example.test")], onFail: .defer)
+        let policy = ReceiverPolicy(
+            ipv4: [.fcrdns, .heloFQDN, .dnsbl(zone: "bl.example.test")],
+            ipv6: [.fcrdns, .heloFQDN, .dnsbl(zone: "bl.example.test")], onFail: .defer)
         let main = try render(configuration(policy)).parameters
         #expect(main["unknown_client_reject_code"] == "450")
         #expect(main["non_fqdn_reject_code"] == "450")
@@ -137,7 +154,11 @@ struct PostfixConfigurationTests {
         (ReceiverPolicy(ipv6: [.fcrdns, .spfPass]), "spf-pass"),
         (ReceiverPolicy(ipv4: [.heloMatches], ipv6: [.heloMatches]), "helo-matches"),
         (ReceiverPolicy(ipv4: [.fcrdns], ipv6: [.fcrdns], rejectAt: .data), "reject_at: data"),
-        (ReceiverPolicy(ipv6: [.ptr], customReplies: [.ipv6: [.ptr: CustomReply(code: 550, enhanced: "5.7.1", text: "no")]]), "custom reply"),
+        (
+            ReceiverPolicy(
+                ipv6: [.ptr], customReplies: [.ipv6: [.ptr: CustomReply(code: 550, enhanced: "5.7.1", text: "no")]]),
+            "custom reply"
+        ),
     ])
     func checksWithoutAPostfixRestrictionAreUnsupportedWithAReason(policy: ReceiverPolicy, mentions: String) throws {
         let config = configuration(policy)
@@ -157,7 +178,9 @@ struct PostfixConfigurationTests {
         base["smtpd_client_restrictions"] = "permit"
         base["queue_directory"] = "/var/spool/postfix"
         base["myhostname"] = "other.example.test"
-        let rendered = try render(configuration(Preset.fcrdns.policy, settings: ["message_size_limit": "2000", "inet_interfaces": "all"], base: base))
+        let rendered = try render(
+            configuration(
+                Preset.fcrdns.policy, settings: ["message_size_limit": "2000", "inet_interfaces": "all"], base: base))
         let main = rendered.parameters
         #expect(main["smtpd_banner"] == "$myhostname ESMTP base", "the base overrides harness defaults")
         #expect(main["smtpd_client_restrictions"] == "reject_unknown_client_hostname", "the policy overrides the base")
@@ -165,19 +188,30 @@ struct PostfixConfigurationTests {
         #expect(main["queue_directory"] == paths.queueDirectory)
         #expect(main["myhostname"] == "mx.example.test")
         #expect(main["inet_interfaces"] == "192.0.2.10, [2001:db8::10]")
-        #expect(Set(rendered.overridden) == ["queue_directory (base main.cf)", "myhostname (base main.cf)", "inet_interfaces (receiver.postfix)"])
+        #expect(
+            Set(rendered.overridden) == [
+                "queue_directory (base main.cf)", "myhostname (base main.cf)", "inet_interfaces (receiver.postfix)",
+            ])
     }
 
     @Test func scenarioSettingsOverrideThePolicy() throws {
-        let main = try render(configuration(Preset.fcrdnsStrict.policy, settings: ["unknown_client_reject_code": "554"])).parameters
+        let main = try render(
+            configuration(Preset.fcrdnsStrict.policy, settings: ["unknown_client_reject_code": "554"])
+        ).parameters
         #expect(main["unknown_client_reject_code"] == "554")
     }
 
     @Test func badSettingsAndReceiversAreErrorsNotSkips() {
-        #expect(throws: PostfixConfigurationError.invalidSetting(name: "bad name", origin: "receiver.postfix", problem: "not a parameter name (letters, digits and _)")) {
+        #expect(
+            throws: PostfixConfigurationError.invalidSetting(
+                name: "bad name", origin: "receiver.postfix", problem: "not a parameter name (letters, digits and _)")
+        ) {
             try render(configuration(settings: ["bad name": "x"]))
         }
-        #expect(throws: PostfixConfigurationError.invalidSetting(name: "smtpd_banner", origin: "receiver.postfix", problem: "a value must be one line")) {
+        #expect(
+            throws: PostfixConfigurationError.invalidSetting(
+                name: "smtpd_banner", origin: "receiver.postfix", problem: "a value must be one line")
+        ) {
             try render(configuration(settings: ["smtpd_banner": "a\nmaster_service_disable = smtp"]))
         }
         #expect(throws: PostfixConfigurationError.self) {
@@ -204,28 +238,37 @@ struct PostfixConfigurationTests {
 struct MainCFTests {
     @Test func parsesContinuationsAndComments() throws {
         let text = """
-        # a comment
-        myhostname = mx.example.test
+            # a comment
+            myhostname = mx.example.test
 
-        smtpd_client_restrictions =
-            reject_unknown_client_hostname,
-          reject_unknown_reverse_client_hostname
-        empty =
-        smtpd_banner = one
-        smtpd_banner = two\r
-        """
+            smtpd_client_restrictions =
+                reject_unknown_client_hostname,
+              reject_unknown_reverse_client_hostname
+            empty =
+            smtpd_banner = one
+            smtpd_banner = two\r
+            """
         let main = try MainCF.parse(text)
         #expect(main.names == ["myhostname", "smtpd_client_restrictions", "empty", "smtpd_banner"])
-        #expect(main["smtpd_client_restrictions"] == "reject_unknown_client_hostname, reject_unknown_reverse_client_hostname")
+        #expect(
+            main["smtpd_client_restrictions"]
+                == "reject_unknown_client_hostname, reject_unknown_reverse_client_hostname")
         #expect(main["empty"] == "")
         #expect(main["smtpd_banner"] == "two", "the last definition wins, as in Postfix")
     }
 
     @Test func reportsTheLineOfABadEntry() {
-        #expect(throws: PostfixConfigurationError.invalidBase(source: "my.cf", line: 3, problem: "expected `name = value`, got `nonsense`")) {
+        #expect(
+            throws: PostfixConfigurationError.invalidBase(
+                source: "my.cf", line: 3, problem: "expected `name = value`, got `nonsense`")
+        ) {
             try MainCF.parse("a = b\n\nnonsense\n", source: "my.cf")
         }
-        #expect(throws: PostfixConfigurationError.invalidBase(source: "main.cf", line: 1, problem: "a continuation line (starting with white space) before any parameter")) {
+        #expect(
+            throws: PostfixConfigurationError.invalidBase(
+                source: "main.cf", line: 1,
+                problem: "a continuation line (starting with white space) before any parameter")
+        ) {
             try MainCF.parse("  x\n")
         }
         #expect(throws: PostfixConfigurationError.self) { try MainCF.parse("bad-name = 1\n") }
@@ -234,22 +277,27 @@ struct MainCFTests {
 
 struct MasterCFTests {
     static let stock = """
-    # comment
-    smtp      inet  n       -       y       -       -       smtpd
-    #submission inet n       -       y       -       -       smtpd
-    submission inet n       -       y       -       -       smtpd
-      -o syslog_name=postfix/submission
-      -o smtpd_client_restrictions={ permit_sasl_authenticated,  reject }
-    pickup    unix  n       -       y       60      1       pickup
-    relay     unix  -       -       y       -       -       smtp
-            -o syslog_name=postfix/$service_name
-    postlog   unix-dgram n  -       n       -       1       postlogd
-    """
+        # comment
+        smtp      inet  n       -       y       -       -       smtpd
+        #submission inet n       -       y       -       -       smtpd
+        submission inet n       -       y       -       -       smtpd
+          -o syslog_name=postfix/submission
+          -o smtpd_client_restrictions={ permit_sasl_authenticated,  reject }
+        pickup    unix  n       -       y       60      1       pickup
+        relay     unix  -       -       y       -       -       smtp
+                -o syslog_name=postfix/$service_name
+        postlog   unix-dgram n  -       n       -       1       postlogd
+        """
 
     @Test func onlySmtpdOnPort25ListensAndNothingIsChrooted() {
         let text = MasterCF.render(stock: Self.stock)
-        let entries = text.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.hasPrefix(" ") && !$0.hasPrefix("\t") }
-        #expect(entries.map { $0.split(separator: " ").first.map(String.init) ?? "" } == ["25", "pickup", "relay", "postlog"])
+        let entries = text.split(separator: "\n").filter {
+            !$0.hasPrefix("#") && !$0.hasPrefix(" ") && !$0.hasPrefix("\t")
+        }
+        #expect(
+            entries.map { $0.split(separator: " ").first.map(String.init) ?? "" } == [
+                "25", "pickup", "relay", "postlog",
+            ])
         for entry in entries {
             #expect(entry.split(whereSeparator: { $0 == " " }).dropFirst(4).first == "n", "\(entry)")
         }
@@ -262,12 +310,15 @@ struct MasterCFTests {
 /// Policy map 1.1 on Postfix: what it can express (a site's reject code) and what it cannot.
 @Suite struct PostfixPolicyMapTests {
     @Test func aGreetingRejectIsSkippedWithTheReason() {
-        let reason = PolicyTranslation.unsupportedReason(ReceiverPolicy(ipv4: [.fcrdns], ipv6: [.fcrdns], rejectAt: .greeting))
+        let reason = PolicyTranslation.unsupportedReason(
+            ReceiverPolicy(ipv4: [.fcrdns], ipv6: [.fcrdns], rejectAt: .greeting))
         #expect(reason?.contains("reject_at: greeting needs postscreen") == true)
     }
 
     @Test func aSiteCodeWithPostfixsOwnTextSetsTheChecksCodeParameter() throws {
-        let site = CustomReply(code: 554, enhanced: "5.7.1", text: "Client host rejected: cannot find your reverse hostname, [2001:db8::66]")
+        let site = CustomReply(
+            code: 554, enhanced: "5.7.1",
+            text: "Client host rejected: cannot find your reverse hostname, [2001:db8::66]")
         let policy = ReceiverPolicy(ipv4: [.ptr], ipv6: [.ptr], siteReply: site)
         guard case .success(let settings) = PolicyTranslation.settings(for: policy, tableDirectory: "/tables") else {
             Issue.record("expected Postfix settings")
@@ -278,22 +329,29 @@ struct MasterCFTests {
     }
 
     @Test func aSiteTextOrCheckPostfixCannotSayIsSkipped() {
-        let text = ReceiverPolicy(ipv4: [.fcrdns], ipv6: [.fcrdns], siteReply: CustomReply(code: 554, enhanced: "5.7.1", text: "Bad DNS PTR resource record"))
+        let text = ReceiverPolicy(
+            ipv4: [.fcrdns], ipv6: [.fcrdns],
+            siteReply: CustomReply(code: 554, enhanced: "5.7.1", text: "Bad DNS PTR resource record"))
         #expect(PolicyTranslation.unsupportedReason(text)?.contains("is not Postfix's own for check fcrdns") == true)
-        let enhanced = ReceiverPolicy(ipv4: [.fcrdns], ipv6: [.fcrdns], siteReply: CustomReply(code: 550, enhanced: "5.7.1", text: "Client host rejected: cannot find your hostname, [192.0.2.7]"))
+        let enhanced = ReceiverPolicy(
+            ipv4: [.fcrdns], ipv6: [.fcrdns],
+            siteReply: CustomReply(
+                code: 550, enhanced: "5.7.1", text: "Client host rejected: cannot find your hostname, [192.0.2.7]"))
         #expect(PolicyTranslation.unsupportedReason(enhanced) != nil)
     }
 
     @Test func aDNSBLsSiteReplyIsPostfixsRBLReplyTemplate() throws {
         let site = CustomReply(code: 550, enhanced: "5.7.1", text: "Listed: [ADDR] costs $5")
-        let policy = ReceiverPolicy(ipv4: [.dnsbl(zone: "bl.example.test")], ipv6: [.dnsbl(zone: "bl.example.test")], siteReply: site)
+        let policy = ReceiverPolicy(
+            ipv4: [.dnsbl(zone: "bl.example.test")], ipv6: [.dnsbl(zone: "bl.example.test")], siteReply: site)
         guard case .success(let settings) = PolicyTranslation.settings(for: policy, tableDirectory: "/tables") else {
             Issue.record("expected Postfix settings")
             return
         }
         #expect(settings.parameters["maps_rbl_reject_code"] == "550")
         #expect(settings.parameters["default_rbl_reply"] == "$rbl_code 5.7.1 Listed: [$rbl_what] costs $$5")
-        let bare = ReceiverPolicy(ipv4: [.dnsbl(zone: "bl.example.test")], siteReply: CustomReply(code: 554, enhanced: nil, text: "no"))
+        let bare = ReceiverPolicy(
+            ipv4: [.dnsbl(zone: "bl.example.test")], siteReply: CustomReply(code: 554, enhanced: nil, text: "no"))
         #expect(PolicyTranslation.unsupportedReason(bare)?.contains("needs an enhanced code") == true)
     }
 }
@@ -314,13 +372,16 @@ struct MasterCFTests {
     @Test func listsPerFamilyUseTheStagesList() throws {
         let policy = ReceiverPolicy(ipv4: [.ptr], ipv6: [.fcrdns], rejectAt: .mail, onFail: .defer)
         let settings = try PolicyTranslation.settings(for: policy, tableDirectory: "/tables").get()
-        #expect(settings.parameters["smtpd_sender_restrictions"] == "check_client_access cidr:/tables/\(PolicyTranslation.familyTableName)")
+        #expect(
+            settings.parameters["smtpd_sender_restrictions"]
+                == "check_client_access cidr:/tables/\(PolicyTranslation.familyTableName)")
         #expect(settings.parameters[PolicyTranslation.ipv6Class] == "reject_unknown_client_hostname")
         #expect(settings.parameters["unknown_client_reject_code"] == "450")
     }
 
     @Test func aPolicyWithoutChecksKeepsDelayedRejects() throws {
-        let settings = try PolicyTranslation.settings(for: ReceiverPolicy(rejectAt: .helo), tableDirectory: "/tables").get()
+        let settings = try PolicyTranslation.settings(for: ReceiverPolicy(rejectAt: .helo), tableDirectory: "/tables")
+            .get()
         #expect(settings.parameters["smtpd_delay_reject"] == nil)
     }
 }

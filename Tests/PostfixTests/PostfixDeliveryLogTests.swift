@@ -10,13 +10,18 @@ import Testing
 
     @Test func ipv6DeferredThenDeliveredOverIPv4() {
         let log = PostfixDeliveryLog(lines: [
-            prefix + "4AB12C: host mx.example.test[2001:db8::10] said: 450 4.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25] (in reply to RCPT TO command)",
-            prefix + "4AB12C: to=<bob@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.2, delays=0.01/0/0.1/0.05, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 99XYZ)",
+            prefix
+                + "4AB12C: host mx.example.test[2001:db8::10] said: 450 4.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25] (in reply to RCPT TO command)",
+            prefix
+                + "4AB12C: to=<bob@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.2, delays=0.01/0/0.1/0.05, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 99XYZ)",
         ])
         #expect(log.attempts.map(\.family) == [.ipv6, .ipv4])
         #expect(log.attempts.map(\.result) == [.tempfailed, .accepted])
         #expect(log.attempts[0].stage == .rcpt)
-        #expect(log.attempts[0].reply == SMTPReply(code: 450, enhanced: "4.7.25", "Client host rejected: cannot find your hostname, [2001:db8:5::25]"))
+        #expect(
+            log.attempts[0].reply
+                == SMTPReply(
+                    code: 450, enhanced: "4.7.25", "Client host rejected: cannot find your hostname, [2001:db8:5::25]"))
         #expect(log.status(of: "bob@example.test")?.outcome == .delivered)
         #expect(log.status(of: "bob@example.test")?.attemptIndex == 1)
     }
@@ -24,20 +29,28 @@ import Testing
     @Test func aMultiLineGreetingIsOneReplyWithItsLinesJoined() {
         // As Postfix 3.7 logged the gmx-like front end's refusal (smtp_chat.c joins the lines).
         let log = PostfixDeliveryLog(lines: [
-            prefix + "3EB0AF: to=<bob@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.04, delays=0.02/0.01/0.01/0, dsn=4.0.0, status=deferred (host mx.example.test[192.0.2.10] refused to talk to me: 554-mx.example.test ESMTP Service not available 554-No SMTP service 554 Bad DNS PTR resource record.)",
+            prefix
+                + "3EB0AF: to=<bob@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.04, delays=0.02/0.01/0.01/0, dsn=4.0.0, status=deferred (host mx.example.test[192.0.2.10] refused to talk to me: 554-mx.example.test ESMTP Service not available 554-No SMTP service 554 Bad DNS PTR resource record.)"
         ])
         #expect(log.attempts.count == 1)
         #expect(log.attempts.first?.stage == .greeting)
         #expect(log.attempts.first?.result == .rejected)
-        #expect(log.attempts.first?.reply == SMTPReply(code: 554, enhanced: nil, "mx.example.test ESMTP Service not available No SMTP service Bad DNS PTR resource record."))
-        #expect(SMTPReply(logged: "554-a 554-b.c.d 554 5.7.1 e")?.enhanced == nil, "an enhanced code counts only at the start")
+        #expect(
+            log.attempts.first?.reply
+                == SMTPReply(
+                    code: 554, enhanced: nil,
+                    "mx.example.test ESMTP Service not available No SMTP service Bad DNS PTR resource record."))
+        #expect(
+            SMTPReply(logged: "554-a 554-b.c.d 554 5.7.1 e")?.enhanced == nil,
+            "an enhanced code counts only at the start")
         #expect(SMTPReply(logged: "55x nope") == nil && SMTPReply(logged: "5541 x") == nil)
     }
 
     @Test func sessionLimitDeferral() {
         let log = PostfixDeliveryLog(lines: [
             prefix + "4AB12C: host mx1.example.test[2001:db8::1] said: 450 4.7.25 no PTR (in reply to RCPT TO command)",
-            prefix + "4AB12C: to=<bob@example.test>, relay=mx2.example.test[2001:db8::2]:25, delay=0.3, delays=0.01/0/0.2/0, dsn=4.7.25, status=deferred (host mx2.example.test[2001:db8::2] said: 450 4.7.25 no PTR (in reply to RCPT TO command))",
+            prefix
+                + "4AB12C: to=<bob@example.test>, relay=mx2.example.test[2001:db8::2]:25, delay=0.3, delays=0.01/0/0.2/0, dsn=4.7.25, status=deferred (host mx2.example.test[2001:db8::2] said: 450 4.7.25 no PTR (in reply to RCPT TO command))",
         ])
         #expect(log.attempts.map(\.remoteAddress.description) == ["2001:db8::1", "2001:db8::2"])
         #expect(log.status(of: "bob@example.test")?.outcome == .deferred)
@@ -117,7 +130,8 @@ import Testing
         let log = PostfixDeliveryLog(lines: [
             prefix + "connect to mx.example.test[2001:db8::10]:25: Connection refused",
             prefix + "4AB12C: host mx.example.test[192.0.2.10] refused to talk to me: 421 4.3.2 Service not available",
-            prefix + "4AB12C: to=<bob@example.test>, relay=none, delay=0.1, delays=0.01/0/0.1/0, dsn=4.4.1, status=deferred (connect to mx.example.test[192.0.2.11]:25: Connection timed out)",
+            prefix
+                + "4AB12C: to=<bob@example.test>, relay=none, delay=0.1, delays=0.01/0/0.1/0, dsn=4.4.1, status=deferred (connect to mx.example.test[192.0.2.11]:25: Connection timed out)",
         ])
         #expect(log.attempts.map(\.result) == [.unreachable, .tempfailed])
         #expect(log.attempts.map(\.stage) == [.connect, .greeting])
@@ -128,7 +142,8 @@ import Testing
 
     @Test func bounceAtData() {
         let log = PostfixDeliveryLog(lines: [
-            prefix + "4AB12C: to=<bob@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.1, delays=0/0/0/0, dsn=5.7.1, status=bounced (host mx.example.test[192.0.2.10] said: 554 5.7.1 SPF fail (in reply to end of DATA command))",
+            prefix
+                + "4AB12C: to=<bob@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.1, delays=0/0/0/0, dsn=5.7.1, status=bounced (host mx.example.test[192.0.2.10] said: 554 5.7.1 SPF fail (in reply to end of DATA command))"
         ])
         #expect(log.attempts.count == 1)
         #expect(log.attempts[0].stage == .data)
@@ -141,15 +156,18 @@ import Testing
             prefix + "4AB12C: host mx.example.test[2001:db8::10] said: 450 4.7.25 no PTR (in reply to RCPT TO command)",
             prefix + "4AB12C: host mx.example.test[2001:db8::10] said: 450 4.7.25 no PTR (in reply to RCPT TO command)",
             prefix + "4AB12C: host mx.example.test[2001:db8::10] said: 450 4.7.25 no PTR (in reply to RCPT TO command)",
-            prefix + "4AB12C: to=<a@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.1, delays=0/0/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+            prefix
+                + "4AB12C: to=<a@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.1, delays=0/0/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
         ])
         #expect(log.attempts.map(\.family) == [.ipv6, .ipv4])
     }
 
     @Test func recipientsOfOneSessionShareAnAttempt() {
         let log = PostfixDeliveryLog(lines: [
-            prefix + "4AB12C: to=<a@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.1, delays=0/0/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
-            prefix + "4AB12C: to=<b@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.1, delays=0/0/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+            prefix
+                + "4AB12C: to=<a@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.1, delays=0/0/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+            prefix
+                + "4AB12C: to=<b@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.1, delays=0/0/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
         ])
         #expect(log.attempts.count == 1)
         #expect(log.attempts[0].recipients.map(\.address) == ["a@example.test", "b@example.test"])
@@ -158,10 +176,12 @@ import Testing
     @Test func mainCFPutsTheSenderInPlaceAndSettingsOnTop() {
         let request = DeliveryRequest(
             sources: [.ipv4: IPAddress("198.51.100.25")!, .ipv6: IPAddress("2001:db8:5::25")!], prefer: .any,
-            limits: ClientLimits(sessionLimit: 4), helo: "mail.sender.test", mailFrom: "alice@sender.test", recipients: ["bob@example.test"],
+            limits: ClientLimits(sessionLimit: 4), helo: "mail.sender.test", mailFrom: "alice@sender.test",
+            recipients: ["bob@example.test"],
             message: [])
         let text = PostfixSenderConfiguration.mainCF(
-            request, settings: ["smtp_mx_session_limit": "3", "queue_directory": "/elsewhere"], paths: .init(root: "/case/postfix-sender"))
+            request, settings: ["smtp_mx_session_limit": "3", "queue_directory": "/elsewhere"],
+            paths: .init(root: "/case/postfix-sender"))
         #expect(text.contains("smtp_bind_address = 198.51.100.25\n"))
         #expect(text.contains("smtp_bind_address6 = 2001:db8:5::25\n"))
         #expect(text.contains("smtp_address_preference = any\n"))
@@ -189,27 +209,36 @@ import Testing
 
     @Test func anUnverifiedFirstMXThenAVerifiedSecond() {
         let log = PostfixDeliveryLog(lines: [
-            prefix + "server certificate verification failed for mx1.example.test[192.0.2.11]:25: certificate has expired",
-            prefix + "Untrusted TLS connection established to mx1.example.test[192.0.2.11]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature ECDSA (prime256v1) server-digest SHA256",
+            prefix
+                + "server certificate verification failed for mx1.example.test[192.0.2.11]:25: certificate has expired",
+            prefix
+                + "Untrusted TLS connection established to mx1.example.test[192.0.2.11]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature ECDSA (prime256v1) server-digest SHA256",
             prefix + "1FAA4F82AF5: Server certificate not verified",
-            prefix + "Verified TLS connection established to mx2.example.test[192.0.2.12]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature ECDSA (prime256v1) server-digest SHA256",
-            prefix + "1FAA4F82AF5: to=<bob@example.test>, relay=mx2.example.test[192.0.2.12]:25, delay=0.27, delays=0.08/0.1/0.09/0, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as S2Q1)",
+            prefix
+                + "Verified TLS connection established to mx2.example.test[192.0.2.12]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature ECDSA (prime256v1) server-digest SHA256",
+            prefix
+                + "1FAA4F82AF5: to=<bob@example.test>, relay=mx2.example.test[192.0.2.12]:25, delay=0.27, delays=0.08/0.1/0.09/0, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as S2Q1)",
         ])
         #expect(log.attempts.map(\.remoteAddress.description) == ["192.0.2.11", "192.0.2.12"])
         #expect(log.attempts.map(\.result) == [.tempfailed, .accepted])
         #expect(log.attempts[0].stage == .helo)
         #expect(log.attempts[0].reply == SMTPReply(code: 451, enhanced: "4.7.5", "Server certificate not verified"))
         #expect(log.attempts[0].remoteHost == "mx1.example.test")
-        #expect(log.attempts[0].tls == TLSSessionFacts(version: .tls13, cipher: "TLS_AES_256_GCM_SHA384", trust: .untrusted))
+        #expect(
+            log.attempts[0].tls == TLSSessionFacts(version: .tls13, cipher: "TLS_AES_256_GCM_SHA384", trust: .untrusted)
+        )
         #expect(log.attempts[1].tls?.trust == .verified)
         #expect(log.status(of: "bob@example.test")?.attemptIndex == 1)
     }
 
     @Test func theLastMXsCertificateFailureEndsTheDeliveryAsDeferred() {
         let log = PostfixDeliveryLog(lines: [
-            prefix + "server certificate verification failed for mx2.example.test[192.0.2.12]:25: certificate has expired",
-            prefix + "Untrusted TLS connection established to mx2.example.test[192.0.2.12]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature ECDSA (prime256v1) server-digest SHA256",
-            prefix + "4973AF82B8A: to=<bob@example.test>, relay=mx2.example.test[192.0.2.12]:25, delay=0.26, delays=0.1/0.1/0.06/0, dsn=4.7.5, status=deferred (Server certificate not verified)",
+            prefix
+                + "server certificate verification failed for mx2.example.test[192.0.2.12]:25: certificate has expired",
+            prefix
+                + "Untrusted TLS connection established to mx2.example.test[192.0.2.12]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature ECDSA (prime256v1) server-digest SHA256",
+            prefix
+                + "4973AF82B8A: to=<bob@example.test>, relay=mx2.example.test[192.0.2.12]:25, delay=0.26, delays=0.1/0.1/0.06/0, dsn=4.7.5, status=deferred (Server certificate not verified)",
         ])
         #expect(log.attempts.count == 1)
         #expect(log.attempts[0].stage == .helo)
@@ -224,11 +253,17 @@ import Testing
         let log = PostfixDeliveryLog(lines: [
             prefix + "D1715F860C9: TLS is required, but was not offered by host mx2.example.test[192.0.2.26]",
             prefix + "SSL_connect error to mx5.example.test[192.0.2.29]:25: -1",
-            prefix + "warning: TLS library problem: error:0A00042E:SSL routines::tlsv1 alert protocol version:../ssl/record/rec_layer_s3.c:1584:SSL alert number 70:",
-            prefix + "D1715F860C9: to=<bob@example.test>, relay=mx5.example.test[192.0.2.29]:25, delay=0.1, delays=0.01/0/0.09/0, dsn=4.7.5, status=deferred (Cannot start TLS: handshake failure)",
+            prefix
+                + "warning: TLS library problem: error:0A00042E:SSL routines::tlsv1 alert protocol version:../ssl/record/rec_layer_s3.c:1584:SSL alert number 70:",
+            prefix
+                + "D1715F860C9: to=<bob@example.test>, relay=mx5.example.test[192.0.2.29]:25, delay=0.1, delays=0.01/0/0.09/0, dsn=4.7.5, status=deferred (Cannot start TLS: handshake failure)",
         ])
         #expect(log.attempts.map(\.remoteAddress.description) == ["192.0.2.26", "192.0.2.29"])
-        #expect(log.attempts[0].reply == SMTPReply(code: 451, enhanced: "4.7.4", "TLS is required, but was not offered by host mx2.example.test[192.0.2.26]"))
+        #expect(
+            log.attempts[0].reply
+                == SMTPReply(
+                    code: 451, enhanced: "4.7.4",
+                    "TLS is required, but was not offered by host mx2.example.test[192.0.2.26]"))
         #expect(log.attempts[0].remoteHost == "mx2.example.test")
         #expect(log.attempts[1].reply == SMTPReply(code: 451, enhanced: "4.7.5", "Cannot start TLS: handshake failure"))
         #expect(log.attempts.allSatisfy { $0.stage == .helo && $0.tls == nil })
@@ -236,7 +271,8 @@ import Testing
 
     @Test func aRefusedStarttlsKeepsTheServersDSNAndText() {
         let log = PostfixDeliveryLog(lines: [
-            prefix + "D1715F860C9: to=<bob@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.1, delays=0.01/0/0.09/0, dsn=5.7.0, status=bounced (TLS is required, but host mx.example.test[192.0.2.10] refused to start TLS: 5.7.0 No TLS for you)",
+            prefix
+                + "D1715F860C9: to=<bob@example.test>, relay=mx.example.test[192.0.2.10]:25, delay=0.1, delays=0.01/0/0.09/0, dsn=5.7.0, status=bounced (TLS is required, but host mx.example.test[192.0.2.10] refused to start TLS: 5.7.0 No TLS for you)"
         ])
         #expect(log.attempts.first?.reply == SMTPReply(code: 554, enhanced: "5.7.0", "No TLS for you"))
         #expect(log.attempts.first?.result == .rejected)

@@ -21,11 +21,12 @@ struct PostfixIdentityKeyTests {
     @Test func theKeysBecomeThePostfixIdentity() throws {
         let cases = try Self.variants()
         let identities = cases.map { PostfixReceivers().configuration(for: $0).identity }
-        #expect(identities == [
-            PostfixIdentity(), PostfixIdentity(upstreamProxyProtocol: "haproxy"),
-            PostfixIdentity(xclientHosts: [IPAddress("203.0.113.7")!]),
-            PostfixIdentity(upstreamProxyProtocol: "haproxy", xclientHosts: [IPAddress("203.0.113.7")!]),
-        ])
+        #expect(
+            identities == [
+                PostfixIdentity(), PostfixIdentity(upstreamProxyProtocol: "haproxy"),
+                PostfixIdentity(xclientHosts: [IPAddress("203.0.113.7")!]),
+                PostfixIdentity(upstreamProxyProtocol: "haproxy", xclientHosts: [IPAddress("203.0.113.7")!]),
+            ])
     }
 
     @Test func casesWithDifferentIdentityKeysGetDifferentPoolKeys() throws {

@@ -8,8 +8,11 @@ import Testing
 /// model sender's PROXY header and XCLIENT reach a Postfix set up from the case's keys, the case's
 /// receiver log is its own session whichever address the connect line names, and cases whose
 /// identity keys differ are not served by one configuration.
-@Suite(.serialized, .enabled(if: IntegrationEnvironment.canRunWorlds && IntegrationEnvironment.hasPostfix,
-                             "needs root (network namespaces), unbound and postfix (apt-get install unbound postfix); run as root"))
+@Suite(
+    .serialized,
+    .enabled(
+        if: IntegrationEnvironment.canRunWorlds && IntegrationEnvironment.hasPostfix,
+        "needs root (network namespaces), unbound and postfix (apt-get install unbound postfix); run as root"))
 struct PostfixIdentityRunTests {
     /// A sender on 203.0.113.25 without PTR, a proxy lb.example.test (198.51.100.5,
     /// forward-confirmed), fcrdns-strict on mx.example.test; RECEIVER and SENDER add the keys.
@@ -41,18 +44,25 @@ struct PostfixIdentityRunTests {
 
     @Test func xclientProxyAndSocketCasesEachGetTheirOwnInstanceAndTheirOwnSession() async throws {
         let cases = [
-            try Self.scenario("xclient-unavailable", receiver: "  xclient_hosts: [198.51.100.5]",
-                              sender: "  identity: xclient\n  proxy_address: 198.51.100.5\n  xclient_name: \"[UNAVAILABLE]\""),
-            try Self.scenario("proxy-v2", receiver: "  proxy_protocol: haproxy", sender: "  identity: proxy-v2\n  proxy_address: 198.51.100.5"),
+            try Self.scenario(
+                "xclient-unavailable", receiver: "  xclient_hosts: [198.51.100.5]",
+                sender: "  identity: xclient\n  proxy_address: 198.51.100.5\n  xclient_name: \"[UNAVAILABLE]\""),
+            try Self.scenario(
+                "proxy-v2", receiver: "  proxy_protocol: haproxy",
+                sender: "  identity: proxy-v2\n  proxy_address: 198.51.100.5"),
             try Self.scenario("socket", receiver: "", sender: ""),
         ]
         let (results, statistics) = await PostfixPoolTests.runShared(cases)
-        #expect(results.allSatisfy { $0.status == .passed }, "\(results.map { "\($0.name): \($0.status) \($0.mismatches)" })")
+        #expect(
+            results.allSatisfy { $0.status == .passed },
+            "\(results.map { "\($0.name): \($0.status) \($0.mismatches)" })")
         // No instance serves two identity settings as it stands: xclient_hosts lives in main.cf, so an
         // idle host may be reloaded between the XCLIENT and the socket case; PROXY is a master.cf
         // option, which a reload does not change, so that case has an instance of its own.
         #expect(statistics.instancesStarted >= 2, "PROXY needs its own instance: \(statistics)")
-        #expect(statistics.instancesStarted + statistics.reloads == 3, "a new or reloaded configuration per identity setting: \(statistics)")
+        #expect(
+            statistics.instancesStarted + statistics.reloads == 3,
+            "a new or reloaded configuration per identity setting: \(statistics)")
         let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.name, $0.receiverLog) })
         let xclient = try #require(byName["xclient-unavailable"])
         #expect(xclient.contains("connect from lb.example.test[198.51.100.5]"), "\(xclient)")
@@ -61,6 +71,7 @@ struct PostfixIdentityRunTests {
         let proxied = try #require(byName["proxy-v2"])
         #expect(proxied.contains("connect from unknown[203.0.113.25]"), "\(proxied)")
         #expect(proxied.contains("NOQUEUE: reject: RCPT from unknown[203.0.113.25]: 550 5.7.25 "), "\(proxied)")
-        #expect(!proxied.contains("198.51.100.5"), "the proxy's address appears nowhere after a PROXY header: \(proxied)")
+        #expect(
+            !proxied.contains("198.51.100.5"), "the proxy's address appears nowhere after a PROXY header: \(proxied)")
     }
 }

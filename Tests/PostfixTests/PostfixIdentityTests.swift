@@ -33,11 +33,15 @@ private func withPostfix<T: Sendable>(
     _ body: (PostfixInstance, WorldFixture) async throws -> T
 ) async throws -> T {
     let spec = WorldSpec(records: try WorldFixture.records(records))
-    return try await WorldFixture.withWorld(spec, addresses: [mx4, mx6, IdentityWorld.lb4, IdentityWorld.lb6, IdentityWorld.stranger4]) { fixture in
+    return try await WorldFixture.withWorld(
+        spec, addresses: [mx4, mx6, IdentityWorld.lb4, IdentityWorld.lb6, IdentityWorld.stranger4]
+    ) { fixture in
         let configuration = PostfixConfiguration(
-            hostname: "mx.example.test", addresses: [mx4, mx6], domains: ["example.test"], policy: Preset.fcrdnsStrict.policy,
+            hostname: "mx.example.test", addresses: [mx4, mx6], domains: ["example.test"],
+            policy: Preset.fcrdnsStrict.policy,
             settings: settings, site: site, identity: identity)
-        let instance = try await PostfixInstance.start(configuration, in: fixture.namespace, caseDirectory: fixture.directory)
+        let instance = try await PostfixInstance.start(
+            configuration, in: fixture.namespace, caseDirectory: fixture.directory)
         do {
             let result = try await body(instance, fixture)
             _ = await instance.settle(since: .start)
@@ -55,7 +59,9 @@ private func withPostfix<T: Sendable>(
 /// lines in PostfixIdentityLogTests were captured (tests never read it).
 private enum IdentityLogCapture {
     static func keep(_ lines: [String]) {
-        guard let path = ProcessInfo.processInfo.environment["MXHARNESS_CAPTURE_POSTFIX_LOG"], !path.isEmpty else { return }
+        guard let path = ProcessInfo.processInfo.environment["MXHARNESS_CAPTURE_POSTFIX_LOG"], !path.isEmpty else {
+            return
+        }
         if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: path) else { return }
         defer { try? handle.close() }
@@ -74,36 +80,53 @@ private func xclient(_ attributes: String) -> [(stage: String, command: String)]
     [("ehlo", "EHLO lb.example.test"), ("xclient", "XCLIENT \(attributes)")] + SMTPProbe.mailSteps()
 }
 
-@Suite(.enabled(if: IntegrationEnvironment.canRunWorlds && IntegrationEnvironment.hasPostfix,
-                "needs root (network namespaces), unbound and postfix (apt-get install unbound postfix); run as root"))
+@Suite(
+    .enabled(
+        if: IntegrationEnvironment.canRunWorlds && IntegrationEnvironment.hasPostfix,
+        "needs root (network namespaces), unbound and postfix (apt-get install unbound postfix); run as root"))
 struct PostfixIdentityTests {
     @Test func proxyHeadersV1AndV2NameTheClientAndSmtpdLooksItUpInDNS() async throws {
-        try await withPostfix(identity: PostfixIdentity(upstreamProxyProtocol: "haproxy"), settings: patient) { instance, fixture in
+        try await withPostfix(identity: PostfixIdentity(upstreamProxyProtocol: "haproxy"), settings: patient) {
+            instance, fixture in
             let rejected: [(String, [UInt8], IPAddress, IPAddress)] = [
                 ("v1 IPv4", ProxyHeader.v1(source: IdentityWorld.bare4, destination: mx4), IdentityWorld.lb4, mx4),
                 ("v2 IPv6", ProxyHeader.v2(source: IdentityWorld.bare6, destination: mx6), IdentityWorld.lb6, mx6),
             ]
             for (label, header, proxy, mx) in rejected {
                 let client = header == rejected[0].1 ? IdentityWorld.bare4 : IdentityWorld.bare6
-                let transcript = try await SMTPProbe.session(from: proxy, to: mx, in: fixture.namespace, header: header, steps: SMTPProbe.mailSteps())
-                #expect(transcript.replies.first?.reply.lines == ["220 mx.example.test ESMTP"], "\(label): \(transcript)")
+                let transcript = try await SMTPProbe.session(
+                    from: proxy, to: mx, in: fixture.namespace, header: header, steps: SMTPProbe.mailSteps())
+                #expect(
+                    transcript.replies.first?.reply.lines == ["220 mx.example.test ESMTP"], "\(label): \(transcript)")
                 #expect(transcript.last?.stage == "rcpt", "\(label): \(transcript)")
-                #expect(transcript.last?.reply.lines == ["550 5.7.25 Client host rejected: cannot find your hostname, [\(client)]"], "\(label)")
+                #expect(
+                    transcript.last?.reply.lines == [
+                        "550 5.7.25 Client host rejected: cannot find your hostname, [\(client)]"
+                    ], "\(label)")
             }
             for (label, header, proxy, mx) in [
                 ("v2 IPv4", ProxyHeader.v2(source: IdentityWorld.named4, destination: mx4), IdentityWorld.lb4, mx4),
                 ("v1 IPv6", ProxyHeader.v1(source: IdentityWorld.named6, destination: mx6), IdentityWorld.lb6, mx6),
             ] {
-                let transcript = try await SMTPProbe.session(from: proxy, to: mx, in: fixture.namespace, header: header, steps: SMTPProbe.mailSteps())
-                #expect(transcript.last?.stage == "dot" && transcript.last?.reply.code == 250, "\(label): \(transcript)")
+                let transcript = try await SMTPProbe.session(
+                    from: proxy, to: mx, in: fixture.namespace, header: header, steps: SMTPProbe.mailSteps())
+                #expect(
+                    transcript.last?.stage == "dot" && transcript.last?.reply.code == 250, "\(label): \(transcript)")
             }
             _ = await instance.settle(since: .start)
             // smtpd looked the proxied addresses up (PTR, then the name's A/AAAA).
-            #expect(fixture.world.queryLog.contains(IdentityWorld.bare4.reverseName), "the PTR of the proxied IPv4 address was asked for")
-            #expect(fixture.world.queryLog.contains(IdentityWorld.bare6.reverseName), "the PTR of the proxied IPv6 address was asked for")
+            #expect(
+                fixture.world.queryLog.contains(IdentityWorld.bare4.reverseName),
+                "the PTR of the proxied IPv4 address was asked for")
+            #expect(
+                fixture.world.queryLog.contains(IdentityWorld.bare6.reverseName),
+                "the PTR of the proxied IPv6 address was asked for")
             // The log names the proxied clients; the proxy's own addresses appear nowhere.
             let log = instance.log
-            #expect(!log.contains { $0.contains(IdentityWorld.lb4.description) || $0.contains(IdentityWorld.lb6.description) }, "\(log)")
+            #expect(
+                !log.contains {
+                    $0.contains(IdentityWorld.lb4.description) || $0.contains(IdentityWorld.lb6.description)
+                }, "\(log)")
             let reject4 = try #require(instance.rejectLine(client: IdentityWorld.bare4))
             #expect(reject4.contains("NOQUEUE: reject: RCPT from unknown[198.51.100.25]: 550 5.7.25"))
             let session6 = instance.sessionLog(client: IdentityWorld.bare6)
@@ -112,7 +135,8 @@ struct PostfixIdentityTests {
             // The case log of one client leaves out the other clients' plain session lines.
             let caseLog = instance.caseLog(clients: [IdentityWorld.bare4])
             #expect(caseLog.contains(reject4))
-            #expect(!caseLog.contains { $0.contains("2001:db8:5::25") || $0.contains("mail.sender.test[") }, "\(caseLog)")
+            #expect(
+                !caseLog.contains { $0.contains("2001:db8:5::25") || $0.contains("mail.sender.test[") }, "\(caseLog)")
             let accepted = instance.sessionLog(client: IdentityWorld.named4)
             #expect(accepted.contains { $0.contains("client=mail.sender.test[198.51.100.26]") }, "\(accepted)")
         }
@@ -121,8 +145,10 @@ struct PostfixIdentityTests {
     @Test func aPlainClientOnAProxyPortIsHungUpOnWith421() async throws {
         // smtpd_upstream_proxy_timeout (5 s by default) shortened to keep the test quick.
         let identity = PostfixIdentity(upstreamProxyProtocol: "haproxy")
-        try await withPostfix(identity: identity, settings: ["smtpd_upstream_proxy_timeout": "1s"]) { instance, fixture in
-            let transcript = try await SMTPProbe.session(from: IdentityWorld.lb4, to: mx4, in: fixture.namespace, steps: SMTPProbe.mailSteps())
+        try await withPostfix(identity: identity, settings: ["smtpd_upstream_proxy_timeout": "1s"]) {
+            instance, fixture in
+            let transcript = try await SMTPProbe.session(
+                from: IdentityWorld.lb4, to: mx4, in: fixture.namespace, steps: SMTPProbe.mailSteps())
             #expect(transcript.replies.first?.stage == "greeting")
             #expect(transcript.replies.first?.reply.code == 421, "\(transcript)")
             #expect(transcript.replies.first?.reply.text.hasPrefix("4.3.0 ") == true, "\(transcript)")
@@ -136,46 +162,66 @@ struct PostfixIdentityTests {
     @Test func aProxyHeaderOnAPlainPortIsNotACommand() async throws {
         try await withPostfix(identity: PostfixIdentity()) { instance, fixture in
             let transcript = try await SMTPProbe.session(
-                from: IdentityWorld.lb4, to: mx4, in: fixture.namespace, header: ProxyHeader.v1(source: IdentityWorld.bare4, destination: mx4), steps: [("header", "")])
+                from: IdentityWorld.lb4, to: mx4, in: fixture.namespace,
+                header: ProxyHeader.v1(source: IdentityWorld.bare4, destination: mx4), steps: [("header", "")])
             #expect(transcript.replies.first?.reply.code == 220, "\(transcript)")
             #expect(transcript.last?.stage == "header")
             #expect(transcript.last?.reply.lines == ["500 5.5.2 Error: command not recognized"], "\(transcript)")
             _ = await instance.settle(since: .start)
-            #expect(instance.sessionLog(client: IdentityWorld.bare4).isEmpty, "the header named a client that smtpd never took")
+            #expect(
+                instance.sessionLog(client: IdentityWorld.bare4).isEmpty,
+                "the header named a client that smtpd never took")
             #expect(!instance.sessionLog(client: IdentityWorld.lb4).isEmpty)
         }
     }
 
     @Test func xclientFromAnAuthorisedHostChangesTheClientWithoutDNS() async throws {
-        try await withPostfix(identity: PostfixIdentity(xclientHosts: [IdentityWorld.lb4, IdentityWorld.lb6])) { instance, fixture in
+        try await withPostfix(identity: PostfixIdentity(xclientHosts: [IdentityWorld.lb4, IdentityWorld.lb6])) {
+            instance, fixture in
             // ADDR alone: smtpd keeps the proxy's verified name, so a client without PTR passes.
-            let kept = try await SMTPProbe.session(from: IdentityWorld.lb4, to: mx4, in: fixture.namespace, steps: xclient("ADDR=\(IdentityWorld.bare4)"))
-            #expect(kept.replies.first { $0.stage == "xclient" }?.reply.lines == ["220 mx.example.test ESMTP"], "\(kept)")
+            let kept = try await SMTPProbe.session(
+                from: IdentityWorld.lb4, to: mx4, in: fixture.namespace, steps: xclient("ADDR=\(IdentityWorld.bare4)"))
+            #expect(
+                kept.replies.first { $0.stage == "xclient" }?.reply.lines == ["220 mx.example.test ESMTP"], "\(kept)")
             #expect(kept.last?.stage == "dot" && kept.last?.reply.code == 250, "\(kept)")
             // NAME=[UNAVAILABLE]: unknown_client_reject_code; [TEMPUNAVAIL]: always 450.
             let unavailable = try await SMTPProbe.session(
-                from: IdentityWorld.lb4, to: mx4, in: fixture.namespace, steps: xclient("ADDR=\(IdentityWorld.bare4) NAME=[UNAVAILABLE]"))
+                from: IdentityWorld.lb4, to: mx4, in: fixture.namespace,
+                steps: xclient("ADDR=\(IdentityWorld.bare4) NAME=[UNAVAILABLE]"))
             #expect(unavailable.last?.stage == "rcpt", "\(unavailable)")
-            #expect(unavailable.last?.reply.lines == ["550 5.7.25 Client host rejected: cannot find your hostname, [198.51.100.25]"])
+            #expect(
+                unavailable.last?.reply.lines == [
+                    "550 5.7.25 Client host rejected: cannot find your hostname, [198.51.100.25]"
+                ])
             let temporary = try await SMTPProbe.session(
-                from: IdentityWorld.lb6, to: mx6, in: fixture.namespace, steps: xclient("ADDR=IPV6:\(IdentityWorld.bare6) NAME=[TEMPUNAVAIL]"))
+                from: IdentityWorld.lb6, to: mx6, in: fixture.namespace,
+                steps: xclient("ADDR=IPV6:\(IdentityWorld.bare6) NAME=[TEMPUNAVAIL]"))
             #expect(temporary.last?.stage == "rcpt", "\(temporary)")
             #expect(temporary.last?.reply.code == 450, "\(temporary)")
             #expect(temporary.last?.reply.text.contains("[2001:db8:5::25]") == true, "\(temporary)")
             // NAME given: taken as verified, no lookup.
             let named = try await SMTPProbe.session(
-                from: IdentityWorld.lb4, to: mx4, in: fixture.namespace, steps: xclient("ADDR=\(IdentityWorld.bare4) NAME=mail.sender.test"))
+                from: IdentityWorld.lb4, to: mx4, in: fixture.namespace,
+                steps: xclient("ADDR=\(IdentityWorld.bare4) NAME=mail.sender.test"))
             #expect(named.last?.stage == "dot" && named.last?.reply.code == 250, "\(named)")
 
             _ = await instance.settle(since: .start)
-            #expect(!fixture.world.queryLog.contains(IdentityWorld.bare4.reverseName), "no DNS lookup of the XCLIENT address")
-            #expect(!fixture.world.queryLog.contains(IdentityWorld.bare6.reverseName), "no DNS lookup of the XCLIENT address")
+            #expect(
+                !fixture.world.queryLog.contains(IdentityWorld.bare4.reverseName),
+                "no DNS lookup of the XCLIENT address")
+            #expect(
+                !fixture.world.queryLog.contains(IdentityWorld.bare6.reverseName),
+                "no DNS lookup of the XCLIENT address")
             // The connect line names the proxy, the later lines the XCLIENT address; the session
             // belongs to both.
             let sessions = PostfixLog(lines: instance.log).sessions
             #expect(sessions.count == 4, "\(instance.log)")
             #expect(sessions.allSatisfy { $0.clientName == "lb.example.test" }, "\(sessions.map(\.lines))")
-            #expect(sessions.map(\.clients) == [[IdentityWorld.lb4, IdentityWorld.bare4], [IdentityWorld.lb4, IdentityWorld.bare4], [IdentityWorld.lb6, IdentityWorld.bare6], [IdentityWorld.lb4, IdentityWorld.bare4]])
+            #expect(
+                sessions.map(\.clients) == [
+                    [IdentityWorld.lb4, IdentityWorld.bare4], [IdentityWorld.lb4, IdentityWorld.bare4],
+                    [IdentityWorld.lb6, IdentityWorld.bare6], [IdentityWorld.lb4, IdentityWorld.bare4],
+                ])
             let reject = try #require(instance.rejectLine(client: IdentityWorld.bare4))
             #expect(reject.contains("NOQUEUE: reject: RCPT from unknown[198.51.100.25]: 550 5.7.25 "), "\(reject)")
             let v6 = instance.sessionLog(client: IdentityWorld.bare6)
@@ -192,12 +238,16 @@ struct PostfixIdentityTests {
     @Test func xclientFromAnUnauthorisedHostIsRefused() async throws {
         try await withPostfix(identity: PostfixIdentity(xclientHosts: [IdentityWorld.lb4])) { instance, fixture in
             for (proxy, mx) in [(IdentityWorld.stranger4, mx4), (IdentityWorld.lb6, mx6)] {
-                let transcript = try await SMTPProbe.session(from: proxy, to: mx, in: fixture.namespace, steps: xclient("ADDR=\(IdentityWorld.bare4)"))
+                let transcript = try await SMTPProbe.session(
+                    from: proxy, to: mx, in: fixture.namespace, steps: xclient("ADDR=\(IdentityWorld.bare4)"))
                 #expect(transcript.last?.stage == "xclient", "\(transcript)")
-                #expect(transcript.last?.reply.lines == ["550 5.7.0 Error: insufficient authorization"], "\(transcript)")
+                #expect(
+                    transcript.last?.reply.lines == ["550 5.7.0 Error: insufficient authorization"], "\(transcript)")
             }
             _ = await instance.settle(since: .start)
-            #expect(instance.sessionLog(client: IdentityWorld.bare4).isEmpty, "the refused XCLIENT changed no session's client")
+            #expect(
+                instance.sessionLog(client: IdentityWorld.bare4).isEmpty,
+                "the refused XCLIENT changed no session's client")
         }
     }
 
@@ -210,33 +260,54 @@ struct PostfixIdentityTests {
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             if words.count >= 8, words[0] == "smtp", words[1] == "inet" { continue }
             if words.count >= 8, ["#smtp", "#smtpd", "#dnsblog", "#tlsproxy"].contains(words[0]),
-               ["postscreen", "smtpd", "dnsblog", "tlsproxy"].contains(words[7]) {
+                ["postscreen", "smtpd", "dnsblog", "tlsproxy"].contains(words[7])
+            {
                 master.append(String(line.dropFirst()))
                 continue
             }
             master.append(line)
         }
-        #expect(master.contains { $0.hasPrefix("smtp ") && $0.hasSuffix("postscreen") }, "the installed master.cf has postscreen's lines")
+        #expect(
+            master.contains { $0.hasPrefix("smtp ") && $0.hasSuffix("postscreen") },
+            "the installed master.cf has postscreen's lines")
         // postscreen_greet_wait shortened from 6 s: the pregreet test passes either way. The
         // header's timeout lengthened from 5 s (see `patient`).
         let site = try SiteConfigurationTests.site(
             main: "compatibility_level = 3.6\npostscreen_greet_wait = 1s\npostscreen_upstream_proxy_timeout = 60s\n",
             master: master.joined(separator: "\n"))
-        try await withPostfix(identity: PostfixIdentity(upstreamProxyProtocol: "haproxy"), site: site) { instance, fixture in
+        try await withPostfix(identity: PostfixIdentity(upstreamProxyProtocol: "haproxy"), site: site) {
+            instance, fixture in
             let transcript = try await SMTPProbe.session(
-                from: IdentityWorld.lb4, to: mx4, in: fixture.namespace, header: ProxyHeader.v2(source: IdentityWorld.bare4, destination: mx4), steps: SMTPProbe.mailSteps())
+                from: IdentityWorld.lb4, to: mx4, in: fixture.namespace,
+                header: ProxyHeader.v2(source: IdentityWorld.bare4, destination: mx4), steps: SMTPProbe.mailSteps())
             #expect(transcript.last?.stage == "rcpt", "\(transcript)")
-            #expect(transcript.last?.reply.lines == ["550 5.7.25 Client host rejected: cannot find your hostname, [198.51.100.25]"])
+            #expect(
+                transcript.last?.reply.lines == [
+                    "550 5.7.25 Client host rejected: cannot find your hostname, [198.51.100.25]"
+                ])
             let accepted = try await SMTPProbe.session(
-                from: IdentityWorld.lb6, to: mx6, in: fixture.namespace, header: ProxyHeader.v1(source: IdentityWorld.named6, destination: mx6), steps: SMTPProbe.mailSteps())
+                from: IdentityWorld.lb6, to: mx6, in: fixture.namespace,
+                header: ProxyHeader.v1(source: IdentityWorld.named6, destination: mx6), steps: SMTPProbe.mailSteps())
             #expect(accepted.last?.stage == "dot" && accepted.last?.reply.code == 250, "\(accepted)")
             _ = await instance.settle(since: .start)
             let log = instance.log
-            #expect(log.contains { $0.contains("postfix/postscreen[") && $0.contains("CONNECT from [198.51.100.25]:40000 to [192.0.2.10]:25") }, "\(log)")
+            #expect(
+                log.contains {
+                    $0.contains("postfix/postscreen[")
+                        && $0.contains("CONNECT from [198.51.100.25]:40000 to [192.0.2.10]:25")
+                }, "\(log)")
             #expect(!log.contains { $0.contains("ignoring non-empty smtpd_upstream_proxy_protocol") }, "\(log)")
-            #expect(!log.contains { $0.contains(IdentityWorld.lb4.description) || $0.contains(IdentityWorld.lb6.description) }, "\(log)")
-            #expect(instance.rejectLine(client: IdentityWorld.bare4)?.contains("RCPT from unknown[198.51.100.25]: 550 5.7.25 ") == true, "\(log)")
-            #expect(instance.sessionLog(client: IdentityWorld.named6).contains { $0.contains("client=mail.sender.test[2001:db8:5::26]") }, "\(log)")
+            #expect(
+                !log.contains {
+                    $0.contains(IdentityWorld.lb4.description) || $0.contains(IdentityWorld.lb6.description)
+                }, "\(log)")
+            #expect(
+                instance.rejectLine(client: IdentityWorld.bare4)?.contains(
+                    "RCPT from unknown[198.51.100.25]: 550 5.7.25 ") == true, "\(log)")
+            #expect(
+                instance.sessionLog(client: IdentityWorld.named6).contains {
+                    $0.contains("client=mail.sender.test[2001:db8:5::26]")
+                }, "\(log)")
         }
     }
 }

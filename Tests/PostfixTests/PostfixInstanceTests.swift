@@ -34,8 +34,10 @@ private func withPostfix<T: Sendable>(
     let spec = WorldSpec(records: try WorldFixture.records(records), faults: faults)
     return try await WorldFixture.withWorld(spec, addresses: [mx4, mx6, bare6, bare4, named6, named4]) { fixture in
         let configuration = PostfixConfiguration(
-            hostname: "mx.example.test", addresses: [mx4, mx6], domains: ["example.test"], policy: policy, delivery: delivery)
-        let instance = try await PostfixInstance.start(configuration, in: fixture.namespace, caseDirectory: fixture.directory)
+            hostname: "mx.example.test", addresses: [mx4, mx6], domains: ["example.test"], policy: policy,
+            delivery: delivery)
+        let instance = try await PostfixInstance.start(
+            configuration, in: fixture.namespace, caseDirectory: fixture.directory)
         do {
             let result = try await body(instance, fixture)
             await instance.stop()
@@ -47,29 +49,41 @@ private func withPostfix<T: Sendable>(
     }
 }
 
-@Suite(.enabled(if: IntegrationEnvironment.canRunWorlds && IntegrationEnvironment.hasPostfix,
-                "needs root (network namespaces), unbound and postfix (apt-get install unbound postfix); run as root"))
+@Suite(
+    .enabled(
+        if: IntegrationEnvironment.canRunWorlds && IntegrationEnvironment.hasPostfix,
+        "needs root (network namespaces), unbound and postfix (apt-get install unbound postfix); run as root"))
 struct PostfixInstanceTests {
     @Test func fcrdnsStrictRejectsAnIPv6ClientWithoutPTRAtRcptAndAcceptsOneWithMatchingAAAA() async throws {
         let (netns, etc, leftover) = try await withPostfix(Preset.fcrdnsStrict.policy) { instance, fixture in
-            let rejected = try await SMTPProbe.deliver(from: bare6, to: mx6, in: fixture.namespace, helo: "mail.sender.test")
+            let rejected = try await SMTPProbe.deliver(
+                from: bare6, to: mx6, in: fixture.namespace, helo: "mail.sender.test")
             #expect(rejected.replies.first?.reply.lines == ["220 mx.example.test ESMTP"])
             #expect(rejected.last?.stage == "rcpt", "\(rejected)")
-            #expect(rejected.last?.reply.lines == ["550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]"])
+            #expect(
+                rejected.last?.reply.lines == [
+                    "550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]"
+                ])
 
-            let accepted = try await SMTPProbe.deliver(from: named6, to: mx6, in: fixture.namespace, helo: "mail.sender.test")
+            let accepted = try await SMTPProbe.deliver(
+                from: named6, to: mx6, in: fixture.namespace, helo: "mail.sender.test")
             #expect(accepted.last?.stage == "dot", "\(accepted)")
             #expect(accepted.last?.reply.code == 250, "\(accepted)")
 
             // postlogd(8) writes smtpd's lines a moment after the reply: wait until the sessions are logged.
             _ = await instance.settle(since: .start)
             let reject = try #require(instance.rejectLine(client: bare6))
-            #expect(reject.contains("NOQUEUE: reject: RCPT from unknown[2001:db8:5::25]: 550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]"))
+            #expect(
+                reject.contains(
+                    "NOQUEUE: reject: RCPT from unknown[2001:db8:5::25]: 550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]"
+                ))
             #expect(PostfixRejection(line: reject)?.stage == "RCPT")
             #expect(instance.rejectLine(client: named6) == nil)
             let session = instance.sessionLog(client: named6)
             #expect(session.first?.contains("connect from mail.sender.test[2001:db8:5::26]") == true, "\(session)")
-            #expect(session.contains { $0.contains("client=mail.sender.test[2001:db8:5::26]") }, "the message was queued: \(session)")
+            #expect(
+                session.contains { $0.contains("client=mail.sender.test[2001:db8:5::26]") },
+                "the message was queued: \(session)")
             #expect(!instance.processes.isEmpty)
             #expect(FileManager.default.fileExists(atPath: "/etc/netns/\(fixture.namespace.name)/postfix/main.cf"))
             await instance.stop()
@@ -82,14 +96,18 @@ struct PostfixInstanceTests {
 
     @Test func stopLeavesNothingInTheNamespace() async throws {
         try await WorldFixture.withWorld(WorldSpec(), addresses: [mx4, mx6]) { fixture in
-            let configuration = PostfixConfiguration(hostname: "mx.example.test", addresses: [mx4, mx6], domains: ["example.test"])
-            let instance = try await PostfixInstance.start(configuration, in: fixture.namespace, caseDirectory: fixture.directory)
+            let configuration = PostfixConfiguration(
+                hostname: "mx.example.test", addresses: [mx4, mx6], domains: ["example.test"])
+            let instance = try await PostfixInstance.start(
+                configuration, in: fixture.namespace, caseDirectory: fixture.directory)
             let before = NetworkNamespacePIDs.pids(in: fixture.namespace)
             #expect(before.count > 1, "unbound and the Postfix master at least")
             await instance.stop()
             await instance.stop()
             let after = NetworkNamespacePIDs.pids(in: fixture.namespace)
-            let left = after.map { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\($0)/exe")) ?? "?" }
+            let left = after.map {
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\($0)/exe")) ?? "?"
+            }
             #expect(left == [DNSWorld.unboundPath], "only unbound is left")
             #expect(instance.processes.isEmpty)
             #expect(!FileManager.default.fileExists(atPath: instance.etcDirectory))
@@ -99,18 +117,27 @@ struct PostfixInstanceTests {
 
     @Test func fcrdnsDefersAnIPv6ClientWithoutPTR() async throws {
         try await withPostfix(Preset.fcrdns.policy) { _, fixture in
-            let transcript = try await SMTPProbe.deliver(from: bare6, to: mx6, in: fixture.namespace, helo: "mail.sender.test")
+            let transcript = try await SMTPProbe.deliver(
+                from: bare6, to: mx6, in: fixture.namespace, helo: "mail.sender.test")
             #expect(transcript.last?.stage == "rcpt")
-            #expect(transcript.last?.reply.lines == ["450 4.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]"])
+            #expect(
+                transcript.last?.reply.lines == [
+                    "450 4.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]"
+                ])
         }
     }
 
     @Test func aReverseLookupThatTimesOutIsATemporaryFailureEvenWhenStrict() async throws {
         // resolv.conf in /etc/netns/NAME keeps the wait at `dnsTimeoutSeconds` (1 s), not glibc's 5 s twice.
-        try await withPostfix(Preset.fcrdnsStrict.policy, faults: [DNSFault(name: bare6.reverseName, kind: .timeout)]) { instance, fixture in
-            let transcript = try await SMTPProbe.deliver(from: bare6, to: mx6, in: fixture.namespace, helo: "mail.sender.test")
+        try await withPostfix(Preset.fcrdnsStrict.policy, faults: [DNSFault(name: bare6.reverseName, kind: .timeout)]) {
+            instance, fixture in
+            let transcript = try await SMTPProbe.deliver(
+                from: bare6, to: mx6, in: fixture.namespace, helo: "mail.sender.test")
             #expect(transcript.last?.stage == "rcpt")
-            #expect(transcript.last?.reply.lines == ["450 4.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]"], "\(transcript)")
+            #expect(
+                transcript.last?.reply.lines == [
+                    "450 4.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]"
+                ], "\(transcript)")
             #expect(fixture.world.queryLog.contains(bare6.reverseName), "Postfix asked the world's unbound")
             // postlogd(8) writes smtpd's lines a moment after the reply: wait until the sessions are logged.
             _ = await instance.settle(since: .start)
@@ -130,12 +157,15 @@ struct PostfixInstanceTests {
                 #expect(transcript.last?.stage == "rcpt", "\(helo): \(transcript)")
                 #expect(transcript.last?.reply.lines == [reply], "\(helo)")
             }
-            let good = try await SMTPProbe.deliver(from: named4, to: mx4, in: fixture.namespace, helo: "mail.sender.test")
+            let good = try await SMTPProbe.deliver(
+                from: named4, to: mx4, in: fixture.namespace, helo: "mail.sender.test")
             #expect(good.last?.stage == "dot")
             #expect(good.last?.reply.code == 250, "\(good)")
             // postlogd(8) writes smtpd's lines a moment after the reply: wait until the sessions are logged.
             _ = await instance.settle(since: .start)
-            let rejects = instance.log.filter { $0.contains("NOQUEUE: reject: RCPT from mail.sender.test[198.51.100.26]") }
+            let rejects = instance.log.filter {
+                $0.contains("NOQUEUE: reject: RCPT from mail.sender.test[198.51.100.26]")
+            }
             #expect(rejects.count == 3)
         }
     }
@@ -143,7 +173,10 @@ struct PostfixInstanceTests {
     @Test func aMapPolicyWithChecksForIPv6OnlyLeavesIPv4Alone() async throws {
         try await withPostfix(ReceiverPolicy(ipv6: [.fcrdns])) { _, fixture in
             let v6 = try await SMTPProbe.deliver(from: bare6, to: mx6, in: fixture.namespace, helo: "mail.sender.test")
-            #expect(v6.last?.reply.lines == ["550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]"], "\(v6)")
+            #expect(
+                v6.last?.reply.lines == [
+                    "550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]"
+                ], "\(v6)")
             let v4 = try await SMTPProbe.deliver(from: bare4, to: mx4, in: fixture.namespace, helo: "mail.sender.test")
             #expect(v4.last?.stage == "dot", "\(v4)")
             #expect(v4.last?.reply.code == 250)
@@ -153,23 +186,32 @@ struct PostfixInstanceTests {
     @Test func aMapPolicyWithDifferentChecksPerFamilyAppliesEachToItsFamily() async throws {
         try await withPostfix(ReceiverPolicy(ipv4: [.heloFQDN], ipv6: [.ptr], onFail: .defer)) { _, fixture in
             let v6 = try await SMTPProbe.deliver(from: bare6, to: mx6, in: fixture.namespace, helo: "mail")
-            #expect(v6.last?.reply.lines == ["450 4.7.1 Client host rejected: cannot find your reverse hostname, [2001:db8:5::25]"], "\(v6)")
+            #expect(
+                v6.last?.reply.lines == [
+                    "450 4.7.1 Client host rejected: cannot find your reverse hostname, [2001:db8:5::25]"
+                ], "\(v6)")
             let v4 = try await SMTPProbe.deliver(from: bare4, to: mx4, in: fixture.namespace, helo: "mail")
-            #expect(v4.last?.reply.lines == ["450 4.5.2 <mail>: Helo command rejected: need fully-qualified hostname"], "\(v4)")
+            #expect(
+                v4.last?.reply.lines == ["450 4.5.2 <mail>: Helo command rejected: need fully-qualified hostname"],
+                "\(v4)")
         }
     }
 
     @Test func aRecipientOutsideTheCaseDomainsIsNotRelayed() async throws {
         try await withPostfix(.open) { _, fixture in
-            let transcript = try await SMTPProbe.deliver(from: named6, to: mx6, in: fixture.namespace, helo: "mail.sender.test", rcptTo: "carol@elsewhere.test")
+            let transcript = try await SMTPProbe.deliver(
+                from: named6, to: mx6, in: fixture.namespace, helo: "mail.sender.test", rcptTo: "carol@elsewhere.test")
             #expect(transcript.last?.stage == "rcpt")
             #expect(transcript.last?.reply.lines == ["454 4.7.1 <carol@elsewhere.test>: Relay access denied"])
         }
     }
 
     @Test func reconfigureSwitchesTheRunningInstanceToAnotherPolicy() async throws {
-        try await withPostfix(.open, delivery: .maildir(uid: PostfixInstance.nobody.uid, gid: PostfixInstance.nobody.gid)) { instance, fixture in
-            let open = try await SMTPProbe.deliver(from: bare6, to: mx6, in: fixture.namespace, helo: "mail.sender.test")
+        try await withPostfix(
+            .open, delivery: .maildir(uid: PostfixInstance.nobody.uid, gid: PostfixInstance.nobody.gid)
+        ) { instance, fixture in
+            let open = try await SMTPProbe.deliver(
+                from: bare6, to: mx6, in: fixture.namespace, helo: "mail.sender.test")
             #expect(open.last?.stage == "dot")
             #expect(open.last?.reply.code == 250, "\(open)")
 
@@ -180,8 +222,12 @@ struct PostfixInstanceTests {
             let mark = instance.logMark()
             try await instance.reconfigure(strict)
             #expect(instance.canServe(strict))
-            let rejected = try await SMTPProbe.deliver(from: bare6, to: mx6, in: fixture.namespace, helo: "mail.sender.test")
-            #expect(rejected.last?.reply.lines == ["550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]"], "\(rejected)")
+            let rejected = try await SMTPProbe.deliver(
+                from: bare6, to: mx6, in: fixture.namespace, helo: "mail.sender.test")
+            #expect(
+                rejected.last?.reply.lines == [
+                    "550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]"
+                ], "\(rejected)")
             // postlogd(8) writes smtpd's lines a moment after the reply: wait until the sessions are logged.
             _ = await instance.settle(since: mark)
             #expect(instance.rejectLine(client: bare6, since: mark) != nil)
@@ -205,9 +251,11 @@ struct PostfixInstanceTests {
 
     @Test func anUnsupportedPolicyFailsBeforeAnythingStarts() async throws {
         try await WorldFixture.withWorld(WorldSpec(), addresses: [mx4]) { fixture in
-            let configuration = PostfixConfiguration(hostname: "mx.example.test", addresses: [mx4], domains: [], policy: Preset.microsoftLike.policy)
+            let configuration = PostfixConfiguration(
+                hostname: "mx.example.test", addresses: [mx4], domains: [], policy: Preset.microsoftLike.policy)
             do {
-                let instance = try await PostfixInstance.start(configuration, in: fixture.namespace, caseDirectory: fixture.directory)
+                let instance = try await PostfixInstance.start(
+                    configuration, in: fixture.namespace, caseDirectory: fixture.directory)
                 await instance.stop()
                 Issue.record("microsoft-like must not start")
             } catch let error as PostfixConfigurationError {
@@ -220,9 +268,11 @@ struct PostfixInstanceTests {
     @Test func aConfigurationPostfixRefusesIsAnErrorWithPostfixsWords() async throws {
         try await WorldFixture.withWorld(WorldSpec(), addresses: [mx4]) { fixture in
             let configuration = PostfixConfiguration(
-                hostname: "mx.example.test", addresses: [mx4], domains: [], settings: ["mail_owner": "mxh-no-such-user"])
+                hostname: "mx.example.test", addresses: [mx4], domains: [], settings: ["mail_owner": "mxh-no-such-user"]
+            )
             do {
-                let instance = try await PostfixInstance.start(configuration, in: fixture.namespace, caseDirectory: fixture.directory)
+                let instance = try await PostfixInstance.start(
+                    configuration, in: fixture.namespace, caseDirectory: fixture.directory)
                 await instance.stop()
                 Issue.record("expected postfix start to fail")
             } catch let error as PostfixInstanceError {
@@ -241,7 +291,8 @@ enum NetworkNamespacePIDs {
         return ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> Int32? in
             guard let pid = Int32(entry) else { return nil }
             var info = stat()
-            guard stat("/proc/\(pid)/ns/net", &info) == 0, info.st_ino == target.st_ino, info.st_dev == target.st_dev else { return nil }
+            guard stat("/proc/\(pid)/ns/net", &info) == 0, info.st_ino == target.st_ino, info.st_dev == target.st_dev
+            else { return nil }
             return pid
         }
     }

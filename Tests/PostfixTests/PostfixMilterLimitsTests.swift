@@ -26,15 +26,23 @@ import Runner
 
     @Test func testingAndTruncatedRecordsAreSkippedUnderDKIMChecks() throws {
         #expect(postfixMilterLimit(of: try Self.scenario(policy: "{checks: [dkim]}", dkim: "")) == nil)
-        let testing = try #require(postfixMilterLimit(of: try Self.scenario(policy: "{checks: [dkim]}", dkim: ", record: testing")))
+        let testing = try #require(
+            postfixMilterLimit(of: try Self.scenario(policy: "{checks: [dkim]}", dkim: ", record: testing")))
         #expect(testing.contains("t=y") && testing.hasSuffix("builtin only"))
-        let truncated = try #require(postfixMilterLimit(of: try Self.scenario(policy: "gmail-like", dkim: ", record: truncated")))
+        let truncated = try #require(
+            postfixMilterLimit(of: try Self.scenario(policy: "gmail-like", dkim: ", record: truncated")))
         #expect(truncated.contains("temperror"))
-        #expect(postfixMilterLimit(of: try Self.scenario(policy: "fcrdns", dkim: ", record: testing")) == nil, "no DKIM check: nothing to skip")
+        #expect(
+            postfixMilterLimit(of: try Self.scenario(policy: "fcrdns", dkim: ", record: testing")) == nil,
+            "no DKIM check: nothing to skip")
     }
 
     @Test func aKeyRecordTheScenarioWritesWithTheTestFlagIsSkippedToo() throws {
-        let written = try Self.scenario(policy: "{checks: [dmarc]}", dkim: "", extra: "s1._domainkey.sender.test. TXT \"v=DKIM1; k=ed25519; t=s:y; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\"")
+        let written = try Self.scenario(
+            policy: "{checks: [dmarc]}", dkim: "",
+            extra:
+                "s1._domainkey.sender.test. TXT \"v=DKIM1; k=ed25519; t=s:y; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\""
+        )
         #expect(postfixMilterLimit(of: written)?.contains("s1._domainkey.sender.test") == true)
         #expect(hasTestFlag("v=DKIM1; t = y ; p=abc"))
         #expect(!hasTestFlag("v=DKIM1; t=s; p=y"))

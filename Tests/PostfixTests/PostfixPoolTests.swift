@@ -12,16 +12,22 @@ import Testing
 
 /// Postfix cases with the same configuration on one running instance (`PostfixPool`): the same
 /// results as fresh instances, whatever the previous case's world was, and nothing left after.
-@Suite(.serialized, .enabled(if: IntegrationEnvironment.canRunWorlds && IntegrationEnvironment.hasPostfix,
-                             "needs root (network namespaces), unbound and postfix (apt-get install unbound postfix); run as root"))
+@Suite(
+    .serialized,
+    .enabled(
+        if: IntegrationEnvironment.canRunWorlds && IntegrationEnvironment.hasPostfix,
+        "needs root (network namespaces), unbound and postfix (apt-get install unbound postfix); run as root"))
 struct PostfixPoolTests {
     /// One receiver configuration (mx.example.test on 192.0.2.10, policy CHECKS) and a sender on
     /// 203.0.113.25 whose world is given by EXTRA records.
-    static func scenario(_ name: String, checks: String, extra: [String], expect: String, postfix: String = "{}") throws -> ScenarioCase {
-        let records = [
-            "example.test. MX 10 mx.example.test.",
-            "mx.example.test. A 192.0.2.10",
-        ] + extra
+    static func scenario(_ name: String, checks: String, extra: [String], expect: String, postfix: String = "{}") throws
+        -> ScenarioCase
+    {
+        let records =
+            [
+                "example.test. MX 10 mx.example.test.",
+                "mx.example.test. A 192.0.2.10",
+            ] + extra
         let yaml = """
             name: \(name)
             dns:
@@ -49,14 +55,18 @@ struct PostfixPoolTests {
 
     /// Good FCrDNS (delivered) and no PTR at all (550 at RCPT), same receiver configuration.
     static func fcrdnsPair() throws -> (good: ScenarioCase, bad: ScenarioCase) {
-        (try scenario("fcrdns-good", checks: "fcrdns", extra: forwardConfirmed, expect: good),
-         try scenario("fcrdns-none", checks: "fcrdns", extra: ["mail.sender.test. A 203.0.113.25"], expect: rejected))
+        (
+            try scenario("fcrdns-good", checks: "fcrdns", extra: forwardConfirmed, expect: good),
+            try scenario("fcrdns-none", checks: "fcrdns", extra: ["mail.sender.test. A 203.0.113.25"], expect: rejected)
+        )
     }
 
     static func fingerprint(_ result: CaseResult) -> String {
         let observed = result.observed
-        return [result.name, result.status.label, observed?.outcome.rawValue ?? "-", observed?.stage?.rawValue ?? "-",
-                observed?.reply.map { "\($0.code) \($0.enhanced ?? "")" } ?? "-"].joined(separator: " ")
+        return [
+            result.name, result.status.label, observed?.outcome.rawValue ?? "-", observed?.stage?.rawValue ?? "-",
+            observed?.reply.map { "\($0.code) \($0.enhanced ?? "")" } ?? "-",
+        ].joined(separator: " ")
     }
 
     /// Runs `cases` one at a time on one pool, closes it and returns the results and its statistics.
@@ -72,7 +82,10 @@ struct PostfixPoolTests {
     }
 
     static func runFresh(_ cases: [ScenarioCase]) async -> [CaseResult] {
-        await ScenarioRun(runner: CaseRunner(configuration: RunConfiguration(), parts: postfixParts(PostfixReceivers(sharing: false))), jobs: 1).run(cases)
+        await ScenarioRun(
+            runner: CaseRunner(
+                configuration: RunConfiguration(), parts: postfixParts(PostfixReceivers(sharing: false))), jobs: 1
+        ).run(cases)
     }
 
     @Test func twoCasesWithTheSameConfigurationShareOneInstanceAndGetWhatFreshOnesGet() async throws {
@@ -81,10 +94,15 @@ struct PostfixPoolTests {
         #expect(statistics.instancesStarted == 1, "\(statistics)")
         #expect(statistics.reuses == 1, "\(statistics)")
         #expect(statistics.retired == 0, "the instance settled after each case: \(statistics)")
-        #expect(shared.map { $0.receiverInstance?.instance } == [shared[0].receiverInstance?.instance, shared[0].receiverInstance?.instance])
+        #expect(
+            shared.map { $0.receiverInstance?.instance } == [
+                shared[0].receiverInstance?.instance, shared[0].receiverInstance?.instance,
+            ])
         #expect(shared.map { $0.receiverInstance?.reused } == [false, true])
         let fresh = await Self.runFresh([good, bad])
-        #expect(fresh[0].receiverInstance?.instance != fresh[1].receiverInstance?.instance, "one instance per case without sharing")
+        #expect(
+            fresh[0].receiverInstance?.instance != fresh[1].receiverInstance?.instance,
+            "one instance per case without sharing")
         #expect(fresh.allSatisfy { $0.receiverInstance?.isShared == false })
         #expect(shared.map(Self.fingerprint) == fresh.map(Self.fingerprint))
         #expect(shared.allSatisfy { $0.status == .passed }, "\(shared.map { "\($0.status) \($0.mismatches)" })")
@@ -107,9 +125,11 @@ struct PostfixPoolTests {
         // The same client address, listed in case A's world and not in case B's: an smtpd that
         // served A would answer B from its DNSBL cache (smtpd_rbl_cache) if it served B too.
         let listed = try Self.scenario(
-            "listed", checks: "\"dnsbl:bl.example.test\"", extra: Self.forwardConfirmed + ["25.113.0.203.bl.example.test. A 127.0.0.2"],
+            "listed", checks: "\"dnsbl:bl.example.test\"",
+            extra: Self.forwardConfirmed + ["25.113.0.203.bl.example.test. A 127.0.0.2"],
             expect: "{outcome: bounced, stage: rcpt, code: 554}")
-        let unlisted = try Self.scenario("unlisted", checks: "\"dnsbl:bl.example.test\"", extra: Self.forwardConfirmed, expect: Self.good)
+        let unlisted = try Self.scenario(
+            "unlisted", checks: "\"dnsbl:bl.example.test\"", extra: Self.forwardConfirmed, expect: Self.good)
         let (results, statistics) = await Self.runShared([listed, unlisted, listed, unlisted])
         #expect(statistics.instancesStarted == 1, "\(statistics)")
         #expect(results.map(\.status) == [.passed, .passed, .passed, .passed], "\(results.map(Self.fingerprint))")
@@ -124,7 +144,8 @@ struct PostfixPoolTests {
         #expect(second.contains("connect from mail.sender.test[203.0.113.25]"), "\(second)")
         #expect(!second.contains("reject:"), "case B's log holds case A's rejection: \(second)")
         let firstLines = Set(first.split(separator: "\n"))
-        #expect(second.split(separator: "\n").allSatisfy { !firstLines.contains($0) }, "a line of case A in case B's log")
+        #expect(
+            second.split(separator: "\n").allSatisfy { !firstLines.contains($0) }, "a line of case A in case B's log")
     }
 
     @Test func aConfigurationWithARateLimitGetsAnInstanceOfItsOwn() async throws {
@@ -135,7 +156,9 @@ struct PostfixPoolTests {
         #expect(statistics.instancesStarted == 0, "\(statistics)")
         #expect(statistics.privateInstances == 2, "\(statistics)")
         #expect(results[0].receiverInstance?.instance != results[1].receiverInstance?.instance)
-        #expect(results.allSatisfy { $0.receiverInstance?.privateReason?.contains("anvil") == true }, "\(results.map(\.receiverInstance))")
+        #expect(
+            results.allSatisfy { $0.receiverInstance?.privateReason?.contains("anvil") == true },
+            "\(results.map(\.receiverInstance))")
         #expect(results.allSatisfy { $0.status == .passed }, "\(results.map(Self.fingerprint))")
     }
 
@@ -148,9 +171,13 @@ struct PostfixPoolTests {
         let hosts = await pool.started
         #expect(Set(results.compactMap(\.namespaceName)) == Set(hosts.map(\.namespace)))
         for result in results {
-            if let directory = result.workDirectory { #expect(!FileManager.default.fileExists(atPath: directory), "case folder left") }
+            if let directory = result.workDirectory {
+                #expect(!FileManager.default.fileExists(atPath: directory), "case folder left")
+            }
         }
-        #expect(hosts.contains { FileManager.default.fileExists(atPath: "/run/netns/" + $0.namespace) }, "an idle host outlives its cases")
+        #expect(
+            hosts.contains { FileManager.default.fileExists(atPath: "/run/netns/" + $0.namespace) },
+            "an idle host outlives its cases")
         await pool.close()
         Self.expectGone(hosts, cases: results)
     }
@@ -173,18 +200,28 @@ struct PostfixPoolTests {
     /// No namespace, /etc/netns folder, host folder or process (Postfix's daemons work in the
     /// queue directory, inside the host folder; unbound's configuration is in the case folder) of
     /// `hosts` and `cases` is left.
-    static func expectGone(_ hosts: [PostfixPool.HostRecord], cases: [CaseResult] = [], sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+    static func expectGone(
+        _ hosts: [PostfixPool.HostRecord], cases: [CaseResult] = [],
+        sourceLocation: Testing.SourceLocation = #_sourceLocation
+    ) {
         let fm = FileManager.default
         for host in hosts {
-            #expect(!fm.fileExists(atPath: "/run/netns/" + host.namespace), "namespace \(host.namespace) left", sourceLocation: sourceLocation)
-            #expect(!fm.fileExists(atPath: "/etc/netns/" + host.namespace), "/etc/netns/\(host.namespace) left", sourceLocation: sourceLocation)
-            #expect(!fm.fileExists(atPath: host.directory), "host folder \(host.directory) left", sourceLocation: sourceLocation)
+            #expect(
+                !fm.fileExists(atPath: "/run/netns/" + host.namespace), "namespace \(host.namespace) left",
+                sourceLocation: sourceLocation)
+            #expect(
+                !fm.fileExists(atPath: "/etc/netns/" + host.namespace), "/etc/netns/\(host.namespace) left",
+                sourceLocation: sourceLocation)
+            #expect(
+                !fm.fileExists(atPath: host.directory), "host folder \(host.directory) left",
+                sourceLocation: sourceLocation)
         }
         let folders = hosts.map(\.directory) + cases.compactMap(\.workDirectory)
         let left = ((try? fm.contentsOfDirectory(atPath: "/proc")) ?? []).filter { entry in
             guard Int32(entry) != nil else { return false }
             let cwd = (try? fm.destinationOfSymbolicLink(atPath: "/proc/\(entry)/cwd")) ?? ""
-            let cmdline = fm.contents(atPath: "/proc/\(entry)/cmdline").map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let cmdline =
+                fm.contents(atPath: "/proc/\(entry)/cmdline").map { String(decoding: $0, as: UTF8.self) } ?? ""
             return folders.contains { cwd.hasPrefix($0) || cmdline.contains($0 + "/") }
         }
         #expect(left.isEmpty, "processes of the run left: \(left)", sourceLocation: sourceLocation)

@@ -10,7 +10,8 @@ struct PostfixSendingMTATests {
 
     @Test func thePostfixSenderTakesTheRunsDNSTimeout() {
         let mta = PostfixSendingMTA(
-            namespaceName: "mxh-0-0-case", caseDirectory: "/nonexistent", resolverAddress: address, dnsTimeout: .milliseconds(2500),
+            namespaceName: "mxh-0-0-case", caseDirectory: "/nonexistent", resolverAddress: address,
+            dnsTimeout: .milliseconds(2500),
             logger: Logger(label: "test"))
         #expect(mta.resolvConf.text == "nameserver 2001:db8::53\noptions timeout:3 attempts:1 trust-ad\n")
     }

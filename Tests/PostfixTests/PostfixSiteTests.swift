@@ -10,16 +10,23 @@ import Testing
 /// from public mail-server projects (Sites/, provenance and licence beside each) pass the
 /// preflight and run library themes; a missing table fails with the warning that names it; a
 /// scenario names its own folder.
-@Suite(.serialized, .enabled(if: IntegrationEnvironment.canRunWorlds && IntegrationEnvironment.hasPostfix,
-                             "needs root (network namespaces), unbound and postfix (apt-get install unbound postfix postfix-pcre); run as root"))
+@Suite(
+    .serialized,
+    .enabled(
+        if: IntegrationEnvironment.canRunWorlds && IntegrationEnvironment.hasPostfix,
+        "needs root (network namespaces), unbound and postfix (apt-get install unbound postfix postfix-pcre); run as root"
+    ))
 struct PostfixSiteTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
 
     /// Every `Sites/NAME/etc-postfix`.
     static let sites: [String] = {
         let root = repository + "/Tests/PostfixTests/Sites"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
-        return names.sorted().map { root + "/" + $0 + "/etc-postfix" }.filter { FileManager.default.fileExists(atPath: $0 + "/main.cf") }
+        return names.sorted().map { root + "/" + $0 + "/etc-postfix" }.filter {
+            FileManager.default.fileExists(atPath: $0 + "/main.cf")
+        }
     }()
 
     @Test func thereAreSitesWithProvenanceAndLicence() {
@@ -35,8 +42,11 @@ struct PostfixSiteTests {
     func aRealSitePassesThePreflightAndRunsTheReverseDNSAndHeloThemes(path: String) async throws {
         let site = PostfixSiteDirectory.load(path: path)
         #expect(site.problem == nil)
-        let cases = try ScenarioLoader().load(paths: [Self.repository + "/Scenarios/reverse-dns", Self.repository + "/Scenarios/helo"])
-        let runner = CaseRunner(configuration: RunConfiguration(target: .postfix), parts: postfixParts(PostfixReceivers(site: site)))
+        let cases = try ScenarioLoader().load(paths: [
+            Self.repository + "/Scenarios/reverse-dns", Self.repository + "/Scenarios/helo",
+        ])
+        let runner = CaseRunner(
+            configuration: RunConfiguration(target: .postfix), parts: postfixParts(PostfixReceivers(site: site)))
         let reports = await runner.postfixPreflight(cases)
         #expect(reports.count == 1, "one preflight for the one folder")
         for report in reports {
@@ -53,16 +63,22 @@ struct PostfixSiteTests {
         }
         #expect(results.contains { $0.status == .passed })
         if let master = site.masterCF, SiteMasterCF.render(master).runsPostscreen {
-            #expect(results.contains { $0.receiverLog.contains("postfix/postscreen[") && $0.receiverLog.contains("CONNECT from") },
-                    "the cases go through the site's postscreen")
+            #expect(
+                results.contains {
+                    $0.receiverLog.contains("postfix/postscreen[") && $0.receiverLog.contains("CONNECT from")
+                },
+                "the cases go through the site's postscreen")
         }
     }
 
     @Test func aMissingTableFailsTheCaseAndTheReportShowsTheWarningThatNamesIt() async throws {
         try await Self.withFolder(["site/main.cf": "virtual_alias_maps = hash:/etc/postfix/virtual\n"]) { root in
             let site = PostfixSiteDirectory.load(path: root + "/site")
-            let scenario = try PostfixPoolTests.scenario("missing-table", checks: "fcrdns", extra: PostfixPoolTests.forwardConfirmed, expect: PostfixPoolTests.good)
-            let runner = CaseRunner(configuration: RunConfiguration(), parts: postfixParts(PostfixReceivers(site: site)))
+            let scenario = try PostfixPoolTests.scenario(
+                "missing-table", checks: "fcrdns", extra: PostfixPoolTests.forwardConfirmed,
+                expect: PostfixPoolTests.good)
+            let runner = CaseRunner(
+                configuration: RunConfiguration(), parts: postfixParts(PostfixReceivers(site: site)))
             let reports = await runner.postfixPreflight([scenario])
             let errors = reports.flatMap(\.errors)
             #expect(errors.map(\.location) == [site.path + "/main.cf:1"], "\(reports.map(\.text))")
@@ -70,8 +86,12 @@ struct PostfixSiteTests {
             let result = await runner.run(scenario)
             #expect(result.status == .failed, "\(result.status)")
             #expect(result.observed?.reply?.code == 451)
-            #expect(result.observed?.reply?.text.contains("Temporary lookup failure") == true, "\(String(describing: result.observed))")
-            let warnings = result.receiverLog.split(separator: "\n").filter { $0.contains(": warning: ") && $0.contains("/etc/postfix/virtual") }
+            #expect(
+                result.observed?.reply?.text.contains("Temporary lookup failure") == true,
+                "\(String(describing: result.observed))")
+            let warnings = result.receiverLog.split(separator: "\n").filter {
+                $0.contains(": warning: ") && $0.contains("/etc/postfix/virtual")
+            }
             #expect(!warnings.isEmpty, "the reason comes with the failure:\n\(result.receiverLog)")
         }
     }
@@ -106,7 +126,9 @@ struct PostfixSiteTests {
             let runner = CaseRunner(configuration: RunConfiguration(), parts: postfixParts())
             #expect(await runner.postfixPreflight(cases).allSatisfy(\.canServeMail))
             let results = await ScenarioRun(runner: runner, jobs: 1).run(cases)
-            #expect(results.map(\.status) == [.passed], "\(results.map { "\($0.status) \($0.mismatches) \($0.receiverLog)" })")
+            #expect(
+                results.map(\.status) == [.passed],
+                "\(results.map { "\($0.status) \($0.mismatches) \($0.receiverLog)" })")
         }
     }
 
@@ -118,9 +140,13 @@ struct PostfixSiteTests {
         var master = ""
         for line in stock.split(separator: "\n", omittingEmptySubsequences: false) {
             master += line + "\n"
-            if line.hasPrefix("smtp ") && line.contains(" inet ") { master += "  -o smtpd_authorized_xclient_hosts=192.0.2.99\n" }
+            if line.hasPrefix("smtp ") && line.contains(" inet ") {
+                master += "  -o smtpd_authorized_xclient_hosts=192.0.2.99\n"
+            }
         }
-        #expect(master.contains("-o smtpd_authorized_xclient_hosts=192.0.2.99"), "the stock master.cf has an smtp inet line")
+        #expect(
+            master.contains("-o smtpd_authorized_xclient_hosts=192.0.2.99"), "the stock master.cf has an smtp inet line"
+        )
         func yaml(_ name: String, trusted: String) -> String {
             """
             name: \(name)
@@ -154,8 +180,12 @@ struct PostfixSiteTests {
             "scenarios/untrusted.yaml": yaml("untrusted", trusted: "198.51.100.6"),
         ]) { root in
             let cases = try ScenarioLoader().load(paths: [root + "/scenarios"])
-            let results = await ScenarioRun(runner: CaseRunner(configuration: RunConfiguration(), parts: postfixParts()), jobs: 1).run(cases)
-            #expect(results.map(\.status) == [.passed, .passed], "\(results.map { "\($0.name) \($0.status) \($0.mismatches) \($0.receiverLog)" })")
+            let results = await ScenarioRun(
+                runner: CaseRunner(configuration: RunConfiguration(), parts: postfixParts()), jobs: 1
+            ).run(cases)
+            #expect(
+                results.map(\.status) == [.passed, .passed],
+                "\(results.map { "\($0.name) \($0.status) \($0.mismatches) \($0.receiverLog)" })")
             #expect(results.last?.observed?.reply?.text == "Error: insufficient authorization")
         }
     }
@@ -166,7 +196,8 @@ struct PostfixSiteTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         for (path, contents) in files {
             let full = root + "/" + path
-            try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try contents.write(toFile: full, atomically: true, encoding: .utf8)
         }
         try await body(root)
@@ -176,8 +207,12 @@ struct PostfixSiteTests {
     static func table(_ results: [CaseResult], site: String) -> String {
         var out = "outcomes on \(site)\n"
         let width = max(40, results.map(\.name.count).max() ?? 0)
-        out += "case".padding(toLength: width + 2, withPad: " ", startingAt: 0) + "outcome    family  stage  code        verdict\n"
-        func pad(_ text: String, _ length: Int) -> String { text.padding(toLength: length, withPad: " ", startingAt: 0) }
+        out +=
+            "case".padding(toLength: width + 2, withPad: " ", startingAt: 0)
+            + "outcome    family  stage  code        verdict\n"
+        func pad(_ text: String, _ length: Int) -> String {
+            text.padding(toLength: length, withPad: " ", startingAt: 0)
+        }
         for result in results {
             let observed = result.observed
             let code: String = observed?.reply.map { "\($0.code) \($0.enhanced ?? "")" } ?? "-"

@@ -11,13 +11,18 @@ struct PostfixTLSConfigurationTests {
     static let v6 = IPAddress("2001:db8::10")!
     static let paths = PostfixPaths(under: "/case")
 
-    static func configuration(_ tls: PostfixTLS?, base: MainCF? = nil, site: PostfixSiteDirectory? = nil) -> PostfixConfiguration {
+    static func configuration(_ tls: PostfixTLS?, base: MainCF? = nil, site: PostfixSiteDirectory? = nil)
+        -> PostfixConfiguration
+    {
         PostfixConfiguration(
-            hostname: "mx.example.test", addresses: [v4, v6], domains: ["example.test"], policy: .open, base: base, site: site, tls: tls)
+            hostname: "mx.example.test", addresses: [v4, v6], domains: ["example.test"], policy: .open, base: base,
+            site: site, tls: tls)
     }
 
     static func oneCertificate(required: Bool = false) -> PostfixTLS {
-        PostfixTLS(required: required, protocols: nil, certificates: [.init(keyAndChainPEM: "KEY\nCHAIN\n", addresses: [v4, v6])])
+        PostfixTLS(
+            required: required, protocols: nil,
+            certificates: [.init(keyAndChainPEM: "KEY\nCHAIN\n", addresses: [v4, v6])])
     }
 
     @Test func mayWithTheWorldsChainFileAndLogLevelOne() throws {
@@ -26,7 +31,8 @@ struct PostfixTLSConfigurationTests {
         #expect(rendered.parameters["smtpd_tls_chain_files"] == "/case/tables/tls-chain-0.pem")
         #expect(rendered.parameters["smtpd_tls_cert_file"] == "")
         #expect(rendered.parameters["smtpd_tls_loglevel"] == "1")
-        #expect(rendered.parameters["smtpd_tls_protocols"] == nil, "Postfix's default versions unless the case names some")
+        #expect(
+            rendered.parameters["smtpd_tls_protocols"] == nil, "Postfix's default versions unless the case names some")
         #expect(rendered.files["/case/tables/tls-chain-0.pem"] == "KEY\nCHAIN\n")
         #expect(PostfixTLS.isPrivate("/case/tables/tls-chain-0.pem"))
         #expect(rendered.smtpdServices == [MasterCF.Service(name: "25")])
@@ -48,17 +54,20 @@ struct PostfixTLSConfigurationTests {
     }
 
     @Test func addressesWithTheirOwnCertificateGetAnSmtpdEach() throws {
-        let tls = PostfixTLS(required: false, protocols: nil, certificates: [
-            .init(keyAndChainPEM: "GOOD", addresses: [Self.v4]), .init(keyAndChainPEM: "BAD", addresses: [Self.v6]),
-        ])
+        let tls = PostfixTLS(
+            required: false, protocols: nil,
+            certificates: [
+                .init(keyAndChainPEM: "GOOD", addresses: [Self.v4]), .init(keyAndChainPEM: "BAD", addresses: [Self.v6]),
+            ])
         let rendered = try Self.configuration(tls).render(paths: Self.paths)
         #expect(rendered.files["/case/tables/tls-chain-1.pem"] == "BAD")
         let master = rendered.masterCF(stock: MasterCFTests.stock)
         let lines = master.split(separator: "\n").map(String.init)
         #expect(!lines.contains { $0.hasPrefix("25 ") }, "no service on every address next to the per-address ones")
         #expect(PostfixIdentityConfigurationTests.options(after: "192.0.2.10:25 ", in: master) == ["-o max_use=1"])
-        #expect(PostfixIdentityConfigurationTests.options(after: "[2001:db8::10]:25 ", in: master)
-            == ["-o max_use=1", "-o smtpd_tls_chain_files=/case/tables/tls-chain-1.pem"])
+        #expect(
+            PostfixIdentityConfigurationTests.options(after: "[2001:db8::10]:25 ", in: master)
+                == ["-o max_use=1", "-o smtpd_tls_chain_files=/case/tables/tls-chain-1.pem"])
         // Instances with other services are other instances.
         #expect(Self.configuration(tls).sharingKey != Self.configuration(Self.oneCertificate()).sharingKey)
     }
@@ -70,7 +79,10 @@ struct PostfixTLSConfigurationTests {
         let rendered = try Self.configuration(Self.oneCertificate(), base: base).render(paths: Self.paths)
         #expect(rendered.parameters["smtpd_tls_cert_file"] == "")
         #expect(rendered.parameters["smtpd_tls_key_file"] == "")
-        #expect(rendered.overridden.contains { $0.hasPrefix("smtpd_tls_cert_file = /etc/ssl/certs/ssl-cert-snakeoil.pem (base main.cf)") })
+        #expect(
+            rendered.overridden.contains {
+                $0.hasPrefix("smtpd_tls_cert_file = /etc/ssl/certs/ssl-cert-snakeoil.pem (base main.cf)")
+            })
         #expect(rendered.overridden.contains { $0.hasPrefix("smtpd_tls_key_file") })
     }
 }
@@ -91,7 +103,8 @@ struct PostfixTLSSiteTests {
     }
 
     @Test func theSitesSmtpdGetsTheWorldsCertificateAfterItsOwnOptions() throws {
-        let configuration = PostfixTLSConfigurationTests.configuration(PostfixTLSConfigurationTests.oneCertificate(), site: Self.site())
+        let configuration = PostfixTLSConfigurationTests.configuration(
+            PostfixTLSConfigurationTests.oneCertificate(), site: Self.site())
         let rendered = try configuration.render(paths: PostfixTLSConfigurationTests.paths)
         #expect(rendered.parameters["smtpd_tls_chain_files"] == "/case/tables/tls-chain-0.pem")
         #expect(rendered.overridden.contains { $0.hasPrefix("smtpd_tls_chain_files = /etc/postfix/site-chain.pem") })
@@ -102,12 +115,16 @@ struct PostfixTLSSiteTests {
     }
 
     @Test func aCertificatePerAddressWithASitesMasterCFIsSkipped() {
-        let tls = PostfixTLS(required: false, protocols: nil, certificates: [
-            .init(keyAndChainPEM: "A", addresses: [PostfixTLSConfigurationTests.v4]),
-            .init(keyAndChainPEM: "B", addresses: [PostfixTLSConfigurationTests.v6]),
-        ])
+        let tls = PostfixTLS(
+            required: false, protocols: nil,
+            certificates: [
+                .init(keyAndChainPEM: "A", addresses: [PostfixTLSConfigurationTests.v4]),
+                .init(keyAndChainPEM: "B", addresses: [PostfixTLSConfigurationTests.v6]),
+            ])
         let configuration = PostfixTLSConfigurationTests.configuration(tls, site: Self.site())
-        #expect(throws: PostfixConfigurationError.self) { try configuration.render(paths: PostfixTLSConfigurationTests.paths) }
+        #expect(throws: PostfixConfigurationError.self) {
+            try configuration.render(paths: PostfixTLSConfigurationTests.paths)
+        }
         #expect((try? configuration.render(paths: PostfixTLSConfigurationTests.paths)) == nil)
         do {
             _ = try configuration.render(paths: PostfixTLSConfigurationTests.paths)

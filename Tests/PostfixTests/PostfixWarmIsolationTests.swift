@@ -13,8 +13,11 @@ import Testing
 /// exactly as it does on a Postfix of its own in a namespace of its own. Each planted leak (the
 /// previous world left in the host's unbound; a reload that keeps the previous restriction lists
 /// running) must be caught by the same comparison.
-@Suite(.serialized, .enabled(if: IntegrationEnvironment.canRunWorlds && IntegrationEnvironment.hasPostfix,
-                             "needs root (network namespaces), unbound and postfix (apt-get install unbound postfix); run as root"))
+@Suite(
+    .serialized,
+    .enabled(
+        if: IntegrationEnvironment.canRunWorlds && IntegrationEnvironment.hasPostfix,
+        "needs root (network namespaces), unbound and postfix (apt-get install unbound postfix); run as root"))
 struct PostfixWarmIsolationTests {
     static let confirmed25 = ["mail.sender.test. A 203.0.113.25", "203.0.113.25 PTR mail.sender.test."]
 
@@ -22,18 +25,30 @@ struct PostfixWarmIsolationTests {
     /// anything of another one reached them.
     static let worlds: [(name: String, sender: String, policy: String, records: [String], faults: String)] = [
         ("confirmed-fcrdns", "203.0.113.25", "{checks: [fcrdns], on_fail: reject}", confirmed25, "[]"),
-        ("no-ptr-fcrdns", "203.0.113.25", "{checks: [fcrdns], on_fail: reject}", ["mail.sender.test. A 203.0.113.25"], "[]"),
-        ("no-ptr-defer", "203.0.113.25", "{checks: [fcrdns], on_fail: defer}", ["mail.sender.test. A 203.0.113.25"], "[]"),
-        ("listed", "203.0.113.25", "{checks: [\"dnsbl:bl.example.test\"], on_fail: reject}",
-         confirmed25 + ["25.113.0.203.bl.example.test. A 127.0.0.2"], "[]"),
+        (
+            "no-ptr-fcrdns", "203.0.113.25", "{checks: [fcrdns], on_fail: reject}",
+            ["mail.sender.test. A 203.0.113.25"], "[]"
+        ),
+        (
+            "no-ptr-defer", "203.0.113.25", "{checks: [fcrdns], on_fail: defer}", ["mail.sender.test. A 203.0.113.25"],
+            "[]"
+        ),
+        (
+            "listed", "203.0.113.25", "{checks: [\"dnsbl:bl.example.test\"], on_fail: reject}",
+            confirmed25 + ["25.113.0.203.bl.example.test. A 127.0.0.2"], "[]"
+        ),
         ("unlisted", "203.0.113.25", "{checks: [\"dnsbl:bl.example.test\"], on_fail: reject}", confirmed25, "[]"),
-        ("ptr-servfail", "203.0.113.25", "{checks: [fcrdns], on_fail: reject}", confirmed25,
-         "[{name: 25.113.0.203.in-addr.arpa, fault: servfail}]"),
+        (
+            "ptr-servfail", "203.0.113.25", "{checks: [fcrdns], on_fail: reject}", confirmed25,
+            "[{name: 25.113.0.203.in-addr.arpa, fault: servfail}]"
+        ),
         ("other-sender-open", "203.0.113.26", "open", [], "[]"),
         ("other-sender-helo", "203.0.113.26", "{checks: [helo-resolves], on_fail: reject}", [], "[]"),
     ]
 
-    static func scenario(_ world: (name: String, sender: String, policy: String, records: [String], faults: String)) throws -> ScenarioCase {
+    static func scenario(_ world: (name: String, sender: String, policy: String, records: [String], faults: String))
+        throws -> ScenarioCase
+    {
         let records = ["example.test. MX 10 mx.example.test.", "mx.example.test. A 192.0.2.10"] + world.records
         let yaml = """
             name: \(world.name)
@@ -73,7 +88,9 @@ struct PostfixWarmIsolationTests {
         for _ in 0..<length {
             let scenario = scenarios.randomElement(using: &generator)!
             let got = fingerprint(await runner.run(scenario))
-            if got != expected[scenario.name] { differing.append("\(scenario.name): fresh \(expected[scenario.name] ?? "?") / pooled \(got)") }
+            if got != expected[scenario.name] {
+                differing.append("\(scenario.name): fresh \(expected[scenario.name] ?? "?") / pooled \(got)")
+            }
         }
         let statistics = await pool.statistics
         await pool.close()
@@ -86,7 +103,8 @@ struct PostfixWarmIsolationTests {
         // Each world ends its own way, or a leak could go unseen.
         #expect(Set(expected.values.map { $0.split(separator: "|").dropFirst().joined() }).count >= 5, "\(expected)")
         for seed in [1, 2] as [UInt64] {
-            let (differing, statistics) = try await Self.divergences(expected: expected, plantedLeak: nil, seed: seed, length: 16)
+            let (differing, statistics) = try await Self.divergences(
+                expected: expected, plantedLeak: nil, seed: seed, length: 16)
             #expect(differing.isEmpty, "seed \(seed):\n\(differing.joined(separator: "\n"))")
             #expect(statistics.instancesStarted == 1, "one instance served the whole sequence: \(statistics)")
             #expect(statistics.reloads > 0 && statistics.failedReloads == 0 && statistics.retired == 0, "\(statistics)")

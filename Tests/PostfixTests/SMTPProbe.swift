@@ -34,10 +34,15 @@ struct SMTPProbe {
         from client: IPAddress, to server: IPAddress, in namespace: NetworkNamespace, helo: String,
         mailFrom: String = "alice@sender.test", rcptTo: String = "bob@example.test", message: String? = nil
     ) async throws -> Transcript {
-        let message = message ?? "From: <\(mailFrom)>\r\nTo: <\(rcptTo)>\r\nSubject: mxharness postfix test\r\nMessage-ID: <test@sender.test>\r\n\r\nHello.\r\n"
-        return try await exchange(from: client, to: server, in: namespace, steps: [
-            ("ehlo", "EHLO \(helo)"), ("mail", "MAIL FROM:<\(mailFrom)>"), ("rcpt", "RCPT TO:<\(rcptTo)>"), ("data", "DATA"), ("dot", message + "."),
-        ], recordingClose: false)
+        let message =
+            message
+            ?? "From: <\(mailFrom)>\r\nTo: <\(rcptTo)>\r\nSubject: mxharness postfix test\r\nMessage-ID: <test@sender.test>\r\n\r\nHello.\r\n"
+        return try await exchange(
+            from: client, to: server, in: namespace,
+            steps: [
+                ("ehlo", "EHLO \(helo)"), ("mail", "MAIL FROM:<\(mailFrom)>"), ("rcpt", "RCPT TO:<\(rcptTo)>"),
+                ("data", "DATA"), ("dot", message + "."),
+            ], recordingClose: false)
     }
 
     /// Connects from `client` to `server:25` in `namespace`, sends `header` (a PROXY header, or
@@ -60,7 +65,7 @@ struct SMTPProbe {
                     let reply = try connection.readReply()
                     transcript.replies.append((stage, reply))
                     if reply.code >= 400 { break }
-                } catch where recordingClose {
+                } catch  where recordingClose {
                     transcript.replies.append(("closed", Reply(code: 0, lines: ["\(error)"])))
                     return transcript
                 }

@@ -10,7 +10,8 @@ private func configuration(
     hostname: String = "mx.example.test", addresses: [IPAddress] = [v4, v6], domains: [String] = ["example.test"],
     _ policy: ReceiverPolicy = Preset.fcrdns.policy, settings: [String: String] = [:], base: MainCF? = nil
 ) -> PostfixConfiguration {
-    PostfixConfiguration(hostname: hostname, addresses: addresses, domains: domains, policy: policy, settings: settings, base: base)
+    PostfixConfiguration(
+        hostname: hostname, addresses: addresses, domains: domains, policy: policy, settings: settings, base: base)
 }
 
 /// Which configurations one running Postfix may serve case after case (`PostfixSharing`).
@@ -31,8 +32,10 @@ struct SharingTests {
             configuration(addresses: [v4, IPAddress("2001:db8::11")!]),
             configuration(domains: ["other.test"]),
             configuration(Preset.fcrdnsStrict.policy),
-            configuration(ReceiverPolicy(ipv4: [.dnsbl(zone: "bl.example.test")], ipv6: [.dnsbl(zone: "bl.example.test")])),
-            configuration(ReceiverPolicy(ipv4: [.dnsbl(zone: "bl.example.test")], ipv6: [.dnsbl(zone: "bl2.example.test")])),
+            configuration(
+                ReceiverPolicy(ipv4: [.dnsbl(zone: "bl.example.test")], ipv6: [.dnsbl(zone: "bl.example.test")])),
+            configuration(
+                ReceiverPolicy(ipv4: [.dnsbl(zone: "bl.example.test")], ipv6: [.dnsbl(zone: "bl2.example.test")])),
             configuration(settings: ["smtpd_helo_required": "yes"]),
             configuration(base: MainCF([("smtpd_banner", "$myhostname ready")])),
         ]
@@ -85,7 +88,9 @@ struct SharingTests {
             let reason = try #require(configuration(settings: [name: value]).sharingRefusal, "\(name) = \(value)")
             #expect(reason.contains(name) && reason.contains(word), "\(reason)")
         }
-        #expect(configuration(settings: ["smtpd_recipient_restrictions": "permit_mynetworks, reject_unauth_destination"]).isShareable)
+        #expect(
+            configuration(settings: ["smtpd_recipient_restrictions": "permit_mynetworks, reject_unauth_destination"])
+                .isShareable)
     }
 
     @Test func aConfigurationThatCannotBeRenderedIsNotShared() {

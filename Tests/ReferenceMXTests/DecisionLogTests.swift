@@ -43,12 +43,16 @@ final class CapturedLog: Sendable {
 @Suite("Built-in MX: decision log and command timer")
 struct DecisionLogTests {
     /// `mx serve`'s set-up: no records kept, each session's decision logged at info.
-    static func serving(log: CapturedLog, level: Logger.Level = .info, limits: SMTPServerLimits = .init(), transcripts: Bool = false) -> ReferenceMX {
+    static func serving(
+        log: CapturedLog, level: Logger.Level = .info, limits: SMTPServerLimits = .init(), transcripts: Bool = false
+    ) -> ReferenceMX {
         var configuration = MXConfiguration(hostname: "mx.example.test", policy: .open, limits: limits)
         configuration.keepsRecords = false
         configuration.logsTranscripts = transcripts
         configuration.sessionLogLevel = .info
-        return ReferenceMX(configuration: configuration, lookup: InMemoryDNS(), eventLoopGroup: MXTest.group, logger: log.logger(level: level))
+        return ReferenceMX(
+            configuration: configuration, lookup: InMemoryDNS(), eventLoopGroup: MXTest.group,
+            logger: log.logger(level: level))
     }
 
     static func session(_ mx: ReferenceMX, helo: String) async throws {
@@ -70,7 +74,9 @@ struct DecisionLogTests {
         await mx.stop()
         let text = log.all.joined(separator: "\n")
         for index in 1...5 {
-            #expect(text.components(separatedBy: "HELO client\(index).sender.test").count == 2, "session \(index) logged once:\n\(text)")
+            #expect(
+                text.components(separatedBy: "HELO client\(index).sender.test").count == 2,
+                "session \(index) logged once:\n\(text)")
         }
         #expect(log.all.allSatisfy { $0.hasPrefix("MX session decision") })
         #expect(mx.sessionCount == 5)
@@ -87,10 +93,15 @@ struct DecisionLogTests {
             try await Self.session(mx, helo: "client2.sender.test")
             await mx.stop()
             let text = log.all.joined(separator: "\n")
-            for line in ["C: EHLO client1.sender.test", "S: 250-mx.example.test", "S: 250 ENHANCEDSTATUSCODES", "C: QUIT", "S: 221 2.0.0 Bye", "C: EHLO client2.sender.test"] {
+            for line in [
+                "C: EHLO client1.sender.test", "S: 250-mx.example.test", "S: 250 ENHANCEDSTATUSCODES", "C: QUIT",
+                "S: 221 2.0.0 Bye", "C: EHLO client2.sender.test",
+            ] {
                 #expect(text.contains(line) == transcripts, "\(line) with transcripts \(transcripts):\n\(text)")
             }
-            #expect(text.components(separatedBy: ", HELO client1.sender.test\n").count == 2, "the decision of session 1, once:\n\(text)")
+            #expect(
+                text.components(separatedBy: ", HELO client1.sender.test\n").count == 2,
+                "the decision of session 1, once:\n\(text)")
             #expect(mx.sessions.isEmpty && mx.messages.isEmpty)
         }
     }
@@ -102,14 +113,19 @@ struct DecisionLogTests {
         let decisions = DecisionLog(logger: log.logger(level: .info), level: .info, queueLimit: 2)
         var most = 0
         for id in 1...12 {
-            decisions.add(SessionRecorder(record: SessionRecord(id: id, client: IPAddress("192.0.2.\(id)"), clientPort: nil, server: nil, serverPort: nil)))
+            decisions.add(
+                SessionRecorder(
+                    record: SessionRecord(
+                        id: id, client: IPAddress("192.0.2.\(id)"), clientPort: nil, server: nil, serverPort: nil)))
             decisions.flush()
             most = max(most, decisions.queuedBatches)
         }
         await decisions.drain()
         #expect(most <= 2)
         #expect(log.all.count == 12)
-        #expect(log.all.map { $0.split(separator: "\n")[1].split(separator: " ")[1] } == (1...12).map { "\($0)" }[...].map { Substring($0) })
+        #expect(
+            log.all.map { $0.split(separator: "\n")[1].split(separator: " ")[1] }
+                == (1...12).map { "\($0)" }[...].map { Substring($0) })
         #expect(decisions.queuedBatches == 0)
     }
 

@@ -14,7 +14,9 @@ struct ReferenceMXDKIMTests {
 
     static func signed(changed: Bool) throws -> String {
         let message = "From: <alice@sender.test>\r\nTo: <bob@example.test>\r\nSubject: test\r\n\r\nHello.\r\n"
-        var text = String(decoding: try DKIMSigner(domain: "sender.test", selector: "sel", key: key).sign(Array(message.utf8), timestamp: nil), as: UTF8.self)
+        var text = String(
+            decoding: try DKIMSigner(domain: "sender.test", selector: "sel", key: key).sign(
+                Array(message.utf8), timestamp: nil), as: UTF8.self)
         if changed { text += "Changed.\r\n" }
         return text
     }
@@ -23,7 +25,9 @@ struct ReferenceMXDKIMTests {
         try await MXTest.withMX(policy: ReceiverPolicy(ipv4: [.dkim], ipv6: [.dkim]), dns: dns) { mx in
             let replies = try await MXTest.withClient(mx) { client in
                 var replies: [String] = [try await client.readReply()?.description ?? "EOF"]
-                for line in ["EHLO client.sender.test", "MAIL FROM:<alice@sender.test>", "RCPT TO:<bob@example.test>", "DATA"] {
+                for line in [
+                    "EHLO client.sender.test", "MAIL FROM:<alice@sender.test>", "RCPT TO:<bob@example.test>", "DATA",
+                ] {
                     replies.append(try await client.command(line))
                 }
                 replies.append(try await client.command(message + "."))
@@ -47,7 +51,9 @@ struct ReferenceMXDKIMTests {
         #expect(replies.suffix(2) == ["550 5.7.20 No passing DKIM signature found", "221 2.0.0 Bye"])
         #expect(session.decidingReply?.cause == "dkim")
         #expect(session.decidingReply?.stage == .data)
-        #expect(session.summary.contains("dkim=fail d=sender.test s=sel a=ed25519-sha256 (ed25519): body hash did not verify"))
+        #expect(
+            session.summary.contains(
+                "dkim=fail d=sender.test s=sel a=ed25519-sha256 (ed25519): body hash did not verify"))
         #expect(session.summary.contains("key record \"v=DKIM1; k=ed25519; p="))
     }
 }

@@ -33,13 +33,20 @@ struct ReferenceMXIdentityTests {
     ])
 
     static func header(_ client: IPAddress = client) -> [UInt8] {
-        ProxyHeader.v2(source: ProxiedEndpoint(address: client.bytes, port: 40000), destination: ProxiedEndpoint(address: [127, 0, 0, 1], port: 25))
+        ProxyHeader.v2(
+            source: ProxiedEndpoint(address: client.bytes, port: 40000),
+            destination: ProxiedEndpoint(address: [127, 0, 0, 1], port: 25))
     }
 
     @Test func afterAProxyHeaderTheNamedClientIsCheckedWithDNS() async throws {
         let dns = CountingDNS(Self.dns)
         // A long wait for the header: a loaded machine may be slow to send it.
-        try await MXTest.withMX(policy: Preset.fcrdnsStrict.policy, dns: dns, configure: { $0.requiresProxyHeader = true; $0.proxyTimeout = .seconds(120) }) { mx in
+        try await MXTest.withMX(
+            policy: Preset.fcrdnsStrict.policy, dns: dns,
+            configure: {
+                $0.requiresProxyHeader = true; $0.proxyTimeout = .seconds(120)
+            }
+        ) { mx in
             let replies = try await MXTest.withClient(mx) { client in
                 try await client.send(bytes: Self.header())
                 var replies = [try await client.readReply()?.description ?? "EOF"]
@@ -62,7 +69,9 @@ struct ReferenceMXIdentityTests {
     }
 
     @Test func aSilentClientOnAProxyPortGets421AfterTheWait() async throws {
-        try await MXTest.withMX(configure: { $0.requiresProxyHeader = true; $0.proxyTimeout = .milliseconds(300) }) { mx in
+        try await MXTest.withMX(configure: {
+            $0.requiresProxyHeader = true; $0.proxyTimeout = .milliseconds(300)
+        }) { mx in
             let replies = try await MXTest.withClient(mx) { try await $0.readAll() }
             #expect(replies.map(\.description) == ["421 4.3.0 mx.example.test Server local error"])
             #expect(mx.sessions.map(\.closeReason) == ["421 proxy:timeout"])
@@ -70,7 +79,9 @@ struct ReferenceMXIdentityTests {
     }
 
     @Test func aPlainClientThatTalksFirstGets421AtOnce() async throws {
-        try await MXTest.withMX(configure: { $0.requiresProxyHeader = true; $0.proxyTimeout = .seconds(120) }) { mx in
+        try await MXTest.withMX(configure: {
+            $0.requiresProxyHeader = true; $0.proxyTimeout = .seconds(120)
+        }) { mx in
             let replies = try await MXTest.withClient(mx) { client in
                 try await client.send("EHLO mail.sender.test\r\n")
                 return try await client.readAll()
@@ -81,11 +92,14 @@ struct ReferenceMXIdentityTests {
     }
 
     func xclientSession(name: String?, dns: CountingDNS) async throws -> (replies: [String], session: SessionRecord) {
-        try await MXTest.withMX(policy: Preset.fcrdnsStrict.policy, dns: dns, configure: { $0.xclientHosts = [IPAddress("127.0.0.1")!] }) { mx in
+        try await MXTest.withMX(
+            policy: Preset.fcrdnsStrict.policy, dns: dns, configure: { $0.xclientHosts = [IPAddress("127.0.0.1")!] }
+        ) { mx in
             let replies = try await MXTest.withClient(mx) { client in
                 var replies = [try await client.readReply()?.description ?? "EOF"]
                 for line in [
-                    "EHLO proxy.example.test", XCLIENTCommand.line(address: IPAddress("203.0.113.25")!.bytes, name: name),
+                    "EHLO proxy.example.test",
+                    XCLIENTCommand.line(address: IPAddress("203.0.113.25")!.bytes, name: name),
                     "EHLO mail.sender.test", "MAIL FROM:<a@sender.test>", "RCPT TO:<b@example.test>", "QUIT",
                 ] {
                     replies.append(try await client.command(line))
@@ -110,7 +124,9 @@ struct ReferenceMXIdentityTests {
 
     @Test func xclientWithoutANameKeepsTheProxysAndTheNamesThatFail() async throws {
         // The proxy 127.0.0.1 is forward-confirmed here; the client has no PTR at all.
-        let table = InMemoryDNS([("1.0.0.127.in-addr.arpa", .ptr("lb.example.test")), ("lb.example.test", .a(IPAddress("127.0.0.1")!))])
+        let table = InMemoryDNS([
+            ("1.0.0.127.in-addr.arpa", .ptr("lb.example.test")), ("lb.example.test", .a(IPAddress("127.0.0.1")!)),
+        ])
         let kept = try await xclientSession(name: nil, dns: CountingDNS(table))
         #expect(kept.replies[5] == "250 2.1.5 Ok")
         #expect(kept.session.findings?.fcrdns?.confirmedName == "lb.example.test")

@@ -25,7 +25,9 @@ struct ReferenceMXTLSListenerTests {
     /// Delivers from `source` at `verify` to the MX's endpoint of that family.
     func deliver(to mx: ReferenceMX, from source: IPAddress) async throws -> DeliveryReport {
         let endpoint = try #require(mx.endpoints.first { $0.address.family == source.family })
-        let agent = DeliveryAgent(lookup: Self.dns, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test.sender"))
+        let agent = DeliveryAgent(
+            lookup: Self.dns, eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            logger: Logger(label: "test.sender"))
         var request = DeliveryRequest(
             sources: [source.family: source], helo: "mail.sender.test", mailFrom: "alice@sender.test",
             recipients: ["bob@example.test"], message: Array("Subject: t\n\nHi\n".utf8), port: endpoint.port,
@@ -37,11 +39,14 @@ struct ReferenceMXTLSListenerTests {
     @Test func eachAddressPresentsItsOwnCertificate() async throws {
         let valid = try Self.authority.certificate(.valid, names: ["mx.example.test"], addresses: [Self.v4])
         let selfSigned = try Self.authority.certificate(.selfSigned, names: ["mx.example.test"], addresses: [Self.v6])
-        try await MXTest.withMX(dns: Self.dns, configure: { configuration in
-            var tls = try! MXTLSConfiguration(chainPEM: valid.chainPEM, keyPEM: valid.privateKeyPEM)
-            try! tls.present(chainPEM: selfSigned.chainPEM, keyPEM: selfSigned.privateKeyPEM, on: [Self.v6])
-            configuration.tls = tls
-        }) { mx in
+        try await MXTest.withMX(
+            dns: Self.dns,
+            configure: { configuration in
+                var tls = try! MXTLSConfiguration(chainPEM: valid.chainPEM, keyPEM: valid.privateKeyPEM)
+                try! tls.present(chainPEM: selfSigned.chainPEM, keyPEM: selfSigned.privateKeyPEM, on: [Self.v6])
+                configuration.tls = tls
+            }
+        ) { mx in
             let overIPv4 = try await deliver(to: mx, from: Self.v4)
             #expect(overIPv4.outcome == .delivered)
             #expect(overIPv4.attempts.map(\.tls?.trust) == [.verified])

@@ -16,7 +16,9 @@ struct ReferenceMXTests {
             let replies = try await MXTest.withClient(mx, family: family) { client in
                 var replies: [String] = []
                 replies.append(try await client.readReply()?.description ?? "EOF")
-                for line in ["EHLO client.sender.test", "MAIL FROM:<alice@sender.test>", "RCPT TO:<bob@example.test>", "DATA"] {
+                for line in [
+                    "EHLO client.sender.test", "MAIL FROM:<alice@sender.test>", "RCPT TO:<bob@example.test>", "DATA",
+                ] {
                     replies.append(try await client.command(line))
                 }
                 replies.append(try await client.command("Subject: test\r\n\r\n..dot\r\n."))
@@ -24,12 +26,13 @@ struct ReferenceMXTests {
                 #expect(try await client.readReply() == nil)
                 return replies
             }
-            #expect(replies == [
-                "220 mx.example.test ESMTP",
-                "250 mx.example.test PIPELINING SIZE 10240000 8BITMIME ENHANCEDSTATUSCODES",
-                "250 2.1.0 Ok", "250 2.1.5 Ok", "354 End data with <CR><LF>.<CR><LF>",
-                "250 2.0.0 Ok: queued as S1Q1", "221 2.0.0 Bye",
-            ])
+            #expect(
+                replies == [
+                    "220 mx.example.test ESMTP",
+                    "250 mx.example.test PIPELINING SIZE 10240000 8BITMIME ENHANCEDSTATUSCODES",
+                    "250 2.1.0 Ok", "250 2.1.5 Ok", "354 End data with <CR><LF>.<CR><LF>",
+                    "250 2.0.0 Ok: queued as S1Q1", "221 2.0.0 Bye",
+                ])
             #expect(mx.messages.count == 1)
             #expect(mx.messages.first?.text == "Subject: test\r\n\r\n.dot\r\n")
             #expect(mx.messages.first?.mailFrom == "alice@sender.test")
@@ -44,7 +47,8 @@ struct ReferenceMXTests {
             #expect(session.findings?.ptr?.error == "NXDOMAIN")
             #expect(session.summary.contains("PTR \(session.client!): NXDOMAIN"))
             #expect(session.summary.contains("FCrDNS: failed (no PTR)"))
-            #expect(session.transcript.contains { $0.direction == .client && $0.text == "MAIL FROM:<alice@sender.test>" })
+            #expect(
+                session.transcript.contains { $0.direction == .client && $0.text == "MAIL FROM:<alice@sender.test>" })
             #expect(session.transcript.contains { $0.direction == .server && $0.text == "221 2.0.0 Bye" })
         }
     }
@@ -52,7 +56,10 @@ struct ReferenceMXTests {
     @Test func pipelinedSession() async throws {
         try await MXTest.withMX { mx in
             let replies = try await MXTest.withClient(mx) { client in
-                try await client.send(Self.envelope + "RCPT TO:<carol@example.test>\r\nDATA\r\nhello\r\n.\r\nMAIL FROM:<>\r\nRCPT TO:<postmaster>\r\nDATA\r\nbounce\r\n.\r\nQUIT\r\n")
+                try await client.send(
+                    Self.envelope
+                        + "RCPT TO:<carol@example.test>\r\nDATA\r\nhello\r\n.\r\nMAIL FROM:<>\r\nRCPT TO:<postmaster>\r\nDATA\r\nbounce\r\n.\r\nQUIT\r\n"
+                )
                 return try await client.readAll()
             }
             #expect(replies.map(\.code) == [220, 250, 250, 250, 250, 354, 250, 250, 250, 354, 250, 221])
@@ -67,14 +74,19 @@ struct ReferenceMXTests {
                 try await client.send(Self.envelope + "QUIT\r\n")
                 return try await client.readAll()
             }
-            #expect(replies.map(\.description) == [
-                "220 mx.example.test ESMTP", "250 mx.example.test PIPELINING SIZE 10240000 8BITMIME ENHANCEDSTATUSCODES",
-                "250 2.1.0 Ok", "550 5.7.25 Client host rejected: cannot find your hostname, [::1]", "221 2.0.0 Bye",
-            ])
+            #expect(
+                replies.map(\.description) == [
+                    "220 mx.example.test ESMTP",
+                    "250 mx.example.test PIPELINING SIZE 10240000 8BITMIME ENHANCEDSTATUSCODES",
+                    "250 2.1.0 Ok", "550 5.7.25 Client host rejected: cannot find your hostname, [::1]",
+                    "221 2.0.0 Bye",
+                ])
             let session = try #require(mx.sessions.first)
             #expect(session.decidingReply?.cause == "fcrdns")
             #expect(session.decidingReply?.stage == .rcpt)
-            #expect(session.summary.contains("rcpt: 550 5.7.25 Client host rejected: cannot find your hostname, [::1] (fcrdns)"))
+            #expect(
+                session.summary.contains(
+                    "rcpt: 550 5.7.25 Client host rejected: cannot find your hostname, [::1] (fcrdns)"))
         }
     }
 
@@ -108,9 +120,10 @@ struct ReferenceMXTests {
             let replies = try await MXTest.withClient(mx, family: .ipv4) { client in
                 try await client.readAll()
             }
-            #expect(replies.map(\.description) == [
-                "554 gmx.net (mxgmx) Nemesis ESMTP Service not available No SMTP service Bad DNS PTR resource record. For explanation visit https://postmaster.gmx.net/en/error-messages?c=rdns",
-            ])
+            #expect(
+                replies.map(\.description) == [
+                    "554 gmx.net (mxgmx) Nemesis ESMTP Service not available No SMTP service Bad DNS PTR resource record. For explanation visit https://postmaster.gmx.net/en/error-messages?c=rdns"
+                ])
             let session = try #require(mx.sessions.first)
             #expect(session.decidingReply?.cause == "fcrdns")
             #expect(session.decidingReply?.stage == .greeting)
@@ -214,11 +227,13 @@ struct ReferenceMXTests {
                 try await client.send("\r\n.\r\nQUIT\r\n")
                 return try await client.readAll()
             }
-            #expect(replies.map(\.description).suffix(9) == [
-                "220 mx.example.test ESMTP", "500 5.5.2 Error: line too long", "250 2.0.0 Ok",
-                "250 mx.example.test PIPELINING SIZE 10240000 8BITMIME ENHANCEDSTATUSCODES", "250 2.1.0 Ok", "250 2.1.5 Ok",
-                "354 End data with <CR><LF>.<CR><LF>", "500 5.5.2 Error: text line too long", "221 2.0.0 Bye",
-            ])
+            #expect(
+                replies.map(\.description).suffix(9) == [
+                    "220 mx.example.test ESMTP", "500 5.5.2 Error: line too long", "250 2.0.0 Ok",
+                    "250 mx.example.test PIPELINING SIZE 10240000 8BITMIME ENHANCEDSTATUSCODES", "250 2.1.0 Ok",
+                    "250 2.1.5 Ok",
+                    "354 End data with <CR><LF>.<CR><LF>", "500 5.5.2 Error: text line too long", "221 2.0.0 Bye",
+                ])
             #expect(mx.messages.isEmpty)
         }
     }
@@ -229,7 +244,10 @@ struct ReferenceMXTests {
     func smugglingAttempt(mode: SMTPBareNewlineMode) async throws {
         try await MXTest.withMX(bareNewline: mode) { mx in
             let replies = try await MXTest.withClient(mx) { client in
-                try await client.send(Self.envelope + "DATA\r\nbody\n.\nMAIL FROM:<evil@attacker.test>\r\nRCPT TO:<victim@example.test>\r\nDATA\r\nspoofed\r\n.\r\nQUIT\r\n")
+                try await client.send(
+                    Self.envelope
+                        + "DATA\r\nbody\n.\nMAIL FROM:<evil@attacker.test>\r\nRCPT TO:<victim@example.test>\r\nDATA\r\nspoofed\r\n.\r\nQUIT\r\n"
+                )
                 return try await client.readAll()
             }
             switch mode {
@@ -242,7 +260,10 @@ struct ReferenceMXTests {
                 #expect(mx.messages.count == 1)
                 #expect(mx.messages.first?.text.contains("MAIL FROM:<evil@attacker.test>") == true)
             case .reject:
-                #expect(replies.suffix(2).map(\.description) == ["550 5.5.2 mx.example.test Error: bare <LF> received", "221 2.0.0 Bye"])
+                #expect(
+                    replies.suffix(2).map(\.description) == [
+                        "550 5.5.2 mx.example.test Error: bare <LF> received", "221 2.0.0 Bye",
+                    ])
                 #expect(mx.messages.isEmpty)
             }
         }
@@ -251,29 +272,38 @@ struct ReferenceMXTests {
     @Test func limitsHold() async throws {
         try await MXTest.withMX(limits: SMTPServerLimits(messageSize: 100, recipients: 1, errors: 5)) { mx in
             let replies = try await MXTest.withClient(mx) { client in
-                try await client.send(Self.envelope + "RCPT TO:<second@example.test>\r\nDATA\r\n" + String(repeating: "0123456789\r\n", count: 20) + ".\r\n" + "BAD\r\nBAD\r\nBAD\r\nNOOP\r\n")
+                try await client.send(
+                    Self.envelope + "RCPT TO:<second@example.test>\r\nDATA\r\n"
+                        + String(repeating: "0123456789\r\n", count: 20) + ".\r\n" + "BAD\r\nBAD\r\nBAD\r\nNOOP\r\n")
                 return try await client.readAll()
             }
-            #expect(replies.map(\.description) == [
-                "220 mx.example.test ESMTP", "250 mx.example.test PIPELINING SIZE 100 8BITMIME ENHANCEDSTATUSCODES",
-                "250 2.1.0 Ok", "250 2.1.5 Ok", "452 4.5.3 Error: too many recipients", "354 End data with <CR><LF>.<CR><LF>",
-                "552 5.3.4 Error: message file too big", "500 5.5.2 Error: command not recognized",
-                "500 5.5.2 Error: command not recognized", "500 5.5.2 Error: command not recognized",
-                "421 4.7.0 mx.example.test Error: too many errors",
-            ])
+            #expect(
+                replies.map(\.description) == [
+                    "220 mx.example.test ESMTP", "250 mx.example.test PIPELINING SIZE 100 8BITMIME ENHANCEDSTATUSCODES",
+                    "250 2.1.0 Ok", "250 2.1.5 Ok", "452 4.5.3 Error: too many recipients",
+                    "354 End data with <CR><LF>.<CR><LF>",
+                    "552 5.3.4 Error: message file too big", "500 5.5.2 Error: command not recognized",
+                    "500 5.5.2 Error: command not recognized", "500 5.5.2 Error: command not recognized",
+                    "421 4.7.0 mx.example.test Error: too many errors",
+                ])
         }
     }
 
     @Test func commandTimeoutCloses() async throws {
         try await MXTest.withMX(limits: SMTPServerLimits(commandTimeout: .milliseconds(200))) { mx in
             let replies = try await MXTest.withClient(mx) { client in try await client.readAll() }
-            #expect(replies.map(\.description) == ["220 mx.example.test ESMTP", "421 4.4.2 mx.example.test Error: timeout exceeded"])
+            #expect(
+                replies.map(\.description) == [
+                    "220 mx.example.test ESMTP", "421 4.4.2 mx.example.test Error: timeout exceeded",
+                ])
             try await Self.eventually { mx.sessions.first?.closeReason == "421 timeout" }
         }
     }
 
     @Test func stopClosesOpenSessionsAndIsIdempotent() async throws {
-        let mx = ReferenceMX(configuration: MXConfiguration(hostname: "mx.example.test", policy: .open), lookup: InMemoryDNS(), eventLoopGroup: MXTest.group, logger: MXTest.logger)
+        let mx = ReferenceMX(
+            configuration: MXConfiguration(hostname: "mx.example.test", policy: .open), lookup: InMemoryDNS(),
+            eventLoopGroup: MXTest.group, logger: MXTest.logger)
         try await mx.start(listeningOn: [IPAddress("127.0.0.1")!], port: 0, in: nil)
         try await MXTest.withClient(mx) { client async throws in
             #expect(try await client.readReply()?.code == 220)
@@ -286,7 +316,8 @@ struct ReferenceMXTests {
 
     @Test func listeningEndpointsParse() {
         #expect(ListeningEndpoint("127.0.0.1:2525") == ListeningEndpoint(address: IPAddress("127.0.0.1")!, port: 2525))
-        #expect(ListeningEndpoint("[2001:db8::10]:25") == ListeningEndpoint(address: IPAddress("2001:db8::10")!, port: 25))
+        #expect(
+            ListeningEndpoint("[2001:db8::10]:25") == ListeningEndpoint(address: IPAddress("2001:db8::10")!, port: 25))
         #expect(ListeningEndpoint("2001:db8::10") == ListeningEndpoint(address: IPAddress("2001:db8::10")!, port: 25))
         #expect(ListeningEndpoint("[2001:db8::10]:x") == nil)
         #expect(ListeningEndpoint("mx.example.test:25") == nil)
@@ -334,7 +365,8 @@ struct ReferenceMXWithoutRecordsTests {
     @Test func countsButKeepsNothingOnceSessionsEnd() async throws {
         var configuration = MXConfiguration(hostname: "mx.example.test", policy: .open)
         configuration.keepsRecords = false
-        let mx = ReferenceMX(configuration: configuration, lookup: InMemoryDNS(), eventLoopGroup: MXTest.group, logger: MXTest.logger)
+        let mx = ReferenceMX(
+            configuration: configuration, lookup: InMemoryDNS(), eventLoopGroup: MXTest.group, logger: MXTest.logger)
         try await mx.start(listeningOn: [IPAddress("127.0.0.1")!], port: 0, in: nil)
         for _ in 0..<2 {
             let replies = try await MXTest.withClient(mx) { client in

@@ -14,7 +14,10 @@ final class TestSMTPClient {
     private var pending: [UInt8] = []
     private(set) var isClosed = false
 
-    init(inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) {
+    init(
+        inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
+        outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    ) {
         self.inbound = inbound
         self.outbound = outbound
     }
@@ -92,11 +95,13 @@ enum MXTest {
 
     /// An MX on 127.0.0.1 and ::1, on ports the kernel picks, stopped after `body`.
     static func withMX<T>(
-        policy: ReceiverPolicy = .open, limits: SMTPServerLimits = .init(), bareNewline: SMTPBareNewlineMode = .normalize,
+        policy: ReceiverPolicy = .open, limits: SMTPServerLimits = .init(),
+        bareNewline: SMTPBareNewlineMode = .normalize,
         dns: any DNSLookup = InMemoryDNS(), configure: (inout MXConfiguration) -> Void = { _ in },
         _ body: (ReferenceMX) async throws -> T
     ) async throws -> T {
-        var configuration = MXConfiguration(hostname: "mx.example.test", policy: policy, limits: limits, bareNewline: bareNewline)
+        var configuration = MXConfiguration(
+            hostname: "mx.example.test", policy: policy, limits: limits, bareNewline: bareNewline)
         configure(&configuration)
         let mx = ReferenceMX(configuration: configuration, lookup: dns, eventLoopGroup: group, logger: logger)
         do {
@@ -111,11 +116,15 @@ enum MXTest {
     }
 
     /// Connects to the MX's endpoint of `family` and runs `body` with a client.
-    static func withClient<T: Sendable>(_ mx: ReferenceMX, family: AddressFamily = .ipv4, _ body: (TestSMTPClient) async throws -> T) async throws -> T {
+    static func withClient<T: Sendable>(
+        _ mx: ReferenceMX, family: AddressFamily = .ipv4, _ body: (TestSMTPClient) async throws -> T
+    ) async throws -> T {
         guard let endpoint = mx.endpoints.first(where: { $0.address.family == family }) else {
             throw MXError(message: "the MX has no \(family) endpoint")
         }
-        let channel = try await ClientBootstrap(group: group).connect(host: endpoint.address.description, port: Int(endpoint.port)) { channel in
+        let channel = try await ClientBootstrap(group: group).connect(
+            host: endpoint.address.description, port: Int(endpoint.port)
+        ) { channel in
             channel.eventLoop.makeCompletedFuture {
                 // `finish()` shuts down the client's sending side (a half-close), as Exim does after a pipelined QUIT.
                 try NIOAsyncChannel<ByteBuffer, ByteBuffer>(

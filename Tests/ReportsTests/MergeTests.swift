@@ -35,7 +35,9 @@ struct ReportMergeTests {
         let results = Self.results()
         let whole = try Self.object(JSONReporter.render(results)) as? NSDictionary
         let shards = try Self.shardReports(results, count: 3)
-        #expect(shards.allSatisfy { (($0.object as? [String: Any])?["cases"] as? [Any])?.isEmpty == false }, "each shard has cases")
+        #expect(
+            shards.allSatisfy { (($0.object as? [String: Any])?["cases"] as? [Any])?.isEmpty == false },
+            "each shard has cases")
         let merged = try ReportMerge.merge(shards.reversed())
         #expect(try Self.object(merged.data) as? NSDictionary == whole)
         let summary = RunSummary(results)
@@ -51,7 +53,9 @@ struct ReportMergeTests {
         #expect { try ReportMerge.merge(Array(shards.prefix(2))) } throws: { "\($0)".contains("shard 3/3 missing") }
         #expect { try ReportMerge.merge(shards + [shards[1]]) } throws: { "\($0)".contains("are both shard 2/3") }
         let whole = try Self.object(JSONReporter.render(results))
-        #expect { try ReportMerge.merge(shards + [("whole.json", whole)]) } throws: { "\($0)".contains("whole.json is the report of a whole run") }
+        #expect { try ReportMerge.merge(shards + [("whole.json", whole)]) } throws: {
+            "\($0)".contains("whole.json is the report of a whole run")
+        }
         let otherSplit = try Self.shardReports(results, count: 2)
         #expect { try ReportMerge.merge([shards[0], otherSplit[1]]) } throws: { "\($0)".contains("not the same split") }
     }

@@ -40,7 +40,9 @@ struct ProgressDisplayTests {
         display.tick()
         #expect(screen.text == "PASS a\n\r\u{1B}[K[1/3] 1.5s")
         display.finished("FAIL b")
-        #expect(screen.text.hasSuffix("[1/3] 1.5s\r\u{1B}[KFAIL b\n\r\u{1B}[K[2/3] 1.5s"), "the line replaces the status, which comes back under it")
+        #expect(
+            screen.text.hasSuffix("[1/3] 1.5s\r\u{1B}[KFAIL b\n\r\u{1B}[K[2/3] 1.5s"),
+            "the line replaces the status, which comes back under it")
         screen.now = .milliseconds(2250)
         display.tick()
         #expect(screen.text.hasSuffix("\r\u{1B}[K[2/3] 2.2s") || screen.text.hasSuffix("\r\u{1B}[K[2/3] 2.3s"))
@@ -56,10 +58,11 @@ struct ProgressDisplayTests {
             results[index].timings.teardown = .milliseconds(Int(seconds * 100))
         }
         let text = ConsoleReporter(terminal: Terminal(colour: false)).durations(results, count: 2)
-        #expect(text == """
-            Slowest 2 of 4 cases:
-              3.000s  fails <&> "quoted" #1  (setup 0.300s, exchange 2.400s, teardown 0.300s)
-              1.000s  skipped  (setup 0.100s, exchange 0.800s, teardown 0.100s)
-            """)
+        #expect(
+            text == """
+                Slowest 2 of 4 cases:
+                  3.000s  fails <&> "quoted" #1  (setup 0.300s, exchange 2.400s, teardown 0.300s)
+                  1.000s  skipped  (setup 0.100s, exchange 0.800s, teardown 0.100s)
+                """)
     }
 }

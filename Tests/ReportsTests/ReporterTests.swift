@@ -12,21 +12,33 @@ import Testing
 enum Fixtures {
     static func scenario(_ name: String, file: String = "Scenarios/rdns.yaml", line: Int = 3) -> ScenarioCase {
         ScenarioCase(
-            name: name, description: "a case", tags: ["ipv6"], location: SourceLocation(file: file, line: line, column: 1),
+            name: name, description: "a case", tags: ["ipv6"],
+            location: SourceLocation(file: file, line: line, column: 1),
             dns: WorldSpec(), receiver: ReceiverSpec(addresses: [IPAddress("2001:db8::10")!]),
-            sender: SenderSpec(addresses: [.ipv6: IPAddress("2001:db8:5::25")!], helo: "mail.sender.test", mailFrom: "a@sender.test", rcptTo: ["b@example.test"]),
+            sender: SenderSpec(
+                addresses: [.ipv6: IPAddress("2001:db8:5::25")!], helo: "mail.sender.test", mailFrom: "a@sender.test",
+                rcptTo: ["b@example.test"]),
             expect: Expectation(outcome: .bounced))
     }
 
     static func results() -> [CaseResult] {
         var passed = CaseResult(scenario: scenario("passes"), target: .builtin, status: .passed)
-        passed.observed = ObservedDelivery(outcome: .delivered, family: .ipv6, stage: .data, reply: SMTPReply(code: 250, enhanced: "2.0.0", "Ok"))
-        var failed = CaseResult(scenario: scenario("fails <&> \"quoted\" #1", line: 20), target: .builtin, status: .failed)
-        failed.observed = ObservedDelivery(outcome: .deferred, family: .ipv6, stage: .rcpt, reply: SMTPReply(code: 450, enhanced: "4.7.25", "Client host rejected: cannot find your hostname, [2001:db8:5::25]"))
+        passed.observed = ObservedDelivery(
+            outcome: .delivered, family: .ipv6, stage: .data, reply: SMTPReply(code: 250, enhanced: "2.0.0", "Ok"))
+        var failed = CaseResult(
+            scenario: scenario("fails <&> \"quoted\" #1", line: 20), target: .builtin, status: .failed)
+        failed.observed = ObservedDelivery(
+            outcome: .deferred, family: .ipv6, stage: .rcpt,
+            reply: SMTPReply(
+                code: 450, enhanced: "4.7.25", "Client host rejected: cannot find your hostname, [2001:db8:5::25]"))
         failed.mismatches = [Mismatch(key: "outcome", expected: "bounced", got: "deferred")]
         failed.evidence = LogEvidence(log: "control \u{7} character & <tag>")
-        let skipped = CaseResult(scenario: scenario("skipped", file: "Scenarios/other.yaml"), target: .postfix, status: .skipped("preset gmail-like is builtin only"))
-        let errored = CaseResult(scenario: scenario("errored", file: "Scenarios/other.yaml"), target: .builtin, status: .error("unbound exited at start"))
+        let skipped = CaseResult(
+            scenario: scenario("skipped", file: "Scenarios/other.yaml"), target: .postfix,
+            status: .skipped("preset gmail-like is builtin only"))
+        let errored = CaseResult(
+            scenario: scenario("errored", file: "Scenarios/other.yaml"), target: .builtin,
+            status: .error("unbound exited at start"))
         return [passed, failed, skipped, errored]
     }
 }
@@ -44,7 +56,10 @@ struct JUnitReporterTests {
         #expect(root.attribute(forName: "errors")?.stringValue == "1")
         #expect(root.attribute(forName: "skipped")?.stringValue == "1")
         let suites = root.elements(forName: "testsuite")
-        #expect(suites.map { $0.attribute(forName: "name")?.stringValue } == ["Scenarios/other.yaml", "Scenarios/rdns.yaml"])
+        #expect(
+            suites.map { $0.attribute(forName: "name")?.stringValue } == [
+                "Scenarios/other.yaml", "Scenarios/rdns.yaml",
+            ])
         var total = 0
         for suite in suites {
             let cases = suite.elements(forName: "testcase")
@@ -58,12 +73,20 @@ struct JUnitReporterTests {
             }
         }
         #expect(total == 4)
-        let failing = try #require(suites[1].elements(forName: "testcase").first { $0.attribute(forName: "name")?.stringValue == "fails <&> \"quoted\" #1" })
-        #expect(failing.elements(forName: "failure").first?.attribute(forName: "message")?.stringValue == "outcome: expected bounced, got deferred")
+        let failing = try #require(
+            suites[1].elements(forName: "testcase").first {
+                $0.attribute(forName: "name")?.stringValue == "fails <&> \"quoted\" #1"
+            })
+        #expect(
+            failing.elements(forName: "failure").first?.attribute(forName: "message")?.stringValue
+                == "outcome: expected bounced, got deferred")
         #expect(failing.attribute(forName: "line")?.stringValue == "20")
         #expect(failing.elements(forName: "system-out").first?.stringValue?.contains("& <tag>") == true)
-        let skipped = try #require(suites[0].elements(forName: "testcase").first { $0.attribute(forName: "name")?.stringValue == "skipped" })
-        #expect(skipped.elements(forName: "skipped").first?.attribute(forName: "message")?.stringValue == "preset gmail-like is builtin only")
+        let skipped = try #require(
+            suites[0].elements(forName: "testcase").first { $0.attribute(forName: "name")?.stringValue == "skipped" })
+        #expect(
+            skipped.elements(forName: "skipped").first?.attribute(forName: "message")?.stringValue
+                == "preset gmail-like is builtin only")
     }
 }
 
@@ -118,7 +141,8 @@ struct ConsoleReporterTests {
     @Test func theSummaryColoursTheStatusCellNotTheWordInACaseName() {
         let console = ConsoleReporter(terminal: Terminal(colour: true))
         var result = CaseResult(scenario: Fixtures.scenario("passed-twice-passed"), target: .builtin, status: .passed)
-        result.observed = ObservedDelivery(outcome: .delivered, family: .ipv6, stage: .data, reply: SMTPReply(code: 250, "Ok"))
+        result.observed = ObservedDelivery(
+            outcome: .delivered, family: .ipv6, stage: .data, reply: SMTPReply(code: 250, "Ok"))
         let line = console.summaryTable([result]).split(separator: "\n").last.map(String.init) ?? ""
         #expect(line.hasPrefix("passed-twice-passed  "))
         #expect(line.hasSuffix(Terminal(colour: true).green("passed")))

@@ -20,7 +20,9 @@ struct AnswerCacheTests {
     @Test func negativeAnswersAreKeptAndFailuresNever() {
         let cache = AnswerCache()
         let start = ContinuousClock.now
-        let kept: [Result<[RecordData], DNSLookupError>] = [.failure(.nxdomain(name: "x.test")), .failure(.nodata(name: "x.test", type: .a))]
+        let kept: [Result<[RecordData], DNSLookupError>] = [
+            .failure(.nxdomain(name: "x.test")), .failure(.nodata(name: "x.test", type: .a)),
+        ]
         let failures: [Result<[RecordData], DNSLookupError>] = [
             .failure(.servfail(name: "x.test", type: .a)), .failure(.refused(name: "x.test", type: .a)),
             .failure(.timeout(name: "x.test", type: .a)), .failure(.other(name: "x.test", type: .a, reason: "broken")),
@@ -52,7 +54,9 @@ struct AnswerCacheTests {
         #expect(cache.count == 5)
         #expect(cache.answer(AnswerCache.Key(name: "long0.test", type: .a), now: start + .seconds(2)) != nil)
         for index in 0..<20 {
-            cache.store(Self.answer, for: AnswerCache.Key(name: "more\(index).test", type: .a), ttl: 600, now: start + .seconds(2))
+            cache.store(
+                Self.answer, for: AnswerCache.Key(name: "more\(index).test", type: .a), ttl: 600,
+                now: start + .seconds(2))
         }
         #expect(cache.count <= 8)
     }
@@ -79,7 +83,9 @@ struct ResolverCacheTests {
             #expect(dns.cachedAnswerCount == 1)
             // A fault is asked again every time.
             for _ in 0..<2 {
-                await #expect(throws: DNSLookupError.servfail(name: "broken.test", type: .a)) { try await dns.query("broken.test", .a) }
+                await #expect(throws: DNSLookupError.servfail(name: "broken.test", type: .a)) {
+                    try await dns.query("broken.test", .a)
+                }
             }
             #expect(dns.cachedAnswerCount == 1)
             #expect(try await dns.reverseNames(of: IPAddress("2001:db8:5::25")!) == ["mail.sender.test"])

@@ -52,9 +52,11 @@ struct ResolverTests {
                 try await dns.query("test", .a)
             }
             // Names a stock unbound or libunbound answers itself.
-            for name in ["localhost", "x.invalid", "onion", "nope.test", "example", "home.arpa", "1.0.0.127.in-addr.arpa",
-                         IPAddress("2001:db8::99")!.reverseName, IPAddress("192.0.2.99")!.reverseName,
-                         IPAddress("10.1.2.3")!.reverseName, IPAddress("::1")!.reverseName] {
+            for name in [
+                "localhost", "x.invalid", "onion", "nope.test", "example", "home.arpa", "1.0.0.127.in-addr.arpa",
+                IPAddress("2001:db8::99")!.reverseName, IPAddress("192.0.2.99")!.reverseName,
+                IPAddress("10.1.2.3")!.reverseName, IPAddress("::1")!.reverseName,
+            ] {
                 await #expect(throws: DNSLookupError.nxdomain(name: name), "\(name)") {
                     try await dns.query(name, name.hasSuffix("arpa") ? .ptr : .a)
                 }
@@ -69,7 +71,8 @@ struct ResolverTests {
         let spec = WorldSpec(
             records: try WorldFixture.records(["host.broken.test. A 192.0.2.1", "ok.test. A 192.0.2.2"]),
             faults: [DNSFault(name: "broken.test", kind: kind)])
-        try await WorldFixture.withWorld(spec, timeout: .milliseconds(600)) { (fixture: WorldFixture) async throws -> Void in
+        try await WorldFixture.withWorld(spec, timeout: .milliseconds(600)) {
+            (fixture: WorldFixture) async throws -> Void in
             for name in ["broken.test", "host.broken.test", "deep.below.broken.test"] {
                 do throws(DNSLookupError) {
                     _ = try await fixture.resolver.query(name, .a)
@@ -92,10 +95,14 @@ struct ResolverTests {
     }
 
     @Test func twoWorldsGiveTheSameNameTheirOwnRecords() async throws {
-        async let first = WorldFixture.withWorld(WorldSpec(records: try WorldFixture.records(["mail.sender.test. A 192.0.2.1"]))) {
+        async let first = WorldFixture.withWorld(
+            WorldSpec(records: try WorldFixture.records(["mail.sender.test. A 192.0.2.1"]))
+        ) {
             try await $0.resolver.addresses(of: "mail.sender.test", family: .ipv4)
         }
-        async let second = WorldFixture.withWorld(WorldSpec(records: try WorldFixture.records(["mail.sender.test. A 198.51.100.1"]))) {
+        async let second = WorldFixture.withWorld(
+            WorldSpec(records: try WorldFixture.records(["mail.sender.test. A 198.51.100.1"]))
+        ) {
             try await $0.resolver.addresses(of: "mail.sender.test", family: .ipv4)
         }
         #expect(try await first == [IPAddress("192.0.2.1")!])

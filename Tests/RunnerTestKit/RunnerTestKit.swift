@@ -20,7 +20,8 @@ public func runOne(
 /// One receiver on 192.0.2.10 and 2001:db8::10 with TARGET and EXTRA receiver keys; a sender on
 /// 203.0.113.25 (and 2001:db8:5::25 when `dualStack`) whose world is RECORDS.
 public func realReceiverScenario(
-    _ name: String, target: String, policy: String, records: [String], receiverExtra: String = "", faults: String = "[]",
+    _ name: String, target: String, policy: String, records: [String], receiverExtra: String = "",
+    faults: String = "[]",
     dualStack: Bool = false
 ) throws -> ScenarioCase {
     let yaml = """
@@ -49,8 +50,11 @@ public func realReceiverScenario(
 /// `delivered data 250 2.0.0`, or the status when the case did not run.
 public func observed(_ result: CaseResult) -> String {
     guard let observed = result.observed else { return "\(result.status.label) \(result.status)" }
-    return [observed.outcome.rawValue, observed.stage?.rawValue ?? "-", observed.reply.map { "\($0.code) \($0.enhanced ?? "-")" } ?? "-"]
-        .joined(separator: " ")
+    return [
+        observed.outcome.rawValue, observed.stage?.rawValue ?? "-",
+        observed.reply.map { "\($0.code) \($0.enhanced ?? "-")" } ?? "-",
+    ]
+    .joined(separator: " ")
 }
 
 /// A sender world whose reverse DNS confirms mail.sender.test, and one without a PTR.
@@ -68,7 +72,9 @@ public func runOne(
 public func attemptsFingerprint(_ result: CaseResult) -> [String] {
     var parts = [result.name, result.status.label, result.observed?.outcome.rawValue ?? "-"]
     for attempt in result.delivery?.attempts ?? [] {
-        parts.append("\(attempt.remoteAddress) \(attempt.result) \(attempt.stage) \(attempt.reply.map { "\($0.code) \($0.enhanced ?? "")" } ?? "-") \(attempt.error ?? "")")
+        parts.append(
+            "\(attempt.remoteAddress) \(attempt.result) \(attempt.stage) \(attempt.reply.map { "\($0.code) \($0.enhanced ?? "")" } ?? "-") \(attempt.error ?? "")"
+        )
     }
     return parts
 }

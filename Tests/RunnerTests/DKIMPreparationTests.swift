@@ -25,7 +25,11 @@ import Testing
 
     static func prepared(_ record: String, extra: String = "") throws -> ScenarioCase {
         var text = yaml.replacingOccurrences(of: ", RECORD", with: record)
-        if !extra.isEmpty { text = text.replacingOccurrences(of: "    - mx.example.test. A 192.0.2.10\n", with: "    - mx.example.test. A 192.0.2.10\n    - \(extra)\n") }
+        if !extra.isEmpty {
+            text = text.replacingOccurrences(
+                of: "    - mx.example.test. A 192.0.2.10\n",
+                with: "    - mx.example.test. A 192.0.2.10\n    - \(extra)\n")
+        }
         let scenario = try #require(try ScenarioLoader().load(yaml: text, file: "p.yaml").first)
         #expect(scenario.sender.dkim?.key == nil)
         return try scenario.preparingDKIM()
@@ -64,9 +68,13 @@ import Testing
 @Suite struct DKIMSenderMTATests {
     /// Only the built-in sender signs: another sender MTA skips the case and says why.
     @Test func anotherSenderMTASkipsSignedCases() async throws {
-        let scenario = try #require(try ScenarioLoader().load(yaml: DKIMPreparationTests.yaml.replacingOccurrences(of: ", RECORD", with: ""), file: "p.yaml").first)
+        let scenario = try #require(
+            try ScenarioLoader().load(
+                yaml: DKIMPreparationTests.yaml.replacingOccurrences(of: ", RECORD", with: ""), file: "p.yaml"
+            ).first)
         let parts = builtinParts.adding(PostfixSenderStandIn())
-        let result = await CaseRunner(configuration: RunConfiguration(target: .builtin, sender: .postfix), parts: parts).run(scenario)
+        let result = await CaseRunner(configuration: RunConfiguration(target: .builtin, sender: .postfix), parts: parts)
+            .run(scenario)
         guard case .skipped(let reason) = result.status else {
             Issue.record("expected skipped, got \(result.status)")
             return

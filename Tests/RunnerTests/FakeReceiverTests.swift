@@ -72,7 +72,10 @@ final class GreetingOnlyReceiver: Receiver, @unchecked Sendable {
 
     func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
         journal.note("evidence")
-        return LogEvidence(log: "greeting-only: \(served.all.count) connection(s) from \(clients.map(\.description).joined(separator: ", "))")
+        return LogEvidence(
+            log:
+                "greeting-only: \(served.all.count) connection(s) from \(clients.map(\.description).joined(separator: ", "))"
+        )
     }
 
     func stop(clean: Bool) async {
@@ -111,13 +114,16 @@ struct FakeReceiverTests {
         let journal = GreetingOnlyReceivers.Journal()
         let parts = builtinParts.adding(GreetingOnlyReceivers(greeting: "554 5.7.1 go away", journal: journal))
         let runner = CaseRunner(configuration: RunConfiguration(), parts: parts)
-        let scenario = try Self.scenario(expect: "{outcome: deferred, family: ipv6, stage: greeting, code: 554, enhanced: 5.7.1}")
+        let scenario = try Self.scenario(
+            expect: "{outcome: deferred, family: ipv6, stage: greeting, code: 554, enhanced: 5.7.1}")
 
         let results = await ScenarioRun(runner: runner, jobs: 2).run([scenario, scenario])
         for result in results {
             #expect(result.status == .passed, "\(result.status) \(result.mismatches)")
             #expect(result.target == GreetingOnlyReceivers.target)
-            #expect(result.receiverLog == "greeting-only: 1 connection(s) from 2001:db8:5::25", "the receiver's own evidence reaches the result")
+            #expect(
+                result.receiverLog == "greeting-only: 1 connection(s) from 2001:db8:5::25",
+                "the receiver's own evidence reaches the result")
             WalkingSkeletonTests.expectGone(result)
         }
         #expect(journal.all.filter { $0 == "start" }.count == 2)
@@ -137,11 +143,13 @@ struct FakeReceiverTests {
         strict.receiver.policy = Preset.fcrdns.policy
         let skipped = await runner.run(strict)
         #expect(skipped.status == .skipped("greeting-only receivers apply no policy"))
-        #expect(journal.all == ["start", "evidence", "stop clean=true"], "a skipped case starts nothing: \(journal.all)")
+        #expect(
+            journal.all == ["start", "evidence", "stop clean=true"], "a skipped case starts nothing: \(journal.all)")
     }
 
     @Test func aTargetWithoutAPartIsSkippedWithTheReason() async throws {
-        let result = await CaseRunner(configuration: RunConfiguration(), parts: builtinParts).run(try Self.scenario(expect: "{outcome: delivered}"))
+        let result = await CaseRunner(configuration: RunConfiguration(), parts: builtinParts).run(
+            try Self.scenario(expect: "{outcome: delivered}"))
         #expect(result.status == .skipped("no greeting-only receiver in this build of mxharness"))
     }
 }

@@ -39,8 +39,13 @@ struct IdentityPathTests {
         #expect(session.client == IPAddress("203.0.113.25"))
         #expect(session.proxy == IPAddress("198.51.100.5"))
         #expect(session.summary.contains("via 198.51.100.5 (proxy-v1)"))
-        #expect(result.queryLog.contains("25.113.0.203.in-addr.arpa. PTR IN"), "unbound saw the PTR query for the proxied address")
-        #expect(result.delivery?.attempts.first?.transcript.contains { $0.text.hasPrefix("via proxy 198.51.100.5: PROXY TCP4 203.0.113.25 192.0.2.10 ") } == true)
+        #expect(
+            result.queryLog.contains("25.113.0.203.in-addr.arpa. PTR IN"),
+            "unbound saw the PTR query for the proxied address")
+        #expect(
+            result.delivery?.attempts.first?.transcript.contains {
+                $0.text.hasPrefix("via proxy 198.51.100.5: PROXY TCP4 203.0.113.25 192.0.2.10 ")
+            } == true)
     }
 
     @Test func afterXCLIENTNothingIsLookedUpForTheClient() async throws {
@@ -54,11 +59,14 @@ struct IdentityPathTests {
     @Test func untranslatedReceiversSkipWithTheReason() async throws {
         // (A real sending MTA on an identity path now goes through the harness's relay, ModelProxy.)
         var scenario = try #require(try Self.cases().first { $0.name == "proxy-v1" })
-        #expect(untranslatedIdentity(of: scenario, on: "Exim")
-            == "receiver.proxy_protocol: haproxy is not set up for Exim (the built-in MX and Postfix take PROXY headers)")
+        #expect(
+            untranslatedIdentity(of: scenario, on: "Exim")
+                == "receiver.proxy_protocol: haproxy is not set up for Exim (the built-in MX and Postfix take PROXY headers)"
+        )
         scenario.receiver.proxyProtocol = nil
-        #expect(untranslatedIdentity(of: scenario, on: "OpenSMTPD")
-            == "sender.identity: proxy-v1 is answered as Postfix answers it; OpenSMTPD is not set up for it")
+        #expect(
+            untranslatedIdentity(of: scenario, on: "OpenSMTPD")
+                == "sender.identity: proxy-v1 is answered as Postfix answers it; OpenSMTPD is not set up for it")
         scenario.sender.identity = .socket
         #expect(untranslatedIdentity(of: scenario, on: "OpenSMTPD") == nil)
     }

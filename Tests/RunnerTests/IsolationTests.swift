@@ -15,9 +15,11 @@ struct IsolationTests {
 
     static func fingerprint(_ result: CaseResult) -> String {
         let observed = result.observed
-        return [result.name, result.status.label, observed?.outcome.rawValue ?? "-", observed?.family?.rawValue ?? "-",
-                observed?.stage?.rawValue ?? "-", observed?.reply.map { "\($0.code) \($0.enhanced ?? "")" } ?? "-",
-                "\(observed?.attempts.count ?? 0)"].joined(separator: " ")
+        return [
+            result.name, result.status.label, observed?.outcome.rawValue ?? "-", observed?.family?.rawValue ?? "-",
+            observed?.stage?.rawValue ?? "-", observed?.reply.map { "\($0.code) \($0.enhanced ?? "")" } ?? "-",
+            "\(observed?.attempts.count ?? 0)",
+        ].joined(separator: " ")
     }
 
     @Test func orderAndParallelismDoNotChangeResults() async throws {

@@ -13,7 +13,9 @@ struct ShardTests {
         ScenarioCase(
             name: name, description: nil, tags: [], location: SourceLocation(file: "s.yaml", line: 1, column: 1),
             dns: WorldSpec(), receiver: ReceiverSpec(addresses: [IPAddress("2001:db8::10")!]),
-            sender: SenderSpec(addresses: [.ipv6: IPAddress("2001:db8:5::25")!], helo: "h.test", mailFrom: "a@s.test", rcptTo: ["b@e.test"]),
+            sender: SenderSpec(
+                addresses: [.ipv6: IPAddress("2001:db8:5::25")!], helo: "h.test", mailFrom: "a@s.test",
+                rcptTo: ["b@e.test"]),
             expect: Expectation())
     }
 
@@ -52,7 +54,10 @@ struct ShardTests {
         #expect(positions.sorted() == Array(cases.indices))
         if count > 1 {
             // Not a split that puts everything in one shard.
-            #expect((1...count).allSatisfy { index in cases.contains { CaseShard(index: index, count: count)!.contains($0.name) } })
+            #expect(
+                (1...count).allSatisfy { index in
+                    cases.contains { CaseShard(index: index, count: count)!.contains($0.name) }
+                })
         }
     }
 

@@ -22,17 +22,21 @@ struct WalkingSkeletonTests {
     }
 
     @Test func ipv6SenderWithoutPTRBouncesAtRCPT() async throws {
-        let result = await CaseRunner(configuration: RunConfiguration(), parts: builtinParts).run(try Self.load("ipv6-sender-without-ptr.yaml"))
+        let result = await CaseRunner(configuration: RunConfiguration(), parts: builtinParts).run(
+            try Self.load("ipv6-sender-without-ptr.yaml"))
         #expect(result.status == .passed, "\(result.mismatches) \(result.status)")
         #expect(result.observed?.outcome == .bounced)
         #expect(result.observed?.reply?.code == 550)
-        #expect(result.delivery?.attempts.first?.localAddress == IPAddress("2001:db8:5::25"), "the real IPv6 source address")
+        #expect(
+            result.delivery?.attempts.first?.localAddress == IPAddress("2001:db8:5::25"), "the real IPv6 source address"
+        )
         #expect(result.mxSessions.first?.summary.contains("NXDOMAIN") == true, "the MX records why it decided")
         #expect(result.queryLog.contains("ip6.arpa. PTR IN"), "unbound saw the MX's PTR query")
     }
 
     @Test func ipv6SenderWithForwardConfirmedPTRIsDelivered() async throws {
-        let result = await CaseRunner(configuration: RunConfiguration(), parts: builtinParts).run(try Self.load("ipv6-sender-with-fcrdns.yaml"))
+        let result = await CaseRunner(configuration: RunConfiguration(), parts: builtinParts).run(
+            try Self.load("ipv6-sender-with-fcrdns.yaml"))
         #expect(result.status == .passed, "\(result.mismatches) \(result.status)")
         #expect(result.observed?.outcome == .delivered)
         #expect(result.observed?.family == .ipv6)
@@ -49,7 +53,9 @@ struct WalkingSkeletonTests {
 
     @Test func everythingIsTakenDownAfterEachCase() async throws {
         let scenario = try Self.load("ipv6-sender-without-ptr.yaml")
-        let results = await ScenarioRun(runner: CaseRunner(configuration: RunConfiguration(), parts: builtinParts), jobs: 2).run([scenario, scenario, scenario])
+        let results = await ScenarioRun(
+            runner: CaseRunner(configuration: RunConfiguration(), parts: builtinParts), jobs: 2
+        ).run([scenario, scenario, scenario])
         for result in results { Self.expectGone(result) }
     }
 
@@ -73,7 +79,9 @@ struct WalkingSkeletonTests {
             Issue.record("the result does not name its namespace and folder", sourceLocation: sourceLocation)
             return
         }
-        #expect(!fm.fileExists(atPath: "/run/netns/" + namespace), "namespace \(namespace) left", sourceLocation: sourceLocation)
+        #expect(
+            !fm.fileExists(atPath: "/run/netns/" + namespace), "namespace \(namespace) left",
+            sourceLocation: sourceLocation)
         #expect(!fm.fileExists(atPath: directory), "folder \(directory) left", sourceLocation: sourceLocation)
         let unbounds = ((try? fm.contentsOfDirectory(atPath: "/proc")) ?? []).filter { entry in
             guard Int32(entry) != nil, let cmdline = fm.contents(atPath: "/proc/\(entry)/cmdline") else { return false }

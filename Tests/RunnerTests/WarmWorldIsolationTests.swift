@@ -15,99 +15,142 @@ import Testing
 struct WarmWorldIsolationTests {
     /// Worlds that would each end differently if anything of another one reached them.
     static let worlds: [(name: String, yaml: String)] = [
-        ("confirmed", """
+        (
+            "confirmed",
+            """
             dns: {records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10",
                             "2001:db8:5::25 PTR mail.sender.test.", "mail.sender.test. AAAA 2001:db8:5::25"]}
             receiver: {addresses: ["2001:db8::10"], policy: fcrdns-strict}
-            """),
-        ("no-ptr", """
+            """
+        ),
+        (
+            "no-ptr",
+            """
             dns: {records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10"]}
             receiver: {addresses: ["2001:db8::10"], policy: fcrdns-strict}
-            """),
-        ("ptr-servfail", """
+            """
+        ),
+        (
+            "ptr-servfail",
+            """
             dns:
               records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10",
                         "2001:db8:5::25 PTR mail.sender.test.", "mail.sender.test. AAAA 2001:db8:5::25"]
               faults: [{name: 5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.5.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa, fault: servfail}]
             receiver: {addresses: ["2001:db8::10"], policy: fcrdns-strict}
-            """),
-        ("forward-nxdomain-fault", """
+            """
+        ),
+        (
+            "forward-nxdomain-fault",
+            """
             dns:
               records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10",
                         "2001:db8:5::25 PTR mail.sender.test.", "mail.sender.test. AAAA 2001:db8:5::25"]
               faults: [{name: sender.test, fault: nxdomain}]
             receiver: {addresses: ["2001:db8::10"], policy: fcrdns-strict}
-            """),
-        ("dnsbl-listed", """
+            """
+        ),
+        (
+            "dnsbl-listed",
+            """
             dns: {records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10",
                             "5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.5.0.0.0.8.b.d.0.1.0.0.2.bl.test. A 127.0.0.2"]}
             receiver: {addresses: ["2001:db8::10"], policy: {checks: ["dnsbl:bl.test"]}}
-            """),
-        ("dnsbl-clean", """
+            """
+        ),
+        (
+            "dnsbl-clean",
+            """
             dns: {records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10"]}
             receiver: {addresses: ["2001:db8::10"], policy: {checks: ["dnsbl:bl.test"]}}
-            """),
-        ("mx-moved", """
+            """
+        ),
+        (
+            "mx-moved",
+            """
             dns: {records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::20"]}
             receiver: {addresses: ["2001:db8::20"]}
-            """),
-        ("mx-address-gone", """
+            """
+        ),
+        (
+            "mx-address-gone",
+            """
             dns: {records: ["example.test. MX 10 mx1.example.test.", "example.test. MX 20 mx2.example.test.",
                             "mx1.example.test. AAAA 2001:db8::10", "mx2.example.test. AAAA 2001:db8::20"]}
             receiver: {addresses: ["2001:db8::20"], policy: {checks: ["dnsbl:bl.test"]}}
-            """),
-        ("implicit-mx", """
+            """
+        ),
+        (
+            "implicit-mx",
+            """
             dns: {records: ["example.test. AAAA 2001:db8::10"]}
             receiver: {addresses: ["2001:db8::10"]}
-            """),
+            """
+        ),
         // Signed worlds, loaded with a reload: a key, a bad DS or a bogus answer one case's
         // validator saw must not reach the next.
-        ("signed-confirmed", """
+        (
+            "signed-confirmed",
+            """
             dns:
               dnssec: signed
               records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10",
                         "2001:db8:5::25 PTR mail.sender.test.", "mail.sender.test. AAAA 2001:db8:5::25"]
             receiver: {addresses: ["2001:db8::10"], policy: fcrdns-strict, resolver: validating}
-            """),
-        ("signed-ptr-wrong-ds", """
+            """
+        ),
+        (
+            "signed-ptr-wrong-ds",
+            """
             dns:
               dnssec: signed
               zones: [{zone: 5.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa, state: wrong-ds}]
               records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10",
                         "2001:db8:5::25 PTR mail.sender.test.", "mail.sender.test. AAAA 2001:db8:5::25"]
             receiver: {addresses: ["2001:db8::10"], policy: fcrdns-strict, resolver: validating}
-            """),
-        ("signed-ptr-wrong-ds-not-validated", """
+            """
+        ),
+        (
+            "signed-ptr-wrong-ds-not-validated",
+            """
             dns:
               dnssec: signed
               zones: [{zone: 5.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa, state: wrong-ds}]
               records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10",
                         "2001:db8:5::25 PTR mail.sender.test.", "mail.sender.test. AAAA 2001:db8:5::25"]
             receiver: {addresses: ["2001:db8::10"], policy: fcrdns-strict}
-            """),
-        ("signed-forward-expired", """
+            """
+        ),
+        (
+            "signed-forward-expired",
+            """
             dns:
               dnssec: signed
               zones: [{zone: sender.test, state: expired}]
               records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10",
                         "2001:db8:5::25 PTR mail.sender.test.", "mail.sender.test. AAAA 2001:db8:5::25"]
             receiver: {addresses: ["2001:db8::10"], policy: fcrdns-strict, resolver: validating}
-            """),
-        ("signed-mx-bogus-at-sender", """
+            """
+        ),
+        (
+            "signed-mx-bogus-at-sender",
+            """
             dns:
               dnssec: signed
               zones: [{zone: example.test, state: bogus-signature}]
               records: ["example.test. MX 10 mx.example.test.", "mx.example.test. AAAA 2001:db8::10"]
             receiver: {addresses: ["2001:db8::10"]}
-            """),
+            """
+        ),
     ]
 
     static func scenario(_ world: (name: String, yaml: String)) throws -> ScenarioCase {
-        let yaml = "name: \(world.name)\n" + world.yaml + """
+        let yaml =
+            "name: \(world.name)\n" + world.yaml + """
 
-            sender: {addresses: {ipv6: "2001:db8:5::25"}, helo: mail.sender.test, mail_from: a@sender.test, rcpt_to: [b@example.test]\(world.name.hasSuffix("-at-sender") ? ", resolver: validating" : "")}
-            expect: {}
-            """
+                sender: {addresses: {ipv6: "2001:db8:5::25"}, helo: mail.sender.test, mail_from: a@sender.test, rcpt_to: [b@example.test]\(world.name.hasSuffix("-at-sender") ? ", resolver: validating" : "")}
+                expect: {}
+                """
         return try #require(try ScenarioLoader().load(yaml: yaml, file: "\(world.name).yaml").first)
     }
 
@@ -121,7 +164,9 @@ struct WarmWorldIsolationTests {
 
     /// Runs a seeded random sequence through one warm slot; returns the cases whose fingerprint
     /// differs from the fresh world's.
-    static func divergences(plantedLeak: WarmWorlds.PlantedLeak?, seed: UInt64, length: Int) async throws -> (differing: [String], slots: Int) {
+    static func divergences(plantedLeak: WarmWorlds.PlantedLeak?, seed: UInt64, length: Int) async throws -> (
+        differing: [String], slots: Int
+    ) {
         let scenarios = try worlds.map(scenario)
         let settings = RunConfiguration(resolverTimeout: .milliseconds(400))
         let fresh = CaseRunner(configuration: settings, parts: builtinParts)
@@ -135,7 +180,9 @@ struct WarmWorldIsolationTests {
         for _ in 0..<length {
             let scenario = scenarios.randomElement(using: &generator)!
             let got = fingerprint(await runner.run(scenario))
-            if got != expected[scenario.name] { differing.append("\(scenario.name): fresh \(expected[scenario.name] ?? "?") / warm \(got)") }
+            if got != expected[scenario.name] {
+                differing.append("\(scenario.name): fresh \(expected[scenario.name] ?? "?") / warm \(got)")
+            }
         }
         let slots = await warm.started
         await warm.close()
@@ -164,9 +211,12 @@ struct WarmWorldIsolationTests {
         let second = await runner.run(try Self.scenario(Self.worlds[6]))
         await warm.close()
         // The first world's PTR leads the MX to mail.sender.test; the second has no PTR at all.
-        #expect(first.queryLog.contains("mail.sender.test. AAAA IN"), "the MX's forward confirmation:\n\(first.queryLog)")
+        #expect(
+            first.queryLog.contains("mail.sender.test. AAAA IN"), "the MX's forward confirmation:\n\(first.queryLog)")
         #expect(second.status == .passed && second.queryLog.contains("ip6.arpa. PTR IN"))
-        #expect(!second.queryLog.contains("mail.sender.test."), "nothing of the first case in the second's log:\n\(second.queryLog)")
+        #expect(
+            !second.queryLog.contains("mail.sender.test."),
+            "nothing of the first case in the second's log:\n\(second.queryLog)")
         #expect(first.namespaceName == second.namespaceName, "both ran in the one slot")
     }
 }

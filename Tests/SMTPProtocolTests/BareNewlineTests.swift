@@ -45,7 +45,9 @@ struct BareNewlineTests {
 
     static func session(_ variant: Variant, crlfAfter: Bool, mode: SMTPBareNewlineMode) -> ServerDriver {
         var driver = ServerDriver.greeted(bareNewline: mode)
-        driver.send(SMTPServerStateMachineTests.envelope + "DATA\r\nbody" + variant.sequence + (crlfAfter ? "\r\n" : "") + smuggled + "QUIT\r\n")
+        driver.send(
+            SMTPServerStateMachineTests.envelope + "DATA\r\nbody" + variant.sequence + (crlfAfter ? "\r\n" : "")
+                + smuggled + "QUIT\r\n")
         return driver
     }
 
@@ -60,7 +62,11 @@ struct BareNewlineTests {
             let afterFirst = driver.lines().drop { !$0.hasPrefix("250 2.0.0 Ok: queued") }.dropFirst()
             // The <CR><LF> after a sequence that ends in <LF> is an empty command.
             let blank = crlfAfter && variant.sequence.utf8.last == 0x0a ? ["500 5.5.2 Error: bad syntax"] : []
-            #expect(Array(afterFirst) == blank + ["250 2.1.0 Ok", "250 2.1.5 Ok", "354 End data with <CR><LF>.<CR><LF>", "250 2.0.0 Ok: queued as Q2", "221 2.0.0 Bye"])
+            #expect(
+                Array(afterFirst) == blank + [
+                    "250 2.1.0 Ok", "250 2.1.5 Ok", "354 End data with <CR><LF>.<CR><LF>", "250 2.0.0 Ok: queued as Q2",
+                    "221 2.0.0 Bye",
+                ])
         } else {
             #expect(driver.lines().suffix(2) == ["250 2.0.0 Ok: queued as Q1", "221 2.0.0 Bye"])
         }
@@ -81,7 +87,8 @@ struct BareNewlineTests {
         let driver = Self.session(variant, crlfAfter: crlfAfter, mode: .reject)
         if variant.hasBareLF {
             #expect(driver.accepted.isEmpty)
-            #expect(driver.lines().suffix(2) == ["550 5.5.2 mx.example.test Error: bare <LF> received", "221 2.0.0 Bye"])
+            #expect(
+                driver.lines().suffix(2) == ["550 5.5.2 mx.example.test Error: bare <LF> received", "221 2.0.0 Bye"])
             #expect(driver.replies.suffix(2).first?.cause == "bare-lf")
             #expect(driver.replies.suffix(2).first?.stage == .data)
         } else {
@@ -124,7 +131,8 @@ struct BareNewlineTests {
     @Test func bareCRNeverEndsALine() {
         for mode in SMTPBareNewlineMode.allCases {
             var driver = ServerDriver.greeted(bareNewline: mode)
-            driver.send(SMTPServerStateMachineTests.envelope + "DATA\r\nbody\r.\rMAIL FROM:<evil@attacker.test>\r\n.\r\n")
+            driver.send(
+                SMTPServerStateMachineTests.envelope + "DATA\r\nbody\r.\rMAIL FROM:<evil@attacker.test>\r\n.\r\n")
             #expect(driver.accepted.count == 1, "\(mode)")
             #expect(!driver.closed)
         }

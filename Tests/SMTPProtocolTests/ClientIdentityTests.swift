@@ -11,7 +11,8 @@ import Testing
 
         init(_ configure: (inout SMTPClientConfiguration) -> Void) {
             var configuration = SMTPClientConfiguration(
-                helo: "mail.sender.test", mailFrom: "alice@sender.test", recipients: ["bob@example.test"], message: Array("Subject: x\n\nhi\n".utf8))
+                helo: "mail.sender.test", mailFrom: "alice@sender.test", recipients: ["bob@example.test"],
+                message: Array("Subject: x\n\nhi\n".utf8))
             configure(&configuration)
             machine = SMTPClientStateMachine(configuration: configuration)
             take(machine.event(.connected, at: 0))
@@ -34,8 +35,12 @@ import Testing
     }
 
     @Test func theHeaderGoesOutBeforeTheGreeting() {
-        let header = ProxyHeader.v2(source: ProxiedEndpoint(address: [203, 0, 113, 25], port: 1), destination: ProxiedEndpoint(address: [192, 0, 2, 10], port: 25))
-        var run = Run { $0.preamble = header; $0.preambleNote = "via proxy 198.51.100.5" }
+        let header = ProxyHeader.v2(
+            source: ProxiedEndpoint(address: [203, 0, 113, 25], port: 1),
+            destination: ProxiedEndpoint(address: [192, 0, 2, 10], port: 25))
+        var run = Run {
+            $0.preamble = header; $0.preambleNote = "via proxy 198.51.100.5"
+        }
         #expect(run.written == [header])
         #expect(run.machine.transcript.first?.text == "via proxy 198.51.100.5")
         run.server("220 mx.example.test ESMTP")
@@ -67,7 +72,9 @@ import Testing
     }
 
     @Test func aGreetingRefusalAfterXCLIENTIsAGreetingFailure() throws {
-        var run = Run { $0.xclientLine = "XCLIENT ADDR=203.0.113.25"; $0.skip5xxGreeting = false }
+        var run = Run {
+            $0.xclientLine = "XCLIENT ADDR=203.0.113.25"; $0.skip5xxGreeting = false
+        }
         run.server("220 mx.example.test ESMTP", "250 mx.example.test", "554 5.7.1 Client host rejected")
         let result = try #require(run.machine.result)
         #expect(result.stage == .greeting)

@@ -9,11 +9,16 @@ private struct Dialogue {
     var closed = false
     var lastAction: SMTPClientStateMachine.Action
 
-    init(recipients: [String] = ["bob@example.test"], helo: String = "mail.sender.test", mailFrom: String = "alice@sender.test",
-         message: String = "Subject: test\n\nHello\n", skip5xxGreeting: Bool = true, raw: String? = nil) {
-        machine = SMTPClientStateMachine(configuration: SMTPClientConfiguration(
-            helo: helo, mailFrom: mailFrom, recipients: recipients, message: Array(message.utf8), skip5xxGreeting: skip5xxGreeting,
-            rawData: raw.map { Array($0.utf8) }))
+    init(
+        recipients: [String] = ["bob@example.test"], helo: String = "mail.sender.test",
+        mailFrom: String = "alice@sender.test",
+        message: String = "Subject: test\n\nHello\n", skip5xxGreeting: Bool = true, raw: String? = nil
+    ) {
+        machine = SMTPClientStateMachine(
+            configuration: SMTPClientConfiguration(
+                helo: helo, mailFrom: mailFrom, recipients: recipients, message: Array(message.utf8),
+                skip5xxGreeting: skip5xxGreeting,
+                rawData: raw.map { Array($0.utf8) }))
         lastAction = machine.event(.connected, at: 0)
     }
 
@@ -95,9 +100,13 @@ struct ClientStateMachineTests {
         dialogue.server("221 2.0.0 Bye")
         #expect(dialogue.closed)
         #expect(try #require(dialogue.machine.result).reply?.code == 250, "the first reply after the data decides")
-        #expect(dialogue.machine.transcript.map(\.description).contains(" -> <raw data: \(raw.utf8.count) bytes, sent as written>"))
+        #expect(
+            dialogue.machine.transcript.map(\.description).contains(
+                " -> <raw data: \(raw.utf8.count) bytes, sent as written>"))
         var dropped = Dialogue(raw: raw)
-        dropped.server("220 mx.example.test ESMTP", "250 mx.example.test", "250 2.1.0 Ok", "250 2.1.5 Ok", "354 go ahead", "250 2.0.0 Ok", "250 2.1.0 Ok")
+        dropped.server(
+            "220 mx.example.test ESMTP", "250 mx.example.test", "250 2.1.0 Ok", "250 2.1.5 Ok", "354 go ahead",
+            "250 2.0.0 Ok", "250 2.1.0 Ok")
         dropped.send(.closed)
         #expect(dropped.closed, "a server that closes instead of answering QUIT ends the session quietly")
         #expect(try #require(dropped.machine.result).outcome == .accepted)
@@ -209,7 +218,9 @@ struct ClientStateMachineTests {
         #expect(atCommand.machine.result?.outcome == .rejected)
 
         var atDot = Dialogue()
-        atDot.server("220 mx", "250 mx", "250 ok", "250 ok", "354 go", "550 5.7.1 Our system has detected that this message does not meet IPv6 sending guidelines")
+        atDot.server(
+            "220 mx", "250 mx", "250 ok", "250 ok", "354 go",
+            "550 5.7.1 Our system has detected that this message does not meet IPv6 sending guidelines")
         let result = try #require(atDot.machine.result)
         #expect(result.stage == .data)
         #expect(result.outcome == .rejected)

@@ -17,10 +17,22 @@ struct ControlCharacterTests {
         (["EHLO client.sender.test", "MAIL FROM:<a\u{1}b@sender.test>"], "250 2.1.0 Ok"),
         (["EHLO client.sender.test", "MAIL FROM:<a\u{1b}[2Jb@sender.test>"], "501 5.1.7 Bad sender address syntax"),
         (["EHLO client.sender.test", "MAIL FROM:<a\rb@sender.test>"], "501 5.1.7 Bad sender address syntax"),
-        (["EHLO client.sender.test", "MAIL FROM:<alice@sender.test>", "RCPT TO:<b\0c@example.test>"], "501 5.1.3 Bad recipient address syntax"),
-        (["EHLO client.sender.test", "MAIL FROM:<alice@sender.test>", "RCPT TO:<b\u{1}c@example.test>"], "250 2.1.5 Ok"),
-        (["EHLO client.sender.test", "MAIL FROM:<alice@sender.test>", "RCPT TO:<b\u{7f}@example.test>"], "250 2.1.5 Ok"),
-        (["EHLO client.sender.test", "MAIL FROM:<alice@sender.test>", "RCPT TO:<b\rc@example.test>"], "501 5.1.3 Bad recipient address syntax"),
+        (
+            ["EHLO client.sender.test", "MAIL FROM:<alice@sender.test>", "RCPT TO:<b\0c@example.test>"],
+            "501 5.1.3 Bad recipient address syntax"
+        ),
+        (
+            ["EHLO client.sender.test", "MAIL FROM:<alice@sender.test>", "RCPT TO:<b\u{1}c@example.test>"],
+            "250 2.1.5 Ok"
+        ),
+        (
+            ["EHLO client.sender.test", "MAIL FROM:<alice@sender.test>", "RCPT TO:<b\u{7f}@example.test>"],
+            "250 2.1.5 Ok"
+        ),
+        (
+            ["EHLO client.sender.test", "MAIL FROM:<alice@sender.test>", "RCPT TO:<b\rc@example.test>"],
+            "501 5.1.3 Bad recipient address syntax"
+        ),
     ]
 
     @Test(arguments: 0..<postfixReplies.count)
@@ -30,7 +42,9 @@ struct ControlCharacterTests {
         driver.send(commands.map { $0 + "\r\n" }.joined())
         #expect(driver.codes.count == commands.count + 1)
         let last = driver.last?.description ?? ""
-        #expect(expected.count == 3 ? last.hasPrefix(expected) : last == expected, "\(commands.last!.debugDescription): \(last)")
+        #expect(
+            expected.count == 3 ? last.hasPrefix(expected) : last == expected,
+            "\(commands.last!.debugDescription): \(last)")
         #expect(!driver.closed)
     }
 

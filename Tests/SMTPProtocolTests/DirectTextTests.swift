@@ -6,33 +6,56 @@ import Testing
 /// arrive.
 @Suite("SMTP server: message text taken directly")
 struct DirectTextTests {
-    static let envelope = "EHLO client.sender.test\r\nMAIL FROM:<alice@sender.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n"
+    static let envelope =
+        "EHLO client.sender.test\r\nMAIL FROM:<alice@sender.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n"
 
     /// Sessions that exercise every rule of the text path.
-    static let sessions: [(name: String, limits: SMTPServerLimits, bytes: String)] = [
-        ("plain message", .init(), envelope + "Subject: hi\r\n\r\nbody line\r\n.\r\nQUIT\r\n"),
-        ("dot-stuffed lines", .init(), envelope + "..leading dot\r\n.\r\n...\r\n..\r\n.x\r\n.\r\nQUIT\r\n"),
-        ("pipelined after end of data", .init(), envelope + "a\r\n.\r\nMAIL FROM:<c@sender.test>\r\nRCPT TO:<d@example.test>\r\nDATA\r\nsecond\r\n.\r\nQUIT\r\n"),
-        ("bare LF in the text", .init(), envelope + "line one\nline two\r\n.\r\n"),
-        ("bare LF dot ends nothing", .init(), envelope + "text\n.\nmore\r\n.\r\n"),
-        ("bare CR stays text", .init(), envelope + "a\rb\r\n\r.\r\n.\r\nQUIT\r\n"),
-        ("overlong text line", .init(textLineLength: 40), envelope + String(repeating: "x", count: 80) + "\r\n.\r\nQUIT\r\n"),
-        ("line longer than the framer keeps", .init(commandLineLength: 60, textLineLength: 50), envelope + String(repeating: "y", count: 200) + "\r\nok\r\n.\r\nQUIT\r\n"),
-        // frameLength is 60 here: lines of 59 to 65 bytes on the wire. A line the framer cuts short
-        // counts only the 60 bytes it kept, which decides 500 (overlong) against 552 (too big) here.
-        ("lines around the framer's limit", .init(commandLineLength: 60, textLineLength: 70, messageSize: 1000),
-         envelope + (57...63).map { String(repeating: "w", count: $0) + "\r\n" }.joined() + ".\r\nQUIT\r\n"),
-        ("cut line decides the size limit", .init(commandLineLength: 60, textLineLength: 50, messageSize: 63),
-         envelope + String(repeating: "v", count: 62) + "\r\n.\r\nQUIT\r\n"),
-        ("stuffed line at the text limit", .init(textLineLength: 12), envelope + "." + String(repeating: "z", count: 10) + "\r\n.\r\nQUIT\r\n"),
-        ("message too big", .init(messageSize: 30), envelope + String(repeating: "0123456789\r\n", count: 5) + ".\r\nQUIT\r\n"),
-        ("empty message", .init(), envelope + ".\r\nQUIT\r\n"),
-        ("client leaves mid-text", .init(), envelope + "partial line without end"),
-    ] + BareNewlineTests.variants.map {
-        ("smuggling \($0.name)", .init(), envelope + "body" + $0.sequence + BareNewlineTests.smuggled + "QUIT\r\n")
-    } + [
-        ("extra CRs before CRLF", .init(), envelope + "a\r\r\n.\r\r\n\r\n.\r\nQUIT\r\n"),
-    ]
+    static let sessions: [(name: String, limits: SMTPServerLimits, bytes: String)] =
+        [
+            ("plain message", .init(), envelope + "Subject: hi\r\n\r\nbody line\r\n.\r\nQUIT\r\n"),
+            ("dot-stuffed lines", .init(), envelope + "..leading dot\r\n.\r\n...\r\n..\r\n.x\r\n.\r\nQUIT\r\n"),
+            (
+                "pipelined after end of data", .init(),
+                envelope
+                    + "a\r\n.\r\nMAIL FROM:<c@sender.test>\r\nRCPT TO:<d@example.test>\r\nDATA\r\nsecond\r\n.\r\nQUIT\r\n"
+            ),
+            ("bare LF in the text", .init(), envelope + "line one\nline two\r\n.\r\n"),
+            ("bare LF dot ends nothing", .init(), envelope + "text\n.\nmore\r\n.\r\n"),
+            ("bare CR stays text", .init(), envelope + "a\rb\r\n\r.\r\n.\r\nQUIT\r\n"),
+            (
+                "overlong text line", .init(textLineLength: 40),
+                envelope + String(repeating: "x", count: 80) + "\r\n.\r\nQUIT\r\n"
+            ),
+            (
+                "line longer than the framer keeps", .init(commandLineLength: 60, textLineLength: 50),
+                envelope + String(repeating: "y", count: 200) + "\r\nok\r\n.\r\nQUIT\r\n"
+            ),
+            // frameLength is 60 here: lines of 59 to 65 bytes on the wire. A line the framer cuts short
+            // counts only the 60 bytes it kept, which decides 500 (overlong) against 552 (too big) here.
+            (
+                "lines around the framer's limit", .init(commandLineLength: 60, textLineLength: 70, messageSize: 1000),
+                envelope + (57...63).map { String(repeating: "w", count: $0) + "\r\n" }.joined() + ".\r\nQUIT\r\n"
+            ),
+            (
+                "cut line decides the size limit", .init(commandLineLength: 60, textLineLength: 50, messageSize: 63),
+                envelope + String(repeating: "v", count: 62) + "\r\n.\r\nQUIT\r\n"
+            ),
+            (
+                "stuffed line at the text limit", .init(textLineLength: 12),
+                envelope + "." + String(repeating: "z", count: 10) + "\r\n.\r\nQUIT\r\n"
+            ),
+            (
+                "message too big", .init(messageSize: 30),
+                envelope + String(repeating: "0123456789\r\n", count: 5) + ".\r\nQUIT\r\n"
+            ),
+            ("empty message", .init(), envelope + ".\r\nQUIT\r\n"),
+            ("client leaves mid-text", .init(), envelope + "partial line without end"),
+        ]
+        + BareNewlineTests.variants.map {
+            ("smuggling \($0.name)", .init(), envelope + "body" + $0.sequence + BareNewlineTests.smuggled + "QUIT\r\n")
+        } + [
+            ("extra CRs before CRLF", .init(), envelope + "a\r\r\n.\r\r\n\r\n.\r\nQUIT\r\n")
+        ]
 
     static let cases = sessions.indices.flatMap { index in SMTPBareNewlineMode.allCases.map { (index, $0) } }
 
@@ -55,7 +78,9 @@ struct DirectTextTests {
             #expect(direct.lines() == reference.lines(), "\(session.name) (\(mode)), reads of \(chunk) bytes")
             #expect(direct.accepted == reference.accepted, "\(session.name) (\(mode)), reads of \(chunk) bytes")
             #expect(direct.closed == reference.closed, "\(session.name) (\(mode)), reads of \(chunk) bytes")
-            #expect(direct.machine.deadline != nil || direct.closed, "\(session.name): the command timer runs while text is awaited")
+            #expect(
+                direct.machine.deadline != nil || direct.closed,
+                "\(session.name): the command timer runs while text is awaited")
         }
     }
 

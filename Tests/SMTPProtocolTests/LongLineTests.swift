@@ -50,7 +50,9 @@ struct LongLineTests {
             driver.takesTextDirectly = direct
             driver.send(SMTPServerStateMachineTests.envelope + "DATA\r\n")
             driver.send(bytes: [UInt8](repeating: 0x7a, count: size) + Array("\r\n.\r\nNOOP\r\n".utf8))
-            #expect(driver.lines().suffix(2) == ["500 5.5.2 Error: text line too long", "250 2.0.0 Ok"], "direct: \(direct)")
+            #expect(
+                driver.lines().suffix(2) == ["500 5.5.2 Error: text line too long", "250 2.0.0 Ok"], "direct: \(direct)"
+            )
             #expect(driver.accepted.isEmpty)
             #expect(!driver.closed)
         }

@@ -25,7 +25,8 @@ struct ReplyParserTests {
 
     @Test func enhancedCodeIsSplitWhenItMatchesTheReplyClass() throws {
         var parser = ReplyParser()
-        let reply = try #require(try parser.feed("550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8::66]"))
+        let reply = try #require(
+            try parser.feed("550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8::66]"))
         #expect(reply.enhanced == "5.7.25")
         #expect(reply.text == "Client host rejected: cannot find your hostname, [2001:db8::66]")
     }
@@ -49,12 +50,18 @@ struct ReplyParserTests {
     @Test func wireFormatPutsTheEnhancedCodeOnEveryLineAndNoSpaceBeforeAnEmptyText() {
         #expect(SMTPReply(code: 250, enhanced: "2.0.0", "").wireFormat == "250 2.0.0\r\n")
         #expect(SMTPReply(code: 250, lines: [""]).wireFormat == "250 \r\n")
-        #expect(SMTPReply(code: 421, enhanced: "4.4.2", lines: ["a", "", "c"]).wireFormat == "421-4.4.2 a\r\n421-4.4.2\r\n421 4.4.2 c\r\n")
-        #expect(SMTPReply(code: 354, lines: ["End data with <CR><LF>.<CR><LF>"]).wireFormat == "354 End data with <CR><LF>.<CR><LF>\r\n")
+        #expect(
+            SMTPReply(code: 421, enhanced: "4.4.2", lines: ["a", "", "c"]).wireFormat
+                == "421-4.4.2 a\r\n421-4.4.2\r\n421 4.4.2 c\r\n")
+        #expect(
+            SMTPReply(code: 354, lines: ["End data with <CR><LF>.<CR><LF>"]).wireFormat
+                == "354 End data with <CR><LF>.<CR><LF>\r\n")
         #expect(SMTPReply(code: 250, enhanced: "", "odd").wireFormat == "250  odd\r\n")
         #expect(SMTPReply(code: 42, lines: ["x", "y"]).wireFormat == "42-x\r\n42 y\r\n")
         #expect(SMTPReply(code: 1000, enhanced: "5.0.0", "z").wireFormat == "1000 5.0.0 z\r\n")
-        #expect(SMTPReply(code: 421, enhanced: "4.4.2", "mx.exämple.test ✉").wireFormat == "421 4.4.2 mx.exämple.test ✉\r\n")
+        #expect(
+            SMTPReply(code: 421, enhanced: "4.4.2", "mx.exämple.test ✉").wireFormat == "421 4.4.2 mx.exämple.test ✉\r\n"
+        )
     }
 
     /// `wireLength` and `writeWire(into:)` are what `wireFormat` is made of; a server writes with them.
@@ -101,12 +108,16 @@ struct ReplyParserTests {
 
     @Test func limitsOnLinesAndLengthAreErrors() throws {
         var parser = ReplyParser(maximumLineLength: 20, maximumLines: 2)
-        #expect(throws: ReplyParseError(reason: .lineTooLong(limit: 20), line: "250 " + String(repeating: "a", count: 30))) {
+        #expect(
+            throws: ReplyParseError(reason: .lineTooLong(limit: 20), line: "250 " + String(repeating: "a", count: 30))
+        ) {
             try parser.feed("250 " + String(repeating: "a", count: 30))
         }
         #expect(try parser.feed("250-one") == nil)
         #expect(try parser.feed("250-two") == nil)
-        #expect(throws: ReplyParseError(reason: .tooManyLines(limit: 2), line: "250 three")) { try parser.feed("250 three") }
+        #expect(throws: ReplyParseError(reason: .tooManyLines(limit: 2), line: "250 three")) {
+            try parser.feed("250 three")
+        }
     }
 
     @Test func errorDescriptionSaysWhatWasWrong() {

@@ -21,7 +21,10 @@ struct SMTPServerStateMachineTests {
         let reply = driver.last
         #expect(reply?.code == 250)
         #expect(reply?.lines == ["mx.example.test", "PIPELINING", "SIZE 10240000", "8BITMIME", "ENHANCEDSTATUSCODES"])
-        #expect(reply?.wireFormat == "250-mx.example.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n")
+        #expect(
+            reply?.wireFormat
+                == "250-mx.example.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n"
+        )
         #expect(driver.questions.last == .helo(name: "client.sender.test", extended: true))
     }
 
@@ -35,7 +38,11 @@ struct SMTPServerStateMachineTests {
     @Test func aFullTransactionDeliversTheUnstuffedMessage() {
         var driver = ServerDriver.greeted()
         driver.send(Self.envelope + "DATA\r\n")
-        #expect(driver.lines(from: 1) == ["250 mx.example.test PIPELINING SIZE 10240000 8BITMIME ENHANCEDSTATUSCODES", "250 2.1.0 Ok", "250 2.1.5 Ok", "354 End data with <CR><LF>.<CR><LF>"])
+        #expect(
+            driver.lines(from: 1) == [
+                "250 mx.example.test PIPELINING SIZE 10240000 8BITMIME ENHANCEDSTATUSCODES", "250 2.1.0 Ok",
+                "250 2.1.5 Ok", "354 End data with <CR><LF>.<CR><LF>",
+            ])
         driver.send("Subject: hi\r\n\r\n..leading dot\r\n.\r\n")
         #expect(driver.last?.description == "250 2.0.0 Ok: queued as Q1")
         #expect(driver.accepted.count == 1)
@@ -44,12 +51,18 @@ struct SMTPServerStateMachineTests {
         #expect(message.reversePath == "alice@sender.test")
         #expect(message.recipients == ["bob@example.test"])
         #expect(message.helo == "client.sender.test")
-        if case .endOfData(let asked) = driver.questions.last { #expect(asked == message) } else { Issue.record("no end-of-data question") }
+        if case .endOfData(let asked) = driver.questions.last {
+            #expect(asked == message)
+        } else {
+            Issue.record("no end-of-data question")
+        }
     }
 
     @Test func mailParametersAreUnderstood() {
         var driver = ServerDriver.greeted()
-        driver.send("EHLO c.sender.test\r\nMAIL FROM:<a@sender.test> SIZE=1000 BODY=8BITMIME\r\nRCPT TO:<b@example.test>\r\nDATA\r\nx\r\n.\r\n")
+        driver.send(
+            "EHLO c.sender.test\r\nMAIL FROM:<a@sender.test> SIZE=1000 BODY=8BITMIME\r\nRCPT TO:<b@example.test>\r\nDATA\r\nx\r\n.\r\n"
+        )
         #expect(driver.codes == [220, 250, 250, 250, 354, 250])
         #expect(driver.accepted.first?.is8BitMIME == true)
     }
@@ -63,35 +76,44 @@ struct SMTPServerStateMachineTests {
 
     @Test func rsetNoopVrfyQuit() {
         var driver = ServerDriver.greeted()
-        driver.send("EHLO c.sender.test\r\nMAIL FROM:<a@sender.test>\r\nRSET\r\nRCPT TO:<b@example.test>\r\nNOOP\r\nVRFY bob\r\nQUIT\r\n")
-        #expect(driver.lines(from: 2) == [
-            "250 2.1.0 Ok", "250 2.0.0 Ok", "503 5.5.1 Error: need MAIL command", "250 2.0.0 Ok",
-            "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery", "221 2.0.0 Bye",
-        ])
+        driver.send(
+            "EHLO c.sender.test\r\nMAIL FROM:<a@sender.test>\r\nRSET\r\nRCPT TO:<b@example.test>\r\nNOOP\r\nVRFY bob\r\nQUIT\r\n"
+        )
+        #expect(
+            driver.lines(from: 2) == [
+                "250 2.1.0 Ok", "250 2.0.0 Ok", "503 5.5.1 Error: need MAIL command", "250 2.0.0 Ok",
+                "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery", "221 2.0.0 Bye",
+            ])
         #expect(driver.closed)
     }
 
     @Test func outOfOrderCommandsGet503() {
         var driver = ServerDriver.greeted()
-        driver.send("MAIL FROM:<a@sender.test>\r\nDATA\r\nEHLO c.sender.test\r\nDATA\r\nMAIL FROM:<a@sender.test>\r\nMAIL FROM:<a@sender.test>\r\nDATA\r\n")
-        #expect(driver.lines(from: 1) == [
-            "503 5.5.1 Error: send HELO/EHLO first", "503 5.5.1 Error: need RCPT command",
-            "250 mx.example.test PIPELINING SIZE 10240000 8BITMIME ENHANCEDSTATUSCODES",
-            "503 5.5.1 Error: need RCPT command", "250 2.1.0 Ok", "503 5.5.1 Error: nested MAIL command",
-            "554 5.5.1 Error: no valid recipients",
-        ])
+        driver.send(
+            "MAIL FROM:<a@sender.test>\r\nDATA\r\nEHLO c.sender.test\r\nDATA\r\nMAIL FROM:<a@sender.test>\r\nMAIL FROM:<a@sender.test>\r\nDATA\r\n"
+        )
+        #expect(
+            driver.lines(from: 1) == [
+                "503 5.5.1 Error: send HELO/EHLO first", "503 5.5.1 Error: need RCPT command",
+                "250 mx.example.test PIPELINING SIZE 10240000 8BITMIME ENHANCEDSTATUSCODES",
+                "503 5.5.1 Error: need RCPT command", "250 2.1.0 Ok", "503 5.5.1 Error: nested MAIL command",
+                "554 5.5.1 Error: no valid recipients",
+            ])
     }
 
     @Test func unknownCommandsAndSyntaxErrors() {
         var driver = ServerDriver.greeted()
-        driver.send("HELP\r\nEHLO\r\nEHLO c.sender.test\r\nMAIL FROM:alice@sender.test\r\nMAIL FROM:<a@sender.test> SIZE=big\r\nMAIL FROM:<a@sender.test> AUTH=<>\r\nRCPT TO:<no-at-sign>\r\nDATA now\r\n\r\n")
-        #expect(driver.lines(from: 1) == [
-            "500 5.5.2 Error: command not recognized", "501 5.5.4 Syntax: EHLO hostname",
-            "250 mx.example.test PIPELINING SIZE 10240000 8BITMIME ENHANCEDSTATUSCODES",
-            "501 5.5.4 Syntax: MAIL FROM:<address>", "501 5.5.4 Syntax: MAIL FROM:<address> SIZE=number",
-            "555 5.5.4 Unsupported option: AUTH", "503 5.5.1 Error: need MAIL command",
-            "503 5.5.1 Error: need RCPT command", "500 5.5.2 Error: bad syntax",
-        ])
+        driver.send(
+            "HELP\r\nEHLO\r\nEHLO c.sender.test\r\nMAIL FROM:alice@sender.test\r\nMAIL FROM:<a@sender.test> SIZE=big\r\nMAIL FROM:<a@sender.test> AUTH=<>\r\nRCPT TO:<no-at-sign>\r\nDATA now\r\n\r\n"
+        )
+        #expect(
+            driver.lines(from: 1) == [
+                "500 5.5.2 Error: command not recognized", "501 5.5.4 Syntax: EHLO hostname",
+                "250 mx.example.test PIPELINING SIZE 10240000 8BITMIME ENHANCEDSTATUSCODES",
+                "501 5.5.4 Syntax: MAIL FROM:<address>", "501 5.5.4 Syntax: MAIL FROM:<address> SIZE=number",
+                "555 5.5.4 Unsupported option: AUTH", "503 5.5.1 Error: need MAIL command",
+                "503 5.5.1 Error: need RCPT command", "500 5.5.2 Error: bad syntax",
+            ])
     }
 
     @Test func pipelinedCommandsWaitForEachVerdictInOrder() {
@@ -118,7 +140,10 @@ struct SMTPServerStateMachineTests {
     @Test func policyRepliesReplaceTheServersOwn() {
         var driver = ServerDriver.greeted(policy: { question in
             if case .rcpt = question {
-                return .reply(SMTPReply(code: 550, enhanced: "5.7.25", "Client host rejected: cannot find your hostname, [2001:db8::66]"), cause: "fcrdns")
+                return .reply(
+                    SMTPReply(
+                        code: 550, enhanced: "5.7.25", "Client host rejected: cannot find your hostname, [2001:db8::66]"
+                    ), cause: "fcrdns")
             }
             return .proceed
         })
@@ -132,7 +157,9 @@ struct SMTPServerStateMachineTests {
 
     @Test func endOfDataRejectionDropsTheMessage() {
         var driver = ServerDriver.greeted(policy: { question in
-            if case .endOfData = question { return .reply(SMTPReply(code: 550, enhanced: "5.7.1", "no"), cause: "spf-pass") }
+            if case .endOfData = question {
+                return .reply(SMTPReply(code: 550, enhanced: "5.7.1", "no"), cause: "spf-pass")
+            }
             return .proceed
         })
         driver.send(Self.envelope + "DATA\r\nbody\r\n.\r\nMAIL FROM:<a@sender.test>\r\n")
@@ -141,7 +168,9 @@ struct SMTPServerStateMachineTests {
     }
 
     @Test func connectRejectionWithClose() {
-        var driver = ServerDriver(policy: { _ in .replyAndClose(SMTPReply(code: 554, enhanced: "5.7.1", "go away"), cause: "dnsbl:bl.example.test") })
+        var driver = ServerDriver(policy: { _ in
+            .replyAndClose(SMTPReply(code: 554, enhanced: "5.7.1", "go away"), cause: "dnsbl:bl.example.test")
+        })
         driver.connect()
         #expect(driver.lines() == ["554 5.7.1 go away"])
         #expect(driver.closed)
@@ -159,7 +188,8 @@ struct SMTPServerStateMachineTests {
         var driver = ServerDriver.greeted(limits: SMTPServerLimits(messageSize: 20))
         driver.send("EHLO c.sender.test\r\nMAIL FROM:<a@sender.test> SIZE=21\r\n")
         #expect(driver.last?.description == "552 5.3.4 Message size exceeds fixed limit")
-        driver.send("MAIL FROM:<a@sender.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n0123456789\r\n0123456789\r\n.\r\n")
+        driver.send(
+            "MAIL FROM:<a@sender.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n0123456789\r\n0123456789\r\n.\r\n")
         #expect(driver.last?.description == "552 5.3.4 Error: message file too big")
         #expect(driver.accepted.isEmpty)
         // The transaction is over; a new one works.
@@ -169,7 +199,9 @@ struct SMTPServerStateMachineTests {
 
     @Test func recipientLimit() {
         var driver = ServerDriver.greeted(limits: SMTPServerLimits(recipients: 2))
-        driver.send("EHLO c.sender.test\r\nMAIL FROM:<a@sender.test>\r\nRCPT TO:<b1@example.test>\r\nRCPT TO:<b2@example.test>\r\nRCPT TO:<b3@example.test>\r\n")
+        driver.send(
+            "EHLO c.sender.test\r\nMAIL FROM:<a@sender.test>\r\nRCPT TO:<b1@example.test>\r\nRCPT TO:<b2@example.test>\r\nRCPT TO:<b3@example.test>\r\n"
+        )
         #expect(driver.lines().suffix(3) == ["250 2.1.5 Ok", "250 2.1.5 Ok", "452 4.5.3 Error: too many recipients"])
         #expect(driver.replies.last?.cause == "limit:recipients")
     }
@@ -195,7 +227,9 @@ struct SMTPServerStateMachineTests {
         driver.send("." + String(repeating: "a", count: 998) + "\r\n")  // stuffed dot does not count
         driver.send(String(repeating: "b", count: 998) + "\r\n.\r\n")
         #expect(driver.accepted.count == 1)
-        driver.send("MAIL FROM:<a@sender.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n" + String(repeating: "c", count: 999) + "\r\n.\r\n")
+        driver.send(
+            "MAIL FROM:<a@sender.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n" + String(repeating: "c", count: 999)
+                + "\r\n.\r\n")
         #expect(driver.last?.description == "500 5.5.2 Error: text line too long")
         #expect(driver.accepted.count == 1)
     }
@@ -226,9 +260,11 @@ struct SMTPServerStateMachineTests {
     }
 
     @Test func noTimeoutWhileThePolicyThinks() {
-        var driver = ServerDriver.greeted(limits: SMTPServerLimits(commandTimeout: .seconds(10)), policy: { question in
-            question == .connect ? .proceed : nil
-        })
+        var driver = ServerDriver.greeted(
+            limits: SMTPServerLimits(commandTimeout: .seconds(10)),
+            policy: { question in
+                question == .connect ? .proceed : nil
+            })
         driver.send("EHLO c.sender.test\r\n")
         #expect(driver.machine.deadline == nil)
         driver.clock.advance(by: .seconds(60))
@@ -241,10 +277,11 @@ struct SMTPServerStateMachineTests {
     @Test func errorCapCloses() {
         var driver = ServerDriver.greeted(limits: SMTPServerLimits(errors: 3))
         driver.send("BOGUS\r\nBOGUS\r\nBOGUS\r\nNOOP\r\n")
-        #expect(driver.lines(from: 1) == [
-            "500 5.5.2 Error: command not recognized", "500 5.5.2 Error: command not recognized",
-            "500 5.5.2 Error: command not recognized", "421 4.7.0 mx.example.test Error: too many errors",
-        ])
+        #expect(
+            driver.lines(from: 1) == [
+                "500 5.5.2 Error: command not recognized", "500 5.5.2 Error: command not recognized",
+                "500 5.5.2 Error: command not recognized", "421 4.7.0 mx.example.test Error: too many errors",
+            ])
         #expect(driver.closed)
     }
 
@@ -273,7 +310,9 @@ struct SMTPServerStateMachineTests {
         #expect(errors.machine.closingReply?.cause == "limit:errors")
 
         var refused = ServerDriver.greeted { question in
-            if case .rcpt = question { return .replyAndClose(SMTPReply(code: 421, enhanced: "4.7.0", "go away"), cause: "dnsbl:bl.test") }
+            if case .rcpt = question {
+                return .replyAndClose(SMTPReply(code: 421, enhanced: "4.7.0", "go away"), cause: "dnsbl:bl.test")
+            }
             return .proceed
         }
         refused.send("EHLO c.sender.test\r\nMAIL FROM:<a@sender.test>\r\nRCPT TO:<b@example.test>\r\n")
@@ -340,7 +379,10 @@ struct SMTPLineFramerTests {
     @Test func cutsAtLFAndTellsEndingsApart() {
         var framer = SMTPLineFramer(maximumLength: 1000)
         let lines = framer.append(Array("a\r\nb\nc\r".utf8))
-        #expect(lines == [SMTPLine(bytes: Array("a".utf8), ending: .crlf), SMTPLine(bytes: Array("b".utf8), ending: .bareLF)])
+        #expect(
+            lines == [
+                SMTPLine(bytes: Array("a".utf8), ending: .crlf), SMTPLine(bytes: Array("b".utf8), ending: .bareLF),
+            ])
         #expect(framer.bufferedCount == 2)
         #expect(framer.append([0x0a]) == [SMTPLine(bytes: Array("c".utf8), ending: .crlf)])
     }
@@ -364,9 +406,12 @@ struct SMTPLineFramerTests {
     @Test(arguments: [3, 4, 10, 80])
     func matchesTheByteAtATimeRules(maximumLength: Int) {
         var random = SeededRandom(seed: UInt64(maximumLength))
-        let alphabet: [UInt8] = [0x0d, 0x0a, 0x0d, 0x0a, UInt8(ascii: "."), UInt8(ascii: "x"), UInt8(ascii: "y"), 0x00, 0xff]
+        let alphabet: [UInt8] = [
+            0x0d, 0x0a, 0x0d, 0x0a, UInt8(ascii: "."), UInt8(ascii: "x"), UInt8(ascii: "y"), 0x00, 0xff,
+        ]
         for _ in 0..<300 {
-            let input = (0..<Int.random(in: 0...400, using: &random)).map { _ in alphabet.randomElement(using: &random)! }
+            let input = (0..<Int.random(in: 0...400, using: &random)).map { _ in alphabet.randomElement(using: &random)!
+            }
             var reference = ReferenceFramer(maximumLength: maximumLength)
             let expected = reference.append(input)
             var framer = SMTPLineFramer(maximumLength: maximumLength)
@@ -402,7 +447,9 @@ private struct ReferenceFramer {
                 let wireLength = current.count + overflow + 1
                 var line = current
                 if overflow == 0, ending == .crlf { line.removeLast() }
-                lines.append(SMTPLine(bytes: line, ending: ending, isOverlong: wireLength > maximumLength, wireLength: wireLength))
+                lines.append(
+                    SMTPLine(
+                        bytes: line, ending: ending, isOverlong: wireLength > maximumLength, wireLength: wireLength))
                 current = []
                 overflow = 0
                 lastByte = nil
@@ -431,17 +478,27 @@ struct SeededRandom: RandomNumberGenerator {
 @Suite("SMTP command parser")
 struct SMTPCommandTests {
     @Test func parsesPathsAndParameters() throws {
-        #expect(try SMTPCommand.parse("mail from: <a@b.test> size=10").get() == .mail(reversePath: "a@b.test", parameters: [.size(10)]))
-        #expect(try SMTPCommand.parse("RCPT TO:<@relay.test:bob@example.test>").get() == .rcpt(forwardPath: "bob@example.test"))
+        #expect(
+            try SMTPCommand.parse("mail from: <a@b.test> size=10").get()
+                == .mail(reversePath: "a@b.test", parameters: [.size(10)]))
+        #expect(
+            try SMTPCommand.parse("RCPT TO:<@relay.test:bob@example.test>").get()
+                == .rcpt(forwardPath: "bob@example.test"))
         #expect(try SMTPCommand.parse("EHLO [IPv6:2001:db8::25]").get() == .ehlo("[IPv6:2001:db8::25]"))
         #expect(try SMTPCommand.parse("NOOP anything").get() == .noop)
         #expect(try SMTPCommand.parse("quit").get() == .quit)
     }
 
     @Test func rejectsBrokenPaths() {
-        #expect(throws: SMTPCommand.ParseError.syntax("MAIL FROM:<address>")) { try SMTPCommand.parse("MAIL FROM:<a b@c.test>").get() }
-        #expect(throws: SMTPCommand.ParseError.syntax("MAIL FROM:<address>")) { try SMTPCommand.parse("MAIL FROM:<a@c.test>x").get() }
-        #expect(throws: SMTPCommand.ParseError.syntax("RCPT TO:<address>")) { try SMTPCommand.parse("RCPT TO:<>").get() }
+        #expect(throws: SMTPCommand.ParseError.syntax("MAIL FROM:<address>")) {
+            try SMTPCommand.parse("MAIL FROM:<a b@c.test>").get()
+        }
+        #expect(throws: SMTPCommand.ParseError.syntax("MAIL FROM:<address>")) {
+            try SMTPCommand.parse("MAIL FROM:<a@c.test>x").get()
+        }
+        #expect(throws: SMTPCommand.ParseError.syntax("RCPT TO:<address>")) {
+            try SMTPCommand.parse("RCPT TO:<>").get()
+        }
         #expect(throws: SMTPCommand.ParseError.unrecognized("EXPN")) { try SMTPCommand.parse("EXPN list").get() }
     }
 }

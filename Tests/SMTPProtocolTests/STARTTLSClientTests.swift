@@ -60,10 +60,16 @@ import Testing
         #expect(session.written.last == "STARTTLS")
         session.server("220 2.0.0 Ready to start TLS")
         #expect(session.startedTLS)
-        session.event(.tlsEstablished(TLSSessionFacts(version: .tls13, cipher: "TLS_AES_128_GCM_SHA256", trust: .untrusted), failure: "self-signed certificate"))
+        session.event(
+            .tlsEstablished(
+                TLSSessionFacts(version: .tls13, cipher: "TLS_AES_128_GCM_SHA256", trust: .untrusted),
+                failure: "self-signed certificate"))
         #expect(session.written.last == "EHLO mail.sender.test")
         // At may the certificate is not checked: no verification line, "Untrusted", delivery goes on.
-        #expect(session.notes == ["Untrusted TLS connection established to mx.example.test[192.0.2.10]:25: TLSv1.3 with cipher TLS_AES_128_GCM_SHA256 (128/128 bits)"])
+        #expect(
+            session.notes == [
+                "Untrusted TLS connection established to mx.example.test[192.0.2.10]:25: TLSv1.3 with cipher TLS_AES_128_GCM_SHA256 (128/128 bits)"
+            ])
         session.server("250-mx.example.test", "250 PIPELINING")
         #expect(session.written.last == "MAIL FROM:<alice@sender.test>")
         session.server("250 2.1.0 Ok", "250 2.1.5 Ok", "354 go", "250 2.0.0 Ok: queued as 1")
@@ -104,20 +110,26 @@ import Testing
         // A 5xx reply to STARTTLS bounces: the server's own code decides (smtp_site_fail).
         #expect(result.outcome == .rejected)
         #expect(result.reply?.code == 554)
-        #expect(result.error == "TLS is required, but host mx.example.test[192.0.2.10] refused to start TLS: No TLS for you")
+        #expect(
+            result.error == "TLS is required, but host mx.example.test[192.0.2.10] refused to start TLS: No TLS for you"
+        )
     }
 
     @Test func verifyDefersAnUnverifiedCertificateAfterTheHandshake() throws {
         var session = Session(level: .verify)
         session.greetAndEHLO(offering: true)
         session.server("220 2.0.0 Ready to start TLS")
-        session.event(.tlsEstablished(TLSSessionFacts(version: .tls13, cipher: "TLS_AES_128_GCM_SHA256", trust: .trusted), failure: "num=62:hostname mismatch"))
+        session.event(
+            .tlsEstablished(
+                TLSSessionFacts(version: .tls13, cipher: "TLS_AES_128_GCM_SHA256", trust: .trusted),
+                failure: "num=62:hostname mismatch"))
         // The session is usable: QUIT goes out (over TLS).
         #expect(session.written.last == "QUIT")
-        #expect(session.notes.prefix(2) == [
-            "server certificate verification failed for mx.example.test[192.0.2.10]:25: num=62:hostname mismatch",
-            "Trusted TLS connection established to mx.example.test[192.0.2.10]:25: TLSv1.3 with cipher TLS_AES_128_GCM_SHA256 (128/128 bits)",
-        ])
+        #expect(
+            session.notes.prefix(2) == [
+                "server certificate verification failed for mx.example.test[192.0.2.10]:25: num=62:hostname mismatch",
+                "Trusted TLS connection established to mx.example.test[192.0.2.10]:25: TLSv1.3 with cipher TLS_AES_128_GCM_SHA256 (128/128 bits)",
+            ])
         let result = try #require(session.machine.result)
         #expect(result.outcome == .tempfailed)
         #expect(result.reply?.enhanced == "4.7.5")
@@ -155,7 +167,8 @@ import Testing
     @Test func levelsOrderAsPostfixDoes() {
         #expect(TLSSecurityLevel.allCases.sorted() == [.none, .may, .encrypt, .dane, .verify, .secure])
         #expect(!TLSSecurityLevel.may.requiresTLS && TLSSecurityLevel.encrypt.requiresTLS)
-        #expect(!TLSSecurityLevel.encrypt.mustMatch && TLSSecurityLevel.dane.mustMatch && TLSSecurityLevel.verify.mustMatch)
+        #expect(
+            !TLSSecurityLevel.encrypt.mustMatch && TLSSecurityLevel.dane.mustMatch && TLSSecurityLevel.verify.mustMatch)
     }
 
     @Test func theServerHelloNamesTheCipher() {

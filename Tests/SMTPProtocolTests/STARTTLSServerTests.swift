@@ -11,7 +11,10 @@ import Testing
 
         var driver = ServerDriver.offeringTLS()
         driver.send("EHLO client.test\r\n")
-        #expect(driver.last!.lines == ["mx.example.test", "PIPELINING", "SIZE 10240000", "STARTTLS", "8BITMIME", "ENHANCEDSTATUSCODES"])
+        #expect(
+            driver.last!.lines == [
+                "mx.example.test", "PIPELINING", "SIZE 10240000", "STARTTLS", "8BITMIME", "ENHANCEDSTATUSCODES",
+            ])
         driver.send("STARTTLS\r\n")
         #expect(driver.last!.description == "220 2.0.0 Ready to start TLS")
         #expect(driver.tlsStarts == [0])

@@ -47,13 +47,17 @@ struct ServerDriver {
     ) {
         let clock = TestClock()
         self.clock = clock
-        self.machine = SMTPServerStateMachine(hostname: "mx.example.test", limits: limits, bareNewline: bareNewline, clock: clock, keepsText: keepsText)
+        self.machine = SMTPServerStateMachine(
+            hostname: "mx.example.test", limits: limits, bareNewline: bareNewline, clock: clock, keepsText: keepsText)
         self.framer = SMTPLineFramer(maximumLength: limits.frameLength)
         self.policy = policy
     }
 
     /// A driver for a server with `identity` settings, whose peer is `client`.
-    init(identity: SMTPIdentitySettings, client: [UInt8]?, policy: @escaping (SMTPPolicyQuestion) -> SMTPPolicyVerdict? = { _ in .proceed }) {
+    init(
+        identity: SMTPIdentitySettings, client: [UInt8]?,
+        policy: @escaping (SMTPPolicyQuestion) -> SMTPPolicyVerdict? = { _ in .proceed }
+    ) {
         let clock = TestClock()
         self.clock = clock
         let settings = SMTPServerSettings(hostname: "mx.example.test", identity: identity)
@@ -79,7 +83,9 @@ struct ServerDriver {
     }
 
     /// The handshake succeeded.
-    mutating func tlsEstablished(_ facts: TLSSessionFacts = TLSSessionFacts(version: .tls13, cipher: "TLS_AES_128_GCM_SHA256")) {
+    mutating func tlsEstablished(
+        _ facts: TLSSessionFacts = TLSSessionFacts(version: .tls13, cipher: "TLS_AES_128_GCM_SHA256")
+    ) {
         handshaking = false
         framer = SMTPLineFramer(maximumLength: machine.limits.frameLength)
         run(machine.tlsEstablished(facts))

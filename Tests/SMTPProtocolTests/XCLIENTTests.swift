@@ -7,7 +7,9 @@ import Testing
     static let proxy: [UInt8] = [203, 0, 113, 5]
     static let client: [UInt8] = [198, 51, 100, 25]
 
-    func parse(_ text: String) -> Result<XCLIENTCommand, XCLIENTCommand.Rejection> { XCLIENTCommand.parse(arguments: text) }
+    func parse(_ text: String) -> Result<XCLIENTCommand, XCLIENTCommand.Rejection> {
+        XCLIENTCommand.parse(arguments: text)
+    }
     func rejection(_ text: String) -> String? {
         if case .failure(let rejection) = parse(text) { return rejection.reply.description }
         return nil
@@ -25,7 +27,9 @@ import Testing
         // xtext: +XX is a byte (RFC 3461 4).
         #expect(try parse("NAME=mail+2Esender.test HELO=a+20b").get().helo == "a b")
         #expect(try parse("NAME=mail+2Esender.test").get().name == .verified("mail.sender.test"))
-        #expect(try parse("PROTO=ESMTP PORT=25 DESTADDR=192.0.2.10 DESTPORT=25 LOGIN=x REVERSE_NAME=[UNAVAILABLE]").get().attributes.count == 6)
+        #expect(
+            try parse("PROTO=ESMTP PORT=25 DESTADDR=192.0.2.10 DESTPORT=25 LOGIN=x REVERSE_NAME=[UNAVAILABLE]").get()
+                .attributes.count == 6)
     }
 
     @Test func badAttributesGetPostfixsReplies() {
@@ -42,7 +46,9 @@ import Testing
     }
 
     @Test func theProxysLineEncodesItsValues() throws {
-        #expect(XCLIENTCommand.line(address: Self.client, name: "mail.sender.test") == "XCLIENT ADDR=198.51.100.25 NAME=mail.sender.test")
+        #expect(
+            XCLIENTCommand.line(address: Self.client, name: "mail.sender.test")
+                == "XCLIENT ADDR=198.51.100.25 NAME=mail.sender.test")
         let v6: [UInt8] = [0x20, 0x01, 0x0d, 0xb8, 0, 5] + [UInt8](repeating: 0, count: 9) + [0x25]
         let line = XCLIENTCommand.line(address: v6, name: "[UNAVAILABLE]")
         #expect(line == "XCLIENT ADDR=IPV6:2001:db8:5::25 NAME=[UNAVAILABLE]")
@@ -74,11 +80,12 @@ import Testing
         var driver = ServerDriver(identity: SMTPIdentitySettings(xclientHosts: [[203, 0, 113, 6]]), client: Self.proxy)
         driver.connect()
         driver.send("EHLO proxy.example.test\r\nXCLIENT ADDR=198.51.100.25\r\nXCLIENT\r\n")
-        #expect(driver.lines(from: 1) == [
-            "250 mx.example.test PIPELINING SIZE 10240000 8BITMIME ENHANCEDSTATUSCODES",
-            "550 5.7.0 Error: insufficient authorization",
-            "501 5.5.4 Syntax: XCLIENT attribute=value...",
-        ])
+        #expect(
+            driver.lines(from: 1) == [
+                "250 mx.example.test PIPELINING SIZE 10240000 8BITMIME ENHANCEDSTATUSCODES",
+                "550 5.7.0 Error: insufficient authorization",
+                "501 5.5.4 Syntax: XCLIENT attribute=value...",
+            ])
         #expect(driver.identities.isEmpty)
         #expect(driver.questions == [.connect, .helo(name: "proxy.example.test", extended: true)])
     }
@@ -86,10 +93,14 @@ import Testing
     @Test func xclientInsideATransactionAndBadAttributes() {
         var driver = ServerDriver(identity: SMTPIdentitySettings(xclientHosts: [Self.proxy]), client: Self.proxy)
         driver.connect()
-        driver.send("EHLO p.example.test\r\nMAIL FROM:<a@sender.test>\r\nXCLIENT ADDR=198.51.100.25\r\nRSET\r\nXCLIENT FOO=1\r\n")
-        #expect(driver.lines(from: 2) == [
-            "250 2.1.0 Ok", "503 5.5.1 Error: MAIL transaction in progress", "250 2.0.0 Ok", "501 5.5.4 Bad XCLIENT attribute name: FOO",
-        ])
+        driver.send(
+            "EHLO p.example.test\r\nMAIL FROM:<a@sender.test>\r\nXCLIENT ADDR=198.51.100.25\r\nRSET\r\nXCLIENT FOO=1\r\n"
+        )
+        #expect(
+            driver.lines(from: 2) == [
+                "250 2.1.0 Ok", "503 5.5.1 Error: MAIL transaction in progress", "250 2.0.0 Ok",
+                "501 5.5.4 Bad XCLIENT attribute name: FOO",
+            ])
     }
 
     @Test func withoutXCLIENTHostsXCLIENTIsRefused() {
@@ -117,7 +128,9 @@ import Testing
     @Test func aV2HeaderAndALocalOne() {
         var driver = ServerDriver(identity: SMTPIdentitySettings(requiresProxyHeader: true), client: Self.proxy)
         driver.connect()
-        let header = ProxyHeader.v2(source: ProxiedEndpoint(address: Self.client, port: 1), destination: ProxiedEndpoint(address: [192, 0, 2, 10], port: 25))
+        let header = ProxyHeader.v2(
+            source: ProxiedEndpoint(address: Self.client, port: 1),
+            destination: ProxiedEndpoint(address: [192, 0, 2, 10], port: 25))
         driver.send(bytes: header + Array("EHLO a.test\r\n".utf8))
         #expect(driver.codes == [220, 250])
         #expect(driver.identities.count == 1)
@@ -166,13 +179,17 @@ import Testing
         #expect(driver.last?.description == "500 5.5.2 Error: command not recognized")
         // v2 on a plain port: its signature reads as two empty lines, a NUL line and QUIT.
         var v2 = ServerDriver.greeted()
-        v2.send(bytes: ProxyHeader.v2(source: ProxiedEndpoint(address: Self.client, port: 1), destination: ProxiedEndpoint(address: [192, 0, 2, 10], port: 25)))
+        v2.send(
+            bytes: ProxyHeader.v2(
+                source: ProxiedEndpoint(address: Self.client, port: 1),
+                destination: ProxiedEndpoint(address: [192, 0, 2, 10], port: 25)))
         #expect(v2.codes == [220, 500, 500, 500, 221])
         #expect(v2.closed)
     }
 
     @Test func xclientAfterAProxyHeaderIsJudgedOnTheProxiedAddress() {
-        var driver = ServerDriver(identity: SMTPIdentitySettings(requiresProxyHeader: true, xclientHosts: [Self.client]), client: Self.proxy)
+        var driver = ServerDriver(
+            identity: SMTPIdentitySettings(requiresProxyHeader: true, xclientHosts: [Self.client]), client: Self.proxy)
         driver.connect()
         driver.send("PROXY TCP4 198.51.100.25 192.0.2.10 40000 25\r\nEHLO a.test\r\n")
         #expect(driver.last?.lines.last?.hasPrefix("XCLIENT ") == true)

@@ -8,7 +8,7 @@ import Testing
 @Suite struct ConformanceTests {
     /// Next to this file, so a clone of the repository has everything the tests read.
     static let suiteURL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()   // SPFTests
+        .deletingLastPathComponent()  // SPFTests
         .appendingPathComponent("Conformance/rfc7208/rfc7208-tests.yml")
 
     static func loadScenarios() throws -> [ConformanceScenario] {
@@ -43,7 +43,9 @@ import Testing
             let spec = WorldSpec(
                 records: scenario.zone.records,
                 faults: scenario.zone.timeouts.sorted().map { DNSFault(name: $0, kind: .timeout) })
-            let outcome = try await WorldFixture.withWorld(spec, timeout: .milliseconds(500), timeoutFaultsKeepRecords: true) { fixture in
+            let outcome = try await WorldFixture.withWorld(
+                spec, timeout: .milliseconds(500), timeoutFaultsKeepRecords: true
+            ) { fixture in
                 await ConformanceRunner.run(scenario, lookup: fixture.resolver)
             }
             total = total + outcome

@@ -90,7 +90,9 @@ import Testing
         ]
         let failed = await verdict(records, ip: "192.0.2.3", from: "bob@sender.test")
         #expect(failed.result == .fail)
-        #expect(failed.explanation == "192.0.2.3 may not send for sender.test (bob); see https://sender.test/spf?c=192.0.2.3")
+        #expect(
+            failed.explanation
+                == "192.0.2.3 may not send for sender.test (bob); see https://sender.test/spf?c=192.0.2.3")
         // Only fail carries an explanation (RFC 7208 6.2).
         let softfailed = await verdict(records, ip: "198.51.100.3")
         #expect(softfailed.result == .softfail)

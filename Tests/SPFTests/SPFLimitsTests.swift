@@ -8,7 +8,9 @@ import Testing
     /// `count` `a` terms whose names all resolve, so none of them is a void lookup.
     static func aTerms(_ count: Int) -> (terms: String, records: [(String, RecordData)]) {
         let names = (1...count).map { "h\($0).sender.test" }
-        return (names.map { "a:\($0)" }.joined(separator: " "), names.map { ($0, RecordData.a(address("198.51.100.1"))) })
+        return (
+            names.map { "a:\($0)" }.joined(separator: " "), names.map { ($0, RecordData.a(address("198.51.100.1"))) }
+        )
     }
 
     @Test func tenDNSTermsAreAllowed() async {
@@ -28,11 +30,12 @@ import Testing
 
     @Test func includedTermsAndRedirectCountToo() async {
         let (terms, hosts) = Self.aTerms(8)
-        let records = [
-            ("sender.test", txt("v=spf1 include:inner.test redirect=other.test")),  // include 1, redirect 10
-            ("inner.test", txt("v=spf1 \(terms)")),                              // 2...9
-            ("other.test", txt("v=spf1 a:h1.sender.test -all")),                 // 11
-        ] + hosts
+        let records =
+            [
+                ("sender.test", txt("v=spf1 include:inner.test redirect=other.test")),  // include 1, redirect 10
+                ("inner.test", txt("v=spf1 \(terms)")),  // 2...9
+                ("other.test", txt("v=spf1 a:h1.sender.test -all")),  // 11
+            ] + hosts
         let result = await verdict(records, ip: "192.0.2.1")
         #expect(result.result == .permerror)
         #expect(result.matched == "redirect=other.test")
@@ -48,7 +51,9 @@ import Testing
     @Test func twoVoidLookupsAreAllowedAndTheThirdIsPermerror() async {
         let two = [("sender.test", txt("v=spf1 a:gone1.sender.test mx:gone2.sender.test ?all"))]
         #expect(await verdict(two, ip: "192.0.2.1").result == .neutral)
-        let three = [("sender.test", txt("v=spf1 a:gone1.sender.test mx:gone2.sender.test exists:gone3.sender.test ?all"))]
+        let three = [
+            ("sender.test", txt("v=spf1 a:gone1.sender.test mx:gone2.sender.test exists:gone3.sender.test ?all"))
+        ]
         let result = await verdict(three, ip: "192.0.2.1")
         #expect(result.result == .permerror)
         #expect(result.reason.hasPrefix("more than 2 void lookups"))
@@ -143,8 +148,10 @@ import Testing
     }
 
     @Test func nullSenderUsesPostmasterAtHELO() async {
-        let records = [("mail.sender.test", txt("v=spf1 exists:%{l}.%{o}.ok.test -all")),
-                       ("postmaster.mail.sender.test.ok.test", RecordData.a(address("127.0.0.2")))]
+        let records = [
+            ("mail.sender.test", txt("v=spf1 exists:%{l}.%{o}.ok.test -all")),
+            ("postmaster.mail.sender.test.ok.test", RecordData.a(address("127.0.0.2"))),
+        ]
         let result = await verdict(records, ip: "192.0.2.1", from: "", helo: "mail.sender.test")
         #expect(result.result == .pass)
         #expect(result.domain == "mail.sender.test")
@@ -152,8 +159,10 @@ import Testing
     }
 
     @Test func senderWithoutLocalPartUsesPostmaster() async {
-        let records = [("sender.test", txt("v=spf1 exists:%{l}.ok.test -all")),
-                       ("postmaster.ok.test", RecordData.a(address("127.0.0.2")))]
+        let records = [
+            ("sender.test", txt("v=spf1 exists:%{l}.ok.test -all")),
+            ("postmaster.ok.test", RecordData.a(address("127.0.0.2"))),
+        ]
         #expect(await verdict(records, ip: "192.0.2.1", from: "@sender.test").result == .pass)
         #expect(await verdict(records, ip: "192.0.2.1", from: "<alice@sender.test>").result == .fail)
     }
@@ -161,16 +170,20 @@ import Testing
     @Test(arguments: ["[192.0.2.1]", "localhost", "a..sender.test", String(repeating: "x", count: 64) + ".test"])
     func invalidDomainIsNoneWithoutAnyLookup(domain: String) async {
         // Every lookup would fail: a none result shows none was made.
-        let result = await verdict([], faults: ["test": .servfail, "localhost": .servfail], ip: "192.0.2.1", from: "alice@\(domain)")
+        let result = await verdict(
+            [], faults: ["test": .servfail, "localhost": .servfail], ip: "192.0.2.1", from: "alice@\(domain)")
         #expect(result.result == .none)
         #expect(result.reason.contains("RFC 7208 4.3"))
     }
 
     @Test func checkHostTakesDomainAndSenderDirectly() async {
-        let records = [("other.test", txt("v=spf1 exists:%{l}.%{o}.%{d}.ok.test -all")),
-                       ("bob.sender.test.other.test.ok.test", RecordData.a(address("127.0.0.2")))]
+        let records = [
+            ("other.test", txt("v=spf1 exists:%{l}.%{o}.%{d}.ok.test -all")),
+            ("bob.sender.test.other.test.ok.test", RecordData.a(address("127.0.0.2"))),
+        ]
         let evaluator = SPFEvaluator(lookup: InMemoryDNS(records), receiver: "mx.receiver.test", clock: fixedClock)
-        let result = await evaluator.checkHost(ip: address("2001:db8::1"), domain: "other.test", sender: "bob@sender.test", helo: "h.test")
+        let result = await evaluator.checkHost(
+            ip: address("2001:db8::1"), domain: "other.test", sender: "bob@sender.test", helo: "h.test")
         #expect(result.result == .pass)
         #expect(result.domain == "other.test")
     }

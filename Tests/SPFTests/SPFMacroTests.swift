@@ -8,7 +8,9 @@ import Testing
         localPart: "strong-bad", senderDomain: "email.example.test", domain: "email.example.test",
         client: address("192.0.2.3"), helo: "mx.sender.test", receiver: "mx.receiver.test", timestamp: 1_700_000_000)
 
-    static func expand(_ text: String, as usage: SPFMacroString.Usage = .domainSpec, in context: SPFMacroContext = ipv4Context) throws -> String {
+    static func expand(
+        _ text: String, as usage: SPFMacroString.Usage = .domainSpec, in context: SPFMacroContext = ipv4Context
+    ) throws -> String {
         try SPFMacroString(parsing: text, as: usage).expand(in: context)
     }
 
@@ -42,8 +44,9 @@ import Testing
     @Test func ipv6ClientExpandsToNibbles() throws {
         var context = Self.ipv4Context
         context.client = address("2001:db8::cb01")
-        #expect(try Self.expand("%{ir}.%{v}._spf.%{d2}", in: context)
-            == "1.0.b.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6._spf.example.test")
+        #expect(
+            try Self.expand("%{ir}.%{v}._spf.%{d2}", in: context)
+                == "1.0.b.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6._spf.example.test")
         #expect(try Self.expand("%{c} %{v}", as: .explanation, in: context) == "2001:db8::cb01 ip6")
     }
 
@@ -64,16 +67,22 @@ import Testing
     }
 
     @Test func escapesPercentSpaceAndURLSpace() throws {
-        #expect(try Self.expand("macro%%percent%_%_space%-url-space.sender.test") == "macro%percent  space%20url-space.sender.test")
+        #expect(
+            try Self.expand("macro%%percent%_%_space%-url-space.sender.test")
+                == "macro%percent  space%20url-space.sender.test")
     }
 
     @Test func explanationOnlyLettersExpandInExplanations() throws {
-        #expect(try Self.expand("%{c} via %{r} at %{t}", as: .explanation) == "192.0.2.3 via mx.receiver.test at 1700000000")
+        #expect(
+            try Self.expand("%{c} via %{r} at %{t}", as: .explanation) == "192.0.2.3 via mx.receiver.test at 1700000000"
+        )
         #expect(throws: SPFSyntaxError.self) { try Self.expand("%{t}.sender.test") }
     }
 
     @Test func explanationKeepsSpacesAndTrailingDot() throws {
-        #expect(try Self.expand("See http://why.test/?s=%{S}.", as: .explanation) == "See http://why.test/?s=strong-bad%40email.example.test.")
+        #expect(
+            try Self.expand("See http://why.test/?s=%{S}.", as: .explanation)
+                == "See http://why.test/?s=strong-bad%40email.example.test.")
     }
 
     @Test func usesValidatedDomainOnlyWithP() throws {

@@ -130,7 +130,10 @@ import Testing
         let records: [(String, RecordData)] = [
             ("sender.test", txt("v=spf1 exists:%{ir}.%{v}.allow.sender.test -all")),
             ("10.2.0.192.in-addr.allow.sender.test", .a(address("127.0.0.2"))),
-            (address("2001:db8::77").reversedLabels.joined(separator: ".") + ".ip6.allow.sender.test", .a(address("127.0.0.2"))),
+            (
+                address("2001:db8::77").reversedLabels.joined(separator: ".") + ".ip6.allow.sender.test",
+                .a(address("127.0.0.2"))
+            ),
         ]
         #expect(await verdict(records, ip: "192.0.2.10").result == .pass)
         #expect(await verdict(records, ip: "192.0.2.11").result == .fail)

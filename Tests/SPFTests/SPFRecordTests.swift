@@ -12,15 +12,18 @@ import Testing
     }
 
     @Test func parsesEveryMechanismQualifierAndModifier() throws {
-        let record = try SPFRecord(parsing:
-            "v=spf1 +a:mail.sender.test/24//64 -mx ~ptr ?exists:%{ir}.bl.test ip4:192.0.2.0/24 ip6:2001:db8::/32  include:spf.test -all redirect=other.test exp=why.%{d} x-note=hello")
+        let record = try SPFRecord(
+            parsing:
+                "v=spf1 +a:mail.sender.test/24//64 -mx ~ptr ?exists:%{ir}.bl.test ip4:192.0.2.0/24 ip6:2001:db8::/32  include:spf.test -all redirect=other.test exp=why.%{d} x-note=hello"
+        )
         let mechanisms = record.directives.map(\.mechanism)
         let qualifiers = record.directives.map(\.qualifier)
         #expect(qualifiers == [.pass, .fail, .softfail, .neutral, .pass, .pass, .pass, .fail])
-        #expect(record.directives.map(\.text) == [
-            "+a:mail.sender.test/24//64", "-mx", "~ptr", "?exists:%{ir}.bl.test", "ip4:192.0.2.0/24",
-            "ip6:2001:db8::/32", "include:spf.test", "-all",
-        ])
+        #expect(
+            record.directives.map(\.text) == [
+                "+a:mail.sender.test/24//64", "-mx", "~ptr", "?exists:%{ir}.bl.test", "ip4:192.0.2.0/24",
+                "ip6:2001:db8::/32", "include:spf.test", "-all",
+            ])
         guard case .a(let spec?, let cidr) = mechanisms[0] else { Issue.record("not a: \(mechanisms[0])"); return }
         #expect(spec.text == "mail.sender.test")
         #expect(cidr == SPFDualCIDR(ipv4: 24, ipv6: 64))

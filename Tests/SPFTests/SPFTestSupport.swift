@@ -19,6 +19,7 @@ func verdict(
     _ records: [(String, RecordData)], faults: [String: InMemoryDNS.Fault] = [:],
     ip: String, from: String = "alice@sender.test", helo: String = "mail.sender.test"
 ) async -> SPFVerdict {
-    let evaluator = SPFEvaluator(lookup: InMemoryDNS(records, faults: faults), receiver: "mx.receiver.test", clock: fixedClock)
+    let evaluator = SPFEvaluator(
+        lookup: InMemoryDNS(records, faults: faults), receiver: "mx.receiver.test", clock: fixedClock)
     return await evaluator.evaluate(ip: address(ip), mailFrom: from, helo: helo)
 }

@@ -47,7 +47,8 @@ struct NetworkNamespaceTests {
         }
         // The namespace is sealed: the host's addresses and anything else are unreachable.
         await #expect(throws: ConnectFailure.unreachable) {
-            _ = try await Sockets.connect(from: sender, to: IPAddress("2001:db8:ffff::1")!, port: 25, timeout: .seconds(1), in: namespace)
+            _ = try await Sockets.connect(
+                from: sender, to: IPAddress("2001:db8:ffff::1")!, port: 25, timeout: .seconds(1), in: namespace)
         }
         await #expect(throws: ConnectFailure.refused) {
             _ = try await Sockets.connect(from: sender, to: receiver, port: 26, timeout: .seconds(1), in: namespace)
@@ -60,15 +61,19 @@ struct NetworkNamespaceTests {
     @Test func addressesCanBeAddedAndRemovedAndANewOneIsUsableAtOnce() async throws {
         let receiver = IPAddress("2001:db8::10")!, first = IPAddress("2001:db8:5::25")!
         let second = IPAddress("2001:db8:5::26")!, v4 = IPAddress("203.0.113.25")!
-        let namespace = try await NetworkNamespace.create(name: ResourceRegistry.shared.makeName("nstest"), addresses: [receiver, first])
+        let namespace = try await NetworkNamespace.create(
+            name: ResourceRegistry.shared.makeName("nstest"), addresses: [receiver, first])
         defer { NetworkNamespace.destroy(name: namespace.name) }
         func assigned() async throws -> Set<IPAddress> {
             let text = try await Command.run("/usr/sbin/ip", ["-n", namespace.name, "-o", "addr", "show", "dev", "lo"])
-            return Set(text.split(separator: "\n").compactMap { line in
-                let fields = line.split(separator: " ")
-                guard let index = fields.firstIndex(where: { $0 == "inet" || $0 == "inet6" }), index + 1 < fields.count else { return nil }
-                return IPAddress(String(fields[index + 1].split(separator: "/")[0]))
-            })
+            return Set(
+                text.split(separator: "\n").compactMap { line in
+                    let fields = line.split(separator: " ")
+                    guard let index = fields.firstIndex(where: { $0 == "inet" || $0 == "inet6" }),
+                        index + 1 < fields.count
+                    else { return nil }
+                    return IPAddress(String(fields[index + 1].split(separator: "/")[0]))
+                })
         }
         try await namespace.removeAddresses([first])
         try await namespace.addAddresses([second, v4])
@@ -78,7 +83,8 @@ struct NetworkNamespaceTests {
         // nodad: the new IPv6 address can be a source at once, not "tentative" for a second.
         let listener = try await Sockets.listen(on: receiver, port: 25, in: namespace)
         defer { close(listener) }
-        let client = try await Sockets.connect(from: second, to: receiver, port: 25, timeout: .seconds(2), in: namespace)
+        let client = try await Sockets.connect(
+            from: second, to: receiver, port: 25, timeout: .seconds(2), in: namespace)
         close(client)
         await #expect(throws: (any Error).self) { try await namespace.removeAddresses([first]) }
     }

@@ -25,7 +25,9 @@ struct SeededGenerator: RandomNumberGenerator {
             let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false).count
             for diagnostic in error.diagnostics {
                 #expect(diagnostic.location.file == "fuzz.yaml", sourceLocation: sourceLocation)
-                #expect(diagnostic.location.line >= 1 && diagnostic.location.line <= lines + 1, "\(diagnostic) in \(yaml.debugDescription)", sourceLocation: sourceLocation)
+                #expect(
+                    diagnostic.location.line >= 1 && diagnostic.location.line <= lines + 1,
+                    "\(diagnostic) in \(yaml.debugDescription)", sourceLocation: sourceLocation)
                 #expect(diagnostic.location.column >= 1, sourceLocation: sourceLocation)
                 #expect(!diagnostic.message.isEmpty, sourceLocation: sourceLocation)
             }
@@ -53,13 +55,17 @@ struct SeededGenerator: RandomNumberGenerator {
 
     @Test func randomYAMLFromTheFormatsOwnPieces() {
         var rng = SeededGenerator(seed: 2)
-        let keys = ["name", "description", "tags", "include", "dns", "receiver", "sender", "expect", "variants", "records",
-                    "faults", "reverse", "hostname", "addresses", "target", "policy", "postfix", "ipv4", "ipv6", "checks",
-                    "reject_at", "on_fail", "prefer", "helo", "mail_from", "rcpt_to", "relay", "message", "headers", "body",
-                    "outcome", "family", "stage", "code", "enhanced", "text", "attempts", "result", "fault", "host", "<<", "?"]
-        let scalars = ["~", "\"\"", "yes", "550", "5xx", "5.7.x", "/(/", "/ok/", "192.0.2.10", "\"2001:db8::10\"", "fcrdns",
-                       "example.test. MX 10 mx.example.test.", "x. A 1.2.3.4", "delivered", "&a x", "*a", "*b", "!!str 1",
-                       "[]", "{}", "[ptr, fcrdns]", "{host: h.test}", "'quoted'", "|\n  block", "-1", ".nan", "\"\\u0000\""]
+        let keys = [
+            "name", "description", "tags", "include", "dns", "receiver", "sender", "expect", "variants", "records",
+            "faults", "reverse", "hostname", "addresses", "target", "policy", "postfix", "ipv4", "ipv6", "checks",
+            "reject_at", "on_fail", "prefer", "helo", "mail_from", "rcpt_to", "relay", "message", "headers", "body",
+            "outcome", "family", "stage", "code", "enhanced", "text", "attempts", "result", "fault", "host", "<<", "?",
+        ]
+        let scalars = [
+            "~", "\"\"", "yes", "550", "5xx", "5.7.x", "/(/", "/ok/", "192.0.2.10", "\"2001:db8::10\"", "fcrdns",
+            "example.test. MX 10 mx.example.test.", "x. A 1.2.3.4", "delivered", "&a x", "*a", "*b", "!!str 1",
+            "[]", "{}", "[ptr, fcrdns]", "{host: h.test}", "'quoted'", "|\n  block", "-1", ".nan", "\"\\u0000\"",
+        ]
         for _ in 0..<300 {
             var lines: [String] = []
             var depth = 0
@@ -74,11 +80,16 @@ struct SeededGenerator: RandomNumberGenerator {
                     lines.append("\(indent)- \(key): \(scalars.randomElement(using: &rng)!)")
                 case 2:
                     depth = max(0, depth - Int.random(in: 0...2, using: &rng))
-                    lines.append("\(String(repeating: "  ", count: depth))\(key): \(scalars.randomElement(using: &rng)!)")
+                    lines.append(
+                        "\(String(repeating: "  ", count: depth))\(key): \(scalars.randomElement(using: &rng)!)")
                 case 3:
                     lines.append("\(indent)- \(scalars.randomElement(using: &rng)!)")
                 default:
-                    lines.append(Bool.random(using: &rng) ? "---" : "\(indent)\(key): [\(scalars.randomElement(using: &rng)!), \(scalars.randomElement(using: &rng)!)]")
+                    lines.append(
+                        Bool.random(using: &rng)
+                            ? "---"
+                            : "\(indent)\(key): [\(scalars.randomElement(using: &rng)!), \(scalars.randomElement(using: &rng)!)]"
+                    )
                 }
             }
             assertWellFormed(lines.joined(separator: "\n"))
@@ -87,7 +98,9 @@ struct SeededGenerator: RandomNumberGenerator {
 
     @Test func mutationsOfTheSpecExample() {
         var rng = SeededGenerator(seed: 3)
-        let pieces = [":", " ", "-", "[", "]", "{", "}", "\"", "'", "#", "\n", "\t", "&x ", "*x", "~", "x", "5", ".", "/"]
+        let pieces = [
+            ":", " ", "-", "[", "]", "{", "}", "\"", "'", "#", "\n", "\t", "&x ", "*x", "~", "x", "5", ".", "/",
+        ]
         for _ in 0..<300 {
             var chars = Array(specExample.unicodeScalars)
             for _ in 0..<Int.random(in: 1...4, using: &rng) {
@@ -96,7 +109,8 @@ struct SeededGenerator: RandomNumberGenerator {
                 case 0 where !chars.isEmpty:
                     chars.remove(at: min(index, chars.count - 1))
                 case 1:
-                    chars.insert(contentsOf: pieces.randomElement(using: &rng)!.unicodeScalars, at: min(index, chars.count))
+                    chars.insert(
+                        contentsOf: pieces.randomElement(using: &rng)!.unicodeScalars, at: min(index, chars.count))
                 default:
                     let other = Int.random(in: 0..<max(1, chars.count), using: &rng)
                     if chars.indices.contains(index), chars.indices.contains(other) { chars.swapAt(index, other) }
@@ -114,8 +128,11 @@ struct SeededGenerator: RandomNumberGenerator {
         assertWellFormed(String(repeating: "- ", count: 3000) + "x")
         var bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
         for level in 1...8 {
-            bomb += "\(Character(Unicode.Scalar(97 + level)!)): &\(Character(Unicode.Scalar(97 + level)!)) "
-                + "[" + Array(repeating: "*\(Character(Unicode.Scalar(96 + level)!))", count: 10).joined(separator: ", ") + "]\n"
+            bomb +=
+                "\(Character(Unicode.Scalar(97 + level)!)): &\(Character(Unicode.Scalar(97 + level)!)) "
+                + "["
+                + Array(repeating: "*\(Character(Unicode.Scalar(96 + level)!))", count: 10).joined(separator: ", ")
+                + "]\n"
         }
         assertWellFormed(bomb + "dns: {records: *i}\n")
         assertWellFormed(String(repeating: "k", count: 100_000) + ": v\n")

@@ -11,17 +11,21 @@ import Testing
         try #require(cases.count == 1)
         let c = cases[0]
         #expect(c.name == "ipv6-sender-without-ptr")
-        #expect(c.description == "An IPv6 sender whose address has no PTR record delivers to a receiver that requires forward-confirmed reverse DNS.")
+        #expect(
+            c.description
+                == "An IPv6 sender whose address has no PTR record delivers to a receiver that requires forward-confirmed reverse DNS."
+        )
         #expect(c.tags == ["ipv6", "ptr"])
         #expect(c.location == SourceLocation(file: "Scenarios/example.yaml", line: 1, column: 1))
 
-        #expect(c.dns.records == [
-            ResourceRecord(owner: "example.test", data: .mx(preference: 10, exchange: "mx.example.test")),
-            ResourceRecord(owner: "mx.example.test", data: .a(IPAddress("192.0.2.10")!)),
-            ResourceRecord(owner: "mx.example.test", data: .aaaa(IPAddress("2001:db8::10")!)),
-            ResourceRecord(owner: "mail.sender.test", data: .aaaa(IPAddress("2001:db8:5::25")!)),
-            ResourceRecord(owner: "sender.test", data: .txt([Array("v=spf1 ip6:2001:db8:5::/64 -all".utf8)])),
-        ])
+        #expect(
+            c.dns.records == [
+                ResourceRecord(owner: "example.test", data: .mx(preference: 10, exchange: "mx.example.test")),
+                ResourceRecord(owner: "mx.example.test", data: .a(IPAddress("192.0.2.10")!)),
+                ResourceRecord(owner: "mx.example.test", data: .aaaa(IPAddress("2001:db8::10")!)),
+                ResourceRecord(owner: "mail.sender.test", data: .aaaa(IPAddress("2001:db8:5::25")!)),
+                ResourceRecord(owner: "sender.test", data: .txt([Array("v=spf1 ip6:2001:db8:5::/64 -all".utf8)])),
+            ])
         #expect(c.dns.faults.isEmpty)
         #expect(c.dns.reverse == .none)
 
@@ -39,9 +43,12 @@ import Testing
         #expect(c.sender.relay == .mx)
         #expect(c.sender.message == nil)
 
-        #expect(c.expect == Expectation(
-            outcome: .bounced, family: .ipv6, stage: .rcpt, code: CodePattern("550"), enhanced: EnhancedPattern("5.7.25"),
-            text: .substring("cannot find your hostname")))
+        #expect(
+            c.expect
+                == Expectation(
+                    outcome: .bounced, family: .ipv6, stage: .rcpt, code: CodePattern("550"),
+                    enhanced: EnhancedPattern("5.7.25"),
+                    text: .substring("cannot find your hostname")))
     }
 
     @Test func theRepositoryScenariosLoad() throws {
@@ -56,7 +63,8 @@ import Testing
     }
 
     @Test func defaultsOfTheFormat() throws {
-        let c = try #require(try ScenarioLoader().load(yaml: minimalWorld + "\nexpect: {outcome: delivered}\n", file: "a.yaml").first)
+        let c = try #require(
+            try ScenarioLoader().load(yaml: minimalWorld + "\nexpect: {outcome: delivered}\n", file: "a.yaml").first)
         #expect(c.name == "a")
         #expect(c.description == nil)
         #expect(c.tags.isEmpty)
@@ -118,14 +126,21 @@ import Testing
                 - {family: ipv4, result: tempfailed, code: 451, enhanced: 4.4.3, stage: data}
             """
         let c = try #require(try ScenarioLoader().load(yaml: yaml, file: "all.yaml").first)
-        #expect(c.dns.records.first == ResourceRecord(owner: IPAddress("2001:db8:5::25")!.reverseName, data: .ptr("mail.sender.test")))
+        #expect(
+            c.dns.records.first
+                == ResourceRecord(owner: IPAddress("2001:db8:5::25")!.reverseName, data: .ptr("mail.sender.test")))
         #expect(c.dns.records.last?.ttl == 60)
-        #expect(c.dns.faults == [DNSFault(name: "broken.example.test", kind: .servfail), DNSFault(name: "slow.example.test", kind: .timeout)])
+        #expect(
+            c.dns.faults == [
+                DNSFault(name: "broken.example.test", kind: .servfail),
+                DNSFault(name: "slow.example.test", kind: .timeout),
+            ])
         #expect(c.dns.reverse == .auto)
         #expect(c.receiver.hostname == "mx2.example.test")
         #expect(c.receiver.target == .postfix)
         #expect(c.receiver.policy.ipv4 == [.ptr, .dnsbl(zone: "bl.example.test")])
-        #expect(c.receiver.policy.ipv6 == [.fcrdns, .spfPass, .heloValid, .heloFQDN, .heloResolves, .heloMatches, .spf])
+        #expect(
+            c.receiver.policy.ipv6 == [.fcrdns, .spfPass, .heloValid, .heloFQDN, .heloResolves, .heloMatches, .spf])
         #expect(c.receiver.policy.rejectAt == .data)
         #expect(c.receiver.policy.onFail == .defer)
         #expect(c.receiver.policy.preset == nil)
@@ -136,24 +151,34 @@ import Testing
         #expect(c.sender.mailFrom == "")
         #expect(c.sender.rcptTo == ["bob@example.test", "carol@example.test"])
         #expect(c.sender.relay == .host("relay.example.test"))
-        #expect(c.sender.message == MessageSpec(
-            headers: [MessageHeader(name: "From", value: "alice@sender.test"), MessageHeader(name: "Subject", value: "hello")],
-            body: "line one\nline two\n"))
+        #expect(
+            c.sender.message
+                == MessageSpec(
+                    headers: [
+                        MessageHeader(name: "From", value: "alice@sender.test"),
+                        MessageHeader(name: "Subject", value: "hello"),
+                    ],
+                    body: "line one\nline two\n"))
         #expect(c.expect.outcome == .deferred)
         #expect(c.expect.family == .ipv4)
         #expect(c.expect.stage == .data)
         #expect(c.expect.code == CodePattern("45x"))
         #expect(c.expect.enhanced == EnhancedPattern("4.7.x"))
         #expect(c.expect.text == .regex("try (again|later)"))
-        #expect(c.expect.attempts == [
-            ExpectedAttempt(family: .ipv6, result: .unreachable),
-            ExpectedAttempt(family: .ipv4, result: .tempfailed, code: CodePattern("451"), enhanced: EnhancedPattern("4.4.3"), stage: .data),
-        ])
+        #expect(
+            c.expect.attempts == [
+                ExpectedAttempt(family: .ipv6, result: .unreachable),
+                ExpectedAttempt(
+                    family: .ipv4, result: .tempfailed, code: CodePattern("451"), enhanced: EnhancedPattern("4.4.3"),
+                    stage: .data),
+            ])
     }
 
     @Test func presetsByName() throws {
         for preset in Preset.allCases {
-            let yaml = minimalWorld.replacingOccurrences(of: "  addresses: [192.0.2.10]", with: "  addresses: [192.0.2.10]\n  policy: \(preset.rawValue)")
+            let yaml =
+                minimalWorld.replacingOccurrences(
+                    of: "  addresses: [192.0.2.10]", with: "  addresses: [192.0.2.10]\n  policy: \(preset.rawValue)")
                 + "\nexpect: {outcome: delivered}\n"
             let c = try #require(try ScenarioLoader().load(yaml: yaml, file: "p.yaml").first)
             #expect(c.receiver.policy == preset.policy)
@@ -175,7 +200,8 @@ import Testing
         let folder = try ScenarioFolder(["several.yml": text])
         let cases = try ScenarioLoader().load(paths: [folder.file("several.yml")])
         #expect(cases.map(\.name) == ["several#1", "named", "several#3"])
-        let secondLine = text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex(of: "name: named")! + 1
+        let secondLine =
+            text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex(of: "name: named")! + 1
         #expect(cases[1].location.line == secondLine)
     }
 
@@ -200,27 +226,27 @@ import Testing
     @Test func profilesMergeInOrderUnderTheScenario() throws {
         let folder = try ScenarioFolder([
             "_profiles/world.yaml": """
-                dns:
-                  records: [example.test. MX 10 mx.example.test., mx.example.test. A 192.0.2.10]
-                receiver:
-                  addresses: [192.0.2.10]
-                  policy: reverse
-                sender:
-                  helo: world.sender.test
-                """,
+            dns:
+              records: [example.test. MX 10 mx.example.test., mx.example.test. A 192.0.2.10]
+            receiver:
+              addresses: [192.0.2.10]
+              policy: reverse
+            sender:
+              helo: world.sender.test
+            """,
             "_profiles/sender.yaml": """
-                sender:
-                  addresses: {ipv4: 198.51.100.25}
-                  helo: mail.sender.test
-                  mail_from: alice@sender.test
-                  rcpt_to: bob@example.test
-                """,
+            sender:
+              addresses: {ipv4: 198.51.100.25}
+              helo: mail.sender.test
+              mail_from: alice@sender.test
+              rcpt_to: bob@example.test
+            """,
             "rdns/case.yaml": """
-                include: [../_profiles/world.yaml, ../_profiles/sender.yaml]
-                receiver:
-                  policy: fcrdns
-                expect: {outcome: deferred}
-                """,
+            include: [../_profiles/world.yaml, ../_profiles/sender.yaml]
+            receiver:
+              policy: fcrdns
+            expect: {outcome: deferred}
+            """,
         ])
         let cases = try ScenarioLoader().load(paths: [folder.path])
         try #require(cases.count == 1)
@@ -235,29 +261,40 @@ import Testing
 
     @Test func includesOfIncludesResolveRelativeToTheirOwnFile() throws {
         let folder = try ScenarioFolder([
-            "_profiles/base.yaml": "include: [parts/dns.yaml]\n" + minimalWorld.replacingOccurrences(of: "dns:\n  records:\n    - example.test. MX 10 mx.example.test.\n", with: ""),
+            "_profiles/base.yaml": "include: [parts/dns.yaml]\n"
+                + minimalWorld.replacingOccurrences(
+                    of: "dns:\n  records:\n    - example.test. MX 10 mx.example.test.\n", with: ""),
             "_profiles/parts/dns.yaml": "dns:\n  records: [example.test. MX 20 mx.example.test.]\n",
             "s.yaml": "include: [_profiles/base.yaml]\nexpect: {outcome: delivered}\n",
         ])
         let c = try #require(try ScenarioLoader().load(paths: [folder.file("s.yaml")]).first)
-        #expect(c.dns.records == [ResourceRecord(owner: "example.test", data: .mx(preference: 20, exchange: "mx.example.test"))])
+        #expect(
+            c.dns.records == [
+                ResourceRecord(owner: "example.test", data: .mx(preference: 20, exchange: "mx.example.test"))
+            ])
     }
 
     @Test func errorsInIncludedValuesPointAtTheProfile() throws {
         let folder = try ScenarioFolder([
             "_profiles/world.yaml": "receiver:\n  addresses: [192.0.2.10]\n  policy: fcrdns-stric\n",
-            "s.yaml": "include: [_profiles/world.yaml]\n" + minimalWorld.replacingOccurrences(of: "receiver:\n  addresses: [192.0.2.10]\n", with: "") + "\nexpect: {outcome: delivered}\n",
+            "s.yaml": "include: [_profiles/world.yaml]\n"
+                + minimalWorld.replacingOccurrences(of: "receiver:\n  addresses: [192.0.2.10]\n", with: "")
+                + "\nexpect: {outcome: delivered}\n",
         ])
-        let errors = loadErrors({ () throws(ScenarioLoadError) in try ScenarioLoader().load(paths: [folder.file("s.yaml")]) }).map(\.description)
-        #expect(errors == [
-            "\(folder.file("_profiles/world.yaml")):3:11: receiver.policy: unknown preset \"fcrdns-stric\" (known: open, reverse, fcrdns, fcrdns-strict, helo-strict, ipv6-strict, gmail-like, microsoft-like, microsoft-like-dkim, gmx-like); did you mean \"fcrdns-strict\"?"
-        ])
+        let errors = loadErrors({ () throws(ScenarioLoadError) in
+            try ScenarioLoader().load(paths: [folder.file("s.yaml")])
+        }).map(\.description)
+        #expect(
+            errors == [
+                "\(folder.file("_profiles/world.yaml")):3:11: receiver.policy: unknown preset \"fcrdns-stric\" (known: open, reverse, fcrdns, fcrdns-strict, helo-strict, ipv6-strict, gmail-like, microsoft-like, microsoft-like-dkim, gmx-like); did you mean \"fcrdns-strict\"?"
+            ])
     }
 
     @Test func variantsMayIncludeProfilesToo() throws {
         let folder = try ScenarioFolder([
             "_profiles/strict.yaml": "receiver: {policy: fcrdns-strict}\n",
-            "s.yaml": minimalWorld + "\nvariants:\n  - name: strict\n    include: [_profiles/strict.yaml]\n    expect: {outcome: bounced}\n",
+            "s.yaml": minimalWorld
+                + "\nvariants:\n  - name: strict\n    include: [_profiles/strict.yaml]\n    expect: {outcome: bounced}\n",
         ])
         let c = try #require(try ScenarioLoader().load(paths: [folder.file("s.yaml")]).first)
         #expect(c.name == "s/strict")

@@ -42,7 +42,8 @@ import Testing
 
         let regex = try TextMatcher.parse("/cannot find your (reverse )?hostname, \\[2001:db8:5::25\\]/")
         #expect(regex.matches("Client host rejected: cannot find your reverse hostname, [2001:db8:5::25]"))
-        #expect(regex.matches("CANNOT FIND YOUR HOSTNAME, [2001:db8:5::25]"))  // case-insensitive, like the substring form
+        // Case-insensitive, like the substring form.
+        #expect(regex.matches("CANNOT FIND YOUR HOSTNAME, [2001:db8:5::25]"))
         #expect(!regex.matches("cannot find your hostname, [192.0.2.1]"))
         #expect(!(try TextMatcher.parse("/(?-i)Client/")).matches("client host"))
 
@@ -55,8 +56,12 @@ import Testing
 @Suite struct MatchingTests {
     static let rejectedAtRcpt = ObservedDelivery(
         outcome: .bounced, family: .ipv6, stage: .rcpt,
-        reply: SMTPReply(code: 550, enhanced: "5.7.25", "Client host rejected: cannot find your hostname, [2001:db8:5::25]"),
-        attempts: [ObservedAttempt(family: .ipv6, result: .rejected, stage: .rcpt, reply: SMTPReply(code: 550, enhanced: "5.7.25", "x"))])
+        reply: SMTPReply(
+            code: 550, enhanced: "5.7.25", "Client host rejected: cannot find your hostname, [2001:db8:5::25]"),
+        attempts: [
+            ObservedAttempt(
+                family: .ipv6, result: .rejected, stage: .rcpt, reply: SMTPReply(code: 550, enhanced: "5.7.25", "x"))
+        ])
 
     @Test func theSpecExampleExpectationHolds() throws {
         let c = try #require(try ScenarioLoader().load(yaml: specExample, file: "e.yaml").first)
@@ -69,14 +74,15 @@ import Testing
             outcome: .deferred, family: .ipv4, stage: .helo,
             reply: SMTPReply(code: 450, enhanced: "4.7.1", "Helo command rejected: Host not found"),
             attempts: [])
-        #expect(c.expect.mismatches(deferred).map(\.description) == [
-            "outcome: expected bounced, got deferred",
-            "family: expected ipv6, got ipv4",
-            "stage: expected rcpt, got helo",
-            "code: expected 550, got 450",
-            "enhanced: expected 5.7.25, got 4.7.1",
-            "text: expected text containing \"cannot find your hostname\", got \"Helo command rejected: Host not found\"",
-        ])
+        #expect(
+            c.expect.mismatches(deferred).map(\.description) == [
+                "outcome: expected bounced, got deferred",
+                "family: expected ipv6, got ipv4",
+                "stage: expected rcpt, got helo",
+                "code: expected 550, got 450",
+                "enhanced: expected 5.7.25, got 4.7.1",
+                "text: expected text containing \"cannot find your hostname\", got \"Helo command rejected: Host not found\"",
+            ])
         let mismatch = try #require(c.expect.mismatches(deferred).first)
         #expect(mismatch.key == "outcome" && mismatch.expected == "bounced" && mismatch.got == "deferred")
     }
@@ -90,36 +96,45 @@ import Testing
     @Test func noReplyIsSaid() {
         let unreachable = ObservedDelivery(
             outcome: .deferred, attempts: [ObservedAttempt(family: .ipv6, result: .unreachable, stage: .connect)])
-        let expect = Expectation(family: .ipv6, code: CodePattern("4xx"), enhanced: EnhancedPattern("4.x.x"), text: .regex("x"))
-        #expect(expect.mismatches(unreachable).map(\.description) == [
-            "family: expected ipv6, got none (no attempt decided)",
-            "code: expected 4xx, got no reply",
-            "enhanced: expected 4.x.x, got no reply",
-            "text: expected text matching /x/, got no reply",
-        ])
+        let expect = Expectation(
+            family: .ipv6, code: CodePattern("4xx"), enhanced: EnhancedPattern("4.x.x"), text: .regex("x"))
+        #expect(
+            expect.mismatches(unreachable).map(\.description) == [
+                "family: expected ipv6, got none (no attempt decided)",
+                "code: expected 4xx, got no reply",
+                "enhanced: expected 4.x.x, got no reply",
+                "text: expected text matching /x/, got no reply",
+            ])
     }
 
     @Test func attemptsCompareCountAndEachListedKeyInOrder() {
         let observed = ObservedDelivery(
             outcome: .delivered, family: .ipv4, stage: .data, reply: SMTPReply(code: 250, enhanced: "2.0.0", "ok"),
             attempts: [
-                ObservedAttempt(family: .ipv6, result: .tempfailed, stage: .rcpt, reply: SMTPReply(code: 450, enhanced: "4.7.25", "later")),
+                ObservedAttempt(
+                    family: .ipv6, result: .tempfailed, stage: .rcpt,
+                    reply: SMTPReply(code: 450, enhanced: "4.7.25", "later")),
                 ObservedAttempt(family: .ipv4, result: .accepted, stage: .data, reply: SMTPReply(code: 250, "ok")),
             ])
-        let spec = Expectation(outcome: .delivered, family: .ipv4, attempts: [
-            ExpectedAttempt(family: .ipv6, result: .tempfailed, code: CodePattern("450")),
-            ExpectedAttempt(family: .ipv4, result: .accepted),
-        ])
+        let spec = Expectation(
+            outcome: .delivered, family: .ipv4,
+            attempts: [
+                ExpectedAttempt(family: .ipv6, result: .tempfailed, code: CodePattern("450")),
+                ExpectedAttempt(family: .ipv4, result: .accepted),
+            ])
         #expect(spec.mismatches(observed).isEmpty)
 
         let wrong = Expectation(attempts: [
-            ExpectedAttempt(family: .ipv6, result: .rejected, code: CodePattern("55x"), enhanced: EnhancedPattern("4.7.25"), stage: .mail),
+            ExpectedAttempt(
+                family: .ipv6, result: .rejected, code: CodePattern("55x"), enhanced: EnhancedPattern("4.7.25"),
+                stage: .mail)
         ])
-        #expect(wrong.mismatches(observed).map(\.description) == [
-            "attempts: expected 1 attempt, got 2 attempts (ipv6 tempfailed at rcpt 450 4.7.25; ipv4 accepted at data 250)",
-            "attempts[0].result: expected rejected, got tempfailed",
-            "attempts[0].stage: expected mail, got rcpt",
-            "attempts[0].code: expected 55x, got 450",
-        ])
+        #expect(
+            wrong.mismatches(observed).map(\.description) == [
+                "attempts: expected 1 attempt, got 2 attempts (ipv6 tempfailed at rcpt 450 4.7.25; ipv4 accepted at data 250)",
+                "attempts[0].result: expected rejected, got tempfailed",
+                "attempts[0].stage: expected mail, got rcpt",
+                "attempts[0].code: expected 55x, got 450",
+            ])
     }
 }

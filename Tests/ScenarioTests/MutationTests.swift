@@ -14,9 +14,12 @@ import Testing
         .appendingPathComponent("../../Scenarios").standardizedFileURL.path
 
     static let hostile = [
-        "~", "[]", "{}", "\"\"", "\"\\0\"", "\"\\e[2J\\a\"", "\"\u{202E}kcatta\"", "\"zero\u{200B}width\"", "/etc/passwd",
-        "[/etc/passwd]", "[../../../../../../etc/passwd]", "[/dev/zero]", "[/proc/self/environ]", "99999999999999999999999",
-        "-1", "5.5.5.5.5", "\"\(String(repeating: "A", count: 5000))\"", String(repeating: "[", count: 300) + String(repeating: "]", count: 300),
+        "~", "[]", "{}", "\"\"", "\"\\0\"", "\"\\e[2J\\a\"", "\"\u{202E}kcatta\"", "\"zero\u{200B}width\"",
+        "/etc/passwd",
+        "[/etc/passwd]", "[../../../../../../etc/passwd]", "[/dev/zero]", "[/proc/self/environ]",
+        "99999999999999999999999",
+        "-1", "5.5.5.5.5", "\"\(String(repeating: "A", count: 5000))\"",
+        String(repeating: "[", count: 300) + String(repeating: "]", count: 300),
         "*undefined", "&anchor x", "!!binary AAAA", "\"\\r\\n.\\r\\n\"", "\"\\n.\\n\"", "no", "yes", "reject", "0",
     ]
 
@@ -26,7 +29,8 @@ import Testing
     ]
 
     @Test func mutatedLibraryFilesNeverCrashTheLoaderOrLeakContent() throws {
-        let files = try FileManager.default.subpathsOfDirectory(atPath: Self.library).filter { $0.hasSuffix(".yaml") }.sorted()
+        let files = try FileManager.default.subpathsOfDirectory(atPath: Self.library).filter { $0.hasSuffix(".yaml") }
+            .sorted()
         #expect(files.count >= 20, "the library at \(Self.library)")
         let folder = try ScenarioFolder([:])
         for file in files {
@@ -65,7 +69,9 @@ import Testing
             }
             try folder.write(file, original)
         }
-        print("scenario mutation: \(files.count) library files, \(loads) mutated loads, \(loaded) cases loaded, \(diagnostics) diagnostics, 0 crashes")
+        print(
+            "scenario mutation: \(files.count) library files, \(loads) mutated loads, \(loaded) cases loaded, \(diagnostics) diagnostics, 0 crashes"
+        )
         #expect(diagnostics > 0)
     }
 
@@ -91,7 +97,9 @@ import Testing
             }
         case 5:
             let indent = String(lines[at].prefix { $0 == " " })
-            lines.insert(indent + Self.keys.randomElement(using: &rng)! + ": " + Self.hostile.randomElement(using: &rng)!, at: at)
+            lines.insert(
+                indent + Self.keys.randomElement(using: &rng)! + ": " + Self.hostile.randomElement(using: &rng)!, at: at
+            )
         default:
             var bytes = Array(lines[at].utf8)
             if !bytes.isEmpty {

@@ -9,7 +9,10 @@ import Testing
         let cases = try ScenarioLoader().load(yaml: VariantTests.scenario, file: "dual.yaml")
         let defers = try #require(cases.first)
         let text = explain(defers)
-        #expect(text.hasPrefix("# dual-stack/receiver-defers (dual.yaml:17:5)\n# receiver.policy: preset fcrdns, shown as its checks\n"))
+        #expect(
+            text.hasPrefix(
+                "# dual-stack/receiver-defers (dual.yaml:17:5)\n# receiver.policy: preset fcrdns, shown as its checks\n"
+            ))
         #expect(text.contains("#   for target postfix: smtpd_client_restrictions = reject_unknown_client_hostname"))
         #expect(text.contains("- example.test. 300 IN MX 10 mx.example.test."))
         #expect(text.contains("    ipv4: [fcrdns]\n    ipv6: [fcrdns]\n    reject_at: rcpt\n    on_fail: defer\n"))
@@ -28,7 +31,9 @@ import Testing
     }
 
     @Test func explainRoundTripsTheExtensionKeys() throws {
-        let yaml = minimalWorld.replacingOccurrences(of: "  addresses: [192.0.2.10]\n", with: "  addresses: [192.0.2.10]\n  bare_newline: \"no\"\n")
+        let yaml =
+            minimalWorld.replacingOccurrences(
+                of: "  addresses: [192.0.2.10]\n", with: "  addresses: [192.0.2.10]\n  bare_newline: \"no\"\n")
             + "\n  message: {raw: \"x\\r\\n\\0.\\r\\n\\n.\\n\\r.\\rMAIL FROM:<e@x.test>\\r\\n.\\r\\n\"}\nexpect: {outcome: delivered, messages_accepted: 2}\n"
         let original = try #require(try ScenarioLoader().load(yaml: yaml, file: "raw.yaml").first)
         #expect(original.sender.message?.raw == "x\r\n\0.\r\n\n.\n\r.\rMAIL FROM:<e@x.test>\r\n.\r\n")
@@ -79,13 +84,15 @@ import Testing
     }
 
     @Test func listingHasNameTagsAndDescription() throws {
-        let cases = try ScenarioLoader().load(yaml: specExample, file: "e.yaml")
+        let cases =
+            try ScenarioLoader().load(yaml: specExample, file: "e.yaml")
             + ScenarioLoader().load(yaml: VariantTests.scenario, file: "dual.yaml")
-        #expect(listing(cases) == """
-            ipv6-sender-without-ptr     ipv6,ptr  An IPv6 sender whose address has no PTR record delivers to a receiver that requires forward-confirmed reverse DNS.
-            dual-stack/receiver-defers  ptr
-            dual-stack/new-ipv4-source  ipv4
-            """)
+        #expect(
+            listing(cases) == """
+                ipv6-sender-without-ptr     ipv6,ptr  An IPv6 sender whose address has no PTR record delivers to a receiver that requires forward-confirmed reverse DNS.
+                dual-stack/receiver-defers  ptr
+                dual-stack/new-ipv4-source  ipv4
+                """)
         #expect(listing([]) == "")
     }
 }
@@ -95,29 +102,37 @@ import Testing
 
     @Test func theDefaultMessageIsBuiltFromTheEnvelope() throws {
         let c = try #require(try ScenarioLoader().load(yaml: specExample, file: "e.yaml").first)
-        #expect(c.sender.messageText(date: Self.date, messageID: "id1") == """
-            From: <alice@sender.test>\r
-            To: <bob@example.test>\r
-            Subject: mxharness test message\r
-            Date: Sun, 29 Nov 2026 02:14:34 +0000\r
-            Message-ID: <id1@sender.test>\r
-            \r
-            This is a test message sent by mxharness.\r
+        #expect(
+            c.sender.messageText(date: Self.date, messageID: "id1") == """
+                From: <alice@sender.test>\r
+                To: <bob@example.test>\r
+                Subject: mxharness test message\r
+                Date: Sun, 29 Nov 2026 02:14:34 +0000\r
+                Message-ID: <id1@sender.test>\r
+                \r
+                This is a test message sent by mxharness.\r
 
-            """)
+                """)
         let bytes = c.sender.messageBytes()
         #expect(String(decoding: bytes, as: UTF8.self).contains("\r\nMessage-ID: <"))
         #expect(!bytes.isEmpty && bytes.suffix(2) == [0x0d, 0x0a])
     }
 
     @Test func theNullSenderGetsAMailerDaemonFrom() {
-        let sender = SenderSpec(addresses: [.ipv4: IPAddress("198.51.100.25")!], helo: "mail.sender.test", mailFrom: "", rcptTo: ["a@example.test", "b@example.test"])
+        let sender = SenderSpec(
+            addresses: [.ipv4: IPAddress("198.51.100.25")!], helo: "mail.sender.test", mailFrom: "",
+            rcptTo: ["a@example.test", "b@example.test"])
         let text = sender.messageText(date: Self.date, messageID: "x")
-        #expect(text.hasPrefix("From: Mail Delivery System <MAILER-DAEMON@mail.sender.test>\r\nTo: <a@example.test>, <b@example.test>\r\n"))
+        #expect(
+            text.hasPrefix(
+                "From: Mail Delivery System <MAILER-DAEMON@mail.sender.test>\r\nTo: <a@example.test>, <b@example.test>\r\n"
+            ))
     }
 
     @Test func givenHeadersAndBodyAreSentAsWritten() {
-        var sender = SenderSpec(addresses: [.ipv4: IPAddress("198.51.100.25")!], helo: "h.test", mailFrom: "a@sender.test", rcptTo: ["b@example.test"])
+        var sender = SenderSpec(
+            addresses: [.ipv4: IPAddress("198.51.100.25")!], helo: "h.test", mailFrom: "a@sender.test",
+            rcptTo: ["b@example.test"])
         sender.message = MessageSpec(headers: [MessageHeader(name: "Subject", value: "only this")], body: "one\ntwo")
         #expect(sender.messageText(date: Self.date, messageID: "x") == "Subject: only this\r\n\r\none\r\ntwo\r\n")
         sender.message = MessageSpec(body: "just a body\r\n")

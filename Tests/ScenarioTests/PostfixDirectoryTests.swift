@@ -10,8 +10,12 @@ import Testing
         try FileManager.default.createDirectory(atPath: root + "/scenarios", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: root + "/site", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        if mainCF { try "smtpd_banner = $myhostname ESMTP site\n".write(toFile: root + "/site/main.cf", atomically: true, encoding: .utf8) }
-        let yaml = specExample.replacingOccurrences(of: "  policy: fcrdns-strict", with: "  policy: fcrdns-strict\n  postfix_dir: \(value)")
+        if mainCF {
+            try "smtpd_banner = $myhostname ESMTP site\n".write(
+                toFile: root + "/site/main.cf", atomically: true, encoding: .utf8)
+        }
+        let yaml = specExample.replacingOccurrences(
+            of: "  policy: fcrdns-strict", with: "  policy: fcrdns-strict\n  postfix_dir: \(value)")
         #expect(yaml.contains("postfix_dir"))
         let file = root + "/scenarios/case.yaml"
         try yaml.write(toFile: file, atomically: true, encoding: .utf8)
@@ -40,22 +44,33 @@ import Testing
 
     @Test func aMissingFolderIsAnErrorAtTheKey() throws {
         try withTree("../nowhere") { root, file in
-            let errors = loadErrors { () throws(ScenarioLoadError) in try ScenarioLoader().load(paths: [file]) }.map(\.description)
+            let errors = loadErrors { () throws(ScenarioLoadError) in try ScenarioLoader().load(paths: [file]) }.map(
+                \.description)
             let nowhere = (root + "/nowhere" as NSString).standardizingPath
-            #expect(errors == ["\(file):20:16: receiver.postfix_dir: ../nowhere (\(nowhere)) is not a directory: give the folder holding the site's main.cf and master.cf"])
+            #expect(
+                errors == [
+                    "\(file):20:16: receiver.postfix_dir: ../nowhere (\(nowhere)) is not a directory: give the folder holding the site's main.cf and master.cf"
+                ])
         }
     }
 
     @Test func aFolderWithoutMainCFIsAnError() throws {
         try withTree("../site", mainCF: false) { root, file in
-            let errors = loadErrors { () throws(ScenarioLoadError) in try ScenarioLoader().load(paths: [file]) }.map(\.description)
+            let errors = loadErrors { () throws(ScenarioLoadError) in try ScenarioLoader().load(paths: [file]) }.map(
+                \.description)
             let site = (root + "/site" as NSString).standardizingPath
-            #expect(errors == ["\(file):20:16: receiver.postfix_dir: \(site) has no main.cf: give the folder holding the site's main.cf and master.cf"])
+            #expect(
+                errors == [
+                    "\(file):20:16: receiver.postfix_dir: \(site) has no main.cf: give the folder holding the site's main.cf and master.cf"
+                ])
         }
     }
 
     @Test func notAStringIsAnError() {
-        let yaml = specExample.replacingOccurrences(of: "  policy: fcrdns-strict", with: "  policy: fcrdns-strict\n  postfix_dir: [a]")
-        #expect(loadErrors(yaml: yaml).first?.hasPrefix("Scenarios/rdns.yaml:20:16: receiver.postfix_dir: expected a Postfix configuration directory") == true)
+        let yaml = specExample.replacingOccurrences(
+            of: "  policy: fcrdns-strict", with: "  policy: fcrdns-strict\n  postfix_dir: [a]")
+        #expect(
+            loadErrors(yaml: yaml).first?.hasPrefix(
+                "Scenarios/rdns.yaml:20:16: receiver.postfix_dir: expected a Postfix configuration directory") == true)
     }
 }

@@ -7,7 +7,9 @@ final class ScenarioFolder {
     let path: String
 
     init(_ files: [String: String]) throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("mxharness-scenario-\(UUID().uuidString)").path
+        path =
+            FileManager.default.temporaryDirectory.appendingPathComponent("mxharness-scenario-\(UUID().uuidString)")
+            .path
         for (name, text) in files {
             try write(name, text)
         }
@@ -27,18 +29,27 @@ final class ScenarioFolder {
 }
 
 /// The diagnostics of a load that must fail, or an issue when it succeeds.
-func loadErrors(_ load: () throws(ScenarioLoadError) -> [ScenarioCase], sourceLocation: Testing.SourceLocation = #_sourceLocation) -> [ScenarioDiagnostic] {
+func loadErrors(
+    _ load: () throws(ScenarioLoadError) -> [ScenarioCase], sourceLocation: Testing.SourceLocation = #_sourceLocation
+) -> [ScenarioDiagnostic] {
     do {
         let cases = try load()
-        Issue.record("expected the load to fail, it gave \(cases.count) case(s): \(cases.map(\.name))", sourceLocation: sourceLocation)
+        Issue.record(
+            "expected the load to fail, it gave \(cases.count) case(s): \(cases.map(\.name))",
+            sourceLocation: sourceLocation)
         return []
     } catch {
         return error.diagnostics
     }
 }
 
-func loadErrors(yaml: String, file: String = "Scenarios/rdns.yaml", sourceLocation: Testing.SourceLocation = #_sourceLocation) -> [String] {
-    loadErrors({ () throws(ScenarioLoadError) in try ScenarioLoader().load(yaml: yaml, file: file) }, sourceLocation: sourceLocation).map(\.description)
+func loadErrors(
+    yaml: String, file: String = "Scenarios/rdns.yaml", sourceLocation: Testing.SourceLocation = #_sourceLocation
+) -> [String] {
+    loadErrors(
+        { () throws(ScenarioLoadError) in try ScenarioLoader().load(yaml: yaml, file: file) },
+        sourceLocation: sourceLocation
+    ).map(\.description)
 }
 
 /// A complete, valid scenario to vary: the example of the format's documentation.

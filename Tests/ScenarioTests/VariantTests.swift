@@ -45,10 +45,14 @@ import Testing
         #expect(defers.location == SourceLocation(file: "dual.yaml", line: 17, column: 5))
         #expect(defers.receiver.policy == Preset.fcrdns.policy)  // a scalar replaces the map
         #expect(defers.receiver.addresses.count == 2)  // kept: receiver merged key by key
-        #expect(defers.expect == Expectation(outcome: .delivered, family: .ipv4, attempts: [
-            ExpectedAttempt(family: .ipv6, result: .tempfailed, code: CodePattern("450")),
-            ExpectedAttempt(family: .ipv4, result: .accepted),
-        ]))
+        #expect(
+            defers.expect
+                == Expectation(
+                    outcome: .delivered, family: .ipv4,
+                    attempts: [
+                        ExpectedAttempt(family: .ipv6, result: .tempfailed, code: CodePattern("450")),
+                        ExpectedAttempt(family: .ipv4, result: .accepted),
+                    ]))
         #expect(defers.tags == ["ptr"])
     }
 
@@ -65,13 +69,14 @@ import Testing
     }
 
     @Test func aScenarioWithItsOwnExpectIsACaseToo() throws {
-        let yaml = minimalWorld + """
+        let yaml =
+            minimalWorld + """
 
-            expect: {outcome: bounced, stage: rcpt, code: 550}
-            variants:
-              - name: accepted
-                expect: {outcome: delivered, code: 250}
-            """
+                expect: {outcome: bounced, stage: rcpt, code: 550}
+                variants:
+                  - name: accepted
+                    expect: {outcome: delivered, code: 250}
+                """
         let cases = try ScenarioLoader().load(yaml: yaml, file: "own.yaml")
         #expect(cases.map(\.name) == ["own", "own/accepted"])
         #expect(cases[0].expect == Expectation(outcome: .bounced, stage: .rcpt, code: CodePattern("550")))
@@ -79,17 +84,18 @@ import Testing
     }
 
     @Test func aVariantsExpectReplacesTheScenariosWhole() throws {
-        let yaml = minimalWorld + """
+        let yaml =
+            minimalWorld + """
 
-            expect: {outcome: bounced, text: cannot find your hostname}
-            variants:
-              - name: own-expect
-                expect: {outcome: deferred}
-              - name: no-expect
-                receiver: {policy: fcrdns}
-              - name: null-expect
-                expect: ~
-            """
+                expect: {outcome: bounced, text: cannot find your hostname}
+                variants:
+                  - name: own-expect
+                    expect: {outcome: deferred}
+                  - name: no-expect
+                    receiver: {policy: fcrdns}
+                  - name: null-expect
+                    expect: ~
+                """
         let cases = try ScenarioLoader().load(yaml: yaml, file: "keep.yaml")
         let scenarios = Expectation(outcome: .bounced, text: .substring("cannot find your hostname"))
         #expect(cases.map(\.name) == ["keep", "keep/own-expect", "keep/no-expect", "keep/null-expect"])
@@ -99,14 +105,17 @@ import Testing
     }
 
     @Test func aProfilesExpectIsStillMergedKeyByKey() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mxh-test-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mxh-test-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: directory + "/_profiles", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try "expect: {family: ipv6, stage: rcpt}\n".write(toFile: directory + "/_profiles/p.yaml", atomically: true, encoding: .utf8)
-        let yaml = "include: [_profiles/p.yaml]\n" + minimalWorld + """
+        try "expect: {family: ipv6, stage: rcpt}\n".write(
+            toFile: directory + "/_profiles/p.yaml", atomically: true, encoding: .utf8)
+        let yaml =
+            "include: [_profiles/p.yaml]\n" + minimalWorld + """
 
-            expect: {outcome: bounced}
-            """
+                expect: {outcome: bounced}
+                """
         try yaml.write(toFile: directory + "/s.yaml", atomically: true, encoding: .utf8)
         let cases = try ScenarioLoader().load(paths: [directory + "/s.yaml"])
         #expect(cases.first?.expect == Expectation(outcome: .bounced, family: .ipv6, stage: .rcpt))
@@ -115,26 +124,32 @@ import Testing
     @Test func theSpecsVariantOnTheSpecsExampleAssertsExactlyWhatItWrites() throws {
         // The format (1.1): a variant's expect replaces the scenario's whole, so the example's
         // stage/code/enhanced/text (those of the bounce) do not carry over into the variant.
-        let yaml = specExample + """
-            variants:
-              - name: receiver-defers
-                receiver: {policy: fcrdns}
-                expect: {outcome: delivered, family: ipv4,
-                         attempts: [{family: ipv6, result: tempfailed, code: 450}, {family: ipv4, result: accepted}]}
-            """
+        let yaml =
+            specExample + """
+                variants:
+                  - name: receiver-defers
+                    receiver: {policy: fcrdns}
+                    expect: {outcome: delivered, family: ipv4,
+                             attempts: [{family: ipv6, result: tempfailed, code: 450}, {family: ipv4, result: accepted}]}
+                """
         let cases = try ScenarioLoader().load(yaml: yaml, file: "e.yaml")
         #expect(cases.map(\.name) == ["ipv6-sender-without-ptr", "ipv6-sender-without-ptr/receiver-defers"])
         #expect(cases[1].receiver.policy == Preset.fcrdns.policy)
-        #expect(cases[1].expect == Expectation(
-            outcome: .delivered, family: .ipv4,
-            attempts: [
-                ExpectedAttempt(family: .ipv6, result: .tempfailed, code: CodePattern("450")),
-                ExpectedAttempt(family: .ipv4, result: .accepted),
-            ]))
+        #expect(
+            cases[1].expect
+                == Expectation(
+                    outcome: .delivered, family: .ipv4,
+                    attempts: [
+                        ExpectedAttempt(family: .ipv6, result: .tempfailed, code: CodePattern("450")),
+                        ExpectedAttempt(family: .ipv4, result: .accepted),
+                    ]))
     }
 
     @Test func checksApplyToBothFamiliesAndAFamilyListReplacesIt() throws {
-        let yaml = minimalWorld.replacingOccurrences(of: "  addresses: [192.0.2.10]", with: "  addresses: [192.0.2.10]\n  policy: {checks: [ptr, helo-valid]}")
+        let yaml =
+            minimalWorld.replacingOccurrences(
+                of: "  addresses: [192.0.2.10]",
+                with: "  addresses: [192.0.2.10]\n  policy: {checks: [ptr, helo-valid]}")
             + "\nexpect: {outcome: delivered}\nvariants:\n  - name: v6\n    receiver: {policy: {ipv6: [fcrdns]}}\n"
         let cases = try ScenarioLoader().load(yaml: yaml, file: "c.yaml")
         #expect(cases[0].receiver.policy == ReceiverPolicy(ipv4: [.ptr, .heloValid], ipv6: [.ptr, .heloValid]))
@@ -142,16 +157,18 @@ import Testing
     }
 
     @Test func expectIsRequiredUnlessEveryVariantHasOne() {
-        let yaml = minimalWorld + """
+        let yaml =
+            minimalWorld + """
 
-            variants:
-              - name: with
-                expect: {outcome: delivered}
-              - name: without
-                tags: [x]
-            """
-        #expect(loadErrors(yaml: yaml, file: "v.yaml") == [
-            "v.yaml:14:5: expect: required key is missing: every variant needs an expect when the scenario has none (variant \"without\")"
-        ])
+                variants:
+                  - name: with
+                    expect: {outcome: delivered}
+                  - name: without
+                    tags: [x]
+                """
+        #expect(
+            loadErrors(yaml: yaml, file: "v.yaml") == [
+                "v.yaml:14:5: expect: required key is missing: every variant needs an expect when the scenario has none (variant \"without\")"
+            ])
     }
 }

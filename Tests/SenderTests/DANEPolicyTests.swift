@@ -37,7 +37,9 @@ struct DANEPolicyTests {
     static let digest = Array(repeating: UInt8(7), count: 32)
     static let destination = Destination(host: "mx.example.test", preference: 10, address: IPAddress("192.0.2.10")!)
 
-    func policy(_ tlsa: [RecordData], insecure: [String] = [], bogus: [String] = [], mxSecure: Bool? = true) async -> DANEPolicy {
+    func policy(_ tlsa: [RecordData], insecure: [String] = [], bogus: [String] = [], mxSecure: Bool? = true) async
+        -> DANEPolicy
+    {
         var entries: [(String, RecordData)] = [("mx.example.test", .a(IPAddress("192.0.2.10")!))]
         entries += tlsa.map { ("_25._tcp.mx.example.test", $0) }
         let lookup = SignedTable(table: InMemoryDNS(entries), insecure: insecure, bogus: bogus)
@@ -58,7 +60,8 @@ struct DANEPolicyTests {
         #expect(await policy([pkix]) == .downgraded(.encrypt, reason: "TLSA records unusable"))
         // Host addresses not validated: no TLSA lookup at all.
         let record = RecordData.tlsa(usage: 3, selector: 1, matching: 1, data: .bytes(Self.digest))
-        #expect(await policy([record], insecure: ["example.test"]) == .downgraded(.may, reason: "no TLSA records found"))
+        #expect(
+            await policy([record], insecure: ["example.test"]) == .downgraded(.may, reason: "no TLSA records found"))
     }
 
     @Test func aBogusTLSAAnswerIsALookupError() async {

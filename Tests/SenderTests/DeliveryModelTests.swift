@@ -89,10 +89,11 @@ struct DeliveryModelTests {
     }
 
     @Test func helo5xxAfterTheFallbackBouncesWithoutTryingTheNextAddress() async {
-        let strict = Endpoint.smtp(ServerScript.accepting.with {
-            $0.ehlo = ["550 5.7.1 <mail.sender.test>: Helo command rejected: Host not found"]
-            $0.helo = ["550 5.7.1 <mail.sender.test>: Helo command rejected: Host not found"]
-        })
+        let strict = Endpoint.smtp(
+            ServerScript.accepting.with {
+                $0.ehlo = ["550 5.7.1 <mail.sender.test>: Helo command rejected: Host not found"]
+                $0.helo = ["550 5.7.1 <mail.sender.test>: Helo command rejected: Host not found"]
+            })
         let report = await World.deliver(endpoints: [World.mx6: strict, World.mx4: accept])
         #expect(report.outcome == .bounced)
         #expect(report.attempts.count == 1)
@@ -101,10 +102,11 @@ struct DeliveryModelTests {
     }
 
     @Test func helo4xxTriesTheNextAddress() async {
-        let later = Endpoint.smtp(ServerScript.accepting.with {
-            $0.ehlo = ["450 4.7.1 <mail.sender.test>: Helo command rejected: Host not found"]
-            $0.helo = ["450 4.7.1 <mail.sender.test>: Helo command rejected: Host not found"]
-        })
+        let later = Endpoint.smtp(
+            ServerScript.accepting.with {
+                $0.ehlo = ["450 4.7.1 <mail.sender.test>: Helo command rejected: Host not found"]
+                $0.helo = ["450 4.7.1 <mail.sender.test>: Helo command rejected: Host not found"]
+            })
         let report = await World.deliver(endpoints: [World.mx6: later, World.mx4: accept])
         #expect(report.outcome == .delivered)
         #expect(results(report) == [.tempfailed, .accepted])
@@ -134,9 +136,10 @@ struct DeliveryModelTests {
 
     @Test func rcpt4xxTriesTheNextAddress() async {
         // The spec's own variant: an IPv6 receiver defers at RCPT, IPv4 delivers.
-        let fcrdns = Endpoint.smtp(ServerScript.accepting.with {
-            $0.rcptDefault = ["450 4.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]"]
-        })
+        let fcrdns = Endpoint.smtp(
+            ServerScript.accepting.with {
+                $0.rcptDefault = ["450 4.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]"]
+            })
         let report = await World.deliver(endpoints: [World.mx6: fcrdns, World.mx4: accept])
         #expect(report.outcome == .delivered)
         #expect(report.decidingFamily == .ipv4)
@@ -154,9 +157,10 @@ struct DeliveryModelTests {
     }
 
     @Test func rcpt5xxBouncesWithoutTryingTheNextAddress() async {
-        let strict = Endpoint.smtp(ServerScript.accepting.with {
-            $0.rcptDefault = ["550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]"]
-        })
+        let strict = Endpoint.smtp(
+            ServerScript.accepting.with {
+                $0.rcptDefault = ["550 5.7.25 Client host rejected: cannot find your hostname, [2001:db8:5::25]"]
+            })
         let report = await World.deliver(endpoints: [World.mx6: strict, World.mx4: accept])
         #expect(report.outcome == .bounced)
         #expect(report.attempts.count == 1)
@@ -169,9 +173,13 @@ struct DeliveryModelTests {
     // MARK: DATA
 
     @Test func endOfData5xxBounces() async {
-        let gmail = Endpoint.smtp(ServerScript.accepting.with {
-            $0.endOfData = ["550-5.7.1 Our system has detected that this message does not meet IPv6 sending", "550 5.7.1 guidelines regarding PTR records and authentication."]
-        })
+        let gmail = Endpoint.smtp(
+            ServerScript.accepting.with {
+                $0.endOfData = [
+                    "550-5.7.1 Our system has detected that this message does not meet IPv6 sending",
+                    "550 5.7.1 guidelines regarding PTR records and authentication.",
+                ]
+            })
         let report = await World.deliver(endpoints: [World.mx6: gmail, World.mx4: accept])
         #expect(report.outcome == .bounced)
         #expect(report.attempts.count == 1)
@@ -180,7 +188,8 @@ struct DeliveryModelTests {
     }
 
     @Test func endOfData4xxTriesTheNextAddress() async {
-        let temp = Endpoint.smtp(ServerScript.accepting.with { $0.endOfData = ["451 4.3.0 Error: queue file write error"] })
+        let temp = Endpoint.smtp(
+            ServerScript.accepting.with { $0.endOfData = ["451 4.3.0 Error: queue file write error"] })
         let report = await World.deliver(endpoints: [World.mx6: temp, World.mx4: accept])
         #expect(report.outcome == .delivered)
         #expect(results(report) == [.tempfailed, .accepted])
@@ -191,9 +200,12 @@ struct DeliveryModelTests {
 
     @Test func partialBounceDeliversTheOthers() async {
         let request = World.request(recipients: ["bob@example.test", "carol@example.test"])
-        let server = Endpoint.smtp(ServerScript.accepting.with {
-            $0.rcpt = ["bob@example.test": ["550 5.1.1 <bob@example.test>: Recipient address rejected: User unknown"]]
-        })
+        let server = Endpoint.smtp(
+            ServerScript.accepting.with {
+                $0.rcpt = [
+                    "bob@example.test": ["550 5.1.1 <bob@example.test>: Recipient address rejected: User unknown"]
+                ]
+            })
         let report = await World.deliver(endpoints: [World.mx6: server, World.mx4: accept], request: request)
         #expect(report.outcome == .bounced, "the first recipient's outcome")
         #expect(report.recipients.map(\.outcome) == [.bounced, .delivered])
@@ -204,12 +216,13 @@ struct DeliveryModelTests {
 
     @Test func recipientWith4xxIsRetriedAloneAtTheNextAddress() async {
         let request = World.request(recipients: ["bob@example.test", "carol@example.test", "dave@example.test"])
-        let first = Endpoint.smtp(ServerScript.accepting.with {
-            $0.rcpt = [
-                "bob@example.test": ["450 4.2.1 mailbox busy"],
-                "dave@example.test": ["550 5.1.1 unknown"],
-            ]
-        })
+        let first = Endpoint.smtp(
+            ServerScript.accepting.with {
+                $0.rcpt = [
+                    "bob@example.test": ["450 4.2.1 mailbox busy"],
+                    "dave@example.test": ["550 5.1.1 unknown"],
+                ]
+            })
         let report = await World.deliver(endpoints: [World.mx6: first, World.mx4: accept], request: request)
         #expect(report.recipients.map(\.outcome) == [.delivered, .delivered, .bounced])
         #expect(report.attempts.count == 2)
@@ -228,14 +241,16 @@ struct DeliveryModelTests {
             ("backup.example.test", .aaaa(IPAddress("2001:db8::20")!)),
             ("primary.example.test", .a(IPAddress("192.0.2.10")!)),
         ])
-        let report = await World.deliver(dns: dns, endpoints: [IPAddress("192.0.2.10")!: .refused, IPAddress("2001:db8::20")!: accept])
+        let report = await World.deliver(
+            dns: dns, endpoints: [IPAddress("192.0.2.10")!: .refused, IPAddress("2001:db8::20")!: accept])
         #expect(report.attempts.map(\.remoteHost) == ["primary.example.test", "backup.example.test"])
         #expect(report.attempts.map(\.preference) == [10, 20])
         #expect(report.outcome == .delivered)
     }
 
     @Test func preferIPv4TriesIPv4First() async {
-        let report = await World.deliver(endpoints: [World.mx6: accept, World.mx4: accept], request: World.request(prefer: .ipv4))
+        let report = await World.deliver(
+            endpoints: [World.mx6: accept, World.mx4: accept], request: World.request(prefer: .ipv4))
         #expect(families(report) == [.ipv4])
     }
 
@@ -249,8 +264,11 @@ struct DeliveryModelTests {
     }
 
     @Test func noDestinationInTheSendersFamiliesBouncesAsWithInetProtocols() async {
-        let dns = InMemoryDNS([("example.test", .mx(preference: 10, exchange: "mx.example.test")), ("mx.example.test", .aaaa(World.mx6))])
-        let report = await World.deliver(dns: dns, endpoints: [World.mx6: accept], request: World.request(sources: [.ipv4: World.source4]))
+        let dns = InMemoryDNS([
+            ("example.test", .mx(preference: 10, exchange: "mx.example.test")), ("mx.example.test", .aaaa(World.mx6)),
+        ])
+        let report = await World.deliver(
+            dns: dns, endpoints: [World.mx6: accept], request: World.request(sources: [.ipv4: World.source4]))
         #expect(report.attempts.isEmpty)
         #expect(report.outcome == .bounced)
         #expect(report.decidingStage == nil)
@@ -271,7 +289,8 @@ struct DeliveryModelTests {
             ("example.test", .mx(preference: 10, exchange: "mx.example.test")),
             ("mx.example.test", .aaaa(World.mx6)),
         ])
-        let report = await World.deliver(dns: dns, endpoints: [World.mx6: accept], request: World.request(sources: [.ipv4: World.source4]))
+        let report = await World.deliver(
+            dns: dns, endpoints: [World.mx6: accept], request: World.request(sources: [.ipv4: World.source4]))
         #expect(report.outcome == .bounced)
         #expect(report.attempts.isEmpty)
         #expect(report.note?.contains("every destination is ipv6") == true)
@@ -310,8 +329,9 @@ struct DeliveryModelTests {
         let relay = IPAddress("203.0.113.5")!
         var dns = World.dns
         dns.records.append(ResourceRecord(owner: "relay.example.test", data: .a(relay)))
-        let report = await World.deliver(dns: dns, endpoints: [World.mx6: accept, World.mx4: accept, relay: accept],
-                                         request: World.request(relay: .host("relay.example.test")))
+        let report = await World.deliver(
+            dns: dns, endpoints: [World.mx6: accept, World.mx4: accept, relay: accept],
+            request: World.request(relay: .host("relay.example.test")))
         #expect(report.destinationSource == .relay)
         #expect(report.attempts.map(\.remoteAddress) == [relay])
         #expect(report.outcome == .delivered)
@@ -333,7 +353,8 @@ struct DeliveryModelTests {
     }
 
     @Test func nonexistentDomainBounces() async {
-        let report = await World.deliver(dns: InMemoryDNS([]), endpoints: [:], request: World.request(recipients: ["bob@nowhere.test"]))
+        let report = await World.deliver(
+            dns: InMemoryDNS([]), endpoints: [:], request: World.request(recipients: ["bob@nowhere.test"]))
         #expect(report.outcome == .bounced)
         #expect(report.decidingReply?.enhanced == "5.1.2")
         #expect(report.note == "MX lookup: NXDOMAIN")

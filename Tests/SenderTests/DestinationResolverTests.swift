@@ -24,7 +24,8 @@ struct DestinationResolverTests {
         let plan = await resolve(dns)
         #expect(plan.candidates.map(\.address.description) == ["2001:db8::2", "192.0.2.1", "192.0.2.2", "2001:db8::3"])
         let ipv4First = await resolve(dns, World.request(prefer: .ipv4))
-        #expect(ipv4First.candidates.map(\.address.description) == ["192.0.2.1", "192.0.2.2", "2001:db8::2", "2001:db8::3"])
+        #expect(
+            ipv4First.candidates.map(\.address.description) == ["192.0.2.1", "192.0.2.2", "2001:db8::2", "2001:db8::3"])
     }
 
     @Test func duplicateAddressesAreTriedOnce() async {
@@ -83,8 +84,10 @@ struct DestinationResolverTests {
 
     @Test func temporaryAddressLookupFailureDefersWhenNothingElseResolves() async {
         let dns = InMemoryDNS(
-            [("example.test", .mx(preference: 10, exchange: "mx.example.test")),
-             ("example.test", .mx(preference: 20, exchange: "gone.example.test"))],
+            [
+                ("example.test", .mx(preference: 10, exchange: "mx.example.test")),
+                ("example.test", .mx(preference: 20, exchange: "gone.example.test")),
+            ],
             faults: ["mx.example.test": .servfail])
         let plan = await resolve(dns)
         #expect(plan.failure?.outcome == .deferred)
@@ -93,9 +96,11 @@ struct DestinationResolverTests {
 
     @Test func temporaryFailureOfOneMXHostLeavesTheOthers() async {
         let dns = InMemoryDNS(
-            [("example.test", .mx(preference: 10, exchange: "mx.example.test")),
-             ("example.test", .mx(preference: 20, exchange: "backup.example.test")),
-             ("backup.example.test", .a(World.mx4))],
+            [
+                ("example.test", .mx(preference: 10, exchange: "mx.example.test")),
+                ("example.test", .mx(preference: 20, exchange: "backup.example.test")),
+                ("backup.example.test", .a(World.mx4)),
+            ],
             faults: ["mx.example.test": .timeout])
         let plan = await resolve(dns)
         #expect(plan.failure == nil)

@@ -25,9 +25,12 @@ struct LoopbackDeliveryTests {
         port: Int, recipients: [String] = ["bob@example.test"], prefer: AddressFamily = .ipv6,
         message: String = "Subject: test\n\nHello\n", replyTimeout: Duration = .seconds(10)
     ) async -> DeliveryReport {
-        let agent = DeliveryAgent(lookup: Self.dns, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test.sender"))
+        let agent = DeliveryAgent(
+            lookup: Self.dns, eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            logger: Logger(label: "test.sender"))
         let request = DeliveryRequest(
-            sources: [.ipv4: Self.loopback4, .ipv6: Self.loopback6], prefer: AddressPreference(prefer), helo: "mail.sender.test",
+            sources: [.ipv4: Self.loopback4, .ipv6: Self.loopback6], prefer: AddressPreference(prefer),
+            helo: "mail.sender.test",
             mailFrom: "alice@sender.test", recipients: recipients, message: Array(message.utf8), port: UInt16(port),
             connectTimeout: .seconds(5), replyTimeout: replyTimeout)
         return await agent.deliver(request, in: nil)
@@ -45,9 +48,10 @@ struct LoopbackDeliveryTests {
         let attempt = try #require(report.attempts.first)
         #expect(attempt.localAddress == (family == .ipv4 ? Self.loopback4 : Self.loopback6))
         #expect(attempt.reply?.text == "Ok: queued as 4TEST")
-        #expect(server.recorder.commands.prefix(4) == [
-            "EHLO mail.sender.test", "MAIL FROM:<alice@sender.test> SIZE=35", "RCPT TO:<bob@example.test>", "DATA",
-        ])
+        #expect(
+            server.recorder.commands.prefix(4) == [
+                "EHLO mail.sender.test", "MAIL FROM:<alice@sender.test> SIZE=35", "RCPT TO:<bob@example.test>", "DATA",
+            ])
         #expect(server.recorder.dataLines == ["Subject: dots", "", "..one", "...two", "end"])
         #expect(attempt.transcript.contains { $0.direction == .server && $0.text == "221 2.0.0 Bye" })
     }
@@ -89,7 +93,9 @@ struct LoopbackDeliveryTests {
     }
 
     @Test func rcpt450DefersAtRcpt() async throws {
-        let script = ServerScript.accepting.with { $0.rcptDefault = ["450 4.7.25 Client host rejected: cannot find your hostname, [::1]"] }
+        let script = ServerScript.accepting.with {
+            $0.rcptDefault = ["450 4.7.25 Client host rejected: cannot find your hostname, [::1]"]
+        }
         let server = try await ScriptedSMTPServer.start(on: "::1", script: script)
         defer { Task { await server.stop() } }
         let report = await deliver(port: server.port)
@@ -125,7 +131,9 @@ struct LoopbackDeliveryTests {
     }
 
     @Test func partialBounceOverTCP() async throws {
-        let script = ServerScript.accepting.with { $0.rcpt = ["bob@example.test": ["550 5.1.1 <bob@example.test>: Recipient address rejected: User unknown"]] }
+        let script = ServerScript.accepting.with {
+            $0.rcpt = ["bob@example.test": ["550 5.1.1 <bob@example.test>: Recipient address rejected: User unknown"]]
+        }
         let server = try await ScriptedSMTPServer.start(on: "::1", script: script)
         defer { Task { await server.stop() } }
         let report = await deliver(port: server.port, recipients: ["bob@example.test", "carol@example.test"])
@@ -148,9 +156,11 @@ struct LoopbackSTARTTLSTests {
 
     private func deliver(port: Int, level: TLSSecurityLevel, replyTimeout: Duration) async -> DeliveryReport {
         let agent = DeliveryAgent(
-            lookup: LoopbackDeliveryTests.dns, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test.sender"))
+            lookup: LoopbackDeliveryTests.dns, eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            logger: Logger(label: "test.sender"))
         var request = DeliveryRequest(
-            sources: [.ipv4: LoopbackDeliveryTests.loopback4, .ipv6: LoopbackDeliveryTests.loopback6], helo: "mail.sender.test",
+            sources: [.ipv4: LoopbackDeliveryTests.loopback4, .ipv6: LoopbackDeliveryTests.loopback6],
+            helo: "mail.sender.test",
             mailFrom: "alice@sender.test", recipients: ["bob@example.test"], message: Array("Subject: t\n\nHi\n".utf8),
             port: UInt16(port), connectTimeout: .seconds(5), replyTimeout: replyTimeout)
         request.tls = SenderTLS(level: level, trustAnchors: [], handshakeTimeout: .seconds(1))

@@ -30,9 +30,12 @@ struct PrivatePostfix {
         let postfix = PrivatePostfix(directory: directory, port: port)
         do {
             try postfix.setUp(recipientRejects: recipientRejects)
-            let output = try run("/usr/bin/script", ["-qc", "\(executable) -c \(postfix.configDirectory) start", "/dev/null"])
+            let output = try run(
+                "/usr/bin/script", ["-qc", "\(executable) -c \(postfix.configDirectory) start", "/dev/null"])
             guard postfix.masterPID != nil else {
-                throw Failure(description: "postfix -c \(postfix.configDirectory) start did not start a master: \(output) \(postfix.log)")
+                throw Failure(
+                    description:
+                        "postfix -c \(postfix.configDirectory) start did not start a master: \(output) \(postfix.log)")
             }
             return postfix
         } catch {
@@ -44,12 +47,18 @@ struct PrivatePostfix {
     private func setUp(recipientRejects: [String: String]) throws {
         let files = FileManager.default
         for folder in [configDirectory, directory + "/queue", directory + "/data"] {
-            try files.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            try files.createDirectory(
+                atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         }
         _ = try Self.run("/bin/chown", ["postfix", directory + "/data"])
-        for name in ["master.cf", "dynamicmaps.cf", "dynamicmaps.cf.d", "postfix-files", "postfix-files.d", "post-install", "postfix-script"] {
+        for name in [
+            "master.cf", "dynamicmaps.cf", "dynamicmaps.cf.d", "postfix-files", "postfix-files.d", "post-install",
+            "postfix-script",
+        ] {
             let source = "/etc/postfix/" + name
-            if files.fileExists(atPath: source) { try files.copyItem(atPath: source, toPath: configDirectory + "/" + name) }
+            if files.fileExists(atPath: source) {
+                try files.copyItem(atPath: source, toPath: configDirectory + "/" + name)
+            }
         }
         let rejects = recipientRejects.map { "{\($0.key) = \($0.value)}" }.joined(separator: ", ")
         let main = """
@@ -84,7 +93,7 @@ struct PrivatePostfix {
 
     var masterPID: pid_t? {
         guard let text = try? String(contentsOfFile: directory + "/queue/pid/master.pid", encoding: .utf8),
-              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, kill(pid, 0) == 0
+            let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, kill(pid, 0) == 0
         else { return nil }
         return pid
     }
@@ -104,7 +113,8 @@ struct PrivatePostfix {
 
     private static func isZombie(_ pid: pid_t) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return true }
+            let close = stat.lastIndex(of: ")")
+        else { return true }
         return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 
@@ -121,7 +131,9 @@ struct PrivatePostfix {
         process.waitUntilExit()
         let output = String(decoding: data, as: UTF8.self)
         guard process.terminationStatus == 0 else {
-            throw Failure(description: "\(path) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus): \(output)")
+            throw Failure(
+                description:
+                    "\(path) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus): \(output)")
         }
         return output
     }
@@ -130,7 +142,9 @@ struct PrivatePostfix {
 @Suite("Real Postfix receiver", .serialized)
 struct PostfixReceiverTests {
     @Test(
-        .enabled(if: IntegrationEnvironment.hasPostfix, "postfix is not installed (/usr/sbin/postfix missing): apt-get install postfix"),
+        .enabled(
+            if: IntegrationEnvironment.hasPostfix,
+            "postfix is not installed (/usr/sbin/postfix missing): apt-get install postfix"),
         .enabled(if: IntegrationEnvironment.isRoot, "starting a private Postfix instance needs root")
     )
     func deliversToPostfixAndBouncesTheRejectedRecipient() async throws {
@@ -139,7 +153,8 @@ struct PostfixReceiverTests {
         let port = probe.port
         await probe.stop()
 
-        let postfix = try PrivatePostfix.start(port: port, recipientRejects: ["reject@example.test": "550 5.1.1 User unknown"])
+        let postfix = try PrivatePostfix.start(
+            port: port, recipientRejects: ["reject@example.test": "550 5.1.1 User unknown"])
         defer { postfix.stop() }
 
         let loopback = IPAddress("127.0.0.1")!
@@ -147,7 +162,8 @@ struct PostfixReceiverTests {
             ("example.test", .mx(preference: 10, exchange: "mx.example.test")),
             ("mx.example.test", .a(loopback)),
         ])
-        let agent = DeliveryAgent(lookup: dns, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test.sender"))
+        let agent = DeliveryAgent(
+            lookup: dns, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test.sender"))
         let request = DeliveryRequest(
             sources: [.ipv4: loopback], helo: "mail.sender.test", mailFrom: "alice@sender.test",
             recipients: ["bob@example.test", "reject@example.test"],
@@ -160,7 +176,8 @@ struct PostfixReceiverTests {
         #expect(report.outcome == .delivered)
         #expect(report.attempts.count == 1)
         let attempt = try #require(report.attempts.first)
-        #expect(attempt.transcript.first { $0.direction == .server }?.text.hasPrefix("220 mx.example.test ESMTP") == true)
+        #expect(
+            attempt.transcript.first { $0.direction == .server }?.text.hasPrefix("220 mx.example.test ESMTP") == true)
         #expect(attempt.extensions.contains("ENHANCEDSTATUSCODES"))
         #expect(attempt.extensions.contains("SIZE"))
         #expect(report.recipients.last?.stage == .rcpt)

@@ -25,7 +25,8 @@ struct SessionLimitTests {
         return (InMemoryDNS(records), v6, v4)
     }
 
-    static let deferRCPT = Endpoint.smtp(ServerScript.accepting.with { $0.rcptDefault = ["450 4.7.25 Client host rejected: cannot find your hostname"] })
+    static let deferRCPT = Endpoint.smtp(
+        ServerScript.accepting.with { $0.rcptDefault = ["450 4.7.25 Client host rejected: cannot find your hostname"] })
     static let accept = Endpoint.smtp(.accepting)
 
     /// Every IPv6 address defers at RCPT, every IPv4 one accepts.
@@ -48,7 +49,9 @@ struct SessionLimitTests {
 
     @Test func aRaisedSessionLimitReachesIPv4() async {
         let (dns, v6, v4) = Self.equalMX(2)
-        let report = await World.deliver(dns: dns, endpoints: Self.ipv6Deferring(v6, v4), request: World.request(limits: ClientLimits(sessionLimit: 4)))
+        let report = await World.deliver(
+            dns: dns, endpoints: Self.ipv6Deferring(v6, v4),
+            request: World.request(limits: ClientLimits(sessionLimit: 4)))
         #expect(report.outcome == .delivered)
         #expect(report.attempts.map(\.remoteAddress) == v6 + [v4[0]])
         #expect(report.decidingFamily == .ipv4)
@@ -56,14 +59,18 @@ struct SessionLimitTests {
 
     @Test func sessionLimitZeroMeansNoLimit() async {
         let (dns, v6, v4) = Self.equalMX(3)
-        let report = await World.deliver(dns: dns, endpoints: Self.ipv6Deferring(v6, v4), request: World.request(limits: ClientLimits(sessionLimit: 0)))
+        let report = await World.deliver(
+            dns: dns, endpoints: Self.ipv6Deferring(v6, v4),
+            request: World.request(limits: ClientLimits(sessionLimit: 0)))
         #expect(report.outcome == .delivered)
         #expect(report.attempts.map(\.family) == [.ipv6, .ipv6, .ipv6, .ipv4])
     }
 
     @Test func threeEqualMXStopAtTheLimitToo() async {
         let (dns, v6, v4) = Self.equalMX(3)
-        let report = await World.deliver(dns: dns, endpoints: Self.ipv6Deferring(v6, v4), request: World.request(limits: ClientLimits(sessionLimit: 3)))
+        let report = await World.deliver(
+            dns: dns, endpoints: Self.ipv6Deferring(v6, v4),
+            request: World.request(limits: ClientLimits(sessionLimit: 3)))
         // Three IPv6 sessions use the limit of 3; IPv4 is never reached.
         #expect(report.outcome == .deferred)
         #expect(report.attempts.map(\.remoteAddress) == v6)
@@ -93,7 +100,8 @@ struct SessionLimitTests {
 
     @Test func anyPreferenceIsPinnedToMXOrderWithIPv4FirstPerHost() async {
         let (dns, v6, v4) = Self.equalMX(2)
-        let report = await World.deliver(dns: dns, endpoints: Self.ipv6Deferring(v6, v4), request: World.request(prefer: .any))
+        let report = await World.deliver(
+            dns: dns, endpoints: Self.ipv6Deferring(v6, v4), request: World.request(prefer: .any))
         // mx1 IPv4 accepts at the first try.
         #expect(report.outcome == .delivered)
         #expect(report.attempts.map(\.remoteAddress) == [v4[0]])
@@ -103,7 +111,8 @@ struct SessionLimitTests {
     @Test func addressLimitCutsTheList() async {
         let (dns, v6, v4) = Self.equalMX(2)
         let report = await World.deliver(
-            dns: dns, endpoints: Self.ipv6Deferring(v6, v4), request: World.request(limits: ClientLimits(sessionLimit: 0, addressLimit: 2)))
+            dns: dns, endpoints: Self.ipv6Deferring(v6, v4),
+            request: World.request(limits: ClientLimits(sessionLimit: 0, addressLimit: 2)))
         // smtp_balance_inet_proto keeps one of each family out of two.
         #expect(report.attempts.map(\.remoteAddress) == [v6[0], v4[0]])
         #expect(report.outcome == .delivered)
@@ -124,7 +133,8 @@ struct SessionLimitTests {
         let skip = await World.deliver(endpoints: [World.mx6: closed, World.mx4: Self.accept])
         #expect(skip.outcome == .delivered)
         let noSkip = await World.deliver(
-            endpoints: [World.mx6: closed, World.mx4: Self.accept], request: World.request(limits: ClientLimits(skip5xxGreeting: false)))
+            endpoints: [World.mx6: closed, World.mx4: Self.accept],
+            request: World.request(limits: ClientLimits(skip5xxGreeting: false)))
         #expect(noSkip.outcome == .bounced)
         #expect(noSkip.attempts.count == 1)
         #expect(noSkip.decidingStage == .greeting)

@@ -76,14 +76,18 @@ public enum ClientGrouping {
             if let (name, _) = entry.unconfirmedName { names.insert(name) }
             for helo in entry.helos.keys {
                 let normal = LogText.normalizedHELO(helo)
-                guard PolicySession.literalAddress(normal) == nil, PolicySession.isValidHELO(normal), PolicySession.isFullyQualified(normal),
-                      !normal.hasPrefix("localhost") else { continue }
+                guard PolicySession.literalAddress(normal) == nil, PolicySession.isValidHELO(normal),
+                    PolicySession.isFullyQualified(normal),
+                    !normal.hasPrefix("localhost")
+                else { continue }
                 names.insert(normal)
             }
             for name in names { byName[name, default: []].insert(entry.address) }
         }
-        let keys = byName.map { (strength: confirmedBoth[$0.key, default: 0] >= 2 ? 0 : 1, key: $0.key, addresses: $0.value.sorted()) }
-            .sorted { ($0.strength, $0.key) < ($1.strength, $1.key) }
+        let keys = byName.map {
+            (strength: confirmedBoth[$0.key, default: 0] >= 2 ? 0 : 1, key: $0.key, addresses: $0.value.sorted())
+        }
+        .sorted { ($0.strength, $0.key) < ($1.strength, $1.key) }
         var partner: [IPAddress: IPAddress] = [:]
         for link in keys {
             let v4 = link.addresses.filter { $0.family == .ipv4 }

@@ -14,7 +14,9 @@ enum FramedLine {
 /// program, pid and message it carries. Pure; no regular expressions (a week of a large site's
 /// logs is millions of lines).
 enum LineFraming {
-    static let months: Set<Substring> = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    static let months: Set<Substring> = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
 
     /// The line's framing, or nil when it is in none census reads. A line of `docker compose
     /// logs` (`mailserver-1  | LINE`) is its inner line.
@@ -77,7 +79,9 @@ enum LineFraming {
 
     /// `<13>Mar  1 ...`: a syslog line with its priority still in front (RFC 3164 4.1.1).
     static func prefixedSyslog(_ line: Substring, at position: LogPosition) -> FramedLine? {
-        guard let close = line.firstIndex(of: ">"), line.distance(from: line.startIndex, to: close) <= 4 else { return nil }
+        guard let close = line.firstIndex(of: ">"), line.distance(from: line.startIndex, to: close) <= 4 else {
+            return nil
+        }
         let digits = line[line.index(after: line.startIndex)..<close]
         guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
         return syslog(line[line.index(after: close)...], at: position)
@@ -87,7 +91,7 @@ enum LineFraming {
     static func clock(_ text: Substring) -> Substring.Index? {
         let bytes = Array(text.utf8.prefix(8))
         guard bytes.count == 8, bytes[2] == UInt8(ascii: ":"), bytes[5] == UInt8(ascii: ":"),
-              [0, 1, 3, 4, 6, 7].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[$0]) })
+            [0, 1, 3, 4, 6, 7].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[$0]) })
         else { return nil }
         var index = text.utf8.index(text.startIndex, offsetBy: 8)
         if index < text.endIndex, text[index] == "." {
@@ -100,17 +104,27 @@ enum LineFraming {
 
     /// `host tag[pid]: message`, `host tag: message`, or `host free text` (rsyslog's own lines,
     /// `last message repeated N times`).
-    static func hostAndTag(_ text: Substring, framing: LogFraming, timestamp: Substring?, at position: LogPosition) -> FramedLine? {
+    static func hostAndTag(_ text: Substring, framing: LogFraming, timestamp: Substring?, at position: LogPosition)
+        -> FramedLine?
+    {
         guard let space = text.firstIndex(of: " ") else {
             // A host and nothing else: an empty message.
             guard !text.isEmpty else { return nil }
-            return .record(LogRecord(position: position, framing: framing, host: String(text), program: "", pid: nil, message: "", timestamp: timestamp))
+            return .record(
+                LogRecord(
+                    position: position, framing: framing, host: String(text), program: "", pid: nil, message: "",
+                    timestamp: timestamp))
         }
         let host = String(text[..<space])
         guard !host.isEmpty else { return nil }
         // A syslog daemon that writes no host (`Mar  4 10:00:01 postfix/smtpd[1]: ...`).
-        if host.hasSuffix(":"), host.contains("[") || framing == .syslog, case (let program, let pid, let message) = tag(text), !program.isEmpty {
-            return .record(LogRecord(position: position, framing: framing, host: nil, program: program, pid: pid, message: message, timestamp: timestamp))
+        if host.hasSuffix(":"), host.contains("[") || framing == .syslog,
+            case (let program, let pid, let message) = tag(text), !program.isEmpty
+        {
+            return .record(
+                LogRecord(
+                    position: position, framing: framing, host: nil, program: program, pid: pid, message: message,
+                    timestamp: timestamp))
         }
         var rest = text[text.index(after: space)...]
         var (program, pid, message) = tag(rest)
@@ -119,14 +133,19 @@ enum LineFraming {
             rest = rest.dropFirst(word.count).drop { $0 == " " }
             (program, pid, message) = tag(rest)
         }
-        return .record(LogRecord(position: position, framing: framing, host: host, program: program, pid: pid, message: message, timestamp: timestamp))
+        return .record(
+            LogRecord(
+                position: position, framing: framing, host: host, program: program, pid: pid, message: message,
+                timestamp: timestamp))
     }
 
     /// `mail.info`, `daemon.warn`: syslog's facility and priority (RFC 3164 4.1.1's names).
     static func isFacilityPriority(_ word: Substring) -> Bool {
         let parts = word.split(separator: ".")
         guard parts.count == 2 else { return false }
-        let priorities: Set<Substring> = ["emerg", "alert", "crit", "err", "error", "warn", "warning", "notice", "info", "debug"]
+        let priorities: Set<Substring> = [
+            "emerg", "alert", "crit", "err", "error", "warn", "warning", "notice", "info", "debug",
+        ]
         return priorities.contains(parts[1]) && parts[0].allSatisfy { $0.isLetter || $0.isNumber }
     }
 
@@ -160,7 +179,7 @@ enum LineFraming {
     static func date(_ text: Substring) -> Substring.Index? {
         let bytes = Array(text.utf8.prefix(10))
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-              [0, 1, 2, 3, 5, 6, 8, 9].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[$0]) })
+            [0, 1, 2, 3, 5, 6, 8, 9].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[$0]) })
         else { return nil }
         return text.utf8.index(text.startIndex, offsetBy: 10)
     }
@@ -199,11 +218,16 @@ enum LineFraming {
         guard rest.isEmpty || rest.first == " " else { return nil }
         rest = rest.drop { $0 == " " }
         var pid: Int?
-        if rest.first == "[", let close = rest.firstIndex(of: "]"), let number = Int(rest[rest.index(after: rest.startIndex)..<close]) {
+        if rest.first == "[", let close = rest.firstIndex(of: "]"),
+            let number = Int(rest[rest.index(after: rest.startIndex)..<close])
+        {
             pid = number
             rest = rest[rest.index(after: close)...].drop { $0 == " " }
         }
-        return .record(LogRecord(position: position, framing: .eximMain, host: nil, program: "exim", pid: pid, message: rest, timestamp: line[..<stampEnd]))
+        return .record(
+            LogRecord(
+                position: position, framing: .eximMain, host: nil, program: "exim", pid: pid, message: rest,
+                timestamp: line[..<stampEnd]))
     }
 
     // MARK: RFC 5424
@@ -260,9 +284,11 @@ enum LineFraming {
         if rest.hasPrefix("\u{FEFF}") { rest = rest.dropFirst() }
         func value(_ field: Substring) -> String? { field == "-" ? nil : String(field) }
         let program = value(fields[2]) ?? ""
-        return .record(LogRecord(
-            position: position, framing: .rfc5424, host: value(fields[1]), program: program, pid: value(fields[3]).flatMap { Int($0) },
-            message: rest, timestamp: fields[0]))
+        return .record(
+            LogRecord(
+                position: position, framing: .rfc5424, host: value(fields[1]), program: program,
+                pid: value(fields[3]).flatMap { Int($0) },
+                message: rest, timestamp: fields[0]))
     }
 
     // MARK: journald
@@ -270,8 +296,12 @@ enum LineFraming {
     /// `journalctl -o json`: `MESSAGE` (a string, or an array of bytes when it is not UTF-8),
     /// `SYSLOG_IDENTIFIER`, `SYSLOG_PID` or `_PID`, `_HOSTNAME`.
     static func journalJSON(_ line: Substring, at position: LogPosition) -> FramedLine? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
-        guard object["__CURSOR"] != nil || object["MESSAGE"] != nil || object["__REALTIME_TIMESTAMP"] != nil else { return nil }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            return nil
+        }
+        guard object["__CURSOR"] != nil || object["MESSAGE"] != nil || object["__REALTIME_TIMESTAMP"] != nil else {
+            return nil
+        }
         func text(_ key: String) -> String? {
             switch object[key] {
             case let string as String: return string
@@ -281,9 +311,11 @@ enum LineFraming {
             default: return nil
             }
         }
-        return .record(JournalFields.record(
-            message: text("MESSAGE"), identifier: text("SYSLOG_IDENTIFIER"), pid: text("SYSLOG_PID") ?? text("_PID"),
-            host: text("_HOSTNAME"), timestamp: text("__REALTIME_TIMESTAMP"), framing: .journalJSON, at: position))
+        return .record(
+            JournalFields.record(
+                message: text("MESSAGE"), identifier: text("SYSLOG_IDENTIFIER"),
+                pid: text("SYSLOG_PID") ?? text("_PID"),
+                host: text("_HOSTNAME"), timestamp: text("__REALTIME_TIMESTAMP"), framing: .journalJSON, at: position))
     }
 
     /// `FIELD=value`, or a field name alone (a binary field follows: a 64-bit little-endian length,
@@ -301,7 +333,8 @@ enum LineFraming {
 /// journald's fields as a record (the JSON and the export format carry the same ones).
 enum JournalFields {
     static func record(
-        message: String?, identifier: String?, pid: String?, host: String?, timestamp: String?, framing: LogFraming, at position: LogPosition
+        message: String?, identifier: String?, pid: String?, host: String?, timestamp: String?, framing: LogFraming,
+        at position: LogPosition
     ) -> LogRecord {
         var text = Substring(message ?? "")
         var program = identifier ?? ""
@@ -315,6 +348,8 @@ enum JournalFields {
                 text = split.message
             }
         }
-        return LogRecord(position: position, framing: framing, host: host, program: program, pid: number, message: text, timestamp: timestamp.map { Substring($0) })
+        return LogRecord(
+            position: position, framing: framing, host: host, program: program, pid: number, message: text,
+            timestamp: timestamp.map { Substring($0) })
     }
 }

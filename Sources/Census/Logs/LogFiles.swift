@@ -25,12 +25,18 @@ public enum LogFiles {
                 continue
             }
             guard let framed = LineFraming.frame(Substring(text), at: position) else {
-                throw LogReadError(position, "not a line of any log format census reads (syslog, RFC 3339 or RFC 5424 syslog, journalctl -o short/json/export, Postfix maillog_file, Exim main log): \"\(Printable.excerpt(text, limit: 80))\"")
+                throw LogReadError(
+                    position,
+                    "not a line of any log format census reads (syslog, RFC 3339 or RFC 5424 syslog, journalctl -o short/json/export, Postfix maillog_file, Exim main log): \"\(Printable.excerpt(text, limit: 80))\""
+                )
             }
             switch framed {
             case .record(let record):
                 guard !entry.isOpen else {
-                    throw LogReadError(position, "a log line inside a journal export entry (entries end with an empty line): \"\(Printable.excerpt(text, limit: 80))\"")
+                    throw LogReadError(
+                        position,
+                        "a log line inside a journal export entry (entries end with an empty line): \"\(Printable.excerpt(text, limit: 80))\""
+                    )
                 }
                 try body(record)
             case .nothing:
@@ -42,11 +48,15 @@ public enum LogFiles {
                 } else {
                     // A binary field: its length (64-bit little endian), the bytes, a newline.
                     guard let length = try reader.read(count: 8), length.count == 8 else {
-                        throw LogReadError(position, "journal export field \(Printable.escaped(name)) without its length")
+                        throw LogReadError(
+                            position, "journal export field \(Printable.escaped(name)) without its length")
                     }
-                    let size = length.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+                    let size = length.enumerated().reduce(UInt64(0)) {
+                        $0 | UInt64($1.element) << (8 * UInt64($1.offset))
+                    }
                     guard size < 1 << 26, let data = try reader.read(count: Int(size)), data.count == Int(size),
-                          let newline = try reader.read(count: 1), newline == [UInt8(ascii: "\n")] else {
+                        let newline = try reader.read(count: 1), newline == [UInt8(ascii: "\n")]
+                    else {
                         throw LogReadError(position, "journal export field \(Printable.escaped(name)) is cut short")
                     }
                     entry.set(String(name), String(decoding: data, as: UTF8.self))
@@ -78,7 +88,8 @@ struct ExportEntry {
     func record() -> LogRecord? {
         guard let position, fields["MESSAGE"] != nil else { return nil }
         return JournalFields.record(
-            message: fields["MESSAGE"], identifier: fields["SYSLOG_IDENTIFIER"], pid: fields["SYSLOG_PID"] ?? fields["_PID"],
+            message: fields["MESSAGE"], identifier: fields["SYSLOG_IDENTIFIER"],
+            pid: fields["SYSLOG_PID"] ?? fields["_PID"],
             host: fields["_HOSTNAME"], timestamp: fields["__REALTIME_TIMESTAMP"], framing: .journalExport, at: position)
     }
 }
@@ -101,7 +112,11 @@ final class ByteSource {
         guard let file = FileHandle(forReadingAtPath: path) else {
             var isDirectory: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-            throw LogReadError(LogPosition(file: path, line: 0), exists ? (isDirectory.boolValue ? "a folder, not a log file" : "cannot be read (permissions?)") : "no such file")
+            throw LogReadError(
+                LogPosition(file: path, line: 0),
+                exists
+                    ? (isDirectory.boolValue ? "a folder, not a log file" : "cannot be read (permissions?)")
+                    : "no such file")
         }
         let magic = (try? file.read(upToCount: 2)) ?? Data()
         guard magic == Data([0x1F, 0x8B]) else {
@@ -117,7 +132,9 @@ final class ByteSource {
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
         do { try process.run() } catch {
-            throw LogReadError(LogPosition(file: path, line: 0), "gzip-compressed, and gzip could not be started: \(error.localizedDescription)")
+            throw LogReadError(
+                LogPosition(file: path, line: 0),
+                "gzip-compressed, and gzip could not be started: \(error.localizedDescription)")
         }
         return ByteSource(handle: pipe.fileHandleForReading, process: process, path: path, pending: [])
     }
@@ -132,7 +149,9 @@ final class ByteSource {
         if data.isEmpty, let process {
             process.waitUntilExit()
             if process.terminationStatus != 0 {
-                throw LogReadError(LogPosition(file: path, line: 0), "gzip could not decompress it (exit \(process.terminationStatus)): a damaged or cut-short .gz file")
+                throw LogReadError(
+                    LogPosition(file: path, line: 0),
+                    "gzip could not decompress it (exit \(process.terminationStatus)): a damaged or cut-short .gz file")
             }
         }
         return Array(data)

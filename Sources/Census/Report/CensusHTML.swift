@@ -34,24 +34,31 @@ public enum CensusHTML {
         let assumed = report.assumptions.filter { $0.value > 0 }.sorted { $0.key < $1.key }
         if !assumed.isEmpty {
             html += "<ul class=\"assumed\">"
-            for (key, count) in assumed { html += "<li>\(count) client\(count == 1 ? "" : "s"): \(text(Assumption(rawValue: key)?.text ?? key))</li>" }
+            for (key, count) in assumed {
+                html +=
+                    "<li>\(count) client\(count == 1 ? "" : "s"): \(text(Assumption(rawValue: key)?.text ?? key))</li>"
+            }
             html += "</ul>\n"
         }
         for note in report.reading.notes { html += "<p class=\"note\">\(text(note))</p>\n" }
         html += "</header>\n<main>\n<section id=\"policies\">\n<h2>Clients by policy</h2>\n<table class=\"totals\">\n"
         html += "<thead><tr><th scope=\"col\">policy</th><th scope=\"col\" class=\"bar-head\">clients</th>"
-        let fates = report.policies.contains { $0.errors > 0 } ? Fate.allCases : [.delivered, .fellBack, .deferred, .bounced]
+        let fates =
+            report.policies.contains { $0.errors > 0 } ? Fate.allCases : [.delivered, .fellBack, .deferred, .bounced]
         for fate in fates { html += "<th scope=\"col\">\(fate.label)</th>" }
         html += "</tr></thead>\n<tbody>\n"
         for policy in report.policies {
-            html += "<tr class=\"policy\"><th scope=\"row\">\(text(policy.name))</th><td class=\"bar-cell\"><div class=\"bar\">"
+            html +=
+                "<tr class=\"policy\"><th scope=\"row\">\(text(policy.name))</th><td class=\"bar-cell\"><div class=\"bar\">"
             for fate in fates where policy.clients(fate) > 0 {
                 let share = Double(policy.clients(fate)) * 100 / Double(max(1, report.clients))
-                html += "<span class=\"\(fate.rawValue)\" style=\"width:\(String(format: "%.2f", share))%\" title=\"\(fate.label): \(policy.clients(fate))\"></span>"
+                html +=
+                    "<span class=\"\(fate.rawValue)\" style=\"width:\(String(format: "%.2f", share))%\" title=\"\(fate.label): \(policy.clients(fate))\"></span>"
             }
             html += "</div></td>"
             for fate in fates {
-                html += "<td class=\"count \(fate.rawValue)\"><b>\(policy.clients(fate))</b><br><small>\(policy.sessions[fate.rawValue] ?? 0) sessions · \(policy.messages[fate.rawValue] ?? 0) messages</small></td>"
+                html +=
+                    "<td class=\"count \(fate.rawValue)\"><b>\(policy.clients(fate))</b><br><small>\(policy.sessions[fate.rawValue] ?? 0) sessions · \(policy.messages[fate.rawValue] ?? 0) messages</small></td>"
             }
             html += "</tr>\n"
         }
@@ -65,8 +72,10 @@ public enum CensusHTML {
                 html += "<p>No client changes.</p>\n</section>\n"
                 continue
             }
-            html += "<p>\(changed.clients) client\(changed.clients == 1 ? "" : "s") (\(changed.sessions) sessions, \(changed.messages) messages) end differently.</p>\n"
-            html += "<div class=\"pair\"><table class=\"ranking\"><caption>by reason</caption><thead><tr><th scope=\"col\">reason</th><th scope=\"col\">clients</th><th scope=\"col\">messages</th><th scope=\"col\">the biggest</th></tr></thead><tbody>\n"
+            html +=
+                "<p>\(changed.clients) client\(changed.clients == 1 ? "" : "s") (\(changed.sessions) sessions, \(changed.messages) messages) end differently.</p>\n"
+            html +=
+                "<div class=\"pair\"><table class=\"ranking\"><caption>by reason</caption><thead><tr><th scope=\"col\">reason</th><th scope=\"col\">clients</th><th scope=\"col\">messages</th><th scope=\"col\">the biggest</th></tr></thead><tbody>\n"
             for row in policy.byReason ?? [] {
                 let examples = (row.examples ?? []).map { example -> String in
                     var item = example.addresses.map(text).joined(separator: " + ")
@@ -74,29 +83,37 @@ public enum CensusHTML {
                     return item
                 }
                 let split = CensusText.fateWords(row.fates).dropFirst(2)
-                html += "<tr><th scope=\"row\">\(text(row.name))<br><small>\(text(String(split)))</small></th><td>\(row.clients)</td><td>\(row.messages)</td><td class=\"examples\">\(examples.joined(separator: "<br>"))</td></tr>\n"
+                html +=
+                    "<tr><th scope=\"row\">\(text(row.name))<br><small>\(text(String(split)))</small></th><td>\(row.clients)</td><td>\(row.messages)</td><td class=\"examples\">\(examples.joined(separator: "<br>"))</td></tr>\n"
             }
-            html += "</tbody></table>\n<table class=\"ranking\"><caption>by envelope domain</caption><thead><tr><th scope=\"col\">domain</th><th scope=\"col\">clients</th><th scope=\"col\">messages</th></tr></thead><tbody>\n"
+            html +=
+                "</tbody></table>\n<table class=\"ranking\"><caption>by envelope domain</caption><thead><tr><th scope=\"col\">domain</th><th scope=\"col\">clients</th><th scope=\"col\">messages</th></tr></thead><tbody>\n"
             for row in policy.byDomain ?? [] {
-                html += "<tr><th scope=\"row\">\(text(row.name))</th><td>\(row.clients)</td><td>\(row.messages)</td></tr>\n"
+                html +=
+                    "<tr><th scope=\"row\">\(text(row.name))</th><td>\(row.clients)</td><td>\(row.messages)</td></tr>\n"
             }
             html += "</tbody></table></div>\n</section>\n"
         }
 
         html += "<section id=\"worlds\">\n<h2>Worlds run</h2>\n"
-        let shown = report.groups.sorted { ($0.weight.clients, $0.weight.messages, $1.name) > ($1.weight.clients, $1.weight.messages, $0.name) }
+        let shown = report.groups.sorted {
+            ($0.weight.clients, $0.weight.messages, $1.name) > ($1.weight.clients, $1.weight.messages, $0.name)
+        }
         if shown.count > worldLimit { html += "<p>The \(worldLimit) biggest of \(shown.count) worlds.</p>\n" }
-        html += "<div class=\"scroll\"><table class=\"worlds\">\n<thead><tr><th scope=\"col\" class=\"world\">world</th><th scope=\"col\">clients</th>"
+        html +=
+            "<div class=\"scroll\"><table class=\"worlds\">\n<thead><tr><th scope=\"col\" class=\"world\">world</th><th scope=\"col\">clients</th>"
         for policy in report.policies { html += "<th scope=\"col\">\(text(policy.name))</th>" }
         html += "</tr></thead>\n<tbody>\n"
         for group in shown.prefix(worldLimit) {
-            html += "<tr><th scope=\"row\" class=\"world\">\(text(group.description))</th><td>\(group.weight.clients)<br><small>\(group.weight.messages) msgs</small></td>"
+            html +=
+                "<tr><th scope=\"row\" class=\"world\">\(text(group.description))</th><td>\(group.weight.clients)<br><small>\(group.weight.messages) msgs</small></td>"
             for policy in report.policies {
                 guard let outcome = group.outcomes[policy.name] else {
                     html += "<td></td>"
                     continue
                 }
-                html += "<td class=\"cell \(outcome.fate.rawValue)\"><details><summary>\(text(outcome.label))</summary><p>\(text(outcome.reply))</p>"
+                html +=
+                    "<td class=\"cell \(outcome.fate.rawValue)\"><details><summary>\(text(outcome.label))</summary><p>\(text(outcome.reply))</p>"
                 if let reason = outcome.reason { html += "<p class=\"reason\">\(text(reason))</p>" }
                 html += "</details></td>"
             }

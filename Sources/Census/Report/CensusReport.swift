@@ -122,11 +122,13 @@ public struct CensusReport: Sendable, Codable {
     public var groups: [CensusGroup]
 
     enum CodingKeys: String, CodingKey {
-        case clients, sessions, messages, dualStack = "dual_stack", worlds, target, runs, policies, assumptions, reading, top, shard, groups
+        case clients, sessions, messages, dualStack = "dual_stack", worlds, target, runs, policies, assumptions,
+            reading, top, shard, groups
     }
 
     public init(
-        groups: [CensusGroup], columns: [String], worlds: String, target: String, assumptions: [String: Int], reading: ReadingSummary,
+        groups: [CensusGroup], columns: [String], worlds: String, target: String, assumptions: [String: Int],
+        reading: ReadingSummary,
         top: Int, shard: ShardPlacement? = nil
     ) {
         self.groups = groups
@@ -177,7 +179,8 @@ public struct CensusReport: Sendable, Codable {
             }
             if index > 0 {
                 result.changed = changed
-                result.byReason = Self.rank(reasons.map { ($0.key, $0.value.0, Self.biggest($0.value.1), $0.value.2) }, top: top)
+                result.byReason = Self.rank(
+                    reasons.map { ($0.key, $0.value.0, Self.biggest($0.value.1), $0.value.2) }, top: top)
                 result.byDomain = Self.rank(domains.map { ($0.key, $0.value, nil, nil) }, top: top)
             }
             return result
@@ -185,13 +188,20 @@ public struct CensusReport: Sendable, Codable {
     }
 
     static func biggest(_ examples: [ClientExample]) -> [ClientExample] {
-        Array(examples.sorted { ($0.messages, $0.sessions, $1.addresses.joined()) > ($1.messages, $1.sessions, $0.addresses.joined()) }.prefix(3))
+        Array(
+            examples.sorted {
+                ($0.messages, $0.sessions, $1.addresses.joined()) > ($1.messages, $1.sessions, $0.addresses.joined())
+            }.prefix(3))
     }
 
     /// By clients, then messages, then name; the first `top`.
     static func rank(_ rows: [(String, Weight, [ClientExample]?, [String: Int]?)], top: Int) -> [RankedWeight] {
         rows.sorted { ($0.1.clients, $0.1.messages, $1.0) > ($1.1.clients, $1.1.messages, $0.0) }
             .prefix(top)
-            .map { RankedWeight(name: $0.0, clients: $0.1.clients, sessions: $0.1.sessions, messages: $0.1.messages, examples: $0.2, fates: $0.3) }
+            .map {
+                RankedWeight(
+                    name: $0.0, clients: $0.1.clients, sessions: $0.1.sessions, messages: $0.1.messages, examples: $0.2,
+                    fates: $0.3)
+            }
     }
 }

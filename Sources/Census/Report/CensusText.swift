@@ -11,17 +11,26 @@ public enum CensusText {
         var read = "Read \(reading.files) file\(reading.files == 1 ? "" : "s"), \(reading.lines) entries"
         let framings = reading.framings.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
         if !framings.isEmpty { read += " (" + framings.joined(separator: ", ") + ")" }
-        if let first = reading.first, let last = reading.last { read += ", \(Printable.escaped(first)) to \(Printable.escaped(last))" }
+        if let first = reading.first, let last = reading.last {
+            read += ", \(Printable.escaped(first)) to \(Printable.escaped(last))"
+        }
         lines.append(read)
         var left: [String] = []
-        if reading.authenticatedSessions > 0 { left.append("\(reading.authenticatedSessions) authenticated (SASL) sessions") }
-        if reading.loopbackSessions > 0 { left.append("\(reading.loopbackSessions) loopback sessions (content filters)") }
+        if reading.authenticatedSessions > 0 {
+            left.append("\(reading.authenticatedSessions) authenticated (SASL) sessions")
+        }
+        if reading.loopbackSessions > 0 {
+            left.append("\(reading.loopbackSessions) loopback sessions (content filters)")
+        }
         if !left.isEmpty { lines.append("Left out: " + left.joined(separator: ", ")) }
         for note in reading.notes { lines.append("Note: " + note) }
         lines.append(
             "Clients: \(report.clients) (\(report.dualStack) dual-stack), \(report.sessions) sessions, \(report.messages) messages; "
-                + "\(report.runs) distinct world\(report.runs == 1 ? "" : "s") run on \(report.target), worlds from \(report.worlds == "log" ? "the logs" : report.worlds)")
-        if let shard = report.shard { lines.append("Shard \(shard.index)/\(shard.count): \(report.runs) of \(shard.total) worlds") }
+                + "\(report.runs) distinct world\(report.runs == 1 ? "" : "s") run on \(report.target), worlds from \(report.worlds == "log" ? "the logs" : report.worlds)"
+        )
+        if let shard = report.shard {
+            lines.append("Shard \(shard.index)/\(shard.count): \(report.runs) of \(shard.total) worlds")
+        }
         let assumed = report.assumptions.filter { $0.value > 0 }.sorted { $0.key < $1.key }
         if !assumed.isEmpty {
             lines.append("Assumed where the logs are silent:")
@@ -40,10 +49,13 @@ public enum CensusText {
                 lines.append("\(policy.name): no client changes against \(first)")
                 continue
             }
-            lines.append("\(policy.name): \(changed.clients) client\(changed.clients == 1 ? "" : "s") (\(changed.sessions) sessions, \(changed.messages) messages) change against \(first)")
+            lines.append(
+                "\(policy.name): \(changed.clients) client\(changed.clients == 1 ? "" : "s") (\(changed.sessions) sessions, \(changed.messages) messages) change against \(first)"
+            )
             lines.append("  by reason:")
             for row in policy.byReason ?? [] {
-                var line = "    \(pad(String(row.clients), 7)) \(Printable.escaped(row.name))  (\(row.messages) messages\(fateWords(row.fates)))"
+                var line =
+                    "    \(pad(String(row.clients), 7)) \(Printable.escaped(row.name))  (\(row.messages) messages\(fateWords(row.fates)))"
                 if let example = row.examples?.first {
                     line += "  e.g. " + example.addresses.map(Printable.escaped).joined(separator: " + ")
                     if let helo = example.helo { line += " HELO " + Printable.excerpt(helo, limit: 60) }
@@ -52,7 +64,9 @@ public enum CensusText {
             }
             lines.append("  by envelope domain:")
             for row in policy.byDomain ?? [] {
-                lines.append("    \(pad(String(row.clients), 7)) \(Printable.excerpt(row.name, limit: 80))  (\(row.messages) messages)")
+                lines.append(
+                    "    \(pad(String(row.clients), 7)) \(Printable.excerpt(row.name, limit: 80))  (\(row.messages) messages)"
+                )
             }
         }
         return lines.joined(separator: "\n")
@@ -67,17 +81,22 @@ public enum CensusText {
 
     /// Clients (sessions, messages) per fate and policy.
     static func table(_ report: CensusReport) -> [String] {
-        let fates: [Fate] = report.policies.contains { $0.errors > 0 } ? Fate.allCases : [.delivered, .fellBack, .deferred, .bounced]
+        let fates: [Fate] =
+            report.policies.contains { $0.errors > 0 } ? Fate.allCases : [.delivered, .fellBack, .deferred, .bounced]
         let nameWidth = max(8, report.policies.map(\.name.count).max() ?? 0)
         func cell(_ policy: PolicyResult, _ fate: Fate) -> String {
             "\(policy.clients(fate)) (\(policy.sessions[fate.rawValue] ?? 0)/\(policy.messages[fate.rawValue] ?? 0))"
         }
-        let widths = fates.map { fate in max(fate.label.count, report.policies.map { cell($0, fate).count }.max() ?? 0) }
+        let widths = fates.map { fate in max(fate.label.count, report.policies.map { cell($0, fate).count }.max() ?? 0)
+        }
         var lines = ["clients (sessions/messages)"]
-        let heading = pad("policy", nameWidth) + "  " + zip(fates, widths).map { pad($0.label, $1) }.joined(separator: "  ")
+        let heading =
+            pad("policy", nameWidth) + "  " + zip(fates, widths).map { pad($0.label, $1) }.joined(separator: "  ")
         lines.append(String(heading.reversed().drop { $0 == " " }.reversed()))
         for policy in report.policies {
-            let row = pad(Printable.escaped(policy.name), nameWidth) + "  " + zip(fates, widths).map { pad(cell(policy, $0), $1) }.joined(separator: "  ")
+            let row =
+                pad(Printable.escaped(policy.name), nameWidth) + "  "
+                + zip(fates, widths).map { pad(cell(policy, $0), $1) }.joined(separator: "  ")
             lines.append(String(row.reversed().drop { $0 == " " }.reversed()))
         }
         return lines

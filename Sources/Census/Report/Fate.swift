@@ -44,14 +44,17 @@ public enum Fate: String, Sendable, Hashable, Codable, CaseIterable {
 /// postmaster would use (`no PTR over IPv6`, `SPF without ip6`). The policy engine takes the checks
 /// in the same order and answers the first that fails.
 public enum ChangeReason {
-    public static func explain(_ facts: ClientFacts, policy: ReceiverPolicy?, family: AddressFamily?, reply: String?) -> String {
+    public static func explain(_ facts: ClientFacts, policy: ReceiverPolicy?, family: AddressFamily?, reply: String?)
+        -> String
+    {
         guard let policy, let family, let side = facts.side(family) else {
             return "other: " + (reply ?? "no reply")
         }
         let other = facts.sides.first { $0.address.family != family }
         let name = family == .ipv4 ? "IPv4" : "IPv6"
         let otherName = family == .ipv4 ? "ip4" : "ip6"
-        let checks = policy.checks(for: family).filter { !$0.needsMessage } + policy.checks(for: family).filter(\.needsMessage)
+        let checks =
+            policy.checks(for: family).filter { !$0.needsMessage } + policy.checks(for: family).filter(\.needsMessage)
         for check in checks {
             switch check {
             case .ptr:
@@ -82,7 +85,9 @@ public enum ChangeReason {
                 }
             case .heloMatches:
                 if facts.heloIsName, side.heloAddress != .matches { return "HELO not matching the \(name) address" }
-                if let literal = PolicySession.literalAddress(facts.helo), literal != side.address { return "HELO literal not the \(name) address" }
+                if let literal = PolicySession.literalAddress(facts.helo), literal != side.address {
+                    return "HELO literal not the \(name) address"
+                }
             case .spf:
                 switch side.spf {
                 case .fail: return other?.spf == .pass ? "SPF without \(otherName)" : "SPF fail"

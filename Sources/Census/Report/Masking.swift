@@ -48,7 +48,9 @@ public final class Masker: @unchecked Sendable {
             if chosen == nil {
                 var index = (Int(hash[2]) << 16 | Int(hash[3]) << 8 | Int(hash[4])) % 131_072
                 while chosen == nil {
-                    let candidate = IPAddress(bytes: [198, UInt8(18 + index / 65_536), UInt8((index / 256) % 256), UInt8(index % 256)])!
+                    let candidate = IPAddress(bytes: [
+                        198, UInt8(18 + index / 65_536), UInt8((index / 256) % 256), UInt8(index % 256),
+                    ])!
                     if !usedIPv4.contains(candidate) { chosen = candidate }
                     index = (index + 1) % 131_072
                 }
@@ -74,7 +76,8 @@ public final class Masker: @unchecked Sendable {
         guard let at = address.lastIndex(of: "@") else { return name(address) }
         let local = String(address[..<at])
         let hash = digest("l/" + local)
-        return "u" + hash.prefix(3).map { String(format: "%02x", $0) }.joined() + "@" + name(String(address[address.index(after: at)...]))
+        return "u" + hash.prefix(3).map { String(format: "%02x", $0) }.joined() + "@"
+            + name(String(address[address.index(after: at)...]))
     }
 
     /// A HELO: an address literal keeps its form, a name is masked.
@@ -125,7 +128,9 @@ public final class Masker: @unchecked Sendable {
         for group in report.groups {
             for example in group.examples {
                 if let helo = example.helo { names.insert(helo) }
-                if let sender = example.sender, let at = sender.lastIndex(of: "@") { names.insert(String(sender[sender.index(after: at)...])) }
+                if let sender = example.sender, let at = sender.lastIndex(of: "@") {
+                    names.insert(String(sender[sender.index(after: at)...]))
+                }
             }
             for domain in group.domains.keys where domain != "<>" { names.insert(domain) }
         }
@@ -140,9 +145,13 @@ public final class Masker: @unchecked Sendable {
         report.groups = report.groups.map { group in
             var group = group
             group.examples = group.examples.map(example)
-            group.domains = Dictionary(group.domains.map { ($0.key == "<>" ? "<>" : name($0.key), $0.value) }, uniquingKeysWith: { a, b in
-                Weight(clients: a.clients + b.clients, sessions: a.sessions + b.sessions, messages: a.messages + b.messages)
-            })
+            group.domains = Dictionary(
+                group.domains.map { ($0.key == "<>" ? "<>" : name($0.key), $0.value) },
+                uniquingKeysWith: { a, b in
+                    Weight(
+                        clients: a.clients + b.clients, sessions: a.sessions + b.sessions,
+                        messages: a.messages + b.messages)
+                })
             group.outcomes = group.outcomes.mapValues { outcome in
                 var outcome = outcome
                 outcome.reply = text(outcome.reply, names: known)

@@ -17,7 +17,8 @@ public struct CensusPlan: Sendable {
 
     /// One group per distinct canonical world (`ClientFacts.canonical`), or one per client when
     /// `everyClient` (each in its own world, with its own names and addresses).
-    public static func make(_ clients: [(CensusClient, ClientFacts, Set<Assumption>)], everyClient: Bool) -> CensusPlan {
+    public static func make(_ clients: [(CensusClient, ClientFacts, Set<Assumption>)], everyClient: Bool) -> CensusPlan
+    {
         var assumptions: [String: Int] = [:]
         var order: [ClientFacts] = []
         var members: [ClientFacts: [CensusClient]] = [:]
@@ -26,7 +27,10 @@ public struct CensusPlan: Sendable {
             for assumption in assumed { assumptions[assumption.rawValue, default: 0] += 1 }
             if everyClient {
                 let name = "census/" + client.key
-                groups.append(Group(facts: facts, clients: [client], scenario: CensusWorld.scenario(facts, name: name, description: facts.label)))
+                groups.append(
+                    Group(
+                        facts: facts, clients: [client],
+                        scenario: CensusWorld.scenario(facts, name: name, description: facts.label)))
                 continue
             }
             let canonical = facts.canonical
@@ -36,7 +40,10 @@ public struct CensusPlan: Sendable {
         if !everyClient {
             for facts in order {
                 let name = "census/" + String(CaseShard.fnv1a(String(describing: facts)), radix: 16)
-                groups.append(Group(facts: facts, clients: members[facts]!, scenario: CensusWorld.scenario(facts, name: name, description: facts.label)))
+                groups.append(
+                    Group(
+                        facts: facts, clients: members[facts]!,
+                        scenario: CensusWorld.scenario(facts, name: name, description: facts.label)))
             }
         }
         return CensusPlan(groups: groups, assumptions: assumptions)

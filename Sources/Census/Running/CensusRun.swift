@@ -18,7 +18,8 @@ public struct CensusRequest: Sendable {
     public var jobs: Int
 
     public init(
-        logs: [String], columns: [PolicyColumn], resolver: LiveResolver? = nil, everyClient: Bool = false, shard: CaseShard? = nil,
+        logs: [String], columns: [PolicyColumn], resolver: LiveResolver? = nil, everyClient: Bool = false,
+        shard: CaseShard? = nil,
         top: Int = 10, jobs: Int = 1
     ) {
         self.logs = logs
@@ -44,7 +45,9 @@ public struct CensusRun: Sendable {
     }
 
     /// The clients of the logs with their facts (read, or recorded live).
-    public static func clients(_ log: SessionLog, resolver: LiveResolver?, logger: Logger) async throws -> [(CensusClient, ClientFacts, Set<Assumption>)] {
+    public static func clients(_ log: SessionLog, resolver: LiveResolver?, logger: Logger) async throws -> [(
+        CensusClient, ClientFacts, Set<Assumption>
+    )] {
         let clients = ClientGrouping.group(log.addresses)
         guard let resolver else {
             return clients.map { client in
@@ -57,7 +60,8 @@ public struct CensusRun: Sendable {
 
     /// Runs the plan's groups (those of `shard`) against `columns` and weighs the outcomes.
     public func run(
-        _ plan: CensusPlan, request: CensusRequest, reading: ReadingSummary, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
+        _ plan: CensusPlan, request: CensusRequest, reading: ReadingSummary,
+        progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
     ) async -> CensusReport {
         var groups = plan.groups
         var placement: ShardPlacement?
@@ -79,17 +83,21 @@ public struct CensusRun: Sendable {
                 var reason: String?
                 if let firstFate, fate != firstFate {
                     let refused = cell.outcome.attempts.first { $0.result != .accepted }?.family ?? cell.outcome.family
-                    reason = fate == .error
+                    reason =
+                        fate == .error
                         ? "could not run: " + (cell.outcome.reason ?? "")
-                        : ChangeReason.explain(group.facts, policy: column.policy, family: refused, reply: cell.outcome.reply?.description)
+                        : ChangeReason.explain(
+                            group.facts, policy: column.policy, family: refused, reply: cell.outcome.reply?.description)
                 }
-                outcomes[column.name] = GroupOutcome(fate: fate, label: cell.outcome.label, reply: cell.outcome.replyLine, reason: reason)
+                outcomes[column.name] = GroupOutcome(
+                    fate: fate, label: cell.outcome.label, reply: cell.outcome.replyLine, reason: reason)
             }
             results.append(Self.weigh(group, outcomes: outcomes))
         }
         let worlds = request.resolver.map { "resolver \($0.server)@\($0.port)" } ?? "log"
         return CensusReport(
-            groups: results, columns: columnNames, worlds: worlds, target: matrixRunner.target.rawValue, assumptions: plan.assumptions,
+            groups: results, columns: columnNames, worlds: worlds, target: matrixRunner.target.rawValue,
+            assumptions: plan.assumptions,
             reading: reading, top: request.top, shard: placement)
     }
 
@@ -111,11 +119,14 @@ public struct CensusRun: Sendable {
             .prefix(3)
             .map { client in
                 ClientExample(
-                    addresses: client.addresses.map(\.address.description) + (client.addedFromDNS.map { [$0.description] } ?? []),
-                    helo: client.helo, sender: client.primarySender, sessions: client.sessions, messages: client.messages)
+                    addresses: client.addresses.map(\.address.description)
+                        + (client.addedFromDNS.map { [$0.description] } ?? []),
+                    helo: client.helo, sender: client.primarySender, sessions: client.sessions,
+                    messages: client.messages)
             }
         return CensusGroup(
-            name: group.scenario.name, description: group.facts.label, weight: weight, dualStack: dualStack, domains: domains,
+            name: group.scenario.name, description: group.facts.label, weight: weight, dualStack: dualStack,
+            domains: domains,
             examples: Array(examples), outcomes: outcomes)
     }
 }

@@ -28,7 +28,8 @@ struct EximSessions {
     /// Exim's message id: `1rgABC-000123-Ab` (before 4.97) or `1rgABC-00000001XYZ-ABCD`.
     static func messageID(_ word: Substring) -> Bool {
         let parts = word.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 6, (6...11).contains(parts[1].count), (2...4).contains(parts[2].count) else { return false }
+        guard parts.count == 3, parts[0].count == 6, (6...11).contains(parts[1].count), (2...4).contains(parts[2].count)
+        else { return false }
         return parts.allSatisfy { $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
     }
 
@@ -56,7 +57,9 @@ struct EximSessions {
             lookupFailures += 1
             let name = message.dropFirst("no IP address found for host ".count).prefix { $0 != " " }
             guard let address = LogText.bracketed(message) else { return }
-            update(address, at: record.position) { $0.unconfirmedName = $0.unconfirmedName ?? (DNSName.normalize(name), false) }
+            update(address, at: record.position) {
+                $0.unconfirmedName = $0.unconfirmedName ?? (DNSName.normalize(name), false)
+            }
             return
         }
         if message.hasPrefix("SMTP connection from ") {
@@ -64,7 +67,9 @@ struct EximSessions {
             let rest = message.dropFirst("SMTP connection from ".count)
             guard let host = Self.host(rest) else { return }
             // The opening line ends with the connection count; closing lines say why it ended.
-            if rest.contains("(TCP/IP connection count") || !(rest.contains(" closed") || rest.contains(" lost") || rest.contains(" D=")) {
+            if rest.contains("(TCP/IP connection count")
+                || !(rest.contains(" closed") || rest.contains(" lost") || rest.contains(" D="))
+            {
                 connections[host.address, default: 0] += 1
                 if let pid = record.pid { pids[host.address, default: []].insert(pid) }
                 update(host.address, at: record.position) { _ in }
@@ -133,14 +138,18 @@ struct EximSessions {
             helo = rest[rest.index(after: rest.startIndex)..<close]
             rest = rest[rest.index(after: close)...].drop { $0 == " " }
         }
-        guard rest.first == "[", let close = rest.firstIndex(of: "]"), let address = IPAddress(rest[rest.index(after: rest.startIndex)..<close]) else {
+        guard rest.first == "[", let close = rest.firstIndex(of: "]"),
+            let address = IPAddress(rest[rest.index(after: rest.startIndex)..<close])
+        else {
             return nil
         }
         // `H=name [addr]`: Exim leaves the HELO out when it is the verified name.
         return (name.map(String.init), (helo ?? name).map(String.init), LogText.unmapped(address))
     }
 
-    private mutating func update(_ address: IPAddress, at position: LogPosition, _ change: (inout AddressEvidence) -> Void) {
+    private mutating func update(
+        _ address: IPAddress, at position: LogPosition, _ change: (inout AddressEvidence) -> Void
+    ) {
         var entry = evidence[address] ?? AddressEvidence(address: address)
         if entry.firstSeen == nil { entry.firstSeen = position }
         change(&entry)
@@ -168,10 +177,13 @@ struct EximSessions {
             evidence[address] = entry.sessions > 0 || entry.messages > 0 ? entry : nil
         }
         if !evidence.isEmpty, !hasConnectionLines, !hasPids {
-            notes.append("Exim log without `+smtp_connection` or `+pid`: its sessions are counted as arrivals plus rejections")
+            notes.append(
+                "Exim log without `+smtp_connection` or `+pid`: its sessions are counted as arrivals plus rejections")
         }
         if !evidence.isEmpty, namedHosts == 0, lookupFailures == 0 {
-            notes.append("the Exim log names no client host and no failed host lookup (host_lookup is off?): its clients' reverse DNS is unknown, taken as missing; --resolver records it")
+            notes.append(
+                "the Exim log names no client host and no failed host lookup (host_lookup is off?): its clients' reverse DNS is unknown, taken as missing; --resolver records it"
+            )
         }
         return notes
     }

@@ -41,7 +41,9 @@ enum LogText {
         var search = text[...]
         while let range = search.range(of: key + "=") {
             // A key at the start or after a space or `;`.
-            if range.lowerBound == text.startIndex || [" ", ";", ","].contains(text[text.index(before: range.lowerBound)]) {
+            if range.lowerBound == text.startIndex
+                || [" ", ";", ","].contains(text[text.index(before: range.lowerBound)])
+            {
                 let rest = text[range.upperBound...]
                 return rest.prefix { $0 != terminator && $0 != " " }
             }

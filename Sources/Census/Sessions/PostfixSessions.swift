@@ -60,7 +60,9 @@ struct PostfixSessions {
             guard let colon = message.firstIndex(of: ":") else { return }
             let id = message[..<colon]
             let rest = message[message.index(after: colon)...].drop { $0 == " " }
-            guard rest.hasPrefix("from=<"), rest.contains("size="), let sender = LogText.angle("from=", in: rest) else { return }
+            guard rest.hasPrefix("from=<"), rest.contains("size="), let sender = LogText.angle("from=", in: rest) else {
+                return
+            }
             queueSender[QueueKey(host: host, id: String(id))] = sender
         default:
             return
@@ -112,8 +114,13 @@ struct PostfixSessions {
         // `ACTION: CMD from name[addr]: TEXT; from=<s> to=<r> proto=P helo=<h>`
         guard let actionEnd = rest.firstIndex(of: ":") else { return }
         let action = rest[..<actionEnd]
-        guard ["reject", "reject_warning", "warn", "hold", "discard", "filter", "redirect", "info", "prepend", "defer", "defer_if_permit"]
-            .contains(action) else { return }
+        guard
+            [
+                "reject", "reject_warning", "warn", "hold", "discard", "filter", "redirect", "info", "prepend", "defer",
+                "defer_if_permit",
+            ]
+            .contains(action)
+        else { return }
         let detail = rest[rest.index(after: actionEnd)...]
         guard let (name, address) = LogText.client(after: " from ", in: detail) else { return }
         if open[key] == nil {
@@ -174,8 +181,12 @@ struct PostfixSessions {
             return
         }
         if let range = text.range(of: ": hostname "), let verify = text.range(of: " verification failed") {
-            guard let address = IPAddress(text[..<range.lowerBound]).map(LogText.unmapped), range.upperBound <= verify.lowerBound else { return }
-            setUnconfirmed(address, name: String(text[range.upperBound..<verify.lowerBound]), resolvesElsewhere: false, at: position)
+            guard let address = IPAddress(text[..<range.lowerBound]).map(LogText.unmapped),
+                range.upperBound <= verify.lowerBound
+            else { return }
+            setUnconfirmed(
+                address, name: String(text[range.upperBound..<verify.lowerBound]), resolvesElsewhere: false,
+                at: position)
         }
     }
 
@@ -185,7 +196,9 @@ struct PostfixSessions {
         return (text.prefix { $0 != " " }, false)
     }
 
-    private mutating func setUnconfirmed(_ address: IPAddress, name: String, resolvesElsewhere: Bool, at position: LogPosition) {
+    private mutating func setUnconfirmed(
+        _ address: IPAddress, name: String, resolvesElsewhere: Bool, at position: LogPosition
+    ) {
         var entry = evidence[address] ?? AddressEvidence(address: address)
         if entry.unconfirmedName == nil { entry.unconfirmedName = (DNSName.normalize(name), resolvesElsewhere) }
         if entry.firstSeen == nil { entry.firstSeen = position }
@@ -196,7 +209,8 @@ struct PostfixSessions {
     /// (postfix-policyd-spf-python), `Pass; identity=...` and the Perl service's `Received-SPF: pass`.
     private mutating func takeSPF(_ text: Substring, at position: LogPosition) {
         guard let ip = LogText.value("client-ip", in: text), let address = IPAddress(ip).map(LogText.unmapped),
-              let identity = LogText.value("identity", in: text) else { return }
+            let identity = LogText.value("identity", in: text)
+        else { return }
         var word: Substring?
         if let range = text.range(of: "Received-SPF: ") {
             word = text[range.upperBound...].prefix { $0.isLetter }
@@ -210,7 +224,9 @@ struct PostfixSessions {
         let domain: String?
         switch identity {
         case "mailfrom":
-            domain = LogText.value("envelope-from", in: text).flatMap { LogText.domain(of: String($0).trimmingCharacters(in: ["<", ">"])) }
+            domain = LogText.value("envelope-from", in: text).flatMap {
+                LogText.domain(of: String($0).trimmingCharacters(in: ["<", ">"]))
+            }
         case "helo":
             domain = LogText.value("helo", in: text).map { LogText.normalizedHELO(String($0)) }
         default:

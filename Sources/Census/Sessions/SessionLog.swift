@@ -22,8 +22,10 @@ public struct SessionLog: Sendable {
                     // A syslog line whose message is a whole log line of a container
                     // (`docker-compose[1]: mailserver-1  | Mar  1 ... postfix/smtpd[2]: ...`).
                     var record = given
-                    if !EximSessions.isExim(record), !PostfixSessions.isPostfix(record), let inner = LineFraming.containerInner(record.message),
-                       case .record(let nested)? = LineFraming.frameDirect(inner, at: record.position) {
+                    if !EximSessions.isExim(record), !PostfixSessions.isPostfix(record),
+                        let inner = LineFraming.containerInner(record.message),
+                        case .record(let nested)? = LineFraming.frameDirect(inner, at: record.position)
+                    {
                         record = nested
                     }
                     summary.lines += 1

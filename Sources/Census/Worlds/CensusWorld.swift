@@ -24,7 +24,8 @@ public enum CensusWorld {
     /// The case for `facts`, named `name`.
     public static func scenario(_ facts: ClientFacts, name: String, description: String? = nil) -> ScenarioCase {
         let used = Set(facts.sides.map(\.address))
-        let receiver = receiverCandidates.first { !used.contains($0.0) && !used.contains($0.1) } ?? receiverCandidates[0]
+        let receiver =
+            receiverCandidates.first { !used.contains($0.0) && !used.contains($0.1) } ?? receiverCandidates[0]
         func elsewhere(_ family: AddressFamily) -> IPAddress {
             elsewhereCandidates[family]!.first { !used.contains($0) && $0 != receiver.0 && $0 != receiver.1 }!
         }
@@ -117,10 +118,13 @@ public enum CensusWorld {
         var addresses: [AddressFamily: IPAddress] = [:]
         for side in facts.sides { addresses[side.address.family] = side.address }
         let sender = SenderSpec(
-            addresses: addresses, prefer: .ipv6, helo: facts.helo, mailFrom: facts.mailFrom, rcptTo: ["postmaster@\(recipientDomain)"])
+            addresses: addresses, prefer: .ipv6, helo: facts.helo, mailFrom: facts.mailFrom,
+            rcptTo: ["postmaster@\(recipientDomain)"])
         let receiverSpec = ReceiverSpec(hostname: receiverName, addresses: [receiver.1, receiver.0])
         return ScenarioCase(
-            name: name, description: description, tags: ["census"], location: SourceLocation(file: "census", line: 0, column: 0),
-            dns: WorldSpec(records: records, faults: faults, reverse: .none), receiver: receiverSpec, sender: sender, expect: Expectation())
+            name: name, description: description, tags: ["census"],
+            location: SourceLocation(file: "census", line: 0, column: 0),
+            dns: WorldSpec(records: records, faults: faults, reverse: .none), receiver: receiverSpec, sender: sender,
+            expect: Expectation())
     }
 }

@@ -42,7 +42,9 @@ public struct ClientFacts: Sendable, Hashable {
         public var spf: SPFResult
         public var dnsbl: [String]
 
-        public init(address: IPAddress, reverse: Reverse, heloAddress: HELOAddress, spf: SPFResult, dnsbl: [String] = []) {
+        public init(
+            address: IPAddress, reverse: Reverse, heloAddress: HELOAddress, spf: SPFResult, dnsbl: [String] = []
+        ) {
             self.address = address
             self.reverse = reverse
             self.heloAddress = heloAddress
@@ -103,14 +105,17 @@ public struct ClientFacts: Sendable, Hashable {
             side.address = canonical
             switch side.reverse {
             case .confirmed(let name): side.reverse = .confirmed(rename(name))
-            case .unconfirmed(let name, let elsewhere): side.reverse = .unconfirmed(rename(name), resolvesElsewhere: elsewhere)
+            case .unconfirmed(let name, let elsewhere):
+                side.reverse = .unconfirmed(rename(name), resolvesElsewhere: elsewhere)
             case .missing, .unknown, .temporary: break
             }
             return side
         }
         var helo = self.helo
         if let literal = PolicySession.literalAddress(helo) {
-            let target = addressMap[literal] ?? (literal.family == .ipv4 ? IPAddress("198.51.100.99")! : IPAddress("2001:db8:99::99")!)
+            let target =
+                addressMap[literal]
+                ?? (literal.family == .ipv4 ? IPAddress("198.51.100.99")! : IPAddress("2001:db8:99::99")!)
             helo = target.family == .ipv4 ? "[\(target)]" : "[IPv6:\(target)]"
         } else if !PolicySession.isValidHELO(helo) {
             helo = "-invalid-helo"
@@ -135,7 +140,8 @@ public struct ClientFacts: Sendable, Hashable {
             var words: [String] = []
             switch side.reverse {
             case .confirmed: words.append("PTR confirmed")
-            case .unconfirmed(_, let elsewhere): words.append(elsewhere ? "PTR resolves elsewhere" : "PTR not confirmed")
+            case .unconfirmed(_, let elsewhere):
+                words.append(elsewhere ? "PTR resolves elsewhere" : "PTR not confirmed")
             case .missing: words.append("no PTR")
             case .unknown: words.append("unknown PTR")
             case .temporary: words.append("PTR lookup fails")

@@ -14,7 +14,9 @@ public struct LiveResolver: Sendable {
     public var namespace: NetworkNamespace?
     public var timeout: Duration
 
-    public init(server: IPAddress, port: UInt16 = 53, namespace: NetworkNamespace? = nil, timeout: Duration = .seconds(3)) {
+    public init(
+        server: IPAddress, port: UInt16 = 53, namespace: NetworkNamespace? = nil, timeout: Duration = .seconds(3)
+    ) {
         self.server = server
         self.port = port
         self.namespace = namespace
@@ -49,7 +51,8 @@ public enum LiveFacts {
         defer { registry.removeDirectory(directory) }
         let lookup = try await DNSResolver(
             configuration: ResolverConfiguration(
-                server: resolver.server, port: resolver.port, timeout: resolver.timeout, namespace: resolver.namespace, directory: directory,
+                server: resolver.server, port: resolver.port, timeout: resolver.timeout, namespace: resolver.namespace,
+                directory: directory,
                 cacheCapacity: 65_536),
             logger: logger)
         defer { lookup.shutdown() }
@@ -71,12 +74,16 @@ public enum LiveFacts {
         return results.compactMap { $0 }
     }
 
-    static func record(_ given: CensusClient, lookup: any DNSLookup) async -> (CensusClient, ClientFacts, Set<Assumption>) {
+    static func record(_ given: CensusClient, lookup: any DNSLookup) async -> (
+        CensusClient, ClientFacts, Set<Assumption>
+    ) {
         var client = given
         let (base, logged) = LogFacts.facts(for: client)
         var assumptions = logged.subtracting([.heloResolves, .spf])
         let helo = base.helo
-        let heloName = base.heloIsName && PolicySession.isValidHELO(helo) && PolicySession.isFullyQualified(helo) ? DNSName.normalize(helo) : nil
+        let heloName =
+            base.heloIsName && PolicySession.isValidHELO(helo) && PolicySession.isFullyQualified(helo)
+            ? DNSName.normalize(helo) : nil
 
         var addresses = client.addresses.map(\.address)
         var reverses: [IPAddress: ClientFacts.Reverse] = [:]
@@ -124,11 +131,14 @@ public enum LiveFacts {
             }
             let verdict = await evaluator.evaluate(ip: address, mailFrom: base.mailFrom, helo: helo)
             let dnsbl = client.evidence(for: address.family).map { Array($0.dnsbl) } ?? []
-            sides.append(ClientFacts.Side(
-                address: address, reverse: reverses[address] ?? .missing, heloAddress: heloAddress, spf: verdict.result, dnsbl: dnsbl))
+            sides.append(
+                ClientFacts.Side(
+                    address: address, reverse: reverses[address] ?? .missing, heloAddress: heloAddress,
+                    spf: verdict.result, dnsbl: dnsbl))
         }
         if heloName == nil { assumptions.remove(.heloResolves) }
-        let facts = ClientFacts(sides: sides, helo: helo, heloFound: heloName == nil ? .notFound : heloFound, mailFrom: base.mailFrom)
+        let facts = ClientFacts(
+            sides: sides, helo: helo, heloFound: heloName == nil ? .notFound : heloFound, mailFrom: base.mailFrom)
         return (client, facts, assumptions)
     }
 

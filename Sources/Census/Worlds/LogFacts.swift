@@ -83,11 +83,15 @@ public enum LogFacts {
             } else {
                 assumptions.insert(.spf)
             }
-            sides.append(ClientFacts.Side(address: evidence.address, reverse: reverse, heloAddress: heloAddress, spf: spf, dnsbl: Array(evidence.dnsbl)))
+            sides.append(
+                ClientFacts.Side(
+                    address: evidence.address, reverse: reverse, heloAddress: heloAddress, spf: spf,
+                    dnsbl: Array(evidence.dnsbl)))
         }
         if heloLooksUp, !notFound, !heloFromReverse { assumptions.insert(.heloResolves) }
         let found: ClientFacts.HELOFound = heloLooksUp && notFound ? .notFound : .found
-        let facts = ClientFacts(sides: sides, helo: heloText, heloFound: heloLooksUp ? found : .notFound, mailFrom: sender)
+        let facts = ClientFacts(
+            sides: sides, helo: heloText, heloFound: heloLooksUp ? found : .notFound, mailFrom: sender)
         return (facts, assumptions)
     }
 

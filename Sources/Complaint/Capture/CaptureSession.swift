@@ -17,11 +17,13 @@ public enum CaptureSession {
         // libunbound with a forward zone for "." sends every question to the forwarder only; it never
         // iterates from the root itself (forward-first is off).
         let resolver = try await DNSResolver(
-            configuration: ResolverConfiguration(server: server, port: port, timeout: timeout, namespace: namespace, directory: directory),
+            configuration: ResolverConfiguration(
+                server: server, port: port, timeout: timeout, namespace: namespace, directory: directory),
             logger: logger)
         defer { resolver.shutdown() }
         var world = await DNSCapture.capture(request, lookup: resolver)
-        world.security = await securityStates(of: world.log, server: server, port: port, namespace: namespace, timeout: timeout)
+        world.security = await securityStates(
+            of: world.log, server: server, port: port, namespace: namespace, timeout: timeout)
         return world
     }
 
@@ -38,13 +40,19 @@ public enum CaptureSession {
         for answer in log where asked.insert("\(answer.question) \(answer.type)").inserted {
             // A question that went unanswered would only be waited for again.
             if case .error(.timeout) = answer.outcome { continue }
-            guard let reply = try? await ServerQuery.ask(answer.question, answer.type.code, server: server, port: port, in: namespace, timeout: timeout)
+            guard
+                let reply = try? await ServerQuery.ask(
+                    answer.question, answer.type.code, server: server, port: port, in: namespace, timeout: timeout)
             else { continue }
             if reply.authenticated {
-                states.append(CapturedSecurity(name: answer.question, type: answer.type, security: .secure, detail: "AD set"))
+                states.append(
+                    CapturedSecurity(name: answer.question, type: answer.type, security: .secure, detail: "AD set"))
             } else if reply.rcode == 2, let ede = reply.extendedError, (1...12).contains(ede.code) {
-                let detail = "SERVFAIL, EDE \(ede.code) \(ServerAnswer.extendedErrorName(ede.code))" + (ede.text.isEmpty ? "" : ": \(ede.text)")
-                states.append(CapturedSecurity(name: answer.question, type: answer.type, security: .bogus, detail: detail))
+                let detail =
+                    "SERVFAIL, EDE \(ede.code) \(ServerAnswer.extendedErrorName(ede.code))"
+                    + (ede.text.isEmpty ? "" : ": \(ede.text)")
+                states.append(
+                    CapturedSecurity(name: answer.question, type: answer.type, security: .bogus, detail: detail))
             }
         }
         return states

@@ -14,7 +14,10 @@ public struct CaptureRequest: Sendable, Hashable {
     /// The receiver's name for SPF's `%{r}` (explanations only).
     public var receiverName: String
 
-    public init(client: IPAddress, helo: String, mailFrom: String, rcptTo: [String], dnsblZones: [String] = [], receiverName: String = "mx.example.test") {
+    public init(
+        client: IPAddress, helo: String, mailFrom: String, rcptTo: [String], dnsblZones: [String] = [],
+        receiverName: String = "mx.example.test"
+    ) {
         self.client = client
         self.helo = helo
         self.mailFrom = mailFrom
@@ -86,7 +89,9 @@ public enum DNSCapture {
     static let maximumSPFRecords = 40
     static let maximumExchangers = 10
 
-    public static func capture(_ request: CaptureRequest, lookup: any DNSLookup, now: Int = Int(Date().timeIntervalSince1970)) async -> CapturedWorld {
+    public static func capture(
+        _ request: CaptureRequest, lookup: any DNSLookup, now: Int = Int(Date().timeIntervalSince1970)
+    ) async -> CapturedWorld {
         let recorder = RecordingLookup(lookup)
         var notes: [CaptureNote] = []
 
@@ -181,7 +186,11 @@ struct SPFWalk {
         }
         guard visited.insert(domain).inserted else { return }
         guard visited.count <= DNSCapture.maximumSPFRecords, depth <= 10 else {
-            notes.append(CaptureNote(name: domain, text: "not followed: the SPF walk stops after \(DNSCapture.maximumSPFRecords) records or 10 levels"))
+            notes.append(
+                CaptureNote(
+                    name: domain,
+                    text: "not followed: the SPF walk stops after \(DNSCapture.maximumSPFRecords) records or 10 levels")
+            )
             return
         }
         let texts: [String]
@@ -192,20 +201,25 @@ struct SPFWalk {
         }
         let spf = texts.filter(SPFRecord.isSPFRecord)
         guard spf.count == 1, let text = spf.first else {
-            if spf.count > 1 { notes.append(CaptureNote(name: domain, text: "\(spf.count) SPF records: permerror (RFC 7208 4.5)")) }
+            if spf.count > 1 {
+                notes.append(CaptureNote(name: domain, text: "\(spf.count) SPF records: permerror (RFC 7208 4.5)"))
+            }
             return
         }
         let record: SPFRecord
         do {
             record = try SPFRecord(parsing: text)
         } catch {
-            notes.append(CaptureNote(name: domain, text: "the SPF record does not parse (\(error)): permerror; not followed"))
+            notes.append(
+                CaptureNote(name: domain, text: "the SPF record does not parse (\(error)): permerror; not followed"))
             return
         }
         for directive in record.directives {
             switch directive.mechanism {
             case .include(let spec):
-                if let target = expand(spec, domain: domain, term: directive.text) { await walk(target, depth: depth + 1) }
+                if let target = expand(spec, domain: domain, term: directive.text) {
+                    await walk(target, depth: depth + 1)
+                }
             case .a(let spec, _):
                 if let target = spec.map({ expand($0, domain: domain, term: directive.text) }) ?? domain {
                     _ = try? await lookup.query(target, .a)
@@ -223,10 +237,17 @@ struct SPFWalk {
             case .ptr(let spec):
                 // The client's PTR names and their addresses are captured for every delivery.
                 if let spec, spec.usesValidatedDomain {
-                    notes.append(CaptureNote(name: domain, text: "\(directive.text): %{p} needs the client's validated name; the SPF evaluation below asks what it needs"))
+                    notes.append(
+                        CaptureNote(
+                            name: domain,
+                            text:
+                                "\(directive.text): %{p} needs the client's validated name; the SPF evaluation below asks what it needs"
+                        ))
                 }
             case .exists(let spec):
-                if let target = expand(spec, domain: domain, term: directive.text) { _ = try? await lookup.query(target, .a) }
+                if let target = expand(spec, domain: domain, term: directive.text) {
+                    _ = try? await lookup.query(target, .a)
+                }
             case .all, .ip4, .ip6:
                 break
             }
@@ -234,7 +255,9 @@ struct SPFWalk {
         if let redirect = record.redirect, let target = expand(redirect.value, domain: domain, term: redirect.text) {
             await walk(target, depth: depth + 1)
         }
-        if let explanation = record.explanation, let target = expand(explanation.value, domain: domain, term: explanation.text) {
+        if let explanation = record.explanation,
+            let target = expand(explanation.value, domain: domain, term: explanation.text)
+        {
             _ = try? await lookup.query(target, .txt)
         }
     }
@@ -242,7 +265,12 @@ struct SPFWalk {
     /// The DNS name a domain-spec expands to for this delivery, or nil (with a note) when it cannot.
     mutating func expand(_ spec: SPFMacroString, domain: String, term: String) -> String? {
         if spec.usesValidatedDomain {
-            notes.append(CaptureNote(name: domain, text: "\(term): %{p} needs the client's validated name (RFC 7208 7.3); the walk does not guess it, the SPF evaluation below asks what it needs"))
+            notes.append(
+                CaptureNote(
+                    name: domain,
+                    text:
+                        "\(term): %{p} needs the client's validated name (RFC 7208 7.3); the walk does not guess it, the SPF evaluation below asks what it needs"
+                ))
             return nil
         }
         let sender = request.mailFrom.isEmpty ? "postmaster@\(DNSName.normalize(request.helo))" : request.mailFrom
@@ -250,9 +278,12 @@ struct SPFWalk {
         let local = at.map { String(sender[..<$0]) } ?? "postmaster"
         let context = SPFMacroContext(
             localPart: local.isEmpty ? "postmaster" : local, senderDomain: request.spfDomain, domain: domain,
-            client: SPFEvaluator.unmapped(request.client), helo: request.helo, receiver: request.receiverName, timestamp: now)
+            client: SPFEvaluator.unmapped(request.client), helo: request.helo, receiver: request.receiverName,
+            timestamp: now)
         guard let name = SPFDomain.queryName(fromExpansion: spec.expand(in: context)) else {
-            notes.append(CaptureNote(name: domain, text: "\(term) expands to no valid name for this delivery: nothing to look up"))
+            notes.append(
+                CaptureNote(
+                    name: domain, text: "\(term) expands to no valid name for this delivery: nothing to look up"))
             return nil
         }
         return name
@@ -296,17 +327,29 @@ struct WorldBuilder {
                 let asked = failures.map { "\($0.0)" }.joined(separator: ", ")
                 if let kind, !hasData, below.isEmpty {
                     faults.append(DNSFault(name: owner, kind: kind))
-                    let others = about.filter { if case .error(let e) = $0.outcome { return !e.isTemporary } else { return false } }
+                    let others = about.filter {
+                        if case .error(let e) = $0.outcome { return !e.isTemporary } else { return false }
+                    }
                     if !others.isEmpty {
-                        notes.append(CaptureNote(name: owner, text: "\(kind) for \(asked) but \(others.map { "\($0.type)" }.joined(separator: ", ")) answered no data; the fault replays it for every type"))
+                        notes.append(
+                            CaptureNote(
+                                name: owner,
+                                text:
+                                    "\(kind) for \(asked) but \(others.map { "\($0.type)" }.joined(separator: ", ")) answered no data; the fault replays it for every type"
+                            ))
                     }
                 } else {
-                    let why = kind == nil ? "the format has no fault for it" : hasData ? "a fault would hide \(owner)'s records" : "a fault would hide \(below.first ?? "")"
+                    let why =
+                        kind == nil
+                        ? "the format has no fault for it"
+                        : hasData ? "a fault would hide \(owner)'s records" : "a fault would hide \(below.first ?? "")"
                     notes.append(CaptureNote(name: owner, text: "\(asked): \(first) — not replayed (\(why))"))
                 }
                 continue
             }
-            let nxdomain = about.contains { if case .error(.nxdomain) = $0.outcome { return true } else { return false } }
+            let nxdomain = about.contains {
+                if case .error(.nxdomain) = $0.outcome { return true } else { return false }
+            }
             if nxdomain, !hasData {
                 notes.append(CaptureNote(name: owner, text: "NXDOMAIN (absent here too)"))
                 continue
@@ -322,9 +365,18 @@ struct WorldBuilder {
                 } else {
                     // A name with no record at all would be NXDOMAIN in the replay; a record below it
                     // keeps it in existence as an empty non-terminal (RFC 8020), answering NODATA as it did.
-                    let marker = ResourceRecord(owner: "_exists." + owner, data: .txt([Array("mxharness capture: \(owner) exists with no \(types) record".utf8.prefix(255))]))
+                    let marker = ResourceRecord(
+                        owner: "_exists." + owner,
+                        data: .txt([
+                            Array("mxharness capture: \(owner) exists with no \(types) record".utf8.prefix(255))
+                        ]))
                     if seen.insert(marker).inserted { records.append(marker) }
-                    notes.append(CaptureNote(name: owner, text: "exists with no \(types) record (NODATA); _exists.\(owner) keeps it from being NXDOMAIN in the replay"))
+                    notes.append(
+                        CaptureNote(
+                            name: owner,
+                            text:
+                                "exists with no \(types) record (NODATA); _exists.\(owner) keeps it from being NXDOMAIN in the replay"
+                        ))
                 }
             }
         }

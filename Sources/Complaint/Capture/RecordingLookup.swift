@@ -82,7 +82,8 @@ final class RecordingLookup: DNSLookup, @unchecked Sendable {
         return result
     }
 
-    private func keep(_ name: String, _ type: RecordType, owner: String, _ result: Result<[RecordData], DNSLookupError>) {
+    private func keep(_ name: String, _ type: RecordType, owner: String, _ result: Result<[RecordData], DNSLookupError>)
+    {
         let outcome: CapturedAnswer.Outcome
         switch result {
         case .success(let records): outcome = .records(records)

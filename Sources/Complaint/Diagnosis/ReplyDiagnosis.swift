@@ -21,9 +21,11 @@ public enum PolicyChoice: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .preset(let preset): return preset.rawValue
         case .map(let checks, let rejectAt, let onFail, let reply):
-            var out = "{checks: [\(checks.map(\.name).joined(separator: ", "))], reject_at: \(rejectAt.rawValue), on_fail: \(onFail.rawValue)"
+            var out =
+                "{checks: [\(checks.map(\.name).joined(separator: ", "))], reject_at: \(rejectAt.rawValue), on_fail: \(onFail.rawValue)"
             if let reply {
-                out += ", reply: {code: \(reply.code)\(reply.enhanced.map { ", enhanced: \($0)" } ?? ""), text: \(YAMLText.quoted(reply.text))}"
+                out +=
+                    ", reply: {code: \(reply.code)\(reply.enhanced.map { ", enhanced: \($0)" } ?? ""), text: \(YAMLText.quoted(reply.text))}"
             }
             return out + "}"
         }
@@ -76,26 +78,65 @@ public enum ReplyDiagnosis {
 
     static let rules: [Rule] = [
         // Postfix's own texts first (smtpd_check.c): they say exactly which restriction failed.
-        Rule(pattern: "cannot find your reverse hostname", what: "Postfix's reject_unknown_reverse_client_hostname: the client address has no PTR (check ptr)") { _, _ in .ptr },
-        Rule(pattern: "cannot find your hostname", what: "Postfix's reject_unknown_client_hostname: no PTR, or its name does not resolve back to the client (check fcrdns)") { _, _ in .fcrdns },
-        Rule(pattern: "Helo command rejected: Host not found", what: "Postfix's reject_unknown_helo_hostname: the HELO name has no A, AAAA or MX (check helo-resolves)") { _, _ in .heloResolves },
-        Rule(pattern: "Helo command rejected: need fully-qualified hostname", what: "Postfix's reject_non_fqdn_helo_hostname (check helo-fqdn)") { _, _ in .heloFQDN },
-        Rule(pattern: "Helo command rejected: Invalid name", what: "Postfix's reject_invalid_helo_hostname (check helo-valid)") { _, _ in .heloValid },
-        Rule(pattern: "Helo command rejected: does not match", what: "the HELO name does not resolve to the client address (check helo-matches)") { _, _ in .heloMatches },
-        Rule(pattern: #"blocked using ([a-z0-9_-]+(?:\.[a-z0-9_-]+)+)"#, what: "Postfix's reject_rbl_client: the client is listed in a DNSBL (check dnsbl:ZONE)") { _, zone in
+        Rule(
+            pattern: "cannot find your reverse hostname",
+            what: "Postfix's reject_unknown_reverse_client_hostname: the client address has no PTR (check ptr)"
+        ) { _, _ in .ptr },
+        Rule(
+            pattern: "cannot find your hostname",
+            what:
+                "Postfix's reject_unknown_client_hostname: no PTR, or its name does not resolve back to the client (check fcrdns)"
+        ) { _, _ in .fcrdns },
+        Rule(
+            pattern: "Helo command rejected: Host not found",
+            what: "Postfix's reject_unknown_helo_hostname: the HELO name has no A, AAAA or MX (check helo-resolves)"
+        ) { _, _ in .heloResolves },
+        Rule(
+            pattern: "Helo command rejected: need fully-qualified hostname",
+            what: "Postfix's reject_non_fqdn_helo_hostname (check helo-fqdn)"
+        ) { _, _ in .heloFQDN },
+        Rule(
+            pattern: "Helo command rejected: Invalid name",
+            what: "Postfix's reject_invalid_helo_hostname (check helo-valid)"
+        ) { _, _ in .heloValid },
+        Rule(
+            pattern: "Helo command rejected: does not match",
+            what: "the HELO name does not resolve to the client address (check helo-matches)"
+        ) { _, _ in .heloMatches },
+        Rule(
+            pattern: #"blocked using ([a-z0-9_-]+(?:\.[a-z0-9_-]+)+)"#,
+            what: "Postfix's reject_rbl_client: the client is listed in a DNSBL (check dnsbl:ZONE)"
+        ) { _, zone in
             zone.flatMap { Check(name: "dnsbl:" + $0) }
         },
-        Rule(pattern: #"(?:is in a black list at|listed (?:in|at|on|by)) ([a-z0-9_-]+(?:\.[a-z0-9_-]+)+)"#, what: "a DNSBL listing (check dnsbl:ZONE)") { _, zone in
+        Rule(
+            pattern: #"(?:is in a black list at|listed (?:in|at|on|by)) ([a-z0-9_-]+(?:\.[a-z0-9_-]+)+)"#,
+            what: "a DNSBL listing (check dnsbl:ZONE)"
+        ) { _, zone in
             zone.flatMap { $0.split(separator: ".").count >= 2 ? Check(name: "dnsbl:" + $0) : nil }
         },
-        Rule(pattern: "SPF temporary error|SPF.{0,20}temperror", what: "SPF (RFC 7208) ended in temperror: a DNS lookup of the SPF walk failed (check spf)", check: { _, _ in .spf }, dnsError: true),
-        Rule(pattern: "SPF permanent error|SPF.{0,20}permerror|^5\\d\\d 5\\.7\\.24", what: "SPF (RFC 7208) ended in permerror, or RFC 7372's 5.7.24 (SPF validation error) (check spf)", check: { _, _ in .spf }, permerror: true),
+        Rule(
+            pattern: "SPF temporary error|SPF.{0,20}temperror",
+            what: "SPF (RFC 7208) ended in temperror: a DNS lookup of the SPF walk failed (check spf)",
+            check: { _, _ in .spf }, dnsError: true),
+        Rule(
+            pattern: "SPF permanent error|SPF.{0,20}permerror|^5\\d\\d 5\\.7\\.24",
+            what: "SPF (RFC 7208) ended in permerror, or RFC 7372's 5.7.24 (SPF validation error) (check spf)",
+            check: { _, _ in .spf }, permerror: true),
         // "Authentication" failures where SPF did not pass and DKIM is named too (this model has no
         // DKIM): Microsoft's 4.7.26, Gmail's 5.7.26, RFC 7372 x.7.26 (multiple authentication checks failed).
-        Rule(pattern: #"SPF check did not pass|pass either SPF or DKIM|unauthenticated|SPF.{0,60}did\s+not\s+pass|^[45]\d\d [45]\.7\.26\b|authenticat.{0,40}(SPF|DKIM)"#,
-             what: "SPF did not pass (and DKIM, which this model does not have): check spf-pass; a world without an SPF record fails it") { _, _ in .spfPass },
-        Rule(pattern: #"SPF|Sender Policy Framework|^[45]\d\d [45]\.7\.23\b|not (?:allowed|authorized|permitted) to send"#,
-             what: "SPF (RFC 7208) ended in fail, or RFC 7372's 5.7.23 (SPF validation failed): check spf; a world whose SPF record ends in -all fails it") { _, _ in .spf },
+        Rule(
+            pattern:
+                #"SPF check did not pass|pass either SPF or DKIM|unauthenticated|SPF.{0,60}did\s+not\s+pass|^[45]\d\d [45]\.7\.26\b|authenticat.{0,40}(SPF|DKIM)"#,
+            what:
+                "SPF did not pass (and DKIM, which this model does not have): check spf-pass; a world without an SPF record fails it"
+        ) { _, _ in .spfPass },
+        Rule(
+            pattern:
+                #"SPF|Sender Policy Framework|^[45]\d\d [45]\.7\.23\b|not (?:allowed|authorized|permitted) to send"#,
+            what:
+                "SPF (RFC 7208) ended in fail, or RFC 7372's 5.7.23 (SPF validation failed): check spf; a world whose SPF record ends in -all fails it"
+        ) { _, _ in .spf },
         Rule(pattern: #"HELO|EHLO"#, what: "a HELO check") { reply, _ in
             let text = reply.text.lowercased()
             if text.contains("fully") || text.contains("fqdn") || text.contains("qualified") { return .heloFQDN }
@@ -107,17 +148,23 @@ public enum ReplyDiagnosis {
         // freenet's `inconsistent or no DNS PTR record`, GMX's `Bad DNS PTR resource record`, free.fr's
         // `reverse DNS entry does not resolve`, ImprovMX's `IP name lookup failed`, Gmail's IPv4 and IPv6
         // PTR texts, RFC 7372's x.7.25 (reverse DNS validation failed).
-        Rule(pattern: #"\bPTRs?\b|reverse[ -]?DNS|rDNS|reverse (?:host|name|lookup|mapping|entry|resolution)|DNS reverse|name lookup failed|host ?name lookup|FCrDNS|forward[- ]confirmed|^[45]\d\d [45]\.7\.25\b"#,
-             what: "a reverse DNS requirement (no PTR, or one that does not resolve back to the client): check fcrdns; a world without a PTR fails it") { _, _ in .fcrdns },
+        Rule(
+            pattern:
+                #"\bPTRs?\b|reverse[ -]?DNS|rDNS|reverse (?:host|name|lookup|mapping|entry|resolution)|DNS reverse|name lookup failed|host ?name lookup|FCrDNS|forward[- ]confirmed|^[45]\d\d [45]\.7\.25\b"#,
+            what:
+                "a reverse DNS requirement (no PTR, or one that does not resolve back to the client): check fcrdns; a world without a PTR fails it"
+        ) { _, _ in .fcrdns },
     ]
 
     /// The check that explains `reply`, or nil.
     static func match(_ reply: SMTPReply) -> (rule: Rule, check: Check, phrase: String)? {
         let subject = "\(reply.code) \(reply.enhanced.map { $0 + " " } ?? "")\(reply.text)"
         for rule in rules {
-            guard let regex = try? NSRegularExpression(pattern: rule.pattern, options: [.caseInsensitive, .anchorsMatchLines]),
-                  let found = regex.firstMatch(in: subject, range: NSRange(subject.startIndex..., in: subject)),
-                  let phraseRange = Range(found.range, in: subject)
+            guard
+                let regex = try? NSRegularExpression(
+                    pattern: rule.pattern, options: [.caseInsensitive, .anchorsMatchLines]),
+                let found = regex.firstMatch(in: subject, range: NSRange(subject.startIndex..., in: subject)),
+                let phraseRange = Range(found.range, in: subject)
             else { continue }
             var zone: String?
             if found.numberOfRanges > 1, let zoneRange = Range(found.range(at: 1), in: subject) {
@@ -131,10 +178,15 @@ public enum ReplyDiagnosis {
 
     public static func diagnose(_ evidence: Evidence, client: IPAddress, helo: String) -> Diagnosis {
         guard let reply = evidence.reply else {
-            return Diagnosis(check: nil, policy: .preset(.open), explanation: "there is no reply to explain", dnsError: false, differences: [])
+            return Diagnosis(
+                check: nil, policy: .preset(.open), explanation: "there is no reply to explain", dnsError: false,
+                differences: [])
         }
         guard reply.code >= 400 else {
-            return Diagnosis(check: nil, policy: .preset(.open), explanation: "the reply \(reply.code) is not a failure: the open preset accepts", dnsError: false, differences: [])
+            return Diagnosis(
+                check: nil, policy: .preset(.open),
+                explanation: "the reply \(reply.code) is not a failure: the open preset accepts", dnsError: false,
+                differences: [])
         }
         var differences: [String] = []
         var check: Check
@@ -146,7 +198,8 @@ public enum ReplyDiagnosis {
             (dnsError, permerror) = (found.rule.dnsError, found.rule.permerror)
         } else {
             check = .dnsbl(zone: standInZone)
-            what = "no check mxharness models (a reputation, content or front-end decision); a DNSBL listing on the stand-in zone \(standInZone) plays it, so the reply is reproduced but not its cause"
+            what =
+                "no check mxharness models (a reputation, content or front-end decision); a DNSBL listing on the stand-in zone \(standInZone) plays it, so the reply is reproduced but not its cause"
             standIn = true
         }
         // Where the receiver answers: the stage the input names (format 1.2 answers at HELO and
@@ -160,8 +213,12 @@ public enum ReplyDiagnosis {
         case .rcpt?, .connect?, nil: rejectAt = .rcpt
         }
         if !rejectAt.canAnswer(check) {
-            let needs = rejectAt == .greeting ? "the HELO or MAIL FROM, which the greeting comes before" : "the envelope sender, which HELO comes before"
-            differences.append("check \(check.name) needs \(needs); a stand-in DNSBL listing plays the reply at \(rejectAt.rawValue)")
+            let needs =
+                rejectAt == .greeting
+                ? "the HELO or MAIL FROM, which the greeting comes before"
+                : "the envelope sender, which HELO comes before"
+            differences.append(
+                "check \(check.name) needs \(needs); a stand-in DNSBL listing plays the reply at \(rejectAt.rawValue)")
             check = .dnsbl(zone: standInZone)
             standIn = true
             (dnsError, permerror) = (false, false)
@@ -174,20 +231,27 @@ public enum ReplyDiagnosis {
             if dnsError {
                 // A DNS error's reply cannot be reworded (`reply:` replaces failures only): play the
                 // words as a failure of the same check instead.
-                differences.append("the receiver's words for the SPF DNS error differ from the built-in MX's; the scenario plays them as an SPF failure with the receiver's reply")
+                differences.append(
+                    "the receiver's words for the SPF DNS error differ from the built-in MX's; the scenario plays them as an SPF failure with the receiver's reply"
+                )
                 dnsError = false
             }
             let site = CustomReply(code: reply.code, enhanced: reply.enhanced, text: reply.text)
             choice = .map(checks: [check], rejectAt: rejectAt, onFail: onFail, reply: site)
-            builtin = choice.policy.reply(for: check, outcome: dnsError ? .temporary : permerror ? .permerror : .fail, client: client, helo: helo)
+            builtin = choice.policy.reply(
+                for: check, outcome: dnsError ? .temporary : permerror ? .permerror : .fail, client: client, helo: helo)
         }
         // A preset that is exactly this policy reads better.
-        if let preset = Preset.allCases.first(where: { $0.policy.equalsIgnoringPreset(choice.policy) }) { choice = .preset(preset) }
+        if let preset = Preset.allCases.first(where: { $0.policy.equalsIgnoringPreset(choice.policy) }) {
+            choice = .preset(preset)
+        }
         let classWord = reply.isTransientFailure ? "a 4xx (defer)" : "a 5xx (reject)"
         return Diagnosis(
             check: check, policy: choice,
-            explanation: "\(phrase.map { "\"\($0)\" is " } ?? "the reply names ")\(what); \(classWord) at \(rejectAt.rawValue) gives policy \(choice.yaml)",
-            phrase: phrase, builtinReply: builtin, dnsError: dnsError, permerror: permerror, standIn: standIn, differences: differences)
+            explanation:
+                "\(phrase.map { "\"\($0)\" is " } ?? "the reply names ")\(what); \(classWord) at \(rejectAt.rawValue) gives policy \(choice.yaml)",
+            phrase: phrase, builtinReply: builtin, dnsError: dnsError, permerror: permerror, standIn: standIn,
+            differences: differences)
     }
 
     /// The same reply as far as `expect` can tell: code, enhanced code and text.

@@ -17,8 +17,11 @@ enum AddressWords {
     static func address(at text: Substring) -> IPAddress? {
         var rest = text.drop { $0 == " " }
         var closing: Character?
-        if rest.first == "[" { closing = "]"; rest = rest.dropFirst() }
-        else if rest.first == "(" { closing = ")"; rest = rest.dropFirst() }
+        if rest.first == "[" {
+            closing = "]"; rest = rest.dropFirst()
+        } else if rest.first == "(" {
+            closing = ")"; rest = rest.dropFirst()
+        }
         if rest.lowercased().hasPrefix("ipv6:") { rest = rest.dropFirst(5) }
         let token = rest.prefix { $0.isHexDigit || $0 == ":" || $0 == "." }
         guard !token.isEmpty else { return nil }
@@ -37,7 +40,8 @@ enum AddressWords {
         if let address = IPAddress(text), isAddressShaped(text, address) { return address }
         // `192.0.2.1:25`: an IPv4 address with a port.
         if let colon = text.lastIndex(of: ":"), text.filter({ $0 == ":" }).count == 1,
-           let address = IPAddress(text[..<colon]), address.family == .ipv4, isAddressShaped(text[..<colon], address) {
+            let address = IPAddress(text[..<colon]), address.family == .ipv4, isAddressShaped(text[..<colon], address)
+        {
             return address
         }
         return nil
@@ -57,28 +61,40 @@ enum AddressWords {
     }
 
     /// An address in one of the wrappings, as a capture group: bracketed (with `IPv6:`), or bare.
-    private static let wrapped = #"(\[(?:IPv6:)?[0-9A-Fa-f:.]+\](?::\d+)?|(?<![0-9A-Za-z:.])[0-9A-Fa-f:]*[0-9A-Fa-f][:.][0-9A-Fa-f:.]+)"#
+    private static let wrapped =
+        #"(\[(?:IPv6:)?[0-9A-Fa-f:.]+\](?::\d+)?|(?<![0-9A-Za-z:.])[0-9A-Fa-f:]*[0-9A-Fa-f][:.][0-9A-Fa-f:.]+)"#
 
     /// Places that name the MX: the host a sending MTA talked to.
     private static let mxPlaces: [Place] = [
         Place(#"\bhost\s+[^\s\[\]]*\s?"# + wrapped, "`host NAME[ADDR]` (the MX the sending MTA talked to)"),
-        Place(#"\brelay=[^\s\[\],]*\s?"# + wrapped + #"(?=[:,\s]|$)(?=.*\bstatus=|.*\bstat=)"#, "`relay=NAME[ADDR]` of a delivery line (the MX)"),
+        Place(
+            #"\brelay=[^\s\[\],]*\s?"# + wrapped + #"(?=[:,\s]|$)(?=.*\bstatus=|.*\bstat=)"#,
+            "`relay=NAME[ADDR]` of a delivery line (the MX)"),
         Place(#"Remote-MTA:\s*(?:dns;\s*)?(?:[^\s\[\](]*\s*)?\(?"# + wrapped, "the `Remote-MTA` field (the MX)"),
-        Place(#"(?:^|\s)(?:==|\*\*|=>|->)\s.*?\bH=[^\s\[]*\s?"# + wrapped, "Exim's `H=NAME [ADDR]` of a delivery line (the MX)"),
-        Place(#"SMTP error from remote mail server.*?\bH=[^\s\[]*\s?"# + wrapped, "Exim's `H=NAME [ADDR]` of a delivery line (the MX)"),
+        Place(
+            #"(?:^|\s)(?:==|\*\*|=>|->)\s.*?\bH=[^\s\[]*\s?"# + wrapped,
+            "Exim's `H=NAME [ADDR]` of a delivery line (the MX)"),
+        Place(
+            #"SMTP error from remote mail server.*?\bH=[^\s\[]*\s?"# + wrapped,
+            "Exim's `H=NAME [ADDR]` of a delivery line (the MX)"),
         Place(#"\bConnected to\s+"# + wrapped, "`Connected to ADDR` (the MX)"),
         Place(#"\b(?:Trying|Connecting to)\s+(?:[^\s\[(]+\s+)?[(]?"# + wrapped, "`Trying ADDR` (the MX)"),
         Place(#"\bwhile talking to\s+[^\s\[]*\s?"# + wrapped, "sendmail's `while talking to NAME [ADDR]` (the MX)"),
-        Place(#"(?:^|[\s/])"# + wrapped + #"\s+(?:does not like recipient|failed after I sent|failed on DATA)"#, "qmail-remote's `ADDR does not like recipient` (the MX)"),
-        Place(#"last endpoint attempted was\s+"# + wrapped, "Exchange's `The last endpoint attempted was ADDR:25` (the MX)"),
+        Place(
+            #"(?:^|[\s/])"# + wrapped + #"\s+(?:does not like recipient|failed after I sent|failed on DATA)"#,
+            "qmail-remote's `ADDR does not like recipient` (the MX)"),
+        Place(
+            #"last endpoint attempted was\s+"# + wrapped,
+            "Exchange's `The last endpoint attempted was ADDR:25` (the MX)"),
         Place(#"\b(?:LastAttemptedIP|\{IP)=\s*"# + wrapped, "Exchange's `LastAttemptedIP` (the MX)"),
         Place(#"\[[A-Za-z0-9.-]+\.?\s+"# + wrapped + #":\s"#, "Gmail's `[mx.example.test. ADDR: reply]` (the MX)"),
         Place(#"\bremote (?:host|server|MTA)\s+[^\s\[]*\s?"# + wrapped, "the remote host's address"),
         // A sending service's bounce event: Amazon SES's `"remoteMtaIp": "ADDR"`.
         Place(#""remoteMtaIp"\s*:\s*""# + wrapped, "the bounce event's `remoteMtaIp` (the MX)"),
         // Exchange's NDR: `Remote Server at NAME (ADDR) returned '...'`, `Receiving server: NAME (ADDR)`.
-        Place(#"\b(?:Remote Server at|Receiving server:)\s+[^\s(]+\s+\(\s*"# + wrapped + #"\s*\)"#,
-              "Exchange's `Remote Server at NAME (ADDR)` (the MX)"),
+        Place(
+            #"\b(?:Remote Server at|Receiving server:)\s+[^\s(]+\s+\(\s*"# + wrapped + #"\s*\)"#,
+            "Exchange's `Remote Server at NAME (ADDR)` (the MX)"),
     ]
 
     /// Places that name the client: the address the receiver saw the connection come from.
@@ -87,18 +103,28 @@ enum AddressWords {
         Place(#"\bclient=[^\s\[]*"# + wrapped, "the receiving Postfix's `client=NAME[ADDR]`"),
         Place(#"\bconnect from [^\s\[]*"# + wrapped, "the receiving Postfix's `connect from NAME[ADDR]`"),
         // Not a sending Exim's delivery line (`==`, `**`, `=>`, `SMTP error from`), whose H= is the MX.
-        Place(#"^(?!.*(?:(?:^|\s)(?:==|\*\*|=>|->)\s|SMTP error from|\bdefer \())(?:.*\s)?H=(?:[^\s(\[]+\s+)?(?:\([^)]*\)\s+)?"# + wrapped,
-              "the receiving Exim's `H=... [ADDR]`"),
+        Place(
+            #"^(?!.*(?:(?:^|\s)(?:==|\*\*|=>|->)\s|SMTP error from|\bdefer \())(?:.*\s)?H=(?:[^\s(\[]+\s+)?(?:\([^)]*\)\s+)?"#
+                + wrapped,
+            "the receiving Exim's `H=... [ADDR]`"),
         Place(#"\bruleset=\S+.*?\brelay=[^\s\[,]*\s?"# + wrapped, "the receiving sendmail's `relay=NAME [ADDR]`"),
         Place(#"\bClient host\s+"# + wrapped, "the reply's `Client host [ADDR]`"),
         // The reply to EHLO/HELO greets the client by the address it came from (Exim, sendmail,
         // OpenSMTPD, Exchange: `250-mx.example.test Hello name [ADDR]`).
-        Place(#"\b250[ -]\S+\s+Hello\s+(?:[^\s\[(]+\s+)?"# + wrapped, "the reply to EHLO/HELO `250 ... Hello NAME [ADDR]`"),
-        Place(#"<[^<>\s]*"# + wrapped + #">:\s*(?:Client host rejected|Helo command rejected)"#, "the reply's `<NAME[ADDR]>: Client host rejected`"),
+        Place(
+            #"\b250[ -]\S+\s+Hello\s+(?:[^\s\[(]+\s+)?"# + wrapped, "the reply to EHLO/HELO `250 ... Hello NAME [ADDR]`"
+        ),
+        Place(
+            #"<[^<>\s]*"# + wrapped + #">:\s*(?:Client host rejected|Helo command rejected)"#,
+            "the reply's `<NAME[ADDR]>: Client host rejected`"),
         Place(#"(?<![{\w])(?:IP|ip)\s?[=:]\s?"# + wrapped, "the reply's `IP=ADDR`"),
-        Place(#"\b(?:sending|client|your|source|connecting)\s+(?:IP(?:v[46])?\s+)?(?:address\s+)?"# + wrapped, "the reply's `your IP ADDR`"),
+        Place(
+            #"\b(?:sending|client|your|source|connecting)\s+(?:IP(?:v[46])?\s+)?(?:address\s+)?"# + wrapped,
+            "the reply's `your IP ADDR`"),
         Place(#"\b(?:messages|mail|connections?)\s+from\s+"# + wrapped, "the reply's `messages from [ADDR]`"),
-        Place(#"(?:hostname|reverse hostname|PTR record|rDNS|reverse DNS)[^\[\]]{0,40}?(?:for\s+)?"# + wrapped, "the reply's `... for ADDR` of a reverse DNS text"),
+        Place(
+            #"(?:hostname|reverse hostname|PTR record|rDNS|reverse DNS)[^\[\]]{0,40}?(?:for\s+)?"# + wrapped,
+            "the reply's `... for ADDR` of a reverse DNS text"),
     ]
 
     /// The addresses of the MX named in `lines` (unfolded), in order.
@@ -114,11 +140,14 @@ enum AddressWords {
             let range = NSRange(line.startIndex..., in: line)
             for place in places {
                 for match in place.regex.matches(in: line, range: range) {
-                    guard let group = Range(match.range(at: 1), in: line), let address = address(at: line[group]) else { continue }
+                    guard let group = Range(match.range(at: 1), in: line), let address = address(at: line[group]) else {
+                        continue
+                    }
                     found.append((match.range(at: 1).location, Found(address: address, why: place.why)))
                 }
             }
-            for (_, item) in found.sorted(by: { $0.offset < $1.offset }) where !out.contains(where: { $0.address == item.address }) {
+            for (_, item) in found.sorted(by: { $0.offset < $1.offset })
+            where !out.contains(where: { $0.address == item.address }) {
                 out.append(item)
             }
         }

@@ -28,24 +28,31 @@ enum CodelessReply {
         Known(#"Requested action not taken: mailbox unavailable"#, 550, nil, "RFC 5321 4.2.2's text for 550"),
         Known(#"Requested action aborted: local error in processing"#, 451, nil, "RFC 5321 4.2.2's text for 451"),
         Known(#"Requested action not taken: insufficient system storage"#, 452, nil, "RFC 5321 4.2.2's text for 452"),
-        Known(#"Requested mail action aborted: exceeded storage allocation"#, 552, nil,
-              "RFC 5321 4.2.2's text for 552"),
+        Known(
+            #"Requested mail action aborted: exceeded storage allocation"#, 552, nil,
+            "RFC 5321 4.2.2's text for 552"),
         Known(#"Requested action not taken: mailbox name not allowed"#, 553, nil, "RFC 5321 4.2.2's text for 553"),
-        Known(#"\btoo many recipients\b"#, 452, .rcpt,
-              "RFC 5321 4.5.3.1.10: `452 Too many recipients` answers the RCPT TO over the limit"),
+        Known(
+            #"\btoo many recipients\b"#, 452, .rcpt,
+            "RFC 5321 4.5.3.1.10: `452 Too many recipients` answers the RCPT TO over the limit"),
         // Postfix (postconf(5) defaults, smtpd_check.c and smtpd.c).
-        Known(#"Relay access denied"#, 554, .rcpt,
-              "Postfix's reject_unauth_destination (relay_domains_reject_code = 554)"),
-        Known(#"User unknown in (?:local recipient|virtual mailbox|virtual alias|relay recipient) table"#, 550, .rcpt,
-              "Postfix's unknown recipient (unknown_local_recipient_reject_code and its kin = 550)"),
+        Known(
+            #"Relay access denied"#, 554, .rcpt,
+            "Postfix's reject_unauth_destination (relay_domains_reject_code = 554)"),
+        Known(
+            #"User unknown in (?:local recipient|virtual mailbox|virtual alias|relay recipient) table"#, 550, .rcpt,
+            "Postfix's unknown recipient (unknown_local_recipient_reject_code and its kin = 550)"),
         Known(#"Error: queue file write error"#, 451, .data, "Postfix's smtpd after the end of the message (smtpd.c)"),
         // qmail-smtpd.c's fixed replies (err_nogateway, err_bmf, err_size); qmail checks badmailfrom at RCPT.
-        Known(#"list of allowe?d? rcpthosts"#, 553, .rcpt,
-              "qmail-smtpd's `553 sorry, that domain isn't in my list of allowed rcpthosts`"),
-        Known(#"envelope sender is in my badmailfrom list"#, 553, .rcpt,
-              "qmail-smtpd's `553 sorry, your envelope sender is in my badmailfrom list`"),
-        Known(#"message size exceeds my databytes limit"#, 552, .data,
-              "qmail-smtpd's `552 sorry, that message size exceeds my databytes limit`"),
+        Known(
+            #"list of allowe?d? rcpthosts"#, 553, .rcpt,
+            "qmail-smtpd's `553 sorry, that domain isn't in my list of allowed rcpthosts`"),
+        Known(
+            #"envelope sender is in my badmailfrom list"#, 553, .rcpt,
+            "qmail-smtpd's `553 sorry, your envelope sender is in my badmailfrom list`"),
+        Known(
+            #"message size exceeds my databytes limit"#, 552, .data,
+            "qmail-smtpd's `552 sorry, that message size exceeds my databytes limit`"),
     ]
 
     /// The fixed code of `text`, when it is one of the known texts and agrees with the enhanced code's class.

@@ -11,7 +11,8 @@ enum DeliveryStatus {
     static func looksLikeDSN(_ lines: [String]) -> Bool {
         lines.contains { line in
             let lower = line.lowercased()
-            return lower.hasPrefix("final-recipient:") || lower.hasPrefix("diagnostic-code:") || lower.hasPrefix("reporting-mta:")
+            return lower.hasPrefix("final-recipient:") || lower.hasPrefix("diagnostic-code:")
+                || lower.hasPrefix("reporting-mta:")
                 || lower.contains("report-type=delivery-status") || lower.contains("report-type=\"delivery-status\"")
         }
     }
@@ -19,7 +20,8 @@ enum DeliveryStatus {
     static func read(_ raw: [Substring]) -> Result<Evidence, ReaderMiss> {
         let lines = ReplyText.unfold(raw)
         guard looksLikeDSN(lines) else {
-            return .failure(ReaderMiss("no `Final-Recipient:`, `Diagnostic-Code:` or `Reporting-MTA:` field (RFC 3464 2.2, 2.3)"))
+            return .failure(
+                ReaderMiss("no `Final-Recipient:`, `Diagnostic-Code:` or `Reporting-MTA:` field (RFC 3464 2.2, 2.3)"))
         }
         var evidence = Evidence(source: .deliveryStatus)
         func field(_ name: String) -> (line: String, value: String)? {
@@ -33,7 +35,9 @@ enum DeliveryStatus {
             guard let semicolon = value.firstIndex(of: ";") else { return value }
             return value[value.index(after: semicolon)...].trimmingCharacters(in: .whitespaces)
         }
-        if let (line, value) = field("Diagnostic-Code"), value.lowercased().hasPrefix("smtp"), let reply = ReplyText.reply(Substring(typed(value))) {
+        if let (line, value) = field("Diagnostic-Code"), value.lowercased().hasPrefix("smtp"),
+            let reply = ReplyText.reply(Substring(typed(value)))
+        {
             evidence.setReply(reply, from: "`\(line.prefix(60))...`")
         }
         if let (line, value) = field("Final-Recipient") ?? field("Original-Recipient") {
@@ -44,13 +48,17 @@ enum DeliveryStatus {
             let remote = typed(value)
             let name = remote.prefix { $0 != " " && $0 != "[" }
             evidence.setReceiverName(String(name), from: "`\(line)`")
-            if let address = ReplyText.bracketedAddresses(remote).first { evidence.setReceiverAddress(address, from: "`\(line)`") }
+            if let address = ReplyText.bracketedAddresses(remote).first {
+                evidence.setReceiverAddress(address, from: "`\(line)`")
+            }
         }
         if let (line, value) = field("X-Postfix-Sender") {
             evidence.setMailFrom(typed(value), from: "`\(line)`")
         }
         if let (line, value) = field("Reporting-MTA") {
-            evidence.setHelo(typed(value), from: "`\(line)`: an MTA says HELO with the name it reports as (Postfix's myhostname)", inferred: true)
+            evidence.setHelo(
+                typed(value), from: "`\(line)`: an MTA says HELO with the name it reports as (Postfix's myhostname)",
+                inferred: true)
         }
         BounceText.complete(&evidence, lines: lines)
         // RFC 3464 2.3.3 Action and 2.3.4 Status: `failed` with a 4.x.x status is a delivery that was
@@ -60,7 +68,11 @@ enum DeliveryStatus {
             let status = field("Status").flatMap { EnhancedCode($0.value) }
             switch action.lowercased() {
             case "failed" where status?.klass == 4:
-                evidence.setOutcome(.deferred, from: "`\(line)` with `Status: \(status!.text)`: class 4, so each attempt was deferred until the message expired")
+                evidence.setOutcome(
+                    .deferred,
+                    from:
+                        "`\(line)` with `Status: \(status!.text)`: class 4, so each attempt was deferred until the message expired"
+                )
             case "failed": evidence.setOutcome(.bounced, from: "`\(line)`")
             case "delayed": evidence.setOutcome(.deferred, from: "`\(line)`")
             case "delivered", "relayed", "expanded": evidence.setOutcome(.delivered, from: "`\(line)`")
@@ -74,10 +86,13 @@ enum DeliveryStatus {
             // reporting MTA's own words, the only text there is.
             let words = field("Diagnostic-Code").map { typed($0.value) } ?? ""
             evidence.reply = SMTPReply(code: code, enhanced: enhanced.text, words)
-            evidence.note(.reply, "\(code) \(enhanced.text)", from: "`\(line)` (no Diagnostic-Code: the code is \(code) for class \(enhanced.klass))", inferred: true)
+            evidence.note(
+                .reply, "\(code) \(enhanced.text)",
+                from: "`\(line)` (no Diagnostic-Code: the code is \(code) for class \(enhanced.klass))", inferred: true)
         }
         guard evidence.reply != nil else {
-            return .failure(ReaderMiss("a delivery status without a `Diagnostic-Code: smtp; CODE ...` or a `Status:` field"))
+            return .failure(
+                ReaderMiss("a delivery status without a `Diagnostic-Code: smtp; CODE ...` or a `Status:` field"))
         }
         return .success(evidence)
     }
@@ -91,7 +106,9 @@ struct EnhancedCode {
     init?(_ value: String) {
         let token = value.split(separator: " ").first.map(String.init) ?? ""
         let parts = token.split(separator: ".")
-        guard parts.count == 3, let klass = Int(parts[0]), [2, 4, 5].contains(klass), parts.allSatisfy({ Int($0) != nil }) else { return nil }
+        guard parts.count == 3, let klass = Int(parts[0]), [2, 4, 5].contains(klass),
+            parts.allSatisfy({ Int($0) != nil })
+        else { return nil }
         self.klass = klass
         self.text = token
     }
@@ -106,7 +123,10 @@ enum BounceText {
         var evidence = Evidence(source: .bounceText)
         complete(&evidence, lines: lines)
         guard evidence.reply != nil else {
-            return .failure(ReaderMiss("no `host ... said: CODE ...`, no `SMTP error from remote mail server after ...`, and no line with a 4xx/5xx reply and an enhanced status code"))
+            return .failure(
+                ReaderMiss(
+                    "no `host ... said: CODE ...`, no `SMTP error from remote mail server after ...`, and no line with a 4xx/5xx reply and an enhanced status code"
+                ))
         }
         return .success(evidence)
     }
@@ -116,7 +136,10 @@ enum BounceText {
         for line in joinedSaid(lines) where line.contains(" said: ") || line.contains("refused to talk to me: ") {
             // A report of a delivery that went through (qmail's `Remote host said: 250 ok`) is no refusal.
             if let said = line.range(of: #"(?:said|to me): "#, options: .regularExpression),
-               let reply = ReplyText.reply(line[said.upperBound...]), reply.code < 400 { continue }
+                let reply = ReplyText.reply(line[said.upperBound...]), reply.code < 400
+            {
+                continue
+            }
             if PostfixLog.readSaid(line, into: &evidence, source: "the bounce text `\(line.prefix(70))...`") {
                 if let match = line.range(of: #"^\s*<[^>]+>:"#, options: .regularExpression) {
                     let address = line[match].trimmingCharacters(in: CharacterSet(charactersIn: " \t<>:"))
@@ -126,7 +149,8 @@ enum BounceText {
             }
         }
         // Exim's line, or its paragraph when a paste put the reply on a line of its own (not indented).
-        let exim = lines.filter { $0.contains("SMTP error from remote mail server after") }
+        let exim =
+            lines.filter { $0.contains("SMTP error from remote mail server after") }
             + paragraphs(lines).filter { $0.contains("SMTP error from remote mail server after") }
         for line in exim {
             if EximLog.readSMTPError(line, into: &evidence) {
@@ -162,11 +186,15 @@ enum BounceText {
             let value = to.dropFirst(3).trimmingCharacters(in: .whitespaces)
             let address = ReplyText.angle(after: "", in: value) ?? value
             if address.contains("@") {
-                evidence.setMailFrom(address, from: "the bounce's `\(to)` (a bounce goes to the envelope sender)", inferred: true)
+                evidence.setMailFrom(
+                    address, from: "the bounce's `\(to)` (a bounce goes to the envelope sender)", inferred: true)
             }
         }
-        let library = LibraryReplies.dotNet(lines.joined(separator: "\n")) ?? LibraryReplies.roundcube(lines.joined(separator: " "))
-            ?? LibraryReplies.phpMailerDetail(lines.joined(separator: " ")) ?? LibraryReplies.jsonStatus(lines.joined(separator: " "))
+        let library =
+            LibraryReplies.dotNet(lines.joined(separator: "\n")) ?? LibraryReplies.roundcube(
+                lines.joined(separator: " "))
+            ?? LibraryReplies.phpMailerDetail(lines.joined(separator: " ")) ?? LibraryReplies.jsonStatus(
+                lines.joined(separator: " "))
             ?? LibraryReplies.lettre(lines.joined(separator: "\n"))
         if evidence.reply == nil, let (reply, why) = library {
             evidence.setReply(reply, from: why)
@@ -180,18 +208,25 @@ enum BounceText {
         if evidence.reply == nil { lineStartReply(&evidence, lines: lines) }
         // The words that introduce a reply on its own line first, then across a paste's line breaks
         // (`... refused to talk` / `to me: 554 ...`).
-        if evidence.reply == nil, let (reply, why) = LibraryReplies.introduced(lines) ?? LibraryReplies.introduced(paragraphs(lines)) {
+        if evidence.reply == nil,
+            let (reply, why) = LibraryReplies.introduced(lines) ?? LibraryReplies.introduced(paragraphs(lines))
+        {
             evidence.setReply(reply, from: why)
         }
         // A reply quoted without its code: the code the text fixes, else RFC 5321's for its class and stage.
-        if evidence.reply == nil, let found = LibraryReplies.codeless(lines) ?? LibraryReplies.codeless(paragraphs(lines)) {
+        if evidence.reply == nil,
+            let found = LibraryReplies.codeless(lines) ?? LibraryReplies.codeless(paragraphs(lines))
+        {
             let known = CodelessReply.known(found.text, enhanced: found.enhanced)
-            let stage = known?.stage.map { ($0, "the reply's text, which \(known!.why) answers \($0) with") }
+            let stage =
+                known?.stage.map { ($0, "the reply's text, which \(known!.why) answers \($0) with") }
                 ?? StageWords.stage(in: found.paragraph, replyOffset: nil, replyText: found.text)
             let (code, why) = CodelessReply.code(text: found.text, enhanced: found.enhanced, stage: stage?.0)
-            evidence.setReply(SMTPReply(code: code, enhanced: found.enhanced?.text, found.text),
-                              from: "`\(found.paragraph.prefix(60))...`, which quotes the reply without its code; the code is \(code): \(why)",
-                              inferred: true)
+            evidence.setReply(
+                SMTPReply(code: code, enhanced: found.enhanced?.text, found.text),
+                from:
+                    "`\(found.paragraph.prefix(60))...`, which quotes the reply without its code; the code is \(code): \(why)",
+                inferred: true)
             if let (stage, why) = stage { evidence.setStage(stage, from: why, inferred: true) }
         }
     }
@@ -209,11 +244,14 @@ enum BounceText {
         var index = 0
         while index < lines.count {
             var line = lines[index]
-            let hasSaid = line.contains(" said:") || line.hasSuffix("refused to talk") || line.contains("refused to talk to me:")
+            let hasSaid =
+                line.contains(" said:") || line.hasSuffix("refused to talk") || line.contains("refused to talk to me:")
             if hasSaid, !line.contains("(in reply to") || !line.contains("command)"),
-               let end = lines[(index + 1)...].prefix(6).firstIndex(where: { $0.contains("command)") }),
-               !lines[(index + 1)...end].contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
-                line = ([line] + lines[(index + 1)...end].map { $0.trimmingCharacters(in: .whitespaces) }).joined(separator: " ")
+                let end = lines[(index + 1)...].prefix(6).firstIndex(where: { $0.contains("command)") }),
+                !lines[(index + 1)...end].contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty })
+            {
+                line = ([line] + lines[(index + 1)...end].map { $0.trimmingCharacters(in: .whitespaces) }).joined(
+                    separator: " ")
                 index = end
             } else if line.hasSuffix("said:") || line.hasSuffix("to me:"), index + 1 < lines.count {
                 line += " " + lines[index + 1].trimmingCharacters(in: .whitespaces)
@@ -246,7 +284,9 @@ enum BounceText {
             var trimmed = line.trimmingCharacters(in: .whitespaces)
             // The recipient before the reply (`<b@example.test>: 550 unknown user`, Exim's and
             // mxlogic's list of failed addresses).
-            if let recipient = trimmed.range(of: #"^<[^<>\s]+@[^<>\s]+>:\s+(?=[45]\d\d\s)"#, options: .regularExpression) {
+            if let recipient = trimmed.range(
+                of: #"^<[^<>\s]+@[^<>\s]+>:\s+(?=[45]\d\d\s)"#, options: .regularExpression)
+            {
                 trimmed = String(trimmed[recipient.upperBound...])
             }
             let quoted = trimmed.range(of: #"^(?:[A-Za-z_]+:\s*)?['"]"#, options: .regularExpression)
@@ -257,8 +297,11 @@ enum BounceText {
             var continues = trimmed.dropFirst(3).first == "-"
             var next = index + 1
             while continues, next < lines.count {
-                let candidate = lines[next].trimmingCharacters(in: CharacterSet.whitespaces.union(CharacterSet(charactersIn: "'\"")))
-                guard candidate.hasPrefix("\(first.code)"), let more = ReplyText.reply(Substring(candidate)) else { break }
+                let candidate = lines[next].trimmingCharacters(
+                    in: CharacterSet.whitespaces.union(CharacterSet(charactersIn: "'\"")))
+                guard candidate.hasPrefix("\(first.code)"), let more = ReplyText.reply(Substring(candidate)) else {
+                    break
+                }
                 texts.append(more.text)
                 continues = candidate.dropFirst(3).first == "-"
                 next += 1
@@ -266,8 +309,12 @@ enum BounceText {
             // Postfix's `(in reply to ... command)` after the reply is no part of it, nor the
             // closing quote of a quoted one.
             var text = ReplyText.cleaned(texts.joined(separator: " "))
-            if quoted != nil { text = text.replacingOccurrences(of: #"['"][,;]?\s*$"#, with: "", options: .regularExpression) }
-            evidence.setReply(SMTPReply(code: first.code, enhanced: first.enhanced, text), from: "the reply line `\(trimmed.prefix(60))...`")
+            if quoted != nil {
+                text = text.replacingOccurrences(of: #"['"][,;]?\s*$"#, with: "", options: .regularExpression)
+            }
+            evidence.setReply(
+                SMTPReply(code: first.code, enhanced: first.enhanced, text),
+                from: "the reply line `\(trimmed.prefix(60))...`")
             return
         }
     }
@@ -297,7 +344,8 @@ enum BounceText {
             var text = ReplyText.cleaned(texts.joined(separator: " "))
             // `Remote Server returned '550 5.7.1 text'`: the closing quote is not part of the reply.
             // The same for a reply in a JSON string (`"diagnosticCode": "smtp; 550 5.7.1 text",`).
-            for quote in ["'", "\""] where line.range(of: "\(quote)(smtp; ?)?\(first.code)", options: .regularExpression) != nil {
+            for quote in ["'", "\""]
+            where line.range(of: "\(quote)(smtp; ?)?\(first.code)", options: .regularExpression) != nil {
                 // A JSON string ends at its first unescaped quote (the fields after it were unfolded
                 // onto the same line); a reply in single quotes may hold apostrophes (`isn't`).
                 if quote == "\"", let end = text.range(of: #"(?<!\\)""#, options: .regularExpression) {
@@ -306,7 +354,9 @@ enum BounceText {
                 while let last = text.last, ",}] ".contains(last) { text.removeLast() }
                 if text.hasSuffix(quote) { text.removeLast() }
             }
-            evidence.setReply(SMTPReply(code: first.code, enhanced: first.enhanced, text), from: "the reply line `\(line.prefix(60))...`")
+            evidence.setReply(
+                SMTPReply(code: first.code, enhanced: first.enhanced, text),
+                from: "the reply line `\(line.prefix(60))...`")
             return
         }
     }

@@ -72,9 +72,12 @@ public struct Provenance: Sendable, Hashable, CustomStringConvertible {
 /// the parsers fill what their format carries and `provenance` says where each value came from.
 public struct Evidence: Sendable, Hashable {
     public static func == (lhs: Evidence, rhs: Evidence) -> Bool {
-        lhs.source == rhs.source && lhs.clientAddress == rhs.clientAddress && lhs.clientName == rhs.clientName && lhs.helo == rhs.helo
-            && lhs.mailFrom == rhs.mailFrom && lhs.rcptTo == rhs.rcptTo && lhs.reply == rhs.reply && lhs.stage == rhs.stage
-            && lhs.receiverName == rhs.receiverName && lhs.receiverAddress == rhs.receiverAddress && lhs.observedOutcome == rhs.observedOutcome
+        lhs.source == rhs.source && lhs.clientAddress == rhs.clientAddress && lhs.clientName == rhs.clientName
+            && lhs.helo == rhs.helo
+            && lhs.mailFrom == rhs.mailFrom && lhs.rcptTo == rhs.rcptTo && lhs.reply == rhs.reply
+            && lhs.stage == rhs.stage
+            && lhs.receiverName == rhs.receiverName && lhs.receiverAddress == rhs.receiverAddress
+            && lhs.observedOutcome == rhs.observedOutcome
             && lhs.provenance == rhs.provenance
     }
 
@@ -128,7 +131,8 @@ public struct Evidence: Sendable, Hashable {
     /// dual-stack socket) is the IPv4 address it holds.
     static func unmapped(_ address: IPAddress, _ source: String) -> (IPAddress, String) {
         guard address.family == .ipv6, address.bytes.prefix(12) == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff],
-              let v4 = IPAddress(bytes: Array(address.bytes.suffix(4))) else { return (address, source) }
+            let v4 = IPAddress(bytes: Array(address.bytes.suffix(4)))
+        else { return (address, source) }
         return (v4, source + " (\(address), an IPv4-mapped address: the IPv4 address \(v4), RFC 4291 2.5.5.2)")
     }
 
@@ -216,7 +220,8 @@ public struct UnrecognizedEvidence: Error, Sendable, Hashable, CustomStringConve
     }
 
     public static func == (lhs: UnrecognizedEvidence, rhs: UnrecognizedEvidence) -> Bool {
-        lhs.attempts.map { $0.format + $0.reason } == rhs.attempts.map { $0.format + $0.reason } && lhs.found == rhs.found
+        lhs.attempts.map { $0.format + $0.reason } == rhs.attempts.map { $0.format + $0.reason }
+            && lhs.found == rhs.found
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -228,8 +233,12 @@ public struct UnrecognizedEvidence: Error, Sendable, Hashable, CustomStringConve
         var lines = ["cannot tell what failed from this input: it is none of the formats mxharness repro reads."]
         lines.append("Looked for:")
         for attempt in attempts { lines.append("  - \(attempt.format): \(attempt.reason)") }
-        lines.append(found.isEmpty ? "Found nothing usable (no SMTP reply code, no address)." : "Found: " + found.joined(separator: "; "))
-        lines.append("Give a bounce message (with its delivery-status part if there is one), one Postfix or Exim log line with the reply, or the SMTP dialogue.")
+        lines.append(
+            found.isEmpty
+                ? "Found nothing usable (no SMTP reply code, no address)." : "Found: " + found.joined(separator: "; "))
+        lines.append(
+            "Give a bounce message (with its delivery-status part if there is one), one Postfix or Exim log line with the reply, or the SMTP dialogue."
+        )
         return lines.joined(separator: "\n")
     }
 }

@@ -13,7 +13,9 @@ public enum EvidenceReader {
         let message = MIMEMessage(text)
         let own = read(InputText(message.readableText))
         guard case .failure = own, !message.attachedTexts.isEmpty else { return own }
-        if case .success(let evidence) = read(InputText(message.readableText + "\n\n" + message.attachedTexts)) { return .success(evidence) }
+        if case .success(let evidence) = read(InputText(message.readableText + "\n\n" + message.attachedTexts)) {
+            return .success(evidence)
+        }
         return own
     }
 
@@ -50,12 +52,14 @@ public enum EvidenceReader {
             // Postfix (`cannot find your hostname, [ADDR]`, `Client host [ADDR] blocked`), Microsoft and
             // Google name the client in brackets.
             if let address = ReplyText.bracketedAddresses(reply.text).first(where: { $0 != evidence.receiverAddress }) {
-                evidence.setClient(address, from: "the reply text, which names the client as [\(address)]", inferred: true)
+                evidence.setClient(
+                    address, from: "the reply text, which names the client as [\(address)]", inferred: true)
             }
         }
         // Postfix's HELO restrictions quote the HELO: `<name>: Helo command rejected: ...`.
         if evidence.helo == nil, let text = evidence.reply?.text,
-           let range = text.range(of: #"<[^<>\s]+>: Helo command rejected"#, options: .regularExpression) {
+            let range = text.range(of: #"<[^<>\s]+>: Helo command rejected"#, options: .regularExpression)
+        {
             let helo = text[range].dropFirst().prefix { $0 != ">" }
             evidence.setHelo(String(helo), from: "the reply text `<\(helo)>: Helo command rejected`", inferred: true)
         }
@@ -71,7 +75,8 @@ public enum EvidenceReader {
         if evidence.stage == nil {
             // Where the reply sits: its code, or (a code the input did not print) its first words.
             let offset = evidence.reply.flatMap { reply in
-                (whole.range(of: "\(reply.code)") ?? (reply.text.count >= 8 ? whole.range(of: String(reply.text.prefix(24))) : nil))
+                (whole.range(of: "\(reply.code)")
+                    ?? (reply.text.count >= 8 ? whole.range(of: String(reply.text.prefix(24))) : nil))
                     .map { whole.distance(from: whole.startIndex, to: $0.lowerBound) }
             }
             if let (stage, why) = StageWords.stage(in: whole, replyOffset: offset, replyText: evidence.reply?.text) {
@@ -88,18 +93,29 @@ public enum EvidenceReader {
             evidence.setOutcome(outcome, from: why, inferred: true)
         }
         // A 5xx the sender deferred: Postfix defers a 5xx only at the greeting (smtp_skip_5xx_greeting).
-        if evidence.stage == nil, let reply = evidence.reply, reply.isPermanentFailure, evidence.observedOutcome == .deferred {
-            evidence.setStage(.greeting, from: "a 5xx that the sender deferred, which Postfix does only with a greeting (smtp_skip_5xx_greeting = yes)", inferred: true)
+        if evidence.stage == nil, let reply = evidence.reply, reply.isPermanentFailure,
+            evidence.observedOutcome == .deferred
+        {
+            evidence.setStage(
+                .greeting,
+                from:
+                    "a 5xx that the sender deferred, which Postfix does only with a greeting (smtp_skip_5xx_greeting = yes)",
+                inferred: true)
         }
         // The client and the MX wherever the text names them.
-        if evidence.clientAddress == nil, let found = AddressWords.client(in: lines).first(where: { $0.address != evidence.receiverAddress }) {
+        if evidence.clientAddress == nil,
+            let found = AddressWords.client(in: lines).first(where: { $0.address != evidence.receiverAddress })
+        {
             evidence.setClient(found.address, from: found.why, inferred: true)
         }
-        if evidence.receiverAddress == nil, let found = AddressWords.mx(in: lines).first(where: { $0.address != evidence.clientAddress }) {
+        if evidence.receiverAddress == nil,
+            let found = AddressWords.mx(in: lines).first(where: { $0.address != evidence.clientAddress })
+        {
             evidence.setReceiverAddress(found.address, from: found.why)
         }
         if evidence.clientAddress == nil, let text = evidence.reply?.text,
-           let address = Hints.bareAddresses(text).first(where: { $0 != evidence.receiverAddress }) {
+            let address = Hints.bareAddresses(text).first(where: { $0 != evidence.receiverAddress })
+        {
             evidence.setClient(address, from: "the reply text, which names the client as \(address)", inferred: true)
         }
     }
@@ -108,15 +124,21 @@ public enum EvidenceReader {
     static func clues(_ lines: [String]) -> [String] {
         var out: [String] = []
         if let reply = lines.lazy.compactMap(ReplyText.replyAnywhere).first {
-            out.append("a reply \(reply.code)\(reply.enhanced.map { " " + $0 } ?? "") (but not in a form that says which command it answered)")
+            out.append(
+                "a reply \(reply.code)\(reply.enhanced.map { " " + $0 } ?? "") (but not in a form that says which command it answered)"
+            )
         }
         let addresses = lines.flatMap(ReplyText.bracketedAddresses)
-        if !addresses.isEmpty { out.append("addresses " + addresses.prefix(4).map(\.description).joined(separator: ", ")) }
+        if !addresses.isEmpty {
+            out.append("addresses " + addresses.prefix(4).map(\.description).joined(separator: ", "))
+        }
         let mailboxes = lines.compactMap { line -> String? in
             guard let range = line.range(of: #"<[^<>\s]+@[^<>\s]+>"#, options: .regularExpression) else { return nil }
             return String(line[range])
         }
-        if !mailboxes.isEmpty { out.append("mail addresses " + Array(Set(mailboxes)).sorted().prefix(4).joined(separator: ", ")) }
+        if !mailboxes.isEmpty {
+            out.append("mail addresses " + Array(Set(mailboxes)).sorted().prefix(4).joined(separator: ", "))
+        }
         return out
     }
 }

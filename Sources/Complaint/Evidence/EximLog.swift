@@ -11,7 +11,9 @@ enum EximLog {
     private static let host = try! NSRegularExpression(
         pattern: #"H=(?:([^\s(\[]+)\s+)?(?:\(([^)]*)\)\s+)?\[([^\]]+)\](?::\d+)?"#)
     private static let action = try! NSRegularExpression(
-        pattern: #"\b(temporarily rejected|rejected) (RCPT <([^>]*)>|MAIL <([^>]*)>|EHLO or HELO (\S+)|connection in "[^"]*" ACL|after DATA|DATA|(?:the )?message after end of data)(?::\s*(.*))?$"#)
+        pattern:
+            #"\b(temporarily rejected|rejected) (RCPT <([^>]*)>|MAIL <([^>]*)>|EHLO or HELO (\S+)|connection in "[^"]*" ACL|after DATA|DATA|(?:the )?message after end of data)(?::\s*(.*))?$"#
+    )
     private static let smtpError = try! NSRegularExpression(
         pattern: #"SMTP error from remote mail server after (.+?):\s+([245]\d\d[ -].*)$"#)
 
@@ -30,44 +32,62 @@ enum EximLog {
             // `== r`, `** r`: the recipient of a deferral or a bounce.
             if let marker = line.range(of: #"(==|\*\*) (\S+@\S+)"#, options: .regularExpression) {
                 let address = line[marker].dropFirst(3)
-                evidence.setOutcome(line[marker].hasPrefix("**") ? .bounced : .deferred, from: "Exim's `\(line[marker].prefix(2))` (\(line[marker].hasPrefix("**") ? "bounced" : "deferred"))")
-                evidence.addRecipient(String(address.trimmingCharacters(in: CharacterSet(charactersIn: "<>"))), from: "`\(line[marker])`")
+                evidence.setOutcome(
+                    line[marker].hasPrefix("**") ? .bounced : .deferred,
+                    from:
+                        "Exim's `\(line[marker].prefix(2))` (\(line[marker].hasPrefix("**") ? "bounced" : "deferred"))")
+                evidence.addRecipient(
+                    String(address.trimmingCharacters(in: CharacterSet(charactersIn: "<>"))), from: "`\(line[marker])`")
             }
             if let match = host.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) {
-                if let r = Range(match.range(at: 1), in: line) { evidence.setReceiverName(String(line[r]), from: "`H=\(line[r])`") }
+                if let r = Range(match.range(at: 1), in: line) {
+                    evidence.setReceiverName(String(line[r]), from: "`H=\(line[r])`")
+                }
                 if let r = Range(match.range(at: 3), in: line), let address = IPAddress(line[r]) {
                     evidence.setReceiverAddress(address, from: "`H=... [\(address)]`")
                 }
             }
             // The arrival line (`<= sender`) of the same message id carries the envelope sender.
-            if let id = line.split(separator: " ").first(where: { $0.range(of: #"^[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}$"#, options: .regularExpression) != nil }) {
+            if let id = line.split(separator: " ").first(where: {
+                $0.range(of: #"^[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}$"#, options: .regularExpression)
+                    != nil
+            }) {
                 for other in lines where other.contains("\(id) <= ") {
                     if let range = other.range(of: "\(id) <= ") {
                         let sender = other[range.upperBound...].prefix { $0 != " " }
-                        evidence.setMailFrom(sender == "<>" ? "" : String(sender), from: "the arrival line `\(id) <= \(sender)`")
+                        evidence.setMailFrom(
+                            sender == "<>" ? "" : String(sender), from: "the arrival line `\(id) <= \(sender)`")
                     }
                 }
             }
             return .success(evidence)
         }
-        return .failure(ReaderMiss("no `H=... [addr] ... rejected RCPT <...>: ...` line and no `SMTP error from remote mail server after ...` line"))
+        return .failure(
+            ReaderMiss(
+                "no `H=... [addr] ... rejected RCPT <...>: ...` line and no `SMTP error from remote mail server after ...` line"
+            ))
     }
 
     static func readReject(_ line: String, hostRequired: Bool = true) -> Evidence? {
         let whole = NSRange(line.startIndex..., in: line)
         guard let act = action.firstMatch(in: line, range: whole),
-              let verbRange = Range(act.range(at: 1), in: line),
-              let whatRange = Range(act.range(at: 2), in: line)
+            let verbRange = Range(act.range(at: 1), in: line),
+            let whatRange = Range(act.range(at: 2), in: line)
         else { return nil }
         let hostMatch = host.firstMatch(in: line, range: whole)
         let what = String(line[whatRange])
         // Without `H=`, only the forms that name what they refused (`rejected RCPT <r>`), which
         // prose does not write.
-        guard hostMatch != nil || !hostRequired && (what.hasPrefix("RCPT <") || what.hasPrefix("MAIL <") || what.hasPrefix("EHLO or HELO"))
+        guard
+            hostMatch != nil
+                || !hostRequired
+                    && (what.hasPrefix("RCPT <") || what.hasPrefix("MAIL <") || what.hasPrefix("EHLO or HELO"))
         else { return nil }
         var evidence = Evidence(source: .eximReject)
         let hostText = hostMatch.flatMap { Range($0.range, in: line) }.map { "`\(line[$0])`" } ?? "H="
-        if let hostMatch, let addressRange = Range(hostMatch.range(at: 3), in: line), let address = IPAddress(line[addressRange]) {
+        if let hostMatch, let addressRange = Range(hostMatch.range(at: 3), in: line),
+            let address = IPAddress(line[addressRange])
+        {
             evidence.setClient(address, from: hostText)
         }
         let verb = String(line[verbRange])
@@ -84,25 +104,41 @@ enum EximLog {
             }
             if let r = Range(hostMatch.range(at: 1), in: line) {
                 evidence.setClientName(String(line[r]), from: "the verified host name of \(hostText)")
-                evidence.setHelo(String(line[r]), from: "\(hostText): Exim leaves the HELO out when it equals the host name", inferred: true)
+                evidence.setHelo(
+                    String(line[r]), from: "\(hostText): Exim leaves the HELO out when it equals the host name",
+                    inferred: true)
             } else {
                 evidence.setClientName("unknown", from: "\(hostText), which has no verified host name")
             }
         }
-        if let r = Range(act.range(at: 5), in: line) { evidence.setHelo(String(line[r]), from: "`rejected EHLO or HELO \(line[r])`") }
-        if let r = line.range(of: #"I=\[[^\]]+\]"#, options: .regularExpression), let address = IPAddress(line[r].dropFirst(3).dropLast()) {
+        if let r = Range(act.range(at: 5), in: line) {
+            evidence.setHelo(String(line[r]), from: "`rejected EHLO or HELO \(line[r])`")
+        }
+        if let r = line.range(of: #"I=\[[^\]]+\]"#, options: .regularExpression),
+            let address = IPAddress(line[r].dropFirst(3).dropLast())
+        {
             evidence.setReceiverAddress(address, from: "`\(line[r])` (the interface that took the connection)")
         }
         if let from = ReplyText.angle(after: "F=", in: line) { evidence.setMailFrom(from, from: "`F=<\(from)>`") }
-        if let r = Range(act.range(at: 3), in: line) { evidence.addRecipient(String(line[r]), from: "`\(verb) RCPT <\(line[r])>`") }
-        if let r = Range(act.range(at: 4), in: line) { evidence.setMailFrom(String(line[r]), from: "`\(verb) MAIL <\(line[r])>`") }
+        if let r = Range(act.range(at: 3), in: line) {
+            evidence.addRecipient(String(line[r]), from: "`\(verb) RCPT <\(line[r])>`")
+        }
+        if let r = Range(act.range(at: 4), in: line) {
+            evidence.setMailFrom(String(line[r]), from: "`\(verb) MAIL <\(line[r])>`")
+        }
 
         let stage: SMTPStage
-        if what.hasPrefix("RCPT") { stage = .rcpt }
-        else if what.hasPrefix("MAIL") { stage = .mail }
-        else if what.hasPrefix("EHLO") { stage = .helo }
-        else if what.hasPrefix("connection") { stage = .greeting }
-        else { stage = .data }
+        if what.hasPrefix("RCPT") {
+            stage = .rcpt
+        } else if what.hasPrefix("MAIL") {
+            stage = .mail
+        } else if what.hasPrefix("EHLO") {
+            stage = .helo
+        } else if what.hasPrefix("connection") {
+            stage = .greeting
+        } else {
+            stage = .data
+        }
         evidence.setStage(stage, from: "`\(verb) \(what)`")
 
         // Exim logs the ACL's message, not the code: `deny` answers 550 (554 in the connect ACL),
@@ -111,12 +147,22 @@ enum EximLog {
             evidence.setReply(written, from: "the code at the start of Exim's logged message")
         } else if stage == .helo, text.range(of: "syntactically invalid", options: .caseInsensitive) != nil {
             // Exim's own HELO syntax check (smtp_in.c), not an ACL: "501 Syntactically invalid HELO argument(s)".
-            evidence.reply = SMTPReply(code: 501, enhanced: nil, "Syntactically invalid \(what.hasPrefix("EHLO") ? "EHLO" : "HELO") argument(s)")
-            evidence.note(.reply, "501", from: "Exim's own check of the HELO argument answers 501 Syntactically invalid ... argument(s) (smtp_in.c)", inferred: true)
+            evidence.reply = SMTPReply(
+                code: 501, enhanced: nil,
+                "Syntactically invalid \(what.hasPrefix("EHLO") ? "EHLO" : "HELO") argument(s)")
+            evidence.note(
+                .reply, "501",
+                from:
+                    "Exim's own check of the HELO argument answers 501 Syntactically invalid ... argument(s) (smtp_in.c)",
+                inferred: true)
         } else {
             let code = verb.hasPrefix("temporarily") ? 451 : (stage == .greeting ? 554 : 550)
             evidence.reply = SMTPReply(code: code, enhanced: nil, text)
-            evidence.note(.reply, "\(code) \(text)", from: "`\(verb)` and the logged message: Exim's log has no reply code; an ACL `\(code == 451 ? "defer" : "deny")` answers \(code) unless its message sets another", inferred: true)
+            evidence.note(
+                .reply, "\(code) \(text)",
+                from:
+                    "`\(verb)` and the logged message: Exim's log has no reply code; an ACL `\(code == 451 ? "defer" : "deny")` answers \(code) unless its message sets another",
+                inferred: true)
         }
         return evidence
     }
@@ -125,9 +171,9 @@ enum EximLog {
     /// delivery lines); sets the reply and the stage.
     static func readSMTPError(_ text: String, into evidence: inout Evidence) -> Bool {
         guard let match = smtpError.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
-              let afterRange = Range(match.range(at: 1), in: text),
-              let replyRange = Range(match.range(at: 2), in: text),
-              let found = ReplyText.reply(text[replyRange])
+            let afterRange = Range(match.range(at: 1), in: text),
+            let replyRange = Range(match.range(at: 2), in: text),
+            let found = ReplyText.reply(text[replyRange])
         else { return false }
         let reply = SMTPReply(code: found.code, enhanced: found.enhanced, ReplyText.cleaned(found.text))
         let after = text[afterRange].replacingOccurrences(of: "pipelined ", with: "")

@@ -8,22 +8,28 @@ import Scenario
 /// in its text (`IP=...`, `for ADDR`). The stage's words are `StageWords`.
 enum Hints {
     /// Words of provider front ends that answer the connection itself (no command was sent yet).
-    private static let greetingTexts = #"No SMTP service|ESMTP Service not available|not allowed to connect|connection (refused|rejected|not accepted)|^IP=\S+ - |\((DIAL|BL|RBL|RL)\)\s*$|Dialup/transient IP"#
+    private static let greetingTexts =
+        #"No SMTP service|ESMTP Service not available|not allowed to connect|connection (refused|rejected|not accepted)|^IP=\S+ - |\((DIAL|BL|RBL|RL)\)\s*$|Dialup/transient IP"#
 
     /// The greeting, when the reply text is one that front ends answer connections with.
     static func greetingStage(replyText: String) -> String? {
-        guard let range = replyText.range(of: greetingTexts, options: [.regularExpression, .caseInsensitive]) else { return nil }
-        return "the reply text `\(replyText[range])`, which front ends answer the connection itself with (no command sent yet)"
+        guard let range = replyText.range(of: greetingTexts, options: [.regularExpression, .caseInsensitive]) else {
+            return nil
+        }
+        return
+            "the reply text `\(replyText[range])`, which front ends answer the connection itself with (no command sent yet)"
     }
 
     /// How the sending MTA ended the delivery, from a bounce's or a notice's own words.
     static func outcome(in text: String) -> (DeliveryOutcome, String)? {
         let deferred = [
-            #"THIS IS A WARNING ONLY"#, #"Delivery (has been )?delayed"#, #"has not yet been delivered"#, #"could not be delivered for more than"#,
+            #"THIS IS A WARNING ONLY"#, #"Delivery (has been )?delayed"#, #"has not yet been delivered"#,
+            #"could not be delivered for more than"#,
             #"will (be retried|retry|continue to try)"#, #"status=deferred"#, #"\bdelivery \d+: deferral:"#,
         ]
         let bounced = [
-            #"could not be delivered to one or more recipients"#, #"permanent(ly)? (error|fatal)"#, #"Delivery has failed"#,
+            #"could not be delivered to one or more recipients"#, #"permanent(ly)? (error|fatal)"#,
+            #"Delivery has failed"#,
             #"I'm not going to try again"#, #"I couldn't deliver"#, #"Undelivered Mail Returned"#, #"status=bounced"#,
             #"Mail delivery failed"#, #"could not be delivered"#, #"\bdelivery \d+: failure:"#,
         ]
@@ -46,7 +52,9 @@ enum Hints {
             guard trimmed.contains(".") || trimmed.contains(":") else { continue }
             // A dotted IPv4 address or an IPv6 address with at least two colons.
             if let address = IPAddress(trimmed), !out.contains(address),
-               address.family == .ipv4 ? trimmed.split(separator: ".").count == 4 : trimmed.filter({ $0 == ":" }).count >= 2 {
+                address.family == .ipv4
+                    ? trimmed.split(separator: ".").count == 4 : trimmed.filter({ $0 == ":" }).count >= 2
+            {
                 out.append(address)
             }
         }
@@ -65,8 +73,9 @@ enum Hints {
         guard let regex = try? NSRegularExpression(pattern: pattern) else { return nil }
         for line in lines {
             guard let match = regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),
-                  let code = Range(match.range(at: 1), in: line), let text = Range(match.range(at: 3), in: line),
-                  let reply = ReplyText.reply(Substring("\(line[code]) \(line[text].replacingOccurrences(of: "\\n", with: " "))"))
+                let code = Range(match.range(at: 1), in: line), let text = Range(match.range(at: 3), in: line),
+                let reply = ReplyText.reply(
+                    Substring("\(line[code]) \(line[text].replacingOccurrences(of: "\\n", with: " "))"))
             else { continue }
             return (reply, line)
         }
@@ -77,12 +86,13 @@ enum Hints {
     /// `response=554 ...`, `Remote host said: 550 ...`, `returned '550 ...`), with the lines after it
     /// that continue it (`5.7.1 more text` with the same enhanced code, or `550-...`).
     static func markedReply(_ lines: [String]) -> (SMTPReply, String)? {
-        let marker = #"(?:said:|received|response[=:]\s*'?|returned\s*'|reject=|failed:|error:|Error:|rejected:|with:)\s*([245]\d\d[ :-])"#
+        let marker =
+            #"(?:said:|received|response[=:]\s*'?|returned\s*'|reject=|failed:|error:|Error:|rejected:|with:)\s*([245]\d\d[ :-])"#
         guard let regex = try? NSRegularExpression(pattern: marker, options: [.caseInsensitive]) else { return nil }
         for (index, line) in lines.enumerated() {
             guard let match = regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),
-                  let start = Range(match.range(at: 1), in: line),
-                  let first = ReplyText.reply(line[start.lowerBound...])
+                let start = Range(match.range(at: 1), in: line),
+                let first = ReplyText.reply(line[start.lowerBound...])
             else { continue }
             var texts = [first.text]
             var next = index + 1
@@ -99,7 +109,11 @@ enum Hints {
             }
             var text = texts.joined(separator: " ")
             for quote in ["'", "\""] where text.hasSuffix(quote) { text.removeLast() }
-            return (SMTPReply(code: first.code, enhanced: first.enhanced, ReplyText.cleaned(text.trimmingCharacters(in: .whitespaces))), line)
+            return (
+                SMTPReply(
+                    code: first.code, enhanced: first.enhanced,
+                    ReplyText.cleaned(text.trimmingCharacters(in: .whitespaces))), line
+            )
         }
         return nil
     }

@@ -19,7 +19,10 @@ enum LibraryReplies {
         ("CommandNotImplemented", "Command not implemented", 502),
         ("BadCommandSequence", "Bad sequence of commands", 503),
         ("CommandParameterNotImplemented", "Command parameter not implemented", 504),
-        ("MustIssueStartTlsFirst", "The SMTP server requires a secure connection or the client was not authenticated", 530),
+        (
+            "MustIssueStartTlsFirst",
+            "The SMTP server requires a secure connection or the client was not authenticated", 530
+        ),
         ("MailboxUnavailable", "Mailbox unavailable", 550),
         ("UserNotLocalTryAlternatePath", "User not local; please try a different path", 551),
         ("ExceededStorageAllocation", "Exceeded storage allocation", 552),
@@ -31,22 +34,38 @@ enum LibraryReplies {
     /// `StatusCode`.
     static func dotNet(_ text: String) -> (SMTPReply, String)? {
         for status in statusCodes {
-            let pattern = NSRegularExpression.escapedPattern(for: status.phrase) + #"\.?\s+The server response was:\s*(.*)$"#
+            let pattern =
+                NSRegularExpression.escapedPattern(for: status.phrase) + #"\.?\s+The server response was:\s*(.*)$"#
             if let range = text.range(of: pattern, options: [.regularExpression, .caseInsensitive]) {
                 // The server's text, without a stack trace that an unfolded paste joined to it.
-                let rest = String(text[range]).replacingOccurrences(of: #"^.*?The server response was:\s*"#, with: "", options: [.regularExpression, .caseInsensitive])
-                    .replacingOccurrences(of: #"\s+at\s+[A-Za-z_][\w.`<>]*[.(].*$"#, with: "", options: .regularExpression)
-                return (reply(status.code, rest), ".NET's `\(status.phrase)` (SmtpStatusCode.\(status.name), \(status.code)) with the server's text")
+                let rest = String(text[range]).replacingOccurrences(
+                    of: #"^.*?The server response was:\s*"#, with: "", options: [.regularExpression, .caseInsensitive]
+                )
+                .replacingOccurrences(of: #"\s+at\s+[A-Za-z_][\w.`<>]*[.(].*$"#, with: "", options: .regularExpression)
+                return (
+                    reply(status.code, rest),
+                    ".NET's `\(status.phrase)` (SmtpStatusCode.\(status.name), \(status.code)) with the server's text"
+                )
             }
         }
         if let range = text.range(of: #"StatusCode\s*[:=]\s*(\w+)"#, options: .regularExpression) {
-            let name = text[range].split(whereSeparator: { $0 == ":" || $0 == "=" }).last?.trimmingCharacters(in: .whitespaces) ?? ""
+            let name =
+                text[range].split(whereSeparator: { $0 == ":" || $0 == "=" }).last?.trimmingCharacters(in: .whitespaces)
+                ?? ""
             guard let status = statusCodes.first(where: { $0.name == name }) else { return nil }
             // MailKit's message is the server's text (`5.7.1 ...`), on the exception's first line.
-            let message = text.range(of: #"SmtpCommandException:\s*([^\n]*)"#, options: .regularExpression)
-                .map { String(text[$0]).replacingOccurrences(of: #"^SmtpCommandException:\s*"#, with: "", options: .regularExpression) }?
-                .replacingOccurrences(of: #"\s+(?:ErrorCode|StatusCode|at)\b.*$"#, with: "", options: .regularExpression) ?? ""
-            return (reply(status.code, message), "MailKit's `StatusCode: \(name)` (\(status.code)) with the exception's message")
+            let message =
+                text.range(of: #"SmtpCommandException:\s*([^\n]*)"#, options: .regularExpression)
+                .map {
+                    String(text[$0]).replacingOccurrences(
+                        of: #"^SmtpCommandException:\s*"#, with: "", options: .regularExpression)
+                }?
+                .replacingOccurrences(
+                    of: #"\s+(?:ErrorCode|StatusCode|at)\b.*$"#, with: "", options: .regularExpression) ?? ""
+            return (
+                reply(status.code, message),
+                "MailKit's `StatusCode: \(name)` (\(status.code)) with the exception's message"
+            )
         }
         return nil
     }
@@ -61,7 +80,8 @@ enum LibraryReplies {
     /// PHPMailer's `SMTP server error: DATA END command failed Detail: 5.7.60 text SMTP code: 550`:
     /// the text and the code apart.
     static func phpMailerDetail(_ text: String) -> (SMTPReply, String)? {
-        guard let range = text.range(of: #"Detail:\s*(.*?)\s*SMTP code:\s*[245]\d\d"#, options: .regularExpression) else { return nil }
+        guard let range = text.range(of: #"Detail:\s*(.*?)\s*SMTP code:\s*[245]\d\d"#, options: .regularExpression)
+        else { return nil }
         let found = String(text[range])
         let code = Int(found.suffix(3))!
         let detail = found.replacingOccurrences(of: #"^Detail:\s*"#, with: "", options: .regularExpression)
@@ -71,9 +91,12 @@ enum LibraryReplies {
         // `smtp_code_ex`), when the detail did not start with it.
         let after = text[range.upperBound...]
         if foundReply.enhanced == nil,
-           let info = after.range(of: #"^\s*Additional SMTP info:\s*[245]\.\d{1,3}\.\d{1,3}"#, options: .regularExpression),
-           let enhanced = EnhancedCode(String(after[info].split(separator: ":").last ?? "").trimmingCharacters(in: .whitespaces)),
-           enhanced.klass == code / 100 {
+            let info = after.range(
+                of: #"^\s*Additional SMTP info:\s*[245]\.\d{1,3}\.\d{1,3}"#, options: .regularExpression),
+            let enhanced = EnhancedCode(
+                String(after[info].split(separator: ":").last ?? "").trimmingCharacters(in: .whitespaces)),
+            enhanced.klass == code / 100
+        {
             foundReply = SMTPReply(code: code, enhanced: enhanced.text, foundReply.text)
         }
         return (foundReply, "PHPMailer's `Detail:` with its `SMTP code: \(code)`")
@@ -83,16 +106,19 @@ enum LibraryReplies {
     /// `"delivery-status": {"code": 550, "message": "5.7.1 ...", "description": ""}`).
     static func jsonStatus(_ text: String) -> (SMTPReply, String)? {
         guard let codeRange = text.range(of: #""code"\s*:\s*"?[245]\d\d\b"#, options: .regularExpression),
-              let code = Int(text[codeRange].suffix(3)) else { return nil }
+            let code = Int(text[codeRange].suffix(3))
+        else { return nil }
         // The object the code is in: the text up to its closing brace.
         let start = text[..<codeRange.lowerBound].lastIndex(of: "{") ?? text.startIndex
         let object = String(text[start...].prefix { $0 != "}" })
         for key in ["message", "description"] {
             let pattern = "\"" + key + #""\s*:\s*"((?:[^"\\]|\\.)*)""#
             guard let regex = try? NSRegularExpression(pattern: pattern),
-                  let match = regex.firstMatch(in: object, range: NSRange(object.startIndex..., in: object)),
-                  let range = Range(match.range(at: 1), in: object) else { continue }
-            let value = String(object[range]).replacingOccurrences(of: #"\""#, with: "\"").trimmingCharacters(in: .whitespaces)
+                let match = regex.firstMatch(in: object, range: NSRange(object.startIndex..., in: object)),
+                let range = Range(match.range(at: 1), in: object)
+            else { continue }
+            let value = String(object[range]).replacingOccurrences(of: #"\""#, with: "\"").trimmingCharacters(
+                in: .whitespaces)
             if value.isEmpty { continue }
             return (reply(code, value), "the event's `\"code\": \(code)` with its `\"\(key)\"`")
         }
@@ -103,30 +129,47 @@ enum LibraryReplies {
     /// `Code { severity: PermanentNegativeCompletion, category: MailSystem, detail: Four }`, which
     /// names the three digits (RFC 5321 4.2.1: the first the severity, the second the category).
     static func lettre(_ text: String) -> (SMTPReply, String)? {
-        if let range = text.range(of: #"\b(?:permanent|transient) error \(([245]\d\d)\)(?::[ \t]*[^\n]*)?"#, options: .regularExpression) {
+        if let range = text.range(
+            of: #"\b(?:permanent|transient) error \(([245]\d\d)\)(?::[ \t]*[^\n]*)?"#, options: .regularExpression)
+        {
             let found = String(text[range])
-            guard let open = found.firstIndex(of: "("), let code = Int(found[found.index(after: open)...].prefix(3)) else { return nil }
+            guard let open = found.firstIndex(of: "("), let code = Int(found[found.index(after: open)...].prefix(3))
+            else { return nil }
             let rest = found.range(of: "): ").map { String(found[$0.upperBound...]) } ?? ""
             return (reply(code, ReplyText.cleaned(rest)), "lettre's `\(found.prefix(24))...` (the code in parentheses)")
         }
         let severities = ["TransientNegativeCompletion": 4, "PermanentNegativeCompletion": 5]
-        let categories = ["Syntax": 0, "Information": 1, "Connections": 2, "Unspecified3": 3, "Unspecified4": 4, "MailSystem": 5]
+        let categories = [
+            "Syntax": 0, "Information": 1, "Connections": 2, "Unspecified3": 3, "Unspecified4": 4, "MailSystem": 5,
+        ]
         let details = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"]
-        guard let range = text.range(of: #"severity:\s*(\w+),\s*category:\s*(\w+),\s*detail:\s*(\w+)"#, options: .regularExpression) else { return nil }
-        let fields = text[range].split(separator: ",").map { $0.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
+        guard
+            let range = text.range(
+                of: #"severity:\s*(\w+),\s*category:\s*(\w+),\s*detail:\s*(\w+)"#, options: .regularExpression)
+        else { return nil }
+        let fields = text[range].split(separator: ",").map {
+            $0.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        }
         guard fields.count == 3, let severity = severities[fields[0]], let category = categories[fields[1]],
-              let detail = details.firstIndex(of: fields[2]) else { return nil }
+            let detail = details.firstIndex(of: fields[2])
+        else { return nil }
         let code = severity * 100 + category * 10 + detail
-        return (SMTPReply(code: code, enhanced: nil, ""),
-                "lettre's `Code { severity: \(fields[0]), category: \(fields[1]), detail: \(fields[2]) }` (\(code); lettre keeps no text)")
+        return (
+            SMTPReply(code: code, enhanced: nil, ""),
+            "lettre's `Code { severity: \(fields[0]), category: \(fields[1]), detail: \(fields[2]) }` (\(code); lettre keeps no text)"
+        )
     }
 
     /// Roundcube's `SMTP Error (550): Failed to add recipient "..." (5.7.1 <...>: text).`
     static func roundcube(_ text: String) -> (SMTPReply, String)? {
-        guard let range = text.range(of: #"SMTP Error \(([245]\d\d)\):[^(]*\((.*)\)\.?\s*$"#, options: .regularExpression) else { return nil }
+        guard
+            let range = text.range(of: #"SMTP Error \(([245]\d\d)\):[^(]*\((.*)\)\.?\s*$"#, options: .regularExpression)
+        else { return nil }
         let found = String(text[range])
         let code = Int(found.dropFirst("SMTP Error (".count).prefix(3))!
-        guard let open = found.range(of: "): ")?.upperBound, let inner = found[open...].firstIndex(of: "(") else { return nil }
+        guard let open = found.range(of: "): ")?.upperBound, let inner = found[open...].firstIndex(of: "(") else {
+            return nil
+        }
         var body = String(found[found.index(after: inner)...])
         while let last = body.last, last == "." || last == " " { body.removeLast() }
         if body.hasSuffix(")") { body.removeLast() }
@@ -138,17 +181,23 @@ enum LibraryReplies {
     /// or an MTA fixes (`Relay access denied (in reply to RCPT TO command)`), in a paragraph a paste
     /// wrapped. The code is left to `CodelessReply`.
     static func codeless(_ paragraphs: [String]) -> (text: String, enhanced: EnhancedCode?, paragraph: String)? {
-        let pattern = #"(?:said|failed|error|Error|rejected|reply|response|responded(?: with)?|[A-Za-z]Exception)\s*:\s*['"(]?\s*([245]\.\d{1,3}\.\d{1,3})\s+(\S.*)$"#
+        let pattern =
+            #"(?:said|failed|error|Error|rejected|reply|response|responded(?: with)?|[A-Za-z]Exception)\s*:\s*['"(]?\s*([245]\.\d{1,3}\.\d{1,3})\s+(\S.*)$"#
         guard let regex = try? NSRegularExpression(pattern: pattern) else { return nil }
         for paragraph in paragraphs {
             guard let match = regex.firstMatch(in: paragraph, range: NSRange(paragraph.startIndex..., in: paragraph)),
-                  let codeRange = Range(match.range(at: 1), in: paragraph), let textRange = Range(match.range(at: 2), in: paragraph),
-                  let enhanced = EnhancedCode(String(paragraph[codeRange])) else { continue }
+                let codeRange = Range(match.range(at: 1), in: paragraph),
+                let textRange = Range(match.range(at: 2), in: paragraph),
+                let enhanced = EnhancedCode(String(paragraph[codeRange]))
+            else { continue }
             var text = String(paragraph[textRange])
-            if let cut = text.range(of: #"\s*\(in reply to [^)]*\)"#, options: .regularExpression) { text = String(text[..<cut.lowerBound]) }
+            if let cut = text.range(of: #"\s*\(in reply to [^)]*\)"#, options: .regularExpression) {
+                text = String(text[..<cut.lowerBound])
+            }
             if let opening = paragraph[..<codeRange.lowerBound].last(where: { "'\"(".contains($0) }),
-               paragraph[..<codeRange.lowerBound].hasSuffix(String(opening)),
-               let close = text.firstIndex(of: opening == "(" ? ")" : opening) {
+                paragraph[..<codeRange.lowerBound].hasSuffix(String(opening)),
+                let close = text.firstIndex(of: opening == "(" ? ")" : opening)
+            {
                 text = String(text[..<close])
             }
             text = ReplyText.cleaned(text)
@@ -157,7 +206,9 @@ enum LibraryReplies {
         }
         // A reply quoted from its enhanced code on (`"5.7.1 Unfortunately, messages from [ADDR] weren't sent. ..."`).
         for paragraph in paragraphs {
-            guard let range = paragraph.range(of: #"^\s*['"]?[245]\.\d{1,3}\.\d{1,3}\s+\S"#, options: .regularExpression) else { continue }
+            guard
+                let range = paragraph.range(of: #"^\s*['"]?[245]\.\d{1,3}\.\d{1,3}\s+\S"#, options: .regularExpression)
+            else { continue }
             let quote = paragraph[range].first { $0 == "'" || $0 == "\"" }
             var said = paragraph.drop { $0 == " " || $0 == "\t" || $0 == "'" || $0 == "\"" }
             guard let enhanced = EnhancedCode(String(said)) else { continue }
@@ -170,7 +221,9 @@ enum LibraryReplies {
         for paragraph in paragraphs {
             let range = NSRange(paragraph.startIndex..., in: paragraph)
             for entry in CodelessReply.known {
-                guard let match = entry.regex.firstMatch(in: paragraph, range: range), let found = Range(match.range, in: paragraph) else { continue }
+                guard let match = entry.regex.firstMatch(in: paragraph, range: range),
+                    let found = Range(match.range, in: paragraph)
+                else { continue }
                 return (String(paragraph[found]), nil, paragraph)
             }
         }
@@ -185,14 +238,18 @@ enum LibraryReplies {
     }
 
     private static func introducedIn(_ paragraphs: [String]) -> (SMTPReply, String)? {
-        let pattern = #"(?:said|to me|returned|response was|with message|server message|message|responded(?: with)?|server response|Server Response|The error that the other server returned was|error|Error|failed|failure|rejected|reply|Reason|reason|[A-Za-z]Exception)\s*:?\s*['"(]?\s*([245]\d\d(?:[ -]|$).*)$"#
+        let pattern =
+            #"(?:said|to me|returned|response was|with message|server message|message|responded(?: with)?|server response|Server Response|The error that the other server returned was|error|Error|failed|failure|rejected|reply|Reason|reason|[A-Za-z]Exception)\s*:?\s*['"(]?\s*([245]\d\d(?:[ -]|$).*)$"#
         guard let regex = try? NSRegularExpression(pattern: pattern) else { return nil }
         for paragraph in paragraphs {
             guard let match = regex.firstMatch(in: paragraph, range: NSRange(paragraph.startIndex..., in: paragraph)),
-                  let range = Range(match.range(at: 1), in: paragraph) else { continue }
+                let range = Range(match.range(at: 1), in: paragraph)
+            else { continue }
             var text = String(paragraph[range])
             let opening = paragraph[..<range.lowerBound].last { "'\"(".contains($0) }
-            if let cut = text.range(of: #"\s*\(in reply to [^)]*\)"#, options: .regularExpression) { text = String(text[..<cut.lowerBound]) }
+            if let cut = text.range(of: #"\s*\(in reply to [^)]*\)"#, options: .regularExpression) {
+                text = String(text[..<cut.lowerBound])
+            }
             if let opening, let close = text.dropFirst(4).firstIndex(of: opening == "(" ? ")" : opening) {
                 text = String(text[..<close])
             }

@@ -12,7 +12,8 @@ enum MailClientDialog {
     /// What introduces the server's reply in Thunderbird's and Netscape's texts, and their own
     /// words after it.
     static let introduction = #"(?:The mail server responded|The server responded|Server responded)\s*:\s*"#
-    static let tail = #"\.?\s*(?:Please verify that your e-?mail address|Please check the message\b"#
+    static let tail =
+        #"\.?\s*(?:Please verify that your e-?mail address|Please check the message\b"#
         + #"|Contact your mail administrator\b).*$"#
     /// Outlook's field list; the reply may hold apostrophes (`isn't`), so it ends at `', Port:`.
     static let outlook = #"Server Response:\s*'(.*?)'\s*(?:,\s*Port:|$)"#
@@ -20,8 +21,10 @@ enum MailClientDialog {
     static func read(_ raw: [Substring]) -> Result<Evidence, ReaderMiss> {
         let lines = ReplyText.unfold(raw)
         guard let found = reply(in: BounceText.paragraphs(lines)) else {
-            return .failure(ReaderMiss(
-                "no `The mail server responded: ...` (Thunderbird, Netscape), no `Server Response: '...'` (Outlook)"))
+            return .failure(
+                ReaderMiss(
+                    "no `The mail server responded: ...` (Thunderbird, Netscape), no `Server Response: '...'` (Outlook)"
+                ))
         }
         var evidence = Evidence(source: .mailClient)
         evidence.setReply(found.reply, from: found.why, inferred: found.codeInferred)
@@ -29,12 +32,15 @@ enum MailClientDialog {
         // The recipient the dialog names: Thunderbird's `Please check the message recipient "r"`,
         // Outlook's `The rejected e-mail address was 'r'`.
         let whole = BounceText.paragraphs(lines).joined(separator: " ")
-        let named = [#"check the message recipient\s+"*([^"\s]+@[^"\s]+?)"*\s+and try"#,
-                     #"rejected e-mail address was '([^'\s]+@[^'\s]+)'"#]
+        let named = [
+            #"check the message recipient\s+"*([^"\s]+@[^"\s]+?)"*\s+and try"#,
+            #"rejected e-mail address was '([^'\s]+@[^'\s]+)'"#,
+        ]
         for pattern in named {
             if let regex = try? NSRegularExpression(pattern: pattern, options: .caseInsensitive),
-               let match = regex.firstMatch(in: whole, range: NSRange(whole.startIndex..., in: whole)),
-               let words = Range(match.range, in: whole), let range = Range(match.range(at: 1), in: whole) {
+                let match = regex.firstMatch(in: whole, range: NSRange(whole.startIndex..., in: whole)),
+                let words = Range(match.range, in: whole), let range = Range(match.range(at: 1), in: whole)
+            {
                 evidence.addRecipient(String(whole[range]), from: "the dialog's `\(whole[words].prefix(60))`")
             }
         }
@@ -60,8 +66,9 @@ enum MailClientDialog {
                 let said = String(paragraph[match]).replacingOccurrences(
                     of: #"^Server Response:\s*'|'\s*(?:,\s*Port:)?$"#, with: "", options: options)
                 if let written = ReplyText.reply(Substring(said)), written.code >= 400 {
-                    return Found(reply: written, why: "Outlook's `Server Response: '...'`", codeInferred: false,
-                                 stage: stage(of: written, in: paragraph))
+                    return Found(
+                        reply: written, why: "Outlook's `Server Response: '...'`", codeInferred: false,
+                        stage: stage(of: written, in: paragraph))
                 }
             }
             guard let start = paragraph.range(of: introduction, options: options) else { continue }

@@ -9,11 +9,15 @@ import Scenario
 /// (host host[addr] said: CODE ENH TEXT (in reply to RCPT TO command))`).
 enum PostfixLog {
     private static let reject = try! NSRegularExpression(
-        pattern: #"(?:NOQUEUE|[0-9A-Za-z]+): (reject|milter-reject): (RCPT|MAIL|DATA|END-OF-MESSAGE|BDAT|CONNECT|EHLO|HELO|VRFY|ETRN) from ([^\s\[]*)\[([^\]]+)\](?::\d+)?: (.*)$"#)
+        pattern:
+            #"(?:NOQUEUE|[0-9A-Za-z]+): (reject|milter-reject): (RCPT|MAIL|DATA|END-OF-MESSAGE|BDAT|CONNECT|EHLO|HELO|VRFY|ETRN) from ([^\s\[]*)\[([^\]]+)\](?::\d+)?: (.*)$"#
+    )
     /// cleanup's header and body checks (cleanup_milter.c, header_checks(5) REJECT):
     /// `QUEUEID: reject: header Subject: ... from name[addr]; from=<s> to=<r> proto=P helo=<h>: 5.7.1 text`.
     private static let contentReject = try! NSRegularExpression(
-        pattern: #"[0-9A-Za-z]+: reject: (header|body|mime-header|nested-header) .*? from ([^\s\[;]*)\[([^\]]+)\](?::\d+)?;(.*?): ([245](?:\d\d|\.\d{1,3}\.\d{1,3}) .*)$"#)
+        pattern:
+            #"[0-9A-Za-z]+: reject: (header|body|mime-header|nested-header) .*? from ([^\s\[;]*)\[([^\]]+)\](?::\d+)?;(.*?): ([245](?:\d\d|\.\d{1,3}\.\d{1,3}) .*)$"#
+    )
     private static let keyValueTail = try! NSRegularExpression(
         pattern: #"^(?:(?:from|to|proto|helo)=(?:<[^>]*>|[^\s,]+),?\s*)+$"#)
     private static let logTag = try! NSRegularExpression(pattern: #"(\S+)\s+postfix[^\s/]*/[\w/-]+\[\d+\]:"#)
@@ -29,13 +33,24 @@ enum PostfixLog {
         }
         // `QUEUEID: host mx[addr] refused to talk to me: REPLY`: smtp_proto.c logs each greeting that is
         // not 220 and goes on to the next address; the status= line of the queue id tells the end.
-        for line in lines where line.contains(" refused to talk to me: ") && line.range(of: #"postfix[^\s/]*/[\w/-]+\[\d+\]:"#, options: .regularExpression) != nil {
+        for line in lines
+        where line.contains(" refused to talk to me: ")
+            && line.range(of: #"postfix[^\s/]*/[\w/-]+\[\d+\]:"#, options: .regularExpression) != nil
+        {
             var evidence = Evidence(source: .postfixDelivery)
-            guard readSaid(line, into: &evidence, source: "`refused to talk to me` with the receiver's greeting") else { continue }
-            if let queueID = line.range(of: #"[0-9A-Za-z]+(?=: host )"#, options: .regularExpression).map({ String(line[$0]) }) {
+            guard readSaid(line, into: &evidence, source: "`refused to talk to me` with the receiver's greeting") else {
+                continue
+            }
+            if let queueID = line.range(of: #"[0-9A-Za-z]+(?=: host )"#, options: .regularExpression).map({
+                String(line[$0])
+            }) {
                 for other in lines where other.contains("\(queueID): to=<") {
-                    if let to = ReplyText.angle(after: "to=", in: other) { evidence.addRecipient(to, from: "`\(queueID): to=<\(to)>`") }
-                    if let status = ReplyText.value(of: "status", in: other), let outcome = outcome(ofStatus: String(status)) {
+                    if let to = ReplyText.angle(after: "to=", in: other) {
+                        evidence.addRecipient(to, from: "`\(queueID): to=<\(to)>`")
+                    }
+                    if let status = ReplyText.value(of: "status", in: other),
+                        let outcome = outcome(ofStatus: String(status))
+                    {
                         evidence.setOutcome(outcome, from: "`\(queueID): ... status=\(status)`")
                     }
                 }
@@ -46,21 +61,25 @@ enum PostfixLog {
                 }
             }
             if let host = syslogHost(line), host.contains(".") {
-                evidence.setHelo(host, from: "the sending host's syslog name (Postfix says HELO with myhostname)", inferred: true)
+                evidence.setHelo(
+                    host, from: "the sending host's syslog name (Postfix says HELO with myhostname)", inferred: true)
             }
             return .success(evidence)
         }
-        return .failure(ReaderMiss("no `reject: RCPT from name[addr]: CODE ...` (or milter-reject, or a header check's reject) line and no `to=<...>, relay=..., status=...` line"))
+        return .failure(
+            ReaderMiss(
+                "no `reject: RCPT from name[addr]: CODE ...` (or milter-reject, or a header check's reject) line and no `to=<...>, relay=..., status=...` line"
+            ))
     }
 
     static func readReject(_ line: String) -> Evidence? {
         let range = NSRange(line.startIndex..., in: line)
         guard let match = reject.firstMatch(in: line, range: range),
-              let actionRange = Range(match.range(at: 1), in: line),
-              let commandRange = Range(match.range(at: 2), in: line),
-              let nameRange = Range(match.range(at: 3), in: line),
-              let addressRange = Range(match.range(at: 4), in: line),
-              let restRange = Range(match.range(at: 5), in: line)
+            let actionRange = Range(match.range(at: 1), in: line),
+            let commandRange = Range(match.range(at: 2), in: line),
+            let nameRange = Range(match.range(at: 3), in: line),
+            let addressRange = Range(match.range(at: 4), in: line),
+            let restRange = Range(match.range(at: 5), in: line)
         else { return nil }
         let action = String(line[actionRange])
         let command = String(line[commandRange])
@@ -82,7 +101,10 @@ enum PostfixLog {
         }
         if let reply = ReplyText.reply(Substring(rest)) {
             evidence.setReply(reply, from: "the reject line's reply")
-        } else if let (reply, why) = codeless(rest, logger: "cleanup logs a milter's reply after the end of the message without its code (cleanup_milter.c)") {
+        } else if let (reply, why) = codeless(
+            rest,
+            logger: "cleanup logs a milter's reply after the end of the message without its code (cleanup_milter.c)")
+        {
             evidence.reply = reply
             evidence.note(.reply, reply.description, from: why, inferred: true)
         } else {
@@ -97,14 +119,18 @@ enum PostfixLog {
         case "MAIL": evidence.setStage(.mail, from: quoted)
         case "DATA", "END-OF-MESSAGE", "BDAT": evidence.setStage(.data, from: quoted)
         case "EHLO", "HELO": evidence.setStage(.helo, from: quoted)
-        case "CONNECT": evidence.setStage(.greeting, from: "\(quoted) (smtpd_delay_reject = no answers client restrictions at connect)", inferred: true)
+        case "CONNECT":
+            evidence.setStage(
+                .greeting, from: "\(quoted) (smtpd_delay_reject = no answers client restrictions at connect)",
+                inferred: true)
         default: break
         }
         if let from = ReplyText.angle(after: "from=", in: tail) { evidence.setMailFrom(from, from: "`from=<\(from)>`") }
         if let to = ReplyText.angle(after: "to=", in: tail) { evidence.addRecipient(to, from: "`to=<\(to)>`") }
         if let helo = ReplyText.angle(after: "helo=", in: tail) { evidence.setHelo(helo, from: "`helo=<\(helo)>`") }
         if let host = syslogHost(line) {
-            evidence.setReceiverName(host, from: "the syslog host name of the line (`\(host) postfix/...`)", inferred: true)
+            evidence.setReceiverName(
+                host, from: "the syslog host name of the line (`\(host) postfix/...`)", inferred: true)
         }
         return evidence
     }
@@ -112,15 +138,17 @@ enum PostfixLog {
     /// A header or body check's reject (cleanup): the message's end is the stage.
     static func readContentReject(_ line: String) -> Evidence? {
         guard let match = contentReject.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),
-              let kindRange = Range(match.range(at: 1), in: line), let nameRange = Range(match.range(at: 2), in: line),
-              let addressRange = Range(match.range(at: 3), in: line), let tailRange = Range(match.range(at: 4), in: line),
-              let textRange = Range(match.range(at: 5), in: line)
+            let kindRange = Range(match.range(at: 1), in: line), let nameRange = Range(match.range(at: 2), in: line),
+            let addressRange = Range(match.range(at: 3), in: line), let tailRange = Range(match.range(at: 4), in: line),
+            let textRange = Range(match.range(at: 5), in: line)
         else { return nil }
         var evidence = Evidence(source: .postfixReject)
         let text = String(line[textRange])
         if let reply = ReplyText.reply(Substring(text)) {
             evidence.setReply(reply, from: "the reject line's reply")
-        } else if let (reply, why) = codeless(text, logger: "cleanup logs a \(line[kindRange]) check's reply without its code") {
+        } else if let (reply, why) = codeless(
+            text, logger: "cleanup logs a \(line[kindRange]) check's reply without its code")
+        {
             evidence.reply = reply
             evidence.note(.reply, reply.description, from: why, inferred: true)
         } else {
@@ -165,7 +193,9 @@ enum PostfixLog {
         var detail = detailStart.dropFirst(status.count).drop { $0 == " " }
         if detail.hasPrefix("(") { detail = detail.dropFirst() }
         if detail.hasSuffix(")") { detail = detail.dropLast() }
-        guard readSaid(String(detail), into: &evidence, source: "`status=\(status)` with the receiver's reply") else { return nil }
+        guard readSaid(String(detail), into: &evidence, source: "`status=\(status)` with the receiver's reply") else {
+            return nil
+        }
         if let outcome = outcome(ofStatus: String(status)) { evidence.setOutcome(outcome, from: "`status=\(status)`") }
         if let to = ReplyText.angle(after: "to=", in: line) { evidence.addRecipient(to, from: "`to=<\(to)>`") }
         // The queue manager's line of the same queue id carries the envelope sender.
@@ -182,7 +212,8 @@ enum PostfixLog {
             evidence.setReceiverAddress(address, from: "`relay=\(relay)`")
         }
         if let host = syslogHost(line), host.contains(".") {
-            evidence.setHelo(host, from: "the sending host's syslog name (Postfix says HELO with myhostname)", inferred: true)
+            evidence.setHelo(
+                host, from: "the sending host's syslog name (Postfix says HELO with myhostname)", inferred: true)
         }
         return evidence
     }
@@ -194,23 +225,33 @@ enum PostfixLog {
         guard let saidRange else { return false }
         let hostPart = detail[..<saidRange.lowerBound]
         if let hostRange = hostPart.range(of: "host ", options: .backwards),
-           let (name, address) = ReplyText.hostAndAddress(hostPart[hostRange.upperBound...]) {
+            let (name, address) = ReplyText.hostAndAddress(hostPart[hostRange.upperBound...])
+        {
             evidence.setReceiverName(name, from: "`host \(name)[\(address)]`")
             evidence.setReceiverAddress(address, from: "`host \(name)[\(address)]`")
         }
         var replyText = String(detail[saidRange.upperBound...])
         if let inReply = replyText.range(of: #"\s*\(in reply to (.+?) command\)[\s)]*$"#, options: .regularExpression) {
-            let words = replyText[inReply].replacingOccurrences(of: #"^\s*\(in reply to "#, with: "", options: .regularExpression)
-                .replacingOccurrences(of: #" command\)[\s)]*$"#, with: "", options: .regularExpression)
-            if let stage = ReplyText.stage(command: words) { evidence.setStage(stage, from: "`(in reply to \(words) command)`") }
+            let words = replyText[inReply].replacingOccurrences(
+                of: #"^\s*\(in reply to "#, with: "", options: .regularExpression
+            )
+            .replacingOccurrences(of: #" command\)[\s)]*$"#, with: "", options: .regularExpression)
+            if let stage = ReplyText.stage(command: words) {
+                evidence.setStage(stage, from: "`(in reply to \(words) command)`")
+            }
             replyText = String(replyText[..<inReply.lowerBound])
         } else if detail[saidRange].contains("refused to talk") {
             // smtp_proto.c smtp_helo() says it for a greeting that is not 220 and for a HELO that is
             // not 2xx: a reply about the HELO name answered HELO.
             if replyText.range(of: #"\b(HELO|EHLO)\b"#, options: [.regularExpression, .caseInsensitive]) != nil {
-                evidence.setStage(.helo, from: "`refused to talk to me` with a reply about the HELO name (Postfix says it for a HELO that is not 2xx too, smtp_proto.c)")
+                evidence.setStage(
+                    .helo,
+                    from:
+                        "`refused to talk to me` with a reply about the HELO name (Postfix says it for a HELO that is not 2xx too, smtp_proto.c)"
+                )
             } else {
-                evidence.setStage(.greeting, from: "`refused to talk to me` (Postfix's words for a greeting that is not 220)")
+                evidence.setStage(
+                    .greeting, from: "`refused to talk to me` (Postfix's words for a greeting that is not 220)")
             }
         }
         guard let reply = ReplyText.reply(Substring(replyText)) else { return false }
@@ -230,8 +271,10 @@ enum PostfixLog {
                 var end = index
                 var joined = line
                 while balance(joined) > 0, end + 1 < lines.count, end - index < 8,
-                      logTag.firstMatch(in: lines[end + 1], range: NSRange(lines[end + 1].startIndex..., in: lines[end + 1])) == nil,
-                      !lines[end + 1].trimmingCharacters(in: .whitespaces).isEmpty {
+                    logTag.firstMatch(
+                        in: lines[end + 1], range: NSRange(lines[end + 1].startIndex..., in: lines[end + 1])) == nil,
+                    !lines[end + 1].trimmingCharacters(in: .whitespaces).isEmpty
+                {
                     end += 1
                     joined += " " + lines[end].trimmingCharacters(in: .whitespaces)
                 }
@@ -259,7 +302,8 @@ enum PostfixLog {
     /// The host field of a syslog line in front of `postfix/...[pid]:`.
     static func syslogHost(_ line: String) -> String? {
         guard let match = logTag.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),
-              let range = Range(match.range(at: 1), in: line) else { return nil }
+            let range = Range(match.range(at: 1), in: line)
+        else { return nil }
         let host = String(line[range])
         return host.contains(":") ? nil : host
     }

@@ -8,22 +8,27 @@ enum ReplyText {
     static func reply(_ text: Substring) -> SMTPReply? {
         let trimmed = text.drop(while: { $0 == " " || $0 == "\t" })
         let chars = Array(trimmed.prefix(4))
-        guard chars.count >= 3, chars[0..<3].allSatisfy(\.isASCII), let code = Int(String(chars[0..<3])), (200...599).contains(code),
-              chars.count == 3 || chars[3] == " " || chars[3] == "-" || chars[3] == ":" else { return nil }
+        guard chars.count >= 3, chars[0..<3].allSatisfy(\.isASCII), let code = Int(String(chars[0..<3])),
+            (200...599).contains(code),
+            chars.count == 3 || chars[3] == " " || chars[3] == "-" || chars[3] == ":"
+        else { return nil }
         // `554: Dialup/transient IP not allowed` (T-Online's text as pasted): the colon is no part of the text.
         if chars.count == 4, chars[3] == ":", !(trimmed.dropFirst(4).first?.isWhitespace ?? true) { return nil }
         var rest = String(trimmed.dropFirst(chars.count).drop(while: { $0 == " " }))
         // `550 - Requested action not taken` (Apache James): the dash only separates.
         if chars.count == 4, chars[3] == " ", rest.hasPrefix("- ") { rest.removeFirst(2) }
         // Exchange 2003 quotes the reply after the code: `550-'5.7.1 text'`.
-        if let first = rest.first, first == "'" || first == "\"", rest.dropFirst().range(of: #"^[245]\.\d{1,3}\.\d{1,3}\s"#, options: .regularExpression) != nil {
+        if let first = rest.first, first == "'" || first == "\"",
+            rest.dropFirst().range(of: #"^[245]\.\d{1,3}\.\d{1,3}\s"#, options: .regularExpression) != nil
+        {
             rest.removeFirst()
         }
         let split = SMTPReply.splitEnhanced(rest, code: code)
         var body = split.text
         // A multi-line reply flattened onto one line (Postfix's Diagnostic-Code and bounce text keep
         // each line's `550-5.7.1` prefix): drop the inner prefixes.
-        let inner = "\\s\(code)[- ]" + (split.enhanced.map { NSRegularExpression.escapedPattern(for: $0) + "\\s" } ?? "")
+        let inner =
+            "\\s\(code)[- ]" + (split.enhanced.map { NSRegularExpression.escapedPattern(for: $0) + "\\s" } ?? "")
         body = body.replacingOccurrences(of: inner, with: " ", options: .regularExpression)
         return SMTPReply(code: code, enhanced: split.enhanced, body.trimmingCharacters(in: .whitespaces))
     }
@@ -32,9 +37,11 @@ enum ReplyText {
     /// or a code that starts the line.
     static func replyAnywhere(_ line: String) -> SMTPReply? {
         if let direct = reply(Substring(line)) { return direct }
-        guard let regex = try? NSRegularExpression(pattern: #"(?<![\w.])([245]\d\d)[ -]([245]\.\d{1,3}\.\d{1,3})\s"#) else { return nil }
+        guard let regex = try? NSRegularExpression(pattern: #"(?<![\w.])([245]\d\d)[ -]([245]\.\d{1,3}\.\d{1,3})\s"#)
+        else { return nil }
         guard let match = regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),
-              let range = Range(match.range, in: line) else { return nil }
+            let range = Range(match.range, in: line)
+        else { return nil }
         return reply(line[range.lowerBound...])
     }
 
@@ -44,10 +51,13 @@ enum ReplyText {
     /// SMTPConnection._formatError (...)`, `at System.Net.Mail...`), Postfix's `(in reply to ...
     /// command)`, and unbalanced closing marks.
     static func cleaned(_ text: String) -> String {
-        let cut = text.replacingOccurrences(of: #"\s+at\s+(?:new\s+|async\s+)?[A-Za-z_$][\w$<>`]*\.[\w.$<>`]*\s*\(.*$"#, with: "", options: .regularExpression)
-            .replacingOccurrences(of: #"\s*\(in reply to [^)]*\)\)*\s*$"#, with: "", options: .regularExpression)
-            // Exchange 2007's `#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##`.
-            .replacingOccurrences(of: #"\s+##\s*$"#, with: "", options: .regularExpression)
+        let cut = text.replacingOccurrences(
+            of: #"\s+at\s+(?:new\s+|async\s+)?[A-Za-z_$][\w$<>`]*\.[\w.$<>`]*\s*\(.*$"#, with: "",
+            options: .regularExpression
+        )
+        .replacingOccurrences(of: #"\s*\(in reply to [^)]*\)\)*\s*$"#, with: "", options: .regularExpression)
+        // Exchange 2007's `#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##`.
+        .replacingOccurrences(of: #"\s+##\s*$"#, with: "", options: .regularExpression)
         return balanced(cut)
     }
 
@@ -74,11 +84,19 @@ enum ReplyText {
     /// Postfix's `(in reply to RCPT TO command)`, Exim's `after RCPT TO:<...>`: the stage the words name.
     static func stage(command: String) -> SMTPStage? {
         let upper = command.uppercased()
-        if upper.contains("END OF DATA") || upper.contains("END-OF-MESSAGE") || upper.hasPrefix("DATA") || upper.contains("AFTER DATA") || upper == "BDAT" { return .data }
+        if upper.contains("END OF DATA") || upper.contains("END-OF-MESSAGE") || upper.hasPrefix("DATA")
+            || upper.contains("AFTER DATA") || upper == "BDAT"
+        {
+            return .data
+        }
         if upper.hasPrefix("RCPT") { return .rcpt }
         if upper.hasPrefix("MAIL") { return .mail }
         if upper.hasPrefix("EHLO") || upper.hasPrefix("HELO") || upper.hasPrefix("LHLO") { return .helo }
-        if upper.contains("INITIAL CONNECTION") || upper.contains("GREETING") || upper.hasPrefix("CONNECT") || upper.hasPrefix("BANNER") { return .greeting }
+        if upper.contains("INITIAL CONNECTION") || upper.contains("GREETING") || upper.hasPrefix("CONNECT")
+            || upper.hasPrefix("BANNER")
+        {
+            return .greeting
+        }
         return nil
     }
 

@@ -10,7 +10,9 @@ enum SendmailLog {
     private static let ruleset = try! NSRegularExpression(
         pattern: #"ruleset=(check_\w+|\w+), arg1=(.*?), (?:arg2=.*?, )?relay=(.*?), reject=(.*)$"#)
     private static let milter = try! NSRegularExpression(
-        pattern: #"Milter(?: \([^)]*\))?: (from=<[^>]*>|to=<[^>]*>|data|helo=\S+|connect: host=\S+(?:, addr=\S+)?|[a-z]+)[^,]*, reject=(.*)$"#)
+        pattern:
+            #"Milter(?: \([^)]*\))?: (from=<[^>]*>|to=<[^>]*>|data|helo=\S+|connect: host=\S+(?:, addr=\S+)?|[a-z]+)[^,]*, reject=(.*)$"#
+    )
     private static let delivery = try! NSRegularExpression(
         pattern: #"\bto=<?([^\s,>]*)>?,.*?\brelay=([^,]*),.*?\bstat=(?:Deferred: |Service unavailable: )?(.*)$"#)
 
@@ -21,7 +23,10 @@ enum SendmailLog {
         for line in lines where line.contains("stat=") {
             if let evidence = readDelivery(line) { return .success(evidence) }
         }
-        return .failure(ReaderMiss("no `ruleset=check_..., relay=..., reject=CODE ...`, `Milter: ..., reject=...` or `to=<...>, relay=..., stat=CODE ...` line"))
+        return .failure(
+            ReaderMiss(
+                "no `ruleset=check_..., relay=..., reject=CODE ...`, `Milter: ..., reject=...` or `to=<...>, relay=..., stat=CODE ...` line"
+            ))
     }
 
     /// `relay=name [addr]`, `relay=[addr]`, `relay=name [addr] (may be forged)`.
@@ -34,9 +39,9 @@ enum SendmailLog {
     static func readRuleset(_ line: String) -> Evidence? {
         let whole = NSRange(line.startIndex..., in: line)
         guard let match = ruleset.firstMatch(in: line, range: whole),
-              let setRange = Range(match.range(at: 1), in: line), let argRange = Range(match.range(at: 2), in: line),
-              let relayRange = Range(match.range(at: 3), in: line), let replyRange = Range(match.range(at: 4), in: line),
-              let reply = ReplyText.reply(line[replyRange])
+            let setRange = Range(match.range(at: 1), in: line), let argRange = Range(match.range(at: 2), in: line),
+            let relayRange = Range(match.range(at: 3), in: line), let replyRange = Range(match.range(at: 4), in: line),
+            let reply = ReplyText.reply(line[replyRange])
         else { return nil }
         var evidence = Evidence(source: .sendmailReject)
         let set = String(line[setRange])
@@ -64,8 +69,8 @@ enum SendmailLog {
 
     static func readMilter(_ line: String) -> Evidence? {
         guard let match = milter.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),
-              let whatRange = Range(match.range(at: 1), in: line), let replyRange = Range(match.range(at: 2), in: line),
-              let reply = ReplyText.reply(line[replyRange])
+            let whatRange = Range(match.range(at: 1), in: line), let replyRange = Range(match.range(at: 2), in: line),
+            let reply = ReplyText.reply(line[replyRange])
         else { return nil }
         var evidence = Evidence(source: .sendmailReject)
         let what = String(line[whatRange])
@@ -86,9 +91,9 @@ enum SendmailLog {
 
     static func readDelivery(_ line: String) -> Evidence? {
         guard let match = delivery.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),
-              let toRange = Range(match.range(at: 1), in: line), let relayRange = Range(match.range(at: 2), in: line),
-              let statRange = Range(match.range(at: 3), in: line),
-              let reply = ReplyText.replyAnywhere(String(line[statRange]))
+            let toRange = Range(match.range(at: 1), in: line), let relayRange = Range(match.range(at: 2), in: line),
+            let statRange = Range(match.range(at: 3), in: line),
+            let reply = ReplyText.replyAnywhere(String(line[statRange]))
         else { return nil }
         var evidence = Evidence(source: .sendmailDelivery)
         evidence.setReply(reply, from: "the reply in `stat=`")

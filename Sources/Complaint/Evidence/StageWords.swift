@@ -44,8 +44,9 @@ enum StageWords {
         Phrase(#"in reply to MAIL FROM command"#, .mail, "Postfix's `(in reply to MAIL FROM command)`"),
         Phrase(#"in reply to (EHLO|HELO|LHLO) command"#, .helo, "`(in reply to EHLO command)`"),
         Phrase(#"refused to talk to me"#, .greeting, "Postfix's `refused to talk to me` (a greeting that is not 220)"),
-        Phrase(#"(?:conversation|session) with \S+ timed out while receiving the initial server greeting"#, .greeting,
-               "Postfix's `timed out while receiving the initial server greeting`"),
+        Phrase(
+            #"(?:conversation|session) with \S+ timed out while receiving the initial server greeting"#, .greeting,
+            "Postfix's `timed out while receiving the initial server greeting`"),
         // Exim (transports/smtp.c): `SMTP error from remote mail server after ...`, its callout
         // `response to "RCPT TO:<...>" from ...`, and its receiving log `rejected RCPT` etc.
         Phrase(#"after (?:pipelined )?end of data"#, .data, "Exim's `after end of data`"),
@@ -56,11 +57,15 @@ enum StageWords {
         Phrase(#"after initial connection"#, .greeting, "Exim's `after initial connection` (the greeting)"),
         Phrase(#"response to "?RCPT TO"#, .rcpt, "Exim's callout `response to \"RCPT TO:...\"`"),
         Phrase(#"response to "?MAIL FROM"#, .mail, "Exim's callout `response to \"MAIL FROM:...\"`"),
-        Phrase(#"\brejected (?:after )?DATA\b|rejected the message after end of data"#, .data, "Exim's log `rejected after DATA`"),
+        Phrase(
+            #"\brejected (?:after )?DATA\b|rejected the message after end of data"#, .data,
+            "Exim's log `rejected after DATA`"),
         Phrase(#"\brejected RCPT\b"#, .rcpt, "Exim's log `rejected RCPT`"),
         Phrase(#"\brejected MAIL\b"#, .mail, "Exim's log `rejected MAIL`"),
         Phrase(#"\brejected (?:EHLO or HELO|EHLO|HELO)\b"#, .helo, "Exim's log `rejected EHLO or HELO`"),
-        Phrase(#"invalid HELO argument|syntactically invalid argument"#, .helo, "Exim's reply to a bad HELO argument (given at HELO)", .text),
+        Phrase(
+            #"invalid HELO argument|syntactically invalid argument"#, .helo,
+            "Exim's reply to a bad HELO argument (given at HELO)", .text),
         // qmail-remote's words (qmail-remote.c), one per stage.
         Phrase(#"failed after I sent the message"#, .data, "qmail-remote's `failed after I sent the message`"),
         Phrase(#"failed on DATA command"#, .data, "qmail-remote's `failed on DATA command`"),
@@ -75,26 +80,42 @@ enum StageWords {
         Phrase(#"Milter: to="#, .rcpt, "sendmail's milter reject of a recipient"),
         Phrase(#"Milter: from="#, .mail, "sendmail's milter reject of the sender"),
         // Postfix's receiving log and cleanup.
-        Phrase(#"reject: (?:RCPT|milter-reject: RCPT) from|milter-reject: RCPT from"#, .rcpt, "Postfix's `reject: RCPT from`"),
+        Phrase(
+            #"reject: (?:RCPT|milter-reject: RCPT) from|milter-reject: RCPT from"#, .rcpt,
+            "Postfix's `reject: RCPT from`"),
         Phrase(#"(?:reject|milter-reject): MAIL from"#, .mail, "Postfix's `reject: MAIL from`"),
         Phrase(#"(?:reject|milter-reject): (?:EHLO|HELO) from"#, .helo, "Postfix's `reject: EHLO from`"),
-        Phrase(#"(?:reject|milter-reject): (?:DATA|END-OF-MESSAGE|BDAT) from|: reject: (?:header|body) "#, .data,
-               "Postfix's rejection of the message (`END-OF-MESSAGE`, header or body checks)"),
+        Phrase(
+            #"(?:reject|milter-reject): (?:DATA|END-OF-MESSAGE|BDAT) from|: reject: (?:header|body) "#, .data,
+            "Postfix's rejection of the message (`END-OF-MESSAGE`, header or body checks)"),
         // sendmail's transcript flattened on one line: `>>> RCPT To:<r> <<< 550 ...`.
         // With PIPELINING sendmail shows `>>> DATA` and then every reply it read: those to the RCPT TO
         // it sent before, then DATA's own (`503 Need RCPT`); the reply to DATA is the last one.
-        Phrase(#">>> ?DATA\s*<<< ?[45]\d\d(?:(?!>>>).)*<<< ?[45]\d\d"#, .rcpt,
-               "sendmail's transcript: more than one reply after `>>> DATA` (pipelined: the first answers RCPT TO)"),
-        Phrase(#">>> ?(?:DATA|\.)\s*<<< ?[245]\d\d(?!(?:(?!>>>).)*<<< ?[245]\d\d)"#, .data, "sendmail's transcript: the reply to `>>> DATA`"),
-        Phrase(#">>> ?RCPT TO:[^<]*<[^>]*>[^<]*<<< ?[245]\d\d"#, .rcpt, "sendmail's transcript: the reply to `>>> RCPT To:`"),
-        Phrase(#">>> ?MAIL FROM:[^<]*<[^>]*>[^<]*<<< ?[245]\d\d"#, .mail, "sendmail's transcript: the reply to `>>> MAIL From:`"),
+        Phrase(
+            #">>> ?DATA\s*<<< ?[45]\d\d(?:(?!>>>).)*<<< ?[45]\d\d"#, .rcpt,
+            "sendmail's transcript: more than one reply after `>>> DATA` (pipelined: the first answers RCPT TO)"),
+        Phrase(
+            #">>> ?(?:DATA|\.)\s*<<< ?[245]\d\d(?!(?:(?!>>>).)*<<< ?[245]\d\d)"#, .data,
+            "sendmail's transcript: the reply to `>>> DATA`"),
+        Phrase(
+            #">>> ?RCPT TO:[^<]*<[^>]*>[^<]*<<< ?[245]\d\d"#, .rcpt,
+            "sendmail's transcript: the reply to `>>> RCPT To:`"),
+        Phrase(
+            #">>> ?MAIL FROM:[^<]*<[^>]*>[^<]*<<< ?[245]\d\d"#, .mail,
+            "sendmail's transcript: the reply to `>>> MAIL From:`"),
         Phrase(#">>> ?(?:EHLO|HELO)[^<]*<<< ?[245]\d\d"#, .helo, "sendmail's transcript: the reply to `>>> EHLO`"),
         // A log that quotes the command before its reply: OpenSMTPD's `Failed command on session
         // ...: "RCPT TO:<...>" => 550 ...`.
-        Phrase(#""RCPT TO:[^"]*"\s*=>\s*[245]\d\d"#, .rcpt, "the command quoted before its reply (`\"RCPT TO:...\" => 550`)"),
-        Phrase(#""MAIL FROM:[^"]*"\s*=>\s*[245]\d\d"#, .mail, "the command quoted before its reply (`\"MAIL FROM:...\" => 550`)"),
+        Phrase(
+            #""RCPT TO:[^"]*"\s*=>\s*[245]\d\d"#, .rcpt,
+            "the command quoted before its reply (`\"RCPT TO:...\" => 550`)"),
+        Phrase(
+            #""MAIL FROM:[^"]*"\s*=>\s*[245]\d\d"#, .mail,
+            "the command quoted before its reply (`\"MAIL FROM:...\" => 550`)"),
         Phrase(#""(?:DATA|\.)"\s*=>\s*[245]\d\d"#, .data, "the command quoted before its reply (`\"DATA\" => 554`)"),
-        Phrase(#""(?:EHLO|HELO)[^"]*"\s*=>\s*[245]\d\d"#, .helo, "the command quoted before its reply (`\"EHLO ...\" => 501`)"),
+        Phrase(
+            #""(?:EHLO|HELO)[^"]*"\s*=>\s*[245]\d\d"#, .helo,
+            "the command quoted before its reply (`\"EHLO ...\" => 501`)"),
         // Provider notices.
         Phrase(#"\[RCPT[ _]TO\]"#, .rcpt, "the provider's `[RCPT_TO]` (Yahoo, AOL)"),
         Phrase(#"\[MAIL[ _]FROM\]"#, .mail, "the provider's `[MAIL_FROM]` (Yahoo, AOL)"),
@@ -105,70 +126,107 @@ enum StageWords {
         Phrase(#"\((?-i:MAIL(?: FROM)?)\)"#, .mail, "the provider's `(MAIL)` (Gmail)"),
         Phrase(#"\((?-i:RCPT(?: TO)?)\)"#, .rcpt, "the provider's `(RCPT)` (Gmail)"),
         Phrase(#"\((?-i:DATA|BDAT)\)"#, .data, "the provider's `(DATA)` (Gmail)"),
-        Phrase(#"did not accept our requests? to connect"#, .greeting, "Gmail's `did not accept our requests to connect`"),
+        Phrase(
+            #"did not accept our requests? to connect"#, .greeting, "Gmail's `did not accept our requests to connect`"),
         // Client libraries and mail clients name the command or the step.
-        Phrase(#"executeCommand\(\s*'\s*\.\s*'|_streamMessage|->streamMessage"#, .data, "Swift Mailer's stack trace: the command was the final dot"),
-        Phrase(#"executeCommand\(\s*'RCPT TO|doRcptToCommand"#, .rcpt, "Swift Mailer's stack trace: the command was RCPT TO"),
-        Phrase(#"executeCommand\(\s*'MAIL FROM|doMailFromCommand"#, .mail, "Swift Mailer's stack trace: the command was MAIL FROM"),
+        Phrase(
+            #"executeCommand\(\s*'\s*\.\s*'|_streamMessage|->streamMessage"#, .data,
+            "Swift Mailer's stack trace: the command was the final dot"),
+        Phrase(
+            #"executeCommand\(\s*'RCPT TO|doRcptToCommand"#, .rcpt,
+            "Swift Mailer's stack trace: the command was RCPT TO"),
+        Phrase(
+            #"executeCommand\(\s*'MAIL FROM|doMailFromCommand"#, .mail,
+            "Swift Mailer's stack trace: the command was MAIL FROM"),
         // Nodemailer's SMTPConnection handles each reply in `_action<Step>` (smtp-connection/index.js).
-        Phrase(#"SMTPConnection\._actionEHLO\b|SMTPConnection\._actionHELO\b"#, .helo, "Nodemailer's stack trace: `_actionEHLO` handled the reply"),
+        Phrase(
+            #"SMTPConnection\._actionEHLO\b|SMTPConnection\._actionHELO\b"#, .helo,
+            "Nodemailer's stack trace: `_actionEHLO` handled the reply"),
         Phrase(#"SMTPConnection\._actionMAIL\b"#, .mail, "Nodemailer's stack trace: `_actionMAIL` handled the reply"),
         Phrase(#"SMTPConnection\._actionRCPT\b"#, .rcpt, "Nodemailer's stack trace: `_actionRCPT` handled the reply"),
-        Phrase(#"SMTPConnection\._action(?:DATA|SMTPStream|LMTPStream)\b"#, .data, "Nodemailer's stack trace: the message's reply"),
+        Phrase(
+            #"SMTPConnection\._action(?:DATA|SMTPStream|LMTPStream)\b"#, .data,
+            "Nodemailer's stack trace: the message's reply"),
         Phrase(#"System\.Net\.Mail\.(?:DataStopCommand|DataCommand)\b"#, .data, ".NET's stack trace: DataCommand"),
         Phrase(#"System\.Net\.Mail\.RecipientCommand\b"#, .rcpt, ".NET's stack trace: RecipientCommand"),
         Phrase(#"System\.Net\.Mail\.MailCommand\b"#, .mail, ".NET's stack trace: MailCommand (MAIL FROM)"),
         Phrase(#"System\.Net\.Mail\.E?HelloCommand\b"#, .helo, ".NET's stack trace: EHelloCommand"),
         Phrase(#"Expected response code "?354\b"#, .data, "Swift Mailer/Symfony: a reply to DATA, which expects 354"),
-        Phrase(#"Expected response code "?250/251/252\b"#, .rcpt, "Swift Mailer/Symfony: a reply to RCPT TO, which expects 250/251/252"),
+        Phrase(
+            #"Expected response code "?250/251/252\b"#, .rcpt,
+            "Swift Mailer/Symfony: a reply to RCPT TO, which expects 250/251/252"),
         Phrase(#"Expected response code "?220\b"#, .greeting, "Swift Mailer/Symfony: the greeting, which expects 220"),
-        Phrase(#"\bcommand\s+["']?DATA\b|\bDATA(?: END)? command (?:failed|not accepted)|Sending message data failed|\bdata not accepted|\bMessage failed:|SMTPDataError|\bcommand:\s*["']DATA|end of DATA command|MessageNotAccepted|Failed to send data|did not accept the mail|\[EOF\]"#,
-               .data, "the error names the DATA command or the end of the message"),
-        Phrase(#"\bcommand\s+["']?RCPT\b|\bRCPT(?: TO)?(?: command)? failed|\bRCPT not accepted|all recipients were rejected|SMTPRecipientsRefused|SMTPAddressFailedException|SmtpFailedRecipients?Exception(?![&\w])|\bcommand:\s*["']RCPT|RecipientNotAccepted|Failed to add (?:recipient|to email address)|following recipients? failed|recipient address \S+ not accepted|one of the recipients was rejected|check the message recipient|\brecipient <[^<>]*> rejected|\bRCPT failed|\bRCPT TO:?\s*<[^<>\s]*>\s+failed"#,
-               .rcpt, "the error names the RCPT TO command or the recipient"),
-        Phrase(#"\bcommand\s+["']?MAIL\b|\bMAIL(?: FROM)?(?: command)? failed|\bMAIL not accepted|SMTPSenderRefused|SMTPSenderFailedException|\bcommand:\s*["']MAIL|SenderNotAccepted|Failed to set sender|following From address failed|envelope from address \S+ not accepted|verify the e-mail address in your account|\bMAIL failed|\bMAIL FROM:?\s*<[^<>\s]*>\s+failed"#,
-               .mail, "the error names the MAIL FROM command or the sender"),
-        Phrase(#"\bcommand\s+["']?(?:EHLO|HELO)\b|\b(?:EHLO|HELO)(?: command)? failed|\b(?:EHLO|HELO) not accepted|SMTPHeloError|\bcommand:\s*["'](?:EHLO|HELO)"#,
-               .helo, "the error names the EHLO/HELO command"),
-        Phrase(#"Invalid greeting|SMTPConnectError|\bgreeting\b.{0,20}\b(?:failed|rejected|refused)|\bcommand:\s*["']CONN\b"#, .greeting,
-               "the error is about the server's greeting"),
+        Phrase(
+            #"\bcommand\s+["']?DATA\b|\bDATA(?: END)? command (?:failed|not accepted)|Sending message data failed|\bdata not accepted|\bMessage failed:|SMTPDataError|\bcommand:\s*["']DATA|end of DATA command|MessageNotAccepted|Failed to send data|did not accept the mail|\[EOF\]"#,
+            .data, "the error names the DATA command or the end of the message"),
+        Phrase(
+            #"\bcommand\s+["']?RCPT\b|\bRCPT(?: TO)?(?: command)? failed|\bRCPT not accepted|all recipients were rejected|SMTPRecipientsRefused|SMTPAddressFailedException|SmtpFailedRecipients?Exception(?![&\w])|\bcommand:\s*["']RCPT|RecipientNotAccepted|Failed to add (?:recipient|to email address)|following recipients? failed|recipient address \S+ not accepted|one of the recipients was rejected|check the message recipient|\brecipient <[^<>]*> rejected|\bRCPT failed|\bRCPT TO:?\s*<[^<>\s]*>\s+failed"#,
+            .rcpt, "the error names the RCPT TO command or the recipient"),
+        Phrase(
+            #"\bcommand\s+["']?MAIL\b|\bMAIL(?: FROM)?(?: command)? failed|\bMAIL not accepted|SMTPSenderRefused|SMTPSenderFailedException|\bcommand:\s*["']MAIL|SenderNotAccepted|Failed to set sender|following From address failed|envelope from address \S+ not accepted|verify the e-mail address in your account|\bMAIL failed|\bMAIL FROM:?\s*<[^<>\s]*>\s+failed"#,
+            .mail, "the error names the MAIL FROM command or the sender"),
+        Phrase(
+            #"\bcommand\s+["']?(?:EHLO|HELO)\b|\b(?:EHLO|HELO)(?: command)? failed|\b(?:EHLO|HELO) not accepted|SMTPHeloError|\bcommand:\s*["'](?:EHLO|HELO)"#,
+            .helo, "the error names the EHLO/HELO command"),
+        Phrase(
+            #"Invalid greeting|SMTPConnectError|\bgreeting\b.{0,20}\b(?:failed|rejected|refused)|\bcommand:\s*["']CONN\b"#,
+            .greeting,
+            "the error is about the server's greeting"),
         // Prose that names the command (`responded to the RCPT TO command with`, `Error during MAIL
         // FROM:`, `SMTP error on DATA:`, `at the RCPT stage`); the command's name in capitals, so that
         // `on mail servers` is no MAIL.
-        Phrase(#"\b(?:to|at|on|during|in response to|for|with)\s+(?:the\s+)?(?-i:RCPT(?: TO)?)\b|\b(?-i:RCPT(?: TO)?)\s+(?:command|stage|phase)\b"#,
-               .rcpt, "the words name the RCPT TO command"),
-        Phrase(#"\b(?:to|at|on|during|in response to|for|with)\s+(?:the\s+)?(?-i:MAIL(?: FROM)?)\b|\b(?-i:MAIL(?: FROM)?)\s+(?:command|stage|phase)\b"#,
-               .mail, "the words name the MAIL FROM command"),
-        Phrase(#"\b(?:to|at|on|during|in response to|for|with)\s+(?:the\s+)?(?-i:DATA)\b|\b(?-i:DATA)\s+(?:command|stage|phase)\b"#,
-               .data, "the words name the DATA command"),
-        Phrase(#"\b(?:to|at|on|during|in response to|for|with)\s+(?:the\s+)?(?-i:EHLO|HELO)\b|\b(?-i:EHLO|HELO)\s+(?:command|stage|phase)\b"#,
-               .helo, "the words name the EHLO/HELO command"),
+        Phrase(
+            #"\b(?:to|at|on|during|in response to|for|with)\s+(?:the\s+)?(?-i:RCPT(?: TO)?)\b|\b(?-i:RCPT(?: TO)?)\s+(?:command|stage|phase)\b"#,
+            .rcpt, "the words name the RCPT TO command"),
+        Phrase(
+            #"\b(?:to|at|on|during|in response to|for|with)\s+(?:the\s+)?(?-i:MAIL(?: FROM)?)\b|\b(?-i:MAIL(?: FROM)?)\s+(?:command|stage|phase)\b"#,
+            .mail, "the words name the MAIL FROM command"),
+        Phrase(
+            #"\b(?:to|at|on|during|in response to|for|with)\s+(?:the\s+)?(?-i:DATA)\b|\b(?-i:DATA)\s+(?:command|stage|phase)\b"#,
+            .data, "the words name the DATA command"),
+        Phrase(
+            #"\b(?:to|at|on|during|in response to|for|with)\s+(?:the\s+)?(?-i:EHLO|HELO)\b|\b(?-i:EHLO|HELO)\s+(?:command|stage|phase)\b"#,
+            .helo, "the words name the EHLO/HELO command"),
         // Thunderbird's, SeaMonkey's and Netscape's dialogs (mailnews/compose messages.ftl,
         // Netscape's allxpstr.h): one text per command, with the server's reply inside.
-        Phrase(#"verify that your e-?mail address is correct"#, .mail, "the mail client's dialog for a refused MAIL FROM (`Please verify that your email address is correct`)"),
-        Phrase(#"exceeding the allowed number of recipients|server rejected one or more recipient addresses"#, .rcpt,
-               "the mail client's dialog for a refused recipient"),
+        Phrase(
+            #"verify that your e-?mail address is correct"#, .mail,
+            "the mail client's dialog for a refused MAIL FROM (`Please verify that your email address is correct`)"),
+        Phrase(
+            #"exceeding the allowed number of recipients|server rejected one or more recipient addresses"#, .rcpt,
+            "the mail client's dialog for a refused recipient"),
         // Outlook's and Outlook Express's error numbers (imnxport.h): IXP_E_SMTP_REJECTED_SENDER and
         // IXP_E_SMTP_REJECTED_RECIPIENTS.
         Phrase(#"0x800CCC78\b"#, .mail, "Outlook's error 0x800CCC78 (the server refused the sender)"),
         Phrase(#"0x800CCC79\b"#, .rcpt, "Outlook's error 0x800CCC79 (the server refused a recipient)"),
-        Phrase(#"Please check the message and try again|An (?:Outgoing server )?\(SMTP\) error occurred while sending mail"#, .data,
-               "the mail client's dialog for a refused message (`Please check the message and try again`)"),
+        Phrase(
+            #"Please check the message and try again|An (?:Outgoing server )?\(SMTP\) error occurred while sending mail"#,
+            .data,
+            "the mail client's dialog for a refused message (`Please check the message and try again`)"),
         // Nodemailer 0.x's error object: `stage: 'rcpt'`.
         Phrase(#"\bstage:\s*['"]rcpt['"]"#, .rcpt, "the error's `stage: 'rcpt'`"),
         Phrase(#"\bstage:\s*['"]mail['"]"#, .mail, "the error's `stage: 'mail'`"),
         Phrase(#"\bstage:\s*['"]data['"]"#, .data, "the error's `stage: 'data'`"),
         Phrase(#"\bstage:\s*['"](?:helo|ehlo)['"]"#, .helo, "the error's `stage: 'ehlo'`"),
         // The reply's own words that only one stage answers with.
-        Phrase(#"Recipient address rejected|Relay access denied|relay not permitted|Relaying denied"#, .rcpt, "the reply's words: recipient and relay restrictions answer RCPT TO (Postfix reject_unauth_destination, Exim's and sendmail's relay checks)", .text),
-        Phrase(#"message content rejected"#, .data, "the reply's words: Postfix's header and body checks answer after the message", .text),
-        Phrase(#"nested MAIL command"#, .mail, "the reply's words: Postfix's smtpd says `nested MAIL command` only to MAIL FROM", .text),
+        Phrase(
+            #"Recipient address rejected|Relay access denied|relay not permitted|Relaying denied"#, .rcpt,
+            "the reply's words: recipient and relay restrictions answer RCPT TO (Postfix reject_unauth_destination, Exim's and sendmail's relay checks)",
+            .text),
+        Phrase(
+            #"message content rejected"#, .data,
+            "the reply's words: Postfix's header and body checks answer after the message", .text),
+        Phrase(
+            #"nested MAIL command"#, .mail,
+            "the reply's words: Postfix's smtpd says `nested MAIL command` only to MAIL FROM", .text),
     ]
 
     /// The stage the words of `text` name, and why. `replyOffset`, where the reply sits in `text`,
     /// prefers the phrase nearest to it among the strongest (a bounce for two recipients).
     /// `strength`, when given, keeps only the phrases of that strength.
-    static func stage(in text: String, replyOffset: Int?, replyText: String?, strength: Strength? = nil) -> (SMTPStage, String)? {
+    static func stage(in text: String, replyOffset: Int?, replyText: String?, strength: Strength? = nil) -> (
+        SMTPStage, String
+    )? {
         let subject = text.replacingOccurrences(of: "_", with: " ")
         let range = NSRange(subject.startIndex..., in: subject)
         var best: (phrase: Phrase, distance: Int, words: String)?
@@ -187,8 +245,12 @@ enum StageWords {
         // Postfix says `refused to talk to me` for a 5xx to HELO as for the greeting (smtp_proto.c
         // smtp_helo()): a reply about the HELO name answered HELO.
         if best.phrase.stage == .greeting, best.words.lowercased().hasPrefix("refused"), let replyText,
-           replyText.range(of: #"\b(HELO|EHLO)\b"#, options: [.regularExpression, .caseInsensitive]) != nil {
-            return (.helo, "Postfix's `refused to talk to me` with a reply about the HELO name (smtp_proto.c says so for a HELO that is not 2xx too)")
+            replyText.range(of: #"\b(HELO|EHLO)\b"#, options: [.regularExpression, .caseInsensitive]) != nil
+        {
+            return (
+                .helo,
+                "Postfix's `refused to talk to me` with a reply about the HELO name (smtp_proto.c says so for a HELO that is not 2xx too)"
+            )
         }
         return (best.phrase.stage, "\(best.phrase.why): `\(best.words)`")
     }

@@ -31,8 +31,10 @@ enum Transcript {
         var remote: String?
     }
 
-    static let verbs = ["EHLO", "HELO", "LHLO", "MAIL FROM", "RCPT TO", "DATA", "QUIT", "RSET", "STARTTLS", "BDAT", "NOOP", "AUTH",
-                        "XCLIENT", "XFORWARD", "VRFY", "EXPN"]
+    static let verbs = [
+        "EHLO", "HELO", "LHLO", "MAIL FROM", "RCPT TO", "DATA", "QUIT", "RSET", "STARTTLS", "BDAT", "NOOP", "AUTH",
+        "XCLIENT", "XFORWARD", "VRFY", "EXPN",
+    ]
 
     /// Markers that may follow a log prefix (a time, a session number), with the side they
     /// usually mean; what the lines hold decides.
@@ -40,7 +42,8 @@ enum Transcript {
         (#"SERVER -> CLIENT:"#, .server), (#"CLIENT -> SERVER:"#, .client),
         (#"SMTP -> FROM SERVER:"#, .server), (#"SMTP -> (?:get_lines\(\)|ERROR):"#, nil),
         (#"Writing response to client:"#, .server), (#"Client sent:"#, .client),
-        (#"Net::SMTP(?:=GLOB\(0x[0-9a-fA-F]+\))?<<<"#, .server), (#"Net::SMTP(?:=GLOB\(0x[0-9a-fA-F]+\))?>>>"#, .client),
+        (#"Net::SMTP(?:=GLOB\(0x[0-9a-fA-F]+\))?<<<"#, .server),
+        (#"Net::SMTP(?:=GLOB\(0x[0-9a-fA-F]+\))?>>>"#, .client),
         (#"SMTP<<"#, .server), (#"SMTP>>"#, .client),
         (#"<<<"#, .server), (#">>>"#, .client),
         (#"<--"#, nil), (#"-->"#, nil),
@@ -59,7 +62,9 @@ enum Transcript {
 
     /// Single-letter and one-character markers, only at the start of a line: `S 220`, `C EHLO`
     /// (Hesk's log), curl's `< 220` and `> EHLO`.
-    private static let shortMarkers: [(prefix: String, usual: Side)] = [("< ", .server), ("> ", .client), ("S ", .server), ("C ", .client)]
+    private static let shortMarkers: [(prefix: String, usual: Side)] = [
+        ("< ", .server), ("> ", .client), ("S ", .server), ("C ", .client),
+    ]
 
     /// `<` or `>` after a log prefix that ends in `:` or `]` and a space.
     private static let prefixedShortMarker = try! NSRegularExpression(pattern: #"^(.*?[:\]])\s+([<>])\s"#)
@@ -67,7 +72,9 @@ enum Transcript {
     /// A desktop client's block header: `READ Dec 31 11:39:39.553 [...] -- host:... -- port:587`, and
     /// the connection events around them.
     private static let blockHeader = try! NSRegularExpression(
-        pattern: #"^\s*(READ|WROTE|SENT|RECEIVED|INITIATING CONNECTION|CONNECTED|DISCONNECTED|SOCKET CLOSED)\b\s*(?:[A-Z][a-z]{2}\s+\d|\d{1,4}[-/:.]|\[|--|$)"#)
+        pattern:
+            #"^\s*(READ|WROTE|SENT|RECEIVED|INITIATING CONNECTION|CONNECTED|DISCONNECTED|SOCKET CLOSED)\b\s*(?:[A-Z][a-z]{2}\s+\d|\d{1,4}[-/:.]|\[|--|$)"#
+    )
 
     /// What may stand before a marker: a time, a level, a session number, `key=value` fields, not a
     /// sentence (`... Unexpected return code - Expected: 250, Got: 501` is prose about a reply) and
@@ -77,7 +84,9 @@ enum Transcript {
         if isReply(text) || isCommand(text) { return false }
         // An exception's message (`Caused by: ...NegativeSmtpReplyException: Negative SMTP reply: 550 ...`)
         // is a client library's words about a reply, not a log line of a dialogue.
-        if text.range(of: #"[A-Za-z](?:Exception|Error)\b|\bCaused by:"#, options: .regularExpression) != nil { return false }
+        if text.range(of: #"[A-Za-z](?:Exception|Error)\b|\bCaused by:"#, options: .regularExpression) != nil {
+            return false
+        }
         // A reply code in it (`Expected: 250, Got: 553`) makes it words about a reply.
         if text.range(of: #"(?<![\d.:\-])[2-5]\d\d(?![\d.:\-])"#, options: .regularExpression) != nil { return false }
         return text.range(of: #"(?:\b[A-Za-z]{2,} ){3}[A-Za-z]{2,}\b"#, options: .regularExpression) == nil
@@ -114,14 +123,18 @@ enum Transcript {
             out.removeFirst()
             if out.last == first { out.removeLast() }
         }
-        for escape in ["\\r\\n", "\\n", "\\r", "<CRLF>"] where out.hasSuffix(escape) { out = String(out.dropLast(escape.count)) }
+        for escape in ["\\r\\n", "\\n", "\\r", "<CRLF>"] where out.hasSuffix(escape) {
+            out = String(out.dropLast(escape.count))
+        }
         return out
     }
 
     /// Python smtplib's debug line `reply: retcode (550); Msg: b'5.7.1 text'`, which repeats the
     /// reply its `reply: b'550 ...'` lines gave.
     private static func smtplibReply(_ text: String) -> String? {
-        guard let range = text.range(of: #"retcode \((\d{3})\); Msg: "#, options: .regularExpression) else { return nil }
+        guard let range = text.range(of: #"retcode \((\d{3})\); Msg: "#, options: .regularExpression) else {
+            return nil
+        }
         return String(text[range.upperBound...])
     }
 
@@ -129,9 +142,12 @@ enum Transcript {
     private static func exchangeLine(_ line: String) -> Marked? {
         let fields = csvFields(line)
         guard fields.count >= 8, ["<", ">", "+", "-", "*"].contains(fields[6]),
-              fields[4].contains(":") || fields[4].isEmpty else { return nil }
+            fields[4].contains(":") || fields[4].isEmpty
+        else { return nil }
         let event = fields[6]
-        if event == "+" || event == "-" || event == "*" { return Marked(marker: nil, text: fields[7], isNote: true, remote: fields[5]) }
+        if event == "+" || event == "-" || event == "*" {
+            return Marked(marker: nil, text: fields[7], isNote: true, remote: fields[5])
+        }
         return Marked(marker: "exchange" + event, text: fields[7], remote: fields[5])
     }
 
@@ -165,9 +181,12 @@ enum Transcript {
                 continue
             }
             let range = NSRange(line.startIndex..., in: line)
-            if let header = blockHeader.firstMatch(in: line, range: range), let word = Range(header.range(at: 1), in: line) {
+            if let header = blockHeader.firstMatch(in: line, range: range),
+                let word = Range(header.range(at: 1), in: line)
+            {
                 let name = String(line[word])
-                block = name == "READ" || name == "WROTE" || name == "SENT" || name == "RECEIVED" ? "block:" + name : nil
+                block =
+                    name == "READ" || name == "WROTE" || name == "SENT" || name == "RECEIVED" ? "block:" + name : nil
                 out.append(Marked(marker: nil, text: line, isNote: true))
                 continue
             }
@@ -190,9 +209,12 @@ enum Transcript {
                 continue
             }
             if let match = markerRegex.firstMatch(in: line, range: range),
-               let prefixRange = Range(match.range(at: 1), in: line), let markerRange = Range(match.range(at: 2), in: line),
-               isLogPrefix(line[prefixRange]) {
-                let marker = String(line[markerRange]).replacingOccurrences(of: #"=GLOB\(0x[0-9a-fA-F]+\)"#, with: "", options: .regularExpression)
+                let prefixRange = Range(match.range(at: 1), in: line),
+                let markerRange = Range(match.range(at: 2), in: line),
+                isLogPrefix(line[prefixRange])
+            {
+                let marker = String(line[markerRange]).replacingOccurrences(
+                    of: #"=GLOB\(0x[0-9a-fA-F]+\)"#, with: "", options: .regularExpression)
                 var text = String(line[markerRange.upperBound...])
                 // hMailServer quotes each field: `"SENT: 550 ..."`.
                 if line[prefixRange].hasSuffix("\""), text.hasSuffix("\"") { text.removeLast() }
@@ -207,11 +229,14 @@ enum Transcript {
             // curl's and webmail loggers' `<`/`>` behind a log prefix (`[06:06:29.308][e5337303]
             // SMTP[DATA]: > RCPT TO:...`), in front of a reply or a command only.
             if let match = prefixedShortMarker.firstMatch(in: line, range: range),
-               let prefixRange = Range(match.range(at: 1), in: line), let markerRange = Range(match.range(at: 2), in: line),
-               isLogPrefix(line[prefixRange]) {
+                let prefixRange = Range(match.range(at: 1), in: line),
+                let markerRange = Range(match.range(at: 2), in: line),
+                isLogPrefix(line[prefixRange])
+            {
                 let rest = unwrapped(String(line[markerRange.upperBound...]))
                 if isReply(rest) || isCommand(rest) {
-                    out.append(Marked(marker: String(line[markerRange]).trimmingCharacters(in: .whitespaces), text: rest))
+                    out.append(
+                        Marked(marker: String(line[markerRange]).trimmingCharacters(in: .whitespaces), text: rest))
                     continue
                 }
             }
@@ -219,7 +244,9 @@ enum Transcript {
                 let rest = String(line.dropFirst(short.prefix.count))
                 // `S `/`C ` only in front of a reply or a command; `<`/`>` likewise, so that a quoted
                 // letter is not taken for a dialogue.
-                if isReply(rest) || isCommand(rest) || short.prefix == "> " && rest.trimmingCharacters(in: .whitespaces) == "." {
+                if isReply(rest) || isCommand(rest)
+                    || short.prefix == "> " && rest.trimmingCharacters(in: .whitespaces) == "."
+                {
                     out.append(Marked(marker: short.prefix.trimmingCharacters(in: .whitespaces), text: rest))
                     continue
                 }
@@ -245,8 +272,11 @@ enum Transcript {
             if r != c { out[marker] = r > c ? .server : .client }
         }
         for marker in all where out[marker] == nil {
-            if let usual = markers.first(where: { marker.range(of: "^(?:" + $0.pattern + ")$", options: .regularExpression) != nil })?.usual
-                ?? shortMarkers.first(where: { $0.prefix.trimmingCharacters(in: .whitespaces) == marker })?.usual {
+            if let usual = markers.first(where: {
+                marker.range(of: "^(?:" + $0.pattern + ")$", options: .regularExpression) != nil
+            })?.usual
+                ?? shortMarkers.first(where: { $0.prefix.trimmingCharacters(in: .whitespaces) == marker })?.usual
+            {
                 out[marker] = usual
             } else if let other = out.first(where: { $0.key != marker })?.value {
                 out[marker] = other == .server ? .client : .server
@@ -275,11 +305,14 @@ enum Transcript {
                 }
                 continue
             }
-            if isReply(line.text) { out.append(.server(line.text, marked: false)) }
-            else if isCommand(line.text) || line.text == "." { out.append(.client(line.text)) }
-            else if case .server(let previous, true)? = out.last, continues(previous, with: line.text) {
+            if isReply(line.text) {
+                out.append(.server(line.text, marked: false))
+            } else if isCommand(line.text) || line.text == "." {
+                out.append(.client(line.text))
+            } else if case .server(let previous, true)? = out.last, continues(previous, with: line.text) {
                 // A reply line that a paste wrapped (`<<< 550 5.7.1 <b@example.test>...` / `Relaying denied.`).
-                out[out.count - 1] = .server(previous.trimmingCharacters(in: .whitespaces) + " " + line.text, marked: true)
+                out[out.count - 1] = .server(
+                    previous.trimmingCharacters(in: .whitespaces) + " " + line.text, marked: true)
             }
         }
         return (out, serverRemote, clientRemote)
@@ -292,17 +325,31 @@ enum Transcript {
         // Server lines marked as such are a dialogue even without a command (a greeting that refused),
         // as is a reply after telnet's `Connected to` / `Escape character is`.
         let marked = lines.contains { if case .server(let text, true) = $0 { isReply(text) } else { false } }
-        let connected = lines.contains { if case .note(let text) = $0 { text.hasPrefix("Connected to ") || text.hasPrefix("Escape character is ") } else { false } }
+        let connected = lines.contains {
+            if case .note(let text) = $0 {
+                text.hasPrefix("Connected to ") || text.hasPrefix("Escape character is ")
+            } else {
+                false
+            }
+        }
         guard !commands.isEmpty || marked || connected, !replies.isEmpty else {
-            return .failure(ReaderMiss("no SMTP dialogue: needs client commands (EHLO, MAIL FROM, RCPT TO, ...) and server replies (`250 ...`)"))
+            return .failure(
+                ReaderMiss(
+                    "no SMTP dialogue: needs client commands (EHLO, MAIL FROM, RCPT TO, ...) and server replies (`250 ...`)"
+                ))
         }
         var evidence = Evidence(source: .transcript)
         // Exchange's protocol log: the remote end of a send log is the MX, of a receive log the client.
-        if let remote = serverRemote ?? clientRemote, let address = AddressWords.parse(Substring(remote)) ?? AddressWords.address(at: Substring(remote)) {
+        if let remote = serverRemote ?? clientRemote,
+            let address = AddressWords.parse(Substring(remote)) ?? AddressWords.address(at: Substring(remote))
+        {
             if serverRemote != nil {
-                evidence.setReceiverAddress(address, from: "the remote endpoint `\(remote)` of a protocol log whose remote side answers")
+                evidence.setReceiverAddress(
+                    address, from: "the remote endpoint `\(remote)` of a protocol log whose remote side answers")
             } else {
-                evidence.setClient(address, from: "the remote endpoint `\(remote)` of a protocol log whose remote side sends the commands")
+                evidence.setClient(
+                    address,
+                    from: "the remote endpoint `\(remote)` of a protocol log whose remote side sends the commands")
             }
         }
         // sendmail -v: `Connecting to mx.example.test. via esmtp...`.
@@ -352,12 +399,15 @@ enum Transcript {
                     evidence.setHelo(text.dropFirst(5).trimmingCharacters(in: .whitespaces), from: "`\(text)`")
                 } else if upper.hasPrefix("MAIL FROM:") {
                     stage = .mail
-                    if let from = ReplyText.angle(after: "MAIL FROM:", in: text.replacingOccurrences(of: ": <", with: ":<")) {
+                    if let from = ReplyText.angle(
+                        after: "MAIL FROM:", in: text.replacingOccurrences(of: ": <", with: ":<"))
+                    {
                         evidence.setMailFrom(from, from: "`\(text)`")
                     }
                 } else if upper.hasPrefix("RCPT TO:") {
                     stage = .rcpt
-                    if let to = ReplyText.angle(after: "RCPT TO:", in: text.replacingOccurrences(of: ": <", with: ":<")) {
+                    if let to = ReplyText.angle(after: "RCPT TO:", in: text.replacingOccurrences(of: ": <", with: ":<"))
+                    {
                         evidence.addRecipient(to, from: "`\(text)`")
                     }
                 } else if upper.hasPrefix("DATA") || upper.hasPrefix("BDAT") {
@@ -382,7 +432,8 @@ enum Transcript {
                     // the RCPT TO it sent before, then DATA's). The surplus answers the commands
                     // before the ones shown.
                     replyStage = Self.before(sent[answered].stage)
-                    lastCommand = "a command sent before \(sent[answered].text) (a pipelined session; the excerpt starts later)"
+                    lastCommand =
+                        "a command sent before \(sent[answered].text) (a pipelined session; the excerpt starts later)"
                     command = ""
                 } else if answered < sent.count {
                     (replyStage, lastCommand, command) = sent[answered]
@@ -391,7 +442,9 @@ enum Transcript {
                     replyStage = stage
                 }
                 greeted = true
-                if replyStage == .greeting, reply.code == 220, evidence.receiverName == nil, let name = reply.lines.first?.split(separator: " ").first {
+                if replyStage == .greeting, reply.code == 220, evidence.receiverName == nil,
+                    let name = reply.lines.first?.split(separator: " ").first
+                {
                     evidence.setReceiverName(String(name), from: "the greeting `220 \(name) ...`")
                 }
                 if reply.code == 354 { inMessage = true }
@@ -419,15 +472,21 @@ enum Transcript {
         // `Message details: MAIL FROM: ... RCPT TO: ...`, m-FILTER's `server message` / `SMTP command`).
         let anyMarked = lines.contains { if case .server(let text, true) = $0 { isReply(text) } else { false } }
         if !anyMarked, deciding.stage == .greeting, !commands.isEmpty,
-           let firstCommand = lines.firstIndex(where: { if case .client = $0 { true } else { false } }),
-           !lines[firstCommand...].contains(where: { if case .server(let text, _) = $0 { isReply(text) } else { false } }) {
-            return .failure(ReaderMiss("the replies come before every command and none after them: a notice, not a dialogue"))
+            let firstCommand = lines.firstIndex(where: { if case .client = $0 { true } else { false } }),
+            !lines[firstCommand...].contains(where: {
+                if case .server(let text, _) = $0 { isReply(text) } else { false }
+            })
+        {
+            return .failure(
+                ReaderMiss("the replies come before every command and none after them: a notice, not a dialogue"))
         }
         evidence.setReply(deciding.reply, from: "the reply to \(deciding.after)")
         // Without the client's side (a log of the server's lines only), the order of the replies
         // says nothing of the commands, except for a first reply that refused the connection.
         let firstReply = replies.first.flatMap { line -> Int? in
-            if case .server(let text, _) = line { return ReplyText.reply(Substring(text.trimmingCharacters(in: .whitespaces)))?.code }
+            if case .server(let text, _) = line {
+                return ReplyText.reply(Substring(text.trimmingCharacters(in: .whitespaces)))?.code
+            }
             return nil
         }
         if !commands.isEmpty {
@@ -445,7 +504,8 @@ enum Transcript {
     private static func continues(_ previous: String, with next: String) -> Bool {
         guard !next.hasPrefix("..."), let first = next.first else { return false }
         let end = previous.trimmingCharacters(in: .whitespaces)
-        return end.hasSuffix("...") || end.hasSuffix(":") || end.hasSuffix(",") || end.hasSuffix("-") || first.isLowercase
+        return end.hasSuffix("...") || end.hasSuffix(":") || end.hasSuffix(",") || end.hasSuffix("-")
+            || first.isLowercase
     }
 
     /// For each complete reply, how many complete replies follow in the same run of server lines,
@@ -509,7 +569,10 @@ enum Transcript {
                     evidence.setReceiverName(String(name), from: "`\(text)`")
                 }
             }
-        } else if text.hasPrefix("Connected to "), let address = IPAddress(text.dropFirst("Connected to ".count).trimmingCharacters(in: CharacterSet(charactersIn: ". "))) {
+        } else if text.hasPrefix("Connected to "),
+            let address = IPAddress(
+                text.dropFirst("Connected to ".count).trimmingCharacters(in: CharacterSet(charactersIn: ". ")))
+        {
             evidence.setReceiverAddress(address, from: "`=== \(text)`")
         } else if let range = text.range(of: #"-- host:\S+"#, options: .regularExpression) {
             let host = text[range].dropFirst("-- host:".count)

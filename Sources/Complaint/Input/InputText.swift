@@ -17,8 +17,11 @@ struct InputText {
     /// the message.`, sendmail's `----- Original message follows -----`): the copy's header fields
     /// stay (its Return-Path is the envelope sender), its body is the sender's words and goes.
     static func withoutReturnedBody(_ lines: [Substring]) -> [Substring] {
-        let marker = #"(?i)^\s*-{2,}\s*(?:This is a copy of the (?:message|body)|Below this line is a copy of the message|Original message follows|Message header follows|Unsent message below)"#
-        guard let start = lines.firstIndex(where: { $0.range(of: marker, options: .regularExpression) != nil }) else { return lines }
+        let marker =
+            #"(?i)^\s*-{2,}\s*(?:This is a copy of the (?:message|body)|Below this line is a copy of the message|Original message follows|Message header follows|Unsent message below)"#
+        guard let start = lines.firstIndex(where: { $0.range(of: marker, options: .regularExpression) != nil }) else {
+            return lines
+        }
         var out = Array(lines[...start])
         let bodyOnly = lines[start].range(of: "copy of the body", options: .caseInsensitive) != nil
         guard !bodyOnly else { return out }
@@ -36,19 +39,23 @@ struct InputText {
     /// element, unescaped, when the elements hold a command and a reply.
     static func jsonDialogues(_ text: String) -> String {
         let string = #""(?:[^"\\]|\\.)*""#
-        guard text.contains("\",\""), let array = try? NSRegularExpression(pattern: #"\[\s*"# + string + #"(?:\s*,\s*"# + string + #")+\s*\]"#),
-              let element = try? NSRegularExpression(pattern: string) else { return text }
+        guard text.contains("\",\""),
+            let array = try? NSRegularExpression(pattern: #"\[\s*"# + string + #"(?:\s*,\s*"# + string + #")+\s*\]"#),
+            let element = try? NSRegularExpression(pattern: string)
+        else { return text }
         let out = NSMutableString(string: text)
         for match in array.matches(in: text, range: NSRange(text.startIndex..., in: text)).reversed() {
             guard let range = Range(match.range, in: text) else { continue }
             let found = String(text[range])
-            let elements = element.matches(in: found, range: NSRange(found.startIndex..., in: found)).compactMap { item -> String? in
+            let elements = element.matches(in: found, range: NSRange(found.startIndex..., in: found)).compactMap {
+                item -> String? in
                 guard let r = Range(item.range, in: found) else { return nil }
                 return String(found[r].dropFirst().dropLast())
                     .replacingOccurrences(of: #"\\(["\\/])"#, with: "$1", options: .regularExpression)
             }
             guard elements.contains(where: Transcript.isCommand),
-                  elements.contains(where: { ReplyText.reply(Substring($0)) != nil }) else { continue }
+                elements.contains(where: { ReplyText.reply(Substring($0)) != nil })
+            else { continue }
             out.replaceCharacters(in: match.range, with: "\n" + elements.joined(separator: "\n") + "\n")
         }
         return out as String
@@ -61,7 +68,8 @@ struct InputText {
     /// URL) stays: only one before the next part of the report (`Remote host said:`, `Giving up
     /// on`, ...) or at the end ends a line.
     static func qmailReports(_ text: String) -> String {
-        let markers = #"(?:_does_not_like_recipient\.|Remote_host_said:_|Giving_up_on_|_but_sender_was_rejected\.|"#
+        let markers =
+            #"(?:_does_not_like_recipient\.|Remote_host_said:_|Giving_up_on_|_but_sender_was_rejected\.|"#
             + #"_but_greeting_failed\.|_but_my_name_was_rejected\.|_failed_after_I_sent_the_message\.|_failed_on_DATA_command\.)"#
         guard text.range(of: markers, options: .regularExpression) != nil else { return text }
         var lines = text.components(separatedBy: "\n")
@@ -71,13 +79,15 @@ struct InputText {
             var line = lines[index]
             index += 1
             guard let word = line.range(of: #"\S+$"#, options: .regularExpression),
-                  line[word].range(of: markers, options: .regularExpression) != nil else {
+                line[word].range(of: markers, options: .regularExpression) != nil
+            else {
                 out.append(line)
                 continue
             }
             // The wrapped rest of the word: lines without white space, up to the final `/`.
             while !line.hasSuffix("/"), index < lines.count, !lines[index].isEmpty,
-                  lines[index].rangeOfCharacter(from: .whitespaces) == nil {
+                lines[index].rangeOfCharacter(from: .whitespaces) == nil
+            {
                 line += lines[index]
                 index += 1
             }
@@ -86,10 +96,13 @@ struct InputText {
             let report = String(line[last])
             let parts = report.replacingOccurrences(
                 of: #"/(?=Remote_host_said|Giving_up_on|I'm_not_going|Sorry|Connected_to|CNAME_lookup|Unable_to|$)"#,
-                with: "\n", options: .regularExpression)
-                .replacingOccurrences(of: "_", with: " ")
-                .components(separatedBy: "\n").filter { !$0.isEmpty }
-            if !head.trimmingCharacters(in: .whitespaces).isEmpty { out.append(head.trimmingCharacters(in: .whitespaces)) }
+                with: "\n", options: .regularExpression
+            )
+            .replacingOccurrences(of: "_", with: " ")
+            .components(separatedBy: "\n").filter { !$0.isEmpty }
+            if !head.trimmingCharacters(in: .whitespaces).isEmpty {
+                out.append(head.trimmingCharacters(in: .whitespaces))
+            }
             out.append(contentsOf: parts)
         }
         lines = out
@@ -152,41 +165,49 @@ struct InputText {
         // (not `<a@b>` or `<name>` of SMTP, which have no tag name of this list).
         let lineBreaks = #"(?i)<br\s*/?>|</p>|</div>|</tr>|</li>|</pre>"#
         out = out.replacingOccurrences(of: lineBreaks, with: "\n", options: .regularExpression)
-        let tags = #"(?i)</?(a|p|div|span|pre|code|b|i|u|em|strong|font|tt|blockquote|table|tbody|thead|tr|td|th|li|ul|ol|html|body|head|br|hr|wbr|small|big|center|h[1-6])(\s[^<>]*)?/?>"#
+        let tags =
+            #"(?i)</?(a|p|div|span|pre|code|b|i|u|em|strong|font|tt|blockquote|table|tbody|thead|tr|td|th|li|ul|ol|html|body|head|br|hr|wbr|small|big|center|h[1-6])(\s[^<>]*)?/?>"#
         out = out.replacingOccurrences(of: tags, with: "", options: .regularExpression)
         // Link markup after a name: `mx.example.test<http://mx.example.test>`, `<mailto:...>`.
-        out = out.replacingOccurrences(of: #"[ \t]*<(?:https?|mailto|ftp):[^<>\s]*>"#, with: "", options: .regularExpression)
+        out = out.replacingOccurrences(
+            of: #"[ \t]*<(?:https?|mailto|ftp):[^<>\s]*>"#, with: "", options: .regularExpression)
         // Markdown links `[text](url)` keep their text; a bracketed address stays bracketed.
-        out = out.replacingOccurrences(of: #"\[([^\[\]\n]*)\]\((?:https?|mailto):[^()\s]*\)"#, with: "[$1]", options: .regularExpression)
+        out = out.replacingOccurrences(
+            of: #"\[([^\[\]\n]*)\]\((?:https?|mailto):[^()\s]*\)"#, with: "[$1]", options: .regularExpression)
         // A bracket that only held link text of a name (`[mx.example.test]`) before another
         // bracket (`[mx.example.test][192.0.2.1]`) is the name itself.
-        out = out.replacingOccurrences(of: #"\[([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z])\](?=\[)"#, with: "$1", options: .regularExpression)
+        out = out.replacingOccurrences(
+            of: #"\[([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z])\](?=\[)"#, with: "$1", options: .regularExpression)
         // A forum's BBCode around a piece (`[email]bob@example.test[/email]`, `[color=blue]...[/color]`)
         // keeps the piece, and a wiki's attribute line under a quotation (kramdown's `{.is-info}`) goes.
         let bbCode = #"(?i)\[/?(?:email|url|color|b|i|u|code|quote|size|font|php|noparse|icode)(?:=[^\]\n]*)?\]"#
         out = out.replacingOccurrences(of: bbCode, with: "", options: .regularExpression)
-        out = out.replacingOccurrences(of: #"(?m)^[ \t]*\{[:.#][^{}\n]*\}[ \t]*$"#, with: "", options: .regularExpression)
+        out = out.replacingOccurrences(
+            of: #"(?m)^[ \t]*\{[:.#][^{}\n]*\}[ \t]*$"#, with: "", options: .regularExpression)
         // Code marks around pieces (`` `550 5.7.1` ``) and fences.
         out = out.replacingOccurrences(of: #"(?m)^\s*```[A-Za-z]*\s*$"#, with: "", options: .regularExpression)
         out = out.replacingOccurrences(of: "`", with: "")
         // A reply quoted as a program's string: `'554-...\r\n554 ...\r\n'` has its line breaks escaped.
         out = out.replacingOccurrences(of: "\\r\\n", with: "\n")
         // HTML entities a page leaves in a quoted reply.
-        for (entity, character) in [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&#039;", "'"), ("&apos;", "'"),
-                                     ("&nbsp;", " "), ("&#160;", " "), ("&amp;", "&")] {
+        for (entity, character) in [
+            ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&#039;", "'"), ("&apos;", "'"),
+            ("&nbsp;", " "), ("&#160;", " "), ("&amp;", "&"),
+        ] {
             out = out.replacingOccurrences(of: entity, with: character, options: .caseInsensitive)
         }
         // Non-breaking and other wide spaces, and typographic quotes and dashes, that a web page or
         // a word processor puts in place of the MTA's own characters.
-        out = String(out.unicodeScalars.map { scalar -> Character in
-            switch scalar.value {
-            case 0xA0, 0x2007, 0x202F, 0x2002, 0x2003, 0x2009: " "
-            case 0x2018, 0x2019, 0x201B, 0x2032: "'"
-            case 0x201C, 0x201D, 0x201F, 0x2033: "\""
-            case 0x2013, 0x2014: "-"
-            default: Character(scalar)
-            }
-        })
+        out = String(
+            out.unicodeScalars.map { scalar -> Character in
+                switch scalar.value {
+                case 0xA0, 0x2007, 0x202F, 0x2002, 0x2003, 0x2009: " "
+                case 0x2018, 0x2019, 0x201B, 0x2032: "'"
+                case 0x201C, 0x201D, 0x201F, 0x2033: "\""
+                case 0x2013, 0x2014: "-"
+                default: Character(scalar)
+                }
+            })
         return out
     }
 }

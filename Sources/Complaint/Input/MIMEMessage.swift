@@ -13,7 +13,8 @@ struct MIMEMessage {
     /// A part's media type in lower case (`text/plain` when the message has none, RFC 2045 5.2).
     var contentType: String {
         let value = header("Content-Type") ?? "text/plain"
-        return (value.split(separator: ";").first.map(String.init) ?? "text/plain").trimmingCharacters(in: .whitespaces).lowercased()
+        return (value.split(separator: ";").first.map(String.init) ?? "text/plain").trimmingCharacters(in: .whitespaces)
+            .lowercased()
     }
 
     func header(_ name: String) -> String? {
@@ -30,11 +31,13 @@ struct MIMEMessage {
             if line.isEmpty { break }
             if line.first == " " || line.first == "\t" { continue }
             guard let colon = line.firstIndex(of: ":"), colon > line.startIndex,
-                  line[..<colon].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else { return false }
+                line[..<colon].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+            else { return false }
             names.insert(line[..<colon].lowercased())
         }
         let mailFields: Set<String> = ["received", "return-path", "message-id", "date", "from", "to", "subject"]
-        return names.contains("content-type") || names.contains("mime-version") || names.intersection(mailFields).count >= 3
+        return names.contains("content-type") || names.contains("mime-version")
+            || names.intersection(mailFields).count >= 3
     }
 
     init(_ text: String) {
@@ -44,10 +47,11 @@ struct MIMEMessage {
         var headers: [(String, String)] = []
         while let line = lines.first, !line.isEmpty {
             lines = lines.dropFirst()
-            if (line.first == " " || line.first == "\t"), !headers.isEmpty {
+            if line.first == " " || line.first == "\t", !headers.isEmpty {
                 headers[headers.count - 1].1 += " " + line.trimmingCharacters(in: .whitespaces)
             } else if let colon = line.firstIndex(of: ":") {
-                headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+                headers.append(
+                    (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
             } else {
                 // Not a header field: the body starts here (a part without headers).
                 lines = [line] + lines
@@ -65,7 +69,10 @@ struct MIMEMessage {
             // the header) is split at the first `--X` line of its body; with none its body is text.
             let named = Self.parameter("boundary", of: header("Content-Type") ?? "")
             var split = named.map { Self.split(raw, boundary: $0) } ?? []
-            if split.isEmpty, let line = ReplyText.lines(raw).first(where: { $0.hasPrefix("--") && $0.count > 2 && !$0.contains(" ") }) {
+            if split.isEmpty,
+                let line = ReplyText.lines(raw).first(where: { $0.hasPrefix("--") && $0.count > 2 && !$0.contains(" ") }
+                )
+            {
                 split = Self.split(raw, boundary: String(line.dropFirst(2)))
             }
             parts = split.isEmpty ? [MIMEMessage("Content-Type: text/plain\n\n" + raw)] : split.map(MIMEMessage.init)
@@ -103,7 +110,8 @@ struct MIMEMessage {
     var isBounce: Bool {
         if hasStatus { return true }
         let daemon = #"(?i)mailer-daemon|postmaster|mail delivery (?:system|subsystem)"#
-        let subject = #"(?i)undeliver|returned mail|delivery status notification|failure notice|mail delivery failed|delivery failure|non.?delivery"#
+        let subject =
+            #"(?i)undeliver|returned mail|delivery status notification|failure notice|mail delivery failed|delivery failure|non.?delivery"#
         // `Fwd: Returned mail: ...` is someone's message about a bounce, not the bounce.
         let forwarded = header("Subject")?.range(of: #"(?i)\bfwd?:"#, options: .regularExpression) != nil
         return header("From")?.range(of: daemon, options: .regularExpression) != nil
@@ -138,7 +146,8 @@ struct MIMEMessage {
         func attached(_ message: MIMEMessage) -> MIMEMessage? {
             let type = message.contentType
             if type == "message/rfc822" || type == "message/global" {
-                return message.parts.first { strong ? $0.hasStatus : $0.isBounce } ?? message.parts.lazy.compactMap(attached).first
+                return message.parts.first { strong ? $0.hasStatus : $0.isBounce }
+                    ?? message.parts.lazy.compactMap(attached).first
             }
             return message.parts.lazy.compactMap(attached).first
         }
@@ -156,7 +165,9 @@ struct MIMEMessage {
             let type = contentType
             if type == "message/rfc822" || type == "message/global" {
                 // The returned message: its header fields only.
-                return parts.map { Leaf(text: $0.headers.map { "\($0.name): \($0.value)" }.joined(separator: "\n"), isHeaders: true) }
+                return parts.map {
+                    Leaf(text: $0.headers.map { "\($0.name): \($0.value)" }.joined(separator: "\n"), isHeaders: true)
+                }
             }
             return parts.flatMap { $0.flattened(returned: returned) }
         }
@@ -231,7 +242,9 @@ struct MIMEMessage {
                 let byte = characters[position]
                 if byte == UInt8(ascii: "=") {
                     if position == characters.count - 1 { soft = true; break }
-                    if let high = hexValue(characters[safe: position + 1]), let low = hexValue(characters[safe: position + 2]) {
+                    if let high = hexValue(characters[safe: position + 1]),
+                        let low = hexValue(characters[safe: position + 2])
+                    {
                         bytes.append(high << 4 | low)
                         position += 3
                         continue
@@ -286,7 +299,8 @@ public enum Mailbox {
         return messages.map { $0.joined(separator: "\n") }
     }
 
-    private static let fromLine = #"^From \S+ +[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d(:\d\d)? (\d{4}|[A-Z]{3,4} \d{4})"#
+    private static let fromLine =
+        #"^From \S+ +[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d(:\d\d)? (\d{4}|[A-Z]{3,4} \d{4})"#
 
     /// A one-line account of a message: its date and subject, for choosing one.
     public static func summary(_ message: String) -> String {

@@ -28,8 +28,12 @@ extension CapturedWorld {
         var out: [String] = []
         let stamp = ISO8601DateFormatter().string(from: options.capturedAt)
         out.append("# Captured by mxharness capture from resolver \(options.resolver) at \(stamp), for a delivery")
-        out.append("# from \(request.client) (HELO \(request.helo)), <\(request.mailFrom)> to \(request.rcptTo.map { "<\($0)>" }.joined(separator: ", ")).")
-        out.append("# Every record below is what that resolver answered; the comments say what it answered instead of records.")
+        out.append(
+            "# from \(request.client) (HELO \(request.helo)), <\(request.mailFrom)> to \(request.rcptTo.map { "<\($0)>" }.joined(separator: ", "))."
+        )
+        out.append(
+            "# Every record below is what that resolver answered; the comments say what it answered instead of records."
+        )
         out.append("# SPF for this delivery over these answers: \(spfVerdict).")
         if let complaint = options.complaint {
             out.append("# Receiver policy and expect are those of \(complaint.name) (\(complaint.location.file)).")
@@ -41,9 +45,15 @@ extension CapturedWorld {
                 "# DNSSEC as the resolver reported it (a replay with dns.dnssec: signed and dns.zones can model it):")
             for state in security { out += YAMLText.comment("  " + state.description, indent: 0) }
         }
-        let name = options.complaint.map { $0.name + "-captured" } ?? "captured-\(request.client.family.rawValue)-\(request.spfDomain)"
-        out.append("name: \(YAMLText.scalar(name.map { $0.isLetter || $0.isNumber || "-._/".contains($0) ? $0 : "-" }.reduce(into: "") { $0.append($1) }))")
-        let description = options.complaint?.description ?? "The DNS of a delivery from \(request.client) to \(request.rcptTo.first ?? ""), captured at \(stamp)."
+        let name =
+            options.complaint.map { $0.name + "-captured" }
+            ?? "captured-\(request.client.family.rawValue)-\(request.spfDomain)"
+        out.append(
+            "name: \(YAMLText.scalar(name.map { $0.isLetter || $0.isNumber || "-._/".contains($0) ? $0 : "-" }.reduce(into: "") { $0.append($1) }))"
+        )
+        let description =
+            options.complaint?.description
+            ?? "The DNS of a delivery from \(request.client) to \(request.rcptTo.first ?? ""), captured at \(stamp)."
         out.append("description: \(YAMLText.quoted(description))")
         out.append("tags: [captured, \(request.client.family.rawValue)]")
         out.append("")
@@ -70,12 +80,18 @@ extension CapturedWorld {
         out.append("")
         out.append("receiver:")
         var addresses: [IPAddress] = []
-        for exchanger in exchangers { for address in exchanger.addresses where !addresses.contains(address) { addresses.append(address) } }
+        for exchanger in exchangers {
+            for address in exchanger.addresses where !addresses.contains(address) { addresses.append(address) }
+        }
         let hostname = exchangers.first?.name ?? options.complaint?.receiver.hostname ?? "mx.example.test"
         out.append("  hostname: \(YAMLText.scalar(hostname))")
         if addresses.isEmpty {
-            let fallback = options.complaint?.receiver.addresses ?? [request.client.family == .ipv6 ? IPAddress("2001:db8::10")! : IPAddress("192.0.2.10")!]
-            out.append("  # TODO: the recipient domain's MX has no address in this capture; the MX listens here instead:")
+            let fallback =
+                options.complaint?.receiver.addresses ?? [
+                    request.client.family == .ipv6 ? IPAddress("2001:db8::10")! : IPAddress("192.0.2.10")!
+                ]
+            out.append(
+                "  # TODO: the recipient domain's MX has no address in this capture; the MX listens here instead:")
             addresses = fallback
         } else if exchangers.count > 1 {
             out.append("  # every MX host's addresses: one receiver with one policy answers on all of them")
@@ -84,7 +100,9 @@ extension CapturedWorld {
         if let complaint = options.complaint {
             out.append("  policy: \(ScenarioYAML.policy(complaint.receiver.policy))")
         } else {
-            out.append("  policy: open  # TODO: the receiver's policy (mxharness repro finds it from the bounce; or --complaint FILE)")
+            out.append(
+                "  policy: open  # TODO: the receiver's policy (mxharness repro finds it from the bounce; or --complaint FILE)"
+            )
         }
         out.append("")
         out.append("sender:")
@@ -95,7 +113,8 @@ extension CapturedWorld {
         out.append("")
         let expect = options.complaint.map { ScenarioYAML.expect($0.expect) } ?? []
         if expect.isEmpty {
-            out.append("expect: {}  # TODO: what happened (mxharness repro fills it from the bounce; or --complaint FILE)")
+            out.append(
+                "expect: {}  # TODO: what happened (mxharness repro fills it from the bounce; or --complaint FILE)")
         } else {
             out += expect
         }

@@ -30,10 +30,14 @@ public struct Reproduction: Sendable {
 /// that check fail, and `expect` as the built-in MX and the delivery model produce it.
 public enum ReproductionWriter {
     /// `name` names the case when the scenario is not written to a file (default: from the reply).
-    public static func reproduce(_ observed: Evidence, input: String, scenarioPath: String? = nil, name caseName: String? = nil) -> Reproduction {
+    public static func reproduce(
+        _ observed: Evidence, input: String, scenarioPath: String? = nil, name caseName: String? = nil
+    ) -> Reproduction {
         var evidence = observed
         if let reply = evidence.reply { evidence.reply = WorldChoices.sanitized(reply) }
-        var report: [String] = evidence.provenance.map { "\($0.field): \($0.value) — \($0.inferred ? "inferred from" : "read from") \($0.source)" }
+        var report: [String] = evidence.provenance.map {
+            "\($0.field): \($0.value) — \($0.inferred ? "inferred from" : "read from") \($0.source)"
+        }
         var todos: [String] = []
         func assume(_ field: String, _ value: String, _ why: String) {
             report.append("\(field): \(value) — ASSUMED: \(why)")
@@ -49,7 +53,9 @@ public enum ReproductionWriter {
             // A reply needs a text (RFC 5321 4.2): RFC 5321's own for the code, said as assumed.
             let text = WorldChoices.standardText(read.code)
             evidence.reply = SMTPReply(code: read.code, enhanced: read.enhanced, text)
-            assume("receiver.policy.reply.text", "\"\(text)\"", "the input gives the reply no text; RFC 5321 4.2.2's text for \(read.code)")
+            assume(
+                "receiver.policy.reply.text", "\"\(text)\"",
+                "the input gives the reply no text; RFC 5321 4.2.2's text for \(read.code)")
         }
         let reply = evidence.reply ?? SMTPReply(code: 250, "")
         let world = WorldChoices(evidence: evidence, assume: assume)
@@ -57,8 +63,12 @@ public enum ReproductionWriter {
 
         // The check the words point to; then a HELO that fails it when it is a HELO check.
         var diagnosis = ReplyDiagnosis.diagnose(evidence, client: world.client, helo: helo)
-        if let check = diagnosis.check, let failing = WorldChoices.failingHELO(for: check, helo: helo, avoiding: world.namesWithRecords) {
-            assume("sender.helo", failing, "the observed HELO \(helo) would pass check \(check.name); a name that fails it")
+        if let check = diagnosis.check,
+            let failing = WorldChoices.failingHELO(for: check, helo: helo, avoiding: world.namesWithRecords)
+        {
+            assume(
+                "sender.helo", failing, "the observed HELO \(helo) would pass check \(check.name); a name that fails it"
+            )
             helo = failing
             diagnosis = ReplyDiagnosis.diagnose(evidence, client: world.client, helo: helo)
         }
@@ -67,10 +77,14 @@ public enum ReproductionWriter {
 
         let policy = diagnosis.policy.policy
         var mailFrom = world.mailFrom
-        if mailFrom.isEmpty, diagnosis.check == .spf || diagnosis.check == .spfPass, !DNSName.isValidHostname(helo) || !helo.contains(".") {
+        if mailFrom.isEmpty, diagnosis.check == .spf || diagnosis.check == .spfPass,
+            !DNSName.isValidHostname(helo) || !helo.contains(".")
+        {
             // SPF of the null sender is the HELO's (RFC 7208 2.3); an address literal has no records.
             mailFrom = "postmaster@sender.test"
-            assume("sender.mail_from", mailFrom, "the null sender's SPF identity is the HELO \(helo), which cannot hold an SPF record")
+            assume(
+                "sender.mail_from", mailFrom,
+                "the null sender's SPF identity is the HELO \(helo), which cannot hold an SPF record")
         }
         let senderDomain = mailFrom.isEmpty ? helo : (ReplyText.domain(of: mailFrom) ?? helo)
         let (records, faults) = world.records(for: diagnosis, helo: helo, senderDomain: senderDomain)
@@ -89,18 +103,24 @@ public enum ReproductionWriter {
                     // Postfix bounces a 5xx greeting at once only with smtp_skip_5xx_greeting = no.
                     senderPostfix["smtp_skip_5xx_greeting"] = "no"
                     outcome = .bounced
-                    report.append("sender.postfix: {smtp_skip_5xx_greeting: \"no\"} — the input says the delivery bounced after a 5xx greeting, which Postfix does only with smtp_skip_5xx_greeting = no (smtp_proto.c turns a 5xx greeting into 4xx otherwise)")
+                    report.append(
+                        "sender.postfix: {smtp_skip_5xx_greeting: \"no\"} — the input says the delivery bounced after a 5xx greeting, which Postfix does only with smtp_skip_5xx_greeting = no (smtp_proto.c turns a 5xx greeting into 4xx otherwise)"
+                    )
                 } else {
                     outcome = .deferred
                     if evidence.observedOutcome == nil {
-                        assume("sender.postfix.smtp_skip_5xx_greeting", "yes (Postfix's default)", "the input does not say whether the 5xx greeting bounced or was deferred; with the default the sender tries the next address and defers")
+                        assume(
+                            "sender.postfix.smtp_skip_5xx_greeting", "yes (Postfix's default)",
+                            "the input does not say whether the 5xx greeting bounced or was deferred; with the default the sender tries the next address and defers"
+                        )
                     }
                 }
             } else {
                 outcome = .bounced
             }
         }
-        report.append("expect.outcome: \(outcome) — \(outcomeReason(produced, rejectAt: policy.rejectAt, outcome: outcome))")
+        report.append(
+            "expect.outcome: \(outcome) — \(outcomeReason(produced, rejectAt: policy.rejectAt, outcome: outcome))")
 
         // expect.stage: only a stage the policy answers at, and only one the input tells.
         var stage: SMTPStage?
@@ -108,30 +128,41 @@ public enum ReproductionWriter {
             if observedStage == policy.rejectAt.smtpStage {
                 stage = observedStage
             } else {
-                leaveOut("expect.stage", "the input says \(observedStage), which the written policy cannot answer at (it answers at \(policy.rejectAt.rawValue))")
+                leaveOut(
+                    "expect.stage",
+                    "the input says \(observedStage), which the written policy cannot answer at (it answers at \(policy.rejectAt.rawValue))"
+                )
             }
         } else {
-            leaveOut("expect.stage", "the input does not say which command the reply answered (the scenario answers at \(policy.rejectAt.rawValue))")
+            leaveOut(
+                "expect.stage",
+                "the input does not say which command the reply answered (the scenario answers at \(policy.rejectAt.rawValue))"
+            )
         }
         if let observed = evidence.observedOutcome, observed != outcome {
-            let why = observed == .bounced && outcome == .deferred
+            let why =
+                observed == .bounced && outcome == .deferred
                 ? "the input says the delivery \(observed.rawValue): a \(produced.code) is deferred at each attempt and bounced only when the queue lifetime runs out (maximal_queue_lifetime), which one run does not wait for; the scenario expects \(outcome.rawValue)"
                 : "the input says the delivery \(observed.rawValue); the reply \(produced.code) at \(policy.rejectAt.rawValue) ends it \(outcome.rawValue) for the postfix delivery model"
             leaveOut("expect.outcome \(observed.rawValue)", why)
         }
         if let original = observed.reply, let written = evidence.reply, original.text != written.text {
-            let why = WorldChoices.printable(original.text) != original.text
+            let why =
+                WorldChoices.printable(original.text) != original.text
                 ? "the reply's characters outside printable ASCII are written as spaces: a reply line carries ASCII only (RFC 5321 2.4)"
                 : "the closing quotation mark or parenthesis after the reply is the text around it, not the receiver's"
             leaveOut("expect.text (as read)", why)
         }
 
         let checkName = diagnosis.check?.name ?? "unexplained"
-        let name = "repro-\(reply.code)-\(reply.enhanced ?? "x")-\(diagnosis.standIn ? "stand-in" : checkName)".lowercased()
+        let name = "repro-\(reply.code)-\(reply.enhanced ?? "x")-\(diagnosis.standIn ? "stand-in" : checkName)"
+            .lowercased()
             .map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "-" }
-        let captureCommand = "mxharness capture --resolver RESOLVER --client \(world.client) --helo \(helo) --from \(mailFrom.isEmpty ? "\"\"" : mailFrom) --to \(world.rcptTo[0])"
+        let captureCommand =
+            "mxharness capture --resolver RESOLVER --client \(world.client) --helo \(helo) --from \(mailFrom.isEmpty ? "\"\"" : mailFrom) --to \(world.rcptTo[0])"
             + (scenarioPath.map { " --complaint \($0)" } ?? "") + " -o replay.yaml"
-        let firstLine = input.split(whereSeparator: \.isNewline).first { $0.range(of: "\(reply.code)") != nil }.map(String.init)
+        let firstLine =
+            input.split(whereSeparator: \.isNewline).first { $0.range(of: "\(reply.code)") != nil }.map(String.init)
             ?? input.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
 
         var out: [String] = []
@@ -141,17 +172,24 @@ public enum ReproductionWriter {
         for difference in diagnosis.differences { out += YAMLText.comment("NOTE: \(difference)", indent: 0) }
         for omission in omissions { out += YAMLText.comment("LEFT OUT: \(omission)", indent: 0) }
         out.append("# Where each value came from:")
-        for line in report where !line.hasPrefix("receiver.policy") && !line.hasPrefix("NOTE") && !line.contains(": LEFT OUT — ") {
+        for line in report
+        where !line.hasPrefix("receiver.policy") && !line.hasPrefix("NOTE") && !line.contains(": LEFT OUT — ") {
             out.append("#   " + line.replacingOccurrences(of: "\n", with: " "))
         }
         out.append("# To record the real DNS for this delivery instead of the world written here:")
         out.append("#   \(captureCommand)")
         // Written to a file, the case is named after it (the format's default), so that several
         // reproductions run together keep apart.
-        if scenarioPath == nil { out.append("name: \(YAMLText.scalar(caseName.map { $0 + "-" + String(name) } ?? String(name)))") }
+        if scenarioPath == nil {
+            out.append("name: \(YAMLText.scalar(caseName.map { $0 + "-" + String(name) } ?? String(name)))")
+        }
         let clipped = firstLine.count > 300 ? firstLine.prefix(300) + "..." : firstLine
-        out.append("description: \(YAMLText.quoted("Reproduces \(reply) at \(evidence.stage?.rawValue ?? "an unknown stage") (\(evidence.source)): \(WorldChoices.printable(String(clipped)))"))")
-        out.append("tags: [repro, \(world.client.family.rawValue)\(diagnosis.check.map { ", " + YAMLText.scalar($0.name) } ?? "")]")
+        out.append(
+            "description: \(YAMLText.quoted("Reproduces \(reply) at \(evidence.stage?.rawValue ?? "an unknown stage") (\(evidence.source)): \(WorldChoices.printable(String(clipped)))"))"
+        )
+        out.append(
+            "tags: [repro, \(world.client.family.rawValue)\(diagnosis.check.map { ", " + YAMLText.scalar($0.name) } ?? "")]"
+        )
         out.append("")
         out.append("dns:")
         out.append("  records:")
@@ -172,7 +210,9 @@ public enum ReproductionWriter {
         out.append("  mail_from: \(mailFrom.isEmpty ? "\"\"" : YAMLText.scalar(mailFrom))")
         out.append("  rcpt_to: [\(world.rcptTo.map(YAMLText.scalar).joined(separator: ", "))]")
         if !senderPostfix.isEmpty {
-            out.append("  postfix: {\(senderPostfix.sorted { $0.key < $1.key }.map { "\($0.key): \(YAMLText.quoted($0.value))" }.joined(separator: ", "))}")
+            out.append(
+                "  postfix: {\(senderPostfix.sorted { $0.key < $1.key }.map { "\($0.key): \(YAMLText.quoted($0.value))" }.joined(separator: ", "))}"
+            )
         }
         out.append("")
         out.append("expect:")
@@ -188,15 +228,18 @@ public enum ReproductionWriter {
             out.append("  text: \(YAMLText.quoted(text))")
         }
         return Reproduction(
-            evidence: evidence, diagnosis: diagnosis, yaml: out.joined(separator: "\n") + "\n", report: report, todos: todos, omissions: omissions,
+            evidence: evidence, diagnosis: diagnosis, yaml: out.joined(separator: "\n") + "\n", report: report,
+            todos: todos, omissions: omissions,
             reproducesAsWritten: reply.code >= 400 && builtin != nil, captureCommand: captureCommand)
     }
 
     private static func outcomeReason(_ reply: SMTPReply, rejectAt: RejectStage, outcome: DeliveryOutcome) -> String {
         switch outcome {
         case .delivered: return "the reply \(reply.code) is a success"
-        case .deferred where reply.code >= 500: return "a 5xx greeting makes the sending MTA try the next address and defer (smtp_skip_5xx_greeting = yes)"
-        case .deferred: return "a 4xx makes the sending MTA try the next address; with the one address written here it defers"
+        case .deferred where reply.code >= 500:
+            return "a 5xx greeting makes the sending MTA try the next address and defer (smtp_skip_5xx_greeting = yes)"
+        case .deferred:
+            return "a 4xx makes the sending MTA try the next address; with the one address written here it defers"
         case .bounced where rejectAt == .greeting: return "a 5xx greeting bounces with smtp_skip_5xx_greeting = no"
         case .bounced: return "a 5xx at \(rejectAt.rawValue) bounces at once"
         }

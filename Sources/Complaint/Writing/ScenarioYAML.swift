@@ -9,7 +9,8 @@ enum ScenarioYAML {
         if let preset = policy.preset, preset.policy == policy { return preset.rawValue }
         let v4 = policy.ipv4.map(\.name).joined(separator: ", ")
         let v6 = policy.ipv6.map(\.name).joined(separator: ", ")
-        return "{ipv4: [\(v4)], ipv6: [\(v6)], reject_at: \(policy.rejectAt.rawValue), on_fail: \(policy.onFail.rawValue)}"
+        return
+            "{ipv4: [\(v4)], ipv6: [\(v6)], reject_at: \(policy.rejectAt.rawValue), on_fail: \(policy.onFail.rawValue)}"
     }
 
     /// The lines of `expect:` (two-space indent), `expect: {}` when nothing is expected.
@@ -26,7 +27,9 @@ enum ScenarioYAML {
             for attempt in attempts {
                 var parts = ["family: \(attempt.family.rawValue)", "result: \(attempt.result.rawValue)"]
                 if let code = attempt.code { parts.append("code: \(YAMLText.quoted(code.pattern))") }
-                if let enhanced = attempt.enhanced { parts.append("enhanced: \(YAMLText.quoted(enhanced.description))") }
+                if let enhanced = attempt.enhanced {
+                    parts.append("enhanced: \(YAMLText.quoted(enhanced.description))")
+                }
                 if let stage = attempt.stage { parts.append("stage: \(stage.rawValue)") }
                 lines.append("    - {\(parts.joined(separator: ", "))}")
             }

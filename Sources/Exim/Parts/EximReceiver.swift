@@ -20,7 +20,8 @@ public struct EximReceivers: ReceiverKind {
 
     public func configuration(for scenario: ScenarioCase, settings: RunConfiguration) -> EximConfiguration {
         var configuration = EximConfiguration(
-            hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: scenario.recipientDomains,
+            hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses,
+            domains: scenario.recipientDomains,
             policy: scenario.receiver.policy, site: scenario.receiver.exim)
         configuration.baseText = configurationText
         configuration.tls = Self.tls(for: scenario.receiver, authority: settings.authority)
@@ -32,8 +33,11 @@ public struct EximReceivers: ReceiverKind {
         guard receiver.tls.starttls, let authority = try? authority.authority() else { return nil }
         var certificates: [EximTLS.Certificate] = []
         for group in receiver.tls.certificates(hostname: receiver.hostname, addresses: receiver.addresses) {
-            guard let issued = try? authority.certificate(group.kind, names: group.names, addresses: group.addresses) else { return nil }
-            certificates.append(EximTLS.Certificate(chainPEM: issued.chainPEM, keyPEM: issued.privateKeyPEM, addresses: group.addresses))
+            guard let issued = try? authority.certificate(group.kind, names: group.names, addresses: group.addresses)
+            else { return nil }
+            certificates.append(
+                EximTLS.Certificate(chainPEM: issued.chainPEM, keyPEM: issued.privateKeyPEM, addresses: group.addresses)
+            )
         }
         return EximTLS(required: receiver.tls.required, protocols: receiver.tls.protocols, certificates: certificates)
     }
@@ -50,7 +54,8 @@ public struct EximReceivers: ReceiverKind {
     public func unavailableReason(settings: RunConfiguration) -> String? {
         if case .failure(let unavailable) = EximInstallation.find() { return unavailable.reason }
         // The daemon switches to its own user (exim_user), which a user namespace does not map.
-        return geteuid() == 0 && !UserNamespace.isInside ? nil : "the Exim receiver needs root (its daemon runs as Debian-exim): run mxharness as root (sudo)"
+        return geteuid() == 0 && !UserNamespace.isInside
+            ? nil : "the Exim receiver needs root (its daemon runs as Debian-exim): run mxharness as root (sudo)"
     }
 
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
@@ -76,8 +81,11 @@ final class EximReceiver: Receiver, @unchecked Sendable {
         }
         do {
             exim = try await EximInstance.start(
-                configuration, installation: installation, in: environment.namespace, caseDirectory: environment.directory,
-                resolver: ResolvConf(nameserver: environment.receiverNameserver, timeout: environment.settings.resolverTimeout), logger: environment.logger)
+                configuration, installation: installation, in: environment.namespace,
+                caseDirectory: environment.directory,
+                resolver: ResolvConf(
+                    nameserver: environment.receiverNameserver, timeout: environment.settings.resolverTimeout),
+                logger: environment.logger)
         } catch let unsupported as EximUnsupported {
             throw CaseSkipped(reason: unsupported.reason)
         } catch let error as DaemonStartError {

@@ -13,7 +13,8 @@ public struct EximSenders: SenderKind {
         if let reason = EximSendingMTA.unavailableReason() { return reason }
         if scenario.sender.tls == .secure {
             // tls_verify_cert_hostnames matches the certificate against the MX host name only.
-            return "sender.tls: secure matches the certificate against the recipient domain (Postfix's smtp_tls_secure_cert_match = nexthop, dot-nexthop); Exim checks the MX host name only (tls_verify_cert_hostnames)"
+            return
+                "sender.tls: secure matches the certificate against the recipient domain (Postfix's smtp_tls_secure_cert_match = nexthop, dot-nexthop); Exim checks the MX host name only (tls_verify_cert_hostnames)"
         }
         if scenario.sender.message?.raw != nil { return rawMessageReason("Exim") }
         if let reason = Self.dkimReason(scenario) { return reason }
@@ -22,8 +23,13 @@ public struct EximSenders: SenderKind {
         if scenario.sender.prefer == .ipv4, scenario.sender.addresses.count == 2 {
             return "Exim cannot prefer IPv4 over IPv6 (sender.prefer: ipv4)"
         }
-        if !scenario.sender.postfix.isEmpty, !scenario.sender.postfix.keys.allSatisfy({ $0 == "smtp_address_preference" && scenario.sender.postfix[$0] == "ipv6" }) {
-            return "sender.postfix settings (\(scenario.sender.postfix.keys.sorted().joined(separator: ", "))) have no Exim equivalent here"
+        if !scenario.sender.postfix.isEmpty,
+            !scenario.sender.postfix.keys.allSatisfy({
+                $0 == "smtp_address_preference" && scenario.sender.postfix[$0] == "ipv6"
+            })
+        {
+            return
+                "sender.postfix settings (\(scenario.sender.postfix.keys.sorted().joined(separator: ", "))) have no Exim equivalent here"
         }
         return nil
     }
@@ -37,7 +43,8 @@ public struct EximSenders: SenderKind {
         var unsigned = scenario.sender
         unsigned.dkim = nil
         return MTASender<EximSendingMTA>(
-            request: DeliveryRequest(unsigned, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout),
+            request: DeliveryRequest(
+                unsigned, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout),
             settings: EximSenderSettings(options: scenario.sender.exim, signing: Self.signing(for: scenario)),
             tls: (scenario.sender.tls, settings.authority))
     }
@@ -46,16 +53,19 @@ public struct EximSenders: SenderKind {
     static func dkimReason(_ scenario: ScenarioCase) -> String? {
         guard let dkim = scenario.sender.dkim else { return nil }
         if dkim.canonicalization.header != dkim.canonicalization.body {
-            return "sender.dkim.canonicalization: \(dkim.canonicalization) has no Exim equivalent (dkim_canon sets header and body alike)"
+            return
+                "sender.dkim.canonicalization: \(dkim.canonicalization) has no Exim equivalent (dkim_canon sets header and body alike)"
         }
         switch dkim.breakage {
         case .bodyChanged, .headerChanged:
-            return "sender.dkim.break: \(dkim.breakage!.rawValue) has no Exim equivalent (Exim signs as the transport sends; nothing changes the message after)"
+            return
+                "sender.dkim.break: \(dkim.breakage!.rawValue) has no Exim equivalent (Exim signs as the transport sends; nothing changes the message after)"
         case .expired:
             // Seen (Exim 4.96 with libfaketime preloaded, FAKETIME=-1d): the signature's t= is
             // still today's, so the receiver finds it valid; EximDKIMSigning.clockBehind is kept
             // for a way that works.
-            return "sender.dkim.break: expired is not reproduced by the Exim sender: Exim under libfaketime still signs with today's time"
+            return
+                "sender.dkim.break: expired is not reproduced by the Exim sender: Exim under libfaketime still signs with today's time"
         case .none:
             return nil
         }
@@ -67,7 +77,8 @@ public struct EximSenders: SenderKind {
         guard let dkim = sender.dkim else { return nil }
         return EximDKIMSigning(
             domain: sender.dkimDomain(dkim), selector: dkim.selector, algorithm: dkim.algorithm.rawValue,
-            canonicalization: dkim.canonicalization.header.rawValue, headers: dkim.headers, expireAfter: dkim.expireAfter,
+            canonicalization: dkim.canonicalization.header.rawValue, headers: dkim.headers,
+            expireAfter: dkim.expireAfter,
             keyPEM: dkim.key?.pem ?? "", clockBehind: dkim.breakage == .expired)
     }
 }

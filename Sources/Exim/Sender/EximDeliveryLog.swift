@@ -40,21 +40,24 @@ public struct EximDeliveryLog: SenderLog {
 
     private mutating func read(_ line: String) {
         // `->` is a further recipient of the same delivery as the `=>` line before it.
-        for (marker, outcome) in [(" => ", DeliveryOutcome.delivered), (" -> ", .delivered), (" ** ", .bounced), (" == ", .deferred)] {
+        for (marker, outcome) in [
+            (" => ", DeliveryOutcome.delivered), (" -> ", .delivered), (" ** ", .bounced), (" == ", .deferred),
+        ] {
             guard let range = line.range(of: marker) else { continue }
             let rest = line[range.upperBound...]
             let recipient = String(rest.prefix { $0 != " " }).trimmingAngles()
             var index: Int?
             if let attempt = Self.attempt(in: rest, delivered: outcome == .delivered, level: level) {
                 if let last = attempts.last, statuses.last?.attemptIndex == attempts.count - 1 || lastLineWasHostError,
-                   last.remoteAddress == attempt.remoteAddress, last.stage == attempt.stage, last.result == attempt.result {
+                    last.remoteAddress == attempt.remoteAddress, last.stage == attempt.stage,
+                    last.result == attempt.result
+                {
                     index = attempts.count - 1
                 } else {
                     attempts.append(attempt)
                     index = attempts.count - 1
                 }
-            }
-            else if lastLineWasHostError, let last = attempts.last, last.result == .unreachable {
+            } else if lastLineWasHostError, let last = attempts.last, last.result == .unreachable {
                 // `== RCPT ... defer (101): Network is unreachable` after the host's own line.
                 index = attempts.count - 1
             }
@@ -65,11 +68,13 @@ public struct EximDeliveryLog: SenderLog {
                 statuses.append(SenderLogStatus(recipient: recipient, outcome: outcome, dsn: "4.7.5", text: text))
                 return
             }
-            statuses.append(SenderLogStatus(recipient: recipient, outcome: outcome, text: String(rest), attemptIndex: index))
+            statuses.append(
+                SenderLogStatus(recipient: recipient, outcome: outcome, text: String(rest), attemptIndex: index))
             return
         }
         if let range = line.range(of: " H="), line.contains(": DANE error: tlsa lookup"),
-           let close = line[range.upperBound...].firstIndex(of: "]") {
+            let close = line[range.upperBound...].firstIndex(of: "]")
+        {
             // `H=NAME [ADDR]:PORT: DANE error: tlsa lookup DEFER`: a TLSA lookup that failed (SERVFAIL,
             // bogus), no connection made.
             let name = line[range.upperBound...].prefix { $0 != " " }
@@ -83,10 +88,13 @@ public struct EximDeliveryLog: SenderLog {
             lastLineWasHostError = false
             return
         }
-        if let range = line.range(of: " H="), let attempt = Self.attempt(in: line[range.lowerBound...], delivered: false, level: level) {
+        if let range = line.range(of: " H="),
+            let attempt = Self.attempt(in: line[range.lowerBound...], delivered: false, level: level)
+        {
             // One line per recipient refused at RCPT: those of one session are one attempt.
             if lastLineWasHostError, attempt.stage == .rcpt, let last = attempts.last, last.stage == .rcpt,
-               last.remoteAddress == attempt.remoteAddress {
+                last.remoteAddress == attempt.remoteAddress
+            {
                 return
             }
             attempts.append(attempt)
@@ -103,46 +111,67 @@ public struct EximDeliveryLog: SenderLog {
         guard let h = text.range(of: "H=") else { return nil }
         let afterH = text[h.upperBound...]
         guard let open = afterH.firstIndex(of: "["), let close = afterH[open...].firstIndex(of: "]"),
-              let address = IPAddress(String(afterH[afterH.index(after: open)..<close])) else { return nil }
+            let address = IPAddress(String(afterH[afterH.index(after: open)..<close]))
+        else { return nil }
         var host = String(afterH[..<open]).trimmingCharacters()
         // `H=NAME DS [ADDR]`: Exim marks a host whose address lookup was DNSSEC-secure.
         if host.hasSuffix(" DS") { host = String(host.dropLast(3)) }
         var tail = afterH[afterH.index(after: close)...]
         // "]:25" — the port.
-        if tail.hasPrefix(":"), tail.dropFirst().first?.isNumber == true { tail = tail.dropFirst().drop { $0.isNumber } }
+        if tail.hasPrefix(":"), tail.dropFirst().first?.isNumber == true {
+            tail = tail.dropFirst().drop { $0.isNumber }
+        }
         if delivered {
             var reply: SMTPReply?
             if let c = tail.range(of: "C=\"") {
                 reply = SMTPReply(logged: String(tail[c.upperBound...].prefix { $0 != "\"" }))
             }
-            var attempt = DeliveryAttempt(family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
-                                   stage: .data, reply: reply ?? SMTPReply(code: 250, "accepted"), result: .accepted, recipients: [])
+            var attempt = DeliveryAttempt(
+                family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
+                stage: .data, reply: reply ?? SMTPReply(code: 250, "accepted"), result: .accepted, recipients: [])
             attempt.tls = tlsFacts(in: tail, level: level)
             return attempt
         }
         if let failure = tlsFailure(in: tail, host: host, address: address) {
-            var attempt = DeliveryAttempt(family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
-                                          stage: .helo, reply: failure.reply, result: .tempfailed, error: failure.error, recipients: [])
+            var attempt = DeliveryAttempt(
+                family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
+                stage: .helo, reply: failure.reply, result: .tempfailed, error: failure.error, recipients: [])
             attempt.tls = failure.tls
             return attempt
         }
         if let error = tail.range(of: "SMTP error from remote mail server after ") {
             let after = tail[error.upperBound...]
             let stage = stage(after)
-            guard let colon = after.range(of: ": ", options: []), let reply = SMTPReply(logged: String(after[colon.upperBound...])) else { return nil }
-            return DeliveryAttempt(family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
-                                   stage: stage, reply: reply, result: reply.code >= 500 ? .rejected : .tempfailed, recipients: [])
+            guard let colon = after.range(of: ": ", options: []),
+                let reply = SMTPReply(logged: String(after[colon.upperBound...]))
+            else { return nil }
+            return DeliveryAttempt(
+                family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
+                stage: stage, reply: reply, result: reply.code >= 500 ? .rejected : .tempfailed, recipients: [])
         }
         let lower = tail.lowercased()
-        if lower.contains("connection refused") || lower.contains("unreachable") || lower.contains("connection timed out") || lower.contains("no route") {
-            return DeliveryAttempt(family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
-                                   stage: .connect, reply: nil, result: .unreachable, error: String(tail).trimmingCharacters(), recipients: [])
+        if lower.contains("connection refused") || lower.contains("unreachable")
+            || lower.contains("connection timed out") || lower.contains("no route")
+        {
+            return DeliveryAttempt(
+                family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
+                stage: .connect, reply: nil, result: .unreachable, error: String(tail).trimmingCharacters(),
+                recipients: [])
         }
-        if lower.contains("timed out") || lower.contains("connection closed") || lower.contains("closed connection") || lower.contains("lost") {
-            let stage: SMTPStage = lower.contains("data") ? .data : lower.contains("rcpt") ? .rcpt : lower.contains("mail from") ? .mail
-                : lower.contains("ehlo") || lower.contains("helo") ? .helo : .greeting
-            return DeliveryAttempt(family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
-                                   stage: stage, reply: nil, result: .tempfailed, error: String(tail).trimmingCharacters(), recipients: [])
+        if lower.contains("timed out") || lower.contains("connection closed") || lower.contains("closed connection")
+            || lower.contains("lost")
+        {
+            let stage: SMTPStage =
+                lower.contains("data")
+                ? .data
+                : lower.contains("rcpt")
+                    ? .rcpt
+                    : lower.contains("mail from")
+                        ? .mail
+                        : lower.contains("ehlo") || lower.contains("helo") ? .helo : .greeting
+            return DeliveryAttempt(
+                family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
+                stage: stage, reply: nil, result: .tempfailed, error: String(tail).trimmingCharacters(), recipients: [])
         }
         return nil
     }
@@ -170,14 +199,19 @@ public struct EximDeliveryLog: SenderLog {
     /// the delivery model reports the same failure: its reply, Exim's words, and the session's facts
     /// when the certificate was seen (a failed check: "Untrusted", as Postfix's handshake completes
     /// before it says "Server certificate not verified").
-    static func tlsFailure(in text: Substring, host: String, address: IPAddress) -> (reply: SMTPReply, error: String, tls: TLSSessionFacts?)? {
+    static func tlsFailure(in text: Substring, host: String, address: IPAddress) -> (
+        reply: SMTPReply, error: String, tls: TLSSessionFacts?
+    )? {
         let words: Substring
         if let range = text.range(of: "a TLS session is required") {
             words = text[range.lowerBound...]
-            let reply = SMTPReply(code: 451, enhanced: "4.7.4", "TLS is required, but was not offered by host \(host)[\(address)]")
+            let reply = SMTPReply(
+                code: 451, enhanced: "4.7.4", "TLS is required, but was not offered by host \(host)[\(address)]")
             return (reply, String(words), nil)
         }
-        guard let range = text.range(of: "TLS session: ") ?? text.range(of: "TLS error on connection") else { return nil }
+        guard let range = text.range(of: "TLS session: ") ?? text.range(of: "TLS error on connection") else {
+            return nil
+        }
         words = text[range.lowerBound...]
         if words.contains("certificate verification failed") || words.contains("certificate invalid") {
             let facts = TLSSessionFacts(version: nil, cipher: nil, trust: .untrusted)

@@ -22,8 +22,13 @@ public final class EximSendingMTA: @unchecked Sendable {
             return "Exim is not unpacked at \(binary): run scripts/lib.sh's unpack_mtas exim (scripts/test does)"
         }
         // Exim switches to Debian-exim, which a user namespace does not map.
-        if geteuid() != 0 || UserNamespace.isInside { return "the Exim sender needs root (it runs in the case's namespace as Debian-exim): run mxharness as root (sudo)" }
-        if getpwnam("Debian-exim") == nil { return "the Exim sender needs the user Debian-exim (unpack_mtas exim creates it)" }
+        if geteuid() != 0 || UserNamespace.isInside {
+            return
+                "the Exim sender needs root (it runs in the case's namespace as Debian-exim): run mxharness as root (sudo)"
+        }
+        if getpwnam("Debian-exim") == nil {
+            return "the Exim sender needs the user Debian-exim (unpack_mtas exim creates it)"
+        }
         return nil
     }
 
@@ -36,7 +41,10 @@ public final class EximSendingMTA: @unchecked Sendable {
     private let lock = NSLock()
     private var ownedEtc: String?
 
-    public init(namespaceName: String, caseDirectory: String, resolverAddress: IPAddress, dnsTimeout: Duration = .seconds(2), logger: Logger) {
+    public init(
+        namespaceName: String, caseDirectory: String, resolverAddress: IPAddress, dnsTimeout: Duration = .seconds(2),
+        logger: Logger
+    ) {
         self.namespaceName = namespaceName
         self.root = caseDirectory + "/exim-sender"
         self.resolverAddress = resolverAddress
@@ -59,19 +67,26 @@ public final class EximSendingMTA: @unchecked Sendable {
         if let signing, let reason = signing.missingReason(faketime: faketime) { throw SenderMTAError(reason) }
         do {
             for folder in [root, root + "/spool", root + "/log"] {
-                try fm.createDirectory(atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+                try fm.createDirectory(
+                    atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
             }
             var options = options
             if let signing {
                 let keyPath = root + "/dkim-key.pem"
-                guard fm.createFile(atPath: keyPath, contents: Data(signing.keyPEM.utf8), attributes: [.posixPermissions: 0o640]) else {
+                guard
+                    fm.createFile(
+                        atPath: keyPath, contents: Data(signing.keyPEM.utf8), attributes: [.posixPermissions: 0o640])
+                else {
                     throw SenderMTAError("cannot write the signing key \(keyPath)")
                 }
                 if let user = getpwnam("Debian-exim") { chown(keyPath, 0, user.pointee.pw_gid) }
                 options = signing.transportOptions(keyPath: keyPath).merging(options) { _, given in given }
             }
-            try Self.configuration(request, options: options, root: root, keptEnvironment: signing?.clockBehind == true ? ["LD_PRELOAD", "FAKETIME"] : [])
-                .write(toFile: root + "/exim.conf", atomically: true, encoding: .utf8)
+            try Self.configuration(
+                request, options: options, root: root,
+                keptEnvironment: signing?.clockBehind == true ? ["LD_PRELOAD", "FAKETIME"] : []
+            )
+            .write(toFile: root + "/exim.conf", atomically: true, encoding: .utf8)
             if let pem = Self.authorityPEM(request) {
                 // Read by the transport, which runs as the Exim user.
                 try pem.write(toFile: Self.authorityFile(root: root), atomically: true, encoding: .utf8)
@@ -79,7 +94,9 @@ public final class EximSendingMTA: @unchecked Sendable {
             }
             // The remote transport runs as exim_user (root is on Exim's fixed_never_users list).
             if let user = getpwnam("Debian-exim") {
-                for folder in [root + "/spool", root + "/log"] { chown(folder, user.pointee.pw_uid, user.pointee.pw_gid) }
+                for folder in [root + "/spool", root + "/log"] {
+                    chown(folder, user.pointee.pw_uid, user.pointee.pw_gid)
+                }
             }
         } catch let error as SenderMTAError {
             throw error
@@ -95,7 +112,8 @@ public final class EximSendingMTA: @unchecked Sendable {
         let from = request.mailFrom.isEmpty ? "<>" : request.mailFrom
         var said = ""
         do {
-            let command = ["netns", "exec", namespaceName] + (environment.isEmpty ? [] : ["/usr/bin/env"] + environment)
+            let command =
+                ["netns", "exec", namespaceName] + (environment.isEmpty ? [] : ["/usr/bin/env"] + environment)
                 + [Self.binary, "-C", root + "/exim.conf", "-odi", "-oi", "-f", from, "--"] + request.recipients
             said = try await Command.run("/usr/sbin/ip", command, input: message)
         } catch let error as CommandError where error.status == 1 || error.status == 2 {
@@ -105,7 +123,8 @@ public final class EximSendingMTA: @unchecked Sendable {
         } catch {
             throw SenderMTAError("the Exim sender did not take the message: \(error)\n\(mainLog)")
         }
-        let log = EximDeliveryLog(lines: mainLog.split(separator: "\n").map(String.init), level: request.tls?.level ?? .none)
+        let log = EximDeliveryLog(
+            lines: mainLog.split(separator: "\n").map(String.init), level: request.tls?.level ?? .none)
         var notes: [String] = []
         if log.statuses.isEmpty {
             let text = said.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -160,7 +179,9 @@ public final class EximSendingMTA: @unchecked Sendable {
         case .none, .may: options += ["tls_verify_cert_hostnames =", "hosts_try_dane ="]
         case .encrypt: options += ["tls_verify_cert_hostnames =", "hosts_try_dane =", "hosts_require_tls = *"]
         case .verify, .secure:
-            options += ["tls_verify_cert_hostnames = *", "hosts_try_dane =", "hosts_require_tls = *", "tls_verify_hosts = *"]
+            options += [
+                "tls_verify_cert_hostnames = *", "hosts_try_dane =", "hosts_require_tls = *", "tls_verify_hosts = *",
+            ]
         case .dane: options += ["tls_verify_cert_hostnames =", "hosts_try_dane = *"]
         }
         return options
@@ -168,9 +189,13 @@ public final class EximSendingMTA: @unchecked Sendable {
 
     /// The whole configuration: one dnslookup (or manualroute for `relay`) router, one smtp
     /// transport bound to the sender's addresses, no retry before the case is over.
-    static func configuration(_ request: DeliveryRequest, options: [String: String], root: String, keptEnvironment: [String] = []) -> String {
-        let hostname = DNSName.isValidHostname(request.helo) && request.helo.contains(".") ? request.helo : "sender.mxharness.test"
-        let interfaces = [AddressFamily.ipv6, .ipv4].compactMap { request.sources[$0]?.description }.joined(separator: " ; ")
+    static func configuration(
+        _ request: DeliveryRequest, options: [String: String], root: String, keptEnvironment: [String] = []
+    ) -> String {
+        let hostname =
+            DNSName.isValidHostname(request.helo) && request.helo.contains(".") ? request.helo : "sender.mxharness.test"
+        let interfaces = [AddressFamily.ipv6, .ipv4].compactMap { request.sources[$0]?.description }.joined(
+            separator: " ; ")
         var router = """
             dnslookup:
               driver = dnslookup
@@ -189,12 +214,15 @@ public final class EximSendingMTA: @unchecked Sendable {
                 """
         }
         let seconds = { (d: Duration) in "\(max(1, Int(d.components.seconds)))s" }
-        var transport = [
-            "driver = smtp", "interface = <; \(interfaces)", "helo_data = \(request.helo)", "port = \(request.port)",
-            "connect_timeout = \(seconds(request.connectTimeout))", "command_timeout = \(seconds(request.replyTimeout))",
-            "data_timeout = \(seconds(request.replyTimeout))", "final_timeout = \(seconds(request.replyTimeout))",
-            "hosts_try_chunking =", "hosts_try_fastopen =",
-        ] + tlsOptions(request.tls, authorityFile: authorityFile(root: root))
+        var transport =
+            [
+                "driver = smtp", "interface = <; \(interfaces)", "helo_data = \(request.helo)",
+                "port = \(request.port)",
+                "connect_timeout = \(seconds(request.connectTimeout))",
+                "command_timeout = \(seconds(request.replyTimeout))",
+                "data_timeout = \(seconds(request.replyTimeout))", "final_timeout = \(seconds(request.replyTimeout))",
+                "hosts_try_chunking =", "hosts_try_fastopen =",
+            ] + tlsOptions(request.tls, authorityFile: authorityFile(root: root))
         // `sender.exim` replaces an option of the harness's rather than repeating it.
         transport.removeAll { line in options.keys.contains(String(line.prefix { $0 != " " })) }
         transport += options.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }
@@ -256,7 +284,8 @@ public struct EximDKIMSigning: Sendable, Hashable {
     public var clockBehind: Bool
 
     public init(
-        domain: String, selector: String, algorithm: String, canonicalization: String, headers: [String], expireAfter: Int?,
+        domain: String, selector: String, algorithm: String, canonicalization: String, headers: [String],
+        expireAfter: Int?,
         keyPEM: String, clockBehind: Bool
     ) {
         self.domain = domain
@@ -272,7 +301,8 @@ public struct EximDKIMSigning: Sendable, Hashable {
     /// The transport options.
     public func transportOptions(keyPath: String) -> [String: String] {
         var options = [
-            "dkim_domain": domain, "dkim_selector": selector, "dkim_private_key": keyPath, "dkim_canon": canonicalization,
+            "dkim_domain": domain, "dkim_selector": selector, "dkim_private_key": keyPath,
+            "dkim_canon": canonicalization,
             "dkim_sign_headers": headers.joined(separator: " : "), "dkim_hash": "sha256", "dkim_strict": "true",
         ]
         let ttl = clockBehind ? (expireAfter ?? 3_600) : expireAfter
@@ -283,7 +313,8 @@ public struct EximDKIMSigning: Sendable, Hashable {
     /// Why this signing cannot be done here, or nil.
     public func missingReason(faketime: String?) -> String? {
         if clockBehind, faketime == nil {
-            return "sender.dkim.break: expired on the Exim sender needs libfaketime (apt-get install libfaketime, as scripts/lib.sh does)"
+            return
+                "sender.dkim.break: expired on the Exim sender needs libfaketime (apt-get install libfaketime, as scripts/lib.sh does)"
         }
         return nil
     }

@@ -72,7 +72,9 @@ public struct Baseline: Sendable, Hashable, Codable {
     public static func read(from path: String) throws(MatrixError) -> Baseline {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw MatrixError("cannot read the baseline \(path) (\(error.localizedDescription)): write one with --save-baseline \(path)")
+            throw MatrixError(
+                "cannot read the baseline \(path) (\(error.localizedDescription)): write one with --save-baseline \(path)"
+            )
         }
         return try decode(data, path: path)
     }
@@ -80,10 +82,14 @@ public struct Baseline: Sendable, Hashable, Codable {
     public static func decode(_ data: Data, path: String) throws(MatrixError) -> Baseline {
         let baseline: Baseline
         do { baseline = try JSONDecoder().decode(Baseline.self, from: data) } catch {
-            throw MatrixError("\(path) is not a matrix baseline: \(Self.describe(error)); write a new one with --save-baseline \(path)")
+            throw MatrixError(
+                "\(path) is not a matrix baseline: \(Self.describe(error)); write a new one with --save-baseline \(path)"
+            )
         }
         guard baseline.format == formatName else {
-            throw MatrixError("\(path) is a baseline of format \"\(baseline.format)\", this mxharness reads \"\(formatName)\": write a new one with --save-baseline \(path)")
+            throw MatrixError(
+                "\(path) is a baseline of format \"\(baseline.format)\", this mxharness reads \"\(formatName)\": write a new one with --save-baseline \(path)"
+            )
         }
         return baseline
     }
@@ -98,7 +104,8 @@ public struct Baseline: Sendable, Hashable, Codable {
         switch error {
         case .dataCorrupted(let context): return context.debugDescription + path(context)
         case .keyNotFound(let key, let context): return "missing key \"\(key.stringValue)\"" + path(context)
-        case .typeMismatch(_, let context), .valueNotFound(_, let context): return context.debugDescription + path(context)
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return context.debugDescription + path(context)
         @unknown default: return "\(error)"
         }
     }
@@ -134,7 +141,9 @@ public struct BaselineComparison: Sendable, Hashable {
     /// order (case by case, column by column), then removed ones sorted by case and column.
     /// With `includeRemoved` false (the run chose cases with --tag or --filter) the baseline's other
     /// cases are not reported as removed.
-    public static func compare(_ baseline: Baseline, with current: Matrix, includeRemoved: Bool = true) -> BaselineComparison {
+    public static func compare(_ baseline: Baseline, with current: Matrix, includeRemoved: Bool = true)
+        -> BaselineComparison
+    {
         compare(
             baseline, target: current.target.rawValue, columns: current.columns.map { ($0.name, $0.summary) },
             rows: current.rows.map { ($0.name, $0.cells.map(\.outcome)) }, includeRemoved: includeRemoved)
@@ -161,11 +170,13 @@ public struct BaselineComparison: Sendable, Hashable {
             let old = baseline.cases[row.name]
             for (column, cell) in zip(columns, row.cells) {
                 guard let before = old?[column.name] else {
-                    changes.append(Change(kind: .added, caseName: row.name, column: column.name, before: nil, after: cell))
+                    changes.append(
+                        Change(kind: .added, caseName: row.name, column: column.name, before: nil, after: cell))
                     continue
                 }
                 if before != cell {
-                    changes.append(Change(kind: .changed, caseName: row.name, column: column.name, before: before, after: cell))
+                    changes.append(
+                        Change(kind: .changed, caseName: row.name, column: column.name, before: before, after: cell))
                 }
             }
         }
@@ -173,7 +184,8 @@ public struct BaselineComparison: Sendable, Hashable {
         for name in baseline.cases.keys.sorted() where includeRemoved || seen.contains(name) {
             let cells = baseline.cases[name] ?? [:]
             for column in cells.keys.sorted() where !seen.contains(name) || !currentColumns.contains(column) {
-                changes.append(Change(kind: .removed, caseName: name, column: column, before: cells[column], after: nil))
+                changes.append(
+                    Change(kind: .removed, caseName: name, column: column, before: cells[column], after: nil))
             }
         }
         return BaselineComparison(changes: changes, notes: notes)

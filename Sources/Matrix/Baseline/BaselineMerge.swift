@@ -49,18 +49,24 @@ public struct MergedBaseline: Sendable {
         var records: [(path: String, record: BaselineShard)] = []
         for (path, baseline) in shards {
             guard let record = baseline.shard else {
-                throw MergeError("\(path) is the baseline of a whole matrix, not of a shard: write shard baselines with mxharness matrix --shard K/N --save-baseline FILE")
+                throw MergeError(
+                    "\(path) is the baseline of a whole matrix, not of a shard: write shard baselines with mxharness matrix --shard K/N --save-baseline FILE"
+                )
             }
             records.append((path, record))
         }
         try ShardSet.check(records.map { ($0.path, $0.record.placement) })
-        guard let (firstPath, first) = shards.first, let firstRecord = first.shard else { throw MergeError("nothing to merge") }
+        guard let (firstPath, first) = shards.first, let firstRecord = first.shard else {
+            throw MergeError("nothing to merge")
+        }
         var cases: [String: [String: CellOutcome]] = [:]
         var positioned: [Int: String] = [:]
         var summary = Matrix.Summary()
         summary.columns = firstRecord.columns.count
         for ((path, baseline), (_, record)) in zip(shards, records) {
-            guard baseline.target == first.target, baseline.columns == first.columns, record.columns == firstRecord.columns else {
+            guard baseline.target == first.target, baseline.columns == first.columns,
+                record.columns == firstRecord.columns
+            else {
                 throw MergeError("\(path) and \(firstPath) are not the same matrix (target or columns differ)")
             }
             for (name, cells) in baseline.cases {
@@ -68,7 +74,9 @@ public struct MergedBaseline: Sendable {
                     throw MergeError("\(path): case \(name) has no position in the selection")
                 }
                 if let other = positioned[position] {
-                    throw MergeError("\(path): case \(name) and \(other) are both case \(position) of the selection: were the shards run with the same scenarios and options?")
+                    throw MergeError(
+                        "\(path): case \(name) and \(other) are both case \(position) of the selection: were the shards run with the same scenarios and options?"
+                    )
                 }
                 guard cases[name] == nil else { throw MergeError("\(path): case \(name) is in two shards") }
                 positioned[position] = name
@@ -84,7 +92,9 @@ public struct MergedBaseline: Sendable {
         }
         let total = firstRecord.placement.total
         guard positioned.count == total else {
-            throw MergeError("the shards hold \(positioned.count) of the \(total) selected cases: were they run with the same scenarios and options?")
+            throw MergeError(
+                "the shards hold \(positioned.count) of the \(total) selected cases: were they run with the same scenarios and options?"
+            )
         }
         return MergedBaseline(
             baseline: Baseline(target: first.target, columns: first.columns, cases: cases),

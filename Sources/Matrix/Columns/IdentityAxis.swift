@@ -40,7 +40,8 @@ public enum IdentityAxis {
         case .socket: "the sender connects itself (the reference)"
         case .proxyV1: "through a load balancer sending a PROXY v1 header; the receiver expects it"
         case .proxyV2: "through a load balancer sending a PROXY v2 header; the receiver expects it"
-        case .xclient: "through a proxy sending XCLIENT ADDR (NAME only where the case gives xclient_name); the receiver trusts it"
+        case .xclient:
+            "through a proxy sending XCLIENT ADDR (NAME only where the case gives xclient_name); the receiver trusts it"
         }
     }
 
@@ -64,13 +65,18 @@ public enum IdentityAxis {
             var records = scenario.dns.records
             for address in proxies.values {
                 if let ptr = try? ZoneLine.parse("\(address) PTR \(proxyName).") { records.append(ptr) }
-                if let forward = try? ZoneLine.parse("\(proxyName). \(address.family == .ipv4 ? "A" : "AAAA") \(address)") { records.append(forward) }
+                if let forward = try? ZoneLine.parse(
+                    "\(proxyName). \(address.family == .ipv4 ? "A" : "AAAA") \(address)")
+                {
+                    records.append(forward)
+                }
             }
             scenario.dns.records = records
         }
         switch path {
         case .proxyV1, .proxyV2: scenario.receiver.proxyProtocol = .haproxy
-        case .xclient: scenario.receiver.xclientHosts = AddressFamily.allCases.compactMap { scenario.sender.proxyAddresses[$0] }
+        case .xclient:
+            scenario.receiver.xclientHosts = AddressFamily.allCases.compactMap { scenario.sender.proxyAddresses[$0] }
         case .socket: break
         }
         return scenario
@@ -86,7 +92,8 @@ public enum IdentityAxis {
                 guard case .identity(let path) = column.source, path != .socket else { continue }
                 let via = matrix.rows[rowIndex].cells[index].outcome
                 guard via.status == .ran, !sameVerdict(direct, via) else { continue }
-                matrix.rows[rowIndex].cells[index].note = explanation(path, applied(path, to: scenario), direct: direct, via: via)
+                matrix.rows[rowIndex].cells[index].note = explanation(
+                    path, applied(path, to: scenario), direct: direct, via: via)
             }
         }
     }
@@ -97,7 +104,9 @@ public enum IdentityAxis {
     }
 
     /// One line: why the path's verdict is not the direct connection's.
-    static func explanation(_ path: IdentityPath, _ scenario: ScenarioCase, direct: CellOutcome, via: CellOutcome) -> String {
+    static func explanation(_ path: IdentityPath, _ scenario: ScenarioCase, direct: CellOutcome, via: CellOutcome)
+        -> String
+    {
         let looser = via.outcome == .delivered && direct.outcome != .delivered
         switch path {
         case .xclient:
@@ -108,7 +117,8 @@ public enum IdentityAxis {
             }
             return "XCLIENT NAME=\(name): the receiver took the proxy's word for the client's name (no DNS lookup)"
         case .proxyV1, .proxyV2:
-            return "\(path.rawValue): the receiver checked the proxied address with DNS, yet \(via.label) where the direct connection is \(direct.label)"
+            return
+                "\(path.rawValue): the receiver checked the proxied address with DNS, yet \(via.label) where the direct connection is \(direct.label)"
         case .socket:
             return ""
         }

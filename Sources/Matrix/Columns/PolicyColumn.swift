@@ -54,7 +54,8 @@ public struct PolicyColumn: Sendable, Hashable {
             scenario.receiver.postfix = [:]
         case .postfixConfiguration(_, let mainCF):
             scenario.receiver.policy = .open
-            scenario.receiver.postfix = Dictionary(mainCF.parameters.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
+            scenario.receiver.postfix = Dictionary(
+                mainCF.parameters.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
         case .identity(let path):
             scenario = IdentityAxis.applied(path, to: scenario)
         case .tls(let level):
@@ -95,13 +96,14 @@ public struct PolicyColumn: Sendable, Hashable {
         }
         if policy.ipv4.isEmpty && policy.ipv6.isEmpty { return checks }
         let answer = policy.onFail == .defer ? "failures deferred (4xx)" : "failures rejected (5xx)"
-        let stage = switch policy.rejectAt {
-        case .greeting: "the greeting"
-        case .helo: "EHLO/HELO"
-        case .mail: "MAIL FROM"
-        case .rcpt: "RCPT"
-        case .data: "end of DATA"
-        }
+        let stage =
+            switch policy.rejectAt {
+            case .greeting: "the greeting"
+            case .helo: "EHLO/HELO"
+            case .mail: "MAIL FROM"
+            case .rcpt: "RCPT"
+            case .data: "end of DATA"
+            }
         return "\(checks); \(answer) at \(stage)"
     }
 }
@@ -120,19 +122,26 @@ extension PolicyColumn {
     ///
     /// Each policy is a preset name or the path of a policy file; a Postfix configuration column
     /// needs `target: .postfix`, the only receiver that reads main.cf.
-    public static func columns(policies: [String], postfixConfigurations: [String], target: ReceiverTarget) throws(MatrixError) -> [PolicyColumn] {
+    public static func columns(policies: [String], postfixConfigurations: [String], target: ReceiverTarget)
+        throws(MatrixError) -> [PolicyColumn]
+    {
         var columns: [PolicyColumn] = []
         for entry in policies {
             let given = entry.trimmingCharacters(in: .whitespaces)
-            guard !given.isEmpty else { throw MatrixError("--policies: an empty entry; give preset names or policy files separated by commas") }
+            guard !given.isEmpty else {
+                throw MatrixError("--policies: an empty entry; give preset names or policy files separated by commas")
+            }
             columns.append(try column(given))
         }
         if !postfixConfigurations.isEmpty && target != .postfix {
-            throw MatrixError("--postfix-config columns are Postfix main.cf files, which only Postfix reads: add --target postfix")
+            throw MatrixError(
+                "--postfix-config columns are Postfix main.cf files, which only Postfix reads: add --target postfix")
         }
         for entry in postfixConfigurations {
             let path = entry.trimmingCharacters(in: .whitespaces)
-            guard !path.isEmpty else { throw MatrixError("--postfix-config: an empty entry; give main.cf files separated by commas") }
+            guard !path.isEmpty else {
+                throw MatrixError("--postfix-config: an empty entry; give main.cf files separated by commas")
+            }
             let text: String
             do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
                 throw MatrixError("\(path): cannot read the Postfix configuration: \(error.localizedDescription)")
@@ -142,12 +151,16 @@ extension PolicyColumn {
             columns.append(PolicyColumn(name: path, source: .postfixConfiguration(path: path, mainCF: mainCF)))
         }
         guard !columns.isEmpty else {
-            throw MatrixError("no columns: give --policies (presets such as fcrdns,fcrdns-strict or policy files)\(target == .postfix ? " or --postfix-config" : "")")
+            throw MatrixError(
+                "no columns: give --policies (presets such as fcrdns,fcrdns-strict or policy files)\(target == .postfix ? " or --postfix-config" : "")"
+            )
         }
         var seen: [String: Int] = [:]
         for (index, column) in columns.enumerated() {
             if let first = seen[column.name] {
-                throw MatrixError("two columns are named \"\(column.name)\" (entries \(first + 1) and \(index + 1)): give each policy once, or set `name:` in a policy file")
+                throw MatrixError(
+                    "two columns are named \"\(column.name)\" (entries \(first + 1) and \(index + 1)): give each policy once, or set `name:` in a policy file"
+                )
             }
             seen[column.name] = index
         }
@@ -160,7 +173,8 @@ extension PolicyColumn {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: entry, isDirectory: &isDirectory), !isDirectory.boolValue else {
             let presets = Preset.allCases.map(\.rawValue)
-            var message = "--policies: \"\(entry)\" is neither a preset (\(presets.joined(separator: ", "))) nor a policy file (no such file)"
+            var message =
+                "--policies: \"\(entry)\" is neither a preset (\(presets.joined(separator: ", "))) nor a policy file (no such file)"
             if let near = Suggest.nearest(entry, in: presets) { message += "; did you mean \(near)?" }
             throw MatrixError(message)
         }

@@ -32,9 +32,11 @@ public struct PolicyFile: Sendable, Hashable {
     public static func load(path: String) throws(PolicyFileError) -> PolicyFile {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw PolicyFileError([ScenarioDiagnostic(
-                .unreadable, at: SourceLocation(file: path, line: 1, column: 1), keyPath: "",
-                "cannot read this policy file (\(error.localizedDescription)): give a readable UTF-8 YAML file")])
+            throw PolicyFileError([
+                ScenarioDiagnostic(
+                    .unreadable, at: SourceLocation(file: path, line: 1, column: 1), keyPath: "",
+                    "cannot read this policy file (\(error.localizedDescription)): give a readable UTF-8 YAML file")
+            ])
         }
         return try parse(text, file: path)
     }
@@ -48,7 +50,10 @@ public struct PolicyFile: Sendable, Hashable {
         }
         let defaultName = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
         guard let root else {
-            throw PolicyFileError([decoder.diagnostic(.missingKey, nil, "", "the file is empty: it needs `policy:` (a preset name or a map of checks)")])
+            throw PolicyFileError([
+                decoder.diagnostic(
+                    .missingKey, nil, "", "the file is empty: it needs `policy:` (a preset name or a map of checks)")
+            ])
         }
         let result = decoder.file(root, defaultName: defaultName)
         guard decoder.diagnostics.isEmpty, let result else { throw PolicyFileError(decoder.diagnostics) }
@@ -66,7 +71,8 @@ public struct PolicyFileError: Error, Sendable, Hashable, CustomStringConvertibl
 
     public var description: String {
         let count = diagnostics.count == 1 ? "1 error" : "\(diagnostics.count) errors"
-        return diagnostics.map(\.description).joined(separator: "\n") + "\n\(count) in the policy file; fix it and run again"
+        return diagnostics.map(\.description).joined(separator: "\n")
+            + "\n\(count) in the policy file; fix it and run again"
     }
 }
 
@@ -83,7 +89,9 @@ private final class PolicyFileDecoder {
         SourceLocation(file: file, line: node?.mark?.line ?? 1, column: node?.mark?.column ?? 1)
     }
 
-    func diagnostic(_ code: ScenarioDiagnostic.Code, _ node: Node?, _ path: String, _ message: String) -> ScenarioDiagnostic {
+    func diagnostic(_ code: ScenarioDiagnostic.Code, _ node: Node?, _ path: String, _ message: String)
+        -> ScenarioDiagnostic
+    {
         ScenarioDiagnostic(code, at: location(node), keyPath: path, message)
     }
 
@@ -94,16 +102,21 @@ private final class PolicyFileDecoder {
     func syntax(_ error: any Error) -> ScenarioDiagnostic {
         if let error = error as? YamlError {
             switch error {
-            case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-                return ScenarioDiagnostic(.syntax, at: SourceLocation(file: file, line: mark.line, column: mark.column), keyPath: "", "YAML syntax: \(problem)")
+            case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+                .composer(_, let problem, let mark, _):
+                return ScenarioDiagnostic(
+                    .syntax, at: SourceLocation(file: file, line: mark.line, column: mark.column), keyPath: "",
+                    "YAML syntax: \(problem)")
             case .duplicatedKeysInMapping(let duplicates, let context):
                 return ScenarioDiagnostic(
-                    .syntax, at: SourceLocation(file: file, line: context.mark.line, column: context.mark.column), keyPath: "",
+                    .syntax, at: SourceLocation(file: file, line: context.mark.line, column: context.mark.column),
+                    keyPath: "",
                     "a key is given twice: \(duplicates.joined(separator: ", "))")
             default: break
             }
         }
-        return ScenarioDiagnostic(.syntax, at: SourceLocation(file: file, line: 1, column: 1), keyPath: "", "YAML syntax: \(error)")
+        return ScenarioDiagnostic(
+            .syntax, at: SourceLocation(file: file, line: 1, column: 1), keyPath: "", "YAML syntax: \(error)")
     }
 
     static func kind(_ node: Node) -> String {
@@ -170,11 +183,15 @@ private final class PolicyFileDecoder {
         }
         let description = value("description").flatMap { string($0, "description", what: "a description") }
         guard let policyNode = value("policy") else {
-            add(.missingKey, root, "", "missing key \"policy\": a preset name (\(Preset.allCases.map(\.rawValue).joined(separator: ", "))) or a map such as {ipv6: [fcrdns], ipv4: [ptr], on_fail: reject}")
+            add(
+                .missingKey, root, "",
+                "missing key \"policy\": a preset name (\(Preset.allCases.map(\.rawValue).joined(separator: ", "))) or a map such as {ipv6: [fcrdns], ipv4: [ptr], on_fail: reject}"
+            )
             return nil
         }
         guard let policy = policy(policyNode, "policy") else { return nil }
-        return PolicyFile(name: name, description: description?.trimmingCharacters(in: .whitespacesAndNewlines), policy: policy)
+        return PolicyFile(
+            name: name, description: description?.trimmingCharacters(in: .whitespacesAndNewlines), policy: policy)
     }
 
     /// `receiver.policy` of the scenario format: a preset name or the map form.
@@ -187,7 +204,8 @@ private final class PolicyFileDecoder {
             add(.invalidValue, node, path, message)
             return nil
         }
-        guard let map = entries(node, path, what: "a preset name (\(presets.joined(separator: ", "))) or a policy map") else { return nil }
+        guard let map = entries(node, path, what: "a preset name (\(presets.joined(separator: ", "))) or a policy map")
+        else { return nil }
         unknownKeys(map, known: ["checks", "ipv4", "ipv6", "reject_at", "on_fail"], path)
         func value(_ key: String) -> Node? {
             map.first { $0.key == key }.map(\.value).flatMap { Self.isNull($0) ? nil : $0 }
@@ -200,13 +218,17 @@ private final class PolicyFileDecoder {
         let stages = RejectStage.allCases.map(\.rawValue).joined(separator: ", ")
         let rejectAtNode = value("reject_at")
         if let node = rejectAtNode, let text = string(node, "\(path).reject_at", what: stages) {
-            if let stage = RejectStage(rawValue: text) { rejectAt = stage } else {
+            if let stage = RejectStage(rawValue: text) {
+                rejectAt = stage
+            } else {
                 add(.invalidValue, node, "\(path).reject_at", "unknown reject stage \"\(text)\" (known: \(stages))")
             }
         }
         var onFail = FailureMode.reject
         if let node = value("on_fail"), let text = string(node, "\(path).on_fail", what: "reject or defer") {
-            if let mode = FailureMode(rawValue: text) { onFail = mode } else {
+            if let mode = FailureMode(rawValue: text) {
+                onFail = mode
+            } else {
                 add(.invalidValue, node, "\(path).on_fail", "unknown failure mode \"\(text)\" (known: reject, defer)")
             }
         }
@@ -216,7 +238,10 @@ private final class PolicyFileDecoder {
         // As the scenario loader: a check the stage cannot answer (the greeting knows only the
         // client address, HELO comes before the envelope sender).
         if let node = rejectAtNode, let late = (policy.ipv4 + policy.ipv6).first(where: { !rejectAt.canAnswer($0) }) {
-            add(.invalidValue, node, "\(path).reject_at", "reject_at: \(rejectAt.rawValue) cannot answer check \(late.name) (what it needs comes later in the session)")
+            add(
+                .invalidValue, node, "\(path).reject_at",
+                "reject_at: \(rejectAt.rawValue) cannot answer check \(late.name) (what it needs comes later in the session)"
+            )
             return nil
         }
         return policy
@@ -238,7 +263,10 @@ private final class PolicyFileDecoder {
             if let check = Check(name: name) {
                 out.append(check)
             } else if name.hasPrefix("dnsbl:") {
-                add(.invalidValue, item, itemPath, "dnsbl zone \"\(name.dropFirst(6))\" is not a valid domain name (dnsbl:ZONE, such as dnsbl:bl.example.test)")
+                add(
+                    .invalidValue, item, itemPath,
+                    "dnsbl zone \"\(name.dropFirst(6))\" is not a valid domain name (dnsbl:ZONE, such as dnsbl:bl.example.test)"
+                )
                 failed = true
             } else {
                 var message = "unknown check \"\(name)\" (known: \(Check.allNames.joined(separator: ", ")))"

@@ -18,7 +18,9 @@ public enum TLSAxis {
             }
             if !levels.contains(level) { levels.append(level) }
         }
-        guard !levels.isEmpty else { throw MatrixError("--tls needs at least one level (none, may, encrypt, dane, verify, secure)") }
+        guard !levels.isEmpty else {
+            throw MatrixError("--tls needs at least one level (none, may, encrypt, dane, verify, secure)")
+        }
         return levels.map { PolicyColumn(name: $0.rawValue, source: .tls($0)) }
     }
 

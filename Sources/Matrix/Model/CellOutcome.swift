@@ -12,7 +12,9 @@ public struct AttemptSummary: Sendable, Hashable, CustomStringConvertible, Codab
     public var code: Int?
     public var enhanced: String?
 
-    public init(family: AddressFamily, result: AttemptResult, stage: SMTPStage? = nil, code: Int? = nil, enhanced: String? = nil) {
+    public init(
+        family: AddressFamily, result: AttemptResult, stage: SMTPStage? = nil, code: Int? = nil, enhanced: String? = nil
+    ) {
         self.family = family
         self.result = result
         self.stage = stage
@@ -32,7 +34,8 @@ public struct AttemptSummary: Sendable, Hashable, CustomStringConvertible, Codab
     public init?(parsing text: String) {
         var words = text.split(separator: " ").map(String.init)[...]
         guard let familyWord = words.popFirst(), let family = AddressFamily(rawValue: familyWord),
-              let resultWord = words.popFirst(), let result = AttemptResult(rawValue: resultWord) else { return nil }
+            let resultWord = words.popFirst(), let result = AttemptResult(rawValue: resultWord)
+        else { return nil }
         self.init(family: family, result: result)
         if words.first == "at" {
             words.removeFirst()
@@ -50,7 +53,10 @@ public struct AttemptSummary: Sendable, Hashable, CustomStringConvertible, Codab
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let parsed = AttemptSummary(parsing: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\"\(text)\" is not an attempt (FAMILY RESULT [at STAGE] [CODE] [ENHANCED])"))
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "\"\(text)\" is not an attempt (FAMILY RESULT [at STAGE] [CODE] [ENHANCED])"))
         }
         self = parsed
     }
@@ -89,7 +95,8 @@ public struct CellOutcome: Sendable, Hashable {
     public var reason: String?
 
     public init(
-        status: Status, outcome: DeliveryOutcome? = nil, family: AddressFamily? = nil, stage: SMTPStage? = nil, reply: SMTPReply? = nil,
+        status: Status, outcome: DeliveryOutcome? = nil, family: AddressFamily? = nil, stage: SMTPStage? = nil,
+        reply: SMTPReply? = nil,
         attempts: [AttemptSummary] = [], diagnostic: String? = nil, reason: String? = nil
     ) {
         self.status = status
@@ -111,11 +118,16 @@ public struct CellOutcome: Sendable, Hashable {
             self.init(status: .error, reason: message)
         case .passed, .failed:
             let observed = result.observed
-            let diagnostic = observed?.reply == nil ? (result.delivery?.recipients.first?.diagnostic ?? result.decidingAttempt?.error) : nil
+            let diagnostic =
+                observed?.reply == nil
+                ? (result.delivery?.recipients.first?.diagnostic ?? result.decidingAttempt?.error) : nil
             self.init(
-                status: .ran, outcome: observed?.outcome, family: observed?.family, stage: observed?.stage, reply: observed?.reply,
+                status: .ran, outcome: observed?.outcome, family: observed?.family, stage: observed?.stage,
+                reply: observed?.reply,
                 attempts: (observed?.attempts ?? []).map {
-                    AttemptSummary(family: $0.family, result: $0.result, stage: $0.stage, code: $0.reply?.code, enhanced: $0.reply?.enhanced)
+                    AttemptSummary(
+                        family: $0.family, result: $0.result, stage: $0.stage, code: $0.reply?.code,
+                        enhanced: $0.reply?.enhanced)
                 }, diagnostic: diagnostic)
         }
     }
@@ -231,24 +243,29 @@ extension CellOutcome: Codable {
         }
         let family = try container.decodeIfPresent(String.self, forKey: .family).map { text -> AddressFamily in
             guard let family = AddressFamily(rawValue: text) else {
-                throw DecodingError.dataCorruptedError(forKey: .family, in: container, debugDescription: "\"\(text)\" is not ipv4 or ipv6")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .family, in: container, debugDescription: "\"\(text)\" is not ipv4 or ipv6")
             }
             return family
         }
         let stage = try container.decodeIfPresent(String.self, forKey: .stage).map { text -> SMTPStage in
             guard let stage = SMTPStage(rawValue: text) else {
-                throw DecodingError.dataCorruptedError(forKey: .stage, in: container, debugDescription: "\"\(text)\" is not an SMTP stage")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .stage, in: container, debugDescription: "\"\(text)\" is not an SMTP stage")
             }
             return stage
         }
         let reply = try container.decodeIfPresent(String.self, forKey: .reply).map { text -> SMTPReply in
             guard let reply = Self.parseReply(text) else {
-                throw DecodingError.dataCorruptedError(forKey: .reply, in: container, debugDescription: "\"\(text)\" is not a reply (CODE [ENHANCED] TEXT)")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .reply, in: container, debugDescription: "\"\(text)\" is not a reply (CODE [ENHANCED] TEXT)"
+                )
             }
             return reply
         }
         self.init(
-            status: .ran, outcome: try container.decodeIfPresent(DeliveryOutcome.self, forKey: .outcome), family: family, stage: stage, reply: reply,
+            status: .ran, outcome: try container.decodeIfPresent(DeliveryOutcome.self, forKey: .outcome),
+            family: family, stage: stage, reply: reply,
             attempts: try container.decodeIfPresent([AttemptSummary].self, forKey: .attempts) ?? [],
             diagnostic: try container.decodeIfPresent(String.self, forKey: .diagnostic))
     }

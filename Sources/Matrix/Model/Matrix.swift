@@ -77,7 +77,9 @@ public struct MatrixRow: Sendable {
         // The most common outcome; on a tie the first column's wins, so the first column reads as the reference.
         var reference: CellOutcome?
         for cell in cells where cell.outcome.status == .ran {
-            if counts[cell.outcome, default: 0] > reference.map({ counts[$0, default: 0] }) ?? 0 { reference = cell.outcome }
+            if counts[cell.outcome, default: 0] > reference.map({ counts[$0, default: 0] }) ?? 0 {
+                reference = cell.outcome
+            }
         }
         return Set(cells.indices.filter { cells[$0].outcome.status == .ran && cells[$0].outcome != reference })
     }

@@ -58,7 +58,9 @@ public enum MatrixHTML {
             html += "<th scope=\"row\" class=\"case\">"
             if row.differs { html += "<span class=\"mark\" title=\"the cells differ\">≠</span> " }
             html += "<span class=\"name\">\(escape(row.name))</span>"
-            if let location = row.location { html += "<span class=\"where\">\(escape("\(location.file):\(location.line)"))</span>" }
+            if let location = row.location {
+                html += "<span class=\"where\">\(escape("\(location.file):\(location.line)"))</span>"
+            }
             html += "</th>\n"
             for (index, (column, cell)) in zip(matrix.columns, row.cells).enumerated() {
                 html += self.cell(cell, column: column, differs: differing.contains(index))
@@ -80,17 +82,21 @@ public enum MatrixHTML {
 
     static func cell(_ cell: MatrixCell, column: PolicyColumn, differs: Bool) -> String {
         let outcome = cell.outcome
-        let kind = outcome.status == .ran ? (outcome.outcome?.rawValue ?? "unknown") : outcome.status == .skipped ? "skipped" : "error"
+        let kind =
+            outcome.status == .ran
+            ? (outcome.outcome?.rawValue ?? "unknown") : outcome.status == .skipped ? "skipped" : "error"
         var classes = [cellClass, kind]
         if cell.isOwnPolicy { classes.append("own") }
         if differs { classes.append("differs") }
         if cell.verdict == .fails { classes.append("fails") }
-        var html = "<td class=\"\(classes.joined(separator: " "))\" data-column=\"\(escape(column.name))\" data-outcome=\"\(escape(kind))\">"
+        var html =
+            "<td class=\"\(classes.joined(separator: " "))\" data-column=\"\(escape(column.name))\" data-outcome=\"\(escape(kind))\">"
         html += "<details><summary><span class=\"label\">\(escape(outcome.label))</span>"
         if differs { html += " <span class=\"mark\" title=\"ends differently\">≠</span>" }
         switch cell.verdict {
         case .holds: html += " <span class=\"badge\" title=\"the case's own policy: its expect holds\">own ✓</span>"
-        case .fails: html += " <span class=\"badge fails\" title=\"the case's own policy: its expect fails\">own ✗</span>"
+        case .fails:
+            html += " <span class=\"badge fails\" title=\"the case's own policy: its expect fails\">own ✗</span>"
         case .notJudged: if cell.isOwnPolicy { html += " <span class=\"badge\">own</span>" }
         }
         html += "<span class=\"reply\">\(escape(outcome.replyLine))</span>"

@@ -27,11 +27,20 @@ public struct MatrixText: Sendable {
         var out: [String] = []
         let receiver = matrix.receiverName
         if matrix.isIdentityMatrix {
-            out.append(terminal.bold("Identity paths: \(plural(matrix.rows.count, "case")) × \(plural(matrix.columns.count, "path")) on \(receiver)"))
+            out.append(
+                terminal.bold(
+                    "Identity paths: \(plural(matrix.rows.count, "case")) × \(plural(matrix.columns.count, "path")) on \(receiver)"
+                ))
         } else if matrix.isTLSMatrix {
-            out.append(terminal.bold("TLS levels: \(plural(matrix.rows.count, "case")) × \(plural(matrix.columns.count, "sender level")) on \(receiver)"))
+            out.append(
+                terminal.bold(
+                    "TLS levels: \(plural(matrix.rows.count, "case")) × \(plural(matrix.columns.count, "sender level")) on \(receiver)"
+                ))
         } else {
-            out.append(terminal.bold("Policy matrix: \(plural(matrix.rows.count, "case")) × \(plural(matrix.columns.count, "policy", "policies")) on \(receiver)"))
+            out.append(
+                terminal.bold(
+                    "Policy matrix: \(plural(matrix.rows.count, "case")) × \(plural(matrix.columns.count, "policy", "policies")) on \(receiver)"
+                ))
         }
         let nameWidth = matrix.columns.map(\.name.count).max() ?? 0
         for column in matrix.columns {
@@ -44,9 +53,11 @@ public struct MatrixText: Sendable {
         let notes = noteLines(matrix)
         if !notes.isEmpty {
             out.append("")
-            out.append(terminal.bold(matrix.isTLSMatrix
-                ? "Where a level's verdict differs from the case's own level's:"
-                : "Where a path's verdict differs from the direct connection's:"))
+            out.append(
+                terminal.bold(
+                    matrix.isTLSMatrix
+                        ? "Where a level's verdict differs from the case's own level's:"
+                        : "Where a path's verdict differs from the direct connection's:"))
             out.append(contentsOf: notes.map { "  " + $0 })
         }
         let failures = expectationFailures(matrix)
@@ -80,16 +91,19 @@ public struct MatrixText: Sendable {
         for row in matrix.rows {
             let differing = row.differingCells
             rowMarks.append(row.differs)
-            grid.append(row.cells.enumerated().map { index, cell in
-                var marks: [String] = []
-                if differing.contains(index) { marks.append(Self.differsMark) }
-                switch cell.verdict {
-                case .holds: marks.append(Self.holdsMark)
-                case .fails: marks.append(Self.failsMark)
-                case .notJudged: break
-                }
-                return Cell(label: cell.outcome.label, marks: marks.joined(separator: " "), reply: cell.outcome.replyLine, outcome: cell.outcome, verdict: cell.verdict)
-            })
+            grid.append(
+                row.cells.enumerated().map { index, cell in
+                    var marks: [String] = []
+                    if differing.contains(index) { marks.append(Self.differsMark) }
+                    switch cell.verdict {
+                    case .holds: marks.append(Self.holdsMark)
+                    case .fails: marks.append(Self.failsMark)
+                    case .notJudged: break
+                    }
+                    return Cell(
+                        label: cell.outcome.label, marks: marks.joined(separator: " "), reply: cell.outcome.replyLine,
+                        outcome: cell.outcome, verdict: cell.verdict)
+                })
         }
         let caseWidth = max(4, matrix.rows.map(\.name.count).max() ?? 0)
         var widths: [Int] = matrix.columns.map(\.name.count)
@@ -101,7 +115,9 @@ public struct MatrixText: Sendable {
         }
         let separator = " │ "
         var lines: [String] = []
-        let header = "   " + pad("case", caseWidth) + separator + matrix.columns.enumerated().map { pad($0.element.name, widths[$0.offset]) }.joined(separator: separator)
+        let header =
+            "   " + pad("case", caseWidth) + separator
+            + matrix.columns.enumerated().map { pad($0.element.name, widths[$0.offset]) }.joined(separator: separator)
         lines.append(terminal.bold(trimEnd(header)))
         lines.append(String(repeating: "─", count: 3 + caseWidth + widths.reduce(0) { $0 + $1 + separator.count }))
         for (rowIndex, row) in matrix.rows.enumerated() {
@@ -114,7 +130,8 @@ public struct MatrixText: Sendable {
                 let plain = cell.marks.isEmpty ? cell.label : cell.label + " " + cell.marks
                 var painted = paint(cell.label, cell.outcome)
                 if !cell.marks.isEmpty {
-                    var marks = cell.marks.replacingOccurrences(of: Self.differsMark, with: terminal.yellow(Self.differsMark))
+                    var marks = cell.marks.replacingOccurrences(
+                        of: Self.differsMark, with: terminal.yellow(Self.differsMark))
                     marks = marks.replacingOccurrences(of: Self.failsMark, with: terminal.red(Self.failsMark))
                     painted += " " + marks
                 }
@@ -132,7 +149,9 @@ public struct MatrixText: Sendable {
         let width = matrix.rows.map(\.name.count).max() ?? 0
         return matrix.rows.flatMap { row in
             zip(matrix.columns, row.cells).compactMap { column, cell in
-                cell.note.map { terminal.yellow(Self.differsMark) + " " + pad(row.name, width) + "  " + column.name + ": " + $0 }
+                cell.note.map {
+                    terminal.yellow(Self.differsMark) + " " + pad(row.name, width) + "  " + column.name + ": " + $0
+                }
             }
         }
     }
@@ -156,7 +175,9 @@ public struct MatrixText: Sendable {
         for row in matrix.rows {
             for (column, cell) in zip(matrix.columns, row.cells) where cell.outcome.status != .ran {
                 let reason = cell.outcome.reason ?? ""
-                if let index = groups.firstIndex(where: { $0.column == column.name && $0.status == cell.outcome.status && $0.reason == reason }) {
+                if let index = groups.firstIndex(where: {
+                    $0.column == column.name && $0.status == cell.outcome.status && $0.reason == reason
+                }) {
                     groups[index].count += 1
                 } else {
                     groups.append((column.name, cell.outcome.status, reason, 1))
@@ -172,10 +193,15 @@ public struct MatrixText: Sendable {
 
     public func summaryLine(_ summary: Matrix.Summary) -> String {
         let paths = summary.columnsArePaths == true, levels = summary.columnsAreTLSLevels == true
-        let columns = paths ? plural(summary.columns, "identity path")
+        let columns =
+            paths
+            ? plural(summary.columns, "identity path")
             : levels ? plural(summary.columns, "TLS level") : plural(summary.columns, "policy", "policies")
-        var parts = ["matrix: \(plural(summary.cases, "case")) × \(columns), \(plural(summary.differingRows, "row")) \(summary.differingRows == 1 ? "differs" : "differ")"]
-        var expect = "expect in the \(paths ? "own-path" : levels ? "own-level" : "own-policy") column: \(summary.holds) passed, \(summary.fails) failed"
+        var parts = [
+            "matrix: \(plural(summary.cases, "case")) × \(columns), \(plural(summary.differingRows, "row")) \(summary.differingRows == 1 ? "differs" : "differ")"
+        ]
+        var expect =
+            "expect in the \(paths ? "own-path" : levels ? "own-level" : "own-policy") column: \(summary.holds) passed, \(summary.fails) failed"
         if summary.withoutOwnColumn > 0 {
             expect += ", \(plural(summary.withoutOwnColumn, "case")) whose own policy is not a column"
         }
@@ -204,16 +230,20 @@ public struct MatrixText: Sendable {
             out.append("  \(change.caseName) [\(change.column)]\(kind)")
             if let before = change.before { out.append("    before: " + describe(before)) }
             if let after = change.after { out.append("    after:  " + describe(after)) }
-            if let before = change.before, let after = change.after, before.label == after.label, before.replyLine == after.replyLine {
+            if let before = change.before, let after = change.after, before.label == after.label,
+                before.replyLine == after.replyLine
+            {
                 out.append("    attempts before: " + before.attempts.map(\.description).joined(separator: ", "))
                 out.append("    attempts after:  " + after.attempts.map(\.description).joined(separator: ", "))
             }
         }
         let counts = Dictionary(grouping: comparison.changes, by: \.kind).mapValues(\.count)
         out.append("")
-        out.append(terminal.red(
-            "baseline: \(plural(counts[.changed] ?? 0, "cell")) changed, \(counts[.added] ?? 0) new, \(counts[.removed] ?? 0) gone "
-                + "(of \(plural(comparedCells, "cell")) run); review them, then update the baseline with --save-baseline"))
+        out.append(
+            terminal.red(
+                "baseline: \(plural(counts[.changed] ?? 0, "cell")) changed, \(counts[.added] ?? 0) new, \(counts[.removed] ?? 0) gone "
+                    + "(of \(plural(comparedCells, "cell")) run); review them, then update the baseline with --save-baseline"
+            ))
         return out.joined(separator: "\n")
     }
 

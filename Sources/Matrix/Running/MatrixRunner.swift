@@ -31,7 +31,8 @@ public struct MatrixRunner: Sendable {
             progress(counter.increment(), total)
         }
         var matrix = Self.assemble(
-            cases, columns: columns, results: results, target: target, receiverName: runner.parts.receivers[target]?.displayName)
+            cases, columns: columns, results: results, target: target,
+            receiverName: runner.parts.receivers[target]?.displayName)
         IdentityAxis.annotate(&matrix, cases: cases)
         TLSAxis.annotate(&matrix, cases: cases)
         return matrix
@@ -52,10 +53,15 @@ public struct MatrixRunner: Sendable {
                 if results.indices.contains(position) {
                     cells.append(MatrixCell(results[position], isOwnPolicy: own))
                 } else {
-                    cells.append(MatrixCell(outcome: CellOutcome(status: .error, reason: "no result (the run was cut short)"), isOwnPolicy: own))
+                    cells.append(
+                        MatrixCell(
+                            outcome: CellOutcome(status: .error, reason: "no result (the run was cut short)"),
+                            isOwnPolicy: own))
                 }
             }
-            rows.append(MatrixRow(name: scenario.name, location: scenario.location, description: scenario.description, cells: cells))
+            rows.append(
+                MatrixRow(
+                    name: scenario.name, location: scenario.location, description: scenario.description, cells: cells))
         }
         return Matrix(target: target, receiverName: receiverName, columns: columns, rows: rows)
     }

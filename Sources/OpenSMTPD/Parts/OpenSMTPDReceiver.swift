@@ -18,11 +18,14 @@ public struct OpenSMTPDReceivers: ReceiverKind {
 
     public func configuration(for scenario: ScenarioCase) -> OpenSMTPDConfiguration {
         var configuration = OpenSMTPDConfiguration(
-            hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: scenario.recipientDomains,
+            hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses,
+            domains: scenario.recipientDomains,
             policy: scenario.receiver.policy,
             world: OpenSMTPDFilters.WorldFacts(
                 faults: !scenario.dns.faults.isEmpty || receiverSeesBogus(scenario),
-                numericPTR: scenario.dns.records.contains { if case .ptr(let name) = $0.data { IPAddress(DNSName.normalize(name)) != nil } else { false } }))
+                numericPTR: scenario.dns.records.contains {
+                    if case .ptr(let name) = $0.data { IPAddress(DNSName.normalize(name)) != nil } else { false }
+                }))
         configuration.baseText = configurationText
         return configuration
     }
@@ -34,7 +37,8 @@ public struct OpenSMTPDReceivers: ReceiverKind {
             // failure, smtpd logs `smtp disconnected reason="io-error: error:0A080006:SSL
             // routines::EVP lib"` (its privilege-separated key operations and OpenSSL 3;
             // OpenSMTPD/OpenSMTPD issues 1171 and 1239, fixed after 6.8 by pull request 1208).
-            return "receiver.tls: OpenSMTPD 6.8.0p2 with OpenSSL 3 (Debian 12) fails every STARTTLS handshake (SSL routines::EVP lib; OpenSMTPD issues 1171, 1239)"
+            return
+                "receiver.tls: OpenSMTPD 6.8.0p2 with OpenSSL 3 (Debian 12) fails every STARTTLS handshake (SSL routines::EVP lib; OpenSMTPD issues 1171, 1239)"
         }
         if case .failure(let unavailable) = OpenSMTPDInstallation.find() { return unavailable.reason }
         return configuration(for: scenario).unsupportedReason
@@ -43,7 +47,8 @@ public struct OpenSMTPDReceivers: ReceiverKind {
     public func unavailableReason(settings: RunConfiguration) -> String? {
         if case .failure(let unavailable) = OpenSMTPDInstallation.find() { return unavailable.reason }
         // smtpd refuses to start unless root (privilege separation into its own users).
-        return geteuid() == 0 && !UserNamespace.isInside ? nil : "the OpenSMTPD receiver needs root (smtpd runs only as root): run mxharness as root (sudo)"
+        return geteuid() == 0 && !UserNamespace.isInside
+            ? nil : "the OpenSMTPD receiver needs root (smtpd runs only as root): run mxharness as root (sudo)"
     }
 
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
@@ -69,8 +74,11 @@ final class OpenSMTPDReceiver: Receiver, @unchecked Sendable {
         }
         do {
             smtpd = try await OpenSMTPDInstance.start(
-                configuration, installation: installation, in: environment.namespace, caseDirectory: environment.directory,
-                resolver: ResolvConf(nameserver: environment.receiverNameserver, timeout: environment.settings.resolverTimeout), logger: environment.logger)
+                configuration, installation: installation, in: environment.namespace,
+                caseDirectory: environment.directory,
+                resolver: ResolvConf(
+                    nameserver: environment.receiverNameserver, timeout: environment.settings.resolverTimeout),
+                logger: environment.logger)
         } catch let unsupported as OpenSMTPDUnsupported {
             throw CaseSkipped(reason: unsupported.reason)
         } catch let error as DaemonStartError {

@@ -59,7 +59,9 @@ public struct MainCF: Sendable, Hashable {
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             if line.first == " " || line.first == "\t" {
                 guard var continued = current else {
-                    throw .invalidBase(source: source, line: lineNumber, problem: "a continuation line (starting with white space) before any parameter")
+                    throw .invalidBase(
+                        source: source, line: lineNumber,
+                        problem: "a continuation line (starting with white space) before any parameter")
                 }
                 continued.value += (continued.value.isEmpty ? "" : " ") + trimmed
                 current = continued
@@ -67,11 +69,14 @@ public struct MainCF: Sendable, Hashable {
             }
             finish()
             guard let equals = line.firstIndex(of: "=") else {
-                throw .invalidBase(source: source, line: lineNumber, problem: "expected `name = value`, got `\(trimmed)`")
+                throw .invalidBase(
+                    source: source, line: lineNumber, problem: "expected `name = value`, got `\(trimmed)`")
             }
             let name = String(line[..<equals]).trimmingWhitespace()
             guard isValidName(name) else {
-                throw .invalidBase(source: source, line: lineNumber, problem: "`\(name)` is not a parameter name (letters, digits and _)")
+                throw .invalidBase(
+                    source: source, line: lineNumber,
+                    problem: "`\(name)` is not a parameter name (letters, digits and _)")
             }
             current = (name, String(line[line.index(after: equals)...]).trimmingWhitespace(), lineNumber)
         }
@@ -95,7 +100,10 @@ public struct MainCF: Sendable, Hashable {
 
     /// Postfix parameter names: ASCII letters, digits and `_` (postconf(5)).
     public static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
+        !name.isEmpty
+            && name.utf8.allSatisfy {
+                ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 95
+            }
     }
 }
 

@@ -28,10 +28,13 @@ public enum MasterCF {
     /// `options` are further `-o` options of that smtpd (`RenderedPostfixConfiguration.smtpdOptions`).
     /// `services`: several port-25 smtpd services in its place (one per address, `PostfixTLS`),
     /// each with `options` and its own.
-    public static func render(stock: String, options: [String: String] = [:], services: [Service] = [Service(name: "25")]) -> String {
+    public static func render(
+        stock: String, options: [String: String] = [:], services: [Service] = [Service(name: "25")]
+    ) -> String {
         var out = "# Written by mxharness from the installed master.cf: smtpd on port 25 only, no chroot.\n"
         for service in services {
-            out += service.name + String(repeating: " ", count: max(1, 10 - service.name.count))
+            out +=
+                service.name + String(repeating: " ", count: max(1, 10 - service.name.count))
                 + "inet  n       -       n       -       -       smtpd\n"
             let all = options.merging(service.options) { $1 }.merging(smtpdOverrides) { _, harness in harness }
             for (name, value) in all.sorted(by: { $0.key < $1.key }) {
@@ -73,7 +76,9 @@ public enum MasterCF {
         var field = -1
         var position = line.startIndex
         while position < line.endIndex {
-            while position < line.endIndex, line[position] == " " || line[position] == "\t" { position = line.index(after: position) }
+            while position < line.endIndex, line[position] == " " || line[position] == "\t" {
+                position = line.index(after: position)
+            }
             guard position < line.endIndex else { break }
             var end = position
             while end < line.endIndex, line[end] != " ", line[end] != "\t" { end = line.index(after: end) }

@@ -26,7 +26,9 @@ public enum PolicyTranslation {
     public static let ipv6Class = "mxh_ipv6_checks"
 
     /// Why `policy` cannot be played by Postfix, or nil when it can.
-    public static func unsupportedReason(_ policy: ReceiverPolicy, engines: PostfixEngineSetup = PostfixEngineSetup()) -> String? {
+    public static func unsupportedReason(_ policy: ReceiverPolicy, engines: PostfixEngineSetup = PostfixEngineSetup())
+        -> String?
+    {
         if case .failure(let unsupported) = settings(for: policy, tableDirectory: "/unused", engines: engines) {
             return unsupported.reason
         }
@@ -51,20 +53,30 @@ public enum PolicyTranslation {
             return .failure(PostfixUnsupported(reason: reason))
         }
         if policy.rejectAt == .data && !milters.isNeeded {
-            return .failure(PostfixUnsupported(
-                reason: "reject_at: data has no Postfix equivalent (smtpd_delay_reject = yes moves client and HELO checks to RCPT, never to the end of DATA)"))
+            return .failure(
+                PostfixUnsupported(
+                    reason:
+                        "reject_at: data has no Postfix equivalent (smtpd_delay_reject = yes moves client and HELO checks to RCPT, never to the end of DATA)"
+                ))
         }
         if policy.rejectAt == .greeting {
-            return .failure(PostfixUnsupported(
-                reason: "reject_at: greeting needs postscreen(8), which answers its own texts and cannot run these checks before the greeting (smtpd answers client restrictions at CONNECT only with smtpd_delay_reject = no, and then after a 220 greeting): builtin only"))
+            return .failure(
+                PostfixUnsupported(
+                    reason:
+                        "reject_at: greeting needs postscreen(8), which answers its own texts and cannot run these checks before the greeting (smtpd answers client restrictions at CONNECT only with smtpd_delay_reject = no, and then after a 220 greeting): builtin only"
+                ))
         }
         let early = policy.rejectAt == .helo || policy.rejectAt == .mail
         if early, AddressFamily.allCases.contains(where: { !milters.connectionChecks($0).isEmpty }) {
-            return .failure(PostfixUnsupported(
-                reason: "reject_at: \(policy.rejectAt.rawValue) with checks the decision milter words is not translated for Postfix (the milter answers them at RCPT): builtin only"))
+            return .failure(
+                PostfixUnsupported(
+                    reason:
+                        "reject_at: \(policy.rejectAt.rawValue) with checks the decision milter words is not translated for Postfix (the milter answers them at RCPT): builtin only"
+                ))
         }
         if milters.isNeeded ? milters.restrictionCustomReplies : !policy.customReplies.isEmpty {
-            return .failure(PostfixUnsupported(reason: "custom reply texts have no Postfix equivalent without a policy service"))
+            return .failure(
+                PostfixUnsupported(reason: "custom reply texts have no Postfix equivalent without a policy service"))
         }
         if let site = policy.siteReply, let reason = siteReplyUnsupportedReason(site, policy: policy) {
             return .failure(PostfixUnsupported(reason: reason))
@@ -170,7 +182,8 @@ public enum PolicyTranslation {
             // A DNSBL reply is a template of its own (postconf(5) default_rbl_reply); with an enhanced
             // code in it smtpd sends that one instead of 5.7.1 (seen with Postfix 3.x). `$` is main.cf's.
             if all.contains(where: { if case .dnsbl = $0 { true } else { false } }), let enhanced = site.enhanced {
-                let text = site.text.replacingOccurrences(of: "$", with: "$$").replacingOccurrences(of: "[ADDR]", with: "[$rbl_what]")
+                let text = site.text.replacingOccurrences(of: "$", with: "$$").replacingOccurrences(
+                    of: "[ADDR]", with: "[$rbl_what]")
                 parameters["default_rbl_reply"] = "$rbl_code \(enhanced) \(text)"
             }
         }
@@ -198,17 +211,21 @@ public enum PolicyTranslation {
             if case .dnsbl = check {
                 // default_rbl_reply takes any one-line text; smtpd adds 5.7.1 when it has no enhanced code.
                 guard site.enhanced != nil, !site.text.contains("\n") else {
-                    return "reply: on check \(check.name) needs an enhanced code and one line for Postfix's default_rbl_reply (smtpd adds 5.7.1 to a reply without one): builtin only"
+                    return
+                        "reply: on check \(check.name) needs an enhanced code and one line for Postfix's default_rbl_reply (smtpd adds 5.7.1 to a reply without one): builtin only"
                 }
                 continue
             }
             guard let parameter = codeParameter(for: check),
-                  let postfix = check.standardReply(for: .fail, client: client, helo: "helo.test") else {
+                let postfix = check.standardReply(for: .fail, client: client, helo: "helo.test")
+            else {
                 return "reply: on check \(check.name) has no Postfix equivalent (no reject code parameter)"
             }
             let enhanced = postfix.enhanced.map { String(site.code / 100) + $0.dropFirst() }
-            guard normalized(site.text) == normalized(postfix.text), site.enhanced == nil || site.enhanced == enhanced else {
-                return "reply: text \"\(site.text)\" is not Postfix's own for check \(check.name) (\"\(postfix.text)\"): Postfix sets only the code (\(parameter)); custom texts need a policy service: builtin only"
+            guard normalized(site.text) == normalized(postfix.text), site.enhanced == nil || site.enhanced == enhanced
+            else {
+                return
+                    "reply: text \"\(site.text)\" is not Postfix's own for check \(check.name) (\"\(postfix.text)\"): Postfix sets only the code (\(parameter)); custom texts need a policy service: builtin only"
             }
         }
         return nil
@@ -230,12 +247,21 @@ public enum PolicyTranslation {
         case .heloResolves: .success("reject_unknown_helo_hostname")
         case .dnsbl(let zone): .success("reject_rbl_client \(zone)")
         case .spf, .spfPass:
-            .failure(PostfixUnsupported(reason: "check \(check.name) needs SPF in Postfix, which needs a policy service: list it in receiver.engines: [policyd-spf]"))
+            .failure(
+                PostfixUnsupported(
+                    reason:
+                        "check \(check.name) needs SPF in Postfix, which needs a policy service: list it in receiver.engines: [policyd-spf]"
+                ))
         case .dkim, .dmarc, .spfOrDKIM:
-            .failure(PostfixUnsupported(reason: "check \(check.name) is no restriction: the milters answer it (MilterChecks)"))
+            .failure(
+                PostfixUnsupported(
+                    reason: "check \(check.name) is no restriction: the milters answer it (MilterChecks)"))
         case .heloMatches:
-            .failure(PostfixUnsupported(
-                reason: "check helo-matches has no Postfix restriction (none requires the HELO name to resolve to the client address): builtin only"))
+            .failure(
+                PostfixUnsupported(
+                    reason:
+                        "check helo-matches has no Postfix restriction (none requires the HELO name to resolve to the client address): builtin only"
+                ))
         }
     }
 }

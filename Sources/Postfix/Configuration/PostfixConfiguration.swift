@@ -11,7 +11,9 @@ public struct PostfixPaths: Sendable, Hashable {
     /// Where accepted mail is kept with `Delivery.maildir`.
     public var mailDirectory: String
 
-    public init(queueDirectory: String, dataDirectory: String, logFile: String, tableDirectory: String, mailDirectory: String) {
+    public init(
+        queueDirectory: String, dataDirectory: String, logFile: String, tableDirectory: String, mailDirectory: String
+    ) {
         self.queueDirectory = queueDirectory
         self.dataDirectory = dataDirectory
         self.logFile = logFile
@@ -22,7 +24,8 @@ public struct PostfixPaths: Sendable, Hashable {
     /// The layout under one folder (the case's): `queue/`, `data/`, `postfix.log`, `tables/`, `mail/`.
     public init(under directory: String) {
         self.init(
-            queueDirectory: directory + "/queue", dataDirectory: directory + "/data", logFile: directory + "/postfix.log",
+            queueDirectory: directory + "/queue", dataDirectory: directory + "/data",
+            logFile: directory + "/postfix.log",
             tableDirectory: directory + "/tables", mailDirectory: directory + "/mail")
     }
 }
@@ -63,8 +66,10 @@ public struct RenderedPostfixConfiguration: Sendable, Hashable {
     public var smtpdServices: [MasterCF.Service]
 
     public init(
-        mainCF: String, parameters: MainCF, files: [String: String], overridden: [String], site: PostfixSiteDirectory? = nil,
-        siteMaster: SiteMasterCF? = nil, smtpdOptions: [String: String] = [:], smtpdServices: [MasterCF.Service] = [MasterCF.Service(name: "25")],
+        mainCF: String, parameters: MainCF, files: [String: String], overridden: [String],
+        site: PostfixSiteDirectory? = nil,
+        siteMaster: SiteMasterCF? = nil, smtpdOptions: [String: String] = [:],
+        smtpdServices: [MasterCF.Service] = [MasterCF.Service(name: "25")],
         services: [String] = []
     ) {
         self.services = services
@@ -82,7 +87,8 @@ public struct RenderedPostfixConfiguration: Sendable, Hashable {
     public func masterCF(stock: String) -> String {
         let master = siteMaster?.text ?? MasterCF.render(stock: stock, options: smtpdOptions, services: smtpdServices)
         guard !services.isEmpty else { return master }
-        return master + (master.hasSuffix("\n") ? "" : "\n") + "# Added by mxharness: the policy's engines.\n" + services.joined()
+        return master + (master.hasSuffix("\n") ? "" : "\n") + "# Added by mxharness: the policy's engines.\n"
+            + services.joined()
     }
 
     /// main.cf's parameters, then the `-o` options of the site's master.cf services.
@@ -133,7 +139,8 @@ public struct PostfixConfiguration: Sendable, Hashable {
 
     public init(
         hostname: String, addresses: [IPAddress], domains: [String], policy: ReceiverPolicy = .open,
-        settings: [String: String] = [:], base: MainCF? = nil, site: PostfixSiteDirectory? = nil, delivery: PostfixDelivery = .discard,
+        settings: [String: String] = [:], base: MainCF? = nil, site: PostfixSiteDirectory? = nil,
+        delivery: PostfixDelivery = .discard,
         bareNewline: String = "normalize", identity: PostfixIdentity = PostfixIdentity(), tls: PostfixTLS? = nil
     ) {
         self.tls = tls
@@ -151,7 +158,8 @@ public struct PostfixConfiguration: Sendable, Hashable {
 
     /// Parameters only the harness sets: what makes the instance private and observable.
     public static let harnessOwned: Set<String> = [
-        "queue_directory", "data_directory", "maillog_file", "maillog_file_prefixes", "inet_interfaces", "inet_protocols",
+        "queue_directory", "data_directory", "maillog_file", "maillog_file_prefixes", "inet_interfaces",
+        "inet_protocols",
         "myhostname", "multi_instance_enable", "multi_instance_directories",
     ]
 
@@ -169,7 +177,8 @@ public struct PostfixConfiguration: Sendable, Hashable {
 
     public func render(paths: PostfixPaths) throws(PostfixConfigurationError) -> RenderedPostfixConfiguration {
         guard DNSName.isValidHostname(hostname), hostname.contains(".") else {
-            throw .invalidReceiver(problem: "hostname `\(hostname)` is not a fully qualified host name, which Postfix needs as myhostname")
+            throw .invalidReceiver(
+                problem: "hostname `\(hostname)` is not a fully qualified host name, which Postfix needs as myhostname")
         }
         guard !addresses.isEmpty else {
             throw .invalidReceiver(problem: "no addresses: Postfix needs at least one for inet_interfaces")
@@ -207,20 +216,32 @@ public struct PostfixConfiguration: Sendable, Hashable {
             apply(siteMain, "site main.cf")
             if let master = site.masterCF {
                 if let tls, tls.certificates.count > 1 {
-                    throw .unsupported(PostfixUnsupported(
-                        reason: "receiver.tls.listeners: a certificate per address needs one smtpd per address, which the harness writes into its own master.cf only, not into a site's (\(site.path)/master.cf)"))
+                    throw .unsupported(
+                        PostfixUnsupported(
+                            reason:
+                                "receiver.tls.listeners: a certificate per address needs one smtpd per address, which the harness writes into its own master.cf only, not into a site's (\(site.path)/master.cf)"
+                        ))
                 }
-                let rendered = SiteMasterCF.render(master, identity: identity, tls: tls.map { _ in PostfixTLS.siteSmtpdOptions(paths: paths) } ?? [:])
+                let rendered = SiteMasterCF.render(
+                    master, identity: identity, tls: tls.map { _ in PostfixTLS.siteSmtpdOptions(paths: paths) } ?? [:])
                 guard rendered.smtpLine != nil else {
-                    throw .invalidSite(path: site.path, problem: "master.cf runs nothing on port 25 (no `smtp inet` service): the case has nothing to connect to")
+                    throw .invalidSite(
+                        path: site.path,
+                        problem:
+                            "master.cf runs nothing on port 25 (no `smtp inet` service): the case has nothing to connect to"
+                    )
                 }
-                for service in rendered.dropped { overridden.append("\(site.path)/\(service) not started (the harness listens on port 25 only)") }
+                for service in rendered.dropped {
+                    overridden.append("\(site.path)/\(service) not started (the harness listens on port 25 only)")
+                }
                 overridden.append("chroot off for every master.cf service (\(site.path)/master.cf)")
                 siteMaster = rendered
             }
         } else if let base {
             for key in base.names where Self.harnessOwned.contains(key) { overridden.append("\(key) (base main.cf)") }
-            for key in base.names where MasterCF.smtpdOverrides[key] != nil { overridden.append("\(key) for smtpd (base main.cf)") }
+            for key in base.names where MasterCF.smtpdOverrides[key] != nil {
+                overridden.append("\(key) for smtpd (base main.cf)")
+            }
             apply(base, "base main.cf")
         }
         apply(policySettings.parameters, "policy \(policy.preset?.rawValue ?? "map")")
@@ -228,7 +249,8 @@ public struct PostfixConfiguration: Sendable, Hashable {
             // After the policy's own milters: its checks answer first, then rspamd's scores.
             var layer = MainCF()
             let milters = (main["smtpd_milters"] ?? "").trimmingWhitespace()
-            layer["smtpd_milters"] = milters.isEmpty ? PostfixRspamdEngine.milter : milters + ", " + PostfixRspamdEngine.milter
+            layer["smtpd_milters"] =
+                milters.isEmpty ? PostfixRspamdEngine.milter : milters + ", " + PostfixRspamdEngine.milter
             layer["milter_default_action"] = "tempfail"
             layer["milter_protocol"] = "6"
             apply(layer, "receiver.engines: rspamd")
@@ -239,15 +261,18 @@ public struct PostfixConfiguration: Sendable, Hashable {
         apply(bareNewlineLayer, "receiver.bare_newline")
         apply(identity.mainCF, "receiver.xclient_hosts")
         if let tls {
-            for name in PostfixTLS.certificateParameters where !(main[name] ?? "").isEmpty && origin[name] != "harness default" {
-                overridden.append("\(name) = \(main[name] ?? "") (\(origin[name] ?? "")): the world's certificate instead")
+            for name in PostfixTLS.certificateParameters
+            where !(main[name] ?? "").isEmpty && origin[name] != "harness default" {
+                overridden.append(
+                    "\(name) = \(main[name] ?? "") (\(origin[name] ?? "")): the world's certificate instead")
             }
             apply(tls.mainCF(paths: paths), "receiver.tls")
         }
         var scenario = MainCF()
         for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
             guard MainCF.isValidName(key) else {
-                throw .invalidSetting(name: key, origin: "receiver.postfix", problem: "not a parameter name (letters, digits and _)")
+                throw .invalidSetting(
+                    name: key, origin: "receiver.postfix", problem: "not a parameter name (letters, digits and _)")
             }
             guard !value.contains("\n"), !value.contains("\r") else {
                 throw .invalidSetting(name: key, origin: "receiver.postfix", problem: "a value must be one line")
@@ -260,11 +285,14 @@ public struct PostfixConfiguration: Sendable, Hashable {
         apply(owned(paths: paths), "harness (not overridable)")
 
         let comments = Dictionary(uniqueKeysWithValues: main.names.map { ($0, origin[$0] ?? "") })
-        let text = main.render(comments: comments, header: "Written by mxharness for receiver \(hostname); do not edit.")
+        let text = main.render(
+            comments: comments, header: "Written by mxharness for receiver \(hostname); do not edit.")
         return RenderedPostfixConfiguration(
-            mainCF: text, parameters: main, files: policySettings.files.merging(tls?.files(paths: paths) ?? [:]) { $1 }, overridden: overridden,
+            mainCF: text, parameters: main, files: policySettings.files.merging(tls?.files(paths: paths) ?? [:]) { $1 },
+            overridden: overridden,
             site: site, siteMaster: siteMaster, smtpdOptions: siteMaster == nil ? identity.smtpdOptions : [:],
-            smtpdServices: siteMaster == nil ? tls?.services(paths: paths) ?? [MasterCF.Service(name: "25")] : [MasterCF.Service(name: "25")],
+            smtpdServices: siteMaster == nil
+                ? tls?.services(paths: paths) ?? [MasterCF.Service(name: "25")] : [MasterCF.Service(name: "25")],
             services: policySettings.services)
     }
 
@@ -277,7 +305,8 @@ public struct PostfixConfiguration: Sendable, Hashable {
         main["biff"] = "no"
         main["smtputf8_enable"] = "no"
         main["append_dot_mydomain"] = "no"
-        main["mydestination"] = (["$myhostname", "localhost"] + domains.map { DNSName.normalize($0) }).joined(separator: ", ")
+        main["mydestination"] = (["$myhostname", "localhost"] + domains.map { DNSName.normalize($0) }).joined(
+            separator: ", ")
         // Any recipient of those domains is accepted (postconf(5) local_recipient_maps: empty
         // turns recipient validation off).
         main["local_recipient_maps"] = ""

@@ -30,7 +30,8 @@ public struct PostfixIdentity: Sendable, Hashable {
     var mainCF: MainCF {
         var main = MainCF()
         if !xclientHosts.isEmpty {
-            main["smtpd_authorized_xclient_hosts"] = xclientHosts.map { $0.family == .ipv6 ? "[\($0)]" : "\($0)" }.joined(separator: ", ")
+            main["smtpd_authorized_xclient_hosts"] = xclientHosts.map { $0.family == .ipv6 ? "[\($0)]" : "\($0)" }
+                .joined(separator: ", ")
         }
         return main
     }
@@ -40,7 +41,10 @@ public struct PostfixIdentity: Sendable, Hashable {
     /// would otherwise override (an `-o` beats main.cf, and of two the later wins: master(5)).
     var siteSmtpdOptions: [String: String] {
         guard !xclientHosts.isEmpty else { return [:] }
-        return ["smtpd_authorized_xclient_hosts": xclientHosts.map { $0.family == .ipv6 ? "[\($0)]" : "\($0)" }.joined(separator: ",")]
+        return [
+            "smtpd_authorized_xclient_hosts": xclientHosts.map { $0.family == .ipv6 ? "[\($0)]" : "\($0)" }.joined(
+                separator: ",")
+        ]
     }
 
     /// `-o` options of an smtpd that takes port 25 itself (no postscreen in front).

@@ -40,7 +40,8 @@ public struct PostfixTLS: Sendable, Hashable {
     /// Parameters that name a server certificate or key: a base or site main.cf's are replaced by
     /// the world's (every one emptied but `smtpd_tls_chain_files`).
     public static let certificateParameters = [
-        "smtpd_tls_chain_files", "smtpd_tls_cert_file", "smtpd_tls_key_file", "smtpd_tls_eccert_file", "smtpd_tls_eckey_file",
+        "smtpd_tls_chain_files", "smtpd_tls_cert_file", "smtpd_tls_key_file", "smtpd_tls_eccert_file",
+        "smtpd_tls_eckey_file",
         "smtpd_tls_dcert_file", "smtpd_tls_dkey_file",
     ]
 
@@ -97,8 +98,10 @@ public struct PostfixTLS: Sendable, Hashable {
         for (index, certificate) in certificates.enumerated() {
             for address in certificate.addresses {
                 let host = address.family == .ipv6 ? "[\(address)]" : "\(address)"
-                services.append(MasterCF.Service(
-                    name: "\(host):25", options: index == 0 ? [:] : ["smtpd_tls_chain_files": Self.chainFile(index, paths: paths)]))
+                services.append(
+                    MasterCF.Service(
+                        name: "\(host):25",
+                        options: index == 0 ? [:] : ["smtpd_tls_chain_files": Self.chainFile(index, paths: paths)]))
             }
         }
         return services

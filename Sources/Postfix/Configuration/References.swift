@@ -29,16 +29,23 @@ public enum PostfixReferences {
     static let serverTypes: Set<String> = ["mysql", "pgsql", "ldap", "sqlite", "memcache", "mongodb"]
     static let endpointTypes: Set<String> = ["socketmap", "tcp", "inet"]
     /// Types that name no file: `static:`, `inline:{...}`, `unix:passwd.byname`, `dev:/dev/urandom`...
-    static let fileless: Set<String> = ["static", "inline", "fail", "environ", "internal", "unix", "nis", "randmap", "dev", "egd"]
+    static let fileless: Set<String> = [
+        "static", "inline", "fail", "environ", "internal", "unix", "nis", "randmap", "dev", "egd",
+    ]
 
     /// Parameters whose values are paths that need not exist beforehand, or that the harness
     /// owns, or that only delivery (not smtpd) uses.
     public static let notChecked: Set<String> = [
-        "queue_directory", "data_directory", "maillog_file", "maillog_file_prefixes", "virtual_mailbox_base", "mail_spool_directory",
-        "home_mailbox", "mailbox_command", "mailbox_command_maps", "config_directory", "daemon_directory", "command_directory",
-        "shlib_directory", "meta_directory", "sendmail_path", "newaliases_path", "mailq_path", "html_directory", "manpage_directory",
-        "readme_directory", "sample_directory", "import_environment", "export_environment", "alternate_config_directories",
-        "multi_instance_directories", "tls_random_source", "smtpd_sasl_path", "smtp_sasl_path", "process_name", "syslog_name",
+        "queue_directory", "data_directory", "maillog_file", "maillog_file_prefixes", "virtual_mailbox_base",
+        "mail_spool_directory",
+        "home_mailbox", "mailbox_command", "mailbox_command_maps", "config_directory", "daemon_directory",
+        "command_directory",
+        "shlib_directory", "meta_directory", "sendmail_path", "newaliases_path", "mailq_path", "html_directory",
+        "manpage_directory",
+        "readme_directory", "sample_directory", "import_environment", "export_environment",
+        "alternate_config_directories",
+        "multi_instance_directories", "tls_random_source", "smtpd_sasl_path", "smtp_sasl_path", "process_name",
+        "syslog_name",
         "alias_database", "default_database_type", "default_cache_db_type",
     ]
 
@@ -47,9 +54,15 @@ public enum PostfixReferences {
         var found: [PostfixReference] = []
         for (name, value) in parameters where !notChecked.contains(name) {
             // Caches the daemons create themselves.
-            if name.hasSuffix("_cache_database") || name.hasSuffix("_cache_map") || name == "address_verify_map" { continue }
+            if name.hasSuffix("_cache_database") || name.hasSuffix("_cache_map") || name == "address_verify_map" {
+                continue
+            }
             // `transport:nexthop` values, not tables.
-            if name.hasSuffix("_transport") || name.hasSuffix("relayhost") || ["content_filter", "fallback_relay", "smtp_fallback_relay"].contains(name) { continue }
+            if name.hasSuffix("_transport") || name.hasSuffix("relayhost")
+                || ["content_filter", "fallback_relay", "smtp_fallback_relay"].contains(name)
+            {
+                continue
+            }
             let separators: Set<Character> = [" ", "\t", ",", "{", "}"]
             for word in value.split(whereSeparator: { separators.contains($0) }) {
                 let token = String(word)
@@ -63,21 +76,30 @@ public enum PostfixReferences {
                 guard let colon = rest.firstIndex(of: ":") else { continue }
                 let type = String(rest[..<colon])
                 let path = String(rest[rest.index(after: colon)...])
-                guard !type.isEmpty, type.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !path.isEmpty else { continue }
+                guard !type.isEmpty, type.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !path.isEmpty else {
+                    continue
+                }
                 if indexedTypes.contains(type) {
-                    found.append(PostfixReference(parameter: name, kind: .indexedTable(type: type), path: path, token: token))
+                    found.append(
+                        PostfixReference(parameter: name, kind: .indexedTable(type: type), path: path, token: token))
                 } else if fileTypes.contains(type) {
-                    found.append(PostfixReference(parameter: name, kind: .fileTable(type: type), path: path, token: token))
+                    found.append(
+                        PostfixReference(parameter: name, kind: .fileTable(type: type), path: path, token: token))
                 } else if serverTypes.contains(type) {
-                    found.append(PostfixReference(parameter: name, kind: .serverTable(type: type), path: path, token: token))
+                    found.append(
+                        PostfixReference(parameter: name, kind: .serverTable(type: type), path: path, token: token))
                 } else if endpointTypes.contains(type) {
-                    found.append(PostfixReference(parameter: name, kind: .endpoint(type: type), path: path, token: token))
-                } else if type == "unix", path.hasPrefix("/") || path.hasPrefix("private/") || path.hasPrefix("public/") {
+                    found.append(
+                        PostfixReference(parameter: name, kind: .endpoint(type: type), path: path, token: token))
+                } else if type == "unix", path.hasPrefix("/") || path.hasPrefix("private/") || path.hasPrefix("public/")
+                {
                     // A milter or policy service socket (`unix:/run/opendkim.sock`, `unix:private/policy`).
-                    found.append(PostfixReference(parameter: name, kind: .endpoint(type: type), path: path, token: token))
+                    found.append(
+                        PostfixReference(parameter: name, kind: .endpoint(type: type), path: path, token: token))
                 } else if !fileless.contains(type), path.hasPrefix("/") {
                     // An unknown type: reported by the preflight as not available.
-                    found.append(PostfixReference(parameter: name, kind: .serverTable(type: type), path: path, token: token))
+                    found.append(
+                        PostfixReference(parameter: name, kind: .serverTable(type: type), path: path, token: token))
                 }
             }
         }

@@ -51,11 +51,14 @@ public enum PostfixSharing {
                 return "\(name) is set: postscreen(8) keeps client results in postscreen_cache_map, across cases"
             }
             let words = value.lowercased()
-            for restriction in ["reject_unverified_sender", "reject_unverified_recipient"] where words.contains(restriction) {
+            for restriction in ["reject_unverified_sender", "reject_unverified_recipient"]
+            where words.contains(restriction) {
                 return "\(name) uses \(restriction): verify(8) keeps address verification results, across cases"
             }
             var others = words
-            for service in ownPolicyServices { others = others.replacingOccurrences(of: "check_policy_service unix:private/\(service)", with: "") }
+            for service in ownPolicyServices {
+                others = others.replacingOccurrences(of: "check_policy_service unix:private/\(service)", with: "")
+            }
             if others.contains("check_policy_service") {
                 return "\(name) uses check_policy_service: a policy service may keep state (greylisting) across cases"
             }
@@ -81,7 +84,8 @@ extension PostfixConfiguration {
         do {
             let rendered = try render(paths: Self.sharingPaths)
             if rendered.runsPostscreen {
-                return "the site's master.cf runs postscreen: postscreen(8) keeps client results in postscreen_cache_map, across cases"
+                return
+                    "the site's master.cf runs postscreen: postscreen(8) keeps client results in postscreen_cache_map, across cases"
             }
             return PostfixSharing.refusal(rendered.parameters, ownPolicyServices: rendered.policyServiceNames)
         } catch {
@@ -96,7 +100,7 @@ extension PostfixConfiguration {
     /// configuration is not shareable. Two configurations with the same key may share one instance.
     public var sharingKey: String? {
         guard let rendered = try? render(paths: Self.sharingPaths), !rendered.runsPostscreen,
-              PostfixSharing.refusal(rendered.parameters, ownPolicyServices: rendered.policyServiceNames) == nil
+            PostfixSharing.refusal(rendered.parameters, ownPolicyServices: rendered.policyServiceNames) == nil
         else {
             return nil
         }
@@ -106,12 +110,17 @@ extension PostfixConfiguration {
         }
         // master.cf is the installed one with `MasterCF.render`'s changes, the same for every
         // instance of a machine; the changes are part of the key in case they ever vary.
-        key += "\u{0}master.cf\u{0}" + MasterCF.smtpdOverrides.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")
+        key +=
+            "\u{0}master.cf\u{0}"
+            + MasterCF.smtpdOverrides.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")
         // The identity path's options of the port-25 smtpd (`PostfixIdentity`): a PROXY port and a
         // plain one answer the same client differently.
         key += "\u{0}smtpd\u{0}" + rendered.smtpdOptions.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")
         // One smtpd per address when they present different certificates.
-        key += "\u{0}services\u{0}" + rendered.smtpdServices.map { "\($0.name) \($0.options.sorted { $0.key < $1.key })" }.joined(separator: ",")
+        key +=
+            "\u{0}services\u{0}"
+            + rendered.smtpdServices.map { "\($0.name) \($0.options.sorted { $0.key < $1.key })" }.joined(
+                separator: ",")
         // The services the configuration adds to master.cf (policyd-spf).
         key += "\u{0}engines\u{0}" + rendered.services.joined()
         // A site's master.cf and every file of its folder.

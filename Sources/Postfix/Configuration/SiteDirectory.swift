@@ -59,7 +59,9 @@ public struct PostfixSiteDirectory: Sendable, Hashable {
             guard stat(full, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
             if relative == "main.cf" { continue }
             if compiledSuffixes.contains(where: { relative.hasSuffix($0) }) { continue }
-            guard Int(info.st_size) <= largestFile else { return failed("\(full) is larger than \(largestFile >> 20) MiB: not a configuration file") }
+            guard Int(info.st_size) <= largestFile else {
+                return failed("\(full) is larger than \(largestFile >> 20) MiB: not a configuration file")
+            }
             guard let data = fm.contents(atPath: full) else { return failed("\(full) cannot be read") }
             if relative == "master.cf" {
                 masterCF = String(decoding: data, as: UTF8.self)

@@ -22,8 +22,11 @@ public struct SiteMasterCF: Sendable, Hashable {
 
     /// `tls`: `-o` options of every smtpd that takes the case's connections, after the site's own
     /// (the world's certificate, `PostfixTLS.siteSmtpdOptions`).
-    public static func render(_ source: String, identity: PostfixIdentity = PostfixIdentity(), tls: [String: String] = [:]) -> SiteMasterCF {
-        var out = "# Written by mxharness from the site's master.cf: port 25 only, no chroot, one connection per smtpd.\n"
+    public static func render(
+        _ source: String, identity: PostfixIdentity = PostfixIdentity(), tls: [String: String] = [:]
+    ) -> SiteMasterCF {
+        var out =
+            "# Written by mxharness from the site's master.cf: port 25 only, no chroot, one connection per smtpd.\n"
         var dropped: [String] = []
         var runsPostscreen = false
         var smtpLine: Int?

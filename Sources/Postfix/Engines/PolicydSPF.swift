@@ -120,7 +120,9 @@ public struct PolicydSPFInstallation: Sendable, Hashable {
     }
 
     /// This machine's: dnspython from `$MXHARNESS_MTA_DIR/dnspython` when it is unpacked there.
-    public static func detect(environment: [String: String] = ProcessInfo.processInfo.environment) -> PolicydSPFInstallation {
+    public static func detect(environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> PolicydSPFInstallation
+    {
         let base = environment["MXHARNESS_MTA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/cache/mxharness/mta"
         let folder = base + "/dnspython/usr/lib/python3/dist-packages"
         let present = FileManager.default.fileExists(atPath: folder + "/dns/resolver.py")
@@ -130,10 +132,12 @@ public struct PolicydSPFInstallation: Sendable, Hashable {
     /// Why the service cannot run here, or nil.
     public var missingReason: String? {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
-            return "SPF checks on Postfix need postfix-policyd-spf-python (\(executable) is not installed; apt-get install postfix-policyd-spf-python, as scripts/lib.sh does)"
+            return
+                "SPF checks on Postfix need postfix-policyd-spf-python (\(executable) is not installed; apt-get install postfix-policyd-spf-python, as scripts/lib.sh does)"
         }
         guard SystemAccounts.user(named: user) != nil else {
-            return "policyd-spf runs as user \(user), which does not exist (the postfix-policyd-spf-python package creates it: reinstall it)"
+            return
+                "policyd-spf runs as user \(user), which does not exist (the postfix-policyd-spf-python package creates it: reinstall it)"
         }
         return nil
     }
@@ -150,7 +154,10 @@ public struct PostfixEngineSetup: Sendable, Hashable {
     /// resolv.conf's `timeout:` of the instance (`PostfixInstance.Options.dnsTimeoutSeconds`).
     public var dnsTimeoutSeconds: Int
 
-    public init(runsPolicydSPF: Bool = false, policydSPF: PolicydSPFInstallation = PolicydSPFInstallation(), dnsTimeoutSeconds: Int = 1) {
+    public init(
+        runsPolicydSPF: Bool = false, policydSPF: PolicydSPFInstallation = PolicydSPFInstallation(),
+        dnsTimeoutSeconds: Int = 1
+    ) {
         self.runsPolicydSPF = runsPolicydSPF
         self.policydSPFInstallation = policydSPF
         self.dnsTimeoutSeconds = dnsTimeoutSeconds

@@ -40,26 +40,35 @@ public final class PostfixRspamd: @unchecked Sendable {
     /// on a machine (an empty cache) compiles the hyperscan databases first, which takes from ten
     /// seconds to minutes on a busy machine; later ones load them.
     public static func start(
-        _ engine: PostfixRspamdEngine, dnsTimeoutSeconds: Int, in namespace: NetworkNamespace, directory: String, ipPath: String,
+        _ engine: PostfixRspamdEngine, dnsTimeoutSeconds: Int, in namespace: NetworkNamespace, directory: String,
+        ipPath: String,
         startTimeout: Duration = .seconds(600), logger: Logger
     ) async throws -> PostfixRspamd {
-        if let reason = engine.setup.missingReason { throw PostfixConfigurationError.unsupported(PostfixUnsupported(reason: reason)) }
+        if let reason = engine.setup.missingReason {
+            throw PostfixConfigurationError.unsupported(PostfixUnsupported(reason: reason))
+        }
         let configuration = RspamdConfiguration(
-            actions: engine.actions, dnsTimeoutSeconds: dnsTimeoutSeconds, directory: directory, cacheDirectory: engine.setup.cacheDirectory)
+            actions: engine.actions, dnsTimeoutSeconds: dnsTimeoutSeconds, directory: directory,
+            cacheDirectory: engine.setup.cacheDirectory)
         let fm = FileManager.default
         guard let user = SystemAccounts.user(named: engine.setup.user) else {
             throw PostfixInstanceError(message: engine.setup.missingReason ?? "no user \(engine.setup.user)")
         }
         do {
-            try fm.createDirectory(atPath: directory + "/local.d", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            try fm.createDirectory(
+                atPath: directory + "/local.d", withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o755])
             for (relative, text) in configuration.files {
                 try text.write(toFile: directory + "/" + relative, atomically: true, encoding: .utf8)
                 chmod(directory + "/" + relative, 0o644)
             }
             for folder in configuration.writableDirectories {
-                try fm.createDirectory(atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+                try fm.createDirectory(
+                    atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
                 guard chown(folder, user.uid, user.gid) == 0 else {
-                    throw PostfixInstanceError(message: "cannot give \(folder) to user \(engine.setup.user): \(String(cString: strerror(errno)))")
+                    throw PostfixInstanceError(
+                        message:
+                            "cannot give \(folder) to user \(engine.setup.user): \(String(cString: strerror(errno)))")
                 }
             }
             try prepareCache(configuration.cacheDirectory, user: user)
@@ -70,20 +79,28 @@ public final class PostfixRspamd: @unchecked Sendable {
         }
         let output = directory + "/rspamd.out"
         let process = try ManagedProcess.launch(
-            ipPath, ["netns", "exec", namespace.name, engine.setup.executable] + configuration.arguments(user: engine.setup.user, group: engine.setup.group),
+            ipPath,
+            ["netns", "exec", namespace.name, engine.setup.executable]
+                + configuration.arguments(user: engine.setup.user, group: engine.setup.group),
             in: nil, outputPath: output)
         let said = {
-            ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "") + ((try? String(contentsOfFile: configuration.logPath, encoding: .utf8)) ?? "")
+            ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
+                + ((try? String(contentsOfFile: configuration.logPath, encoding: .utf8)) ?? "")
         }
         let loopback = IPAddress("127.0.0.1")!
-        switch await process.waitUntilListening(on: [loopback], port: RspamdConfiguration.milterPort, timeout: startTimeout) {
+        switch await process.waitUntilListening(
+            on: [loopback], port: RspamdConfiguration.milterPort, timeout: startTimeout)
+        {
         case .listening:
             break
         case .exited:
-            throw PostfixInstanceError(message: "rspamd exited during start-up (configuration in \(directory))", output: said())
+            throw PostfixInstanceError(
+                message: "rspamd exited during start-up (configuration in \(directory))", output: said())
         case .timedOut:
             await process.stopWithDescendants(grace: .seconds(3))
-            throw PostfixInstanceError(message: "rspamd did not listen on 127.0.0.1:\(RspamdConfiguration.milterPort) within \(startTimeout)", output: said())
+            throw PostfixInstanceError(
+                message: "rspamd did not listen on 127.0.0.1:\(RspamdConfiguration.milterPort) within \(startTimeout)",
+                output: said())
         }
         logger.debug("rspamd up", metadata: ["netns": "\(namespace.name)", "pid": "\(process.pid)"])
         return PostfixRspamd(configuration: configuration, process: process)
@@ -94,10 +111,14 @@ public final class PostfixRspamd: @unchecked Sendable {
     static func prepareCache(_ path: String, user: SystemAccounts.User) throws {
         let fm = FileManager.default
         if !fm.fileExists(atPath: path) {
-            try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            try fm.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         }
         guard chown(path, user.uid, user.gid) == 0 else {
-            throw PostfixInstanceError(message: "cannot give rspamd's cache \(path) to its workers' user (uid \(user.uid)): \(String(cString: strerror(errno)))")
+            throw PostfixInstanceError(
+                message:
+                    "cannot give rspamd's cache \(path) to its workers' user (uid \(user.uid)): \(String(cString: strerror(errno)))"
+            )
         }
     }
 

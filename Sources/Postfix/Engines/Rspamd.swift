@@ -26,7 +26,8 @@ public struct RspamdConfiguration: Sendable, Hashable {
     /// The hyperscan cache, shared by every instance and kept between runs.
     public var cacheDirectory: String
 
-    public init(actions: [String: Double] = [:], dnsTimeoutSeconds: Int = 1, directory: String, cacheDirectory: String) {
+    public init(actions: [String: Double] = [:], dnsTimeoutSeconds: Int = 1, directory: String, cacheDirectory: String)
+    {
         self.actions = actions
         self.dnsTimeoutSeconds = dnsTimeoutSeconds
         self.directory = directory
@@ -131,7 +132,10 @@ public struct RspamdScan: Sendable, Hashable, CustomStringConvertible {
     /// The symbols with their scores, in rspamd's order.
     public var symbols: [(name: String, score: Double)]
 
-    public init(queueID: String?, client: String?, action: String, score: Double, requiredScore: Double?, symbols: [(name: String, score: Double)]) {
+    public init(
+        queueID: String?, client: String?, action: String, score: Double, requiredScore: Double?,
+        symbols: [(name: String, score: Double)]
+    ) {
         self.queueID = queueID
         self.client = client
         self.action = action
@@ -155,7 +159,8 @@ public struct RspamdScan: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         let threshold = requiredScore.map { "; reject at " + String(format: "%.2f", $0) } ?? ""
         let list = symbols.map { "\($0.name) " + String(format: "%.2f", $0.score) }.joined(separator: ", ")
-        return "rspamd: " + String(format: "%.2f", score) + " (\(action)\(threshold))" + (list.isEmpty ? "" : ": " + list)
+        return "rspamd: " + String(format: "%.2f", score) + " (\(action)\(threshold))"
+            + (list.isEmpty ? "" : ": " + list)
     }
 
     /// Every scan in rspamd's log text, in order.
@@ -168,7 +173,9 @@ public struct RspamdScan: Sendable, Hashable, CustomStringConvertible {
     /// One log line: `... id: <MID>, qid: <QID>, ip: ADDR, from: <F>, (default: F (add header):
     /// [10.80/15.00] [SYM(3.50){param;},SYM2(1.00){}]), len: ...`.
     public static func parse(_ line: String) -> RspamdScan? {
-        guard let verdict = line.firstMatch(of: /\(default: [TF] \(([a-z ]+)\): \[(-?[0-9.]+)\/(-?[0-9.]+)\] \[/) else { return nil }
+        guard let verdict = line.firstMatch(of: /\(default: [TF] \(([a-z ]+)\): \[(-?[0-9.]+)\/(-?[0-9.]+)\] \[/) else {
+            return nil
+        }
         let action = String(verdict.output.1)
         guard let score = Double(verdict.output.2) else { return nil }
         let required = Double(verdict.output.3)
@@ -182,7 +189,8 @@ public struct RspamdScan: Sendable, Hashable, CustomStringConvertible {
         }
         let queueID = line.firstMatch(of: /qid: <([^>]*)>/).map { String($0.output.1) }
         let client = line.firstMatch(of: /ip: ([0-9A-Fa-f:.]+),/).map { String($0.output.1) }
-        return RspamdScan(queueID: queueID, client: client, action: action, score: score, requiredScore: required, symbols: symbols)
+        return RspamdScan(
+            queueID: queueID, client: client, action: action, score: score, requiredScore: required, symbols: symbols)
     }
 }
 
@@ -195,7 +203,10 @@ public struct RspamdSetup: Sendable, Hashable {
     /// else `/var/cache/mxharness/rspamd`.
     public var cacheDirectory: String
 
-    public init(executable: String = "/usr/bin/rspamd", user: String = "_rspamd", group: String = "_rspamd", cacheDirectory: String) {
+    public init(
+        executable: String = "/usr/bin/rspamd", user: String = "_rspamd", group: String = "_rspamd",
+        cacheDirectory: String
+    ) {
         self.executable = executable
         self.user = user
         self.group = group
@@ -204,17 +215,20 @@ public struct RspamdSetup: Sendable, Hashable {
 
     /// This machine's.
     public static func detect(environment: [String: String] = ProcessInfo.processInfo.environment) -> RspamdSetup {
-        let cache = environment["MXHARNESS_RSPAMD_CACHE"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/cache/mxharness/rspamd"
+        let cache =
+            environment["MXHARNESS_RSPAMD_CACHE"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/cache/mxharness/rspamd"
         return RspamdSetup(cacheDirectory: cache)
     }
 
     /// Why rspamd cannot run here, or nil.
     public var missingReason: String? {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
-            return "receiver.engines: rspamd needs rspamd (\(executable) is not installed; apt-get install rspamd, as scripts/lib.sh does)"
+            return
+                "receiver.engines: rspamd needs rspamd (\(executable) is not installed; apt-get install rspamd, as scripts/lib.sh does)"
         }
         guard SystemAccounts.user(named: user) != nil else {
-            return "rspamd's workers run as user \(user), which does not exist (the rspamd package creates it: reinstall it)"
+            return
+                "rspamd's workers run as user \(user), which does not exist (the rspamd package creates it: reinstall it)"
         }
         return nil
     }

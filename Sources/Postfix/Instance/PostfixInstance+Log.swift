@@ -22,7 +22,8 @@ extension PostfixInstance {
 
     /// The end of the log now; pass it to `log(since:)` and `sessionLog(client:since:)` later.
     public func logMark() -> PostfixLogMark {
-        let size = (try? FileManager.default.attributesOfItem(atPath: paths.logFile)[.size] as? NSNumber)?.uint64Value ?? 0
+        let size =
+            (try? FileManager.default.attributesOfItem(atPath: paths.logFile)[.size] as? NSNumber)?.uint64Value ?? 0
         return PostfixLogMark(offset: size)
     }
 

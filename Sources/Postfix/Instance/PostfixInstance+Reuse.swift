@@ -54,7 +54,8 @@ extension PostfixInstance {
     public func canServe(_ configuration: PostfixConfiguration) -> Bool {
         guard let other = try? configuration.render(paths: paths) else { return false }
         let mine = rendered
-        return other.mainCF == mine.mainCF && other.files == mine.files && other.site == mine.site && other.siteMaster == mine.siteMaster
+        return other.mainCF == mine.mainCF && other.files == mine.files && other.site == mine.site
+            && other.siteMaster == mine.siteMaster
             && other.smtpdOptions == mine.smtpdOptions && other.smtpdServices == mine.smtpdServices
     }
 
@@ -65,17 +66,25 @@ extension PostfixInstance {
     /// start.
     public func reloadRefusal(_ configuration: PostfixConfiguration) -> String? {
         let current = self.configuration
-        if Set(configuration.addresses) != Set(current.addresses) { return "a different address list (inet_interfaces needs a restart)" }
+        if Set(configuration.addresses) != Set(current.addresses) {
+            return "a different address list (inet_interfaces needs a restart)"
+        }
         if configuration.hostname != current.hostname { return "a different hostname" }
         if configuration.delivery != current.delivery { return "a different delivery (its folders are made at start)" }
         guard let next = try? configuration.render(paths: paths) else { return "the configuration cannot be rendered" }
         let mine = rendered
-        if next.site != mine.site || next.siteMaster != mine.siteMaster { return "a different site directory or master.cf" }
+        if next.site != mine.site || next.siteMaster != mine.siteMaster {
+            return "a different site directory or master.cf"
+        }
         if next.smtpdOptions != mine.smtpdOptions { return "different master.cf options for smtpd (the identity path)" }
         if next.smtpdServices != mine.smtpdServices { return "different smtpd services (a certificate per address)" }
         if next.services != mine.services { return "different master.cf services (the policy services answering SPF)" }
-        if milters != nil { return "milters run with this instance (OpenDKIM's resolver keeps earlier cases' DNS answers)" }
-        if rspamd != nil || configuration.rspamd != nil { return "rspamd runs with this instance (its SPF and DKIM caches keep earlier cases' answers)" }
+        if milters != nil {
+            return "milters run with this instance (OpenDKIM's resolver keeps earlier cases' DNS answers)"
+        }
+        if rspamd != nil || configuration.rspamd != nil {
+            return "rspamd runs with this instance (its SPF and DKIM caches keep earlier cases' answers)"
+        }
         return nil
     }
 
@@ -123,10 +132,15 @@ extension PostfixInstance {
             try? await Task.sleep(for: .milliseconds(1))
         }
         guard left.isEmpty else {
-            throw PostfixInstanceError(message: "reconfigure: daemons of the previous configuration still run after \(options.stopGrace): \(left.sorted().map { "\($0) \(Self.daemonName(of: $0) ?? "?")" }.joined(separator: ", "))")
+            throw PostfixInstanceError(
+                message:
+                    "reconfigure: daemons of the previous configuration still run after \(options.stopGrace): \(left.sorted().map { "\($0) \(Self.daemonName(of: $0) ?? "?")" }.joined(separator: ", "))"
+            )
         }
         guard isHealthy(since: mark) else {
-            throw PostfixInstanceError(message: "reconfigure: Postfix reported a failure after the reload", output: log(since: mark).lines.joined(separator: "\n"))
+            throw PostfixInstanceError(
+                message: "reconfigure: Postfix reported a failure after the reload",
+                output: log(since: mark).lines.joined(separator: "\n"))
         }
     }
 }

@@ -33,8 +33,10 @@ public final class PostfixInstance: @unchecked Sendable {
         public var quickStart: Bool
 
         public init(
-            dnsTimeoutSeconds: Int = 1, dnsAttempts: Int = 1, startTimeout: Duration = .seconds(10), stopGrace: Duration = .seconds(3),
-            postfixPath: String = "/usr/sbin/postfix", ipPath: String = "/usr/sbin/ip", stockConfigDirectory: String = "/etc/postfix",
+            dnsTimeoutSeconds: Int = 1, dnsAttempts: Int = 1, startTimeout: Duration = .seconds(10),
+            stopGrace: Duration = .seconds(3),
+            postfixPath: String = "/usr/sbin/postfix", ipPath: String = "/usr/sbin/ip",
+            stockConfigDirectory: String = "/etc/postfix",
             quickStart: Bool = true
         ) {
             self.dnsTimeoutSeconds = dnsTimeoutSeconds
@@ -82,7 +84,8 @@ public final class PostfixInstance: @unchecked Sendable {
     public var logPath: String { paths.logFile }
 
     private init(
-        namespace: NetworkNamespace, directory: String, paths: PostfixPaths, etcDirectory: String, options: Options, startupTime: Duration,
+        namespace: NetworkNamespace, directory: String, paths: PostfixPaths, etcDirectory: String, options: Options,
+        startupTime: Duration,
         masterPID: pid_t, configuration: PostfixConfiguration, rendered: RenderedPostfixConfiguration, logger: Logger
     ) {
         self.namespace = namespace
@@ -111,33 +114,45 @@ public final class PostfixInstance: @unchecked Sendable {
     /// cannot be configured (`.unsupported` means: skip it) and `PostfixInstanceError` when Postfix
     /// does not start.
     public static func start(
-        _ configuration: PostfixConfiguration, in namespace: NetworkNamespace, caseDirectory: String, options: Options = Options(),
+        _ configuration: PostfixConfiguration, in namespace: NetworkNamespace, caseDirectory: String,
+        options: Options = Options(),
         logger: Logger = Logger(label: "mxharness.postfix")
     ) async throws -> PostfixInstance {
         guard FileManager.default.isExecutableFile(atPath: options.postfixPath) else {
-            throw PostfixInstanceError(message: "postfix is not installed at \(options.postfixPath): install it with `apt-get install postfix` (Debian: as in scripts/lib.sh, with debconf set to \"No configuration\")")
+            throw PostfixInstanceError(
+                message:
+                    "postfix is not installed at \(options.postfixPath): install it with `apt-get install postfix` (Debian: as in scripts/lib.sh, with debconf set to \"No configuration\")"
+            )
         }
         let directory = caseDirectory + "/postfix"
         let paths = PostfixPaths(under: directory)
         let rendered = try configuration.render(paths: paths)
         for key in rendered.overridden {
             // Reported once per run by the preflight (`PostfixPreflight`).
-            logger.debug("the harness owns this Postfix setting; the given value is ignored", metadata: ["setting": "\(key)"])
+            logger.debug(
+                "the harness owns this Postfix setting; the given value is ignored", metadata: ["setting": "\(key)"])
         }
         let etc = "/etc/netns/\(namespace.name)"
         guard !FileManager.default.fileExists(atPath: etc) else {
-            throw PostfixInstanceError(message: "\(etc) exists already: namespace \(namespace.name) has a Postfix instance (one per namespace) or a stale one; stop it first")
+            throw PostfixInstanceError(
+                message:
+                    "\(etc) exists already: namespace \(namespace.name) has a Postfix instance (one per namespace) or a stale one; stop it first"
+            )
         }
         do {
-            try prepareDirectories(paths: paths, directory: directory, delivery: configuration.delivery, options: options)
+            try prepareDirectories(
+                paths: paths, directory: directory, delivery: configuration.delivery, options: options)
             try writeFiles(rendered, into: etc, options: options)
-            try await compileTables(rendered, config: etc + "/postfix", namespace: namespace.name, options: options, outputPath: directory + "/postfix.out")
+            try await compileTables(
+                rendered, config: etc + "/postfix", namespace: namespace.name, options: options,
+                outputPath: directory + "/postfix.out")
         } catch let error as PostfixInstanceError {
             try? FileManager.default.removeItem(atPath: etc)
             throw error
         } catch {
             try? FileManager.default.removeItem(atPath: etc)
-            throw PostfixInstanceError(message: "cannot write the Postfix configuration for namespace \(namespace.name): \(error)")
+            throw PostfixInstanceError(
+                message: "cannot write the Postfix configuration for namespace \(namespace.name): \(error)")
         }
 
         // Before Postfix, which calls them from its first connection on.
@@ -147,7 +162,8 @@ public final class PostfixInstance: @unchecked Sendable {
             milters = try await startMilters(configuration, namespace: namespace, directory: directory, logger: logger)
             if let engine = configuration.rspamd {
                 rspamd = try await PostfixRspamd.start(
-                    engine, dnsTimeoutSeconds: options.dnsTimeoutSeconds, in: namespace, directory: directory + "/rspamd", ipPath: options.ipPath,
+                    engine, dnsTimeoutSeconds: options.dnsTimeoutSeconds, in: namespace,
+                    directory: directory + "/rspamd", ipPath: options.ipPath,
                     logger: logger)
             }
         } catch {
@@ -159,7 +175,9 @@ public final class PostfixInstance: @unchecked Sendable {
         let clock = ContinuousClock()
         let began = clock.now
         let outputPath = directory + "/postfix.out"
-        let status = await run(options.ipPath, ["netns", "exec", namespace.name, options.postfixPath, "start"], outputPath: outputPath, timeout: options.startTimeout)
+        let status = await run(
+            options.ipPath, ["netns", "exec", namespace.name, options.postfixPath, "start"], outputPath: outputPath,
+            timeout: options.startTimeout)
         func said() -> String {
             let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
             let log = (try? String(contentsOfFile: paths.logFile, encoding: .utf8)) ?? ""
@@ -167,7 +185,8 @@ public final class PostfixInstance: @unchecked Sendable {
         }
         func fail(_ message: String) async -> PostfixInstanceError {
             let error = PostfixInstanceError(message: message, output: said())
-            await teardown(namespace: namespace, queueDirectory: paths.queueDirectory, etc: etc, options: options, logger: logger)
+            await teardown(
+                namespace: namespace, queueDirectory: paths.queueDirectory, etc: etc, options: options, logger: logger)
             await milters?.stop()
             await rspamd?.stop()
             return error
@@ -176,31 +195,44 @@ public final class PostfixInstance: @unchecked Sendable {
             // postfix(1) prints its fatal errors only to a terminal (or the maillog, once it can
             // read main.cf): ask `postfix check` again under script(1), which provides one.
             if FileManager.default.isExecutableFile(atPath: "/usr/bin/script") {
-                let command = [options.ipPath, "netns", "exec", namespace.name, options.postfixPath, "check"].map { "'\($0)'" }.joined(separator: " ")
-                _ = await run("/usr/bin/script", ["-qec", command, "/dev/null"], outputPath: outputPath, timeout: options.startTimeout)
+                let command = [options.ipPath, "netns", "exec", namespace.name, options.postfixPath, "check"].map {
+                    "'\($0)'"
+                }.joined(separator: " ")
+                _ = await run(
+                    "/usr/bin/script", ["-qec", command, "/dev/null"], outputPath: outputPath,
+                    timeout: options.startTimeout)
             }
-            throw await fail("`ip netns exec \(namespace.name) postfix start` failed (status \(status)); configuration in \(etc)/postfix")
+            throw await fail(
+                "`ip netns exec \(namespace.name) postfix start` failed (status \(status)); configuration in \(etc)/postfix"
+            )
         }
         guard let pid = readMasterPID(queueDirectory: paths.queueDirectory) else {
             throw await fail("postfix started but \(paths.queueDirectory)/pid/master.pid names no process")
         }
         let deadline = clock.now + options.startTimeout
         while true {
-            let sockets = ListeningSockets(procNetTCP: ["tcp", "tcp6"].compactMap { try? String(contentsOfFile: "/proc/\(pid)/net/\($0)", encoding: .utf8) })
+            let sockets = ListeningSockets(
+                procNetTCP: ["tcp", "tcp6"].compactMap {
+                    try? String(contentsOfFile: "/proc/\(pid)/net/\($0)", encoding: .utf8)
+                })
             let waiting = configuration.addresses.filter { !sockets.accepts($0, port: 25) }
             if waiting.isEmpty { break }
             if !isAlive(pid) {
                 throw await fail("the Postfix master (pid \(pid)) exited during start-up")
             }
             if clock.now > deadline {
-                throw await fail("Postfix did not listen on port 25 of \(waiting.map(\.description).joined(separator: ", ")) within \(options.startTimeout)")
+                throw await fail(
+                    "Postfix did not listen on port 25 of \(waiting.map(\.description).joined(separator: ", ")) within \(options.startTimeout)"
+                )
             }
             try? await Task.sleep(for: .milliseconds(2))
         }
         let startupTime = clock.now - began
-        logger.debug("postfix up", metadata: ["netns": "\(namespace.name)", "startup": "\(startupTime)", "master": "\(pid)"])
+        logger.debug(
+            "postfix up", metadata: ["netns": "\(namespace.name)", "startup": "\(startupTime)", "master": "\(pid)"])
         let instance = PostfixInstance(
-            namespace: namespace, directory: directory, paths: paths, etcDirectory: etc, options: options, startupTime: startupTime,
+            namespace: namespace, directory: directory, paths: paths, etcDirectory: etc, options: options,
+            startupTime: startupTime,
             masterPID: pid, configuration: configuration, rendered: rendered, logger: logger)
         instance.milters = milters
         instance.rspamd = rspamd
@@ -216,7 +248,9 @@ public final class PostfixInstance: @unchecked Sendable {
             return stopped
         }
         guard !alreadyStopped else { return }
-        await Self.teardown(namespace: namespace, queueDirectory: paths.queueDirectory, etc: etcDirectory, options: options, logger: logger)
+        await Self.teardown(
+            namespace: namespace, queueDirectory: paths.queueDirectory, etc: etcDirectory, options: options,
+            logger: logger)
         await milters?.stop()
         await rspamd?.stop()
     }
@@ -228,15 +262,23 @@ public final class PostfixInstance: @unchecked Sendable {
 
     // MARK: Teardown
 
-    static func teardown(namespace: NetworkNamespace, queueDirectory: String, etc: String, options: Options, logger: Logger) async {
+    static func teardown(
+        namespace: NetworkNamespace, queueDirectory: String, etc: String, options: Options, logger: Logger
+    ) async {
         let master = readMasterPID(queueDirectory: queueDirectory)
         if let master, processGroup(of: master) == master {
             // What `postfix stop` does (postfix-script: kill the master named in pid/master.pid; the
             // master then signals its process group), without the script's one-second sleeps.
             kill(master, SIGTERM)
         } else if FileManager.default.fileExists(atPath: etc + "/postfix/main.cf") {
-            let status = await run(options.ipPath, ["netns", "exec", namespace.name, options.postfixPath, "stop"], outputPath: nil, timeout: options.stopGrace)
-            if status != 0 { logger.debug("postfix stop failed; killing what is left", metadata: ["netns": "\(namespace.name)", "status": "\(status)"]) }
+            let status = await run(
+                options.ipPath, ["netns", "exec", namespace.name, options.postfixPath, "stop"], outputPath: nil,
+                timeout: options.stopGrace)
+            if status != 0 {
+                logger.debug(
+                    "postfix stop failed; killing what is left",
+                    metadata: ["netns": "\(namespace.name)", "status": "\(status)"])
+            }
         }
         // The master exits once its daemons have their SIGTERM. A child it forked a moment before
         // may still be a "master" with SIGTERM blocked, waiting to exec, for about a second;
@@ -247,7 +289,9 @@ public final class PostfixInstance: @unchecked Sendable {
         }
         var left = instanceProcesses(namespace: namespace, masterPID: master)
         for pid in left {
-            logger.debug("killing a Postfix process left after the master", metadata: ["pid": "\(pid)", "name": "\(daemonName(of: pid) ?? "?")"])
+            logger.debug(
+                "killing a Postfix process left after the master",
+                metadata: ["pid": "\(pid)", "name": "\(daemonName(of: pid) ?? "?")"])
             kill(pid, SIGKILL)
         }
         let killDeadline = ContinuousClock.now + .seconds(1)

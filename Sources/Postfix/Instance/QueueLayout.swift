@@ -25,7 +25,9 @@ public struct QueueLayout: Sendable, Hashable {
         }
         for line in postfixFiles.split(separator: "\n") where line.hasPrefix("$queue_directory") {
             let fields = line.split(separator: ":", omittingEmptySubsequences: false)
-            guard fields.count >= 5, fields[1] == "d", let mode = UInt16(fields[4], radix: 8), let owner = resolve(fields[2]) else { continue }
+            guard fields.count >= 5, fields[1] == "d", let mode = UInt16(fields[4], radix: 8),
+                let owner = resolve(fields[2])
+            else { continue }
             let path = fields[0].dropFirst("$queue_directory".count).drop { $0 == "/" }
             guard !path.contains("$"), !path.contains("..") else { continue }
             folders.append(Folder(path: String(path), owner: owner, group: resolve(fields[3]), mode: mode))

@@ -9,7 +9,9 @@ extension PostfixLog {
         var accepted = 0
         for line in lines where line.message.hasPrefix("disconnect from ") {
             disconnects += 1
-            guard let field = line.message.split(separator: " ").first(where: { $0.hasPrefix("data=") }) else { continue }
+            guard let field = line.message.split(separator: " ").first(where: { $0.hasPrefix("data=") }) else {
+                continue
+            }
             let counts = field.dropFirst("data=".count).split(separator: "/")
             guard let success = counts.first.flatMap({ Int($0) }) else { return nil }
             accepted += success

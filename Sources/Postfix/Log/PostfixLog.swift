@@ -91,7 +91,10 @@ public struct PostfixSession: Sendable, Hashable {
     /// True once `disconnect from` was logged.
     public var isComplete: Bool
 
-    public init(client: IPAddress, clientName: String, pid: Int, lines: [String], queueIDs: [String] = [], isComplete: Bool = false) {
+    public init(
+        client: IPAddress, clientName: String, pid: Int, lines: [String], queueIDs: [String] = [],
+        isComplete: Bool = false
+    ) {
         self.client = client
         self.clientName = clientName
         self.clients = [client]
@@ -132,9 +135,14 @@ public struct PostfixLog: Sendable, Hashable {
         for text in lines {
             guard let line = PostfixLogLine(text), let pid = line.pid else { continue }
             if line.daemon == "smtpd" {
-                if line.message.hasPrefix("connect from "), let (name, address) = Self.client(in: line.message.dropFirst("connect from ".count)) {
+                if line.message.hasPrefix("connect from "),
+                    let (name, address) = Self.client(in: line.message.dropFirst("connect from ".count))
+                {
                     open[pid] = sessions.count
-                    sessions.append(PostfixSession(client: address, clientName: name, pid: pid, lines: beforeConnect[pid, default: []] + [text]))
+                    sessions.append(
+                        PostfixSession(
+                            client: address, clientName: name, pid: pid, lines: beforeConnect[pid, default: []] + [text]
+                        ))
                     beforeConnect[pid] = nil
                     continue
                 }
@@ -157,7 +165,9 @@ public struct PostfixLog: Sendable, Hashable {
                 }
                 continue
             }
-            if let colon = line.message.range(of: ": "), let index = byQueueID[String(line.message[..<colon.lowerBound])] {
+            if let colon = line.message.range(of: ": "),
+                let index = byQueueID[String(line.message[..<colon.lowerBound])]
+            {
                 sessions[index].lines.append(text)
             }
         }
@@ -208,7 +218,9 @@ public struct PostfixLog: Sendable, Hashable {
             while let range = message.range(of: marker, range: searchStart..<message.endIndex) {
                 let rest = message[range.upperBound...]
                 let token = rest.prefix { $0 != " " && $0 != "," && $0 != ";" }
-                if token.hasSuffix("]") || token.hasSuffix("]:"), let (_, address) = client(in: token) { return address }
+                if token.hasSuffix("]") || token.hasSuffix("]:"), let (_, address) = client(in: token) {
+                    return address
+                }
                 searchStart = range.upperBound
             }
         }

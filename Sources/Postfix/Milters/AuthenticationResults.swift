@@ -40,7 +40,9 @@ public struct AuthenticationResults: Sendable, Hashable {
                 let name = String(word[..<equals]).lowercased()
                 guard name.contains(".") || name == "reason" else { continue }
                 var value = String(word[word.index(after: equals)...])
-                if value.count >= 2, value.first == "\"", value.last == "\"" { value = String(value.dropFirst().dropLast()) }
+                if value.count >= 2, value.first == "\"", value.last == "\"" {
+                    value = String(value.dropFirst().dropLast())
+                }
                 properties[name] = value
             }
             results.append(Result(method: method, result: result, comments: comments, properties: properties))

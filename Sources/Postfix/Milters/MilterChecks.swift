@@ -50,11 +50,13 @@ public struct MilterChecks: Sendable, Hashable {
         for family in AddressFamily.allCases {
             for check in connectionChecks(family) where !Self.connectionChecks.contains(check) {
                 let why = policy.rejectAt == .data ? "reject_at: data" : "a reply of its own on another check"
-                return "check \(check.name) with \(why) has no Postfix equivalent (the decision milter answers only ptr and fcrdns, from smtpd's {client_ptr} and {client_resolve}): builtin only"
+                return
+                    "check \(check.name) with \(why) has no Postfix equivalent (the decision milter answers only ptr and fcrdns, from smtpd's {client_ptr} and {client_resolve}): builtin only"
             }
         }
         if policy.siteReply != nil {
-            return "reply: with a DKIM/DMARC check is not translated for Postfix (the site reply would apply to checks Postfix answers itself): builtin only"
+            return
+                "reply: with a DKIM/DMARC check is not translated for Postfix (the site reply would apply to checks Postfix answers itself): builtin only"
         }
         return nil
     }

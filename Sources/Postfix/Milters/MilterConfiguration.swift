@@ -27,11 +27,13 @@ public struct MilterConfiguration: Sendable, Hashable {
     /// connect macros the decision milter reads.
     public static var mainCF: MainCF {
         var main = MainCF()
-        main["smtpd_milters"] = [openDKIMPort, openDMARCPort, decisionPort].map { "inet:127.0.0.1:\($0)" }.joined(separator: ", ")
+        main["smtpd_milters"] = [openDKIMPort, openDMARCPort, decisionPort].map { "inet:127.0.0.1:\($0)" }.joined(
+            separator: ", ")
         main["non_smtpd_milters"] = ""
         main["milter_default_action"] = "tempfail"
         main["milter_protocol"] = "6"
-        main["milter_connect_macros"] = "j {daemon_name} {daemon_addr} v _ {client_addr} {client_name} {client_ptr} {client_resolve}"
+        main["milter_connect_macros"] =
+            "j {daemon_name} {daemon_addr} v _ {client_addr} {client_name} {client_ptr} {client_resolve}"
         return main
     }
 
@@ -111,7 +113,10 @@ public struct MilterConfiguration: Sendable, Hashable {
     /// labels, three under a few two-label suffixes) as a public suffix list (publicsuffix.org's
     /// format), so that OpenDMARC finds the same organisational domain for the worlds' names.
     public static var publicSuffixList: String {
-        let tlds = ["test", "example", "invalid", "localhost", "com", "net", "org", "edu", "gov", "de", "uk", "au", "nz", "jp", "br", "za", "cn", "arpa"]
+        let tlds = [
+            "test", "example", "invalid", "localhost", "com", "net", "org", "edu", "gov", "de", "uk", "au", "nz", "jp",
+            "br", "za", "cn", "arpa",
+        ]
         return "// Written by mxharness: the organisational-domain rule of its built-in verifier.\n"
             + (tlds + OrganizationalDomain.builtInTwoLabelSuffixes.sorted()).joined(separator: "\n") + "\n"
     }

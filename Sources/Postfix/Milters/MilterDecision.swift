@@ -45,9 +45,12 @@ public struct MilterDecision: MilterFilter {
         let signed = !context.headers(named: "DKIM-Signature").isEmpty
         for check in checks {
             let (outcome, detail) = self.outcome(of: check, context: context)
-            record("\(stage == .rcpt ? "rcpt" : "end-of-message") client=\(client) check=\(check.name) outcome=\(outcome) \(detail)")
+            record(
+                "\(stage == .rcpt ? "rcpt" : "end-of-message") client=\(client) check=\(check.name) outcome=\(outcome) \(detail)"
+            )
             guard outcome.decides,
-                  let reply = policy.reply(for: check, outcome: outcome, client: client, helo: context.helo, signed: signed)
+                let reply = policy.reply(
+                    for: check, outcome: outcome, client: client, helo: context.helo, signed: signed)
             else { continue }
             return Self.milterReply(reply)
         }
@@ -78,14 +81,22 @@ public struct MilterDecision: MilterFilter {
             let spf = results("spf")
             if spf.contains(where: { $0.result == "pass" }) { return (.pass, Self.describe(spf)) }
             let dkim = results("dkim")
-            let author = AuthorDomain.of(DKIMMessage(Array(context.headers(named: "From").map { "From:\($0)\r\n" }.joined().utf8) + [13, 10]))
-            if let author, let aligned = dkim.first(where: {
-                Self.dkimPasses($0) && $0.properties["header.d"].map { OrganizationalDomain.aligned($0, author, mode: .relaxed) } == true
-            }) {
+            let author = AuthorDomain.of(
+                DKIMMessage(Array(context.headers(named: "From").map { "From:\($0)\r\n" }.joined().utf8) + [13, 10]))
+            if let author,
+                let aligned = dkim.first(where: {
+                    Self.dkimPasses($0)
+                        && $0.properties["header.d"].map { OrganizationalDomain.aligned($0, author, mode: .relaxed) }
+                            == true
+                })
+            {
                 return (.pass, "aligned with From \(author): " + Self.describe(aligned))
             }
             let temporary = spf.contains { $0.result == "temperror" } || dkim.contains { $0.result == "temperror" }
-            return (temporary ? .temporary : .fail, Self.describe(spf) + "; " + Self.describe(dkim) + "; From domain \(author ?? "none")")
+            return (
+                temporary ? .temporary : .fail,
+                Self.describe(spf) + "; " + Self.describe(dkim) + "; From domain \(author ?? "none")"
+            )
         case .dmarc:
             let dmarc = results("dmarc")
             if dmarc.contains(where: { $0.result == "temperror" }) { return (.temporary, Self.describe(dmarc)) }
@@ -96,10 +107,14 @@ public struct MilterDecision: MilterFilter {
             // random() % 100 < pct, so 0 and 100 are exact and anything between is chance.
             if let failed = dmarc.first(where: { $0.result == "fail" }) {
                 let policy = Self.commentValue("p", in: failed)?.lowercased() ?? "none"
-                guard policy == "reject" else { return (.pass, Self.describe(failed) + " (accepted: the policy does not reject)") }
+                guard policy == "reject" else {
+                    return (.pass, Self.describe(failed) + " (accepted: the policy does not reject)")
+                }
                 let pct = Self.historyValue("pct", job: context.macros["i"], in: history()).flatMap { Int($0) } ?? 100
                 let sampled = pct >= 100 || (pct > 0 && Int.random(in: 0..<100) < pct)
-                return (sampled ? .fail : .pass, Self.describe(failed) + " pct=\(pct)" + (sampled ? "" : " (not sampled)"))
+                return (
+                    sampled ? .fail : .pass, Self.describe(failed) + " pct=\(pct)" + (sampled ? "" : " (not sampled)")
+                )
             }
             return (.pass, Self.describe(dmarc))
         default:
@@ -132,7 +147,8 @@ public struct MilterDecision: MilterFilter {
 
     static func commentValue(_ name: String, in result: AuthenticationResults.Result) -> String? {
         for comment in result.comments {
-            for word in comment.split(whereSeparator: { $0 == " " || $0 == ";" }) where word.lowercased().hasPrefix(name + "=") {
+            for word in comment.split(whereSeparator: { $0 == " " || $0 == ";" })
+            where word.lowercased().hasPrefix(name + "=") {
                 return String(word.dropFirst(name.count + 1))
             }
         }

@@ -30,7 +30,9 @@ public final class PostfixMilters: @unchecked Sendable {
     private let decision: MilterServer
     private let decisions: DecisionLog
 
-    private init(configuration: MilterConfiguration, daemons: [ManagedProcess], decision: MilterServer, decisions: DecisionLog) {
+    private init(
+        configuration: MilterConfiguration, daemons: [ManagedProcess], decision: MilterServer, decisions: DecisionLog
+    ) {
         self.configuration = configuration
         self.daemons = daemons
         self.decision = decision
@@ -39,9 +41,12 @@ public final class PostfixMilters: @unchecked Sendable {
 
     /// Why the milters cannot run on this machine, or nil.
     public static func missingReason(options: Options = Options()) -> String? {
-        let missing = [options.openDKIMPath, options.openDMARCPath].filter { !FileManager.default.isExecutableFile(atPath: $0) }
+        let missing = [options.openDKIMPath, options.openDMARCPath].filter {
+            !FileManager.default.isExecutableFile(atPath: $0)
+        }
         guard !missing.isEmpty else { return nil }
-        return "DKIM and DMARC checks need OpenDKIM and OpenDMARC as Postfix milters, and \(missing.joined(separator: ", ")) is not installed (apt-get install opendkim opendmarc, as scripts/lib.sh does)"
+        return
+            "DKIM and DMARC checks need OpenDKIM and OpenDMARC as Postfix milters, and \(missing.joined(separator: ", ")) is not installed (apt-get install opendkim opendmarc, as scripts/lib.sh does)"
     }
 
     /// The decisions the milter made so far (`milters/decisions.log`), one line each.
@@ -50,17 +55,23 @@ public final class PostfixMilters: @unchecked Sendable {
     /// Starts the three milters for `policy` in `namespace` and returns once each one listens.
     /// The namespace's `/etc/netns/NAME/resolv.conf` must exist (Postfix's setup writes it).
     public static func start(
-        policy: ReceiverPolicy, in namespace: NetworkNamespace, directory: String, options: Options = Options(), logger: Logger
+        policy: ReceiverPolicy, in namespace: NetworkNamespace, directory: String, options: Options = Options(),
+        logger: Logger
     ) async throws -> PostfixMilters {
-        if let reason = missingReason(options: options) { throw PostfixConfigurationError.unsupported(PostfixUnsupported(reason: reason)) }
+        if let reason = missingReason(options: options) {
+            throw PostfixConfigurationError.unsupported(PostfixUnsupported(reason: reason))
+        }
         let fm = FileManager.default
-        try fm.createDirectory(atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+        try fm.createDirectory(
+            atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
         let token = (0..<4).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let configuration = MilterConfiguration(authservID: "mxh-verify-\(token)", directory: directory)
         try configuration.openDKIM.write(toFile: configuration.openDKIMConfigPath, atomically: true, encoding: .utf8)
         try configuration.openDMARC.write(toFile: configuration.openDMARCConfigPath, atomically: true, encoding: .utf8)
-        try MilterConfiguration.libunbound.write(toFile: configuration.libunboundConfigPath, atomically: true, encoding: .utf8)
-        try MilterConfiguration.publicSuffixList.write(toFile: configuration.publicSuffixListPath, atomically: true, encoding: .utf8)
+        try MilterConfiguration.libunbound.write(
+            toFile: configuration.libunboundConfigPath, atomically: true, encoding: .utf8)
+        try MilterConfiguration.publicSuffixList.write(
+            toFile: configuration.publicSuffixListPath, atomically: true, encoding: .utf8)
 
         let decisions = DecisionLog(path: directory + "/decisions.log")
         var daemons: [ManagedProcess] = []
@@ -71,10 +82,12 @@ public final class PostfixMilters: @unchecked Sendable {
             await server?.stop()
         }
         do {
-            let fd = try await Sockets.listen(on: IPAddress(literal: "127.0.0.1"), port: MilterConfiguration.decisionPort, in: namespace)
+            let fd = try await Sockets.listen(
+                on: IPAddress(literal: "127.0.0.1"), port: MilterConfiguration.decisionPort, in: namespace)
             let historyPath = configuration.historyPath
             let history: @Sendable () -> String = { (try? String(contentsOfFile: historyPath, encoding: .utf8)) ?? "" }
-            let filter = MilterDecision(policy: policy, authservID: configuration.authservID, history: history) { line in
+            let filter = MilterDecision(policy: policy, authservID: configuration.authservID, history: history) {
+                line in
                 decisions.append(line)
                 logger.debug("milter decision", metadata: ["decision": "\(line)"])
             }
@@ -86,24 +99,35 @@ public final class PostfixMilters: @unchecked Sendable {
                 throw error
             }
             let started: [(name: String, path: String, arguments: [String], port: UInt16)] = [
-                ("opendkim", options.openDKIMPath, ["-f", "-x", configuration.openDKIMConfigPath], MilterConfiguration.openDKIMPort),
-                ("opendmarc", options.openDMARCPath, ["-f", "-c", configuration.openDMARCConfigPath], MilterConfiguration.openDMARCPort),
+                (
+                    "opendkim", options.openDKIMPath, ["-f", "-x", configuration.openDKIMConfigPath],
+                    MilterConfiguration.openDKIMPort
+                ),
+                (
+                    "opendmarc", options.openDMARCPath, ["-f", "-c", configuration.openDMARCConfigPath],
+                    MilterConfiguration.openDMARCPort
+                ),
             ]
             for daemon in started {
                 // `ip netns exec` execs the daemon in place: the process's pid is the daemon's.
-                daemons.append(try ManagedProcess.launch(
-                    options.ipPath, ["netns", "exec", namespace.name, daemon.path] + daemon.arguments, in: nil,
-                    outputPath: directory + "/\(daemon.name).out"))
+                daemons.append(
+                    try ManagedProcess.launch(
+                        options.ipPath, ["netns", "exec", namespace.name, daemon.path] + daemon.arguments, in: nil,
+                        outputPath: directory + "/\(daemon.name).out"))
             }
             for (daemon, process) in zip(started, daemons) {
-                try await waitListening(process, name: daemon.name, port: daemon.port, output: directory + "/\(daemon.name).out", timeout: options.startTimeout)
+                try await waitListening(
+                    process, name: daemon.name, port: daemon.port, output: directory + "/\(daemon.name).out",
+                    timeout: options.startTimeout)
             }
         } catch {
             await cleanUp()
             throw error
         }
-        logger.debug("milters up", metadata: ["netns": "\(namespace.name)", "authserv-id": "\(configuration.authservID)"])
-        return PostfixMilters(configuration: configuration, daemons: daemons, decision: decisionServer, decisions: decisions)
+        logger.debug(
+            "milters up", metadata: ["netns": "\(namespace.name)", "authserv-id": "\(configuration.authservID)"])
+        return PostfixMilters(
+            configuration: configuration, daemons: daemons, decision: decisionServer, decisions: decisions)
     }
 
     /// Stops both daemons and the decision milter. Safe to call twice.
@@ -121,18 +145,26 @@ public final class PostfixMilters: @unchecked Sendable {
         }
     }
 
-    private static func waitListening(_ process: ManagedProcess, name: String, port: UInt16, output: String, timeout: Duration) async throws {
+    private static func waitListening(
+        _ process: ManagedProcess, name: String, port: UInt16, output: String, timeout: Duration
+    ) async throws {
         let deadline = ContinuousClock.now + timeout
         let loopback = IPAddress(literal: "127.0.0.1")
         while true {
-            let sockets = ListeningSockets(procNetTCP: [(try? String(contentsOfFile: "/proc/\(process.pid)/net/tcp", encoding: .utf8)) ?? ""])
+            let sockets = ListeningSockets(procNetTCP: [
+                (try? String(contentsOfFile: "/proc/\(process.pid)/net/tcp", encoding: .utf8)) ?? ""
+            ])
             if sockets.accepts(loopback, port: port) { return }
             let said = { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
             guard process.isRunning else {
-                throw PostfixInstanceError(message: "\(name) exited during start-up (configuration in \((output as NSString).deletingLastPathComponent))", output: said())
+                throw PostfixInstanceError(
+                    message:
+                        "\(name) exited during start-up (configuration in \((output as NSString).deletingLastPathComponent))",
+                    output: said())
             }
             guard ContinuousClock.now < deadline else {
-                throw PostfixInstanceError(message: "\(name) did not listen on 127.0.0.1:\(port) within \(timeout)", output: said())
+                throw PostfixInstanceError(
+                    message: "\(name) did not listen on 127.0.0.1:\(port) within \(timeout)", output: said())
             }
             try? await Task.sleep(for: .milliseconds(5))
         }
@@ -171,6 +203,7 @@ extension PostfixInstance {
         _ configuration: PostfixConfiguration, namespace: NetworkNamespace, directory: String, logger: Logger
     ) async throws -> PostfixMilters? {
         guard MilterChecks(policy: configuration.policy).isNeeded else { return nil }
-        return try await PostfixMilters.start(policy: configuration.policy, in: namespace, directory: directory + "/milters", logger: logger)
+        return try await PostfixMilters.start(
+            policy: configuration.policy, in: namespace, directory: directory + "/milters", logger: logger)
     }
 }

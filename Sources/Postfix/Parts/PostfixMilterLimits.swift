@@ -18,17 +18,20 @@ func postfixMilterLimit(of scenario: ScenarioCase) -> String? {
         let name = DNSName.normalize(scenario.sender.dkimKeyName(dkim))
         let written = scenario.dns.records.contains { $0.type == .txt && DNSName.normalize($0.owner) == name }
         if !written && dkim.record == .testing {
-            return "sender.dkim record: testing (t=y): OpenDKIM reports the signature as dkim=pass without a test-mode mark, where RFC 6376 3.6.1 and the built-in MX treat it as unsigned: builtin only"
+            return
+                "sender.dkim record: testing (t=y): OpenDKIM reports the signature as dkim=pass without a test-mode mark, where RFC 6376 3.6.1 and the built-in MX treat it as unsigned: builtin only"
         }
         if !written && dkim.record == .truncated {
-            return "sender.dkim record: truncated: OpenDKIM reports the undecodable key as dkim=temperror (like a DNS failure, 4xx), where RFC 6376 6.1.2 and the built-in MX say permerror (5xx): builtin only"
+            return
+                "sender.dkim record: truncated: OpenDKIM reports the undecodable key as dkim=temperror (like a DNS failure, 4xx), where RFC 6376 6.1.2 and the built-in MX say permerror (5xx): builtin only"
         }
     }
     for record in scenario.dns.records where DNSName.normalize(record.owner).contains("._domainkey.") {
         guard case .txt(let strings) = record.data else { continue }
         let text = String(decoding: strings.joined(), as: UTF8.self)
         if hasTestFlag(text) {
-            return "dns.records: the key record at \(record.owner) has t=y: OpenDKIM reports its signatures as dkim=pass without a test-mode mark, where RFC 6376 3.6.1 and the built-in MX treat them as unsigned: builtin only"
+            return
+                "dns.records: the key record at \(record.owner) has t=y: OpenDKIM reports its signatures as dkim=pass without a test-mode mark, where RFC 6376 3.6.1 and the built-in MX treat them as unsigned: builtin only"
         }
     }
     return nil

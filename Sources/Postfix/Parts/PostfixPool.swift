@@ -52,7 +52,8 @@ public final class PostfixHost: @unchecked Sendable {
     /// Makes the namespace hold exactly the receiver's addresses and `clients` (what the previous
     /// case's sender had goes), and the slot's unbound serve `world`.
     func prepare(clients: [IPAddress], world: WorldSpec) async throws {
-        try await slot.prepare(addresses: receiverAddresses + clients.filter { !receiverAddresses.contains($0) }, world: world)
+        try await slot.prepare(
+            addresses: receiverAddresses + clients.filter { !receiverAddresses.contains($0) }, world: world)
     }
 
     /// Postfix stopped, then the slot (unbound, the namespace with `/etc/netns/NAME`, the folder).
@@ -63,13 +64,16 @@ public final class PostfixHost: @unchecked Sendable {
 
     /// Starts Postfix for `configuration` in a new warm slot holding the receiver's addresses.
     static func start(
-        _ configuration: PostfixConfiguration, key: String, options: PostfixInstance.Options, plantedLeak: PostfixPool.PlantedLeak?,
+        _ configuration: PostfixConfiguration, key: String, options: PostfixInstance.Options,
+        plantedLeak: PostfixPool.PlantedLeak?,
         logger: Logger
     ) async throws -> PostfixHost {
-        let slot = try await WarmSlot.start(kind: "pfhost", logger: logger, plantedLeak: plantedLeak == .previousWorld ? .previousWorld : nil)
+        let slot = try await WarmSlot.start(
+            kind: "pfhost", logger: logger, plantedLeak: plantedLeak == .previousWorld ? .previousWorld : nil)
         do {
             try await slot.prepare(addresses: configuration.addresses, world: nil)
-            let instance = try await PostfixInstance.start(configuration, in: slot.namespace, caseDirectory: slot.directory, options: options, logger: logger)
+            let instance = try await PostfixInstance.start(
+                configuration, in: slot.namespace, caseDirectory: slot.directory, options: options, logger: logger)
             instance.skipsReload = plantedLeak == .previousConfiguration
             return PostfixHost(number: PostfixInstanceNumbers.next(), key: key, slot: slot, instance: instance)
         } catch {
@@ -180,7 +184,8 @@ public actor PostfixPool {
         }
         // The least recently used: the one least likely to be wanted again as it is.
         if let index = idle.indices.filter({ fits(idle[$0]) && idle[$0].instance.reloadRefusal(configuration) == nil })
-            .min(by: { idle[$0].lastUsed < idle[$1].lastUsed }) {
+            .min(by: { idle[$0].lastUsed < idle[$1].lastUsed })
+        {
             let host = idle.remove(at: index)
             lent[ObjectIdentifier(host)] = host
             do {
@@ -193,13 +198,16 @@ public actor PostfixPool {
             } catch {
                 // `close()` stopped the host meanwhile.
                 guard !closed else { throw PostfixPoolError() }
-                logger.debug("postfix reload failed; starting a new instance", metadata: ["instance": "\(host.number)", "error": "\(error)"])
+                logger.debug(
+                    "postfix reload failed; starting a new instance",
+                    metadata: ["instance": "\(host.number)", "error": "\(error)"])
                 statistics.failedReloads += 1
                 lent[ObjectIdentifier(host)] = nil
                 stopInBackground(host)
             }
         }
-        let host = try await PostfixHost.start(configuration, key: key, options: options, plantedLeak: plantedLeak, logger: logger)
+        let host = try await PostfixHost.start(
+            configuration, key: key, options: options, plantedLeak: plantedLeak, logger: logger)
         guard !closed else {
             await host.stop()
             throw PostfixPoolError()
@@ -239,10 +247,14 @@ public actor PostfixPool {
     /// a host out afterwards. Safe to call twice.
     public func close() async {
         if !closed {
-            logger.debug("postfix pool closing", metadata: [
-                "started": "\(statistics.instancesStarted)", "reuses": "\(statistics.reuses)", "private": "\(statistics.privateInstances)",
-                "evicted": "\(statistics.evicted)", "retired": "\(statistics.retired)", "reloads": "\(statistics.reloads)",
-            ])
+            logger.debug(
+                "postfix pool closing",
+                metadata: [
+                    "started": "\(statistics.instancesStarted)", "reuses": "\(statistics.reuses)",
+                    "private": "\(statistics.privateInstances)",
+                    "evicted": "\(statistics.evicted)", "retired": "\(statistics.retired)",
+                    "reloads": "\(statistics.reloads)",
+                ])
         }
         closed = true
         let hosts = idle + Array(lent.values)

@@ -29,7 +29,8 @@ public struct PostfixReceivers: ReceiverKind {
 
     /// `pool`: instances to share between cases across runs (the caller closes it); nil: a run
     /// makes a pool of its own when `sharing` is on.
-    public init(base: MainCF? = nil, site: PostfixSiteDirectory? = nil, sharing: Bool = true, pool: PostfixPool? = nil) {
+    public init(base: MainCF? = nil, site: PostfixSiteDirectory? = nil, sharing: Bool = true, pool: PostfixPool? = nil)
+    {
         self.base = base
         self.site = site
         self.sharing = sharing
@@ -48,14 +49,18 @@ public struct PostfixReceivers: ReceiverKind {
     /// The Postfix receiver of a case: the scenario's policy and `receiver.postfix` over the user's
     /// main.cf, accepting mail for every recipient domain, with the identity keys
     /// (`receiver.proxy_protocol`, `receiver.xclient_hosts`; `PostfixIdentity`).
-    public func configuration(for scenario: ScenarioCase, settings: RunConfiguration = RunConfiguration()) -> PostfixConfiguration {
+    public func configuration(for scenario: ScenarioCase, settings: RunConfiguration = RunConfiguration())
+        -> PostfixConfiguration
+    {
         var configuration = PostfixConfiguration(
-            hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses, domains: scenario.recipientDomains,
+            hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses,
+            domains: scenario.recipientDomains,
             policy: scenario.receiver.policy, settings: scenario.receiver.postfix, base: base,
             site: site ?? scenario.receiver.postfixDirectory.map(PostfixSiteDirectory.cached(path:)),
             bareNewline: (scenario.receiver.bareNewline ?? .normalize).rawValue,
             identity: PostfixIdentity(
-                upstreamProxyProtocol: scenario.receiver.proxyProtocol?.rawValue, xclientHosts: scenario.receiver.xclientHosts),
+                upstreamProxyProtocol: scenario.receiver.proxyProtocol?.rawValue,
+                xclientHosts: scenario.receiver.xclientHosts),
             tls: Self.tls(for: scenario.receiver, authority: settings.authority))
         configuration.engines = PostfixEngineSetup(
             runsPolicydSPF: scenario.receiver.engines.contains(.policydSPF), policydSPF: Self.policydSPFInstallation,
@@ -70,11 +75,14 @@ public struct PostfixReceivers: ReceiverKind {
         guard receiver.tls.starttls, let authority = try? authority.authority() else { return nil }
         var certificates: [PostfixTLS.Certificate] = []
         for group in receiver.tls.certificates(hostname: receiver.hostname, addresses: receiver.addresses) {
-            guard let issued = try? authority.certificate(group.kind, names: group.names, addresses: group.addresses) else { return nil }
+            guard let issued = try? authority.certificate(group.kind, names: group.names, addresses: group.addresses)
+            else { return nil }
             let key = issued.privateKeyPEM.hasSuffix("\n") ? issued.privateKeyPEM : issued.privateKeyPEM + "\n"
-            certificates.append(PostfixTLS.Certificate(keyAndChainPEM: key + issued.chainPEM, addresses: group.addresses))
+            certificates.append(
+                PostfixTLS.Certificate(keyAndChainPEM: key + issued.chainPEM, addresses: group.addresses))
         }
-        return PostfixTLS(required: receiver.tls.required, protocols: receiver.tls.protocols, certificates: certificates)
+        return PostfixTLS(
+            required: receiver.tls.required, protocols: receiver.tls.protocols, certificates: certificates)
     }
 
     /// This machine's policyd-spf, looked up once.
@@ -83,18 +91,22 @@ public struct PostfixReceivers: ReceiverKind {
     /// Root is `Preflight`'s question (a Postfix receiver makes the command need root).
     public func unavailableReason(settings: RunConfiguration) -> String? {
         let postfix = PostfixInstance.Options().postfixPath
-        return PostfixInstance.isInstalled ? nil : "the Postfix receiver needs \(postfix): install Postfix (apt-get install postfix)"
+        return PostfixInstance.isInstalled
+            ? nil : "the Postfix receiver needs \(postfix): install Postfix (apt-get install postfix)"
     }
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         let configuration = configuration(for: scenario, settings: settings)
-        return configuration.unsupportedReason ?? postfixMilterLimit(of: scenario) ?? Self.engineReason(scenario, configuration)
+        return configuration.unsupportedReason ?? postfixMilterLimit(of: scenario)
+            ?? Self.engineReason(scenario, configuration)
     }
 
     /// Why an engine the case needs cannot run (not installed), or one it lists is not one Postfix
     /// runs; nil when every one can.
     static func engineReason(_ scenario: ScenarioCase, _ configuration: PostfixConfiguration) -> String? {
-        if scenario.receiver.engines.contains(.policydSPF), let reason = configuration.engines.policydSPFInstallation.missingReason {
+        if scenario.receiver.engines.contains(.policydSPF),
+            let reason = configuration.engines.policydSPFInstallation.missingReason
+        {
             return reason
         }
         // rspamd as Postfix's milter (PostfixRspamd) is not run yet: a case that lists it is skipped.
@@ -122,9 +134,11 @@ public struct PostfixReceivers: ReceiverKind {
     /// and has no validating twin.
     static func hostRefusal(for scenario: ScenarioCase) -> String? {
         if CaseEnvironment.needsValidatingServer(scenario) {
-            return "a validating resolver in a signed world needs the world's validating unbound, which pooled hosts lack"
+            return
+                "a validating resolver in a signed world needs the world's validating unbound, which pooled hosts lack"
         }
-        return WarmDNSWorld.canLoad(scenario.dns) ? nil : "one fault's name lies under another's, which a warm unbound cannot load"
+        return WarmDNSWorld.canLoad(scenario.dns)
+            ? nil : "one fault's name lies under another's, which a warm unbound cannot load"
     }
 
     public func sharingKey(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
@@ -135,17 +149,22 @@ public struct PostfixReceivers: ReceiverKind {
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
         let configuration = configuration(for: scenario, settings: settings)
         if let pool, Self.hostRefusal(for: scenario) == nil, let key = configuration.sharingKey {
-            return PooledPostfixReceiver(configuration: configuration, key: key, options: Self.options(settings), world: scenario.dns, pool: pool)
+            return PooledPostfixReceiver(
+                configuration: configuration, key: key, options: Self.options(settings), world: scenario.dns, pool: pool
+            )
         }
-        let reason = pool == nil ? "sharing is off" : configuration.sharingRefusal ?? Self.hostRefusal(for: scenario) ?? "not shareable"
+        let reason =
+            pool == nil
+            ? "sharing is off" : configuration.sharingRefusal ?? Self.hostRefusal(for: scenario) ?? "not shareable"
         return PrivatePostfixReceiver(
-            configuration: configuration, options: Self.options(settings, for: scenario), pool: pool, privateReason: reason,
+            configuration: configuration, options: Self.options(settings, for: scenario), pool: pool,
+            privateReason: reason,
             runsInWarmWorlds: !CaseEnvironment.needsValidatingServer(scenario))
     }
 
     public func scopedToRun(jobs: Int, cases: [ScenarioCase], settings: RunConfiguration) -> any ReceiverKind {
         guard pool == nil, sharing,
-              cases.contains(where: { (settings.target ?? $0.receiver.target ?? .builtin) == target })
+            cases.contains(where: { (settings.target ?? $0.receiver.target ?? .builtin) == target })
         else { return self }
         return PostfixReceivers(self, ownPool: PostfixPool(capacity: jobs))
     }
@@ -157,7 +176,9 @@ public struct PostfixReceivers: ReceiverKind {
 
 /// Turns the configuration's "no Postfix equivalent" into a skip.
 private func translated(_ error: any Error) -> any Error {
-    if let error = error as? PostfixConfigurationError, let reason = error.unsupportedReason { return CaseSkipped(reason: reason) }
+    if let error = error as? PostfixConfigurationError, let reason = error.unsupportedReason {
+        return CaseSkipped(reason: reason)
+    }
     return error
 }
 
@@ -176,21 +197,24 @@ final class PrivatePostfixReceiver: Receiver, @unchecked Sendable {
     let runsInWarmWorlds: Bool
 
     init(
-        configuration: PostfixConfiguration, options: PostfixInstance.Options, pool: PostfixPool?, privateReason: String,
+        configuration: PostfixConfiguration, options: PostfixInstance.Options, pool: PostfixPool?,
+        privateReason: String,
         runsInWarmWorlds: Bool = true
     ) {
         self.runsInWarmWorlds = runsInWarmWorlds
         self.configuration = configuration
         self.options = options
         self.pool = pool
-        self.instanceUse = ReceiverInstanceUse(instance: PostfixInstanceNumbers.next(), reused: false, privateReason: privateReason)
+        self.instanceUse = ReceiverInstanceUse(
+            instance: PostfixInstanceNumbers.next(), reused: false, privateReason: privateReason)
     }
 
     func start(in environment: CaseEnvironment) async throws {
         if let pool { await pool.countPrivateInstance() }
         do {
             postfix = try await PostfixInstance.start(
-                configuration, in: environment.namespace, caseDirectory: environment.directory, options: options, logger: environment.logger)
+                configuration, in: environment.namespace, caseDirectory: environment.directory, options: options,
+                logger: environment.logger)
         } catch {
             throw translated(error)
         }
@@ -237,7 +261,10 @@ final class PooledPostfixReceiver: Receiver, @unchecked Sendable {
     private var mark = PostfixLogMark.start
     private var settledCleanly = false
 
-    init(configuration: PostfixConfiguration, key: String, options: PostfixInstance.Options, world: WorldSpec, pool: PostfixPool) {
+    init(
+        configuration: PostfixConfiguration, key: String, options: PostfixInstance.Options, world: WorldSpec,
+        pool: PostfixPool
+    ) {
         self.configuration = configuration
         self.key = key
         self.options = options

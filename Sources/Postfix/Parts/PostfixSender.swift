@@ -19,7 +19,8 @@ public struct PostfixSenders: SenderKind {
             if signing.algorithm == "ed25519-sha256" {
                 // Seen: OpenDKIM 2.11 (Debian 12) given the case's Ed25519 key (PKCS#8 PEM) signs,
                 // and the receiver's verifier answers 5.7.20 (no valid signature).
-                return "sender.dkim.algorithm: ed25519-sha256 is not signed by the real Postfix sender: OpenDKIM 2.11 given the case's Ed25519 key makes signatures that do not verify"
+                return
+                    "sender.dkim.algorithm: ed25519-sha256 is not signed by the real Postfix sender: OpenDKIM 2.11 given the case's Ed25519 key makes signatures that do not verify"
             }
         }
         return scenario.sender.message?.raw == nil ? nil : rawMessageReason("Postfix")
@@ -34,7 +35,8 @@ public struct PostfixSenders: SenderKind {
         var unsigned = scenario.sender
         unsigned.dkim = nil
         return MTASender<PostfixSendingMTA>(
-            request: DeliveryRequest(unsigned, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout),
+            request: DeliveryRequest(
+                unsigned, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout),
             settings: PostfixSenderSettings(main: scenario.sender.postfix, signing: Self.signing(for: scenario)),
             tls: (scenario.sender.tls, settings.authority))
     }
@@ -48,13 +50,16 @@ public struct PostfixSenders: SenderKind {
         case .none: breakage = nil
         case .expired: breakage = .expired
         case .bodyChanged:
-            let body = sender.messageText(date: Date(timeIntervalSince1970: 0), messageID: "x").components(separatedBy: "\r\n\r\n").dropFirst()
+            let body = sender.messageText(date: Date(timeIntervalSince1970: 0), messageID: "x").components(
+                separatedBy: "\r\n\r\n"
+            ).dropFirst()
                 .joined(separator: "\r\n\r\n")
             let last = body.components(separatedBy: "\r\n").last(where: { !$0.isEmpty }) ?? ""
             breakage = .bodyChanged(lastBodyLine: last)
         case .headerChanged:
             let names = sender.messageHeaderNames
-            breakage = .headerChanged(header: names.last(where: { dkim.headers.contains($0.lowercased()) }) ?? "Subject")
+            breakage = .headerChanged(
+                header: names.last(where: { dkim.headers.contains($0.lowercased()) }) ?? "Subject")
         }
         return OpenDKIMSigning(
             domain: sender.dkimDomain(dkim), selector: dkim.selector, algorithm: dkim.algorithm.rawValue,
@@ -68,10 +73,14 @@ extension PostfixSendingMTA: SendingMTA {
         ["postfix-sender/maillog": "sender-postfix-maillog", "postfix-sender/etc/main.cf": "sender-postfix-main.cf"]
     }
 
-    public convenience init(namespaceName: String, caseDirectory: String, resolverAddress: IPAddress, dnsTimeout: Duration, logger: Logger) {
+    public convenience init(
+        namespaceName: String, caseDirectory: String, resolverAddress: IPAddress, dnsTimeout: Duration, logger: Logger
+    ) {
         var options = Options()
         options.dnsTimeoutSeconds = ResolvConf.timeoutSeconds(for: dnsTimeout)
-        self.init(namespaceName: namespaceName, caseDirectory: caseDirectory, resolverAddress: resolverAddress, options: options, logger: logger)
+        self.init(
+            namespaceName: namespaceName, caseDirectory: caseDirectory, resolverAddress: resolverAddress,
+            options: options, logger: logger)
     }
 
     /// Every address may be tried (smtp_mx_address_limit, 5 by default), each up to the connect

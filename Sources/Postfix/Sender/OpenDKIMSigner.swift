@@ -61,7 +61,8 @@ public struct OpenDKIMSigning: Sendable, Hashable {
     var listenAddress: IPAddress { IPAddress(loopback == .ipv6 ? "::1" : "127.0.0.1")! }
 
     public init(
-        domain: String, selector: String, algorithm: String, canonicalization: String, headers: [String], expireAfter: Int?,
+        domain: String, selector: String, algorithm: String, canonicalization: String, headers: [String],
+        expireAfter: Int?,
         keyPEM: String, breakage: Breakage?
     ) {
         self.domain = domain
@@ -134,12 +135,16 @@ public struct OpenDKIMSigning: Sendable, Hashable {
     public var checkTables: [String: String] {
         switch breakage {
         case .bodyChanged(let line):
-            return ["smtp_body_checks": "# Written by mxharness: a line added after signing.\n/^\(Self.regexpLiteral(line))$/ PREPEND This line was added after signing.\n"]
+            return [
+                "smtp_body_checks":
+                    "# Written by mxharness: a line added after signing.\n/^\(Self.regexpLiteral(line))$/ PREPEND This line was added after signing.\n"
+            ]
         case .headerChanged(let header):
             let name = header.split(separator: ":", maxSplits: 1).first.map(String.init) ?? header
             let pattern = "^(" + Self.regexpLiteral(name) + "):(.*)$"
             return [
-                "smtp_header_checks": "# Written by mxharness: a signed header field changed after signing.\n/\(pattern)/ REPLACE ${1}:${2} [changed in transit]\n"
+                "smtp_header_checks":
+                    "# Written by mxharness: a signed header field changed after signing.\n/\(pattern)/ REPLACE ${1}:${2} [changed in transit]\n"
             ]
         case .expired, .none:
             return [:]
@@ -172,10 +177,12 @@ public struct OpenDKIMSignerInstallation: Sendable, Hashable {
     /// Why `signing` cannot be done here, or nil.
     public func missingReason(for signing: OpenDKIMSigning) -> String? {
         guard FileManager.default.isExecutableFile(atPath: opendkim) else {
-            return "sender.dkim on a real Postfix sender needs OpenDKIM (\(opendkim) is not installed; apt-get install opendkim, as scripts/lib.sh does)"
+            return
+                "sender.dkim on a real Postfix sender needs OpenDKIM (\(opendkim) is not installed; apt-get install opendkim, as scripts/lib.sh does)"
         }
         if case .expired = signing.breakage, faketime == nil {
-            return "sender.dkim.break: expired on a real Postfix sender needs libfaketime (OpenDKIM signs a day ago with its clock set back; apt-get install libfaketime, as scripts/lib.sh does)"
+            return
+                "sender.dkim.break: expired on a real Postfix sender needs libfaketime (OpenDKIM signs a day ago with its clock set back; apt-get install libfaketime, as scripts/lib.sh does)"
         }
         return nil
     }
@@ -191,20 +198,28 @@ public final class OpenDKIMSigner: @unchecked Sendable {
 
     /// Writes the key and the tables and starts OpenDKIM; returns once it listens.
     public static func start(
-        _ signing: OpenDKIMSigning, installation: OpenDKIMSignerInstallation, namespace: String, directory: String, ipPath: String,
+        _ signing: OpenDKIMSigning, installation: OpenDKIMSignerInstallation, namespace: String, directory: String,
+        ipPath: String,
         logger: Logger
     ) async throws -> OpenDKIMSigner {
         if let reason = installation.missingReason(for: signing) { throw SenderMTAError(reason) }
         let fm = FileManager.default
         do {
             if !fm.fileExists(atPath: directory) {
-                try fm.createDirectory(atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+                try fm.createDirectory(
+                    atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
             }
-            guard fm.createFile(atPath: directory + "/key.pem", contents: Data(signing.keyPEM.utf8), attributes: [.posixPermissions: 0o600]) else {
+            guard
+                fm.createFile(
+                    atPath: directory + "/key.pem", contents: Data(signing.keyPEM.utf8),
+                    attributes: [.posixPermissions: 0o600])
+            else {
                 throw SenderMTAError("cannot write the signing key in \(directory)")
             }
-            try signing.configuration(directory: directory).write(toFile: directory + "/opendkim.conf", atomically: true, encoding: .utf8)
-            try signing.keyTable(directory: directory).write(toFile: directory + "/keytable", atomically: true, encoding: .utf8)
+            try signing.configuration(directory: directory).write(
+                toFile: directory + "/opendkim.conf", atomically: true, encoding: .utf8)
+            try signing.keyTable(directory: directory).write(
+                toFile: directory + "/keytable", atomically: true, encoding: .utf8)
             try signing.signingTable.write(toFile: directory + "/signingtable", atomically: true, encoding: .utf8)
         } catch let error as SenderMTAError {
             throw error
@@ -218,15 +233,22 @@ public final class OpenDKIMSigner: @unchecked Sendable {
         }
         let output = directory + "/opendkim.out"
         let process = try ManagedProcess.launch(
-            ipPath, ["netns", "exec", namespace, installation.opendkim, "-f", "-x", directory + "/opendkim.conf"], in: nil, outputPath: output,
+            ipPath, ["netns", "exec", namespace, installation.opendkim, "-f", "-x", directory + "/opendkim.conf"],
+            in: nil, outputPath: output,
             environment: environment)
         let said = { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
-        switch await process.waitUntilListening(on: [signing.listenAddress], port: OpenDKIMSigning.port, timeout: .seconds(10)) {
+        switch await process.waitUntilListening(
+            on: [signing.listenAddress], port: OpenDKIMSigning.port, timeout: .seconds(10))
+        {
         case .listening: break
-        case .exited: throw SenderMTAError("OpenDKIM (signing) exited during start-up (configuration in \(directory)):\n\(said())")
+        case .exited:
+            throw SenderMTAError(
+                "OpenDKIM (signing) exited during start-up (configuration in \(directory)):\n\(said())")
         case .timedOut:
             await process.terminate()
-            throw SenderMTAError("OpenDKIM (signing) did not listen on \(signing.listenAddress):\(OpenDKIMSigning.port) within 10 s:\n\(said())")
+            throw SenderMTAError(
+                "OpenDKIM (signing) did not listen on \(signing.listenAddress):\(OpenDKIMSigning.port) within 10 s:\n\(said())"
+            )
         }
         logger.debug("opendkim signer up", metadata: ["netns": "\(namespace)", "pid": "\(process.pid)"])
         return OpenDKIMSigner(process: process)

@@ -40,7 +40,6 @@ public struct PostfixDeliveryLog: SenderLog {
         for line in lines { read(line, port: port) }
     }
 
-
     private var lastLineWasRCPTReply = false
     /// Greetings the verbose chat showed (each starts a session), and how many there had been
     /// when the last attempt was read: with the chat, RCPT replies of one session are those with
@@ -72,8 +71,10 @@ public struct PostfixDeliveryLog: SenderLog {
         guard let colon = line[range.upperBound...].range(of: "]: ") else { return }
         var text = Substring(line[colon.upperBound...])
         // Strip the queue ID ("4ABCDEF: ").
-        if let idEnd = text.range(of: ": "), text[..<idEnd.lowerBound].allSatisfy({ $0.isHexDigit || $0.isLetter || $0.isNumber }),
-           !text.hasPrefix("connect to") {
+        if let idEnd = text.range(of: ": "),
+            text[..<idEnd.lowerBound].allSatisfy({ $0.isHexDigit || $0.isLetter || $0.isNumber }),
+            !text.hasPrefix("connect to")
+        {
             text = text[idEnd.upperBound...]
         }
         if readChat(text) { return }
@@ -88,14 +89,16 @@ public struct PostfixDeliveryLog: SenderLog {
             // or in the TLS lines just before.
             let named = failure.host.flatMap { name in Self.endpoint(in: Substring(name)) }
             guard let (host, address) = named ?? tlsPeer.map({ ($0.host, $0.address) }) else { return }
-            append(DeliveryAttempt(
-                family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host, port: port,
-                stage: .helo, reply: failure.reply, result: .tempfailed, error: String(text), recipients: []))
+            append(
+                DeliveryAttempt(
+                    family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host, port: port,
+                    stage: .helo, reply: failure.reply, result: .tempfailed, error: String(text), recipients: []))
         } else if text.hasPrefix("connect to ") {
             guard let (host, address) = Self.endpoint(in: text.dropFirst("connect to ".count)) else { return }
-            append(DeliveryAttempt(
-                family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host, port: port,
-                stage: .connect, reply: nil, result: .unreachable, error: String(text), recipients: []))
+            append(
+                DeliveryAttempt(
+                    family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host, port: port,
+                    stage: .connect, reply: nil, result: .unreachable, error: String(text), recipients: []))
         } else if text.hasPrefix("host "), let attempt = chatHostReply(text.dropFirst(5), port: port) {
             // smtp(8) logs a RCPT reply per recipient: those of one session make one attempt.
             // With the chat, a greeting between them says; without it, the lines follow each other.
@@ -111,9 +114,11 @@ public struct PostfixDeliveryLog: SenderLog {
         } else if text.hasPrefix("lost connection with ") || text.hasPrefix("conversation with ") {
             let rest = text.drop { $0 != " " }.dropFirst().drop { $0 != " " }.dropFirst()
             guard let (host, address) = Self.endpoint(in: rest) else { return }
-            append(DeliveryAttempt(
-                family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host, port: port,
-                stage: Self.stage(while: text), reply: nil, result: .tempfailed, error: String(text), recipients: []))
+            append(
+                DeliveryAttempt(
+                    family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host, port: port,
+                    stage: Self.stage(while: text), reply: nil, result: .tempfailed, error: String(text), recipients: []
+                ))
         } else if text.hasPrefix("to=<") {
             readStatus(text)
         }
@@ -148,30 +153,36 @@ public struct PostfixDeliveryLog: SenderLog {
             } else if let failure = Self.tlsFailure(Substring(detail), dsn: dsn) {
                 attempt = DeliveryAttempt(
                     family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
-                    stage: .helo, reply: failure.reply, result: outcome == .bounced ? .rejected : .tempfailed, error: detail, recipients: [])
+                    stage: .helo, reply: failure.reply, result: outcome == .bounced ? .rejected : .tempfailed,
+                    error: detail, recipients: [])
             } else {
                 attempt = DeliveryAttempt(
                     family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
-                    stage: Self.stage(while: Substring(detail)), reply: nil, result: .tempfailed, error: detail, recipients: [])
+                    stage: Self.stage(while: Substring(detail)), reply: nil, result: .tempfailed, error: detail,
+                    recipients: [])
             }
             // Recipients of one session each get a status line: one attempt for all of them.
             let index: Int
             if let previous = statuses.last?.attemptIndex, previous == attempts.count - 1,
-               attempts[previous].remoteAddress == address {
+                attempts[previous].remoteAddress == address
+            {
                 index = previous
             } else {
                 append(attempt)
                 index = attempts.count - 1
             }
-            attempts[index].recipients.append(SMTPClientRecipientStatus(
-                address: recipient, rcptReply: nil, outcome: outcome == .delivered ? .accepted : outcome == .bounced ? .rejected : .tempfailed,
-                stage: attempt.stage, reply: attempt.reply))
+            attempts[index].recipients.append(
+                SMTPClientRecipientStatus(
+                    address: recipient, rcptReply: nil,
+                    outcome: outcome == .delivered ? .accepted : outcome == .bounced ? .rejected : .tempfailed,
+                    stage: attempt.stage, reply: attempt.reply))
             attemptIndex = index
         }
         // relay=none after `connect to ...`: the last address could not be reached.
-        statuses.append(SenderLogStatus(
-            recipient: recipient, outcome: outcome, dsn: dsn, text: detail, attemptIndex: attemptIndex,
-            failedToConnect: attemptIndex == nil && detail.hasPrefix("connect to ")))
+        statuses.append(
+            SenderLogStatus(
+                recipient: recipient, outcome: outcome, dsn: dsn, text: detail, attemptIndex: attemptIndex,
+                failedToConnect: attemptIndex == nil && detail.hasPrefix("connect to ")))
     }
 
     /// `Trusted TLS connection established to NAME[ADDR]:25: TLSv1.3 with cipher
@@ -179,8 +190,8 @@ public struct PostfixDeliveryLog: SenderLog {
     static func tlsEstablished(_ text: Substring) -> (String, IPAddress, TLSSessionFacts)? {
         let marker = " TLS connection established to "
         guard let range = text.range(of: marker), let trust = TLSPeerTrust(rawValue: String(text[..<range.lowerBound])),
-              let (host, address) = endpoint(in: text[range.upperBound...]),
-              let close = text[range.upperBound...].firstIndex(of: "]"), let colon = text[close...].range(of: ": ")
+            let (host, address) = endpoint(in: text[range.upperBound...]),
+            let close = text[range.upperBound...].firstIndex(of: "]"), let colon = text[close...].range(of: ": ")
         else { return nil }
         let words = text[colon.upperBound...].split(separator: " ")
         let version = words.first.flatMap { TLSProtocolVersion(rawValue: String($0)) }
@@ -192,7 +203,10 @@ public struct PostfixDeliveryLog: SenderLog {
     /// The server of `SSL_connect error to NAME[ADDR]:25: ...` and `[server ]certificate
     /// verification failed for NAME[ADDR]:25: ...`.
     static func tlsPeer(in text: Substring) -> (String, IPAddress)? {
-        for prefix in ["SSL_connect error to ", "certificate verification failed for ", "server certificate verification failed for "]
+        for prefix in [
+            "SSL_connect error to ", "certificate verification failed for ",
+            "server certificate verification failed for ",
+        ]
         where text.hasPrefix(prefix) {
             return endpoint(in: text.dropFirst(prefix.count))
         }
@@ -219,7 +233,9 @@ public struct PostfixDeliveryLog: SenderLog {
             // smtp_proto.c logs the reply from its fifth character on: its enhanced code, if any, stays.
             let status = dsn.flatMap { $0.isEmpty ? nil : $0 } ?? "4.7.0"
             let code = status.hasPrefix("5") ? 554 : 454
-            let server = SMTPReply(logged: "\(code) " + text[end.upperBound...]) ?? SMTPReply(code: code, enhanced: nil, String(text[end.upperBound...]))
+            let server =
+                SMTPReply(logged: "\(code) " + text[end.upperBound...])
+                ?? SMTPReply(code: code, enhanced: nil, String(text[end.upperBound...]))
             return (SMTPReply(code: code, enhanced: server.enhanced ?? status, server.text), host)
         } else {
             return nil
@@ -273,7 +289,9 @@ public struct PostfixDeliveryLog: SenderLog {
         if rest.hasPrefix(" said: ") {
             replyText = rest.dropFirst(" said: ".count)
             stage = Self.stage(inReplyTo: replyText)
-            if let inReply = replyText.range(of: " (in reply to ", options: .backwards) { replyText = replyText[..<inReply.lowerBound] }
+            if let inReply = replyText.range(of: " (in reply to ", options: .backwards) {
+                replyText = replyText[..<inReply.lowerBound]
+            }
         } else if rest.hasPrefix(" refused to talk to me: ") {
             replyText = rest.dropFirst(" refused to talk to me: ".count)
             stage = .greeting
@@ -293,7 +311,9 @@ public struct PostfixDeliveryLog: SenderLog {
         if command.hasPrefix("RCPT") { return .rcpt }
         if command.hasPrefix("MAIL") { return .mail }
         if command.hasPrefix("EHLO") || command.hasPrefix("HELO") || command.hasPrefix("LHLO") { return .helo }
-        if command.hasPrefix("DATA") || command.hasPrefix("END OF DATA") || command.hasPrefix("END OF MESSAGE") { return .data }
+        if command.hasPrefix("DATA") || command.hasPrefix("END OF DATA") || command.hasPrefix("END OF MESSAGE") {
+            return .data
+        }
         return .greeting
     }
 

@@ -50,7 +50,8 @@ public enum PostfixSenderConfiguration {
         // Postfix would connect from any address of the namespace (the receiver's).
         let families = [AddressFamily.ipv4, .ipv6].filter { request.sources[$0] != nil }
         main["inet_protocols"] = families.count == 2 ? "all" : families.first?.rawValue ?? "all"
-        main["myhostname"] = DNSName.isValidHostname(request.helo) && request.helo.contains(".") ? request.helo : "sender.mxharness.test"
+        main["myhostname"] =
+            DNSName.isValidHostname(request.helo) && request.helo.contains(".") ? request.helo : "sender.mxharness.test"
         main["mydestination"] = ""
         main["local_transport"] = "discard:local delivery is off in the harness"
         main["alias_maps"] = ""
@@ -101,7 +102,10 @@ public enum PostfixSenderConfiguration {
         }
         if request.port != 25 { main["smtp_tcp_port"] = "\(request.port)" }
         main["smtp_connect_timeout"] = "\(seconds(request.connectTimeout))s"
-        for name in ["smtp_helo_timeout", "smtp_mail_timeout", "smtp_rcpt_timeout", "smtp_data_init_timeout", "smtp_data_done_timeout"] {
+        for name in [
+            "smtp_helo_timeout", "smtp_mail_timeout", "smtp_rcpt_timeout", "smtp_data_init_timeout",
+            "smtp_data_done_timeout",
+        ] {
             main[name] = "\(seconds(request.replyTimeout))s"
         }
         // One delivery per queue run: the next try would come after these.
@@ -114,7 +118,8 @@ public enum PostfixSenderConfiguration {
         for (name, value) in settings.sorted(by: { $0.key < $1.key }) where !ownedSettings.contains(name) {
             main[name] = value
         }
-        return main.render(header: "Written by mxharness: a Postfix that sends the scenario's message and nothing else.")
+        return main.render(
+            header: "Written by mxharness: a Postfix that sends the scenario's message and nothing else.")
     }
 
     /// The PEM of the authorities `request` trusts, the file `smtp_tls_CAfile` names; nil without TLS.

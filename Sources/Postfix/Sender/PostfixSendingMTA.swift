@@ -41,7 +41,10 @@ public final class PostfixSendingMTA: @unchecked Sendable {
     private var signer: OpenDKIMSigner?
     private var stopped = false
 
-    public init(namespaceName: String, caseDirectory: String, resolverAddress: IPAddress, options: Options = Options(), logger: Logger) {
+    public init(
+        namespaceName: String, caseDirectory: String, resolverAddress: IPAddress, options: Options = Options(),
+        logger: Logger
+    ) {
         self.namespaceName = namespaceName
         self.paths = .init(root: caseDirectory + "/postfix-sender")
         self.resolverAddress = resolverAddress
@@ -51,12 +54,15 @@ public final class PostfixSendingMTA: @unchecked Sendable {
 
     /// What the namespace's resolv.conf says when this sender writes it.
     public var resolvConf: ResolvConf {
-        ResolvConf(nameserver: resolverAddress.description, timeoutSeconds: options.dnsTimeoutSeconds, attempts: options.dnsAttempts)
+        ResolvConf(
+            nameserver: resolverAddress.description, timeoutSeconds: options.dnsTimeoutSeconds,
+            attempts: options.dnsAttempts)
     }
 
     /// Why a Postfix sender cannot run on this machine, nil when it can.
     public static func unavailableReason(options: Options = Options()) -> String? {
-        for path in [options.postfixPath, options.sendmailPath, options.postqueuePath] where !FileManager.default.isExecutableFile(atPath: path) {
+        for path in [options.postfixPath, options.sendmailPath, options.postqueuePath]
+        where !FileManager.default.isExecutableFile(atPath: path) {
             return "the Postfix sender needs \(path): install Postfix (apt-get install postfix)"
         }
         if geteuid() != 0 { return "the Postfix sender needs root (it starts Postfix in the case's namespace)" }
@@ -82,7 +88,8 @@ public final class PostfixSendingMTA: @unchecked Sendable {
         phase("files")
         if let signing {
             let signer = try await OpenDKIMSigner.start(
-                signing, installation: signerInstallation, namespace: namespaceName, directory: paths.signerDirectory, ipPath: options.ipPath,
+                signing, installation: signerInstallation, namespace: namespaceName, directory: paths.signerDirectory,
+                ipPath: options.ipPath,
                 logger: logger)
             let late = lock.withLock { () -> Bool in
                 if stopped { return true }
@@ -104,7 +111,9 @@ public final class PostfixSendingMTA: @unchecked Sendable {
         let queue = (try? await Command.run(options.postqueuePath, ["-c", paths.configDirectory, "-j"])) ?? ""
         phase("postqueue -j")
         var notes: [String] = []
-        if log.statuses.count < request.recipients.count { notes.append("Postfix had not logged every recipient's status in time") }
+        if log.statuses.count < request.recipients.count {
+            notes.append("Postfix had not logged every recipient's status in time")
+        }
         let queued = queue.split(separator: "\n").filter { !$0.isEmpty }.count
         if queued > 0 { notes.append("left in the Postfix sender's queue: \(queued) message(s)") }
         return log.report(for: request, notes: notes)
@@ -117,21 +126,33 @@ public final class PostfixSendingMTA: @unchecked Sendable {
 
     private func prepare(_ request: DeliveryRequest, settings: [String: String], signing: OpenDKIMSigning?) throws {
         let fm = FileManager.default
-        guard let stockMaster = try? String(contentsOfFile: options.stockConfigDirectory + "/master.cf", encoding: .utf8),
-              let postfixFiles = try? String(contentsOfFile: options.stockConfigDirectory + "/postfix-files", encoding: .utf8) else {
-            throw SenderMTAError("cannot read \(options.stockConfigDirectory)/master.cf and postfix-files: is Postfix installed? (apt-get install postfix)")
+        guard
+            let stockMaster = try? String(contentsOfFile: options.stockConfigDirectory + "/master.cf", encoding: .utf8),
+            let postfixFiles = try? String(
+                contentsOfFile: options.stockConfigDirectory + "/postfix-files", encoding: .utf8)
+        else {
+            throw SenderMTAError(
+                "cannot read \(options.stockConfigDirectory)/master.cf and postfix-files: is Postfix installed? (apt-get install postfix)"
+            )
         }
         do {
-            try fm.createDirectory(atPath: paths.root, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
-            try fm.createDirectory(atPath: paths.configDirectory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
-            for entry in try fm.contentsOfDirectory(atPath: options.stockConfigDirectory) where entry != "main.cf" && entry != "master.cf" {
-                try fm.copyItem(atPath: options.stockConfigDirectory + "/" + entry, toPath: paths.configDirectory + "/" + entry)
+            try fm.createDirectory(
+                atPath: paths.root, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+            try fm.createDirectory(
+                atPath: paths.configDirectory, withIntermediateDirectories: false,
+                attributes: [.posixPermissions: 0o755])
+            for entry in try fm.contentsOfDirectory(atPath: options.stockConfigDirectory)
+            where entry != "main.cf" && entry != "master.cf" {
+                try fm.copyItem(
+                    atPath: options.stockConfigDirectory + "/" + entry, toPath: paths.configDirectory + "/" + entry)
             }
             try PostfixSenderConfiguration.mainCF(request, settings: settings, paths: paths, signing: signing)
                 .write(toFile: paths.configDirectory + "/main.cf", atomically: true, encoding: .utf8)
             if let signing {
                 // The breakage's check tables beside the signer's files (written when it starts).
-                try fm.createDirectory(atPath: paths.signerDirectory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+                try fm.createDirectory(
+                    atPath: paths.signerDirectory, withIntermediateDirectories: false,
+                    attributes: [.posixPermissions: 0o755])
                 for (name, text) in signing.checkTables {
                     try text.write(toFile: paths.signerDirectory + "/" + name, atomically: true, encoding: .utf8)
                     PostfixInstance.backdate(paths.signerDirectory + "/" + name)
@@ -140,12 +161,16 @@ public final class PostfixSendingMTA: @unchecked Sendable {
             if let authority = PostfixSenderConfiguration.authorityPEM(request) {
                 try authority.write(toFile: paths.authorityFile, atomically: true, encoding: .utf8)
             }
-            try PostfixSenderConfiguration.masterCF(stock: stockMaster).write(toFile: paths.configDirectory + "/master.cf", atomically: true, encoding: .utf8)
-            try fm.createDirectory(atPath: paths.dataDirectory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            try PostfixSenderConfiguration.masterCF(stock: stockMaster).write(
+                toFile: paths.configDirectory + "/master.cf", atomically: true, encoding: .utf8)
+            try fm.createDirectory(
+                atPath: paths.dataDirectory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
             try makeQueue(postfixFiles: postfixFiles)
             _ = fm.createFile(atPath: paths.logFile, contents: nil, attributes: [.posixPermissions: 0o644])
             // Postfix pauses until a table file it loads is over a second old (dict_file.c).
-            for entry in fm.enumerator(atPath: paths.configDirectory)?.allObjects as? [String] ?? [] { PostfixInstance.backdate(paths.configDirectory + "/" + entry) }
+            for entry in fm.enumerator(atPath: paths.configDirectory)?.allObjects as? [String] ?? [] {
+                PostfixInstance.backdate(paths.configDirectory + "/" + entry)
+            }
         } catch let error as SenderMTAError {
             throw error
         } catch {
@@ -161,15 +186,21 @@ public final class PostfixSendingMTA: @unchecked Sendable {
     /// its integrity checks (a `quick-start` file in the queue directory).
     private func makeQueue(postfixFiles: String) throws {
         let fm = FileManager.default
-        guard let postfix = getpwnam("postfix") else { throw SenderMTAError("there is no user postfix: reinstall Postfix") }
+        guard let postfix = getpwnam("postfix") else {
+            throw SenderMTAError("there is no user postfix: reinstall Postfix")
+        }
         chown(paths.dataDirectory, postfix.pointee.pw_uid, postfix.pointee.pw_gid)
         for folder in QueueLayout(postfixFiles: postfixFiles).folders {
             let path = folder.path.isEmpty ? paths.queueDirectory : paths.queueDirectory + "/" + folder.path
             try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
-            guard let user = getpwnam(folder.owner) else { throw SenderMTAError("postfix-files names user \(folder.owner), which does not exist") }
+            guard let user = getpwnam(folder.owner) else {
+                throw SenderMTAError("postfix-files names user \(folder.owner), which does not exist")
+            }
             var gid = gid_t.max
             if let name = folder.group {
-                guard let group = getgrnam(name) else { throw SenderMTAError("postfix-files names group \(name), which does not exist") }
+                guard let group = getgrnam(name) else {
+                    throw SenderMTAError("postfix-files names group \(name), which does not exist")
+                }
                 gid = group.pointee.gr_gid
             }
             guard chown(path, user.pointee.pw_uid, gid) == 0, chmod(path, mode_t(folder.mode)) == 0 else {
@@ -181,13 +212,17 @@ public final class PostfixSendingMTA: @unchecked Sendable {
 
     private func start() async throws {
         do {
-            try await Command.run(options.ipPath, ["netns", "exec", namespaceName, options.postfixPath, "-c", paths.configDirectory, "start"])
+            try await Command.run(
+                options.ipPath,
+                ["netns", "exec", namespaceName, options.postfixPath, "-c", paths.configDirectory, "start"])
         } catch {
             throw SenderMTAError("the Postfix sender did not start: \(error)\n\(logText)")
         }
         guard let text = try? String(contentsOfFile: paths.queueDirectory + "/pid/master.pid", encoding: .utf8),
-              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw SenderMTAError("the Postfix sender started but \(paths.queueDirectory)/pid/master.pid names no process\n\(logText)")
+            let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else {
+            throw SenderMTAError(
+                "the Postfix sender started but \(paths.queueDirectory)/pid/master.pid names no process\n\(logText)")
         }
         lock.withLock { masterPID = pid }
     }
@@ -196,7 +231,9 @@ public final class PostfixSendingMTA: @unchecked Sendable {
         // sendmail(1) reads lines; -i keeps a lone "." from ending the message.
         let message = String(decoding: request.message, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
         do {
-            try await Command.run(options.sendmailPath, ["-C", paths.configDirectory, "-i", "-f", request.mailFrom] + request.recipients, input: message)
+            try await Command.run(
+                options.sendmailPath, ["-C", paths.configDirectory, "-i", "-f", request.mailFrom] + request.recipients,
+                input: message)
         } catch {
             throw SenderMTAError("the Postfix sender's sendmail did not take the message: \(error)")
         }
@@ -228,7 +265,9 @@ public final class PostfixSendingMTA: @unchecked Sendable {
         if let master {
             kill(master, SIGTERM)
             let deadline = ContinuousClock.now + options.stopGrace
-            while PostfixInstance.isAlive(master), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+            while PostfixInstance.isAlive(master), ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
             // The master signals its group on exit; whatever is left goes now.
             kill(-master, SIGKILL)
         }

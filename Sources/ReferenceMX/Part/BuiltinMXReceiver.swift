@@ -63,7 +63,8 @@ final class BuiltinMXReceiver: Receiver, @unchecked Sendable {
             configuration.tls = tls
         }
         let mx = ReferenceMX(
-            configuration: configuration, lookup: environment.receiverResolver, eventLoopGroup: environment.eventLoopGroup,
+            configuration: configuration, lookup: environment.receiverResolver,
+            eventLoopGroup: environment.eventLoopGroup,
             logger: environment.logger)
         self.mx = mx
         try await mx.start(listeningOn: environment.scenario.receiver.addresses, port: 25, in: environment.namespace)

@@ -45,7 +45,11 @@ final class DecisionLog: Sendable {
         }
         guard !batch.isEmpty else { return }
         let logger = self.logger, level = self.level, withTranscripts = self.withTranscripts
-        let write: @Sendable () -> Void = { Self.write(batch.map { $0.update { withTranscripts ? $0.summary + "\n" + $0.transcriptText : $0.summary } }, to: logger, at: level) }
+        let write: @Sendable () -> Void = {
+            Self.write(
+                batch.map { $0.update { withTranscripts ? $0.summary + "\n" + $0.transcriptText : $0.summary } },
+                to: logger, at: level)
+        }
         guard queued.load(ordering: .relaxed) < queueLimit else {
             // The queue's batches are older: they go first, then this one, here.
             queue.sync(execute: write)

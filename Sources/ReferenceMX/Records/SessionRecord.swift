@@ -20,11 +20,12 @@ public struct TranscriptLine: Sendable, Hashable, Codable, CustomStringConvertib
     public var text: String
 
     public var description: String {
-        let prefix = switch direction {
-        case .client: "C:"
-        case .server: "S:"
-        case .note: "--"
-        }
+        let prefix =
+            switch direction {
+            case .client: "C:"
+            case .server: "S:"
+            case .note: "--"
+            }
         return "\(Self.format(time)) \(prefix) \(text)"
     }
 
@@ -86,7 +87,9 @@ public struct SessionRecord: Sendable, Codable {
 
     public static let transcriptLimit = 2000
 
-    public init(id: Int, client: IPAddress?, clientPort: Int?, server: IPAddress?, serverPort: Int?, started: Date = Date()) {
+    public init(
+        id: Int, client: IPAddress?, clientPort: Int?, server: IPAddress?, serverPort: Int?, started: Date = Date()
+    ) {
         self.id = id
         self.client = client
         self.clientPort = clientPort

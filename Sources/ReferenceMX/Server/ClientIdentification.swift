@@ -9,7 +9,9 @@ import SMTPProtocol
 enum ClientIdentification {
     /// The policy opening for the new client, with the record updated to name both the proxy and
     /// the client, and a transcript note.
-    static func opening(for identity: SMTPClientIdentity, engine: PolicyEngine, recorder: SessionRecorder) -> (PolicyOpening, String) {
+    static func opening(for identity: SMTPClientIdentity, engine: PolicyEngine, recorder: SessionRecorder) -> (
+        PolicyOpening, String
+    ) {
         switch identity {
         case .proxyHeader(let header):
             guard let source = header.source, let client = IPAddress(bytes: source.address) else {
@@ -30,17 +32,22 @@ enum ClientIdentification {
             }
             let opening = engine.opening(client: client)
             if let findings = opening.initialFindings { recorder.update { $0.findings = findings } }
-            return (opening, "PROXY v\(header.version) header from \(proxy.map(\.description) ?? "?"): client \(client) port \(source.port)")
+            return (
+                opening,
+                "PROXY v\(header.version) header from \(proxy.map(\.description) ?? "?"): client \(client) port \(source.port)"
+            )
         case .xclient(let command):
-            let name: VouchedName = switch command.name {
-            case .verified(let host): .verified(host)
-            case .unavailable: .unavailable
-            case .temporarilyUnavailable: .temporarilyUnavailable
-            case nil: .kept
-            }
+            let name: VouchedName =
+                switch command.name {
+                case .verified(let host): .verified(host)
+                case .unavailable: .unavailable
+                case .temporarilyUnavailable: .temporarilyUnavailable
+                case nil: .kept
+                }
             let (client, proxy, before) = recorder.update { record -> (IPAddress, IPAddress?, PolicyFindings?) in
                 let proxy = record.proxy ?? record.client
-                let client = command.address.flatMap { IPAddress(bytes: $0) } ?? record.client ?? IPAddress(literal: "0.0.0.0")
+                let client =
+                    command.address.flatMap { IPAddress(bytes: $0) } ?? record.client ?? IPAddress(literal: "0.0.0.0")
                 record.proxy = proxy
                 record.identityPath = "xclient"
                 record.client = client
@@ -50,7 +57,10 @@ enum ClientIdentification {
             let opening = engine.opening(client: client, vouched: name, before: before)
             recorder.update { $0.findings = opening.initialFindings }
             let named = command.name.map { "NAME=\($0)" } ?? "no NAME (the proxy's name kept)"
-            return (opening, "XCLIENT from \(proxy.map(\.description) ?? "?"): client \(client), \(named), no DNS lookup for its name")
+            return (
+                opening,
+                "XCLIENT from \(proxy.map(\.description) ?? "?"): client \(client), \(named), no DNS lookup for its name"
+            )
         }
     }
 }

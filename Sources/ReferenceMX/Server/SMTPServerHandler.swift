@@ -208,7 +208,8 @@ final class SMTPServerHandler: ChannelInboundHandler {
         let observer = ServerHelloObserver(side: .server)
         helloObserver = observer
         do {
-            try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context(for: recorder.server)), position: .first)
+            try context.pipeline.syncOperations.addHandler(
+                NIOSSLServerHandler(context: tls.context(for: recorder.server)), position: .first)
             try context.pipeline.syncOperations.addHandler(observer, position: .first)
         } catch {
             handshaking = false
@@ -294,7 +295,9 @@ final class SMTPServerHandler: ChannelInboundHandler {
         let time = Date()
         recorder.update { record in
             if let command = recorded.command { record.note(.client, command, at: time) }
-            for line in recorded.reply.wireFormat.split(separator: "\r\n") { record.note(.server, String(line), at: time) }
+            for line in recorded.reply.wireFormat.split(separator: "\r\n") {
+                record.note(.server, String(line), at: time)
+            }
             if let cause = recorded.cause { record.note(.note, "reply caused by \(cause)", at: time) }
             record.replies.append(recorded)
         }
@@ -311,8 +314,11 @@ final class SMTPServerHandler: ChannelInboundHandler {
         closing = true
         let buffer = outgoing
         outgoing.clear()
-        finish(reason: machine.closingReply.map { String($0.reply.code) + " " + ($0.cause ?? $0.command.map(SMTPCommand.verb(of:)) ?? "server") }
-            ?? machine.quietCloseCause ?? "closed by server")
+        finish(
+            reason: machine.closingReply.map {
+                String($0.reply.code) + " " + ($0.cause ?? $0.command.map(SMTPCommand.verb(of:)) ?? "server")
+            }
+                ?? machine.quietCloseCause ?? "closed by server")
         guard buffer.readableBytes > 0 else {
             context.close(promise: nil)
             return

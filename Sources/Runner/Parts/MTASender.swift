@@ -10,7 +10,9 @@ public final class MTASender<MTA: SendingMTA>: Sender, @unchecked Sendable {
     let tls: (level: TLSSecurityLevel, authority: RunAuthority)?
     private var mta: MTA?
 
-    public init(request: DeliveryRequest, settings: MTA.Settings, tls: (level: TLSSecurityLevel, authority: RunAuthority)? = nil) {
+    public init(
+        request: DeliveryRequest, settings: MTA.Settings, tls: (level: TLSSecurityLevel, authority: RunAuthority)? = nil
+    ) {
         self.request = request
         self.settings = settings
         self.tls = tls
@@ -20,11 +22,13 @@ public final class MTASender<MTA: SendingMTA>: Sender, @unchecked Sendable {
         var request = request
         if let tls, tls.level != .none {
             request.tls = SenderTLS(
-                level: tls.level, trustAnchors: [try tls.authority.authority().root], handshakeTimeout: request.replyTimeout)
+                level: tls.level, trustAnchors: [try tls.authority.authority().root],
+                handshakeTimeout: request.replyTimeout)
         }
         let mta = MTA(
             namespaceName: environment.namespace.name, caseDirectory: environment.directory,
-            resolverAddress: environment.senderNameserver, dnsTimeout: environment.settings.resolverTimeout, logger: environment.logger)
+            resolverAddress: environment.senderNameserver, dnsTimeout: environment.settings.resolverTimeout,
+            logger: environment.logger)
         self.mta = mta
         return try await mta.deliver(request, settings: settings)
     }

@@ -62,7 +62,9 @@ public struct PreflightReport: Sendable {
 extension ReceiverKind {
     public var displayName: String { target.rawValue }
     public func unavailableReason(settings: RunConfiguration) -> String? { nil }
-    public func preflight(_ cases: [ScenarioCase], settings: RunConfiguration, logger: Logger) async -> [PreflightReport] { [] }
+    public func preflight(_ cases: [ScenarioCase], settings: RunConfiguration, logger: Logger) async
+        -> [PreflightReport]
+    { [] }
     public func sharingKey(for scenario: ScenarioCase, settings: RunConfiguration) -> String? { nil }
     public func scopedToRun(jobs: Int, cases: [ScenarioCase], settings: RunConfiguration) -> any ReceiverKind { self }
     public func closeRun() async {}

@@ -26,7 +26,9 @@ public struct ProxiedEndpoint: Sendable, Hashable, CustomStringConvertible {
     static func text(of bytes: [UInt8]) -> String {
         var out = [CChar](repeating: 0, count: 64)
         let family = bytes.count == 16 ? AF_INET6 : AF_INET
-        let ok = bytes.withUnsafeBytes { source in inet_ntop(family, source.baseAddress, &out, socklen_t(out.count)) != nil }
+        let ok = bytes.withUnsafeBytes { source in
+            inet_ntop(family, source.baseAddress, &out, socklen_t(out.count)) != nil
+        }
         guard ok else { return "?" }
         return String(decoding: out.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
@@ -97,7 +99,8 @@ public struct ProxyHeader: Sendable, Hashable {
         if bytes.count < v1Prefix.count, Array(v1Prefix.prefix(bytes.count)) == bytes { return .needMore }
         if bytes.starts(with: v1Prefix) { return parseV1(bytes) }
         if bytes.count < v2Signature.count {
-            return Array(v2Signature.prefix(bytes.count)) == bytes ? .needMore : .invalid("unrecognized protocol header")
+            return Array(v2Signature.prefix(bytes.count)) == bytes
+                ? .needMore : .invalid("unrecognized protocol header")
         }
         guard bytes.starts(with: v2Signature) else { return .invalid("unrecognized protocol header") }
         return parseV2(bytes)
@@ -108,9 +111,12 @@ public struct ProxyHeader: Sendable, Hashable {
             return bytes.count >= maximumV1Length ? .invalid("missing protocol header terminator") : .needMore
         }
         guard lf + 1 <= maximumV1Length, lf > 0, bytes[lf - 1] == 0x0d else {
-            return .invalid(lf + 1 > maximumV1Length ? "missing protocol header terminator" : "bad or missing protocol header")
+            return .invalid(
+                lf + 1 > maximumV1Length ? "missing protocol header terminator" : "bad or missing protocol header")
         }
-        let words = bytes[..<(lf - 1)].split(separator: 0x20, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        let words = bytes[..<(lf - 1)].split(separator: 0x20, omittingEmptySubsequences: false).map {
+            String(decoding: $0, as: UTF8.self)
+        }
         guard words.count >= 2, words[0] == "PROXY" else { return .invalid("bad or missing protocol header") }
         switch words[1] {
         case "UNKNOWN":
@@ -139,7 +145,8 @@ public struct ProxyHeader: Sendable, Hashable {
     /// A decimal port, 0 to 65535, without sign or leading zeros (proxy-protocol.txt 2.1).
     static func port(_ text: String) -> UInt16? {
         guard !text.isEmpty, text.count <= 5, text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber),
-              text == "0" || !text.hasPrefix("0"), let value = UInt16(text) else { return nil }
+            text == "0" || !text.hasPrefix("0"), let value = UInt16(text)
+        else { return nil }
         return value
     }
 
@@ -161,7 +168,8 @@ public struct ProxyHeader: Sendable, Hashable {
             return .invalid("bad command in proxy header")
         }
         func endpoint(_ at: Int, _ size: Int, portAt: Int) -> ProxiedEndpoint {
-            ProxiedEndpoint(address: Array(body[at..<(at + size)]), port: UInt16(body[portAt]) << 8 | UInt16(body[portAt + 1]))
+            ProxiedEndpoint(
+                address: Array(body[at..<(at + size)]), port: UInt16(body[portAt]) << 8 | UInt16(body[portAt + 1]))
         }
         switch familyTransport {
         case 0x11:
@@ -184,13 +192,20 @@ public struct ProxyHeader: Sendable, Hashable {
     /// The v1 line for a TCP connection from `source` to `destination` (same family).
     public static func v1(source: ProxiedEndpoint, destination: ProxiedEndpoint) -> [UInt8] {
         let family = source.isIPv6 ? "TCP6" : "TCP4"
-        return Array("PROXY \(family) \(source.addressText) \(destination.addressText) \(source.port) \(destination.port)\r\n".utf8)
+        return Array(
+            "PROXY \(family) \(source.addressText) \(destination.addressText) \(source.port) \(destination.port)\r\n"
+                .utf8)
     }
 
     /// The v2 header (command PROXY, TCP over the endpoints' family), without TLVs.
     public static func v2(source: ProxiedEndpoint, destination: ProxiedEndpoint) -> [UInt8] {
         let addresses = source.address + destination.address
-        let body = addresses + [UInt8(source.port >> 8), UInt8(source.port & 0xff), UInt8(destination.port >> 8), UInt8(destination.port & 0xff)]
-        return v2Signature + [0x21, source.isIPv6 ? 0x21 : 0x11, UInt8(body.count >> 8), UInt8(body.count & 0xff)] + body
+        let body =
+            addresses + [
+                UInt8(source.port >> 8), UInt8(source.port & 0xff), UInt8(destination.port >> 8),
+                UInt8(destination.port & 0xff),
+            ]
+        return v2Signature + [0x21, source.isIPv6 ? 0x21 : 0x11, UInt8(body.count >> 8), UInt8(body.count & 0xff)]
+            + body
     }
 }

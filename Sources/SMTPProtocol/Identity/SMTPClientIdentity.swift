@@ -17,7 +17,9 @@ public struct SMTPIdentitySettings: Sendable, Hashable {
     /// The client addresses (4 or 16 bytes) allowed to send XCLIENT.
     public var xclientHosts: Set<[UInt8]>
 
-    public init(requiresProxyHeader: Bool = false, proxyTimeout: Duration = .seconds(5), xclientHosts: Set<[UInt8]> = []) {
+    public init(
+        requiresProxyHeader: Bool = false, proxyTimeout: Duration = .seconds(5), xclientHosts: Set<[UInt8]> = []
+    ) {
         self.requiresProxyHeader = requiresProxyHeader
         self.proxyTimeout = proxyTimeout
         self.xclientHosts = xclientHosts

@@ -44,7 +44,9 @@ public struct XCLIENTCommand: Sendable, Hashable {
     }
 
     /// The attributes Postfix 3.7 takes (`mail_proto.h`), as its EHLO reply lists them.
-    public static let attributeNames = ["NAME", "ADDR", "PROTO", "HELO", "REVERSE_NAME", "PORT", "LOGIN", "DESTADDR", "DESTPORT"]
+    public static let attributeNames = [
+        "NAME", "ADDR", "PROTO", "HELO", "REVERSE_NAME", "PORT", "LOGIN", "DESTADDR", "DESTPORT",
+    ]
     /// The EHLO keyword line for an authorised client (`smtpd.c` `ehlo_cmd()`).
     public static let ehloKeyword = "XCLIENT " + attributeNames.joined(separator: " ")
 
@@ -57,14 +59,18 @@ public struct XCLIENTCommand: Sendable, Hashable {
     /// Parses the text after the verb. A failure is the reply Postfix gives.
     public static func parse(arguments: some StringProtocol) -> Result<XCLIENTCommand, XCLIENTCommand.Rejection> {
         let words = arguments.split(whereSeparator: { $0 == " " || $0 == "\t" })
-        guard !words.isEmpty else { return .failure(Rejection(code: 501, enhanced: "5.5.4", "Syntax: XCLIENT attribute=value...")) }
+        guard !words.isEmpty else {
+            return .failure(Rejection(code: 501, enhanced: "5.5.4", "Syntax: XCLIENT attribute=value..."))
+        }
         var command = XCLIENTCommand()
         for word in words {
             guard let equals = word.firstIndex(of: "="), word.index(after: equals) < word.endIndex else {
                 return .failure(Rejection(code: 501, enhanced: "5.5.4", "Error: attribute=value expected"))
             }
             let name = String(word[..<equals]), raw = String(word[word.index(after: equals)...])
-            guard raw.utf8.count <= 255 else { return .failure(Rejection(code: 501, enhanced: "5.5.4", "Error: attribute value too long")) }
+            guard raw.utf8.count <= 255 else {
+                return .failure(Rejection(code: 501, enhanced: "5.5.4", "Error: attribute value too long"))
+            }
             // Postfix: xtext (RFC 3461 4) when it decodes, the raw value otherwise (before 2.3
             // values were not encoded); non-printable characters become "?".
             let value = printable(xtextDecode(raw) ?? raw)
@@ -90,14 +96,21 @@ public struct XCLIENTCommand: Sendable, Hashable {
                     // valid_mailhost_addr(): IPv4 as is, IPv6 only with the `IPv6:` prefix
                     // (RFC 5321 4.1.3); an IPv4-mapped IPv6 address counts as IPv4.
                     let isV6 = value.prefix(5).uppercased() == "IPV6:"
-                    guard let bytes = ProxiedEndpoint.bytes(of: isV6 ? value.dropFirst(5) : value[...]), (bytes.count == 16) == isV6 else {
+                    guard let bytes = ProxiedEndpoint.bytes(of: isV6 ? value.dropFirst(5) : value[...]),
+                        (bytes.count == 16) == isV6
+                    else {
                         return bad()
                     }
                     let mapped = bytes.count == 16 && bytes.prefix(12) == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]
-                    if upper == "ADDR" { command.address = mapped ? Array(bytes.suffix(4)) : bytes; command.addressUnavailable = false }
+                    if upper == "ADDR" {
+                        command.address = mapped ? Array(bytes.suffix(4)) : bytes; command.addressUnavailable = false
+                    }
                 }
             case "PORT", "DESTPORT":
-                guard value.uppercased() == Name.unavailableText || (!value.isEmpty && value.count <= 5 && value.allSatisfy { $0.isASCII && $0.isNumber }) else {
+                guard
+                    value.uppercased() == Name.unavailableText
+                        || (!value.isEmpty && value.count <= 5 && value.allSatisfy { $0.isASCII && $0.isNumber })
+                else {
                     return bad()
                 }
             case "HELO":
@@ -133,7 +146,8 @@ public struct XCLIENTCommand: Sendable, Hashable {
                 out.append(byte)
                 continue
             }
-            guard bytes.count >= 2, let high = hexValue(bytes.removeFirst()), let low = hexValue(bytes.removeFirst()) else { return nil }
+            guard bytes.count >= 2, let high = hexValue(bytes.removeFirst()), let low = hexValue(bytes.removeFirst())
+            else { return nil }
             out.append(high << 4 | low)
         }
         return String(decoding: out, as: UTF8.self)
@@ -172,7 +186,8 @@ public struct XCLIENTCommand: Sendable, Hashable {
         let labels = name.split(separator: ".", omittingEmptySubsequences: false)
         for label in labels {
             guard !label.isEmpty, label.utf8.count <= 63, !label.hasPrefix("-"), !label.hasSuffix("-"),
-                  label.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else { return false }
+                label.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+            else { return false }
         }
         return !name.allSatisfy { $0.isNumber || $0 == "." }
     }

@@ -36,7 +36,8 @@ public enum SMTPCommand: Sendable, Hashable {
     /// The verb as the client wrote it, upper-cased, for transcripts and error texts.
     public static func verb(of line: String) -> String {
         var line = line
-        return line.withUTF8 { ASCIICommandParser.verb(of: $0) } ?? String(line.prefix { $0 != " " && $0 != ":" }).uppercased()
+        return line.withUTF8 { ASCIICommandParser.verb(of: $0) }
+            ?? String(line.prefix { $0 != " " && $0 != ":" }).uppercased()
     }
 
     /// Parses one command line (without its line ending).
@@ -91,7 +92,9 @@ public enum SMTPCommand: Sendable, Hashable {
         for (keyword, value) in parameterText {
             switch keyword {
             case "SIZE":
-                guard let value, !value.isEmpty, value.count <= 18, value.allSatisfy(\.isASCIIDigit), let size = Int(value) else {
+                guard let value, !value.isEmpty, value.count <= 18, value.allSatisfy(\.isASCIIDigit),
+                    let size = Int(value)
+                else {
                     return .failure(.syntax("MAIL FROM:<address> SIZE=number"))
                 }
                 parameters.append(.size(size))
@@ -110,7 +113,7 @@ public enum SMTPCommand: Sendable, Hashable {
     private static func parseRcpt(_ rest: String) -> Result<SMTPCommand, ParseError> {
         // RFC 5321 4.1.1.3: `<Postmaster>` without a domain must be accepted.
         guard let (path, parameterText) = splitPath(rest), !path.isEmpty,
-              isMailbox(path) || path.lowercased() == "postmaster"
+            isMailbox(path) || path.lowercased() == "postmaster"
         else { return .failure(.syntax("RCPT TO:<address>")) }
         guard parameterText.isEmpty else {
             return .failure(.unsupportedParameter(parameterText[0].keyword))
@@ -134,7 +137,8 @@ public enum SMTPCommand: Sendable, Hashable {
         for word in after.split(separator: " ") {
             let parts = word.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let keyword = parts[0].uppercased()
-            guard !keyword.isEmpty, keyword.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else { return nil }
+            guard !keyword.isEmpty, keyword.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+            else { return nil }
             parameters.append((keyword, parts.count > 1 ? String(parts[1]) : nil))
         }
         return (path, parameters)
@@ -185,7 +189,9 @@ enum ASCIICommandParser {
         if equalsIgnoringCase(verb, "EHLO") || equalsIgnoringCase(verb, "HELO") {
             // RFC 5321 4.1.1.1: exactly one domain or address literal.
             let extended = equalsIgnoringCase(verb, "EHLO")
-            guard !argument.isEmpty, !argument.contains(space) else { return .failure(.syntax(extended ? "EHLO hostname" : "HELO hostname")) }
+            guard !argument.isEmpty, !argument.contains(space) else {
+                return .failure(.syntax(extended ? "EHLO hostname" : "HELO hostname"))
+            }
             return .success(extended ? .ehlo(string(argument)) : .helo(string(argument)))
         }
         if equalsIgnoringCase(verb, "DATA") { return argument.isEmpty ? .success(.data) : .failure(.syntax("DATA")) }
@@ -193,7 +199,9 @@ enum ASCIICommandParser {
         if equalsIgnoringCase(verb, "QUIT") { return argument.isEmpty ? .success(.quit) : .failure(.syntax("QUIT")) }
         // RFC 5321 4.1.1.9: the argument, if any, is ignored.
         if equalsIgnoringCase(verb, "NOOP") { return .success(.noop) }
-        if equalsIgnoringCase(verb, "STARTTLS") { return argument.isEmpty ? .success(.starttls) : .failure(.syntax("STARTTLS")) }
+        if equalsIgnoringCase(verb, "STARTTLS") {
+            return argument.isEmpty ? .success(.starttls) : .failure(.syntax("STARTTLS"))
+        }
         if equalsIgnoringCase(verb, "VRFY") {
             guard !argument.isEmpty else { return .failure(.syntax("VRFY address")) }
             return .success(.vrfy(string(argument)))
@@ -218,7 +226,7 @@ enum ASCIICommandParser {
             switch keyword {
             case "SIZE":
                 guard let value, !value.isEmpty, value.count <= 18, value.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                      let size = Int(string(value))
+                    let size = Int(string(value))
                 else {
                     return .failure(.syntax("MAIL FROM:<address> SIZE=number"))
                 }
@@ -240,7 +248,7 @@ enum ASCIICommandParser {
     private static func parseRcpt(_ rest: Bytes) -> Result<Command, Command.ParseError> {
         // RFC 5321 4.1.1.3: `<Postmaster>` without a domain must be accepted.
         guard let (path, parameterText) = splitPath(rest), !path.isEmpty,
-              isMailbox(path) || equalsIgnoringCase(path, "POSTMASTER")
+            isMailbox(path) || equalsIgnoringCase(path, "POSTMASTER")
         else { return .failure(.syntax("RCPT TO:<address>")) }
         guard parameterText.isEmpty else {
             return .failure(.unsupportedParameter(parameterText[0].keyword))
@@ -333,7 +341,9 @@ extension SMTPCommand {
         guard let close = bytes[open...].firstIndex(of: UInt8(ascii: ">")) else { return reply }
         let path = bytes[(open + 1)..<close]
         if path.contains(0x0d) { return reply }
-        if let bracket = path.firstIndex(of: UInt8(ascii: "[")), !path[bracket...].contains(UInt8(ascii: "]")) { return reply }
+        if let bracket = path.firstIndex(of: UInt8(ascii: "[")), !path[bracket...].contains(UInt8(ascii: "]")) {
+            return reply
+        }
         return nil
     }
 

@@ -13,7 +13,10 @@ public struct SMTPMessage: Sendable, Hashable, Codable {
     /// The id given in `250 2.0.0 Ok: queued as ID`.
     public var queueID: String
 
-    public init(helo: String?, reversePath: String, recipients: [String], data: [UInt8], is8BitMIME: Bool = false, queueID: String = "") {
+    public init(
+        helo: String?, reversePath: String, recipients: [String], data: [UInt8], is8BitMIME: Bool = false,
+        queueID: String = ""
+    ) {
         self.helo = helo
         self.reversePath = reversePath
         self.recipients = recipients

@@ -8,8 +8,9 @@ extension SMTPServerSession {
         let text = line.bytes.contains(0) ? String(decoding: line.bytes.prefix { $0 != 0 }, as: UTF8.self) : line.text
         guard line.wireLength <= limits.commandLineLength else {
             // RFC 5321 4.5.3.1.4 / 4.2.2: 500 covers "command line too long".
-            send(SMTPReply(code: 500, enhanced: "5.5.2", "Error: line too long"), stage: nil,
-                 command: String(text.prefix(64)) + "...", cause: "limit:line-length")
+            send(
+                SMTPReply(code: 500, enhanced: "5.5.2", "Error: line too long"), stage: nil,
+                command: String(text.prefix(64)) + "...", cause: "limit:line-length")
             return
         }
         if line.bytes.first.map({ $0 | 0x20 == UInt8(ascii: "x") }) == true, SMTPCommand.verb(of: text) == "XCLIENT" {
@@ -43,10 +44,14 @@ extension SMTPServerSession {
             send(SMTPReply(code: 500, enhanced: "5.5.2", "Error: command not recognized"), stage: nil, command: text)
             return
         case .failure(.syntax(let usage)):
-            send(SMTPReply(code: 501, enhanced: "5.5.4", "Syntax: \(usage)"), stage: Self.stage(ofVerb: verb), command: text)
+            send(
+                SMTPReply(code: 501, enhanced: "5.5.4", "Syntax: \(usage)"), stage: Self.stage(ofVerb: verb),
+                command: text)
             return
         case .failure(.unsupportedParameter(let keyword)):
-            send(SMTPReply(code: 555, enhanced: "5.5.4", "Unsupported option: \(keyword)"), stage: Self.stage(ofVerb: verb), command: text)
+            send(
+                SMTPReply(code: 555, enhanced: "5.5.4", "Unsupported option: \(keyword)"),
+                stage: Self.stage(ofVerb: verb), command: text)
             return
         }
         switch command {
@@ -55,39 +60,52 @@ extension SMTPServerSession {
             ask(.helo(name: name, extended: extended, line: text), .helo(name: name, extended: extended))
         case .mail(let reversePath, let parameters):
             guard helo != nil else {
-                return send(SMTPReply(code: 503, enhanced: "5.5.1", "Error: send HELO/EHLO first"), stage: .mail, command: text)
+                return send(
+                    SMTPReply(code: 503, enhanced: "5.5.1", "Error: send HELO/EHLO first"), stage: .mail, command: text)
             }
             guard transaction == nil else {
-                return send(SMTPReply(code: 503, enhanced: "5.5.1", "Error: nested MAIL command"), stage: .mail, command: text)
+                return send(
+                    SMTPReply(code: 503, enhanced: "5.5.1", "Error: nested MAIL command"), stage: .mail, command: text)
             }
             var is8Bit = false
             for parameter in parameters {
                 switch parameter {
                 case .size(let size) where size > limits.messageSize:
                     // RFC 1870 6.1.
-                    return send(SMTPReply(code: 552, enhanced: "5.3.4", "Message size exceeds fixed limit"), stage: .mail, command: text, cause: "limit:message-size")
+                    return send(
+                        SMTPReply(code: 552, enhanced: "5.3.4", "Message size exceeds fixed limit"), stage: .mail,
+                        command: text, cause: "limit:message-size")
                 case .body(let value):
                     is8Bit = value == "8BITMIME"
                 default:
                     break
                 }
             }
-            ask(.mail(reversePath: reversePath, is8Bit: is8Bit, line: text), .mail(reversePath: reversePath, helo: helo))
+            ask(
+                .mail(reversePath: reversePath, is8Bit: is8Bit, line: text), .mail(reversePath: reversePath, helo: helo)
+            )
         case .rcpt(let forwardPath):
             guard let transaction else {
-                return send(SMTPReply(code: 503, enhanced: "5.5.1", "Error: need MAIL command"), stage: .rcpt, command: text)
+                return send(
+                    SMTPReply(code: 503, enhanced: "5.5.1", "Error: need MAIL command"), stage: .rcpt, command: text)
             }
             guard transaction.recipients.count < limits.recipients else {
                 // RFC 5321 4.5.3.1.10: 452 for too many recipients.
-                return send(SMTPReply(code: 452, enhanced: "4.5.3", "Error: too many recipients"), stage: .rcpt, command: text, cause: "limit:recipients")
+                return send(
+                    SMTPReply(code: 452, enhanced: "4.5.3", "Error: too many recipients"), stage: .rcpt, command: text,
+                    cause: "limit:recipients")
             }
-            ask(.rcpt(forwardPath: forwardPath, line: text), .rcpt(forwardPath: forwardPath, reversePath: transaction.reversePath, helo: helo))
+            ask(
+                .rcpt(forwardPath: forwardPath, line: text),
+                .rcpt(forwardPath: forwardPath, reversePath: transaction.reversePath, helo: helo))
         case .data:
             guard let transaction else {
-                return send(SMTPReply(code: 503, enhanced: "5.5.1", "Error: need RCPT command"), stage: .data, command: text)
+                return send(
+                    SMTPReply(code: 503, enhanced: "5.5.1", "Error: need RCPT command"), stage: .data, command: text)
             }
             guard !transaction.recipients.isEmpty else {
-                return send(SMTPReply(code: 554, enhanced: "5.5.1", "Error: no valid recipients"), stage: .data, command: text)
+                return send(
+                    SMTPReply(code: 554, enhanced: "5.5.1", "Error: no valid recipients"), stage: .data, command: text)
             }
             body = Body()
             state = .data
@@ -99,7 +117,10 @@ extension SMTPServerSession {
             send(SMTPReply(code: 250, enhanced: "2.0.0", "Ok"), stage: nil, command: text)
         case .vrfy:
             // RFC 5321 3.5.3: 252 when the server will not verify but would accept the address.
-            send(SMTPReply(code: 252, enhanced: "2.5.2", "Cannot VRFY user, but will accept message and attempt delivery"), stage: nil, command: text)
+            send(
+                SMTPReply(
+                    code: 252, enhanced: "2.5.2", "Cannot VRFY user, but will accept message and attempt delivery"),
+                stage: nil, command: text)
         case .quit:
             closeWith(Self.bye, command: text)
         case .starttls:

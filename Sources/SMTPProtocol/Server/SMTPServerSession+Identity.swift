@@ -81,14 +81,20 @@ extension SMTPServerSession {
     /// again, then `220`, HELO forgotten unless XCLIENT gave one).
     mutating func handleXCLIENT(_ text: String) {
         guard transaction == nil else {
-            return send(SMTPReply(code: 503, enhanced: "5.5.1", "Error: MAIL transaction in progress"), stage: nil, command: text)
+            return send(
+                SMTPReply(code: 503, enhanced: "5.5.1", "Error: MAIL transaction in progress"), stage: nil,
+                command: text)
         }
         let arguments = text.drop { $0 != " " && $0 != "\t" }
         if arguments.allSatisfy({ $0 == " " || $0 == "\t" }) {
-            return send(SMTPReply(code: 501, enhanced: "5.5.4", "Syntax: XCLIENT attribute=value..."), stage: nil, command: text)
+            return send(
+                SMTPReply(code: 501, enhanced: "5.5.4", "Syntax: XCLIENT attribute=value..."), stage: nil, command: text
+            )
         }
         guard xclientAllowed else {
-            return send(SMTPReply(code: 550, enhanced: "5.7.0", "Error: insufficient authorization"), stage: nil, command: text, cause: "xclient:unauthorised")
+            return send(
+                SMTPReply(code: 550, enhanced: "5.7.0", "Error: insufficient authorization"), stage: nil, command: text,
+                cause: "xclient:unauthorised")
         }
         switch XCLIENTCommand.parse(arguments: arguments) {
         case .failure(let rejection):

@@ -13,7 +13,8 @@ extension SMTPServerSession {
     /// `530 5.7.0 Must issue a STARTTLS command first` for a known command that needs TLS while
     /// there is none and the server requires it; nil otherwise.
     func tlsRequiredError(verb: String) -> SMTPReply? {
-        guard settings.tls?.required == true, tls == nil, Self.knownVerbs.contains(verb), !Self.preTLSVerbs.contains(verb)
+        guard settings.tls?.required == true, tls == nil, Self.knownVerbs.contains(verb),
+            !Self.preTLSVerbs.contains(verb)
         else { return nil }
         return SMTPReply(code: 530, enhanced: "5.7.0", "Must issue a STARTTLS command first")
     }
@@ -23,7 +24,8 @@ extension SMTPServerSession {
             return send(SMTPReply(code: 554, enhanced: "5.5.1", "Error: TLS already active"), stage: nil, command: text)
         }
         guard let settings = settings.tls else {
-            return send(SMTPReply(code: 502, enhanced: "5.5.1", "Error: command not implemented"), stage: nil, command: text)
+            return send(
+                SMTPReply(code: 502, enhanced: "5.5.1", "Error: command not implemented"), stage: nil, command: text)
         }
         send(SMTPReply(code: 220, enhanced: "2.0.0", "Ready to start TLS"), stage: nil, command: text)
         // "At this point there must not be any pending plaintext": vstream_fpurge(VSTREAM_PURGE_BOTH).

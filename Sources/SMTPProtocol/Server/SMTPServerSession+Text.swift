@@ -89,14 +89,18 @@ extension SMTPServerSession {
         if body.tooBig {
             // RFC 5321 4.5.3.1.10 / RFC 1870: 552 for a message over the size limit; Postfix words it so.
             resetAfterData()
-            send(SMTPReply(code: 552, enhanced: "5.3.4", "Error: message file too big"), stage: .data, command: command, cause: "limit:message-size")
+            send(
+                SMTPReply(code: 552, enhanced: "5.3.4", "Error: message file too big"), stage: .data, command: command,
+                cause: "limit:message-size")
             return
         }
         if body.overlongLine {
             // RFC 5321 4.5.3.1.6 allows 1000 octets per text line; Postfix would split such a line,
             // this server refuses the message so the limit is visible.
             resetAfterData()
-            send(SMTPReply(code: 500, enhanced: "5.5.2", "Error: text line too long"), stage: .data, command: command, cause: "limit:line-length")
+            send(
+                SMTPReply(code: 500, enhanced: "5.5.2", "Error: text line too long"), stage: .data, command: command,
+                cause: "limit:line-length")
             return
         }
         guard let transaction else { return resetAfterData() }

@@ -131,7 +131,9 @@ struct SMTPServerSession: Sendable {
         pending.append(line)
         pendingBytes += line.heldLength
         if pendingBytes > limits.pendingInput, isAwaitingVerdict {
-            closeWith(SMTPReply(code: 421, enhanced: "4.7.0", "\(hostname) Error: too much pipelined input"), cause: "limit:pending-input")
+            closeWith(
+                SMTPReply(code: 421, enhanced: "4.7.0", "\(hostname) Error: too much pipelined input"),
+                cause: "limit:pending-input")
         }
         return nextAction()
     }
@@ -142,7 +144,8 @@ struct SMTPServerSession: Sendable {
         let stage: SMTPStage, command: String?
         switch question {
         case .connect(let line): (stage, command) = (.greeting, line)
-        case .helo(_, _, let line), .mail(_, _, let line), .rcpt(_, let line): (stage, command) = (Self.stage(of: question), line)
+        case .helo(_, _, let line), .mail(_, _, let line), .rcpt(_, let line):
+            (stage, command) = (Self.stage(of: question), line)
         case .endOfData(_, let line): (stage, command) = (.data, line)
         }
         switch verdict {
@@ -171,7 +174,9 @@ struct SMTPServerSession: Sendable {
     mutating func timedOut() {
         // smtpd_starttls_timeout: tls_server_start() fails, and smtpd hangs up without a reply.
         if case .tlsHandshake = state { return closeQuietly(cause: "starttls:timeout") }
-        if isAwaitingProxyHeader { return closeWith(Self.proxyFailure(hostname), stage: .greeting, cause: "proxy:timeout") }
+        if isAwaitingProxyHeader {
+            return closeWith(Self.proxyFailure(hostname), stage: .greeting, cause: "proxy:timeout")
+        }
         // Postfix smtpd: "421 4.4.2 <myhostname> Error: timeout exceeded".
         closeWith(SMTPReply(code: 421, enhanced: "4.4.2", "\(hostname) Error: timeout exceeded"), cause: "timeout")
     }
@@ -239,7 +244,9 @@ struct SMTPServerSession: Sendable {
             if case .success(.quit) = SMTPCommand.parse(line.text) {
                 closeWith(Self.bye, command: line.text)
             } else {
-                send(SMTPReply(code: 503, enhanced: "5.5.1", "Error: access denied, send QUIT"), stage: nil, command: line.text)
+                send(
+                    SMTPReply(code: 503, enhanced: "5.5.1", "Error: access denied, send QUIT"), stage: nil,
+                    command: line.text)
             }
         default:
             handleCommand(line)
@@ -289,7 +296,9 @@ struct SMTPServerSession: Sendable {
             transaction = nil
             state = .commands
             emit(.accept(message))
-            send(SMTPReply(code: 250, enhanced: "2.0.0", "Ok: queued as \(message.queueID)"), stage: .data, command: command)
+            send(
+                SMTPReply(code: 250, enhanced: "2.0.0", "Ok: queued as \(message.queueID)"), stage: .data,
+                command: command)
         }
     }
 
@@ -306,7 +315,8 @@ struct SMTPServerSession: Sendable {
         errorCount += 1
         if errorCount >= limits.errors, !isClosed {
             // Postfix `smtpd_hard_error_limit`: "421 4.7.0 <myhostname> Error: too many errors".
-            closeWith(SMTPReply(code: 421, enhanced: "4.7.0", "\(hostname) Error: too many errors"), cause: "limit:errors")
+            closeWith(
+                SMTPReply(code: 421, enhanced: "4.7.0", "\(hostname) Error: too many errors"), cause: "limit:errors")
         }
     }
 

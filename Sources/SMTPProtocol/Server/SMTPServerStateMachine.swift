@@ -51,8 +51,12 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
 
     /// A session with `settings` shared by every session of one server.
     /// `client`: the peer's address (4 or 16 bytes), which XCLIENT authorisation looks at.
-    public init(settings: SMTPServerSettings, clock: C, queuePrefix: String = "Q", keepsText: Bool = true, client: [UInt8]? = nil) {
-        self.session = SMTPServerSession(settings: settings, queuePrefix: queuePrefix, keepsText: keepsText, client: client)
+    public init(
+        settings: SMTPServerSettings, clock: C, queuePrefix: String = "Q", keepsText: Bool = true,
+        client: [UInt8]? = nil
+    ) {
+        self.session = SMTPServerSession(
+            settings: settings, queuePrefix: queuePrefix, keepsText: keepsText, client: client)
         self.clock = clock
     }
 
@@ -95,7 +99,9 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
     /// `<LF>`, a line longer than the framer keeps, or a line without its end in `buffer`) and
     /// returns nil when it took nothing; such lines go through `SMTPLineFramer` and `received(_:)`.
     @inlinable
-    public mutating func receivedText(_ buffer: UnsafeRawBufferPointer, from offset: Int) -> (next: Int, action: Action)? {
+    public mutating func receivedText(_ buffer: UnsafeRawBufferPointer, from offset: Int) -> (
+        next: Int, action: Action
+    )? {
         let next = session.receivedText(buffer, from: offset)
         guard next > offset else { return nil }
         return (next, settle(session.nextAction()))
@@ -107,7 +113,9 @@ public struct SMTPServerStateMachine<C: Clock>: Sendable where C.Duration == Dur
 
     /// Bytes while `isAwaitingProxyHeader`, from `offset`: returns where SMTP input starts (the
     /// bytes after the header, which go to the framer) and the first action.
-    public mutating func receivedProxyHeader(_ buffer: UnsafeRawBufferPointer, from offset: Int) -> (next: Int, action: Action) {
+    public mutating func receivedProxyHeader(_ buffer: UnsafeRawBufferPointer, from offset: Int) -> (
+        next: Int, action: Action
+    ) {
         let next = session.receivedProxyBytes(buffer, from: offset)
         return (next, settle(session.nextAction()))
     }

@@ -18,8 +18,10 @@ extension CaseDecoder {
         if case .some(.none) = rspamd { return nil }
         let out = ReceiverEngines(engines: (engines ?? nil) ?? [], rspamd: (rspamd ?? nil) ?? RspamdThresholds())
         if let rspamdTree, !out.engines.contains(.rspamd) {
-            diagnostics.add(.invalidValue, at: rspamdTree.location, path.key("rspamd"),
-                "receiver.rspamd sets rspamd's thresholds, but rspamd does not run: add it to receiver.engines ([rspamd])")
+            diagnostics.add(
+                .invalidValue, at: rspamdTree.location, path.key("rspamd"),
+                "receiver.rspamd sets rspamd's thresholds, but rspamd does not run: add it to receiver.engines ([rspamd])"
+            )
             return nil
         }
         return out
@@ -42,7 +44,8 @@ extension CaseDecoder {
                 continue
             }
             if engines.contains(engine) {
-                diagnostics.add(.invalidValue, at: item.location, itemPath, "\(engine) is listed twice: each engine runs once")
+                diagnostics.add(
+                    .invalidValue, at: item.location, itemPath, "\(engine) is listed twice: each engine runs once")
                 failed = true
                 continue
             }
@@ -56,7 +59,9 @@ extension CaseDecoder {
     /// `{reject: 15, soft_reject: 6, ...}`: a score per action.
     func rspamdThresholds(_ tree: Tree, _ path: KeyPath) -> RspamdThresholds? {
         let actions = RspamdThresholds.Action.allCases.map(\.rawValue).joined(separator: ", ")
-        guard let map = MapReader(tree, path, diagnostics, what: "rspamd's action thresholds (\(actions): a score each)") else {
+        guard
+            let map = MapReader(tree, path, diagnostics, what: "rspamd's action thresholds (\(actions): a score each)")
+        else {
             return nil
         }
         var thresholds = RspamdThresholds()
@@ -75,7 +80,9 @@ extension CaseDecoder {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let isDecimal = trimmed.wholeMatch(of: /-?[0-9]{1,6}(\.[0-9]{1,6})?/) != nil
         guard isDecimal, let value = Double(trimmed), value.isFinite else {
-            diagnostics.add(.invalidValue, at: tree.location, path, "\"\(Tree.clip(text))\" is not a score: a decimal number such as 15 or 6.5")
+            diagnostics.add(
+                .invalidValue, at: tree.location, path,
+                "\"\(Tree.clip(text))\" is not a score: a decimal number such as 15 or 6.5")
             return nil
         }
         return value

@@ -6,8 +6,10 @@ import SMTPProtocol
 extension CaseDecoder {
     /// `addresses`: `receiver.addresses`, which every listener must be one of (nil when they did not load).
     func receiverTLS(_ tree: Tree, _ path: KeyPath, addresses: [IPAddress]?) -> ReceiverTLSSpec? {
-        guard let map = MapReader(
-            tree, path, diagnostics, what: "receiver TLS ({starttls, required, certificate, names, protocols, listeners})")
+        guard
+            let map = MapReader(
+                tree, path, diagnostics,
+                what: "receiver TLS ({starttls, required, certificate, names, protocols, listeners})")
         else {
             return nil
         }
@@ -20,9 +22,10 @@ extension CaseDecoder {
         let starttls = check(starttlsTree.map { boolean($0, path.key("starttls")) })
         let requiredTree = map.optional("required")
         let required = check(requiredTree.map { boolean($0, path.key("required")) })
-        let certificate = check(map.optional("certificate").map {
-            read.choice($0, path.key("certificate"), "certificate kind", CertificateKind.self)
-        })
+        let certificate = check(
+            map.optional("certificate").map {
+                read.choice($0, path.key("certificate"), "certificate kind", CertificateKind.self)
+            })
         let names = check(map.optional("names").map { certificateNames($0, path.key("names")) })
         let protocols = check(map.optional("protocols").map { protocolRange($0, path.key("protocols")) })
         let listenersTree = map.optional("listeners")
@@ -32,13 +35,15 @@ extension CaseDecoder {
         if let listenersTree, starttls != true, listeners?.isEmpty == false {
             diagnostics.add(
                 .invalidValue, at: listenersTree.location, path.key("listeners"),
-                "receiver.tls.listeners needs receiver.tls.starttls: true (no listener presents a certificate without STARTTLS)")
+                "receiver.tls.listeners needs receiver.tls.starttls: true (no listener presents a certificate without STARTTLS)"
+            )
             return nil
         }
         if required == true, starttls != true, let requiredTree {
             diagnostics.add(
                 .invalidValue, at: requiredTree.location, path.key("required"),
-                "receiver.tls.required needs receiver.tls.starttls: true (TLS cannot be required when STARTTLS is not offered)")
+                "receiver.tls.required needs receiver.tls.starttls: true (TLS cannot be required when STARTTLS is not offered)"
+            )
             return nil
         }
         return ReceiverTLSSpec(
@@ -48,14 +53,20 @@ extension CaseDecoder {
 
     /// `names: [mx.example.test]`: at least one valid host name.
     func certificateNames(_ tree: Tree, _ path: KeyPath) -> [String]? {
-        guard let list = read.list(tree, path, what: "a list of host names", item: { item, itemPath -> String? in
-            guard let text = read.nonEmptyString(item, itemPath, what: "a host name") else { return nil }
-            guard DNSName.isValidHostname(text) else {
-                diagnostics.add(.invalidValue, at: item.location, itemPath, "\"\(Tree.clip(text))\" is not a valid host name")
-                return nil
-            }
-            return DNSName.normalize(text)
-        }) else { return nil }
+        guard
+            let list = read.list(
+                tree, path, what: "a list of host names",
+                item: { item, itemPath -> String? in
+                    guard let text = read.nonEmptyString(item, itemPath, what: "a host name") else { return nil }
+                    guard DNSName.isValidHostname(text) else {
+                        diagnostics.add(
+                            .invalidValue, at: item.location, itemPath,
+                            "\"\(Tree.clip(text))\" is not a valid host name")
+                        return nil
+                    }
+                    return DNSName.normalize(text)
+                })
+        else { return nil }
         guard !list.isEmpty else {
             diagnostics.add(.invalidValue, at: tree.location, path, "the certificate needs at least one name")
             return nil
@@ -68,7 +79,8 @@ extension CaseDecoder {
     func tlsListeners(_ tree: Tree, _ path: KeyPath, addresses: [IPAddress]?) -> [ReceiverTLSListener]? {
         var seen: Set<IPAddress> = []
         return read.list(tree, path, what: "a list of listeners ({address, certificate, names})") { item, itemPath in
-            guard let map = MapReader(item, itemPath, diagnostics, what: "a listener ({address, certificate, names})") else {
+            guard let map = MapReader(item, itemPath, diagnostics, what: "a listener ({address, certificate, names})")
+            else {
                 return nil
             }
             let addressTree = map.required("address", "the receiver address it is (one of receiver.addresses)")
@@ -84,7 +96,8 @@ extension CaseDecoder {
             if let addresses, !addresses.contains(address) {
                 diagnostics.add(
                     .invalidValue, at: addressTree.location, itemPath.key("address"),
-                    "\(address) is not one of receiver.addresses (\(addresses.map(\.description).joined(separator: ", ")))")
+                    "\(address) is not one of receiver.addresses (\(addresses.map(\.description).joined(separator: ", ")))"
+                )
                 return nil
             }
             guard seen.insert(address).inserted else {
@@ -96,7 +109,8 @@ extension CaseDecoder {
             guard certificate != nil || names != nil else {
                 diagnostics.add(
                     .missingKey, at: item.location, itemPath,
-                    "a listener says what it presents: certificate (a kind) or names (the certificate's DNS names), or both")
+                    "a listener says what it presents: certificate (a kind) or names (the certificate's DNS names), or both"
+                )
                 return nil
             }
             return ReceiverTLSListener(address: address, certificate: certificate ?? nil, names: names ?? nil)
@@ -124,7 +138,9 @@ extension CaseDecoder {
         }
         guard !failed else { return nil }
         guard let lowest = versions.min(), let highest = versions.max() else {
-            diagnostics.add(.invalidValue, at: tree.location, path, "needs at least one TLS version (TLSv1, TLSv1.1, TLSv1.2, TLSv1.3)")
+            diagnostics.add(
+                .invalidValue, at: tree.location, path,
+                "needs at least one TLS version (TLSv1, TLSv1.1, TLSv1.2, TLSv1.3)")
             return nil
         }
         let range = lowest...highest
@@ -132,7 +148,8 @@ extension CaseDecoder {
         guard missing.isEmpty else {
             diagnostics.add(
                 .invalidValue, at: tree.location, path,
-                "TLS versions must be consecutive: \(lowest) to \(highest) includes \(missing.map(\.rawValue).joined(separator: ", "))")
+                "TLS versions must be consecutive: \(lowest) to \(highest) includes \(missing.map(\.rawValue).joined(separator: ", "))"
+            )
             return nil
         }
         return range
@@ -145,7 +162,8 @@ extension CaseDecoder {
         case "true": return true
         case "false": return false
         default:
-            diagnostics.add(.invalidValue, at: tree.location, path, "expected true or false, found \"\(Tree.clip(text))\"")
+            diagnostics.add(
+                .invalidValue, at: tree.location, path, "expected true or false, found \"\(Tree.clip(text))\"")
             return nil
         }
     }

@@ -23,8 +23,12 @@ struct CaseDecoder {
         let description = top.optional("description").flatMap { read.string($0, .root.key("description")) }
         let tags = top.optional("tags").map { tagList($0, .root.key("tags")) } ?? []
         let dns = top.required("dns", "the DNS world (dns: {records: [...]})").flatMap { world($0, .root.key("dns")) }
-        let receiver = top.required("receiver", "the MX under test (receiver: {addresses: [...]})").flatMap { receiverSpec($0, .root.key("receiver")) }
-        let sender = top.required("sender", "the sending MTA (sender: {addresses, helo, mail_from, rcpt_to})").flatMap { senderSpec($0, .root.key("sender")) }
+        let receiver = top.required("receiver", "the MX under test (receiver: {addresses: [...]})").flatMap {
+            receiverSpec($0, .root.key("receiver"))
+        }
+        let sender = top.required("sender", "the sending MTA (sender: {addresses, helo, mail_from, rcpt_to})").flatMap {
+            senderSpec($0, .root.key("sender"))
+        }
         let expect = top.required("expect", expectHint).flatMap { expectation($0, .root.key("expect")) }
         top.accept("variants")
         top.finish()
@@ -47,23 +51,32 @@ struct CaseDecoder {
 
     func world(_ tree: Tree, _ path: KeyPath) -> WorldSpec? {
         guard let map = MapReader(tree, path, diagnostics, what: "the DNS world") else { return nil }
-        let records = map.optional("records").map {
-            read.list($0, path.key("records"), what: "a list of zone-file lines") { record($0, $1) }
-        } ?? []
-        let faults = map.optional("faults").map {
-            read.list($0, path.key("faults"), what: "a list of faults ({name: NAME, fault: KIND})") { fault($0, $1) }
-        } ?? []
-        let reverse = map.optional("reverse").map {
-            choice($0, path.key("reverse"), "reverse mode", names: ["auto", "none"], ReverseMode.init(rawValue:))
-        } ?? ReverseMode.none
-        let dnssec = map.optional("dnssec").map { read.choice($0, path.key("dnssec"), "DNSSEC mode", DNSSECMode.self) } ?? .unsigned
+        let records =
+            map.optional("records").map {
+                read.list($0, path.key("records"), what: "a list of zone-file lines") { record($0, $1) }
+            } ?? []
+        let faults =
+            map.optional("faults").map {
+                read.list($0, path.key("faults"), what: "a list of faults ({name: NAME, fault: KIND})") {
+                    fault($0, $1)
+                }
+            } ?? []
+        let reverse =
+            map.optional("reverse").map {
+                choice($0, path.key("reverse"), "reverse mode", names: ["auto", "none"], ReverseMode.init(rawValue:))
+            } ?? ReverseMode.none
+        let dnssec =
+            map.optional("dnssec").map { read.choice($0, path.key("dnssec"), "DNSSEC mode", DNSSECMode.self) }
+            ?? .unsigned
         let zonesTree = map.optional("zones")
-        let zones = zonesTree.map {
-            read.list($0, path.key("zones"), what: "a list of zones ({zone: NAME, state: STATE})") { zone($0, $1) }
-        } ?? []
+        let zones =
+            zonesTree.map {
+                read.list($0, path.key("zones"), what: "a list of zones ({zone: NAME, state: STATE})") { zone($0, $1) }
+            } ?? []
         map.finish()
         guard let records, let faults, let reverse, let dnssec, let zones else { return nil }
-        let world = WorldSpec(records: records, faults: faults, reverse: reverse, dnssec: dnssec, zones: zones.map(\.declaration))
+        let world = WorldSpec(
+            records: records, faults: faults, reverse: reverse, dnssec: dnssec, zones: zones.map(\.declaration))
         guard checkZones(zones, in: world, path.key("zones")) else { return nil }
         return world
     }
@@ -73,11 +86,14 @@ struct CaseDecoder {
             // `- 2001:db8:: PTR x.` is a map to YAML (": " after the address).
             diagnostics.add(
                 .wrongType, at: item.location, path,
-                "expected a zone-file line, found a map: YAML reads \": \" inside a plain line as a key; quote the whole line")
+                "expected a zone-file line, found a map: YAML reads \": \" inside a plain line as a key; quote the whole line"
+            )
             return nil
         }
         guard case .scalar(let line, false, let verbatim) = item.value else {
-            diagnostics.add(.wrongType, at: item.location, path, "expected a zone-file line such as \"mx.example.test. A 192.0.2.10\", found \(item.kindName)")
+            diagnostics.add(
+                .wrongType, at: item.location, path,
+                "expected a zone-file line such as \"mx.example.test. A 192.0.2.10\", found \(item.kindName)")
             return nil
         }
         do {
@@ -107,16 +123,23 @@ struct CaseDecoder {
     }
 
     func fault(_ item: Tree, _ path: KeyPath) -> DNSFault? {
-        guard let map = MapReader(item, path, diagnostics, what: "a fault ({name: NAME, fault: KIND})") else { return nil }
-        let name = map.required("name", "the name whose queries fail (and every name below it)").flatMap { tree -> String? in
+        guard let map = MapReader(item, path, diagnostics, what: "a fault ({name: NAME, fault: KIND})") else {
+            return nil
+        }
+        let name = map.required("name", "the name whose queries fail (and every name below it)").flatMap {
+            tree -> String? in
             guard let text = read.nonEmptyString(tree, path.key("name"), what: "a domain name") else { return nil }
             guard DNSName.isValidHostname(text) else {
-                diagnostics.add(.invalidValue, at: tree.location, path.key("name"), "\"\(Tree.clip(text))\" is not a valid domain name")
+                diagnostics.add(
+                    .invalidValue, at: tree.location, path.key("name"),
+                    "\"\(Tree.clip(text))\" is not a valid domain name")
                 return nil
             }
             return text
         }
-        let kind = map.required("fault", "what queries get: \(DNSFaultKind.allCases.map(\.rawValue).joined(separator: ", "))").flatMap {
+        let kind = map.required(
+            "fault", "what queries get: \(DNSFaultKind.allCases.map(\.rawValue).joined(separator: ", "))"
+        ).flatMap {
             read.choice($0, path.key("fault"), "fault kind", DNSFaultKind.self)
         }
         map.finish()
@@ -128,42 +151,65 @@ struct CaseDecoder {
 
     func receiverSpec(_ tree: Tree, _ path: KeyPath) -> ReceiverSpec? {
         guard let map = MapReader(tree, path, diagnostics, what: "the receiver") else { return nil }
-        let hostname = map.optional("hostname").map { read.nonEmptyString($0, path.key("hostname"), what: "a host name") } ?? ReceiverSpec.defaultHostname
-        let addresses = map.required("addresses", "where the MX listens (addresses: [192.0.2.10, \"2001:db8::10\"])").flatMap { tree -> [IPAddress]? in
-            guard let list = read.list(tree, path.key("addresses"), what: "a list of IP addresses", item: { read.address($0, $1) }) else { return nil }
-            guard !list.isEmpty else {
-                diagnostics.add(.invalidValue, at: tree.location, path.key("addresses"), "the MX needs at least one address to listen on")
-                return nil
+        let hostname =
+            map.optional("hostname").map { read.nonEmptyString($0, path.key("hostname"), what: "a host name") }
+            ?? ReceiverSpec.defaultHostname
+        let addresses = map.required("addresses", "where the MX listens (addresses: [192.0.2.10, \"2001:db8::10\"])")
+            .flatMap { tree -> [IPAddress]? in
+                guard
+                    let list = read.list(
+                        tree, path.key("addresses"), what: "a list of IP addresses", item: { read.address($0, $1) })
+                else { return nil }
+                guard !list.isEmpty else {
+                    diagnostics.add(
+                        .invalidValue, at: tree.location, path.key("addresses"),
+                        "the MX needs at least one address to listen on")
+                    return nil
+                }
+                return list
             }
-            return list
+        let target: ReceiverTarget?? = map.optional("target").map {
+            read.choice($0, path.key("target"), "receiver target", ReceiverTarget.self)
         }
-        let target: ReceiverTarget?? = map.optional("target").map { read.choice($0, path.key("target"), "receiver target", ReceiverTarget.self) }
         let policy = map.optional("policy").map { receiverPolicy($0, path.key("policy")) } ?? Preset.open.policy
-        let postfix = map.optional("postfix").map { stringMap($0, path.key("postfix"), what: "main.cf settings (a map of strings)") } ?? []
-        let postfixDirectory: String?? = map.optional("postfix_dir").map { self.postfixDirectory($0, path.key("postfix_dir")) }
+        let postfix =
+            map.optional("postfix").map {
+                stringMap($0, path.key("postfix"), what: "main.cf settings (a map of strings)")
+            } ?? []
+        let postfixDirectory: String?? = map.optional("postfix_dir").map {
+            self.postfixDirectory($0, path.key("postfix_dir"))
+        }
         let bareNewline = map.optional("bare_newline").map {
-            choice($0, path.key("bare_newline"), "bare newline mode", names: SMTPBareNewlineMode.names, SMTPBareNewlineMode.init(postfixName:))
+            choice(
+                $0, path.key("bare_newline"), "bare newline mode", names: SMTPBareNewlineMode.names,
+                SMTPBareNewlineMode.init(postfixName:))
         }
         let exim = map.optional("exim").map { eximSite($0, path.key("exim")) } ?? EximSiteSettings()
         let exec: ExecReceiverSpec?? = map.optional("exec").map { execReceiver($0, path.key("exec")) }
         let identity = receiverIdentity(map, path)
         let tls: ReceiverTLSSpec?? = map.optional("tls").map { receiverTLS($0, path.key("tls"), addresses: addresses) }
         let engines = receiverEngines(map, path)
-        let resolver = map.optional("resolver").map { read.choice($0, path.key("resolver"), "resolver", ResolverValidation.self) } ?? .nonValidating
+        let resolver =
+            map.optional("resolver").map { read.choice($0, path.key("resolver"), "resolver", ResolverValidation.self) }
+            ?? .nonValidating
         map.finish()
-        guard let hostname, let addresses, let policy, let postfix, let exim, let identity, let engines, let resolver else { return nil }
+        guard let hostname, let addresses, let policy, let postfix, let exim, let identity, let engines, let resolver
+        else { return nil }
         if case .some(.none) = tls { return nil }
         if case .some(.none) = target { return nil }
         if case .some(.none) = postfixDirectory { return nil }
         if case .some(.none) = bareNewline { return nil }
         if case .some(.none) = exec { return nil }
         if case .some(.some(.exec)) = target, exec == nil, let location = map.optional("target")?.location {
-            diagnostics.add(.missingKey, at: location, path.key("exec"), "target exec needs receiver.exec ({start: COMMAND, ready: smtp-banner, stop: signal})")
+            diagnostics.add(
+                .missingKey, at: location, path.key("exec"),
+                "target exec needs receiver.exec ({start: COMMAND, ready: smtp-banner, stop: signal})")
             return nil
         }
         var spec = ReceiverSpec(
             hostname: hostname, addresses: addresses, target: target ?? nil, policy: policy,
-            postfix: Dictionary(postfix.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }), postfixDirectory: postfixDirectory ?? nil,
+            postfix: Dictionary(postfix.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }),
+            postfixDirectory: postfixDirectory ?? nil,
             bareNewline: bareNewline ?? nil, exim: exim, exec: exec ?? nil,
             proxyProtocol: identity.proxyProtocol, xclientHosts: identity.xclientHosts)
         spec.tls = (tls ?? nil) ?? .off
@@ -175,16 +221,24 @@ struct CaseDecoder {
 
     /// `receiver.postfix_dir`: a folder holding at least main.cf, relative to the file that names it.
     func postfixDirectory(_ tree: Tree, _ path: KeyPath) -> String? {
-        guard let text = read.nonEmptyString(tree, path, what: "a Postfix configuration directory (relative to this file)") else { return nil }
+        guard
+            let text = read.nonEmptyString(
+                tree, path, what: "a Postfix configuration directory (relative to this file)")
+        else { return nil }
         let base = (tree.location.file as NSString).deletingLastPathComponent
-        let absolute = ((text.hasPrefix("/") ? text : (base.isEmpty ? "." : base) + "/" + text) as NSString).standardizingPath
+        let absolute = ((text.hasPrefix("/") ? text : (base.isEmpty ? "." : base) + "/" + text) as NSString)
+            .standardizingPath
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory), isDirectory.boolValue else {
-            diagnostics.add(.invalidValue, at: tree.location, path, "\(text) (\(absolute)) is not a directory: give the folder holding the site's main.cf and master.cf")
+            diagnostics.add(
+                .invalidValue, at: tree.location, path,
+                "\(text) (\(absolute)) is not a directory: give the folder holding the site's main.cf and master.cf")
             return nil
         }
         guard FileManager.default.fileExists(atPath: absolute + "/main.cf") else {
-            diagnostics.add(.invalidValue, at: tree.location, path, "\(absolute) has no main.cf: give the folder holding the site's main.cf and master.cf")
+            diagnostics.add(
+                .invalidValue, at: tree.location, path,
+                "\(absolute) has no main.cf: give the folder holding the site's main.cf and master.cf")
             return nil
         }
         return absolute
@@ -194,21 +248,31 @@ struct CaseDecoder {
 
     func senderSpec(_ tree: Tree, _ path: KeyPath) -> SenderSpec? {
         guard let map = MapReader(tree, path, diagnostics, what: "the sender") else { return nil }
-        let addresses = map.required("addresses", "the source address per family ({ipv4: IP, ipv6: IP}, at least one)").flatMap {
-            sourceAddresses($0, path.key("addresses"))
-        }
-        let prefer = map.optional("prefer").map { read.choice($0, path.key("prefer"), "family", AddressFamily.self) } ?? .ipv6
-        let helo = map.required("helo", "the EHLO argument (a host name or an address literal such as [IPv6:2001:db8::25])").flatMap {
+        let addresses = map.required("addresses", "the source address per family ({ipv4: IP, ipv6: IP}, at least one)")
+            .flatMap {
+                sourceAddresses($0, path.key("addresses"))
+            }
+        let prefer =
+            map.optional("prefer").map { read.choice($0, path.key("prefer"), "family", AddressFamily.self) } ?? .ipv6
+        let helo = map.required(
+            "helo", "the EHLO argument (a host name or an address literal such as [IPv6:2001:db8::25])"
+        ).flatMap {
             read.nonEmptyString($0, path.key("helo"), what: "an EHLO argument")
         }
-        let mailFrom = map.required("mail_from", "the envelope sender (\"\" for the null sender <>)").flatMap { tree -> String? in
-            guard let text = read.string(tree, path.key("mail_from"), what: "an address (\"\" for the null sender)") else { return nil }
+        let mailFrom = map.required("mail_from", "the envelope sender (\"\" for the null sender <>)").flatMap {
+            tree -> String? in
+            guard let text = read.string(tree, path.key("mail_from"), what: "an address (\"\" for the null sender)")
+            else { return nil }
             return text == "<>" ? "" : text
         }
-        let rcptTo = map.required("rcpt_to", "the envelope recipients (an address or a list)").flatMap { recipients($0, path.key("rcpt_to")) }
+        let rcptTo = map.required("rcpt_to", "the envelope recipients (an address or a list)").flatMap {
+            recipients($0, path.key("rcpt_to"))
+        }
         let relay = map.optional("relay").map { relaySpec($0, path.key("relay")) } ?? .mx
         let message = map.optional("message").map { messageSpec($0, path.key("message")) }
-        let mta: SenderMTA?? = map.optional("mta").map { read.choice($0, path.key("mta"), "sending MTA", SenderMTA.self) }
+        let mta: SenderMTA?? = map.optional("mta").map {
+            read.choice($0, path.key("mta"), "sending MTA", SenderMTA.self)
+        }
         let postfixTree = map.optional("postfix")
         let postfix = postfixTree.map { settingsMap($0, path.key("postfix"), what: "Postfix SMTP-client settings") }
         let exim = map.optional("exim").map { settingsMap($0, path.key("exim"), what: "Exim transport options") }
@@ -216,12 +280,16 @@ struct CaseDecoder {
         let dkim = dkimTree.map { dkimSpec($0, path.key("dkim")) }
         let proxyKey = map.optional("proxy")
         let proxy: SenderProxy?? = proxyKey.map { read.choice($0, path.key("proxy"), "proxy", SenderProxy.self) }
-        let identity = senderIdentity(map, path, addresses: addresses, proxy: (proxy ?? nil) ?? .model, proxyKey: proxyKey)
+        let identity = senderIdentity(
+            map, path, addresses: addresses, proxy: (proxy ?? nil) ?? .model, proxyKey: proxyKey)
         let tlsTree = map.optional("tls")
         let tls: TLSSecurityLevel?? = tlsTree.map {
-            read.choice($0, path.key("tls"), "TLS security level (Postfix smtp_tls_security_level)", TLSSecurityLevel.self)
+            read.choice(
+                $0, path.key("tls"), "TLS security level (Postfix smtp_tls_security_level)", TLSSecurityLevel.self)
         }
-        let resolver = map.optional("resolver").map { read.choice($0, path.key("resolver"), "resolver", ResolverValidation.self) } ?? .nonValidating
+        let resolver =
+            map.optional("resolver").map { read.choice($0, path.key("resolver"), "resolver", ResolverValidation.self) }
+            ?? .nonValidating
         map.finish()
         if case .some(nil) = tls { return nil }
         if case .some(nil) = proxy { return nil }
@@ -230,23 +298,32 @@ struct CaseDecoder {
             // secure (RFC 7672 section 2.2).
             diagnostics.add(
                 .invalidValue, at: tlsTree.location, path.key("tls"),
-                "dane needs sender.resolver: validating (DANE trusts TLSA records only from a validating resolver, RFC 7672 section 2.2), and a signed world (dns.dnssec: signed)")
+                "dane needs sender.resolver: validating (DANE trusts TLSA records only from a validating resolver, RFC 7672 section 2.2), and a signed world (dns.dnssec: signed)"
+            )
             return nil
         }
-        guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay, let identity, let resolver else { return nil }
+        guard let addresses, let prefer, let helo, let mailFrom, let rcptTo, let relay, let identity, let resolver
+        else { return nil }
         if case .some(.none) = message { return nil }
         if case .some(.none) = mta { return nil }
         if case .some(.none) = postfix { return nil }
         if case .some(.none) = exim { return nil }
         if let postfixTree, let settings = postfix ?? nil,
-           !checkPostfixSettings(postfixTree, path.key("postfix"), settings, mta: mta ?? nil) { return nil }
+            !checkPostfixSettings(postfixTree, path.key("postfix"), settings, mta: mta ?? nil)
+        {
+            return nil
+        }
         if case .some(.none) = dkim { return nil }
         if let dkimTree, case .some(.some(let spec)) = message, spec.raw != nil {
-            diagnostics.add(.invalidValue, at: dkimTree.location, path.key("dkim"), "sender.dkim cannot sign sender.message.raw (it is sent byte for byte): give message.headers and message.body instead")
+            diagnostics.add(
+                .invalidValue, at: dkimTree.location, path.key("dkim"),
+                "sender.dkim cannot sign sender.message.raw (it is sent byte for byte): give message.headers and message.body instead"
+            )
             return nil
         }
         var spec = SenderSpec(
-            addresses: addresses, prefer: prefer, helo: helo, mailFrom: mailFrom, rcptTo: rcptTo, relay: relay, message: message ?? nil,
+            addresses: addresses, prefer: prefer, helo: helo, mailFrom: mailFrom, rcptTo: rcptTo, relay: relay,
+            message: message ?? nil,
             mta: mta ?? nil, postfix: (postfix ?? nil) ?? [:], exim: (exim ?? nil) ?? [:], dkim: dkim ?? nil,
             identity: identity.path, proxyAddresses: identity.proxyAddresses, xclientName: identity.xclientName)
         spec.tls = (tls ?? nil) ?? .none
@@ -255,18 +332,25 @@ struct CaseDecoder {
         return spec
     }
 
-
     func sourceAddresses(_ tree: Tree, _ path: KeyPath) -> [AddressFamily: IPAddress]? {
-        guard let map = MapReader(tree, path, diagnostics, what: "source addresses ({ipv4: IP, ipv6: IP})") else { return nil }
+        guard let map = MapReader(tree, path, diagnostics, what: "source addresses ({ipv4: IP, ipv6: IP})") else {
+            return nil
+        }
         var out: [AddressFamily: IPAddress] = [:]
         var failed = false
         for family in AddressFamily.allCases {
             guard let value = map.optional(family.rawValue) else { continue }
-            if let address = read.address(value, path.key(family.rawValue), family: family) { out[family] = address } else { failed = true }
+            if let address = read.address(value, path.key(family.rawValue), family: family) {
+                out[family] = address
+            } else {
+                failed = true
+            }
         }
         map.finish()
         if out.isEmpty && !failed {
-            diagnostics.add(.missingKey, at: tree.location, path, "the sender needs a source address for at least one family (ipv4 or ipv6)")
+            diagnostics.add(
+                .missingKey, at: tree.location, path,
+                "the sender needs a source address for at least one family (ipv4 or ipv6)")
             return nil
         }
         return failed ? nil : out
@@ -276,7 +360,11 @@ struct CaseDecoder {
         if case .scalar(_, false, _) = tree.value {
             return read.nonEmptyString(tree, path, what: "a recipient address").map { [$0] }
         }
-        guard let list = read.list(tree, path, what: "a recipient address or a list of them", item: { read.nonEmptyString($0, $1, what: "a recipient address") }) else { return nil }
+        guard
+            let list = read.list(
+                tree, path, what: "a recipient address or a list of them",
+                item: { read.nonEmptyString($0, $1, what: "a recipient address") })
+        else { return nil }
         guard !list.isEmpty else {
             diagnostics.add(.invalidValue, at: tree.location, path, "needs at least one recipient")
             return nil
@@ -287,14 +375,17 @@ struct CaseDecoder {
     func relaySpec(_ tree: Tree, _ path: KeyPath) -> RelaySpec? {
         if case .scalar(let text, false, _) = tree.value {
             if text == "mx" { return .mx }
-            diagnostics.add(.invalidValue, at: tree.location, path, "relay is mx or {host: NAME}, not \"\(Tree.clip(text))\"")
+            diagnostics.add(
+                .invalidValue, at: tree.location, path, "relay is mx or {host: NAME}, not \"\(Tree.clip(text))\"")
             return nil
         }
         guard let map = MapReader(tree, path, diagnostics, what: "mx or {host: NAME}") else { return nil }
         let host = map.required("host", "the host to deliver to, by its A/AAAA records").flatMap { tree -> String? in
             guard let text = read.nonEmptyString(tree, path.key("host"), what: "a host name") else { return nil }
             guard DNSName.isValidHostname(text) else {
-                diagnostics.add(.invalidValue, at: tree.location, path.key("host"), "\"\(Tree.clip(text))\" is not a valid host name")
+                diagnostics.add(
+                    .invalidValue, at: tree.location, path.key("host"),
+                    "\"\(Tree.clip(text))\" is not a valid host name")
                 return nil
             }
             return DNSName.normalize(text)
@@ -315,7 +406,9 @@ struct CaseDecoder {
             if case .scalar(let text, let isNull, _) = entry.value.value {
                 out.append((entry.key, isNull ? "" : text))
             } else {
-                diagnostics.add(.wrongType, at: entry.value.location, path.key(entry.key), "expected a string, found \(entry.value.kindName)")
+                diagnostics.add(
+                    .wrongType, at: entry.value.location, path.key(entry.key),
+                    "expected a string, found \(entry.value.kindName)")
                 failed = true
             }
         }
@@ -331,21 +424,30 @@ struct CaseDecoder {
             if case .some(.none) = value { failed = true }
             return value ?? nil
         }
-        let outcome = check(map.optional("outcome").map { read.choice($0, path.key("outcome"), "outcome", DeliveryOutcome.self) })
-        let family = check(map.optional("family").map { read.choice($0, path.key("family"), "family", AddressFamily.self) })
+        let outcome = check(
+            map.optional("outcome").map { read.choice($0, path.key("outcome"), "outcome", DeliveryOutcome.self) })
+        let family = check(
+            map.optional("family").map { read.choice($0, path.key("family"), "family", AddressFamily.self) })
         let stage = check(map.optional("stage").map { read.choice($0, path.key("stage"), "stage", SMTPStage.self) })
         let code = check(map.optional("code").map { codePattern($0, path.key("code")) })
         let enhanced = check(map.optional("enhanced").map { enhancedPattern($0, path.key("enhanced")) })
         let text = check(map.optional("text").map { textMatcher($0, path.key("text")) })
-        let attempts = check(map.optional("attempts").map {
-            read.list($0, path.key("attempts"), what: "a list of attempts ({family, result, code?, enhanced?, stage?})") { attempt($0, $1) }
-        })
-        let messagesAccepted = check(map.optional("messages_accepted").map { count($0, path.key("messages_accepted"), what: "a number of messages (0, 1, 2, ...)") })
+        let attempts = check(
+            map.optional("attempts").map {
+                read.list(
+                    $0, path.key("attempts"), what: "a list of attempts ({family, result, code?, enhanced?, stage?})"
+                ) { attempt($0, $1) }
+            })
+        let messagesAccepted = check(
+            map.optional("messages_accepted").map {
+                count($0, path.key("messages_accepted"), what: "a number of messages (0, 1, 2, ...)")
+            })
         let tls = check(map.optional("tls").map { boolean($0, path.key("tls")) })
         map.finish()
         guard !failed else { return nil }
         var expectation = Expectation(
-            outcome: outcome, family: family, stage: stage, code: code, enhanced: enhanced, text: text, attempts: attempts,
+            outcome: outcome, family: family, stage: stage, code: code, enhanced: enhanced, text: text,
+            attempts: attempts,
             messagesAccepted: messagesAccepted)
         expectation.tls = tls
         return expectation
@@ -361,8 +463,13 @@ struct CaseDecoder {
     }
 
     func attempt(_ tree: Tree, _ path: KeyPath) -> ExpectedAttempt? {
-        guard let map = MapReader(tree, path, diagnostics, what: "an attempt ({family, result, code?, enhanced?, stage?})") else { return nil }
-        let family = map.required("family", "ipv4 or ipv6").flatMap { read.choice($0, path.key("family"), "family", AddressFamily.self) }
+        guard
+            let map = MapReader(
+                tree, path, diagnostics, what: "an attempt ({family, result, code?, enhanced?, stage?})")
+        else { return nil }
+        let family = map.required("family", "ipv4 or ipv6").flatMap {
+            read.choice($0, path.key("family"), "family", AddressFamily.self)
+        }
         let result = map.required("result", AttemptResult.allCases.map(\.rawValue).joined(separator: ", ")).flatMap {
             read.choice($0, path.key("result"), "attempt result", AttemptResult.self)
         }
@@ -374,13 +481,17 @@ struct CaseDecoder {
         if case .some(.none) = code { return nil }
         if case .some(.none) = enhanced { return nil }
         if case .some(.none) = stage { return nil }
-        return ExpectedAttempt(family: family, result: result, code: code ?? nil, enhanced: enhanced ?? nil, stage: stage ?? nil)
+        return ExpectedAttempt(
+            family: family, result: result, code: code ?? nil, enhanced: enhanced ?? nil, stage: stage ?? nil)
     }
 
     func codePattern(_ tree: Tree, _ path: KeyPath) -> CodePattern? {
         guard let text = read.string(tree, path, what: "a reply code (550, 55x, 5xx)") else { return nil }
         guard let pattern = CodePattern(text) else {
-            diagnostics.add(.invalidValue, at: tree.location, path, "\"\(Tree.clip(text))\" is not a reply code: three digits, x for any digit (550, 55x, 5xx), the first 2 to 5")
+            diagnostics.add(
+                .invalidValue, at: tree.location, path,
+                "\"\(Tree.clip(text))\" is not a reply code: three digits, x for any digit (550, 55x, 5xx), the first 2 to 5"
+            )
             return nil
         }
         return pattern
@@ -389,7 +500,10 @@ struct CaseDecoder {
     func enhancedPattern(_ tree: Tree, _ path: KeyPath) -> EnhancedPattern? {
         guard let text = read.string(tree, path, what: "an enhanced status code (5.7.25, 5.7.x)") else { return nil }
         guard let pattern = EnhancedPattern(text) else {
-            diagnostics.add(.invalidValue, at: tree.location, path, "\"\(Tree.clip(text))\" is not an enhanced status code: class.subject.detail (RFC 3463), x for any component (5.7.25, 5.7.x)")
+            diagnostics.add(
+                .invalidValue, at: tree.location, path,
+                "\"\(Tree.clip(text))\" is not an enhanced status code: class.subject.detail (RFC 3463), x for any component (5.7.25, 5.7.x)"
+            )
             return nil
         }
         return pattern

@@ -91,7 +91,10 @@ enum Paths {
         var current = folder
         while true {
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: current == "/" ? "/_profiles" : current + "/_profiles", isDirectory: &isDirectory), isDirectory.boolValue {
+            if FileManager.default.fileExists(
+                atPath: current == "/" ? "/_profiles" : current + "/_profiles", isDirectory: &isDirectory),
+                isDirectory.boolValue
+            {
                 return current
             }
             if current == "/" { return nil }
@@ -109,23 +112,35 @@ enum Paths {
         var info = stat()
         if stat(file, &info) == 0 {
             guard (info.st_mode & S_IFMT) == S_IFREG else {
-                return .failure(ScenarioDiagnostic(.unreadable, at: start(of: file), keyPath: "", "not a regular file: \(display(canonical(file)))"))
+                return .failure(
+                    ScenarioDiagnostic(
+                        .unreadable, at: start(of: file), keyPath: "", "not a regular file: \(display(canonical(file)))"
+                    ))
             }
             guard Int(info.st_size) <= maximumFileSize else {
-                return .failure(ScenarioDiagnostic(.unreadable, at: start(of: file), keyPath: "", "too large for a scenario file (\(info.st_size) bytes; at most \(maximumFileSize))"))
+                return .failure(
+                    ScenarioDiagnostic(
+                        .unreadable, at: start(of: file), keyPath: "",
+                        "too large for a scenario file (\(info.st_size) bytes; at most \(maximumFileSize))"))
             }
         }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: file))
         } catch {
-            return .failure(ScenarioDiagnostic(.unreadable, at: start(of: file), keyPath: "", "cannot read this file: \(error.localizedDescription)"))
+            return .failure(
+                ScenarioDiagnostic(
+                    .unreadable, at: start(of: file), keyPath: "",
+                    "cannot read this file: \(error.localizedDescription)"))
         }
         let bytes = [UInt8](data)
         if let invalid = firstInvalidUTF8(bytes) {
-            return .failure(ScenarioDiagnostic(
-                .unreadable, at: SourceLocation(file: file, line: invalid.line, column: invalid.column), keyPath: "",
-                "not UTF-8 text (byte 0x\(String(bytes[invalid.offset], radix: 16)) at offset \(invalid.offset)); scenario files are UTF-8"))
+            return .failure(
+                ScenarioDiagnostic(
+                    .unreadable, at: SourceLocation(file: file, line: invalid.line, column: invalid.column),
+                    keyPath: "",
+                    "not UTF-8 text (byte 0x\(String(bytes[invalid.offset], radix: 16)) at offset \(invalid.offset)); scenario files are UTF-8"
+                ))
         }
         return .success(String(decoding: bytes, as: UTF8.self))
     }

@@ -45,7 +45,8 @@ final class MapReader {
     /// nil (with a wrong-type diagnostic) when `tree` is not a map.
     init?(_ tree: Tree, _ path: KeyPath, _ diagnostics: Diagnostics, what: String) {
         guard let entries = tree.entries else {
-            diagnostics.add(.wrongType, at: tree.location, path, "expected \(what) (a map of keys), found \(tree.kindName)")
+            diagnostics.add(
+                .wrongType, at: tree.location, path, "expected \(what) (a map of keys), found \(tree.kindName)")
             return nil
         }
         self.tree = tree
@@ -128,7 +129,9 @@ struct Reader {
     }
 
     /// One of the raw values of `T`; the message names them all.
-    func choice<T: RawRepresentable & CaseIterable>(_ tree: Tree, _ path: KeyPath, _ what: String, _ type: T.Type = T.self) -> T? where T.RawValue == String {
+    func choice<T: RawRepresentable & CaseIterable>(
+        _ tree: Tree, _ path: KeyPath, _ what: String, _ type: T.Type = T.self
+    ) -> T? where T.RawValue == String {
         let names = T.allCases.map(\.rawValue)
         guard let text = string(tree, path, what: "\(what): \(names.joined(separator: ", "))") else { return nil }
         if let value = T(rawValue: text) { return value }
@@ -139,13 +142,19 @@ struct Reader {
     func address(_ tree: Tree, _ path: KeyPath, family: AddressFamily? = nil) -> IPAddress? {
         guard let text = string(tree, path, what: "an IP address") else { return nil }
         guard let address = IPAddress(text.trimmingCharacters(in: .whitespaces)) else {
-            var message = "\"\(Tree.clip(text))\" is not an IP address (IPv4 dotted quad such as 192.0.2.10, or IPv6 such as 2001:db8::10)"
-            if text.hasPrefix("[") || text.contains("/") { message += "; write the address alone, without brackets or prefix length" }
+            var message =
+                "\"\(Tree.clip(text))\" is not an IP address (IPv4 dotted quad such as 192.0.2.10, or IPv6 such as 2001:db8::10)"
+            if text.hasPrefix("[") || text.contains("/") {
+                message += "; write the address alone, without brackets or prefix length"
+            }
             diagnostics.add(.invalidValue, at: tree.location, path, message)
             return nil
         }
         if let family, address.family != family {
-            diagnostics.add(.invalidValue, at: tree.location, path, "\(address) is an \(address.family == .ipv4 ? "IPv4" : "IPv6") address, but this key is for \(family == .ipv4 ? "IPv4" : "IPv6")")
+            diagnostics.add(
+                .invalidValue, at: tree.location, path,
+                "\(address) is an \(address.family == .ipv4 ? "IPv4" : "IPv6") address, but this key is for \(family == .ipv4 ? "IPv4" : "IPv6")"
+            )
             return nil
         }
         return address

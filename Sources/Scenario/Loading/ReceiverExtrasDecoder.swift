@@ -11,11 +11,14 @@ extension CaseDecoder {
             if let entries = stringMap(tree, path.key("main"), what: "Exim main-section options (a map of strings)") {
                 for entry in entries {
                     if !Self.isEximOptionName(entry.name) {
-                        diagnostics.add(.invalidValue, at: tree.location, path.key("main").key(entry.name),
+                        diagnostics.add(
+                            .invalidValue, at: tree.location, path.key("main").key(entry.name),
                             "\"\(entry.name)\" is not an Exim option name (lower-case letters, digits and _)")
                         failed = true
                     } else if entry.value.contains("\n") {
-                        diagnostics.add(.invalidValue, at: tree.location, path.key("main").key(entry.name), "an Exim option value must be one line")
+                        diagnostics.add(
+                            .invalidValue, at: tree.location, path.key("main").key(entry.name),
+                            "an Exim option value must be one line")
                         failed = true
                     } else {
                         main[entry.name] = entry.value
@@ -33,9 +36,13 @@ extension CaseDecoder {
                 continue
             }
             // A `begin` line would end the ACL section and start another one of the file.
-            if let line = text.split(separator: "\n").first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix("begin ") }) {
-                diagnostics.add(.invalidValue, at: item.location, path.key(name.key),
-                    "\"\(line.trimmingCharacters(in: .whitespaces))\": ACL statements cannot start a new section of the configuration")
+            if let line = text.split(separator: "\n").first(where: {
+                $0.trimmingCharacters(in: .whitespaces).hasPrefix("begin ")
+            }) {
+                diagnostics.add(
+                    .invalidValue, at: item.location, path.key(name.key),
+                    "\"\(line.trimmingCharacters(in: .whitespaces))\": ACL statements cannot start a new section of the configuration"
+                )
                 failed = true
                 continue
             }
@@ -48,14 +55,24 @@ extension CaseDecoder {
     /// `exec: {start: COMMAND, ready: smtp-banner, stop: signal}`.
     func execReceiver(_ tree: Tree, _ path: KeyPath) -> ExecReceiverSpec? {
         let read = Reader(diagnostics: diagnostics)
-        guard let map = MapReader(tree, path, diagnostics, what: "how to run your MX ({start: COMMAND, ready: smtp-banner, stop: signal})") else {
+        guard
+            let map = MapReader(
+                tree, path, diagnostics, what: "how to run your MX ({start: COMMAND, ready: smtp-banner, stop: signal})"
+            )
+        else {
             return nil
         }
-        let start = map.required("start", "the shell command that starts your MX ({config_dir} and {addresses} are replaced)").flatMap {
+        let start = map.required(
+            "start", "the shell command that starts your MX ({config_dir} and {addresses} are replaced)"
+        ).flatMap {
             read.nonEmptyString($0, path.key("start"), what: "a shell command")
         }
-        let ready: ExecReceiverSpec.Readiness?? = map.optional("ready").map { read.choice($0, path.key("ready"), "readiness check") }
-        let stop: ExecReceiverSpec.Stopping?? = map.optional("stop").map { read.choice($0, path.key("stop"), "way to stop") }
+        let ready: ExecReceiverSpec.Readiness?? = map.optional("ready").map {
+            read.choice($0, path.key("ready"), "readiness check")
+        }
+        let stop: ExecReceiverSpec.Stopping?? = map.optional("stop").map {
+            read.choice($0, path.key("stop"), "way to stop")
+        }
         map.finish()
         if case .some(.none) = ready { return nil }
         if case .some(.none) = stop { return nil }

@@ -93,9 +93,14 @@ private final class LoadSession {
                 var visited = Set<String>()
                 walk(path, into: add, visited: &visited)
             } else if Paths.isUnderProfiles(path) {
-                diagnostics.add(.unreadable, at: Paths.start(of: path), .root, "this is a profile (it is under a folder named _profiles), not a scenario: give a scenario that includes it")
+                diagnostics.add(
+                    .unreadable, at: Paths.start(of: path), .root,
+                    "this is a profile (it is under a folder named _profiles), not a scenario: give a scenario that includes it"
+                )
             } else if !Paths.isYAML(path) {
-                diagnostics.add(.unreadable, at: Paths.start(of: path), .root, "not a scenario file: scenario files end in .yaml or .yml")
+                diagnostics.add(
+                    .unreadable, at: Paths.start(of: path), .root,
+                    "not a scenario file: scenario files end in .yaml or .yml")
             } else {
                 add(path)
             }
@@ -109,7 +114,9 @@ private final class LoadSession {
         do {
             entries = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         } catch {
-            diagnostics.add(.unreadable, at: Paths.start(of: directory), .root, "cannot list this folder: \(error.localizedDescription)")
+            diagnostics.add(
+                .unreadable, at: Paths.start(of: directory), .root,
+                "cannot list this folder: \(error.localizedDescription)")
             return
         }
         for name in entries where !name.hasPrefix(".") {
@@ -167,7 +174,9 @@ private final class LoadSession {
     private func loadScenario(_ document: Tree, file: String, defaultName: String) {
         let read = Reader(diagnostics: diagnostics)
         guard document.entries != nil else {
-            diagnostics.add(.wrongType, at: document.location, .root, "a scenario is a map of keys (dns, receiver, sender, expect, ...); found \(document.kindName)")
+            diagnostics.add(
+                .wrongType, at: document.location, .root,
+                "a scenario is a map of keys (dns, receiver, sender, expect, ...); found \(document.kindName)")
             return
         }
         var name = defaultName
@@ -184,30 +193,48 @@ private final class LoadSession {
         let decoder = CaseDecoder(diagnostics)
 
         guard let variantsTree = resolved["variants"], !variantsTree.isNull else {
-            add(decoder.decode(scenario, name: name, location: document.location, expectHint: "what must happen (expect: {outcome: ...})"),
+            add(
+                decoder.decode(
+                    scenario, name: name, location: document.location,
+                    expectHint: "what must happen (expect: {outcome: ...})"),
                 nameLocation: nameLocation)
             return
         }
         let variantsPath = KeyPath.root.key("variants")
-        guard let variants = read.list(variantsTree, variantsPath, what: "a list of variants (maps with a name and scenario keys)") else { return }
+        guard
+            let variants = read.list(
+                variantsTree, variantsPath, what: "a list of variants (maps with a name and scenario keys)")
+        else { return }
         if hasOwnExpect {
-            add(decoder.decode(scenario, name: name, location: document.location, expectHint: ""), nameLocation: nameLocation)
+            add(
+                decoder.decode(scenario, name: name, location: document.location, expectHint: ""),
+                nameLocation: nameLocation)
         } else if variants.isEmpty {
-            diagnostics.add(.missingKey, at: document.location, .root.key("expect"), "required key is missing: the scenario has no expect and its variants list is empty")
+            diagnostics.add(
+                .missingKey, at: document.location, .root.key("expect"),
+                "required key is missing: the scenario has no expect and its variants list is empty")
         }
         for (index, variant) in variants.enumerated() {
             let path = variantsPath.index(index)
             guard let entries = variant.entries else {
-                diagnostics.add(.wrongType, at: variant.location, path, "expected a variant (a map with a name and scenario keys), found \(variant.kindName)")
+                diagnostics.add(
+                    .wrongType, at: variant.location, path,
+                    "expected a variant (a map with a name and scenario keys), found \(variant.kindName)")
                 continue
             }
             guard let nameTree = variant["name"], !nameTree.isNull else {
-                diagnostics.add(.missingKey, at: variant.location, path.key("name"), "required key is missing: every variant needs a name (its case is called \(name)/NAME)")
+                diagnostics.add(
+                    .missingKey, at: variant.location, path.key("name"),
+                    "required key is missing: every variant needs a name (its case is called \(name)/NAME)")
                 continue
             }
-            guard let variantName = read.nonEmptyString(nameTree, path.key("name"), what: "a variant name") else { continue }
+            guard let variantName = read.nonEmptyString(nameTree, path.key("name"), what: "a variant name") else {
+                continue
+            }
             if let nested = entries.first(where: { $0.key == "variants" }) {
-                diagnostics.add(.invalidValue, at: nested.keyLocation, path.key("variants"), "a variant cannot have variants of its own; make it a scenario of its own")
+                diagnostics.add(
+                    .invalidValue, at: nested.keyLocation, path.key("variants"),
+                    "a variant cannot have variants of its own; make it a scenario of its own")
                 continue
             }
             // Format 1.1: a variant's `expect` replaces the scenario's whole; without one (or with
@@ -217,7 +244,8 @@ private final class LoadSession {
             if !ownsExpect { own = own.removing(["expect"]) }
             let merged = Tree.merge(ownsExpect ? scenario.removing(["expect"]) : scenario, own)
             let hint = "every variant needs an expect when the scenario has none (variant \"\(variantName)\")"
-            add(decoder.decode(merged, name: "\(name)/\(variantName)", location: variant.location, expectHint: hint),
+            add(
+                decoder.decode(merged, name: "\(name)/\(variantName)", location: variant.location, expectHint: hint),
                 nameLocation: nameTree.location)
         }
     }
@@ -229,13 +257,15 @@ private final class LoadSession {
         guard !scenario.name.unicodeScalars.contains(where: Printable.isUnsafe) else {
             diagnostics.add(
                 .invalidValue, at: nameLocation, .root.key("name"),
-                "case name \"\(Tree.clip(scenario.name))\" holds a control, invisible or bidirectional character; give it a plain name (name:, or the file name)")
+                "case name \"\(Tree.clip(scenario.name))\" holds a control, invisible or bidirectional character; give it a plain name (name:, or the file name)"
+            )
             return
         }
         if let first = names[scenario.name] {
             diagnostics.add(
                 .duplicateName, at: nameLocation, .root.key("name"),
-                "duplicate case name \"\(scenario.name)\", also at \(first); case names must be unique in a run (give one a different name:)")
+                "duplicate case name \"\(scenario.name)\", also at \(first); case names must be unique in a run (give one a different name:)"
+            )
             return
         }
         names[scenario.name] = nameLocation
@@ -250,7 +280,9 @@ private final class LoadSession {
         guard let includeTree = tree["include"], !includeTree.isNull else { return tree.removing(["include"]) }
         let read = Reader(diagnostics: diagnostics)
         let includePath = path.key("include")
-        guard let items = read.list(includeTree, includePath, what: "a list of profile paths") else { return tree.removing(["include"]) }
+        guard let items = read.list(includeTree, includePath, what: "a list of profile paths") else {
+            return tree.removing(["include"])
+        }
         var merged: Tree? = nil
         for (index, item) in items.enumerated() {
             let itemPath = includePath.index(index)
@@ -258,47 +290,65 @@ private final class LoadSession {
             let target = Paths.resolve(relative, from: file)
             let canonical = Paths.canonical(target)
             guard isInsideRoots(canonical) else {
-                let shown = canonical == Paths.normalize(target) ? Paths.display(canonical) : "\(Paths.display(target)) (\(Paths.display(canonical)))"
+                let shown =
+                    canonical == Paths.normalize(target)
+                    ? Paths.display(canonical) : "\(Paths.display(target)) (\(Paths.display(canonical)))"
                 diagnostics.add(
                     .include, at: item.location, itemPath,
-                    "cannot include \"\(Tree.clip(relative))\": \(shown) is outside the scenario tree; includes resolve only inside the folders of the scenario paths given (\(roots.map(Paths.display).joined(separator: ", ")))")
+                    "cannot include \"\(Tree.clip(relative))\": \(shown) is outside the scenario tree; includes resolve only inside the folders of the scenario paths given (\(roots.map(Paths.display).joined(separator: ", ")))"
+                )
                 continue
             }
             if let start = chain.firstIndex(of: canonical) {
                 let cycle = (chain[start...] + [canonical]).map(Paths.display).joined(separator: " → ")
-                diagnostics.add(.include, at: item.location, itemPath, "include cycle: \(cycle); a profile cannot include itself")
+                diagnostics.add(
+                    .include, at: item.location, itemPath, "include cycle: \(cycle); a profile cannot include itself")
                 continue
             }
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            guard FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), !isDirectory.boolValue
+            else {
                 diagnostics.add(
                     .include, at: item.location, itemPath,
-                    "cannot include \"\(Tree.clip(relative))\": no file \(target) (include paths are relative to the including file, \(file))")
+                    "cannot include \"\(Tree.clip(relative))\": no file \(target) (include paths are relative to the including file, \(file))"
+                )
                 continue
             }
             guard Paths.isRegularFile(canonical) else {
-                diagnostics.add(.include, at: item.location, itemPath, "cannot include \"\(Tree.clip(relative))\": not a regular file: \(Paths.display(canonical))")
+                diagnostics.add(
+                    .include, at: item.location, itemPath,
+                    "cannot include \"\(Tree.clip(relative))\": not a regular file: \(Paths.display(canonical))")
                 continue
             }
             let profile: Tree
             switch documents(target) {
             case .failure(let diagnostic):
                 diagnostics.add(diagnostic)
-                diagnostics.add(.include, at: item.location, itemPath, "cannot include \"\(Tree.clip(relative))\": it has errors (above)")
+                diagnostics.add(
+                    .include, at: item.location, itemPath,
+                    "cannot include \"\(Tree.clip(relative))\": it has errors (above)")
                 continue
             case .success(let trees):
                 if trees.isEmpty { continue }  // an empty profile adds nothing
                 guard trees.count == 1, let only = trees.first else {
-                    diagnostics.add(.include, at: item.location, itemPath, "cannot include \"\(Tree.clip(relative))\": a profile holds one YAML document, \(target) has \(trees.count)")
+                    diagnostics.add(
+                        .include, at: item.location, itemPath,
+                        "cannot include \"\(Tree.clip(relative))\": a profile holds one YAML document, \(target) has \(trees.count)"
+                    )
                     continue
                 }
                 guard only.entries != nil else {
-                    diagnostics.add(.include, at: only.location, .root, "a profile is a map of scenario keys (dns, receiver, sender, ...); found \(only.kindName) (included from \(item.location))")
+                    diagnostics.add(
+                        .include, at: only.location, .root,
+                        "a profile is a map of scenario keys (dns, receiver, sender, ...); found \(only.kindName) (included from \(item.location))"
+                    )
                     continue
                 }
                 profile = only
             }
-            let resolved = resolveIncludes(profile, file: target, chain: chain + [canonical], path: .root).removing(["name"])
+            let resolved = resolveIncludes(profile, file: target, chain: chain + [canonical], path: .root).removing([
+                "name"
+            ])
             merged = merged.map { Tree.merge($0, resolved) } ?? resolved
         }
         let own = tree.removing(["include"])

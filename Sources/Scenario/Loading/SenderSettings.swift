@@ -5,7 +5,9 @@ extension CaseDecoder {
     /// A map of setting names to string values (numbers and yes/no are taken as written).
     func settingsMap(_ tree: Tree, _ path: KeyPath, what: String) -> [String: String]? {
         guard let entries = tree.entries else {
-            diagnostics.add(.wrongType, at: tree.location, path, "expected \(what) (a map of names to values), found \(tree.kindName)")
+            diagnostics.add(
+                .wrongType, at: tree.location, path,
+                "expected \(what) (a map of names to values), found \(tree.kindName)")
             return nil
         }
         var out: [String: String] = [:]
@@ -13,11 +15,16 @@ extension CaseDecoder {
         for entry in entries {
             let key = entry.key.trimmingCharacters(in: .whitespaces)
             guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
-                diagnostics.add(.invalidValue, at: entry.keyLocation, path.key(Tree.clip(entry.key)), "\"\(Tree.clip(entry.key))\" is not a setting name (letters, digits and _)")
+                diagnostics.add(
+                    .invalidValue, at: entry.keyLocation, path.key(Tree.clip(entry.key)),
+                    "\"\(Tree.clip(entry.key))\" is not a setting name (letters, digits and _)")
                 failed = true
                 continue
             }
-            guard let value = Reader(diagnostics: diagnostics).string(entry.value, path.key(key), what: "a setting value (a string, number or yes/no)") else {
+            guard
+                let value = Reader(diagnostics: diagnostics).string(
+                    entry.value, path.key(key), what: "a setting value (a string, number or yes/no)")
+            else {
                 failed = true
                 continue
             }
@@ -42,9 +49,12 @@ extension CaseDecoder {
                 diagnostics.add(.invalidValue, at: entry.value.location, path.key(key), problem)
                 ok = false
             } else if !ModelledPostfixSettings.keys.contains(key), (mta ?? .builtin) == .builtin {
-                var message = "the built-in sender does not model \"\(key)\" (it models \(ModelledPostfixSettings.keys.joined(separator: ", "))); "
+                var message =
+                    "the built-in sender does not model \"\(key)\" (it models \(ModelledPostfixSettings.keys.joined(separator: ", "))); "
                     + "set sender.mta: postfix to give it to a real Postfix"
-                if let guess = Suggest.closest(to: key, in: ModelledPostfixSettings.keys) { message += "; did you mean \"\(guess)\"?" }
+                if let guess = Suggest.closest(to: key, in: ModelledPostfixSettings.keys) {
+                    message += "; did you mean \"\(guess)\"?"
+                }
                 diagnostics.add(.unknownKey, at: entry.keyLocation, path.key(key), message)
                 ok = false
             }
@@ -55,7 +65,9 @@ extension CaseDecoder {
 
 /// The `sender.postfix` settings the built-in delivery model honours, read from their main.cf text.
 public struct ModelledPostfixSettings: Sendable, Hashable {
-    public static let keys = ["smtp_address_preference", "smtp_mx_address_limit", "smtp_mx_session_limit", "smtp_skip_5xx_greeting"]
+    public static let keys = [
+        "smtp_address_preference", "smtp_mx_address_limit", "smtp_mx_session_limit", "smtp_skip_5xx_greeting",
+    ]
 
     /// `smtp_mx_session_limit`, nil when not set.
     public var sessionLimit: Int?
@@ -70,7 +82,9 @@ public struct ModelledPostfixSettings: Sendable, Hashable {
         sessionLimit = settings["smtp_mx_session_limit"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         addressLimit = settings["smtp_mx_address_limit"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         skip5xxGreeting = settings["smtp_skip_5xx_greeting"].flatMap { Self.boolean($0) }
-        addressPreference = settings["smtp_address_preference"].map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        addressPreference = settings["smtp_address_preference"].map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        }
     }
 
     /// What is wrong with a modelled key's value, nil when it is fine (or the key is not modelled).
@@ -78,12 +92,15 @@ public struct ModelledPostfixSettings: Sendable, Hashable {
         let text = value.trimmingCharacters(in: .whitespaces)
         switch key {
         case "smtp_mx_session_limit", "smtp_mx_address_limit":
-            guard let number = Int(text), number >= 0 else { return "\(key) is a whole number, 0 or more (0: no limit), not \"\(Tree.clip(value))\"" }
+            guard let number = Int(text), number >= 0 else {
+                return "\(key) is a whole number, 0 or more (0: no limit), not \"\(Tree.clip(value))\""
+            }
             return nil
         case "smtp_skip_5xx_greeting":
             return boolean(text) == nil ? "\(key) is yes or no, not \"\(Tree.clip(value))\"" : nil
         case "smtp_address_preference":
-            return ["ipv6", "ipv4", "any"].contains(text.lowercased()) ? nil : "\(key) is ipv6, ipv4 or any, not \"\(Tree.clip(value))\""
+            return ["ipv6", "ipv4", "any"].contains(text.lowercased())
+                ? nil : "\(key) is ipv6, ipv4 or any, not \"\(Tree.clip(value))\""
         default:
             return nil
         }

@@ -69,7 +69,8 @@ extension Tree {
         guard case .map(var merged) = base.value, case .map(let overEntries) = over.value else { return over }
         for entry in overEntries {
             if let index = merged.firstIndex(where: { $0.key == entry.key }) {
-                merged[index] = Entry(key: entry.key, keyLocation: entry.keyLocation, value: merge(merged[index].value, entry.value))
+                merged[index] = Entry(
+                    key: entry.key, keyLocation: entry.keyLocation, value: merge(merged[index].value, entry.value))
             } else {
                 merged.append(entry)
             }
@@ -93,9 +94,13 @@ enum TreeReader {
             while let node = try parser.nextRoot() {
                 var budget = maximumNodes
                 guard let tree = convert(node, file: file, lines: lines, budget: &budget) else {
-                    return .failure(ScenarioDiagnostic(
-                        .syntax, at: SourceLocation(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1), keyPath: "",
-                        "the document expands to more than \(maximumNodes) values (through aliases); write it out without alias chains"))
+                    return .failure(
+                        ScenarioDiagnostic(
+                            .syntax,
+                            at: SourceLocation(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1),
+                            keyPath: "",
+                            "the document expands to more than \(maximumNodes) values (through aliases); write it out without alias chains"
+                        ))
                 }
                 if tree.isNull { continue }  // an empty document (a trailing `---`, a file of comments)
                 trees.append(tree)
@@ -103,7 +108,10 @@ enum TreeReader {
         } catch let error as YamlError {
             return .failure(diagnostic(error, file: file, text: text))
         } catch {
-            return .failure(ScenarioDiagnostic(.syntax, at: SourceLocation(file: file, line: 1, column: 1), keyPath: "", "cannot parse YAML: \(error)"))
+            return .failure(
+                ScenarioDiagnostic(
+                    .syntax, at: SourceLocation(file: file, line: 1, column: 1), keyPath: "",
+                    "cannot parse YAML: \(error)"))
         }
         return .success(trees)
     }
@@ -137,12 +145,16 @@ enum TreeReader {
             var entries: [Tree.Entry] = []
             for (key, value) in mapping {
                 guard let keyTree = convert(key, file: file, lines: lines, budget: &budget),
-                      let valueTree = convert(value, file: file, lines: lines, budget: &budget)
+                    let valueTree = convert(value, file: file, lines: lines, budget: &budget)
                 else { return nil }
                 // Keys that are not scalars cannot be a key of the format; keep them under a name
                 // that no reader asks for, so they are reported as unknown keys.
                 let name: String
-                if case .scalar(let text, _, _) = keyTree.value { name = text } else { name = "<\(keyTree.kindName) as key>" }
+                if case .scalar(let text, _, _) = keyTree.value {
+                    name = text
+                } else {
+                    name = "<\(keyTree.kindName) as key>"
+                }
                 entries.append(Tree.Entry(key: name, keyLocation: keyTree.location, value: valueTree))
             }
             return Tree(value: .map(entries), location: location)
@@ -160,26 +172,33 @@ enum TreeReader {
         }
         switch error {
         case .scanner(let context, let problem, let mark, _),
-             .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
-            return ScenarioDiagnostic(.syntax, at: at(mark), keyPath: "", "YAML syntax error: \(describe(context, problem))")
+            .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            return ScenarioDiagnostic(
+                .syntax, at: at(mark), keyPath: "", "YAML syntax error: \(describe(context, problem))")
         case .reader(let problem, let offset, _, _):
-            let location = offset.map { locationOf(characterOffset: $0, in: text, file: file) } ?? SourceLocation(file: file, line: 1, column: 1)
+            let location =
+                offset.map { locationOf(characterOffset: $0, in: text, file: file) }
+                ?? SourceLocation(file: file, line: 1, column: 1)
             return ScenarioDiagnostic(.syntax, at: location, keyPath: "", "YAML cannot read this text: \(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
             // Yams marks the first occurrence; point at the repeat when it is a block-style key below it.
             let keys = duplicates.map { "\"\($0)\"" }.joined(separator: ", ")
             let first = at(context.mark)
-            if duplicates.count == 1, let key = duplicates.first, let second = repeatedBlockKey(key, after: first, in: text) {
+            if duplicates.count == 1, let key = duplicates.first,
+                let second = repeatedBlockKey(key, after: first, in: text)
+            {
                 return ScenarioDiagnostic(
                     .syntax, at: second, keyPath: "",
-                    "duplicate key \(keys) in one map, first at line \(first.line): each key may appear once (the later one would silently win)")
+                    "duplicate key \(keys) in one map, first at line \(first.line): each key may appear once (the later one would silently win)"
+                )
             }
             return ScenarioDiagnostic(
                 .syntax, at: first, keyPath: "",
                 "duplicate key \(keys) in one map: each key may appear once (the later one would silently win)")
         default:
-            return ScenarioDiagnostic(.syntax, at: SourceLocation(file: file, line: 1, column: 1), keyPath: "", "cannot parse YAML: \(error)")
+            return ScenarioDiagnostic(
+                .syntax, at: SourceLocation(file: file, line: 1, column: 1), keyPath: "", "cannot parse YAML: \(error)")
         }
     }
 
@@ -190,7 +209,9 @@ enum TreeReader {
         let indent = String(repeating: " ", count: max(0, first.column - 1))
         for index in first.line..<lines.count {
             let line = lines[index]
-            if line.hasPrefix(indent + key + ":") { return SourceLocation(file: first.file, line: index + 1, column: first.column) }
+            if line.hasPrefix(indent + key + ":") {
+                return SourceLocation(file: first.file, line: index + 1, column: first.column)
+            }
             // Leaving the map: a line indented less than its keys (blank lines and comments do not count).
             let content = line.drop(while: { $0 == " " })
             if !content.isEmpty, !content.hasPrefix("#"), line.count - content.count < indent.count { return nil }

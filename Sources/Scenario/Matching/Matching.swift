@@ -17,7 +17,8 @@ public struct ObservedDelivery: Sendable, Hashable {
     public var tls: Bool?
 
     public init(
-        outcome: DeliveryOutcome, family: AddressFamily? = nil, stage: SMTPStage? = nil, reply: SMTPReply? = nil, attempts: [ObservedAttempt] = [],
+        outcome: DeliveryOutcome, family: AddressFamily? = nil, stage: SMTPStage? = nil, reply: SMTPReply? = nil,
+        attempts: [ObservedAttempt] = [],
         messagesAccepted: Int? = nil
     ) {
         self.messagesAccepted = messagesAccepted
@@ -81,32 +82,44 @@ extension Expectation {
             out.append(Mismatch(key: "outcome", expected: outcome.rawValue, got: observed.outcome.rawValue))
         }
         if let family, family != observed.family {
-            out.append(Mismatch(key: "family", expected: family.rawValue, got: observed.family?.rawValue ?? "none (no attempt decided)"))
+            out.append(
+                Mismatch(
+                    key: "family", expected: family.rawValue,
+                    got: observed.family?.rawValue ?? "none (no attempt decided)"))
         }
         if let stage, stage != observed.stage {
-            out.append(Mismatch(key: "stage", expected: stage.rawValue, got: observed.stage?.rawValue ?? "none (no attempt decided)"))
+            out.append(
+                Mismatch(
+                    key: "stage", expected: stage.rawValue, got: observed.stage?.rawValue ?? "none (no attempt decided)"
+                ))
         }
         out += Self.replyMismatches(prefix: "", code: code, enhanced: enhanced, text: text, reply: observed.reply)
         if let attempts {
             out += Self.attemptMismatches(attempts, observed.attempts)
         }
         if let tls, tls != observed.tls {
-            out.append(Mismatch(
-                key: "tls", expected: tls ? "true (over TLS)" : "false (in plaintext)",
-                got: observed.tls.map { $0 ? "true (over TLS)" : "false (in plaintext)" } ?? "no session decided"))
+            out.append(
+                Mismatch(
+                    key: "tls", expected: tls ? "true (over TLS)" : "false (in plaintext)",
+                    got: observed.tls.map { $0 ? "true (over TLS)" : "false (in plaintext)" } ?? "no session decided"))
         }
         if let messagesAccepted, messagesAccepted != observed.messagesAccepted {
-            out.append(Mismatch(
-                key: "messages_accepted", expected: String(messagesAccepted),
-                got: observed.messagesAccepted.map(String.init) ?? "unknown (the receiver does not say)"))
+            out.append(
+                Mismatch(
+                    key: "messages_accepted", expected: String(messagesAccepted),
+                    got: observed.messagesAccepted.map(String.init) ?? "unknown (the receiver does not say)"))
         }
         return out
     }
 
-    static func replyMismatches(prefix: String, code: CodePattern?, enhanced: EnhancedPattern?, text: TextMatcher?, reply: SMTPReply?) -> [Mismatch] {
+    static func replyMismatches(
+        prefix: String, code: CodePattern?, enhanced: EnhancedPattern?, text: TextMatcher?, reply: SMTPReply?
+    ) -> [Mismatch] {
         var out: [Mismatch] = []
         if let code, !(reply.map { code.matches($0.code) } ?? false) {
-            out.append(Mismatch(key: prefix + "code", expected: code.pattern, got: reply.map { String($0.code) } ?? "no reply"))
+            out.append(
+                Mismatch(key: prefix + "code", expected: code.pattern, got: reply.map { String($0.code) } ?? "no reply")
+            )
         }
         if let enhanced, !enhanced.matches(reply?.enhanced) {
             let got = reply.map { $0.enhanced ?? "no enhanced code (reply \($0.description))" } ?? "no reply"
@@ -118,7 +131,8 @@ extension Expectation {
             case .substring(let needle): expected = "text containing \"\(needle)\""
             case .regex(let pattern): expected = "text matching /\(pattern)/"
             }
-            out.append(Mismatch(key: prefix + "text", expected: expected, got: reply.map { "\"\($0.text)\"" } ?? "no reply"))
+            out.append(
+                Mismatch(key: prefix + "text", expected: expected, got: reply.map { "\"\($0.text)\"" } ?? "no reply"))
         }
         return out
     }
@@ -127,7 +141,8 @@ extension Expectation {
         var out: [Mismatch] = []
         if expected.count != observed.count {
             let list = observed.isEmpty ? "" : " (" + observed.map(\.description).joined(separator: "; ") + ")"
-            out.append(Mismatch(key: "attempts", expected: Self.count(expected.count), got: Self.count(observed.count) + list))
+            out.append(
+                Mismatch(key: "attempts", expected: Self.count(expected.count), got: Self.count(observed.count) + list))
         }
         for (index, (want, got)) in zip(expected, observed).enumerated() {
             let prefix = "attempts[\(index)]."
@@ -138,9 +153,11 @@ extension Expectation {
                 out.append(Mismatch(key: prefix + "result", expected: want.result.rawValue, got: got.result.rawValue))
             }
             if let stage = want.stage, stage != got.stage {
-                out.append(Mismatch(key: prefix + "stage", expected: stage.rawValue, got: got.stage?.rawValue ?? "none"))
+                out.append(
+                    Mismatch(key: prefix + "stage", expected: stage.rawValue, got: got.stage?.rawValue ?? "none"))
             }
-            out += replyMismatches(prefix: prefix, code: want.code, enhanced: want.enhanced, text: nil, reply: got.reply)
+            out += replyMismatches(
+                prefix: prefix, code: want.code, enhanced: want.enhanced, text: nil, reply: got.reply)
         }
         return out
     }

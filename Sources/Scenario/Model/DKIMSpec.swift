@@ -51,8 +51,10 @@ public struct DKIMSpec: Sendable {
 
     public init(
         domain: String? = nil, selector: String, algorithm: DKIMAlgorithm = .rsaSHA256, bits: Int = 2048,
-        headers: [String] = DKIMSigner.defaultHeaders, canonicalization: CanonicalizationPair = .init(header: .relaxed, body: .relaxed),
-        key: DKIMSigningKey? = nil, expireAfter: Int? = nil, record: Record = .auto, recordSelector: String? = nil, breakage: Breakage? = nil
+        headers: [String] = DKIMSigner.defaultHeaders,
+        canonicalization: CanonicalizationPair = .init(header: .relaxed, body: .relaxed),
+        key: DKIMSigningKey? = nil, expireAfter: Int? = nil, record: Record = .auto, recordSelector: String? = nil,
+        breakage: Breakage? = nil
     ) {
         self.domain = domain
         self.selector = selector
@@ -68,7 +70,8 @@ public struct DKIMSpec: Sendable {
     }
 
     /// A 512-bit RSA public key (SubjectPublicKeyInfo, base64) for `record: weak`.
-    public static let weakPublicKey = "MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBANmBe10IgY+u7h3enWTukkqtUD5PR52Tb/mPfjC0QJTocVBq6Za/PlzfV+Py92VaCak19F4WrbVTK5Gg5tW220MCAwEAAQ=="
+    public static let weakPublicKey =
+        "MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBANmBe10IgY+u7h3enWTukkqtUD5PR52Tb/mPfjC0QJTocVBq6Za/PlzfV+Py92VaCak19F4WrbVTK5Gg5tW220MCAwEAAQ=="
 }
 
 extension SenderSpec {
@@ -116,7 +119,9 @@ extension SenderSpec {
             signed += Array("This line was added after signing.\r\n".utf8)
         case .headerChanged:
             var message = DKIMMessage(signed)
-            if let index = message.fields.lastIndex(where: { field in dkim.headers.contains(field.name.lowercased()) && field.name.lowercased() != "dkim-signature" }) {
+            if let index = message.fields.lastIndex(where: { field in
+                dkim.headers.contains(field.name.lowercased()) && field.name.lowercased() != "dkim-signature"
+            }) {
                 var raw = message.fields[index].raw
                 raw.removeLast(2)
                 raw += Array(" [changed in transit]\r\n".utf8)

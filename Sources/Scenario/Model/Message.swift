@@ -65,7 +65,8 @@ extension SenderSpec {
         let weekday = days[((c.weekday ?? 1) - 1 + 7) % 7]
         let month = months[((c.month ?? 1) - 1 + 12) % 12]
         func two(_ n: Int?) -> String { n.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "00" }
-        return "\(weekday), \(two(c.day)) \(month) \(c.year ?? 1970) \(two(c.hour)):\(two(c.minute)):\(two(c.second)) +0000"
+        return
+            "\(weekday), \(two(c.day)) \(month) \(c.year ?? 1970) \(two(c.hour)):\(two(c.minute)):\(two(c.second)) +0000"
     }
 
     /// Every line end as CRLF (RFC 5322 2.3).
@@ -76,7 +77,8 @@ extension SenderSpec {
 
     /// A multi-line header value folded with CRLF and a space (RFC 5322 2.2.3).
     static func fold(_ value: String) -> String {
-        let lines = value.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
+        let lines = value.split(
+            omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
         return lines.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "\r\n ")
     }
 }

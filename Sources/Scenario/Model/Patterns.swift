@@ -10,8 +10,8 @@ public struct CodePattern: Sendable, Hashable, CustomStringConvertible {
     public init?(_ text: String) {
         let chars = Array(text.lowercased())
         guard chars.count == 3,
-              chars.allSatisfy({ $0 == "x" || ("0"..."9").contains($0) }),
-              chars[0] == "x" || ("2"..."5").contains(chars[0])
+            chars.allSatisfy({ $0 == "x" || ("0"..."9").contains($0) }),
+            chars[0] == "x" || ("2"..."5").contains(chars[0])
         else { return nil }
         pattern = String(chars)
     }
@@ -38,8 +38,9 @@ public struct EnhancedPattern: Sendable, Hashable, CustomStringConvertible {
     public init?(_ text: String) {
         let parts = text.lowercased().split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3,
-              parts.allSatisfy({ $0 == "x" || ((1...3).contains($0.count) && $0.allSatisfy { ("0"..."9").contains($0) }) }),
-              ["x", "2", "4", "5"].contains(parts[0])
+            parts.allSatisfy({ $0 == "x" || ((1...3).contains($0.count) && $0.allSatisfy { ("0"..."9").contains($0) }) }
+            ),
+            ["x", "2", "4", "5"].contains(parts[0])
         else { return nil }
         components = parts
     }
@@ -79,7 +80,8 @@ public enum TextMatcher: Sendable, Hashable, CustomStringConvertible {
         do {
             _ = try NSRegularExpression(pattern: pattern, options: [.caseInsensitive])
         } catch {
-            throw InvalidRegex(pattern: pattern, reason: "ICU could not compile it (\((error as NSError).localizedDescription))")
+            throw InvalidRegex(
+                pattern: pattern, reason: "ICU could not compile it (\((error as NSError).localizedDescription))")
         }
         return .regex(pattern)
     }
@@ -89,7 +91,9 @@ public enum TextMatcher: Sendable, Hashable, CustomStringConvertible {
         case .substring(let needle):
             return needle.isEmpty || text.range(of: needle, options: [.caseInsensitive]) != nil
         case .regex(let pattern):
-            guard let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) else { return false }
+            guard let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) else {
+                return false
+            }
             return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
         }
     }

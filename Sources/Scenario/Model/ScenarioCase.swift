@@ -141,7 +141,8 @@ public struct ReceiverSpec: Sendable {
     public init(
         hostname: String = ReceiverSpec.defaultHostname, addresses: [IPAddress], target: ReceiverTarget? = nil,
         policy: ReceiverPolicy = Preset.open.policy, postfix: [String: String] = [:], postfixDirectory: String? = nil,
-        bareNewline: SMTPBareNewlineMode? = nil, exim: EximSiteSettings = EximSiteSettings(), exec: ExecReceiverSpec? = nil,
+        bareNewline: SMTPBareNewlineMode? = nil, exim: EximSiteSettings = EximSiteSettings(),
+        exec: ExecReceiverSpec? = nil,
         proxyProtocol: ReceiverProxyProtocol? = nil, xclientHosts: [IPAddress] = []
     ) {
         self.proxyProtocol = proxyProtocol

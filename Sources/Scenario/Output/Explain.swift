@@ -14,9 +14,13 @@ public func explain(_ scenario: ScenarioCase) -> String {
             notes.append("#   with the preset's own reply texts (see the format's Presets table)")
         }
         if let settings = preset.postfixSettings {
-            for key in settings.keys.sorted() { notes.append("#   for target postfix: \(key) = \(settings[key] ?? "")") }
+            for key in settings.keys.sorted() {
+                notes.append("#   for target postfix: \(key) = \(settings[key] ?? "")")
+            }
         } else if (preset.policy.ipv4 + preset.policy.ipv6).contains(where: \.needsMessage) {
-            notes.append("#   for target postfix: OpenDKIM and OpenDMARC as milters, a decision milter answering the preset's replies")
+            notes.append(
+                "#   for target postfix: OpenDKIM and OpenDMARC as milters, a decision milter answering the preset's replies"
+            )
         } else if let reason = preset.postfixUnsupportedReason {
             notes.append("#   for target postfix: skipped (\(reason))")
         }
@@ -26,13 +30,17 @@ public func explain(_ scenario: ScenarioCase) -> String {
     }
     if scenario.dns.reverse == .auto {
         let added = scenario.dns.effectiveRecords.dropFirst(Set(scenario.dns.records).count)
-        notes.append(added.isEmpty ? "# dns.reverse auto adds no PTR (every A/AAAA address has one)" : "# dns.reverse auto adds:")
+        notes.append(
+            added.isEmpty ? "# dns.reverse auto adds no PTR (every A/AAAA address has one)" : "# dns.reverse auto adds:"
+        )
         for record in added { notes.append("#   \(record)") }
     }
     if scenario.sender.message?.raw != nil {
         notes.append("# sender.message.raw: sent after DATA byte for byte, its own end of data included")
     } else if scenario.sender.message?.headers == nil {
-        notes.append("# sender.message: \(scenario.sender.message == nil ? "the default message" : "default headers"): From, To, Subject, Date, Message-ID from the envelope")
+        notes.append(
+            "# sender.message: \(scenario.sender.message == nil ? "the default message" : "default headers"): From, To, Subject, Date, Message-ID from the envelope"
+        )
     }
 
     var top: [(Node, Node)] = [("name", .plain(scenario.name))]
@@ -61,7 +69,8 @@ public func listing(_ cases: [ScenarioCase]) -> String {
     let nameWidth = rows.map { $0[0].count }.max() ?? 0
     let tagWidth = rows.map { $0[1].count }.max() ?? 0
     return rows.map { row in
-        let line = row[0].padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  "
+        let line =
+            row[0].padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  "
             + row[1].padding(toLength: tagWidth, withPad: " ", startingAt: 0) + "  " + row[2]
         return String(line.reversed().drop(while: { $0 == " " }).reversed())
     }.joined(separator: "\n")
@@ -70,16 +79,28 @@ public func listing(_ cases: [ScenarioCase]) -> String {
 private func dnsNode(_ dns: WorldSpec) -> Node {
     var pairs: [(Node, Node)] = [("records", .blockList(dns.records.map { .plain($0.description) }))]
     if !dns.faults.isEmpty {
-        pairs.append(("faults", .blockList(dns.faults.map { fault in
-            .flowMap([("name", .plain(fault.name)), ("fault", .plain(fault.kind.rawValue))])
-        })))
+        pairs.append(
+            (
+                "faults",
+                .blockList(
+                    dns.faults.map { fault in
+                        .flowMap([("name", .plain(fault.name)), ("fault", .plain(fault.kind.rawValue))])
+                    })
+            ))
     }
     pairs.append(("reverse", .plain(dns.reverse.rawValue)))
     if dns.isSigned || !dns.zones.isEmpty { pairs.append(("dnssec", .plain(dns.dnssec.rawValue))) }
     if !dns.zones.isEmpty {
-        pairs.append(("zones", .blockList(dns.zones.map { zone in
-            .flowMap([("zone", .plain(DNSName.absolute(zone.name))), ("state", .plain(zone.state.rawValue))])
-        })))
+        pairs.append(
+            (
+                "zones",
+                .blockList(
+                    dns.zones.map { zone in
+                        .flowMap([
+                            ("zone", .plain(DNSName.absolute(zone.name))), ("state", .plain(zone.state.rawValue)),
+                        ])
+                    })
+            ))
     }
     return .blockMap(pairs)
 }
@@ -91,19 +112,34 @@ private func receiverNode(_ receiver: ReceiverSpec) -> Node {
     ]
     if let target = receiver.target { pairs.append(("target", .plain(target.rawValue))) }
     let policy = receiver.policy
-    pairs.append(("policy", .blockMap([
-        ("ipv4", .flowList(policy.ipv4.map { .plain($0.name) })),
-        ("ipv6", .flowList(policy.ipv6.map { .plain($0.name) })),
-        ("reject_at", .plain(policy.rejectAt.rawValue)),
-        ("on_fail", .plain(policy.onFail.rawValue)),
-    ] + (policy.siteReply.map { site in
-        [(Node.plain("reply"), Node.flowMap([("code", .plain(String(site.code)))] + (site.enhanced.map { [(Node.plain("enhanced"), Node.plain($0))] } ?? [])
-            + [("text", .plain(site.text))]))]
-    } ?? []))))
+    pairs.append(
+        (
+            "policy",
+            .blockMap(
+                [
+                    ("ipv4", .flowList(policy.ipv4.map { .plain($0.name) })),
+                    ("ipv6", .flowList(policy.ipv6.map { .plain($0.name) })),
+                    ("reject_at", .plain(policy.rejectAt.rawValue)),
+                    ("on_fail", .plain(policy.onFail.rawValue)),
+                ]
+                    + (policy.siteReply.map { site in
+                        [
+                            (
+                                Node.plain("reply"),
+                                Node.flowMap(
+                                    [("code", .plain(String(site.code)))]
+                                        + (site.enhanced.map { [(Node.plain("enhanced"), Node.plain($0))] } ?? [])
+                                        + [("text", .plain(site.text))])
+                            )
+                        ]
+                    } ?? []))
+        ))
     if let mode = receiver.bareNewline { pairs.append(("bare_newline", .plain(mode.rawValue))) }
     if receiver.resolver != .nonValidating { pairs.append(("resolver", .plain(receiver.resolver.rawValue))) }
     if let proxy = receiver.proxyProtocol { pairs.append(("proxy_protocol", .plain(proxy.rawValue))) }
-    if !receiver.xclientHosts.isEmpty { pairs.append(("xclient_hosts", .flowList(receiver.xclientHosts.map { .plain($0.description) }))) }
+    if !receiver.xclientHosts.isEmpty {
+        pairs.append(("xclient_hosts", .flowList(receiver.xclientHosts.map { .plain($0.description) })))
+    }
     if receiver.tls != .off {
         let tls = receiver.tls
         var entries: [(Node, Node)] = [
@@ -111,37 +147,70 @@ private func receiverNode(_ receiver: ReceiverSpec) -> Node {
             ("certificate", .plain(tls.certificate.rawValue)),
             ("names", .flowList((tls.names ?? [receiver.hostname]).map(Node.plain))),
         ]
-        if let protocols = tls.protocols { entries.append(("protocols", .flowList(ReceiverTLSSpec.names(of: protocols).map(Node.plain)))) }
+        if let protocols = tls.protocols {
+            entries.append(("protocols", .flowList(ReceiverTLSSpec.names(of: protocols).map(Node.plain))))
+        }
         if !tls.listeners.isEmpty {
-            entries.append(("listeners", .flowList(tls.listeners.map { listener in
-                var pairs: [(Node, Node)] = [("address", .plain(listener.address.description))]
-                if let kind = listener.certificate { pairs.append(("certificate", .plain(kind.rawValue))) }
-                if let names = listener.names { pairs.append(("names", .flowList(names.map(Node.plain)))) }
-                return .flowMap(pairs)
-            })))
+            entries.append(
+                (
+                    "listeners",
+                    .flowList(
+                        tls.listeners.map { listener in
+                            var pairs: [(Node, Node)] = [("address", .plain(listener.address.description))]
+                            if let kind = listener.certificate { pairs.append(("certificate", .plain(kind.rawValue))) }
+                            if let names = listener.names { pairs.append(("names", .flowList(names.map(Node.plain)))) }
+                            return .flowMap(pairs)
+                        })
+                ))
         }
         pairs.append(("tls", .flowMap(entries)))
     }
     if !receiver.engines.isEmpty { pairs.append(("engines", .flowList(receiver.engines.map { .plain($0.rawValue) }))) }
     if !receiver.rspamd.isEmpty {
-        pairs.append(("rspamd", .flowMap(receiver.rspamd.scores.keys.sorted().map { action in
-            (Node.plain(action.rawValue), Node.plain(RspamdThresholds.text(receiver.rspamd[action] ?? 0)))
-        })))
+        pairs.append(
+            (
+                "rspamd",
+                .flowMap(
+                    receiver.rspamd.scores.keys.sorted().map { action in
+                        (Node.plain(action.rawValue), Node.plain(RspamdThresholds.text(receiver.rspamd[action] ?? 0)))
+                    })
+            ))
     }
     if !receiver.postfix.isEmpty {
-        pairs.append(("postfix", .blockMap(receiver.postfix.keys.sorted().map { (Node.plain($0), Node.plain(receiver.postfix[$0] ?? "")) })))
+        pairs.append(
+            (
+                "postfix",
+                .blockMap(
+                    receiver.postfix.keys.sorted().map { (Node.plain($0), Node.plain(receiver.postfix[$0] ?? "")) })
+            ))
     }
     if let directory = receiver.postfixDirectory { pairs.append(("postfix_dir", .plain(directory))) }
     if !receiver.exim.isEmpty {
         var exim: [(Node, Node)] = []
         if !receiver.exim.main.isEmpty {
-            exim.append(("main", .blockMap(receiver.exim.main.keys.sorted().map { (Node.plain($0), Node.plain(receiver.exim.main[$0] ?? "")) })))
+            exim.append(
+                (
+                    "main",
+                    .blockMap(
+                        receiver.exim.main.keys.sorted().map {
+                            (Node.plain($0), Node.plain(receiver.exim.main[$0] ?? ""))
+                        })
+                ))
         }
-        for name in receiver.exim.acls.keys.sorted() { exim.append((.plain(name.key), .plain(receiver.exim.acls[name] ?? ""))) }
+        for name in receiver.exim.acls.keys.sorted() {
+            exim.append((.plain(name.key), .plain(receiver.exim.acls[name] ?? "")))
+        }
         pairs.append(("exim", .blockMap(exim)))
     }
     if let exec = receiver.exec {
-        pairs.append(("exec", .blockMap([("start", .plain(exec.start)), ("ready", .plain(exec.ready.rawValue)), ("stop", .plain(exec.stop.rawValue))])))
+        pairs.append(
+            (
+                "exec",
+                .blockMap([
+                    ("start", .plain(exec.start)), ("ready", .plain(exec.ready.rawValue)),
+                    ("stop", .plain(exec.stop.rawValue)),
+                ])
+            ))
     }
     return .blockMap(pairs)
 }
@@ -171,7 +240,11 @@ private func senderNode(_ sender: SenderSpec) -> Node {
     case .host(let name): pairs.append(("relay", .flowMap([("host", .plain(name))])))
     }
     if !sender.postfix.isEmpty {
-        pairs.append(("postfix", .flowMap(sender.postfix.keys.sorted().map { (Node.plain($0), Node.plain(sender.postfix[$0] ?? "")) })))
+        pairs.append(
+            (
+                "postfix",
+                .flowMap(sender.postfix.keys.sorted().map { (Node.plain($0), Node.plain(sender.postfix[$0] ?? "")) })
+            ))
     }
     if let message = sender.message {
         var parts: [(Node, Node)] = []
@@ -183,7 +256,11 @@ private func senderNode(_ sender: SenderSpec) -> Node {
         pairs.append(("message", .blockMap(parts)))
     }
     for (key, settings) in [("postfix", sender.postfix), ("exim", sender.exim)] where !settings.isEmpty {
-        pairs.append((.plain(key), .blockMap(settings.sorted { $0.key < $1.key }.map { (Node.plain($0.key), Node.plain($0.value)) })))
+        pairs.append(
+            (
+                .plain(key),
+                .blockMap(settings.sorted { $0.key < $1.key }.map { (Node.plain($0.key), Node.plain($0.value)) })
+            ))
     }
     return .blockMap(pairs)
 }
@@ -199,13 +276,20 @@ private func expectNode(_ expect: Expectation) -> Node {
     if let count = expect.messagesAccepted { pairs.append(("messages_accepted", .plain(String(count)))) }
     if let tls = expect.tls { pairs.append(("tls", .plain(String(tls)))) }
     if let attempts = expect.attempts {
-        pairs.append(("attempts", .blockList(attempts.map { attempt in
-            var entry: [(Node, Node)] = [("family", .plain(attempt.family.rawValue)), ("result", .plain(attempt.result.rawValue))]
-            if let code = attempt.code { entry.append(("code", .plain(code.pattern))) }
-            if let enhanced = attempt.enhanced { entry.append(("enhanced", .plain(enhanced.description))) }
-            if let stage = attempt.stage { entry.append(("stage", .plain(stage.rawValue))) }
-            return .flowMap(entry)
-        })))
+        pairs.append(
+            (
+                "attempts",
+                .blockList(
+                    attempts.map { attempt in
+                        var entry: [(Node, Node)] = [
+                            ("family", .plain(attempt.family.rawValue)), ("result", .plain(attempt.result.rawValue)),
+                        ]
+                        if let code = attempt.code { entry.append(("code", .plain(code.pattern))) }
+                        if let enhanced = attempt.enhanced { entry.append(("enhanced", .plain(enhanced.description))) }
+                        if let stage = attempt.stage { entry.append(("stage", .plain(stage.rawValue))) }
+                        return .flowMap(entry)
+                    })
+            ))
     }
     return .blockMap(pairs)
 }

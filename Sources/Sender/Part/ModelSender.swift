@@ -18,7 +18,8 @@ public struct ModelSenders: SenderKind {
 
     public func makeSender(for scenario: ScenarioCase, settings: RunConfiguration) -> any Sender {
         ModelSender(
-            request: DeliveryRequest(scenario.sender, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout),
+            request: DeliveryRequest(
+                scenario.sender, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout),
             level: scenario.sender.tls, authority: settings.authority, handshakeTimeout: settings.replyTimeout)
     }
 }
@@ -43,9 +44,11 @@ final class ModelSender: Sender {
         var request = request
         if level != .none {
             // The world's authority is trusted as a real sender trusts the public ones.
-            request.tls = SenderTLS(level: level, trustAnchors: [try authority.authority().root], handshakeTimeout: handshakeTimeout)
+            request.tls = SenderTLS(
+                level: level, trustAnchors: [try authority.authority().root], handshakeTimeout: handshakeTimeout)
         }
-        let agent = DeliveryAgent(lookup: environment.senderResolver, eventLoopGroup: environment.eventLoopGroup, logger: environment.logger)
+        let agent = DeliveryAgent(
+            lookup: environment.senderResolver, eventLoopGroup: environment.eventLoopGroup, logger: environment.logger)
         return await agent.deliver(request, in: environment.namespace)
     }
 }

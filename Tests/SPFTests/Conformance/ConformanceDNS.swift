@@ -33,12 +33,16 @@ public struct ConformanceDNS: DNSLookup {
             let matching = here.filter { $0.type == type }
             if !matching.isEmpty { return matching }
             if zone.timesOut(current, type) { throw .timeout(name: current, type: type) }
-            if type != .cname, let alias = here.lazy.compactMap({ data -> String? in
-                if case .cname(let target) = data { return target }
-                return nil
-            }).first {
+            if type != .cname,
+                let alias = here.lazy.compactMap({ data -> String? in
+                    if case .cname(let target) = data { return target }
+                    return nil
+                }).first
+            {
                 // A CNAME loop is answered SERVFAIL, as a recursive resolver does.
-                guard seen.insert(current).inserted, seen.count <= 16 else { throw .servfail(name: current, type: type) }
+                guard seen.insert(current).inserted, seen.count <= 16 else {
+                    throw .servfail(name: current, type: type)
+                }
                 current = alias
                 continue
             }

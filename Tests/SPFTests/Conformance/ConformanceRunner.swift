@@ -45,7 +45,9 @@ public enum ConformanceRunner {
     }
 
     /// Runs every scenario, each over the lookup `backend` makes for it.
-    public static func run(_ scenarios: [ConformanceScenario], backend: (ConformanceScenario) async throws -> any DNSLookup) async -> ConformanceOutcome {
+    public static func run(
+        _ scenarios: [ConformanceScenario], backend: (ConformanceScenario) async throws -> any DNSLookup
+    ) async -> ConformanceOutcome {
         var total = ConformanceOutcome()
         for scenario in scenarios {
             do {
@@ -65,17 +67,21 @@ public enum ConformanceRunner {
     /// RFC 7208 7.4's example uses lower case (suite test v-macro-ip6).
     static func check(_ test: ConformanceCase, with evaluator: SPFEvaluator) async -> ConformanceFailure? {
         guard let client = IPAddress(test.host) else {
-            return ConformanceFailure(test: test, expected: expectation(test), got: "nothing", reason: "host \(test.host) is not an IP address")
+            return ConformanceFailure(
+                test: test, expected: expectation(test), got: "nothing",
+                reason: "host \(test.host) is not an IP address")
         }
         let verdict = await evaluator.evaluate(ip: client, mailFrom: test.mailFrom, helo: test.helo)
         guard test.results.contains(verdict.result) else {
-            return ConformanceFailure(test: test, expected: expectation(test), got: verdict.result.rawValue, reason: verdict.reason)
+            return ConformanceFailure(
+                test: test, expected: expectation(test), got: verdict.result.rawValue, reason: verdict.reason)
         }
         if verdict.result == .fail, let expected = test.explanation {
             let got = verdict.explanation ?? "DEFAULT"
             if got.lowercased() != expected.lowercased() {
                 return ConformanceFailure(
-                    test: test, expected: "fail with explanation \"\(expected)\"", got: "fail with explanation \"\(got)\"", reason: verdict.reason)
+                    test: test, expected: "fail with explanation \"\(expected)\"",
+                    got: "fail with explanation \"\(got)\"", reason: verdict.reason)
             }
         }
         return nil

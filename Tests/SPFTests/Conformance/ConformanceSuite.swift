@@ -38,22 +38,31 @@ public enum ConformanceSuite {
             for (nameNode, test) in tests {
                 let name = nameNode.scalar?.string ?? "?"
                 func field(_ key: String) throws -> String {
-                    guard let value = test[key]?.scalar?.string else { throw ConformanceDataError("\(section)/\(name): no \(key)") }
+                    guard let value = test[key]?.scalar?.string else {
+                        throw ConformanceDataError("\(section)/\(name): no \(key)")
+                    }
                     return value
                 }
                 let resultNode = test["result"]
-                let resultTexts = resultNode?.sequence.map { $0.compactMap(\.scalar?.string) } ?? resultNode?.scalar.map { [$0.string] } ?? []
+                let resultTexts =
+                    resultNode?.sequence.map { $0.compactMap(\.scalar?.string) } ?? resultNode?.scalar.map {
+                        [$0.string]
+                    } ?? []
                 let results = try resultTexts.map { text in
-                    guard let result = SPFResult(rawValue: text) else { throw ConformanceDataError("\(section)/\(name): unknown result \(text)") }
+                    guard let result = SPFResult(rawValue: text) else {
+                        throw ConformanceDataError("\(section)/\(name): unknown result \(text)")
+                    }
                     return result
                 }
                 guard !results.isEmpty else { throw ConformanceDataError("\(section)/\(name): no result") }
-                cases.append(ConformanceCase(
-                    section: section, name: name, spec: test["spec"]?.scalar?.string,
-                    helo: try field("helo"), host: try field("host"), mailFrom: try field("mailfrom"),
-                    results: results, explanation: test["explanation"]?.scalar?.string))
+                cases.append(
+                    ConformanceCase(
+                        section: section, name: name, spec: test["spec"]?.scalar?.string,
+                        helo: try field("helo"), host: try field("host"), mailFrom: try field("mailfrom"),
+                        results: results, explanation: test["explanation"]?.scalar?.string))
             }
-            scenarios.append(ConformanceScenario(section: section, cases: cases, zone: try ConformanceZone(zonedata: zonedata)))
+            scenarios.append(
+                ConformanceScenario(section: section, cases: cases, zone: try ConformanceZone(zonedata: zonedata)))
         }
         return scenarios
     }

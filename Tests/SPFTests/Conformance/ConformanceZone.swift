@@ -34,9 +34,13 @@ public struct ConformanceZone: Sendable, Hashable {
         var records: [ResourceRecord] = []
         var timeouts: Set<String> = []
         for (nameNode, entriesNode) in names {
-            guard let rawName = nameNode.scalar?.string else { throw ConformanceDataError("zonedata key is not a name") }
+            guard let rawName = nameNode.scalar?.string else {
+                throw ConformanceDataError("zonedata key is not a name")
+            }
             let name = DNSName.normalize(rawName)
-            guard let entries = entriesNode.sequence else { throw ConformanceDataError("zonedata \(rawName): not a list") }
+            guard let entries = entriesNode.sequence else {
+                throw ConformanceDataError("zonedata \(rawName): not a list")
+            }
             var ownTXT = false
             var generated: [ResourceRecord] = []
             for entry in entries {
@@ -45,37 +49,47 @@ public struct ConformanceZone: Sendable, Hashable {
                     continue
                 }
                 guard let pair = entry.mapping, pair.count == 1, let (typeNode, value) = pair.first,
-                      let type = typeNode.scalar?.string else {
+                    let type = typeNode.scalar?.string
+                else {
                     throw ConformanceDataError("zonedata \(rawName): entry is neither TIMEOUT nor {TYPE: value}")
                 }
-                let where_ = "zonedata \(rawName) \(type)"
+                let location = "zonedata \(rawName) \(type)"
                 switch type {
                 case "TXT", "SPF":
                     if type == "TXT" { ownTXT = true }
                     if value.scalar?.string == "NONE" { continue }
-                    let data = RecordData.txt(try Self.characterStrings(value, where_))
+                    let data = RecordData.txt(try Self.characterStrings(value, location))
                     // Type 99 itself is not served: an RFC 7208 evaluator must not need it.
-                    if type == "TXT" { records.append(ResourceRecord(owner: name, data: data)) }
-                    else { generated.append(ResourceRecord(owner: name, data: data)) }
+                    if type == "TXT" {
+                        records.append(ResourceRecord(owner: name, data: data))
+                    } else {
+                        generated.append(ResourceRecord(owner: name, data: data))
+                    }
                 case "A", "AAAA":
                     guard let text = value.scalar?.string, let address = IPAddress(text),
-                          address.family == (type == "A" ? .ipv4 : .ipv6) else {
-                        throw ConformanceDataError("\(where_): not an \(type) address")
+                        address.family == (type == "A" ? .ipv4 : .ipv6)
+                    else {
+                        throw ConformanceDataError("\(location): not an \(type) address")
                     }
                     records.append(ResourceRecord(owner: name, data: type == "A" ? .a(address) : .aaaa(address)))
                 case "MX":
                     guard let parts = value.sequence, parts.count == 2,
-                          let preferenceText = parts[0].scalar?.string, let preference = UInt16(preferenceText),
-                          let exchange = parts[1].scalar?.string else {
-                        throw ConformanceDataError("\(where_): expected [preference, exchange]")
+                        let preferenceText = parts[0].scalar?.string, let preference = UInt16(preferenceText),
+                        let exchange = parts[1].scalar?.string
+                    else {
+                        throw ConformanceDataError("\(location): expected [preference, exchange]")
                     }
-                    records.append(ResourceRecord(owner: name, data: .mx(preference: preference, exchange: DNSName.normalize(exchange))))
+                    records.append(
+                        ResourceRecord(
+                            owner: name, data: .mx(preference: preference, exchange: DNSName.normalize(exchange))))
                 case "PTR", "CNAME":
-                    guard let target = value.scalar?.string else { throw ConformanceDataError("\(where_): expected a name") }
+                    guard let target = value.scalar?.string else {
+                        throw ConformanceDataError("\(location): expected a name")
+                    }
                     let normal = DNSName.normalize(target)
                     records.append(ResourceRecord(owner: name, data: type == "PTR" ? .ptr(normal) : .cname(normal)))
                 default:
-                    throw ConformanceDataError("\(where_): unknown record type")
+                    throw ConformanceDataError("\(location): unknown record type")
                 }
             }
             if !ownTXT && !timeouts.contains(name) { records += generated }
@@ -85,17 +99,19 @@ public struct ConformanceZone: Sendable, Hashable {
     }
 
     /// A scalar is one character-string, a list several (joined without separator by SPF, RFC 7208 3.3).
-    private static func characterStrings(_ value: Node, _ where_: String) throws(ConformanceDataError) -> [[UInt8]] {
+    private static func characterStrings(_ value: Node, _ location: String) throws(ConformanceDataError) -> [[UInt8]] {
         if let text = value.scalar?.string { return [bytes(text)] }
         if let list = value.sequence {
             var strings: [[UInt8]] = []
             for item in list {
-                guard let text = item.scalar?.string else { throw ConformanceDataError("\(where_): list item is not a string") }
+                guard let text = item.scalar?.string else {
+                    throw ConformanceDataError("\(location): list item is not a string")
+                }
                 strings.append(bytes(text))
             }
             return strings
         }
-        throw ConformanceDataError("\(where_): expected a string or a list of strings")
+        throw ConformanceDataError("\(location): expected a string or a list of strings")
     }
 
     /// YAML turns `\xEF` into U+00EF; the suite means the byte 0xEF. Strings of code points up to

@@ -27,7 +27,8 @@ struct ScriptedSMTPServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { child in
                 child.eventLoop.makeCompletedFuture {
-                    try child.pipeline.syncOperations.addHandler(ScriptedSMTPServerHandler(script: script, recorder: recorder))
+                    try child.pipeline.syncOperations.addHandler(
+                        ScriptedSMTPServerHandler(script: script, recorder: recorder))
                 }
             }
             .bind(host: host, port: port)

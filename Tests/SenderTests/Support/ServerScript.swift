@@ -37,7 +37,9 @@ struct ServerScript: Sendable {
         case "HELO": return helo
         case "MAIL": return mail
         case "RCPT":
-            guard let open = command.firstIndex(of: "<"), let close = command.lastIndex(of: ">"), open < close else { return rcptDefault }
+            guard let open = command.firstIndex(of: "<"), let close = command.lastIndex(of: ">"), open < close else {
+                return rcptDefault
+            }
             let address = String(command[command.index(after: open)..<close])
             return rcpt[address] ?? rcptDefault
         case "DATA": return data
@@ -73,17 +75,20 @@ struct ScriptedTransport: DeliveryTransport {
         let script: ServerScript
         switch endpoints[destination.address] ?? .refused {
         case .refused:
-            return DeliveryAttempt(unreachable: destination, source: source, port: request.port, recipients: recipients,
-                                   error: "connect to \(destination.host)[\(destination.address)]:25: connection refused", at: 0)
+            return DeliveryAttempt(
+                unreachable: destination, source: source, port: request.port, recipients: recipients,
+                error: "connect to \(destination.host)[\(destination.address)]:25: connection refused", at: 0)
         case .timedOut:
-            return DeliveryAttempt(unreachable: destination, source: source, port: request.port, recipients: recipients,
-                                   error: "connect to \(destination.host)[\(destination.address)]:25: connection timed out", at: 0)
+            return DeliveryAttempt(
+                unreachable: destination, source: source, port: request.port, recipients: recipients,
+                error: "connect to \(destination.host)[\(destination.address)]:25: connection timed out", at: 0)
         case .smtp(let found):
             script = found
         }
-        var machine = SMTPClientStateMachine(configuration: SMTPClientConfiguration(
-            helo: request.helo, mailFrom: request.mailFrom, recipients: recipients, message: request.message,
-            skip5xxGreeting: request.limits.skip5xxGreeting))
+        var machine = SMTPClientStateMachine(
+            configuration: SMTPClientConfiguration(
+                helo: request.helo, mailFrom: request.mailFrom, recipients: recipients, message: request.message,
+                skip5xxGreeting: request.limits.skip5xxGreeting))
         var action = machine.event(.connected, at: 0)
         var queue = script.silent ? [] : script.greeting
         var lastCommand = ""
@@ -96,7 +101,8 @@ struct ScriptedTransport: DeliveryTransport {
             queue = []
             switch action {
             case .close:
-                return DeliveryAttempt(session: machine, destination: destination, source: source, port: request.port, connectedAt: 0)
+                return DeliveryAttempt(
+                    session: machine, destination: destination, source: source, port: request.port, connectedAt: 0)
             case .wait:
                 action = machine.event(script.silent ? .timedOut : .closed, at: tick)
             case .startTLS:
@@ -113,7 +119,8 @@ struct ScriptedTransport: DeliveryTransport {
                 }
             }
         }
-        return DeliveryAttempt(session: machine, destination: destination, source: source, port: request.port, connectedAt: 0)
+        return DeliveryAttempt(
+            session: machine, destination: destination, source: source, port: request.port, connectedAt: 0)
     }
 }
 
@@ -143,7 +150,8 @@ enum World {
     static func deliver(
         dns: InMemoryDNS = World.dns, endpoints: [IPAddress: Endpoint], request: DeliveryRequest = World.request()
     ) async -> DeliveryReport {
-        let agent = DeliveryAgent(lookup: dns, transport: ScriptedTransport(endpoints: endpoints), logger: Logger(label: "test.sender"))
+        let agent = DeliveryAgent(
+            lookup: dns, transport: ScriptedTransport(endpoints: endpoints), logger: Logger(label: "test.sender"))
         return await agent.deliver(request, in: nil)
     }
 }
