@@ -66,12 +66,14 @@ import Testing
 }
 
 @Suite struct DKIMSenderMTATests {
-    /// Only the built-in sender signs: another sender MTA skips the case and says why.
-    @Test func anotherSenderMTASkipsSignedCases() async throws {
+    /// The runner leaves signing to the sender kind: one that cannot sign a case's `sender.dkim`
+    /// skips it with its own reason, before any sender is made.
+    @Test func aSenderKindThatCannotSignSkipsSignedCasesWithItsReason() async throws {
         let scenario = try #require(
             try ScenarioLoader().load(
                 yaml: DKIMPreparationTests.yaml.replacingOccurrences(of: ", RECORD", with: ""), file: "p.yaml"
             ).first)
+        #expect(scenario.sender.dkim != nil)
         let parts = builtinParts.adding(PostfixSenderStandIn())
         let result = await CaseRunner(configuration: RunConfiguration(target: .builtin, sender: .postfix), parts: parts)
             .run(scenario)
@@ -79,16 +81,19 @@ import Testing
             Issue.record("expected skipped, got \(result.status)")
             return
         }
-        #expect(reason.contains("sender.dkim") && reason.contains("built-in sender"))
+        #expect(reason == PostfixSenderStandIn.cannotSign)
     }
 }
 
-/// A sender kind named postfix that never gets to send: the case must be skipped before.
+/// A sender kind named postfix that cannot sign: a signed case must be skipped before it sends.
 struct PostfixSenderStandIn: SenderKind {
+    static let cannotSign = "sender.dkim: this stand-in sender does not sign"
     var mta: SenderMTA { .postfix }
-    func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? { nil }
+    func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
+        scenario.sender.dkim == nil ? nil : Self.cannotSign
+    }
     func makeSender(for scenario: ScenarioCase, settings: RunConfiguration) -> any Sender {
-        Issue.record("a signed case reached makeSender of a non-built-in sender")
+        Issue.record("a signed case reached makeSender of a sender kind that cannot sign")
         return ModelSenders().makeSender(for: scenario, settings: settings)
     }
 }
