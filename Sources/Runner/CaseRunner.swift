@@ -118,9 +118,16 @@ public struct CaseRunner: Sendable {
         guard let receiver = parts.receivers[target] else {
             return "receiver \(target): not in this build of mxharness"
         }
-        if let reason = receiver.unavailableReason(settings: configuration) { return "receiver \(target): \(reason)" }
         let mta = senderMTA(for: scenario)
         guard let sender = parts.senders[mta] else { return "sender \(mta): not in this build of mxharness" }
+        return unavailableReason(receiver: receiver, target: target, sender: sender, mta: mta)
+    }
+
+    /// Why `receiver` or `sender`, already looked up, cannot run here; nil when both can.
+    private func unavailableReason(
+        receiver: any ReceiverKind, target: ReceiverTarget, sender: any SenderKind, mta: SenderMTA
+    ) -> String? {
+        if let reason = receiver.unavailableReason(settings: configuration) { return "receiver \(target): \(reason)" }
         if let reason = sender.unavailableReason(settings: configuration) { return "sender \(mta): \(reason)" }
         return nil
     }
@@ -171,7 +178,7 @@ public struct CaseRunner: Sendable {
             }
             proxyKind = kind
         }
-        if let reason = unavailableReason(for: scenario)
+        if let reason = unavailableReason(receiver: receiverKind, target: target, sender: senderKind, mta: mta)
             ?? receiverKind.unsupportedReason(for: scenario, settings: configuration)
             ?? senderKind.unsupportedReason(for: scenario, settings: configuration)
             ?? proxyKind?.unsupportedReason(for: scenario, settings: configuration)
