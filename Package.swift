@@ -324,7 +324,8 @@ let package = Package(
             dependencies: [
                 "Postfix", "Policy", "DNSCore", "DNSWorld", "Sandbox", "MXHarnessTestKit", "RunnerTestKit", "Milter",
                 "SMTPProtocol", "DKIM",
-                "Runner", "Scenario", "ReferenceMX", "Delivery",
+                "Runner", "Scenario", "ReferenceMX", "Delivery", "ModelProxy",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ], exclude: ["Sites"]),

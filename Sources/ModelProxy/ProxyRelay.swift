@@ -121,11 +121,18 @@ public final class ProxyRelay: Sendable {
         for channel in channels { try? await channel.close() }
     }
 
+    /// The sender's address and port as the relay names them to the receiver.
+    public static func endpoint(of peer: SocketAddress) -> (address: IPAddress, port: Int)? {
+        // `IPAddress($0)`, never `IPAddress.init`: as a function reference that means the
+        // non-generic `init?(reverseName:)`, which reads no address literal.
+        guard let address = peer.ipAddress.flatMap({ IPAddress($0) }), let port = peer.port else { return nil }
+        return (address, port)
+    }
+
     /// Connects to the receiver for one client and wires the two together.
     func connect(for client: any Channel, handler: ClientSideHandler, route: Route) {
-        guard let peer = client.remoteAddress, let clientAddress = peer.ipAddress.flatMap(IPAddress.init),
-            let clientPort = peer.port
-        else {
+        guard let peer = client.remoteAddress, let (clientAddress, clientPort) = Self.endpoint(of: peer) else {
+            note("\(client.remoteAddress.map { "\($0)" } ?? "a client"): its address could not be read; closed")
             client.close(promise: nil)
             return
         }
