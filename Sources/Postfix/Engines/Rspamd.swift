@@ -1,4 +1,5 @@
 import Foundation
+import Sandbox
 
 /// rspamd as a milter of one Postfix instance (the engine `rspamd` of `receiver.engines`), in the
 /// smallest setup that scans (rspamd 3.4): one proxy worker in milter mode that scans by itself
