@@ -334,7 +334,7 @@ let package = Package(
             name: "EximTests",
             dependencies: [
                 "Exim", "Policy", "Scenario", "DNSCore", "Runner", "RunnerTestKit", "MXHarnessTestKit", "SMTPProtocol",
-                "Delivery",
+                "Delivery", "ModelProxy",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
