@@ -324,7 +324,8 @@ let package = Package(
             dependencies: [
                 "Postfix", "Policy", "DNSCore", "DNSWorld", "Sandbox", "MXHarnessTestKit", "RunnerTestKit", "Milter",
                 "SMTPProtocol", "DKIM",
-                "Runner", "Scenario", "ReferenceMX", "Delivery",
+                "Runner", "Scenario", "ReferenceMX", "Delivery", "ModelProxy",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ], exclude: ["Sites"]),
@@ -333,7 +334,7 @@ let package = Package(
             name: "EximTests",
             dependencies: [
                 "Exim", "Policy", "Scenario", "DNSCore", "Runner", "RunnerTestKit", "MXHarnessTestKit", "SMTPProtocol",
-                "Delivery",
+                "Delivery", "ModelProxy",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
