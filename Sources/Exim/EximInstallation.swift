@@ -42,7 +42,7 @@ public struct EximInstallation: Sendable, Hashable {
                         "Exim is not unpacked at \(binary): run scripts/lib.sh's unpack_mtas (or set MXHARNESS_MTA_DIR)"
                 ))
         }
-        guard getpwnam("Debian-exim") != nil else {
+        guard SystemAccounts.user(named: "Debian-exim") != nil else {
             return .failure(
                 EximUnavailable(
                     reason: "Exim needs the system user Debian-exim, which unpack_mtas in scripts/lib.sh creates"))

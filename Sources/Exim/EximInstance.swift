@@ -32,12 +32,12 @@ public final class EximInstance: @unchecked Sendable {
         let paths = EximPaths(under: directory)
         let text = try configuration.render(paths: paths, hasSPF: installation.hasSPF)
         let manager = FileManager.default
-        guard let user = getpwnam(installation.user) else {
+        guard let user = SystemAccounts.user(named: installation.user) else {
             throw DaemonStartError(
                 daemon: "Exim",
                 message: "no system user \(installation.user) (unpack_mtas in scripts/lib.sh creates it)", output: "")
         }
-        let uid = user.pointee.pw_uid, gid = user.pointee.pw_gid
+        let uid = user.uid, gid = user.gid
         do {
             for folder in [directory, paths.spoolDirectory, paths.logDirectory] {
                 try manager.createDirectory(

@@ -17,7 +17,7 @@ public struct OpenSMTPDInstallation: Sendable, Hashable {
                         "OpenSMTPD is not unpacked at \(binary): run scripts/lib.sh's unpack_mtas (or set MXHARNESS_MTA_DIR)"
                 ))
         }
-        for user in ["opensmtpd", "opensmtpq"] where getpwnam(user) == nil {
+        for user in ["opensmtpd", "opensmtpq"] where SystemAccounts.user(named: user) == nil {
             return .failure(
                 OpenSMTPDUnsupported(
                     reason: "OpenSMTPD needs the system user \(user), which unpack_mtas in scripts/lib.sh creates"))

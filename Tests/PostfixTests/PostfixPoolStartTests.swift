@@ -6,6 +6,7 @@ import MXHarnessTestKit
 @testable import Postfix
 import Runner
 import RunnerTestKit
+import Sandbox
 import Scenario
 import Testing
 

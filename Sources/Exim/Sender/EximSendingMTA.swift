@@ -26,7 +26,7 @@ public final class EximSendingMTA: @unchecked Sendable {
             return
                 "the Exim sender needs root (it runs in the case's namespace as Debian-exim): run mxharness as root (sudo)"
         }
-        if getpwnam("Debian-exim") == nil {
+        if SystemAccounts.user(named: "Debian-exim") == nil {
             return "the Exim sender needs the user Debian-exim (unpack_mtas exim creates it)"
         }
         return nil
@@ -79,7 +79,7 @@ public final class EximSendingMTA: @unchecked Sendable {
                 else {
                     throw SenderMTAError("cannot write the signing key \(keyPath)")
                 }
-                if let user = getpwnam("Debian-exim") { chown(keyPath, 0, user.pointee.pw_gid) }
+                if let user = SystemAccounts.user(named: "Debian-exim") { chown(keyPath, 0, user.gid) }
                 options = signing.transportOptions(keyPath: keyPath).merging(options) { _, given in given }
             }
             try Self.configuration(
@@ -93,9 +93,9 @@ public final class EximSendingMTA: @unchecked Sendable {
                 try fm.setAttributes([.posixPermissions: 0o644], ofItemAtPath: Self.authorityFile(root: root))
             }
             // The remote transport runs as exim_user (root is on Exim's fixed_never_users list).
-            if let user = getpwnam("Debian-exim") {
+            if let user = SystemAccounts.user(named: "Debian-exim") {
                 for folder in [root + "/spool", root + "/log"] {
-                    chown(folder, user.pointee.pw_uid, user.pointee.pw_gid)
+                    chown(folder, user.uid, user.gid)
                 }
             }
         } catch let error as SenderMTAError {

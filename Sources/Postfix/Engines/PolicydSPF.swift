@@ -1,5 +1,6 @@
 import Foundation
 import Policy
+import Sandbox
 
 /// postfix-policyd-spf-python as the Postfix policy service that answers a policy's `spf` and
 /// `spf-pass` checks (the engine `policyd-spf` of `receiver.engines`), as sites run it: a `spawn`

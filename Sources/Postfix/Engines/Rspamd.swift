@@ -1,5 +1,6 @@
 import Foundation
 import Runner
+import Sandbox
 
 /// rspamd as a milter of one Postfix instance (the engine `rspamd` of `receiver.engines`), in the
 /// smallest setup that scans (rspamd 3.4): one proxy worker in milter mode that scans by itself

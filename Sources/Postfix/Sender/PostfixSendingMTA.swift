@@ -186,24 +186,26 @@ public final class PostfixSendingMTA: @unchecked Sendable {
     /// its integrity checks (a `quick-start` file in the queue directory).
     private func makeQueue(postfixFiles: String) throws {
         let fm = FileManager.default
-        guard let postfix = getpwnam("postfix") else {
+        // SystemAccounts, not getpwnam(3): senders and receivers are set up on several threads at
+        // once, and getpwnam(3) answers them all in one static buffer.
+        guard let postfix = SystemAccounts.user(named: "postfix") else {
             throw SenderMTAError("there is no user postfix: reinstall Postfix")
         }
-        chown(paths.dataDirectory, postfix.pointee.pw_uid, postfix.pointee.pw_gid)
+        chown(paths.dataDirectory, postfix.uid, postfix.gid)
         for folder in QueueLayout(postfixFiles: postfixFiles).folders {
             let path = folder.path.isEmpty ? paths.queueDirectory : paths.queueDirectory + "/" + folder.path
             try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
-            guard let user = getpwnam(folder.owner) else {
+            guard let user = SystemAccounts.user(named: folder.owner) else {
                 throw SenderMTAError("postfix-files names user \(folder.owner), which does not exist")
             }
             var gid = gid_t.max
             if let name = folder.group {
-                guard let group = getgrnam(name) else {
+                guard let group = SystemAccounts.groupID(named: name) else {
                     throw SenderMTAError("postfix-files names group \(name), which does not exist")
                 }
-                gid = group.pointee.gr_gid
+                gid = group
             }
-            guard chown(path, user.pointee.pw_uid, gid) == 0, chmod(path, mode_t(folder.mode)) == 0 else {
+            guard chown(path, user.uid, gid) == 0, chmod(path, mode_t(folder.mode)) == 0 else {
                 throw SenderMTAError("cannot set owner and mode of \(path): \(String(cString: strerror(errno)))")
             }
         }

@@ -4,7 +4,8 @@ import Glibc
 import Musl
 #endif
 
-/// Users and groups by name, safe to ask from several threads at once.
+/// Users and groups by name, safe to ask from several threads at once: every MTA and engine part
+/// that owns files for a system user asks here.
 ///
 /// getpwnam(3) and getgrnam(3) return a pointer into one static buffer per process ("The
 /// return value may point to a static area, and may be overwritten by subsequent calls",

@@ -2,12 +2,12 @@
 import Glibc
 #endif
 import Foundation
-import Postfix
+import Sandbox
 import Testing
 
 /// Users and groups looked up from many threads at once get each their own answer (getpwnam(3)
-/// shares one buffer between threads; two pooled Postfix instances set up at once gave a queue
-/// folder meant for postfix to root).
+/// shares one buffer between threads: two Postfix instances or senders set up at once gave a
+/// queue folder meant for postfix to root, and `postfix start` failed).
 struct SystemAccountsTests {
     @Test func usersAndGroupsMatchTheAccountDatabase() throws {
         let root = try #require(SystemAccounts.user(named: "root"))
@@ -45,5 +45,24 @@ struct SystemAccountsTests {
             }
         }
         #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+    }
+
+    /// Every part that looks up a system user does it here: a getpwnam(3) or getgrnam(3) call
+    /// anywhere else in Sources brings the shared buffer back (the Postfix sender's queue folders
+    /// were once owned by the wrong user that way, under `--jobs 2`).
+    @Test func noOtherSourceCallsTheNonReentrantLookups() throws {
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Sources")
+        let files = try #require(FileManager.default.enumerator(atPath: sources.path)?.allObjects as? [String])
+            .filter { $0.hasSuffix(".swift") && !$0.hasSuffix("Sandbox/SystemAccounts.swift") }
+        #expect(files.count > 50, "found the sources under \(sources.path)")
+        for file in files {
+            let text = try String(contentsOfFile: sources.path + "/" + file, encoding: .utf8)
+            for name in ["getpwnam", "getgrnam", "getpwuid", "getgrgid"] {
+                // A comment naming the manual page, `getpwnam(3)`, is not a call.
+                let calls = text.replacingOccurrences(of: name + "(3)", with: "").contains(name + "(")
+                #expect(!calls, "Sources/\(file) calls \(name)(...): use SystemAccounts")
+            }
+        }
     }
 }
