@@ -134,7 +134,7 @@ let package = Package(
         .target(
             name: "OpenSMTPD",
             dependencies: [
-                "DNSCore", "Policy", "Sandbox", "SMTPProtocol", "Scenario", "Runner",
+                "DNSCore", "Policy", "Sandbox", "SMTPProtocol", "Scenario", "Runner", "CertificateAuthority",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // A user's own MX started by the scenario's command (`target: exec`); its receiver part.
@@ -341,6 +341,7 @@ let package = Package(
             name: "OpenSMTPDTests",
             dependencies: [
                 "OpenSMTPD", "Policy", "DNSCore", "Runner", "Scenario", "RunnerTestKit", "MXHarnessTestKit",
+                "SMTPProtocol",
             ]),
         .testTarget(
             name: "ExecMXTests", dependencies: ["ExecMX", "Runner", "Scenario", "RunnerTestKit", "MXHarnessTestKit"]),
