@@ -98,6 +98,8 @@ public struct OpenSMTPDPaths: Sendable, Hashable {
     public var log: String
     /// The certificates and keys of `receiver.tls`.
     public var tlsDirectory: String
+    /// The filter answering a plaintext MAIL when `receiver.tls.required` (`OpenSMTPDTLS`).
+    public var requiredFilter: String
 
     public init(under directory: String) {
         configuration = directory + "/smtpd.conf"
@@ -105,6 +107,7 @@ public struct OpenSMTPDPaths: Sendable, Hashable {
         resolvConf = directory + "/resolv.conf"
         log = directory + "/smtpd.log"
         tlsDirectory = directory + "/tls"
+        requiredFilter = directory + "/starttls-required.sh"
     }
 }
 
@@ -142,11 +145,15 @@ public struct OpenSMTPDConfiguration: Sendable, Hashable {
         return tls?.unsupportedReason ?? OpenSMTPDFilters.unsupportedReason(policy, world: world)
     }
 
-    /// The configuration's text; `tlsDirectory` holds the files of `tls` (`OpenSMTPDTLS.files`).
-    public func render(tlsDirectory: String = "/nonexistent") throws(OpenSMTPDUnsupported) -> String {
+    /// The configuration's text, for an instance whose files are in `paths` (`tlsDirectory` holds
+    /// the files of `tls`, `OpenSMTPDTLS.files`).
+    public func render(paths: OpenSMTPDPaths = OpenSMTPDPaths(under: "/nonexistent")) throws(OpenSMTPDUnsupported)
+        -> String
+    {
         if let baseText { return baseText }
         let filters: [AddressFamily: [String]]
-        switch OpenSMTPDFilters.filters(for: policy, world: world) {
+        let leading = tls?.required == true ? [OpenSMTPDTLS.requiredFilterName] : []
+        switch OpenSMTPDFilters.filters(for: policy, world: world, leading: leading) {
         case .success(let lines): filters = lines
         case .failure(let unsupported): throw unsupported
         }
@@ -159,8 +166,9 @@ public struct OpenSMTPDConfiguration: Sendable, Hashable {
         // drops the message, as user nobody: nothing leaves the instance.
         lines.append(#"table mxh_users { "@" = "nobody" }"#)
         lines += OpenSMTPDFilters.tables
+        lines += tls?.filterLines(script: paths.requiredFilter) ?? []
         for family in AddressFamily.allCases { lines += filters[family] ?? [] }
-        lines += tls?.pkiLines(directory: tlsDirectory) ?? []
+        lines += tls?.pkiLines(directory: paths.tlsDirectory) ?? []
         for address in addresses {
             let filter = filters[address.family] == nil ? "" : " filter \"\(OpenSMTPDFilters.chain(address.family))\""
             let starttls = tls?.listenOptions(for: address) ?? ""

@@ -40,10 +40,11 @@ public enum OpenSMTPDFilters {
         }
     }
 
-    /// The filter lines per family, each family's chain last; a family without checks has none.
+    /// The filter lines per family, each family's chain last; a family without checks (and no
+    /// `leading` filters, declared elsewhere, which start every chain) has none.
     /// A filter in OpenSMTPD matches one condition, so the families' lists are told apart by
     /// listener: a client reaches an address of its own family.
-    public static func filters(for policy: ReceiverPolicy, world: WorldFacts) -> Result<
+    public static func filters(for policy: ReceiverPolicy, world: WorldFacts, leading: [String] = []) -> Result<
         [AddressFamily: [String]], OpenSMTPDUnsupported
     > {
         if policy.rejectAt == .helo || policy.rejectAt == .mail, !(policy.ipv4 + policy.ipv6).isEmpty {
@@ -109,8 +110,10 @@ public enum OpenSMTPDFilters {
                 names.append(name)
                 lines.append("filter \"\(name)\" phase \(phase) match \(condition) reject \"\(reply)\"")
             }
-            guard !names.isEmpty else { continue }
-            lines.append("filter \"\(chain(family))\" chain { \(names.map { "\"\($0)\"" }.joined(separator: ", ")) }")
+            guard !(leading + names).isEmpty else { continue }
+            lines.append(
+                "filter \"\(chain(family))\" chain { \((leading + names).map { "\"\($0)\"" }.joined(separator: ", ")) }"
+            )
             out[family] = lines
         }
         return .success(out)

@@ -26,7 +26,7 @@ public final class OpenSMTPDInstance: @unchecked Sendable {
     ) async throws -> OpenSMTPDInstance {
         let directory = caseDirectory + "/receiver"
         let paths = OpenSMTPDPaths(under: directory)
-        let text = try configuration.render(tlsDirectory: paths.tlsDirectory)
+        let text = try configuration.render(paths: paths)
         let manager = FileManager.default
         do {
             try manager.createDirectory(
@@ -45,6 +45,11 @@ public final class OpenSMTPDInstance: @unchecked Sendable {
                 for (path, contents) in tls.files(directory: paths.tlsDirectory) {
                     try contents.write(toFile: path, atomically: true, encoding: .utf8)
                     chmod(path, 0o600)
+                }
+                if tls.required {
+                    try OpenSMTPDTLS.requiredFilterScript.write(
+                        toFile: paths.requiredFilter, atomically: true, encoding: .utf8)
+                    chmod(paths.requiredFilter, 0o755)
                 }
             }
             // libasr reads the name server only: its waits are its own (`ResolvConf`).

@@ -15,10 +15,12 @@ import SMTPProtocol
 /// "tlsv1.0,tlsv1.1"` negotiated TLSv1.2). A receiver that should accept an older version is
 /// skipped (`unsupportedReason`).
 ///
-/// `required` is `tls-require`, which answers a plaintext MAIL with `530 5.5.1 Invalid command:
-/// Must issue a STARTTLS command first` (smtp_session.c, `smtp_check_mail_from`), where Postfix's
-/// `encrypt` says 5.7.0; OpenSMTPD has no filter condition on TLS to say it otherwise, so a case
-/// that meets that answer is skipped (`OpenSMTPDReceivers`).
+/// `required` is not `tls-require`, which answers a plaintext MAIL with `530 5.5.1 Invalid
+/// command: Must issue a STARTTLS command first` (smtp_session.c, `smtp_check_mail_from`), where
+/// Postfix's `encrypt` says `530 5.7.0 Must issue a STARTTLS command first` (smtpd.c), and no
+/// built-in filter condition looks at TLS. It is a filter process (smtpd-filters(7), protocol
+/// 0.7) first in every listener's chain: it follows each session's `link-tls` report and answers
+/// MAIL FROM in a session without one with Postfix's reply.
 public struct OpenSMTPDTLS: Sendable, Hashable {
     public var required: Bool
     /// The lowest and highest version accepted; nil leaves libtls's default.
@@ -53,6 +55,40 @@ public struct OpenSMTPDTLS: Sendable, Hashable {
             "receiver.tls.protocols: OpenSMTPD's libtls offers TLSv1.2 and TLSv1.3 only (it reads tlsv1.0 and tlsv1.1 as TLSv1.2), not \(names.joined(separator: ", "))"
     }
 
+    static let requiredFilterName = "mxh_tls_required"
+
+    /// The filter of `required`, run by smtpd (`proc-exec`), talking on its standard input and
+    /// output: registration after `config|ready`, then one line per event.
+    static let requiredFilterScript = """
+        #!/bin/sh
+        # Written by mxharness: MAIL FROM in a session that has not negotiated TLS gets Postfix's
+        # answer under smtpd_tls_security_level = encrypt (smtpd-filters(7), protocol 0.7).
+        while IFS= read -r line; do [ "$line" = "config|ready" ] && break; done
+        echo "register|report|smtp-in|link-tls"
+        echo "register|report|smtp-in|link-disconnect"
+        echo "register|filter|smtp-in|mail-from"
+        echo "register|ready"
+        secure=" "
+        while IFS='|' read -r kind version time subsystem event session token rest; do
+            case "$kind|$event" in
+            "report|link-tls") secure="$secure$session " ;;
+            "report|link-disconnect") secure=$(printf '%s' "$secure" | sed "s/ $session / /") ;;
+            "filter|mail-from")
+                case "$secure" in
+                *" $session "*) echo "filter-result|$session|$token|proceed" ;;
+                *) echo "filter-result|$session|$token|reject|530 5.7.0 Must issue a STARTTLS command first" ;;
+                esac
+                ;;
+            esac
+        done
+
+        """
+
+    /// The filter of `required`, before the chains that name it.
+    func filterLines(script: String) -> [String] {
+        required ? ["filter \"\(Self.requiredFilterName)\" proc-exec \"\(script)\""] : []
+    }
+
     static func pkiName(_ index: Int) -> String { "mxh_pki_\(index)" }
     static func chainFile(_ index: Int, directory: String) -> String { directory + "/chain-\(index).pem" }
     static func keyFile(_ index: Int, directory: String) -> String { directory + "/key-\(index).pem" }
@@ -81,7 +117,7 @@ public struct OpenSMTPDTLS: Sendable, Hashable {
     /// What the `listen on` line of `address` adds: ` tls pki "mxh_pki_0" protocols "tlsv1.2,tlsv1.3"`.
     func listenOptions(for address: IPAddress) -> String {
         let index = certificates.firstIndex { $0.addresses.contains(address) } ?? 0
-        var options = " \(required ? "tls-require" : "tls") pki \"\(Self.pkiName(index))\""
+        var options = " tls pki \"\(Self.pkiName(index))\""
         if let protocols {
             let names = TLSProtocolVersion.allCases.filter { protocols.contains($0) }.map(Self.libTLSName)
             options += " protocols \"\(names.joined(separator: ","))\""

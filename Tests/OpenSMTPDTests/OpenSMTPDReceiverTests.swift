@@ -71,7 +71,9 @@ struct OpenSMTPDReceiverTests {
 
     /// A receiver offering STARTTLS with the world's certificates, one per listener (IPv6 gets
     /// `certificate`, IPv4 the valid one), and a dual-stack sender at `level`.
-    func tlsScenario(_ name: String, ipv6Certificate: String, level: String) throws -> ScenarioCase {
+    func tlsScenario(_ name: String, ipv6Certificate: String, level: String, required: Bool = false) throws
+        -> ScenarioCase
+    {
         let yaml = """
             name: \(name)
             dns:
@@ -88,6 +90,7 @@ struct OpenSMTPDReceiverTests {
               policy: open
               tls:
                 starttls: true
+                required: \(required)
                 listeners: [{address: "2001:db8::10", certificate: \(ipv6Certificate)}]
             sender:
               addresses: {ipv4: 203.0.113.25, ipv6: "2001:db8:5::25"}
@@ -116,6 +119,21 @@ struct OpenSMTPDReceiverTests {
             parts: openSMTPDParts(), try tlsScenario("osmtpd-tls-may", ipv6Certificate: "self-signed", level: "may"))
         #expect(observed(may) == "delivered data 250 2.0.0", "\(may.receiverLog)")
         #expect(may.observed?.family == .ipv6)
+        #expect(may.observed?.tls == true)
+    }
+
+    /// `required`: a plaintext MAIL gets Postfix's answer from the harness's filter process; a
+    /// sender that starts TLS is let through.
+    @Test func requiredAnswersAPlaintextMailAsPostfix() async throws {
+        let plain = await runOne(
+            parts: openSMTPDParts(),
+            try tlsScenario("osmtpd-tls-required", ipv6Certificate: "valid", level: "none", required: true))
+        #expect(observed(plain) == "bounced mail 530 5.7.0", "\(plain.receiverLog)")
+        #expect(plain.observed?.reply?.text.contains("Must issue a STARTTLS command first") == true)
+        let may = await runOne(
+            parts: openSMTPDParts(),
+            try tlsScenario("osmtpd-tls-required-may", ipv6Certificate: "valid", level: "may", required: true))
+        #expect(observed(may) == "delivered data 250 2.0.0", "\(may.receiverLog)")
         #expect(may.observed?.tls == true)
     }
 

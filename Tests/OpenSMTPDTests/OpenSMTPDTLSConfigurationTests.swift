@@ -22,7 +22,7 @@ final class OpenSMTPDTLSConfigurationTests: XCTestCase {
 
     func testStartTLSOnEveryListenerWithTheWorldsCertificate() throws {
         let tls = OpenSMTPDTLS(required: false, protocols: nil, certificates: [certificate("valid", [v4, v6])])
-        let text = try configuration(tls).render(tlsDirectory: "/case/receiver/tls")
+        let text = try configuration(tls).render(paths: OpenSMTPDPaths(under: "/case/receiver"))
         XCTAssertTrue(text.contains(#"pki "mxh_pki_0" cert "/case/receiver/tls/chain-0.pem""#), text)
         XCTAssertTrue(text.contains(#"pki "mxh_pki_0" key "/case/receiver/tls/key-0.pem""#), text)
         XCTAssertTrue(
@@ -32,6 +32,7 @@ final class OpenSMTPDTLSConfigurationTests: XCTestCase {
             text)
         XCTAssertFalse(text.contains("tls-require"))
         XCTAssertFalse(text.contains("protocols"))
+        XCTAssertFalse(text.contains("filter"), "no policy and TLS not required: no filter")
         // smtpd.conf(5): a pki must be declared before a listener names it.
         let pki = try XCTUnwrap(text.range(of: "pki \"mxh_pki_0\" cert"))
         let listen = try XCTUnwrap(text.range(of: "listen on"))
@@ -46,24 +47,43 @@ final class OpenSMTPDTLSConfigurationTests: XCTestCase {
         let tls = OpenSMTPDTLS(
             required: true, protocols: .tls12 ... .tls13,
             certificates: [certificate("valid", [v4]), certificate("self-signed", [v6])])
-        let text = try configuration(tls).render(tlsDirectory: "/t")
+        let text = try configuration(tls).render(paths: OpenSMTPDPaths(under: "/r"))
+        // Not tls-require, whose answer is 530 5.5.1: the filter process answers as Postfix.
+        XCTAssertFalse(text.contains(" tls-require"))
+        XCTAssertTrue(text.contains(#"filter "mxh_tls_required" proc-exec "/r/starttls-required.sh""#), text)
+        XCTAssertTrue(text.contains(#"filter "mxh_policy_ipv4" chain { "mxh_tls_required" }"#), text)
         XCTAssertTrue(
             text.contains(
-                #"listen on 192.0.2.10 port 25 hostname "mx.example.test" tls-require pki "mxh_pki_0" protocols "tlsv1.2,tlsv1.3""#
+                #"listen on 192.0.2.10 port 25 hostname "mx.example.test" filter "mxh_policy_ipv4" tls pki "mxh_pki_0" protocols "tlsv1.2,tlsv1.3""#
             ), text)
         XCTAssertTrue(
             text.contains(
-                #"listen on 2001:db8::10 port 25 hostname "mx.example.test" tls-require pki "mxh_pki_1" protocols "tlsv1.2,tlsv1.3""#
+                #"listen on 2001:db8::10 port 25 hostname "mx.example.test" filter "mxh_policy_ipv6" tls pki "mxh_pki_1" protocols "tlsv1.2,tlsv1.3""#
             ), text)
-        XCTAssertTrue(text.contains(#"pki "mxh_pki_1" key "/t/key-1.pem""#), text)
+        XCTAssertTrue(text.contains(#"pki "mxh_pki_1" key "/r/tls/key-1.pem""#), text)
         XCTAssertEqual(tls.files(directory: "/t")["/t/chain-1.pem"], "CHAIN self-signed\n")
+        let process = try XCTUnwrap(text.range(of: "proc-exec"))
+        let chain = try XCTUnwrap(text.range(of: "chain {"))
+        XCTAssertLessThan(process.lowerBound, chain.lowerBound, "a filter is declared before a chain names it")
+    }
+
+    func testTheRequiredFilterComesBeforeThePolicysChecks() throws {
+        var configuration = configuration(
+            OpenSMTPDTLS(required: true, protocols: nil, certificates: [certificate("v", [v4, v6])]))
+        configuration.policy = Preset.fcrdnsStrict.policy
+        let text = try configuration.render()
+        XCTAssertTrue(text.contains(#"filter "mxh_policy_ipv4" chain { "mxh_tls_required", "mxh_ipv4_1" }"#), text)
+        XCTAssertTrue(text.contains(#"filter "mxh_policy_ipv6" chain { "mxh_tls_required", "mxh_ipv6_1" }"#), text)
+        XCTAssertTrue(OpenSMTPDTLS.requiredFilterScript.hasPrefix("#!/bin/sh\n"))
+        XCTAssertTrue(
+            OpenSMTPDTLS.requiredFilterScript.contains("reject|530 5.7.0 Must issue a STARTTLS command first"))
     }
 
     func testTheFilterStaysBeforeTheTLSOptions() throws {
         var configuration = configuration(
             OpenSMTPDTLS(required: false, protocols: .tls13 ... .tls13, certificates: [certificate("v", [v4, v6])]))
         configuration.policy = Preset.fcrdnsStrict.policy
-        let text = try configuration.render(tlsDirectory: "/t")
+        let text = try configuration.render(paths: OpenSMTPDPaths(under: "/r"))
         XCTAssertTrue(
             text.contains(
                 #"listen on 192.0.2.10 port 25 hostname "mx.example.test" filter "mxh_policy_ipv4" tls pki "mxh_pki_0" protocols "tlsv1.3""#

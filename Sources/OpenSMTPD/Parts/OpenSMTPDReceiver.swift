@@ -54,15 +54,7 @@ public struct OpenSMTPDReceivers: ReceiverKind {
         case .failure(let unavailable): return unavailable.reason
         case .success(let found): installation = found
         }
-        if scenario.receiver.tls.starttls {
-            if let reason = installation.startTLSUnsupportedReason { return reason }
-            if scenario.receiver.tls.required && scenario.sender.tls == .none {
-                // smtp_session.c, smtp_check_mail_from: ESC_INVALID_COMMAND, and no filter
-                // condition on TLS to answer otherwise.
-                return
-                    "receiver.tls.required: OpenSMTPD's tls-require answers a plaintext MAIL with 530 5.5.1 (Invalid command: Must issue a STARTTLS command first), Postfix's encrypt with 530 5.7.0"
-            }
-        }
+        if scenario.receiver.tls.starttls, let reason = installation.startTLSUnsupportedReason { return reason }
         let configuration = configuration(for: scenario, settings: settings)
         if scenario.receiver.tls.starttls && configuration.tls == nil {
             return "receiver.tls: the run's certificate authority could not issue the receiver's certificates"
