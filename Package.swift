@@ -134,7 +134,7 @@ let package = Package(
         .target(
             name: "OpenSMTPD",
             dependencies: [
-                "DNSCore", "Policy", "Sandbox", "SMTPProtocol", "Scenario", "Runner",
+                "DNSCore", "Policy", "Sandbox", "SMTPProtocol", "Scenario", "Runner", "CertificateAuthority",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // A user's own MX started by the scenario's command (`target: exec`); its receiver part.
@@ -324,7 +324,8 @@ let package = Package(
             dependencies: [
                 "Postfix", "Policy", "DNSCore", "DNSWorld", "Sandbox", "MXHarnessTestKit", "RunnerTestKit", "Milter",
                 "SMTPProtocol", "DKIM",
-                "Runner", "Scenario", "ReferenceMX", "Delivery",
+                "Runner", "Scenario", "ReferenceMX", "Delivery", "ModelProxy",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ], exclude: ["Sites"]),
@@ -333,13 +334,14 @@ let package = Package(
             name: "EximTests",
             dependencies: [
                 "Exim", "Policy", "Scenario", "DNSCore", "Runner", "RunnerTestKit", "MXHarnessTestKit", "SMTPProtocol",
-                "Delivery",
+                "Delivery", "ModelProxy",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "OpenSMTPDTests",
             dependencies: [
                 "OpenSMTPD", "Policy", "DNSCore", "Runner", "Scenario", "RunnerTestKit", "MXHarnessTestKit",
+                "SMTPProtocol",
             ]),
         .testTarget(
             name: "ExecMXTests", dependencies: ["ExecMX", "Runner", "Scenario", "RunnerTestKit", "MXHarnessTestKit"]),

@@ -86,20 +86,55 @@ find_swift() {
 MXHARNESS_MTA_DIR="${MXHARNESS_MTA_DIR:-/var/cache/mxharness/mta}"
 export MXHARNESS_MTA_DIR
 
-unpack_mta_debs() {   # unpack_mta_debs NAME PACKAGE...
+unpack_mta_debs() {   # unpack_mta_debs NAME PACKAGE...  (MTA_STAMP: what .unpacked must say)
     local name="$1"; shift
-    local dest="$MXHARNESS_MTA_DIR/$name"
-    [ -f "$dest/.unpacked" ] && return 0
+    local dest="$MXHARNESS_MTA_DIR/$name" stamp="${MTA_STAMP:-}"
+    [ -f "$dest/.unpacked" ] && [ "$(cat "$dest/.unpacked")" = "$stamp" ] && return 0
     local tmp
     tmp=$(mktemp -d)
-    ( cd "$tmp" && apt-get download -qq "$@" >/dev/null 2>&1 ) || {
-        apt-get update -qq >/dev/null 2>&1
-        ( cd "$tmp" && apt-get download -qq "$@" >/dev/null ) || { rm -rf "$tmp"; echo "mxharness: could not download $*" >&2; return 1; }
-    }
+    if [ -n "${MTA_DOWNLOAD:-}" ]; then
+        ( cd "$tmp" && "$MTA_DOWNLOAD" "$@" ) || { rm -rf "$tmp"; echo "mxharness: could not download $*" >&2; return 1; }
+    else
+        ( cd "$tmp" && apt-get download -qq "$@" >/dev/null 2>&1 ) || {
+            apt-get update -qq >/dev/null 2>&1
+            ( cd "$tmp" && apt-get download -qq "$@" >/dev/null ) || { rm -rf "$tmp"; echo "mxharness: could not download $*" >&2; return 1; }
+        }
+    fi
     rm -rf "$dest"; mkdir -p "$dest"
     for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$dest"; done
     rm -rf "$tmp"
-    touch "$dest/.unpacked"
+    printf '%s' "$stamp" > "$dest/.unpacked"
+}
+
+# OpenSMTPD 6.8 (Debian 12's own) fails every STARTTLS handshake with OpenSSL 3 (OpenSMTPD issues
+# 1171 and 1239: its privilege-separated key operations never reach the key, "EVP lib"); 7.3 and
+# later have the fix (pull request 1208). So OpenSMTPD comes from the release's backports suite,
+# built for the same release, read from the machine's own Debian mirror with a private apt state
+# (the machine's sources and package lists stay as they are); where the release's own version is
+# 7.3 or later, or no backports carry it, from the machine's sources as the other MTAs.
+OPENSMTPD_MIN_VERSION=7.3
+download_opensmtpd() {   # download_opensmtpd PACKAGE... (in the current folder)
+    local own codename uri state
+    own=$(apt-cache policy opensmtpd 2>/dev/null | awk '/Candidate:/ {print $2}')
+    codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+    uri=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null \
+        | awk -v s="$codename" '$2 == s {print $1; exit}')
+    if [ -n "$codename" ] && [ -n "$uri" ] \
+        && ! { [ -n "$own" ] && [ "$own" != "(none)" ] && dpkg --compare-versions "$own" ge "$OPENSMTPD_MIN_VERSION"; }; then
+        state="$MXHARNESS_MTA_DIR/.apt-backports"
+        mkdir -p "$state/lists/partial" "$state/cache/archives/partial"
+        echo "deb $uri $codename-backports main" > "$state/sources.list"
+        set -- -o Dir::Etc::SourceList="$state/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+            -o Dir::State::Lists="$state/lists" -o Dir::Cache="$state/cache" "$@"
+        if apt-get "${@:1:8}" update -qq >/dev/null 2>&1 \
+            && apt-get download -qq "$@" >/dev/null 2>&1 \
+            && dpkg-deb -f ./*.deb Version | xargs -I{} dpkg --compare-versions {} ge "$OPENSMTPD_MIN_VERSION"; then
+            return 0
+        fi
+        rm -f ./*.deb
+        shift 8
+    fi
+    apt-get download -qq "$@" >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get download -qq "$@" >/dev/null; }
 }
 
 unpack_mtas() {
@@ -123,7 +158,8 @@ unpack_mtas() {
             getent passwd opensmtpd >/dev/null || useradd --system --no-create-home --home-dir /var/lib/opensmtpd/empty --shell /usr/sbin/nologin opensmtpd
             getent passwd opensmtpq >/dev/null || useradd --system --no-create-home --home-dir /var/lib/opensmtpd/empty --shell /usr/sbin/nologin opensmtpq
             mkdir -p /var/lib/opensmtpd/empty
-            unpack_mta_debs opensmtpd opensmtpd || echo "mxharness: OpenSMTPD is not available here; its cases will be skipped" >&2
+            MTA_STAMP="opensmtpd>=$OPENSMTPD_MIN_VERSION" MTA_DOWNLOAD=download_opensmtpd \
+                unpack_mta_debs opensmtpd opensmtpd || echo "mxharness: OpenSMTPD is not available here; its cases will be skipped" >&2
             ;;
         dnspython)
             unpack_mta_debs dnspython python3-dnspython || echo "mxharness: dnspython is not available here; policyd-spf resolves with python3-dns" >&2

@@ -12,21 +12,12 @@ import Scenario
 public struct ModelProxies: ProxyKind {
     public var proxy: SenderProxy { .model }
     public var nft: String
-    /// The relay is not run (see `unsupportedReason`).
-    static let disabled = true
 
     public init(nft: String = "/usr/sbin/nft") {
         self.nft = nft
     }
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
-        // Not run yet: over the library (parity --sender postfix) every case through the relay
-        // ended with the real sender deferring at its greeting, so the relay is kept out of runs
-        // until that is found. `sender.proxy: haproxy` carries a real sender on these paths.
-        if Self.disabled {
-            return
-                "sender.identity: \(scenario.sender.identity) with a real sending MTA: the harness's relay in front of it (sender.proxy: model) is not run yet (the sender deferred at its greeting through it); sender.proxy: haproxy carries real senders"
-        }
         guard FileManager.default.isExecutableFile(atPath: nft) else {
             return
                 "sender.identity: \(scenario.sender.identity) with a real sending MTA needs nft to put the harness's proxy in front of it (\(nft) is not installed; apt-get install nftables)"

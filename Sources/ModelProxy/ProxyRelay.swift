@@ -74,7 +74,10 @@ public final class ProxyRelay: Sendable {
             let fd = try await Sockets.listen(on: route.receiver, port: frontPort, in: namespace)
             let channel: any Channel
             do {
+                // Half-closure is passed on (`ClientSideHandler`): a sender that shuts its side
+                // after pipelining QUIT behind the final dot still reads the receiver's replies.
                 channel = try await ServerBootstrap(group: group)
+                    .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
                     .childChannelInitializer { [self] child in
                         child.eventLoop.makeCompletedFuture {
                             let handler = ClientSideHandler(relay: self, route: route)
@@ -121,11 +124,18 @@ public final class ProxyRelay: Sendable {
         for channel in channels { try? await channel.close() }
     }
 
+    /// The sender's address and port as the relay names them to the receiver.
+    public static func endpoint(of peer: SocketAddress) -> (address: IPAddress, port: Int)? {
+        // `IPAddress($0)`, never `IPAddress.init`: as a function reference that means the
+        // non-generic `init?(reverseName:)`, which reads no address literal.
+        guard let address = peer.ipAddress.flatMap({ IPAddress($0) }), let port = peer.port else { return nil }
+        return (address, port)
+    }
+
     /// Connects to the receiver for one client and wires the two together.
     func connect(for client: any Channel, handler: ClientSideHandler, route: Route) {
-        guard let peer = client.remoteAddress, let clientAddress = peer.ipAddress.flatMap(IPAddress.init),
-            let clientPort = peer.port
-        else {
+        guard let peer = client.remoteAddress, let (clientAddress, clientPort) = Self.endpoint(of: peer) else {
+            note("\(client.remoteAddress.map { "\($0)" } ?? "a client"): its address could not be read; closed")
             client.close(promise: nil)
             return
         }
@@ -154,6 +164,7 @@ public final class ProxyRelay: Sendable {
             do {
                 let initial = preamble
                 let server = try await ClientBootstrap(group: eventLoop)
+                    .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandler(
@@ -196,6 +207,11 @@ public struct ProxyRelayError: Error, Sendable, CustomStringConvertible {
 
 /// The sender's side of one relayed connection: buffered until the receiver's side is ready, then
 /// passed through (or answered by the XCLIENT refusal).
+///
+/// A side that stops sending (its FIN) is passed on as a FIN to the other, once what it sent
+/// before has been written, as a TCP proxy does (HAProxy's default): Exim pipelines QUIT after
+/// the final dot and then shuts its side of the socket, and still reads the reply to the dot and
+/// to QUIT. Each connection closes once both directions have ended.
 final class ClientSideHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -211,6 +227,13 @@ final class ClientSideHandler: ChannelInboundHandler, @unchecked Sendable {
     let route: ProxyRelay.Route
     private var mode = Mode.waiting([])
     private var context: ChannelHandlerContext?
+    /// The sender sent its FIN.
+    private(set) var senderEnded = false
+    /// The receiver's FIN was passed on to the sender.
+    private var receiverEnded = false
+    /// The last write to the sender and to the receiver: a FIN follows them.
+    private var lastWriteToSender: EventLoopFuture<Void>?
+    private var lastWriteToReceiver: EventLoopFuture<Void>?
 
     init(relay: ProxyRelay, route: ProxyRelay.Route) {
         self.relay = relay
@@ -233,7 +256,7 @@ final class ClientSideHandler: ChannelInboundHandler, @unchecked Sendable {
         case .waiting(let pending):
             mode = .waiting(pending + bytes)
         case .splice(let server):
-            server.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
+            lastWriteToReceiver = server.writeAndFlush(ByteBuffer(bytes: bytes))
         case .refusing(var refusal):
             let answer = refusal.receive(bytes)
             mode = .refusing(refusal)
@@ -251,6 +274,27 @@ final class ClientSideHandler: ChannelInboundHandler, @unchecked Sendable {
         context.fireChannelInactive()
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard case ChannelEvent.inputClosed = event else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        senderEnded = true
+        switch mode {
+        case .splice(let server): endOutput(of: server, after: lastWriteToReceiver)
+        case .refusing, .closed: context.close(promise: nil)
+        case .waiting: break  // `splice` passes it on after the bytes that wait
+        }
+        if receiverEnded { context.close(promise: nil) }
+    }
+
+    /// Sends a FIN on `channel` once `write` is done: the whole channel closes if it has already
+    /// seen the other side's FIN.
+    private func endOutput(of channel: any Channel, after write: EventLoopFuture<Void>?) {
+        let close = { channel.close(mode: .output, promise: nil) }
+        if let write { write.whenComplete { _ in close() } } else { close() }
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
     }
@@ -259,15 +303,16 @@ final class ClientSideHandler: ChannelInboundHandler, @unchecked Sendable {
     /// through; XCLIENT waits until `ServerSideHandler`'s preamble splices or refuses.
     func attach(server: any Channel, header: [UInt8], waitsForPreamble: Bool) {
         guard !waitsForPreamble else { return }
-        server.writeAndFlush(ByteBuffer(bytes: header), promise: nil)
+        lastWriteToReceiver = server.writeAndFlush(ByteBuffer(bytes: header))
         splice(to: server)
     }
 
     /// Passes the sender's bytes through from now on, those that came while waiting first.
     func splice(to server: any Channel) {
         guard case .waiting(let pending) = mode else { return }
-        if !pending.isEmpty { server.writeAndFlush(ByteBuffer(bytes: pending), promise: nil) }
+        if !pending.isEmpty { lastWriteToReceiver = server.writeAndFlush(ByteBuffer(bytes: pending)) }
         mode = .splice(server)
+        if senderEnded { endOutput(of: server, after: lastWriteToReceiver) }
     }
 
     /// Answers the sender from now on (XCLIENT was refused).
@@ -282,13 +327,26 @@ final class ClientSideHandler: ChannelInboundHandler, @unchecked Sendable {
 
     /// Writes to the sender.
     func send(_ bytes: [UInt8]) {
-        context?.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: bytes)), promise: nil)
+        guard let context else { return }
+        lastWriteToSender = context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: bytes)))
     }
 
-    /// The receiver closed: the sender's connection closes too, unless the refusal answers it.
-    func serverClosed() {
+    /// The receiver sent its FIN (`inputOnly`) or is gone: the sender gets its FIN after what
+    /// the receiver sent, or the whole connection closes when the sender has ended too; unless
+    /// the refusal answers the sender.
+    func serverClosed(inputOnly: Bool = false) {
         if case .refusing = mode { return }
-        context?.close(promise: nil)
+        guard let context else { return }
+        guard inputOnly, !senderEnded else {
+            if let write = lastWriteToSender {
+                write.whenComplete { _ in context.close(promise: nil) }
+            } else {
+                context.close(promise: nil)
+            }
+            return
+        }
+        receiverEnded = true
+        endOutput(of: context.channel, after: lastWriteToSender)
     }
 }
 
@@ -336,6 +394,16 @@ final class ServerSideHandler: ChannelInboundHandler, @unchecked Sendable {
     func channelInactive(context: ChannelHandlerContext) {
         clientHandler.serverClosed()
         context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard case ChannelEvent.inputClosed = event else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        clientHandler.serverClosed(inputOnly: true)
+        // Both directions have ended: nothing more goes either way.
+        if clientHandler.senderEnded { context.close(promise: nil) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -41,7 +41,7 @@ public enum OpenSMTPDFilters {
     }
 
     /// The filter lines per family, each family's chain last; a family without checks has none.
-    /// A filter in OpenSMTPD 6.8 matches one condition, so the families' lists are told apart by
+    /// A filter in OpenSMTPD matches one condition, so the families' lists are told apart by
     /// listener: a client reaches an address of its own family.
     public static func filters(for policy: ReceiverPolicy, world: WorldFacts) -> Result<
         [AddressFamily: [String]], OpenSMTPDUnsupported
@@ -94,7 +94,7 @@ public enum OpenSMTPDFilters {
                     return .failure(
                         OpenSMTPDUnsupported(
                             reason:
-                                "check \(check.name): OpenSMTPD 6.8 has no built-in DNSBL filter (filter-dnsbl is a separate program)"
+                                "check \(check.name): OpenSMTPD has no built-in DNSBL filter (filter-dnsbl is a separate program)"
                         ))
                 case .spf, .spfPass:
                     return .failure(

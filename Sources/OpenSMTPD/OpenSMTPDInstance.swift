@@ -26,7 +26,7 @@ public final class OpenSMTPDInstance: @unchecked Sendable {
     ) async throws -> OpenSMTPDInstance {
         let directory = caseDirectory + "/receiver"
         let paths = OpenSMTPDPaths(under: directory)
-        let text = try configuration.render()
+        let text = try configuration.render(tlsDirectory: paths.tlsDirectory)
         let manager = FileManager.default
         do {
             try manager.createDirectory(
@@ -36,6 +36,17 @@ public final class OpenSMTPDInstance: @unchecked Sendable {
                 atPath: paths.spoolDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
             chmod(paths.spoolDirectory, 0o711)
             try text.write(toFile: paths.configuration, atomically: true, encoding: .utf8)
+            if let tls = configuration.tls {
+                // Read by the parent process, as root, before it drops privileges.
+                try manager.createDirectory(
+                    atPath: paths.tlsDirectory, withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: 0o700])
+                chmod(paths.tlsDirectory, 0o700)
+                for (path, contents) in tls.files(directory: paths.tlsDirectory) {
+                    try contents.write(toFile: path, atomically: true, encoding: .utf8)
+                    chmod(path, 0o600)
+                }
+            }
             // libasr reads the name server only: its waits are its own (`ResolvConf`).
             try resolver.text.write(toFile: paths.resolvConf, atomically: true, encoding: .utf8)
         } catch {

@@ -1,6 +1,7 @@
 import Exim
 import Foundation
 import MXHarnessTestKit
+import ModelProxy
 import Runner
 import RunnerTestKit
 import Scenario
@@ -25,6 +26,26 @@ struct EximSenderTests {
         #expect(result.sender == .exim)
         #expect(result.status == .passed, "\(result.status) \(result.mismatches)")
         if let name = result.namespaceName { #expect(!FileManager.default.fileExists(atPath: "/etc/netns/\(name)")) }
+    }
+
+    /// The identities theme through the harness's relay (`sender.proxy: model`): Exim pipelines
+    /// QUIT after the final dot and shuts its side of the socket, and the relay passes that FIN on
+    /// instead of closing both sides, so Exim still reads the 250 (it once logged "Remote host
+    /// closed connection in response to end of data" and deferred every delivered case).
+    @Test func theIdentitiesThemePassesThroughTheRelay() async throws {
+        let theme = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Scenarios/identities").path
+        let cases = try ScenarioLoader().load(paths: [theme]).filter {
+            $0.sender.identity.usesProxy && $0.sender.proxy == .model
+        }
+        #expect(cases.contains { $0.expect.outcome == .delivered })
+        let runner = CaseRunner(
+            configuration: RunConfiguration(sender: .exim),
+            parts: builtinParts.adding(EximSenders()).adding(ModelProxies()))
+        for result in await ScenarioRun(runner: runner, jobs: 2).run(cases) {
+            #expect(result.status == .passed, "\(result.name): \(result.status) \(result.mismatches)")
+        }
     }
 
     @Test func aPreferenceEximCannotExpressIsSkippedWithTheReason() async throws {

@@ -69,6 +69,56 @@ struct OpenSMTPDReceiverTests {
             "its own filter at MAIL, though the scenario's preset is not expressible")
     }
 
+    /// A receiver offering STARTTLS with the world's certificates, one per listener (IPv6 gets
+    /// `certificate`, IPv4 the valid one), and a dual-stack sender at `level`.
+    func tlsScenario(_ name: String, ipv6Certificate: String, level: String) throws -> ScenarioCase {
+        let yaml = """
+            name: \(name)
+            dns:
+              records:
+                - example.test. MX 10 mx.example.test.
+                - mx.example.test. A 192.0.2.10
+                - mx.example.test. AAAA 2001:db8::10
+                - mail.sender.test. A 203.0.113.25
+                - mail.sender.test. AAAA 2001:db8:5::25
+            receiver:
+              hostname: mx.example.test
+              addresses: [192.0.2.10, "2001:db8::10"]
+              target: opensmtpd
+              policy: open
+              tls:
+                starttls: true
+                listeners: [{address: "2001:db8::10", certificate: \(ipv6Certificate)}]
+            sender:
+              addresses: {ipv4: 203.0.113.25, ipv6: "2001:db8:5::25"}
+              helo: mail.sender.test
+              mail_from: a@sender.test
+              rcpt_to: [b@example.test]
+              tls: \(level)
+            expect: {outcome: delivered}
+            """
+        return try #require(try ScenarioLoader().load(yaml: yaml, file: "/tmp/\(name).yaml").first)
+    }
+
+    @Test func startTLSWithACertificatePerListener() async throws {
+        // At verify the self-signed IPv6 listener fails the check (4.7.5) and the valid IPv4 one
+        // takes the message over TLS: both handshakes ran against smtpd.
+        let verify = await runOne(
+            parts: openSMTPDParts(),
+            try tlsScenario("osmtpd-tls-verify", ipv6Certificate: "self-signed", level: "verify"))
+        #expect(observed(verify) == "delivered data 250 2.0.0", "\(verify.receiverLog)")
+        #expect(verify.observed?.family == .ipv4)
+        #expect(verify.observed?.tls == true)
+        #expect(verify.observed?.attempts.first?.reply?.enhanced == "4.7.5")
+        #expect(verify.receiverLog.contains("smtp tls ciphers=TLSv1.3:"), "\(verify.receiverLog)")
+        // At may nothing is checked: the self-signed IPv6 listener takes it.
+        let may = await runOne(
+            parts: openSMTPDParts(), try tlsScenario("osmtpd-tls-may", ipv6Certificate: "self-signed", level: "may"))
+        #expect(observed(may) == "delivered data 250 2.0.0", "\(may.receiverLog)")
+        #expect(may.observed?.family == .ipv6)
+        #expect(may.observed?.tls == true)
+    }
+
     @Test func whatItCannotExpressIsSkipped() async throws {
         let result = await runOne(
             parts: openSMTPDParts(),

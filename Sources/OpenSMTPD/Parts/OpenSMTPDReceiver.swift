@@ -1,3 +1,4 @@
+import CertificateAuthority
 import DNSCore
 import Foundation
 import Runner
@@ -21,7 +22,7 @@ public struct OpenSMTPDReceivers: ReceiverKind {
         self.configurationText = configurationText
     }
 
-    public func configuration(for scenario: ScenarioCase) -> OpenSMTPDConfiguration {
+    public func configuration(for scenario: ScenarioCase, settings: RunConfiguration) -> OpenSMTPDConfiguration {
         var configuration = OpenSMTPDConfiguration(
             hostname: scenario.receiver.hostname, addresses: scenario.receiver.addresses,
             domains: scenario.recipientDomains,
@@ -32,21 +33,46 @@ public struct OpenSMTPDReceivers: ReceiverKind {
                     if case .ptr(let name) = $0.data { IPAddress(DNSName.normalize(name)) != nil } else { false }
                 }))
         configuration.baseText = configurationText
+        configuration.tls = Self.tls(for: scenario.receiver, authority: settings.authority)
         return configuration
+    }
+
+    /// `receiver.tls` as OpenSMTPD settings, with the certificates the run's authority issues.
+    static func tls(for receiver: ReceiverSpec, authority: RunAuthority) -> OpenSMTPDTLS? {
+        guard receiver.tls.starttls, let authority = try? authority.authority() else { return nil }
+        var certificates: [OpenSMTPDTLS.Certificate] = []
+        for group in receiver.tls.certificates(hostname: receiver.hostname, addresses: receiver.addresses) {
+            guard let issued = try? authority.certificate(group.kind, names: group.names, addresses: group.addresses)
+            else { return nil }
+            certificates.append(
+                OpenSMTPDTLS.Certificate(
+                    chainPEM: issued.chainPEM, keyPEM: issued.privateKeyPEM, addresses: group.addresses))
+        }
+        return OpenSMTPDTLS(
+            required: receiver.tls.required, protocols: receiver.tls.protocols, certificates: certificates)
     }
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         if let reason = untranslatedFeature(of: scenario, on: "OpenSMTPD") { return reason }
-        if scenario.receiver.tls.starttls {
-            // Seen here with the world's ECDSA key and with an RSA one: the client gets a handshake
-            // failure, smtpd logs `smtp disconnected reason="io-error: error:0A080006:SSL
-            // routines::EVP lib"` (its privilege-separated key operations and OpenSSL 3;
-            // OpenSMTPD/OpenSMTPD issues 1171 and 1239, fixed after 6.8 by pull request 1208).
-            return
-                "receiver.tls: OpenSMTPD 6.8.0p2 with OpenSSL 3 (Debian 12) fails every STARTTLS handshake (SSL routines::EVP lib; OpenSMTPD issues 1171, 1239)"
+        let installation: OpenSMTPDInstallation
+        switch OpenSMTPDInstallation.find() {
+        case .failure(let unavailable): return unavailable.reason
+        case .success(let found): installation = found
         }
-        if case .failure(let unavailable) = OpenSMTPDInstallation.find() { return unavailable.reason }
-        return configuration(for: scenario).unsupportedReason
+        if scenario.receiver.tls.starttls {
+            if let reason = installation.startTLSUnsupportedReason { return reason }
+            if scenario.receiver.tls.required && scenario.sender.tls == .none {
+                // smtp_session.c, smtp_check_mail_from: ESC_INVALID_COMMAND, and no filter
+                // condition on TLS to answer otherwise.
+                return
+                    "receiver.tls.required: OpenSMTPD's tls-require answers a plaintext MAIL with 530 5.5.1 (Invalid command: Must issue a STARTTLS command first), Postfix's encrypt with 530 5.7.0"
+            }
+        }
+        let configuration = configuration(for: scenario, settings: settings)
+        if scenario.receiver.tls.starttls && configuration.tls == nil {
+            return "receiver.tls: the run's certificate authority could not issue the receiver's certificates"
+        }
+        return configuration.unsupportedReason
     }
 
     public func unavailableReason(settings: RunConfiguration) -> String? {
@@ -57,7 +83,7 @@ public struct OpenSMTPDReceivers: ReceiverKind {
     }
 
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
-        OpenSMTPDReceiver(configuration: configuration(for: scenario))
+        OpenSMTPDReceiver(configuration: configuration(for: scenario, settings: settings))
     }
 }
 

@@ -1,0 +1,100 @@
+import DNSCore
+import SMTPProtocol
+
+/// STARTTLS on an OpenSMTPD receiver (`receiver.tls`), smtpd.conf(5) of OpenSMTPD 7.4: each
+/// certificate the world's authority issues is a `pki` (its chain file and key file, in the
+/// case's folder, readable by root alone: the parent process loads them before it drops
+/// privileges), and each `listen on` line names the `pki` of its address with `tls` (STARTTLS
+/// offered) and the accepted versions as `protocols` (libtls's `tls_config_parse_protocols`
+/// names). A receiver whose addresses present different certificates
+/// (`receiver.tls.listeners`) needs nothing more: OpenSMTPD has a listener per address.
+///
+/// OpenSMTPD 7.4's libtls offers TLSv1.2 and TLSv1.3 only: it turns TLSv1 and TLSv1.1 off
+/// whatever `protocols` says, and reads `tlsv1.0` and `tlsv1.1` as TLSv1.2 (openbsd-compat/libtls
+/// tls.c `tls_configure_ssl`, tls_config.c `tls_config_parse_protocols`; seen here: `protocols
+/// "tlsv1.0,tlsv1.1"` negotiated TLSv1.2). A receiver that should accept an older version is
+/// skipped (`unsupportedReason`).
+///
+/// `required` is `tls-require`, which answers a plaintext MAIL with `530 5.5.1 Invalid command:
+/// Must issue a STARTTLS command first` (smtp_session.c, `smtp_check_mail_from`), where Postfix's
+/// `encrypt` says 5.7.0; OpenSMTPD has no filter condition on TLS to say it otherwise, so a case
+/// that meets that answer is skipped (`OpenSMTPDReceivers`).
+public struct OpenSMTPDTLS: Sendable, Hashable {
+    public var required: Bool
+    /// The lowest and highest version accepted; nil leaves libtls's default.
+    public var protocols: ClosedRange<TLSProtocolVersion>?
+    /// The certificates, each with the addresses that present it.
+    public var certificates: [Certificate]
+
+    public struct Certificate: Sendable, Hashable {
+        /// The leaf, then the certificates after it, PEM.
+        public var chainPEM: String
+        public var keyPEM: String
+        public var addresses: [IPAddress]
+
+        public init(chainPEM: String, keyPEM: String, addresses: [IPAddress]) {
+            self.chainPEM = chainPEM
+            self.keyPEM = keyPEM
+            self.addresses = addresses
+        }
+    }
+
+    public init(required: Bool, protocols: ClosedRange<TLSProtocolVersion>?, certificates: [Certificate]) {
+        self.required = required
+        self.protocols = protocols
+        self.certificates = certificates
+    }
+
+    /// Why OpenSMTPD cannot present what `receiver.tls` asks for; nil when it can.
+    public var unsupportedReason: String? {
+        guard let protocols, protocols.lowerBound < .tls12 else { return nil }
+        let names = TLSProtocolVersion.allCases.filter { protocols.contains($0) }.map(\.rawValue)
+        return
+            "receiver.tls.protocols: OpenSMTPD's libtls offers TLSv1.2 and TLSv1.3 only (it reads tlsv1.0 and tlsv1.1 as TLSv1.2), not \(names.joined(separator: ", "))"
+    }
+
+    static func pkiName(_ index: Int) -> String { "mxh_pki_\(index)" }
+    static func chainFile(_ index: Int, directory: String) -> String { directory + "/chain-\(index).pem" }
+    static func keyFile(_ index: Int, directory: String) -> String { directory + "/key-\(index).pem" }
+
+    /// The files to write into `directory`, by path.
+    public func files(directory: String) -> [String: String] {
+        var files: [String: String] = [:]
+        for (index, certificate) in certificates.enumerated() {
+            files[Self.chainFile(index, directory: directory)] = certificate.chainPEM
+            files[Self.keyFile(index, directory: directory)] =
+                certificate.keyPEM.hasSuffix("\n") ? certificate.keyPEM : certificate.keyPEM + "\n"
+        }
+        return files
+    }
+
+    /// The `pki` lines, before the listeners.
+    func pkiLines(directory: String) -> [String] {
+        certificates.indices.flatMap { index in
+            [
+                "pki \"\(Self.pkiName(index))\" cert \"\(Self.chainFile(index, directory: directory))\"",
+                "pki \"\(Self.pkiName(index))\" key \"\(Self.keyFile(index, directory: directory))\"",
+            ]
+        }
+    }
+
+    /// What the `listen on` line of `address` adds: ` tls pki "mxh_pki_0" protocols "tlsv1.2,tlsv1.3"`.
+    func listenOptions(for address: IPAddress) -> String {
+        let index = certificates.firstIndex { $0.addresses.contains(address) } ?? 0
+        var options = " \(required ? "tls-require" : "tls") pki \"\(Self.pkiName(index))\""
+        if let protocols {
+            let names = TLSProtocolVersion.allCases.filter { protocols.contains($0) }.map(Self.libTLSName)
+            options += " protocols \"\(names.joined(separator: ","))\""
+        }
+        return options
+    }
+
+    static func libTLSName(_ version: TLSProtocolVersion) -> String {
+        switch version {
+        case .tls1: "tlsv1.0"
+        case .tls11: "tlsv1.1"
+        case .tls12: "tlsv1.2"
+        case .tls13: "tlsv1.3"
+        }
+    }
+}
