@@ -8,7 +8,7 @@ import Testing
 /// kinds reads, defaults, explains and reports (file:line:column), and a loader without them
 /// does not know.
 @Suite struct EximScenarioKeyTests {
-    let kinds = PartCatalog(receivers: [EximReceivers()], senders: [EximSenders()]).scenarioKinds
+    let kinds = eximKinds
 
     func load(_ yaml: String) throws -> ScenarioCase {
         try #require(try ScenarioLoader(kinds: kinds).load(yaml: yaml, file: "Scenarios/rdns.yaml").first)

@@ -18,9 +18,11 @@ public func runOne(
 }
 
 /// One receiver on 192.0.2.10 and 2001:db8::10 with TARGET and EXTRA receiver keys; a sender on
-/// 203.0.113.25 (and 2001:db8:5::25 when `dualStack`) whose world is RECORDS.
+/// 203.0.113.25 (and 2001:db8:5::25 when `dualStack`) whose world is RECORDS, loaded with
+/// `kinds` (the receiver kind's name and keys).
 public func realReceiverScenario(
-    _ name: String, target: String, policy: String, records: [String], receiverExtra: String = "",
+    _ name: String, kinds: ScenarioKinds = .core, target: String, policy: String, records: [String],
+    receiverExtra: String = "",
     faults: String = "[]",
     dualStack: Bool = false
 ) throws -> ScenarioCase {
@@ -44,7 +46,7 @@ public func realReceiverScenario(
           rcpt_to: [b@example.test]
         expect: {outcome: delivered}
         """
-    return try #require(try ScenarioLoader().load(yaml: yaml, file: "/tmp/\(name).yaml").first)
+    return try #require(try ScenarioLoader(kinds: kinds).load(yaml: yaml, file: "/tmp/\(name).yaml").first)
 }
 
 /// `delivered data 250 2.0.0`, or the status when the case did not run.
