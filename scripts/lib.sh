@@ -19,10 +19,12 @@ need_root() {
 # and ldns-verify-zone), patchelf and dpkg-dev (scripts/package-deb: the binary's RUNPATH,
 # dpkg-shlibdeps for Depends) and debootstrap (scripts/check-deb installs the package in a clean
 # Debian root), postfix-policyd-spf-python (the Postfix target's spf and spf-pass checks,
-# receiver.engines: policyd-spf), haproxy (sender.proxy: haproxy) and libfaketime
+# receiver.engines: policyd-spf), rspamd (receiver.engines: rspamd, a milter of the Postfix target;
+# its compiled hyperscan cache is kept in /var/cache/mxharness/rspamd, or $MXHARNESS_RSPAMD_CACHE),
+# haproxy (sender.proxy: haproxy) and libfaketime
 # (sender.dkim.break: expired on the Postfix sender: OpenDKIM's clock a day behind); the harness starts these in the case's namespace too, never as
 # system services. nftables also sends the sender's connections to a proxy in the case's namespace.
-PACKAGES="unbound libunbound-dev iproute2 dnsutils postfix postfix-pcre util-linux ca-certificates python3 python3-yaml chromium python3-jsonschema nftables iptables opendkim opendkim-tools opendmarc ldnsutils patchelf dpkg-dev debootstrap postfix-policyd-spf-python haproxy libfaketime"
+PACKAGES="unbound libunbound-dev iproute2 dnsutils postfix postfix-pcre util-linux ca-certificates python3 python3-yaml chromium python3-jsonschema nftables iptables opendkim opendkim-tools opendmarc ldnsutils patchelf dpkg-dev debootstrap postfix-policyd-spf-python rspamd haproxy libfaketime"
 
 install_packages() {
     local missing=""
@@ -36,7 +38,7 @@ install_packages() {
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
     # OpenDMARC's package would set up a MySQL database for its reports (dbconfig-common): not wanted.
     echo "opendmarc opendmarc/dbconfig-install boolean false" | debconf-set-selections
-    # The packages' maintainer scripts start opendkim, opendmarc and haproxy as system
+    # The packages' maintainer scripts start opendkim, opendmarc, rspamd and haproxy as system
     # daemons unless policy-rc.d(8) says no: while installing, it says no to every service start
     # (where the machine has no policy-rc.d of its own), so nothing runs outside the harness's
     # namespaces.

@@ -25,6 +25,7 @@ public struct ConsoleReporter: Sendable {
         if let observed = result.observed {
             line += terminal.dim("  " + Self.outcomeText(observed, result))
         }
+        for verdict in result.evidence?.engines ?? [] { line += terminal.dim("  [\(verdict.summary)]") }
         if case .skipped(let reason) = result.status { line += terminal.dim("  (\(reason))") }
         return line
     }
@@ -75,6 +76,7 @@ public struct ConsoleReporter: Sendable {
             lines.append("  why the MX decided:")
             for line in decision.split(separator: "\n") { lines.append("    " + line) }
         }
+        for verdict in result.evidence?.engines ?? [] { lines.append("  engine: \(verdict)") }
         if !result.receiverLog.isEmpty {
             lines.append("  receiver log:")
             for line in result.receiverLog.split(separator: "\n").suffix(10) { lines.append("    " + line) }

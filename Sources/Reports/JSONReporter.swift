@@ -48,6 +48,9 @@ public enum JSONReporter {
         var messagesAccepted: Int?
         /// The deciding session ran over TLS; absent when no session decided.
         var tls: Bool?
+        /// What each policy engine beside the receiver made of each message (`receiver.engines`):
+        /// its action, score, threshold and symbols, and whether it answered; absent when none ran.
+        var engines: [EngineVerdict]?
         /// The case's place in the whole selection (a shard's report only), so `mxharness merge`
         /// puts the shards' cases back in the order one run has them.
         var position: Int?
@@ -106,7 +109,8 @@ public enum JSONReporter {
                 setupSeconds: seconds(result.timings.setup), exchangeSeconds: seconds(result.timings.exchange),
                 teardownSeconds: seconds(result.timings.teardown)),
             artifacts: result.artifactsDirectory, receiverInstance: result.receiverInstance,
-            messagesAccepted: result.observed?.messagesAccepted, tls: result.observed?.tls)
+            messagesAccepted: result.observed?.messagesAccepted, tls: result.observed?.tls,
+            engines: (result.evidence?.engines).flatMap { $0.isEmpty ? nil : $0 })
     }
 
     static func seconds(_ duration: Duration) -> Double {

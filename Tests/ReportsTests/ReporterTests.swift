@@ -149,3 +149,45 @@ struct ConsoleReporterTests {
         #expect(line.components(separatedBy: "\u{1B}[").count == 3)
     }
 }
+
+/// A policy engine's verdicts (`receiver.engines`) in the JSON report and on the console.
+struct EngineVerdictReportTests {
+    static func result() -> CaseResult {
+        var result = Fixtures.results()[1]
+        result.evidence = LogEvidence(
+            log: "a log",
+            engines: [
+                EngineVerdict(
+                    engine: "rspamd", action: "soft reject", score: 3.3, rejectScore: 4,
+                    symbols: [.init(name: "HFILTER_HOSTNAME_UNKNOWN", score: 2.5), .init(name: "RDNS_NONE", score: 1)],
+                    answered: true, messageID: "A0116F7B139")
+            ])
+        return result
+    }
+
+    @Test func jsonListsEachVerdictAndOmitsTheKeyWithoutEngines() throws {
+        let data = try JSONReporter.render([Fixtures.results()[0], Self.result()])
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let cases = try #require(object["cases"] as? [[String: Any]])
+        #expect(cases[0]["engines"] == nil)
+        let engines = try #require(cases[1]["engines"] as? [[String: Any]])
+        #expect(engines.count == 1)
+        #expect(engines[0]["engine"] as? String == "rspamd")
+        #expect(engines[0]["action"] as? String == "soft reject")
+        #expect(engines[0]["score"] as? Double == 3.3)
+        #expect(engines[0]["rejectScore"] as? Double == 4)
+        #expect(engines[0]["answered"] as? Bool == true)
+        #expect(engines[0]["messageID"] as? String == "A0116F7B139")
+        let symbols = try #require(engines[0]["symbols"] as? [[String: Any]])
+        #expect(symbols.map { $0["name"] as? String } == ["HFILTER_HOSTNAME_UNKNOWN", "RDNS_NONE"])
+    }
+
+    @Test func theConsoleSaysWhichEngineAnsweredAndWhy() {
+        let console = ConsoleReporter(terminal: Terminal(colour: false))
+        let result = Self.result()
+        #expect(console.progressLine(result).hasSuffix("  [rspamd 3.30/4.00 soft reject (answered)]"))
+        #expect(
+            console.failureDetails(result).contains(
+                "  engine: rspamd 3.30/4.00 soft reject (answered): HFILTER_HOSTNAME_UNKNOWN 2.50, RDNS_NONE 1.00"))
+    }
+}

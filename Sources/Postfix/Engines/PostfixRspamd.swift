@@ -40,7 +40,8 @@ public final class PostfixRspamd: @unchecked Sendable {
     /// on a machine (an empty cache) compiles the hyperscan databases first, which takes from ten
     /// seconds to minutes on a busy machine; later ones load them.
     public static func start(
-        _ engine: PostfixRspamdEngine, dnsTimeoutSeconds: Int, in namespace: NetworkNamespace, directory: String,
+        _ engine: PostfixRspamdEngine, dnsTimeoutSeconds: Int, nameserver: String = "127.0.0.1",
+        in namespace: NetworkNamespace, directory: String,
         ipPath: String,
         startTimeout: Duration = .seconds(600), logger: Logger
     ) async throws -> PostfixRspamd {
@@ -48,7 +49,8 @@ public final class PostfixRspamd: @unchecked Sendable {
             throw PostfixConfigurationError.unsupported(PostfixUnsupported(reason: reason))
         }
         let configuration = RspamdConfiguration(
-            actions: engine.actions, dnsTimeoutSeconds: dnsTimeoutSeconds, directory: directory,
+            actions: engine.actions, dnsTimeoutSeconds: dnsTimeoutSeconds, nameserver: nameserver,
+            directory: directory,
             cacheDirectory: engine.setup.cacheDirectory)
         let fm = FileManager.default
         guard let user = SystemAccounts.user(named: engine.setup.user) else {

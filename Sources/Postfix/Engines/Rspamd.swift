@@ -1,4 +1,5 @@
 import Foundation
+import Runner
 import Sandbox
 
 /// rspamd as a milter of one Postfix instance (the engine `rspamd` of `receiver.engines`), in the
@@ -22,15 +23,21 @@ public struct RspamdConfiguration: Sendable, Hashable {
     /// How long one DNS query may go unanswered, in whole seconds: the run's DNS timeout, as the
     /// instance's resolv.conf has it.
     public var dnsTimeoutSeconds: Int
+    /// The world's resolver the instance's resolv.conf names (`127.0.0.1`, or the validating twin's
+    /// address): rspamd's workers ask it on port 53.
+    public var nameserver: String
     /// The instance's folder: `rspamd.conf`, `local.d/`, `db/`, `run/`, `log/`.
     public var directory: String
     /// The hyperscan cache, shared by every instance and kept between runs.
     public var cacheDirectory: String
 
-    public init(actions: [String: Double] = [:], dnsTimeoutSeconds: Int = 1, directory: String, cacheDirectory: String)
-    {
+    public init(
+        actions: [String: Double] = [:], dnsTimeoutSeconds: Int = 1, nameserver: String = "127.0.0.1",
+        directory: String, cacheDirectory: String
+    ) {
         self.actions = actions
         self.dnsTimeoutSeconds = dnsTimeoutSeconds
+        self.nameserver = nameserver
         self.directory = directory
         self.cacheDirectory = cacheDirectory
     }
@@ -88,7 +95,7 @@ public struct RspamdConfiguration: Sendable, Hashable {
         """
         # Written by mxharness: the world's DNS only; the compiled cache kept between runs.
         dns {
-            nameserver = ["127.0.0.1:53"];
+            nameserver = ["\(nameserver):53"];
             timeout = \(dnsTimeoutSeconds)s;
             retransmits = 2;
         }
@@ -162,6 +169,19 @@ public struct RspamdScan: Sendable, Hashable, CustomStringConvertible {
         let list = symbols.map { "\($0.name) " + String(format: "%.2f", $0.score) }.joined(separator: ", ")
         return "rspamd: " + String(format: "%.2f", score) + " (\(action)\(threshold))"
             + (list.isEmpty ? "" : ": " + list)
+    }
+
+    /// The actions with which rspamd's milter refuses or defers the message (a 5xx or 4xx after
+    /// DATA): rspamd then answered the sender. `greylist` defers only with a greylisting store,
+    /// which the harness's rspamd has not.
+    public static let answeringActions: Set<String> = ["reject", "soft reject"]
+
+    /// The scan as the reports show an engine's verdict.
+    public var verdict: EngineVerdict {
+        EngineVerdict(
+            engine: "rspamd", action: action, score: score, rejectScore: requiredScore,
+            symbols: symbols.map { EngineVerdict.Symbol(name: $0.name, score: $0.score) },
+            answered: Self.answeringActions.contains(action), messageID: queueID)
     }
 
     /// Every scan in rspamd's log text, in order.

@@ -162,7 +162,8 @@ public final class PostfixInstance: @unchecked Sendable {
             milters = try await startMilters(configuration, namespace: namespace, directory: directory, logger: logger)
             if let engine = configuration.rspamd {
                 rspamd = try await PostfixRspamd.start(
-                    engine, dnsTimeoutSeconds: options.dnsTimeoutSeconds, in: namespace,
+                    engine, dnsTimeoutSeconds: options.dnsTimeoutSeconds, nameserver: options.nameserver,
+                    in: namespace,
                     directory: directory + "/rspamd", ipPath: options.ipPath,
                     logger: logger)
             }

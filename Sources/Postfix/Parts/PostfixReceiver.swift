@@ -65,6 +65,12 @@ public struct PostfixReceivers: ReceiverKind {
         configuration.engines = PostfixEngineSetup(
             runsPolicydSPF: scenario.receiver.engines.contains(.policydSPF), policydSPF: Self.policydSPFInstallation,
             dnsTimeoutSeconds: ResolvConf.timeoutSeconds(for: settings.resolverTimeout))
+        if scenario.receiver.engines.contains(.rspamd) {
+            configuration.rspamd = PostfixRspamdEngine(
+                actions: Dictionary(
+                    uniqueKeysWithValues: scenario.receiver.rspamd.scores.map { ($0.key.rawValue, $0.value) }),
+                setup: Self.rspamdSetup)
+        }
         return configuration
     }
 
@@ -88,6 +94,9 @@ public struct PostfixReceivers: ReceiverKind {
     /// This machine's policyd-spf, looked up once.
     static let policydSPFInstallation = PolicydSPFInstallation.detect()
 
+    /// This machine's rspamd and the cache its instances share, looked up once.
+    static let rspamdSetup = RspamdSetup.detect()
+
     /// Root is `Preflight`'s question (a Postfix receiver makes the command need root).
     public func unavailableReason(settings: RunConfiguration) -> String? {
         let postfix = PostfixInstance.Options().postfixPath
@@ -109,8 +118,10 @@ public struct PostfixReceivers: ReceiverKind {
         {
             return reason
         }
-        // rspamd as Postfix's milter (PostfixRspamd) is not run yet: a case that lists it is skipped.
-        return unrunEngines(of: scenario, on: "Postfix", runs: [.policydSPF])
+        if scenario.receiver.engines.contains(.rspamd), let reason = rspamdSetup.missingReason {
+            return reason
+        }
+        return unrunEngines(of: scenario, on: "Postfix", runs: [.policydSPF, .rspamd])
     }
 
     /// What every Postfix receiver of a run is started with: resolv.conf's `timeout:` from the
@@ -228,10 +239,10 @@ final class PrivatePostfixReceiver: Receiver, @unchecked Sendable {
         // What the decision milter made of OpenDKIM's and OpenDMARC's results, after Postfix's lines,
         // then rspamd's score and symbols for each message it scanned.
         let decisions = postfix.milters?.decisionLines.map { "milter decision: " + $0 } ?? []
-        let scans = postfix.rspamd?.scans.map(\.description) ?? []
+        let scans = postfix.rspamd?.scans ?? []
         return LogEvidence(
-            log: ([log] + decisions + scans).filter { !$0.isEmpty }.joined(separator: "\n"),
-            messagesAccepted: PostfixLog.messagesAccepted(inSessionLog: log))
+            log: ([log] + decisions + scans.map(\.description)).filter { !$0.isEmpty }.joined(separator: "\n"),
+            messagesAccepted: PostfixLog.messagesAccepted(inSessionLog: log), engines: scans.map(\.verdict))
     }
 
     func failureEvidence() async -> (any ReceiverEvidence)? {

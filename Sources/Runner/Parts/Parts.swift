@@ -135,6 +135,67 @@ public protocol ReceiverEvidence: Sendable {
     var decisions: [String] { get }
     /// The same as data, for the JSON report (`sessions`) and the artifacts (`mx-sessions.json`).
     var records: [any EvidenceRecord] { get }
+    /// What each policy engine beside the receiver (`receiver.engines`) made of each message it
+    /// judged, in order; empty when none ran or none reports.
+    var engines: [EngineVerdict] { get }
+}
+
+/// One message as a policy engine beside the receiver judged it (`receiver.engines`): its action,
+/// its score against its threshold and the rules behind the score, and whether its action is what
+/// the sender was answered.
+public struct EngineVerdict: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// One rule that matched, with what it added to the score.
+    public struct Symbol: Sendable, Hashable, Codable {
+        public var name: String
+        public var score: Double
+
+        public init(name: String, score: Double) {
+            self.name = name
+            self.score = score
+        }
+    }
+
+    /// The engine's name, as `receiver.engines` writes it.
+    public var engine: String
+    /// The engine's own name for what it did with the message (`no action`, `add header`,
+    /// `soft reject`, `reject`, ...).
+    public var action: String
+    public var score: Double?
+    /// The score at which the engine refuses the message; nil when it has none.
+    public var rejectScore: Double?
+    public var symbols: [Symbol]
+    /// True when the engine refused or deferred the message, so that its reply is the receiver's.
+    public var answered: Bool
+    /// The receiver's id for the message (a queue id), when the engine was told it.
+    public var messageID: String?
+
+    public init(
+        engine: String, action: String, score: Double? = nil, rejectScore: Double? = nil, symbols: [Symbol] = [],
+        answered: Bool, messageID: String? = nil
+    ) {
+        self.engine = engine
+        self.action = action
+        self.score = score
+        self.rejectScore = rejectScore
+        self.symbols = symbols
+        self.answered = answered
+        self.messageID = messageID
+    }
+
+    /// `rspamd 7.20/15.00 add header`: the engine, its score and threshold, its action.
+    public var summary: String {
+        var text = engine
+        if let score {
+            text += " " + String(format: "%.2f", score) + (rejectScore.map { "/" + String(format: "%.2f", $0) } ?? "")
+        }
+        return text + " " + action + (answered ? " (answered)" : "")
+    }
+
+    /// The summary, then every symbol with its score.
+    public var description: String {
+        let list = symbols.map { "\($0.name) " + String(format: "%.2f", $0.score) }.joined(separator: ", ")
+        return summary + (list.isEmpty ? "" : ": " + list)
+    }
 }
 
 /// One session's record in a receiver's evidence, as the JSON report writes it.
@@ -143,6 +204,7 @@ public protocol EvidenceRecord: Encodable, Sendable {}
 extension ReceiverEvidence {
     public var decisions: [String] { [] }
     public var records: [any EvidenceRecord] { [] }
+    public var engines: [EngineVerdict] { [] }
 }
 
 /// A receiver's log and the messages it accepted: the evidence of a real MTA, or of a receiver
@@ -150,10 +212,12 @@ extension ReceiverEvidence {
 public struct LogEvidence: ReceiverEvidence {
     public var log: String
     public var messagesAccepted: Int?
+    public var engines: [EngineVerdict]
 
-    public init(log: String = "", messagesAccepted: Int? = nil) {
+    public init(log: String = "", messagesAccepted: Int? = nil, engines: [EngineVerdict] = []) {
         self.log = log
         self.messagesAccepted = messagesAccepted
+        self.engines = engines
     }
 }
 

@@ -71,6 +71,20 @@ extension CaseDecoder {
             if let score = score(item, path.key(action.rawValue)) { thresholds[action] = score } else { failed = true }
         }
         map.finish()
+        if !failed, let (lower, higher) = thresholds.orderViolation {
+            func given(_ action: RspamdThresholds.Action) -> String {
+                let score = RspamdThresholds.text(
+                    thresholds[action] ?? RspamdThresholds.rspamdDefaults[action] ?? 0)
+                return thresholds[action] == nil
+                    ? "\(action.rawValue) (\(score), rspamd's default)" : "\(action.rawValue) (\(score))"
+            }
+            diagnostics.add(
+                .invalidValue, at: tree.location, path,
+                "\(given(lower)) must be lower than \(given(higher)): rspamd 3.4 refuses thresholds out of that order "
+                    + "(\"invalid actions thresholds order\") and then does not act at the given score; "
+                    + "give \(lower.rawValue) a lower score")
+            failed = true
+        }
         return failed ? nil : thresholds
     }
 

@@ -61,6 +61,27 @@ public struct RspamdThresholds: Sendable, Hashable {
 
     public var isEmpty: Bool { scores.isEmpty }
 
+    /// rspamd 3.4's own thresholds (`/etc/rspamd/actions.conf`), which stand for the actions not given.
+    public static let rspamdDefaults: [Action: Double] = [.reject: 15, .addHeader: 6, .greylist: 4]
+
+    /// The actions whose thresholds rspamd 3.4 wants strictly increasing, in that order
+    /// (`invalid actions thresholds order: action add_header (6) must have lower score than
+    /// action reject (4)`, after which it does not reject at the given score).
+    public static let ordered: [Action] = [.addHeader, .rewriteSubject, .reject]
+
+    /// The first pair out of rspamd's order, counting its defaults for the actions not given:
+    /// `lower` should score below `higher` and does not; nil when the thresholds are in order.
+    public var orderViolation: (lower: Action, higher: Action)? {
+        let effective = Self.rspamdDefaults.merging(scores) { $1 }
+        for (index, lower) in Self.ordered.enumerated() {
+            guard let low = effective[lower] else { continue }
+            for higher in Self.ordered[(index + 1)...] {
+                if let high = effective[higher], low >= high { return (lower, higher) }
+            }
+        }
+        return nil
+    }
+
     /// A score as written in a configuration: `15`, `6.5`.
     public static func text(_ score: Double) -> String {
         score == score.rounded() && abs(score) < 1e9 ? String(Int(score)) : String(score)
