@@ -7,7 +7,7 @@ public enum CheckOutcome: String, Sendable, Hashable, Codable, CustomStringConve
     case pass
     /// The check failed: its standard failure reply (or the preset's own).
     case fail
-    /// SPF `permerror` under the `spf` check (550 5.5.2).
+    /// SPF `permerror` under the `spf` check (550 5.7.24).
     case permerror
     /// A DNS error (or SPF `temperror`) kept the check from deciding: its 4xx reply.
     case temporary
@@ -53,10 +53,14 @@ extension Check {
         case (.heloMatches, _):
             return SMTPReply(
                 code: 550, enhanced: "5.7.1", "\(heloText): Helo command rejected: does not match calling host")
+        // The codes are postfix-policyd-spf-python's (spf_engine/policyd_spf.py: `defer_if_permit
+        // 4.7.24` for temperror, which smtpd answers with defer_code 450; `550 5.7.24` for
+        // permerror, `550 5.7.23` otherwise; RFC 7372 3.2), the SPF service sites run beside
+        // Postfix, so that the built-in MX and Postfix give the same codes.
         case (.spf, .temporary), (.spfPass, .temporary):
-            return SMTPReply(code: 451, enhanced: "4.4.3", "SPF temporary error")
+            return SMTPReply(code: 450, enhanced: "4.7.24", "SPF temporary error")
         case (.spf, .permerror):
-            return SMTPReply(code: 550, enhanced: "5.5.2", "SPF permanent error")
+            return SMTPReply(code: 550, enhanced: "5.7.24", "SPF permanent error")
         case (.spf, _):
             return SMTPReply(code: 550, enhanced: "5.7.23", "SPF fail - not authorized")
         case (.spfPass, _):

@@ -113,9 +113,9 @@ public enum Preset: String, Sendable, Hashable, CaseIterable, Codable {
 
     public var postfixUnsupportedReason: String? {
         switch self {
-        case .ipv6Strict: "preset ipv6-strict needs SPF in Postfix, which needs a policy service: builtin only"
         // gmail-like and microsoft-like-dkim run on Postfix through its milters (the Postfix
-        // target translates policies with DKIM checks itself).
+        // target translates policies with DKIM checks itself); ipv6-strict is translated check by
+        // check (IPv6's own restriction class, its spf check asked of policyd-spf).
         case .microsoftLike: "preset microsoft-like is builtin only (no Postfix equivalent)"
         case .gmxLike:
             "preset gmx-like answers at the greeting, which needs postscreen(8) with texts of its own: builtin only"

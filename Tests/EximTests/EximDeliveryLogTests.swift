@@ -58,4 +58,21 @@ import Testing
         #expect(text.contains("  hosts_max_try = 10"))
         #expect(text.contains("helo_data = mail.sender.test"))
     }
+
+    /// route_list is split at semicolons before its items are read: a `<;` host list left `"<`
+    /// as the only host and every relay case deferred ("lookup failed for all hosts").
+    @Test func theRelayRouteHasNoSemicolonInsideItsItem() throws {
+        func router(_ host: String) throws -> String {
+            let request = DeliveryRequest(
+                sources: [.ipv4: IPAddress("203.0.113.25")!, .ipv6: IPAddress("2001:db8:5::25")!],
+                helo: "mail.sender.test", mailFrom: "alice@sender.test", recipients: ["bob@example.test"],
+                relay: .host(host), message: [])
+            let text = EximSendingMTA.configuration(request, options: [:], root: "/case/exim-sender")
+            let line = try #require(text.split(separator: "\n").first { $0.contains("route_list") })
+            return String(line.trimmingCharacters(in: .whitespaces))
+        }
+        #expect(try router("relay.example.test") == #"route_list = * "<, relay.example.test" byname"#)
+        #expect(try router("[2001:db8::10]") == #"route_list = * "<, 2001:db8::10" byname"#)
+        #expect(try router("[192.0.2.10]") == #"route_list = * "<, 192.0.2.10" byname"#)
+    }
 }

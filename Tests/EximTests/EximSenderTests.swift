@@ -48,6 +48,53 @@ struct EximSenderTests {
         }
     }
 
+    /// `sender.relay: {host: NAME}`: the named host's addresses, not the domain's MX (which
+    /// listens nowhere), IPv6 first from a dual-stack sender, IPv4 from an IPv4-only one.
+    @Test func theRelayHostIsReachedOverEitherFamily() async throws {
+        func relayCase(_ name: String, dualStack: Bool) throws -> ScenarioCase {
+            let yaml = """
+                name: \(name)
+                dns:
+                  records:
+                    - example.test. MX 10 elsewhere.example.test.
+                    - elsewhere.example.test. A 192.0.2.99
+                    - relay.example.test. A 192.0.2.10
+                    - relay.example.test. AAAA 2001:db8::10
+                    - mail.sender.test. A 203.0.113.25
+                    - mail.sender.test. AAAA 2001:db8:5::25
+                    - 203.0.113.25 PTR mail.sender.test.
+                    - 2001:db8:5::25 PTR mail.sender.test.
+                receiver:
+                  hostname: relay.example.test
+                  addresses: [192.0.2.10, "2001:db8::10"]
+                  target: builtin
+                  policy: open
+                sender:
+                  addresses: \(dualStack ? #"{ipv4: 203.0.113.25, ipv6: "2001:db8:5::25"}"# : "{ipv4: 203.0.113.25}")
+                  helo: mail.sender.test
+                  mail_from: a@sender.test
+                  rcpt_to: [b@example.test]
+                  relay: {host: relay.example.test}
+                expect:
+                  outcome: delivered
+                  family: \(dualStack ? "ipv6" : "ipv4")
+                  stage: data
+                  code: 250
+                """
+            return try #require(try ScenarioLoader().load(yaml: yaml, file: "/tmp/\(name).yaml").first)
+        }
+        let runner = CaseRunner(
+            configuration: RunConfiguration(sender: .exim), parts: builtinParts.adding(EximSenders()))
+        let results = await ScenarioRun(runner: runner, jobs: 1).run([
+            try relayCase("exim-relay-dual", dualStack: true), try relayCase("exim-relay-v4", dualStack: false),
+        ])
+        #expect(results.count == 2)
+        for result in results {
+            #expect(result.sender == .exim)
+            #expect(result.status == .passed, "\(result.name): \(result.status) \(result.mismatches)")
+        }
+    }
+
     @Test func aPreferenceEximCannotExpressIsSkippedWithTheReason() async throws {
         let scenario = try twoEqualMX(
             "exim-any", target: "builtin", postfix: "{smtp_address_preference: any}", expect: "{outcome: delivered}")

@@ -40,7 +40,7 @@ struct PolicySPFTests {
         #expect(await Self.reply([.spf], client: World.badV6, mailFrom: "alice@soft.test") == nil)
         #expect(
             await Self.reply([.spf], client: World.badV6, mailFrom: "alice@broken.test")
-                == "550 5.5.2 SPF permanent error")
+                == "550 5.7.24 SPF permanent error")
     }
 
     @Test func spfPassNeedsPass() async {
@@ -57,10 +57,10 @@ struct PolicySPFTests {
         let broken = Self.world(faults: ["sender.test": .servfail])
         #expect(
             await Self.reply([.spf], client: World.goodV6, mailFrom: "alice@sender.test", dns: broken)
-                == "451 4.4.3 SPF temporary error")
+                == "450 4.7.24 SPF temporary error")
         #expect(
             await Self.reply([.spfPass], client: World.goodV4, mailFrom: "alice@sender.test", dns: broken)
-                == "451 4.4.3 SPF temporary error")
+                == "450 4.7.24 SPF temporary error")
     }
 
     @Test func theRecordAndTermAreKept() async {

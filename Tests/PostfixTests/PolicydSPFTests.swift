@@ -1,5 +1,7 @@
+import Foundation
 import Policy
 @testable import Postfix
+import Scenario
 import Testing
 
 /// `receiver.engines: [policyd-spf]`: the policy's `spf` and `spf-pass` checks asked of
@@ -14,7 +16,42 @@ import Testing
             Issue.record("an spf check without policyd-spf was translated")
             return
         }
-        #expect(unsupported.reason.contains("receiver.engines: [policyd-spf]"))
+        #expect(unsupported.reason.contains("needs a policy service (policyd-spf)"))
+    }
+
+    /// ipv6-strict on Postfix: IPv6's own class asks fcrdns, then policyd-spf; IPv4 checks nothing.
+    @Test func ipv6StrictIsTranslatedWithPolicydSPF() throws {
+        let policy = Preset.ipv6Strict.policy
+        #expect(Preset.ipv6Strict.postfixUnsupportedReason == nil)
+        #expect(PolicyTranslation.asksPolicydSPF(policy))
+        let settings = try PolicyTranslation.settings(for: policy, tableDirectory: "/tables", engines: engines).get()
+        #expect(
+            settings.parameters[PolicyTranslation.ipv6Class]
+                == "reject_unknown_client_hostname, check_policy_service unix:private/policyd-spf")
+        #expect(settings.parameters[PolicyTranslation.ipv4Class] == nil)
+        #expect(settings.parameters["unknown_client_reject_code"] == "550")
+        #expect(settings.files["/tables/policyd-spf.conf"] != nil)
+    }
+
+    /// A Postfix receiver asks policyd-spf whether or not the case lists the engine: the library's
+    /// ipv6-strict temperror case lists none.
+    @Test func aPostfixReceiverRunsPolicydSPFWithoutTheEngineListed() throws {
+        let file = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Scenarios/spf/temperror.yaml").path
+        let scenario = try #require(try ScenarioLoader().load(paths: [file]).first)
+        #expect(scenario.receiver.engines.isEmpty)
+        let configuration = PostfixReceivers().configuration(for: scenario)
+        #expect(configuration.engines.runsPolicydSPF)
+        #expect(configuration.unsupportedReason == nil)
+        #expect(PolicyTranslation.asksPolicydSPF(scenario.receiver.policy))
+    }
+
+    /// Only a policy whose restrictions answer an spf check needs policyd-spf.
+    @Test func whichPoliciesAskPolicydSPF() {
+        #expect(!PolicyTranslation.asksPolicydSPF(Preset.fcrdns.policy))
+        #expect(!PolicyTranslation.asksPolicydSPF(ReceiverPolicy(ipv4: [.ptr], ipv6: [.heloFQDN])))
+        #expect(PolicyTranslation.asksPolicydSPF(ReceiverPolicy(ipv4: [], ipv6: [.spfPass])))
     }
 
     @Test func theCheckIsAPolicyServiceWithItsOwnConfiguration() throws {

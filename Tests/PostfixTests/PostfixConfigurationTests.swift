@@ -83,14 +83,18 @@ struct PostfixConfigurationTests {
             #expect(try render(config).parameters["smtpd_milters"] != nil, "\(preset.rawValue)")
             #expect(config.unsupportedReason == nil)
             #expect(preset.postfixUnsupportedReason == nil)
-        } else {
-            #expect(
-                throws: PostfixConfigurationError.unsupported(
-                    PostfixUnsupported(reason: preset.postfixUnsupportedReason!))
-            ) {
+        } else if let reason = preset.postfixUnsupportedReason {
+            #expect(throws: PostfixConfigurationError.unsupported(PostfixUnsupported(reason: reason))) {
                 try render(config)
             }
-            #expect(config.unsupportedReason == preset.postfixUnsupportedReason)
+            #expect(config.unsupportedReason == reason)
+        } else {
+            // Translated check by check (ipv6-strict: IPv6's own class, its spf check asked of
+            // policyd-spf, which a Postfix receiver always runs).
+            var withSPF = config
+            withSPF.engines = PostfixEngineSetup(runsPolicydSPF: true)
+            #expect(withSPF.unsupportedReason == nil, "\(preset.rawValue)")
+            #expect(try render(withSPF).parameters["smtpd_restriction_classes"] != nil, "\(preset.rawValue)")
         }
     }
 

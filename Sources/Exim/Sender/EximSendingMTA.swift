@@ -205,11 +205,14 @@ public final class EximSendingMTA: @unchecked Sendable {
             """
         if case .host(let name) = request.relay {
             let host = name.hasPrefix("[") ? String(name.dropFirst().dropLast()) : name
+            // route_list is itself a list split at semicolons before its items are read, so a
+            // host list written with `<;` left `"<` as the only host ("lookup failed for all
+            // hosts in relay router", seen with Exim 4.96). `<,` keeps an IPv6 address's colons.
             router = """
                 relay:
                   driver = manualroute
                   transport = remote_smtp
-                  route_list = * "<; \(host)" byname
+                  route_list = * "<, \(host)" byname
                   no_more
                 """
         }

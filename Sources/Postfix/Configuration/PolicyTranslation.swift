@@ -35,6 +35,16 @@ public enum PolicyTranslation {
         return nil
     }
 
+    /// Whether Postfix's restrictions (not the milters) answer an `spf` or `spf-pass` check of
+    /// `policy`, which then needs policyd-spf.
+    public static func asksPolicydSPF(_ policy: ReceiverPolicy) -> Bool {
+        let milters = MilterChecks(policy: policy)
+        if let preset = policy.preset, !milters.isNeeded, preset.postfixSettings != nil { return false }
+        return AddressFamily.allCases.contains { family in
+            milters.restrictionChecks(family).contains { PolicydSPFService.Rule($0) != nil }
+        }
+    }
+
     /// The Postfix settings of `policy`; tables it needs are placed in `tableDirectory`. The
     /// `spf` and `spf-pass` checks are asked of policyd-spf (`PolicydSPFService`) when `engines`
     /// runs it, and have no Postfix equivalent otherwise.
@@ -250,7 +260,7 @@ public enum PolicyTranslation {
             .failure(
                 PostfixUnsupported(
                     reason:
-                        "check \(check.name) needs SPF in Postfix, which needs a policy service: list it in receiver.engines: [policyd-spf]"
+                        "check \(check.name) needs SPF in Postfix, which needs a policy service (policyd-spf)"
                 ))
         case .dkim, .dmarc, .spfOrDKIM:
             .failure(

@@ -62,8 +62,11 @@ public struct PostfixReceivers: ReceiverKind {
                 upstreamProxyProtocol: scenario.receiver.proxyProtocol?.rawValue,
                 xclientHosts: scenario.receiver.xclientHosts),
             tls: Self.tls(for: scenario.receiver, authority: settings.authority))
+        // policyd-spf answers every `spf` and `spf-pass` check, listed in `receiver.engines` or
+        // not: it is how sites check SPF beside Postfix (spec 1.2, "Receivers with real policy
+        // engines"), and Postfix has nothing else that does.
         configuration.engines = PostfixEngineSetup(
-            runsPolicydSPF: scenario.receiver.engines.contains(.policydSPF), policydSPF: Self.policydSPFInstallation,
+            runsPolicydSPF: true, policydSPF: Self.policydSPFInstallation,
             dnsTimeoutSeconds: ResolvConf.timeoutSeconds(for: settings.resolverTimeout))
         if scenario.receiver.engines.contains(.rspamd) {
             configuration.rspamd = PostfixRspamdEngine(
@@ -113,7 +116,8 @@ public struct PostfixReceivers: ReceiverKind {
     /// Why an engine the case needs cannot run (not installed), or one it lists is not one Postfix
     /// runs; nil when every one can.
     static func engineReason(_ scenario: ScenarioCase, _ configuration: PostfixConfiguration) -> String? {
-        if scenario.receiver.engines.contains(.policydSPF),
+        if scenario.receiver.engines.contains(.policydSPF)
+            || PolicyTranslation.asksPolicydSPF(scenario.receiver.policy),
             let reason = configuration.engines.policydSPFInstallation.missingReason
         {
             return reason
