@@ -24,6 +24,27 @@ public struct PostfixRspamdEngine: Sendable, Hashable {
     public static var milter: String { "inet:127.0.0.1:\(RspamdConfiguration.milterPort)" }
 }
 
+/// Lets one caller at a time through, in order of arrival.
+actor RspamdStartGate {
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func enter() async {
+        if !busy {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func leave() {
+        if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+    }
+}
+
+/// The process's rspamd starts, one at a time.
+let startGate = RspamdStartGate()
+
 /// One instance's rspamd, running in its namespace through `ip netns exec` (so rspamd's main
 /// process, which resolves through resolv.conf, and its workers, which ask 127.0.0.1:53, both reach
 /// only the world's unbound). `stop()` leaves nothing running.
@@ -36,9 +57,10 @@ public final class PostfixRspamd: @unchecked Sendable {
         self.process = process
     }
 
-    /// Starts rspamd for `engine` in `namespace` and returns once its milter listens. A first start
-    /// on a machine (an empty cache) compiles the hyperscan databases first, which takes from ten
-    /// seconds to minutes on a busy machine; later ones load them.
+    /// Starts rspamd for `engine` in `namespace` and returns once its milter listens and its
+    /// regular expressions are in hyperscan. A first start on a machine (an empty cache) compiles
+    /// the hyperscan databases first, which takes from ten seconds to a minute on a busy machine;
+    /// later ones load them.
     public static func start(
         _ engine: PostfixRspamdEngine, dnsTimeoutSeconds: Int, nameserver: String = "127.0.0.1",
         in namespace: NetworkNamespace, directory: String,
@@ -79,6 +101,11 @@ public final class PostfixRspamd: @unchecked Sendable {
         } catch {
             throw PostfixInstanceError(message: "cannot write rspamd's configuration in \(directory): \(error)")
         }
+        // One start at a time in this process, up to the loaded database: with a cold cache the
+        // first compiles it and the others then load it, instead of each compiling its own copy
+        // into the shared folder (hs_helper also prunes files it does not know from that folder).
+        await startGate.enter()
+        defer { Task { await startGate.leave() } }
         let output = directory + "/rspamd.out"
         let process = try ManagedProcess.launch(
             ipPath,
@@ -104,9 +131,36 @@ public final class PostfixRspamd: @unchecked Sendable {
                 message: "rspamd did not listen on 127.0.0.1:\(RspamdConfiguration.milterPort) within \(startTimeout)",
                 output: said())
         }
+        // With an empty or partial cache, hs_helper compiles the regular expressions after the
+        // milter listens (seconds), and scans use PCRE meanwhile; stopping the instance first would
+        // leave the cache partial for every later start. So the first instance waits for its
+        // database (a kept cache has it before the milter listens: `full hyperscan database of
+        // 172 regexps has been loaded` from the main process).
+        let clock = ContinuousClock()
+        let deadline = clock.now + startTimeout
+        while !((try? String(contentsOfFile: configuration.logPath, encoding: .utf8)) ?? "").contains(
+            Self.hyperscanLoaded)
+        {
+            guard process.isRunning else {
+                throw PostfixInstanceError(
+                    message: "rspamd exited while compiling its hyperscan cache (configuration in \(directory))",
+                    output: said())
+            }
+            guard clock.now < deadline else {
+                logger.warning(
+                    "rspamd's hyperscan cache is not compiled yet: its scans use PCRE",
+                    metadata: ["cache": "\(configuration.cacheDirectory)"])
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
         logger.debug("rspamd up", metadata: ["netns": "\(namespace.name)", "pid": "\(process.pid)"])
         return PostfixRspamd(configuration: configuration, process: process)
     }
+
+    /// What rspamd 3.4 logs once its regular expressions are in hyperscan: loaded from the cache,
+    /// or compiled by hs_helper (`rspamd_re_cache_load_hyperscan`).
+    static let hyperscanLoaded = "full hyperscan database of "
 
     /// The cache folder, made on first use, its owner the workers' user (hs_helper writes the
     /// compiled databases there; rspamd's main process writes some as root).
