@@ -385,6 +385,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "HAProxyTests", dependencies: ["HAProxy", "DNSCore"]),
+        // The catalog the executables run, as the loader sees it.
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Runner", "RunnerTestKit", "Scenario"]),
         .testTarget(
             name: "ParityTests", dependencies: ["Parity", "Runner", "Scenario", "SMTPProtocol", "DNSCore", "Reports"]),
         .testTarget(

@@ -9,8 +9,8 @@ public struct CaseLookupError: Error, CustomStringConvertible {
 enum CaseLookup {
     /// The case of `file` named `variant` (`SCENARIO/VARIANT`, or the variant's own name), or the
     /// file's only case when no variant is given.
-    static func one(file: String, variant: String?) throws -> ScenarioCase {
-        let cases = try ScenarioLoader().load(paths: [file])
+    static func one(file: String, variant: String?, kinds: ScenarioKinds) throws -> ScenarioCase {
+        let cases = try ScenarioLoader(kinds: kinds).load(paths: [file])
         if let variant {
             if let match = cases.first(where: { $0.name == variant || $0.name.hasSuffix("/" + variant) }) {
                 return match

@@ -24,6 +24,8 @@ public struct CaptureOptions: Sendable {
     public var dnsbl: [String]
     /// A scenario (a `mxharness repro` file) whose policy and expectation the captured world goes with.
     public var complaint: String?
+    /// The receiver and sender names, and kinds' keys, the `complaint` file may use.
+    public var kinds: ScenarioKinds = .core
 
     public init(
         resolver: String, client: String, helo: String, from: String, to: [String], output: String? = nil,
@@ -180,7 +182,10 @@ extension Harness {
         // The file must load as the runner will load it; a failure here is a bug in the writer, said plainly.
         let scenario: ScenarioCase
         do {
-            guard let first = try ScenarioLoader().load(yaml: reproduction.yaml, file: output ?? "repro.yaml").first
+            guard
+                let first = try ScenarioLoader(kinds: parts.scenarioKinds).load(
+                    yaml: reproduction.yaml, file: output ?? "repro.yaml"
+                ).first
             else {
                 throw CaptureUsageError(description: "no case in the written scenario")
             }
@@ -309,7 +314,7 @@ extension Harness {
         guard options.timeout > 0 else { throw CaptureUsageError(description: "--timeout must be positive") }
         var complaint: ScenarioCase?
         if let path = options.complaint {
-            do { complaint = try CaseLookup.one(file: path, variant: nil) } catch {
+            do { complaint = try CaseLookup.one(file: path, variant: nil, kinds: options.kinds) } catch {
                 throw CaptureUsageError(description: "--complaint \(path): \(error)")
             }
         }

@@ -107,10 +107,11 @@ struct StandaloneWorld {
 
 extension Harness {
     /// `mxharness dns check FILE`: every name in the world with what it answers, through libunbound.
-    public static func dnsCheck(file: String, variant: String?, timeout: Duration, logger: Logger)
-        async throws(HarnessError)
-    {
-        let scenario = try Preflight.oneCase(file: file, variant: variant, configuration: nil, logger: logger)
+    public static func dnsCheck(
+        file: String, variant: String?, kinds: ScenarioKinds, timeout: Duration, logger: Logger
+    ) async throws(HarnessError) {
+        let scenario = try Preflight.oneCase(
+            file: file, variant: variant, kinds: kinds, configuration: nil, logger: logger)
         let standalone = try await StandaloneWorld.up(scenario, timeout: timeout, logger: logger)
         Output().line(
             await WorldReport.render(scenario.dns, resolver: standalone.resolver, security: standalone.security))
@@ -118,9 +119,12 @@ extension Harness {
     }
 
     /// `mxharness dns serve FILE`: the world stays up, with instructions for dig, until Ctrl-C.
-    public static func dnsServe(file: String, variant: String?, logger: Logger) async throws(HarnessError) -> Never {
+    public static func dnsServe(file: String, variant: String?, kinds: ScenarioKinds, logger: Logger)
+        async throws(HarnessError) -> Never
+    {
         let out = Output()
-        let scenario = try Preflight.oneCase(file: file, variant: variant, configuration: nil, logger: logger)
+        let scenario = try Preflight.oneCase(
+            file: file, variant: variant, kinds: kinds, configuration: nil, logger: logger)
         let standalone = try await StandaloneWorld.up(scenario, timeout: .seconds(2), logger: logger)
         let ns = standalone.namespace.name
         let example = scenario.dns.records.first.map { "\($0.owner) \($0.type)" } ?? "example.test A"

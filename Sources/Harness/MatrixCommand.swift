@@ -86,7 +86,8 @@ extension Harness {
         } catch {
             throw .usage("matrix: \(error)")
         }
-        let chosen = try Selection.make(options.paths, options.selection, shard: options.shard)
+        let chosen = try Selection.make(
+            options.paths, options.selection, shard: options.shard, kinds: options.parts.scenarioKinds)
         let selected = chosen.cases
         var baseline: Baseline?
         if let path = options.baselinePath {

@@ -15,7 +15,7 @@ extension Harness {
         configuration: RunConfiguration, axis: ParityAxis = .builtinAgainstPostfix, parts: PartCatalog, logger: Logger
     ) async throws(HarnessError) -> Verdict {
         let out = Output()
-        let chosen = try Selection.make(paths, selection, shard: shard)
+        let chosen = try Selection.make(paths, selection, shard: shard, kinds: parts.scenarioKinds)
         try Preflight.available(chosen.cases, axis.configurations(configuration), parts: parts)
         try Preflight.ready(needs: .root(because: "parity (it runs every case on real MTAs as well)"), logger: logger)
         // Each side's receiver configuration is checked once before any case, as `run` does (a

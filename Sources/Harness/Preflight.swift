@@ -60,24 +60,29 @@ public enum Preflight {
 
 extension Preflight {
     /// Loads the cases of `paths` and prepares the machine.
-    public static func cases(_ paths: [String], logger: Logger) throws(HarnessError) -> [ScenarioCase] {
-        let cases = try load(paths)
+    public static func cases(_ paths: [String], kinds: ScenarioKinds, logger: Logger) throws(HarnessError)
+        -> [ScenarioCase]
+    {
+        let cases = try load(paths, kinds: kinds)
         try ready(logger: logger)
         return cases
     }
 
-    /// The cases of `paths`; a load error is a usage error (exit 2) with every problem found.
-    static func load(_ paths: [String]) throws(HarnessError) -> [ScenarioCase] {
-        do { return try ScenarioLoader().load(paths: paths) } catch { throw .usage("\(error)") }
+    /// The cases of `paths`, which may use `kinds`; a load error is a usage error (exit 2) with
+    /// every problem found.
+    static func load(_ paths: [String], kinds: ScenarioKinds) throws(HarnessError) -> [ScenarioCase] {
+        do { return try ScenarioLoader(kinds: kinds).load(paths: paths) } catch { throw .usage("\(error)") }
     }
 
     /// One case of a file (see `CaseLookup.one`), with the machine prepared.
     /// `configuration` is the receiver's, nil for a command that brings up the world only.
-    static func oneCase(file: String, variant: String?, configuration: RunConfiguration?, logger: Logger)
-        throws(HarnessError) -> ScenarioCase
-    {
+    static func oneCase(
+        file: String, variant: String?, kinds: ScenarioKinds, configuration: RunConfiguration?, logger: Logger
+    ) throws(HarnessError) -> ScenarioCase {
         let scenario: ScenarioCase
-        do { scenario = try CaseLookup.one(file: file, variant: variant) } catch { throw .usage("\(error)") }
+        do { scenario = try CaseLookup.one(file: file, variant: variant, kinds: kinds) } catch {
+            throw .usage("\(error)")
+        }
         try ready(needs: configuration.map { needs([scenario], $0) } ?? .namespaces, logger: logger)
         return scenario
     }

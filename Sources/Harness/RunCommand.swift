@@ -43,7 +43,8 @@ public enum Harness {
     /// Loads, runs and reports (progress, failures, table, summary, and the files asked for).
     public static func run(_ options: RunOptions, logger: Logger) async throws(HarnessError) -> Verdict {
         let out = Output()
-        let selection = try Selection.make(options.paths, options.selection, shard: options.shard)
+        let selection = try Selection.make(
+            options.paths, options.selection, shard: options.shard, kinds: options.parts.scenarioKinds)
         let selected = selection.cases
         try Preflight.available(selected, [options.configuration], parts: options.parts)
         try Preflight.ready(needs: Preflight.needs(selected, options.configuration), logger: logger)
@@ -110,9 +111,10 @@ struct Selection {
 
     /// Loads `paths` and selects; no case matching the tags and filters stops the command (nothing
     /// would run: exit 3), a shard with none of them does not (another shard has them all).
-    static func make(_ paths: [String], _ selection: CaseSelection, shard: CaseShard?) throws(HarnessError) -> Selection
+    static func make(_ paths: [String], _ selection: CaseSelection, shard: CaseShard?, kinds: ScenarioKinds)
+        throws(HarnessError) -> Selection
     {
-        let cases = try Preflight.load(paths)
+        let cases = try Preflight.load(paths, kinds: kinds)
         let selected = selection.apply(cases)
         guard !selected.isEmpty else {
             throw .nothingRan("no case matches (\(cases.count) loaded from \(paths.joined(separator: " ")))")

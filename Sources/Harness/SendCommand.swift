@@ -11,7 +11,8 @@ extension Harness {
         file: String, variant: String?, configuration: RunConfiguration, parts: PartCatalog, logger: Logger
     ) async throws(HarnessError) -> Verdict {
         let out = Output()
-        let scenario = try Preflight.oneCase(file: file, variant: variant, configuration: configuration, logger: logger)
+        let scenario = try Preflight.oneCase(
+            file: file, variant: variant, kinds: parts.scenarioKinds, configuration: configuration, logger: logger)
         let result = await CaseRunner(configuration: configuration, parts: parts, logger: logger).run(scenario)
         switch result.status {
         case .error(let message):

@@ -116,7 +116,7 @@ extension Benchmarks {
         paths: [String], rounds: Int, jobs: Int, warmWorlds: Bool = true, parts: PartCatalog, logger: Logger
     ) async throws(HarnessError) {
         let out = Output()
-        let cases = try Preflight.cases(paths, logger: logger)
+        let cases = try Preflight.cases(paths, kinds: parts.scenarioKinds, logger: logger)
         var configuration = RunConfiguration()
         configuration.target = .builtin
         configuration.warmWorlds = warmWorlds

@@ -12,7 +12,7 @@ extension Benchmarks {
         paths: [String], senders: [SenderMTA], rounds: Int, jobs: Int, parts: PartCatalog, logger: Logger
     ) async throws(HarnessError) {
         let out = Output()
-        let cases = try Preflight.cases(paths, logger: logger)
+        let cases = try Preflight.cases(paths, kinds: parts.scenarioKinds, logger: logger)
         try Preflight.ready(needs: .root(because: "bench run --senders (real senders need root)"), logger: logger)
         var perCase: [SenderMTA: [String: [Duration]]] = [:]
         var skipped: [SenderMTA: Int] = [:]

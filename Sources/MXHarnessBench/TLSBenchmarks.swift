@@ -40,7 +40,7 @@ extension Benchmarks {
     /// case), and how many cases ended differently with TLS on.
     public static func tls(_ options: TLSOptions, logger: Logger) async throws(HarnessError) {
         let out = Output()
-        let all = try Preflight.cases(options.paths, logger: logger)
+        let all = try Preflight.cases(options.paths, kinds: options.parts.scenarioKinds, logger: logger)
         if options.target != .builtin || options.sender != .builtin {
             try Preflight.ready(
                 needs: .root(because: "bench tls with a real MTA (real MTAs need root)"), logger: logger)

@@ -35,9 +35,25 @@ enum Entry {
     }
 }
 
-extension ReceiverTarget: ExpressibleByArgument {}
+extension ReceiverTarget: ExpressibleByArgument {
+    /// The name of a receiver kind of this build's catalog.
+    public init?(argument: String) {
+        guard PartCatalog.standard().receiverNames.contains(ReceiverTarget(named: argument)) else { return nil }
+        self.init(named: argument)
+    }
 
-extension SenderMTA: ExpressibleByArgument {}
+    public static var allValueStrings: [String] { PartCatalog.standard().receiverNames.map(\.rawValue) }
+}
+
+extension SenderMTA: ExpressibleByArgument {
+    /// The name of a sender kind of this build's catalog.
+    public init?(argument: String) {
+        guard PartCatalog.standard().senderNames.contains(SenderMTA(named: argument)) else { return nil }
+        self.init(named: argument)
+    }
+
+    public static var allValueStrings: [String] { PartCatalog.standard().senderNames.map(\.rawValue) }
+}
 
 extension TLSSecurityLevel: ExpressibleByArgument {}
 
@@ -101,7 +117,8 @@ struct Bench: AsyncParsableCommand {
         func run() async throws {
             if let senders {
                 let list = try senders.split(separator: ",").map { name in
-                    guard let mta = SenderMTA(rawValue: String(name)) else {
+                    let mta = SenderMTA(named: String(name))
+                    guard PartCatalog.standard().senderNames.contains(mta) else {
                         throw ValidationError("unknown sender \(name)")
                     }
                     return mta
@@ -130,7 +147,8 @@ struct Bench: AsyncParsableCommand {
 
         func run() async throws {
             let targets = try self.targets.split(separator: ",").map { name in
-                guard let target = ReceiverTarget(rawValue: String(name)) else {
+                let target = ReceiverTarget(named: String(name))
+                guard PartCatalog.standard().receiverNames.contains(target) else {
                     throw ValidationError("unknown target \(name)")
                 }
                 return target

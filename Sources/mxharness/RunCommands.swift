@@ -94,10 +94,9 @@ extension MXHarness {
         func targetList() throws -> [ReceiverTarget] {
             var list: [ReceiverTarget] = []
             for name in targets.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-                guard let target = ReceiverTarget(rawValue: name) else {
+                guard let target = ReceiverTarget(argument: name) else {
                     throw ValidationError(
-                        "--targets: \(name) is not one of \(ReceiverTarget.allCases.map(\.rawValue).joined(separator: ", "))"
-                    )
+                        "--targets: \(name) is not one of \(ReceiverTarget.allValueStrings.joined(separator: ", "))")
                 }
                 if !list.contains(target) { list.append(target) }
             }

@@ -43,7 +43,8 @@ extension MXHarness {
             @OptionGroup var global: GlobalOptions
 
             func run() async throws {
-                try await Harness.dnsServe(file: file, variant: variant, logger: global.logger())
+                try await Harness.dnsServe(
+                    file: file, variant: variant, kinds: try partCatalog().scenarioKinds, logger: global.logger())
             }
         }
 
@@ -56,7 +57,9 @@ extension MXHarness {
             @OptionGroup var global: GlobalOptions
 
             func run() async throws {
-                try await Harness.dnsCheck(file: file, variant: variant, timeout: dns.duration, logger: global.logger())
+                try await Harness.dnsCheck(
+                    file: file, variant: variant, kinds: try partCatalog().scenarioKinds, timeout: dns.duration,
+                    logger: global.logger())
             }
         }
     }
@@ -134,7 +137,8 @@ extension MXHarness {
         var pathArguments: [String] = []
 
         func run() throws {
-            try Harness.validate(paths: ScenarioLibrary.paths(pathArguments))
+            try Harness.validate(
+                paths: ScenarioLibrary.paths(pathArguments), kinds: try partCatalog().scenarioKinds)
         }
     }
 
@@ -147,7 +151,7 @@ extension MXHarness {
         var pathArguments: [String] = []
 
         func run() throws {
-            try Harness.list(paths: ScenarioLibrary.paths(pathArguments))
+            try Harness.list(paths: ScenarioLibrary.paths(pathArguments), kinds: try partCatalog().scenarioKinds)
         }
     }
 
@@ -158,7 +162,7 @@ extension MXHarness {
         @Option(help: "The variant (case) of the file.") var variant: String?
 
         func run() throws {
-            try Harness.explain(file: file, variant: variant)
+            try Harness.explain(file: file, variant: variant, kinds: try partCatalog().scenarioKinds)
         }
     }
 
@@ -215,9 +219,10 @@ extension MXHarness {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let options = CaptureOptions(
+            var options = CaptureOptions(
                 resolver: resolver, client: client, helo: helo, from: from, to: to, output: output,
                 timeout: timeout, dnsbl: dnsbl, complaint: complaint)
+            options.kinds = try partCatalog().scenarioKinds
             try await Harness.capture(options, logger: global.logger())
         }
     }

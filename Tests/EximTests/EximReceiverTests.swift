@@ -16,6 +16,9 @@ func eximParts(configurationText: String? = nil) -> PartCatalog {
     builtinParts.adding(EximReceivers(configurationText: configurationText))
 }
 
+/// What scenarios with the Exim kinds may name and set (`target: exim`, `receiver.exim`).
+let eximKinds = PartCatalog(receivers: [EximReceivers()], senders: [EximSenders()]).scenarioKinds
+
 @Suite(
     .serialized,
     .enabled(
@@ -25,12 +28,14 @@ struct EximReceiverTests {
     @Test func fcrdnsPassesAndFailsWithTheSpecsReplyAndEximsLog() async throws {
         let good = await runOne(
             parts: eximParts(),
-            try realReceiverScenario("exim-good", target: "exim", policy: "fcrdns-strict", records: confirmed))
+            try realReceiverScenario(
+                "exim-good", kinds: eximKinds, target: "exim", policy: "fcrdns-strict", records: confirmed))
         #expect(observed(good) == "delivered data 250 2.0.0")
         #expect(good.receiverLog.contains("<= a@sender.test H=mail.sender.test [203.0.113.25]"), "\(good.receiverLog)")
         let bad = await runOne(
             parts: eximParts(),
-            try realReceiverScenario("exim-bad", target: "exim", policy: "fcrdns-strict", records: noPTR))
+            try realReceiverScenario(
+                "exim-bad", kinds: eximKinds, target: "exim", policy: "fcrdns-strict", records: noPTR))
         #expect(observed(bad) == "bounced rcpt 550 5.7.25")
         #expect(bad.observed?.reply?.text == "Client host rejected: cannot find your hostname, [203.0.113.25]")
         #expect(bad.receiverLog.contains("rejected RCPT <b@example.test>"), "\(bad.receiverLog)")
@@ -40,11 +45,12 @@ struct EximReceiverTests {
         let servfail = await runOne(
             parts: eximParts(),
             try realReceiverScenario(
-                "exim-servfail", target: "exim", policy: "fcrdns-strict", records: noPTR,
+                "exim-servfail", kinds: eximKinds, target: "exim", policy: "fcrdns-strict", records: noPTR,
                 faults: "[{name: 113.0.203.in-addr.arpa, fault: servfail}]"))
         #expect(observed(servfail) == "deferred rcpt 450 4.7.25")
         let deferring = await runOne(
-            parts: eximParts(), try realReceiverScenario("exim-defer", target: "exim", policy: "fcrdns", records: noPTR)
+            parts: eximParts(),
+            try realReceiverScenario("exim-defer", kinds: eximKinds, target: "exim", policy: "fcrdns", records: noPTR)
         )
         #expect(observed(deferring) == "deferred rcpt 450 4.7.25")
     }
@@ -56,7 +62,7 @@ struct EximReceiverTests {
         let artifacts = NSTemporaryDirectory() + "/exim-timeout-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: artifacts) }
         let scenario = try realReceiverScenario(
-            "exim-timeout", target: "exim", policy: "fcrdns-strict", records: noPTR,
+            "exim-timeout", kinds: eximKinds, target: "exim", policy: "fcrdns-strict", records: noPTR,
             faults: "[{name: 113.0.203.in-addr.arpa, fault: timeout}]")
         let result = await runOne(
             scenario, RunConfiguration(resolverTimeout: .milliseconds(1500), artifactsDirectory: artifacts),
@@ -76,14 +82,15 @@ struct EximReceiverTests {
         let denied = await runOne(
             parts: eximParts(),
             try realReceiverScenario(
-                "exim-site", target: "exim", policy: "open", records: confirmed, receiverExtra: site))
+                "exim-site", kinds: eximKinds, target: "exim", policy: "open", records: confirmed, receiverExtra: site))
         #expect(observed(denied) == "bounced rcpt 554 5.7.1")
         #expect(denied.observed?.reply?.text == "site says no")
         let broken = "  exim:\n    acl_rcpt: \"  frobnicate everything\"\n"
         let failed = await runOne(
             parts: eximParts(),
             try realReceiverScenario(
-                "exim-broken", target: "exim", policy: "open", records: confirmed, receiverExtra: broken))
+                "exim-broken", kinds: eximKinds, target: "exim", policy: "open", records: confirmed,
+                receiverExtra: broken))
         guard case .error(let message) = failed.status else {
             Issue.record("a broken ACL must fail the case, got \(failed.status)")
             return
@@ -107,7 +114,8 @@ struct EximReceiverTests {
               data = :blackhole:
             """
         let result = await runOne(
-            try realReceiverScenario("exim-own", target: "exim", policy: "fcrdns-strict", records: confirmed),
+            try realReceiverScenario(
+                "exim-own", kinds: eximKinds, target: "exim", policy: "fcrdns-strict", records: confirmed),
             parts: eximParts(configurationText: text))
         #expect(observed(result) == "bounced rcpt 550 5.7.1")
     }
@@ -116,7 +124,8 @@ struct EximReceiverTests {
         guard case .success(let installation) = EximInstallation.find(), !installation.hasSPF else { return }
         let result = await runOne(
             parts: eximParts(),
-            try realReceiverScenario("exim-spf", target: "exim", policy: "{checks: [spf]}", records: confirmed))
+            try realReceiverScenario(
+                "exim-spf", kinds: eximKinds, target: "exim", policy: "{checks: [spf]}", records: confirmed))
         #expect(
             result.status
                 == .skipped("check spf needs SPF, which the unpacked Exim (exim4-daemon-light) is built without"))
@@ -126,7 +135,8 @@ struct EximReceiverTests {
         let theme = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Scenarios/identities").path
-        var scenario = try #require(try ScenarioLoader().load(paths: [theme]).first { $0.name == "proxy-v1" })
+        var scenario = try #require(
+            try ScenarioLoader(kinds: eximKinds).load(paths: [theme]).first { $0.name == "proxy-v1" })
         scenario.receiver.target = .exim
         let result = await runOne(parts: eximParts(), scenario)
         #expect(

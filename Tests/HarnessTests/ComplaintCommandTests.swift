@@ -25,7 +25,7 @@ import Testing
             ) == .passed)
         let yaml = try String(contentsOfFile: output, encoding: .utf8)
         #expect(yaml.contains("policy: fcrdns\n"))
-        try Harness.validate(paths: [output])
+        try Harness.validate(paths: [output], kinds: .core)
     }
 
     /// An mbox of two bounces and a message that is none: one scenario file per bounce with `-o DIR`,
@@ -53,7 +53,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: stem + "-2.yaml"), "the note is no bounce")
         let third = try String(contentsOfFile: stem + "-3.yaml", encoding: .utf8)
         #expect(third.contains("stage: mail") && third.contains("reject_at: mail"))
-        try Harness.validate(paths: [directory])
+        try Harness.validate(paths: [directory], kinds: .core)
         #expect(
             try await Harness.repro(
                 input: mbox, output: single, message: 3, verification: .skipped, parts: builtinParts, logger: logger)

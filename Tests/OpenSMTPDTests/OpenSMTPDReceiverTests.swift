@@ -16,6 +16,9 @@ func openSMTPDParts(configurationText: String? = nil) -> PartCatalog {
     builtinParts.adding(OpenSMTPDReceivers(configurationText: configurationText))
 }
 
+/// What scenarios with the OpenSMTPD kind may name (`target: opensmtpd`).
+let openSMTPDKinds = PartCatalog(receivers: [OpenSMTPDReceivers()]).scenarioKinds
+
 @Suite(
     .serialized,
     .enabled(
@@ -27,12 +30,14 @@ struct OpenSMTPDReceiverTests {
         let socketBefore = FileManager.default.fileExists(atPath: "/run/smtpd.sock")
         let good = await runOne(
             parts: openSMTPDParts(),
-            try realReceiverScenario("osmtpd-good", target: "opensmtpd", policy: "fcrdns-strict", records: confirmed))
+            try realReceiverScenario(
+                "osmtpd-good", kinds: openSMTPDKinds, target: "opensmtpd", policy: "fcrdns-strict", records: confirmed))
         #expect(observed(good) == "delivered data 250 2.0.0")
         #expect(good.receiverLog.contains("smtp connected address=203.0.113.25"), "\(good.receiverLog)")
         let bad = await runOne(
             parts: openSMTPDParts(),
-            try realReceiverScenario("osmtpd-bad", target: "opensmtpd", policy: "fcrdns-strict", records: noPTR))
+            try realReceiverScenario(
+                "osmtpd-bad", kinds: openSMTPDKinds, target: "opensmtpd", policy: "fcrdns-strict", records: noPTR))
         #expect(observed(bad) == "bounced rcpt 550 5.7.25")
         #expect(bad.receiverLog.contains("result=\"550 5.7.25"), "\(bad.receiverLog)")
         #expect(FileManager.default.fileExists(atPath: "/var/spool/smtpd") == spoolBefore)
@@ -44,7 +49,8 @@ struct OpenSMTPDReceiverTests {
         let result = await runOne(
             parts: openSMTPDParts(),
             try realReceiverScenario(
-                "osmtpd-family", target: "opensmtpd", policy: "{ipv4: [], ipv6: [fcrdns], on_fail: defer}",
+                "osmtpd-family", kinds: openSMTPDKinds, target: "opensmtpd",
+                policy: "{ipv4: [], ipv6: [fcrdns], on_fail: defer}",
                 records: noPTR + ["mail.sender.test. AAAA 2001:db8:5::25"],
                 dualStack: true))
         #expect(observed(result) == "delivered data 250 2.0.0", "deferred over IPv6, delivered over IPv4")
@@ -62,7 +68,8 @@ struct OpenSMTPDReceiverTests {
             match from any for domain <domains> action "keep"
             """
         let result = await runOne(
-            try realReceiverScenario("osmtpd-own", target: "opensmtpd", policy: "helo-strict", records: noPTR),
+            try realReceiverScenario(
+                "osmtpd-own", kinds: openSMTPDKinds, target: "opensmtpd", policy: "helo-strict", records: noPTR),
             parts: openSMTPDParts(configurationText: text))
         #expect(
             observed(result) == "bounced mail 554 5.7.1",
@@ -97,7 +104,7 @@ struct OpenSMTPDReceiverTests {
               tls: \(level)
             expect: {outcome: delivered}
             """
-        return try #require(try ScenarioLoader().load(yaml: yaml, file: "/tmp/\(name).yaml").first)
+        return try #require(try ScenarioLoader(kinds: openSMTPDKinds).load(yaml: yaml, file: "/tmp/\(name).yaml").first)
     }
 
     @Test func startTLSWithACertificatePerListener() async throws {
@@ -122,7 +129,8 @@ struct OpenSMTPDReceiverTests {
     @Test func whatItCannotExpressIsSkipped() async throws {
         let result = await runOne(
             parts: openSMTPDParts(),
-            try realReceiverScenario("osmtpd-helo", target: "opensmtpd", policy: "helo-strict", records: confirmed))
+            try realReceiverScenario(
+                "osmtpd-helo", kinds: openSMTPDKinds, target: "opensmtpd", policy: "helo-strict", records: confirmed))
         guard case .skipped(let reason) = result.status else {
             Issue.record("expected a skip, got \(result.status)")
             return

@@ -34,7 +34,7 @@ import Testing
             ])
         #expect(
             loadErrors(yaml: example("  hostname: mx.example.test", "  hostnme: mx.example.test")) == [
-                "Scenarios/rdns.yaml:17:3: receiver.hostnme: unknown key \"hostnme\" (known here: hostname, addresses, target, policy, postfix, postfix_dir, bare_newline, exim, exec, proxy_protocol, xclient_hosts, tls, engines, rspamd, resolver); did you mean \"hostname\"?"
+                "Scenarios/rdns.yaml:17:3: receiver.hostnme: unknown key \"hostnme\" (known here: hostname, addresses, target, policy, postfix, postfix_dir, bare_newline, exec, proxy_protocol, xclient_hosts, tls, engines, rspamd, resolver); did you mean \"hostname\"?"
             ])
         #expect(
             loadErrors(yaml: example("  code: 550", "  code: 550\n  reply: 550")) == [
@@ -141,11 +141,11 @@ import Testing
             ])
         #expect(
             loadErrors(yaml: example("  policy: fcrdns-strict", "  policy: fcrdns-strict\n  target: qmail")) == [
-                "Scenarios/rdns.yaml:20:11: receiver.target: unknown receiver target \"qmail\" (known: builtin, postfix, exim, opensmtpd, exec)"
+                "Scenarios/rdns.yaml:20:11: receiver.target: unknown receiver target \"qmail\" (known: builtin, postfix, exec)"
             ])
         #expect(
             loadErrors(yaml: example("  helo: mail.sender.test", "  helo: mail.sender.test\n  mta: sendmail")) == [
-                "Scenarios/rdns.yaml:24:8: sender.mta: unknown sending MTA \"sendmail\" (known: builtin, postfix, exim)"
+                "Scenarios/rdns.yaml:24:8: sender.mta: unknown sending MTA \"sendmail\" (known: builtin, postfix)"
             ])
         #expect(
             loadErrors(yaml: example("  code: 550", "  code: 550\n  attempts: [{family: ipv6, result: refused}]")) == [

@@ -51,17 +51,6 @@ import Testing
                     text: .substring("cannot find your hostname")))
     }
 
-    @Test func theRepositoryScenariosLoad() throws {
-        // Tests/ScenarioTests/LoaderTests.swift → the package root.
-        var root = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { root.deleteLastPathComponent() }
-        let folder = root.appendingPathComponent("Scenarios").path
-        try #require(FileManager.default.fileExists(atPath: folder), "no Scenarios folder at \(folder)")
-        let cases = try ScenarioLoader().load(paths: [folder])
-        #expect(cases.map(\.name).contains("ipv6-sender-without-ptr"))
-        #expect(cases.map(\.name).contains("ipv6-sender-with-fcrdns"))
-    }
-
     @Test func defaultsOfTheFormat() throws {
         let c = try #require(
             try ScenarioLoader().load(yaml: minimalWorld + "\nexpect: {outcome: delivered}\n", file: "a.yaml").first)

@@ -2,7 +2,7 @@ import Foundation
 import Scenario
 import Testing
 
-/// `sender.postfix` and `sender.exim`: read as written, checked against the built-in model.
+/// `sender.postfix`: read as written, checked against the built-in model.
 @Suite struct SenderSettingsTests {
     func example(adding lines: String) -> String {
         specExample.replacingOccurrences(of: "  helo: mail.sender.test", with: "  helo: mail.sender.test\n" + lines)
@@ -53,9 +53,4 @@ import Testing
             ])
     }
 
-    @Test func eximOptionsAreKeptAsWritten() throws {
-        let yaml = example(adding: "  mta: exim\n  exim:\n    hosts_max_try: 10")
-        let cases = try ScenarioLoader().load(yaml: yaml, file: "Scenarios/rdns.yaml")
-        #expect(cases[0].sender.exim == ["hosts_max_try": "10"])
-    }
 }

@@ -10,6 +10,7 @@ import Scenario
 public struct EximReceivers: ReceiverKind {
     public var target: ReceiverTarget { .exim }
     public var displayName: String { "Exim" }
+    public var scenarioKeys: [ScenarioKey] { [EximSiteSettings.scenarioKey] }
     /// A user's own Exim configuration (`--exim-config`): its text, run instead of the one the
     /// harness writes from the policy (the harness still owns addresses, spool and logs).
     public var configurationText: String?

@@ -5,6 +5,11 @@ import Runner
 import Sandbox
 import Scenario
 
+extension ReceiverTarget {
+    /// A real OpenSMTPD as the receiver (`OpenSMTPDReceivers`).
+    public static let opensmtpd = ReceiverTarget(named: "opensmtpd")
+}
+
 /// A real OpenSMTPD as the receiver (`receiver.target: opensmtpd`): the policy as built-in
 /// filters, or the user's `--opensmtpd-config`; a private daemon in every case's namespace.
 public struct OpenSMTPDReceivers: ReceiverKind {

@@ -9,25 +9,47 @@ public struct PartCatalog: Sendable {
     /// Real proxies between sender and receiver, by `sender.proxy` name (`model` is no part: the
     /// built-in sender writes the header itself).
     public private(set) var proxies: [SenderProxy: any ProxyKind]
+    /// The receivers' and senders' names in the order the catalog lists them.
+    public private(set) var receiverNames: [ReceiverTarget] = []
+    public private(set) var senderNames: [SenderMTA] = []
 
     public init(receivers: [any ReceiverKind] = [], senders: [any SenderKind] = [], proxies: [any ProxyKind] = []) {
-        self.receivers = Dictionary(receivers.map { ($0.target, $0) }, uniquingKeysWith: { $1 })
-        self.senders = Dictionary(senders.map { ($0.mta, $0) }, uniquingKeysWith: { $1 })
+        self.receivers = [:]
+        self.senders = [:]
         self.proxies = Dictionary(proxies.map { ($0.proxy, $0) }, uniquingKeysWith: { $1 })
+        for receiver in receivers { add(receiver) }
+        for sender in senders { add(sender) }
     }
 
     /// This catalog with `receiver` added (or replacing the one with its target).
     public func adding(_ receiver: any ReceiverKind) -> PartCatalog {
         var copy = self
-        copy.receivers[receiver.target] = receiver
+        copy.add(receiver)
         return copy
     }
 
     /// This catalog with `sender` added (or replacing the one with its MTA).
     public func adding(_ sender: any SenderKind) -> PartCatalog {
         var copy = self
-        copy.senders[sender.mta] = sender
+        copy.add(sender)
         return copy
+    }
+
+    private mutating func add(_ receiver: any ReceiverKind) {
+        if receivers.updateValue(receiver, forKey: receiver.target) == nil { receiverNames.append(receiver.target) }
+    }
+
+    private mutating func add(_ sender: any SenderKind) {
+        if senders.updateValue(sender, forKey: sender.mta) == nil { senderNames.append(sender.mta) }
+    }
+
+    /// What scenarios may name and set with this catalog: its receivers' and senders' names and
+    /// their own keys (`ReceiverKind.scenarioKeys`), for `ScenarioLoader(kinds:)`.
+    public var scenarioKinds: ScenarioKinds {
+        ScenarioKinds(
+            receivers: receiverNames, senders: senderNames,
+            keys: receiverNames.flatMap { receivers[$0]?.scenarioKeys ?? [] }
+                + senderNames.flatMap { senders[$0]?.scenarioKeys ?? [] })
     }
 
     /// This catalog with `proxy` added (or replacing the one with its name).

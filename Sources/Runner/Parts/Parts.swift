@@ -15,6 +15,10 @@ public protocol ReceiverKind: Sendable {
     /// How headings name it ("Policy matrix: ... on Exim"). The default is the target's name.
     var displayName: String { get }
 
+    /// Its own keys under `receiver` in scenarios (`receiver.exim`), read by the loader of a run
+    /// whose catalog has this kind (`PartCatalog.scenarioKinds`). The default: none.
+    var scenarioKeys: [ScenarioKey] { get }
+
     /// Why this receiver cannot play the scenario's receiver here (a policy it cannot express, the
     /// MTA not installed, a path that needs root), nil when it can. Such a case is skipped with the
     /// reason, never passed.
@@ -61,6 +65,7 @@ public struct PreflightReport: Sendable {
 
 extension ReceiverKind {
     public var displayName: String { target.rawValue }
+    public var scenarioKeys: [ScenarioKey] { [] }
     public func unavailableReason(settings: RunConfiguration) -> String? { nil }
     public func preflight(_ cases: [ScenarioCase], settings: RunConfiguration, logger: Logger) async
         -> [PreflightReport]
@@ -244,6 +249,9 @@ public struct ReceiverInstanceUse: Sendable, Hashable, Codable {
 public protocol SenderKind: Sendable {
     var mta: SenderMTA { get }
 
+    /// Its own keys under `sender` in scenarios (`sender.exim`), as `ReceiverKind.scenarioKeys`.
+    var scenarioKeys: [ScenarioKey] { get }
+
     /// Why this sender cannot send the scenario's mail here, nil when it can.
     func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String?
 
@@ -261,6 +269,7 @@ public protocol SenderKind: Sendable {
 
 extension SenderKind {
     public var writesProxyHeaders: Bool { false }
+    public var scenarioKeys: [ScenarioKey] { [] }
 }
 
 extension SenderKind {

@@ -8,10 +8,13 @@ import SMTPProtocol
 /// format's keys there, so a new key is one `optional(...)` line.
 struct CaseDecoder {
     let diagnostics: Diagnostics
+    /// The receiver and sender names, and the kinds' own keys, the loader was given.
+    let kinds: ScenarioKinds
     var read: Reader { Reader(diagnostics: diagnostics) }
 
-    init(_ diagnostics: Diagnostics) {
+    init(_ diagnostics: Diagnostics, kinds: ScenarioKinds = .core) {
         self.diagnostics = diagnostics
+        self.kinds = kinds
     }
 
     /// Top-level keys handled by the loader before decoding (merging, naming).
@@ -169,7 +172,9 @@ struct CaseDecoder {
                 return list
             }
         let target: ReceiverTarget?? = map.optional("target").map {
-            read.choice($0, path.key("target"), "receiver target", ReceiverTarget.self)
+            choice(
+                $0, path.key("target"), "receiver target", names: kinds.receivers.map(\.rawValue),
+                ReceiverTarget.init(rawValue:))
         }
         let policy = map.optional("policy").map { receiverPolicy($0, path.key("policy")) } ?? Preset.open.policy
         let postfix =
@@ -184,7 +189,7 @@ struct CaseDecoder {
                 $0, path.key("bare_newline"), "bare newline mode", names: SMTPBareNewlineMode.names,
                 SMTPBareNewlineMode.init(postfixName:))
         }
-        let exim = map.optional("exim").map { eximSite($0, path.key("exim")) } ?? EximSiteSettings()
+        let settings = kindSettings(map, path, .receiver)
         let exec: ExecReceiverSpec?? = map.optional("exec").map { execReceiver($0, path.key("exec")) }
         let identity = receiverIdentity(map, path)
         let tls: ReceiverTLSSpec?? = map.optional("tls").map { receiverTLS($0, path.key("tls"), addresses: addresses) }
@@ -193,7 +198,8 @@ struct CaseDecoder {
             map.optional("resolver").map { read.choice($0, path.key("resolver"), "resolver", ResolverValidation.self) }
             ?? .nonValidating
         map.finish()
-        guard let hostname, let addresses, let policy, let postfix, let exim, let identity, let engines, let resolver
+        guard let hostname, let addresses, let policy, let postfix, let settings, let identity, let engines,
+            let resolver
         else { return nil }
         if case .some(.none) = tls { return nil }
         if case .some(.none) = target { return nil }
@@ -210,8 +216,9 @@ struct CaseDecoder {
             hostname: hostname, addresses: addresses, target: target ?? nil, policy: policy,
             postfix: Dictionary(postfix.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }),
             postfixDirectory: postfixDirectory ?? nil,
-            bareNewline: bareNewline ?? nil, exim: exim, exec: exec ?? nil,
+            bareNewline: bareNewline ?? nil, exec: exec ?? nil,
             proxyProtocol: identity.proxyProtocol, xclientHosts: identity.xclientHosts)
+        spec.settings = settings
         spec.tls = (tls ?? nil) ?? .off
         spec.engines = engines.engines
         spec.rspamd = engines.rspamd
@@ -271,11 +278,11 @@ struct CaseDecoder {
         let relay = map.optional("relay").map { relaySpec($0, path.key("relay")) } ?? .mx
         let message = map.optional("message").map { messageSpec($0, path.key("message")) }
         let mta: SenderMTA?? = map.optional("mta").map {
-            read.choice($0, path.key("mta"), "sending MTA", SenderMTA.self)
+            choice($0, path.key("mta"), "sending MTA", names: kinds.senders.map(\.rawValue), SenderMTA.init(rawValue:))
         }
         let postfixTree = map.optional("postfix")
         let postfix = postfixTree.map { settingsMap($0, path.key("postfix"), what: "Postfix SMTP-client settings") }
-        let exim = map.optional("exim").map { settingsMap($0, path.key("exim"), what: "Exim transport options") }
+        let settings = kindSettings(map, path, .sender)
         let dkimTree = map.optional("dkim")
         let dkim = dkimTree.map { dkimSpec($0, path.key("dkim")) }
         let proxyKey = map.optional("proxy")
@@ -307,7 +314,7 @@ struct CaseDecoder {
         if case .some(.none) = message { return nil }
         if case .some(.none) = mta { return nil }
         if case .some(.none) = postfix { return nil }
-        if case .some(.none) = exim { return nil }
+        guard let settings else { return nil }
         if let postfixTree, let settings = postfix ?? nil,
             !checkPostfixSettings(postfixTree, path.key("postfix"), settings, mta: mta ?? nil)
         {
@@ -324,8 +331,9 @@ struct CaseDecoder {
         var spec = SenderSpec(
             addresses: addresses, prefer: prefer, helo: helo, mailFrom: mailFrom, rcptTo: rcptTo, relay: relay,
             message: message ?? nil,
-            mta: mta ?? nil, postfix: (postfix ?? nil) ?? [:], exim: (exim ?? nil) ?? [:], dkim: dkim ?? nil,
+            mta: mta ?? nil, postfix: (postfix ?? nil) ?? [:], dkim: dkim ?? nil,
             identity: identity.path, proxyAddresses: identity.proxyAddresses, xclientName: identity.xclientName)
+        spec.settings = settings
         spec.tls = (tls ?? nil) ?? .none
         spec.proxy = (proxy ?? nil) ?? .model
         spec.resolver = resolver
@@ -520,6 +528,21 @@ struct CaseDecoder {
     }
 
     // MARK: helpers
+
+    /// The kinds' own keys of `part` set in `map`, each read by its kind; nil when one does not read.
+    func kindSettings(_ map: MapReader, _ path: KeyPath, _ part: ScenarioKey.Part) -> [String: any PartSettings]? {
+        var settings: [String: any PartSettings] = [:]
+        var failed = false
+        for key in kinds.keys(of: part) {
+            guard let tree = map.optional(key.name) else { continue }
+            if let value = key.decode(ScenarioValue(tree, path.key(key.name), diagnostics)) {
+                settings[key.name] = value
+            } else {
+                failed = true
+            }
+        }
+        return failed ? nil : settings
+    }
 
     /// One of `names`, made by `make` (for enums that are not CaseIterable).
     func choice<T>(_ tree: Tree, _ path: KeyPath, _ what: String, names: [String], _ make: (String) -> T?) -> T? {

@@ -24,12 +24,18 @@ import Darwin
 ///
 /// Every problem of every file is collected; `load` throws them all at once.
 public struct ScenarioLoader: Sendable {
-    public init() {}
+    /// The receiver and sender names, and the kinds' own keys, the files may use.
+    public var kinds: ScenarioKinds
+
+    /// A loader knowing `kinds` (the executable gives its catalog's: `PartCatalog.scenarioKinds`).
+    public init(kinds: ScenarioKinds = .core) {
+        self.kinds = kinds
+    }
 
     /// The cases of `paths` (files or folders), in order: paths as given, files in sorted order,
     /// documents in file order, a scenario before its variants.
     public func load(paths: [String]) throws(ScenarioLoadError) -> [ScenarioCase] {
-        let session = LoadSession()
+        let session = LoadSession(kinds: kinds)
         for file in session.discover(paths) {
             session.loadFile(file)
         }
@@ -38,7 +44,7 @@ public struct ScenarioLoader: Sendable {
 
     /// The cases of one YAML text, as if it were the file `file` (includes are resolved relative to it).
     public func load(yaml: String, file: String) throws(ScenarioLoadError) -> [ScenarioCase] {
-        let session = LoadSession()
+        let session = LoadSession(kinds: kinds)
         session.addRoot(for: file, isDirectory: false)
         session.loadText(yaml, file: file)
         return try session.result()
@@ -48,11 +54,16 @@ public struct ScenarioLoader: Sendable {
 /// The state of one `load`: diagnostics, parsed files (profiles are parsed once), names seen.
 private final class LoadSession {
     let diagnostics = Diagnostics()
+    let kinds: ScenarioKinds
     private var cases: [ScenarioCase] = []
     private var names: [String: SourceLocation] = [:]
     private var parsed: [String: Result<[Tree], ScenarioDiagnostic>] = [:]
     /// The canonical folders includes may point into (`addRoot`).
     private var roots: [String] = []
+
+    init(kinds: ScenarioKinds) {
+        self.kinds = kinds
+    }
 
     /// Lets includes resolve inside `path`'s tree: the folder given (or the folder of the file
     /// given) and the scenario library it belongs to, the nearest folder above holding `_profiles`.
@@ -190,7 +201,7 @@ private final class LoadSession {
         let resolved = resolveIncludes(document, file: file, chain: chain, path: .root)
         let scenario = resolved.removing(Set(CaseDecoder.loaderKeys))
         let hasOwnExpect = scenario["expect"].map { !$0.isNull } ?? false
-        let decoder = CaseDecoder(diagnostics)
+        let decoder = CaseDecoder(diagnostics, kinds: kinds)
 
         guard let variantsTree = resolved["variants"], !variantsTree.isNull else {
             add(

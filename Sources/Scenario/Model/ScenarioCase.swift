@@ -52,27 +52,22 @@ public struct ScenarioCase: Sendable {
 }
 
 /// Which MTA plays the receiver (`receiver.target`). A name, not a closed list: the runner finds
-/// the receiver for a target in its `PartCatalog`, so a new receiver is a new part, not a new case
-/// here. Scenario files and `--target` take the names the format defines (`allCases`).
-public struct ReceiverTarget: RawRepresentable, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+/// the receiver for a target in its `PartCatalog`, and the loader takes the names of the kinds it
+/// is given (`ScenarioKinds`), so a new receiver is a new part, not a new case here.
+public struct ReceiverTarget: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
     public let rawValue: String
 
     public static let builtin = ReceiverTarget(named: "builtin")
     public static let postfix = ReceiverTarget(named: "postfix")
-    public static let exim = ReceiverTarget(named: "exim")
-    public static let opensmtpd = ReceiverTarget(named: "opensmtpd")
     public static let exec = ReceiverTarget(named: "exec")
 
-    /// The targets the scenario format names.
-    public static let allCases: [ReceiverTarget] = [.builtin, .postfix, .exim, .opensmtpd, .exec]
-
-    /// One of the format's names; nil for any other.
+    /// Any name but the empty one (which kinds there are is the catalog's to say).
     public init?(rawValue: String) {
-        guard Self.allCases.contains(where: { $0.rawValue == rawValue }) else { return nil }
+        guard !rawValue.isEmpty else { return nil }
         self.rawValue = rawValue
     }
 
-    /// Any name, for a receiver the format does not know (a test's own part).
+    /// A kind's name.
     public init(named name: String) { rawValue = name }
 
     public var description: String { rawValue }
@@ -80,18 +75,15 @@ public struct ReceiverTarget: RawRepresentable, Sendable, Hashable, CaseIterable
 
 /// Which MTA sends (`sender.mta`): the built-in delivery model or a real MTA. Like
 /// `ReceiverTarget`, a name the runner looks up in its `PartCatalog`.
-public struct SenderMTA: RawRepresentable, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+public struct SenderMTA: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
     public let rawValue: String
 
     public static let builtin = SenderMTA(named: "builtin")
     public static let postfix = SenderMTA(named: "postfix")
-    public static let exim = SenderMTA(named: "exim")
 
-    /// The senders the scenario format names.
-    public static let allCases: [SenderMTA] = [.builtin, .postfix, .exim]
-
+    /// Any name but the empty one (which kinds there are is the catalog's to say).
     public init?(rawValue: String) {
-        guard Self.allCases.contains(where: { $0.rawValue == rawValue }) else { return nil }
+        guard !rawValue.isEmpty else { return nil }
         self.rawValue = rawValue
     }
 
@@ -119,8 +111,8 @@ public struct ReceiverSpec: Sendable {
     /// `receiver.bare_newline`: what a line ending in a bare <LF> does (Postfix
     /// `smtpd_forbid_bare_newline`); nil: `normalize`, on both targets.
     public var bareNewline: SMTPBareNewlineMode?
-    /// `receiver.exim`: Exim settings and ACL statements added for `target: exim`.
-    public var exim: EximSiteSettings
+    /// The receiver kinds' own keys (`receiver.NAME`) the scenario sets, by name.
+    public var settings: [String: any PartSettings] = [:]
     /// `receiver.exec`: how to start and stop a user's own MTA for `target: exec`.
     public var exec: ExecReceiverSpec?
     /// `receiver.proxy_protocol`: a PROXY header is required before the greeting; nil: none is.
@@ -141,8 +133,7 @@ public struct ReceiverSpec: Sendable {
     public init(
         hostname: String = ReceiverSpec.defaultHostname, addresses: [IPAddress], target: ReceiverTarget? = nil,
         policy: ReceiverPolicy = Preset.open.policy, postfix: [String: String] = [:], postfixDirectory: String? = nil,
-        bareNewline: SMTPBareNewlineMode? = nil, exim: EximSiteSettings = EximSiteSettings(),
-        exec: ExecReceiverSpec? = nil,
+        bareNewline: SMTPBareNewlineMode? = nil, exec: ExecReceiverSpec? = nil,
         proxyProtocol: ReceiverProxyProtocol? = nil, xclientHosts: [IPAddress] = []
     ) {
         self.proxyProtocol = proxyProtocol
@@ -154,7 +145,6 @@ public struct ReceiverSpec: Sendable {
         self.postfix = postfix
         self.postfixDirectory = postfixDirectory
         self.bareNewline = bareNewline
-        self.exim = exim
         self.exec = exec
     }
 }
@@ -221,8 +211,8 @@ public struct SenderSpec: Sendable {
     public var dkim: DKIMSpec?
     /// `sender.postfix`: Postfix SMTP-client settings (main.cf names), as written.
     public var postfix: [String: String]
-    /// `sender.exim`: Exim smtp transport options, as written.
-    public var exim: [String: String]
+    /// The sender kinds' own keys (`sender.NAME`) the scenario sets, by name.
+    public var settings: [String: any PartSettings] = [:]
     /// `sender.identity`: how the receiver learns the sender's address.
     public var identity: IdentityPath
     /// `sender.proxy_address`: where the proxy connects from, per family (one for each family of
@@ -243,7 +233,7 @@ public struct SenderSpec: Sendable {
     public init(
         addresses: [AddressFamily: IPAddress], prefer: AddressFamily = .ipv6, helo: String, mailFrom: String,
         rcptTo: [String], relay: RelaySpec = .mx, message: MessageSpec? = nil, mta: SenderMTA? = nil,
-        postfix: [String: String] = [:], exim: [String: String] = [:], dkim: DKIMSpec? = nil,
+        postfix: [String: String] = [:], dkim: DKIMSpec? = nil,
         identity: IdentityPath = .socket, proxyAddresses: [AddressFamily: IPAddress] = [:], xclientName: String? = nil
     ) {
         self.identity = identity
@@ -251,7 +241,6 @@ public struct SenderSpec: Sendable {
         self.xclientName = xclientName
         self.mta = mta
         self.postfix = postfix
-        self.exim = exim
         self.dkim = dkim
         self.addresses = addresses
         self.prefer = prefer

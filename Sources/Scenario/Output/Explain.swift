@@ -185,23 +185,7 @@ private func receiverNode(_ receiver: ReceiverSpec) -> Node {
             ))
     }
     if let directory = receiver.postfixDirectory { pairs.append(("postfix_dir", .plain(directory))) }
-    if !receiver.exim.isEmpty {
-        var exim: [(Node, Node)] = []
-        if !receiver.exim.main.isEmpty {
-            exim.append(
-                (
-                    "main",
-                    .blockMap(
-                        receiver.exim.main.keys.sorted().map {
-                            (Node.plain($0), Node.plain(receiver.exim.main[$0] ?? ""))
-                        })
-                ))
-        }
-        for name in receiver.exim.acls.keys.sorted() {
-            exim.append((.plain(name.key), .plain(receiver.exim.acls[name] ?? "")))
-        }
-        pairs.append(("exim", .blockMap(exim)))
-    }
+    pairs += kindNodes(receiver.settings)
     if let exec = receiver.exec {
         pairs.append(
             (
@@ -255,13 +239,14 @@ private func senderNode(_ sender: SenderSpec) -> Node {
         if let raw = message.raw { parts.append(("raw", .plain(raw))) }
         pairs.append(("message", .blockMap(parts)))
     }
-    for (key, settings) in [("postfix", sender.postfix), ("exim", sender.exim)] where !settings.isEmpty {
+    if !sender.postfix.isEmpty {
         pairs.append(
             (
-                .plain(key),
-                .blockMap(settings.sorted { $0.key < $1.key }.map { (Node.plain($0.key), Node.plain($0.value)) })
+                "postfix",
+                .blockMap(sender.postfix.sorted { $0.key < $1.key }.map { (Node.plain($0.key), Node.plain($0.value)) })
             ))
     }
+    pairs += kindNodes(sender.settings)
     return .blockMap(pairs)
 }
 
@@ -294,7 +279,23 @@ private func expectNode(_ expect: Expectation) -> Node {
     return .blockMap(pairs)
 }
 
+/// The kinds' own keys, by name, as each writes its value.
+private func kindNodes(_ settings: [String: any PartSettings]) -> [(Node, Node)] {
+    settings.keys.sorted().compactMap { key in
+        settings[key]?.explained.map { (Node.plain(key), Node($0)) }
+    }
+}
+
 extension Node {
+    fileprivate init(_ value: ExplainedValue) {
+        switch value {
+        case .plain(let text): self = .plain(text)
+        case .flowList(let items): self = .flowList(items.map(Node.init))
+        case .flowMap(let entries): self = .flowMap(entries.map { (Node.plain($0.key), Node($0.value)) })
+        case .blockMap(let entries): self = .blockMap(entries.map { (Node.plain($0.key), Node($0.value)) })
+        }
+    }
+
     /// A string; the emitter quotes it only when plain YAML cannot hold it, and it is quoted here
     /// when plain it would read as null (the empty null sender `""` above all).
     fileprivate static func plain(_ text: String) -> Node {

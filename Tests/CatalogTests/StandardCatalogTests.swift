@@ -1,0 +1,54 @@
+import Catalog
+import Foundation
+import Runner
+import RunnerTestKit
+import Scenario
+import Testing
+
+/// The executable's catalog gives the loader every kind's names and keys: the messages a user sees
+/// list them all, in the catalog's order.
+@Suite struct StandardCatalogTests {
+    let kinds = PartCatalog.standard().scenarioKinds
+
+    @Test func namesAndKeysAreTheKinds() {
+        #expect(kinds.receivers.map(\.rawValue) == ["builtin", "postfix", "exim", "opensmtpd", "exec"])
+        #expect(kinds.senders.map(\.rawValue) == ["builtin", "postfix", "exim"])
+        #expect(kinds.keys.map { "\($0.part).\($0.name)" } == ["receiver.exim", "sender.exim"])
+    }
+
+    @Test func unknownNamesAndKeysListTheKinds() {
+        #expect(
+            loadProblems(formatExample("  hostname: mx.example.test", "  hostnme: mx.example.test"), kinds: kinds) == [
+                "Scenarios/rdns.yaml:17:3: receiver.hostnme: unknown key \"hostnme\" (known here: hostname, addresses, target, policy, postfix, postfix_dir, bare_newline, exim, exec, proxy_protocol, xclient_hosts, tls, engines, rspamd, resolver); did you mean \"hostname\"?"
+            ])
+        #expect(
+            loadProblems(
+                formatExample("  policy: fcrdns-strict", "  policy: fcrdns-strict\n  target: qmail"), kinds: kinds) == [
+                    "Scenarios/rdns.yaml:20:11: receiver.target: unknown receiver target \"qmail\" (known: builtin, postfix, exim, opensmtpd, exec)"
+                ])
+        #expect(
+            loadProblems(
+                formatExample("  helo: mail.sender.test", "  helo: mail.sender.test\n  mta: sendmail"), kinds: kinds)
+                == [
+                    "Scenarios/rdns.yaml:24:8: sender.mta: unknown sending MTA \"sendmail\" (known: builtin, postfix, exim)"
+                ])
+        #expect(
+            loadProblems(
+                formatExample("  helo: mail.sender.test", "  helo: mail.sender.test\n  eximm: {a: b}"), kinds: kinds)
+                == [
+                    "Scenarios/rdns.yaml:24:3: sender.eximm: unknown key \"eximm\" (known here: addresses, prefer, helo, mail_from, rcpt_to, relay, message, mta, postfix, exim, dkim, proxy, identity, proxy_address, xclient_name, tls, resolver); did you mean \"exim\"?"
+                ])
+    }
+
+    @Test func theRepositoryScenariosLoad() throws {
+        // Tests/CatalogTests/StandardCatalogTests.swift → the package root.
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let folder = root.appendingPathComponent("Scenarios").path
+        try #require(FileManager.default.fileExists(atPath: folder), "no Scenarios folder at \(folder)")
+        let cases = try ScenarioLoader(kinds: kinds).load(paths: [folder])
+        #expect(cases.map(\.name).contains("ipv6-sender-without-ptr"))
+        #expect(cases.map(\.name).contains("ipv6-sender-with-fcrdns"))
+        #expect(cases.contains { $0.sender.mta?.rawValue == "exim" })
+    }
+}
