@@ -127,6 +127,7 @@ let package = Package(
             dependencies: [
                 "DNSCore", "Policy", "Scenario", "Sandbox", "SMTPProtocol", "Runner", "Delivery",
                 "CertificateAuthority",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // OpenSMTPD: the policy as built-in filters, a private daemon with its own mount
@@ -135,6 +136,7 @@ let package = Package(
             name: "OpenSMTPD",
             dependencies: [
                 "DNSCore", "Policy", "Sandbox", "SMTPProtocol", "Scenario", "Runner", "CertificateAuthority",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // A user's own MX started by the scenario's command (`target: exec`); its receiver part.
@@ -242,7 +244,7 @@ let package = Package(
             name: "mxharness",
             dependencies: [
                 "Harness", "Catalog", "CertificateAuthority", "Runner", "Scenario", "DNSCore", "Policy", "ReferenceMX",
-                "Postfix",
+                "Postfix", "Exim", "OpenSMTPD",
                 "SMTPProtocol", "Parity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -335,6 +337,7 @@ let package = Package(
             dependencies: [
                 "Exim", "Policy", "Scenario", "DNSCore", "Runner", "RunnerTestKit", "MXHarnessTestKit", "SMTPProtocol",
                 "Delivery", "ModelProxy",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
@@ -342,6 +345,7 @@ let package = Package(
             dependencies: [
                 "OpenSMTPD", "Policy", "DNSCore", "Runner", "Scenario", "RunnerTestKit", "MXHarnessTestKit",
                 "SMTPProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(
             name: "ExecMXTests", dependencies: ["ExecMX", "Runner", "Scenario", "RunnerTestKit", "MXHarnessTestKit"]),

@@ -10,19 +10,19 @@ import Sender
 
 extension PartCatalog {
     /// The parts this build of mxharness has, one line per receiver, sender and proxy kind, as both
-    /// executables (`mxharness`, `mxharness-bench`) run them: `postfix` is the Postfix receiver kind
-    /// a command's options configured, `eximConfiguration` and `openSMTPDConfiguration` the texts of
-    /// `--exim-config` and `--opensmtpd-config` (nil: the harness writes one per case).
+    /// executables (`mxharness`, `mxharness-bench`) run them: `postfix`, `exim` and `openSMTPD` are
+    /// the receiver kinds a command's options configured (`PostfixOptions`, `EximOptions`,
+    /// `OpenSMTPDOptions`), by default the harness writing each case's configuration.
     public static func standard(
-        postfix: PostfixReceivers = PostfixReceivers(), eximConfiguration: String? = nil,
-        openSMTPDConfiguration: String? = nil
+        postfix: PostfixReceivers = PostfixReceivers(), exim: EximReceivers = EximReceivers(),
+        openSMTPD: OpenSMTPDReceivers = OpenSMTPDReceivers()
     ) -> PartCatalog {
         PartCatalog(
             receivers: [
                 BuiltinMXReceivers(),
                 postfix,
-                EximReceivers(configurationText: eximConfiguration),
-                OpenSMTPDReceivers(configurationText: openSMTPDConfiguration),
+                exim,
+                openSMTPD,
                 ExecReceivers(),
             ],
             senders: [ModelSenders(), PostfixSenders(), EximSenders()],

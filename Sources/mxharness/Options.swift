@@ -1,8 +1,10 @@
 import ArgumentParser
 import Catalog
+import Exim
 import Foundation
 import Harness
 import Logging
+import OpenSMTPD
 import Postfix
 import Runner
 import Scenario
@@ -109,35 +111,14 @@ struct PostfixOptions: ParsableArguments {
     }
 }
 
-/// `--exim-config` and `--opensmtpd-config`: a user's own configuration for those receivers.
-struct ReceiverConfigOptions: ParsableArguments {
-    @Option(
-        help: ArgumentHelp(
-            "Your own Exim configuration for target exim (its ACLs are the policy; the harness owns addresses, spool and logs).",
-            valueName: "FILE"))
-    var eximConfig: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "Your own smtpd.conf for target opensmtpd, run as it is (it must listen on the receiver's addresses).",
-            valueName: "FILE"))
-    var opensmtpdConfig: String?
-
-    func read(_ path: String?, _ option: String) throws -> String? {
-        guard let path else { return nil }
-        do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ValidationError("\(option) \(path): cannot read it (\(error.localizedDescription))")
-        }
-    }
-}
-
 /// The parts this build of mxharness has (`PartCatalog.standard`, one line per kind in
-/// Sources/Catalog), configured by a command's options (`receivers` nil: a command without the
-/// receiver options; their properties must not be read outside argument parsing).
-func partCatalog(postfix: PostfixReceivers = PostfixReceivers(), receivers: ReceiverConfigOptions? = nil) throws
-    -> PartCatalog
-{
+/// Sources/Catalog), configured by a command's options: each kind's own option group (`PostfixOptions`
+/// here, `EximOptions`, `OpenSMTPDOptions` in their modules), nil for a command without them
+/// (their properties must not be read outside argument parsing).
+func partCatalog(
+    postfix: PostfixReceivers = PostfixReceivers(), exim: EximOptions? = nil, openSMTPD: OpenSMTPDOptions? = nil
+) throws -> PartCatalog {
     PartCatalog.standard(
-        postfix: postfix, eximConfiguration: try receivers?.read(receivers?.eximConfig, "--exim-config"),
-        openSMTPDConfiguration: try receivers?.read(receivers?.opensmtpdConfig, "--opensmtpd-config"))
+        postfix: postfix, exim: try exim?.receivers() ?? EximReceivers(),
+        openSMTPD: try openSMTPD?.receivers() ?? OpenSMTPDReceivers())
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Exim
 import Harness
+import OpenSMTPD
 import Parity
 import Postfix
 import Runner
@@ -50,7 +52,8 @@ extension MXHarness {
 
         @OptionGroup var dns: DNSTimeoutOptions
         @OptionGroup var postfix: PostfixOptions
-        @OptionGroup var receivers: ReceiverConfigOptions
+        @OptionGroup var exim: EximOptions
+        @OptionGroup var openSMTPD: OpenSMTPDOptions
         @OptionGroup var global: GlobalOptions
 
         func validate() throws {
@@ -65,7 +68,7 @@ extension MXHarness {
             let options = RunOptions(
                 paths: cases.paths, jobs: jobs.jobs, selection: cases.selection, shard: cases.shard,
                 configuration: configuration, junitPath: junit, jsonPath: json, tap: tap, durations: durations,
-                parts: try partCatalog(postfix: try postfix.receivers(), receivers: receivers))
+                parts: try partCatalog(postfix: try postfix.receivers(), exim: exim, openSMTPD: openSMTPD))
             try await Harness.run(options, logger: global.logger()).exit()
         }
     }
@@ -87,7 +90,8 @@ extension MXHarness {
         var target: ReceiverTarget?
         @OptionGroup var dns: DNSTimeoutOptions
         @OptionGroup var postfix: PostfixOptions
-        @OptionGroup var receivers: ReceiverConfigOptions
+        @OptionGroup var exim: EximOptions
+        @OptionGroup var openSMTPD: OpenSMTPDOptions
         @OptionGroup var global: GlobalOptions
 
         /// `--targets`, each once, in the order given.
@@ -124,7 +128,8 @@ extension MXHarness {
             try await Harness.parity(
                 paths: cases.paths, selection: cases.selection, shard: cases.shard, jobs: jobs.jobs,
                 configuration: configuration, axis: axis,
-                parts: try partCatalog(postfix: try postfix.receivers(), receivers: receivers), logger: global.logger()
+                parts: try partCatalog(postfix: try postfix.receivers(), exim: exim, openSMTPD: openSMTPD),
+                logger: global.logger()
             ).exit()
         }
     }
