@@ -277,7 +277,8 @@ let package = Package(
         .target(
             name: "RunnerTestKit",
             dependencies: [
-                "DNSCore", "Runner", "Scenario", "ReferenceMX", "Sender",
+                "DNSCore", "Runner", "Scenario", "ReferenceMX", "Sender", "Policy", "Sandbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Tests/RunnerTestKit"),
 
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"]),
@@ -396,7 +397,8 @@ let package = Package(
         .testTarget(
             name: "HarnessTests",
             dependencies: [
-                "Harness", "DNSCore", "Sandbox", "Scenario", "MXHarnessTestKit", "RunnerTestKit",
+                "Harness", "DNSCore", "Sandbox", "Scenario", "MXHarnessTestKit", "RunnerTestKit", "Runner",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // docker-compose.yml: the Compose schema and the agreement of its addresses with docker/.

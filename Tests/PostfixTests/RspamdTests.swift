@@ -206,6 +206,7 @@ struct RspamdRunTests {
             #expect(result.receiverLog.contains("rspamd: 4.40 ("), "\(result.receiverLog)")
             let directory = try #require(result.workDirectory)
             #expect(rspamdProcesses(under: directory).isEmpty, "rspamd outlived \(result.name)")
+            #expect(!FileManager.default.fileExists(atPath: directory), "\(result.name) left \(directory)")
         }
         #expect(results[0].evidence?.engines.first?.action == "reject")
         #expect(results[0].evidence?.engines.first?.answered == true)

@@ -204,7 +204,7 @@ public struct RspamdScan: Sendable, Hashable, CustomStringConvertible {
         // anything but a closing brace.
         var symbols: [(name: String, score: Double)] = []
         var rest = line[verdict.range.upperBound...]
-        while let symbol = rest.prefixMatch(of: /([A-Z0-9_]+)\((-?[0-9.]+)\)(\{[^}]*\})?,?/) {
+        while let symbol = rest.prefixMatch(of: /([A-Za-z0-9_]+)\((-?[0-9.]+)\)(\{[^}]*\})?,?/) {
             if let value = Double(symbol.output.2) { symbols.append((String(symbol.output.1), value)) }
             rest = rest[symbol.range.upperBound...]
         }

@@ -16,12 +16,7 @@ public struct PostfixSenders: SenderKind {
         if let reason = PostfixSendingMTA.unavailableReason() { return reason }
         if let signing = Self.signing(for: scenario) {
             if let reason = OpenDKIMSignerInstallation().missingReason(for: signing) { return reason }
-            if signing.algorithm == "ed25519-sha256" {
-                // Seen: OpenDKIM 2.11 (Debian 12) given the case's Ed25519 key (PKCS#8 PEM) signs,
-                // and the receiver's verifier answers 5.7.20 (no valid signature).
-                return
-                    "sender.dkim.algorithm: ed25519-sha256 is not signed by the real Postfix sender: OpenDKIM 2.11 given the case's Ed25519 key makes signatures that do not verify"
-            }
+            if let reason = Self.ed25519Reason(signing) { return reason }
         }
         return scenario.sender.message?.raw == nil ? nil : rawMessageReason("Postfix")
     }
@@ -39,6 +34,23 @@ public struct PostfixSenders: SenderKind {
                 unsigned, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout),
             settings: PostfixSenderSettings(main: scenario.sender.postfix, signing: Self.signing(for: scenario)),
             tls: (scenario.sender.tls, settings.authority))
+    }
+
+    /// Why OpenDKIM 2.11 cannot make the case's Ed25519 signature verify, or nil. libopendkim
+    /// 2.11.0-Beta2 (`dkim.c` `dkim_getsighdr_d`) folds the DKIM-Signature field at 75 columns and,
+    /// while hashing it with `b=` still empty, forces the line break before `b=` only for RSA keys
+    /// (`if (sig->sig_keytype == DKIM_KEYTYPE_RSA)`, from the RSA signature's predicted length).
+    /// For an Ed25519 key the empty `b=` stays on the `h=` line in the field it hashes and goes to
+    /// a line of its own in the field it adds, so the two differ in the whitespace before `b=`:
+    /// with simple header canonicalization (RFC 6376 3.4.1, no whitespace changed) no verifier can
+    /// verify it (seen: OpenDKIM's own verifier and the built-in MX both answer 5.7.20); relaxed
+    /// header canonicalization (3.4.2) folds the whitespace away, and those signatures verify.
+    static func ed25519Reason(_ signing: OpenDKIMSigning) -> String? {
+        guard signing.algorithm == "ed25519-sha256",
+            signing.canonicalization.split(separator: "/").first.map(String.init) == "simple"
+        else { return nil }
+        return
+            "sender.dkim: ed25519-sha256 with simple header canonicalization is not signed by the real Postfix sender: OpenDKIM 2.11 (libopendkim dkim_getsighdr_d) forces the line break before b= only for RSA keys, so an Ed25519 signature covers a DKIM-Signature field folded otherwise than the one it adds, and cannot verify under simple header canonicalization"
     }
 
     /// `sender.dkim` as OpenDKIM's signing (the key is the one the runner prepared), nil without it.

@@ -223,13 +223,6 @@ private func senderNode(_ sender: SenderSpec) -> Node {
     case .mx: pairs.append(("relay", "mx"))
     case .host(let name): pairs.append(("relay", .flowMap([("host", .plain(name))])))
     }
-    if !sender.postfix.isEmpty {
-        pairs.append(
-            (
-                "postfix",
-                .flowMap(sender.postfix.keys.sorted().map { (Node.plain($0), Node.plain(sender.postfix[$0] ?? "")) })
-            ))
-    }
     if let message = sender.message {
         var parts: [(Node, Node)] = []
         if let headers = message.headers {
