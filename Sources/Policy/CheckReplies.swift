@@ -7,7 +7,7 @@ public enum CheckOutcome: String, Sendable, Hashable, Codable, CustomStringConve
     case pass
     /// The check failed: its standard failure reply (or the preset's own).
     case fail
-    /// SPF `permerror` under the `spf` check (550 5.7.24).
+    /// SPF `permerror` under the `spf` check (550 5.5.2; 550 5.7.24 as policyd-spf).
     case permerror
     /// A DNS error (or SPF `temperror`) kept the check from deciding: its 4xx reply.
     case temporary
@@ -22,7 +22,9 @@ extension Check {
     /// The reply for a check that did not pass, per the scenario format's policy table, before
     /// `customReplies` and `on_fail: defer` are applied. `[ADDR]` becomes the client address as
     /// Postfix prints it (`[2001:db8::66]`), `<HELO>` the HELO argument in angle brackets.
-    public func standardReply(for outcome: CheckOutcome, client: IPAddress, helo: String) -> SMTPReply? {
+    public func standardReply(
+        for outcome: CheckOutcome, client: IPAddress, helo: String, spf: SPFReplies = .format
+    ) -> SMTPReply? {
         let addr = "[\(client)]"
         let heloText = "<\(helo)>"
         switch (self, outcome) {
@@ -53,14 +55,18 @@ extension Check {
         case (.heloMatches, _):
             return SMTPReply(
                 code: 550, enhanced: "5.7.1", "\(heloText): Helo command rejected: does not match calling host")
-        // The codes are postfix-policyd-spf-python's (spf_engine/policyd_spf.py: `defer_if_permit
-        // 4.7.24` for temperror, which smtpd answers with defer_code 450; `550 5.7.24` for
-        // permerror, `550 5.7.23` otherwise; RFC 7372 3.2), the SPF service sites run beside
-        // Postfix, so that the built-in MX and Postfix give the same codes.
+        // The format's codes (its policy table), or with `.policydSPF` those of
+        // postfix-policyd-spf-python (spf_engine/policyd_spf.py: `defer_if_permit 4.7.24` for
+        // temperror, which smtpd answers with defer_code 450; `550 5.7.24` for permerror; RFC
+        // 7372 3.2), the SPF service a Postfix target asks.
         case (.spf, .temporary), (.spfPass, .temporary):
-            return SMTPReply(code: 450, enhanced: "4.7.24", "SPF temporary error")
+            return spf == .policydSPF
+                ? SMTPReply(code: 450, enhanced: "4.7.24", "SPF temporary error")
+                : SMTPReply(code: 451, enhanced: "4.4.3", "SPF temporary error")
         case (.spf, .permerror):
-            return SMTPReply(code: 550, enhanced: "5.7.24", "SPF permanent error")
+            return spf == .policydSPF
+                ? SMTPReply(code: 550, enhanced: "5.7.24", "SPF permanent error")
+                : SMTPReply(code: 550, enhanced: "5.5.2", "SPF permanent error")
         case (.spf, _):
             return SMTPReply(code: 550, enhanced: "5.7.23", "SPF fail - not authorized")
         case (.spfPass, _):
@@ -110,7 +116,9 @@ extension ReceiverPolicy {
     public func reply(for check: Check, outcome: CheckOutcome, client: IPAddress, helo: String, signed: Bool = true)
         -> SMTPReply?
     {
-        guard var reply = check.standardReply(for: outcome, client: client, helo: helo) else { return nil }
+        guard var reply = check.standardReply(for: outcome, client: client, helo: helo, spf: spfReplies) else {
+            return nil
+        }
         let unsigned = signed ? nil : unsignedReplies[client.family]?[check]
         var custom = outcome != .temporary ? unsigned ?? customReplies[client.family]?[check] : nil
         if outcome != .temporary, let siteReply { custom = siteReply }

@@ -145,6 +145,14 @@ public struct CustomReply: Sendable, Hashable {
     }
 }
 
+/// Whose reply codes the `spf` and `spf-pass` checks give on an SPF error.
+public enum SPFReplies: String, Sendable, Hashable {
+    /// The scenario format's policy table: temperror 451 4.4.3, permerror 550 5.5.2.
+    case format
+    /// postfix-policyd-spf-python's: temperror 450 4.7.24, permerror 550 5.7.24.
+    case policydSPF
+}
+
 /// What a receiver checks, per family, and how it answers a failure.
 public struct ReceiverPolicy: Sendable, Hashable {
     public var ipv4: [Check]
@@ -162,6 +170,9 @@ public struct ReceiverPolicy: Sendable, Hashable {
     /// DNS error), as a site's `unknown_client_reject_code` or custom text does. Its code agrees
     /// with `onFail` (the loader refuses one that does not).
     public var siteReply: CustomReply?
+    /// Whose codes an SPF error gets: the format's (451 4.4.3, 550 5.5.2), or policyd-spf's when
+    /// the receiver runs it (`receiver.engines: [policyd-spf]`).
+    public var spfReplies: SPFReplies = .format
 
     public init(
         ipv4: [Check] = [], ipv6: [Check] = [], rejectAt: RejectStage = .rcpt, onFail: FailureMode = .reject,

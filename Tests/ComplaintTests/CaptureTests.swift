@@ -169,7 +169,7 @@ struct CaptureReplayTests {
             expect: {outcome: deferred, family: ipv6, stage: rcpt, code: 450, enhanced: 4.7.25}
           - name: spf-include-timeout
             sender: {addresses: {ipv6: "2001:db8:6::25"}, helo: mail.other.test, mail_from: b@other.test}
-            expect: {outcome: deferred, family: ipv6, stage: rcpt, code: 450, enhanced: 4.7.24}
+            expect: {outcome: deferred, family: ipv6, stage: rcpt, code: 451, enhanced: 4.4.3}
         """
 
     static func cases() throws -> [ScenarioCase] {

@@ -193,8 +193,8 @@ struct PolicyCheckTests {
             (.neutral, nil, "550 5.7.23 SPF check did not pass"),
             (.softfail, nil, "550 5.7.23 SPF check did not pass"),
             (.fail, "550 5.7.23 SPF fail - not authorized", "550 5.7.23 SPF check did not pass"),
-            (.permerror, "550 5.7.24 SPF permanent error", "550 5.7.23 SPF check did not pass"),
-            (.temperror, "450 4.7.24 SPF temporary error", "450 4.7.24 SPF temporary error"),
+            (.permerror, "550 5.5.2 SPF permanent error", "550 5.7.23 SPF check did not pass"),
+            (.temperror, "451 4.4.3 SPF temporary error", "451 4.4.3 SPF temporary error"),
         ] as [(SPFResult, String?, String?)])
     func spfVerdictMapping(result: SPFResult, spf: String?, spfPass: String?) async {
         // The seam: a verdict straight to a reply.
@@ -264,7 +264,7 @@ struct PolicyCheckTests {
         #expect(
             await World.reply(
                 World.engine(ReceiverPolicy(checks: [.spf], onFail: .defer), spf: .temperror), client: World.goodV4)
-                == "450 4.7.24 SPF temporary error")
+                == "451 4.4.3 SPF temporary error")
     }
 
     @Test func findingsSummarizeTheDecision() async {

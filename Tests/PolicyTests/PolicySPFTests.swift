@@ -40,7 +40,7 @@ struct PolicySPFTests {
         #expect(await Self.reply([.spf], client: World.badV6, mailFrom: "alice@soft.test") == nil)
         #expect(
             await Self.reply([.spf], client: World.badV6, mailFrom: "alice@broken.test")
-                == "550 5.7.24 SPF permanent error")
+                == "550 5.5.2 SPF permanent error")
     }
 
     @Test func spfPassNeedsPass() async {
@@ -57,10 +57,31 @@ struct PolicySPFTests {
         let broken = Self.world(faults: ["sender.test": .servfail])
         #expect(
             await Self.reply([.spf], client: World.goodV6, mailFrom: "alice@sender.test", dns: broken)
-                == "450 4.7.24 SPF temporary error")
+                == "451 4.4.3 SPF temporary error")
         #expect(
             await Self.reply([.spfPass], client: World.goodV4, mailFrom: "alice@sender.test", dns: broken)
-                == "450 4.7.24 SPF temporary error")
+                == "451 4.4.3 SPF temporary error")
+    }
+
+    /// A receiver that runs policyd-spf (`receiver.engines: [policyd-spf]`) gives its codes for
+    /// SPF errors (spf_engine/policyd_spf.py); a fail keeps 550 5.7.23 in both.
+    @Test func policydSPFRepliesGiveItsCodesForErrorsOnly() {
+        let client = World.goodV6
+        for check in [Check.spf, .spfPass] {
+            let format = check.standardReply(for: .temporary, client: client, helo: "h.test")
+            let policyd = check.standardReply(for: .temporary, client: client, helo: "h.test", spf: .policydSPF)
+            #expect(format.map { "\($0.code) \($0.enhanced ?? "")" } == "451 4.4.3", "\(check)")
+            #expect(policyd.map { "\($0.code) \($0.enhanced ?? "")" } == "450 4.7.24", "\(check)")
+        }
+        let permerror = Check.spf.standardReply(for: .permerror, client: client, helo: "h.test")
+        let policydPermerror = Check.spf.standardReply(for: .permerror, client: client, helo: "h.test", spf: .policydSPF)
+        #expect(permerror.map { "\($0.code) \($0.enhanced ?? "")" } == "550 5.5.2")
+        #expect(policydPermerror.map { "\($0.code) \($0.enhanced ?? "")" } == "550 5.7.24")
+        let fail = Check.spf.standardReply(for: .fail, client: client, helo: "h.test", spf: .policydSPF)
+        #expect(fail.map { "\($0.code) \($0.enhanced ?? "")" } == "550 5.7.23")
+        var policy = ReceiverPolicy(ipv6: [.spf])
+        policy.spfReplies = .policydSPF
+        #expect(policy.reply(for: .spf, outcome: .temporary, client: client, helo: "h.test")?.code == 450)
     }
 
     @Test func theRecordAndTermAreKept() async {

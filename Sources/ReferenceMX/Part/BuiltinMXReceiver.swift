@@ -13,15 +13,17 @@ public struct BuiltinMXReceivers: ReceiverKind {
     public init() {}
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
-        // Its own SPF evaluator answers `spf` and `spf-pass` with policyd-spf's codes and rules
-        // (`Check.standardReply`), the model of Postfix with policyd-spf that receiver parity
-        // holds to the real one; it runs no other engine.
+        // Its own SPF evaluator answers `spf` and `spf-pass` as policyd-spf does when a case lists
+        // it (its codes, `SPFReplies.policydSPF`), the model of Postfix with policyd-spf that
+        // receiver parity holds to the real one; it runs no other engine.
         unrunEngines(of: scenario, on: "the built-in MX", runs: [.policydSPF])
     }
 
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
+        var policy = scenario.receiver.policy
+        if scenario.receiver.engines.contains(.policydSPF) { policy.spfReplies = .policydSPF }
         var configuration = MXConfiguration(
-            hostname: scenario.receiver.hostname, policy: scenario.receiver.policy,
+            hostname: scenario.receiver.hostname, policy: policy,
             bareNewline: scenario.receiver.bareNewline ?? .normalize)
         configuration.requiresProxyHeader = scenario.receiver.proxyProtocol == .haproxy
         configuration.xclientHosts = scenario.receiver.xclientHosts
