@@ -34,12 +34,13 @@ import Testing
     }
 
     /// A Postfix receiver asks policyd-spf whether or not the case lists the engine: the library's
-    /// ipv6-strict temperror case lists none.
+    /// ipv6-strict case of an IPv4-only SPF record lists none.
     @Test func aPostfixReceiverRunsPolicydSPFWithoutTheEngineListed() throws {
         let file = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Scenarios/spf/temperror.yaml").path
-        let scenario = try #require(try ScenarioLoader().load(paths: [file]).first)
+            .appendingPathComponent("Scenarios/spf/ipv4-only-record.yaml").path
+        let cases = try ScenarioLoader().load(paths: [file])
+        let scenario = try #require(cases.first { $0.receiver.policy.preset == .ipv6Strict })
         #expect(scenario.receiver.engines.isEmpty)
         let configuration = PostfixReceivers().configuration(for: scenario)
         #expect(configuration.engines.runsPolicydSPF)
