@@ -74,7 +74,8 @@ struct PolicySPFTests {
             #expect(policyd.map { "\($0.code) \($0.enhanced ?? "")" } == "450 4.7.24", "\(check)")
         }
         let permerror = Check.spf.standardReply(for: .permerror, client: client, helo: "h.test")
-        let policydPermerror = Check.spf.standardReply(for: .permerror, client: client, helo: "h.test", spf: .policydSPF)
+        let policydPermerror = Check.spf.standardReply(
+            for: .permerror, client: client, helo: "h.test", spf: .policydSPF)
         #expect(permerror.map { "\($0.code) \($0.enhanced ?? "")" } == "550 5.5.2")
         #expect(policydPermerror.map { "\($0.code) \($0.enhanced ?? "")" } == "550 5.7.24")
         let fail = Check.spf.standardReply(for: .fail, client: client, helo: "h.test", spf: .policydSPF)
