@@ -1,4 +1,5 @@
 import DNSCore
+import Runner
 import SMTPProtocol
 
 /// STARTTLS on an Exim receiver (`receiver.tls`): `tls_advertise_hosts = *`, the world's
@@ -19,18 +20,7 @@ public struct EximTLS: Sendable, Hashable {
     /// The certificates, each with the addresses that present it; the first one is the default.
     public var certificates: [Certificate]
 
-    public struct Certificate: Sendable, Hashable {
-        /// The leaf, then the certificates after it, PEM.
-        public var chainPEM: String
-        public var keyPEM: String
-        public var addresses: [IPAddress]
-
-        public init(chainPEM: String, keyPEM: String, addresses: [IPAddress]) {
-            self.chainPEM = chainPEM
-            self.keyPEM = keyPEM
-            self.addresses = addresses
-        }
-    }
+    public typealias Certificate = ReceiverCertificate
 
     public init(required: Bool, protocols: ClosedRange<TLSProtocolVersion>?, certificates: [Certificate]) {
         self.required = required

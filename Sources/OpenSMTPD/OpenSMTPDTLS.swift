@@ -1,4 +1,5 @@
 import DNSCore
+import Runner
 import SMTPProtocol
 
 /// STARTTLS on an OpenSMTPD receiver (`receiver.tls`), smtpd.conf(5) of OpenSMTPD 7.4: each
@@ -28,18 +29,7 @@ public struct OpenSMTPDTLS: Sendable, Hashable {
     /// The certificates, each with the addresses that present it.
     public var certificates: [Certificate]
 
-    public struct Certificate: Sendable, Hashable {
-        /// The leaf, then the certificates after it, PEM.
-        public var chainPEM: String
-        public var keyPEM: String
-        public var addresses: [IPAddress]
-
-        public init(chainPEM: String, keyPEM: String, addresses: [IPAddress]) {
-            self.chainPEM = chainPEM
-            self.keyPEM = keyPEM
-            self.addresses = addresses
-        }
-    }
+    public typealias Certificate = ReceiverCertificate
 
     public init(required: Bool, protocols: ClosedRange<TLSProtocolVersion>?, certificates: [Certificate]) {
         self.required = required

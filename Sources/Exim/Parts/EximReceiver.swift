@@ -31,15 +31,7 @@ public struct EximReceivers: ReceiverKind {
 
     /// `receiver.tls` as Exim settings, with the certificates the run's authority issues.
     static func tls(for receiver: ReceiverSpec, authority: RunAuthority) -> EximTLS? {
-        guard receiver.tls.starttls, let authority = try? authority.authority() else { return nil }
-        var certificates: [EximTLS.Certificate] = []
-        for group in receiver.tls.certificates(hostname: receiver.hostname, addresses: receiver.addresses) {
-            guard let issued = try? authority.certificate(group.kind, names: group.names, addresses: group.addresses)
-            else { return nil }
-            certificates.append(
-                EximTLS.Certificate(chainPEM: issued.chainPEM, keyPEM: issued.privateKeyPEM, addresses: group.addresses)
-            )
-        }
+        guard let certificates = receiver.issuedCertificates(authority: authority) else { return nil }
         return EximTLS(required: receiver.tls.required, protocols: receiver.tls.protocols, certificates: certificates)
     }
 

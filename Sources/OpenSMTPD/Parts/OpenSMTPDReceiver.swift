@@ -39,15 +39,7 @@ public struct OpenSMTPDReceivers: ReceiverKind {
 
     /// `receiver.tls` as OpenSMTPD settings, with the certificates the run's authority issues.
     static func tls(for receiver: ReceiverSpec, authority: RunAuthority) -> OpenSMTPDTLS? {
-        guard receiver.tls.starttls, let authority = try? authority.authority() else { return nil }
-        var certificates: [OpenSMTPDTLS.Certificate] = []
-        for group in receiver.tls.certificates(hostname: receiver.hostname, addresses: receiver.addresses) {
-            guard let issued = try? authority.certificate(group.kind, names: group.names, addresses: group.addresses)
-            else { return nil }
-            certificates.append(
-                OpenSMTPDTLS.Certificate(
-                    chainPEM: issued.chainPEM, keyPEM: issued.privateKeyPEM, addresses: group.addresses))
-        }
+        guard let certificates = receiver.issuedCertificates(authority: authority) else { return nil }
         return OpenSMTPDTLS(
             required: receiver.tls.required, protocols: receiver.tls.protocols, certificates: certificates)
     }

@@ -81,14 +81,10 @@ public struct PostfixReceivers: ReceiverKind {
     /// the receiver (cached by the authority, so every case with the same receiver gets the same
     /// files and may share an instance); nil without STARTTLS or when no authority can be made.
     static func tls(for receiver: ReceiverSpec, authority: RunAuthority) -> PostfixTLS? {
-        guard receiver.tls.starttls, let authority = try? authority.authority() else { return nil }
-        var certificates: [PostfixTLS.Certificate] = []
-        for group in receiver.tls.certificates(hostname: receiver.hostname, addresses: receiver.addresses) {
-            guard let issued = try? authority.certificate(group.kind, names: group.names, addresses: group.addresses)
-            else { return nil }
-            let key = issued.privateKeyPEM.hasSuffix("\n") ? issued.privateKeyPEM : issued.privateKeyPEM + "\n"
-            certificates.append(
-                PostfixTLS.Certificate(keyAndChainPEM: key + issued.chainPEM, addresses: group.addresses))
+        guard let issued = receiver.issuedCertificates(authority: authority) else { return nil }
+        let certificates = issued.map { certificate in
+            let key = certificate.keyPEM.hasSuffix("\n") ? certificate.keyPEM : certificate.keyPEM + "\n"
+            return PostfixTLS.Certificate(keyAndChainPEM: key + certificate.chainPEM, addresses: certificate.addresses)
         }
         return PostfixTLS(
             required: receiver.tls.required, protocols: receiver.tls.protocols, certificates: certificates)
