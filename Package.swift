@@ -254,6 +254,7 @@ let package = Package(
             name: "Catalog",
             dependencies: [
                 "Runner", "ReferenceMX", "Sender", "Postfix", "Exim", "OpenSMTPD", "ExecMX", "HAProxy", "ModelProxy",
+                "Scenario", "SMTPProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // `mxharness-bench`: the benchmarks (scripts/bench-*), kept out of the product.
         .executableTarget(

@@ -35,28 +35,6 @@ enum Entry {
     }
 }
 
-extension ReceiverTarget: ExpressibleByArgument {
-    /// The name of a receiver kind of this build's catalog.
-    public init?(argument: String) {
-        guard PartCatalog.standard().receiverNames.contains(ReceiverTarget(named: argument)) else { return nil }
-        self.init(named: argument)
-    }
-
-    public static var allValueStrings: [String] { PartCatalog.standard().receiverNames.map(\.rawValue) }
-}
-
-extension SenderMTA: ExpressibleByArgument {
-    /// The name of a sender kind of this build's catalog.
-    public init?(argument: String) {
-        guard PartCatalog.standard().senderNames.contains(SenderMTA(named: argument)) else { return nil }
-        self.init(named: argument)
-    }
-
-    public static var allValueStrings: [String] { PartCatalog.standard().senderNames.map(\.rawValue) }
-}
-
-extension TLSSecurityLevel: ExpressibleByArgument {}
-
 struct GlobalOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Log what the harness does (namespaces, worlds, sessions).")
     var verbose = false

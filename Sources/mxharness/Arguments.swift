@@ -11,33 +11,11 @@ import Scenario
 
 // The values of options, parsed (and their errors reported) by argument-parser itself.
 
-extension ReceiverTarget: ExpressibleByArgument {
-    /// The name of a receiver kind of this build's catalog.
-    public init?(argument: String) {
-        guard PartCatalog.standard().receiverNames.contains(ReceiverTarget(named: argument)) else { return nil }
-        self.init(named: argument)
-    }
-
-    public static var allValueStrings: [String] { PartCatalog.standard().receiverNames.map(\.rawValue) }
-}
-
-extension SenderMTA: ExpressibleByArgument {
-    /// The name of a sender kind of this build's catalog.
-    public init?(argument: String) {
-        guard PartCatalog.standard().senderNames.contains(SenderMTA(named: argument)) else { return nil }
-        self.init(named: argument)
-    }
-
-    public static var allValueStrings: [String] { PartCatalog.standard().senderNames.map(\.rawValue) }
-}
-
 extension Preset: ExpressibleByArgument {}
 
 extension ReceiverProxyProtocol: ExpressibleByArgument {}
 
 extension CertificateKind: ExpressibleByArgument {}
-
-extension TLSSecurityLevel: ExpressibleByArgument {}
 
 extension IPAddress: ExpressibleByArgument {
     /// An IPv4 or IPv6 address, without brackets.
