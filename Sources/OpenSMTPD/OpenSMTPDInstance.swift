@@ -116,8 +116,15 @@ public final class OpenSMTPDInstance: @unchecked Sendable {
         return lines.filter { line in line.split(separator: " ").first.map { sessions.contains($0) } ?? false }
     }
 
-    /// Messages accepted from `client` (`smtp message ... result=OK`).
+    /// Messages accepted from `client`.
     public func messagesAccepted(from client: IPAddress) -> Int {
-        sessionLog(client: client).filter { $0.contains(" smtp message ") && $0.contains("result=OK") }.count
+        Self.messagesAccepted(inSessionLog: sessionLog(client: client))
+    }
+
+    /// The messages a session log says smtpd took: one `smtp message msgid=... size=... nrcpt=...`
+    /// line each, logged when the message is committed to the queue (smtp_session.c
+    /// `smtp_tx_commit`); a refused one gets `smtp failed-command` instead.
+    public static func messagesAccepted(inSessionLog lines: [String]) -> Int {
+        lines.filter { $0.contains(" smtp message msgid=") }.count
     }
 }
