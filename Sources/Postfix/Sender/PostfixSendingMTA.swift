@@ -245,11 +245,27 @@ public final class PostfixSendingMTA: @unchecked Sendable {
     private func waitForOutcome(recipients: [String], timeout: Duration) async -> PostfixDeliveryLog {
         let deadline = ContinuousClock.now + timeout
         while true {
-            let log = PostfixDeliveryLog(lines: logText.split(separator: "\n").map(String.init))
+            let lines = logText.split(separator: "\n").map(String.init)
+            let log = PostfixDeliveryLog(lines: lines)
             let done = recipients.allSatisfy { log.status(of: $0) != nil }
-            if done || ContinuousClock.now >= deadline { return log }
+            if done { return PostfixDeliveryLog(lines: Self.linesOfTheMessage(lines, recipients: recipients)) }
+            if ContinuousClock.now >= deadline { return log }
             try? await Task.sleep(for: .milliseconds(10))
         }
+    }
+
+    /// The lines up to the last status line of the case's recipients. What follows is other mail:
+    /// a bounced message makes bounce(8) send a non-delivery notice to the envelope sender at
+    /// once, and smtp(8)'s tries to deliver it would read as more attempts of the case.
+    public static func linesOfTheMessage(_ lines: [String], recipients: [String]) -> [String] {
+        let addresses = recipients.map { "to=<\($0.lowercased())>" }
+        guard
+            let last = lines.lastIndex(where: { line in
+                let lowered = line.lowercased()
+                return lowered.contains(" status=") && addresses.contains { lowered.contains($0) }
+            })
+        else { return lines }
+        return Array(lines[...last])
     }
 
     // MARK: Stop
