@@ -233,7 +233,10 @@ final class PrivatePostfixReceiver: Receiver, @unchecked Sendable {
 
     func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
         guard let postfix else { return LogEvidence() }
-        // Stopped first, so every line of the case is in the log.
+        // Every session's `disconnect from` line written before the instance stops: an smtpd still
+        // closing its milters (rspamd's) when master is stopped logs none, and the case's count of
+        // accepted messages would be unknown. Then stopped, so every line of the case is in the log.
+        _ = await postfix.settle(since: .start, timeout: .seconds(2))
         await postfix.stop()
         let log = postfix.caseLog(clients: clients).joined(separator: "\n")
         // What the decision milter made of OpenDKIM's and OpenDMARC's results, after Postfix's lines,
