@@ -361,7 +361,9 @@ let package = Package(
             ]),
         .testTarget(
             name: "ScenarioTests",
-            dependencies: ["Scenario", "CertificateAuthority", "DNSCore", "SMTPProtocol", "Policy", "DKIM"]),
+            dependencies: [
+                "Scenario", "CertificateAuthority", "DNSCore", "SMTPProtocol", "Policy", "DKIM", "MXHarnessTestKit",
+            ]),
         .testTarget(
             name: "RunnerTests",
             dependencies: [
@@ -392,7 +394,8 @@ let package = Package(
             ]),
         .testTarget(name: "HAProxyTests", dependencies: ["HAProxy", "DNSCore"]),
         // The catalog the executables run, as the loader sees it.
-        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Runner", "RunnerTestKit", "Scenario"]),
+        .testTarget(
+            name: "CatalogTests", dependencies: ["Catalog", "Runner", "RunnerTestKit", "Scenario", "MXHarnessTestKit"]),
         .testTarget(
             name: "ParityTests", dependencies: ["Parity", "Runner", "Scenario", "SMTPProtocol", "DNSCore", "Reports"]),
         .testTarget(

@@ -47,20 +47,16 @@ public struct EximInstallation: Sendable, Hashable {
                 EximUnavailable(
                     reason: "Exim needs the system user Debian-exim, which unpack_mtas in scripts/lib.sh creates"))
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        // An empty configuration is enough for -bV to print the build's features.
-        process.arguments = ["-C", "/dev/null", "-bV"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        let output: String
         do {
-            try process.run()
+            // An empty configuration is enough for -bV to print the build's features.
+            output = try Command.runSync(binary, ["-C", "/dev/null", "-bV"])
+        } catch let error as CommandError {
+            // What it said decides below, whatever its exit status.
+            output = error.output
         } catch {
             return .failure(EximUnavailable(reason: "\(binary) does not run: \(error)"))
         }
-        let output = String(decoding: (try? pipe.fileHandleForReading.readToEnd()) ?? Data(), as: UTF8.self)
-        process.waitUntilExit()
         guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("Support for:") }) else {
             return .failure(
                 EximUnavailable(

@@ -65,19 +65,15 @@ public struct OpenSMTPDInstallation: Sendable, Hashable {
 
     /// `smtpd -h` prints `version: OpenSMTPD 7.4.0-portable` and its usage.
     static func version(of binary: String) -> Result<String, OpenSMTPDUnsupported> {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["-h"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        let output: String
         do {
-            try process.run()
+            output = try Command.runSync(binary, ["-h"])
+        } catch let error as CommandError {
+            // smtpd exits 1 after printing its version and usage.
+            output = error.output
         } catch {
             return .failure(OpenSMTPDUnsupported(reason: "\(binary) does not run: \(error)"))
         }
-        let output = String(decoding: (try? pipe.fileHandleForReading.readToEnd()) ?? Data(), as: UTF8.self)
-        process.waitUntilExit()
         let prefix = "version: OpenSMTPD "
         guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) else {
             return .failure(

@@ -4,6 +4,7 @@ import Runner
 import RunnerTestKit
 import Scenario
 import Testing
+import MXHarnessTestKit
 
 /// The executable's catalog gives the loader every kind's names and keys: the messages a user sees
 /// list them all, in the catalog's order.

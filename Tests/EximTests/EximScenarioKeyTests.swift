@@ -3,6 +3,7 @@ import Runner
 import RunnerTestKit
 import Scenario
 import Testing
+import MXHarnessTestKit
 
 /// `target: exim`, `mta: exim`, `receiver.exim` and `sender.exim`: what a loader given the Exim
 /// kinds reads, defaults, explains and reports (file:line:column), and a loader without them

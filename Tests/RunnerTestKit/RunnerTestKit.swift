@@ -112,51 +112,6 @@ public func twoEqualMX(_ name: String, target: String, postfix: String = "{}", e
     return try #require(try ScenarioLoader().load(yaml: yaml, file: "\(name).yaml").first)
 }
 
-/// A complete, valid scenario to vary: the example of the format's documentation (as
-/// ScenarioTests' `specExample`), for the tests of the kinds' own keys.
-public let formatExample = """
-    name: ipv6-sender-without-ptr
-    description: >
-      An IPv6 sender whose address has no PTR record delivers to a receiver that
-      requires forward-confirmed reverse DNS.
-    tags: [ipv6, ptr]
-
-    dns:
-      records:
-        - example.test. MX 10 mx.example.test.
-        - mx.example.test. A 192.0.2.10
-        - mx.example.test. AAAA 2001:db8::10
-        - mail.sender.test. AAAA 2001:db8:5::25
-        - sender.test. TXT "v=spf1 ip6:2001:db8:5::/64 -all"
-        # no PTR for 2001:db8:5::25
-
-    receiver:
-      hostname: mx.example.test
-      addresses: [192.0.2.10, "2001:db8::10"]
-      policy: fcrdns-strict
-
-    sender:
-      addresses: {ipv6: "2001:db8:5::25"}
-      helo: mail.sender.test
-      mail_from: alice@sender.test
-      rcpt_to: [bob@example.test]
-
-    expect:
-      outcome: bounced
-      family: ipv6
-      stage: rcpt
-      code: 550
-      enhanced: 5.7.25
-      text: cannot find your hostname
-
-    """
-
-/// `formatExample` with `old` replaced by `new` (which must be there).
-public func formatExample(_ old: String, _ new: String) -> String {
-    #expect(formatExample.contains(old))
-    return formatExample.replacingOccurrences(of: old, with: new)
-}
-
 /// What loading `yaml` as Scenarios/rdns.yaml with `kinds` reports, one line per problem (none
 /// when it loads).
 public func loadProblems(_ yaml: String, kinds: ScenarioKinds) -> [String] {

@@ -2,13 +2,14 @@ import DKIM
 import Foundation
 import Scenario
 import Testing
+import MXHarnessTestKit
 
 /// `sender.dkim`: reading, load errors with file:line:col, and the signed message.
 @Suite struct DKIMLoadingTests {
     /// The format's example with `sender.dkim` holding `dkim` (lines without indentation).
     static func yaml(dkim: String) -> String {
         let block = dkim.split(separator: "\n").map { "    " + $0 + "\n" }.joined()
-        return specExample.replacingOccurrences(
+        return formatExample.replacingOccurrences(
             of: "  rcpt_to: [bob@example.test]\n", with: "  rcpt_to: [bob@example.test]\n  dkim:\n" + block)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Scenario
 import Testing
+import MXHarnessTestKit
 
 /// SplitMix64: a seeded generator, so a failure here replays.
 struct SeededGenerator: RandomNumberGenerator {
@@ -102,7 +103,7 @@ struct SeededGenerator: RandomNumberGenerator {
             ":", " ", "-", "[", "]", "{", "}", "\"", "'", "#", "\n", "\t", "&x ", "*x", "~", "x", "5", ".", "/",
         ]
         for _ in 0..<300 {
-            var chars = Array(specExample.unicodeScalars)
+            var chars = Array(formatExample.unicodeScalars)
             for _ in 0..<Int.random(in: 1...4, using: &rng) {
                 let index = Int.random(in: 0..<max(1, chars.count), using: &rng)
                 switch Int.random(in: 0..<3, using: &rng) {

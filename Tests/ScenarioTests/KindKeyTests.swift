@@ -1,5 +1,6 @@
 import Scenario
 import Testing
+import MXHarnessTestKit
 
 /// A kind's own key as the loader reads it: decoded by the kind, kept opaque in the model by name,
 /// written by `explain`, its problems at file:line:column under the key's path.
@@ -31,7 +32,7 @@ import Testing
         receivers: [.builtin, ReceiverTarget(named: "bannered")], senders: [.builtin], keys: [Banner.key])
 
     func yaml(_ lines: String) -> String {
-        specExample.replacingOccurrences(of: "  policy: fcrdns-strict", with: "  policy: fcrdns-strict\n" + lines)
+        formatExample.replacingOccurrences(of: "  policy: fcrdns-strict", with: "  policy: fcrdns-strict\n" + lines)
     }
 
     func problems(_ yaml: String, kinds: ScenarioKinds) -> [String] {
@@ -52,7 +53,7 @@ import Testing
     }
 
     @Test func anAbsentKeyIsNotSet() throws {
-        let c = try #require(try ScenarioLoader(kinds: kinds).load(yaml: specExample, file: "a.yaml").first)
+        let c = try #require(try ScenarioLoader(kinds: kinds).load(yaml: formatExample, file: "a.yaml").first)
         #expect(c.receiver.settings("banner", as: Banner.self) == nil)
         #expect(!explain(c).contains("banner"))
     }

@@ -2,13 +2,14 @@ import Foundation
 import Policy
 import Scenario
 import Testing
+import MXHarnessTestKit
 
 /// Every class of load error, each with its exact file:line:column and key path.
 @Suite struct LoadErrorTests {
-    /// `specExample` with one piece replaced (which must be there).
+    /// `formatExample` with one piece replaced (which must be there).
     func example(_ old: String, _ new: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> String {
-        #expect(specExample.contains(old), "the example has no \(old)", sourceLocation: sourceLocation)
-        return specExample.replacingOccurrences(of: old, with: new)
+        #expect(formatExample.contains(old), "the example has no \(old)", sourceLocation: sourceLocation)
+        return formatExample.replacingOccurrences(of: old, with: new)
     }
 
     @Test func unknownCheckInAPolicyList() {
@@ -314,7 +315,7 @@ import Testing
 /// Format 1.1: the policy map's `reject_at: greeting` and `reply`, and `sender.postfix`.
 @Suite struct PolicyMapReplyLoadTests {
     func with(_ policy: String) -> String {
-        specExample.replacingOccurrences(of: "  policy: fcrdns-strict", with: "  policy: \(policy)")
+        formatExample.replacingOccurrences(of: "  policy: fcrdns-strict", with: "  policy: \(policy)")
     }
 
     @Test func aReplyAndAGreetingLoad() throws {

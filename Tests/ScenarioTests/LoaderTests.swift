@@ -4,10 +4,11 @@ import Policy
 import SMTPProtocol
 import Scenario
 import Testing
+import MXHarnessTestKit
 
 @Suite struct SpecExampleTests {
     @Test func theExampleLoadsAndMeansWhatTheSpecSays() throws {
-        let cases = try ScenarioLoader().load(yaml: specExample, file: "Scenarios/example.yaml")
+        let cases = try ScenarioLoader().load(yaml: formatExample, file: "Scenarios/example.yaml")
         try #require(cases.count == 1)
         let c = cases[0]
         #expect(c.name == "ipv6-sender-without-ptr")

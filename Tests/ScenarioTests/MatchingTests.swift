@@ -2,6 +2,7 @@ import DNSCore
 import SMTPProtocol
 import Scenario
 import Testing
+import MXHarnessTestKit
 
 @Suite struct PatternTests {
     @Test func codePatterns() throws {
@@ -64,12 +65,12 @@ import Testing
         ])
 
     @Test func theSpecExampleExpectationHolds() throws {
-        let c = try #require(try ScenarioLoader().load(yaml: specExample, file: "e.yaml").first)
+        let c = try #require(try ScenarioLoader().load(yaml: formatExample, file: "e.yaml").first)
         #expect(c.expect.mismatches(Self.rejectedAtRcpt).isEmpty)
     }
 
     @Test func everyGivenKeyThatFailsIsReportedAsExpectedXGotY() throws {
-        let c = try #require(try ScenarioLoader().load(yaml: specExample, file: "e.yaml").first)
+        let c = try #require(try ScenarioLoader().load(yaml: formatExample, file: "e.yaml").first)
         let deferred = ObservedDelivery(
             outcome: .deferred, family: .ipv4, stage: .helo,
             reply: SMTPReply(code: 450, enhanced: "4.7.1", "Helo command rejected: Host not found"),

@@ -3,6 +3,7 @@ import Foundation
 import Policy
 import Scenario
 import Testing
+import MXHarnessTestKit
 
 @Suite struct ExplainTests {
     @Test func explainShowsTheMergedCaseAndLoadsBack() throws {
@@ -87,7 +88,7 @@ import Testing
 
     @Test func listingHasNameTagsAndDescription() throws {
         let cases =
-            try ScenarioLoader().load(yaml: specExample, file: "e.yaml")
+            try ScenarioLoader().load(yaml: formatExample, file: "e.yaml")
             + ScenarioLoader().load(yaml: VariantTests.scenario, file: "dual.yaml")
         #expect(
             listing(cases) == """
@@ -103,7 +104,7 @@ import Testing
     static let date = Date(timeIntervalSince1970: 1_795_918_474)  // Sun, 29 Nov 2026 02:14:34 +0000
 
     @Test func theDefaultMessageIsBuiltFromTheEnvelope() throws {
-        let c = try #require(try ScenarioLoader().load(yaml: specExample, file: "e.yaml").first)
+        let c = try #require(try ScenarioLoader().load(yaml: formatExample, file: "e.yaml").first)
         #expect(
             c.sender.messageText(date: Self.date, messageID: "id1") == """
                 From: <alice@sender.test>\r

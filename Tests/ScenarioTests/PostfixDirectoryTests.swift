@@ -1,6 +1,7 @@
 import Foundation
 import Scenario
 import Testing
+import MXHarnessTestKit
 
 /// `receiver.postfix_dir`: a site's Postfix configuration directory, relative to the file naming it.
 @Suite struct PostfixDirectoryTests {
@@ -14,7 +15,7 @@ import Testing
             try "smtpd_banner = $myhostname ESMTP site\n".write(
                 toFile: root + "/site/main.cf", atomically: true, encoding: .utf8)
         }
-        let yaml = specExample.replacingOccurrences(
+        let yaml = formatExample.replacingOccurrences(
             of: "  policy: fcrdns-strict", with: "  policy: fcrdns-strict\n  postfix_dir: \(value)")
         #expect(yaml.contains("postfix_dir"))
         let file = root + "/scenarios/case.yaml"
@@ -67,7 +68,7 @@ import Testing
     }
 
     @Test func notAStringIsAnError() {
-        let yaml = specExample.replacingOccurrences(
+        let yaml = formatExample.replacingOccurrences(
             of: "  policy: fcrdns-strict", with: "  policy: fcrdns-strict\n  postfix_dir: [a]")
         #expect(
             loadErrors(yaml: yaml).first?.hasPrefix(

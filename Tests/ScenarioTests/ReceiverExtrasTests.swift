@@ -1,12 +1,13 @@
 import Foundation
 import Scenario
 import Testing
+import MXHarnessTestKit
 
 /// `receiver.exec`: what it loads into, and their errors with file:line:column.
 @Suite struct ReceiverExtrasTests {
     func example(_ old: String, _ new: String) -> String {
-        #expect(specExample.contains(old))
-        return specExample.replacingOccurrences(of: old, with: new)
+        #expect(formatExample.contains(old))
+        return formatExample.replacingOccurrences(of: old, with: new)
     }
 
     @Test func execLoadsWithItsDefaults() throws {

@@ -1,11 +1,12 @@
 import Foundation
 import Scenario
 import Testing
+import MXHarnessTestKit
 
 /// `sender.postfix`: read as written, checked against the built-in model.
 @Suite struct SenderSettingsTests {
     func example(adding lines: String) -> String {
-        specExample.replacingOccurrences(of: "  helo: mail.sender.test", with: "  helo: mail.sender.test\n" + lines)
+        formatExample.replacingOccurrences(of: "  helo: mail.sender.test", with: "  helo: mail.sender.test\n" + lines)
     }
 
     @Test func modelledKeysLoadForTheBuiltinSender() throws {

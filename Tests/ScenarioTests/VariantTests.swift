@@ -4,6 +4,7 @@ import Policy
 import SMTPProtocol
 import Scenario
 import Testing
+import MXHarnessTestKit
 
 @Suite struct VariantTests {
     /// A scenario with both families and the format's variant example.
@@ -125,7 +126,7 @@ import Testing
         // The format (1.1): a variant's expect replaces the scenario's whole, so the example's
         // stage/code/enhanced/text (those of the bounce) do not carry over into the variant.
         let yaml =
-            specExample + """
+            formatExample + """
                 variants:
                   - name: receiver-defers
                     receiver: {policy: fcrdns}
