@@ -87,9 +87,13 @@ public struct DestinationResolver: Sendable {
                     note: "MX lookup: NXDOMAIN", source: .mx)
             default:
                 // smtp_domain_addr(): any other MX lookup failure defers with 4.4.3 (and
-                // ignore_mx_lookup_error = no, so no A/AAAA fallback).
+                // ignore_mx_lookup_error = no, so no A/AAAA fallback), in dns_lookup.c's words
+                // for TRY_AGAIN; the lookup's own error follows them.
+                let text =
+                    "Host or domain name not found. Name service error for name=\(domain) type=MX:"
+                    + " Host not found, try again (\(error))"
                 return Self.failed(
-                    .deferred, SMTPReply(code: 451, enhanced: "4.4.3", "MX lookup for \(domain) failed: \(error)"),
+                    .deferred, SMTPReply(code: 451, enhanced: "4.4.3", text),
                     note: "MX lookup: \(Self.kind(of: error))", source: .mx)
             }
         }
