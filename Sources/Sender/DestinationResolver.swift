@@ -218,8 +218,11 @@ public struct DestinationResolver: Sendable {
     static func order(_ found: [Destination], families: Set<AddressFamily>, prefer: AddressPreference, limit: Int)
         -> [Destination]
     {
-        var seen = Set<IPAddress>()
-        let unique = found.filter { seen.insert($0.address).inserted }
+        // An address is tried once per host, but once for each MX host that has it: Postfix
+        // appends each host's addresses as they come (smtp_addr.c smtp_addr_list, dns_rr_append)
+        // and removes no duplicate across hosts.
+        var seen = Set<String>()
+        let unique = found.filter { seen.insert(DNSName.normalize($0.host) + " " + $0.address.description).inserted }
         var sorted = unique.enumerated().sorted { lhs, rhs in
             let lp = lhs.element.preference ?? 0, rp = rhs.element.preference ?? 0
             if lp != rp { return lp < rp }
