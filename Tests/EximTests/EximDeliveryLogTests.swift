@@ -47,7 +47,8 @@ import Testing
         #expect(status?.outcome == .deferred)
         #expect(status?.dsn == "4.4.3")
         #expect(
-            status?.text == "Host or domain name not found (R=dnslookup defer (-1) DT=0.000s: host lookup did not complete)")
+            status?.text
+                == "Host or domain name not found (R=dnslookup defer (-1) DT=0.000s: host lookup did not complete)")
         #expect(status?.attemptIndex == nil)
     }
 

@@ -54,7 +54,8 @@ public struct EximSenders: SenderKind {
 
     /// The recipient domain's MX hosts (`sender.relay: mx`), with their addresses, as the
     /// scenario's records have them.
-    static func mxHosts(_ scenario: ScenarioCase) -> (domain: String, hosts: [(name: String, addresses: [IPAddress])])? {
+    static func mxHosts(_ scenario: ScenarioCase) -> (domain: String, hosts: [(name: String, addresses: [IPAddress])])?
+    {
         guard case .mx = scenario.sender.relay, let recipient = scenario.sender.rcptTo.first,
             let at = recipient.lastIndex(of: "@")
         else { return nil }
