@@ -1,7 +1,6 @@
 import Foundation
 import MXHarnessTestKit
 import Postfix
-import Runner
 import RunnerTestKit
 import Scenario
 import Testing
@@ -10,7 +9,7 @@ import Testing
 /// and explained in Sources/Postfix, known to a loader given the Postfix kind and unknown to one
 /// without it. Errors name file:line:column and the key, as the loader's own do.
 @Suite struct PostfixScenarioKeyTests {
-    static let kinds = PartCatalog(receivers: [PostfixReceivers()]).scenarioKinds
+    static let kinds = postfixKinds
 
     func load(_ yaml: String, file: String = "Scenarios/rdns.yaml") throws -> ScenarioCase {
         try #require(try ScenarioLoader(kinds: Self.kinds).load(yaml: yaml, file: file).first)
