@@ -153,11 +153,18 @@ struct PostfixConfigurationTests {
         #expect(rendered.files[table]?.contains("0.0.0.0/0") == false)
     }
 
+    @Test func rejectAtDataListsTheChecksAtTheEndOfData() throws {
+        let rendered = try render(configuration(ReceiverPolicy(ipv4: [.fcrdns], ipv6: [.fcrdns], rejectAt: .data)))
+        #expect(rendered.parameters["smtpd_end_of_data_restrictions"] == "reject_unknown_client_hostname")
+        #expect(rendered.parameters["smtpd_client_restrictions"] == nil)
+        #expect(rendered.parameters["smtpd_delay_reject"] == "yes")
+        #expect(rendered.parameters["unknown_client_reject_code"] == "550")
+    }
+
     @Test(arguments: [
         (ReceiverPolicy(ipv4: [.spf], ipv6: [.spf]), "spf"),
         (ReceiverPolicy(ipv6: [.fcrdns, .spfPass]), "spf-pass"),
         (ReceiverPolicy(ipv4: [.heloMatches], ipv6: [.heloMatches]), "helo-matches"),
-        (ReceiverPolicy(ipv4: [.fcrdns], ipv6: [.fcrdns], rejectAt: .data), "reject_at: data"),
         (
             ReceiverPolicy(
                 ipv6: [.ptr], customReplies: [.ipv6: [.ptr: CustomReply(code: 550, enhanced: "5.7.1", text: "no")]]),

@@ -62,13 +62,6 @@ public enum PolicyTranslation {
         if let reason = milters.unsupportedReason {
             return .failure(PostfixUnsupported(reason: reason))
         }
-        if policy.rejectAt == .data && !milters.isNeeded {
-            return .failure(
-                PostfixUnsupported(
-                    reason:
-                        "reject_at: data has no Postfix equivalent (smtpd_delay_reject = yes moves client and HELO checks to RCPT, never to the end of DATA)"
-                ))
-        }
         if policy.rejectAt == .greeting {
             return .failure(
                 PostfixUnsupported(
@@ -120,11 +113,15 @@ public enum PolicyTranslation {
         // mail_cmd(), and answers the command with the failure; client restrictions may be listed
         // in either (smtpd_check.c generic_checks()). smtpd_client_restrictions would answer at
         // CONNECT instead of the greeting, so the list goes in the stage's own parameter.
+        // reject_at: data: smtpd_end_of_data_restrictions, which smtpd_check_eod() evaluates after
+        // the final dot (postconf(5): "the SMTP END-OF-DATA command"); generic_checks() accepts
+        // client, HELO and policy-service restrictions in any list, and the reply is the same.
         let listParameter: String
         switch policy.rejectAt {
         case .helo: listParameter = "smtpd_helo_restrictions"
         case .mail: listParameter = "smtpd_sender_restrictions"
-        case .rcpt, .data, .greeting: listParameter = "smtpd_client_restrictions"
+        case .data: listParameter = "smtpd_end_of_data_restrictions"
+        case .rcpt, .greeting: listParameter = "smtpd_client_restrictions"
         }
         if early, !(v4.isEmpty && v6.isEmpty) { parameters["smtpd_delay_reject"] = "no" }
         if v4 == v6 {
