@@ -27,7 +27,7 @@ public enum PolicydSPFVerdicts {
         if let match = line.firstMatch(of: /: ([0-9A-Za-z]+): info: header (Received-SPF: (\S+).*?) from \S+; from=</) {
             return EngineVerdict(
                 engine: engine, action: match.output.3.lowercased(), answered: false,
-                messageID: String(match.output.1), text: String(match.output.2))
+                messageID: String(match.output.1), text: match.output.2.trimmingCharacters(in: .whitespaces))
         }
         if line.contains(" reject: "),
             let match = line.firstMatch(
