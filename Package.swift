@@ -397,7 +397,8 @@ let package = Package(
         .testTarget(
             name: "CatalogTests", dependencies: ["Catalog", "Runner", "RunnerTestKit", "Scenario", "MXHarnessTestKit"]),
         .testTarget(
-            name: "ParityTests", dependencies: ["Parity", "Runner", "Scenario", "SMTPProtocol", "DNSCore", "Reports"]),
+            name: "ParityTests",
+            dependencies: ["Parity", "Runner", "RunnerTestKit", "Scenario", "SMTPProtocol", "DNSCore", "Reports"]),
         .testTarget(
             name: "HarnessTests",
             dependencies: [

@@ -32,7 +32,7 @@ extension Harness {
         if let note = chosen.shardNote { out.line(note) }
         let rows = await ParityRun(axis: axis, configuration: configuration, parts: parts, jobs: jobs, logger: logger)
             .run(chosen.cases)
-        out.line(ParityTable.render(rows, labels: axis.labels, terminal: Terminal.detect()))
+        out.line(ParityTable.render(rows, axis: axis, parts: parts, terminal: Terminal.detect()))
         if !rows.isEmpty, rows.allSatisfy(\.isSkipped) {
             throw .nothingRan("nothing was compared: no case ran on two sides (the table says why)")
         }

@@ -18,6 +18,15 @@ public enum ParityAxis: Sendable, Hashable {
         }
     }
 
+    /// The sides' headings, in column order: each kind's display name in `parts` ("the built-in
+    /// MX", "Postfix"), as the matrix heads its tables; a kind `parts` lacks is headed with its name.
+    public func headings(_ parts: PartCatalog) -> [String] {
+        switch self {
+        case .receivers(let targets): targets.map { parts.receivers[$0]?.displayName ?? $0.rawValue }
+        case .senders(let mtas): mtas.map { parts.senders[$0]?.displayName ?? $0.rawValue }
+        }
+    }
+
     /// The run configuration of every side, in column order.
     public func configurations(_ base: RunConfiguration) -> [RunConfiguration] {
         labels.indices.map { configuration(base, side: $0) }

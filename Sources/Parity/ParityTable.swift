@@ -1,11 +1,17 @@
 import Reports
+import Runner
 
 /// The parity table: one row per case, one column per side, the verdict last; then each
 /// difference side by side, the MTA differences (exact replies that differ between sides that need
-/// not agree on them), the skips grouped by side and reason, and a summary line.
+/// not agree on them), the skips grouped by side and reason, and a summary line. Columns are headed
+/// with each side's display name (`ParityAxis.headings`); findings and skips name the sides as
+/// `--targets`/`--sender` do.
 public enum ParityTable {
-    public static func render(_ rows: [ParityRow], labels: [String], terminal: Terminal) -> String {
-        let header = ["case"] + labels + [""]
+    public static func render(_ rows: [ParityRow], axis: ParityAxis, parts: PartCatalog, terminal: Terminal)
+        -> String
+    {
+        let labels = axis.labels
+        let header = ["case"] + axis.headings(parts) + [""]
         var table: [[String]] = []
         var kinds: [Kind] = []
         var same = 0, differing = 0, skipped = 0

@@ -14,7 +14,10 @@ import MXHarnessTestKit
     @Test func namesAndKeysAreTheKinds() {
         #expect(kinds.receivers.map(\.rawValue) == ["builtin", "postfix", "exim", "opensmtpd", "exec"])
         #expect(kinds.senders.map(\.rawValue) == ["builtin", "postfix", "exim"])
-        #expect(kinds.keys.map { "\($0.part).\($0.name)" } == ["receiver.exim", "sender.exim"])
+        #expect(
+            kinds.keys.map { "\($0.part).\($0.name)" } == [
+                "receiver.postfix", "receiver.postfix_dir", "receiver.exim", "sender.exim",
+            ])
     }
 
     /// rspamd's verdicts have no model in the built-in MX: every such case skips there with one
@@ -37,7 +40,7 @@ import MXHarnessTestKit
     @Test func unknownNamesAndKeysListTheKinds() {
         #expect(
             loadProblems(formatExample("  hostname: mx.example.test", "  hostnme: mx.example.test"), kinds: kinds) == [
-                "Scenarios/rdns.yaml:17:3: receiver.hostnme: unknown key \"hostnme\" (known here: hostname, addresses, target, policy, postfix, postfix_dir, bare_newline, exim, exec, proxy_protocol, xclient_hosts, tls, engines, rspamd, resolver); did you mean \"hostname\"?"
+                "Scenarios/rdns.yaml:17:3: receiver.hostnme: unknown key \"hostnme\" (known here: hostname, addresses, target, policy, postfix, postfix_dir, exim, bare_newline, exec, proxy_protocol, xclient_hosts, tls, engines, rspamd, resolver); did you mean \"hostname\"?"
             ])
         #expect(
             loadProblems(

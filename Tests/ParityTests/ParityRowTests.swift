@@ -1,7 +1,9 @@
+import Foundation
 import DNSCore
 import Parity
 import Reports
 import Runner
+import RunnerTestKit
 import SMTPProtocol
 import Scenario
 import Testing
@@ -80,7 +82,7 @@ struct ParityRowTests {
         let row = Self.rows(axis, [Self.result(.deferred, 450, "4.7.25"), Self.skipped()])
         #expect(row.isSkipped)
         #expect(row.differences.isEmpty)
-        let table = ParityTable.render([row], labels: axis.labels, terminal: Terminal(colour: false))
+        let table = ParityTable.render([row], axis: axis, parts: PartCatalog(), terminal: Terminal(colour: false))
         #expect(table.contains("exim: no exim here"))
         #expect(table.hasSuffix("parity: 0 same, 0 different, 1 skipped (not run on two sides)"))
     }
@@ -94,7 +96,7 @@ struct ParityRowTests {
         let row = Self.rows(axis, [Self.result(.deferred, 450, "4.7.25"), Self.errored("postfix did not start")])
         #expect(!row.isSkipped)
         #expect(row.differences.map(\.description) == ["postfix: error: postfix did not start"])
-        let table = ParityTable.render([row], labels: axis.labels, terminal: Terminal(colour: false))
+        let table = ParityTable.render([row], axis: axis, parts: PartCatalog(), terminal: Terminal(colour: false))
         #expect(table.contains("DIFFERENT: postfix: error: postfix did not start"))
         #expect(table.contains("    postfix: error: postfix did not start"))
         #expect(table.hasSuffix("parity: 0 same, 1 different, 0 skipped (not run on two sides)"))
@@ -124,7 +126,7 @@ struct ParityRowTests {
             reasons.map { "\($0.count) \($0.side): \($0.reason)" } == [
                 "3 exim: preset x is builtin only", "1 builtin: raw messages", "1 exim: raw messages",
             ])
-        let table = ParityTable.render(rows, labels: axis.labels, terminal: Terminal(colour: false))
+        let table = ParityTable.render(rows, axis: axis, parts: PartCatalog(), terminal: Terminal(colour: false))
         #expect(
             table.contains(
                 "Skipped, by reason (cases; side: reason):\n  3  exim: preset x is builtin only\n  1  builtin: raw messages\n  1  exim: raw messages\n"
@@ -176,7 +178,7 @@ struct SenderParityRowTests {
         #expect(
             row.differences.map(\.fields) == [["outcome", "family", "stage", "class", "attempts"]],
             "the code is not compared again once its class differs")
-        let text = ParityTable.render([row], labels: axis.labels, terminal: Terminal(colour: false))
+        let text = ParityTable.render([row], axis: axis, parts: PartCatalog(), terminal: Terminal(colour: false))
         #expect(
             text.contains("builtin: deferred ipv6 rcpt 450 -; attempts: ipv6 tempfailed rcpt -, ipv6 tempfailed rcpt -")
         )
@@ -185,5 +187,27 @@ struct SenderParityRowTests {
                 "exim: delivered ipv4 data 250 -; attempts: ipv6 tempfailed rcpt -, ipv6 tempfailed rcpt -, ipv4 accepted data -"
             ))
         #expect(text.hasSuffix("parity: 0 same, 1 different, 0 skipped (not run on two sides)"))
+    }
+
+    /// The columns are headed as the matrix heads its tables, with each kind's display name in the
+    /// catalog the command runs with (a kind it lacks by its name); findings keep the names that
+    /// `--targets` and `--sender` take.
+    @Test func columnsAreHeadedWithEachKindsDisplayName() {
+        let parts = builtinParts.adding(GreetingOnlyReceivers(greeting: "421 4.3.2 busy"))
+        let axis = ParityAxis.receivers([.builtin, GreetingOnlyReceivers.target, .exim])
+        #expect(axis.headings(parts) == ["the built-in MX", "Greeting-only MX", "exim"])
+        let row = ParityRowTests.rows(
+            axis,
+            [
+                ParityRowTests.result(.deferred, 450, "4.7.25"), ParityRowTests.result(.bounced, 554, "5.7.1"),
+                ParityRowTests.skipped(),
+            ])
+        let table = ParityTable.render([row], axis: axis, parts: parts, terminal: Terminal(colour: false))
+        let header = table.split(separator: "\n").first.map(String.init) ?? ""
+        let columns = header.components(separatedBy: "  ").map { $0.trimmingCharacters(in: CharacterSet.whitespaces) }
+        #expect(columns.filter { !$0.isEmpty } == ["case", "the built-in MX", "Greeting-only MX", "exim"], "\(table)")
+        #expect(table.contains("greeting-only vs builtin: outcome, class, enhanced"), "\(table)")
+        let senders = ParityAxis.senders([.builtin, .exim])
+        #expect(senders.headings(parts) == ["the delivery model", "exim"])
     }
 }

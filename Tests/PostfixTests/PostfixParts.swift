@@ -7,3 +7,7 @@ import RunnerTestKit
 func postfixParts(_ receivers: PostfixReceivers = PostfixReceivers()) -> PartCatalog {
     builtinParts.adding(receivers).adding(PostfixSenders())
 }
+
+/// What scenarios may name and set with those parts: the core and Postfix's own keys
+/// (`receiver.postfix`, `receiver.postfix_dir`).
+let postfixKinds = postfixParts().scenarioKinds

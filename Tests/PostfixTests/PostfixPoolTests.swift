@@ -46,7 +46,7 @@ struct PostfixPoolTests {
               rcpt_to: [b@example.test]
             expect: \(expect)
             """
-        return try #require(try ScenarioLoader().load(yaml: yaml, file: "\(name).yaml").first)
+        return try #require(try ScenarioLoader(kinds: postfixKinds).load(yaml: yaml, file: "\(name).yaml").first)
     }
 
     static let forwardConfirmed = ["mail.sender.test. A 203.0.113.25", "203.0.113.25 PTR mail.sender.test."]

@@ -42,7 +42,7 @@ struct PostfixSiteTests {
     func aRealSitePassesThePreflightAndRunsTheReverseDNSAndHeloThemes(path: String) async throws {
         let site = PostfixSiteDirectory.load(path: path)
         #expect(site.problem == nil)
-        let cases = try ScenarioLoader().load(paths: [
+        let cases = try ScenarioLoader(kinds: postfixKinds).load(paths: [
             Self.repository + "/Scenarios/reverse-dns", Self.repository + "/Scenarios/helo",
         ])
         let runner = CaseRunner(
@@ -122,7 +122,7 @@ struct PostfixSiteTests {
             "site/access": "b@example.test REJECT the site says no\n",
             "scenarios/site-table.yaml": yaml,
         ]) { root in
-            let cases = try ScenarioLoader().load(paths: [root + "/scenarios"])
+            let cases = try ScenarioLoader(kinds: postfixKinds).load(paths: [root + "/scenarios"])
             let runner = CaseRunner(configuration: RunConfiguration(), parts: postfixParts())
             #expect(await runner.postfixPreflight(cases).allSatisfy(\.canServeMail))
             let results = await ScenarioRun(runner: runner, jobs: 1).run(cases)
@@ -179,7 +179,7 @@ struct PostfixSiteTests {
             "scenarios/trusted.yaml": yaml("trusted", trusted: "198.51.100.5"),
             "scenarios/untrusted.yaml": yaml("untrusted", trusted: "198.51.100.6"),
         ]) { root in
-            let cases = try ScenarioLoader().load(paths: [root + "/scenarios"])
+            let cases = try ScenarioLoader(kinds: postfixKinds).load(paths: [root + "/scenarios"])
             let results = await ScenarioRun(
                 runner: CaseRunner(configuration: RunConfiguration(), parts: postfixParts()), jobs: 1
             ).run(cases)

@@ -34,7 +34,7 @@ import MXHarnessTestKit
         #expect(c.receiver.addresses == [IPAddress("192.0.2.10")!, IPAddress("2001:db8::10")!])
         #expect(c.receiver.target == nil)
         #expect(c.receiver.policy == Preset.fcrdnsStrict.policy)
-        #expect(c.receiver.postfix.isEmpty)
+        #expect(c.receiver.settings.isEmpty)
 
         #expect(c.sender.addresses == [.ipv6: IPAddress("2001:db8:5::25")!])
         #expect(c.sender.prefer == .ipv6)
@@ -89,9 +89,6 @@ import MXHarnessTestKit
                 ipv6: [fcrdns, spf-pass, helo-valid, helo-fqdn, helo-resolves, helo-matches, spf]
                 reject_at: data
                 on_fail: defer
-              postfix:
-                smtpd_helo_required: yes
-                smtpd_client_connection_count_limit: 5
             sender:
               addresses: {ipv4: 198.51.100.25, ipv6: "2001:db8:5::25"}
               prefer: ipv4
@@ -134,7 +131,6 @@ import MXHarnessTestKit
         #expect(c.receiver.policy.rejectAt == .data)
         #expect(c.receiver.policy.onFail == .defer)
         #expect(c.receiver.policy.preset == nil)
-        #expect(c.receiver.postfix == ["smtpd_helo_required": "yes", "smtpd_client_connection_count_limit": "5"])
         #expect(c.sender.addresses.count == 2)
         #expect(c.sender.prefer == .ipv4)
         #expect(c.sender.helo == "[IPv6:2001:db8:5::25]")

@@ -57,7 +57,6 @@ import MXHarnessTestKit
               faults: [{name: broken.example.test, fault: refused}]
             receiver:
               addresses: [192.0.2.10]
-              postfix: {smtpd_helo_required: yes}
             sender:
               addresses: {ipv4: 198.51.100.25}
               helo: "[192.0.2.1]"
@@ -77,7 +76,6 @@ import MXHarnessTestKit
         let again = try #require(try ScenarioLoader().load(yaml: text, file: "again.yaml").first)
         #expect(again.description == original.description)
         #expect(again.dns == original.dns)
-        #expect(again.receiver.postfix == ["smtpd_helo_required": "yes"])
         #expect(again.sender.helo == "[192.0.2.1]")
         #expect(again.sender.mailFrom == "")
         #expect(again.sender.relay == .host("relay.example.test"))

@@ -16,6 +16,7 @@ import Scenario
 public struct PostfixReceivers: ReceiverKind {
     public var target: ReceiverTarget { .postfix }
     public var displayName: String { "Postfix" }
+    public var scenarioKeys: [ScenarioKey] { [PostfixSiteSettings.scenarioKey, PostfixDirectorySetting.scenarioKey] }
     /// A user's own main.cf (`--postfix-config`), the base of every case's configuration.
     public var base: MainCF?
     /// A site's whole Postfix configuration directory (`--postfix-config-dir`); replaces each

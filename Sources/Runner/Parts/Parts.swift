@@ -254,6 +254,10 @@ public struct ReceiverInstanceUse: Sendable, Hashable, Codable {
 public protocol SenderKind: Sendable {
     var mta: SenderMTA { get }
 
+    /// How headings name it (parity columns), as `ReceiverKind.displayName`. The default is the
+    /// MTA's name.
+    var displayName: String { get }
+
     /// Its own keys under `sender` in scenarios (`sender.exim`), as `ReceiverKind.scenarioKeys`.
     var scenarioKeys: [ScenarioKey] { get }
 
@@ -273,6 +277,7 @@ public protocol SenderKind: Sendable {
 }
 
 extension SenderKind {
+    public var displayName: String { mta.rawValue }
     public var writesProxyHeaders: Bool { false }
     public var scenarioKeys: [ScenarioKey] { [] }
 }

@@ -177,19 +177,12 @@ struct CaseDecoder {
                 ReceiverTarget.init(rawValue:))
         }
         let policy = map.optional("policy").map { receiverPolicy($0, path.key("policy")) } ?? Preset.open.policy
-        let postfix =
-            map.optional("postfix").map {
-                stringMap($0, path.key("postfix"), what: "main.cf settings (a map of strings)")
-            } ?? []
-        let postfixDirectory: String?? = map.optional("postfix_dir").map {
-            self.postfixDirectory($0, path.key("postfix_dir"))
-        }
+        let settings = kindSettings(map, path, .receiver)
         let bareNewline = map.optional("bare_newline").map {
             choice(
                 $0, path.key("bare_newline"), "bare newline mode", names: SMTPBareNewlineMode.names,
                 SMTPBareNewlineMode.init(postfixName:))
         }
-        let settings = kindSettings(map, path, .receiver)
         let exec: ExecReceiverSpec?? = map.optional("exec").map { execReceiver($0, path.key("exec")) }
         let identity = receiverIdentity(map, path)
         let tls: ReceiverTLSSpec?? = map.optional("tls").map { receiverTLS($0, path.key("tls"), addresses: addresses) }
@@ -198,12 +191,11 @@ struct CaseDecoder {
             map.optional("resolver").map { read.choice($0, path.key("resolver"), "resolver", ResolverValidation.self) }
             ?? .nonValidating
         map.finish()
-        guard let hostname, let addresses, let policy, let postfix, let settings, let identity, let engines,
+        guard let hostname, let addresses, let policy, let settings, let identity, let engines,
             let resolver
         else { return nil }
         if case .some(.none) = tls { return nil }
         if case .some(.none) = target { return nil }
-        if case .some(.none) = postfixDirectory { return nil }
         if case .some(.none) = bareNewline { return nil }
         if case .some(.none) = exec { return nil }
         if case .some(.some(.exec)) = target, exec == nil, let location = map.optional("target")?.location {
@@ -214,8 +206,6 @@ struct CaseDecoder {
         }
         var spec = ReceiverSpec(
             hostname: hostname, addresses: addresses, target: target ?? nil, policy: policy,
-            postfix: Dictionary(postfix.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }),
-            postfixDirectory: postfixDirectory ?? nil,
             bareNewline: bareNewline ?? nil, exec: exec ?? nil,
             proxyProtocol: identity.proxyProtocol, xclientHosts: identity.xclientHosts)
         spec.settings = settings
@@ -224,31 +214,6 @@ struct CaseDecoder {
         spec.rspamd = engines.rspamd
         spec.resolver = resolver
         return spec
-    }
-
-    /// `receiver.postfix_dir`: a folder holding at least main.cf, relative to the file that names it.
-    func postfixDirectory(_ tree: Tree, _ path: KeyPath) -> String? {
-        guard
-            let text = read.nonEmptyString(
-                tree, path, what: "a Postfix configuration directory (relative to this file)")
-        else { return nil }
-        let base = (tree.location.file as NSString).deletingLastPathComponent
-        let absolute = ((text.hasPrefix("/") ? text : (base.isEmpty ? "." : base) + "/" + text) as NSString)
-            .standardizingPath
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory), isDirectory.boolValue else {
-            diagnostics.add(
-                .invalidValue, at: tree.location, path,
-                "\(text) (\(absolute)) is not a directory: give the folder holding the site's main.cf and master.cf")
-            return nil
-        }
-        guard FileManager.default.fileExists(atPath: absolute + "/main.cf") else {
-            diagnostics.add(
-                .invalidValue, at: tree.location, path,
-                "\(absolute) has no main.cf: give the folder holding the site's main.cf and master.cf")
-            return nil
-        }
-        return absolute
     }
 
     // MARK: sender

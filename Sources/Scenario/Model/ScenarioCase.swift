@@ -103,11 +103,6 @@ public struct ReceiverSpec: Sendable {
     /// nil means "builtin unless the runner's `--target` says otherwise".
     public var target: ReceiverTarget?
     public var policy: ReceiverPolicy
-    /// `main.cf` settings added for `target: postfix`, on top of the policy's own.
-    public var postfix: [String: String]
-    /// `receiver.postfix_dir`: a site's whole Postfix configuration directory for `target: postfix`,
-    /// as an absolute path (written relative to the file that names it).
-    public var postfixDirectory: String?
     /// `receiver.bare_newline`: what a line ending in a bare <LF> does (Postfix
     /// `smtpd_forbid_bare_newline`); nil: `normalize`, on both targets.
     public var bareNewline: SMTPBareNewlineMode?
@@ -132,7 +127,7 @@ public struct ReceiverSpec: Sendable {
 
     public init(
         hostname: String = ReceiverSpec.defaultHostname, addresses: [IPAddress], target: ReceiverTarget? = nil,
-        policy: ReceiverPolicy = Preset.open.policy, postfix: [String: String] = [:], postfixDirectory: String? = nil,
+        policy: ReceiverPolicy = Preset.open.policy,
         bareNewline: SMTPBareNewlineMode? = nil, exec: ExecReceiverSpec? = nil,
         proxyProtocol: ReceiverProxyProtocol? = nil, xclientHosts: [IPAddress] = []
     ) {
@@ -142,8 +137,6 @@ public struct ReceiverSpec: Sendable {
         self.addresses = addresses
         self.target = target
         self.policy = policy
-        self.postfix = postfix
-        self.postfixDirectory = postfixDirectory
         self.bareNewline = bareNewline
         self.exec = exec
     }

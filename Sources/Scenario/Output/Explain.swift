@@ -176,15 +176,6 @@ private func receiverNode(_ receiver: ReceiverSpec) -> Node {
                     })
             ))
     }
-    if !receiver.postfix.isEmpty {
-        pairs.append(
-            (
-                "postfix",
-                .blockMap(
-                    receiver.postfix.keys.sorted().map { (Node.plain($0), Node.plain(receiver.postfix[$0] ?? "")) })
-            ))
-    }
-    if let directory = receiver.postfixDirectory { pairs.append(("postfix_dir", .plain(directory))) }
     pairs += kindNodes(receiver.settings)
     if let exec = receiver.exec {
         pairs.append(

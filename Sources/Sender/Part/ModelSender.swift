@@ -8,6 +8,7 @@ import Scenario
 /// format, an NIO SMTP client connecting from the sender's real source addresses.
 public struct ModelSenders: SenderKind {
     public var mta: SenderMTA { .builtin }
+    public var displayName: String { "the delivery model" }
 
     public init() {}
 
