@@ -87,9 +87,13 @@ public struct DestinationResolver: Sendable {
                     note: "MX lookup: NXDOMAIN", source: .mx)
             default:
                 // smtp_domain_addr(): any other MX lookup failure defers with 4.4.3 (and
-                // ignore_mx_lookup_error = no, so no A/AAAA fallback).
+                // ignore_mx_lookup_error = no, so no A/AAAA fallback), in dns_lookup.c's words
+                // for TRY_AGAIN; the lookup's own error follows them.
+                let text =
+                    "Host or domain name not found. Name service error for name=\(domain) type=MX:"
+                    + " Host not found, try again (\(error))"
                 return Self.failed(
-                    .deferred, SMTPReply(code: 451, enhanced: "4.4.3", "MX lookup for \(domain) failed: \(error)"),
+                    .deferred, SMTPReply(code: 451, enhanced: "4.4.3", text),
                     note: "MX lookup: \(Self.kind(of: error))", source: .mx)
             }
         }
@@ -214,8 +218,11 @@ public struct DestinationResolver: Sendable {
     static func order(_ found: [Destination], families: Set<AddressFamily>, prefer: AddressPreference, limit: Int)
         -> [Destination]
     {
-        var seen = Set<IPAddress>()
-        let unique = found.filter { seen.insert($0.address).inserted }
+        // An address is tried once per host, but once for each MX host that has it: Postfix
+        // appends each host's addresses as they come (smtp_addr.c smtp_addr_list, dns_rr_append)
+        // and removes no duplicate across hosts.
+        var seen = Set<String>()
+        let unique = found.filter { seen.insert(DNSName.normalize($0.host) + " " + $0.address.description).inserted }
         var sorted = unique.enumerated().sorted { lhs, rhs in
             let lp = lhs.element.preference ?? 0, rp = rhs.element.preference ?? 0
             if lp != rp { return lp < rp }

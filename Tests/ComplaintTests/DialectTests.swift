@@ -793,4 +793,123 @@ import Testing
         #expect(evidence.clientAddress == IPAddress("192.0.2.25"))
         #expect(evidence.clientAddress?.family == .ipv4)
     }
+
+    // MARK: Forms found in the corpus's third round
+
+    /// A structured (`key=value`) server log: the result of the command `cmd=` names, the client
+    /// from the `remote=` of the same connection (`cid=`), not of another one.
+    @Test func aKeyValueLogNamesTheCommandAndTheConnection() throws {
+        let text = """
+            l=info m="new connection" pkg=smtpserver remote=192.0.2.7:40000 cid=1 delta=1ms
+            l=info m="new connection" pkg=smtpserver remote=[2001:db8::7]:40001 cid=2 delta=1ms
+            l=debug m="smtp command result" err="bad syntax: ip is not ipv4 (remaining \\"\\")" pkg=smtpserver cmd=ehlo code=501 ecode=5.5.2 cid=2
+            """
+        let evidence = try read(text)
+        #expect(evidence.source == .keyValueLog)
+        #expect(evidence.reply?.code == 501)
+        #expect(evidence.reply?.enhanced == "5.5.2")
+        #expect(evidence.stage == .helo)
+        #expect(evidence.clientAddress == IPAddress("2001:db8::7"))
+        // A success, or a line without the command, is no refusal.
+        #expect(throws: UnrecognizedEvidence.self) { try read("m=\"smtp command result\" cmd=mail code=250") }
+        #expect(try read("cmd=rcpt to code=450 ecode=4.7.1 err=\"greylisted\"").stage == .rcpt)
+    }
+
+    /// qmail writes the enhanced code after the text: `503 RCPT first (#5.5.1)`; one of another
+    /// class is no enhanced code of the reply.
+    @Test func qmailsEnhancedCodeInParentheses() throws {
+        let evidence = try read(
+            "Expected response code 354 but got code \"503\", with message \"503 RCPT first (#5.5.1)")
+        #expect(evidence.reply?.code == 503)
+        #expect(evidence.reply?.enhanced == "5.5.1")
+        #expect(evidence.stage == .data)
+        #expect(try read("Remote host said: 451 try later (#5.7.1)").reply?.enhanced == nil)
+        // A code ended by a period (`553. To send mail, ...`), as an Outlook Express dialog quotes it.
+        let dialog = try read(
+            "Protocol: SMTP, Server Response: '553. To send mail, first check your mail (#5.7.1)', Port: 25, "
+                + "Secure(SSL): No, Server Error: 553, Error Number: 0x800CCC79")
+        #expect(dialog.reply?.code == 553)
+        #expect(dialog.reply?.enhanced == "5.7.1")
+        #expect(dialog.stage == .rcpt)
+    }
+
+    /// DokuWiki's smtp plugin: the code, a bar, then the whole reply; `Expected: 354` names DATA.
+    @Test(arguments: [
+        (
+            "Unexpected return code - Expected: 354, Got: 503 | 503 Bad sequence of commands", 503,
+            SMTPStage?.some(.data)
+        ),
+        ("Unexpected return code - Expected: 220, Got: 554 | 554 No SMTP service here", 554, .greeting),
+        ("Unexpected return code - Expected: 250, Got: 550 | 550 Access denied", 550, nil),
+    ])
+    func aLibraryThatPrintsTheCodeABarAndTheReply(text: String, code: Int, stage: SMTPStage?) throws {
+        let evidence = try read(text)
+        #expect(evidence.reply?.code == code)
+        #expect(evidence.stage == stage)
+    }
+
+    /// Replies that only DATA gets: before any recipient was accepted.
+    @Test(arguments: [
+        "503 5.5.1 RCPT first. x1 - gsmtp", "554 5.5.1 Error: no valid recipients",
+        "503 5.5.1 Error: need RCPT command",
+    ])
+    func repliesThatOnlyDataGets(_ reply: String) throws {
+        #expect(try read("Sending failed: " + reply).stage == .data)
+    }
+
+    /// OpenSMTPD's `failed-command command="HELO "` (an empty argument) names HELO.
+    @Test func aQuotedCommandWithAnEmptyArgument() throws {
+        let evidence = try read(
+            #"smtp failed-command command="HELO " result="501 5.5.4 Invalid command arguments: Invalid domain name""#)
+        #expect(evidence.reply?.code == 501)
+        #expect(evidence.stage == .helo)
+    }
+
+    /// Exim's own HELO syntax check logs the host without `H=`.
+    @Test func eximsHeloSyntaxRejectWithoutH() throws {
+        let evidence = try read(
+            "2024-01-01 10:00:00 rejected EHLO from mail.sender.test [2001:db8::25]: syntactically invalid argument(s): a_b"
+        )
+        #expect(evidence.source == .eximReject)
+        #expect(evidence.reply?.code == 501)
+        #expect(evidence.stage == .helo)
+        #expect(evidence.clientAddress == IPAddress("2001:db8::25"))
+        #expect(evidence.helo == "a_b")
+    }
+
+    /// The client's EHLO address literal is its own address: its family is the connection's; an
+    /// IPv4-mapped literal is IPv4.
+    @Test(arguments: [
+        ("C: EHLO [IPv6:2001:db8::66]\nS: 501 5.5.4 Invalid Address", "2001:db8::66"),
+        ("C: EHLO [IPv6:::ffff:192.0.2.47]\nS: 501 5.5.4 Invalid Address", "192.0.2.47"),
+        ("C: EHLO [192.0.2.48]\nS: 501 5.5.4 Invalid Address", "192.0.2.48"),
+    ])
+    func theEhloAddressLiteralNamesTheClient(text: String, client: String) throws {
+        let evidence = try read(text)
+        #expect(evidence.clientAddress == IPAddress(client))
+        #expect(evidence.stage == .helo)
+    }
+
+    /// A transcript pasted as a numbered list or in Markdown emphasis.
+    @Test func aTranscriptInAListOrInEmphasis() throws {
+        let evidence = try read(
+            "1. telnet mx.example.test 25\n2. **EHLO [IPv6:2001:db8::9]**\n3. 501 5.5.2 bad syntax\n")
+        #expect(evidence.source == .transcript)
+        #expect(evidence.reply?.code == 501)
+        #expect(evidence.stage == .helo)
+        #expect(evidence.clientAddress == IPAddress("2001:db8::9"))
+    }
+
+    /// A gateway's reply that quotes the next server's after `->` (Exchange Online): the quoted
+    /// reply is the refusal.
+    @Test func aGatewayQuotesTheNextServersReply() throws {
+        let evidence = try read(
+            "Remote Server returned '550 5.7.514 Decision Engine classified the mail item was rejected -> 554 5.7.1 "
+                + "Service unavailable; Client host [192.0.2.102] blocked using zen.spamhaus.org'")
+        #expect(evidence.reply?.code == 554)
+        #expect(evidence.reply?.enhanced == "5.7.1")
+        #expect(evidence.clientAddress == IPAddress("192.0.2.102"))
+        // An arrow without a whole reply after it changes nothing.
+        #expect(try read("Remote Server returned '550 5.7.1 mapped a -> b'").reply?.enhanced == "5.7.1")
+    }
 }

@@ -37,6 +37,21 @@ import Testing
         #expect(log.status(of: "bob@example.test")?.attemptIndex == 0)
     }
 
+    @Test func aLookupThatDidNotCompleteIsPostfixsNameServiceError() {
+        // The recipient domain's MX answer bogus behind a validating resolver (Exim 4.96, seen here).
+        let log = EximDeliveryLog(lines: [
+            prefix + "== bob@example.test R=dnslookup defer (-1) DT=0.000s: host lookup did not complete"
+        ])
+        #expect(log.attempts.isEmpty)
+        let status = log.status(of: "bob@example.test")
+        #expect(status?.outcome == .deferred)
+        #expect(status?.dsn == "4.4.3")
+        #expect(
+            status?.text
+                == "Host or domain name not found (R=dnslookup defer (-1) DT=0.000s: host lookup did not complete)")
+        #expect(status?.attemptIndex == nil)
+    }
+
     @Test func bounceAtRCPT() {
         let log = EximDeliveryLog(lines: [
             prefix

@@ -350,6 +350,9 @@ struct DeliveryModelTests {
         #expect(report.attempts.isEmpty)
         #expect(report.note == "MX lookup: SERVFAIL")
         #expect(report.decidingReply?.enhanced == "4.4.3")
+        #expect(
+            report.decidingReply?.text.hasPrefix(
+                "Host or domain name not found. Name service error for name=example.test type=MX:") == true)
     }
 
     @Test func nonexistentDomainBounces() async {

@@ -109,6 +109,11 @@ enum AddressWords {
             "the receiving Exim's `H=... [ADDR]`"),
         Place(#"\bruleset=\S+.*?\brelay=[^\s\[,]*\s?"# + wrapped, "the receiving sendmail's `relay=NAME [ADDR]`"),
         Place(#"\bClient host\s+"# + wrapped, "the reply's `Client host [ADDR]`"),
+        // The client's EHLO/HELO argument as an address literal is its own address (RFC 5321 4.1.3,
+        // 4.1.4: `EHLO [IPv6:2001:db8::1]`), of the family it connected with.
+        Place(
+            #"\b(?:EHLO|HELO)\s+(?=\[)"# + wrapped,
+            "the client's EHLO/HELO address literal (its own address, RFC 5321 4.1.3)"),
         // The reply to EHLO/HELO greets the client by the address it came from (Exim, sendmail,
         // OpenSMTPD, Exchange: `250-mx.example.test Hello name [ADDR]`).
         Place(

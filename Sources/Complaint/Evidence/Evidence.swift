@@ -18,6 +18,8 @@ public enum EvidenceSource: String, Sendable, Hashable, CustomStringConvertible 
     case sendmailDelivery = "sendmail delivery log line"
     /// A receiving qmail's rblsmtpd line (`rblsmtpd: ADDR pid N: 451 text`).
     case qmailReject = "qmail rblsmtpd log line"
+    /// A receiving server's `key=value` log line (mox: `cmd=ehlo code=501 ecode=5.5.2 err="..."`).
+    case keyValueLog = "key=value log line"
     /// An RFC 3464 delivery status notification (`multipart/report; report-type=delivery-status`).
     case deliveryStatus = "RFC 3464 delivery status notification"
     /// A bounce message in plain text (Postfix's, Exim's, or a provider's).
@@ -156,6 +158,17 @@ public struct Evidence: Sendable, Hashable {
 
     mutating func setReply(_ reply: SMTPReply, from source: String, inferred: Bool = false) {
         guard self.reply == nil else { return }
+        // A gateway's reply that quotes the next server's after an arrow (Exchange Online: `550
+        // 5.7.514 Decision Engine classified ... -> 554 5.7.1 Service unavailable; ...`): the
+        // quoted reply is the refusal the receiver made.
+        if let inner = ReplyText.forwarded(reply) {
+            self.reply = inner
+            note(
+                .reply, inner.description,
+                from: source + " (the reply the gateway's `\(reply.code) \(reply.enhanced ?? "")` quotes after `->`)",
+                inferred: inferred)
+            return
+        }
         self.reply = reply
         note(.reply, reply.description, from: source, inferred: inferred)
     }

@@ -17,9 +17,19 @@ enum EximLog {
     private static let smtpError = try! NSRegularExpression(
         pattern: #"SMTP error from remote mail server after (.+?):\s+([245]\d\d[ -].*)$"#)
 
+    /// Exim's own check of the HELO argument logs the host without `H=` (smtp_in.c: `rejected %s
+    /// from %s: syntactically invalid argument(s): %s`, the host as `name [addr]` or `[addr]`).
+    private static let heloSyntax = try! NSRegularExpression(
+        pattern:
+            #"\brejected (EHLO|HELO) from (?:(\S+) )?\[([^\]]+)\](?::\d+)?: syntactically invalid argument\(s\):\s?(.*)$"#
+    )
+
     static func read(_ lines: [String]) -> Result<Evidence, ReaderMiss> {
         for line in lines where line.contains("H=") {
             if let evidence = readReject(line) { return .success(evidence) }
+        }
+        for line in lines where line.contains("syntactically invalid") {
+            if let evidence = readHeloSyntax(line) { return .success(evidence) }
         }
         // The reject's words without its `H=` (a fragment quoted in a sentence: `I was getting
         // "rejected RCPT <>: relay not permitted"`): the client is not named.
@@ -66,6 +76,27 @@ enum EximLog {
             ReaderMiss(
                 "no `H=... [addr] ... rejected RCPT <...>: ...` line and no `SMTP error from remote mail server after ...` line"
             ))
+    }
+
+    static func readHeloSyntax(_ line: String) -> Evidence? {
+        guard let match = heloSyntax.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),
+            let verbRange = Range(match.range(at: 1), in: line), let addressRange = Range(match.range(at: 3), in: line)
+        else { return nil }
+        let verb = String(line[verbRange])
+        let said = "`rejected \(verb) from ...: syntactically invalid argument(s)`"
+        var evidence = Evidence(source: .eximReject)
+        if let address = IPAddress(line[addressRange]) { evidence.setClient(address, from: said) }
+        if let r = Range(match.range(at: 2), in: line) { evidence.setClientName(String(line[r]), from: said) }
+        if let r = Range(match.range(at: 4), in: line), !line[r].isEmpty {
+            evidence.setHelo(String(line[r]), from: said)
+        }
+        evidence.setStage(.helo, from: said)
+        evidence.reply = SMTPReply(code: 501, enhanced: nil, "Syntactically invalid \(verb) argument(s)")
+        evidence.note(
+            .reply, "501",
+            from: "Exim's own check of the HELO argument answers 501 Syntactically invalid ... argument(s) (smtp_in.c)",
+            inferred: true)
+        return evidence
     }
 
     static func readReject(_ line: String, hostRequired: Bool = true) -> Evidence? {

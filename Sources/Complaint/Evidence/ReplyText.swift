@@ -10,10 +10,15 @@ enum ReplyText {
         let chars = Array(trimmed.prefix(4))
         guard chars.count >= 3, chars[0..<3].allSatisfy(\.isASCII), let code = Int(String(chars[0..<3])),
             (200...599).contains(code),
-            chars.count == 3 || chars[3] == " " || chars[3] == "-" || chars[3] == ":"
+            chars.count == 3 || chars[3] == " " || chars[3] == "-" || chars[3] == ":" || chars[3] == "."
         else { return nil }
-        // `554: Dialup/transient IP not allowed` (T-Online's text as pasted): the colon is no part of the text.
-        if chars.count == 4, chars[3] == ":", !(trimmed.dropFirst(4).first?.isWhitespace ?? true) { return nil }
+        // `554: Dialup/transient IP not allowed` (T-Online's text as pasted), `553. To send mail, ...`
+        // (a server that ends the code with a period): the mark is no part of the text.
+        if chars.count == 4, chars[3] == ":" || chars[3] == ".",
+            !(trimmed.dropFirst(4).first?.isWhitespace ?? true)
+        {
+            return nil
+        }
         var rest = String(trimmed.dropFirst(chars.count).drop(while: { $0 == " " }))
         // `550 - Requested action not taken` (Apache James): the dash only separates.
         if chars.count == 4, chars[3] == " ", rest.hasPrefix("- ") { rest.removeFirst(2) }
@@ -23,7 +28,12 @@ enum ReplyText {
         {
             rest.removeFirst()
         }
-        let split = SMTPReply.splitEnhanced(rest, code: code)
+        var split = SMTPReply.splitEnhanced(rest, code: code)
+        // qmail writes the enhanced code in parentheses after the text (qmail-smtpd.c: `503 RCPT
+        // first (#5.5.1)`); one of the reply's class is the enhanced code.
+        if split.enhanced == nil, let hash = qmailEnhanced(split.text), hash.first == String(code).first {
+            split.enhanced = hash
+        }
         var body = split.text
         // A multi-line reply flattened onto one line (Postfix's Diagnostic-Code and bounce text keep
         // each line's `550-5.7.1` prefix): drop the inner prefixes.
@@ -31,6 +41,25 @@ enum ReplyText {
             "\\s\(code)[- ]" + (split.enhanced.map { NSRegularExpression.escapedPattern(for: $0) + "\\s" } ?? "")
         body = body.replacingOccurrences(of: inner, with: " ", options: .regularExpression)
         return SMTPReply(code: code, enhanced: split.enhanced, body.trimmingCharacters(in: .whitespaces))
+    }
+
+    /// The reply a gateway quotes after `->` in its own (`550 5.7.514 ... -> 554 5.7.1 text`), with
+    /// its enhanced code; nil when there is none.
+    static func forwarded(_ reply: SMTPReply) -> SMTPReply? {
+        guard
+            let arrow = reply.text.range(
+                of: #"\s->\s*(?=[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}\s)"#, options: .regularExpression),
+            let inner = ReplyText.reply(reply.text[arrow.upperBound...]), inner.enhanced != nil
+        else { return nil }
+        return SMTPReply(code: inner.code, enhanced: inner.enhanced, cleaned(inner.text))
+    }
+
+    /// The enhanced code qmail puts at the end of its text: `(#5.5.1)`.
+    static func qmailEnhanced(_ text: String) -> String? {
+        guard let range = text.range(of: #"\(#[245]\.\d{1,3}\.\d{1,3}\)"#, options: .regularExpression) else {
+            return nil
+        }
+        return String(text[range].dropFirst(2).dropLast())
     }
 
     /// The first reply found anywhere in `line`: a code at a word boundary followed by an enhanced code,

@@ -151,22 +151,28 @@ enum StageWords {
         Phrase(#"System\.Net\.Mail\.RecipientCommand\b"#, .rcpt, ".NET's stack trace: RecipientCommand"),
         Phrase(#"System\.Net\.Mail\.MailCommand\b"#, .mail, ".NET's stack trace: MailCommand (MAIL FROM)"),
         Phrase(#"System\.Net\.Mail\.E?HelloCommand\b"#, .helo, ".NET's stack trace: EHelloCommand"),
-        Phrase(#"Expected response code "?354\b"#, .data, "Swift Mailer/Symfony: a reply to DATA, which expects 354"),
+        // Swift Mailer/Symfony (`Expected response code 354 but got code "554"`) and DokuWiki's smtp
+        // plugin (`Unexpected return code - Expected: 354, Got: 503`) name the code they waited for.
+        Phrase(
+            #"Expected(?: response code)?:?\s*"?354\b"#, .data,
+            "the library expected 354, which only DATA answers with (RFC 5321 4.3.2)"),
         Phrase(
             #"Expected response code "?250/251/252\b"#, .rcpt,
             "Swift Mailer/Symfony: a reply to RCPT TO, which expects 250/251/252"),
-        Phrase(#"Expected response code "?220\b"#, .greeting, "Swift Mailer/Symfony: the greeting, which expects 220"),
         Phrase(
-            #"\bcommand\s+["']?DATA\b|\bDATA(?: END)? command (?:failed|not accepted)|Sending message data failed|\bdata not accepted|\bMessage failed:|SMTPDataError|\bcommand:\s*["']DATA|end of DATA command|MessageNotAccepted|Failed to send data|did not accept the mail|\[EOF\]"#,
+            #"Expected(?: response code)?:?\s*"?220\b"#, .greeting,
+            "the library expected 220, the greeting (RFC 5321 4.3.2)"),
+        Phrase(
+            #"\bcommand(?:\s+|\s*=\s*)["']?DATA\b|\bDATA(?: END)? command (?:failed|not accepted)|Sending message data failed|\bdata not accepted|\bMessage failed:|SMTPDataError|\bcommand:\s*["']DATA|end of DATA command|MessageNotAccepted|Failed to send data|did not accept the mail|\[EOF\]"#,
             .data, "the error names the DATA command or the end of the message"),
         Phrase(
-            #"\bcommand\s+["']?RCPT\b|\bRCPT(?: TO)?(?: command)? failed|\bRCPT not accepted|all recipients were rejected|SMTPRecipientsRefused|SMTPAddressFailedException|SmtpFailedRecipients?Exception(?![&\w])|\bcommand:\s*["']RCPT|RecipientNotAccepted|Failed to add (?:recipient|to email address)|following recipients? failed|recipient address \S+ not accepted|one of the recipients was rejected|check the message recipient|\brecipient <[^<>]*> rejected|\bRCPT failed|\bRCPT TO:?\s*<[^<>\s]*>\s+failed"#,
+            #"\bcommand(?:\s+|\s*=\s*)["']?RCPT\b|\bRCPT(?: TO)?(?: command)? failed|\bRCPT not accepted|all recipients were rejected|SMTPRecipientsRefused|SMTPAddressFailedException|SmtpFailedRecipients?Exception(?![&\w])|\bcommand:\s*["']RCPT|RecipientNotAccepted|Failed to add (?:recipient|to email address)|following recipients? failed|recipient address \S+ not accepted|one of the recipients was rejected|check the message recipient|\brecipient <[^<>]*> rejected|\bRCPT failed|\bRCPT TO:?\s*<[^<>\s]*>\s+failed"#,
             .rcpt, "the error names the RCPT TO command or the recipient"),
         Phrase(
-            #"\bcommand\s+["']?MAIL\b|\bMAIL(?: FROM)?(?: command)? failed|\bMAIL not accepted|SMTPSenderRefused|SMTPSenderFailedException|\bcommand:\s*["']MAIL|SenderNotAccepted|Failed to set sender|following From address failed|envelope from address \S+ not accepted|verify the e-mail address in your account|\bMAIL failed|\bMAIL FROM:?\s*<[^<>\s]*>\s+failed"#,
+            #"\bcommand(?:\s+|\s*=\s*)["']?MAIL\b|\bMAIL(?: FROM)?(?: command)? failed|\bMAIL not accepted|SMTPSenderRefused|SMTPSenderFailedException|\bcommand:\s*["']MAIL|SenderNotAccepted|Failed to set sender|following From address failed|envelope from address \S+ not accepted|verify the e-mail address in your account|\bMAIL failed|\bMAIL FROM:?\s*<[^<>\s]*>\s+failed"#,
             .mail, "the error names the MAIL FROM command or the sender"),
         Phrase(
-            #"\bcommand\s+["']?(?:EHLO|HELO)\b|\b(?:EHLO|HELO)(?: command)? failed|\b(?:EHLO|HELO) not accepted|SMTPHeloError|\bcommand:\s*["'](?:EHLO|HELO)"#,
+            #"\bcommand(?:\s+|\s*=\s*)["']?(?:EHLO|HELO)\b|\b(?:EHLO|HELO)(?: command)? failed|\b(?:EHLO|HELO) not accepted|SMTPHeloError|\bcommand:\s*["'](?:EHLO|HELO)"#,
             .helo, "the error names the EHLO/HELO command"),
         Phrase(
             #"Invalid greeting|SMTPConnectError|\bgreeting\b.{0,20}\b(?:failed|rejected|refused)|\bcommand:\s*["']CONN\b"#,
@@ -176,7 +182,7 @@ enum StageWords {
         // FROM:`, `SMTP error on DATA:`, `at the RCPT stage`); the command's name in capitals, so that
         // `on mail servers` is no MAIL.
         Phrase(
-            #"\b(?:to|at|on|during|in response to|for|with)\s+(?:the\s+)?(?-i:RCPT(?: TO)?)\b|\b(?-i:RCPT(?: TO)?)\s+(?:command|stage|phase)\b"#,
+            #"\b(?:to|at|on|during|in response to|for|with)\s+(?:the\s+)?(?-i:RCPT(?: TO)?)\b|(?<!need )\b(?-i:RCPT(?: TO)?)\s+(?:command|stage|phase)\b"#,
             .rcpt, "the words name the RCPT TO command"),
         Phrase(
             #"\b(?:to|at|on|during|in response to|for|with)\s+(?:the\s+)?(?-i:MAIL(?: FROM)?)\b|\b(?-i:MAIL(?: FROM)?)\s+(?:command|stage|phase)\b"#,
@@ -212,6 +218,10 @@ enum StageWords {
         Phrase(
             #"Recipient address rejected|Relay access denied|relay not permitted|Relaying denied"#, .rcpt,
             "the reply's words: recipient and relay restrictions answer RCPT TO (Postfix reject_unauth_destination, Exim's and sendmail's relay checks)",
+            .text),
+        Phrase(
+            #"\bRCPT first\b|\bneed RCPT command\b|\bno valid recipients\b"#, .data,
+            "the reply's words: DATA before any accepted recipient (qmail-smtpd's `503 RCPT first`, Postfix's `need RCPT command` and `no valid recipients`)",
             .text),
         Phrase(
             #"message content rejected"#, .data,

@@ -251,9 +251,23 @@ enum Transcript {
                     continue
                 }
             }
-            out.append(Marked(marker: nil, text: line.trimmingCharacters(in: .whitespaces)))
+            out.append(Marked(marker: nil, text: listItem(line)))
         }
         return out
+    }
+
+    /// A bare line as a paste may dress it: an item of a numbered or bulleted list (`4. EHLO
+    /// [IPv6:::1]`, `- 550 ...`) or set in Markdown emphasis or code (`**EHLO x**`), when what is
+    /// inside is a command or a reply; else the line trimmed.
+    private static func listItem(_ line: String) -> String {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        var inner = trimmed.replacingOccurrences(
+            of: #"^(?:\d{1,3}[.)]|[-*+•])\s+"#, with: "", options: .regularExpression)
+        for mark in ["**", "__", "`"]
+        where inner.hasPrefix(mark) && inner.hasSuffix(mark) && inner.count > 2 * mark.count {
+            inner = String(inner.dropFirst(mark.count).dropLast(mark.count))
+        }
+        return inner != trimmed && (isCommand(inner) || isReply(inner)) ? inner : trimmed
     }
 
     /// The side of each marker, from what its lines hold; a marker whose lines tell nothing takes

@@ -1,3 +1,4 @@
+import DNSCore
 import Delivery
 import Runner
 import Scenario
@@ -18,6 +19,7 @@ public struct EximSenders: SenderKind {
             return
                 "sender.tls: secure matches the certificate against the recipient domain (Postfix's smtp_tls_secure_cert_match = nexthop, dot-nexthop); Exim checks the MX host name only (tls_verify_cert_hostnames)"
         }
+        if let reason = Self.halfDANEReason(scenario) ?? Self.sharedAddressReason(scenario) { return reason }
         if scenario.sender.message?.raw != nil { return rawMessageReason("Exim") }
         if let reason = Self.dkimReason(scenario) { return reason }
         // Exim tries a host's IPv6 addresses first and has no setting to prefer IPv4 (short of
@@ -49,6 +51,79 @@ public struct EximSenders: SenderKind {
                 unsigned, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout),
             settings: EximSenderSettings(options: scenario.sender.exim, signing: Self.signing(for: scenario)),
             tls: (scenario.sender.tls, settings.authority))
+    }
+
+    /// The recipient domain's MX hosts (`sender.relay: mx`), with their addresses, as the
+    /// scenario's records have them.
+    static func mxHosts(_ scenario: ScenarioCase) -> (domain: String, hosts: [(name: String, addresses: [IPAddress])])?
+    {
+        guard case .mx = scenario.sender.relay, let recipient = scenario.sender.rcptTo.first,
+            let at = recipient.lastIndex(of: "@")
+        else { return nil }
+        let domain = DNSName.normalize(recipient[recipient.index(after: at)...])
+        let records = scenario.dns.effectiveRecords
+        let hosts = records.compactMap { record -> String? in
+            guard DNSName.normalize(record.owner) == domain, case .mx(_, let exchange) = record.data else { return nil }
+            return DNSName.normalize(exchange)
+        }
+        return (
+            domain,
+            hosts.map { host in
+                (
+                    host,
+                    records.compactMap { record in
+                        guard DNSName.normalize(record.owner) == host else { return nil }
+                        switch record.data {
+                        case .a(let address), .aaaa(let address): return address
+                        default: return nil
+                        }
+                    }
+                )
+            }
+        )
+    }
+
+    /// `sender.tls: dane` where the recipient domain's MX RRset is insecure (in a zone `dns.zones`
+    /// declares `insecure`) and an MX host with TLSA records is not: Postfix uses DANE for that
+    /// host ("half-dane", tls.h TLS_LEV_HALF_DANE; the model too), Exim does not. Exim keeps the MX
+    /// lookup's insecurity on each host it names (host.c host_find_bydns: `dnssec = DS_NO`, which
+    /// an address lookup only raises from DS_UNK) and tries DANE only for a host whose `dnssec` is
+    /// DS_YES (transports/smtp.c): seen here, Exim delivered with `CV=yes` over a mismatching
+    /// TLSA record where Postfix deferred with 4.7.5.
+    static func halfDANEReason(_ scenario: ScenarioCase) -> String? {
+        guard scenario.sender.tls == .dane, scenario.dns.isSigned, let mx = mxHosts(scenario) else { return nil }
+        let insecure = scenario.dns.zones.filter { $0.state == .insecure }.map(\.name)
+        let isInsecure = { (name: String) in insecure.contains { DNSName.isSubdomain(name, of: $0) } }
+        guard isInsecure(mx.domain) else { return nil }
+        let withTLSA = mx.hosts.map(\.name).filter { host in
+            !isInsecure(host)
+                && scenario.dns.effectiveRecords.contains {
+                    $0.type == .tlsa && DNSName.isSubdomain($0.owner, of: "_tcp." + host)
+                }
+        }
+        guard let host = withTLSA.first else { return nil }
+        return
+            "sender.tls: dane with an insecure MX RRset (\(mx.domain)) and a DNSSEC-secure MX host with TLSA records (\(host)): Postfix uses DANE there (half-dane), Exim only when the MX lookup was secure too (host.c keeps the MX lookup's DS_NO on the host; smtp.c tries DANE only for DS_YES)"
+    }
+
+    /// Two MX hosts of the recipient domain with one address: Exim tries the address once, for
+    /// the first host (host.c host_remove_duplicates), where Postfix tries it for each host
+    /// (smtp_addr.c appends each host's addresses, removing no duplicates across hosts). Seen
+    /// with DANE: the first host's TLSA lookup failed, and Postfix delivered to the second host
+    /// at the same address where Exim deferred.
+    static func sharedAddressReason(_ scenario: ScenarioCase) -> String? {
+        guard let mx = mxHosts(scenario) else { return nil }
+        var owner: [IPAddress: String] = [:]
+        for host in mx.hosts {
+            for address in Set(host.addresses) {
+                if let first = owner[address], first != host.name {
+                    return
+                        "MX hosts \(first) and \(host.name) share the address \(address): Exim tries it once (host.c host_remove_duplicates), Postfix once for each host"
+                }
+                owner[address] = owner[address] ?? host.name
+            }
+        }
+        return nil
     }
 
     /// What of `sender.dkim` Exim cannot sign as written, or nil.

@@ -25,7 +25,8 @@ import SMTPProtocol
 /// of a host it leaves after a failed TLS session. TLS failures read as the delivery model and
 /// the Postfix sender report them, `451` at stage helo with Postfix's DSN and words (4.7.4 "TLS is
 /// required, but was not offered by host ...", 4.7.5 "Cannot start TLS: handshake failure" or
-/// "Server certificate not verified"), Exim's own words kept as the attempt's error.
+/// "Server certificate not verified"), Exim's own words kept as the attempt's error. A router's
+/// `host lookup did not complete` reads as Postfix's 4.4.3 "Host or domain name not found".
 public struct EximDeliveryLog: SenderLog {
     public static var mta: String { "Exim" }
     public private(set) var attempts: [DeliveryAttempt] = []
@@ -66,6 +67,18 @@ public struct EximDeliveryLog: SenderLog {
                 // No connection was made (as Postfix, which skips the address): Postfix's words and DSN.
                 let text = "TLSA lookup error for \(lookup) (\(rest[rest.range(of: "DANE error: ")!.lowerBound...]))"
                 statuses.append(SenderLogStatus(recipient: recipient, outcome: outcome, dsn: "4.7.5", text: text))
+                return
+            }
+            if index == nil, outcome == .deferred, rest.contains(": host lookup did not complete") {
+                // dnslookup.c: a DNS lookup of the domain's MX or of its hosts' addresses that did
+                // not complete (SERVFAIL, bogus, timeout) defers the address with no DSN of Exim's;
+                // read as Postfix's and the model's 4.4.3 "Host or domain name not found",
+                // Exim's words kept.
+                let words = rest.range(of: "R=").map { rest[$0.lowerBound...] } ?? rest
+                statuses.append(
+                    SenderLogStatus(
+                        recipient: recipient, outcome: outcome, dsn: "4.4.3",
+                        text: "Host or domain name not found (\(words))"))
                 return
             }
             statuses.append(
