@@ -835,6 +835,18 @@ import Testing
         #expect(dialog.reply?.code == 553)
         #expect(dialog.reply?.enhanced == "5.7.1")
         #expect(dialog.stage == .rcpt)
+        // Outlook's dialog in German, its fields in double quotes.
+        let german = try read(
+            #"Protokoll: SMTP, Serverantwort: "550 <b@example.test>... Relay verweigert", Anschluss: 25, "#
+                + "Serverfehler: 550, Fehlernummer: 0x800CCC79.")
+        #expect(german.reply?.code == 550)
+        #expect(german.stage == .rcpt)
+        // An enhanced code with a leading `#`.
+        #expect(
+            try read(
+                "host mx.example.test[192.0.2.10] said: 550 #5.1.0 Address rejected. (in reply to RCPT TO command)"
+            )
+            .reply?.enhanced == "5.1.0")
     }
 
     /// DokuWiki's smtp plugin: the code, a bar, then the whole reply; `Expected: 354` names DATA.

@@ -28,6 +28,8 @@ enum ReplyText {
         {
             rest.removeFirst()
         }
+        // `550 #5.1.0 Address rejected.`: an enhanced code written with a leading `#`.
+        if rest.range(of: #"^#[245]\.\d{1,3}\.\d{1,3}\s"#, options: .regularExpression) != nil { rest.removeFirst() }
         var split = SMTPReply.splitEnhanced(rest, code: code)
         // qmail writes the enhanced code in parentheses after the text (qmail-smtpd.c: `503 RCPT
         // first (#5.5.1)`); one of the reply's class is the enhanced code.
