@@ -421,6 +421,10 @@ import Testing
         let nested = try read(
             "Remote Server returned '554 5.0.0 <mx.example.test #5.0.0 smtp; 554 Sending address not accepted>'")
         #expect(nested.reply == SMTPReply(code: 554, enhanced: nil, "Sending address not accepted"))
+        // A notice's `#5.1.1 SMTP; 550 ...`: the reply after the diagnostic's type.
+        #expect(
+            try read("#5.1.1 SMTP; 550 sorry, no mailbox here").reply
+                == SMTPReply(code: 550, enhanced: nil, "sorry, no mailbox here"))
         let online = try read("Remote Server at mx.example.test (2001:db8::10) returned '550 5.7.1 go away'")
         #expect(online.receiverAddress == IPAddress("2001:db8::10"))
     }
