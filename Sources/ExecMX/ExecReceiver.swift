@@ -87,12 +87,12 @@ final class ExecReceiver: Receiver, @unchecked Sendable {
             .replacing("{addresses}", with: addresses.map(\.description).joined(separator: " "))
     }
 
-    func start(in environment: CaseEnvironment) async throws {
-        let work = environment.directory + "/" + "receiver"
+    func start(in context: CaseContext) async throws {
+        let work = context.directory + "/" + "receiver"
         try FileManager.default.createDirectory(
             atPath: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         let resolvConf = work + "/resolv.conf"
-        try ResolvConf(nameserver: environment.receiverNameserver, timeout: environment.settings.resolverTimeout).text
+        try ResolvConf(nameserver: context.receiverNameserver, timeout: context.settings.resolverTimeout).text
             .write(toFile: resolvConf, atomically: true, encoding: .utf8)
         let output = work + "/output.log"
         outputPath = output
@@ -107,7 +107,7 @@ final class ExecReceiver: Receiver, @unchecked Sendable {
                 "--mount", "--propagation", "private", "/bin/sh", "-c", script, "exec-receiver", resolvConf, work,
                 command,
             ],
-            in: environment.namespace, outputPath: output,
+            in: context.namespace, outputPath: output,
             environment: ProcessInfo.processInfo.environment.merging([
                 "MXH_WORK_DIR": work, "MXH_CONFIG_DIR": configDirectory,
             ]) { $1 })
@@ -129,7 +129,7 @@ final class ExecReceiver: Receiver, @unchecked Sendable {
                     output: said())
             }
             let address = waiting[0]
-            switch await SMTPBanner.probe(address, in: environment.namespace) {
+            switch await SMTPBanner.probe(address, in: context.namespace) {
             case .success: waiting.removeFirst()
             case .failure(let problem):
                 lastProblem = problem.description

@@ -112,17 +112,17 @@ final class HAProxyCaseProxy: CaseProxy, @unchecked Sendable {
         self.installation = installation
     }
 
-    func start(in environment: CaseEnvironment) async throws {
-        logger = environment.logger
-        namespace = environment.namespace
-        let folder = environment.directory + "/haproxy"
+    func start(in context: CaseContext) async throws {
+        logger = context.logger
+        namespace = context.namespace
+        let folder = context.directory + "/haproxy"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
         let configPath = folder + "/haproxy.cfg"
         let log = folder + "/haproxy.log"
         logPath = log
         try configuration.render().write(toFile: configPath, atomically: true, encoding: .utf8)
         let process = try ManagedProcess.launch(
-            installation.haproxy, ["-db", "-f", configPath], in: environment.namespace, outputPath: log)
+            installation.haproxy, ["-db", "-f", configPath], in: context.namespace, outputPath: log)
         self.process = process
         let said = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
         switch await process.waitUntilListening(
@@ -144,11 +144,11 @@ final class HAProxyCaseProxy: CaseProxy, @unchecked Sendable {
         let script = folder + "/redirect.nft"
         redirected = true
         do {
-            try await redirect.apply(in: environment.namespace, nft: installation.nft, scriptPath: script)
+            try await redirect.apply(in: context.namespace, nft: installation.nft, scriptPath: script)
         } catch {
             throw HAProxyError(message: "the redirect to HAProxy could not be set up (\(script)): \(error)", output: "")
         }
-        logger.debug("haproxy up", metadata: ["netns": "\(environment.namespace.name)", "pid": "\(process.pid)"])
+        logger.debug("haproxy up", metadata: ["netns": "\(context.namespace.name)", "pid": "\(process.pid)"])
     }
 
     /// HAProxy's lines for the case's connections: a soft stop (SIGUSR1: the listeners close, the

@@ -86,17 +86,14 @@ extension Harness {
         } catch {
             throw .usage("matrix: \(error)")
         }
-        let chosen = try Selection.make(
-            options.paths, options.selection, shard: options.shard, kinds: options.parts.scenarioKinds)
-        let selected = chosen.cases
         var baseline: Baseline?
         if let path = options.baselinePath {
             do { baseline = try Baseline.read(from: path) } catch { throw .usage("matrix: \(error)") }
         }
-        try Preflight.available(selected, [configuration], parts: options.parts)
-        try Preflight.ready(
-            needs: target == .postfix ? .root(because: "the Postfix receiver (--target postfix)") : .namespaces,
-            logger: logger)
+        let chosen = try await Preflight.prepare(
+            options.paths, options.selection, shard: options.shard, configurations: [configuration],
+            parts: options.parts, logger: logger)
+        let selected = chosen.cases
         if let note = chosen.shardNote { out.line(note) }
 
         let showProgress = isatty(2) == 1

@@ -15,20 +15,9 @@ extension Harness {
         configuration: RunConfiguration, axis: ParityAxis = .builtinAgainstPostfix, parts: PartCatalog, logger: Logger
     ) async throws(HarnessError) -> Verdict {
         let out = Output()
-        let chosen = try Selection.make(paths, selection, shard: shard, kinds: parts.scenarioKinds)
-        try Preflight.available(chosen.cases, axis.configurations(configuration), parts: parts)
-        try Preflight.ready(needs: .root(because: "parity (it runs every case on real MTAs as well)"), logger: logger)
-        // Each side's receiver configuration is checked once before any case, as `run` does (a
-        // site's Postfix folder, a --postfix-config file).
-        var said: Set<String> = []
-        for side in axis.configurations(configuration) {
-            let reports = await CaseRunner(configuration: side, parts: parts, logger: logger).preflight(chosen.cases)
-            for report in reports where said.insert(report.text).inserted { out.error(report.text) }
-            guard reports.allSatisfy(\.canServeMail) else {
-                throw .usage(
-                    "the receiver's configuration cannot serve mail (the preflight above says why); no case was run")
-            }
-        }
+        let chosen = try await Preflight.prepare(
+            paths, selection, shard: shard, configurations: axis.configurations(configuration), parts: parts,
+            logger: logger)
         if let note = chosen.shardNote { out.line(note) }
         let rows = await ParityRun(axis: axis, configuration: configuration, parts: parts, jobs: jobs, logger: logger)
             .run(chosen.cases)

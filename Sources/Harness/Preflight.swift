@@ -46,15 +46,45 @@ public enum Preflight {
         return nil
     }
 
-    /// `.root` when any of `cases` runs on Postfix under `configuration`.
-    static func needs(_ cases: [ScenarioCase], _ configuration: RunConfiguration) -> Needs {
-        let runner = CaseRunner(configuration: configuration, parts: PartCatalog())
-        let postfix = cases.filter { runner.target(for: $0) == .postfix }
-        guard let first = postfix.first else { return .namespaces }
-        return .root(
-            because: postfix.count == cases.count
-                ? "the Postfix receiver"
-                : "the Postfix receiver (\(postfix.count) of the \(cases.count) cases, \(first.name) first)")
+    /// The one root rule of the commands that run cases: `.root` when any of `cases` runs on the
+    /// Postfix receiver under any of `configurations` (its pooled instances need root before any
+    /// kind is asked); every other kind that needs root says so in its `unavailableReason`.
+    static func needs(_ cases: [ScenarioCase], _ configurations: [RunConfiguration]) -> Needs {
+        for configuration in configurations {
+            let runner = CaseRunner(configuration: configuration, parts: PartCatalog())
+            let postfix = cases.filter { runner.target(for: $0) == .postfix }
+            guard let first = postfix.first else { continue }
+            return .root(
+                because: postfix.count == cases.count
+                    ? "the Postfix receiver"
+                    : "the Postfix receiver (\(postfix.count) of the \(cases.count) cases, \(first.name) first)")
+        }
+        return .namespaces
+    }
+
+    /// What `run`, `parity` and `matrix` do before any case, in this order: load the files and
+    /// select the cases (`Selection`), stop when a kind they use cannot run here under one of
+    /// `configurations` (`available`), get the privileges (`ready`, by the one root rule `needs`),
+    /// and check each receiver configuration once (`CaseRunner.preflight`: the reports on standard
+    /// error, each once; one that cannot serve mail stops the command, exit 2).
+    static func prepare(
+        _ paths: [String], _ selection: CaseSelection, shard: CaseShard?, configurations: [RunConfiguration],
+        parts: PartCatalog, logger: Logger
+    ) async throws(HarnessError) -> Selection {
+        let chosen = try Selection.make(paths, selection, shard: shard, kinds: parts.scenarioKinds)
+        try available(chosen.cases, configurations, parts: parts)
+        try ready(needs: needs(chosen.cases, configurations), logger: logger)
+        var said: Set<String> = []
+        for configuration in configurations {
+            let reports = await CaseRunner(configuration: configuration, parts: parts, logger: logger)
+                .preflight(chosen.cases)
+            for report in reports where said.insert(report.text).inserted { Output().error(report.text) }
+            guard reports.allSatisfy(\.canServeMail) else {
+                throw .usage(
+                    "the receiver's configuration cannot serve mail (the preflight above says why); no case was run")
+            }
+        }
+        return chosen
     }
 }
 
@@ -83,7 +113,7 @@ extension Preflight {
         do { scenario = try CaseLookup.one(file: file, variant: variant, kinds: kinds) } catch {
             throw .usage("\(error)")
         }
-        try ready(needs: configuration.map { needs([scenario], $0) } ?? .namespaces, logger: logger)
+        try ready(needs: configuration.map { needs([scenario], [$0]) } ?? .namespaces, logger: logger)
         return scenario
     }
 

@@ -43,20 +43,13 @@ public enum Harness {
     /// Loads, runs and reports (progress, failures, table, summary, and the files asked for).
     public static func run(_ options: RunOptions, logger: Logger) async throws(HarnessError) -> Verdict {
         let out = Output()
-        let selection = try Selection.make(
-            options.paths, options.selection, shard: options.shard, kinds: options.parts.scenarioKinds)
+        let selection = try await Preflight.prepare(
+            options.paths, options.selection, shard: options.shard, configurations: [options.configuration],
+            parts: options.parts, logger: logger)
         let selected = selection.cases
-        try Preflight.available(selected, [options.configuration], parts: options.parts)
-        try Preflight.ready(needs: Preflight.needs(selected, options.configuration), logger: logger)
         let terminal = Terminal.detect()
         let console = ConsoleReporter(terminal: terminal)
         let runner = CaseRunner(configuration: options.configuration, parts: options.parts, logger: logger)
-        let reports = await runner.preflight(selected)
-        for report in reports { out.error(report.text) }
-        guard reports.allSatisfy(\.canServeMail) else {
-            throw .usage(
-                "the receiver's configuration cannot serve mail (the preflight above says why); no case was run")
-        }
         let tap = options.tap
         if tap { out.line("TAP version 14\n1..\(selected.count)") }
         if let note = selection.shardNote { out.line(tap ? "# " + note : note) }

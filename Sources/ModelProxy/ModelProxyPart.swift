@@ -68,11 +68,11 @@ final class ModelCaseProxy: CaseProxy, @unchecked Sendable {
         self.nft = nft
     }
 
-    func start(in environment: CaseEnvironment) async throws {
-        namespace = environment.namespace
+    func start(in context: CaseContext) async throws {
+        namespace = context.namespace
         let relay = ProxyRelay(
-            routes: routes, path: path, frontPort: Self.frontPort, connectTimeout: environment.settings.connectTimeout,
-            namespace: environment.namespace, group: environment.eventLoopGroup, logger: environment.logger)
+            routes: routes, path: path, frontPort: Self.frontPort, connectTimeout: context.settings.connectTimeout,
+            namespace: context.namespace, group: context.eventLoopGroup, logger: context.logger)
         self.relay = relay
         try await relay.start()
         let redirect = ConnectionRedirect(
@@ -80,7 +80,7 @@ final class ModelCaseProxy: CaseProxy, @unchecked Sendable {
         redirected = true
         do {
             try await redirect.apply(
-                in: environment.namespace, nft: nft, scriptPath: environment.directory + "/proxy-redirect.nft")
+                in: context.namespace, nft: nft, scriptPath: context.directory + "/proxy-redirect.nft")
         } catch {
             throw ProxyRelayError(description: "the redirect to the harness's proxy could not be set up: \(error)")
         }

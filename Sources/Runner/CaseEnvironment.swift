@@ -1,6 +1,7 @@
 import DNSCore
 import DNSSEC
 import DNSWorld
+import Delivery
 import Foundation
 import Logging
 import NIOCore
@@ -8,48 +9,223 @@ import Resolver
 import Sandbox
 import Scenario
 
-/// One case's world and the parts that play in it: a work folder, a network namespace holding the
-/// receiver's and the sender's addresses, the scenario's DNS served by unbound, a resolver for it,
-/// the receiver, a real proxy when the scenario puts one in front of it, and the sender.
-///
-/// `setUp` builds them in that order; `tearDown` takes down whatever was built, in reverse order,
-/// on every path: after a delivery, after any step threw, and after the task was cancelled. It is
-/// the one place a case's resources are released. A namespace lent by a shared receiver
-/// (`Receiver.hostNamespace`) is given back by the receiver's `stop`, not destroyed; a warm slot
-/// (`WarmWorlds`, when the run keeps them and both parts can run in one) goes back to the run's
-/// slots with the world unloaded at the next case's `setUp`.
-public final class CaseEnvironment: @unchecked Sendable {
+/// What a case's parts are given when they start (`Receiver.start`, `CaseProxy.start`) and when
+/// the sender delivers (`Sender.deliver`): the scenario, the case's folder and namespace, where
+/// its DNS is served and the resolvers for it. `CaseEnvironment` makes it once the world is up, so
+/// every value is there.
+public struct CaseContext: Sendable {
     public let scenario: ScenarioCase
     public let settings: RunConfiguration
     public let eventLoopGroup: any EventLoopGroup
     public let logger: Logger
-    public let receiver: any Receiver
-    public let sender: any Sender
+    /// The case's work folder (unbound's configuration and log, a real MTA's files).
+    public let directory: String
+    /// The namespace every process of the case runs in.
+    public let namespace: NetworkNamespace
+    /// Where the scenario's DNS is served in the namespace (unbound on port 53).
+    public let resolverAddress: IPAddress
+    /// The name server a real receiver's resolv.conf names: the world's validating twin when
+    /// `receiver.resolver: validating` in a signed world, else the world's unbound (an unsigned
+    /// world's answers are the same from both: nothing is authenticated, nothing is bogus).
+    public let receiverNameserver: IPAddress
+    /// The name server a real sender's resolv.conf names (`sender.resolver`).
+    public let senderNameserver: IPAddress
+    /// The receiver's resolver (`receiver.resolver`): libunbound asking only the world's
+    /// unbound, as a real MTA's lookups go, and validating from the world's trust anchor when the
+    /// scenario says so.
+    public let receiverResolver: DNSResolver
+    /// The sender's resolver (`sender.resolver`).
+    public let senderResolver: DNSResolver
+
+    /// The receiver's resolver, for parts that take one resolver.
+    public var resolver: DNSResolver { receiverResolver }
+
+    /// The addresses the sender connects from, and its proxy's (`sender.proxy_address`) when a
+    /// proxy, modelled or real, connects for it.
+    public var clientAddresses: [IPAddress] { CaseEnvironment.clientAddresses(of: scenario) }
+
+    /// Whether a case's world needs its validating twin: a signed world and a validating
+    /// resolver on either side. Such a case runs in a fresh world (no warm slot, no lent
+    /// namespace), whose twin `CaseEnvironment.setUp` starts.
+    public static func needsValidatingServer(_ scenario: ScenarioCase) -> Bool {
+        scenario.dns.isSigned && (scenario.receiver.resolver == .validating || scenario.sender.resolver == .validating)
+    }
+}
+
+/// Where a case's world runs: a namespace holding the receiver's and the clients' addresses and an
+/// unbound serving the scenario's DNS. Each kind comes up whole or not at all (`setUp` undoes its
+/// own steps when one throws) and has its own tear-down.
+enum CaseWorld {
+    /// A namespace and an unbound of the case's own; or, in a namespace a shared receiver lent
+    /// (`Receiver.hostNamespace`) without a warm unbound, an unbound of the case's own there.
+    case fresh(FreshWorld)
+    /// A warm slot of the run (`WarmWorlds`): its addresses swapped and its unbound loaded with
+    /// the case's world; checked in again at tear-down.
+    case warm(WarmSlot, WarmWorlds)
+    /// A shared receiver's namespace with its warm unbound already serving the case's world
+    /// (`Receiver.lentDNS`); the receiver's `stop` gives both back.
+    case lent(NetworkNamespace, WarmDNSWorld)
+
+    /// A fresh world: its namespace (made, or lent and not destroyed here), its unbound and, when
+    /// the case needs one, its validating twin.
+    struct FreshWorld {
+        let namespace: NetworkNamespace
+        let ownsNamespace: Bool
+        let dns: DNSWorld
+        let twin: DNSWorld?
+
+        /// Starts the world's unbound (and twin) in `namespace`; when that throws, what it started
+        /// is stopped and a namespace it owns destroyed.
+        static func setUp(
+            _ scenario: ScenarioCase, in namespace: NetworkNamespace, ownsNamespace: Bool, directory: String
+        ) async throws -> FreshWorld {
+            var dns: DNSWorld?
+            do {
+                let world = try DNSWorld.launch(scenario.dns, in: namespace, directory: directory)
+                dns = world
+                let twin = CaseContext.needsValidatingServer(scenario) ? try world.launchValidatingTwin() : nil
+                return FreshWorld(namespace: namespace, ownsNamespace: ownsNamespace, dns: world, twin: twin)
+            } catch {
+                await dns?.stop()
+                if ownsNamespace { await namespace.destroy() }
+                throw error
+            }
+        }
+    }
+
+    var namespace: NetworkNamespace {
+        switch self {
+        case .fresh(let world): world.namespace
+        case .warm(let slot, _): slot.namespace
+        case .lent(let namespace, _): namespace
+        }
+    }
+
+    var resolverAddress: IPAddress {
+        switch self {
+        case .fresh(let world): world.dns.resolverAddress
+        case .warm(let slot, _): slot.dns.resolverAddress
+        case .lent(_, let dns): dns.resolverAddress
+        }
+    }
+
+    /// The name server for parts whose resolver is `validation`.
+    func nameserver(_ validation: ResolverValidation) -> IPAddress {
+        if validation == .validating, case .fresh(let world) = self, let twin = world.twin {
+            return twin.resolverAddress
+        }
+        return resolverAddress
+    }
+
+    /// A resolver of `kind` asking this world's unbound.
+    func makeResolver(_ kind: ResolverKind, directory: String, logger: Logger) async throws -> DNSResolver {
+        if case .warm(let slot, _) = self { return try await slot.takeResolver(kind, logger: logger) }
+        return try await DNSResolver(
+            configuration: kind.configuration(server: resolverAddress, namespace: namespace, directory: directory),
+            logger: logger)
+    }
+
+    /// Ends a resolver `makeResolver` made.
+    func release(_ resolver: DNSResolver) {
+        if case .warm(let slot, _) = self { slot.giveBack(resolver) } else { resolver.shutdown() }
+    }
+
+    /// What a lent unbound logged and runs, read before the receiver gives it back.
+    var lentSnapshot: (queryLog: String, configuration: String)? {
+        guard case .lent(_, let dns) = self else { return nil }
+        return (dns.queryLog, dns.renderedConfiguration)
+    }
+
+    /// Stops the world's own unbound (a fresh world's) and returns the case's query log; for a
+    /// warm or lent unbound, writes into `directory` what a fresh world leaves there (its
+    /// configuration, log and signed zones) when artifacts are kept.
+    func stopDNS(lent: (queryLog: String, configuration: String)?, directory: String, keepsArtifacts: Bool) async
+        -> String
+    {
+        switch self {
+        case .fresh(let world):
+            if let twin = world.twin { await twin.stop() }
+            // A signed world's zone files are in memory, removed with the world: kept for the
+            // artifacts first.
+            if keepsArtifacts, let zones = world.dns.zoneDirectory {
+                try? FileManager.default.copyItem(atPath: zones, toPath: directory + "/zones")
+            }
+            await world.dns.stop()
+            // The twin's queries (a real MTA's, when its resolver validates) after the plain one's.
+            return world.dns.queryLog + (world.twin?.queryLog ?? "")
+        case .warm(let slot, _):
+            let log = slot.dns.queryLog
+            if keepsArtifacts {
+                Self.writeWarmArtifacts(
+                    slot.dns, configuration: slot.dns.renderedConfiguration,
+                    log: log, into: directory)
+            }
+            return log
+        case .lent(_, let dns):
+            let log = lent?.queryLog ?? dns.queryLog
+            if keepsArtifacts {
+                Self.writeWarmArtifacts(
+                    dns, configuration: lent?.configuration ?? dns.renderedConfiguration,
+                    log: log, into: directory)
+            }
+            return log
+        }
+    }
+
+    private static func writeWarmArtifacts(
+        _ dns: WarmDNSWorld, configuration: String, log: String, into directory: String
+    ) {
+        try? configuration.write(toFile: directory + "/unbound.conf", atomically: false, encoding: .utf8)
+        try? log.write(toFile: directory + "/unbound.log", atomically: false, encoding: .utf8)
+        if dns.isSigned {
+            try? FileManager.default.copyItem(atPath: dns.zoneDirectory, toPath: directory + "/zones")
+        }
+    }
+
+    /// Gives the namespace back: a warm slot to the run's slots (reused only when `clean`), a
+    /// namespace of the case's own destroyed; a lent one is the receiver's to give back.
+    func release(clean: Bool) async {
+        switch self {
+        case .fresh(let world): if world.ownsNamespace { await world.namespace.destroy() }
+        case .warm(let slot, let slots): await slots.checkIn(slot, reusable: clean)
+        case .lent: break
+        }
+    }
+}
+
+/// One case's world and the parts that play in it: a work folder, the world (`CaseWorld`: a
+/// namespace holding the receiver's and the sender's addresses and the scenario's DNS served by
+/// unbound), a resolver for it, the receiver, a real proxy when the scenario puts one in front of
+/// it, and the sender.
+///
+/// `setUp` builds them in that order; `tearDown` takes down whatever was built, in reverse order,
+/// on every path: after a delivery, after any step threw, and after the task was cancelled. It is
+/// the one place a case's resources are released. The parts see the case through a `CaseContext`,
+/// made once the world and the resolvers are up.
+final class CaseEnvironment: @unchecked Sendable {
+    let scenario: ScenarioCase
+    let settings: RunConfiguration
+    let eventLoopGroup: any EventLoopGroup
+    let logger: Logger
+    let receiver: any Receiver
+    let sender: any Sender
     /// A real proxy between them (`sender.proxy`), nil when there is none.
-    public let proxy: (any CaseProxy)?
+    let proxy: (any CaseProxy)?
     let warmWorlds: WarmWorlds?
 
-    // Set by `setUp`, one step at a time, from the one task that runs the case; read by the
-    // parts and by `tearDown` from that same task.
-    private var parts = BuiltParts()
-
-    private struct BuiltParts {
-        var directory: String?
-        var namespace: NetworkNamespace?
-        var ownsNamespace = false
-        var world: DNSWorld?
-        /// The world's validating twin (`DNSWorld.launchValidatingTwin`), for the parts that read
-        /// resolv.conf when their resolver validates (`needsValidatingServer`).
-        var twin: DNSWorld?
-        var slot: WarmSlot?
-        /// The warm unbound of a namespace the receiver lent (`Receiver.lentDNS`).
-        var lentDNS: WarmDNSWorld?
-        /// One libunbound resolver per kind the case's parts use (`receiver.resolver`,
-        /// `sender.resolver`).
-        var resolvers: [ResolverValidation: DNSResolver] = [:]
-        /// `proxy.start` was called (and so `proxy.stop` is owed).
-        var proxyStarted = false
-    }
+    // What `setUp` built so far, one step at a time, from the one task that runs the case; read by
+    // `tearDown` from that same task.
+    private var directory: String?
+    private var world: CaseWorld?
+    /// The case's namespace, for the report, from when it exists (also when its world then failed).
+    private var namespaceName: String?
+    /// One libunbound resolver per kind the case's parts use (`receiver.resolver`,
+    /// `sender.resolver`).
+    private var resolvers: [ResolverValidation: DNSResolver] = [:]
+    /// What the parts were given; set once the world and the resolvers are up.
+    private(set) var context: CaseContext?
+    /// `proxy.start` was called (and so `proxy.stop` is owed).
+    private var proxyStarted = false
 
     init(
         scenario: ScenarioCase, settings: RunConfiguration, receiver: any Receiver, sender: any Sender,
@@ -66,73 +242,14 @@ public final class CaseEnvironment: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// The case's work folder (unbound's configuration and log, a real MTA's files).
-    public var directory: String {
-        guard let directory = parts.directory else {
-            preconditionFailure("CaseEnvironment.directory read before setUp")
-        }
-        return directory
-    }
-
-    /// The namespace every process of the case runs in.
-    public var namespace: NetworkNamespace {
-        guard let namespace = parts.namespace else {
-            preconditionFailure("CaseEnvironment.namespace read before setUp")
-        }
-        return namespace
-    }
-
-    /// Where the scenario's DNS is served in the namespace (unbound on port 53).
-    public var resolverAddress: IPAddress {
-        guard let address = parts.world?.resolverAddress ?? (parts.slot?.dns ?? parts.lentDNS)?.resolverAddress else {
-            preconditionFailure("CaseEnvironment.resolverAddress read before setUp")
-        }
-        return address
-    }
-
-    /// The name server a real receiver's resolv.conf names: the world's validating twin when
-    /// `receiver.resolver: validating` in a signed world, else the world's unbound (an unsigned
-    /// world's answers are the same from both: nothing is authenticated, nothing is bogus).
-    public var receiverNameserver: IPAddress { nameserver(scenario.receiver.resolver) }
-
-    /// The name server a real sender's resolv.conf names (`sender.resolver`).
-    public var senderNameserver: IPAddress { nameserver(scenario.sender.resolver) }
-
-    private func nameserver(_ validation: ResolverValidation) -> IPAddress {
-        validation == .validating ? parts.twin?.resolverAddress ?? resolverAddress : resolverAddress
-    }
-
-    /// Whether a case's world needs its validating twin: a signed world and a validating
-    /// resolver on either side. Such a case runs in a fresh world (no warm slot, no lent
-    /// namespace), whose twin `setUp` starts.
-    public static func needsValidatingServer(_ scenario: ScenarioCase) -> Bool {
-        scenario.dns.isSigned && (scenario.receiver.resolver == .validating || scenario.sender.resolver == .validating)
-    }
-
-    /// The receiver's resolver (`receiver.resolver`): libunbound asking only the world's
-    /// unbound, as a real MTA's lookups go, and validating from the world's trust anchor when the
-    /// scenario says so.
-    public var receiverResolver: DNSResolver { resolver(scenario.receiver.resolver) }
-
-    /// The sender's resolver (`sender.resolver`).
-    public var senderResolver: DNSResolver { resolver(scenario.sender.resolver) }
-
-    /// The receiver's resolver, for parts that take one resolver.
-    public var resolver: DNSResolver { receiverResolver }
-
-    private func resolver(_ validation: ResolverValidation) -> DNSResolver {
-        guard let resolver = parts.resolvers[validation] else {
-            preconditionFailure("CaseEnvironment.resolver read before setUp")
-        }
-        return resolver
-    }
-
     /// The addresses the sender connects from, and its proxy's (`sender.proxy_address`) when a
     /// proxy, modelled or real, connects for it.
-    public var clientAddresses: [IPAddress] {
+    static func clientAddresses(of scenario: ScenarioCase) -> [IPAddress] {
         let proxies = scenario.sender.connectsFromProxy ? Array(scenario.sender.proxyAddresses.values) : []
         return Array(Set(scenario.sender.addresses.values).union(proxies)).sorted()
     }
+
+    var clientAddresses: [IPAddress] { Self.clientAddresses(of: scenario) }
 
     /// Builds the world and starts the receiver; on a throw, what was built stays recorded for
     /// `tearDown`.
@@ -146,67 +263,80 @@ public final class CaseEnvironment: @unchecked Sendable {
         }
         let registry = ResourceRegistry.shared
         let directory = try registry.makeTemporaryDirectory("case")
-        parts.directory = directory
+        self.directory = directory
         done("folder")
         let addresses =
             scenario.receiver.addresses + clientAddresses.filter { !scenario.receiver.addresses.contains($0) }
-        if let lent = try await receiver.hostNamespace(clientAddresses: clientAddresses) {
-            parts.namespace = lent
-            parts.lentDNS = receiver.lentDNS
+        let lent = try await receiver.hostNamespace(clientAddresses: clientAddresses)
+        if let lent, let dns = receiver.lentDNS {
+            world = .lent(lent, dns)
+            namespaceName = lent.name
             done("namespace")
-        } else if let warmWorlds, receiver.runsInWarmWorlds, sender.runsInWarmWorlds, proxy?.runsInWarmWorlds ?? true,
-            WarmDNSWorld.canLoad(scenario.dns),
-            !Self.needsValidatingServer(scenario)
+        } else if lent == nil, let warmWorlds, receiver.runsInWarmWorlds, sender.runsInWarmWorlds,
+            proxy?.runsInWarmWorlds ?? true, WarmDNSWorld.canLoad(scenario.dns),
+            !CaseContext.needsValidatingServer(scenario)
         {
             let slot = try await warmWorlds.checkOut(for: Set(addresses))
-            parts.slot = slot
-            parts.namespace = slot.namespace
+            world = .warm(slot, warmWorlds)
+            namespaceName = slot.namespace.name
             done("namespace")
             try await slot.prepare(addresses: addresses, world: scenario.dns)
             done("addresses and world")
         } else {
-            parts.namespace = try await NetworkNamespace.create(
-                name: registry.makeName("case"), addresses: addresses, logger: logger)
-            parts.ownsNamespace = true
-            done("namespace")
-        }
-        // A fresh unbound starts while the resolver and the receiver are set up; neither asks it
-        // anything before the sender connects.
-        if parts.slot == nil && parts.lentDNS == nil {
-            let world = try DNSWorld.launch(scenario.dns, in: namespace, directory: directory)
-            parts.world = world
-            if Self.needsValidatingServer(scenario) {
-                parts.twin = try world.launchValidatingTwin()
+            let namespace: NetworkNamespace
+            if let lent {
+                namespace = lent
+            } else {
+                namespace = try await NetworkNamespace.create(
+                    name: registry.makeName("case"), addresses: addresses, logger: logger)
             }
+            namespaceName = namespace.name
+            done("namespace")
+            // A fresh unbound starts while the resolver and the receiver are set up; neither asks
+            // it anything before the sender connects.
+            world = .fresh(
+                try await CaseWorld.FreshWorld.setUp(
+                    scenario, in: namespace, ownsNamespace: lent == nil, directory: directory))
             done("unbound")
         }
+        guard let world else { throw CaseEnvironmentError.notSetUp }
         // Validating resolvers start from the world's trust anchor, which the root key decides.
         let anchor = WorldSigner.trustAnchor(for: scenario.dns)
         for validation in Set([scenario.receiver.resolver, scenario.sender.resolver]).sorted(by: {
             $0.rawValue < $1.rawValue
         }) {
             let kind = ResolverKind(timeout: settings.resolverTimeout, validation: validation, trustAnchor: anchor)
-            if let slot = parts.slot {
-                parts.resolvers[validation] = try await slot.takeResolver(kind, logger: logger)
-            } else {
-                parts.resolvers[validation] = try await DNSResolver(
-                    configuration: kind.configuration(
-                        server: resolverAddress, namespace: namespace, directory: directory), logger: logger)
-            }
+            resolvers[validation] = try await world.makeResolver(kind, directory: directory, logger: logger)
         }
         done("resolver")
-        try await receiver.start(in: self)
+        guard let receiverResolver = resolvers[scenario.receiver.resolver],
+            let senderResolver = resolvers[scenario.sender.resolver]
+        else { throw CaseEnvironmentError.notSetUp }
+        let context = CaseContext(
+            scenario: scenario, settings: settings, eventLoopGroup: eventLoopGroup, logger: logger,
+            directory: directory, namespace: world.namespace, resolverAddress: world.resolverAddress,
+            receiverNameserver: world.nameserver(scenario.receiver.resolver),
+            senderNameserver: world.nameserver(scenario.sender.resolver), receiverResolver: receiverResolver,
+            senderResolver: senderResolver)
+        self.context = context
+        try await receiver.start(in: context)
         done("receiver")
-        if let world = parts.world {
-            try await world.waitUntilServing()
-            try await parts.twin?.waitUntilServing()
+        if case .fresh(let fresh) = world {
+            try await fresh.dns.waitUntilServing()
+            try await fresh.twin?.waitUntilServing()
             done("unbound ready")
         }
         if let proxy {
-            parts.proxyStarted = true
-            try await proxy.start(in: self)
+            proxyStarted = true
+            try await proxy.start(in: context)
             done("proxy")
         }
+    }
+
+    /// The sender delivers the scenario's message; once `setUp` returned.
+    func deliver() async throws -> DeliveryReport {
+        guard let context else { throw CaseEnvironmentError.notSetUp }
+        return try await sender.deliver(in: context)
     }
 
     /// Where `setUp`'s time went (`CaseTimings.setupSteps`); read once `setUp` returned or threw.
@@ -223,48 +353,33 @@ public final class CaseEnvironment: @unchecked Sendable {
     /// Takes down everything `setUp` built, in reverse order. `beforeRemoval` runs once every
     /// process has stopped and before the work folder goes (artifacts are copied from it then).
     func tearDown(clean: Bool, beforeRemoval: (_ directory: String, _ queryLog: String) -> Void) async -> Remains {
-        var remains = Remains(namespaceName: parts.namespace?.name, directory: parts.directory)
+        var remains = Remains(namespaceName: namespaceName, directory: directory)
         await sender.stop()
-        if parts.proxyStarted { await proxy?.stop() }
+        if proxyStarted { await proxy?.stop() }
         // A lent unbound serves the next case once the receiver is given back: its log first.
-        let lentLog = parts.lentDNS?.queryLog
-        let lentConfiguration = parts.lentDNS?.renderedConfiguration
+        let lent = world?.lentSnapshot
         await receiver.stop(clean: clean)
-        for resolver in parts.resolvers.values {
-            if let slot = parts.slot { slot.giveBack(resolver) } else { resolver.shutdown() }
+        for resolver in resolvers.values { world?.release(resolver) }
+        if let world, let directory {
+            remains.queryLog = await world.stopDNS(
+                lent: lent, directory: directory, keepsArtifacts: settings.artifactsDirectory != nil)
         }
-        if let twin = parts.twin {
-            await twin.stop()
-        }
-        if let world = parts.world {
-            // A signed world's zone files are in memory, removed with the world: kept for the
-            // artifacts first.
-            if settings.artifactsDirectory != nil, let zones = world.zoneDirectory, let directory = parts.directory {
-                try? FileManager.default.copyItem(atPath: zones, toPath: directory + "/zones")
-            }
-            await world.stop()
-            // The twin's queries (a real MTA's, when its resolver validates) after the plain one's.
-            remains.queryLog = world.queryLog + (parts.twin?.queryLog ?? "")
-        }
-        if let lentLog { remains.queryLog = lentLog }
-        if let slot = parts.slot { remains.queryLog = slot.dns.queryLog }
-        if let warm = parts.slot.map({ $0.dns.renderedConfiguration }) ?? lentConfiguration {
-            // What a fresh world leaves in the work folder, for the artifacts.
-            if settings.artifactsDirectory != nil, let directory = parts.directory {
-                try? warm.write(toFile: directory + "/unbound.conf", atomically: false, encoding: .utf8)
-                try? remains.queryLog.write(toFile: directory + "/unbound.log", atomically: false, encoding: .utf8)
-                if let zones = (parts.slot?.dns ?? parts.lentDNS)?.zoneDirectory,
-                    (parts.slot?.dns ?? parts.lentDNS)?.isSigned == true
-                {
-                    try? FileManager.default.copyItem(atPath: zones, toPath: directory + "/zones")
-                }
-            }
-        }
-        if let directory = parts.directory { beforeRemoval(directory, remains.queryLog) }
-        if let slot = parts.slot, let warmWorlds { await warmWorlds.checkIn(slot, reusable: clean) }
-        if parts.ownsNamespace, let namespace = parts.namespace { await namespace.destroy() }
-        if let directory = parts.directory { ResourceRegistry.shared.removeDirectory(directory) }
-        parts = BuiltParts()
+        if let directory { beforeRemoval(directory, remains.queryLog) }
+        await world?.release(clean: clean)
+        if let directory { ResourceRegistry.shared.removeDirectory(directory) }
+        self.directory = nil
+        world = nil
+        resolvers = [:]
+        context = nil
+        namespaceName = nil
         return remains
     }
+}
+
+/// A step of `CaseEnvironment` found what an earlier one makes missing (a defect of the runner,
+/// reported as the case's error rather than a crash).
+enum CaseEnvironmentError: Error, CustomStringConvertible {
+    case notSetUp
+
+    var description: String { "the case's world or resolvers were not set up before they were used" }
 }

@@ -205,7 +205,7 @@ public struct CaseRunner: Sendable {
             result.timings.setup = clock.now - phase
             result.timings.setupSteps = environment.steps
             phase = clock.now
-            let report = try await environment.sender.deliver(in: environment)
+            let report = try await environment.deliver()
             result.timings.exchange = clock.now - phase
             phase = clock.now
             var evidence = await environment.receiver.evidence(of: environment.clientAddresses)

@@ -98,10 +98,10 @@ final class GreetingOnlyReceiver: Receiver, @unchecked Sendable {
         self.journal = journal
     }
 
-    func start(in environment: CaseEnvironment) async throws {
+    func start(in context: CaseContext) async throws {
         journal.note("start")
-        for address in environment.scenario.receiver.addresses {
-            let fd = try await Sockets.listen(on: address, port: 25, in: environment.namespace)
+        for address in context.scenario.receiver.addresses {
+            let fd = try await Sockets.listen(on: address, port: 25, in: context.namespace)
             sockets.append(fd)
             let line = Array((greeting + "\r\n").utf8)
             let served = self.served

@@ -66,7 +66,7 @@ final class EximReceiver: Receiver, @unchecked Sendable {
         self.configuration = configuration
     }
 
-    func start(in environment: CaseEnvironment) async throws {
+    func start(in context: CaseContext) async throws {
         let installation: EximInstallation
         switch EximInstallation.find() {
         case .failure(let unavailable): throw CaseSkipped(reason: unavailable.reason)
@@ -74,11 +74,11 @@ final class EximReceiver: Receiver, @unchecked Sendable {
         }
         do {
             exim = try await EximInstance.start(
-                configuration, installation: installation, in: environment.namespace,
-                caseDirectory: environment.directory,
+                configuration, installation: installation, in: context.namespace,
+                caseDirectory: context.directory,
                 resolver: ResolvConf(
-                    nameserver: environment.receiverNameserver, timeout: environment.settings.resolverTimeout),
-                logger: environment.logger)
+                    nameserver: context.receiverNameserver, timeout: context.settings.resolverTimeout),
+                logger: context.logger)
         } catch let unsupported as EximUnsupported {
             throw CaseSkipped(reason: unsupported.reason)
         } catch let error as DaemonStartError {

@@ -81,7 +81,7 @@ final class OpenSMTPDReceiver: Receiver, @unchecked Sendable {
         self.configuration = configuration
     }
 
-    func start(in environment: CaseEnvironment) async throws {
+    func start(in context: CaseContext) async throws {
         let installation: OpenSMTPDInstallation
         switch OpenSMTPDInstallation.find() {
         case .failure(let unavailable): throw CaseSkipped(reason: unavailable.reason)
@@ -89,11 +89,11 @@ final class OpenSMTPDReceiver: Receiver, @unchecked Sendable {
         }
         do {
             smtpd = try await OpenSMTPDInstance.start(
-                configuration, installation: installation, in: environment.namespace,
-                caseDirectory: environment.directory,
+                configuration, installation: installation, in: context.namespace,
+                caseDirectory: context.directory,
                 resolver: ResolvConf(
-                    nameserver: environment.receiverNameserver, timeout: environment.settings.resolverTimeout),
-                logger: environment.logger)
+                    nameserver: context.receiverNameserver, timeout: context.settings.resolverTimeout),
+                logger: context.logger)
         } catch let unsupported as OpenSMTPDUnsupported {
             throw CaseSkipped(reason: unsupported.reason)
         } catch let error as DaemonStartError {

@@ -132,7 +132,7 @@ public struct PostfixReceivers: ReceiverKind {
     }
 
     /// `options`, with resolv.conf naming the world's validating twin when the case's receiver
-    /// resolver validates in a signed world (`CaseEnvironment.receiverNameserver`).
+    /// resolver validates in a signed world (`CaseContext.receiverNameserver`).
     static func options(_ settings: RunConfiguration, for scenario: ScenarioCase) -> PostfixInstance.Options {
         var options = options(settings)
         if scenario.dns.isSigned, scenario.receiver.resolver == .validating {
@@ -145,7 +145,7 @@ public struct PostfixReceivers: ReceiverKind {
     /// host's unbound is warm and must be able to load the case's world (`WarmDNSWorld.canLoad`),
     /// and has no validating twin.
     static func hostRefusal(for scenario: ScenarioCase) -> String? {
-        if CaseEnvironment.needsValidatingServer(scenario) {
+        if CaseContext.needsValidatingServer(scenario) {
             return
                 "a validating resolver in a signed world needs the world's validating unbound, which pooled hosts lack"
         }
@@ -171,7 +171,7 @@ public struct PostfixReceivers: ReceiverKind {
         return PrivatePostfixReceiver(
             configuration: configuration, options: Self.options(settings, for: scenario), pool: pool,
             privateReason: reason,
-            runsInWarmWorlds: !CaseEnvironment.needsValidatingServer(scenario))
+            runsInWarmWorlds: !CaseContext.needsValidatingServer(scenario))
     }
 
     public func scopedToRun(jobs: Int, cases: [ScenarioCase], settings: RunConfiguration) -> any ReceiverKind {
@@ -221,12 +221,12 @@ final class PrivatePostfixReceiver: Receiver, @unchecked Sendable {
             instance: PostfixInstanceNumbers.next(), reused: false, privateReason: privateReason)
     }
 
-    func start(in environment: CaseEnvironment) async throws {
+    func start(in context: CaseContext) async throws {
         if let pool { await pool.countPrivateInstance() }
         do {
             postfix = try await PostfixInstance.start(
-                configuration, in: environment.namespace, caseDirectory: environment.directory, options: options,
-                logger: environment.logger)
+                configuration, in: context.namespace, caseDirectory: context.directory, options: options,
+                logger: context.logger)
         } catch {
             throw translated(error)
         }
@@ -308,7 +308,7 @@ final class PooledPostfixReceiver: Receiver, @unchecked Sendable {
         return lease.host.namespace
     }
 
-    func start(in environment: CaseEnvironment) async throws {}
+    func start(in context: CaseContext) async throws {}
 
     func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
         guard let host else { return LogEvidence() }

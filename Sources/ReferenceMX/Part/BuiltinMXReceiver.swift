@@ -44,9 +44,9 @@ final class BuiltinMXReceiver: Receiver, @unchecked Sendable {
         self.authority = authority
     }
 
-    func start(in environment: CaseEnvironment) async throws {
+    func start(in context: CaseContext) async throws {
         var configuration = configuration
-        let receiver = environment.scenario.receiver
+        let receiver = context.scenario.receiver
         if receiver.tls.starttls {
             let authority = try authority.authority()
             let protocols = receiver.tls.protocols ?? .tls1 ... .tls13
@@ -68,11 +68,11 @@ final class BuiltinMXReceiver: Receiver, @unchecked Sendable {
             configuration.tls = tls
         }
         let mx = ReferenceMX(
-            configuration: configuration, lookup: environment.receiverResolver,
-            eventLoopGroup: environment.eventLoopGroup,
-            logger: environment.logger)
+            configuration: configuration, lookup: context.receiverResolver,
+            eventLoopGroup: context.eventLoopGroup,
+            logger: context.logger)
         self.mx = mx
-        try await mx.start(listeningOn: environment.scenario.receiver.addresses, port: 25, in: environment.namespace)
+        try await mx.start(listeningOn: context.scenario.receiver.addresses, port: 25, in: context.namespace)
     }
 
     func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {

@@ -30,18 +30,37 @@ final class SMTPServerHandler: ChannelInboundHandler {
     @exclusivity(unchecked) private(set) var opening: PolicyOpening
     /// Made at the first question `opening` cannot answer at once.
     @exclusivity(unchecked) private var policy: PolicySession?
-    /// A question is with `policy`; the machine goes on when its verdict comes.
-    @exclusivity(unchecked) private var awaitingVerdict = false
     @exclusivity(unchecked) private var context: ChannelHandlerContext?
     /// Replies not yet written, sent when the machine waits for the client or the policy.
     @exclusivity(unchecked) private var outgoing: ByteBuffer
-    @exclusivity(unchecked) private var closing = false
-    @exclusivity(unchecked) private var active = false
-    /// The client shut down its sending side (half-close) and everything it sent has been read.
+    /// Where the connection stands (`Phase`).
+    @exclusivity(unchecked) private var phase = Phase.connecting
+    /// The client shut down its sending side (half-close) and everything it sent has been read;
+    /// the session ends once the machine waits for more input.
     @exclusivity(unchecked) private var inputClosed = false
-    /// STARTTLS was answered 220: the rest of the current read is dropped, the handshake runs.
-    @exclusivity(unchecked) private var handshaking = false
     @exclusivity(unchecked) private var helloObserver: ServerHelloObserver?
+
+    /// The connection's life, beside the SMTP dialogue `machine` keeps: what may happen next on
+    /// the channel. `open`, `awaitingVerdict` and `handshaking` are live (the machine is driven);
+    /// `closing` and `ended` are not, and a verdict or a handshake that completes then is dropped.
+    enum Phase {
+        /// Not yet active.
+        case connecting
+        /// Reading commands and text, and answering them.
+        case open
+        /// A question is with `policy`; lines still read are fed to the machine, which holds them,
+        /// and the machine goes on when the verdict comes.
+        case awaitingVerdict
+        /// STARTTLS was answered 220: the rest of the current read is dropped, the handshake runs.
+        case handshaking
+        /// The server closes: the last replies are written, then the channel is closed.
+        case closing
+        /// The channel is inactive, or the session ended after the client's half-close.
+        case ended
+
+        /// The machine is driven (the channel active and the server not closing).
+        var isLive: Bool { self == .open || self == .awaitingVerdict || self == .handshaking }
+    }
 
     init(core: MXCore, recorder: SessionRecorder) {
         self.core = core
@@ -66,7 +85,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        active = true
+        phase = .open
         let client = recorder.client ?? Self.unknownClient
         recorder.note(.note, "connect from \(client)")
         // PTR and FCrDNS from answers the resolver held: connect is answered without a task.
@@ -80,7 +99,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
         let buffer = unwrapInboundIn(data)
         buffer.withUnsafeReadableBytes { bytes in
             var offset = 0
-            while offset < bytes.count, active, !closing, !handshaking {
+            while offset < bytes.count, phase == .open || phase == .awaitingVerdict {
                 if machine.isAwaitingProxyHeader {
                     let (next, action) = machine.receivedProxyHeader(bytes, from: offset)
                     offset = next
@@ -99,12 +118,12 @@ final class SMTPServerHandler: ChannelInboundHandler {
                 offset = next
                 if let line { run(machine.received(line)) }
             }
-            if handshaking, offset < bytes.count { discardPlaintext(bytes.count - offset) }
+            if phase == .handshaking, offset < bytes.count { discardPlaintext(bytes.count - offset) }
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        active = false
+        phase = .ended
         let closedByServer = machine.isClosed
         machine.disconnected()
         finish(reason: closedByServer ? nil : "client disconnected")
@@ -124,7 +143,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
             return
         }
         inputClosed = true
-        if active, !closing, !awaitingVerdict { endAfterInputClosed() }
+        if phase == .open || phase == .handshaking { endAfterInputClosed() }
     }
 
     /// The client will send nothing more and the machine waits for it: the session ends as when
@@ -132,16 +151,16 @@ final class SMTPServerHandler: ChannelInboundHandler {
     private func endAfterInputClosed() {
         guard let context else { return }
         flush()
-        active = false
+        phase = .ended
         machine.disconnected()
         finish(reason: "client disconnected")
         context.close(promise: nil)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if handshaking {
+        if phase == .handshaking {
             // Postfix: "SSL_accept error from ...", then the connection is dropped without a reply.
-            handshaking = false
+            phase = .open
             recorder.note(.note, "TLS handshake failed: \(error)")
             run(machine.tlsFailed("\(error)"))
             return
@@ -155,7 +174,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
 
     private func run(_ first: SMTPServerStateMachine<ContinuousClock>.Action) {
         var action = first
-        while active, !closing {
+        while phase.isLive {
             switch action {
             case .send(let reply):
                 write(reply)
@@ -201,7 +220,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
     /// yet handled is dropped (RFC 3207 section 4.2, CVE-2011-0411) and the handshake starts.
     private func startTLS(discarding discarded: Int) {
         guard let context, let tls = core.configuration.tls else { return }
-        handshaking = true
+        phase = .handshaking
         let held = framer.bufferedCount
         framer = SMTPLineFramer(maximumLength: core.configuration.limits.frameLength)
         if discarded + held > 0 { discardPlaintext(discarded + held) }
@@ -212,7 +231,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
                 NIOSSLServerHandler(context: tls.context(for: recorder.server)), position: .first)
             try context.pipeline.syncOperations.addHandler(observer, position: .first)
         } catch {
-            handshaking = false
+            phase = .open
             recorder.note(.note, "cannot start TLS: \(error)")
             run(machine.tlsFailed("\(error)"))
         }
@@ -223,8 +242,8 @@ final class SMTPServerHandler: ChannelInboundHandler {
     }
 
     private func handshakeCompleted(context: ChannelHandlerContext) {
-        guard handshaking else { return }
-        handshaking = false
+        guard phase == .handshaking else { return }
+        phase = .open
         let version = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).tlsVersion
         let facts = TLSSessionFacts(version: TLSContexts.version(version), cipher: helloObserver?.cipher)
         if let observer = helloObserver { context.pipeline.syncOperations.removeHandler(observer, promise: nil) }
@@ -256,7 +275,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
         guard let context else { return }
         let policy = self.policy ?? opening.session()
         self.policy = policy
-        awaitingVerdict = true
+        phase = .awaitingVerdict
         let promise = context.eventLoop.makePromise(of: (SMTPPolicyVerdict, PolicyFindings).self)
         Task {
             let verdict = await policy.answer(question)
@@ -265,9 +284,9 @@ final class SMTPServerHandler: ChannelInboundHandler {
         promise.futureResult.assumeIsolated().whenComplete { [self] result in
             switch result {
             case .success(let (verdict, findings)):
-                awaitingVerdict = false
+                if phase == .awaitingVerdict { phase = .open }
                 recorder.update { $0.findings = findings }
-                guard active, !closing else { return }
+                guard phase.isLive else { return }
                 run(machine.verdict(verdict))
             case .failure(let error):
                 // The task cannot fail its promise; this is an event loop shutting down.
@@ -310,8 +329,8 @@ final class SMTPServerHandler: ChannelInboundHandler {
     }
 
     private func close() {
-        guard let context, !closing else { return }
-        closing = true
+        guard let context, phase != .closing else { return }
+        phase = .closing
         let buffer = outgoing
         outgoing.clear()
         finish(
@@ -330,7 +349,7 @@ final class SMTPServerHandler: ChannelInboundHandler {
 
     /// From `MXCore.tick()`: the client has been silent past the machine's deadline.
     func checkDeadline(_ now: ContinuousClock.Instant) {
-        guard active, !closing, let deadline = machine.deadline, deadline <= now else { return }
+        guard phase.isLive, let deadline = machine.deadline, deadline <= now else { return }
         run(machine.timeoutFired())
     }
 

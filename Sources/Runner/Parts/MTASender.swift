@@ -18,7 +18,7 @@ public final class MTASender<MTA: SendingMTA>: Sender, @unchecked Sendable {
         self.tls = tls
     }
 
-    public func deliver(in environment: CaseEnvironment) async throws -> DeliveryReport {
+    public func deliver(in context: CaseContext) async throws -> DeliveryReport {
         var request = request
         if let tls, tls.level != .none {
             request.tls = SenderTLS(
@@ -26,9 +26,9 @@ public final class MTASender<MTA: SendingMTA>: Sender, @unchecked Sendable {
                 handshakeTimeout: request.replyTimeout)
         }
         let mta = MTA(
-            namespaceName: environment.namespace.name, caseDirectory: environment.directory,
-            resolverAddress: environment.senderNameserver, dnsTimeout: environment.settings.resolverTimeout,
-            logger: environment.logger)
+            namespaceName: context.namespace.name, caseDirectory: context.directory,
+            resolverAddress: context.senderNameserver, dnsTimeout: context.settings.resolverTimeout,
+            logger: context.logger)
         self.mta = mta
         return try await mta.deliver(request, settings: settings)
     }

@@ -85,9 +85,9 @@ public protocol Receiver: AnyObject, Sendable {
     /// of its own with the receiver's and the clients' addresses.
     func hostNamespace(clientAddresses: [IPAddress]) async throws -> NetworkNamespace?
 
-    /// Starts listening on the scenario's receiver addresses, port 25, in `environment.namespace`,
-    /// resolving through `environment.resolver` or the world's unbound.
-    func start(in environment: CaseEnvironment) async throws
+    /// Starts listening on the scenario's receiver addresses, port 25, in `context.namespace`,
+    /// resolving through `context.resolver` or the world's unbound.
+    func start(in context: CaseContext) async throws
 
     /// What the receiver saw of `clients`, once their sessions are over: decision records, log
     /// lines, messages accepted.
@@ -283,8 +283,8 @@ extension SenderKind {
 
 /// The sender of one case: `deliver` once the receiver is up, `stop` exactly once on every path.
 public protocol Sender: AnyObject, Sendable {
-    /// Delivers the scenario's message in `environment` and reports every attempt.
-    func deliver(in environment: CaseEnvironment) async throws -> DeliveryReport
+    /// Delivers the scenario's message in the case (`context`) and reports every attempt.
+    func deliver(in context: CaseContext) async throws -> DeliveryReport
 
     /// Takes down whatever the sender started (a real MTA's processes).
     func stop() async

@@ -20,7 +20,7 @@ public protocol CaseProxy: AnyObject, Sendable {
     /// From now until `stop`, every connection from the sender's addresses to a receiver address
     /// on port 25 reaches the receiver through the proxy, which connects from
     /// `sender.proxy_address` and names the sender as `sender.identity` says.
-    func start(in environment: CaseEnvironment) async throws
+    func start(in context: CaseContext) async throws
 
     /// What the proxy logged of the case's connections, once they are over, one line each.
     func evidence() async -> [String]

@@ -41,7 +41,7 @@ final class ModelSender: Sender {
         self.handshakeTimeout = handshakeTimeout
     }
 
-    func deliver(in environment: CaseEnvironment) async throws -> DeliveryReport {
+    func deliver(in context: CaseContext) async throws -> DeliveryReport {
         var request = request
         if level != .none {
             // The world's authority is trusted as a real sender trusts the public ones.
@@ -49,7 +49,7 @@ final class ModelSender: Sender {
                 level: level, trustAnchors: [try authority.authority().root], handshakeTimeout: handshakeTimeout)
         }
         let agent = DeliveryAgent(
-            lookup: environment.senderResolver, eventLoopGroup: environment.eventLoopGroup, logger: environment.logger)
-        return await agent.deliver(request, in: environment.namespace)
+            lookup: context.senderResolver, eventLoopGroup: context.eventLoopGroup, logger: context.logger)
+        return await agent.deliver(request, in: context.namespace)
     }
 }
