@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Logging
 import Matrix
@@ -96,15 +93,12 @@ extension Harness {
         let selected = chosen.cases
         if let note = chosen.shardNote { out.line(note) }
 
-        let showProgress = isatty(2) == 1
         let runner = MatrixRunner(
             runner: CaseRunner(configuration: configuration, parts: options.parts, logger: logger), jobs: options.jobs)
-        let matrix = await runner.run(selected, columns: columns) { done, total in
-            if showProgress {
-                try? FileHandle.standardError.write(contentsOf: Data("\rmatrix: \(done)/\(total) cells".utf8))
-            }
-        }
-        if showProgress { try? FileHandle.standardError.write(contentsOf: Data("\r\u{1B}[K".utf8)) }
+        let progress = ProgressDisplay.standardOutput(total: selected.count * columns.count)
+        progress.start()
+        let matrix = await runner.run(selected, columns: columns) { _, _ in progress.advanced() }
+        progress.stop()
 
         let text = MatrixText(terminal: Terminal.detect())
         var changed = false

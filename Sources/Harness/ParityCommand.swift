@@ -19,8 +19,11 @@ extension Harness {
             paths, selection, shard: shard, configurations: axis.configurations(configuration), parts: parts,
             logger: logger)
         if let note = chosen.shardNote { out.line(note) }
+        let progress = ProgressDisplay.standardOutput(total: chosen.cases.count * axis.labels.count)
+        progress.start()
         let rows = await ParityRun(axis: axis, configuration: configuration, parts: parts, jobs: jobs, logger: logger)
-            .run(chosen.cases)
+            .run(chosen.cases) { progress.advanced() }
+        progress.stop()
         out.line(ParityTable.render(rows, axis: axis, parts: parts, terminal: Terminal.detect()))
         if !rows.isEmpty, rows.allSatisfy(\.isSkipped) {
             throw .nothingRan("nothing was compared: no case ran on two sides (the table says why)")

@@ -141,3 +141,32 @@ extension Preflight {
         if let problem = prepare(needs: needs, logger: logger) { throw .usage(problem) }
     }
 }
+
+/// The cases a command works on: loaded, chosen by tag and name, then this shard's part.
+struct Selection {
+    var cases: [ScenarioCase]
+    /// Set when the run is a shard: which one, and where its cases stand in the whole selection.
+    var placement: (placement: ShardPlacement, positions: [Int])?
+
+    /// Loads `paths` and selects; no case matching the tags and filters stops the command (nothing
+    /// would run: exit 3), a shard with none of them does not (another shard has them all).
+    static func make(_ paths: [String], _ selection: CaseSelection, shard: CaseShard?, kinds: ScenarioKinds)
+        throws(HarnessError) -> Selection
+    {
+        let cases = try Preflight.load(paths, kinds: kinds)
+        let selected = selection.apply(cases)
+        guard !selected.isEmpty else {
+            throw .nothingRan("no case matches (\(cases.count) loaded from \(paths.joined(separator: " ")))")
+        }
+        guard let shard else { return Selection(cases: selected, placement: nil) }
+        let part = shard.select(selected)
+        return Selection(cases: part.cases, placement: (part.placement, part.positions))
+    }
+
+    /// `shard 2/3: 31 of 94 cases`.
+    var shardNote: String? {
+        placement.map {
+            "shard \($0.placement.index)/\($0.placement.count): \(cases.count) of \($0.placement.total) cases"
+        }
+    }
+}

@@ -19,12 +19,13 @@ public struct ParityRun: Sendable {
         self.logger = logger
     }
 
-    public func run(_ cases: [ScenarioCase]) async -> [ParityRow] {
+    /// `progress` is called as each case finishes on each side.
+    public func run(_ cases: [ScenarioCase], progress: @escaping @Sendable () -> Void = {}) async -> [ParityRow] {
         var sides: [[CaseResult]] = []
         for index in axis.labels.indices {
             let runner = CaseRunner(
                 configuration: axis.configuration(configuration, side: index), parts: parts, logger: logger)
-            sides.append(await ScenarioRun(runner: runner, jobs: jobs).run(cases))
+            sides.append(await ScenarioRun(runner: runner, jobs: jobs).run(cases) { _ in progress() })
         }
         return cases.indices.map { index in
             ParityRow(name: cases[index].name, results: sides.map { $0[index] }, axis: axis)

@@ -64,6 +64,16 @@ public final class ProgressDisplay: @unchecked Sendable {
         }
     }
 
+    /// A case (or a matrix cell) finished that prints no line of its own (`parity`, `matrix`): the
+    /// status line again.
+    public func advanced() {
+        lock.withLock {
+            done += 1
+            let status = statusText()
+            if !status.isEmpty { write(status) }
+        }
+    }
+
     /// Redraws the status line with the time now.
     public func tick() {
         lock.withLock {

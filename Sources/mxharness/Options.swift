@@ -1,10 +1,7 @@
 import ArgumentParser
-import Catalog
-import Exim
 import Foundation
 import Harness
 import Logging
-import OpenSMTPD
 import Postfix
 import Runner
 import Scenario
@@ -109,16 +106,4 @@ struct PostfixOptions: ParsableArguments {
         do { site = try postfixConfigDir.map(Harness.postfixSite(path:)) } catch { throw ValidationError("\(error)") }
         return PostfixReceivers(base: base, site: site, sharing: !freshPostfix)
     }
-}
-
-/// The parts this build of mxharness has (`PartCatalog.standard`, one line per kind in
-/// Sources/Catalog), configured by a command's options: each kind's own option group (`PostfixOptions`
-/// here, `EximOptions`, `OpenSMTPDOptions` in their modules), nil for a command without them
-/// (their properties must not be read outside argument parsing).
-func partCatalog(
-    postfix: PostfixReceivers = PostfixReceivers(), exim: EximOptions? = nil, openSMTPD: OpenSMTPDOptions? = nil
-) throws -> PartCatalog {
-    PartCatalog.standard(
-        postfix: postfix, exim: try exim?.receivers() ?? EximReceivers(),
-        openSMTPD: try openSMTPD?.receivers() ?? OpenSMTPDReceivers())
 }

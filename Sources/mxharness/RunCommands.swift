@@ -1,4 +1,5 @@
 import ArgumentParser
+import Catalog
 import Exim
 import Harness
 import OpenSMTPD
@@ -281,4 +282,16 @@ extension MXHarness {
             try await Harness.census(options, logger: global.logger()).exit()
         }
     }
+}
+
+/// The parts this build of mxharness has (`PartCatalog.standard`, one line per kind in
+/// Sources/Catalog), configured by a command's options: each kind's own option group (`PostfixOptions`
+/// here, `EximOptions`, `OpenSMTPDOptions` in their modules), nil for a command without them
+/// (their properties must not be read outside argument parsing).
+func partCatalog(
+    postfix: PostfixReceivers = PostfixReceivers(), exim: EximOptions? = nil, openSMTPD: OpenSMTPDOptions? = nil
+) throws -> PartCatalog {
+    PartCatalog.standard(
+        postfix: postfix, exim: try exim?.receivers() ?? EximReceivers(),
+        openSMTPD: try openSMTPD?.receivers() ?? OpenSMTPDReceivers())
 }

@@ -20,6 +20,23 @@ import MXHarnessTestKit
             ])
     }
 
+    /// rspamd's verdicts have no model in the built-in MX: every such case skips there with one
+    /// reason, named like a builtin-only preset (mirror image), so parity lists them as one group.
+    @Test func rspamdCasesSkipOnTheBuiltinMXWithOneNamedReason() throws {
+        let builtin = try #require(PartCatalog.standard().receivers[.builtin])
+        func reason(_ engines: String) throws -> String? {
+            let yaml = formatExample("  policy: fcrdns-strict", "  policy: fcrdns-strict\n  engines: \(engines)")
+            let scenario = try #require(
+                try ScenarioLoader(kinds: kinds).load(yaml: yaml, file: "Scenarios/a.yaml").first)
+            return builtin.unsupportedReason(for: scenario, settings: RunConfiguration())
+        }
+        let rspamd = try reason("[rspamd]")
+        #expect(rspamd?.hasPrefix("receiver.engines: rspamd: ") == true)
+        #expect(rspamd?.hasSuffix(": rspamd only") == true)
+        #expect(try reason("[policyd-spf, rspamd]") == rspamd)
+        #expect(try reason("[policyd-spf]") == nil)
+    }
+
     @Test func unknownNamesAndKeysListTheKinds() {
         #expect(
             loadProblems(formatExample("  hostname: mx.example.test", "  hostnme: mx.example.test"), kinds: kinds) == [

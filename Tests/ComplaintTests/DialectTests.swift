@@ -417,6 +417,14 @@ import Testing
         let exchange2003 = try read(
             "b@example.test on 3/3/2010 1:23 PM\n      <mail.sender.test #5.5.0 smtp;550 5.7.1 <b@example.test>: no>")
         #expect(exchange2003.reply?.text == "<b@example.test>: no")
+        // Exchange 2003's own reply around the remote's: the remote's is read, without enhanced code.
+        let nested = try read(
+            "Remote Server returned '554 5.0.0 <mx.example.test #5.0.0 smtp; 554 Sending address not accepted>'")
+        #expect(nested.reply == SMTPReply(code: 554, enhanced: nil, "Sending address not accepted"))
+        // A notice's `#5.1.1 SMTP; 550 ...`: the reply after the diagnostic's type.
+        #expect(
+            try read("#5.1.1 SMTP; 550 sorry, no mailbox here").reply
+                == SMTPReply(code: 550, enhanced: nil, "sorry, no mailbox here"))
         let online = try read("Remote Server at mx.example.test (2001:db8::10) returned '550 5.7.1 go away'")
         #expect(online.receiverAddress == IPAddress("2001:db8::10"))
     }
@@ -831,6 +839,18 @@ import Testing
         #expect(dialog.reply?.code == 553)
         #expect(dialog.reply?.enhanced == "5.7.1")
         #expect(dialog.stage == .rcpt)
+        // Outlook's dialog in German, its fields in double quotes.
+        let german = try read(
+            #"Protokoll: SMTP, Serverantwort: "550 <b@example.test>... Relay verweigert", Anschluss: 25, "#
+                + "Serverfehler: 550, Fehlernummer: 0x800CCC79.")
+        #expect(german.reply?.code == 550)
+        #expect(german.stage == .rcpt)
+        // An enhanced code with a leading `#`.
+        #expect(
+            try read(
+                "host mx.example.test[192.0.2.10] said: 550 #5.1.0 Address rejected. (in reply to RCPT TO command)"
+            )
+            .reply?.enhanced == "5.1.0")
     }
 
     /// DokuWiki's smtp plugin: the code, a bar, then the whole reply; `Expected: 354` names DATA.
@@ -855,6 +875,13 @@ import Testing
     ])
     func repliesThatOnlyDataGets(_ reply: String) throws {
         #expect(try read("Sending failed: " + reply).stage == .data)
+    }
+
+    /// The Cloudmark gateway's greeting token `bizsmtp`: a 554 with it refused the connection.
+    @Test func aCloudmarkBannerRefusesTheConnection() throws {
+        let evidence = try read("554 mx.example.test bizsmtp 0bcW1i00 no DNS reverse for 192.0.2.9")
+        #expect(evidence.stage == .greeting)
+        #expect(evidence.clientAddress == IPAddress("192.0.2.9"))
     }
 
     /// OpenSMTPD's `failed-command command="HELO "` (an empty argument) names HELO.

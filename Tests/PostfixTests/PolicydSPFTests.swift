@@ -1,4 +1,5 @@
 import Foundation
+import DNSCore
 import Policy
 @testable import Postfix
 import Scenario
@@ -83,5 +84,58 @@ import Testing
         let configuration = try #require(settings.files["/tables/policyd-spf-pass.conf"])
         #expect(configuration.contains("Mail_From_reject = SPF_Not_Pass\n"))
         #expect(settings.parameters["soft_bounce"] == "yes")
+    }
+
+    /// policyd-spf logs to syslog only: the instance logs the field it prepends through
+    /// header_checks INFO, after a base's own header checks are kept.
+    @Test func theReceivedSPFFieldIsLoggedByHeaderChecks() throws {
+        let policy = ReceiverPolicy(ipv4: [.spf], ipv6: [.spf])
+        let settings = try PolicyTranslation.settings(for: policy, tableDirectory: "/tables", engines: engines).get()
+        #expect(settings.parameters["header_checks"] == "regexp:/tables/mxh-received-spf.regexp")
+        #expect(settings.files["/tables/mxh-received-spf.regexp"] == "/^Received-SPF:/ INFO policyd-spf\n")
+        let none = try PolicyTranslation.settings(
+            for: ReceiverPolicy(ipv4: [.fcrdns]), tableDirectory: "/tables", engines: engines
+        ).get()
+        #expect(none.parameters["header_checks"] == nil)
+
+        var base = MainCF()
+        base["header_checks"] = "pcre:/etc/postfix/header_checks"
+        var configuration = PostfixConfiguration(
+            hostname: "mx.example.test", addresses: [IPAddress(literal: "192.0.2.10")], domains: ["example.test"],
+            policy: policy, base: base)
+        configuration.engines = engines
+        let paths = PostfixPaths(under: "/run/mxh")
+        let rendered = try configuration.render(paths: paths)
+        #expect(
+            rendered.parameters["header_checks"]
+                == "regexp:\(paths.tableDirectory)/mxh-received-spf.regexp, pcre:/etc/postfix/header_checks")
+    }
+
+    /// Log lines of Postfix 3.7 with policyd-spf 3.0.4 (cleanup's INFO line of the prepended field;
+    /// smtpd's reject line with policyd-spf's Reason_Message).
+    @Test func verdictsAreReadFromTheLog() throws {
+        let accepted =
+            "2026-12-07T13:50:01.265611+00:00 mx postfix/cleanup[4242]: 4dQ1xK0ZkBz9vC: info: header Received-SPF: Pass (mailfrom) identity=mailfrom; client-ip=2001:db8:5::25; helo=mail.sender.test; envelope-from=alice@sender.test; receiver=<UNKNOWN> from mail.sender.test[2001:db8:5::25]; from=<alice@sender.test> to=<bob@example.test> proto=ESMTP helo=<mail.sender.test>: policyd-spf"
+        let rejected =
+            "2026-12-07T13:50:02.1+00:00 mx postfix/smtpd[4243]: NOQUEUE: reject: RCPT from mail.sender.test[2001:db8:5::25]: 550 5.7.23 <bob@example.test>: Recipient address rejected: Message rejected due to: SPF fail - not authorized. Please see http://www.openspf.net/Why?s=mfrom;id=alice@sender.test;ip=2001:db8:5::25;r=<UNKNOWN>; from=<alice@sender.test> to=<bob@example.test> proto=ESMTP helo=<mail.sender.test>"
+        let deferred =
+            "2026-12-07T13:50:03.1+00:00 mx postfix/smtpd[4244]: NOQUEUE: reject: RCPT from unknown[192.0.2.1]: 450 4.7.24 <bob@example.test>: Recipient address rejected: Message deferred due to: SPF Temporary Error: DNS Timeout. Please see http://www.openspf.net/Why?s=mfrom;id=alice@sender.test;ip=192.0.2.1;r=<UNKNOWN>; from=<alice@sender.test> to=<bob@example.test> proto=ESMTP helo=<mail.sender.test>"
+        let other =
+            "2026-12-07T13:50:04.1+00:00 mx postfix/smtpd[4245]: NOQUEUE: reject: RCPT from unknown[192.0.2.1]: 550 5.7.25 Client host rejected: cannot find your hostname, [192.0.2.1]; from=<alice@sender.test> to=<bob@example.test> proto=ESMTP helo=<mail.sender.test>"
+        let verdicts = PolicydSPFVerdicts.verdicts(in: [accepted, rejected, other, deferred])
+        #expect(verdicts.map(\.engine) == ["policyd-spf", "policyd-spf", "policyd-spf"])
+        #expect(verdicts.map(\.action) == ["pass", "reject", "defer"])
+        #expect(verdicts.map(\.answered) == [false, true, true])
+        #expect(verdicts[0].messageID == "4dQ1xK0ZkBz9vC")
+        #expect(
+            verdicts[0].text
+                == "Received-SPF: Pass (mailfrom) identity=mailfrom; client-ip=2001:db8:5::25; helo=mail.sender.test; envelope-from=alice@sender.test; receiver=<UNKNOWN>"
+        )
+        #expect(
+            verdicts[1].text
+                == "550 5.7.23 Message rejected due to: SPF fail - not authorized. Please see http://www.openspf.net/Why?s=mfrom;id=alice@sender.test;ip=2001:db8:5::25;r=<UNKNOWN>"
+        )
+        #expect(verdicts[0].summary == "policyd-spf pass")
+        #expect(verdicts[2].summary == "policyd-spf defer (answered)")
     }
 }

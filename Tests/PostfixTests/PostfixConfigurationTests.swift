@@ -1,6 +1,8 @@
+import Foundation
 import DNSCore
 import Policy
 @testable import Postfix
+import Scenario
 import Testing
 
 private let paths = PostfixPaths(under: "/tmp/mxh-1-1-case/postfix")
@@ -153,11 +155,79 @@ struct PostfixConfigurationTests {
         #expect(rendered.files[table]?.contains("0.0.0.0/0") == false)
     }
 
+    /// helo-matches: check_helo_a_access with a table per family that refuses every address but the
+    /// client's (cidr `!` negation matches its own family only, so the other family is listed).
+    @Test func heloMatchesIsATableOfTheClientsAddress() throws {
+        var config = configuration(ReceiverPolicy(ipv4: [.heloMatches], ipv6: [.fcrdns, .heloMatches]))
+        config.heloClients = [.ipv4: IPAddress(literal: "203.0.113.25"), .ipv6: IPAddress(literal: "2001:db8:5::25")]
+        let rendered = try render(config)
+        let v4 = paths.tableDirectory + "/mxh-helo-matches-ipv4.cidr"
+        let v6 = paths.tableDirectory + "/mxh-helo-matches-ipv6.cidr"
+        #expect(rendered.parameters["mxh_ipv4_checks"] == "check_helo_a_access cidr:\(v4)")
+        #expect(
+            rendered.parameters["mxh_ipv6_checks"] == "reject_unknown_client_hostname, check_helo_a_access cidr:\(v6)")
+        #expect(rendered.parameters["smtpd_helo_required"] == "yes")
+        let lines4 = rendered.files[v4]?.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(
+            lines4 == [
+                "!203.0.113.25 550 5.7.1 does not match calling host", "::/0 550 5.7.1 does not match calling host",
+            ])
+        let deferring = PolicyTranslation.heloMatchTable(
+            client: IPAddress(literal: "2001:db8:5::25"), family: .ipv6, deferring: true)
+        #expect(deferring.contains("!2001:db8:5::25 450 4.7.1 does not match calling host\n"))
+        #expect(deferring.contains("0.0.0.0/0 450 4.7.1 does not match calling host\n"))
+        // A HELO name with an address of the family: that address decides, the other family's are
+        // not looked at (the format's "in the client's family").
+        let named = PolicyTranslation.heloMatchTable(
+            client: IPAddress(literal: "2001:db8:5::25"), family: .ipv6, refusingOtherFamily: false, deferring: false)
+        #expect(
+            named.split(separator: "\n").filter { !$0.hasPrefix("#") } == [
+                "!2001:db8:5::25 550 5.7.1 does not match calling host"
+            ])
+        // A sender without an address of the family: every address there is another host's.
+        let none = PolicyTranslation.heloMatchTable(client: nil, family: .ipv4, deferring: false)
+        #expect(none.contains("0.0.0.0/0 550") && none.contains("::/0 550"))
+    }
+
+    /// The library's helo-matches cases run on Postfix; a world whose HELO name Postfix cannot
+    /// answer exactly (several AAAA records, none at all, a literal smtpd does not read) is skipped.
+    @Test func heloMatchesWorldsPostfixAnswersExactly() throws {
+        let root = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let cases = try ScenarioLoader().load(paths: [
+            root.appendingPathComponent("Scenarios/helo/helo-name-a-only.yaml").path,
+            root.appendingPathComponent("Scenarios/helo/helo-address-literal.yaml").path,
+        ])
+        let matching = cases.filter { $0.receiver.policy.ipv6.contains(.heloMatches) }
+        #expect(matching.count == 5)
+        for scenario in matching {
+            #expect(PostfixReceivers.heloMatchesReason(scenario) == nil, "\(scenario.name)")
+            #expect(PostfixReceivers().configuration(for: scenario).unsupportedReason == nil)
+        }
+        var aOnly = try #require(matching.first { $0.name.hasSuffix("ipv6-first") })
+        #expect(PostfixReceivers().configuration(for: aOnly).heloNameFamilies == [.ipv4])
+        aOnly.dns.records += [
+            ResourceRecord(owner: "mail.sender.test", data: .aaaa(IPAddress(literal: "2001:db8:5::25"))),
+            ResourceRecord(owner: "mail.sender.test", data: .aaaa(IPAddress(literal: "2001:db8:5::99"))),
+        ]
+        #expect(PostfixReceivers.heloMatchesReason(aOnly)?.contains("several in one family") == true)
+        aOnly.sender.helo = "gone.sender.test"
+        #expect(PostfixReceivers.heloMatchesReason(aOnly)?.contains("no address record") == true)
+        aOnly.sender.helo = "[2001:db8:5::25]"
+        #expect(PostfixReceivers.heloMatchesReason(aOnly)?.contains("valid_mailhost_addr") == true)
+    }
+
+    @Test func rejectAtDataListsTheChecksAtTheEndOfData() throws {
+        let rendered = try render(configuration(ReceiverPolicy(ipv4: [.fcrdns], ipv6: [.fcrdns], rejectAt: .data)))
+        #expect(rendered.parameters["smtpd_end_of_data_restrictions"] == "reject_unknown_client_hostname")
+        #expect(rendered.parameters["smtpd_client_restrictions"] == nil)
+        #expect(rendered.parameters["smtpd_delay_reject"] == "yes")
+        #expect(rendered.parameters["unknown_client_reject_code"] == "550")
+    }
+
     @Test(arguments: [
         (ReceiverPolicy(ipv4: [.spf], ipv6: [.spf]), "spf"),
         (ReceiverPolicy(ipv6: [.fcrdns, .spfPass]), "spf-pass"),
-        (ReceiverPolicy(ipv4: [.heloMatches], ipv6: [.heloMatches]), "helo-matches"),
-        (ReceiverPolicy(ipv4: [.fcrdns], ipv6: [.fcrdns], rejectAt: .data), "reject_at: data"),
         (
             ReceiverPolicy(
                 ipv6: [.ptr], customReplies: [.ipv6: [.ptr: CustomReply(code: 550, enhanced: "5.7.1", text: "no")]]),

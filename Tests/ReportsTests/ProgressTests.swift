@@ -50,6 +50,26 @@ struct ProgressDisplayTests {
         #expect(screen.text.hasSuffix("\r\u{1B}[K"), "no status line is left before the report")
     }
 
+    /// `parity` and `matrix` count what finished without a line of its own: only the status line,
+    /// and nothing at all where the display is not live.
+    @Test func advancingCountsWithoutALine() {
+        let screen = Screen()
+        let display = Self.display(live: true, screen, total: 4)
+        screen.now = .milliseconds(1500)
+        display.advanced()
+        display.advanced()
+        #expect(screen.text.hasSuffix("\r\u{1B}[K[2/4] 1.5s"), "\(screen.text)")
+        #expect(!screen.text.contains("\n"))
+        display.stop()
+        #expect(screen.text.hasSuffix("\r\u{1B}[K"))
+        let plain = Screen()
+        let quiet = Self.display(live: false, plain)
+        plain.now = .seconds(5)
+        quiet.advanced()
+        quiet.stop()
+        #expect(plain.text.isEmpty)
+    }
+
     @Test func durationsListTheSlowestWithTheirPhases() {
         var results = Fixtures.results()
         for (index, seconds) in [0.2, 3.0, 1.0, 0.5].enumerated() {

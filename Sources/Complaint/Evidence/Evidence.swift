@@ -158,14 +158,14 @@ public struct Evidence: Sendable, Hashable {
 
     mutating func setReply(_ reply: SMTPReply, from source: String, inferred: Bool = false) {
         guard self.reply == nil else { return }
-        // A gateway's reply that quotes the next server's after an arrow (Exchange Online: `550
-        // 5.7.514 Decision Engine classified ... -> 554 5.7.1 Service unavailable; ...`): the
-        // quoted reply is the refusal the receiver made.
+        // A gateway's reply that quotes the next server's (Exchange Online: `550 5.7.514 Decision
+        // Engine classified ... -> 554 5.7.1 Service unavailable; ...`; Exchange 2003: `<mx #5.0.0
+        // smtp; 554 text>`): the quoted reply is the refusal the receiver made.
         if let inner = ReplyText.forwarded(reply) {
             self.reply = inner
             note(
                 .reply, inner.description,
-                from: source + " (the reply the gateway's `\(reply.code) \(reply.enhanced ?? "")` quotes after `->`)",
+                from: source + " (the reply the gateway's `\(reply.code) \(reply.enhanced ?? "")` quotes)",
                 inferred: inferred)
             return
         }

@@ -8,8 +8,10 @@ import Scenario
 /// in its text (`IP=...`, `for ADDR`). The stage's words are `StageWords`.
 enum Hints {
     /// Words of provider front ends that answer the connection itself (no command was sent yet).
+    /// Front ends' words for refusing the connection itself; `bizsmtp` is the Cloudmark gateway's
+    /// greeting token (`554 mx.example.test bizsmtp ID Connection refused from ...`, `220 ... bizsmtp ESMTP`).
     private static let greetingTexts =
-        #"No SMTP service|ESMTP Service not available|not allowed to connect|connection (refused|rejected|not accepted)|^IP=\S+ - |\((DIAL|BL|RBL|RL)\)\s*$|Dialup/transient IP"#
+        #"\bbizsmtp\b|No SMTP service|ESMTP Service not available|not allowed to connect|connection (refused|rejected|not accepted)|^IP=\S+ - |\((DIAL|BL|RBL|RL)\)\s*$|Dialup/transient IP"#
 
     /// The greeting, when the reply text is one that front ends answer connections with.
     static func greetingStage(replyText: String) -> String? {

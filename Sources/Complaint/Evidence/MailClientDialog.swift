@@ -15,8 +15,14 @@ enum MailClientDialog {
     static let tail =
         #"\.?\s*(?:Please verify that your e-?mail address|Please check the message\b"#
         + #"|Contact your mail administrator\b).*$"#
-    /// Outlook's field list; the reply may hold apostrophes (`isn't`), so it ends at `', Port:`.
-    static let outlook = #"Server Response:\s*'(.*?)'\s*(?:,\s*Port:|$)"#
+    /// Outlook's field list, in its translations too (`Serverantwort: "..."`, `Réponse du serveur :
+    /// '...'`); the reply may hold apostrophes (`isn't`), so it ends at a quote before the next field
+    /// (`', Port:`, `", Anschluss:`) or at the end.
+    static let outlook = try! NSRegularExpression(
+        pattern:
+            #"(?:Server Response|Serverantwort|R[ée]ponse du serveur|Respuesta del servidor|Resposta do servidor"#
+            + #"|Risposta del server|Serverantwoord)\s*:\s*['"„“«‚‘](.*?)['"“”»‘’]\s*(?:,\s*[^,:'"]{1,30}:|$)"#,
+        options: [.caseInsensitive])
 
     static func read(_ raw: [Substring]) -> Result<Evidence, ReaderMiss> {
         let lines = ReplyText.unfold(raw)
@@ -62,12 +68,14 @@ enum MailClientDialog {
     static func reply(in paragraphs: [String]) -> Found? {
         for paragraph in paragraphs {
             let options: String.CompareOptions = [.regularExpression, .caseInsensitive]
-            if let match = paragraph.range(of: outlook, options: options) {
-                let said = String(paragraph[match]).replacingOccurrences(
-                    of: #"^Server Response:\s*'|'\s*(?:,\s*Port:)?$"#, with: "", options: options)
+            if let match = outlook.firstMatch(in: paragraph, range: NSRange(paragraph.startIndex..., in: paragraph)),
+                let range = Range(match.range(at: 1), in: paragraph)
+            {
+                let said = String(paragraph[range])
                 if let written = ReplyText.reply(Substring(said)), written.code >= 400 {
                     return Found(
-                        reply: written, why: "Outlook's `Server Response: '...'`", codeInferred: false,
+                        reply: written, why: "Outlook's `Server Response: '...'` (or its translation)",
+                        codeInferred: false,
                         stage: stage(of: written, in: paragraph))
                 }
             }

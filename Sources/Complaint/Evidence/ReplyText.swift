@@ -28,6 +28,8 @@ enum ReplyText {
         {
             rest.removeFirst()
         }
+        // `550 #5.1.0 Address rejected.`: an enhanced code written with a leading `#`.
+        if rest.range(of: #"^#[245]\.\d{1,3}\.\d{1,3}\s"#, options: .regularExpression) != nil { rest.removeFirst() }
         var split = SMTPReply.splitEnhanced(rest, code: code)
         // qmail writes the enhanced code in parentheses after the text (qmail-smtpd.c: `503 RCPT
         // first (#5.5.1)`); one of the reply's class is the enhanced code.
@@ -43,9 +45,18 @@ enum ReplyText {
         return SMTPReply(code: code, enhanced: split.enhanced, body.trimmingCharacters(in: .whitespaces))
     }
 
-    /// The reply a gateway quotes after `->` in its own (`550 5.7.514 ... -> 554 5.7.1 text`), with
-    /// its enhanced code; nil when there is none.
+    /// The reply a gateway quotes in its own: Exchange Online's after `->` (`550 5.7.514 ... -> 554
+    /// 5.7.1 text`, with its enhanced code), Exchange 2003's after `#X.Y.Z smtp;`; nil when there is none.
     static func forwarded(_ reply: SMTPReply) -> SMTPReply? {
+        // Exchange 2003 quotes the remote server's reply after `#X.Y.Z smtp;` inside its own
+        // (`554 5.0.0 <mx.example.test #5.0.0 smtp; 554 Sending address not accepted>`).
+        if let marker = reply.text.range(
+            of: #"#[245]\.\d{1,3}\.\d{1,3}\s+smtp;\s*(?=[245]\d\d[ -])"#,
+            options: [.regularExpression, .caseInsensitive]),
+            let inner = ReplyText.reply(reply.text[marker.upperBound...])
+        {
+            return SMTPReply(code: inner.code, enhanced: inner.enhanced, cleaned(inner.text))
+        }
         guard
             let arrow = reply.text.range(
                 of: #"\s->\s*(?=[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}\s)"#, options: .regularExpression),

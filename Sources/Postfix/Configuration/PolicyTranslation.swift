@@ -26,10 +26,14 @@ public enum PolicyTranslation {
     public static let ipv6Class = "mxh_ipv6_checks"
 
     /// Why `policy` cannot be played by Postfix, or nil when it can.
-    public static func unsupportedReason(_ policy: ReceiverPolicy, engines: PostfixEngineSetup = PostfixEngineSetup())
-        -> String?
-    {
-        if case .failure(let unsupported) = settings(for: policy, tableDirectory: "/unused", engines: engines) {
+    public static func unsupportedReason(
+        _ policy: ReceiverPolicy, engines: PostfixEngineSetup = PostfixEngineSetup(),
+        heloClients: [AddressFamily: IPAddress] = [:], heloNameFamilies: Set<AddressFamily> = []
+    ) -> String? {
+        if case .failure(let unsupported) = settings(
+            for: policy, tableDirectory: "/unused", engines: engines, heloClients: heloClients,
+            heloNameFamilies: heloNameFamilies)
+        {
             return unsupported.reason
         }
         return nil
@@ -47,9 +51,12 @@ public enum PolicyTranslation {
 
     /// The Postfix settings of `policy`; tables it needs are placed in `tableDirectory`. The
     /// `spf` and `spf-pass` checks are asked of policyd-spf (`PolicydSPFService`) when `engines`
-    /// runs it, and have no Postfix equivalent otherwise.
+    /// runs it, and have no Postfix equivalent otherwise. `helo-matches` is a table of the case's
+    /// own: `heloClients` is the sender's address per family, `heloNameFamilies` the families in which
+    /// the case's HELO name has an address record (`heloMatchTable`).
     public static func settings(
-        for policy: ReceiverPolicy, tableDirectory: String, engines: PostfixEngineSetup = PostfixEngineSetup()
+        for policy: ReceiverPolicy, tableDirectory: String, engines: PostfixEngineSetup = PostfixEngineSetup(),
+        heloClients: [AddressFamily: IPAddress] = [:], heloNameFamilies: Set<AddressFamily> = []
     ) -> Result<PostfixPolicySettings, PostfixUnsupported> {
         let milters = MilterChecks(policy: policy)
         if let preset = policy.preset, !milters.isNeeded {
@@ -61,13 +68,6 @@ public enum PolicyTranslation {
         }
         if let reason = milters.unsupportedReason {
             return .failure(PostfixUnsupported(reason: reason))
-        }
-        if policy.rejectAt == .data && !milters.isNeeded {
-            return .failure(
-                PostfixUnsupported(
-                    reason:
-                        "reject_at: data has no Postfix equivalent (smtpd_delay_reject = yes moves client and HELO checks to RCPT, never to the end of DATA)"
-                ))
         }
         if policy.rejectAt == .greeting {
             return .failure(
@@ -93,9 +93,19 @@ public enum PolicyTranslation {
         }
         var restrictions: [AddressFamily: [String]] = [:]
         var spfServices: [PolicydSPFService] = []
+        var files: [String: String] = [:]
+        let deferring = policy.onFail == .defer
         for family in AddressFamily.allCases {
             var list: [String] = []
             for check in milters.restrictionChecks(family) {
+                if check == .heloMatches {
+                    let path = tableDirectory + "/mxh-helo-matches-\(family == .ipv4 ? "ipv4" : "ipv6").cidr"
+                    files[path] = heloMatchTable(
+                        client: heloClients[family], family: family,
+                        refusingOtherFamily: !heloNameFamilies.contains(family), deferring: deferring)
+                    list.append("check_helo_a_access cidr:" + path)
+                    continue
+                }
                 if let rule = PolicydSPFService.Rule(check), engines.runsPolicydSPF {
                     let service = engines.policydSPF(rule)
                     if !spfServices.contains(service) { spfServices.append(service) }
@@ -111,7 +121,6 @@ public enum PolicyTranslation {
         }
         let v4 = restrictions[.ipv4] ?? [], v6 = restrictions[.ipv6] ?? []
         var parameters = MainCF()
-        var files: [String: String] = [:]
         // One list, in the policy's order, so that the first failing check decides, as in the
         // spec. With smtpd_delay_reject = yes, smtpd_client_restrictions are evaluated at RCPT,
         // when the HELO name is known, so HELO restrictions work there too (postconf(5)).
@@ -120,11 +129,15 @@ public enum PolicyTranslation {
         // mail_cmd(), and answers the command with the failure; client restrictions may be listed
         // in either (smtpd_check.c generic_checks()). smtpd_client_restrictions would answer at
         // CONNECT instead of the greeting, so the list goes in the stage's own parameter.
+        // reject_at: data: smtpd_end_of_data_restrictions, which smtpd_check_eod() evaluates after
+        // the final dot (postconf(5): "the SMTP END-OF-DATA command"); generic_checks() accepts
+        // client, HELO and policy-service restrictions in any list, and the reply is the same.
         let listParameter: String
         switch policy.rejectAt {
         case .helo: listParameter = "smtpd_helo_restrictions"
         case .mail: listParameter = "smtpd_sender_restrictions"
-        case .rcpt, .data, .greeting: listParameter = "smtpd_client_restrictions"
+        case .data: listParameter = "smtpd_end_of_data_restrictions"
+        case .rcpt, .greeting: listParameter = "smtpd_client_restrictions"
         }
         if early, !(v4.isEmpty && v6.isEmpty) { parameters["smtpd_delay_reject"] = "no" }
         if v4 == v6 {
@@ -154,14 +167,13 @@ public enum PolicyTranslation {
         if milters.isNeeded {
             for (name, value) in MilterConfiguration.mainCF.parameters { parameters[name] = value }
         }
-        let heloChecks: Set<Check> = [.heloValid, .heloFQDN, .heloResolves]
+        let heloChecks: Set<Check> = [.heloValid, .heloFQDN, .heloResolves, .heloMatches]
         if !all.isDisjoint(with: heloChecks) {
             // Without it a client that sends no HELO at all would pass every HELO restriction.
             parameters["smtpd_helo_required"] = "yes"
         }
         // Reply codes (postconf(5)); a 4xx code also turns the enhanced code's class into 4
         // (smtpd_check.c), which is the spec's on_fail: defer.
-        let deferring = policy.onFail == .defer
         if all.contains(.ptr) || all.contains(.fcrdns) {
             parameters["unknown_client_reject_code"] = deferring ? "450" : "550"
         }
@@ -177,6 +189,13 @@ public enum PolicyTranslation {
             files[path] = service.configuration
             services.append(service.masterEntry(configurationPath: path))
             for (name, value) in service.mainCF { parameters[name] = value }
+        }
+        if !spfServices.isEmpty {
+            // policyd-spf logs to syslog only: the Received-SPF field it has smtpd prepend is logged
+            // by cleanup(8) with the queue id (`PolicydSPFVerdicts`).
+            let path = tableDirectory + "/" + PolicydSPFVerdicts.headerTableName
+            files[path] = PolicydSPFVerdicts.headerTable
+            parameters["header_checks"] = "regexp:" + path
         }
         if !spfServices.isEmpty, deferring {
             // policyd-spf answers 550; with soft_bounce smtpd sends it as 450 and the enhanced
@@ -247,6 +266,34 @@ public enum PolicyTranslation {
             .replacingOccurrences(of: #"<[^<>]*>: Helo"#, with: "<HELO>: Helo", options: .regularExpression)
     }
 
+    /// The cidr table (cidr_table(5)) `check_helo_a_access` looks up for `helo-matches` from clients
+    /// of `family`: smtpd_check.c check_server_access() looks up an address literal's address, or
+    /// each A and AAAA address of a HELO name, and the first address the table has decides. Every
+    /// address of the family but the client's own (`!`, which matches addresses of its own family
+    /// only) answers "does not match calling host" as the format words it (`<HELO>: Helo command
+    /// rejected: ` is smtpd's, check_table_result()); the client's own is not found, so the check
+    /// passes. Addresses of the other family are refused too (`refusingOtherFamily`) unless the HELO
+    /// name has an address of this family, which then decides alone, as the format's "resolves, in
+    /// the client's family": so a literal of the other family, or a name with only the other
+    /// family's addresses, does not match. Exact for a literal, a bare address and a name with at
+    /// most one address record per family: not for a name with several, or none at all, or a DNS
+    /// error (the first address found refuses whatever follows it, getaddrinfo(3) failures are
+    /// skipped, never deferred, and check_helo_a_access may never answer OK: forbid_allowlist()),
+    /// so those worlds are skipped (`PostfixReceivers.heloMatchesReason`).
+    public static func heloMatchTable(
+        client: IPAddress?, family: AddressFamily, refusingOtherFamily: Bool = true, deferring: Bool
+    ) -> String {
+        let reply = deferring ? "450 4.7.1 does not match calling host" : "550 5.7.1 does not match calling host"
+        var table = "# HELO addresses that are not the client's (written by mxharness)\n"
+        if let client, client.family == family {
+            table += "!\(client) \(reply)\n"
+        } else {
+            table += (family == .ipv4 ? "0.0.0.0/0" : "::/0") + " \(reply)\n"
+        }
+        if refusingOtherFamily { table += (family == .ipv4 ? "::/0" : "0.0.0.0/0") + " \(reply)\n" }
+        return table
+    }
+
     /// The Postfix restriction equivalent to one check.
     public static func restriction(for check: Check) -> Result<String, PostfixUnsupported> {
         switch check {
@@ -270,7 +317,7 @@ public enum PolicyTranslation {
             .failure(
                 PostfixUnsupported(
                     reason:
-                        "check helo-matches has no Postfix restriction (none requires the HELO name to resolve to the client address): builtin only"
+                        "check helo-matches is a table of the case's client address (check_helo_a_access, heloMatchTable)"
                 ))
         }
     }

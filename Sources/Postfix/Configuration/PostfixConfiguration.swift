@@ -136,6 +136,10 @@ public struct PostfixConfiguration: Sendable, Hashable {
     /// STARTTLS with the world's certificates (`receiver.tls`); nil leaves TLS to the base or
     /// site configuration.
     public var tls: PostfixTLS?
+    /// The sender's address per family, for a policy's `helo-matches` (`PolicyTranslation.heloMatchTable`).
+    public var heloClients: [AddressFamily: IPAddress] = [:]
+    /// The families in which the case's HELO name has an address record in the world.
+    public var heloNameFamilies: Set<AddressFamily> = []
 
     public init(
         hostname: String, addresses: [IPAddress], domains: [String], policy: ReceiverPolicy = .open,
@@ -173,7 +177,10 @@ public struct PostfixConfiguration: Sendable, Hashable {
     ]
 
     /// Why this configuration's policy cannot run on Postfix, or nil.
-    public var unsupportedReason: String? { PolicyTranslation.unsupportedReason(policy, engines: engines) }
+    public var unsupportedReason: String? {
+        PolicyTranslation.unsupportedReason(
+            policy, engines: engines, heloClients: heloClients, heloNameFamilies: heloNameFamilies)
+    }
 
     public func render(paths: PostfixPaths) throws(PostfixConfigurationError) -> RenderedPostfixConfiguration {
         guard DNSName.isValidHostname(hostname), hostname.contains(".") else {
@@ -187,7 +194,10 @@ public struct PostfixConfiguration: Sendable, Hashable {
             throw .invalidReceiver(problem: "recipient domain `\(domain)` is not a domain name")
         }
         let policySettings: PostfixPolicySettings
-        switch PolicyTranslation.settings(for: policy, tableDirectory: paths.tableDirectory, engines: engines) {
+        switch PolicyTranslation.settings(
+            for: policy, tableDirectory: paths.tableDirectory, engines: engines, heloClients: heloClients,
+            heloNameFamilies: heloNameFamilies)
+        {
         case .success(let settings): policySettings = settings
         case .failure(let unsupported): throw .unsupported(unsupported)
         }
@@ -244,7 +254,14 @@ public struct PostfixConfiguration: Sendable, Hashable {
             }
             apply(base, "base main.cf")
         }
-        apply(policySettings.parameters, "policy \(policy.preset?.rawValue ?? "map")")
+        var policyLayer = policySettings.parameters
+        if let ours = policyLayer["header_checks"], let theirs = main["header_checks"]?.trimmingWhitespace(),
+            !theirs.isEmpty
+        {
+            // The base's or site's own header checks stay, after the one that logs policyd-spf's field.
+            policyLayer["header_checks"] = ours + ", " + theirs
+        }
+        apply(policyLayer, "policy \(policy.preset?.rawValue ?? "map")")
         if rspamd != nil {
             // After the policy's own milters: its checks answer first, then rspamd's scores.
             var layer = MainCF()

@@ -3,6 +3,7 @@ import DNSCore
 import DNSWorld
 import Foundation
 import Logging
+import Policy
 import Runner
 import Sandbox
 import Scenario
@@ -69,6 +70,10 @@ public struct PostfixReceivers: ReceiverKind {
         configuration.engines = PostfixEngineSetup(
             runsPolicydSPF: true, policydSPF: Self.policydSPFInstallation,
             dnsTimeoutSeconds: ResolvConf.timeoutSeconds(for: settings.resolverTimeout))
+        if Self.asksHeloMatches(scenario.receiver.policy) {
+            configuration.heloClients = scenario.sender.addresses
+            configuration.heloNameFamilies = Set(Self.heloNameAddresses(scenario).compactMap(\.data.address?.family))
+        }
         if scenario.receiver.engines.contains(.rspamd) {
             configuration.rspamd = PostfixRspamdEngine(
                 actions: Dictionary(
@@ -107,7 +112,63 @@ public struct PostfixReceivers: ReceiverKind {
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         let configuration = configuration(for: scenario, settings: settings)
         return configuration.unsupportedReason ?? postfixMilterLimit(of: scenario)
-            ?? Self.engineReason(scenario, configuration)
+            ?? Self.heloMatchesReason(scenario) ?? Self.engineReason(scenario, configuration)
+    }
+
+    static func asksHeloMatches(_ policy: ReceiverPolicy) -> Bool {
+        (policy.ipv4 + policy.ipv6).contains(.heloMatches)
+    }
+
+    /// The A and AAAA records the world has for the case's HELO name.
+    static func heloNameAddresses(_ scenario: ScenarioCase) -> [ResourceRecord] {
+        let name = DNSName.normalize(scenario.sender.helo)
+        return scenario.dns.records.filter { $0.owner == name && ($0.type == .a || $0.type == .aaaa) }
+    }
+
+    /// Why Postfix's `helo-matches` (`PolicyTranslation.heloMatchTable`) would not answer this
+    /// world's HELO as the format does, or nil: it is exact for an address literal (or a bare
+    /// address), and for a name with, in each family the sender has, one address record, or none
+    /// while the other family has some, answered without error. smtpd_check.c has no result for
+    /// "one of the name's addresses is the client's" (check_helo_a_access may not answer OK:
+    /// forbid_allowlist()), and it skips a failed address lookup, so a name with several addresses
+    /// in the client's family, or none at all, or behind a CNAME, a wildcard or a DNS fault, is
+    /// skipped.
+    static func heloMatchesReason(_ scenario: ScenarioCase) -> String? {
+        guard asksHeloMatches(scenario.receiver.policy) else { return nil }
+        let why = "check helo-matches on Postfix (check_helo_a_access with a table of the client's address)"
+        guard scenario.sender.identity == .socket else {
+            return "\(why) needs the sender's own address as the client's (sender.identity: socket): builtin only"
+        }
+        let helo = scenario.sender.helo
+        if PolicySession.literalAddress(helo) != nil { return nil }
+        if helo.hasPrefix("[") {
+            return
+                "\(why): HELO \(helo) is no address literal smtpd reads (valid_mailhost_addr), and it passes there unchecked: builtin only"
+        }
+        let name = DNSName.normalize(helo)
+        let world = scenario.dns
+        let families = heloNameAddresses(scenario).compactMap(\.data.address?.family)
+        let aliased = world.records.contains { $0.owner == name && $0.type == .cname }
+        let wildcard = world.records.contains {
+            $0.owner.hasPrefix("*.") && name.hasSuffix(String($0.owner.dropFirst(1)))
+        }
+        let faulty = world.faults.contains { name == $0.name || name.hasSuffix("." + $0.name) }
+        let bogus =
+            world.isSigned && scenario.receiver.resolver == .validating
+            && world.zones.contains { $0.state != .secure && $0.state != .insecure }
+        let exact = scenario.sender.addresses.keys.allSatisfy { family in
+            let own = families.filter { $0 == family }.count
+            return own == 1 || (own == 0 && !families.isEmpty)
+        }
+        if aliased || wildcard || faulty || bogus {
+            return
+                "\(why): the HELO name is answered through a CNAME, a wildcard or a DNS fault, and smtpd skips a failed address lookup instead of deferring (smtpd_check.c check_server_access): builtin only"
+        }
+        guard exact else {
+            return
+                "\(why): the HELO name has no address record, or several in one family; smtpd can refuse an address that is not the client's but has no answer for \"one of them is\" (check_helo_a_access may not answer OK, smtpd_check.c forbid_allowlist): builtin only"
+        }
+        return nil
     }
 
     /// Why an engine the case needs cannot run (not installed), or one it lists is not one Postfix
@@ -244,9 +305,10 @@ final class PrivatePostfixReceiver: Receiver, @unchecked Sendable {
         // then rspamd's score and symbols for each message it scanned.
         let decisions = postfix.milters?.decisionLines.map { "milter decision: " + $0 } ?? []
         let scans = postfix.rspamd?.scans ?? []
+        let spf = PolicydSPFVerdicts.verdicts(in: log.split(separator: "\n").map(String.init))
         return LogEvidence(
             log: ([log] + decisions + scans.map(\.description)).filter { !$0.isEmpty }.joined(separator: "\n"),
-            messagesAccepted: PostfixLog.messagesAccepted(inSessionLog: log), engines: scans.map(\.verdict))
+            messagesAccepted: PostfixLog.messagesAccepted(inSessionLog: log), engines: spf + scans.map(\.verdict))
     }
 
     func failureEvidence() async -> (any ReceiverEvidence)? {
@@ -316,8 +378,11 @@ final class PooledPostfixReceiver: Receiver, @unchecked Sendable {
         // log lines written, before they are read and before the host serves anyone else.
         let settled = await host.instance.settle(since: mark)
         settledCleanly = settled && host.instance.isHealthy(since: mark)
-        let log = host.instance.caseLog(clients: clients, since: mark).joined(separator: "\n")
-        return LogEvidence(log: log, messagesAccepted: PostfixLog.messagesAccepted(inSessionLog: log))
+        let lines = host.instance.caseLog(clients: clients, since: mark)
+        let log = lines.joined(separator: "\n")
+        return LogEvidence(
+            log: log, messagesAccepted: PostfixLog.messagesAccepted(inSessionLog: log),
+            engines: PolicydSPFVerdicts.verdicts(in: lines))
     }
 
     func failureEvidence() async -> (any ReceiverEvidence)? {

@@ -16,8 +16,14 @@ public struct BuiltinMXReceivers: ReceiverKind {
         // Its own SPF evaluator answers `spf` and `spf-pass` as policyd-spf does when a case lists
         // it (its codes, `SPFReplies.policydSPF`), the model of Postfix with policyd-spf that
         // receiver parity holds to the real one; it runs no other engine.
-        unrunEngines(of: scenario, on: "the built-in MX", runs: [.policydSPF])
+        if scenario.receiver.engines.contains(.rspamd) { return Self.rspamdReason }
+        return unrunEngines(of: scenario, on: "the built-in MX", runs: [.policydSPF])
     }
+
+    /// Why a case with rspamd skips here: the mirror image of a builtin-only preset, one named
+    /// reason for all of them, so that parity groups them.
+    public static let rspamdReason =
+        "receiver.engines: rspamd: its symbols, scores and actions are rspamd's own, with no model in the built-in MX (rspamd runs as the milter of a Postfix receiver): rspamd only"
 
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
         var policy = scenario.receiver.policy

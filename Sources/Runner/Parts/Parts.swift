@@ -168,10 +168,13 @@ public struct EngineVerdict: Sendable, Hashable, Codable, CustomStringConvertibl
     public var answered: Bool
     /// The receiver's id for the message (a queue id), when the engine was told it.
     public var messageID: String?
+    /// The engine's own words for the message, when it has no score: the header field it had
+    /// added, or the reply it gave (policyd-spf's `Received-SPF:` field or its refusal).
+    public var text: String?
 
     public init(
         engine: String, action: String, score: Double? = nil, rejectScore: Double? = nil, symbols: [Symbol] = [],
-        answered: Bool, messageID: String? = nil
+        answered: Bool, messageID: String? = nil, text: String? = nil
     ) {
         self.engine = engine
         self.action = action
@@ -180,6 +183,7 @@ public struct EngineVerdict: Sendable, Hashable, Codable, CustomStringConvertibl
         self.symbols = symbols
         self.answered = answered
         self.messageID = messageID
+        self.text = text
     }
 
     /// `rspamd 7.20/15.00 add header`: the engine, its score and threshold, its action.
@@ -191,10 +195,11 @@ public struct EngineVerdict: Sendable, Hashable, Codable, CustomStringConvertibl
         return text + " " + action + (answered ? " (answered)" : "")
     }
 
-    /// The summary, then every symbol with its score.
+    /// The summary, then the engine's words and every symbol with its score.
     public var description: String {
         let list = symbols.map { "\($0.name) " + String(format: "%.2f", $0.score) }.joined(separator: ", ")
-        return summary + (list.isEmpty ? "" : ": " + list)
+        let details = (text.map { [$0] } ?? []) + (list.isEmpty ? [] : [list])
+        return summary + (details.isEmpty ? "" : ": " + details.joined(separator: "; "))
     }
 }
 
