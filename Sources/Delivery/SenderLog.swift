@@ -104,6 +104,13 @@ extension SMTPReply {
         var joined = text
         if characters.count > 3, characters[3] == "-" {
             let marker = String(code)
+            // Each line repeats the first line's enhanced code (RFC 2034 4: "554-5.7.1 ...
+            // 554 5.7.1 ..."): it goes with its line's marker.
+            let first = text.dropFirst(4).prefix { $0 != " " }
+            if first.split(separator: ".").count == 3, first.allSatisfy({ $0.isNumber || $0 == "." }) {
+                joined = joined.replacingOccurrences(of: " \(marker)-\(first) ", with: " ").replacingOccurrences(
+                    of: " \(marker) \(first) ", with: " ")
+            }
             joined = joined.replacingOccurrences(of: " \(marker)-", with: " ").replacingOccurrences(
                 of: " \(marker) ", with: " ")
             joined = marker + " " + joined.dropFirst(4)

@@ -15,6 +15,7 @@ import Scenario
 /// group of its own. The case starts once every receiver address greets with 220.
 public struct ExecReceivers: ReceiverKind {
     public var target: ReceiverTarget { .exec }
+    public var resolvesThroughNamespaceResolvConf: Bool { true }
     public var displayName: String { "the exec MX" }
     /// How long the command may take until every address greets.
     public var readyTimeout: Duration

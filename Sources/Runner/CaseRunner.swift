@@ -182,6 +182,9 @@ public struct CaseRunner: Sendable {
             ?? receiverKind.unsupportedReason(for: scenario, settings: configuration)
             ?? senderKind.unsupportedReason(for: scenario, settings: configuration)
             ?? proxyKind?.unsupportedReason(for: scenario, settings: configuration)
+            ?? Self.sharedResolvConfReason(
+                scenario, receiverShares: receiverKind.resolvesThroughNamespaceResolvConf,
+                senderShares: senderKind.resolvesThroughNamespaceResolvConf)
         {
             result.status = .skipped(reason)
             return result
@@ -259,4 +262,21 @@ struct ProxiedEvidence: ReceiverEvidence {
     }
     var decisions: [String] { receiver.decisions }
     var records: [any EvidenceRecord] { receiver.records }
+}
+
+extension CaseRunner {
+
+    /// Why a case cannot run when a receiver and a sender that both resolve through the case
+    /// namespace's one resolv.conf ask for different resolvers in a signed world (in an unsigned
+    /// world both answer alike): the first of them to start writes the file, and the other would
+    /// silently resolve through the wrong one. Nil when nothing conflicts.
+    static func sharedResolvConfReason(_ scenario: ScenarioCase, receiverShares: Bool, senderShares: Bool)
+        -> String?
+    {
+        guard receiverShares, senderShares, scenario.dns.isSigned,
+            scenario.receiver.resolver != scenario.sender.resolver
+        else { return nil }
+        return
+            "receiver.resolver: \(scenario.receiver.resolver) and sender.resolver: \(scenario.sender.resolver) need two resolvers, but this receiver and this sender both resolve through the case namespace's one /etc/resolv.conf"
+    }
 }

@@ -44,6 +44,15 @@ import Testing
             SMTPReply(logged: "554-a 554-b.c.d 554 5.7.1 e")?.enhanced == nil,
             "an enhanced code counts only at the start")
         #expect(SMTPReply(logged: "55x nope") == nil && SMTPReply(logged: "5541 x") == nil)
+        // Exim's two-line DNSBL refusal as Postfix logs it: the repeated enhanced code goes too.
+        #expect(
+            SMTPReply(
+                logged:
+                    "554-5.7.1 Service unavailable; Client host [2001:db8:5::25] blocked using 554 5.7.1 bl.example.test"
+            )
+                == SMTPReply(
+                    code: 554, enhanced: "5.7.1",
+                    "Service unavailable; Client host [2001:db8:5::25] blocked using bl.example.test"))
     }
 
     @Test func sessionLimitDeferral() {

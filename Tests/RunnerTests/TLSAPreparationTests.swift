@@ -64,3 +64,38 @@ import Testing
         #expect(Self.data(selfSigned) == (try own.certificate.publicKeySHA256()))
     }
 }
+
+/// A real receiver and a real sender in one namespace share its one resolv.conf.
+@Suite struct SharedResolvConfTests {
+    static func scenario(signed: Bool, receiver: String, sender: String) throws -> ScenarioCase {
+        let yaml = """
+            dns:
+              dnssec: \(signed ? "signed" : "unsigned")
+              records:
+                - example.test. MX 10 mx.example.test.
+                - mx.example.test. A 192.0.2.10
+            receiver: {hostname: mx.example.test, addresses: [192.0.2.10], resolver: \(receiver)}
+            sender:
+              addresses: {ipv4: 203.0.113.25}
+              helo: mail.sender.test
+              mail_from: alice@sender.test
+              rcpt_to: [bob@example.test]
+              resolver: \(sender)
+            expect: {outcome: delivered}
+            """
+        return try #require(try ScenarioLoader().load(yaml: yaml, file: "r.yaml").first)
+    }
+
+    @Test func differentResolversInASignedWorldAreSkippedOnlyWhenBothShareTheFile() throws {
+        let mixed = try Self.scenario(signed: true, receiver: "non-validating", sender: "validating")
+        let reason = try #require(CaseRunner.sharedResolvConfReason(mixed, receiverShares: true, senderShares: true))
+        #expect(reason.contains("receiver.resolver: non-validating and sender.resolver: validating"))
+        #expect(CaseRunner.sharedResolvConfReason(mixed, receiverShares: false, senderShares: true) == nil)
+        #expect(CaseRunner.sharedResolvConfReason(mixed, receiverShares: true, senderShares: false) == nil)
+        let same = try Self.scenario(signed: true, receiver: "validating", sender: "validating")
+        #expect(CaseRunner.sharedResolvConfReason(same, receiverShares: true, senderShares: true) == nil)
+        // In an unsigned world both resolvers answer alike.
+        let unsigned = try Self.scenario(signed: false, receiver: "validating", sender: "non-validating")
+        #expect(CaseRunner.sharedResolvConfReason(unsigned, receiverShares: true, senderShares: true) == nil)
+    }
+}

@@ -9,6 +9,7 @@ import Scenario
 /// `receiver.exim`, or the user's `--exim-config`; a private daemon in every case's namespace.
 public struct EximReceivers: ReceiverKind {
     public var target: ReceiverTarget { .exim }
+    public var resolvesThroughNamespaceResolvConf: Bool { true }
     public var displayName: String { "Exim" }
     public var scenarioKeys: [ScenarioKey] { [EximSiteSettings.scenarioKey] }
     /// A user's own Exim configuration (`--exim-config`): its text, run instead of the one the

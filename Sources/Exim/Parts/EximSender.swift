@@ -7,6 +7,7 @@ import Scenario
 /// message from the case's namespace (`EximSendingMTA`), `sender.exim` options on its transport.
 public struct EximSenders: SenderKind {
     public var mta: SenderMTA { .exim }
+    public var resolvesThroughNamespaceResolvConf: Bool { true }
     public var displayName: String { "Exim" }
     public var scenarioKeys: [ScenarioKey] { [EximTransportOptions.scenarioKey] }
 

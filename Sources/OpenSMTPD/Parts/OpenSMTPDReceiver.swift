@@ -14,6 +14,7 @@ extension ReceiverTarget {
 /// filters, or the user's `--opensmtpd-config`; a private daemon in every case's namespace.
 public struct OpenSMTPDReceivers: ReceiverKind {
     public var target: ReceiverTarget { .opensmtpd }
+    public var resolvesThroughNamespaceResolvConf: Bool { true }
     public var displayName: String { "OpenSMTPD" }
     /// A user's own smtpd.conf (`--opensmtpd-config`): its text, run as it is.
     public var configurationText: String?

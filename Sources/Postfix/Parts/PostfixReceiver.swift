@@ -15,6 +15,7 @@ import Scenario
 /// of its own.
 public struct PostfixReceivers: ReceiverKind {
     public var target: ReceiverTarget { .postfix }
+    public var resolvesThroughNamespaceResolvConf: Bool { true }
     public var displayName: String { "Postfix" }
     public var scenarioKeys: [ScenarioKey] { [PostfixSiteSettings.scenarioKey, PostfixDirectorySetting.scenarioKey] }
     /// A user's own main.cf (`--postfix-config`), the base of every case's configuration.

@@ -9,6 +9,7 @@ import Scenario
 /// (`PostfixSendingMTA`), with `sender.postfix` settings on top of the harness's.
 public struct PostfixSenders: SenderKind {
     public var mta: SenderMTA { .postfix }
+    public var resolvesThroughNamespaceResolvConf: Bool { true }
     public var displayName: String { "Postfix" }
 
     public init() {}

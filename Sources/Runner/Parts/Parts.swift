@@ -19,6 +19,11 @@ public protocol ReceiverKind: Sendable {
     /// whose catalog has this kind (`PartCatalog.scenarioKinds`). The default: none.
     var scenarioKeys: [ScenarioKey] { get }
 
+    /// True when it resolves through the case namespace's one `/etc/resolv.conf` (a real MTA
+    /// started with `ip netns exec`, which binds `/etc/netns/NAME/resolv.conf` there). The
+    /// default: false (it has a resolver of its own).
+    var resolvesThroughNamespaceResolvConf: Bool { get }
+
     /// Why this receiver cannot play the scenario's receiver here (a policy it cannot express, the
     /// MTA not installed, a path that needs root), nil when it can. Such a case is skipped with the
     /// reason, never passed.
@@ -66,6 +71,7 @@ public struct PreflightReport: Sendable {
 extension ReceiverKind {
     public var displayName: String { target.rawValue }
     public var scenarioKeys: [ScenarioKey] { [] }
+    public var resolvesThroughNamespaceResolvConf: Bool { false }
     public func unavailableReason(settings: RunConfiguration) -> String? { nil }
     public func preflight(_ cases: [ScenarioCase], settings: RunConfiguration, logger: Logger) async
         -> [PreflightReport]
@@ -261,6 +267,9 @@ public protocol SenderKind: Sendable {
     /// Its own keys under `sender` in scenarios (`sender.exim`), as `ReceiverKind.scenarioKeys`.
     var scenarioKeys: [ScenarioKey] { get }
 
+    /// As `ReceiverKind.resolvesThroughNamespaceResolvConf`.
+    var resolvesThroughNamespaceResolvConf: Bool { get }
+
     /// Why this sender cannot send the scenario's mail here, nil when it can.
     func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String?
 
@@ -280,6 +289,7 @@ extension SenderKind {
     public var displayName: String { mta.rawValue }
     public var writesProxyHeaders: Bool { false }
     public var scenarioKeys: [ScenarioKey] { [] }
+    public var resolvesThroughNamespaceResolvConf: Bool { false }
 }
 
 extension SenderKind {
