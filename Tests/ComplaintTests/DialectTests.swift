@@ -884,6 +884,16 @@ import Testing
         #expect(evidence.clientAddress == IPAddress("192.0.2.9"))
     }
 
+    /// Postfix's own test output prints a placeholder for the queue id.
+    @Test func aPostfixRejectWithAPlaceholderQueueId() throws {
+        let evidence = try read(
+            "./smtpd_check: <queue id>: reject: CONNECT from unknown[192.0.2.17]: 450 Client host rejected: "
+                + "cannot find your hostname, [192.0.2.17]; proto=SMTP")
+        #expect(evidence.source == .postfixReject)
+        #expect(evidence.stage == .greeting)
+        #expect(evidence.clientAddress == IPAddress("192.0.2.17"))
+    }
+
     /// OpenSMTPD's `failed-command command="HELO "` (an empty argument) names HELO.
     @Test func aQuotedCommandWithAnEmptyArgument() throws {
         let evidence = try read(
