@@ -908,6 +908,14 @@ import Testing
         #expect(mail.clientAddress?.family == .ipv6)
     }
 
+    /// sendmail's check_relay refuses the connection with a 421; other codes are not said.
+    @Test func sendmailsCheckRelay() throws {
+        let line =
+            "sm-mta[1]: ruleset=check_relay, arg1=x.test, arg2=192.0.2.82, relay=x.test [192.0.2.82], reject="
+        #expect(try read(line + "421 4.3.2 Connection rate limit exceeded.").stage == .greeting)
+        #expect(try read(line + "550 5.7.1 Access denied").stage == nil)
+    }
+
     /// Exim's reject with the addresses bare (`F=a@b rejected RCPT c@d: ...`).
     @Test func anEximRejectWithBareAddresses() throws {
         let evidence = try read(
