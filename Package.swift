@@ -368,7 +368,7 @@ let package = Package(
             name: "RunnerTests",
             dependencies: [
                 "Runner", "Scenario", "Policy", "Sandbox", "DNSCore", "ReferenceMX", "Sender", "HAProxy",
-                "MXHarnessTestKit", "RunnerTestKit",
+                "MXHarnessTestKit", "RunnerTestKit", "CertificateAuthority",
             ]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runner", "Scenario", "DNSCore", "SMTPProtocol"]),
         .testTarget(

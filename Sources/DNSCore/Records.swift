@@ -132,7 +132,8 @@ public struct ResourceRecord: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// The certificate association data of a TLSA record: bytes, or (in a scenario, before the run's
-/// certificates exist) a stand-in for a digest of the receiver's certificate (format 1.2).
+/// certificates exist) a stand-in for a digest of the receiver's certificate (format 1.2) or of its
+/// issuer's (docs/format-extensions.md, "DANE").
 public enum TLSAData: Sendable, Hashable, CustomStringConvertible {
     case bytes([UInt8])
     /// `receiver-key`: the SHA-256 digest of the receiver certificate's SubjectPublicKeyInfo
@@ -140,6 +141,12 @@ public enum TLSAData: Sendable, Hashable, CustomStringConvertible {
     case receiverKey
     /// `receiver-cert`: the SHA-256 digest of the whole receiver certificate (`3 0 1`).
     case receiverCert
+    /// `authority-key`: the SHA-256 digest of the SubjectPublicKeyInfo of the authority that
+    /// issued the receiver's certificate, as the receiver presents it after its own (what a
+    /// DANE-TA `2 1 1` record matches).
+    case authorityKey
+    /// `authority-cert`: the SHA-256 digest of that authority's whole certificate (`2 0 1`).
+    case authorityCert
 
     /// Hex, as RFC 6698 2.2 writes it; the stand-ins by their names.
     public var description: String {
@@ -149,6 +156,8 @@ public enum TLSAData: Sendable, Hashable, CustomStringConvertible {
             return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xf)]] })
         case .receiverKey: return "receiver-key"
         case .receiverCert: return "receiver-cert"
+        case .authorityKey: return "authority-key"
+        case .authorityCert: return "authority-cert"
         }
     }
 

@@ -226,7 +226,8 @@ public enum ZoneLine {
     }
 
     /// `USAGE SELECTOR MATCHING DATA` (RFC 6698 2.2): the data in hex (which may be split into
-    /// several words), or `receiver-key` / `receiver-cert` for the receiver's certificate.
+    /// several words), or `receiver-key` / `receiver-cert` for the receiver's certificate,
+    /// `authority-key` / `authority-cert` for its issuer's.
     static func parseTLSA(_ tokens: [Token], endColumn: Int) throws(ZoneSyntaxError) -> RecordData {
         guard tokens.count >= 4 else {
             let shape = "USAGE SELECTOR MATCHING DATA (TLSA 3 1 1 receiver-key)"
@@ -245,6 +246,8 @@ public enum ZoneLine {
         switch rest.first!.text.lowercased() {
         case "receiver-key" where rest.count == 1: data = .receiverKey
         case "receiver-cert" where rest.count == 1: data = .receiverCert
+        case "authority-key" where rest.count == 1: data = .authorityKey
+        case "authority-cert" where rest.count == 1: data = .authorityCert
         default:
             var bytes: [UInt8] = []
             for token in rest {
@@ -253,7 +256,7 @@ public enum ZoneLine {
                     digits.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x46).contains($0 & 0xdf) })
                 else {
                     throw ZoneSyntaxError(
-                        "TLSA data \"\(token.text)\" is neither hex (an even number of 0-9, a-f) nor receiver-key or receiver-cert",
+                        "TLSA data \"\(token.text)\" is neither hex (an even number of 0-9, a-f) nor receiver-key, receiver-cert, authority-key or authority-cert",
                         column: token.column)
                 }
                 var index = 0

@@ -2,7 +2,8 @@ import CertificateAuthority
 import DNSCore
 import Scenario
 
-/// A TLSA stand-in (`receiver-key`, `receiver-cert`) that could not be replaced: no receiver
+/// A TLSA stand-in (`receiver-key`, `receiver-cert`, `authority-key`, `authority-cert`) that could
+/// not be replaced: no receiver
 /// address, or no certificate for it.
 public struct TLSAPreparationError: Error, CustomStringConvertible {
     public var description: String
@@ -11,8 +12,10 @@ public struct TLSAPreparationError: Error, CustomStringConvertible {
 extension ScenarioCase {
     /// The scenario with every TLSA stand-in replaced by the SHA-256 digest of the certificate the
     /// receiver presents on the addresses of the TLSA record's host (`_25._tcp.HOST`): the key's
-    /// SubjectPublicKeyInfo for `receiver-key`, the whole certificate for `receiver-cert`. A host
-    /// without an address of the receiver gets the certificate of the receiver's first address.
+    /// SubjectPublicKeyInfo for `receiver-key`, the whole certificate for `receiver-cert`, and the
+    /// same of the certificate's issuer (the one the receiver presents after it) for
+    /// `authority-key` and `authority-cert`. A host without an address of the receiver gets the
+    /// certificate of the receiver's first address.
     public func preparingTLSA(authority: RunAuthority) throws(TLSAPreparationError) -> ScenarioCase {
         guard
             dns.records.contains(where: {
@@ -36,9 +39,16 @@ extension ScenarioCase {
             do {
                 let issued = try authority.authority().certificate(
                     group.kind, names: group.names, addresses: group.addresses)
-                let digest =
-                    data == .receiverKey
-                    ? try issued.certificate.publicKeySHA256() : try issued.certificate.certificateSHA256()
+                // The issuer as the receiver presents it (the chain after the leaf); a self-signed
+                // certificate is its own issuer.
+                let issuer = issued.intermediates.first ?? issued.certificate
+                let digest: [UInt8]
+                switch data {
+                case .receiverKey: digest = try issued.certificate.publicKeySHA256()
+                case .receiverCert: digest = try issued.certificate.certificateSHA256()
+                case .authorityKey: digest = try issuer.publicKeySHA256()
+                case .authorityCert, .bytes: digest = try issuer.certificateSHA256()
+                }
                 prepared.dns.records[index].data = .tlsa(
                     usage: usage, selector: selector, matching: matching, data: .bytes(digest))
             } catch {

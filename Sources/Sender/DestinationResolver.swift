@@ -78,12 +78,15 @@ public struct DestinationResolver: Sendable {
                 )
             case .nxdomain:
                 // Postfix gets DNS_NOTFOUND for the MX query, falls back to the A/AAAA lookup of the
-                // domain, and bounces with 5.4.4 "Host or domain name not found. Name service error
-                // for name=DOMAIN type=A: Host not found". Same outcome; 5.1.2 (RFC 3463 "bad
-                // destination system address") names the cause more precisely.
+                // domain, and bounces with 5.4.4 in dns_lookup.c's words for the last type it asked
+                // (AAAA after A with both families; seen with the real Postfix sender).
+                let type = families.contains(.ipv6) ? "AAAA" : "A"
                 return Self.failed(
                     .bounced,
-                    SMTPReply(code: 550, enhanced: "5.1.2", "Host or domain name not found: \(domain): NXDOMAIN"),
+                    SMTPReply(
+                        code: 550, enhanced: "5.4.4",
+                        "Host or domain name not found. Name service error for name=\(domain) type=\(type): Host not found"
+                    ),
                     note: "MX lookup: NXDOMAIN", source: .mx)
             default:
                 // smtp_domain_addr(): any other MX lookup failure defers with 4.4.3 (and

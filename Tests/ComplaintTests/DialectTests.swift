@@ -884,6 +884,49 @@ import Testing
         #expect(evidence.clientAddress == IPAddress("192.0.2.9"))
     }
 
+    /// Postfix's own test output prints a placeholder for the queue id.
+    @Test func aPostfixRejectWithAPlaceholderQueueId() throws {
+        let evidence = try read(
+            "./smtpd_check: <queue id>: reject: CONNECT from unknown[192.0.2.17]: 450 Client host rejected: "
+                + "cannot find your hostname, [192.0.2.17]; proto=SMTP")
+        #expect(evidence.source == .postfixReject)
+        #expect(evidence.stage == .greeting)
+        #expect(evidence.clientAddress == IPAddress("192.0.2.17"))
+    }
+
+    /// Courier's receiving log: `to=` names the refused recipient, only `from=` the refused sender.
+    @Test func couriersErrorLine() throws {
+        let rcpt = try read(
+            "Jul 4 18:39:39 mail courieresmtpd: error,relay=::ffff:192.0.2.4,from=<a@sender.test>,to=<b@example.test>: 550 User unknown"
+        )
+        #expect(rcpt.source == .courierReject)
+        #expect(rcpt.reply?.code == 550)
+        #expect(rcpt.stage == .rcpt)
+        #expect(rcpt.clientAddress == IPAddress("192.0.2.4"))
+        let mail = try read("courieresmtpd: error,relay=2001:db8::4,from=<a@sender.test>: 517 Domain does not exist")
+        #expect(mail.stage == .mail)
+        #expect(mail.clientAddress?.family == .ipv6)
+    }
+
+    /// sendmail's check_relay refuses the connection with a 421; other codes are not said.
+    @Test func sendmailsCheckRelay() throws {
+        let line =
+            "sm-mta[1]: ruleset=check_relay, arg1=x.test, arg2=192.0.2.82, relay=x.test [192.0.2.82], reject="
+        #expect(try read(line + "421 4.3.2 Connection rate limit exceeded.").stage == .greeting)
+        #expect(try read(line + "550 5.7.1 Access denied").stage == nil)
+    }
+
+    /// Exim's reject with the addresses bare (`F=a@b rejected RCPT c@d: ...`).
+    @Test func anEximRejectWithBareAddresses() throws {
+        let evidence = try read(
+            "2013-06-10 18:33:32 [10099] H=(x.test) [192.0.2.178]:3755 I=[192.0.2.4]:25 F=a@sender.test rejected RCPT b@example.test: relay not permitted"
+        )
+        #expect(evidence.source == .eximReject)
+        #expect(evidence.stage == .rcpt)
+        #expect(evidence.reply?.code == 550)
+        #expect(evidence.rcptTo == ["b@example.test"])
+    }
+
     /// OpenSMTPD's `failed-command command="HELO "` (an empty argument) names HELO.
     @Test func aQuotedCommandWithAnEmptyArgument() throws {
         let evidence = try read(

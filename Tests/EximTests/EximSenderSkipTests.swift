@@ -30,6 +30,17 @@ import Testing
         #expect(EximSenders.halfDANEReason(notDANE) == nil)
     }
 
+    @Test func aDANETARecordForAMisnamedCertificateIsSkipped() throws {
+        let cases = try daneCases()
+        let misnamed = try #require(cases["dane/ta-wrong-name"])
+        let reason = try #require(EximSenders.daneTANameReason(misnamed))
+        #expect(reason.contains("DANE-TA record for mx.example.test"))
+        // DANE-EE checks no name, and a DANE-TA record over a well-named certificate runs.
+        for name in ["dane/ta-authority-key", "dane/ta-private-authority", "dane/ta-expired-certificate", "dane"] {
+            #expect(EximSenders.daneTANameReason(try #require(cases[name])) == nil, "\(name)")
+        }
+    }
+
     @Test func twoMXHostsAtOneAddressAreTriedOnceByExim() throws {
         let cases = try daneCases()
         let shared = try #require(cases["dane/second-mx-at-the-same-address"])

@@ -359,7 +359,8 @@ struct DeliveryModelTests {
         let report = await World.deliver(
             dns: InMemoryDNS([]), endpoints: [:], request: World.request(recipients: ["bob@nowhere.test"]))
         #expect(report.outcome == .bounced)
-        #expect(report.decidingReply?.enhanced == "5.1.2")
+        #expect(report.decidingReply?.enhanced == "5.4.4")
+        #expect(report.decidingReply?.text.hasPrefix("Host or domain name not found. Name service error") == true)
         #expect(report.note == "MX lookup: NXDOMAIN")
     }
 

@@ -18,6 +18,8 @@ public enum EvidenceSource: String, Sendable, Hashable, CustomStringConvertible 
     case sendmailDelivery = "sendmail delivery log line"
     /// A receiving qmail's rblsmtpd line (`rblsmtpd: ADDR pid N: 451 text`).
     case qmailReject = "qmail rblsmtpd log line"
+    /// A receiving Courier's error line (`courieresmtpd: error,relay=ADDR,from=<s>,to=<r>: 550 text`).
+    case courierReject = "Courier reject log line"
     /// A receiving server's `key=value` log line (mox: `cmd=ehlo code=501 ecode=5.5.2 err="..."`).
     case keyValueLog = "key=value log line"
     /// An RFC 3464 delivery status notification (`multipart/report; report-type=delivery-status`).

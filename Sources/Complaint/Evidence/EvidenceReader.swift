@@ -29,6 +29,7 @@ public enum EvidenceReader {
             ("Exim log line", { EximLog.read(plain) }),
             ("sendmail log line", { SendmailLog.read(plain) }),
             ("qmail rblsmtpd log line", { QmailLog.read(plain) }),
+            (EvidenceSource.courierReject.rawValue, { CourierLog.read(plain) }),
             (EvidenceSource.keyValueLog.rawValue, { KeyValueLog.read(plain) }),
             (EvidenceSource.mailClient.rawValue, { MailClientDialog.read(raw) }),
             (EvidenceSource.transcript.rawValue, { Transcript.read(raw) }),

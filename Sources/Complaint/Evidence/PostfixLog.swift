@@ -8,9 +8,10 @@ import Scenario
 /// sending `smtp` client's delivery status (`QUEUEID: to=<r>, relay=host[addr]:25, ..., status=deferred
 /// (host host[addr] said: CODE ENH TEXT (in reply to RCPT TO command))`).
 enum PostfixLog {
+    /// The queue id may be a placeholder (Postfix's own tests print `<queue id>`, smtpd_check.ref).
     private static let reject = try! NSRegularExpression(
         pattern:
-            #"(?:NOQUEUE|[0-9A-Za-z]+): (reject|milter-reject): (RCPT|MAIL|DATA|END-OF-MESSAGE|BDAT|CONNECT|EHLO|HELO|VRFY|ETRN) from ([^\s\[]*)\[([^\]]+)\](?::\d+)?: (.*)$"#
+            #"(?:NOQUEUE|[0-9A-Za-z]+|<queue id>): (reject|milter-reject): (RCPT|MAIL|DATA|END-OF-MESSAGE|BDAT|CONNECT|EHLO|HELO|VRFY|ETRN) from ([^\s\[]*)\[([^\]]+)\](?::\d+)?: (.*)$"#
     )
     /// cleanup's header and body checks (cleanup_milter.c, header_checks(5) REJECT):
     /// `QUEUEID: reject: header Subject: ... from name[addr]; from=<s> to=<r> proto=P helo=<h>: 5.7.1 text`.

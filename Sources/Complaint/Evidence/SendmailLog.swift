@@ -61,6 +61,12 @@ enum SendmailLog {
             evidence.setMailFrom(mailbox, from: "`arg1=\(arg)`")
         case "check_eoh", "check_eom", "check_data":
             evidence.setStage(.data, from: "`ruleset=\(set)` (the end of the headers or of the message)")
+        case "check_relay" where reply.code == 421:
+            // check_relay runs when the client connects; a 421 from it (ratecontrol, conncontrol)
+            // is sent in the greeting's place and the connection closed (srvrsmtp.c). Other
+            // refusals put sendmail in nullserver mode, which answers later commands: not stated.
+            evidence.setStage(
+                .greeting, from: "`ruleset=check_relay` with 421 (sendmail refuses the connection when it is made)")
         default:
             break
         }

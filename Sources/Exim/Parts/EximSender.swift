@@ -19,7 +19,11 @@ public struct EximSenders: SenderKind {
             return
                 "sender.tls: secure matches the certificate against the recipient domain (Postfix's smtp_tls_secure_cert_match = nexthop, dot-nexthop); Exim checks the MX host name only (tls_verify_cert_hostnames)"
         }
-        if let reason = Self.halfDANEReason(scenario) ?? Self.sharedAddressReason(scenario) { return reason }
+        if let reason = Self.halfDANEReason(scenario) ?? Self.sharedAddressReason(scenario)
+            ?? Self.daneTANameReason(scenario)
+        {
+            return reason
+        }
         if scenario.sender.message?.raw != nil { return rawMessageReason("Exim") }
         if let reason = Self.dkimReason(scenario) { return reason }
         // Exim tries a host's IPv6 addresses first and has no setting to prefer IPv4 (short of
@@ -124,6 +128,35 @@ public struct EximSenders: SenderKind {
             }
         }
         return nil
+    }
+
+    /// `sender.tls: dane` with a DANE-TA(2) record for an MX host whose certificate does not name
+    /// it. Postfix defers (DANE-TA checks the name). Exim 4.96 with GnuTLS checks the name after
+    /// the TLSA match and, when it fails, goes on to GnuTLS's ordinary chain check against
+    /// `tls_verify_certificates` (tls-gnu.c verify_certificate, GNUTLS_BROKEN_DANE_VALIDATION:
+    /// no `goto badcert`, `gnutls_certificate_verify_peers2`), which the world's authority passes:
+    /// seen here, it delivered with `CV=yes` to a certificate for another host.
+    static func daneTANameReason(_ scenario: ScenarioCase) -> String? {
+        guard scenario.sender.tls == .dane, let mx = mxHosts(scenario) else { return nil }
+        let tls = scenario.receiver.tls
+        let hosts = mx.hosts.map(\.name).filter { host in
+            scenario.dns.effectiveRecords.contains {
+                guard case .tlsa(let usage, _, _, _) = $0.data else { return false }
+                return usage == 2 && DNSName.isSubdomain($0.owner, of: "_tcp." + host)
+            }
+        }
+        let named = { (names: [String]?, host: String) in
+            (names ?? [scenario.receiver.hostname]).map(DNSName.normalize).contains(host)
+        }
+        let misnamed = hosts.first { host in
+            tls.certificate == .wrongName || !named(tls.names, host)
+                || tls.listeners.contains {
+                    $0.certificate == .wrongName || ($0.names.map { !named($0, host) } ?? false)
+                }
+        }
+        guard let host = misnamed else { return nil }
+        return
+            "sender.tls: dane with a DANE-TA record for \(host), whose certificate names another host: Postfix defers; Exim 4.96 (GnuTLS) falls back from the failed name check to the ordinary chain check (tls-gnu.c, GNUTLS_BROKEN_DANE_VALIDATION), which the world's authority passes, and delivers"
     }
 
     /// What of `sender.dkim` Exim cannot sign as written, or nil.
