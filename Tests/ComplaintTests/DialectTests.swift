@@ -925,6 +925,12 @@ import Testing
         #expect(evidence.stage == .rcpt)
         #expect(evidence.reply?.code == 550)
         #expect(evidence.rcptTo == ["b@example.test"])
+        // local_scan() runs on the received message: after DATA.
+        let scan = try read(
+            "2004-01-18 07:15:35 1Ai79e-0000Dq-8i F=a@sender.test H=x.test [192.0.2.40] P=smtp rejected by local_scan(): Rejected"
+        )
+        #expect(scan.stage == .data)
+        #expect(scan.reply?.code == 550)
     }
 
     /// OpenSMTPD's `failed-command command="HELO "` (an empty argument) names HELO.

@@ -4,7 +4,7 @@ import SMTPProtocol
 import Scenario
 
 /// Exim log lines: a receiving Exim's ACL reject (`H=rdns (helo) [addr]:port I=[local]:25 F=<s>
-/// rejected RCPT <r>: TEXT`, the addresses with or without angle brackets, `temporarily rejected` for a `defer` verb) and a sending Exim's
+/// rejected RCPT <r>: TEXT`, the addresses with or without angle brackets, `rejected by local_scan()` after the message, `temporarily rejected` for a `defer` verb) and a sending Exim's
 /// delivery line (`== r ... H=mx [addr]: SMTP error from remote mail server after RCPT TO:<r>: REPLY`,
 /// `**` for a bounce).
 enum EximLog {
@@ -12,7 +12,7 @@ enum EximLog {
         pattern: #"H=(?:([^\s(\[]+)\s+)?(?:\(([^)]*)\)\s+)?\[([^\]]+)\](?::\d+)?"#)
     private static let action = try! NSRegularExpression(
         pattern:
-            #"\b(temporarily rejected|rejected) (RCPT <?([^<>\s:]*)>?|MAIL <?([^<>\s:]*)>?|EHLO or HELO (\S+)|connection in "[^"]*" ACL|after DATA|DATA|(?:the )?message after end of data)(?::\s*(.*))?$"#
+            #"\b(temporarily rejected|rejected) (RCPT <?([^<>\s:]*)>?|MAIL <?([^<>\s:]*)>?|EHLO or HELO (\S+)|connection in "[^"]*" ACL|after DATA|DATA|(?:the )?message after end of data|by local_scan\(\))(?::\s*(.*))?$"#
     )
     private static let smtpError = try! NSRegularExpression(
         pattern: #"SMTP error from remote mail server after (.+?):\s+([245]\d\d[ -].*)$"#)
