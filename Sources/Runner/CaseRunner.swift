@@ -1,49 +1,11 @@
 import CertificateAuthority
+import DNSCore
+import Delivery
 import Logging
 import NIOCore
 import NIOPosix
+import SMTPProtocol
 import Scenario
-
-/// Settings every case of a run shares.
-public struct RunConfiguration: Sendable {
-    /// Overrides each scenario's `receiver.target`.
-    public var target: ReceiverTarget?
-    /// Overrides each scenario's `sender.mta`.
-    public var sender: SenderMTA?
-    /// How long one DNS query may take before it counts as a timeout: the built-in MX's and
-    /// sender's resolver wait this long, a Postfix receiver's resolv.conf `timeout:` is this
-    /// rounded up to whole seconds (`ResolvConf.timeoutSeconds(for:)`).
-    public var resolverTimeout: Duration
-    /// `resolverTimeout` unless a run asks for another. The world's unbound answers from local
-    /// data on the namespace's loopback, in well under a millisecond; the only query that gets no
-    /// answer is one a `timeout` fault drops, and that one never gets one. So the wait decides
-    /// nothing but how long a `timeout` case takes, and half a second leaves room for a machine
-    /// busy enough to delay an answer a hundred times over.
-    public static let defaultResolverTimeout: Duration = .milliseconds(500)
-    public var connectTimeout: Duration
-    public var replyTimeout: Duration
-    /// Where per-case artifacts go (transcripts, unbound config and log, MX log); nil: none kept.
-    public var artifactsDirectory: String?
-    /// Cases whose parts allow it run in warm slots (`WarmWorlds`) when `ScenarioRun` runs them:
-    /// a namespace and an unbound kept for the run, the world swapped between cases; false
-    /// (`--fresh-worlds`) builds and removes a world for every case.
-    public var warmWorlds: Bool = true
-    /// The run's certificate authority: receivers' certificates come from it, senders trust it.
-    public var authority = RunAuthority()
-
-    public init(
-        target: ReceiverTarget? = nil, sender: SenderMTA? = nil,
-        resolverTimeout: Duration = RunConfiguration.defaultResolverTimeout,
-        connectTimeout: Duration = .seconds(3), replyTimeout: Duration = .seconds(15), artifactsDirectory: String? = nil
-    ) {
-        self.target = target
-        self.sender = sender
-        self.resolverTimeout = resolverTimeout
-        self.connectTimeout = connectTimeout
-        self.replyTimeout = replyTimeout
-        self.artifactsDirectory = artifactsDirectory
-    }
-}
 
 /// Why a case is not run: a part cannot play it here (a policy the receiver cannot express). Thrown
 /// by a part during set-up; the case is reported as skipped with the reason, never as passed.
@@ -81,84 +43,9 @@ public struct CaseRunner: Sendable {
         self.logger = logger
     }
 
-    /// The receiver a case runs on.
-    public func target(for scenario: ScenarioCase) -> ReceiverTarget {
-        configuration.target ?? scenario.receiver.target ?? .builtin
-    }
-
-    /// The MTA that sends a case's mail.
-    public func senderMTA(for scenario: ScenarioCase) -> SenderMTA {
-        configuration.sender ?? scenario.sender.mta ?? .builtin
-    }
-
-    /// The key under which a case can share a running receiver with others, nil when it gets one
-    /// of its own.
-    public func sharingKey(for scenario: ScenarioCase) -> String? {
-        parts.receivers[target(for: scenario)]?.sharingKey(for: scenario, settings: configuration)
-    }
-
-    /// What the receivers of `cases` find in their configurations before any case runs
-    /// (`ReceiverKind.preflight`).
-    public func preflight(_ cases: [ScenarioCase]) async -> [PreflightReport] {
-        var reports: [PreflightReport] = []
-        let targets = Set(cases.map(target(for:)))
-        for target in targets.sorted(by: { $0.rawValue < $1.rawValue }) {
-            guard let kind = parts.receivers[target] else { continue }
-            reports += await kind.preflight(
-                cases.filter { self.target(for: $0) == target }, settings: configuration, logger: logger)
-        }
-        return reports
-    }
-
-    /// Why `scenario`'s receiver or sender cannot run at all here (not in this build, not
-    /// installed or unpacked, needs root: `ReceiverKind.unavailableReason`,
-    /// `SenderKind.unavailableReason`); nil when both can. Such a case is skipped with the reason.
-    public func unavailableReason(for scenario: ScenarioCase) -> String? {
-        let target = target(for: scenario)
-        guard let receiver = parts.receivers[target] else {
-            return "receiver \(target): not in this build of mxharness"
-        }
-        let mta = senderMTA(for: scenario)
-        guard let sender = parts.senders[mta] else { return "sender \(mta): not in this build of mxharness" }
-        return unavailableReason(receiver: receiver, target: target, sender: sender, mta: mta)
-    }
-
-    /// Why `receiver` or `sender`, already looked up, cannot run here; nil when both can.
-    private func unavailableReason(
-        receiver: any ReceiverKind, target: ReceiverTarget, sender: any SenderKind, mta: SenderMTA
-    ) -> String? {
-        if let reason = receiver.unavailableReason(settings: configuration) { return "receiver \(target): \(reason)" }
-        if let reason = sender.unavailableReason(settings: configuration) { return "sender \(mta): \(reason)" }
-        return nil
-    }
-
-    /// Why none of `cases` can run here, one line per receiver or sender that cannot; empty when
-    /// at least one case can (or there are none). A part the command chose (`--target`,
-    /// `--sender`) that cannot run leaves no case to run; a part only some cases name themselves
-    /// (`receiver.target`, `sender.mta`) skips just those cases, so a library with a case for an
-    /// MTA this machine lacks still runs the rest.
-    public func unavailable(_ cases: [ScenarioCase]) -> [String] {
-        var reasons: [String] = []
-        for scenario in cases {
-            guard let reason = unavailableReason(for: scenario) else { return [] }
-            if !reasons.contains(reason) { reasons.append(reason) }
-        }
-        return reasons.sorted()
-    }
-
-    /// Cases with the same key are best run one after another on one slot: those that share a
-    /// receiver (`sharingKey`), and, in warm slots, those with the same addresses (a slot then
-    /// needs no address removed between them, which is the slow part of swapping worlds).
-    func placementKey(for scenario: ScenarioCase) -> String? {
-        if let key = sharingKey(for: scenario) { return key }
-        guard warmWorlds != nil || configuration.warmWorlds else { return nil }
-        let addresses = Set(scenario.receiver.addresses + scenario.sender.addresses.values)
-        return "addresses " + addresses.sorted().map(\.description).joined(separator: " ")
-    }
-
     public func run(_ scenario: ScenarioCase) async -> CaseResult {
-        let target = target(for: scenario)
-        let mta = senderMTA(for: scenario)
+        let target = configuration.target(for: scenario)
+        let mta = configuration.senderMTA(for: scenario)
         var result = CaseResult(scenario: scenario, target: target, status: .passed)
         result.sender = mta
         guard let receiverKind = parts.receivers[target] else {
@@ -178,7 +65,7 @@ public struct CaseRunner: Sendable {
             }
             proxyKind = kind
         }
-        if let reason = unavailableReason(receiver: receiverKind, target: target, sender: senderKind, mta: mta)
+        if let reason = parts.unavailableReason(for: scenario, settings: configuration)
             ?? receiverKind.unsupportedReason(for: scenario, settings: configuration)
             ?? senderKind.unsupportedReason(for: scenario, settings: configuration)
             ?? proxyKind?.unsupportedReason(for: scenario, settings: configuration)
@@ -259,4 +146,60 @@ struct ProxiedEvidence: ReceiverEvidence {
     }
     var decisions: [String] { receiver.decisions }
     var records: [any EvidenceRecord] { receiver.records }
+}
+
+// The case in the parts' terms and back: what the sender kinds deliver (`DeliveryRequest`), and
+// what they report in the terms `expect` is written in (`ObservedDelivery`).
+
+extension ObservedDelivery {
+    /// What the sender recorded, in the terms `expect` is written in.
+    public init(_ report: DeliveryReport) {
+        // The first recipient's: with several recipients the deciding attempt may have delivered
+        // another one, and with none tried (null MX) the sender states the reply itself.
+        self.init(
+            outcome: report.outcome,
+            family: report.decidingFamily,
+            stage: report.decidingStage,
+            reply: report.decidingReply,
+            attempts: report.attempts.map {
+                ObservedAttempt(family: $0.family, result: $0.result, stage: $0.stage, reply: $0.reply)
+            })
+        if let index = report.decidingAttempt, report.attempts.indices.contains(index) {
+            tls = report.attempts[index].tls != nil
+        }
+    }
+}
+
+extension DeliveryRequest {
+    /// The delivery a scenario's sender makes.
+    public init(_ sender: SenderSpec, connectTimeout: Duration, replyTimeout: Duration) {
+        let relay: Relay
+        switch sender.relay {
+        case .mx: relay = .mx
+        case .host(let name): relay = .host(name)
+        }
+        // `sender.postfix` settings the model honours override `sender.prefer` and the defaults.
+        let settings = ModelledPostfixSettings(sender.postfix)
+        let defaults = ClientLimits()
+        let limits = ClientLimits(
+            sessionLimit: settings.sessionLimit ?? defaults.sessionLimit,
+            addressLimit: settings.addressLimit ?? defaults.addressLimit,
+            skip5xxGreeting: settings.skip5xxGreeting ?? defaults.skip5xxGreeting)
+        let prefer =
+            settings.addressPreference.flatMap(AddressPreference.init(rawValue:)) ?? AddressPreference(sender.prefer)
+        self.init(
+            sources: sender.addresses, prefer: prefer, limits: limits, helo: sender.helo, mailFrom: sender.mailFrom,
+            recipients: sender.rcptTo, relay: relay, message: sender.messageBytes(),
+            connectTimeout: connectTimeout, replyTimeout: replyTimeout)
+        self.rawData = sender.message?.raw.map { Array($0.utf8) }
+        // A real proxy (`sender.proxy`) writes the header itself; the model then connects directly.
+        let path: ProxiedSending.Path? =
+            switch sender.modelledIdentity {
+            case .socket: nil
+            case .proxyV1: .proxyV1
+            case .proxyV2: .proxyV2
+            case .xclient: .xclient(name: sender.xclientName)
+            }
+        self.proxy = path.map { ProxiedSending(path: $0, addresses: sender.proxyAddresses) }
+    }
 }

@@ -9,7 +9,7 @@ import Scenario
 ///
 /// Receivers that share running instances between cases (Postfix, unless `sharePostfix` is off)
 /// keep them for the run (`ReceiverKind.scopedToRun`) and stop them at its end. Cases are started
-/// grouped by their placement key (`CaseRunner.placementKey`), in the order each key first appears,
+/// grouped by their placement key (`CaseRunner.placementKey`, below), in the order each key first appears,
 /// so that an idle instance is at hand for the next case of the same configuration.
 public struct ScenarioRun: Sendable {
     public var runner: CaseRunner
@@ -82,22 +82,20 @@ public struct ScenarioRun: Sendable {
     }
 }
 
-/// Choosing cases by tag and name.
-public struct CaseSelection: Sendable {
-    public var tags: [String]
-    public var filters: [String]
-
-    public init(tags: [String] = [], filters: [String] = []) {
-        self.tags = tags
-        self.filters = filters
+extension CaseRunner {
+    /// The key under which a case can share a running receiver with others, nil when it gets one
+    /// of its own.
+    public func sharingKey(for scenario: ScenarioCase) -> String? {
+        parts.receivers[configuration.target(for: scenario)]?.sharingKey(for: scenario, settings: configuration)
     }
 
-    /// A case is selected when it has one of `tags` (if any are given) and its name matches one of
-    /// `filters` (shell glob: `*`, `?`, `[...]`; if any are given).
-    public func apply(_ cases: [ScenarioCase]) -> [ScenarioCase] {
-        cases.filter { scenario in
-            (tags.isEmpty || !Set(tags).isDisjoint(with: scenario.tags))
-                && (filters.isEmpty || filters.contains { fnmatch($0, scenario.name, 0) == 0 })
-        }
+    /// Cases with the same key are best run one after another on one slot: those that share a
+    /// receiver (`sharingKey`), and, in warm slots, those with the same addresses (a slot then
+    /// needs no address removed between them, which is the slow part of swapping worlds).
+    func placementKey(for scenario: ScenarioCase) -> String? {
+        if let key = sharingKey(for: scenario) { return key }
+        guard warmWorlds != nil || configuration.warmWorlds else { return nil }
+        let addresses = Set(scenario.receiver.addresses + scenario.sender.addresses.values)
+        return "addresses " + addresses.sorted().map(\.description).joined(separator: " ")
     }
 }

@@ -43,6 +43,6 @@ extension CaseRunner {
     public func postfixPreflight(_ cases: [ScenarioCase]) async -> [PostfixPreflightReport] {
         guard let postfix = parts.receivers[.postfix] as? PostfixReceivers else { return [] }
         return await postfix.postfixPreflight(
-            cases.filter { target(for: $0) == .postfix }, settings: configuration, logger: logger)
+            cases.filter { configuration.target(for: $0) == .postfix }, settings: configuration, logger: logger)
     }
 }

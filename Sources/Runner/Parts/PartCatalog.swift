@@ -59,6 +59,21 @@ public struct PartCatalog: Sendable {
         return copy
     }
 
+    /// Why `scenario`'s receiver or sender cannot run at all here under `settings` (not in this
+    /// build, not installed or unpacked, needs root: `ReceiverKind.unavailableReason`,
+    /// `SenderKind.unavailableReason`); nil when both can. Asked before any case runs (a command
+    /// none of whose cases can run stops) and again as each case runs (such a case is skipped
+    /// with the reason).
+    public func unavailableReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
+        let target = settings.target(for: scenario)
+        guard let receiver = receivers[target] else { return "receiver \(target): not in this build of mxharness" }
+        let mta = settings.senderMTA(for: scenario)
+        guard let sender = senders[mta] else { return "sender \(mta): not in this build of mxharness" }
+        if let reason = receiver.unavailableReason(settings: settings) { return "receiver \(target): \(reason)" }
+        if let reason = sender.unavailableReason(settings: settings) { return "sender \(mta): \(reason)" }
+        return nil
+    }
+
     /// The catalog as one run uses it (`ReceiverKind.scopedToRun`).
     func scopedToRun(jobs: Int, cases: [ScenarioCase], settings: RunConfiguration) -> PartCatalog {
         var copy = self
