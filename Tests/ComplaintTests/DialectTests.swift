@@ -916,6 +916,16 @@ import Testing
         #expect(try read(line + "550 5.7.1 Access denied").stage == nil)
     }
 
+    /// An address where a log names the relay is no MX host name (the written MX record needs a name).
+    @Test func anAddressIsNoReceiverName() throws {
+        let evidence = try read(
+            #"smtp-in: Failed command on session 1: "RCPT TO:<b@example.test>" => 550 Invalid recipient"#
+                + "\nrelay: PermFail for 2: session=3, from=<a@sender.test>, to=<b@example.test>, source=192.0.2.1, "
+                + "relay=192.0.2.10 (localhost), delay=0s, stat=550 Invalid recipient")
+        #expect(evidence.stage == .rcpt)
+        #expect(evidence.receiverName == nil)
+    }
+
     /// Exim's reject with the addresses bare (`F=a@b rejected RCPT c@d: ...`).
     @Test func anEximRejectWithBareAddresses() throws {
         let evidence = try read(

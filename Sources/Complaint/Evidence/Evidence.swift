@@ -183,7 +183,9 @@ public struct Evidence: Sendable, Hashable {
 
     mutating func setReceiverName(_ name: String, from source: String, inferred: Bool = false) {
         let normal = DNSName.normalize(name)
-        guard receiverName == nil, DNSName.isValidHostname(normal), normal.contains(".") else { return }
+        // An address where a name stands (OpenSMTPD's `relay=127.0.0.1 (localhost)`) is no host name.
+        guard receiverName == nil, DNSName.isValidHostname(normal), normal.contains("."), IPAddress(normal) == nil
+        else { return }
         receiverName = normal
         note(.receiverName, normal, from: source, inferred: inferred)
     }

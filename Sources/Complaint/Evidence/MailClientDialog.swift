@@ -107,9 +107,9 @@ enum MailClientDialog {
                 text = String(text.dropFirst(enhanced.text.count))
                     .replacingOccurrences(of: repeated, with: " ", options: .regularExpression)
                     .trimmingCharacters(in: .whitespaces)
-            } else if let marked = said.range(of: #"\(#[245]\.\d{1,3}\.\d{1,3}\)"#, options: .regularExpression) {
+            } else if let marked = ReplyText.qmailEnhanced(said) {
                 // qmail writes its enhanced code at the end of the text: `... rcpthosts (#5.7.1)`.
-                enhanced = EnhancedCode(String(said[marked].dropFirst(2).dropLast()))
+                enhanced = EnhancedCode(marked)
             }
             let stage = stage(of: text, enhanced: enhanced, in: paragraph)
             let (code, why) = CodelessReply.code(text: text, enhanced: enhanced, stage: stage?.0)
