@@ -13,6 +13,14 @@
 /// authenticated. Postfix sets RES_TRUSTAD itself for `smtp_dns_support_level = dnssec`
 /// (src/dns/dns_lookup.c). The world's name servers are the only ones named, so trusting them is
 /// right; a server that does not validate never sets AD.
+///
+/// `search .` makes the search list the root alone. With none written, glibc takes the domain of
+/// the machine's host name as the search list (res_init.c, the fallback after reading the file),
+/// and so does OpenSMTPD's libasr (asr.c): on a host named `mx1.site.example` a real MTA would
+/// retry a failed lookup of `NAME` as `NAME.site.example`, a name outside the case's world whose
+/// NXDOMAIN replaces the world's answer (a bogus or failing forward zone then reads as no name at
+/// all). With the root as the list, a failed lookup is asked once more as `NAME.` (res_query.c
+/// `__res_context_search` turns `.` into the root), which the world answers as before.
 public struct ResolvConf: Sendable, Hashable {
     public var nameserver: String
     public var timeoutSeconds: Int
@@ -37,6 +45,6 @@ public struct ResolvConf: Sendable, Hashable {
     }
 
     public var text: String {
-        "nameserver \(nameserver)\noptions timeout:\(timeoutSeconds) attempts:\(attempts) trust-ad\n"
+        "nameserver \(nameserver)\nsearch .\noptions timeout:\(timeoutSeconds) attempts:\(attempts) trust-ad\n"
     }
 }

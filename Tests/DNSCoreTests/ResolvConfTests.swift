@@ -17,9 +17,9 @@ struct ResolvConfTests {
         let address = try #require(IPAddress("2001:db8::53"))
         #expect(
             ResolvConf(nameserver: address, timeout: .milliseconds(2500)).text
-                == "nameserver 2001:db8::53\noptions timeout:3 attempts:1 trust-ad\n")
+                == "nameserver 2001:db8::53\nsearch .\noptions timeout:3 attempts:1 trust-ad\n")
         #expect(
             ResolvConf(nameserver: "127.0.0.1", timeoutSeconds: 2, attempts: 2).text
-                == "nameserver 127.0.0.1\noptions timeout:2 attempts:2 trust-ad\n")
+                == "nameserver 127.0.0.1\nsearch .\noptions timeout:2 attempts:2 trust-ad\n")
     }
 }

@@ -13,6 +13,6 @@ struct EximSendingMTATests {
             namespaceName: "mxh-0-0-case", caseDirectory: "/nonexistent", resolverAddress: address,
             dnsTimeout: .milliseconds(2500),
             logger: Logger(label: "test"))
-        #expect(mta.resolvConf.text == "nameserver 2001:db8::53\noptions timeout:3 attempts:1 trust-ad\n")
+        #expect(mta.resolvConf.text == "nameserver 2001:db8::53\nsearch .\noptions timeout:3 attempts:1 trust-ad\n")
     }
 }
