@@ -56,12 +56,11 @@ public enum Harness {
         let tap = options.tap
         if tap { out.line("TAP version 14\n1..\(selected.count)") }
         if let note = selection.shardNote { out.line(tap ? "# " + note : note) }
-        let counter = Counter()
         let progress = ProgressDisplay.standardOutput(total: selected.count)
         if !tap { progress.start() }
-        let results = await ScenarioRun(runner: runner, jobs: options.jobs).run(selected) { result in
+        let results = await ScenarioRun(runner: runner, jobs: options.jobs).run(selected) { result, finished in
             if tap {
-                out.line(TAPReporter.line(result, number: counter.next()))
+                out.line(TAPReporter.line(result, number: finished))
             } else {
                 progress.finished(console.progressLine(result))
             }
@@ -96,19 +95,6 @@ public enum Harness {
             throw .nothingRan("no case ran: all \(results.count) were skipped (each one's reason is above)")
         }
         return Verdict(passed: summary.allPassed)
-    }
-}
-
-/// Numbers TAP lines in the order cases finish.
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-
-    func next() -> Int {
-        lock.withLock {
-            value += 1
-            return value
-        }
     }
 }
 

@@ -25,7 +25,7 @@ public struct ParityRun: Sendable {
         for index in axis.labels.indices {
             let runner = CaseRunner(
                 configuration: axis.configuration(configuration, side: index), parts: parts, logger: logger)
-            sides.append(await ScenarioRun(runner: runner, jobs: jobs).run(cases) { _ in progress() })
+            sides.append(await ScenarioRun(runner: runner, jobs: jobs).run(cases) { _, _ in progress() })
         }
         return cases.indices.map { index in
             ParityRow(name: cases[index].name, results: sides.map { $0[index] }, axis: axis)

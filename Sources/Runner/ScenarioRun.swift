@@ -20,7 +20,11 @@ public struct ScenarioRun: Sendable {
         self.jobs = max(1, jobs)
     }
 
-    public func run(_ cases: [ScenarioCase], progress: @escaping @Sendable (CaseResult) -> Void = { _ in }) async
+    /// Runs `cases`, `jobs` at a time; `progress` gets each result as its case ends, with how many have
+    /// ended so far (called from the one task that collects them, in that order).
+    public func run(
+        _ cases: [ScenarioCase], progress: @escaping @Sendable (CaseResult, Int) -> Void = { _, _ in }
+    ) async
         -> [CaseResult]
     {
         var scoped = self.runner
@@ -35,6 +39,7 @@ public struct ScenarioRun: Sendable {
         var pending = Self.startOrder(keys)
         var running: [String: Int] = [:]
         var results = [CaseResult?](repeating: nil, count: cases.count)
+        var finished = 0
         await withTaskGroup(of: (Int, CaseResult).self) { group in
             func startNext() {
                 guard let position = Self.nextPosition(pending, keys: keys, running: running) else { return }
@@ -47,7 +52,8 @@ public struct ScenarioRun: Sendable {
             while let (index, result) = await group.next() {
                 if let key = keys[index] { running[key, default: 1] -= 1 }
                 results[index] = result
-                progress(result)
+                finished += 1
+                progress(result, finished)
                 startNext()
             }
         }

@@ -205,19 +205,13 @@ struct CleanupTests {
     /// A real MTA as the receiver needs root: one line that says so, before anything is created.
     @Test func postfixWithoutRootSaysWhyAtOnce() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build mxharness first (swift build)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        process.arguments = [
-            "--reuid=65534", "--regid=65534", "--clear-groups", Self.binary, "run",
-            Self.root.appendingPathComponent("Scenarios").path, "--target", "postfix",
-        ]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 2)
+        let finished = try CommandLineTests.run(
+            [
+                "--reuid=65534", "--regid=65534", "--clear-groups", Self.binary, "run",
+                Self.root.appendingPathComponent("Scenarios").path, "--target", "postfix",
+            ], executable: "/usr/bin/setpriv")
+        let said = finished.error
+        #expect(finished.status == 2)
         #expect(
             said
                 == "mxharness: the Postfix receiver needs root: run mxharness as root (sudo), or use --target builtin, which runs as any user\n",

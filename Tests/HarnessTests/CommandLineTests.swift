@@ -16,10 +16,13 @@ import Testing
         var error: String
     }
 
-    /// Runs the executable with `arguments`, `environment` added to this process's own.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Finished {
+    /// Runs the executable (or `executable`, a wrapper that starts it: setpriv, unshare) with
+    /// `arguments`, `environment` added to this process's own.
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:], executable: String = binary
+    ) throws -> Finished {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()

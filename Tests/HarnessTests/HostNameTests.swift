@@ -16,21 +16,14 @@ struct HostNameTests {
         let binary = CommandLineTests.binary
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build mxharness first (swift build)")
         let scenario = CommandLineTests.root.appendingPathComponent("Scenarios/dnssec/chain-of-trust.yaml").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        process.arguments = [
-            "--uts", "/bin/sh", "-c", #"hostname mx1.site.test && exec "$0" run "$1" --target postfix --jobs 2"#,
-            binary, scenario,
-        ]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let finished = try CommandLineTests.run(
+            [
+                "--uts", "/bin/sh", "-c", #"hostname mx1.site.test && exec "$0" run "$1" --target postfix --jobs 2"#,
+                binary, scenario,
+            ], executable: "/usr/bin/unshare")
         // The base case: both families deferred with 450 (a bogus A/AAAA is a temporary failure);
         // under the leaked search list the IPv4 attempt was refused with 550.
-        #expect(output.contains("6 passed, 0 failed, 0 skipped"), "\(output)")
-        #expect(process.terminationStatus == 0)
+        #expect(finished.output.contains("6 passed, 0 failed, 0 skipped"), "\(finished.output)\(finished.error)")
+        #expect(finished.status == 0)
     }
 }

@@ -26,9 +26,8 @@ public struct MatrixRunner: Sendable {
         cellRunner.configuration = configuration
         let cells = cases.flatMap { scenario in columns.map { $0.applied(to: scenario) } }
         let total = cells.count
-        let counter = DoneCounter()
-        let results = await ScenarioRun(runner: cellRunner, jobs: jobs).run(cells) { _ in
-            progress(counter.increment(), total)
+        let results = await ScenarioRun(runner: cellRunner, jobs: jobs).run(cells) { _, finished in
+            progress(finished, total)
         }
         var matrix = Self.assemble(
             cases, columns: columns, results: results, target: target,
@@ -64,18 +63,5 @@ public struct MatrixRunner: Sendable {
                     name: scenario.name, location: scenario.location, description: scenario.description, cells: cells))
         }
         return Matrix(target: target, receiverName: receiverName, columns: columns, rows: rows)
-    }
-}
-
-/// Counts finished cells across the run's tasks.
-private final class DoneCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-
-    func increment() -> Int {
-        lock.withLock {
-            value += 1
-            return value
-        }
     }
 }
