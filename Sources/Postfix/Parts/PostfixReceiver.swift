@@ -301,12 +301,13 @@ final class PrivatePostfixReceiver: Receiver, @unchecked Sendable {
         // accepted messages would be unknown. Then stopped, so every line of the case is in the log.
         _ = await postfix.settle(since: .start, timeout: .seconds(2))
         await postfix.stop()
-        let log = postfix.caseLog(clients: clients).joined(separator: "\n")
+        let lines = postfix.caseLog(clients: clients)
+        let log = lines.joined(separator: "\n")
         // What the decision milter made of OpenDKIM's and OpenDMARC's results, after Postfix's lines,
         // then rspamd's score and symbols for each message it scanned.
         let decisions = postfix.milters?.decisionLines.map { "milter decision: " + $0 } ?? []
         let scans = postfix.rspamd?.scans ?? []
-        let spf = PolicydSPFVerdicts.verdicts(in: log.split(separator: "\n").map(String.init))
+        let spf = PolicydSPFVerdicts.verdicts(in: lines)
         return LogEvidence(
             log: ([log] + decisions + scans.map(\.description)).filter { !$0.isEmpty }.joined(separator: "\n"),
             messagesAccepted: PostfixLog.messagesAccepted(inSessionLog: log), engines: spf + scans.map(\.verdict))
