@@ -34,21 +34,13 @@ public struct BuiltinMXReceivers: ReceiverKind {
     }
 }
 
-final class BuiltinMXReceiver: Receiver, @unchecked Sendable {
+struct BuiltinMXReceiver: Receiver {
     let configuration: MXConfiguration
     let authority: RunAuthority
     /// Its sockets close with `stop`; nothing else of it is in the namespace.
     var runsInWarmWorlds: Bool { true }
-    // Set by `start` and read by `evidence` and `stop`, all from the task that runs the case.
-    private var mx: ReferenceMX?
-    private var rspamd: BuiltinMXRspamd?
 
-    init(configuration: MXConfiguration, authority: RunAuthority) {
-        self.configuration = configuration
-        self.authority = authority
-    }
-
-    func start(in context: CaseContext) async throws {
+    func start(in context: CaseContext) async throws -> any RunningReceiver {
         var configuration = configuration
         let receiver = context.scenario.receiver
         if receiver.tls.starttls {
@@ -71,21 +63,33 @@ final class BuiltinMXReceiver: Receiver, @unchecked Sendable {
             }
             configuration.tls = tls
         }
-        if context.scenario.receiver.engines.contains(.rspamd) {
-            let rspamd = try await BuiltinMXRspamd.start(in: context)
-            self.rspamd = rspamd
+        // rspamd first, so the MX asks a scanner that listens from its first message on.
+        var rspamd: BuiltinMXRspamd?
+        if receiver.engines.contains(.rspamd) {
+            rspamd = try await BuiltinMXRspamd.start(in: context)
             configuration.messageScanner = rspamd
         }
         let mx = ReferenceMX(
             configuration: configuration, lookup: context.receiverResolver,
             eventLoopGroup: context.eventLoopGroup,
             logger: context.logger)
-        self.mx = mx
-        try await mx.start(listeningOn: context.scenario.receiver.addresses, port: 25, in: context.namespace)
+        do {
+            try await mx.start(listeningOn: context.scenario.receiver.addresses, port: 25, in: context.namespace)
+        } catch {
+            await mx.stop()
+            await rspamd?.stop()
+            throw error
+        }
+        return RunningBuiltinMX(mx: mx, rspamd: rspamd)
     }
+}
+
+/// The built-in MX listening for one case, and the rspamd it asks when the case lists it.
+struct RunningBuiltinMX: RunningReceiver {
+    let mx: ReferenceMX
+    let rspamd: BuiltinMXRspamd?
 
     func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
-        guard let mx else { return BuiltinMXEvidence(sessions: [], messagesAccepted: nil) }
         // Stopping closes the listeners and waits for every session's record.
         await mx.stop()
         await rspamd?.stop()
@@ -94,7 +98,7 @@ final class BuiltinMXReceiver: Receiver, @unchecked Sendable {
     }
 
     func stop(clean: Bool) async {
-        await mx?.stop()
+        await mx.stop()
         await rspamd?.stop()
     }
 }
