@@ -21,10 +21,13 @@ need_root() {
 # Debian root), postfix-policyd-spf-python (the Postfix target's spf and spf-pass checks,
 # receiver.engines: policyd-spf), rspamd (receiver.engines: rspamd, a milter of the Postfix target;
 # its compiled hyperscan cache is kept in /var/cache/mxharness/rspamd, or $MXHARNESS_RSPAMD_CACHE),
-# haproxy (sender.proxy: haproxy) and libfaketime
-# (sender.dkim.break: expired on the Postfix sender: OpenDKIM's clock a day behind); the harness starts these in the case's namespace too, never as
+# haproxy (sender.proxy: haproxy), libfaketime
+# (sender.dkim.break: expired on the Postfix sender: OpenDKIM's clock a day behind) and
+# dkimpy-milter (the Postfix sender's signer for Ed25519 under simple header canonicalization,
+# which OpenDKIM 2.11 cannot sign verifiably; it depends on python3-dnspython, so pyspf finds
+# dnspython system-wide too); the harness starts these in the case's namespace too, never as
 # system services. nftables also sends the sender's connections to a proxy in the case's namespace.
-PACKAGES="unbound libunbound-dev iproute2 dnsutils postfix postfix-pcre util-linux ca-certificates python3 python3-yaml chromium python3-jsonschema nftables iptables opendkim opendkim-tools opendmarc ldnsutils patchelf dpkg-dev debootstrap postfix-policyd-spf-python rspamd haproxy libfaketime"
+PACKAGES="unbound libunbound-dev iproute2 dnsutils postfix postfix-pcre util-linux ca-certificates python3 python3-yaml chromium python3-jsonschema nftables iptables opendkim opendkim-tools opendmarc ldnsutils patchelf dpkg-dev debootstrap postfix-policyd-spf-python rspamd haproxy libfaketime dkimpy-milter"
 
 install_packages() {
     local missing=""
@@ -38,7 +41,7 @@ install_packages() {
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
     # OpenDMARC's package would set up a MySQL database for its reports (dbconfig-common): not wanted.
     echo "opendmarc opendmarc/dbconfig-install boolean false" | debconf-set-selections
-    # The packages' maintainer scripts start opendkim, opendmarc, rspamd and haproxy as system
+    # The packages' maintainer scripts start opendkim, opendmarc, rspamd, haproxy and dkimpy-milter as system
     # daemons unless policy-rc.d(8) says no: while installing, it says no to every service start
     # (where the machine has no policy-rc.d of its own), so nothing runs outside the harness's
     # namespaces.
@@ -83,8 +86,9 @@ find_swift() {
 #
 # dnspython is unpacked the same way, for the harness's policyd-spf alone (on its PYTHONPATH):
 # apt installs python3-spf with python3-dns (pydns, the first of its alternatives), which turns a
-# SERVFAIL or REFUSED into "no SPF record" instead of a temporary error; installing
-# python3-dnspython system-wide would change every pyspf user of the machine.
+# SERVFAIL or REFUSED into "no SPF record" instead of a temporary error. The unpacked copy keeps
+# the harness's policyd-spf on dnspython whatever the machine has (dkimpy-milter, one of the
+# packages above, installs python3-dnspython system-wide).
 MXHARNESS_MTA_DIR="${MXHARNESS_MTA_DIR:-/var/cache/mxharness/mta}"
 export MXHARNESS_MTA_DIR
 

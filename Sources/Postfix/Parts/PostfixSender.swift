@@ -17,8 +17,7 @@ public struct PostfixSenders: SenderKind {
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         if let reason = PostfixSendingMTA.unavailableReason() { return reason }
         if let signing = Self.signing(for: scenario) {
-            if let reason = OpenDKIMSignerInstallation().missingReason(for: signing) { return reason }
-            if let reason = Self.ed25519Reason(signing) { return reason }
+            if let reason = SignerInstallation().missingReason(for: signing) { return reason }
         }
         return scenario.sender.message?.raw == nil ? nil : rawMessageReason("Postfix")
     }
@@ -28,7 +27,7 @@ public struct PostfixSenders: SenderKind {
     }
 
     public func makeSender(for scenario: ScenarioCase, settings: RunConfiguration) -> any Sender {
-        // The message goes in unsigned: OpenDKIM signs it as the sender queues it.
+        // The message goes in unsigned: the signing milter signs it as the sender queues it.
         var unsigned = scenario.sender
         unsigned.dkim = nil
         return MTASender<PostfixSendingMTA>(
@@ -38,28 +37,11 @@ public struct PostfixSenders: SenderKind {
             tls: (scenario.sender.tls, settings.authority))
     }
 
-    /// Why OpenDKIM 2.11 cannot make the case's Ed25519 signature verify, or nil. libopendkim
-    /// 2.11.0-Beta2 (`dkim.c` `dkim_getsighdr_d`) folds the DKIM-Signature field at 75 columns and,
-    /// while hashing it with `b=` still empty, forces the line break before `b=` only for RSA keys
-    /// (`if (sig->sig_keytype == DKIM_KEYTYPE_RSA)`, from the RSA signature's predicted length).
-    /// For an Ed25519 key the empty `b=` stays on the `h=` line in the field it hashes and goes to
-    /// a line of its own in the field it adds, so the two differ in the whitespace before `b=`:
-    /// with simple header canonicalization (RFC 6376 3.4.1, no whitespace changed) no verifier can
-    /// verify it (seen: OpenDKIM's own verifier and the built-in MX both answer 5.7.20); relaxed
-    /// header canonicalization (3.4.2) folds the whitespace away, and those signatures verify.
-    static func ed25519Reason(_ signing: OpenDKIMSigning) -> String? {
-        guard signing.algorithm == "ed25519-sha256",
-            signing.canonicalization.split(separator: "/").first.map(String.init) == "simple"
-        else { return nil }
-        return
-            "sender.dkim: ed25519-sha256 with simple header canonicalization is not signed by the real Postfix sender: OpenDKIM 2.11 (libopendkim dkim_getsighdr_d) forces the line break before b= only for RSA keys, so an Ed25519 signature covers a DKIM-Signature field folded otherwise than the one it adds, and cannot verify under simple header canonicalization"
-    }
-
-    /// `sender.dkim` as OpenDKIM's signing (the key is the one the runner prepared), nil without it.
-    static func signing(for scenario: ScenarioCase) -> OpenDKIMSigning? {
+    /// `sender.dkim` as the signing milter's work (the key is the one the runner prepared), nil without it.
+    static func signing(for scenario: ScenarioCase) -> DKIMSigning? {
         let sender = scenario.sender
         guard let dkim = sender.dkim else { return nil }
-        let breakage: OpenDKIMSigning.Breakage?
+        let breakage: DKIMSigning.Breakage?
         switch dkim.breakage {
         case .none: breakage = nil
         case .expired: breakage = .expired
@@ -75,7 +57,7 @@ public struct PostfixSenders: SenderKind {
             breakage = .headerChanged(
                 header: names.last(where: { dkim.headers.contains($0.lowercased()) }) ?? "Subject")
         }
-        return OpenDKIMSigning(
+        return DKIMSigning(
             domain: sender.dkimDomain(dkim), selector: dkim.selector, algorithm: dkim.algorithm.rawValue,
             canonicalization: dkim.canonicalization.description, headers: dkim.headers, expireAfter: dkim.expireAfter,
             keyPEM: dkim.key?.pem ?? "", breakage: breakage)
@@ -106,12 +88,12 @@ extension PostfixSendingMTA: SendingMTA {
     }
 }
 
-/// What a scenario sets on a real Postfix sender: `sender.postfix`, and `sender.dkim` as OpenDKIM's signing.
+/// What a scenario sets on a real Postfix sender: `sender.postfix`, and `sender.dkim` as the signing milter's work.
 public struct PostfixSenderSettings: Sendable {
     public var main: [String: String]
-    public var signing: OpenDKIMSigning?
+    public var signing: DKIMSigning?
 
-    public init(main: [String: String] = [:], signing: OpenDKIMSigning? = nil) {
+    public init(main: [String: String] = [:], signing: DKIMSigning? = nil) {
         self.main = main
         self.signing = signing
     }

@@ -11,8 +11,8 @@ public enum PostfixSenderConfiguration {
         public var queueDirectory: String { root + "/queue" }
         public var dataDirectory: String { root + "/data" }
         public var logFile: String { root + "/maillog" }
-        /// OpenDKIM's files when the sender signs (`OpenDKIMSigning`).
-        public var signerDirectory: String { root + "/opendkim" }
+        /// The signing milter's files when the sender signs (`DKIMSigning`: OpenDKIM or dkimpy-milter).
+        public var signerDirectory: String { root + "/dkim-signer" }
         /// The world's authority, `smtp_tls_CAfile` (written when `sender.tls` is above `none`).
         public var authorityFile: String { root + "/world-ca.pem" }
 
@@ -33,7 +33,7 @@ public enum PostfixSenderConfiguration {
     /// (`smtp_randomize_addresses = no`, so runs repeat), DNS only, retries far off (the outcome is
     /// read after one queue run), then `settings` (`sender.postfix`) on top.
     public static func mainCF(
-        _ request: DeliveryRequest, settings: [String: String], paths: Paths, signing: OpenDKIMSigning? = nil
+        _ request: DeliveryRequest, settings: [String: String], paths: Paths, signing: DKIMSigning? = nil
     ) -> String {
         var main = MainCF()
         main["compatibility_level"] = "3.6"

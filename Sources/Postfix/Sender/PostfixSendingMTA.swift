@@ -38,7 +38,7 @@ public final class PostfixSendingMTA: @unchecked Sendable {
     private let lock = NSLock()
     private var masterPID: pid_t?
     private var ownedEtc: String?
-    private var signer: OpenDKIMSigner?
+    private var signer: SigningMilter?
     private var stopped = false
 
     public init(
@@ -70,10 +70,10 @@ public final class PostfixSendingMTA: @unchecked Sendable {
     }
 
     /// Starts the instance, sends `request`'s message and reports what its log says. With
-    /// `signing`, OpenDKIM signs the message as it is queued (`OpenDKIMSigning`).
+    /// `signing`, its milter (OpenDKIM or dkimpy-milter) signs the message as it is queued (`DKIMSigning`).
     public func deliver(
-        _ request: DeliveryRequest, settings: [String: String], signing: OpenDKIMSigning? = nil,
-        signerInstallation: OpenDKIMSignerInstallation = OpenDKIMSignerInstallation(), outcomeTimeout: Duration
+        _ request: DeliveryRequest, settings: [String: String], signing: DKIMSigning? = nil,
+        signerInstallation: SignerInstallation = SignerInstallation(), outcomeTimeout: Duration
     ) async throws -> DeliveryReport {
         var signing = signing
         // cleanup(8) reaches the signer only in a family of inet_protocols, which are the sender's.
@@ -87,7 +87,7 @@ public final class PostfixSendingMTA: @unchecked Sendable {
         try prepare(request, settings: settings, signing: signing)
         phase("files")
         if let signing {
-            let signer = try await OpenDKIMSigner.start(
+            let signer = try await SigningMilter.start(
                 signing, installation: signerInstallation, namespace: namespaceName, directory: paths.signerDirectory,
                 ipPath: options.ipPath,
                 logger: logger)
@@ -100,7 +100,7 @@ public final class PostfixSendingMTA: @unchecked Sendable {
                 await signer.stop()
                 throw CancellationError()
             }
-            phase("opendkim start")
+            phase("signer start")
         }
         try await start()
         phase("postfix start")
@@ -124,7 +124,7 @@ public final class PostfixSendingMTA: @unchecked Sendable {
 
     // MARK: Steps
 
-    private func prepare(_ request: DeliveryRequest, settings: [String: String], signing: OpenDKIMSigning?) throws {
+    private func prepare(_ request: DeliveryRequest, settings: [String: String], signing: DKIMSigning?) throws {
         let fm = FileManager.default
         guard
             let stockMaster = try? String(contentsOfFile: options.stockConfigDirectory + "/master.cf", encoding: .utf8),
@@ -273,7 +273,7 @@ public final class PostfixSendingMTA: @unchecked Sendable {
     /// SIGTERM to the master (as `postfix stop`), SIGKILL to its process group after the grace
     /// time, and `/etc/netns/NAME` removed when this sender wrote it. Safe to call twice.
     public func stop() async {
-        let (master, etc, signer, already) = lock.withLock { () -> (pid_t?, String?, OpenDKIMSigner?, Bool) in
+        let (master, etc, signer, already) = lock.withLock { () -> (pid_t?, String?, SigningMilter?, Bool) in
             defer { stopped = true }
             return (masterPID, ownedEtc, self.signer, stopped)
         }
