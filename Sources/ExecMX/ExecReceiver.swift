@@ -57,27 +57,12 @@ public struct ExecReceiverError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-final class ExecReceiver: Receiver, @unchecked Sendable {
+struct ExecReceiver: Receiver {
     let spec: ExecReceiverSpec
     let addresses: [IPAddress]
     let configDirectory: String
     let readyTimeout: Duration
     let stopGrace: Duration
-    // Set by `start`, read by the later steps, all from the task that runs the case.
-    private var process: ManagedProcess?
-    private var group: pid_t?
-    private var outputPath: String?
-
-    init(
-        spec: ExecReceiverSpec, addresses: [IPAddress], configDirectory: String, readyTimeout: Duration,
-        stopGrace: Duration
-    ) {
-        self.spec = spec
-        self.addresses = addresses
-        self.configDirectory = configDirectory
-        self.readyTimeout = readyTimeout
-        self.stopGrace = stopGrace
-    }
 
     /// `start` with `{config_dir}` (the scenario file's folder), `{work_dir}` (a folder of the
     /// case's own) and `{addresses}` (the receiver addresses, space-separated) replaced.
@@ -88,7 +73,7 @@ final class ExecReceiver: Receiver, @unchecked Sendable {
             .replacing("{addresses}", with: addresses.map(\.description).joined(separator: " "))
     }
 
-    func start(in context: CaseContext) async throws {
+    func start(in context: CaseContext) async throws -> any RunningReceiver {
         let work = context.directory + "/" + "receiver"
         try FileManager.default.createDirectory(
             atPath: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
@@ -96,60 +81,91 @@ final class ExecReceiver: Receiver, @unchecked Sendable {
         try ResolvConf(nameserver: context.receiverNameserver, timeout: context.settings.resolverTimeout).text
             .write(toFile: resolvConf, atomically: true, encoding: .utf8)
         let output = work + "/output.log"
-        outputPath = output
         let command = Self.command(
             spec.start, configDirectory: configDirectory, workDirectory: work, addresses: addresses)
         // setsid --fork --wait: the command leads a process group of its own (stopped as one)
         // while setsid stays as the process the harness watches.
         let script = #"mount --bind "$1" /etc/resolv.conf && cd "$2" && exec setsid --fork --wait /bin/sh -c "$3""#
-        let process = try ManagedProcess.launch(
-            "/usr/bin/unshare",
-            [
-                "--mount", "--propagation", "private", "/bin/sh", "-c", script, "exec-receiver", resolvConf, work,
-                command,
-            ],
-            in: context.namespace, outputPath: output,
-            environment: ProcessInfo.processInfo.environment.merging([
-                "MXH_WORK_DIR": work, "MXH_CONFIG_DIR": configDirectory,
-            ]) { $1 })
-        self.process = process
-        let clock = ContinuousClock()
-        let deadline = clock.now + readyTimeout
-        var waiting = addresses
-        var lastProblem = ""
-        while !waiting.isEmpty {
-            if group == nil { group = Self.commandGroup(under: process.pid) }
-            guard process.isRunning else {
-                throw ExecReceiverError(
-                    message: "the receiver command exited before every address greeted: \(command)", output: said())
-            }
-            guard clock.now < deadline else {
-                throw ExecReceiverError(
-                    message:
-                        "no 220 greeting from \(waiting.map(\.description).joined(separator: ", ")) within \(readyTimeout) (last: \(lastProblem)): \(command)",
-                    output: said())
-            }
-            let address = waiting[0]
-            switch await SMTPBanner.probe(address, in: context.namespace) {
-            case .success: waiting.removeFirst()
-            case .failure(let problem):
-                lastProblem = problem.description
-                try? await Task.sleep(for: .milliseconds(50))
-            }
+        let process: ManagedProcess
+        do {
+            process = try ManagedProcess.launch(
+                "/usr/bin/unshare",
+                [
+                    "--mount", "--propagation", "private", "/bin/sh", "-c", script, "exec-receiver", resolvConf, work,
+                    command,
+                ],
+                in: context.namespace, outputPath: output,
+                environment: ProcessInfo.processInfo.environment.merging([
+                    "MXH_WORK_DIR": work, "MXH_CONFIG_DIR": configDirectory,
+                ]) { $1 })
+        } catch {
+            throw ReceiverStartFailure(error, evidence: LogEvidence(log: RunningExecMX.said(output)))
         }
+        var group: pid_t?
+        do {
+            let clock = ContinuousClock()
+            let deadline = clock.now + readyTimeout
+            var waiting = addresses
+            var lastProblem = ""
+            while !waiting.isEmpty {
+                if group == nil { group = RunningExecMX.commandGroup(under: process.pid) }
+                guard process.isRunning else {
+                    throw ExecReceiverError(
+                        message: "the receiver command exited before every address greeted: \(command)",
+                        output: RunningExecMX.said(output))
+                }
+                guard clock.now < deadline else {
+                    throw ExecReceiverError(
+                        message:
+                            "no 220 greeting from \(waiting.map(\.description).joined(separator: ", ")) within \(readyTimeout) (last: \(lastProblem)): \(command)",
+                        output: RunningExecMX.said(output))
+                }
+                let address = waiting[0]
+                switch await SMTPBanner.probe(address, in: context.namespace) {
+                case .success: waiting.removeFirst()
+                case .failure(let problem):
+                    lastProblem = problem.description
+                    try? await Task.sleep(for: .milliseconds(50))
+                }
+            }
+        } catch {
+            let running = RunningExecMX(process: process, group: group, outputPath: output, stopGrace: stopGrace)
+            await running.stop(clean: false)
+            throw ReceiverStartFailure(error, evidence: LogEvidence(log: RunningExecMX.said(output)))
+        }
+        return RunningExecMX(process: process, group: group, outputPath: output, stopGrace: stopGrace)
+    }
+}
+
+/// The user's command greeting on every receiver address, in a process group of its own.
+final class RunningExecMX: RunningReceiver, @unchecked Sendable {
+    let process: ManagedProcess
+    /// The command's process group, when `start` saw it.
+    let group: pid_t?
+    let outputPath: String
+    let stopGrace: Duration
+    // Set by the first `stop` (`evidence` stops the command), from the task that runs the case.
+    private var stopped = false
+
+    init(process: ManagedProcess, group: pid_t?, outputPath: String, stopGrace: Duration) {
+        self.process = process
+        self.group = group
+        self.outputPath = outputPath
+        self.stopGrace = stopGrace
     }
 
-    func said() -> String {
-        outputPath.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
+    /// What the command wrote to its output so far.
+    static func said(_ outputPath: String) -> String {
+        (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
     }
 
     func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
         await stop(clean: true)
-        return LogEvidence(log: said())
+        return LogEvidence(log: Self.said(outputPath))
     }
 
     func failureEvidence() async -> (any ReceiverEvidence)? {
-        LogEvidence(log: said())
+        LogEvidence(log: Self.said(outputPath))
     }
 
     /// The command's process group: the descendant of the watched process that leads its own
@@ -161,8 +177,8 @@ final class ExecReceiver: Receiver, @unchecked Sendable {
     /// SIGTERM to the command's process group, SIGKILL after `stopGrace`; then setsid, which
     /// has exited by then. Safe to call twice.
     func stop(clean: Bool) async {
-        guard let process else { return }
-        self.process = nil
+        guard !stopped else { return }
+        stopped = true
         if let group = group ?? Self.commandGroup(under: process.pid) {
             kill(-group, SIGTERM)
             let deadline = ContinuousClock.now + stopGrace

@@ -93,68 +93,67 @@ public struct HAProxyError: Error, Sendable, CustomStringConvertible {
 }
 
 /// One case's HAProxy and redirect, in the case's namespace, files in `DIRECTORY/haproxy`.
-final class HAProxyCaseProxy: CaseProxy, @unchecked Sendable {
+struct HAProxyCaseProxy: CaseProxy {
     let configuration: HAProxyConfiguration
     let senders: [IPAddress]
     let installation: HAProxyInstallation
     /// `stop` removes the redirect and the process; nothing else of it is in the namespace.
     var runsInWarmWorlds: Bool { true }
-    // Set by `start`, read by the later steps, all from the task that runs the case.
-    private var process: ManagedProcess?
-    private var namespace: NetworkNamespace?
-    private var logPath: String?
-    private var redirected = false
-    private var logger = Logger(label: "mxharness.haproxy")
 
-    init(configuration: HAProxyConfiguration, senders: [IPAddress], installation: HAProxyInstallation) {
-        self.configuration = configuration
-        self.senders = senders
-        self.installation = installation
-    }
-
-    func start(in context: CaseContext) async throws {
-        logger = context.logger
-        namespace = context.namespace
+    func start(in context: CaseContext) async throws -> any RunningProxy {
         let folder = context.directory + "/haproxy"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
         let configPath = folder + "/haproxy.cfg"
         let log = folder + "/haproxy.log"
-        logPath = log
         try configuration.render().write(toFile: configPath, atomically: true, encoding: .utf8)
         let process = try ManagedProcess.launch(
             installation.haproxy, ["-db", "-f", configPath], in: context.namespace, outputPath: log)
-        self.process = process
         let said = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        let failure: HAProxyError?
         switch await process.waitUntilListening(
             on: configuration.frontAddresses, port: configuration.frontPort, timeout: .seconds(10))
         {
-        case .listening: break
+        case .listening: failure = nil
         case .exited:
-            throw HAProxyError(
+            failure = HAProxyError(
                 message: "HAProxy exited during start-up (configuration in \(configPath))", output: said())
         case .timedOut(let waiting):
-            throw HAProxyError(
+            failure = HAProxyError(
                 message:
                     "HAProxy did not listen on \(waiting.map(\.description).joined(separator: ", ")) port \(configuration.frontPort) within 10 s",
                 output: said())
         }
+        if let failure {
+            await process.terminate(grace: .seconds(1))
+            throw failure
+        }
+        let running = RunningHAProxy(
+            process: process, namespace: context.namespace, logPath: log, nft: installation.nft)
         let redirect = ConnectionRedirect(
             senders: senders, receivers: configuration.frontAddresses, receiverPort: configuration.receiverPort,
             frontPort: configuration.frontPort)
         let script = folder + "/redirect.nft"
-        redirected = true
         do {
             try await redirect.apply(in: context.namespace, nft: installation.nft, scriptPath: script)
         } catch {
+            await running.stop()
             throw HAProxyError(message: "the redirect to HAProxy could not be set up (\(script)): \(error)", output: "")
         }
-        logger.debug("haproxy up", metadata: ["netns": "\(context.namespace.name)", "pid": "\(process.pid)"])
+        context.logger.debug("haproxy up", metadata: ["netns": "\(context.namespace.name)", "pid": "\(process.pid)"])
+        return running
     }
+}
+
+/// HAProxy running for one case, with the redirect to it.
+struct RunningHAProxy: RunningProxy {
+    let process: ManagedProcess
+    let namespace: NetworkNamespace
+    let logPath: String
+    let nft: String
 
     /// HAProxy's lines for the case's connections: a soft stop (SIGUSR1: the listeners close, the
     /// sessions end) makes it log each one that was still open and exit.
     func evidence() async -> [String] {
-        guard let process, let logPath else { return [] }
         if process.isRunning {
             kill(process.pid, SIGUSR1)
             let deadline = ContinuousClock.now + .seconds(3)
@@ -175,11 +174,7 @@ final class HAProxyCaseProxy: CaseProxy, @unchecked Sendable {
     }
 
     func stop() async {
-        if let process { await process.terminate(grace: .seconds(1)) }
-        process = nil
-        if redirected, let namespace {
-            redirected = false
-            await ConnectionRedirect.remove(in: namespace, nft: installation.nft)
-        }
+        await process.terminate(grace: .seconds(1))
+        await ConnectionRedirect.remove(in: namespace, nft: nft)
     }
 }

@@ -48,7 +48,7 @@ public struct ModelProxies: ProxyKind {
 }
 
 /// One case's relay and redirect.
-final class ModelCaseProxy: CaseProxy, @unchecked Sendable {
+struct ModelCaseProxy: CaseProxy {
     static let frontPort: UInt16 = 62526
 
     let routes: [ProxyRelay.Route]
@@ -56,46 +56,43 @@ final class ModelCaseProxy: CaseProxy, @unchecked Sendable {
     let senders: [IPAddress]
     let nft: String
     var runsInWarmWorlds: Bool { true }
-    // Set by `start`, read by the later steps, all from the task that runs the case.
-    private var relay: ProxyRelay?
-    private var namespace: NetworkNamespace?
-    private var redirected = false
 
-    init(routes: [ProxyRelay.Route], path: RelayPath, senders: [IPAddress], nft: String) {
-        self.routes = routes
-        self.path = path
-        self.senders = senders
-        self.nft = nft
-    }
-
-    func start(in context: CaseContext) async throws {
-        namespace = context.namespace
+    func start(in context: CaseContext) async throws -> any RunningProxy {
         let relay = ProxyRelay(
             routes: routes, path: path, frontPort: Self.frontPort, connectTimeout: context.settings.connectTimeout,
             namespace: context.namespace, group: context.eventLoopGroup, logger: context.logger)
-        self.relay = relay
-        try await relay.start()
+        do {
+            try await relay.start()
+        } catch {
+            await relay.stop()
+            throw error
+        }
+        let running = RunningModelProxy(relay: relay, namespace: context.namespace, nft: nft)
         let redirect = ConnectionRedirect(
             senders: senders, receivers: routes.map(\.receiver), frontPort: Self.frontPort)
-        redirected = true
         do {
             try await redirect.apply(
                 in: context.namespace, nft: nft, scriptPath: context.directory + "/proxy-redirect.nft")
         } catch {
+            await running.stop()
             throw ProxyRelayError(description: "the redirect to the harness's proxy could not be set up: \(error)")
         }
+        return running
     }
+}
+
+/// The relay running for one case, with the redirect to it.
+struct RunningModelProxy: RunningProxy {
+    let relay: ProxyRelay
+    let namespace: NetworkNamespace
+    let nft: String
 
     func evidence() async -> [String] {
-        relay?.log.map { "model proxy: " + $0 } ?? []
+        relay.log.map { "model proxy: " + $0 }
     }
 
     func stop() async {
-        if redirected, let namespace {
-            redirected = false
-            await ConnectionRedirect.remove(in: namespace, nft: nft)
-        }
-        await relay?.stop()
-        relay = nil
+        await ConnectionRedirect.remove(in: namespace, nft: nft)
+        await relay.stop()
     }
 }

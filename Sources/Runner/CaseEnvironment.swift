@@ -9,10 +9,9 @@ import Resolver
 import Sandbox
 import Scenario
 
-/// What a case's parts are given when they start (`Receiver.start`, `CaseProxy.start`) and when
-/// the sender delivers (`Sender.deliver`): the scenario, the case's folder and namespace, where
-/// its DNS is served and the resolvers for it. `CaseEnvironment` makes it once the world is up, so
-/// every value is there.
+/// What a case's parts are given when they start (`Receiver.start`, `CaseProxy.start`,
+/// `Sender.start`): the scenario, the case's folder and namespace, where its DNS is served and the
+/// resolvers for it. `CaseEnvironment` makes it once the world is up, so every value is there.
 public struct CaseContext: Sendable {
     public let scenario: ScenarioCase
     public let settings: RunConfiguration
@@ -56,38 +55,36 @@ public struct CaseContext: Sendable {
 /// unbound serving the scenario's DNS. Each kind comes up whole or not at all (`setUp` undoes its
 /// own steps when one throws) and has its own tear-down.
 enum CaseWorld {
-    /// A namespace and an unbound of the case's own; or, in a namespace a shared receiver lent
-    /// (`Receiver.hostNamespace`) without a warm unbound, an unbound of the case's own there.
+    /// A namespace and an unbound of the case's own.
     case fresh(FreshWorld)
     /// A warm slot of the run (`WarmWorlds`): its addresses swapped and its unbound loaded with
     /// the case's world; checked in again at tear-down.
     case warm(WarmSlot, WarmWorlds)
     /// A shared receiver's namespace with its warm unbound already serving the case's world
-    /// (`Receiver.lentDNS`); the receiver's `stop` gives both back.
+    /// (`Receiver.lend`); the running receiver's `stop` gives both back.
     case lent(NetworkNamespace, WarmDNSWorld)
 
-    /// A fresh world: its namespace (made, or lent and not destroyed here), its unbound and, when
-    /// the case needs one, its validating twin.
+    /// A fresh world: its namespace, its unbound and, when the case needs one, its validating
+    /// twin.
     struct FreshWorld {
         let namespace: NetworkNamespace
-        let ownsNamespace: Bool
         let dns: DNSWorld
         let twin: DNSWorld?
 
         /// Starts the world's unbound (and twin) in `namespace`; when that throws, what it started
-        /// is stopped and a namespace it owns destroyed.
-        static func setUp(
-            _ scenario: ScenarioCase, in namespace: NetworkNamespace, ownsNamespace: Bool, directory: String
-        ) async throws -> FreshWorld {
+        /// is stopped and the namespace destroyed.
+        static func setUp(_ scenario: ScenarioCase, in namespace: NetworkNamespace, directory: String) async throws
+            -> FreshWorld
+        {
             var dns: DNSWorld?
             do {
                 let world = try DNSWorld.launch(scenario.dns, in: namespace, directory: directory)
                 dns = world
                 let twin = CaseContext.needsValidatingServer(scenario) ? try world.launchValidatingTwin() : nil
-                return FreshWorld(namespace: namespace, ownsNamespace: ownsNamespace, dns: world, twin: twin)
+                return FreshWorld(namespace: namespace, dns: world, twin: twin)
             } catch {
                 await dns?.stop()
-                if ownsNamespace { await namespace.destroy() }
+                await namespace.destroy()
                 throw error
             }
         }
@@ -186,7 +183,7 @@ enum CaseWorld {
     /// namespace of the case's own destroyed; a lent one is the receiver's to give back.
     func release(clean: Bool) async {
         switch self {
-        case .fresh(let world): if world.ownsNamespace { await world.namespace.destroy() }
+        case .fresh(let world): await world.namespace.destroy()
         case .warm(let slot, let slots): await slots.checkIn(slot, reusable: clean)
         case .lent: break
         }
@@ -198,10 +195,11 @@ enum CaseWorld {
 /// unbound), a resolver for it, the receiver, a real proxy when the scenario puts one in front of
 /// it, and the sender.
 ///
-/// `setUp` builds them in that order; `tearDown` takes down whatever was built, in reverse order,
-/// on every path: after a delivery, after any step threw, and after the task was cancelled. It is
-/// the one place a case's resources are released. The parts see the case through a `CaseContext`,
-/// made once the world and the resolvers are up.
+/// `setUp` builds them in that order (the sender starts with `deliver`); `tearDown` takes down
+/// whatever was built, in reverse order, on every path: after a delivery, after any step threw,
+/// and after the task was cancelled. It is the one place a case's resources are released. The
+/// parts see the case through a `CaseContext`, made once the world and the resolvers are up; each
+/// part's `start` returns it running, and the environment keeps that for the evidence and the stop.
 final class CaseEnvironment: @unchecked Sendable {
     let scenario: ScenarioCase
     let settings: RunConfiguration
@@ -224,8 +222,14 @@ final class CaseEnvironment: @unchecked Sendable {
     private var resolvers: [ResolverValidation: DNSResolver] = [:]
     /// What the parts were given; set once the world and the resolvers are up.
     private(set) var context: CaseContext?
-    /// `proxy.start` was called (and so `proxy.stop` is owed).
-    private var proxyStarted = false
+    /// The parts as their `start` (or the receiver's `lend`) returned them.
+    private var runningReceiver: (any RunningReceiver)?
+    private var runningProxy: (any RunningProxy)?
+    private var runningSender: (any RunningSender)?
+    /// What the receiver said when its `start` failed (`ReceiverStartFailure`).
+    private var startFailureEvidence: (any ReceiverEvidence)?
+    /// Which instance serves the case: a lent receiver's, else the receiver's own.
+    private(set) var instanceUse: ReceiverInstanceUse?
 
     init(
         scenario: ScenarioCase, settings: RunConfiguration, receiver: any Receiver, sender: any Sender,
@@ -237,6 +241,7 @@ final class CaseEnvironment: @unchecked Sendable {
         self.scenario = scenario
         self.settings = settings
         self.receiver = receiver
+        self.instanceUse = receiver.instanceUse
         self.sender = sender
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
@@ -267,12 +272,14 @@ final class CaseEnvironment: @unchecked Sendable {
         done("folder")
         let addresses =
             scenario.receiver.addresses + clientAddresses.filter { !scenario.receiver.addresses.contains($0) }
-        let lent = try await receiver.hostNamespace(clientAddresses: clientAddresses)
-        if let lent, let dns = receiver.lentDNS {
-            world = .lent(lent, dns)
-            namespaceName = lent.name
+        let lent = try await receiver.lend(clientAddresses: clientAddresses)
+        if let lent {
+            runningReceiver = lent.running
+            instanceUse = lent.instanceUse
+            world = .lent(lent.namespace, lent.dns)
+            namespaceName = lent.namespace.name
             done("namespace")
-        } else if lent == nil, let warmWorlds, receiver.runsInWarmWorlds, sender.runsInWarmWorlds,
+        } else if let warmWorlds, receiver.runsInWarmWorlds, sender.runsInWarmWorlds,
             proxy?.runsInWarmWorlds ?? true, WarmDNSWorld.canLoad(scenario.dns),
             !CaseContext.needsValidatingServer(scenario)
         {
@@ -283,20 +290,13 @@ final class CaseEnvironment: @unchecked Sendable {
             try await slot.prepare(addresses: addresses, world: scenario.dns)
             done("addresses and world")
         } else {
-            let namespace: NetworkNamespace
-            if let lent {
-                namespace = lent
-            } else {
-                namespace = try await NetworkNamespace.create(
-                    name: registry.makeName("case"), addresses: addresses, logger: logger)
-            }
+            let namespace = try await NetworkNamespace.create(
+                name: registry.makeName("case"), addresses: addresses, logger: logger)
             namespaceName = namespace.name
             done("namespace")
             // A fresh unbound starts while the resolver and the receiver are set up; neither asks
             // it anything before the sender connects.
-            world = .fresh(
-                try await CaseWorld.FreshWorld.setUp(
-                    scenario, in: namespace, ownsNamespace: lent == nil, directory: directory))
+            world = .fresh(try await CaseWorld.FreshWorld.setUp(scenario, in: namespace, directory: directory))
             done("unbound")
         }
         guard let world else { throw CaseEnvironmentError.notSetUp }
@@ -319,7 +319,14 @@ final class CaseEnvironment: @unchecked Sendable {
             senderNameserver: world.nameserver(scenario.sender.resolver), receiverResolver: receiverResolver,
             senderResolver: senderResolver)
         self.context = context
-        try await receiver.start(in: context)
+        if runningReceiver == nil {
+            do {
+                runningReceiver = try await receiver.start(in: context)
+            } catch let failure as ReceiverStartFailure {
+                startFailureEvidence = failure.evidence
+                throw failure.error
+            }
+        }
         done("receiver")
         if case .fresh(let fresh) = world {
             try await fresh.dns.waitUntilServing()
@@ -327,16 +334,32 @@ final class CaseEnvironment: @unchecked Sendable {
             done("unbound ready")
         }
         if let proxy {
-            proxyStarted = true
-            try await proxy.start(in: context)
+            runningProxy = try await proxy.start(in: context)
             done("proxy")
         }
     }
 
-    /// The sender delivers the scenario's message; once `setUp` returned.
+    /// The sender starts and delivers the scenario's message; once `setUp` returned.
     func deliver() async throws -> DeliveryReport {
         guard let context else { throw CaseEnvironmentError.notSetUp }
-        return try await sender.deliver(in: context)
+        let sender = try await sender.start(in: context)
+        runningSender = sender
+        return try await sender.deliver()
+    }
+
+    /// What the receiver saw of the case's clients, and the proxy's lines when there is one; once
+    /// `deliver` returned.
+    func evidence() async throws -> (receiver: any ReceiverEvidence, proxyLines: [String]) {
+        guard let runningReceiver else { throw CaseEnvironmentError.notSetUp }
+        let evidence = await runningReceiver.evidence(of: clientAddresses)
+        return (evidence, await runningProxy?.evidence() ?? [])
+    }
+
+    /// What the receiver said when the case failed: its log once it ran, or what it said when its
+    /// start failed.
+    func failureEvidence() async -> (any ReceiverEvidence)? {
+        if let runningReceiver { return await runningReceiver.failureEvidence() }
+        return startFailureEvidence
     }
 
     /// Where `setUp`'s time went (`CaseTimings.setupSteps`); read once `setUp` returned or threw.
@@ -354,11 +377,11 @@ final class CaseEnvironment: @unchecked Sendable {
     /// process has stopped and before the work folder goes (artifacts are copied from it then).
     func tearDown(clean: Bool, beforeRemoval: (_ directory: String, _ queryLog: String) -> Void) async -> Remains {
         var remains = Remains(namespaceName: namespaceName, directory: directory)
-        await sender.stop()
-        if proxyStarted { await proxy?.stop() }
+        await runningSender?.stop()
+        await runningProxy?.stop()
         // A lent unbound serves the next case once the receiver is given back: its log first.
         let lent = world?.lentSnapshot
-        await receiver.stop(clean: clean)
+        await runningReceiver?.stop(clean: clean)
         for resolver in resolvers.values { world?.release(resolver) }
         if let world, let directory {
             remains.queryLog = await world.stopDNS(
@@ -372,6 +395,10 @@ final class CaseEnvironment: @unchecked Sendable {
         resolvers = [:]
         context = nil
         namespaceName = nil
+        runningSender = nil
+        runningProxy = nil
+        runningReceiver = nil
+        startFailureEvidence = nil
         return remains
     }
 }

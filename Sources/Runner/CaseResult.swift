@@ -57,7 +57,7 @@ public struct CaseResult: Sendable {
     public var mismatches: [Mismatch]
     public var observed: ObservedDelivery?
     public var delivery: DeliveryReport?
-    /// What the receiver left as evidence of why it decided (`Receiver.evidence`, or what it said
+    /// What the receiver left as evidence of why it decided (`RunningReceiver.evidence`, or what it said
     /// when the case failed before that); nil when it left nothing.
     public var evidence: (any ReceiverEvidence)?
     /// unbound's query log for the case.

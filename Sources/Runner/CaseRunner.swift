@@ -98,10 +98,8 @@ public struct CaseRunner: Sendable {
             let report = try await environment.deliver()
             result.timings.exchange = clock.now - phase
             phase = clock.now
-            var evidence = await environment.receiver.evidence(of: environment.clientAddresses)
-            if let proxyLines = await environment.proxy?.evidence(), !proxyLines.isEmpty {
-                evidence = ProxiedEvidence(receiver: evidence, proxyLines: proxyLines)
-            }
+            var (evidence, proxyLines) = try await environment.evidence()
+            if !proxyLines.isEmpty { evidence = ProxiedEvidence(receiver: evidence, proxyLines: proxyLines) }
             result.timings.evidence = clock.now - phase
             result.evidence = evidence
             result.delivery = report
@@ -118,8 +116,8 @@ public struct CaseRunner: Sendable {
             if result.timings.setup == .zero { result.timings.setup = clock.now - phase }
             phase = clock.now
         }
-        if !clean, let evidence = await environment.receiver.failureEvidence() { result.evidence = evidence }
-        result.receiverInstance = environment.receiver.instanceUse
+        if !clean, let evidence = await environment.failureEvidence() { result.evidence = evidence }
+        result.receiverInstance = environment.instanceUse
         let artifacts = configuration.artifactsDirectory
         let senderFiles = environment.sender.artifactFiles
         let remains = await environment.tearDown(clean: clean) { directory, queryLog in

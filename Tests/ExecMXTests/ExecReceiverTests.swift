@@ -89,6 +89,8 @@ struct ExecReceiverTests {
         }
         #expect(message.contains("the receiver command exited before every address greeted"), "\(message)")
         #expect(message.contains("my-mta: cannot read my.conf"), "\(message)")
+        // What the command said reaches the report as the receiver's log (`ReceiverStartFailure`).
+        #expect(result.receiverLog.contains("my-mta: cannot read my.conf"), "\(result.receiverLog)")
     }
 
     /// The worked example of docs/: Postfix with postscreen, configured by hand.

@@ -86,38 +86,44 @@ public struct GreetingOptions: ParsableArguments {
     }
 }
 
-final class GreetingOnlyReceiver: Receiver, @unchecked Sendable {
+struct GreetingOnlyReceiver: Receiver {
     let greeting: String
     let journal: GreetingOnlyReceivers.Journal
-    private var sockets: [CInt] = []
-    private var threads: [Thread] = []
-    private let served = GreetingOnlyReceivers.Journal()
 
-    init(greeting: String, journal: GreetingOnlyReceivers.Journal) {
-        self.greeting = greeting
-        self.journal = journal
-    }
-
-    func start(in context: CaseContext) async throws {
+    func start(in context: CaseContext) async throws -> any RunningReceiver {
         journal.note("start")
-        for address in context.scenario.receiver.addresses {
-            let fd = try await Sockets.listen(on: address, port: 25, in: context.namespace)
-            sockets.append(fd)
-            let line = Array((greeting + "\r\n").utf8)
-            let served = self.served
-            let thread = Thread {
-                while true {
-                    let client = accept(fd, nil, nil)
-                    guard client >= 0 else { return }
-                    _ = line.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
-                    served.note("served")
-                    close(client)
+        let served = GreetingOnlyReceivers.Journal()
+        var sockets: [CInt] = []
+        do {
+            for address in context.scenario.receiver.addresses {
+                let fd = try await Sockets.listen(on: address, port: 25, in: context.namespace)
+                sockets.append(fd)
+                let line = Array((greeting + "\r\n").utf8)
+                let thread = Thread {
+                    while true {
+                        let client = accept(fd, nil, nil)
+                        guard client >= 0 else { return }
+                        _ = line.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+                        served.note("served")
+                        close(client)
+                    }
                 }
+                thread.start()
             }
-            thread.start()
-            threads.append(thread)
+        } catch {
+            GreetingOnlyListeners.close(sockets)
+            throw error
         }
+        return GreetingOnlyListeners(sockets: sockets, served: served, journal: journal)
     }
+}
+
+/// The greeting-only receiver listening for one case: a thread per address accepting until its
+/// socket is shut down.
+struct GreetingOnlyListeners: RunningReceiver {
+    let sockets: [CInt]
+    let served: GreetingOnlyReceivers.Journal
+    let journal: GreetingOnlyReceivers.Journal
 
     func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
         journal.note("evidence")
@@ -129,9 +135,12 @@ final class GreetingOnlyReceiver: Receiver, @unchecked Sendable {
 
     func stop(clean: Bool) async {
         journal.note("stop clean=\(clean)")
-        // shutdown wakes the accept loops; then the sockets go.
+        Self.close(sockets)
+    }
+
+    /// shutdown wakes the accept loops; then the sockets go.
+    static func close(_ sockets: [CInt]) {
         for fd in sockets { shutdown(fd, Int32(SHUT_RDWR)) }
-        for fd in sockets { close(fd) }
-        sockets = []
+        for fd in sockets { Glibc.close(fd) }
     }
 }

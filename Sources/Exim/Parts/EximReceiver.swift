@@ -57,39 +57,36 @@ public struct EximReceivers: ReceiverKind {
     }
 }
 
-final class EximReceiver: Receiver, @unchecked Sendable {
+struct EximReceiver: Receiver {
     let configuration: EximConfiguration
-    // Set by `start`, read by the later steps, all from the task that runs the case.
-    private var exim: EximInstance?
-    private var startFailure: String?
 
-    init(configuration: EximConfiguration) {
-        self.configuration = configuration
-    }
-
-    func start(in context: CaseContext) async throws {
+    func start(in context: CaseContext) async throws -> any RunningReceiver {
         let installation: EximInstallation
         switch EximInstallation.find() {
         case .failure(let unavailable): throw CaseSkipped(reason: unavailable.reason)
         case .success(let found): installation = found
         }
         do {
-            exim = try await EximInstance.start(
-                configuration, installation: installation, in: context.namespace,
-                caseDirectory: context.directory,
-                resolver: ResolvConf(
-                    nameserver: context.receiverNameserver, timeout: context.settings.resolverTimeout),
-                logger: context.logger)
+            return RunningExim(
+                exim: try await EximInstance.start(
+                    configuration, installation: installation, in: context.namespace,
+                    caseDirectory: context.directory,
+                    resolver: ResolvConf(
+                        nameserver: context.receiverNameserver, timeout: context.settings.resolverTimeout),
+                    logger: context.logger))
         } catch let unsupported as EximUnsupported {
             throw CaseSkipped(reason: unsupported.reason)
         } catch let error as DaemonStartError {
-            startFailure = error.output
-            throw error
+            throw ReceiverStartFailure(error, evidence: LogEvidence(log: error.output))
         }
     }
+}
+
+/// Exim's daemon serving one case.
+struct RunningExim: RunningReceiver {
+    let exim: EximInstance
 
     func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
-        guard let exim else { return LogEvidence() }
         // Stopped first, so that every reception process has written its lines.
         await exim.stop()
         return LogEvidence(
@@ -98,10 +95,10 @@ final class EximReceiver: Receiver, @unchecked Sendable {
     }
 
     func failureEvidence() async -> (any ReceiverEvidence)? {
-        LogEvidence(log: exim?.log.joined(separator: "\n") ?? startFailure ?? "")
+        LogEvidence(log: exim.log.joined(separator: "\n"))
     }
 
     func stop(clean: Bool) async {
-        await exim?.stop()
+        await exim.stop()
     }
 }

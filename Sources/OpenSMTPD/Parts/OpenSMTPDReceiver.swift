@@ -72,39 +72,36 @@ public struct OpenSMTPDReceivers: ReceiverKind {
     }
 }
 
-final class OpenSMTPDReceiver: Receiver, @unchecked Sendable {
+struct OpenSMTPDReceiver: Receiver {
     let configuration: OpenSMTPDConfiguration
-    // Set by `start`, read by the later steps, all from the task that runs the case.
-    private var smtpd: OpenSMTPDInstance?
-    private var startFailure: String?
 
-    init(configuration: OpenSMTPDConfiguration) {
-        self.configuration = configuration
-    }
-
-    func start(in context: CaseContext) async throws {
+    func start(in context: CaseContext) async throws -> any RunningReceiver {
         let installation: OpenSMTPDInstallation
         switch OpenSMTPDInstallation.find() {
         case .failure(let unavailable): throw CaseSkipped(reason: unavailable.reason)
         case .success(let found): installation = found
         }
         do {
-            smtpd = try await OpenSMTPDInstance.start(
-                configuration, installation: installation, in: context.namespace,
-                caseDirectory: context.directory,
-                resolver: ResolvConf(
-                    nameserver: context.receiverNameserver, timeout: context.settings.resolverTimeout),
-                logger: context.logger)
+            return RunningOpenSMTPD(
+                smtpd: try await OpenSMTPDInstance.start(
+                    configuration, installation: installation, in: context.namespace,
+                    caseDirectory: context.directory,
+                    resolver: ResolvConf(
+                        nameserver: context.receiverNameserver, timeout: context.settings.resolverTimeout),
+                    logger: context.logger))
         } catch let unsupported as OpenSMTPDUnsupported {
             throw CaseSkipped(reason: unsupported.reason)
         } catch let error as DaemonStartError {
-            startFailure = error.output
-            throw error
+            throw ReceiverStartFailure(error, evidence: LogEvidence(log: error.output))
         }
     }
+}
+
+/// OpenSMTPD's smtpd serving one case.
+struct RunningOpenSMTPD: RunningReceiver {
+    let smtpd: OpenSMTPDInstance
 
     func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
-        guard let smtpd else { return LogEvidence() }
         await smtpd.stop()
         return LogEvidence(
             log: clients.flatMap { smtpd.sessionLog(client: $0) }.joined(separator: "\n"),
@@ -112,11 +109,11 @@ final class OpenSMTPDReceiver: Receiver, @unchecked Sendable {
     }
 
     func failureEvidence() async -> (any ReceiverEvidence)? {
-        LogEvidence(log: smtpd?.log.joined(separator: "\n") ?? startFailure ?? "")
+        LogEvidence(log: smtpd.log.joined(separator: "\n"))
     }
 
     func stop(clean: Bool) async {
-        await smtpd?.stop()
+        await smtpd.stop()
     }
 }
 

@@ -262,13 +262,11 @@ private func translated(_ error: any Error) -> any Error {
 
 /// A Postfix started in the case's own namespace (a warm slot's, when the run keeps them) and
 /// stopped with it.
-final class PrivatePostfixReceiver: Receiver, @unchecked Sendable {
+struct PrivatePostfixReceiver: Receiver {
     let configuration: PostfixConfiguration
     let options: PostfixInstance.Options
     let pool: PostfixPool?
     let instanceUse: ReceiverInstanceUse?
-    // Set by `start`, read by the later steps, all from the task that runs the case.
-    private var postfix: PostfixInstance?
 
     /// `PostfixInstance.stop` leaves no process of the instance and no `/etc/netns/NAME`; false
     /// when the case needs a fresh world's validating twin.
@@ -287,19 +285,24 @@ final class PrivatePostfixReceiver: Receiver, @unchecked Sendable {
             instance: PostfixInstanceNumbers.next(), reused: false, privateReason: privateReason)
     }
 
-    func start(in context: CaseContext) async throws {
+    func start(in context: CaseContext) async throws -> any RunningReceiver {
         if let pool { await pool.countPrivateInstance() }
         do {
-            postfix = try await PostfixInstance.start(
-                configuration, in: context.namespace, caseDirectory: context.directory, options: options,
-                logger: context.logger)
+            return RunningPrivatePostfix(
+                postfix: try await PostfixInstance.start(
+                    configuration, in: context.namespace, caseDirectory: context.directory, options: options,
+                    logger: context.logger))
         } catch {
             throw translated(error)
         }
     }
+}
+
+/// A case's own Postfix, running.
+struct RunningPrivatePostfix: RunningReceiver {
+    let postfix: PostfixInstance
 
     func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
-        guard let postfix else { return LogEvidence() }
         // Every session's `disconnect from` line written before the instance stops: an smtpd still
         // closing its milters (rspamd's) when master is stopped logs none, and the case's count of
         // accepted messages would be unknown. Then stopped, so every line of the case is in the log.
@@ -318,11 +321,11 @@ final class PrivatePostfixReceiver: Receiver, @unchecked Sendable {
     }
 
     func failureEvidence() async -> (any ReceiverEvidence)? {
-        LogEvidence(log: postfix?.log.joined(separator: "\n") ?? "")
+        LogEvidence(log: postfix.log.joined(separator: "\n"))
     }
 
     func stop(clean: Bool) async {
-        await postfix?.stop()
+        await postfix.stop()
     }
 }
 
@@ -331,55 +334,61 @@ final class PrivatePostfixReceiver: Receiver, @unchecked Sendable {
 /// lines after a mark taken at check-out are the case's. The host goes back to the pool when the
 /// case ran cleanly and the instance has settled (`PostfixInstance.settle`, `isHealthy`);
 /// otherwise it is stopped.
-final class PooledPostfixReceiver: Receiver, @unchecked Sendable {
+struct PooledPostfixReceiver: Receiver {
     let configuration: PostfixConfiguration
     let key: String
     let options: PostfixInstance.Options
     let world: WorldSpec
     let pool: PostfixPool
-    // Set by `hostNamespace` and `evidence`, read by `stop`, all from the task that runs the case.
-    private var host: PostfixHost?
-    private var reused = false
-    private var reloaded = false
-    private var mark = PostfixLogMark.start
-    private var settledCleanly = false
 
-    init(
-        configuration: PostfixConfiguration, key: String, options: PostfixInstance.Options, world: WorldSpec,
-        pool: PostfixPool
-    ) {
-        self.configuration = configuration
-        self.key = key
-        self.options = options
-        self.world = world
-        self.pool = pool
-    }
-
-    var lentDNS: WarmDNSWorld? { host?.dns }
-
-    var instanceUse: ReceiverInstanceUse? {
-        host.map { ReceiverInstanceUse(instance: $0.number, reused: reused, privateReason: nil, reloaded: reloaded) }
-    }
-
-    func hostNamespace(clientAddresses: [IPAddress]) async throws -> NetworkNamespace? {
+    func lend(clientAddresses: [IPAddress]) async throws -> LentReceiver? {
         let lease: (host: PostfixHost, reused: Bool, reloaded: Bool)
         do {
             lease = try await pool.checkOut(configuration, key: key, options: options)
         } catch {
             throw translated(error)
         }
-        host = lease.host
-        reused = lease.reused
-        reloaded = lease.reloaded
-        mark = lease.host.instance.logMark()
-        try await lease.host.prepare(clients: clientAddresses, world: world)
-        return lease.host.namespace
+        let running = LentPostfix(host: lease.host, mark: lease.host.instance.logMark(), pool: pool)
+        do {
+            try await lease.host.prepare(clients: clientAddresses, world: world)
+        } catch {
+            await running.stop(clean: false)
+            throw error
+        }
+        return LentReceiver(
+            namespace: lease.host.namespace, dns: lease.host.dns, running: running,
+            instanceUse: ReceiverInstanceUse(
+                instance: lease.host.number, reused: lease.reused, privateReason: nil, reloaded: lease.reloaded))
     }
 
-    func start(in context: CaseContext) async throws {}
+    /// Not called: `lend` lends a running host or throws, and a lent receiver is not started.
+    func start(in context: CaseContext) async throws -> any RunningReceiver {
+        throw PooledStartError()
+    }
+}
+
+/// A pooled receiver was asked to start instead of being lent (a defect of the runner, reported as
+/// the case's error rather than a crash).
+struct PooledStartError: Error, CustomStringConvertible {
+    var description: String { "a pooled Postfix receiver is lent its host, never started in a case's own world" }
+}
+
+/// A pooled host lent to one case, from the log mark taken at check-out.
+final class LentPostfix: RunningReceiver, @unchecked Sendable {
+    let host: PostfixHost
+    let mark: PostfixLogMark
+    let pool: PostfixPool
+    // Set by `evidence`, read by `stop`, both from the task that runs the case: the host may serve
+    // the next case only when this one's smtpd processes ended and it stayed healthy.
+    private var settledCleanly = false
+
+    init(host: PostfixHost, mark: PostfixLogMark, pool: PostfixPool) {
+        self.host = host
+        self.mark = mark
+        self.pool = pool
+    }
 
     func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
-        guard let host else { return LogEvidence() }
         // Every smtpd of this case gone (so none carries its caches into the next case) and its
         // log lines written, before they are read and before the host serves anyone else.
         let settled = await host.instance.settle(since: mark)
@@ -392,12 +401,10 @@ final class PooledPostfixReceiver: Receiver, @unchecked Sendable {
     }
 
     func failureEvidence() async -> (any ReceiverEvidence)? {
-        LogEvidence(log: host?.instance.log(since: mark).lines.joined(separator: "\n") ?? "")
+        LogEvidence(log: host.instance.log(since: mark).lines.joined(separator: "\n"))
     }
 
     func stop(clean: Bool) async {
-        guard let host else { return }
-        self.host = nil
         await pool.checkIn(host, reusable: clean && settledCleanly)
     }
 }

@@ -37,20 +37,13 @@ public struct BuiltinMXReceivers: ReceiverKind {
     }
 }
 
-final class BuiltinMXReceiver: Receiver, @unchecked Sendable {
+struct BuiltinMXReceiver: Receiver {
     let configuration: MXConfiguration
     let authority: RunAuthority
     /// Its sockets close with `stop`; nothing else of it is in the namespace.
     var runsInWarmWorlds: Bool { true }
-    // Set by `start` and read by `evidence` and `stop`, all from the task that runs the case.
-    private var mx: ReferenceMX?
 
-    init(configuration: MXConfiguration, authority: RunAuthority) {
-        self.configuration = configuration
-        self.authority = authority
-    }
-
-    func start(in context: CaseContext) async throws {
+    func start(in context: CaseContext) async throws -> any RunningReceiver {
         var configuration = configuration
         let receiver = context.scenario.receiver
         if receiver.tls.starttls {
@@ -77,19 +70,28 @@ final class BuiltinMXReceiver: Receiver, @unchecked Sendable {
             configuration: configuration, lookup: context.receiverResolver,
             eventLoopGroup: context.eventLoopGroup,
             logger: context.logger)
-        self.mx = mx
-        try await mx.start(listeningOn: context.scenario.receiver.addresses, port: 25, in: context.namespace)
+        do {
+            try await mx.start(listeningOn: context.scenario.receiver.addresses, port: 25, in: context.namespace)
+        } catch {
+            await mx.stop()
+            throw error
+        }
+        return RunningBuiltinMX(mx: mx)
     }
+}
+
+/// The built-in MX listening for one case.
+struct RunningBuiltinMX: RunningReceiver {
+    let mx: ReferenceMX
 
     func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
-        guard let mx else { return BuiltinMXEvidence(sessions: [], messagesAccepted: nil) }
         // Stopping closes the listeners and waits for every session's record.
         await mx.stop()
         return BuiltinMXEvidence(sessions: mx.sessions, messagesAccepted: mx.messageCount)
     }
 
     func stop(clean: Bool) async {
-        await mx?.stop()
+        await mx.stop()
     }
 }
 

@@ -3,12 +3,11 @@ import Delivery
 import SMTPProtocol
 
 /// A real MTA as the case's sender: made when the case's namespace exists, stopped with the case.
-public final class MTASender<MTA: SendingMTA>: Sender, @unchecked Sendable {
+public struct MTASender<MTA: SendingMTA>: Sender {
     let request: DeliveryRequest
     let settings: MTA.Settings
     /// `sender.tls` and the run's authority, which the MTA trusts (its CA file).
     let tls: (level: TLSSecurityLevel, authority: RunAuthority)?
-    private var mta: MTA?
 
     public init(
         request: DeliveryRequest, settings: MTA.Settings, tls: (level: TLSSecurityLevel, authority: RunAuthority)? = nil
@@ -18,7 +17,8 @@ public final class MTASender<MTA: SendingMTA>: Sender, @unchecked Sendable {
         self.tls = tls
     }
 
-    public func deliver(in context: CaseContext) async throws -> DeliveryReport {
+    /// The MTA in the case's namespace and folder, nothing started yet: it starts with `deliver`.
+    public func start(in context: CaseContext) async throws -> any RunningSender {
         var request = request
         if let tls, tls.level != .none {
             request.tls = SenderTLS(
@@ -29,14 +29,24 @@ public final class MTASender<MTA: SendingMTA>: Sender, @unchecked Sendable {
             namespaceName: context.namespace.name, caseDirectory: context.directory,
             resolverAddress: context.senderNameserver, dnsTimeout: context.settings.resolverTimeout,
             logger: context.logger)
-        self.mta = mta
-        return try await mta.deliver(request, settings: settings)
+        return RunningMTASender(mta: mta, request: request, settings: settings)
     }
 
     public var artifactFiles: [String: String] { MTA.artifactFiles }
+}
 
-    public func stop() async {
-        await mta?.stop()
+/// A real MTA made for one case: it sends, and is stopped with the case.
+struct RunningMTASender<MTA: SendingMTA>: RunningSender {
+    let mta: MTA
+    let request: DeliveryRequest
+    let settings: MTA.Settings
+
+    func deliver() async throws -> DeliveryReport {
+        try await mta.deliver(request, settings: settings)
+    }
+
+    func stop() async {
+        await mta.stop()
     }
 }
 

@@ -81,38 +81,27 @@ extension ReceiverKind {
     public func closeRun() async {}
 }
 
-/// The receiver of one case. `CaseEnvironment` calls, in this order: `hostNamespace` (once, before
-/// anything else exists), `start` (once the namespace, the DNS world and the resolver are up),
-/// `evidence` (after the delivery), and `stop` exactly once on every path, also when an earlier
-/// step threw or never ran.
-public protocol Receiver: AnyObject, Sendable {
-    /// A namespace this receiver already runs in (a shared instance lent for the case), holding
-    /// `clientAddresses` from now until `stop`; nil (the default) when the case makes a namespace
-    /// of its own with the receiver's and the clients' addresses.
-    func hostNamespace(clientAddresses: [IPAddress]) async throws -> NetworkNamespace?
+/// The receiver of one case, not yet running: what its kind made of the scenario. `CaseEnvironment`
+/// asks it, in this order: `lend` (once, before anything else exists), then, when nothing was
+/// lent, `start` (once the namespace, the DNS world and the resolver are up). Either gives a
+/// `RunningReceiver`, which the environment keeps and hands back to for the evidence and the stop:
+/// the receiver itself holds nothing that starting it made.
+public protocol Receiver: Sendable {
+    /// A shared instance already running, lent for the case: its namespace holds `clientAddresses`
+    /// and its warm unbound serves the case's world from now until the running receiver's `stop`.
+    /// Nil (the default) when the case makes a namespace and a world of its own and `start`s the
+    /// receiver in it. When it throws, it has given back whatever it took.
+    func lend(clientAddresses: [IPAddress]) async throws -> LentReceiver?
 
     /// Starts listening on the scenario's receiver addresses, port 25, in `context.namespace`,
-    /// resolving through `context.resolver` or the world's unbound.
-    func start(in context: CaseContext) async throws
+    /// resolving through `context.resolver` or the world's unbound. Whole or not at all: when it
+    /// throws, what it had started is stopped; a `ReceiverStartFailure` carries what the receiver
+    /// said (a daemon's output) for the report.
+    func start(in context: CaseContext) async throws -> any RunningReceiver
 
-    /// What the receiver saw of `clients`, once their sessions are over: decision records, log
-    /// lines, messages accepted.
-    func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence
-
-    /// What the receiver said when something failed before `evidence` (its log), for the report;
-    /// nil (the default) when it has nothing to say.
-    func failureEvidence() async -> (any ReceiverEvidence)?
-
-    /// Takes the receiver down, or gives a shared one back (reused only when `clean`).
-    func stop(clean: Bool) async
-
-    /// Which running instance served the case, for receivers that share instances.
+    /// Which running instance serves the case, for a receiver of its own (`lend` tells a shared
+    /// one's); nil (the default) when the kind does not number its instances.
     var instanceUse: ReceiverInstanceUse? { get }
-
-    /// The warm unbound of the namespace `hostNamespace` lent, already serving the case's world;
-    /// nil (the default) when the case starts an unbound of its own. Read after `hostNamespace`
-    /// and before `stop`.
-    var lentDNS: WarmDNSWorld? { get }
 
     /// True when the receiver leaves nothing in the namespace once stopped (no files under
     /// /etc/netns, no processes), so the case may run in a warm slot (`WarmWorlds`) that served
@@ -122,10 +111,61 @@ public protocol Receiver: AnyObject, Sendable {
 
 extension Receiver {
     public var runsInWarmWorlds: Bool { false }
-    public var lentDNS: WarmDNSWorld? { nil }
-    public func hostNamespace(clientAddresses: [IPAddress]) async throws -> NetworkNamespace? { nil }
-    public func failureEvidence() async -> (any ReceiverEvidence)? { nil }
+    public func lend(clientAddresses: [IPAddress]) async throws -> LentReceiver? { nil }
     public var instanceUse: ReceiverInstanceUse? { nil }
+}
+
+/// A receiver as `start` (or `lend`) left it running for one case: what it saw, and its stop.
+/// `CaseEnvironment` calls `evidence` after the delivery (or `failureEvidence` when something
+/// failed) and `stop` exactly once on every path.
+public protocol RunningReceiver: Sendable {
+    /// What the receiver saw of `clients`, once their sessions are over: decision records, log
+    /// lines, messages accepted.
+    func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence
+
+    /// What the receiver said when something failed after it started (its log), for the report;
+    /// nil (the default) when it has nothing to say.
+    func failureEvidence() async -> (any ReceiverEvidence)?
+
+    /// Takes the receiver down, or gives a shared one back (reused only when `clean`).
+    func stop(clean: Bool) async
+}
+
+extension RunningReceiver {
+    public func failureEvidence() async -> (any ReceiverEvidence)? { nil }
+}
+
+/// A shared receiver lent to one case (`Receiver.lend`), already running: the namespace it runs in,
+/// its warm unbound already serving the case's world, the running receiver (whose `stop` gives
+/// all of it back) and which instance it is.
+public struct LentReceiver: Sendable {
+    public var namespace: NetworkNamespace
+    public var dns: WarmDNSWorld
+    public var running: any RunningReceiver
+    public var instanceUse: ReceiverInstanceUse
+
+    public init(
+        namespace: NetworkNamespace, dns: WarmDNSWorld, running: any RunningReceiver, instanceUse: ReceiverInstanceUse
+    ) {
+        self.namespace = namespace
+        self.dns = dns
+        self.running = running
+        self.instanceUse = instanceUse
+    }
+}
+
+/// `Receiver.start` failed, and the receiver had something to say (a daemon's output, its log):
+/// the case's error is `error`'s, and `evidence` goes in the report as the receiver's.
+public struct ReceiverStartFailure: Error, CustomStringConvertible {
+    public var error: any Error
+    public var evidence: any ReceiverEvidence
+
+    public init(_ error: any Error, evidence: any ReceiverEvidence) {
+        self.error = error
+        self.evidence = evidence
+    }
+
+    public var description: String { "\(error)" }
 }
 
 /// What a receiver leaves behind for the report: the evidence of why it decided. Each kind of
@@ -296,13 +336,13 @@ extension SenderKind {
     public func unavailableReason(settings: RunConfiguration) -> String? { nil }
 }
 
-/// The sender of one case: `deliver` once the receiver is up, `stop` exactly once on every path.
-public protocol Sender: AnyObject, Sendable {
-    /// Delivers the scenario's message in the case (`context`) and reports every attempt.
-    func deliver(in context: CaseContext) async throws -> DeliveryReport
-
-    /// Takes down whatever the sender started (a real MTA's processes).
-    func stop() async
+/// The sender of one case, not yet started. `CaseEnvironment` calls `start` once the receiver
+/// (and a proxy) is up, then the running sender's `deliver`, and its `stop` exactly once on every
+/// path.
+public protocol Sender: Sendable {
+    /// Readies the sender in the case (`context`), nothing sent yet. Whole or not at all: when it
+    /// throws, nothing of it is left running.
+    func start(in context: CaseContext) async throws -> any RunningSender
 
     /// As `Receiver.runsInWarmWorlds`. Default false.
     var runsInWarmWorlds: Bool { get }
@@ -313,7 +353,19 @@ public protocol Sender: AnyObject, Sendable {
 }
 
 extension Sender {
-    public func stop() async {}
     public var runsInWarmWorlds: Bool { false }
     public var artifactFiles: [String: String] { [:] }
+}
+
+/// A sender as `start` left it for one case.
+public protocol RunningSender: Sendable {
+    /// Delivers the scenario's message and reports every attempt.
+    func deliver() async throws -> DeliveryReport
+
+    /// Takes down whatever the sender started (a real MTA's processes).
+    func stop() async
+}
+
+extension RunningSender {
+    public func stop() async {}
 }

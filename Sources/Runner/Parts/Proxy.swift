@@ -14,19 +14,15 @@ public protocol ProxyKind: Sendable {
     func makeProxy(for scenario: ScenarioCase, settings: RunConfiguration) -> any CaseProxy
 }
 
-/// The proxy of one case. `CaseEnvironment` calls `start` once the receiver listens and before
-/// the sender delivers, `evidence` after the delivery, and `stop` exactly once on every path.
-public protocol CaseProxy: AnyObject, Sendable {
-    /// From now until `stop`, every connection from the sender's addresses to a receiver address
-    /// on port 25 reaches the receiver through the proxy, which connects from
-    /// `sender.proxy_address` and names the sender as `sender.identity` says.
-    func start(in context: CaseContext) async throws
-
-    /// What the proxy logged of the case's connections, once they are over, one line each.
-    func evidence() async -> [String]
-
-    /// Takes the proxy down and leaves nothing of it in the namespace.
-    func stop() async
+/// The proxy of one case, not yet started. `CaseEnvironment` calls `start` once the receiver
+/// listens and before the sender delivers; the running proxy's `evidence` after the delivery, and
+/// its `stop` exactly once on every path.
+public protocol CaseProxy: Sendable {
+    /// From now until the running proxy's `stop`, every connection from the sender's addresses to
+    /// a receiver address on port 25 reaches the receiver through the proxy, which connects from
+    /// `sender.proxy_address` and names the sender as `sender.identity` says. Whole or not at all:
+    /// when it throws, nothing of it is left in the namespace.
+    func start(in context: CaseContext) async throws -> any RunningProxy
 
     /// As `Receiver.runsInWarmWorlds`. Default false.
     var runsInWarmWorlds: Bool { get }
@@ -34,4 +30,13 @@ public protocol CaseProxy: AnyObject, Sendable {
 
 extension CaseProxy {
     public var runsInWarmWorlds: Bool { false }
+}
+
+/// A proxy as `start` left it for one case.
+public protocol RunningProxy: Sendable {
+    /// What the proxy logged of the case's connections, once they are over, one line each.
+    func evidence() async -> [String]
+
+    /// Takes the proxy down and leaves nothing of it in the namespace.
+    func stop() async
 }

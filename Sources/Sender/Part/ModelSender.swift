@@ -1,6 +1,7 @@
 import CertificateAuthority
 import Delivery
 import Runner
+import Sandbox
 import SMTPProtocol
 import Scenario
 
@@ -25,7 +26,7 @@ public struct ModelSenders: SenderKind {
     }
 }
 
-final class ModelSender: Sender {
+struct ModelSender: Sender {
     let request: DeliveryRequest
     let level: TLSSecurityLevel
     let authority: RunAuthority
@@ -34,22 +35,27 @@ final class ModelSender: Sender {
     /// Its connections end with the delivery.
     var runsInWarmWorlds: Bool { true }
 
-    init(request: DeliveryRequest, level: TLSSecurityLevel, authority: RunAuthority, handshakeTimeout: Duration) {
-        self.request = request
-        self.level = level
-        self.authority = authority
-        self.handshakeTimeout = handshakeTimeout
-    }
-
-    func deliver(in context: CaseContext) async throws -> DeliveryReport {
+    func start(in context: CaseContext) async throws -> any RunningSender {
         var request = request
         if level != .none {
             // The world's authority is trusted as a real sender trusts the public ones.
             request.tls = SenderTLS(
                 level: level, trustAnchors: [try authority.authority().root], handshakeTimeout: handshakeTimeout)
         }
-        let agent = DeliveryAgent(
-            lookup: context.senderResolver, eventLoopGroup: context.eventLoopGroup, logger: context.logger)
-        return await agent.deliver(request, in: context.namespace)
+        return RunningModelSender(
+            agent: DeliveryAgent(
+                lookup: context.senderResolver, eventLoopGroup: context.eventLoopGroup, logger: context.logger),
+            request: request, namespace: context.namespace)
+    }
+}
+
+/// The delivery model's agent for one case; its connections end with the delivery.
+struct RunningModelSender: RunningSender {
+    let agent: DeliveryAgent
+    let request: DeliveryRequest
+    let namespace: NetworkNamespace
+
+    func deliver() async throws -> DeliveryReport {
+        await agent.deliver(request, in: namespace)
     }
 }
