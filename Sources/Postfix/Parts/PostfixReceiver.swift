@@ -4,6 +4,7 @@ import DNSWorld
 import Foundation
 import Logging
 import Policy
+import Rspamd
 import Runner
 import Sandbox
 import Scenario
