@@ -96,9 +96,19 @@ let package = Package(
             name: "ReferenceMX",
             dependencies: [
                 "DNSCore", "SMTPProtocol", "Policy", "SPF", "Sandbox", "STARTTLS", "CertificateAuthority", "Runner",
-                "Scenario",
+                "Scenario", "Rspamd",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // rspamd beside a receiver: its configuration, a private daemon in the case's namespace, its
+        // scans read back, and its HTTP protocol (`/checkv2`) with the SMTP reply its milter gives.
+        .target(
+            name: "Rspamd",
+            dependencies: [
+                "DNSCore", "Sandbox", "SMTPProtocol", "Runner",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -117,7 +127,7 @@ let package = Package(
             name: "Postfix",
             dependencies: [
                 "DNSCore", "DNSWorld", "Policy", "Sandbox", "Milter", "DKIM", "SMTPProtocol", "Scenario", "Runner",
-                "Delivery", "CertificateAuthority",
+                "Delivery", "CertificateAuthority", "Rspamd",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // Exim: the policy as ACLs, a private daemon in the case's namespace, Exim as the sender;
@@ -328,7 +338,7 @@ let package = Package(
             dependencies: [
                 "Postfix", "Policy", "DNSCore", "DNSWorld", "Sandbox", "MXHarnessTestKit", "RunnerTestKit", "Milter",
                 "SMTPProtocol", "DKIM",
-                "Runner", "Scenario", "ReferenceMX", "Delivery", "ModelProxy",
+                "Runner", "Scenario", "ReferenceMX", "Delivery", "ModelProxy", "Rspamd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -394,9 +404,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "HAProxyTests", dependencies: ["HAProxy", "DNSCore"]),
+        .testTarget(
+            name: "RspamdTests",
+            dependencies: [
+                "Rspamd", "SMTPProtocol", "DNSCore", "Sandbox", "MXHarnessTestKit", "Runner", "RunnerTestKit",
+                "Scenario",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // The catalog the executables run, as the loader sees it.
         .testTarget(
-            name: "CatalogTests", dependencies: ["Catalog", "Runner", "RunnerTestKit", "Scenario", "MXHarnessTestKit"]),
+            name: "CatalogTests",
+            dependencies: ["Catalog", "Runner", "RunnerTestKit", "Scenario", "MXHarnessTestKit", "Rspamd"]),
         .testTarget(
             name: "ParityTests",
             dependencies: ["Parity", "Runner", "RunnerTestKit", "Scenario", "SMTPProtocol", "DNSCore", "Reports"]),

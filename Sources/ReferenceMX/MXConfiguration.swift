@@ -33,6 +33,9 @@ public struct MXConfiguration: Sendable {
     /// STARTTLS offered (Postfix `smtpd_tls_security_level = may`, or `encrypt` when required);
     /// nil: not offered.
     public var tls: MXTLSConfiguration?
+    /// Asked about each message the policy lets through at the end of DATA (a content engine beside
+    /// the MX, `receiver.engines`); its verdict is the reply. nil: none.
+    public var messageScanner: (any MXMessageScanner)?
 
     public init(
         hostname: String, policy: ReceiverPolicy, limits: SMTPServerLimits = .init(),
@@ -81,5 +84,35 @@ public struct ListeningEndpoint: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         address.family == .ipv6 ? "[\(address)]:\(port)" : "\(address):\(port)"
+    }
+}
+
+/// A content engine the MX asks after its policy at the end of DATA, as an MTA asks a milter or a
+/// scanner there: its verdict replaces the MX's own acceptance.
+public protocol MXMessageScanner: Sendable {
+    func scan(_ message: SMTPMessage, session: MXScanSession) async -> MXScanVerdict
+}
+
+/// What the MX knows of the session a message came in, for a scanner.
+public struct MXScanSession: Sendable, Hashable {
+    /// The client (the one a PROXY header or XCLIENT named, when one did).
+    public var client: IPAddress
+    /// The session's TLS, when STARTTLS was completed.
+    public var tls: TLSSessionFacts?
+
+    public init(client: IPAddress, tls: TLSSessionFacts? = nil) {
+        self.client = client
+        self.tls = tls
+    }
+}
+
+/// A scanner's answer: the verdict for the message and a line for the session's transcript.
+public struct MXScanVerdict: Sendable, Hashable {
+    public var verdict: SMTPPolicyVerdict
+    public var note: String
+
+    public init(verdict: SMTPPolicyVerdict, note: String) {
+        self.verdict = verdict
+        self.note = note
     }
 }

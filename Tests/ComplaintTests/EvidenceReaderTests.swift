@@ -276,9 +276,55 @@ import Testing
         ("smtplib.SMTPRecipientsRefused: {'u@example.test': (550, b'5.7.1 no')} said: 550 5.7.1 no", .rcpt),
         ("Error: Data command failed: 451 4.7.1 try later", .data),
         ("Error: Invalid greeting. response=421 4.7.0 busy", .greeting),
+        ("mx.example.test [192.0.2.10] did not like our final DATA:\n550 5.7.1 no", .data),
+        ("client error while closing the WriteCloser: 554 Transaction failed", .data),
+        ("> 550 Rejected by header based Anti-Spoofing policy", .data),
+        ("reply: b'550 5.7.1 spam\\r\\n'\ndata: (550, b'5.7.1 spam')\nsend: 'rset\\r\\n'", .data),
     ])
     func theWordsAroundAReplyNameItsStage(text: String, stage: SMTPStage) throws {
         #expect(try read(text).stage == stage)
+    }
+
+    /// A typed command's syntax error that the session went on after is no refusal of the mail.
+    @Test func aSyntaxSlipTheSessionWentOnAfterDoesNotDecide() throws {
+        let session = """
+            220 mx.example.test ESMTP
+            HELO
+            250 mx.example.test Hello [192.0.2.40]
+            Mail
+            501 5.5.4 Unrecognized parameter
+            MAIL FROM: a@sender.test
+            250 2.1.0 Sender OK
+            RCPT TO: b@example.test
+            550 5.7.1 Service unavailable, Client host [192.0.2.40] blocked
+            """
+        let evidence = try read(session)
+        #expect(evidence.reply?.code == 550 && evidence.stage == .rcpt)
+        // Without a later accepted command the syntax error is the refusal.
+        let ended = try read(session.components(separatedBy: "\nMAIL FROM")[0])
+        #expect(ended.reply?.code == 501)
+    }
+
+    @Test func localisedRoundcubeLettreMessagesAndWrappedOpenSMTPDLines() throws {
+        let roundcube = try read("**Error SMTP (451): (Temporary local problem - please try later).**")
+        #expect(roundcube.reply?.code == 451 && roundcube.reply?.text == "Temporary local problem - please try later")
+        let lettre = try read(
+            #"failed: Permanent(Response { code: Code { severity: PermanentNegativeCompletion, category: MailSystem, detail: Four }, message: [\"5.7.1 [2] no\"] })"#
+        )
+        #expect(lettre.reply?.code == 554 && lettre.reply?.enhanced == "5.7.1")
+        let opensmtpd = try read(
+            "relay: TempFail for\n66251a4092099e2d: from=a@sender.test, to=b@example.test,\nrelay=192.0.2.114 (mx.example.test), delay=12s, stat=451 Temporary\nfailure, please try again later."
+        )
+        #expect(opensmtpd.reply?.code == 451 && opensmtpd.observedOutcome == .deferred)
+        #expect(opensmtpd.receiverAddress == IPAddress("192.0.2.114") && opensmtpd.receiverName == "mx.example.test")
+    }
+
+    /// `[` and `]` are YAML flow indicators: a redacted recipient is quoted in `rcpt_to: [...]`.
+    @Test func aRedactedRecipientIsQuotedInTheFlowSequence() throws {
+        let input =
+            "<a[...]r@example.test>: host mx.example.test[192.0.2.50] said: 554 5.2.0 no (in reply to end of DATA command)"
+        let repro = ReproductionWriter.reproduce(try read(input), input: input)
+        #expect(repro.yaml.contains(#"rcpt_to: ["a[...]r@example.test"]"#))
     }
 
     @Test func anRFCSectionOnAWrappedLineIsNoEnhancedCode() throws {

@@ -83,6 +83,49 @@ struct MilterDecisionTests {
         #expect(decision.reply(at: .rcpt, context: context(fields: [])) == nil, "no check at RCPT")
     }
 
+    /// The world's key record behind OpenDKIM's result: `t=y` makes a pass no signature (RFC 6376
+    /// 3.6.1), a record that gives no key makes OpenDKIM's temperror a permerror (6.1.2); a DNS
+    /// fault, several records or a signed world leave OpenDKIM's answer as it is.
+    @Test(arguments: ["dkim", "spf-or-dkim"])
+    func theWorldsKeyRecordDecidesWhatOpenDKIMsFieldDoesNotSay(check: String) throws {
+        let good = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+        let testing = "v=DKIM1; k=ed25519; t=y; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+        let truncated = "v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu2Zs"
+        func world(_ text: String, faults: [DNSFault] = [], signed: Bool = false, twice: Bool = false)
+            -> WorldKeyRecords
+        {
+            let record = ResourceRecord(owner: "s2026._domainkey.sender.test", data: .txt([Array(text.utf8)]))
+            return WorldKeyRecords(records: twice ? [record, record] : [record], faults: faults, signed: signed)
+        }
+        let checks: [Check] = check == "dkim" ? [.dkim] : [.spfOrDKIM]
+        let policy = ReceiverPolicy(ipv4: checks, ipv6: checks)
+        let fail = check == "dkim" ? "550 5.7.20" : "550 5.7.26"
+        let temporary = check == "dkim" ? "451 4.7.20" : "451 4.7.26"
+        let pass =
+            "\(id); spf=fail smtp.mailfrom=sender.test; dkim=pass (256-bit key) header.d=sender.test header.i=@sender.test header.a=ed25519-sha256 header.s=s2026"
+        let temperror =
+            "\(id); spf=fail smtp.mailfrom=sender.test; dkim=temperror header.d=sender.test header.a=rsa-sha256 header.s=s2026"
+        func reply(_ keyRecords: WorldKeyRecords, _ field: String) -> String? {
+            let decision = MilterDecision(policy: policy, authservID: id, keyRecords: keyRecords)
+            return decision.reply(at: .endOfMessage, context: context(fields: [field]))
+        }
+        #expect(reply(world(good), pass) == nil)
+        #expect(reply(world(testing), pass)?.hasPrefix(fail) == true, "t=y: no signature")
+        #expect(reply(world(truncated), temperror)?.hasPrefix(fail) == true, "no key: permerror")
+        let ed25519Temperror = temperror.replacingOccurrences(of: "rsa-sha256", with: "ed25519-sha256")
+        #expect(
+            reply(world(good), ed25519Temperror)?.hasPrefix(temporary) == true, "a usable key: OpenDKIM's temperror")
+        let faulted = world(truncated, faults: [DNSFault(name: "_domainkey.sender.test", kind: .servfail)])
+        #expect(reply(faulted, temperror)?.hasPrefix(temporary) == true)
+        #expect(reply(world(truncated, signed: true), temperror)?.hasPrefix(temporary) == true)
+        #expect(reply(world(truncated, twice: true), temperror)?.hasPrefix(temporary) == true)
+        #expect(reply(WorldKeyRecords(), pass) == nil, "no record known: OpenDKIM's pass")
+        let described = MilterDecision(policy: policy, authservID: id, keyRecords: world(truncated))
+            .dkimResults(AuthenticationResults.results("dkim", in: [temperror], authservID: id))
+        #expect(described.map(\.result) == ["permerror"])
+        #expect(described.first?.comments.last?.contains("RFC 6376 6.1.2") == true)
+    }
+
     @Test func dmarcRefusesOnlyAFailureWhosePolicyIsReject() {
         let history = "job A1\npct 100\np 114\njob B2\npct 0\np 114\n"
         let decision = MilterDecision(

@@ -3,8 +3,8 @@ import Testing
 @testable import Postfix
 import Runner
 
-/// The key records OpenDKIM reads otherwise than the built-in verifier: such cases are skipped on
-/// Postfix with the reason, and only under a policy with DKIM or DMARC checks.
+/// The key records OpenDMARC reads otherwise than the built-in verifier: such cases are skipped on
+/// Postfix with the reason, and only under a policy with a DMARC check.
 @Suite struct PostfixMilterLimitsTests {
     static func scenario(policy: String, dkim: String, extra: String = "") throws -> ScenarioCase {
         let text = """
@@ -24,13 +24,21 @@ import Runner
         return try #require(try ScenarioLoader().load(yaml: text, file: "p.yaml").first)
     }
 
-    @Test func testingAndTruncatedRecordsAreSkippedUnderDKIMChecks() throws {
-        #expect(postfixMilterLimit(of: try Self.scenario(policy: "{checks: [dkim]}", dkim: "")) == nil)
+    /// The decision milter reads the key record for `dkim` and `spf-or-dkim` (`MilterDecision`):
+    /// only a `dmarc` check, which is OpenDMARC's, still skips.
+    @Test func testingAndTruncatedRecordsAreSkippedOnlyUnderADMARCCheck() throws {
+        for policy in ["{checks: [dkim]}", "gmail-like", "microsoft-like-dkim"] {
+            for record in [", record: testing", ", record: truncated"] {
+                #expect(
+                    postfixMilterLimit(of: try Self.scenario(policy: policy, dkim: record)) == nil,
+                    "\(policy)\(record) runs on Postfix")
+            }
+        }
         let testing = try #require(
-            postfixMilterLimit(of: try Self.scenario(policy: "{checks: [dkim]}", dkim: ", record: testing")))
-        #expect(testing.contains("t=y") && testing.hasSuffix("builtin only"))
+            postfixMilterLimit(of: try Self.scenario(policy: "{checks: [dmarc]}", dkim: ", record: testing")))
+        #expect(testing.contains("t=y") && testing.contains("OpenDMARC") && testing.hasSuffix("builtin only"))
         let truncated = try #require(
-            postfixMilterLimit(of: try Self.scenario(policy: "gmail-like", dkim: ", record: truncated")))
+            postfixMilterLimit(of: try Self.scenario(policy: "{checks: [dkim, dmarc]}", dkim: ", record: truncated")))
         #expect(truncated.contains("temperror"))
         #expect(
             postfixMilterLimit(of: try Self.scenario(policy: "fcrdns", dkim: ", record: testing")) == nil,

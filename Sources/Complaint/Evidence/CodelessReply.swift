@@ -43,6 +43,15 @@ enum CodelessReply {
             #"User unknown in (?:local recipient|virtual mailbox|virtual alias|relay recipient) table"#, 550, .rcpt,
             "Postfix's unknown recipient (unknown_local_recipient_reject_code and its kin = 550)"),
         Known(#"Error: queue file write error"#, 451, .data, "Postfix's smtpd after the end of the message (smtpd.c)"),
+        // Providers' documented temporary refusals: Microsoft's `451 4.7.650 The mail server [ADDR] has been
+        // temporarily rate limited due to IP reputation` (Exchange Online NDR reference), Gmail's
+        // `421-4.7.28 ... unusual rate of unsolicited mail` (Gmail SMTP error reference).
+        Known(
+            #"temporarily rate limited due to IP reputation"#, 451, nil,
+            "Microsoft's documented `451 4.7.650`/`4.7.651` text (Exchange Online NDR reference)"),
+        Known(
+            #"unusual rate of\s+(?:\d{3}[- ]\S+\s+)?unsolicited mail.*temporarily"#, 421, nil,
+            "Gmail's documented `421-4.7.28` text for a rate-limited sender"),
         // qmail-smtpd.c's fixed replies (err_nogateway, err_bmf, err_size); qmail checks badmailfrom at RCPT.
         Known(
             #"list of allowe?d? rcpthosts"#, 553, .rcpt,

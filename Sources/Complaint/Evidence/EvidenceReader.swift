@@ -85,6 +85,10 @@ public enum EvidenceReader {
                 evidence.setStage(stage, from: why, inferred: true)
             }
         }
+        if evidence.stage == nil, let text = evidence.reply?.text, let (stage, why) = StageWords.stage(replyText: text)
+        {
+            evidence.setStage(stage, from: why, inferred: true)
+        }
         if evidence.stage == nil, let text = evidence.reply?.text, let why = Hints.greetingStage(replyText: text) {
             evidence.setStage(.greeting, from: why, inferred: true)
         }

@@ -154,19 +154,39 @@ enum LibraryReplies {
             let detail = details.firstIndex(of: fields[2])
         else { return nil }
         let code = severity * 100 + category * 10 + detail
-        return (
-            SMTPReply(code: code, enhanced: nil, ""),
-            "lettre's `Code { severity: \(fields[0]), category: \(fields[1]), detail: \(fields[2]) }` (\(code); lettre keeps no text)"
-        )
+        let codeWords =
+            "lettre's `Code { severity: \(fields[0]), category: \(fields[1]), detail: \(fields[2]) }` (\(code))"
+        // lettre's `Response` keeps the reply's lines after the code: `message: ["5.7.1 text"]` (a
+        // Debug form that may escape its quotes).
+        if let lines = text[range.upperBound...].range(
+            of: #"message:\s*\[\s*\\?"((?:[^"\\]|\\[^"])*)\\?""#, options: .regularExpression)
+        {
+            let quoted = text[lines].drop { $0 != "\"" }.dropFirst()
+            let body = quoted.hasSuffix("\\\"") ? quoted.dropLast(2) : quoted.dropLast()
+            if let found = ReplyText.reply(Substring("\(code) " + body)) {
+                return (
+                    SMTPReply(code: code, enhanced: found.enhanced, ReplyText.cleaned(found.text)),
+                    codeWords + " with its `message` lines"
+                )
+            }
+        }
+        return (SMTPReply(code: code, enhanced: nil, ""), codeWords.dropLast() + "; lettre keeps no text)")
     }
 
-    /// Roundcube's `SMTP Error (550): Failed to add recipient "..." (5.7.1 <...>: text).`
+    /// Roundcube's `SMTP Error (550): Failed to add recipient "..." (5.7.1 <...>: text).`, also in its
+    /// translations (`Error SMTP (451): (...)`, `SMTP-Fehler (550): ...`) and with a paste's markup after it.
     static func roundcube(_ text: String) -> (SMTPReply, String)? {
+        let trimmed = text.trimmingCharacters(in: CharacterSet(charactersIn: " \t*_`'\""))
         guard
-            let range = text.range(of: #"SMTP Error \(([245]\d\d)\):[^(]*\((.*)\)\.?\s*$"#, options: .regularExpression)
+            let range = trimmed.range(
+                of:
+                    #"(?:SMTP[ -](?:Error|error|Fehler|Erreur|Errore|Fout)|(?:Error|Erreur|Errore|Fehler|Fout) SMTP) \(([245]\d\d)\):[^(]*\((.*)\)\.?\s*$"#,
+                options: .regularExpression)
         else { return nil }
-        let found = String(text[range])
-        let code = Int(found.dropFirst("SMTP Error (".count).prefix(3))!
+        let found = String(trimmed[range])
+        guard let codeStart = found.firstIndex(of: "("),
+            let code = Int(found[found.index(after: codeStart)...].prefix(3))
+        else { return nil }
         guard let open = found.range(of: "): ")?.upperBound, let inner = found[open...].firstIndex(of: "(") else {
             return nil
         }
@@ -239,9 +259,11 @@ enum LibraryReplies {
         introducedIn(paragraphs)
     }
 
+    /// The introducing words may be a few words ahead of the colon (Go's `error while closing the
+    /// WriteCloser: 554 ...`).
     private static func introducedIn(_ paragraphs: [String]) -> (SMTPReply, String)? {
         let pattern =
-            #"(?:said|to me|returned|response was|with message|server message|message|responded(?: with)?|server response|Server Response|The error that the other server returned was|error|Error|failed|failure|rejected|reply|Reason|reason|[A-Za-z]Exception|\b[245]\d\d\s*\||\b(?i:smtp);)\s*:?\s*['"(]?\s*([245]\d\d(?:[ -]|$).*)$"#
+            #"(?:said|to me|returned|response was|with message|server message|message|responded(?: with)?|server response|Server Response|The error that the other server returned was|error|Error|failed|failure|rejected|reply|Reason|reason|[A-Za-z]Exception|\b[245]\d\d\s*\||\b(?i:smtp);|\b(?:error|Error|failed|failure)\b[^:'"()\[\]]{1,60}(?=:))\s*:?\s*['"(]?\s*([245]\d\d(?:[ -]|$).*)$"#
         guard let regex = try? NSRegularExpression(pattern: pattern) else { return nil }
         for paragraph in paragraphs {
             guard let match = regex.firstMatch(in: paragraph, range: NSRange(paragraph.startIndex..., in: paragraph)),

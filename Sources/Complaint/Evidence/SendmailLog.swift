@@ -20,7 +20,10 @@ enum SendmailLog {
         for line in lines {
             if let evidence = readRuleset(line) ?? readMilter(line) { return .success(evidence) }
         }
-        for line in lines where line.contains("stat=") {
+        // Also a line a paste wrapped without indentation (OpenSMTPD's older `relay: TempFail for ID:
+        // from=..., to=...,` / `relay=ADDR (name), delay=..., stat=451 ...`).
+        let joined = InputText(lines.joined(separator: "\n")).paragraphs
+        for line in lines + joined where line.contains("stat=") {
             if let evidence = readDelivery(line) { return .success(evidence) }
         }
         return .failure(
@@ -31,6 +34,12 @@ enum SendmailLog {
 
     /// `relay=name [addr]`, `relay=[addr]`, `relay=name [addr] (may be forged)`.
     static func relay(_ text: String) -> (name: String?, address: IPAddress?) {
+        // OpenSMTPD's `relay=ADDR (name)`: the address first, the host name in parentheses.
+        let words = text.split(separator: " ")
+        if let first = words.first, let address = IPAddress(String(first)) {
+            let name = words.dropFirst().first.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "()")) }
+            return (name.flatMap { $0.isEmpty || IPAddress($0) != nil ? nil : $0 }, address)
+        }
         let name = text.split(separator: " ").first.map(String.init).flatMap { $0.hasPrefix("[") ? nil : $0 }
         let address = ReplyText.bracketedAddresses(text).first
         return (name, address)
@@ -99,8 +108,13 @@ enum SendmailLog {
         guard let match = delivery.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),
             let toRange = Range(match.range(at: 1), in: line), let relayRange = Range(match.range(at: 2), in: line),
             let statRange = Range(match.range(at: 3), in: line),
-            let reply = ReplyText.replyAnywhere(String(line[statRange]))
+            case var stat = String(line[statRange])
         else { return nil }
+        // A joined paste runs on into the next syslog line (`... again later. Apr 25 12:48:01 host ...`).
+        if let next = stat.range(of: #"\s+[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d\s.*$"#, options: .regularExpression) {
+            stat.removeSubrange(next)
+        }
+        guard let reply = ReplyText.replyAnywhere(stat) else { return nil }
         var evidence = Evidence(source: .sendmailDelivery)
         evidence.setReply(reply, from: "the reply in `stat=`")
         evidence.addRecipient(String(line[toRange]), from: "`to=<\(line[toRange])>`")
@@ -109,6 +123,9 @@ enum SendmailLog {
         if let name { evidence.setReceiverName(name, from: "`relay=\(relayText)`") }
         if let address { evidence.setReceiverAddress(address, from: "`relay=\(relayText)`") }
         if line.contains("stat=Deferred") { evidence.setOutcome(.deferred, from: "`stat=Deferred`") }
+        // OpenSMTPD's older delivery log: `relay: TempFail for ...` or `relay: PermFail for ...`.
+        if line.contains("TempFail for ") { evidence.setOutcome(.deferred, from: "OpenSMTPD's `relay: TempFail`") }
+        if line.contains("PermFail for ") { evidence.setOutcome(.bounced, from: "OpenSMTPD's `relay: PermFail`") }
         return evidence
     }
 }

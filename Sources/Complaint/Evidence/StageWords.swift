@@ -54,6 +54,15 @@ enum StageWords {
         Phrase(#"after (?:pipelined )?RCPT TO"#, .rcpt, "Exim's `after RCPT TO`"),
         Phrase(#"after (?:pipelined )?MAIL FROM"#, .mail, "Exim's `after MAIL FROM`"),
         Phrase(#"after (?:pipelined )?(?:EHLO|HELO|LHLO)\b"#, .helo, "Exim's `after EHLO`"),
+        // DragonFly Mail Agent (dma's net.c): `did not like our final DATA` (the final dot).
+        Phrase(#"\bfinal (?:DATA|dot)\b"#, .data, "the words name the final dot of DATA (dma's `our final DATA`)"),
+        // Python smtplib's debug output prints DATA's reply as `data: (550, b'...')` (SMTP.data()).
+        Phrase(#"\bdata: \(\s*[245]\d\d\s*,"#, .data, "Python smtplib's debug line `data: (CODE, ...)` (SMTP.data())"),
+        // Go's net/smtp: Client.Data() returns a WriteCloser whose Close sends the final dot and reads
+        // the reply to the message.
+        Phrase(
+            #"\bclos(?:e|ing) the (?:WriteCloser|data writer)\b"#, .data,
+            "Go's net/smtp: closing Data()'s WriteCloser sends the final dot"),
         Phrase(#"after initial connection"#, .greeting, "Exim's `after initial connection` (the greeting)"),
         Phrase(#"response to "?RCPT TO"#, .rcpt, "Exim's callout `response to \"RCPT TO:...\"`"),
         Phrase(#"response to "?MAIL FROM"#, .mail, "Exim's callout `response to \"MAIL FROM:...\"`"),
@@ -230,6 +239,25 @@ enum StageWords {
             #"nested MAIL command"#, .mail,
             "the reply's words: Postfix's smtpd says `nested MAIL command` only to MAIL FROM", .text),
     ]
+
+    /// Words of the reply itself about the message's headers or content: the receiver sees them only
+    /// after DATA (RFC 5321 3.3), so a reply that names them answered the message. Only the reply's
+    /// text is searched (a bounce's `Message headers follow` is no reply).
+    static let messageWords = try! NSRegularExpression(
+        pattern:
+            #"\b(?:headers?|header[- ]based|message (?:body|content)|attachments?|virus(?:es)?|malware)\b"#,
+        options: [.caseInsensitive])
+
+    static func stage(replyText: String) -> (SMTPStage, String)? {
+        let range = NSRange(replyText.startIndex..., in: replyText)
+        guard let match = messageWords.firstMatch(in: replyText, range: range),
+            let words = Range(match.range, in: replyText)
+        else { return nil }
+        return (
+            .data,
+            "the reply's words `\(replyText[words])` are about the message, which the receiver has only after DATA (RFC 5321 3.3)"
+        )
+    }
 
     /// The stage the words of `text` name, and why. `replyOffset`, where the reply sits in `text`,
     /// prefers the phrase nearest to it among the strongest (a bounce for two recipients).

@@ -385,6 +385,8 @@ enum Transcript {
         var pending: [String] = []
         var lastCommand = "the connection (the greeting: no command had been sent)"
         var decided: (reply: SMTPReply, stage: SMTPStage, after: String)?
+        // The first command the client sent after the deciding reply.
+        var commandAfterDecision: String?
         var last: (reply: SMTPReply, stage: SMTPStage, after: String)?
         /// A failure that answered EHLO: Postfix's client and most others say HELO next
         /// (smtp_proto.c smtp_helo()), so it decides only if no HELO follows.
@@ -402,7 +404,10 @@ enum Transcript {
                     }
                     continue
                 }
-                guard decided == nil else { continue }
+                guard decided == nil else {
+                    if commandAfterDecision == nil { commandAfterDecision = text.uppercased() }
+                    continue
+                }
                 let upper = text.uppercased()
                 if refusedEHLO != nil, !(upper.hasPrefix("HELO") || upper.hasPrefix("EHLO")) {
                     decided = refusedEHLO
@@ -467,6 +472,10 @@ enum Transcript {
                 if reply.code >= 400 {
                     if command.hasPrefix("EHLO"), reply.code != 421 {
                         refusedEHLO = (reply, replyStage, lastCommand)
+                    } else if [500, 501, 502, 504].contains(reply.code), Self.sessionWentOn(after: index, in: lines) {
+                        // A syntax error (RFC 5321 4.2.2: 500-504 but 503) after which a later command
+                        // was accepted: a slip the sender corrected (a hand-typed `Mail`, then `MAIL
+                        // FROM:`), not what refused the mail.
                     } else {
                         decided = (reply, replyStage, lastCommand)
                     }
@@ -503,7 +512,16 @@ enum Transcript {
             }
             return nil
         }
-        if !commands.isEmpty {
+        // A refusal that no command came before, followed by one sent only inside a session (RSET,
+        // MAIL, RCPT, DATA; RFC 5321 4.1.4), is no greeting: the excerpt starts mid-session
+        // (Python smtplib's debug output shows `reply:` lines and then `send: 'rset'`). The words
+        // around it are left to tell the stage.
+        let midSession =
+            deciding.stage == .greeting && deciding.reply.code != 220 && !commands.isEmpty
+            && ["RSET", "MAIL", "RCPT", "DATA", "BDAT"].contains { commandAfterDecision?.hasPrefix($0) == true }
+        if midSession {
+            // No stage from the order of lines.
+        } else if !commands.isEmpty {
             evidence.setStage(deciding.stage, from: "the reply came after \(deciding.after)")
         } else if deciding.stage == .greeting && firstReply == deciding.reply.code {
             // Only the server's lines: a refusal as the first of them is the greeting, unless the
@@ -511,6 +529,24 @@ enum Transcript {
             evidence.fallbackStage = (.greeting, "the server's first line, with no command before it, is the greeting")
         }
         return .success(evidence)
+    }
+
+    /// Whether, after the line at `index`, the client sent a command that the server accepted (2xx).
+    private static func sessionWentOn(after index: Int, in lines: [Line]) -> Bool {
+        var commandSent = false
+        for line in lines[(index + 1)...] {
+            switch line {
+            case .client(let text) where isCommand(text): commandSent = true
+            case .server(let text, _):
+                if commandSent, let reply = ReplyText.reply(Substring(text.trimmingCharacters(in: .whitespaces))),
+                    (200..<300).contains(reply.code)
+                {
+                    return true
+                }
+            default: break
+            }
+        }
+        return false
     }
 
     /// Whether an unmarked line goes on with the server's line before it: that line stops mid-way

@@ -37,6 +37,9 @@ enum YAMLText {
         if "-?:,[]{}#&*!|>'\"%@`".unicodeScalars.contains(first) || first == " " { return false }
         if text.hasSuffix(" ") || text.hasSuffix(":") { return false }
         if text.contains(": ") || text.contains(" #") || text.contains("\t") || text.contains("\n") { return false }
+        // Flow indicators end a plain scalar inside `[...]` and `{...}` (YAML 1.2 7.3.3, ns-plain-safe-in), where
+        // the writer puts recipients; a redacted address such as `a[...]r@example.test` is quoted.
+        if text.contains(where: { "[]{},".contains($0) }) { return false }
         if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value > 0x7e }) { return false }
         // Anything that could read as a number (also 1_000, 0x1f, 1e3, 12:30 sexagesimal in YAML 1.1).
         if text.allSatisfy({ $0.isNumber || ".-+_:eExXoO".contains($0) }) { return false }

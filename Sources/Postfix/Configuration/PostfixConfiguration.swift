@@ -140,6 +140,8 @@ public struct PostfixConfiguration: Sendable, Hashable {
     public var heloClients: [AddressFamily: IPAddress] = [:]
     /// The families in which the case's HELO name has an address record in the world.
     public var heloNameFamilies: Set<AddressFamily> = []
+    /// The DKIM key records the world serves, for the decision milter (`MilterDecision.dkimResults`).
+    public var worldKeyRecords = WorldKeyRecords()
 
     public init(
         hostname: String, addresses: [IPAddress], domains: [String], policy: ReceiverPolicy = .open,

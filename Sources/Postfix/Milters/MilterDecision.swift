@@ -18,16 +18,20 @@ public struct MilterDecision: MilterFilter {
     /// OpenDMARC's history file as it is now (`HistoryFile`): the only place it writes the
     /// record's `pct`, which its Authentication-Results field leaves out.
     public var history: @Sendable () -> String
+    /// The key records the world serves, read for the rules OpenDKIM's field does not show
+    /// (`dkimResults`).
+    public var keyRecords: WorldKeyRecords
     /// Called with every decision, for the instance's log.
     public var record: @Sendable (String) -> Void
 
     public init(
         policy: ReceiverPolicy, authservID: String, history: @escaping @Sendable () -> String = { "" },
-        record: @escaping @Sendable (String) -> Void = { _ in }
+        keyRecords: WorldKeyRecords = WorldKeyRecords(), record: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.policy = policy
         self.authservID = authservID
         self.history = history
+        self.keyRecords = keyRecords
         self.record = record
     }
 
@@ -74,13 +78,13 @@ public struct MilterDecision: MilterFilter {
             if ptr != "unknown" && !ptr.isEmpty { return (.pass, "client_ptr=\(ptr)") }
             return (resolve == "TEMP" ? .temporary : .fail, "client_ptr=unknown client_resolve=\(resolve)")
         case .dkim:
-            let dkim = results("dkim")
+            let dkim = dkimResults(results("dkim"))
             if let pass = dkim.first(where: Self.dkimPasses) { return (.pass, Self.describe(pass)) }
             return (dkim.contains { $0.result == "temperror" } ? .temporary : .fail, Self.describe(dkim))
         case .spfOrDKIM:
             let spf = results("spf")
             if spf.contains(where: { $0.result == "pass" }) { return (.pass, Self.describe(spf)) }
-            let dkim = results("dkim")
+            let dkim = dkimResults(results("dkim"))
             let author = AuthorDomain.of(
                 DKIMMessage(Array(context.headers(named: "From").map { "From:\($0)\r\n" }.joined().utf8) + [13, 10]))
             if let author,
@@ -122,8 +126,44 @@ public struct MilterDecision: MilterFilter {
         }
     }
 
-    /// A verified signature counts unless OpenDKIM says its key is in testing mode (`t=y`): RFC 6376
-    /// 3.6.1 has verifiers treat such a message as unsigned, and the built-in MX does.
+    /// OpenDKIM's `dkim` results with the policy's reading of the key record behind each, which the
+    /// world serves (`WorldKeyRecords`; OpenDKIM's field names it: `header.s`, `header.d`,
+    /// `header.a`). Two readings differ from what OpenDKIM's field says, and are marked in it:
+    /// - `pass` under a key record with `t=y`: OpenDKIM reports a plain pass (opendkim.c
+    ///   `dkimf_ar_all_sigs` never reads `DKIM_SIGFLAG_TESTKEY`; dkimpy and rspamd's dkim module
+    ///   also pass it, measured), where RFC 6376 3.6.1 says "Verifiers MUST NOT treat messages from
+    ///   Signers in testing mode differently from unsigned email": a `test mode` comment, which
+    ///   `dkimPasses` reads, so the signature counts as none, as on the built-in MX.
+    /// - `temperror` for a key record that gives no key (`record: truncated`): libopendkim's
+    ///   `dkim_get_key` returns `DKIM_STAT_SYNTAX` for a `p=` it cannot decode, which becomes
+    ///   `DKIM_SIGERROR_DNSSYNTAX`, and `dkimf_ar_all_sigs` writes that as `temperror`, like a DNS
+    ///   failure. RFC 6376 6.1.2 makes it PERMFAIL (key syntax error), RFC 8601 2.7.1's
+    ///   `permerror` (dkimpy fails it, rspamd says R_DKIM_PERMFAIL, measured): `permerror`, a
+    ///   failure under the policy (5xx), as on the built-in MX. Only when the world serves that
+    ///   one record plainly (no fault on the name, an unsigned world): a DNS failure stays a
+    ///   `temperror`.
+    func dkimResults(_ results: [AuthenticationResults.Result]) -> [AuthenticationResults.Result] {
+        results.map { result in
+            guard let selector = result.properties["header.s"], let domain = result.properties["header.d"],
+                let reading = keyRecords.reading(
+                    selector: selector, domain: domain, algorithm: result.properties["header.a"])
+            else { return result }
+            var read = result
+            switch (result.result, reading) {
+            case ("pass", .testing):
+                read.comments.append("test mode: the key record has t=y, no signature under RFC 6376 3.6.1")
+            case ("temperror", .unusable(let why)):
+                read.result = "permerror"
+                read.comments.append(
+                    "OpenDKIM's temperror for a key record it cannot use: RFC 6376 6.1.2 key syntax error, \(why)")
+            default: break
+            }
+            return read
+        }
+    }
+
+    /// A verified signature counts unless it is marked in testing mode (`t=y`, by `dkimResults`):
+    /// RFC 6376 3.6.1 has verifiers treat such a message as unsigned, and the built-in MX does.
     static func dkimPasses(_ result: AuthenticationResults.Result) -> Bool {
         result.result == "pass" && !result.comments.contains { $0.lowercased().contains("test mode") }
     }

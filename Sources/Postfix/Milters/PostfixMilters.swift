@@ -55,8 +55,8 @@ public final class PostfixMilters: @unchecked Sendable {
     /// Starts the three milters for `policy` in `namespace` and returns once each one listens.
     /// The namespace's `/etc/netns/NAME/resolv.conf` must exist (Postfix's setup writes it).
     public static func start(
-        policy: ReceiverPolicy, in namespace: NetworkNamespace, directory: String, options: Options = Options(),
-        logger: Logger
+        policy: ReceiverPolicy, keyRecords: WorldKeyRecords = WorldKeyRecords(), in namespace: NetworkNamespace,
+        directory: String, options: Options = Options(), logger: Logger
     ) async throws -> PostfixMilters {
         if let reason = missingReason(options: options) {
             throw PostfixConfigurationError.unsupported(PostfixUnsupported(reason: reason))
@@ -86,8 +86,9 @@ public final class PostfixMilters: @unchecked Sendable {
                 on: IPAddress(literal: "127.0.0.1"), port: MilterConfiguration.decisionPort, in: namespace)
             let historyPath = configuration.historyPath
             let history: @Sendable () -> String = { (try? String(contentsOfFile: historyPath, encoding: .utf8)) ?? "" }
-            let filter = MilterDecision(policy: policy, authservID: configuration.authservID, history: history) {
-                line in
+            let filter = MilterDecision(
+                policy: policy, authservID: configuration.authservID, history: history, keyRecords: keyRecords
+            ) { line in
                 decisions.append(line)
                 logger.debug("milter decision", metadata: ["decision": "\(line)"])
             }
@@ -204,6 +205,7 @@ extension PostfixInstance {
     ) async throws -> PostfixMilters? {
         guard MilterChecks(policy: configuration.policy).isNeeded else { return nil }
         return try await PostfixMilters.start(
-            policy: configuration.policy, in: namespace, directory: directory + "/milters", logger: logger)
+            policy: configuration.policy, keyRecords: configuration.worldKeyRecords, in: namespace,
+            directory: directory + "/milters", logger: logger)
     }
 }

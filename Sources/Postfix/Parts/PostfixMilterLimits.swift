@@ -1,29 +1,34 @@
 import DNSCore
 import Foundation
+import Policy
 import Runner
 import Scenario
 
-/// Where OpenDKIM, the Postfix target's verifier, reads a key record otherwise than RFC 6376 and
-/// the built-in verifier do, in a way its Authentication-Results field does not show: such a case
-/// is skipped on Postfix with the reason, never run to a different answer.
-/// - A key record with `t=y`: RFC 6376 3.6.1 has verifiers treat the message as unsigned (the
-///   built-in MX does); OpenDKIM reports the signature as a plain `dkim=pass` (its A-R writer never
-///   reads the test flag), so the decision milter cannot tell.
-/// - A key record cut short (`record: truncated`): its `p=` is no key, a permanent failure (RFC 6376
-///   6.1.2, the built-in MX: 550); OpenDKIM reports `dkim=temperror` with no reason, the same as a
-///   DNS failure, which the policy answers with 4xx.
+/// Where the Postfix target's milters read a key record otherwise than RFC 6376 and the built-in
+/// verifier do, in a way the decision milter cannot put right: such a case is skipped on Postfix
+/// with the reason, never run to a different answer.
+///
+/// The decision milter applies RFC 6376's reading of a `t=y` key record (3.6.1: no signature) and
+/// of a key record cut short (6.1.2: PERMFAIL) to OpenDKIM's results for the `dkim` and
+/// `spf-or-dkim` checks (`MilterDecision.dkimResults`). The `dmarc` check is OpenDMARC's result,
+/// computed from OpenDKIM's own field inside OpenDMARC: OpenDMARC counts a `t=y` signature as a
+/// DKIM pass, and a truncated key's `temperror` as a DKIM result of its own, so a policy with
+/// `dmarc` over such a key record stays skipped.
 func postfixMilterLimit(of scenario: ScenarioCase) -> String? {
-    guard MilterChecks(policy: scenario.receiver.policy).isNeeded else { return nil }
+    let policy = scenario.receiver.policy
+    guard MilterChecks(policy: policy).isNeeded,
+        (policy.ipv4 + policy.ipv6).contains(.dmarc)
+    else { return nil }
     if let dkim = scenario.sender.dkim {
         let name = DNSName.normalize(scenario.sender.dkimKeyName(dkim))
         let written = scenario.dns.records.contains { $0.type == .txt && DNSName.normalize($0.owner) == name }
         if !written && dkim.record == .testing {
             return
-                "sender.dkim record: testing (t=y): OpenDKIM reports the signature as dkim=pass without a test-mode mark, where RFC 6376 3.6.1 and the built-in MX treat it as unsigned: builtin only"
+                "sender.dkim record: testing (t=y) with a dmarc check: OpenDMARC counts the signature as a DKIM pass (OpenDKIM reports it as a plain dkim=pass), where RFC 6376 3.6.1 and the built-in MX treat it as unsigned: builtin only"
         }
         if !written && dkim.record == .truncated {
             return
-                "sender.dkim record: truncated: OpenDKIM reports the undecodable key as dkim=temperror (like a DNS failure, 4xx), where RFC 6376 6.1.2 and the built-in MX say permerror (5xx): builtin only"
+                "sender.dkim record: truncated with a dmarc check: OpenDMARC reads OpenDKIM's dkim=temperror for the undecodable key, where RFC 6376 6.1.2 and the built-in MX say permerror: builtin only"
         }
     }
     for record in scenario.dns.records where DNSName.normalize(record.owner).contains("._domainkey.") {
@@ -31,7 +36,7 @@ func postfixMilterLimit(of scenario: ScenarioCase) -> String? {
         let text = String(decoding: strings.joined(), as: UTF8.self)
         if hasTestFlag(text) {
             return
-                "dns.records: the key record at \(record.owner) has t=y: OpenDKIM reports its signatures as dkim=pass without a test-mode mark, where RFC 6376 3.6.1 and the built-in MX treat them as unsigned: builtin only"
+                "dns.records: the key record at \(record.owner) has t=y and the policy a dmarc check: OpenDMARC counts its signatures as DKIM passes, where RFC 6376 3.6.1 and the built-in MX treat them as unsigned: builtin only"
         }
     }
     return nil

@@ -4,6 +4,7 @@ import DNSWorld
 import Foundation
 import Logging
 import Policy
+import Rspamd
 import Runner
 import Sandbox
 import Scenario
@@ -65,6 +66,10 @@ public struct PostfixReceivers: ReceiverKind {
                 upstreamProxyProtocol: scenario.receiver.proxyProtocol?.rawValue,
                 xclientHosts: scenario.receiver.xclientHosts),
             tls: Self.tls(for: scenario.receiver, authority: settings.authority))
+        if MilterChecks(policy: scenario.receiver.policy).isNeeded {
+            configuration.worldKeyRecords = WorldKeyRecords(
+                records: scenario.dns.records, faults: scenario.dns.faults, signed: scenario.dns.isSigned)
+        }
         // policyd-spf answers every `spf` and `spf-pass` check, listed in `receiver.engines` or
         // not: it is how sites check SPF beside Postfix (spec 1.2, "Receivers with real policy
         // engines"), and Postfix has nothing else that does.

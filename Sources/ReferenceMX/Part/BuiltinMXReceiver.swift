@@ -15,15 +15,12 @@ public struct BuiltinMXReceivers: ReceiverKind {
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? {
         // Its own SPF evaluator answers `spf` and `spf-pass` as policyd-spf does when a case lists
         // it (its codes, `SPFReplies.policydSPF`), the model of Postfix with policyd-spf that
-        // receiver parity holds to the real one; it runs no other engine.
-        if scenario.receiver.engines.contains(.rspamd) { return Self.rspamdReason }
-        return unrunEngines(of: scenario, on: "the built-in MX", runs: [.policydSPF])
+        // receiver parity holds to the real one; rspamd is the real one, asked over HTTP.
+        if scenario.receiver.engines.contains(.rspamd), let reason = BuiltinMXRspamd.setup.missingReason {
+            return reason
+        }
+        return unrunEngines(of: scenario, on: "the built-in MX", runs: [.policydSPF, .rspamd])
     }
-
-    /// Why a case with rspamd skips here: the mirror image of a builtin-only preset, one named
-    /// reason for all of them, so that parity groups them.
-    public static let rspamdReason =
-        "receiver.engines: rspamd: its symbols, scores and actions are rspamd's own, with no model in the built-in MX (rspamd runs as the milter of a Postfix receiver): rspamd only"
 
     public func makeReceiver(for scenario: ScenarioCase, settings: RunConfiguration) -> any Receiver {
         var policy = scenario.receiver.policy
@@ -66,6 +63,12 @@ struct BuiltinMXReceiver: Receiver {
             }
             configuration.tls = tls
         }
+        // rspamd first, so the MX asks a scanner that listens from its first message on.
+        var rspamd: BuiltinMXRspamd?
+        if receiver.engines.contains(.rspamd) {
+            rspamd = try await BuiltinMXRspamd.start(in: context)
+            configuration.messageScanner = rspamd
+        }
         let mx = ReferenceMX(
             configuration: configuration, lookup: context.receiverResolver,
             eventLoopGroup: context.eventLoopGroup,
@@ -74,24 +77,29 @@ struct BuiltinMXReceiver: Receiver {
             try await mx.start(listeningOn: context.scenario.receiver.addresses, port: 25, in: context.namespace)
         } catch {
             await mx.stop()
+            await rspamd?.stop()
             throw error
         }
-        return RunningBuiltinMX(mx: mx)
+        return RunningBuiltinMX(mx: mx, rspamd: rspamd)
     }
 }
 
-/// The built-in MX listening for one case.
+/// The built-in MX listening for one case, and the rspamd it asks when the case lists it.
 struct RunningBuiltinMX: RunningReceiver {
     let mx: ReferenceMX
+    let rspamd: BuiltinMXRspamd?
 
     func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
         // Stopping closes the listeners and waits for every session's record.
         await mx.stop()
-        return BuiltinMXEvidence(sessions: mx.sessions, messagesAccepted: mx.messageCount)
+        await rspamd?.stop()
+        return BuiltinMXEvidence(
+            sessions: mx.sessions, messagesAccepted: mx.messageCount, engines: rspamd?.engines ?? [])
     }
 
     func stop(clean: Bool) async {
         await mx.stop()
+        await rspamd?.stop()
     }
 }
 
@@ -99,6 +107,14 @@ struct RunningBuiltinMX: RunningReceiver {
 public struct BuiltinMXEvidence: ReceiverEvidence {
     public var sessions: [SessionRecord]
     public var messagesAccepted: Int?
+    /// What rspamd made of each message, when it ran beside the MX.
+    public var engines: [EngineVerdict]
+
+    public init(sessions: [SessionRecord], messagesAccepted: Int?, engines: [EngineVerdict] = []) {
+        self.sessions = sessions
+        self.messagesAccepted = messagesAccepted
+        self.engines = engines
+    }
 
     public var log: String { "" }
     public var decisions: [String] { sessions.map(\.summary) }

@@ -182,8 +182,10 @@ final class SMTPServerHandler: ChannelInboundHandler {
                 note(question)
                 // Fast path for questions the policy answers without a lookup (with no checks, all
                 // but a new client's connect): answered here, on the event loop, instead of a
-                // round trip through a task and the session's actor.
-                if let verdict = opening.immediateVerdict(for: question) {
+                // round trip through a task and the session's actor. A message goes to the
+                // scanner, when there is one, through the task.
+                let scans = core.configuration.messageScanner != nil && question.stage == .data
+                if !scans, let verdict = opening.immediateVerdict(for: question) {
                     action = machine.verdict(verdict)
                     continue
                 }
@@ -277,8 +279,20 @@ final class SMTPServerHandler: ChannelInboundHandler {
         self.policy = policy
         phase = .awaitingVerdict
         let promise = context.eventLoop.makePromise(of: (SMTPPolicyVerdict, PolicyFindings).self)
-        Task {
-            let verdict = await policy.answer(question)
+        // A message the policy lets through goes to the scanner, when there is one (`receiver.engines`).
+        var scan: (any MXMessageScanner, SMTPMessage, MXScanSession)?
+        if case .endOfData(let message) = question, let scanner = core.configuration.messageScanner {
+            let (client, tls) = recorder.update { ($0.client, $0.tls) }
+            scan = (scanner, message, MXScanSession(client: client ?? Self.unknownClient, tls: tls))
+        }
+        let recorder = recorder
+        Task { [scan] in
+            var verdict = await policy.answer(question)
+            if verdict == .proceed, let (scanner, message, session) = scan {
+                let scanned = await scanner.scan(message, session: session)
+                recorder.note(.note, scanned.note)
+                verdict = scanned.verdict
+            }
             promise.succeed((verdict, await policy.findings))
         }
         promise.futureResult.assumeIsolated().whenComplete { [self] result in

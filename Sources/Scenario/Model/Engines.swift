@@ -8,7 +8,8 @@ public struct ReceiverEngine: RawRepresentable, Sendable, Hashable, CaseIterable
     /// postfix-policyd-spf-python as a Postfix policy service: it answers the policy's `spf` and
     /// `spf-pass` checks.
     public static let policydSPF = ReceiverEngine(named: "policyd-spf")
-    /// rspamd as a milter: its own scores and actions decide, after the policy's checks.
+    /// rspamd (a milter of Postfix, asked over HTTP by the built-in MX): its own scores and actions
+    /// decide, after the policy's checks.
     public static let rspamd = ReceiverEngine(named: "rspamd")
 
     /// The engines the scenario format names.
