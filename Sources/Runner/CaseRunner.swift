@@ -147,6 +147,7 @@ struct ProxiedEvidence: ReceiverEvidence {
     }
     var decisions: [String] { receiver.decisions }
     var records: [any EvidenceRecord] { receiver.records }
+    var engines: [EngineVerdict] { receiver.engines }
 }
 
 extension CaseRunner {
