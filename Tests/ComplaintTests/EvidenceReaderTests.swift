@@ -319,6 +319,19 @@ import Testing
         #expect(opensmtpd.receiverAddress == IPAddress("192.0.2.114") && opensmtpd.receiverName == "mx.example.test")
     }
 
+    @Test func olderEximWordsCutRepliesAndEximDeferralMarkers() throws {
+        let mailer = try read(
+            "2000-01-30 14:48:28 12EvcH-0003rC-00 ** b@example.test R=lookuphost T=smtp: SMTP error from remote mailer after RCPT TO: : host mx.example.test [192.0.2.2]: 550 User unknown"
+        )
+        #expect(mailer.reply?.code == 550 && mailer.stage == .rcpt && mailer.observedOutcome == .bounced)
+        let cut = try read(#"Got: 550-"[ACD14] List software not permitted"#)
+        #expect(cut.reply?.code == 550 && cut.stage == nil, "a cut multi-line reply is an excerpt: no greeting")
+        let deferral = try read(
+            "10HmbB-0005vi-00 == b@example.test R=others T=smtp defer (-18) H=mx.example.test [192.0.2.1]: Remote host closed connection in response to HELO x (EHLO response was: 550 You are banned)"
+        )
+        #expect(deferral.observedOutcome == .deferred && deferral.reply?.code == 550)
+    }
+
     /// `[` and `]` are YAML flow indicators: a redacted recipient is quoted in `rcpt_to: [...]`.
     @Test func aRedactedRecipientIsQuotedInTheFlowSequence() throws {
         let input =

@@ -33,6 +33,9 @@ enum CodelessReply {
             "RFC 5321 4.2.2's text for 552"),
         Known(#"Requested action not taken: mailbox name not allowed"#, 553, nil, "RFC 5321 4.2.2's text for 553"),
         Known(
+            #"\bNo SMTP service\b"#, 554, .greeting,
+            "RFC 5321 3.1: a server that refuses the connection answers `554 No SMTP service here` in place of 220"),
+        Known(
             #"\btoo many recipients\b"#, 452, .rcpt,
             "RFC 5321 4.5.3.1.10: `452 Too many recipients` answers the RCPT TO over the limit"),
         // Postfix (postconf(5) defaults, smtpd_check.c and smtpd.c).

@@ -150,8 +150,8 @@ enum BounceText {
         }
         // Exim's line, or its paragraph when a paste put the reply on a line of its own (not indented).
         let exim =
-            lines.filter { $0.contains("SMTP error from remote mail server after") }
-            + paragraphs(lines).filter { $0.contains("SMTP error from remote mail server after") }
+            lines.filter { EximLog.isSMTPError($0) }
+            + paragraphs(lines).filter { EximLog.isSMTPError($0) }
         for line in exim {
             if EximLog.readSMTPError(line, into: &evidence) {
                 if let match = line.range(of: #"host (\S+) \[([^\]]+)\]"#, options: .regularExpression) {

@@ -15,7 +15,13 @@ enum EximLog {
             #"\b(temporarily rejected|rejected) (RCPT <?([^<>\s:]*)>?|MAIL <?([^<>\s:]*)>?|EHLO or HELO (\S+)|connection in "[^"]*" ACL|after DATA|DATA|(?:the )?message after end of data|by local_scan\(\))(?::\s*(.*))?$"#
     )
     private static let smtpError = try! NSRegularExpression(
-        pattern: #"SMTP error from remote mail server after (.+?):\s+([245]\d\d[ -].*)$"#)
+        pattern: #"SMTP error from remote (?:mail server|mailer) after (.+?):\s+([245]\d\d[ -].*)$"#)
+
+    /// Exim's `SMTP error from remote mail server after ...`; Exim 3 and early Exim 4 said `remote mailer`.
+    static func isSMTPError(_ line: String) -> Bool {
+        line.range(of: "SMTP error from remote mail server after") != nil
+            || line.range(of: "SMTP error from remote mailer after") != nil
+    }
 
     /// Exim's own check of the HELO argument logs the host without `H=` (smtp_in.c: `rejected %s
     /// from %s: syntactically invalid argument(s): %s`, the host as `name [addr]` or `[addr]`).
@@ -36,7 +42,7 @@ enum EximLog {
         for line in lines where !line.contains("H=") {
             if let evidence = readReject(line, hostRequired: false) { return .success(evidence) }
         }
-        for line in lines where line.contains("SMTP error from remote mail server after") {
+        for line in lines where isSMTPError(line) {
             var evidence = Evidence(source: .eximDelivery)
             guard readSMTPError(line, into: &evidence) else { continue }
             // `== r`, `** r`: the recipient of a deferral or a bounce.

@@ -28,12 +28,15 @@ enum Hints {
             #"THIS IS A WARNING ONLY"#, #"Delivery (has been )?delayed"#, #"has not yet been delivered"#,
             #"could not be delivered for more than"#,
             #"will (be retried|retry|continue to try)"#, #"status=deferred"#, #"\bdelivery \d+: deferral:"#,
+            // Exim's delivery log: `== r R=... T=... defer (...)` (a deferral; `**` is a failure).
+            #"\s==\s<?[^\s<>]+@[^\s<>]+>?\s+(?:<[^>]*>\s+)?(?:R|T)="#,
         ]
         let bounced = [
             #"could not be delivered to one or more recipients"#, #"permanent(ly)? (error|fatal)"#,
             #"Delivery has failed"#,
             #"I'm not going to try again"#, #"I couldn't deliver"#, #"Undelivered Mail Returned"#, #"status=bounced"#,
             #"Mail delivery failed"#, #"could not be delivered"#, #"\bdelivery \d+: failure:"#,
+            #"\s\*\*\s<?[^\s<>]+@[^\s<>]+>?\s+(?:<[^>]*>\s+)?(?:R|T)="#,
         ]
         for pattern in deferred where text.range(of: pattern, options: [.regularExpression, .caseInsensitive]) != nil {
             return (.deferred, "the notice's words matching `\(pattern)` (a delay notice: the sender is still trying)")

@@ -383,6 +383,8 @@ enum Transcript {
         var stage = SMTPStage.greeting
         var inMessage = false
         var pending: [String] = []
+        // The code of the multi-line reply being collected, and the command it follows.
+        var pendingStart: (code: Int, enhanced: String?, after: String)?
         var lastCommand = "the connection (the greeting: no command had been sent)"
         var decided: (reply: SMTPReply, stage: SMTPStage, after: String)?
         // The first command the client sent after the deciding reply.
@@ -436,6 +438,7 @@ enum Transcript {
             case .server(let text, _):
                 guard let part = ReplyText.reply(Substring(text.trimmingCharacters(in: .whitespaces))) else { continue }
                 let chars = Array(text.trimmingCharacters(in: .whitespaces).prefix(4))
+                if pending.isEmpty { pendingStart = (part.code, part.enhanced, lastCommand) }
                 pending.append(part.text)
                 if chars.count == 4, chars[3] == "-" { continue }
                 let reply = SMTPReply(code: part.code, enhanced: part.enhanced, lines: pending)
@@ -484,6 +487,13 @@ enum Transcript {
                 }
             }
         }
+        // A multi-line reply the paste cut before its last line (`Got: 550-"[ACD14] ...`): its lines so
+        // far are the reply, and the input is an excerpt (no greeting is taken from its order).
+        var cut = false
+        if decided == nil, refusedEHLO == nil, !pending.isEmpty, let start = pendingStart, start.code >= 400 {
+            decided = (SMTPReply(code: start.code, enhanced: start.enhanced, lines: pending), stage, start.after)
+            cut = true
+        }
         guard let deciding = decided ?? refusedEHLO ?? last else {
             return .failure(ReaderMiss("an SMTP dialogue without a complete reply"))
         }
@@ -523,7 +533,7 @@ enum Transcript {
             // No stage from the order of lines.
         } else if !commands.isEmpty {
             evidence.setStage(deciding.stage, from: "the reply came after \(deciding.after)")
-        } else if deciding.stage == .greeting && firstReply == deciding.reply.code {
+        } else if deciding.stage == .greeting && firstReply == deciding.reply.code && !cut {
             // Only the server's lines: a refusal as the first of them is the greeting, unless the
             // words around it name a command (MailKit's `RecipientNotAccepted`).
             evidence.fallbackStage = (.greeting, "the server's first line, with no command before it, is the greeting")
