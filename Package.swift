@@ -365,6 +365,7 @@ let package = Package(
             name: "SenderTests",
             dependencies: [
                 "Sender", "Delivery", "SMTPProtocol", "DNSCore", "Sandbox", "MXHarnessTestKit", "CertificateAuthority",
+                "Scenario", "Runner",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

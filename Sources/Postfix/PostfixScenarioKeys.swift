@@ -73,3 +73,13 @@ extension ReceiverSpec {
         set { settings["postfix_dir"] = newValue.map(PostfixDirectorySetting.init(path:)) }
     }
 }
+
+extension SenderSpec {
+    /// `sender.postfix`, main.cf settings a Postfix sender gets as written; empty when not set.
+    /// The delivery model owns the key (it models Postfix's SMTP client and checks the settings it
+    /// honours); the value is a `SettingsMap` under the key's name.
+    public var postfix: [String: String] {
+        get { settings("postfix", as: SettingsMap.self)?.values ?? [:] }
+        set { settings["postfix"] = newValue.isEmpty ? nil : SettingsMap(newValue) }
+    }
+}

@@ -99,10 +99,15 @@ public struct MXScanSession: Sendable, Hashable {
     public var client: IPAddress
     /// The session's TLS, when STARTTLS was completed.
     public var tls: TLSSessionFacts?
+    /// The client's name as the MX already holds it: forward-confirmed by its policy's lookups, or
+    /// as XCLIENT vouched for it (Postfix takes XCLIENT's NAME without a lookup); nil when the MX
+    /// has not looked it up.
+    public var fcrdns: FCrDNSFinding?
 
-    public init(client: IPAddress, tls: TLSSessionFacts? = nil) {
+    public init(client: IPAddress, tls: TLSSessionFacts? = nil, fcrdns: FCrDNSFinding? = nil) {
         self.client = client
         self.tls = tls
+        self.fcrdns = fcrdns
     }
 }
 

@@ -147,6 +147,7 @@ struct ProxiedEvidence: ReceiverEvidence {
     }
     var decisions: [String] { receiver.decisions }
     var records: [any EvidenceRecord] { receiver.records }
+    var engines: [EngineVerdict] { receiver.engines }
 }
 
 extension CaseRunner {
@@ -189,24 +190,20 @@ extension ObservedDelivery {
 }
 
 extension DeliveryRequest {
-    /// The delivery a scenario's sender makes.
-    public init(_ sender: SenderSpec, connectTimeout: Duration, replyTimeout: Duration) {
+    /// The delivery a scenario's sender makes: `limits` and `prefer` (nil: `sender.prefer`) as the
+    /// sender kind reads them from its own settings.
+    public init(
+        _ sender: SenderSpec, connectTimeout: Duration, replyTimeout: Duration, limits: ClientLimits = ClientLimits(),
+        prefer: AddressPreference? = nil
+    ) {
         let relay: Relay
         switch sender.relay {
         case .mx: relay = .mx
         case .host(let name): relay = .host(name)
         }
-        // `sender.postfix` settings the model honours override `sender.prefer` and the defaults.
-        let settings = ModelledPostfixSettings(sender.postfix)
-        let defaults = ClientLimits()
-        let limits = ClientLimits(
-            sessionLimit: settings.sessionLimit ?? defaults.sessionLimit,
-            addressLimit: settings.addressLimit ?? defaults.addressLimit,
-            skip5xxGreeting: settings.skip5xxGreeting ?? defaults.skip5xxGreeting)
-        let prefer =
-            settings.addressPreference.flatMap(AddressPreference.init(rawValue:)) ?? AddressPreference(sender.prefer)
         self.init(
-            sources: sender.addresses, prefer: prefer, limits: limits, helo: sender.helo, mailFrom: sender.mailFrom,
+            sources: sender.addresses, prefer: prefer ?? AddressPreference(sender.prefer), limits: limits,
+            helo: sender.helo, mailFrom: sender.mailFrom,
             recipients: sender.rcptTo, relay: relay, message: sender.messageBytes(),
             connectTimeout: connectTimeout, replyTimeout: replyTimeout)
         self.rawData = sender.message?.raw.map { Array($0.utf8) }

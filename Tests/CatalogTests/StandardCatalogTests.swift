@@ -17,7 +17,7 @@ import MXHarnessTestKit
         #expect(kinds.senders.map(\.rawValue) == ["builtin", "postfix", "exim"])
         #expect(
             kinds.keys.map { "\($0.part).\($0.name)" } == [
-                "receiver.postfix", "receiver.postfix_dir", "receiver.exim", "sender.exim",
+                "receiver.postfix", "receiver.postfix_dir", "receiver.exim", "sender.postfix", "sender.exim",
             ])
     }
 

@@ -113,7 +113,8 @@ import Testing
                 rcptTo: ["u@example.test"]))
         let yaml = world.scenarioYAML(
             CapturedScenarioOptions(resolver: "192.0.2.53@53", capturedAt: Date(timeIntervalSince1970: 1_700_000_000)))
-        let scenario = try #require(try ScenarioLoader().load(yaml: yaml, file: "/tmp/captured.yaml").first)
+        let scenario = try #require(
+            try ScenarioLoader(kinds: builtinKinds).load(yaml: yaml, file: "/tmp/captured.yaml").first)
         #expect(Set(scenario.dns.records) == Set(world.records))
         #expect(scenario.dns.faults == world.faults)
         #expect(scenario.receiver.hostname == "mx.example.test")
@@ -173,7 +174,9 @@ struct CaptureReplayTests {
         """
 
     static func cases() throws -> [ScenarioCase] {
-        try ScenarioLoader().load(yaml: original, file: "/tmp/internet.yaml").filter { $0.name.contains("/") }
+        try ScenarioLoader(kinds: builtinKinds).load(yaml: original, file: "/tmp/internet.yaml").filter {
+            $0.name.contains("/")
+        }
     }
 
     @Test(arguments: ["delivered", "ptr-timeout", "spf-include-timeout"])
@@ -190,7 +193,8 @@ struct CaptureReplayTests {
                 timeout: .milliseconds(800))
         }
         let yaml = captured.scenarioYAML(CapturedScenarioOptions(resolver: "127.0.0.1@53", complaint: scenario))
-        let replay = try #require(try ScenarioLoader().load(yaml: yaml, file: "/tmp/replay.yaml").first, "\(yaml)")
+        let replay = try #require(
+            try ScenarioLoader(kinds: builtinKinds).load(yaml: yaml, file: "/tmp/replay.yaml").first, "\(yaml)")
         #expect(replay.receiver.policy == scenario.receiver.policy)
         #expect(replay.expect == scenario.expect)
 

@@ -85,7 +85,8 @@ struct CorpusItem: Sendable, CustomTestStringConvertible {
         #expect(reply.code == item.code)
         #expect(reply.enhanced == item.enhanced)
         #expect(repro.evidence.stage == item.stage)
-        let scenario = try #require(try ScenarioLoader().load(yaml: repro.yaml, file: "/tmp/\(item.file).yaml").first)
+        let scenario = try #require(
+            try ScenarioLoader(kinds: builtinKinds).load(yaml: repro.yaml, file: "/tmp/\(item.file).yaml").first)
         #expect(scenario.expect.outcome == item.outcome)
         #expect(scenario.expect.family?.rawValue == item.family)
         // The expectation is one the written policy produces: the observed code, and a stage only
@@ -109,7 +110,8 @@ struct ComplaintCorpusReplayTests {
     @Test(arguments: CorpusItem.all)
     func eachWrittenScenarioReproduces(_ item: CorpusItem) async throws {
         let repro = try item.reproduction()
-        let scenario = try #require(try ScenarioLoader().load(yaml: repro.yaml, file: "/tmp/\(item.file).yaml").first)
+        let scenario = try #require(
+            try ScenarioLoader(kinds: builtinKinds).load(yaml: repro.yaml, file: "/tmp/\(item.file).yaml").first)
         let result = await CaseRunner(configuration: RunConfiguration(target: .builtin), parts: builtinParts).run(
             scenario)
         #expect(result.status == .passed, "\(result.status) \(result.mismatches)\n\(repro.yaml)")

@@ -2,6 +2,7 @@ import Complaint
 import DNSCore
 import Foundation
 import SMTPProtocol
+import RunnerTestKit
 import Scenario
 import Testing
 
@@ -591,7 +592,8 @@ import Testing
         let dsn =
             "Reporting-MTA: dns; mail.sender.test\n\nFinal-Recipient: rfc822; b@example.test\nAction: failed\nStatus: 5.1.1\n"
         let repro = ReproductionWriter.reproduce(try read(dsn), input: dsn)
-        let scenario = try #require(try ScenarioLoader().load(yaml: repro.yaml, file: "/tmp/status-only.yaml").first)
+        let scenario = try #require(
+            try ScenarioLoader(kinds: builtinKinds).load(yaml: repro.yaml, file: "/tmp/status-only.yaml").first)
         #expect(scenario.expect.code == CodePattern(code: 550))
         #expect(repro.report.contains { $0.contains("receiver.policy.reply.text") && $0.contains("ASSUMED") })
     }

@@ -69,7 +69,7 @@ func reproduction(of input: String) throws -> Reproduction {
         let repro = try sample.reproduction()
         let cases: [ScenarioCase]
         do {
-            cases = try ScenarioLoader().load(yaml: repro.yaml, file: "/tmp/repro.yaml")
+            cases = try ScenarioLoader(kinds: builtinKinds).load(yaml: repro.yaml, file: "/tmp/repro.yaml")
         } catch {
             Issue.record("the written scenario does not load: \(error)\n\(repro.yaml)")
             return
@@ -143,7 +143,8 @@ func reproduction(of input: String) throws -> Reproduction {
         let repro = try reproduction(of: line)
         #expect(
             repro.diagnosis.policy == .map(checks: [.dnsbl(zone: "bl.example.test")], rejectAt: .rcpt, onFail: .reject))
-        let scenario = try #require(try ScenarioLoader().load(yaml: repro.yaml, file: "/tmp/r.yaml").first)
+        let scenario = try #require(
+            try ScenarioLoader(kinds: builtinKinds).load(yaml: repro.yaml, file: "/tmp/r.yaml").first)
         #expect(scenario.dns.records.contains { $0.owner == "7.100.51.198.bl.example.test" && $0.type == .a })
     }
 
@@ -155,7 +156,8 @@ func reproduction(of input: String) throws -> Reproduction {
         #expect(repro.diagnosis.standIn)
         #expect(repro.diagnosis.check == .dnsbl(zone: ReplyDiagnosis.standInZone))
         #expect(repro.reproducesAsWritten)
-        let scenario = try #require(try ScenarioLoader().load(yaml: repro.yaml, file: "/tmp/r.yaml").first)
+        let scenario = try #require(
+            try ScenarioLoader(kinds: builtinKinds).load(yaml: repro.yaml, file: "/tmp/r.yaml").first)
         #expect(
             scenario.receiver.policy.siteReply?.text
                 == "<u@example.test>: Recipient address rejected: User unknown in local recipient table")
@@ -175,8 +177,9 @@ func reproduction(of input: String) throws -> Reproduction {
         #expect(bounced.evidence.stage == .greeting)
         #expect(bounced.yaml.contains("postfix: {smtp_skip_5xx_greeting: \"no\"}"))
         #expect(bounced.yaml.contains("outcome: bounced"))
-        let scenario = try #require(try ScenarioLoader().load(yaml: bounced.yaml, file: "/tmp/r.yaml").first)
-        #expect(ModelledPostfixSettings(scenario.sender.postfix).skip5xxGreeting == false)
+        let scenario = try #require(
+            try ScenarioLoader(kinds: builtinKinds).load(yaml: bounced.yaml, file: "/tmp/r.yaml").first)
+        #expect(scenario.sender.settings("postfix", as: SettingsMap.self)?.values["smtp_skip_5xx_greeting"] == "no")
 
         let deferred = try reproduction(of: dsn.replacingOccurrences(of: "Status: 5.7.1", with: "Status: 4.7.1"))
         #expect(!deferred.yaml.contains("postfix: {smtp_skip_5xx_greeting"))
@@ -192,7 +195,8 @@ func reproduction(of input: String) throws -> Reproduction {
             """
         let repro = try reproduction(of: dsn)
         #expect(repro.evidence.stage == nil)
-        let scenario = try #require(try ScenarioLoader().load(yaml: repro.yaml, file: "/tmp/r.yaml").first)
+        let scenario = try #require(
+            try ScenarioLoader(kinds: builtinKinds).load(yaml: repro.yaml, file: "/tmp/r.yaml").first)
         #expect(scenario.expect.stage == nil)
         #expect(scenario.expect.outcome == .bounced)
         // Never a silent drop: the key left out is named, with why, in the report and in the file.
@@ -208,7 +212,8 @@ struct ReproductionReplayTests {
     @Test(arguments: ReproCase.all)
     func theWrittenScenarioReproducesTheReply(_ sample: ReproCase) async throws {
         let repro = try sample.reproduction()
-        let scenario = try #require(try ScenarioLoader().load(yaml: repro.yaml, file: "/tmp/repro.yaml").first)
+        let scenario = try #require(
+            try ScenarioLoader(kinds: builtinKinds).load(yaml: repro.yaml, file: "/tmp/repro.yaml").first)
         let result = await CaseRunner(configuration: RunConfiguration(target: .builtin), parts: builtinParts).run(
             scenario)
         #expect(

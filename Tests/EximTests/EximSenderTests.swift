@@ -36,7 +36,7 @@ struct EximSenderTests {
         let theme = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Scenarios/identities").path
-        let cases = try ScenarioLoader().load(paths: [theme]).filter {
+        let cases = try ScenarioLoader(kinds: builtinKinds).load(paths: [theme]).filter {
             $0.sender.identity.usesProxy && $0.sender.proxy == .model
         }
         #expect(cases.contains { $0.expect.outcome == .delivered })
@@ -81,7 +81,8 @@ struct EximSenderTests {
                   stage: data
                   code: 250
                 """
-            return try #require(try ScenarioLoader().load(yaml: yaml, file: "/tmp/\(name).yaml").first)
+            return try #require(
+                try ScenarioLoader(kinds: builtinKinds).load(yaml: yaml, file: "/tmp/\(name).yaml").first)
         }
         let runner = CaseRunner(
             configuration: RunConfiguration(sender: .exim), parts: builtinParts.adding(EximSenders()))

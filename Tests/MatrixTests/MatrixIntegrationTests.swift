@@ -16,7 +16,7 @@ struct MatrixIntegrationTests {
     static func fixtureCases() throws -> (cases: [ScenarioCase], directory: String) {
         let directory = try Fixtures.temporaryDirectory()
         try Fixtures.writeFixtureScenarios(into: directory)
-        return (try ScenarioLoader().load(paths: [directory]), directory)
+        return (try ScenarioLoader(kinds: builtinKinds).load(paths: [directory]), directory)
     }
 
     /// A dual-stack sender without an IPv6 PTR: delivered over IPv4 after a 450 where the check
@@ -86,7 +86,7 @@ struct MatrixIntegrationTests {
             try await Harness.matrix(options(compare: true), logger: logger) == .failed,
             "the stricter policy bounces the dual-stack sender")
         // What it printed, through the same model.
-        let cases = try ScenarioLoader().load(paths: [directory])
+        let cases = try ScenarioLoader(kinds: builtinKinds).load(paths: [directory])
         let columns = try PolicyColumn.columns(policies: [ours], postfixConfigurations: [], target: .builtin)
         let matrix = await MatrixRunner(
             runner: CaseRunner(configuration: RunConfiguration(), parts: builtinParts), jobs: 2

@@ -21,7 +21,7 @@ struct PostfixSenderThroughRelayTests {
         let theme = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Scenarios/identities").path
-        let cases = try ScenarioLoader().load(paths: [theme]).filter {
+        let cases = try ScenarioLoader(kinds: builtinKinds).load(paths: [theme]).filter {
             $0.sender.identity.usesProxy && $0.sender.proxy == .model
         }
         #expect(cases.count >= 3)

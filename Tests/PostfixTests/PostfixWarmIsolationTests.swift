@@ -59,7 +59,7 @@ struct PostfixWarmIsolationTests {
             sender: {addresses: {ipv4: \(world.sender)}, helo: mail.sender.test, mail_from: a@sender.test, rcpt_to: [b@example.test]}
             expect: {}
             """
-        return try #require(try ScenarioLoader().load(yaml: yaml, file: "\(world.name).yaml").first)
+        return try #require(try ScenarioLoader(kinds: builtinKinds).load(yaml: yaml, file: "\(world.name).yaml").first)
     }
 
     /// Everything a leak could change: as on the built-in MX's warm slots.

@@ -10,6 +10,12 @@ import Testing
 /// sender. Tests of another kind add it (`PartCatalog.adding`).
 public let builtinParts = PartCatalog(receivers: [BuiltinMXReceivers()], senders: [ModelSenders()])
 
+/// The format's core names with the built-in parts' own keys (the delivery model's
+/// `sender.postfix`): what a test loads library or reproduction files with.
+public let builtinKinds = ScenarioKinds(
+    receivers: ScenarioKinds.core.receivers, senders: ScenarioKinds.core.senders,
+    keys: builtinParts.scenarioKinds.keys)
+
 /// `scenario` run once through `CaseRunner` with `parts`.
 public func runOne(
     _ scenario: ScenarioCase, _ configuration: RunConfiguration = RunConfiguration(), parts: PartCatalog = builtinParts
@@ -21,7 +27,7 @@ public func runOne(
 /// 203.0.113.25 (and 2001:db8:5::25 when `dualStack`) whose world is RECORDS, loaded with
 /// `kinds` (the receiver kind's name and keys).
 public func realReceiverScenario(
-    _ name: String, kinds: ScenarioKinds = .core, target: String, policy: String, records: [String],
+    _ name: String, kinds: ScenarioKinds = builtinKinds, target: String, policy: String, records: [String],
     receiverExtra: String = "",
     faults: String = "[]",
     dualStack: Bool = false
@@ -109,7 +115,7 @@ public func twoEqualMX(_ name: String, target: String, postfix: String = "{}", e
           postfix: \(postfix)
         expect: \(expect)
         """
-    return try #require(try ScenarioLoader().load(yaml: yaml, file: "\(name).yaml").first)
+    return try #require(try ScenarioLoader(kinds: builtinKinds).load(yaml: yaml, file: "\(name).yaml").first)
 }
 
 /// What loading `yaml` as Scenarios/rdns.yaml with `kinds` reports, one line per problem (none

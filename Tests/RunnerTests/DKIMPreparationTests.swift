@@ -30,7 +30,7 @@ import Testing
                 of: "    - mx.example.test. A 192.0.2.10\n",
                 with: "    - mx.example.test. A 192.0.2.10\n    - \(extra)\n")
         }
-        let scenario = try #require(try ScenarioLoader().load(yaml: text, file: "p.yaml").first)
+        let scenario = try #require(try ScenarioLoader(kinds: builtinKinds).load(yaml: text, file: "p.yaml").first)
         #expect(scenario.sender.dkim?.key == nil)
         return try scenario.preparingDKIM()
     }
@@ -70,7 +70,7 @@ import Testing
     /// skips it with its own reason, before any sender is made.
     @Test func aSenderKindThatCannotSignSkipsSignedCasesWithItsReason() async throws {
         let scenario = try #require(
-            try ScenarioLoader().load(
+            try ScenarioLoader(kinds: builtinKinds).load(
                 yaml: DKIMPreparationTests.yaml.replacingOccurrences(of: ", RECORD", with: ""), file: "p.yaml"
             ).first)
         #expect(scenario.sender.dkim != nil)

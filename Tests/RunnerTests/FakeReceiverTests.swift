@@ -29,7 +29,8 @@ struct FakeReceiverTests {
               rcpt_to: bob@example.test
             expect: \(expect)
             """
-        var scenario = try #require(try ScenarioLoader().load(yaml: yaml, file: "greeting-only.yaml").first)
+        var scenario = try #require(
+            try ScenarioLoader(kinds: builtinKinds).load(yaml: yaml, file: "greeting-only.yaml").first)
         scenario.receiver.target = GreetingOnlyReceivers.target
         return scenario
     }

@@ -17,7 +17,7 @@ struct IdentityPathTests {
         .appendingPathComponent("Scenarios/identities").path
 
     static func cases() throws -> [ScenarioCase] {
-        try ScenarioLoader().load(paths: [theme])
+        try ScenarioLoader(kinds: builtinKinds).load(paths: [theme])
     }
 
     @Test func everyCaseOfTheThemePassesOnTheBuiltinMX() async throws {

@@ -1,5 +1,6 @@
 import CertificateAuthority
 import DNSCore
+import RunnerTestKit
 import Scenario
 import Testing
 @testable import Runner
@@ -26,7 +27,7 @@ import Testing
               rcpt_to: [bob@example.test]
             expect: {outcome: delivered}
             """
-        let scenario = try #require(try ScenarioLoader().load(yaml: yaml, file: "t.yaml").first)
+        let scenario = try #require(try ScenarioLoader(kinds: builtinKinds).load(yaml: yaml, file: "t.yaml").first)
         let authority = RunAuthority()
         let issued = try authority.authority().certificate(
             try #require(CertificateKind(rawValue: certificate)), names: ["mx.example.test"],
@@ -83,7 +84,7 @@ import Testing
               resolver: \(sender)
             expect: {outcome: delivered}
             """
-        return try #require(try ScenarioLoader().load(yaml: yaml, file: "r.yaml").first)
+        return try #require(try ScenarioLoader(kinds: builtinKinds).load(yaml: yaml, file: "r.yaml").first)
     }
 
     @Test func differentResolversInASignedWorldAreSkippedOnlyWhenBothShareTheFile() throws {

@@ -17,7 +17,7 @@ struct WalkingSkeletonTests {
         .appendingPathComponent("Scenarios/reverse-dns").path
 
     static func load(_ file: String) throws -> ScenarioCase {
-        let cases = try ScenarioLoader().load(paths: [scenarios + "/" + file])
+        let cases = try ScenarioLoader(kinds: builtinKinds).load(paths: [scenarios + "/" + file])
         return try #require(cases.first)
     }
 

@@ -151,7 +151,7 @@ struct WarmWorldIsolationTests {
                 sender: {addresses: {ipv6: "2001:db8:5::25"}, helo: mail.sender.test, mail_from: a@sender.test, rcpt_to: [b@example.test]\(world.name.hasSuffix("-at-sender") ? ", resolver: validating" : "")}
                 expect: {}
                 """
-        return try #require(try ScenarioLoader().load(yaml: yaml, file: "\(world.name).yaml").first)
+        return try #require(try ScenarioLoader(kinds: builtinKinds).load(yaml: yaml, file: "\(world.name).yaml").first)
     }
 
     /// Everything a leak could change: the outcome, where and with what reply each attempt ended,

@@ -32,13 +32,15 @@ public struct EximSenders: SenderKind {
         if scenario.sender.prefer == .ipv4, scenario.sender.addresses.count == 2 {
             return "Exim cannot prefer IPv4 over IPv6 (sender.prefer: ipv4)"
         }
-        if !scenario.sender.postfix.isEmpty,
-            !scenario.sender.postfix.keys.allSatisfy({
-                $0 == "smtp_address_preference" && scenario.sender.postfix[$0] == "ipv6"
+        // `sender.postfix`, read by the key's name (the delivery model owns the key).
+        let postfix = scenario.sender.settings("postfix", as: SettingsMap.self)?.values ?? [:]
+        if !postfix.isEmpty,
+            !postfix.keys.allSatisfy({
+                $0 == "smtp_address_preference" && postfix[$0] == "ipv6"
             })
         {
             return
-                "sender.postfix settings (\(scenario.sender.postfix.keys.sorted().joined(separator: ", "))) have no Exim equivalent here"
+                "sender.postfix settings (\(postfix.keys.sorted().joined(separator: ", "))) have no Exim equivalent here"
         }
         return nil
     }

@@ -55,10 +55,12 @@ final class BuiltinMXRspamd: MXMessageScanner {
     }
 
     func scan(_ message: SMTPMessage, session: MXScanSession) async -> MXScanVerdict {
-        // Postfix's client name: the PTR name whose address records hold the client, else `unknown`.
-        let identity = await ClientIdentityWalk.run(client: session.client, lookup: lookup)
+        // Postfix's client name: the PTR name whose address records hold the client (or the name
+        // XCLIENT gave), else `unknown`; looked up here when the policy had no need of it.
+        var fcrdns = session.fcrdns
+        if fcrdns == nil { fcrdns = await ClientIdentityWalk.run(client: session.client, lookup: lookup).fcrdns }
         let check = RspamdCheck(
-            client: session.client.description, hostname: identity.fcrdns?.confirmedName, helo: message.helo,
+            client: session.client.description, hostname: fcrdns?.confirmedName, helo: message.helo,
             mailFrom: message.reversePath, recipients: message.recipients, queueID: message.queueID,
             mtaName: hostname, tlsVersion: session.tls?.version?.rawValue, tlsCipher: session.tls?.cipher,
             message: message.data)

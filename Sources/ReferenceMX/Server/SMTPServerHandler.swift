@@ -282,8 +282,8 @@ final class SMTPServerHandler: ChannelInboundHandler {
         // A message the policy lets through goes to the scanner, when there is one (`receiver.engines`).
         var scan: (any MXMessageScanner, SMTPMessage, MXScanSession)?
         if case .endOfData(let message) = question, let scanner = core.configuration.messageScanner {
-            let (client, tls) = recorder.update { ($0.client, $0.tls) }
-            scan = (scanner, message, MXScanSession(client: client ?? Self.unknownClient, tls: tls))
+            let (client, tls, fcrdns) = recorder.update { ($0.client, $0.tls, $0.findings?.fcrdns) }
+            scan = (scanner, message, MXScanSession(client: client ?? Self.unknownClient, tls: tls, fcrdns: fcrdns))
         }
         let recorder = recorder
         Task { [scan] in

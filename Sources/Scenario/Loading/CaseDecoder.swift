@@ -177,7 +177,7 @@ struct CaseDecoder {
                 ReceiverTarget.init(rawValue:))
         }
         let policy = map.optional("policy").map { receiverPolicy($0, path.key("policy")) } ?? Preset.open.policy
-        let settings = kindSettings(map, path, .receiver)
+        let settings = kindSettings(map, path, .receiver, kind: (target ?? nil)?.rawValue)
         let bareNewline = map.optional("bare_newline").map {
             choice(
                 $0, path.key("bare_newline"), "bare newline mode", names: SMTPBareNewlineMode.names,
@@ -245,9 +245,7 @@ struct CaseDecoder {
         let mta: SenderMTA?? = map.optional("mta").map {
             choice($0, path.key("mta"), "sending MTA", names: kinds.senders.map(\.rawValue), SenderMTA.init(rawValue:))
         }
-        let postfixTree = map.optional("postfix")
-        let postfix = postfixTree.map { settingsMap($0, path.key("postfix"), what: "Postfix SMTP-client settings") }
-        let settings = kindSettings(map, path, .sender)
+        let settings = kindSettings(map, path, .sender, kind: (mta ?? nil)?.rawValue)
         let dkimTree = map.optional("dkim")
         let dkim = dkimTree.map { dkimSpec($0, path.key("dkim")) }
         let proxyKey = map.optional("proxy")
@@ -278,13 +276,7 @@ struct CaseDecoder {
         else { return nil }
         if case .some(.none) = message { return nil }
         if case .some(.none) = mta { return nil }
-        if case .some(.none) = postfix { return nil }
         guard let settings else { return nil }
-        if let postfixTree, let settings = postfix ?? nil,
-            !checkPostfixSettings(postfixTree, path.key("postfix"), settings, mta: mta ?? nil)
-        {
-            return nil
-        }
         if case .some(.none) = dkim { return nil }
         if let dkimTree, case .some(.some(let spec)) = message, spec.raw != nil {
             diagnostics.add(
@@ -296,7 +288,7 @@ struct CaseDecoder {
         var spec = SenderSpec(
             addresses: addresses, prefer: prefer, helo: helo, mailFrom: mailFrom, rcptTo: rcptTo, relay: relay,
             message: message ?? nil,
-            mta: mta ?? nil, postfix: (postfix ?? nil) ?? [:], dkim: dkim ?? nil,
+            mta: mta ?? nil, dkim: dkim ?? nil,
             identity: identity.path, proxyAddresses: identity.proxyAddresses, xclientName: identity.xclientName)
         spec.settings = settings
         spec.tls = (tls ?? nil) ?? .none
@@ -495,12 +487,14 @@ struct CaseDecoder {
     // MARK: helpers
 
     /// The kinds' own keys of `part` set in `map`, each read by its kind; nil when one does not read.
-    func kindSettings(_ map: MapReader, _ path: KeyPath, _ part: ScenarioKey.Part) -> [String: any PartSettings]? {
+    func kindSettings(_ map: MapReader, _ path: KeyPath, _ part: ScenarioKey.Part, kind: String?)
+        -> [String: any PartSettings]?
+    {
         var settings: [String: any PartSettings] = [:]
         var failed = false
         for key in kinds.keys(of: part) {
             guard let tree = map.optional(key.name) else { continue }
-            if let value = key.decode(ScenarioValue(tree, path.key(key.name), diagnostics)) {
+            if let value = key.decode(ScenarioValue(tree, path.key(key.name), diagnostics, kind: kind)) {
                 settings[key.name] = value
             } else {
                 failed = true

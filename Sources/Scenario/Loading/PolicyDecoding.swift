@@ -2,7 +2,7 @@ import DNSCore
 import Policy
 
 /// The receiver's policy (a preset or the map form, with format 1.1's `reject_at: greeting` and
-/// `reply`, format 1.2's `reject_at: helo|mail`) and the built-in sender's `sender.postfix`.
+/// `reply`, format 1.2's `reject_at: helo|mail`).
 extension CaseDecoder {
     func receiverPolicy(_ tree: Tree, _ path: KeyPath) -> ReceiverPolicy? {
         let presets = Preset.allCases.map(\.rawValue)

@@ -6,6 +6,22 @@ public protocol PartSettings: Sendable {
     var explained: ExplainedValue? { get }
 }
 
+/// A kind's key whose value is a map of setting names to one-line values, kept as written
+/// (`ScenarioValue.settingsMap`): an MTA's own settings, which kinds may read by the key's name.
+public struct SettingsMap: PartSettings, Hashable {
+    public var values: [String: String]
+
+    public init(_ values: [String: String] = [:]) {
+        self.values = values
+    }
+
+    /// Every setting in the order of its name; nothing when there is none.
+    public var explained: ExplainedValue? {
+        guard !values.isEmpty else { return nil }
+        return .blockMap(values.keys.sorted().map { ExplainedEntry($0, .plain(values[$0] ?? "")) })
+    }
+}
+
 /// A value as `explain` writes it in YAML.
 public indirect enum ExplainedValue: Sendable {
     /// A string (quoted only where plain YAML cannot hold it).

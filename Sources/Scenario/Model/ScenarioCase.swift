@@ -202,8 +202,6 @@ public struct SenderSpec: Sendable {
     public var mta: SenderMTA?
     /// `sender.dkim`: the message is signed before DATA.
     public var dkim: DKIMSpec?
-    /// `sender.postfix`: Postfix SMTP-client settings (main.cf names), as written.
-    public var postfix: [String: String]
     /// The sender kinds' own keys (`sender.NAME`) the scenario sets, by name.
     public var settings: [String: any PartSettings] = [:]
     /// `sender.identity`: how the receiver learns the sender's address.
@@ -226,14 +224,13 @@ public struct SenderSpec: Sendable {
     public init(
         addresses: [AddressFamily: IPAddress], prefer: AddressFamily = .ipv6, helo: String, mailFrom: String,
         rcptTo: [String], relay: RelaySpec = .mx, message: MessageSpec? = nil, mta: SenderMTA? = nil,
-        postfix: [String: String] = [:], dkim: DKIMSpec? = nil,
+        dkim: DKIMSpec? = nil,
         identity: IdentityPath = .socket, proxyAddresses: [AddressFamily: IPAddress] = [:], xclientName: String? = nil
     ) {
         self.identity = identity
         self.proxyAddresses = proxyAddresses
         self.xclientName = xclientName
         self.mta = mta
-        self.postfix = postfix
         self.dkim = dkim
         self.addresses = addresses
         self.prefer = prefer

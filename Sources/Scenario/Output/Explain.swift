@@ -223,13 +223,6 @@ private func senderNode(_ sender: SenderSpec) -> Node {
         if let raw = message.raw { parts.append(("raw", .plain(raw))) }
         pairs.append(("message", .blockMap(parts)))
     }
-    if !sender.postfix.isEmpty {
-        pairs.append(
-            (
-                "postfix",
-                .blockMap(sender.postfix.sorted { $0.key < $1.key }.map { (Node.plain($0.key), Node.plain($0.value)) })
-            ))
-    }
     pairs += kindNodes(sender.settings)
     return .blockMap(pairs)
 }

@@ -13,6 +13,9 @@ public struct ModelSenders: SenderKind {
 
     public init() {}
 
+    /// `sender.postfix`, the settings of Postfix's SMTP client it models.
+    public var scenarioKeys: [ScenarioKey] { [ModelledPostfixSettings.scenarioKey] }
+
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? { nil }
 
     /// The model connects from `sender.proxy_address` and writes the header or XCLIENT itself.
@@ -20,9 +23,17 @@ public struct ModelSenders: SenderKind {
 
     public func makeSender(for scenario: ScenarioCase, settings: RunConfiguration) -> any Sender {
         ModelSender(
-            request: DeliveryRequest(
-                scenario.sender, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout),
+            request: Self.request(for: scenario.sender, settings: settings),
             level: scenario.sender.tls, authority: settings.authority, handshakeTimeout: settings.replyTimeout)
+    }
+
+    /// The delivery the model makes: `sender.postfix` settings it honours override `sender.prefer`
+    /// and the defaults.
+    public static func request(for sender: SenderSpec, settings: RunConfiguration) -> DeliveryRequest {
+        let postfix = ModelledPostfixSettings(sender)
+        return DeliveryRequest(
+            sender, connectTimeout: settings.connectTimeout, replyTimeout: settings.replyTimeout,
+            limits: postfix.limits, prefer: postfix.preference)
     }
 }
 
