@@ -332,6 +332,16 @@ import Testing
         #expect(deferral.observedOutcome == .deferred && deferral.reply?.code == 550)
     }
 
+    @Test func labelledCodesAndRepliesQuotedInProse() throws {
+        let labelled = try read(#""Invalid Address, ERROR_CODE :550, ERROR_CODE :5.1.1 The account does not exist.""#)
+        #expect(labelled.reply?.code == 550 && labelled.reply?.enhanced == "5.1.1")
+        #expect(labelled.reply?.text == "The account does not exist.")
+        let quoted = try read(#"I will receive an error letter, which says "554 Message not allowed - [299]"."#)
+        #expect(quoted.reply?.code == 554 && quoted.reply?.text == "Message not allowed - [299]")
+        // A quoted success is no refusal.
+        #expect(throws: UnrecognizedEvidence.self) { try read(#"the log printed "250 2.0.0 OK" and nothing else"#) }
+    }
+
     /// `[` and `]` are YAML flow indicators: a redacted recipient is quoted in `rcpt_to: [...]`.
     @Test func aRedactedRecipientIsQuotedInTheFlowSequence() throws {
         let input =

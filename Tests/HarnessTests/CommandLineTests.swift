@@ -29,12 +29,43 @@ import Testing
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        // Both pipes drained at once: a child blocked writing to a full stderr pipe (64 KiB on
+        // Linux) would never close stdout, and reading stdout to its end first would wait forever.
+        let error = Drained(err.fileHandleForReading)
         let output = out.fileHandleForReading.readDataToEndOfFile()
-        let error = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Finished(
             status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
-            error: String(decoding: error, as: UTF8.self))
+            error: String(decoding: error.data(), as: UTF8.self))
+    }
+
+    /// A pipe read to its end on a thread of its own.
+    final class Drained: @unchecked Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        // Written once by the reading thread before `done` is signalled, read after the wait.
+        private var bytes = Data()
+
+        init(_ handle: FileHandle) {
+            Thread { [self] in
+                bytes = handle.readDataToEndOfFile()
+                done.signal()
+            }.start()
+        }
+
+        /// Everything the pipe carried, once its writers closed it.
+        func data() -> Data {
+            done.wait()
+            return bytes
+        }
+    }
+
+    /// A child that fills stderr before writing to stdout ends, and both outputs arrive whole.
+    @Test(.timeLimit(.minutes(1))) func aChildFillingStderrFirstDoesNotBlockTheRun() throws {
+        let finished = try Self.run(
+            ["-c", "head -c 200000 /dev/zero | tr '\\0' e >&2; echo out"], executable: "/bin/sh")
+        #expect(finished.status == 0)
+        #expect(finished.output == "out\n")
+        #expect(finished.error.count == 200_000 && finished.error.allSatisfy { $0 == "e" })
     }
 
     static func temporary(_ name: String, _ text: String) throws -> String {

@@ -213,6 +213,12 @@ enum BounceText {
         {
             evidence.setReply(reply, from: why)
         }
+        if evidence.reply == nil,
+            let (reply, why) = LibraryReplies.labelledOrQuoted(lines)
+                ?? LibraryReplies.labelledOrQuoted(paragraphs(lines))
+        {
+            evidence.setReply(reply, from: why)
+        }
         // A reply quoted without its code: the code the text fixes, else RFC 5321's for its class and stage.
         if evidence.reply == nil,
             let found = LibraryReplies.codeless(lines) ?? LibraryReplies.codeless(paragraphs(lines))

@@ -259,6 +259,40 @@ enum LibraryReplies {
         introducedIn(paragraphs)
     }
 
+    /// A reply whose code and enhanced code are each labelled (`ERROR_CODE :550, ERROR_CODE :5.1.1 text`), or
+    /// a 4xx/5xx reply that opens a quotation in prose (`which says "554 Message not allowed - [299]"`).
+    static func labelledOrQuoted(_ paragraphs: [String]) -> (SMTPReply, String)? {
+        let labelled =
+            #"\b(?i:error[_ ]?code|reply code|code)\s*[:=]\s*([245]\d\d)\s*,\s*(?i:error[_ ]?code|status|code)\s*[:=]\s*([245]\.\d{1,3}\.\d{1,3})\s+(.*)$"#
+        let quoted = #"(?:^|[\s(:])["“'`]([45]\d\d[ -][^"“”'`\n]{3,})["”'`]"#
+        for paragraph in paragraphs {
+            if let range = paragraph.range(of: labelled, options: .regularExpression) {
+                let found = String(paragraph[range])
+                let numbers = found.matches(of: /[245]\d\d|[245]\.\d{1,3}\.\d{1,3}/).map { String($0.output) }
+                if numbers.count >= 2, let code = Int(numbers[0]), let enhanced = EnhancedCode(numbers[1]),
+                    let textStart = found.range(of: enhanced.text)?.upperBound
+                {
+                    var text = String(found[textStart...]).trimmingCharacters(in: .whitespaces)
+                    if let last = text.last, last == "\"" || last == "'" { text.removeLast() }
+                    return (
+                        SMTPReply(code: code, enhanced: enhanced.text, ReplyText.cleaned(text)),
+                        "the labelled code and enhanced code in `\(found.prefix(50))...`"
+                    )
+                }
+            }
+            if let range = paragraph.range(of: quoted, options: .regularExpression) {
+                let inner = paragraph[range].drop { !"\"“'`".contains($0) }.dropFirst().dropLast()
+                if let found = ReplyText.reply(Substring(inner)), found.code >= 400 {
+                    return (
+                        SMTPReply(code: found.code, enhanced: found.enhanced, ReplyText.cleaned(found.text)),
+                        "the reply quoted in `\(paragraph.prefix(60))...`"
+                    )
+                }
+            }
+        }
+        return nil
+    }
+
     /// The introducing words may be a few words ahead of the colon (Go's `error while closing the
     /// WriteCloser: 554 ...`).
     private static func introducedIn(_ paragraphs: [String]) -> (SMTPReply, String)? {
