@@ -195,7 +195,7 @@ let package = Package(
         .target(
             name: "Matrix",
             dependencies: [
-                "DNSCore", "SMTPProtocol", "Policy", "Postfix", "Scenario", "Runner", "Delivery", "Reports",
+                "DNSCore", "SMTPProtocol", "Policy", "Scenario", "Runner", "Delivery", "Reports",
                 .product(name: "Yams", package: "Yams"),
             ]),
         // Evidence of a delivery complaint (bounce, DSN, log line, transcript) turned into a scenario,

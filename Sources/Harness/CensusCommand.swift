@@ -61,7 +61,7 @@ extension Harness {
         guard !options.logs.isEmpty else { throw .usage("census: give the log files to read (plain or .gz)") }
         let columns: [PolicyColumn]
         do {
-            columns = try PolicyColumn.columns(policies: options.policies, postfixConfigurations: [], target: target)
+            columns = try PolicyColumn.columns(policies: options.policies, target: target)
         } catch {
             throw .usage("census: \(error)")
         }

@@ -78,7 +78,8 @@ extension Harness {
                 columns = try IdentityAxis.columns(options.identities)
             } else {
                 columns = try PolicyColumn.columns(
-                    policies: options.policies, postfixConfigurations: options.postfixConfigurations, target: target)
+                    policies: options.policies, configurations: options.postfixConfigurations, target: target,
+                    parts: options.parts)
             }
         } catch {
             throw .usage("matrix: \(error)")

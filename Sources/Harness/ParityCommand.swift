@@ -31,3 +31,8 @@ extension Harness {
         return Verdict(passed: !rows.contains { !$0.differences.isEmpty })
     }
 }
+
+extension ParityAxis {
+    /// The built-in MX against Postfix, as `mxharness parity` compares by default.
+    public static let builtinAgainstPostfix = ParityAxis.receivers([.builtin, .postfix])
+}

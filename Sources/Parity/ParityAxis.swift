@@ -7,9 +7,6 @@ public enum ParityAxis: Sendable, Hashable {
     case receivers([ReceiverTarget])
     case senders([SenderMTA])
 
-    /// The built-in MX against Postfix, as `mxharness parity` compares by default.
-    public static let builtinAgainstPostfix = ParityAxis.receivers([.builtin, .postfix])
-
     /// The sides' names, in column order.
     public var labels: [String] {
         switch self {
@@ -42,11 +39,25 @@ public enum ParityAxis: Sendable, Hashable {
         return configuration
     }
 
-    /// Whether two sides are held to the same exact replies, not only the same outcome class. The
-    /// built-in MX is written to answer as Postfix's smtpd does, and the built-in delivery model to
-    /// deliver as Postfix's smtp client does; every other pair (Exim, OpenSMTPD, a user's own MX)
-    /// may word and number its replies its own way.
-    func mirrors(_ a: Int, _ b: Int) -> Bool {
-        Set([labels[a], labels[b]]) == ["builtin", "postfix"]
+    /// The pairs of sides (by label) held to the same exact replies, not only the same outcome
+    /// class: a kind in `parts` and the kind it mirrors (`ReceiverKind.mirrors`, `SenderKind.mirrors`),
+    /// both on this axis. Every other pair may word and number its replies its own way.
+    public func mirroredPairs(_ parts: PartCatalog) -> Set<Set<String>> {
+        var pairs: Set<Set<String>> = []
+        switch self {
+        case .receivers(let targets):
+            for target in targets {
+                if let other = parts.receivers[target]?.mirrors, targets.contains(other), other != target {
+                    pairs.insert([target.rawValue, other.rawValue])
+                }
+            }
+        case .senders(let mtas):
+            for mta in mtas {
+                if let other = parts.senders[mta]?.mirrors, mtas.contains(other), other != mta {
+                    pairs.insert([mta.rawValue, other.rawValue])
+                }
+            }
+        }
+        return pairs
     }
 }

@@ -11,7 +11,7 @@ import Scenario
 /// other side: an error is a verdict nobody checked, never a skip. The exact code, the enhanced
 /// code, the list of attempts (family, result, stage and code of each) and, between receivers, the
 /// action and score of each engine both ran (`engineDifferences`) are compared too: for
-/// sides that mirror each other (`ParityAxis.mirrors`) a mismatch is a difference as well, for the
+/// sides that mirror each other (`ParityAxis.mirroredPairs`) a mismatch is a difference as well, for the
 /// others it is an `mtaDifference`, shown but not failing.
 public struct ParityRow: Sendable {
     public var name: String
@@ -39,12 +39,15 @@ public struct ParityRow: Sendable {
         }
     }
 
-    /// Compares `results` (one per side of `axis`, in its order).
-    public static func compare(name: String, results: [CaseResult], axis: ParityAxis) -> ParityRow {
-        ParityRow(name: name, results: results, axis: axis)
+    /// Compares `results` (one per side of `axis`, in its order); `mirrored`: the pairs of sides'
+    /// labels held to the same exact replies (`ParityAxis.mirroredPairs`).
+    public static func compare(
+        name: String, results: [CaseResult], axis: ParityAxis, mirrored: Set<Set<String>>
+    ) -> ParityRow {
+        ParityRow(name: name, results: results, axis: axis, mirrored: mirrored)
     }
 
-    init(name: String, results: [CaseResult], axis: ParityAxis) {
+    init(name: String, results: [CaseResult], axis: ParityAxis, mirrored: Set<Set<String>>) {
         self.name = name
         self.results = results
         self.labels = axis.labels
@@ -62,7 +65,9 @@ public struct ParityRow: Sendable {
             if case .receivers = axis {
                 exactDifferences += Self.engineDifferences(results[reference], results[side])
             }
-            if !classDifferences.isEmpty || (axis.mirrors(reference, side) && !exactDifferences.isEmpty) {
+            if !classDifferences.isEmpty
+                || (mirrored.contains([labels[reference], labels[side]]) && !exactDifferences.isEmpty)
+            {
                 differences.append(
                     Finding(
                         side: labels[side], reference: labels[reference], fields: classDifferences + exactDifferences))

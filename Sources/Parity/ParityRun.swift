@@ -27,8 +27,9 @@ public struct ParityRun: Sendable {
                 configuration: axis.configuration(configuration, side: index), parts: parts, logger: logger)
             sides.append(await ScenarioRun(runner: runner, jobs: jobs).run(cases) { _, _ in progress() })
         }
+        let mirrored = axis.mirroredPairs(parts)
         return cases.indices.map { index in
-            ParityRow(name: cases[index].name, results: sides.map { $0[index] }, axis: axis)
+            ParityRow(name: cases[index].name, results: sides.map { $0[index] }, axis: axis, mirrored: mirrored)
         }
     }
 }

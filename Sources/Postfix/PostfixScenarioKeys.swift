@@ -13,6 +13,9 @@ public struct PostfixSiteSettings: PartSettings, Hashable {
         self.parameters = parameters
     }
 
+    /// main.cf settings are the case's policy in Postfix's words (an empty map says nothing).
+    public var statesPolicy: Bool { !parameters.isEmpty }
+
     public var explained: ExplainedValue? {
         guard !parameters.isEmpty else { return nil }
         return .blockMap(parameters.keys.sorted().map { ExplainedEntry($0, .plain(parameters[$0] ?? "")) })

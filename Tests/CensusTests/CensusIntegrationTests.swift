@@ -17,7 +17,7 @@ struct CensusIntegrationTests {
         let log = try SessionLog.read([path])
         let clients = try await CensusRun.clients(log, resolver: nil, logger: Logger(label: "test"))
         let plan = CensusPlan.make(clients, everyClient: everyClient)
-        let columns = try PolicyColumn.columns(policies: policies, postfixConfigurations: [], target: .builtin)
+        let columns = try PolicyColumn.columns(policies: policies, target: .builtin)
         let request = CensusRequest(logs: [path], columns: columns, everyClient: everyClient, jobs: jobs)
         let runner = CaseRunner(
             configuration: RunConfiguration(target: .builtin), parts: builtinParts, logger: Logger(label: "test"))

@@ -58,8 +58,7 @@ struct LiveResolverTests {
             let b = try #require(clients.first { $0.0.key == "198.51.100.7" })
             #expect(b.1.side(.ipv6)?.reverse == .confirmed("mx.b.test"))
             let columns = try PolicyColumn.columns(
-                policies: ["open", "fcrdns", "ipv6-strict", "microsoft-like"], postfixConfigurations: [],
-                target: .builtin)
+                policies: ["open", "fcrdns", "ipv6-strict", "microsoft-like"], target: .builtin)
             let plan = CensusPlan.make(clients, everyClient: false)
             let request = CensusRequest(logs: [directory + "/mail.log"], columns: columns, resolver: resolver, jobs: 2)
             let runner = CaseRunner(

@@ -87,7 +87,7 @@ struct MatrixIntegrationTests {
             "the stricter policy bounces the dual-stack sender")
         // What it printed, through the same model.
         let cases = try ScenarioLoader(kinds: builtinKinds).load(paths: [directory])
-        let columns = try PolicyColumn.columns(policies: [ours], postfixConfigurations: [], target: .builtin)
+        let columns = try PolicyColumn.columns(policies: [ours], target: .builtin)
         let matrix = await MatrixRunner(
             runner: CaseRunner(configuration: RunConfiguration(), parts: builtinParts), jobs: 2
         ).run(cases, columns: columns)
@@ -130,7 +130,8 @@ struct MatrixIntegrationTests {
         try "smtpd_client_restrictions = reject_unknown_client_hostname\nunknown_client_reject_code = 550\n".write(
             toFile: strict, atomically: true, encoding: .utf8)
         let columns = try PolicyColumn.columns(
-            policies: ["microsoft-like"], postfixConfigurations: [defer450, strict], target: .postfix)
+            policies: ["microsoft-like"], configurations: [defer450, strict], target: .postfix,
+            parts: PartCatalog(receivers: [PostfixReceivers()]))
         let runner = MatrixRunner(
             runner: CaseRunner(
                 configuration: RunConfiguration(target: .postfix), parts: builtinParts.adding(PostfixReceivers())),

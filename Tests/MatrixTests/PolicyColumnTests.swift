@@ -2,10 +2,14 @@ import Foundation
 import Matrix
 import Policy
 import Postfix
+import Runner
 import Scenario
 import Testing
 
 struct PolicyColumnTests {
+    /// Postfix as a receiver, whose main.cf files are columns (`--postfix-config`).
+    static let parts = PartCatalog(receivers: [PostfixReceivers()])
+
     @Test func presetsAndPolicyFilesBecomeColumnsInOrder() throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -13,7 +17,7 @@ struct PolicyColumnTests {
         try "policy: {ipv6: [fcrdns, spf], ipv4: [ptr], on_fail: defer}\n".write(
             toFile: file, atomically: true, encoding: .utf8)
         let columns = try PolicyColumn.columns(
-            policies: ["fcrdns", file, " fcrdns-strict "], postfixConfigurations: [], target: .builtin)
+            policies: ["fcrdns", file, " fcrdns-strict "], target: .builtin)
         #expect(columns.map(\.name) == ["fcrdns", "ours", "fcrdns-strict"])
         #expect(columns[0].policy == Preset.fcrdns.policy)
         #expect(columns[1].policy == ReceiverPolicy(ipv4: [.ptr], ipv6: [.fcrdns, .spf], onFail: .defer))
@@ -24,28 +28,28 @@ struct PolicyColumnTests {
 
     @Test func anUnknownPolicySaysWhatItIsNotAndSuggests() {
         #expect {
-            try PolicyColumn.columns(policies: ["fcrdns-strikt"], postfixConfigurations: [], target: .builtin)
+            try PolicyColumn.columns(policies: ["fcrdns-strikt"], target: .builtin)
         } throws: { error in
             let text = "\(error)"
             return text.contains("\"fcrdns-strikt\" is neither a preset") && text.contains("no such file")
                 && text.contains("did you mean fcrdns-strict?")
         }
-        #expect { try PolicyColumn.columns(policies: ["nope"], postfixConfigurations: [], target: .builtin) } throws: {
+        #expect { try PolicyColumn.columns(policies: ["nope"], target: .builtin) } throws: {
             !"\($0)".contains("did you mean")
         }
     }
 
     @Test func columnsMustBeNamedOnceAndBeThere() {
         #expect {
-            try PolicyColumn.columns(policies: ["fcrdns", "fcrdns"], postfixConfigurations: [], target: .builtin)
+            try PolicyColumn.columns(policies: ["fcrdns", "fcrdns"], target: .builtin)
         } throws: {
             "\($0)".contains("two columns are named \"fcrdns\"")
         }
-        #expect { try PolicyColumn.columns(policies: [], postfixConfigurations: [], target: .builtin) } throws: {
+        #expect { try PolicyColumn.columns(policies: [], target: .builtin) } throws: {
             "\($0)".contains("no columns")
         }
         #expect {
-            try PolicyColumn.columns(policies: ["fcrdns", ""], postfixConfigurations: [], target: .builtin)
+            try PolicyColumn.columns(policies: ["fcrdns", ""], target: .builtin)
         } throws: { "\($0)".contains("an empty entry") }
     }
 
@@ -55,20 +59,26 @@ struct PolicyColumnTests {
         let strict = directory + "/strict.cf"
         try "smtpd_client_restrictions = reject_unknown_client_hostname\nunknown_client_reject_code = 550\n".write(
             toFile: strict, atomically: true, encoding: .utf8)
-        #expect { try PolicyColumn.columns(policies: [], postfixConfigurations: [strict], target: .builtin) } throws: {
+        #expect {
+            try PolicyColumn.columns(policies: [], configurations: [strict], target: .builtin, parts: Self.parts)
+        } throws: {
             "\($0)".contains("add --target postfix")
         }
-        let columns = try PolicyColumn.columns(policies: ["fcrdns"], postfixConfigurations: [strict], target: .postfix)
+        let columns = try PolicyColumn.columns(
+            policies: ["fcrdns"], configurations: [strict], target: .postfix, parts: Self.parts)
         #expect(columns.map(\.name) == ["fcrdns", strict])
         #expect(columns[1].policy == nil)
         let bad = directory + "/bad.cf"
         try "smtpd_client_restrictions = x\nthis line has no equals sign\n".write(
             toFile: bad, atomically: true, encoding: .utf8)
-        #expect { try PolicyColumn.columns(policies: [], postfixConfigurations: [bad], target: .postfix) } throws: {
+        #expect {
+            try PolicyColumn.columns(policies: [], configurations: [bad], target: .postfix, parts: Self.parts)
+        } throws: {
             "\($0)".contains("\(bad)") && "\($0)".contains("2")
         }
         #expect {
-            try PolicyColumn.columns(policies: [], postfixConfigurations: [directory + "/missing.cf"], target: .postfix)
+            try PolicyColumn.columns(
+                policies: [], configurations: [directory + "/missing.cf"], target: .postfix, parts: Self.parts)
         } throws: { "\($0)".contains("cannot read") }
     }
 
@@ -82,10 +92,14 @@ struct PolicyColumnTests {
         #expect(strict.sender.addresses == scenario.sender.addresses)
         #expect(strict.expect == scenario.expect)
 
-        let mainCF = try MainCF.parse(
-            "smtpd_client_restrictions = reject_unknown_client_hostname\nunknown_client_reject_code = 550\n")
-        let postfix = PolicyColumn(name: "strict.cf", source: .postfixConfiguration(path: "strict.cf", mainCF: mainCF))
-            .applied(to: scenario)
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/strict.cf"
+        try "smtpd_client_restrictions = reject_unknown_client_hostname\nunknown_client_reject_code = 550\n".write(
+            toFile: path, atomically: true, encoding: .utf8)
+        let file = try #require(Self.parts.receivers[.postfix]?.configurationColumns).read(path)
+        #expect(file.summary == "Postfix main.cf \(path) (2 parameters)")
+        let postfix = PolicyColumn(name: "strict.cf", source: .configuration(file)).applied(to: scenario)
         #expect(postfix.receiver.policy == .open)
         #expect(
             postfix.receiver.postfix == [

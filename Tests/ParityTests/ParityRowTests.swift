@@ -43,14 +43,27 @@ struct ParityRowTests {
         CaseResult(scenario: scenario, target: .exim, status: .skipped("no exim here"))
     }
 
+    /// The built-in MX and delivery model mirror Postfix (`BuiltinMXReceivers.mirrors`, `ModelSenders.mirrors`).
+    static let mirrored: Set<Set<String>> = [["builtin", "postfix"]]
+
+    @Test func theBuiltInPartsMirrorPostfixAndNoOtherKind() {
+        #expect(ParityAxis.receivers([.builtin, .postfix]).mirroredPairs(builtinParts) == Self.mirrored)
+        #expect(ParityAxis.senders([.postfix, .builtin]).mirroredPairs(builtinParts) == Self.mirrored)
+        #expect(ParityAxis.receivers([.builtin, .exec]).mirroredPairs(builtinParts).isEmpty)
+        #expect(ParityAxis.senders([.builtin, .exim]).mirroredPairs(builtinParts).isEmpty)
+        #expect(
+            ParityAxis.receivers([.builtin, .postfix]).mirroredPairs(PartCatalog()).isEmpty, "kinds say it, not names")
+    }
+
     static func rows(_ axis: ParityAxis, _ results: [CaseResult]) -> ParityRow {
         // A run whose sides are given: the row model is what is under test.
-        ParityRow.compare(name: "case", results: results, axis: axis)
+        ParityRow.compare(name: "case", results: results, axis: axis, mirrored: Self.mirrored)
     }
 
     @Test func theBuiltinMXIsHeldToPostfixsExactReplies() {
         let row = Self.rows(
-            .builtinAgainstPostfix, [Self.result(.deferred, 450, "4.7.25"), Self.result(.deferred, 450, "4.7.1")])
+            .receivers([.builtin, .postfix]),
+            [Self.result(.deferred, 450, "4.7.25"), Self.result(.deferred, 450, "4.7.1")])
         #expect(row.differences.map(\.fields) == [["enhanced"]])
         #expect(row.mtaDifferences.isEmpty)
     }
@@ -66,9 +79,9 @@ struct ParityRowTests {
         let clean = EngineVerdict(engine: "rspamd", action: "no action", score: 1, answered: false)
         let unnamed = EngineVerdict(engine: "rspamd", action: "no action", score: 3.5, answered: false)
         let spf = EngineVerdict(engine: "policyd-spf", action: "pass", answered: false)
-        let differing = Self.rows(.builtinAgainstPostfix, [judged([clean]), judged([unnamed, spf])])
+        let differing = Self.rows(.receivers([.builtin, .postfix]), [judged([clean]), judged([unnamed, spf])])
         #expect(differing.differences.map(\.fields) == [["engines (rspamd: 3.50 no action vs 1.00 no action)"]])
-        let alike = Self.rows(.builtinAgainstPostfix, [judged([clean]), judged([clean, spf])])
+        let alike = Self.rows(.receivers([.builtin, .postfix]), [judged([clean]), judged([clean, spf])])
         #expect(alike.differences.isEmpty)
         #expect(alike.mtaDifferences.isEmpty)
         // Sender parity compares deliveries; the receiver and its engines are the same on both sides.
@@ -113,7 +126,7 @@ struct ParityRowTests {
     }
 
     @Test func anErroredSideIsADifferenceNotASkip() {
-        let axis = ParityAxis.builtinAgainstPostfix
+        let axis = ParityAxis.receivers([.builtin, .postfix])
         let row = Self.rows(axis, [Self.result(.deferred, 450, "4.7.25"), Self.errored("postfix did not start")])
         #expect(!row.isSkipped)
         #expect(row.differences.map(\.description) == ["postfix: error: postfix did not start"])
@@ -184,7 +197,8 @@ struct SenderParityRowTests {
         let model = Self.result(.delivered, family: .ipv4, code: 250, attempts: [(.ipv4, .accepted)])
         let real = Self.result(
             .delivered, family: .ipv4, code: 250, attempts: [(.ipv6, .unreachable), (.ipv4, .accepted)])
-        let row = ParityRow.compare(name: "x", results: [model, real], axis: .senders([.builtin, .postfix]))
+        let row = ParityRow.compare(
+            name: "x", results: [model, real], axis: .senders([.builtin, .postfix]), mirrored: ParityRowTests.mirrored)
         #expect(row.differences.map(\.fields) == [["attempts"]])
     }
 
@@ -195,7 +209,8 @@ struct SenderParityRowTests {
             .delivered, family: .ipv4, code: 250,
             attempts: [(.ipv6, .tempfailed), (.ipv6, .tempfailed), (.ipv4, .accepted)])
         let axis = ParityAxis.senders([.builtin, .exim])
-        let row = ParityRow.compare(name: "two-mx", results: [model, real], axis: axis)
+        let row = ParityRow.compare(
+            name: "two-mx", results: [model, real], axis: axis, mirrored: ParityRowTests.mirrored)
         #expect(
             row.differences.map(\.fields) == [["outcome", "family", "stage", "class", "attempts"]],
             "the code is not compared again once its class differs")

@@ -1,6 +1,6 @@
 import Foundation
 import Policy
-import Postfix
+import Runner
 import Scenario
 import SMTPProtocol
 
@@ -11,8 +11,9 @@ public struct PolicyColumn: Sendable, Hashable {
         case preset(Preset)
         /// A policy file (see `PolicyFile`), with the policy it holds.
         case file(path: String, policy: ReceiverPolicy)
-        /// A Postfix `main.cf` (`--postfix-config`, with `--target postfix`): it is the whole policy.
-        case postfixConfiguration(path: String, mainCF: MainCF)
+        /// A receiver kind's own configuration file (`--postfix-config A.cf` with `--target postfix`,
+        /// `ReceiverKind.configurationColumns`): it is the whole policy.
+        case configuration(ReceiverConfigurationFile)
         /// How the receiver learns who the client is (`--identities`): each case keeps its own
         /// policy, the path changes (see `IdentityAxis`).
         case identity(IdentityPath)
@@ -33,29 +34,29 @@ public struct PolicyColumn: Sendable, Hashable {
         PolicyColumn(name: preset.rawValue, source: .preset(preset))
     }
 
-    /// The receiver policy of the column; nil for a Postfix configuration, whose main.cf decides.
+    /// The receiver policy of the column; nil for a configuration file, which decides.
     public var policy: ReceiverPolicy? {
         switch source {
         case .preset(let preset): preset.policy
         case .file(_, let policy): policy
-        case .postfixConfiguration, .identity, .tls: nil
+        case .configuration, .identity, .tls: nil
         }
     }
 
-    /// The case as this column runs it. A policy column replaces `receiver.policy` and drops
-    /// `receiver.postfix` (Postfix settings are the case's own policy in Postfix's words; keeping
-    /// them would mix the case's policy into every column). A Postfix configuration column runs the
-    /// `open` policy with the main.cf as the receiver's settings, over the harness's defaults.
+    /// The case as this column runs it. A policy column replaces `receiver.policy` and drops the
+    /// receiver's own settings that state a policy (`PartSettings.statesPolicy`: `receiver.postfix`
+    /// is the case's own policy in Postfix's words; keeping it would mix the case's policy into
+    /// every column). A configuration column runs the `open` policy with the file as the receiver's
+    /// settings under its key, over the harness's defaults.
     public func applied(to scenario: ScenarioCase) -> ScenarioCase {
         var scenario = scenario
         switch source {
         case .preset, .file:
             scenario.receiver.policy = policy ?? .open
-            scenario.receiver.postfix = [:]
-        case .postfixConfiguration(_, let mainCF):
+            scenario.receiver.settings = scenario.receiver.settings.filter { !$0.value.statesPolicy }
+        case .configuration(let file):
             scenario.receiver.policy = .open
-            scenario.receiver.postfix = Dictionary(
-                mainCF.parameters.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
+            scenario.receiver.settings[file.key] = file.settings
         case .identity(let path):
             scenario = IdentityAxis.applied(path, to: scenario)
         case .tls(let level):
@@ -70,7 +71,7 @@ public struct PolicyColumn: Sendable, Hashable {
         if case .identity(let path) = source { return path == scenario.sender.identity }
         if case .tls(let level) = source { return level == scenario.sender.tls }
         guard let policy else { return false }
-        return policy == scenario.receiver.policy && scenario.receiver.postfix.isEmpty
+        return policy == scenario.receiver.policy && !scenario.receiver.settings.values.contains { $0.statesPolicy }
     }
 
     /// One line for people: where the column comes from and what it checks.
@@ -78,8 +79,7 @@ public struct PolicyColumn: Sendable, Hashable {
         switch source {
         case .preset(let preset): "preset \(preset.rawValue): \(Self.describe(preset.policy))"
         case .file(let path, let policy): "policy file \(path): \(Self.describe(policy))"
-        case .postfixConfiguration(let path, let mainCF):
-            "Postfix main.cf \(path) (\(mainCF.names.count) parameter\(mainCF.names.count == 1 ? "" : "s"))"
+        case .configuration(let file): file.summary
         case .identity(let path): IdentityAxis.summary(of: path)
         case .tls(let level): TLSAxis.summary(of: level)
         }
@@ -118,13 +118,14 @@ public struct MatrixError: Error, Sendable, CustomStringConvertible {
 }
 
 extension PolicyColumn {
-    /// The columns of `--policies P1,P2` and `--postfix-config A.cf,B.cf`, in that order.
+    /// The columns of `--policies P1,P2` and of the target's configuration files
+    /// (`--postfix-config A.cf,B.cf`), in that order.
     ///
-    /// Each policy is a preset name or the path of a policy file; a Postfix configuration column
-    /// needs `target: .postfix`, the only receiver that reads main.cf.
-    public static func columns(policies: [String], postfixConfigurations: [String], target: ReceiverTarget)
-        throws(MatrixError) -> [PolicyColumn]
-    {
+    /// Each policy is a preset name or the path of a policy file; configuration files need a
+    /// target whose kind in `parts` reads them (`ReceiverKind.configurationColumns`).
+    public static func columns(
+        policies: [String], configurations: [String] = [], target: ReceiverTarget, parts: PartCatalog = PartCatalog()
+    ) throws(MatrixError) -> [PolicyColumn] {
         var columns: [PolicyColumn] = []
         for entry in policies {
             let given = entry.trimmingCharacters(in: .whitespaces)
@@ -133,26 +134,23 @@ extension PolicyColumn {
             }
             columns.append(try column(given))
         }
-        if !postfixConfigurations.isEmpty && target != .postfix {
-            throw MatrixError(
-                "--postfix-config columns are Postfix main.cf files, which only Postfix reads: add --target postfix")
-        }
-        for entry in postfixConfigurations {
-            let path = entry.trimmingCharacters(in: .whitespaces)
-            guard !path.isEmpty else {
-                throw MatrixError("--postfix-config: an empty entry; give main.cf files separated by commas")
+        let reader = parts.receivers[target]?.configurationColumns
+        if !configurations.isEmpty {
+            guard let reader else { throw notRead(target: target, parts: parts) }
+            for entry in configurations {
+                let path = entry.trimmingCharacters(in: .whitespaces)
+                guard !path.isEmpty else {
+                    throw MatrixError(
+                        "\(reader.option): an empty entry; give \(reader.fileKind) files separated by commas")
+                }
+                let file: ReceiverConfigurationFile
+                do { file = try reader.read(path) } catch { throw MatrixError(error.description) }
+                columns.append(PolicyColumn(name: path, source: .configuration(file)))
             }
-            let text: String
-            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw MatrixError("\(path): cannot read the Postfix configuration: \(error.localizedDescription)")
-            }
-            let mainCF: MainCF
-            do { mainCF = try MainCF.parse(text, source: path) } catch { throw MatrixError(error.description) }
-            columns.append(PolicyColumn(name: path, source: .postfixConfiguration(path: path, mainCF: mainCF)))
         }
         guard !columns.isEmpty else {
             throw MatrixError(
-                "no columns: give --policies (presets such as fcrdns,fcrdns-strict or policy files)\(target == .postfix ? " or --postfix-config" : "")"
+                "no columns: give --policies (presets such as fcrdns,fcrdns-strict or policy files)\(reader.map { " or \($0.option)" } ?? "")"
             )
         }
         var seen: [String: Int] = [:]
@@ -165,6 +163,22 @@ extension PolicyColumn {
             seen[column.name] = index
         }
         return columns
+    }
+
+    /// Configuration files were given for `target`, whose kind reads none: which kinds do.
+    static func notRead(target: ReceiverTarget, parts: PartCatalog) -> MatrixError {
+        let readers = parts.receiverNames.compactMap { name in
+            parts.receivers[name].flatMap { kind in kind.configurationColumns.map { (kind, $0) } }
+        }
+        guard let (kind, reader) = readers.first else {
+            return MatrixError("receiver \(target) reads no configuration files, nor does any receiver in this build")
+        }
+        let names = readers.map(\.0.displayName).joined(separator: " or ")
+        let targets = readers.map { "--target \($0.0.target.rawValue)" }.joined(separator: " or ")
+        let verb = readers.count == 1 ? "reads" : "read"
+        return MatrixError(
+            "\(reader.option) columns are \(kind.displayName) \(reader.fileKind) files, which only \(names) \(verb): add \(targets)"
+        )
     }
 
     /// A preset, or a policy file when the entry is not a preset name.

@@ -19,6 +19,10 @@ public struct PostfixReceivers: ReceiverKind {
     public var resolvesThroughNamespaceResolvConf: Bool { true }
     public var displayName: String { "Postfix" }
     public var scenarioKeys: [ScenarioKey] { [PostfixSiteSettings.scenarioKey, PostfixDirectorySetting.scenarioKey] }
+    /// `--postfix-config A.cf,B.cf` in a matrix: each main.cf is a column's `receiver.postfix`.
+    public var configurationColumns: ConfigurationColumns? {
+        ConfigurationColumns(option: "--postfix-config", fileKind: "main.cf", read: Self.configurationColumn(path:))
+    }
     /// A user's own main.cf (`--postfix-config`), the base of every case's configuration.
     public var base: MainCF?
     /// A site's whole Postfix configuration directory (`--postfix-config-dir`); replaces each
@@ -407,5 +411,25 @@ final class LentPostfix: RunningReceiver, @unchecked Sendable {
 
     func stop(clean: Bool) async {
         await pool.checkIn(host, reusable: clean && settledCleanly)
+    }
+}
+
+extension PostfixReceivers {
+    /// A user's main.cf as a matrix column: its parameters (a later duplicate wins) become the
+    /// column's `receiver.postfix`.
+    static func configurationColumn(path: String) throws(ConfigurationFileError) -> ReceiverConfigurationFile {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ConfigurationFileError(
+                "\(path): cannot read the Postfix configuration: \(error.localizedDescription)")
+        }
+        let mainCF: MainCF
+        do { mainCF = try MainCF.parse(text, source: path) } catch { throw ConfigurationFileError(error.description) }
+        let count = mainCF.names.count
+        return ReceiverConfigurationFile(
+            path: path, key: PostfixSiteSettings.scenarioKey.name,
+            settings: PostfixSiteSettings(
+                Dictionary(mainCF.parameters.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })),
+            summary: "Postfix main.cf \(path) (\(count) parameter\(count == 1 ? "" : "s"))")
     }
 }

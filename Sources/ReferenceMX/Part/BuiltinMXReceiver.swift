@@ -8,6 +8,8 @@ import Scenario
 /// for every case.
 public struct BuiltinMXReceivers: ReceiverKind {
     public var target: ReceiverTarget { .builtin }
+    /// Written to answer as Postfix's smtpd does.
+    public var mirrors: ReceiverTarget? { .postfix }
     public var displayName: String { "the built-in MX" }
 
     public init() {}

@@ -19,6 +19,15 @@ public protocol ReceiverKind: Sendable {
     /// whose catalog has this kind (`PartCatalog.scenarioKinds`). The default: none.
     var scenarioKeys: [ScenarioKey] { get }
 
+    /// Its own configuration files as matrix columns (`--postfix-config`), nil (the default) when
+    /// it reads none.
+    var configurationColumns: ConfigurationColumns? { get }
+
+    /// The receiver whose exact replies this one is written to give (the built-in MX answers as
+    /// Postfix's smtpd does): parity holds the two to the same codes and attempts, not only the same
+    /// outcome class. The default: nil (it words and numbers its replies its own way).
+    var mirrors: ReceiverTarget? { get }
+
     /// True when it resolves through the case namespace's one `/etc/resolv.conf` (a real MTA
     /// started with `ip netns exec`, which binds `/etc/netns/NAME/resolv.conf` there). The
     /// default: false (it has a resolver of its own).
@@ -71,6 +80,8 @@ public struct PreflightReport: Sendable {
 extension ReceiverKind {
     public var displayName: String { target.rawValue }
     public var scenarioKeys: [ScenarioKey] { [] }
+    public var configurationColumns: ConfigurationColumns? { nil }
+    public var mirrors: ReceiverTarget? { nil }
     public var resolvesThroughNamespaceResolvConf: Bool { false }
     public func unavailableReason(settings: RunConfiguration) -> String? { nil }
     public func preflight(_ cases: [ScenarioCase], settings: RunConfiguration, logger: Logger) async
@@ -310,6 +321,10 @@ public protocol SenderKind: Sendable {
     /// As `ReceiverKind.resolvesThroughNamespaceResolvConf`.
     var resolvesThroughNamespaceResolvConf: Bool { get }
 
+    /// As `ReceiverKind.mirrors`: the sender whose deliveries this one is written to make exactly
+    /// (the built-in delivery model delivers as Postfix's smtp client does). The default: nil.
+    var mirrors: SenderMTA? { get }
+
     /// Why this sender cannot send the scenario's mail here, nil when it can.
     func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String?
 
@@ -330,6 +345,7 @@ extension SenderKind {
     public var writesProxyHeaders: Bool { false }
     public var scenarioKeys: [ScenarioKey] { [] }
     public var resolvesThroughNamespaceResolvConf: Bool { false }
+    public var mirrors: SenderMTA? { nil }
 }
 
 extension SenderKind {

@@ -4,6 +4,14 @@
 public protocol PartSettings: Sendable {
     /// How `explain` writes the key's value; nil leaves the key out (nothing set).
     var explained: ExplainedValue? { get }
+
+    /// True when the value states the receiver's policy in the kind's own words (`receiver.postfix`):
+    /// a matrix policy column, which replaces the case's policy, drops it. The default: false.
+    var statesPolicy: Bool { get }
+}
+
+extension PartSettings {
+    public var statesPolicy: Bool { false }
 }
 
 /// A kind's key whose value is a map of setting names to one-line values, kept as written

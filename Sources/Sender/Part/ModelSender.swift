@@ -15,6 +15,8 @@ public struct ModelSenders: SenderKind {
 
     /// `sender.postfix`, the settings of Postfix's SMTP client it models.
     public var scenarioKeys: [ScenarioKey] { [ModelledPostfixSettings.scenarioKey] }
+    /// Postfix's delivery model: it delivers as Postfix's smtp client does.
+    public var mirrors: SenderMTA? { .postfix }
 
     public func unsupportedReason(for scenario: ScenarioCase, settings: RunConfiguration) -> String? { nil }
 
