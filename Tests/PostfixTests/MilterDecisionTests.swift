@@ -126,6 +126,34 @@ struct MilterDecisionTests {
         #expect(described.first?.comments.last?.contains("RFC 6376 6.1.2") == true)
     }
 
+    /// OpenDMARC's pass that rests on a `t=y` signature alone is taken back, from the world's DMARC
+    /// record and OpenDMARC's own SPF result; an aligned SPF pass, or an uncertain record, keeps it.
+    @Test func aDMARCPassOnATestingSignatureAloneIsNoPass() {
+        let key = ResourceRecord(
+            owner: "s2026._domainkey.sender.test",
+            data: .txt([Array("v=DKIM1; k=ed25519; t=y; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=".utf8)]))
+        func world(_ dmarc: String, faults: [DNSFault] = []) -> WorldKeyRecords {
+            let record = ResourceRecord(owner: "_dmarc.sender.test", data: .txt([Array(dmarc.utf8)]))
+            return WorldKeyRecords(records: [key, record], faults: faults, signed: true)
+        }
+        let dkim = "dkim=pass (256-bit key) header.d=sender.test header.a=ed25519-sha256 header.s=s2026"
+        let passed =
+            "\(id); spf=fail smtp.mailfrom=sender.test; \(dkim); dmarc=pass (p=reject dis=none) header.from=sender.test"
+        let spfAligned = passed.replacingOccurrences(of: "spf=fail", with: "spf=pass")
+        let policy = ReceiverPolicy(ipv4: [.dmarc], ipv6: [.dmarc])
+        func reply(_ keyRecords: WorldKeyRecords, _ field: String) -> String? {
+            MilterDecision(policy: policy, authservID: id, keyRecords: keyRecords)
+                .reply(at: .endOfMessage, context: context(fields: [field]))
+        }
+        #expect(reply(world("v=DMARC1; p=reject"), passed)?.hasPrefix("550 5.7.1") == true)
+        #expect(reply(world("v=DMARC1; p=reject"), spfAligned) == nil, "SPF passed for an aligned domain")
+        #expect(
+            reply(world("v=DMARC1; p=reject"), passed.replacingOccurrences(of: "p=reject", with: "p=quarantine"))
+                == nil, "the policy does not reject")
+        let faulted = world("v=DMARC1; p=reject", faults: [DNSFault(name: "_dmarc.sender.test", kind: .servfail)])
+        #expect(reply(faulted, passed) == nil, "an uncertain DMARC record leaves OpenDMARC's answer")
+    }
+
     @Test func dmarcRefusesOnlyAFailureWhosePolicyIsReject() {
         let history = "job A1\npct 100\np 114\njob B2\npct 0\np 114\n"
         let decision = MilterDecision(

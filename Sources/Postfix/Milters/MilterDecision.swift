@@ -109,6 +109,17 @@ public struct MilterDecision: MilterFilter {
             // nothing (RejectFailures false). Only a failure under p=reject is refused, as the
             // built-in MX does, and only when the message is sampled by pct=: OpenDMARC's own rule,
             // random() % 100 < pct, so 0 and 100 are exact and anything between is chance.
+            if let passed = dmarc.first(where: { $0.result == "pass" }),
+                let why = testModeOnlyPass(context, fields: fields)
+            {
+                // OpenDMARC's pass rests on a t=y signature alone: no pass under RFC 6376 3.6.1.
+                let policy = Self.commentValue("p", in: passed)?.lowercased() ?? "none"
+                let described = Self.describe(passed) + " (" + why + ")"
+                guard policy == "reject" else { return (.pass, described + " (accepted: the policy does not reject)") }
+                let pct = Self.historyValue("pct", job: context.macros["i"], in: history()).flatMap { Int($0) } ?? 100
+                let sampled = pct >= 100 || (pct > 0 && Int.random(in: 0..<100) < pct)
+                return (sampled ? .fail : .pass, described + " pct=\(pct)" + (sampled ? "" : " (not sampled)"))
+            }
             if let failed = dmarc.first(where: { $0.result == "fail" }) {
                 let policy = Self.commentValue("p", in: failed)?.lowercased() ?? "none"
                 guard policy == "reject" else {
@@ -160,6 +171,37 @@ public struct MilterDecision: MilterFilter {
             }
             return read
         }
+    }
+
+    /// Why OpenDMARC's `dmarc=pass` rests on a signature under a `t=y` key record alone, or nil:
+    /// OpenDMARC counts such a signature as a DKIM pass (seen: delivered under p=reject), where the
+    /// built-in MX, after RFC 6376 3.6.1, counts it as none. Nil too when the world's DMARC record
+    /// is not certain (`WorldKeyRecords.dmarcRecord`), when a signature not in testing mode is
+    /// aligned (the record's `adkim`), or when SPF passed for an aligned domain (`aspf`; OpenDMARC's
+    /// own SPF result, `smtp.mailfrom`, else `smtp.helo`).
+    func testModeOnlyPass(_ context: MilterContext, fields: [String]) -> String? {
+        let from = context.headers(named: "From").map { "From:\($0)\r\n" }.joined()
+        guard let author = AuthorDomain.of(DKIMMessage(Array(from.utf8) + [13, 10])),
+            let record = keyRecords.dmarcRecord(for: author)
+        else { return nil }
+        let dkim = dkimResults(AuthenticationResults.results("dkim", in: fields, authservID: authservID))
+        let aligned = dkim.filter {
+            $0.result == "pass"
+                && $0.properties["header.d"].map {
+                    OrganizationalDomain.aligned($0, author, mode: record.dkimAlignment)
+                }
+                    == true
+        }
+        guard aligned.contains(where: { !Self.dkimPasses($0) }), !aligned.contains(where: Self.dkimPasses) else {
+            return nil
+        }
+        for spf in AuthenticationResults.results("spf", in: fields, authservID: authservID) where spf.result == "pass" {
+            let identity = spf.properties["smtp.mailfrom"] ?? spf.properties["smtp.helo"] ?? ""
+            let domain = identity.split(separator: "@").last.map(String.init) ?? identity
+            if OrganizationalDomain.aligned(domain, author, mode: record.spfAlignment) { return nil }
+        }
+        return
+            "its only aligned DKIM pass has a t=y key record, no signature under RFC 6376 3.6.1, and no aligned SPF pass"
     }
 
     /// A verified signature counts unless it is marked in testing mode (`t=y`, by `dkimResults`):

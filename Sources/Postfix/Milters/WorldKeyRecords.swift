@@ -7,7 +7,8 @@ import DNSCore
 /// say what RFC 6376 makes of it. It never re-verifies a signature: it reads the record OpenDKIM
 /// fetched from the same world.
 public struct WorldKeyRecords: Sendable, Hashable {
-    /// TXT texts (character-strings joined, RFC 6376 3.6.2.2) by owner, only `_domainkey` names.
+    /// TXT texts (character-strings joined, RFC 6376 3.6.2.2) by owner, only `_domainkey` and
+    /// `_dmarc` names.
     var texts: [String: [String]]
     /// `dns.faults`: a name under one is answered otherwise than its records say.
     var faults: [String]
@@ -16,7 +17,7 @@ public struct WorldKeyRecords: Sendable, Hashable {
 
     public init(records: [ResourceRecord] = [], faults: [DNSFault] = [], signed: Bool = false) {
         var texts: [String: [String]] = [:]
-        for record in records where record.owner.contains("._domainkey.") {
+        for record in records where record.owner.contains("._domainkey.") || record.owner.hasPrefix("_dmarc.") {
             guard case .txt(let strings) = record.data else { continue }
             texts[record.owner, default: []].append(String(decoding: strings.joined(), as: UTF8.self))
         }
@@ -29,12 +30,34 @@ public struct WorldKeyRecords: Sendable, Hashable {
     /// several, when a fault covers the name, or in a signed world (where what a resolver gets
     /// also depends on validation): then nothing is said beyond OpenDKIM's own result.
     public func record(selector: String, domain: String) -> String? {
-        guard !signed else { return nil }
-        let name = DNSName.normalize("\(selector)._domainkey.\(domain)")
-        guard !faults.contains(where: { name == $0 || name.hasSuffix("." + $0) }),
-            let found = texts[name], found.count == 1
-        else { return nil }
-        return found[0]
+        plainRecords(at: "\(selector)._domainkey.\(domain)").flatMap { $0.count == 1 ? $0[0] : nil }
+    }
+
+    /// The TXT texts served plainly at `name` (none: empty); nil when a fault covers the name or
+    /// the world is signed.
+    func plainRecords(at name: String, evenSigned: Bool = false) -> [String]? {
+        guard evenSigned || !signed else { return nil }
+        let name = DNSName.normalize(name)
+        guard !faults.contains(where: { name == $0 || name.hasSuffix("." + $0) }) else { return nil }
+        return texts[name] ?? []
+    }
+
+    /// The DMARC record that applies to `author` (RFC 7489 6.6.3: `_dmarc.<author>`, then
+    /// `_dmarc.<organisational domain>`; exactly one `v=DMARC1` record, else none), as the
+    /// built-in MX finds it; nil when there is none or the world's answer is not certain.
+    public func dmarcRecord(for author: String) -> DMARCRecord? {
+        var names = ["_dmarc.\(author)"]
+        let organizational = OrganizationalDomain.of(author)
+        if organizational != DNSName.normalize(author) { names.append("_dmarc.\(organizational)") }
+        for name in names {
+            // A pass from OpenDMARC means it found the record, whatever the zone's signatures.
+            guard let found = plainRecords(at: name, evenSigned: true) else { return nil }
+            let dmarc = found.filter { $0.hasPrefix("v=DMARC1") }
+            guard !dmarc.isEmpty else { continue }
+            guard dmarc.count == 1 else { return nil }
+            return try? DMARCRecord(text: dmarc[0])
+        }
+        return nil
     }
 
     /// What RFC 6376 makes of the record behind one OpenDKIM result.
@@ -53,6 +76,12 @@ public struct WorldKeyRecords: Sendable, Hashable {
     /// The reading of the record at `selector._domainkey.domain` for `algorithm`; nil when the
     /// world's answer is not certain (`record(selector:domain:)`).
     public func reading(selector: String, domain: String, algorithm: String?) -> Reading? {
+        // `t=y` matters for a signature OpenDKIM verified, so under the record it fetched: the
+        // world's one record at the name, whatever the zone's signatures.
+        let name = DNSName.normalize("\(selector)._domainkey.\(domain)")
+        if let only = texts[name], only.count == 1, (try? DKIMKeyRecord(text: only[0]))?.isTesting == true {
+            return .testing
+        }
         guard let text = record(selector: selector, domain: domain) else { return nil }
         let parsed: DKIMKeyRecord
         do { parsed = try DKIMKeyRecord(text: text) } catch { return .unusable(error.description) }

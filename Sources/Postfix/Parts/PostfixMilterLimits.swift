@@ -9,24 +9,23 @@ import Scenario
 /// with the reason, never run to a different answer.
 ///
 /// The decision milter applies RFC 6376's reading of a `t=y` key record (3.6.1: no signature) and
-/// of a key record cut short (6.1.2: PERMFAIL) to OpenDKIM's results for the `dkim` and
-/// `spf-or-dkim` checks (`MilterDecision.dkimResults`). The `dmarc` check is OpenDMARC's result,
-/// computed from OpenDKIM's own field inside OpenDMARC: OpenDMARC counts a `t=y` signature as a
-/// DKIM pass (seen: dmarc=pass, delivered, where the built-in MX refuses with 550 5.7.1), so a
-/// policy with `dmarc` over a `t=y` key record stays skipped. A truncated key's `temperror` is no
-/// DKIM pass for OpenDMARC either (seen: dmarc=fail under p=reject, 550 5.7.1 as on the built-in
-/// MX), so that case runs.
+/// of a key record cut short (6.1.2: PERMFAIL) to OpenDKIM's results (`MilterDecision.dkimResults`),
+/// and takes back OpenDMARC's `dmarc=pass` that rests on a `t=y` signature alone
+/// (`MilterDecision.testModeOnlyPass`, from the world's DMARC record). It cannot when a
+/// `dns.faults` entry makes the DMARC record the world serves uncertain: a `dmarc` check over a
+/// `t=y` key record is then skipped. (A truncated key's `temperror` is no DKIM pass for OpenDMARC
+/// either: seen dmarc=fail under p=reject, 550 5.7.1 as on the built-in MX.)
 func postfixMilterLimit(of scenario: ScenarioCase) -> String? {
     let policy = scenario.receiver.policy
-    guard MilterChecks(policy: policy).isNeeded,
-        (policy.ipv4 + policy.ipv6).contains(.dmarc)
+    guard MilterChecks(policy: policy).isNeeded, (policy.ipv4 + policy.ipv6).contains(.dmarc),
+        !scenario.dns.faults.isEmpty
     else { return nil }
     if let dkim = scenario.sender.dkim {
         let name = DNSName.normalize(scenario.sender.dkimKeyName(dkim))
         let written = scenario.dns.records.contains { $0.type == .txt && DNSName.normalize($0.owner) == name }
         if !written && dkim.record == .testing {
             return
-                "sender.dkim record: testing (t=y) with a dmarc check: OpenDMARC counts the signature as a DKIM pass (OpenDKIM reports it as a plain dkim=pass), where RFC 6376 3.6.1 and the built-in MX treat it as unsigned: builtin only"
+                "sender.dkim record: testing (t=y) with a dmarc check and dns.faults: OpenDMARC counts the signature as a DKIM pass, and the decision milter takes that back only from a DMARC record the world serves plainly: builtin only"
         }
     }
     for record in scenario.dns.records where DNSName.normalize(record.owner).contains("._domainkey.") {
@@ -34,7 +33,7 @@ func postfixMilterLimit(of scenario: ScenarioCase) -> String? {
         let text = String(decoding: strings.joined(), as: UTF8.self)
         if hasTestFlag(text) {
             return
-                "dns.records: the key record at \(record.owner) has t=y and the policy a dmarc check: OpenDMARC counts its signatures as DKIM passes, where RFC 6376 3.6.1 and the built-in MX treat them as unsigned: builtin only"
+                "dns.records: the key record at \(record.owner) has t=y, the policy a dmarc check and the world dns.faults: OpenDMARC counts its signatures as DKIM passes, and the decision milter takes that back only from a DMARC record the world serves plainly: builtin only"
         }
     }
     return nil
