@@ -1,3 +1,4 @@
+import Foundation
 import Runner
 import SMTPProtocol
 import Scenario
@@ -8,7 +9,8 @@ import Scenario
 /// a difference there is a `difference`. A side that errored (the harness could not run the case
 /// there: an MTA that did not start, an engine that crashed) is a difference too, against every
 /// other side: an error is a verdict nobody checked, never a skip. The exact code, the enhanced
-/// code and the list of attempts (family, result, stage and code of each) are compared too: for
+/// code, the list of attempts (family, result, stage and code of each) and, between receivers, the
+/// action and score of each engine both ran (`engineDifferences`) are compared too: for
 /// sides that mirror each other (`ParityAxis.mirrors`) a mismatch is a difference as well, for the
 /// others it is an `mtaDifference`, shown but not failing.
 public struct ParityRow: Sendable {
@@ -26,8 +28,8 @@ public struct ParityRow: Sendable {
         public var side: String
         /// The reference side.
         public var reference: String
-        /// The fields that differ: `outcome`, `family`, `stage`, `class`, `code`, `enhanced`, `attempts`;
-        /// for a side that errored, `error: MESSAGE`.
+        /// The fields that differ: `outcome`, `family`, `stage`, `class`, `code`, `enhanced`, `attempts`,
+        /// `engines (...)`; for a side that errored, `error: MESSAGE`.
         public var fields: [String]
 
         public var description: String {
@@ -56,7 +58,10 @@ public struct ParityRow: Sendable {
         for side in ran.dropFirst() {
             guard let fields = Self.fields(results[side]) else { continue }
             let classDifferences = referenceFields.classDifferences(fields)
-            let exactDifferences = referenceFields.exactDifferences(fields)
+            var exactDifferences = referenceFields.exactDifferences(fields)
+            if case .receivers = axis {
+                exactDifferences += Self.engineDifferences(results[reference], results[side])
+            }
             if !classDifferences.isEmpty || (axis.mirrors(reference, side) && !exactDifferences.isEmpty) {
                 differences.append(
                     Finding(
@@ -65,6 +70,25 @@ public struct ParityRow: Sendable {
                 mtaDifferences.append(
                     Finding(side: labels[side], reference: labels[reference], fields: exactDifferences))
             }
+        }
+    }
+
+    /// Receiver parity: an engine both receivers ran (rspamd beside the built-in MX and beside
+    /// Postfix) must have judged each message alike, its action and score, or the two were told
+    /// different facts. `engines (rspamd: 3.30 soft reject vs 1.00 no action)`. Engines only one
+    /// side reports (policyd-spf, which the built-in MX models) are not compared.
+    static func engineDifferences(_ reference: CaseResult, _ side: CaseResult) -> [String] {
+        func judged(_ result: CaseResult) -> [String: [String]] {
+            Dictionary(grouping: result.evidence?.engines ?? [], by: \.engine).mapValues { verdicts in
+                verdicts.map { verdict in
+                    (verdict.score.map { String(format: "%.2f ", $0) } ?? "") + verdict.action
+                }
+            }
+        }
+        let (mine, theirs) = (judged(reference), judged(side))
+        return mine.keys.sorted().compactMap { engine in
+            guard let a = mine[engine], let b = theirs[engine], a != b else { return nil }
+            return "engines (\(engine): \(b.joined(separator: ", ")) vs \(a.joined(separator: ", ")))"
         }
     }
 

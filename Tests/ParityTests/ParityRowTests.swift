@@ -55,6 +55,27 @@ struct ParityRowTests {
         #expect(row.mtaDifferences.isEmpty)
     }
 
+    /// rspamd beside both receivers must score each message alike: a different score means the
+    /// two told it different facts. An engine only one side reports is not compared.
+    @Test func anEngineBothReceiversRanMustJudgeAlike() {
+        func judged(_ verdicts: [EngineVerdict]) -> CaseResult {
+            var result = Self.result(.delivered, 250, "2.0.0", stage: .data)
+            result.evidence = LogEvidence(engines: verdicts)
+            return result
+        }
+        let clean = EngineVerdict(engine: "rspamd", action: "no action", score: 1, answered: false)
+        let unnamed = EngineVerdict(engine: "rspamd", action: "no action", score: 3.5, answered: false)
+        let spf = EngineVerdict(engine: "policyd-spf", action: "pass", answered: false)
+        let differing = Self.rows(.builtinAgainstPostfix, [judged([clean]), judged([unnamed, spf])])
+        #expect(differing.differences.map(\.fields) == [["engines (rspamd: 3.50 no action vs 1.00 no action)"]])
+        let alike = Self.rows(.builtinAgainstPostfix, [judged([clean]), judged([clean, spf])])
+        #expect(alike.differences.isEmpty)
+        #expect(alike.mtaDifferences.isEmpty)
+        // Sender parity compares deliveries; the receiver and its engines are the same on both sides.
+        let senders = Self.rows(.senders([.builtin, .postfix]), [judged([clean]), judged([unnamed])])
+        #expect(senders.differences.isEmpty)
+    }
+
     @Test func otherMTAsMayWordAndNumberTheirRepliesTheirOwnWay() {
         let axis = ParityAxis.receivers([.postfix, .exim])
         let row = Self.rows(axis, [Self.result(.deferred, 450, "4.7.25"), Self.result(.deferred, 451, "4.7.1")])
