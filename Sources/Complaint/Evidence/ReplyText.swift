@@ -77,7 +77,10 @@ enum ReplyText {
     /// or a code that starts the line.
     static func replyAnywhere(_ line: String) -> SMTPReply? {
         if let direct = reply(Substring(line)) { return direct }
-        guard let regex = try? NSRegularExpression(pattern: #"(?<![\w.])([245]\d\d)[ -]([245]\.\d{1,3}\.\d{1,3})\s"#)
+        // Not after an ASCII letter, digit or dot; a code glued to other script is still one (`投递失败550 5.7.25`).
+        guard
+            let regex = try? NSRegularExpression(
+                pattern: #"(?<![A-Za-z0-9_.])([245]\d\d)[ -]([245]\.\d{1,3}\.\d{1,3})\s"#)
         else { return nil }
         guard let match = regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),
             let range = Range(match.range, in: line)

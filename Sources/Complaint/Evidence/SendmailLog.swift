@@ -114,9 +114,25 @@ enum SendmailLog {
         if let next = stat.range(of: #"\s+[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d\s.*$"#, options: .regularExpression) {
             stat.removeSubrange(next)
         }
-        guard let reply = ReplyText.replyAnywhere(stat) else { return nil }
+        var inferred = false
+        var reply = ReplyText.replyAnywhere(stat)
+        // sendmail's own words for the remote's refusal (`dsn=5.7.1, stat=Service unavailable`, its
+        // EX_UNAVAILABLE text) carry no code: the code is RFC 5321's for the `dsn=` class.
+        if reply == nil, let dsn = line.range(of: #"\bdsn=[45]\.\d{1,3}\.\d{1,3}"#, options: .regularExpression),
+            let enhanced = EnhancedCode(String(line[dsn].dropFirst(4)))
+        {
+            let text = stat.trimmingCharacters(in: .whitespaces)
+            let code = CodelessReply.code(text: text, enhanced: enhanced, stage: nil).code
+            reply = SMTPReply(code: code, enhanced: enhanced.text, text)
+            inferred = true
+        }
+        guard let reply else { return nil }
         var evidence = Evidence(source: .sendmailDelivery)
-        evidence.setReply(reply, from: "the reply in `stat=`")
+        evidence.setReply(
+            reply,
+            from: inferred
+                ? "`stat=\(reply.text)` with `dsn=\(reply.enhanced ?? "")`: sendmail's text has no code; RFC 5321's \(reply.code) for a class \(reply.code / 100) refusal"
+                : "the reply in `stat=`", inferred: inferred)
         evidence.addRecipient(String(line[toRange]), from: "`to=<\(line[toRange])>`")
         let relayText = String(line[relayRange])
         let (name, address) = relay(relayText)

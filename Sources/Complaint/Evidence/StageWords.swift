@@ -147,6 +147,10 @@ enum StageWords {
         Phrase(
             #"executeCommand\(\s*'MAIL FROM|doMailFromCommand"#, .mail,
             "Swift Mailer's stack trace: the command was MAIL FROM"),
+        // libetpan (MailCore): the function that sent the command (`mailesmtp_rcpt`, `mailsmtp_data`).
+        Phrase(#"\bmaile?smtp rcpt\b"#, .rcpt, "libetpan's `mailesmtp_rcpt` sent the command"),
+        Phrase(#"\bmaile?smtp mail\b"#, .mail, "libetpan's `mailesmtp_mail` sent the command"),
+        Phrase(#"\bmaile?smtp data(?: message)?\b"#, .data, "libetpan's `mailsmtp_data` sent the command"),
         // Nodemailer's SMTPConnection handles each reply in `_action<Step>` (smtp-connection/index.js).
         Phrase(
             #"SMTPConnection\._actionEHLO\b|SMTPConnection\._actionHELO\b"#, .helo,
