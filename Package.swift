@@ -128,6 +128,7 @@ let package = Package(
             dependencies: [
                 "DNSCore", "DNSWorld", "Policy", "Sandbox", "Milter", "DKIM", "SMTPProtocol", "Scenario", "Runner",
                 "Delivery", "CertificateAuthority", "Rspamd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // Exim: the policy as ACLs, a private daemon in the case's namespace, Exim as the sender;
@@ -245,7 +246,7 @@ let package = Package(
             name: "Harness",
             dependencies: [
                 "DNSCore", "DNSSEC", "CertificateAuthority", "Census", "Complaint", "Runner", "Matrix", "Parity",
-                "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Policy", "Postfix",
+                "Reports", "Scenario", "DNSWorld", "Resolver", "Sandbox", "ReferenceMX", "Policy",
                 "SMTPProtocol",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -339,6 +340,7 @@ let package = Package(
                 "Postfix", "Policy", "DNSCore", "DNSWorld", "Sandbox", "MXHarnessTestKit", "RunnerTestKit", "Milter",
                 "SMTPProtocol", "DKIM",
                 "Runner", "Scenario", "ReferenceMX", "Delivery", "ModelProxy", "Rspamd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -3,7 +3,6 @@ import Glibc
 #endif
 import Foundation
 import Logging
-import Postfix
 import Reports
 import Runner
 import Sandbox
@@ -95,25 +94,6 @@ public enum Harness {
             throw .nothingRan("no case ran: all \(results.count) were skipped (each one's reason is above)")
         }
         return Verdict(passed: summary.allPassed)
-    }
-}
-
-extension Harness {
-    /// Reads a user's main.cf for `--postfix-config`; the error names the file and line.
-    public static func postfixBase(path: String) throws -> MainCF {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw CaseLookupError(
-                description: "\(path): cannot read the Postfix configuration: \(error.localizedDescription)")
-        }
-        return try MainCF.parse(text, source: path)
-    }
-
-    /// Reads a site's Postfix configuration directory for `--postfix-config-dir`.
-    public static func postfixSite(path: String) throws -> PostfixSiteDirectory {
-        let site = PostfixSiteDirectory.load(path: path)
-        if let problem = site.problem { throw CaseLookupError(description: "\(path): \(problem)") }
-        return site
     }
 }
 

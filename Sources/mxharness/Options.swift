@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Harness
 import Logging
-import Postfix
 import Runner
 import Scenario
 
@@ -69,41 +68,4 @@ struct DNSTimeoutOptions: ParsableArguments {
     }
 
     var duration: Duration { .milliseconds(Int(dnsTimeout * 1000)) }
-}
-
-/// A Postfix receiver's base configuration and whether cases share running instances.
-struct PostfixOptions: ParsableArguments {
-    @Option(
-        help: ArgumentHelp(
-            "Your own main.cf as the base of every Postfix receiver (the harness overrides only paths, interfaces, hostname and logging).",
-            valueName: "main.cf"))
-    var postfixConfig: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "A site's whole Postfix configuration directory (main.cf, master.cf, maps) as every Postfix receiver, checked before any case runs.",
-            valueName: "DIR"))
-    var postfixConfigDir: String?
-
-    @Flag(
-        help:
-            "Start a new Postfix for every case (by default cases with the same Postfix configuration share a running one)."
-    )
-    var freshPostfix = false
-
-    func validate() throws {
-        if postfixConfig != nil, postfixConfigDir != nil {
-            throw ValidationError(
-                "give --postfix-config or --postfix-config-dir, not both (the directory's main.cf is the base)")
-        }
-    }
-
-    /// The Postfix receivers these options ask for, the main.cf (or the site's folder) read and checked.
-    func receivers() throws -> PostfixReceivers {
-        let base: MainCF?
-        do { base = try postfixConfig.map(Harness.postfixBase(path:)) } catch { throw ValidationError("\(error)") }
-        let site: PostfixSiteDirectory?
-        do { site = try postfixConfigDir.map(Harness.postfixSite(path:)) } catch { throw ValidationError("\(error)") }
-        return PostfixReceivers(base: base, site: site, sharing: !freshPostfix)
-    }
 }

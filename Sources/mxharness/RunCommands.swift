@@ -285,8 +285,8 @@ extension MXHarness {
 }
 
 /// The parts this build of mxharness has (`PartCatalog.standard`, one line per kind in
-/// Sources/Catalog), configured by a command's options: each kind's own option group (`PostfixOptions`
-/// here, `EximOptions`, `OpenSMTPDOptions` in their modules), nil for a command without them
+/// Sources/Catalog), configured by a command's options: each kind's own option group (`PostfixOptions`,
+/// `EximOptions`, `OpenSMTPDOptions` in their modules), nil for a command without them
 /// (their properties must not be read outside argument parsing).
 func partCatalog(
     postfix: PostfixReceivers = PostfixReceivers(), exim: EximOptions? = nil, openSMTPD: OpenSMTPDOptions? = nil
