@@ -252,7 +252,7 @@ enum LibraryReplies {
 
     /// A reply after the words that introduce one, in a paragraph whose lines a paste or a bounce
     /// wrapped (collapsed to one line): `to me: 554 ...`, `said: 550 ...`, `with message "550 ..."`,
-    /// `responded with: "421 ..."`, a code and a bar before the whole reply (DokuWiki's smtp plugin:
+    /// `responded with: "421 ..."`, `answer: 550 ...`, a code and a bar before the whole reply (DokuWiki's smtp plugin:
     /// `Got: 503 | 503 Bad sequence of commands`), a diagnostic's type (`#5.1.1 SMTP; 550 ...`); up to Postfix's `(in reply to ...)` or the end
     /// of a quotation.
     static func introduced(_ paragraphs: [String]) -> (SMTPReply, String)? {
@@ -305,7 +305,7 @@ enum LibraryReplies {
     /// WriteCloser: 554 ...`).
     private static func introducedIn(_ paragraphs: [String]) -> (SMTPReply, String)? {
         let pattern =
-            #"(?:said|to me|returned|response was|with message|server message|message|responded(?: with)?|server response|Server Response|The error that the other server returned was|error|Error|failed|failure|rejected|reply|Reason|reason|[A-Za-z]Exception|\b[245]\d\d\s*\||\b(?i:smtp);|\b(?:error|Error|failed|failure)\b[^:'"()\[\]]{1,60}(?=:))\s*:?\s*['"(]?\s*([245]\d\d(?:[ -]|$).*)$"#
+            #"(?:said|to me|returned|response was|with message|server message|message|responded(?: with)?|answer|server response|Server Response|The error that the other server returned was|error|Error|failed|failure|rejected|reply|Reason|reason|[A-Za-z]Exception|\b[245]\d\d\s*\||\b(?i:smtp);|\b(?:error|Error|failed|failure)\b[^:'"()\[\]]{1,60}(?=:))\s*:?\s*['"(]?\s*([245]\d\d(?:[ -]|$).*)$"#
         guard let regex = try? NSRegularExpression(pattern: pattern) else { return nil }
         for paragraph in paragraphs {
             guard let match = regex.firstMatch(in: paragraph, range: NSRange(paragraph.startIndex..., in: paragraph)),

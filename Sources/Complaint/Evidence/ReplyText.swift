@@ -22,6 +22,11 @@ enum ReplyText {
         var rest = String(trimmed.dropFirst(chars.count).drop(while: { $0 == " " }))
         // `550 - Requested action not taken` (Apache James): the dash only separates.
         if chars.count == 4, chars[3] == " ", rest.hasPrefix("- ") { rest.removeFirst(2) }
+        // Python's bytes for the text after the code (verify_email's `550 - b'5.7.1 Service ...'`).
+        if rest.range(of: #"^b'[245]\.\d{1,3}\.\d{1,3}\s"#, options: .regularExpression) != nil {
+            rest.removeFirst(2)
+            if rest.hasSuffix("'") { rest.removeLast() }
+        }
         // Exchange 2003 quotes the reply after the code: `550-'5.7.1 text'`.
         if let first = rest.first, first == "'" || first == "\"",
             rest.dropFirst().range(of: #"^[245]\.\d{1,3}\.\d{1,3}\s"#, options: .regularExpression) != nil

@@ -545,9 +545,14 @@ enum Transcript {
             // No stage from the order of lines.
         } else if !commands.isEmpty {
             evidence.setStage(deciding.stage, from: "the reply came after \(deciding.after)")
-        } else if deciding.stage == .greeting && firstReply == deciding.reply.code && !cut {
+        } else if deciding.stage == .greeting && firstReply == deciding.reply.code && !cut
+            && deciding.reply.lines.joined(separator: " ").range(
+                of: #"(?i)\b(?:this|the|your) message\b"#, options: .regularExpression) == nil
+        {
             // Only the server's lines: a refusal as the first of them is the greeting, unless the
-            // words around it name a command (MailKit's `RecipientNotAccepted`).
+            // words around it name a command (MailKit's `RecipientNotAccepted`), or the reply speaks
+            // of the message, which the server does not have at the greeting (an excerpt of
+            // sendmail's transcript with Gmail's `this message does not meet IPv6 sending guidelines`).
             evidence.fallbackStage = (.greeting, "the server's first line, with no command before it, is the greeting")
         }
         return .success(evidence)
