@@ -259,24 +259,32 @@ enum LibraryReplies {
         introducedIn(paragraphs)
     }
 
-    /// A reply whose code and enhanced code are each labelled (`ERROR_CODE :550, ERROR_CODE :5.1.1 text`), or
+    /// A reply whose code and enhanced code are each labelled (`ERROR_CODE :550, ERROR_CODE :5.1.1 text`; Zoho
+    /// labels the text alone when there is no enhanced code: `ERROR_CODE :550, ERROR_CODE :The email ...`), or
     /// a 4xx/5xx reply that opens a quotation in prose (`which says "554 Message not allowed - [299]"`).
     static func labelledOrQuoted(_ paragraphs: [String]) -> (SMTPReply, String)? {
         let labelled =
-            #"\b(?i:error[_ ]?code|reply code|code)\s*[:=]\s*([245]\d\d)\s*,\s*(?i:error[_ ]?code|status|code)\s*[:=]\s*([245]\.\d{1,3}\.\d{1,3})\s+(.*)$"#
+            #"\b(?i:error[_ ]?code|reply code|code)\s*[:=]\s*([245]\d\d)\s*,\s*(?i:error[_ ]?code|status|code)\s*[:=]\s*(?:([245]\.\d{1,3}\.\d{1,3})\s+)?(.*)$"#
         let quoted = #"(?:^|[\s(:])["“'`]([45]\d\d[ -][^"“”'`\n]{3,})["”'`]"#
         for paragraph in paragraphs {
-            if let range = paragraph.range(of: labelled, options: .regularExpression) {
-                let found = String(paragraph[range])
-                let numbers = found.matches(of: /[245]\d\d|[245]\.\d{1,3}\.\d{1,3}/).map { String($0.output) }
-                if numbers.count >= 2, let code = Int(numbers[0]), let enhanced = EnhancedCode(numbers[1]),
-                    let textStart = found.range(of: enhanced.text)?.upperBound
-                {
-                    var text = String(found[textStart...]).trimmingCharacters(in: .whitespaces)
-                    if let last = text.last, last == "\"" || last == "'" { text.removeLast() }
+            if let regex = try? NSRegularExpression(pattern: labelled),
+                let match = regex.firstMatch(in: paragraph, range: NSRange(paragraph.startIndex..., in: paragraph)),
+                let whole = Range(match.range, in: paragraph),
+                let codeRange = Range(match.range(at: 1), in: paragraph), let code = Int(paragraph[codeRange]),
+                let textRange = Range(match.range(at: 3), in: paragraph)
+            {
+                // Zoho labels the text as it labels the code (`ERROR_CODE :550, ERROR_CODE :The email
+                // you sent ...`); the enhanced code between them is optional.
+                let enhanced = Range(match.range(at: 2), in: paragraph).flatMap { EnhancedCode(String(paragraph[$0])) }
+                var text = String(paragraph[textRange]).trimmingCharacters(in: .whitespaces)
+                if let last = text.last, last == "\"" || last == "'" { text.removeLast() }
+                let found = paragraph[whole]
+                let labelsTwice = found.range(
+                    of: #"(?i)error[_ ]?code\s*[:=].*error[_ ]?code\s*[:=]"#, options: .regularExpression)
+                if !text.isEmpty, enhanced != nil || labelsTwice != nil {
                     return (
-                        SMTPReply(code: code, enhanced: enhanced.text, ReplyText.cleaned(text)),
-                        "the labelled code and enhanced code in `\(found.prefix(50))...`"
+                        SMTPReply(code: code, enhanced: enhanced?.text, ReplyText.cleaned(text)),
+                        "the labelled code\(enhanced == nil ? "" : " and enhanced code") in `\(found.prefix(50))...`"
                     )
                 }
             }

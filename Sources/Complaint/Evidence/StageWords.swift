@@ -164,6 +164,26 @@ enum StageWords {
         Phrase(#"System\.Net\.Mail\.RecipientCommand\b"#, .rcpt, ".NET's stack trace: RecipientCommand"),
         Phrase(#"System\.Net\.Mail\.MailCommand\b"#, .mail, ".NET's stack trace: MailCommand (MAIL FROM)"),
         Phrase(#"System\.Net\.Mail\.E?HelloCommand\b"#, .helo, ".NET's stack trace: EHelloCommand"),
+        // Ruby's Net::SMTP raises from check_response inside the method that sent the command
+        // (net/smtp.rb: helo, ehlo, mailfrom, rcptto, data); a backtrace names it (`smtp.rb:914:in
+        // data`, `in `rcptto'`, `in 'Net::SMTP#data'`). `rcptto_list` only wraps rcptto and data.
+        Phrase(
+            #"smtp\.rb:\d+:in [`']?(?:Net::SMTP#)?data\b"#, .data, "Ruby's Net::SMTP backtrace: `data` sent the command"
+        ),
+        Phrase(
+            #"smtp\.rb:\d+:in [`']?(?:Net::SMTP#)?rcptto\b(?! list)"#, .rcpt,
+            "Ruby's Net::SMTP backtrace: `rcptto` sent the command"),
+        Phrase(
+            #"smtp\.rb:\d+:in [`']?(?:Net::SMTP#)?mailfrom\b"#, .mail,
+            "Ruby's Net::SMTP backtrace: `mailfrom` sent the command"),
+        Phrase(
+            #"smtp\.rb:\d+:in [`']?(?:Net::SMTP#)?e?helo\b"#, .helo,
+            "Ruby's Net::SMTP backtrace: `ehlo` sent the command"),
+        // An error that quotes the command it sent, and that command is the lone dot ending the
+        // message (Swift-SMTP's `Bad response received for command. commands: (\n.), response: 554`).
+        Phrase(
+            #"\bcommands?:?\s*[(\["']\s*\.\s*[)\]"']"#, .data,
+            "the error quotes the command it sent, the dot that ends the message (RFC 5321 4.1.1.4)"),
         // Swift Mailer/Symfony (`Expected response code 354 but got code "554"`) and DokuWiki's smtp
         // plugin (`Unexpected return code - Expected: 354, Got: 503`) name the code they waited for.
         Phrase(

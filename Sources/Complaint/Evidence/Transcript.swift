@@ -4,9 +4,9 @@ import SMTPProtocol
 
 /// A pasted SMTP dialogue of any two-sided form: swaks (`<-`, `->`), sendmail's `>>>`/`<<<`,
 /// `S:`/`C:`, curl's `<`/`>`, `Sent:`/`Got:`, `SENT:`/`RECEIVED:`, a desktop client's
-/// `READ`/`WROTE` blocks, `-->`/`<--`, Exchange's protocol log (`,>,` and `,<,` columns), Python
-/// smtplib's `send:`/`reply:`, markers behind a log prefix, or bare lines (replies start with a
-/// code, commands with a verb). Which marker is the server's is read from what its lines hold:
+/// `READ`/`WROTE` blocks, lower-case `s:`/`c:` (CPP-SMTPClient), `-->`/`<--`, Exchange's protocol
+/// log (`,>,` and `,<,` columns), Python smtplib's `send:`/`reply:`, markers behind a log prefix, or
+/// bare lines (replies start with a code, commands with a verb). Which marker is the server's is read from what its lines hold:
 /// the side whose lines are replies. The first 4xx/5xx reply decides; its stage is that of the
 /// command it answered.
 enum Transcript {
@@ -49,8 +49,11 @@ enum Transcript {
         (#"<--"#, nil), (#"-->"#, nil),
         (#"<\*\*"#, .server), (#"\*\*>"#, .client), (#"<~"#, .server), (#"~>"#, .client),
         (#"<-"#, nil), (#"->"#, nil), (#"<="#, nil), (#"=>"#, nil),
-        (#"(?:Got|Recv|RECV|Rcvd|Received|RECEIVED|Read|In|inp|IN|Server|SERVER|S|reply|Response|RESPONSE):"#, .server),
-        (#"(?:Sent|SENT|Send|SEND|Wrote|Out|out|OUT|Client|CLIENT|C|send|Request|REQUEST):"#, .client),
+        (
+            #"(?:Got|Recv|RECV|Rcvd|Received|RECEIVED|Read|In|inp|IN|Server|SERVER|S|s|reply|Response|RESPONSE):"#,
+            .server
+        ),
+        (#"(?:Sent|SENT|Send|SEND|Wrote|Out|out|OUT|Client|CLIENT|C|c|send|Request|REQUEST):"#, .client),
         (#"\[S\]"#, .server), (#"\[C\]"#, .client),
     ]
 
@@ -404,6 +407,15 @@ enum Transcript {
                         inMessage = false
                         sent.append((.data, "the end of the message", "."))
                     }
+                    continue
+                }
+                // A client library's own words behind the client's marker (`c: Connected!`, `c: <Start
+                // TLS negotiation>`) wait for no reply: only a command, the dot that ends the message
+                // or an AUTH exchange's base64 line does (RFC 4954 4).
+                if !isCommand(text), text != ".",
+                    text.range(of: #"^[A-Za-z0-9+/=*]+$"#, options: .regularExpression) == nil
+                {
+                    noteLine(text, into: &evidence)
                     continue
                 }
                 guard decided == nil else {
