@@ -30,6 +30,11 @@ enum ReplyText {
         }
         // `550 #5.1.0 Address rejected.`: an enhanced code written with a leading `#`.
         if rest.range(of: #"^#[245]\.\d{1,3}\.\d{1,3}\s"#, options: .regularExpression) != nil { rest.removeFirst() }
+        // `554 5.7.9: Message not accepted for policy reasons` (Yahoo's help page): a colon after the
+        // enhanced code only separates it from the text.
+        if let colon = rest.range(of: #"^[245]\.\d{1,3}\.\d{1,3}:(?=\s)"#, options: .regularExpression) {
+            rest.remove(at: rest.index(before: colon.upperBound))
+        }
         var split = SMTPReply.splitEnhanced(rest, code: code)
         // qmail writes the enhanced code in parentheses after the text (qmail-smtpd.c: `503 RCPT
         // first (#5.5.1)`); one of the reply's class is the enhanced code.
