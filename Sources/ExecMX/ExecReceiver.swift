@@ -17,6 +17,7 @@ public struct ExecReceivers: ReceiverKind {
     public var target: ReceiverTarget { .exec }
     public var resolvesThroughNamespaceResolvConf: Bool { true }
     public var displayName: String { "the exec MX" }
+    public var scenarioKeys: [ScenarioKey] { [ExecReceiverSpec.scenarioKey] }
     /// How long the command may take until every address greets.
     public var readyTimeout: Duration
     /// SIGTERM to SIGKILL.

@@ -17,7 +17,8 @@ import MXHarnessTestKit
         #expect(kinds.senders.map(\.rawValue) == ["builtin", "postfix", "exim"])
         #expect(
             kinds.keys.map { "\($0.part).\($0.name)" } == [
-                "receiver.postfix", "receiver.postfix_dir", "receiver.exim", "sender.postfix", "sender.exim",
+                "receiver.postfix", "receiver.postfix_dir", "receiver.exim", "receiver.exec", "sender.postfix",
+                "sender.exim",
             ])
     }
 
@@ -40,7 +41,7 @@ import MXHarnessTestKit
     @Test func unknownNamesAndKeysListTheKinds() {
         #expect(
             loadProblems(formatExample("  hostname: mx.example.test", "  hostnme: mx.example.test"), kinds: kinds) == [
-                "Scenarios/rdns.yaml:17:3: receiver.hostnme: unknown key \"hostnme\" (known here: hostname, addresses, target, policy, postfix, postfix_dir, exim, bare_newline, exec, proxy_protocol, xclient_hosts, tls, engines, rspamd, resolver); did you mean \"hostname\"?"
+                "Scenarios/rdns.yaml:17:3: receiver.hostnme: unknown key \"hostnme\" (known here: hostname, addresses, target, policy, postfix, postfix_dir, exim, exec, bare_newline, proxy_protocol, xclient_hosts, tls, engines, rspamd, resolver); did you mean \"hostname\"?"
             ])
         #expect(
             loadProblems(

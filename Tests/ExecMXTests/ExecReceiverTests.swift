@@ -60,7 +60,7 @@ struct ExecReceiverTests {
             expect: {outcome: bounced, stage: rcpt, code: 550, text: python says no}
             """
         return try #require(
-            try ScenarioLoader(kinds: builtinKinds).load(yaml: yaml, file: "/tmp/exec-python.yaml").first)
+            try ScenarioLoader(kinds: Self.parts.scenarioKinds).load(yaml: yaml, file: "/tmp/exec-python.yaml").first)
     }
 
     static func processes(containing marker: String) -> [String] {
@@ -98,7 +98,7 @@ struct ExecReceiverTests {
     @Test(.enabled(if: IntegrationEnvironment.hasPostfix, "needs postfix (apt-get install postfix)"))
     func theDocumentedPostfixWithPostscreenExamplePasses() async throws {
         let folder = Self.repository.appendingPathComponent("docs/examples/byo-postfix-postscreen").path
-        let cases = try ScenarioLoader(kinds: builtinKinds).load(paths: [folder])
+        let cases = try ScenarioLoader(kinds: Self.parts.scenarioKinds).load(paths: [folder])
         #expect(cases.count == 4)
         let results = await ScenarioRun(
             runner: CaseRunner(configuration: RunConfiguration(), parts: Self.parts), jobs: 2

@@ -35,7 +35,7 @@ import MXHarnessTestKit
             ])
         #expect(
             loadErrors(yaml: example("  hostname: mx.example.test", "  hostnme: mx.example.test")) == [
-                "Scenarios/rdns.yaml:17:3: receiver.hostnme: unknown key \"hostnme\" (known here: hostname, addresses, target, policy, bare_newline, exec, proxy_protocol, xclient_hosts, tls, engines, rspamd, resolver); did you mean \"hostname\"?"
+                "Scenarios/rdns.yaml:17:3: receiver.hostnme: unknown key \"hostnme\" (known here: hostname, addresses, target, policy, bare_newline, proxy_protocol, xclient_hosts, tls, engines, rspamd, resolver); did you mean \"hostname\"?"
             ])
         #expect(
             loadErrors(yaml: example("  code: 550", "  code: 550\n  reply: 550")) == [

@@ -183,7 +183,6 @@ struct CaseDecoder {
                 $0, path.key("bare_newline"), "bare newline mode", names: SMTPBareNewlineMode.names,
                 SMTPBareNewlineMode.init(postfixName:))
         }
-        let exec: ExecReceiverSpec?? = map.optional("exec").map { execReceiver($0, path.key("exec")) }
         let identity = receiverIdentity(map, path)
         let tls: ReceiverTLSSpec?? = map.optional("tls").map { receiverTLS($0, path.key("tls"), addresses: addresses) }
         let engines = receiverEngines(map, path)
@@ -197,16 +196,11 @@ struct CaseDecoder {
         if case .some(.none) = tls { return nil }
         if case .some(.none) = target { return nil }
         if case .some(.none) = bareNewline { return nil }
-        if case .some(.none) = exec { return nil }
-        if case .some(.some(.exec)) = target, exec == nil, let location = map.optional("target")?.location {
-            diagnostics.add(
-                .missingKey, at: location, path.key("exec"),
-                "target exec needs receiver.exec ({start: COMMAND, ready: smtp-banner, stop: signal})")
-            return nil
-        }
+        guard missingKindKey(map, path, .receiver, kindKey: "target", kind: (target ?? nil)?.rawValue, settings)
+        else { return nil }
         var spec = ReceiverSpec(
             hostname: hostname, addresses: addresses, target: target ?? nil, policy: policy,
-            bareNewline: bareNewline ?? nil, exec: exec ?? nil,
+            bareNewline: bareNewline ?? nil,
             proxyProtocol: identity.proxyProtocol, xclientHosts: identity.xclientHosts)
         spec.settings = settings
         spec.tls = (tls ?? nil) ?? .off
@@ -501,6 +495,22 @@ struct CaseDecoder {
             }
         }
         return failed ? nil : settings
+    }
+
+    /// True when the part's kind (`kind`, named under `kindKey`) has each key it needs
+    /// (`ScenarioKey.requiredBy`, as `target: exec` needs `receiver.exec`); false after reporting
+    /// the first missing one at `kindKey`.
+    func missingKindKey(
+        _ map: MapReader, _ path: KeyPath, _ part: ScenarioKey.Part, kindKey: String, kind: String?,
+        _ settings: [String: any PartSettings]
+    ) -> Bool {
+        guard let kind, let location = map.optional(kindKey)?.location else { return true }
+        for key in kinds.keys(of: part) where settings[key.name] == nil {
+            guard let requirement = key.requiredBy, requirement.kind == kind else { continue }
+            diagnostics.add(.missingKey, at: location, path.key(key.name), requirement.message)
+            return false
+        }
+        return true
     }
 
     /// One of `names`, made by `make` (for enums that are not CaseIterable).

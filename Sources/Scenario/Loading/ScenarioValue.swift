@@ -31,6 +31,12 @@ public struct ScenarioValue {
         Reader(diagnostics: diagnostics).nonEmptyString(tree, path, what: what)
     }
 
+    /// One of the raw values of `T`, the message naming them all; nil, reported, otherwise.
+    public func choice<T: RawRepresentable & CaseIterable>(_ what: String, _ type: T.Type = T.self) -> T?
+    where T.RawValue == String {
+        Reader(diagnostics: diagnostics).choice(tree, path, what, type)
+    }
+
     /// A map whose values are scalars, in the order written; nil, reported, otherwise.
     public func stringMap(what: String) -> [(name: String, value: String)]? {
         CaseDecoder(diagnostics).stringMap(tree, path, what: what)
@@ -92,6 +98,11 @@ public final class ScenarioMap {
     /// The value of `key` (now a known key here), nil when absent or null.
     public func optional(_ key: String) -> ScenarioValue? {
         reader.optional(key).map { ScenarioValue($0, reader.path.key(key), reader.diagnostics, kind: kind) }
+    }
+
+    /// The value of `key`; nil, reported as a missing key (`hint` says what it is), when absent or null.
+    public func required(_ key: String, _ hint: String) -> ScenarioValue? {
+        reader.required(key, hint).map { ScenarioValue($0, reader.path.key(key), reader.diagnostics, kind: kind) }
     }
 
     /// Reports every key not asked for as unknown, naming the known ones.

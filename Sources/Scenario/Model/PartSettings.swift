@@ -63,10 +63,28 @@ public struct ScenarioKey: Sendable {
     public var name: String
     /// Reads the value (present and not null); nil after reporting what is wrong with it.
     public var decode: @Sendable (ScenarioValue) -> (any PartSettings)?
+    /// The kind that cannot play the part without this key (`target: exec` needs `receiver.exec`):
+    /// naming that kind without the key is a missing-key error at the kind's name.
+    public var requiredBy: Requirement?
 
-    public init(_ part: Part, _ name: String, decode: @escaping @Sendable (ScenarioValue) -> (any PartSettings)?) {
+    /// A kind that needs the key, and the message when it is missing.
+    public struct Requirement: Sendable {
+        public var kind: String
+        public var message: String
+
+        public init(kind: String, message: String) {
+            self.kind = kind
+            self.message = message
+        }
+    }
+
+    public init(
+        _ part: Part, _ name: String, requiredBy: Requirement? = nil,
+        decode: @escaping @Sendable (ScenarioValue) -> (any PartSettings)?
+    ) {
         self.part = part
         self.name = name
+        self.requiredBy = requiredBy
         self.decode = decode
     }
 }

@@ -108,8 +108,6 @@ public struct ReceiverSpec: Sendable {
     public var bareNewline: SMTPBareNewlineMode?
     /// The receiver kinds' own keys (`receiver.NAME`) the scenario sets, by name.
     public var settings: [String: any PartSettings] = [:]
-    /// `receiver.exec`: how to start and stop a user's own MTA for `target: exec`.
-    public var exec: ExecReceiverSpec?
     /// `receiver.proxy_protocol`: a PROXY header is required before the greeting; nil: none is.
     public var proxyProtocol: ReceiverProxyProtocol?
     /// `receiver.xclient_hosts`: the clients allowed to send XCLIENT (Postfix
@@ -128,7 +126,7 @@ public struct ReceiverSpec: Sendable {
     public init(
         hostname: String = ReceiverSpec.defaultHostname, addresses: [IPAddress], target: ReceiverTarget? = nil,
         policy: ReceiverPolicy = Preset.open.policy,
-        bareNewline: SMTPBareNewlineMode? = nil, exec: ExecReceiverSpec? = nil,
+        bareNewline: SMTPBareNewlineMode? = nil,
         proxyProtocol: ReceiverProxyProtocol? = nil, xclientHosts: [IPAddress] = []
     ) {
         self.proxyProtocol = proxyProtocol
@@ -138,7 +136,6 @@ public struct ReceiverSpec: Sendable {
         self.target = target
         self.policy = policy
         self.bareNewline = bareNewline
-        self.exec = exec
     }
 }
 

@@ -177,16 +177,6 @@ private func receiverNode(_ receiver: ReceiverSpec) -> Node {
             ))
     }
     pairs += kindNodes(receiver.settings)
-    if let exec = receiver.exec {
-        pairs.append(
-            (
-                "exec",
-                .blockMap([
-                    ("start", .plain(exec.start)), ("ready", .plain(exec.ready.rawValue)),
-                    ("stop", .plain(exec.stop.rawValue)),
-                ])
-            ))
-    }
     return .blockMap(pairs)
 }
 
