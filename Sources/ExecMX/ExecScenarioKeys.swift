@@ -4,6 +4,11 @@ import Scenario
 // explained here (the loader knows it from `ExecReceivers.scenarioKeys`, and that `target: exec`
 // needs it from the key's `requiredBy`).
 
+extension ReceiverTarget {
+    /// The user's own MX started by the scenario's command (`ExecReceivers`).
+    public static let exec = ReceiverTarget(named: "exec")
+}
+
 /// `receiver.exec`: bring your own MX. `start` is a shell command run in the case's network
 /// namespace; `{config_dir}` and `{addresses}` in it are replaced before it runs.
 public struct ExecReceiverSpec: PartSettings, Hashable {

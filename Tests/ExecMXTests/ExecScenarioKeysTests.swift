@@ -8,9 +8,9 @@ import Testing
 /// `receiver.exec`, the exec receiver's key: what it loads into, its errors with file:line:column,
 /// `target: exec` without it, and how `explain` writes it.
 @Suite struct ExecScenarioKeysTests {
-    /// The format's core names and the exec receiver's key.
+    /// The format's core names with the exec receiver's name and key.
     static let kinds = ScenarioKinds(
-        receivers: ScenarioKinds.core.receivers, senders: ScenarioKinds.core.senders,
+        receivers: ScenarioKinds.core.receivers + [.exec], senders: ScenarioKinds.core.senders,
         keys: ExecReceivers().scenarioKeys)
 
     func example(_ old: String, _ new: String) -> String {

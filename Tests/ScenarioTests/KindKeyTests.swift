@@ -73,7 +73,7 @@ import MXHarnessTestKit
     @Test func withoutTheKindItsNameAndKeyAreUnknown() {
         #expect(
             problems(yaml("  target: bannered\n  banner: {text: hi}"), kinds: .core) == [
-                "Scenarios/rdns.yaml:20:11: receiver.target: unknown receiver target \"bannered\" (known: builtin, postfix, exec)",
+                "Scenarios/rdns.yaml:20:11: receiver.target: unknown receiver target \"bannered\" (known: builtin, postfix)",
                 "Scenarios/rdns.yaml:21:3: receiver.banner: unknown key \"banner\" (known here: hostname, addresses, target, policy, bare_newline, proxy_protocol, xclient_hosts, tls, engines, rspamd, resolver)",
             ])
     }

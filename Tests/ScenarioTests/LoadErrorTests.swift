@@ -142,7 +142,7 @@ import MXHarnessTestKit
             ])
         #expect(
             loadErrors(yaml: example("  policy: fcrdns-strict", "  policy: fcrdns-strict\n  target: qmail")) == [
-                "Scenarios/rdns.yaml:20:11: receiver.target: unknown receiver target \"qmail\" (known: builtin, postfix, exec)"
+                "Scenarios/rdns.yaml:20:11: receiver.target: unknown receiver target \"qmail\" (known: builtin, postfix)"
             ])
         #expect(
             loadErrors(yaml: example("  helo: mail.sender.test", "  helo: mail.sender.test\n  mta: sendmail")) == [

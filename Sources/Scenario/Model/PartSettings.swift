@@ -104,8 +104,8 @@ public struct ScenarioKinds: Sendable {
         self.keys = keys
     }
 
-    /// The built-in parts, Postfix and exec, with no kind's own key.
-    public static let core = ScenarioKinds(receivers: [.builtin, .postfix, .exec], senders: [.builtin, .postfix])
+    /// The built-in parts and Postfix, with no kind's own key.
+    public static let core = ScenarioKinds(receivers: [.builtin, .postfix], senders: [.builtin, .postfix])
 
     func keys(of part: ScenarioKey.Part) -> [ScenarioKey] { keys.filter { $0.part == part } }
 }

@@ -59,7 +59,6 @@ public struct ReceiverTarget: RawRepresentable, Sendable, Hashable, CustomString
 
     public static let builtin = ReceiverTarget(named: "builtin")
     public static let postfix = ReceiverTarget(named: "postfix")
-    public static let exec = ReceiverTarget(named: "exec")
 
     /// Any name but the empty one (which kinds there are is the catalog's to say).
     public init?(rawValue: String) {
