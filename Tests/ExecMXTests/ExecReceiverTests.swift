@@ -63,22 +63,13 @@ struct ExecReceiverTests {
             try ScenarioLoader(kinds: Self.parts.scenarioKinds).load(yaml: yaml, file: "/tmp/exec-python.yaml").first)
     }
 
-    static func processes(containing marker: String) -> [String] {
-        let all = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return all.filter { Int($0) != nil }.compactMap { pid in
-            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
-            let line = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
-            return line.contains(marker) ? "\(pid) \(line)" : nil
-        }
-    }
-
     @Test func aCommandThatGreetsRunsTheCaseAndItsProcessGroupIsStoppedAfter() async throws {
         let marker = "10\(getpid() % 1000).5"  // sleep's argument, unique to this run
         let result = await CaseRunner(configuration: RunConfiguration(), parts: Self.parts).run(
             try Self.scenario(start: Self.pythonMX(marker: marker)))
         #expect(result.status == .passed, "\(result.status) \(result.mismatches)")
         #expect(result.receiverLog.contains("python mx listening"))
-        #expect(Self.processes(containing: "sleep \(marker)").isEmpty, "the command's process group is stopped")
+        #expect(LiveProcess.mentioning("sleep \(marker)").isEmpty, "the command's process group is stopped")
     }
 
     @Test func aCommandThatExitsFailsTheCaseWithItsOwnWords() async throws {

@@ -61,14 +61,7 @@ struct CleanupTests {
     }
 
     func unboundsServing(_ pid: pid_t) -> [pid_t] {
-        let fm = FileManager.default
-        return ((try? fm.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> pid_t? in
-            guard let candidate = pid_t(entry),
-                let cmdline = fm.contents(atPath: "/proc/\(candidate)/cmdline"),
-                String(decoding: cmdline, as: UTF8.self).contains("/tmp/mxh-\(pid)-")
-            else { return nil }
-            return candidate
-        }
+        LiveProcess.mentioning("/tmp/mxh-\(pid)-").map(\.pid)
     }
 
     /// Returns as soon as `condition` holds, or after 30 s of it not holding (measured on the clock,

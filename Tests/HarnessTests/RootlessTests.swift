@@ -27,15 +27,7 @@ struct RootlessTests {
 
     /// Processes of user nobody whose command line mentions `text`.
     static func processes(mentioning text: String) -> [pid_t] {
-        let fm = FileManager.default
-        return ((try? fm.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> pid_t? in
-            guard let pid = pid_t(entry), let info = try? fm.attributesOfItem(atPath: "/proc/\(entry)"),
-                (info[.ownerAccountID] as? NSNumber)?.uint32Value == nobody,
-                let cmdline = fm.contents(atPath: "/proc/\(entry)/cmdline"),
-                String(decoding: cmdline, as: UTF8.self).contains(text)
-            else { return nil }
-            return pid
-        }
+        LiveProcess.mentioning(text).filter { $0.owner == nobody }.map(\.pid)
     }
 
     static func waitUntil(_ condition: () -> Bool) async throws {

@@ -217,12 +217,9 @@ struct PostfixPoolTests {
                 sourceLocation: sourceLocation)
         }
         let folders = hosts.map(\.directory) + cases.compactMap(\.workDirectory)
-        let left = ((try? fm.contentsOfDirectory(atPath: "/proc")) ?? []).filter { entry in
-            guard Int32(entry) != nil else { return false }
-            let cwd = (try? fm.destinationOfSymbolicLink(atPath: "/proc/\(entry)/cwd")) ?? ""
-            let cmdline =
-                fm.contents(atPath: "/proc/\(entry)/cmdline").map { String(decoding: $0, as: UTF8.self) } ?? ""
-            return folders.contains { cwd.hasPrefix($0) || cmdline.contains($0 + "/") }
+        let left = LiveProcess.all().filter { process in
+            let cwd = process.workingDirectory ?? ""
+            return folders.contains { cwd.hasPrefix($0) || process.commandLine.contains($0 + "/") }
         }
         #expect(left.isEmpty, "processes of the run left: \(left)", sourceLocation: sourceLocation)
     }

@@ -50,14 +50,8 @@ import Testing
 }
 
 /// rspamd's processes started with a configuration under `directory`.
-private func rspamdProcesses(under directory: String) -> [Int32] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> Int32? in
-        guard let pid = Int32(entry),
-            let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
-            String(decoding: data, as: UTF8.self).contains("--var=LOCAL_CONFDIR=" + directory)
-        else { return nil }
-        return pid
-    }
+private func rspamdProcesses(under directory: String) -> [LiveProcess] {
+    LiveProcess.mentioning("--var=LOCAL_CONFDIR=" + directory)
 }
 
 /// A case through a real Postfix with a real rspamd as its milter: the verdict is rspamd's, its

@@ -11,14 +11,8 @@ import Scenario
 import Testing
 
 /// rspamd's processes started with a configuration under `directory`.
-private func rspamdProcesses(under directory: String) -> [Int32] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> Int32? in
-        guard let pid = Int32(entry),
-            let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
-            String(decoding: data, as: UTF8.self).contains("--var=LOCAL_CONFDIR=" + directory)
-        else { return nil }
-        return pid
-    }
+private func rspamdProcesses(under directory: String) -> [LiveProcess] {
+    LiveProcess.mentioning("--var=LOCAL_CONFDIR=" + directory)
 }
 
 /// The real rspamd asked over HTTP: a normal worker in a namespace, the built-in MX's way.

@@ -83,10 +83,7 @@ struct WalkingSkeletonTests {
             !fm.fileExists(atPath: "/run/netns/" + namespace), "namespace \(namespace) left",
             sourceLocation: sourceLocation)
         #expect(!fm.fileExists(atPath: directory), "folder \(directory) left", sourceLocation: sourceLocation)
-        let unbounds = ((try? fm.contentsOfDirectory(atPath: "/proc")) ?? []).filter { entry in
-            guard Int32(entry) != nil, let cmdline = fm.contents(atPath: "/proc/\(entry)/cmdline") else { return false }
-            return String(decoding: cmdline, as: UTF8.self).contains(directory + "/")
-        }
+        let unbounds = LiveProcess.mentioning(directory + "/")
         #expect(unbounds.isEmpty, "processes of the case left: \(unbounds)", sourceLocation: sourceLocation)
     }
 }
