@@ -44,3 +44,33 @@ public func formatExample(_ old: String, _ new: String) -> String {
     #expect(formatExample.contains(old))
     return formatExample.replacingOccurrences(of: old, with: new)
 }
+
+/// An IPv6 sender whose SPF record lists only its IPv4 address, to a receiver on `target` with
+/// rspamd beside it (`thresholds`: a `receiver.rspamd` line, or nothing for rspamd's defaults):
+/// rspamd 3.4 scores it 4.40 (VIOLATED_DIRECT_SPF, R_SPF_FAIL), whichever MTA asks it.
+public func rspamdSPFWithoutIPv6(target: String, thresholds: String, expect: String) -> String {
+    """
+    name: spf-without-ip6
+    dns:
+      records:
+        - example.test. MX 10 mx.example.test.
+        - mx.example.test. AAAA 2001:db8::10
+        - mail.sender.test. A 203.0.113.25
+        - mail.sender.test. AAAA 2001:db8:5::25
+        - 2001:db8:5::25 PTR mail.sender.test.
+        - sender.test. MX 10 mail.sender.test.
+        - sender.test. TXT "v=spf1 ip4:203.0.113.25 -all"
+    receiver:
+      hostname: mx.example.test
+      addresses: ["2001:db8::10"]
+      target: \(target)
+      engines: [rspamd]
+    \(thresholds)
+    sender:
+      addresses: {ipv6: "2001:db8:5::25"}
+      helo: mail.sender.test
+      mail_from: alice@sender.test
+      rcpt_to: [bob@example.test]
+    expect: \(expect)
+    """
+}

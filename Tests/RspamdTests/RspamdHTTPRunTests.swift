@@ -77,30 +77,7 @@ struct RspamdHTTPRunTests {
     /// its score and symbols are in the evidence, and nothing of rspamd is left afterwards.
     @Test func theBuiltinMXAnswersRspamdsVerdictAsPostfixDoes() async throws {
         func scenario(_ thresholds: String, expect: String) throws -> ScenarioCase {
-            let yaml = """
-                name: spf-without-ip6
-                dns:
-                  records:
-                    - example.test. MX 10 mx.example.test.
-                    - mx.example.test. AAAA 2001:db8::10
-                    - mail.sender.test. A 203.0.113.25
-                    - mail.sender.test. AAAA 2001:db8:5::25
-                    - 2001:db8:5::25 PTR mail.sender.test.
-                    - sender.test. MX 10 mail.sender.test.
-                    - sender.test. TXT "v=spf1 ip4:203.0.113.25 -all"
-                receiver:
-                  hostname: mx.example.test
-                  addresses: ["2001:db8::10"]
-                  target: builtin
-                  engines: [rspamd]
-                \(thresholds)
-                sender:
-                  addresses: {ipv6: "2001:db8:5::25"}
-                  helo: mail.sender.test
-                  mail_from: alice@sender.test
-                  rcpt_to: [bob@example.test]
-                expect: \(expect)
-                """
+            let yaml = rspamdSPFWithoutIPv6(target: "builtin", thresholds: thresholds, expect: expect)
             return try #require(try ScenarioLoader().load(yaml: yaml, file: "rspamd.yaml").first)
         }
         let strict = try scenario(
