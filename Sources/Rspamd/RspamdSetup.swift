@@ -37,6 +37,12 @@ public struct RspamdSetup: Sendable, Hashable {
             return
                 "rspamd's workers run as user \(user), which does not exist (the rspamd package creates it: reinstall it)"
         }
+        // rspamd's main process hands its folders to that user and its workers switch to it, which
+        // an ordinary user's run cannot do: its user namespace maps no user but its own.
+        guard geteuid() == 0, !UserNamespace.isInside else {
+            return
+                "receiver.engines: rspamd needs root (rspamd's workers run as user \(user), which a run as an ordinary user cannot switch to): run mxharness as root (sudo)"
+        }
         return nil
     }
 }

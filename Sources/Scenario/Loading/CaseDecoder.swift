@@ -196,7 +196,7 @@ struct CaseDecoder {
         if case .some(.none) = tls { return nil }
         if case .some(.none) = target { return nil }
         if case .some(.none) = bareNewline { return nil }
-        guard missingKindKey(map, path, .receiver, kindKey: "target", kind: (target ?? nil)?.rawValue, settings)
+        guard hasKindKeys(map, path, .receiver, kindKey: "target", kind: (target ?? nil)?.rawValue, settings)
         else { return nil }
         var spec = ReceiverSpec(
             hostname: hostname, addresses: addresses, target: target ?? nil, policy: policy,
@@ -500,7 +500,7 @@ struct CaseDecoder {
     /// True when the part's kind (`kind`, named under `kindKey`) has each key it needs
     /// (`ScenarioKey.requiredBy`, as `target: exec` needs `receiver.exec`); false after reporting
     /// the first missing one at `kindKey`.
-    func missingKindKey(
+    func hasKindKeys(
         _ map: MapReader, _ path: KeyPath, _ part: ScenarioKey.Part, kindKey: String, kind: String?,
         _ settings: [String: any PartSettings]
     ) -> Bool {
