@@ -32,21 +32,16 @@ struct CleanupTests {
     /// Starts a run of six slow cases one after another (each waits about 10 s for unbound to give
     /// up on the lookup), so the run is still busy however long a loaded machine takes to start it.
     /// The caller waits for its namespace: a warm slot's, or with `fresh` a namespace of the case's own.
-    func startSlowRun(fresh: Bool) throws -> (Process, String) {
+    func startSlowRun(fresh: Bool) throws -> (SpawnedRun, String) {
         let directory = NSTemporaryDirectory() + "/cleanup-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for index in 1...6 {
             try Self.slowScenario.replacingOccurrences(of: "name: slow", with: "name: slow-\(index)")
                 .write(toFile: directory + "/slow-\(index).yaml", atomically: true, encoding: .utf8)
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments =
-            ["run", directory, "--jobs", "1", "--dns-timeout", "20"] + (fresh ? ["--fresh-worlds"] : [])
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return (process, directory)
+        let run = try SpawnedRun(
+            Self.binary, ["run", directory, "--jobs", "1", "--dns-timeout", "20"] + (fresh ? ["--fresh-worlds"] : []))
+        return (run, directory)
     }
 
     func resources(of pid: pid_t) -> [String] {
@@ -79,24 +74,22 @@ struct CleanupTests {
     @Test(arguments: [SIGINT, SIGTERM], [false, true])
     func aSignalTakesEverythingDown(signal: Int32, fresh: Bool) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build mxharness first (swift build)")
-        let (process, directory) = try startSlowRun(fresh: fresh)
+        let (run, directory) = try startSlowRun(fresh: fresh)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let pid = process.processIdentifier
+        let pid = run.pid
         let suffix = fresh ? "-case" : "-slot"
         let started = try await waitUntil {
             resources(of: pid).contains { $0.hasSuffix(suffix) } && !unboundsServing(pid).isEmpty
         }
         guard started else {
-            kill(pid, SIGKILL)
-            process.waitUntilExit()
+            run.signal(SIGKILL)
+            let status = run.reap()
             ResourceJanitor.sweep()
-            Issue.record(
-                "the run did not get going within 30 s (exit status \(process.terminationStatus) after SIGKILL)")
+            Issue.record("the run did not get going within 30 s (exit status \(status) after SIGKILL)")
             return
         }
-        kill(pid, signal)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 128 + signal)
+        run.signal(signal)
+        #expect(run.reap() == 128 + signal)
         #expect(resources(of: pid).isEmpty, "left: \(resources(of: pid))")
         try await waitUntil { unboundsServing(pid).isEmpty }
         #expect(unboundsServing(pid).isEmpty)
@@ -105,18 +98,20 @@ struct CleanupTests {
     @Test(arguments: [false, true])
     func afterSIGKILLTheJanitorRemovesTheRest(fresh: Bool) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build mxharness first (swift build)")
-        let (process, directory) = try startSlowRun(fresh: fresh)
+        let (run, directory) = try startSlowRun(fresh: fresh)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let pid = process.processIdentifier
+        let pid = run.pid
         let suffix = fresh ? "-case" : "-slot"
         let started = try await waitUntil {
             resources(of: pid).contains { $0.hasSuffix(suffix) } && !unboundsServing(pid).isEmpty
         }
         #expect(started, "the run got going within 30 s")
-        kill(pid, SIGKILL)
-        process.waitUntilExit()
+        run.signal(SIGKILL)
+        // Looked at while the killed run is a zombie, which every janitor takes for a live run.
+        try await waitUntil { run.hasEnded }
         #expect(!resources(of: pid).isEmpty, "a SIGKILL leaves things behind")
         #expect(!unboundsServing(pid).isEmpty)
+        run.reap()
         ResourceJanitor.sweep()
         #expect(resources(of: pid).isEmpty, "left: \(resources(of: pid))")
         try await waitUntil { unboundsServing(pid).isEmpty }
@@ -125,20 +120,14 @@ struct CleanupTests {
 
     /// Three cases with one Postfix configuration, so that they share a pooled instance, each
     /// waiting about 2 s for a PTR lookup that times out (the instance's resolv.conf: timeout:2).
-    func startSlowPostfixRun() throws -> (Process, String) {
+    func startSlowPostfixRun() throws -> (SpawnedRun, String) {
         let directory = NSTemporaryDirectory() + "/cleanup-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for name in ["a", "b", "c"] {
             try Self.slowScenario.replacingOccurrences(of: "name: slow", with: "name: slow-\(name)")
                 .write(toFile: directory + "/\(name).yaml", atomically: true, encoding: .utf8)
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["run", directory, "--target", "postfix", "--jobs", "1"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return (process, directory)
+        return (try SpawnedRun(Self.binary, ["run", directory, "--target", "postfix", "--jobs", "1"]), directory)
     }
 
     /// `/etc/netns` folders of `pid`'s run, and Postfix processes working in its folders.
@@ -163,9 +152,9 @@ struct CleanupTests {
         arguments: [SIGTERM, SIGKILL])
     func aSharedPostfixIsTakenDownOnASignalOrByTheJanitor(signal: Int32) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build mxharness first (swift build)")
-        let (process, directory) = try startSlowPostfixRun()
+        let (run, directory) = try startSlowPostfixRun()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let pid = process.processIdentifier
+        let pid = run.pid
         // Postfix's master, not only the short-lived helpers `postfix start` runs first.
         func masterRuns() -> Bool {
             postfixResources(of: pid).processes.contains {
@@ -179,13 +168,14 @@ struct CleanupTests {
                 && masterRuns()
         }
         #expect(started, "a pooled host came up and its Postfix master runs")
-        kill(pid, signal)
-        process.waitUntilExit()
+        run.signal(signal)
         if signal == SIGKILL {
+            try await waitUntil { run.hasEnded }
             #expect(!resources(of: pid).isEmpty, "a SIGKILL leaves things behind")
+            run.reap()
             ResourceJanitor.sweep()
         } else {
-            #expect(process.terminationStatus == 128 + signal)
+            #expect(run.reap() == 128 + signal)
         }
         try await waitUntil { postfixResources(of: pid).processes.isEmpty }
         #expect(resources(of: pid).isEmpty, "left: \(resources(of: pid))")
@@ -249,5 +239,57 @@ struct ExitCodeTests {
         #expect(try run(["run", "/nonexistent/scenarios"]) == 2)
         #expect(try run(["run", "--jobs", "0", good]) == 2)
         #expect(try run(["no-such-command"]) == 2)
+    }
+}
+
+/// A run of the harness spawned without Foundation's `Process`, which reaps its children as soon as
+/// they exit. Until `reap()`, a killed run stays a zombie, and a zombie's PID still answers
+/// `kill(pid, 0)`: the janitor of any other run started meanwhile (other suites run the harness in
+/// parallel) takes its leftovers for a live run's and leaves them alone, so a test can look at them.
+final class SpawnedRun {
+    let pid: pid_t
+    private var status: Int32?
+
+    init(_ executable: String, _ arguments: [String]) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        guard result == 0 else { throw POSIXError(POSIXErrorCode(rawValue: result) ?? .EINVAL) }
+        self.pid = pid
+    }
+
+    func signal(_ signal: Int32) { kill(pid, signal) }
+
+    /// Whether the run has ended (a zombie counts as ended), without reaping it.
+    var hasEnded: Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let state = stat.split(separator: ")").last?.split(separator: " ").first
+        else { return true }
+        return state == "Z"
+    }
+
+    /// Waits for the run to end and reaps it: its exit status, or 128 + the signal that killed it.
+    @discardableResult
+    func reap() -> Int32 {
+        if let status { return status }
+        var raw: Int32 = 0
+        while waitpid(pid, &raw, 0) == -1 && errno == EINTR {}
+        let signal = raw & 0x7f
+        let result = signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+        status = result
+        return result
+    }
+
+    deinit {
+        if status == nil {
+            kill(pid, SIGKILL)
+            reap()
+        }
     }
 }
