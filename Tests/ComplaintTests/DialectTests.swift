@@ -1045,4 +1045,34 @@ import Testing
         #expect(without.reply?.code == 501)
         #expect(without.stage != .data)
     }
+
+    /// Gmail's notice opens with `Delivery to the following recipient failed permanently` whatever
+    /// the command; it names none. A library's `The following recipients failed` still does.
+    @Test func gmailsNoticeHeadNamesNoCommand() throws {
+        let gmail = try read(
+            "Delivery to the following recipient failed permanently:\n\n     u@example.test\n\n"
+                + "The error that the other server returned was:\n500 Internal Server Error\n")
+        #expect(gmail.reply?.code == 500)
+        #expect(gmail.stage == nil)
+        let library = try read("SMTP Error: The following recipients failed: u@example.test: 550 5.1.1 no such user")
+        #expect(library.stage == .rcpt)
+    }
+
+    /// Messaging Server's notice: `Remote SMTP server has rejected address` is the recipient's.
+    @Test func aServerThatRejectedTheAddressAnsweredRcpt() throws {
+        let evidence = try read(
+            " Recipient address: u@example.test\n Reason: Remote SMTP server has rejected address\n"
+                + " Diagnostic code: smtp;550 5.1.1 no such user\n")
+        #expect(evidence.reply?.code == 550)
+        #expect(evidence.stage == .rcpt)
+    }
+
+    /// A mail address that Markdown made a mailto link of keeps no brackets of the link's.
+    @Test func aMarkdownMailtoAddressIsTheAddress() throws {
+        let evidence = try read(
+            "The response from the remote server was:\n"
+                + "554 5.7.1 <[u@example.test](mailto:u@example.test)>: Relay access denied\n")
+        #expect(evidence.reply?.text == "<u@example.test>: Relay access denied")
+        #expect(evidence.stage == .rcpt)
+    }
 }

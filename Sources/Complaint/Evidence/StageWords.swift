@@ -207,8 +207,13 @@ enum StageWords {
             #"\bcommand(?:\s+|\s*=\s*)["']?DATA\b|\bDATA(?: END)? command (?:failed|not accepted)|Sending message data failed|\bdata not accepted|\bMessage failed:|SMTPDataError|\bcommand:\s*["']DATA|end of DATA command|MessageNotAccepted|Failed to send data|did not accept the mail|\[EOF\]"#,
             .data, "the error names the DATA command or the end of the message"),
         Phrase(
-            #"\bcommand(?:\s+|\s*=\s*)["']?RCPT\b|\bRCPT(?: TO)?(?: command)? failed|\bRCPT not accepted|all recipients were rejected|SMTPRecipientsRefused|SMTPAddressFailedException|SmtpFailedRecipients?Exception(?![&\w])|\bcommand:\s*["']RCPT|RecipientNotAccepted|Failed to add (?:recipient|to email address)|following recipients? failed|recipient address \S+ not accepted|one of the recipients was rejected|check the message recipient|\brecipient <[^<>]*> rejected|\bRCPT failed|\bRCPT TO:?\s*<[^<>\s]*>\s+failed|(?-i:\bInvalid Addresses\b)"#,
+            #"\bcommand(?:\s+|\s*=\s*)["']?RCPT\b|\bRCPT(?: TO)?(?: command)? failed|\bRCPT not accepted|all recipients were rejected|SMTPRecipientsRefused|SMTPAddressFailedException|SmtpFailedRecipients?Exception(?![&\w])|\bcommand:\s*["']RCPT|RecipientNotAccepted|Failed to add (?:recipient|to email address)|(?<!Delivery to the )following recipients? failed|recipient address \S+ not accepted|one of the recipients was rejected|check the message recipient|\brecipient <[^<>]*> rejected|\bRCPT failed|\bRCPT TO:?\s*<[^<>\s]*>\s+failed|(?-i:\bInvalid Addresses\b)"#,
             .rcpt, "the error names the RCPT TO command or the recipient"),
+        // Sun/Oracle Messaging Server's notice (also iCloud's): `Reason: Remote SMTP server has
+        // rejected address`, the recipient's address, which only RCPT TO carries.
+        Phrase(
+            #"\bserver has rejected (?:the )?(?:recipient )?address\b"#, .rcpt,
+            "the notice says the server rejected the recipient's address (Messaging Server's `Reason:`)"),
         Phrase(
             #"\bcommand(?:\s+|\s*=\s*)["']?MAIL\b|\bMAIL(?: FROM)?(?: command)? failed|\bMAIL not accepted|SMTPSenderRefused|SMTPSenderFailedException|\bcommand:\s*["']MAIL|SenderNotAccepted|Failed to set sender|following From address failed|envelope from address \S+ not accepted|verify the e-mail address in your account|\bMAIL failed|\bMAIL FROM:?\s*<[^<>\s]*>\s+failed"#,
             .mail, "the error names the MAIL FROM command or the sender"),

@@ -171,6 +171,10 @@ struct InputText {
         // Link markup after a name: `mx.example.test<http://mx.example.test>`, `<mailto:...>`.
         out = out.replacingOccurrences(
             of: #"[ \t]*<(?:https?|mailto|ftp):[^<>\s]*>"#, with: "", options: .regularExpression)
+        // A mail address that Markdown made a mailto link of (`<[u@example.test](mailto:u@example.test)>`)
+        // is the address alone: the brackets are the link's, not the MTA's.
+        out = out.replacingOccurrences(
+            of: #"\[([^\[\]\s@]+@[^\[\]\s]+)\]\(mailto:\1\)"#, with: "$1", options: .regularExpression)
         // Markdown links `[text](url)` keep their text; a bracketed address stays bracketed.
         out = out.replacingOccurrences(
             of: #"\[([^\[\]\n]*)\]\((?:https?|mailto):[^()\s]*\)"#, with: "[$1]", options: .regularExpression)
