@@ -1001,6 +1001,51 @@ import Testing
         #expect(try read("Remote Server returned '550 5.7.1 mapped a -> b'").reply?.enhanced == "5.7.1")
     }
 
+    /// A reply about the HELO/EHLO argument answered HELO; without its code it is Exim's or Gmail's
+    /// 501, and MailKit's `SmtpClient.Ehlo` frame names the command.
+    @Test func aReplyAboutTheHeloArgument() throws {
+        let gmail = try read(#"SMTP -> get_lines(): $str is "501-5.5.4 HELO/EHLO argument "x y" invalid, closing.""#)
+        #expect(gmail.reply?.code == 501)
+        #expect(gmail.stage == .helo)
+        let mailKit = try read(
+            "MailKit.Net.Smtp.SmtpCommandException: Syntactically invalid HELO argument(s)\n"
+                + "   at MailKit.Net.Smtp.SmtpClient.EhloAsync(Boolean doAsync, CancellationToken cancellationToken)")
+        #expect(mailKit.reply?.code == 501)
+        #expect(mailKit.stage == .helo)
+        // Postfix's `Helo command rejected` names no argument: with smtpd_delay_reject it answers RCPT TO.
+        let postfix = try read(
+            "host mx.example.test[192.0.2.10] said: 504 5.5.2 <x>: Helo command rejected: need fully-qualified hostname"
+        )
+        #expect(postfix.stage != .helo)
+    }
+
+    /// Exchange's `Unable to relay` answers RCPT TO, and JavaMail's `Invalid Addresses` comes only
+    /// from refused recipients.
+    @Test(arguments: [
+        "The server response was: 550 5.7.1 Unable to relay for b@example.test",
+        "Invalid Addresses 550 5.1.1 no such user",
+    ])
+    func recipientWords(text: String) throws {
+        #expect(try read(text).stage == .rcpt)
+    }
+
+    /// The server's replies alone: a 354 after a refused recipient means the transaction went on, so
+    /// the refusal after it, which answers the message, decides; without a 354 the first refusal does.
+    @Test func aRefusalAfterTheGoAheadDecides() throws {
+        let lines = [
+            "[t] [debug]   250 2.1.0 a@sender.test....Sender OK", "[t] [debug]   501 5.5.4 Invalid Email address",
+            "[t] [debug]   250 2.1.5 b@example.test", "[t] [debug]   354 Start mail input",
+            "[t] [debug]   550 5.3.4 Requested action not taken",
+        ]
+        let evidence = try read(lines.joined(separator: "\n"))
+        #expect(evidence.reply?.code == 550)
+        #expect(evidence.reply?.enhanced == "5.3.4")
+        #expect(evidence.stage == .data)
+        let without = try read(lines.filter { !$0.contains("354") }.joined(separator: "\n"))
+        #expect(without.reply?.code == 501)
+        #expect(without.stage != .data)
+    }
+
     /// Gmail's notice opens with `Delivery to the following recipient failed permanently` whatever
     /// the command; it names none. A library's `The following recipients failed` still does.
     @Test func gmailsNoticeHeadNamesNoCommand() throws {

@@ -343,7 +343,26 @@ enum BounceText {
     /// The first 4xx/5xx reply with an enhanced code in the text, with its continuation lines
     /// (`550-5.7.1 ...` then `550 5.7.1 ...`), joined.
     static func genericReply(_ evidence: inout Evidence, lines: [String]) {
-        for (index, line) in lines.enumerated() {
+        // The server's replies alone, one per line: a `354` after a refusal means the transaction went
+        // on (RFC 5321 3.3: DATA gets 354 only after an accepted recipient), so the refusals before it
+        // ended nothing, and a refusal after it answered the message (RFC 5321 4.3.2).
+        let goAhead = lines.firstIndex {
+            $0.range(of: #"(?:^|[\]>:]\s*|\s{2,})354[ -]\S"#, options: .regularExpression) != nil
+        }
+        let refusal = { (line: String) -> Bool in
+            guard let found = ReplyText.replyAnywhere(line) else { return false }
+            return found.code >= 400 && found.enhanced != nil
+        }
+        var start = 0
+        if let goAhead, lines[..<goAhead].contains(where: refusal), lines[(goAhead + 1)...].contains(where: refusal) {
+            start = goAhead + 1
+            evidence.setStage(
+                .data,
+                from:
+                    "the refusal after the server's `354`, which answers the message (RFC 5321 4.3.2); the refusals before the 354 ended nothing"
+            )
+        }
+        for (index, line) in lines.enumerated() where index >= start {
             guard let first = ReplyText.replyAnywhere(line), first.code >= 400, first.enhanced != nil else { continue }
             var texts = [first.text]
             let start = line.range(of: "\(first.code)")?.lowerBound ?? line.startIndex
