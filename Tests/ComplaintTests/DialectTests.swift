@@ -1127,4 +1127,17 @@ import Testing
         #expect(evidence.reply?.code == 550)
         #expect(evidence.reply?.text == "The email you sent has an invalid signature")
     }
+
+    /// `> ` before a reply, with no command and no other side, quotes a mail: no transcript, so
+    /// the reply is no greeting. A `>` that marks the client beside `<` replies is still a dialogue.
+    @Test func aMailQuotationOfAReplyIsNoTranscript() throws {
+        let quoted = try read(
+            "The error message is :\n\n> 550 5.7.1 Unfortunately, messages from [192.0.2.1] weren't sent.\n")
+        #expect(quoted.source != .transcript)
+        #expect(quoted.stage == nil)
+        let dialogue = try read(
+            "< 220 mx.example.test ESMTP\n> EHLO a.test\n< 250 ok\n> MAIL FROM:<a@a.test>\n< 550 5.7.1 no\n")
+        #expect(dialogue.source == .transcript)
+        #expect(dialogue.stage == .mail)
+    }
 }
