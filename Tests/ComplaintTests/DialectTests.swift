@@ -1120,4 +1120,69 @@ import Testing
         #expect(evidence.stage == .rcpt)
         #expect(evidence.clientAddress == IPAddress("192.0.2.163"))
     }
+
+    /// Domino's SMTPClient debug log names the command it sent: `Command:EODT` is the end of the data.
+    @Test func dominosEODTIsTheEndOfTheData() throws {
+        let evidence = try read(
+            "SMTPClient: ReceiveResponse: 554-Transaction failed\n"
+                + "SMTPClient: ReceiveResponse: Server: 192.0.2.1 Command:EODT Error:554 delivery error\n"
+                + "SMTPClient: ReceiveResponse: 554 Transaction failed\n")
+        #expect(evidence.reply?.code == 554)
+        #expect(evidence.stage == .data)
+    }
+
+    /// A sentence that quotes a reply by its codes alone: the codes are the reply, the words after
+    /// the period are not its text.
+    @Test func codesThatEndASentenceAreAReplyWithoutText() throws {
+        let evidence = try read("my user got a report with the status 550 5.5.3. I found no documentation.")
+        #expect(evidence.reply?.code == 550)
+        #expect(evidence.reply?.enhanced == "5.5.3")
+        #expect(evidence.reply?.text == "")
+    }
+
+    /// Exim's log escapes the line breaks of a multi-line reply as `\n`: they are breaks.
+    @Test func eximsEscapedLineBreaksJoinTheReply() throws {
+        let evidence = try read(
+            #"SMTP error from remote mail server after end of data: host mx.example.test [192.0.2.1]: "#
+                + #"550-5.7.1 first line\n550-5.7.1 second line\n550 5.7.1 last line"#)
+        #expect(evidence.reply?.text == "first line second line last line")
+    }
+
+    /// A reply in a Markdown inline code span ends with the span.
+    @Test func aReplyInACodeSpanEndsWithIt() throws {
+        let evidence = try read("Saw `550 5.4.1 Recipient address rejected: Access denied` in the wild.")
+        #expect(evidence.reply?.text == "Recipient address rejected: Access denied")
+    }
+
+    /// A wrapped Postfix line whose `said:` starts a line belongs to the host on the line above, and
+    /// the reply runs on to `(in reply to ... command)`.
+    @Test func saidAtTheStartOfAWrappedLine() throws {
+        let evidence = try read(
+            "> delay=0, status=bounced (host mx.example.test[192.0.2.6]\n"
+                + "> said: 554 Format restriction violation. Session ID:\n"
+                + "> {4DA765B1} (in reply to end of DATA command))\n")
+        #expect(evidence.reply?.text == "Format restriction violation. Session ID: {4DA765B1}")
+        #expect(evidence.stage == .data)
+    }
+
+    /// A labelled text that a mail client wrapped (and quoted) goes on to the end of its paragraph.
+    @Test func aWrappedLabelledTextIsWhole() throws {
+        let evidence = try read(
+            "> u@example.test, ERROR_CODE :550, ERROR_CODE :The email you sent\n> has an invalid signature\n")
+        #expect(evidence.reply?.code == 550)
+        #expect(evidence.reply?.text == "The email you sent has an invalid signature")
+    }
+
+    /// `> ` before a reply, with no command and no other side, quotes a mail: no transcript, so
+    /// the reply is no greeting. A `>` that marks the client beside `<` replies is still a dialogue.
+    @Test func aMailQuotationOfAReplyIsNoTranscript() throws {
+        let quoted = try read(
+            "The error message is :\n\n> 550 5.7.1 Unfortunately, messages from [192.0.2.1] weren't sent.\n")
+        #expect(quoted.source != .transcript)
+        #expect(quoted.stage == nil)
+        let dialogue = try read(
+            "< 220 mx.example.test ESMTP\n> EHLO a.test\n< 250 ok\n> MAIL FROM:<a@a.test>\n< 550 5.7.1 no\n")
+        #expect(dialogue.source == .transcript)
+        #expect(dialogue.stage == .mail)
+    }
 }

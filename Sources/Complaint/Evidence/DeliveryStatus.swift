@@ -214,9 +214,19 @@ enum BounceText {
             evidence.setReply(reply, from: why)
         }
         if evidence.reply == nil,
-            let (reply, why) = LibraryReplies.labelledOrQuoted(lines)
+            var (reply, why) = LibraryReplies.labelledOrQuoted(lines)
                 ?? LibraryReplies.labelledOrQuoted(paragraphs(lines))
         {
+            // A labelled text that a mail client wrapped (`ERROR_CODE :The email you sent` / `has an
+            // invalid DKIM signature ...`, maybe quoted with `> `) goes on to the end of its paragraph.
+            let unquoted = lines.map {
+                $0.replacingOccurrences(of: #"^\s*(?:>\s?)+"#, with: "", options: .regularExpression)
+            }
+            if let (whole, _) = LibraryReplies.labelledOrQuoted(paragraphs(unquoted)), whole.code == reply.code,
+                whole.enhanced == reply.enhanced, whole.text.count > reply.text.count, whole.text.hasPrefix(reply.text)
+            {
+                reply = whole
+            }
             evidence.setReply(reply, from: why)
         }
         // A reply quoted without its code: the code the text fixes, else RFC 5321's for its class and stage.
@@ -250,6 +260,11 @@ enum BounceText {
         var index = 0
         while index < lines.count {
             var line = lines[index]
+            // A wrap may also put `said:` first on its line (`(host mx[192.0.2.6]` / `said: 554 ...`):
+            // the host it belongs to is on the line above.
+            if line.trimmingCharacters(in: .whitespaces).hasPrefix("said:"), let above = out.popLast() {
+                line = above + " " + line.trimmingCharacters(in: .whitespaces)
+            }
             let hasSaid =
                 line.contains(" said:") || line.hasSuffix("refused to talk") || line.contains("refused to talk to me:")
             if hasSaid, !line.contains("(in reply to") || !line.contains("command)"),

@@ -216,6 +216,9 @@ enum StageWords {
         Phrase(
             #"\bcommand(?:\s+|\s*=\s*)["']?RCPT\b|\bRCPT(?: TO)?(?: command)? failed|\bRCPT not accepted|all recipients were rejected|SMTPRecipientsRefused|SMTPAddressFailedException|SmtpFailedRecipients?Exception(?![&\w])|\bcommand:\s*["']RCPT|RecipientNotAccepted|Failed to add (?:recipient|to email address)|(?<!Delivery to the )following recipients? failed|recipient address \S+ not accepted|one of the recipients was rejected|check the message recipient|\brecipient <[^<>]*> rejected|\bRCPT failed|\bRCPT TO:?\s*<[^<>\s]*>\s+failed|(?-i:\bInvalid Addresses\b)"#,
             .rcpt, "the error names the RCPT TO command or the recipient"),
+        // Domino's SMTPClient debug log names the command it sent (`Command:EODT Error:554 ...`,
+        // EODT being the end of the message data).
+        Phrase(#"\bCommand:\s*EODT\b"#, .data, "Domino's `Command:EODT` (the end of the message data)"),
         // Sun/Oracle Messaging Server's notice (also iCloud's): `Reason: Remote SMTP server has
         // rejected address`, the recipient's address, which only RCPT TO carries.
         Phrase(
