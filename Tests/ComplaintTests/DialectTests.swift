@@ -1000,4 +1000,131 @@ import Testing
         // An arrow without a whole reply after it changes nothing.
         #expect(try read("Remote Server returned '550 5.7.1 mapped a -> b'").reply?.enhanced == "5.7.1")
     }
+
+    /// A reply about the HELO/EHLO argument answered HELO; without its code it is Exim's or Gmail's
+    /// 501, and MailKit's `SmtpClient.Ehlo` frame names the command.
+    @Test func aReplyAboutTheHeloArgument() throws {
+        let gmail = try read(#"SMTP -> get_lines(): $str is "501-5.5.4 HELO/EHLO argument "x y" invalid, closing.""#)
+        #expect(gmail.reply?.code == 501)
+        #expect(gmail.stage == .helo)
+        let mailKit = try read(
+            "MailKit.Net.Smtp.SmtpCommandException: Syntactically invalid HELO argument(s)\n"
+                + "   at MailKit.Net.Smtp.SmtpClient.EhloAsync(Boolean doAsync, CancellationToken cancellationToken)")
+        #expect(mailKit.reply?.code == 501)
+        #expect(mailKit.stage == .helo)
+        // Postfix's `Helo command rejected` names no argument: with smtpd_delay_reject it answers RCPT TO.
+        let postfix = try read(
+            "host mx.example.test[192.0.2.10] said: 504 5.5.2 <x>: Helo command rejected: need fully-qualified hostname"
+        )
+        #expect(postfix.stage != .helo)
+    }
+
+    /// Exchange's `Unable to relay` answers RCPT TO, and JavaMail's `Invalid Addresses` comes only
+    /// from refused recipients.
+    @Test(arguments: [
+        "The server response was: 550 5.7.1 Unable to relay for b@example.test",
+        "Invalid Addresses 550 5.1.1 no such user",
+    ])
+    func recipientWords(text: String) throws {
+        #expect(try read(text).stage == .rcpt)
+    }
+
+    /// The server's replies alone: a 354 after a refused recipient means the transaction went on, so
+    /// the refusal after it, which answers the message, decides; without a 354 the first refusal does.
+    @Test func aRefusalAfterTheGoAheadDecides() throws {
+        let lines = [
+            "[t] [debug]   250 2.1.0 a@sender.test....Sender OK", "[t] [debug]   501 5.5.4 Invalid Email address",
+            "[t] [debug]   250 2.1.5 b@example.test", "[t] [debug]   354 Start mail input",
+            "[t] [debug]   550 5.3.4 Requested action not taken",
+        ]
+        let evidence = try read(lines.joined(separator: "\n"))
+        #expect(evidence.reply?.code == 550)
+        #expect(evidence.reply?.enhanced == "5.3.4")
+        #expect(evidence.stage == .data)
+        let without = try read(lines.filter { !$0.contains("354") }.joined(separator: "\n"))
+        #expect(without.reply?.code == 501)
+        #expect(without.stage != .data)
+    }
+
+    /// Gmail's notice opens with `Delivery to the following recipient failed permanently` whatever
+    /// the command; it names none. A library's `The following recipients failed` still does.
+    @Test func gmailsNoticeHeadNamesNoCommand() throws {
+        let gmail = try read(
+            "Delivery to the following recipient failed permanently:\n\n     u@example.test\n\n"
+                + "The error that the other server returned was:\n500 Internal Server Error\n")
+        #expect(gmail.reply?.code == 500)
+        #expect(gmail.stage == nil)
+        let library = try read("SMTP Error: The following recipients failed: u@example.test: 550 5.1.1 no such user")
+        #expect(library.stage == .rcpt)
+    }
+
+    /// Messaging Server's notice: `Remote SMTP server has rejected address` is the recipient's.
+    @Test func aServerThatRejectedTheAddressAnsweredRcpt() throws {
+        let evidence = try read(
+            " Recipient address: u@example.test\n Reason: Remote SMTP server has rejected address\n"
+                + " Diagnostic code: smtp;550 5.1.1 no such user\n")
+        #expect(evidence.reply?.code == 550)
+        #expect(evidence.stage == .rcpt)
+    }
+
+    /// A mail address that Markdown made a mailto link of keeps no brackets of the link's.
+    @Test func aMarkdownMailtoAddressIsTheAddress() throws {
+        let evidence = try read(
+            "The response from the remote server was:\n"
+                + "554 5.7.1 <[u@example.test](mailto:u@example.test)>: Relay access denied\n")
+        #expect(evidence.reply?.text == "<u@example.test>: Relay access denied")
+        #expect(evidence.stage == .rcpt)
+    }
+
+    /// Domino's SMTPClient debug log names the command it sent: `Command:EODT` is the end of the data.
+    @Test func dominosEODTIsTheEndOfTheData() throws {
+        let evidence = try read(
+            "SMTPClient: ReceiveResponse: 554-Transaction failed\n"
+                + "SMTPClient: ReceiveResponse: Server: 192.0.2.1 Command:EODT Error:554 delivery error\n"
+                + "SMTPClient: ReceiveResponse: 554 Transaction failed\n")
+        #expect(evidence.reply?.code == 554)
+        #expect(evidence.stage == .data)
+    }
+
+    /// A sentence that quotes a reply by its codes alone: the codes are the reply, the words after
+    /// the period are not its text.
+    @Test func codesThatEndASentenceAreAReplyWithoutText() throws {
+        let evidence = try read("my user got a report with the status 550 5.5.3. I found no documentation.")
+        #expect(evidence.reply?.code == 550)
+        #expect(evidence.reply?.enhanced == "5.5.3")
+        #expect(evidence.reply?.text == "")
+    }
+
+    /// Exim's log escapes the line breaks of a multi-line reply as `\n`: they are breaks.
+    @Test func eximsEscapedLineBreaksJoinTheReply() throws {
+        let evidence = try read(
+            #"SMTP error from remote mail server after end of data: host mx.example.test [192.0.2.1]: "#
+                + #"550-5.7.1 first line\n550-5.7.1 second line\n550 5.7.1 last line"#)
+        #expect(evidence.reply?.text == "first line second line last line")
+    }
+
+    /// A reply in a Markdown inline code span ends with the span.
+    @Test func aReplyInACodeSpanEndsWithIt() throws {
+        let evidence = try read("Saw `550 5.4.1 Recipient address rejected: Access denied` in the wild.")
+        #expect(evidence.reply?.text == "Recipient address rejected: Access denied")
+    }
+
+    /// A wrapped Postfix line whose `said:` starts a line belongs to the host on the line above, and
+    /// the reply runs on to `(in reply to ... command)`.
+    @Test func saidAtTheStartOfAWrappedLine() throws {
+        let evidence = try read(
+            "> delay=0, status=bounced (host mx.example.test[192.0.2.6]\n"
+                + "> said: 554 Format restriction violation. Session ID:\n"
+                + "> {4DA765B1} (in reply to end of DATA command))\n")
+        #expect(evidence.reply?.text == "Format restriction violation. Session ID: {4DA765B1}")
+        #expect(evidence.stage == .data)
+    }
+
+    /// A labelled text that a mail client wrapped (and quoted) goes on to the end of its paragraph.
+    @Test func aWrappedLabelledTextIsWhole() throws {
+        let evidence = try read(
+            "> u@example.test, ERROR_CODE :550, ERROR_CODE :The email you sent\n> has an invalid signature\n")
+        #expect(evidence.reply?.code == 550)
+        #expect(evidence.reply?.text == "The email you sent has an invalid signature")
+    }
 }

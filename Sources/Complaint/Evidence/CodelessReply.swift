@@ -38,6 +38,12 @@ enum CodelessReply {
         Known(
             #"\btoo many recipients\b"#, 452, .rcpt,
             "RFC 5321 4.5.3.1.10: `452 Too many recipients` answers the RCPT TO over the limit"),
+        // Replies to a bad HELO argument: Exim's own check (smtp_in.c: `501 Syntactically invalid %s
+        // argument(s)`) and Gmail's documented `501 5.5.4 HELO/EHLO argument ... invalid` and `501 5.5.4
+        // Empty HELO/EHLO argument not allowed` (Gmail SMTP error reference).
+        Known(
+            #"Syntactically invalid (?:EHLO|HELO) argument|HELO/EHLO argument\b.{0,80}\binvalid|Empty HELO/EHLO argument"#,
+            501, .helo, "the reply to a bad HELO argument (Exim's smtp_in.c, Gmail's 501 5.5.4)"),
         // Postfix (postconf(5) defaults, smtpd_check.c and smtpd.c).
         Known(
             #"Relay access denied"#, 554, .rcpt,

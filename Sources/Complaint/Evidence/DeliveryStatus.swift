@@ -214,9 +214,19 @@ enum BounceText {
             evidence.setReply(reply, from: why)
         }
         if evidence.reply == nil,
-            let (reply, why) = LibraryReplies.labelledOrQuoted(lines)
+            var (reply, why) = LibraryReplies.labelledOrQuoted(lines)
                 ?? LibraryReplies.labelledOrQuoted(paragraphs(lines))
         {
+            // A labelled text that a mail client wrapped (`ERROR_CODE :The email you sent` / `has an
+            // invalid DKIM signature ...`, maybe quoted with `> `) goes on to the end of its paragraph.
+            let unquoted = lines.map {
+                $0.replacingOccurrences(of: #"^\s*(?:>\s?)+"#, with: "", options: .regularExpression)
+            }
+            if let (whole, _) = LibraryReplies.labelledOrQuoted(paragraphs(unquoted)), whole.code == reply.code,
+                whole.enhanced == reply.enhanced, whole.text.count > reply.text.count, whole.text.hasPrefix(reply.text)
+            {
+                reply = whole
+            }
             evidence.setReply(reply, from: why)
         }
         // A reply quoted without its code: the code the text fixes, else RFC 5321's for its class and stage.
@@ -250,6 +260,11 @@ enum BounceText {
         var index = 0
         while index < lines.count {
             var line = lines[index]
+            // A wrap may also put `said:` first on its line (`(host mx[192.0.2.6]` / `said: 554 ...`):
+            // the host it belongs to is on the line above.
+            if line.trimmingCharacters(in: .whitespaces).hasPrefix("said:"), let above = out.popLast() {
+                line = above + " " + line.trimmingCharacters(in: .whitespaces)
+            }
             let hasSaid =
                 line.contains(" said:") || line.hasSuffix("refused to talk") || line.contains("refused to talk to me:")
             if hasSaid, !line.contains("(in reply to") || !line.contains("command)"),
@@ -328,7 +343,26 @@ enum BounceText {
     /// The first 4xx/5xx reply with an enhanced code in the text, with its continuation lines
     /// (`550-5.7.1 ...` then `550 5.7.1 ...`), joined.
     static func genericReply(_ evidence: inout Evidence, lines: [String]) {
-        for (index, line) in lines.enumerated() {
+        // The server's replies alone, one per line: a `354` after a refusal means the transaction went
+        // on (RFC 5321 3.3: DATA gets 354 only after an accepted recipient), so the refusals before it
+        // ended nothing, and a refusal after it answered the message (RFC 5321 4.3.2).
+        let goAhead = lines.firstIndex {
+            $0.range(of: #"(?:^|[\]>:]\s*|\s{2,})354[ -]\S"#, options: .regularExpression) != nil
+        }
+        let refusal = { (line: String) -> Bool in
+            guard let found = ReplyText.replyAnywhere(line) else { return false }
+            return found.code >= 400 && found.enhanced != nil
+        }
+        var start = 0
+        if let goAhead, lines[..<goAhead].contains(where: refusal), lines[(goAhead + 1)...].contains(where: refusal) {
+            start = goAhead + 1
+            evidence.setStage(
+                .data,
+                from:
+                    "the refusal after the server's `354`, which answers the message (RFC 5321 4.3.2); the refusals before the 354 ended nothing"
+            )
+        }
+        for (index, line) in lines.enumerated() where index >= start {
             guard let first = ReplyText.replyAnywhere(line), first.code >= 400, first.enhanced != nil else { continue }
             var texts = [first.text]
             let start = line.range(of: "\(first.code)")?.lowerBound ?? line.startIndex

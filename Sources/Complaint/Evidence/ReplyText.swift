@@ -37,8 +37,13 @@ enum ReplyText {
         if rest.range(of: #"^#[245]\.\d{1,3}\.\d{1,3}\s"#, options: .regularExpression) != nil { rest.removeFirst() }
         // `554 5.7.9: Message not accepted for policy reasons` (Yahoo's help page): a colon after the
         // enhanced code only separates it from the text.
-        if let colon = rest.range(of: #"^[245]\.\d{1,3}\.\d{1,3}:(?=\s)"#, options: .regularExpression) {
+        if let colon = rest.range(of: #"^[245]\.\d{1,3}\.\d{1,3}:(?=\s|$)"#, options: .regularExpression) {
             rest.remove(at: rest.index(before: colon.upperBound))
+        }
+        // A sentence that quotes a reply by its codes alone (`with the status 550 5.5.3. I tried`,
+        // `(550 5.1.1)`): what follows the mark is the sentence's, not the reply's text.
+        if let end = rest.range(of: #"^[245]\.\d{1,3}\.\d{1,3}[.,;)](?=\s|$)"#, options: .regularExpression) {
+            rest = String(rest[..<rest.index(before: end.upperBound)])
         }
         var split = SMTPReply.splitEnhanced(rest, code: code)
         // qmail writes the enhanced code in parentheses after the text (qmail-smtpd.c: `503 RCPT
@@ -47,6 +52,10 @@ enum ReplyText {
             split.enhanced = hash
         }
         var body = split.text
+        // A log that escapes the reply's line breaks (Exim's `...this\n550-5.7.1 message ...`): each
+        // escaped break before the next line's code is a break.
+        body = body.replacingOccurrences(
+            of: #"(?:\\r)?\\n(?=\#(code)[- ])"#, with: " ", options: .regularExpression)
         // A multi-line reply flattened onto one line (Postfix's Diagnostic-Code and bounce text keep
         // each line's `550-5.7.1` prefix): drop the inner prefixes.
         let inner =
@@ -90,7 +99,7 @@ enum ReplyText {
         // Not after an ASCII letter, digit or dot; a code glued to other script is still one (`投递失败550 5.7.25`).
         guard
             let regex = try? NSRegularExpression(
-                pattern: #"(?<![A-Za-z0-9_.])([245]\d\d)[ -]([245]\.\d{1,3}\.\d{1,3})\s"#)
+                pattern: #"(?<![A-Za-z0-9_.])([245]\d\d)[ -]([245]\.\d{1,3}\.\d{1,3})(?:\s|[:.,;)](?=\s|$)|$)"#)
         else { return nil }
         guard let match = regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),
             let range = Range(match.range, in: line)

@@ -72,9 +72,12 @@ enum StageWords {
         Phrase(#"\brejected RCPT\b"#, .rcpt, "Exim's log `rejected RCPT`"),
         Phrase(#"\brejected MAIL\b"#, .mail, "Exim's log `rejected MAIL`"),
         Phrase(#"\brejected (?:EHLO or HELO|EHLO|HELO)\b"#, .helo, "Exim's log `rejected EHLO or HELO`"),
+        // The reply speaks of the HELO/EHLO argument: Exim's `Syntactically invalid HELO argument(s)`,
+        // Gmail's `HELO/EHLO argument "..." invalid` and `Empty HELO/EHLO argument not allowed`, Apache
+        // James's `Invalid EHLO argument received`. Only HELO has that argument (RFC 5321 4.1.1.1).
         Phrase(
-            #"invalid HELO argument|syntactically invalid argument"#, .helo,
-            "Exim's reply to a bad HELO argument (given at HELO)", .text),
+            #"invalid HELO argument|syntactically invalid argument|\b(?:HELO|EHLO)(?:/(?:HELO|EHLO))? argument\b"#,
+            .helo, "the reply's words are about the HELO/EHLO argument (given at HELO)", .text),
         // qmail-remote's words (qmail-remote.c), one per stage.
         Phrase(#"failed after I sent the message"#, .data, "qmail-remote's `failed after I sent the message`"),
         Phrase(#"failed on DATA command"#, .data, "qmail-remote's `failed on DATA command`"),
@@ -160,6 +163,11 @@ enum StageWords {
         Phrase(
             #"SMTPConnection\._action(?:DATA|SMTPStream|LMTPStream)\b"#, .data,
             "Nodemailer's stack trace: the message's reply"),
+        // MailKit's SmtpClient raises SmtpCommandException from the method that sent the command
+        // (SmtpClient.cs: `Ehlo`/`EhloAsync`, which also sends HELO when EHLO is refused).
+        Phrase(
+            #"\bSmtpClient\.(?:Ehlo|Helo)(?:Async)?\b"#, .helo,
+            "MailKit's stack trace: `SmtpClient.Ehlo` sent the command"),
         Phrase(#"System\.Net\.Mail\.(?:DataStopCommand|DataCommand)\b"#, .data, ".NET's stack trace: DataCommand"),
         Phrase(#"System\.Net\.Mail\.RecipientCommand\b"#, .rcpt, ".NET's stack trace: RecipientCommand"),
         Phrase(#"System\.Net\.Mail\.MailCommand\b"#, .mail, ".NET's stack trace: MailCommand (MAIL FROM)"),
@@ -199,8 +207,16 @@ enum StageWords {
             #"\bcommand(?:\s+|\s*=\s*)["']?DATA\b|\bDATA(?: END)? command (?:failed|not accepted)|Sending message data failed|\bdata not accepted|\bMessage failed:|SMTPDataError|\bcommand:\s*["']DATA|end of DATA command|MessageNotAccepted|Failed to send data|did not accept the mail|\[EOF\]"#,
             .data, "the error names the DATA command or the end of the message"),
         Phrase(
-            #"\bcommand(?:\s+|\s*=\s*)["']?RCPT\b|\bRCPT(?: TO)?(?: command)? failed|\bRCPT not accepted|all recipients were rejected|SMTPRecipientsRefused|SMTPAddressFailedException|SmtpFailedRecipients?Exception(?![&\w])|\bcommand:\s*["']RCPT|RecipientNotAccepted|Failed to add (?:recipient|to email address)|following recipients? failed|recipient address \S+ not accepted|one of the recipients was rejected|check the message recipient|\brecipient <[^<>]*> rejected|\bRCPT failed|\bRCPT TO:?\s*<[^<>\s]*>\s+failed"#,
+            #"\bcommand(?:\s+|\s*=\s*)["']?RCPT\b|\bRCPT(?: TO)?(?: command)? failed|\bRCPT not accepted|all recipients were rejected|SMTPRecipientsRefused|SMTPAddressFailedException|SmtpFailedRecipients?Exception(?![&\w])|\bcommand:\s*["']RCPT|RecipientNotAccepted|Failed to add (?:recipient|to email address)|(?<!Delivery to the )following recipients? failed|recipient address \S+ not accepted|one of the recipients was rejected|check the message recipient|\brecipient <[^<>]*> rejected|\bRCPT failed|\bRCPT TO:?\s*<[^<>\s]*>\s+failed|(?-i:\bInvalid Addresses\b)"#,
             .rcpt, "the error names the RCPT TO command or the recipient"),
+        // Domino's SMTPClient debug log names the command it sent (`Command:EODT Error:554 ...`,
+        // EODT being the end of the message data).
+        Phrase(#"\bCommand:\s*EODT\b"#, .data, "Domino's `Command:EODT` (the end of the message data)"),
+        // Sun/Oracle Messaging Server's notice (also iCloud's): `Reason: Remote SMTP server has
+        // rejected address`, the recipient's address, which only RCPT TO carries.
+        Phrase(
+            #"\bserver has rejected (?:the )?(?:recipient )?address\b"#, .rcpt,
+            "the notice says the server rejected the recipient's address (Messaging Server's `Reason:`)"),
         Phrase(
             #"\bcommand(?:\s+|\s*=\s*)["']?MAIL\b|\bMAIL(?: FROM)?(?: command)? failed|\bMAIL not accepted|SMTPSenderRefused|SMTPSenderFailedException|\bcommand:\s*["']MAIL|SenderNotAccepted|Failed to set sender|following From address failed|envelope from address \S+ not accepted|verify the e-mail address in your account|\bMAIL failed|\bMAIL FROM:?\s*<[^<>\s]*>\s+failed"#,
             .mail, "the error names the MAIL FROM command or the sender"),
@@ -249,8 +265,9 @@ enum StageWords {
         Phrase(#"\bstage:\s*['"](?:helo|ehlo)['"]"#, .helo, "the error's `stage: 'ehlo'`"),
         // The reply's own words that only one stage answers with.
         Phrase(
-            #"Recipient address rejected|Relay access denied|relay not permitted|Relaying denied"#, .rcpt,
-            "the reply's words: recipient and relay restrictions answer RCPT TO (Postfix reject_unauth_destination, Exim's and sendmail's relay checks)",
+            #"Recipient address rejected|Relay access denied|relay not permitted|Relaying denied|Unable to relay"#,
+            .rcpt,
+            "the reply's words: recipient and relay restrictions answer RCPT TO (Postfix reject_unauth_destination, Exim's, sendmail's and Exchange's relay checks)",
             .text),
         Phrase(
             #"\bRCPT first\b|\bneed RCPT command\b|\bno valid recipients\b"#, .data,

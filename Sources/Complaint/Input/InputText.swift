@@ -171,6 +171,10 @@ struct InputText {
         // Link markup after a name: `mx.example.test<http://mx.example.test>`, `<mailto:...>`.
         out = out.replacingOccurrences(
             of: #"[ \t]*<(?:https?|mailto|ftp):[^<>\s]*>"#, with: "", options: .regularExpression)
+        // A mail address that Markdown made a mailto link of (`<[u@example.test](mailto:u@example.test)>`)
+        // is the address alone: the brackets are the link's, not the MTA's.
+        out = out.replacingOccurrences(
+            of: #"\[([^\[\]\s@]+@[^\[\]\s]+)\]\(mailto:\1\)"#, with: "$1", options: .regularExpression)
         // Markdown links `[text](url)` keep their text; a bracketed address stays bracketed.
         out = out.replacingOccurrences(
             of: #"\[([^\[\]\n]*)\]\((?:https?|mailto):[^()\s]*\)"#, with: "[$1]", options: .regularExpression)
@@ -186,6 +190,9 @@ struct InputText {
             of: #"(?m)^[ \t]*\{[:.#][^{}\n]*\}[ \t]*$"#, with: "", options: .regularExpression)
         // Code marks around pieces (`` `550 5.7.1` ``) and fences.
         out = out.replacingOccurrences(of: #"(?m)^\s*```[A-Za-z]*\s*$"#, with: "", options: .regularExpression)
+        // A reply in an inline code span (``Saw `550 5.4.1 text` in the wild``) ends with the span.
+        out = out.replacingOccurrences(
+            of: #"`([245]\d\d[ -][^`\n]*)`[ \t]*"#, with: "$1\n", options: .regularExpression)
         out = out.replacingOccurrences(of: "`", with: "")
         // A reply quoted as a program's string: `'554-...\r\n554 ...\r\n'` has its line breaks escaped.
         out = out.replacingOccurrences(of: "\\r\\n", with: "\n")
