@@ -48,7 +48,8 @@ private let rejectLine =
 
     @Test func anActionAtAStrongerOnesThresholdIsDisabled() throws {
         // The format's own example: soft_reject 6 meets rspamd's default add_header 6.
-        let example = RspamdConfiguration(actions: ["reject": 15, "soft_reject": 6], directory: "/d", cacheDirectory: "/c")
+        let example = RspamdConfiguration(
+            actions: ["reject": 15, "soft_reject": 6], directory: "/d", cacheDirectory: "/c")
         #expect(
             example.files["local.d/actions.conf"]
                 == "# Written by mxharness: receiver.rspamd.\nreject = 15;\nsoft_reject = 6;\n"

@@ -134,7 +134,8 @@ public struct EximDeliveryLog: SenderLog {
         let fields = line.split(separator: " ", maxSplits: 4)
         for field in fields.dropFirst(2).prefix(2) {
             let parts = field.split(separator: "-", omittingEmptySubsequences: false)
-            if parts.count == 3, parts[0].count == 6, [6, 11].contains(parts[1].count), [2, 4].contains(parts[2].count),
+            if parts.count == 3, parts[0].count == 6, [6, 11].contains(parts[1].count),
+                [2, 4].contains(parts[2].count),
                 field.allSatisfy({ $0 == "-" || ($0.isASCII && ($0.isLetter || $0.isNumber)) })
             {
                 return field
