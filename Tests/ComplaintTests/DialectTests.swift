@@ -1076,6 +1076,51 @@ import Testing
         #expect(evidence.stage == .rcpt)
     }
 
+    /// A JSON log keeps the error as an escaped string: read with the escapes undone; a code alone
+    /// gives way to the whole reply after it, whose own text may be a quotation.
+    @Test func aJSONLogsEscapedError() throws {
+        let line =
+            #"{"message":"Send Mail Fail. \\r\\nError Code: 550 \\r\\nMessage: Expected response code \"250\" but "#
+            + #"got code \"550\", with message \"550 \"sender not allowed a@sender.test\"\".","level":600}"#
+        let evidence = try read(line)
+        #expect(evidence.reply?.code == 550)
+        #expect(evidence.reply?.text.contains("sender not allowed") == true)
+    }
+
+    /// A reply wrapped between its code and its enhanced code is one reply.
+    @Test func aReplyWrappedBeforeItsEnhancedCode() throws {
+        let evidence = try read(
+            "message 'Expected response code 250 but got code \"550\", with message \"550 \n5.7.1 Command rejected")
+        #expect(evidence.reply?.code == 550)
+        #expect(evidence.reply?.enhanced == "5.7.1")
+        #expect(evidence.reply?.text == "Command rejected")
+    }
+
+    /// Gogs and Gitea name Go net/smtp's step before the reply.
+    @Test(arguments: [
+        (
+            "gomail: could not send email 1: Mail: 501 Mail from address must be same as authorization user.",
+            SMTPStage.mail
+        ),
+        ("gomail: could not send email 1: Rcpt: 550 5.1.1 no such user", .rcpt),
+    ])
+    func goNetSMTPSteps(text: String, stage: SMTPStage) throws {
+        let evidence = try read(text)
+        #expect(evidence.stage == stage)
+    }
+
+    /// OpenSMTPD's `failed-command` event logs the reply as `result="..."` beside the command; the
+    /// session's `event=connected` line names the client.
+    @Test func openSMTPDsFailedCommandEvent() throws {
+        let evidence = try read(
+            "cd1016922eef4d25 smtp event=connected address=192.0.2.163 host=a.sender.test\n"
+                + #"cd1016922eef4d25 smtp event=failed-command command="RCPT TO: <u@example.test>" result="550 Invalid recipient""#
+        )
+        #expect(evidence.reply?.code == 550)
+        #expect(evidence.stage == .rcpt)
+        #expect(evidence.clientAddress == IPAddress("192.0.2.163"))
+    }
+
     /// Domino's SMTPClient debug log names the command it sent: `Command:EODT` is the end of the data.
     @Test func dominosEODTIsTheEndOfTheData() throws {
         let evidence = try read(
@@ -1126,5 +1171,18 @@ import Testing
             "> u@example.test, ERROR_CODE :550, ERROR_CODE :The email you sent\n> has an invalid signature\n")
         #expect(evidence.reply?.code == 550)
         #expect(evidence.reply?.text == "The email you sent has an invalid signature")
+    }
+
+    /// `> ` before a reply, with no command and no other side, quotes a mail: no transcript, so
+    /// the reply is no greeting. A `>` that marks the client beside `<` replies is still a dialogue.
+    @Test func aMailQuotationOfAReplyIsNoTranscript() throws {
+        let quoted = try read(
+            "The error message is :\n\n> 550 5.7.1 Unfortunately, messages from [192.0.2.1] weren't sent.\n")
+        #expect(quoted.source != .transcript)
+        #expect(quoted.stage == nil)
+        let dialogue = try read(
+            "< 220 mx.example.test ESMTP\n> EHLO a.test\n< 250 ok\n> MAIL FROM:<a@a.test>\n< 550 5.7.1 no\n")
+        #expect(dialogue.source == .transcript)
+        #expect(dialogue.stage == .mail)
     }
 }

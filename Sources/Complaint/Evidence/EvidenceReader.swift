@@ -20,6 +20,18 @@ public enum EvidenceReader {
     }
 
     static func read(_ input: InputText) -> Result<Evidence, UnrecognizedEvidence> {
+        // A JSON log (a line that is an object) keeps the error as a string (`"message":"... with message
+        // \"550 ...\""`, `\\r\\n` for its line breaks, maybe a JSON string inside it): read with the
+        // escapes undone first.
+        let text = input.lines.joined(separator: "\n")
+        if text.range(of: #"(?m)^\s*\{".*\\""#, options: .regularExpression) != nil {
+            let unescaped = jsonUnescaped(jsonUnescaped(text))
+            if case .success(let evidence) = readFormats(InputText(unescaped)) { return .success(evidence) }
+        }
+        return readFormats(input)
+    }
+
+    private static func readFormats(_ input: InputText) -> Result<Evidence, UnrecognizedEvidence> {
         let raw = input.lines
         let plain = raw.map(String.init)
         var attempts: [(format: String, reason: String)] = []
@@ -46,6 +58,30 @@ public enum EvidenceReader {
             }
         }
         return .failure(UnrecognizedEvidence(attempts: attempts, found: clues(plain)))
+    }
+
+    /// `text` with JSON's escapes (RFC 8259 7) undone: `\"`, `\\`, `\n`; `\r` and `\t` become nothing and a space.
+    static func jsonUnescaped(_ text: String) -> String {
+        var out = ""
+        var escaped = false
+        for character in text {
+            if escaped {
+                switch character {
+                case "n": out.append("\n")
+                case "r": break
+                case "t": out.append(" ")
+                case "\"", "\\", "/": out.append(character)
+                default: out.append("\\"); out.append(character)
+                }
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else {
+                out.append(character)
+            }
+        }
+        if escaped { out.append("\\") }
+        return out
     }
 
     /// What every format leaves to reasoning: the client address named in the reply text.

@@ -305,8 +305,9 @@ enum LibraryReplies {
     /// WriteCloser: 554 ...`).
     private static func introducedIn(_ paragraphs: [String]) -> (SMTPReply, String)? {
         let pattern =
-            #"(?:said|to me|returned|response was|with message|server message|message|responded(?: with)?|answer|server response|Server Response|The error that the other server returned was|error|Error|failed|failure|rejected|reply|Reason|reason|[A-Za-z]Exception|\b[245]\d\d\s*\||\b(?i:smtp);|\b(?:error|Error|failed|failure)\b[^:'"()\[\]]{1,60}(?=:))\s*:?\s*['"(]?\s*([245]\d\d(?:[ -]|$).*)$"#
+            #"(?:said|to me|returned|response was|with message|server message|message|responded(?: with)?|answer|server response|Server Response|The error that the other server returned was|error|Error|failed|failure|rejected|reply|Reason|reason|[A-Za-z]Exception|\b[245]\d\d\s*\||\b(?i:smtp);|\b(?:error|Error|failed|failure)\b[^:'"()\[\]]{1,60}(?=:)|\b(?:Mail|Rcpt|Data|Hello)(?=: ))\s*:?\s*['"(]?\s*([245]\d\d(?:[ -]|$).*)$"#
         guard let regex = try? NSRegularExpression(pattern: pattern) else { return nil }
+        var bare: (SMTPReply, String)?
         for paragraph in paragraphs {
             guard let match = regex.firstMatch(in: paragraph, range: NSRange(paragraph.startIndex..., in: paragraph)),
                 let range = Range(match.range(at: 1), in: paragraph)
@@ -317,12 +318,27 @@ enum LibraryReplies {
                 text = String(text[..<cut.lowerBound])
             }
             if let opening, let close = text.dropFirst(4).firstIndex(of: opening == "(" ? ")" : opening) {
-                text = String(text[..<close])
+                let closing: Character = opening == "(" ? ")" : opening
+                if text[..<close].dropFirst(4).allSatisfy(\.isWhitespace),
+                    let innerClose = text[text.index(after: close)...].firstIndex(of: closing)
+                {
+                    // The reply's own text is a quotation (Symfony's `with message "550 "envelope sender
+                    // not allowed ...""`): the reply runs to the end of that one.
+                    text = String(text[...innerClose])
+                } else {
+                    text = String(text[..<close])
+                }
             }
             guard let found = ReplyText.reply(Substring(text)) else { continue }
             let reply = SMTPReply(code: found.code, enhanced: found.enhanced, ReplyText.cleaned(found.text))
-            return (reply, "the reply after the words that introduce it in `\(paragraph.prefix(60))...`")
+            let why = "the reply after the words that introduce it in `\(paragraph.prefix(60))...`"
+            // A code alone (`Error Code: 550`) gives way to a later whole reply (`with message "550 ..."`).
+            if reply.text.isEmpty, found.enhanced == nil {
+                bare = bare ?? (reply, why)
+                continue
+            }
+            return (reply, why)
         }
-        return nil
+        return bare
     }
 }

@@ -207,6 +207,13 @@ enum ReplyText {
         for line in lines {
             if let first = line.first, first == " " || first == "\t", !out.isEmpty {
                 out[out.count - 1] += " " + line.trimmingCharacters(in: .whitespaces)
+            } else if let last = out.last,
+                last.range(of: #"(?<![\d.])[245]\d\d[ -]?$"#, options: .regularExpression) != nil,
+                line.range(of: #"^[245]\.\d{1,3}\.\d{1,3}\s"#, options: .regularExpression) != nil
+            {
+                // A reply wrapped between its code and its enhanced code (`with message "550` /
+                // `5.7.1 Command rejected`): one reply.
+                out[out.count - 1] = last.trimmingCharacters(in: .whitespaces) + " " + line
             } else {
                 out.append(String(line))
             }

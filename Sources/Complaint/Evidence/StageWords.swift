@@ -163,6 +163,13 @@ enum StageWords {
         Phrase(
             #"SMTPConnection\._action(?:DATA|SMTPStream|LMTPStream)\b"#, .data,
             "Nodemailer's stack trace: the message's reply"),
+        // Gogs' and Gitea's mailers wrap Go net/smtp's error with the Client method that failed
+        // (`gomail: could not send email 1: Mail: 501 ...`, `Rcpt: 550 ...`).
+        Phrase(#"\b(?-i:Mail): [245]\d\d\b"#, .mail, "the step `Mail:` (Go net/smtp's Client.Mail) before the reply"),
+        Phrase(#"\b(?-i:Rcpt): [245]\d\d\b"#, .rcpt, "the step `Rcpt:` (Go net/smtp's Client.Rcpt) before the reply"),
+        Phrase(#"\b(?-i:Data): [245]\d\d\b"#, .data, "the step `Data:` (Go net/smtp's Client.Data) before the reply"),
+        Phrase(
+            #"\b(?-i:Hello): [245]\d\d\b"#, .helo, "the step `Hello:` (Go net/smtp's Client.Hello) before the reply"),
         // MailKit's SmtpClient raises SmtpCommandException from the method that sent the command
         // (SmtpClient.cs: `Ehlo`/`EhloAsync`, which also sends HELO when EHLO is refused).
         Phrase(

@@ -336,7 +336,8 @@ enum Transcript {
     }
 
     static func read(_ raw: [Substring]) -> Result<Evidence, ReaderMiss> {
-        let (lines, serverRemote, clientRemote) = classify(marked(raw))
+        let markedLines = marked(raw)
+        let (lines, serverRemote, clientRemote) = classify(markedLines)
         let commands = lines.filter { if case .client(let text) = $0 { isCommand(text) } else { false } }
         let replies = lines.filter { if case .server(let text, _) = $0 { isReply(text) } else { false } }
         // Server lines marked as such are a dialogue even without a command (a greeting that refused),
@@ -349,7 +350,11 @@ enum Transcript {
                 false
             }
         }
-        guard !commands.isEmpty || marked || connected, !replies.isEmpty else {
+        // `> ` before replies alone, with no command and no other side, is a mail or Markdown
+        // quotation of a reply (RFC 3676 4.5's quote marker), not the server's side of a dialogue.
+        let usedMarkers = Set(markedLines.compactMap(\.marker))
+        let quotation = commands.isEmpty && !connected && usedMarkers == [">"]
+        guard !commands.isEmpty || (marked && !quotation) || connected, !replies.isEmpty else {
             return .failure(
                 ReaderMiss(
                     "no SMTP dialogue: needs client commands (EHLO, MAIL FROM, RCPT TO, ...) and server replies (`250 ...`)"
