@@ -139,12 +139,31 @@ public struct RspamdConfiguration: Sendable, Hashable {
         """
     }
 
-    /// local.d/actions.conf: the thresholds given, merged over rspamd's `actions` section.
+    /// rspamd 3.4's own thresholds (`$CONFDIR/actions.conf`), which stand for the actions not given.
+    static let defaultActions: [String: Double] = ["reject": 15, "add_header": 6, "greylist": 4]
+    /// The actions from the strongest reply to the weakest.
+    static let actionStrength = ["reject", "soft_reject", "rewrite_subject", "add_header", "greylist"]
+
+    /// local.d/actions.conf: the thresholds given, merged over rspamd's `actions` section. An action
+    /// whose threshold (given or rspamd's default) equals a stronger one's is disabled (`null`):
+    /// rspamd picks either of two actions at one threshold, not always the same (seen: soft_reject 1
+    /// with add_header 1 soft-rejected a 3.30 message in two runs and added a header in the third;
+    /// reject 4 with the default greylist 4 greylisted), and a site that puts a stronger action
+    /// at a weaker one's score means the stronger one from there on.
     var actionsConfiguration: String {
         var lines = ["# Written by mxharness: receiver.rspamd."]
-        for (name, score) in actions.sorted(by: { $0.key < $1.key }) {
+        let effective = Self.defaultActions.merging(actions) { $1 }
+        var disabled: [String] = []
+        for (index, weaker) in Self.actionStrength.enumerated() {
+            guard let score = effective[weaker] else { continue }
+            if Self.actionStrength[..<index].contains(where: { effective[$0] == score }) { disabled.append(weaker) }
+        }
+        for (name, score) in actions.sorted(by: { $0.key < $1.key }) where !disabled.contains(name) {
             let text = score == score.rounded() && abs(score) < 1e9 ? String(Int(score)) : String(score)
             lines.append("\(name) = \(text);")
+        }
+        for name in disabled.sorted() {
+            lines.append("\(name) = null;  # at a stronger action's threshold")
         }
         return lines.joined(separator: "\n") + "\n"
     }

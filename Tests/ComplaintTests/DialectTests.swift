@@ -1204,6 +1204,15 @@ import Testing
                 + "address rejected: Server configuration problem.\nPlease check the message recipient \"u@example.test\" and try again."
         )
         #expect(evidence.reply?.code == 451)
+    }
+
+    /// sendmail's transcript flattened with its `>>>` lost: the reply after `<<<` answers the
+    /// command before it on the line.
+    @Test func aFlattenedSendmailCommandAndItsReply() throws {
+        let evidence = try read(
+            "Diagnostic-Code: smtp; 550 No such user here, e.g. while talking to mx.example.test [192.0.2.3]\n"
+                + "RCPT TO: <<< 550 No such user here\n")
+        #expect(evidence.reply?.code == 550)
         #expect(evidence.stage == .rcpt)
     }
 }

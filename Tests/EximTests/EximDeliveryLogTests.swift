@@ -52,6 +52,26 @@ import Testing
         #expect(status?.attemptIndex == nil)
     }
 
+    @Test func theBounceEximSendsAtOnceIsNotTheCasesDelivery() {
+        // -odi: the refused message's bounce (another id, `<= <> R=ID`) is delivered in the same run,
+        // here to the envelope sender's own MX, which refuses connections (seen on a rspamd reject).
+        let log = EximDeliveryLog(lines: [
+            "2026-12-07 19:24:29.327 [23323] 1xaeK5-00064B-12 <= alice@sender.test U=root P=local S=402 for bob@example.test",
+            "2026-12-07 19:24:29.335 [23324] exim user lost privilege for using -C option",
+            "2026-12-07 19:24:29.654 [23324] 1xaeK5-00064B-12 ** bob@example.test F=<alice@sender.test> R=dnslookup T=remote_smtp H=mx.example.test [2001:db8::10]:25 I=[2001:db8:5::25]:34205: SMTP error from remote mail server after end of data: 554 5.7.1 Spam message rejected",
+            "2026-12-07 19:24:29.667 [23332] 1xaeK5-00064K-28 <= <> R=1xaeK5-00064B-12 U=Debian-exim P=local S=1860 for alice@sender.test",
+            "2026-12-07 19:24:29.682 [23335] 1xaeK5-00064K-28 H=mail.sender.test [2001:db8:5::25]:25 Connection refused",
+            "2026-12-07 19:24:29.696 [23334] 1xaeK5-00064K-28 == alice@sender.test R=dnslookup T=remote_smtp defer (111): Connection refused DT=0.000s",
+            "2026-12-07 19:24:29.751 [23324] 1xaeK5-00064B-12 Completed QT=0.427s",
+        ])
+        #expect(log.attempts.count == 1)
+        #expect(log.attempts.first?.reply?.code == 554)
+        #expect(log.attempts.first?.result == .rejected)
+        #expect(log.statuses.map(\.recipient) == ["bob@example.test"])
+        #expect(EximDeliveryLog.messageID(in: "2026-12-07 19:24:29.327 1xaeK5-00064B-12 <= x") == "1xaeK5-00064B-12")
+        #expect(EximDeliveryLog.messageID(in: "2026-12-07 19:24:29.335 [23324] exim user lost privilege") == nil)
+    }
+
     @Test func bounceAtRCPT() {
         let log = EximDeliveryLog(lines: [
             prefix

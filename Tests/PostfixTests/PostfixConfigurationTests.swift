@@ -206,6 +206,14 @@ struct PostfixConfigurationTests {
         }
         var aOnly = try #require(matching.first { $0.name.hasSuffix("ipv6-first") })
         #expect(PostfixReceivers().configuration(for: aOnly).heloNameFamilies == [.ipv4])
+        // Behind a PROXY header smtpd's client is the sender's own address: it runs; behind XCLIENT not.
+        var proxied = aOnly
+        for identity in [IdentityPath.proxyV1, .proxyV2] {
+            proxied.sender.identity = identity
+            #expect(PostfixReceivers.heloMatchesReason(proxied) == nil, "\(identity)")
+        }
+        proxied.sender.identity = .xclient
+        #expect(PostfixReceivers.heloMatchesReason(proxied)?.contains("builtin only") == true)
         aOnly.dns.records += [
             ResourceRecord(owner: "mail.sender.test", data: .aaaa(IPAddress(literal: "2001:db8:5::25"))),
             ResourceRecord(owner: "mail.sender.test", data: .aaaa(IPAddress(literal: "2001:db8:5::99"))),

@@ -160,6 +160,20 @@ import Testing
         #expect(log.status(of: "bob@example.test")?.outcome == .bounced)
     }
 
+    @Test func aProtocolErrorIsTheServersReplyAndABounce() {
+        // A 250 read where DATA wants 354 (a PROXY header sent to a plain port puts every reply
+        // one command late): smtp(8) bounces it as "Protocol error" with 5.5.0 (smtp_trouble.c).
+        let log = PostfixDeliveryLog(lines: [
+            prefix
+                + "5C1D2E: to=<bob@example.test>, relay=mx.example.test[2001:db8::10]:25, delay=0.1, delays=0.02/0/0.05/0.03, dsn=5.5.0, status=bounced (Protocol error: host mx.example.test[2001:db8::10] said: 250 2.1.5 Ok (in reply to DATA command))"
+        ])
+        #expect(log.attempts.count == 1)
+        #expect(log.attempts.first?.stage == .data)
+        #expect(log.attempts.first?.result == .rejected)
+        #expect(log.attempts.first?.reply == SMTPReply(code: 250, enhanced: "2.1.5", "Ok"))
+        #expect(log.status(of: "bob@example.test")?.outcome == .bounced)
+    }
+
     @Test func rcptRepliesOfOneSessionAreOneAttempt() {
         let log = PostfixDeliveryLog(lines: [
             prefix + "4AB12C: host mx.example.test[2001:db8::10] said: 450 4.7.25 no PTR (in reply to RCPT TO command)",

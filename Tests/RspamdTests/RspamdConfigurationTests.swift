@@ -39,10 +39,31 @@ private let rejectLine =
     @Test func thresholdsGivenAreWrittenAndNoneLeavesRspamdsOwn() throws {
         #expect(
             configuration.files["local.d/actions.conf"]
-                == "# Written by mxharness: receiver.rspamd.\nadd_header = 2.5;\nreject = 4;\nsoft_reject = 3;\n")
+                == "# Written by mxharness: receiver.rspamd.\nadd_header = 2.5;\nreject = 4;\nsoft_reject = 3;\n"
+                + "greylist = null;  # at a stronger action's threshold\n")
         let defaults = RspamdConfiguration(directory: "/d", cacheDirectory: "/c")
         #expect(defaults.files["local.d/actions.conf"] == nil)
         #expect(Set(defaults.files.keys) == ["rspamd.conf", "local.d/options.inc"])
+    }
+
+    @Test func anActionAtAStrongerOnesThresholdIsDisabled() throws {
+        // The format's own example: soft_reject 6 meets rspamd's default add_header 6.
+        let example = RspamdConfiguration(
+            actions: ["reject": 15, "soft_reject": 6], directory: "/d", cacheDirectory: "/c")
+        #expect(
+            example.files["local.d/actions.conf"]
+                == "# Written by mxharness: receiver.rspamd.\nreject = 15;\nsoft_reject = 6;\n"
+                + "add_header = null;  # at a stronger action's threshold\n")
+        // reject 4 meets the default greylist 4; soft_reject 1 and add_header 1: add_header goes.
+        let ties = RspamdConfiguration(
+            actions: ["reject": 4, "soft_reject": 1, "add_header": 1], directory: "/d", cacheDirectory: "/c")
+        let text = try #require(ties.files["local.d/actions.conf"])
+        #expect(text.contains("add_header = null;") && text.contains("greylist = null;"))
+        #expect(text.contains("soft_reject = 1;") && text.contains("reject = 4;") && !text.contains("add_header = 1;"))
+        // No tie: as given.
+        let apart = RspamdConfiguration(
+            actions: ["reject": 5, "soft_reject": 3, "add_header": 2.5], directory: "/d", cacheDirectory: "/c")
+        #expect(!(apart.files["local.d/actions.conf"] ?? "").contains("null"))
     }
 
     @Test func variablesArePassedInTheOnlyFormRspamdTakes() {

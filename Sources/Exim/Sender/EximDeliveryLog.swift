@@ -40,6 +40,15 @@ public struct EximDeliveryLog: SenderLog {
     }
 
     private mutating func read(_ line: String) {
+        // With -odi Exim delivers its own bounce of a refused message at once (`<= <> R=ID`, to the
+        // envelope sender's MX): that is another message, whose tries are not the case's.
+        if let id = Self.messageID(in: line) {
+            if messageID == nil, line.contains(" <= ") {
+                messageID = id
+            } else if let messageID, id != messageID {
+                return
+            }
+        }
         // `->` is a further recipient of the same delivery as the `=>` line before it.
         for (marker, outcome) in [
             (" => ", DeliveryOutcome.delivered), (" -> ", .delivered), (" ** ", .bounced), (" == ", .deferred),
@@ -116,6 +125,24 @@ public struct EximDeliveryLog: SenderLog {
     }
 
     private var lastLineWasHostError = false
+    /// The id of the message the case sent: that of the first `<=` line.
+    private var messageID: Substring?
+
+    /// The message id of a main log line, `DATE TIME [PID] ID ...` (`log_selector` `+pid`) or
+    /// `DATE TIME ID ...`: `XXXXXX-XXXXXX-XX` (Exim 4.96) or `XXXXXX-XXXXXXXXXXX-XXXX` (4.97 on).
+    static func messageID(in line: String) -> Substring? {
+        let fields = line.split(separator: " ", maxSplits: 4)
+        for field in fields.dropFirst(2).prefix(2) {
+            let parts = field.split(separator: "-", omittingEmptySubsequences: false)
+            if parts.count == 3, parts[0].count == 6, [6, 11].contains(parts[1].count),
+                [2, 4].contains(parts[2].count),
+                field.allSatisfy({ $0 == "-" || ($0.isASCII && ($0.isLetter || $0.isNumber)) })
+            {
+                return field
+            }
+        }
+        return nil
+    }
     /// `NAME:PORT` of the last host whose TLSA lookup failed.
     private var tlsaLookupError: String?
 

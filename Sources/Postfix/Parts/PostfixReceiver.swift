@@ -146,8 +146,12 @@ public struct PostfixReceivers: ReceiverKind {
     static func heloMatchesReason(_ scenario: ScenarioCase) -> String? {
         guard asksHeloMatches(scenario.receiver.policy) else { return nil }
         let why = "check helo-matches on Postfix (check_helo_a_access with a table of the client's address)"
-        guard scenario.sender.identity == .socket else {
-            return "\(why) needs the sender's own address as the client's (sender.identity: socket): builtin only"
+        // After a PROXY header smtpd's client is the address the header names, the sender's own
+        // (smtpd_haproxy.c); after XCLIENT its HELO is the one sent after it, which the table
+        // does not model.
+        guard scenario.sender.identity != .xclient else {
+            return "\(why) needs the sender's own address as the client's (sender.identity: socket, proxy-v1 or "
+                + "proxy-v2): builtin only"
         }
         let helo = scenario.sender.helo
         if PolicySession.literalAddress(helo) != nil { return nil }

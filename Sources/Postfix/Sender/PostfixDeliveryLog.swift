@@ -148,7 +148,12 @@ public struct PostfixDeliveryLog: SenderLog {
                 attempt = DeliveryAttempt(
                     family: address.family, localAddress: nil, remoteAddress: address, remoteHost: host,
                     stage: .data, reply: SMTPReply(logged: detail), result: .accepted, recipients: [])
-            } else if detail.hasPrefix("host "), let parsed = chatHostReply(detail.dropFirst(5), port: 25) {
+            } else if let (hostDetail, protocolError) = Self.hostDetail(detail),
+                var parsed = chatHostReply(hostDetail.dropFirst(5), port: 25)
+            {
+                // A reply of no error class (a 250 read where DATA wants 354) is Postfix's
+                // "Protocol error" and bounces (5.5.0): the server's reply, the attempt refused.
+                if protocolError { parsed.result = outcome == .bounced ? .rejected : .tempfailed }
                 attempt = parsed
             } else if let failure = Self.tlsFailure(Substring(detail), dsn: dsn) {
                 attempt = DeliveryAttempt(
@@ -277,6 +282,16 @@ public struct PostfixDeliveryLog: SenderLog {
             attempt.stage = .helo
         }
         return attempt
+    }
+
+    /// A status line's `host NAME[ADDR] said: ...`, also after the `Protocol error: ` that smtp(8)
+    /// puts before a server reply of neither class 4 nor 5, which it bounces with 5.5.0
+    /// (smtp_trouble.c `vsmtp_fill_dsn`); true for the second.
+    static func hostDetail(_ detail: String) -> (Substring, Bool)? {
+        let protocolError = "Protocol error: "
+        if detail.hasPrefix("host ") { return (Substring(detail), false) }
+        if detail.hasPrefix(protocolError + "host ") { return (detail.dropFirst(protocolError.count), true) }
+        return nil
     }
 
     /// `NAME[ADDR] said: 450 4.7.25 TEXT (in reply to RCPT TO command)` or
