@@ -1,5 +1,5 @@
 import Foundation
-import X509
+@_spi(FixedExpiryValidationTime) import X509
 
 /// What a sender concluded about the certificate a server presented, in Postfix's terms
 /// (src/tls/tls.h `TLS_CERT_IS_TRUSTED`, `TLS_CERT_IS_MATCHED`).
@@ -56,7 +56,7 @@ public struct PKIXAuthentication: PeerAuthentication {
             return PeerVerdict(isTrusted: false, isMatched: false, failure: "no certificate presented")
         }
         var verifier = Verifier(rootCertificates: CertificateStore(trustAnchors)) {
-            RFC5280Policy(validationTime: time)
+            RFC5280Policy(fixedExpiryValidationTime: time)
         }
         let result = await verifier.validate(leaf: leaf, intermediates: CertificateStore(Array(chain.dropFirst())))
         guard case .validCertificate = result else {

@@ -17,6 +17,18 @@ public struct DMARCEvaluation: Sendable, Hashable, Codable, CustomStringConverti
     public var disposition: DMARCDisposition
     public var reason: String
 
+    public init(
+        result: Result, fromDomain: String? = nil, recordDomain: String? = nil, record: String? = nil,
+        disposition: DMARCDisposition, reason: String
+    ) {
+        self.result = result
+        self.fromDomain = fromDomain
+        self.recordDomain = recordDomain
+        self.record = record
+        self.disposition = disposition
+        self.reason = reason
+    }
+
     public var description: String {
         var text = "dmarc=\(result)"
         if let fromDomain { text += " header.from=\(fromDomain)" }
@@ -43,33 +55,75 @@ public struct DMARCEvaluator: Sendable {
     public func evaluate(
         message: [UInt8], spfPassed: Bool, spfDomain: String, dkim: [DKIMVerification], sample: Int? = nil
     ) async -> DMARCEvaluation {
+        var answers: [String: Result<[String], DNSLookupError>] = [:]
+        while true {
+            let step = Self.step(
+                message: message, spfPassed: spfPassed, spfDomain: spfDomain, dkim: dkim, sample: sample,
+                answers: { answers[$0] })
+            switch step {
+            case .done(let evaluation): return evaluation
+            case .needs(let name):
+                do {
+                    answers[name] = .success(try await lookup.texts(of: name))
+                } catch {
+                    answers[name] = .failure(error)
+                }
+            }
+        }
+    }
+
+    /// The same evaluation without waiting, when the lookup holds every answer it needs
+    /// (`DNSLookup.heldAnswer`, as a table in memory does): for a caller that cannot wait, like a
+    /// milter's callback. Nil when an answer is not held.
+    public func evaluateHeld(
+        message: [UInt8], spfPassed: Bool, spfDomain: String, dkim: [DKIMVerification], sample: Int? = nil
+    ) -> DMARCEvaluation? {
+        let step = Self.step(
+            message: message, spfPassed: spfPassed, spfDomain: spfDomain, dkim: dkim, sample: sample,
+            answers: { name in lookup.heldAnswer(name, .txt).map { $0.result.map { $0.compactMap(\.text) } } })
+        guard case .done(let evaluation) = step else { return nil }
+        return evaluation
+    }
+
+    /// Where an evaluation stands: done, or waiting for the TXT records at a name.
+    enum Step {
+        case done(DMARCEvaluation)
+        case needs(String)
+    }
+
+    /// The evaluation as far as `answers` (the TXT texts asked so far, by name; nil: not yet asked)
+    /// take it: one lookup at a time, in the order RFC 7489 6.6.3 asks them.
+    static func step(
+        message: [UInt8], spfPassed: Bool, spfDomain: String, dkim: [DKIMVerification], sample: Int?,
+        answers: (String) -> Result<[String], DNSLookupError>?
+    ) -> Step {
         let parsed = DKIMMessage(message)
         var evaluation = DMARCEvaluation(result: .none, disposition: .none, reason: "")
         guard let from = AuthorDomain.of(parsed) else {
             evaluation.result = .permerror
             evaluation.reason = "no single From field with a domain (RFC 7489 6.6.1)"
-            return evaluation
+            return .done(evaluation)
         }
         evaluation.fromDomain = from
         let organisational = OrganizationalDomain.of(from)
-        let found: (domain: String, text: String, record: DMARCRecord)?
-        do {
-            if let own = try await discover(from) {
-                found = own
-            } else if organisational != from {
-                found = try await discover(organisational)
-            } else {
-                found = nil
+        var found: (domain: String, text: String, record: DMARCRecord)?
+        for domain in organisational != from ? [from, organisational] : [from] {
+            guard let answer = answers("_dmarc.\(domain)") else { return .needs("_dmarc.\(domain)") }
+            switch answer {
+            case .failure(let error) where error.isTemporary:
+                evaluation.result = .temperror
+                evaluation.reason = "DMARC record lookup: \(error)"
+                return .done(evaluation)
+            case .failure: continue
+            case .success(let texts):
+                found = discover(domain, texts: texts)
             }
-        } catch {
-            evaluation.result = .temperror
-            evaluation.reason = "DMARC record lookup: \(error)"
-            return evaluation
+            if found != nil { break }
         }
         guard let found else {
             evaluation.reason =
                 "no DMARC record at _dmarc.\(from)" + (organisational != from ? " or _dmarc.\(organisational)" : "")
-            return evaluation
+            return .done(evaluation)
         }
         evaluation.recordDomain = found.domain
         evaluation.record = found.text
@@ -83,12 +137,12 @@ public struct DMARCEvaluator: Sendable {
             evaluation.result = .pass
             evaluation.reason =
                 "DKIM d=\(dkimAligned.domain ?? "") aligned (\(record.dkimAlignment == .strict ? "strict" : "relaxed"))"
-            return evaluation
+            return .done(evaluation)
         }
         if spfAligned {
             evaluation.result = .pass
             evaluation.reason = "SPF \(spfDomain) aligned (\(record.spfAlignment == .strict ? "strict" : "relaxed"))"
-            return evaluation
+            return .done(evaluation)
         }
         evaluation.result = .fail
         // RFC 7489 6.3: sp= applies to subdomains when the record was found at the organisational domain.
@@ -104,20 +158,12 @@ public struct DMARCEvaluator: Sendable {
         evaluation.reason =
             "\(spfWord); \(dkimWord)"
             + (record.percent < 100 ? "; pct=\(record.percent) gave \(evaluation.disposition.rawValue)" : "")
-        return evaluation
+        return .done(evaluation)
     }
 
-    /// The one valid DMARC record at `_dmarc.domain`; nil when there is none or more than one
-    /// (RFC 7489 6.6.3); throws on temporary DNS errors.
-    func discover(_ domain: String) async throws(DNSLookupError) -> (domain: String, text: String, record: DMARCRecord)?
-    {
-        let texts: [String]
-        do {
-            texts = try await lookup.texts(of: "_dmarc.\(domain)")
-        } catch {
-            if error.isTemporary { throw error }
-            return nil
-        }
+    /// The one valid DMARC record among the TXT texts at `_dmarc.domain`; nil when there is none
+    /// or more than one (RFC 7489 6.6.3).
+    static func discover(_ domain: String, texts: [String]) -> (domain: String, text: String, record: DMARCRecord)? {
         let records = texts.compactMap { text in (try? DMARCRecord(text: text)).map { (domain, text, $0) } }
         return records.count == 1 ? records[0] : nil
     }

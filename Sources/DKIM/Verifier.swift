@@ -30,6 +30,19 @@ public struct DKIMVerification: Sendable, Hashable, Codable, CustomStringConvert
     public var key: String?
     public var reason: String
 
+    public init(
+        result: DKIMResult, domain: String? = nil, selector: String? = nil, algorithm: String? = nil,
+        keyRecord: String? = nil, key: String? = nil, reason: String
+    ) {
+        self.result = result
+        self.domain = domain
+        self.selector = selector
+        self.algorithm = algorithm
+        self.keyRecord = keyRecord
+        self.key = key
+        self.reason = reason
+    }
+
     public var description: String {
         var text = "dkim=\(result)"
         if let domain { text += " d=\(domain)" }

@@ -178,7 +178,7 @@ public final class ProxyRelay: Sendable {
                     client.close(promise: nil)
                     return
                 }
-                eventLoop.execute {
+                eventLoop.execute { [header] in
                     handler.attach(server: server, header: header, waitsForPreamble: initial != nil)
                 }
                 note(
@@ -291,7 +291,7 @@ final class ClientSideHandler: ChannelInboundHandler, @unchecked Sendable {
     /// Sends a FIN on `channel` once `write` is done: the whole channel closes if it has already
     /// seen the other side's FIN.
     private func endOutput(of channel: any Channel, after write: EventLoopFuture<Void>?) {
-        let close = { channel.close(mode: .output, promise: nil) }
+        let close: @Sendable () -> Void = { channel.close(mode: .output, promise: nil) }
         if let write { write.whenComplete { _ in close() } } else { close() }
     }
 
@@ -339,7 +339,9 @@ final class ClientSideHandler: ChannelInboundHandler, @unchecked Sendable {
         guard let context else { return }
         guard inputOnly, !senderEnded else {
             if let write = lastWriteToSender {
-                write.whenComplete { _ in context.close(promise: nil) }
+                // The write was the context's own (`writeAndFlush`), so it completes on its loop.
+                let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+                write.whenComplete { _ in bound.value.close(promise: nil) }
             } else {
                 context.close(promise: nil)
             }

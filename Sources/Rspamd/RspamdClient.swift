@@ -9,10 +9,11 @@ import Sandbox
 /// The protocol is `RspamdCheck` and `RspamdResponseReader`; this is only the socket.
 public enum RspamdClient {
     /// rspamd's result, or why there is none (it could not be reached, it did not answer within
-    /// `timeout`, or its reply could not be read).
+    /// `timeout`, or its reply could not be read). The built-in MX passes the run's reply timeout:
+    /// the sender waits no longer for the reply to the end of DATA that this answer decides.
     public static func check(
         _ check: RspamdCheck, port: UInt16 = RspamdConfiguration.httpPort, in namespace: NetworkNamespace?,
-        eventLoopGroup: any EventLoopGroup, timeout: Duration = .seconds(120)
+        eventLoopGroup: any EventLoopGroup, timeout: Duration
     ) async -> Result<RspamdResult, RspamdClientError> {
         let fd: CInt
         do {
@@ -39,7 +40,8 @@ public enum RspamdClient {
             answer.complete(.failure(.unreachable("\(error)")))
             return .failure(.unreachable("\(error)"))
         }
-        let deadline = eventLoop.scheduleTask(in: .seconds(timeout.components.seconds)) {
+        let (seconds, attoseconds) = timeout.components
+        let deadline = eventLoop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)) {
             answer.complete(.failure(.timedOut(timeout)))
             channel.close(promise: nil)
         }

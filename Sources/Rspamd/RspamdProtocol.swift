@@ -63,7 +63,7 @@ public struct RspamdCheck: Sendable, Hashable {
     /// The whole HTTP/1.1 request. A value with a CR or LF in it (never from an SMTP session's
     /// own parsing, which splits lines) is cut there, so it cannot start a header of its own.
     public var request: [UInt8] {
-        var head = "POST /checkv2 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        var head = "POST /checkv2 HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: mxharness\r\nConnection: close\r\n"
         for (name, value) in headerFields {
             // `isNewline`: CR LF is one Character in Swift, neither "\r" nor "\n".
             let clean = value.prefix { !$0.isNewline }

@@ -40,7 +40,8 @@ public final class ManagedProcess: @unchecked Sendable {
         if let environment { process.environment = environment }
         process.standardInput = FileHandle.nullDevice
         if let outputPath {
-            FileManager.default.createFile(atPath: outputPath, contents: nil)
+            // A file that cannot be made shows as the handle's error on the next line.
+            _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
             process.standardOutput = handle
             process.standardError = handle

@@ -1185,4 +1185,14 @@ import Testing
         #expect(dialogue.source == .transcript)
         #expect(dialogue.stage == .mail)
     }
+
+    /// sendmail's transcript flattened with its `>>>` lost: the reply after `<<<` answers the
+    /// command before it on the line.
+    @Test func aFlattenedSendmailCommandAndItsReply() throws {
+        let evidence = try read(
+            "Diagnostic-Code: smtp; 550 No such user here, e.g. while talking to mx.example.test [192.0.2.3]\n"
+                + "RCPT TO: <<< 550 No such user here\n")
+        #expect(evidence.reply?.code == 550)
+        #expect(evidence.stage == .rcpt)
+    }
 }

@@ -103,6 +103,40 @@ import Testing
             ).result == .temperror)
     }
 
+    /// `evaluateHeld` gives `evaluate`'s answer without waiting when the lookup holds every answer
+    /// (the Postfix decision milter's world), and nothing when it does not.
+    @Test(arguments: [
+        ("sender.test", "v=DMARC1; p=reject", [String: InMemoryDNS.Fault]()),
+        ("news.sender.test", "v=DMARC1; p=none; sp=reject", [:]),
+        ("news.sender.test", "v=DMARC1; p=reject; sp=none", [:]),
+        ("sender.test", "v=DMARC1; p=reject", ["_dmarc.sender.test": .servfail]),
+        ("news.sender.test", "v=DMARC1; p=reject", ["_dmarc.news.sender.test": .nxdomain]),
+        ("news.sender.test", "v=DMARC1; p=reject", ["_dmarc.news.sender.test": .timeout]),
+    ])
+    func aHeldEvaluationIsTheSameEvaluation(from: String, record: String, faults: [String: InMemoryDNS.Fault]) async {
+        let records = [ResourceRecord(owner: "_dmarc.sender.test", data: txt(record))]
+        let held = InMemoryDNS(records: records, faults: faults, holdsAnswers: true)
+        let waited = await DMARCEvaluator(lookup: held).evaluate(
+            message: Self.message(from: from), spfPassed: false, spfDomain: from, dkim: [], sample: 0)
+        let now = DMARCEvaluator(lookup: held).evaluateHeld(
+            message: Self.message(from: from), spfPassed: false, spfDomain: from, dkim: [], sample: 0)
+        #expect(now == waited)
+        let notHeld = InMemoryDNS(records: records, faults: faults)
+        #expect(
+            DMARCEvaluator(lookup: notHeld).evaluateHeld(
+                message: Self.message(from: from), spfPassed: false, spfDomain: from, dkim: [], sample: 0) == nil)
+    }
+
+    /// A subdomain author under the organisational domain's record: sp= decides, not p=, whichever
+    /// way it points (RFC 7489 6.3).
+    @Test func spDecidesForASubdomainEitherWay() async {
+        let reject = await Self.evaluate(
+            [("_dmarc.sender.test", "v=DMARC1; p=none; sp=reject")], from: "news.sender.test")
+        #expect(reject.result == .fail && reject.disposition == .reject && reject.recordDomain == "sender.test")
+        let atItsOwn = await Self.evaluate([("_dmarc.sender.test", "v=DMARC1; p=none; sp=reject")])
+        #expect(atItsOwn.result == .fail && atItsOwn.disposition == .none, "the organisational domain itself: p=")
+    }
+
     @Test func authorDomain() {
         #expect(
             AuthorDomain.of(DKIMMessage(Array("From: \"A <b@c>\" <joe@Sender.Test>\r\n\r\n".utf8))) == "sender.test")

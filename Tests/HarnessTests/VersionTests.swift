@@ -32,6 +32,7 @@ import Testing
         return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 
+    @discardableResult
     static func git(_ arguments: [String], in directory: String) throws -> String {
         let result = try run("/usr/bin/git", arguments, in: directory)
         try #require(result.status == 0, "git \(arguments.joined(separator: " ")): \(result.output)")

@@ -96,7 +96,8 @@ struct MatrixIntegrationTests {
             comparison.changes.map {
                 "\($0.caseName) [\($0.column)]: \($0.before?.label ?? "-") -> \($0.after?.label ?? "-")"
             }
-                == ["dual-stack-no-ipv6-ptr [ours]: delivered/v4 after 450 -> bounced/v6 550 5.7.25 at RCPT"])
+                == ["dual-stack-no-ipv6-ptr [ours]: delivered/v4 after 450 -> bounced/v6 550 5.7.25 at RCPT"],
+            "why: \(comparison.changes.compactMap { $0.after.flatMap { $0.reason ?? $0.diagnostic } })")
         #expect(
             comparison.notes.contains {
                 $0.contains("failures deferred (4xx)") && $0.contains("failures rejected (5xx)")

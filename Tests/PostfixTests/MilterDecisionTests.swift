@@ -1,3 +1,4 @@
+import DKIM
 import DNSCore
 import Milter
 import Policy
@@ -126,65 +127,80 @@ struct MilterDecisionTests {
         #expect(described.first?.comments.last?.contains("RFC 6376 6.1.2") == true)
     }
 
-    /// OpenDMARC's pass that rests on a `t=y` signature alone is taken back, from the world's DMARC
-    /// record and OpenDMARC's own SPF result; an aligned SPF pass, or an uncertain record, keeps it.
-    @Test func aDMARCPassOnATestingSignatureAloneIsNoPass() {
-        let key = ResourceRecord(
-            owner: "s2026._domainkey.sender.test",
-            data: .txt([Array("v=DKIM1; k=ed25519; t=y; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=".utf8)]))
-        func world(_ dmarc: String, faults: [DNSFault] = []) -> WorldKeyRecords {
-            let record = ResourceRecord(owner: "_dmarc.sender.test", data: .txt([Array(dmarc.utf8)]))
-            return WorldKeyRecords(records: [key, record], faults: faults, signed: true)
+    /// DMARC is decided by the built-in MX's evaluator over the world's records, OpenDKIM's results
+    /// without `t=y` signatures and OpenDMARC's SPF result, whatever OpenDMARC concluded: its pass on
+    /// a `t=y` signature alone is no pass, and a subdomain gets the organisational record's `sp=`.
+    @Test func dmarcIsTheBuiltInEvaluatorsOverTheWorld() {
+        let testingKey = "v=DKIM1; k=ed25519; t=y; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+        func world(_ dmarc: String, key: String = testingKey, keyDomain: String = "sender.test", signed: Bool = false)
+            -> WorldKeyRecords
+        {
+            WorldKeyRecords(
+                records: [
+                    ResourceRecord(owner: "s2026._domainkey.\(keyDomain)", data: .txt([Array(key.utf8)])),
+                    ResourceRecord(owner: "_dmarc.sender.test", data: .txt([Array(dmarc.utf8)])),
+                ], signed: signed)
         }
-        let dkim = "dkim=pass (256-bit key) header.d=sender.test header.a=ed25519-sha256 header.s=s2026"
-        let passed =
-            "\(id); spf=fail smtp.mailfrom=sender.test; \(dkim); dmarc=pass (p=reject dis=none) header.from=sender.test"
-        let spfAligned = passed.replacingOccurrences(of: "spf=fail", with: "spf=pass")
+        func field(spf: String = "fail", d: String = "sender.test", dmarc: String = "pass (p=reject dis=none)")
+            -> String
+        {
+            "\(id); spf=\(spf) smtp.mailfrom=\(d); dkim=pass (256-bit key) header.d=\(d) header.a=ed25519-sha256 header.s=s2026; dmarc=\(dmarc) header.from=\(d)"
+        }
         let policy = ReceiverPolicy(ipv4: [.dmarc], ipv6: [.dmarc])
-        func reply(_ keyRecords: WorldKeyRecords, _ field: String) -> String? {
+        func reply(_ keyRecords: WorldKeyRecords, _ field: String, from: String = "Alice <alice@sender.test>")
+            -> String?
+        {
             MilterDecision(policy: policy, authservID: id, keyRecords: keyRecords)
-                .reply(at: .endOfMessage, context: context(fields: [field]))
+                .reply(at: .endOfMessage, context: context(from: from, fields: [field]))
         }
-        #expect(reply(world("v=DMARC1; p=reject"), passed)?.hasPrefix("550 5.7.1") == true)
-        #expect(reply(world("v=DMARC1; p=reject"), spfAligned) == nil, "SPF passed for an aligned domain")
+        let refused = "550 5.7.1 Unauthenticated email is not accepted due to the sender domain's DMARC policy"
+        #expect(reply(world("v=DMARC1; p=reject"), field()) == refused, "OpenDMARC's pass on t=y alone")
+        #expect(reply(world("v=DMARC1; p=reject", signed: true), field()) == refused, "records as served")
+        #expect(reply(world("v=DMARC1; p=reject"), field(spf: "pass")) == nil, "SPF passed for an aligned domain")
+        #expect(reply(world("v=DMARC1; p=quarantine"), field()) == nil, "the policy does not reject")
+        #expect(reply(world("v=DMARC1; p=reject; pct=0"), field()) == nil, "pct=0: not sampled")
+        let good = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+        #expect(reply(world("v=DMARC1; p=reject", key: good), field()) == nil, "an aligned pass")
         #expect(
-            reply(world("v=DMARC1; p=reject"), passed.replacingOccurrences(of: "p=reject", with: "p=quarantine"))
-                == nil, "the policy does not reject")
-        let faulted = world("v=DMARC1; p=reject", faults: [DNSFault(name: "_dmarc.sender.test", kind: .servfail)])
-        #expect(reply(faulted, passed) == nil, "an uncertain DMARC record leaves OpenDMARC's answer")
+            reply(world("v=DMARC1; p=reject", key: good), field(dmarc: "fail (p=reject dis=none)")) == nil,
+            "the evaluator's pass, whatever OpenDMARC said")
+        // A subdomain author with no record of its own: the organisational record's sp= applies.
+        let news = field(d: "news.sender.test", dmarc: "pass (p=none dis=none)")
+        let newsFrom = "Alice <alice@news.sender.test>"
+        #expect(
+            reply(world("v=DMARC1; p=none; sp=reject", keyDomain: "news.sender.test"), news, from: newsFrom)
+                == refused)
+        #expect(
+            reply(world("v=DMARC1; p=reject; sp=none", keyDomain: "news.sender.test"), news, from: newsFrom) == nil)
+        #expect(reply(world("v=DMARC1; p=none; sp=reject"), field()) == nil, "p= for the organisational domain")
+        #expect(
+            reply(world("v=DMARC1; p=reject"), field(dmarc: "temperror")) == "451 4.7.1 DMARC temporary error",
+            "OpenDMARC's lookup failed")
+        let faulted = WorldKeyRecords(
+            records: [ResourceRecord(owner: "_dmarc.sender.test", data: .txt([Array("v=DMARC1; p=reject".utf8)]))],
+            faults: [DNSFault(name: "_dmarc.sender.test", kind: .servfail)])
+        #expect(
+            reply(faulted, field()) == "451 4.7.1 DMARC temporary error", "the world's fault, as on the built-in MX")
+        #expect(reply(WorldKeyRecords(), field(dmarc: "fail (p=reject dis=none)")) == nil, "no record in the world")
     }
 
-    @Test func dmarcRefusesOnlyAFailureWhosePolicyIsReject() {
-        let history = "job A1\npct 100\np 114\njob B2\npct 0\np 114\n"
+    /// What the decision record says: the built-in MX's evaluation.
+    @Test func theDMARCDecisionNamesTheRecordAndTheTestingSignature() {
+        let world = WorldKeyRecords(records: [
+            ResourceRecord(
+                owner: "s2026._domainkey.sender.test",
+                data: .txt([Array("v=DKIM1; k=ed25519; t=y; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=".utf8)])),
+            ResourceRecord(owner: "_dmarc.sender.test", data: .txt([Array("v=DMARC1; p=reject".utf8)])),
+        ])
+        let fields = [
+            "\(id); spf=fail smtp.mailfrom=sender.test; dkim=pass (256-bit key) header.d=sender.test header.a=ed25519-sha256 header.s=s2026; dmarc=pass header.from=sender.test"
+        ]
         let decision = MilterDecision(
-            policy: ReceiverPolicy(ipv4: [.dmarc], ipv6: [.dmarc]), authservID: id, history: { history })
-        var sampled = context(fields: ["\(id); dmarc=fail (p=reject dis=none) header.from=sender.test"])
-        sampled.macros["i"] = "A1"
-        #expect(
-            decision.reply(at: .endOfMessage, context: sampled)
-                == "550 5.7.1 Unauthenticated email is not accepted due to the sender domain's DMARC policy")
-        var notSampled = sampled
-        notSampled.macros["i"] = "B2"
-        #expect(decision.reply(at: .endOfMessage, context: notSampled) == nil, "pct=0")
-        #expect(
-            MilterDecision.historyValue("pct", job: nil, in: history) == "0", "the last block when the job is unknown")
-        #expect(MilterDecision.historyValue("pct", job: "A1", in: "") == nil)
-        #expect(
-            decision.reply(
-                at: .endOfMessage,
-                context: context(fields: ["\(id); dmarc=fail (p=none dis=none) header.from=news.sender.test"])) == nil)
-        #expect(
-            decision.reply(
-                at: .endOfMessage,
-                context: context(fields: ["\(id); dmarc=fail (p=quarantine dis=none) header.from=sender.test"])) == nil)
-        #expect(
-            decision.reply(
-                at: .endOfMessage,
-                context: context(fields: ["\(id); dmarc=pass (p=reject dis=none) header.from=sender.test"])) == nil)
-        #expect(
-            decision.reply(
-                at: .endOfMessage, context: context(fields: ["\(id); dmarc=temperror header.from=sender.test"]))
-                == "451 4.7.1 DMARC temporary error")
+            policy: ReceiverPolicy(ipv4: [.dmarc], ipv6: [.dmarc]), authservID: id, keyRecords: world)
+        let evaluation = decision.dmarcEvaluation(context(fields: fields), fields: fields)
+        #expect(evaluation.result == .fail && evaluation.disposition == .reject)
+        #expect(evaluation.recordDomain == "sender.test")
+        #expect(evaluation.reason.contains("no DKIM signature passed"), "\(evaluation.reason)")
     }
 
     @Test func gmailLikeAnswersWithItsOwnRepliesAfterTheDot() {

@@ -62,7 +62,9 @@ private enum IdentityLogCapture {
         guard let path = ProcessInfo.processInfo.environment["MXHARNESS_CAPTURE_POSTFIX_LOG"], !path.isEmpty else {
             return
         }
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) {
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+        }
         guard let handle = FileHandle(forWritingAtPath: path) else { return }
         defer { try? handle.close() }
         _ = try? handle.seekToEnd()

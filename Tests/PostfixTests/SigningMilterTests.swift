@@ -1,6 +1,7 @@
 import DKIM
 import Foundation
 @testable import Postfix
+import Scenario
 import Testing
 
 /// OpenDKIM 2.11 signs Ed25519 verifiably only with relaxed header canonicalization (libopendkim
@@ -8,24 +9,26 @@ import Testing
 /// dkimpy-milter, and renders each signer's files.
 @Suite struct SigningMilterTests {
     static func signing(
-        _ algorithm: String, _ canonicalization: String, keyPEM: String = "", expireAfter: Int? = nil,
+        _ algorithm: DKIMAlgorithm, _ canonicalization: String, key: DKIMSigningKey? = nil, expireAfter: Int? = nil,
         breakage: DKIMSigning.Breakage? = nil
     ) -> DKIMSigning {
-        DKIMSigning(
-            domain: "sender.test", selector: "s2026", algorithm: algorithm, canonicalization: canonicalization,
-            headers: ["from", "to", "subject", "date"], expireAfter: expireAfter, keyPEM: keyPEM, breakage: breakage)
+        let dkim = DKIMSpec(
+            selector: "s2026", algorithm: algorithm, headers: ["from", "to", "subject", "date"],
+            canonicalization: CanonicalizationPair(tag: canonicalization)!, key: key, expireAfter: expireAfter)
+        return DKIMSigning(dkim: dkim, domain: "sender.test", breakage: breakage)
     }
 
     @Test(arguments: ["simple/simple", "simple/relaxed", "simple"])
     func ed25519WithSimpleHeadersIsSignedByDkimpyMilter(canonicalization: String) {
-        #expect(Self.signing("ed25519-sha256", canonicalization).signer == .dkimpyMilter)
+        #expect(Self.signing(.ed25519SHA256, canonicalization).signer == .dkimpyMilter)
     }
 
     @Test(arguments: [
-        ("ed25519-sha256", "relaxed/relaxed"), ("ed25519-sha256", "relaxed/simple"), ("ed25519-sha256", "relaxed"),
-        ("rsa-sha256", "simple/simple"), ("rsa-sha256", "relaxed/relaxed"),
+        (DKIMAlgorithm.ed25519SHA256, "relaxed/relaxed"), (.ed25519SHA256, "relaxed/simple"),
+        (.ed25519SHA256, "relaxed"),
+        (.rsaSHA256, "simple/simple"), (.rsaSHA256, "relaxed/relaxed"),
     ])
-    func whatOpenDKIMSignsVerifiablyStaysWithIt(algorithm: String, canonicalization: String) {
+    func whatOpenDKIMSignsVerifiablyStaysWithIt(algorithm: DKIMAlgorithm, canonicalization: String) {
         #expect(Self.signing(algorithm, canonicalization).signer == .openDKIM)
     }
 
@@ -35,7 +38,7 @@ import Testing
             Issue.record("not an Ed25519 key")
             return
         }
-        var signing = Self.signing("ed25519-sha256", "simple/simple", keyPEM: key.pem)
+        var signing = Self.signing(.ed25519SHA256, "simple/simple", key: key)
         signing.loopback = .ipv6
         let configuration = signing.configuration(directory: "/case/dkim-signer")
         let lines = Set(configuration.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") })
@@ -59,7 +62,7 @@ import Testing
 
     @Test func openDKIMConfigurationIsUnchanged() throws {
         let key = try DKIMSigningKey.generate(.ed25519SHA256)
-        let signing = Self.signing("ed25519-sha256", "relaxed/relaxed", keyPEM: key.pem, expireAfter: 600)
+        let signing = Self.signing(.ed25519SHA256, "relaxed/relaxed", key: key, expireAfter: 600)
         let configuration = signing.configuration(directory: "/d")
         #expect(configuration.contains("SignatureTTL            600"))
         #expect(configuration.contains("KeyTable                file:/d/keytable"))
@@ -71,13 +74,13 @@ import Testing
     /// dkimpy-milter writes no `x=`: such a case is skipped with the reason, never signed without it.
     @Test(arguments: [(600, nil), (nil, DKIMSigning.Breakage.expired)] as [(Int?, DKIMSigning.Breakage?)])
     func expiryWithDkimpyMilterIsSkipped(expireAfter: Int?, breakage: DKIMSigning.Breakage?) throws {
-        let signing = Self.signing("ed25519-sha256", "simple/simple", expireAfter: expireAfter, breakage: breakage)
+        let signing = Self.signing(.ed25519SHA256, "simple/simple", expireAfter: expireAfter, breakage: breakage)
         let reason = try #require(SignerInstallation().missingReason(for: signing))
         #expect(reason.contains("x="))
     }
 
     @Test func aMissingDkimpyMilterIsNamed() throws {
-        let signing = Self.signing("ed25519-sha256", "simple/simple")
+        let signing = Self.signing(.ed25519SHA256, "simple/simple")
         let reason = try #require(
             SignerInstallation(dkimpyMilter: "/nonexistent/dkimpy-milter").missingReason(for: signing))
         #expect(reason.contains("apt-get install dkimpy-milter"))

@@ -47,11 +47,16 @@ struct RspamdHTTPRunTests {
                 client: "2001:db8:5::25", hostname: "mail.sender.test", helo: "mail.sender.test",
                 mailFrom: "alice@sender.test", recipients: ["bob@example.test"], queueID: "T1",
                 mtaName: "mx.example.test", message: message)
-            let named = try await RspamdClient.check(check, in: fixture.namespace, eventLoopGroup: group).get()
+            let named = try await RspamdClient.check(
+                check, in: fixture.namespace, eventLoopGroup: group, timeout: .seconds(30)
+            ).get()
             check.hostname = nil
             check.queueID = "T2"
-            let unnamed = try await RspamdClient.check(check, in: fixture.namespace, eventLoopGroup: group).get()
-            let unreachable = await RspamdClient.check(check, port: 1, in: fixture.namespace, eventLoopGroup: group)
+            let unnamed = try await RspamdClient.check(
+                check, in: fixture.namespace, eventLoopGroup: group, timeout: .seconds(30)
+            ).get()
+            let unreachable = await RspamdClient.check(
+                check, port: 1, in: fixture.namespace, eventLoopGroup: group, timeout: .seconds(30))
             let scans = daemon.scans
             await daemon.stop()
 

@@ -39,7 +39,7 @@ private func response(_ body: String, status: String = "200 OK", length: Bool = 
     @Test func theRequestCarriesWhatRspamdsMilterTellsIt() {
         let text = String(decoding: check.request, as: UTF8.self)
         #expect(
-            text == "POST /checkv2 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            text == "POST /checkv2 HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: mxharness\r\nConnection: close\r\n"
                 + "Hostname: mail.sender.test\r\nHelo: mail.sender.test\r\nFrom: <alice@sender.test>\r\n"
                 + "Rcpt: <bob@example.test>\r\nRcpt: <carol@example.test>\r\nIP: 2001:db8:5::25\r\n"
                 + "Queue-Id: S1Q1\r\nMTA-Name: mx.example.test\r\nContent-Length: 23\r\n\r\n"

@@ -216,6 +216,15 @@ enum StageWords {
         Phrase(
             #"\bcommand(?:\s+|\s*=\s*)["']?RCPT\b|\bRCPT(?: TO)?(?: command)? failed|\bRCPT not accepted|all recipients were rejected|SMTPRecipientsRefused|SMTPAddressFailedException|SmtpFailedRecipients?Exception(?![&\w])|\bcommand:\s*["']RCPT|RecipientNotAccepted|Failed to add (?:recipient|to email address)|(?<!Delivery to the )following recipients? failed|recipient address \S+ not accepted|one of the recipients was rejected|check the message recipient|\brecipient <[^<>]*> rejected|\bRCPT failed|\bRCPT TO:?\s*<[^<>\s]*>\s+failed|(?-i:\bInvalid Addresses\b)"#,
             .rcpt, "the error names the RCPT TO command or the recipient"),
+        // sendmail's transcript put on one line with its `>>>` lost (`RCPT TO: <<< 550 No such user
+        // here`): the reply after `<<<` answers that command. With its `>>>` the transcript reader
+        // decides, since a pipelining client shows several commands before their replies.
+        Phrase(
+            #"(?<!>>>\s)\bRCPT TO:?\s*(?:<[^<>\s]*>\s*)?<<<\s*[245]\d\d\b"#, .rcpt,
+            "sendmail's `RCPT TO ... <<< CODE` on one line"),
+        Phrase(
+            #"(?<!>>>\s)\bMAIL FROM:?\s*(?:<[^<>\s]*>\s*)?<<<\s*[245]\d\d\b"#, .mail,
+            "sendmail's `MAIL FROM ... <<< CODE` on one line"),
         // Domino's SMTPClient debug log names the command it sent (`Command:EODT Error:554 ...`,
         // EODT being the end of the message data).
         Phrase(#"\bCommand:\s*EODT\b"#, .data, "Domino's `Command:EODT` (the end of the message data)"),

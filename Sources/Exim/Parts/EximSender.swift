@@ -188,11 +188,7 @@ public struct EximSenders: SenderKind {
     static func signing(for scenario: ScenarioCase) -> EximDKIMSigning? {
         let sender = scenario.sender
         guard let dkim = sender.dkim else { return nil }
-        return EximDKIMSigning(
-            domain: sender.dkimDomain(dkim), selector: dkim.selector, algorithm: dkim.algorithm.rawValue,
-            canonicalization: dkim.canonicalization.header.rawValue, headers: dkim.headers,
-            expireAfter: dkim.expireAfter,
-            keyPEM: dkim.key?.pem ?? "", clockBehind: dkim.breakage == .expired)
+        return EximDKIMSigning(dkim: dkim, domain: sender.dkimDomain(dkim))
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SMTPProtocol
 import Sandbox
+import Scenario
 import Delivery
 
 /// Exim 4 (Debian's packages unpacked by scripts/lib.sh `unpack_mtas exim`, never installed) sending
@@ -273,42 +274,32 @@ public final class EximSendingMTA: @unchecked Sendable {
 /// message after it signed, so a mixed canonicalization and the `body-changed` and
 /// `header-changed` breakages have no Exim equivalent. `expired` is a clock a day behind
 /// (libfaketime), as for the Postfix sender's OpenDKIM.
-public struct EximDKIMSigning: Sendable, Hashable {
+public struct EximDKIMSigning: Sendable {
+    /// `sender.dkim`, with the key the runner prepared: selector, canonicalization (its header
+    /// half, which `EximSender.dkimReason` makes the body's too), `h=`, `expire_after`, `break`.
+    public var dkim: DKIMSpec
+    /// `d=` (`SenderSpec.dkimDomain`: `sender.dkim.domain`, else the From domain).
     public var domain: String
-    public var selector: String
-    /// `rsa-sha256` or `ed25519-sha256`.
-    public var algorithm: String
-    /// `relaxed` or `simple`: both halves of `c=`.
-    public var canonicalization: String
-    public var headers: [String]
-    public var expireAfter: Int?
-    public var keyPEM: String
-    /// Signed a day ago (`break: expired`).
-    public var clockBehind: Bool
 
-    public init(
-        domain: String, selector: String, algorithm: String, canonicalization: String, headers: [String],
-        expireAfter: Int?,
-        keyPEM: String, clockBehind: Bool
-    ) {
+    public init(dkim: DKIMSpec, domain: String) {
+        self.dkim = dkim
         self.domain = domain
-        self.selector = selector
-        self.algorithm = algorithm
-        self.canonicalization = canonicalization
-        self.headers = headers
-        self.expireAfter = expireAfter
-        self.keyPEM = keyPEM
-        self.clockBehind = clockBehind
     }
+
+    /// Signed a day ago (`break: expired`).
+    public var clockBehind: Bool { dkim.breakage == .expired }
+
+    /// The private key, PEM (PKCS#8).
+    public var keyPEM: String { dkim.key?.pem ?? "" }
 
     /// The transport options.
     public func transportOptions(keyPath: String) -> [String: String] {
         var options = [
-            "dkim_domain": domain, "dkim_selector": selector, "dkim_private_key": keyPath,
-            "dkim_canon": canonicalization,
-            "dkim_sign_headers": headers.joined(separator: " : "), "dkim_hash": "sha256", "dkim_strict": "true",
+            "dkim_domain": domain, "dkim_selector": dkim.selector, "dkim_private_key": keyPath,
+            "dkim_canon": dkim.canonicalization.header.rawValue,
+            "dkim_sign_headers": dkim.headers.joined(separator: " : "), "dkim_hash": "sha256", "dkim_strict": "true",
         ]
-        let ttl = clockBehind ? (expireAfter ?? 3_600) : expireAfter
+        let ttl = clockBehind ? (dkim.expireAfter ?? 3_600) : dkim.expireAfter
         if let ttl { options["dkim_timestamps"] = String(ttl) }
         return options
     }

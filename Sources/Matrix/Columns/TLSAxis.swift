@@ -57,7 +57,7 @@ public enum TLSAxis {
             let base = matrix.rows[rowIndex].cells[reference].outcome
             guard base.status == .ran else { continue }
             for (index, column) in matrix.columns.enumerated() where index != reference {
-                guard case .tls(let level) = column.source else { continue }
+                guard case .tls = column.source else { continue }
                 let cell = matrix.rows[rowIndex].cells[index].outcome
                 guard cell.status == .ran, !IdentityAxis.sameVerdict(base, cell) else { continue }
                 matrix.rows[rowIndex].cells[index].note =

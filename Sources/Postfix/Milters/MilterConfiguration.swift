@@ -41,8 +41,6 @@ public struct MilterConfiguration: Sendable, Hashable {
     public var openDMARCConfigPath: String { directory + "/opendmarc.conf" }
     public var publicSuffixListPath: String { directory + "/public_suffix_list.dat" }
     public var libunboundConfigPath: String { directory + "/libunbound.conf" }
-    /// OpenDMARC's per-message record (`HistoryFile`), where it writes the record's `pct`.
-    public var historyPath: String { directory + "/opendmarc.history" }
 
     /// unbound.conf(5) for OpenDKIM's libunbound: every query to the world's unbound on 127.0.0.1
     /// (libunbound refuses to ask localhost unless `do-not-query-localhost: no`, so `Nameservers
@@ -104,7 +102,6 @@ public struct MilterConfiguration: Sendable, Hashable {
         RequiredHeaders         false
         HoldQuarantinedMessages false
         PublicSuffixList        \(publicSuffixListPath)
-        HistoryFile             \(historyPath)
 
         """
     }

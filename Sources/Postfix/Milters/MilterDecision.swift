@@ -15,22 +15,18 @@ public struct MilterDecision: MilterFilter {
     public var policy: ReceiverPolicy
     /// The authserv-id OpenDKIM and OpenDMARC write; fields with any other are not theirs.
     public var authservID: String
-    /// OpenDMARC's history file as it is now (`HistoryFile`): the only place it writes the
-    /// record's `pct`, which its Authentication-Results field leaves out.
-    public var history: @Sendable () -> String
-    /// The key records the world serves, read for the rules OpenDKIM's field does not show
-    /// (`dkimResults`).
+    /// The records the world serves, read for the rules OpenDKIM's field does not show
+    /// (`dkimResults`) and for the DMARC record (`dmarcEvaluation`).
     public var keyRecords: WorldKeyRecords
     /// Called with every decision, for the instance's log.
     public var record: @Sendable (String) -> Void
 
     public init(
-        policy: ReceiverPolicy, authservID: String, history: @escaping @Sendable () -> String = { "" },
-        keyRecords: WorldKeyRecords = WorldKeyRecords(), record: @escaping @Sendable (String) -> Void = { _ in }
+        policy: ReceiverPolicy, authservID: String, keyRecords: WorldKeyRecords = WorldKeyRecords(),
+        record: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.policy = policy
         self.authservID = authservID
-        self.history = history
         self.keyRecords = keyRecords
         self.record = record
     }
@@ -103,35 +99,16 @@ public struct MilterDecision: MilterFilter {
             )
         case .dmarc:
             let dmarc = results("dmarc")
+            // OpenDMARC's own lookup through the world's resolver failed (a fault, a record a
+            // validating resolver refuses): the built-in MX's fails there too.
             if dmarc.contains(where: { $0.result == "temperror" }) { return (.temporary, Self.describe(dmarc)) }
-            // OpenDMARC's comment is "(p=%s dis=%s)" (opendmarc.c): p= the policy that applies (a
-            // subdomain's sp=), dis= what OpenDMARC itself did, always none here since it rejects
-            // nothing (RejectFailures false). Only a failure under p=reject is refused, as the
-            // built-in MX does, and only when the message is sampled by pct=: OpenDMARC's own rule,
-            // random() % 100 < pct, so 0 and 100 are exact and anything between is chance.
-            if let passed = dmarc.first(where: { $0.result == "pass" }),
-                let why = testModeOnlyPass(context, fields: fields)
-            {
-                // OpenDMARC's pass rests on a t=y signature alone: no pass under RFC 6376 3.6.1.
-                let policy = Self.commentValue("p", in: passed)?.lowercased() ?? "none"
-                let described = Self.describe(passed) + " (" + why + ")"
-                guard policy == "reject" else { return (.pass, described + " (accepted: the policy does not reject)") }
-                let pct = Self.historyValue("pct", job: context.macros["i"], in: history()).flatMap { Int($0) } ?? 100
-                let sampled = pct >= 100 || (pct > 0 && Int.random(in: 0..<100) < pct)
-                return (sampled ? .fail : .pass, described + " pct=\(pct)" + (sampled ? "" : " (not sampled)"))
+            let evaluation = dmarcEvaluation(context, fields: fields)
+            switch evaluation.result {
+            case .temperror: return (.temporary, evaluation.description)
+            case .fail where evaluation.disposition == .reject: return (.fail, evaluation.description)
+            case .fail: return (.pass, evaluation.description + " (accepted: the policy does not reject)")
+            case .pass, .none, .permerror: return (.pass, evaluation.description)
             }
-            if let failed = dmarc.first(where: { $0.result == "fail" }) {
-                let policy = Self.commentValue("p", in: failed)?.lowercased() ?? "none"
-                guard policy == "reject" else {
-                    return (.pass, Self.describe(failed) + " (accepted: the policy does not reject)")
-                }
-                let pct = Self.historyValue("pct", job: context.macros["i"], in: history()).flatMap { Int($0) } ?? 100
-                let sampled = pct >= 100 || (pct > 0 && Int.random(in: 0..<100) < pct)
-                return (
-                    sampled ? .fail : .pass, Self.describe(failed) + " pct=\(pct)" + (sampled ? "" : " (not sampled)")
-                )
-            }
-            return (.pass, Self.describe(dmarc))
         default:
             return (.ignored, "not a milter check")
         }
@@ -173,68 +150,40 @@ public struct MilterDecision: MilterFilter {
         }
     }
 
-    /// Why OpenDMARC's `dmarc=pass` rests on a signature under a `t=y` key record alone, or nil:
-    /// OpenDMARC counts such a signature as a DKIM pass (seen: delivered under p=reject), where the
-    /// built-in MX, after RFC 6376 3.6.1, counts it as none. Nil too when the world's DMARC record
-    /// is not certain (`WorldKeyRecords.dmarcRecord`), when a signature not in testing mode is
-    /// aligned (the record's `adkim`), or when SPF passed for an aligned domain (`aspf`; OpenDMARC's
-    /// own SPF result, `smtp.mailfrom`, else `smtp.helo`).
-    func testModeOnlyPass(_ context: MilterContext, fields: [String]) -> String? {
-        let from = context.headers(named: "From").map { "From:\($0)\r\n" }.joined()
-        guard let author = AuthorDomain.of(DKIMMessage(Array(from.utf8) + [13, 10])),
-            let record = keyRecords.dmarcRecord(for: author)
-        else { return nil }
-        let dkim = dkimResults(AuthenticationResults.results("dkim", in: fields, authservID: authservID))
-        let aligned = dkim.filter {
-            $0.result == "pass"
-                && $0.properties["header.d"].map {
-                    OrganizationalDomain.aligned($0, author, mode: record.dkimAlignment)
-                }
-                    == true
+    /// DMARC as the built-in MX evaluates it (`DMARCEvaluator`, RFC 7489 6.6): the record from the
+    /// world's records (`WorldKeyRecords.dmarcLookup`: discovery, organisational domain, `sp=`,
+    /// `pct=`), over OpenDKIM's results without the signatures under a `t=y` key record and
+    /// OpenDMARC's own SPF result (`smtp.mailfrom`, else `smtp.helo`). OpenDMARC's verdict is not
+    /// the answer: it counts a `t=y` signature as a DKIM pass (seen: delivered under p=reject),
+    /// where RFC 6376 3.6.1 says "Verifiers MUST NOT treat messages from Signers in testing mode
+    /// differently from unsigned email". The milter sees no body, so `pct=` samples by chance, as
+    /// OpenDMARC does (random() % 100 < pct): 0 and 100 are exact.
+    func dmarcEvaluation(_ context: MilterContext, fields: [String]) -> DMARCEvaluation {
+        let from = Array(context.headers(named: "From").map { "From:\($0)\r\n" }.joined().utf8) + [13, 10]
+        let dkim = dkimResults(AuthenticationResults.results("dkim", in: fields, authservID: authservID)).compactMap {
+            result -> DKIMVerification? in
+            guard result.result != "pass" || Self.dkimPasses(result) else { return nil }
+            return DKIMVerification(
+                result: DKIMResult(rawValue: result.result) ?? .fail, domain: result.properties["header.d"],
+                selector: result.properties["header.s"], algorithm: result.properties["header.a"],
+                reason: "OpenDKIM: " + Self.describe(result))
         }
-        guard aligned.contains(where: { !Self.dkimPasses($0) }), !aligned.contains(where: Self.dkimPasses) else {
-            return nil
-        }
-        for spf in AuthenticationResults.results("spf", in: fields, authservID: authservID) where spf.result == "pass" {
-            let identity = spf.properties["smtp.mailfrom"] ?? spf.properties["smtp.helo"] ?? ""
-            let domain = identity.split(separator: "@").last.map(String.init) ?? identity
-            if OrganizationalDomain.aligned(domain, author, mode: record.spfAlignment) { return nil }
-        }
-        return
-            "its only aligned DKIM pass has a t=y key record, no signature under RFC 6376 3.6.1, and no aligned SPF pass"
+        let spf = AuthenticationResults.results("spf", in: fields, authservID: authservID)
+        let spfResult = spf.first { $0.result == "pass" } ?? spf.first
+        let identity = spfResult.flatMap { $0.properties["smtp.mailfrom"] ?? $0.properties["smtp.helo"] } ?? ""
+        let spfDomain = identity.split(separator: "@").last.map(String.init) ?? identity
+        let evaluator = DMARCEvaluator(lookup: keyRecords.dmarcLookup)
+        return evaluator.evaluateHeld(
+            message: from, spfPassed: spfResult?.result == "pass", spfDomain: spfDomain, dkim: dkim,
+            sample: Int.random(in: 0..<100))
+            ?? DMARCEvaluation(
+                result: .temperror, disposition: .none, reason: "the world's DMARC record was not held")
     }
 
     /// A verified signature counts unless it is marked in testing mode (`t=y`, by `dkimResults`):
     /// RFC 6376 3.6.1 has verifiers treat such a message as unsigned, and the built-in MX does.
     static func dkimPasses(_ result: AuthenticationResults.Result) -> Bool {
         result.result == "pass" && !result.comments.contains { $0.lowercased().contains("test mode") }
-    }
-
-    /// A value of the last block of OpenDMARC's history file for `job` (the queue id, the `i`
-    /// macro; the last block when it is unknown): blocks start with `job ID`, then `name value` lines.
-    static func historyValue(_ name: String, job: String?, in history: String) -> String? {
-        var blocks: [(job: String, values: [String: String])] = []
-        for line in history.split(separator: "\n") {
-            let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { continue }
-            if parts[0] == "job" {
-                blocks.append((parts[1], [:]))
-            } else if !blocks.isEmpty, blocks[blocks.count - 1].values[parts[0]] == nil {
-                blocks[blocks.count - 1].values[parts[0]] = parts[1]
-            }
-        }
-        let block = job.flatMap { id in blocks.last { $0.job == id } } ?? blocks.last
-        return block?.values[name]
-    }
-
-    static func commentValue(_ name: String, in result: AuthenticationResults.Result) -> String? {
-        for comment in result.comments {
-            for word in comment.split(whereSeparator: { $0 == " " || $0 == ";" })
-            where word.lowercased().hasPrefix(name + "=") {
-                return String(word.dropFirst(name.count + 1))
-            }
-        }
-        return nil
     }
 
     static func describe(_ result: AuthenticationResults.Result) -> String {

@@ -84,11 +84,8 @@ public final class PostfixMilters: @unchecked Sendable {
         do {
             let fd = try await Sockets.listen(
                 on: IPAddress(literal: "127.0.0.1"), port: MilterConfiguration.decisionPort, in: namespace)
-            let historyPath = configuration.historyPath
-            let history: @Sendable () -> String = { (try? String(contentsOfFile: historyPath, encoding: .utf8)) ?? "" }
-            let filter = MilterDecision(
-                policy: policy, authservID: configuration.authservID, history: history, keyRecords: keyRecords
-            ) { line in
+            let filter = MilterDecision(policy: policy, authservID: configuration.authservID, keyRecords: keyRecords) {
+                line in
                 decisions.append(line)
                 logger.debug("milter decision", metadata: ["decision": "\(line)"])
             }
@@ -138,8 +135,7 @@ public final class PostfixMilters: @unchecked Sendable {
     }
 
     /// SIGTERM to every daemon at once, SIGKILL soon after: on SIGTERM libmilter lets a daemon
-    /// wind down for seconds, and neither keeps anything a later case needs (OpenDMARC has
-    /// written its history lines by the end of each message).
+    /// wind down for seconds, and neither keeps anything a later case needs.
     static func terminate(_ daemons: [ManagedProcess]) async {
         await withTaskGroup(of: Void.self) { group in
             for daemon in daemons { group.addTask { await daemon.terminate(grace: .milliseconds(100)) } }

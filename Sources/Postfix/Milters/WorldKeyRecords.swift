@@ -1,29 +1,40 @@
 import DKIM
 import DNSCore
 
-/// The DKIM key records the case's world serves (`dns.records`, with the one the harness
-/// publishes for `sender.dkim`), for the decision milter: it applies the policy's rules for the key
-/// record behind a result OpenDKIM reported, where OpenDKIM's Authentication-Results field does not
-/// say what RFC 6376 makes of it. It never re-verifies a signature: it reads the record OpenDKIM
-/// fetched from the same world.
+/// The records the case's world serves (`dns.records`, with the one the harness publishes for
+/// `sender.dkim`), for the decision milter. It applies the policy's rules for the key record behind
+/// a result OpenDKIM reported, where OpenDKIM's Authentication-Results field does not say what
+/// RFC 6376 makes of it, and it looks up the DMARC record as the built-in MX does
+/// (`dmarcLookup`). It never re-verifies a signature: it reads the record OpenDKIM fetched from
+/// the same world.
 public struct WorldKeyRecords: Sendable, Hashable {
-    /// TXT texts (character-strings joined, RFC 6376 3.6.2.2) by owner, only `_domainkey` and
-    /// `_dmarc` names.
+    /// TXT texts (character-strings joined, RFC 6376 3.6.2.2) by owner, only `_domainkey` names.
     var texts: [String: [String]]
+    /// Every record, for `dmarcLookup`.
+    var records: [ResourceRecord]
     /// `dns.faults`: a name under one is answered otherwise than its records say.
-    var faults: [String]
+    var faults: [DNSFault]
     /// A signed world: a validating resolver may refuse a record it serves.
     var signed: Bool
 
     public init(records: [ResourceRecord] = [], faults: [DNSFault] = [], signed: Bool = false) {
         var texts: [String: [String]] = [:]
-        for record in records where record.owner.contains("._domainkey.") || record.owner.hasPrefix("_dmarc.") {
+        for record in records where record.owner.contains("._domainkey.") {
             guard case .txt(let strings) = record.data else { continue }
             texts[record.owner, default: []].append(String(decoding: strings.joined(), as: UTF8.self))
         }
         self.texts = texts
-        self.faults = faults.map(\.name)
+        self.records = records
+        self.faults = faults
         self.signed = signed
+    }
+
+    /// The world's records and faults as a lookup that holds every answer, for
+    /// `DMARCEvaluator.evaluateHeld`: what the built-in MX's resolver gets from the world's unbound,
+    /// faults included. In a signed world it answers every record as served: a record a
+    /// validating resolver refuses shows first as OpenDMARC's own `temperror`.
+    public var dmarcLookup: InMemoryDNS {
+        InMemoryDNS(records: records, faults: faults, holdsAnswers: true)
     }
 
     /// The one record served plainly at `selector._domainkey.domain`; nil when there is none or
@@ -35,29 +46,11 @@ public struct WorldKeyRecords: Sendable, Hashable {
 
     /// The TXT texts served plainly at `name` (none: empty); nil when a fault covers the name or
     /// the world is signed.
-    func plainRecords(at name: String, evenSigned: Bool = false) -> [String]? {
-        guard evenSigned || !signed else { return nil }
+    func plainRecords(at name: String) -> [String]? {
+        guard !signed else { return nil }
         let name = DNSName.normalize(name)
-        guard !faults.contains(where: { name == $0 || name.hasSuffix("." + $0) }) else { return nil }
+        guard !faults.contains(where: { name == $0.name || name.hasSuffix("." + $0.name) }) else { return nil }
         return texts[name] ?? []
-    }
-
-    /// The DMARC record that applies to `author` (RFC 7489 6.6.3: `_dmarc.<author>`, then
-    /// `_dmarc.<organisational domain>`; exactly one `v=DMARC1` record, else none), as the
-    /// built-in MX finds it; nil when there is none or the world's answer is not certain.
-    public func dmarcRecord(for author: String) -> DMARCRecord? {
-        var names = ["_dmarc.\(author)"]
-        let organizational = OrganizationalDomain.of(author)
-        if organizational != DNSName.normalize(author) { names.append("_dmarc.\(organizational)") }
-        for name in names {
-            // A pass from OpenDMARC means it found the record, whatever the zone's signatures.
-            guard let found = plainRecords(at: name, evenSigned: true) else { return nil }
-            let dmarc = found.filter { $0.hasPrefix("v=DMARC1") }
-            guard !dmarc.isEmpty else { continue }
-            guard dmarc.count == 1 else { return nil }
-            return try? DMARCRecord(text: dmarc[0])
-        }
-        return nil
     }
 
     /// What RFC 6376 makes of the record behind one OpenDKIM result.

@@ -10,10 +10,10 @@ import Scenario
 ///
 /// The decision milter applies RFC 6376's reading of a `t=y` key record (3.6.1: no signature) and
 /// of a key record cut short (6.1.2: PERMFAIL) to OpenDKIM's results (`MilterDecision.dkimResults`),
-/// and takes back OpenDMARC's `dmarc=pass` that rests on a `t=y` signature alone
-/// (`MilterDecision.testModeOnlyPass`, from the world's DMARC record). It cannot when a
-/// `dns.faults` entry makes the DMARC record the world serves uncertain: a `dmarc` check over a
-/// `t=y` key record is then skipped. (A truncated key's `temperror` is no DKIM pass for OpenDMARC
+/// and decides DMARC with the built-in MX's evaluator over those results without the `t=y`
+/// signatures (`MilterDecision.dmarcEvaluation`, from the world's records), where OpenDMARC counts
+/// a `t=y` signature as a DKIM pass. A `dmarc` check over a `t=y` key record in a world with
+/// `dns.faults` is still skipped: how OpenDMARC answers under those faults has not been measured. (A truncated key's `temperror` is no DKIM pass for OpenDMARC
 /// either: seen dmarc=fail under p=reject, 550 5.7.1 as on the built-in MX.)
 func postfixMilterLimit(of scenario: ScenarioCase) -> String? {
     let policy = scenario.receiver.policy

@@ -57,10 +57,7 @@ public struct PostfixSenders: SenderKind {
             breakage = .headerChanged(
                 header: names.last(where: { dkim.headers.contains($0.lowercased()) }) ?? "Subject")
         }
-        return DKIMSigning(
-            domain: sender.dkimDomain(dkim), selector: dkim.selector, algorithm: dkim.algorithm.rawValue,
-            canonicalization: dkim.canonicalization.description, headers: dkim.headers, expireAfter: dkim.expireAfter,
-            keyPEM: dkim.key?.pem ?? "", breakage: breakage)
+        return DKIMSigning(dkim: dkim, domain: sender.dkimDomain(dkim), breakage: breakage)
     }
 }
 

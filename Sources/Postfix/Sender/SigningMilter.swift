@@ -9,6 +9,7 @@ import Delivery
 import Foundation
 import Logging
 import Sandbox
+import Scenario
 
 /// `sender.dkim` on a real Postfix sender: a signing milter as the sender's `non_smtpd_milters`
 /// (the message is injected with sendmail(1), so cleanup(8) hands it to the milter before it is
@@ -23,7 +24,7 @@ import Sandbox
 ///   sends, after the message was signed), as a gateway that adds a line or rewrites a field;
 /// - `expired`: OpenDKIM's clock a day behind (libfaketime's `FAKETIME=-1d`), with `SignatureTTL`
 ///   the hour the built-in sender uses (or `expire_after`): `t=` yesterday, `x=` an hour later.
-public struct DKIMSigning: Sendable, Hashable {
+public struct DKIMSigning: Sendable {
     /// The real signer a case gets.
     public enum Signer: String, Sendable, Hashable {
         /// OpenDKIM 2.11 (`opendkim`, `Mode s`).
@@ -45,19 +46,11 @@ public struct DKIMSigning: Sendable, Hashable {
         case expired
     }
 
-    /// `d=`, `s=`.
+    /// `sender.dkim`, with the key the runner prepared: selector, algorithm, canonicalization,
+    /// `h=`, `expire_after`.
+    public var dkim: DKIMSpec
+    /// `d=` (`SenderSpec.dkimDomain`: `sender.dkim.domain`, else the From domain).
     public var domain: String
-    public var selector: String
-    /// `rsa-sha256` or `ed25519-sha256`.
-    public var algorithm: String
-    /// `relaxed/relaxed`, `simple/simple`, ...
-    public var canonicalization: String
-    /// `h=`, lowercased, in order.
-    public var headers: [String]
-    /// `x=` this many seconds after `t=`.
-    public var expireAfter: Int?
-    /// The private key, PEM (PKCS#8).
-    public var keyPEM: String
     public var breakage: Breakage?
     /// The loopback address the signer listens on: the family the sending Postfix has
     /// (`inet_protocols`; an IPv6-only sender's cleanup(8) cannot reach 127.0.0.1: "Address family
@@ -70,24 +63,10 @@ public struct DKIMSigning: Sendable, Hashable {
     var milterEndpoint: String { loopback == .ipv6 ? "inet:[::1]:\(Self.port)" : "inet:127.0.0.1:\(Self.port)" }
     var listenAddress: IPAddress { IPAddress(loopback == .ipv6 ? "::1" : "127.0.0.1")! }
 
-    public init(
-        domain: String, selector: String, algorithm: String, canonicalization: String, headers: [String],
-        expireAfter: Int?,
-        keyPEM: String, breakage: Breakage?
-    ) {
+    public init(dkim: DKIMSpec, domain: String, breakage: Breakage?) {
+        self.dkim = dkim
         self.domain = domain
-        self.selector = selector
-        self.algorithm = algorithm
-        self.canonicalization = canonicalization
-        self.headers = headers
-        self.expireAfter = expireAfter
-        self.keyPEM = keyPEM
         self.breakage = breakage
-    }
-
-    /// The header half of `c=`: `simple` or `relaxed` (RFC 6376 3.5: one word sets the header's).
-    var headerCanonicalization: String {
-        canonicalization.split(separator: "/").first.map(String.init) ?? canonicalization
     }
 
     /// OpenDKIM, except for an Ed25519 key under simple header canonicalization, which dkimpy-milter
@@ -102,7 +81,7 @@ public struct DKIMSigning: Sendable, Hashable {
     /// onto a line of its own for every key before hashing (`dkim/__init__.py` `sign`: "Force b=
     /// to fold onto it's own line so that refolding after adding sig doesn't change whitespace").
     public var signer: Signer {
-        algorithm == "ed25519-sha256" && headerCanonicalization == "simple" ? .dkimpyMilter : .openDKIM
+        dkim.algorithm == .ed25519SHA256 && dkim.canonicalization.header == .simple ? .dkimpyMilter : .openDKIM
     }
 
     /// Why the case's signer cannot sign it as the scenario says, or nil: dkimpy-milter 1.2.3
@@ -115,12 +94,12 @@ public struct DKIMSigning: Sendable, Hashable {
     }
 
     /// The key's name in the key table.
-    var keyName: String { "\(selector)._domainkey.\(domain)" }
+    var keyName: String { "\(dkim.selector)._domainkey.\(domain)" }
 
     /// `x=`: the built-in sender's hour for an expired signature, else `expire_after`.
     var signatureTTL: Int? {
-        if case .expired = breakage { return expireAfter ?? 3_600 }
-        return expireAfter
+        if case .expired = breakage { return dkim.expireAfter ?? 3_600 }
+        return dkim.expireAfter
     }
 
     /// The signer's configuration file, by its signer.
@@ -144,9 +123,9 @@ public struct DKIMSigning: Sendable, Hashable {
             "Syslog                  no",
             "KeyTable                file:\(directory)/keytable",
             "SigningTable            refile:\(directory)/signingtable",
-            "Canonicalization        \(canonicalization)",
-            "SignatureAlgorithm      \(algorithm)",
-            "SignHeaders             \(headers.joined(separator: ","))",
+            "Canonicalization        \(dkim.canonicalization)",
+            "SignatureAlgorithm      \(dkim.algorithm.rawValue)",
+            "SignHeaders             \(dkim.headers.joined(separator: ","))",
             "SoftwareHeader          no",
             // The case folder is under /tmp, which others can write: without this OpenDKIM exits
             // at once ("/tmp can be read or written by other users").
@@ -172,13 +151,15 @@ public struct DKIMSigning: Sendable, Hashable {
             "UserID                  dkimpy-milter",
             "KeyTableEd25519         \(directory)/keytable",
             "SigningTable            \(directory)/signingtable",
-            "Canonicalization        \(canonicalization)",
-            "SignHeaders             \(headers.joined(separator: ","))",
+            "Canonicalization        \(dkim.canonicalization)",
+            "SignHeaders             \(dkim.headers.joined(separator: ","))",
         ].joined(separator: "\n") + "\n"
     }
 
     /// The key table: one key, by name (a file path as the third field, as both signers read it).
-    public func keyTable(directory: String) -> String { "\(keyName) \(domain):\(selector):\(directory)/\(keyFile)\n" }
+    public func keyTable(directory: String) -> String {
+        "\(keyName) \(domain):\(dkim.selector):\(directory)/\(keyFile)\n"
+    }
 
     /// The signing table: every sender address signs with it (OpenDKIM's refile `*`,
     /// dkimpy-milter's `%`).
@@ -194,12 +175,12 @@ public struct DKIMSigning: Sendable, Hashable {
     /// seed (dkimpy `sign`: `nacl.signing.SigningKey(privkey, encoder=Base64Encoder)`).
     var keyFile: String { signer == .openDKIM ? "key.pem" : "key.ed25519" }
 
-    /// The key as the signer reads it; nil when `keyPEM` is no key the signer takes.
+    /// The key as the signer reads it; nil when there is no key the signer takes.
     public var keyFileContents: String? {
         switch signer {
-        case .openDKIM: return keyPEM
+        case .openDKIM: return dkim.key?.pem ?? ""
         case .dkimpyMilter:
-            guard case .ed25519(let seed) = try? DKIMSigningKey(text: keyPEM) else { return nil }
+            guard case .ed25519(let seed) = dkim.key else { return nil }
             return Data(seed).base64EncodedString() + "\n"
         }
     }

@@ -22,17 +22,21 @@ final class BuiltinMXRspamd: MXMessageScanner {
     /// The MX's name, which Postfix passes as `{daemon_name}` (`milter_macro_daemon_name =
     /// $myhostname`).
     let hostname: String
+    /// How long a scan may take: the run's reply timeout (`RunConfiguration.replyTimeout`), as long
+    /// as the sender waits for the reply to the end of DATA.
+    let timeout: Duration
     private let verdicts = Mutex<[EngineVerdict]>([])
 
     private init(
         daemon: RspamdDaemon, namespace: NetworkNamespace, eventLoopGroup: any EventLoopGroup,
-        lookup: any DNSLookup, hostname: String
+        lookup: any DNSLookup, hostname: String, timeout: Duration
     ) {
         self.daemon = daemon
         self.namespace = namespace
         self.eventLoopGroup = eventLoopGroup
         self.lookup = lookup
         self.hostname = hostname
+        self.timeout = timeout
     }
 
     /// This machine's rspamd and the cache every instance shares, looked up once.
@@ -51,7 +55,8 @@ final class BuiltinMXRspamd: MXMessageScanner {
             configuration, setup: setup, in: context.namespace, logger: context.logger)
         return BuiltinMXRspamd(
             daemon: daemon, namespace: context.namespace, eventLoopGroup: context.eventLoopGroup,
-            lookup: context.receiverResolver, hostname: receiver.hostname)
+            lookup: context.receiverResolver, hostname: receiver.hostname,
+            timeout: context.settings.replyTimeout)
     }
 
     func scan(_ message: SMTPMessage, session: MXScanSession) async -> MXScanVerdict {
@@ -64,7 +69,7 @@ final class BuiltinMXRspamd: MXMessageScanner {
             mailFrom: message.reversePath, recipients: message.recipients, queueID: message.queueID,
             mtaName: hostname, tlsVersion: session.tls?.version?.rawValue, tlsCipher: session.tls?.cipher,
             message: message.data)
-        switch await RspamdClient.check(check, in: namespace, eventLoopGroup: eventLoopGroup) {
+        switch await RspamdClient.check(check, in: namespace, eventLoopGroup: eventLoopGroup, timeout: timeout) {
         case .success(let result):
             let reply = RspamdMilterReply.reply(for: result)
             let verdict = EngineVerdict(

@@ -1,20 +1,29 @@
-import DNSCore
-
-/// A DNS table in memory with the answering rules of the harness's unbound worlds, for unit tests
-/// of code that takes a `DNSLookup` (SPF, policy checks, delivery model). Integration tests use
-/// the real unbound world instead.
+/// A DNS table in memory with the answering rules of the harness's unbound worlds: for unit tests
+/// of code that takes a `DNSLookup` (SPF, policy checks, delivery model), and for a part that
+/// answers from a case's world without asking it (the Postfix decision milter's DMARC record).
+/// Integration tests use the real unbound world instead.
 public struct InMemoryDNS: DNSLookup {
-    public enum Fault: Sendable, Hashable {
-        case nxdomain, servfail, refused, timeout
-    }
+    /// `dns.faults` kinds, as the world's unbound answers them.
+    public typealias Fault = DNSFaultKind
 
     public var records: [ResourceRecord]
     /// Faults for a name and every name below it.
     public var faults: [String: Fault]
+    /// Every answer is also given at once through `heldAnswer` (the whole table is in memory), for
+    /// a caller that cannot wait; off by default, as a resolver without a cache.
+    public var holdsAnswers: Bool
 
-    public init(records: [ResourceRecord] = [], faults: [String: Fault] = [:]) {
+    public init(records: [ResourceRecord] = [], faults: [String: Fault] = [:], holdsAnswers: Bool = false) {
         self.records = records
         self.faults = Dictionary(faults.map { (DNSName.normalize($0.key), $0.value) }, uniquingKeysWith: { a, _ in a })
+        self.holdsAnswers = holdsAnswers
+    }
+
+    /// A case's world: its `dns.records` and `dns.faults` (the first fault for a name counts).
+    public init(records: [ResourceRecord], faults: [DNSFault], holdsAnswers: Bool = false) {
+        self.init(
+            records: records, faults: Dictionary(faults.map { ($0.name, $0.kind) }, uniquingKeysWith: { a, _ in a }),
+            holdsAnswers: holdsAnswers)
     }
 
     /// Builds a table from `(owner, data)` pairs.
@@ -24,6 +33,16 @@ public struct InMemoryDNS: DNSLookup {
 
     public func query(_ name: String, _ type: RecordType) async throws(DNSLookupError) -> [RecordData] {
         try answer(name, type, depth: 0)
+    }
+
+    public func heldAnswer(_ name: String, _ type: RecordType) -> HeldAnswer? {
+        guard holdsAnswers else { return nil }
+        let expires = ContinuousClock.now + .seconds(3600)
+        do throws(DNSLookupError) {
+            return HeldAnswer(.success(try answer(name, type, depth: 0)), expires: expires)
+        } catch {
+            return HeldAnswer(.failure(error), expires: expires)
+        }
     }
 
     public func answer(_ name: String, _ type: RecordType, depth: Int) throws(DNSLookupError) -> [RecordData] {
