@@ -17,18 +17,6 @@ public struct DMARCEvaluation: Sendable, Hashable, Codable, CustomStringConverti
     public var disposition: DMARCDisposition
     public var reason: String
 
-    public init(
-        result: Result, fromDomain: String? = nil, recordDomain: String? = nil, record: String? = nil,
-        disposition: DMARCDisposition, reason: String
-    ) {
-        self.result = result
-        self.fromDomain = fromDomain
-        self.recordDomain = recordDomain
-        self.record = record
-        self.disposition = disposition
-        self.reason = reason
-    }
-
     public var description: String {
         var text = "dmarc=\(result)"
         if let fromDomain { text += " header.from=\(fromDomain)" }

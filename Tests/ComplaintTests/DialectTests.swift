@@ -1180,6 +1180,10 @@ import Testing
             "The error message is :\n\n> 550 5.7.1 Unfortunately, messages from [192.0.2.1] weren't sent.\n")
         #expect(quoted.source != .transcript)
         #expect(quoted.stage == nil)
+        // A log's note of a delivery's result behind an arrow that points away is no dialogue either.
+        let noted = try read("[6.801s] mx.example.test:25 --> 554 5.7.1 rejected by filter\n")
+        #expect(noted.source != .transcript)
+        #expect(noted.stage == nil)
         let dialogue = try read(
             "< 220 mx.example.test ESMTP\n> EHLO a.test\n< 250 ok\n> MAIL FROM:<a@a.test>\n< 550 5.7.1 no\n")
         #expect(dialogue.source == .transcript)

@@ -185,7 +185,7 @@ struct MilterDecisionTests {
     }
 
     /// What the decision record says: the built-in MX's evaluation.
-    @Test func theDMARCDecisionNamesTheRecordAndTheTestingSignature() {
+    @Test func theDMARCDecisionNamesTheRecordAndTheTestingSignature() throws {
         let world = WorldKeyRecords(records: [
             ResourceRecord(
                 owner: "s2026._domainkey.sender.test",
@@ -197,7 +197,7 @@ struct MilterDecisionTests {
         ]
         let decision = MilterDecision(
             policy: ReceiverPolicy(ipv4: [.dmarc], ipv6: [.dmarc]), authservID: id, keyRecords: world)
-        let evaluation = decision.dmarcEvaluation(context(fields: fields), fields: fields)
+        let evaluation = try #require(decision.dmarcEvaluation(context(fields: fields), fields: fields))
         #expect(evaluation.result == .fail && evaluation.disposition == .reject)
         #expect(evaluation.recordDomain == "sender.test")
         #expect(evaluation.reason.contains("no DKIM signature passed"), "\(evaluation.reason)")

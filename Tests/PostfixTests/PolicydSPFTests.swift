@@ -49,6 +49,26 @@ import Testing
         #expect(PolicyTranslation.asksPolicydSPF(scenario.receiver.policy))
     }
 
+    /// spf-pass over a domain without an SPF record (none) is skipped on Postfix: policyd-spf
+    /// cannot refuse none. A record, a fault over the name, or the check for another family runs.
+    @Test func spfPassOverADomainWithoutARecordIsSkipped() throws {
+        let file = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Scenarios/spf/policyd-spf.yaml").path
+        var scenario = try #require(try ScenarioLoader().load(paths: [file]).first { $0.name == "policyd-spf/pass" })
+        scenario.receiver.policy = ReceiverPolicy(ipv4: [], ipv6: [.spfPass])
+        #expect(PostfixReceivers.spfPassNoneReason(scenario) == nil, "the record is there")
+        scenario.dns.records.removeAll { $0.owner == "sender.test" }
+        #expect(PostfixReceivers.spfPassNoneReason(scenario)?.contains("sender.test publishes no SPF record") == true)
+        scenario.sender.mailFrom = ""
+        #expect(PostfixReceivers.spfPassNoneReason(scenario)?.contains("mail.sender.test publishes") == true)
+        scenario.dns.faults = [DNSFault(name: "sender.test", kind: .servfail)]
+        #expect(PostfixReceivers.spfPassNoneReason(scenario) == nil, "a temperror, which policyd-spf answers")
+        scenario.dns.faults = []
+        scenario.receiver.policy = ReceiverPolicy(ipv4: [.spfPass], ipv6: [])
+        #expect(PostfixReceivers.spfPassNoneReason(scenario) == nil, "an IPv6-only sender is not asked")
+    }
+
     /// Only a policy whose restrictions answer an spf check needs policyd-spf.
     @Test func whichPoliciesAskPolicydSPF() {
         #expect(!PolicyTranslation.asksPolicydSPF(Preset.fcrdns.policy))

@@ -357,9 +357,13 @@ enum Transcript {
             }
         }
         // `> ` before replies alone, with no command and no other side, is a mail or Markdown
-        // quotation of a reply (RFC 3676 4.5's quote marker), not the server's side of a dialogue.
+        // quotation of a reply (RFC 3676 4.5's quote marker), not the server's side of a dialogue;
+        // so are replies behind an arrow that points away (`host:25 --> 554 ...`, a log's note of
+        // the result of a delivery, not a line it received).
         let usedMarkers = Set(markedLines.compactMap(\.marker))
-        let quotation = commands.isEmpty && !connected && usedMarkers == [">"]
+        let quotation =
+            commands.isEmpty && !connected && !usedMarkers.isEmpty
+            && usedMarkers.isSubset(of: [">", "-->", "->", "=>"])
         guard !commands.isEmpty || (marked && !quotation) || connected, !replies.isEmpty else {
             return .failure(
                 ReaderMiss(

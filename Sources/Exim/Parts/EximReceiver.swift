@@ -66,39 +66,13 @@ struct EximReceiver: Receiver {
         case .failure(let unavailable): throw CaseSkipped(reason: unavailable.reason)
         case .success(let found): installation = found
         }
-        do {
-            return RunningExim(
-                exim: try await EximInstance.start(
-                    configuration, installation: installation, in: context.namespace,
-                    caseDirectory: context.directory,
-                    resolver: ResolvConf(
-                        nameserver: context.receiverNameserver, timeout: context.settings.resolverTimeout),
-                    logger: context.logger))
-        } catch let unsupported as EximUnsupported {
-            throw CaseSkipped(reason: unsupported.reason)
-        } catch let error as DaemonStartError {
-            throw ReceiverStartFailure(error, evidence: LogEvidence(log: error.output))
+        return try await RunningCaseDaemon.start(unsupported: { ($0 as? EximUnsupported)?.reason }) {
+            try await EximInstance.start(
+                configuration, installation: installation, in: context.namespace, caseDirectory: context.directory,
+                resolver: ResolvConf(nameserver: context.receiverNameserver, timeout: context.settings.resolverTimeout),
+                logger: context.logger)
         }
     }
 }
 
-/// Exim's daemon serving one case.
-struct RunningExim: RunningReceiver {
-    let exim: EximInstance
-
-    func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
-        // Stopped first, so that every reception process has written its lines.
-        await exim.stop()
-        return LogEvidence(
-            log: clients.flatMap { exim.sessionLog(client: $0) }.joined(separator: "\n"),
-            messagesAccepted: clients.map { exim.messagesAccepted(from: $0) }.reduce(0, +))
-    }
-
-    func failureEvidence() async -> (any ReceiverEvidence)? {
-        LogEvidence(log: exim.log.joined(separator: "\n"))
-    }
-
-    func stop(clean: Bool) async {
-        await exim.stop()
-    }
-}
+extension EximInstance: CaseDaemon {}

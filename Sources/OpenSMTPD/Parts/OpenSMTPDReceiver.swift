@@ -81,41 +81,16 @@ struct OpenSMTPDReceiver: Receiver {
         case .failure(let unavailable): throw CaseSkipped(reason: unavailable.reason)
         case .success(let found): installation = found
         }
-        do {
-            return RunningOpenSMTPD(
-                smtpd: try await OpenSMTPDInstance.start(
-                    configuration, installation: installation, in: context.namespace,
-                    caseDirectory: context.directory,
-                    resolver: ResolvConf(
-                        nameserver: context.receiverNameserver, timeout: context.settings.resolverTimeout),
-                    logger: context.logger))
-        } catch let unsupported as OpenSMTPDUnsupported {
-            throw CaseSkipped(reason: unsupported.reason)
-        } catch let error as DaemonStartError {
-            throw ReceiverStartFailure(error, evidence: LogEvidence(log: error.output))
+        return try await RunningCaseDaemon.start(unsupported: { ($0 as? OpenSMTPDUnsupported)?.reason }) {
+            try await OpenSMTPDInstance.start(
+                configuration, installation: installation, in: context.namespace, caseDirectory: context.directory,
+                resolver: ResolvConf(nameserver: context.receiverNameserver, timeout: context.settings.resolverTimeout),
+                logger: context.logger)
         }
     }
 }
 
-/// OpenSMTPD's smtpd serving one case.
-struct RunningOpenSMTPD: RunningReceiver {
-    let smtpd: OpenSMTPDInstance
-
-    func evidence(of clients: [IPAddress]) async -> any ReceiverEvidence {
-        await smtpd.stop()
-        return LogEvidence(
-            log: clients.flatMap { smtpd.sessionLog(client: $0) }.joined(separator: "\n"),
-            messagesAccepted: clients.map { smtpd.messagesAccepted(from: $0) }.reduce(0, +))
-    }
-
-    func failureEvidence() async -> (any ReceiverEvidence)? {
-        LogEvidence(log: smtpd.log.joined(separator: "\n"))
-    }
-
-    func stop(clean: Bool) async {
-        await smtpd.stop()
-    }
-}
+extension OpenSMTPDInstance: CaseDaemon {}
 
 /// Whether the receiver's lookups meet SERVFAILs the world's faults do not list: a validating
 /// receiver resolver in a signed world with a zone whose state makes its data bogus.

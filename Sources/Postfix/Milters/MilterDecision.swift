@@ -102,7 +102,9 @@ public struct MilterDecision: MilterFilter {
             // OpenDMARC's own lookup through the world's resolver failed (a fault, a record a
             // validating resolver refuses): the built-in MX's fails there too.
             if dmarc.contains(where: { $0.result == "temperror" }) { return (.temporary, Self.describe(dmarc)) }
-            let evaluation = dmarcEvaluation(context, fields: fields)
+            guard let evaluation = dmarcEvaluation(context, fields: fields) else {
+                return (.temporary, "the world's DMARC record was not held")
+            }
             switch evaluation.result {
             case .temperror: return (.temporary, evaluation.description)
             case .fail where evaluation.disposition == .reject: return (.fail, evaluation.description)
@@ -158,7 +160,8 @@ public struct MilterDecision: MilterFilter {
     /// where RFC 6376 3.6.1 says "Verifiers MUST NOT treat messages from Signers in testing mode
     /// differently from unsigned email". The milter sees no body, so `pct=` samples by chance, as
     /// OpenDMARC does (random() % 100 < pct): 0 and 100 are exact.
-    func dmarcEvaluation(_ context: MilterContext, fields: [String]) -> DMARCEvaluation {
+    /// Nil only if the lookup did not hold an answer (it holds every one).
+    func dmarcEvaluation(_ context: MilterContext, fields: [String]) -> DMARCEvaluation? {
         let from = Array(context.headers(named: "From").map { "From:\($0)\r\n" }.joined().utf8) + [13, 10]
         let dkim = dkimResults(AuthenticationResults.results("dkim", in: fields, authservID: authservID)).compactMap {
             result -> DKIMVerification? in
@@ -176,8 +179,6 @@ public struct MilterDecision: MilterFilter {
         return evaluator.evaluateHeld(
             message: from, spfPassed: spfResult?.result == "pass", spfDomain: spfDomain, dkim: dkim,
             sample: Int.random(in: 0..<100))
-            ?? DMARCEvaluation(
-                result: .temperror, disposition: .none, reason: "the world's DMARC record was not held")
     }
 
     /// A verified signature counts unless it is marked in testing mode (`t=y`, by `dkimResults`):

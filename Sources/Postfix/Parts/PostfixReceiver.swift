@@ -188,6 +188,7 @@ public struct PostfixReceivers: ReceiverKind {
     /// Why an engine the case needs cannot run (not installed), or one it lists is not one Postfix
     /// runs; nil when every one can.
     static func engineReason(_ scenario: ScenarioCase, _ configuration: PostfixConfiguration) -> String? {
+        if let reason = spfPassNoneReason(scenario) { return reason }
         if scenario.receiver.engines.contains(.policydSPF)
             || PolicyTranslation.asksPolicydSPF(scenario.receiver.policy),
             let reason = configuration.engines.policydSPFInstallation.missingReason
@@ -198,6 +199,39 @@ public struct PostfixReceivers: ReceiverKind {
             return reason
         }
         return unrunEngines(of: scenario, on: "Postfix", runs: [.policydSPF, .rspamd])
+    }
+
+    /// Why Postfix cannot answer an `spf-pass` check the format's way, or nil: the format refuses
+    /// every result but pass, and a domain that publishes no SPF record gives none (RFC 7208 4.5),
+    /// which policyd-spf never refuses (its `SPF_Not_Pass`, also what `Reject_Not_Pass_Domains`
+    /// applies, rejects fail, softfail and neutral: `spf_engine/__init__.py` `_get_resultcodes`).
+    /// Only a world where that is certain is skipped: no `v=spf1` TXT record (nor a CNAME) at the
+    /// checked domain (MAIL FROM's, the HELO name for `<>`), no fault over it, an unsigned world.
+    static func spfPassNoneReason(_ scenario: ScenarioCase) -> String? {
+        let policy = scenario.receiver.policy
+        let asked = AddressFamily.allCases.contains { family in
+            scenario.sender.addresses[family] != nil && (family == .ipv4 ? policy.ipv4 : policy.ipv6).contains(.spfPass)
+        }
+        guard asked, !scenario.dns.isSigned else { return nil }
+        let mailFrom = scenario.sender.mailFrom
+        let domain =
+            mailFrom.isEmpty
+            ? scenario.sender.helo
+            : String(mailFrom[mailFrom.index(after: mailFrom.lastIndex(of: "@") ?? mailFrom.startIndex)...])
+        guard !domain.hasPrefix("["), DNSName.isValidHostname(domain) else { return nil }
+        let name = DNSName.normalize(domain)
+        if scenario.dns.faults.contains(where: { DNSName.isSubdomain(name, of: $0.name) }) { return nil }
+        let publishes = scenario.dns.records.contains { record in
+            guard record.owner == name else { return false }
+            if record.type == .cname { return true }  // the record may be behind it: left to run
+            guard case .txt(let strings) = record.data else { return false }
+            let text = String(decoding: strings.joined(), as: UTF8.self).lowercased()
+            return text == "v=spf1" || text.hasPrefix("v=spf1 ")
+        }
+        guard !publishes else { return nil }
+        return "check spf-pass on Postfix: \(name) publishes no SPF record, so its result is none, which the format's "
+            + "spf-pass refuses and policyd-spf has no setting to refuse (SPF_Not_Pass and Reject_Not_Pass_Domains "
+            + "refuse fail, softfail and neutral): builtin only"
     }
 
     /// What every Postfix receiver of a run is started with: resolv.conf's `timeout:` from the
