@@ -1219,4 +1219,11 @@ import Testing
         #expect(evidence.reply?.code == 550)
         #expect(evidence.stage == .rcpt)
     }
+
+    /// Swift Mailer's `but got code "NNN"` without the reply's text: the code is the reply's.
+    @Test func theCodeTheLibraryGotWithoutText() throws {
+        let evidence = try read(#"Uncaught Swift_TransportException: Expected response code 354 but got code "503""#)
+        #expect(evidence.reply?.code == 503)
+        #expect(evidence.stage == .data)
+    }
 }

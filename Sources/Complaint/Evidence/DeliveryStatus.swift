@@ -229,6 +229,19 @@ enum BounceText {
             }
             evidence.setReply(reply, from: why)
         }
+        // Swift Mailer's and Symfony's `Expected response code 354 but got code "503"` without the
+        // reply's text (AbstractSmtpTransport::assertResponseCode): the code it got is the reply's.
+        if evidence.reply == nil,
+            let line = lines.first(where: {
+                $0.range(of: #"\bbut got code "?[45]\d\d\b"#, options: .regularExpression) != nil
+            }),
+            let range = line.range(of: #"\bbut got code "?[45]\d\d\b"#, options: .regularExpression),
+            let code = Int(String(line[range].filter(\.isNumber).suffix(3)))
+        {
+            evidence.setReply(
+                SMTPReply(code: code, enhanced: nil, ""),
+                from: "`\(line.prefix(70))`, the code the library got (no reply text shown)")
+        }
         // A reply quoted without its code: the code the text fixes, else RFC 5321's for its class and stage.
         if evidence.reply == nil,
             let found = LibraryReplies.codeless(lines) ?? LibraryReplies.codeless(paragraphs(lines))
