@@ -1190,6 +1190,26 @@ import Testing
         #expect(dialogue.stage == .mail)
     }
 
+    /// The client's lone dot ends the message: the reply to it, even one the paste cut after its
+    /// first line, answered the message.
+    @Test func aCutReplyToTheEndOfTheMessage() throws {
+        let evidence = try read(
+            "[C] body\n[C] .\n[S] 550-5.7.1 [2001:db8::d9a] Our system has detected\nError: got 550\n")
+        #expect(evidence.source == .transcript)
+        #expect(evidence.reply?.code == 550)
+        #expect(evidence.stage == .data)
+        #expect(evidence.clientAddress == IPAddress("2001:db8::d9a"))
+    }
+
+    /// Postfix's `Server configuration problem` is 451 4.3.5 whatever the restriction.
+    @Test func postfixsServerConfigurationProblemWithoutItsCode() throws {
+        let evidence = try read(
+            "An error occurred while sending mail. The mail server responded:\n4.3.5 <u@example.test>: Recipient "
+                + "address rejected: Server configuration problem.\nPlease check the message recipient \"u@example.test\" and try again."
+        )
+        #expect(evidence.reply?.code == 451)
+    }
+
     /// sendmail's transcript flattened with its `>>>` lost: the reply after `<<<` answers the
     /// command before it on the line.
     @Test func aFlattenedSendmailCommandAndItsReply() throws {

@@ -52,6 +52,10 @@ enum CodelessReply {
             #"User unknown in (?:local recipient|virtual mailbox|virtual alias|relay recipient) table"#, 550, .rcpt,
             "Postfix's unknown recipient (unknown_local_recipient_reject_code and its kin = 550)"),
         Known(#"Error: queue file write error"#, 451, .data, "Postfix's smtpd after the end of the message (smtpd.c)"),
+        Known(
+            #"Server configuration (?:problem|error)"#, 451, nil,
+            "Postfix's smtpd when a restriction's table or setting fails (smtpd_check.c: `451 4.3.5 Server configuration problem`)"
+        ),
         // Providers' documented temporary refusals: Microsoft's `451 4.7.650 The mail server [ADDR] has been
         // temporarily rate limited due to IP reputation` (Exchange Online NDR reference), Gmail's
         // `421-4.7.28 ... unusual rate of unsolicited mail` (Gmail SMTP error reference).

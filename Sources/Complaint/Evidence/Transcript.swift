@@ -338,7 +338,13 @@ enum Transcript {
     static func read(_ raw: [Substring]) -> Result<Evidence, ReaderMiss> {
         let markedLines = marked(raw)
         let (lines, serverRemote, clientRemote) = classify(markedLines)
-        let commands = lines.filter { if case .client(let text) = $0 { isCommand(text) } else { false } }
+        let commands = lines.filter {
+            if case .client(let text) = $0 {
+                isCommand(text) || text.trimmingCharacters(in: .whitespaces) == "."
+            } else {
+                false
+            }
+        }
         let replies = lines.filter { if case .server(let text, _) = $0 { isReply(text) } else { false } }
         // Server lines marked as such are a dialogue even without a command (a greeting that refused),
         // as is a reply after telnet's `Connected to` / `Escape character is`.
@@ -452,7 +458,7 @@ enum Transcript {
                     {
                         evidence.addRecipient(to, from: "`\(text)`")
                     }
-                } else if upper.hasPrefix("DATA") || upper.hasPrefix("BDAT") {
+                } else if upper.hasPrefix("DATA") || upper.hasPrefix("BDAT") || upper == "." {
                     stage = .data
                 }
                 sent.append((commandStage(upper) ?? stage, "`\(text)`", upper))
@@ -634,6 +640,8 @@ enum Transcript {
         if upper.hasPrefix("MAIL FROM") { return .mail }
         if upper.hasPrefix("RCPT TO") { return .rcpt }
         if upper.hasPrefix("DATA") || upper.hasPrefix("BDAT") { return .data }
+        // The lone dot ends the message (RFC 5321 4.1.1.4); its reply answers the message.
+        if upper == "." { return .data }
         return nil
     }
 
