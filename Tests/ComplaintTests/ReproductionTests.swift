@@ -122,6 +122,19 @@ func reproduction(of input: String) throws -> Reproduction {
             })
     }
 
+    /// A code given without its text gets RFC 5321's text for that code (4.2.2; RFC 7504 for 521
+    /// and 556), said as assumed.
+    @Test(arguments: [
+        (503, "Bad sequence of commands"), (501, "Syntax error in parameters or arguments"),
+        (554, "Transaction failed"), (556, "Domain does not accept mail"),
+    ])
+    func aCodeWithoutItsTextGetsRFC5321sText(code: Int, text: String) throws {
+        let repro = try reproduction(of: "Expected response code 250 but got code \"\(code)\", with message \"\"")
+        #expect(repro.evidence.reply?.code == code)
+        #expect(repro.yaml.contains("text: \"\(text)\""), "\(repro.yaml)")
+        #expect(repro.report.contains { $0.hasPrefix("receiver.policy.reply.text: \"\(text)\"") }, "\(repro.report)")
+    }
+
     @Test func aSiteSetCodeAndTextBecomeThePolicysReply() throws {
         // reject_unknown_client_hostname with unknown_client_reject_code = 554 on an old Postfix (5.7.1).
         let line =

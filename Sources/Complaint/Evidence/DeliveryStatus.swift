@@ -214,9 +214,10 @@ enum BounceText {
             evidence.setReply(reply, from: why)
         }
         if evidence.reply == nil,
-            var (reply, why) = LibraryReplies.labelledOrQuoted(lines)
+            let (labelled, why) = LibraryReplies.labelledOrQuoted(lines)
                 ?? LibraryReplies.labelledOrQuoted(paragraphs(lines))
         {
+            var reply = labelled
             // A labelled text that a mail client wrapped (`ERROR_CODE :The email you sent` / `has an
             // invalid DKIM signature ...`, maybe quoted with `> `) goes on to the end of its paragraph.
             let unquoted = lines.map {

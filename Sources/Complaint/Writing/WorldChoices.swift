@@ -203,18 +203,28 @@ struct WorldChoices {
         SMTPReply(code: reply.code, enhanced: reply.enhanced, ReplyText.balanced(printable(reply.text)))
     }
 
-    /// RFC 5321 4.2.2's text for a code, for a reply the input gives without one.
+    /// RFC 5321 4.2.2's text for a code (RFC 7504 for 521 and 556), for a reply the input gives
+    /// without one.
     static func standardText(_ code: Int) -> String {
         switch code {
         case 421: "Service not available, closing transmission channel"
         case 450: "Requested mail action not taken: mailbox unavailable"
         case 451: "Requested action aborted: local error in processing"
         case 452: "Requested action not taken: insufficient system storage"
+        case 455: "Server unable to accommodate parameters"
+        case 500: "Syntax error, command unrecognized"
+        case 501: "Syntax error in parameters or arguments"
+        case 502: "Command not implemented"
+        case 503: "Bad sequence of commands"
+        case 504: "Command parameter not implemented"
+        case 521: "Host does not accept mail"
         case 550: "Requested action not taken: mailbox unavailable"
         case 551: "User not local"
         case 552: "Requested mail action aborted: exceeded storage allocation"
         case 553: "Requested action not taken: mailbox name not allowed"
         case 554: "Transaction failed"
+        case 555: "MAIL FROM/RCPT TO parameters not recognized or not implemented"
+        case 556: "Domain does not accept mail"
         default: code >= 500 ? "Requested action not taken" : "Requested action aborted"
         }
     }
