@@ -79,7 +79,7 @@ struct ExecReceiver: Receiver {
         try FileManager.default.createDirectory(
             atPath: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         let resolvConf = work + "/resolv.conf"
-        try ResolvConf(nameserver: context.receiverNameserver, timeout: context.settings.resolverTimeout).text
+        try context.receiverResolvConf.text
             .write(toFile: resolvConf, atomically: true, encoding: .utf8)
         let output = work + "/output.log"
         let command = Self.command(

@@ -27,6 +27,10 @@ public struct CaseContext: Sendable {
     /// `receiver.resolver: validating` in a signed world, else the world's unbound (an unsigned
     /// world's answers are the same from both: nothing is authenticated, nothing is bogus).
     public let receiverNameserver: IPAddress
+    /// The receiver's resolv.conf: its nameserver, with the run's resolver timeout.
+    public var receiverResolvConf: ResolvConf {
+        ResolvConf(nameserver: receiverNameserver, timeout: settings.resolverTimeout)
+    }
     /// The name server a real sender's resolv.conf names (`sender.resolver`).
     public let senderNameserver: IPAddress
     /// The receiver's resolver (`receiver.resolver`): libunbound asking only the world's

@@ -69,7 +69,7 @@ struct EximReceiver: Receiver {
         return try await RunningCaseDaemon.start(unsupported: { ($0 as? EximUnsupported)?.reason }) {
             try await EximInstance.start(
                 configuration, installation: installation, in: context.namespace, caseDirectory: context.directory,
-                resolver: ResolvConf(nameserver: context.receiverNameserver, timeout: context.settings.resolverTimeout),
+                resolver: context.receiverResolvConf,
                 logger: context.logger)
         }
     }

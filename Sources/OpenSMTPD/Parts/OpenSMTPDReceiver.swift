@@ -84,7 +84,7 @@ struct OpenSMTPDReceiver: Receiver {
         return try await RunningCaseDaemon.start(unsupported: { ($0 as? OpenSMTPDUnsupported)?.reason }) {
             try await OpenSMTPDInstance.start(
                 configuration, installation: installation, in: context.namespace, caseDirectory: context.directory,
-                resolver: ResolvConf(nameserver: context.receiverNameserver, timeout: context.settings.resolverTimeout),
+                resolver: context.receiverResolvConf,
                 logger: context.logger)
         }
     }
